@@ -1,0 +1,20 @@
+# Third-party libraries, all from Debian packages (deploy/install-deps.sh), as imported targets.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv>=1.44)
+pkg_check_modules(MSGPACK REQUIRED IMPORTED_TARGET msgpack>=4.0)
+pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libssl>=3.0 libcrypto>=3.0)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl>=7.88)
+pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs>=5.4)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka>=1.1)
+
+# cowsql/raft: refuse 0.15 (Debian 12's default) explicitly, with the reason.
+pkg_check_modules(RAFT REQUIRED IMPORTED_TARGET raft)
+if(RAFT_VERSION VERSION_LESS 0.22)
+  message(FATAL_ERROR
+    "raft ${RAFT_VERSION} found; shir needs cowsql/raft >= 0.22 (libraft-dev from "
+    "bookworm-backports; run deploy/install-deps.sh). 0.15 crashes on shutdown with in-flight "
+    "writes and has known membership-rollback and election-safety bugs.")
+endif()

@@ -1,0 +1,256 @@
+/* common: the small, libc-only base every other module stands on.
+ *
+ * For: error codes and their messages, logging with levels and per-object context (and secret
+ * masking), an injectable monotonic clock and random source, bounded byte buffers and checked
+ * big-endian readers/writers, a few string helpers.
+ * Not for: anything that touches libuv, sockets, TLS or the disk beyond stderr; no global mutable
+ * state (every "global" here is const).
+ */
+#ifndef SHIR_COMMON_H
+#define SHIR_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------------------------------------- */
+/* Errors.
+ *
+ * Functions return int: 0 success, negative failure. System errors pass through as libuv's
+ * UV_E* values (on Linux these are -errno, plus UV_EOF and the UV_EAI_* range); our own codes
+ * live in [-20999, -20000] so they never collide with libuv's. Codes never change meaning: add new
+ * ones at the end of the table. */
+#define SHIR_ERRNO_MAP(X)                                                           \
+    X(NOMEM, -20000, "out of memory")                                               \
+    X(INVAL, -20001, "invalid argument")                                            \
+    X(TOOBIG, -20002, "value exceeds its limit")                                    \
+    X(TRUNC, -20003, "input truncated")                                             \
+    X(MALFORMED, -20004, "malformed input")                                         \
+    X(NOTFOUND, -20005, "not found")                                                \
+    X(EXISTS, -20006, "already exists")                                             \
+    X(IO, -20007, "input/output error")                                             \
+    X(TIMEOUT, -20008, "timed out")                                                 \
+    X(CANCELED, -20009, "cancelled")                                                \
+    X(CLOSED, -20010, "connection closed")                                          \
+    X(PROTO, -20011, "protocol error")                                              \
+    X(TLS, -20012, "TLS failure")                                                   \
+    X(AUTH, -20013, "authentication failed")                                        \
+    X(DENIED, -20014, "permission denied")                                          \
+    X(UNSUPPORTED, -20015, "not supported")                                         \
+    X(BUSY, -20016, "busy, try again")                                              \
+    X(NOLEADER, -20017, "no leader")                                                \
+    X(NOQUORUM, -20018, "no quorum")                                                \
+    X(UNKNOWN_OUTCOME, -20019, "outcome unknown (leadership lost); retry")          \
+    X(STALE, -20020, "stale request")                                               \
+    X(FULL, -20021, "capacity reached")                                             \
+    X(CRYPTO, -20022, "cryptographic failure")                                      \
+    X(CONFIG, -20023, "invalid configuration")                                      \
+    X(DEPTH, -20024, "nesting too deep")                                            \
+    X(UNAVAILABLE, -20025, "unavailable")                                           \
+    X(SHUTDOWN, -20026, "shutting down")                                            \
+    X(RANDOM, -20027, "random source failed")                                       \
+    X(CHILD, -20028, "child process failed")
+
+enum shir_errno {
+#define SHIR__ERRNO_ENUM(name, value, msg) SHIR_E_##name = (value),
+    SHIR_ERRNO_MAP(SHIR__ERRNO_ENUM)
+#undef SHIR__ERRNO_ENUM
+};
+
+#define SHIR_E_MIN (-20999)
+#define SHIR_E_MAX (-20000)
+
+/* A short human message for any code: ours, libuv's/errno's, or "success" for 0. Never NULL. The
+ * returned string is static (thread-safe; unknown codes get a generic message). */
+const char *shir_strerror(int err);
+/* The symbolic name: "SHIR_E_NOMEM", "ECONNREFUSED", ... or "UNKNOWN". Never NULL, static. */
+const char *shir_err_name(int err);
+/* True when err is one of our own codes. */
+bool shir_err_is_ours(int err);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Logging.
+ *
+ * One sink per process (the composition root makes it; nothing here is global), any number of
+ * loggers that carry a context string ("node=a peer=b run=7") and point at the sink. Lines go to
+ * the sink's FILE (stderr for journald) as:
+ *     2026-11-25T10:41:29.123Z INFO  node=a peer=b: message
+ * Secrets: register every secret value with shir_log_sink_mask(); any occurrence of a masked
+ * byte string in a formatted line is replaced by "[REDACTED]" before it is written. Prefer never
+ * formatting a secret at all: struct shir_secret below has no printable accessor. */
+enum shir_log_level {
+    SHIR_LOG_DEBUG = 0,
+    SHIR_LOG_INFO = 1,
+    SHIR_LOG_WARN = 2,
+    SHIR_LOG_ERROR = 3,
+    SHIR_LOG_OFF = 4,
+};
+
+#define SHIR_LOG_MAX_MASKS 16
+#define SHIR_LOG_LINE_MAX 2048
+#define SHIR_LOG_CTX_MAX 128
+
+struct shir_log_sink {
+    FILE *out;                     /* borrowed; NULL discards */
+    enum shir_log_level level;     /* lines below this level are dropped */
+    unsigned n_masks;
+    struct {
+        unsigned char *bytes;      /* owned copy, wiped on free */
+        size_t len;
+    } masks[SHIR_LOG_MAX_MASKS];
+    unsigned long lines_written;   /* for tests and diagnostics */
+};
+
+struct shir_log {
+    struct shir_log_sink *sink;    /* borrowed; must outlive the logger */
+    char ctx[SHIR_LOG_CTX_MAX];
+};
+
+void shir_log_sink_init(struct shir_log_sink *s, FILE *out, enum shir_log_level level);
+/* Wipe and free the mask copies. */
+void shir_log_sink_close(struct shir_log_sink *s);
+/* Copy `bytes` into the mask list. Values shorter than 4 bytes are refused (SHIR_E_INVAL: they
+ * would redact ordinary words); SHIR_E_FULL past SHIR_LOG_MAX_MASKS; SHIR_E_NOMEM. */
+int shir_log_sink_mask(struct shir_log_sink *s, const void *bytes, size_t len);
+/* Parse "debug" | "info" | "warn" | "error" | "off". SHIR_E_INVAL otherwise. */
+int shir_log_level_parse(const char *text, enum shir_log_level *out);
+
+/* Initialise a logger with a printf-style context (truncated to SHIR_LOG_CTX_MAX-1 bytes). */
+void shir_log_init(struct shir_log *log, struct shir_log_sink *sink, const char *ctx_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A child logger: the parent's context followed by " " and the extra context. */
+void shir_log_child(struct shir_log *child, const struct shir_log *parent, const char *ctx_fmt,
+                    ...) __attribute__((format(printf, 3, 4)));
+bool shir_log_enabled(const struct shir_log *log, enum shir_log_level level);
+void shir_log_write(const struct shir_log *log, enum shir_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void shir_log_vwrite(const struct shir_log *log, enum shir_log_level level, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 3, 0)));
+
+#define SHIR_DEBUG(log, ...) shir_log_write((log), SHIR_LOG_DEBUG, __VA_ARGS__)
+#define SHIR_INFO(log, ...) shir_log_write((log), SHIR_LOG_INFO, __VA_ARGS__)
+#define SHIR_WARN(log, ...) shir_log_write((log), SHIR_LOG_WARN, __VA_ARGS__)
+#define SHIR_ERROR(log, ...) shir_log_write((log), SHIR_LOG_ERROR, __VA_ARGS__)
+
+/* A secret value: bytes that must never be printed. The only accessors give the bytes to code
+ * that consumes them (crypto, a pipe to a worker); shir_secret_free wipes them. */
+struct shir_secret {
+    unsigned char *bytes;
+    size_t len;
+};
+/* Copy `len` bytes (SHIR_E_NOMEM). An empty secret is allowed. */
+int shir_secret_set(struct shir_secret *s, const void *bytes, size_t len);
+void shir_secret_free(struct shir_secret *s);
+/* What to print in place of a secret: "[REDACTED]" or "[unset]". */
+const char *shir_secret_describe(const struct shir_secret *s);
+/* Wipe memory so the compiler cannot elide it. */
+void shir_wipe(void *p, size_t n);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Clock and random source: injected into every piece of logic (never time()/rand()). */
+struct shir_clock {
+    /* Monotonic milliseconds since an arbitrary origin. */
+    uint64_t (*now_ms)(const struct shir_clock *c);
+    void *data;
+};
+/* CLOCK_MONOTONIC. The returned object is immutable and static. */
+const struct shir_clock *shir_clock_system(void);
+
+/* A settable clock for tests: starts at `start_ms`; advance with shir_fake_clock_advance. */
+struct shir_fake_clock {
+    struct shir_clock clock;
+    uint64_t now;
+};
+void shir_fake_clock_init(struct shir_fake_clock *fc, uint64_t start_ms);
+void shir_fake_clock_advance(struct shir_fake_clock *fc, uint64_t ms);
+
+struct shir_random {
+    /* Fill buf with n random bytes; 0 or SHIR_E_RANDOM. */
+    int (*fill)(struct shir_random *r, void *buf, size_t n);
+    void *data;
+    uint64_t state[4]; /* used by the seeded generator */
+};
+/* getrandom(2): cryptographically strong. */
+void shir_random_system(struct shir_random *r);
+/* Deterministic xoshiro256** from a seed, for tests and simulations. NOT for secrets. */
+void shir_random_seeded(struct shir_random *r, uint64_t seed);
+int shir_random_fill(struct shir_random *r, void *buf, size_t n);
+/* Uniform in [0, bound) without modulo bias; bound 0 yields 0. Returns 0 or SHIR_E_RANDOM. */
+int shir_random_below(struct shir_random *r, uint64_t bound, uint64_t *out);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Bounded buffers: a growable byte array that never grows past `max`. */
+struct shir_buf {
+    unsigned char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+};
+/* An empty buffer that may hold at most `max` bytes. Allocates nothing. */
+void shir_buf_init(struct shir_buf *b, size_t max);
+void shir_buf_free(struct shir_buf *b);
+/* Make room for `extra` more bytes: SHIR_E_TOOBIG past max (nothing changes), SHIR_E_NOMEM. */
+int shir_buf_reserve(struct shir_buf *b, size_t extra);
+int shir_buf_append(struct shir_buf *b, const void *p, size_t n);
+int shir_buf_append_u8(struct shir_buf *b, uint8_t v);
+int shir_buf_append_be16(struct shir_buf *b, uint16_t v);
+int shir_buf_append_be32(struct shir_buf *b, uint32_t v);
+int shir_buf_append_be64(struct shir_buf *b, uint64_t v);
+int shir_buf_printf(struct shir_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drop the first n bytes (n > len drops all). */
+void shir_buf_consume(struct shir_buf *b, size_t n);
+void shir_buf_reset(struct shir_buf *b);
+/* Hand the bytes to the caller (who frees them); the buffer becomes empty. */
+unsigned char *shir_buf_steal(struct shir_buf *b, size_t *len);
+
+/* A checked reader over borrowed bytes: every read fails with SHIR_E_TRUNC when fewer bytes
+ * remain than asked, and then consumes nothing. */
+struct shir_reader {
+    const unsigned char *p;
+    size_t left;
+};
+void shir_reader_init(struct shir_reader *r, const void *p, size_t n);
+int shir_reader_u8(struct shir_reader *r, uint8_t *v);
+int shir_reader_be16(struct shir_reader *r, uint16_t *v);
+int shir_reader_be32(struct shir_reader *r, uint32_t *v);
+int shir_reader_be64(struct shir_reader *r, uint64_t *v);
+int shir_reader_le32(struct shir_reader *r, uint32_t *v);
+int shir_reader_le64(struct shir_reader *r, uint64_t *v);
+/* Point *out at the next n bytes (borrowed) and skip them. */
+int shir_reader_bytes(struct shir_reader *r, size_t n, const unsigned char **out);
+int shir_reader_skip(struct shir_reader *r, size_t n);
+
+void shir_put_be16(unsigned char *p, uint16_t v);
+void shir_put_be32(unsigned char *p, uint32_t v);
+void shir_put_be64(unsigned char *p, uint64_t v);
+uint16_t shir_get_be16(const unsigned char *p);
+uint32_t shir_get_be32(const unsigned char *p);
+uint64_t shir_get_be64(const unsigned char *p);
+uint32_t shir_get_le32(const unsigned char *p);
+uint64_t shir_get_le64(const unsigned char *p);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Strings. */
+/* Copy src into dst[cap] always NUL-terminated; SHIR_E_TRUNC when it did not fit (dst then holds
+ * the truncated prefix), SHIR_E_INVAL when cap is 0. */
+int shir_str_copy(char *dst, size_t cap, const char *src);
+/* snprintf that reports truncation as SHIR_E_TRUNC. */
+int shir_str_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Parse a base-10 unsigned integer in [min, max] with no trailing garbage. SHIR_E_INVAL. */
+int shir_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+/* Constant-time comparison: 0 when equal. */
+int shir_memeq_ct(const void *a, const void *b, size_t n);
+/* Lowercase hex of n bytes into out[2n+1]. */
+void shir_hex(const void *bytes, size_t n, char *out);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Library versions, for `shir --version`: each module lists the libraries it runs with. */
+struct shir_libversion {
+    const char *name;
+    char version[64];
+};
+#define SHIR_VERSION_STRING "0.1.0"
+
+#endif /* SHIR_COMMON_H */

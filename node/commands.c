@@ -1,0 +1,11 @@
+/* The command table. Add a command: define `const struct node_cmd node_cmd_X` in its own file,
+ * declare it in node.h and list it here. */
+#include <stddef.h>
+
+#include "node/node.h"
+
+const struct node_cmd *const node_commands[] = {
+    &node_cmd_help,
+    &node_cmd_version,
+    NULL,
+};

@@ -1,0 +1,106 @@
+/* shir: entry point and subcommand dispatch. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/node.h"
+
+static const struct node_cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; node_commands[i]; i++)
+        if (strcmp(node_commands[i]->name, name) == 0)
+            return node_commands[i];
+    return NULL;
+}
+
+static void print_main_usage(FILE *out)
+{
+    fprintf(out, "usage: shir COMMAND [ARGS...]\n"
+                 "       shir --version | --help\n"
+                 "\n"
+                 "commands:\n");
+    for (size_t i = 0; node_commands[i]; i++)
+        fprintf(out, "  %-10s %s\n", node_commands[i]->name, node_commands[i]->summary);
+    fprintf(out, "\nRun 'shir help COMMAND' or 'shir COMMAND --help' for a command's usage.\n");
+}
+
+void node_print_usage(const struct node_cmd *cmd, FILE *out)
+{
+    fputs(cmd->usage, out);
+}
+
+int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "shir %s: ", cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    node_print_usage(cmd, stderr);
+    return NODE_EXIT_USAGE;
+}
+
+int node_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int help_run(int argc, char **argv)
+{
+    if (argc == 1) {
+        print_main_usage(stdout);
+        return NODE_EXIT_OK;
+    }
+    if (argc > 2)
+        return node_usage_error(&node_cmd_help, "too many arguments");
+    const struct node_cmd *cmd = find_cmd(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "shir help: unknown command '%s'\n\n", argv[1]);
+        print_main_usage(stderr);
+        return NODE_EXIT_USAGE;
+    }
+    node_print_usage(cmd, stdout);
+    return NODE_EXIT_OK;
+}
+
+const struct node_cmd node_cmd_help = {
+    .name = "help",
+    .summary = "list the commands, or show one command's usage",
+    .usage = "usage: shir help [COMMAND]\n",
+    .run = help_run,
+};
+
+int main(int argc, char **argv)
+{
+    /* A peer that vanishes mid-write must be an error value, never a dead process. */
+    signal(SIGPIPE, SIG_IGN);
+
+    if (argc < 2) {
+        print_main_usage(stderr);
+        return NODE_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+        name = "version";
+    else if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        name = "help";
+    const struct node_cmd *cmd = find_cmd(name);
+    if (!cmd) {
+        fprintf(stderr, "shir: unknown command '%s'\n\n", argv[1]);
+        print_main_usage(stderr);
+        return NODE_EXIT_USAGE;
+    }
+    if (cmd != &node_cmd_help && node_wants_help(argc - 1, argv + 1)) {
+        node_print_usage(cmd, stdout);
+        return NODE_EXIT_OK;
+    }
+    return cmd->run(argc - 1, argv + 1);
+}

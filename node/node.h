@@ -1,0 +1,37 @@
+/* node: the `shir` executable — CLI parsing, the agent's composition root, the admin socket and
+ * worker supervision. Only this module parses text (flags, config files) and owns process-wide
+ * state. Nothing depends on node/.
+ */
+#ifndef SHIR_NODE_H
+#define SHIR_NODE_H
+
+#include <stdio.h>
+
+/* Exit codes of every command: 0 success, 1 the operation failed, 2 bad usage. */
+#define NODE_EXIT_OK 0
+#define NODE_EXIT_FAIL 1
+#define NODE_EXIT_USAGE 2
+
+struct node_cmd {
+    const char *name;
+    const char *summary;   /* one line for `shir help` */
+    const char *usage;     /* full text for `shir CMD --help` (starts with "usage: shir ...") */
+    /* argv[0] is the command name; return an exit code. */
+    int (*run)(int argc, char **argv);
+};
+
+/* The command table, NULL-terminated (node/commands.c). */
+extern const struct node_cmd *const node_commands[];
+
+/* Print the usage of cmd to `out`. */
+void node_print_usage(const struct node_cmd *cmd, FILE *out);
+/* Report a usage error for cmd ("shir CMD: MESSAGE" then the usage) on stderr; returns 2. */
+int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* True when argv holds -h/--help anywhere before a "--". */
+int node_wants_help(int argc, char **argv);
+
+extern const struct node_cmd node_cmd_version;
+extern const struct node_cmd node_cmd_help;
+
+#endif /* SHIR_NODE_H */

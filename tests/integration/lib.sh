@@ -1,0 +1,27 @@
+# Shared helpers for shell integration tests. Every wait has a deadline; nothing sleeps and hopes.
+: "${SHIR_BIN:?SHIR_BIN must name the shir binary}"
+TEST_NAME=$(basename "$0" .sh)
+
+fail() { echo "FAIL [$TEST_NAME]: $*" >&2; exit 1; }
+pass() { echo "PASS [$TEST_NAME]"; exit 0; }
+
+# expect_match TEXT REGEX WHAT
+expect_match() { printf '%s\n' "$1" | grep -Eq -- "$2" || fail "$3: '$2' not in: $1"; }
+
+# expect_exit CODE CMD...
+expect_exit() {
+    local want=$1; shift
+    "$@" >/dev/null 2>&1
+    local got=$?
+    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want"
+}
+
+# wait_until SECONDS CMD...: run CMD until it succeeds or the deadline passes. The pause between
+# tries is a poll interval, not a guess at how long something takes.
+wait_until() {
+    local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+    until "$@" >/dev/null 2>&1; do
+        [ $(( $(date +%s%N) / 1000000 )) -lt "$deadline" ] || return 1
+        sleep 0.05  # poll interval inside a deadline loop
+    done
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: build with warnings as errors, run every test plainly, then
+# build again with AddressSanitizer + UndefinedBehaviorSanitizer and run the unit, integration
+# and fuzz-replay tests under it. Ends with ctest's summary; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+status=0
+
+configure_and_build() {
+    local dir=$1; shift
+    cmake -S . -B "$dir" -G Ninja -DSHIR_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
+        { cat "$dir.configure.log"; echo "configure of $dir failed" >&2; return 1; }
+    cmake --build "$dir" -j "$JOBS" || { echo "build of $dir failed" >&2; return 1; }
+}
+
+mkdir -p build
+echo "== plain build (warnings are errors)"
+configure_and_build build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo || exit 1
+echo "== sanitizer build (ASan+UBSan)"
+configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DSHIR_SANITIZE=ON -DSHIR_BENCH=OFF || exit 1
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+echo "== tests, plain build"
+(cd build/ci && ctest --output-on-failure -j "$JOBS" --timeout 600) || status=1
+echo "== tests under ASan+UBSan (unit, integration, fuzz replay)"
+(cd build/asan && ctest --output-on-failure -j "$JOBS" --timeout 900 -L 'unit|integration|fuzz') || status=1
+exit $status
