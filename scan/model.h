@@ -98,6 +98,7 @@ struct scan_asset {
     char **errors;           /* owned: per-file errors, human-readable, e.g. "truncated footer" */
     size_t n_errors;
     uint64_t bytes_read;     /* bytes this reader actually read from the file */
+    bool columns_overflowed; /* more than limits.max_columns columns were offered */
 };
 
 /* Initialise an empty asset (row_count -1). */
