@@ -9,54 +9,63 @@ set -euo pipefail
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (it calls apt-get)"
+[ "$(id -u)" -eq 0 ] || [ "${1:-}" = "--derive-only" ] || die "must run as root (it calls apt-get)"
 [ -r /etc/os-release ] || die "no /etc/os-release: unsupported system"
 . /etc/os-release
 [ "${ID:-}" = debian ] && [ "${VERSION_CODENAME:-}" = bookworm ] ||
     die "unsupported system '${PRETTY_NAME:-unknown}': shir's installer supports Debian 12 (bookworm) only"
 
-BACKPORTS_FILE=/etc/apt/sources.list.d/shir-bookworm-backports.sources
+APT_DIR=${SHIR_APT_DIR:-/etc/apt}   # overridable only so tests can derive from a fake tree
+BACKPORTS_FILE=$APT_DIR/sources.list.d/shir-bookworm-backports.sources
 
-# Find the URI of the entry that serves the plain "bookworm" suite, in deb822 or one-line format.
+# Print the URI of the entry that serves the plain "bookworm" suite, from deb822 (*.sources) or
+# one-line (*.list) files.
 debian_uri() {
     local f
-    for f in /etc/apt/sources.list.d/*.sources; do
+    for f in "$APT_DIR"/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
-        [ "$f" = "$BACKPORTS_FILE" ] && continue
-        # deb822 stanzas: print the URIs of the first stanza whose Suites lists "bookworm".
-        awk 'BEGIN{RS=""; FS="\n"}
-             { uris=""; suites=""; types="";
+        awk 'BEGIN { RS = ""; FS = "\n" }
+             { uris = ""; suites = ""; types = ""
                for (i = 1; i <= NF; i++) {
-                 if ($i ~ /^URIs:/)   { uris = $i;   sub(/^URIs:[ \t]*/, "", uris) }
-                 if ($i ~ /^Suites:/) { suites = " " $i " "; }
-                 if ($i ~ /^Types:/)  { types = $i }
+                 if ($i ~ /^URIs:/)   { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
+                 if ($i ~ /^Suites:/) { suites = $i " " }
+                 if ($i ~ /^Types:/)  { types = $i " " }
                }
-               if (types ~ /deb( |$)/ && suites ~ /[ \t]bookworm[ \t]/ && uris != "") {
+               if (types ~ /[ \t]deb[ \t]/ && suites ~ /[ \t]bookworm[ \t]/ && uris != "") {
                  split(uris, u, " "); print u[1]; exit } }' "$f"
     done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    for f in "$APT_DIR"/sources.list "$APT_DIR"/sources.list.d/*.list; do
         [ -f "$f" ] || continue
-        awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+        awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
              if ($(i+1) == "bookworm") { print $i; exit } }' "$f"
     done
 }
 
-if ! apt-cache policy 2>/dev/null | grep -q 'bookworm-backports' || [ ! -f "$BACKPORTS_FILE" ]; then
-    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        uri=$(debian_uri | head -n 1)
-        [ -n "$uri" ] || die "cannot find the machine's Debian 'bookworm' source entry to derive bookworm-backports from"
-        keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-        {
-            echo "# Written by shir's deploy/install-deps.sh, derived from this machine's bookworm entry."
-            echo "Types: deb"
-            echo "URIs: $uri"
-            echo "Suites: bookworm-backports"
-            echo "Components: main"
-            [ -f "$keyring" ] && echo "Signed-By: $keyring"
-        } > "$BACKPORTS_FILE"
-        echo "install-deps: enabled bookworm-backports from the existing Debian entry"
+# Write the backports entry unless the machine already has one.
+enable_backports() {
+    if grep -rqsE '^[^#]*bookworm-backports' "$APT_DIR"/sources.list "$APT_DIR"/sources.list.d/; then
+        return 0
     fi
+    local uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    uri=$(debian_uri | head -n 1)
+    [ -n "$uri" ] || die "cannot find the machine's Debian 'bookworm' source entry to derive bookworm-backports from"
+    {
+        echo "# Written by shir's deploy/install-deps.sh, derived from this machine's bookworm entry."
+        echo "Types: deb"
+        echo "URIs: $uri"
+        echo "Suites: bookworm-backports"
+        echo "Components: main"
+        [ -f "$keyring" ] && echo "Signed-By: $keyring"
+    } > "$BACKPORTS_FILE"
+    echo "install-deps: enabled bookworm-backports from the existing Debian entry"
+}
+
+if [ "${1:-}" = "--derive-only" ]; then
+    # For tests: derive into $SHIR_APT_DIR and stop before touching apt.
+    enable_backports
+    exit 0
 fi
+enable_backports
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q || die "apt-get update failed"
