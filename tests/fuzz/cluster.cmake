@@ -1,0 +1,3 @@
+# Fuzz targets for cluster/ decoders of untrusted bytes; their seed corpora replay in `ctest`.
+shir_fuzz_target(NAME fuzz_cluster_key SOURCES fuzz_cluster_key.c LIBS shir_cluster
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/cluster-key)

@@ -1,0 +1,4 @@
+# Unit tests of cluster/'s pure core: keys, proof, sealing, FSM (alone and on raft/fixture.h),
+# membership planner. Each binary links only shir_cluster (and libraft for the fixture).
+shir_unit_test(NAME test_cluster_key SOURCES test_cluster_key.c LIBS shir_cluster)
+shir_unit_test(NAME test_cluster_crypto SOURCES test_cluster_crypto.c LIBS shir_cluster)
