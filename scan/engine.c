@@ -1,0 +1,543 @@
+/* The engine: scan one job. walk → (files without a partition token) read per level → classify →
+ * sink; partitioned files are grouped by pattern while walking and become resource sets after
+ * the walk, each read from a sample of its members (resset.c decides which).
+ *
+ * Memory: files that are not partitioned stream straight to the sink; partitioned ones are held
+ * as (path, size, mtime) until the walk ends, because a group is only known complete then. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scan/engine.h"
+
+struct member {
+    char *path;
+    uint64_t size;
+    int64_t mtime;
+};
+
+struct group {
+    char *pattern;           /* relative pattern, e.g. sales/year={N}/part-{N}.csv */
+    struct member *m;
+    size_t n, cap;
+};
+
+struct engine {
+    const struct scan_engine_cfg *cfg;
+    const struct scan_job *job;
+    struct scan_sink *sink;
+    struct scan_summary *sum;
+    struct scan_limits lim;
+    struct shir_buf pat;
+    struct group *groups;
+    size_t n_groups, cap_groups;
+    size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
+    size_t n_slots;
+    uint64_t start_ms, last_progress_ms;
+    char *cursor;
+    int fatal;
+};
+
+/* ------------------------------------------------------------------------------------------- */
+/* Groups by pattern. */
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static size_t *group_slot(struct engine *g, const char *pattern)
+{
+    size_t i = (size_t)fnv1a(pattern) & (g->n_slots - 1);
+    while (g->slots[i] && strcmp(g->groups[g->slots[i] - 1].pattern, pattern) != 0)
+        i = (i + 1) & (g->n_slots - 1);
+    return &g->slots[i];
+}
+
+static int group_rehash(struct engine *g)
+{
+    size_t n = g->n_slots ? g->n_slots * 2 : 64;
+    size_t *s = calloc(n, sizeof *s);
+    if (!s)
+        return SHIR_E_NOMEM;
+    free(g->slots);
+    g->slots = s;
+    g->n_slots = n;
+    for (size_t k = 0; k < g->n_groups; k++)
+        *group_slot(g, g->groups[k].pattern) = k + 1;
+    return 0;
+}
+
+static int group_add(struct engine *g, const char *pattern, const struct scan_entry *e)
+{
+    if ((g->n_groups + 1) * 2 > g->n_slots && group_rehash(g) != 0)
+        return SHIR_E_NOMEM;
+    size_t *slot = group_slot(g, pattern);
+    if (!*slot) {
+        if (g->n_groups == g->cap_groups) {
+            size_t cap = g->cap_groups ? g->cap_groups * 2 : 16;
+            struct group *v = realloc(g->groups, cap * sizeof *v);
+            if (!v)
+                return SHIR_E_NOMEM;
+            g->groups = v;
+            g->cap_groups = cap;
+        }
+        struct group *ng = &g->groups[g->n_groups];
+        *ng = (struct group){.pattern = strdup(pattern)};
+        if (!ng->pattern)
+            return SHIR_E_NOMEM;
+        *slot = ++g->n_groups;
+    }
+    struct group *gr = &g->groups[*slot - 1];
+    if (gr->n == gr->cap) {
+        size_t cap = gr->cap ? gr->cap * 2 : 4;
+        struct member *v = realloc(gr->m, cap * sizeof *v);
+        if (!v)
+            return SHIR_E_NOMEM;
+        gr->m = v;
+        gr->cap = cap;
+    }
+    struct member *m = &gr->m[gr->n];
+    *m = (struct member){.path = strdup(e->path), .size = e->size, .mtime = e->mtime};
+    if (!m->path)
+        return SHIR_E_NOMEM;
+    gr->n++;
+    return 0;
+}
+
+static void groups_free(struct engine *g)
+{
+    for (size_t i = 0; i < g->n_groups; i++) {
+        for (size_t k = 0; k < g->groups[i].n; k++)
+            free(g->groups[i].m[k].path);
+        free(g->groups[i].m);
+        free(g->groups[i].pattern);
+    }
+    free(g->groups);
+    free(g->slots);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Reading one file into an asset. */
+
+static scan_reader_fn reader_for(const struct scan_readers *r, const char *format)
+{
+    static const char *const delimited[] = {"csv", "tsv", "psv", "ssv"};
+    if (!format)
+        return NULL;
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(format, delimited[i]) == 0)
+            return r->delimited;
+    if (strcmp(format, "json") == 0 || strcmp(format, "jsonl") == 0)
+        return r->json;
+    if (strcmp(format, "parquet") == 0)
+        return r->parquet;
+    if (strcmp(format, "avro") == 0)
+        return r->avro;
+    if (strcmp(format, "text") == 0)
+        return r->text;
+    return NULL;
+}
+
+static int set_detected(struct scan_asset *a, const struct scan_detected *d)
+{
+    int rc = scan_set_str(&a->format, d->format);
+    if (rc == 0 && d->compression)
+        rc = scan_set_str(&a->compression, d->compression);
+    if (rc == 0 && d->encoding)
+        rc = scan_set_str(&a->encoding, d->encoding);
+    return rc;
+}
+
+/* Detect (and at L2+ read) `path` into a. Per-file trouble is recorded in a, never returned; the
+ * return is negative only for SHIR_E_NOMEM. */
+static int read_file(struct engine *g, struct scan_asset *a, const char *path, uint64_t size)
+{
+    struct scan_detected d;
+    scan_detect_name(path, &d);
+    if (g->job->level == SCAN_L1 && d.format)
+        return set_detected(a, &d); /* L1: the name was enough; nothing read */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return scan_asset_add_error(a, "cannot open: %s", shir_strerror(-errno));
+    struct scan_file f = {.fd = fd, .path = path, .size = size};
+    unsigned char head[SCAN_DETECT_HEAD];
+    size_t got = 0;
+    int rc = scan_file_read_at(&f, 0, head, size < sizeof head ? (size_t)size : sizeof head, &got);
+    g->sum->bytes_read += got;
+    if (rc) {
+        rc = scan_asset_add_error(a, "cannot read: %s", shir_strerror(rc));
+        goto out;
+    }
+    scan_detect(head, got, path, &d);
+    if ((rc = set_detected(a, &d)) != 0 || g->job->level == SCAN_L1)
+        goto out;
+    scan_reader_fn fn = reader_for(g->cfg->readers, d.format);
+    if (!fn) {
+        if (strcmp(d.format, "binary") != 0)
+            rc = scan_asset_add_error(a, "no reader for format %s in this build", d.format);
+        goto out;
+    }
+    uint64_t before = a->bytes_read;
+    rc = fn(&f, (enum scan_level)g->job->level, &g->lim, a);
+    g->sum->bytes_read += a->bytes_read - before;
+    if (rc && rc != SHIR_E_NOMEM)
+        rc = scan_asset_add_error(a, "read failed: %s", shir_strerror(rc));
+out:
+    close(fd);
+    return rc;
+}
+
+static int classify(struct engine *g, struct scan_asset *a)
+{
+    const struct scan_readers *r = g->cfg->readers;
+    if (g->job->level < SCAN_L3 || !r->classify)
+        return 0;
+    int rc = r->classify(r->classify_ctx, a);
+    if (rc && rc != SHIR_E_NOMEM)
+        rc = scan_asset_add_error(a, "classification failed: %s", shir_strerror(rc));
+    return rc;
+}
+
+static int set_name(struct engine *g, struct scan_asset *a, const char *abspath, bool pattern)
+{
+    shir_buf_reset(&g->pat);
+    int rc = scan_file_url(&g->pat, g->cfg->host, abspath, pattern);
+    if (rc == 0)
+        rc = shir_buf_append_u8(&g->pat, '\0');
+    if (rc == 0)
+        rc = scan_set_str(&a->qualified_name, (const char *)g->pat.data);
+    return rc;
+}
+
+static void progress(struct engine *g, bool force)
+{
+    if (!g->cfg->progress)
+        return;
+    uint64_t now = g->cfg->clock->now_ms(g->cfg->clock);
+    /* Four updates a second keep a watcher current without flooding the pipe. */
+    if (!force && now - g->last_progress_ms < 250)
+        return;
+    g->last_progress_ms = now;
+    g->sum->duration_ms = now - g->start_ms;
+    g->cfg->progress(g->cfg->progress_ud, g->sum, g->cursor ? g->cursor : "");
+}
+
+static int deliver(struct engine *g, struct scan_asset *a)
+{
+    for (size_t i = 0; i < a->n_cols; i++)
+        if (a->cols[i].n_classes)
+            g->sum->classified_columns++;
+    g->sum->errors += a->n_errors;
+    g->sum->assets++;
+    if (a->type == SCAN_ASSET_RESOURCE_SET)
+        g->sum->resource_sets++;
+    int rc = g->sink->put(g->sink, a);
+    if (rc) {
+        (void)shir_str_fmt(g->sum->message, sizeof g->sum->message, "sink: %s",
+                           g->sink->errmsg[0] ? g->sink->errmsg : shir_strerror(rc));
+        return rc;
+    }
+    if (scan_set_str(&g->cursor, a->path) != 0)
+        return SHIR_E_NOMEM;
+    progress(g, false);
+    return 0;
+}
+
+static int scan_one(struct engine *g, const char *path, uint64_t size, int64_t mtime,
+                    enum scan_asset_type type)
+{
+    struct scan_asset a;
+    scan_asset_init(&a);
+    a.type = type;
+    a.size = size;
+    a.modified = mtime;
+    int rc = scan_set_str(&a.path, path);
+    if (rc == 0)
+        rc = set_name(g, &a, path, false);
+    if (rc == 0 && type == SCAN_ASSET_FILE)
+        rc = read_file(g, &a, path, size);
+    if (rc == 0 && type == SCAN_ASSET_FILE)
+        rc = classify(g, &a);
+    if (rc == 0)
+        rc = deliver(g, &a);
+    scan_asset_free(&a);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Resource sets. */
+
+static enum scan_type merge_type(enum scan_type a, enum scan_type b)
+{
+    if (a == b || b == SCAN_TYPE_NULL || b == SCAN_TYPE_UNKNOWN)
+        return a;
+    if (a == SCAN_TYPE_NULL || a == SCAN_TYPE_UNKNOWN)
+        return b;
+    if ((a == SCAN_TYPE_INTEGER && b == SCAN_TYPE_DECIMAL) ||
+        (a == SCAN_TYPE_DECIMAL && b == SCAN_TYPE_INTEGER))
+        return SCAN_TYPE_DECIMAL;
+    return SCAN_TYPE_STRING; /* members disagree: the widest text type holds both */
+}
+
+/* Fold a sampled member t into the set's asset a: union of columns by name, samples appended
+ * (up to the per-column limit), errors prefixed with the member's name. */
+static int merge_member(struct engine *g, struct scan_asset *a, struct scan_asset *t)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < t->n_cols; i++) {
+        struct scan_column *tc = &t->cols[i];
+        struct scan_column *c = scan_asset_column(a, tc->name);
+        if (!c) {
+            rc = scan_asset_add_column(a, &g->lim, tc->name, &c);
+            if (rc == SHIR_E_TOOBIG)
+                return 0; /* recorded as an asset error by the model */
+            if (rc == 0)
+                c->type = tc->type;
+            if (rc == 0 && tc->type_detail)
+                rc = scan_set_str(&c->type_detail, tc->type_detail);
+        } else {
+            c->type = merge_type(c->type, tc->type);
+        }
+        for (size_t k = 0; rc == 0 && k < tc->n_samples; k++)
+            rc = scan_column_add_sample(c, &g->lim, tc->samples[k], strlen(tc->samples[k]));
+    }
+    for (size_t i = 0; rc == 0 && i < t->n_errors; i++)
+        rc = scan_asset_add_error(a, "%s: %s", t->path, t->errors[i]);
+    if (rc == 0 && !a->text && t->text) {
+        a->text = t->text;
+        a->text_len = t->text_len;
+        t->text = NULL;
+    }
+    return rc;
+}
+
+static int cmp_member(const void *x, const void *y)
+{
+    return strcmp(((const struct member *)x)->path, ((const struct member *)y)->path);
+}
+
+/* Read the sampled members of a group into a (each through its own asset, then merged). */
+static int read_members(struct engine *g, struct scan_asset *a, const struct group *gr)
+{
+    int rc = 0;
+    size_t sampled = 0;
+    int64_t rows = 0;
+    for (size_t i = 0; rc == 0 && i < gr->n; i++) {
+        if (!scan_resset_sampled(a->format, i, gr->n))
+            continue;
+        struct scan_asset t;
+        scan_asset_init(&t);
+        rc = scan_set_str(&t.path, gr->m[i].path);
+        if (rc == 0)
+            rc = read_file(g, &t, gr->m[i].path, gr->m[i].size);
+        if (rc == 0 && sampled == 0)
+            rc = set_detected(a, &(struct scan_detected){t.format, t.compression, t.encoding});
+        if (rc == 0)
+            rc = merge_member(g, a, &t);
+        rows = (rows >= 0 && t.row_count >= 0) ? rows + t.row_count : -1;
+        sampled++;
+        scan_asset_free(&t);
+    }
+    /* A row count is only known when every member was read. */
+    a->row_count = sampled == gr->n ? rows : -1;
+    return rc;
+}
+
+static int scan_set(struct engine *g, struct group *gr)
+{
+    qsort(gr->m, gr->n, sizeof *gr->m, cmp_member);
+    struct scan_asset a;
+    scan_asset_init(&a);
+    a.type = SCAN_ASSET_RESOURCE_SET;
+    a.partition_count = gr->n > UINT32_MAX ? UINT32_MAX : (uint32_t)gr->n;
+    for (size_t i = 0; i < gr->n; i++) {
+        a.size += gr->m[i].size;
+        if (gr->m[i].mtime > a.modified)
+            a.modified = gr->m[i].mtime;
+    }
+    struct shir_buf abs;
+    shir_buf_init(&abs, SIZE_MAX);
+    int rc = shir_buf_printf(&abs, "%s/%s", g->job->source, gr->pattern);
+    if (rc == 0)
+        rc = set_name(g, &a, (const char *)abs.data, true);
+    if (rc == 0)
+        rc = scan_set_str(&a.path, gr->m[0].path);
+    struct scan_detected d;
+    scan_detect_name(gr->m[0].path, &d);
+    if (rc == 0)
+        rc = set_detected(&a, &d);
+    if (rc == 0 && (g->job->level >= SCAN_L2 || !d.format))
+        rc = read_members(g, &a, gr);
+    if (rc == 0)
+        rc = classify(g, &a);
+    if (rc == 0)
+        rc = deliver(g, &a);
+    shir_buf_free(&abs);
+    scan_asset_free(&a);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* The walk. */
+
+static int on_entry(void *ud, const struct scan_entry *e)
+{
+    struct engine *g = ud;
+    int rc = 0;
+    switch (e->kind) {
+    case SCAN_ENTRY_DIR:
+        g->sum->directories++;
+        if (g->job->emit_directories)
+            rc = scan_one(g, e->path, 0, e->mtime, SCAN_ASSET_DIRECTORY);
+        break;
+    case SCAN_ENTRY_SKIPPED:
+    case SCAN_ENTRY_ERROR:
+        g->sum->errors++;
+        if (g->cfg->log)
+            SHIR_WARN(g->cfg->log, "%s: %s%s%s", e->path, e->why, e->err ? ": " : "",
+                      e->err ? shir_strerror(e->err) : "");
+        break;
+    case SCAN_ENTRY_FILE: {
+        g->sum->files_seen++;
+        unsigned tokens;
+        shir_buf_reset(&g->pat);
+        rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
+        if (rc == 0 && tokens)
+            rc = group_add(g, (const char *)g->pat.data, e);
+        else if (rc == 0)
+            rc = scan_one(g, e->path, e->size, e->mtime, SCAN_ASSET_FILE);
+        break;
+    }
+    }
+    if (rc == SHIR_E_NOMEM && !g->sum->message[0])
+        (void)shir_str_copy(g->sum->message, sizeof g->sum->message, "out of memory");
+    return rc;
+}
+
+static int flush_groups(struct engine *g)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < g->n_groups; i++) {
+        struct group *gr = &g->groups[i];
+        if (gr->n == 1) /* a lone numbered file is just a file */
+            rc = scan_one(g, gr->m[0].path, gr->m[0].size, gr->m[0].mtime, SCAN_ASSET_FILE);
+        else
+            rc = scan_set(g, gr);
+    }
+    return rc;
+}
+
+int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
+                    struct scan_summary *sum)
+{
+    struct engine g = {.cfg = cfg, .job = cfg->job, .sink = sink, .sum = sum};
+    scan_limits_default(&g.lim);
+    shir_buf_init(&g.pat, SIZE_MAX);
+    g.start_ms = g.last_progress_ms = cfg->clock->now_ms(cfg->clock);
+    struct scan_walk_opts wo = {
+        .root = cfg->job->source,
+        .includes = (const char *const *)cfg->job->includes,
+        .n_includes = cfg->job->n_includes,
+        .excludes = (const char *const *)cfg->job->excludes,
+        .n_excludes = cfg->job->n_excludes,
+        .follow_outside = cfg->job->follow_outside,
+    };
+    int rc = scan_walk(&wo, on_entry, &g);
+    if (rc < 0 && !sum->message[0] && sum->files_seen == 0 && sum->directories == 0)
+        (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot scan %s: %s",
+                           cfg->job->source, shir_strerror(rc));
+    if (rc == 0)
+        rc = flush_groups(&g);
+    sum->duration_ms = cfg->clock->now_ms(cfg->clock) - g.start_ms;
+    progress(&g, true);
+    groups_free(&g);
+    shir_buf_free(&g.pat);
+    free(g.cursor);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* One job, end to end. */
+
+static int null_put(struct scan_sink *s, const struct scan_asset *a)
+{
+    (void)a;
+    s->delivered++;
+    return 0;
+}
+static int null_finish(struct scan_sink *s)
+{
+    (void)s;
+    return 0;
+}
+static void null_free(struct scan_sink *s)
+{
+    free(s);
+}
+
+static int make_sink(const struct scan_job *job, const struct shir_clock *clock,
+                     struct shir_log *log, struct scan_sink **out, struct scan_summary *sum)
+{
+    int rc;
+    switch (job->sink) {
+    case SCAN_SINK_JSONL:
+        rc = scan_sink_jsonl_new(job->sink_target, out);
+        break;
+    case SCAN_SINK_ATLAS:
+        rc = scan_sink_atlas_new(job, clock, log, out);
+        break;
+    default:
+        *out = calloc(1, sizeof **out);
+        if (!*out)
+            return SHIR_E_NOMEM;
+        (*out)->put = null_put;
+        (*out)->finish = null_finish;
+        (*out)->free = null_free;
+        return 0;
+    }
+    if (rc)
+        (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot open sink %s: %s",
+                           job->sink_target, shir_strerror(rc));
+    return rc;
+}
+
+int scan_job_run(const struct scan_job *job, const char *host, const struct shir_clock *clock,
+                 struct shir_log *log, scan_progress_cb progress_cb, void *ud,
+                 struct scan_summary *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    struct scan_readers readers = {0};
+    struct scan_sink *sink = NULL;
+    int rc = scan_job_validate(job, sum->message, sizeof sum->message);
+    if (rc)
+        goto out;
+    if ((rc = scan_readers_open(&readers, job, sum->message, sizeof sum->message)) != 0)
+        goto out;
+    if ((rc = make_sink(job, clock, log, &sink, sum)) != 0)
+        goto out;
+    struct scan_engine_cfg cfg = {.job = job, .readers = &readers, .clock = clock, .log = log,
+                                  .host = host, .progress = progress_cb, .progress_ud = ud};
+    rc = scan_engine_run(&cfg, sink, sum);
+    int frc = sink->finish(sink);
+    if (frc && log)
+        SHIR_WARN(log, "sink: %s", sink->errmsg);
+    if (rc == 0 && frc && job->sink == SCAN_SINK_JSONL) {
+        rc = frc; /* a JSON-lines file that did not reach the disk is a failed scan */
+        (void)shir_str_fmt(sum->message, sizeof sum->message, "sink: %s", sink->errmsg);
+    }
+    sum->delivered = sink->delivered;
+    sum->queued = sink->queued;
+out:
+    scan_sink_free(sink);
+    scan_readers_close(&readers);
+    sum->status = rc;
+    if (rc && !sum->message[0])
+        (void)shir_str_copy(sum->message, sizeof sum->message, shir_strerror(rc));
+    return rc;
+}

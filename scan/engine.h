@@ -1,0 +1,152 @@
+/* scan/engine.h: the parts of the engine that tie a scan together (internal to scan/).
+ *
+ * For: walking a directory tree (source.c), telling a file's type (detect.c), grouping partitioned
+ * paths into resource sets (resset.c), writing JSON (jsonw.c), the sinks (sink_jsonl.c,
+ * sink_atlas.c, outbox.c, http.c) and the loop that scans one job (engine.c).
+ * Not for: format readers (model.h declares them) or classification (classify.h).
+ * Nothing here touches libuv or sockets; the Atlas sink uses libcurl only.
+ */
+#ifndef SHIR_SCAN_ENGINE_H
+#define SHIR_SCAN_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/common.h"
+#include "scan/model.h"
+#include "scan/scan.h"
+
+/* ------------------------------------------------------------------------------------------- */
+/* Source: a directory tree.
+ *
+ * Symlinks: a link whose target resolves outside the root is skipped and reported (kind
+ * SCAN_ENTRY_SKIPPED) unless follow_outside; a link inside the root is followed, and every
+ * directory is entered at most once (a (dev, ino) set), so loops end as a SKIPPED entry.
+ * Unreadable directories and files are reported as SCAN_ENTRY_ERROR and the walk goes on.
+ * Globs (fnmatch): a pattern with a '/' matches the path relative to the root ('*' crosses '/'),
+ * one without matches the base name. Excludes prune files and directories; includes, when any
+ * are given, select files (directories are always entered). */
+struct scan_walk_opts {
+    const char *root;                  /* borrowed: a directory or a single file */
+    const char *const *includes;       /* borrowed */
+    size_t n_includes;
+    const char *const *excludes;       /* borrowed */
+    size_t n_excludes;
+    bool follow_outside;               /* follow symlinks that leave the root */
+    unsigned max_depth;                /* 0: 256 */
+};
+
+enum scan_entry_kind { SCAN_ENTRY_FILE, SCAN_ENTRY_DIR, SCAN_ENTRY_SKIPPED, SCAN_ENTRY_ERROR };
+
+struct scan_entry {
+    enum scan_entry_kind kind;
+    const char *path;       /* borrowed for the callback: root-joined path as walked */
+    const char *rel;        /* borrowed: relative to the root ("" for the root itself) */
+    uint64_t size;
+    int64_t mtime;          /* seconds since the epoch */
+    dev_t dev;
+    ino_t ino;
+    int err;                /* SCAN_ENTRY_ERROR: negative errno */
+    const char *why;        /* SKIPPED/ERROR: short reason, static */
+};
+
+/* Called for every entry; a non-zero return stops the walk and is returned by scan_walk. */
+typedef int (*scan_walk_cb)(void *ud, const struct scan_entry *e);
+
+/* Walk o->root depth-first in readdir order. Returns 0, the callback's non-zero value, a negative
+ * errno when the root itself cannot be opened, or SHIR_E_NOMEM. */
+int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud);
+/* The glob rule above, exposed for tests. */
+bool scan_glob_match(const char *pattern, const char *rel);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Detection: a file's format from its first bytes and its name. Strings are static. */
+struct scan_detected {
+    const char *format;       /* "csv", "tsv", "psv", "ssv", "json", "jsonl", "parquet", "avro",
+                                 "text", "binary", or NULL (unknown: nothing read yet) */
+    const char *compression;  /* "gzip" or NULL */
+    const char *encoding;     /* "utf-8", "utf-16le", "utf-16be" or NULL */
+};
+/* From the name only (L1 never reads content when the extension is known). */
+void scan_detect_name(const char *name, struct scan_detected *d);
+/* From content (head: the first n bytes) and the name: magic numbers win over the extension; for
+ * text, a known extension wins over sniffing. Pure. */
+void scan_detect(const unsigned char *head, size_t n, const char *name, struct scan_detected *d);
+/* Bytes of head that scan_detect wants (4 KiB). */
+#define SCAN_DETECT_HEAD 4096
+
+/* ------------------------------------------------------------------------------------------- */
+/* Resource sets: a partitioned path's pattern. Each path component is tokenised: GUIDs become
+ * {GUID}, dates yyyy-mm-dd become {Date}, runs of >= 8 hex digits with a letter and a digit
+ * {Hex}, digit runs {N}, and the value of a `key=value` component that is none of those {*}.
+ * Writes the pattern of `rel` into out; *tokens receives how many tokens were substituted (0: the
+ * path is not partitioned). SHIR_E_NOMEM. */
+int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens);
+/* Which members of a set of n files (sorted by path) are sampled: one in 100 (at least one) for
+ * text formats, only the first for Parquet/Avro (their schema is in every file's header). */
+bool scan_resset_sampled(const char *format, size_t index, size_t n);
+
+/* ------------------------------------------------------------------------------------------- */
+/* JSON writing (never parsing): a small escaping writer into a bounded buffer. */
+int scan_json_str(struct shir_buf *b, const char *s);              /* quoted, escaped; NULL: null */
+int scan_json_strn(struct shir_buf *b, const char *s, size_t n);
+/* ISO 8601 UTC "2025-11-01T10:00:00Z" of epoch seconds, into out[32]. */
+void scan_iso8601(int64_t t, char out[32]);
+/* Percent-encode a path into a file:// URL: "file://" host path. keep_braces keeps '{' '}' (for
+ * resource-set patterns). SHIR_E_NOMEM. */
+int scan_file_url(struct shir_buf *b, const char *host, const char *abspath, bool keep_braces);
+/* One asset as one JSON object (no newline). SHIR_E_NOMEM / SHIR_E_TOOBIG. */
+int scan_asset_to_json(struct shir_buf *b, const struct scan_asset *a);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Sinks: receive assets one at a time. put copies what it needs (the asset is the caller's). */
+struct scan_sink {
+    int (*put)(struct scan_sink *s, const struct scan_asset *a);
+    /* Flush; the last chance to deliver (final retry). Errors here are reported, not fatal. */
+    int (*finish)(struct scan_sink *s);
+    void (*free)(struct scan_sink *s);
+    char errmsg[256];        /* context of the last error */
+    uint64_t delivered;      /* assets delivered */
+    uint64_t queued;         /* assets left in the outbox for a later run */
+};
+/* JSON lines to `path` (created/truncated, mode 0644); "-" is not allowed (stdout is the
+ * worker's message channel). */
+int scan_sink_jsonl_new(const char *path, struct scan_sink **out);
+/* Apache Atlas v2 entity bulk over HTTP (sink_atlas.c). */
+int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clock,
+                        struct shir_log *log, struct scan_sink **out);
+void scan_sink_free(struct scan_sink *s);
+
+/* ------------------------------------------------------------------------------------------- */
+/* The readers and the classifier as a table, so the engine can be tested with fakes. */
+typedef int (*scan_reader_fn)(const struct scan_file *f, enum scan_level level,
+                              const struct scan_limits *lim, struct scan_asset *a);
+struct scan_readers {
+    scan_reader_fn delimited, json, text, parquet, avro;   /* NULL: reader not built */
+    /* Classify an asset in place at L3 (NULL: no classifier). */
+    int (*classify)(void *ctx, struct scan_asset *a);
+    void *classify_ctx;
+};
+/* The table of the real readers built into this library, and the classifier loaded with the
+ * job's rules (readers.c). SHIR_E_CONFIG for bad rules (msg says why), SHIR_E_NOMEM. */
+int scan_readers_open(struct scan_readers *r, const struct scan_job *job, char *msg, size_t cap);
+void scan_readers_close(struct scan_readers *r);
+
+struct scan_engine_cfg {
+    const struct scan_job *job;           /* borrowed */
+    const struct scan_readers *readers;   /* borrowed */
+    const struct shir_clock *clock;       /* borrowed */
+    struct shir_log *log;                 /* borrowed, may be NULL */
+    const char *host;                     /* borrowed: host part of qualified names */
+    scan_progress_cb progress;            /* may be NULL */
+    void *progress_ud;
+};
+/* Scan job->source into sink; fills *sum. Per-path problems are counted in sum->errors and never
+ * fail the call; the return is negative for a bad source (sum->message says why), SHIR_E_NOMEM,
+ * or a sink failure. */
+int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
+                    struct scan_summary *sum);
+
+#endif /* SHIR_SCAN_ENGINE_H */

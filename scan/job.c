@@ -1,0 +1,439 @@
+/* Scan jobs and the worker pipe protocol (frames drawn in scan.h), in msgpack.
+ *
+ * msgpack-c's errors and objects stay in this file: callers see SHIR_E_* codes only. Decoding
+ * treats the frame as untrusted bytes: every field is type-checked, strings are copied with their
+ * length (never assumed NUL-terminated), and unknown keys are skipped. */
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan/scan.h"
+
+void scan_job_init(struct scan_job *j)
+{
+    memset(j, 0, sizeof *j);
+    j->level = 1;
+    j->emit_directories = true;
+    j->batch_size = 100;
+    j->retries = 4;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void scan_job_free(struct scan_job *j)
+{
+    free(j->source);
+    free(j->rules_path);
+    free(j->sink_target);
+    free_list(j->includes, j->n_includes);
+    free_list(j->excludes, j->n_excludes);
+    free(j->proxy.address);
+    free(j->proxy.user);
+    free(j->proxy.bypass);
+    shir_secret_free(&j->proxy.password);
+    free(j->outbox_dir);
+    scan_job_init(j);
+}
+
+int scan_job_add_glob(char ***list, size_t *n, const char *glob)
+{
+    char *copy = strdup(glob);
+    char **v = copy ? realloc(*list, (*n + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(copy);
+        return SHIR_E_NOMEM;
+    }
+    v[(*n)++] = copy;
+    *list = v;
+    return 0;
+}
+
+int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
+{
+    const char *why = NULL;
+    if (!j->source || j->source[0] != '/')
+        why = "source must be an absolute path";
+    else if (j->level < 1 || j->level > 3)
+        why = "level must be 1, 2 or 3";
+    else if (j->sink != SCAN_SINK_NONE && (!j->sink_target || !j->sink_target[0]))
+        why = "sink target missing";
+    else if (j->sink == SCAN_SINK_ATLAS && (!j->outbox_dir || !j->outbox_dir[0]))
+        why = "the Atlas sink needs an outbox directory";
+    else if (j->proxy.mode == SCAN_PROXY_CUSTOM && (!j->proxy.address || !j->proxy.port))
+        why = "custom proxy needs an address and a port";
+    else if (j->sink == SCAN_SINK_ATLAS && j->batch_size == 0)
+        why = "batch size must be positive";
+    if (!why)
+        return 0;
+    (void)shir_str_copy(msg, cap, why);
+    return SHIR_E_INVAL;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Encoding. */
+
+static void pk_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+static void pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    pk_str(pk, k);
+    if (v)
+        pk_str(pk, v);
+    else
+        msgpack_pack_nil(pk);
+}
+
+static void pk_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
+{
+    pk_str(pk, k);
+    msgpack_pack_uint64(pk, v);
+}
+
+static void pk_kv_list(msgpack_packer *pk, const char *k, char *const *v, size_t n)
+{
+    pk_str(pk, k);
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        pk_str(pk, v[i]);
+}
+
+/* Wrap the packed body in a frame appended to b; the body is wiped (it may hold a password). */
+static int finish_frame(msgpack_sbuffer *sb, struct shir_buf *b)
+{
+    int rc = 0;
+    if (!sb->data)
+        rc = SHIR_E_NOMEM;
+    else if (sb->size > SCAN_FRAME_MAX)
+        rc = SHIR_E_TOOBIG;
+    else if ((rc = shir_buf_append_be32(b, (uint32_t)sb->size)) == 0)
+        rc = shir_buf_append(b, sb->data, sb->size);
+    if (sb->data)
+        shir_wipe(sb->data, sb->size);
+    msgpack_sbuffer_destroy(sb);
+    return rc;
+}
+
+int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    const struct scan_proxy *p = &j->proxy;
+    msgpack_pack_map(&pk, 22);
+    pk_kv_str(&pk, "t", "job");
+    pk_kv_str(&pk, "source", j->source);
+    pk_kv_u64(&pk, "level", j->level);
+    pk_kv_str(&pk, "rules", j->rules_path);
+    pk_kv_u64(&pk, "sink", (uint64_t)j->sink);
+    pk_kv_str(&pk, "sink_target", j->sink_target);
+    pk_kv_list(&pk, "include", j->includes, j->n_includes);
+    pk_kv_list(&pk, "exclude", j->excludes, j->n_excludes);
+    pk_kv_u64(&pk, "follow_outside", j->follow_outside);
+    pk_kv_u64(&pk, "emit_directories", j->emit_directories);
+    pk_kv_u64(&pk, "proxy_mode", (uint64_t)p->mode);
+    pk_kv_str(&pk, "proxy_address", p->address);
+    pk_kv_u64(&pk, "proxy_port", p->port);
+    pk_kv_str(&pk, "proxy_user", p->user);
+    pk_str(&pk, "proxy_password");
+    msgpack_pack_bin(&pk, p->password.len);
+    msgpack_pack_bin_body(&pk, p->password.bytes, p->password.len);
+    pk_kv_str(&pk, "proxy_bypass", p->bypass);
+    pk_kv_u64(&pk, "proxy_auth", (uint64_t)p->auth);
+    pk_kv_str(&pk, "outbox", j->outbox_dir);
+    pk_kv_u64(&pk, "batch", j->batch_size);
+    pk_kv_u64(&pk, "retries", j->retries);
+    pk_kv_u64(&pk, "memory_limit", j->memory_limit);
+    pk_kv_u64(&pk, "fault", (uint64_t)j->fault);
+    return finish_frame(&sb, b);
+}
+
+int scan_summary_encode(enum scan_msg_type type, const struct scan_summary *s, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 13);
+    pk_kv_str(&pk, "t", type == SCAN_MSG_SUMMARY ? "summary" : "progress");
+    pk_kv_u64(&pk, "files_seen", s->files_seen);
+    pk_kv_u64(&pk, "assets", s->assets);
+    pk_kv_u64(&pk, "resource_sets", s->resource_sets);
+    pk_kv_u64(&pk, "directories", s->directories);
+    pk_kv_u64(&pk, "bytes_read", s->bytes_read);
+    pk_kv_u64(&pk, "classified_columns", s->classified_columns);
+    pk_kv_u64(&pk, "errors", s->errors);
+    pk_kv_u64(&pk, "duration_ms", s->duration_ms);
+    pk_kv_u64(&pk, "delivered", s->delivered);
+    pk_kv_u64(&pk, "queued", s->queued);
+    pk_str(&pk, "status");
+    msgpack_pack_int64(&pk, s->status);
+    pk_kv_str(&pk, "message", s->message);
+    return finish_frame(&sb, b);
+}
+
+int scan_cursor_encode(const char *cursor, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    pk_kv_str(&pk, "t", "cursor");
+    pk_kv_str(&pk, "cursor", cursor);
+    return finish_frame(&sb, b);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Decoding. */
+
+int scan_frame_peek(const unsigned char *p, size_t n, size_t *frame_len)
+{
+    *frame_len = 0;
+    if (n < 4)
+        return 0;
+    uint32_t len = shir_get_be32(p);
+    if (len > SCAN_FRAME_MAX)
+        return SHIR_E_TOOBIG;
+    if (n - 4 >= len)
+        *frame_len = 4 + (size_t)len;
+    return 0;
+}
+
+/* Unpack the frame's map into *u (caller destroys it). */
+static int unpack_map(const unsigned char *frame, size_t n, msgpack_unpacked *u,
+                      const msgpack_object_map **map)
+{
+    size_t off = 0;
+    msgpack_unpacked_init(u);
+    if (n < 4 || shir_get_be32(frame) != n - 4)
+        return SHIR_E_MALFORMED;
+    if (msgpack_unpack_next(u, (const char *)frame + 4, n - 4, &off) != MSGPACK_UNPACK_SUCCESS ||
+        off != n - 4 || u->data.type != MSGPACK_OBJECT_MAP)
+        return SHIR_E_MALFORMED;
+    *map = &u->data.via.map;
+    return 0;
+}
+
+static bool key_is(const msgpack_object *k, const char *name)
+{
+    size_t n = strlen(name);
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+           memcmp(k->via.str.ptr, name, n) == 0;
+}
+
+static const msgpack_object *map_get(const msgpack_object_map *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->size; i++)
+        if (key_is(&m->ptr[i].key, name))
+            return &m->ptr[i].val;
+    return NULL;
+}
+
+int scan_msg_type(const unsigned char *frame, size_t n, enum scan_msg_type *type)
+{
+    msgpack_unpacked u;
+    const msgpack_object_map *m;
+    int rc = unpack_map(frame, n, &u, &m);
+    if (rc)
+        goto out;
+    const msgpack_object *t = map_get(m, "t");
+    static const struct {
+        const char *name;
+        enum scan_msg_type type;
+    } names[] = {{"job", SCAN_MSG_JOB}, {"progress", SCAN_MSG_PROGRESS},
+                 {"cursor", SCAN_MSG_CURSOR}, {"summary", SCAN_MSG_SUMMARY}};
+    rc = SHIR_E_PROTO;
+    for (size_t i = 0; t && i < sizeof names / sizeof names[0]; i++)
+        if (key_is(t, names[i].name)) {
+            *type = names[i].type;
+            rc = 0;
+        }
+out:
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+/* Copy an optional string (nil → NULL). */
+static int get_str(const msgpack_object *o, char **out)
+{
+    free(*out);
+    *out = NULL;
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (o->type != MSGPACK_OBJECT_STR || memchr(o->via.str.ptr, 0, o->via.str.size))
+        return SHIR_E_MALFORMED;
+    *out = strndup(o->via.str.ptr, o->via.str.size);
+    return *out ? 0 : SHIR_E_NOMEM;
+}
+
+static int get_u64(const msgpack_object *o, uint64_t max, uint64_t *out)
+{
+    if (!o)
+        return 0; /* absent: keep the default */
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
+        return SHIR_E_MALFORMED;
+    *out = o->via.u64;
+    return 0;
+}
+
+static int get_list(const msgpack_object *o, char ***v, size_t *n)
+{
+    if (!o)
+        return 0;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > 4096)
+        return SHIR_E_MALFORMED;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        char *s = NULL;
+        int rc = get_str(&o->via.array.ptr[i], &s);
+        if (rc == 0 && !s)
+            rc = SHIR_E_MALFORMED;
+        if (rc == 0)
+            rc = scan_job_add_glob(v, n, s);
+        free(s);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Numeric fields of the job, decoded through one u64 each. */
+static int job_numbers(const msgpack_object_map *m, struct scan_job *j)
+{
+    uint64_t level = j->level, sink = 0, follow = 0, dirs = j->emit_directories, mode = 0,
+             port = 0, auth = 0, batch = j->batch_size, retries = j->retries, fault = 0;
+    int rc = get_u64(map_get(m, "level"), 3, &level);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "sink"), SCAN_SINK_ATLAS, &sink);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "follow_outside"), 1, &follow);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "emit_directories"), 1, &dirs);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "proxy_mode"), SCAN_PROXY_CUSTOM, &mode);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "proxy_port"), 65535, &port);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "proxy_auth"), SCAN_PROXY_AUTH_NTLM, &auth);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "batch"), 100000, &batch);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "retries"), 100, &retries);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "memory_limit"), UINT64_MAX, &j->memory_limit);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "fault"), SCAN_FAULT_HANG, &fault);
+    j->level = (unsigned)level;
+    j->sink = (enum scan_sink_kind)sink;
+    j->follow_outside = follow != 0;
+    j->emit_directories = dirs != 0;
+    j->proxy.mode = (enum scan_proxy_mode)mode;
+    j->proxy.port = (uint16_t)port;
+    j->proxy.auth = (enum scan_proxy_auth)auth;
+    j->batch_size = (uint32_t)batch;
+    j->retries = (uint32_t)retries;
+    j->fault = (enum scan_fault)fault;
+    return rc;
+}
+
+int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j)
+{
+    msgpack_unpacked u;
+    const msgpack_object_map *m;
+    int rc = unpack_map(frame, n, &u, &m);
+    if (rc)
+        goto out;
+    const msgpack_object *t = map_get(m, "t");
+    if (!t || !key_is(t, "job")) {
+        rc = SHIR_E_PROTO;
+        goto out;
+    }
+    if ((rc = get_str(map_get(m, "source"), &j->source)) ||
+        (rc = get_str(map_get(m, "rules"), &j->rules_path)) ||
+        (rc = get_str(map_get(m, "sink_target"), &j->sink_target)) ||
+        (rc = get_list(map_get(m, "include"), &j->includes, &j->n_includes)) ||
+        (rc = get_list(map_get(m, "exclude"), &j->excludes, &j->n_excludes)) ||
+        (rc = get_str(map_get(m, "proxy_address"), &j->proxy.address)) ||
+        (rc = get_str(map_get(m, "proxy_user"), &j->proxy.user)) ||
+        (rc = get_str(map_get(m, "proxy_bypass"), &j->proxy.bypass)) ||
+        (rc = get_str(map_get(m, "outbox"), &j->outbox_dir)) || (rc = job_numbers(m, j)))
+        goto out;
+    const msgpack_object *pw = map_get(m, "proxy_password");
+    if (pw && pw->type == MSGPACK_OBJECT_BIN)
+        rc = shir_secret_set(&j->proxy.password, pw->via.bin.ptr, pw->via.bin.size);
+    else if (pw && pw->type != MSGPACK_OBJECT_NIL)
+        rc = SHIR_E_MALFORMED;
+out:
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+int scan_summary_decode(const unsigned char *frame, size_t n, struct scan_summary *s)
+{
+    msgpack_unpacked u;
+    const msgpack_object_map *m;
+    memset(s, 0, sizeof *s);
+    int rc = unpack_map(frame, n, &u, &m);
+    if (rc)
+        goto out;
+    struct {
+        const char *k;
+        uint64_t *v;
+    } f[] = {{"files_seen", &s->files_seen}, {"assets", &s->assets},
+             {"resource_sets", &s->resource_sets}, {"directories", &s->directories},
+             {"bytes_read", &s->bytes_read}, {"classified_columns", &s->classified_columns},
+             {"errors", &s->errors}, {"duration_ms", &s->duration_ms},
+             {"delivered", &s->delivered}, {"queued", &s->queued}};
+    for (size_t i = 0; rc == 0 && i < sizeof f / sizeof f[0]; i++)
+        rc = get_u64(map_get(m, f[i].k), UINT64_MAX, f[i].v);
+    const msgpack_object *st = map_get(m, "status");
+    if (rc == 0 && st) {
+        if (st->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && st->via.i64 >= INT32_MIN)
+            s->status = (int)st->via.i64;
+        else if (!(st->type == MSGPACK_OBJECT_POSITIVE_INTEGER && st->via.u64 == 0))
+            rc = SHIR_E_MALFORMED;
+    }
+    const msgpack_object *msg = map_get(m, "message");
+    if (rc == 0 && msg && msg->type == MSGPACK_OBJECT_STR) {
+        size_t len = msg->via.str.size < sizeof s->message - 1 ? msg->via.str.size
+                                                               : sizeof s->message - 1;
+        memcpy(s->message, msg->via.str.ptr, len);
+        s->message[len] = '\0';
+    }
+out:
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+int scan_cursor_decode(const unsigned char *frame, size_t n, char *out, size_t cap)
+{
+    msgpack_unpacked u;
+    const msgpack_object_map *m;
+    int rc = unpack_map(frame, n, &u, &m);
+    if (rc)
+        goto out;
+    const msgpack_object *c = map_get(m, "cursor");
+    if (!c || c->type != MSGPACK_OBJECT_STR || cap == 0) {
+        rc = SHIR_E_MALFORMED;
+        goto out;
+    }
+    if (c->via.str.size >= cap) {
+        rc = SHIR_E_TRUNC;
+        goto out;
+    }
+    memcpy(out, c->via.str.ptr, c->via.str.size);
+    out[c->via.str.size] = '\0';
+out:
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}

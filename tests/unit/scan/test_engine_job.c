@@ -1,0 +1,198 @@
+/* Unit tests for the worker pipe protocol: job, progress/summary and cursor frames round-trip,
+ * and truncated, oversized or mistyped frames are errors (never crashes). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scan/scan.h"
+
+static void fill_job(struct scan_job *j)
+{
+    scan_job_init(j);
+    j->source = strdup("/data/in");
+    j->level = 3;
+    j->rules_path = strdup("/etc/rules");
+    j->sink = SCAN_SINK_ATLAS;
+    j->sink_target = strdup("http://127.0.0.1:1/");
+    assert_int_equal(scan_job_add_glob(&j->includes, &j->n_includes, "*.csv"), 0);
+    assert_int_equal(scan_job_add_glob(&j->includes, &j->n_includes, "*.json"), 0);
+    assert_int_equal(scan_job_add_glob(&j->excludes, &j->n_excludes, "tmp"), 0);
+    j->follow_outside = true;
+    j->emit_directories = false;
+    j->proxy.mode = SCAN_PROXY_CUSTOM;
+    j->proxy.address = strdup("127.0.0.1");
+    j->proxy.port = 8888;
+    j->proxy.user = strdup("u");
+    assert_int_equal(shir_secret_set(&j->proxy.password, "p\0ss", 4), 0);
+    j->proxy.bypass = strdup("localhost,.internal");
+    j->proxy.auth = SCAN_PROXY_AUTH_NTLM;
+    j->outbox_dir = strdup("/var/outbox");
+    j->batch_size = 7;
+    j->retries = 2;
+    j->memory_limit = 1ull << 31;
+    j->fault = SCAN_FAULT_ABORT;
+}
+
+static void test_job_roundtrip(void **state)
+{
+    (void)state;
+    struct scan_job j, k;
+    fill_job(&j);
+    struct shir_buf b;
+    shir_buf_init(&b, SCAN_FRAME_MAX + 4);
+    assert_int_equal(scan_job_encode(&j, &b), 0);
+    size_t flen;
+    assert_int_equal(scan_frame_peek(b.data, b.len, &flen), 0);
+    assert_int_equal(flen, b.len);
+    enum scan_msg_type t;
+    assert_int_equal(scan_msg_type(b.data, flen, &t), 0);
+    assert_int_equal(t, SCAN_MSG_JOB);
+    scan_job_init(&k);
+    assert_int_equal(scan_job_decode(b.data, flen, &k), 0);
+    assert_string_equal(k.source, "/data/in");
+    assert_int_equal(k.level, 3);
+    assert_string_equal(k.rules_path, "/etc/rules");
+    assert_int_equal(k.sink, SCAN_SINK_ATLAS);
+    assert_string_equal(k.sink_target, "http://127.0.0.1:1/");
+    assert_int_equal(k.n_includes, 2);
+    assert_string_equal(k.includes[1], "*.json");
+    assert_int_equal(k.n_excludes, 1);
+    assert_true(k.follow_outside);
+    assert_false(k.emit_directories);
+    assert_int_equal(k.proxy.mode, SCAN_PROXY_CUSTOM);
+    assert_string_equal(k.proxy.address, "127.0.0.1");
+    assert_int_equal(k.proxy.port, 8888);
+    assert_string_equal(k.proxy.user, "u");
+    assert_int_equal(k.proxy.password.len, 4);
+    assert_memory_equal(k.proxy.password.bytes, "p\0ss", 4);
+    assert_string_equal(k.proxy.bypass, "localhost,.internal");
+    assert_int_equal(k.proxy.auth, SCAN_PROXY_AUTH_NTLM);
+    assert_string_equal(k.outbox_dir, "/var/outbox");
+    assert_int_equal(k.batch_size, 7);
+    assert_int_equal(k.retries, 2);
+    assert_int_equal(k.memory_limit, 1ull << 31);
+    assert_int_equal(k.fault, SCAN_FAULT_ABORT);
+    char msg[128];
+    assert_int_equal(scan_job_validate(&k, msg, sizeof msg), 0);
+
+    /* Every truncation of the frame is an error value. */
+    for (size_t cut = 0; cut < flen; cut++) {
+        struct scan_job x;
+        scan_job_init(&x);
+        assert_int_equal(scan_frame_peek(b.data, cut, &flen), 0);
+        assert_int_equal(flen, 0);
+        assert_true(scan_job_decode(b.data, cut, &x) < 0);
+        scan_job_free(&x);
+    }
+    scan_job_free(&k);
+    scan_job_free(&j);
+    shir_buf_free(&b);
+}
+
+static void test_job_defaults_and_validate(void **state)
+{
+    (void)state;
+    struct scan_job j;
+    scan_job_init(&j);
+    char msg[128];
+    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
+    assert_string_equal(msg, "source must be an absolute path");
+    j.source = strdup("/x");
+    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), 0);
+    j.sink = SCAN_SINK_ATLAS;
+    j.sink_target = strdup("http://h/");
+    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
+    assert_string_equal(msg, "the Atlas sink needs an outbox directory");
+    j.level = 4;
+    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
+    struct shir_buf b;
+    shir_buf_init(&b, 1 << 20);
+    j.level = 2;
+    j.sink = SCAN_SINK_NONE;
+    assert_int_equal(scan_job_encode(&j, &b), 0);
+    struct scan_job k;
+    scan_job_init(&k);
+    assert_int_equal(scan_job_decode(b.data, b.len, &k), 0);
+    assert_null(k.rules_path);
+    assert_int_equal(k.proxy.password.len, 0);
+    assert_true(k.emit_directories);
+    assert_int_equal(k.batch_size, 100);
+    scan_job_free(&k);
+    scan_job_free(&j);
+    shir_buf_free(&b);
+}
+
+static void test_summary_cursor(void **state)
+{
+    (void)state;
+    struct scan_summary s = {.files_seen = 10, .assets = 7, .resource_sets = 2, .directories = 3,
+                             .bytes_read = 1ull << 40, .classified_columns = 4, .errors = 1,
+                             .duration_ms = 1234, .delivered = 6, .queued = 1,
+                             .status = SHIR_E_IO};
+    strcpy(s.message, "sink: boom");
+    struct shir_buf b;
+    shir_buf_init(&b, 1 << 20);
+    assert_int_equal(scan_summary_encode(SCAN_MSG_SUMMARY, &s, &b), 0);
+    size_t first = b.len;
+    assert_int_equal(scan_cursor_encode("/data/x.csv", &b), 0);
+    enum scan_msg_type t;
+    assert_int_equal(scan_msg_type(b.data, first, &t), 0);
+    assert_int_equal(t, SCAN_MSG_SUMMARY);
+    struct scan_summary r;
+    assert_int_equal(scan_summary_decode(b.data, first, &r), 0);
+    assert_memory_equal(&r, &s, sizeof s);
+    size_t flen;
+    assert_int_equal(scan_frame_peek(b.data + first, b.len - first, &flen), 0);
+    assert_int_equal(scan_msg_type(b.data + first, flen, &t), 0);
+    assert_int_equal(t, SCAN_MSG_CURSOR);
+    char cur[64];
+    assert_int_equal(scan_cursor_decode(b.data + first, flen, cur, sizeof cur), 0);
+    assert_string_equal(cur, "/data/x.csv");
+    assert_int_equal(scan_cursor_decode(b.data + first, flen, cur, 5), SHIR_E_TRUNC);
+    /* A job decoder refuses a summary frame. */
+    struct scan_job j;
+    scan_job_init(&j);
+    assert_int_equal(scan_job_decode(b.data, first, &j), SHIR_E_PROTO);
+    scan_job_free(&j);
+    shir_buf_free(&b);
+}
+
+static void test_bad_frames(void **state)
+{
+    (void)state;
+    unsigned char big[4] = {0x7f, 0xff, 0xff, 0xff};
+    size_t flen;
+    assert_int_equal(scan_frame_peek(big, 4, &flen), SHIR_E_TOOBIG);
+    /* A non-map body, a map without "t", trailing bytes, a mistyped field. */
+    unsigned char arr[] = {0, 0, 0, 1, 0x90};
+    enum scan_msg_type t;
+    assert_int_equal(scan_msg_type(arr, sizeof arr, &t), SHIR_E_MALFORMED);
+    unsigned char empty[] = {0, 0, 0, 1, 0x80};
+    assert_int_equal(scan_msg_type(empty, sizeof empty, &t), SHIR_E_PROTO);
+    unsigned char trailing[] = {0, 0, 0, 2, 0x80, 0xc0};
+    assert_int_equal(scan_msg_type(trailing, sizeof trailing, &t), SHIR_E_MALFORMED);
+    /* {"t":"job","level":"x"} */
+    unsigned char badlevel[] = {0, 0, 0, 0x12, 0x82, 0xa1, 't', 0xa3, 'j', 'o', 'b', 0xa5, 'l',
+                                'e', 'v', 'e', 'l', 0xa1, 'x', 0xc0, 0xc0, 0xc0};
+    badlevel[3] = (unsigned char)(sizeof badlevel - 4 - 3);
+    struct scan_job j;
+    scan_job_init(&j);
+    assert_int_equal(scan_job_decode(badlevel, sizeof badlevel - 3, &j), SHIR_E_MALFORMED);
+    scan_job_free(&j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_job_roundtrip),
+        cmocka_unit_test(test_job_defaults_and_validate),
+        cmocka_unit_test(test_summary_cursor),
+        cmocka_unit_test(test_bad_frames),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,226 @@
+/* Unit tests for the engine loop with fake readers and a fake classifier: levels decide what is
+ * read, partitioned files become one resource set with a partition count and a sampled member,
+ * the JSON-lines sink writes one object per asset, and a bad source is an error value. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "scan/engine.h"
+
+struct fakes {
+    int delimited_calls, text_calls, classify_calls;
+};
+
+/* Readers see no user data beyond the fake: the engine's contract is what is under test. */
+static struct fakes *g_fakes_for_readers(void)
+{
+    static struct fakes f; /* test-only state: readers have no context parameter */
+    return &f;
+}
+
+static int fake_delimited(const struct scan_file *f, enum scan_level level,
+                          const struct scan_limits *lim, struct scan_asset *a)
+{
+    (void)f;
+    g_fakes_for_readers()->delimited_calls++;
+    struct scan_column *c;
+    int rc = scan_asset_add_column(a, lim, "email", &c);
+    if (rc)
+        return rc;
+    c->type = SCAN_TYPE_STRING;
+    if (level >= SCAN_L3)
+        rc = scan_column_add_sample(c, lim, "a@example.com", 13);
+    a->row_count = 2;
+    a->bytes_read += f->size;
+    return rc;
+}
+
+static int fake_text(const struct scan_file *f, enum scan_level level,
+                     const struct scan_limits *lim, struct scan_asset *a)
+{
+    (void)f;
+    (void)level;
+    (void)lim;
+    g_fakes_for_readers()->text_calls++;
+    return scan_asset_add_error(a, "fake text reader saw %s", "it");
+}
+
+static int fake_classify(void *ctx, struct scan_asset *a)
+{
+    struct fakes *fk = ctx;
+    fk->classify_calls++;
+    for (size_t i = 0; i < a->n_cols; i++)
+        if (a->cols[i].n_samples) {
+            int rc = scan_column_add_class(&a->cols[i], "EMAIL_ADDRESS");
+            if (rc == 0)
+                rc = scan_asset_add_class(a, "EMAIL_ADDRESS");
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+static void put_file(const char *root, const char *rel, const char *content)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", root, rel);
+    for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        (void)mkdir(p, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void make_tree(char *root)
+{
+    strcpy(root, "/tmp/shir-eng-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    put_file(root, "people.csv", "email\na@example.com\n");
+    put_file(root, "notes.txt", "hello\n");
+    char bp[128];
+    snprintf(bp, sizeof bp, "%s/blob", root);
+    FILE *bf = fopen(bp, "w");
+    assert_non_null(bf);
+    assert_int_equal(fwrite("\x7f" "ELF\0\0", 1, 6, bf), 6);
+    fclose(bf);
+    for (int m = 1; m <= 2; m++)
+        for (int p = 1; p <= 3; p++) {
+            char rel[128];
+            snprintf(rel, sizeof rel, "sales/year=2025/month=%02d/part-%04d.csv", m, p);
+            put_file(root, rel, "email\nb@example.com\n");
+        }
+}
+
+static int run(const char *root, unsigned level, const char *out, struct fakes *fk,
+               struct scan_summary *sum)
+{
+    struct scan_job job;
+    scan_job_init(&job);
+    job.source = strdup(root);
+    job.level = level;
+    job.emit_directories = false;
+    struct scan_readers r = {.delimited = fake_delimited, .text = fake_text,
+                             .classify = fake_classify, .classify_ctx = fk};
+    struct scan_sink *sink;
+    assert_int_equal(scan_sink_jsonl_new(out, &sink), 0);
+    struct scan_engine_cfg cfg = {.job = &job, .readers = &r, .clock = shir_clock_system(),
+                                  .host = "testhost"};
+    memset(sum, 0, sizeof *sum);
+    int rc = scan_engine_run(&cfg, sink, sum);
+    assert_int_equal(sink->finish(sink), 0);
+    scan_sink_free(sink);
+    scan_job_free(&job);
+    return rc;
+}
+
+static void test_levels_and_sets(void **state)
+{
+    (void)state;
+    char root[64], out[96];
+    make_tree(root);
+    snprintf(out, sizeof out, "%s.jsonl", root);
+    struct fakes *fk = g_fakes_for_readers();
+    struct scan_summary sum;
+
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 1, out, fk, &sum), 0);
+    assert_int_equal(fk->delimited_calls + fk->text_calls + fk->classify_calls, 0);
+    assert_int_equal(sum.files_seen, 9);
+    assert_int_equal(sum.assets, 4); /* people.csv, notes.txt, blob, one resource set */
+    assert_int_equal(sum.resource_sets, 1);
+    char *j = slurp(out);
+    assert_int_equal(count(j, "\n"), 4);
+    assert_non_null(strstr(j, "\"qualifiedName\":\"file://testhost/tmp/shir-eng-"));
+    assert_non_null(strstr(j, "/sales/year={N}/month={N}/part-{N}.csv\",\"path\":"));
+    assert_non_null(strstr(j, "\"type\":\"resource_set\",\"format\":\"csv\",\"size\":120,"));
+    assert_non_null(strstr(j, "\"partitionCount\":6"));
+    assert_non_null(strstr(j, "\"format\":\"binary\""));
+
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 2, out, fk, &sum), 0);
+    /* people.csv + one sampled member of the set (1 in 100, at least one). */
+    assert_int_equal(fk->delimited_calls, 2);
+    assert_int_equal(fk->text_calls, 1);
+    assert_int_equal(fk->classify_calls, 0);
+    assert_int_equal(sum.errors, 1);
+    j = slurp(out);
+    assert_non_null(strstr(j, "\"rowCount\":2,\"columns\":[{\"name\":\"email\",\"type\":"
+                              "\"string\",\"classifications\":[]}]"));
+    assert_non_null(strstr(j, "\"errors\":[\"fake text reader saw it\"]"));
+
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 3, out, fk, &sum), 0);
+    assert_int_equal(fk->classify_calls, 4);
+    assert_int_equal(sum.classified_columns, 2);
+    j = slurp(out);
+    assert_int_equal(count(j, "\"classifications\":[\"EMAIL_ADDRESS\"]"), 4);
+
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", root, out);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_job_run_errors(void **state)
+{
+    (void)state;
+    struct scan_job job;
+    scan_job_init(&job);
+    job.source = strdup("/nonexistent/shir-src");
+    struct scan_summary sum;
+    int rc = scan_job_run(&job, "h", shir_clock_system(), NULL, NULL, NULL, &sum);
+    assert_int_equal(rc, -2 /* ENOENT */);
+    assert_int_equal(sum.status, rc);
+    assert_non_null(strstr(sum.message, "cannot scan /nonexistent/shir-src"));
+    free(job.source);
+    job.source = strdup("relative");
+    rc = scan_job_run(&job, "h", shir_clock_system(), NULL, NULL, NULL, &sum);
+    assert_int_equal(rc, SHIR_E_INVAL);
+    job.source[0] = '/';
+    free(job.source);
+    job.source = strdup("/tmp");
+    job.sink = SCAN_SINK_JSONL;
+    job.sink_target = strdup("/nonexistent/dir/out.jsonl");
+    rc = scan_job_run(&job, "h", shir_clock_system(), NULL, NULL, NULL, &sum);
+    assert_int_equal(rc, -2);
+    assert_non_null(strstr(sum.message, "cannot open sink"));
+    scan_job_free(&job);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_levels_and_sets),
+        cmocka_unit_test(test_job_run_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

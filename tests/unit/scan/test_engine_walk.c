@@ -1,0 +1,404 @@
+/* Unit tests for the engine's pure and file-system parts: the directory walk (globs, symlinks
+ * inside and outside the root, loops, unreadable directories), detection, resource-set patterns
+ * and sampling, and the JSON writer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scan/engine.h"
+
+/* ---- a temporary tree ---------------------------------------------------------------------- */
+struct tree {
+    char root[64];
+};
+
+static void put_file(const char *root, const char *rel, const char *content)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", root, rel);
+    /* create parents */
+    for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        (void)mkdir(p, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+static void tree_make(struct tree *t)
+{
+    strcpy(t->root, "/tmp/shir-walk-XXXXXX");
+    assert_non_null(mkdtemp(t->root));
+}
+
+static void tree_rm(struct tree *t)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "chmod -R u+rwx %s; rm -rf %s", t->root, t->root);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Collected walk results: "F rel", "D rel", "S rel why", "E rel why", sorted for comparison. */
+struct seen {
+    char *lines[64];
+    size_t n;
+};
+
+static int collect(void *ud, const struct scan_entry *e)
+{
+    struct seen *s = ud;
+    static const char kinds[] = "FDSE";
+    char buf[512];
+    snprintf(buf, sizeof buf, "%c %s%s%s", kinds[e->kind], e->rel, e->why ? " " : "",
+             e->why ? e->why : "");
+    if (s->n < 64)
+        s->lines[s->n++] = strdup(buf);
+    return 0;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void seen_sort(struct seen *s)
+{
+    qsort(s->lines, s->n, sizeof s->lines[0], cmpstr);
+}
+
+static bool seen_has(const struct seen *s, const char *line)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->lines[i], line) == 0)
+            return true;
+    return false;
+}
+
+static void seen_free(struct seen *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->lines[i]);
+    s->n = 0;
+}
+
+static void test_walk_basic(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_make(&t);
+    put_file(t.root, "a.csv", "x,y\n1,2\n");
+    put_file(t.root, "sub/b.json", "{}");
+    put_file(t.root, "sub/deep/c.txt", "hello");
+    struct seen s = {0};
+    struct scan_walk_opts o = {.root = t.root};
+    assert_int_equal(scan_walk(&o, collect, &s), 0);
+    seen_sort(&s);
+    assert_int_equal(s.n, 6);
+    assert_true(seen_has(&s, "D "));
+    assert_true(seen_has(&s, "F a.csv"));
+    assert_true(seen_has(&s, "D sub"));
+    assert_true(seen_has(&s, "F sub/b.json"));
+    assert_true(seen_has(&s, "F sub/deep/c.txt"));
+    seen_free(&s);
+    /* A trailing slash names the same tree. */
+    char slash[80];
+    snprintf(slash, sizeof slash, "%s/", t.root);
+    o.root = slash;
+    assert_int_equal(scan_walk(&o, collect, &s), 0);
+    assert_int_equal(s.n, 6);
+    assert_true(seen_has(&s, "F sub/deep/c.txt"));
+    seen_free(&s);
+    tree_rm(&t);
+}
+
+static void test_walk_globs(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_make(&t);
+    put_file(t.root, "a.csv", "1");
+    put_file(t.root, "b.log", "1");
+    put_file(t.root, "tmp/c.csv", "1");
+    put_file(t.root, "keep/d.csv", "1");
+    const char *inc[] = {"*.csv"};
+    const char *exc[] = {"tmp"};
+    struct scan_walk_opts o = {.root = t.root, .includes = inc, .n_includes = 1,
+                               .excludes = exc, .n_excludes = 1};
+    struct seen s = {0};
+    assert_int_equal(scan_walk(&o, collect, &s), 0);
+    assert_true(seen_has(&s, "F a.csv"));
+    assert_true(seen_has(&s, "F keep/d.csv"));
+    assert_false(seen_has(&s, "F b.log"));
+    assert_false(seen_has(&s, "F tmp/c.csv"));
+    assert_false(seen_has(&s, "D tmp"));
+    seen_free(&s);
+    assert_true(scan_glob_match("keep/*.csv", "keep/d.csv"));
+    assert_false(scan_glob_match("keep/*.csv", "other/d.csv"));
+    assert_true(scan_glob_match("*.csv", "x/y/z.csv"));
+    assert_true(scan_glob_match("sales/*", "sales/year=1/a.csv")); /* '*' crosses '/' */
+    tree_rm(&t);
+}
+
+static void test_walk_symlinks(void **state)
+{
+    (void)state;
+    struct tree t, out;
+    tree_make(&t);
+    tree_make(&out);
+    put_file(t.root, "real/f.csv", "1");
+    put_file(out.root, "secret.txt", "s");
+    char p[256], target[256];
+    snprintf(p, sizeof p, "%s/escape", t.root);
+    assert_int_equal(symlink(out.root, p), 0);
+    snprintf(p, sizeof p, "%s/escape-file", t.root);
+    snprintf(target, sizeof target, "%s/secret.txt", out.root);
+    assert_int_equal(symlink(target, p), 0);
+    snprintf(p, sizeof p, "%s/real/loop", t.root);
+    assert_int_equal(symlink("..", p), 0);
+    snprintf(p, sizeof p, "%s/alias.csv", t.root);
+    assert_int_equal(symlink("real/f.csv", p), 0);
+    snprintf(p, sizeof p, "%s/dangling", t.root);
+    assert_int_equal(symlink("nowhere", p), 0);
+
+    struct seen s = {0};
+    struct scan_walk_opts o = {.root = t.root};
+    assert_int_equal(scan_walk(&o, collect, &s), 0);
+    assert_true(seen_has(&s, "S escape symlink leads outside the root"));
+    assert_true(seen_has(&s, "S escape-file symlink leads outside the root"));
+    assert_true(seen_has(&s, "S real/loop directory loop (already visited)"));
+    assert_true(seen_has(&s, "F alias.csv"));
+    assert_true(seen_has(&s, "F real/f.csv"));
+    assert_true(seen_has(&s, "S dangling broken symlink"));
+    for (size_t i = 0; i < s.n; i++)
+        assert_null(strstr(s.lines[i], "secret"));
+    seen_free(&s);
+
+    o.follow_outside = true;
+    assert_int_equal(scan_walk(&o, collect, &s), 0);
+    assert_true(seen_has(&s, "F escape/secret.txt"));
+    assert_true(seen_has(&s, "F escape-file"));
+    seen_free(&s);
+    tree_rm(&t);
+    tree_rm(&out);
+}
+
+static void test_walk_unreadable(void **state)
+{
+    (void)state;
+    if (geteuid() == 0)
+        skip(); /* root reads everything; tests/integration/scan_errors.sh covers it as nobody */
+    struct tree t;
+    tree_make(&t);
+    put_file(t.root, "ok.csv", "1");
+    put_file(t.root, "locked/x.csv", "1");
+    char p[256];
+    snprintf(p, sizeof p, "%s/locked", t.root);
+    assert_int_equal(chmod(p, 0), 0);
+    struct seen s = {0};
+    struct scan_walk_opts o = {.root = t.root};
+    assert_int_equal(scan_walk(&o, collect, &s), 0);
+    assert_true(seen_has(&s, "F ok.csv"));
+    assert_true(seen_has(&s, "E locked cannot open directory"));
+    seen_free(&s);
+    tree_rm(&t);
+}
+
+static void test_walk_root_errors(void **state)
+{
+    (void)state;
+    struct seen s = {0};
+    struct scan_walk_opts o = {.root = "/nonexistent/shir"};
+    assert_int_equal(scan_walk(&o, collect, &s), -ENOENT);
+    struct tree t;
+    tree_make(&t);
+    put_file(t.root, "one.csv", "1");
+    char p[256];
+    snprintf(p, sizeof p, "%s/one.csv", t.root);
+    o.root = p;
+    assert_int_equal(scan_walk(&o, collect, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.lines[0], "F one.csv");
+    seen_free(&s);
+    tree_rm(&t);
+}
+
+/* ---- detection ----------------------------------------------------------------------------- */
+static void detect_str(const char *head, size_t n, const char *name, const char *want_fmt,
+                       const char *want_comp, const char *want_enc)
+{
+    struct scan_detected d;
+    scan_detect((const unsigned char *)head, n, name, &d);
+    assert_non_null(d.format);
+    assert_string_equal(d.format, want_fmt);
+    if (want_comp)
+        assert_string_equal(d.compression, want_comp);
+    else
+        assert_null(d.compression);
+    if (want_enc)
+        assert_string_equal(d.encoding, want_enc);
+    else
+        assert_null(d.encoding);
+}
+
+static void test_detect(void **state)
+{
+    (void)state;
+    detect_str("PAR1\x15\x04", 6, "x.csv", "parquet", NULL, NULL);   /* magic wins */
+    detect_str("Obj\x01\x04", 5, "x.bin", "avro", NULL, NULL);
+    detect_str("\x1f\x8b\x08\x00", 4, "x.csv.gz", "csv", "gzip", NULL);
+    detect_str("\x1f\x8b\x08\x00", 4, "blob", "text", "gzip", NULL);
+    detect_str("\xef\xbb\xbf" "a,b\n1,2\n", 11, "noext", "csv", NULL, "utf-8");
+    detect_str("\xff\xfe" "a\0,\0", 6, "noext", "text", NULL, "utf-16le");
+    detect_str("\xfe\xff" "\0a", 4, "x.csv", "csv", NULL, "utf-16be");
+    detect_str("{\"a\":1}\n{\"a\":2}\n", 16, "noext", "jsonl", NULL, NULL);
+    detect_str("  {\"a\": [1,2]}", 14, "noext", "json", NULL, NULL);
+    detect_str("[1,2]", 5, "noext", "json", NULL, NULL);
+    detect_str("a\tb\tc\n1\t2\t3\n", 12, "noext", "tsv", NULL, NULL);
+    detect_str("a|b\n1|2\n", 8, "noext", "psv", NULL, NULL);
+    detect_str("a;b\n1;2\n", 8, "noext", "ssv", NULL, NULL);
+    detect_str("a,\"x,y\",c\n1,2,3\n", 16, "noext", "csv", NULL, NULL);
+    detect_str("Hello, world. This is prose,\nwith commas, here.\nand none\n", 57, "noext",
+               "text", NULL, NULL);
+    detect_str("\x7f" "ELF\0\0", 6, "noext", "binary", NULL, NULL);
+    detect_str("anything", 8, "data.tsv", "tsv", NULL, NULL);   /* name wins for text */
+    detect_str("garbage", 7, "broken.parquet", "parquet", NULL, NULL);
+    struct scan_detected d;
+    scan_detect_name("a/b/c.JSONL", &d);
+    assert_string_equal(d.format, "jsonl");
+    scan_detect_name("x.log.gz", &d);
+    assert_string_equal(d.format, "text");
+    assert_string_equal(d.compression, "gzip");
+    scan_detect_name("README", &d);
+    assert_null(d.format);
+    scan_detect_name(".bashrc", &d);
+    assert_null(d.format);
+    detect_str("", 0, "empty", "text", NULL, NULL);
+}
+
+/* ---- resource sets ------------------------------------------------------------------------- */
+static void pattern_is(const char *rel, const char *want, unsigned want_tokens)
+{
+    struct shir_buf b;
+    shir_buf_init(&b, 4096);
+    unsigned tokens = 99;
+    assert_int_equal(scan_resset_pattern(rel, &b, &tokens), 0);
+    assert_string_equal((const char *)b.data, want);
+    assert_int_equal(tokens, want_tokens);
+    shir_buf_free(&b);
+}
+
+static void test_resset_pattern(void **state)
+{
+    (void)state;
+    pattern_is("sales/year=2025/month=01/part-0001.csv", "sales/year={N}/month={N}/part-{N}.csv",
+               3);
+    pattern_is("logs/2025-11-01.log", "logs/{Date}.log", 1);
+    pattern_is("logs/2025/11/01/app.log", "logs/{N}/{N}/{N}/app.log", 3);
+    pattern_is("out/0c8f6a3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b.json", "out/{GUID}.json", 1);
+    pattern_is("blobs/deadbeef0123.bin", "blobs/{Hex}.bin", 1);
+    pattern_is("region=eu/data.csv", "region={*}/data.csv", 1);
+    pattern_is("dt=2025-01-02/x.parquet", "dt={Date}/x.parquet", 1);
+    pattern_is("plain/readme.txt", "plain/readme.txt", 0);
+    pattern_is("facade/readme.md", "facade/readme.md", 0); /* hex letters only: a word */
+    pattern_is("", "", 0);
+    pattern_is("a=/b", "a=/b", 0);
+    assert_true(scan_resset_sampled("csv", 0, 250));
+    assert_false(scan_resset_sampled("csv", 1, 250));
+    assert_true(scan_resset_sampled("csv", 100, 250));
+    assert_true(scan_resset_sampled("parquet", 0, 250));
+    assert_false(scan_resset_sampled("parquet", 100, 250));
+    assert_false(scan_resset_sampled("avro", 1, 2));
+}
+
+/* ---- JSON writer --------------------------------------------------------------------------- */
+static void test_json_writer(void **state)
+{
+    (void)state;
+    struct shir_buf b;
+    shir_buf_init(&b, 4096);
+    assert_int_equal(scan_json_strn(&b, "a\"b\\c\n\t\x01\x1f\xc3\xa9", 11), 0);
+    assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+    assert_string_equal((char *)b.data, "\"a\\\"b\\\\c\\n\\t\\u0001\\u001f\xc3\xa9\"");
+    shir_buf_reset(&b);
+    assert_int_equal(scan_json_str(&b, NULL), 0);
+    assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+    assert_string_equal((char *)b.data, "null");
+    shir_buf_reset(&b);
+    assert_int_equal(scan_file_url(&b, "host1", "/data/my file#1/é/{N}.csv", false), 0);
+    assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+    assert_string_equal((char *)b.data, "file://host1/data/my%20file%231/%C3%A9/%7BN%7D.csv");
+    shir_buf_reset(&b);
+    assert_int_equal(scan_file_url(&b, "h", "//x//y={N}/p-{N}.csv", true), 0);
+    assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+    assert_string_equal((char *)b.data, "file://h/x/y={N}/p-{N}.csv");
+    char when[32];
+    scan_iso8601(0, when);
+    assert_string_equal(when, "1970-01-01T00:00:00Z");
+    scan_iso8601(1764000000, when);
+    assert_string_equal(when, "2025-11-24T16:00:00Z");
+    /* A bounded buffer reports overflow instead of writing past it. */
+    struct shir_buf small;
+    shir_buf_init(&small, 4);
+    assert_int_equal(scan_json_str(&small, "abcdef"), SHIR_E_TOOBIG);
+    shir_buf_free(&small);
+    shir_buf_free(&b);
+}
+
+static void test_asset_json(void **state)
+{
+    (void)state;
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    struct scan_asset a;
+    scan_asset_init(&a);
+    assert_int_equal(scan_set_str(&a.qualified_name, "file://h/d/x.csv"), 0);
+    assert_int_equal(scan_set_str(&a.path, "/d/x.csv"), 0);
+    assert_int_equal(scan_set_str(&a.format, "csv"), 0);
+    a.size = 12;
+    a.modified = 0;
+    a.row_count = 3;
+    struct scan_column *c;
+    assert_int_equal(scan_asset_add_column(&a, &lim, "e\"mail", &c), 0);
+    c->type = SCAN_TYPE_STRING;
+    assert_int_equal(scan_column_add_class(c, "EMAIL_ADDRESS"), 0);
+    assert_int_equal(scan_asset_add_class(&a, "EMAIL_ADDRESS"), 0);
+    assert_int_equal(scan_asset_add_error(&a, "bad row %d", 7), 0);
+    struct shir_buf b;
+    shir_buf_init(&b, 1 << 16);
+    assert_int_equal(scan_asset_to_json(&b, &a), 0);
+    assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+    assert_string_equal(
+        (char *)b.data,
+        "{\"qualifiedName\":\"file://h/d/x.csv\",\"path\":\"/d/x.csv\",\"type\":\"file\","
+        "\"format\":\"csv\",\"size\":12,\"modified\":\"1970-01-01T00:00:00Z\",\"rowCount\":3,"
+        "\"columns\":[{\"name\":\"e\\\"mail\",\"type\":\"string\",\"classifications\":"
+        "[\"EMAIL_ADDRESS\"]}],\"classifications\":[\"EMAIL_ADDRESS\"],\"errors\":"
+        "[\"bad row 7\"]}");
+    shir_buf_free(&b);
+    scan_asset_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_walk_basic),     cmocka_unit_test(test_walk_globs),
+        cmocka_unit_test(test_walk_symlinks),  cmocka_unit_test(test_walk_unreadable),
+        cmocka_unit_test(test_walk_root_errors), cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_resset_pattern), cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_asset_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
