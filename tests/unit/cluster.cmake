@@ -2,3 +2,6 @@
 # membership planner. Each binary links only shir_cluster (and libraft for the fixture).
 shir_unit_test(NAME test_cluster_key SOURCES test_cluster_key.c LIBS shir_cluster)
 shir_unit_test(NAME test_cluster_crypto SOURCES test_cluster_crypto.c LIBS shir_cluster)
+shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c LIBS shir_cluster)
+shir_unit_test(NAME test_cluster_fsm_raft SOURCES test_cluster_fsm_raft.c
+  LIBS shir_cluster PkgConfig::RAFT)

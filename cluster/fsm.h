@@ -1,0 +1,266 @@
+/* cluster/fsm: the replicated state machine (design §4): runtime, key verifiers, nodes and the
+ * member allowlist derived from them, proxy settings; scans and runs come next (their tables are
+ * already in the snapshot format, empty).
+ *
+ * For: deterministic state, the commands that change it, their msgpack encoding, snapshots, and
+ * the queries the agent needs. Not for: raft itself (fsm_raft.h adapts this to struct raft_fsm),
+ * deciding membership changes (roles.h), talking to anyone.
+ *
+ * Rules, and how they are kept:
+ * - Deterministic: apply reads only the command bytes and the state. Times (registration) are
+ *   stamped into the command by the proposer; node ids come from a counter in the state.
+ * - Idempotent: every command carries a 16-byte request id. The results of the last
+ *   CLUSTER_FSM_RECENT commands are kept (and snapshotted, so a node restored from a snapshot
+ *   answers a replay exactly like the others); a replayed id returns the first result and changes
+ *   nothing. 1024 covers a client's retry after RAFT_LEADERSHIPLOST (a new leader in ~1 s) unless
+ *   more than 1024 other commands commit in between: admin commands are rare, and the ids of
+ *   high-rate commands (run reports, later) carry their own fencing.
+ * - Never fails, never allocates in apply: the whole state lives in one block allocated by
+ *   cluster_fsm_new (fixed-size tables; CLUSTER_FSM_NODES_CAP nodes), commands decode into a
+ *   scratch struct inside it, and the result is a pointer to a slot of the recent-results table
+ *   (see cluster_fsm_apply). Application errors are the result's status.
+ *
+ * Command encoding (msgpack): [ 1, type, request-id bin16, field... ] with the fields of each type
+ * in the order of struct cluster_cmd below; trailing fields a newer version adds are skipped.
+ * Snapshot encoding: see fsm_codec.c (a versioned msgpack array).
+ */
+#ifndef SHIR_CLUSTER_FSM_H
+#define SHIR_CLUSTER_FSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster/key.h"
+#include "cluster/proof.h"
+#include "cluster/seal.h"
+#include "common/common.h"
+
+#define CLUSTER_REQUEST_ID_LEN 16
+#define CLUSTER_NAME_MAX 63         /* runtime and node names */
+#define CLUSTER_DESC_MAX 255
+#define CLUSTER_NODE_VERSION_MAX 31 /* "0.1.0" or a git describe */
+#define CLUSTER_FSM_NODES_CAP 32    /* table size; the operator limit is settings.max_nodes */
+#define CLUSTER_FSM_RECENT 1024
+#define CLUSTER_SEALED_KEY_MAX (CLUSTER_KEY_SECRET_LEN + CLUSTER_SEAL_OVERHEAD)
+#define CLUSTER_PROXY_PASSWORD_MAX 256
+#define CLUSTER_SEALED_PROXY_MAX (CLUSTER_PROXY_PASSWORD_MAX + CLUSTER_SEAL_OVERHEAD)
+#define CLUSTER_PROXY_HOST_MAX 255
+#define CLUSTER_PROXY_USER_MAX 255
+#define CLUSTER_PROXY_BYPASS_MAX 1023
+#define CLUSTER_MAX_NODES_DEFAULT 4
+/* 30 s: 60 election timeouts (500 ms), so a network blip or a slow restart does not churn the
+ * membership, yet a 4-node group is back to tolerating a failure well within a minute. */
+#define CLUSTER_STANDBY_DELAY_DEFAULT_MS 30000
+#define CLUSTER_STANDBY_DELAY_MIN_MS 1000
+#define CLUSTER_STANDBY_DELAY_MAX_MS (24ull * 3600 * 1000)
+
+/* Seal field names (cluster_seal's `field`): fixed, because they bind the blob to its place. */
+#define CLUSTER_FIELD_KEY1 "runtime.key1.secret"
+#define CLUSTER_FIELD_KEY2 "runtime.key2.secret"
+#define CLUSTER_FIELD_PROXY_PASSWORD "proxy.password"
+
+enum cluster_role {
+    CLUSTER_ROLE_VOTER = 0,   /* raft voter, runs scans */
+    CLUSTER_ROLE_STANDBY = 1, /* raft standby: replicated, promoted when a voter dies */
+    CLUSTER_ROLE_SPARE = 2,   /* raft spare: just added, not yet assigned */
+    CLUSTER_ROLE_WITNESS = 3, /* raft voter that runs no scans (`agent --witness`) */
+};
+#define CLUSTER_ROLE_COUNT 4
+const char *cluster_role_name(enum cluster_role role); /* "voter", ...; "?" when invalid */
+
+enum cluster_node_state {
+    CLUSTER_NODE_PENDING = 0,    /* recorded and certified, not yet in the raft configuration */
+    CLUSTER_NODE_REGISTERED = 1, /* in the raft configuration */
+};
+
+enum cluster_proxy_mode {
+    CLUSTER_PROXY_NONE = 0,
+    CLUSTER_PROXY_SYSTEM = 1, /* from the agent's environment */
+    CLUSTER_PROXY_CUSTOM = 2,
+};
+
+enum cluster_proxy_auth {
+    CLUSTER_PROXY_AUTH_ANY = 0,
+    CLUSTER_PROXY_AUTH_BASIC = 1,
+    CLUSTER_PROXY_AUTH_NTLM = 2,
+};
+
+struct cluster_settings {
+    uint32_t max_nodes;                  /* scan nodes (witness not counted), 1..NODES_CAP-1 */
+    uint64_t standby_promotion_delay_ms; /* STANDBY_DELAY_MIN_MS..STANDBY_DELAY_MAX_MS */
+};
+
+struct cluster_keyslot {
+    uint32_t generation;             /* 1 at init, +1 per regeneration */
+    struct cluster_verifier verifier;
+    uint8_t sealed[CLUSTER_SEALED_KEY_MAX]; /* sealed copy for `keys show`; see docs/security.md */
+    uint8_t sealed_len;
+};
+
+struct cluster_runtime {
+    bool initialized;
+    uint8_t id[CLUSTER_RUNTIME_ID_LEN];
+    char name[CLUSTER_NAME_MAX + 1];
+    char description[CLUSTER_DESC_MAX + 1];
+    struct cluster_keyslot keys[2]; /* [0] = key1, [1] = key2 */
+    struct cluster_settings settings;
+};
+
+struct cluster_node {
+    uint64_t id; /* also its raft id; never 0, never reused */
+    char name[CLUSTER_NAME_MAX + 1];
+    char address[CLUSTER_ADDR_MAX + 1];
+    uint8_t pin[CLUSTER_PIN_LEN]; /* SHA-256 of its certificate's public key */
+    enum cluster_role role;
+    enum cluster_node_state state;
+    char version[CLUSTER_NODE_VERSION_MAX + 1];
+    uint32_t concurrency; /* concurrent scans; 0 = auto */
+    bool drain;
+    uint64_t registered_ms; /* wall clock (Unix ms), stamped by the proposer */
+};
+
+struct cluster_proxy {
+    enum cluster_proxy_mode mode;
+    char host[CLUSTER_PROXY_HOST_MAX + 1];
+    uint16_t port;
+    char user[CLUSTER_PROXY_USER_MAX + 1];
+    uint8_t sealed_password[CLUSTER_SEALED_PROXY_MAX]; /* cluster_seal(FIELD_PROXY_PASSWORD) */
+    uint16_t sealed_password_len;                      /* 0 = no password */
+    char bypass[CLUSTER_PROXY_BYPASS_MAX + 1];         /* comma-separated, as curl's NOPROXY */
+    bool bypass_local;
+    enum cluster_proxy_auth auth;
+};
+
+enum cluster_cmd_type {
+    CLUSTER_CMD_INIT = 1,
+    CLUSTER_CMD_NODE_ADD = 2,
+    CLUSTER_CMD_NODE_SET_ROLE = 3,
+    CLUSTER_CMD_NODE_REMOVE = 4,
+    CLUSTER_CMD_KEY_REGENERATE = 5,
+    CLUSTER_CMD_PROXY_SET = 6,
+    CLUSTER_CMD_PROXY_CLEAR = 7,
+    CLUSTER_CMD_NODE_SET_DRAIN = 8,
+    CLUSTER_CMD_SETTINGS_SET = 9,
+};
+
+/* A command. Fields of `u` by type; the result's `value` is noted per type. */
+struct cluster_cmd {
+    enum cluster_cmd_type type;
+    uint8_t request_id[CLUSTER_REQUEST_ID_LEN];
+    union {
+        /* INIT -> 0. EXISTS when already initialised. */
+        struct {
+            uint8_t runtime_id[CLUSTER_RUNTIME_ID_LEN];
+            char name[CLUSTER_NAME_MAX + 1];
+            char description[CLUSTER_DESC_MAX + 1];
+            struct cluster_verifier verifiers[2];
+            uint8_t sealed[2][CLUSTER_SEALED_KEY_MAX];
+            uint8_t sealed_len[2];
+            struct cluster_settings settings;
+        } init;
+        /* NODE_ADD -> the new node id. key_slot 1|2 with the generation the joiner proved;
+         * STALE when that key was regenerated since. key_slot 0 only for the very first node.
+         * EXISTS (name or pin taken), FULL (max_nodes scan nodes, or a second witness). */
+        struct {
+            struct cluster_node node; /* id ignored (assigned) */
+            uint8_t key_slot;
+            uint32_t key_generation;
+        } node_add;
+        /* NODE_SET_ROLE -> 0. Also marks the node REGISTERED (a role is a raft assignment).
+         * INVAL when switching between witness and a scan role. */
+        struct {
+            uint64_t node_id;
+            enum cluster_role role;
+        } node_role;
+        /* NODE_REMOVE -> 0. NOTFOUND. */
+        struct {
+            uint64_t node_id;
+        } node_remove;
+        /* KEY_REGENERATE -> the new generation. */
+        struct {
+            uint8_t slot;
+            struct cluster_verifier verifier;
+            uint8_t sealed[CLUSTER_SEALED_KEY_MAX];
+            uint8_t sealed_len;
+        } key_regen;
+        /* PROXY_SET -> 0. PROXY_CLEAR has no fields. */
+        struct cluster_proxy proxy;
+        /* NODE_SET_DRAIN -> 0. */
+        struct {
+            uint64_t node_id;
+            bool drain;
+        } node_drain;
+        /* SETTINGS_SET -> 0. */
+        struct cluster_settings settings;
+    } u;
+};
+
+/* Encode a command (appended to `out`, whose max bounds it). Shape is checked (strings fit,
+ * enums valid); meaning is checked by cluster_fsm_check / apply. Errors: SHIR_E_INVAL,
+ * SHIR_E_TOOBIG, SHIR_E_NOMEM. */
+int cluster_cmd_encode(const struct cluster_cmd *cmd, struct shir_buf *out);
+/* Decode untrusted bytes into *cmd; allocation-free. Errors: SHIR_E_MALFORMED, SHIR_E_TRUNC,
+ * SHIR_E_TOOBIG, SHIR_E_UNSUPPORTED (unknown command version or type), SHIR_E_DEPTH. */
+int cluster_cmd_decode(const void *p, size_t n, struct cluster_cmd *cmd);
+
+struct cluster_fsm_result {
+    uint8_t request_id[CLUSTER_REQUEST_ID_LEN];
+    int status;     /* 0 or a SHIR_E_* code: the command's outcome */
+    uint64_t value; /* per command type, see struct cluster_cmd */
+};
+
+struct cluster_fsm;
+
+/* A new, empty (uninitialised) state. NULL on allocation failure. */
+struct cluster_fsm *cluster_fsm_new(void);
+/* Wipes (the state holds verifiers and sealed blobs) and frees. NULL is a no-op. */
+void cluster_fsm_free(struct cluster_fsm *f);
+
+/* Apply one command (a log entry's bytes, borrowed). Never fails and never allocates: returns a
+ * pointer to the result, owned by the FSM and valid until the next apply or restore, so the raft
+ * apply callback (which runs synchronously right after apply) must copy what it needs. A replayed
+ * request id returns the first result unchanged. Undecodable bytes get status
+ * SHIR_E_MALFORMED (or the decode error) and change nothing. */
+const struct cluster_fsm_result *cluster_fsm_apply(struct cluster_fsm *f, const void *p, size_t n);
+/* What apply would answer for `cmd` now, without changing anything (the leader validates before
+ * proposing, to fail fast with a clear error). A replayed id is not detected here. */
+int cluster_fsm_check(const struct cluster_fsm *f, const struct cluster_cmd *cmd);
+/* The result recorded for a request id, or NULL when it is not among the recent ones. */
+const struct cluster_fsm_result *cluster_fsm_recent(const struct cluster_fsm *f,
+                                                    const uint8_t id[CLUSTER_REQUEST_ID_LEN]);
+/* Commands applied since creation or restore (decodable or not); for tests and diagnostics. */
+uint64_t cluster_fsm_applied(const struct cluster_fsm *f);
+
+/* Snapshot: append the whole state to `out` (deterministic: equal states give equal bytes).
+ * Errors: SHIR_E_TOOBIG (out's max), SHIR_E_NOMEM. */
+int cluster_fsm_snapshot(const struct cluster_fsm *f, struct shir_buf *out);
+/* Replace the state with a snapshot's (bytes borrowed). All or nothing: on error the state is
+ * unchanged. Errors: SHIR_E_MALFORMED, SHIR_E_TRUNC, SHIR_E_TOOBIG, SHIR_E_UNSUPPORTED,
+ * SHIR_E_NOMEM. */
+int cluster_fsm_restore(struct cluster_fsm *f, const void *p, size_t n);
+
+/* ---- queries (all borrowed pointers are valid until the next apply or restore) ---- */
+const struct cluster_runtime *cluster_fsm_runtime(const struct cluster_fsm *f);
+const struct cluster_proxy *cluster_fsm_proxy(const struct cluster_fsm *f);
+/* The node table, in registration order; *n is set to its length. */
+const struct cluster_node *cluster_fsm_nodes(const struct cluster_fsm *f, size_t *n);
+const struct cluster_node *cluster_fsm_node(const struct cluster_fsm *f, uint64_t id);
+const struct cluster_node *cluster_fsm_node_by_name(const struct cluster_fsm *f, const char *name);
+/* May a joiner who proved knowledge of key `slot` at `generation` join? 0 and *out = the
+ * verifier to check the proof against; SHIR_E_NOTFOUND (runtime not initialised), SHIR_E_INVAL
+ * (slot not 1|2), SHIR_E_STALE (that key was regenerated: refused). */
+int cluster_fsm_key_check(const struct cluster_fsm *f, uint8_t slot, uint32_t generation,
+                          struct cluster_verifier *out);
+/* Is this certificate public-key pin on the member allowlist (any node in the table, pending or
+ * registered)? A removed node's pin is not. */
+bool cluster_fsm_pin_allowed(const struct cluster_fsm *f, const uint8_t pin[CLUSTER_PIN_LEN]);
+/* The allowlist: copies up to `cap` pins, returns how many there are. */
+size_t cluster_fsm_allowlist(const struct cluster_fsm *f, uint8_t (*pins)[CLUSTER_PIN_LEN],
+                             size_t cap);
+
+/* Internal, shared with fsm_codec.c. */
+struct cluster__fsm_state;
+int cluster__cmd_check_shape(const struct cluster_cmd *cmd);
+
+#endif /* SHIR_CLUSTER_FSM_H */

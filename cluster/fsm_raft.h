@@ -1,0 +1,33 @@
+/* cluster/fsm_raft: the FSM as a libraft `struct raft_fsm` (version 2).
+ *
+ * For: plugging cluster/fsm.h into raft_init(). Not for: anything else about raft (the wrapper
+ * that owns struct raft, timers, barriers lives elsewhere in cluster/).
+ *
+ * Contract with raft 0.22:
+ * - apply: never returns an error. `*result` is a `const struct cluster_fsm_result *` owned by the
+ *   FSM (see cluster_fsm_apply), valid while the raft_apply callback runs — raft calls it right
+ *   after apply, on the same thread — so the callback copies status/value and keeps nothing.
+ * - snapshot: one buffer from raft_malloc holding cluster_fsm_snapshot()'s bytes; the array and
+ *   the buffer are freed by snapshot_finalize (version 2: raft takes no ownership of either).
+ *   Snapshots are taken on the loop thread; ours are small (a 32-node table and 1024 recent
+ *   results: ~60 KiB at most).
+ * - restore: all or nothing; on success the FSM frees buf->base with raft_free (raft's
+ *   convention), on failure raft keeps it and the state is unchanged.
+ */
+#ifndef SHIR_CLUSTER_FSM_RAFT_H
+#define SHIR_CLUSTER_FSM_RAFT_H
+
+#include <raft.h>
+
+#include "cluster/fsm.h"
+
+/* Fill *rf (version 2) to drive `fsm` (borrowed: it must outlive raft's use of rf). */
+void cluster_fsm_raft_init(struct raft_fsm *rf, struct cluster_fsm *fsm);
+
+/* Translate a raft error code to ours (RAFT_LEADERSHIPLOST -> SHIR_E_UNKNOWN_OUTCOME,
+ * RAFT_NOTLEADER -> SHIR_E_NOLEADER, RAFT_NOMEM -> SHIR_E_NOMEM, RAFT_CANTCHANGE -> SHIR_E_BUSY,
+ * RAFT_NOCONNECTION -> SHIR_E_UNAVAILABLE, RAFT_SHUTDOWN -> SHIR_E_SHUTDOWN, others ->
+ * SHIR_E_IO). 0 stays 0. */
+int cluster_raft_err(int raft_rc);
+
+#endif /* SHIR_CLUSTER_FSM_RAFT_H */
