@@ -5,7 +5,9 @@
 #include "node/node.h"
 
 const struct node_cmd *const node_commands[] = {
+    &node_cmd_agent,
     &node_cmd_help,
+    &node_cmd_status,
     &node_cmd_version,
     NULL,
 };

@@ -5,6 +5,7 @@
 #ifndef SHIR_NODE_H
 #define SHIR_NODE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit codes of every command: 0 success, 1 the operation failed, 2 bad usage. */
@@ -33,5 +34,15 @@ int node_wants_help(int argc, char **argv);
 
 extern const struct node_cmd node_cmd_version;
 extern const struct node_cmd node_cmd_help;
+extern const struct node_cmd node_cmd_agent;
+extern const struct node_cmd node_cmd_status;
+
+/* Flag values (node/cmd_agent.c). */
+/* Validate HOST:PORT (name, IPv4, or [IPv6]; port 1..65535) and copy it: 0 or SHIR_E_INVAL. */
+int node_parse_hostport(const char *text, char *out, size_t cap);
+/* The host name up to its first dot, or "node". */
+int node_default_node_name(char *out, size_t cap);
+/* 1 when name is 1-63 characters of [A-Za-z0-9._-]. */
+int node_valid_node_name(const char *name);
 
 #endif /* SHIR_NODE_H */

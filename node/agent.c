@@ -1,0 +1,328 @@
+/* The agent: data directory, lock, admin socket server, signals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "node/agent.h"
+#include "transport/transport.h"
+
+/* A client of the admin socket: only local processes that can open a 0600 socket owned by our
+ * user, so the main risk is a buggy client, not a hostile one; it still gets the bounded codec. */
+struct admin_conn {
+    uv_pipe_t pipe;
+    struct agent *agent;
+    struct transport_frame_decoder dec;
+    struct admin_conn *next;
+    bool closing;
+};
+
+struct agent {
+    const struct node_agent_config *cfg;
+    uv_loop_t loop;
+    uv_pipe_t admin;
+    uv_signal_t sigterm, sigint;
+    struct admin_conn *conns;
+    struct shir_log_sink sink;
+    struct shir_log log;
+    char admin_path[256];
+    int lock_fd;
+    int exit_code;
+    bool admin_open;
+};
+
+/* The admin socket's replies are small; 1 MiB bounds a reply we build. */
+#define ADMIN_MAX_FRAME (1u << 20)
+
+/* ---- replies ------------------------------------------------------------------------------- */
+
+static int pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    int rv = transport_pack_cstr(pk, k);
+    if (rv == 0)
+        rv = v ? transport_pack_cstr(pk, v) : msgpack_pack_nil(pk);
+    return rv;
+}
+
+/* The status of a node that has not been registered: no runtime, no leader, itself alone. The
+ * shape is the one `shir status --json` documents (docs/cli.md). */
+static int pack_status(msgpack_packer *pk, void *arg)
+{
+    const struct agent *a = arg;
+    const struct node_agent_config *cfg = a->cfg;
+    int rv = 0;
+    rv |= msgpack_pack_map(pk, 5);
+    rv |= pack_kv_str(pk, "runtime", NULL);
+    rv |= pack_kv_str(pk, "leader", NULL);
+    rv |= transport_pack_cstr(pk, "term");
+    rv |= msgpack_pack_uint64(pk, 0);
+    rv |= transport_pack_cstr(pk, "quorum");
+    rv |= msgpack_pack_map(pk, 3);
+    rv |= transport_pack_cstr(pk, "voters");
+    rv |= msgpack_pack_uint64(pk, 0);
+    rv |= transport_pack_cstr(pk, "tolerates");
+    rv |= msgpack_pack_uint64(pk, 0);
+    rv |= pack_kv_str(pk, "summary",
+                      "not registered: run 'shir init' to create a runtime or "
+                      "'shir join --key KEY' to join one");
+    rv |= transport_pack_cstr(pk, "nodes");
+    rv |= msgpack_pack_array(pk, 1);
+    rv |= msgpack_pack_map(pk, 6);
+    rv |= pack_kv_str(pk, "name", cfg->node_name);
+    rv |= pack_kv_str(pk, "id", NULL);
+    rv |= pack_kv_str(pk, "address", cfg->advertise);
+    rv |= pack_kv_str(pk, "role", cfg->witness ? "witness" : NULL);
+    rv |= pack_kv_str(pk, "status", "NeedRegistration");
+    rv |= pack_kv_str(pk, "version", SHIR_VERSION_STRING);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static void write_done(uv_write_t *req, int status)
+{
+    (void)status; /* a client that went away gets nothing more; its read side sees EOF */
+    free(req->data);
+    free(req);
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+    struct admin_conn *c = h->data;
+    transport_frame_decoder_free(&c->dec);
+    free(c);
+}
+
+static void conn_close(struct admin_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    for (struct admin_conn **pp = &c->agent->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+static void conn_send(struct admin_conn *c, struct shir_buf *frame)
+{
+    uv_write_t *req = malloc(sizeof *req);
+    if (!req) {
+        shir_buf_free(frame);
+        conn_close(c);
+        return;
+    }
+    size_t len;
+    unsigned char *bytes = shir_buf_steal(frame, &len);
+    req->data = bytes;
+    uv_buf_t b = uv_buf_init((char *)bytes, (unsigned)len);
+    int rv = uv_write(req, (uv_stream_t *)&c->pipe, &b, 1, write_done);
+    if (rv != 0) {
+        free(bytes);
+        free(req);
+        conn_close(c);
+    }
+}
+
+static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
+{
+    struct agent *a = c->agent;
+    struct transport_msg m;
+    struct shir_buf out;
+    shir_buf_init(&out, ADMIN_MAX_FRAME + 4);
+    int rv = transport_msg_decode(&m, NULL, f->payload, f->len);
+    if (rv != 0 || m.type != TRANSPORT_MSG_REQUEST) {
+        SHIR_WARN(&a->log, "admin: bad request: %s",
+                  rv != 0 ? transport_msg_errmsg(&m) : "not a request");
+        (void)transport_msg_encode_error(&out, ADMIN_MAX_FRAME, rv != 0 ? 0 : m.id,
+                                         SHIR_E_PROTO, "bad request");
+    } else if (transport_msg_method_is(&m, "status")) {
+        rv = transport_msg_encode_response(&out, ADMIN_MAX_FRAME, m.id, pack_status, a);
+        if (rv != 0)
+            (void)transport_msg_encode_error(&out, ADMIN_MAX_FRAME, m.id, rv, shir_strerror(rv));
+    } else {
+        (void)transport_msg_encode_error(&out, ADMIN_MAX_FRAME, m.id, SHIR_E_UNSUPPORTED,
+                                         "unknown admin method");
+    }
+    transport_msg_free(&m);
+    if (out.len > 0)
+        conn_send(c, &out);
+    shir_buf_free(&out);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    buf->base = malloc(16384);
+    buf->len = buf->base ? 16384 : 0;
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct admin_conn *c = s->data;
+    if (nread < 0) {
+        free(buf->base);
+        conn_close(c);
+        return;
+    }
+    int rv = transport_frame_decoder_feed(&c->dec, buf->base, (size_t)nread);
+    free(buf->base);
+    struct transport_frame f;
+    int got;
+    while ((got = transport_frame_decoder_next(&c->dec, &f)) == 1 && !c->closing)
+        conn_handle(c, &f);
+    if (rv != 0 || got < 0) {
+        SHIR_WARN(&c->agent->log, "admin: closing client: %s",
+                  transport_frame_decoder_errmsg(&c->dec));
+        conn_close(c);
+    }
+}
+
+static void admin_accept(uv_stream_t *server, int status)
+{
+    struct agent *a = server->data;
+    if (status != 0)
+        return;
+    struct admin_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->agent = a;
+    transport_frame_decoder_init(&c->dec, ADMIN_MAX_FRAME);
+    uv_pipe_init(&a->loop, &c->pipe, 0);
+    c->pipe.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
+        uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_read) != 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->pipe, conn_closed);
+        return;
+    }
+    c->next = a->conns;
+    a->conns = c;
+}
+
+/* ---- start and stop ------------------------------------------------------------------------ */
+
+/* Create the data directory (0700) and take its lock so that two agents never share one. */
+static int data_dir_open(struct agent *a)
+{
+    const char *dir = a->cfg->data_dir;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        SHIR_ERROR(&a->log, "cannot create data directory %s: %s", dir, strerror(errno));
+        return -errno;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        SHIR_ERROR(&a->log, "data directory %s is not a directory", dir);
+        return SHIR_E_CONFIG;
+    }
+    if ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
+        SHIR_ERROR(&a->log, "cannot restrict data directory %s to its owner: %s", dir,
+                   strerror(errno));
+        return -errno;
+    }
+    char path[512];
+    if (shir_str_fmt(path, sizeof path, "%s/%s", dir, NODE_LOCK_FILE) != 0)
+        return SHIR_E_TOOBIG;
+    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (a->lock_fd < 0) {
+        SHIR_ERROR(&a->log, "cannot open %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    if (flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        SHIR_ERROR(&a->log, "another agent is running on data directory %s", dir);
+        return SHIR_E_BUSY;
+    }
+    return 0;
+}
+
+static int admin_open(struct agent *a)
+{
+    int rv = node_admin_path(a->cfg->data_dir, a->admin_path, sizeof a->admin_path);
+    if (rv != 0) {
+        SHIR_ERROR(&a->log, "data directory path too long for a Unix socket");
+        return rv;
+    }
+    /* We hold the lock, so a socket file left here is a dead agent's. */
+    (void)unlink(a->admin_path);
+    uv_pipe_init(&a->loop, &a->admin, 0);
+    a->admin.data = a;
+    a->admin_open = true;
+    /* Bind with a umask that makes the socket 0600 from its first moment. */
+    mode_t old = umask(0177);
+    rv = uv_pipe_bind(&a->admin, a->admin_path);
+    umask(old);
+    if (rv == 0)
+        rv = uv_listen((uv_stream_t *)&a->admin, 16, admin_accept);
+    if (rv != 0)
+        SHIR_ERROR(&a->log, "cannot listen on %s: %s", a->admin_path, uv_strerror(rv));
+    return rv;
+}
+
+static void agent_stop(struct agent *a)
+{
+    uv_signal_stop(&a->sigterm);
+    uv_signal_stop(&a->sigint);
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+    while (a->conns)
+        conn_close(a->conns);
+    if (a->admin_open) {
+        uv_close((uv_handle_t *)&a->admin, NULL);
+        (void)unlink(a->admin_path);
+        a->admin_open = false;
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct agent *a = h->data;
+    SHIR_INFO(&a->log, "received %s, stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    agent_stop(a);
+}
+
+int node_agent_run(const struct node_agent_config *cfg)
+{
+    struct agent a;
+    memset(&a, 0, sizeof a);
+    a.cfg = cfg;
+    a.lock_fd = -1;
+    a.exit_code = 1;
+    shir_log_sink_init(&a.sink, stderr, cfg->log_level);
+    shir_log_init(&a.log, &a.sink, "node=%s", cfg->node_name);
+    int rv = uv_loop_init(&a.loop);
+    if (rv != 0) {
+        SHIR_ERROR(&a.log, "cannot start the event loop: %s", uv_strerror(rv));
+        goto out;
+    }
+    uv_signal_init(&a.loop, &a.sigterm);
+    uv_signal_init(&a.loop, &a.sigint);
+    a.sigterm.data = a.sigint.data = &a;
+    if (data_dir_open(&a) != 0 || admin_open(&a) != 0) {
+        agent_stop(&a);
+        uv_run(&a.loop, UV_RUN_DEFAULT);
+        goto close_loop;
+    }
+    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a.sigint, on_signal, SIGINT);
+    SHIR_INFO(&a.log, "agent started: data directory %s, admin socket %s, status "
+                      "NeedRegistration%s",
+              cfg->data_dir, a.admin_path, cfg->witness ? " (witness)" : "");
+    uv_run(&a.loop, UV_RUN_DEFAULT);
+    a.exit_code = 0;
+    SHIR_INFO(&a.log, "agent stopped");
+close_loop:
+    if (uv_loop_close(&a.loop) != 0)
+        SHIR_WARN(&a.log, "event loop closed with handles still open");
+out:
+    if (a.lock_fd >= 0)
+        close(a.lock_fd);
+    shir_log_sink_close(&a.sink);
+    return a.exit_code;
+}

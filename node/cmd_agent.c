@@ -1,0 +1,136 @@
+/* `shir agent`: run the node in the foreground. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/agent.h"
+#include "node/node.h"
+
+int node_parse_hostport(const char *text, char *out, size_t cap)
+{
+    /* HOST:PORT, HOST a name or IPv4 address, or [IPv6]:PORT. The port is 1..65535. */
+    const char *colon;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close == text + 1 || close[1] != ':')
+            return SHIR_E_INVAL;
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon || colon == text || memchr(text, ':', (size_t)(colon - text)))
+            return SHIR_E_INVAL;
+    }
+    uint64_t port;
+    if (shir_parse_u64(colon + 1, 1, 65535, &port) != 0)
+        return SHIR_E_INVAL;
+    for (const char *p = text; p < colon; p++)
+        if (*p <= ' ' || *p == '/' || *p == '@')
+            return SHIR_E_INVAL;
+    return shir_str_copy(out, cap, text) == 0 ? 0 : SHIR_E_INVAL;
+}
+
+int node_default_node_name(char *out, size_t cap)
+{
+    char host[256];
+    if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+        return shir_str_copy(out, cap, "node");
+    host[sizeof host - 1] = '\0';
+    char *dot = strchr(host, '.');
+    if (dot)
+        *dot = '\0';
+    return shir_str_copy(out, cap, host) == 0 ? 0 : SHIR_E_INVAL;
+}
+
+int node_valid_node_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= NODE_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int agent_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"listen", required_argument, NULL, 'l'},
+        {"advertise", required_argument, NULL, 'a'}, {"witness", no_argument, NULL, 'w'},
+        {"node-name", required_argument, NULL, 'n'}, {"log-level", required_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
+    };
+    struct node_agent_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.data_dir = NODE_DEFAULT_DATA_DIR;
+    cfg.log_level = SHIR_LOG_INFO;
+    (void)shir_str_fmt(cfg.listen, sizeof cfg.listen, "0.0.0.0:%d", NODE_DEFAULT_PORT);
+    bool have_advertise = false, have_name = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': cfg.data_dir = optarg; break;
+        case 'l':
+            if (node_parse_hostport(optarg, cfg.listen, sizeof cfg.listen) != 0)
+                return node_usage_error(&node_cmd_agent, "--listen wants HOST:PORT, got '%s'",
+                                        optarg);
+            break;
+        case 'a':
+            if (node_parse_hostport(optarg, cfg.advertise, sizeof cfg.advertise) != 0)
+                return node_usage_error(&node_cmd_agent,
+                                        "--advertise wants HOST:PORT, got '%s'", optarg);
+            have_advertise = true;
+            break;
+        case 'w': cfg.witness = true; break;
+        case 'n':
+            if (!node_valid_node_name(optarg))
+                return node_usage_error(&node_cmd_agent,
+                                        "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'",
+                                        optarg);
+            (void)shir_str_copy(cfg.node_name, sizeof cfg.node_name, optarg);
+            have_name = true;
+            break;
+        case 'L':
+            if (shir_log_level_parse(optarg, &cfg.log_level) != 0)
+                return node_usage_error(&node_cmd_agent, "bad --log-level '%s'", optarg);
+            break;
+        default:
+            return node_usage_error(&node_cmd_agent, "unknown or incomplete option '%s'",
+                                    argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return node_usage_error(&node_cmd_agent, "unexpected argument '%s'", argv[optind]);
+    if (cfg.data_dir[0] == '\0')
+        return node_usage_error(&node_cmd_agent, "--data-dir must not be empty");
+    if (!have_name && node_default_node_name(cfg.node_name, sizeof cfg.node_name) != 0)
+        (void)shir_str_copy(cfg.node_name, sizeof cfg.node_name, "node");
+    if (!have_advertise)
+        (void)shir_str_copy(cfg.advertise, sizeof cfg.advertise, cfg.listen);
+    return node_agent_run(&cfg);
+}
+
+const struct node_cmd node_cmd_agent = {
+    .name = "agent",
+    .summary = "run this node in the foreground (logs to stderr)",
+    .usage = "usage: shir agent [--data-dir DIR] [--listen HOST:PORT] [--advertise HOST:PORT]\n"
+             "                  [--node-name NAME] [--witness] [--log-level LEVEL]\n"
+             "\n"
+             "Runs the node until SIGTERM or SIGINT. A node with an empty data directory is in\n"
+             "status NeedRegistration until it is registered with 'shir init' or 'shir join'.\n"
+             "Every other command talks to this agent over DIR/admin.sock (mode 0600).\n"
+             "\n"
+             "  --data-dir DIR        state directory, created 0700 (default /var/lib/shir)\n"
+             "  --listen HOST:PORT    the node's one TLS port (default 0.0.0.0:8060)\n"
+             "  --advertise HOST:PORT the address peers use to reach it (default: --listen)\n"
+             "  --node-name NAME      unique name in the runtime (default: the host name)\n"
+             "  --witness             a voter that runs no scans (2 nodes + witness survive 1 loss)\n"
+             "  --log-level LEVEL     debug, info, warn, error or off (default info)\n",
+    .run = agent_run,
+};

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `shir agent` and `shir status` over the admin socket: an unregistered node reports
+# NeedRegistration; the data directory and socket are private; one agent per data directory;
+# garbage on the socket does not hurt the agent; SIGTERM stops it cleanly.
+set -u
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d); agent_pid=
+cleanup() { [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+dir="$tmp/data"
+
+# No agent: a one-line reason and exit 1, fast.
+err=$("$SHIR_BIN" status --data-dir "$dir" 2>&1) && fail "status without an agent succeeded"
+expect_match "$err" "no agent is running on data directory" "status without agent"
+
+# Bad flags are usage errors.
+expect_exit 2 "$SHIR_BIN" agent --data-dir "$dir" --listen nonsense
+expect_exit 2 "$SHIR_BIN" agent --data-dir "$dir" --listen 127.0.0.1:70000
+expect_exit 2 "$SHIR_BIN" agent --data-dir "$dir" --node-name 'a b'
+expect_exit 2 "$SHIR_BIN" agent --data-dir "$dir" --bogus
+expect_exit 2 "$SHIR_BIN" status --data-dir "$dir" extra
+expect_exit 2 "$SHIR_BIN" status --data-dir
+
+"$SHIR_BIN" agent --data-dir "$dir" --listen 127.0.0.1:18060 --node-name n1 2>"$tmp/agent.log" &
+agent_pid=$!
+wait_until 20 "$SHIR_BIN" status --data-dir "$dir" || fail "agent did not answer: $(cat "$tmp/agent.log")"
+
+json=$("$SHIR_BIN" status --data-dir "$dir" --json) || fail "status --json exited $?"
+echo "$json" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["runtime"] is None and d["leader"] is None and d["term"] == 0, d
+n = d["nodes"]
+assert len(n) == 1 and n[0]["name"] == "n1" and n[0]["status"] == "NeedRegistration", n
+assert n[0]["address"] == "127.0.0.1:18060", n
+assert "not registered" in d["quorum"]["summary"], d
+' || fail "status --json: $json"
+human=$("$SHIR_BIN" status --data-dir "$dir") || fail "status exited $?"
+expect_match "$human" "NeedRegistration" "human status"
+expect_match "$human" "^runtime: +\(not registered\)" "human runtime line"
+
+[ "$(stat -c %a "$dir")" = 700 ] || fail "data directory mode $(stat -c %a "$dir")"
+[ "$(stat -c %a "$dir/admin.sock")" = 600 ] || fail "admin socket mode $(stat -c %a "$dir/admin.sock")"
+
+# A second agent on the same directory refuses to start and leaves the first one alone.
+err=$("$SHIR_BIN" agent --data-dir "$dir" --listen 127.0.0.1:18061 2>&1) && fail "second agent started"
+expect_match "$err" "another agent is running" "second agent"
+"$SHIR_BIN" status --data-dir "$dir" >/dev/null || fail "first agent hurt by the second"
+
+# Garbage, an oversize frame header and an unknown method: the agent answers or hangs up, and
+# keeps serving.
+python3 - "$dir/admin.sock" <<'PY' || fail "garbage client script failed"
+import socket, struct, sys
+path = sys.argv[1]
+for payload in [b"GET / HTTP/1.1\r\n\r\n", struct.pack(">I", 0xFFFFFFF0) + b"x", b"\x00\x00\x00\x01\xc1"]:
+    s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(path); s.sendall(payload)
+    try:
+        s.recv(4096)
+    except socket.timeout:
+        sys.exit("agent neither answered nor closed")
+    s.close()
+# [0, id=7, deadline=1000, "nope", nil] -> an error response with our id
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(path)
+msg = bytes([0x95, 0x00, 0x07, 0xcd, 0x03, 0xe8, 0xa4]) + b"nope" + b"\xc0"
+s.sendall(struct.pack(">I", len(msg)) + msg)
+reply = s.recv(4096)
+assert reply[4] == 0x94 and reply[5] == 0x02 and reply[6] == 0x07, reply
+PY
+"$SHIR_BIN" status --data-dir "$dir" >/dev/null || fail "agent stopped serving after garbage"
+
+kill -TERM "$agent_pid"
+wait_until 20 bash -c "! kill -0 $agent_pid" || fail "agent did not stop on SIGTERM"
+wait "$agent_pid"; rc=$?; agent_pid=
+[ "$rc" -eq 0 ] || fail "agent exited $rc on SIGTERM: $(cat "$tmp/agent.log")"
+[ ! -e "$dir/admin.sock" ] || fail "admin socket left behind"
+expect_match "$(cat "$tmp/agent.log")" "agent stopped" "stop logged"
+pass
