@@ -1,0 +1,42 @@
+/* Fuzz the Parquet page decoder: page headers, codecs, RLE/bit-packed levels, dictionaries and
+ * PLAIN values. The first 4 input bytes choose the column being decoded (physical type, logical
+ * type, codec, max definition/repetition level); the rest is the column chunk. */
+#include <stdint.h>
+#include <string.h>
+
+#include "scan/parquet.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int count_cb(void *ctx, const char *v, size_t n)
+{
+    (void)v;
+    *(size_t *)ctx += n;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const int32_t codecs[] = { SCAN_PQ_UNCOMPRESSED, SCAN_PQ_SNAPPY, SCAN_PQ_GZIP,
+                                      SCAN_PQ_ZSTD };
+    struct scan_pq_leaf l;
+    char note[160];
+    size_t total = 0;
+    if (size < 4)
+        return 0;
+    memset(&l, 0, sizeof l);
+    l.phys = data[0] & 7;
+    l.logical = (enum scan_pq_logical)((data[0] >> 3) % (SCAN_PQ_L_OTHER + 1));
+    l.codec = codecs[data[1] & 3];
+    l.max_def = (int16_t)((data[1] >> 2) & 3);
+    l.max_rep = (int16_t)((data[1] >> 4) & 1);
+    l.unit = (enum scan_pq_unit)(data[2] % 3);
+    l.utc = data[2] & 4;
+    l.is_signed = data[2] & 8;
+    l.type_length = data[3] & 31;
+    l.scale = (data[3] >> 5) * 3;
+    l.precision = 38;
+    (void)scan_parquet_chunk_sample(&l, data + 4, size - 4, 128, count_cb, &total, note,
+                                    sizeof note);
+    return 0;
+}
