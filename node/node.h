@@ -34,6 +34,8 @@ int node_wants_help(int argc, char **argv);
 
 extern const struct node_cmd node_cmd_version;
 extern const struct node_cmd node_cmd_help;
+extern const struct node_cmd node_cmd_scan;
+extern const struct node_cmd node_cmd_worker;
 extern const struct node_cmd node_cmd_agent;
 extern const struct node_cmd node_cmd_status;
 

@@ -1,0 +1,5 @@
+# Scan engine integration tests: real `shir scan run-local` processes and their workers.
+shir_integration_test(NAME scan_run_local COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_run_local.sh
+  TIMEOUT 120 LABELS scan)
+shir_integration_test(NAME scan_crash COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_crash.sh
+  TIMEOUT 60 LABELS scan)

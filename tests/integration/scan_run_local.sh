@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# `shir scan run-local` on a generated tree: summary (table and JSON), JSON-lines assets with
+# normalised qualified names, resource sets, globs, symlink containment, usage errors.
+set -u
+. "$(dirname "$0")/lib.sh"
+T=$(mktemp -d /tmp/shir-scan-rl.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+python3 - "$T/src" <<'PY'
+import os, sys
+root = sys.argv[1]
+def put(rel, data):
+    p = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "w") as f:
+        f.write(data)
+put("people.csv", "name,email\nann,ann@example.com\nbob,bob@example.com\n")
+put("events.jsonl", '{"id":1,"ip":"10.0.0.1"}\n{"id":2,"ip":"10.0.0.2"}\n')
+put("my file #1.txt", "hello\n")
+for m in range(1, 4):
+    for p in range(1, 5):
+        put(f"sales/year=2025/month={m:02d}/part-{p:04d}.csv", "sku,qty\na,1\n")
+for d in range(1, 10):
+    put(f"logs/2025-11-0{d}.log", f"line {d}\n")
+put("tmp/skip.csv", "x\n")
+PY
+mkdir -p "$T/outside" && echo secret > "$T/outside/secret.txt"
+ln -s "$T/outside" "$T/src/escape"
+ln -s .. "$T/src/logs/loop"
+
+out=$("$SHIR_BIN" scan run-local "$T/src" --sink "jsonl:$T/l1.jsonl" 2>"$T/err") ||
+    fail "L1 run exited $?: $(cat "$T/err")"
+expect_match "$out" '^status +ok' "status"
+expect_match "$out" 'files seen +25' "files seen"
+expect_match "$out" 'resource sets +2' "resource sets"
+expect_match "$out" 'errors +2' "the escape and the loop are reported"
+expect_match "$(cat "$T/err")" 'escape: symlink leads outside the root' "escape reported"
+expect_match "$(cat "$T/err")" 'loop: directory loop' "loop reported"
+
+python3 - "$T/l1.jsonl" "$T/src" <<'PY' || fail "L1 JSON lines"
+import json, sys, socket
+rows = [json.loads(l) for l in open(sys.argv[1])]
+root = sys.argv[2]
+host = socket.gethostname()
+by = {r["qualifiedName"]: r for r in rows}
+for r in rows:
+    for k in ("qualifiedName", "type", "format", "modified", "columns", "classifications", "errors"):
+        assert k in r, (k, r)
+    assert r["qualifiedName"].startswith("file://" + host + "/"), r
+    assert r["modified"].endswith("Z"), r
+    assert "secret" not in json.dumps(r), r
+base = "file://" + host + root
+sales = by[base + "/sales/year={N}/month={N}/part-{N}.csv"]
+assert sales["type"] == "resource_set" and sales["partitionCount"] == 12, sales
+assert sales["format"] == "csv" and sales["size"] == 12 * 12, sales
+logs = by[base + "/logs/{Date}.log"]
+assert logs["partitionCount"] == 9 and logs["format"] == "text", logs
+f = by[base + "/my%20file%20%231.txt"]
+assert f["type"] == "file" and f["size"] == 6, f
+assert by[base + "/people.csv"]["format"] == "csv"
+assert by[base + "/events.jsonl"]["format"] == "jsonl"
+assert by[base + "/sales"]["type"] == "directory"
+assert len([r for r in rows if r["type"] == "file"]) == 4, [r["qualifiedName"] for r in rows]
+PY
+
+# Globs, file:// URL source, JSON summary, L2.
+json=$("$SHIR_BIN" scan run-local "file://localhost$T/src" --level L2 --include '*.csv' \
+    --exclude tmp --exclude sales --no-directories --json --sink "jsonl:$T/l2.jsonl" 2>/dev/null) ||
+    fail "L2 run exited $?"
+python3 - "$json" "$T/l2.jsonl" <<'PY' || fail "L2 summary/assets: $json"
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["status"] == "ok" and s["filesSeen"] == 1 and s["assets"] == 1, s
+assert s["bytesRead"] > 0, s
+rows = [json.loads(l) for l in open(sys.argv[2])]
+assert [r["qualifiedName"].rsplit("/", 1)[1] for r in rows] == ["people.csv"], rows
+PY
+
+# Following symlinks out of the root is opt-in.
+"$SHIR_BIN" scan run-local "$T/src" --follow-symlinks --include 'secret*' --no-directories \
+    --sink "jsonl:$T/f.jsonl" >/dev/null 2>&1 || fail "follow run"
+grep -q '/escape/secret.txt' "$T/f.jsonl" || fail "--follow-symlinks did not follow"
+
+# Unreadable paths are reported per path and the scan goes on (as an unprivileged user).
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+    mkdir -p "$T/src/locked" && echo x > "$T/src/locked/x.csv" && chmod 000 "$T/src/locked"
+    chmod 755 "$T" && chmod -R a+rX "$T/src" 2>/dev/null; chmod 000 "$T/src/locked"
+    if setpriv --reuid=65534 --regid=65534 --clear-groups "$SHIR_BIN" --version >/dev/null 2>&1; then
+        out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$SHIR_BIN" scan run-local \
+            "$T/src" 2>"$T/err") || fail "unreadable dir failed the scan: $(cat "$T/err")"
+        expect_match "$(cat "$T/err")" 'locked: cannot open directory: [Pp]ermission denied' "locked reported"
+    fi
+    chmod 755 "$T/src/locked"
+fi
+
+# Usage errors exit 2; a bad source is one line and exit 1.
+expect_exit 2 "$SHIR_BIN" scan
+expect_exit 2 "$SHIR_BIN" scan run-local
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --level L9
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --bogus
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --sink ftp:x
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --proxy-mode custom
+err=$("$SHIR_BIN" scan run-local "$T/nope" 2>&1 >/dev/null); rc=$?
+[ "$rc" -eq 1 ] || fail "bad source exited $rc"
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "bad source: more than one line: $err"
+expect_match "$err" "cannot scan $T/nope: No such file or directory" "bad source message"
+expect_exit 1 "$SHIR_BIN" scan run-local "file://otherhost/x"
+pass
