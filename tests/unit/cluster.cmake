@@ -5,3 +5,4 @@ shir_unit_test(NAME test_cluster_crypto SOURCES test_cluster_crypto.c LIBS shir_
 shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c LIBS shir_cluster)
 shir_unit_test(NAME test_cluster_fsm_raft SOURCES test_cluster_fsm_raft.c
   LIBS shir_cluster PkgConfig::RAFT)
+shir_unit_test(NAME test_cluster_roles SOURCES test_cluster_roles.c LIBS shir_cluster)
