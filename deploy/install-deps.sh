@@ -74,7 +74,7 @@ PKGS=(
     build-essential cmake pkg-config ninja-build git ca-certificates
     clang llvm libclang-rt-14-dev clang-format
     libuv1-dev libmsgpack-dev libssl-dev openssl libcurl4-openssl-dev
-    libvectorscan-dev libcmocka-dev zlib1g-dev
+    libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
     libsnappy-dev libzstd-dev
     python3 iproute2 procps curl
     tinyproxy
