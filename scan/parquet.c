@@ -37,6 +37,7 @@ struct pq_dec {
     struct scan_pq_meta *m;
     struct pq_elem *el;
     uint32_t n_el;
+    size_t path_bytes;          /* total of the leaf paths, capped at SCAN_PQ_MAX_PATH_BYTES */
     const char *why;
 };
 
@@ -244,13 +245,18 @@ static int add_leaf(struct pq_dec *d, const struct pq_elem *e, const char *path,
                     const struct pq_frame *f)
 {
     struct scan_pq_meta *m = d->m;
-    struct scan_pq_leaf *nl = realloc(m->leaves, (m->n_leaves + 1) * sizeof *nl);
-    if (!nl)
-        return SHIR_E_NOMEM;
-    m->leaves = nl;
-    struct scan_pq_leaf *l = &nl[m->n_leaves];
+    size_t plen = strlen(path) + 1;
+    /* m->leaves holds one slot per schema element (rd_schema), so it never needs to grow. */
+    if (d->path_bytes + plen > SCAN_PQ_MAX_PATH_BYTES) {
+        d->why = "column paths too long in total";
+        return SHIR_E_TOOBIG;
+    }
+    d->path_bytes += plen;
+    struct scan_pq_leaf *l = &m->leaves[m->n_leaves];
     memset(l, 0, sizeof *l);
-    l->path = strdup(path);
+    l->path = malloc(plen);
+    if (l->path)
+        memcpy(l->path, path, plen);
     if (!l->path)
         return SHIR_E_NOMEM;
     m->n_leaves++;
@@ -367,9 +373,14 @@ static int rd_schema(struct pq_dec *d, uint8_t ty)
         return rv;
     if (et != SCAN_THRIFT_STRUCT || d->el)
         return SHIR_E_MALFORMED;
-    /* n <= bytes left (scan_thrift_list), so this is bounded by the footer size. */
+    if (n > SCAN_PQ_MAX_ELEMENTS) {
+        d->why = "schema has more than 200000 elements";
+        return SHIR_E_TOOBIG;
+    }
+    /* n <= bytes left (scan_thrift_list) and <= SCAN_PQ_MAX_ELEMENTS. */
     d->el = calloc(n ? n : 1, sizeof *d->el);
-    if (!d->el)
+    d->m->leaves = calloc(n ? n : 1, sizeof *d->m->leaves);
+    if (!d->el || !d->m->leaves)
         return SHIR_E_NOMEM;
     d->n_el = n;
     for (uint32_t i = 0; i < n; i++)
@@ -700,6 +711,7 @@ err:
     if (!d.why)
         d.why = rv == SHIR_E_TRUNC ? "truncated metadata"
               : rv == SHIR_E_DEPTH ? "metadata nested too deep"
+              : rv == SHIR_E_TOOBIG ? "metadata too large"
               : rv == SHIR_E_NOMEM ? "out of memory" : "malformed metadata";
     if (why)
         *why = d.why;
@@ -785,6 +797,8 @@ static int sample_pages(const struct scan_file *f, const struct scan_pq_meta *m,
             want = f->size - (uint64_t)start;
         if (want > budget)
             want = budget;   /* a cut page is not decoded: the budget bounds the bytes read */
+        if (want > SCAN_PQ_MAX_CHUNK_READ)
+            want = SCAN_PQ_MAX_CHUNK_READ;
         free(buf);
         buf = malloc(want ? (size_t)want : 1);
         if (!buf) {

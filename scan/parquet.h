@@ -22,6 +22,13 @@
 #define SCAN_PQ_MAX_FOOTER (64u << 20)
 /* Schema nesting deeper than this is refused (real schemas rarely pass 10 levels). */
 #define SCAN_PQ_MAX_SCHEMA_DEPTH 64
+/* Schema elements accepted: the widest real schemas have tens of thousands of columns. This
+ * bounds the decoder's memory at ~200 bytes per element (40 MB) whatever the footer claims. */
+#define SCAN_PQ_MAX_ELEMENTS 200000
+/* Bytes of column paths kept in total (each path is at most SCAN_PQ_MAX_PATH). */
+#define SCAN_PQ_MAX_PATH_BYTES (32u << 20)
+/* Bytes of one column chunk read for sampling, whatever the sampling budget says. */
+#define SCAN_PQ_MAX_CHUNK_READ (64u << 20)
 /* Longest dotted column path kept; longer paths are cut (and still unique enough to read). */
 #define SCAN_PQ_MAX_PATH 1024
 /* Text rendered for one value (stats or sample) is cut at this many bytes. */

@@ -501,6 +501,107 @@ static void test_bad_page_header(void **state)
     free(b);
 }
 
+/* Hand-built pages: a compact-protocol PageHeader then the body. */
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+    size_t k = 0;
+    while (v >= 0x80) {
+        p[k++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[k++] = (unsigned char)v;
+    return k;
+}
+
+static size_t put_i32_field(unsigned char *p, unsigned delta, int64_t v)
+{
+    p[0] = (unsigned char)(delta << 4 | 5);
+    return 1 + put_varint(p + 1, (uint64_t)((v << 1) ^ (v >> 63)));
+}
+
+/* DATA_PAGE v1 header (type, usize, csize, {num_values, encoding, def enc RLE, rep enc RLE}). */
+static size_t page_v1(unsigned char *p, int32_t type, int64_t usize, int64_t csize,
+                      int64_t num_values, int32_t encoding)
+{
+    size_t k = 0;
+    k += put_i32_field(p + k, 1, type);
+    k += put_i32_field(p + k, 1, usize);
+    k += put_i32_field(p + k, 1, csize);
+    p[k++] = (unsigned char)(2 << 4 | 12);        /* field 5: struct */
+    k += put_i32_field(p + k, 1, num_values);
+    k += put_i32_field(p + k, 1, encoding);
+    k += put_i32_field(p + k, 1, 3);
+    k += put_i32_field(p + k, 1, 3);
+    p[k++] = 0;
+    p[k++] = 0;
+    return k;
+}
+
+static void test_hostile_pages(void **state)
+{
+    (void)state;
+    struct scan_pq_leaf l;
+    unsigned char b[256];
+    char note[160];
+    size_t count = 0, k;
+    memset(&l, 0, sizeof l);
+    l.phys = SCAN_PQ_INT32;
+    l.max_def = 1;
+    l.codec = SCAN_PQ_UNCOMPRESSED;
+    /* Uncompressed size 1 GiB: refused, never allocated. */
+    k = page_v1(b, 0, 1 << 30, 8, 2, 0);
+    memset(b + k, 0, 8);
+    note[0] = '\0';
+    assert_int_equal(scan_parquet_chunk_sample(&l, b, k + 8, 128, count_cb, &count, note,
+                                               sizeof note), 0);
+    assert_non_null(strstr(note, "larger than 16 MiB"));
+    /* 2^31-1 values, all null in one RLE run of definition levels: skipped at once. */
+    unsigned char body[16];
+    size_t bn = 4;
+    bn += put_varint(body + bn, (uint64_t)INT32_MAX << 1);
+    body[bn++] = 0;                               /* level 0: null */
+    body[0] = (unsigned char)(bn - 4);
+    body[1] = body[2] = body[3] = 0;
+    k = page_v1(b, 0, (int64_t)bn, (int64_t)bn, INT32_MAX, 0);
+    memcpy(b + k, body, bn);
+    note[0] = '\0';
+    assert_int_equal(scan_parquet_chunk_sample(&l, b, k + bn, 128, count_cb, &count, note,
+                                               sizeof note), 0);
+    assert_int_equal(count, 0);
+    assert_string_equal(note, "");
+    /* The same run of present values: the values run out, a note, no over-read. */
+    body[bn - 1] = 1;
+    memcpy(b + k, body, bn);
+    assert_int_equal(scan_parquet_chunk_sample(&l, b, k + bn, 128, count_cb, &count, note,
+                                               sizeof note), 0);
+    assert_non_null(strstr(note, "truncated values"));
+    /* A dictionary page claiming a million entries in 8 bytes. */
+    k = page_v1(b, 2, 8, 8, 1000000, 0);
+    memset(b + k, 0, 8);
+    assert_int_equal(scan_parquet_chunk_sample(&l, b, k + 8, 128, count_cb, &count, note,
+                                               sizeof note), 0);
+    assert_non_null(strstr(note, "dictionary count"));
+    /* A dictionary-encoded page without a dictionary. */
+    k = page_v1(b, 0, 8, 8, 1, 8);
+    memcpy(b + k, "\x02\x00\x00\x00\x02\x01\x01\x02", 8);
+    assert_int_equal(scan_parquet_chunk_sample(&l, b, k + 8, 128, count_cb, &count, note,
+                                               sizeof note), 0);
+    assert_non_null(strstr(note, "without a dictionary"));
+    /* An unsupported encoding (DELTA_BINARY_PACKED = 5). */
+    k = page_v1(b, 0, 8, 8, 1, 5);
+    memset(b + k, 0, 8);
+    assert_int_equal(scan_parquet_chunk_sample(&l, b, k + 8, 128, count_cb, &count, note,
+                                               sizeof note), 0);
+    assert_non_null(strstr(note, "unsupported encoding"));
+    /* Snappy data that does not decompress to the declared size. */
+    l.codec = SCAN_PQ_SNAPPY;
+    k = page_v1(b, 0, 100, 4, 1, 0);
+    memcpy(b + k, "\x05\x10" "ab", 4);   /* claims 5 bytes, holds a broken literal */
+    assert_int_equal(scan_parquet_chunk_sample(&l, b, k + 4, 128, count_cb, &count, note,
+                                               sizeof note), 0);
+    assert_non_null(strstr(note, "declared size"));
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures/columnar";
@@ -518,6 +619,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thrift_depth),
         cmocka_unit_test(test_footer_hostile_schema),
         cmocka_unit_test_prestate(test_bad_page_header, (void *)dir),
+        cmocka_unit_test(test_hostile_pages),
     };
     int failed = cmocka_run_group_tests_name("scan_parquet", tests, NULL, NULL);
     return failed + col_run_avro_tests(dir) ? 1 : 0;
