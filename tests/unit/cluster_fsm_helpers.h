@@ -49,8 +49,12 @@ static inline void t_cmd_node_add(struct cluster_cmd *c, uint32_t id, const char
     struct cluster_node *n = &c->u.node_add.node;
     strcpy(n->name, name);
     snprintf(n->address, sizeof n->address, "%s.example:8060", name);
+    /* A distinct pin per name: FNV-1a of the name, then a counter. */
+    uint32_t h = 2166136261u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
     for (unsigned i = 0; i < CLUSTER_PIN_LEN; i++)
-        n->pin[i] = (uint8_t)((unsigned)name[0] + (unsigned)name[strlen(name) - 1] * 7u + i);
+        n->pin[i] = (uint8_t)((h >> (8 * (i % 4))) + i / 4);
     n->role = role;
     n->state = CLUSTER_NODE_PENDING;
     strcpy(n->version, "0.1.0");

@@ -306,6 +306,25 @@ static void test_seal_limits(void **state)
     assert_int_equal(cluster_unseal(data_secret, "f", blob, sizeof blob, &out), SHIR_E_TOOBIG);
 }
 
+static int failing_fill(struct shir_random *r, void *buf, size_t n)
+{
+    (void)r;
+    (void)buf;
+    (void)n;
+    return SHIR_E_RANDOM;
+}
+
+static void test_seal_random_failure(void **state)
+{
+    (void)state;
+    struct shir_random broken = {.fill = failing_fill};
+    uint8_t blob[128];
+    size_t len = 0;
+    assert_int_equal(cluster_seal(data_secret, "f", "x", 1, &broken, blob, sizeof blob, &len),
+                     SHIR_E_RANDOM);
+    assert_int_equal(len, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_unseal_refuses_truncated),
         cmocka_unit_test(test_unseal_refuses_wrong_secret),
         cmocka_unit_test(test_seal_limits),
+        cmocka_unit_test(test_seal_random_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

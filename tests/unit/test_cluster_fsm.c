@@ -507,6 +507,60 @@ static void test_codec_versions_and_extras(void **state)
     assert_int_equal(cluster_cmd_decode(huge_str, sizeof huge_str, &out), SHIR_E_MALFORMED);
 }
 
+/* Fields a newer version appends may be of any msgpack type: all are skipped, with a depth
+ * limit against hostile nesting. */
+static void test_codec_skips_any_extra_type(void **state)
+{
+    (void)state;
+    struct cluster_cmd out;
+    uint8_t b[128];
+    size_t n = 0;
+    b[n++] = 0x95; /* [1, NODE_REMOVE, id, 5, extra] */
+    b[n++] = 0x01;
+    b[n++] = CLUSTER_CMD_NODE_REMOVE;
+    b[n++] = 0xc4;
+    b[n++] = 0x10;
+    memset(b + n, 0xab, 16);
+    n += 16;
+    b[n++] = 0x05;
+    size_t head = n;
+    static const uint8_t extra[] = {0x81, 0xa1, 'a', 0x96,                         /* {"a": [ */
+                                    0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0,            /* 1.5, */
+                                    0xc7, 0x02, 0x01, 0xaa, 0xbb,                  /* ext8, */
+                                    0xc0, 0xff, 0xd1, 0x00, 0x01,                  /* nil, -1, i16 */
+                                    0xde, 0x00, 0x00};                             /* {} ]} */
+    memcpy(b + n, extra, sizeof extra);
+    n += sizeof extra;
+    assert_int_equal(cluster_cmd_decode(b, n, &out), 0);
+    assert_int_equal(out.u.node_remove.node_id, 5);
+    /* The same extra field nested 20 deep is refused. */
+    n = head;
+    for (int i = 0; i < 20; i++)
+        b[n++] = 0x91;
+    b[n++] = 0x00;
+    assert_int_equal(cluster_cmd_decode(b, n, &out), SHIR_E_DEPTH);
+}
+
+static void test_restore_refuses_other_magic_and_version(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = runtime_with(1);
+    struct shir_buf snap;
+    snapshot_of(f, &snap);
+    /* [ "shir-fsm", 1, ... ]: 0xdc/0x99 header, then fixstr(8) "shir-fsm", then the version. */
+    assert_int_equal(snap.data[0], 0x99);
+    assert_int_equal(snap.data[1], 0xa8);
+    snap.data[2] = 'S';
+    assert_int_equal(cluster_fsm_restore(f, snap.data, snap.len), SHIR_E_MALFORMED);
+    snap.data[2] = 's';
+    snap.data[10] = 2;
+    assert_int_equal(cluster_fsm_restore(f, snap.data, snap.len), SHIR_E_UNSUPPORTED);
+    snap.data[10] = 1;
+    assert_int_equal(cluster_fsm_restore(f, snap.data, snap.len), 0);
+    shir_buf_free(&snap);
+    cluster_fsm_free(f);
+}
+
 static void test_apply_malformed_changes_nothing(void **state)
 {
     (void)state;
@@ -543,6 +597,8 @@ int main(void)
         cmocka_unit_test(test_restore_refuses_garbage_atomically),
         cmocka_unit_test(test_codec_roundtrip_all_types),
         cmocka_unit_test(test_codec_versions_and_extras),
+        cmocka_unit_test(test_codec_skips_any_extra_type),
+        cmocka_unit_test(test_restore_refuses_other_magic_and_version),
         cmocka_unit_test(test_apply_malformed_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
