@@ -161,7 +161,7 @@ static void classify_phone(const struct numshape *ns, uint64_t *strong, uint64_t
 }
 
 static void classify_numeric(const char *s, size_t n, const struct numshape *ns,
-                             uint64_t *strong, uint64_t *weak)
+                             uint64_t want_weak, uint64_t *strong, uint64_t *weak)
 {
     const uint8_t *d = ns->d;
     unsigned nd = ns->nd;
@@ -176,7 +176,7 @@ static void classify_numeric(const char *s, size_t n, const struct numshape *ns,
         *strong |= BIT(SCAN__MAC);
     if (nd >= 13 && nd <= 19 && (plain || (dashsp && card_groups(ns))) && scan__card(d, nd))
         *strong |= BIT(SCAN__CARD);
-    if (n == 10 && ns->ng == 3 && scan__date(s, n))
+    if ((want_weak & BIT(SCAN__DOB)) && n == 10 && ns->ng == 3 && scan__date(s, n))
         *weak |= BIT(SCAN__DOB);
     switch (nd) {
     case 9: {
@@ -251,11 +251,6 @@ static void classify_numeric(const char *s, size_t n, const struct numshape *ns,
 /* ------------------------------------------------------------------------------------------- */
 /* Everything else: one summary pass, then by length and marker. */
 
-static bool has_marker(const char *s, size_t n, const char *m)
-{
-    size_t ml = strlen(m);
-    return scan__memmem_ci(s, n, m, ml) != NULL;
-}
 
 /* Copy s without spaces into buf (cap bytes); the copy length, or 0 when it does not fit. */
 static size_t compact(const char *s, size_t n, char *buf, size_t cap)
@@ -271,51 +266,79 @@ static size_t compact(const char *s, size_t n, char *buf, size_t cap)
     return k;
 }
 
+/* Case-sensitive search: memchr (vectorised in libc) to the first byte, then memcmp. */
+static const char *find_lit(const char *s, size_t n, const char *lit, size_t ll)
+{
+    const char *end = s + n;
+    for (const char *p = s; (size_t)(end - p) >= ll; p++) {
+        p = memchr(p, lit[0], (size_t)(end - p) - ll + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, lit, ll) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Multi-line secrets and structured secrets inside one value. The markers are written in one
+ * canonical case by the tools that produce them (openssl, gcloud, the Azure portal), so the
+ * searches are case-sensitive and memchr-driven: a long value costs a few vector scans. */
 static void classify_markers(const char *s, size_t n, uint64_t *strong)
 {
     const char *p;
-    if (has_marker(s, n, "-----begin") && has_marker(s, n, "private key-----"))
-        *strong |= BIT(SCAN__PRIVATE_KEY);
-    if (has_marker(s, n, "service_account") && has_marker(s, n, "\"private_key\""))
+    if ((p = find_lit(s, n, "-----BEGIN ", 11)) != NULL) {
+        size_t off = (size_t)(p - s) + 11, rest = n - off;
+        if (find_lit(p + 11, rest < 40 ? rest : 40, "PRIVATE KEY-----", 16))
+            *strong |= BIT(SCAN__PRIVATE_KEY);
+    }
+    if (find_lit(s, n, "service_account", 15) && find_lit(s, n, "\"private_key\"", 13))
         *strong |= BIT(SCAN__GCP_SA_KEY);
-    if ((p = scan__memmem_ci(s, n, "accountkey=", 11)) != NULL) {
+    if ((p = find_lit(s, n, "AccountKey=", 11)) != NULL) {
         size_t off = (size_t)(p - s) + 11, k = 0;
         while (off + k < n && s[off + k] != ';' && s[off + k] != '"' && s[off + k] != ' ')
             k++;
         if (scan__azure_key(s + off, k)) {
             *strong |= BIT(SCAN__AZURE_KEY);
-            if (has_marker(s, n, "accountname="))
+            if (find_lit(s, n, "AccountName=", 12))
                 *strong |= BIT(SCAN__AZURE_CONN);
         }
     }
 }
 
-void scan__classify_token(const char *s, size_t n, uint64_t *strong, uint64_t *weak)
+/* Summary classes of a byte for scan__classify_token (a table lookup and an increment per byte,
+ * no branches). */
+enum { S_OTHER, S_DIGIT, S_ALPHA, S_SPACE, S_COLON, S_AT, S_MARK, S_N };
+#define SCLS(c)                                                                                   \
+    ((c) >= '0' && (c) <= '9'                                   ? S_DIGIT                        \
+     : ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? S_ALPHA                        \
+     : (c) == ' '                                               ? S_SPACE                        \
+     : (c) == ':'                                               ? S_COLON                        \
+     : (c) == '@'                                               ? S_AT                           \
+     : (c) == '-' || (c) == '_' || (c) == '='                   ? S_MARK                         \
+                                                                : S_OTHER)
+#define S4(i) SCLS(i), SCLS((i) + 1), SCLS((i) + 2), SCLS((i) + 3)
+#define S16(i) S4(i), S4((i) + 4), S4((i) + 8), S4((i) + 12)
+#define S64(i) S16(i), S16((i) + 16), S16((i) + 32), S16((i) + 48)
+static const uint8_t summary_class[256] = {S64(0), S64(64), S64(128), S64(192)};
+
+void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                          uint64_t *weak)
 {
     if (n == 0)
         return;
-    unsigned nd = 0, nal = 0, nsp = 0, ncolon = 0, nat = 0, nother = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (is_digit(c))
-            nd++;
-        else if (is_alpha(c))
-            nal++;
-        else if (c == ' ')
-            nsp++;
-        else if (c == ':')
-            ncolon++;
-        else if (c == '@')
-            nat++;
-        else
-            nother++;
-    }
-    if (n >= 40 && (nother || nsp))
+    unsigned cnt[S_N] = {0};
+    for (size_t i = 0; i < n; i++)
+        cnt[summary_class[(uint8_t)s[i]]]++;
+    unsigned nd = cnt[S_DIGIT], nal = cnt[S_ALPHA], nsp = cnt[S_SPACE], ncolon = cnt[S_COLON];
+    unsigned nat = cnt[S_AT];
+    bool marks = cnt[S_MARK] > 0;
+    /* PEM headers have '-', service-account JSON '_', connection strings '='. */
+    if (n >= 40 && marks)
         classify_markers(s, n, strong);
     if (nal == 0 && nat == 0 && ncolon == 0 && nd > 0) {
         struct numshape ns;
         if (numshape_parse(s, n, &ns))
-            classify_numeric(s, n, &ns, strong, weak);
+            classify_numeric(s, n, &ns, want_weak, strong, weak);
         return;
     }
     if (nat == 1) {
@@ -352,7 +375,7 @@ void scan__classify_token(const char *s, size_t n, uint64_t *strong, uint64_t *w
             *strong |= BIT(SCAN__ES_DNI);
         if (scan__es_nie(s, n))
             *strong |= BIT(SCAN__ES_NIE);
-        if (scan__us_passport_shape(s, n))
+        if ((want_weak & BIT(SCAN__US_PASSPORT)) && scan__us_passport_shape(s, n))
             *weak |= BIT(SCAN__US_PASSPORT);
         break;
     case 14:
@@ -377,7 +400,7 @@ void scan__classify_token(const char *s, size_t n, uint64_t *strong, uint64_t *w
             *strong |= BIT(SCAN__GCP_API_KEY);
         break;
     case 40:
-        if (scan__aws_secret_shape(s, n))
+        if ((want_weak & BIT(SCAN__AWS_SECRET)) && scan__aws_secret_shape(s, n))
             *weak |= BIT(SCAN__AWS_SECRET);
         break;
     case 88:
@@ -479,7 +502,7 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
             if (ce < n && t[ce] == ')' && b - 1 > a)
                 ce++;
             uint64_t strong = 0, weak = 0;
-            scan__classify_token(t + cs, ce - cs, &strong, &weak);
+            scan__classify_token(t + cs, ce - cs, 0, &strong, &weak);
             if (strong) {
                 add_bits(strong, counts);
                 matched = b;
@@ -530,7 +553,7 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
         return;
     }
     uint64_t strong = 0, weak = 0;
-    scan__classify_token(w, len, &strong, &weak);
+    scan__classify_token(w, len, BIT(SCAN__AWS_SECRET), &strong, &weak);
     if ((weak & BIT(SCAN__AWS_SECRET)) != 0) {
         /* 40 base64 characters are common (hashes, ids); an AWS secret is one that follows
          * the word "aws" on the same line, within 64 bytes (aws_secret_access_key = ...,

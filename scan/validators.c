@@ -45,12 +45,17 @@ const char *scan__memmem_ci(const char *s, size_t n, const char *needle, size_t 
         return s;
     if (n < nl)
         return NULL;
-    for (size_t i = 0; i + nl <= n; i++) {
-        size_t j = 0;
-        while (j < nl && (char)(s[i + j] | (is_upper(s[i + j]) ? 0x20 : 0)) == needle[j])
+    /* Skip to candidates by the first byte (both cases) with memchr-like speed, then compare. */
+    char c0 = needle[0], c1 = is_lower(c0) ? (char)(c0 - 32) : c0;
+    const char *end = s + n - nl + 1;
+    for (const char *p = s; p < end; p++) {
+        if (*p != c0 && *p != c1)
+            continue;
+        size_t j = 1;
+        while (j < nl && (char)(p[j] | (is_upper(p[j]) ? 0x20 : 0)) == needle[j])
             j++;
         if (j == nl)
-            return s + i;
+            return p;
     }
     return NULL;
 }
