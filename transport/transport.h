@@ -13,6 +13,237 @@
  * the versions loaded at run time, not the headers'. Returns how many were written. */
 size_t transport_versions(struct shir_libversion *out, size_t cap);
 
+/* ----- BEGIN TLS section (owner: TLS helper) ----- */
+/* =========================================================================================== */
+/* TLS channels: listener, dialer, connections (transport/tls.c, conn.c, listener.c, dialer.c).
+ *
+ * One TCP port carries four channels chosen by ALPN. Every connection is TLS 1.3, driven inside
+ * the libuv loop through memory BIOs (no blocking call, no thread). Members authenticate both
+ * ways with certificates from the runtime CA (ECDSA P-256) and are then authorised by identity:
+ * the cluster's `authorize` callback sees the SHA-256 of the peer's SubjectPublicKeyInfo (the
+ * "pin") and the channel. On shir-join/1 only, the client presents no certificate and checks the
+ * server's chain against the pin of the CA's public key taken from the registration key.
+ *
+ * Payload on every channel is a sequence of frames: 4-byte big-endian length, then the payload
+ * (at most `max_frame` bytes, default TRANSPORT_MAX_FRAME_DEFAULT). Errors never crash: a bad
+ * certificate, a wrong ALPN, an oversize or truncated frame, a reset or a dead peer end the one
+ * connection with a code from common.h, a message, and a counter in the stats.
+ *
+ * The process must ignore SIGPIPE (transport_process_init) because libuv writes with write(2).
+ * Reconnecting is the caller's job: a failed or closed connection is final; dial again after
+ * your retry delay (the raft bridge leaves it to raft's connect-retry delay). */
+#include <uv.h>
+
+enum transport_channel {
+    TRANSPORT_CH_RAFT = 0,   /* "shir-raft/1": raft streams (the raft bridge) */
+    TRANSPORT_CH_RPC = 1,    /* "shir-rpc/1": request/response between members */
+    TRANSPORT_CH_GOSSIP = 2, /* "shir-gossip/1": SWIM membership */
+    TRANSPORT_CH_JOIN = 3,   /* "shir-join/1": joiner without a member certificate */
+};
+#define TRANSPORT_CH_COUNT 4
+#define TRANSPORT_PIN_LEN 32 /* SHA-256 of a SubjectPublicKeyInfo DER */
+#define TRANSPORT_MAX_FRAME_DEFAULT (4u * 1024u * 1024u)
+#define TRANSPORT_MAX_OUTBOUND_DEFAULT (16u * 1024u * 1024u)
+#define TRANSPORT_HANDSHAKE_TIMEOUT_MS_DEFAULT 10000u
+#define TRANSPORT_USER_TIMEOUT_MS_DEFAULT 5000u
+
+/* The ALPN string of a channel ("shir-rpc/1"), or NULL for an unknown value. Static. */
+const char *transport_channel_alpn(enum transport_channel ch);
+
+/* Ignore SIGPIPE for the whole process. Call once from the composition root (and tests). */
+void transport_process_init(void);
+
+/* What a connection knows about its authenticated peer. On a shir-join/1 server side the peer
+ * has no certificate: has_cert is false and the rest is zero. */
+struct transport_peer {
+    bool has_cert;
+    unsigned char pin[TRANSPORT_PIN_LEN]; /* SHA-256 of the peer certificate's SPKI DER */
+    uint64_t node_id;                     /* subject serialNumber, 0 when absent/unparsable */
+    char name[64];                        /* subject CN, truncated; "" when absent */
+};
+
+/* The allowlist decision: return 0 to allow `peer` on `ch`, a negative code to refuse (the
+ * connection is closed and counted as denied). Called on the loop thread once per connection
+ * right after the handshake, on both sides (a dialer also checks the server it reached), never on
+ * shir-join/1. `peer` is borrowed for the call. */
+typedef int (*transport_authorize_cb)(void *data, enum transport_channel ch,
+                                      const struct transport_peer *peer);
+
+/* Credentials and policy of one node. All pointers are borrowed for the duration of
+ * transport_tls_new (the PEM bytes are parsed and copied). */
+struct transport_tls_config {
+    const char *ca_pem;   /* runtime CA certificate; required unless join_client */
+    size_t ca_pem_len;
+    const char *cert_pem; /* this node's certificate; required unless join_client */
+    size_t cert_pem_len;
+    const char *key_pem;  /* this node's private key (secret; never logged) */
+    size_t key_pem_len;
+    /* Join-client mode: no member credentials; dials only TRANSPORT_CH_JOIN and accepts the
+     * server when its chain verifies up to a certificate whose SPKI SHA-256 equals ca_pin. */
+    bool join_client;
+    unsigned char ca_pin[TRANSPORT_PIN_LEN];
+    transport_authorize_cb authorize; /* required unless join_client */
+    void *authorize_data;
+    struct shir_log *log; /* borrowed, may be NULL */
+};
+
+/* The TLS context of one node: OpenSSL contexts plus the registry of its live connections (for
+ * transport_tls_close_peer). Owns no libuv handle. */
+struct transport_tls;
+
+/* Parse the credentials and build the contexts. Errors: SHIR_E_INVAL (missing field),
+ * SHIR_E_CRYPTO (unparsable PEM, key does not match certificate), SHIR_E_NOMEM. A short reason
+ * goes to cfg->log. */
+int transport_tls_new(const struct transport_tls_config *cfg, struct transport_tls **out);
+/* Free the context. Every connection made with it must have been closed (its close callback
+ * fired) and every listener closed; NULL is a no-op. */
+void transport_tls_free(struct transport_tls *tls);
+/* Close every live connection (accepted or dialed, any channel) whose peer pin equals `pin`,
+ * with SHIR_E_DENIED: used when a member is removed. Their close callbacks fire later, from the
+ * loop. Returns how many were closed. */
+unsigned transport_tls_close_peer(struct transport_tls *tls,
+                                  const unsigned char pin[TRANSPORT_PIN_LEN]);
+
+/* Per-listener (and per-context, for dialed connections) counters. */
+struct transport_stats {
+    uint64_t accepted;          /* TCP connections accepted */
+    uint64_t established;       /* handshakes completed and authorised */
+    uint64_t handshake_failed;  /* TLS errors, garbage, plaintext before TLS */
+    uint64_t bad_cert;          /* missing, unverifiable or mispinned certificates */
+    uint64_t alpn_refused;      /* wrong or missing ALPN */
+    uint64_t denied;            /* refused by the authorize callback or closed by close_peer */
+    uint64_t timeouts;          /* connect/handshake deadline passed */
+    uint64_t bad_frames;        /* oversize or truncated frames */
+    uint64_t io_errors;         /* resets and other socket errors */
+    uint64_t backpressure;      /* writes refused because the outbound queue was full */
+    uint64_t frames_in;
+    uint64_t frames_out;
+};
+
+struct transport_conn;
+
+/* Connection callbacks. All fire on the loop thread, never inside the call that caused them.
+ *   frame_cb: one complete frame; `payload` is borrowed until return. May write or close.
+ *   close_cb: exactly once for every connection delivered to the user (after an accept_cb or a
+ *     successful connect_cb): err 0 for a local transport_conn_close, otherwise the reason and
+ *     a short message (static or conn-owned, valid during the call). The connection is freed
+ *     right after close_cb returns.
+ *   drain_cb: optional; the outbound queue fell below half of its limit after a refused write. */
+struct transport_conn_cbs {
+    void (*frame_cb)(struct transport_conn *c, const unsigned char *payload, size_t len);
+    void (*close_cb)(struct transport_conn *c, int err, const char *msg);
+    void (*drain_cb)(struct transport_conn *c);
+    void *data;
+};
+
+/* Set the callbacks (copied). Call from accept_cb / connect_cb before returning: frames are
+ * parsed right after those callbacks, and a frame that finds no frame_cb is dropped. */
+void transport_conn_set_cbs(struct transport_conn *c, const struct transport_conn_cbs *cbs);
+void *transport_conn_data(const struct transport_conn *c);
+enum transport_channel transport_conn_channel(const struct transport_conn *c);
+/* The authenticated peer (borrowed; valid until close_cb returns). */
+const struct transport_peer *transport_conn_peer(const struct transport_conn *c);
+/* "ip:port" of the remote end, for logs. */
+const char *transport_conn_remote(const struct transport_conn *c);
+/* Queue one frame (payload copied into the TLS record stream). SHIR_E_TOOBIG when len exceeds
+ * the frame limit, SHIR_E_FULL when the bytes not yet handed to the kernel would exceed the
+ * outbound limit (nothing queued; wait for drain_cb), SHIR_E_CLOSED after close, SHIR_E_TLS. */
+int transport_conn_write(struct transport_conn *c, const void *payload, size_t len);
+/* Bytes queued but not yet written to the socket. */
+size_t transport_conn_outbound(const struct transport_conn *c);
+/* Close gracefully (TLS close_notify, then the socket). close_cb fires later with err 0. On a
+ * connection still dialing, the connect_cb fires later with SHIR_E_CANCELED instead. Idempotent. */
+void transport_conn_close(struct transport_conn *c);
+/* RFC 8446 exporter (SSL_export_keying_material) over the established session: both ends get
+ * the same bytes for the same label/context. SHIR_E_INVAL, SHIR_E_TLS. */
+int transport_conn_export(const struct transport_conn *c, const char *label, const void *context,
+                          size_t context_len, void *out, size_t out_len);
+
+struct transport_listener;
+
+/* Listener. `host` must be a numeric IPv4 or IPv6 address ("0.0.0.0", "::", "127.0.0.1");
+ * port 0 picks an ephemeral port (read it back with transport_listener_port). */
+struct transport_listener_config {
+    struct transport_tls *tls; /* borrowed; must outlive the listener and its connections */
+    const char *host;
+    uint16_t port;
+    uint32_t max_frame;           /* 0: TRANSPORT_MAX_FRAME_DEFAULT */
+    size_t max_outbound;          /* 0: TRANSPORT_MAX_OUTBOUND_DEFAULT */
+    unsigned handshake_timeout_ms; /* 0: default; also bounds a silent client */
+    unsigned user_timeout_ms;      /* TCP_USER_TIMEOUT and keepalive; 0: default */
+    /* An authenticated, authorised connection: set its callbacks with transport_conn_set_cbs
+     * or close it. Required. */
+    void (*accept_cb)(struct transport_listener *l, struct transport_conn *c);
+    void *data;
+};
+/* Bind, listen and start accepting. Errors: UV_E* from bind/listen (e.g. UV_EADDRINUSE),
+ * SHIR_E_INVAL for a non-numeric host, SHIR_E_NOMEM. */
+int transport_listener_new(uv_loop_t *loop, const struct transport_listener_config *cfg,
+                           struct transport_listener **out);
+uint16_t transport_listener_port(const struct transport_listener *l);
+void *transport_listener_data(const struct transport_listener *l);
+/* Counters (borrowed view, updated live). */
+const struct transport_stats *transport_listener_stats(const struct transport_listener *l);
+/* Stop accepting, close every connection accepted by this listener (their close_cb fire with
+ * SHIR_E_SHUTDOWN), then call cb (may be NULL) and free the listener. */
+void transport_listener_close(struct transport_listener *l,
+                              void (*cb)(struct transport_listener *l, void *data));
+
+/* Dialer: one outgoing connection. `host` may be a literal or a name (resolved with
+ * uv_getaddrinfo, each address tried in turn). */
+struct transport_dial_config {
+    struct transport_tls *tls; /* borrowed; must outlive the connection */
+    const char *host;          /* copied */
+    uint16_t port;
+    enum transport_channel channel;
+    uint32_t max_frame;
+    size_t max_outbound;
+    unsigned timeout_ms;      /* resolve + connect + handshake + authorise; 0: default */
+    unsigned user_timeout_ms; /* 0: default */
+    /* Once: status 0 and an established connection (set its callbacks before returning), or a
+     * negative status, a message, and c already unusable (freed right after the call). */
+    void (*connect_cb)(struct transport_conn *c, int status, const char *msg, void *data);
+    void *data;
+};
+/* Start dialing. On success *out is the connection (usable for transport_conn_close to cancel)
+ * and connect_cb will fire exactly once. Errors (no callback): SHIR_E_INVAL, SHIR_E_NOMEM,
+ * SHIR_E_UNSUPPORTED (a join-client context asked for another channel), UV_E* from libuv. */
+int transport_dial(uv_loop_t *loop, const struct transport_dial_config *cfg,
+                   struct transport_conn **out);
+/* Counters of connections dialed with this context. */
+const struct transport_stats *transport_tls_dial_stats(const struct transport_tls *tls);
+/* PKI helpers (transport/pki.c) for `shir init` / `join`: ECDSA P-256 only, PEM in memory.
+ * Outputs: *_pem strings are malloc'd, NUL-terminated, owned by the caller (free()); private keys
+ * come as struct shir_secret (free with shir_secret_free, which wipes). Inputs are borrowed.
+ * Errors: SHIR_E_INVAL (bad argument, name empty or > 63 bytes, days 0 or > 36500),
+ * SHIR_E_MALFORMED (unparsable PEM), SHIR_E_CRYPTO, SHIR_E_NOMEM, SHIR_E_RANDOM. */
+
+/* A self-signed CA certificate (CN = name, CA:TRUE, pathlen 0) and its new private key. */
+int transport_pki_ca_create(const char *name, unsigned days, char **cert_pem, size_t *cert_len,
+                            struct shir_secret *key_pem);
+/* A new P-256 private key. */
+int transport_pki_key_create(struct shir_secret *key_pem);
+/* A CSR for key_pem with CN = name, signed by that key. */
+int transport_pki_csr_create(const struct shir_secret *key_pem, const char *name, char **csr_pem,
+                             size_t *csr_len);
+/* Issue a member certificate: subject CN = name, serialNumber = node_id (decimal, must be > 0;
+ * this is the identity the raft bridge binds to), serverAuth + clientAuth, valid `days`. Only the
+ * public key is taken from the CSR, after its signature is checked (SHIR_E_AUTH when it does not
+ * verify, SHIR_E_UNSUPPORTED for a key that is not P-256). */
+int transport_pki_csr_sign(const char *ca_cert_pem, size_t ca_cert_len,
+                           const struct shir_secret *ca_key_pem, const char *csr_pem,
+                           size_t csr_len, uint64_t node_id, const char *name, unsigned days,
+                           char **cert_pem, size_t *cert_len);
+/* The SHA-256 of a certificate's / CSR's SubjectPublicKeyInfo DER: the allowlist entry, and for
+ * the CA certificate the pin that goes into registration keys. */
+int transport_pki_cert_pin(const char *cert_pem, size_t cert_len,
+                           unsigned char pin[TRANSPORT_PIN_LEN]);
+int transport_pki_csr_pin(const char *csr_pem, size_t csr_len,
+                          unsigned char pin[TRANSPORT_PIN_LEN]);
+/* Pin, node id and CN of a certificate, as a connection would report them. */
+int transport_pki_cert_identity(const char *cert_pem, size_t cert_len, struct transport_peer *out);
+/* ----- END TLS section ----- */
+
 /* ----- BEGIN codec section (owner: codec helper; transport/codec.c, msg.c) ----- */
 /* =========================================================================================== */
 /* Frames and messages. The bytes are drawn in transport/codec.h and docs/wire.md.
