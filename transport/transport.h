@@ -242,6 +242,46 @@ int transport_pki_csr_pin(const char *csr_pem, size_t csr_len,
                           unsigned char pin[TRANSPORT_PIN_LEN]);
 /* Pin, node id and CN of a certificate, as a connection would report them. */
 int transport_pki_cert_identity(const char *cert_pem, size_t cert_len, struct transport_peer *out);
+/* Raft over the port (transport/raftbridge.c). A struct raft_uv_transport (version 1) whose
+ * streams travel on shir-raft/1. Each raft stream is one TLS connection bridged through a
+ * socketpair(): raft gets a raft_malloc'd uv_pipe_t on one end, the bridge pumps the other end
+ * through the TLS connection (bounded both ways; raft's bytes are not framed by us).
+ * Identity: an outbound connection to raft id N is kept only if the server's certificate carries
+ * node id N (subject serialNumber, see transport_pki_csr_sign); an inbound one is handed to raft
+ * with the id from the client's certificate and the address the cluster's address_cb gives for
+ * that id, so neither can be claimed by the peer. Reconnecting is raft's job (its connect-retry
+ * delay); a dead TCP peer is noticed through keepalive/TCP_USER_TIMEOUT. */
+struct raft_uv_transport;
+struct transport_raft_config {
+    struct transport_tls *tls; /* borrowed; must outlive the transport */
+    unsigned connect_timeout_ms; /* dial + handshake; 0: TRANSPORT_HANDSHAKE_TIMEOUT_MS_DEFAULT */
+    unsigned user_timeout_ms;    /* 0: TRANSPORT_USER_TIMEOUT_MS_DEFAULT */
+    size_t max_outbound;         /* per connection; 0: TRANSPORT_MAX_OUTBOUND_DEFAULT */
+    /* The raft address of member `id` as it appears in the raft configuration: fill buf[cap]
+     * and return 0, or return negative to refuse the connection (unknown member). Required. */
+    int (*address_cb)(void *data, uint64_t id, char *buf, size_t cap);
+    void *data;
+    struct shir_log *log; /* borrowed, may be NULL */
+};
+/* Fill `t` (version 1, its methods, t->impl) for raft_uv_init. t->data stays the caller's.
+ * The implementation state is freed when raft closes the transport (through raft_close);
+ * if raft never got to use it, call transport_raft_discard. SHIR_E_INVAL, SHIR_E_NOMEM. */
+int transport_raft_init(struct raft_uv_transport *t, uv_loop_t *loop,
+                        const struct transport_raft_config *cfg);
+/* Release a transport that raft never started; the memory goes on the next loop iteration. */
+void transport_raft_discard(struct raft_uv_transport *t);
+/* Give an accepted shir-raft/1 connection (from a listener's accept_cb) to the bridge, which
+ * takes ownership: it sets the connection's callbacks, or closes it when raft is not listening,
+ * the transport is closing, or the peer's id is unknown. */
+void transport_raft_accept(struct raft_uv_transport *t, struct transport_conn *c);
+/* Counters: streams handed to raft, connects refused because the certificate's id differed. */
+struct transport_raft_stats {
+    uint64_t outbound;
+    uint64_t inbound;
+    uint64_t id_mismatch;
+    uint64_t refused; /* inbound refused: not listening, closing, unknown id */
+};
+const struct transport_raft_stats *transport_raft_stats(const struct raft_uv_transport *t);
 /* ----- END TLS section ----- */
 
 /* ----- BEGIN codec section (owner: codec helper; transport/codec.c, msg.c) ----- */

@@ -8,4 +8,7 @@ target_include_directories(shir_transport_testlib PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(shir_transport_testlib PUBLIC shir_transport)
 shir_unit_test(NAME test_transport_tls SOURCES test_transport_tls.c
   LIBS shir_transport shir_transport_testlib PkgConfig::OPENSSL TIMEOUT 120)
+# Three real raft servers over the TLS raft bridge (raft_uv, temp data directories).
+shir_unit_test(NAME test_transport_raft SOURCES test_transport_raft.c
+  LIBS shir_transport shir_transport_testlib PkgConfig::RAFT TIMEOUT 120)
 # END TLS tests
