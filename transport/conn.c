@@ -296,6 +296,12 @@ void transport__conn_set_alpn_override(struct transport_conn *c, const unsigned 
 {
     c->alpn_override = protos ? protos : (const unsigned char *)"";
     c->alpn_override_len = len;
+    /* Expect the first offered protocol when it is one of ours, as a real client would. */
+    if (protos && len > 1 && protos[0] > 0 && (unsigned)protos[0] + 1 <= len) {
+        int ch = transport__channel_from_alpn(protos + 1, protos[0]);
+        if (ch >= 0)
+            c->channel = (enum transport_channel)ch;
+    }
 }
 
 size_t transport_conn_outbound(const struct transport_conn *c)
@@ -415,7 +421,8 @@ static void conn_established(struct transport_conn *c)
             return;
         }
     }
-    if (!join) {
+    /* A join-client context has no allowlist: the CA pin already identified the server. */
+    if (!join && !c->tls->join_client) {
         int rc = c->tls->authorize(c->tls->authorize_data, c->channel, &c->peer);
         if (rc != 0) {
             char hex[2 * TRANSPORT_PIN_LEN + 1];

@@ -133,7 +133,8 @@ void transport__conn_set_remote(struct transport_conn *c, const struct sockaddr 
 /* Tests only: send raw bytes inside TLS (bypassing framing). */
 int transport__conn_write_raw(struct transport_conn *c, const void *p, size_t n);
 /* Tests only: the ALPN protocol list to offer instead of the channel's (wire format, borrowed
- * until the handshake; length 0 offers none). Call right after transport_dial. */
+ * until the handshake; length 0 offers none); the client then expects the first one when it
+ * names a channel. Call right after transport_dial. */
 void transport__conn_set_alpn_override(struct transport_conn *c, const unsigned char *protos,
                                        unsigned len);
 

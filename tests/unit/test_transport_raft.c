@@ -331,11 +331,127 @@ static void test_three_nodes(void **state)
     free(cl);
 }
 
+/* ------------------------------------------------------------------------------------------- */
+/* Identity binding, without raft: the bridge's methods called directly. */
+
+static void free_stream(uv_handle_t *h)
+{
+    raft_free(h);
+}
+
+struct conn_result {
+    bool done;
+    int status;
+    uv_stream_t *stream;
+};
+
+static void on_raft_connect(struct raft_uv_connect *req, uv_stream_t *stream, int status)
+{
+    struct conn_result *r = req->data;
+    r->done = true;
+    r->status = status;
+    r->stream = stream;
+}
+
+static bool cond_connect(void *arg)
+{
+    return ((struct conn_result *)arg)->done;
+}
+
+static bool cond_refused(void *arg)
+{
+    return transport_raft_stats(arg)->refused >= 1;
+}
+
+static bool accepted_any;
+static void on_raft_accept(struct raft_uv_transport *t, raft_id id, const char *address,
+                           uv_stream_t *stream)
+{
+    (void)t;
+    (void)id;
+    (void)address;
+    accepted_any = true;
+    uv_close((uv_handle_t *)stream, free_stream);
+}
+
+static int address_none(void *data, uint64_t id, char *buf, size_t cap)
+{
+    (void)data;
+    (void)id;
+    (void)buf;
+    (void)cap;
+    return SHIR_E_NOTFOUND;
+}
+
+static bool closed_t[2];
+static void on_t_closed(struct raft_uv_transport *t)
+{
+    closed_t[t->data == NULL ? 0 : 1] = true;
+}
+
+static void test_identity_binding(void **state)
+{
+    (void)state;
+    struct cluster *cl = calloc(1, sizeof *cl);
+    assert_non_null(cl);
+    assert_int_equal(uv_loop_init(&cl->loop), 0);
+    assert_int_equal(tt_ca_make(&cl->ca, "raft-ca"), 0);
+    server_setup(cl, 0);
+    server_setup(cl, 1);
+    struct server *a = &cl->s[0], *b = &cl->s[1];
+    tt_node_allow(&a->node, b->node.pin);
+    tt_node_allow(&b->node, a->node.pin);
+    /* a knows no member addresses: every inbound raft stream must be refused. */
+    struct transport_raft_config ra = {.tls = a->node.tls, .address_cb = address_none};
+    struct transport_raft_config rb = {.tls = b->node.tls, .address_cb = address_of, .data = cl};
+    assert_int_equal(transport_raft_init(&a->transport, &cl->loop, &ra), 0);
+    assert_int_equal(transport_raft_init(&b->transport, &cl->loop, &rb), 0);
+    a->transport.data = NULL;
+    b->transport.data = b;
+    assert_int_equal(a->transport.init(&a->transport, 1, a->address), 0);
+    assert_int_equal(b->transport.init(&b->transport, 2, b->address), 0);
+    assert_int_equal(a->transport.listen(&a->transport, on_raft_accept), 0);
+    a->alive = true;
+
+    /* b dials a's address but asks for raft id 3: a's certificate says 1, so it is refused. */
+    struct conn_result r = {0};
+    struct raft_uv_connect req = {.data = &r};
+    assert_int_equal(b->transport.connect(&b->transport, &req, 3, a->address, on_raft_connect), 0);
+    assert_true(tt_run_until(&cl->loop, cond_connect, &r, DEADLINE_MS));
+    assert_int_equal(r.status, RAFT_NOCONNECTION);
+    assert_int_equal(transport_raft_stats(&b->transport)->id_mismatch, 1);
+
+    /* The right id connects, but a cannot place b in its configuration: refused inbound. */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(b->transport.connect(&b->transport, &req, 1, a->address, on_raft_connect), 0);
+    assert_true(tt_run_until(&cl->loop, cond_connect, &r, DEADLINE_MS));
+    assert_int_equal(r.status, 0);
+    assert_non_null(r.stream);
+    uv_close((uv_handle_t *)r.stream, free_stream);
+    assert_true(tt_run_until(&cl->loop, cond_refused, &a->transport, DEADLINE_MS));
+    assert_false(accepted_any);
+
+    a->transport.close(&a->transport, on_t_closed);
+    b->transport.close(&b->transport, on_t_closed);
+    transport_listener_close(a->l, NULL);
+    transport_listener_close(b->l, NULL);
+    assert_true(tt_run_drain(&cl->loop, DEADLINE_MS));
+    assert_true(closed_t[0] && closed_t[1]);
+    assert_int_equal(uv_loop_close(&cl->loop), 0);
+    for (unsigned i = 0; i < 2; i++) {
+        tt_node_free(&cl->s[i].node);
+        rm_dir(cl->s[i].dir);
+    }
+    tt_ca_free(&cl->ca);
+    free(cl);
+}
+
 int main(void)
 {
     transport_process_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_nodes),
+        cmocka_unit_test(test_identity_binding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

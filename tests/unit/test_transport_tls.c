@@ -360,6 +360,8 @@ static void test_no_client_cert(void **state)
     assert_int_equal(st->bad_cert, 1);
     assert_int_equal(st->established, 0);
     assert_int_equal(e->accepted, 0);
+    /* Refused inside the handshake (a "certificate required" alert), not merely closed after. */
+    assert_true(e->cli.connect_status == SHIR_E_AUTH || e->cli.close_err == SHIR_E_AUTH);
     transport_listener_close(e->l, on_listener_closed);
     e->l = NULL;
     assert_true(tt_run_drain(&e->loop, DEADLINE_MS));
@@ -386,6 +388,8 @@ static void test_client_cert_other_ca(void **state)
     assert_int_equal(st->bad_cert, 1);
     assert_int_equal(st->established, 0);
     assert_int_equal(e->accepted, 0);
+    assert_int_equal(e->a.authorize_calls, 0); /* the CA check came first */
+    assert_true(e->cli.connect_status == SHIR_E_AUTH || e->cli.close_err == SHIR_E_AUTH);
     transport_listener_close(e->l, on_listener_closed);
     e->l = NULL;
     assert_true(tt_run_drain(&e->loop, DEADLINE_MS));
