@@ -22,3 +22,8 @@ if(SHIR_BENCH)
   shir_target(bench_classify)
   target_link_libraries(bench_classify PRIVATE shir_scan)
 endif()
+
+shir_fuzz_target(NAME fuzz_scan_classify
+  SOURCES ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_scan_classify.c
+  LIBS shir_scan
+  CORPUS ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/scan_classify)

@@ -535,14 +535,27 @@ static bool embedded_email(const char *s, size_t n)
     return scan__email(s + l, r - l);
 }
 
-static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts)
+/* State of one text scan: where the next "\"private_key\"" is (SIZE_MAX: not searched yet; n:
+ * none left), so that service-account checks stay linear in the document however many
+ * "service_account" words it holds. */
+struct text_state {
+    size_t pk_next;
+};
+
+static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
+                      struct text_state *st)
 {
     const char *w = t + s;
     size_t len = e - s;
     if (len == 15 && memcmp(w, "service_account", 15) == 0) {
         /* A service-account key file: "type": "service_account" with a "private_key". */
         size_t lo = s > 4096 ? s - 4096 : 0, hi = n - e > 4096 ? e + 4096 : n;
-        if (scan__memmem_ci(t + lo, hi - lo, "\"private_key\"", 13))
+        if (st->pk_next == SIZE_MAX || (st->pk_next < lo)) {
+            /* Positions only move forward: search once from lo to the next occurrence. */
+            const char *p = scan__memmem_ci(t + lo, n - lo, "\"private_key\"", 13);
+            st->pk_next = p ? (size_t)(p - t) : n;
+        }
+        if (st->pk_next < n && st->pk_next + 13 <= hi)
             counts[SCAN__GCP_SA_KEY]++;
         return;
     }
@@ -608,12 +621,13 @@ static size_t text_nino(const char *t, size_t n, size_t s, uint64_t *counts)
 
 /* An IBAN printed in groups of four: "DE89 3704 0044 0532 0130 00". The country's length
  * decides where it ends, so try each group boundary from the longest. */
-static size_t text_iban(const char *t, size_t n, size_t s, size_t e, uint64_t *counts)
+static size_t text_iban(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
+                        struct text_state *st)
 {
     char buf[40];
     size_t ends[10], lens[10], k = 0, ne = 0, j = e;
     if (!is_upper(t[s]) || !is_upper(t[s + 1]) || !is_digit(t[s + 2]) || !is_digit(t[s + 3])) {
-        text_word(t, n, s, e, counts);
+        text_word(t, n, s, e, counts, st);
         return e;
     }
     memcpy(buf, t + s, 4);
@@ -639,12 +653,13 @@ static size_t text_iban(const char *t, size_t n, size_t s, size_t e, uint64_t *c
     /* IBAN-shaped but invalid: consume it whole, its groups are not cards or ids. */
     if (ne >= 3)
         return ends[ne - 1];
-    text_word(t, n, s, e, counts);
+    text_word(t, n, s, e, counts, st);
     return e;
 }
 
 void scan__text_scan(const char *t, size_t n, uint64_t *counts)
 {
+    struct text_state st = {SIZE_MAX};
     size_t i = 0;
     while (i < n) {
         while (i < n && byte_class[(uint8_t)t[i]] == C_SEP)
@@ -667,14 +682,14 @@ void scan__text_scan(const char *t, size_t n, uint64_t *counts)
                 continue;
             }
             if (mask == C_ALPHA && e - s == 20 && t[s] == 'A') {
-                text_word(t, n, s, e, counts);
+                text_word(t, n, s, e, counts, &st);
                 continue;
             }
             if (!(mask & C_SYM) || e - s < 6)
                 continue;
         }
         if (e - s == 4 && mask == (C_ALPHA | C_DIGIT) && e + 1 < n && t[e] == ' ') {
-            i = text_iban(t, n, s, e, counts);
+            i = text_iban(t, n, s, e, counts, &st);
             continue;
         }
         while (e > s && (t[e - 1] == '.' || t[e - 1] == ',' || t[e - 1] == '!' ||
@@ -688,6 +703,6 @@ void scan__text_scan(const char *t, size_t n, uint64_t *counts)
             continue;
         }
         if (e - s >= 6)
-            text_word(t, n, s, e, counts);
+            text_word(t, n, s, e, counts, &st);
     }
 }

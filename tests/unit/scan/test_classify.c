@@ -342,6 +342,21 @@ static void test_text_counts(void **state)
     assert_int_equal(a.n_doc_counts, a.n_classes);
     assert_true(a.n_classes >= 10);
     scan_asset_free(&a);
+    /* Service-account keys: "private_key" must be within 4 KiB of "service_account"; many
+     * "service_account" words without one stay linear (one forward search). */
+    size_t big = 1u << 20;
+    char *sa = malloc(big + 64);
+    assert_non_null(sa);
+    for (size_t i = 0; i + 17 <= big; i += 17)
+        memcpy(sa + i, "service_account. ", 17);
+    assert_int_equal(scan_classify_text_counts(f->c, f->s, sa, big, counts), 0);
+    assert_int_equal(count_of(f, counts, "GCP_SERVICE_ACCOUNT_KEY"), 0);
+    memcpy(sa + big - 200, "\"private_key\": \"x\"", 19);
+    assert_int_equal(scan_classify_text_counts(f->c, f->s, sa, big, counts), 0);
+    /* The words within 4096 bytes before it (4096 / 17 = 240) and the ~10 after it. */
+    assert_true(count_of(f, counts, "GCP_SERVICE_ACCOUNT_KEY") >= 240);
+    assert_true(count_of(f, counts, "GCP_SERVICE_ACCOUNT_KEY") <= 256);
+    free(sa);
     /* Binary junk, NULs and empty input are ordinary. */
     char junk[4096];
     for (size_t i = 0; i < sizeof junk; i++)
