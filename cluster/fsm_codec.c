@@ -39,12 +39,12 @@
 /* ---- shared pieces ---------------------------------------------------------------------- */
 static void write_node_fields(struct cluster__mpw *w, const struct cluster_node *n)
 {
-    cluster__mpw_str(w, n->name);
-    cluster__mpw_str(w, n->address);
+    cluster__mpw_str(w, n->name, sizeof n->name);
+    cluster__mpw_str(w, n->address, sizeof n->address);
     cluster__mpw_bin(w, n->pin, CLUSTER_PIN_LEN);
     cluster__mpw_uint(w, (uint64_t)n->role);
     cluster__mpw_uint(w, (uint64_t)n->state);
-    cluster__mpw_str(w, n->version);
+    cluster__mpw_str(w, n->version, sizeof n->version);
     cluster__mpw_uint(w, n->concurrency);
     cluster__mpw_bool(w, n->drain);
     cluster__mpw_uint(w, n->registered_ms);
@@ -66,11 +66,11 @@ static void read_node_fields(struct cluster__mpr *r, struct cluster_node *n)
 static void write_proxy_fields(struct cluster__mpw *w, const struct cluster_proxy *p)
 {
     cluster__mpw_uint(w, (uint64_t)p->mode);
-    cluster__mpw_str(w, p->host);
+    cluster__mpw_str(w, p->host, sizeof p->host);
     cluster__mpw_uint(w, p->port);
-    cluster__mpw_str(w, p->user);
+    cluster__mpw_str(w, p->user, sizeof p->user);
     cluster__mpw_bin(w, p->sealed_password, p->sealed_password_len);
-    cluster__mpw_str(w, p->bypass);
+    cluster__mpw_str(w, p->bypass, sizeof p->bypass);
     cluster__mpw_bool(w, p->bypass_local);
     cluster__mpw_uint(w, (uint64_t)p->auth);
 }
@@ -151,8 +151,8 @@ int cluster_cmd_encode(const struct cluster_cmd *c, struct shir_buf *out)
     switch (c->type) {
     case CLUSTER_CMD_INIT:
         cluster__mpw_bin(&w, c->u.init.runtime_id, CLUSTER_RUNTIME_ID_LEN);
-        cluster__mpw_str(&w, c->u.init.name);
-        cluster__mpw_str(&w, c->u.init.description);
+        cluster__mpw_str(&w, c->u.init.name, sizeof c->u.init.name);
+        cluster__mpw_str(&w, c->u.init.description, sizeof c->u.init.description);
         for (int k = 0; k < 2; k++) {
             write_verifier(&w, &c->u.init.verifiers[k]);
             cluster__mpw_bin(&w, c->u.init.sealed[k], c->u.init.sealed_len[k]);
@@ -273,15 +273,15 @@ int cluster__fsm_state_encode(const struct cluster__fsm_state *st, struct shir_b
     size_t start = out->len;
     cluster__mpw_init(&w, out);
     cluster__mpw_array(&w, 9);
-    cluster__mpw_str(&w, SNAP_MAGIC);
+    cluster__mpw_str(&w, SNAP_MAGIC, sizeof SNAP_MAGIC);
     cluster__mpw_uint(&w, SNAP_VERSION);
 
     const struct cluster_runtime *rt = &st->runtime;
     cluster__mpw_array(&w, 8);
     cluster__mpw_bool(&w, rt->initialized);
     cluster__mpw_bin(&w, rt->id, sizeof rt->id);
-    cluster__mpw_str(&w, rt->name);
-    cluster__mpw_str(&w, rt->description);
+    cluster__mpw_str(&w, rt->name, sizeof rt->name);
+    cluster__mpw_str(&w, rt->description, sizeof rt->description);
     for (int k = 0; k < 2; k++) {
         cluster__mpw_array(&w, 4);
         cluster__mpw_uint(&w, rt->keys[k].generation);
@@ -331,7 +331,8 @@ static void read_runtime(struct cluster__mpr *r, struct cluster_runtime *rt)
         cluster__mpr_skip_n(r, kn - 4);
     }
     rt->settings.max_nodes = (uint32_t)cluster__mpr_range(r, 1, CLUSTER_FSM_NODES_CAP - 1);
-    rt->settings.standby_promotion_delay_ms = cluster__mpr_uint(r);
+    rt->settings.standby_promotion_delay_ms =
+        cluster__mpr_range(r, CLUSTER_STANDBY_DELAY_MIN_MS, CLUSTER_STANDBY_DELAY_MAX_MS);
     cluster__mpr_skip_n(r, n - 8);
 }
 

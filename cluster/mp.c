@@ -34,9 +34,14 @@ void cluster__mpw_bool(struct cluster__mpw *w, bool v)
     (void)(v ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk));
 }
 
-void cluster__mpw_str(struct cluster__mpw *w, const char *s)
+void cluster__mpw_str(struct cluster__mpw *w, const char *s, size_t cap)
 {
-    size_t n = strlen(s);
+    size_t n = strnlen(s, cap);
+    if (n == cap) {
+        if (w->err == 0)
+            w->err = SHIR_E_INVAL;
+        return;
+    }
     (void)msgpack_pack_str(&w->pk, n);
     (void)msgpack_pack_str_body(&w->pk, s, n);
 }

@@ -22,13 +22,15 @@
 struct cluster__mpw {
     msgpack_packer pk;
     struct shir_buf *out; /* borrowed */
-    int err;              /* first error: SHIR_E_TOOBIG / SHIR_E_NOMEM */
+    int err;              /* first error: SHIR_E_TOOBIG / SHIR_E_NOMEM / SHIR_E_INVAL */
 };
 void cluster__mpw_init(struct cluster__mpw *w, struct shir_buf *out);
 void cluster__mpw_array(struct cluster__mpw *w, uint32_t n);
 void cluster__mpw_uint(struct cluster__mpw *w, uint64_t v);
 void cluster__mpw_bool(struct cluster__mpw *w, bool v);
-void cluster__mpw_str(struct cluster__mpw *w, const char *s); /* NUL-terminated */
+/* A NUL-terminated string held in a char[cap]; SHIR_E_INVAL (sticky) when it is not terminated
+ * within cap, so a caller's unterminated array is refused rather than over-read. */
+void cluster__mpw_str(struct cluster__mpw *w, const char *s, size_t cap);
 void cluster__mpw_bin(struct cluster__mpw *w, const void *p, size_t n);
 
 /* ---- reading ---- */

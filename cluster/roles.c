@@ -156,8 +156,10 @@ void cluster_quorum_describe(const struct cluster_node *nodes, size_t n,
     out->has_quorum = v > 0 && out->voters_online >= out->needed;
     out->can_failover = out->tolerates > 0;
     char roles[64];
-    (void)shir_str_fmt(roles, sizeof roles, "%u voter%s%s", v, v == 1 ? "" : "s",
-                       out->witnesses ? " (1 witness)" : "");
+    (void)shir_str_fmt(roles, sizeof roles, "%u voter%s", v, v == 1 ? "" : "s");
+    if (out->witnesses)
+        (void)shir_str_fmt(roles + strlen(roles), sizeof roles - strlen(roles), " (%u witness%s)",
+                           out->witnesses, out->witnesses == 1 ? "" : "es");
     if (out->standbys)
         (void)shir_str_fmt(roles + strlen(roles), sizeof roles - strlen(roles),
                            " + %u standby", out->standbys);

@@ -503,6 +503,13 @@ static void test_codec_versions_and_extras(void **state)
     shir_buf_init(&b, 1 << 16);
     assert_int_equal(cluster_cmd_encode(&c, &b), 0);
     shir_buf_free(&b);
+    /* An unterminated name array is refused by the encoder instead of over-read. */
+    t_cmd_node_add(&c, 3, "x", CLUSTER_ROLE_SPARE, 1, 1);
+    memset(c.u.node_add.node.name, 'n', sizeof c.u.node_add.node.name);
+    shir_buf_init(&b, 1 << 16);
+    assert_int_equal(cluster_cmd_encode(&c, &b), SHIR_E_INVAL);
+    assert_int_equal(b.len, 0);
+    shir_buf_free(&b);
     static const uint8_t huge_str[] = {0x93, 0x01, 0x01, 0xdb, 0xff, 0xff, 0xff, 0xff};
     assert_int_equal(cluster_cmd_decode(huge_str, sizeof huge_str, &out), SHIR_E_MALFORMED);
 }
