@@ -47,7 +47,10 @@ struct cluster_verifier {
     uint8_t server_key[32];
 };
 
-/* Everything both sides must agree on; all bytes are borrowed for the call. */
+/* Everything both sides must agree on; all bytes are borrowed for the call. Each side fills it
+ * from what it knows itself: the leader takes runtime id, slot and generation from its own
+ * replicated state (cluster_fsm_key_check), never from the joiner's message, so a key of another
+ * runtime or an old generation yields a proof that does not verify. */
 struct cluster_proof_input {
     const uint8_t *runtime_id; /* CLUSTER_RUNTIME_ID_LEN */
     uint8_t slot;

@@ -105,11 +105,14 @@ static int join(struct leader *l, const char *text, const char *name)
     rc = cluster_fsm_key_check(l->fsm, k.slot, k.generation, &v);
     if (rc != 0)
         goto out;
+    /* The leader's view of the input: the runtime id is its own. */
+    struct cluster_proof_input lin = in;
+    lin.runtime_id = cluster_fsm_runtime(l->fsm)->id;
     assert_int_equal(cluster_proof_client_make(k.secret, &in, proof), 0);
-    rc = cluster_proof_server_check(&v, &in, proof);
+    rc = cluster_proof_server_check(&v, &lin, proof);
     if (rc != 0)
         goto out;
-    assert_int_equal(cluster_proof_server_sign(&v, &in, sig), 0);
+    assert_int_equal(cluster_proof_server_sign(&v, &lin, sig), 0);
     assert_int_equal(cluster_proof_client_check(k.secret, &in, sig), 0);
     struct cluster_cmd c;
     t_cmd_node_add(&c, ++l->next_req, name, CLUSTER_ROLE_SPARE, k.slot, k.generation);
@@ -170,6 +173,13 @@ static void test_join_with_key_then_regenerate(void **state)
     assert_int_equal(cluster_key_decode(key1, strlen(key1), &k, NULL), 0);
     k.generation = 2;
     char forged[CLUSTER_KEY_TEXT_MAX + 1];
+    assert_int_equal(cluster_key_encode(&k, forged, sizeof forged), 0);
+    cluster_key_wipe(&k);
+    assert_int_equal(join(&l, forged, "sixth"), SHIR_E_AUTH);
+    /* A valid key of another runtime (same secret even) does not verify here. */
+    leader_key_text(&l, 2, again);
+    assert_int_equal(cluster_key_decode(again, strlen(again), &k, NULL), 0);
+    k.runtime_id[0] ^= 1;
     assert_int_equal(cluster_key_encode(&k, forged, sizeof forged), 0);
     cluster_key_wipe(&k);
     assert_int_equal(join(&l, forged, "sixth"), SHIR_E_AUTH);
