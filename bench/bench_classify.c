@@ -164,8 +164,8 @@ int main(int argc, char **argv)
     printf("  sensitive-heavy columns: 2/3 of them one built-in type at 80 %%, mean cell %.1f B\n",
            (double)bytes / (double)cells);
     printf("  typical columns: ids, amounts, dates, words, versions, times\n");
-    printf("  %-10s %10s %20s %18s\n", "user rules", "text MB/s", "sensitive cells M/s",
-           "typical cells M/s");
+    printf("  %-10s %10s %20s %18s %10s\n", "user rules", "text MB/s", "sensitive cells M/s",
+           "typical cells M/s", "build ms");
     static const unsigned rule_counts[] = {0, 10, 100};
     int rc = 0;
     for (size_t k = 0; k < 3; k++) {
@@ -177,6 +177,7 @@ int main(int argc, char **argv)
         scan_classify_config_default(&cfg);
         cfg.rules_text = rules;
         cfg.rules_len = rules ? strlen(rules) : 0;
+        double tb = now_s();
         if (!rules || scan_classifier_new(&cfg, &c, err, sizeof err) < 0 ||
             scan_classify_scratch_new(c, &s) < 0) {
             fprintf(stderr, "bench_classify: %s\n", err);
@@ -184,6 +185,7 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
+        double build_ms = (now_s() - tb) * 1e3;
         uint64_t counts[SCAN_CLASSIFY_MAX_TYPES];
         double best_text = 1e9, best_cells = 1e9, best_typ = 1e9;
         for (int rep = 0; rep < 3; rep++) {
@@ -203,8 +205,9 @@ int main(int argc, char **argv)
             if (t2 - t1 < best_cells)
                 best_cells = t2 - t1;
         }
-        printf("  %-10u %10.0f %20.1f %18.1f\n", rule_counts[k], (double)tlen / 1e6 / best_text,
-               (double)cells / 1e6 / best_cells, (double)cells / 1e6 / best_typ);
+        printf("  %-10u %10.0f %20.1f %18.1f %10.1f\n", rule_counts[k],
+               (double)tlen / 1e6 / best_text, (double)cells / 1e6 / best_cells,
+               (double)cells / 1e6 / best_typ, build_ms);
         scan_classify_scratch_free(s);
         scan_classifier_free(c);
         free(rules);

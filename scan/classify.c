@@ -69,6 +69,7 @@ struct scan_classifier {
     unsigned n_kws;
     uint16_t first[37];     /* kws index of the first keyword starting with 0-9a-z; [36] = end */
     uint32_t min_distinct, hint_min_distinct;
+    uint32_t distinct_needed; /* the largest distinct threshold any type can ask for */
     double min_ratio;
     bool builtins;
     struct scan__ruleset rules;
@@ -276,6 +277,12 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
             }
         }
     }
+    c->distinct_needed = c->min_distinct > c->hint_min_distinct ? c->min_distinct
+                                                                 : c->hint_min_distinct;
+    for (size_t i = 0; i < c->rules.n; i++)
+        if (c->rules.rules[i].min_distinct > 0 &&
+            (uint32_t)c->rules.rules[i].min_distinct > c->distinct_needed)
+            c->distinct_needed = (uint32_t)c->rules.rules[i].min_distinct;
     if (c->rules.n > 0) {
         if ((rc = compile_rules(&c->rules, false, &c->text_db, err, errlen)) < 0 ||
             (rc = compile_rules(&c->rules, true, &c->cell_db, err, errlen)) < 0)
@@ -623,7 +630,8 @@ static bool distinct_add(uint64_t *set, size_t cap, const char *v, size_t n)
         h ^= h >> 32;
     }
     uint64_t w = 0;
-    memcpy(&w, v + i, n - i);
+    for (size_t k = 0; i + k < n; k++) /* the 0..7 tail bytes, without a memcpy call */
+        w |= (uint64_t)(uint8_t)v[i + k] << (8 * k);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     h |= 1; /* 0 marks an empty slot */
@@ -660,7 +668,9 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
         if (n == 0)
             continue;
         nonempty++;
-        distinct += distinct_add(s->hset, hcap, v, n);
+        /* Only "at least the threshold" matters: stop hashing once it is reached. */
+        if (distinct < c->distinct_needed)
+            distinct += distinct_add(s->hset, hcap, v, n);
         if (c->builtins) {
             uint64_t strong = 0, weak = 0;
             scan__classify_token(v, n, hints, &strong, &weak);
