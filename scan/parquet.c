@@ -772,12 +772,24 @@ static int emit_sample(void *ctx, const char *v, size_t n)
     return scan_column_add_sample(e->c, e->lim, v, n);
 }
 
-/* L3: sample the first row group's chunks, within lim->max_struct_bytes read for the file. */
+struct pq_file_src {
+    const struct scan_file *f;
+    uint64_t start;
+};
+
+static int file_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
+{
+    const struct pq_file_src *fs = ctx;
+    return scan_file_read_at(fs->f, fs->start + off, buf, n, got);
+}
+
+/* L3: sample the first row group's chunks page by page. One page of a column is the columnar
+ * equivalent of the model's "first 128 rows", and pages cannot be decoded in part, so the budget
+ * is lim->max_struct_bytes (1 MiB) per column, within 64 MiB per file. */
 static int sample_pages(const struct scan_file *f, const struct scan_pq_meta *m,
                         const struct scan_limits *lim, struct scan_asset *a)
 {
-    uint64_t budget = lim->max_struct_bytes;
-    unsigned char *buf = NULL;
+    uint64_t budget = SCAN_PQ_MAX_CHUNK_READ;
     char note[160];
     int rv = 0;
     size_t n_cols = m->n_leaves < a->n_cols ? m->n_leaves : a->n_cols;
@@ -792,33 +804,22 @@ static int sample_pages(const struct scan_file *f, const struct scan_pq_meta *m,
                 break;
             continue;
         }
-        uint64_t want = (uint64_t)l->chunk_size;
-        if (want > f->size - (uint64_t)start)
-            want = f->size - (uint64_t)start;
-        if (want > budget)
-            want = budget;   /* a cut page is not decoded: the budget bounds the bytes read */
-        if (want > SCAN_PQ_MAX_CHUNK_READ)
-            want = SCAN_PQ_MAX_CHUNK_READ;
-        free(buf);
-        buf = malloc(want ? (size_t)want : 1);
-        if (!buf) {
-            rv = SHIR_E_NOMEM;
-            break;
-        }
-        size_t got;
-        if ((rv = scan_file_read_at(f, (uint64_t)start, buf, (size_t)want, &got)) != 0)
-            break;
-        a->bytes_read += got;
-        budget -= got;
-        note[0] = '\0';
+        struct pq_file_src fs = { f, (uint64_t)start };
+        struct scan_pq_source src = { file_read, &fs, (uint64_t)l->chunk_size };
+        if (src.size > f->size - (uint64_t)start)
+            src.size = f->size - (uint64_t)start;
+        uint64_t max = lim->max_struct_bytes < budget ? lim->max_struct_bytes : budget, got = 0;
         struct pq_emit_ctx ctx = { &a->cols[i], lim };
-        if ((rv = scan_parquet_chunk_sample(l, buf, got, lim->max_rows, emit_sample, &ctx, note,
-                                            sizeof note)) != 0)
+        note[0] = '\0';
+        rv = scan_parquet_chunk_sample_src(l, &src, max, lim->max_rows, emit_sample, &ctx, note,
+                                           sizeof note, &got);
+        a->bytes_read += got;
+        budget -= got < budget ? got : budget;
+        if (rv != 0)
             break;
         if (note[0] && (rv = scan_asset_add_error(a, "column %s: %s", l->path, note)) != 0)
             break;
     }
-    free(buf);
     return rv;
 }
 

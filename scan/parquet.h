@@ -27,7 +27,7 @@
 #define SCAN_PQ_MAX_ELEMENTS 200000
 /* Bytes of column paths kept in total (each path is at most SCAN_PQ_MAX_PATH). */
 #define SCAN_PQ_MAX_PATH_BYTES (32u << 20)
-/* Bytes of one column chunk read for sampling, whatever the sampling budget says. */
+/* Bytes read for page sampling in one file, whatever the per-column budget says. */
 #define SCAN_PQ_MAX_CHUNK_READ (64u << 20)
 /* Longest dotted column path kept; longer paths are cut (and still unique enough to read). */
 #define SCAN_PQ_MAX_PATH 1024
@@ -123,11 +123,26 @@ typedef int scan_pq_emit_cb(void *ctx, const char *v, size_t n);
  * Arrow and DuckDB defaults); a bigger declared size is refused rather than allocated. */
 #define SCAN_PQ_MAX_PAGE (16u << 20)
 
-/* Decode the pages of one column chunk held in chunk[n] (starting at the dictionary page if any,
- * else at the first data page) and emit up to max_values non-null values. Stops at the first
- * page it cannot decode and describes why in note[note_cap] (unsupported codec or encoding,
- * malformed page): that is not an error of the call. Returns 0, the emit return, or
+/* Where a column chunk's bytes come from: scan_read_parquet preads the file, the tests and the
+ * fuzzer read a buffer. read() fills buf with up to n bytes at chunk offset off (*got short only
+ * at the end); it returns 0 or a negative I/O error, which stops sampling and is returned. */
+struct scan_pq_source {
+    int (*read)(void *ctx, uint64_t off, void *buf, size_t n, size_t *got);
+    void *ctx;
+    uint64_t size;               /* bytes in the chunk */
+};
+
+/* Decode the pages of one column chunk (starting at the dictionary page if any, else at the
+ * first data page) one page at a time, reading each page header and body through `src` and at
+ * most max_bytes in all, and emit up to max_values non-null values. Stops at the first page it
+ * cannot decode and describes why in note[note_cap] (unsupported codec or encoding, malformed
+ * page): that is not an error of the call. A page that would pass max_bytes is not read.
+ * *bytes_read (may be NULL) receives what was read. Returns 0, the emit or read error, or
  * SHIR_E_NOMEM. */
+int scan_parquet_chunk_sample_src(const struct scan_pq_leaf *l, const struct scan_pq_source *src,
+                                  uint64_t max_bytes, uint32_t max_values, scan_pq_emit_cb *emit,
+                                  void *ctx, char *note, size_t note_cap, uint64_t *bytes_read);
+/* The same over a chunk held in chunk[n]. */
 int scan_parquet_chunk_sample(const struct scan_pq_leaf *l, const unsigned char *chunk, size_t n,
                               uint32_t max_values, scan_pq_emit_cb *emit, void *ctx, char *note,
                               size_t note_cap);

@@ -498,45 +498,124 @@ out:
     return rv;
 }
 
-int scan_parquet_chunk_sample(const struct scan_pq_leaf *l, const unsigned char *chunk, size_t n,
-                              uint32_t max_values, scan_pq_emit_cb *emit, void *ctx, char *note,
-                              size_t note_cap)
+/* Page headers are small (a few dozen bytes, more with page statistics of long strings): the
+ * first read takes 64 KiB, which usually holds the whole page too, and grows 16-fold while the
+ * header does not fit, up to SCAN_PQ_MAX_PAGE. */
+#define PG_WINDOW (64u << 10)
+
+int scan_parquet_chunk_sample_src(const struct scan_pq_leaf *l, const struct scan_pq_source *src,
+                                  uint64_t max_bytes, uint32_t max_values, scan_pq_emit_cb *emit,
+                                  void *ctx, char *note, size_t note_cap, uint64_t *bytes_read)
 {
     struct sampler s = { .l = l, .max_values = max_values, .emit = emit, .ctx = ctx };
     struct dict d = { 0 };
-    unsigned char *dict_buf = NULL;
-    size_t pos = 0;
+    unsigned char *dict_buf = NULL, *win = NULL, *body = NULL;
+    uint64_t pos = 0, used = 0;
     int rv = 0;
-    /* Pages are decoded until enough values are out or the bytes we were given run out; a page
-     * cut by the read budget is left alone (that is sampling, not corruption). */
-    while (pos < n && s.emitted < max_values) {
+    while (pos < src->size && s.emitted < max_values) {
         struct scan_thrift t;
         struct page_hdr h;
-        scan_thrift_init(&t, chunk + pos, n - pos);
-        rv = rd_page_header(&t, &h);
-        if (rv == SHIR_E_TRUNC) {
-            rv = 0;
+        size_t wn = 0, got = 0, want = PG_WINDOW;
+        for (;;) {
+            uint64_t left = src->size - pos;
+            if (want > left)
+                want = (size_t)left;
+            if (want > max_bytes - used)
+                want = (size_t)(max_bytes - used);
+            if (want <= wn)
+                break;   /* no more bytes to offer the header */
+            unsigned char *nw = realloc(win, want);
+            if (!nw) {
+                rv = SHIR_E_NOMEM;
+                goto out;
+            }
+            win = nw;
+            if ((rv = src->read(src->ctx, pos + wn, win + wn, want - wn, &got)) != 0)
+                goto out;
+            used += got;
+            wn += got;
+            if (got == 0)
+                break;
+            scan_thrift_init(&t, win, wn);
+            rv = rd_page_header(&t, &h);
+            if (rv != SHIR_E_TRUNC || wn >= SCAN_PQ_MAX_PAGE)
+                break;
+            want = wn * 16;
+        }
+        if (rv == SHIR_E_TRUNC || wn == 0) {
+            rv = 0;   /* the chunk or the budget ends inside a header: sampling ends here */
             break;
         }
         if (rv != 0) {
             s.why = "malformed page header";
             break;
         }
-        size_t hl = (size_t)(t.p - (chunk + pos));
-        if ((size_t)h.csize > n - pos - hl)
+        size_t hl = (size_t)(t.p - win), cs = (size_t)h.csize;
+        if (cs > src->size - pos - hl)
+            break;   /* the page would pass the end of the chunk */
+        const unsigned char *pb;
+        if (hl + cs <= wn) {
+            pb = win + hl;   /* already read with the header */
+        } else {
+            size_t have = wn - hl, need = cs - have;
+            if (need > max_bytes - used)
+                break;   /* the budget ends inside this page: leave it */
+            free(body);
+            body = malloc(cs ? cs : 1);
+            if (!body) {
+                rv = SHIR_E_NOMEM;
+                break;
+            }
+            memcpy(body, win + hl, have);
+            if ((rv = src->read(src->ctx, pos + wn, body + have, need, &got)) != 0)
+                break;
+            used += got;
+            if (got != need)
+                break;
+            pb = body;
+        }
+        if ((rv = do_page(&s, &h, pb, &d, &dict_buf)) != 0)
             break;
-        rv = do_page(&s, &h, chunk + pos + hl, &d, &dict_buf);
-        if (rv != 0)
-            break;
-        pos += hl + (size_t)h.csize;
+        pos += hl + cs;
     }
+out:
     if (rv == SHIR_E_MALFORMED || rv == SHIR_E_UNSUPPORTED || rv == SHIR_E_DEPTH) {
         if (note && note_cap)
             snprintf(note, note_cap, "page sampling stopped: %s",
                      s.why ? s.why : "malformed page");
         rv = 0;
     }
+    if (bytes_read)
+        *bytes_read = used;
     free(d.v);
     free(dict_buf);
+    free(win);
+    free(body);
     return rv;
+}
+
+struct mem_src {
+    const unsigned char *p;
+    size_t n;
+};
+
+static int mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
+{
+    const struct mem_src *m = ctx;
+    size_t k = off >= m->n ? 0 : m->n - (size_t)off;
+    if (k > n)
+        k = n;
+    if (k)
+        memcpy(buf, m->p + off, k);
+    *got = k;
+    return 0;
+}
+
+int scan_parquet_chunk_sample(const struct scan_pq_leaf *l, const unsigned char *chunk, size_t n,
+                              uint32_t max_values, scan_pq_emit_cb *emit, void *ctx, char *note,
+                              size_t note_cap)
+{
+    struct mem_src m = { chunk, n };
+    struct scan_pq_source src = { mem_read, &m, n };
+    return scan_parquet_chunk_sample_src(l, &src, n, max_values, emit, ctx, note, note_cap, NULL);
 }

@@ -456,6 +456,21 @@ static int count_cb(void *ctx, const char *v, size_t n)
     return 0;
 }
 
+struct mem_chunk {
+    const unsigned char *p;
+    size_t n;
+};
+
+static int mem_chunk_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
+{
+    const struct mem_chunk *m = ctx;
+    size_t k = off >= m->n ? 0 : m->n - (size_t)off;
+    k = k < n ? k : n;
+    memcpy(buf, m->p + off, k);
+    *got = k;
+    return 0;
+}
+
 static void test_bad_page_header(void **state)
 {
     size_t n;
@@ -490,6 +505,21 @@ static void test_bad_page_header(void **state)
     assert_int_equal(scan_parquet_chunk_sample(&l2, chunk, cn, 128, count_cb, &count, note,
                                                sizeof note), 0);
     assert_non_null(strstr(note, "unsupported codec"));
+    /* The byte budget: a page that would pass it is not read, and that is no error. */
+    struct mem_chunk mc = { chunk, cn };
+    struct scan_pq_source src = { mem_chunk_read, &mc, cn };
+    uint64_t got = 0;
+    count = 0;
+    note[0] = '\0';
+    assert_int_equal(scan_parquet_chunk_sample_src(l, &src, 10, 128, count_cb, &count, note,
+                                                   sizeof note, &got), 0);
+    assert_int_equal(count, 0);
+    assert_true(got <= 10);
+    assert_string_equal(note, "");
+    assert_int_equal(scan_parquet_chunk_sample_src(l, &src, cn, 5, count_cb, &count, note,
+                                                   sizeof note, &got), 0);
+    assert_int_equal(count, 5);
+    assert_true(got <= cn);
     /* Every single-byte change in the first 64 bytes of the chunk. */
     for (size_t i = 0; i < 64 && i < cn; i++) {
         memcpy(copy, chunk, cn);
