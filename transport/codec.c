@@ -100,6 +100,10 @@ int transport_frame_decoder_feed(struct transport_frame_decoder *d, const void *
         shir_buf_consume(&d->buf, d->start);
         d->scanned -= d->start;
         d->start = 0;
+        /* One 4 MiB frame must not pin 4 MiB per idle connection: give back a big, empty
+         * buffer (64 KiB, one socket read, is kept). */
+        if (d->buf.len == 0 && d->buf.cap > 65536)
+            shir_buf_free(&d->buf);
     }
     while (n > 0) {
         size_t partial = d->buf.len - d->scanned;
@@ -218,6 +222,10 @@ static int pack_sink_write(void *data, const char *buf, size_t len)
     struct transport__pack_sink *s = data;
     if (s->err)
         return -1;
+    if (s->limit && (len > s->limit || s->buf->len > s->limit - len)) {
+        s->err = SHIR_E_TOOBIG;
+        return -1;
+    }
     int rv = shir_buf_append(s->buf, buf, len);
     if (rv != 0) {
         s->err = rv;
@@ -230,6 +238,7 @@ void transport__packer_init(msgpack_packer *pk, struct transport__pack_sink *sin
                             struct shir_buf *buf)
 {
     sink->buf = buf;
+    sink->limit = 0;
     sink->err = 0;
     msgpack_packer_init(pk, sink, pack_sink_write);
 }

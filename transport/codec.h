@@ -95,9 +95,12 @@ int transport__msgpack_check(const void *p, size_t n, const struct transport_cod
                              struct transport__msgpack_stats *st, char *errbuf, size_t errcap);
 
 /* A msgpack_packer writing into a shir_buf; `err` keeps the shir code of the first failed write
- * (msgpack-c only sees -1). */
+ * (msgpack-c only sees -1). A write that would take buf->len past `limit` (when non-zero) fails
+ * with SHIR_E_TOOBIG: an oversize body stops early without clamping buf->max, which would defeat
+ * the buffer's geometric growth. */
 struct transport__pack_sink {
     struct shir_buf *buf;
+    size_t limit;
     int err;
 };
 void transport__packer_init(msgpack_packer *pk, struct transport__pack_sink *sink,

@@ -72,20 +72,20 @@ static int pack_envelope(msgpack_packer *pk, const struct envelope *e)
 static int encode(struct shir_buf *out, size_t max_frame, const struct envelope *e)
 {
     size_t lim = max_frame ? max_frame : TRANSPORT_MAX_FRAME_DEFAULT;
-    size_t saved_max = out->max, mark = 0;
+    if (lim > UINT32_MAX)
+        lim = UINT32_MAX; /* the header's range; also keeps out->len + lim from overflowing */
+    size_t mark = 0;
     struct transport__pack_sink sink;
     msgpack_packer pk;
 
     int rv = transport__frame_open(out, &mark);
     if (rv != 0)
         return rv;
-    /* Let the buffer itself stop a body that outgrows the frame, instead of packing megabytes
-     * only to throw them away: one byte of slack so that "too big" is detected as such. */
-    if (out->len + lim < saved_max)
-        out->max = out->len + lim + 1;
+    /* Stop a body that outgrows the frame instead of packing megabytes only to throw them
+     * away. */
     transport__packer_init(&pk, &sink, out);
+    sink.limit = out->len + lim;
     rv = pack_envelope(&pk, e);
-    out->max = saved_max;
     if (sink.err)
         rv = sink.err; /* msgpack-c only saw -1; the buffer knows why */
     else if (rv > 0 || rv == -1)
@@ -243,8 +243,8 @@ static int take_fields(struct transport_msg *m, const msgpack_object *f)
             return bad(m, 3, "message", "longer than 1024 bytes");
         m->id = f[1].via.u64;
         m->code = (int)f[2].via.i64;
-        m->message = f[3].via.str.ptr;
         m->message_len = f[3].via.str.size;
+        m->message = m->message_len ? f[3].via.str.ptr : ""; /* never NULL for an error */
         return 0;
     case TRANSPORT_MSG_ONEWAY:
         if ((rv = take_method(m, &f[1], 1)))
@@ -334,8 +334,10 @@ int transport_body_get(const msgpack_object *body, const char *key, const msgpac
     const msgpack_object_kv *kv = body->via.map.ptr;
     for (uint32_t i = 0; i < body->via.map.size; i++) {
         const msgpack_object *k = &kv[i].key;
+        /* klen 0: msgpack-c may give an empty str a NULL ptr, and memcmp(NULL, .., 0) is UB
+         * (found by fuzz_msg; corpus/msg/empty-key). */
         if (k->type != MSGPACK_OBJECT_STR || k->via.str.size != klen ||
-            memcmp(k->via.str.ptr, key, klen) != 0)
+            (klen > 0 && memcmp(k->via.str.ptr, key, klen) != 0))
             continue;
         if (*out) {
             *out = NULL;
@@ -366,8 +368,8 @@ int transport_body_get_str(const msgpack_object *body, const char *key, const ch
     int rv = get_typed(body, key, MSGPACK_OBJECT_STR, &v);
     if (rv != 0)
         return rv;
-    *p = v->via.str.ptr;
     *len = v->via.str.size;
+    *p = *len ? v->via.str.ptr : ""; /* never NULL, even for an empty str */
     return 0;
 }
 
@@ -395,8 +397,8 @@ int transport_body_get_bin(const msgpack_object *body, const char *key, const vo
     int rv = get_typed(body, key, MSGPACK_OBJECT_BIN, &v);
     if (rv != 0)
         return rv;
-    *p = v->via.bin.ptr;
     *len = v->via.bin.size;
+    *p = *len ? v->via.bin.ptr : "";
     return 0;
 }
 

@@ -411,7 +411,7 @@ struct transport_msg {
     const char *method;    /* request, one-way: 1..TRANSPORT_METHOD_MAX printable ASCII */
     size_t method_len;
     int code;              /* error: negative */
-    const char *message;   /* error: untrusted text, escape before logging */
+    const char *message;   /* error: untrusted text, escape before logging; never NULL */
     size_t message_len;
     msgpack_object body;   /* request, response, one-way; nil otherwise */
     struct transport_value value; /* owns the zone */
@@ -455,6 +455,7 @@ bool transport_msg_method_is(const struct transport_msg *m, const char *name);
  * disagree about it), an absent key SHIR_E_NOTFOUND, a value of the wrong type or a body that is
  * not a map SHIR_E_MALFORMED. */
 int transport_body_get(const msgpack_object *body, const char *key, const msgpack_object **out);
+/* *p is never NULL on success, even for an empty str or bin. */
 int transport_body_get_str(const msgpack_object *body, const char *key, const char **p,
                            size_t *len);
 /* Copy a str into dst[cap] NUL-terminated: SHIR_E_TOOBIG when it does not fit, SHIR_E_MALFORMED

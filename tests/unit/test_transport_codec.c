@@ -360,6 +360,10 @@ static void test_frame_large_chunked(void **state)
         }
     }
     assert_int_equal(got, 1);
+    /* The next feed gives the 300 KB buffer back instead of pinning it. */
+    assert_true(d.buf.cap >= n);
+    assert_int_equal(transport_frame_decoder_feed(&d, "\0\0", 2), 0);
+    assert_true(d.buf.cap <= 65536);
     transport_frame_decoder_free(&d);
     shir_buf_free(&s);
     free(payload);
@@ -679,6 +683,30 @@ static void test_msg_roundtrip(void **state)
     shir_buf_free(&b);
 }
 
+static int pack_n7(msgpack_packer *pk, void *arg)
+{
+    (void)arg;
+    int rv = msgpack_pack_map(pk, 1);
+    rv |= transport_pack_cstr(pk, "n");
+    rv |= msgpack_pack_uint8(pk, 7);
+    return rv ? -1 : 0;
+}
+
+/* The example drawn in docs/wire.md, byte for byte. */
+static void test_msg_wire_example(void **state)
+{
+    (void)state;
+    static const unsigned char want[] = {0x00, 0x00, 0x00, 0x0f, 0x95, 0x00, 0x01, 0xcd, 0x05,
+                                         0xdc, 0xa4, 'p',  'i',  'n',  'g',  0x81, 0xa1, 'n',
+                                         0x07};
+    struct shir_buf b;
+    shir_buf_init(&b, 1024);
+    assert_int_equal(transport_msg_encode_request(&b, 0, 1, 1500, "ping", pack_n7, NULL), 0);
+    assert_int_equal(b.len, sizeof want);
+    assert_memory_equal(b.data, want, sizeof want);
+    shir_buf_free(&b);
+}
+
 static void test_msg_encode_errors(void **state)
 {
     (void)state;
@@ -878,6 +906,17 @@ static void test_body_accessors(void **state)
     assert_int_equal(transport_value_decode(&v, NULL, dup, sizeof dup - 1), 0);
     assert_int_equal(transport_body_get_u64(&v.root, "k", &u), SHIR_E_MALFORMED);
     transport_value_free(&v);
+    /* empty key and empty str: the pointer is still usable (fuzz_msg found memcmp(NULL)) */
+    assert_int_equal(transport_value_decode(&v, NULL, "\x82\xa0\xa0\xa1z\xc4\x00", 7), 0);
+    assert_int_equal(transport_body_get_str(&v.root, "", &s, &len), 0);
+    assert_non_null(s);
+    assert_int_equal(len, 0);
+    assert_int_equal(transport_body_get_bin(&v.root, "z", &bin, &len), 0);
+    assert_non_null(bin);
+    assert_int_equal(len, 0);
+    assert_int_equal(transport_body_copy_str(&v.root, "", dst, 1), 0);
+    assert_string_equal(dst, "");
+    transport_value_free(&v);
     static const char huge[] = "\x81\xa1h\xcf\xff\xff\xff\xff\xff\xff\xff\xff";
     assert_int_equal(transport_value_decode(&v, NULL, huge, sizeof huge - 1), 0);
     assert_int_equal(transport_body_get_i64(&v.root, "h", &i), SHIR_E_MALFORMED);
@@ -905,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_msgpack_malformed),
         cmocka_unit_test(test_msgpack_all_types),
         cmocka_unit_test(test_msg_roundtrip),
+        cmocka_unit_test(test_msg_wire_example),
         cmocka_unit_test(test_msg_encode_errors),
         cmocka_unit_test(test_msg_malformed),
         cmocka_unit_test(test_msg_truncated_everywhere),
