@@ -272,7 +272,9 @@ static int add_leaf(struct pq_dec *d, const struct pq_elem *e, const char *path,
     return 0;
 }
 
-/* Walk the pre-order element list with an explicit stack (no recursion on input). */
+/* Walk the pre-order element list with an explicit stack (no recursion on input). Longer than
+ * 60 lines because naming (LIST/MAP wrappers), levels and the stack are one walk; split, each
+ * piece would need the whole frame state anyway. */
 static int flatten(struct pq_dec *d)
 {
     struct pq_frame st[SCAN_PQ_MAX_SCHEMA_DEPTH];

@@ -500,7 +500,8 @@ out:
 
 /* Page headers are small (a few dozen bytes, more with page statistics of long strings): the
  * first read takes 64 KiB, which usually holds the whole page too, and grows 16-fold while the
- * header does not fit, up to SCAN_PQ_MAX_PAGE. */
+ * header does not fit, up to SCAN_PQ_MAX_PAGE. The page loop below is one function of ~90
+ * lines so the budget accounting (used vs max_bytes) stays in one place. */
 #define PG_WINDOW (64u << 10)
 
 int scan_parquet_chunk_sample_src(const struct scan_pq_leaf *l, const struct scan_pq_source *src,
