@@ -3,3 +3,5 @@ shir_integration_test(NAME scan_run_local COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sc
   TIMEOUT 120 LABELS scan)
 shir_integration_test(NAME scan_crash COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_crash.sh
   TIMEOUT 60 LABELS scan)
+shir_integration_test(NAME scan_sample_data
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_sample_data.sh TIMEOUT 60 LABELS scan)
