@@ -555,6 +555,46 @@ static const char *format_name(char d)
     }
 }
 
+/* Step 5: data rows (the header excluded), or -1 when counting would mean reading a large,
+ * compressed or UTF-16 file in full. */
+static int count_rows(const struct scan__text *t, const struct scan_file *f,
+                      const struct state *s, uint64_t hdr, struct scan_asset *a)
+{
+    struct rowcount rc = {0};
+    struct parser ps;
+    int rv = 0;
+    if (t->complete && s->reached_end) {
+        a->row_count = (int64_t)(s->records - hdr);
+        return 0;
+    }
+    parser_init(&ps, t->data, t->len, s->dl.d, s->dl.q, true);
+    if (t->complete) {
+        rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q);
+        a->row_count = (int64_t)(rc_finish(&rc) - hdr);
+        return 0;
+    }
+    if (!f || t->gzip || f->size > SCAN_ROWCOUNT_MAX_BYTES ||
+        (strcmp(t->encoding, "utf-8") != 0 && strcmp(t->encoding, "latin-1") != 0))
+        return 0;
+    size_t cap = 1u << 20, got = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return SHIR_E_NOMEM;
+    for (uint64_t off = 0; off < f->size; off += got) {
+        rv = scan_file_read_at(f, off, buf, cap, &got);
+        if (rv != 0 || got == 0)
+            break;
+        rc_feed(&rc, buf, got, ps.stop, s->dl.q);
+        a->bytes_read += got;
+    }
+    free(buf);
+    if (rv == 0) {
+        uint64_t rows = rc_finish(&rc);
+        a->row_count = (int64_t)(rows >= hdr ? rows - hdr : 0);
+    }
+    return rv;
+}
+
 /* The core over a decoded sample; `f` (may be NULL) allows the whole-file row count. */
 static int delimited_text(const struct scan__text *t, const struct scan_file *f,
                           const char *name, enum scan_level level,
@@ -598,40 +638,9 @@ static int delimited_text(const struct scan__text *t, const struct scan_file *f,
         if (rv != 0)
             goto err;
     }
-    /* Row count (data rows, the header excluded). */
-    uint64_t hdr = header ? 1 : 0;
-    if (t->complete && s.reached_end) {
-        a->row_count = (int64_t)(s.records - hdr);
-    } else if (t->complete) {
-        struct rowcount rc = {0};
-        struct parser ps;
-        parser_init(&ps, t->data, t->len, s.dl.d, s.dl.q, true);
-        rc_feed(&rc, t->data, t->len, ps.stop, s.dl.q);
-        a->row_count = (int64_t)(rc_finish(&rc) - hdr);
-    } else if (f && !t->gzip && f->size <= SCAN_ROWCOUNT_MAX_BYTES &&
-               (strcmp(t->encoding, "utf-8") == 0 || strcmp(t->encoding, "latin-1") == 0)) {
-        struct rowcount rc = {0};
-        struct parser ps;
-        parser_init(&ps, NULL, 0, s.dl.d, s.dl.q, true);
-        size_t cap = 1u << 20, got = 0;
-        char *buf = malloc(cap);
-        if (!buf) {
-            rv = SHIR_E_NOMEM;
-            goto err;
-        }
-        for (uint64_t off = 0; off < f->size; off += got) {
-            rv = scan_file_read_at(f, off, buf, cap, &got);
-            if (rv != 0 || got == 0)
-                break;
-            rc_feed(&rc, buf, got, ps.stop, s.dl.q);
-            a->bytes_read += got;
-        }
-        free(buf);
-        if (rv != 0)
-            goto err;
-        uint64_t rows = rc_finish(&rc);
-        a->row_count = (int64_t)(rows >= hdr ? rows - hdr : 0);
-    }
+    rv = count_rows(t, f, &s, header ? 1 : 0, a);
+    if (rv != 0)
+        goto err;
 done:
     rv = 0;
 err:

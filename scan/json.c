@@ -417,6 +417,28 @@ static enum scan_type col_type(const struct jcol *c)
     }
 }
 
+/* A JSON lines file: records, then the row count (lines of the sample when it is the whole
+ * file, else of the file when it is small, uncompressed and byte-encoded, else unknown). */
+static int json_lines(struct jstate *js, const struct scan__text *t, const struct scan_file *f)
+{
+    struct scan_asset *a = js->a;
+    uint64_t lines = 0;
+    int rv = scan_set_str(&a->format, "jsonl");
+    if (rv == 0)
+        rv = read_lines(js, t->data, t->len, t->complete, &lines);
+    if (rv != 0)
+        return rv;
+    if (t->complete) {
+        a->row_count = (int64_t)lines;
+    } else if (f && !t->gzip && f->size <= SCAN_ROWCOUNT_MAX_BYTES &&
+               strncmp(t->encoding, "utf-16", 6) != 0) {
+        rv = count_file_lines(f, a, &lines);
+        if (rv == 0)
+            a->row_count = (int64_t)lines;
+    }
+    return rv;
+}
+
 static int json_text(const struct scan__text *t, const struct scan_file *f, enum scan_level level,
                      const struct scan_limits *lim, struct scan_asset *a)
 {
@@ -459,21 +481,7 @@ static int json_text(const struct scan__text *t, const struct scan_file *f, enum
         json_decref(v);
     }
     if (lines_fmt) {
-        uint64_t lines = 0;
-        rv = scan_set_str(&a->format, "jsonl");
-        if (rv == 0)
-            rv = read_lines(js, p, n, t->complete, &lines);
-        if (rv != 0)
-            goto done;
-        if (t->complete)
-            a->row_count = (int64_t)lines;
-        else if (f && !t->gzip && f->size <= SCAN_ROWCOUNT_MAX_BYTES &&
-                 strcmp(t->encoding, "utf-16le") != 0 && strcmp(t->encoding, "utf-16be") != 0) {
-            uint64_t all = 0;
-            rv = count_file_lines(f, a, &all);
-            if (rv == 0)
-                a->row_count = (int64_t)all;
-        }
+        rv = json_lines(js, t, f);
         goto done;
     }
     rv = scan_set_str(&a->format, "json");

@@ -54,66 +54,67 @@ static int grow(unsigned char **buf, size_t *cap, size_t need, size_t max)
     return 0;
 }
 
+/* Compressed input of gunzip: CHUNK-sized reads from the source. */
+struct gz_in {
+    const struct scan__src *src;
+    z_stream zs;
+    unsigned char *in;
+    uint64_t off;
+    bool eof;
+};
+
+/* Refill zs's input when it is empty (sets eof at the end of the source). */
+static int gz_refill(struct gz_in *g)
+{
+    size_t got = 0;
+    if (g->zs.avail_in > 0 || g->eof)
+        return 0;
+    int rv = src_read(g->src, g->off, g->in, CHUNK, &got);
+    if (rv != 0)
+        return rv;
+    g->off += got;
+    g->zs.next_in = g->in;
+    g->zs.avail_in = (uInt)got;
+    g->eof = got == 0;
+    return 0;
+}
+
 /* Inflate a gzip stream (possibly several members) from `src`, producing at most `max` bytes.
  * *complete is set when the stream ended cleanly before the bound. */
 static int gunzip(const struct scan__src *src, size_t max, struct scan_asset *a,
                   unsigned char **out, size_t *out_len, bool *complete, uint64_t *consumed)
 {
-    unsigned char *in = malloc(CHUNK);
+    struct gz_in g = {.src = src, .in = malloc(CHUNK)};
     unsigned char *buf = NULL;
     size_t cap = 0, len = 0;
-    uint64_t off = 0, in_cap = 2 * (uint64_t)max + (1u << 20);
-    z_stream zs;
+    uint64_t in_cap = 2 * (uint64_t)max + (1u << 20);
     int rv = 0;
-    bool eof_in = false;
 
     *complete = false;
-    memset(&zs, 0, sizeof zs);
-    if (!in)
+    if (!g.in)
         return SHIR_E_NOMEM;
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-        free(in);
+    if (inflateInit2(&g.zs, 16 + MAX_WBITS) != Z_OK) {
+        free(g.in);
         return SHIR_E_NOMEM;
     }
-    for (;;) {
-        if (zs.avail_in == 0 && !eof_in) {
-            size_t got = 0;
-            if (off >= in_cap)
-                break; /* bounded: keep what we have, the sample is simply not complete */
-            rv = src_read(src, off, in, CHUNK, &got);
-            if (rv != 0)
-                goto err;
-            off += got;
-            zs.next_in = in;
-            zs.avail_in = (uInt)got;
-            eof_in = got == 0;
-        }
-        if (len >= max)
-            break;
-        rv = grow(&buf, &cap, len + CHUNK < max ? len + CHUNK : max, max);
-        if (rv != 0)
+    /* Stop at the output bound, or at the input bound (the sample is then simply incomplete). */
+    while (len < max && !(g.zs.avail_in == 0 && g.off >= in_cap)) {
+        if ((rv = gz_refill(&g)) != 0 || (rv = grow(&buf, &cap, len + CHUNK < max ? len + CHUNK
+                                                                                : max, max)) != 0)
             goto err;
         size_t room = (cap - 1) - len;
-        zs.next_out = buf + len;
-        zs.avail_out = (uInt)(room > CHUNK ? CHUNK : room);
-        uInt before = zs.avail_out;
-        int zr = inflate(&zs, Z_NO_FLUSH);
-        len += before - zs.avail_out;
+        g.zs.next_out = buf + len;
+        g.zs.avail_out = (uInt)(room > CHUNK ? CHUNK : room);
+        uInt before = g.zs.avail_out;
+        int zr = inflate(&g.zs, Z_NO_FLUSH);
+        len += before - g.zs.avail_out;
         if (zr == Z_STREAM_END) {
             /* Another member may follow (gzip files may be concatenated); anything else after
              * the end is trailing garbage that gzip(1) itself ignores with a warning. */
-            if (zs.avail_in == 0 && !eof_in) {
-                size_t got = 0;
-                rv = src_read(src, off, in, CHUNK, &got);
-                if (rv != 0)
-                    goto err;
-                off += got;
-                zs.next_in = in;
-                zs.avail_in = (uInt)got;
-                eof_in = got == 0;
-            }
-            if (zs.avail_in >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
-                inflateReset(&zs);
+            if ((rv = gz_refill(&g)) != 0)
+                goto err;
+            if (g.zs.avail_in >= 2 && g.zs.next_in[0] == 0x1f && g.zs.next_in[1] == 0x8b) {
+                inflateReset(&g.zs);
                 continue;
             }
             *complete = true;
@@ -124,35 +125,29 @@ static int gunzip(const struct scan__src *src, size_t max, struct scan_asset *a,
             goto err;
         }
         if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
-            rv = scan_asset_add_error(a, "corrupt gzip data after %llu decompressed bytes: %s",
-                                      (unsigned long long)len, zs.msg ? zs.msg : "bad stream");
-            goto done;
+            rv = scan_asset_add_error(a, "corrupt gzip data after %zu decompressed bytes: %s",
+                                      len, g.zs.msg ? g.zs.msg : "bad stream");
+            break;
         }
-        if (eof_in && zs.avail_in == 0 && before == zs.avail_out) {
-            rv = scan_asset_add_error(a, "truncated gzip stream after %llu decompressed bytes",
-                                      (unsigned long long)len);
-            goto done;
+        if (g.eof && g.zs.avail_in == 0 && before == g.zs.avail_out) {
+            rv = scan_asset_add_error(a, "truncated gzip stream after %zu decompressed bytes",
+                                      len);
+            break;
         }
     }
-done:
-    if (rv != 0)
+    if (rv != 0 || (!buf && !(buf = malloc(1)))) {
+        rv = rv ? rv : SHIR_E_NOMEM;
         goto err;
-    if (!buf) {
-        buf = malloc(1);
-        if (!buf) {
-            rv = SHIR_E_NOMEM;
-            goto err;
-        }
     }
-    inflateEnd(&zs);
-    free(in);
+    inflateEnd(&g.zs);
+    free(g.in);
     *out = buf;
     *out_len = len;
-    *consumed = off;
+    *consumed = g.off;
     return 0;
 err:
-    inflateEnd(&zs);
-    free(in);
+    inflateEnd(&g.zs);
+    free(g.in);
     free(buf);
     return rv;
 }
