@@ -395,6 +395,8 @@ static void test_rules_errors(void **state)
     expect_rules_error("[rule A]\nregex = a\n[rule B]\nregex = (unclosed\n", SHIR_E_CONFIG,
                        "rules:3: rule B: invalid regex");
     expect_rules_error("[rule IBAN]\nregex = x\n", SHIR_E_CONFIG, "name of a built-in type");
+    expect_rules_error("# c\n[rule E]\nregex = a*\n", SHIR_E_CONFIG,
+                       "rules:2: rule E: invalid regex: Pattern matches empty buffer");
     expect_rules_error("[rule A]\nkey value\n", SHIR_E_CONFIG, "rules:2: expected 'key = value'");
     struct scan_classify_config cfg;
     struct scan_classifier *c;
@@ -422,6 +424,35 @@ static const char user_rules[] =
     "regex = B[0-9]{4}\n"
     "require_hint = yes\n"
     "hints = badge\n";
+
+/* A mod97 validator and a per-rule ratio: account numbers in IBAN layout, 90 % required. */
+static void test_user_rule_mod97_ratio(void **state)
+{
+    (void)state;
+    struct fx *f;
+    assert_int_equal(setup_rules((void **)&f,
+                                 "[rule ACCT]\nregex = [A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\n"
+                                 "validator = mod97\nmin_ratio = 0.9\n"),
+                     0);
+    EXPECT(NULL, "GB82WEST12345698765432", "IBAN ACCT");
+    EXPECT(NULL, "GB82WEST12345698765433", "");
+    struct scan_asset a;
+    struct scan_column *c;
+    scan_asset_init(&a);
+    static const char *const v[] = {
+        "GB82WEST12345698765432", "DE89370400440532013000", "NL91ABNA0417164300",
+        "FR1420041010050500013M02606", "GB29NWBK60161331926819", "DE44500105175407324931",
+        "GB94BARC10201530093459", "GB33BUKB20201555555555", "junk1", "junk2"};
+    add_col(&a, "acct", v, 10, &c); /* 80 %: IBAN (>= 60 %) but not ACCT (>= 90 %) */
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_true(col_has(c, "IBAN"));
+    assert_false(col_has(c, "ACCT"));
+    add_col(&a, "acct2", v, 8, &c);
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_true(col_has(c, "ACCT"));
+    scan_asset_free(&a);
+    teardown((void **)&f);
+}
 
 static int setup_user(void **state)
 {
@@ -468,6 +499,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_counts, setup, teardown),
         cmocka_unit_test(test_rules_errors),
         cmocka_unit_test_setup_teardown(test_user_rules, setup_user, teardown),
+        cmocka_unit_test(test_user_rule_mod97_ratio),
         cmocka_unit_test_setup_teardown(test_corpus_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corpus_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corpus_text, setup, teardown),
