@@ -36,28 +36,28 @@
 #include "cluster/seal.h"
 #include "common/common.h"
 
-#define CLUSTER_REQUEST_ID_LEN 16
-#define CLUSTER_NAME_MAX 63         /* runtime and node names */
-#define CLUSTER_DESC_MAX 255
-#define CLUSTER_NODE_VERSION_MAX 31 /* "0.1.0" or a git describe */
-#define CLUSTER_FSM_NODES_CAP 32    /* table size; the operator limit is settings.max_nodes */
-#define CLUSTER_FSM_RECENT 1024
-#define CLUSTER_SEALED_KEY_MAX (CLUSTER_KEY_SECRET_LEN + CLUSTER_SEAL_OVERHEAD)
+#define CLUSTER_REQUEST_ID_LEN     16
+#define CLUSTER_NAME_MAX           63 /* runtime and node names */
+#define CLUSTER_DESC_MAX           255
+#define CLUSTER_NODE_VERSION_MAX   31 /* "0.1.0" or a git describe */
+#define CLUSTER_FSM_NODES_CAP      32 /* table size; the operator limit is settings.max_nodes */
+#define CLUSTER_FSM_RECENT         1024
+#define CLUSTER_SEALED_KEY_MAX     (CLUSTER_KEY_SECRET_LEN + CLUSTER_SEAL_OVERHEAD)
 #define CLUSTER_PROXY_PASSWORD_MAX 256
-#define CLUSTER_SEALED_PROXY_MAX (CLUSTER_PROXY_PASSWORD_MAX + CLUSTER_SEAL_OVERHEAD)
-#define CLUSTER_PROXY_HOST_MAX 255
-#define CLUSTER_PROXY_USER_MAX 255
-#define CLUSTER_PROXY_BYPASS_MAX 1023
-#define CLUSTER_MAX_NODES_DEFAULT 4
+#define CLUSTER_SEALED_PROXY_MAX   (CLUSTER_PROXY_PASSWORD_MAX + CLUSTER_SEAL_OVERHEAD)
+#define CLUSTER_PROXY_HOST_MAX     255
+#define CLUSTER_PROXY_USER_MAX     255
+#define CLUSTER_PROXY_BYPASS_MAX   1023
+#define CLUSTER_MAX_NODES_DEFAULT  4
 /* 30 s: 60 election timeouts (500 ms), so a network blip or a slow restart does not churn the
  * membership, yet a 4-node group is back to tolerating a failure well within a minute. */
 #define CLUSTER_STANDBY_DELAY_DEFAULT_MS 30000
-#define CLUSTER_STANDBY_DELAY_MIN_MS 1000
-#define CLUSTER_STANDBY_DELAY_MAX_MS (24ull * 3600 * 1000)
+#define CLUSTER_STANDBY_DELAY_MIN_MS     1000
+#define CLUSTER_STANDBY_DELAY_MAX_MS     (24ull * 3600 * 1000)
 
 /* Seal field names (cluster_seal's `field`): fixed, because they bind the blob to its place. */
-#define CLUSTER_FIELD_KEY1 "runtime.key1.secret"
-#define CLUSTER_FIELD_KEY2 "runtime.key2.secret"
+#define CLUSTER_FIELD_KEY1           "runtime.key1.secret"
+#define CLUSTER_FIELD_KEY2           "runtime.key2.secret"
 #define CLUSTER_FIELD_PROXY_PASSWORD "proxy.password"
 
 enum cluster_role {
@@ -92,7 +92,7 @@ struct cluster_settings {
 };
 
 struct cluster_keyslot {
-    uint32_t generation;             /* 1 at init, +1 per regeneration */
+    uint32_t generation; /* 1 at init, +1 per regeneration */
     struct cluster_verifier verifier;
     uint8_t sealed[CLUSTER_SEALED_KEY_MAX]; /* sealed copy for `keys show`; see docs/security.md */
     uint8_t sealed_len;

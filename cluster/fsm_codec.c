@@ -30,10 +30,10 @@
 #include "cluster/fsm_internal.h"
 #include "cluster/mp.h"
 
-#define CMD_VERSION 1
-#define SNAP_MAGIC "shir-fsm"
+#define CMD_VERSION  1
+#define SNAP_MAGIC   "shir-fsm"
 #define SNAP_VERSION 1
-#define NODE_FIELDS 9
+#define NODE_FIELDS  9
 #define PROXY_FIELDS 8
 
 /* ---- shared pieces ---------------------------------------------------------------------- */

@@ -8,9 +8,10 @@
 #include "common/common.h"
 
 #define KEY_BODY_VERSION 1
-#define KEY_FIXED_LEN (1 + CLUSTER_RUNTIME_ID_LEN + 1 + 4 + CLUSTER_PIN_LEN + CLUSTER_KEY_SECRET_LEN + 1)
-#define KEY_CHECK_LEN 4
-#define KEY_BIN_MAX (KEY_FIXED_LEN + CLUSTER_KEY_MAX_ADDRS * (1 + CLUSTER_ADDR_MAX) + KEY_CHECK_LEN)
+#define KEY_FIXED_LEN                                                                              \
+    (1 + CLUSTER_RUNTIME_ID_LEN + 1 + 4 + CLUSTER_PIN_LEN + CLUSTER_KEY_SECRET_LEN + 1)
+#define KEY_CHECK_LEN  4
+#define KEY_BIN_MAX    (KEY_FIXED_LEN + CLUSTER_KEY_MAX_ADDRS * (1 + CLUSTER_ADDR_MAX) + KEY_CHECK_LEN)
 #define KEY_PREFIX_LEN (sizeof CLUSTER_KEY_PREFIX - 1)
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -33,11 +33,11 @@
 #include <stdint.h>
 
 #define CLUSTER_RUNTIME_ID_LEN 16
-#define CLUSTER_PIN_LEN 32        /* SHA-256 of a DER SubjectPublicKeyInfo */
+#define CLUSTER_PIN_LEN        32 /* SHA-256 of a DER SubjectPublicKeyInfo */
 #define CLUSTER_KEY_SECRET_LEN 32 /* 256 bits from getrandom(2) */
-#define CLUSTER_KEY_MAX_ADDRS 4
-#define CLUSTER_ADDR_MAX 255      /* bytes of "host:port", without the NUL */
-#define CLUSTER_KEY_PREFIX "SHIR1-"
+#define CLUSTER_KEY_MAX_ADDRS  4
+#define CLUSTER_ADDR_MAX       255 /* bytes of "host:port", without the NUL */
+#define CLUSTER_KEY_PREFIX     "SHIR1-"
 /* Longest token: prefix + base64url of (87 fixed + 4 * 256 addr + 4 check = 1115 bytes), which
  * is 6 + 1487 = 1493 characters. */
 #define CLUSTER_KEY_TEXT_MAX (6 + ((87 + 4 * 256 + 4) * 4 + 2) / 3)
@@ -67,8 +67,8 @@ enum cluster_key_fault {
 
 struct cluster_key_diag {
     enum cluster_key_fault fault;
-    size_t pos;      /* byte offset in the text for BAD_CHAR, else 0 */
-    char msg[120];   /* one line for the operator; never contains key material */
+    size_t pos;    /* byte offset in the text for BAD_CHAR, else 0 */
+    char msg[120]; /* one line for the operator; never contains key material */
 };
 
 /* Encode `k` into out[cap] as a NUL-terminated token. Errors: SHIR_E_INVAL (slot not 1|2, more

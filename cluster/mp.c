@@ -304,26 +304,85 @@ static void skip_depth(struct cluster__mpr *r, unsigned depth)
         return;
     }
     switch (b) {
-    case 0xcc: case 0xd0: (void)take(r, 1, &p); return;
-    case 0xcd: case 0xd1: (void)take(r, 2, &p); return;
-    case 0xce: case 0xd2: case 0xca: (void)take(r, 4, &p); return;
-    case 0xcf: case 0xd3: case 0xcb: (void)take(r, 8, &p); return;
-    case 0xd4: (void)take(r, 2, &p); return;
-    case 0xd5: (void)take(r, 3, &p); return;
-    case 0xd6: (void)take(r, 5, &p); return;
-    case 0xd7: (void)take(r, 9, &p); return;
-    case 0xd8: (void)take(r, 17, &p); return;
-    case 0xc4: case 0xd9: if (len_field(r, 1, &n)) (void)take(r, (size_t)n, &p); return;
-    case 0xc5: case 0xda: if (len_field(r, 2, &n)) (void)take(r, (size_t)n, &p); return;
-    case 0xc6: case 0xdb: if (len_field(r, 4, &n)) (void)take(r, (size_t)n, &p); return;
-    case 0xc7: if (len_field(r, 1, &n)) (void)take(r, (size_t)n + 1, &p); return;
-    case 0xc8: if (len_field(r, 2, &n)) (void)take(r, (size_t)n + 1, &p); return;
-    case 0xc9: if (len_field(r, 4, &n)) (void)take(r, (size_t)n + 1, &p); return;
-    case 0xdc: if (len_field(r, 2, &n)) skip_items(r, n, depth); return;
-    case 0xdd: if (len_field(r, 4, &n)) skip_items(r, n, depth); return;
-    case 0xde: if (len_field(r, 2, &n)) skip_items(r, 2 * n, depth); return;
-    case 0xdf: if (len_field(r, 4, &n)) skip_items(r, 2 * n, depth); return;
-    default: fail(r, SHIR_E_MALFORMED); return;
+    case 0xcc:
+    case 0xd0:
+        (void)take(r, 1, &p);
+        return;
+    case 0xcd:
+    case 0xd1:
+        (void)take(r, 2, &p);
+        return;
+    case 0xce:
+    case 0xd2:
+    case 0xca:
+        (void)take(r, 4, &p);
+        return;
+    case 0xcf:
+    case 0xd3:
+    case 0xcb:
+        (void)take(r, 8, &p);
+        return;
+    case 0xd4:
+        (void)take(r, 2, &p);
+        return;
+    case 0xd5:
+        (void)take(r, 3, &p);
+        return;
+    case 0xd6:
+        (void)take(r, 5, &p);
+        return;
+    case 0xd7:
+        (void)take(r, 9, &p);
+        return;
+    case 0xd8:
+        (void)take(r, 17, &p);
+        return;
+    case 0xc4:
+    case 0xd9:
+        if (len_field(r, 1, &n))
+            (void)take(r, (size_t)n, &p);
+        return;
+    case 0xc5:
+    case 0xda:
+        if (len_field(r, 2, &n))
+            (void)take(r, (size_t)n, &p);
+        return;
+    case 0xc6:
+    case 0xdb:
+        if (len_field(r, 4, &n))
+            (void)take(r, (size_t)n, &p);
+        return;
+    case 0xc7:
+        if (len_field(r, 1, &n))
+            (void)take(r, (size_t)n + 1, &p);
+        return;
+    case 0xc8:
+        if (len_field(r, 2, &n))
+            (void)take(r, (size_t)n + 1, &p);
+        return;
+    case 0xc9:
+        if (len_field(r, 4, &n))
+            (void)take(r, (size_t)n + 1, &p);
+        return;
+    case 0xdc:
+        if (len_field(r, 2, &n))
+            skip_items(r, n, depth);
+        return;
+    case 0xdd:
+        if (len_field(r, 4, &n))
+            skip_items(r, n, depth);
+        return;
+    case 0xde:
+        if (len_field(r, 2, &n))
+            skip_items(r, 2 * n, depth);
+        return;
+    case 0xdf:
+        if (len_field(r, 4, &n))
+            skip_items(r, 2 * n, depth);
+        return;
+    default:
+        fail(r, SHIR_E_MALFORMED);
+        return;
     }
 }
 

@@ -10,9 +10,10 @@
 
 #define LABEL_CLIENT "shir-join-v1 client key"
 #define LABEL_SERVER "shir-join-v1 server key"
-#define LABEL_AUTH "shir-join-v1"
+#define LABEL_AUTH   "shir-join-v1"
 /* 12 label + 16 id + 1 slot + 4 gen + 2 * 32 nonces + 1 len + 64 exporter */
-#define AUTH_MSG_MAX (12 + CLUSTER_RUNTIME_ID_LEN + 1 + 4 + 2 * CLUSTER_NONCE_LEN + 1 + CLUSTER_EXPORTER_MAX)
+#define AUTH_MSG_MAX                                                                               \
+    (12 + CLUSTER_RUNTIME_ID_LEN + 1 + 4 + 2 * CLUSTER_NONCE_LEN + 1 + CLUSTER_EXPORTER_MAX)
 
 /* HMAC-SHA256(key, msg) into out[32], via EVP_MAC; OpenSSL failures become SHIR_E_CRYPTO. */
 static int hmac256(const uint8_t *key, size_t key_len, const void *msg, size_t msg_len,
@@ -147,8 +148,7 @@ err:
 }
 
 int cluster_proof_server_sign(const struct cluster_verifier *v,
-                              const struct cluster_proof_input *in,
-                              uint8_t sig[CLUSTER_PROOF_LEN])
+                              const struct cluster_proof_input *in, uint8_t sig[CLUSTER_PROOF_LEN])
 {
     uint8_t msg[AUTH_MSG_MAX];
     size_t len = 0;

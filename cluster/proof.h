@@ -34,13 +34,13 @@
 
 #include "cluster/key.h"
 
-#define CLUSTER_NONCE_LEN 32
-#define CLUSTER_PROOF_LEN 32
+#define CLUSTER_NONCE_LEN    32
+#define CLUSTER_PROOF_LEN    32
 #define CLUSTER_EXPORTER_MIN 16 /* bytes of SSL_export_keying_material output accepted */
 #define CLUSTER_EXPORTER_MAX 64
 /* The exporter label the transport must use, with no context, 32 bytes. */
 #define CLUSTER_EXPORTER_LABEL "EXPORTER-shir-join-v1"
-#define CLUSTER_EXPORTER_LEN 32
+#define CLUSTER_EXPORTER_LEN   32
 
 struct cluster_verifier {
     uint8_t stored_key[32];
@@ -78,8 +78,7 @@ int cluster_proof_server_check(const struct cluster_verifier *v,
 
 /* Leader: the signature that proves to the joiner it holds the verifier. Errors as make. */
 int cluster_proof_server_sign(const struct cluster_verifier *v,
-                              const struct cluster_proof_input *in,
-                              uint8_t sig[CLUSTER_PROOF_LEN]);
+                              const struct cluster_proof_input *in, uint8_t sig[CLUSTER_PROOF_LEN]);
 
 /* Joiner: check the leader's signature before trusting anything it sends. 0 or SHIR_E_AUTH,
  * SHIR_E_INVAL, SHIR_E_CRYPTO. */

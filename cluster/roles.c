@@ -161,11 +161,12 @@ void cluster_quorum_describe(const struct cluster_node *nodes, size_t n,
         (void)shir_str_fmt(roles + strlen(roles), sizeof roles - strlen(roles), " (%u witness%s)",
                            out->witnesses, out->witnesses == 1 ? "" : "es");
     if (out->standbys)
-        (void)shir_str_fmt(roles + strlen(roles), sizeof roles - strlen(roles),
-                           " + %u standby", out->standbys);
+        (void)shir_str_fmt(roles + strlen(roles), sizeof roles - strlen(roles), " + %u standby",
+                           out->standbys);
 
     if (v == 0) {
-        (void)shir_str_copy(out->text, sizeof out->text, "no voters: the runtime is not initialised");
+        (void)shir_str_copy(out->text, sizeof out->text,
+                            "no voters: the runtime is not initialised");
     } else if (!out->has_quorum) {
         (void)shir_str_fmt(out->text, sizeof out->text,
                            "%s: quorum lost, %u of %u voters online and %u needed", roles,
@@ -175,14 +176,13 @@ void cluster_quorum_describe(const struct cluster_node *nodes, size_t n,
                            "%s: no automatic failover; add two nodes, or a node and a witness",
                            roles);
     } else if (v == 2) {
-        (void)shir_str_fmt(out->text, sizeof out->text,
-                           "%s: automatic failover needs a third member \u2014 add a node or a witness",
-                           roles);
+        (void)shir_str_fmt(
+            out->text, sizeof out->text,
+            "%s: automatic failover needs a third member \u2014 add a node or a witness", roles);
     } else if (out->standbys) {
-        (void)shir_str_fmt(out->text, sizeof out->text,
-                           "%s, tolerates %u failure%s at a time and %u in sequence", roles,
-                           out->tolerates, out->tolerates == 1 ? "" : "s",
-                           out->tolerates + out->standbys);
+        (void)shir_str_fmt(
+            out->text, sizeof out->text, "%s, tolerates %u failure%s at a time and %u in sequence",
+            roles, out->tolerates, out->tolerates == 1 ? "" : "s", out->tolerates + out->standbys);
     } else {
         (void)shir_str_fmt(out->text, sizeof out->text, "%s, tolerates %u failure%s", roles,
                            out->tolerates, out->tolerates == 1 ? "" : "s");

@@ -60,15 +60,15 @@ int cluster_roles_plan(const struct cluster_node *nodes, size_t n, uint64_t self
                        const struct shir_clock *clock, struct cluster_plan *out);
 
 struct cluster_quorum {
-    unsigned voters;        /* raft voters, witness included */
+    unsigned voters; /* raft voters, witness included */
     unsigned witnesses;
     unsigned standbys;
     unsigned needed;        /* majority of voters */
     unsigned tolerates;     /* voters that may fail at once */
     unsigned voters_online; /* == voters when no view was given */
     bool has_quorum;
-    bool can_failover;      /* automatic failover of the leader is possible */
-    char text[160];         /* e.g. "3 voters, tolerates 1 failure" */
+    bool can_failover; /* automatic failover of the leader is possible */
+    char text[160];    /* e.g. "3 voters, tolerates 1 failure" */
 };
 
 /* Describe the registered nodes' roles (and, when `view` is not NULL, who is online). */

@@ -9,10 +9,10 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#define SEAL_VERSION 1
+#define SEAL_VERSION   1
 #define SEAL_NONCE_LEN 12
-#define SEAL_TAG_LEN 16
-#define SEAL_SALT "shir-seal-v1"
+#define SEAL_TAG_LEN   16
+#define SEAL_SALT      "shir-seal-v1"
 
 static int field_ok(const char *field, size_t *len)
 {
@@ -32,8 +32,7 @@ static int derive(const uint8_t *secret, const char *field, size_t field_len, ui
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)secret,
                                           CLUSTER_DATA_SECRET_LEN),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof salt - 1),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)field,
-                                          field_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)field, field_len),
         OSSL_PARAM_construct_end()};
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
     EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
@@ -133,7 +132,8 @@ int cluster_unseal(const uint8_t data_secret[CLUSTER_DATA_SECRET_LEN], const cha
     const uint8_t *ct = blob + 1 + SEAL_NONCE_LEN;
     if (plen > 0 && EVP_DecryptUpdate(ctx, plain, &outl, ct, (int)plen) != 1)
         goto err;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, (void *)(uintptr_t)(ct + plen)) != 1)
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
+                            (void *)(uintptr_t)(ct + plen)) != 1)
         goto err;
     /* The only expected failure here is the tag check: a wrong key, field or byte. */
     if (EVP_DecryptFinal_ex(ctx, plain + outl, &outl) != 1) {

@@ -29,9 +29,9 @@
 #include "common/common.h"
 
 #define CLUSTER_DATA_SECRET_LEN 32
-#define CLUSTER_SEAL_OVERHEAD (1 + 12 + 16)
-#define CLUSTER_SEAL_PLAIN_MAX 4096 /* credentials, not files: a 4 KiB private key fits */
-#define CLUSTER_SEAL_FIELD_MAX 64
+#define CLUSTER_SEAL_OVERHEAD   (1 + 12 + 16)
+#define CLUSTER_SEAL_PLAIN_MAX  4096 /* credentials, not files: a 4 KiB private key fits */
+#define CLUSTER_SEAL_FIELD_MAX  64
 
 /* Seal plain[0..len) for `field` (a NUL-terminated name such as "proxy.password", 1..64 bytes).
  * Writes exactly len + CLUSTER_SEAL_OVERHEAD bytes into out[cap] and sets *out_len. The

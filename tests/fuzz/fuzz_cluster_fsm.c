@@ -25,9 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             shir_buf_init(&a, 1 << 20);
             shir_buf_init(&b, 1 << 20);
             g = cluster_fsm_new();
-            if (!g || cluster_fsm_snapshot(f, &a) != 0 || cluster_fsm_restore(g, a.data, a.len) != 0 ||
-                cluster_fsm_snapshot(g, &b) != 0 || a.len != b.len ||
-                memcmp(a.data, b.data, a.len) != 0)
+            if (!g || cluster_fsm_snapshot(f, &a) != 0 ||
+                cluster_fsm_restore(g, a.data, a.len) != 0 || cluster_fsm_snapshot(g, &b) != 0 ||
+                a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
                 abort();
             cluster_fsm_free(g);
             shir_buf_free(&a);

@@ -167,7 +167,7 @@ static void test_proof_bad_input(void **state)
 
 /* ---- sealing -------------------------------------------------------------------------------- */
 static const uint8_t data_secret[CLUSTER_DATA_SECRET_LEN] = {
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 static const char password[] = "correct horse battery staple";
 
@@ -298,9 +298,9 @@ static void test_seal_limits(void **state)
     long_field[sizeof long_field - 1] = '\0';
     assert_int_equal(cluster_seal(data_secret, long_field, big, 10, &rnd, blob, sizeof blob, &len),
                      SHIR_E_INVAL);
-    assert_int_equal(cluster_seal(data_secret, "f", big, CLUSTER_SEAL_PLAIN_MAX, &rnd, blob,
-                                  sizeof blob, &len),
-                     0);
+    assert_int_equal(
+        cluster_seal(data_secret, "f", big, CLUSTER_SEAL_PLAIN_MAX, &rnd, blob, sizeof blob, &len),
+        0);
     assert_int_equal(cluster_unseal(data_secret, "f", blob, len, &out), 0);
     shir_secret_free(&out);
     assert_int_equal(cluster_unseal(data_secret, "f", blob, sizeof blob, &out), SHIR_E_TOOBIG);

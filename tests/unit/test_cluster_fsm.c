@@ -14,7 +14,8 @@
 #include "cluster_fsm_helpers.h"
 #include "common/common.h"
 
-static const struct cluster_fsm_result *apply_cmd(struct cluster_fsm *f, const struct cluster_cmd *c)
+static const struct cluster_fsm_result *apply_cmd(struct cluster_fsm *f,
+                                                  const struct cluster_cmd *c)
 {
     struct shir_buf b;
     shir_buf_init(&b, 1 << 16);
@@ -531,11 +532,11 @@ static void test_codec_skips_any_extra_type(void **state)
     n += 16;
     b[n++] = 0x05;
     size_t head = n;
-    static const uint8_t extra[] = {0x81, 0xa1, 'a', 0x96,                         /* {"a": [ */
-                                    0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0,            /* 1.5, */
-                                    0xc7, 0x02, 0x01, 0xaa, 0xbb,                  /* ext8, */
-                                    0xc0, 0xff, 0xd1, 0x00, 0x01,                  /* nil, -1, i16 */
-                                    0xde, 0x00, 0x00};                             /* {} ]} */
+    static const uint8_t extra[] = {0x81, 0xa1, 'a',  0x96,                   /* {"a": [ */
+                                    0xcb, 0x3f, 0xf8, 0,    0,    0, 0, 0, 0, /* 1.5, */
+                                    0xc7, 0x02, 0x01, 0xaa, 0xbb,             /* ext8, */
+                                    0xc0, 0xff, 0xd1, 0x00, 0x01,             /* nil, -1, i16 */
+                                    0xde, 0x00, 0x00};                        /* {} ]} */
     memcpy(b + n, extra, sizeof extra);
     n += sizeof extra;
     assert_int_equal(cluster_cmd_decode(b, n, &out), 0);

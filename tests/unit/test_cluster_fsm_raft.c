@@ -18,7 +18,7 @@
 #include "cluster_fsm_helpers.h"
 #include "common/common.h"
 
-#define N 3
+#define N           3
 #define STEP_MAX_MS 10000
 
 struct fx {

@@ -68,8 +68,8 @@ static void leader_key_text(struct leader *l, uint8_t slot, char *text)
     struct shir_secret s = {0};
     struct cluster_key k;
     memset(&k, 0, sizeof k);
-    assert_int_equal(cluster_unseal(l->data_secret, slot == 1 ? CLUSTER_FIELD_KEY1
-                                                              : CLUSTER_FIELD_KEY2,
+    assert_int_equal(cluster_unseal(l->data_secret,
+                                    slot == 1 ? CLUSTER_FIELD_KEY1 : CLUSTER_FIELD_KEY2,
                                     rt->keys[slot - 1].sealed, rt->keys[slot - 1].sealed_len, &s),
                      0);
     assert_int_equal(s.len, CLUSTER_KEY_SECRET_LEN);
@@ -97,9 +97,12 @@ static int join(struct leader *l, const char *text, const char *name)
     assert_int_equal(shir_random_fill(&l->rnd, sn, sizeof sn), 0);
     assert_int_equal(shir_random_fill(&l->rnd, cn, sizeof cn), 0);
     assert_int_equal(shir_random_fill(&l->rnd, exp, sizeof exp), 0); /* both ends' exporter */
-    struct cluster_proof_input in = {.runtime_id = k.runtime_id, .slot = k.slot,
-                                     .generation = k.generation, .server_nonce = sn,
-                                     .client_nonce = cn, .exporter = exp,
+    struct cluster_proof_input in = {.runtime_id = k.runtime_id,
+                                     .slot = k.slot,
+                                     .generation = k.generation,
+                                     .server_nonce = sn,
+                                     .client_nonce = cn,
+                                     .exporter = exp,
                                      .exporter_len = sizeof exp};
     /* Leader: is this key (slot, generation) current? Then check the proof. */
     rc = cluster_fsm_key_check(l->fsm, k.slot, k.generation, &v);

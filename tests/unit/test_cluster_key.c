@@ -249,9 +249,9 @@ static void test_addr_check(void **state)
 {
     (void)state;
     static const char *good[] = {"a:1", "10.1.2.3:8060", "[::1]:8060", "host.example:65535"};
-    static const char *bad[] = {"",         ":8060",      "host",       "host:",     "host:0",
-                                "host:65536", "host:80a", "::1:8060",   "[::1:8060", "h st:1",
-                                "h\x7f:1",  "host:123456", "[]:1",      "a]:1"};
+    static const char *bad[] = {"",           ":8060",       "host",     "host:",     "host:0",
+                                "host:65536", "host:80a",    "::1:8060", "[::1:8060", "h st:1",
+                                "h\x7f:1",    "host:123456", "[]:1",     "a]:1"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         assert_int_equal(cluster_addr_check(good[i], strlen(good[i])), 0);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)

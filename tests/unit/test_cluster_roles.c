@@ -14,7 +14,7 @@
 #include "common/common.h"
 
 #define DELAY 30000
-#define NOW 1000000
+#define NOW   1000000
 
 /* A row: up to 6 nodes written as role letters (V voter, S standby, P spare, W witness, p
  * pending spare), which are offline for how long (0 = online), the leader, the expected plan. */
@@ -53,15 +53,24 @@ static size_t build(const char *roles, struct cluster_node *nodes)
         (void)shir_str_fmt(nodes[i].name, sizeof nodes[i].name, "n%zu", i + 1);
         nodes[i].state = CLUSTER_NODE_REGISTERED;
         switch (roles[i]) {
-        case 'V': nodes[i].role = CLUSTER_ROLE_VOTER; break;
-        case 'S': nodes[i].role = CLUSTER_ROLE_STANDBY; break;
-        case 'P': nodes[i].role = CLUSTER_ROLE_SPARE; break;
-        case 'W': nodes[i].role = CLUSTER_ROLE_WITNESS; break;
+        case 'V':
+            nodes[i].role = CLUSTER_ROLE_VOTER;
+            break;
+        case 'S':
+            nodes[i].role = CLUSTER_ROLE_STANDBY;
+            break;
+        case 'P':
+            nodes[i].role = CLUSTER_ROLE_SPARE;
+            break;
+        case 'W':
+            nodes[i].role = CLUSTER_ROLE_WITNESS;
+            break;
         case 'p':
             nodes[i].role = CLUSTER_ROLE_SPARE;
             nodes[i].state = CLUSTER_NODE_PENDING;
             break;
-        default: fail();
+        default:
+            fail();
         }
     }
     return n;
@@ -72,44 +81,117 @@ static void test_plan_table(void **state)
     (void)state;
     const struct row rows[] = {
         {"1 voter: nothing to do", "V", {0}, 1, CLUSTER_PLAN_NONE, 0, 0},
-        {"second node joins as spare: promote", "VP", {0}, 1, CLUSTER_PLAN_ASSIGN, 2,
+        {"second node joins as spare: promote",
+         "VP",
+         {0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         2,
          CLUSTER_ROLE_VOTER},
         {"pending nodes are not in raft yet", "Vp", {0}, 1, CLUSTER_PLAN_NONE, 0, 0},
         {"2 voters: stable", "VV", {0}, 1, CLUSTER_PLAN_NONE, 0, 0},
-        {"2 voters, follower briefly down: wait", "VV", {0, DELAY - 1}, 1, CLUSTER_PLAN_NONE, 0,
+        {"2 voters, follower briefly down: wait", "VV", {0, DELAY - 1}, 1, CLUSTER_PLAN_NONE, 0, 0},
+        {"2 voters, follower gone past the delay: nothing to promote",
+         "VV",
+         {0, DELAY},
+         1,
+         CLUSTER_PLAN_NONE,
+         0,
          0},
-        {"2 voters, follower gone past the delay: nothing to promote", "VV", {0, DELAY}, 1,
-         CLUSTER_PLAN_NONE, 0, 0},
-        {"a demoted member that is back is promoted again", "VS", {0}, 1, CLUSTER_PLAN_ASSIGN, 2,
+        {"a demoted member that is back is promoted again",
+         "VS",
+         {0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         2,
          CLUSTER_ROLE_VOTER},
         {"2 + witness: stable", "VVW", {0}, 1, CLUSTER_PLAN_NONE, 0, 0},
-        {"2 + witness, a scan node dead: nothing can replace it", "VVW", {0, DELAY * 2}, 1,
-         CLUSTER_PLAN_NONE, 0, 0},
-        {"third node as spare: promote", "VVP", {0}, 1, CLUSTER_PLAN_ASSIGN, 3,
-         CLUSTER_ROLE_VOTER},
+        {"2 + witness, a scan node dead: nothing can replace it",
+         "VVW",
+         {0, DELAY * 2},
+         1,
+         CLUSTER_PLAN_NONE,
+         0,
+         0},
+        {"third node as spare: promote", "VVP", {0}, 1, CLUSTER_PLAN_ASSIGN, 3, CLUSTER_ROLE_VOTER},
         {"3 voters: stable", "VVV", {0}, 2, CLUSTER_PLAN_NONE, 0, 0},
-        {"3 voters, one dead: no standby, keep 3", "VVV", {0, 0, DELAY * 9}, 1, CLUSTER_PLAN_NONE,
-         0, 0},
-        {"fourth node as spare: standby", "VVVP", {0}, 1, CLUSTER_PLAN_ASSIGN, 4,
+        {"3 voters, one dead: no standby, keep 3",
+         "VVV",
+         {0, 0, DELAY * 9},
+         1,
+         CLUSTER_PLAN_NONE,
+         0,
+         0},
+        {"fourth node as spare: standby",
+         "VVVP",
+         {0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         4,
          CLUSTER_ROLE_STANDBY},
         {"3 + standby: stable", "VVVS", {0}, 1, CLUSTER_PLAN_NONE, 0, 0},
-        {"voter down less than the delay: wait", "VVVS", {0, DELAY - 1}, 1, CLUSTER_PLAN_NONE, 0,
+        {"voter down less than the delay: wait",
+         "VVVS",
+         {0, DELAY - 1},
+         1,
+         CLUSTER_PLAN_NONE,
+         0,
          0},
-        {"voter down past the delay: promote the standby first", "VVVS", {0, DELAY}, 1,
-         CLUSTER_PLAN_ASSIGN, 4, CLUSTER_ROLE_VOTER},
-        {"then demote the dead voter", "VVVV", {0, DELAY + 5}, 1, CLUSTER_PLAN_ASSIGN, 2,
-         CLUSTER_ROLE_STANDBY},
-        {"second failure in sequence: no online standby, keep quorum", "VSVV",
-         {0, DELAY * 3, DELAY * 2}, 1, CLUSTER_PLAN_NONE, 0, 0},
-        {"standby offline cannot be promoted", "VVVS", {0, DELAY, 0, 1}, 1, CLUSTER_PLAN_NONE,
-         0, 0},
-        {"the leader is never demoted", "VVVV", {0}, 4, CLUSTER_PLAN_ASSIGN, 3,
-         CLUSTER_ROLE_STANDBY},
-        {"demote the longest offline voter", "VVVV", {0, 5, 9, 0}, 1, CLUSTER_PLAN_ASSIGN, 3,
-         CLUSTER_ROLE_STANDBY},
-        {"standby preferred over spare", "VVPS", {0}, 1, CLUSTER_PLAN_ASSIGN, 4,
+        {"voter down past the delay: promote the standby first",
+         "VVVS",
+         {0, DELAY},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         4,
          CLUSTER_ROLE_VOTER},
-        {"witness is never demoted to make room", "VVWV", {0}, 1, CLUSTER_PLAN_ASSIGN, 4,
+        {"then demote the dead voter",
+         "VVVV",
+         {0, DELAY + 5},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         2,
+         CLUSTER_ROLE_STANDBY},
+        {"second failure in sequence: no online standby, keep quorum",
+         "VSVV",
+         {0, DELAY * 3, DELAY * 2},
+         1,
+         CLUSTER_PLAN_NONE,
+         0,
+         0},
+        {"standby offline cannot be promoted",
+         "VVVS",
+         {0, DELAY, 0, 1},
+         1,
+         CLUSTER_PLAN_NONE,
+         0,
+         0},
+        {"the leader is never demoted",
+         "VVVV",
+         {0},
+         4,
+         CLUSTER_PLAN_ASSIGN,
+         3,
+         CLUSTER_ROLE_STANDBY},
+        {"demote the longest offline voter",
+         "VVVV",
+         {0, 5, 9, 0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         3,
+         CLUSTER_ROLE_STANDBY},
+        {"standby preferred over spare",
+         "VVPS",
+         {0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         4,
+         CLUSTER_ROLE_VOTER},
+        {"witness is never demoted to make room",
+         "VVWV",
+         {0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         4,
          CLUSTER_ROLE_STANDBY},
         {"5 members: 5 voters", "VVVSS", {0}, 1, CLUSTER_PLAN_ASSIGN, 4, CLUSTER_ROLE_VOTER},
         {"6 members: 5 voters + 1 standby", "VVVVVS", {0}, 1, CLUSTER_PLAN_NONE, 0, 0},
@@ -207,14 +289,17 @@ static void test_quorum_words(void **state)
 {
     (void)state;
     expect_text("", NULL, "no voters: the runtime is not initialised");
-    expect_text("V", NULL, "1 voter: no automatic failover; add two nodes, or a node and a witness");
+    expect_text("V", NULL,
+                "1 voter: no automatic failover; add two nodes, or a node and a witness");
     expect_text("VV", NULL,
                 "2 voters: automatic failover needs a third member \u2014 add a node or a witness");
     expect_text("VVW", NULL, "3 voters (1 witness), tolerates 1 failure");
     expect_text("VVV", NULL, "3 voters, tolerates 1 failure");
-    expect_text("VVVS", NULL, "3 voters + 1 standby, tolerates 1 failure at a time and 2 in sequence");
+    expect_text("VVVS", NULL,
+                "3 voters + 1 standby, tolerates 1 failure at a time and 2 in sequence");
     expect_text("VVVVV", NULL, "5 voters, tolerates 2 failures");
-    expect_text("Vp", NULL, "1 voter: no automatic failover; add two nodes, or a node and a witness");
+    expect_text("Vp", NULL,
+                "1 voter: no automatic failover; add two nodes, or a node and a witness");
     static const uint64_t two_down[] = {0, 5, 5};
     expect_text("VVV", two_down, "3 voters: quorum lost, 1 of 3 voters online and 2 needed");
     static const uint64_t one_down[] = {0, 5};
