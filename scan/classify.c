@@ -549,16 +549,23 @@ static int on_cell_match(unsigned id, unsigned long long from, unsigned long lon
     return 0;
 }
 
+/* Vectorscan's codes stay here: out of memory, or a scratch that does not belong to this
+ * classifier / is in use by another thread (a caller bug: SHIR_E_INVAL). */
+static int hs_err(hs_error_t e)
+{
+    if (e == HS_SUCCESS)
+        return 0;
+    return e == HS_NOMEM ? SHIR_E_NOMEM : SHIR_E_INVAL;
+}
+
 static int run_cells(const struct scan_classifier *c, struct scan_classify_scratch *s)
 {
     if (!c->cell_db || s->join_len == 0)
         return 0;
     if (s->join_len > UINT_MAX)
         return SHIR_E_TOOBIG;
-    if (hs_scan(c->cell_db, s->join, (unsigned)s->join_len, 0, s->hs, on_cell_match, s) !=
-        HS_SUCCESS)
-        return SHIR_E_NOMEM;
-    return 0;
+    return hs_err(hs_scan(c->cell_db, s->join, (unsigned)s->join_len, 0, s->hs, on_cell_match,
+                          s));
 }
 
 int scan_classify_value(const struct scan_classifier *c, struct scan_classify_scratch *s,
@@ -765,9 +772,10 @@ int scan_classify_text_counts(const struct scan_classifier *c, struct scan_class
          * boundary are lost; documents are sampled to 20 MiB, so this never happens). */
         for (size_t off = 0; off < n;) {
             size_t len = n - off > (1u << 30) ? (1u << 30) : n - off;
-            if (hs_scan(c->text_db, text + off, (unsigned)len, 0, s->hs, on_text_match, s) !=
-                HS_SUCCESS)
-                return SHIR_E_NOMEM;
+            int rc = hs_err(hs_scan(c->text_db, text + off, (unsigned)len, 0, s->hs,
+                                    on_text_match, s));
+            if (rc < 0)
+                return rc;
             for (unsigned i = 0; i < c->rules.n; i++) {
                 if (s->pend[i].active) {
                     s->pend[i].from += off;

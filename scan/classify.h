@@ -104,18 +104,22 @@ void scan_classify_scratch_free(struct scan_classify_scratch *s);
 
 /* Classify one value (a whole cell, surrounding blanks ignored): *out receives the types the
  * value is, by itself, an instance of. column_name (may be NULL) admits the weak shapes of the
- * types it hints at. Pure: no allocation except inside Vectorscan's scratch. 0 or SHIR_E_INVAL. */
+ * types it hints at. Pure: allocates only to grow the scratch's buffers. 0, SHIR_E_INVAL (NULL
+ * arguments, or a scratch of another classifier), SHIR_E_NOMEM. */
 int scan_classify_value(const struct scan_classifier *c, struct scan_classify_scratch *s,
                         const char *column_name, const char *v, size_t n,
                         struct scan_typeset *out);
 
 /* Apply the column rule over col->samples (column name from column_name, or col->name when
- * NULL) and add each label with scan_column_add_class. 0, SHIR_E_NOMEM. */
+ * NULL) and add each label with scan_column_add_class (labels already present are not added
+ * twice). 0, SHIR_E_NOMEM, SHIR_E_INVAL. */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col);
 
 /* Count the types found in document text (any bytes; NUL is an ordinary separator) and add one
- * scan_asset_add_doc_count per type found (count > 0). 0, SHIR_E_NOMEM. */
+ * scan_asset_add_doc_count per type found (count > 0); calling it twice adds the counts twice.
+ * User rules count in text whatever their hints (a document has no column name). 0,
+ * SHIR_E_NOMEM, SHIR_E_INVAL. */
 int scan_classify_text(const struct scan_classifier *c, struct scan_classify_scratch *s,
                        const char *text, size_t n, struct scan_asset *a);
 /* The same counts without touching an asset: counts[id] for every type id (the array has
