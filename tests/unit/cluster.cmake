@@ -3,6 +3,8 @@
 shir_unit_test(NAME test_cluster_key SOURCES test_cluster_key.c LIBS shir_cluster)
 shir_unit_test(NAME test_cluster_crypto SOURCES test_cluster_crypto.c LIBS shir_cluster)
 shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c LIBS shir_cluster)
+# Allocation counting, to show that apply never allocates.
+target_link_options(test_cluster_fsm PRIVATE -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
 shir_unit_test(NAME test_cluster_fsm_raft SOURCES test_cluster_fsm_raft.c
   LIBS shir_cluster PkgConfig::RAFT)
 shir_unit_test(NAME test_cluster_roles SOURCES test_cluster_roles.c LIBS shir_cluster)

@@ -14,6 +14,35 @@
 #include "cluster_fsm_helpers.h"
 #include "common/common.h"
 
+/* ---- allocation counting: --wrap=malloc/calloc/realloc, to prove apply never allocates ---- */
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__wrap_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+static int counting;      /* count allocations while set */
+static unsigned n_allocs; /* allocations seen while counting */
+
+void *__wrap_malloc(size_t n)
+{
+    n_allocs += counting ? 1u : 0u;
+    return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t m)
+{
+    n_allocs += counting ? 1u : 0u;
+    return __real_calloc(n, m);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    n_allocs += counting ? 1u : 0u;
+    return __real_realloc(p, n);
+}
+
 static const struct cluster_fsm_result *apply_cmd(struct cluster_fsm *f,
                                                   const struct cluster_cmd *c)
 {
@@ -590,6 +619,56 @@ static void test_apply_malformed_changes_nothing(void **state)
     cluster_fsm_free(NULL);
 }
 
+/* apply allocates nothing, for every command type, for replays and for garbage: so it cannot
+ * fail out of memory, which is the raft contract. */
+static void test_apply_never_allocates(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = cluster_fsm_new();
+    struct cluster_cmd c[8];
+    struct shir_buf b[8];
+    t_cmd_init(&c[0], 1);
+    t_cmd_node_add(&c[1], 2, "a", CLUSTER_ROLE_VOTER, 0, 0);
+    t_cmd_node_add(&c[2], 3, "b", CLUSTER_ROLE_SPARE, 1, 1);
+    t_cmd_simple(&c[3], 4, CLUSTER_CMD_NODE_SET_ROLE);
+    c[3].u.node_role.node_id = 2;
+    c[3].u.node_role.role = CLUSTER_ROLE_STANDBY;
+    t_cmd_simple(&c[4], 5, CLUSTER_CMD_KEY_REGENERATE);
+    c[4].u.key_regen.slot = 1;
+    t_cmd_simple(&c[5], 6, CLUSTER_CMD_PROXY_SET);
+    c[5].u.proxy.mode = CLUSTER_PROXY_SYSTEM;
+    t_cmd_simple(&c[6], 7, CLUSTER_CMD_NODE_REMOVE);
+    c[6].u.node_remove.node_id = 2;
+    t_cmd_simple(&c[7], 8, CLUSTER_CMD_PROXY_CLEAR);
+    for (int i = 0; i < 8; i++) {
+        shir_buf_init(&b[i], 1 << 16);
+        assert_int_equal(cluster_cmd_encode(&c[i], &b[i]), 0);
+    }
+    int status[8];
+    counting = 1;
+    n_allocs = 0;
+    for (int i = 0; i < 8; i++)
+        status[i] = cluster_fsm_apply(f, b[i].data, b[i].len)->status;
+    for (int i = 0; i < 8; i++)
+        (void)cluster_fsm_apply(f, b[i].data, b[i].len); /* replays */
+    (void)cluster_fsm_apply(f, "\xc1", 1);
+    counting = 0;
+    assert_int_equal(n_allocs, 0);
+    /* The counter works: restore does allocate (its temporary block). */
+    struct shir_buf snap;
+    snapshot_of(f, &snap);
+    counting = 1;
+    assert_int_equal(cluster_fsm_restore(f, snap.data, snap.len), 0);
+    counting = 0;
+    assert_true(n_allocs > 0);
+    shir_buf_free(&snap);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(status[i], 0);
+        shir_buf_free(&b[i]);
+    }
+    cluster_fsm_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_codec_skips_any_extra_type),
         cmocka_unit_test(test_restore_refuses_other_magic_and_version),
         cmocka_unit_test(test_apply_malformed_changes_nothing),
+        cmocka_unit_test(test_apply_never_allocates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
