@@ -16,8 +16,9 @@
 #define DELAY 30000
 #define NOW   1000000
 
-/* A row: up to 6 nodes written as role letters (V voter, S standby, P spare, W witness, p
- * pending spare), which are offline for how long (0 = online), the leader, the expected plan. */
+/* A row: up to 6 nodes written as role letters (V voter, S standby, D draining standby, P spare,
+ * W witness, p pending spare), which are offline for how long (0 = online), the leader, the
+ * expected plan. */
 struct row {
     const char *name;
     const char *roles;
@@ -68,6 +69,10 @@ static size_t build(const char *roles, struct cluster_node *nodes)
         case 'p':
             nodes[i].role = CLUSTER_ROLE_SPARE;
             nodes[i].state = CLUSTER_NODE_PENDING;
+            break;
+        case 'D': /* a draining standby */
+            nodes[i].role = CLUSTER_ROLE_STANDBY;
+            nodes[i].drain = true;
             break;
         default:
             fail();
@@ -193,6 +198,20 @@ static void test_plan_table(void **state)
          CLUSTER_PLAN_ASSIGN,
          4,
          CLUSTER_ROLE_STANDBY},
+        {"a draining standby is promoted last",
+         "VVDS",
+         {0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         4,
+         CLUSTER_ROLE_VOTER},
+        {"... but promoted when it is the only one",
+         "VVD",
+         {0},
+         1,
+         CLUSTER_PLAN_ASSIGN,
+         3,
+         CLUSTER_ROLE_VOTER},
         {"5 members: 5 voters", "VVVSS", {0}, 1, CLUSTER_PLAN_ASSIGN, 4, CLUSTER_ROLE_VOTER},
         {"6 members: 5 voters + 1 standby", "VVVVVS", {0}, 1, CLUSTER_PLAN_NONE, 0, 0},
     };
