@@ -163,9 +163,10 @@ int main(int argc, char **argv)
             bytes += strlen(a.cols[i].samples[k]);
     printf("  sensitive-heavy columns: 2/3 of them one built-in type at 80 %%, mean cell %.1f B\n",
            (double)bytes / (double)cells);
-    printf("  typical columns: ids, amounts, dates, words, versions, times\n");
-    printf("  %-10s %10s %20s %18s %10s\n", "user rules", "text MB/s", "sensitive cells M/s",
-           "typical cells M/s", "build ms");
+    printf("  typical columns: hard negatives (ids, amounts, dates, words, versions, times, bad\n"
+           "  IBANs, Luhn-valid non-cards); 'hot' = samples already in cache, as in the engine\n");
+    printf("  %-10s %10s %20s %18s %16s %10s\n", "user rules", "text MB/s",
+           "sensitive cells M/s", "typical cells M/s", "typical hot M/s", "build ms");
     static const unsigned rule_counts[] = {0, 10, 100};
     int rc = 0;
     for (size_t k = 0; k < 3; k++) {
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
         }
         double build_ms = (now_s() - tb) * 1e3;
         uint64_t counts[SCAN_CLASSIFY_MAX_TYPES];
-        double best_text = 1e9, best_cells = 1e9, best_typ = 1e9;
+        double best_text = 1e9, best_cells = 1e9, best_typ = 1e9, best_hot = 1e9;
         for (int rep = 0; rep < 3; rep++) {
             double t0 = now_s();
             scan_classify_text_counts(c, s, text, tlen, counts);
@@ -200,14 +201,25 @@ int main(int argc, char **argv)
             double t3 = now_s();
             if (t3 - t2 < best_typ)
                 best_typ = t3 - t2;
+            /* Hot: the engine classifies a column right after its reader wrote the samples,
+             * so they are in cache; warm each column up, then time it. */
+            double hot = 0;
+            for (size_t i = 0; i < ty.n_cols; i++) {
+                scan_classify_column(c, s, NULL, &ty.cols[i]);
+                double h0 = now_s();
+                scan_classify_column(c, s, NULL, &ty.cols[i]);
+                hot += now_s() - h0;
+            }
+            if (hot < best_hot)
+                best_hot = hot;
             if (t1 - t0 < best_text)
                 best_text = t1 - t0;
             if (t2 - t1 < best_cells)
                 best_cells = t2 - t1;
         }
-        printf("  %-10u %10.0f %20.1f %18.1f %10.1f\n", rule_counts[k],
+        printf("  %-10u %10.0f %20.1f %18.1f %16.1f %10.1f\n", rule_counts[k],
                (double)tlen / 1e6 / best_text, (double)cells / 1e6 / best_cells,
-               (double)cells / 1e6 / best_typ, build_ms);
+               (double)cells / 1e6 / best_typ, (double)cells / 1e6 / best_hot, build_ms);
         scan_classify_scratch_free(s);
         scan_classifier_free(c);
         free(rules);

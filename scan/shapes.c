@@ -344,22 +344,30 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
 {
     if (n == 0)
         return;
-    unsigned cnt[S_N] = {0};
+    unsigned nd = 0, nal = 0, nsp = 0, ncolon = 0, nat = 0, nmark = 0;
     for (size_t i = 0; i < n;) {
         size_t end = n - i > 511 ? i + 511 : n;
         uint64_t acc = 0;
         for (; i < end; i++)
             acc += summary_inc[(uint8_t)s[i]];
-        for (unsigned k = 0; k < S_N; k++)
-            cnt[k] += (unsigned)((acc >> (LANE * k)) & 511u);
+#define LANE_OF(k) ((unsigned)((acc >> (LANE * (k))) & 511u))
+        nd += LANE_OF(S_DIGIT);
+        nal += LANE_OF(S_ALPHA);
+        nsp += LANE_OF(S_SPACE);
+        ncolon += LANE_OF(S_COLON);
+        nat += LANE_OF(S_AT);
+        nmark += LANE_OF(S_MARK);
+#undef LANE_OF
     }
-    unsigned nd = cnt[S_DIGIT], nal = cnt[S_ALPHA], nsp = cnt[S_SPACE], ncolon = cnt[S_COLON];
-    unsigned nat = cnt[S_AT];
-    bool marks = cnt[S_MARK] > 0;
+    bool marks = nmark > 0;
     /* PEM headers have '-', service-account JSON '_', connection strings '='. */
     if (n >= 40 && marks)
         classify_markers(s, n, strong);
     if (nal == 0 && nat == 0 && ncolon == 0 && nd > 0) {
+        /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes): most
+         * integers, amounts and short codes end here. */
+        if (nd < 8 && (n < 7 || n > 15))
+            return;
         struct numshape ns;
         if (numshape_parse(s, n, &ns))
             classify_numeric(s, n, &ns, want_weak, strong, weak);
