@@ -430,6 +430,10 @@ static void test_json(void **state)
     assert_int_equal(scan_asset_column(&a, "id")->n_samples, 0);
     scan_asset_free(&a);
 
+    read_fixture(*state, "multi.jsonl.gz", scan_read_json, SCAN_L2, NULL, &a);
+    expect_records(&a); /* both gzip members were read */
+    scan_asset_free(&a);
+
     read_fixture(*state, "single.json", scan_read_json, SCAN_L3, NULL, &a);
     assert_int_equal(a.n_errors, 0);
     assert_string_equal(a.format, "json");
