@@ -652,6 +652,8 @@ static bool distinct_add(uint64_t *set, size_t cap, const char *v, size_t n)
     return true;
 }
 
+/* ~65 lines: the per-cell loop and the per-type rule belong together (thresholds come from the
+ * same hint mask the loop used). */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
 {

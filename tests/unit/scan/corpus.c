@@ -236,6 +236,8 @@ static void gen_base64(struct shir_random *r, char *out, size_t n, const char *a
 }
 
 /* A positive; weak formats get the type's hint column. */
+/* Long on purpose: one case per built-in type, so each generator sits next to its format and
+ * check-digit computation; the switch is the corpus's table of contents. */
 void corpus_positive(struct shir_random *r, unsigned type, struct corpus_item *it)
 {
     char *o = it->v;
@@ -569,6 +571,7 @@ const char *corpus_hint_column(unsigned type)
     }
 }
 
+/* Long on purpose: one case per family of hard negatives (see corpus.h). */
 void corpus_negative(struct shir_random *r, struct corpus_item *it)
 {
     char *o = it->v;
