@@ -393,6 +393,65 @@ static int count_rows(const struct scan_file *f, const struct scan_avro_header *
     return 0;
 }
 
+/* L3: decode the first blocks' objects for samples, within lim->max_struct_bytes of blocks. */
+static int sample_blocks(const struct scan_file *f, const struct scan_avro_header *h,
+                         const struct scan_limits *lim, struct scan_asset *a)
+{
+    struct scan_avro_prog *prog = NULL;
+    const char *why = NULL;
+    char codec[32] = "null";
+    unsigned char win[20], *data = NULL, *plain = NULL;
+    uint64_t off = h->header_len, budget = lim->max_struct_bytes;
+    int64_t total = 0;
+    int rv;
+    if (h->codec)
+        snprintf(codec, sizeof codec, "%.*s", (int)(h->codec_len < 31 ? h->codec_len : 31),
+                 (const char *)h->codec);
+    rv = scan_avro_prog_new(h->schema, h->schema_len, a, &prog, &why);
+    if (rv != 0)
+        return rv == SHIR_E_NOMEM ? rv : scan_asset_add_error(a, "avro: values not sampled: %s",
+                                                               why);
+    while (off < f->size && total < (int64_t)lim->max_rows) {
+        size_t got, used, plain_n;
+        int64_t count, size, decoded;
+        if ((rv = scan_file_read_at(f, off, win, sizeof win, &got)) != 0)
+            break;
+        a->bytes_read += got;
+        if (scan_avro_block_prefix(win, got, &count, &size, &used) != 0 ||
+            (uint64_t)size > f->size - off - used || (uint64_t)size > budget)
+            break;   /* corrupt blocks are reported by count_rows; the budget just ends */
+        free(data);
+        if (!(data = malloc(size ? (size_t)size : 1))) {
+            rv = SHIR_E_NOMEM;
+            break;
+        }
+        if ((rv = scan_file_read_at(f, off + used, data, (size_t)size, &got)) != 0)
+            break;
+        a->bytes_read += got;
+        budget -= got;
+        if (got != (size_t)size)
+            break;
+        free(plain);
+        plain = NULL;
+        rv = scan_avro_decompress(codec, data, got, &plain, &plain_n, &why);
+        if (rv == 0)
+            rv = scan_avro_sample_block(prog, plain, plain_n, count, lim, a, &decoded, &why);
+        if (rv == SHIR_E_NOMEM)
+            break;
+        if (rv != 0) {
+            rv = scan_asset_add_error(a, "avro: values not sampled past offset %" PRIu64 ": %s",
+                                      off, why);
+            break;
+        }
+        total += decoded;
+        off += used + (uint64_t)size + 16;
+    }
+    free(data);
+    free(plain);
+    scan_avro_prog_free(prog);
+    return rv;
+}
+
 int scan_read_avro(const struct scan_file *f, enum scan_level level,
                    const struct scan_limits *lim, struct scan_asset *a)
 {
@@ -401,7 +460,6 @@ int scan_read_avro(const struct scan_file *f, enum scan_level level,
     unsigned char *buf = NULL;
     size_t want = f->size < 65536 ? (size_t)f->size : 65536, got;
     int rv;
-    (void)level;
     if ((rv = scan_set_str(&a->format, "avro")) != 0)
         return rv;
     /* 64 KiB holds nearly every header; a bigger schema costs one more read, up to 16 MiB. */
@@ -439,6 +497,8 @@ int scan_read_avro(const struct scan_file *f, enum scan_level level,
     if (rv != 0)
         goto out;
     rv = count_rows(f, &h, a);
+    if (rv == 0 && level >= SCAN_L3)
+        rv = sample_blocks(f, &h, lim, a);
 out:
     free(buf);
     return rv;

@@ -43,4 +43,25 @@ int scan_avro_schema_fill(const unsigned char *json, size_t n, const struct scan
 int scan_avro_block_prefix(const unsigned char *buf, size_t n, int64_t *count, int64_t *size,
                            size_t *used);
 
+/* L3 sampling. Blocks larger than this once decompressed are not sampled (16 MiB). */
+#define SCAN_AVRO_MAX_BLOCK (16u << 20)
+
+/* The schema compiled for decoding values; leaves are tied to the columns of `a` that
+ * scan_avro_schema_fill made, by name. 0, SHIR_E_MALFORMED with *why, SHIR_E_NOMEM. */
+struct scan_avro_prog;
+int scan_avro_prog_new(const unsigned char *json, size_t n, struct scan_asset *a,
+                       struct scan_avro_prog **out, const char **why);
+void scan_avro_prog_free(struct scan_avro_prog *p);
+/* Decode up to `count` objects (at most lim->max_rows) from an uncompressed block body, adding
+ * the leaf values as samples to the asset's columns. *decoded receives the objects decoded.
+ * 0, SHIR_E_MALFORMED with *why, SHIR_E_NOMEM. */
+int scan_avro_sample_block(const struct scan_avro_prog *p, const unsigned char *buf, size_t n,
+                           int64_t count, const struct scan_limits *lim, struct scan_asset *a,
+                           int64_t *decoded, const char **why);
+/* Decompress a block body by codec name ("null", "deflate", "snappy", "zstandard") into a new
+ * buffer *out[*on] (the caller frees). SHIR_E_UNSUPPORTED or SHIR_E_MALFORMED with *why,
+ * SHIR_E_NOMEM. */
+int scan_avro_decompress(const char *codec, const unsigned char *src, size_t sn,
+                         unsigned char **out, size_t *on, const char **why);
+
 #endif /* SHIR_SCAN_AVRO_H */

@@ -13,7 +13,8 @@ target_sources(shir_scan PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/parquet.c
   ${CMAKE_CURRENT_SOURCE_DIR}/parquet_render.c
   ${CMAKE_CURRENT_SOURCE_DIR}/parquet_page.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/avro.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/avro.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/avro_values.c)
 target_include_directories(shir_scan PRIVATE ${SNAPPY_INCLUDE_DIR})
 target_link_libraries(shir_scan PRIVATE PkgConfig::ZSTD PkgConfig::JANSSON ${SNAPPY_LIBRARY})
 

@@ -274,9 +274,12 @@ int scan_parquet_render(const struct scan_pq_leaf *l, const unsigned char *v, si
         if (n == 12) {
             int64_t days = (int64_t)shir_get_le32(v + 8) - 2440588;
             int64_t ns = (int64_t)(shir_get_le64(v) % 86400000000000ull);
-            r = render_ts(days * 86400000000000 + ns, SCAN_PQ_NANOS, false, false, out, cap);
-            if (days > 106000 || days < -106000)   /* beyond int64 nanoseconds: just the day */
+            /* int64 nanoseconds reach +-106 751 days from the epoch (year 1677..2262); beyond
+             * that (found by fuzzing: the multiplication overflowed) only the day is shown. */
+            if (days > 106000 || days < -106000)
                 r = render_date(days, out, cap);
+            else
+                r = render_ts(days * 86400000000000 + ns, SCAN_PQ_NANOS, false, false, out, cap);
         }
         break;
     case SCAN_PQ_FLOAT:

@@ -632,6 +632,50 @@ static void test_hostile_pages(void **state)
     assert_non_null(strstr(note, "declared size"));
 }
 
+/* Rendering edge cases, some found by fuzzing. */
+static void test_render_edges(void **state)
+{
+    (void)state;
+    struct scan_pq_leaf l;
+    char out[SCAN_PQ_MAX_TEXT];
+    memset(&l, 0, sizeof l);
+    /* INT96 with Julian day 2877713951: nanoseconds since the epoch would overflow int64. */
+    l.phys = SCAN_PQ_INT96;
+    unsigned char i96[12] = { 0 };
+    i96[8] = 0x1f; i96[9] = 0x6b; i96[10] = 0x86; i96[11] = 0xab;
+    assert_true(scan_parquet_render(&l, i96, 12, out, sizeof out) > 0);
+    /* Julian day 2440589 + 1 s: 1970-01-02T00:00:01. */
+    memset(i96, 0, sizeof i96);
+    uint64_t ns = 1000000000;
+    for (int i = 0; i < 8; i++)
+        i96[i] = (unsigned char)(ns >> (8 * i));
+    i96[8] = 0x8d; i96[9] = 0x3d; i96[10] = 0x25;   /* 2440589 = 0x253d8d */
+    assert_true(scan_parquet_render(&l, i96, 12, out, sizeof out) > 0);
+    assert_string_equal(out, "1970-01-02T00:00:01.000000000");
+    /* Extreme timestamps and negative decimals. */
+    l.phys = SCAN_PQ_INT64;
+    l.logical = SCAN_PQ_L_TIMESTAMP;
+    l.unit = SCAN_PQ_MILLIS;
+    unsigned char v8[8] = { 0, 0, 0, 0, 0, 0, 0, 0x80 };   /* INT64_MIN */
+    assert_true(scan_parquet_render(&l, v8, 8, out, sizeof out) > 0);
+    memset(v8, 0xff, 8);                                    /* -1 ms */
+    assert_true(scan_parquet_render(&l, v8, 8, out, sizeof out) > 0);
+    assert_string_equal(out, "1969-12-31T23:59:59.999");
+    l.logical = SCAN_PQ_L_DECIMAL;
+    l.scale = 3;
+    assert_true(scan_parquet_render(&l, v8, 8, out, sizeof out) > 0);
+    assert_string_equal(out, "-0.001");
+    l.phys = SCAN_PQ_FLBA;
+    const unsigned char be[3] = { 0xff, 0xfe, 0x0c };       /* -500 */
+    l.scale = 2;
+    assert_true(scan_parquet_render(&l, be, 3, out, sizeof out) > 0);
+    assert_string_equal(out, "-5.00");
+    /* Wrong widths are refused, not read past. */
+    l.phys = SCAN_PQ_INT32;
+    l.logical = SCAN_PQ_L_NONE;
+    assert_int_equal(scan_parquet_render(&l, be, 3, out, sizeof out), -1);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures/columnar";
@@ -650,6 +694,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_footer_hostile_schema),
         cmocka_unit_test_prestate(test_bad_page_header, (void *)dir),
         cmocka_unit_test(test_hostile_pages),
+        cmocka_unit_test(test_render_edges),
     };
     int failed = cmocka_run_group_tests_name("scan_parquet", tests, NULL, NULL);
     return failed + col_run_avro_tests(dir) ? 1 : 0;

@@ -67,13 +67,112 @@ static void test_avro_deflate(void **state)
     scan_asset_free(&a);
 }
 
+static void expect_samples(struct scan_asset *a, const char *name, size_t n, const char *first,
+                           const char *second)
+{
+    struct scan_column *c = scan_asset_column(a, name);
+    assert_non_null(c);
+    if (c->n_samples != n)
+        fail_msg("%s: %zu samples, expected %zu", name, c->n_samples, n);
+    if (n > 0)
+        assert_string_equal(c->samples[0], first);
+    if (n > 1)
+        assert_string_equal(c->samples[1], second);
+}
+
+/* L3: objects decoded from the first blocks (both codecs), rendered by logical type. */
+static void test_avro_samples(void **state)
+{
+    static const char *const files[] = { "customers_null.avro", "customers_deflate.avro" };
+    for (size_t i = 0; i < 2; i++) {
+        struct scan_asset a;
+        assert_int_equal(col_read_fixture(scan_read_avro, *state, files[i], SCAN_L3, &a), 0);
+        check_customers(&a);
+        expect_samples(&a, "id", 120, "0", "1");
+        expect_samples(&a, "email", 96, "c1@example.org", "c2@example.org");   /* i % 5: null */
+        expect_samples(&a, "active", 120, "true", "false");
+        expect_samples(&a, "balance", 120, "0.00", "0.01");
+        expect_samples(&a, "birth", 120, "1989-03-02", "1989-03-03");
+        expect_samples(&a, "created", 120, "2023-11-14T22:13:20.000Z",
+                       "2023-11-14T22:13:20.001Z");
+        expect_samples(&a, "updated", 120, "2023-11-14T22:13:20.000000Z",
+                       "2023-11-14T22:13:20.000001Z");
+        expect_samples(&a, "address.street", 120, "0 Main St", "1 Main St");
+        expect_samples(&a, "address.geo.lon", 120, "-2.25", "-2.25");
+        expect_samples(&a, "kind", 120, "B", "A");
+        expect_samples(&a, "tag", 120, "0x61626364", "0x61626364");
+        expect_samples(&a, "phones", 0, NULL, NULL);   /* arrays and maps: not sampled */
+        scan_asset_free(&a);
+    }
+}
+
+static void test_avro_hostile_values(void **state)
+{
+    (void)state;
+    struct scan_limits lim;
+    struct scan_asset a;
+    struct scan_avro_prog *p;
+    const char *why = NULL;
+    int64_t done;
+    scan_limits_default(&lim);
+    const char *schema = "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                         "{\"name\":\"xs\",\"type\":{\"type\":\"array\",\"items\":\"null\"}},"
+                         "{\"name\":\"s\",\"type\":\"string\"}]}";
+    scan_asset_init(&a);
+    assert_int_equal(scan_avro_schema_fill((const unsigned char *)schema, strlen(schema), &lim,
+                                           &a), 0);
+    assert_int_equal(scan_avro_prog_new((const unsigned char *)schema, strlen(schema), &a, &p,
+                                        &why), 0);
+    /* An array of 2^62 nulls in 10 bytes: stopped by the per-block allowance. */
+    const unsigned char nulls[] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00 };
+    assert_int_equal(scan_avro_sample_block(p, nulls, sizeof nulls, 1, &lim, &a, &done, &why),
+                     SHIR_E_MALFORMED);
+    assert_string_equal(why, "block too costly to decode");
+    /* A string longer than the block. */
+    const unsigned char lng[] = { 0x00, 0xfe, 0x01, 'a' };
+    assert_int_equal(scan_avro_sample_block(p, lng, sizeof lng, 1, &lim, &a, &done, &why),
+                     SHIR_E_MALFORMED);
+    /* Two good objects, then a count that lies. */
+    const unsigned char ok[] = { 0x00, 0x02, 'h', 0x00, 0x02, 'i' };
+    assert_int_equal(scan_avro_sample_block(p, ok, sizeof ok, 1000, &lim, &a, &done, &why),
+                     SHIR_E_MALFORMED);
+    assert_int_equal(done, 2);
+    assert_int_equal(a.cols[1].n_samples, 2);
+    assert_string_equal(a.cols[1].samples[1], "i");
+    scan_avro_prog_free(p);
+    /* A recursive type whose data nests without end. */
+    const char *rec = "{\"type\":\"record\",\"name\":\"N\",\"fields\":[{\"name\":\"n\","
+                      "\"type\":[\"null\",\"N\"]}]}";
+    assert_int_equal(scan_avro_prog_new((const unsigned char *)rec, strlen(rec), &a, &p, &why),
+                     0);
+    unsigned char deep[1000];
+    memset(deep, 0x02, sizeof deep);   /* union branch 1 (N), again and again */
+    assert_int_equal(scan_avro_sample_block(p, deep, sizeof deep, 1, &lim, &a, &done, &why),
+                     SHIR_E_MALFORMED);
+    scan_avro_prog_free(p);
+    /* Undefined references and unknown codecs. */
+    const char *undef = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"x\","
+                        "\"type\":\"Nope\"}]}";
+    assert_int_equal(scan_avro_prog_new((const unsigned char *)undef, strlen(undef), &a, &p,
+                                        &why), SHIR_E_MALFORMED);
+    unsigned char *out;
+    size_t on;
+    assert_int_equal(scan_avro_decompress("bzip2", ok, sizeof ok, &out, &on, &why),
+                     SHIR_E_UNSUPPORTED);
+    assert_int_equal(scan_avro_decompress("snappy", ok, sizeof ok, &out, &on, &why),
+                     SHIR_E_MALFORMED);
+    assert_int_equal(scan_avro_decompress("deflate", ok, sizeof ok, &out, &on, &why),
+                     SHIR_E_MALFORMED);
+    scan_asset_free(&a);
+}
+
 static void test_avro_truncated(void **state)
 {
     size_t n;
     unsigned char *b = col_fixture(*state, "customers_deflate.avro", &n);
     for (size_t cut = 0; cut < n; cut += cut < 1200 ? 1 : 97) {
         struct scan_asset a;
-        assert_int_equal(col_read_bytes(scan_read_avro, b, cut, SCAN_L2, &a), 0);
+        assert_int_equal(col_read_bytes(scan_read_avro, b, cut, SCAN_L3, &a), 0);
         /* Inside the header or a block: an error and no row count. A cut exactly at a block
          * boundary is a valid shorter file: fewer rows, no error. */
         if (a.n_errors == 0)
@@ -104,10 +203,10 @@ static void test_avro_corrupt(void **state)
     assert_non_null(strstr(a.errors[0], "sync marker"));
     scan_asset_free(&a);
     b[n - 3] ^= 0xff;
-    /* Every byte of the header flipped in turn. */
-    for (size_t i = 4; i < 1100 && i < n; i++) {
+    /* Every byte of the header flipped in turn, then every 7th byte of the blocks. */
+    for (size_t i = 4; i < n; i += i < 1100 ? 1 : 7) {
         b[i] ^= 0xff;
-        assert_int_equal(col_read_bytes(scan_read_avro, b, n, SCAN_L2, &a), 0);
+        assert_int_equal(col_read_bytes(scan_read_avro, b, n, SCAN_L3, &a), 0);
         scan_asset_free(&a);
         b[i] ^= 0xff;
     }
@@ -174,6 +273,8 @@ int col_run_avro_tests(const char *dir)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_avro_null_codec, (void *)dir),
         cmocka_unit_test_prestate(test_avro_deflate, (void *)dir),
+        cmocka_unit_test_prestate(test_avro_samples, (void *)dir),
+        cmocka_unit_test(test_avro_hostile_values),
         cmocka_unit_test_prestate(test_avro_truncated, (void *)dir),
         cmocka_unit_test_prestate(test_avro_corrupt, (void *)dir),
         cmocka_unit_test(test_avro_hostile_header),
