@@ -3,12 +3,16 @@
  *   - plain TCP (the baseline, same framing, same loop),
  *   - mTLS on shir-rpc/1 (transport_dial / transport_listener),
  *   - the raft bridge on shir-raft/1 (socketpair + TLS, as raft sees it),
+ *   - a bare socketpair (what the bridge's two extra hops cost by themselves),
  * all on loopback in one process and one loop, so both ends share the CPU: figures are for
- * comparing the modes with each other, not absolute capacity. Usage:
+ * comparing the modes with each other, not absolute capacity. On a loaded machine p99 is
+ * dominated by scheduler slices (~4 ms): a mode with more syscalls per round trip (the bridge
+ * has three hops each way) crosses the 1 % line first. Usage:
  *   bench_transport [round_trips (default 20000)] [bulk MiB (default 256)] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <raft.h>
 #include <raft/uv.h>
@@ -323,6 +327,28 @@ static void run_tcp(struct bench *b, struct result *r)
     shir_buf_free(&b->srv.in);
 }
 
+/* ---- socketpair only: what the bridge's two extra hops cost by themselves ----------------- */
+
+static void run_pair(struct bench *b, struct result *r)
+{
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+        exit(1);
+    uv_pipe_t x, y;
+    uv_pipe_init(b->loop, &x, 0);
+    uv_pipe_init(b->loop, &y, 0);
+    uv_pipe_open(&x, fds[0]);
+    uv_pipe_open(&y, fds[1]);
+    ep_stream(&b->cli, b, false, (uv_stream_t *)&x);
+    ep_stream(&b->srv, b, true, (uv_stream_t *)&y);
+    measure(b, r);
+    close_ep(&b->cli);
+    close_ep(&b->srv);
+    tt_run_drain(b->loop, DEADLINE_MS);
+    shir_buf_free(&b->cli.in);
+    shir_buf_free(&b->srv.in);
+}
+
 /* ---- mTLS --------------------------------------------------------------------------------- */
 
 static void tls_accept(struct transport_listener *l, struct transport_conn *c)
@@ -472,22 +498,25 @@ int main(int argc, char **argv)
     tt_node_allow(&a, bn.pin);
     tt_node_allow(&bn, a.pin);
 
-    struct result res[3] = {{.name = "tcp"}, {.name = "mtls"}, {.name = "raft-bridge"}};
+    struct result res[4] = {
+        {.name = "tcp"}, {.name = "mtls"}, {.name = "raft-bridge"}, {.name = "socketpair"}};
     fprintf(stderr, "tcp...\n");
     run_tcp(&b, &res[0]);
     fprintf(stderr, "mtls...\n");
     run_tls(&b, &a, &bn, &res[1]);
     fprintf(stderr, "raft bridge...\n");
     run_bridge(&b, &a, &bn, &res[2]);
+    fprintf(stderr, "socketpair...\n");
+    run_pair(&b, &res[3]);
 
     printf("transport bench: %llu round trips of %d bytes, %llu MiB bulk in %u KiB frames, "
            "loopback, one process, one loop\n",
            (unsigned long long)rts, RPC_SIZE, (unsigned long long)mib, BULK_FRAME / 1024);
     printf("%-12s %12s %10s %10s %12s\n", "mode", "rt/s", "p50 us", "p99 us", "bulk MB/s");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         printf("%-12s %12.0f %10.1f %10.1f %12.1f\n", res[i].name, res[i].rt_per_s,
                res[i].p50_us, res[i].p99_us, res[i].mb_per_s);
-    for (int i = 1; i < 3; i++)
+    for (int i = 1; i < 4; i++)
         printf("%-12s vs tcp: latency p50 x%.2f, p99 x%.2f, round trips x%.2f, bulk x%.2f\n",
                res[i].name, res[i].p50_us / res[0].p50_us, res[i].p99_us / res[0].p99_us,
                res[i].rt_per_s / res[0].rt_per_s, res[i].mb_per_s / res[0].mb_per_s);
