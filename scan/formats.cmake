@@ -15,6 +15,14 @@ shir_unit_test(NAME test_scan_formats
   LIBS shir_scan PkgConfig::ZLIB PkgConfig::JANSSON
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/formats)
 
+# Allocation-failure sweep over every reader: our allocations are wrapped at link time.
+shir_unit_test(NAME test_scan_formats_nomem
+  SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/scan/test_formats_nomem.c
+  LIBS shir_scan
+  ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/formats)
+target_link_options(test_scan_formats_nomem PRIVATE
+  -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+
 shir_fuzz_target(NAME fuzz_csv
   SOURCES ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_csv.c
   LIBS shir_scan

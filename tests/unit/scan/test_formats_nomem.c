@@ -1,0 +1,121 @@
+/* Allocation-failure injection for the text-format readers: fail the 1st, 2nd, ... allocation
+ * made by our code (malloc/calloc/realloc are wrapped at link time; jansson's own allocations are
+ * not) and check that every reader returns 0 or SHIR_E_NOMEM and leaks nothing (run under
+ * ASan's leak checker). The fixture directory is the first command-line argument. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scan/formats.h"
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+/* The injection countdown: test-only state, armed around one reader call at a time. */
+static long fail_countdown = -1;
+
+static bool should_fail(void)
+{
+    if (fail_countdown < 0)
+        return false;
+    return fail_countdown-- == 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return should_fail() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t k, size_t n)
+{
+    return should_fail() ? NULL : __real_calloc(k, n);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : __real_realloc(p, n);
+}
+
+typedef int (*reader_fn)(const struct scan_file *, enum scan_level, const struct scan_limits *,
+                         struct scan_asset *);
+
+/* Fail each allocation in turn until a run completes without an injected failure. */
+static void sweep(const char *dir, const char *name, reader_fn fn, uint64_t max_struct_bytes)
+{
+    char path[4096];
+    struct stat st;
+    struct scan_limits lim;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    struct scan_file f = {fd, path, (uint64_t)st.st_size};
+    scan_limits_default(&lim);
+    lim.max_struct_bytes = max_struct_bytes;
+    for (long k = 0;; k++) {
+        struct scan_asset a;
+        scan_asset_init(&a);
+        fail_countdown = k;
+        int rv = fn(&f, SCAN_L3, &lim, &a);
+        bool injected = fail_countdown < 0;
+        fail_countdown = -1;
+        if (rv != 0 && rv != SHIR_E_NOMEM)
+            fail_msg("%s: allocation %ld failed: rv %d", name, k, rv);
+        scan_asset_free(&a);
+        if (!injected) {
+            assert_int_equal(rv, 0);
+            printf("  %s: each of %ld allocations failed in turn\n", name, k);
+            break;
+        }
+    }
+    close(fd);
+}
+
+static void test_nomem_delimited(void **state)
+{
+    sweep(*state, "people.csv", scan_read_delimited, 1u << 20);
+    sweep(*state, "people.csv", scan_read_delimited, 700); /* whole-file row count path */
+    sweep(*state, "people.csv.gz", scan_read_delimited, 1u << 20);
+    sweep(*state, "utf16le.csv", scan_read_delimited, 1u << 20);
+    sweep(*state, "latin1.csv", scan_read_delimited, 1u << 20);
+}
+
+static void test_nomem_json(void **state)
+{
+    sweep(*state, "records.json", scan_read_json, 1u << 20);
+    sweep(*state, "records.jsonl", scan_read_json, 1u << 20);
+    sweep(*state, "records.jsonl", scan_read_json, 2000);
+    sweep(*state, "bad.jsonl", scan_read_json, 1u << 20);
+}
+
+static void test_nomem_text(void **state)
+{
+    sweep(*state, "app.log", scan_read_text, 1u << 20);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR\n", argv[0]);
+        return 2;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate(test_nomem_delimited, argv[1]),
+        cmocka_unit_test_prestate(test_nomem_json, argv[1]),
+        cmocka_unit_test_prestate(test_nomem_text, argv[1]),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
