@@ -1,7 +1,13 @@
 /* TLS listener/dialer: mutual auth, ALPN channels, allowlist, join pin, frames, backpressure and
  * every refusal path, over real sockets on loopback. Each negative test asserts the specific
  * counter of the check it exercises, so removing the check makes the test fail. */
+/* TCP_USER_TIMEOUT is behind _DEFAULT_SOURCE in glibc. */
+#define _DEFAULT_SOURCE 1
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <setjmp.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -290,6 +296,22 @@ static void test_rpc_echo_ipv4(void **state)
     const struct transport_stats *st = transport_listener_stats(e->l);
     assert_int_equal(st->established, 1);
     assert_int_equal(st->frames_in, 3);
+    /* Dead-peer detection is armed on both ends: keepalive and TCP_USER_TIMEOUT (5 s). */
+    struct transport_conn *ends[2] = {e->cli.conn, e->srv.conn};
+    for (int i = 0; i < 2; i++) {
+        uv_os_fd_t fd;
+        assert_int_equal(uv_fileno((uv_handle_t *)&ends[i]->tcp, &fd), 0);
+        int v = 0;
+        socklen_t vl = sizeof v;
+        assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, &vl), 0);
+        assert_int_equal(v, (int)TRANSPORT_USER_TIMEOUT_MS_DEFAULT);
+        vl = sizeof v;
+        assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &vl), 0);
+        assert_int_not_equal(v, 0);
+        vl = sizeof v;
+        assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl), 0);
+        assert_int_not_equal(v, 0);
+    }
     /* A local close reports err 0 here and SHIR_E_CLOSED on the other side. */
     transport_conn_close(e->cli.conn);
     assert_true(tt_run_until(&e->loop, cond_both_closed, e, DEADLINE_MS));
@@ -672,8 +694,10 @@ static void raw_connected(uv_connect_t *req, int status)
         uv_close((uv_handle_t *)&r->tcp, raw_closed);
         return;
     }
-    uv_buf_t b = uv_buf_init((char *)r->data, (unsigned)r->len);
-    (void)uv_write(&r->wreq, (uv_stream_t *)&r->tcp, &b, 1, raw_written);
+    if (r->len > 0) {
+        uv_buf_t b = uv_buf_init((char *)r->data, (unsigned)r->len);
+        (void)uv_write(&r->wreq, (uv_stream_t *)&r->tcp, &b, 1, raw_written);
+    }
     (void)uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read);
 }
 
@@ -724,6 +748,21 @@ static void test_garbage(void **state)
     const struct transport_stats *st = transport_listener_stats(e->l);
     assert_int_equal(st->handshake_failed, 1);
     assert_int_equal(st->timeouts, 0);
+    assert_int_equal(e->accepted, 0);
+}
+
+static void test_silent_client(void **state)
+{
+    struct env *e = *state;
+    /* A client that connects and never speaks: the listener's handshake deadline ends it. */
+    struct transport_listener_config cfg = {.tls = e->a.tls, .host = "127.0.0.1",
+                                            .handshake_timeout_ms = 200, .accept_cb = on_accept,
+                                            .data = e};
+    assert_int_equal(transport_listener_new(&e->loop, &cfg, &e->l), 0);
+    raw_send(e, "", 0);
+    const struct transport_stats *st = transport_listener_stats(e->l);
+    assert_int_equal(st->timeouts, 1);
+    assert_int_equal(st->handshake_failed, 0);
     assert_int_equal(e->accepted, 0);
 }
 
@@ -836,6 +875,7 @@ int main(void)
         T(test_write_limits),
         T(test_plaintext_http),
         T(test_garbage),
+        T(test_silent_client),
         T(test_connect_refused),
         T(test_handshake_timeout),
         T(test_cancel_and_listener_close),
