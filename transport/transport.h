@@ -24,8 +24,10 @@ size_t transport_versions(struct shir_libversion *out, size_t cap);
  * "pin") and the channel. On shir-join/1 only, the client presents no certificate and checks the
  * server's chain against the pin of the CA's public key taken from the registration key.
  *
- * Payload on every channel is a sequence of frames: 4-byte big-endian length, then the payload
- * (at most `max_frame` bytes, default TRANSPORT_MAX_FRAME_DEFAULT). Errors never crash: a bad
+ * Payload on every channel but one is a sequence of frames: 4-byte big-endian length, then the
+ * payload (1..max_frame bytes, default TRANSPORT_MAX_FRAME_DEFAULT). shir-raft/1 is a plain byte
+ * stream (raft frames its own messages): there frame_cb receives chunks in order, and
+ * transport_conn_write sends bytes unframed. Errors never crash: a bad
  * certificate, a wrong ALPN, an oversize or truncated frame, a reset or a dead peer end the one
  * connection with a code from common.h, a message, and a counter in the stats.
  *
@@ -206,7 +208,7 @@ struct transport_dial_config {
     void *data;
 };
 /* Start dialing. On success *out is the connection (usable for transport_conn_close to cancel)
- * and connect_cb will fire exactly once. Errors (no callback): SHIR_E_INVAL, SHIR_E_NOMEM,
+ * and connect_cb will fire exactly once, from the loop, never inside this call. Errors (no callback): SHIR_E_INVAL, SHIR_E_NOMEM,
  * SHIR_E_UNSUPPORTED (a join-client context asked for another channel), UV_E* from libuv. */
 int transport_dial(uv_loop_t *loop, const struct transport_dial_config *cfg,
                    struct transport_conn **out);
