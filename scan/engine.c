@@ -527,8 +527,11 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
     int frc = sink->finish(sink);
     if (frc && log)
         SHIR_WARN(log, "sink: %s", sink->errmsg);
-    if (rc == 0 && frc && job->sink == SCAN_SINK_JSONL) {
-        rc = frc; /* a JSON-lines file that did not reach the disk is a failed scan */
+    if (rc == 0 && frc) {
+        /* A JSON-lines file that did not reach the disk, an Atlas rejection or an unwritable
+         * outbox: the results are lost, so the scan failed. (An Atlas endpoint that is merely
+         * down is not an error: the outbox holds the results.) */
+        rc = frc;
         (void)shir_str_fmt(sum->message, sizeof sum->message, "sink: %s", sink->errmsg);
     }
     sum->delivered = sink->delivered;

@@ -7,6 +7,8 @@ target_sources(shir_scan PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/jsonw.c
   ${CMAKE_CURRENT_LIST_DIR}/sink_jsonl.c
   ${CMAKE_CURRENT_LIST_DIR}/sink_atlas.c
+  ${CMAKE_CURRENT_LIST_DIR}/outbox.c
+  ${CMAKE_CURRENT_LIST_DIR}/http.c
   ${CMAKE_CURRENT_LIST_DIR}/job.c
   ${CMAKE_CURRENT_LIST_DIR}/readers.c
   ${CMAKE_CURRENT_LIST_DIR}/engine.c)

@@ -119,6 +119,18 @@ int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clo
                         struct shir_log *log, struct scan_sink **out);
 void scan_sink_free(struct scan_sink *s);
 
+/* Outbox (outbox.c): undelivered batches, one file each, named
+ * batch-<epoch ms>-<pid>-<seq>-n<assets>.json so that name order is age order and the asset count
+ * survives without parsing the body. Written to a temporary name, fsync'd, renamed, and the
+ * directory fsync'd, so a crash leaves either the whole batch or nothing. */
+int scan_outbox_put(const char *dir, const void *data, size_t len, uint32_t assets, uint64_t seq);
+/* Names of the waiting batches, oldest first (the caller frees each and the array). */
+int scan_outbox_list(const char *dir, char ***names, size_t *n);
+int scan_outbox_read(const char *dir, const char *name, struct shir_buf *out);
+int scan_outbox_remove(const char *dir, const char *name);
+/* The asset count recorded in a batch name (0 if absent). */
+uint32_t scan_outbox_assets(const char *name);
+
 /* ------------------------------------------------------------------------------------------- */
 /* The readers and the classifier as a table, so the engine can be tested with fakes. */
 typedef int (*scan_reader_fn)(const struct scan_file *f, enum scan_level level,

@@ -5,3 +5,5 @@ shir_integration_test(NAME scan_crash COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_c
   TIMEOUT 60 LABELS scan)
 shir_integration_test(NAME scan_sample_data
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_sample_data.sh TIMEOUT 60 LABELS scan)
+shir_integration_test(NAME scan_atlas COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_atlas.sh
+  TIMEOUT 180 LABELS scan)
