@@ -9,7 +9,97 @@
 
 #include "common/common.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
 /* The libraries this module runs with (raft), as run-time versions. Returns how many. */
 size_t cluster_versions(struct shir_libversion *out, size_t cap);
+
+/* ------------------------------------------------------------------------------------------- */
+/* The runtime of one node (cluster/runtime.c): its identity on disk, the TLS port, raft with the
+ * replicated state machine, and the operations the admin socket exposes. One loop thread owns
+ * it; every callback fires on that loop, never inside the call that registered it.
+ *
+ * Raft timing is the design's: election 500 ms, heartbeat 50 ms, pre-vote on, connect retry
+ * 200 ms; a new leader issues a barrier before it proposes anything. */
+
+#define CLUSTER_NODE_NAME_MAX 63
+#define CLUSTER_ADDRESS_MAX 255
+#define CLUSTER_KEY_TEXT_CAP 1600 /* >= CLUSTER_KEY_TEXT_MAX + 1 (cluster/key.h) */
+
+struct cluster_config {
+    uv_loop_t *loop;           /* borrowed */
+    const char *data_dir;      /* copied; identity/ and raft/ live below it */
+    const char *node_name;     /* copied */
+    const char *listen;        /* copied: "HOST:PORT", HOST a numeric address */
+    const char *advertise;     /* copied: "HOST:PORT" peers use; also the raft address */
+    bool witness;
+    struct shir_log *log;      /* borrowed; the cluster logs through a child of it */
+    struct shir_log_sink *sink;/* borrowed; secrets the node learns are masked in it */
+};
+
+struct cluster;
+
+/* Create the runtime object and load the identity if this node is registered. Starts nothing.
+ * Errors: SHIR_E_INVAL (bad config), SHIR_E_MALFORMED (a damaged identity file: errbuf names
+ * it), SHIR_E_NOMEM. */
+int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *errbuf,
+                size_t errcap);
+/* Start the TLS port and raft when registered (no-op otherwise). Errors: UV_EADDRINUSE and other
+ * listen errors, raft start errors (errbuf says which). */
+int cluster_start(struct cluster *c, char *errbuf, size_t errcap);
+/* Stop everything; cb fires once every handle is closed, then the object may be freed with
+ * cluster_free. */
+void cluster_close(struct cluster *c, void (*cb)(void *data), void *data);
+void cluster_free(struct cluster *c);
+bool cluster_registered(const struct cluster *c);
+
+/* Completion of an asynchronous operation: status 0 or a negative code, and a one-line message
+ * (borrowed for the call) on failure. */
+typedef void (*cluster_done_cb)(void *data, int status, const char *msg);
+
+/* `shir init`: create the runtime on this unregistered node (CA, certificate, data secret, both
+ * keys), bootstrap a single-voter raft group and commit the runtime and this node to it. cb fires
+ * once. Errors (no callback): SHIR_E_EXISTS (already registered), SHIR_E_BUSY (an init is under
+ * way), SHIR_E_INVAL (bad name). `node_name` (copied) overrides the agent's node name when not
+ * NULL. */
+int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char *node_name,
+                         cluster_done_cb cb, void *data);
+
+/* Both registration keys as tokens, unsealed from the replicated state (key1 then key2 into
+ * out[2][CLUSTER_KEY_TEXT_CAP]); the caller wipes them. SHIR_E_NOTFOUND when not registered,
+ * SHIR_E_NOLEADER when this node has not caught up with a committed runtime yet. */
+int cluster_keys_get(struct cluster *c, char out[2][CLUSTER_KEY_TEXT_CAP]);
+
+/* `shir keys regenerate key1|key2`: one raft entry; the old key is refused for new joins as soon
+ * as it is applied. cb fires once. Errors (no callback): SHIR_E_INVAL (slot), SHIR_E_NOTFOUND. */
+int cluster_keys_regenerate(struct cluster *c, unsigned slot, cluster_done_cb cb, void *data);
+
+/* What `shir status` shows. Strings are NUL-terminated copies. */
+struct cluster_status_node {
+    char name[CLUSTER_NODE_NAME_MAX + 1];
+    uint64_t id;
+    char address[CLUSTER_ADDRESS_MAX + 1];
+    const char *role;   /* "voter" | "standby" | "spare" | "witness" (static) */
+    const char *status; /* "Online" | "Limited" | "Offline" | "NeedRegistration" (static) */
+    char version[32];
+};
+struct cluster_status {
+    bool registered;
+    char runtime_name[CLUSTER_NODE_NAME_MAX + 1];
+    char runtime_id[33]; /* hex */
+    bool has_leader;
+    char leader[CLUSTER_NODE_NAME_MAX + 1];
+    uint64_t term;
+    unsigned voters, tolerates;
+    bool has_quorum;
+    char quorum_text[160];
+    size_t n_nodes;
+    struct cluster_status_node nodes[32];
+};
+/* Fill *out from the local replica and raft's view. Never blocks. */
+void cluster_status_get(struct cluster *c, struct cluster_status *out);
 
 #endif /* SHIR_CLUSTER_H */

@@ -7,9 +7,34 @@
  * 32 nodes x ~700 B + 1024 x 30 B recent + proxy ~1.6 KiB is well under 1 MiB. */
 #define SNAPSHOT_MAX (1u << 20)
 
+int cluster_fsm_raft_entry(const void *cmd, size_t n, struct raft_buffer *out)
+{
+    if (n == 0 || n > UINT32_MAX - 16)
+        return SHIR_E_INVAL;
+    size_t len = (4 + n + 7) & ~(size_t)7;
+    unsigned char *p = raft_malloc(len);
+    if (!p)
+        return SHIR_E_NOMEM;
+    shir_put_be32(p, (uint32_t)n);
+    memcpy(p + 4, cmd, n);
+    memset(p + 4 + n, 0, len - 4 - n);
+    out->base = p;
+    out->len = len;
+    return 0;
+}
+
 static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
 {
-    const struct cluster_fsm_result *res = cluster_fsm_apply(rf->data, buf->base, buf->len);
+    /* Unwrap the entry framing; a bad frame is applied as an empty (undecodable) command, which
+     * records a MALFORMED result and changes nothing. */
+    const unsigned char *p = buf->base;
+    size_t n = 0;
+    if (buf->len >= 4) {
+        n = shir_get_be32(p);
+        if (n > buf->len - 4)
+            n = 0;
+    }
+    const struct cluster_fsm_result *res = cluster_fsm_apply(rf->data, p + 4, n);
     /* raft's result is a void *; the callback reads it as const. */
     *result = (void *)(uintptr_t)res;
     return 0;

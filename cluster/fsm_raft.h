@@ -21,6 +21,13 @@
 
 #include "cluster/fsm.h"
 
+/* Log entry framing. raft_uv refuses entry buffers whose length is not a multiple of 8 ("entry
+ * buffers must be 8-byte aligned"), so a command travels as
+ *     u32 BE length | command bytes | zero padding to a multiple of 8
+ * and the apply adapter unwraps it. Fills *out with a raft_malloc'd buffer for raft_apply.
+ * Errors: SHIR_E_INVAL (empty or huge), SHIR_E_NOMEM. */
+int cluster_fsm_raft_entry(const void *cmd, size_t n, struct raft_buffer *out);
+
 /* Fill *rf (version 2) to drive `fsm` (borrowed: it must outlive raft's use of rf). */
 void cluster_fsm_raft_init(struct raft_fsm *rf, struct cluster_fsm *fsm);
 

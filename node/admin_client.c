@@ -114,8 +114,9 @@ static int recv_frame(int fd, int64_t deadline, unsigned char **payload, size_t 
     return rv;
 }
 
-int node_admin_call(const char *data_dir, const char *method, int timeout_ms,
-                    struct node_admin_reply **out, char *errbuf, size_t errcap)
+int node_admin_call(const char *data_dir, const char *method,
+                    int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
+                    int timeout_ms, struct node_admin_reply **out, char *errbuf, size_t errcap)
 {
     int64_t deadline = now_ms() + timeout_ms;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -142,7 +143,7 @@ int node_admin_call(const char *data_dir, const char *method, int timeout_ms,
                            data_dir, strerror(errno), data_dir);
         goto err;
     }
-    rv = transport_msg_encode_request(&req, 0, 1, (uint32_t)timeout_ms, method, NULL, NULL);
+    rv = transport_msg_encode_request(&req, 0, 1, (uint32_t)timeout_ms, method, body_cb, arg);
     if (rv == 0)
         rv = send_all(fd, req.data, req.len, deadline);
     if (rv != 0) {

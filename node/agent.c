@@ -9,7 +9,9 @@
 
 #include <uv.h>
 
+#include "cluster/cluster.h"
 #include "node/agent.h"
+#include "node/node.h"
 #include "transport/transport.h"
 
 /* A client of the admin socket: only local processes that can open a 0600 socket owned by our
@@ -22,9 +24,22 @@ struct admin_conn {
     bool closing;
 };
 
+/* An admin request waiting for an asynchronous cluster operation (init, keys regenerate). The
+ * client may hang up first: then conn is NULL and the answer is dropped. */
+struct admin_op {
+    struct admin_conn *conn;
+    uint64_t id;
+    struct agent *agent;
+    struct admin_op *next;
+    int kind; /* ADMIN_OP_* */
+};
+enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2 };
+
 struct agent {
     const struct node_agent_config *cfg;
     uv_loop_t loop;
+    struct cluster *cluster;
+    struct admin_op *ops;
     uv_pipe_t admin;
     uv_signal_t sigterm, sigint;
     struct admin_conn *conns;
@@ -49,36 +64,68 @@ static int pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
     return rv;
 }
 
-/* The status of a node that has not been registered: no runtime, no leader, itself alone. The
- * shape is the one `shir status --json` documents (docs/cli.md). */
+static int pack_opt_str(msgpack_packer *pk, const char *k, const char *v, bool present)
+{
+    return pack_kv_str(pk, k, present ? v : NULL);
+}
+
+/* The shape `shir status --json` documents (docs/cli.md). */
 static int pack_status(msgpack_packer *pk, void *arg)
 {
-    const struct agent *a = arg;
-    const struct node_agent_config *cfg = a->cfg;
+    struct agent *a = arg;
+    struct cluster_status *st = malloc(sizeof *st);
+    if (!st)
+        return SHIR_E_NOMEM;
+    cluster_status_get(a->cluster, st);
     int rv = 0;
     rv |= msgpack_pack_map(pk, 5);
-    rv |= pack_kv_str(pk, "runtime", NULL);
-    rv |= pack_kv_str(pk, "leader", NULL);
+    rv |= transport_pack_cstr(pk, "runtime");
+    if (st->runtime_name[0]) {
+        rv |= msgpack_pack_map(pk, 2);
+        rv |= pack_kv_str(pk, "name", st->runtime_name);
+        rv |= pack_kv_str(pk, "id", st->runtime_id);
+    } else {
+        rv |= msgpack_pack_nil(pk);
+    }
+    rv |= pack_opt_str(pk, "leader", st->leader, st->has_leader);
     rv |= transport_pack_cstr(pk, "term");
-    rv |= msgpack_pack_uint64(pk, 0);
+    rv |= msgpack_pack_uint64(pk, st->term);
     rv |= transport_pack_cstr(pk, "quorum");
-    rv |= msgpack_pack_map(pk, 3);
+    rv |= msgpack_pack_map(pk, 4);
     rv |= transport_pack_cstr(pk, "voters");
-    rv |= msgpack_pack_uint64(pk, 0);
+    rv |= msgpack_pack_uint64(pk, st->voters);
     rv |= transport_pack_cstr(pk, "tolerates");
-    rv |= msgpack_pack_uint64(pk, 0);
-    rv |= pack_kv_str(pk, "summary",
-                      "not registered: run 'shir init' to create a runtime or "
-                      "'shir join --key KEY' to join one");
+    rv |= msgpack_pack_uint64(pk, st->tolerates);
+    rv |= transport_pack_cstr(pk, "has_quorum");
+    rv |= st->has_quorum ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    rv |= pack_kv_str(pk, "summary", st->quorum_text);
     rv |= transport_pack_cstr(pk, "nodes");
-    rv |= msgpack_pack_array(pk, 1);
-    rv |= msgpack_pack_map(pk, 6);
-    rv |= pack_kv_str(pk, "name", cfg->node_name);
-    rv |= pack_kv_str(pk, "id", NULL);
-    rv |= pack_kv_str(pk, "address", cfg->advertise);
-    rv |= pack_kv_str(pk, "role", cfg->witness ? "witness" : NULL);
-    rv |= pack_kv_str(pk, "status", "NeedRegistration");
-    rv |= pack_kv_str(pk, "version", SHIR_VERSION_STRING);
+    rv |= msgpack_pack_array(pk, st->n_nodes);
+    for (size_t i = 0; i < st->n_nodes; i++) {
+        const struct cluster_status_node *n = &st->nodes[i];
+        rv |= msgpack_pack_map(pk, 6);
+        rv |= pack_kv_str(pk, "name", n->name);
+        rv |= transport_pack_cstr(pk, "id");
+        rv |= n->id ? msgpack_pack_uint64(pk, n->id) : msgpack_pack_nil(pk);
+        rv |= pack_kv_str(pk, "address", n->address);
+        rv |= pack_kv_str(pk, "role", n->role);
+        rv |= pack_kv_str(pk, "status", n->status);
+        rv |= pack_kv_str(pk, "version", n->version);
+    }
+    free(st);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+struct keys_arg {
+    char keys[2][CLUSTER_KEY_TEXT_CAP];
+};
+
+static int pack_keys(msgpack_packer *pk, void *arg)
+{
+    const struct keys_arg *k = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= pack_kv_str(pk, "key1", k->keys[0]);
+    rv |= pack_kv_str(pk, "key2", k->keys[1]);
     return rv ? SHIR_E_NOMEM : 0;
 }
 
@@ -107,6 +154,9 @@ static void conn_close(struct admin_conn *c)
             break;
         }
     }
+    for (struct admin_op *op = c->agent->ops; op; op = op->next)
+        if (op->conn == c)
+            op->conn = NULL;
     uv_close((uv_handle_t *)&c->pipe, conn_closed);
 }
 
@@ -130,30 +180,175 @@ static void conn_send(struct admin_conn *c, struct shir_buf *frame)
     }
 }
 
+static void reply_error(struct admin_conn *c, uint64_t id, int code, const char *msg)
+{
+    struct shir_buf out;
+    shir_buf_init(&out, ADMIN_MAX_FRAME + 4);
+    if (transport_msg_encode_error(&out, ADMIN_MAX_FRAME, id, code < 0 ? code : SHIR_E_PROTO,
+                                   msg ? msg : shir_strerror(code)) == 0)
+        conn_send(c, &out);
+    shir_buf_free(&out);
+}
+
+static void reply(struct admin_conn *c, uint64_t id, transport_body_pack_cb pack, void *arg)
+{
+    struct shir_buf out;
+    shir_buf_init(&out, ADMIN_MAX_FRAME + 4);
+    int rv = transport_msg_encode_response(&out, ADMIN_MAX_FRAME, id, pack, arg);
+    if (rv == 0) {
+        conn_send(c, &out);
+        shir_wipe(out.data, out.cap);
+    }
+    shir_buf_free(&out);
+    if (rv != 0)
+        reply_error(c, id, rv, NULL);
+}
+
+static void op_done(void *data, int status, const char *msg)
+{
+    struct admin_op *op = data;
+    struct agent *a = op->agent;
+    for (struct admin_op **pp = &a->ops; *pp; pp = &(*pp)->next) {
+        if (*pp == op) {
+            *pp = op->next;
+            break;
+        }
+    }
+    if (op->conn && !op->conn->closing) {
+        if (status != 0) {
+            reply_error(op->conn, op->id, status, msg);
+        } else if (op->kind == ADMIN_OP_INIT) {
+            /* The init answer carries both keys, exactly like keys.show. */
+            struct keys_arg *k = calloc(1, sizeof *k);
+            int rv = k ? cluster_keys_get(a->cluster, k->keys) : SHIR_E_NOMEM;
+            if (rv == 0)
+                reply(op->conn, op->id, pack_keys, k);
+            else
+                reply_error(op->conn, op->id, rv, "runtime created, but reading its keys failed");
+            if (k) {
+                shir_wipe(k, sizeof *k);
+                free(k);
+            }
+        } else {
+            reply(op->conn, op->id, NULL, NULL);
+        }
+    }
+    free(op);
+}
+
+static struct admin_op *op_new(struct admin_conn *c, uint64_t id, int kind)
+{
+    struct admin_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return NULL;
+    op->conn = c;
+    op->id = id;
+    op->agent = c->agent;
+    op->kind = kind;
+    op->next = c->agent->ops;
+    c->agent->ops = op;
+    return op;
+}
+
+static void op_drop(struct agent *a, struct admin_op *op)
+{
+    for (struct admin_op **pp = &a->ops; *pp; pp = &(*pp)->next) {
+        if (*pp == op) {
+            *pp = op->next;
+            break;
+        }
+    }
+    free(op);
+}
+
+static void handle_init(struct admin_conn *c, const struct transport_msg *m)
+{
+    struct agent *a = c->agent;
+    char name[CLUSTER_NODE_NAME_MAX + 1];
+    if (transport_body_copy_str(&m->body, "name", name, sizeof name) != 0 || name[0] == '\0') {
+        reply_error(c, m->id, SHIR_E_INVAL, "init needs a runtime name of 1-63 bytes");
+        return;
+    }
+    char node_name[CLUSTER_NODE_NAME_MAX + 1];
+    int have_node = transport_body_copy_str(&m->body, "node_name", node_name, sizeof node_name);
+    if (have_node != 0 && have_node != SHIR_E_NOTFOUND) {
+        reply_error(c, m->id, SHIR_E_INVAL, "bad node name");
+        return;
+    }
+    struct admin_op *op = op_new(c, m->id, ADMIN_OP_INIT);
+    if (!op) {
+        reply_error(c, m->id, SHIR_E_NOMEM, NULL);
+        return;
+    }
+    int rv = cluster_init_runtime(a->cluster, name, have_node == 0 ? node_name : NULL, op_done,
+                                  op);
+    if (rv != 0) {
+        op_drop(a, op);
+        reply_error(c, m->id, rv,
+                    rv == SHIR_E_EXISTS ? "this node is already registered in a runtime"
+                    : rv == SHIR_E_BUSY ? "an init is already under way on this node"
+                                        : "cannot create the runtime (see the agent's log)");
+    }
+}
+
+static void handle_keys_show(struct admin_conn *c, const struct transport_msg *m)
+{
+    struct keys_arg *k = calloc(1, sizeof *k);
+    int rv = k ? cluster_keys_get(c->agent->cluster, k->keys) : SHIR_E_NOMEM;
+    if (rv == 0)
+        reply(c, m->id, pack_keys, k);
+    else
+        reply_error(c, m->id, rv,
+                    rv == SHIR_E_NOTFOUND ? "this node is not registered (NeedRegistration)"
+                                          : NULL);
+    if (k) {
+        shir_wipe(k, sizeof *k);
+        free(k);
+    }
+}
+
+static void handle_keys_regenerate(struct admin_conn *c, const struct transport_msg *m)
+{
+    uint64_t slot = 0;
+    if (transport_body_get_u64(&m->body, "slot", &slot) != 0 || (slot != 1 && slot != 2)) {
+        reply_error(c, m->id, SHIR_E_INVAL, "keys regenerate needs slot 1 or 2");
+        return;
+    }
+    struct admin_op *op = op_new(c, m->id, ADMIN_OP_REGEN);
+    if (!op) {
+        reply_error(c, m->id, SHIR_E_NOMEM, NULL);
+        return;
+    }
+    int rv = cluster_keys_regenerate(c->agent->cluster, (unsigned)slot, op_done, op);
+    if (rv != 0) {
+        op_drop(c->agent, op);
+        reply_error(c, m->id, rv,
+                    rv == SHIR_E_NOLEADER ? "no leader: the runtime has no quorum right now"
+                                          : NULL);
+    }
+}
+
 static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
 {
     struct agent *a = c->agent;
     struct transport_msg m;
-    struct shir_buf out;
-    shir_buf_init(&out, ADMIN_MAX_FRAME + 4);
     int rv = transport_msg_decode(&m, NULL, f->payload, f->len);
     if (rv != 0 || m.type != TRANSPORT_MSG_REQUEST) {
         SHIR_WARN(&a->log, "admin: bad request: %s",
                   rv != 0 ? transport_msg_errmsg(&m) : "not a request");
-        (void)transport_msg_encode_error(&out, ADMIN_MAX_FRAME, rv != 0 ? 0 : m.id,
-                                         SHIR_E_PROTO, "bad request");
+        reply_error(c, rv != 0 ? 0 : m.id, SHIR_E_PROTO, "bad request");
     } else if (transport_msg_method_is(&m, "status")) {
-        rv = transport_msg_encode_response(&out, ADMIN_MAX_FRAME, m.id, pack_status, a);
-        if (rv != 0)
-            (void)transport_msg_encode_error(&out, ADMIN_MAX_FRAME, m.id, rv, shir_strerror(rv));
+        reply(c, m.id, pack_status, a);
+    } else if (transport_msg_method_is(&m, "init")) {
+        handle_init(c, &m);
+    } else if (transport_msg_method_is(&m, "keys.show")) {
+        handle_keys_show(c, &m);
+    } else if (transport_msg_method_is(&m, "keys.regenerate")) {
+        handle_keys_regenerate(c, &m);
     } else {
-        (void)transport_msg_encode_error(&out, ADMIN_MAX_FRAME, m.id, SHIR_E_UNSUPPORTED,
-                                         "unknown admin method");
+        reply_error(c, m.id, SHIR_E_UNSUPPORTED, "unknown admin method");
     }
     transport_msg_free(&m);
-    if (out.len > 0)
-        conn_send(c, &out);
-    shir_buf_free(&out);
 }
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -271,6 +466,8 @@ static void agent_stop(struct agent *a)
     uv_signal_stop(&a->sigint);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
+    if (a->cluster)
+        cluster_close(a->cluster, NULL, NULL);
     while (a->conns)
         conn_close(a->conns);
     if (a->admin_open) {
@@ -278,6 +475,29 @@ static void agent_stop(struct agent *a)
         (void)unlink(a->admin_path);
         a->admin_open = false;
     }
+}
+
+/* The cluster: load the identity, start the TLS port and raft if this node is registered. */
+static int cluster_open(struct agent *a)
+{
+    const struct node_agent_config *cfg = a->cfg;
+    struct cluster_config cc = {
+        .loop = &a->loop,
+        .data_dir = cfg->data_dir,
+        .node_name = cfg->node_name,
+        .listen = cfg->listen,
+        .advertise = cfg->advertise,
+        .witness = cfg->witness,
+        .log = &a->log,
+        .sink = &a->sink,
+    };
+    char err[512] = "";
+    int rv = cluster_new(&cc, &a->cluster, err, sizeof err);
+    if (rv == 0)
+        rv = cluster_start(a->cluster, err, sizeof err);
+    if (rv != 0)
+        SHIR_ERROR(&a->log, "cannot start the node: %s", err[0] ? err : shir_strerror(rv));
+    return rv;
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -304,20 +524,22 @@ int node_agent_run(const struct node_agent_config *cfg)
     uv_signal_init(&a.loop, &a.sigterm);
     uv_signal_init(&a.loop, &a.sigint);
     a.sigterm.data = a.sigint.data = &a;
-    if (data_dir_open(&a) != 0 || admin_open(&a) != 0) {
+    transport_process_init();
+    if (data_dir_open(&a) != 0 || cluster_open(&a) != 0 || admin_open(&a) != 0) {
         agent_stop(&a);
         uv_run(&a.loop, UV_RUN_DEFAULT);
         goto close_loop;
     }
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
-    SHIR_INFO(&a.log, "agent started: data directory %s, admin socket %s, status "
-                      "NeedRegistration%s",
-              cfg->data_dir, a.admin_path, cfg->witness ? " (witness)" : "");
+    SHIR_INFO(&a.log, "agent started: data directory %s, admin socket %s, %s%s", cfg->data_dir,
+              a.admin_path, cluster_registered(a.cluster) ? "registered" : "NeedRegistration",
+              cfg->witness ? " (witness)" : "");
     uv_run(&a.loop, UV_RUN_DEFAULT);
     a.exit_code = 0;
     SHIR_INFO(&a.log, "agent stopped");
 close_loop:
+    cluster_free(a.cluster);
     if (uv_loop_close(&a.loop) != 0)
         SHIR_WARN(&a.log, "event loop closed with handles still open");
 out:

@@ -12,6 +12,9 @@
 
 #include "common/common.h"
 
+struct msgpack_packer;
+struct msgpack_object;
+
 #define NODE_DEFAULT_DATA_DIR "/var/lib/shir"
 #define NODE_DEFAULT_PORT 8060
 #define NODE_ADMIN_SOCKET "admin.sock"
@@ -39,13 +42,15 @@ int node_agent_run(const struct node_agent_config *cfg);
 int node_admin_path(const char *data_dir, char *out, size_t cap);
 
 struct node_admin_reply;
-/* Call `method` on the local agent with a nil body and wait at most timeout_ms for the reply.
+/* Call `method` on the local agent with the body packed by body_cb (NULL: nil; the callback type
+ * is transport_body_pack_cb) and wait at most timeout_ms for the reply.
  * On success *out holds the decoded reply (free with node_admin_reply_free); a reply that is an
  * error response is returned as its (negative) code with the message in errbuf. Errors also:
  * SHIR_E_UNAVAILABLE (no agent listening: errbuf says how to start one), SHIR_E_TIMEOUT,
  * SHIR_E_MALFORMED/SHIR_E_PROTO (bad reply). */
-int node_admin_call(const char *data_dir, const char *method, int timeout_ms,
-                    struct node_admin_reply **out, char *errbuf, size_t errcap);
+int node_admin_call(const char *data_dir, const char *method,
+                    int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
+                    int timeout_ms, struct node_admin_reply **out, char *errbuf, size_t errcap);
 /* The reply body: a borrowed msgpack object (valid until free). */
 const struct msgpack_object *node_admin_reply_body(const struct node_admin_reply *r);
 void node_admin_reply_free(struct node_admin_reply *r);

@@ -90,7 +90,7 @@ static int status_run(int argc, char **argv)
         return node_usage_error(&node_cmd_status, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;
     char err[512];
-    int rv = node_admin_call(data_dir, "status", STATUS_TIMEOUT_MS, &r, err, sizeof err);
+    int rv = node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err, sizeof err);
     if (rv != 0) {
         fprintf(stderr, "shir status: %s\n", err);
         return NODE_EXIT_FAIL;

@@ -7,6 +7,8 @@
 const struct node_cmd *const node_commands[] = {
     &node_cmd_agent,
     &node_cmd_help,
+    &node_cmd_init,
+    &node_cmd_keys,
     &node_cmd_status,
     &node_cmd_version,
     &node_cmd_scan,

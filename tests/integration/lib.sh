@@ -25,3 +25,11 @@ wait_until() {
         sleep 0.05  # poll interval inside a deadline loop
     done
 }
+
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# json_get JSON PYEXPR: evaluate PYEXPR with d = the parsed JSON and print the result.
+json_get() { printf '%s' "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }

@@ -1,0 +1,809 @@
+/* The runtime of one node: identity, TLS port, raft + FSM, and the admin operations.
+ *
+ * Life of a node:
+ *   unregistered  --init-->  identity saved, raft bootstrapped (single voter), leader, barrier,
+ *                            INIT + NODE_ADD + NODE_SET_ROLE committed  --> registered
+ *   registered    --start--> TLS listener + raft from its log; leader poll; barrier per term
+ * Proposals go through one queue (propose()) so that at most one admin command is in flight and
+ * each carries a fresh request id (the FSM makes a replay harmless).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "cluster/cluster.h"
+#include "cluster/fsm.h"
+#include "cluster/fsm_raft.h"
+#include "cluster/identity.h"
+#include "cluster/roles.h"
+#include "transport/transport.h"
+
+#define ELECTION_TIMEOUT_MS 500
+#define HEARTBEAT_TIMEOUT_MS 50
+#define CONNECT_RETRY_MS 200
+#define TICK_MS 50
+/* Certificates live 10 years; rotation is a later feature, and an expired runtime CA would stop
+ * the whole runtime at once, so err long. */
+#define CERT_DAYS 3650
+
+struct proposal {
+    struct raft_apply req;
+    struct cluster *c;
+    struct cluster_cmd cmd;
+    void (*done)(struct cluster *c, int status, uint64_t value, void *arg);
+    void *arg;
+};
+
+struct cluster {
+    uv_loop_t *loop;
+    char *data_dir, *node_name, *listen, *advertise;
+    bool witness;
+    struct shir_log log;
+    struct shir_log_sink *sink;
+    struct shir_random rnd;
+
+    struct cluster_identity id;
+    bool registered;
+
+    struct cluster_fsm *fsm;
+    struct raft_fsm rfsm;
+    struct raft raft;
+    struct raft_io io;
+    struct raft_uv_transport rt;
+    bool rt_ready, io_ready, raft_ready, raft_started;
+    struct transport_tls *tls;
+    struct transport_listener *listener;
+
+    uv_timer_t tick;
+    bool tick_ready;
+    struct raft_barrier barrier;
+    bool barrier_pending;
+    raft_term ready_term; /* term in which our barrier completed (0: not ready) */
+
+    /* The init operation in progress. */
+    struct {
+        bool active;
+        bool in_flight; /* a proposal of this init is waiting for its commit */
+        int step;       /* 0 INIT, 1 NODE_ADD, 2 NODE_SET_ROLE, 3 done */
+        char name[CLUSTER_NAME_MAX + 1];
+        uint8_t runtime_id[CLUSTER_RUNTIME_ID_LEN];
+        uint8_t secrets[2][CLUSTER_KEY_SECRET_LEN];
+        cluster_done_cb cb;
+        void *data;
+    } init;
+
+    /* Closing. */
+    int pending_closes;
+    void (*close_cb)(void *data);
+    void *close_data;
+    bool closing;
+};
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int split_hostport(const char *hp, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(hp, ':');
+    if (!colon)
+        return SHIR_E_INVAL;
+    const char *h = hp;
+    size_t hl = (size_t)(colon - hp);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= cap)
+        return SHIR_E_INVAL;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    uint64_t p;
+    if (shir_parse_u64(colon + 1, 1, 65535, &p) != 0)
+        return SHIR_E_INVAL;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int is_leader_ready(const struct cluster *c)
+{
+    return c->raft_started && raft_state((struct raft *)&c->raft) == RAFT_LEADER &&
+           c->ready_term == raft_current_term(&c->raft);
+}
+
+/* ---- proposals ----------------------------------------------------------------------------- */
+
+static void proposal_applied(struct raft_apply *req, int status, void *result)
+{
+    struct proposal *p = req->data;
+    int rv = cluster_raft_err(status);
+    uint64_t value = 0;
+    if (rv == 0 && result) {
+        const struct cluster_fsm_result *r = result;
+        rv = r->status;
+        value = r->value;
+    }
+    p->done(p->c, rv, value, p->arg);
+    shir_wipe(&p->cmd, sizeof p->cmd);
+    free(p);
+}
+
+/* Propose `cmd` (copied; a fresh request id is set here). `done` fires once, later. */
+static int propose(struct cluster *c, const struct cluster_cmd *cmd,
+                   void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+{
+    if (!is_leader_ready(c))
+        return SHIR_E_NOLEADER;
+    struct proposal *p = calloc(1, sizeof *p);
+    if (!p)
+        return SHIR_E_NOMEM;
+    p->c = c;
+    p->cmd = *cmd;
+    p->done = done;
+    p->arg = arg;
+    int rv = shir_random_fill(&c->rnd, p->cmd.request_id, sizeof p->cmd.request_id);
+    if (rv == 0)
+        rv = cluster_fsm_check(c->fsm, &p->cmd);
+    struct shir_buf b;
+    shir_buf_init(&b, 64u * 1024u);
+    if (rv == 0)
+        rv = cluster_cmd_encode(&p->cmd, &b);
+    if (rv != 0) {
+        shir_buf_free(&b);
+        free(p);
+        return rv;
+    }
+    struct raft_buffer buf;
+    rv = cluster_fsm_raft_entry(b.data, b.len, &buf);
+    shir_wipe(b.data, b.len);
+    shir_buf_free(&b);
+    if (rv != 0) {
+        free(p);
+        return rv;
+    }
+    p->req.data = p;
+    rv = raft_apply(&c->raft, &p->req, &buf, 1, proposal_applied);
+    if (rv != 0) {
+        /* raft 0.22 frees the entry itself when it fails after taking it into its log, but not
+         * when it refuses up front (not leader): free only then. */
+        if (rv == RAFT_NOTLEADER)
+            raft_free(buf.base);
+        SHIR_WARN(&c->log, "proposal refused: %s", raft_errmsg(&c->raft));
+        free(p);
+        return cluster_raft_err(rv);
+    }
+    return 0;
+}
+
+/* ---- TLS port and raft --------------------------------------------------------------------- */
+
+static int authorize(void *data, enum transport_channel ch, const struct transport_peer *peer)
+{
+    struct cluster *c = data;
+    (void)ch;
+    return cluster_fsm_pin_allowed(c->fsm, peer->pin) ? 0 : SHIR_E_DENIED;
+}
+
+static void on_accept(struct transport_listener *l, struct transport_conn *conn)
+{
+    struct cluster *c = transport_listener_data(l);
+    switch (transport_conn_channel(conn)) {
+    case TRANSPORT_CH_RAFT:
+        transport_raft_accept(&c->rt, conn);
+        return;
+    default:
+        /* rpc, gossip and join come with the join issue: refuse until they exist. */
+        transport_conn_close(conn);
+        return;
+    }
+}
+
+/* The raft address of a member, for inbound raft streams: from the replicated node table (or our
+ * own, before the table has us). Unknown ids are refused. */
+static int member_address(void *data, uint64_t id, char *buf, size_t cap)
+{
+    struct cluster *c = data;
+    if (id == c->id.node_id)
+        return shir_str_copy(buf, cap, c->advertise);
+    const struct cluster_node *n = cluster_fsm_node(c->fsm, id);
+    if (!n)
+        return SHIR_E_NOTFOUND;
+    return shir_str_copy(buf, cap, n->address);
+}
+
+static void on_barrier(struct raft_barrier *req, int status)
+{
+    struct cluster *c = req->data;
+    c->barrier_pending = false;
+    if (status != 0)
+        return; /* lost leadership: the next tick tries again in the new term */
+    c->ready_term = raft_current_term(&c->raft);
+    SHIR_INFO(&c->log, "leader of term %llu, state caught up",
+              (unsigned long long)c->ready_term);
+}
+
+static void init_step(struct cluster *c);
+
+/* Poll raft (there is no state-change callback to rely on across versions): after every
+ * election the new leader issues a barrier before it proposes anything. */
+static void on_tick(uv_timer_t *t)
+{
+    struct cluster *c = t->data;
+    if (!c->raft_started || c->closing)
+        return;
+    if (raft_state(&c->raft) == RAFT_LEADER) {
+        if (c->ready_term != raft_current_term(&c->raft) && !c->barrier_pending) {
+            c->barrier.data = c;
+            if (raft_barrier(&c->raft, &c->barrier, on_barrier) == 0)
+                c->barrier_pending = true;
+        }
+    }
+    if (c->init.active && is_leader_ready(c))
+        init_step(c);
+}
+
+static int raft_dir(const struct cluster *c, char *out, size_t cap)
+{
+    return shir_str_fmt(out, cap, "%s/raft", c->data_dir) == 0 ? 0 : SHIR_E_TOOBIG;
+}
+
+/* Start the TLS listener and raft from the identity. `bootstrap` writes the single-voter
+ * configuration first (only for `init`). */
+static int start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap)
+{
+    char host[CLUSTER_ADDRESS_MAX + 1], dir[4096];
+    uint16_t port;
+    int rv;
+    struct transport_tls_config tc = {
+        .ca_pem = c->id.ca_pem,
+        .ca_pem_len = c->id.ca_pem_len,
+        .cert_pem = c->id.cert_pem,
+        .cert_pem_len = c->id.cert_pem_len,
+        .key_pem = (const char *)c->id.key_pem.bytes,
+        .key_pem_len = c->id.key_pem.len,
+        .authorize = authorize,
+        .authorize_data = c,
+        .log = &c->log,
+    };
+    if ((rv = transport_tls_new(&tc, &c->tls)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "cannot load this node's certificate: %s",
+                           shir_strerror(rv));
+        return rv;
+    }
+    if ((rv = split_hostport(c->listen, host, sizeof host, &port)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "bad listen address %s", c->listen);
+        return rv;
+    }
+    struct transport_listener_config lc = {
+        .tls = c->tls, .host = host, .port = port, .accept_cb = on_accept, .data = c};
+    if ((rv = transport_listener_new(c->loop, &lc, &c->listener)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "cannot listen on %s: %s", c->listen,
+                           shir_strerror(rv));
+        return rv;
+    }
+    struct transport_raft_config rc = {
+        .tls = c->tls, .address_cb = member_address, .data = c, .log = &c->log};
+    if ((rv = transport_raft_init(&c->rt, c->loop, &rc)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft transport: %s", shir_strerror(rv));
+        return rv;
+    }
+    c->rt_ready = true;
+    if ((rv = raft_dir(c, dir, sizeof dir)) != 0)
+        return rv;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rv = -errno;
+        (void)shir_str_fmt(errbuf, errcap, "cannot create %s: %s", dir, strerror(errno));
+        return rv;
+    }
+    if ((rv = raft_uv_init(&c->io, c->loop, dir, &c->rt)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft storage in %s: %s", dir, c->io.errmsg);
+        return SHIR_E_IO;
+    }
+    c->io_ready = true;
+    raft_uv_set_connect_retry_delay(&c->io, CONNECT_RETRY_MS);
+    cluster_fsm_raft_init(&c->rfsm, c->fsm);
+    if ((rv = raft_init(&c->raft, &c->io, &c->rfsm, c->id.node_id, c->advertise)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft: %s", raft_errmsg(&c->raft));
+        return SHIR_E_IO;
+    }
+    c->raft_ready = true;
+    raft_set_election_timeout(&c->raft, ELECTION_TIMEOUT_MS);
+    raft_set_heartbeat_timeout(&c->raft, HEARTBEAT_TIMEOUT_MS);
+    raft_set_pre_vote(&c->raft, true);
+    if (bootstrap) {
+        struct raft_configuration conf;
+        raft_configuration_init(&conf);
+        rv = raft_configuration_add(&conf, c->id.node_id, c->advertise, RAFT_VOTER);
+        if (rv == 0)
+            rv = raft_bootstrap(&c->raft, &conf);
+        raft_configuration_close(&conf);
+        if (rv != 0) {
+            (void)shir_str_fmt(errbuf, errcap, "raft bootstrap: %s", raft_strerror(rv));
+            return SHIR_E_IO;
+        }
+    }
+    if ((rv = raft_start(&c->raft)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft start: %s", raft_errmsg(&c->raft));
+        return SHIR_E_IO;
+    }
+    c->raft_started = true;
+    uv_timer_init(c->loop, &c->tick);
+    c->tick.data = c;
+    c->tick_ready = true;
+    uv_timer_start(&c->tick, on_tick, TICK_MS, TICK_MS);
+    return 0;
+}
+
+/* ---- init ---------------------------------------------------------------------------------- */
+
+static void init_finish(struct cluster *c, int status, const char *msg)
+{
+    cluster_done_cb cb = c->init.cb;
+    void *data = c->init.data;
+    shir_wipe(c->init.secrets, sizeof c->init.secrets);
+    c->init.active = false;
+    if (status == 0)
+        c->registered = true;
+    if (cb)
+        cb(data, status, msg);
+}
+
+static void init_committed(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    (void)value;
+    (void)arg;
+    c->init.in_flight = false;
+    if (!c->init.active)
+        return; /* cancelled by close */
+    if (status != 0) {
+        char msg[160];
+        (void)shir_str_fmt(msg, sizeof msg, "committing the runtime failed (step %d): %s",
+                           c->init.step, shir_strerror(status));
+        init_finish(c, status, msg);
+        return;
+    }
+    c->init.step++;
+    if (c->init.step == 3) {
+        SHIR_INFO(&c->log, "runtime '%s' created; this node is its first voter", c->init.name);
+        init_finish(c, 0, NULL);
+        return;
+    }
+    init_step(c);
+}
+
+static int seal_key(struct cluster *c, unsigned slot, const uint8_t *secret,
+                    uint8_t sealed[CLUSTER_SEALED_KEY_MAX], uint8_t *sealed_len)
+{
+    size_t n = 0;
+    int rv = cluster_seal(c->id.data_secret, slot == 1 ? CLUSTER_FIELD_KEY1 : CLUSTER_FIELD_KEY2,
+                          secret, CLUSTER_KEY_SECRET_LEN, &c->rnd, sealed,
+                          CLUSTER_SEALED_KEY_MAX, &n);
+    *sealed_len = (uint8_t)n;
+    return rv;
+}
+
+/* Once leader and caught up: commit INIT, then NODE_ADD (this node), then its role. */
+static void init_step(struct cluster *c)
+{
+    if (c->init.in_flight)
+        return;
+    struct cluster_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    int rv = 0;
+    int step = c->init.step;
+    if (step == 0) {
+        cmd.type = CLUSTER_CMD_INIT;
+        memcpy(cmd.u.init.runtime_id, c->init.runtime_id, CLUSTER_RUNTIME_ID_LEN);
+        (void)shir_str_copy(cmd.u.init.name, sizeof cmd.u.init.name, c->init.name);
+        cmd.u.init.settings.max_nodes = CLUSTER_MAX_NODES_DEFAULT;
+        cmd.u.init.settings.standby_promotion_delay_ms = CLUSTER_STANDBY_DELAY_DEFAULT_MS;
+        for (unsigned s = 0; s < 2 && rv == 0; s++) {
+            rv = cluster_verifier_derive(c->init.secrets[s], &cmd.u.init.verifiers[s]);
+            if (rv == 0)
+                rv = seal_key(c, s + 1, c->init.secrets[s], cmd.u.init.sealed[s],
+                              &cmd.u.init.sealed_len[s]);
+        }
+    } else if (step == 1) {
+        struct cluster_node *n = &cmd.u.node_add.node;
+        cmd.type = CLUSTER_CMD_NODE_ADD;
+        (void)shir_str_copy(n->name, sizeof n->name, c->node_name);
+        (void)shir_str_copy(n->address, sizeof n->address, c->advertise);
+        rv = transport_pki_cert_pin(c->id.cert_pem, c->id.cert_pem_len, n->pin);
+        n->role = CLUSTER_ROLE_VOTER;
+        (void)shir_str_copy(n->version, sizeof n->version, SHIR_VERSION_STRING);
+        n->registered_ms = wall_ms();
+        cmd.u.node_add.key_slot = 0;
+    } else {
+        cmd.type = CLUSTER_CMD_NODE_SET_ROLE;
+        cmd.u.node_role.node_id = c->id.node_id;
+        cmd.u.node_role.role = CLUSTER_ROLE_VOTER;
+    }
+    if (rv == 0)
+        rv = propose(c, &cmd, init_committed, NULL);
+    shir_wipe(&cmd, sizeof cmd);
+    if (rv == SHIR_E_NOLEADER)
+        return; /* the tick retries once we lead again */
+    if (rv != 0) {
+        char msg[160];
+        (void)shir_str_fmt(msg, sizeof msg, "cannot propose step %d: %s", step,
+                           shir_strerror(rv));
+        init_finish(c, rv, msg);
+        return;
+    }
+    c->init.in_flight = true;
+}
+
+/* Create the CA, this node's key and certificate, and the data secret, then save them. */
+static int init_identity(struct cluster *c, char *errbuf, size_t errcap)
+{
+    struct shir_secret csr_key = {0};
+    char *csr = NULL;
+    size_t csr_len = 0;
+    int rv;
+    memset(&c->id, 0, sizeof c->id);
+    c->id.node_id = 1; /* the first node; the FSM counter continues from here */
+    if ((rv = transport_pki_ca_create(c->init.name, CERT_DAYS, &c->id.ca_pem, &c->id.ca_pem_len,
+                                      &c->id.ca_key_pem)) != 0 ||
+        (rv = transport_pki_key_create(&c->id.key_pem)) != 0 ||
+        (rv = transport_pki_csr_create(&c->id.key_pem, c->node_name, &csr, &csr_len)) != 0 ||
+        (rv = transport_pki_csr_sign(c->id.ca_pem, c->id.ca_pem_len, &c->id.ca_key_pem, csr,
+                                     csr_len, c->id.node_id, c->node_name, CERT_DAYS,
+                                     &c->id.cert_pem, &c->id.cert_pem_len)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "creating certificates failed: %s",
+                           shir_strerror(rv));
+        goto out;
+    }
+    if ((rv = shir_random_fill(&c->rnd, c->id.data_secret, sizeof c->id.data_secret)) != 0 ||
+        (rv = shir_random_fill(&c->rnd, c->init.runtime_id, sizeof c->init.runtime_id)) != 0 ||
+        (rv = shir_random_fill(&c->rnd, c->init.secrets, sizeof c->init.secrets)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "random source failed");
+        goto out;
+    }
+    if ((rv = cluster_identity_save(c->data_dir, &c->id)) != 0)
+        (void)shir_str_fmt(errbuf, errcap, "cannot save the identity in %s: %s", c->data_dir,
+                           shir_strerror(rv));
+out:
+    free(csr);
+    shir_secret_free(&csr_key);
+    return rv;
+}
+
+int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char *node_name,
+                         cluster_done_cb cb, void *data)
+{
+    if (c->registered)
+        return SHIR_E_EXISTS;
+    if (c->init.active || c->raft_started)
+        return SHIR_E_BUSY;
+    size_t n = strlen(runtime_name);
+    if (n == 0 || n > CLUSTER_NAME_MAX)
+        return SHIR_E_INVAL;
+    if (node_name) {
+        n = strlen(node_name);
+        if (n == 0 || n > CLUSTER_NAME_MAX)
+            return SHIR_E_INVAL;
+        char *copy = strdup(node_name);
+        if (!copy)
+            return SHIR_E_NOMEM;
+        free(c->node_name);
+        c->node_name = copy;
+    }
+    memset(&c->init, 0, sizeof c->init);
+    (void)shir_str_copy(c->init.name, sizeof c->init.name, runtime_name);
+    c->init.cb = cb;
+    c->init.data = data;
+    char err[256];
+    int rv = init_identity(c, err, sizeof err);
+    if (rv == 0)
+        rv = start_node(c, true, err, sizeof err);
+    if (rv != 0) {
+        SHIR_ERROR(&c->log, "init failed: %s", err);
+        shir_wipe(c->init.secrets, sizeof c->init.secrets);
+        /* Leave the node unregistered (node.id is what marks it registered) so that the
+         * operator can fix the cause and run init again. */
+        char path[4096];
+        if (shir_str_fmt(path, sizeof path, "%s/identity/node.id", c->data_dir) == 0)
+            (void)unlink(path);
+        return rv;
+    }
+    c->init.active = true;
+    SHIR_INFO(&c->log, "creating runtime '%s'", runtime_name);
+    return 0;
+}
+
+/* ---- keys ---------------------------------------------------------------------------------- */
+
+static int key_text(struct cluster *c, unsigned slot, const struct cluster_runtime *rt,
+                    char out[CLUSTER_KEY_TEXT_CAP])
+{
+    struct cluster_key k;
+    memset(&k, 0, sizeof k);
+    const struct cluster_keyslot *ks = &rt->keys[slot - 1];
+    struct shir_secret plain = {0};
+    int rv = cluster_unseal(c->id.data_secret, slot == 1 ? CLUSTER_FIELD_KEY1 : CLUSTER_FIELD_KEY2,
+                            ks->sealed, ks->sealed_len, &plain);
+    if (rv == 0 && plain.len != CLUSTER_KEY_SECRET_LEN)
+        rv = SHIR_E_CRYPTO;
+    if (rv == 0)
+        memcpy(k.secret, plain.bytes, CLUSTER_KEY_SECRET_LEN);
+    shir_secret_free(&plain);
+    if (rv == 0)
+        rv = transport_pki_cert_pin(c->id.ca_pem, c->id.ca_pem_len, k.ca_pin);
+    if (rv == 0) {
+        memcpy(k.runtime_id, rt->id, sizeof k.runtime_id);
+        k.slot = (uint8_t)slot;
+        k.generation = ks->generation;
+        /* The members' addresses as a hint for `join` (at most 4). */
+        size_t nn;
+        const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &nn);
+        for (size_t i = 0; i < nn && k.n_addrs < CLUSTER_KEY_MAX_ADDRS; i++)
+            if (nodes[i].state == CLUSTER_NODE_REGISTERED)
+                (void)shir_str_copy(k.addrs[k.n_addrs++], sizeof k.addrs[0], nodes[i].address);
+        rv = cluster_key_encode(&k, out, CLUSTER_KEY_TEXT_CAP);
+    }
+    /* The token is a secret from now on: mask it in every log line of this process. */
+    if (rv == 0 && c->sink)
+        (void)shir_log_sink_mask(c->sink, out, strlen(out));
+    cluster_key_wipe(&k);
+    return rv;
+}
+
+int cluster_keys_get(struct cluster *c, char out[2][CLUSTER_KEY_TEXT_CAP])
+{
+    if (!c->registered)
+        return SHIR_E_NOTFOUND;
+    const struct cluster_runtime *rt = cluster_fsm_runtime(c->fsm);
+    if (!rt->initialized)
+        return SHIR_E_NOLEADER;
+    for (unsigned s = 1; s <= 2; s++) {
+        int rv = key_text(c, s, rt, out[s - 1]);
+        if (rv != 0) {
+            shir_wipe(out, 2 * CLUSTER_KEY_TEXT_CAP);
+            return rv;
+        }
+    }
+    return 0;
+}
+
+struct regen_op {
+    cluster_done_cb cb;
+    void *data;
+};
+
+static void regen_committed(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    struct regen_op *op = arg;
+    (void)c;
+    if (status == 0)
+        SHIR_INFO(&c->log, "registration key regenerated (generation %llu)",
+                  (unsigned long long)value);
+    op->cb(op->data, status, status ? shir_strerror(status) : NULL);
+    free(op);
+}
+
+int cluster_keys_regenerate(struct cluster *c, unsigned slot, cluster_done_cb cb, void *data)
+{
+    if (slot != 1 && slot != 2)
+        return SHIR_E_INVAL;
+    if (!c->registered)
+        return SHIR_E_NOTFOUND;
+    struct regen_op *op = malloc(sizeof *op);
+    if (!op)
+        return SHIR_E_NOMEM;
+    op->cb = cb;
+    op->data = data;
+    struct cluster_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    uint8_t secret[CLUSTER_KEY_SECRET_LEN];
+    cmd.type = CLUSTER_CMD_KEY_REGENERATE;
+    cmd.u.key_regen.slot = (uint8_t)slot;
+    int rv = shir_random_fill(&c->rnd, secret, sizeof secret);
+    if (rv == 0)
+        rv = cluster_verifier_derive(secret, &cmd.u.key_regen.verifier);
+    if (rv == 0)
+        rv = seal_key(c, slot, secret, cmd.u.key_regen.sealed, &cmd.u.key_regen.sealed_len);
+    shir_wipe(secret, sizeof secret);
+    if (rv == 0)
+        rv = propose(c, &cmd, regen_committed, op);
+    shir_wipe(&cmd, sizeof cmd);
+    if (rv != 0)
+        free(op);
+    return rv;
+}
+
+/* ---- status -------------------------------------------------------------------------------- */
+
+void cluster_status_get(struct cluster *c, struct cluster_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->registered = c->registered;
+    if (!c->registered) {
+        struct cluster_status_node *n = &out->nodes[out->n_nodes++];
+        (void)shir_str_copy(n->name, sizeof n->name, c->node_name);
+        (void)shir_str_copy(n->address, sizeof n->address, c->advertise);
+        n->role = c->witness ? "witness" : NULL;
+        n->status = "NeedRegistration";
+        (void)shir_str_copy(n->version, sizeof n->version, SHIR_VERSION_STRING);
+        (void)shir_str_copy(out->quorum_text, sizeof out->quorum_text,
+                            "not registered: run 'shir init' to create a runtime or "
+                            "'shir join --key KEY' to join one");
+        return;
+    }
+    const struct cluster_runtime *rt = cluster_fsm_runtime(c->fsm);
+    if (rt->initialized) {
+        (void)shir_str_copy(out->runtime_name, sizeof out->runtime_name, rt->name);
+        shir_hex(rt->id, sizeof rt->id, out->runtime_id);
+    }
+    out->term = c->raft_started ? raft_current_term(&c->raft) : 0;
+    raft_id lid = 0;
+    const char *laddr = NULL;
+    if (c->raft_started)
+        raft_leader(&c->raft, &lid, &laddr);
+    size_t nn;
+    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &nn);
+    for (size_t i = 0; i < nn && out->n_nodes < sizeof out->nodes / sizeof out->nodes[0]; i++) {
+        const struct cluster_node *src = &nodes[i];
+        struct cluster_status_node *n = &out->nodes[out->n_nodes++];
+        (void)shir_str_copy(n->name, sizeof n->name, src->name);
+        n->id = src->id;
+        (void)shir_str_copy(n->address, sizeof n->address, src->address);
+        n->role = cluster_role_name(src->role);
+        (void)shir_str_copy(n->version, sizeof n->version, src->version);
+        /* Until gossip lands, a node knows only itself and the leader for sure. */
+        if (src->id == c->id.node_id)
+            n->status = lid != 0 ? "Online" : "Limited";
+        else
+            n->status = src->id == lid ? "Online" : "Offline";
+        if (src->id == lid && lid != 0) {
+            out->has_leader = true;
+            (void)shir_str_copy(out->leader, sizeof out->leader, src->name);
+        }
+    }
+    struct cluster_quorum q;
+    cluster_quorum_describe(nodes, nn, NULL, &q);
+    out->voters = q.voters;
+    out->tolerates = q.tolerates;
+    out->has_quorum = lid != 0;
+    if (lid == 0)
+        (void)shir_str_fmt(out->quorum_text, sizeof out->quorum_text,
+                           "no leader: %s (this node cannot reach a majority)", q.text);
+    else
+        (void)shir_str_copy(out->quorum_text, sizeof out->quorum_text, q.text);
+}
+
+/* ---- life cycle ---------------------------------------------------------------------------- */
+
+int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *errbuf,
+                size_t errcap)
+{
+    if (!cfg->loop || !cfg->data_dir || !cfg->node_name || !cfg->listen || !cfg->advertise)
+        return SHIR_E_INVAL;
+    struct cluster *c = calloc(1, sizeof *c);
+    if (!c)
+        return SHIR_E_NOMEM;
+    c->loop = cfg->loop;
+    c->data_dir = dup_or_null(cfg->data_dir);
+    c->node_name = dup_or_null(cfg->node_name);
+    c->listen = dup_or_null(cfg->listen);
+    c->advertise = dup_or_null(cfg->advertise);
+    c->witness = cfg->witness;
+    c->sink = cfg->sink;
+    shir_log_child(&c->log, cfg->log, "%s", "");
+    shir_random_system(&c->rnd);
+    c->fsm = cluster_fsm_new();
+    int rv = 0;
+    if (!c->data_dir || !c->node_name || !c->listen || !c->advertise || !c->fsm) {
+        rv = SHIR_E_NOMEM;
+        goto err;
+    }
+    if (cluster_identity_exists(c->data_dir)) {
+        rv = cluster_identity_load(c->data_dir, &c->id, errbuf, errcap);
+        if (rv != 0)
+            goto err;
+        c->registered = true;
+    }
+    *out = c;
+    return 0;
+err:
+    cluster_free(c);
+    return rv;
+}
+
+bool cluster_registered(const struct cluster *c)
+{
+    return c->registered;
+}
+
+int cluster_start(struct cluster *c, char *errbuf, size_t errcap)
+{
+    if (!c->registered)
+        return 0;
+    return start_node(c, false, errbuf, errcap);
+}
+
+static void close_one(struct cluster *c)
+{
+    if (--c->pending_closes == 0 && c->close_cb)
+        c->close_cb(c->close_data);
+}
+
+static void raft_closed(struct raft *r)
+{
+    struct cluster *c = r->data;
+    if (c->io_ready)
+        raft_uv_close(&c->io);
+    close_one(c);
+}
+
+static void tick_closed(uv_handle_t *h)
+{
+    close_one(h->data);
+}
+
+static void listener_closed(struct transport_listener *l, void *data)
+{
+    (void)l;
+    close_one(data);
+}
+
+void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
+{
+    c->closing = true;
+    c->close_cb = cb;
+    c->close_data = data;
+    c->pending_closes = 1; /* released at the end of this function */
+    if (c->init.active)
+        init_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
+    if (c->tick_ready) {
+        c->pending_closes++;
+        uv_timer_stop(&c->tick);
+        uv_close((uv_handle_t *)&c->tick, tick_closed);
+    }
+    if (c->raft_ready) {
+        c->pending_closes++;
+        c->raft.data = c;
+        raft_close(&c->raft, raft_closed);
+    } else if (c->io_ready) {
+        raft_uv_close(&c->io);
+    }
+    if (c->listener) {
+        c->pending_closes++;
+        transport_listener_close(c->listener, listener_closed);
+        c->listener = NULL;
+    }
+    close_one(c);
+}
+
+void cluster_free(struct cluster *c)
+{
+    if (!c)
+        return;
+    /* Once raft_init took the transport, raft_close frees it; before that it is ours. */
+    if (c->rt_ready && !c->raft_ready)
+        transport_raft_discard(&c->rt);
+    transport_tls_free(c->tls);
+    cluster_fsm_free(c->fsm);
+    cluster_identity_free(&c->id);
+    free(c->data_dir);
+    free(c->node_name);
+    free(c->listen);
+    free(c->advertise);
+    free(c);
+}
