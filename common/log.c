@@ -54,7 +54,8 @@ int shir_log_level_parse(const char *text, enum shir_log_level *out)
     return SHIR_E_INVAL;
 }
 
-static void ctx_vformat(char *dst, const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void ctx_vformat(char *dst, const char *prefix,
+                                                              const char *fmt, va_list ap)
 {
     size_t used = 0;
     dst[0] = '\0';
