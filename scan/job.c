@@ -210,13 +210,74 @@ int scan_frame_peek(const unsigned char *p, size_t n, size_t *frame_len)
     return 0;
 }
 
+/* msgpack-c allocates a container's element array from the count its header declares, before it
+ * knows the bytes are there: a 10-byte frame claiming a map of 2^32 entries would cost 100 GB.
+ * So, before unpacking, walk the encoding once (headers only, nothing is built) and refuse a
+ * frame whose declared elements cannot fit in its bytes (every element takes at least one), which
+ * bounds msgpack-c's allocations by the frame size. */
+static bool msgpack_bounded(const unsigned char *p, size_t n)
+{
+    static const unsigned char fixed[32] = {
+        /* c0..df: bytes after the type byte for scalars; 0xff marks a length-prefixed or
+           container type handled below. c1 is never used (invalid). */
+        0, 0xfe, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 4, 8, 1, 2, 4, 8,
+        1, 2, 4, 8, 2, 3, 5, 9, 17, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    size_t pos = 0;
+    uint64_t pending = 1, claimed = 0;
+    while (pending) {
+        if (pos >= n)
+            return false;
+        unsigned char b = p[pos++];
+        uint64_t skip = 0, count = 0;
+        pending--;
+        if (b <= 0x7f || b >= 0xe0) {
+            continue;
+        } else if (b <= 0x8f) {
+            count = 2u * (b & 0x0fu);
+        } else if (b <= 0x9f) {
+            count = b & 0x0fu;
+        } else if (b <= 0xbf) {
+            skip = b & 0x1fu;
+        } else if (fixed[b - 0xc0] == 0xfe) {
+            return false;
+        } else if (fixed[b - 0xc0] != 0xff) {
+            skip = fixed[b - 0xc0];
+        } else {
+            /* bin 8/16/32 (c4-c6), ext 8/16/32 (c7-c9), str 8/16/32 (d9-db),
+               array 16/32 (dc, dd), map 16/32 (de, df). */
+            static const unsigned char lenbytes[] = {1, 2, 4};
+            unsigned lb = b <= 0xc6   ? lenbytes[b - 0xc4]
+                          : b <= 0xc9 ? lenbytes[b - 0xc7]
+                          : b <= 0xdb ? lenbytes[b - 0xd9]
+                                      : (b == 0xdc || b == 0xde) ? 2u : 4u;
+            if (n - pos < lb)
+                return false;
+            uint64_t v = 0;
+            for (unsigned i = 0; i < lb; i++)
+                v = (v << 8) | p[pos++];
+            if (b >= 0xdc)
+                count = b >= 0xde ? 2 * v : v;
+            else
+                skip = v + (b >= 0xc7 && b <= 0xc9 ? 1 : 0);
+        }
+        if (skip > n - pos || count > n - pos)
+            return false;
+        pos += (size_t)skip;
+        claimed += count;
+        if (claimed > n)
+            return false;
+        pending += count;
+    }
+    return true;
+}
+
 /* Unpack the frame's map into *u (caller destroys it). */
 static int unpack_map(const unsigned char *frame, size_t n, msgpack_unpacked *u,
                       const msgpack_object_map **map)
 {
     size_t off = 0;
     msgpack_unpacked_init(u);
-    if (n < 4 || shir_get_be32(frame) != n - 4)
+    if (n < 4 || shir_get_be32(frame) != n - 4 || !msgpack_bounded(frame + 4, n - 4))
         return SHIR_E_MALFORMED;
     if (msgpack_unpack_next(u, (const char *)frame + 4, n - 4, &off) != MSGPACK_UNPACK_SUCCESS ||
         off != n - 4 || u->data.type != MSGPACK_OBJECT_MAP)

@@ -176,6 +176,10 @@ static void test_bad_frames(void **state)
     assert_int_equal(scan_msg_type(empty, sizeof empty, &t), SHIR_E_PROTO);
     unsigned char trailing[] = {0, 0, 0, 2, 0x80, 0xc0};
     assert_int_equal(scan_msg_type(trailing, sizeof trailing, &t), SHIR_E_MALFORMED);
+    /* A header claiming 2^32-1 elements in an 8-byte body is refused before msgpack-c would
+     * allocate for them. */
+    unsigned char huge[] = {0, 0, 0, 8, 0x81, 0xa1, 't', 0xdd, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(scan_msg_type(huge, sizeof huge, &t), SHIR_E_MALFORMED);
     /* {"t":"job","level":"x"} */
     unsigned char badlevel[] = {0, 0, 0, 0x12, 0x82, 0xa1, 't', 0xa3, 'j', 'o', 'b', 0xa5, 'l',
                                 'e', 'v', 'e', 'l', 0xa1, 'x', 0xc0, 0xc0, 0xc0};
