@@ -40,4 +40,21 @@ for k in ("CREDIT_CARD_NUMBER", "US_SSN", "EMAIL_ADDRESS", "AWS_ACCESS_KEY_ID"):
     assert k in t["classifications"], t
 assert t["classificationCounts"]["CREDIT_CARD_NUMBER"] == 2, t  # not the Luhn-invalid decoy
 PY
+
+# User rules reach the classifier through the job: SKU codes in the sales resource set.
+printf '[rule SKU_CODE]\nregex = SKU-[0-9]{4}\nhints = sku\n' > "$T/rules"
+"$SHIR_BIN" scan run-local "$SD/sales" --level L3 --rules "$T/rules" --no-directories \
+    --sink "jsonl:$T/r.jsonl" >/dev/null 2>"$T/err" || fail "--rules run exited $?: $(cat "$T/err")"
+python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])][0]
+assert r["type"] == "resource_set", r
+sku = [c for c in r["columns"] if c["name"] == "sku"][0]
+assert sku["classifications"] == ["SKU_CODE"], sku
+' "$T/r.jsonl" || fail "user rule not applied: $(cat "$T/r.jsonl")"
+# A bad rules file fails the scan with the rule file's line, exit 1.
+printf '[rule X]\nregexp = a\n' > "$T/bad"
+err=$("$SHIR_BIN" scan run-local "$SD" --level L3 --rules "$T/bad" 2>&1 >/dev/null); rc=$?
+[ "$rc" -eq 1 ] || fail "bad rules exited $rc"
+expect_match "$err" "rules:2: unknown key 'regexp'" "bad rules message"
 pass
