@@ -271,8 +271,18 @@ int transport_conn_write(struct transport_conn *c, const void *payload, size_t l
         unsigned char hdr[4];
         shir_put_be32(hdr, (uint32_t)len);
         rc = conn_ssl_write(c, hdr, 4);
-        if (rc == 0)
-            rc = conn_ssl_write(c, payload, len);
+        /* Encrypt and hand over in pieces: the memory BIO and the write buffers then stay at
+         * TRANSPORT__WRITE_PIECE instead of growing to the frame's size (4 MiB allocations that
+         * go back to the kernel each time cost more than the copies they save). */
+        const unsigned char *p = payload;
+        for (size_t off = 0; rc == 0 && off < len; off += TRANSPORT__WRITE_PIECE) {
+            size_t n = len - off < TRANSPORT__WRITE_PIECE ? len - off : TRANSPORT__WRITE_PIECE;
+            rc = conn_ssl_write(c, p + off, n);
+            if (rc == 0 && off + n < len)
+                conn_flush(c);
+            if (c->state != TRANSPORT__OPEN)
+                return c->err ? c->err : SHIR_E_CLOSED;
+        }
     }
     if (rc != 0)
         return rc;

@@ -20,7 +20,11 @@
 
 #include "transport/transport.h"
 
-#define TRANSPORT__READ_CHUNK 16384
+#define TRANSPORT__READ_CHUNK 16384 /* plaintext per SSL_read: one TLS record at most */
+/* Ciphertext per socket read: several records per syscall when the peer streams. */
+#define TRANSPORT__SOCKET_CHUNK 65536
+/* Plaintext per SSL_write + flush when a frame is large. */
+#define TRANSPORT__WRITE_PIECE 65536
 #define TRANSPORT__CLOSE_GRACE_MS 2000u
 
 struct transport_tls {
@@ -103,7 +107,7 @@ struct transport_conn {
     unsigned alpn_override_len;
     struct transport_conn *prev, *next;   /* tls->conns */
     struct transport_conn *lprev, *lnext; /* listener's list */
-    unsigned char readbuf[TRANSPORT__READ_CHUNK];
+    unsigned char readbuf[TRANSPORT__SOCKET_CHUNK];
 };
 
 /* tls.c */
