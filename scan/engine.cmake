@@ -30,6 +30,7 @@ set(_scan_t ${PROJECT_SOURCE_DIR}/tests/unit/scan)
 shir_unit_test(NAME test_engine_walk SOURCES ${_scan_t}/test_engine_walk.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_job SOURCES ${_scan_t}/test_engine_job.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_run SOURCES ${_scan_t}/test_engine_run.c LIBS shir_scan)
+shir_unit_test(NAME test_engine_atlas SOURCES ${_scan_t}/test_engine_atlas.c LIBS shir_scan)
 shir_fuzz_target(NAME fuzz_scan_job
   SOURCES ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_scan_job.c
   LIBS shir_scan
