@@ -132,6 +132,20 @@ static void link_frame(struct transport_conn *c, const unsigned char *p, size_t 
     struct rb_link *l = transport_conn_data(c);
     if (l->pipe_closed || uv_is_closing((uv_handle_t *)&l->pipe))
         return;
+    if (l->pipe_queued == 0) {
+        /* Usually raft's end is drained: write straight away, no request, no copy. */
+        uv_buf_t direct = uv_buf_init((char *)p, (unsigned)n);
+        int done = uv_try_write((uv_stream_t *)&l->pipe, &direct, 1);
+        if (done > 0) {
+            p += done;
+            n -= (size_t)done;
+        } else if (done != UV_EAGAIN) {
+            link_close(l);
+            return;
+        }
+        if (n == 0)
+            return;
+    }
     if (l->pipe_queued + n > RB_PIPE_QUEUE_MAX) {
         link_close(l);
         return;
