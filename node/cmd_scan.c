@@ -249,9 +249,12 @@ static int spawn_worker(pid_t *pid, int *job_w, int *out_r, char *msg, size_t ca
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    /* Frames on fd 3, not stdout: a stray printf in a reader must not corrupt the channel, so
+     * the worker's stdout goes to our stderr with its logs. */
     posix_spawn_file_actions_adddup2(&fa, jp[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, op[1], 1);
-    char *argv[] = {self, (char *)"worker", NULL};
+    posix_spawn_file_actions_adddup2(&fa, op[1], 3);
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    char *argv[] = {self, (char *)"worker", (char *)"--out-fd", (char *)"3", NULL};
     int rc = posix_spawn(pid, self, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
