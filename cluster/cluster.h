@@ -68,6 +68,16 @@ typedef void (*cluster_done_cb)(void *data, int status, const char *msg);
 int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char *node_name,
                          cluster_done_cb cb, void *data);
 
+/* `shir join`: register this unregistered node with the runtime of `key_text` (borrowed): pin
+ * the CA from the key, prove the key over shir-join/1 (trying `peer` first, then the addresses in
+ * the key, following a redirect to the leader), receive the certificate and the runtime's
+ * secrets, save them, start raft, and wait until the leader has made this node a member. cb fires
+ * once; on any failure before the credentials arrive nothing is saved, so the node stays cleanly
+ * unregistered. Errors (no callback, errbuf says why): SHIR_E_EXISTS, SHIR_E_BUSY, a bad key
+ * (SHIR_E_INVAL/MALFORMED/TRUNC/UNSUPPORTED...), SHIR_E_NOMEM. */
+int cluster_join(struct cluster *c, const char *key_text, const char *peer, const char *node_name,
+                 cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
+
 /* Both registration keys as tokens, unsealed from the replicated state (key1 then key2 into
  * out[2][CLUSTER_KEY_TEXT_CAP]); the caller wipes them. SHIR_E_NOTFOUND when not registered,
  * SHIR_E_NOLEADER when this node has not caught up with a committed runtime yet. */

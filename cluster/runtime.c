@@ -18,12 +18,7 @@
 #include <raft.h>
 #include <raft/uv.h>
 
-#include "cluster/cluster.h"
-#include "cluster/fsm.h"
-#include "cluster/fsm_raft.h"
-#include "cluster/identity.h"
-#include "cluster/roles.h"
-#include "transport/transport.h"
+#include "cluster/runtime_int.h"
 
 #define ELECTION_TIMEOUT_MS 500
 #define HEARTBEAT_TIMEOUT_MS 50
@@ -33,59 +28,6 @@
  * the whole runtime at once, so err long. */
 #define CERT_DAYS 3650
 
-struct proposal {
-    struct raft_apply req;
-    struct cluster *c;
-    struct cluster_cmd cmd;
-    void (*done)(struct cluster *c, int status, uint64_t value, void *arg);
-    void *arg;
-};
-
-struct cluster {
-    uv_loop_t *loop;
-    char *data_dir, *node_name, *listen, *advertise;
-    bool witness;
-    struct shir_log log;
-    struct shir_log_sink *sink;
-    struct shir_random rnd;
-
-    struct cluster_identity id;
-    bool registered;
-
-    struct cluster_fsm *fsm;
-    struct raft_fsm rfsm;
-    struct raft raft;
-    struct raft_io io;
-    struct raft_uv_transport rt;
-    bool rt_ready, io_ready, raft_ready, raft_started;
-    struct transport_tls *tls;
-    struct transport_listener *listener;
-
-    uv_timer_t tick;
-    bool tick_ready;
-    struct raft_barrier barrier;
-    bool barrier_pending;
-    raft_term ready_term; /* term in which our barrier completed (0: not ready) */
-
-    /* The init operation in progress. */
-    struct {
-        bool active;
-        bool in_flight; /* a proposal of this init is waiting for its commit */
-        int step;       /* 0 INIT, 1 NODE_ADD, 2 NODE_SET_ROLE, 3 done */
-        char name[CLUSTER_NAME_MAX + 1];
-        uint8_t runtime_id[CLUSTER_RUNTIME_ID_LEN];
-        uint8_t secrets[2][CLUSTER_KEY_SECRET_LEN];
-        cluster_done_cb cb;
-        void *data;
-    } init;
-
-    /* Closing. */
-    int pending_closes;
-    void (*close_cb)(void *data);
-    void *close_data;
-    bool closing;
-};
-
 /* ---- helpers ------------------------------------------------------------------------------- */
 
 static char *dup_or_null(const char *s)
@@ -93,14 +35,14 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static uint64_t wall_ms(void)
+uint64_t cluster__wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int split_hostport(const char *hp, char *host, size_t cap, uint16_t *port)
+int cluster__split_hostport(const char *hp, char *host, size_t cap, uint16_t *port)
 {
     const char *colon = strrchr(hp, ':');
     if (!colon)
@@ -122,7 +64,7 @@ static int split_hostport(const char *hp, char *host, size_t cap, uint16_t *port
     return 0;
 }
 
-static int is_leader_ready(const struct cluster *c)
+int cluster__leader_ready(const struct cluster *c)
 {
     return c->raft_started && raft_state((struct raft *)&c->raft) == RAFT_LEADER &&
            c->ready_term == raft_current_term(&c->raft);
@@ -146,10 +88,10 @@ static void proposal_applied(struct raft_apply *req, int status, void *result)
 }
 
 /* Propose `cmd` (copied; a fresh request id is set here). `done` fires once, later. */
-static int propose(struct cluster *c, const struct cluster_cmd *cmd,
-                   void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
+                     void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
 {
-    if (!is_leader_ready(c))
+    if (!cluster__leader_ready(c))
         return SHIR_E_NOLEADER;
     struct proposal *p = calloc(1, sizeof *p);
     if (!p)
@@ -198,7 +140,15 @@ static int authorize(void *data, enum transport_channel ch, const struct transpo
 {
     struct cluster *c = data;
     (void)ch;
-    return cluster_fsm_pin_allowed(c->fsm, peer->pin) ? 0 : SHIR_E_DENIED;
+    if (cluster_fsm_pin_allowed(c->fsm, peer->pin))
+        return 0;
+    /* A node that just joined does not know the members until its replica catches up: it
+     * trusts the pins the leader handed over in the join, and only until then. */
+    if (!cluster_fsm_runtime(c->fsm)->initialized)
+        for (size_t i = 0; i < c->n_boot; i++)
+            if (memcmp(c->boot[i].pin, peer->pin, CLUSTER_PIN_LEN) == 0)
+                return 0;
+    return SHIR_E_DENIED;
 }
 
 static void on_accept(struct transport_listener *l, struct transport_conn *conn)
@@ -208,8 +158,11 @@ static void on_accept(struct transport_listener *l, struct transport_conn *conn)
     case TRANSPORT_CH_RAFT:
         transport_raft_accept(&c->rt, conn);
         return;
+    case TRANSPORT_CH_JOIN:
+        cluster__join_accept(c, conn);
+        return;
     default:
-        /* rpc, gossip and join come with the join issue: refuse until they exist. */
+        /* rpc and gossip are not built yet: refuse rather than half-serve. */
         transport_conn_close(conn);
         return;
     }
@@ -223,9 +176,13 @@ static int member_address(void *data, uint64_t id, char *buf, size_t cap)
     if (id == c->id.node_id)
         return shir_str_copy(buf, cap, c->advertise);
     const struct cluster_node *n = cluster_fsm_node(c->fsm, id);
-    if (!n)
-        return SHIR_E_NOTFOUND;
-    return shir_str_copy(buf, cap, n->address);
+    if (n)
+        return shir_str_copy(buf, cap, n->address);
+    if (!cluster_fsm_runtime(c->fsm)->initialized)
+        for (size_t i = 0; i < c->n_boot; i++)
+            if (c->boot[i].id == id)
+                return shir_str_copy(buf, cap, c->boot[i].address);
+    return SHIR_E_NOTFOUND;
 }
 
 static void on_barrier(struct raft_barrier *req, int status)
@@ -255,8 +212,9 @@ static void on_tick(uv_timer_t *t)
                 c->barrier_pending = true;
         }
     }
-    if (c->init.active && is_leader_ready(c))
+    if (c->init.active && cluster__leader_ready(c))
         init_step(c);
+    cluster__join_tick(c);
 }
 
 static int raft_dir(const struct cluster *c, char *out, size_t cap)
@@ -266,7 +224,7 @@ static int raft_dir(const struct cluster *c, char *out, size_t cap)
 
 /* Start the TLS listener and raft from the identity. `bootstrap` writes the single-voter
  * configuration first (only for `init`). */
-static int start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap)
+int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap)
 {
     char host[CLUSTER_ADDRESS_MAX + 1], dir[4096];
     uint16_t port;
@@ -287,7 +245,7 @@ static int start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t er
                            shir_strerror(rv));
         return rv;
     }
-    if ((rv = split_hostport(c->listen, host, sizeof host, &port)) != 0) {
+    if ((rv = cluster__split_hostport(c->listen, host, sizeof host, &port)) != 0) {
         (void)shir_str_fmt(errbuf, errcap, "bad listen address %s", c->listen);
         return rv;
     }
@@ -428,7 +386,7 @@ static void init_step(struct cluster *c)
         rv = transport_pki_cert_pin(c->id.cert_pem, c->id.cert_pem_len, n->pin);
         n->role = CLUSTER_ROLE_VOTER;
         (void)shir_str_copy(n->version, sizeof n->version, SHIR_VERSION_STRING);
-        n->registered_ms = wall_ms();
+        n->registered_ms = cluster__wall_ms();
         cmd.u.node_add.key_slot = 0;
     } else {
         cmd.type = CLUSTER_CMD_NODE_SET_ROLE;
@@ -436,7 +394,7 @@ static void init_step(struct cluster *c)
         cmd.u.node_role.role = CLUSTER_ROLE_VOTER;
     }
     if (rv == 0)
-        rv = propose(c, &cmd, init_committed, NULL);
+        rv = cluster__propose(c, &cmd, init_committed, NULL);
     shir_wipe(&cmd, sizeof cmd);
     if (rv == SHIR_E_NOLEADER)
         return; /* the tick retries once we lead again */
@@ -512,7 +470,7 @@ int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char
     char err[256];
     int rv = init_identity(c, err, sizeof err);
     if (rv == 0)
-        rv = start_node(c, true, err, sizeof err);
+        rv = cluster__start_node(c, true, err, sizeof err);
     if (rv != 0) {
         SHIR_ERROR(&c->log, "init failed: %s", err);
         shir_wipe(c->init.secrets, sizeof c->init.secrets);
@@ -621,7 +579,7 @@ int cluster_keys_regenerate(struct cluster *c, unsigned slot, cluster_done_cb cb
         rv = seal_key(c, slot, secret, cmd.u.key_regen.sealed, &cmd.u.key_regen.sealed_len);
     shir_wipe(secret, sizeof secret);
     if (rv == 0)
-        rv = propose(c, &cmd, regen_committed, op);
+        rv = cluster__propose(c, &cmd, regen_committed, op);
     shir_wipe(&cmd, sizeof cmd);
     if (rv != 0)
         free(op);
@@ -735,7 +693,7 @@ int cluster_start(struct cluster *c, char *errbuf, size_t errcap)
 {
     if (!c->registered)
         return 0;
-    return start_node(c, false, errbuf, errcap);
+    return cluster__start_node(c, false, errbuf, errcap);
 }
 
 static void close_one(struct cluster *c)
@@ -771,6 +729,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
     c->pending_closes = 1; /* released at the end of this function */
     if (c->init.active)
         init_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
+    cluster__join_close(c);
     if (c->tick_ready) {
         c->pending_closes++;
         uv_timer_stop(&c->tick);
@@ -801,6 +760,7 @@ void cluster_free(struct cluster *c)
     transport_tls_free(c->tls);
     cluster_fsm_free(c->fsm);
     cluster_identity_free(&c->id);
+    free(c->boot);
     free(c->data_dir);
     free(c->node_name);
     free(c->listen);

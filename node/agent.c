@@ -33,7 +33,7 @@ struct admin_op {
     struct admin_op *next;
     int kind; /* ADMIN_OP_* */
 };
-enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2 };
+enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3 };
 
 struct agent {
     const struct node_agent_config *cfg;
@@ -291,6 +291,28 @@ static void handle_init(struct admin_conn *c, const struct transport_msg *m)
     }
 }
 
+static void handle_join(struct admin_conn *c, const struct transport_msg *m)
+{
+    struct agent *a = c->agent;
+    char key[2048], peer[300], node_name[CLUSTER_NODE_NAME_MAX + 1], err[512] = "";
+    if (transport_body_copy_str(&m->body, "key", key, sizeof key) != 0) {
+        reply_error(c, m->id, SHIR_E_INVAL, "join needs a key");
+        return;
+    }
+    int have_peer = transport_body_copy_str(&m->body, "peer", peer, sizeof peer);
+    int have_node = transport_body_copy_str(&m->body, "node_name", node_name, sizeof node_name);
+    struct admin_op *op = op_new(c, m->id, ADMIN_OP_JOIN);
+    int rv = op ? cluster_join(a->cluster, key, have_peer == 0 ? peer : NULL,
+                               have_node == 0 ? node_name : NULL, op_done, op, err, sizeof err)
+                : SHIR_E_NOMEM;
+    shir_wipe(key, sizeof key);
+    if (rv != 0) {
+        if (op)
+            op_drop(a, op);
+        reply_error(c, m->id, rv, err[0] ? err : NULL);
+    }
+}
+
 static void handle_keys_show(struct admin_conn *c, const struct transport_msg *m)
 {
     struct keys_arg *k = calloc(1, sizeof *k);
@@ -341,6 +363,8 @@ static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
         reply(c, m.id, pack_status, a);
     } else if (transport_msg_method_is(&m, "init")) {
         handle_init(c, &m);
+    } else if (transport_msg_method_is(&m, "join")) {
+        handle_join(c, &m);
     } else if (transport_msg_method_is(&m, "keys.show")) {
         handle_keys_show(c, &m);
     } else if (transport_msg_method_is(&m, "keys.regenerate")) {

@@ -8,6 +8,7 @@ const struct node_cmd *const node_commands[] = {
     &node_cmd_agent,
     &node_cmd_help,
     &node_cmd_init,
+    &node_cmd_join,
     &node_cmd_keys,
     &node_cmd_status,
     &node_cmd_version,

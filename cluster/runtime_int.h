@@ -1,0 +1,106 @@
+/* cluster/runtime_int.h: the runtime object shared by runtime.c (life cycle, init, keys, status)
+ * and join.c (registration of other nodes, both sides). Internal to cluster/. */
+#ifndef SHIR_CLUSTER_RUNTIME_INT_H
+#define SHIR_CLUSTER_RUNTIME_INT_H
+
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "cluster/cluster.h"
+#include "cluster/fsm.h"
+#include "cluster/fsm_raft.h"
+#include "cluster/identity.h"
+#include "cluster/key.h"
+#include "cluster/proof.h"
+#include "cluster/roles.h"
+#include "transport/transport.h"
+
+struct cluster_join_client; /* join.c: this node joining a runtime */
+struct cluster_join_server; /* join.c: sessions and the membership queue on a member */
+
+struct proposal {
+    struct raft_apply req;
+    struct cluster *c;
+    struct cluster_cmd cmd;
+    void (*done)(struct cluster *c, int status, uint64_t value, void *arg);
+    void *arg;
+};
+
+struct cluster {
+    uv_loop_t *loop;
+    char *data_dir, *node_name, *listen, *advertise;
+    bool witness;
+    struct shir_log log;
+    struct shir_log_sink *sink;
+    struct shir_random rnd;
+
+    struct cluster_identity id;
+    bool registered;
+
+    struct cluster_fsm *fsm;
+    struct raft_fsm rfsm;
+    struct raft raft;
+    struct raft_io io;
+    struct raft_uv_transport rt;
+    bool rt_ready, io_ready, raft_ready, raft_started;
+    struct transport_tls *tls;
+    struct transport_listener *listener;
+
+    uv_timer_t tick;
+    bool tick_ready;
+    struct raft_barrier barrier;
+    bool barrier_pending;
+    raft_term ready_term; /* term in which our barrier completed (0: not ready) */
+
+    /* The init operation in progress. */
+    struct {
+        bool active;
+        bool in_flight; /* a proposal of this init is waiting for its commit */
+        int step;       /* 0 INIT, 1 NODE_ADD, 2 NODE_SET_ROLE, 3 done */
+        char name[CLUSTER_NAME_MAX + 1];
+        uint8_t runtime_id[CLUSTER_RUNTIME_ID_LEN];
+        uint8_t secrets[2][CLUSTER_KEY_SECRET_LEN];
+        cluster_done_cb cb;
+        void *data;
+    } init;
+
+    /* Registration (join.c). */
+    struct cluster_join_client *joining;
+    struct cluster_join_server *js;
+    /* The members as the leader listed them at join: trusted (pins) and addressable (raft ids)
+     * only until this node's replica has caught up with the runtime. */
+    struct cluster_boot_member {
+        uint64_t id;
+        char address[CLUSTER_ADDR_MAX + 1];
+        uint8_t pin[CLUSTER_PIN_LEN];
+    } *boot;
+    size_t n_boot;
+
+    /* Closing. */
+    int pending_closes;
+    void (*close_cb)(void *data);
+    void *close_data;
+    bool closing;
+};
+
+
+/* runtime.c */
+int cluster__leader_ready(const struct cluster *c);
+/* Propose `cmd` (copied; a fresh request id is set). `done` fires once, later, with the FSM's
+ * status and value. SHIR_E_NOLEADER when this node is not a leader that has caught up. */
+int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
+                     void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
+                     void *arg);
+int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap);
+int cluster__split_hostport(const char *hp, char *host, size_t cap, uint16_t *port);
+uint64_t cluster__wall_ms(void);
+
+/* join.c */
+/* A shir-join/1 connection accepted by our listener (ownership passes). */
+void cluster__join_accept(struct cluster *c, struct transport_conn *conn);
+/* Called by the tick: drive the membership queue, finish a join in progress. */
+void cluster__join_tick(struct cluster *c);
+/* Drop everything join.c owns (on close). */
+void cluster__join_close(struct cluster *c);
+
+#endif /* SHIR_CLUSTER_RUNTIME_INT_H */
