@@ -110,7 +110,8 @@ static int parse_enum(const char *v, const char *const *names, size_t n, int *ou
     return SHIR_E_INVAL;
 }
 
-/* One flag with a value; returns 0, SHIR_E_INVAL (bad value) or SHIR_E_NOTFOUND (unknown). */
+/* One flag with a value; returns 0, SHIR_E_INVAL (bad value) or SHIR_E_NOTFOUND (unknown).
+ * Longer than 60 lines on purpose: one flat branch per flag reads as the flag table it is. */
 static int parse_valued(struct scan_opts *o, const char *f, const char *v)
 {
     static const char *const levels[] = {"", "L1", "L2", "L3"};

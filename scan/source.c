@@ -151,8 +151,7 @@ static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *
 static int walk_dir(struct walker *w, int fd, unsigned depth);
 
 /* Enter a directory whose (dev, ino) is in st, already opened as fd (ownership taken). */
-static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned depth,
-                     bool via_link)
+static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned depth)
 {
     bool fresh;
     int rc = vis_add(&w->vis, st->st_dev, st->st_ino, &fresh);
@@ -164,7 +163,6 @@ static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned d
         close(fd);
         return emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory nesting too deep");
     }
-    (void)via_link;
     rc = emit(w, SCAN_ENTRY_DIR, st, 0, NULL);
     if (rc) {
         close(fd);
@@ -199,7 +197,7 @@ static int follow_link(struct walker *w, unsigned depth)
         if (fd < 0)
             rc = emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
         else
-            rc = enter_dir(w, fd, &st, depth, true);
+            rc = enter_dir(w, fd, &st, depth);
     } else if (S_ISREG(st.st_mode)) {
         const char *rel = rel_of(w);
         if ((w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel)) ||
@@ -226,7 +224,7 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             return emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
-        return enter_dir(w, fd, &st, depth, false);
+        return enter_dir(w, fd, &st, depth);
     }
     if (!S_ISREG(st.st_mode))
         return 0; /* fifos, sockets, devices: never opened, not data */
@@ -304,7 +302,7 @@ int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud)
         rc = -errno;
         goto out;
     }
-    rc = enter_dir(&w, fd, &st, 0, false);
+    rc = enter_dir(&w, fd, &st, 0);
 out:
     free(w.root_real);
     free(w.path);
