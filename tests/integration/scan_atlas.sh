@@ -85,6 +85,12 @@ scan "http://127.0.0.1:$port" --proxy-mode custom --proxy-address 127.0.0.1 --pr
 [ "$(field delivered)" = "$assets" ] || fail "proxied delivery: $(cat "$T/sum")"
 grep -qi '^Via: .*tinyproxy' "$T/s2"/req-0.hdr || fail "request did not go through the proxy"
 
+# ... unless the endpoint is on the bypass list.
+rm -f "$T/s2"/req-*
+scan "http://127.0.0.1:$port" --proxy-mode custom --proxy-address 127.0.0.1 --proxy-port "$pport" \
+    --proxy-bypass "localhost,127.0.0.1" || fail "bypass run exited $?"
+grep -qi '^Via:' "$T/s2"/req-0.hdr && fail "a bypassed host went through the proxy"
+
 # 5. System mode: http_proxy from the environment reaches the worker.
 rm -f "$T/s2"/req-*
 http_proxy="http://127.0.0.1:$pport" scan "http://127.0.0.1:$port" --proxy-mode system ||

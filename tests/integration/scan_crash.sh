@@ -30,6 +30,24 @@ expect_match "$(cat "$T/err2")" "worker $wpid killed by signal SIGKILL \\(9\\)" 
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="failed" and "SIGKILL" in d["message"], d' "$T/out2" ||
     fail "JSON summary of a killed worker: $(cat "$T/out2")"
 
-# 3. A normal run after all that still works.
+# 3. The proxy password travels only over the pipe: not in the worker's argv or environment.
+pw='Hush-hush-pw-4711'
+printf '%s\n' "$pw" > "$T/pw"
+"$SHIR_BIN" scan run-local "$T/src" --test-fault hang --sink atlas:http://127.0.0.1:9 \
+    --outbox "$T/ob" --proxy-mode custom --proxy-address 127.0.0.1 --proxy-port 9 \
+    --proxy-user u --proxy-password-file "$T/pw" >"$T/out3" 2>"$T/err3" &
+caller=$!
+wait_until 20 grep -q 'worker pid [0-9]' "$T/err3" || fail "no worker pid (3)"
+wpid=$(sed -n 's/.*worker pid \([0-9]*\).*/\1/p' "$T/err3" | head -1)
+for f in cmdline environ; do
+    tr '\0' '\n' < "/proc/$wpid/$f" | grep -q "$pw" && fail "password in the worker's $f"
+    tr '\0' '\n' < "/proc/$caller/$f" | grep -q "$pw" && fail "password in the caller's $f"
+done
+kill -9 "$wpid"
+wait "$caller"
+caller=
+grep -q "$pw" "$T/out3" "$T/err3" && fail "password in the output"
+
+# 4. A normal run after all that still works.
 "$SHIR_BIN" scan run-local "$T/src" >/dev/null 2>&1 || fail "a clean run failed"
 pass
