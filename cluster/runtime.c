@@ -91,8 +91,16 @@ static void proposal_applied(struct raft_apply *req, int status, void *result)
 int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
                      void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
 {
-    if (!cluster__leader_ready(c))
-        return SHIR_E_NOLEADER;
+    if (!cluster__leader_ready(c)) {
+        /* Any node takes mutations: a follower forwards them to the leader over shir-rpc/1. */
+        raft_id lid = 0;
+        const char *laddr = NULL;
+        if (c->raft_started)
+            raft_leader(&c->raft, &lid, &laddr);
+        if (lid == 0 || lid == c->id.node_id || !laddr)
+            return SHIR_E_NOLEADER;
+        return cluster__forward(c, laddr, cmd, done, arg);
+    }
     struct proposal *p = calloc(1, sizeof *p);
     if (!p)
         return SHIR_E_NOMEM;
@@ -100,7 +108,11 @@ int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
     p->cmd = *cmd;
     p->done = done;
     p->arg = arg;
-    int rv = shir_random_fill(&c->rnd, p->cmd.request_id, sizeof p->cmd.request_id);
+    /* A forwarded command keeps the id its proposer gave it, so a retry stays idempotent. */
+    static const uint8_t zero[CLUSTER_REQUEST_ID_LEN];
+    int rv = 0;
+    if (memcmp(p->cmd.request_id, zero, sizeof zero) == 0)
+        rv = shir_random_fill(&c->rnd, p->cmd.request_id, sizeof p->cmd.request_id);
     if (rv == 0)
         rv = cluster_fsm_check(c->fsm, &p->cmd);
     struct shir_buf b;
@@ -160,6 +172,9 @@ static void on_accept(struct transport_listener *l, struct transport_conn *conn)
         return;
     case TRANSPORT_CH_JOIN:
         cluster__join_accept(c, conn);
+        return;
+    case TRANSPORT_CH_RPC:
+        cluster__rpc_accept(c, conn);
         return;
     default:
         /* rpc and gossip are not built yet: refuse rather than half-serve. */
@@ -730,6 +745,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
     if (c->init.active)
         init_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
     cluster__join_close(c);
+    cluster__rpc_close(c);
     if (c->tick_ready) {
         c->pending_closes++;
         uv_timer_stop(&c->tick);
@@ -761,6 +777,8 @@ void cluster_free(struct cluster *c)
     cluster_fsm_free(c->fsm);
     cluster_identity_free(&c->id);
     free(c->boot);
+    free(c->js);
+    free(c->rpc);
     free(c->data_dir);
     free(c->node_name);
     free(c->listen);

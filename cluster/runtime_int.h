@@ -67,6 +67,7 @@ struct cluster {
     /* Registration (join.c). */
     struct cluster_join_client *joining;
     struct cluster_join_server *js;
+    struct cluster_rpc *rpc;
     /* The members as the leader listed them at join: trusted (pins) and addressable (raft ids)
      * only until this node's replica has caught up with the runtime. */
     struct cluster_boot_member {
@@ -86,14 +87,26 @@ struct cluster {
 
 /* runtime.c */
 int cluster__leader_ready(const struct cluster *c);
-/* Propose `cmd` (copied; a fresh request id is set). `done` fires once, later, with the FSM's
- * status and value. SHIR_E_NOLEADER when this node is not a leader that has caught up. */
+/* Propose `cmd` (copied; a fresh request id is set unless it carries one). `done` fires once,
+ * later, with the FSM's status and value. On a follower the command is forwarded to the leader.
+ * SHIR_E_NOLEADER when no leader is known. */
 int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
                      void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
                      void *arg);
 int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap);
 int cluster__split_hostport(const char *hp, char *host, size_t cap, uint16_t *port);
 uint64_t cluster__wall_ms(void);
+
+/* rpc.c: shir-rpc/1 between members. */
+struct cluster_rpc;
+/* Forward `cmd` (copied) to the leader at `leader_addr`; `done` fires once: the FSM's answer,
+ * or SHIR_E_UNAVAILABLE / SHIR_E_TIMEOUT / SHIR_E_UNKNOWN_OUTCOME (sent, no answer: retry with
+ * the same request id is safe). */
+int cluster__forward(struct cluster *c, const char *leader_addr, const struct cluster_cmd *cmd,
+                     void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
+                     void *arg);
+void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn);
+void cluster__rpc_close(struct cluster *c);
 
 /* join.c */
 /* A shir-join/1 connection accepted by our listener (ownership passes). */

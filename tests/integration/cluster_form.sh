@@ -20,7 +20,13 @@ start() { # start NAME
 }
 st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
 q() { json_get "$(st "$1")" "$2"; }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; tail -15 "$f"; done; }
+# On failure: each agent's last lines, and any sanitizer report in full (they are long).
+logs() {
+    for f in "$tmp"/*.log; do
+        echo "== $f"; grep -v ' DEBUG ' "$f" | tail -15
+        grep -A60 -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$f" | head -80
+    done
+}
 
 for n in n1 n2 n3 n4 other; do start $n; done
 keys=$("$SHIR_BIN" init --name prod --data-dir "$tmp/n1" --json) || fail "init: $(logs)"
@@ -37,6 +43,12 @@ assert d[\"leader\"]==\"n1\" and len(d[\"nodes\"])==3 and d[\"quorum\"][\"voters
 done
 expect_match "$(q n2 'd["quorum"]["summary"]')" "3 voters, tolerates 1 failure" "quorum words"
 [ "$(q n3 'd["runtime"]["id"]')" = "$(q n1 'd["runtime"]["id"]')" ] || fail "runtime id differs"
+
+# A follower takes a mutation and forwards it to the leader.
+old2=$(json_get "$("$SHIR_BIN" keys show --data-dir "$tmp/n1" --json)" 'd["key2"]')
+"$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/n3" >/dev/null || fail "regenerate on a follower: $(logs)"
+wait_until 10 bash -c "[ \"\$('$SHIR_BIN' keys show --data-dir '$tmp/n2' --json)\" != '' ] && ! '$SHIR_BIN' keys show --data-dir '$tmp/n2' --json | grep -qF -- '$old2'" ||
+    fail "key2 regenerated through n3 did not change on n2"
 
 # Failures leave the node unregistered, each with its reason.
 bad="${key1%?}$( [ "${key1: -1}" = A ] && echo B || echo A )"

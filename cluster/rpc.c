@@ -1,0 +1,349 @@
+/* shir-rpc/1 between members: for now one method, fsm.propose, which lets any node take a
+ * mutation and have the leader commit it.
+ *
+ *   follower -> leader  fsm.propose {cmd bin}        (the encoded command, request id inside)
+ *   leader -> follower  {status int, value uint}     (the FSM's answer)
+ *                       or an error response (NOLEADER: the leader changed; retry)
+ * Both ends are members: the TLS layer has checked the peer's certificate against the replicated
+ * allowlist before a single frame arrives.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/runtime_int.h"
+
+/* A forwarded mutation normally completes in one round trip plus a commit (~ms on a LAN); 5 s
+ * covers a leader that is busy electing or fsyncing on a slow disk. */
+#define FORWARD_TIMEOUT_MS 5000
+
+struct forward {
+    struct cluster *c;
+    struct transport_conn *conn;
+    uv_timer_t timer;
+    struct shir_buf frame; /* the request, sent on connect */
+    void (*done)(struct cluster *, int, uint64_t, void *);
+    void *arg;
+    bool sent, finished;
+    int pending; /* handles still to close: timer and connection */
+    struct forward *next;
+};
+
+struct serve {
+    struct cluster *c;
+    struct transport_conn *conn;
+    uint64_t id;
+    bool in_flight, closed;
+    struct serve *next;
+};
+
+struct cluster_rpc {
+    struct forward *forwards;
+    struct serve *serves;
+};
+
+static struct cluster_rpc *rpc_get(struct cluster *c)
+{
+    if (!c->rpc)
+        c->rpc = calloc(1, sizeof *c->rpc);
+    return c->rpc;
+}
+
+/* ---- client: forward ----------------------------------------------------------------------- */
+
+static void fw_release(struct forward *f)
+{
+    if (--f->pending > 0)
+        return;
+    struct cluster_rpc *r = f->c->rpc;
+    for (struct forward **pp = &r->forwards; *pp; pp = &(*pp)->next) {
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    }
+    shir_buf_free(&f->frame);
+    free(f);
+}
+
+static void fw_timer_closed(uv_handle_t *h)
+{
+    fw_release(h->data);
+}
+
+static void fw_finish(struct forward *f, int status, uint64_t value)
+{
+    if (f->finished)
+        return;
+    f->finished = true;
+    uv_timer_stop(&f->timer);
+    uv_close((uv_handle_t *)&f->timer, fw_timer_closed);
+    if (f->conn)
+        transport_conn_close(f->conn);
+    f->done(f->c, status, value, f->arg);
+}
+
+static void fw_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
+{
+    struct forward *f = transport_conn_data(conn);
+    struct transport_msg m;
+    int rv = transport_msg_decode(&m, NULL, p, n);
+    int64_t status = SHIR_E_PROTO;
+    uint64_t value = 0;
+    if (rv == 0 && m.type == TRANSPORT_MSG_ERROR)
+        status = m.code;
+    else if (rv == 0 && m.type == TRANSPORT_MSG_RESPONSE &&
+             transport_body_get_i64(&m.body, "status", &status) == 0 &&
+             transport_body_get_u64(&m.body, "value", &value) == 0 && status <= 0 &&
+             status > INT32_MIN)
+        ;
+    else
+        status = SHIR_E_PROTO;
+    transport_msg_free(&m);
+    fw_finish(f, (int)status, value);
+}
+
+static void fw_closed(struct transport_conn *conn, int err, const char *msg)
+{
+    (void)msg;
+    struct forward *f = transport_conn_data(conn);
+    f->conn = NULL;
+    /* Closed before an answer: if the request left, the outcome is unknown. */
+    fw_finish(f, f->sent ? SHIR_E_UNKNOWN_OUTCOME : (err ? err : SHIR_E_UNAVAILABLE), 0);
+    fw_release(f);
+}
+
+static void fw_connected(struct transport_conn *conn, int status, const char *msg, void *data)
+{
+    struct forward *f = data;
+    (void)msg;
+    if (status != 0) {
+        f->conn = NULL;
+        fw_finish(f, SHIR_E_UNAVAILABLE, 0);
+        fw_release(f);
+        return;
+    }
+    f->conn = conn;
+    struct transport_conn_cbs cbs = {.frame_cb = fw_frame, .close_cb = fw_closed, .data = f};
+    transport_conn_set_cbs(conn, &cbs);
+    if (transport_conn_write(conn, f->frame.data + 4, f->frame.len - 4) == 0)
+        f->sent = true;
+    else
+        transport_conn_close(conn);
+}
+
+static void fw_timeout(uv_timer_t *t)
+{
+    struct forward *f = t->data;
+    fw_finish(f, f->sent ? SHIR_E_UNKNOWN_OUTCOME : SHIR_E_TIMEOUT, 0);
+}
+
+struct cmd_arg {
+    const unsigned char *p;
+    size_t n;
+};
+
+static int pack_cmd(msgpack_packer *pk, void *arg)
+{
+    const struct cmd_arg *a = arg;
+    int rv = msgpack_pack_map(pk, 1);
+    rv |= transport_pack_cstr(pk, "cmd");
+    rv |= msgpack_pack_bin(pk, a->n);
+    rv |= msgpack_pack_bin_body(pk, a->p, a->n);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+int cluster__forward(struct cluster *c, const char *leader_addr, const struct cluster_cmd *cmd,
+                     void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+{
+    struct cluster_rpc *r = rpc_get(c);
+    char host[CLUSTER_ADDR_MAX + 1];
+    uint16_t port;
+    if (!r)
+        return SHIR_E_NOMEM;
+    if (cluster__split_hostport(leader_addr, host, sizeof host, &port) != 0)
+        return SHIR_E_NOLEADER;
+    struct cluster_cmd copy = *cmd;
+    int rv = 0;
+    static const uint8_t zero[CLUSTER_REQUEST_ID_LEN];
+    if (memcmp(copy.request_id, zero, sizeof zero) == 0)
+        rv = shir_random_fill(&c->rnd, copy.request_id, sizeof copy.request_id);
+    struct shir_buf enc;
+    shir_buf_init(&enc, 64u * 1024u);
+    if (rv == 0)
+        rv = cluster_cmd_encode(&copy, &enc);
+    shir_wipe(&copy, sizeof copy);
+    struct forward *f = rv == 0 ? calloc(1, sizeof *f) : NULL;
+    if (rv == 0 && !f)
+        rv = SHIR_E_NOMEM;
+    if (rv == 0) {
+        shir_buf_init(&f->frame, 128u * 1024u);
+        struct cmd_arg ca = {enc.data, enc.len};
+        rv = transport_msg_encode_request(&f->frame, 0, 1, FORWARD_TIMEOUT_MS, "fsm.propose",
+                                          pack_cmd, &ca);
+    }
+    if (enc.data)
+        shir_wipe(enc.data, enc.len);
+    shir_buf_free(&enc);
+    if (rv != 0) {
+        if (f)
+            shir_buf_free(&f->frame);
+        free(f);
+        return rv;
+    }
+    f->c = c;
+    f->done = done;
+    f->arg = arg;
+    struct transport_dial_config dc = {
+        .tls = c->tls,
+        .host = host,
+        .port = port,
+        .channel = TRANSPORT_CH_RPC,
+        .timeout_ms = FORWARD_TIMEOUT_MS,
+        .connect_cb = fw_connected,
+        .data = f,
+    };
+    struct transport_conn *conn;
+    rv = transport_dial(c->loop, &dc, &conn);
+    if (rv != 0) {
+        shir_buf_free(&f->frame);
+        free(f);
+        return rv;
+    }
+    f->conn = conn;
+    f->pending = 2;
+    uv_timer_init(c->loop, &f->timer);
+    f->timer.data = f;
+    uv_timer_start(&f->timer, fw_timeout, FORWARD_TIMEOUT_MS, 0);
+    f->next = r->forwards;
+    r->forwards = f;
+    return 0;
+}
+
+/* ---- server: serve ------------------------------------------------------------------------- */
+
+static void serve_free(struct serve *s)
+{
+    struct cluster_rpc *r = s->c->rpc;
+    for (struct serve **pp = &r->serves; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    free(s);
+}
+
+static void serve_error(struct serve *s, uint64_t id, int code, const char *msg)
+{
+    struct shir_buf out;
+    shir_buf_init(&out, 1u << 16);
+    if (transport_msg_encode_error(&out, 0, id, code, msg) == 0)
+        (void)transport_conn_write(s->conn, out.data + 4, out.len - 4);
+    shir_buf_free(&out);
+}
+
+struct result_arg {
+    int status;
+    uint64_t value;
+};
+
+static int pack_result(msgpack_packer *pk, void *arg)
+{
+    const struct result_arg *a = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "status");
+    rv |= msgpack_pack_int64(pk, a->status);
+    rv |= transport_pack_cstr(pk, "value");
+    rv |= msgpack_pack_uint64(pk, a->value);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static void served(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    (void)c;
+    struct serve *s = arg;
+    s->in_flight = false;
+    if (s->closed) {
+        serve_free(s);
+        return;
+    }
+    struct result_arg ra = {status, value};
+    struct shir_buf out;
+    shir_buf_init(&out, 1u << 16);
+    if (transport_msg_encode_response(&out, 0, s->id, pack_result, &ra) == 0)
+        (void)transport_conn_write(s->conn, out.data + 4, out.len - 4);
+    shir_buf_free(&out);
+}
+
+static void serve_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
+{
+    struct serve *s = transport_conn_data(conn);
+    struct transport_msg m;
+    const void *cmdp;
+    size_t cmdn;
+    struct cluster_cmd cmd;
+    if (transport_msg_decode(&m, NULL, p, n) != 0 || m.type != TRANSPORT_MSG_REQUEST) {
+        transport_conn_close(conn);
+        transport_msg_free(&m);
+        return;
+    }
+    if (!transport_msg_method_is(&m, "fsm.propose")) {
+        serve_error(s, m.id, SHIR_E_UNSUPPORTED, "unknown method");
+    } else if (s->in_flight) {
+        serve_error(s, m.id, SHIR_E_BUSY, "one proposal at a time per connection");
+    } else if (transport_body_get_bin(&m.body, "cmd", &cmdp, &cmdn) != 0 ||
+               cluster_cmd_decode(cmdp, cmdn, &cmd) != 0) {
+        serve_error(s, m.id, SHIR_E_MALFORMED, "bad command");
+    } else if (!cluster__leader_ready(s->c)) {
+        /* Never forward again: the follower asks the leader it knows, and retries. */
+        serve_error(s, m.id, SHIR_E_NOLEADER, "not the leader");
+    } else {
+        s->id = m.id;
+        int rv = cluster__propose(s->c, &cmd, served, s);
+        if (rv == 0)
+            s->in_flight = true;
+        else
+            serve_error(s, m.id, rv, shir_strerror(rv));
+    }
+    shir_wipe(&cmd, sizeof cmd);
+    transport_msg_free(&m);
+}
+
+static void serve_closed(struct transport_conn *conn, int err, const char *msg)
+{
+    (void)err;
+    (void)msg;
+    struct serve *s = transport_conn_data(conn);
+    s->closed = true;
+    s->conn = NULL;
+    if (!s->in_flight)
+        serve_free(s);
+}
+
+void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn)
+{
+    struct cluster_rpc *r = rpc_get(c);
+    struct serve *s = r ? calloc(1, sizeof *s) : NULL;
+    if (!s) {
+        transport_conn_close(conn);
+        return;
+    }
+    s->c = c;
+    s->conn = conn;
+    s->next = r->serves;
+    r->serves = s;
+    struct transport_conn_cbs cbs = {.frame_cb = serve_frame, .close_cb = serve_closed, .data = s};
+    transport_conn_set_cbs(conn, &cbs);
+}
+
+void cluster__rpc_close(struct cluster *c)
+{
+    struct cluster_rpc *r = c->rpc;
+    if (!r)
+        return;
+    for (struct forward *f = r->forwards; f; f = f->next)
+        fw_finish(f, SHIR_E_SHUTDOWN, 0);
+    for (struct serve *s = r->serves; s; s = s->next)
+        if (s->conn)
+            transport_conn_close(s->conn);
+}
