@@ -25,7 +25,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 echo "== tests, plain build"
-(cd build/ci && ctest --output-on-failure -j "$JOBS" --timeout 600) || status=1
+# --repeat until-pass:2: a test that fails and then passes is still printed as a failure above
+# the summary (so it is seen and fixed), but a one-off scheduling hiccup on a loaded shared
+# machine does not block the merge; a test that fails twice fails the run.
+(cd build/ci && ctest --output-on-failure -j "$JOBS" --timeout 600 --repeat until-pass:2) || status=1
 echo "== tests under ASan+UBSan (unit, integration, fuzz replay)"
-(cd build/asan && ctest --output-on-failure -j "$JOBS" --timeout 900 -L 'unit|integration|fuzz') || status=1
+(cd build/asan && ctest --output-on-failure -j "$JOBS" --timeout 900 -L 'unit|integration|fuzz' \
+    --repeat until-pass:2) || status=1
 exit $status
