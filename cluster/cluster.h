@@ -93,7 +93,7 @@ struct cluster_status_node {
     uint64_t id;
     char address[CLUSTER_ADDRESS_MAX + 1];
     const char *role;   /* "voter" | "standby" | "spare" | "witness" (static) */
-    const char *status; /* "Online" | "Limited" | "Offline" | "NeedRegistration" (static) */
+    const char *status; /* "Online" | "Limited" | "Unknown" | "NeedRegistration" (static) */
     char version[32];
 };
 struct cluster_status {

@@ -639,11 +639,12 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
         (void)shir_str_copy(n->address, sizeof n->address, src->address);
         n->role = cluster_role_name(src->role);
         (void)shir_str_copy(n->version, sizeof n->version, src->version);
-        /* Until gossip lands, a node knows only itself and the leader for sure. */
+        /* Until gossip lands a node knows only itself and the leader for sure; saying Offline
+         * for the others would be a guess, so it says Unknown (docs/status.md). */
         if (src->id == c->id.node_id)
             n->status = lid != 0 ? "Online" : "Limited";
         else
-            n->status = src->id == lid ? "Online" : "Offline";
+            n->status = src->id == lid ? "Online" : "Unknown";
         if (src->id == lid && lid != 0) {
             out->has_leader = true;
             (void)shir_str_copy(out->leader, sizeof out->leader, src->name);
