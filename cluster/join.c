@@ -623,6 +623,16 @@ static void jc_input(const struct cluster_join_client *j, const uint8_t *exporte
     in->exporter_len = CLUSTER_EXPORTER_LEN;
 }
 
+static char *copy_text(const char *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, p, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
 /* Credentials arrived: check the leader's signature and the certificate, save, start. */
 static int jc_accept_creds(struct cluster_join_client *j, const msgpack_object *body,
                            const uint8_t *exporter, char *err, size_t errcap)
@@ -654,9 +664,10 @@ static int jc_accept_creds(struct cluster_join_client *j, const msgpack_object *
     struct cluster_identity id;
     memset(&id, 0, sizeof id);
     id.node_id = node_id;
-    id.ca_pem = strndup(ca, ca_len);
+    /* msgpack strings are not NUL-terminated: copy by length (strndup may read past them). */
+    id.ca_pem = copy_text(ca, ca_len);
     id.ca_pem_len = ca_len;
-    id.cert_pem = strndup(cert, cert_len);
+    id.cert_pem = copy_text(cert, cert_len);
     id.cert_pem_len = cert_len;
     memcpy(id.data_secret, ds, CLUSTER_DATA_SECRET_LEN);
     int rv = id.ca_pem && id.cert_pem ? 0 : SHIR_E_NOMEM;

@@ -334,8 +334,14 @@ static int get_str(const msgpack_object *o, char **out)
         return 0;
     if (o->type != MSGPACK_OBJECT_STR || memchr(o->via.str.ptr, 0, o->via.str.size))
         return SHIR_E_MALFORMED;
-    *out = strndup(o->via.str.ptr, o->via.str.size);
-    return *out ? 0 : SHIR_E_NOMEM;
+    /* Copy by length: the string is not NUL-terminated, and strndup may look one byte past it
+     * (ASan's strict_string_checks reports exactly that). */
+    *out = malloc(o->via.str.size + 1);
+    if (!*out)
+        return SHIR_E_NOMEM;
+    memcpy(*out, o->via.str.ptr, o->via.str.size);
+    (*out)[o->via.str.size] = '\0';
+    return 0;
 }
 
 static int get_u64(const msgpack_object *o, uint64_t max, uint64_t *out)
