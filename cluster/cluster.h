@@ -87,6 +87,33 @@ int cluster_keys_get(struct cluster *c, char out[2][CLUSTER_KEY_TEXT_CAP]);
  * as it is applied. cb fires once. Errors (no callback): SHIR_E_INVAL (slot), SHIR_E_NOTFOUND. */
 int cluster_keys_regenerate(struct cluster *c, unsigned slot, cluster_done_cb cb, void *data);
 
+/* Proxy settings for outbound HTTP (design §4), as the operator sees them. The password is
+ * sealed into the replicated state (HKDF + AES-256-GCM under the runtime data secret) and never
+ * stored, logged or shown in clear. */
+enum cluster_proxy_mode_v { CLUSTER_PROXY_V_NONE = 0, CLUSTER_PROXY_V_SYSTEM = 1,
+                            CLUSTER_PROXY_V_CUSTOM = 2 };
+enum cluster_proxy_auth_v { CLUSTER_PROXY_V_ANY = 0, CLUSTER_PROXY_V_BASIC = 1,
+                            CLUSTER_PROXY_V_NTLM = 2 };
+struct cluster_proxy_settings {
+    int mode;            /* enum cluster_proxy_mode_v */
+    char host[256];
+    uint16_t port;
+    char user[256];
+    bool has_password;   /* get: a password is set (its value is in the secret argument) */
+    char bypass[1024];   /* comma-separated hosts */
+    bool bypass_local;
+    int auth;            /* enum cluster_proxy_auth_v */
+};
+/* Replace the proxy settings (one raft entry, applied on every node at once). `password` may be
+ * NULL or empty (no password). cb fires once. Errors (no callback): SHIR_E_INVAL (a field does
+ * not fit or a custom proxy lacks host/port), SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER. */
+int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
+                      const struct shir_secret *password, cluster_done_cb cb, void *data);
+/* The current settings from the local replica; the unsealed password goes to *password (the
+ * caller frees it with shir_secret_free) when it is not NULL. SHIR_E_NOTFOUND, SHIR_E_CRYPTO. */
+int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
+                      struct shir_secret *password);
+
 /* What `shir status` shows. Strings are NUL-terminated copies. */
 struct cluster_status_node {
     char name[CLUSTER_NODE_NAME_MAX + 1];

@@ -786,3 +786,98 @@ void cluster_free(struct cluster *c)
     free(c->advertise);
     free(c);
 }
+
+/* ---- proxy settings ------------------------------------------------------------------------ */
+
+struct done_op {
+    cluster_done_cb cb;
+    void *data;
+};
+
+static void done_committed(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    (void)c;
+    (void)value;
+    struct done_op *op = arg;
+    op->cb(op->data, status, status ? shir_strerror(status) : NULL);
+    free(op);
+}
+
+static int propose_done(struct cluster *c, const struct cluster_cmd *cmd, cluster_done_cb cb,
+                        void *data)
+{
+    struct done_op *op = malloc(sizeof *op);
+    if (!op)
+        return SHIR_E_NOMEM;
+    op->cb = cb;
+    op->data = data;
+    int rv = cluster__propose(c, cmd, done_committed, op);
+    if (rv != 0)
+        free(op);
+    return rv;
+}
+
+int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
+                      const struct shir_secret *password, cluster_done_cb cb, void *data)
+{
+    if (!c->registered)
+        return SHIR_E_NOTFOUND;
+    if (p->mode < CLUSTER_PROXY_V_NONE || p->mode > CLUSTER_PROXY_V_CUSTOM ||
+        p->auth < CLUSTER_PROXY_V_ANY || p->auth > CLUSTER_PROXY_V_NTLM ||
+        (p->mode == CLUSTER_PROXY_V_CUSTOM && (p->host[0] == '\0' || p->port == 0)))
+        return SHIR_E_INVAL;
+    struct cluster_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.type = CLUSTER_CMD_PROXY_SET;
+    struct cluster_proxy *x = &cmd.u.proxy;
+    x->mode = (enum cluster_proxy_mode)p->mode;
+    x->auth = (enum cluster_proxy_auth)p->auth;
+    x->port = p->port;
+    x->bypass_local = p->bypass_local;
+    int rv = 0;
+    if (shir_str_copy(x->host, sizeof x->host, p->host) != 0 ||
+        shir_str_copy(x->user, sizeof x->user, p->user) != 0 ||
+        shir_str_copy(x->bypass, sizeof x->bypass, p->bypass) != 0)
+        rv = SHIR_E_INVAL;
+    if (rv == 0 && password && password->len > 0) {
+        size_t n = 0;
+        if (password->len > CLUSTER_PROXY_PASSWORD_MAX)
+            rv = SHIR_E_INVAL;
+        else
+            rv = cluster_seal(c->id.data_secret, CLUSTER_FIELD_PROXY_PASSWORD, password->bytes,
+                              password->len, &c->rnd, x->sealed_password,
+                              sizeof x->sealed_password, &n);
+        x->sealed_password_len = (uint16_t)n;
+    }
+    if (rv == 0)
+        rv = propose_done(c, &cmd, cb, data);
+    shir_wipe(&cmd, sizeof cmd);
+    return rv;
+}
+
+int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
+                      struct shir_secret *password)
+{
+    memset(out, 0, sizeof *out);
+    if (!c->registered)
+        return SHIR_E_NOTFOUND;
+    const struct cluster_proxy *x = cluster_fsm_proxy(c->fsm);
+    out->mode = (int)x->mode;
+    out->auth = (int)x->auth;
+    out->port = x->port;
+    out->bypass_local = x->bypass_local;
+    (void)shir_str_copy(out->host, sizeof out->host, x->host);
+    (void)shir_str_copy(out->user, sizeof out->user, x->user);
+    (void)shir_str_copy(out->bypass, sizeof out->bypass, x->bypass);
+    out->has_password = x->sealed_password_len > 0;
+    if (password && out->has_password) {
+        int rv = cluster_unseal(c->id.data_secret, CLUSTER_FIELD_PROXY_PASSWORD,
+                                x->sealed_password, x->sealed_password_len, password);
+        if (rv != 0)
+            return rv;
+        /* From now on this process knows the password: mask it in every log line. */
+        if (c->sink && password->len >= 4)
+            (void)shir_log_sink_mask(c->sink, password->bytes, password->len);
+    }
+    return 0;
+}

@@ -77,8 +77,9 @@ static int translate(CURLcode cc)
     }
 }
 
-int scan_http_post_json(const struct scan_proxy *proxy, const char *url, const void *body,
-                        size_t len, long *status, char *err, size_t errcap)
+/* One request: a JSON POST when body is not NULL, else a GET whose body is discarded. */
+static int perform(const struct scan_proxy *proxy, const char *url, const void *body, size_t len,
+                   long *status, double *seconds, char *err, size_t errcap)
 {
     char curl_err[CURL_ERROR_SIZE] = "";
     char *pw = NULL;
@@ -97,9 +98,11 @@ int scan_http_post_json(const struct scan_proxy *proxy, const char *url, const v
     if (cc == CURLE_OK)                                                                       \
     cc = curl_easy_setopt(c, opt, val)
         SETOPT(CURLOPT_URL, url);
-        SETOPT(CURLOPT_HTTPHEADER, hdr);
-        SETOPT(CURLOPT_POSTFIELDS, body);
-        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        if (body) {
+            SETOPT(CURLOPT_HTTPHEADER, hdr);
+            SETOPT(CURLOPT_POSTFIELDS, body);
+            SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        }
         SETOPT(CURLOPT_WRITEFUNCTION, discard);
         SETOPT(CURLOPT_NOSIGNAL, 1L);
         /* 5 s to connect, 30 s per batch: a dead endpoint costs seconds, not the scan. */
@@ -118,6 +121,8 @@ int scan_http_post_json(const struct scan_proxy *proxy, const char *url, const v
             (void)shir_str_fmt(err, errcap, "%s", curl_err[0] ? curl_err : curl_easy_strerror(cc));
         else
             (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+        if (seconds)
+            (void)curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, seconds);
     } else {
         (void)shir_str_fmt(err, errcap, "cannot set up the request: %s", shir_strerror(rc));
     }
@@ -128,4 +133,16 @@ int scan_http_post_json(const struct scan_proxy *proxy, const char *url, const v
         free(pw);
     }
     return rc;
+}
+
+int scan_http_post_json(const struct scan_proxy *proxy, const char *url, const void *body,
+                        size_t len, long *status, char *err, size_t errcap)
+{
+    return perform(proxy, url, body, len, status, NULL, err, errcap);
+}
+
+int scan_http_get(const struct scan_proxy *proxy, const char *url, long *status, double *seconds,
+                  char *err, size_t errcap)
+{
+    return perform(proxy, url, NULL, 0, status, seconds, err, errcap);
 }

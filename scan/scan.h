@@ -36,6 +36,14 @@ struct scan_proxy {
     enum scan_proxy_auth auth;
 };
 
+/* One GET of `url` through `proxy` (blocking libcurl: call it from a worker process or a
+ * uv_queue_work thread, never the loop thread). 0 with the HTTP status and the total time in
+ * seconds on a completed exchange (any status); SHIR_E_UNAVAILABLE, SHIR_E_TIMEOUT, SHIR_E_TLS,
+ * SHIR_E_IO, SHIR_E_CONFIG, SHIR_E_NOMEM with libcurl's message in err otherwise. Used by
+ * `shir proxy test`. */
+int scan_http_get(const struct scan_proxy *proxy, const char *url, long *status, double *seconds,
+                  char *err, size_t errcap);
+
 /* Test-only faults a worker injects on request (integration tests of crash isolation). */
 enum scan_fault { SCAN_FAULT_NONE = 0, SCAN_FAULT_ABORT = 1, SCAN_FAULT_HANG = 2 };
 
