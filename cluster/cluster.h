@@ -78,6 +78,14 @@ int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char
 int cluster_join(struct cluster *c, const char *key_text, const char *peer, const char *node_name,
                  cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
 
+/* `shir nodes remove NAME` (on the leader): demote the node to spare, remove it from raft and
+ * commit NODE_REMOVE; every node then refuses its certificate and closes its live connections
+ * (within one tick of applying the entry). cb fires once. Errors (no callback, errbuf says why):
+ * SHIR_E_NOTFOUND (no such node), SHIR_E_NOLEADER (not the leader: names it), SHIR_E_BUSY (it is
+ * this node). */
+int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb, void *data,
+                        char *errbuf, size_t errcap);
+
 /* Both registration keys as tokens, unsealed from the replicated state (key1 then key2 into
  * out[2][CLUSTER_KEY_TEXT_CAP]); the caller wipes them. SHIR_E_NOTFOUND when not registered,
  * SHIR_E_NOLEADER when this node has not caught up with a committed runtime yet. */

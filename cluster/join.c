@@ -45,9 +45,14 @@ struct join_session {
     struct join_session *next;
 };
 
-enum member_phase { PHASE_ADD, PHASE_ASSIGN, PHASE_RECORD };
+/* One membership change, as a sequence of phases (one raft change or proposal each):
+ *   join:    ADD -> ASSIGN (voter/standby, decided then) -> RECORD_ROLE
+ *   remove:  ASSIGN (spare) -> REMOVE -> RECORD_REMOVE */
+enum member_phase { PHASE_ADD, PHASE_ASSIGN, PHASE_RECORD_ROLE, PHASE_REMOVE, PHASE_RECORD_REMOVE };
+enum member_kind { MEMBER_JOIN, MEMBER_REMOVE };
 
 struct member_op {
+    enum member_kind kind;
     uint64_t node_id;
     char address[CLUSTER_ADDR_MAX + 1];
     bool witness;
@@ -55,6 +60,8 @@ struct member_op {
     int raft_role;
     enum cluster_role fsm_role;
     uint64_t started_ms;
+    cluster_done_cb cb; /* removal: the operator's command waits for it */
+    void *data;
     struct member_op *next;
 };
 
@@ -187,6 +194,7 @@ static void queue_member(struct cluster *c, uint64_t id, const char *address, bo
         SHIR_ERROR(&c->log, "out of memory queueing node %llu for raft", (unsigned long long)id);
         return;
     }
+    op->kind = MEMBER_JOIN;
     op->node_id = id;
     (void)shir_str_copy(op->address, sizeof op->address, address);
     op->witness = witness;
@@ -407,12 +415,26 @@ void cluster__join_accept(struct cluster *c, struct transport_conn *conn)
 
 /* ---- the membership queue (leader only) ---------------------------------------------------- */
 
-static void op_pop(struct cluster *c)
+static void op_pop(struct cluster *c, int status, const char *msg)
 {
     struct member_op *op = c->js->queue;
     c->js->queue = op->next;
-    free(op);
     c->js->running = false;
+    if (op->cb)
+        op->cb(op->data, status, msg);
+    free(op);
+}
+
+static void removal_recorded(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    (void)value;
+    (void)arg;
+    struct member_op *op = c->js->queue;
+    c->js->running = false;
+    if (status == 0) {
+        SHIR_INFO(&c->log, "node %llu removed from the runtime", (unsigned long long)op->node_id);
+        op_pop(c, 0, NULL);
+    }
 }
 
 static void role_recorded(struct cluster *c, int status, uint64_t value, void *arg)
@@ -424,7 +446,7 @@ static void role_recorded(struct cluster *c, int status, uint64_t value, void *a
     if (status == 0) {
         SHIR_INFO(&c->log, "node %llu is now a %s", (unsigned long long)op->node_id,
                   cluster_role_name(op->fsm_role));
-        op_pop(c);
+        op_pop(c, 0, NULL);
     }
 }
 
@@ -434,7 +456,12 @@ static void change_done(struct raft_change *req, int status)
     struct member_op *op = c->js->queue;
     c->js->running = false;
     if (status == 0) {
-        op->phase = op->phase == PHASE_ADD ? PHASE_ASSIGN : PHASE_RECORD;
+        if (op->phase == PHASE_ADD)
+            op->phase = PHASE_ASSIGN;
+        else if (op->phase == PHASE_ASSIGN)
+            op->phase = op->kind == MEMBER_REMOVE ? PHASE_REMOVE : PHASE_RECORD_ROLE;
+        else if (op->phase == PHASE_REMOVE)
+            op->phase = PHASE_RECORD_REMOVE;
         return;
     }
     /* NOCONNECTION: the new node is still starting; the tick retries until the deadline. */
@@ -471,9 +498,9 @@ static void member_step(struct cluster *c)
         return;
     struct member_op *op = js->queue;
     if (cluster__wall_ms() - op->started_ms > MEMBER_OP_TIMEOUT_MS) {
-        SHIR_WARN(&c->log, "giving up adding node %llu to raft: it did not answer within %d s",
+        SHIR_WARN(&c->log, "giving up on the membership change of node %llu after %d s",
                   (unsigned long long)op->node_id, MEMBER_OP_TIMEOUT_MS / 1000);
-        op_pop(c);
+        op_pop(c, SHIR_E_TIMEOUT, "the membership change did not complete in time");
         return;
     }
     int rv = 0;
@@ -485,8 +512,40 @@ static void member_step(struct cluster *c)
             return;
         }
     } else if (op->phase == PHASE_ASSIGN) {
-        decide_role(c, op);
+        if (op->kind == MEMBER_JOIN) {
+            decide_role(c, op);
+        } else {
+            op->raft_role = RAFT_SPARE;
+            /* Already a spare (or never assigned): nothing to demote. */
+            const struct raft_server *srv = NULL;
+            for (unsigned i = 0; i < c->raft.configuration.n; i++)
+                if (c->raft.configuration.servers[i].id == op->node_id)
+                    srv = &c->raft.configuration.servers[i];
+            if (!srv) {
+                op->phase = PHASE_RECORD_REMOVE;
+                return;
+            }
+            if (srv->role == RAFT_SPARE) {
+                op->phase = PHASE_REMOVE;
+                return;
+            }
+        }
         rv = raft_assign(&c->raft, &js->change, op->node_id, op->raft_role, change_done);
+    } else if (op->phase == PHASE_REMOVE) {
+        rv = raft_remove(&c->raft, &js->change, op->node_id, change_done);
+        if (rv == RAFT_BADID) {
+            op->phase = PHASE_RECORD_REMOVE;
+            return;
+        }
+    } else if (op->phase == PHASE_RECORD_REMOVE) {
+        struct cluster_cmd cmd;
+        memset(&cmd, 0, sizeof cmd);
+        cmd.type = CLUSTER_CMD_NODE_REMOVE;
+        cmd.u.node_remove.node_id = op->node_id;
+        rv = cluster__propose(c, &cmd, removal_recorded, NULL);
+        if (rv == 0)
+            js->running = true;
+        return;
     } else {
         struct cluster_cmd cmd;
         memset(&cmd, 0, sizeof cmd);
@@ -503,6 +562,53 @@ static void member_step(struct cluster *c)
     else if (rv != RAFT_CANTCHANGE)
         SHIR_DEBUG(&c->log, "membership change for node %llu refused: %s",
                    (unsigned long long)op->node_id, raft_strerror(rv));
+}
+
+int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb, void *data,
+                        char *errbuf, size_t errcap)
+{
+    if (!c->registered) {
+        (void)shir_str_copy(errbuf, errcap, "this node is not registered");
+        return SHIR_E_NOTFOUND;
+    }
+    const struct cluster_node *n = cluster_fsm_node_by_name(c->fsm, name);
+    if (!n) {
+        (void)shir_str_fmt(errbuf, errcap, "no node named '%s' in this runtime", name);
+        return SHIR_E_NOTFOUND;
+    }
+    if (!cluster__leader_ready(c)) {
+        raft_id lid = 0;
+        const char *laddr = NULL;
+        if (c->raft_started)
+            raft_leader(&c->raft, &lid, &laddr);
+        const struct cluster_node *l = lid ? cluster_fsm_node(c->fsm, lid) : NULL;
+        (void)shir_str_fmt(errbuf, errcap, "run this on the leader%s%s%s",
+                           l ? " (" : " (there is none right now)", l ? l->name : "",
+                           l ? ")" : "");
+        return SHIR_E_NOLEADER;
+    }
+    if (n->id == c->id.node_id) {
+        (void)shir_str_copy(errbuf, errcap,
+                            "this node is the leader; remove it from another node after stopping "
+                            "it, or stop it and let the others elect a new leader first");
+        return SHIR_E_BUSY;
+    }
+    struct cluster_join_server *js = js_get(c);
+    struct member_op *op = js ? calloc(1, sizeof *op) : NULL;
+    if (!op)
+        return SHIR_E_NOMEM;
+    op->kind = MEMBER_REMOVE;
+    op->node_id = n->id;
+    op->phase = PHASE_ASSIGN;
+    op->started_ms = cluster__wall_ms();
+    op->cb = cb;
+    op->data = data;
+    struct member_op **pp = &js->queue;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = op;
+    SHIR_INFO(&c->log, "removing node '%s' (id %llu)", n->name, (unsigned long long)n->id);
+    return 0;
 }
 
 /* ============================== client side (the joiner) ===================================== */
@@ -971,6 +1077,8 @@ void cluster__join_close(struct cluster *c)
         while (js->queue) {
             struct member_op *op = js->queue;
             js->queue = op->next;
+            if (op->cb)
+                op->cb(op->data, SHIR_E_SHUTDOWN, "the agent is shutting down");
             free(op);
         }
     }

@@ -213,6 +213,30 @@ static void on_barrier(struct raft_barrier *req, int status)
 
 static void init_step(struct cluster *c);
 
+/* A member removed from the replicated state is refused by `authorize` from the moment this node
+ * applies the removal; this closes the connections it already had, within one tick (50 ms). */
+static void enforce_allowlist(struct cluster *c)
+{
+    if (!c->tls || !cluster_fsm_runtime(c->fsm)->initialized)
+        return;
+    uint8_t now[CLUSTER_FSM_NODES_CAP][CLUSTER_PIN_LEN];
+    size_t n = cluster_fsm_allowlist(c->fsm, now, CLUSTER_FSM_NODES_CAP);
+    if (n > CLUSTER_FSM_NODES_CAP)
+        n = CLUSTER_FSM_NODES_CAP;
+    for (size_t i = 0; i < c->n_known; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < n && !kept; j++)
+            kept = memcmp(c->known_pins[i], now[j], CLUSTER_PIN_LEN) == 0;
+        if (!kept) {
+            unsigned closed = transport_tls_close_peer(c->tls, c->known_pins[i]);
+            SHIR_INFO(&c->log, "a member was removed: its certificate is refused from now on, "
+                               "%u live connection(s) closed", closed);
+        }
+    }
+    memcpy(c->known_pins, now, n * CLUSTER_PIN_LEN);
+    c->n_known = n;
+}
+
 /* Poll raft (there is no state-change callback to rely on across versions): after every
  * election the new leader issues a barrier before it proposes anything. */
 static void on_tick(uv_timer_t *t)
@@ -229,6 +253,7 @@ static void on_tick(uv_timer_t *t)
     }
     if (c->init.active && cluster__leader_ready(c))
         init_step(c);
+    enforce_allowlist(c);
     cluster__join_tick(c);
 }
 

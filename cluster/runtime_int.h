@@ -68,6 +68,10 @@ struct cluster {
     struct cluster_join_client *joining;
     struct cluster_join_server *js;
     struct cluster_rpc *rpc;
+    /* The allowlist as last seen by the tick: a pin that leaves it (a removed member) gets its
+     * live connections closed at once. */
+    uint8_t known_pins[CLUSTER_FSM_NODES_CAP][CLUSTER_PIN_LEN];
+    size_t n_known;
     /* The members as the leader listed them at join: trusted (pins) and addressable (raft ids)
      * only until this node's replica has caught up with the runtime. */
     struct cluster_boot_member {

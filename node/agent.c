@@ -34,7 +34,7 @@ struct admin_op {
     struct admin_op *next;
     int kind; /* ADMIN_OP_* */
 };
-enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3, ADMIN_OP_PROXY = 4 };
+enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3, ADMIN_OP_PROXY = 4, ADMIN_OP_REMOVE = 5 };
 
 /* A `proxy test` running on a thread-pool thread (see handle_proxy_test). */
 struct proxy_test {
@@ -503,6 +503,23 @@ static void handle_proxy_test(struct admin_conn *c, const struct transport_msg *
         proxy_test_done(&t->work, rv);
 }
 
+static void handle_nodes_remove(struct admin_conn *c, const struct transport_msg *m)
+{
+    char name[CLUSTER_NODE_NAME_MAX + 1], err[256] = "";
+    if (transport_body_copy_str(&m->body, "name", name, sizeof name) != 0) {
+        reply_error(c, m->id, SHIR_E_INVAL, "nodes remove needs a node name");
+        return;
+    }
+    struct admin_op *op = op_new(c, m->id, ADMIN_OP_REMOVE);
+    int rv = op ? cluster_node_remove(c->agent->cluster, name, op_done, op, err, sizeof err)
+                : SHIR_E_NOMEM;
+    if (rv != 0) {
+        if (op)
+            op_drop(c->agent, op);
+        reply_error(c, m->id, rv, err[0] ? err : NULL);
+    }
+}
+
 static void handle_keys_show(struct admin_conn *c, const struct transport_msg *m)
 {
     struct keys_arg *k = calloc(1, sizeof *k);
@@ -555,6 +572,8 @@ static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
         handle_init(c, &m);
     } else if (transport_msg_method_is(&m, "join")) {
         handle_join(c, &m);
+    } else if (transport_msg_method_is(&m, "nodes.remove")) {
+        handle_nodes_remove(c, &m);
     } else if (transport_msg_method_is(&m, "proxy.show")) {
         handle_proxy_show(c, &m);
     } else if (transport_msg_method_is(&m, "proxy.set")) {

@@ -22,6 +22,8 @@ static void print_field(const msgpack_object *m, const char *key, const char *fa
         fputs(fallback, stdout);
 }
 
+static void print_nodes(const msgpack_object *body);
+
 static void print_human(const msgpack_object *body)
 {
     const msgpack_object *rt;
@@ -45,10 +47,16 @@ static void print_human(const msgpack_object *body)
     if (transport_body_get_map(body, "quorum", &q) == 0 &&
         transport_body_get_str(q, "summary", &p, &n) == 0)
         printf("quorum:   %.*s\n", (int)n, p);
+    printf("\n");
+    print_nodes(body);
+}
+
+static void print_nodes(const msgpack_object *body)
+{
     const msgpack_object_array *nodes;
     if (transport_body_get_array(body, "nodes", &nodes) != 0)
         return;
-    printf("\n%-16s %-8s %-22s %-8s %-16s %s\n", "NAME", "ID", "ADDRESS", "ROLE", "STATUS",
+    printf("%-16s %-8s %-22s %-8s %-16s %s\n", "NAME", "ID", "ADDRESS", "ROLE", "STATUS",
            "VERSION");
     for (uint32_t i = 0; i < nodes->size; i++) {
         const msgpack_object *nd = &nodes->ptr[i];
@@ -119,4 +127,91 @@ const struct node_cmd node_cmd_status = {
              "                    \"quorum\":{...},\"nodes\":[{\"name\",\"id\",\"address\",\"role\",\n"
              "                    \"status\",\"version\"}]}\n",
     .run = status_run,
+};
+
+struct name_body {
+    const char *name;
+};
+
+static int pack_name(struct msgpack_packer *pk, void *arg)
+{
+    const struct name_body *b = arg;
+    int rv = msgpack_pack_map(pk, 1);
+    rv |= transport_pack_cstr(pk, "name");
+    rv |= transport_pack_cstr(pk, b->name);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+/* Removal waits for three raft steps (demote, remove, record): seconds at most. */
+#define REMOVE_TIMEOUT_MS 70000
+
+static int nodes_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NODE_DEFAULT_DATA_DIR;
+    bool json = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data_dir = optarg; break;
+        case 'j': json = true; break;
+        default:
+            return node_usage_error(&node_cmd_nodes, "unknown or incomplete option '%s'",
+                                    argv[optind - 1]);
+        }
+    }
+    struct node_admin_reply *r;
+    char err[512];
+    int rv;
+    if (optind + 1 == argc && strcmp(argv[optind], "list") == 0) {
+        rv = node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err,
+                             sizeof err);
+        if (rv != 0) {
+            fprintf(stderr, "shir nodes list: %s\n", err);
+            return NODE_EXIT_FAIL;
+        }
+        const msgpack_object *nodes;
+        if (json && transport_body_get(node_admin_reply_body(r), "nodes", &nodes) == 0) {
+            node_json_print(stdout, nodes);
+            fputc('\n', stdout);
+        } else if (!json) {
+            print_nodes(node_admin_reply_body(r));
+        }
+        node_admin_reply_free(r);
+        return NODE_EXIT_OK;
+    }
+    if (optind + 2 == argc && strcmp(argv[optind], "remove") == 0) {
+        struct name_body b = {argv[optind + 1]};
+        if (!node_valid_node_name(b.name))
+            return node_usage_error(&node_cmd_nodes, "'%s' is not a node name", b.name);
+        rv = node_admin_call(data_dir, "nodes.remove", pack_name, &b, REMOVE_TIMEOUT_MS, &r, err,
+                             sizeof err);
+        if (rv != 0) {
+            fprintf(stderr, "shir nodes remove: %s\n", err);
+            return NODE_EXIT_FAIL;
+        }
+        node_admin_reply_free(r);
+        printf(json ? "{\"ok\":true}\n"
+                    : "Node removed: its certificate is refused and its connections closed.\n");
+        return NODE_EXIT_OK;
+    }
+    return node_usage_error(&node_cmd_nodes, "want 'list' or 'remove NAME'");
+}
+
+const struct node_cmd node_cmd_nodes = {
+    .name = "nodes",
+    .summary = "list the runtime's nodes, or remove one",
+    .usage = "usage: shir nodes list [--data-dir DIR] [--json]\n"
+             "       shir nodes remove NAME [--data-dir DIR] [--json]\n"
+             "\n"
+             "list prints the node table of 'shir status'. remove (on the leader) demotes NAME,\n"
+             "removes it from raft and from the replicated state: every node refuses its\n"
+             "certificate from then on and closes its live connections.\n",
+    .run = nodes_run,
 };

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `shir nodes list|remove`: removal runs on the leader only (a follower names it), takes the node
+# out of raft and the replicated state, and cuts it off: the members close its live connections
+# and refuse its certificate, so the removed node loses its leader; the runtime goes on.
+set -u
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+start() {
+    "$SHIR_BIN" agent --data-dir "$tmp/$1" --listen "127.0.0.1:$(free_port)" --node-name "$1" \
+        --log-level debug 2>>"$tmp/$1.log" &
+    pids+=("$!")
+    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start"
+}
+st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
+logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
+         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
+
+for n in n1 n2 n3; do start $n; done
+key=$(json_get "$("$SHIR_BIN" init --name rm --data-dir "$tmp/n1" --json)" 'd["key1"]')
+for n in n2 n3; do printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" || fail "join $n: $(logs)"; done
+wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n3' --json | grep -q '\"leader\":\"n1\"'" || fail "n3 has no leader"
+
+list=$("$SHIR_BIN" nodes list --data-dir "$tmp/n2" --json) || fail "nodes list"
+[ "$(json_get "$list" 'len(d)')" = 3 ] || fail "nodes list: $list"
+expect_match "$("$SHIR_BIN" nodes list --data-dir "$tmp/n2")" "^n3 +3 " "human nodes list"
+expect_exit 2 "$SHIR_BIN" nodes remove --data-dir "$tmp/n1"
+err=$("$SHIR_BIN" nodes remove n3 --data-dir "$tmp/n2" 2>&1) && fail "removal on a follower succeeded"
+expect_match "$err" "run this on the leader \(n1\)" "follower names the leader"
+err=$("$SHIR_BIN" nodes remove nosuch --data-dir "$tmp/n1" 2>&1) && fail "removed a node that does not exist"
+expect_match "$err" "no node named 'nosuch'" "unknown node"
+
+"$SHIR_BIN" nodes remove n3 --data-dir "$tmp/n1" >/dev/null || fail "remove n3: $(logs)"
+for n in n1 n2; do
+    wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/$n' --json | python3 -c '
+import json,sys; d=json.load(sys.stdin); assert [x[\"name\"] for x in d[\"nodes\"]]==[\"n1\",\"n2\"], d'" ||
+        fail "n3 still listed on $n: $(st $n)"
+    wait_until 5 grep -q "a member was removed" "$tmp/$n.log" || fail "$n did not cut n3 off"
+done
+grep -Eq "a member was removed: .*, [1-9][0-9]* live connection" "$tmp/n1.log" ||
+    fail "the leader closed none of n3's live connections: $(grep 'member was removed' "$tmp/n1.log")"
+# Cut off: n3 can no longer reach a leader (its handshakes are refused).
+wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n3' --json | grep -q '\"leader\":null'" ||
+    fail "the removed node still has a leader: $(st n3)"
+# The runtime goes on: 2 voters take writes.
+"$SHIR_BIN" keys regenerate key1 --data-dir "$tmp/n2" >/dev/null || fail "no writes after the removal: $(logs)"
+pass
