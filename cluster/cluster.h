@@ -122,6 +122,14 @@ int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
 int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
                       struct shir_secret *password);
 
+/* Runtime settings (design §1): the scan-node limit (default 4) and how long a voter may be
+ * offline before the leader promotes the standby and demotes it (default 30 s, 1 s..24 h).
+ * set: 0 keeps a value; one raft entry; cb fires once. SHIR_E_NOTFOUND, SHIR_E_NOLEADER; an
+ * out-of-range value fails in cb with SHIR_E_INVAL. */
+int cluster_settings_get(struct cluster *c, uint32_t *max_nodes, uint64_t *standby_delay_ms);
+int cluster_settings_set(struct cluster *c, uint32_t max_nodes, uint64_t standby_delay_ms,
+                         cluster_done_cb cb, void *data);
+
 /* What `shir status` shows. Strings are NUL-terminated copies. */
 struct cluster_status_node {
     char name[CLUSTER_NODE_NAME_MAX + 1];

@@ -49,7 +49,7 @@ struct join_session {
  *   join:    ADD -> ASSIGN (voter/standby, decided then) -> RECORD_ROLE
  *   remove:  ASSIGN (spare) -> REMOVE -> RECORD_REMOVE */
 enum member_phase { PHASE_ADD, PHASE_ASSIGN, PHASE_RECORD_ROLE, PHASE_REMOVE, PHASE_RECORD_REMOVE };
-enum member_kind { MEMBER_JOIN, MEMBER_REMOVE };
+enum member_kind { MEMBER_JOIN, MEMBER_REMOVE, MEMBER_ASSIGN /* from the planner */ };
 
 struct member_op {
     enum member_kind kind;
@@ -491,10 +491,55 @@ static void decide_role(struct cluster *c, struct member_op *op)
     op->fsm_role = voter ? CLUSTER_ROLE_VOTER : CLUSTER_ROLE_STANDBY;
 }
 
+static bool view_online(const struct cluster_liveness *v, uint64_t id, uint64_t *down_since_ms)
+{
+    return cluster__probe_online(v->data, id, down_since_ms);
+}
+
+static int raft_role_of(enum cluster_role r)
+{
+    return r == CLUSTER_ROLE_STANDBY ? RAFT_STANDBY : r == CLUSTER_ROLE_SPARE ? RAFT_SPARE
+                                                                            : RAFT_VOTER;
+}
+
+/* With nothing else queued, ask the planner (cluster/roles.h) for the next role change: promote
+ * the standby when a voter has been offline past the configured delay, then demote the dead
+ * voter, so a 4-node runtime survives a second failure. One change at a time. */
+static void plan_step(struct cluster *c)
+{
+    if (!cluster__probing(c))
+        return;
+    size_t n;
+    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
+    struct cluster_liveness view = {.online = view_online, .data = c};
+    struct cluster_plan plan;
+    if (cluster_roles_plan(nodes, n, c->id.node_id, &cluster_fsm_runtime(c->fsm)->settings,
+                           &view, shir_clock_system(), &plan) != 0 ||
+        plan.kind != CLUSTER_PLAN_ASSIGN)
+        return;
+    struct cluster_join_server *js = js_get(c);
+    struct member_op *op = js ? calloc(1, sizeof *op) : NULL;
+    if (!op)
+        return;
+    op->kind = MEMBER_ASSIGN;
+    op->node_id = plan.node_id;
+    op->phase = PHASE_ASSIGN;
+    op->fsm_role = plan.to;
+    op->raft_role = raft_role_of(plan.to);
+    op->started_ms = cluster__wall_ms();
+    js->queue = op;
+    SHIR_WARN(&c->log, "node %llu: %s -> %s (%s)", (unsigned long long)plan.node_id,
+              cluster_role_name(plan.from), cluster_role_name(plan.to), plan.reason);
+}
+
 static void member_step(struct cluster *c)
 {
-    struct cluster_join_server *js = c->js;
-    if (!js || !js->queue || js->running || !cluster__leader_ready(c))
+    struct cluster_join_server *js = js_get(c);
+    if (!js || js->running || !cluster__leader_ready(c))
+        return;
+    if (!js->queue)
+        plan_step(c);
+    if (!js->queue)
         return;
     struct member_op *op = js->queue;
     if (cluster__wall_ms() - op->started_ms > MEMBER_OP_TIMEOUT_MS) {
@@ -514,6 +559,8 @@ static void member_step(struct cluster *c)
     } else if (op->phase == PHASE_ASSIGN) {
         if (op->kind == MEMBER_JOIN) {
             decide_role(c, op);
+        } else if (op->kind == MEMBER_ASSIGN) {
+            /* planned: raft_role and fsm_role are set */
         } else {
             op->raft_role = RAFT_SPARE;
             /* Already a spare (or never assigned): nothing to demote. */

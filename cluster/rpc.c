@@ -36,9 +36,28 @@ struct serve {
     struct serve *next;
 };
 
+/* The leader's view of who is alive until gossip exists: one shir-rpc/1 connection per member,
+ * a `ping` every PROBE_EVERY_MS; a member is online while its last answer is younger than
+ * PROBE_ONLINE_MS (4 missed pings at 500 ms, well above loopback/LAN jitter and a GC-free C
+ * process's pauses, well below the 30 s standby promotion delay). */
+#define PROBE_EVERY_MS 500
+#define PROBE_ONLINE_MS 2000
+
+struct probe {
+    struct cluster *c;
+    uint64_t id;
+    struct transport_conn *conn;
+    bool dialing, outstanding, gone;
+    uint64_t last_seen_ms; /* monotonic; 0 never */
+    struct probe *next;
+};
+
 struct cluster_rpc {
     struct forward *forwards;
     struct serve *serves;
+    struct probe *probes;
+    uint64_t watch_since_ms; /* when this node started watching (became leader) */
+    uint64_t last_round_ms;
 };
 
 static struct cluster_rpc *rpc_get(struct cluster *c)
@@ -287,7 +306,13 @@ static void serve_frame(struct transport_conn *conn, const unsigned char *p, siz
         transport_msg_free(&m);
         return;
     }
-    if (!transport_msg_method_is(&m, "fsm.propose")) {
+    if (transport_msg_method_is(&m, "ping")) {
+        struct shir_buf out;
+        shir_buf_init(&out, 1024);
+        if (transport_msg_encode_response(&out, 0, m.id, NULL, NULL) == 0)
+            (void)transport_conn_write(conn, out.data + 4, out.len - 4);
+        shir_buf_free(&out);
+    } else if (!transport_msg_method_is(&m, "fsm.propose")) {
         serve_error(s, m.id, SHIR_E_UNSUPPORTED, "unknown method");
     } else if (s->in_flight) {
         serve_error(s, m.id, SHIR_E_BUSY, "one proposal at a time per connection");
@@ -336,11 +361,194 @@ void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn)
     transport_conn_set_cbs(conn, &cbs);
 }
 
+/* ---- liveness probes (leader) --------------------------------------------------------------- */
+
+static uint64_t mono_ms(void)
+{
+    const struct shir_clock *clk = shir_clock_system();
+    return clk->now_ms(clk);
+}
+
+static void probe_free_if_done(struct probe *p)
+{
+    if (!p->gone || p->dialing || p->conn)
+        return;
+    struct cluster_rpc *r = p->c->rpc;
+    for (struct probe **pp = &r->probes; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    }
+    free(p);
+}
+
+static void probe_frame(struct transport_conn *conn, const unsigned char *b, size_t n)
+{
+    (void)b;
+    (void)n;
+    struct probe *p = transport_conn_data(conn);
+    p->outstanding = false;
+    p->last_seen_ms = mono_ms();
+}
+
+static void probe_closed(struct transport_conn *conn, int err, const char *msg)
+{
+    (void)err;
+    (void)msg;
+    struct probe *p = transport_conn_data(conn);
+    p->conn = NULL;
+    p->outstanding = false;
+    probe_free_if_done(p);
+}
+
+static void probe_connected(struct transport_conn *conn, int status, const char *msg, void *data)
+{
+    (void)msg;
+    struct probe *p = data;
+    p->dialing = false;
+    if (status != 0) {
+        p->conn = NULL;
+        probe_free_if_done(p);
+        return;
+    }
+    p->conn = conn;
+    struct transport_conn_cbs cbs = {
+        .frame_cb = probe_frame, .close_cb = probe_closed, .data = p};
+    transport_conn_set_cbs(conn, &cbs);
+    if (p->gone) {
+        transport_conn_close(conn); /* probe_closed frees it */
+        return;
+    }
+    p->last_seen_ms = mono_ms(); /* a completed mutual-TLS handshake is a sign of life */
+}
+
+static void probe_send(struct probe *p)
+{
+    struct shir_buf out;
+    shir_buf_init(&out, 1024);
+    if (transport_msg_encode_request(&out, 0, 1, PROBE_ONLINE_MS, "ping", NULL, NULL) == 0 &&
+        transport_conn_write(p->conn, out.data + 4, out.len - 4) == 0)
+        p->outstanding = true;
+    shir_buf_free(&out);
+}
+
+static void probe_dial(struct cluster *c, struct probe *p)
+{
+    char host[CLUSTER_ADDR_MAX + 1];
+    uint16_t port;
+    const struct cluster_node *n = cluster_fsm_node(c->fsm, p->id);
+    if (!n || cluster__split_hostport(n->address, host, sizeof host, &port) != 0)
+        return;
+    struct transport_dial_config dc = {
+        .tls = c->tls,
+        .host = host,
+        .port = port,
+        .channel = TRANSPORT_CH_RPC,
+        .timeout_ms = PROBE_ONLINE_MS,
+        .connect_cb = probe_connected,
+        .data = p,
+    };
+    struct transport_conn *conn;
+    if (transport_dial(c->loop, &dc, &conn) == 0) {
+        p->dialing = true;
+        p->conn = conn; /* closing it cancels the dial */
+    }
+}
+
+static void probes_stop(struct cluster_rpc *r)
+{
+    for (struct probe *p = r->probes, *next; p; p = next) {
+        next = p->next;
+        p->gone = true;
+        if (p->conn)
+            transport_conn_close(p->conn);
+        probe_free_if_done(p);
+    }
+    r->watch_since_ms = 0;
+}
+
+void cluster__probe_tick(struct cluster *c)
+{
+    struct cluster_rpc *r = rpc_get(c);
+    if (!r)
+        return;
+    if (!cluster__leader_ready(c)) {
+        if (r->watch_since_ms)
+            probes_stop(r);
+        return;
+    }
+    uint64_t now = mono_ms();
+    if (!r->watch_since_ms)
+        r->watch_since_ms = now;
+    if (now - r->last_round_ms < PROBE_EVERY_MS)
+        return;
+    r->last_round_ms = now;
+    size_t n;
+    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (nodes[i].id == c->id.node_id)
+            continue;
+        struct probe *p = r->probes;
+        while (p && (p->id != nodes[i].id || p->gone))
+            p = p->next;
+        if (!p) {
+            p = calloc(1, sizeof *p);
+            if (!p)
+                return;
+            p->c = c;
+            p->id = nodes[i].id;
+            p->next = r->probes;
+            r->probes = p;
+        }
+        if (p->conn && !p->dialing && !p->outstanding)
+            probe_send(p);
+        else if (!p->conn && !p->dialing)
+            probe_dial(c, p);
+    }
+    /* Members that left the table: stop probing them. */
+    for (struct probe *p = r->probes, *next; p; p = next) {
+        next = p->next;
+        if (!p->gone && !cluster_fsm_node(c->fsm, p->id)) {
+            p->gone = true;
+            if (p->conn)
+                transport_conn_close(p->conn);
+            probe_free_if_done(p);
+        }
+    }
+}
+
+bool cluster__probe_online(struct cluster *c, uint64_t id, uint64_t *down_since_ms)
+{
+    struct cluster_rpc *r = c->rpc;
+    uint64_t now = mono_ms();
+    if (id == c->id.node_id)
+        return true;
+    for (struct probe *p = r ? r->probes : NULL; p; p = p->next) {
+        if (p->id != id || p->gone)
+            continue;
+        if (p->last_seen_ms && now - p->last_seen_ms < PROBE_ONLINE_MS)
+            return true;
+        if (down_since_ms)
+            *down_since_ms = p->last_seen_ms ? p->last_seen_ms : r->watch_since_ms;
+        return false;
+    }
+    if (down_since_ms)
+        *down_since_ms = r && r->watch_since_ms ? r->watch_since_ms : now;
+    return false;
+}
+
+bool cluster__probing(const struct cluster *c)
+{
+    return c->rpc && c->rpc->watch_since_ms != 0;
+}
+
 void cluster__rpc_close(struct cluster *c)
 {
     struct cluster_rpc *r = c->rpc;
     if (!r)
         return;
+    probes_stop(r);
     for (struct forward *f = r->forwards; f; f = f->next)
         fw_finish(f, SHIR_E_SHUTDOWN, 0);
     for (struct serve *s = r->serves; s; s = s->next)

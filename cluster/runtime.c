@@ -254,6 +254,7 @@ static void on_tick(uv_timer_t *t)
     if (c->init.active && cluster__leader_ready(c))
         init_step(c);
     enforce_allowlist(c);
+    cluster__probe_tick(c);
     cluster__join_tick(c);
 }
 
@@ -668,6 +669,8 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
          * for the others would be a guess, so it says Unknown (docs/status.md). */
         if (src->id == c->id.node_id)
             n->status = lid != 0 ? "Online" : "Limited";
+        else if (cluster__probing(c)) /* the leader probes every member */
+            n->status = cluster__probe_online(c, src->id, NULL) ? "Online" : "Offline";
         else
             n->status = src->id == lid ? "Online" : "Unknown";
         if (src->id == lid && lid != 0) {
@@ -905,4 +908,32 @@ int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
             (void)shir_log_sink_mask(c->sink, password->bytes, password->len);
     }
     return 0;
+}
+
+/* ---- settings ------------------------------------------------------------------------------ */
+
+int cluster_settings_get(struct cluster *c, uint32_t *max_nodes, uint64_t *standby_delay_ms)
+{
+    if (!c->registered || !cluster_fsm_runtime(c->fsm)->initialized)
+        return SHIR_E_NOTFOUND;
+    const struct cluster_settings *st = &cluster_fsm_runtime(c->fsm)->settings;
+    *max_nodes = st->max_nodes;
+    *standby_delay_ms = st->standby_promotion_delay_ms;
+    return 0;
+}
+
+int cluster_settings_set(struct cluster *c, uint32_t max_nodes, uint64_t standby_delay_ms,
+                         cluster_done_cb cb, void *data)
+{
+    uint32_t cur_max;
+    uint64_t cur_delay;
+    int rv = cluster_settings_get(c, &cur_max, &cur_delay);
+    if (rv != 0)
+        return rv;
+    struct cluster_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.type = CLUSTER_CMD_SETTINGS_SET;
+    cmd.u.settings.max_nodes = max_nodes ? max_nodes : cur_max;
+    cmd.u.settings.standby_promotion_delay_ms = standby_delay_ms ? standby_delay_ms : cur_delay;
+    return propose_done(c, &cmd, cb, data);
 }

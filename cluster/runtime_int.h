@@ -110,6 +110,12 @@ int cluster__forward(struct cluster *c, const char *leader_addr, const struct cl
                      void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
                      void *arg);
 void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn);
+/* The leader's liveness probes: run from the tick; stop by themselves on losing leadership. */
+void cluster__probe_tick(struct cluster *c);
+/* Whether member `id` answered a probe recently; else when it was last seen (monotonic ms). */
+bool cluster__probe_online(struct cluster *c, uint64_t id, uint64_t *down_since_ms);
+/* True while this node is the leader and probing (its liveness view is meaningful). */
+bool cluster__probing(const struct cluster *c);
 void cluster__rpc_close(struct cluster *c);
 
 /* join.c */

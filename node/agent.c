@@ -34,7 +34,8 @@ struct admin_op {
     struct admin_op *next;
     int kind; /* ADMIN_OP_* */
 };
-enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3, ADMIN_OP_PROXY = 4, ADMIN_OP_REMOVE = 5 };
+enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3, ADMIN_OP_PROXY = 4, ADMIN_OP_REMOVE = 5,
+       ADMIN_OP_SETTINGS = 6 };
 
 /* A `proxy test` running on a thread-pool thread (see handle_proxy_test). */
 struct proxy_test {
@@ -520,6 +521,48 @@ static void handle_nodes_remove(struct admin_conn *c, const struct transport_msg
     }
 }
 
+struct settings_view {
+    uint32_t max_nodes;
+    uint64_t delay_ms;
+};
+
+static int pack_settings(msgpack_packer *pk, void *arg)
+{
+    const struct settings_view *v = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "max_nodes");
+    rv |= msgpack_pack_uint64(pk, v->max_nodes);
+    rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
+    rv |= msgpack_pack_uint64(pk, v->delay_ms);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static void handle_settings(struct admin_conn *c, const struct transport_msg *m, bool set)
+{
+    struct settings_view v = {0};
+    int rv;
+    if (!set) {
+        rv = cluster_settings_get(c->agent->cluster, &v.max_nodes, &v.delay_ms);
+        if (rv == 0)
+            reply(c, m->id, pack_settings, &v);
+        else
+            reply_error(c, m->id, rv, "this node is not registered");
+        return;
+    }
+    uint64_t max_nodes = 0;
+    (void)transport_body_get_u64(&m->body, "max_nodes", &max_nodes);
+    (void)transport_body_get_u64(&m->body, "standby_promotion_delay_ms", &v.delay_ms);
+    struct admin_op *op = op_new(c, m->id, ADMIN_OP_SETTINGS);
+    rv = op ? cluster_settings_set(c->agent->cluster, (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes),
+                                   v.delay_ms, op_done, op)
+            : SHIR_E_NOMEM;
+    if (rv != 0) {
+        if (op)
+            op_drop(c->agent, op);
+        reply_error(c, m->id, rv, rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
+    }
+}
+
 static void handle_keys_show(struct admin_conn *c, const struct transport_msg *m)
 {
     struct keys_arg *k = calloc(1, sizeof *k);
@@ -572,6 +615,10 @@ static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
         handle_init(c, &m);
     } else if (transport_msg_method_is(&m, "join")) {
         handle_join(c, &m);
+    } else if (transport_msg_method_is(&m, "settings.show")) {
+        handle_settings(c, &m, false);
+    } else if (transport_msg_method_is(&m, "settings.set")) {
+        handle_settings(c, &m, true);
     } else if (transport_msg_method_is(&m, "nodes.remove")) {
         handle_nodes_remove(c, &m);
     } else if (transport_msg_method_is(&m, "proxy.show")) {

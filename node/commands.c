@@ -15,6 +15,7 @@ const struct node_cmd *const node_commands[] = {
     &node_cmd_status,
     &node_cmd_version,
     &node_cmd_scan,
+    &node_cmd_settings,
     &node_cmd_worker,
     NULL,
 };

@@ -1,0 +1,110 @@
+/* `shir settings show|set`: runtime-wide settings, replicated. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "common/common.h"
+#include "node/agent.h"
+#include "node/node.h"
+#include "transport/transport.h"
+
+#define SETTINGS_TIMEOUT_MS 10000
+
+struct settings_body {
+    uint64_t max_nodes, delay_ms;
+};
+
+static int pack_body(struct msgpack_packer *pk, void *arg)
+{
+    const struct settings_body *b = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "max_nodes");
+    rv |= msgpack_pack_uint64(pk, b->max_nodes);
+    rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
+    rv |= msgpack_pack_uint64(pk, b->delay_ms);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static int settings_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"max-nodes", required_argument, NULL, 'm'},
+        {"standby-promotion-delay", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NODE_DEFAULT_DATA_DIR;
+    bool json = false, any = false;
+    struct settings_body b = {0};
+    uint64_t secs;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data_dir = optarg; break;
+        case 'j': json = true; break;
+        case 'm':
+            if (shir_parse_u64(optarg, 1, 31, &b.max_nodes) != 0)
+                return node_usage_error(&node_cmd_settings, "--max-nodes wants 1-31");
+            any = true;
+            break;
+        case 's':
+            if (shir_parse_u64(optarg, 1, 86400, &secs) != 0)
+                return node_usage_error(&node_cmd_settings,
+                                        "--standby-promotion-delay wants seconds, 1-86400");
+            b.delay_ms = secs * 1000;
+            any = true;
+            break;
+        default:
+            return node_usage_error(&node_cmd_settings, "unknown or incomplete option '%s'",
+                                    argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return node_usage_error(&node_cmd_settings, "want 'show' or 'set'");
+    bool set = strcmp(argv[optind], "set") == 0;
+    if (!set && strcmp(argv[optind], "show") != 0)
+        return node_usage_error(&node_cmd_settings, "want 'show' or 'set'");
+    if (set != any)
+        return node_usage_error(&node_cmd_settings,
+                                set ? "'set' needs at least one setting" : "'show' takes no settings");
+    struct node_admin_reply *r;
+    char err[512];
+    int rv = node_admin_call(data_dir, set ? "settings.set" : "settings.show",
+                             set ? pack_body : NULL, &b, SETTINGS_TIMEOUT_MS, &r, err, sizeof err);
+    if (rv != 0) {
+        fprintf(stderr, "shir settings: %s\n", err);
+        return NODE_EXIT_FAIL;
+    }
+    if (json) {
+        node_json_print(stdout, node_admin_reply_body(r));
+        fputc('\n', stdout);
+    } else if (set) {
+        printf("Settings saved on every node.\n");
+    } else {
+        uint64_t m = 0, d = 0;
+        (void)transport_body_get_u64(node_admin_reply_body(r), "max_nodes", &m);
+        (void)transport_body_get_u64(node_admin_reply_body(r), "standby_promotion_delay_ms", &d);
+        printf("max nodes                 %llu\nstandby promotion delay   %llu s\n",
+               (unsigned long long)m, (unsigned long long)(d / 1000));
+    }
+    node_admin_reply_free(r);
+    return NODE_EXIT_OK;
+}
+
+const struct node_cmd node_cmd_settings = {
+    .name = "settings",
+    .summary = "show or set runtime-wide settings (node limit, standby promotion delay)",
+    .usage = "usage: shir settings show [--data-dir DIR] [--json]\n"
+             "       shir settings set [--max-nodes N] [--standby-promotion-delay SECONDS]\n"
+             "                         [--data-dir DIR] [--json]\n"
+             "\n"
+             "--max-nodes: scan nodes per runtime (default 4; a witness is not counted).\n"
+             "--standby-promotion-delay: how long a voter may be offline before the leader\n"
+             "promotes the standby and demotes it (default 30 s).\n",
+    .run = settings_run,
+};

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A 4-node runtime is 3 voters + 1 standby. When a voter stays offline past the promotion delay
+# the leader promotes the standby and demotes the dead voter, so the runtime then survives a
+# second failure — here kill -9 of the leader itself.
+set -u
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+declare -A PID
+start() {
+    "$SHIR_BIN" agent --data-dir "$tmp/$1" --listen "127.0.0.1:$(free_port)" --node-name "$1" \
+        --log-level debug 2>>"$tmp/$1.log" &
+    PID[$1]=$!; pids+=("$!")
+    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start"
+}
+st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
+role() { json_get "$(st "$1")" "[n['role'] for n in d['nodes'] if n['name']=='$2'][0]"; }
+logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
+         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
+
+for n in n1 n2 n3 n4; do start $n; done
+key=$(json_get "$("$SHIR_BIN" init --name four --data-dir "$tmp/n1" --json)" 'd["key1"]')
+for n in n2 n3 n4; do printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" || fail "join $n: $(logs)"; done
+[ "$(role n1 n4)" = standby ] || fail "the 4th node is not a standby: $(st n1)"
+expect_exit 2 "$SHIR_BIN" settings set --standby-promotion-delay 0 --data-dir "$tmp/n1"
+"$SHIR_BIN" settings set --standby-promotion-delay 2 --data-dir "$tmp/n2" >/dev/null || fail "settings set: $(logs)"
+wait_until 10 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/n3' --json | grep -q '\"standby_promotion_delay_ms\":2000'" ||
+    fail "settings not replicated: $("$SHIR_BIN" settings show --data-dir "$tmp/n3" --json)"
+# The leader sees every member online through its probes.
+wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c '
+import json,sys; d=json.load(sys.stdin); assert all(n[\"status\"]==\"Online\" for n in d[\"nodes\"]), d'" ||
+    fail "not every node Online on the leader: $(st n1)"
+
+# First failure: a voter (not the leader). After the delay: n4 voter, n3 no longer a voter.
+kill -9 "${PID[n3]}"
+wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -q '\"name\":\"n3\",[^}]*\"status\":\"Offline\"'" ||
+    fail "the leader does not see n3 Offline: $(st n1)"
+wait_until 30 bash -c "[ \"\$('$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c '
+import json,sys; d=json.load(sys.stdin); r={n[\"name\"]:n[\"role\"] for n in d[\"nodes\"]}; print(r[\"n4\"], r[\"n3\"])')\" = 'voter standby' ]" ||
+    fail "standby not promoted / dead voter not demoted: $(st n1) $(logs)"
+[ "$(json_get "$(st n1)" 'd["quorum"]["voters"]')" = 3 ] || fail "voters after promotion: $(st n1)"
+
+# Second failure: the leader. n2 and n4 are 2 of the 3 voters: a new leader, and writes.
+kill -9 "${PID[n1]}"
+wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq '\"leader\":\"n[24]\"'" ||
+    fail "no leader after the second failure: $(st n2) $(logs)"
+leader=$(json_get "$(st n2)" 'd["leader"]')
+wait_until 20 "$SHIR_BIN" keys regenerate key1 --data-dir "$tmp/$leader" || fail "no writes after the second failure: $(logs)"
+pass
