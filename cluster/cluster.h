@@ -86,6 +86,14 @@ int cluster_join(struct cluster *c, const char *key_text, const char *peer, cons
 int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb, void *data,
                         char *errbuf, size_t errcap);
 
+/* `shir recover`: on a node that has lost quorum for good (the lone survivor of a 2-voter group),
+ * restart raft with this node as the only voter (raft_recover) and remove every other member
+ * from the replicated state. Only safe when the other members are really gone: the CLI asks for
+ * confirmation. cb fires once. Errors (no callback, errbuf says why): SHIR_E_NOTFOUND,
+ * SHIR_E_BUSY, SHIR_E_EXISTS (there is a leader: nothing to recover). */
+int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf,
+                    size_t errcap);
+
 /* Both registration keys as tokens, unsealed from the replicated state (key1 then key2 into
  * out[2][CLUSTER_KEY_TEXT_CAP]); the caller wipes them. SHIR_E_NOTFOUND when not registered,
  * SHIR_E_NOLEADER when this node has not caught up with a committed runtime yet. */

@@ -168,7 +168,10 @@ static void on_accept(struct transport_listener *l, struct transport_conn *conn)
     struct cluster *c = transport_listener_data(l);
     switch (transport_conn_channel(conn)) {
     case TRANSPORT_CH_RAFT:
-        transport_raft_accept(&c->rt, conn);
+        if (!c->rt_ready || c->recover.raft_closing)
+            transport_conn_close(conn); /* raft is restarting (recover): the peer retries */
+        else
+            transport_raft_accept(&c->rt, conn);
         return;
     case TRANSPORT_CH_JOIN:
         cluster__join_accept(c, conn);
@@ -212,6 +215,8 @@ static void on_barrier(struct raft_barrier *req, int status)
 }
 
 static void init_step(struct cluster *c);
+static void recover_step(struct cluster *c);
+static void recover_finish(struct cluster *c, int status, const char *msg);
 
 /* A member removed from the replicated state is refused by `authorize` from the moment this node
  * applies the removal; this closes the connections it already had, within one tick (50 ms). */
@@ -253,6 +258,8 @@ static void on_tick(uv_timer_t *t)
     }
     if (c->init.active && cluster__leader_ready(c))
         init_step(c);
+    if (c->recover.active && !c->recover.raft_closing && cluster__leader_ready(c))
+        recover_step(c);
     enforce_allowlist(c);
     cluster__probe_tick(c);
     cluster__join_tick(c);
@@ -265,38 +272,14 @@ static int raft_dir(const struct cluster *c, char *out, size_t cap)
 
 /* Start the TLS listener and raft from the identity. `bootstrap` writes the single-voter
  * configuration first (only for `init`). */
-int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap)
+enum raft_mode { RAFT_MODE_NORMAL, RAFT_MODE_BOOTSTRAP, RAFT_MODE_RECOVER };
+
+/* raft_uv over the bridge, with the FSM, from the data directory: started normally, bootstrapped
+ * as a single voter (init), or forced to a single-voter configuration (recover). */
+static int start_raft(struct cluster *c, enum raft_mode mode, char *errbuf, size_t errcap)
 {
-    char host[CLUSTER_ADDRESS_MAX + 1], dir[4096];
-    uint16_t port;
+    char dir[4096];
     int rv;
-    struct transport_tls_config tc = {
-        .ca_pem = c->id.ca_pem,
-        .ca_pem_len = c->id.ca_pem_len,
-        .cert_pem = c->id.cert_pem,
-        .cert_pem_len = c->id.cert_pem_len,
-        .key_pem = (const char *)c->id.key_pem.bytes,
-        .key_pem_len = c->id.key_pem.len,
-        .authorize = authorize,
-        .authorize_data = c,
-        .log = &c->log,
-    };
-    if ((rv = transport_tls_new(&tc, &c->tls)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "cannot load this node's certificate: %s",
-                           shir_strerror(rv));
-        return rv;
-    }
-    if ((rv = cluster__split_hostport(c->listen, host, sizeof host, &port)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "bad listen address %s", c->listen);
-        return rv;
-    }
-    struct transport_listener_config lc = {
-        .tls = c->tls, .host = host, .port = port, .accept_cb = on_accept, .data = c};
-    if ((rv = transport_listener_new(c->loop, &lc, &c->listener)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "cannot listen on %s: %s", c->listen,
-                           shir_strerror(rv));
-        return rv;
-    }
     struct transport_raft_config rc = {
         .tls = c->tls, .address_cb = member_address, .data = c, .log = &c->log};
     if ((rv = transport_raft_init(&c->rt, c->loop, &rc)) != 0) {
@@ -326,15 +309,19 @@ int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t 
     raft_set_election_timeout(&c->raft, ELECTION_TIMEOUT_MS);
     raft_set_heartbeat_timeout(&c->raft, HEARTBEAT_TIMEOUT_MS);
     raft_set_pre_vote(&c->raft, true);
-    if (bootstrap) {
+    if (mode != RAFT_MODE_NORMAL) {
+        /* bootstrap (init) or recover (a lone survivor): a configuration of this node alone. */
         struct raft_configuration conf;
         raft_configuration_init(&conf);
         rv = raft_configuration_add(&conf, c->id.node_id, c->advertise, RAFT_VOTER);
         if (rv == 0)
-            rv = raft_bootstrap(&c->raft, &conf);
+            rv = mode == RAFT_MODE_BOOTSTRAP ? raft_bootstrap(&c->raft, &conf)
+                                             : raft_recover(&c->raft, &conf);
         raft_configuration_close(&conf);
         if (rv != 0) {
-            (void)shir_str_fmt(errbuf, errcap, "raft bootstrap: %s", raft_strerror(rv));
+            (void)shir_str_fmt(errbuf, errcap, "raft %s: %s",
+                               mode == RAFT_MODE_BOOTSTRAP ? "bootstrap" : "recover",
+                               raft_strerror(rv));
             return SHIR_E_IO;
         }
     }
@@ -343,6 +330,44 @@ int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t 
         return SHIR_E_IO;
     }
     c->raft_started = true;
+    return 0;
+}
+
+int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap)
+{
+    char host[CLUSTER_ADDRESS_MAX + 1];
+    uint16_t port;
+    int rv;
+    struct transport_tls_config tc = {
+        .ca_pem = c->id.ca_pem,
+        .ca_pem_len = c->id.ca_pem_len,
+        .cert_pem = c->id.cert_pem,
+        .cert_pem_len = c->id.cert_pem_len,
+        .key_pem = (const char *)c->id.key_pem.bytes,
+        .key_pem_len = c->id.key_pem.len,
+        .authorize = authorize,
+        .authorize_data = c,
+        .log = &c->log,
+    };
+    if ((rv = transport_tls_new(&tc, &c->tls)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "cannot load this node's certificate: %s",
+                           shir_strerror(rv));
+        return rv;
+    }
+    if ((rv = cluster__split_hostport(c->listen, host, sizeof host, &port)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "bad listen address %s", c->listen);
+        return rv;
+    }
+    struct transport_listener_config lc = {
+        .tls = c->tls, .host = host, .port = port, .accept_cb = on_accept, .data = c};
+    if ((rv = transport_listener_new(c->loop, &lc, &c->listener)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "cannot listen on %s: %s", c->listen,
+                           shir_strerror(rv));
+        return rv;
+    }
+    if ((rv = start_raft(c, bootstrap ? RAFT_MODE_BOOTSTRAP : RAFT_MODE_NORMAL, errbuf,
+                         errcap)) != 0)
+        return rv;
     uv_timer_init(c->loop, &c->tick);
     c->tick.data = c;
     c->tick_ready = true;
@@ -780,7 +805,12 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
         uv_timer_stop(&c->tick);
         uv_close((uv_handle_t *)&c->tick, tick_closed);
     }
-    if (c->raft_ready) {
+    if (c->recover.active && !c->recover.raft_closing)
+        recover_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
+    if (c->recover.raft_closing) {
+        /* recover_closed sees `closing` and releases this instead of restarting raft. */
+        c->pending_closes++;
+    } else if (c->raft_ready) {
         c->pending_closes++;
         c->raft.data = c;
         raft_close(&c->raft, raft_closed);
@@ -936,4 +966,106 @@ int cluster_settings_set(struct cluster *c, uint32_t max_nodes, uint64_t standby
     cmd.u.settings.max_nodes = max_nodes ? max_nodes : cur_max;
     cmd.u.settings.standby_promotion_delay_ms = standby_delay_ms ? standby_delay_ms : cur_delay;
     return propose_done(c, &cmd, cb, data);
+}
+
+/* ---- recover ------------------------------------------------------------------------------- */
+
+static void recover_finish(struct cluster *c, int status, const char *msg)
+{
+    cluster_done_cb cb = c->recover.cb;
+    void *data = c->recover.data;
+    c->recover.active = false;
+    if (status == 0)
+        SHIR_WARN(&c->log, "recovered: this node is now the runtime's only voter");
+    if (cb)
+        cb(data, status, msg);
+}
+
+static void recover_removed(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    (void)value;
+    (void)arg;
+    c->recover.in_flight = false;
+    if (status != 0 && status != SHIR_E_NOTFOUND)
+        recover_finish(c, status, "removing a lost member failed");
+}
+
+/* Once leading the one-voter group: remove every other member from the replicated state. */
+static void recover_step(struct cluster *c)
+{
+    if (c->recover.in_flight)
+        return;
+    size_t n;
+    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (nodes[i].id == c->id.node_id)
+            continue;
+        struct cluster_cmd cmd;
+        memset(&cmd, 0, sizeof cmd);
+        cmd.type = CLUSTER_CMD_NODE_REMOVE;
+        cmd.u.node_remove.node_id = nodes[i].id;
+        SHIR_WARN(&c->log, "recover: removing lost member '%s'", nodes[i].name);
+        int rv = cluster__propose(c, &cmd, recover_removed, NULL);
+        if (rv == 0)
+            c->recover.in_flight = true;
+        else if (rv != SHIR_E_NOLEADER)
+            recover_finish(c, rv, "cannot propose the removal of a lost member");
+        return;
+    }
+    recover_finish(c, 0, NULL);
+}
+
+static void recover_closed(struct raft *r)
+{
+    struct cluster *c = r->data;
+    char err[256] = "";
+    raft_uv_close(&c->io); /* raft freed the transport with itself */
+    c->io_ready = c->raft_ready = c->rt_ready = false;
+    c->recover.raft_closing = false;
+    if (c->closing) {
+        recover_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
+        close_one(c);
+        return;
+    }
+    /* A fresh replica: raft replays the snapshot and log into it on start. */
+    cluster_fsm_free(c->fsm);
+    c->fsm = cluster_fsm_new();
+    int rv = c->fsm ? start_raft(c, RAFT_MODE_RECOVER, err, sizeof err) : SHIR_E_NOMEM;
+    if (rv != 0) {
+        SHIR_ERROR(&c->log, "recover failed: %s", err[0] ? err : shir_strerror(rv));
+        recover_finish(c, rv, err[0] ? err : "recover failed");
+    }
+}
+
+int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf,
+                    size_t errcap)
+{
+    if (!c->registered || !c->raft_started) {
+        (void)shir_str_copy(errbuf, errcap, "this node is not registered");
+        return SHIR_E_NOTFOUND;
+    }
+    if (c->recover.active) {
+        (void)shir_str_copy(errbuf, errcap, "a recover is already under way");
+        return SHIR_E_BUSY;
+    }
+    raft_id lid = 0;
+    const char *laddr = NULL;
+    raft_leader(&c->raft, &lid, &laddr);
+    if (lid != 0) {
+        const struct cluster_node *l = cluster_fsm_node(c->fsm, lid);
+        (void)shir_str_fmt(errbuf, errcap, "the runtime has a leader (%s): nothing to recover",
+                           l ? l->name : "?");
+        return SHIR_E_EXISTS;
+    }
+    memset(&c->recover, 0, sizeof c->recover);
+    c->recover.active = true;
+    c->recover.raft_closing = true;
+    c->recover.cb = cb;
+    c->recover.data = data;
+    c->raft_started = false;
+    c->ready_term = 0;
+    SHIR_WARN(&c->log, "recover: restarting raft with this node as its only voter");
+    c->raft.data = c;
+    raft_close(&c->raft, recover_closed);
+    return 0;
 }

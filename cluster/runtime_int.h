@@ -81,6 +81,14 @@ struct cluster {
     } *boot;
     size_t n_boot;
 
+    /* `shir recover` in progress: raft restarted with this node as its only voter, then every
+     * other member removed from the replicated state. */
+    struct {
+        bool active, raft_closing, in_flight;
+        cluster_done_cb cb;
+        void *data;
+    } recover;
+
     /* Closing. */
     int pending_closes;
     void (*close_cb)(void *data);

@@ -35,7 +35,7 @@ struct admin_op {
     int kind; /* ADMIN_OP_* */
 };
 enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3, ADMIN_OP_PROXY = 4, ADMIN_OP_REMOVE = 5,
-       ADMIN_OP_SETTINGS = 6 };
+       ADMIN_OP_SETTINGS = 6, ADMIN_OP_RECOVER = 7 };
 
 /* A `proxy test` running on a thread-pool thread (see handle_proxy_test). */
 struct proxy_test {
@@ -563,6 +563,18 @@ static void handle_settings(struct admin_conn *c, const struct transport_msg *m,
     }
 }
 
+static void handle_recover(struct admin_conn *c, const struct transport_msg *m)
+{
+    char err[256] = "";
+    struct admin_op *op = op_new(c, m->id, ADMIN_OP_RECOVER);
+    int rv = op ? cluster_recover(c->agent->cluster, op_done, op, err, sizeof err) : SHIR_E_NOMEM;
+    if (rv != 0) {
+        if (op)
+            op_drop(c->agent, op);
+        reply_error(c, m->id, rv, err[0] ? err : NULL);
+    }
+}
+
 static void handle_keys_show(struct admin_conn *c, const struct transport_msg *m)
 {
     struct keys_arg *k = calloc(1, sizeof *k);
@@ -615,6 +627,8 @@ static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
         handle_init(c, &m);
     } else if (transport_msg_method_is(&m, "join")) {
         handle_join(c, &m);
+    } else if (transport_msg_method_is(&m, "recover")) {
+        handle_recover(c, &m);
     } else if (transport_msg_method_is(&m, "settings.show")) {
         handle_settings(c, &m, false);
     } else if (transport_msg_method_is(&m, "settings.set")) {

@@ -12,6 +12,7 @@ const struct node_cmd *const node_commands[] = {
     &node_cmd_keys,
     &node_cmd_nodes,
     &node_cmd_proxy,
+    &node_cmd_recover,
     &node_cmd_status,
     &node_cmd_version,
     &node_cmd_scan,

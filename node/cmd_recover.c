@@ -1,0 +1,73 @@
+/* `shir recover`: make the lone survivor of a runtime that lost quorum for good (the classic case:
+ * one of two voters died) a one-voter runtime again. Destructive for the lost members, so it asks
+ * first; --yes is for scripts. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/agent.h"
+#include "node/node.h"
+
+/* Restarting raft, winning a one-voter election and committing the removals: about a second. */
+#define RECOVER_TIMEOUT_MS 30000
+
+static int recover_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"yes", no_argument, NULL, 'y'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NODE_DEFAULT_DATA_DIR;
+    bool json = false, yes = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data_dir = optarg; break;
+        case 'j': json = true; break;
+        case 'y': yes = true; break;
+        default:
+            return node_usage_error(&node_cmd_recover, "unknown or incomplete option '%s'",
+                                    argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return node_usage_error(&node_cmd_recover, "unexpected argument '%s'", argv[optind]);
+    if (!yes) {
+        fprintf(stderr,
+                "This makes this node the runtime's only voter and removes every other member.\n"
+                "Do it only if the other members are gone for good (a node that comes back\n"
+                "afterwards must be wiped and joined again). Type 'yes' to continue: ");
+        char line[16] = "";
+        if (!fgets(line, sizeof line, stdin) || strcmp(line, "yes\n") != 0) {
+            fprintf(stderr, "shir recover: not confirmed; nothing changed\n");
+            return NODE_EXIT_FAIL;
+        }
+    }
+    struct node_admin_reply *r;
+    char err[512];
+    int rv = node_admin_call(data_dir, "recover", NULL, NULL, RECOVER_TIMEOUT_MS, &r, err,
+                             sizeof err);
+    if (rv != 0) {
+        fprintf(stderr, "shir recover: %s\n", err);
+        return NODE_EXIT_FAIL;
+    }
+    node_admin_reply_free(r);
+    printf(json ? "{\"ok\":true}\n"
+                : "Recovered: this node is the runtime's only voter. Add nodes with 'shir join'.\n");
+    return NODE_EXIT_OK;
+}
+
+const struct node_cmd node_cmd_recover = {
+    .name = "recover",
+    .summary = "make the lone survivor of a runtime without quorum a one-voter runtime",
+    .usage = "usage: shir recover [--yes] [--data-dir DIR] [--json]\n"
+             "\n"
+             "For a runtime that lost quorum for good, e.g. one of two voters died: restarts raft\n"
+             "on this node with itself as the only voter and removes the other members. Refused\n"
+             "while the runtime has a leader. Asks for confirmation unless --yes.\n",
+    .run = recover_run,
+};
