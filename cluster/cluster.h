@@ -94,6 +94,15 @@ int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb,
 int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf,
                     size_t errcap);
 
+/* `shir leave`: hand leadership over if this node has it, then ask the leader to remove it (as
+ * `nodes remove`). cb fires once, status 0 when the node is no longer a member; the agent then
+ * stops and forgets its identity (cluster_forget). Errors (no callback): SHIR_E_NOTFOUND,
+ * SHIR_E_BUSY. In cb: SHIR_E_BUSY when this node is the only voter. */
+int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
+/* After the agent stopped following a leave: delete the identity and the raft log of data_dir so
+ * that the node starts as NeedRegistration. 0 or -errno. */
+int cluster_forget(const char *data_dir);
+
 /* Both registration keys as tokens, unsealed from the replicated state (key1 then key2 into
  * out[2][CLUSTER_KEY_TEXT_CAP]); the caller wipes them. SHIR_E_NOTFOUND when not registered,
  * SHIR_E_NOLEADER when this node has not caught up with a committed runtime yet. */

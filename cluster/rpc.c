@@ -171,41 +171,25 @@ static int pack_cmd(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
-int cluster__forward(struct cluster *c, const char *leader_addr, const struct cluster_cmd *cmd,
-                     void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+/* One request to the member at `addr` on shir-rpc/1; the answer is {status, value}. */
+static int rpc_call(struct cluster *c, const char *addr, const char *method,
+                    transport_body_pack_cb pack, void *pack_arg, unsigned timeout_ms,
+                    void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
 {
     struct cluster_rpc *r = rpc_get(c);
     char host[CLUSTER_ADDR_MAX + 1];
     uint16_t port;
     if (!r)
         return SHIR_E_NOMEM;
-    if (cluster__split_hostport(leader_addr, host, sizeof host, &port) != 0)
+    if (cluster__split_hostport(addr, host, sizeof host, &port) != 0)
         return SHIR_E_NOLEADER;
-    struct cluster_cmd copy = *cmd;
-    int rv = 0;
-    static const uint8_t zero[CLUSTER_REQUEST_ID_LEN];
-    if (memcmp(copy.request_id, zero, sizeof zero) == 0)
-        rv = shir_random_fill(&c->rnd, copy.request_id, sizeof copy.request_id);
-    struct shir_buf enc;
-    shir_buf_init(&enc, 64u * 1024u);
-    if (rv == 0)
-        rv = cluster_cmd_encode(&copy, &enc);
-    shir_wipe(&copy, sizeof copy);
-    struct forward *f = rv == 0 ? calloc(1, sizeof *f) : NULL;
-    if (rv == 0 && !f)
-        rv = SHIR_E_NOMEM;
-    if (rv == 0) {
-        shir_buf_init(&f->frame, 128u * 1024u);
-        struct cmd_arg ca = {enc.data, enc.len};
-        rv = transport_msg_encode_request(&f->frame, 0, 1, FORWARD_TIMEOUT_MS, "fsm.propose",
-                                          pack_cmd, &ca);
-    }
-    if (enc.data)
-        shir_wipe(enc.data, enc.len);
-    shir_buf_free(&enc);
+    struct forward *f = calloc(1, sizeof *f);
+    if (!f)
+        return SHIR_E_NOMEM;
+    shir_buf_init(&f->frame, 128u * 1024u);
+    int rv = transport_msg_encode_request(&f->frame, 0, 1, timeout_ms, method, pack, pack_arg);
     if (rv != 0) {
-        if (f)
-            shir_buf_free(&f->frame);
+        shir_buf_free(&f->frame);
         free(f);
         return rv;
     }
@@ -232,10 +216,51 @@ int cluster__forward(struct cluster *c, const char *leader_addr, const struct cl
     f->pending = 2;
     uv_timer_init(c->loop, &f->timer);
     f->timer.data = f;
-    uv_timer_start(&f->timer, fw_timeout, FORWARD_TIMEOUT_MS, 0);
+    uv_timer_start(&f->timer, fw_timeout, timeout_ms, 0);
     f->next = r->forwards;
     r->forwards = f;
     return 0;
+}
+
+int cluster__forward(struct cluster *c, const char *leader_addr, const struct cluster_cmd *cmd,
+                     void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+{
+    struct cluster_cmd copy = *cmd;
+    int rv = 0;
+    static const uint8_t zero[CLUSTER_REQUEST_ID_LEN];
+    if (memcmp(copy.request_id, zero, sizeof zero) == 0)
+        rv = shir_random_fill(&c->rnd, copy.request_id, sizeof copy.request_id);
+    struct shir_buf enc;
+    shir_buf_init(&enc, 64u * 1024u);
+    if (rv == 0)
+        rv = cluster_cmd_encode(&copy, &enc);
+    shir_wipe(&copy, sizeof copy);
+    if (rv == 0) {
+        struct cmd_arg ca = {enc.data, enc.len};
+        rv = rpc_call(c, leader_addr, "fsm.propose", pack_cmd, &ca, FORWARD_TIMEOUT_MS, done,
+                      arg);
+    }
+    if (enc.data)
+        shir_wipe(enc.data, enc.len);
+    shir_buf_free(&enc);
+    return rv;
+}
+
+static int pack_id(msgpack_packer *pk, void *arg)
+{
+    int rv = msgpack_pack_map(pk, 1);
+    rv |= transport_pack_cstr(pk, "id");
+    rv |= msgpack_pack_uint64(pk, *(const uint64_t *)arg);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+/* A removal waits for three raft steps on the leader. */
+#define REMOVE_RPC_TIMEOUT_MS 60000
+
+int cluster__ask_removal(struct cluster *c, const char *leader_addr, uint64_t id,
+                         void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+{
+    return rpc_call(c, leader_addr, "node.remove", pack_id, &id, REMOVE_RPC_TIMEOUT_MS, done, arg);
 }
 
 /* ---- server: serve ------------------------------------------------------------------------- */
@@ -294,6 +319,37 @@ static void served(struct cluster *c, int status, uint64_t value, void *arg)
     shir_buf_free(&out);
 }
 
+static void removal_done(void *data, int status, const char *msg)
+{
+    (void)msg;
+    struct serve *s = data;
+    served(s->c, status, 0, s);
+}
+
+/* A member asks to be removed (`shir leave`): only itself, and only the leader does it. */
+static void serve_removal(struct serve *s, const struct transport_msg *m)
+{
+    uint64_t id = 0;
+    const struct transport_peer *peer = transport_conn_peer(s->conn);
+    const struct cluster_node *n;
+    char err[256] = "";
+    if (transport_body_get_u64(&m->body, "id", &id) != 0 || !peer || peer->node_id != id ||
+        !(n = cluster_fsm_node(s->c->fsm, id))) {
+        serve_error(s, m->id, SHIR_E_DENIED, "a member may ask only for its own removal");
+        return;
+    }
+    if (s->in_flight) {
+        serve_error(s, m->id, SHIR_E_BUSY, "one request at a time per connection");
+        return;
+    }
+    s->id = m->id;
+    int rv = cluster_node_remove(s->c, n->name, removal_done, s, err, sizeof err);
+    if (rv == 0)
+        s->in_flight = true;
+    else
+        serve_error(s, m->id, rv, err[0] ? err : shir_strerror(rv));
+}
+
 static void serve_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
 {
     struct serve *s = transport_conn_data(conn);
@@ -312,6 +368,8 @@ static void serve_frame(struct transport_conn *conn, const unsigned char *p, siz
         if (transport_msg_encode_response(&out, 0, m.id, NULL, NULL) == 0)
             (void)transport_conn_write(conn, out.data + 4, out.len - 4);
         shir_buf_free(&out);
+    } else if (transport_msg_method_is(&m, "node.remove")) {
+        serve_removal(s, &m);
     } else if (!transport_msg_method_is(&m, "fsm.propose")) {
         serve_error(s, m.id, SHIR_E_UNSUPPORTED, "unknown method");
     } else if (s->in_flight) {

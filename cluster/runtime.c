@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include <raft.h>
 #include <raft/uv.h>
@@ -216,6 +217,8 @@ static void on_barrier(struct raft_barrier *req, int status)
 
 static void init_step(struct cluster *c);
 static void recover_step(struct cluster *c);
+static void leave_step(struct cluster *c);
+static void leave_finish(struct cluster *c, int status, const char *msg);
 static void recover_finish(struct cluster *c, int status, const char *msg);
 
 /* A member removed from the replicated state is refused by `authorize` from the moment this node
@@ -260,6 +263,8 @@ static void on_tick(uv_timer_t *t)
         init_step(c);
     if (c->recover.active && !c->recover.raft_closing && cluster__leader_ready(c))
         recover_step(c);
+    if (c->leave.active)
+        leave_step(c);
     enforce_allowlist(c);
     cluster__probe_tick(c);
     cluster__join_tick(c);
@@ -807,6 +812,8 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
     }
     if (c->recover.active && !c->recover.raft_closing)
         recover_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
+    if (c->leave.active)
+        leave_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
     if (c->recover.raft_closing) {
         /* recover_closed sees `closing` and releases this instead of restarting raft. */
         c->pending_closes++;
@@ -1068,4 +1075,110 @@ int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *err
     c->raft.data = c;
     raft_close(&c->raft, recover_closed);
     return 0;
+}
+
+/* ---- leave --------------------------------------------------------------------------------- */
+
+static void leave_finish(struct cluster *c, int status, const char *msg)
+{
+    cluster_done_cb cb = c->leave.cb;
+    void *data = c->leave.data;
+    c->leave.active = false;
+    if (status == 0)
+        SHIR_WARN(&c->log, "left the runtime: this node is no longer a member");
+    if (cb)
+        cb(data, status, msg);
+}
+
+static void leave_removed(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    (void)value;
+    (void)arg;
+    c->leave.asked = false;
+    if (!c->leave.active)
+        return;
+    if (status == 0)
+        leave_finish(c, 0, NULL);
+    else if (status != SHIR_E_NOLEADER && status != SHIR_E_UNAVAILABLE)
+        leave_finish(c, status, "the leader refused the removal");
+    /* else: the leader changed; the tick asks the new one */
+}
+
+static void leave_transferred(struct raft_transfer *req)
+{
+    struct cluster *c = req->data;
+    c->leave.transferring = false;
+}
+
+/* Hand leadership over if we have it, then ask the leader to remove us. */
+static void leave_step(struct cluster *c)
+{
+    if (c->leave.transferring || c->leave.asked || !c->raft_started)
+        return;
+    if (raft_state(&c->raft) == RAFT_LEADER) {
+        c->leave.transfer.data = c;
+        int rv = raft_transfer(&c->raft, &c->leave.transfer, 0, leave_transferred);
+        if (rv == 0)
+            c->leave.transferring = true;
+        else if (rv == RAFT_NOTFOUND)
+            leave_finish(c, SHIR_E_BUSY, "this node is the only voter: nobody to hand the "
+                                         "runtime over to");
+        return;
+    }
+    raft_id lid = 0;
+    const char *laddr = NULL;
+    raft_leader(&c->raft, &lid, &laddr);
+    if (lid == 0 || lid == c->id.node_id || !laddr)
+        return; /* no leader yet: wait (the operator's command has its own deadline) */
+    if (cluster__ask_removal(c, laddr, c->id.node_id, leave_removed, NULL) == 0)
+        c->leave.asked = true;
+}
+
+int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
+{
+    if (!c->registered || !c->raft_started) {
+        (void)shir_str_copy(errbuf, errcap, "this node is not registered");
+        return SHIR_E_NOTFOUND;
+    }
+    if (c->leave.active || c->recover.active) {
+        (void)shir_str_copy(errbuf, errcap, "a leave or recover is already under way");
+        return SHIR_E_BUSY;
+    }
+    memset(&c->leave, 0, sizeof c->leave);
+    c->leave.active = true;
+    c->leave.cb = cb;
+    c->leave.data = data;
+    SHIR_INFO(&c->log, "leaving the runtime");
+    return 0;
+}
+
+int cluster_forget(const char *data_dir)
+{
+    /* Order: node.id first (its absence is what makes the node unregistered), then the rest. */
+    static const char *const files[] = {"node.id", "node.key", "ca.key", "data.secret",
+                                        "node.pem", "ca.pem"};
+    char path[4096];
+    int rv = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (shir_str_fmt(path, sizeof path, "%s/identity/%s", data_dir, files[i]) != 0)
+            return SHIR_E_TOOBIG;
+        if (unlink(path) != 0 && errno != ENOENT && rv == 0)
+            rv = -errno;
+    }
+    if (shir_str_fmt(path, sizeof path, "%s/raft", data_dir) != 0)
+        return SHIR_E_TOOBIG;
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            char f[4400];
+            if (e->d_name[0] == '.' ||
+                shir_str_fmt(f, sizeof f, "%s/%s", path, e->d_name) != 0)
+                continue;
+            if (unlink(f) != 0 && rv == 0)
+                rv = -errno;
+        }
+        closedir(d);
+    }
+    return rv;
 }

@@ -89,6 +89,15 @@ struct cluster {
         void *data;
     } recover;
 
+    /* `shir leave` in progress: leadership handed over if needed, then the leader asked to
+     * remove this node. */
+    struct {
+        bool active, transferring, asked;
+        struct raft_transfer transfer;
+        cluster_done_cb cb;
+        void *data;
+    } leave;
+
     /* Closing. */
     int pending_closes;
     void (*close_cb)(void *data);
@@ -118,6 +127,10 @@ int cluster__forward(struct cluster *c, const char *leader_addr, const struct cl
                      void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
                      void *arg);
 void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn);
+/* Ask the leader to remove this node (`shir leave`); done gets the leader's answer. */
+int cluster__ask_removal(struct cluster *c, const char *leader_addr, uint64_t id,
+                         void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
+                         void *arg);
 /* The leader's liveness probes: run from the tick; stop by themselves on losing leadership. */
 void cluster__probe_tick(struct cluster *c);
 /* Whether member `id` answered a probe recently; else when it was last seen (monotonic ms). */

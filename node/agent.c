@@ -35,7 +35,7 @@ struct admin_op {
     int kind; /* ADMIN_OP_* */
 };
 enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3, ADMIN_OP_PROXY = 4, ADMIN_OP_REMOVE = 5,
-       ADMIN_OP_SETTINGS = 6, ADMIN_OP_RECOVER = 7 };
+       ADMIN_OP_SETTINGS = 6, ADMIN_OP_RECOVER = 7, ADMIN_OP_LEAVE = 8 };
 
 /* A `proxy test` running on a thread-pool thread (see handle_proxy_test). */
 struct proxy_test {
@@ -56,6 +56,7 @@ struct agent {
     const struct node_agent_config *cfg;
     uv_loop_t loop;
     struct cluster *cluster;
+    bool stop_after_reply, stopping, forget; /* `leave`: stop, then forget the identity */
     struct admin_op *ops;
     struct proxy_test *tests;
     uv_pipe_t admin;
@@ -147,11 +148,17 @@ static int pack_keys(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
+static void agent_stop(struct agent *a);
+
 static void write_done(uv_write_t *req, int status)
 {
     (void)status; /* a client that went away gets nothing more; its read side sees EOF */
+    struct admin_conn *c = req->handle->data;
     free(req->data);
     free(req);
+    /* After `leave` the agent stops once its answer is on the way, not before. */
+    if (c && c->agent->stop_after_reply && !c->agent->stopping)
+        agent_stop(c->agent);
 }
 
 static void conn_closed(uv_handle_t *h)
@@ -251,8 +258,15 @@ static void op_done(void *data, int status, const char *msg)
                 free(k);
             }
         } else {
+            if (op->kind == ADMIN_OP_LEAVE) {
+                a->stop_after_reply = true;
+                a->forget = true;
+            }
             reply(op->conn, op->id, NULL, NULL);
         }
+    } else if (status == 0 && op->kind == ADMIN_OP_LEAVE) {
+        a->forget = true; /* the client hung up: still stop and forget */
+        agent_stop(a);
     }
     free(op);
 }
@@ -563,6 +577,18 @@ static void handle_settings(struct admin_conn *c, const struct transport_msg *m,
     }
 }
 
+static void handle_leave(struct admin_conn *c, const struct transport_msg *m)
+{
+    char err[256] = "";
+    struct admin_op *op = op_new(c, m->id, ADMIN_OP_LEAVE);
+    int rv = op ? cluster_leave(c->agent->cluster, op_done, op, err, sizeof err) : SHIR_E_NOMEM;
+    if (rv != 0) {
+        if (op)
+            op_drop(c->agent, op);
+        reply_error(c, m->id, rv, err[0] ? err : NULL);
+    }
+}
+
 static void handle_recover(struct admin_conn *c, const struct transport_msg *m)
 {
     char err[256] = "";
@@ -627,6 +653,8 @@ static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
         handle_init(c, &m);
     } else if (transport_msg_method_is(&m, "join")) {
         handle_join(c, &m);
+    } else if (transport_msg_method_is(&m, "leave")) {
+        handle_leave(c, &m);
     } else if (transport_msg_method_is(&m, "recover")) {
         handle_recover(c, &m);
     } else if (transport_msg_method_is(&m, "settings.show")) {
@@ -762,6 +790,9 @@ static int admin_open(struct agent *a)
 
 static void agent_stop(struct agent *a)
 {
+    if (a->stopping)
+        return;
+    a->stopping = true;
     uv_signal_stop(&a->sigterm);
     uv_signal_stop(&a->sigint);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -840,6 +871,13 @@ int node_agent_run(const struct node_agent_config *cfg)
     SHIR_INFO(&a.log, "agent stopped");
 close_loop:
     cluster_free(a.cluster);
+    if (a.forget) {
+        int frv = cluster_forget(cfg->data_dir);
+        if (frv != 0)
+            SHIR_WARN(&a.log, "could not delete every identity file: %s", shir_strerror(frv));
+        else
+            SHIR_INFO(&a.log, "identity deleted: this node starts as NeedRegistration next time");
+    }
     if (uv_loop_close(&a.loop) != 0)
         SHIR_WARN(&a.log, "event loop closed with handles still open");
 out:

@@ -71,3 +71,54 @@ const struct node_cmd node_cmd_recover = {
              "while the runtime has a leader. Asks for confirmation unless --yes.\n",
     .run = recover_run,
 };
+
+/* `shir leave`: the graceful way out. Leadership is handed over first when this node has it. */
+#define LEAVE_TIMEOUT_MS 90000
+
+static int leave_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data_dir = NODE_DEFAULT_DATA_DIR;
+    bool json = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data_dir = optarg; break;
+        case 'j': json = true; break;
+        default:
+            return node_usage_error(&node_cmd_leave, "unknown or incomplete option '%s'",
+                                    argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return node_usage_error(&node_cmd_leave, "unexpected argument '%s'", argv[optind]);
+    struct node_admin_reply *r;
+    char err[512];
+    int rv = node_admin_call(data_dir, "leave", NULL, NULL, LEAVE_TIMEOUT_MS, &r, err, sizeof err);
+    if (rv != 0) {
+        fprintf(stderr, "shir leave: %s\n", err);
+        return NODE_EXIT_FAIL;
+    }
+    node_admin_reply_free(r);
+    printf(json ? "{\"ok\":true}\n"
+                : "Left the runtime. The agent has stopped and forgotten its identity; started\n"
+                  "again it is NeedRegistration and can join any runtime.\n");
+    return NODE_EXIT_OK;
+}
+
+const struct node_cmd node_cmd_leave = {
+    .name = "leave",
+    .summary = "take this node out of its runtime gracefully",
+    .usage = "usage: shir leave [--data-dir DIR] [--json]\n"
+             "\n"
+             "Hands leadership over if this node has it, has the leader remove it (demote, remove\n"
+             "from raft, refuse its certificate), then stops the agent and deletes its identity\n"
+             "and raft log, so that started again it is NeedRegistration.\n",
+    .run = leave_run,
+};

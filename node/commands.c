@@ -10,6 +10,7 @@ const struct node_cmd *const node_commands[] = {
     &node_cmd_init,
     &node_cmd_join,
     &node_cmd_keys,
+    &node_cmd_leave,
     &node_cmd_nodes,
     &node_cmd_proxy,
     &node_cmd_recover,
