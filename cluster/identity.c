@@ -182,8 +182,7 @@ int cluster_identity_save(const char *data_dir, const struct cluster_identity *i
     if ((rv = write_atomic(data_dir, "ca.pem", id->ca_pem, id->ca_pem_len)) != 0 ||
         (rv = write_atomic(data_dir, "node.pem", id->cert_pem, id->cert_pem_len)) != 0 ||
         (rv = write_atomic(data_dir, "node.key", id->key_pem.bytes, id->key_pem.len)) != 0 ||
-        (rv = write_atomic(data_dir, "data.secret", id->data_secret,
-                           CLUSTER_DATA_SECRET_LEN)) != 0)
+        (rv = write_atomic(data_dir, "data.secret", id->data_secret, CLUSTER_DATA_SECRET_LEN)) != 0)
         return rv;
     if (id->ca_key_pem.len > 0 &&
         (rv = write_atomic(data_dir, "ca.key", id->ca_key_pem.bytes, id->ca_key_pem.len)) != 0)

@@ -21,11 +21,8 @@
 
 #include "cluster/runtime_int.h"
 
-#define JOIN_TIMEOUT_MS 15000
-#define JOIN_MAX_REDIRECTS 3
 /* How long the leader keeps retrying to promote a node that does not answer yet. */
 #define MEMBER_OP_TIMEOUT_MS 60000
-#define CERT_DAYS 3650
 
 /* ============================== server side (a member) ===================================== */
 
@@ -136,7 +133,7 @@ struct creds {
     size_t cert_len;
 };
 
-static int pack_bin(msgpack_packer *pk, const char *k, const void *p, size_t n)
+int cluster__pack_bin(msgpack_packer *pk, const char *k, const void *p, size_t n)
 {
     int rv = transport_pack_cstr(pk, k);
     rv |= msgpack_pack_bin(pk, n);
@@ -151,15 +148,15 @@ static int pack_creds(msgpack_packer *pk, void *arg)
     size_t n;
     const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
     int rv = msgpack_pack_map(pk, 7);
-    rv |= pack_bin(pk, "sig", cr->s->sig, CLUSTER_PROOF_LEN);
+    rv |= cluster__pack_bin(pk, "sig", cr->s->sig, CLUSTER_PROOF_LEN);
     rv |= transport_pack_cstr(pk, "node_id");
     rv |= msgpack_pack_uint64(pk, cr->node_id);
     rv |= transport_pack_cstr(pk, "cert");
     rv |= transport_pack_cstr(pk, cr->cert);
     rv |= transport_pack_cstr(pk, "ca");
     rv |= transport_pack_cstr(pk, c->id.ca_pem);
-    rv |= pack_bin(pk, "ca_key", c->id.ca_key_pem.bytes, c->id.ca_key_pem.len);
-    rv |= pack_bin(pk, "data_secret", c->id.data_secret, CLUSTER_DATA_SECRET_LEN);
+    rv |= cluster__pack_bin(pk, "ca_key", c->id.ca_key_pem.bytes, c->id.ca_key_pem.len);
+    rv |= cluster__pack_bin(pk, "data_secret", c->id.data_secret, CLUSTER_DATA_SECRET_LEN);
     rv |= transport_pack_cstr(pk, "members");
     rv |= msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
@@ -168,7 +165,7 @@ static int pack_creds(msgpack_packer *pk, void *arg)
         rv |= msgpack_pack_uint64(pk, nodes[i].id);
         rv |= transport_pack_cstr(pk, "address");
         rv |= transport_pack_cstr(pk, nodes[i].address);
-        rv |= pack_bin(pk, "pin", nodes[i].pin, CLUSTER_PIN_LEN);
+        rv |= cluster__pack_bin(pk, "pin", nodes[i].pin, CLUSTER_PIN_LEN);
     }
     return rv ? SHIR_E_NOMEM : 0;
 }
@@ -209,11 +206,16 @@ static void queue_member(struct cluster *c, uint64_t id, const char *address, bo
 static const char *join_error_text(int status)
 {
     switch (status) {
-    case SHIR_E_EXISTS: return "a node with this name or certificate is already registered";
-    case SHIR_E_FULL: return "the runtime is full (its node limit is reached)";
-    case SHIR_E_STALE: return "this key was regenerated; get the current one with 'shir keys show'";
-    case SHIR_E_NOLEADER: return "the member lost leadership; try again";
-    default: return shir_strerror(status);
+    case SHIR_E_EXISTS:
+        return "a node with this name or certificate is already registered";
+    case SHIR_E_FULL:
+        return "the runtime is full (its node limit is reached)";
+    case SHIR_E_STALE:
+        return "this key was regenerated; get the current one with 'shir keys show'";
+    case SHIR_E_NOLEADER:
+        return "the member lost leadership; try again";
+    default:
+        return shir_strerror(status);
     }
 }
 
@@ -232,8 +234,8 @@ static void node_added(struct cluster *c, int status, uint64_t value, void *arg)
     struct creds cr = {.s = s, .node_id = value};
     const struct cluster_node *n = cluster_fsm_node(c->fsm, value);
     int rv = transport_pki_csr_sign(c->id.ca_pem, c->id.ca_pem_len, &c->id.ca_key_pem, s->csr,
-                                    s->csr_len, value, n ? n->name : "node", CERT_DAYS, &cr.cert,
-                                    &cr.cert_len);
+                                    s->csr_len, value, n ? n->name : "node", CLUSTER__CERT_DAYS,
+                                    &cr.cert, &cr.cert_len);
     if (rv != 0) {
         session_reply_error(s, s->req_id, rv, "signing the certificate failed");
         return;
@@ -317,8 +319,8 @@ static void handle_prove(struct join_session *s, const struct transport_msg *m)
     }
     uint8_t exporter[CLUSTER_EXPORTER_LEN];
     struct cluster_proof_input in;
-    int rv = transport_conn_export(s->conn, CLUSTER_EXPORTER_LABEL, NULL, 0, exporter,
-                                   sizeof exporter);
+    int rv =
+        transport_conn_export(s->conn, CLUSTER_EXPORTER_LABEL, NULL, 0, exporter, sizeof exporter);
     fill_input(s, c, exporter, &in);
     if (rv == 0)
         rv = cluster_proof_server_check(&s->verifier, &in, proof);
@@ -498,8 +500,9 @@ static bool view_online(const struct cluster_liveness *v, uint64_t id, uint64_t 
 
 static int raft_role_of(enum cluster_role r)
 {
-    return r == CLUSTER_ROLE_STANDBY ? RAFT_STANDBY : r == CLUSTER_ROLE_SPARE ? RAFT_SPARE
-                                                                            : RAFT_VOTER;
+    return r == CLUSTER_ROLE_STANDBY ? RAFT_STANDBY
+           : r == CLUSTER_ROLE_SPARE ? RAFT_SPARE
+                                     : RAFT_VOTER;
 }
 
 /* With nothing else queued, ask the planner (cluster/roles.h) for the next role change: promote
@@ -513,8 +516,8 @@ static void plan_step(struct cluster *c)
     const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
     struct cluster_liveness view = {.online = view_online, .data = c};
     struct cluster_plan plan;
-    if (cluster_roles_plan(nodes, n, c->id.node_id, &cluster_fsm_runtime(c->fsm)->settings,
-                           &view, shir_clock_system(), &plan) != 0 ||
+    if (cluster_roles_plan(nodes, n, c->id.node_id, &cluster_fsm_runtime(c->fsm)->settings, &view,
+                           shir_clock_system(), &plan) != 0 ||
         plan.kind != CLUSTER_PLAN_ASSIGN)
         return;
     struct cluster_join_server *js = js_get(c);
@@ -630,8 +633,7 @@ int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb,
             raft_leader(&c->raft, &lid, &laddr);
         const struct cluster_node *l = lid ? cluster_fsm_node(c->fsm, lid) : NULL;
         (void)shir_str_fmt(errbuf, errcap, "run this on the leader%s%s%s",
-                           l ? " (" : " (there is none right now)", l ? l->name : "",
-                           l ? ")" : "");
+                           l ? " (" : " (there is none right now)", l ? l->name : "", l ? ")" : "");
         return SHIR_E_NOLEADER;
     }
     if (n->id == c->id.node_id) {
@@ -658,464 +660,17 @@ int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb,
     return 0;
 }
 
-/* ============================== client side (the joiner) ===================================== */
-
-struct cluster_join_client {
-    struct cluster *c;
-    struct cluster_key key;
-    char addrs[CLUSTER_KEY_MAX_ADDRS + 1][CLUSTER_ADDR_MAX + 1];
-    unsigned n_addrs, next;
-    unsigned redirects;
-    struct transport_tls *tls;
-    struct transport_conn *conn;
-    uint8_t client_nonce[CLUSTER_NONCE_LEN], server_nonce[CLUSTER_NONCE_LEN];
-    struct shir_secret key_pem;
-    char *csr;
-    size_t csr_len;
-    char node_name[CLUSTER_NAME_MAX + 1];
-    cluster_done_cb cb;
-    void *data;
-    int stage; /* 0 hello sent, 1 prove sent, 2 credentials saved, waiting for the role */
-    uint64_t wait_deadline;
-    char last_err[1024];
-    bool done;
-};
-
-static void jc_free(struct cluster_join_client *j)
-{
-    if (!j)
-        return;
-    cluster_key_wipe(&j->key);
-    shir_secret_free(&j->key_pem);
-    free(j->csr);
-    transport_tls_free(j->tls);
-    shir_wipe(j, sizeof *j);
-    free(j);
-}
-
-/* Report once; the object is freed when its connection is gone. */
-static void jc_finish(struct cluster_join_client *j, int status, const char *msg)
-{
-    if (j->done)
-        return;
-    j->done = true;
-    if (status != 0)
-        SHIR_WARN(&j->c->log, "join failed: %s", msg);
-    if (j->cb)
-        j->cb(j->data, status, msg);
-    if (j->conn)
-        transport_conn_close(j->conn);
-    else if (j->stage < 2) {
-        j->c->joining = NULL;
-        jc_free(j);
-    }
-}
-
-static void jc_dial_next(struct cluster_join_client *j);
-
-static int jc_send(struct cluster_join_client *j, const char *method, transport_body_pack_cb pack,
-                   void *arg)
-{
-    struct shir_buf out;
-    shir_buf_init(&out, 1u << 16);
-    int rv = transport_msg_encode_request(&out, 0, (uint64_t)j->stage + 1, JOIN_TIMEOUT_MS, method,
-                                          pack, arg);
-    if (rv == 0)
-        rv = transport_conn_write(j->conn, out.data + 4, out.len - 4);
-    shir_buf_free(&out);
-    return rv;
-}
-
-static int pack_hello(msgpack_packer *pk, void *arg)
-{
-    const struct cluster_join_client *j = arg;
-    int rv = msgpack_pack_map(pk, 4);
-    rv |= pack_bin(pk, "runtime_id", j->key.runtime_id, CLUSTER_RUNTIME_ID_LEN);
-    rv |= transport_pack_cstr(pk, "slot");
-    rv |= msgpack_pack_uint64(pk, j->key.slot);
-    rv |= transport_pack_cstr(pk, "generation");
-    rv |= msgpack_pack_uint64(pk, j->key.generation);
-    rv |= pack_bin(pk, "client_nonce", j->client_nonce, CLUSTER_NONCE_LEN);
-    return rv ? SHIR_E_NOMEM : 0;
-}
-
-struct prove_arg {
-    const struct cluster_join_client *j;
-    uint8_t proof[CLUSTER_PROOF_LEN];
-};
-
-static int pack_prove(msgpack_packer *pk, void *arg)
-{
-    const struct prove_arg *a = arg;
-    const struct cluster_join_client *j = a->j;
-    int rv = msgpack_pack_map(pk, 6);
-    rv |= pack_bin(pk, "proof", a->proof, CLUSTER_PROOF_LEN);
-    rv |= transport_pack_cstr(pk, "csr");
-    rv |= transport_pack_cstr(pk, j->csr);
-    rv |= transport_pack_cstr(pk, "name");
-    rv |= transport_pack_cstr(pk, j->node_name);
-    rv |= transport_pack_cstr(pk, "address");
-    rv |= transport_pack_cstr(pk, j->c->advertise);
-    rv |= transport_pack_cstr(pk, "witness");
-    rv |= j->c->witness ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-    rv |= transport_pack_cstr(pk, "version");
-    rv |= transport_pack_cstr(pk, SHIR_VERSION_STRING);
-    return rv ? SHIR_E_NOMEM : 0;
-}
-
-static void jc_input(const struct cluster_join_client *j, const uint8_t *exporter,
-                     struct cluster_proof_input *in)
-{
-    memset(in, 0, sizeof *in);
-    in->runtime_id = j->key.runtime_id;
-    in->slot = j->key.slot;
-    in->generation = j->key.generation;
-    in->server_nonce = j->server_nonce;
-    in->client_nonce = j->client_nonce;
-    in->exporter = exporter;
-    in->exporter_len = CLUSTER_EXPORTER_LEN;
-}
-
-static char *copy_text(const char *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (s) {
-        memcpy(s, p, n);
-        s[n] = '\0';
-    }
-    return s;
-}
-
-/* Credentials arrived: check the leader's signature and the certificate, save, start. */
-static int jc_accept_creds(struct cluster_join_client *j, const msgpack_object *body,
-                           const uint8_t *exporter, char *err, size_t errcap)
-{
-    struct cluster *c = j->c;
-    const void *sig, *ca_key, *ds;
-    size_t sig_len, ca_key_len, ds_len;
-    const char *cert, *ca;
-    size_t cert_len, ca_len;
-    uint64_t node_id;
-    const msgpack_object_array *members;
-    struct cluster_proof_input in;
-    if (transport_body_get_bin(body, "sig", &sig, &sig_len) != 0 || sig_len != CLUSTER_PROOF_LEN ||
-        transport_body_get_u64(body, "node_id", &node_id) != 0 || node_id == 0 ||
-        transport_body_get_str(body, "cert", &cert, &cert_len) != 0 ||
-        transport_body_get_str(body, "ca", &ca, &ca_len) != 0 ||
-        transport_body_get_bin(body, "ca_key", &ca_key, &ca_key_len) != 0 ||
-        transport_body_get_bin(body, "data_secret", &ds, &ds_len) != 0 ||
-        ds_len != CLUSTER_DATA_SECRET_LEN ||
-        transport_body_get_array(body, "members", &members) != 0) {
-        (void)shir_str_copy(err, errcap, "the member sent malformed credentials");
-        return SHIR_E_MALFORMED;
-    }
-    jc_input(j, exporter, &in);
-    if (cluster_proof_client_check(j->key.secret, &in, sig) != 0) {
-        (void)shir_str_copy(err, errcap, "the member could not prove it knows the key");
-        return SHIR_E_AUTH;
-    }
-    struct cluster_identity id;
-    memset(&id, 0, sizeof id);
-    id.node_id = node_id;
-    /* msgpack strings are not NUL-terminated: copy by length (strndup may read past them). */
-    id.ca_pem = copy_text(ca, ca_len);
-    id.ca_pem_len = ca_len;
-    id.cert_pem = copy_text(cert, cert_len);
-    id.cert_pem_len = cert_len;
-    memcpy(id.data_secret, ds, CLUSTER_DATA_SECRET_LEN);
-    int rv = id.ca_pem && id.cert_pem ? 0 : SHIR_E_NOMEM;
-    if (rv == 0)
-        rv = shir_secret_set(&id.key_pem, j->key_pem.bytes, j->key_pem.len);
-    if (rv == 0 && ca_key_len > 0)
-        rv = shir_secret_set(&id.ca_key_pem, ca_key, ca_key_len);
-    uint8_t want[CLUSTER_PIN_LEN], got[CLUSTER_PIN_LEN];
-    if (rv == 0 && (transport_pki_csr_pin(j->csr, j->csr_len, want) != 0 ||
-                    transport_pki_cert_pin(id.cert_pem, id.cert_pem_len, got) != 0 ||
-                    memcmp(want, got, CLUSTER_PIN_LEN) != 0 ||
-                    transport_pki_cert_pin(id.ca_pem, id.ca_pem_len, got) != 0 ||
-                    memcmp(got, j->key.ca_pin, CLUSTER_PIN_LEN) != 0))
-        rv = SHIR_E_AUTH;
-    if (rv == 0) {
-        c->boot = calloc(members->size ? members->size : 1, sizeof *c->boot);
-        rv = c->boot ? 0 : SHIR_E_NOMEM;
-        for (uint32_t i = 0; rv == 0 && i < members->size; i++) {
-            const msgpack_object *o = &members->ptr[i];
-            struct cluster_boot_member *b = &c->boot[c->n_boot];
-            const void *pin;
-            size_t pin_len;
-            if (transport_body_get_u64(o, "id", &b->id) == 0 &&
-                transport_body_copy_str(o, "address", b->address, sizeof b->address) == 0 &&
-                transport_body_get_bin(o, "pin", &pin, &pin_len) == 0 &&
-                pin_len == CLUSTER_PIN_LEN) {
-                memcpy(b->pin, pin, CLUSTER_PIN_LEN);
-                c->n_boot++;
-            }
-        }
-    }
-    if (rv == 0)
-        rv = cluster_identity_save(c->data_dir, &id);
-    if (rv != 0) {
-        (void)shir_str_fmt(err, errcap, "cannot accept the credentials: %s", shir_strerror(rv));
-        cluster_identity_free(&id);
-        return rv;
-    }
-    c->id = id; /* moved */
-    c->registered = true;
-    rv = cluster__start_node(c, false, err, errcap);
-    return rv;
-}
-
-static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
-{
-    struct cluster_join_client *j = transport_conn_data(conn);
-    struct transport_msg m;
-    char err[256] = "";
-    int rv = transport_msg_decode(&m, NULL, p, n);
-    if (rv != 0) {
-        jc_finish(j, rv, "the member sent a malformed reply");
-        goto out;
-    }
-    if (m.type == TRANSPORT_MSG_ERROR) {
-        (void)shir_str_fmt(err, sizeof err, "%.*s", (int)m.message_len, m.message);
-        jc_finish(j, m.code, err);
-        goto out;
-    }
-    if (m.type != TRANSPORT_MSG_RESPONSE) {
-        jc_finish(j, SHIR_E_PROTO, "unexpected message from the member");
-        goto out;
-    }
-    if (j->stage == 0) {
-        char leader[CLUSTER_ADDR_MAX + 1];
-        if (transport_body_copy_str(&m.body, "leader", leader, sizeof leader) == 0) {
-            if (++j->redirects > JOIN_MAX_REDIRECTS) {
-                jc_finish(j, SHIR_E_NOLEADER, "the members keep pointing elsewhere for a leader");
-                goto out;
-            }
-            /* Try the leader next; the current connection closes. */
-            (void)shir_str_copy(j->addrs[j->n_addrs < CLUSTER_KEY_MAX_ADDRS + 1 ? j->n_addrs++
-                                                                              : j->n_addrs - 1],
-                                sizeof j->addrs[0], leader);
-            j->next = j->n_addrs - 1;
-            transport_conn_close(conn);
-            goto out;
-        }
-        const void *sn;
-        size_t sn_len;
-        if (transport_body_get_bin(&m.body, "server_nonce", &sn, &sn_len) != 0 ||
-            sn_len != CLUSTER_NONCE_LEN) {
-            jc_finish(j, SHIR_E_PROTO, "the member sent a malformed hello reply");
-            goto out;
-        }
-        memcpy(j->server_nonce, sn, CLUSTER_NONCE_LEN);
-        uint8_t exporter[CLUSTER_EXPORTER_LEN];
-        struct cluster_proof_input in;
-        struct prove_arg pa = {.j = j};
-        rv = transport_conn_export(conn, CLUSTER_EXPORTER_LABEL, NULL, 0, exporter,
-                                   sizeof exporter);
-        jc_input(j, exporter, &in);
-        if (rv == 0)
-            rv = cluster_proof_client_make(j->key.secret, &in, pa.proof);
-        j->stage = 1;
-        if (rv == 0)
-            rv = jc_send(j, "join.prove", pack_prove, &pa);
-        if (rv != 0)
-            jc_finish(j, rv, "cannot send the proof");
-        goto out;
-    }
-    if (j->stage == 1) {
-        uint8_t exporter[CLUSTER_EXPORTER_LEN];
-        rv = transport_conn_export(conn, CLUSTER_EXPORTER_LABEL, NULL, 0, exporter,
-                                   sizeof exporter);
-        if (rv == 0)
-            rv = jc_accept_creds(j, &m.body, exporter, err, sizeof err);
-        if (rv != 0) {
-            jc_finish(j, rv, err[0] ? err : shir_strerror(rv));
-            goto out;
-        }
-        j->stage = 2;
-        j->wait_deadline = cluster__wall_ms() + MEMBER_OP_TIMEOUT_MS;
-        SHIR_INFO(&j->c->log, "registered as node %llu; waiting for the leader to add it to raft",
-                  (unsigned long long)j->c->id.node_id);
-        transport_conn_close(conn);
-    }
-out:
-    transport_msg_free(&m);
-}
-
-static void jc_closed(struct transport_conn *conn, int err, const char *msg)
-{
-    struct cluster_join_client *j = transport_conn_data(conn);
-    j->conn = NULL;
-    if (j->done) {
-        if (j->stage < 2 || j->c->joining != j) {
-            if (j->c->joining == j)
-                j->c->joining = NULL;
-            jc_free(j);
-        }
-        return;
-    }
-    if (j->stage >= 2)
-        return; /* credentials saved; the tick finishes */
-    if (j->redirects > 0 && j->stage == 0 && err == 0) {
-        jc_dial_next(j); /* redirected to the leader */
-        return;
-    }
-    (void)shir_str_fmt(j->last_err, sizeof j->last_err, "%s", msg ? msg : shir_strerror(err));
-    jc_finish(j, err ? err : SHIR_E_CLOSED, j->last_err);
-}
-
-static void jc_connected(struct transport_conn *conn, int status, const char *msg, void *data)
-{
-    struct cluster_join_client *j = data;
-    if (status != 0) {
-        j->conn = NULL;
-        /* Keep every address's reason: a CA pin mismatch on one must not be hidden behind a
-         * refused connection on the next. */
-        size_t used = strlen(j->last_err);
-        (void)shir_str_fmt(j->last_err + used, sizeof j->last_err - used, "%s%s: %s",
-                           used ? "; " : "", j->addrs[j->next - 1],
-                           msg ? msg : shir_strerror(status));
-        if (j->next < j->n_addrs) {
-            jc_dial_next(j);
-            return;
-        }
-        char out[1200];
-        (void)shir_str_fmt(out, sizeof out,
-                           "no member of the runtime could be reached (%s); is the address "
-                           "right (--peer HOST:PORT) and the port open?",
-                           j->last_err);
-        jc_finish(j, SHIR_E_UNAVAILABLE, out);
-        return;
-    }
-    j->conn = conn;
-    struct transport_conn_cbs cbs = {.frame_cb = jc_frame, .close_cb = jc_closed, .data = j};
-    transport_conn_set_cbs(conn, &cbs);
-    j->stage = 0;
-    if (shir_random_fill(&j->c->rnd, j->client_nonce, CLUSTER_NONCE_LEN) != 0 ||
-        jc_send(j, "join.hello", pack_hello, j) != 0)
-        jc_finish(j, SHIR_E_IO, "cannot send the hello");
-}
-
-static void jc_dial_next(struct cluster_join_client *j)
-{
-    char host[CLUSTER_ADDR_MAX + 1];
-    uint16_t port;
-    while (j->next < j->n_addrs) {
-        const char *addr = j->addrs[j->next++];
-        if (cluster__split_hostport(addr, host, sizeof host, &port) != 0)
-            continue;
-        struct transport_dial_config dc = {
-            .tls = j->tls,
-            .host = host,
-            .port = port,
-            .channel = TRANSPORT_CH_JOIN,
-            .timeout_ms = JOIN_TIMEOUT_MS,
-            .connect_cb = jc_connected,
-            .data = j,
-        };
-        struct transport_conn *conn;
-        if (transport_dial(j->c->loop, &dc, &conn) == 0) {
-            j->conn = conn;
-            return;
-        }
-    }
-    jc_finish(j, SHIR_E_UNAVAILABLE, "no usable member address (give one with --peer HOST:PORT)");
-}
-
-int cluster_join(struct cluster *c, const char *key_text, const char *peer, const char *node_name,
-                 cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
-{
-    if (c->registered) {
-        (void)shir_str_copy(errbuf, errcap, "this node is already registered in a runtime");
-        return SHIR_E_EXISTS;
-    }
-    if (c->joining || c->init.active) {
-        (void)shir_str_copy(errbuf, errcap, "a registration is already under way on this node");
-        return SHIR_E_BUSY;
-    }
-    struct cluster_join_client *j = calloc(1, sizeof *j);
-    if (!j)
-        return SHIR_E_NOMEM;
-    j->c = c;
-    j->cb = cb;
-    j->data = data;
-    struct cluster_key_diag diag;
-    int rv = cluster_key_decode(key_text, strlen(key_text), &j->key, &diag);
-    if (rv != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "bad key: %s", diag.msg);
-        goto err;
-    }
-    (void)shir_str_copy(j->node_name, sizeof j->node_name, node_name ? node_name : c->node_name);
-    if (peer)
-        (void)shir_str_copy(j->addrs[j->n_addrs++], sizeof j->addrs[0], peer);
-    for (unsigned i = 0; i < j->key.n_addrs; i++)
-        (void)shir_str_copy(j->addrs[j->n_addrs++], sizeof j->addrs[0], j->key.addrs[i]);
-    if (j->n_addrs == 0) {
-        rv = SHIR_E_INVAL;
-        (void)shir_str_copy(errbuf, errcap, "the key lists no member address: give --peer HOST:PORT");
-        goto err;
-    }
-    struct transport_tls_config tc = {.join_client = true, .log = &c->log};
-    memcpy(tc.ca_pin, j->key.ca_pin, CLUSTER_PIN_LEN);
-    if ((rv = transport_tls_new(&tc, &j->tls)) != 0 ||
-        (rv = transport_pki_key_create(&j->key_pem)) != 0 ||
-        (rv = transport_pki_csr_create(&j->key_pem, j->node_name, &j->csr, &j->csr_len)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "cannot prepare the join: %s", shir_strerror(rv));
-        goto err;
-    }
-    if (node_name) {
-        char *copy = strdup(node_name);
-        if (!copy) {
-            rv = SHIR_E_NOMEM;
-            goto err;
-        }
-        free(c->node_name);
-        c->node_name = copy;
-    }
-    c->joining = j;
-    jc_dial_next(j);
-    return 0;
-err:
-    jc_free(j);
-    return rv;
-}
-
 /* ============================== shared ====================================================== */
 
 void cluster__join_tick(struct cluster *c)
 {
     member_step(c);
-    struct cluster_join_client *j = c->joining;
-    if (!j || j->stage < 2 || j->done)
-        return;
-    const struct cluster_node *me = cluster_fsm_node(c->fsm, c->id.node_id);
-    if (me && me->state == CLUSTER_NODE_REGISTERED) {
-        SHIR_INFO(&c->log, "joined runtime '%s' as a %s", cluster_fsm_runtime(c->fsm)->name,
-                  cluster_role_name(me->role));
-        jc_finish(j, 0, NULL);
-        if (!j->conn) {
-            c->joining = NULL;
-            jc_free(j);
-        }
-    } else if (cluster__wall_ms() > j->wait_deadline) {
-        jc_finish(j, SHIR_E_TIMEOUT,
-                  "registered, but the leader has not added this node to raft yet; it will keep "
-                  "trying (see 'shir status')");
-        if (!j->conn) {
-            c->joining = NULL;
-            jc_free(j);
-        }
-    }
+    cluster__join_client_tick(c);
 }
 
 void cluster__join_close(struct cluster *c)
 {
-    struct cluster_join_client *j = c->joining;
-    if (j) {
-        jc_finish(j, SHIR_E_SHUTDOWN, "the agent is shutting down");
-        if (j->conn)
-            transport_conn_close(j->conn);
-    }
+    cluster__join_client_close(c);
     struct cluster_join_server *js = c->js;
     if (js) {
         for (struct join_session *s = js->sessions; s; s = s->next)

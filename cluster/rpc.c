@@ -40,7 +40,7 @@ struct serve {
  * a `ping` every PROBE_EVERY_MS; a member is online while its last answer is younger than
  * PROBE_ONLINE_MS (4 missed pings at 500 ms, well above loopback/LAN jitter and a GC-free C
  * process's pauses, well below the 30 s standby promotion delay). */
-#define PROBE_EVERY_MS 500
+#define PROBE_EVERY_MS  500
 #define PROBE_ONLINE_MS 2000
 
 struct probe {
@@ -237,8 +237,7 @@ int cluster__forward(struct cluster *c, const char *leader_addr, const struct cl
     shir_wipe(&copy, sizeof copy);
     if (rv == 0) {
         struct cmd_arg ca = {enc.data, enc.len};
-        rv = rpc_call(c, leader_addr, "fsm.propose", pack_cmd, &ca, FORWARD_TIMEOUT_MS, done,
-                      arg);
+        rv = rpc_call(c, leader_addr, "fsm.propose", pack_cmd, &ca, FORWARD_TIMEOUT_MS, done, arg);
     }
     if (enc.data)
         shir_wipe(enc.data, enc.len);
@@ -471,8 +470,7 @@ static void probe_connected(struct transport_conn *conn, int status, const char 
         return;
     }
     p->conn = conn;
-    struct transport_conn_cbs cbs = {
-        .frame_cb = probe_frame, .close_cb = probe_closed, .data = p};
+    struct transport_conn_cbs cbs = {.frame_cb = probe_frame, .close_cb = probe_closed, .data = p};
     transport_conn_set_cbs(conn, &cbs);
     if (p->gone) {
         transport_conn_close(conn); /* probe_closed frees it */

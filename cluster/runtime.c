@@ -7,6 +7,7 @@
  * Proposals go through one queue (propose()) so that at most one admin command is in flight and
  * each carries a fresh request id (the FSM makes a replay harmless).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +15,16 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include <raft.h>
 #include <raft/uv.h>
 
 #include "cluster/runtime_int.h"
 
-#define ELECTION_TIMEOUT_MS 500
+#define ELECTION_TIMEOUT_MS  500
 #define HEARTBEAT_TIMEOUT_MS 50
-#define CONNECT_RETRY_MS 200
-#define TICK_MS 50
-/* Certificates live 10 years; rotation is a later feature, and an expired runtime CA would stop
- * the whole runtime at once, so err long. */
-#define CERT_DAYS 3650
+#define CONNECT_RETRY_MS     200
+#define TICK_MS              50
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -147,6 +144,34 @@ int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
     return 0;
 }
 
+struct done_op {
+    cluster_done_cb cb;
+    void *data;
+};
+
+static void done_committed(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    (void)c;
+    (void)value;
+    struct done_op *op = arg;
+    op->cb(op->data, status, status ? shir_strerror(status) : NULL);
+    free(op);
+}
+
+int cluster__propose_done(struct cluster *c, const struct cluster_cmd *cmd, cluster_done_cb cb,
+                          void *data)
+{
+    struct done_op *op = malloc(sizeof *op);
+    if (!op)
+        return SHIR_E_NOMEM;
+    op->cb = cb;
+    op->data = data;
+    int rv = cluster__propose(c, cmd, done_committed, op);
+    if (rv != 0)
+        free(op);
+    return rv;
+}
+
 /* ---- TLS port and raft --------------------------------------------------------------------- */
 
 static int authorize(void *data, enum transport_channel ch, const struct transport_peer *peer)
@@ -211,15 +236,10 @@ static void on_barrier(struct raft_barrier *req, int status)
     if (status != 0)
         return; /* lost leadership: the next tick tries again in the new term */
     c->ready_term = raft_current_term(&c->raft);
-    SHIR_INFO(&c->log, "leader of term %llu, state caught up",
-              (unsigned long long)c->ready_term);
+    SHIR_INFO(&c->log, "leader of term %llu, state caught up", (unsigned long long)c->ready_term);
 }
 
 static void init_step(struct cluster *c);
-static void recover_step(struct cluster *c);
-static void leave_step(struct cluster *c);
-static void leave_finish(struct cluster *c, int status, const char *msg);
-static void recover_finish(struct cluster *c, int status, const char *msg);
 
 /* A member removed from the replicated state is refused by `authorize` from the moment this node
  * applies the removal; this closes the connections it already had, within one tick (50 ms). */
@@ -237,8 +257,10 @@ static void enforce_allowlist(struct cluster *c)
             kept = memcmp(c->known_pins[i], now[j], CLUSTER_PIN_LEN) == 0;
         if (!kept) {
             unsigned closed = transport_tls_close_peer(c->tls, c->known_pins[i]);
-            SHIR_INFO(&c->log, "a member was removed: its certificate is refused from now on, "
-                               "%u live connection(s) closed", closed);
+            SHIR_INFO(&c->log,
+                      "a member was removed: its certificate is refused from now on, "
+                      "%u live connection(s) closed",
+                      closed);
         }
     }
     memcpy(c->known_pins, now, n * CLUSTER_PIN_LEN);
@@ -262,9 +284,9 @@ static void on_tick(uv_timer_t *t)
     if (c->init.active && cluster__leader_ready(c))
         init_step(c);
     if (c->recover.active && !c->recover.raft_closing && cluster__leader_ready(c))
-        recover_step(c);
+        cluster__recover_step(c);
     if (c->leave.active)
-        leave_step(c);
+        cluster__leave_step(c);
     enforce_allowlist(c);
     cluster__probe_tick(c);
     cluster__join_tick(c);
@@ -277,11 +299,10 @@ static int raft_dir(const struct cluster *c, char *out, size_t cap)
 
 /* Start the TLS listener and raft from the identity. `bootstrap` writes the single-voter
  * configuration first (only for `init`). */
-enum raft_mode { RAFT_MODE_NORMAL, RAFT_MODE_BOOTSTRAP, RAFT_MODE_RECOVER };
-
 /* raft_uv over the bridge, with the FSM, from the data directory: started normally, bootstrapped
  * as a single voter (init), or forced to a single-voter configuration (recover). */
-static int start_raft(struct cluster *c, enum raft_mode mode, char *errbuf, size_t errcap)
+int cluster__start_raft(struct cluster *c, enum cluster__raft_mode mode, char *errbuf,
+                        size_t errcap)
 {
     char dir[4096];
     int rv;
@@ -314,18 +335,18 @@ static int start_raft(struct cluster *c, enum raft_mode mode, char *errbuf, size
     raft_set_election_timeout(&c->raft, ELECTION_TIMEOUT_MS);
     raft_set_heartbeat_timeout(&c->raft, HEARTBEAT_TIMEOUT_MS);
     raft_set_pre_vote(&c->raft, true);
-    if (mode != RAFT_MODE_NORMAL) {
+    if (mode != CLUSTER__RAFT_NORMAL) {
         /* bootstrap (init) or recover (a lone survivor): a configuration of this node alone. */
         struct raft_configuration conf;
         raft_configuration_init(&conf);
         rv = raft_configuration_add(&conf, c->id.node_id, c->advertise, RAFT_VOTER);
         if (rv == 0)
-            rv = mode == RAFT_MODE_BOOTSTRAP ? raft_bootstrap(&c->raft, &conf)
-                                             : raft_recover(&c->raft, &conf);
+            rv = mode == CLUSTER__RAFT_BOOTSTRAP ? raft_bootstrap(&c->raft, &conf)
+                                                 : raft_recover(&c->raft, &conf);
         raft_configuration_close(&conf);
         if (rv != 0) {
             (void)shir_str_fmt(errbuf, errcap, "raft %s: %s",
-                               mode == RAFT_MODE_BOOTSTRAP ? "bootstrap" : "recover",
+                               mode == CLUSTER__RAFT_BOOTSTRAP ? "bootstrap" : "recover",
                                raft_strerror(rv));
             return SHIR_E_IO;
         }
@@ -366,12 +387,11 @@ int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t 
     struct transport_listener_config lc = {
         .tls = c->tls, .host = host, .port = port, .accept_cb = on_accept, .data = c};
     if ((rv = transport_listener_new(c->loop, &lc, &c->listener)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "cannot listen on %s: %s", c->listen,
-                           shir_strerror(rv));
+        (void)shir_str_fmt(errbuf, errcap, "cannot listen on %s: %s", c->listen, shir_strerror(rv));
         return rv;
     }
-    if ((rv = start_raft(c, bootstrap ? RAFT_MODE_BOOTSTRAP : RAFT_MODE_NORMAL, errbuf,
-                         errcap)) != 0)
+    if ((rv = cluster__start_raft(c, bootstrap ? CLUSTER__RAFT_BOOTSTRAP : CLUSTER__RAFT_NORMAL,
+                                  errbuf, errcap)) != 0)
         return rv;
     uv_timer_init(c->loop, &c->tick);
     c->tick.data = c;
@@ -417,13 +437,13 @@ static void init_committed(struct cluster *c, int status, uint64_t value, void *
     init_step(c);
 }
 
-static int seal_key(struct cluster *c, unsigned slot, const uint8_t *secret,
-                    uint8_t sealed[CLUSTER_SEALED_KEY_MAX], uint8_t *sealed_len)
+int cluster__seal_key(struct cluster *c, unsigned slot, const uint8_t *secret,
+                      uint8_t sealed[CLUSTER_SEALED_KEY_MAX], uint8_t *sealed_len)
 {
     size_t n = 0;
-    int rv = cluster_seal(c->id.data_secret, slot == 1 ? CLUSTER_FIELD_KEY1 : CLUSTER_FIELD_KEY2,
-                          secret, CLUSTER_KEY_SECRET_LEN, &c->rnd, sealed,
-                          CLUSTER_SEALED_KEY_MAX, &n);
+    int rv =
+        cluster_seal(c->id.data_secret, slot == 1 ? CLUSTER_FIELD_KEY1 : CLUSTER_FIELD_KEY2, secret,
+                     CLUSTER_KEY_SECRET_LEN, &c->rnd, sealed, CLUSTER_SEALED_KEY_MAX, &n);
     *sealed_len = (uint8_t)n;
     return rv;
 }
@@ -446,8 +466,8 @@ static void init_step(struct cluster *c)
         for (unsigned s = 0; s < 2 && rv == 0; s++) {
             rv = cluster_verifier_derive(c->init.secrets[s], &cmd.u.init.verifiers[s]);
             if (rv == 0)
-                rv = seal_key(c, s + 1, c->init.secrets[s], cmd.u.init.sealed[s],
-                              &cmd.u.init.sealed_len[s]);
+                rv = cluster__seal_key(c, s + 1, c->init.secrets[s], cmd.u.init.sealed[s],
+                                       &cmd.u.init.sealed_len[s]);
         }
     } else if (step == 1) {
         struct cluster_node *n = &cmd.u.node_add.node;
@@ -471,8 +491,7 @@ static void init_step(struct cluster *c)
         return; /* the tick retries once we lead again */
     if (rv != 0) {
         char msg[160];
-        (void)shir_str_fmt(msg, sizeof msg, "cannot propose step %d: %s", step,
-                           shir_strerror(rv));
+        (void)shir_str_fmt(msg, sizeof msg, "cannot propose step %d: %s", step, shir_strerror(rv));
         init_finish(c, rv, msg);
         return;
     }
@@ -488,15 +507,14 @@ static int init_identity(struct cluster *c, char *errbuf, size_t errcap)
     int rv;
     memset(&c->id, 0, sizeof c->id);
     c->id.node_id = 1; /* the first node; the FSM counter continues from here */
-    if ((rv = transport_pki_ca_create(c->init.name, CERT_DAYS, &c->id.ca_pem, &c->id.ca_pem_len,
-                                      &c->id.ca_key_pem)) != 0 ||
+    if ((rv = transport_pki_ca_create(c->init.name, CLUSTER__CERT_DAYS, &c->id.ca_pem,
+                                      &c->id.ca_pem_len, &c->id.ca_key_pem)) != 0 ||
         (rv = transport_pki_key_create(&c->id.key_pem)) != 0 ||
         (rv = transport_pki_csr_create(&c->id.key_pem, c->node_name, &csr, &csr_len)) != 0 ||
         (rv = transport_pki_csr_sign(c->id.ca_pem, c->id.ca_pem_len, &c->id.ca_key_pem, csr,
-                                     csr_len, c->id.node_id, c->node_name, CERT_DAYS,
+                                     csr_len, c->id.node_id, c->node_name, CLUSTER__CERT_DAYS,
                                      &c->id.cert_pem, &c->id.cert_pem_len)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "creating certificates failed: %s",
-                           shir_strerror(rv));
+        (void)shir_str_fmt(errbuf, errcap, "creating certificates failed: %s", shir_strerror(rv));
         goto out;
     }
     if ((rv = shir_random_fill(&c->rnd, c->id.data_secret, sizeof c->id.data_secret)) != 0 ||
@@ -555,106 +573,6 @@ int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char
     c->init.active = true;
     SHIR_INFO(&c->log, "creating runtime '%s'", runtime_name);
     return 0;
-}
-
-/* ---- keys ---------------------------------------------------------------------------------- */
-
-static int key_text(struct cluster *c, unsigned slot, const struct cluster_runtime *rt,
-                    char out[CLUSTER_KEY_TEXT_CAP])
-{
-    struct cluster_key k;
-    memset(&k, 0, sizeof k);
-    const struct cluster_keyslot *ks = &rt->keys[slot - 1];
-    struct shir_secret plain = {0};
-    int rv = cluster_unseal(c->id.data_secret, slot == 1 ? CLUSTER_FIELD_KEY1 : CLUSTER_FIELD_KEY2,
-                            ks->sealed, ks->sealed_len, &plain);
-    if (rv == 0 && plain.len != CLUSTER_KEY_SECRET_LEN)
-        rv = SHIR_E_CRYPTO;
-    if (rv == 0)
-        memcpy(k.secret, plain.bytes, CLUSTER_KEY_SECRET_LEN);
-    shir_secret_free(&plain);
-    if (rv == 0)
-        rv = transport_pki_cert_pin(c->id.ca_pem, c->id.ca_pem_len, k.ca_pin);
-    if (rv == 0) {
-        memcpy(k.runtime_id, rt->id, sizeof k.runtime_id);
-        k.slot = (uint8_t)slot;
-        k.generation = ks->generation;
-        /* The members' addresses as a hint for `join` (at most 4). */
-        size_t nn;
-        const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &nn);
-        for (size_t i = 0; i < nn && k.n_addrs < CLUSTER_KEY_MAX_ADDRS; i++)
-            if (nodes[i].state == CLUSTER_NODE_REGISTERED)
-                (void)shir_str_copy(k.addrs[k.n_addrs++], sizeof k.addrs[0], nodes[i].address);
-        rv = cluster_key_encode(&k, out, CLUSTER_KEY_TEXT_CAP);
-    }
-    /* The token is a secret from now on: mask it in every log line of this process. */
-    if (rv == 0 && c->sink)
-        (void)shir_log_sink_mask(c->sink, out, strlen(out));
-    cluster_key_wipe(&k);
-    return rv;
-}
-
-int cluster_keys_get(struct cluster *c, char out[2][CLUSTER_KEY_TEXT_CAP])
-{
-    if (!c->registered)
-        return SHIR_E_NOTFOUND;
-    const struct cluster_runtime *rt = cluster_fsm_runtime(c->fsm);
-    if (!rt->initialized)
-        return SHIR_E_NOLEADER;
-    for (unsigned s = 1; s <= 2; s++) {
-        int rv = key_text(c, s, rt, out[s - 1]);
-        if (rv != 0) {
-            shir_wipe(out, 2 * CLUSTER_KEY_TEXT_CAP);
-            return rv;
-        }
-    }
-    return 0;
-}
-
-struct regen_op {
-    cluster_done_cb cb;
-    void *data;
-};
-
-static void regen_committed(struct cluster *c, int status, uint64_t value, void *arg)
-{
-    struct regen_op *op = arg;
-    (void)c;
-    if (status == 0)
-        SHIR_INFO(&c->log, "registration key regenerated (generation %llu)",
-                  (unsigned long long)value);
-    op->cb(op->data, status, status ? shir_strerror(status) : NULL);
-    free(op);
-}
-
-int cluster_keys_regenerate(struct cluster *c, unsigned slot, cluster_done_cb cb, void *data)
-{
-    if (slot != 1 && slot != 2)
-        return SHIR_E_INVAL;
-    if (!c->registered)
-        return SHIR_E_NOTFOUND;
-    struct regen_op *op = malloc(sizeof *op);
-    if (!op)
-        return SHIR_E_NOMEM;
-    op->cb = cb;
-    op->data = data;
-    struct cluster_cmd cmd;
-    memset(&cmd, 0, sizeof cmd);
-    uint8_t secret[CLUSTER_KEY_SECRET_LEN];
-    cmd.type = CLUSTER_CMD_KEY_REGENERATE;
-    cmd.u.key_regen.slot = (uint8_t)slot;
-    int rv = shir_random_fill(&c->rnd, secret, sizeof secret);
-    if (rv == 0)
-        rv = cluster_verifier_derive(secret, &cmd.u.key_regen.verifier);
-    if (rv == 0)
-        rv = seal_key(c, slot, secret, cmd.u.key_regen.sealed, &cmd.u.key_regen.sealed_len);
-    shir_wipe(secret, sizeof secret);
-    if (rv == 0)
-        rv = cluster__propose(c, &cmd, regen_committed, op);
-    shir_wipe(&cmd, sizeof cmd);
-    if (rv != 0)
-        free(op);
-    return rv;
 }
 
 /* ---- status -------------------------------------------------------------------------------- */
@@ -722,8 +640,7 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
 
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
-int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *errbuf,
-                size_t errcap)
+int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *errbuf, size_t errcap)
 {
     if (!cfg->loop || !cfg->data_dir || !cfg->node_name || !cfg->listen || !cfg->advertise)
         return SHIR_E_INVAL;
@@ -770,7 +687,7 @@ int cluster_start(struct cluster *c, char *errbuf, size_t errcap)
     return cluster__start_node(c, false, errbuf, errcap);
 }
 
-static void close_one(struct cluster *c)
+void cluster__close_one(struct cluster *c)
 {
     if (--c->pending_closes == 0 && c->close_cb)
         c->close_cb(c->close_data);
@@ -781,18 +698,18 @@ static void raft_closed(struct raft *r)
     struct cluster *c = r->data;
     if (c->io_ready)
         raft_uv_close(&c->io);
-    close_one(c);
+    cluster__close_one(c);
 }
 
 static void tick_closed(uv_handle_t *h)
 {
-    close_one(h->data);
+    cluster__close_one(h->data);
 }
 
 static void listener_closed(struct transport_listener *l, void *data)
 {
     (void)l;
-    close_one(data);
+    cluster__close_one(data);
 }
 
 void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
@@ -811,9 +728,9 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
         uv_close((uv_handle_t *)&c->tick, tick_closed);
     }
     if (c->recover.active && !c->recover.raft_closing)
-        recover_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
+        cluster__recover_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
     if (c->leave.active)
-        leave_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
+        cluster__leave_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
     if (c->recover.raft_closing) {
         /* recover_closed sees `closing` and releases this instead of restarting raft. */
         c->pending_closes++;
@@ -829,7 +746,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
         transport_listener_close(c->listener, listener_closed);
         c->listener = NULL;
     }
-    close_one(c);
+    cluster__close_one(c);
 }
 
 void cluster_free(struct cluster *c)
@@ -850,335 +767,4 @@ void cluster_free(struct cluster *c)
     free(c->listen);
     free(c->advertise);
     free(c);
-}
-
-/* ---- proxy settings ------------------------------------------------------------------------ */
-
-struct done_op {
-    cluster_done_cb cb;
-    void *data;
-};
-
-static void done_committed(struct cluster *c, int status, uint64_t value, void *arg)
-{
-    (void)c;
-    (void)value;
-    struct done_op *op = arg;
-    op->cb(op->data, status, status ? shir_strerror(status) : NULL);
-    free(op);
-}
-
-static int propose_done(struct cluster *c, const struct cluster_cmd *cmd, cluster_done_cb cb,
-                        void *data)
-{
-    struct done_op *op = malloc(sizeof *op);
-    if (!op)
-        return SHIR_E_NOMEM;
-    op->cb = cb;
-    op->data = data;
-    int rv = cluster__propose(c, cmd, done_committed, op);
-    if (rv != 0)
-        free(op);
-    return rv;
-}
-
-int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
-                      const struct shir_secret *password, cluster_done_cb cb, void *data)
-{
-    if (!c->registered)
-        return SHIR_E_NOTFOUND;
-    if (p->mode < CLUSTER_PROXY_V_NONE || p->mode > CLUSTER_PROXY_V_CUSTOM ||
-        p->auth < CLUSTER_PROXY_V_ANY || p->auth > CLUSTER_PROXY_V_NTLM ||
-        (p->mode == CLUSTER_PROXY_V_CUSTOM && (p->host[0] == '\0' || p->port == 0)))
-        return SHIR_E_INVAL;
-    struct cluster_cmd cmd;
-    memset(&cmd, 0, sizeof cmd);
-    cmd.type = CLUSTER_CMD_PROXY_SET;
-    struct cluster_proxy *x = &cmd.u.proxy;
-    x->mode = (enum cluster_proxy_mode)p->mode;
-    x->auth = (enum cluster_proxy_auth)p->auth;
-    x->port = p->port;
-    x->bypass_local = p->bypass_local;
-    int rv = 0;
-    if (shir_str_copy(x->host, sizeof x->host, p->host) != 0 ||
-        shir_str_copy(x->user, sizeof x->user, p->user) != 0 ||
-        shir_str_copy(x->bypass, sizeof x->bypass, p->bypass) != 0)
-        rv = SHIR_E_INVAL;
-    if (rv == 0 && password && password->len > 0) {
-        size_t n = 0;
-        if (password->len > CLUSTER_PROXY_PASSWORD_MAX)
-            rv = SHIR_E_INVAL;
-        else
-            rv = cluster_seal(c->id.data_secret, CLUSTER_FIELD_PROXY_PASSWORD, password->bytes,
-                              password->len, &c->rnd, x->sealed_password,
-                              sizeof x->sealed_password, &n);
-        x->sealed_password_len = (uint16_t)n;
-    }
-    if (rv == 0)
-        rv = propose_done(c, &cmd, cb, data);
-    shir_wipe(&cmd, sizeof cmd);
-    return rv;
-}
-
-int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
-                      struct shir_secret *password)
-{
-    memset(out, 0, sizeof *out);
-    if (!c->registered)
-        return SHIR_E_NOTFOUND;
-    const struct cluster_proxy *x = cluster_fsm_proxy(c->fsm);
-    out->mode = (int)x->mode;
-    out->auth = (int)x->auth;
-    out->port = x->port;
-    out->bypass_local = x->bypass_local;
-    (void)shir_str_copy(out->host, sizeof out->host, x->host);
-    (void)shir_str_copy(out->user, sizeof out->user, x->user);
-    (void)shir_str_copy(out->bypass, sizeof out->bypass, x->bypass);
-    out->has_password = x->sealed_password_len > 0;
-    if (password && out->has_password) {
-        int rv = cluster_unseal(c->id.data_secret, CLUSTER_FIELD_PROXY_PASSWORD,
-                                x->sealed_password, x->sealed_password_len, password);
-        if (rv != 0)
-            return rv;
-        /* From now on this process knows the password: mask it in every log line. */
-        if (c->sink && password->len >= 4)
-            (void)shir_log_sink_mask(c->sink, password->bytes, password->len);
-    }
-    return 0;
-}
-
-/* ---- settings ------------------------------------------------------------------------------ */
-
-int cluster_settings_get(struct cluster *c, uint32_t *max_nodes, uint64_t *standby_delay_ms)
-{
-    if (!c->registered || !cluster_fsm_runtime(c->fsm)->initialized)
-        return SHIR_E_NOTFOUND;
-    const struct cluster_settings *st = &cluster_fsm_runtime(c->fsm)->settings;
-    *max_nodes = st->max_nodes;
-    *standby_delay_ms = st->standby_promotion_delay_ms;
-    return 0;
-}
-
-int cluster_settings_set(struct cluster *c, uint32_t max_nodes, uint64_t standby_delay_ms,
-                         cluster_done_cb cb, void *data)
-{
-    uint32_t cur_max;
-    uint64_t cur_delay;
-    int rv = cluster_settings_get(c, &cur_max, &cur_delay);
-    if (rv != 0)
-        return rv;
-    struct cluster_cmd cmd;
-    memset(&cmd, 0, sizeof cmd);
-    cmd.type = CLUSTER_CMD_SETTINGS_SET;
-    cmd.u.settings.max_nodes = max_nodes ? max_nodes : cur_max;
-    cmd.u.settings.standby_promotion_delay_ms = standby_delay_ms ? standby_delay_ms : cur_delay;
-    return propose_done(c, &cmd, cb, data);
-}
-
-/* ---- recover ------------------------------------------------------------------------------- */
-
-static void recover_finish(struct cluster *c, int status, const char *msg)
-{
-    cluster_done_cb cb = c->recover.cb;
-    void *data = c->recover.data;
-    c->recover.active = false;
-    if (status == 0)
-        SHIR_WARN(&c->log, "recovered: this node is now the runtime's only voter");
-    if (cb)
-        cb(data, status, msg);
-}
-
-static void recover_removed(struct cluster *c, int status, uint64_t value, void *arg)
-{
-    (void)value;
-    (void)arg;
-    c->recover.in_flight = false;
-    if (status != 0 && status != SHIR_E_NOTFOUND)
-        recover_finish(c, status, "removing a lost member failed");
-}
-
-/* Once leading the one-voter group: remove every other member from the replicated state. */
-static void recover_step(struct cluster *c)
-{
-    if (c->recover.in_flight)
-        return;
-    size_t n;
-    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
-    for (size_t i = 0; i < n; i++) {
-        if (nodes[i].id == c->id.node_id)
-            continue;
-        struct cluster_cmd cmd;
-        memset(&cmd, 0, sizeof cmd);
-        cmd.type = CLUSTER_CMD_NODE_REMOVE;
-        cmd.u.node_remove.node_id = nodes[i].id;
-        SHIR_WARN(&c->log, "recover: removing lost member '%s'", nodes[i].name);
-        int rv = cluster__propose(c, &cmd, recover_removed, NULL);
-        if (rv == 0)
-            c->recover.in_flight = true;
-        else if (rv != SHIR_E_NOLEADER)
-            recover_finish(c, rv, "cannot propose the removal of a lost member");
-        return;
-    }
-    recover_finish(c, 0, NULL);
-}
-
-static void recover_closed(struct raft *r)
-{
-    struct cluster *c = r->data;
-    char err[256] = "";
-    raft_uv_close(&c->io); /* raft freed the transport with itself */
-    c->io_ready = c->raft_ready = c->rt_ready = false;
-    c->recover.raft_closing = false;
-    if (c->closing) {
-        recover_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
-        close_one(c);
-        return;
-    }
-    /* A fresh replica: raft replays the snapshot and log into it on start. */
-    cluster_fsm_free(c->fsm);
-    c->fsm = cluster_fsm_new();
-    int rv = c->fsm ? start_raft(c, RAFT_MODE_RECOVER, err, sizeof err) : SHIR_E_NOMEM;
-    if (rv != 0) {
-        SHIR_ERROR(&c->log, "recover failed: %s", err[0] ? err : shir_strerror(rv));
-        recover_finish(c, rv, err[0] ? err : "recover failed");
-    }
-}
-
-int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf,
-                    size_t errcap)
-{
-    if (!c->registered || !c->raft_started) {
-        (void)shir_str_copy(errbuf, errcap, "this node is not registered");
-        return SHIR_E_NOTFOUND;
-    }
-    if (c->recover.active) {
-        (void)shir_str_copy(errbuf, errcap, "a recover is already under way");
-        return SHIR_E_BUSY;
-    }
-    raft_id lid = 0;
-    const char *laddr = NULL;
-    raft_leader(&c->raft, &lid, &laddr);
-    if (lid != 0) {
-        const struct cluster_node *l = cluster_fsm_node(c->fsm, lid);
-        (void)shir_str_fmt(errbuf, errcap, "the runtime has a leader (%s): nothing to recover",
-                           l ? l->name : "?");
-        return SHIR_E_EXISTS;
-    }
-    memset(&c->recover, 0, sizeof c->recover);
-    c->recover.active = true;
-    c->recover.raft_closing = true;
-    c->recover.cb = cb;
-    c->recover.data = data;
-    c->raft_started = false;
-    c->ready_term = 0;
-    SHIR_WARN(&c->log, "recover: restarting raft with this node as its only voter");
-    c->raft.data = c;
-    raft_close(&c->raft, recover_closed);
-    return 0;
-}
-
-/* ---- leave --------------------------------------------------------------------------------- */
-
-static void leave_finish(struct cluster *c, int status, const char *msg)
-{
-    cluster_done_cb cb = c->leave.cb;
-    void *data = c->leave.data;
-    c->leave.active = false;
-    if (status == 0)
-        SHIR_WARN(&c->log, "left the runtime: this node is no longer a member");
-    if (cb)
-        cb(data, status, msg);
-}
-
-static void leave_removed(struct cluster *c, int status, uint64_t value, void *arg)
-{
-    (void)value;
-    (void)arg;
-    c->leave.asked = false;
-    if (!c->leave.active)
-        return;
-    if (status == 0)
-        leave_finish(c, 0, NULL);
-    else if (status != SHIR_E_NOLEADER && status != SHIR_E_UNAVAILABLE)
-        leave_finish(c, status, "the leader refused the removal");
-    /* else: the leader changed; the tick asks the new one */
-}
-
-static void leave_transferred(struct raft_transfer *req)
-{
-    struct cluster *c = req->data;
-    c->leave.transferring = false;
-}
-
-/* Hand leadership over if we have it, then ask the leader to remove us. */
-static void leave_step(struct cluster *c)
-{
-    if (c->leave.transferring || c->leave.asked || !c->raft_started)
-        return;
-    if (raft_state(&c->raft) == RAFT_LEADER) {
-        c->leave.transfer.data = c;
-        int rv = raft_transfer(&c->raft, &c->leave.transfer, 0, leave_transferred);
-        if (rv == 0)
-            c->leave.transferring = true;
-        else if (rv == RAFT_NOTFOUND)
-            leave_finish(c, SHIR_E_BUSY, "this node is the only voter: nobody to hand the "
-                                         "runtime over to");
-        return;
-    }
-    raft_id lid = 0;
-    const char *laddr = NULL;
-    raft_leader(&c->raft, &lid, &laddr);
-    if (lid == 0 || lid == c->id.node_id || !laddr)
-        return; /* no leader yet: wait (the operator's command has its own deadline) */
-    if (cluster__ask_removal(c, laddr, c->id.node_id, leave_removed, NULL) == 0)
-        c->leave.asked = true;
-}
-
-int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
-{
-    if (!c->registered || !c->raft_started) {
-        (void)shir_str_copy(errbuf, errcap, "this node is not registered");
-        return SHIR_E_NOTFOUND;
-    }
-    if (c->leave.active || c->recover.active) {
-        (void)shir_str_copy(errbuf, errcap, "a leave or recover is already under way");
-        return SHIR_E_BUSY;
-    }
-    memset(&c->leave, 0, sizeof c->leave);
-    c->leave.active = true;
-    c->leave.cb = cb;
-    c->leave.data = data;
-    SHIR_INFO(&c->log, "leaving the runtime");
-    return 0;
-}
-
-int cluster_forget(const char *data_dir)
-{
-    /* Order: node.id first (its absence is what makes the node unregistered), then the rest. */
-    static const char *const files[] = {"node.id", "node.key", "ca.key", "data.secret",
-                                        "node.pem", "ca.pem"};
-    char path[4096];
-    int rv = 0;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (shir_str_fmt(path, sizeof path, "%s/identity/%s", data_dir, files[i]) != 0)
-            return SHIR_E_TOOBIG;
-        if (unlink(path) != 0 && errno != ENOENT && rv == 0)
-            rv = -errno;
-    }
-    if (shir_str_fmt(path, sizeof path, "%s/raft", data_dir) != 0)
-        return SHIR_E_TOOBIG;
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            char f[4400];
-            if (e->d_name[0] == '.' ||
-                shir_str_fmt(f, sizeof f, "%s/%s", path, e->d_name) != 0)
-                continue;
-            if (unlink(f) != 0 && rv == 0)
-                rv = -errno;
-        }
-        closedir(d);
-    }
-    return rv;
 }

@@ -15,7 +15,11 @@
 #include "cluster/roles.h"
 #include "transport/transport.h"
 
-struct cluster_join_client; /* join.c: this node joining a runtime */
+/* Certificates live 10 years; rotation is a later feature, and an expired runtime CA would stop
+ * the whole runtime at once, so err long. */
+#define CLUSTER__CERT_DAYS 3650
+
+struct cluster_join_client; /* join_client.c: this node joining a runtime */
 struct cluster_join_server; /* join.c: sessions and the membership queue on a member */
 
 struct proposal {
@@ -78,7 +82,7 @@ struct cluster {
         uint64_t id;
         char address[CLUSTER_ADDR_MAX + 1];
         uint8_t pin[CLUSTER_PIN_LEN];
-    } *boot;
+    } * boot;
     size_t n_boot;
 
     /* `shir recover` in progress: raft restarted with this node as its only voter, then every
@@ -105,7 +109,6 @@ struct cluster {
     bool closing;
 };
 
-
 /* runtime.c */
 int cluster__leader_ready(const struct cluster *c);
 /* Propose `cmd` (copied; a fresh request id is set unless it carries one). `done` fires once,
@@ -114,7 +117,26 @@ int cluster__leader_ready(const struct cluster *c);
 int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
                      void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
                      void *arg);
+/* The same, with cluster_done_cb's shape: cb(data, status, message). */
+int cluster__propose_done(struct cluster *c, const struct cluster_cmd *cmd, cluster_done_cb cb,
+                          void *data);
 int cluster__start_node(struct cluster *c, bool bootstrap, char *errbuf, size_t errcap);
+/* raft_uv over the bridge with the FSM, from the data directory: started as it is, bootstrapped
+ * as a single voter (init), or forced to a single-voter configuration (recover). */
+enum cluster__raft_mode { CLUSTER__RAFT_NORMAL, CLUSTER__RAFT_BOOTSTRAP, CLUSTER__RAFT_RECOVER };
+int cluster__start_raft(struct cluster *c, enum cluster__raft_mode mode, char *errbuf,
+                        size_t errcap);
+/* One of the handles cluster_close waits for has closed. */
+void cluster__close_one(struct cluster *c);
+/* Seal a key secret for its slot's field (the sealed copy `keys show` opens). */
+int cluster__seal_key(struct cluster *c, unsigned slot, const uint8_t *secret,
+                      uint8_t sealed[CLUSTER_SEALED_KEY_MAX], uint8_t *sealed_len);
+
+/* recover.c: driven by the tick and by cluster_close. */
+void cluster__recover_step(struct cluster *c);
+void cluster__recover_finish(struct cluster *c, int status, const char *msg);
+void cluster__leave_step(struct cluster *c);
+void cluster__leave_finish(struct cluster *c, int status, const char *msg);
 int cluster__split_hostport(const char *hp, char *host, size_t cap, uint16_t *port);
 uint64_t cluster__wall_ms(void);
 
@@ -146,5 +168,10 @@ void cluster__join_accept(struct cluster *c, struct transport_conn *conn);
 void cluster__join_tick(struct cluster *c);
 /* Drop everything join.c owns (on close). */
 void cluster__join_close(struct cluster *c);
+/* join_client.c: finish or time out a join in progress; drop it on close. */
+void cluster__join_client_tick(struct cluster *c);
+void cluster__join_client_close(struct cluster *c);
+/* Pack "k": bin(p, n) into a map being built. */
+int cluster__pack_bin(msgpack_packer *pk, const char *k, const void *p, size_t n);
 
 #endif /* SHIR_CLUSTER_RUNTIME_INT_H */

@@ -68,8 +68,8 @@ static int send_all(int fd, const unsigned char *p, size_t n, int64_t deadline)
 }
 
 /* Read one frame into a heap copy of its payload. */
-static int recv_frame(int fd, int64_t deadline, unsigned char **payload, size_t *len,
-                      char *errbuf, size_t errcap)
+static int recv_frame(int fd, int64_t deadline, unsigned char **payload, size_t *len, char *errbuf,
+                      size_t errcap)
 {
     struct transport_frame_decoder dec;
     transport_frame_decoder_init(&dec, 0);
@@ -115,8 +115,8 @@ static int recv_frame(int fd, int64_t deadline, unsigned char **payload, size_t 
 }
 
 int node_admin_call(const char *data_dir, const char *method,
-                    int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
-                    int timeout_ms, struct node_admin_reply **out, char *errbuf, size_t errcap)
+                    int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg, int timeout_ms,
+                    struct node_admin_reply **out, char *errbuf, size_t errcap)
 {
     int64_t deadline = now_ms() + timeout_ms;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};

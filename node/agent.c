@@ -10,9 +10,9 @@
 #include <uv.h>
 
 #include "cluster/cluster.h"
-#include "scan/scan.h"
 #include "node/agent.h"
 #include "node/node.h"
+#include "scan/scan.h"
 #include "transport/transport.h"
 
 /* A client of the admin socket: only local processes that can open a 0600 socket owned by our
@@ -34,8 +34,16 @@ struct admin_op {
     struct admin_op *next;
     int kind; /* ADMIN_OP_* */
 };
-enum { ADMIN_OP_INIT = 1, ADMIN_OP_REGEN = 2, ADMIN_OP_JOIN = 3, ADMIN_OP_PROXY = 4, ADMIN_OP_REMOVE = 5,
-       ADMIN_OP_SETTINGS = 6, ADMIN_OP_RECOVER = 7, ADMIN_OP_LEAVE = 8 };
+enum {
+    ADMIN_OP_INIT = 1,
+    ADMIN_OP_REGEN = 2,
+    ADMIN_OP_JOIN = 3,
+    ADMIN_OP_PROXY = 4,
+    ADMIN_OP_REMOVE = 5,
+    ADMIN_OP_SETTINGS = 6,
+    ADMIN_OP_RECOVER = 7,
+    ADMIN_OP_LEAVE = 8
+};
 
 /* A `proxy test` running on a thread-pool thread (see handle_proxy_test). */
 struct proxy_test {
@@ -315,8 +323,7 @@ static void handle_init(struct admin_conn *c, const struct transport_msg *m)
         reply_error(c, m->id, SHIR_E_NOMEM, NULL);
         return;
     }
-    int rv = cluster_init_runtime(a->cluster, name, have_node == 0 ? node_name : NULL, op_done,
-                                  op);
+    int rv = cluster_init_runtime(a->cluster, name, have_node == 0 ? node_name : NULL, op_done, op);
     if (rv != 0) {
         op_drop(a, op);
         reply_error(c, m->id, rv,
@@ -426,8 +433,9 @@ static void handle_proxy_set(struct admin_conn *c, const struct transport_msg *m
         if (op)
             op_drop(c->agent, op);
         reply_error(c, m->id, rv,
-                    rv == SHIR_E_INVAL ? "a custom proxy needs --address and --port"
-                    : rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
+                    rv == SHIR_E_INVAL      ? "a custom proxy needs --address and --port"
+                    : rv == SHIR_E_NOTFOUND ? "this node is not registered"
+                                            : NULL);
     }
 }
 
@@ -567,8 +575,9 @@ static void handle_settings(struct admin_conn *c, const struct transport_msg *m,
     (void)transport_body_get_u64(&m->body, "max_nodes", &max_nodes);
     (void)transport_body_get_u64(&m->body, "standby_promotion_delay_ms", &v.delay_ms);
     struct admin_op *op = op_new(c, m->id, ADMIN_OP_SETTINGS);
-    rv = op ? cluster_settings_set(c->agent->cluster, (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes),
-                                   v.delay_ms, op_done, op)
+    rv = op ? cluster_settings_set(c->agent->cluster,
+                                   (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes), v.delay_ms,
+                                   op_done, op)
             : SHIR_E_NOMEM;
     if (rv != 0) {
         if (op)

@@ -59,9 +59,12 @@ int node_valid_node_name(const char *name)
 static int agent_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"listen", required_argument, NULL, 'l'},
-        {"advertise", required_argument, NULL, 'a'}, {"witness", no_argument, NULL, 'w'},
-        {"node-name", required_argument, NULL, 'n'}, {"log-level", required_argument, NULL, 'L'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"advertise", required_argument, NULL, 'a'},
+        {"witness", no_argument, NULL, 'w'},
+        {"node-name", required_argument, NULL, 'n'},
+        {"log-level", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     struct node_agent_config cfg;
@@ -75,7 +78,9 @@ static int agent_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': cfg.data_dir = optarg; break;
+        case 'd':
+            cfg.data_dir = optarg;
+            break;
         case 'l':
             if (node_parse_hostport(optarg, cfg.listen, sizeof cfg.listen) != 0)
                 return node_usage_error(&node_cmd_agent, "--listen wants HOST:PORT, got '%s'",
@@ -83,16 +88,17 @@ static int agent_run(int argc, char **argv)
             break;
         case 'a':
             if (node_parse_hostport(optarg, cfg.advertise, sizeof cfg.advertise) != 0)
-                return node_usage_error(&node_cmd_agent,
-                                        "--advertise wants HOST:PORT, got '%s'", optarg);
+                return node_usage_error(&node_cmd_agent, "--advertise wants HOST:PORT, got '%s'",
+                                        optarg);
             have_advertise = true;
             break;
-        case 'w': cfg.witness = true; break;
+        case 'w':
+            cfg.witness = true;
+            break;
         case 'n':
             if (!node_valid_node_name(optarg))
-                return node_usage_error(&node_cmd_agent,
-                                        "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'",
-                                        optarg);
+                return node_usage_error(
+                    &node_cmd_agent, "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", optarg);
             (void)shir_str_copy(cfg.node_name, sizeof cfg.node_name, optarg);
             have_name = true;
             break;
@@ -119,18 +125,19 @@ static int agent_run(int argc, char **argv)
 const struct node_cmd node_cmd_agent = {
     .name = "agent",
     .summary = "run this node in the foreground (logs to stderr)",
-    .usage = "usage: shir agent [--data-dir DIR] [--listen HOST:PORT] [--advertise HOST:PORT]\n"
-             "                  [--node-name NAME] [--witness] [--log-level LEVEL]\n"
-             "\n"
-             "Runs the node until SIGTERM or SIGINT. A node with an empty data directory is in\n"
-             "status NeedRegistration until it is registered with 'shir init' or 'shir join'.\n"
-             "Every other command talks to this agent over DIR/admin.sock (mode 0600).\n"
-             "\n"
-             "  --data-dir DIR        state directory, created 0700 (default /var/lib/shir)\n"
-             "  --listen HOST:PORT    the node's one TLS port (default 0.0.0.0:8060)\n"
-             "  --advertise HOST:PORT the address peers use to reach it (default: --listen)\n"
-             "  --node-name NAME      unique name in the runtime (default: the host name)\n"
-             "  --witness             a voter that runs no scans (2 nodes + witness survive 1 loss)\n"
-             "  --log-level LEVEL     debug, info, warn, error or off (default info)\n",
+    .usage =
+        "usage: shir agent [--data-dir DIR] [--listen HOST:PORT] [--advertise HOST:PORT]\n"
+        "                  [--node-name NAME] [--witness] [--log-level LEVEL]\n"
+        "\n"
+        "Runs the node until SIGTERM or SIGINT. A node with an empty data directory is in\n"
+        "status NeedRegistration until it is registered with 'shir init' or 'shir join'.\n"
+        "Every other command talks to this agent over DIR/admin.sock (mode 0600).\n"
+        "\n"
+        "  --data-dir DIR        state directory, created 0700 (default /var/lib/shir)\n"
+        "  --listen HOST:PORT    the node's one TLS port (default 0.0.0.0:8060)\n"
+        "  --advertise HOST:PORT the address peers use to reach it (default: --listen)\n"
+        "  --node-name NAME      unique name in the runtime (default: the host name)\n"
+        "  --witness             a voter that runs no scans (2 nodes + witness survive 1 loss)\n"
+        "  --log-level LEVEL     debug, info, warn, error or off (default info)\n",
     .run = agent_run,
 };

@@ -14,7 +14,7 @@
 /* Dial, prove, get certified, then wait for the leader to add and promote us: a few seconds on a
  * LAN; the agent itself gives up after 60 s of waiting for the promotion. */
 #define JOIN_TIMEOUT_MS 90000
-#define KEY_MAX 2048
+#define KEY_MAX         2048
 
 struct join_body {
     const char *key, *peer, *node_name;
@@ -55,9 +55,12 @@ static int read_key_file(const char *path, char *out, size_t cap)
 static int join_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-        {"key", required_argument, NULL, 'k'},      {"key-file", required_argument, NULL, 'K'},
-        {"peer", required_argument, NULL, 'p'},     {"node-name", required_argument, NULL, 'N'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"key", required_argument, NULL, 'k'},
+        {"key-file", required_argument, NULL, 'K'},
+        {"peer", required_argument, NULL, 'p'},
+        {"node-name", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     const char *data_dir = NODE_DEFAULT_DATA_DIR, *key_file = NULL;
@@ -69,8 +72,12 @@ static int join_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 'k':
             if (shir_str_copy(key, sizeof key, optarg) != 0)
                 return node_usage_error(&node_cmd_join, "--key is too long to be a key");
@@ -78,7 +85,9 @@ static int join_run(int argc, char **argv)
             memset(optarg, 'x', strlen(optarg));
             have_key = true;
             break;
-        case 'K': key_file = optarg; break;
+        case 'K':
+            key_file = optarg;
+            break;
         case 'p':
             if (node_parse_hostport(optarg, peer, sizeof peer) != 0)
                 return node_usage_error(&node_cmd_join, "--peer wants HOST:PORT, got '%s'", optarg);
@@ -86,9 +95,8 @@ static int join_run(int argc, char **argv)
             break;
         case 'N':
             if (!node_valid_node_name(optarg))
-                return node_usage_error(&node_cmd_join,
-                                        "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'",
-                                        optarg);
+                return node_usage_error(
+                    &node_cmd_join, "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", optarg);
             b.node_name = optarg;
             break;
         default:

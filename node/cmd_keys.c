@@ -57,8 +57,10 @@ static int parse_flags(const struct node_cmd *cmd, int argc, char **argv, bool w
                        struct flags *f)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-        {"name", required_argument, NULL, 'n'},     {"node-name", required_argument, NULL, 'N'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"name", required_argument, NULL, 'n'},
+        {"node-name", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     memset(f, 0, sizeof *f);
@@ -68,8 +70,12 @@ static int parse_flags(const struct node_cmd *cmd, int argc, char **argv, bool w
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': f->data_dir = optarg; break;
-        case 'j': f->json = true; break;
+        case 'd':
+            f->data_dir = optarg;
+            break;
+        case 'j':
+            f->json = true;
+            break;
         case 'n':
         case 'N':
             if (!want_names)
@@ -136,8 +142,7 @@ static int init_run(int argc, char **argv)
     if (!f.name)
         return node_usage_error(&node_cmd_init, "--name is required");
     struct init_body b = {f.name, f.node_name};
-    return call_and_print("init", f.data_dir, "init", pack_init, &b, INIT_TIMEOUT_MS, true,
-                          f.json,
+    return call_and_print("init", f.data_dir, "init", pack_init, &b, INIT_TIMEOUT_MS, true, f.json,
                           "Runtime created; this node is its first voter. Register other nodes "
                           "with 'shir join --key KEY'.\nKeep these keys secret:");
 }

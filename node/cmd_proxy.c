@@ -14,7 +14,7 @@
 #define PROXY_TIMEOUT_MS 10000
 /* proxy test: libcurl gives up after 5 s connecting and 30 s in all. */
 #define PROXY_TEST_TIMEOUT_MS 40000
-#define PASSWORD_MAX 256
+#define PASSWORD_MAX          256
 
 struct proxy_args {
     const char *mode, *address, *user, *bypass, *auth, *url;
@@ -101,11 +101,11 @@ static int print_reply(const char *who, int rv, struct node_admin_reply *r, cons
         (void)transport_body_get_i64(body, "status", &status);
         (void)transport_body_get_u64(body, "ms", &ms);
         (void)transport_body_copy_str(body, "via", via, sizeof via);
-        printf("HTTP %lld in %llu ms (proxy mode: %s)\n", (long long)status,
-               (unsigned long long)ms, via);
+        printf("HTTP %lld in %llu ms (proxy mode: %s)\n", (long long)status, (unsigned long long)ms,
+               via);
     } else {
-        static const char *const keys[] = {"mode", "address", "port", "user", "password",
-                                           "bypass", "bypass_local", "auth"};
+        static const char *const keys[] = {"mode",     "address", "port",         "user",
+                                           "password", "bypass",  "bypass_local", "auth"};
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
             char v[1100] = "";
             uint64_t u;
@@ -114,9 +114,9 @@ static int print_reply(const char *who, int rv, struct node_admin_reply *r, cons
                 if (transport_body_get_u64(body, keys[i], &u) == 0)
                     (void)shir_str_fmt(v, sizeof v, "%llu", (unsigned long long)u);
                 else if (transport_body_get_bool(body, keys[i], &b) == 0)
-                    (void)shir_str_copy(v, sizeof v, strcmp(keys[i], "password") == 0
-                                                         ? (b ? "(set)" : "(none)")
-                                                         : (b ? "yes" : "no"));
+                    (void)shir_str_copy(v, sizeof v,
+                                        strcmp(keys[i], "password") == 0 ? (b ? "(set)" : "(none)")
+                                                                         : (b ? "yes" : "no"));
             }
             printf("%-13s %s\n", keys[i], v[0] ? v : "-");
         }
@@ -128,12 +128,17 @@ static int print_reply(const char *who, int rv, struct node_admin_reply *r, cons
 static int proxy_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-        {"mode", required_argument, NULL, 'm'},     {"address", required_argument, NULL, 'a'},
-        {"port", required_argument, NULL, 'p'},     {"user", required_argument, NULL, 'u'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"mode", required_argument, NULL, 'm'},
+        {"address", required_argument, NULL, 'a'},
+        {"port", required_argument, NULL, 'p'},
+        {"user", required_argument, NULL, 'u'},
         {"password-file", required_argument, NULL, 'P'},
-        {"bypass", required_argument, NULL, 'b'},   {"bypass-local", no_argument, NULL, 'l'},
-        {"auth", required_argument, NULL, 'A'},     {NULL, 0, NULL, 0},
+        {"bypass", required_argument, NULL, 'b'},
+        {"bypass-local", no_argument, NULL, 'l'},
+        {"auth", required_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     const char *data_dir = NODE_DEFAULT_DATA_DIR, *pwfile = NULL;
     bool json = false, set_flags = false;
@@ -148,22 +153,36 @@ static int proxy_run(int argc, char **argv)
         if (c != 'd' && c != 'j')
             set_flags = true;
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 'm':
             if (!one_of(optarg, "none", "system", "custom"))
                 return node_usage_error(&node_cmd_proxy, "--mode wants none, system or custom");
             a.mode = optarg;
             break;
-        case 'a': a.address = optarg; break;
+        case 'a':
+            a.address = optarg;
+            break;
         case 'p':
             if (shir_parse_u64(optarg, 1, 65535, &a.port) != 0)
                 return node_usage_error(&node_cmd_proxy, "--port wants 1-65535, got '%s'", optarg);
             break;
-        case 'u': a.user = optarg; break;
-        case 'P': pwfile = optarg; break;
-        case 'b': a.bypass = optarg; break;
-        case 'l': a.bypass_local = true; break;
+        case 'u':
+            a.user = optarg;
+            break;
+        case 'P':
+            pwfile = optarg;
+            break;
+        case 'b':
+            a.bypass = optarg;
+            break;
+        case 'l':
+            a.bypass_local = true;
+            break;
         case 'A':
             if (!one_of(optarg, "basic", "ntlm", "any"))
                 return node_usage_error(&node_cmd_proxy, "--auth wants basic, ntlm or any");

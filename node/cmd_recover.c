@@ -26,9 +26,15 @@ static int recover_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
-        case 'y': yes = true; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'y':
+            yes = true;
+            break;
         default:
             return node_usage_error(&node_cmd_recover, "unknown or incomplete option '%s'",
                                     argv[optind - 1]);
@@ -49,15 +55,16 @@ static int recover_run(int argc, char **argv)
     }
     struct node_admin_reply *r;
     char err[512];
-    int rv = node_admin_call(data_dir, "recover", NULL, NULL, RECOVER_TIMEOUT_MS, &r, err,
-                             sizeof err);
+    int rv =
+        node_admin_call(data_dir, "recover", NULL, NULL, RECOVER_TIMEOUT_MS, &r, err, sizeof err);
     if (rv != 0) {
         fprintf(stderr, "shir recover: %s\n", err);
         return NODE_EXIT_FAIL;
     }
     node_admin_reply_free(r);
-    printf(json ? "{\"ok\":true}\n"
-                : "Recovered: this node is the runtime's only voter. Add nodes with 'shir join'.\n");
+    printf(json
+               ? "{\"ok\":true}\n"
+               : "Recovered: this node is the runtime's only voter. Add nodes with 'shir join'.\n");
     return NODE_EXIT_OK;
 }
 
@@ -89,8 +96,12 @@ static int leave_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         default:
             return node_usage_error(&node_cmd_leave, "unknown or incomplete option '%s'",
                                     argv[optind - 1]);

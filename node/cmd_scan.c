@@ -195,7 +195,8 @@ static int read_password(const char *path, struct shir_secret *out, char *msg, s
     unsigned char buf[1024];
     size_t n = 0;
     ssize_t r;
-    while (n < sizeof buf && ((r = read(fd, buf + n, sizeof buf - n)) > 0 || (r < 0 && errno == EINTR)))
+    while (n < sizeof buf &&
+           ((r = read(fd, buf + n, sizeof buf - n)) > 0 || (r < 0 && errno == EINTR)))
         if (r > 0)
             n += (size_t)r;
     if (fd != 0)
@@ -231,7 +232,7 @@ struct worker_result {
     struct scan_summary sum;
     int have_summary;
     char cursor[PATH_MAX];
-    char cause[256];      /* why the scan failed when the worker did not say */
+    char cause[256]; /* why the scan failed when the worker did not say */
 };
 
 static int spawn_worker(pid_t *pid, int *job_w, int *out_r, char *msg, size_t cap)
@@ -359,9 +360,8 @@ static int run_worker(const struct scan_job *job, struct worker_result *res)
             return -1;
         }
     if (WIFSIGNALED(st)) {
-        (void)shir_str_fmt(res->cause, sizeof res->cause,
-                           "worker %ld killed by signal %s (%d)%s%s", (long)pid,
-                           signal_name(WTERMSIG(st)), WTERMSIG(st),
+        (void)shir_str_fmt(res->cause, sizeof res->cause, "worker %ld killed by signal %s (%d)%s%s",
+                           (long)pid, signal_name(WTERMSIG(st)), WTERMSIG(st),
                            res->cursor[0] ? " after " : "", res->cursor);
         return -1;
     }

@@ -45,8 +45,12 @@ static int settings_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 'm':
             if (shir_parse_u64(optarg, 1, 31, &b.max_nodes) != 0)
                 return node_usage_error(&node_cmd_settings, "--max-nodes wants 1-31");
@@ -70,8 +74,8 @@ static int settings_run(int argc, char **argv)
     if (!set && strcmp(argv[optind], "show") != 0)
         return node_usage_error(&node_cmd_settings, "want 'show' or 'set'");
     if (set != any)
-        return node_usage_error(&node_cmd_settings,
-                                set ? "'set' needs at least one setting" : "'show' takes no settings");
+        return node_usage_error(&node_cmd_settings, set ? "'set' needs at least one setting"
+                                                        : "'show' takes no settings");
     struct node_admin_reply *r;
     char err[512];
     int rv = node_admin_call(data_dir, set ? "settings.set" : "settings.show",

@@ -87,8 +87,12 @@ static int status_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         default:
             return node_usage_error(&node_cmd_status, "unknown or incomplete option '%s'",
                                     argv[optind - 1]);
@@ -98,7 +102,8 @@ static int status_run(int argc, char **argv)
         return node_usage_error(&node_cmd_status, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;
     char err[512];
-    int rv = node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err, sizeof err);
+    int rv =
+        node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err, sizeof err);
     if (rv != 0) {
         fprintf(stderr, "shir status: %s\n", err);
         return NODE_EXIT_FAIL;
@@ -116,16 +121,17 @@ static int status_run(int argc, char **argv)
 const struct node_cmd node_cmd_status = {
     .name = "status",
     .summary = "show the runtime, its leader, quorum health and every node",
-    .usage = "usage: shir status [--data-dir DIR] [--json]\n"
-             "\n"
-             "Asks the local agent (DIR/admin.sock) and prints the runtime name and id, the\n"
-             "dispatcher (leader), the term, quorum health in words, and per node its name, id,\n"
-             "address, role, status and version. Answers within 2 s or fails.\n"
-             "\n"
-             "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
-             "  --json           {\"runtime\":{\"name\",\"id\"}|null,\"leader\":NAME|null,\"term\":N,\n"
-             "                    \"quorum\":{...},\"nodes\":[{\"name\",\"id\",\"address\",\"role\",\n"
-             "                    \"status\",\"version\"}]}\n",
+    .usage =
+        "usage: shir status [--data-dir DIR] [--json]\n"
+        "\n"
+        "Asks the local agent (DIR/admin.sock) and prints the runtime name and id, the\n"
+        "dispatcher (leader), the term, quorum health in words, and per node its name, id,\n"
+        "address, role, status and version. Answers within 2 s or fails.\n"
+        "\n"
+        "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
+        "  --json           {\"runtime\":{\"name\",\"id\"}|null,\"leader\":NAME|null,\"term\":N,\n"
+        "                    \"quorum\":{...},\"nodes\":[{\"name\",\"id\",\"address\",\"role\",\n"
+        "                    \"status\",\"version\"}]}\n",
     .run = status_run,
 };
 
@@ -159,8 +165,12 @@ static int nodes_run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_dir = optarg; break;
-        case 'j': json = true; break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         default:
             return node_usage_error(&node_cmd_nodes, "unknown or incomplete option '%s'",
                                     argv[optind - 1]);
@@ -170,8 +180,8 @@ static int nodes_run(int argc, char **argv)
     char err[512];
     int rv;
     if (optind + 1 == argc && strcmp(argv[optind], "list") == 0) {
-        rv = node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err,
-                             sizeof err);
+        rv =
+            node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err, sizeof err);
         if (rv != 0) {
             fprintf(stderr, "shir nodes list: %s\n", err);
             return NODE_EXIT_FAIL;

@@ -13,11 +13,21 @@ static void print_str(FILE *out, const char *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
         switch (c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
         default:
             if (c < 0x20)
                 fprintf(out, "\\u%04x", c);
@@ -31,13 +41,25 @@ static void print_str(FILE *out, const char *p, size_t n)
 void node_json_print(FILE *out, const struct msgpack_object *v)
 {
     switch (v->type) {
-    case MSGPACK_OBJECT_NIL: fputs("null", out); break;
-    case MSGPACK_OBJECT_BOOLEAN: fputs(v->via.boolean ? "true" : "false", out); break;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: fprintf(out, "%" PRIu64, v->via.u64); break;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: fprintf(out, "%" PRId64, v->via.i64); break;
+    case MSGPACK_OBJECT_NIL:
+        fputs("null", out);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        fputs(v->via.boolean ? "true" : "false", out);
+        break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        fprintf(out, "%" PRIu64, v->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        fprintf(out, "%" PRId64, v->via.i64);
+        break;
     case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: fprintf(out, "%.17g", v->via.f64); break;
-    case MSGPACK_OBJECT_STR: print_str(out, v->via.str.ptr, v->via.str.size); break;
+    case MSGPACK_OBJECT_FLOAT64:
+        fprintf(out, "%.17g", v->via.f64);
+        break;
+    case MSGPACK_OBJECT_STR:
+        print_str(out, v->via.str.ptr, v->via.str.size);
+        break;
     case MSGPACK_OBJECT_ARRAY:
         fputc('[', out);
         for (uint32_t i = 0; i < v->via.array.size; i++) {
@@ -62,6 +84,8 @@ void node_json_print(FILE *out, const struct msgpack_object *v)
         }
         fputc('}', out);
         break;
-    default: fputs("null", out); break;
+    default:
+        fputs("null", out);
+        break;
     }
 }
