@@ -5,28 +5,9 @@
 # a standby, and after kill -9 of the leader the survivors elect a new one that serves writes.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-declare -A PORT PID
-start() { # start NAME
-    local n=$1
-    [ -n "${PORT[$n]:-}" ] || PORT[$n]=$(free_port)
-    "$SHIR_BIN" agent --data-dir "$tmp/$n" --listen "127.0.0.1:${PORT[$n]}" --node-name "$n" \
-        --log-level debug 2>>"$tmp/$n.log" &
-    PID[$n]=$!; pids+=("$!")
-    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$n" || fail "$n did not start: $(tail "$tmp/$n.log")"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
+. "$(dirname "$0")/cluster_lib.sh"
 q() { json_get "$(st "$1")" "$2"; }
-# On failure: each agent's last lines, and any sanitizer report in full (they are long).
-logs() {
-    for f in "$tmp"/*.log; do
-        echo "== $f"; grep -v ' DEBUG ' "$f" | tail -15
-        grep -A60 -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$f" | head -80
-    done
-}
+
 
 for n in n1 n2 n3 n4 other; do start $n; done
 keys=$("$SHIR_BIN" init --name prod --data-dir "$tmp/n1" --json) || fail "init: $(logs)"

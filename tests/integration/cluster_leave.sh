@@ -3,25 +3,11 @@
 # drop it); then the leader leaves (it hands leadership over first) and the last node goes on.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-declare -A PID PORT
-start() {
-    [ -n "${PORT[$1]:-}" ] || PORT[$1]=$(free_port)
-    "$SHIR_BIN" agent --data-dir "$tmp/$1" --listen "127.0.0.1:${PORT[$1]}" --node-name "$1" \
-        --log-level debug 2>>"$tmp/$1.log" &
-    PID[$1]=$!; pids+=("$!")
-    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
+. "$(dirname "$0")/cluster_lib.sh"
 names() { json_get "$(st "$1")" "' '.join(n['name'] for n in d['nodes'])"; }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
-         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
 
 for n in n1 n2 n3; do start $n; done
-key=$(json_get "$("$SHIR_BIN" init --name bye --data-dir "$tmp/n1" --json)" 'd["key1"]')
-for n in n2 n3; do printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" || fail "join $n: $(logs)"; done
+key=$(form n1 bye n2 n3)
 
 "$SHIR_BIN" leave --data-dir "$tmp/n3" >/dev/null || fail "n3 leave: $(logs)"
 wait "${PID[n3]}"; rc=$?

@@ -5,19 +5,11 @@
 # every data directory and every log — and must not be found.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. "$(dirname "$0")/cluster_lib.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY all_proxy ALL_PROXY
 command -v tinyproxy >/dev/null || fail "tinyproxy is not installed (deploy/install-deps.sh installs it)"
 canary="canary-7Qx2-$(date +%s%N)-pw"
 
-start() {
-    "$SHIR_BIN" agent --data-dir "$tmp/$1" --listen "127.0.0.1:$(free_port)" --node-name "$1" \
-        --log-level debug 2>>"$tmp/$1.log" &
-    pids+=("$!")
-    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start"
-}
 start_proxy() { # EXTRA-CONFIG
     pport=$(free_port)
     printf 'Port %s\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\nLogLevel Info\n%s\n' \
@@ -26,12 +18,9 @@ start_proxy() { # EXTRA-CONFIG
     wait_until 10 python3 -c "import socket; socket.create_connection(('127.0.0.1',$pport),1)" ||
         fail "tinyproxy did not start: $(cat "$tmp/tp.log")"
 }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
-         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
 
 for n in n1 n2 n3; do start $n; done
-key=$(json_get "$("$SHIR_BIN" init --name px --data-dir "$tmp/n1" --json)" 'd["key1"]')
-for n in n2 n3; do printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" || fail "join $n: $(logs)"; done
+key=$(form n1 px n2 n3)
 
 # A web server to reach, on loopback.
 mkdir -p "$tmp/www" && echo hello >"$tmp/www/index.html"

@@ -3,23 +3,10 @@
 # says so at once; `shir recover` (confirmed) makes it a one-voter runtime that takes writes.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-declare -A PID
-start() {
-    "$SHIR_BIN" agent --data-dir "$tmp/$1" --listen "127.0.0.1:$(free_port)" --node-name "$1" \
-        --log-level debug 2>>"$tmp/$1.log" &
-    PID[$1]=$!; pids+=("$!")
-    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
-         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
+. "$(dirname "$0")/cluster_lib.sh"
 
 start n1; start n2
-key=$(json_get "$("$SHIR_BIN" init --name duo --data-dir "$tmp/n1" --json)" 'd["key1"]')
-printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/n2" || fail "join: $(logs)"
+form n1 duo n2 >/dev/null
 err=$("$SHIR_BIN" recover --yes --data-dir "$tmp/n2" 2>&1) && fail "recover with a live leader succeeded"
 expect_match "$err" "has a leader \(n1\): nothing to recover" "recover refused while healthy"
 

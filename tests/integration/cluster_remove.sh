@@ -4,22 +4,10 @@
 # and refuse its certificate, so the removed node loses its leader; the runtime goes on.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-start() {
-    "$SHIR_BIN" agent --data-dir "$tmp/$1" --listen "127.0.0.1:$(free_port)" --node-name "$1" \
-        --log-level debug 2>>"$tmp/$1.log" &
-    pids+=("$!")
-    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
-         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
+. "$(dirname "$0")/cluster_lib.sh"
 
 for n in n1 n2 n3; do start $n; done
-key=$(json_get "$("$SHIR_BIN" init --name rm --data-dir "$tmp/n1" --json)" 'd["key1"]')
-for n in n2 n3; do printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" || fail "join $n: $(logs)"; done
+key=$(form n1 rm n2 n3)
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n3' --json | grep -q '\"leader\":\"n1\"'" || fail "n3 has no leader"
 
 list=$("$SHIR_BIN" nodes list --data-dir "$tmp/n2" --json) || fail "nodes list"

@@ -4,24 +4,11 @@
 # second failure — here kill -9 of the leader itself.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-declare -A PID
-start() {
-    "$SHIR_BIN" agent --data-dir "$tmp/$1" --listen "127.0.0.1:$(free_port)" --node-name "$1" \
-        --log-level debug 2>>"$tmp/$1.log" &
-    PID[$1]=$!; pids+=("$!")
-    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
+. "$(dirname "$0")/cluster_lib.sh"
 role() { json_get "$(st "$1")" "[n['role'] for n in d['nodes'] if n['name']=='$2'][0]"; }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
-         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
 
 for n in n1 n2 n3 n4; do start $n; done
-key=$(json_get "$("$SHIR_BIN" init --name four --data-dir "$tmp/n1" --json)" 'd["key1"]')
-for n in n2 n3 n4; do printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" || fail "join $n: $(logs)"; done
+key=$(form n1 four n2 n3 n4)
 [ "$(role n1 n4)" = standby ] || fail "the 4th node is not a standby: $(st n1)"
 expect_exit 2 "$SHIR_BIN" settings set --standby-promotion-delay 0 --data-dir "$tmp/n1"
 "$SHIR_BIN" settings set --standby-promotion-delay 2 --data-dir "$tmp/n2" >/dev/null || fail "settings set: $(logs)"

@@ -3,20 +3,7 @@
 # three voters, and the runtime then survives kill -9 of its leader.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-declare -A PID
-start() { # start NAME [agent flags...]
-    local n=$1; shift
-    "$SHIR_BIN" agent --data-dir "$tmp/$n" --listen "127.0.0.1:$(free_port)" --node-name "$n" "$@" \
-        2>>"$tmp/$n.log" &
-    PID[$n]=$!; pids+=("$!")
-    wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$n" || fail "$n did not start"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8;
-         grep -A60 -E 'ERROR: AddressSanitizer|runtime error:' "$f" | head -80; done; }
+. "$(dirname "$0")/cluster_lib.sh"
 
 start n1; start n2; start w --witness
 key=$(json_get "$("$SHIR_BIN" init --name pair --data-dir "$tmp/n1" --json)" 'd["key1"]')
