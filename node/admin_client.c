@@ -2,6 +2,7 @@
  * loop: a blocking socket with poll(2) deadlines is the simple, correct tool here. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -201,4 +202,15 @@ void node_admin_reply_free(struct node_admin_reply *r)
     transport_msg_free(&r->msg);
     free(r->payload);
     free(r);
+}
+
+int node_admin_request(const char *who, const char *data_dir, const char *method,
+                       int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
+                       int timeout_ms, struct node_admin_reply **out)
+{
+    char err[512];
+    int rv = node_admin_call(data_dir, method, body_cb, arg, timeout_ms, out, err, sizeof err);
+    if (rv != 0)
+        fprintf(stderr, "shir %s: %s\n", who, err);
+    return rv;
 }

@@ -16,11 +16,11 @@ struct msgpack_packer;
 struct msgpack_object;
 
 #define NODE_DEFAULT_DATA_DIR "/var/lib/shir"
-#define NODE_DEFAULT_PORT 8060
-#define NODE_ADMIN_SOCKET "admin.sock"
-#define NODE_LOCK_FILE "agent.lock"
-#define NODE_NAME_MAX 64
-#define NODE_ADDR_MAX 300
+#define NODE_DEFAULT_PORT     8060
+#define NODE_ADMIN_SOCKET     "admin.sock"
+#define NODE_LOCK_FILE        "agent.lock"
+#define NODE_NAME_MAX         64
+#define NODE_ADDR_MAX         300
 
 struct node_agent_config {
     const char *data_dir;          /* borrowed */
@@ -49,8 +49,13 @@ struct node_admin_reply;
  * SHIR_E_UNAVAILABLE (no agent listening: errbuf says how to start one), SHIR_E_TIMEOUT,
  * SHIR_E_MALFORMED/SHIR_E_PROTO (bad reply). */
 int node_admin_call(const char *data_dir, const char *method,
-                    int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
-                    int timeout_ms, struct node_admin_reply **out, char *errbuf, size_t errcap);
+                    int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg, int timeout_ms,
+                    struct node_admin_reply **out, char *errbuf, size_t errcap);
+/* node_admin_call for a CLI command: a failure is reported on stderr as "shir WHO: reason" and
+ * returned (the command then exits 1). */
+int node_admin_request(const char *who, const char *data_dir, const char *method,
+                       int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
+                       int timeout_ms, struct node_admin_reply **out);
 /* The reply body: a borrowed msgpack object (valid until free). */
 const struct msgpack_object *node_admin_reply_body(const struct node_admin_reply *r);
 void node_admin_reply_free(struct node_admin_reply *r);

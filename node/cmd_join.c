@@ -114,13 +114,10 @@ static int join_run(int argc, char **argv)
     }
     b.key = key;
     struct node_admin_reply *r;
-    char err[512];
-    int rv = node_admin_call(data_dir, "join", pack_join, &b, JOIN_TIMEOUT_MS, &r, err, sizeof err);
+    int rv = node_admin_request("join", data_dir, "join", pack_join, &b, JOIN_TIMEOUT_MS, &r);
     shir_wipe(key, sizeof key);
-    if (rv != 0) {
-        fprintf(stderr, "shir join: %s\n", err);
+    if (rv != 0)
         return NODE_EXIT_FAIL;
-    }
     node_admin_reply_free(r);
     if (json)
         printf("{\"ok\":true}\n");

@@ -54,13 +54,8 @@ static int recover_run(int argc, char **argv)
         }
     }
     struct node_admin_reply *r;
-    char err[512];
-    int rv =
-        node_admin_call(data_dir, "recover", NULL, NULL, RECOVER_TIMEOUT_MS, &r, err, sizeof err);
-    if (rv != 0) {
-        fprintf(stderr, "shir recover: %s\n", err);
+    if (node_admin_request("recover", data_dir, "recover", NULL, NULL, RECOVER_TIMEOUT_MS, &r) != 0)
         return NODE_EXIT_FAIL;
-    }
     node_admin_reply_free(r);
     printf(json
                ? "{\"ok\":true}\n"
@@ -110,12 +105,8 @@ static int leave_run(int argc, char **argv)
     if (optind < argc)
         return node_usage_error(&node_cmd_leave, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;
-    char err[512];
-    int rv = node_admin_call(data_dir, "leave", NULL, NULL, LEAVE_TIMEOUT_MS, &r, err, sizeof err);
-    if (rv != 0) {
-        fprintf(stderr, "shir leave: %s\n", err);
+    if (node_admin_request("leave", data_dir, "leave", NULL, NULL, LEAVE_TIMEOUT_MS, &r) != 0)
         return NODE_EXIT_FAIL;
-    }
     node_admin_reply_free(r);
     printf(json ? "{\"ok\":true}\n"
                 : "Left the runtime. The agent has stopped and forgotten its identity; started\n"

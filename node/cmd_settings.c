@@ -77,13 +77,9 @@ static int settings_run(int argc, char **argv)
         return node_usage_error(&node_cmd_settings, set ? "'set' needs at least one setting"
                                                         : "'show' takes no settings");
     struct node_admin_reply *r;
-    char err[512];
-    int rv = node_admin_call(data_dir, set ? "settings.set" : "settings.show",
-                             set ? pack_body : NULL, &b, SETTINGS_TIMEOUT_MS, &r, err, sizeof err);
-    if (rv != 0) {
-        fprintf(stderr, "shir settings: %s\n", err);
+    if (node_admin_request("settings", data_dir, set ? "settings.set" : "settings.show",
+                           set ? pack_body : NULL, &b, SETTINGS_TIMEOUT_MS, &r) != 0)
         return NODE_EXIT_FAIL;
-    }
     if (json) {
         node_json_print(stdout, node_admin_reply_body(r));
         fputc('\n', stdout);

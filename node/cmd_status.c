@@ -101,13 +101,8 @@ static int status_run(int argc, char **argv)
     if (optind < argc)
         return node_usage_error(&node_cmd_status, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;
-    char err[512];
-    int rv =
-        node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err, sizeof err);
-    if (rv != 0) {
-        fprintf(stderr, "shir status: %s\n", err);
+    if (node_admin_request("status", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r) != 0)
         return NODE_EXIT_FAIL;
-    }
     if (json) {
         node_json_print(stdout, node_admin_reply_body(r));
         fputc('\n', stdout);
@@ -177,15 +172,10 @@ static int nodes_run(int argc, char **argv)
         }
     }
     struct node_admin_reply *r;
-    char err[512];
-    int rv;
     if (optind + 1 == argc && strcmp(argv[optind], "list") == 0) {
-        rv =
-            node_admin_call(data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r, err, sizeof err);
-        if (rv != 0) {
-            fprintf(stderr, "shir nodes list: %s\n", err);
+        if (node_admin_request("nodes list", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS,
+                               &r) != 0)
             return NODE_EXIT_FAIL;
-        }
         const msgpack_object *nodes;
         if (json && transport_body_get(node_admin_reply_body(r), "nodes", &nodes) == 0) {
             node_json_print(stdout, nodes);
@@ -200,12 +190,9 @@ static int nodes_run(int argc, char **argv)
         struct name_body b = {argv[optind + 1]};
         if (!node_valid_node_name(b.name))
             return node_usage_error(&node_cmd_nodes, "'%s' is not a node name", b.name);
-        rv = node_admin_call(data_dir, "nodes.remove", pack_name, &b, REMOVE_TIMEOUT_MS, &r, err,
-                             sizeof err);
-        if (rv != 0) {
-            fprintf(stderr, "shir nodes remove: %s\n", err);
+        if (node_admin_request("nodes remove", data_dir, "nodes.remove", pack_name, &b,
+                               REMOVE_TIMEOUT_MS, &r) != 0)
             return NODE_EXIT_FAIL;
-        }
         node_admin_reply_free(r);
         printf(json ? "{\"ok\":true}\n"
                     : "Node removed: its certificate is refused and its connections closed.\n");

@@ -9,14 +9,14 @@
 #include <stdio.h>
 
 /* Exit codes of every command: 0 success, 1 the operation failed, 2 bad usage. */
-#define NODE_EXIT_OK 0
-#define NODE_EXIT_FAIL 1
+#define NODE_EXIT_OK    0
+#define NODE_EXIT_FAIL  1
 #define NODE_EXIT_USAGE 2
 
 struct node_cmd {
     const char *name;
-    const char *summary;   /* one line for `shir help` */
-    const char *usage;     /* full text for `shir CMD --help` (starts with "usage: shir ...") */
+    const char *summary; /* one line for `shir help` */
+    const char *usage;   /* full text for `shir CMD --help` (starts with "usage: shir ...") */
     /* argv[0] is the command name; return an exit code. */
     int (*run)(int argc, char **argv);
 };
