@@ -155,6 +155,8 @@ struct cluster_status_node {
     const char *role;   /* "voter" | "standby" | "spare" | "witness" (static) */
     const char *status; /* "Online" | "Limited" | "Unknown" | "NeedRegistration" (static) */
     char version[32];
+    bool has_lag;
+    uint64_t lag; /* log entries behind the leader's commit index (known on the leader only) */
 };
 struct cluster_status {
     bool registered;

@@ -202,3 +202,75 @@ void cluster_identity_free(struct cluster_identity *id)
     id->ca_pem = id->cert_pem = NULL;
     id->ca_pem_len = id->cert_pem_len = 0;
 }
+
+int cluster_members_save(const char *data_dir, const struct cluster_boot_member *m, size_t n)
+{
+    struct shir_buf b;
+    shir_buf_init(&b, 1u << 20);
+    int rv = 0;
+    for (size_t i = 0; i < n && rv == 0; i++) {
+        char pin[2 * CLUSTER_PIN_LEN + 1];
+        shir_hex(m[i].pin, CLUSTER_PIN_LEN, pin);
+        rv = shir_buf_printf(&b, "%llu %s %s\n", (unsigned long long)m[i].id, pin, m[i].address);
+    }
+    if (rv == 0)
+        rv = write_atomic(data_dir, "members", b.data ? (const void *)b.data : "", b.len);
+    shir_buf_free(&b);
+    return rv;
+}
+
+static int unhex(const char *h, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = h[2 * i + (size_t)k];
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= (unsigned)(c - 'a' + 10);
+            else
+                return -1;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+int cluster_members_load(const char *data_dir, struct cluster_boot_member **out, size_t *n)
+{
+    char *text;
+    size_t len;
+    *out = NULL;
+    *n = 0;
+    int rv = read_all(data_dir, "members", &text, &len);
+    if (rv != 0)
+        return rv;
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    struct cluster_boot_member *m = calloc(lines, sizeof *m);
+    if (!m) {
+        free(text);
+        return SHIR_E_NOMEM;
+    }
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *s1 = strchr(line, ' ');
+        char *s2 = s1 ? strchr(s1 + 1, ' ') : NULL;
+        if (!s2 || (size_t)(s2 - s1 - 1) != 2 * CLUSTER_PIN_LEN)
+            continue;
+        *s1 = *s2 = '\0';
+        struct cluster_boot_member *e = &m[*n];
+        if (shir_parse_u64(line, 1, UINT64_MAX, &e->id) != 0 ||
+            unhex(s1 + 1, e->pin, CLUSTER_PIN_LEN) != 0 ||
+            cluster_addr_check(s2 + 1, strlen(s2 + 1)) != 0 ||
+            shir_str_copy(e->address, sizeof e->address, s2 + 1) != 0)
+            continue;
+        (*n)++;
+    }
+    free(text);
+    *out = m;
+    return 0;
+}

@@ -18,8 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster/key.h"
 #include "cluster/seal.h"
 #include "common/common.h"
+
+/* A member as this node last knew it: trusted and addressable on start until the replica has
+ * caught up (a restarted node replays its log only once it hears from a leader, and it must let
+ * that leader in first). */
+struct cluster_boot_member {
+    uint64_t id;
+    char address[CLUSTER_ADDR_MAX + 1];
+    uint8_t pin[CLUSTER_PIN_LEN];
+};
 
 struct cluster_identity {
     uint64_t node_id;
@@ -41,6 +51,12 @@ int cluster_identity_load(const char *data_dir, struct cluster_identity *id, cha
 /* Save every file (atomically each, node.id last so a half-saved identity reads as "not
  * registered"). Errors: -errno, SHIR_E_TOOBIG (path). */
 int cluster_identity_save(const char *data_dir, const struct cluster_identity *id);
+/* DATA_DIR/identity/members: the member list (id, pin, address per line), saved atomically
+ * whenever the allowlist changes and loaded on start. load: *out malloc'd (caller frees), *n;
+ * SHIR_E_NOTFOUND when there is no file; malformed lines are skipped. */
+int cluster_members_save(const char *data_dir, const struct cluster_boot_member *m, size_t n);
+int cluster_members_load(const char *data_dir, struct cluster_boot_member **out, size_t *n);
+
 /* Wipe and free what the identity owns. */
 void cluster_identity_free(struct cluster_identity *id);
 

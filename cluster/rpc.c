@@ -49,6 +49,8 @@ struct probe {
     struct transport_conn *conn;
     bool dialing, outstanding, gone;
     uint64_t last_seen_ms; /* monotonic; 0 never */
+    uint64_t applied;      /* the member's last applied raft index, from its last answer */
+    bool has_applied;
     struct probe *next;
 };
 
@@ -349,6 +351,14 @@ static void serve_removal(struct serve *s, const struct transport_msg *m)
         serve_error(s, m->id, rv, err[0] ? err : shir_strerror(rv));
 }
 
+static int pack_applied(msgpack_packer *pk, void *arg)
+{
+    int rv = msgpack_pack_map(pk, 1);
+    rv |= transport_pack_cstr(pk, "applied");
+    rv |= msgpack_pack_uint64(pk, *(const uint64_t *)arg);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
 static void serve_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
 {
     struct serve *s = transport_conn_data(conn);
@@ -362,9 +372,11 @@ static void serve_frame(struct transport_conn *conn, const unsigned char *p, siz
         return;
     }
     if (transport_msg_method_is(&m, "ping")) {
+        /* The answer carries how far this member has applied the log: the leader's lag column. */
+        uint64_t applied = s->c->raft_started ? raft_last_applied(&s->c->raft) : 0;
         struct shir_buf out;
         shir_buf_init(&out, 1024);
-        if (transport_msg_encode_response(&out, 0, m.id, NULL, NULL) == 0)
+        if (transport_msg_encode_response(&out, 0, m.id, pack_applied, &applied) == 0)
             (void)transport_conn_write(conn, out.data + 4, out.len - 4);
         shir_buf_free(&out);
     } else if (transport_msg_method_is(&m, "node.remove")) {
@@ -442,11 +454,13 @@ static void probe_free_if_done(struct probe *p)
 
 static void probe_frame(struct transport_conn *conn, const unsigned char *b, size_t n)
 {
-    (void)b;
-    (void)n;
     struct probe *p = transport_conn_data(conn);
+    struct transport_msg m;
     p->outstanding = false;
     p->last_seen_ms = mono_ms();
+    if (transport_msg_decode(&m, NULL, b, n) == 0 && m.type == TRANSPORT_MSG_RESPONSE)
+        p->has_applied = transport_body_get_u64(&m.body, "applied", &p->applied) == 0;
+    transport_msg_free(&m);
 }
 
 static void probe_closed(struct transport_conn *conn, int err, const char *msg)
@@ -591,6 +605,17 @@ bool cluster__probe_online(struct cluster *c, uint64_t id, uint64_t *down_since_
     }
     if (down_since_ms)
         *down_since_ms = r && r->watch_since_ms ? r->watch_since_ms : now;
+    return false;
+}
+
+bool cluster__probe_applied(struct cluster *c, uint64_t id, uint64_t *applied)
+{
+    for (struct probe *p = c->rpc ? c->rpc->probes : NULL; p; p = p->next) {
+        if (p->id == id && !p->gone && p->has_applied) {
+            *applied = p->applied;
+            return true;
+        }
+    }
     return false;
 }
 

@@ -263,8 +263,24 @@ static void enforce_allowlist(struct cluster *c)
                       closed);
         }
     }
+    bool changed = n != c->n_known || memcmp(c->known_pins, now, n * CLUSTER_PIN_LEN) != 0;
     memcpy(c->known_pins, now, n * CLUSTER_PIN_LEN);
     c->n_known = n;
+    if (changed) {
+        /* Remember the members on disk: after a restart this node must let them in before its
+         * replica has caught up (see struct cluster_boot_member). */
+        struct cluster_boot_member m[CLUSTER_FSM_NODES_CAP];
+        size_t nn, k = 0;
+        const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &nn);
+        for (size_t i = 0; i < nn && k < CLUSTER_FSM_NODES_CAP; i++, k++) {
+            m[k].id = nodes[i].id;
+            memcpy(m[k].pin, nodes[i].pin, CLUSTER_PIN_LEN);
+            (void)shir_str_copy(m[k].address, sizeof m[k].address, nodes[i].address);
+        }
+        int rv = cluster_members_save(c->data_dir, m, k);
+        if (rv != 0)
+            SHIR_WARN(&c->log, "cannot save the member list: %s", shir_strerror(rv));
+    }
 }
 
 /* Poll raft (there is no state-change callback to rely on across versions): after every
@@ -619,6 +635,15 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
             n->status = lid != 0 ? "Online" : "Limited";
         else if (cluster__probing(c)) /* the leader probes every member */
             n->status = cluster__probe_online(c, src->id, NULL) ? "Online" : "Offline";
+        /* Replication lag: on the leader, from each member's last probe answer. */
+        uint64_t applied = 0, commit = c->raft_started ? raft_commit_index(&c->raft) : 0;
+        if (cluster__probing(c)) {
+            if (src->id == c->id.node_id)
+                applied = raft_last_applied(&c->raft), n->has_lag = true;
+            else
+                n->has_lag = cluster__probe_applied(c, src->id, &applied);
+            n->lag = n->has_lag && commit > applied ? commit - applied : 0;
+        }
         else
             n->status = src->id == lid ? "Online" : "Unknown";
         if (src->id == lid && lid != 0) {
@@ -667,6 +692,11 @@ int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *er
         if (rv != 0)
             goto err;
         c->registered = true;
+        /* The members as last known, trusted until the replica catches up. */
+        rv = cluster_members_load(c->data_dir, &c->boot, &c->n_boot);
+        if (rv != 0 && rv != SHIR_E_NOTFOUND)
+            SHIR_WARN(&c->log, "cannot read the member list: %s", shir_strerror(rv));
+        rv = 0;
     }
     *out = c;
     return 0;

@@ -76,13 +76,9 @@ struct cluster {
      * live connections closed at once. */
     uint8_t known_pins[CLUSTER_FSM_NODES_CAP][CLUSTER_PIN_LEN];
     size_t n_known;
-    /* The members as the leader listed them at join: trusted (pins) and addressable (raft ids)
-     * only until this node's replica has caught up with the runtime. */
-    struct cluster_boot_member {
-        uint64_t id;
-        char address[CLUSTER_ADDR_MAX + 1];
-        uint8_t pin[CLUSTER_PIN_LEN];
-    } * boot;
+    /* The members as the leader listed them at join, or as saved in identity/members: trusted
+     * (pins) and addressable (raft ids) only until this node's replica has caught up. */
+    struct cluster_boot_member *boot;
     size_t n_boot;
 
     /* `shir recover` in progress: raft restarted with this node as its only voter, then every
@@ -157,6 +153,8 @@ int cluster__ask_removal(struct cluster *c, const char *leader_addr, uint64_t id
 void cluster__probe_tick(struct cluster *c);
 /* Whether member `id` answered a probe recently; else when it was last seen (monotonic ms). */
 bool cluster__probe_online(struct cluster *c, uint64_t id, uint64_t *down_since_ms);
+/* The last applied raft index member `id` reported to the leader's probe; false if unknown. */
+bool cluster__probe_applied(struct cluster *c, uint64_t id, uint64_t *applied);
 /* True while this node is the leader and probing (its liveness view is meaningful). */
 bool cluster__probing(const struct cluster *c);
 void cluster__rpc_close(struct cluster *c);

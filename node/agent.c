@@ -130,7 +130,7 @@ static int pack_status(msgpack_packer *pk, void *arg)
     rv |= msgpack_pack_array(pk, st->n_nodes);
     for (size_t i = 0; i < st->n_nodes; i++) {
         const struct cluster_status_node *n = &st->nodes[i];
-        rv |= msgpack_pack_map(pk, 6);
+        rv |= msgpack_pack_map(pk, 7);
         rv |= pack_kv_str(pk, "name", n->name);
         rv |= transport_pack_cstr(pk, "id");
         rv |= n->id ? msgpack_pack_uint64(pk, n->id) : msgpack_pack_nil(pk);
@@ -138,6 +138,8 @@ static int pack_status(msgpack_packer *pk, void *arg)
         rv |= pack_kv_str(pk, "role", n->role);
         rv |= pack_kv_str(pk, "status", n->status);
         rv |= pack_kv_str(pk, "version", n->version);
+        rv |= transport_pack_cstr(pk, "lag");
+        rv |= n->has_lag ? msgpack_pack_uint64(pk, n->lag) : msgpack_pack_nil(pk);
     }
     free(st);
     return rv ? SHIR_E_NOMEM : 0;

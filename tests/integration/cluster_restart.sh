@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# A 3-node runtime: the leader reports every member Online with its replication lag; kill -9 of
+# the leader gives a new leader that serves writes; then a full restart of every node keeps all
+# state (runtime, members, keys, proxy settings) and elects a leader again.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+
+for n in n1 n2 n3; do start $n; done
+form n1 three n2 n3 >/dev/null
+"$SHIR_BIN" proxy set --mode custom --address 127.0.0.1 --port 3128 --data-dir "$tmp/n1" >/dev/null || fail "proxy set"
+wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c '
+import json,sys; d=json.load(sys.stdin)
+assert all(n[\"status\"]==\"Online\" and n[\"lag\"] is not None and n[\"lag\"] < 5 for n in d[\"nodes\"]), d'" ||
+    fail "the leader does not show every member Online with its lag: $(st n1)"
+expect_match "$("$SHIR_BIN" status --data-dir "$tmp/n1")" "LAG" "lag column"
+
+kill -9 "${PID[n1]}"
+wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq '\"leader\":\"n[23]\"'" ||
+    fail "no new leader after kill -9 of n1: $(st n2) $(logs)"
+leader=$(json_get "$(st n2)" 'd["leader"]')
+wait_until 20 "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/$leader" || fail "new leader takes no writes: $(logs)"
+start n1
+wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -Eq '\"leader\":\"n[23]\"'" ||
+    fail "n1 did not rejoin as a follower: $(st n1)"
+
+before=$(st n2); keys=$("$SHIR_BIN" keys show --data-dir "$tmp/n2" --json)
+for n in n1 n2 n3; do kill -TERM "${PID[$n]}"; done
+for n in n1 n2 n3; do wait "${PID[$n]}" || fail "$n did not stop cleanly"; done
+for n in n1 n2 n3; do start $n; done
+wait_until 30 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n3' --json | grep -Eq '\"leader\":\"n[123]\"'" ||
+    fail "no leader after a full restart: $(st n3) $(logs)"
+after=$(st n3)
+[ "$(json_get "$after" 'd["runtime"]')" = "$(json_get "$before" 'd["runtime"]')" ] || fail "runtime changed"
+[ "$(json_get "$after" '[n["name"] for n in d["nodes"]]')" = "$(json_get "$before" '[n["name"] for n in d["nodes"]]')" ] ||
+    fail "members changed: $after"
+[ "$("$SHIR_BIN" keys show --data-dir "$tmp/n1" --json)" = "$keys" ] || fail "keys changed across the restart"
+json_get "$("$SHIR_BIN" proxy show --data-dir "$tmp/n2" --json)" 'd["mode"]=="custom" and d["port"]==3128' |
+    grep -q True || fail "proxy settings lost across the restart"
+pass
