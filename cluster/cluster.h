@@ -103,6 +103,12 @@ int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbu
  * that the node starts as NeedRegistration. 0 or -errno. */
 int cluster_forget(const char *data_dir);
 
+/* Make the next read of the local replica linearizable: cb(data, 0, NULL) once this node has
+ * applied every entry committed before the call (a barrier on the leader; ReadIndex through the
+ * leader on a follower). Errors (no callback): SHIR_E_NOTFOUND, SHIR_E_NOLEADER, SHIR_E_NOMEM;
+ * in cb: SHIR_E_TIMEOUT, SHIR_E_UNKNOWN_OUTCOME (leadership changed), SHIR_E_SHUTDOWN. */
+int cluster_read_barrier(struct cluster *c, cluster_done_cb cb, void *data);
+
 /* Both registration keys as tokens, unsealed from the replicated state (key1 then key2 into
  * out[2][CLUSTER_KEY_TEXT_CAP]); the caller wipes them. SHIR_E_NOTFOUND when not registered,
  * SHIR_E_NOLEADER when this node has not caught up with a committed runtime yet. */

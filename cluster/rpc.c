@@ -255,6 +255,15 @@ static int pack_id(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
+/* The leader answers a read.index after one barrier: a heartbeat round. */
+#define READ_INDEX_TIMEOUT_MS 5000
+
+int cluster__ask_read_index(struct cluster *c, const char *leader_addr,
+                            void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+{
+    return rpc_call(c, leader_addr, "read.index", NULL, NULL, READ_INDEX_TIMEOUT_MS, done, arg);
+}
+
 /* A removal waits for three raft steps on the leader. */
 #define REMOVE_RPC_TIMEOUT_MS 60000
 
@@ -359,6 +368,41 @@ static int pack_applied(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
+static void read_index_barrier(struct raft_barrier *req, int status)
+{
+    struct serve *s = req->data;
+    free(req);
+    served(s->c, cluster_raft_err(status), status ? 0 : raft_commit_index(&s->c->raft), s);
+}
+
+/* ReadIndex for a follower: a barrier proves this node still leads and has committed everything
+ * from earlier terms; the commit index after it is what the follower must apply before reading. */
+static void serve_read_index(struct serve *s, const struct transport_msg *m)
+{
+    if (s->in_flight) {
+        serve_error(s, m->id, SHIR_E_BUSY, "one request at a time per connection");
+        return;
+    }
+    if (!cluster__leader_ready(s->c)) {
+        serve_error(s, m->id, SHIR_E_NOLEADER, "not the leader");
+        return;
+    }
+    struct raft_barrier *req = calloc(1, sizeof *req);
+    if (!req) {
+        serve_error(s, m->id, SHIR_E_NOMEM, NULL);
+        return;
+    }
+    req->data = s;
+    s->id = m->id;
+    int rv = raft_barrier(&s->c->raft, req, read_index_barrier);
+    if (rv != 0) {
+        free(req);
+        serve_error(s, m->id, cluster_raft_err(rv), "barrier refused");
+        return;
+    }
+    s->in_flight = true;
+}
+
 static void serve_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
 {
     struct serve *s = transport_conn_data(conn);
@@ -381,6 +425,8 @@ static void serve_frame(struct transport_conn *conn, const unsigned char *p, siz
         shir_buf_free(&out);
     } else if (transport_msg_method_is(&m, "node.remove")) {
         serve_removal(s, &m);
+    } else if (transport_msg_method_is(&m, "read.index")) {
+        serve_read_index(s, &m);
     } else if (!transport_msg_method_is(&m, "fsm.propose")) {
         serve_error(s, m.id, SHIR_E_UNSUPPORTED, "unknown method");
     } else if (s->in_flight) {

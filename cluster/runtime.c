@@ -304,6 +304,7 @@ static void on_tick(uv_timer_t *t)
     if (c->leave.active)
         cluster__leave_step(c);
     enforce_allowlist(c);
+    cluster__read_tick(c);
     cluster__probe_tick(c);
     cluster__join_tick(c);
 }
@@ -752,6 +753,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
         init_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
     cluster__join_close(c);
     cluster__rpc_close(c);
+    cluster__read_close(c);
     if (c->tick_ready) {
         c->pending_closes++;
         uv_timer_stop(&c->tick);

@@ -72,6 +72,7 @@ struct cluster {
     struct cluster_join_client *joining;
     struct cluster_join_server *js;
     struct cluster_rpc *rpc;
+    struct cluster_read *reads; /* read.c: linearizable reads in progress */
     /* The allowlist as last seen by the tick: a pin that leaves it (a removed member) gets its
      * live connections closed at once. */
     uint8_t known_pins[CLUSTER_FSM_NODES_CAP][CLUSTER_PIN_LEN];
@@ -145,6 +146,14 @@ int cluster__forward(struct cluster *c, const char *leader_addr, const struct cl
                      void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
                      void *arg);
 void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn);
+/* Ask the leader for a barrier and its commit index (ReadIndex); done gets the index as value. */
+int cluster__ask_read_index(struct cluster *c, const char *leader_addr,
+                            void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
+                            void *arg);
+/* read.c: complete follower reads whose index has been applied; fail them on close. */
+struct cluster_read;
+void cluster__read_tick(struct cluster *c);
+void cluster__read_close(struct cluster *c);
 /* Ask the leader to remove this node (`shir leave`); done gets the leader's answer. */
 int cluster__ask_removal(struct cluster *c, const char *leader_addr, uint64_t id,
                          void (*done)(struct cluster *c, int status, uint64_t value, void *arg),

@@ -42,7 +42,10 @@ enum {
     ADMIN_OP_REMOVE = 5,
     ADMIN_OP_SETTINGS = 6,
     ADMIN_OP_RECOVER = 7,
-    ADMIN_OP_LEAVE = 8
+    ADMIN_OP_LEAVE = 8,
+    ADMIN_OP_READ_KEYS = 9,
+    ADMIN_OP_READ_PROXY = 10,
+    ADMIN_OP_READ_SETTINGS = 11,
 };
 
 /* A `proxy test` running on a thread-pool thread (see handle_proxy_test). */
@@ -242,6 +245,10 @@ static void reply(struct admin_conn *c, uint64_t id, transport_body_pack_cb pack
         reply_error(c, id, rv, NULL);
 }
 
+static void reply_keys(struct admin_conn *c, uint64_t id);
+static void reply_proxy(struct admin_conn *c, uint64_t id);
+static void reply_settings(struct admin_conn *c, uint64_t id);
+
 static void op_done(void *data, int status, const char *msg)
 {
     struct admin_op *op = data;
@@ -255,6 +262,12 @@ static void op_done(void *data, int status, const char *msg)
     if (op->conn && !op->conn->closing) {
         if (status != 0) {
             reply_error(op->conn, op->id, status, msg);
+        } else if (op->kind == ADMIN_OP_READ_KEYS) {
+            reply_keys(op->conn, op->id);
+        } else if (op->kind == ADMIN_OP_READ_PROXY) {
+            reply_proxy(op->conn, op->id);
+        } else if (op->kind == ADMIN_OP_READ_SETTINGS) {
+            reply_settings(op->conn, op->id);
         } else if (op->kind == ADMIN_OP_INIT) {
             /* The init answer carries both keys, exactly like keys.show. */
             struct keys_arg *k = calloc(1, sizeof *k);
@@ -304,6 +317,23 @@ static void op_drop(struct agent *a, struct admin_op *op)
         }
     }
     free(op);
+}
+
+/* Reads of replicated state (keys, proxy, settings) are linearizable: a barrier on the leader,
+ * or ReadIndex through it on a follower, then the local replica (cluster_read_barrier). */
+static void read_then(struct admin_conn *c, uint64_t id, int kind)
+{
+    struct admin_op *op = op_new(c, id, kind);
+    int rv = op ? cluster_read_barrier(c->agent->cluster, op_done, op) : SHIR_E_NOMEM;
+    if (rv != 0) {
+        if (op)
+            op_drop(c->agent, op);
+        reply_error(c, id, rv,
+                    rv == SHIR_E_NOTFOUND   ? "this node is not registered (NeedRegistration)"
+                    : rv == SHIR_E_NOLEADER ? "no leader: the current state cannot be confirmed "
+                                              "(no quorum)"
+                                            : NULL);
+    }
 }
 
 static void handle_init(struct admin_conn *c, const struct transport_msg *m)
@@ -387,14 +417,14 @@ static int pack_proxy(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
-static void handle_proxy_show(struct admin_conn *c, const struct transport_msg *m)
+static void reply_proxy(struct admin_conn *c, uint64_t id)
 {
     struct cluster_proxy_settings p;
     int rv = cluster_proxy_get(c->agent->cluster, &p, NULL);
     if (rv == 0)
-        reply(c, m->id, pack_proxy, &p);
+        reply(c, id, pack_proxy, &p);
     else
-        reply_error(c, m->id, rv, rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
+        reply_error(c, id, rv, rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
 }
 
 static void handle_proxy_set(struct admin_conn *c, const struct transport_msg *m)
@@ -561,16 +591,22 @@ static int pack_settings(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
+static void reply_settings(struct admin_conn *c, uint64_t id)
+{
+    struct settings_view v = {0};
+    int rv = cluster_settings_get(c->agent->cluster, &v.max_nodes, &v.delay_ms);
+    if (rv == 0)
+        reply(c, id, pack_settings, &v);
+    else
+        reply_error(c, id, rv, "this node is not registered");
+}
+
 static void handle_settings(struct admin_conn *c, const struct transport_msg *m, bool set)
 {
     struct settings_view v = {0};
     int rv;
     if (!set) {
-        rv = cluster_settings_get(c->agent->cluster, &v.max_nodes, &v.delay_ms);
-        if (rv == 0)
-            reply(c, m->id, pack_settings, &v);
-        else
-            reply_error(c, m->id, rv, "this node is not registered");
+        read_then(c, m->id, ADMIN_OP_READ_SETTINGS);
         return;
     }
     uint64_t max_nodes = 0;
@@ -612,14 +648,14 @@ static void handle_recover(struct admin_conn *c, const struct transport_msg *m)
     }
 }
 
-static void handle_keys_show(struct admin_conn *c, const struct transport_msg *m)
+static void reply_keys(struct admin_conn *c, uint64_t id)
 {
     struct keys_arg *k = calloc(1, sizeof *k);
     int rv = k ? cluster_keys_get(c->agent->cluster, k->keys) : SHIR_E_NOMEM;
     if (rv == 0)
-        reply(c, m->id, pack_keys, k);
+        reply(c, id, pack_keys, k);
     else
-        reply_error(c, m->id, rv,
+        reply_error(c, id, rv,
                     rv == SHIR_E_NOTFOUND ? "this node is not registered (NeedRegistration)"
                                           : NULL);
     if (k) {
@@ -675,13 +711,13 @@ static void conn_handle(struct admin_conn *c, const struct transport_frame *f)
     } else if (transport_msg_method_is(&m, "nodes.remove")) {
         handle_nodes_remove(c, &m);
     } else if (transport_msg_method_is(&m, "proxy.show")) {
-        handle_proxy_show(c, &m);
+        read_then(c, m.id, ADMIN_OP_READ_PROXY);
     } else if (transport_msg_method_is(&m, "proxy.set")) {
         handle_proxy_set(c, &m);
     } else if (transport_msg_method_is(&m, "proxy.test")) {
         handle_proxy_test(c, &m);
     } else if (transport_msg_method_is(&m, "keys.show")) {
-        handle_keys_show(c, &m);
+        read_then(c, m.id, ADMIN_OP_READ_KEYS);
     } else if (transport_msg_method_is(&m, "keys.regenerate")) {
         handle_keys_regenerate(c, &m);
     } else {
