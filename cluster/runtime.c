@@ -86,8 +86,8 @@ static void proposal_applied(struct raft_apply *req, int status, void *result)
 }
 
 /* Propose `cmd` (copied; a fresh request id is set here). `done` fires once, later. */
-int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
-                     void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+static int propose_once(struct cluster *c, const struct cluster_cmd *cmd,
+                        void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
 {
     if (!cluster__leader_ready(c)) {
         /* Any node takes mutations: a follower forwards them to the leader over shir-rpc/1. */
@@ -111,7 +111,9 @@ int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
     int rv = 0;
     if (memcmp(p->cmd.request_id, zero, sizeof zero) == 0)
         rv = shir_random_fill(&c->rnd, p->cmd.request_id, sizeof p->cmd.request_id);
-    if (rv == 0)
+    /* A retry of a command that did commit must reach apply, which answers its first result:
+     * checking it again against the state it changed would refuse it. */
+    if (rv == 0 && !cluster_fsm_recent(c->fsm, p->cmd.request_id))
         rv = cluster_fsm_check(c->fsm, &p->cmd);
     struct shir_buf b;
     shir_buf_init(&b, 64u * 1024u);
@@ -142,6 +144,84 @@ int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
         return cluster_raft_err(rv);
     }
     return 0;
+}
+
+/* RAFT_LEADERSHIPLOST (or a forward that lost its answer) means the outcome is unknown: the
+ * command may or may not have committed. Retrying with the same request id is safe — the FSM
+ * answers a replayed id with its first result — so do it, on the tick, once a leader is known,
+ * for up to RETRY_WINDOW_MS (two elections). */
+#define RETRY_WINDOW_MS 10000
+
+struct retry {
+    struct cluster *c;
+    struct cluster_cmd cmd;
+    void (*done)(struct cluster *, int, uint64_t, void *);
+    void *arg;
+    uint64_t deadline;
+    struct retry *next;
+};
+
+static void retry_release(struct retry *r, int status, uint64_t value)
+{
+    r->done(r->c, status, value, r->arg);
+    shir_wipe(&r->cmd, sizeof r->cmd);
+    free(r);
+}
+
+static void retry_done(struct cluster *c, int status, uint64_t value, void *arg)
+{
+    struct retry *r = arg;
+    if (status == SHIR_E_UNKNOWN_OUTCOME && !c->closing && cluster__wall_ms() < r->deadline) {
+        SHIR_INFO(&c->log, "outcome of a command unknown (leadership changed): retrying it");
+        r->next = c->retries;
+        c->retries = r;
+        return;
+    }
+    retry_release(r, status, value);
+}
+
+int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
+                     void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+{
+    struct retry *r = calloc(1, sizeof *r);
+    if (!r)
+        return SHIR_E_NOMEM;
+    r->c = c;
+    r->cmd = *cmd;
+    r->done = done;
+    r->arg = arg;
+    r->deadline = cluster__wall_ms() + RETRY_WINDOW_MS;
+    static const uint8_t zero[CLUSTER_REQUEST_ID_LEN];
+    int rv = 0;
+    if (memcmp(r->cmd.request_id, zero, sizeof zero) == 0)
+        rv = shir_random_fill(&c->rnd, r->cmd.request_id, sizeof r->cmd.request_id);
+    if (rv == 0)
+        rv = propose_once(c, &r->cmd, retry_done, r);
+    if (rv != 0) {
+        shir_wipe(&r->cmd, sizeof r->cmd);
+        free(r);
+    }
+    return rv;
+}
+
+/* Re-propose what lost its outcome, once there is a leader to take it. */
+static void retry_tick(struct cluster *c)
+{
+    struct retry *list = c->retries;
+    c->retries = NULL;
+    while (list) {
+        struct retry *r = list;
+        list = r->next;
+        int rv = propose_once(c, &r->cmd, retry_done, r);
+        if (rv == 0)
+            continue;
+        if (rv == SHIR_E_NOLEADER && cluster__wall_ms() < r->deadline && !c->closing) {
+            r->next = c->retries; /* no leader yet: next tick */
+            c->retries = r;
+            continue;
+        }
+        retry_release(r, rv == SHIR_E_NOLEADER ? SHIR_E_UNKNOWN_OUTCOME : rv, 0);
+    }
 }
 
 struct done_op {
@@ -303,6 +383,8 @@ static void on_tick(uv_timer_t *t)
         cluster__recover_step(c);
     if (c->leave.active)
         cluster__leave_step(c);
+    if (c->retries)
+        retry_tick(c);
     enforce_allowlist(c);
     cluster__read_tick(c);
     cluster__probe_tick(c);
@@ -644,8 +726,7 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
             else
                 n->has_lag = cluster__probe_applied(c, src->id, &applied);
             n->lag = n->has_lag && commit > applied ? commit - applied : 0;
-        }
-        else
+        } else
             n->status = src->id == lid ? "Online" : "Unknown";
         if (src->id == lid && lid != 0) {
             out->has_leader = true;
@@ -754,6 +835,11 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
     cluster__join_close(c);
     cluster__rpc_close(c);
     cluster__read_close(c);
+    while (c->retries) {
+        struct retry *r = c->retries;
+        c->retries = r->next;
+        retry_release(r, SHIR_E_SHUTDOWN, 0);
+    }
     if (c->tick_ready) {
         c->pending_closes++;
         uv_timer_stop(&c->tick);

@@ -19,6 +19,7 @@
  * the whole runtime at once, so err long. */
 #define CLUSTER__CERT_DAYS 3650
 
+struct retry;
 struct cluster_join_client; /* join_client.c: this node joining a runtime */
 struct cluster_join_server; /* join.c: sessions and the membership queue on a member */
 
@@ -73,6 +74,7 @@ struct cluster {
     struct cluster_join_server *js;
     struct cluster_rpc *rpc;
     struct cluster_read *reads; /* read.c: linearizable reads in progress */
+    struct retry *retries;      /* commands whose outcome was lost, to propose again */
     /* The allowlist as last seen by the tick: a pin that leaves it (a removed member) gets its
      * live connections closed at once. */
     uint8_t known_pins[CLUSTER_FSM_NODES_CAP][CLUSTER_PIN_LEN];
@@ -110,6 +112,7 @@ struct cluster {
 int cluster__leader_ready(const struct cluster *c);
 /* Propose `cmd` (copied; a fresh request id is set unless it carries one). `done` fires once,
  * later, with the FSM's status and value. On a follower the command is forwarded to the leader.
+ * A lost outcome (leadership changed) is retried with the same id for up to 10 s.
  * SHIR_E_NOLEADER when no leader is known. */
 int cluster__propose(struct cluster *c, const struct cluster_cmd *cmd,
                      void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
