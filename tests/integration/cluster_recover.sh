@@ -6,7 +6,14 @@ set -u
 . "$(dirname "$0")/cluster_lib.sh"
 
 start n1; start n2
-form n1 duo n2 >/dev/null
+key=$(form n1 duo n2)
+# A runtime at its node limit refuses a join with the reason, and the node stays unregistered.
+"$SHIR_BIN" settings set --max-nodes 2 --data-dir "$tmp/n1" >/dev/null || fail "settings set --max-nodes"
+start n3
+err=$(printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/n3" 2>&1) && fail "a full runtime took a 3rd node"
+expect_match "$err" "the runtime is full" "runtime full"
+[ "$(json_get "$(st n3)" 'd["nodes"][0]["status"]')" = NeedRegistration ] || fail "n3 not left unregistered"
+kill -9 "${PID[n3]}"
 err=$("$SHIR_BIN" recover --yes --data-dir "$tmp/n2" 2>&1) && fail "recover with a live leader succeeded"
 expect_match "$err" "has a leader \(n1\): nothing to recover" "recover refused while healthy"
 
