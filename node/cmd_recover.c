@@ -13,33 +13,11 @@
 
 static int recover_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"yes", no_argument, NULL, 'y'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data_dir = NODE_DEFAULT_DATA_DIR;
-    bool json = false, yes = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'y':
-            yes = true;
-            break;
-        default:
-            return node_usage_error(&node_cmd_recover, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
-    }
+    const char *data_dir;
+    bool json, yes;
+    int prv = node_parse_admin_flags(&node_cmd_recover, argc, argv, &data_dir, &json, &yes);
+    if (prv >= 0)
+        return prv;
     if (optind < argc)
         return node_usage_error(&node_cmd_recover, "unexpected argument '%s'", argv[optind]);
     if (!yes) {
@@ -79,29 +57,11 @@ const struct node_cmd node_cmd_recover = {
 
 static int leave_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data_dir = NODE_DEFAULT_DATA_DIR;
-    bool json = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        default:
-            return node_usage_error(&node_cmd_leave, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
-    }
+    const char *data_dir;
+    bool json;
+    int prv = node_parse_admin_flags(&node_cmd_leave, argc, argv, &data_dir, &json, NULL);
+    if (prv >= 0)
+        return prv;
     if (optind < argc)
         return node_usage_error(&node_cmd_leave, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;

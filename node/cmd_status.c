@@ -75,29 +75,11 @@ static void print_nodes(const msgpack_object *body)
 
 static int status_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data_dir = NODE_DEFAULT_DATA_DIR;
-    bool json = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        default:
-            return node_usage_error(&node_cmd_status, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
-    }
+    const char *data_dir;
+    bool json;
+    int prv = node_parse_admin_flags(&node_cmd_status, argc, argv, &data_dir, &json, NULL);
+    if (prv >= 0)
+        return prv;
     if (optind < argc)
         return node_usage_error(&node_cmd_status, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;
@@ -148,29 +130,11 @@ static int pack_name(struct msgpack_packer *pk, void *arg)
 
 static int nodes_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *data_dir = NODE_DEFAULT_DATA_DIR;
-    bool json = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        default:
-            return node_usage_error(&node_cmd_nodes, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
-    }
+    const char *data_dir;
+    bool json;
+    int prv = node_parse_admin_flags(&node_cmd_nodes, argc, argv, &data_dir, &json, NULL);
+    if (prv >= 0)
+        return prv;
     struct node_admin_reply *r;
     if (optind + 1 == argc && strcmp(argv[optind], "list") == 0) {
         if (node_admin_request("nodes list", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS,

@@ -1,9 +1,11 @@
 /* shir: entry point and subcommand dispatch. */
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "node/agent.h"
 #include "node/node.h"
 
 static const struct node_cmd *find_cmd(const char *name)
@@ -40,6 +42,45 @@ int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
     fputs("\n\n", stderr);
     node_print_usage(cmd, stderr);
     return NODE_EXIT_USAGE;
+}
+
+int node_parse_admin_flags(const struct node_cmd *cmd, int argc, char **argv, const char **data_dir,
+                           bool *json, bool *yes)
+{
+    static const struct option with_yes[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"yes", no_argument, NULL, 'y'},
+        {NULL, 0, NULL, 0},
+    };
+    static const struct option without_yes[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    *data_dir = NODE_DEFAULT_DATA_DIR;
+    *json = false;
+    if (yes)
+        *yes = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", yes ? with_yes : without_yes, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            *data_dir = optarg;
+            break;
+        case 'j':
+            *json = true;
+            break;
+        case 'y':
+            *yes = true;
+            break;
+        default:
+            return node_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    return -1;
 }
 
 int node_wants_help(int argc, char **argv)

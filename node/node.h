@@ -5,6 +5,7 @@
 #ifndef SHIR_NODE_H
 #define SHIR_NODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -29,6 +30,11 @@ void node_print_usage(const struct node_cmd *cmd, FILE *out);
 /* Report a usage error for cmd ("shir CMD: MESSAGE" then the usage) on stderr; returns 2. */
 int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The options of a command that only talks to the agent: --data-dir DIR (default
+ * /var/lib/shir), --json, and --yes when `yes` is not NULL. Leaves optind at the first positional
+ * argument. Returns -1 when parsed, else the usage error's exit code. */
+int node_parse_admin_flags(const struct node_cmd *cmd, int argc, char **argv, const char **data_dir,
+                           bool *json, bool *yes);
 /* True when argv holds -h/--help anywhere before a "--". */
 int node_wants_help(int argc, char **argv);
 
