@@ -159,10 +159,12 @@ struct cluster_status_node {
     uint64_t id;
     char address[CLUSTER_ADDRESS_MAX + 1];
     const char *role;   /* "voter" | "standby" | "spare" | "witness" (static) */
-    const char *status; /* "Online" | "Limited" | "Unknown" | "NeedRegistration" (static) */
+    const char *status; /* "Online" | "Limited" | "Offline" | "NeedRegistration" (static) */
+    const char *liveness; /* gossip: "alive" | "suspect" | "dead"; NULL unregistered (static) */
+    char why[96];       /* Limited/Offline: why, in a few words; "" otherwise */
     char version[32];
     bool has_lag;
-    uint64_t lag; /* log entries behind the leader's commit index (known on the leader only) */
+    uint64_t lag; /* entries committed (as this node knows) that the member has not applied */
 };
 struct cluster_status {
     bool registered;

@@ -495,7 +495,7 @@ static void decide_role(struct cluster *c, struct member_op *op)
 
 static bool view_online(const struct cluster_liveness *v, uint64_t id, uint64_t *down_since_ms)
 {
-    return cluster__probe_online(v->data, id, down_since_ms);
+    return cluster__member_online(v->data, id, down_since_ms);
 }
 
 static int raft_role_of(enum cluster_role r)
@@ -510,7 +510,7 @@ static int raft_role_of(enum cluster_role r)
  * voter, so a 4-node runtime survives a second failure. One change at a time. */
 static void plan_step(struct cluster *c)
 {
-    if (!cluster__probing(c))
+    if (!cluster__leader_ready(c))
         return;
     size_t n;
     const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);

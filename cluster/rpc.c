@@ -1,9 +1,11 @@
-/* shir-rpc/1 between members: for now one method, fsm.propose, which lets any node take a
- * mutation and have the leader commit it.
+/* shir-rpc/1 between members: requests a follower sends to the leader.
  *
- *   follower -> leader  fsm.propose {cmd bin}        (the encoded command, request id inside)
- *   leader -> follower  {status int, value uint}     (the FSM's answer)
- *                       or an error response (NOLEADER: the leader changed; retry)
+ *   fsm.propose {cmd bin}   a mutation (the encoded command, request id inside)
+ *                           -> {status int, value uint} (the FSM's answer), or an error
+ *                           (NOLEADER: the leader changed; retry)
+ *   read.index {}           -> {index uint} after a barrier (linearizable follower reads)
+ *   node.remove {id uint}   `shir leave` asks the leader to remove the caller
+ * Liveness is gossip's business (gossip_net.c), not this channel's.
  * Both ends are members: the TLS layer has checked the peer's certificate against the replicated
  * allowlist before a single frame arrives.
  */
@@ -36,30 +38,9 @@ struct serve {
     struct serve *next;
 };
 
-/* The leader's view of who is alive until gossip exists: one shir-rpc/1 connection per member,
- * a `ping` every PROBE_EVERY_MS; a member is online while its last answer is younger than
- * PROBE_ONLINE_MS (4 missed pings at 500 ms, well above loopback/LAN jitter and a GC-free C
- * process's pauses, well below the 30 s standby promotion delay). */
-#define PROBE_EVERY_MS  500
-#define PROBE_ONLINE_MS 2000
-
-struct probe {
-    struct cluster *c;
-    uint64_t id;
-    struct transport_conn *conn;
-    bool dialing, outstanding, gone;
-    uint64_t last_seen_ms; /* monotonic; 0 never */
-    uint64_t applied;      /* the member's last applied raft index, from its last answer */
-    bool has_applied;
-    struct probe *next;
-};
-
 struct cluster_rpc {
     struct forward *forwards;
     struct serve *serves;
-    struct probe *probes;
-    uint64_t watch_since_ms; /* when this node started watching (became leader) */
-    uint64_t last_round_ms;
 };
 
 static struct cluster_rpc *rpc_get(struct cluster *c)
@@ -360,14 +341,6 @@ static void serve_removal(struct serve *s, const struct transport_msg *m)
         serve_error(s, m->id, rv, err[0] ? err : shir_strerror(rv));
 }
 
-static int pack_applied(msgpack_packer *pk, void *arg)
-{
-    int rv = msgpack_pack_map(pk, 1);
-    rv |= transport_pack_cstr(pk, "applied");
-    rv |= msgpack_pack_uint64(pk, *(const uint64_t *)arg);
-    return rv ? SHIR_E_NOMEM : 0;
-}
-
 static void read_index_barrier(struct raft_barrier *req, int status)
 {
     struct serve *s = req->data;
@@ -415,15 +388,7 @@ static void serve_frame(struct transport_conn *conn, const unsigned char *p, siz
         transport_msg_free(&m);
         return;
     }
-    if (transport_msg_method_is(&m, "ping")) {
-        /* The answer carries how far this member has applied the log: the leader's lag column. */
-        uint64_t applied = s->c->raft_started ? raft_last_applied(&s->c->raft) : 0;
-        struct shir_buf out;
-        shir_buf_init(&out, 1024);
-        if (transport_msg_encode_response(&out, 0, m.id, pack_applied, &applied) == 0)
-            (void)transport_conn_write(conn, out.data + 4, out.len - 4);
-        shir_buf_free(&out);
-    } else if (transport_msg_method_is(&m, "node.remove")) {
+    if (transport_msg_method_is(&m, "node.remove")) {
         serve_removal(s, &m);
     } else if (transport_msg_method_is(&m, "read.index")) {
         serve_read_index(s, &m);
@@ -476,206 +441,11 @@ void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn)
     transport_conn_set_cbs(conn, &cbs);
 }
 
-/* ---- liveness probes (leader) --------------------------------------------------------------- */
-
-static uint64_t mono_ms(void)
-{
-    const struct shir_clock *clk = shir_clock_system();
-    return clk->now_ms(clk);
-}
-
-static void probe_free_if_done(struct probe *p)
-{
-    if (!p->gone || p->dialing || p->conn)
-        return;
-    struct cluster_rpc *r = p->c->rpc;
-    for (struct probe **pp = &r->probes; *pp; pp = &(*pp)->next) {
-        if (*pp == p) {
-            *pp = p->next;
-            break;
-        }
-    }
-    free(p);
-}
-
-static void probe_frame(struct transport_conn *conn, const unsigned char *b, size_t n)
-{
-    struct probe *p = transport_conn_data(conn);
-    struct transport_msg m;
-    p->outstanding = false;
-    p->last_seen_ms = mono_ms();
-    if (transport_msg_decode(&m, NULL, b, n) == 0 && m.type == TRANSPORT_MSG_RESPONSE)
-        p->has_applied = transport_body_get_u64(&m.body, "applied", &p->applied) == 0;
-    transport_msg_free(&m);
-}
-
-static void probe_closed(struct transport_conn *conn, int err, const char *msg)
-{
-    (void)err;
-    (void)msg;
-    struct probe *p = transport_conn_data(conn);
-    p->conn = NULL;
-    p->outstanding = false;
-    probe_free_if_done(p);
-}
-
-static void probe_connected(struct transport_conn *conn, int status, const char *msg, void *data)
-{
-    (void)msg;
-    struct probe *p = data;
-    p->dialing = false;
-    if (status != 0) {
-        p->conn = NULL;
-        probe_free_if_done(p);
-        return;
-    }
-    p->conn = conn;
-    struct transport_conn_cbs cbs = {.frame_cb = probe_frame, .close_cb = probe_closed, .data = p};
-    transport_conn_set_cbs(conn, &cbs);
-    if (p->gone) {
-        transport_conn_close(conn); /* probe_closed frees it */
-        return;
-    }
-    p->last_seen_ms = mono_ms(); /* a completed mutual-TLS handshake is a sign of life */
-}
-
-static void probe_send(struct probe *p)
-{
-    struct shir_buf out;
-    shir_buf_init(&out, 1024);
-    if (transport_msg_encode_request(&out, 0, 1, PROBE_ONLINE_MS, "ping", NULL, NULL) == 0 &&
-        transport_conn_write(p->conn, out.data + 4, out.len - 4) == 0)
-        p->outstanding = true;
-    shir_buf_free(&out);
-}
-
-static void probe_dial(struct cluster *c, struct probe *p)
-{
-    char host[CLUSTER_ADDR_MAX + 1];
-    uint16_t port;
-    const struct cluster_node *n = cluster_fsm_node(c->fsm, p->id);
-    if (!n || cluster__split_hostport(n->address, host, sizeof host, &port) != 0)
-        return;
-    struct transport_dial_config dc = {
-        .tls = c->tls,
-        .host = host,
-        .port = port,
-        .channel = TRANSPORT_CH_RPC,
-        .timeout_ms = PROBE_ONLINE_MS,
-        .connect_cb = probe_connected,
-        .data = p,
-    };
-    struct transport_conn *conn;
-    if (transport_dial(c->loop, &dc, &conn) == 0) {
-        p->dialing = true;
-        p->conn = conn; /* closing it cancels the dial */
-    }
-}
-
-static void probes_stop(struct cluster_rpc *r)
-{
-    for (struct probe *p = r->probes, *next; p; p = next) {
-        next = p->next;
-        p->gone = true;
-        if (p->conn)
-            transport_conn_close(p->conn);
-        probe_free_if_done(p);
-    }
-    r->watch_since_ms = 0;
-}
-
-void cluster__probe_tick(struct cluster *c)
-{
-    struct cluster_rpc *r = rpc_get(c);
-    if (!r)
-        return;
-    if (!cluster__leader_ready(c)) {
-        if (r->watch_since_ms)
-            probes_stop(r);
-        return;
-    }
-    uint64_t now = mono_ms();
-    if (!r->watch_since_ms)
-        r->watch_since_ms = now;
-    if (now - r->last_round_ms < PROBE_EVERY_MS)
-        return;
-    r->last_round_ms = now;
-    size_t n;
-    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
-    for (size_t i = 0; i < n; i++) {
-        if (nodes[i].id == c->id.node_id)
-            continue;
-        struct probe *p = r->probes;
-        while (p && (p->id != nodes[i].id || p->gone))
-            p = p->next;
-        if (!p) {
-            p = calloc(1, sizeof *p);
-            if (!p)
-                return;
-            p->c = c;
-            p->id = nodes[i].id;
-            p->next = r->probes;
-            r->probes = p;
-        }
-        if (p->conn && !p->dialing && !p->outstanding)
-            probe_send(p);
-        else if (!p->conn && !p->dialing)
-            probe_dial(c, p);
-    }
-    /* Members that left the table: stop probing them. */
-    for (struct probe *p = r->probes, *next; p; p = next) {
-        next = p->next;
-        if (!p->gone && !cluster_fsm_node(c->fsm, p->id)) {
-            p->gone = true;
-            if (p->conn)
-                transport_conn_close(p->conn);
-            probe_free_if_done(p);
-        }
-    }
-}
-
-bool cluster__probe_online(struct cluster *c, uint64_t id, uint64_t *down_since_ms)
-{
-    struct cluster_rpc *r = c->rpc;
-    uint64_t now = mono_ms();
-    if (id == c->id.node_id)
-        return true;
-    for (struct probe *p = r ? r->probes : NULL; p; p = p->next) {
-        if (p->id != id || p->gone)
-            continue;
-        if (p->last_seen_ms && now - p->last_seen_ms < PROBE_ONLINE_MS)
-            return true;
-        if (down_since_ms)
-            *down_since_ms = p->last_seen_ms ? p->last_seen_ms : r->watch_since_ms;
-        return false;
-    }
-    if (down_since_ms)
-        *down_since_ms = r && r->watch_since_ms ? r->watch_since_ms : now;
-    return false;
-}
-
-bool cluster__probe_applied(struct cluster *c, uint64_t id, uint64_t *applied)
-{
-    for (struct probe *p = c->rpc ? c->rpc->probes : NULL; p; p = p->next) {
-        if (p->id == id && !p->gone && p->has_applied) {
-            *applied = p->applied;
-            return true;
-        }
-    }
-    return false;
-}
-
-bool cluster__probing(const struct cluster *c)
-{
-    return c->rpc && c->rpc->watch_since_ms != 0;
-}
-
 void cluster__rpc_close(struct cluster *c)
 {
     struct cluster_rpc *r = c->rpc;
     if (!r)
         return;
-    probes_stop(r);
     for (struct forward *f = r->forwards; f; f = f->next)
         fw_finish(f, SHIR_E_SHUTDOWN, 0);
     for (struct serve *s = r->serves; s; s = s->next)

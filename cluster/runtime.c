@@ -19,6 +19,7 @@
 #include <raft.h>
 #include <raft/uv.h>
 
+#include "cluster/gossip.h"
 #include "cluster/runtime_int.h"
 
 #define ELECTION_TIMEOUT_MS  500
@@ -285,8 +286,10 @@ static void on_accept(struct transport_listener *l, struct transport_conn *conn)
     case TRANSPORT_CH_RPC:
         cluster__rpc_accept(c, conn);
         return;
+    case TRANSPORT_CH_GOSSIP:
+        cluster__gossip_accept(c, conn);
+        return;
     default:
-        /* rpc and gossip are not built yet: refuse rather than half-serve. */
         transport_conn_close(conn);
         return;
     }
@@ -387,7 +390,7 @@ static void on_tick(uv_timer_t *t)
         retry_tick(c);
     enforce_allowlist(c);
     cluster__read_tick(c);
-    cluster__probe_tick(c);
+    cluster__gossip_tick(c);
     cluster__join_tick(c);
 }
 
@@ -712,22 +715,28 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
         (void)shir_str_copy(n->address, sizeof n->address, src->address);
         n->role = cluster_role_name(src->role);
         (void)shir_str_copy(n->version, sizeof n->version, src->version);
-        /* Until gossip lands a node knows only itself and the leader for sure; saying Offline
-         * for the others would be a guess, so it says Unknown (docs/status.md). */
-        if (src->id == c->id.node_id)
-            n->status = lid != 0 ? "Online" : "Limited";
-        else if (cluster__probing(c)) /* the leader probes every member */
-            n->status = cluster__probe_online(c, src->id, NULL) ? "Online" : "Offline";
-        /* Replication lag: on the leader, from each member's last probe answer. */
-        uint64_t applied = 0, commit = c->raft_started ? raft_commit_index(&c->raft) : 0;
-        if (cluster__probing(c)) {
-            if (src->id == c->id.node_id)
-                applied = raft_last_applied(&c->raft), n->has_lag = true;
-            else
-                n->has_lag = cluster__probe_applied(c, src->id, &applied);
-            n->lag = n->has_lag && commit > applied ? commit - applied : 0;
-        } else
-            n->status = src->id == lid ? "Online" : "Unknown";
+        /* Liveness and what each member says of itself come from gossip, the same on every
+         * node; the version a member runs now beats the one it registered with. */
+        struct gossip_view v;
+        if (cluster__member_view(c, src->id, &v) != 0) {
+            n->status = "Offline";
+            n->liveness = "dead";
+            (void)shir_str_copy(n->why, sizeof n->why, "no membership view");
+            continue;
+        }
+        static const char *const health[] = {"Online", "Limited", "Offline"};
+        static const char *const liveness[] = {"alive", "suspect", "dead"};
+        n->status = health[v.health];
+        n->liveness = liveness[v.liveness];
+        (void)shir_str_copy(n->why, sizeof n->why, v.why);
+        if (v.has_report && v.report.version[0])
+            (void)shir_str_copy(n->version, sizeof n->version, v.report.version);
+        /* Replication lag: entries this node knows committed that the member has not applied. */
+        uint64_t commit = c->raft_started ? raft_commit_index(&c->raft) : 0;
+        if (v.has_report && v.health != GOSSIP_OFFLINE) {
+            n->has_lag = true;
+            n->lag = commit > v.report.applied ? commit - v.report.applied : 0;
+        }
         if (src->id == lid && lid != 0) {
             out->has_leader = true;
             (void)shir_str_copy(out->leader, sizeof out->leader, src->name);
@@ -834,6 +843,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *data), void *data)
         init_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
     cluster__join_close(c);
     cluster__rpc_close(c);
+    cluster__gossip_close(c);
     cluster__read_close(c);
     while (c->retries) {
         struct retry *r = c->retries;
@@ -880,6 +890,7 @@ void cluster_free(struct cluster *c)
     free(c->boot);
     free(c->js);
     free(c->rpc);
+    cluster__gossip_free(c);
     free(c->data_dir);
     free(c->node_name);
     free(c->listen);

@@ -22,6 +22,8 @@
 struct retry;
 struct cluster_join_client; /* join_client.c: this node joining a runtime */
 struct cluster_join_server; /* join.c: sessions and the membership queue on a member */
+struct cluster_gossip;      /* gossip_net.c: SWIM membership over shir-gossip/1 */
+struct gossip_view;
 
 struct proposal {
     struct raft_apply req;
@@ -73,6 +75,7 @@ struct cluster {
     struct cluster_join_client *joining;
     struct cluster_join_server *js;
     struct cluster_rpc *rpc;
+    struct cluster_gossip *gossip;
     struct cluster_read *reads; /* read.c: linearizable reads in progress */
     struct retry *retries;      /* commands whose outcome was lost, to propose again */
     /* The allowlist as last seen by the tick: a pin that leaves it (a removed member) gets its
@@ -161,15 +164,18 @@ void cluster__read_close(struct cluster *c);
 int cluster__ask_removal(struct cluster *c, const char *leader_addr, uint64_t id,
                          void (*done)(struct cluster *c, int status, uint64_t value, void *arg),
                          void *arg);
-/* The leader's liveness probes: run from the tick; stop by themselves on losing leadership. */
-void cluster__probe_tick(struct cluster *c);
-/* Whether member `id` answered a probe recently; else when it was last seen (monotonic ms). */
-bool cluster__probe_online(struct cluster *c, uint64_t id, uint64_t *down_since_ms);
-/* The last applied raft index member `id` reported to the leader's probe; false if unknown. */
-bool cluster__probe_applied(struct cluster *c, uint64_t id, uint64_t *applied);
-/* True while this node is the leader and probing (its liveness view is meaningful). */
-bool cluster__probing(const struct cluster *c);
 void cluster__rpc_close(struct cluster *c);
+
+/* gossip_net.c: every member's view of every member (SWIM, cluster/gossip.h). */
+void cluster__gossip_tick(struct cluster *c);
+/* A shir-gossip/1 connection accepted by our listener (ownership passes). */
+void cluster__gossip_accept(struct cluster *c, struct transport_conn *conn);
+/* Whether member `id` is alive as this node sees it; else since when it is not (monotonic ms). */
+bool cluster__member_online(struct cluster *c, uint64_t id, uint64_t *down_since_ms);
+/* What status shows for member `id` (cluster/gossip.h). SHIR_E_NOTFOUND: not a member. */
+int cluster__member_view(struct cluster *c, uint64_t id, struct gossip_view *out);
+void cluster__gossip_close(struct cluster *c);
+void cluster__gossip_free(struct cluster *c);
 
 /* join.c */
 /* A shir-join/1 connection accepted by our listener (ownership passes). */

@@ -133,13 +133,15 @@ static int pack_status(msgpack_packer *pk, void *arg)
     rv |= msgpack_pack_array(pk, st->n_nodes);
     for (size_t i = 0; i < st->n_nodes; i++) {
         const struct cluster_status_node *n = &st->nodes[i];
-        rv |= msgpack_pack_map(pk, 7);
+        rv |= msgpack_pack_map(pk, 9);
         rv |= pack_kv_str(pk, "name", n->name);
         rv |= transport_pack_cstr(pk, "id");
         rv |= n->id ? msgpack_pack_uint64(pk, n->id) : msgpack_pack_nil(pk);
         rv |= pack_kv_str(pk, "address", n->address);
         rv |= pack_kv_str(pk, "role", n->role);
         rv |= pack_kv_str(pk, "status", n->status);
+        rv |= pack_opt_str(pk, "liveness", n->liveness, n->liveness != NULL);
+        rv |= pack_opt_str(pk, "why", n->why, n->why[0] != '\0');
         rv |= pack_kv_str(pk, "version", n->version);
         rv |= transport_pack_cstr(pk, "lag");
         rv |= n->has_lag ? msgpack_pack_uint64(pk, n->lag) : msgpack_pack_nil(pk);

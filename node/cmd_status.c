@@ -56,19 +56,22 @@ static void print_nodes(const msgpack_object *body)
     const msgpack_object_array *nodes;
     if (transport_body_get_array(body, "nodes", &nodes) != 0)
         return;
-    printf("%-16s %-8s %-22s %-8s %-16s %-8s %s\n", "NAME", "ID", "ADDRESS", "ROLE", "STATUS",
-           "VERSION", "LAG");
+    printf("%-16s %-8s %-22s %-8s %-16s %-8s %5s  %s\n", "NAME", "ID", "ADDRESS", "ROLE",
+           "STATUS", "VERSION", "LAG", "WHY");
     for (uint32_t i = 0; i < nodes->size; i++) {
         const msgpack_object *nd = &nodes->ptr[i];
-        const char *keys[] = {"name", "id", "address", "role", "status", "version", "lag"};
-        const int widths[] = {16, 8, 22, 8, 16, 8, 0};
-        for (size_t k = 0; k < 7; k++) {
+        const char *keys[] = {"name", "id", "address", "role", "status", "version", "lag", "why"};
+        const int widths[] = {16, 8, 22, 8, 16, 8, 5, 0};
+        for (size_t k = 0; k < 8; k++) {
             char cell[128] = "-";
             uint64_t id;
             if (transport_body_copy_str(nd, keys[k], cell, sizeof cell) != 0 &&
                 transport_body_get_u64(nd, keys[k], &id) == 0)
                 (void)shir_str_fmt(cell, sizeof cell, "%llu", (unsigned long long)id);
-            printf(k < 6 ? "%-*s " : "%*s\n", widths[k], cell);
+            if (k == 7)
+                printf("%s\n", strcmp(cell, "-") == 0 ? "" : cell);
+            else
+                printf(k == 6 ? "%*s  " : "%-*s ", widths[k], cell);
         }
     }
 }

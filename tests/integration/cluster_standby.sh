@@ -14,7 +14,7 @@ expect_exit 2 "$SHIR_BIN" settings set --standby-promotion-delay 0 --data-dir "$
 "$SHIR_BIN" settings set --standby-promotion-delay 2 --data-dir "$tmp/n2" >/dev/null || fail "settings set: $(logs)"
 wait_until 10 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/n3' --json | grep -q '\"standby_promotion_delay_ms\":2000'" ||
     fail "settings not replicated: $("$SHIR_BIN" settings show --data-dir "$tmp/n3" --json)"
-# The leader sees every member online through its probes.
+# The leader sees every member online (gossip).
 wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c '
 import json,sys; d=json.load(sys.stdin); assert all(n[\"status\"]==\"Online\" for n in d[\"nodes\"]), d'" ||
     fail "not every node Online on the leader: $(st n1)"
