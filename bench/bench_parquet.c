@@ -100,7 +100,7 @@ static size_t load(const char *dir, struct footer *out, size_t cap)
                 out[n].n = flen;
                 fseek(f, size - 8 - (long)flen, SEEK_SET);
                 if (out[n].p && fread(out[n].p, 1, flen, f) == flen) {
-                    snprintf(out[n].name, sizeof out[n].name, "%s", e->d_name);
+                    (void)shir_str_copy(out[n].name, sizeof out[n].name, e->d_name);
                     n++;
                 } else {
                     free(out[n].p);
