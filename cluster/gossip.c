@@ -159,8 +159,10 @@ static void merge(struct gossip *g, const struct gossip_record *u, uint64_t now_
     if (u->liveness > GOSSIP_DEAD)
         return;
     if (u->id == g->self) {
-        /* Someone suspects or buries us: refute with a higher incarnation. */
-        if (u->liveness != GOSSIP_ALIVE && u->incarnation >= g->incarnation)
+        /* Someone suspects or buries us: refute with a higher incarnation. Nothing outranks
+         * UINT64_MAX, and wrapping to 0 would let every record about us win for good. */
+        if (u->liveness != GOSSIP_ALIVE && u->incarnation >= g->incarnation &&
+            u->incarnation < UINT64_MAX)
             g->incarnation = u->incarnation + 1;
         return;
     }
@@ -217,6 +219,7 @@ static void finish_probe(struct gossip *g, uint64_t now_ms)
     struct gossip_member *m = g->target ? find(g, g->target) : NULL;
     if (m && !g->acked) {
         m->direct_ok = false;
+        m->probed = true;
         if (m->r.liveness == GOSSIP_ALIVE)
             set_liveness(m, GOSSIP_SUSPECT, now_ms);
     }
@@ -242,8 +245,10 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
     if (g->target && !g->acked && !g->indirect_sent &&
         now_ms - g->probe_started_ms >= g->t.ack_timeout_ms) {
         struct gossip_member *m = find(g, g->target);
-        if (m)
+        if (m) {
             m->direct_ok = false;
+            m->probed = true;
+        }
         g->indirect_sent = true;
         ask_others(g);
     }
@@ -257,7 +262,8 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
             g->acked = false;
             g->indirect_sent = false;
             g->probe_started_ms = now_ms;
-            find(g, t)->probed = true;
+            /* `probed` is set once the probe has an outcome (a direct ack, or none within
+             * ack_timeout): a probe in flight must not count its target as unreachable. */
             emit(g, GOSSIP_PING, t, g->seq, t, 0);
         }
     }
@@ -292,6 +298,7 @@ void gossip_receive(struct gossip *g, const struct gossip_msg *m, uint64_t now_m
             g->acked = true;
             if (m->from == g->target && t) {
                 t->direct_ok = true;
+                t->probed = true;
                 t->heard = true;
             }
         }
@@ -448,8 +455,9 @@ int gossip_msg_decode(const void *p, size_t len, struct gossip_msg *m)
         x->report.applied = cluster__mpr_uint(&r);
         x->report.unreachable = (uint32_t)cluster__mpr_range(&r, 0, GOSSIP_MEMBERS_MAX);
     }
-    m->n = r.err ? 0 : n;
     if (!r.err && r.left != 0)
         r.err = SHIR_E_MALFORMED; /* trailing bytes */
+    /* After every check, trailing bytes included: a refused message carries no records. */
+    m->n = r.err ? 0 : n;
     return r.err;
 }
