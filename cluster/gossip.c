@@ -244,11 +244,9 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
 {
     if (g->target && !g->acked && !g->indirect_sent &&
         now_ms - g->probe_started_ms >= g->t.ack_timeout_ms) {
-        struct gossip_member *m = find(g, g->target);
-        if (m) {
-            m->direct_ok = false;
-            m->probed = true;
-        }
+        /* direct_ok keeps the last outcome until this probe has one: a member that just died
+         * is suspected at the end of the period, never reported "unreachable" meanwhile, and a
+         * cut link stays reported while each new probe of it is in flight. */
         g->indirect_sent = true;
         ask_others(g);
     }
@@ -262,8 +260,8 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
             g->acked = false;
             g->indirect_sent = false;
             g->probe_started_ms = now_ms;
-            /* `probed` is set once the probe has an outcome (a direct ack, or none within
-             * ack_timeout): a probe in flight must not count its target as unreachable. */
+            /* `probed` is set once the probe has an outcome (a direct ack, a relayed one, or
+             * none in the period): a probe in flight must not count its target unreachable. */
             emit(g, GOSSIP_PING, t, g->seq, t, 0);
         }
     }
@@ -295,12 +293,15 @@ void gossip_receive(struct gossip *g, const struct gossip_msg *m, uint64_t now_m
             emit(g, GOSSIP_ACK, m->origin, m->seq, m->from, 0);
         } else if (g->target && m->seq == g->seq && m->target == g->target) {
             struct gossip_member *t = find(g, g->target);
-            g->acked = true;
-            if (m->from == g->target && t) {
+            if (t && m->from == g->target) { /* direct, even late */
                 t->direct_ok = true;
                 t->probed = true;
                 t->heard = true;
+            } else if (t && !g->acked) { /* only through someone else: a path is broken */
+                t->direct_ok = false;
+                t->probed = true;
             }
+            g->acked = true;
         }
         break;
     default:

@@ -87,7 +87,7 @@ struct gossip_member {
     bool heard;              /* an ALIVE record of it (or an ack from it) ever arrived */
     uint64_t down_since_ms;  /* when it stopped being ALIVE here (valid while not ALIVE) */
     bool direct_ok;          /* our last direct probe of it was acked */
-    bool probed;             /* we have probed it at least once */
+    bool probed;             /* a direct probe of it has had an outcome (ack, or none in time) */
 };
 
 struct gossip {
@@ -153,7 +153,8 @@ int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out);
  * [kind, from, to, seq, target, origin, [record...]] with each record
  * [id, incarnation, liveness, report_inc, report_seq, version, leader, applied, unreachable].
  * decode never allocates and refuses anything out of shape: SHIR_E_MALFORMED, SHIR_E_TRUNC,
- * SHIR_E_TOOBIG. encode: 0, SHIR_E_NOMEM or SHIR_E_TOOBIG. */
+ * SHIR_E_TOOBIG (a refused message has n = 0). encode: 0, SHIR_E_NOMEM, SHIR_E_TOOBIG, or
+ * SHIR_E_INVAL for a version string without its terminator. */
 struct shir_buf;
 int gossip_msg_encode(const struct gossip_msg *m, struct shir_buf *out);
 int gossip_msg_decode(const void *p, size_t n, struct gossip_msg *m);

@@ -775,6 +775,8 @@ static void kill_one(size_t n)
                 dead[a] = s->now;
             if (dead[a])
                 assert_int_equal(l, GOSSIP_DEAD); /* no flapping back */
+            /* A member that died is suspected, never reported "unreachable" on the way. */
+            assert_int_equal(s->g[a]->report.unreachable, 0);
         }
     }
     uint64_t first = UINT64_MAX;
