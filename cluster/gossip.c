@@ -394,6 +394,26 @@ int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out)
 
 /* ---- wire form ------------------------------------------------------------------------------ */
 
+static bool rec_equal(const struct gossip_record *a, const struct gossip_record *b)
+{
+    return a->id == b->id && a->incarnation == b->incarnation && a->liveness == b->liveness &&
+           a->report_inc == b->report_inc && a->report_seq == b->report_seq &&
+           strcmp(a->report.version, b->report.version) == 0 &&
+           a->report.leader == b->report.leader && a->report.applied == b->report.applied &&
+           a->report.unreachable == b->report.unreachable;
+}
+
+bool gossip_msg_equal(const struct gossip_msg *a, const struct gossip_msg *b)
+{
+    if (a->kind != b->kind || a->from != b->from || a->to != b->to || a->seq != b->seq ||
+        a->target != b->target || a->origin != b->origin || a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (!rec_equal(&a->rec[i], &b->rec[i]))
+            return false;
+    return true;
+}
+
 #define MSG_FIELDS 7
 #define REC_FIELDS 9
 

@@ -158,5 +158,7 @@ int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out);
 struct shir_buf;
 int gossip_msg_encode(const struct gossip_msg *m, struct shir_buf *out);
 int gossip_msg_decode(const void *p, size_t n, struct gossip_msg *m);
+/* Field by field (records in order): what a decode of an encode must give back. */
+bool gossip_msg_equal(const struct gossip_msg *a, const struct gossip_msg *b);
 
 #endif /* SHIR_CLUSTER_GOSSIP_H */

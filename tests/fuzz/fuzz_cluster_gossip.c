@@ -16,26 +16,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool rec_equal(const struct gossip_record *a, const struct gossip_record *b)
-{
-    return a->id == b->id && a->incarnation == b->incarnation && a->liveness == b->liveness &&
-           a->report_inc == b->report_inc && a->report_seq == b->report_seq &&
-           strcmp(a->report.version, b->report.version) == 0 &&
-           a->report.leader == b->report.leader && a->report.applied == b->report.applied &&
-           a->report.unreachable == b->report.unreachable;
-}
-
-static bool msg_equal(const struct gossip_msg *a, const struct gossip_msg *b)
-{
-    if (a->kind != b->kind || a->from != b->from || a->to != b->to || a->seq != b->seq ||
-        a->target != b->target || a->origin != b->origin || a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (!rec_equal(&a->rec[i], &b->rec[i]))
-            return false;
-    return true;
-}
-
 struct bench {
     struct gossip g;
     struct gossip_msg msg[4]; /* decoded, re-decoded, aimed copy, scratch */
@@ -56,7 +36,7 @@ static void check(struct bench *x)
         shir_buf_reset(&x->b);
         if (g->out[i].from != g->self || gossip_msg_encode(&g->out[i], &x->b) != 0 ||
             gossip_msg_decode(x->b.data, x->b.len, &x->msg[3]) != 0 ||
-            !msg_equal(&g->out[i], &x->msg[3]))
+            !gossip_msg_equal(&g->out[i], &x->msg[3]))
             abort();
     }
     g->n_out = 0;
@@ -121,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (gossip_msg_encode(&x->msg[0], &x->a) != 0 ||
         gossip_msg_decode(x->a.data, x->a.len, &x->msg[1]) != 0 ||
-        !msg_equal(&x->msg[0], &x->msg[1]) || gossip_msg_encode(&x->msg[1], &x->b) != 0 ||
+        !gossip_msg_equal(&x->msg[0], &x->msg[1]) || gossip_msg_encode(&x->msg[1], &x->b) != 0 ||
         x->a.len != x->b.len || memcmp(x->a.data, x->b.data, x->a.len) != 0)
         abort();
     exercise(x);

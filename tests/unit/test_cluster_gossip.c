@@ -47,26 +47,6 @@ struct sim {
     size_t lost; /* messages dropped by a link or a stopped node */
 };
 
-static bool rec_equal(const struct gossip_record *a, const struct gossip_record *b)
-{
-    return a->id == b->id && a->incarnation == b->incarnation && a->liveness == b->liveness &&
-           a->report_inc == b->report_inc && a->report_seq == b->report_seq &&
-           strcmp(a->report.version, b->report.version) == 0 &&
-           a->report.leader == b->report.leader && a->report.applied == b->report.applied &&
-           a->report.unreachable == b->report.unreachable;
-}
-
-static bool msg_equal(const struct gossip_msg *a, const struct gossip_msg *b)
-{
-    if (a->kind != b->kind || a->from != b->from || a->to != b->to || a->seq != b->seq ||
-        a->target != b->target || a->origin != b->origin || a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (!rec_equal(&a->rec[i], &b->rec[i]))
-            return false;
-    return true;
-}
-
 static void node_start(struct sim *s, size_t i, uint64_t incarnation)
 {
     uint64_t ids[NODES_MAX];
@@ -143,7 +123,7 @@ static void deliver(struct sim *s, const struct gossip_msg *m)
     assert_int_equal(gossip_msg_encode(m, &s->wire), 0);
     assert_true(s->wire.len <= 4096); /* the header's size claim */
     assert_int_equal(gossip_msg_decode(s->wire.data, s->wire.len, &s->rx), 0);
-    assert_true(msg_equal(m, &s->rx));
+    assert_true(gossip_msg_equal(m, &s->rx));
     gossip_receive(s->g[to], &s->rx, s->now);
     drain(s, to);
 }
@@ -274,7 +254,7 @@ static void test_wire_round_trip(void **state)
             shir_buf_reset(&b);
             assert_int_equal(gossip_msg_encode(&m[0], &b), 0);
             assert_int_equal(gossip_msg_decode(b.data, b.len, &m[1]), 0);
-            assert_true(msg_equal(&m[0], &m[1]));
+            assert_true(gossip_msg_equal(&m[0], &m[1]));
         }
     }
     /* The largest message: 32 records with every field at its widest stays under 4 KiB. */
@@ -292,7 +272,7 @@ static void test_wire_round_trip(void **state)
     assert_int_equal(gossip_msg_encode(&m[0], &b), 0);
     assert_true(b.len <= 4096);
     assert_int_equal(gossip_msg_decode(b.data, b.len, &m[1]), 0);
-    assert_true(msg_equal(&m[0], &m[1]));
+    assert_true(gossip_msg_equal(&m[0], &m[1]));
     /* A buffer too small is an error, not an overrun. */
     struct shir_buf small;
     shir_buf_init(&small, 64);
