@@ -159,6 +159,7 @@ struct retry {
     void (*done)(struct cluster *, int, uint64_t, void *);
     void *arg;
     uint64_t deadline;
+    bool lost; /* an attempt's outcome was unknown: later failures to reach a leader keep it so */
     struct retry *next;
 };
 
@@ -172,8 +173,21 @@ static void retry_release(struct retry *r, int status, uint64_t value)
 static void retry_done(struct cluster *c, int status, uint64_t value, void *arg)
 {
     struct retry *r = arg;
+    /* A retry that reached no ready leader proves nothing about the first attempt. The common
+     * case: the old leader learns of the new one from its first append, forwards at once, and the
+     * new leader refuses with NOLEADER until its barrier commits (~10 ms later, seen in
+     * cluster_lost_outcome.sh). Answering that NOLEADER would tell the caller the command did not
+     * happen when it may have, and a caller who sends it again (new id) would apply it twice. */
+    bool unreached = r->lost && (status == SHIR_E_NOLEADER || status == SHIR_E_UNAVAILABLE ||
+                                 status == SHIR_E_TIMEOUT);
+    if (unreached)
+        status = SHIR_E_UNKNOWN_OUTCOME;
     if (status == SHIR_E_UNKNOWN_OUTCOME && !c->closing && cluster__wall_ms() < r->deadline) {
-        SHIR_INFO(&c->log, "outcome of a command unknown (leadership changed): retrying it");
+        if (unreached)
+            SHIR_DEBUG(&c->log, "a retried command reached no ready leader: retrying it again");
+        else
+            SHIR_INFO(&c->log, "outcome of a command unknown (leadership changed): retrying it");
+        r->lost = true;
         r->next = c->retries;
         c->retries = r;
         return;
