@@ -170,6 +170,13 @@ static void retry_release(struct retry *r, int status, uint64_t value)
     free(r);
 }
 
+/* Answers that say nothing about whether a command committed: no leader could be reached. */
+static bool unreached(int status)
+{
+    return status == SHIR_E_NOLEADER || status == SHIR_E_UNAVAILABLE ||
+           status == SHIR_E_TIMEOUT || status == SHIR_E_NOMEM;
+}
+
 static void retry_done(struct cluster *c, int status, uint64_t value, void *arg)
 {
     struct retry *r = arg;
@@ -178,12 +185,11 @@ static void retry_done(struct cluster *c, int status, uint64_t value, void *arg)
      * new leader refuses with NOLEADER until its barrier commits (~10 ms later, seen in
      * cluster_lost_outcome.sh). Answering that NOLEADER would tell the caller the command did not
      * happen when it may have, and a caller who sends it again (new id) would apply it twice. */
-    bool unreached = r->lost && (status == SHIR_E_NOLEADER || status == SHIR_E_UNAVAILABLE ||
-                                 status == SHIR_E_TIMEOUT);
-    if (unreached)
+    bool again = r->lost && unreached(status);
+    if (again)
         status = SHIR_E_UNKNOWN_OUTCOME;
     if (status == SHIR_E_UNKNOWN_OUTCOME && !c->closing && cluster__wall_ms() < r->deadline) {
-        if (unreached)
+        if (again)
             SHIR_DEBUG(&c->log, "a retried command reached no ready leader: retrying it again");
         else
             SHIR_INFO(&c->log, "outcome of a command unknown (leadership changed): retrying it");
@@ -230,12 +236,14 @@ static void retry_tick(struct cluster *c)
         int rv = propose_once(c, &r->cmd, retry_done, r);
         if (rv == 0)
             continue;
-        if (rv == SHIR_E_NOLEADER && cluster__wall_ms() < r->deadline && !c->closing) {
-            r->next = c->retries; /* no leader yet: next tick */
+        if (unreached(rv) && cluster__wall_ms() < r->deadline && !c->closing) {
+            r->next = c->retries; /* no leader to take it yet: next tick */
             c->retries = r;
             continue;
         }
-        retry_release(r, rv == SHIR_E_NOLEADER ? SHIR_E_UNKNOWN_OUTCOME : rv, 0);
+        /* Anything else is the FSM's pre-check refusing it: definitive, because a leader checks
+         * only after its barrier, when an original that committed is applied and recognised. */
+        retry_release(r, unreached(rv) ? SHIR_E_UNKNOWN_OUTCOME : rv, 0);
     }
 }
 
