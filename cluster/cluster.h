@@ -36,6 +36,8 @@ struct cluster_config {
     const char *listen;        /* copied: "HOST:PORT", HOST a numeric address */
     const char *advertise;     /* copied: "HOST:PORT" peers use; also the raft address */
     bool witness;
+    const char *version;       /* copied: the version this node runs (gossip, join, status);
+                                * NULL: SHIR_VERSION_STRING */
     struct shir_log *log;      /* borrowed; the cluster logs through a child of it */
     struct shir_log_sink *sink;/* borrowed; secrets the node learns are masked in it */
 };

@@ -345,7 +345,7 @@ void cluster__gossip_tick(struct cluster *c)
 
     struct gossip_report r;
     memset(&r, 0, sizeof r);
-    (void)shir_str_copy(r.version, sizeof r.version, SHIR_VERSION_STRING);
+    (void)shir_str_copy(r.version, sizeof r.version, c->version);
     const char *laddr = NULL;
     raft_id lid = 0;
     raft_leader(&c->raft, &lid, &laddr);

@@ -112,7 +112,7 @@ static int pack_prove(msgpack_packer *pk, void *arg)
     rv |= transport_pack_cstr(pk, "witness");
     rv |= j->c->witness ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     rv |= transport_pack_cstr(pk, "version");
-    rv |= transport_pack_cstr(pk, SHIR_VERSION_STRING);
+    rv |= transport_pack_cstr(pk, j->c->version);
     return rv ? SHIR_E_NOMEM : 0;
 }
 

@@ -600,7 +600,7 @@ static void init_step(struct cluster *c)
         (void)shir_str_copy(n->address, sizeof n->address, c->advertise);
         rv = transport_pki_cert_pin(c->id.cert_pem, c->id.cert_pem_len, n->pin);
         n->role = CLUSTER_ROLE_VOTER;
-        (void)shir_str_copy(n->version, sizeof n->version, SHIR_VERSION_STRING);
+        (void)shir_str_copy(n->version, sizeof n->version, c->version);
         n->registered_ms = cluster__wall_ms();
         cmd.u.node_add.key_slot = 0;
     } else {
@@ -711,7 +711,7 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
         (void)shir_str_copy(n->address, sizeof n->address, c->advertise);
         n->role = c->witness ? "witness" : NULL;
         n->status = "NeedRegistration";
-        (void)shir_str_copy(n->version, sizeof n->version, SHIR_VERSION_STRING);
+        (void)shir_str_copy(n->version, sizeof n->version, c->version);
         (void)shir_str_copy(out->quorum_text, sizeof out->quorum_text,
                             "not registered: run 'shir init' to create a runtime or "
                             "'shir join --key KEY' to join one");
@@ -790,13 +790,15 @@ int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *er
     c->node_name = dup_or_null(cfg->node_name);
     c->listen = dup_or_null(cfg->listen);
     c->advertise = dup_or_null(cfg->advertise);
+    c->version = dup_or_null(cfg->version ? cfg->version : SHIR_VERSION_STRING);
     c->witness = cfg->witness;
     c->sink = cfg->sink;
     shir_log_child(&c->log, cfg->log, "%s", "");
     shir_random_system(&c->rnd);
     c->fsm = cluster_fsm_new();
     int rv = 0;
-    if (!c->data_dir || !c->node_name || !c->listen || !c->advertise || !c->fsm) {
+    if (!c->data_dir || !c->node_name || !c->listen || !c->advertise || !c->version ||
+        !c->fsm) {
         rv = SHIR_E_NOMEM;
         goto err;
     }
@@ -917,5 +919,6 @@ void cluster_free(struct cluster *c)
     free(c->node_name);
     free(c->listen);
     free(c->advertise);
+    free(c->version);
     free(c);
 }

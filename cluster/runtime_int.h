@@ -35,7 +35,7 @@ struct proposal {
 
 struct cluster {
     uv_loop_t *loop;
-    char *data_dir, *node_name, *listen, *advertise;
+    char *data_dir, *node_name, *listen, *advertise, *version;
     bool witness;
     struct shir_log log;
     struct shir_log_sink *sink;

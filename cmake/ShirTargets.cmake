@@ -62,5 +62,5 @@ function(shir_integration_test)
   set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
     LABELS "integration;${T_LABELS}"
     SKIP_RETURN_CODE 77
-    ENVIRONMENT "SHIR_BIN=$<TARGET_FILE:shir>;SHIR_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    ENVIRONMENT "SHIR_BIN=$<TARGET_FILE:shir>;SHIR_NEXT_BIN=$<TARGET_FILE:shir_next>;SHIR_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()

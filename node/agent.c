@@ -868,6 +868,7 @@ static int cluster_open(struct agent *a)
         .listen = cfg->listen,
         .advertise = cfg->advertise,
         .witness = cfg->witness,
+        .version = SHIR_NODE_VERSION,
         .log = &a->log,
         .sink = &a->sink,
     };

@@ -21,13 +21,13 @@ static int version_run(int argc, char **argv)
     n += transport_versions(v + n, 16 - n);
     n += scan_versions(v + n, 16 - n);
     if (json) {
-        printf("{\"version\":\"%s\",\"libraries\":{", SHIR_VERSION_STRING);
+        printf("{\"version\":\"%s\",\"libraries\":{", SHIR_NODE_VERSION);
         for (size_t i = 0; i < n; i++)
             printf("%s\"%s\":\"%s\"", i ? "," : "", v[i].name, v[i].version);
         printf("}}\n");
         return NODE_EXIT_OK;
     }
-    printf("shir %s\n", SHIR_VERSION_STRING);
+    printf("shir %s\n", SHIR_NODE_VERSION);
     for (size_t i = 0; i < n; i++)
         printf("  %-11s %s\n", v[i].name, v[i].version);
     return NODE_EXIT_OK;

@@ -10,6 +10,12 @@
 #include <stdio.h>
 
 /* Exit codes of every command: 0 success, 1 the operation failed, 2 bad usage. */
+/* The version this binary runs and reports (`--version`, status, gossip). The build makes a
+ * second binary, shir_next, with another one for the mixed-version test (node/CMakeLists.txt). */
+#ifndef SHIR_NODE_VERSION
+#define SHIR_NODE_VERSION SHIR_VERSION_STRING
+#endif
+
 #define NODE_EXIT_OK    0
 #define NODE_EXIT_FAIL  1
 #define NODE_EXIT_USAGE 2

@@ -6,11 +6,11 @@ trap cleanup EXIT
 declare -A PID PORT
 
 # start NAME [agent flags...]: start an agent (on a port of its own, kept across restarts) and
-# wait until it answers.
+# wait until it answers. AGENT_BIN (default SHIR_BIN) names the binary that runs it.
 start() {
     local n=$1; shift
     [ -n "${PORT[$n]:-}" ] || PORT[$n]=$(free_port)
-    "$SHIR_BIN" agent --data-dir "$tmp/$n" --listen "127.0.0.1:${PORT[$n]}" --node-name "$n" \
+    "${AGENT_BIN:-$SHIR_BIN}" agent --data-dir "$tmp/$n" --listen "127.0.0.1:${PORT[$n]}" --node-name "$n" \
         --log-level debug "$@" 2>>"$tmp/$n.log" &
     PID[$n]=$!; pids+=("$!")
     wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$n" || fail "$n did not start: $(tail -5 "$tmp/$n.log")"
