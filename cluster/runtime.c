@@ -741,10 +741,11 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
          * node; the version a member runs now beats the one it registered with. */
         struct gossip_view v;
         if (cluster__member_view(c, src->id, &v) != 0) {
-            n->status = "Offline";
-            n->liveness = "dead";
-            (void)shir_str_copy(n->why, sizeof n->why, "no membership view");
-            continue;
+            /* Added to the table since the last tick: gossip has not heard of it yet. */
+            memset(&v, 0, sizeof v);
+            v.health = GOSSIP_OFFLINE;
+            v.liveness = GOSSIP_SUSPECT;
+            (void)shir_str_copy(v.why, sizeof v.why, "not heard from");
         }
         static const char *const health[] = {"Online", "Limited", "Offline"};
         static const char *const liveness[] = {"alive", "suspect", "dead"};
