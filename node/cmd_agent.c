@@ -56,10 +56,46 @@ int node_valid_node_name(const char *name)
     return 1;
 }
 
+struct agent_opts {
+    struct node_agent_config cfg;
+    bool have_advertise, have_name;
+};
+
+static int agent_opt(int val, char *arg, void *ctx)
+{
+    struct agent_opts *o = ctx;
+    struct node_agent_config *cfg = &o->cfg;
+    switch (val) {
+    case 'l':
+        if (node_parse_hostport(arg, cfg->listen, sizeof cfg->listen) != 0)
+            return node_usage_error(&node_cmd_agent, "--listen wants HOST:PORT, got '%s'", arg);
+        break;
+    case 'a':
+        if (node_parse_hostport(arg, cfg->advertise, sizeof cfg->advertise) != 0)
+            return node_usage_error(&node_cmd_agent, "--advertise wants HOST:PORT, got '%s'", arg);
+        o->have_advertise = true;
+        break;
+    case 'w':
+        cfg->witness = true;
+        break;
+    case 'n':
+        if (!node_valid_node_name(arg))
+            return node_usage_error(&node_cmd_agent,
+                                    "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", arg);
+        (void)shir_str_copy(cfg->node_name, sizeof cfg->node_name, arg);
+        o->have_name = true;
+        break;
+    default: /* 'L' */
+        if (shir_log_level_parse(arg, &cfg->log_level) != 0)
+            return node_usage_error(&node_cmd_agent, "bad --log-level '%s'", arg);
+        break;
+    }
+    return -1;
+}
+
 static int agent_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
         {"listen", required_argument, NULL, 'l'},
         {"advertise", required_argument, NULL, 'a'},
         {"witness", no_argument, NULL, 'w'},
@@ -67,50 +103,18 @@ static int agent_run(int argc, char **argv)
         {"log-level", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
-    struct node_agent_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.data_dir = NODE_DEFAULT_DATA_DIR;
-    cfg.log_level = SHIR_LOG_INFO;
-    (void)shir_str_fmt(cfg.listen, sizeof cfg.listen, "0.0.0.0:%d", NODE_DEFAULT_PORT);
-    bool have_advertise = false, have_name = false;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            cfg.data_dir = optarg;
-            break;
-        case 'l':
-            if (node_parse_hostport(optarg, cfg.listen, sizeof cfg.listen) != 0)
-                return node_usage_error(&node_cmd_agent, "--listen wants HOST:PORT, got '%s'",
-                                        optarg);
-            break;
-        case 'a':
-            if (node_parse_hostport(optarg, cfg.advertise, sizeof cfg.advertise) != 0)
-                return node_usage_error(&node_cmd_agent, "--advertise wants HOST:PORT, got '%s'",
-                                        optarg);
-            have_advertise = true;
-            break;
-        case 'w':
-            cfg.witness = true;
-            break;
-        case 'n':
-            if (!node_valid_node_name(optarg))
-                return node_usage_error(
-                    &node_cmd_agent, "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", optarg);
-            (void)shir_str_copy(cfg.node_name, sizeof cfg.node_name, optarg);
-            have_name = true;
-            break;
-        case 'L':
-            if (shir_log_level_parse(optarg, &cfg.log_level) != 0)
-                return node_usage_error(&node_cmd_agent, "bad --log-level '%s'", optarg);
-            break;
-        default:
-            return node_usage_error(&node_cmd_agent, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
-    }
+    struct agent_opts o;
+    memset(&o, 0, sizeof o);
+    o.cfg.log_level = SHIR_LOG_INFO;
+    (void)shir_str_fmt(o.cfg.listen, sizeof o.cfg.listen, "0.0.0.0:%d", NODE_DEFAULT_PORT);
+    struct node_flags f;
+    struct node_opts own = {opts, agent_opt, &o};
+    int prv = node_parse_flags(&node_cmd_agent, argc, argv, 0, &own, &f);
+    if (prv >= 0)
+        return prv;
+    struct node_agent_config cfg = o.cfg;
+    cfg.data_dir = f.data_dir;
+    bool have_advertise = o.have_advertise, have_name = o.have_name;
     if (optind < argc)
         return node_usage_error(&node_cmd_agent, "unexpected argument '%s'", argv[optind]);
     if (cfg.data_dir[0] == '\0')

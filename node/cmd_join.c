@@ -52,74 +52,75 @@ static int read_key_file(const char *path, char *out, size_t cap)
     return n > 0 ? 0 : -1;
 }
 
+struct join_opts {
+    char key[KEY_MAX], peer[300];
+    const char *key_file;
+    bool have_key;
+    struct join_body b;
+};
+
+static int join_opt(int val, char *arg, void *ctx)
+{
+    struct join_opts *o = ctx;
+    switch (val) {
+    case 'k':
+        if (shir_str_copy(o->key, sizeof o->key, arg) != 0)
+            return node_usage_error(&node_cmd_join, "--key is too long to be a key");
+        /* Do not leave the key readable in /proc/PID/cmdline for longer than needed. */
+        memset(arg, 'x', strlen(arg));
+        o->have_key = true;
+        return -1;
+    case 'K':
+        o->key_file = arg;
+        return -1;
+    case 'p':
+        if (node_parse_hostport(arg, o->peer, sizeof o->peer) != 0)
+            return node_usage_error(&node_cmd_join, "--peer wants HOST:PORT, got '%s'", arg);
+        o->b.peer = o->peer;
+        return -1;
+    default: /* 'N' */
+        if (!node_valid_node_name(arg))
+            return node_usage_error(&node_cmd_join,
+                                    "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", arg);
+        o->b.node_name = arg;
+        return -1;
+    }
+}
+
 static int join_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
         {"key", required_argument, NULL, 'k'},
         {"key-file", required_argument, NULL, 'K'},
         {"peer", required_argument, NULL, 'p'},
         {"node-name", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
-    const char *data_dir = NODE_DEFAULT_DATA_DIR, *key_file = NULL;
-    char key[KEY_MAX] = "", peer[300];
-    bool json = false, have_key = false;
-    struct join_body b = {0};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'k':
-            if (shir_str_copy(key, sizeof key, optarg) != 0)
-                return node_usage_error(&node_cmd_join, "--key is too long to be a key");
-            /* Do not leave the key readable in /proc/PID/cmdline for longer than needed. */
-            memset(optarg, 'x', strlen(optarg));
-            have_key = true;
-            break;
-        case 'K':
-            key_file = optarg;
-            break;
-        case 'p':
-            if (node_parse_hostport(optarg, peer, sizeof peer) != 0)
-                return node_usage_error(&node_cmd_join, "--peer wants HOST:PORT, got '%s'", optarg);
-            b.peer = peer;
-            break;
-        case 'N':
-            if (!node_valid_node_name(optarg))
-                return node_usage_error(
-                    &node_cmd_join, "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", optarg);
-            b.node_name = optarg;
-            break;
-        default:
-            return node_usage_error(&node_cmd_join, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
+    struct join_opts o;
+    memset(&o, 0, sizeof o);
+    struct node_flags f;
+    struct node_opts own = {opts, join_opt, &o};
+    int prv = node_parse_flags(&node_cmd_join, argc, argv, NODE_FLAG_JSON, &own, &f);
+    if (prv >= 0) {
+        shir_wipe(o.key, sizeof o.key);
+        return prv;
     }
     if (optind < argc)
         return node_usage_error(&node_cmd_join, "unexpected argument '%s'", argv[optind]);
-    if (have_key == (key_file != NULL))
+    if (o.have_key == (o.key_file != NULL))
         return node_usage_error(&node_cmd_join, "give exactly one of --key or --key-file");
-    if (key_file && read_key_file(key_file, key, sizeof key) != 0) {
-        fprintf(stderr, "shir join: cannot read a key from %s\n", key_file);
+    if (o.key_file && read_key_file(o.key_file, o.key, sizeof o.key) != 0) {
+        fprintf(stderr, "shir join: cannot read a key from %s\n", o.key_file);
         return NODE_EXIT_FAIL;
     }
-    b.key = key;
+    o.b.key = o.key;
     struct node_admin_reply *r;
-    int rv = node_admin_request("join", data_dir, "join", pack_join, &b, JOIN_TIMEOUT_MS, &r);
-    shir_wipe(key, sizeof key);
+    int rv = node_admin_request("join", f.data_dir, "join", pack_join, &o.b, JOIN_TIMEOUT_MS, &r);
+    shir_wipe(o.key, sizeof o.key);
     if (rv != 0)
         return NODE_EXIT_FAIL;
     node_admin_reply_free(r);
-    if (json)
+    if (f.json)
         printf("{\"ok\":true}\n");
     else
         printf("Joined the runtime; see 'shir status'.\n");

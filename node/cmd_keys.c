@@ -47,51 +47,37 @@ static int pack_slot(struct msgpack_packer *pk, void *arg)
 }
 
 /* Common flags: --data-dir DIR, --json, and one more value option `extra` (may be NULL). */
-struct flags {
-    const char *data_dir;
-    bool json;
+struct names {
+    const struct node_cmd *cmd;
     const char *name, *node_name;
 };
 
-static int parse_flags(const struct node_cmd *cmd, int argc, char **argv, bool want_names,
-                       struct flags *f)
+static int names_opt(int val, char *arg, void *ctx)
+{
+    struct names *n = ctx;
+    if (val == 'n' && (arg[0] == '\0' || strlen(arg) > 63))
+        return node_usage_error(n->cmd, "--name wants 1-63 bytes");
+    if (val == 'N' && !node_valid_node_name(arg))
+        return node_usage_error(n->cmd, "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", arg);
+    *(val == 'n' ? &n->name : &n->node_name) = arg;
+    return -1;
+}
+
+/* init takes --name and --node-name; keys takes only the common options. */
+static int parse_flags(const struct node_cmd *cmd, int argc, char **argv, struct names *names,
+                       struct node_flags *f)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
         {"name", required_argument, NULL, 'n'},
         {"node-name", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
-    memset(f, 0, sizeof *f);
-    f->data_dir = NODE_DEFAULT_DATA_DIR;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            f->data_dir = optarg;
-            break;
-        case 'j':
-            f->json = true;
-            break;
-        case 'n':
-        case 'N':
-            if (!want_names)
-                return node_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-            if (c == 'n' && (optarg[0] == '\0' || strlen(optarg) > 63))
-                return node_usage_error(cmd, "--name wants 1-63 bytes");
-            if (c == 'N' && !node_valid_node_name(optarg))
-                return node_usage_error(cmd, "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'",
-                                        optarg);
-            *(c == 'n' ? &f->name : &f->node_name) = optarg;
-            break;
-        default:
-            return node_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+    struct node_opts own = {opts, names_opt, names};
+    if (names) {
+        memset(names, 0, sizeof *names);
+        names->cmd = cmd;
     }
-    return -1; /* parsed; positional arguments start at optind */
+    return node_parse_flags(cmd, argc, argv, NODE_FLAG_JSON, names ? &own : NULL, f);
 }
 
 static void print_keys(const struct msgpack_object *body, bool json)
@@ -133,15 +119,16 @@ static int call_and_print(const char *who, const char *data_dir, const char *met
 
 static int init_run(int argc, char **argv)
 {
-    struct flags f;
-    int rv = parse_flags(&node_cmd_init, argc, argv, true, &f);
+    struct node_flags f;
+    struct names names;
+    int rv = parse_flags(&node_cmd_init, argc, argv, &names, &f);
     if (rv >= 0)
         return rv;
     if (optind < argc)
         return node_usage_error(&node_cmd_init, "unexpected argument '%s'", argv[optind]);
-    if (!f.name)
+    if (!names.name)
         return node_usage_error(&node_cmd_init, "--name is required");
-    struct init_body b = {f.name, f.node_name};
+    struct init_body b = {names.name, names.node_name};
     return call_and_print("init", f.data_dir, "init", pack_init, &b, INIT_TIMEOUT_MS, true, f.json,
                           "Runtime created; this node is its first voter. Register other nodes "
                           "with 'shir join --key KEY'.\nKeep these keys secret:");
@@ -149,8 +136,8 @@ static int init_run(int argc, char **argv)
 
 static int keys_run(int argc, char **argv)
 {
-    struct flags f;
-    int rv = parse_flags(&node_cmd_keys, argc, argv, false, &f);
+    struct node_flags f;
+    int rv = parse_flags(&node_cmd_keys, argc, argv, NULL, &f);
     if (rv >= 0)
         return rv;
     if (optind >= argc)

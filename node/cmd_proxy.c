@@ -125,11 +125,53 @@ static int print_reply(const char *who, int rv, struct node_admin_reply *r, cons
     return NODE_EXIT_OK;
 }
 
+struct proxy_opts {
+    struct proxy_args a;
+    const char *pwfile;
+    bool set_flags; /* any option of `set` was given */
+};
+
+static int proxy_opt(int val, char *arg, void *ctx)
+{
+    struct proxy_opts *o = ctx;
+    o->set_flags = true;
+    switch (val) {
+    case 'm':
+        if (!one_of(arg, "none", "system", "custom"))
+            return node_usage_error(&node_cmd_proxy, "--mode wants none, system or custom");
+        o->a.mode = arg;
+        break;
+    case 'a':
+        o->a.address = arg;
+        break;
+    case 'p':
+        if (shir_parse_u64(arg, 1, 65535, &o->a.port) != 0)
+            return node_usage_error(&node_cmd_proxy, "--port wants 1-65535, got '%s'", arg);
+        break;
+    case 'u':
+        o->a.user = arg;
+        break;
+    case 'P':
+        o->pwfile = arg;
+        break;
+    case 'b':
+        o->a.bypass = arg;
+        break;
+    case 'l':
+        o->a.bypass_local = true;
+        break;
+    default: /* 'A' */
+        if (!one_of(arg, "basic", "ntlm", "any"))
+            return node_usage_error(&node_cmd_proxy, "--auth wants basic, ntlm or any");
+        o->a.auth = arg;
+        break;
+    }
+    return -1;
+}
+
 static int proxy_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
         {"mode", required_argument, NULL, 'm'},
         {"address", required_argument, NULL, 'a'},
         {"port", required_argument, NULL, 'p'},
@@ -140,59 +182,18 @@ static int proxy_run(int argc, char **argv)
         {"auth", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
-    const char *data_dir = NODE_DEFAULT_DATA_DIR, *pwfile = NULL;
-    bool json = false, set_flags = false;
-    struct proxy_args a;
-    memset(&a, 0, sizeof a);
-    a.mode = "none";
-    a.auth = "any";
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c != 'd' && c != 'j')
-            set_flags = true;
-        switch (c) {
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'm':
-            if (!one_of(optarg, "none", "system", "custom"))
-                return node_usage_error(&node_cmd_proxy, "--mode wants none, system or custom");
-            a.mode = optarg;
-            break;
-        case 'a':
-            a.address = optarg;
-            break;
-        case 'p':
-            if (shir_parse_u64(optarg, 1, 65535, &a.port) != 0)
-                return node_usage_error(&node_cmd_proxy, "--port wants 1-65535, got '%s'", optarg);
-            break;
-        case 'u':
-            a.user = optarg;
-            break;
-        case 'P':
-            pwfile = optarg;
-            break;
-        case 'b':
-            a.bypass = optarg;
-            break;
-        case 'l':
-            a.bypass_local = true;
-            break;
-        case 'A':
-            if (!one_of(optarg, "basic", "ntlm", "any"))
-                return node_usage_error(&node_cmd_proxy, "--auth wants basic, ntlm or any");
-            a.auth = optarg;
-            break;
-        default:
-            return node_usage_error(&node_cmd_proxy, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
-    }
+    struct proxy_opts o;
+    memset(&o, 0, sizeof o);
+    o.a.mode = "none";
+    o.a.auth = "any";
+    struct node_flags f;
+    struct node_opts own = {opts, proxy_opt, &o};
+    int prv = node_parse_flags(&node_cmd_proxy, argc, argv, NODE_FLAG_JSON, &own, &f);
+    if (prv >= 0)
+        return prv;
+    struct proxy_args a = o.a; /* by value: the password is read into it and wiped there */
+    const char *data_dir = f.data_dir, *pwfile = o.pwfile;
+    bool json = f.json, set_flags = o.set_flags;
     if (optind >= argc)
         return node_usage_error(&node_cmd_proxy, "missing subcommand (show, set, clear, test)");
     const char *sub = argv[optind++];

@@ -27,60 +27,55 @@ static int pack_body(struct msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
+struct settings_opts {
+    struct settings_body b;
+    bool any;
+};
+
+static int settings_opt(int val, char *arg, void *ctx)
+{
+    struct settings_opts *o = ctx;
+    uint64_t secs;
+    o->any = true;
+    if (val == 'm') {
+        if (shir_parse_u64(arg, 1, 31, &o->b.max_nodes) != 0)
+            return node_usage_error(&node_cmd_settings, "--max-nodes wants 1-31");
+        return -1;
+    }
+    if (shir_parse_u64(arg, 1, 86400, &secs) != 0)
+        return node_usage_error(&node_cmd_settings,
+                                "--standby-promotion-delay wants seconds, 1-86400");
+    o->b.delay_ms = secs * 1000;
+    return -1;
+}
+
 static int settings_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
         {"max-nodes", required_argument, NULL, 'm'},
         {"standby-promotion-delay", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
-    const char *data_dir = NODE_DEFAULT_DATA_DIR;
-    bool json = false, any = false;
-    struct settings_body b = {0};
-    uint64_t secs;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data_dir = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'm':
-            if (shir_parse_u64(optarg, 1, 31, &b.max_nodes) != 0)
-                return node_usage_error(&node_cmd_settings, "--max-nodes wants 1-31");
-            any = true;
-            break;
-        case 's':
-            if (shir_parse_u64(optarg, 1, 86400, &secs) != 0)
-                return node_usage_error(&node_cmd_settings,
-                                        "--standby-promotion-delay wants seconds, 1-86400");
-            b.delay_ms = secs * 1000;
-            any = true;
-            break;
-        default:
-            return node_usage_error(&node_cmd_settings, "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
-        }
-    }
+    struct settings_opts o;
+    memset(&o, 0, sizeof o);
+    struct node_flags f;
+    struct node_opts own = {opts, settings_opt, &o};
+    int prv = node_parse_flags(&node_cmd_settings, argc, argv, NODE_FLAG_JSON, &own, &f);
+    if (prv >= 0)
+        return prv;
     if (optind + 1 != argc)
         return node_usage_error(&node_cmd_settings, "want 'show' or 'set'");
     bool set = strcmp(argv[optind], "set") == 0;
     if (!set && strcmp(argv[optind], "show") != 0)
         return node_usage_error(&node_cmd_settings, "want 'show' or 'set'");
-    if (set != any)
+    if (set != o.any)
         return node_usage_error(&node_cmd_settings, set ? "'set' needs at least one setting"
                                                         : "'show' takes no settings");
     struct node_admin_reply *r;
-    if (node_admin_request("settings", data_dir, set ? "settings.set" : "settings.show",
-                           set ? pack_body : NULL, &b, SETTINGS_TIMEOUT_MS, &r) != 0)
+    if (node_admin_request("settings", f.data_dir, set ? "settings.set" : "settings.show",
+                           set ? pack_body : NULL, &o.b, SETTINGS_TIMEOUT_MS, &r) != 0)
         return NODE_EXIT_FAIL;
-    if (json) {
+    if (f.json) {
         node_json_print(stdout, node_admin_reply_body(r));
         fputc('\n', stdout);
     } else if (set) {

@@ -44,43 +44,54 @@ int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
     return NODE_EXIT_USAGE;
 }
 
-int node_parse_admin_flags(const struct node_cmd *cmd, int argc, char **argv, const char **data_dir,
-                           bool *json, bool *yes)
+int node_parse_flags(const struct node_cmd *cmd, int argc, char **argv, unsigned accept,
+                     const struct node_opts *own, struct node_flags *out)
 {
-    static const struct option with_yes[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"yes", no_argument, NULL, 'y'},
-        {NULL, 0, NULL, 0},
-    };
-    static const struct option without_yes[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    *data_dir = NODE_DEFAULT_DATA_DIR;
-    *json = false;
-    if (yes)
-        *yes = false;
+    struct option all[32];
+    size_t n = 0;
+    all[n++] = (struct option){"data-dir", required_argument, NULL, 'd'};
+    if (accept & NODE_FLAG_JSON)
+        all[n++] = (struct option){"json", no_argument, NULL, 'j'};
+    if (accept & NODE_FLAG_YES)
+        all[n++] = (struct option){"yes", no_argument, NULL, 'y'};
+    for (const struct option *o = own ? own->opts : NULL; o && o->name; o++)
+        if (n < sizeof all / sizeof all[0] - 1)
+            all[n++] = *o;
+    all[n] = (struct option){NULL, 0, NULL, 0};
+    out->data_dir = NODE_DEFAULT_DATA_DIR;
+    out->json = out->yes = false;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", yes ? with_yes : without_yes, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            *data_dir = optarg;
-            break;
-        case 'j':
-            *json = true;
-            break;
-        case 'y':
-            *yes = true;
-            break;
-        default:
+    while ((c = getopt_long(argc, argv, "", all, NULL)) != -1) {
+        if (c == 'd')
+            out->data_dir = optarg;
+        else if (c == 'j')
+            out->json = true;
+        else if (c == 'y')
+            out->yes = true;
+        else if (c == '?' || c == ':' || !own)
             return node_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+        else {
+            int rv = own->on_opt(c, optarg, own->ctx);
+            if (rv >= 0)
+                return rv;
         }
     }
     return -1;
+}
+
+int node_parse_admin_flags(const struct node_cmd *cmd, int argc, char **argv, const char **data_dir,
+                           bool *json, bool *yes)
+{
+    struct node_flags f;
+    int rv = node_parse_flags(cmd, argc, argv, NODE_FLAG_JSON | (yes ? NODE_FLAG_YES : 0u), NULL,
+                              &f);
+    *data_dir = f.data_dir;
+    *json = f.json;
+    if (yes)
+        *yes = f.yes;
+    return rv;
 }
 
 int node_wants_help(int argc, char **argv)

@@ -5,6 +5,7 @@
 #ifndef SHIR_NODE_H
 #define SHIR_NODE_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,9 +37,27 @@ void node_print_usage(const struct node_cmd *cmd, FILE *out);
 /* Report a usage error for cmd ("shir CMD: MESSAGE" then the usage) on stderr; returns 2. */
 int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The options of a command that only talks to the agent: --data-dir DIR (default
- * /var/lib/shir), --json, and --yes when `yes` is not NULL. Leaves optind at the first positional
- * argument. Returns -1 when parsed, else the usage error's exit code. */
+/* Option parsing, one loop for every command. Each command takes --data-dir DIR (default
+ * /var/lib/shir), --json and --yes when `accept` says so, plus its own options: a getopt_long
+ * table (NULL-name terminated; vals other than 'd', 'j', 'y') and a handler called for each one
+ * given, with its val and argument (NULL without one), returning -1 to go on or the exit code of
+ * a usage error. Leaves optind at the first positional argument. Returns -1 when parsed, else
+ * the usage error's exit code. */
+#define NODE_FLAG_JSON 1u
+#define NODE_FLAG_YES  2u
+struct node_flags {
+    const char *data_dir;
+    bool json, yes;
+};
+struct node_opts {
+    const struct option *opts;
+    int (*on_opt)(int val, char *arg, void *ctx);
+    void *ctx;
+};
+int node_parse_flags(const struct node_cmd *cmd, int argc, char **argv, unsigned accept,
+                     const struct node_opts *own, struct node_flags *out);
+/* The same for a command with no options of its own (status, nodes, recover, leave): --yes when
+ * `yes` is not NULL. */
 int node_parse_admin_flags(const struct node_cmd *cmd, int argc, char **argv, const char **data_dir,
                            bool *json, bool *yes);
 /* True when argv holds -h/--help anywhere before a "--". */
