@@ -82,15 +82,25 @@ static uint32_t count_unreachable(const struct gossip *g)
     return u;
 }
 
+static void emit(struct gossip *g, uint8_t kind, uint64_t to, uint64_t seq, uint64_t target,
+                 uint64_t origin);
+
 static void refresh_report(struct gossip *g, const struct gossip_report *r)
 {
     struct gossip_report nr = r ? *r : g->report;
     nr.version[GOSSIP_VERSION_MAX] = '\0';
     nr.unreachable = count_unreachable(g);
-    if (memcmp(&nr, &g->report, sizeof nr) != 0) {
-        g->report = nr;
-        g->report_seq++;
-    }
+    if (memcmp(&nr, &g->report, sizeof nr) == 0)
+        return;
+    /* What status derives from (not the applied index, which moves all the time) is told to
+     * every member at once rather than with the next probe: a node that found its leader is
+     * not shown Limited for another period. */
+    bool announce = nr.leader != g->report.leader || nr.unreachable != g->report.unreachable ||
+                    strcmp(nr.version, g->report.version) != 0;
+    g->report = nr;
+    g->report_seq++;
+    for (size_t i = 0; announce && i < g->n; i++)
+        emit(g, GOSSIP_PING, g->m[i].r.id, 0, g->m[i].r.id, 0);
 }
 
 void gossip_set_report(struct gossip *g, const struct gossip_report *r)
@@ -240,8 +250,26 @@ static void ask_others(struct gossip *g)
     }
 }
 
+/* Greet every member we are not in direct contact with (not heard from yet, suspected, dead, or
+ * reachable only through others): a ping outside the probe sequence (seq 0 matches no probe),
+ * so a new member, a restarted or resumed one, or a mended link is seen within a round trip
+ * instead of when the round of probes comes to it. Its ack carries its records (and our ping
+ * carries what we believe of it, so it refutes a suspicion at once). */
+static void greet(struct gossip *g, uint64_t now_ms)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        struct gossip_member *m = &g->m[i];
+        bool in_touch = m->heard && m->r.liveness == GOSSIP_ALIVE && (m->direct_ok || !m->probed);
+        if (in_touch || now_ms < m->next_hello_ms)
+            continue;
+        m->next_hello_ms = now_ms + g->t.period_ms / 5;
+        emit(g, GOSSIP_PING, m->r.id, 0, m->r.id, 0);
+    }
+}
+
 void gossip_tick(struct gossip *g, uint64_t now_ms)
 {
+    greet(g, now_ms);
     if (g->target && !g->acked && !g->indirect_sent &&
         now_ms - g->probe_started_ms >= g->t.ack_timeout_ms) {
         /* direct_ok keeps the last outcome until this probe has one: a member that just died
@@ -288,6 +316,13 @@ void gossip_receive(struct gossip *g, const struct gossip_msg *m, uint64_t now_m
             emit(g, GOSSIP_PING, m->target, m->seq, m->target, m->from);
         break;
     case GOSSIP_ACK:
+        if (!m->origin || m->origin == g->self) {
+            /* An ack straight from its sender answers something we sent it: both directions
+             * of that link work. */
+            struct gossip_member *s = find(g, m->from);
+            s->direct_ok = true;
+            s->probed = true;
+        }
         if (m->origin && m->origin != g->self) {
             /* The ack of a ping we sent for origin: relay it. */
             emit(g, GOSSIP_ACK, m->origin, m->seq, m->from, 0);

@@ -12,6 +12,11 @@
  * which starts at the wall-clock milliseconds of the agent's start, so a restarted node outranks
  * whatever was said about its previous life.
  *
+ * A member this node is not in direct contact with (not heard from yet, suspected, dead, or
+ * reachable only through others) is also greeted directly, at once and every period/5 until it
+ * answers: its ack carries its record, so a new runtime, a new or restarted member and a mended
+ * link are seen in a round trip rather than when the round of probes reaches them.
+ *
  * Dissemination: every message carries the sender's whole view (one record per member). A
  * runtime has at most a few dozen members (CLUSTER_FSM_NODES_CAP), so this stays under 4 KiB and
  * spares SWIM's infection-style bookkeeping; precedence between records is SWIM's:
@@ -88,6 +93,7 @@ struct gossip_member {
     uint64_t down_since_ms;  /* when it stopped being ALIVE here (valid while not ALIVE) */
     bool direct_ok;          /* our last direct probe of it was acked */
     bool probed;             /* a direct probe of it has had an outcome (ack, or none in time) */
+    uint64_t next_hello_ms;  /* while not in direct contact: when to greet it again */
 };
 
 struct gossip {

@@ -476,6 +476,13 @@ static struct gossip *node_alone(uint64_t self, const uint64_t *ids, size_t n)
     gossip_set_members(g, ids, n, T0);
     struct gossip_report r = {.version = "1.4.0", .leader = 1, .applied = 5};
     gossip_set_report(g, &r);
+    /* A new leader/version is announced to every member at once (seq 0: outside the probes). */
+    assert_int_equal(g->n_out, g->n);
+    for (size_t i = 0; i < g->n_out; i++) {
+        assert_int_equal(g->out[i].kind, GOSSIP_PING);
+        assert_int_equal(g->out[i].seq, 0);
+    }
+    g->n_out = 0;
     return g;
 }
 
@@ -732,6 +739,29 @@ static void test_converge(void **state)
     sim_free(s);
 }
 
+/* 1b. Members not heard from are greeted at once: a fresh runtime converges in a few round
+ * trips, not a round of probes; so does a member that joins later, on every node. */
+static void test_greeting(void **state)
+{
+    (void)state;
+    struct sim *s = sim_new(3);
+    assert_true(run_until_online(s, 100));
+    sim_free(s);
+
+    s = sim_new(3);
+    const uint64_t two[] = {1, 2}, three[] = {1, 2, 3};
+    s->up[2] = false;
+    for (size_t i = 0; i < 2; i++)
+        gossip_set_members(s->g[i], two, 2, s->now);
+    sim_run(s, 3 * PERIOD);
+    assert_true(sees_online(s, 0, 1) && sees_online(s, 1, 0));
+    node_start(s, 2, INC0 + 99); /* it joins: the others add it to their tables */
+    for (size_t i = 0; i < 2; i++)
+        gossip_set_members(s->g[i], three, 3, s->now);
+    assert_true(run_until_online(s, 100));
+    sim_free(s);
+}
+
 /* 2. A killed node: SUSPECT, then DEAD within period*N + suspect_ms + one period of slack. */
 static void kill_one(size_t n)
 {
@@ -939,6 +969,9 @@ static void test_versions(void **state)
         assert_true(sees_online(s, a, 0));
         assert_true(sees_online(s, a, 2));
     }
+    /* It finds its leader: announced to everyone at once, not with its next probe. */
+    node_report(s, 1, "1.4.0", 1);
+    assert_true(run_until_online(s, 3 * STEP_MS));
     sim_free(s);
 }
 
@@ -971,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_members_change),
         cmocka_unit_test(test_outbox_full),
         cmocka_unit_test(test_converge),
+        cmocka_unit_test(test_greeting),
         cmocka_unit_test(test_kill),
         cmocka_unit_test(test_broken_link),
         cmocka_unit_test(test_pause_short),
