@@ -39,6 +39,16 @@ start)
         printf '%s\n' "$key" | "$SHIR" join --key-file - --data-dir "$dir/n$i" >/dev/null ||
             die "n$i could not join: $(tail -5 "$dir/n$i.log")"
     done
+    # Settled: every node sees all n Online (gossip has met everyone, all follow the leader).
+    settled() {
+        local i
+        for i in $(seq 1 "$n"); do
+            "$SHIR" status --data-dir "$dir/n$i" --json | python3 -c "
+import json,sys; d=json.load(sys.stdin)
+sys.exit(0 if len(d['nodes'])==$n and all(x['status']=='Online' for x in d['nodes']) else 1)" || return 1
+        done
+    }
+    wait_for 20 settled || echo "local-cluster: not every node is Online yet (see 'status')" >&2
     echo "local-cluster: $n node(s) running under $dir (logs: $dir/nK.log)"
     ;;
 status)
