@@ -246,6 +246,22 @@ int shir_memeq_ct(const void *a, const void *b, size_t n);
 void shir_hex(const void *bytes, size_t n, char *out);
 
 /* ------------------------------------------------------------------------------------------- */
+/* This host's load (common/host.c), as gossip reports it: CPU from /proc/stat, memory from
+ * /proc/meminfo. The parsers take the files' text so they can be tested on any bytes. */
+struct shir_cpu_times {
+    uint64_t busy, total; /* jiffies since boot, all cores: total - idle - iowait, total */
+};
+/* The aggregate "cpu " line of /proc/stat. SHIR_E_MALFORMED when absent or short. */
+int shir_parse_proc_stat(const char *text, struct shir_cpu_times *out);
+/* MemTotal and MemAvailable of /proc/meminfo, in KiB. SHIR_E_MALFORMED when either is absent. */
+int shir_parse_meminfo(const char *text, uint64_t *total_kb, uint64_t *avail_kb);
+/* Busy share between two samples, in permille (0-1000; 0 when no time passed). */
+uint32_t shir_cpu_permille(const struct shir_cpu_times *before, const struct shir_cpu_times *now);
+/* Read and parse the live files. SHIR_E_IO when unreadable, or the parsers' errors. */
+int shir_host_cpu(struct shir_cpu_times *out);
+int shir_host_memory(uint64_t *total_kb, uint64_t *avail_kb);
+
+/* ------------------------------------------------------------------------------------------- */
 /* Library versions, for `shir --version`: each module lists the libraries it runs with. */
 struct shir_libversion {
     const char *name;

@@ -348,6 +348,52 @@ static void test_reader(void **state)
 }
 
 /* ---- strings ------------------------------------------------------------------------------- */
+/* Host load: the /proc parsers on real and broken text, and the live files. */
+static void test_host_load(void **state)
+{
+    (void)state;
+    struct shir_cpu_times a, b;
+    assert_int_equal(shir_parse_proc_stat("cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 1 2 3 4\n", &a), 0);
+    assert_int_equal(a.total, 1000); /* guest columns are inside user/nice: not added */
+    assert_int_equal(a.busy, 160);
+    assert_int_equal(shir_parse_proc_stat("intr 5\ncpu  10 0 10 80\n", &b), 0); /* old kernel */
+    assert_int_equal(b.total, 100);
+    assert_int_equal(b.busy, 20);
+    assert_int_equal(shir_parse_proc_stat("cpu0 1 2 3 4\n", &b), SHIR_E_MALFORMED);
+    assert_int_equal(shir_parse_proc_stat("cpu  1 2 3\n", &b), SHIR_E_MALFORMED);
+    assert_int_equal(shir_parse_proc_stat("cpu  x y z w\n", &b), SHIR_E_MALFORMED);
+    assert_int_equal(shir_parse_proc_stat("cpu  99999999999999999999 1 1 1\n", &b),
+                     SHIR_E_MALFORMED);
+    assert_int_equal(shir_parse_proc_stat("cpu  18446744073709551615 1 1 1\n", &b),
+                     SHIR_E_MALFORMED); /* the sum overflows */
+    assert_int_equal(shir_parse_proc_stat("", &b), SHIR_E_MALFORMED);
+
+    struct shir_cpu_times t0 = {.busy = 100, .total = 1000}, t1 = {.busy = 350, .total = 2000};
+    assert_int_equal(shir_cpu_permille(&t0, &t1), 250);
+    assert_int_equal(shir_cpu_permille(&t0, &t0), 0);
+    assert_int_equal(shir_cpu_permille(&t1, &t0), 0); /* counters went back: no figure */
+    struct shir_cpu_times t2 = {.busy = 2100, .total = 2000};
+    assert_int_equal(shir_cpu_permille(&t0, &t2), 1000);
+
+    uint64_t total, avail;
+    assert_int_equal(shir_parse_meminfo("MemTotal:       8123456 kB\nMemFree:  1 kB\n"
+                                        "MemAvailable:   4000000 kB\n",
+                                        &total, &avail),
+                     0);
+    assert_int_equal(total, 8123456);
+    assert_int_equal(avail, 4000000);
+    assert_int_equal(shir_parse_meminfo("MemTotal: 8 kB\nMemFree: 1 kB\n", &total, &avail),
+                     SHIR_E_MALFORMED);
+    assert_int_equal(shir_parse_meminfo("MemTotal: kB\nMemAvailable: 1 kB\n", &total, &avail),
+                     SHIR_E_MALFORMED);
+
+    /* The live files of this machine. */
+    assert_int_equal(shir_host_cpu(&a), 0);
+    assert_true(a.total > 0 && a.busy <= a.total);
+    assert_int_equal(shir_host_memory(&total, &avail), 0);
+    assert_true(total > 0 && avail <= total);
+}
+
 static void test_strings(void **state)
 {
     (void)state;
@@ -392,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_buf_encoders_and_steal),
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_host_load),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
