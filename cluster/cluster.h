@@ -167,6 +167,9 @@ struct cluster_status_node {
     char version[32];
     bool has_lag;
     uint64_t lag; /* entries committed (as this node knows) that the member has not applied */
+    bool has_load;   /* the member's last gossip report carried its host load */
+    uint32_t cpu;    /* permille of all its cores busy over its last second */
+    uint64_t mem_avail_mb, mem_total_mb;
 };
 struct cluster_status {
     bool registered;

@@ -110,6 +110,9 @@ void gossip_set_report(struct gossip *g, const struct gossip_report *r)
     (void)shir_str_copy(copy.version, sizeof copy.version, r->version);
     copy.leader = r->leader;
     copy.applied = r->applied;
+    copy.cpu = r->cpu;
+    copy.mem_avail_mb = r->mem_avail_mb;
+    copy.mem_total_mb = r->mem_total_mb;
     refresh_report(g, &copy);
 }
 
@@ -435,7 +438,9 @@ static bool rec_equal(const struct gossip_record *a, const struct gossip_record 
            a->report_inc == b->report_inc && a->report_seq == b->report_seq &&
            strcmp(a->report.version, b->report.version) == 0 &&
            a->report.leader == b->report.leader && a->report.applied == b->report.applied &&
-           a->report.unreachable == b->report.unreachable;
+           a->report.unreachable == b->report.unreachable && a->report.cpu == b->report.cpu &&
+           a->report.mem_avail_mb == b->report.mem_avail_mb &&
+           a->report.mem_total_mb == b->report.mem_total_mb;
 }
 
 bool gossip_msg_equal(const struct gossip_msg *a, const struct gossip_msg *b)
@@ -450,7 +455,7 @@ bool gossip_msg_equal(const struct gossip_msg *a, const struct gossip_msg *b)
 }
 
 #define MSG_FIELDS 7
-#define REC_FIELDS 9
+#define REC_FIELDS 12
 
 int gossip_msg_encode(const struct gossip_msg *m, struct shir_buf *out)
 {
@@ -477,6 +482,9 @@ int gossip_msg_encode(const struct gossip_msg *m, struct shir_buf *out)
         cluster__mpw_uint(&w, r->report.leader);
         cluster__mpw_uint(&w, r->report.applied);
         cluster__mpw_uint(&w, r->report.unreachable);
+        cluster__mpw_uint(&w, r->report.cpu);
+        cluster__mpw_uint(&w, r->report.mem_avail_mb);
+        cluster__mpw_uint(&w, r->report.mem_total_mb);
     }
     return w.err;
 }
@@ -510,6 +518,9 @@ int gossip_msg_decode(const void *p, size_t len, struct gossip_msg *m)
         x->report.leader = cluster__mpr_uint(&r);
         x->report.applied = cluster__mpr_uint(&r);
         x->report.unreachable = (uint32_t)cluster__mpr_range(&r, 0, GOSSIP_MEMBERS_MAX);
+        x->report.cpu = (uint32_t)cluster__mpr_range(&r, 0, 1000);
+        x->report.mem_avail_mb = cluster__mpr_uint(&r);
+        x->report.mem_total_mb = cluster__mpr_uint(&r);
     }
     if (!r.err && r.left != 0)
         r.err = SHIR_E_MALFORMED; /* trailing bytes */

@@ -58,6 +58,8 @@ struct gossip_report {
     uint64_t leader;      /* raft id of the leader it knows; 0 none */
     uint64_t applied;     /* its last applied raft index */
     uint32_t unreachable; /* live members its direct probes do not reach */
+    uint32_t cpu;         /* CPU busy over the last second, permille of all cores (0-1000) */
+    uint64_t mem_avail_mb, mem_total_mb; /* memory available / installed, MiB (0: unknown) */
 };
 
 /* One record about one member, as carried in messages. */
@@ -157,7 +159,8 @@ int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out);
 
 /* Wire form of a message (the body of a shir-gossip/1 one-way "gossip" frame): a msgpack array
  * [kind, from, to, seq, target, origin, [record...]] with each record
- * [id, incarnation, liveness, report_inc, report_seq, version, leader, applied, unreachable].
+ * [id, incarnation, liveness, report_inc, report_seq, version, leader, applied, unreachable,
+ *  cpu, mem_avail_mb, mem_total_mb].
  * decode never allocates and refuses anything out of shape: SHIR_E_MALFORMED, SHIR_E_TRUNC,
  * SHIR_E_TOOBIG (a refused message has n = 0). encode: 0, SHIR_E_NOMEM, SHIR_E_TOOBIG, or
  * SHIR_E_INVAL for a version string without its terminator. */

@@ -36,10 +36,18 @@ struct inbound {
     struct inbound *next;
 };
 
+/* How often this host's CPU and memory are sampled for the report. */
+#define LOAD_EVERY_MS 1000
+
 struct cluster_gossip {
     struct cluster *c;
     struct gossip g;
-    bool started;
+    /* This host's load, as last sampled. */
+    struct shir_cpu_times cpu_then;
+    bool have_cpu;
+    uint64_t load_at_ms;
+    uint32_t cpu;
+    uint64_t mem_avail_kb, mem_total_kb;
     struct peer *peers;
     struct inbound *inbound;
 };
@@ -308,6 +316,23 @@ void cluster__gossip_accept(struct cluster *c, struct transport_conn *conn)
 
 /* ---- the tick ------------------------------------------------------------------------------- */
 
+/* Sample CPU (busy share since the last sample) and memory once a LOAD_EVERY_MS. A host whose
+ * /proc cannot be read reports 0 (unknown) rather than failing anything. */
+static void sample_load(struct cluster_gossip *gn, uint64_t now)
+{
+    if (gn->load_at_ms && now - gn->load_at_ms < LOAD_EVERY_MS)
+        return;
+    gn->load_at_ms = now;
+    struct shir_cpu_times t;
+    if (shir_host_cpu(&t) == 0) {
+        gn->cpu = gn->have_cpu ? shir_cpu_permille(&gn->cpu_then, &t) : 0;
+        gn->cpu_then = t;
+        gn->have_cpu = true;
+    }
+    if (shir_host_memory(&gn->mem_total_kb, &gn->mem_avail_kb) != 0)
+        gn->mem_total_kb = gn->mem_avail_kb = 0;
+}
+
 /* One line per change of a member's liveness, for the operator reading the journal. */
 static void log_change(struct cluster_gossip *gn, struct peer *p, const struct gossip_member *m)
 {
@@ -351,6 +376,10 @@ void cluster__gossip_tick(struct cluster *c)
     raft_leader(&c->raft, &lid, &laddr);
     r.leader = lid;
     r.applied = raft_last_applied(&c->raft);
+    sample_load(gn, now);
+    r.cpu = gn->cpu;
+    r.mem_avail_mb = gn->mem_avail_kb / 1024;
+    r.mem_total_mb = gn->mem_total_kb / 1024;
     gossip_set_report(&gn->g, &r);
 
     gossip_tick(&gn->g, now);

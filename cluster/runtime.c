@@ -759,6 +759,10 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
         if (v.has_report && v.health != GOSSIP_OFFLINE) {
             n->has_lag = true;
             n->lag = commit > v.report.applied ? commit - v.report.applied : 0;
+            n->has_load = v.report.mem_total_mb > 0;
+            n->cpu = v.report.cpu;
+            n->mem_avail_mb = v.report.mem_avail_mb;
+            n->mem_total_mb = v.report.mem_total_mb;
         }
         if (src->id == lid && lid != 0) {
             out->has_leader = true;

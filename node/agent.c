@@ -133,7 +133,7 @@ static int pack_status(msgpack_packer *pk, void *arg)
     rv |= msgpack_pack_array(pk, st->n_nodes);
     for (size_t i = 0; i < st->n_nodes; i++) {
         const struct cluster_status_node *n = &st->nodes[i];
-        rv |= msgpack_pack_map(pk, 9);
+        rv |= msgpack_pack_map(pk, 12);
         rv |= pack_kv_str(pk, "name", n->name);
         rv |= transport_pack_cstr(pk, "id");
         rv |= n->id ? msgpack_pack_uint64(pk, n->id) : msgpack_pack_nil(pk);
@@ -145,6 +145,13 @@ static int pack_status(msgpack_packer *pk, void *arg)
         rv |= pack_kv_str(pk, "version", n->version);
         rv |= transport_pack_cstr(pk, "lag");
         rv |= n->has_lag ? msgpack_pack_uint64(pk, n->lag) : msgpack_pack_nil(pk);
+        /* Host load from gossip: CPU in whole percent, memory in MiB; null when not known. */
+        rv |= transport_pack_cstr(pk, "cpu_percent");
+        rv |= n->has_load ? msgpack_pack_uint64(pk, (n->cpu + 5) / 10) : msgpack_pack_nil(pk);
+        rv |= transport_pack_cstr(pk, "memory_available_mb");
+        rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_avail_mb) : msgpack_pack_nil(pk);
+        rv |= transport_pack_cstr(pk, "memory_total_mb");
+        rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_total_mb) : msgpack_pack_nil(pk);
     }
     free(st);
     return rv ? SHIR_E_NOMEM : 0;

@@ -51,28 +51,46 @@ static void print_human(const msgpack_object *body)
     print_nodes(body);
 }
 
+/* The text of a str or uint field, or "-". */
+static void cell(const msgpack_object *nd, const char *key, char *out, size_t cap)
+{
+    uint64_t v;
+    if (transport_body_copy_str(nd, key, out, cap) == 0)
+        return;
+    if (transport_body_get_u64(nd, key, &v) == 0)
+        (void)shir_str_fmt(out, cap, "%llu", (unsigned long long)v);
+    else
+        (void)shir_str_copy(out, cap, "-");
+}
+
 static void print_nodes(const msgpack_object *body)
 {
     const msgpack_object_array *nodes;
     if (transport_body_get_array(body, "nodes", &nodes) != 0)
         return;
-    printf("%-16s %-8s %-22s %-8s %-16s %-8s %5s  %s\n", "NAME", "ID", "ADDRESS", "ROLE",
-           "STATUS", "VERSION", "LAG", "WHY");
+    printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s  %s\n", "NAME", "ID", "ADDRESS", "ROLE",
+           "STATUS", "VERSION", "LAG", "CPU", "MEMORY", "WHY");
     for (uint32_t i = 0; i < nodes->size; i++) {
         const msgpack_object *nd = &nodes->ptr[i];
-        const char *keys[] = {"name", "id", "address", "role", "status", "version", "lag", "why"};
-        const int widths[] = {16, 8, 22, 8, 16, 8, 5, 0};
-        for (size_t k = 0; k < 8; k++) {
-            char cell[128] = "-";
-            uint64_t id;
-            if (transport_body_copy_str(nd, keys[k], cell, sizeof cell) != 0 &&
-                transport_body_get_u64(nd, keys[k], &id) == 0)
-                (void)shir_str_fmt(cell, sizeof cell, "%llu", (unsigned long long)id);
-            if (k == 7)
-                printf("%s\n", strcmp(cell, "-") == 0 ? "" : cell);
-            else
-                printf(k == 6 ? "%*s  " : "%-*s ", widths[k], cell);
-        }
+        char name[64], id[24], addr[256], role[16], status[24], version[40], lag[24], why[128];
+        char cpu[8] = "-", mem[32] = "-";
+        cell(nd, "name", name, sizeof name);
+        cell(nd, "id", id, sizeof id);
+        cell(nd, "address", addr, sizeof addr);
+        cell(nd, "role", role, sizeof role);
+        cell(nd, "status", status, sizeof status);
+        cell(nd, "version", version, sizeof version);
+        cell(nd, "lag", lag, sizeof lag);
+        cell(nd, "why", why, sizeof why);
+        uint64_t pct, avail, total;
+        if (transport_body_get_u64(nd, "cpu_percent", &pct) == 0)
+            (void)shir_str_fmt(cpu, sizeof cpu, "%llu%%", (unsigned long long)pct);
+        if (transport_body_get_u64(nd, "memory_available_mb", &avail) == 0 &&
+            transport_body_get_u64(nd, "memory_total_mb", &total) == 0)
+            (void)shir_str_fmt(mem, sizeof mem, "%.1f/%.1fG", (double)avail / 1024.0,
+                               (double)total / 1024.0);
+        printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s  %s\n", name, id, addr, role, status,
+               version, lag, cpu, mem, strcmp(why, "-") == 0 ? "" : why);
     }
 }
 

@@ -4,7 +4,7 @@
 The seeds are committed; rerun this only to change them. Each one is a small, named example of
 the wire form drawn in cluster/gossip.h: [kind, from, to, seq, target, origin, [record...]] with
 each record [id, incarnation, liveness, report_inc, report_seq, version, leader, applied,
-unreachable]. The valid ones use msgpack's shortest forms, as gossip_msg_encode writes them (so
+unreachable, cpu, mem_avail_mb, mem_total_mb]. The valid ones use msgpack's shortest forms, as gossip_msg_encode writes them (so
 they are byte for byte what a node sends); the hostile ones are what the decoder must refuse.
 fuzz_cluster_gossip builds a node whose id is the message's `to`, so every valid seed is
 addressed to node 1 from a member.
@@ -37,10 +37,10 @@ def pack(v):
 
 
 def rec(node, liveness=ALIVE, inc=None, seq=3, version="1.4.0", leader=1, applied=40,
-        unreachable=0, report=True):
+        unreachable=0, report=True, cpu=125, mem_avail=3072, mem_total=7936):
     inc = INC + node if inc is None else inc
     return [node, inc, liveness, inc if report else 0, seq if report else 0, version, leader,
-            applied, unreachable]
+            applied, unreachable, cpu, mem_avail, mem_total]
 
 
 def head(kind, frm, to, seq, target, origin):
@@ -67,7 +67,8 @@ VALID = {
     "limited": msg(ACK, 2, 1, 9, 2, 0, [rec(2, leader=0, unreachable=2, version="1.5.0-rc1")]),
     "full": msg(PING, 2, 1, 2**64 - 1, 1, 0,
                 [rec(i, i % 3, inc=2**64 - i, seq=2**40, version="v" * 31, leader=2**64 - 1,
-                     applied=2**63, unreachable=32) for i in range(1, 33)]),
+                     applied=2**63, unreachable=32, cpu=1000, mem_avail=2**64 - 1,
+                     mem_total=2**64 - 1) for i in range(1, 33)]),
 }
 GOOD = VALID["ping"]
 HOSTILE = {
@@ -77,6 +78,7 @@ HOSTILE = {
     "bad-version-32": msg(PING, 2, 1, 1, 1, 0, [rec(2, version="v" * 32)]),
     "bad-from-0": msg(PING, 0, 1, 1, 1, 0, VIEW),
     "bad-unreachable": msg(PING, 2, 1, 1, 1, 0, [rec(2, unreachable=33)]),
+    "bad-cpu": msg(PING, 2, 1, 1, 1, 0, [rec(2, cpu=1001)]),
     "bad-trailing": GOOD + b"\xc0",
     "bad-truncated": GOOD[:-3],
     "bad-count-bomb": head(PING, 2, 1, 1, 1, 0) + b"\xdd\xff\xff\xff\xff",

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every member knows every member's liveness (SWIM over shir-gossip/1), not only the leader:
-# status on a follower shows all nodes Online with their version and lag; a killed node turns
-# Offline on every survivor and Online again when it restarts; a paused leader is Offline on the
-# others and Online again (as a follower) once it resumes; a survivor without quorum says it is
-# Limited (no leader) and that the others are Offline, within the status deadline.
+# status on a follower shows all nodes Online with their version, lag and host load; a killed
+# node turns Offline on every survivor and Online again when it restarts; a paused leader is
+# Offline on the others and Online again (as a follower) once it resumes; a survivor without
+# quorum says it is Limited (no leader) and that the others are Offline, within the status
+# deadline.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
@@ -31,6 +32,9 @@ follower=b; other=c
 expect_view 15 "$follower" "$all_online and len(s)==3" "the follower does not see all three Online"
 expect_view 10 "$follower" "all(n['version']=='$("$SHIR_BIN" --version | head -1 | awk '{print $2}')' and isinstance(n['lag'], int) for n in s.values())" \
     "versions or lag missing on the follower"
+# ... and each node's host load, as that node measured it (CPU share, memory from /proc).
+expect_view 10 "$follower" "all(0 <= n['cpu_percent'] <= 100 and 0 < n['memory_available_mb'] <= n['memory_total_mb'] for n in s.values())" \
+    "host load missing on the follower"
 
 # kill -9 a follower: Offline on the leader and on the other follower, with a reason.
 kill -9 "${PID[$other]}"

@@ -265,6 +265,8 @@ static void test_wire_round_trip(void **state)
         r->id = r->incarnation = r->report_inc = r->report_seq = UINT64_MAX - i;
         r->report.leader = r->report.applied = UINT64_MAX;
         r->report.unreachable = GOSSIP_MEMBERS_MAX;
+        r->report.cpu = 1000;
+        r->report.mem_avail_mb = r->report.mem_total_mb = UINT64_MAX;
         memset(r->report.version, 'v', GOSSIP_VERSION_MAX);
         r->report.version[GOSSIP_VERSION_MAX] = '\0';
     }
@@ -322,7 +324,8 @@ static void mp_str(struct mp *w, const char *s, size_t len)
         mp_byte(w, (uint8_t)s[i]);
 }
 
-/* One record; `fields` 9 is the right shape. */
+/* One record; `fields` 12 is the right shape; field 9 (cpu) is rec_cpu, later ones 0. */
+static uint64_t rec_cpu;
 static void mp_rec(struct mp *w, uint64_t id, uint64_t liveness, const char *version, size_t vlen,
                    uint64_t unreachable, uint32_t fields)
 {
@@ -338,7 +341,7 @@ static void mp_rec(struct mp *w, uint64_t id, uint64_t liveness, const char *ver
     if (fields > 8)
         mp_uint(w, unreachable);
     for (uint32_t i = 9; i < fields; i++)
-        mp_uint(w, 0);
+        mp_uint(w, i == 9 ? rec_cpu : 0);
 }
 
 static void mp_head(struct mp *w, uint64_t kind, uint64_t from, uint64_t to, uint32_t fields,
@@ -373,8 +376,8 @@ static void test_wire_refuses_messages(void **state)
     assert_true(m && w);
     /* The hand-made writer agrees with the decoder on a good message. */
     mp_head(w, GOSSIP_PING_REQ, 1, 2, 7, 2);
-    mp_rec(w, 1, GOSSIP_ALIVE, "1.4.0", 5, 0, 9);
-    mp_rec(w, 3, GOSSIP_DEAD, "1.4.0", 5, GOSSIP_MEMBERS_MAX, 9);
+    mp_rec(w, 1, GOSSIP_ALIVE, "1.4.0", 5, 0, 12);
+    mp_rec(w, 3, GOSSIP_DEAD, "1.4.0", 5, GOSSIP_MEMBERS_MAX, 12);
     assert_int_equal(decode(w, m), 0);
     assert_int_equal(m->n, 2);
     assert_int_equal(m->rec[1].liveness, GOSSIP_DEAD);
@@ -394,7 +397,7 @@ static void test_wire_refuses_messages(void **state)
     /* More records than GOSSIP_MEMBERS_MAX, all well formed. */
     mp_head(w, GOSSIP_PING, 1, 2, 7, GOSSIP_MEMBERS_MAX + 1);
     for (uint64_t i = 0; i <= GOSSIP_MEMBERS_MAX; i++)
-        mp_rec(w, i + 1, GOSSIP_ALIVE, "1.4.0", 5, 0, 9);
+        mp_rec(w, i + 1, GOSSIP_ALIVE, "1.4.0", 5, 0, 12);
     assert_int_equal(decode(w, m), SHIR_E_TOOBIG);
     /* A record count bomb. */
     mp_head(w, GOSSIP_PING, 1, 2, 7, 0);
@@ -433,34 +436,45 @@ static void test_wire_refuses_records(void **state)
     struct gossip_msg *m = malloc(sizeof *m);
     struct mp *w = malloc(sizeof *w);
     assert_true(m && w);
-    /* Records: liveness > 2, id 0, unreachable > GOSSIP_MEMBERS_MAX, 8 or 10 fields. */
+    /* Records: liveness > 2, id 0, unreachable > GOSSIP_MEMBERS_MAX, cpu > 1000, 11 or 13
+     * fields. */
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 3, GOSSIP_DEAD + 1, "1.4.0", 5, 0, 9);
+    mp_rec(w, 3, GOSSIP_DEAD + 1, "1.4.0", 5, 0, 12);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 0, GOSSIP_ALIVE, "1.4.0", 5, 0, 9);
+    mp_rec(w, 0, GOSSIP_ALIVE, "1.4.0", 5, 0, 12);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, GOSSIP_MEMBERS_MAX + 1, 9);
+    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, GOSSIP_MEMBERS_MAX + 1, 12);
+    assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
+    rec_cpu = 1001;
+    mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
+    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, 0, 12);
+    assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
+    rec_cpu = 1000;
+    mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
+    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, 0, 12);
+    assert_int_equal(decode(w, m), 0);
+    assert_int_equal(m->rec[0].report.cpu, 1000);
+    rec_cpu = 0;
+    mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
+    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, 0, 11);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, 0, 8);
-    assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
-    mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, 0, 10);
+    mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, 0, 13);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
     /* Versions: 31 bytes fit, 32 do not; an embedded NUL is refused. */
     char v[64];
     memset(v, 'x', sizeof v);
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 3, GOSSIP_ALIVE, v, GOSSIP_VERSION_MAX, 0, 9);
+    mp_rec(w, 3, GOSSIP_ALIVE, v, GOSSIP_VERSION_MAX, 0, 12);
     assert_int_equal(decode(w, m), 0);
     assert_int_equal(strlen(m->rec[0].report.version), GOSSIP_VERSION_MAX);
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 3, GOSSIP_ALIVE, v, GOSSIP_VERSION_MAX + 1, 0, 9);
+    mp_rec(w, 3, GOSSIP_ALIVE, v, GOSSIP_VERSION_MAX + 1, 0, 12);
     assert_int_equal(decode(w, m), SHIR_E_TOOBIG);
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
-    mp_rec(w, 3, GOSSIP_ALIVE, "1.4\0.0", 6, 0, 9);
+    mp_rec(w, 3, GOSSIP_ALIVE, "1.4\0.0", 6, 0, 12);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
     free(w);
     free(m);
