@@ -9,16 +9,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 
-# sees VIEWER PYEXPR: the status on VIEWER satisfies PYEXPR over s (node name -> node object).
-sees() {
-    st "$1" | python3 -c "
-import json,sys; d=json.load(sys.stdin); s={n['name']:n for n in d['nodes']}
-sys.exit(0 if ($2) else 1)"
-}
-# expect_view SECONDS VIEWER PYEXPR WHAT
-expect_view() {
-    wait_until "$1" sees "$2" "$3" || fail "$4 (status on $2: $(st "$2")) $(logs)"
-}
 all_online="all(n['status']=='Online' and n['liveness']=='alive' for n in s.values())"
 
 for n in a b c; do start $n; done

@@ -4,6 +4,7 @@ tmp=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 declare -A PID PORT
+. "$(dirname "${BASH_SOURCE[0]}")/runtime_lib.sh"
 
 # start NAME [agent flags...]: start an agent (on a port of its own, kept across restarts) and
 # wait until it answers. AGENT_BIN (default SHIR_BIN) names the binary that runs it.
@@ -14,25 +15,4 @@ start() {
         --log-level debug "$@" 2>>"$tmp/$n.log" &
     PID[$n]=$!; pids+=("$!")
     wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$n" || fail "$n did not start: $(tail -5 "$tmp/$n.log")"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
-
-# form FIRST RUNTIME [OTHERS...]: init on FIRST, join OTHERS with key1 (on stdin); prints key1.
-form() {
-    local first=$1 name=$2 key n; shift 2
-    key=$(json_get "$("$SHIR_BIN" init --name "$name" --data-dir "$tmp/$first" --json)" 'd["key1"]') ||
-        fail "init on $first: $(logs)"
-    for n in "$@"; do
-        printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" >/dev/null ||
-            fail "join $n: $(logs)"
-    done
-    printf '%s\n' "$key"
-}
-
-# On failure: each agent's last lines, and any sanitizer report in full (they are long).
-logs() {
-    for f in "$tmp"/*.log; do
-        echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8
-        grep -A60 -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$f" | head -80
-    done
 }

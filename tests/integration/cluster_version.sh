@@ -12,18 +12,8 @@ old=$("$SHIR_BIN" --version | awk 'NR==1{print $2}')
 new=$("$SHIR_NEXT_BIN" --version | awk 'NR==1{print $2}')
 [ -n "$old" ] && [ -n "$new" ] && [ "$old" != "$new" ] || fail "versions '$old' and '$new'"
 
-sees() {
-    st "$1" | python3 -c "
-import json,sys; d=json.load(sys.stdin); s={n['name']:n for n in d['nodes']}
-sys.exit(0 if ($2) else 1)"
-}
 # everywhere PYEXPR WHAT: every running node's status satisfies PYEXPR (within a deadline).
-everywhere() {
-    local n
-    for n in a b c; do
-        wait_until 20 sees "$n" "$1" || fail "$2 (status on $n: $(st "$n")) $(logs)"
-    done
-}
+everywhere() { local n; for n in a b c; do expect_view 20 "$n" "$1" "$2"; done; }
 # upgrade NAME: stop its agent (SIGTERM: a clean stop, exit 0, nothing leaked under ASan) and
 # start it again on the new binary.
 upgrade() {

@@ -8,6 +8,7 @@ command -v ip >/dev/null || fail "iproute2 (ip) is missing: deploy/install-deps.
 
 tag=shir$$; tmp=$(mktemp -d); pids=(); hosts=(); links=()
 declare -A ADDR PID
+. "$(dirname "${BASH_SOURCE[0]}")/runtime_lib.sh"
 netns_cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
     for n in "${hosts[@]}"; do ip netns del "$tag-$n" 2>/dev/null; done
@@ -52,23 +53,4 @@ agent() {
         --node-name "$1" --log-level debug 2>>"$tmp/$1.log" &
     PID[$1]=$!; pids+=("$!")
     wait_until 20 "$SHIR_BIN" status --data-dir "$tmp/$1" || fail "$1 did not start: $(tail -5 "$tmp/$1.log")"
-}
-st() { "$SHIR_BIN" status --data-dir "$tmp/$1" --json; }
-logs() { for f in "$tmp"/*.log; do echo "== $f"; grep -v ' DEBUG ' "$f" | tail -8; done; }
-# sees VIEWER PYEXPR: VIEWER's status satisfies PYEXPR over d (the JSON) and s (name -> node).
-sees() {
-    st "$1" | python3 -c "
-import json,sys; d=json.load(sys.stdin); s={n['name']:n for n in d['nodes']}
-sys.exit(0 if ($2) else 1)"
-}
-expect_view() { wait_until "$1" sees "$2" "$3" || fail "$4 (status on $2: $(st "$2")) $(logs)"; }
-# form_in FIRST RUNTIME OTHERS...: init on FIRST, join the others with key1 on stdin.
-form_in() {
-    local first=$1 name=$2 key n; shift 2
-    key=$(json_get "$("$SHIR_BIN" init --name "$name" --data-dir "$tmp/$first" --json)" 'd["key1"]') ||
-        fail "init on $first: $(logs)"
-    for n in "$@"; do
-        printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/$n" >/dev/null ||
-            fail "join $n: $(logs)"
-    done
 }
