@@ -3,8 +3,9 @@
  * Each member keeps one dialed connection to every other member and sends its gossip on it, as
  * one-way frames [3, "gossip", bin], the bin being gossip_msg_encode's bytes; what the others
  * send arrives on the connections they dialed to us. The sender of a frame must be the member
- * whose certificate the connection authenticated (its pin), so one member cannot speak for
- * another. Driven by the runtime's 50 ms tick; the core's 500 ms period does the rest.
+ * whose certificate the connection authenticated (its pin), so no member answers probes in
+ * another's name (docs/security.md). Driven by the runtime's 50 ms tick, which also samples this
+ * host's CPU and memory for the report once a second; the core's 500 ms period does the rest.
  */
 #include <stdlib.h>
 #include <string.h>
