@@ -10,3 +10,4 @@ shir_unit_test(NAME test_cluster_fsm_raft SOURCES test_cluster_fsm_raft.c
 shir_unit_test(NAME test_cluster_roles SOURCES test_cluster_roles.c LIBS shir_cluster)
 shir_unit_test(NAME test_cluster_join SOURCES test_cluster_join.c LIBS shir_cluster)
 shir_unit_test(NAME test_cluster_gossip SOURCES test_cluster_gossip.c LIBS shir_cluster)
+shir_unit_test(NAME test_cluster_gossip_msg SOURCES test_cluster_gossip_msg.c LIBS shir_cluster)
