@@ -36,19 +36,8 @@ static int write_atomic(const char *data_dir, const char *name, const void *byte
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    const unsigned char *p = bytes;
-    size_t left = n;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rv = -errno;
-            goto err;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
+    if ((rv = shir_write_all(fd, bytes, n)) != 0)
+        goto err;
     if (fsync(fd) != 0) {
         rv = -errno;
         goto err;

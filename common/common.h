@@ -246,6 +246,11 @@ int shir_memeq_ct(const void *a, const void *b, size_t n);
 void shir_hex(const void *bytes, size_t n, char *out);
 
 /* ------------------------------------------------------------------------------------------- */
+/* Write all n bytes to a blocking fd, retrying on EINTR (common/fd.c): 0, -errno, or SHIR_E_IO
+ * when the fd takes no more bytes. */
+int shir_write_all(int fd, const void *p, size_t n);
+
+/* ------------------------------------------------------------------------------------------- */
 /* This host's load (common/host.c), as gossip reports it: CPU from /proc/stat, memory from
  * /proc/meminfo. The parsers take the files' text so they can be tested on any bytes. */
 struct shir_cpu_times {

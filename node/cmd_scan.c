@@ -283,19 +283,8 @@ static void send_job(int fd, const struct scan_job *job, struct worker_result *r
     struct shir_buf b;
     shir_buf_init(&b, SCAN_FRAME_MAX + 4);
     int rc = scan_job_encode(job, &b);
-    const unsigned char *p = b.data;
-    size_t left = b.len;
-    while (rc == 0 && left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = -errno;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
+    if (rc == 0)
+        rc = shir_write_all(fd, b.data, b.len);
     if (rc) /* a worker that died early is reported from its wait status */
         (void)shir_str_fmt(res->cause, sizeof res->cause, "cannot send the job: %s",
                            shir_strerror(rc));

@@ -22,24 +22,10 @@ struct worker_out {
     int write_err;
 };
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? -errno : SHIR_E_IO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void send_frame(struct worker_out *o)
 {
     if (o->write_err == 0)
-        o->write_err = write_all(o->fd, o->frame.data, o->frame.len);
+        o->write_err = shir_write_all(o->fd, o->frame.data, o->frame.len);
     shir_buf_reset(&o->frame);
 }
 

@@ -22,20 +22,6 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? -errno : SHIR_E_IO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int scan_outbox_put(const char *dir, const void *data, size_t len, uint32_t assets, uint64_t seq)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -53,7 +39,7 @@ int scan_outbox_put(const char *dir, const void *data, size_t len, uint32_t asse
     int fd = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    int rc = write_all(fd, data, len);
+    int rc = shir_write_all(fd, data, len);
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     close(fd);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -348,6 +349,29 @@ static void test_reader(void **state)
 }
 
 /* ---- strings ------------------------------------------------------------------------------- */
+/* shir_write_all: every byte through a pipe; a bad fd reports its errno. */
+static void test_write_all(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char out[3000], in[3000];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (char)(i * 7);
+    assert_int_equal(shir_write_all(fds[1], out, sizeof out), 0);
+    size_t got = 0;
+    while (got < sizeof in) {
+        ssize_t r = read(fds[0], in + got, sizeof in - got);
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+    assert_memory_equal(in, out, sizeof out);
+    assert_int_equal(shir_write_all(fds[1], out, 0), 0);
+    close(fds[0]);
+    close(fds[1]);
+    assert_int_equal(shir_write_all(fds[1], out, 1), -EBADF);
+}
+
 /* Host load: the /proc parsers on real and broken text, and the live files. */
 static void test_host_load(void **state)
 {
@@ -439,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_host_load),
+        cmocka_unit_test(test_write_all),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
