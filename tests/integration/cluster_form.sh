@@ -17,10 +17,8 @@ printf '%s\n' "$key1" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/n2" || fa
 "$SHIR_BIN" join --key "$key1" --data-dir "$tmp/n3" || fail "join n3: $(logs)"
 
 for n in n1 n2 n3; do
-    wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/$n' --json | python3 -c '
-import json,sys; d=json.load(sys.stdin)
-assert d[\"leader\"]==\"n1\" and len(d[\"nodes\"])==3 and d[\"quorum\"][\"voters\"]==3, d'" ||
-        fail "status on $n: $(st $n)"
+    expect_view 20 $n "d['leader']=='n1' and len(d['nodes'])==3 and d['quorum']['voters']==3" \
+        "status on $n"
 done
 expect_match "$(q n2 'd["quorum"]["summary"]')" "3 voters, tolerates 1 failure" "quorum words"
 [ "$(q n3 'd["runtime"]["id"]')" = "$(q n1 'd["runtime"]["id"]')" ] || fail "runtime id differs"

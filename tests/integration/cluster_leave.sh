@@ -13,8 +13,7 @@ key=$(form n1 bye n2 n3)
 wait "${PID[n3]}"; rc=$?
 [ "$rc" -eq 0 ] || fail "n3's agent exited $rc after leaving"
 [ ! -e "$tmp/n3/identity/node.id" ] || fail "n3 kept its identity"
-wait_until 10 bash -c "[ \"\$('$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c 'import json,sys; print(\" \".join(n[\"name\"] for n in json.load(sys.stdin)[\"nodes\"]))')\" = 'n1 n2' ]" ||
-    fail "n3 still a member: $(st n1)"
+expect_view 10 n1 "[n['name'] for n in d['nodes']]==['n1','n2']" "n3 still a member"
 start n3
 [ "$(json_get "$(st n3)" 'd["nodes"][0]["status"]')" = NeedRegistration ] || fail "n3 after leave: $(st n3)"
 

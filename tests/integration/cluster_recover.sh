@@ -25,10 +25,8 @@ err=$(echo no | "$SHIR_BIN" recover --data-dir "$tmp/n2" 2>&1) && fail "recover 
 expect_match "$err" "not confirmed; nothing changed" "confirmation"
 
 echo yes | "$SHIR_BIN" recover --data-dir "$tmp/n2" >/dev/null || fail "recover: $(logs)"
-wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | python3 -c '
-import json,sys; d=json.load(sys.stdin)
-assert d[\"leader\"]==\"n2\" and [n[\"name\"] for n in d[\"nodes\"]]==[\"n2\"] and d[\"quorum\"][\"voters\"]==1, d'" ||
-    fail "not a one-voter runtime: $(st n2)"
+expect_view 20 n2 "d['leader']=='n2' and [n['name'] for n in d['nodes']]==['n2'] and d['quorum']['voters']==1" \
+    "not a one-voter runtime"
 "$SHIR_BIN" keys regenerate key1 --data-dir "$tmp/n2" >/dev/null || fail "no writes after recover: $(logs)"
 # And it stays recovered across a restart.
 kill -TERM "${PID[n2]}"; wait "${PID[n2]}"

@@ -21,9 +21,7 @@ expect_match "$err" "no node named 'nosuch'" "unknown node"
 
 "$SHIR_BIN" nodes remove n3 --data-dir "$tmp/n1" >/dev/null || fail "remove n3: $(logs)"
 for n in n1 n2; do
-    wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/$n' --json | python3 -c '
-import json,sys; d=json.load(sys.stdin); assert [x[\"name\"] for x in d[\"nodes\"]]==[\"n1\",\"n2\"], d'" ||
-        fail "n3 still listed on $n: $(st $n)"
+    expect_view 10 $n "[x['name'] for x in d['nodes']]==['n1','n2']" "n3 still listed on $n"
     wait_until 5 grep -q "a member was removed" "$tmp/$n.log" || fail "$n did not cut n3 off"
 done
 grep -Eq "a member was removed: .*, [1-9][0-9]* live connection" "$tmp/n1.log" ||

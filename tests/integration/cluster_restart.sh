@@ -9,10 +9,8 @@ set -u
 for n in n1 n2 n3; do start $n; done
 form n1 three n2 n3 >/dev/null
 "$SHIR_BIN" proxy set --mode custom --address 127.0.0.1 --port 3128 --data-dir "$tmp/n1" >/dev/null || fail "proxy set"
-wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c '
-import json,sys; d=json.load(sys.stdin)
-assert all(n[\"status\"]==\"Online\" and n[\"lag\"] is not None and n[\"lag\"] < 5 for n in d[\"nodes\"]), d'" ||
-    fail "the leader does not show every member Online with its lag: $(st n1)"
+expect_view 10 n1 "all(n['status']=='Online' and n['lag'] is not None and n['lag'] < 5 for n in d['nodes'])" \
+    "the leader does not show every member Online with its lag"
 expect_match "$("$SHIR_BIN" status --data-dir "$tmp/n1")" "LAG" "lag column"
 
 kill -9 "${PID[n1]}"

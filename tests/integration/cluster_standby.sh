@@ -15,17 +15,14 @@ expect_exit 2 "$SHIR_BIN" settings set --standby-promotion-delay 0 --data-dir "$
 wait_until 10 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/n3' --json | grep -q '\"standby_promotion_delay_ms\":2000'" ||
     fail "settings not replicated: $("$SHIR_BIN" settings show --data-dir "$tmp/n3" --json)"
 # The leader sees every member online (gossip).
-wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c '
-import json,sys; d=json.load(sys.stdin); assert all(n[\"status\"]==\"Online\" for n in d[\"nodes\"]), d'" ||
-    fail "not every node Online on the leader: $(st n1)"
+expect_view 10 n1 "all(n['status']=='Online' for n in d['nodes'])" "not every node Online on the leader"
 
 # First failure: a voter (not the leader). After the delay: n4 voter, n3 no longer a voter.
 kill -9 "${PID[n3]}"
 wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -q '\"name\":\"n3\",[^}]*\"status\":\"Offline\"'" ||
     fail "the leader does not see n3 Offline: $(st n1)"
-wait_until 30 bash -c "[ \"\$('$SHIR_BIN' status --data-dir '$tmp/n1' --json | python3 -c '
-import json,sys; d=json.load(sys.stdin); r={n[\"name\"]:n[\"role\"] for n in d[\"nodes\"]}; print(r[\"n4\"], r[\"n3\"])')\" = 'voter standby' ]" ||
-    fail "standby not promoted / dead voter not demoted: $(st n1) $(logs)"
+expect_view 30 n1 "s['n4']['role']=='voter' and s['n3']['role']=='standby'" \
+    "standby not promoted / dead voter not demoted"
 [ "$(json_get "$(st n1)" 'd["quorum"]["voters"]')" = 3 ] || fail "voters after promotion: $(st n1)"
 
 # Second failure: the leader. n2 and n4 are 2 of the 3 voters: a new leader, and writes.
