@@ -7,11 +7,10 @@
  * another's name (docs/security.md). Driven by the runtime's 50 ms tick, which also samples this
  * host's CPU and memory for the report once a second; the core's 500 ms period does the rest.
  */
+#include "cluster/gossip_net.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include "cluster/gossip.h"
-#include "cluster/runtime_int.h"
 
 /* Dialing a member that is gone: loopback refuses at once, a powered-off VM only times out. */
 #define DIAL_TIMEOUT_MS 1000
@@ -41,7 +40,10 @@ struct inbound {
 #define LOAD_EVERY_MS 1000
 
 struct cluster_gossip {
-    struct cluster *c;
+    struct cluster_env *env;
+    struct cluster_port *port;
+    struct cluster_rnode *rn;
+    bool started; /* g is initialised: this node has an id */
     struct gossip g;
     /* This host's load, as last sampled. */
     struct shir_cpu_times cpu_then;
@@ -59,20 +61,16 @@ static uint64_t mono_ms(void)
     return clk->now_ms(clk);
 }
 
-static struct cluster_gossip *gn_get(struct cluster *c)
+/* The protocol starts once this node has an id (it is registered and raft runs). */
+static void gn_start(struct cluster_gossip *gn)
 {
-    if (c->gossip)
-        return c->gossip;
-    struct cluster_gossip *gn = calloc(1, sizeof *gn);
-    if (!gn)
-        return NULL;
-    gn->c = c;
+    if (gn->started)
+        return;
     uint64_t seed = 0;
-    (void)shir_random_fill(&c->rnd, &seed, sizeof seed);
+    (void)shir_random_fill(&gn->env->rnd, &seed, sizeof seed);
     /* The wall clock at start outranks every incarnation of this node's earlier lives. */
-    gossip_init(&gn->g, c->id.node_id, cluster__wall_ms(), NULL, mono_ms(), seed);
-    c->gossip = gn;
-    return gn;
+    gossip_init(&gn->g, gn->env->id.node_id, shir_wall_ms(), NULL, mono_ms(), seed);
+    gn->started = true;
 }
 
 /* ---- peers (our dialed connections) --------------------------------------------------------- */
@@ -143,27 +141,16 @@ static void peer_connected(struct transport_conn *conn, int status, const char *
     pending_drop(p);
 }
 
-static const char *member_address(struct cluster *c, uint64_t id)
-{
-    const struct cluster_node *n = cluster_fsm_node(c->fsm, id);
-    if (n)
-        return n->address;
-    for (size_t i = 0; i < c->n_boot; i++)
-        if (c->boot[i].id == id)
-            return c->boot[i].address;
-    return NULL;
-}
-
 static void peer_dial(struct cluster_gossip *gn, struct peer *p)
 {
     char host[CLUSTER_ADDR_MAX + 1];
     uint16_t port;
-    const char *addr = member_address(gn->c, p->id);
+    const char *addr = cluster__env_address(gn->env, p->id);
     p->next_dial_ms = mono_ms() + REDIAL_MS;
-    if (!addr || cluster__split_hostport(addr, host, sizeof host, &port) != 0)
+    if (!addr || shir_split_hostport(addr, host, sizeof host, &port) != 0)
         return;
     struct transport_dial_config dc = {
-        .tls = gn->c->tls,
+        .tls = cluster__port_tls(gn->port),
         .host = host,
         .port = port,
         .channel = TRANSPORT_CH_GOSSIP,
@@ -172,7 +159,7 @@ static void peer_dial(struct cluster_gossip *gn, struct peer *p)
         .data = p,
     };
     struct transport_conn *conn;
-    if (transport_dial(gn->c->loop, &dc, &conn) == 0) {
+    if (transport_dial(gn->env->loop, &dc, &conn) == 0) {
         p->dialing = true;
         p->conn = conn; /* closing it cancels the dial */
     }
@@ -242,20 +229,10 @@ static void flush(struct cluster_gossip *gn)
 /* ---- receiving ------------------------------------------------------------------------------ */
 
 /* The member whose certificate this connection authenticated; 0 if none is. */
-static uint64_t peer_id_of(struct cluster *c, struct transport_conn *conn)
+static uint64_t peer_id_of(struct cluster_gossip *gn, struct transport_conn *conn)
 {
     const struct transport_peer *tp = transport_conn_peer(conn);
-    if (!tp)
-        return 0;
-    size_t n;
-    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(nodes[i].pin, tp->pin, CLUSTER_PIN_LEN) == 0)
-            return nodes[i].id;
-    for (size_t i = 0; i < c->n_boot; i++)
-        if (memcmp(c->boot[i].pin, tp->pin, CLUSTER_PIN_LEN) == 0)
-            return c->boot[i].id;
-    return 0;
+    return tp ? cluster__env_member_by_pin(gn->env, tp->pin) : 0;
 }
 
 static void on_frame(struct transport_conn *conn, const unsigned char *b, size_t n)
@@ -271,13 +248,13 @@ static void on_frame(struct transport_conn *conn, const unsigned char *b, size_t
     if (!gm)
         goto out; /* out of memory: drop this one, SWIM tolerates it */
     if (gossip_msg_decode(m.body.via.bin.ptr, m.body.via.bin.size, gm) != 0 ||
-        gm->from != peer_id_of(gn->c, conn))
+        !gn->started || gm->from != peer_id_of(gn, conn))
         goto bad;
     gossip_receive(&gn->g, gm, mono_ms());
     flush(gn);
     goto out;
 bad:
-    SHIR_DEBUG(&gn->c->log, "gossip: bad frame from %s: connection closed",
+    SHIR_DEBUG(&gn->env->log, "gossip: bad frame from %s: connection closed",
                transport_conn_remote(conn));
     transport_conn_close(conn);
 out:
@@ -299,10 +276,10 @@ static void inbound_closed(struct transport_conn *conn, int err, const char *msg
     free(in);
 }
 
-void cluster__gossip_accept(struct cluster *c, struct transport_conn *conn)
+static void gossip_accept(void *data, struct transport_conn *conn)
 {
-    struct cluster_gossip *gn = gn_get(c);
-    struct inbound *in = gn ? calloc(1, sizeof *in) : NULL;
+    struct cluster_gossip *gn = data;
+    struct inbound *in = calloc(1, sizeof *in);
     if (!in) {
         transport_conn_close(conn);
         return;
@@ -340,43 +317,42 @@ static void log_change(struct cluster_gossip *gn, struct peer *p, const struct g
     int now = m->heard ? m->r.liveness : -1;
     if (now == p->logged)
         return;
-    const struct cluster_node *n = cluster_fsm_node(gn->c->fsm, m->r.id);
+    const struct cluster_node *n = cluster_fsm_node(gn->env->fsm, m->r.id);
     const char *name = n ? n->name : "?";
     unsigned long long id = (unsigned long long)m->r.id;
     if (now == GOSSIP_ALIVE)
-        SHIR_INFO(&gn->c->log, "member %s (%llu) is alive", name, id);
+        SHIR_INFO(&gn->env->log, "member %s (%llu) is alive", name, id);
     else if (now == GOSSIP_SUSPECT)
-        SHIR_WARN(&gn->c->log, "member %s (%llu) is not answering: suspect", name, id);
+        SHIR_WARN(&gn->env->log, "member %s (%llu) is not answering: suspect", name, id);
     else if (now == GOSSIP_DEAD)
-        SHIR_WARN(&gn->c->log, "member %s (%llu) is dead (no answer for %u ms)", name, id,
+        SHIR_WARN(&gn->env->log, "member %s (%llu) is dead (no answer for %u ms)", name, id,
                   gn->g.t.suspect_ms);
     p->logged = now;
 }
 
-void cluster__gossip_tick(struct cluster *c)
+static void gossip_net_tick(void *self)
 {
-    struct cluster_gossip *gn = gn_get(c);
-    if (!gn || !c->tls)
+    struct cluster_gossip *gn = self;
+    struct cluster_env *env = gn->env;
+    if (!cluster__port_tls(gn->port))
         return;
+    gn_start(gn);
     uint64_t now = mono_ms();
     uint64_t ids[GOSSIP_MEMBERS_MAX];
     size_t n = 0, nn;
-    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &nn);
+    const struct cluster_node *nodes = cluster_fsm_nodes(env->fsm, &nn);
     for (size_t i = 0; i < nn && n < GOSSIP_MEMBERS_MAX; i++)
         ids[n++] = nodes[i].id;
-    if (!cluster_fsm_runtime(c->fsm)->initialized) /* caught up with nothing yet */
-        for (size_t i = 0; i < c->n_boot && n < GOSSIP_MEMBERS_MAX; i++)
-            ids[n++] = c->boot[i].id;
+    if (!cluster__env_caught_up(env)) /* caught up with nothing yet */
+        for (size_t i = 0; i < env->n_boot && n < GOSSIP_MEMBERS_MAX; i++)
+            ids[n++] = env->boot[i].id;
     gossip_set_members(&gn->g, ids, n, now);
 
     struct gossip_report r;
     memset(&r, 0, sizeof r);
-    (void)shir_str_copy(r.version, sizeof r.version, c->version);
-    const char *laddr = NULL;
-    raft_id lid = 0;
-    raft_leader(&c->raft, &lid, &laddr);
-    r.leader = lid;
-    r.applied = raft_last_applied(&c->raft);
+    (void)shir_str_copy(r.version, sizeof r.version, env->version);
+    r.leader = cluster__rnode_leader(gn->rn, NULL);
+    r.applied = cluster__rnode_last_applied(gn->rn);
     sample_load(gn, now);
     r.cpu = gn->cpu;
     r.mem_avail_mb = gn->mem_avail_kb / 1024;
@@ -403,12 +379,12 @@ void cluster__gossip_tick(struct cluster *c)
     }
 }
 
-bool cluster__member_online(struct cluster *c, uint64_t id, uint64_t *down_since_ms)
+bool cluster__gossip_online(const struct cluster_gossip *gn, uint64_t id,
+                            uint64_t *down_since_ms)
 {
-    struct cluster_gossip *gn = c->gossip;
-    if (id == c->id.node_id)
+    if (id == gn->env->id.node_id)
         return true;
-    if (!gn) {
+    if (!gn->started) {
         if (down_since_ms)
             *down_since_ms = mono_ms();
         return false;
@@ -416,27 +392,47 @@ bool cluster__member_online(struct cluster *c, uint64_t id, uint64_t *down_since
     return gossip_alive(&gn->g, id, down_since_ms);
 }
 
-int cluster__member_view(struct cluster *c, uint64_t id, struct gossip_view *out)
+int cluster__gossip_view(struct cluster_gossip *gn, uint64_t id, struct gossip_view *out)
 {
-    struct cluster_gossip *gn = gn_get(c);
-    return gn ? gossip_view(&gn->g, id, out) : SHIR_E_NOMEM;
+    if (gn->env->registered)
+        gn_start(gn); /* asked before the first tick: this node at least is known */
+    return gn->started ? gossip_view(&gn->g, id, out) : SHIR_E_NOTFOUND;
 }
 
-void cluster__gossip_close(struct cluster *c)
+int cluster__gossip_new(struct cluster_env *env, struct cluster_port *port,
+                        struct cluster_rnode *rn, struct cluster_gossip **out)
 {
-    struct cluster_gossip *gn = c->gossip;
+    struct cluster_gossip *gn = calloc(1, sizeof *gn);
     if (!gn)
-        return;
+        return SHIR_E_NOMEM;
+    gn->env = env;
+    gn->port = port;
+    gn->rn = rn;
+    cluster__port_on(port, TRANSPORT_CH_GOSSIP, gossip_accept, gn);
+    *out = gn;
+    return 0;
+}
+
+static unsigned gossip_net_close(void *self, void (*done)(void *arg), void *arg)
+{
+    (void)done;
+    (void)arg;
+    struct cluster_gossip *gn = self;
     for (struct peer *p = gn->peers, *next; p; p = next) {
         next = p->next;
         peer_gone(p);
     }
     for (struct inbound *in = gn->inbound; in; in = in->next)
         transport_conn_close(in->conn);
+    return 0;
 }
 
-void cluster__gossip_free(struct cluster *c)
+/* Peers and inbound connections free themselves from their close callbacks, which the loop has
+ * run by now. */
+static void gossip_net_free(void *self)
 {
-    free(c->gossip);
-    c->gossip = NULL;
+    free(self);
 }
+
+const struct cluster_part_ops cluster__gossip_part = {
+    .name = "gossip", .tick = gossip_net_tick, .close = gossip_net_close, .free = gossip_net_free};

@@ -1,20 +1,17 @@
-/* Registration, the joiner's side: dial a member on shir-join/1 with the CA pinned from the key,
- * prove the key over the session, accept the credentials, start raft and wait to be made a
- * member. The wire is drawn in join.c. */
+/* Registration, the joiner's side (see join_client.h; the wire is drawn in join_server.h). */
+#include "cluster/join_client.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include "cluster/runtime_int.h"
 
 #define JOIN_TIMEOUT_MS    15000
 #define JOIN_MAX_REDIRECTS 3
 /* How long the joiner waits for the leader to add and promote it. */
 #define MEMBER_OP_TIMEOUT_MS 60000
 
-/* ============================== client side (the joiner) ===================================== */
-
-struct cluster_join_client {
-    struct cluster *c;
+/* One join in progress. */
+struct join {
+    struct cluster_join_client *jc;
     struct cluster_key key;
     char addrs[CLUSTER_KEY_MAX_ADDRS + 1][CLUSTER_ADDR_MAX + 1];
     unsigned n_addrs, next;
@@ -34,7 +31,14 @@ struct cluster_join_client {
     bool done;
 };
 
-static void jc_free(struct cluster_join_client *j)
+struct cluster_join_client {
+    struct cluster_env *env;
+    struct cluster_port *port;
+    struct cluster_rnode *rn;
+    struct join *joining; /* at most one */
+};
+
+static void jc_free(struct join *j)
 {
     if (!j)
         return;
@@ -47,26 +51,26 @@ static void jc_free(struct cluster_join_client *j)
 }
 
 /* Report once; the object is freed when its connection is gone. */
-static void jc_finish(struct cluster_join_client *j, int status, const char *msg)
+static void jc_finish(struct join *j, int status, const char *msg)
 {
     if (j->done)
         return;
     j->done = true;
     if (status != 0)
-        SHIR_WARN(&j->c->log, "join failed: %s", msg);
+        SHIR_WARN(&j->jc->env->log, "join failed: %s", msg);
     if (j->cb)
         j->cb(j->data, status, msg);
     if (j->conn)
         transport_conn_close(j->conn);
     else if (j->stage < 2) {
-        j->c->joining = NULL;
+        j->jc->joining = NULL;
         jc_free(j);
     }
 }
 
-static void jc_dial_next(struct cluster_join_client *j);
+static void jc_dial_next(struct join *j);
 
-static int jc_send(struct cluster_join_client *j, const char *method, transport_body_pack_cb pack,
+static int jc_send(struct join *j, const char *method, transport_body_pack_cb pack,
                    void *arg)
 {
     struct shir_buf out;
@@ -81,42 +85,42 @@ static int jc_send(struct cluster_join_client *j, const char *method, transport_
 
 static int pack_hello(msgpack_packer *pk, void *arg)
 {
-    const struct cluster_join_client *j = arg;
+    const struct join *j = arg;
     int rv = msgpack_pack_map(pk, 4);
-    rv |= cluster__pack_bin(pk, "runtime_id", j->key.runtime_id, CLUSTER_RUNTIME_ID_LEN);
+    rv |= transport_pack_kv_bin(pk, "runtime_id", j->key.runtime_id, CLUSTER_RUNTIME_ID_LEN);
     rv |= transport_pack_cstr(pk, "slot");
     rv |= msgpack_pack_uint64(pk, j->key.slot);
     rv |= transport_pack_cstr(pk, "generation");
     rv |= msgpack_pack_uint64(pk, j->key.generation);
-    rv |= cluster__pack_bin(pk, "client_nonce", j->client_nonce, CLUSTER_NONCE_LEN);
+    rv |= transport_pack_kv_bin(pk, "client_nonce", j->client_nonce, CLUSTER_NONCE_LEN);
     return rv ? SHIR_E_NOMEM : 0;
 }
 
 struct prove_arg {
-    const struct cluster_join_client *j;
+    const struct join *j;
     uint8_t proof[CLUSTER_PROOF_LEN];
 };
 
 static int pack_prove(msgpack_packer *pk, void *arg)
 {
     const struct prove_arg *a = arg;
-    const struct cluster_join_client *j = a->j;
+    const struct join *j = a->j;
     int rv = msgpack_pack_map(pk, 6);
-    rv |= cluster__pack_bin(pk, "proof", a->proof, CLUSTER_PROOF_LEN);
+    rv |= transport_pack_kv_bin(pk, "proof", a->proof, CLUSTER_PROOF_LEN);
     rv |= transport_pack_cstr(pk, "csr");
     rv |= transport_pack_cstr(pk, j->csr);
     rv |= transport_pack_cstr(pk, "name");
     rv |= transport_pack_cstr(pk, j->node_name);
     rv |= transport_pack_cstr(pk, "address");
-    rv |= transport_pack_cstr(pk, j->c->advertise);
+    rv |= transport_pack_cstr(pk, j->jc->env->advertise);
     rv |= transport_pack_cstr(pk, "witness");
-    rv |= j->c->witness ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    rv |= j->jc->env->witness ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     rv |= transport_pack_cstr(pk, "version");
-    rv |= transport_pack_cstr(pk, j->c->version);
+    rv |= transport_pack_cstr(pk, j->jc->env->version);
     return rv ? SHIR_E_NOMEM : 0;
 }
 
-static void jc_input(const struct cluster_join_client *j, const uint8_t *exporter,
+static void jc_input(const struct join *j, const uint8_t *exporter,
                      struct cluster_proof_input *in)
 {
     memset(in, 0, sizeof *in);
@@ -139,11 +143,35 @@ static char *copy_text(const char *p, size_t n)
     return s;
 }
 
+/* The members the leader listed, trusted until this node's replica catches up. */
+static int jc_boot_members(struct cluster_env *env, const msgpack_object_array *members)
+{
+    free(env->boot);
+    env->n_boot = 0;
+    env->boot = calloc(members->size ? members->size : 1, sizeof *env->boot);
+    if (!env->boot)
+        return SHIR_E_NOMEM;
+    for (uint32_t i = 0; i < members->size; i++) {
+        const msgpack_object *o = &members->ptr[i];
+        struct cluster_boot_member *b = &env->boot[env->n_boot];
+        const void *pin;
+        size_t pin_len;
+        if (transport_body_get_u64(o, "id", &b->id) == 0 &&
+            transport_body_copy_str(o, "address", b->address, sizeof b->address) == 0 &&
+            transport_body_get_bin(o, "pin", &pin, &pin_len) == 0 && pin_len == CLUSTER_PIN_LEN) {
+            memcpy(b->pin, pin, CLUSTER_PIN_LEN);
+            env->n_boot++;
+        }
+    }
+    return 0;
+}
+
 /* Credentials arrived: check the leader's signature and the certificate, save, start. */
-static int jc_accept_creds(struct cluster_join_client *j, const msgpack_object *body,
+static int jc_accept_creds(struct join *j, const msgpack_object *body,
                            const uint8_t *exporter, char *err, size_t errcap)
 {
-    struct cluster *c = j->c;
+    struct cluster_join_client *jc = j->jc;
+    struct cluster_env *env = jc->env;
     const void *sig, *ca_key, *ds;
     size_t sig_len, ca_key_len, ds_len;
     const char *cert, *ca;
@@ -188,39 +216,26 @@ static int jc_accept_creds(struct cluster_join_client *j, const msgpack_object *
                     transport_pki_cert_pin(id.ca_pem, id.ca_pem_len, got) != 0 ||
                     memcmp(got, j->key.ca_pin, CLUSTER_PIN_LEN) != 0))
         rv = SHIR_E_AUTH;
-    if (rv == 0) {
-        c->boot = calloc(members->size ? members->size : 1, sizeof *c->boot);
-        rv = c->boot ? 0 : SHIR_E_NOMEM;
-        for (uint32_t i = 0; rv == 0 && i < members->size; i++) {
-            const msgpack_object *o = &members->ptr[i];
-            struct cluster_boot_member *b = &c->boot[c->n_boot];
-            const void *pin;
-            size_t pin_len;
-            if (transport_body_get_u64(o, "id", &b->id) == 0 &&
-                transport_body_copy_str(o, "address", b->address, sizeof b->address) == 0 &&
-                transport_body_get_bin(o, "pin", &pin, &pin_len) == 0 &&
-                pin_len == CLUSTER_PIN_LEN) {
-                memcpy(b->pin, pin, CLUSTER_PIN_LEN);
-                c->n_boot++;
-            }
-        }
-    }
     if (rv == 0)
-        rv = cluster_identity_save(c->data_dir, &id);
+        rv = jc_boot_members(env, members);
+    if (rv == 0)
+        rv = cluster_identity_save(env->data_dir, &id);
     if (rv != 0) {
         (void)shir_str_fmt(err, errcap, "cannot accept the credentials: %s", shir_strerror(rv));
         cluster_identity_free(&id);
         return rv;
     }
-    c->id = id; /* moved */
-    c->registered = true;
-    rv = cluster__start_node(c, false, err, errcap);
+    env->id = id; /* moved */
+    env->registered = true;
+    rv = cluster__port_start(jc->port, err, errcap);
+    if (rv == 0)
+        rv = cluster__rnode_start(jc->rn, CLUSTER__RAFT_NORMAL, err, errcap);
     return rv;
 }
 
 static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
 {
-    struct cluster_join_client *j = transport_conn_data(conn);
+    struct join *j = transport_conn_data(conn);
     struct transport_msg m;
     char err[256] = "";
     int rv = transport_msg_decode(&m, NULL, p, n);
@@ -286,9 +301,10 @@ static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t
             goto out;
         }
         j->stage = 2;
-        j->wait_deadline = cluster__wall_ms() + MEMBER_OP_TIMEOUT_MS;
-        SHIR_INFO(&j->c->log, "registered as node %llu; waiting for the leader to add it to raft",
-                  (unsigned long long)j->c->id.node_id);
+        j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+        SHIR_INFO(&j->jc->env->log,
+                  "registered as node %llu; waiting for the leader to add it to raft",
+                  (unsigned long long)j->jc->env->id.node_id);
         transport_conn_close(conn);
     }
 out:
@@ -297,12 +313,12 @@ out:
 
 static void jc_closed(struct transport_conn *conn, int err, const char *msg)
 {
-    struct cluster_join_client *j = transport_conn_data(conn);
+    struct join *j = transport_conn_data(conn);
     j->conn = NULL;
     if (j->done) {
-        if (j->stage < 2 || j->c->joining != j) {
-            if (j->c->joining == j)
-                j->c->joining = NULL;
+        if (j->stage < 2 || j->jc->joining != j) {
+            if (j->jc->joining == j)
+                j->jc->joining = NULL;
             jc_free(j);
         }
         return;
@@ -319,7 +335,7 @@ static void jc_closed(struct transport_conn *conn, int err, const char *msg)
 
 static void jc_connected(struct transport_conn *conn, int status, const char *msg, void *data)
 {
-    struct cluster_join_client *j = data;
+    struct join *j = data;
     if (status != 0) {
         j->conn = NULL;
         /* Keep every address's reason: a CA pin mismatch on one must not be hidden behind a
@@ -344,18 +360,18 @@ static void jc_connected(struct transport_conn *conn, int status, const char *ms
     struct transport_conn_cbs cbs = {.frame_cb = jc_frame, .close_cb = jc_closed, .data = j};
     transport_conn_set_cbs(conn, &cbs);
     j->stage = 0;
-    if (shir_random_fill(&j->c->rnd, j->client_nonce, CLUSTER_NONCE_LEN) != 0 ||
+    if (shir_random_fill(&j->jc->env->rnd, j->client_nonce, CLUSTER_NONCE_LEN) != 0 ||
         jc_send(j, "join.hello", pack_hello, j) != 0)
         jc_finish(j, SHIR_E_IO, "cannot send the hello");
 }
 
-static void jc_dial_next(struct cluster_join_client *j)
+static void jc_dial_next(struct join *j)
 {
     char host[CLUSTER_ADDR_MAX + 1];
     uint16_t port;
     while (j->next < j->n_addrs) {
         const char *addr = j->addrs[j->next++];
-        if (cluster__split_hostport(addr, host, sizeof host, &port) != 0)
+        if (shir_split_hostport(addr, host, sizeof host, &port) != 0)
             continue;
         struct transport_dial_config dc = {
             .tls = j->tls,
@@ -367,7 +383,7 @@ static void jc_dial_next(struct cluster_join_client *j)
             .data = j,
         };
         struct transport_conn *conn;
-        if (transport_dial(j->c->loop, &dc, &conn) == 0) {
+        if (transport_dial(j->jc->env->loop, &dc, &conn) == 0) {
             j->conn = conn;
             return;
         }
@@ -375,21 +391,28 @@ static void jc_dial_next(struct cluster_join_client *j)
     jc_finish(j, SHIR_E_UNAVAILABLE, "no usable member address (give one with --peer HOST:PORT)");
 }
 
-int cluster_join(struct cluster *c, const char *key_text, const char *peer, const char *node_name,
-                 cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
+bool cluster__join_client_busy(const struct cluster_join_client *jc)
 {
-    if (c->registered) {
+    return jc->joining != NULL;
+}
+
+int cluster__join_client_start(struct cluster_join_client *jc, const char *key_text,
+                               const char *peer, const char *node_name, cluster_done_cb cb,
+                               void *data, char *errbuf, size_t errcap)
+{
+    struct cluster_env *env = jc->env;
+    if (env->registered) {
         (void)shir_str_copy(errbuf, errcap, "this node is already registered in a runtime");
         return SHIR_E_EXISTS;
     }
-    if (c->joining || c->init.active) {
+    if (jc->joining) {
         (void)shir_str_copy(errbuf, errcap, "a registration is already under way on this node");
         return SHIR_E_BUSY;
     }
-    struct cluster_join_client *j = calloc(1, sizeof *j);
+    struct join *j = calloc(1, sizeof *j);
     if (!j)
         return SHIR_E_NOMEM;
-    j->c = c;
+    j->jc = jc;
     j->cb = cb;
     j->data = data;
     struct cluster_key_diag diag;
@@ -398,7 +421,7 @@ int cluster_join(struct cluster *c, const char *key_text, const char *peer, cons
         (void)shir_str_fmt(errbuf, errcap, "bad key: %s", diag.msg);
         goto err;
     }
-    (void)shir_str_copy(j->node_name, sizeof j->node_name, node_name ? node_name : c->node_name);
+    (void)shir_str_copy(j->node_name, sizeof j->node_name, node_name ? node_name : env->node_name);
     if (peer)
         (void)shir_str_copy(j->addrs[j->n_addrs++], sizeof j->addrs[0], peer);
     for (unsigned i = 0; i < j->key.n_addrs; i++)
@@ -409,7 +432,7 @@ int cluster_join(struct cluster *c, const char *key_text, const char *peer, cons
                             "the key lists no member address: give --peer HOST:PORT");
         goto err;
     }
-    struct transport_tls_config tc = {.join_client = true, .log = &c->log};
+    struct transport_tls_config tc = {.join_client = true, .log = &env->log};
     memcpy(tc.ca_pin, j->key.ca_pin, CLUSTER_PIN_LEN);
     if ((rv = transport_tls_new(&tc, &j->tls)) != 0 ||
         (rv = transport_pki_key_create(&j->key_pem)) != 0 ||
@@ -417,16 +440,9 @@ int cluster_join(struct cluster *c, const char *key_text, const char *peer, cons
         (void)shir_str_fmt(errbuf, errcap, "cannot prepare the join: %s", shir_strerror(rv));
         goto err;
     }
-    if (node_name) {
-        char *copy = strdup(node_name);
-        if (!copy) {
-            rv = SHIR_E_NOMEM;
-            goto err;
-        }
-        free(c->node_name);
-        c->node_name = copy;
-    }
-    c->joining = j;
+    if (node_name && (rv = cluster__env_rename(env, node_name)) != 0)
+        goto err;
+    jc->joining = j;
     jc_dial_next(j);
     return 0;
 err:
@@ -436,37 +452,66 @@ err:
 
 /* ---- driven by the tick and by close ---- */
 
-void cluster__join_client_tick(struct cluster *c)
+/* Once the credentials are saved: wait until the leader has made this node a member. */
+static void join_client_tick(void *self)
 {
-    struct cluster_join_client *j = c->joining;
+    struct cluster_join_client *jc = self;
+    struct cluster_env *env = jc->env;
+    struct join *j = jc->joining;
     if (!j || j->stage < 2 || j->done)
         return;
-    const struct cluster_node *me = cluster_fsm_node(c->fsm, c->id.node_id);
+    const struct cluster_node *me = cluster_fsm_node(env->fsm, env->id.node_id);
     if (me && me->state == CLUSTER_NODE_REGISTERED) {
-        SHIR_INFO(&c->log, "joined runtime '%s' as a %s", cluster_fsm_runtime(c->fsm)->name,
+        SHIR_INFO(&env->log, "joined runtime '%s' as a %s", cluster_fsm_runtime(env->fsm)->name,
                   cluster_role_name(me->role));
         jc_finish(j, 0, NULL);
-        if (!j->conn) {
-            c->joining = NULL;
-            jc_free(j);
-        }
-    } else if (cluster__wall_ms() > j->wait_deadline) {
+    } else if (shir_wall_ms() > j->wait_deadline) {
         jc_finish(j, SHIR_E_TIMEOUT,
                   "registered, but the leader has not added this node to raft yet; it will keep "
                   "trying (see 'shir status')");
-        if (!j->conn) {
-            c->joining = NULL;
-            jc_free(j);
-        }
+    } else {
+        return;
+    }
+    if (!j->conn) {
+        jc->joining = NULL;
+        jc_free(j);
     }
 }
 
-void cluster__join_client_close(struct cluster *c)
+int cluster__join_client_new(struct cluster_env *env, struct cluster_port *port,
+                             struct cluster_rnode *rn, struct cluster_join_client **out)
 {
-    struct cluster_join_client *j = c->joining;
+    struct cluster_join_client *jc = calloc(1, sizeof *jc);
+    if (!jc)
+        return SHIR_E_NOMEM;
+    jc->env = env;
+    jc->port = port;
+    jc->rn = rn;
+    *out = jc;
+    return 0;
+}
+
+static unsigned join_client_close(void *self, void (*done)(void *arg), void *arg)
+{
+    (void)done;
+    (void)arg;
+    struct cluster_join_client *jc = self;
+    struct join *j = jc->joining;
     if (j) {
         jc_finish(j, SHIR_E_SHUTDOWN, "the agent is shutting down");
         if (j->conn)
             transport_conn_close(j->conn);
     }
+    return 0;
 }
+
+static void join_client_free(void *self)
+{
+    struct cluster_join_client *jc = self;
+    jc_free(jc->joining); /* a join that had saved its credentials and was still waiting */
+    free(jc);
+}
+
+const struct cluster_part_ops cluster__join_client_part = {
+    .name = "join-client", .tick = join_client_tick, .close = join_client_close,
+    .free = join_client_free};

@@ -1,216 +1,136 @@
-/* Leaving and recovering: `shir leave` (hand over, be removed, forget) and `shir recover` (a lone
- * survivor restarts raft as the only voter). */
-#include <dirent.h>
-#include <errno.h>
+/* `shir recover` (see recover.h). */
+#include "cluster/recover.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "cluster/runtime_int.h"
+struct cluster_recover {
+    struct cluster_env *env;
+    struct cluster_rnode *rn;
+    struct cluster_propose *prop;
+    bool active, restarted, in_flight;
+    cluster_done_cb cb;
+    void *data;
+};
 
-/* ---- recover ------------------------------------------------------------------------------- */
-
-void cluster__recover_finish(struct cluster *c, int status, const char *msg)
+int cluster__recover_new(struct cluster_env *env, struct cluster_rnode *rn,
+                         struct cluster_propose *prop, struct cluster_recover **out)
 {
-    cluster_done_cb cb = c->recover.cb;
-    void *data = c->recover.data;
-    c->recover.active = false;
-    if (status == 0)
-        SHIR_WARN(&c->log, "recovered: this node is now the runtime's only voter");
-    if (cb)
-        cb(data, status, msg);
+    struct cluster_recover *rc = calloc(1, sizeof *rc);
+    if (!rc)
+        return SHIR_E_NOMEM;
+    rc->env = env;
+    rc->rn = rn;
+    rc->prop = prop;
+    *out = rc;
+    return 0;
 }
 
-static void recover_removed(struct cluster *c, int status, uint64_t value, void *arg)
+bool cluster__recover_busy(const struct cluster_recover *rc)
+{
+    return rc->active;
+}
+
+static void recover_finish(struct cluster_recover *rc, int status, const char *msg)
+{
+    if (!rc->active)
+        return;
+    rc->active = false;
+    if (status == 0)
+        SHIR_WARN(&rc->env->log, "recovered: this node is now the runtime's only voter");
+    if (rc->cb)
+        rc->cb(rc->data, status, msg);
+}
+
+static void recover_removed(void *arg, int status, uint64_t value)
 {
     (void)value;
-    (void)arg;
-    c->recover.in_flight = false;
+    struct cluster_recover *rc = arg;
+    rc->in_flight = false;
     if (status != 0 && status != SHIR_E_NOTFOUND)
-        cluster__recover_finish(c, status, "removing a lost member failed");
+        recover_finish(rc, status, "removing a lost member failed");
 }
 
 /* Once leading the one-voter group: remove every other member from the replicated state. */
-void cluster__recover_step(struct cluster *c)
+static void recover_tick(void *self)
 {
-    if (c->recover.in_flight)
+    struct cluster_recover *rc = self;
+    if (!rc->active || !rc->restarted || rc->in_flight || !cluster__rnode_ready(rc->rn))
         return;
     size_t n;
-    const struct cluster_node *nodes = cluster_fsm_nodes(c->fsm, &n);
+    const struct cluster_node *nodes = cluster_fsm_nodes(rc->env->fsm, &n);
     for (size_t i = 0; i < n; i++) {
-        if (nodes[i].id == c->id.node_id)
+        if (nodes[i].id == rc->env->id.node_id)
             continue;
         struct cluster_cmd cmd;
         memset(&cmd, 0, sizeof cmd);
         cmd.type = CLUSTER_CMD_NODE_REMOVE;
         cmd.u.node_remove.node_id = nodes[i].id;
-        SHIR_WARN(&c->log, "recover: removing lost member '%s'", nodes[i].name);
-        int rv = cluster__propose(c, &cmd, recover_removed, NULL);
+        SHIR_WARN(&rc->env->log, "recover: removing lost member '%s'", nodes[i].name);
+        int rv = cluster__propose(rc->prop, &cmd, recover_removed, rc);
         if (rv == 0)
-            c->recover.in_flight = true;
+            rc->in_flight = true;
         else if (rv != SHIR_E_NOLEADER)
-            cluster__recover_finish(c, rv, "cannot propose the removal of a lost member");
+            recover_finish(rc, rv, "cannot propose the removal of a lost member");
         return;
     }
-    cluster__recover_finish(c, 0, NULL);
+    recover_finish(rc, 0, NULL);
 }
 
-static void recover_closed(struct raft *r)
+static void restarted(void *arg, int status)
 {
-    struct cluster *c = r->data;
-    char err[256] = "";
-    raft_uv_close(&c->io); /* raft freed the transport with itself */
-    c->io_ready = c->raft_ready = c->rt_ready = false;
-    c->recover.raft_closing = false;
-    if (c->closing) {
-        cluster__recover_finish(c, SHIR_E_SHUTDOWN, "the agent is shutting down");
-        cluster__close_one(c);
+    struct cluster_recover *rc = arg;
+    if (status != 0) {
+        recover_finish(rc, status, status == SHIR_E_SHUTDOWN ? "the agent is shutting down"
+                                                             : "recover failed");
         return;
     }
-    /* A fresh replica: raft replays the snapshot and log into it on start. */
-    cluster_fsm_free(c->fsm);
-    c->fsm = cluster_fsm_new();
-    int rv = c->fsm ? cluster__start_raft(c, CLUSTER__RAFT_RECOVER, err, sizeof err) : SHIR_E_NOMEM;
-    if (rv != 0) {
-        SHIR_ERROR(&c->log, "recover failed: %s", err[0] ? err : shir_strerror(rv));
-        cluster__recover_finish(c, rv, err[0] ? err : "recover failed");
-    }
+    rc->restarted = true;
 }
 
-int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
+int cluster__recover_start(struct cluster_recover *rc, cluster_done_cb cb, void *data,
+                           char *errbuf, size_t errcap)
 {
-    if (!c->registered || !c->raft_started) {
+    if (!rc->env->registered || !cluster__rnode_started(rc->rn)) {
         (void)shir_str_copy(errbuf, errcap, "this node is not registered");
         return SHIR_E_NOTFOUND;
     }
-    if (c->recover.active) {
+    if (rc->active) {
         (void)shir_str_copy(errbuf, errcap, "a recover is already under way");
         return SHIR_E_BUSY;
     }
-    raft_id lid = 0;
-    const char *laddr = NULL;
-    raft_leader(&c->raft, &lid, &laddr);
+    uint64_t lid = cluster__rnode_leader(rc->rn, NULL);
     if (lid != 0) {
-        const struct cluster_node *l = cluster_fsm_node(c->fsm, lid);
+        const struct cluster_node *l = cluster_fsm_node(rc->env->fsm, lid);
         (void)shir_str_fmt(errbuf, errcap, "the runtime has a leader (%s): nothing to recover",
                            l ? l->name : "?");
         return SHIR_E_EXISTS;
     }
-    memset(&c->recover, 0, sizeof c->recover);
-    c->recover.active = true;
-    c->recover.raft_closing = true;
-    c->recover.cb = cb;
-    c->recover.data = data;
-    c->raft_started = false;
-    c->ready_term = 0;
-    SHIR_WARN(&c->log, "recover: restarting raft with this node as its only voter");
-    c->raft.data = c;
-    raft_close(&c->raft, recover_closed);
+    int rv = cluster__rnode_recover(rc->rn, restarted, rc);
+    if (rv != 0) {
+        (void)shir_str_copy(errbuf, errcap, "raft is not running");
+        return rv;
+    }
+    rc->active = true;
+    rc->restarted = rc->in_flight = false;
+    rc->cb = cb;
+    rc->data = data;
+    SHIR_WARN(&rc->env->log, "recover: restarting raft with this node as its only voter");
     return 0;
 }
 
-/* ---- leave --------------------------------------------------------------------------------- */
-
-void cluster__leave_finish(struct cluster *c, int status, const char *msg)
+static unsigned recover_close(void *self, void (*done)(void *arg), void *arg)
 {
-    cluster_done_cb cb = c->leave.cb;
-    void *data = c->leave.data;
-    c->leave.active = false;
-    if (status == 0)
-        SHIR_WARN(&c->log, "left the runtime: this node is no longer a member");
-    if (cb)
-        cb(data, status, msg);
-}
-
-static void leave_removed(struct cluster *c, int status, uint64_t value, void *arg)
-{
-    (void)value;
+    (void)done;
     (void)arg;
-    c->leave.asked = false;
-    if (!c->leave.active)
-        return;
-    if (status == 0)
-        cluster__leave_finish(c, 0, NULL);
-    else if (status != SHIR_E_NOLEADER && status != SHIR_E_UNAVAILABLE)
-        cluster__leave_finish(c, status, "the leader refused the removal");
-    /* else: the leader changed; the tick asks the new one */
-}
-
-static void leave_transferred(struct raft_transfer *req)
-{
-    struct cluster *c = req->data;
-    c->leave.transferring = false;
-}
-
-/* Hand leadership over if we have it, then ask the leader to remove us. */
-void cluster__leave_step(struct cluster *c)
-{
-    if (c->leave.transferring || c->leave.asked || !c->raft_started)
-        return;
-    if (raft_state(&c->raft) == RAFT_LEADER) {
-        c->leave.transfer.data = c;
-        int rv = raft_transfer(&c->raft, &c->leave.transfer, 0, leave_transferred);
-        if (rv == 0)
-            c->leave.transferring = true;
-        else if (rv == RAFT_NOTFOUND)
-            cluster__leave_finish(c, SHIR_E_BUSY,
-                                  "this node is the only voter: nobody to hand the "
-                                  "runtime over to");
-        return;
-    }
-    raft_id lid = 0;
-    const char *laddr = NULL;
-    raft_leader(&c->raft, &lid, &laddr);
-    if (lid == 0 || lid == c->id.node_id || !laddr)
-        return; /* no leader yet: wait (the operator's command has its own deadline) */
-    if (cluster__ask_removal(c, laddr, c->id.node_id, leave_removed, NULL) == 0)
-        c->leave.asked = true;
-}
-
-int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
-{
-    if (!c->registered || !c->raft_started) {
-        (void)shir_str_copy(errbuf, errcap, "this node is not registered");
-        return SHIR_E_NOTFOUND;
-    }
-    if (c->leave.active || c->recover.active) {
-        (void)shir_str_copy(errbuf, errcap, "a leave or recover is already under way");
-        return SHIR_E_BUSY;
-    }
-    memset(&c->leave, 0, sizeof c->leave);
-    c->leave.active = true;
-    c->leave.cb = cb;
-    c->leave.data = data;
-    SHIR_INFO(&c->log, "leaving the runtime");
+    recover_finish(self, SHIR_E_SHUTDOWN, "the agent is shutting down");
     return 0;
 }
 
-int cluster_forget(const char *data_dir)
+static void recover_free(void *self)
 {
-    /* Order: node.id first (its absence is what makes the node unregistered), then the rest. */
-    static const char *const files[] = {"node.id",     "node.key", "ca.key",
-                                        "data.secret", "node.pem", "ca.pem"};
-    char path[4096];
-    int rv = 0;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (shir_str_fmt(path, sizeof path, "%s/identity/%s", data_dir, files[i]) != 0)
-            return SHIR_E_TOOBIG;
-        if (unlink(path) != 0 && errno != ENOENT && rv == 0)
-            rv = -errno;
-    }
-    if (shir_str_fmt(path, sizeof path, "%s/raft", data_dir) != 0)
-        return SHIR_E_TOOBIG;
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            char f[4400];
-            if (e->d_name[0] == '.' || shir_str_fmt(f, sizeof f, "%s/%s", path, e->d_name) != 0)
-                continue;
-            if (unlink(f) != 0 && rv == 0)
-                rv = -errno;
-        }
-        closedir(d);
-    }
-    return rv;
+    free(self);
 }
+
+const struct cluster_part_ops cluster__recover_part = {
+    .name = "recover", .tick = recover_tick, .close = recover_close, .free = recover_free};

@@ -1,29 +1,19 @@
-/* shir-rpc/1 between members: requests a follower sends to the leader.
- *
- *   fsm.propose {cmd bin}   a mutation (the encoded command, request id inside)
- *                           -> {status int, value uint} (the FSM's answer), or an error
- *                           (NOLEADER: the leader changed; retry)
- *   read.index {}           -> {index uint} after a barrier (linearizable follower reads)
- *   node.remove {id uint}   `shir leave` asks the leader to remove the caller
- * Liveness is gossip's business (gossip_net.c), not this channel's.
- * Both ends are members: the TLS layer has checked the peer's certificate against the replicated
- * allowlist before a single frame arrives.
- */
+/* shir-rpc/1 between members (see rpc.h): forwarding on the client side, serving on the leader. */
+#include "cluster/rpc.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include "cluster/runtime_int.h"
 
 /* A forwarded mutation normally completes in one round trip plus a commit (~ms on a LAN); 5 s
  * covers a leader that is busy electing or fsyncing on a slow disk. */
 #define FORWARD_TIMEOUT_MS 5000
 
 struct forward {
-    struct cluster *c;
+    struct cluster_rpc *r;
     struct transport_conn *conn;
     uv_timer_t timer;
     struct shir_buf frame; /* the request, sent on connect */
-    void (*done)(struct cluster *, int, uint64_t, void *);
+    cluster__proposed_fn done;
     void *arg;
     bool sent, finished;
     int pending; /* handles still to close: timer and connection */
@@ -31,7 +21,7 @@ struct forward {
 };
 
 struct serve {
-    struct cluster *c;
+    struct cluster_rpc *r;
     struct transport_conn *conn;
     uint64_t id;
     bool in_flight, closed;
@@ -39,16 +29,14 @@ struct serve {
 };
 
 struct cluster_rpc {
+    struct cluster_env *env;
+    struct cluster_port *port;
+    struct cluster_rnode *rn;
+    struct cluster_propose *prop;
+    struct cluster_members *members;
     struct forward *forwards;
     struct serve *serves;
 };
-
-static struct cluster_rpc *rpc_get(struct cluster *c)
-{
-    if (!c->rpc)
-        c->rpc = calloc(1, sizeof *c->rpc);
-    return c->rpc;
-}
 
 /* ---- client: forward ----------------------------------------------------------------------- */
 
@@ -56,7 +44,7 @@ static void fw_release(struct forward *f)
 {
     if (--f->pending > 0)
         return;
-    struct cluster_rpc *r = f->c->rpc;
+    struct cluster_rpc *r = f->r;
     for (struct forward **pp = &r->forwards; *pp; pp = &(*pp)->next) {
         if (*pp == f) {
             *pp = f->next;
@@ -81,7 +69,7 @@ static void fw_finish(struct forward *f, int status, uint64_t value)
     uv_close((uv_handle_t *)&f->timer, fw_timer_closed);
     if (f->conn)
         transport_conn_close(f->conn);
-    f->done(f->c, status, value, f->arg);
+    f->done(f->arg, status, value);
 }
 
 static void fw_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
@@ -155,16 +143,13 @@ static int pack_cmd(msgpack_packer *pk, void *arg)
 }
 
 /* One request to the member at `addr` on shir-rpc/1; the answer is {status, value}. */
-static int rpc_call(struct cluster *c, const char *addr, const char *method,
+static int rpc_call(struct cluster_rpc *r, const char *addr, const char *method,
                     transport_body_pack_cb pack, void *pack_arg, unsigned timeout_ms,
-                    void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+                    cluster__proposed_fn done, void *arg)
 {
-    struct cluster_rpc *r = rpc_get(c);
     char host[CLUSTER_ADDR_MAX + 1];
     uint16_t port;
-    if (!r)
-        return SHIR_E_NOMEM;
-    if (cluster__split_hostport(addr, host, sizeof host, &port) != 0)
+    if (shir_split_hostport(addr, host, sizeof host, &port) != 0)
         return SHIR_E_NOLEADER;
     struct forward *f = calloc(1, sizeof *f);
     if (!f)
@@ -176,11 +161,11 @@ static int rpc_call(struct cluster *c, const char *addr, const char *method,
         free(f);
         return rv;
     }
-    f->c = c;
+    f->r = r;
     f->done = done;
     f->arg = arg;
     struct transport_dial_config dc = {
-        .tls = c->tls,
+        .tls = cluster__port_tls(r->port),
         .host = host,
         .port = port,
         .channel = TRANSPORT_CH_RPC,
@@ -189,7 +174,7 @@ static int rpc_call(struct cluster *c, const char *addr, const char *method,
         .data = f,
     };
     struct transport_conn *conn;
-    rv = transport_dial(c->loop, &dc, &conn);
+    rv = transport_dial(r->env->loop, &dc, &conn);
     if (rv != 0) {
         shir_buf_free(&f->frame);
         free(f);
@@ -197,7 +182,7 @@ static int rpc_call(struct cluster *c, const char *addr, const char *method,
     }
     f->conn = conn;
     f->pending = 2;
-    uv_timer_init(c->loop, &f->timer);
+    uv_timer_init(r->env->loop, &f->timer);
     f->timer.data = f;
     uv_timer_start(&f->timer, fw_timeout, timeout_ms, 0);
     f->next = r->forwards;
@@ -205,22 +190,18 @@ static int rpc_call(struct cluster *c, const char *addr, const char *method,
     return 0;
 }
 
-int cluster__forward(struct cluster *c, const char *leader_addr, const struct cluster_cmd *cmd,
-                     void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+/* The propose part's forwarder: the command already carries its request id, which the leader
+ * keeps, so a retry stays idempotent. */
+static int forward(void *data, const char *leader_addr, const struct cluster_cmd *cmd,
+                   cluster__proposed_fn done, void *arg)
 {
-    struct cluster_cmd copy = *cmd;
-    int rv = 0;
-    static const uint8_t zero[CLUSTER_REQUEST_ID_LEN];
-    if (memcmp(copy.request_id, zero, sizeof zero) == 0)
-        rv = shir_random_fill(&c->rnd, copy.request_id, sizeof copy.request_id);
+    struct cluster_rpc *r = data;
     struct shir_buf enc;
     shir_buf_init(&enc, 64u * 1024u);
-    if (rv == 0)
-        rv = cluster_cmd_encode(&copy, &enc);
-    shir_wipe(&copy, sizeof copy);
+    int rv = cluster_cmd_encode(cmd, &enc);
     if (rv == 0) {
         struct cmd_arg ca = {enc.data, enc.len};
-        rv = rpc_call(c, leader_addr, "fsm.propose", pack_cmd, &ca, FORWARD_TIMEOUT_MS, done, arg);
+        rv = rpc_call(r, leader_addr, "fsm.propose", pack_cmd, &ca, FORWARD_TIMEOUT_MS, done, arg);
     }
     if (enc.data)
         shir_wipe(enc.data, enc.len);
@@ -239,26 +220,27 @@ static int pack_id(msgpack_packer *pk, void *arg)
 /* The leader answers a read.index after one barrier: a heartbeat round. */
 #define READ_INDEX_TIMEOUT_MS 5000
 
-int cluster__ask_read_index(struct cluster *c, const char *leader_addr,
-                            void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+int cluster__rpc_read_index(struct cluster_rpc *r, const char *leader_addr,
+                            cluster__proposed_fn done, void *arg)
 {
-    return rpc_call(c, leader_addr, "read.index", NULL, NULL, READ_INDEX_TIMEOUT_MS, done, arg);
+    return rpc_call(r, leader_addr, "read.index", NULL, NULL, READ_INDEX_TIMEOUT_MS, done, arg);
 }
 
 /* A removal waits for three raft steps on the leader. */
 #define REMOVE_RPC_TIMEOUT_MS 60000
 
-int cluster__ask_removal(struct cluster *c, const char *leader_addr, uint64_t id,
-                         void (*done)(struct cluster *, int, uint64_t, void *), void *arg)
+int cluster__rpc_ask_removal(struct cluster_rpc *r, const char *leader_addr,
+                             cluster__proposed_fn done, void *arg)
 {
-    return rpc_call(c, leader_addr, "node.remove", pack_id, &id, REMOVE_RPC_TIMEOUT_MS, done, arg);
+    uint64_t id = r->env->id.node_id;
+    return rpc_call(r, leader_addr, "node.remove", pack_id, &id, REMOVE_RPC_TIMEOUT_MS, done, arg);
 }
 
 /* ---- server: serve ------------------------------------------------------------------------- */
 
 static void serve_free(struct serve *s)
 {
-    struct cluster_rpc *r = s->c->rpc;
+    struct cluster_rpc *r = s->r;
     for (struct serve **pp = &r->serves; *pp; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
@@ -293,9 +275,8 @@ static int pack_result(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
-static void served(struct cluster *c, int status, uint64_t value, void *arg)
+static void served(void *arg, int status, uint64_t value)
 {
-    (void)c;
     struct serve *s = arg;
     s->in_flight = false;
     if (s->closed) {
@@ -313,8 +294,7 @@ static void served(struct cluster *c, int status, uint64_t value, void *arg)
 static void removal_done(void *data, int status, const char *msg)
 {
     (void)msg;
-    struct serve *s = data;
-    served(s->c, status, 0, s);
+    served(data, status, 0);
 }
 
 /* A member asks to be removed (`shir leave`): only itself, and only the leader does it. */
@@ -325,7 +305,7 @@ static void serve_removal(struct serve *s, const struct transport_msg *m)
     const struct cluster_node *n;
     char err[256] = "";
     if (transport_body_get_u64(&m->body, "id", &id) != 0 || !peer || peer->node_id != id ||
-        !(n = cluster_fsm_node(s->c->fsm, id))) {
+        !(n = cluster_fsm_node(s->r->env->fsm, id))) {
         serve_error(s, m->id, SHIR_E_DENIED, "a member may ask only for its own removal");
         return;
     }
@@ -334,18 +314,17 @@ static void serve_removal(struct serve *s, const struct transport_msg *m)
         return;
     }
     s->id = m->id;
-    int rv = cluster_node_remove(s->c, n->name, removal_done, s, err, sizeof err);
+    int rv = cluster__members_remove(s->r->members, n->name, removal_done, s, err, sizeof err);
     if (rv == 0)
         s->in_flight = true;
     else
         serve_error(s, m->id, rv, err[0] ? err : shir_strerror(rv));
 }
 
-static void read_index_barrier(struct raft_barrier *req, int status)
+static void read_index_barrier(void *arg, int status)
 {
-    struct serve *s = req->data;
-    free(req);
-    served(s->c, cluster_raft_err(status), status ? 0 : raft_commit_index(&s->c->raft), s);
+    struct serve *s = arg;
+    served(s, status, status ? 0 : cluster__rnode_commit_index(s->r->rn));
 }
 
 /* ReadIndex for a follower: a barrier proves this node still leads and has committed everything
@@ -356,21 +335,14 @@ static void serve_read_index(struct serve *s, const struct transport_msg *m)
         serve_error(s, m->id, SHIR_E_BUSY, "one request at a time per connection");
         return;
     }
-    if (!cluster__leader_ready(s->c)) {
+    if (!cluster__rnode_ready(s->r->rn)) {
         serve_error(s, m->id, SHIR_E_NOLEADER, "not the leader");
         return;
     }
-    struct raft_barrier *req = calloc(1, sizeof *req);
-    if (!req) {
-        serve_error(s, m->id, SHIR_E_NOMEM, NULL);
-        return;
-    }
-    req->data = s;
     s->id = m->id;
-    int rv = raft_barrier(&s->c->raft, req, read_index_barrier);
+    int rv = cluster__rnode_barrier(s->r->rn, read_index_barrier, s);
     if (rv != 0) {
-        free(req);
-        serve_error(s, m->id, cluster_raft_err(rv), "barrier refused");
+        serve_error(s, m->id, rv, "barrier refused");
         return;
     }
     s->in_flight = true;
@@ -399,12 +371,12 @@ static void serve_frame(struct transport_conn *conn, const unsigned char *p, siz
     } else if (transport_body_get_bin(&m.body, "cmd", &cmdp, &cmdn) != 0 ||
                cluster_cmd_decode(cmdp, cmdn, &cmd) != 0) {
         serve_error(s, m.id, SHIR_E_MALFORMED, "bad command");
-    } else if (!cluster__leader_ready(s->c)) {
+    } else if (!cluster__rnode_ready(s->r->rn)) {
         /* Never forward again: the follower asks the leader it knows, and retries. */
         serve_error(s, m.id, SHIR_E_NOLEADER, "not the leader");
     } else {
         s->id = m.id;
-        int rv = cluster__propose(s->c, &cmd, served, s);
+        int rv = cluster__propose(s->r->prop, &cmd, served, s);
         if (rv == 0)
             s->in_flight = true;
         else
@@ -425,15 +397,15 @@ static void serve_closed(struct transport_conn *conn, int err, const char *msg)
         serve_free(s);
 }
 
-void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn)
+static void rpc_accept(void *data, struct transport_conn *conn)
 {
-    struct cluster_rpc *r = rpc_get(c);
-    struct serve *s = r ? calloc(1, sizeof *s) : NULL;
+    struct cluster_rpc *r = data;
+    struct serve *s = calloc(1, sizeof *s);
     if (!s) {
         transport_conn_close(conn);
         return;
     }
-    s->c = c;
+    s->r = r;
     s->conn = conn;
     s->next = r->serves;
     r->serves = s;
@@ -441,14 +413,43 @@ void cluster__rpc_accept(struct cluster *c, struct transport_conn *conn)
     transport_conn_set_cbs(conn, &cbs);
 }
 
-void cluster__rpc_close(struct cluster *c)
+int cluster__rpc_new(struct cluster_env *env, struct cluster_port *port, struct cluster_rnode *rn,
+                     struct cluster_propose *prop, struct cluster_members *members,
+                     struct cluster_rpc **out)
 {
-    struct cluster_rpc *r = c->rpc;
+    struct cluster_rpc *r = calloc(1, sizeof *r);
     if (!r)
-        return;
+        return SHIR_E_NOMEM;
+    r->env = env;
+    r->port = port;
+    r->rn = rn;
+    r->prop = prop;
+    r->members = members;
+    cluster__port_on(port, TRANSPORT_CH_RPC, rpc_accept, r);
+    cluster__propose_set_forward(prop, forward, r);
+    *out = r;
+    return 0;
+}
+
+static unsigned rpc_close(void *self, void (*done)(void *arg), void *arg)
+{
+    (void)done;
+    (void)arg;
+    struct cluster_rpc *r = self;
     for (struct forward *f = r->forwards; f; f = f->next)
         fw_finish(f, SHIR_E_SHUTDOWN, 0);
     for (struct serve *s = r->serves; s; s = s->next)
         if (s->conn)
             transport_conn_close(s->conn);
+    return 0;
 }
+
+/* Forwards and served connections free themselves from their close callbacks, which the loop
+ * has run by now. */
+static void rpc_free(void *self)
+{
+    free(self);
+}
+
+const struct cluster_part_ops cluster__rpc_part = {
+    .name = "rpc", .tick = NULL, .close = rpc_close, .free = rpc_free};

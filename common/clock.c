@@ -21,6 +21,13 @@ const struct shir_clock *shir_clock_system(void)
     return &system_clock;
 }
 
+uint64_t shir_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static uint64_t fake_now_ms(const struct shir_clock *c)
 {
     const struct shir_fake_clock *fc = c->data;

@@ -157,6 +157,9 @@ struct shir_clock {
 };
 /* CLOCK_MONOTONIC. The returned object is immutable and static. */
 const struct shir_clock *shir_clock_system(void);
+/* The wall clock (CLOCK_REALTIME) in Unix milliseconds: for stamps that outlive the process
+ * (registration times, incarnations, deadlines an operator reads), never for measuring. */
+uint64_t shir_wall_ms(void);
 
 /* A settable clock for tests: starts at `start_ms`; advance with shir_fake_clock_advance. */
 struct shir_fake_clock {
@@ -244,6 +247,9 @@ int shir_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 int shir_memeq_ct(const void *a, const void *b, size_t n);
 /* Lowercase hex of n bytes into out[2n+1]. */
 void shir_hex(const void *bytes, size_t n, char *out);
+/* Split "HOST:PORT" or "[V6]:PORT" into host[cap] (brackets removed) and a port 1..65535.
+ * SHIR_E_INVAL for anything else (no colon, empty or oversized host, bad port). */
+int shir_split_hostport(const char *hp, char *host, size_t cap, uint16_t *port);
 
 /* ------------------------------------------------------------------------------------------- */
 /* Write all n bytes to a blocking fd, retrying on EINTR (common/fd.c): 0, -errno, or SHIR_E_IO

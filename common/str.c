@@ -64,3 +64,25 @@ void shir_hex(const void *bytes, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+int shir_split_hostport(const char *hp, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(hp, ':');
+    if (!colon)
+        return SHIR_E_INVAL;
+    const char *h = hp;
+    size_t hl = (size_t)(colon - hp);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= cap)
+        return SHIR_E_INVAL;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    uint64_t p;
+    if (shir_parse_u64(colon + 1, 1, 65535, &p) != 0)
+        return SHIR_E_INVAL;
+    *port = (uint16_t)p;
+    return 0;
+}

@@ -150,6 +150,14 @@ int transport_pack_cstr(msgpack_packer *pk, const char *s)
     return msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
+int transport_pack_kv_bin(msgpack_packer *pk, const char *key, const void *p, size_t n)
+{
+    int rv = transport_pack_cstr(pk, key);
+    if (rv == 0)
+        rv = msgpack_pack_bin_with_body(pk, p, n);
+    return rv;
+}
+
 /* ---- decoding ------------------------------------------------------------------------------ */
 
 static const char *type_name(msgpack_object_type t)

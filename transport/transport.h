@@ -475,6 +475,8 @@ int transport_body_get_map(const msgpack_object *body, const char *key,
                            const msgpack_object **out);
 /* Pack a str given as a NUL-terminated C string (a helper for body_cb writers). */
 int transport_pack_cstr(msgpack_packer *pk, const char *s);
+/* Pack a map entry "key": bin(p, n) into a map being built: 0 or msgpack's error. */
+int transport_pack_kv_bin(msgpack_packer *pk, const char *key, const void *p, size_t n);
 /* ----- END codec section ----- */
 
 #endif /* SHIR_TRANSPORT_H */

@@ -1,0 +1,60 @@
+/* Lookups over the shared environment of the cluster shell (see env.h). */
+#include "cluster/env.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool cluster__env_caught_up(const struct cluster_env *e)
+{
+    return cluster_fsm_runtime(e->fsm)->initialized;
+}
+
+const char *cluster__env_address(const struct cluster_env *e, uint64_t id)
+{
+    if (id == e->id.node_id)
+        return e->advertise;
+    const struct cluster_node *n = cluster_fsm_node(e->fsm, id);
+    if (n)
+        return n->address;
+    if (!cluster__env_caught_up(e))
+        for (size_t i = 0; i < e->n_boot; i++)
+            if (e->boot[i].id == id)
+                return e->boot[i].address;
+    return NULL;
+}
+
+uint64_t cluster__env_member_by_pin(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN])
+{
+    size_t n;
+    const struct cluster_node *nodes = cluster_fsm_nodes(e->fsm, &n);
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(nodes[i].pin, pin, CLUSTER_PIN_LEN) == 0)
+            return nodes[i].id;
+    for (size_t i = 0; i < e->n_boot; i++)
+        if (memcmp(e->boot[i].pin, pin, CLUSTER_PIN_LEN) == 0)
+            return e->boot[i].id;
+    return 0;
+}
+
+bool cluster__env_pin_allowed(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN])
+{
+    if (cluster_fsm_pin_allowed(e->fsm, pin))
+        return true;
+    /* A node that just joined does not know the members until its replica catches up: it
+     * trusts the pins the leader handed over in the join, and only until then. */
+    if (!cluster__env_caught_up(e))
+        for (size_t i = 0; i < e->n_boot; i++)
+            if (memcmp(e->boot[i].pin, pin, CLUSTER_PIN_LEN) == 0)
+                return true;
+    return false;
+}
+
+int cluster__env_rename(struct cluster_env *e, const char *name)
+{
+    char *copy = strdup(name);
+    if (!copy)
+        return SHIR_E_NOMEM;
+    free(e->node_name);
+    e->node_name = copy;
+    return 0;
+}

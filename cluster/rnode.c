@@ -1,0 +1,504 @@
+/* The raft node: raft_uv over the TLS bridge with the FSM, the barrier of each new term, and the
+ * only calls into libraft in cluster/ (see rnode.h). */
+#include "cluster/rnode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "cluster/fsm_raft.h"
+
+/* libraft 0.22.1 does not export raft_version_number() from its shared object (the header
+ * declares it), so this is the version of the headers we built against; CMake refuses anything
+ * older than 0.22. */
+size_t cluster_versions(struct shir_libversion *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    out[0].name = "raft";
+    (void)shir_str_fmt(out[0].version, sizeof out[0].version, "%d.%d.%d", RAFT_VERSION_MAJOR,
+                       RAFT_VERSION_MINOR, RAFT_VERSION_RELEASE);
+    return 1;
+}
+
+#define ELECTION_TIMEOUT_MS  500
+#define HEARTBEAT_TIMEOUT_MS 50
+#define CONNECT_RETRY_MS     200
+
+struct cluster_rnode {
+    struct cluster_env *env;
+    struct cluster_port *port;
+    struct raft_fsm rfsm;
+    struct raft raft;
+    struct raft_io io;
+    struct raft_uv_transport rt;
+    bool rt_ready, io_ready, raft_ready, started;
+    struct raft_barrier barrier;
+    bool barrier_pending;
+    raft_term ready_term; /* term in which our barrier completed (0: not ready) */
+    /* `shir recover`: raft is closing to restart as the only voter. */
+    bool restarting;
+    cluster__status_fn recover_cb;
+    void *recover_arg;
+    bool closing;
+    void (*closed)(void *arg);
+    void *closed_arg;
+};
+
+struct apply_req {
+    struct raft_apply req;
+    cluster__applied_fn cb;
+    void *arg;
+};
+
+struct status_req {
+    union {
+        struct raft_barrier barrier;
+        struct raft_change change;
+        struct raft_transfer transfer;
+    } u;
+    cluster__status_fn cb;
+    void *arg;
+};
+
+/* ---- queries -------------------------------------------------------------------------------- */
+
+bool cluster__rnode_started(const struct cluster_rnode *rn)
+{
+    return rn->started;
+}
+
+bool cluster__rnode_is_leader(const struct cluster_rnode *rn)
+{
+    return rn->started && raft_state((struct raft *)&rn->raft) == RAFT_LEADER;
+}
+
+bool cluster__rnode_ready(const struct cluster_rnode *rn)
+{
+    return cluster__rnode_is_leader(rn) && rn->ready_term == raft_current_term(&rn->raft);
+}
+
+uint64_t cluster__rnode_leader(const struct cluster_rnode *rn, const char **addr)
+{
+    raft_id lid = 0;
+    const char *laddr = NULL;
+    if (rn->started)
+        raft_leader((struct raft *)&rn->raft, &lid, &laddr);
+    if (addr)
+        *addr = lid ? laddr : NULL;
+    return lid;
+}
+
+const char *cluster__rnode_other_leader(const struct cluster_rnode *rn)
+{
+    const char *addr;
+    uint64_t lid = cluster__rnode_leader(rn, &addr);
+    return lid == 0 || lid == rn->env->id.node_id ? NULL : addr;
+}
+
+uint64_t cluster__rnode_term(const struct cluster_rnode *rn)
+{
+    return rn->started ? raft_current_term(&rn->raft) : 0;
+}
+
+uint64_t cluster__rnode_commit_index(const struct cluster_rnode *rn)
+{
+    return rn->started ? raft_commit_index((struct raft *)&rn->raft) : 0;
+}
+
+uint64_t cluster__rnode_last_applied(const struct cluster_rnode *rn)
+{
+    return rn->started ? raft_last_applied((struct raft *)&rn->raft) : 0;
+}
+
+bool cluster__rnode_member(const struct cluster_rnode *rn, uint64_t id, enum cluster_role *role)
+{
+    if (!rn->started)
+        return false;
+    const struct raft_configuration *conf = &rn->raft.configuration;
+    for (unsigned i = 0; i < conf->n; i++) {
+        if (conf->servers[i].id != id)
+            continue;
+        int r = conf->servers[i].role;
+        *role = r == RAFT_STANDBY ? CLUSTER_ROLE_STANDBY
+                : r == RAFT_SPARE ? CLUSTER_ROLE_SPARE
+                                  : CLUSTER_ROLE_VOTER;
+        return true;
+    }
+    return false;
+}
+
+/* ---- start ---------------------------------------------------------------------------------- */
+
+/* The raft address of a member, for inbound raft streams: from the replicated node table (or our
+ * own, before the table has us). Unknown ids are refused. */
+static int member_address(void *data, uint64_t id, char *buf, size_t cap)
+{
+    struct cluster_rnode *rn = data;
+    const char *a = cluster__env_address(rn->env, id);
+    return a ? shir_str_copy(buf, cap, a) : SHIR_E_NOTFOUND;
+}
+
+static void on_raft_conn(void *data, struct transport_conn *conn)
+{
+    struct cluster_rnode *rn = data;
+    if (!rn->rt_ready || rn->restarting)
+        transport_conn_close(conn); /* raft is restarting (recover): the peer retries */
+    else
+        transport_raft_accept(&rn->rt, conn);
+}
+
+int cluster__rnode_new(struct cluster_env *env, struct cluster_port *port,
+                       struct cluster_rnode **out)
+{
+    struct cluster_rnode *rn = calloc(1, sizeof *rn);
+    if (!rn)
+        return SHIR_E_NOMEM;
+    rn->env = env;
+    rn->port = port;
+    cluster__port_on(port, TRANSPORT_CH_RAFT, on_raft_conn, rn);
+    *out = rn;
+    return 0;
+}
+
+int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode, char *errbuf,
+                         size_t errcap)
+{
+    struct cluster_env *env = rn->env;
+    char dir[4096];
+    int rv;
+    struct transport_raft_config rc = {.tls = cluster__port_tls(rn->port),
+                                       .address_cb = member_address,
+                                       .data = rn,
+                                       .log = &env->log};
+    if ((rv = transport_raft_init(&rn->rt, env->loop, &rc)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft transport: %s", shir_strerror(rv));
+        return rv;
+    }
+    rn->rt_ready = true;
+    if (shir_str_fmt(dir, sizeof dir, "%s/raft", env->data_dir) != 0)
+        return SHIR_E_TOOBIG;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rv = -errno;
+        (void)shir_str_fmt(errbuf, errcap, "cannot create %s: %s", dir, strerror(errno));
+        return rv;
+    }
+    if ((rv = raft_uv_init(&rn->io, env->loop, dir, &rn->rt)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft storage in %s: %s", dir, rn->io.errmsg);
+        return SHIR_E_IO;
+    }
+    rn->io_ready = true;
+    raft_uv_set_connect_retry_delay(&rn->io, CONNECT_RETRY_MS);
+    cluster_fsm_raft_init(&rn->rfsm, env->fsm);
+    if ((rv = raft_init(&rn->raft, &rn->io, &rn->rfsm, env->id.node_id, env->advertise)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft: %s", raft_errmsg(&rn->raft));
+        return SHIR_E_IO;
+    }
+    rn->raft_ready = true;
+    raft_set_election_timeout(&rn->raft, ELECTION_TIMEOUT_MS);
+    raft_set_heartbeat_timeout(&rn->raft, HEARTBEAT_TIMEOUT_MS);
+    raft_set_pre_vote(&rn->raft, true);
+    if (mode != CLUSTER__RAFT_NORMAL) {
+        /* bootstrap (init) or recover (a lone survivor): a configuration of this node alone. */
+        struct raft_configuration conf;
+        raft_configuration_init(&conf);
+        rv = raft_configuration_add(&conf, env->id.node_id, env->advertise, RAFT_VOTER);
+        if (rv == 0)
+            rv = mode == CLUSTER__RAFT_BOOTSTRAP ? raft_bootstrap(&rn->raft, &conf)
+                                                 : raft_recover(&rn->raft, &conf);
+        raft_configuration_close(&conf);
+        if (rv != 0) {
+            (void)shir_str_fmt(errbuf, errcap, "raft %s: %s",
+                               mode == CLUSTER__RAFT_BOOTSTRAP ? "bootstrap" : "recover",
+                               raft_strerror(rv));
+            return SHIR_E_IO;
+        }
+    }
+    if ((rv = raft_start(&rn->raft)) != 0) {
+        (void)shir_str_fmt(errbuf, errcap, "raft start: %s", raft_errmsg(&rn->raft));
+        return SHIR_E_IO;
+    }
+    rn->started = true;
+    return 0;
+}
+
+/* ---- the tick: a barrier per term ----------------------------------------------------------- */
+
+static void on_barrier(struct raft_barrier *req, int status)
+{
+    struct cluster_rnode *rn = req->data;
+    rn->barrier_pending = false;
+    if (status != 0)
+        return; /* lost leadership: the next tick tries again in the new term */
+    rn->ready_term = raft_current_term(&rn->raft);
+    SHIR_INFO(&rn->env->log, "leader of term %llu, state caught up",
+              (unsigned long long)rn->ready_term);
+}
+
+/* There is no state-change callback to rely on across versions: poll, and after every election
+ * issue a barrier before anything above may propose. */
+static void rnode_tick(void *self)
+{
+    struct cluster_rnode *rn = self;
+    if (!rn->started || rn->closing || raft_state(&rn->raft) != RAFT_LEADER)
+        return;
+    if (rn->ready_term != raft_current_term(&rn->raft) && !rn->barrier_pending) {
+        rn->barrier.data = rn;
+        if (raft_barrier(&rn->raft, &rn->barrier, on_barrier) == 0)
+            rn->barrier_pending = true;
+    }
+}
+
+/* ---- requests ------------------------------------------------------------------------------- */
+
+static void applied(struct raft_apply *req, int status, void *result)
+{
+    struct apply_req *a = req->data;
+    int rv = cluster_raft_err(status);
+    uint64_t value = 0;
+    if (rv == 0 && result) {
+        const struct cluster_fsm_result *r = result;
+        rv = r->status;
+        value = r->value;
+    }
+    a->cb(a->arg, rv, value);
+    free(a);
+}
+
+int cluster__rnode_apply(struct cluster_rnode *rn, const void *cmd, size_t n,
+                         cluster__applied_fn cb, void *arg)
+{
+    if (!cluster__rnode_is_leader(rn))
+        return SHIR_E_NOLEADER;
+    struct apply_req *a = calloc(1, sizeof *a);
+    if (!a)
+        return SHIR_E_NOMEM;
+    struct raft_buffer buf;
+    int rv = cluster_fsm_raft_entry(cmd, n, &buf);
+    if (rv != 0) {
+        free(a);
+        return rv;
+    }
+    a->cb = cb;
+    a->arg = arg;
+    a->req.data = a;
+    rv = raft_apply(&rn->raft, &a->req, &buf, 1, applied);
+    if (rv != 0) {
+        /* raft 0.22 frees the entry itself when it fails after taking it into its log, but not
+         * when it refuses up front (not leader): free only then. */
+        if (rv == RAFT_NOTLEADER)
+            raft_free(buf.base);
+        SHIR_WARN(&rn->env->log, "proposal refused: %s", raft_errmsg(&rn->raft));
+        free(a);
+        return cluster_raft_err(rv);
+    }
+    return 0;
+}
+
+static struct status_req *status_req_new(cluster__status_fn cb, void *arg)
+{
+    struct status_req *s = calloc(1, sizeof *s);
+    if (s) {
+        s->cb = cb;
+        s->arg = arg;
+    }
+    return s;
+}
+
+static void barrier_done(struct raft_barrier *req, int status)
+{
+    struct status_req *s = req->data;
+    s->cb(s->arg, cluster_raft_err(status));
+    free(s);
+}
+
+int cluster__rnode_barrier(struct cluster_rnode *rn, cluster__status_fn cb, void *arg)
+{
+    if (!cluster__rnode_is_leader(rn))
+        return SHIR_E_NOLEADER;
+    struct status_req *s = status_req_new(cb, arg);
+    if (!s)
+        return SHIR_E_NOMEM;
+    s->u.barrier.data = s;
+    int rv = raft_barrier(&rn->raft, &s->u.barrier, barrier_done);
+    if (rv != 0) {
+        free(s);
+        return cluster_raft_err(rv);
+    }
+    return 0;
+}
+
+static void change_done(struct raft_change *req, int status)
+{
+    struct status_req *s = req->data;
+    s->cb(s->arg, cluster_raft_err(status));
+    free(s);
+}
+
+/* Raft's synchronous refusals of a membership change, in our words. */
+static int change_err(int rv)
+{
+    switch (rv) {
+    case RAFT_DUPLICATEID:
+        return SHIR_E_EXISTS;
+    case RAFT_BADID:
+        return SHIR_E_NOTFOUND;
+    default:
+        return cluster_raft_err(rv);
+    }
+}
+
+enum change_kind { CHANGE_ADD, CHANGE_ASSIGN, CHANGE_REMOVE };
+
+static int change(struct cluster_rnode *rn, enum change_kind kind, uint64_t id,
+                  const char *address, enum cluster_role role, cluster__status_fn cb, void *arg)
+{
+    if (!cluster__rnode_is_leader(rn))
+        return SHIR_E_NOLEADER;
+    struct status_req *s = status_req_new(cb, arg);
+    if (!s)
+        return SHIR_E_NOMEM;
+    s->u.change.data = s;
+    int raft_role = role == CLUSTER_ROLE_STANDBY ? RAFT_STANDBY
+                    : role == CLUSTER_ROLE_SPARE ? RAFT_SPARE
+                                                 : RAFT_VOTER;
+    int rv = kind == CHANGE_ADD      ? raft_add(&rn->raft, &s->u.change, id, address, change_done)
+             : kind == CHANGE_ASSIGN ? raft_assign(&rn->raft, &s->u.change, id, raft_role,
+                                                   change_done)
+                                     : raft_remove(&rn->raft, &s->u.change, id, change_done);
+    if (rv != 0) {
+        free(s);
+        return change_err(rv);
+    }
+    return 0;
+}
+
+int cluster__rnode_add(struct cluster_rnode *rn, uint64_t id, const char *address,
+                       cluster__status_fn cb, void *arg)
+{
+    return change(rn, CHANGE_ADD, id, address, CLUSTER_ROLE_SPARE, cb, arg);
+}
+
+int cluster__rnode_assign(struct cluster_rnode *rn, uint64_t id, enum cluster_role role,
+                          cluster__status_fn cb, void *arg)
+{
+    return change(rn, CHANGE_ASSIGN, id, NULL, role, cb, arg);
+}
+
+int cluster__rnode_remove(struct cluster_rnode *rn, uint64_t id, cluster__status_fn cb, void *arg)
+{
+    return change(rn, CHANGE_REMOVE, id, NULL, CLUSTER_ROLE_SPARE, cb, arg);
+}
+
+static void transferred(struct raft_transfer *req)
+{
+    struct status_req *s = req->data;
+    s->cb(s->arg, 0);
+    free(s);
+}
+
+int cluster__rnode_transfer(struct cluster_rnode *rn, cluster__status_fn cb, void *arg)
+{
+    if (!cluster__rnode_is_leader(rn))
+        return SHIR_E_NOLEADER;
+    struct status_req *s = status_req_new(cb, arg);
+    if (!s)
+        return SHIR_E_NOMEM;
+    s->u.transfer.data = s;
+    int rv = raft_transfer(&rn->raft, &s->u.transfer, 0, transferred);
+    if (rv != 0) {
+        free(s);
+        return rv == RAFT_NOTFOUND ? SHIR_E_NOTFOUND : cluster_raft_err(rv);
+    }
+    return 0;
+}
+
+/* ---- recover -------------------------------------------------------------------------------- */
+
+bool cluster__rnode_restarting(const struct cluster_rnode *rn)
+{
+    return rn->restarting;
+}
+
+static void recover_closed(struct raft *r)
+{
+    struct cluster_rnode *rn = r->data;
+    struct cluster_env *env = rn->env;
+    char err[256] = "";
+    raft_uv_close(&rn->io); /* raft freed the transport with itself */
+    rn->io_ready = rn->raft_ready = rn->rt_ready = false;
+    rn->restarting = false;
+    cluster__status_fn cb = rn->recover_cb;
+    void *arg = rn->recover_arg;
+    if (rn->closing) {
+        cb(arg, SHIR_E_SHUTDOWN);
+        rn->closed(rn->closed_arg);
+        return;
+    }
+    /* A fresh replica: raft replays the snapshot and log into it on start. */
+    cluster_fsm_free(env->fsm);
+    env->fsm = cluster_fsm_new();
+    int rv = env->fsm ? cluster__rnode_start(rn, CLUSTER__RAFT_RECOVER, err, sizeof err)
+                      : SHIR_E_NOMEM;
+    if (rv != 0)
+        SHIR_ERROR(&env->log, "recover failed: %s", err[0] ? err : shir_strerror(rv));
+    cb(arg, rv);
+}
+
+int cluster__rnode_recover(struct cluster_rnode *rn, cluster__status_fn cb, void *arg)
+{
+    if (!rn->started || rn->restarting || rn->closing)
+        return SHIR_E_BUSY;
+    rn->restarting = true;
+    rn->recover_cb = cb;
+    rn->recover_arg = arg;
+    rn->started = false;
+    rn->ready_term = 0;
+    rn->raft.data = rn;
+    raft_close(&rn->raft, recover_closed);
+    return 0;
+}
+
+/* ---- close ---------------------------------------------------------------------------------- */
+
+static void raft_closed(struct raft *r)
+{
+    struct cluster_rnode *rn = r->data;
+    if (rn->io_ready)
+        raft_uv_close(&rn->io);
+    rn->closed(rn->closed_arg);
+}
+
+static unsigned rnode_close(void *self, void (*done)(void *arg), void *arg)
+{
+    struct cluster_rnode *rn = self;
+    rn->closing = true;
+    rn->closed = done;
+    rn->closed_arg = arg;
+    if (rn->restarting)
+        return 1; /* recover_closed sees `closing` and reports instead of restarting raft */
+    if (rn->raft_ready) {
+        rn->raft.data = rn;
+        raft_close(&rn->raft, raft_closed);
+        return 1;
+    }
+    if (rn->io_ready)
+        raft_uv_close(&rn->io);
+    return 0;
+}
+
+static void rnode_free(void *self)
+{
+    struct cluster_rnode *rn = self;
+    /* Once raft_init took the transport, raft_close frees it; before that it is ours. */
+    if (rn->rt_ready && !rn->raft_ready)
+        transport_raft_discard(&rn->rt);
+    free(rn);
+}
+
+const struct cluster_part_ops cluster__rnode_part = {
+    .name = "raft", .tick = rnode_tick, .close = rnode_close, .free = rnode_free};
