@@ -34,7 +34,7 @@ bad="${key1%?}$( [ "${key1: -1}" = A ] && echo B || echo A )"
 err=$("$SHIR_BIN" join --key "$bad" --data-dir "$tmp/n4" 2>&1) && fail "a mistyped key joined"
 expect_match "$err" "bad key" "mistyped key"
 okeys=$("$SHIR_BIN" init --name other --data-dir "$tmp/other" --json) || fail "init other"
-kill -9 "${PID[other]}"   # its key must not find its own runtime through the address hint
+crash other   # its key must not find its own runtime through the address hint
 err=$("$SHIR_BIN" join --key "$(json_get "$okeys" 'd["key1"]')" --peer "127.0.0.1:${PORT[n1]}" \
       --data-dir "$tmp/n4" 2>&1) && fail "another runtime's key joined"
 expect_match "$err" "does not chain to the pinned CA key" "wrong CA pin"
@@ -52,7 +52,7 @@ wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -q 
 [ "$(q n1 'd["quorum"]["voters"]')" = 3 ] || fail "voters after n4: $(st n1)"
 
 # kill -9 the leader: a new leader among the survivors, and it serves writes.
-kill -9 "${PID[n1]}"
+crash n1
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq '\"leader\":\"n[23]\"'" ||
     fail "no new leader: $(st n2) $(logs)"
 leader=$(q n2 'd["leader"]')

@@ -27,7 +27,7 @@ expect_view 10 "$follower" "all(0 <= n['cpu_percent'] <= 100 and 0 < n['memory_a
     "host load missing on the follower"
 
 # kill -9 a follower: Offline on the leader and on the other follower, with a reason.
-kill -9 "${PID[$other]}"
+crash "$other"
 for v in "$leader" "$follower"; do
     expect_view 10 "$v" "s['$other']['status']=='Offline' and s['$other']['liveness'] in ('suspect','dead') and s['$other']['why']" \
         "$other not Offline on $v"
@@ -47,7 +47,7 @@ for v in "$leader" "$follower" "$other"; do expect_view 15 "$v" "$all_online" "r
 
 # Lose quorum: the survivor answers status within its deadline, Limited itself, others Offline.
 survivor=$follower
-for n in a b c; do [ "$n" = "$survivor" ] || kill -9 "${PID[$n]}"; done
+for n in a b c; do [ "$n" = "$survivor" ] || crash "$n"; done
 expect_view 15 "$survivor" "d['leader'] is None and s['$survivor']['status']=='Limited' and s['$survivor']['why']=='no leader' and all(n['status']=='Offline' for k,n in s.items() if k!='$survivor')" \
     "the survivor's view without quorum"
 pass

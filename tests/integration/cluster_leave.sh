@@ -10,7 +10,7 @@ for n in n1 n2 n3; do start $n; done
 key=$(form n1 bye n2 n3)
 
 "$SHIR_BIN" leave --data-dir "$tmp/n3" >/dev/null || fail "n3 leave: $(logs)"
-wait "${PID[n3]}"; rc=$?
+wait "${PID[n3]}"; rc=$?; reaped n3
 [ "$rc" -eq 0 ] || fail "n3's agent exited $rc after leaving"
 [ ! -e "$tmp/n3/identity/node.id" ] || fail "n3 kept its identity"
 expect_view 10 n1 "[n['name'] for n in d['nodes']]==['n1','n2']" "n3 still a member"
@@ -20,6 +20,7 @@ start n3
 # The leader leaves: leadership goes to n2 first, which then removes n1.
 "$SHIR_BIN" leave --data-dir "$tmp/n1" >/dev/null || fail "n1 leave: $(logs)"
 wait "${PID[n1]}" || fail "n1's agent failed after leaving"
+reaped n1
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -q '\"leader\":\"n2\"'" || fail "n2 not leader: $(st n2)"
 [ "$(names n2)" = n2 ] || fail "n1 still a member: $(st n2)"
 wait_until 10 "$SHIR_BIN" keys regenerate key1 --data-dir "$tmp/n2" || fail "no writes on the last node"

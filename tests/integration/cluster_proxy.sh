@@ -78,8 +78,7 @@ out=$("$SHIR_BIN" proxy test "$url" --data-dir "$tmp/n1" --json) || fail "bypass
 wait_until 10 bash -c "'$SHIR_BIN' proxy show --data-dir '$tmp/n3' --json | grep -q '\"mode\":\"none\"'" || fail "clear not applied"
 
 # The canary: stop the agents (logs flushed, files closed), then search every byte.
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done; pids=()
+stop_all
 hits=$(grep -rlaF -- "$canary" "$tmp"/n1 "$tmp"/n2 "$tmp"/n3 "$tmp"/n*.log 2>/dev/null)
 [ -z "$hits" ] || fail "the proxy password was found in clear in: $hits"
 pass

@@ -13,11 +13,11 @@ start n3
 err=$(printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/n3" 2>&1) && fail "a full runtime took a 3rd node"
 expect_match "$err" "the runtime is full" "runtime full"
 [ "$(json_get "$(st n3)" 'd["nodes"][0]["status"]')" = NeedRegistration ] || fail "n3 not left unregistered"
-kill -9 "${PID[n3]}"
+crash n3
 err=$("$SHIR_BIN" recover --yes --data-dir "$tmp/n2" 2>&1) && fail "recover with a live leader succeeded"
 expect_match "$err" "has a leader \(n1\): nothing to recover" "recover refused while healthy"
 
-kill -9 "${PID[n1]}"
+crash n1
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -q '\"leader\":null'" ||
     fail "the survivor still reports a leader: $(st n2)"
 expect_match "$(json_get "$(st n2)" 'd["quorum"]["summary"]')" "automatic failover needs a third member" "no-quorum words"
@@ -29,7 +29,7 @@ expect_view 20 n2 "d['leader']=='n2' and [n['name'] for n in d['nodes']]==['n2']
     "not a one-voter runtime"
 "$SHIR_BIN" keys regenerate key1 --data-dir "$tmp/n2" >/dev/null || fail "no writes after recover: $(logs)"
 # And it stays recovered across a restart.
-kill -TERM "${PID[n2]}"; wait "${PID[n2]}"
+stop n2
 start n2
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -q '\"leader\":\"n2\"'" ||
     fail "no leader after restarting the recovered node: $(st n2)"

@@ -13,7 +13,7 @@ expect_view 10 n1 "all(n['status']=='Online' and n['lag'] is not None and n['lag
     "the leader does not show every member Online with its lag"
 expect_match "$("$SHIR_BIN" status --data-dir "$tmp/n1")" "LAG" "lag column"
 
-kill -9 "${PID[n1]}"
+crash n1
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq '\"leader\":\"n[23]\"'" ||
     fail "no new leader after kill -9 of n1: $(st n2) $(logs)"
 leader=$(json_get "$(st n2)" 'd["leader"]')
@@ -24,7 +24,7 @@ wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -Eq
 
 before=$(st n2); keys=$("$SHIR_BIN" keys show --data-dir "$tmp/n2" --json)
 for n in n1 n2 n3; do kill -TERM "${PID[$n]}"; done
-for n in n1 n2 n3; do wait "${PID[$n]}" || fail "$n did not stop cleanly"; done
+for n in n1 n2 n3; do wait "${PID[$n]}" || fail "$n did not stop cleanly"; reaped $n; done
 for n in n1 n2 n3; do start $n; done
 wait_until 30 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n3' --json | grep -Eq '\"leader\":\"n[123]\"'" ||
     fail "no leader after a full restart: $(st n3) $(logs)"

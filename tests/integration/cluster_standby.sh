@@ -18,7 +18,7 @@ wait_until 10 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/n3' --json | g
 expect_view 10 n1 "all(n['status']=='Online' for n in d['nodes'])" "not every node Online on the leader"
 
 # First failure: a voter (not the leader). After the delay: n4 voter, n3 no longer a voter.
-kill -9 "${PID[n3]}"
+crash n3
 wait_until 10 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -q '\"name\":\"n3\",[^}]*\"status\":\"Offline\"'" ||
     fail "the leader does not see n3 Offline: $(st n1)"
 expect_view 30 n1 "s['n4']['role']=='voter' and s['n3']['role']=='standby'" \
@@ -26,7 +26,7 @@ expect_view 30 n1 "s['n4']['role']=='voter' and s['n3']['role']=='standby'" \
 [ "$(json_get "$(st n1)" 'd["quorum"]["voters"]')" = 3 ] || fail "voters after promotion: $(st n1)"
 
 # Second failure: the leader. n2 and n4 are 2 of the 3 voters: a new leader, and writes.
-kill -9 "${PID[n1]}"
+crash n1
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq '\"leader\":\"n[24]\"'" ||
     fail "no leader after the second failure: $(st n2) $(logs)"
 leader=$(json_get "$(st n2)" 'd["leader"]')

@@ -17,10 +17,7 @@ everywhere() { local n; for n in a b c; do expect_view 20 "$n" "$1" "$2"; done; 
 # upgrade NAME: stop its agent (SIGTERM: a clean stop, exit 0, nothing leaked under ASan) and
 # start it again on the new binary.
 upgrade() {
-    kill -TERM "${PID[$1]}"
-    wait "${PID[$1]}"
-    local rc=$?
-    [ "$rc" = 0 ] || fail "$1 stopped with exit $rc: $(logs)"
+    stop "$1"
     AGENT_BIN=$SHIR_NEXT_BIN start "$1"
 }
 is() { echo "s['$1']['status']=='$2' and s['$1']['version']=='$3'"; }

@@ -17,7 +17,7 @@ wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -q 
 json_get "$(st n1)" 'd["quorum"]["voters"]==3 and d["quorum"]["tolerates"]==1' | grep -q True ||
     fail "quorum with witness: $(st n1)"
 
-kill -9 "${PID[n1]}"
+crash n1
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq '\"leader\":\"(n2|w)\"'" ||
     fail "no new leader after losing n1: $(st n2) $(logs)"
 wait_until 20 "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/n2" || fail "no writes after losing n1: $(logs)"

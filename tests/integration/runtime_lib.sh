@@ -31,3 +31,18 @@ sys.exit(0 if ($2) else 1)"
 }
 # expect_view SECONDS VIEWER PYEXPR WHAT: wait until `sees` holds, else fail with WHAT.
 expect_view() { wait_until "$1" sees "$2" "$3" || fail "$4 (status on $2: $(st "$2")) $(logs)"; }
+
+# Stopping agents. PID[NAME] holds every agent the test still expects to be running. A shell test
+# must notice a crash or a sanitizer report at shutdown, so `pass` stops each of them with SIGTERM
+# and fails unless it exits 0; agents the test kills on purpose go through `crash`, and agents
+# that exit on their own (after `leave`) through `reaped`.
+stop() {
+    local p=${PID[$1]} rc
+    kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null
+    wait "$p"; rc=$?; unset "PID[$1]"
+    [ "$rc" -eq 0 ] || fail "$1's agent exited $rc when stopped: $(logs)"
+}
+crash() { kill -9 "${PID[$1]}"; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"; }
+reaped() { unset "PID[$1]"; }
+stop_all() { local n; for n in "${!PID[@]}"; do stop "$n"; done; }
+pass() { stop_all; echo "PASS [$TEST_NAME]"; exit 0; }

@@ -1,0 +1,322 @@
+/* The cluster shell in process: three `struct cluster` on one libuv loop, talking mutual TLS over
+ * loopback exactly as three agents would, with no shell script and no agent around them.
+ *
+ *   1. init on the first node, then two real joins with the key it hands out (shir-join/1, the
+ *      proof, certificates, raft add + assign);
+ *   2. a mutation proposed on a follower is forwarded to the leader (shir-rpc/1);
+ *   3. a lost outcome: the leader proposes, both followers stop before the entry commits, the
+ *      leader steps down (RAFT_LEADERSHIPLOST), the followers come back, a leader is elected in a
+ *      new term, and the retry with the same request id applies the command exactly once (the key
+ *      generation goes up by one, not two);
+ *   4. a clean close of everything, with every close callback fired.
+ * Every wait is a condition with a deadline; nothing sleeps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "cluster/cluster.h"
+#include "cluster/key.h"
+#include "transport/transport.h"
+
+#define N 3
+#define DEADLINE_MS 60000u
+
+struct node {
+    struct cluster *c;
+    char dir[128];
+    char name[16];
+    char listen[64];
+    bool closed;
+};
+
+struct world {
+    uv_loop_t loop;
+    struct shir_log_sink sink;
+    struct shir_log log;
+    char root[64];
+    struct node n[N];
+};
+
+/* The outcome of one asynchronous operation. */
+struct op {
+    bool done;
+    int status;
+    char msg[256];
+};
+
+static void op_done(void *data, int status, const char *msg)
+{
+    struct op *op = data;
+    op->done = true;
+    op->status = status;
+    (void)shir_str_copy(op->msg, sizeof op->msg, msg ? msg : "");
+}
+
+/* Run the loop until pred(arg) holds or the deadline passes. */
+static bool run_until(struct world *w, bool (*pred)(struct world *, void *), void *arg)
+{
+    uint64_t deadline = uv_now(&w->loop) + DEADLINE_MS;
+    while (!pred(w, arg)) {
+        if (uv_now(&w->loop) > deadline)
+            return false;
+        uv_run(&w->loop, UV_RUN_ONCE);
+    }
+    return true;
+}
+
+static bool op_finished(struct world *w, void *arg)
+{
+    (void)w;
+    return ((struct op *)arg)->done;
+}
+
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void node_open(struct world *w, unsigned i)
+{
+    struct node *n = &w->n[i];
+    struct cluster_config cfg = {
+        .loop = &w->loop,
+        .data_dir = n->dir,
+        .node_name = n->name,
+        .listen = n->listen,
+        .advertise = n->listen,
+        .log = &w->log,
+        .sink = &w->sink,
+    };
+    char err[256] = "";
+    assert_int_equal(cluster_new(&cfg, &n->c, err, sizeof err), 0);
+    assert_int_equal(cluster_start(n->c, err, sizeof err), 0);
+    n->closed = false;
+}
+
+static void node_closed(void *data)
+{
+    ((struct node *)data)->closed = true;
+}
+
+static bool node_is_closed(struct world *w, void *arg)
+{
+    (void)w;
+    return ((struct node *)arg)->closed;
+}
+
+/* Close one node and free it once its close callback fired (node_stop_begin on several nodes
+ * first stops them all before the loop runs again). */
+static void node_stop_begin(struct world *w, unsigned i)
+{
+    struct node *n = &w->n[i];
+    cluster_close(n->c, node_closed, n);
+}
+
+static void node_stop_finish(struct world *w, unsigned i)
+{
+    struct node *n = &w->n[i];
+    assert_true(run_until(w, node_is_closed, n));
+    /* Let the handles the parts closed on their own (connections, timers) finish too. */
+    for (int k = 0; k < 20; k++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    cluster_free(n->c);
+    n->c = NULL;
+}
+
+static void node_stop(struct world *w, unsigned i)
+{
+    node_stop_begin(w, i);
+    node_stop_finish(w, i);
+}
+
+struct view_want {
+    unsigned node;
+    unsigned online;
+    bool leader; /* true: knows a leader; false: knows none */
+};
+
+/* Node `node` sees `online` members Online, and knows a leader or none. */
+static bool sees(struct world *w, void *arg)
+{
+    const struct view_want *v = arg;
+    struct cluster_status *st = malloc(sizeof *st);
+    cluster_status_get(w->n[v->node].c, st);
+    unsigned online = 0;
+    for (size_t i = 0; i < st->n_nodes; i++)
+        online += strcmp(st->nodes[i].status, "Online") == 0;
+    bool ok = online == v->online && v->leader == st->has_leader;
+    free(st);
+    return ok;
+}
+
+static int leader_index(struct world *w)
+{
+    struct cluster_status *st = malloc(sizeof *st);
+    int found = -1;
+    for (unsigned i = 0; i < N && found < 0; i++) {
+        if (!w->n[i].c)
+            continue;
+        cluster_status_get(w->n[i].c, st);
+        if (st->has_leader && strcmp(st->leader, w->n[i].name) == 0)
+            found = (int)i;
+    }
+    free(st);
+    return found;
+}
+
+static bool has_leader(struct world *w, void *arg)
+{
+    (void)arg;
+    return leader_index(w) >= 0;
+}
+
+/* The generation of key1 as node i's replica has it (after a linearizable read). */
+static uint32_t key1_generation(struct world *w, unsigned i)
+{
+    struct op rd = {0};
+    assert_int_equal(cluster_read_barrier(w->n[i].c, op_done, &rd), 0);
+    assert_true(run_until(w, op_finished, &rd));
+    assert_int_equal(rd.status, 0);
+    char (*keys)[CLUSTER_KEY_TEXT_CAP] = calloc(2, CLUSTER_KEY_TEXT_CAP);
+    assert_int_equal(cluster_keys_get(w->n[i].c, keys), 0);
+    struct cluster_key k;
+    struct cluster_key_diag diag;
+    assert_int_equal(cluster_key_decode(keys[0], strlen(keys[0]), &k, &diag), 0);
+    uint32_t gen = k.generation;
+    cluster_key_wipe(&k);
+    free(keys);
+    return gen;
+}
+
+static void world_open(struct world *w)
+{
+    memset(w, 0, sizeof *w);
+    transport_process_init();
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    const char *verbose = getenv("SHIR_TEST_VERBOSE");
+    shir_log_sink_init(&w->sink, verbose ? stderr : NULL, SHIR_LOG_DEBUG);
+    shir_log_init(&w->log, &w->sink, "test");
+    strcpy(w->root, "/tmp/shir-cluster-runtime-XXXXXX");
+    assert_non_null(mkdtemp(w->root));
+    for (unsigned i = 0; i < N; i++) {
+        struct node *n = &w->n[i];
+        (void)snprintf(n->name, sizeof n->name, "n%u", i + 1);
+        (void)snprintf(n->dir, sizeof n->dir, "%s/%s", w->root, n->name);
+        (void)snprintf(n->listen, sizeof n->listen, "127.0.0.1:%u", (unsigned)free_port());
+        assert_int_equal(mkdir(n->dir, 0700), 0);
+        node_open(w, i);
+    }
+}
+
+static void world_close(struct world *w)
+{
+    for (unsigned i = 0; i < N; i++)
+        if (w->n[i].c)
+            node_stop(w, i);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&w->loop), 0);
+    shir_log_sink_close(&w->sink);
+    char cmd[128];
+    (void)snprintf(cmd, sizeof cmd, "rm -rf %s", w->root);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* init on n1, join n2 and n3 with key1, every node sees three members Online and a leader. */
+static void form(struct world *w)
+{
+    struct op init = {0};
+    assert_int_equal(cluster_init_runtime(w->n[0].c, "in-process", NULL, op_done, &init), 0);
+    assert_true(run_until(w, op_finished, &init));
+    assert_int_equal(init.status, 0);
+    char (*keys)[CLUSTER_KEY_TEXT_CAP] = calloc(2, CLUSTER_KEY_TEXT_CAP);
+    assert_int_equal(cluster_keys_get(w->n[0].c, keys), 0);
+    for (unsigned i = 1; i < N; i++) {
+        struct op join = {0};
+        char err[256] = "";
+        assert_int_equal(cluster_join(w->n[i].c, keys[0], w->n[0].listen, NULL, op_done, &join,
+                                      err, sizeof err),
+                         0);
+        assert_true(run_until(w, op_finished, &join));
+        if (join.status != 0)
+            fail_msg("join of %s failed: %s", w->n[i].name, join.msg);
+    }
+    free(keys);
+    for (unsigned i = 0; i < N; i++) {
+        struct view_want v = {.node = i, .online = N, .leader = true};
+        assert_true(run_until(w, sees, &v));
+    }
+}
+
+static void test_join_forward_lost_outcome(void **state)
+{
+    (void)state;
+    struct world *w = calloc(1, sizeof *w);
+    world_open(w);
+    form(w);
+
+    /* A mutation on a follower goes to the leader and commits once. */
+    int l = leader_index(w);
+    assert_true(l >= 0);
+    unsigned f = (unsigned)(l + 1) % N;
+    uint32_t gen0 = key1_generation(w, f);
+    struct op regen = {0};
+    assert_int_equal(cluster_keys_regenerate(w->n[f].c, 1, op_done, &regen), 0);
+    assert_true(run_until(w, op_finished, &regen));
+    assert_int_equal(regen.status, 0);
+    assert_int_equal(key1_generation(w, f), gen0 + 1);
+
+    /* A lost outcome: the leader proposes, then loses both followers before it commits. */
+    l = leader_index(w);
+    assert_true(l >= 0);
+    uint32_t gen1 = key1_generation(w, (unsigned)l);
+    struct op lost = {0};
+    assert_int_equal(cluster_keys_regenerate(w->n[l].c, 1, op_done, &lost), 0);
+    /* Both stop before the loop runs again, so the entry cannot reach them. */
+    for (unsigned i = 0; i < N; i++)
+        if (i != (unsigned)l)
+            node_stop_begin(w, i);
+    for (unsigned i = 0; i < N; i++)
+        if (i != (unsigned)l)
+            node_stop_finish(w, i);
+    /* Alone, the leader steps down within an election timeout; the command is still pending
+     * (its retry keeps it alive) rather than failed. */
+    struct view_want alone = {.node = (unsigned)l, .online = 1, .leader = false};
+    assert_true(run_until(w, sees, &alone));
+    assert_false(lost.done);
+    for (unsigned i = 0; i < N; i++)
+        if (!w->n[i].c)
+            node_open(w, i);
+    assert_true(run_until(w, op_finished, &lost));
+    assert_int_equal(lost.status, 0);
+    assert_true(run_until(w, has_leader, NULL));
+    for (unsigned i = 0; i < N; i++)
+        assert_int_equal(key1_generation(w, i), gen1 + 1);
+
+    world_close(w);
+    free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_join_forward_lost_outcome),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
