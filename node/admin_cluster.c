@@ -1,0 +1,303 @@
+/* Admin methods of the runtime: status, init, join, leave, recover, nodes, keys, settings. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/admin.h"
+
+/* ---- status --------------------------------------------------------------------------------- */
+
+static int pack_opt_str(msgpack_packer *pk, const char *k, const char *v, bool present)
+{
+    return node_admin_pack_kv_str(pk, k, present ? v : NULL);
+}
+
+static int pack_node(msgpack_packer *pk, const struct cluster_status_node *n)
+{
+    int rv = msgpack_pack_map(pk, 12);
+    rv |= node_admin_pack_kv_str(pk, "name", n->name);
+    rv |= transport_pack_cstr(pk, "id");
+    rv |= n->id ? msgpack_pack_uint64(pk, n->id) : msgpack_pack_nil(pk);
+    rv |= node_admin_pack_kv_str(pk, "address", n->address);
+    rv |= node_admin_pack_kv_str(pk, "role", n->role);
+    rv |= node_admin_pack_kv_str(pk, "status", n->status);
+    rv |= pack_opt_str(pk, "liveness", n->liveness, n->liveness != NULL);
+    rv |= pack_opt_str(pk, "why", n->why, n->why[0] != '\0');
+    rv |= node_admin_pack_kv_str(pk, "version", n->version);
+    rv |= transport_pack_cstr(pk, "lag");
+    rv |= n->has_lag ? msgpack_pack_uint64(pk, n->lag) : msgpack_pack_nil(pk);
+    /* Host load from gossip: CPU in whole percent, memory in MiB; null when not known. */
+    rv |= transport_pack_cstr(pk, "cpu_percent");
+    rv |= n->has_load ? msgpack_pack_uint64(pk, (n->cpu + 5) / 10) : msgpack_pack_nil(pk);
+    rv |= transport_pack_cstr(pk, "memory_available_mb");
+    rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_avail_mb) : msgpack_pack_nil(pk);
+    rv |= transport_pack_cstr(pk, "memory_total_mb");
+    rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_total_mb) : msgpack_pack_nil(pk);
+    return rv;
+}
+
+/* The shape `shir status --json` documents (docs/cli.md). */
+static int pack_status(msgpack_packer *pk, void *arg)
+{
+    const struct cluster_status *st = arg;
+    int rv = msgpack_pack_map(pk, 5);
+    rv |= transport_pack_cstr(pk, "runtime");
+    if (st->runtime_name[0]) {
+        rv |= msgpack_pack_map(pk, 2);
+        rv |= node_admin_pack_kv_str(pk, "name", st->runtime_name);
+        rv |= node_admin_pack_kv_str(pk, "id", st->runtime_id);
+    } else {
+        rv |= msgpack_pack_nil(pk);
+    }
+    rv |= pack_opt_str(pk, "leader", st->leader, st->has_leader);
+    rv |= transport_pack_cstr(pk, "term");
+    rv |= msgpack_pack_uint64(pk, st->term);
+    rv |= transport_pack_cstr(pk, "quorum");
+    rv |= msgpack_pack_map(pk, 4);
+    rv |= transport_pack_cstr(pk, "voters");
+    rv |= msgpack_pack_uint64(pk, st->voters);
+    rv |= transport_pack_cstr(pk, "tolerates");
+    rv |= msgpack_pack_uint64(pk, st->tolerates);
+    rv |= transport_pack_cstr(pk, "has_quorum");
+    rv |= st->has_quorum ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    rv |= node_admin_pack_kv_str(pk, "summary", st->quorum_text);
+    rv |= transport_pack_cstr(pk, "nodes");
+    rv |= msgpack_pack_array(pk, st->n_nodes);
+    for (size_t i = 0; i < st->n_nodes; i++)
+        rv |= pack_node(pk, &st->nodes[i]);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+void node_admin_status(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    struct cluster_status *st = malloc(sizeof *st);
+    if (!st) {
+        node_admin_reply_error(c, m->id, SHIR_E_NOMEM, NULL);
+        return;
+    }
+    cluster_status_get(node_admin_ctx(c)->cluster, st);
+    node_admin_reply(c, m->id, pack_status, st);
+    free(st);
+}
+
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+struct keys_arg {
+    char keys[2][CLUSTER_KEY_TEXT_CAP];
+};
+
+static int pack_keys(msgpack_packer *pk, void *arg)
+{
+    const struct keys_arg *k = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= node_admin_pack_kv_str(pk, "key1", k->keys[0]);
+    rv |= node_admin_pack_kv_str(pk, "key2", k->keys[1]);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+/* Answer with both keys; `failed` is the message when they cannot be read. */
+static void reply_keys(const struct node_admin_ctx *ctx, struct node_admin_conn *c, uint64_t id,
+                       const char *failed)
+{
+    struct keys_arg *k = calloc(1, sizeof *k);
+    int rv = k ? cluster_keys_get(ctx->cluster, k->keys) : SHIR_E_NOMEM;
+    if (rv == 0)
+        node_admin_reply(c, id, pack_keys, k);
+    else
+        node_admin_reply_error(c, id, rv, rv == SHIR_E_NOTFOUND ? failed : NULL);
+    if (k) {
+        shir_wipe(k, sizeof *k);
+        free(k);
+    }
+}
+
+static void keys_read(const struct node_admin_ctx *ctx, struct node_admin_conn *c, uint64_t id,
+                      void *arg)
+{
+    (void)arg;
+    reply_keys(ctx, c, id, "this node is not registered (NeedRegistration)");
+}
+
+/* Reads of replicated state (keys, proxy, settings) are linearizable: a barrier on the leader,
+ * or ReadIndex through it on a follower, then the local replica (cluster_read_barrier). */
+void node_admin_read_then(struct node_admin_conn *c, uint64_t id, node_admin_ok_fn ok)
+{
+    struct node_admin_op *op = node_admin_op_new(c, id, ok, NULL);
+    int rv = op ? cluster_read_barrier(node_admin_ctx(c)->cluster, node_admin_op_done, op)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, id, op, rv,
+                           rv == SHIR_E_NOTFOUND   ? "this node is not registered (NeedRegistration)"
+                           : rv == SHIR_E_NOLEADER ? "no leader: the current state cannot be "
+                                                     "confirmed (no quorum)"
+                                                   : NULL);
+}
+
+void node_admin_keys_show(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    node_admin_read_then(c, m->id, keys_read);
+}
+
+void node_admin_keys_regenerate(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    uint64_t slot = 0;
+    if (transport_body_get_u64(&m->body, "slot", &slot) != 0 || (slot != 1 && slot != 2)) {
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL, "keys regenerate needs slot 1 or 2");
+        return;
+    }
+    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    int rv = op ? cluster_keys_regenerate(node_admin_ctx(c)->cluster, (unsigned)slot,
+                                          node_admin_op_done, op)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv,
+                           rv == SHIR_E_NOLEADER ? "no leader: the runtime has no quorum right now"
+                                                 : NULL);
+}
+
+/* ---- init, join, leave, recover, nodes ------------------------------------------------------ */
+
+/* The init answer carries both keys, exactly like keys.show. */
+static void init_ok(const struct node_admin_ctx *ctx, struct node_admin_conn *c, uint64_t id,
+                    void *arg)
+{
+    (void)arg;
+    reply_keys(ctx, c, id, "runtime created, but reading its keys failed");
+}
+
+void node_admin_init(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    char name[CLUSTER_NODE_NAME_MAX + 1];
+    if (transport_body_copy_str(&m->body, "name", name, sizeof name) != 0 || name[0] == '\0') {
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL, "init needs a runtime name of 1-63 bytes");
+        return;
+    }
+    char node_name[CLUSTER_NODE_NAME_MAX + 1];
+    int have_node = transport_body_copy_str(&m->body, "node_name", node_name, sizeof node_name);
+    if (have_node != 0 && have_node != SHIR_E_NOTFOUND) {
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL, "bad node name");
+        return;
+    }
+    struct node_admin_op *op = node_admin_op_new(c, m->id, init_ok, NULL);
+    int rv = op ? cluster_init_runtime(node_admin_ctx(c)->cluster, name,
+                                       have_node == 0 ? node_name : NULL, node_admin_op_done, op)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv,
+                           rv == SHIR_E_EXISTS ? "this node is already registered in a runtime"
+                           : rv == SHIR_E_BUSY ? "an init is already under way on this node"
+                                               : "cannot create the runtime (see the agent's log)");
+}
+
+void node_admin_join(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    char key[2048], peer[300], node_name[CLUSTER_NODE_NAME_MAX + 1], err[512] = "";
+    if (transport_body_copy_str(&m->body, "key", key, sizeof key) != 0) {
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL, "join needs a key");
+        return;
+    }
+    int have_peer = transport_body_copy_str(&m->body, "peer", peer, sizeof peer);
+    int have_node = transport_body_copy_str(&m->body, "node_name", node_name, sizeof node_name);
+    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    int rv = op ? cluster_join(node_admin_ctx(c)->cluster, key, have_peer == 0 ? peer : NULL,
+                               have_node == 0 ? node_name : NULL, node_admin_op_done, op, err,
+                               sizeof err)
+                : SHIR_E_NOMEM;
+    shir_wipe(key, sizeof key);
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv, err);
+}
+
+/* The agent stops once this answer is on its way, and forgets its identity. */
+static void left(const struct node_admin_ctx *ctx, struct node_admin_conn *c, uint64_t id,
+                 void *arg)
+{
+    (void)arg;
+    node_admin_reply(c, id, NULL, NULL);
+    node_admin_left_after_reply(ctx, c);
+}
+
+void node_admin_leave(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    char err[256] = "";
+    struct node_admin_op *op = node_admin_op_new(c, m->id, left, NULL);
+    int rv = op ? cluster_leave(node_admin_ctx(c)->cluster, node_admin_op_done, op, err, sizeof err)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv, err);
+}
+
+void node_admin_recover(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    char err[256] = "";
+    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    int rv = op ? cluster_recover(node_admin_ctx(c)->cluster, node_admin_op_done, op, err,
+                                  sizeof err)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv, err);
+}
+
+void node_admin_nodes_remove(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    char name[CLUSTER_NODE_NAME_MAX + 1], err[256] = "";
+    if (transport_body_copy_str(&m->body, "name", name, sizeof name) != 0) {
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL, "nodes remove needs a node name");
+        return;
+    }
+    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    int rv = op ? cluster_node_remove(node_admin_ctx(c)->cluster, name, node_admin_op_done, op, err,
+                                      sizeof err)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv, err);
+}
+
+/* ---- settings ------------------------------------------------------------------------------- */
+
+struct settings_view {
+    uint32_t max_nodes;
+    uint64_t delay_ms;
+};
+
+static int pack_settings(msgpack_packer *pk, void *arg)
+{
+    const struct settings_view *v = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "max_nodes");
+    rv |= msgpack_pack_uint64(pk, v->max_nodes);
+    rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
+    rv |= msgpack_pack_uint64(pk, v->delay_ms);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static void settings_read(const struct node_admin_ctx *ctx, struct node_admin_conn *c,
+                          uint64_t id, void *arg)
+{
+    (void)arg;
+    struct settings_view v = {0};
+    int rv = cluster_settings_get(ctx->cluster, &v.max_nodes, &v.delay_ms);
+    if (rv == 0)
+        node_admin_reply(c, id, pack_settings, &v);
+    else
+        node_admin_reply_error(c, id, rv, "this node is not registered");
+}
+
+void node_admin_settings_show(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    node_admin_read_then(c, m->id, settings_read);
+}
+
+void node_admin_settings_set(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    uint64_t max_nodes = 0, delay_ms = 0;
+    (void)transport_body_get_u64(&m->body, "max_nodes", &max_nodes);
+    (void)transport_body_get_u64(&m->body, "standby_promotion_delay_ms", &delay_ms);
+    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    int rv = op ? cluster_settings_set(node_admin_ctx(c)->cluster,
+                                       (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes), delay_ms,
+                                       node_admin_op_done, op)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv,
+                           rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
+}
