@@ -10,17 +10,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "node/node.h"
+#include "node/supervisor.h"
 #include "scan/scan.h"
-
-extern char **environ; /* the worker inherits our environment (system proxy mode reads it) */
 
 struct scan_opts {
     struct scan_job job;
@@ -211,161 +208,36 @@ static int read_password(const char *path, struct shir_secret *out, char *msg, s
 }
 
 /* ------------------------------------------------------------------------------------------- */
-/* The worker. */
-
-static const char *signal_name(int sig)
-{
-    static const struct {
-        int sig;
-        const char *name;
-    } names[] = {{SIGABRT, "SIGABRT"}, {SIGKILL, "SIGKILL"}, {SIGSEGV, "SIGSEGV"},
-                 {SIGBUS, "SIGBUS"},   {SIGTERM, "SIGTERM"}, {SIGINT, "SIGINT"},
-                 {SIGFPE, "SIGFPE"},   {SIGILL, "SIGILL"},   {SIGPIPE, "SIGPIPE"},
-                 {SIGXCPU, "SIGXCPU"}, {SIGHUP, "SIGHUP"},   {SIGQUIT, "SIGQUIT"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].sig == sig)
-            return names[i].name;
-    return "signal";
-}
+/* The worker, on a loop of our own (node/supervisor.h). */
 
 struct worker_result {
-    struct scan_summary sum;
-    int have_summary;
-    char cursor[PATH_MAX];
-    char cause[256]; /* why the scan failed when the worker did not say */
+    bool done;
+    struct node_worker_end end;
 };
 
-static int spawn_worker(pid_t *pid, int *job_w, int *out_r, char *msg, size_t cap)
+static void worker_ended(void *data, const struct node_worker_end *end)
 {
-    int jp[2] = {-1, -1}, op[2] = {-1, -1};
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0 || pipe(jp) != 0 || pipe(op) != 0) {
-        (void)shir_str_fmt(msg, cap, "cannot start the worker: %s", strerror(errno));
-        goto err;
-    }
-    self[n] = '\0';
-    for (int i = 0; i < 2; i++) {
-        (void)fcntl(jp[i], F_SETFD, FD_CLOEXEC);
-        (void)fcntl(op[i], F_SETFD, FD_CLOEXEC);
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    /* Frames on fd 3, not stdout: a stray printf in a reader must not corrupt the channel, so
-     * the worker's stdout goes to our stderr with its logs. */
-    posix_spawn_file_actions_adddup2(&fa, jp[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, op[1], 3);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    char *argv[] = {self, (char *)"worker", (char *)"--out-fd", (char *)"3", NULL};
-    int rc = posix_spawn(pid, self, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        (void)shir_str_fmt(msg, cap, "cannot start the worker: %s", strerror(rc));
-        goto err;
-    }
-    close(jp[0]);
-    close(op[1]);
-    *job_w = jp[1];
-    *out_r = op[0];
-    return 0;
-err:
-    for (int i = 0; i < 2; i++) {
-        if (jp[i] >= 0)
-            close(jp[i]);
-        if (op[i] >= 0)
-            close(op[i]);
-    }
-    return -1;
-}
-
-static void send_job(int fd, const struct scan_job *job, struct worker_result *res)
-{
-    struct shir_buf b;
-    shir_buf_init(&b, SCAN_FRAME_MAX + 4);
-    int rc = scan_job_encode(job, &b);
-    if (rc == 0)
-        rc = shir_write_all(fd, b.data, b.len);
-    if (rc) /* a worker that died early is reported from its wait status */
-        (void)shir_str_fmt(res->cause, sizeof res->cause, "cannot send the job: %s",
-                           shir_strerror(rc));
-    if (b.data)
-        shir_wipe(b.data, b.len); /* the frame held the proxy password */
-    shir_buf_free(&b);
-    close(fd);
-}
-
-static void handle_frame(const unsigned char *f, size_t n, struct worker_result *res)
-{
-    enum scan_msg_type t;
-    if (scan_msg_type(f, n, &t) != 0)
-        return;
-    if (t == SCAN_MSG_SUMMARY && scan_summary_decode(f, n, &res->sum) == 0)
-        res->have_summary = 1;
-    else if (t == SCAN_MSG_CURSOR)
-        (void)scan_cursor_decode(f, n, res->cursor, sizeof res->cursor);
-}
-
-static void read_frames(int fd, struct worker_result *res)
-{
-    struct shir_buf in;
-    shir_buf_init(&in, SCAN_FRAME_MAX + 4 + 65536);
-    for (;;) {
-        size_t flen;
-        if (scan_frame_peek(in.data, in.len, &flen) != 0)
-            break; /* an oversized frame: stop reading, the wait status decides */
-        if (flen) {
-            handle_frame(in.data, flen, res);
-            shir_buf_consume(&in, flen);
-            continue;
-        }
-        if (shir_buf_reserve(&in, 65536) != 0)
-            break;
-        ssize_t r = read(fd, in.data + in.len, 65536);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        in.len += (size_t)r;
-    }
-    shir_buf_free(&in);
-    close(fd);
+    struct worker_result *res = data;
+    res->end = *end;
+    res->done = true;
 }
 
 /* Run the job in a worker; returns 0 when the scan succeeded. */
 static int run_worker(const struct scan_job *job, struct worker_result *res)
 {
-    pid_t pid;
-    int job_w, out_r;
-    if (spawn_worker(&pid, &job_w, &out_r, res->cause, sizeof res->cause) != 0)
-        return -1;
-    fprintf(stderr, "shir scan: worker pid %ld\n", (long)pid);
-    send_job(job_w, job, res);
-    read_frames(out_r, res);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) {
-            (void)shir_str_fmt(res->cause, sizeof res->cause, "lost the worker: %s",
-                               strerror(errno));
-            return -1;
-        }
-    if (WIFSIGNALED(st)) {
-        (void)shir_str_fmt(res->cause, sizeof res->cause, "worker %ld killed by signal %s (%d)%s%s",
-                           (long)pid, signal_name(WTERMSIG(st)), WTERMSIG(st),
-                           res->cursor[0] ? " after " : "", res->cursor);
+    uv_loop_t loop;
+    struct node_worker *w;
+    struct node_worker_cbs cbs = {.end = worker_ended, .data = res};
+    if (uv_loop_init(&loop) != 0) {
+        (void)shir_str_copy(res->end.cause, sizeof res->end.cause, "cannot start an event loop");
         return -1;
     }
-    if (!res->have_summary) {
-        (void)shir_str_fmt(res->cause, sizeof res->cause,
-                           "worker %ld exited with code %d without a summary", (long)pid,
-                           WEXITSTATUS(st));
-        return -1;
-    }
-    if (res->sum.status != 0 || WEXITSTATUS(st) != 0) {
-        (void)shir_str_copy(res->cause, sizeof res->cause,
-                            res->sum.message[0] ? res->sum.message : "the scan failed");
-        return -1;
-    }
-    return 0;
+    int rv = node_worker_spawn(&loop, job, &cbs, &w, res->end.cause, sizeof res->end.cause);
+    if (rv == 0)
+        fprintf(stderr, "shir scan: worker pid %ld\n", (long)node_worker_pid(w));
+    uv_run(&loop, UV_RUN_DEFAULT);
+    (void)uv_loop_close(&loop);
+    return rv == 0 && res->done && res->end.ok ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -388,7 +260,7 @@ static void json_escaped(const char *s)
 
 static void print_summary(const struct scan_opts *o, const struct worker_result *res, int ok)
 {
-    const struct scan_summary *s = &res->sum;
+    const struct scan_summary *s = &res->end.sum;
     const char *status = ok ? "ok" : "failed";
     if (o->json) {
         printf("{\"status\":\"%s\",\"filesSeen\":%llu,\"assets\":%llu,\"resourceSets\":%llu,"
@@ -400,7 +272,7 @@ static void print_summary(const struct scan_opts *o, const struct worker_result 
                (unsigned long long)s->bytes_read, (unsigned long long)s->classified_columns,
                (unsigned long long)s->errors, (unsigned long long)s->duration_ms,
                (unsigned long long)s->delivered, (unsigned long long)s->queued);
-        json_escaped(ok ? "" : res->cause);
+        json_escaped(ok ? "" : res->end.cause);
         printf("}\n");
         return;
     }
@@ -492,7 +364,7 @@ static int scan_run(int argc, char **argv)
     int ok = run_worker(&o.job, &res) == 0;
     print_summary(&o, &res, ok);
     if (!ok)
-        fprintf(stderr, "shir scan: scan failed: %s\n", res.cause);
+        fprintf(stderr, "shir scan: scan failed: %s\n", res.end.cause);
     code = ok ? NODE_EXIT_OK : NODE_EXIT_FAIL;
 out:
     scan_job_free(&o.job);

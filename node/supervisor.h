@@ -1,0 +1,58 @@
+/* node/supervisor.h (internal to node/): the worker host — one scan job in a `shir worker` child
+ * process, driven from a libuv loop.
+ *
+ * For: spawning the worker (this binary, re-executed), handing it the job over a pipe (never
+ * argv or the environment: the job may carry credentials), reading its frames (progress, cursor,
+ * summary: scan/scan.h), stopping it (SIGTERM, then SIGKILL after a grace period), and reporting
+ * how it ended. `scan run-local` runs one on a loop of its own; the agent runs dispatched runs
+ * with it. Not for: deciding anything about runs (cluster/) or scanning (scan/).
+ *
+ * The child's stdin is the job pipe (the job frame, then whatever the parent sends later), fd 3
+ * carries its frames to us, its stdout goes to our stderr with its logs (a stray printf in a
+ * reader must not corrupt the frame channel), its stderr is ours.
+ */
+#ifndef SHIR_NODE_SUPERVISOR_H
+#define SHIR_NODE_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "scan/scan.h"
+
+struct node_worker;
+
+/* How a worker ended. */
+struct node_worker_end {
+    bool have_summary;         /* a summary frame arrived */
+    struct scan_summary sum;   /* valid when have_summary */
+    int exit_status;           /* exit code when not signaled */
+    int term_signal;           /* 0 or the signal that killed it */
+    bool ok;                   /* exited 0 with a summary whose status is 0 */
+    char cause[320];           /* when !ok: why, for the operator ("worker 12 killed by signal
+                                * SIGKILL (9) after /data/x.csv", the summary's message...) */
+};
+
+struct node_worker_cbs {
+    /* Every frame the worker sends, in order (borrowed for the call); may be NULL. */
+    void (*frame)(void *data, enum scan_msg_type type, const unsigned char *frame, size_t n);
+    /* Exactly once, after the process exited and its frame channel reached its end; the worker
+     * object is freed right after this returns. */
+    void (*end)(void *data, const struct node_worker_end *end);
+    void *data;
+};
+
+/* Spawn a worker for `job` (encoded and written to the job pipe here; the encoded bytes are wiped
+ * once written). Errors (no callback): SHIR_E_NOMEM, SHIR_E_TOOBIG (the job does not fit a
+ * frame), UV_E* from spawning; `errbuf` says what failed. */
+int node_worker_spawn(uv_loop_t *loop, const struct scan_job *job, const struct node_worker_cbs *cbs,
+                      struct node_worker **out, char *errbuf, size_t errcap);
+pid_t node_worker_pid(const struct node_worker *w);
+/* Ask it to stop: SIGTERM now, SIGKILL after grace_ms if it is still running. Idempotent. */
+void node_worker_stop(struct node_worker *w, unsigned grace_ms);
+/* The name of a signal for messages ("SIGKILL"), or "signal". Static. */
+const char *node_signal_name(int sig);
+
+#endif /* SHIR_NODE_SUPERVISOR_H */
