@@ -1,7 +1,7 @@
 /* cluster/fsm_raft: the FSM as a libraft `struct raft_fsm` (version 2).
  *
- * For: plugging cluster/fsm.h into raft_init(). Not for: anything else about raft (the wrapper
- * that owns struct raft, timers, barriers lives elsewhere in cluster/).
+ * For: plugging cluster/fsm.h into raft_init(); part of the raft node (rnode.c), the one part of
+ * cluster/ that uses libraft. Not for: anything else about raft.
  *
  * Contract with raft 0.22:
  * - apply: never returns an error. `*result` is a `const struct cluster_fsm_result *` owned by the
