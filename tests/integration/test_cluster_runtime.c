@@ -217,9 +217,9 @@ static void world_open(struct world *w)
     assert_non_null(mkdtemp(w->root));
     for (unsigned i = 0; i < N; i++) {
         struct node *n = &w->n[i];
-        (void)snprintf(n->name, sizeof n->name, "n%u", i + 1);
-        (void)snprintf(n->dir, sizeof n->dir, "%s/%s", w->root, n->name);
-        (void)snprintf(n->listen, sizeof n->listen, "127.0.0.1:%u", (unsigned)free_port());
+        (void)shir_str_fmt(n->name, sizeof n->name, "n%u", i + 1);
+        (void)shir_str_fmt(n->dir, sizeof n->dir, "%s/%s", w->root, n->name);
+        (void)shir_str_fmt(n->listen, sizeof n->listen, "127.0.0.1:%u", (unsigned)free_port());
         assert_int_equal(mkdir(n->dir, 0700), 0);
         node_open(w, i);
     }
