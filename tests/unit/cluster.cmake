@@ -6,6 +6,11 @@ shir_unit_test(NAME test_cluster_crypto SOURCES test_cluster_crypto.c LIBS shir_
 shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c LIBS shir_cluster_core)
 # Allocation counting, to show that apply never allocates.
 target_link_options(test_cluster_fsm PRIVATE -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+# Snapshot formats, old and new; the frozen fixtures of older versions are in tests/fixtures.
+shir_unit_test(NAME test_cluster_fsm_snapshot SOURCES test_cluster_fsm_snapshot.c
+  LIBS shir_cluster)
+target_compile_definitions(test_cluster_fsm_snapshot PRIVATE
+  SHIR_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
 shir_unit_test(NAME test_cluster_fsm_raft SOURCES test_cluster_fsm_raft.c
   LIBS shir_cluster PkgConfig::RAFT)
 shir_unit_test(NAME test_cluster_roles SOURCES test_cluster_roles.c LIBS shir_cluster_core)

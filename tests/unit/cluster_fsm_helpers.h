@@ -71,4 +71,83 @@ static inline void t_cmd_simple(struct cluster_cmd *c, uint32_t id, enum cluster
     t_reqid(c, id);
 }
 
+/* Encode and apply; the result's status, or the encoder's error (negative too). */
+static inline int t_apply(struct cluster_fsm *f, const struct cluster_cmd *c)
+{
+    struct shir_buf b;
+    shir_buf_init(&b, 1 << 16);
+    int rc = cluster_cmd_encode(c, &b);
+    if (rc == 0)
+        rc = cluster_fsm_apply(f, b.data, b.len)->status;
+    shir_buf_free(&b);
+    return rc;
+}
+
+/* The history behind tests/fixtures/fsm-snapshot-v1.bin (written by the version-1 encoder after
+ * this ran on an empty FSM): every table filled, a removed node (so next_node_id is ahead of
+ * the table), a regenerated key, a recorded refusal, a replay, an undecodable entry, and more
+ * drain toggles than the recent-results window holds. Returns how many steps did not give the
+ * status the history expects (0 when all did). Never change it: the fixture is frozen. */
+static inline unsigned t_history_v1(struct cluster_fsm *f)
+{
+    struct cluster_cmd c;
+    unsigned bad = 0;
+    t_cmd_init(&c, 1);
+    bad += t_apply(f, &c) != 0;
+    t_cmd_node_add(&c, 2, "a", CLUSTER_ROLE_VOTER, 0, 0);
+    bad += t_apply(f, &c) != 0;
+    t_cmd_node_add(&c, 3, "b", CLUSTER_ROLE_SPARE, 1, 1);
+    bad += t_apply(f, &c) != 0;
+    bad += t_apply(f, &c) != 0; /* a replay: the first result, nothing changes */
+    t_cmd_node_add(&c, 4, "w", CLUSTER_ROLE_WITNESS, 2, 1);
+    bad += t_apply(f, &c) != 0;
+    t_cmd_node_add(&c, 5, "c", CLUSTER_ROLE_SPARE, 1, 1);
+    c.u.node_add.node.concurrency = 0;
+    bad += t_apply(f, &c) != 0;
+    t_cmd_simple(&c, 6, CLUSTER_CMD_NODE_SET_ROLE);
+    c.u.node_role.node_id = 2;
+    c.u.node_role.role = CLUSTER_ROLE_STANDBY;
+    bad += t_apply(f, &c) != 0;
+    t_cmd_simple(&c, 7, CLUSTER_CMD_NODE_SET_DRAIN);
+    c.u.node_drain.node_id = 3;
+    c.u.node_drain.drain = true;
+    bad += t_apply(f, &c) != 0;
+    t_cmd_simple(&c, 8, CLUSTER_CMD_KEY_REGENERATE);
+    c.u.key_regen.slot = 2;
+    memset(&c.u.key_regen.verifier, 0x31, sizeof c.u.key_regen.verifier);
+    c.u.key_regen.sealed_len = 61;
+    memset(c.u.key_regen.sealed, 0x32, 61);
+    bad += t_apply(f, &c) != 0;
+    t_cmd_node_add(&c, 9, "d", CLUSTER_ROLE_SPARE, 2, 1);
+    bad += t_apply(f, &c) != SHIR_E_STALE; /* recorded refusal */
+    t_cmd_simple(&c, 10, CLUSTER_CMD_PROXY_SET);
+    c.u.proxy.mode = CLUSTER_PROXY_CUSTOM;
+    strcpy(c.u.proxy.host, "proxy.corp");
+    c.u.proxy.port = 3128;
+    strcpy(c.u.proxy.user, "svc-shir");
+    c.u.proxy.sealed_password_len = 40;
+    memset(c.u.proxy.sealed_password, 0x77, 40);
+    strcpy(c.u.proxy.bypass, "*.corp,10.0.0.0/8");
+    c.u.proxy.bypass_local = true;
+    c.u.proxy.auth = CLUSTER_PROXY_AUTH_NTLM;
+    bad += t_apply(f, &c) != 0;
+    t_cmd_simple(&c, 11, CLUSTER_CMD_NODE_REMOVE);
+    c.u.node_remove.node_id = 4;
+    bad += t_apply(f, &c) != 0;
+    t_cmd_simple(&c, 12, CLUSTER_CMD_SETTINGS_SET);
+    c.u.settings.max_nodes = 6;
+    c.u.settings.standby_promotion_delay_ms = 45000;
+    bad += t_apply(f, &c) != 0;
+    bad += cluster_fsm_apply(f, "\xc1", 1)->status == 0; /* undecodable: not recorded */
+    for (uint32_t i = 0; i < CLUSTER_FSM_RECENT + 6; i++) {
+        t_cmd_simple(&c, 100 + i, CLUSTER_CMD_NODE_SET_DRAIN);
+        c.u.node_drain.node_id = 1;
+        c.u.node_drain.drain = (i & 1) == 0;
+        bad += t_apply(f, &c) != 0;
+    }
+    t_cmd_node_add(&c, 20, "e", CLUSTER_ROLE_SPARE, 1, 1);
+    bad += t_apply(f, &c) != 0;
+    return bad;
+}
+
 #endif

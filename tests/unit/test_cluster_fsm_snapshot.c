@@ -1,0 +1,106 @@
+/* Unit tests for the FSM's snapshot format: a snapshot written by an earlier version (a frozen
+ * fixture) restores to the state its history builds today. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster/fsm.h"
+#include "cluster_fsm_helpers.h"
+#include "common/common.h"
+
+#ifndef SHIR_FIXTURE_DIR
+#error "SHIR_FIXTURE_DIR must name tests/fixtures"
+#endif
+
+/* Read a whole fixture file into a malloc'd buffer. */
+static uint8_t *fixture(const char *name, size_t *len)
+{
+    char path[512];
+    (void)snprintf(path, sizeof path, "%s/%s", SHIR_FIXTURE_DIR, name);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    uint8_t *p = malloc(1 << 20);
+    assert_non_null(p);
+    *len = fread(p, 1, 1 << 20, fp);
+    assert_true(*len > 0 && *len < (1 << 20));
+    fclose(fp);
+    return p;
+}
+
+static void snapshot_of(const struct cluster_fsm *f, struct shir_buf *b)
+{
+    shir_buf_init(b, 1 << 24);
+    assert_int_equal(cluster_fsm_snapshot(f, b), 0);
+}
+
+static void assert_same_state(const struct cluster_fsm *x, const struct cluster_fsm *y)
+{
+    struct shir_buf a, b;
+    snapshot_of(x, &a);
+    snapshot_of(y, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    shir_buf_free(&a);
+    shir_buf_free(&b);
+}
+
+/* tests/fixtures/fsm-snapshot-v1.bin was written by the version-1 encoder after
+ * t_history_v1(): restored today, it is the state that history builds today, answers replays
+ * the same way, and both go on identically. */
+static void test_v1_fixture_restores(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *v1 = fixture("fsm-snapshot-v1.bin", &len);
+    struct cluster_fsm *restored = cluster_fsm_new(), *replayed = cluster_fsm_new();
+    assert_true(restored && replayed);
+    assert_int_equal(cluster_fsm_restore(restored, v1, len), 0);
+    assert_int_equal(t_history_v1(replayed), 0);
+    assert_same_state(restored, replayed);
+
+    size_t n;
+    const struct cluster_node *nodes = cluster_fsm_nodes(restored, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(nodes[2].name, "w");
+    assert_string_equal(nodes[3].name, "e");
+    assert_int_equal(nodes[3].id, 5);
+    assert_null(cluster_fsm_node(restored, 4)); /* c, removed */
+    assert_int_equal(cluster_fsm_node_by_name(restored, "b")->role, CLUSTER_ROLE_STANDBY);
+    assert_true(cluster_fsm_node(restored, 3)->drain);
+    assert_int_equal(cluster_fsm_runtime(restored)->keys[1].generation, 2);
+    assert_int_equal(cluster_fsm_runtime(restored)->settings.max_nodes, 6);
+    assert_int_equal(cluster_fsm_proxy(restored)->port, 3128);
+    assert_int_equal(cluster_fsm_proxy(restored)->sealed_password_len, 40);
+
+    /* A replay inside the window gets the first answer on both; the next command gets the
+     * same new id on both. */
+    struct cluster_cmd c;
+    t_cmd_node_add(&c, 20, "e", CLUSTER_ROLE_SPARE, 1, 1);
+    assert_non_null(cluster_fsm_recent(restored, c.request_id));
+    assert_int_equal(cluster_fsm_recent(restored, c.request_id)->value, 5);
+    t_cmd_node_add(&c, 21, "f", CLUSTER_ROLE_WITNESS, 1, 1);
+    assert_int_equal(t_apply(restored, &c), SHIR_E_FULL); /* w is the witness */
+    assert_int_equal(t_apply(replayed, &c), SHIR_E_FULL);
+    t_cmd_node_add(&c, 22, "f", CLUSTER_ROLE_SPARE, 1, 1);
+    assert_int_equal(t_apply(restored, &c), 0);
+    assert_int_equal(t_apply(replayed, &c), 0);
+    assert_int_equal(cluster_fsm_node_by_name(restored, "f")->id, 6); /* 4 is not reused */
+    assert_same_state(restored, replayed);
+    cluster_fsm_free(restored);
+    cluster_fsm_free(replayed);
+    free(v1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v1_fixture_restores),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
