@@ -1,28 +1,35 @@
 /* cluster/fsm: the replicated state machine (design §4): runtime, key verifiers, nodes and the
- * member allowlist derived from them, proxy settings; scans and runs come next (their tables are
- * already in the snapshot format, empty).
+ * member allowlist derived from them, proxy settings; scans, runs and credentials come next.
  *
  * For: deterministic state, the commands that change it, their msgpack encoding, snapshots, and
  * the queries the agent needs. Not for: raft itself (fsm_raft.h adapts this to struct raft_fsm),
  * deciding membership changes (roles.h), talking to anyone.
  *
+ * The code is in cluster/fsm/: one file per table of state (runtime.c, nodes.c, proxy.c,
+ * recent.c) holding that table's command descriptors, the core that walks them (fsm.c), the
+ * snapshot format (snapshot.c) and the pool for variable-size records (pool.c); fsm_int.h draws
+ * how they fit together, docs/fsm.md explains it.
+ *
  * Rules, and how they are kept:
  * - Deterministic: apply reads only the command bytes and the state. Times (registration) are
  *   stamped into the command by the proposer; node ids come from a counter in the state.
  * - Idempotent: every command carries a 16-byte request id. The results of the last
- *   CLUSTER_FSM_RECENT commands are kept (and snapshotted, so a node restored from a snapshot
- *   answers a replay exactly like the others); a replayed id returns the first result and changes
- *   nothing. 1024 covers a client's retry after RAFT_LEADERSHIPLOST (a new leader in ~1 s) unless
- *   more than 1024 other commands commit in between: admin commands are rare, and the ids of
- *   high-rate commands (run reports, later) carry their own fencing.
- * - Never fails, never allocates in apply: the whole state lives in one block allocated by
- *   cluster_fsm_new (fixed-size tables; CLUSTER_FSM_NODES_CAP nodes), commands decode into a
- *   scratch struct inside it, and the result is a pointer to a slot of the recent-results table
- *   (see cluster_fsm_apply). Application errors are the result's status.
+ *   CLUSTER_FSM_RECENT operator commands are kept (and snapshotted, so a node restored from a
+ *   snapshot answers a replay exactly like the others); a replayed id returns the first result
+ *   and changes nothing. 1024 covers a client's retry after RAFT_LEADERSHIPLOST (a new leader in
+ *   ~1 s) unless more than 1024 other operator commands commit in between: they are rare, and
+ *   high-rate commands (run reports, later) are fenced by their own tokens and never enter
+ *   that ring, so they cannot push an operator's result out of it.
+ * - Never fails, never allocates in apply: every table's state (fixed-size tables;
+ *   CLUSTER_FSM_NODES_CAP nodes; pools of fixed capacity for variable-size records) is
+ *   allocated by cluster_fsm_new, commands decode into a scratch struct inside the FSM, and the
+ *   result is a pointer to a slot of the recent-results table (see cluster_fsm_apply).
+ *   Application errors are the result's status.
  *
  * Command encoding (msgpack): [ 1, type, request-id bin16, field... ] with the fields of each type
- * in the order of struct cluster_cmd below; trailing fields a newer version adds are skipped.
- * Snapshot encoding: see fsm_codec.c (a versioned msgpack array).
+ * in the order of struct cluster_cmd below (drawn at the top of its table's file); trailing
+ * fields a newer version adds are skipped. Snapshot encoding: see cluster/fsm/snapshot.c (a
+ * versioned msgpack array of sections, one per table).
  */
 #ifndef SHIR_CLUSTER_FSM_H
 #define SHIR_CLUSTER_FSM_H
@@ -235,6 +242,9 @@ uint64_t cluster_fsm_applied(const struct cluster_fsm *f);
 /* Snapshot: append the whole state to `out` (deterministic: equal states give equal bytes).
  * Errors: SHIR_E_TOOBIG (out's max), SHIR_E_NOMEM. */
 int cluster_fsm_snapshot(const struct cluster_fsm *f, struct shir_buf *out);
+/* The most bytes cluster_fsm_snapshot can append, whatever the state: derived from the tables'
+ * capacities (about 64 KiB today), so a buffer with this max never fails TOOBIG. */
+size_t cluster_fsm_snapshot_max(const struct cluster_fsm *f);
 /* Replace the state with a snapshot's (bytes borrowed). All or nothing: on error the state is
  * unchanged. Errors: SHIR_E_MALFORMED, SHIR_E_TRUNC, SHIR_E_TOOBIG, SHIR_E_UNSUPPORTED,
  * SHIR_E_NOMEM. */
@@ -258,9 +268,5 @@ bool cluster_fsm_pin_allowed(const struct cluster_fsm *f, const uint8_t pin[CLUS
 /* The allowlist: copies up to `cap` pins, returns how many there are. */
 size_t cluster_fsm_allowlist(const struct cluster_fsm *f, uint8_t (*pins)[CLUSTER_PIN_LEN],
                              size_t cap);
-
-/* Internal, shared with fsm_codec.c. */
-struct cluster__fsm_state;
-int cluster__cmd_check_shape(const struct cluster_cmd *cmd);
 
 #endif /* SHIR_CLUSTER_FSM_H */

@@ -53,6 +53,17 @@ void cluster__mpw_bin(struct cluster__mpw *w, const void *p, size_t n)
         (void)msgpack_pack_bin_body(&w->pk, p, n);
 }
 
+void cluster__mpw_bin_header(struct cluster__mpw *w, size_t n)
+{
+    (void)msgpack_pack_bin(&w->pk, n);
+}
+
+void cluster__mpw_bin_body(struct cluster__mpw *w, const void *p, size_t n)
+{
+    if (n > 0)
+        (void)msgpack_pack_bin_body(&w->pk, p, n);
+}
+
 /* ---- reading ---- */
 void cluster__mpr_init(struct cluster__mpr *r, const void *p, size_t n)
 {
@@ -136,6 +147,16 @@ uint32_t cluster__mpr_array(struct cluster__mpr *r, uint32_t min)
         return 0;
     }
     return (uint32_t)n;
+}
+
+uint32_t cluster__mpr_array_max(struct cluster__mpr *r, uint32_t max)
+{
+    uint32_t n = cluster__mpr_array(r, 0);
+    if (n > max) {
+        fail(r, SHIR_E_TOOBIG);
+        return 0;
+    }
+    return n;
 }
 
 uint64_t cluster__mpr_uint(struct cluster__mpr *r)
@@ -248,21 +269,38 @@ void cluster__mpr_bin_exact(struct cluster__mpr *r, void *dst, size_t n)
         memcpy(dst, p, n);
 }
 
-size_t cluster__mpr_bin(struct cluster__mpr *r, void *dst, size_t cap)
+size_t cluster__mpr_bin_header(struct cluster__mpr *r, size_t cap)
 {
     uint64_t len = 0;
-    const uint8_t *p;
     if (!blob_header(r, false, &len))
         return 0;
     if (len > cap) {
         fail(r, SHIR_E_TOOBIG);
         return 0;
     }
-    if (!take(r, (size_t)len, &p))
-        return 0;
-    if (len > 0)
-        memcpy(dst, p, (size_t)len);
     return (size_t)len;
+}
+
+const uint8_t *cluster__mpr_take(struct cluster__mpr *r, size_t n)
+{
+    const uint8_t *p;
+    return take(r, n, &p) ? p : NULL;
+}
+
+size_t cluster__mpr_bin_ref(struct cluster__mpr *r, const uint8_t **p, size_t cap)
+{
+    size_t len = cluster__mpr_bin_header(r, cap);
+    *p = cluster__mpr_take(r, len);
+    return *p ? len : 0;
+}
+
+size_t cluster__mpr_bin(struct cluster__mpr *r, void *dst, size_t cap)
+{
+    const uint8_t *p;
+    size_t len = cluster__mpr_bin_ref(r, &p, cap);
+    if (len > 0)
+        memcpy(dst, p, len);
+    return len;
 }
 
 static void skip_depth(struct cluster__mpr *r, unsigned depth);

@@ -1,4 +1,5 @@
-/* Test helpers shared by the FSM unit tests: command builders and an encode+apply shortcut. */
+/* Test helpers shared by the FSM unit tests: command builders, an encode+apply shortcut, state
+ * comparison. Include after <cmocka.h>. */
 #ifndef SHIR_TEST_CLUSTER_FSM_HELPERS_H
 #define SHIR_TEST_CLUSTER_FSM_HELPERS_H
 
@@ -71,6 +72,40 @@ static inline void t_cmd_simple(struct cluster_cmd *c, uint32_t id, enum cluster
     t_reqid(c, id);
 }
 
+/* A custom proxy with every field set: NTLM, a user and a sealed password, a bypass list. */
+static inline void t_cmd_proxy_custom(struct cluster_cmd *c, uint32_t id)
+{
+    t_cmd_simple(c, id, CLUSTER_CMD_PROXY_SET);
+    c->u.proxy.mode = CLUSTER_PROXY_CUSTOM;
+    strcpy(c->u.proxy.host, "proxy.corp");
+    c->u.proxy.port = 3128;
+    strcpy(c->u.proxy.user, "svc-shir");
+    c->u.proxy.sealed_password_len = 40;
+    memset(c->u.proxy.sealed_password, 0x77, 40);
+    strcpy(c->u.proxy.bypass, "*.corp,10.0.0.0/8");
+    c->u.proxy.bypass_local = true;
+    c->u.proxy.auth = CLUSTER_PROXY_AUTH_NTLM;
+}
+
+/* The snapshot of f in a fresh buffer (the caller frees it). */
+static inline void t_snapshot_of(const struct cluster_fsm *f, struct shir_buf *b)
+{
+    shir_buf_init(b, cluster_fsm_snapshot_max(f));
+    assert_int_equal(cluster_fsm_snapshot(f, b), 0);
+}
+
+/* Equal states: equal snapshot bytes. */
+static inline void t_assert_same_state(const struct cluster_fsm *x, const struct cluster_fsm *y)
+{
+    struct shir_buf a, b;
+    t_snapshot_of(x, &a);
+    t_snapshot_of(y, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    shir_buf_free(&a);
+    shir_buf_free(&b);
+}
+
 /* Encode and apply; the result's status, or the encoder's error (negative too). */
 static inline int t_apply(struct cluster_fsm *f, const struct cluster_cmd *c)
 {
@@ -120,16 +155,7 @@ static inline unsigned t_history_v1(struct cluster_fsm *f)
     bad += t_apply(f, &c) != 0;
     t_cmd_node_add(&c, 9, "d", CLUSTER_ROLE_SPARE, 2, 1);
     bad += t_apply(f, &c) != SHIR_E_STALE; /* recorded refusal */
-    t_cmd_simple(&c, 10, CLUSTER_CMD_PROXY_SET);
-    c.u.proxy.mode = CLUSTER_PROXY_CUSTOM;
-    strcpy(c.u.proxy.host, "proxy.corp");
-    c.u.proxy.port = 3128;
-    strcpy(c.u.proxy.user, "svc-shir");
-    c.u.proxy.sealed_password_len = 40;
-    memset(c.u.proxy.sealed_password, 0x77, 40);
-    strcpy(c.u.proxy.bypass, "*.corp,10.0.0.0/8");
-    c.u.proxy.bypass_local = true;
-    c.u.proxy.auth = CLUSTER_PROXY_AUTH_NTLM;
+    t_cmd_proxy_custom(&c, 10);
     bad += t_apply(f, &c) != 0;
     t_cmd_simple(&c, 11, CLUSTER_CMD_NODE_REMOVE);
     c.u.node_remove.node_id = 4;

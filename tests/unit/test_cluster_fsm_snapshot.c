@@ -33,23 +33,6 @@ static uint8_t *fixture(const char *name, size_t *len)
     return p;
 }
 
-static void snapshot_of(const struct cluster_fsm *f, struct shir_buf *b)
-{
-    shir_buf_init(b, 1 << 24);
-    assert_int_equal(cluster_fsm_snapshot(f, b), 0);
-}
-
-static void assert_same_state(const struct cluster_fsm *x, const struct cluster_fsm *y)
-{
-    struct shir_buf a, b;
-    snapshot_of(x, &a);
-    snapshot_of(y, &b);
-    assert_int_equal(a.len, b.len);
-    assert_memory_equal(a.data, b.data, a.len);
-    shir_buf_free(&a);
-    shir_buf_free(&b);
-}
-
 /* tests/fixtures/fsm-snapshot-v1.bin was written by the version-1 encoder after
  * t_history_v1(): restored today, it is the state that history builds today, answers replays
  * the same way, and both go on identically. */
@@ -62,7 +45,7 @@ static void test_v1_fixture_restores(void **state)
     assert_true(restored && replayed);
     assert_int_equal(cluster_fsm_restore(restored, v1, len), 0);
     assert_int_equal(t_history_v1(replayed), 0);
-    assert_same_state(restored, replayed);
+    t_assert_same_state(restored, replayed);
 
     size_t n;
     const struct cluster_node *nodes = cluster_fsm_nodes(restored, &n);
@@ -91,16 +74,62 @@ static void test_v1_fixture_restores(void **state)
     assert_int_equal(t_apply(restored, &c), 0);
     assert_int_equal(t_apply(replayed, &c), 0);
     assert_int_equal(cluster_fsm_node_by_name(restored, "f")->id, 6); /* 4 is not reused */
-    assert_same_state(restored, replayed);
+    t_assert_same_state(restored, replayed);
     cluster_fsm_free(restored);
     cluster_fsm_free(replayed);
     free(v1);
+}
+
+/* Another magic is malformed, a version this build does not know is unsupported; both for the
+ * current format and the version-1 fixture, and neither changes the state. */
+static void test_restore_refuses_other_magic_and_version(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = cluster_fsm_new();
+    struct cluster_cmd c;
+    t_cmd_init(&c, 1);
+    assert_int_equal(t_apply(f, &c), 0);
+    struct shir_buf snap;
+    t_snapshot_of(f, &snap);
+    size_t v1_len;
+    uint8_t *v1 = fixture("fsm-snapshot-v1.bin", &v1_len);
+    /* [ "shir-fsm", 2, ... ] is fixarray(3), fixstr(8) "shir-fsm", then the version; version 1
+     * was a fixarray(9). */
+    assert_int_equal(snap.data[0], 0x93);
+    assert_int_equal(v1[0], 0x99);
+    uint8_t *forms[] = {snap.data, v1};
+    size_t lens[] = {snap.len, v1_len};
+    uint8_t versions[] = {2, 1};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *b = forms[i];
+        assert_int_equal(b[1], 0xa8);
+        assert_int_equal(b[10], versions[i]);
+        b[2] = 'S';
+        assert_int_equal(cluster_fsm_restore(f, b, lens[i]), SHIR_E_MALFORMED);
+        b[2] = 's';
+        b[10] = 3;
+        assert_int_equal(cluster_fsm_restore(f, b, lens[i]), SHIR_E_UNSUPPORTED);
+        b[10] = 0;
+        assert_int_equal(cluster_fsm_restore(f, b, lens[i]), SHIR_E_UNSUPPORTED);
+        b[10] = versions[1 - i]; /* the other version's layout */
+        assert_int_not_equal(cluster_fsm_restore(f, b, lens[i]), 0);
+        assert_string_equal(cluster_fsm_runtime(f)->name, "finance-ir");
+        assert_null(cluster_fsm_node(f, 1)); /* still the state before: the fixture has nodes */
+        b[10] = versions[i];
+    }
+    assert_int_equal(cluster_fsm_restore(f, snap.data, snap.len), 0);
+    assert_int_equal(cluster_fsm_restore(f, v1, v1_len), 0);
+    assert_non_null(cluster_fsm_node(f, 1));
+    free(v1);
+    shir_buf_free(&snap);
+    cluster_fsm_free(f);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_fixture_restores),
+        cmocka_unit_test(test_restore_refuses_other_magic_and_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
