@@ -167,23 +167,12 @@ uint64_t cluster__mpr_uint(struct cluster__mpr *r)
         return 0;
     if (b <= 0x7f)
         return b;
-    switch (b) {
-    case 0xcc:
-        (void)len_field(r, 1, &v);
+    if (b >= 0xcc && b <= 0xcf) { /* uint 8, 16, 32, 64 */
+        (void)len_field(r, (size_t)1 << (b - 0xcc), &v);
         return v;
-    case 0xcd:
-        (void)len_field(r, 2, &v);
-        return v;
-    case 0xce:
-        (void)len_field(r, 4, &v);
-        return v;
-    case 0xcf:
-        (void)len_field(r, 8, &v);
-        return v;
-    default:
-        fail(r, SHIR_E_MALFORMED);
-        return 0;
     }
+    fail(r, SHIR_E_MALFORMED);
+    return 0;
 }
 
 uint64_t cluster__mpr_range(struct cluster__mpr *r, uint64_t lo, uint64_t hi)
@@ -315,6 +304,24 @@ static void skip_items(struct cluster__mpr *r, uint64_t items, unsigned depth)
         skip_depth(r, depth + 1);
 }
 
+/* How to skip a value whose first byte is 0xc4..0xdf: a length field of `width` bytes (0: none),
+ * then `fixed` bytes plus the length times `bytes` (bin, str, ext, numbers), or the length
+ * times `items` values (arrays 1, maps 2). */
+struct skip_rule {
+    uint8_t width, fixed, bytes, items;
+};
+static const struct skip_rule skip_rules[0xe0 - 0xc4] = {
+    {1, 0, 1, 0}, {2, 0, 1, 0}, {4, 0, 1, 0},                              /* bin 8/16/32 */
+    {1, 1, 1, 0}, {2, 1, 1, 0}, {4, 1, 1, 0},                              /* ext: type byte */
+    {0, 4, 0, 0}, {0, 8, 0, 0},                                            /* float 32/64 */
+    {0, 1, 0, 0}, {0, 2, 0, 0}, {0, 4, 0, 0}, {0, 8, 0, 0},                /* uint 8..64 */
+    {0, 1, 0, 0}, {0, 2, 0, 0}, {0, 4, 0, 0}, {0, 8, 0, 0},                /* int 8..64 */
+    {0, 2, 0, 0}, {0, 3, 0, 0}, {0, 5, 0, 0}, {0, 9, 0, 0}, {0, 17, 0, 0}, /* fixext */
+    {1, 0, 1, 0}, {2, 0, 1, 0}, {4, 0, 1, 0},                              /* str 8/16/32 */
+    {2, 0, 0, 1}, {4, 0, 0, 1},                                            /* array 16/32 */
+    {2, 0, 0, 2}, {4, 0, 0, 2},                                            /* map 16/32 */
+};
+
 /* Skip one value; containers recurse at most CLUSTER__MPR_DEPTH deep. */
 static void skip_depth(struct cluster__mpr *r, unsigned depth)
 {
@@ -333,95 +340,21 @@ static void skip_depth(struct cluster__mpr *r, unsigned depth)
         (void)take(r, b & 0x1f, &p);
         return;
     }
-    if ((b & 0xf0) == 0x90) {
-        skip_items(r, b & 0x0f, depth);
+    if ((b & 0xf0) == 0x90 || (b & 0xf0) == 0x80) {
+        skip_items(r, (b & 0xf0) == 0x90 ? b & 0x0fu : 2u * (b & 0x0f), depth);
         return;
     }
-    if ((b & 0xf0) == 0x80) {
-        skip_items(r, 2u * (b & 0x0f), depth);
-        return;
-    }
-    switch (b) {
-    case 0xcc:
-    case 0xd0:
-        (void)take(r, 1, &p);
-        return;
-    case 0xcd:
-    case 0xd1:
-        (void)take(r, 2, &p);
-        return;
-    case 0xce:
-    case 0xd2:
-    case 0xca:
-        (void)take(r, 4, &p);
-        return;
-    case 0xcf:
-    case 0xd3:
-    case 0xcb:
-        (void)take(r, 8, &p);
-        return;
-    case 0xd4:
-        (void)take(r, 2, &p);
-        return;
-    case 0xd5:
-        (void)take(r, 3, &p);
-        return;
-    case 0xd6:
-        (void)take(r, 5, &p);
-        return;
-    case 0xd7:
-        (void)take(r, 9, &p);
-        return;
-    case 0xd8:
-        (void)take(r, 17, &p);
-        return;
-    case 0xc4:
-    case 0xd9:
-        if (len_field(r, 1, &n))
-            (void)take(r, (size_t)n, &p);
-        return;
-    case 0xc5:
-    case 0xda:
-        if (len_field(r, 2, &n))
-            (void)take(r, (size_t)n, &p);
-        return;
-    case 0xc6:
-    case 0xdb:
-        if (len_field(r, 4, &n))
-            (void)take(r, (size_t)n, &p);
-        return;
-    case 0xc7:
-        if (len_field(r, 1, &n))
-            (void)take(r, (size_t)n + 1, &p);
-        return;
-    case 0xc8:
-        if (len_field(r, 2, &n))
-            (void)take(r, (size_t)n + 1, &p);
-        return;
-    case 0xc9:
-        if (len_field(r, 4, &n))
-            (void)take(r, (size_t)n + 1, &p);
-        return;
-    case 0xdc:
-        if (len_field(r, 2, &n))
-            skip_items(r, n, depth);
-        return;
-    case 0xdd:
-        if (len_field(r, 4, &n))
-            skip_items(r, n, depth);
-        return;
-    case 0xde:
-        if (len_field(r, 2, &n))
-            skip_items(r, 2 * n, depth);
-        return;
-    case 0xdf:
-        if (len_field(r, 4, &n))
-            skip_items(r, 2 * n, depth);
-        return;
-    default:
+    if (b < 0xc4) { /* 0xc1: never used */
         fail(r, SHIR_E_MALFORMED);
         return;
     }
+    const struct skip_rule *s = &skip_rules[b - 0xc4];
+    if (s->width && !len_field(r, s->width, &n))
+        return;
+    if (s->items)
+        skip_items(r, n * s->items, depth);
+    else
+        (void)take(r, (size_t)(s->fixed + n * s->bytes), &p);
 }
 
 void cluster__mpr_skip(struct cluster__mpr *r)

@@ -47,7 +47,9 @@ bool cluster__pool_fits(const struct cluster__pool *p, size_t len,
     uint64_t after = (uint64_t)p->used + cluster__pool_chunks(p, len);
     if (replacing)
         after -= cluster__pool_chunks(p, replacing->len);
-    return after <= (limit < p->cap ? limit : p->cap);
+    /* Over a lowered limit, what does not grow the pool (a shrinking replacement) still goes
+     * in: lowering a limit refuses growth, it does not freeze what is there. */
+    return after <= (limit < p->cap ? limit : p->cap) || after <= p->used;
 }
 
 struct cluster__blob cluster__pool_put(struct cluster__pool *p, const void *src, size_t len)

@@ -51,7 +51,8 @@ void cluster__pool_fini(struct cluster__pool *p);
 /* Chunks a blob of len bytes takes. */
 uint32_t cluster__pool_chunks(const struct cluster__pool *p, size_t len);
 /* Would a blob of len bytes fit with at most `limit` chunks in use (limit above cap counts as
- * cap), once `replacing` (NULL: nothing) is dropped? */
+ * cap), once `replacing` (NULL: nothing) is dropped? Over a limit lowered below what is in use,
+ * a replacement that does not grow the pool still fits. */
 bool cluster__pool_fits(const struct cluster__pool *p, size_t len,
                         const struct cluster__blob *replacing, uint32_t limit);
 /* Store len bytes (copied). The caller checked cluster__pool_fits with a limit <= cap, so this

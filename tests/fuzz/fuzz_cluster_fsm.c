@@ -1,48 +1,69 @@
 /* Fuzz the FSM's decoders of bytes from peers: log entries (cluster_fsm_apply) and snapshots
- * (cluster_fsm_restore). The first input byte picks which; the rest is the payload.
- * Invariants: no crash or leak; apply always returns a result; a restored state re-encodes to
- * bytes that restore again to the same encoding. */
+ * (cluster_fsm_restore, versions 1 and 2). The first input byte picks: bit 0 restore (else
+ * apply), bit 1 the schema with the test-only probe table (a pool of variable-size records and
+ * a fenced command, tests/unit/cluster_fsm_probe.h) instead of the production one; the rest is
+ * the payload.
+ * Invariants: no crash or leak; apply always returns a result; applied twice, an entry gives
+ * the same result (a replay), except that a fenced command may be refused the second time (its
+ * token, not the ring, guards replays); a restored state re-encodes to bytes that restore
+ * again to the same encoding, within cluster_fsm_snapshot_max. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/cluster_fsm_probe.h"
 #include "cluster/fsm.h"
 #include "common/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void check_restore(struct cluster_fsm *f, const struct cluster__schema *s,
+                          const uint8_t *p, size_t n)
+{
+    struct shir_buf a, b;
+    if (cluster_fsm_restore(f, p, n) != 0)
+        return;
+    shir_buf_init(&a, cluster_fsm_snapshot_max(f));
+    shir_buf_init(&b, cluster_fsm_snapshot_max(f));
+    struct cluster_fsm *g = cluster__fsm_new_with(s);
+    if (!g || cluster_fsm_snapshot(f, &a) != 0 || cluster_fsm_restore(g, a.data, a.len) != 0 ||
+        cluster_fsm_snapshot(g, &b) != 0 || a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+        abort();
+    cluster_fsm_free(g);
+    shir_buf_free(&a);
+    shir_buf_free(&b);
+}
+
+static void check_apply(struct cluster_fsm *f, const struct cluster__schema *s,
+                        const uint8_t *p, size_t n)
+{
+    struct cluster_cmd cmd;
+    const struct cluster__cmd_desc *d = NULL;
+    bool fenced = cluster__cmd_decode(s, p, n, &cmd, &d) == 0 && (d->flags & CLUSTER__CMD_FENCED);
+    const struct cluster_fsm_result *r1 = cluster_fsm_apply(f, p, n);
+    if (!r1)
+        abort();
+    struct cluster_fsm_result first = *r1;
+    const struct cluster_fsm_result *r2 = cluster_fsm_apply(f, p, n);
+    if (!r2)
+        abort();
+    if (fenced ? r2->status == 0 && first.status == 0
+               : r2->status != first.status || r2->value != first.value)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct cluster_fsm *f, *g;
-    struct shir_buf a, b;
     if (size < 1)
         return 0;
-    f = cluster_fsm_new();
+    const struct cluster__schema *s = data[0] & 2 ? &t_probe_schema : &cluster__schema_default;
+    struct cluster_fsm *f = cluster__fsm_new_with(s);
     if (!f)
         return 0;
-    if (data[0] & 1) {
-        if (cluster_fsm_restore(f, data + 1, size - 1) == 0) {
-            shir_buf_init(&a, 1 << 20);
-            shir_buf_init(&b, 1 << 20);
-            g = cluster_fsm_new();
-            if (!g || cluster_fsm_snapshot(f, &a) != 0 ||
-                cluster_fsm_restore(g, a.data, a.len) != 0 || cluster_fsm_snapshot(g, &b) != 0 ||
-                a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
-                abort();
-            cluster_fsm_free(g);
-            shir_buf_free(&a);
-            shir_buf_free(&b);
-        }
-    } else {
-        /* Apply the payload twice: the second must be a replay (same result) or a refusal. */
-        const struct cluster_fsm_result *r1 = cluster_fsm_apply(f, data + 1, size - 1);
-        if (!r1)
-            abort();
-        struct cluster_fsm_result first = *r1;
-        const struct cluster_fsm_result *r2 = cluster_fsm_apply(f, data + 1, size - 1);
-        if (!r2 || r2->status != first.status || r2->value != first.value)
-            abort();
-    }
+    if (data[0] & 1)
+        check_restore(f, s, data + 1, size - 1);
+    else
+        check_apply(f, s, data + 1, size - 1);
     cluster_fsm_free(f);
     return 0;
 }

@@ -3,14 +3,20 @@
 # the FSM's raft adapter (a shell file) is tested on raft/fixture.h with shir_cluster.
 shir_unit_test(NAME test_cluster_key SOURCES test_cluster_key.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_crypto SOURCES test_cluster_crypto.c LIBS shir_cluster_core)
-shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c LIBS shir_cluster_core)
-# Allocation counting, to show that apply never allocates.
-target_link_options(test_cluster_fsm PRIVATE -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+# Allocation counting (alloc_count.c), to show that apply never allocates.
+set(SHIR_ALLOC_COUNT_WRAP -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c alloc_count.c
+  LIBS shir_cluster_core)
+target_link_options(test_cluster_fsm PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
 # Snapshot formats, old and new; the frozen fixtures of older versions are in tests/fixtures.
-shir_unit_test(NAME test_cluster_fsm_snapshot SOURCES test_cluster_fsm_snapshot.c
-  LIBS shir_cluster)
+shir_unit_test(NAME test_cluster_fsm_snapshot
+  SOURCES test_cluster_fsm_snapshot.c cluster_fsm_probe.c LIBS shir_cluster_core)
 target_compile_definitions(test_cluster_fsm_snapshot PRIVATE
   SHIR_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
+# The machinery for growing tables (pool, limits, fenced commands), on a test-only table.
+shir_unit_test(NAME test_cluster_fsm_tables
+  SOURCES test_cluster_fsm_tables.c cluster_fsm_probe.c alloc_count.c LIBS shir_cluster_core)
+target_link_options(test_cluster_fsm_tables PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
 shir_unit_test(NAME test_cluster_fsm_raft SOURCES test_cluster_fsm_raft.c
   LIBS shir_cluster PkgConfig::RAFT)
 shir_unit_test(NAME test_cluster_roles SOURCES test_cluster_roles.c LIBS shir_cluster_core)

@@ -72,6 +72,39 @@ static inline void t_cmd_simple(struct cluster_cmd *c, uint32_t id, enum cluster
     t_reqid(c, id);
 }
 
+/* One command of every type, every field set (request ids 1..T_CMD_TYPES). */
+#define T_CMD_TYPES 9
+static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
+{
+    t_cmd_init(&in[0], 1);
+    t_cmd_node_add(&in[1], 2, "node-1", CLUSTER_ROLE_WITNESS, 2, 77);
+    in[1].u.node_add.node.drain = true;
+    t_cmd_simple(&in[2], 3, CLUSTER_CMD_NODE_SET_ROLE);
+    in[2].u.node_role.node_id = 12345678901ull;
+    in[2].u.node_role.role = CLUSTER_ROLE_STANDBY;
+    t_cmd_simple(&in[3], 4, CLUSTER_CMD_NODE_REMOVE);
+    in[3].u.node_remove.node_id = 7;
+    t_cmd_simple(&in[4], 5, CLUSTER_CMD_KEY_REGENERATE);
+    in[4].u.key_regen.slot = 2;
+    memset(&in[4].u.key_regen.verifier, 0x31, sizeof in[4].u.key_regen.verifier);
+    in[4].u.key_regen.sealed_len = 61;
+    memset(in[4].u.key_regen.sealed, 0x32, 61);
+    t_cmd_simple(&in[5], 6, CLUSTER_CMD_PROXY_SET);
+    in[5].u.proxy.mode = CLUSTER_PROXY_CUSTOM;
+    strcpy(in[5].u.proxy.host, "[::1]");
+    in[5].u.proxy.port = 65535;
+    in[5].u.proxy.sealed_password_len = CLUSTER_SEALED_PROXY_MAX;
+    memset(in[5].u.proxy.sealed_password, 0x99, CLUSTER_SEALED_PROXY_MAX);
+    in[5].u.proxy.auth = CLUSTER_PROXY_AUTH_BASIC;
+    t_cmd_simple(&in[6], 7, CLUSTER_CMD_PROXY_CLEAR);
+    t_cmd_simple(&in[7], 8, CLUSTER_CMD_NODE_SET_DRAIN);
+    in[7].u.node_drain.node_id = 3;
+    in[7].u.node_drain.drain = true;
+    t_cmd_simple(&in[8], 9, CLUSTER_CMD_SETTINGS_SET);
+    in[8].u.settings.max_nodes = 8;
+    in[8].u.settings.standby_promotion_delay_ms = 120000;
+}
+
 /* A custom proxy with every field set: NTLM, a user and a sealed password, a bypass list. */
 static inline void t_cmd_proxy_custom(struct cluster_cmd *c, uint32_t id)
 {

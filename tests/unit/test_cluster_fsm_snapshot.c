@@ -1,5 +1,7 @@
 /* Unit tests for the FSM's snapshot format: a snapshot written by an earlier version (a frozen
- * fixture) restores to the state its history builds today. */
+ * fixture) restores to the state its history builds today; sections a reader does not know are
+ * skipped and sections it misses stay empty (rolling upgrades both ways); sections out of order
+ * are refused; the bound derived from the capacities holds for a state filled to them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +13,9 @@
 #include <cmocka.h>
 
 #include "cluster/fsm.h"
+#include "cluster/fsm/fsm_int.h"
 #include "cluster_fsm_helpers.h"
+#include "cluster_fsm_probe.h"
 #include "common/common.h"
 
 #ifndef SHIR_FIXTURE_DIR
@@ -125,11 +129,248 @@ static void test_restore_refuses_other_magic_and_version(void **state)
     cluster_fsm_free(f);
 }
 
+/* The production part of two states is the same: equal snapshots once the probe's section is
+ * left out, i.e. the one a default FSM restored from it would write. */
+static void assert_same_production(const struct cluster_fsm *with_probe, const struct cluster_fsm *plain)
+{
+    struct shir_buf b;
+    t_snapshot_of(with_probe, &b);
+    struct cluster_fsm *g = cluster_fsm_new();
+    assert_int_equal(cluster_fsm_restore(g, b.data, b.len), 0);
+    t_assert_same_state(g, plain);
+    cluster_fsm_free(g);
+    shir_buf_free(&b);
+}
+
+/* A newer version's table (the probe) in a snapshot restores on a build that lacks it (the
+ * section is skipped); an older snapshot without it restores on a build that has it (the table
+ * stays empty). Both directions of a rolling upgrade. */
+static void test_sections_unknown_skipped_missing_empty(void **state)
+{
+    (void)state;
+    struct cluster_fsm *newer = cluster__fsm_new_with(&t_probe_schema);
+    struct cluster_fsm *older = cluster_fsm_new();
+    assert_true(newer && older);
+    /* The probe's own commands first: the history then pushes the put's result out of the
+     * recent-results ring, so the production tables end up equal. */
+    struct cluster_cmd c;
+    uint8_t blob[100] = {1, 2, 3};
+    t_probe_cmd(&c, 1, T_PROBE_PUT, 42, blob, sizeof blob);
+    assert_int_equal(t_probe_apply(newer, &c, NULL), 0);
+    t_probe_cmd(&c, 2, T_PROBE_TICK, 1, NULL, 0);
+    assert_int_equal(t_probe_apply(newer, &c, NULL), 0);
+    assert_int_equal(t_history_v1(newer), 0);
+    assert_int_equal(t_history_v1(older), 0);
+    assert_int_equal(t_probe_count(newer), 1);
+    assert_same_production(newer, older);
+
+    struct shir_buf b;
+    t_snapshot_of(older, &b);
+    struct cluster_fsm *upgraded = cluster__fsm_new_with(&t_probe_schema);
+    assert_int_equal(t_probe_apply(upgraded, &c, NULL), 0); /* replaced by the restore */
+    assert_int_equal(cluster_fsm_restore(upgraded, b.data, b.len), 0);
+    assert_int_equal(t_probe_count(upgraded), 0);
+    assert_int_equal(t_probe_ticks(upgraded), 0);
+    assert_same_production(upgraded, older);
+    shir_buf_free(&b);
+    cluster_fsm_free(upgraded);
+    cluster_fsm_free(newer);
+    cluster_fsm_free(older);
+}
+
+/* Hand-made version-2 snapshots of f's tables, with sections in the order of `ids` (a table
+ * index each, -1 for an unknown section 99), `extra` trailing elements in the top array and in
+ * each section pair. */
+static void write_v2(struct shir_buf *out, const struct cluster_fsm *f, const int *ids, size_t n,
+                     uint32_t extra)
+{
+    struct cluster__mpw w;
+    shir_buf_init(out, 1 << 20);
+    cluster__mpw_init(&w, out);
+    cluster__mpw_array(&w, 3 + extra);
+    cluster__mpw_str(&w, "shir-fsm", 9);
+    cluster__mpw_uint(&w, 2);
+    cluster__mpw_array(&w, (uint32_t)n);
+    for (size_t k = 0; k < n; k++) {
+        cluster__mpw_array(&w, 2 + extra);
+        if (ids[k] < 0) {
+            cluster__mpw_uint(&w, 99);
+            cluster__mpw_array(&w, 1);
+            cluster__mpw_str(&w, "a table from the future", 64);
+        } else {
+            const struct cluster__table *t = f->schema->tables[ids[k]];
+            cluster__mpw_uint(&w, t->section);
+            t->encode(f->tab[ids[k]], &w);
+        }
+        for (uint32_t e = 0; e < extra; e++)
+            cluster__mpw_uint(&w, e);
+    }
+    for (uint32_t e = 0; e < extra; e++)
+        cluster__mpw_bool(&w, true);
+    assert_int_equal(w.err, 0);
+}
+
+static void test_sections_order_and_extras(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = cluster_fsm_new(), *g = cluster_fsm_new();
+    assert_int_equal(t_history_v1(f), 0);
+    struct shir_buf b;
+    static const int in_order[] = {0, 1, 2, 3, -1};
+    write_v2(&b, f, in_order, 5, 2);
+    assert_int_equal(cluster_fsm_restore(g, b.data, b.len), 0);
+    t_assert_same_state(f, g);
+    shir_buf_free(&b);
+    /* A repeated section, one out of order, and id 0 are refused; g keeps its state. */
+    static const int twice[] = {0, 1, 1, 2, 3}, backwards[] = {0, 2, 1, 3};
+    write_v2(&b, f, twice, 5, 0);
+    assert_int_equal(cluster_fsm_restore(g, b.data, b.len), SHIR_E_MALFORMED);
+    shir_buf_free(&b);
+    write_v2(&b, f, backwards, 4, 0);
+    assert_int_equal(cluster_fsm_restore(g, b.data, b.len), SHIR_E_MALFORMED);
+    t_assert_same_state(f, g);
+    shir_buf_free(&b);
+    static const uint8_t id0[] = {0x93, 0xa8, 's', 'h', 'i', 'r', '-', 'f', 's', 'm',
+                                  0x02, 0x91, 0x92, 0x00, 0xc0};
+    assert_int_equal(cluster_fsm_restore(g, id0, sizeof id0), SHIR_E_MALFORMED);
+    /* Only the runtime: the other tables are as new. */
+    static const int runtime_only[] = {0};
+    write_v2(&b, f, runtime_only, 1, 0);
+    assert_int_equal(cluster_fsm_restore(g, b.data, b.len), 0);
+    assert_string_equal(cluster_fsm_runtime(g)->name, "finance-ir");
+    size_t n;
+    (void)cluster_fsm_nodes(g, &n);
+    assert_int_equal(n, 0);
+    shir_buf_free(&b);
+    cluster_fsm_free(f);
+    cluster_fsm_free(g);
+}
+
+/* A state filled to every capacity, each field at its widest, snapshots within
+ * cluster_fsm_snapshot_max: the bound the raft adapter allocates. */
+static void test_snapshot_max_bounds_a_full_state(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = cluster__fsm_new_with(&t_probe_schema);
+    char s[1100];
+    memset(s, 'x', sizeof s);
+    struct shir_buf b;
+    struct cluster__mpw w;
+    shir_buf_init(&b, 1 << 24);
+    cluster__mpw_init(&w, &b);
+    cluster__mpw_array(&w, 3);
+    cluster__mpw_str(&w, "shir-fsm", 9);
+    cluster__mpw_uint(&w, 2);
+    cluster__mpw_array(&w, 5);
+    /* runtime */
+    cluster__mpw_array(&w, 2);
+    cluster__mpw_uint(&w, 1);
+    cluster__mpw_array(&w, 8);
+    cluster__mpw_bool(&w, true);
+    cluster__mpw_bin(&w, s, CLUSTER_RUNTIME_ID_LEN);
+    s[CLUSTER_NAME_MAX] = '\0';
+    cluster__mpw_str(&w, s, sizeof s);
+    s[CLUSTER_NAME_MAX] = 'x';
+    s[CLUSTER_DESC_MAX] = '\0';
+    cluster__mpw_str(&w, s, sizeof s);
+    s[CLUSTER_DESC_MAX] = 'x';
+    for (int k = 0; k < 2; k++) {
+        cluster__mpw_array(&w, 4);
+        cluster__mpw_uint(&w, UINT32_MAX);
+        cluster__mpw_bin(&w, s, 32);
+        cluster__mpw_bin(&w, s, 32);
+        cluster__mpw_bin(&w, s, CLUSTER_SEALED_KEY_MAX);
+    }
+    cluster__mpw_uint(&w, CLUSTER_FSM_NODES_CAP - 1);
+    cluster__mpw_uint(&w, CLUSTER_STANDBY_DELAY_MAX_MS);
+    /* nodes */
+    cluster__mpw_array(&w, 2);
+    cluster__mpw_uint(&w, 2);
+    cluster__mpw_array(&w, 2);
+    cluster__mpw_uint(&w, UINT64_MAX);
+    cluster__mpw_array(&w, CLUSTER_FSM_NODES_CAP);
+    for (uint64_t i = 0; i < CLUSTER_FSM_NODES_CAP; i++) {
+        cluster__mpw_array(&w, 10);
+        cluster__mpw_uint(&w, UINT64_MAX - 1 - i);
+        s[CLUSTER_NAME_MAX] = '\0';
+        s[0] = (char)('A' + i); /* names and pins need not be unique to the decoder */
+        cluster__mpw_str(&w, s, sizeof s);
+        s[CLUSTER_NAME_MAX] = 'x';
+        s[CLUSTER_ADDR_MAX] = '\0';
+        cluster__mpw_str(&w, s, sizeof s);
+        s[CLUSTER_ADDR_MAX] = 'x';
+        cluster__mpw_bin(&w, s, CLUSTER_PIN_LEN);
+        cluster__mpw_uint(&w, CLUSTER_ROLE_WITNESS);
+        cluster__mpw_uint(&w, CLUSTER_NODE_REGISTERED);
+        s[CLUSTER_NODE_VERSION_MAX] = '\0';
+        cluster__mpw_str(&w, s, sizeof s);
+        s[CLUSTER_NODE_VERSION_MAX] = 'x';
+        cluster__mpw_uint(&w, UINT32_MAX);
+        cluster__mpw_bool(&w, true);
+        cluster__mpw_uint(&w, UINT64_MAX);
+    }
+    /* proxy */
+    cluster__mpw_array(&w, 2);
+    cluster__mpw_uint(&w, 3);
+    cluster__mpw_array(&w, 8);
+    cluster__mpw_uint(&w, CLUSTER_PROXY_CUSTOM);
+    s[CLUSTER_PROXY_HOST_MAX] = '\0';
+    cluster__mpw_str(&w, s, sizeof s);
+    cluster__mpw_uint(&w, UINT16_MAX);
+    cluster__mpw_str(&w, s, sizeof s); /* user: same cap as host */
+    s[CLUSTER_PROXY_HOST_MAX] = 'x';
+    cluster__mpw_bin(&w, s, CLUSTER_SEALED_PROXY_MAX);
+    s[CLUSTER_PROXY_BYPASS_MAX] = '\0';
+    cluster__mpw_str(&w, s, sizeof s);
+    cluster__mpw_bool(&w, true);
+    cluster__mpw_uint(&w, CLUSTER_PROXY_AUTH_NTLM);
+    /* recent */
+    cluster__mpw_array(&w, 2);
+    cluster__mpw_uint(&w, 4);
+    cluster__mpw_array(&w, CLUSTER_FSM_RECENT);
+    for (uint32_t i = 0; i < CLUSTER_FSM_RECENT; i++) {
+        cluster__mpw_array(&w, 3);
+        cluster__mpw_bin(&w, s, CLUSTER_REQUEST_ID_LEN);
+        cluster__mpw_uint(&w, (uint64_t)-SHIR_E_MIN);
+        cluster__mpw_uint(&w, UINT64_MAX);
+    }
+    /* probe: every record slot, the whole pool, split as evenly as chunks allow */
+    cluster__mpw_array(&w, 2);
+    cluster__mpw_uint(&w, T_PROBE_SECTION);
+    cluster__mpw_array(&w, 4);
+    cluster__mpw_uint(&w, UINT32_MAX);
+    cluster__mpw_uint(&w, UINT64_MAX);
+    cluster__mpw_uint(&w, UINT64_MAX);
+    cluster__mpw_array(&w, T_PROBE_RECORDS);
+    static uint8_t blob[T_PROBE_BLOB_MAX];
+    for (uint32_t i = 0; i < T_PROBE_RECORDS; i++) {
+        cluster__mpw_array(&w, 2);
+        cluster__mpw_uint(&w, UINT64_MAX - i);
+        cluster__mpw_bin(&w, blob, i < T_PROBE_CHUNKS ? T_PROBE_CHUNK : 0);
+    }
+    assert_int_equal(w.err, 0);
+    assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
+    assert_int_equal(t_probe_used(f), T_PROBE_CHUNKS);
+    struct shir_buf again;
+    shir_buf_init(&again, cluster_fsm_snapshot_max(f));
+    assert_int_equal(cluster_fsm_snapshot(f, &again), 0);
+    assert_int_equal(again.len, b.len);
+    assert_memory_equal(again.data, b.data, b.len);
+    /* The bound is not loose by orders of magnitude either (headers are assumed widest). */
+    assert_true(cluster_fsm_snapshot_max(f) < 2 * again.len);
+    shir_buf_free(&again);
+    shir_buf_free(&b);
+    cluster_fsm_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_fixture_restores),
         cmocka_unit_test(test_restore_refuses_other_magic_and_version),
+        cmocka_unit_test(test_sections_unknown_skipped_missing_empty),
+        cmocka_unit_test(test_sections_order_and_extras),
+        cmocka_unit_test(test_snapshot_max_bounds_a_full_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
