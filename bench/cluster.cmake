@@ -2,3 +2,12 @@
 add_executable(bench_commands bench_commands.c)
 shir_target(bench_commands)
 target_link_libraries(bench_commands PRIVATE shir_transport PkgConfig::MSGPACK)
+# How long snapshotting and restoring an ~8 MiB FSM state stalls the loop thread (docs/fsm.md).
+# The state is the test-only probe table (tests/unit/cluster_fsm_probe.c) with an 8 MiB pool.
+add_executable(bench_fsm_snapshot bench_fsm_snapshot.c
+  ${PROJECT_SOURCE_DIR}/tests/unit/cluster_fsm_probe.c)
+shir_target(bench_fsm_snapshot)
+target_include_directories(bench_fsm_snapshot PRIVATE ${PROJECT_SOURCE_DIR}/tests/unit)
+target_compile_definitions(bench_fsm_snapshot PRIVATE
+  T_PROBE_CHUNK=256 T_PROBE_CHUNKS=36864 T_PROBE_RECORDS=8192)
+target_link_libraries(bench_fsm_snapshot PRIVATE shir_cluster PkgConfig::RAFT)

@@ -242,6 +242,12 @@ uint64_t cluster_fsm_applied(const struct cluster_fsm *f);
 /* Snapshot: append the whole state to `out` (deterministic: equal states give equal bytes).
  * Errors: SHIR_E_TOOBIG (out's max), SHIR_E_NOMEM. */
 int cluster_fsm_snapshot(const struct cluster_fsm *f, struct shir_buf *out);
+/* The same bytes in a buffer the FSM keeps and reuses, encoded afresh by each call: *p and *n
+ * stay valid until the next call or cluster_fsm_free (apply and restore leave them alone). For
+ * the raft adapter: the buffer's pages stay mapped between snapshots, so a snapshot writes warm
+ * memory instead of faulting in fresh pages on the loop thread (docs/fsm.md, "Snapshot stall").
+ * Errors as cluster_fsm_snapshot. */
+int cluster_fsm_snapshot_view(struct cluster_fsm *f, const void **p, size_t *n);
 /* The most bytes cluster_fsm_snapshot can append, whatever the state: derived from the tables'
  * capacities (about 64 KiB today), so a buffer with this max never fails TOOBIG. */
 size_t cluster_fsm_snapshot_max(const struct cluster_fsm *f);

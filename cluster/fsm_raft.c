@@ -36,46 +36,31 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
     return 0;
 }
 
+/* The bytes stay in the FSM's reused snapshot buffer (cluster_fsm_snapshot_view): no copy, and
+ * warm pages instead of fresh ones, which is most of the loop-thread stall (docs/fsm.md). Raft
+ * only reads them, and takes no new snapshot before it has finalized this one, so they cannot
+ * change under it; only the one-element array is raft_malloc'd. */
 static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
-    struct shir_buf b;
-    struct raft_buffer *arr = NULL;
-    int rc;
-
-    /* The bound comes from the tables' capacities: a state within them always fits. */
-    shir_buf_init(&b, cluster_fsm_snapshot_max(rf->data));
-    rc = cluster_fsm_snapshot(rf->data, &b);
+    const void *p;
+    size_t n;
+    int rc = cluster_fsm_snapshot_view(rf->data, &p, &n);
     if (rc != 0)
-        goto err;
-    arr = raft_malloc(sizeof *arr);
+        return rc == SHIR_E_NOMEM ? RAFT_NOMEM : RAFT_TOOBIG;
+    struct raft_buffer *arr = raft_malloc(sizeof *arr);
     if (!arr)
-        goto nomem;
-    arr->base = raft_malloc(b.len);
-    if (!arr->base)
-        goto nomem;
-    memcpy(arr->base, b.data, b.len);
-    arr->len = b.len;
+        return RAFT_NOMEM;
+    arr->base = (void *)(uintptr_t)p; /* raft_buffer has no const */
+    arr->len = n;
     *bufs = arr;
     *n_bufs = 1;
-    shir_buf_free(&b);
     return 0;
-nomem:
-    raft_free(arr);
-    shir_buf_free(&b);
-    return RAFT_NOMEM;
-err:
-    shir_buf_free(&b);
-    return rc == SHIR_E_NOMEM ? RAFT_NOMEM : RAFT_TOOBIG;
 }
 
 static int fsm_snapshot_finalize(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
     (void)rf;
-    if (*bufs) {
-        for (unsigned i = 0; i < *n_bufs; i++)
-            raft_free((*bufs)[i].base);
-        raft_free(*bufs);
-    }
+    raft_free(*bufs); /* the bytes belong to the FSM */
     *bufs = NULL;
     *n_bufs = 0;
     return 0;

@@ -7,10 +7,12 @@
  * - apply: never returns an error. `*result` is a `const struct cluster_fsm_result *` owned by the
  *   FSM (see cluster_fsm_apply), valid while the raft_apply callback runs — raft calls it right
  *   after apply, on the same thread — so the callback copies status/value and keeps nothing.
- * - snapshot: one buffer from raft_malloc holding cluster_fsm_snapshot()'s bytes; the array and
- *   the buffer are freed by snapshot_finalize (version 2: raft takes no ownership of either).
- *   Snapshots are taken on the loop thread; ours are small (a 32-node table and 1024 recent
- *   results: ~60 KiB at most).
+ * - snapshot: one buffer pointing at the FSM's own reused snapshot buffer
+ *   (cluster_fsm_snapshot_view), in a raft_malloc'd one-element array that snapshot_finalize
+ *   frees (version 2: raft takes no ownership of either). Snapshots are taken on the loop
+ *   thread; writing into warm, reused pages keeps an 8 MiB state's stall at a few ms
+ *   (bench/bench_fsm_snapshot.c, docs/fsm.md). Version 3's snapshot_async would not help:
+ *   raft 0.22 calls it on the loop thread right after snapshot.
  * - restore: all or nothing; on success the FSM frees buf->base with raft_free (raft's
  *   convention), on failure raft keeps it and the state is unchanged.
  */

@@ -41,6 +41,7 @@ struct cluster_fsm *cluster__fsm_new_with(const struct cluster__schema *s)
     if (!f)
         return NULL;
     f->schema = s;
+    shir_buf_init(&f->snap, cluster_fsm_snapshot_max(f));
     for (size_t i = 0; i < s->n; i++) {
         const struct cluster__table *t = s->tables[i];
         f->tab[i] = calloc(1, t->size);
@@ -69,6 +70,8 @@ void cluster_fsm_free(struct cluster_fsm *f)
         free(f->tab[i]);
     }
     shir_wipe(&f->scratch_cmd, sizeof f->scratch_cmd);
+    shir_wipe(f->snap.data, f->snap.len); /* verifiers and sealed blobs */
+    shir_buf_free(&f->snap);
     free(f);
 }
 

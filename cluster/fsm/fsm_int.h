@@ -92,6 +92,7 @@ struct cluster_fsm {
     void *tab[CLUSTER__TABLES_MAX];       /* each table's state */
     struct cluster_cmd scratch_cmd;       /* decode target: no allocation in apply */
     struct cluster_fsm_result scratch_result; /* undecodable entries and FENCED commands */
+    struct shir_buf snap;                     /* cluster_fsm_snapshot_view's, reused */
     uint64_t applied;
 };
 

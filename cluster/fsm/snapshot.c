@@ -62,6 +62,20 @@ int cluster_fsm_snapshot(const struct cluster_fsm *f, struct shir_buf *out)
     return cluster__mpw_finish(&w, out, start);
 }
 
+int cluster_fsm_snapshot_view(struct cluster_fsm *f, const void **p, size_t *n)
+{
+    /* Overwritten in place; only the tail a shorter snapshot leaves is wiped, so no byte of an
+     * older one outlives it (cluster_fsm_free wipes the rest). */
+    size_t old = f->snap.len;
+    shir_buf_reset(&f->snap);
+    int rc = cluster_fsm_snapshot(f, &f->snap);
+    if (old > f->snap.len)
+        shir_wipe(f->snap.data + f->snap.len, old - f->snap.len);
+    *p = f->snap.data;
+    *n = f->snap.len;
+    return rc;
+}
+
 static void read_v2(struct cluster_fsm *g, struct cluster__mpr *r)
 {
     uint32_t n = cluster__mpr_array(r, 0);

@@ -288,6 +288,14 @@ static void test_adapter_snapshot_restore_ownership(void **state)
     struct raft_buffer copy = {.base = raft_malloc(bufs[0].len), .len = bufs[0].len};
     memcpy(copy.base, bufs[0].base, copy.len);
     assert_int_equal(rf.snapshot_finalize(&rf, &bufs, &n), 0);
+    assert_null(bufs);
+    /* The next snapshot reuses the FSM's buffer: the same bytes as cluster_fsm_snapshot. */
+    assert_int_equal(rf.snapshot(&rf, &bufs, &n), 0);
+    t_snapshot_of(f, &b);
+    assert_int_equal(bufs[0].len, b.len);
+    assert_memory_equal(bufs[0].base, b.data, b.len);
+    shir_buf_free(&b);
+    assert_int_equal(rf.snapshot_finalize(&rf, &bufs, &n), 0);
     assert_int_equal(rg.restore(&rg, &copy), 0);
     assert_true(cluster_fsm_runtime(g)->initialized);
 
