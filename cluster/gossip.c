@@ -1,9 +1,14 @@
 /* cluster/gossip.c: the SWIM protocol of cluster/gossip.h, pure. */
 #include <string.h>
 
+#include "cluster/fsm.h"
 #include "cluster/gossip.h"
-#include "cluster/mp.h"
 #include "common/common.h"
+
+/* Every node of the replicated table is a gossip member, and a node gossips the version the
+ * table records for it. */
+_Static_assert(GOSSIP_MEMBERS_MAX == CLUSTER_FSM_NODES_CAP, "one gossip member per node");
+_Static_assert(GOSSIP_VERSION_MAX == CLUSTER_NODE_VERSION_MAX, "the same version strings");
 
 const struct gossip_timing gossip_timing_default = {
     .period_ms = 500, .ack_timeout_ms = 250, .suspect_ms = 2000, .indirect = 2};
@@ -428,103 +433,4 @@ int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out)
         (void)shir_str_fmt(out->why, sizeof out->why, "minority version (most run %s)", major);
     }
     return 0;
-}
-
-/* ---- wire form ------------------------------------------------------------------------------ */
-
-static bool rec_equal(const struct gossip_record *a, const struct gossip_record *b)
-{
-    return a->id == b->id && a->incarnation == b->incarnation && a->liveness == b->liveness &&
-           a->report_inc == b->report_inc && a->report_seq == b->report_seq &&
-           strcmp(a->report.version, b->report.version) == 0 &&
-           a->report.leader == b->report.leader && a->report.applied == b->report.applied &&
-           a->report.unreachable == b->report.unreachable && a->report.cpu == b->report.cpu &&
-           a->report.mem_avail_mb == b->report.mem_avail_mb &&
-           a->report.mem_total_mb == b->report.mem_total_mb;
-}
-
-bool gossip_msg_equal(const struct gossip_msg *a, const struct gossip_msg *b)
-{
-    if (a->kind != b->kind || a->from != b->from || a->to != b->to || a->seq != b->seq ||
-        a->target != b->target || a->origin != b->origin || a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (!rec_equal(&a->rec[i], &b->rec[i]))
-            return false;
-    return true;
-}
-
-#define MSG_FIELDS 7
-#define REC_FIELDS 12
-
-int gossip_msg_encode(const struct gossip_msg *m, struct shir_buf *out)
-{
-    struct cluster__mpw w;
-    cluster__mpw_init(&w, out);
-    cluster__mpw_array(&w, MSG_FIELDS);
-    cluster__mpw_uint(&w, m->kind);
-    cluster__mpw_uint(&w, m->from);
-    cluster__mpw_uint(&w, m->to);
-    cluster__mpw_uint(&w, m->seq);
-    cluster__mpw_uint(&w, m->target);
-    cluster__mpw_uint(&w, m->origin);
-    size_t n = m->n < GOSSIP_MEMBERS_MAX ? m->n : GOSSIP_MEMBERS_MAX;
-    cluster__mpw_array(&w, (uint32_t)n);
-    for (size_t i = 0; i < n; i++) {
-        const struct gossip_record *r = &m->rec[i];
-        cluster__mpw_array(&w, REC_FIELDS);
-        cluster__mpw_uint(&w, r->id);
-        cluster__mpw_uint(&w, r->incarnation);
-        cluster__mpw_uint(&w, r->liveness);
-        cluster__mpw_uint(&w, r->report_inc);
-        cluster__mpw_uint(&w, r->report_seq);
-        cluster__mpw_str(&w, r->report.version, sizeof r->report.version);
-        cluster__mpw_uint(&w, r->report.leader);
-        cluster__mpw_uint(&w, r->report.applied);
-        cluster__mpw_uint(&w, r->report.unreachable);
-        cluster__mpw_uint(&w, r->report.cpu);
-        cluster__mpw_uint(&w, r->report.mem_avail_mb);
-        cluster__mpw_uint(&w, r->report.mem_total_mb);
-    }
-    return w.err;
-}
-
-int gossip_msg_decode(const void *p, size_t len, struct gossip_msg *m)
-{
-    struct cluster__mpr r;
-    memset(m, 0, sizeof *m);
-    cluster__mpr_init(&r, p, len);
-    if (cluster__mpr_array(&r, MSG_FIELDS) != MSG_FIELDS && !r.err)
-        r.err = SHIR_E_MALFORMED;
-    m->kind = (uint8_t)cluster__mpr_range(&r, GOSSIP_PING, GOSSIP_PING_REQ);
-    m->from = cluster__mpr_range(&r, 1, UINT64_MAX);
-    m->to = cluster__mpr_range(&r, 1, UINT64_MAX);
-    m->seq = cluster__mpr_uint(&r);
-    m->target = cluster__mpr_uint(&r);
-    m->origin = cluster__mpr_uint(&r);
-    uint32_t n = cluster__mpr_array(&r, 0);
-    if (!r.err && n > GOSSIP_MEMBERS_MAX)
-        r.err = SHIR_E_TOOBIG;
-    for (uint32_t i = 0; i < n && !r.err; i++) {
-        struct gossip_record *x = &m->rec[i];
-        if (cluster__mpr_array(&r, REC_FIELDS) != REC_FIELDS && !r.err)
-            r.err = SHIR_E_MALFORMED;
-        x->id = cluster__mpr_range(&r, 1, UINT64_MAX);
-        x->incarnation = cluster__mpr_uint(&r);
-        x->liveness = (uint8_t)cluster__mpr_range(&r, GOSSIP_ALIVE, GOSSIP_DEAD);
-        x->report_inc = cluster__mpr_uint(&r);
-        x->report_seq = cluster__mpr_uint(&r);
-        cluster__mpr_str(&r, x->report.version, sizeof x->report.version);
-        x->report.leader = cluster__mpr_uint(&r);
-        x->report.applied = cluster__mpr_uint(&r);
-        x->report.unreachable = (uint32_t)cluster__mpr_range(&r, 0, GOSSIP_MEMBERS_MAX);
-        x->report.cpu = (uint32_t)cluster__mpr_range(&r, 0, 1000);
-        x->report.mem_avail_mb = cluster__mpr_uint(&r);
-        x->report.mem_total_mb = cluster__mpr_uint(&r);
-    }
-    if (!r.err && r.left != 0)
-        r.err = SHIR_E_MALFORMED; /* trailing bytes */
-    /* After every check, trailing bytes included: a refused message carries no records. */
-    m->n = r.err ? 0 : n;
-    return r.err;
 }

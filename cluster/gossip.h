@@ -36,8 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GOSSIP_MEMBERS_MAX 32 /* = CLUSTER_FSM_NODES_CAP */
-#define GOSSIP_VERSION_MAX 31
+#define GOSSIP_MEMBERS_MAX 32 /* = CLUSTER_FSM_NODES_CAP (asserted in gossip.c) */
+#define GOSSIP_VERSION_MAX 31 /* = CLUSTER_NODE_VERSION_MAX (asserted in gossip.c) */
 #define GOSSIP_OUTBOX_MAX (GOSSIP_MEMBERS_MAX + 4)
 
 struct gossip_timing {
@@ -157,13 +157,15 @@ struct gossip_view {
  * live member directly, or runs a version fewer live members run than another one. */
 int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out);
 
-/* Wire form of a message (the body of a shir-gossip/1 one-way "gossip" frame): a msgpack array
- * [kind, from, to, seq, target, origin, [record...]] with each record
+/* Wire form of a message (the body of a shir-gossip/1 one-way "gossip" frame; gossip_wire.c): a
+ * msgpack array [kind, from, to, seq, target, origin, [record...]] with each record
  * [id, incarnation, liveness, report_inc, report_seq, version, leader, applied, unreachable,
  *  cpu, mem_avail_mb, mem_total_mb].
- * decode never allocates and refuses anything out of shape: SHIR_E_MALFORMED, SHIR_E_TRUNC,
- * SHIR_E_TOOBIG (a refused message has n = 0). encode: 0, SHIR_E_NOMEM, SHIR_E_TOOBIG, or
- * SHIR_E_INVAL for a version string without its terminator. */
+ * decode never allocates. It skips elements a newer version appends to the message and to each
+ * record (of any type), and refuses everything else out of shape — fewer fields, values out of
+ * range, more than GOSSIP_MEMBERS_MAX records, bytes after the message: SHIR_E_MALFORMED,
+ * SHIR_E_TRUNC, SHIR_E_TOOBIG, SHIR_E_DEPTH (a refused message has n = 0). encode: 0,
+ * SHIR_E_NOMEM, SHIR_E_TOOBIG, or SHIR_E_INVAL for a version string without its terminator. */
 struct shir_buf;
 int gossip_msg_encode(const struct gossip_msg *m, struct shir_buf *out);
 int gossip_msg_decode(const void *p, size_t n, struct gossip_msg *m);

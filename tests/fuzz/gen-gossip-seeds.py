@@ -5,7 +5,9 @@ The seeds are committed; rerun this only to change them. Each one is a small, na
 the wire form drawn in cluster/gossip.h: [kind, from, to, seq, target, origin, [record...]] with
 each record [id, incarnation, liveness, report_inc, report_seq, version, leader, applied,
 unreachable, cpu, mem_avail_mb, mem_total_mb]. The valid ones use msgpack's shortest forms, as gossip_msg_encode writes them (so
-they are byte for byte what a node sends); the hostile ones are what the decoder must refuse.
+they are byte for byte what a node sends); the next-* ones carry fields a newer version appends
+to the message and to its records (skipped by the decoder); the hostile ones are what the
+decoder must refuse.
 fuzz_cluster_gossip builds a node whose id is the message's `to`, so every valid seed is
 addressed to node 1 from a member.
 """
@@ -33,6 +35,12 @@ def pack(v):
     if isinstance(v, list):
         head = bytes([0x90 | len(v)]) if len(v) < 16 else b"\xdc" + struct.pack(">H", len(v))
         return head + b"".join(pack(x) for x in v)
+    if isinstance(v, dict):
+        return bytes([0x80 | len(v)]) + b"".join(pack(k) + pack(x) for k, x in v.items())
+    if v is None:
+        return b"\xc0"
+    if isinstance(v, bytes):
+        return v  # already msgpack
     raise TypeError(v)
 
 
@@ -43,13 +51,21 @@ def rec(node, liveness=ALIVE, inc=None, seq=3, version="1.4.0", leader=1, applie
             applied, unreachable, cpu, mem_avail, mem_total]
 
 
-def head(kind, frm, to, seq, target, origin):
-    """The message array and its first six fields; the record array follows."""
-    return b"\x97" + b"".join(pack(x) for x in (kind, frm, to, seq, target, origin))
+def head(kind, frm, to, seq, target, origin, extra=0):
+    """The message array and its first six fields; the record array follows (then `extra`
+    appended elements)."""
+    return bytes([0x97 + extra]) + b"".join(pack(x) for x in (kind, frm, to, seq, target, origin))
 
 
-def msg(kind, frm, to, seq, target, origin, records):
-    return head(kind, frm, to, seq, target, origin) + pack(records)
+def msg(kind, frm, to, seq, target, origin, records, extra=()):
+    return head(kind, frm, to, seq, target, origin, len(extra)) + pack(records) + \
+        b"".join(pack(x) for x in extra)
+
+
+# What shir_next (SHIR_TEST_GOSSIP_NEXT_FIELDS) appends: [running scans, capacity] to a record,
+# {"load": 250} to a message.
+NEXT_REC = [1, 4]
+NEXT_MSG = {"load": 250}
 
 
 VIEW = [rec(2), rec(1), rec(3)]
@@ -69,6 +85,10 @@ VALID = {
                 [rec(i, i % 3, inc=2**64 - i, seq=2**40, version="v" * 31, leader=2**64 - 1,
                      applied=2**63, unreachable=32, cpu=1000, mem_avail=2**64 - 1,
                      mem_total=2**64 - 1) for i in range(1, 33)]),
+    "next-fields": msg(PING, 2, 1, 7, 1, 0, [r + [NEXT_REC] for r in VIEW], [NEXT_MSG]),
+    "next-fields-assorted": msg(ACK, 2, 1, 1, 2, 0,
+                                [rec(2) + ["x", None, [[{}]]], rec(3) + [b"\xcb" + bytes(8)]],
+                                [None, "scans", [1, [2, [3]]], b"\xc4\x01\x00"]),
 }
 GOOD = VALID["ping"]
 HOSTILE = {
@@ -83,6 +103,11 @@ HOSTILE = {
     "bad-truncated": GOOD[:-3],
     "bad-count-bomb": head(PING, 2, 1, 1, 1, 0) + b"\xdd\xff\xff\xff\xff",
     "bad-not-array": pack(1),
+    "bad-next-trailing": msg(PING, 2, 1, 7, 1, 0, VIEW, [NEXT_MSG]) + b"\xc0",
+    "bad-next-count-bomb": head(PING, 2, 1, 1, 1, 0, 1) + pack([]) + b"\xdd\xff\xff\xff\xff",
+    "bad-next-deep": head(PING, 2, 1, 1, 1, 0, 1) + pack([]) + b"\x91" * 20 + b"\x00",
+    "bad-next-33-records": msg(PING, 2, 1, 1, 1, 0, [rec(i) + [NEXT_REC] for i in range(1, 34)],
+                               [NEXT_MSG]),
 }
 
 

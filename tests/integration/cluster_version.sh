@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# A rolling upgrade, half-way and done. shir_next is this build reporting another version. A
-# node that runs a version fewer live members run than another is Limited ("minority version"),
-# on every node; each node restarted on the new binary keeps its data and its membership; once
-# the new version is the common one the last old node is the Limited one; when all run it,
-# all are Online and the runtime takes writes throughout.
+# A rolling upgrade, half-way and done. shir_next is this build reporting another version, and
+# gossiping like a newer one: one more field in every record and one more element in every
+# message (SHIR_TEST_GOSSIP_NEXT_FIELDS), which the older nodes must skip — were they to refuse
+# it, they would never hear the newer ones and show them Offline. A node that runs a version
+# fewer live members run than another is Limited ("minority version"), on every node; each node
+# restarted on the new binary keeps its data and its membership; once the new version is the
+# common one the last old node is the Limited one; when all run it, all are Online and the
+# runtime takes writes throughout.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"

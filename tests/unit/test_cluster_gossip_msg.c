@@ -1,5 +1,5 @@
-/* Unit tests for cluster/gossip, message by message: the wire form (round trips, and every shape
- * the decoder must refuse), then one node fed hand-made messages — the record precedence table,
+/* Unit tests for cluster/gossip, message by message: the wire form (round trips, fields a newer
+ * version appends, and every shape the decoder must refuse), then one node fed hand-made messages — the record precedence table,
  * reports, what gossip_receive ignores, self-refutation, membership changes, a full outbox. The
  * protocol on a simulated network is in test_cluster_gossip.c. */
 #include <setjmp.h>
@@ -162,9 +162,7 @@ static void mp_head(struct mp *w, uint64_t kind, uint64_t from, uint64_t to, uin
     mp_uint(w, 5);
     mp_uint(w, to);
     mp_uint(w, 0);
-    for (uint32_t i = 7; i < fields; i++)
-        mp_uint(w, 0);
-    mp_array(w, records);
+    mp_array(w, records); /* fields beyond 7 are the caller's, after the records */
 }
 
 static int decode(const struct mp *w, struct gossip_msg *m)
@@ -220,9 +218,10 @@ static void test_wire_refuses_messages(void **state)
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
     mp_head(w, GOSSIP_PING, 1, 0, 7, 0);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
-    /* A message with 6 or 8 fields. */
+    /* A message with 8 fields: the one a newer version appended is skipped. 6: refused. */
     mp_head(w, GOSSIP_PING, 1, 2, 8, 0);
-    assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
+    mp_uint(w, 0);
+    assert_int_equal(decode(w, m), 0);
     memset(w, 0, sizeof *w);
     mp_array(w, 6);
     for (int i = 0; i < 6; i++)
@@ -243,8 +242,8 @@ static void test_wire_refuses_records(void **state)
     struct gossip_msg *m = malloc(sizeof *m);
     struct mp *w = malloc(sizeof *w);
     assert_true(m && w);
-    /* Records: liveness > 2, id 0, unreachable > GOSSIP_MEMBERS_MAX, cpu > 1000, 11 or 13
-     * fields. */
+    /* Records: liveness > 2, id 0, unreachable > GOSSIP_MEMBERS_MAX, cpu > 1000, 11 fields
+     * (13 are fine: the last is a newer version's). */
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
     mp_rec(w, 3, GOSSIP_DEAD + 1, "1.4.0", 5, 0, 12);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
@@ -269,7 +268,8 @@ static void test_wire_refuses_records(void **state)
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
     mp_rec(w, 3, GOSSIP_ALIVE, "1.4.0", 5, 0, 13);
-    assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
+    assert_int_equal(decode(w, m), 0);
+    assert_int_equal(m->rec[0].id, 3);
     /* Versions: 31 bytes fit, 32 do not; an embedded NUL is refused. */
     char v[64];
     memset(v, 'x', sizeof v);
@@ -283,6 +283,72 @@ static void test_wire_refuses_records(void **state)
     mp_head(w, GOSSIP_PING, 1, 2, 7, 1);
     mp_rec(w, 3, GOSSIP_ALIVE, "1.4\0.0", 6, 0, 12);
     assert_int_equal(decode(w, m), SHIR_E_MALFORMED);
+    free(w);
+    free(m);
+}
+
+static void mp_raw(struct mp *w, const char *bytes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mp_byte(w, (uint8_t)bytes[i]);
+}
+
+/* What a newer version appends, of assorted types: {"load": 250}, [1, 4], "x", bin, nil, 1.5,
+ * [[{}]], -1. */
+static const char extra[] = "\x81\xa4load\xcc\xfa"
+                            "\x92\x01\x04"
+                            "\xa1x"
+                            "\xc4\x02\xab\xcd"
+                            "\xc0"
+                            "\xcb\x3f\xf8\0\0\0\0\0\0"
+                            "\x91\x91\x80"
+                            "\xff";
+#define N_EXTRA 8
+
+/* A newer version's message — more fields in every record and after the records — decodes to
+ * what the same message without them does; what is still refused stays refused. */
+static void test_wire_skips_appended_fields(void **state)
+{
+    (void)state;
+    struct gossip_msg *m = calloc(2, sizeof *m);
+    struct mp *w = malloc(sizeof *w);
+    assert_true(m && w);
+    mp_head(w, GOSSIP_ACK, 1, 2, 7, 2);
+    mp_rec(w, 1, GOSSIP_ALIVE, "1.4.0", 5, 0, 12);
+    mp_rec(w, 3, GOSSIP_SUSPECT, "1.5.0", 5, 2, 12);
+    assert_int_equal(decode(w, &m[0]), 0);
+
+    mp_head(w, GOSSIP_ACK, 1, 2, 7 + N_EXTRA, 2);
+    size_t rec0 = w->n; /* its array16 header: 0xdc, then the count */
+    mp_rec(w, 1, GOSSIP_ALIVE, "1.4.0", 5, 0, 12);
+    w->b[rec0 + 2] = 12 + N_EXTRA;
+    mp_raw(w, extra, sizeof extra - 1);
+    mp_rec(w, 3, GOSSIP_SUSPECT, "1.5.0", 5, 2, 12 + 1); /* and a plain 0 */
+    size_t before_tail = w->n;
+    mp_raw(w, extra, sizeof extra - 1);
+    struct mp newer = *w;
+    assert_int_equal(decode(w, &m[1]), 0);
+    assert_true(gossip_msg_equal(&m[0], &m[1]));
+
+    /* Bytes after the message: refused. */
+    mp_byte(w, 0xc0);
+    assert_int_equal(decode(w, &m[1]), SHIR_E_MALFORMED);
+    /* An appended field that is a count bomb, or nested deeper than the reader walks. */
+    *w = newer;
+    w->n = before_tail;
+    mp_raw(w, "\xdd\xff\xff\xff\xff", 5);
+    assert_int_equal(decode(w, &m[1]), SHIR_E_TRUNC);
+    w->n = before_tail;
+    for (int i = 0; i < 20; i++)
+        mp_byte(w, 0x91);
+    mp_byte(w, 0x00);
+    assert_int_equal(decode(w, &m[1]), SHIR_E_DEPTH);
+    /* More records than GOSSIP_MEMBERS_MAX, however many fields they carry. */
+    mp_head(w, GOSSIP_PING, 1, 2, 8, GOSSIP_MEMBERS_MAX + 1);
+    for (uint64_t i = 0; i <= GOSSIP_MEMBERS_MAX; i++)
+        mp_rec(w, i + 1, GOSSIP_ALIVE, "1.4.0", 5, 0, 13);
+    mp_uint(w, 0);
+    assert_int_equal(decode(w, &m[1]), SHIR_E_TOOBIG);
     free(w);
     free(m);
 }
@@ -541,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_wire_round_trip),
         cmocka_unit_test(test_wire_refuses_messages),
         cmocka_unit_test(test_wire_refuses_records),
+        cmocka_unit_test(test_wire_skips_appended_fields),
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_receive_filters),
