@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The FSM's pins are what the transport's allowlist takes. */
+_Static_assert(CLUSTER_PIN_LEN == TRANSPORT_PIN_LEN, "one SHA-256 pin for cluster and transport");
+
 struct cluster_allowlist {
     struct cluster_env *env;
     struct cluster_port *port;

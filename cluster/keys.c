@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cluster.h's key text size, repeated for node/, holds the longest key cluster_key_encode writes. */
+_Static_assert(CLUSTER_KEY_TEXT_CAP >= CLUSTER_KEY_TEXT_MAX + 1, "a key's text fits the face's");
+
 static int key_text(struct cluster_env *env, unsigned slot, const struct cluster_runtime *rt,
                     char out[CLUSTER_KEY_TEXT_CAP])
 {

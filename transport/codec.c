@@ -8,7 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <msgpack/unpack_define.h> /* MSGPACK_EMBED_STACK_SIZE */
+
 #include "transport/codec.h"
+
+/* The limits codec.h draws (and docs/wire.md repeats) are these. */
+_Static_assert(TRANSPORT_MSGPACK_DEPTH_MAX == MSGPACK_EMBED_STACK_SIZE, "msgpack-c's stack");
+_Static_assert(TRANSPORT_MAX_FRAME_DEFAULT == 4194304u, "4 MiB");
+_Static_assert(TRANSPORT_MSGPACK_OBJECTS_DEFAULT == 262144u, "262144 values");
 
 void transport__errf(char *buf, size_t cap, const char *fmt, ...)
 {

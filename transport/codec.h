@@ -29,8 +29,10 @@
  *     the stream cannot be resynchronised.
  *
  * Message envelope (the payload): a msgpack array whose element 0 is the message type; the field
- * number is the array index. Arity is exact (versioning is by ALPN: shir-rpc/2 would be a new
- * channel, so there is no "ignore unknown trailing fields").
+ * number is the array index. Each type needs the fields below; elements a newer peer appends
+ * after them are ignored, and so are unknown keys of map bodies, so a field can be added in a
+ * rolling upgrade. A change older peers must not half-understand is a new channel (ALPN
+ * shir-rpc/2), not a new field.
  *
  *     type 0  request   [0, id:uint64, deadline_ms:uint32, method:str, body:any]
  *     type 1  response  [1, id:uint64, body:any]

@@ -179,6 +179,7 @@ static const char *type_name(msgpack_object_type t)
 }
 
 static const char *const msg_names[] = {"request", "response", "error", "one-way"};
+/* The fields each type needs; a newer peer may append more, which are ignored (codec.h). */
 static const uint32_t msg_arity[] = {5, 3, 4, 3};
 
 /* Field i of the envelope must have type t. */
@@ -198,6 +199,10 @@ static int bad(struct transport_msg *m, unsigned i, const char *what, const char
                     msg_names[m->type], i, what, why);
     return SHIR_E_MALFORMED;
 }
+
+/* The refusals below spell the limits out. */
+_Static_assert(TRANSPORT_METHOD_MAX == 64, "\"length not in 1..64\"");
+_Static_assert(TRANSPORT_ERRMSG_WIRE_MAX == 1024, "\"longer than 1024 bytes\"");
 
 static int take_method(struct transport_msg *m, const msgpack_object *f, unsigned i)
 {
@@ -292,8 +297,8 @@ int transport_msg_decode(struct transport_msg *m, const struct transport_codec_l
         goto err;
     }
     m->type = (enum transport_msg_type)f[0].via.u64;
-    if (o->via.array.size != msg_arity[m->type]) {
-        transport__errf(err, sizeof m->value.errmsg, "%s: want %u fields, got %u",
+    if (o->via.array.size < msg_arity[m->type]) {
+        transport__errf(err, sizeof m->value.errmsg, "%s: want at least %u fields, got %u",
                         msg_names[m->type], msg_arity[m->type], o->via.array.size);
         rv = SHIR_E_MALFORMED;
         goto err;

@@ -302,9 +302,7 @@ const struct transport_raft_stats *transport_raft_stats(const struct raft_uv_tra
  * decoded value, and touches no socket: the fuzz targets drive it directly. */
 #include <msgpack.h>
 
-#ifndef TRANSPORT_MAX_FRAME_DEFAULT
-#define TRANSPORT_MAX_FRAME_DEFAULT (4u * 1024u * 1024u)
-#endif
+/* TRANSPORT_MAX_FRAME_DEFAULT: with the channel constants at the top. */
 #define TRANSPORT_FRAME_HEADER 4u           /* the big-endian length prefix */
 #define TRANSPORT_MSGPACK_DEPTH_MAX 32u     /* msgpack-c's unpack stack (MSGPACK_EMBED_STACK_SIZE) */
 #define TRANSPORT_MSGPACK_OBJECTS_DEFAULT (256u * 1024u) /* 6 MiB of msgpack_object at most */
@@ -441,7 +439,7 @@ int transport_msg_encode_oneway(struct shir_buf *out, size_t max_frame, const ch
 
 /* Decode one frame payload (borrowed; must outlive m) into m under `lim` (NULL = defaults).
  * Errors: those of transport_value_decode; SHIR_E_MALFORMED for a bad shape (not an array,
- * wrong arity, wrong field type, id/deadline out of range, bad method, code >= 0, message too
+ * too few fields, wrong field type, id/deadline out of range, bad method, code >= 0, message too
  * long); SHIR_E_PROTO for an unknown message type. m->value.errmsg holds the reason. Nothing to
  * free on failure (transport_msg_free is harmless). */
 int transport_msg_decode(struct transport_msg *m, const struct transport_codec_limits *lim,

@@ -13,6 +13,8 @@
 
 #define PROXY_FIELDS 8
 
+_Static_assert(CLUSTER_SEALED_PROXY_MAX <= UINT16_MAX, "sealed_password_len is uint16_t");
+
 static struct cluster_proxy *tab(const struct cluster_fsm *f)
 {
     return cluster__fsm_tab(f, CLUSTER__TAB_PROXY);

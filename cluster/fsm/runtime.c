@@ -252,6 +252,8 @@ static void runtime_decode(void *st, struct cluster__mpr *r)
     cluster__mpr_skip_n(r, n - SECTION_FIELDS);
 }
 
+/* Lengths held in narrow fields (keyslot.sealed_len, key_regen.sealed_len are uint8_t). */
+_Static_assert(CLUSTER_SEALED_KEY_MAX <= UINT8_MAX, "sealed key length fits uint8_t");
 /* A verifier is two 32-byte keys on the wire. */
 _Static_assert(sizeof(struct cluster_verifier) == 2 * 32, "verifier layout");
 #define KEY_MAX                                                                                    \

@@ -2,8 +2,9 @@
 """Write the seed corpora of fuzz_frame and fuzz_msg (tests/fuzz/corpus/{frame,msg}).
 
 The seeds are committed; rerun this only to change them. Each one is a small, named example of
-a shape in docs/wire.md: valid envelopes of every type, and the hostile inputs the decoder must
-refuse (count bombs, depth bombs, trailing bytes, oversize and truncated frames).
+a shape in docs/wire.md: valid envelopes of every type, envelopes from a newer peer (appended
+elements, unknown body keys: accepted), and the hostile inputs the decoder must refuse (count
+bombs, depth bombs, trailing bytes, oversize and truncated frames).
 fuzz_frame's first byte is its chunking/limit selector (see fuzz_frame.c).
 """
 import os
@@ -62,6 +63,17 @@ VALID = {
     "oneway": pack([3, "gossip.ping", {"inc": 3}]),
     "ext": pack([1, 4, None])[:-1] + b"\xd6\x05abcd",
 }
+# From a newer peer: elements appended to the envelope, keys added to a body (msg corpus only,
+# so the frame streams above stay as they were).
+NEWER = {
+    "request-appended": pack([0, 1, 1500, "join.hello",
+                              {"runtime_id": bytes(16), "slot": 1, "generation": 3,
+                               "client_nonce": bytes(32), "features": {"load": [250, 1.5]}},
+                              {"load": 250}, "trace-id"]),
+    "response-appended": pack([1, 1, {"status": -20021, "value": 7, "trace": "x"}, None]),
+    "error-appended": pack([2, 5, -20017, "no leader", [1, 2]]),
+    "oneway-appended": pack([3, "gossip", b"\x90", {"load": 1}]),
+}
 HOSTILE = {
     "array32-bomb": b"\xdd\xff\xff\xff\xff",
     "map32-bomb": b"\xdf\xff\xff\xff\xff",
@@ -75,6 +87,8 @@ HOSTILE = {
     "unknown-type": pack([9, 1, None]),
     "bad-method": pack([0, 1, 0, "a b", None]),
     "reserved-c1": b"\x93\x01\x01\xc1",
+    "appended-trailing": pack([1, 1, None, {"load": 1}]) + b"\xc0",
+    "appended-bomb": b"\x94\x01\x01\xc0\xdd\xff\xff\xff\xff",
 }
 
 
@@ -88,7 +102,7 @@ def main():
     fdir, mdir = os.path.join(root, "frame"), os.path.join(root, "msg")
     os.makedirs(fdir, exist_ok=True)
     os.makedirs(mdir, exist_ok=True)
-    for name, p in {**VALID, **HOSTILE}.items():
+    for name, p in {**VALID, **NEWER, **HOSTILE}.items():
         write(mdir, name, p)
     stream = b"".join(frame(p) for p in VALID.values())
     write(fdir, "stream-whole", b"\x00" + stream)

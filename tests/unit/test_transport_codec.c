@@ -767,7 +767,6 @@ static const struct bad_env bad_envs[] = {
     ENV("type 127", "\x91\x7f", SHIR_E_PROTO),
     ENV("type u64 max", "\x91\xcf\xff\xff\xff\xff\xff\xff\xff\xff", SHIR_E_PROTO),
     ENV("request arity 4", "\x94\x00\x01\x00\xa1m", SHIR_E_MALFORMED),
-    ENV("request arity 6", "\x96\x00\x01\x00\xa1m\xc0\xc0", SHIR_E_MALFORMED),
     ENV("request id negative", "\x95\x00\xff\x00\xa1m\xc0", SHIR_E_MALFORMED),
     ENV("request id str", "\x95\x00\xa1x\x00\xa1m\xc0", SHIR_E_MALFORMED),
     ENV("request deadline float", "\x95\x00\x01\xca\0\0\0\0\xa1m\xc0", SHIR_E_MALFORMED),

@@ -1,6 +1,8 @@
 # Codec: frames, bounded msgpack, typed messages. Links only shir_transport; the test counts
 # every allocation itself (ASan hooks, or malloc interposition in the plain build).
 shir_unit_test(NAME test_transport_codec SOURCES test_transport_codec.c LIBS shir_transport)
+# Messages from a newer peer: appended envelope elements and unknown body keys are ignored.
+shir_unit_test(NAME test_transport_forward SOURCES test_transport_forward.c LIBS shir_transport)
 # TLS listener/dialer/PKI (owner: TLS helper): real sockets on loopback, one process.
 add_library(shir_transport_testlib STATIC transport_testlib.c)
 shir_target(shir_transport_testlib)
