@@ -246,112 +246,109 @@ static void test_sections_order_and_extras(void **state)
     cluster_fsm_free(g);
 }
 
-/* A state filled to every capacity, each field at its widest, snapshots within
- * cluster_fsm_snapshot_max: the bound the raft adapter allocates. */
+/* ---- a state filled to every capacity, each field at its widest, written by hand ---------- */
+
+/* One value of a hand-made section: 'a' an array header of n elements, 'u' the uint n (the
+ * widest are UINT64_MAX and friends), 'b' true, 's' a str of n bytes, 'x' a bin of n bytes. */
+struct field {
+    char kind;
+    uint64_t n;
+};
+
+static void put(struct cluster__mpw *w, const struct field *f, size_t count)
+{
+    static const uint8_t zero[T_PROBE_BLOB_MAX];
+    char s[CLUSTER_PROXY_BYPASS_MAX + 1];
+    for (size_t i = 0; i < count; i++) {
+        switch (f[i].kind) {
+        case 'a':
+            cluster__mpw_array(w, (uint32_t)f[i].n);
+            break;
+        case 'u':
+            cluster__mpw_uint(w, f[i].n);
+            break;
+        case 'b':
+            cluster__mpw_bool(w, true);
+            break;
+        case 's':
+            memset(s, 'x', f[i].n);
+            s[f[i].n] = '\0';
+            cluster__mpw_str(w, s, sizeof s);
+            break;
+        default:
+            cluster__mpw_bin(w, zero, f[i].n);
+        }
+    }
+}
+#define PUT(w, fields) put(w, fields, sizeof fields / sizeof fields[0])
+
+static const struct field runtime_head[] = {
+    {'a', 2}, {'u', 1}, {'a', 8}, {'b', 1}, {'x', CLUSTER_RUNTIME_ID_LEN}, {'s', CLUSTER_NAME_MAX},
+    {'s', CLUSTER_DESC_MAX}};
+static const struct field runtime_key[] = {
+    {'a', 4}, {'u', UINT32_MAX}, {'x', 32}, {'x', 32}, {'x', CLUSTER_SEALED_KEY_MAX}};
+static const struct field runtime_tail[] = {
+    {'u', CLUSTER_FSM_NODES_CAP - 1}, {'u', CLUSTER_STANDBY_DELAY_MAX_MS},
+    /* nodes: the counter, then the table */
+    {'a', 2}, {'u', 2}, {'a', 2}, {'u', UINT64_MAX}, {'a', CLUSTER_FSM_NODES_CAP}};
+/* Names and pins need not be unique to the decoder; ids must be (set apart). */
+static const struct field node[] = {
+    {'s', CLUSTER_NAME_MAX}, {'s', CLUSTER_ADDR_MAX}, {'x', CLUSTER_PIN_LEN},
+    {'u', CLUSTER_ROLE_WITNESS}, {'u', CLUSTER_NODE_REGISTERED}, {'s', CLUSTER_NODE_VERSION_MAX},
+    {'u', UINT32_MAX}, {'b', 1}, {'u', UINT64_MAX}};
+static const struct field proxy[] = {
+    {'a', 2}, {'u', 3}, {'a', 8}, {'u', CLUSTER_PROXY_CUSTOM}, {'s', CLUSTER_PROXY_HOST_MAX},
+    {'u', UINT16_MAX}, {'s', CLUSTER_PROXY_USER_MAX}, {'x', CLUSTER_SEALED_PROXY_MAX},
+    {'s', CLUSTER_PROXY_BYPASS_MAX}, {'b', 1}, {'u', CLUSTER_PROXY_AUTH_NTLM},
+    /* recent: the table */
+    {'a', 2}, {'u', 4}, {'a', CLUSTER_FSM_RECENT}};
+static const struct field result[] = {
+    {'a', 3}, {'x', CLUSTER_REQUEST_ID_LEN}, {'u', (uint64_t)-SHIR_E_MIN}, {'u', UINT64_MAX}};
+/* The probe: every record slot, and the whole pool spread over the first T_PROBE_CHUNKS. */
+static const struct field probe[] = {
+    {'a', 2}, {'u', T_PROBE_SECTION}, {'a', 4}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
+    {'u', UINT64_MAX}, {'a', T_PROBE_RECORDS}};
+
+static void full_state(struct cluster__mpw *w)
+{
+    cluster__mpw_array(w, 3);
+    cluster__mpw_str(w, "shir-fsm", 9);
+    cluster__mpw_uint(w, 2);
+    cluster__mpw_array(w, 5);
+    PUT(w, runtime_head);
+    PUT(w, runtime_key);
+    PUT(w, runtime_key);
+    PUT(w, runtime_tail);
+    for (uint64_t i = 0; i < CLUSTER_FSM_NODES_CAP; i++) {
+        cluster__mpw_array(w, 10);
+        cluster__mpw_uint(w, UINT64_MAX - 1 - i);
+        PUT(w, node);
+    }
+    PUT(w, proxy);
+    for (uint32_t i = 0; i < CLUSTER_FSM_RECENT; i++)
+        PUT(w, result);
+    PUT(w, probe);
+    for (uint32_t i = 0; i < T_PROBE_RECORDS; i++) {
+        const struct field rec[] = {
+            {'a', 2}, {'u', UINT64_MAX - i}, {'x', i < T_PROBE_CHUNKS ? T_PROBE_CHUNK : 0}};
+        PUT(w, rec);
+    }
+}
+
+/* That state restores and snapshots to the same bytes, within cluster_fsm_snapshot_max: the
+ * bound the raft adapter allocates. */
 static void test_snapshot_max_bounds_a_full_state(void **state)
 {
     (void)state;
     struct cluster_fsm *f = cluster__fsm_new_with(&t_probe_schema);
-    char s[1100];
-    memset(s, 'x', sizeof s);
-    struct shir_buf b;
+    struct shir_buf b, again;
     struct cluster__mpw w;
     shir_buf_init(&b, 1 << 24);
     cluster__mpw_init(&w, &b);
-    cluster__mpw_array(&w, 3);
-    cluster__mpw_str(&w, "shir-fsm", 9);
-    cluster__mpw_uint(&w, 2);
-    cluster__mpw_array(&w, 5);
-    /* runtime */
-    cluster__mpw_array(&w, 2);
-    cluster__mpw_uint(&w, 1);
-    cluster__mpw_array(&w, 8);
-    cluster__mpw_bool(&w, true);
-    cluster__mpw_bin(&w, s, CLUSTER_RUNTIME_ID_LEN);
-    s[CLUSTER_NAME_MAX] = '\0';
-    cluster__mpw_str(&w, s, sizeof s);
-    s[CLUSTER_NAME_MAX] = 'x';
-    s[CLUSTER_DESC_MAX] = '\0';
-    cluster__mpw_str(&w, s, sizeof s);
-    s[CLUSTER_DESC_MAX] = 'x';
-    for (int k = 0; k < 2; k++) {
-        cluster__mpw_array(&w, 4);
-        cluster__mpw_uint(&w, UINT32_MAX);
-        cluster__mpw_bin(&w, s, 32);
-        cluster__mpw_bin(&w, s, 32);
-        cluster__mpw_bin(&w, s, CLUSTER_SEALED_KEY_MAX);
-    }
-    cluster__mpw_uint(&w, CLUSTER_FSM_NODES_CAP - 1);
-    cluster__mpw_uint(&w, CLUSTER_STANDBY_DELAY_MAX_MS);
-    /* nodes */
-    cluster__mpw_array(&w, 2);
-    cluster__mpw_uint(&w, 2);
-    cluster__mpw_array(&w, 2);
-    cluster__mpw_uint(&w, UINT64_MAX);
-    cluster__mpw_array(&w, CLUSTER_FSM_NODES_CAP);
-    for (uint64_t i = 0; i < CLUSTER_FSM_NODES_CAP; i++) {
-        cluster__mpw_array(&w, 10);
-        cluster__mpw_uint(&w, UINT64_MAX - 1 - i);
-        s[CLUSTER_NAME_MAX] = '\0';
-        s[0] = (char)('A' + i); /* names and pins need not be unique to the decoder */
-        cluster__mpw_str(&w, s, sizeof s);
-        s[CLUSTER_NAME_MAX] = 'x';
-        s[CLUSTER_ADDR_MAX] = '\0';
-        cluster__mpw_str(&w, s, sizeof s);
-        s[CLUSTER_ADDR_MAX] = 'x';
-        cluster__mpw_bin(&w, s, CLUSTER_PIN_LEN);
-        cluster__mpw_uint(&w, CLUSTER_ROLE_WITNESS);
-        cluster__mpw_uint(&w, CLUSTER_NODE_REGISTERED);
-        s[CLUSTER_NODE_VERSION_MAX] = '\0';
-        cluster__mpw_str(&w, s, sizeof s);
-        s[CLUSTER_NODE_VERSION_MAX] = 'x';
-        cluster__mpw_uint(&w, UINT32_MAX);
-        cluster__mpw_bool(&w, true);
-        cluster__mpw_uint(&w, UINT64_MAX);
-    }
-    /* proxy */
-    cluster__mpw_array(&w, 2);
-    cluster__mpw_uint(&w, 3);
-    cluster__mpw_array(&w, 8);
-    cluster__mpw_uint(&w, CLUSTER_PROXY_CUSTOM);
-    s[CLUSTER_PROXY_HOST_MAX] = '\0';
-    cluster__mpw_str(&w, s, sizeof s);
-    cluster__mpw_uint(&w, UINT16_MAX);
-    cluster__mpw_str(&w, s, sizeof s); /* user: same cap as host */
-    s[CLUSTER_PROXY_HOST_MAX] = 'x';
-    cluster__mpw_bin(&w, s, CLUSTER_SEALED_PROXY_MAX);
-    s[CLUSTER_PROXY_BYPASS_MAX] = '\0';
-    cluster__mpw_str(&w, s, sizeof s);
-    cluster__mpw_bool(&w, true);
-    cluster__mpw_uint(&w, CLUSTER_PROXY_AUTH_NTLM);
-    /* recent */
-    cluster__mpw_array(&w, 2);
-    cluster__mpw_uint(&w, 4);
-    cluster__mpw_array(&w, CLUSTER_FSM_RECENT);
-    for (uint32_t i = 0; i < CLUSTER_FSM_RECENT; i++) {
-        cluster__mpw_array(&w, 3);
-        cluster__mpw_bin(&w, s, CLUSTER_REQUEST_ID_LEN);
-        cluster__mpw_uint(&w, (uint64_t)-SHIR_E_MIN);
-        cluster__mpw_uint(&w, UINT64_MAX);
-    }
-    /* probe: every record slot, the whole pool, split as evenly as chunks allow */
-    cluster__mpw_array(&w, 2);
-    cluster__mpw_uint(&w, T_PROBE_SECTION);
-    cluster__mpw_array(&w, 4);
-    cluster__mpw_uint(&w, UINT32_MAX);
-    cluster__mpw_uint(&w, UINT64_MAX);
-    cluster__mpw_uint(&w, UINT64_MAX);
-    cluster__mpw_array(&w, T_PROBE_RECORDS);
-    static uint8_t blob[T_PROBE_BLOB_MAX];
-    for (uint32_t i = 0; i < T_PROBE_RECORDS; i++) {
-        cluster__mpw_array(&w, 2);
-        cluster__mpw_uint(&w, UINT64_MAX - i);
-        cluster__mpw_bin(&w, blob, i < T_PROBE_CHUNKS ? T_PROBE_CHUNK : 0);
-    }
+    full_state(&w);
     assert_int_equal(w.err, 0);
     assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
     assert_int_equal(t_probe_used(f), T_PROBE_CHUNKS);
-    struct shir_buf again;
     shir_buf_init(&again, cluster_fsm_snapshot_max(f));
     assert_int_equal(cluster_fsm_snapshot(f, &again), 0);
     assert_int_equal(again.len, b.len);

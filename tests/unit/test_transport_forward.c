@@ -123,8 +123,8 @@ static void test_request_from_a_newer_joiner(void **state)
 }
 
 /* fsm.propose and its answer, as rpc.c reads them, each with an appended element and an unknown
- * key; and the other two envelopes with appended elements. */
-static void test_rpc_and_others_from_a_newer_peer(void **state)
+ * key. */
+static void test_rpc_from_a_newer_peer(void **state)
 {
     (void)state;
     struct payload p;
@@ -167,6 +167,14 @@ static void test_rpc_and_others_from_a_newer_peer(void **state)
     transport_msg_free(&m);
     msgpack_sbuffer_destroy(&p.sb);
 
+}
+
+/* The other two envelopes, with appended elements. */
+static void test_error_and_oneway_from_a_newer_peer(void **state)
+{
+    (void)state;
+    struct payload p;
+    struct transport_msg m;
     envelope(&p, 5, 2); /* error */
     u(&p, 11);
     assert_int_equal(msgpack_pack_int32(&p.pk, SHIR_E_BUSY), 0);
@@ -211,7 +219,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_from_a_newer_joiner),
-        cmocka_unit_test(test_rpc_and_others_from_a_newer_peer),
+        cmocka_unit_test(test_rpc_from_a_newer_peer),
+        cmocka_unit_test(test_error_and_oneway_from_a_newer_peer),
         cmocka_unit_test(test_appended_elements_still_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
