@@ -1,6 +1,7 @@
 /* The FSM's core: the schema, new/free, the command envelope, apply and check. See fsm.h for the
  * rules (deterministic, idempotent, never fails, never allocates in apply) and fsm_int.h for how
  * tables and command descriptors fit together. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,9 @@ int cluster__mpw_finish(struct cluster__mpw *w, struct shir_buf *out, size_t sta
 
 struct cluster_fsm *cluster__fsm_new_with(const struct cluster__schema *s)
 {
+    assert(s->n <= CLUSTER__TABLES_MAX);
+    for (size_t i = 1; i < s->n; i++) /* snapshot.c writes sections in this order */
+        assert(s->tables[i]->section > s->tables[i - 1]->section);
     struct cluster_fsm *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;

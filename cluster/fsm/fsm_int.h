@@ -75,6 +75,7 @@ struct cluster__table {
 
 #define CLUSTER__TABLES_MAX 16
 
+/* Tables in ascending section order (cluster__fsm_new_with asserts it). */
 struct cluster__schema {
     const struct cluster__table *tables[CLUSTER__TABLES_MAX];
     size_t n;

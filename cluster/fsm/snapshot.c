@@ -23,8 +23,6 @@
  * where runtime, each node, proxy and each recent result have the layouts of the version-2
  * bodies, and scans and runs are two values always written empty. read_v1 below reads it.
  */
-#include <assert.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cluster/fsm/fsm_int.h"
@@ -54,7 +52,6 @@ int cluster_fsm_snapshot(const struct cluster_fsm *f, struct shir_buf *out)
     cluster__mpw_array(&w, (uint32_t)f->schema->n);
     for (size_t i = 0; i < f->schema->n; i++) {
         const struct cluster__table *t = f->schema->tables[i];
-        assert(i == 0 || t->section > f->schema->tables[i - 1]->section);
         cluster__mpw_array(&w, 2);
         cluster__mpw_uint(&w, t->section);
         t->encode(f->tab[i], &w);
