@@ -16,7 +16,7 @@
  * A change that older readers must not half-understand takes a new version number: they refuse
  * it (SHIR_E_UNSUPPORTED) rather than guess.
  *
- * Version 1 (written up to and including commit 22a3421; tests/fixtures/fsm-snapshot-v1.bin):
+ * Version 1 (written up to and including commit 22a3421; tests/fixtures/fsm/snapshot-v1.bin):
  *
  *     [ "shir-fsm", 1, runtime, [node...], proxy, next_node_id, [recent...], scans, runs ]
  *

@@ -151,7 +151,7 @@ static inline int t_apply(struct cluster_fsm *f, const struct cluster_cmd *c)
     return rc;
 }
 
-/* The history behind tests/fixtures/fsm-snapshot-v1.bin (written by the version-1 encoder after
+/* The history behind tests/fixtures/fsm/snapshot-v1.bin (written by the version-1 encoder after
  * this ran on an empty FSM): every table filled, a removed node (so next_node_id is ahead of
  * the table), a regenerated key, a recorded refusal, a replay, an undecodable entry, and more
  * drain toggles than the recent-results window holds. Returns how many steps did not give the

@@ -37,14 +37,14 @@ static uint8_t *fixture(const char *name, size_t *len)
     return p;
 }
 
-/* tests/fixtures/fsm-snapshot-v1.bin was written by the version-1 encoder after
+/* tests/fixtures/fsm/snapshot-v1.bin was written by the version-1 encoder after
  * t_history_v1(): restored today, it is the state that history builds today, answers replays
  * the same way, and both go on identically. */
 static void test_v1_fixture_restores(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *v1 = fixture("fsm-snapshot-v1.bin", &len);
+    uint8_t *v1 = fixture("fsm/snapshot-v1.bin", &len);
     struct cluster_fsm *restored = cluster_fsm_new(), *replayed = cluster_fsm_new();
     assert_true(restored && replayed);
     assert_int_equal(cluster_fsm_restore(restored, v1, len), 0);
@@ -96,7 +96,7 @@ static void test_restore_refuses_other_magic_and_version(void **state)
     struct shir_buf snap;
     t_snapshot_of(f, &snap);
     size_t v1_len;
-    uint8_t *v1 = fixture("fsm-snapshot-v1.bin", &v1_len);
+    uint8_t *v1 = fixture("fsm/snapshot-v1.bin", &v1_len);
     /* [ "shir-fsm", 2, ... ] is fixarray(3), fixstr(8) "shir-fsm", then the version; version 1
      * was a fixarray(9). */
     assert_int_equal(snap.data[0], 0x93);
