@@ -8,7 +8,7 @@ set(SHIR_ALLOC_COUNT_WRAP -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c alloc_count.c
   LIBS shir_cluster_core)
 target_link_options(test_cluster_fsm PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
-# Snapshot formats, old and new; the frozen fixtures of older versions are in tests/fixtures.
+# Snapshot formats, old and new; the frozen fixtures of older versions are in tests/fixtures/fsm.
 shir_unit_test(NAME test_cluster_fsm_snapshot
   SOURCES test_cluster_fsm_snapshot.c cluster_fsm_probe.c LIBS shir_cluster_core)
 target_compile_definitions(test_cluster_fsm_snapshot PRIVATE
