@@ -1,9 +1,10 @@
 /* scan/engine.h: the parts of the engine that tie a scan together (internal to scan/).
  *
- * For: walking a directory tree (source.c), telling a file's type (detect.c), grouping partitioned
- * paths into resource sets (resset.c), writing JSON (jsonw.c), the sinks (sink_jsonl.c,
- * sink_atlas.c, outbox.c, http.c) and the loop that scans one job (engine.c).
- * Not for: format readers (model.h declares them) or classification (classify.h).
+ * For: walking a directory tree (source/source.c), telling a file's type (detect.c), grouping
+ * partitioned paths into resource sets (resset.c), writing JSON (sink/jsonw.c), the sinks
+ * (sink/sink_jsonl.c, sink/sink_atlas.c, sink/outbox.c, sink/http.c), the table of readers
+ * (readers.c) and the loop that scans one job (engine.c).
+ * Not for: format readers (model.h declares them) or classification (classify/classify.h).
  * Nothing here touches libuv or sockets; the Atlas sink uses libcurl only.
  */
 #ifndef SHIR_SCAN_ENGINE_H
@@ -136,7 +137,7 @@ uint32_t scan_outbox_assets(const char *name);
 typedef int (*scan_reader_fn)(const struct scan_file *f, enum scan_level level,
                               const struct scan_limits *lim, struct scan_asset *a);
 struct scan_readers {
-    scan_reader_fn delimited, json, text, parquet, avro;   /* NULL: reader not built */
+    scan_reader_fn delimited, json, text, parquet, avro;   /* NULL: no reader (a fake table) */
     /* Classify an asset in place at L3 (NULL: no classifier). */
     int (*classify)(void *ctx, struct scan_asset *a);
     void *classify_ctx;

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/classify_int.h"
+#include "scan/classify/classify_int.h"
 
 #define LINE_MAX_BYTES 4096
 

@@ -1,4 +1,5 @@
-/* scan/http.h: one HTTP POST through libcurl with the job's proxy settings (internal to scan/). */
+/* scan/sink/http.h: one HTTP POST through libcurl with the job's proxy settings (internal to
+ * scan/). */
 #ifndef SHIR_SCAN_HTTP_H
 #define SHIR_SCAN_HTTP_H
 

@@ -1,5 +1,5 @@
-/* scan/formats.h: internals shared by the text-format readers (delimited, JSON, text) — internal
- * to scan/, not part of its face.
+/* scan/formats/formats.h: internals shared by the text-format readers (delimited, JSON, text)
+ * — internal to scan/, not part of its face.
  *
  * Layering: textdec turns raw file bytes (possibly gzip, UTF-8 with or without BOM, UTF-16 with
  * BOM, or Latin-1) into a bounded UTF-8 sample; typeinfer classifies one cell's text; the readers

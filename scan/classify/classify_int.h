@@ -1,5 +1,5 @@
-/* scan/classify_int.h: what classify.c, validators.c and rules.c share (internal to the
- * classifier; the engine uses scan/classify.h only).
+/* scan/classify/classify_int.h: what classify.c, validators.c and rules.c share (internal to the
+ * classifier; the engine uses scan/classify/classify.h only).
  *
  * Validators are pure functions of their input bytes. They answer with a strength:
  * SCAN__NO (not an instance), SCAN__WEAK (valid but ambiguous without a column-name hint, e.g.
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scan/classify.h"
+#include "scan/classify/classify.h"
 
 enum scan__strength { SCAN__NO = 0, SCAN__WEAK = 1, SCAN__STRONG = 2 };
 

@@ -1,11 +1,11 @@
 /* Parquet values as text: column types for the model, type details, and rendering of
- * PLAIN-encoded values (statistics and sampled values share it). See scan/parquet.h. */
+ * PLAIN-encoded values (statistics and sampled values share it). See scan/columnar/parquet.h. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/parquet.h"
+#include "scan/columnar/parquet.h"
 
 static const char *const phys_names[] = {
     "BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY",

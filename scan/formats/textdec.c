@@ -11,7 +11,7 @@
 
 #include <zlib.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 #define CHUNK (64u * 1024u)
 

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "scan/classify_int.h"
+#include "scan/classify/classify_int.h"
 
 static bool is_digit(char c)
 {

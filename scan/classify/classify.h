@@ -1,5 +1,5 @@
-/* scan/classify.h: classification of sampled values, columns and document text (internal to
- * scan/; the engine calls it).
+/* scan/classify/classify.h: classification of sampled values, columns and document text
+ * (internal to scan/; the engine calls it).
  *
  * For: labelling values with sensitive-data types (built-in types, each with a validator, and
  * user regex rules), applying the column rule of the model over a column's samples, counting

@@ -1,4 +1,4 @@
-/* scan/avro.h: Avro object container file headers (internal to scan/).
+/* scan/columnar/avro.h: Avro object container file headers (internal to scan/).
  *
  * Layout (https://avro.apache.org/docs/1.11.1/specification/#object-container-files):
  *

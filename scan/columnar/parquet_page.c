@@ -1,6 +1,6 @@
 /* Parquet data pages: page headers, decompression, levels and values, for sampling at L3.
- * See scan/parquet.h. Every size read from the file is checked against the bytes we hold before
- * it is used, and no allocation exceeds SCAN_PQ_MAX_PAGE. */
+ * See scan/columnar/parquet.h. Every size read from the file is checked against the bytes we
+ * hold before it is used, and no allocation exceeds SCAN_PQ_MAX_PAGE. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +9,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "scan/parquet.h"
-#include "scan/thrift.h"
+#include "scan/columnar/parquet.h"
+#include "scan/columnar/thrift.h"
 
 enum { PG_DATA = 0, PG_INDEX = 1, PG_DICT = 2, PG_DATA_V2 = 3 };
 enum { ENC_PLAIN = 0, ENC_PLAIN_DICT = 2, ENC_RLE = 3, ENC_RLE_DICT = 8 };

@@ -1,5 +1,5 @@
-/* scan/thrift.h: a bounded decoder for the Thrift compact protocol (Parquet footers and page
- * headers), internal to scan/.
+/* scan/columnar/thrift.h: a bounded decoder for the Thrift compact protocol (Parquet footers and
+ * page headers), internal to scan/.
  *
  * For: reading untrusted bytes. Nothing here allocates: strings are borrowed pointers into the
  * input, lengths and element counts are checked against the bytes that remain before anyone can

@@ -1,4 +1,5 @@
-/* scan/parquet.h: the Parquet footer and page decoders behind scan_read_parquet (internal).
+/* scan/columnar/parquet.h: the Parquet footer and page decoders behind scan_read_parquet
+ * (internal).
  *
  * Split so that each decoder takes a buffer (fuzzed directly) and the file I/O stays in
  * scan_read_parquet. File layout (https://parquet.apache.org/docs/file-format/):

@@ -1,7 +1,7 @@
 /* Avro values for L3 sampling: the schema compiled into a node tree, blocks decompressed
  * (null, deflate, snappy, zstandard) and objects decoded, leaf values rendered as text into the
- * columns scan_avro_schema_fill made. See scan/avro.h. Bounded for hostile input: nesting of
- * data (recursive types) is limited to 64, and every object costs "ops" from a per-block
+ * columns scan_avro_schema_fill made. See scan/columnar/avro.h. Bounded for hostile input:
+ * nesting of data (recursive types) is limited to 64, and every object costs "ops" from a per-block
  * allowance, so an array of a billion nulls in a few bytes ends quickly. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +12,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "scan/avro.h"
-#include "scan/parquet.h"
+#include "scan/columnar/avro.h"
+#include "scan/columnar/parquet.h"
 
 enum av_kind {
     AV_NULL, AV_BOOL, AV_INT, AV_LONG, AV_FLOAT, AV_DOUBLE, AV_BYTES, AV_STRING, AV_FIXED,

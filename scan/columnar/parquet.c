@@ -1,12 +1,12 @@
 /* Parquet footer: FileMetaData decoding, schema flattening, statistics aggregation, and
- * scan_read_parquet (the only part that does I/O). See scan/parquet.h. */
+ * scan_read_parquet (the only part that does I/O). See scan/columnar/parquet.h. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/parquet.h"
-#include "scan/thrift.h"
+#include "scan/columnar/parquet.h"
+#include "scan/columnar/thrift.h"
 
 /* ------------------------------------------------------------------------------------------- */
 /* Schema elements as decoded, before flattening (names borrowed from the footer). */

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "scan/engine.h"
-#include "scan/http.h"
+#include "scan/sink/http.h"
 
 struct atlas_sink {
     struct scan_sink base;

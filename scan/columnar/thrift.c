@@ -1,7 +1,8 @@
-/* Thrift compact protocol decoder: see scan/thrift.h for the wire format and the bounds. */
+/* Thrift compact protocol decoder: see scan/columnar/thrift.h for the wire format and the
+ * bounds. */
 #include <string.h>
 
-#include "scan/thrift.h"
+#include "scan/columnar/thrift.h"
 
 void scan_thrift_init(struct scan_thrift *t, const void *p, size_t n)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/http.h"
+#include "scan/sink/http.h"
 
 /* Discard the response body; only the status matters to the sink. */
 static size_t discard(char *p, size_t sz, size_t n, void *ud)

@@ -1,5 +1,5 @@
 /* Avro object container files: header, schema flattening (jansson), block walk for the row
- * count. See scan/avro.h. */
+ * count. See scan/columnar/avro.h. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "scan/avro.h"
+#include "scan/columnar/avro.h"
 
 static int rd_long(const unsigned char **p, size_t *left, int64_t *v)
 {

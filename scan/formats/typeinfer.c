@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 static bool is_digit(char c)
 {

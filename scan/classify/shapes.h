@@ -1,4 +1,4 @@
-/* scan/shapes.h: shape routing of the built-in types (internal to the classifier). */
+/* scan/classify/shapes.h: shape routing of the built-in types (internal to the classifier). */
 #ifndef SHIR_SCAN_SHAPES_H
 #define SHIR_SCAN_SHAPES_H
 

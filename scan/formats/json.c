@@ -10,7 +10,7 @@
  * element "[]" ("tags[]", "items[].sku"); containers keep a column of their own typed "struct"
  * or "array". A scalar record (a JSON line that is just 42) is the path "$". Scalars are typed
  * boolean/integer/decimal/string, strings also date/timestamp when every sampled one looks like
- * it (scan/typeinfer.c); nulls do not vote. A path seen both as a container and as a scalar, or
+ * it (formats/typeinfer.c); nulls do not vote. A path seen both as a container and as a scalar, or
  * as an object and an array, is "string". Known limits: integers beyond 64 bits make jansson
  * reject the record; keys containing '.' are not escaped in paths.
  */
@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 #define MAX_DEPTH 64
 #define MAX_PATH 4096

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/classify_int.h"
-#include "scan/shapes.h"
+#include "scan/classify/classify_int.h"
+#include "scan/classify/shapes.h"
 
 /* ------------------------------------------------------------------------------------------- */
 /* Built-in types: stable names and the column-name keywords that hint at them. A keyword matches

@@ -3,7 +3,7 @@
  * on that prefix, as the sampling rules say. */
 #include <stdlib.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 int scan_read_text(const struct scan_file *f, enum scan_level level,
                    const struct scan_limits *lim, struct scan_asset *a)

@@ -1,12 +1,12 @@
 /* The delimited-text reader: CSV, TSV, PSV (pipe) and SSV (semicolon).
  *
- * Steps, all over one decoded, bounded UTF-8 sample (scan/textdec.c):
+ * Steps, all over one decoded, bounded UTF-8 sample (scan/formats/textdec.c):
  * 1. sniff the dialect: for each delimiter in , \t | ; and quote in " ', parse the first 32
  *    records and score how consistent their field counts are; the most consistent wins, ties go
  *    to the file extension, then to the wider split, then to '"' and to the order above;
  * 2. parse up to lim->max_rows + 1 records (RFC 4180: quoted fields with embedded delimiters,
  *    doubled quotes and newlines; CRLF, LF or CR line ends; blank lines skipped), collecting per
- *    column the intersection of cell type masks (scan/typeinfer.c) apart from the first row;
+ *    column the intersection of cell type masks (formats/typeinfer.c) apart from the first row;
  * 3. decide whether the first row is a header (below), then name and type the columns;
  * 4. at L3 parse the sampled records again and hand each non-null cell to its column's samples;
  * 5. count the rows: exact when the sample is the whole file, else by a quote-aware pass over
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 #define SNIFF_RECORDS 32
 

@@ -7,8 +7,8 @@
  * one table lookup per byte. */
 #include <string.h>
 
-#include "scan/classify_int.h"
-#include "scan/shapes.h"
+#include "scan/classify/classify_int.h"
+#include "scan/classify/shapes.h"
 
 #define BIT(t) ((uint64_t)1 << (t))
 
