@@ -114,7 +114,6 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
     static const char *const levels[] = {"", "L1", "L2", "L3"};
     static const char *const modes[] = {"none", "system", "custom"};
     static const char *const auths[] = {"any", "basic", "ntlm"};
-    static const char *const faults[] = {"none", "abort", "hang"};
     struct scan_job *j = &o->job;
     uint64_t n;
     int e = 0;
@@ -173,11 +172,15 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
         o->password_file = v;
         return 0;
     }
-    if (strcmp(f, "--test-fault") == 0) { /* undocumented: crash-isolation tests */
+#ifdef SHIR_TEST_FAULTS
+    /* Undocumented, test builds only (SHIR_TEST_FAULTS): the crash-isolation test. */
+    if (strcmp(f, "--test-fault") == 0) {
+        static const char *const faults[] = {"none", "abort", "hang"};
         int rc = parse_enum(v, faults, 3, &e);
         j->fault = (enum scan_fault)e;
         return rc;
     }
+#endif
     return SHIR_E_NOTFOUND;
 }
 

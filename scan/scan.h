@@ -44,7 +44,8 @@ struct scan_proxy {
 int scan_http_get(const struct scan_proxy *proxy, const char *url, long *status, double *seconds,
                   char *err, size_t errcap);
 
-/* Test-only faults a worker injects on request (integration tests of crash isolation). */
+/* Test-only faults a worker injects on request (integration tests of crash isolation). Only a
+ * `shir` built with SHIR_TEST_FAULTS obeys them; the codec carries the field in every build. */
 enum scan_fault { SCAN_FAULT_NONE = 0, SCAN_FAULT_ABORT = 1, SCAN_FAULT_HANG = 2 };
 
 struct scan_job {
