@@ -61,8 +61,9 @@ struct scan_job {
     bool follow_outside;          /* follow symlinks leaving the root (default false) */
     bool emit_directories;        /* one `directory` asset per directory (default true) */
     struct scan_proxy proxy;
-    char *outbox_dir;             /* owned, may be NULL: Atlas sink's outbox (default: a
-                                     directory next to nothing; the sink refuses without one) */
+    char *outbox_dir;             /* owned, may be NULL: Atlas sink's outbox (node/ defaults it
+                                     to DATA_DIR/outbox; the sink refuses none, or one others
+                                     could write to) */
     uint32_t batch_size;          /* Atlas entities per request (default 100) */
     uint32_t retries;             /* Atlas attempts per batch before the outbox (default 4) */
     uint64_t memory_limit;        /* worker RLIMIT_AS in bytes, 0: none */

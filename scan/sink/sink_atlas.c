@@ -28,6 +28,7 @@ struct atlas_sink {
     char *url;
     struct shir_buf batch;
     uint32_t in_batch;
+    struct scan_outbox *outbox;
     uint64_t seq;
     long next_guid;
     bool down;
@@ -192,8 +193,7 @@ static int flush(struct atlas_sink *s)
         }
     }
     if (rc == 0) {
-        rc = scan_outbox_put(s->job->outbox_dir, s->batch.data, s->batch.len, s->in_batch,
-                             s->seq++);
+        rc = scan_outbox_put(s->outbox, s->batch.data, s->batch.len, s->in_batch, s->seq++);
         if (rc == 0)
             s->base.queued += s->in_batch;
         else
@@ -232,12 +232,14 @@ static int atlas_put(struct scan_sink *base, const struct scan_asset *a)
     return rc;
 }
 
-/* The final retry: deliver waiting batches oldest first; stop at the first that fails. */
+/* The final retry: deliver waiting batches oldest first; stop at the first that fails. An entry
+ * named like a batch that is not a regular file (a planted symlink) is skipped and reported,
+ * never read, sent or counted. */
 static int drain(struct atlas_sink *s)
 {
     char **names;
     size_t n;
-    int rc = scan_outbox_list(s->job->outbox_dir, &names, &n);
+    int rc = scan_outbox_list(s->outbox, &names, &n);
     if (rc)
         return rc;
     struct shir_buf body;
@@ -247,11 +249,17 @@ static int drain(struct atlas_sink *s)
     for (size_t i = 0; i < n; i++) {
         uint32_t assets = scan_outbox_assets(names[i]);
         shir_buf_reset(&body);
-        if (!stop && scan_outbox_read(s->job->outbox_dir, names[i], &body) == 0 &&
-            post(s, body.data, body.len, s->job->retries) == 0 &&
-            scan_outbox_remove(s->job->outbox_dir, names[i]) == 0)
+        int rrc = stop ? 0 : scan_outbox_read(s->outbox, names[i], &body);
+        if (rrc == SHIR_E_DENIED) {
+            if (s->log)
+                SHIR_WARN(s->log,
+                          "atlas: outbox entry %s/%s is not a regular file (a symlink?); "
+                          "skipped, not sent",
+                          s->job->outbox_dir, names[i]);
+        } else if (!stop && rrc == 0 && post(s, body.data, body.len, s->job->retries) == 0 &&
+                   scan_outbox_remove(s->outbox, names[i]) == 0) {
             s->base.delivered += assets;
-        else {
+        } else {
             stop = true;
             left += assets;
         }
@@ -278,27 +286,39 @@ static int atlas_finish(struct scan_sink *base)
 static void atlas_free(struct scan_sink *base)
 {
     struct atlas_sink *s = (struct atlas_sink *)base;
+    scan_outbox_close(s->outbox);
     shir_buf_free(&s->batch);
     free(s->url);
     free(s);
 }
 
 int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clock,
-                        struct shir_log *log, struct scan_sink **out)
+                        struct shir_log *log, struct scan_sink **out, char *msg, size_t cap)
 {
     (void)clock;
     *out = NULL;
-    if (!job->sink_target || !job->outbox_dir || job->batch_size == 0)
+    if (!job->sink_target || !job->outbox_dir || job->batch_size == 0) {
+        (void)shir_str_copy(msg, cap, "the Atlas sink needs a URL, an outbox and a batch size");
         return SHIR_E_INVAL;
+    }
     struct atlas_sink *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        (void)shir_str_copy(msg, cap, "out of memory");
         return SHIR_E_NOMEM;
+    }
+    int rc = scan_outbox_open(job->outbox_dir, &s->outbox, msg, cap);
+    if (rc) {
+        free(s);
+        return rc;
+    }
     size_t l = strlen(job->sink_target);
     while (l && job->sink_target[l - 1] == '/')
         l--;
     s->url = malloc(l + sizeof "/api/atlas/v2/entity/bulk");
     if (!s->url) {
+        scan_outbox_close(s->outbox);
         free(s);
+        (void)shir_str_copy(msg, cap, "out of memory");
         return SHIR_E_NOMEM;
     }
     memcpy(s->url, job->sink_target, l);

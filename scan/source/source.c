@@ -35,6 +35,7 @@ struct walker {
     size_t len, cap;
     size_t rel_off;
     unsigned max_depth;
+    unsigned link_depth; /* > 0 inside a directory reached through a followed symlink */
     struct visited vis;
 };
 
@@ -137,8 +138,8 @@ static const char *rel_of(const struct walker *w)
 static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *st, int err,
                 const char *why)
 {
-    struct scan_entry e = {.kind = kind, .path = w->path, .rel = rel_of(w), .err = err,
-                           .why = why};
+    struct scan_entry e = {
+        .kind = kind, .path = w->path, .rel = rel_of(w), .err = err, .why = why, .dir_fd = -1};
     if (st) {
         e.size = (uint64_t)st->st_size;
         e.mtime = (int64_t)st->st_mtime;
@@ -146,6 +147,76 @@ static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *
         e.ino = st->st_ino;
     }
     return w->cb(w->ud, &e);
+}
+
+/* A file, with what scan_file_open needs to open it. */
+static int emit_file(struct walker *w, const struct stat *st, int dfd, const char *name,
+                     bool is_link)
+{
+    struct scan_entry e = {.kind = SCAN_ENTRY_FILE,
+                           .path = w->path,
+                           .rel = rel_of(w),
+                           .size = (uint64_t)st->st_size,
+                           .mtime = (int64_t)st->st_mtime,
+                           .dev = st->st_dev,
+                           .ino = st->st_ino,
+                           .dir_fd = dfd,
+                           .name = name,
+                           .is_link = is_link,
+                           .via_link = is_link || w->link_depth > 0};
+    return w->cb(w->ud, &e);
+}
+
+int scan_file_open(int dir_fd, const char *path, bool nofollow, dev_t dev, ino_t ino)
+{
+    int fd = -1, cur = dir_fd;
+    char comp[NAME_MAX + 1];
+    const char *p = path;
+    if (nofollow) {
+        /* Each directory on the way relative to the one before, never through a link. */
+        for (const char *slash; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+            size_t n = (size_t)(slash - p);
+            if (n == 0)
+                continue;
+            if (n > NAME_MAX || (n == 2 && p[0] == '.' && p[1] == '.')) {
+                fd = n > NAME_MAX ? -ENAMETOOLONG : -EINVAL;
+                goto out;
+            }
+            memcpy(comp, p, n);
+            comp[n] = '\0';
+            int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (next < 0) {
+                /* O_DIRECTORY | O_NOFOLLOW on a link fails ENOTDIR: say what it was. */
+                struct stat lst;
+                fd = -errno;
+                if (fd == -ENOTDIR && fstatat(cur, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISLNK(lst.st_mode))
+                    fd = -ELOOP;
+                goto out;
+            }
+            if (cur != dir_fd)
+                close(cur);
+            cur = next;
+        }
+        if (strcmp(p, "..") == 0) {
+            fd = -EINVAL;
+            goto out;
+        }
+    }
+    fd = openat(cur, p, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        fd = -errno;
+        goto out;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+        close(fd);
+        fd = SHIR_E_STALE;
+    }
+out:
+    if (cur != dir_fd)
+        close(cur);
+    return fd;
 }
 
 static int walk_dir(struct walker *w, int fd, unsigned depth);
@@ -179,7 +250,8 @@ static bool inside_root(const struct walker *w, const char *real)
            (real[w->root_real_len] == '/' || real[w->root_real_len] == '\0');
 }
 
-static int follow_link(struct walker *w, unsigned depth)
+/* The walk chose to follow the link at w->path (name in dfd): enter or report its target. */
+static int follow_link(struct walker *w, int dfd, const char *name, unsigned depth)
 {
     char *real = realpath(w->path, NULL);
     if (!real)
@@ -193,17 +265,28 @@ static int follow_link(struct walker *w, unsigned depth)
     } else if (S_ISDIR(st.st_mode)) {
         if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel_of(w)))
             goto out;
-        int fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        /* The resolved path names no link unless one was swapped in since: refuse that. */
+        int fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat fst;
+        if (fd >= 0 &&
+            (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)) {
+            close(fd);
+            fd = -1;
+            errno = ESTALE;
+        }
+        if (fd < 0) {
             rc = emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
-        else
+        } else {
+            w->link_depth++;
             rc = enter_dir(w, fd, &st, depth);
+            w->link_depth--;
+        }
     } else if (S_ISREG(st.st_mode)) {
         const char *rel = rel_of(w);
         if ((w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel)) ||
             (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel)))
             goto out;
-        rc = emit(w, SCAN_ENTRY_FILE, &st, 0, NULL);
+        rc = emit_file(w, &st, dfd, name, true);
     }
 out:
     free(real);
@@ -216,7 +299,7 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot stat");
     if (S_ISLNK(st.st_mode))
-        return follow_link(w, depth);
+        return follow_link(w, dfd, name, depth);
     const char *rel = rel_of(w);
     if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
         return 0;
@@ -230,7 +313,7 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
         return 0; /* fifos, sockets, devices: never opened, not data */
     if (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel))
         return 0;
-    return emit(w, SCAN_ENTRY_FILE, &st, 0, NULL);
+    return emit_file(w, &st, dfd, name, false);
 }
 
 /* Takes ownership of fd. Recursion depth is bounded by max_depth (one fd per level). */
@@ -289,7 +372,8 @@ int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud)
     if (S_ISREG(st.st_mode)) {
         const char *slash = strrchr(w.path, '/');
         w.rel_off = slash ? (size_t)(slash - w.path) + 1 : 0;
-        rc = emit(&w, SCAN_ENTRY_FILE, &st, 0, NULL);
+        /* The root is the caller's choice: a link there is followed like any root. */
+        rc = emit_file(&w, &st, AT_FDCWD, w.path, true);
         goto out;
     }
     if (!S_ISDIR(st.st_mode)) {

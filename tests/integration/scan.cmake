@@ -14,3 +14,5 @@ shir_integration_test(NAME scan_sample_data
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_sample_data.sh TIMEOUT 60 LABELS scan)
 shir_integration_test(NAME scan_atlas COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_atlas.sh
   TIMEOUT 180 LABELS scan)
+shir_integration_test(NAME scan_outbox_attack
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_outbox_attack.sh TIMEOUT 120 LABELS scan)
