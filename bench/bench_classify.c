@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "scan/classify.h"
-#include "scan/classify_int.h"
+#include "scan/classify/classify.h"
+#include "scan/classify/classify_int.h"
 #include "tests/unit/scan/corpus.h"
 
 /* CPU time of this process: the figures are per core and stay meaningful on a loaded machine. */

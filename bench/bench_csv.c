@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 static double now_s(void)
 {

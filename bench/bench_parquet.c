@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "scan/parquet.h"
+#include "scan/columnar/parquet.h"
 
 struct footer {
     unsigned char *p;

@@ -1,5 +1,19 @@
-# Scan engine benchmarks (engine side): the L1 metadata walk against find(1), and end-to-end L3
-# small files/s (bench_e2e.sh drives the real binary).
-add_executable(bench_walk ${PROJECT_SOURCE_DIR}/bench/bench_walk.c)
+# Scan engine benchmarks: the L1 metadata walk against find(1) (end-to-end L3 small files/s is
+# bench_e2e.sh over the real binary), CSV reading, Parquet reading, and classification.
+add_executable(bench_walk bench_walk.c)
 shir_target(bench_walk)
 target_link_libraries(bench_walk PRIVATE shir_scan Threads::Threads)
+
+add_executable(bench_csv bench_csv.c)
+shir_target(bench_csv)
+target_link_libraries(bench_csv PRIVATE shir_scan)
+
+add_executable(bench_parquet bench_parquet.c)
+shir_target(bench_parquet)
+target_link_libraries(bench_parquet PRIVATE shir_scan Threads::Threads)
+target_compile_definitions(bench_parquet PRIVATE
+  SHIR_COLUMNAR_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures/columnar")
+
+add_executable(bench_classify bench_classify.c ${PROJECT_SOURCE_DIR}/tests/unit/scan/corpus.c)
+shir_target(bench_classify)
+target_link_libraries(bench_classify PRIVATE shir_scan)

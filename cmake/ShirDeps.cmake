@@ -8,6 +8,11 @@ pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libssl>=3.0 libcrypto>=3.0)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl>=7.88)
 pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs>=5.4)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+# Debian's libsnappy-dev ships no pkg-config file: find the C API header and library directly.
+find_path(SNAPPY_INCLUDE_DIR snappy-c.h REQUIRED)
+find_library(SNAPPY_LIBRARY snappy REQUIRED)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka>=1.1)
 
 # cowsql/raft: refuse 0.15 (Debian 12's default) explicitly, with the reason.

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "node/agent.h"
 #include "node/node.h"
 #include "node/supervisor.h"
 #include "scan/scan.h"
@@ -23,6 +25,7 @@ struct scan_opts {
     struct scan_job job;
     int json;
     const char *password_file;
+    const char *data_dir; /* borrowed from argv; NULL: NODE_DEFAULT_DATA_DIR */
 };
 
 /* ------------------------------------------------------------------------------------------- */
@@ -114,7 +117,6 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
     static const char *const levels[] = {"", "L1", "L2", "L3"};
     static const char *const modes[] = {"none", "system", "custom"};
     static const char *const auths[] = {"any", "basic", "ntlm"};
-    static const char *const faults[] = {"none", "abort", "hang"};
     struct scan_job *j = &o->job;
     uint64_t n;
     int e = 0;
@@ -133,6 +135,10 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
         return scan_job_add_glob(&j->excludes, &j->n_excludes, v);
     if (strcmp(f, "--outbox") == 0)
         return dup_str(&j->outbox_dir, v);
+    if (strcmp(f, "--data-dir") == 0) {
+        o->data_dir = v;
+        return v[0] ? 0 : SHIR_E_INVAL;
+    }
     if (strcmp(f, "--batch") == 0) {
         int rc = shir_parse_u64(v, 1, 10000, &n);
         j->batch_size = (uint32_t)n;
@@ -173,11 +179,15 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
         o->password_file = v;
         return 0;
     }
-    if (strcmp(f, "--test-fault") == 0) { /* undocumented: crash-isolation tests */
+#ifdef SHIR_TEST_FAULTS
+    /* Undocumented, test builds only (SHIR_TEST_FAULTS): the crash-isolation test. */
+    if (strcmp(f, "--test-fault") == 0) {
+        static const char *const faults[] = {"none", "abort", "hang"};
         int rc = parse_enum(v, faults, 3, &e);
         j->fault = (enum scan_fault)e;
         return rc;
     }
+#endif
     return SHIR_E_NOTFOUND;
 }
 
@@ -328,14 +338,32 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
     return 0;
 }
 
-/* Defaults that depend on the environment: the outbox of the Atlas sink. */
-static int fill_defaults(struct scan_job *j)
+/* Defaults that depend on the environment: the outbox of the Atlas sink is DATA_DIR/outbox. The
+ * data directory is created 0700 when missing (an existing one is left as it is); the worker
+ * creates the outbox and refuses one that others could write to (scan_outbox_open). Returns 0,
+ * or -1 with msg set. */
+static int fill_defaults(struct scan_opts *o, char *msg, size_t cap)
 {
+    struct scan_job *j = &o->job;
     if (j->sink != SCAN_SINK_ATLAS || j->outbox_dir)
         return 0;
-    char dir[256];
-    (void)shir_str_fmt(dir, sizeof dir, "/var/tmp/shir-outbox-%lu", (unsigned long)getuid());
-    return dup_str(&j->outbox_dir, dir);
+    const char *data = o->data_dir ? o->data_dir : NODE_DEFAULT_DATA_DIR;
+    if (mkdir(data, 0700) != 0 && errno != EEXIST) {
+        (void)shir_str_fmt(msg, cap,
+                           "cannot create data directory %s: %s (see --data-dir, --outbox)", data,
+                           strerror(errno));
+        return -1;
+    }
+    char dir[4096];
+    size_t l = strlen(data);
+    while (l > 1 && data[l - 1] == '/')
+        l--;
+    if (shir_str_fmt(dir, sizeof dir, "%.*s/outbox", (int)l, data) != 0 ||
+        dup_str(&j->outbox_dir, dir) != 0) {
+        (void)shir_str_copy(msg, cap, "data directory path too long");
+        return -1;
+    }
+    return 0;
 }
 
 static int scan_run(int argc, char **argv)
@@ -357,7 +385,8 @@ static int scan_run(int argc, char **argv)
         fprintf(stderr, "shir scan: %s\n", msg);
         goto out;
     }
-    if (fill_defaults(&o.job) != 0 || scan_job_validate(&o.job, msg, sizeof msg) != 0) {
+    if (fill_defaults(&o, msg, sizeof msg) != 0 ||
+        scan_job_validate(&o.job, msg, sizeof msg) != 0) {
         fprintf(stderr, "shir scan: %s\n", msg);
         goto out;
     }
@@ -376,7 +405,8 @@ const struct node_cmd node_cmd_scan = {
     .summary = "scan files for metadata and sensitive data (run-local: one-shot, this machine)",
     .usage =
         "usage: shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"
-        "           [--sink jsonl:PATH | atlas:URL] [--outbox DIR] [--batch N] [--retries N]\n"
+        "           [--sink jsonl:PATH | atlas:URL] [--outbox DIR] [--data-dir DIR]\n"
+        "           [--batch N] [--retries N]\n"
         "           [--proxy-mode none|system|custom] [--proxy-address A] [--proxy-port P]\n"
         "           [--proxy-user U] [--proxy-password-file F|-] [--proxy-bypass LIST]\n"
         "           [--proxy-auth any|basic|ntlm] [--include GLOB]... [--exclude GLOB]...\n"
@@ -391,7 +421,11 @@ const struct node_cmd node_cmd_scan = {
         "  --sink jsonl:PATH     one JSON object per asset into PATH\n"
         "  --sink atlas:URL      Apache Atlas v2 entity bulk to URL (/api/atlas/v2/entity/bulk);\n"
         "                        batches that cannot be delivered wait in --outbox DIR\n"
-        "                        (default /var/tmp/shir-outbox-UID) for a later run\n"
+        "                        (default DATA_DIR/outbox) for a later run; an outbox that\n"
+        "                        is a symlink, another user's, or writable by group or\n"
+        "                        others is refused\n"
+        "  --data-dir DIR        shir's data directory, home of the default outbox (default\n"
+        "                        /var/lib/shir, the agent's; created 0700 if missing)\n"
         "  --proxy-*             proxy for the Atlas sink; system mode uses http_proxy,\n"
         "                        https_proxy and no_proxy from the environment; the password\n"
         "                        is read from a file or stdin (-), never from the command line\n"

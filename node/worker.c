@@ -124,11 +124,14 @@ static int worker_run(int argc, char **argv)
     if (job.proxy.password.len >= 4)
         (void)shir_log_sink_mask(&sink, job.proxy.password.bytes, job.proxy.password.len);
     apply_limits(&job, &log);
+#ifdef SHIR_TEST_FAULTS
+    /* Test builds only: crash isolation. Elsewhere the job's fault field is decoded and ignored. */
     if (job.fault == SCAN_FAULT_ABORT)
-        abort(); /* test-only: crash isolation */
+        abort();
     if (job.fault == SCAN_FAULT_HANG)
         for (;;)
-            pause(); /* test-only: the parent kills us */
+            pause(); /* the parent kills us */
+#endif
     char host[256];
     if (gethostname(host, sizeof host) != 0)
         (void)shir_str_copy(host, sizeof host, "localhost");

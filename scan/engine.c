@@ -3,7 +3,15 @@
  * the walk, each read from a sample of its members (resset.c decides which).
  *
  * Memory: files that are not partitioned stream straight to the sink; partitioned ones are held
- * as (path, size, mtime) until the walk ends, because a group is only known complete then. */
+ * as (path, size, mtime, dev, ino) until the walk ends, because a group is only known complete
+ * then.
+ *
+ * Files are opened with scan_file_open, never by a plain open of their path: a file that is
+ * read while the walk is in its directory is opened relative to that directory, one read after
+ * the walk (a sampled member of a resource set) relative to the root one directory at a time,
+ * both with O_NOFOLLOW unless the walk itself followed a link to it; and what opens must be the
+ * file the walk saw. So a file swapped for a symlink after it was listed is not followed out of
+ * the root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,8 +22,21 @@
 
 struct member {
     char *path;
+    size_t rel_off; /* path + rel_off: the path relative to the root */
     uint64_t size;
     int64_t mtime;
+    dev_t dev;
+    ino_t ino;
+    bool via_link; /* reached through a symlink the walk followed */
+};
+
+/* How to open a file the walk listed (scan_file_open's arguments). */
+struct file_ref {
+    int dir_fd;
+    const char *name;
+    bool nofollow;
+    dev_t dev;
+    ino_t ino;
 };
 
 struct group {
@@ -35,6 +56,7 @@ struct engine {
     size_t n_groups, cap_groups;
     size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
     size_t n_slots;
+    int root_fd; /* the source directory, for members read after the walk; -1 */
     uint64_t start_ms, last_progress_ms;
     char *cursor;
     int fatal;
@@ -103,7 +125,13 @@ static int group_add(struct engine *g, const char *pattern, const struct scan_en
         gr->cap = cap;
     }
     struct member *m = &gr->m[gr->n];
-    *m = (struct member){.path = strdup(e->path), .size = e->size, .mtime = e->mtime};
+    *m = (struct member){.path = strdup(e->path),
+                         .rel_off = (size_t)(e->rel - e->path),
+                         .size = e->size,
+                         .mtime = e->mtime,
+                         .dev = e->dev,
+                         .ino = e->ino,
+                         .via_link = e->via_link};
     if (!m->path)
         return SHIR_E_NOMEM;
     gr->n++;
@@ -154,17 +182,20 @@ static int set_detected(struct scan_asset *a, const struct scan_detected *d)
     return rc;
 }
 
-/* Detect (and at L2+ read) `path` into a. Per-file trouble is recorded in a, never returned; the
- * return is negative only for SHIR_E_NOMEM. */
-static int read_file(struct engine *g, struct scan_asset *a, const char *path, uint64_t size)
+/* Detect (and at L2+ read) `path`, opened as `ref` says, into a. Per-file trouble is recorded in
+ * a, never returned; the return is negative only for SHIR_E_NOMEM. */
+static int read_file(struct engine *g, struct scan_asset *a, const char *path, uint64_t size,
+                     const struct file_ref *ref)
 {
     struct scan_detected d;
     scan_detect_name(path, &d);
     if (g->job->level == SCAN_L1 && d.format)
         return set_detected(a, &d); /* L1: the name was enough; nothing read */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = scan_file_open(ref->dir_fd, ref->name, ref->nofollow, ref->dev, ref->ino);
+    if (fd == SHIR_E_STALE)
+        return scan_asset_add_error(a, "not read: it changed since it was listed");
     if (fd < 0)
-        return scan_asset_add_error(a, "cannot open: %s", shir_strerror(-errno));
+        return scan_asset_add_error(a, "cannot open: %s", shir_strerror(fd));
     struct scan_file f = {.fd = fd, .path = path, .size = size};
     unsigned char head[SCAN_DETECT_HEAD];
     size_t got = 0;
@@ -249,8 +280,9 @@ static int deliver(struct engine *g, struct scan_asset *a)
     return 0;
 }
 
+/* ref: how to open a file (NULL for a directory). */
 static int scan_one(struct engine *g, const char *path, uint64_t size, int64_t mtime,
-                    enum scan_asset_type type)
+                    enum scan_asset_type type, const struct file_ref *ref)
 {
     struct scan_asset a;
     scan_asset_init(&a);
@@ -261,7 +293,7 @@ static int scan_one(struct engine *g, const char *path, uint64_t size, int64_t m
     if (rc == 0)
         rc = set_name(g, &a, path, false);
     if (rc == 0 && type == SCAN_ASSET_FILE)
-        rc = read_file(g, &a, path, size);
+        rc = read_file(g, &a, path, size, ref);
     if (rc == 0 && type == SCAN_ASSET_FILE)
         rc = classify(g, &a);
     if (rc == 0)
@@ -317,6 +349,18 @@ static int merge_member(struct engine *g, struct scan_asset *a, struct scan_asse
     return rc;
 }
 
+/* A member is read after the walk: from the root without following links, unless the walk
+ * reached it through one (then by its path, as the walk resolved it). */
+static struct file_ref member_ref(const struct engine *g, const struct member *m)
+{
+    bool beneath = !m->via_link && g->root_fd >= 0;
+    return (struct file_ref){.dir_fd = beneath ? g->root_fd : AT_FDCWD,
+                             .name = beneath ? m->path + m->rel_off : m->path,
+                             .nofollow = beneath,
+                             .dev = m->dev,
+                             .ino = m->ino};
+}
+
 static int cmp_member(const void *x, const void *y)
 {
     return strcmp(((const struct member *)x)->path, ((const struct member *)y)->path);
@@ -334,8 +378,9 @@ static int read_members(struct engine *g, struct scan_asset *a, const struct gro
         struct scan_asset t;
         scan_asset_init(&t);
         rc = scan_set_str(&t.path, gr->m[i].path);
+        struct file_ref ref = member_ref(g, &gr->m[i]);
         if (rc == 0)
-            rc = read_file(g, &t, gr->m[i].path, gr->m[i].size);
+            rc = read_file(g, &t, gr->m[i].path, gr->m[i].size, &ref);
         if (rc == 0 && sampled == 0)
             rc = set_detected(a, &(struct scan_detected){t.format, t.compression, t.encoding});
         if (rc == 0)
@@ -394,7 +439,7 @@ static int on_entry(void *ud, const struct scan_entry *e)
     case SCAN_ENTRY_DIR:
         g->sum->directories++;
         if (g->job->emit_directories)
-            rc = scan_one(g, e->path, 0, e->mtime, SCAN_ASSET_DIRECTORY);
+            rc = scan_one(g, e->path, 0, e->mtime, SCAN_ASSET_DIRECTORY, NULL);
         break;
     case SCAN_ENTRY_SKIPPED:
     case SCAN_ENTRY_ERROR:
@@ -411,7 +456,12 @@ static int on_entry(void *ud, const struct scan_entry *e)
         if (rc == 0 && tokens)
             rc = group_add(g, (const char *)g->pat.data, e);
         else if (rc == 0)
-            rc = scan_one(g, e->path, e->size, e->mtime, SCAN_ASSET_FILE);
+            rc = scan_one(g, e->path, e->size, e->mtime, SCAN_ASSET_FILE,
+                          &(struct file_ref){.dir_fd = e->dir_fd,
+                                             .name = e->name,
+                                             .nofollow = !e->is_link,
+                                             .dev = e->dev,
+                                             .ino = e->ino});
         break;
     }
     }
@@ -425,8 +475,9 @@ static int flush_groups(struct engine *g)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < g->n_groups; i++) {
         struct group *gr = &g->groups[i];
+        struct file_ref ref = member_ref(g, &gr->m[0]);
         if (gr->n == 1) /* a lone numbered file is just a file */
-            rc = scan_one(g, gr->m[0].path, gr->m[0].size, gr->m[0].mtime, SCAN_ASSET_FILE);
+            rc = scan_one(g, gr->m[0].path, gr->m[0].size, gr->m[0].mtime, SCAN_ASSET_FILE, &ref);
         else
             rc = scan_set(g, gr);
     }
@@ -436,7 +487,7 @@ static int flush_groups(struct engine *g)
 int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                     struct scan_summary *sum)
 {
-    struct engine g = {.cfg = cfg, .job = cfg->job, .sink = sink, .sum = sum};
+    struct engine g = {.cfg = cfg, .job = cfg->job, .sink = sink, .sum = sum, .root_fd = -1};
     scan_limits_default(&g.lim);
     shir_buf_init(&g.pat, SIZE_MAX);
     g.start_ms = g.last_progress_ms = cfg->clock->now_ms(cfg->clock);
@@ -452,8 +503,13 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
     if (rc < 0 && !sum->message[0] && sum->files_seen == 0 && sum->directories == 0)
         (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot scan %s: %s",
                            cfg->job->source, shir_strerror(rc));
+    /* The root as the walk opened it (a root that is a file has no directory: -1). */
+    if (rc == 0 && g.n_groups)
+        g.root_fd = open(cfg->job->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rc == 0)
         rc = flush_groups(&g);
+    if (g.root_fd >= 0)
+        close(g.root_fd);
     sum->duration_ms = cfg->clock->now_ms(cfg->clock) - g.start_ms;
     progress(&g, true);
     groups_free(&g);
@@ -485,12 +541,13 @@ static int make_sink(const struct scan_job *job, const struct shir_clock *clock,
                      struct shir_log *log, struct scan_sink **out, struct scan_summary *sum)
 {
     int rc;
+    char why[200] = "";
     switch (job->sink) {
     case SCAN_SINK_JSONL:
         rc = scan_sink_jsonl_new(job->sink_target, out);
         break;
     case SCAN_SINK_ATLAS:
-        rc = scan_sink_atlas_new(job, clock, log, out);
+        rc = scan_sink_atlas_new(job, clock, log, out, why, sizeof why);
         break;
     default:
         *out = calloc(1, sizeof **out);
@@ -503,7 +560,7 @@ static int make_sink(const struct scan_job *job, const struct shir_clock *clock,
     }
     if (rc)
         (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot open sink %s: %s",
-                           job->sink_target, shir_strerror(rc));
+                           job->sink_target, why[0] ? why : shir_strerror(rc));
     return rc;
 }
 

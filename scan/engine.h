@@ -1,9 +1,10 @@
 /* scan/engine.h: the parts of the engine that tie a scan together (internal to scan/).
  *
- * For: walking a directory tree (source.c), telling a file's type (detect.c), grouping partitioned
- * paths into resource sets (resset.c), writing JSON (jsonw.c), the sinks (sink_jsonl.c,
- * sink_atlas.c, outbox.c, http.c) and the loop that scans one job (engine.c).
- * Not for: format readers (model.h declares them) or classification (classify.h).
+ * For: walking a directory tree (source/source.c), telling a file's type (detect.c), grouping
+ * partitioned paths into resource sets (resset.c), writing JSON (sink/jsonw.c), the sinks
+ * (sink/sink_jsonl.c, sink/sink_atlas.c, sink/outbox.c, sink/http.c), the table of readers
+ * (readers.c) and the loop that scans one job (engine.c).
+ * Not for: format readers (model.h declares them) or classification (classify/classify.h).
  * Nothing here touches libuv or sockets; the Atlas sink uses libcurl only.
  */
 #ifndef SHIR_SCAN_ENGINE_H
@@ -23,7 +24,10 @@
  *
  * Symlinks: a link whose target resolves outside the root is skipped and reported (kind
  * SCAN_ENTRY_SKIPPED) unless follow_outside; a link inside the root is followed, and every
- * directory is entered at most once (a (dev, ino) set), so loops end as a SKIPPED entry.
+ * directory is entered at most once (a (dev, ino) set), so loops end as a SKIPPED entry. No
+ * other link is ever followed: directories are opened relative to their parent with O_NOFOLLOW,
+ * and files are to be opened with scan_file_open, so a file swapped for a symlink after it was
+ * listed is not followed out of the root.
  * Unreadable directories and files are reported as SCAN_ENTRY_ERROR and the walk goes on.
  * Globs (fnmatch): a pattern with a '/' matches the path relative to the root ('*' crosses '/'),
  * one without matches the base name. Excludes prune files and directories; includes, when any
@@ -50,6 +54,12 @@ struct scan_entry {
     ino_t ino;
     int err;                /* SCAN_ENTRY_ERROR: negative errno */
     const char *why;        /* SKIPPED/ERROR: short reason, static */
+    /* FILE: how to open it (scan_file_open) during the callback: `name` in the open directory
+     * `dir_fd` (AT_FDCWD and the path for a root that is a file). is_link: the entry is itself a
+     * symlink the walk followed; via_link: it or a directory on its way from the root is. */
+    int dir_fd;
+    const char *name;
+    bool is_link, via_link;
 };
 
 /* Called for every entry; a non-zero return stops the walk and is returned by scan_walk. */
@@ -60,6 +70,13 @@ typedef int (*scan_walk_cb)(void *ud, const struct scan_entry *e);
 int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud);
 /* The glob rule above, exposed for tests. */
 bool scan_glob_match(const char *pattern, const char *rel);
+/* Open for reading (O_NONBLOCK, close-on-exec) the regular file a walk saw as (dev, ino): `path`
+ * relative to the directory dir_fd (or AT_FDCWD). With `nofollow`, no component of path may be
+ * a symlink (each directory is opened with O_NOFOLLOW from the one before; ".." is refused);
+ * without it the path is resolved as usual (for links the walk chose to follow). Returns the fd,
+ * -ELOOP for a symlink where none may be, SHIR_E_STALE when what opened is not that regular
+ * file, or another negative errno. */
+int scan_file_open(int dir_fd, const char *path, bool nofollow, dev_t dev, ino_t ino);
 
 /* ------------------------------------------------------------------------------------------- */
 /* Detection: a file's format from its first bytes and its name. Strings are static. */
@@ -114,20 +131,31 @@ struct scan_sink {
 /* JSON lines to `path` (created/truncated, mode 0644); "-" is not allowed (stdout is the
  * worker's message channel). */
 int scan_sink_jsonl_new(const char *path, struct scan_sink **out);
-/* Apache Atlas v2 entity bulk over HTTP (sink_atlas.c). */
+/* Apache Atlas v2 entity bulk over HTTP (sink_atlas.c). Opens the job's outbox first (see
+ * scan_outbox_open): a refused outbox fails here, before anything is sent, with msg saying why. */
 int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clock,
-                        struct shir_log *log, struct scan_sink **out);
+                        struct shir_log *log, struct scan_sink **out, char *msg, size_t cap);
 void scan_sink_free(struct scan_sink *s);
 
 /* Outbox (outbox.c): undelivered batches, one file each, named
  * batch-<epoch ms>-<pid>-<seq>-n<assets>.json so that name order is age order and the asset count
  * survives without parsing the body. Written to a temporary name, fsync'd, renamed, and the
  * directory fsync'd, so a crash leaves either the whole batch or nothing. */
-int scan_outbox_put(const char *dir, const void *data, size_t len, uint32_t assets, uint64_t seq);
+struct scan_outbox;
+/* Open dir as the outbox, creating it 0700 if it does not exist. Refused with SHIR_E_DENIED (msg
+ * says why) when it is a symlink, not a directory, not owned by the effective user, or writable
+ * by group or others; an existing directory's mode and owner are never changed. Other failures:
+ * a negative errno (msg says which), SHIR_E_TOOBIG, SHIR_E_NOMEM. */
+int scan_outbox_open(const char *dir, struct scan_outbox **out, char *msg, size_t cap);
+void scan_outbox_close(struct scan_outbox *ob); /* NULL: no-op */
+int scan_outbox_put(struct scan_outbox *ob, const void *data, size_t len, uint32_t assets,
+                    uint64_t seq);
 /* Names of the waiting batches, oldest first (the caller frees each and the array). */
-int scan_outbox_list(const char *dir, char ***names, size_t *n);
-int scan_outbox_read(const char *dir, const char *name, struct shir_buf *out);
-int scan_outbox_remove(const char *dir, const char *name);
+int scan_outbox_list(struct scan_outbox *ob, char ***names, size_t *n);
+/* Append batch `name` to out. SHIR_E_DENIED, nothing read, when it is not a regular file (a
+ * symlink is never followed). */
+int scan_outbox_read(struct scan_outbox *ob, const char *name, struct shir_buf *out);
+int scan_outbox_remove(struct scan_outbox *ob, const char *name);
 /* The asset count recorded in a batch name (0 if absent). */
 uint32_t scan_outbox_assets(const char *name);
 
@@ -136,7 +164,7 @@ uint32_t scan_outbox_assets(const char *name);
 typedef int (*scan_reader_fn)(const struct scan_file *f, enum scan_level level,
                               const struct scan_limits *lim, struct scan_asset *a);
 struct scan_readers {
-    scan_reader_fn delimited, json, text, parquet, avro;   /* NULL: reader not built */
+    scan_reader_fn delimited, json, text, parquet, avro;   /* NULL: no reader (a fake table) */
     /* Classify an asset in place at L3 (NULL: no classifier). */
     int (*classify)(void *ctx, struct scan_asset *a);
     void *classify_ctx;

@@ -1,17 +1,10 @@
-/* The real readers and the classifier as the engine's table.
- *
- * The readers and the classifier are built by their own fragments (formats.cmake, columnar.cmake,
- * classify.cmake); engine.cmake defines SCAN_HAVE_* for each fragment that exists, so the engine
- * builds and runs (metadata only for the missing formats, recorded per file) while the others
- * are still being written. */
+/* The real readers (formats/, columnar/) and the classifier (classify/) as the engine's table;
+ * the engine itself sees only the table, so its tests can hand it fakes. */
 #include <stdlib.h>
 
+#include "scan/classify/classify.h"
 #include "scan/engine.h"
-#ifdef SCAN_HAVE_CLASSIFY
-#include "scan/classify.h"
-#endif
 
-#ifdef SCAN_HAVE_CLASSIFY
 struct classify_ctx {
     struct scan_classifier *c;
     struct scan_classify_scratch *s;
@@ -44,44 +37,28 @@ static int open_classifier(struct scan_readers *r, const struct scan_job *job, c
     r->classify_ctx = cc;
     return 0;
 }
-#endif
 
 int scan_readers_open(struct scan_readers *r, const struct scan_job *job, char *msg, size_t cap)
 {
     *r = (struct scan_readers){0};
-#ifdef SCAN_HAVE_FORMATS
     r->delimited = scan_read_delimited;
     r->json = scan_read_json;
     r->text = scan_read_text;
-#endif
-#ifdef SCAN_HAVE_COLUMNAR
     r->parquet = scan_read_parquet;
     r->avro = scan_read_avro;
-#endif
-#ifdef SCAN_HAVE_CLASSIFY
     /* The classifier is built only for L3: compiling rules costs time L1/L2 never use. */
     if (job->level >= SCAN_L3)
         return open_classifier(r, job, msg, cap);
-#else
-    if (job->level >= SCAN_L3 && job->rules_path) {
-        (void)shir_str_copy(msg, cap, "classification is not built into this binary");
-        return SHIR_E_UNSUPPORTED;
-    }
-#endif
-    (void)msg;
-    (void)cap;
     return 0;
 }
 
 void scan_readers_close(struct scan_readers *r)
 {
-#ifdef SCAN_HAVE_CLASSIFY
     struct classify_ctx *cc = r->classify_ctx;
     if (cc) {
         scan_classify_scratch_free(cc->s);
         scan_classifier_free(cc->c);
         free(cc);
     }
-#endif
     *r = (struct scan_readers){0};
 }

@@ -44,7 +44,8 @@ struct scan_proxy {
 int scan_http_get(const struct scan_proxy *proxy, const char *url, long *status, double *seconds,
                   char *err, size_t errcap);
 
-/* Test-only faults a worker injects on request (integration tests of crash isolation). */
+/* Test-only faults a worker injects on request (integration tests of crash isolation). Only a
+ * `shir` built with SHIR_TEST_FAULTS obeys them; the codec carries the field in every build. */
 enum scan_fault { SCAN_FAULT_NONE = 0, SCAN_FAULT_ABORT = 1, SCAN_FAULT_HANG = 2 };
 
 struct scan_job {
@@ -60,8 +61,9 @@ struct scan_job {
     bool follow_outside;          /* follow symlinks leaving the root (default false) */
     bool emit_directories;        /* one `directory` asset per directory (default true) */
     struct scan_proxy proxy;
-    char *outbox_dir;             /* owned, may be NULL: Atlas sink's outbox (default: a
-                                     directory next to nothing; the sink refuses without one) */
+    char *outbox_dir;             /* owned, may be NULL: Atlas sink's outbox (node/ defaults it
+                                     to DATA_DIR/outbox; the sink refuses none, or one others
+                                     could write to) */
     uint32_t batch_size;          /* Atlas entities per request (default 100) */
     uint32_t retries;             /* Atlas attempts per batch before the outbox (default 4) */
     uint64_t memory_limit;        /* worker RLIMIT_AS in bytes, 0: none */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: build with warnings as errors, run every test plainly, then
+# The whole test suite, as CI runs it: build with warnings as errors and the test-only faults
+# (SHIR_TEST_FAULTS, which the crash-isolation test needs), run every test plainly, then
 # build again with AddressSanitizer + UndefinedBehaviorSanitizer and run the unit, integration
 # and fuzz-replay tests under it. Ends with ctest's summary; exits non-zero if anything failed.
 set -uo pipefail
@@ -17,9 +18,10 @@ configure_and_build() {
 
 mkdir -p build
 echo "== plain build (warnings are errors)"
-configure_and_build build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo || exit 1
+configure_and_build build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIR_TEST_FAULTS=ON || exit 1
 echo "== sanitizer build (ASan+UBSan)"
-configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DSHIR_SANITIZE=ON -DSHIR_BENCH=OFF || exit 1
+configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DSHIR_SANITIZE=ON -DSHIR_BENCH=OFF \
+    -DSHIR_TEST_FAULTS=ON || exit 1
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -3,7 +3,7 @@
  * (a block prefix, then objects). */
 #include <stdint.h>
 
-#include "scan/avro.h"
+#include "scan/columnar/avro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

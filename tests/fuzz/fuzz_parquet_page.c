@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "scan/parquet.h"
+#include "scan/columnar/parquet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

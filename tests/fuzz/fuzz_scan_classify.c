@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scan/classify.h"
+#include "scan/classify/classify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

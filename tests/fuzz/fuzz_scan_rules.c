@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "scan/classify.h"
+#include "scan/classify/classify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

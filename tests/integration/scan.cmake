@@ -1,9 +1,18 @@
 # Scan engine integration tests: real `shir scan run-local` processes and their workers.
 shir_integration_test(NAME scan_run_local COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_run_local.sh
   TIMEOUT 120 LABELS scan)
-shir_integration_test(NAME scan_crash COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_crash.sh
-  TIMEOUT 60 LABELS scan)
+# Crash isolation drives the worker's test-only faults, built only with SHIR_TEST_FAULTS; a
+# build without them is checked to have none.
+if(SHIR_TEST_FAULTS)
+  shir_integration_test(NAME scan_crash COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_crash.sh
+    TIMEOUT 60 LABELS scan)
+else()
+  shir_integration_test(NAME scan_test_faults_off
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_test_faults_off.sh TIMEOUT 60 LABELS scan)
+endif()
 shir_integration_test(NAME scan_sample_data
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_sample_data.sh TIMEOUT 60 LABELS scan)
 shir_integration_test(NAME scan_atlas COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_atlas.sh
   TIMEOUT 180 LABELS scan)
+shir_integration_test(NAME scan_outbox_attack
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_outbox_attack.sh TIMEOUT 120 LABELS scan)

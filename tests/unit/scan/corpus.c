@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scan/classify_int.h"
+#include "scan/classify/classify_int.h"
 #include "tests/unit/scan/corpus.h"
 
 #define BIT(t) ((uint64_t)1 << (t))

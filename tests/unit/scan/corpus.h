@@ -3,8 +3,8 @@
  * Every value is generated from shir_random_seeded (never hand-picked): positives of each
  * built-in type in the formats people write them in, and hard negatives that look like them
  * (Luhn-valid numbers with no issuer, 9-digit ids, dates, order numbers, version strings, ...).
- * Check digits are computed here independently of scan/validators.c for Luhn, MOD 97, the SSN
- * and ITIN ranges, CPF, BSN, INSEE and DNI; for Verhoeff, ISO 7064 MOD 11,10 and the codice
+ * Check digits are computed here independently of scan/classify/validators.c for Luhn, MOD 97,
+ * the SSN and ITIN ranges, CPF, BSN, INSEE and DNI; for Verhoeff, ISO 7064 MOD 11,10 and the codice
  * fiscale the generator searches the check character with the validator under test, which the
  * unit test pins separately with published example numbers. */
 #ifndef SHIR_TESTS_SCAN_CORPUS_H

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "scan/classify.h"
-#include "scan/classify_int.h"
+#include "scan/classify/classify.h"
+#include "scan/classify/classify_int.h"
 #include "tests/unit/scan/corpus.h"
 
 #define fx classify_fx

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "scan/classify.h"
-#include "scan/classify_int.h"
+#include "scan/classify/classify.h"
+#include "scan/classify/classify_int.h"
 #include "tests/unit/scan/corpus.h"
 
 #define BIT(t) ((uint64_t)1 << (t))

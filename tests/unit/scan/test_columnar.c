@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "scan/parquet.h"
-#include "scan/thrift.h"
+#include "scan/columnar/parquet.h"
+#include "scan/columnar/thrift.h"
 #include "tests/unit/scan/test_columnar.h"
 
 unsigned char *col_fixture(const char *dir, const char *name, size_t *n)

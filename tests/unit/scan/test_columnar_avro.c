@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "scan/avro.h"
+#include "scan/columnar/avro.h"
 #include "tests/unit/scan/test_columnar.h"
 
 static void expect_col(struct scan_asset *a, const char *name, enum scan_type t,

@@ -1,6 +1,7 @@
 /* Unit tests for the engine loop with fake readers and a fake classifier: levels decide what is
  * read, partitioned files become one resource set with a partition count and a sampled member,
- * the JSON-lines sink writes one object per asset, and a bad source is an error value. */
+ * the JSON-lines sink writes one object per asset, a bad source is an error value, and a file
+ * swapped for a symlink after the walk listed it is not followed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -216,11 +218,115 @@ static void test_job_run_errors(void **state)
     scan_job_free(&job);
 }
 
+/* A reader that names one column after the first line of the file it was handed. */
+static int fake_first_line(const struct scan_file *f, enum scan_level level,
+                           const struct scan_limits *lim, struct scan_asset *a)
+{
+    (void)level;
+    char head[64];
+    size_t got = 0;
+    int rc = scan_file_read_at(f, 0, head, sizeof head - 1, &got);
+    if (rc)
+        return rc;
+    head[got] = '\0';
+    head[strcspn(head, "\n")] = '\0';
+    struct scan_column *c;
+    return scan_asset_add_column(a, lim, head, &c);
+}
+
+/* A sink that records every asset's columns and errors and, when the first resource set
+ * arrives, swaps the members of the other set (not read yet) for symlinks to `secret`. */
+struct swap_sink {
+    struct scan_sink base;
+    const char *root, *secret;
+    bool swapped;
+    char seen[4096];
+};
+
+static int swap_put(struct scan_sink *base, const struct scan_asset *a)
+{
+    struct swap_sink *s = (struct swap_sink *)base;
+    size_t l = strlen(s->seen);
+    snprintf(s->seen + l, sizeof s->seen - l, "[%s:", a->path);
+    for (size_t i = 0; i < a->n_cols; i++) {
+        l = strlen(s->seen);
+        snprintf(s->seen + l, sizeof s->seen - l, " col=%s", a->cols[i].name);
+    }
+    for (size_t i = 0; i < a->n_errors; i++) {
+        l = strlen(s->seen);
+        snprintf(s->seen + l, sizeof s->seen - l, " err=%s", a->errors[i]);
+    }
+    l = strlen(s->seen);
+    snprintf(s->seen + l, sizeof s->seen - l, "]");
+    if (a->type == SCAN_ASSET_RESOURCE_SET && !s->swapped) {
+        const char *other = strstr(a->path, "/p/") ? "q" : "p";
+        for (int k = 1; k <= 2; k++) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s/part-%04d.csv", s->root, other, k);
+            assert_int_equal(unlink(p), 0);
+            assert_int_equal(symlink(s->secret, p), 0);
+        }
+        s->swapped = true;
+    }
+    base->delivered++;
+    return 0;
+}
+
+/* A file the walk listed and that was swapped for a symlink before it was read (here a member
+ * of a resource set, read after the walk) is not followed out of the root; a symlink inside the
+ * root that the walk itself followed is still read. */
+static void test_swapped_for_symlink_not_followed(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/shir-eng-XXXXXX", secret[] = "/tmp/shir-secret-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    int sfd = mkstemp(secret);
+    assert_true(sfd >= 0);
+    assert_int_equal(write(sfd, "TOPSECRET\n", 10), 10);
+    close(sfd);
+    put_file(root, "people.csv", "email\n");
+    for (int k = 1; k <= 2; k++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "p/part-%04d.csv", k);
+        put_file(root, rel, "pcol\n");
+        snprintf(rel, sizeof rel, "q/part-%04d.csv", k);
+        put_file(root, rel, "qcol\n");
+    }
+    char p[512], target[512];
+    snprintf(p, sizeof p, "%s/alias.csv", root);
+    snprintf(target, sizeof target, "%s/people.csv", root);
+    assert_int_equal(symlink(target, p), 0);
+
+    struct scan_job job;
+    scan_job_init(&job);
+    job.source = strdup(root);
+    job.level = SCAN_L2;
+    job.emit_directories = false;
+    struct scan_readers r = {.delimited = fake_first_line};
+    /* scan_engine_run only puts; finishing and freeing are its caller's. */
+    struct swap_sink sink = {.base = {.put = swap_put}, .root = root, .secret = secret};
+    struct scan_engine_cfg cfg = {
+        .job = &job, .readers = &r, .clock = shir_clock_system(), .host = "testhost"};
+    struct scan_summary sum;
+    memset(&sum, 0, sizeof sum);
+    assert_int_equal(scan_engine_run(&cfg, &sink.base, &sum), 0);
+    assert_true(sink.swapped);
+    assert_null(strstr(sink.seen, "TOPSECRET"));
+    assert_non_null(strstr(sink.seen, "err=")); /* the swapped set says it could not read */
+    snprintf(p, sizeof p, "[%s/alias.csv: col=email]", root);
+    assert_non_null(strstr(sink.seen, p));
+    scan_job_free(&job);
+    assert_int_equal(unlink(secret), 0);
+    snprintf(p, sizeof p, "rm -rf %s", root);
+    assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels_and_sets),
         cmocka_unit_test(test_job_run_errors),
+        cmocka_unit_test(test_swapped_for_symlink_not_followed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

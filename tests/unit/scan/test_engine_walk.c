@@ -1,6 +1,6 @@
 /* Unit tests for the engine's pure and file-system parts: the directory walk (globs, symlinks
- * inside and outside the root, loops, unreadable directories), detection, resource-set patterns
- * and sampling, and the JSON writer. */
+ * inside and outside the root, loops, unreadable directories, opening files as they were
+ * listed), detection, resource-set patterns and sampling, and the JSON writer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -391,14 +391,91 @@ static void test_asset_json(void **state)
     scan_asset_free(&a);
 }
 
+/* Files are opened as the walk saw them: a file swapped for a symlink between listing and open
+ * is not followed, one replaced by another file is refused, and a path from the root never
+ * passes through a link. */
+struct swap_walk {
+    const char *root, *secret;
+    int opened_ok, refused_link, refused_stale;
+};
+
+static int swap_and_open(void *ud, const struct scan_entry *e)
+{
+    struct swap_walk *sw = ud;
+    if (e->kind != SCAN_ENTRY_FILE)
+        return 0;
+    assert_false(e->is_link);
+    if (strcmp(e->rel, "x.csv") == 0) {
+        assert_int_equal(unlinkat(e->dir_fd, e->name, 0), 0);
+        assert_int_equal(symlinkat(sw->secret, e->dir_fd, e->name), 0);
+    } else if (strcmp(e->rel, "y.csv") == 0) {
+        char other[512];
+        snprintf(other, sizeof other, "%s/../other", sw->root);
+        put_file(sw->root, "../other", "other\n");
+        assert_int_equal(rename(other, e->path), 0);
+    }
+    int fd = scan_file_open(e->dir_fd, e->name, !e->is_link, e->dev, e->ino);
+    if (fd >= 0) {
+        sw->opened_ok++;
+        close(fd);
+    } else if (fd == -ELOOP) {
+        sw->refused_link++;
+    } else if (fd == SHIR_E_STALE) {
+        sw->refused_stale++;
+    }
+    return 0;
+}
+
+static void test_file_open_as_listed(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_make(&t);
+    char secret[128];
+    snprintf(secret, sizeof secret, "%s.secret", t.root);
+    put_file("/tmp", secret + 5, "TOPSECRET\n");
+    put_file(t.root, "x.csv", "x\n");
+    put_file(t.root, "y.csv", "y\n");
+    put_file(t.root, "sub/z.csv", "z\n");
+    struct swap_walk sw = {.root = t.root, .secret = secret};
+    struct scan_walk_opts o = {.root = t.root};
+    assert_int_equal(scan_walk(&o, swap_and_open, &sw), 0);
+    assert_int_equal(sw.opened_ok, 1); /* sub/z.csv */
+    assert_int_equal(sw.refused_link, 1);
+    assert_int_equal(sw.refused_stale, 1);
+
+    /* From the root, one directory at a time. */
+    int rfd = open(t.root, O_RDONLY | O_DIRECTORY);
+    assert_true(rfd >= 0);
+    char p[512];
+    snprintf(p, sizeof p, "%s/sub/z.csv", t.root);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    int fd = scan_file_open(rfd, "sub/z.csv", true, st.st_dev, st.st_ino);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(scan_file_open(rfd, "sub/../sub/z.csv", true, st.st_dev, st.st_ino), -EINVAL);
+    snprintf(p, sizeof p, "%s/ln", t.root);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/sub", t.root);
+    assert_int_equal(symlink(sub, p), 0);
+    assert_int_equal(scan_file_open(rfd, "ln/z.csv", true, st.st_dev, st.st_ino), -ELOOP);
+    fd = scan_file_open(rfd, "ln/z.csv", false, st.st_dev, st.st_ino); /* a followed link */
+    assert_true(fd >= 0);
+    close(fd);
+    close(rfd);
+    assert_int_equal(unlink(secret), 0);
+    tree_rm(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_walk_basic),     cmocka_unit_test(test_walk_globs),
-        cmocka_unit_test(test_walk_symlinks),  cmocka_unit_test(test_walk_unreadable),
+        cmocka_unit_test(test_walk_basic),       cmocka_unit_test(test_walk_globs),
+        cmocka_unit_test(test_walk_symlinks),    cmocka_unit_test(test_walk_unreadable),
         cmocka_unit_test(test_walk_root_errors), cmocka_unit_test(test_detect),
-        cmocka_unit_test(test_resset_pattern), cmocka_unit_test(test_json_writer),
-        cmocka_unit_test(test_asset_json),
+        cmocka_unit_test(test_resset_pattern),   cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_asset_json),       cmocka_unit_test(test_file_open_as_listed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Unit tests of the text-format readers (scan/delimited.c, json.c, text.c, textdec.c,
+/* Unit tests of the text-format readers (scan/formats/delimited.c, json.c, text.c, textdec.c,
  * typeinfer.c). Well-formed fixtures come from real writers (tests/fixtures/formats/generate.sh:
  * Python's csv/json modules and gzip); malformed inputs are either cut real output or built here
  * in memory. The fixture directory is the first command-line argument (CMake passes it). */
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 typedef int (*reader_fn)(const struct scan_file *, enum scan_level, const struct scan_limits *,
                          struct scan_asset *);

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "scan/formats.h"
+#include "scan/formats/formats.h"
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t k, size_t n);

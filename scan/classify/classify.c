@@ -1,0 +1,834 @@
+/* Classification: the type table, column-name hints, the column rule, document counts, and user
+ * regex rules run through Vectorscan (one database per mode, one pass per column or text). */
+#include <hs/hs.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan/classify/classify_int.h"
+#include "scan/classify/shapes.h"
+
+/* ------------------------------------------------------------------------------------------- */
+/* Built-in types: stable names and the column-name keywords that hint at them. A keyword matches
+ * a whole word of the column name (split at non-alphanumerics and camelCase), or, when it has 4+
+ * letters, any part of the name ("customerEmail", "emailaddr"). */
+
+struct builtin {
+    const char *name;
+    const char *hints[6];
+};
+
+static const struct builtin builtins[SCAN__N_BUILTIN] = {
+    [SCAN__EMAIL] = {"EMAIL_ADDRESS", {"email", "mail", "e_mail"}},
+    [SCAN__CARD] = {"CREDIT_CARD_NUMBER", {"card", "ccnum", "pan", "credit"}},
+    [SCAN__IBAN] = {"IBAN", {"iban", "bank", "account"}},
+    [SCAN__US_SSN] = {"US_SSN", {"ssn", "social"}},
+    [SCAN__US_ITIN] = {"US_ITIN", {"itin", "tin", "taxpayer"}},
+    [SCAN__PHONE] = {"PHONE_NUMBER", {"phone", "tel", "mobile", "cell", "fax", "msisdn"}},
+    [SCAN__IPV4] = {"IP_ADDRESS_V4", {"ip", "ipv4", "ipaddr", "host"}},
+    [SCAN__IPV6] = {"IP_ADDRESS_V6", {"ip", "ipv6", "ipaddr", "host"}},
+    [SCAN__MAC] = {"MAC_ADDRESS", {"mac", "hwaddr", "ether"}},
+    [SCAN__URL_CREDS] = {"URL_WITH_CREDENTIALS", {"url", "uri", "dsn", "endpoint"}},
+    [SCAN__AWS_KEY_ID] = {"AWS_ACCESS_KEY_ID", {"aws", "access_key"}},
+    [SCAN__AWS_SECRET] = {"AWS_SECRET_ACCESS_KEY", {"aws", "secret"}},
+    [SCAN__AZURE_KEY] = {"AZURE_STORAGE_ACCOUNT_KEY", {"azure", "storage", "accountkey"}},
+    [SCAN__AZURE_CONN] = {"AZURE_STORAGE_CONNECTION_STRING", {"azure", "connection"}},
+    [SCAN__GCP_API_KEY] = {"GCP_API_KEY", {"gcp", "google", "api_key", "apikey"}},
+    [SCAN__GCP_SA_KEY] = {"GCP_SERVICE_ACCOUNT_KEY", {"gcp", "google", "credentials"}},
+    [SCAN__PRIVATE_KEY] = {"PRIVATE_KEY", {"key", "pem", "private"}},
+    [SCAN__JWT] = {"JSON_WEB_TOKEN", {"jwt", "token", "bearer"}},
+    [SCAN__UK_NINO] = {"UK_NATIONAL_INSURANCE_NUMBER", {"nino", "insurance", "ni"}},
+    [SCAN__CA_SIN] = {"CA_SOCIAL_INSURANCE_NUMBER", {"sin", "insurance", "social"}},
+    [SCAN__FR_INSEE] = {"FR_INSEE_NUMBER", {"insee", "nir", "secu", "securite"}},
+    [SCAN__DE_TAX_ID] = {"DE_TAX_ID", {"steuer", "idnr", "steuerid", "taxid", "tax"}},
+    [SCAN__ES_DNI] = {"ES_DNI", {"dni", "nif", "documento"}},
+    [SCAN__ES_NIE] = {"ES_NIE", {"nie", "nif", "extranjero"}},
+    [SCAN__IT_CF] = {"IT_CODICE_FISCALE", {"codice", "fiscale", "cf"}},
+    [SCAN__NL_BSN] = {"NL_BSN", {"bsn", "burgerservicenummer", "sofi"}},
+    [SCAN__SE_PNR] = {"SE_PERSONNUMMER", {"personnummer", "pnr", "personnr"}},
+    [SCAN__IN_AADHAAR] = {"IN_AADHAAR", {"aadhaar", "aadhar", "uid", "uidai"}},
+    [SCAN__BR_CPF] = {"BR_CPF", {"cpf"}},
+    [SCAN__US_PASSPORT] = {"US_PASSPORT_NUMBER", {"passport"}},
+    [SCAN__DOB] = {"DATE_OF_BIRTH", {"dob", "birth", "birthdate", "birthday", "born"}},
+};
+
+/* Built-in hint keywords, alphanumerics only, sorted, with the types each one hints at and an
+ * index by first letter: a column name costs a few comparisons per letter, not one strstr per
+ * keyword (there are ~150). */
+#define HINT_KW_MAX (SCAN__N_BUILTIN * 6)
+struct hint_kw {
+    char kw[24];
+    uint8_t len;
+    uint64_t types;
+};
+
+struct scan_classifier {
+    struct hint_kw kws[HINT_KW_MAX];
+    unsigned n_kws;
+    uint16_t first[37];     /* kws index of the first keyword starting with 0-9a-z; [36] = end */
+    uint32_t min_distinct, hint_min_distinct;
+    uint32_t distinct_needed; /* the largest distinct threshold any type can ask for */
+    double min_ratio;
+    bool builtins;
+    struct scan__ruleset rules;
+    hs_database_t *cell_db; /* rules anchored to whole cells (^...$, multi-line) */
+    hs_database_t *text_db; /* rules anywhere, leftmost start of match */
+};
+
+static void build_hint_index(struct scan_classifier *c);
+
+struct pending {
+    unsigned long long from, to;
+    bool active;
+};
+
+struct scan_classify_scratch {
+    hs_scratch_t *hs;
+    char *join;              /* non-empty cells of a column, one per line */
+    size_t join_len, join_cap;
+    size_t *cell_off;        /* start of each cell in join */
+    size_t n_cells, cell_cap;
+    uint64_t *hset;          /* distinct-value hash set */
+    size_t hset_cap;
+    uint32_t counts[SCAN_CLASSIFY_MAX_TYPES];
+    struct pending pend[SCAN_CLASSIFY_MAX_USER_RULES];
+    const struct scan_classifier *cls;
+    const char *text;        /* during a text scan */
+    uint64_t *text_counts;
+};
+
+void scan_classify_config_default(struct scan_classify_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->min_distinct = 8;
+    cfg->min_ratio = 0.60;
+    cfg->hint_min_distinct = 4;
+    cfg->builtins = true;
+}
+
+unsigned scan_classifier_builtin_count(void)
+{
+    return SCAN__N_BUILTIN;
+}
+
+unsigned scan_classifier_type_count(const struct scan_classifier *c)
+{
+    return SCAN__N_BUILTIN + (unsigned)c->rules.n;
+}
+
+const char *scan_classifier_type_name(const struct scan_classifier *c, unsigned id)
+{
+    if (id < SCAN__N_BUILTIN)
+        return builtins[id].name;
+    if (id - SCAN__N_BUILTIN < c->rules.n)
+        return c->rules.rules[id - SCAN__N_BUILTIN].name;
+    return NULL;
+}
+
+int scan_classifier_type_id(const struct scan_classifier *c, const char *name)
+{
+    for (unsigned i = 0; i < scan_classifier_type_count(c); i++)
+        if (strcmp(scan_classifier_type_name(c, i), name) == 0)
+            return (int)i;
+    return SHIR_E_NOTFOUND;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    /* A rules file is a few KB; 1 MiB is far past any sane one and bounds the allocation. */
+    enum { MAX_RULES_FILE = 1 << 20 };
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return SHIR_E_IO;
+    char *buf = malloc(MAX_RULES_FILE + 1);
+    int rc = 0;
+    if (!buf) {
+        rc = SHIR_E_NOMEM;
+        goto out;
+    }
+    size_t n = fread(buf, 1, MAX_RULES_FILE + 1, f);
+    if (ferror(f)) {
+        rc = SHIR_E_IO;
+        goto out;
+    }
+    if (n > MAX_RULES_FILE) {
+        rc = SHIR_E_TOOBIG;
+        goto out;
+    }
+    *out = buf;
+    *len = n;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* Compile every user rule into one database. mode_cells wraps each as ^(?:re)$ over lines. */
+static int compile_rules(const struct scan__ruleset *rs, bool mode_cells, hs_database_t **db,
+                         char *err, size_t errlen)
+{
+    int rc = 0;
+    size_t n = rs->n;
+    const char **exprs = calloc(n, sizeof *exprs);
+    char **owned = calloc(n, sizeof *owned);
+    unsigned *flags = calloc(n, sizeof *flags);
+    unsigned *ids = calloc(n, sizeof *ids);
+    hs_compile_error_t *cerr = NULL;
+    if (!exprs || !owned || !flags || !ids) {
+        rc = SHIR_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = (unsigned)i;
+        if (mode_cells) {
+            size_t l = strlen(rs->rules[i].regex) + 8;
+            if (!(owned[i] = malloc(l))) {
+                rc = SHIR_E_NOMEM;
+                goto out;
+            }
+            snprintf(owned[i], l, "^(?:%s)$", rs->rules[i].regex);
+            exprs[i] = owned[i];
+            flags[i] = HS_FLAG_MULTILINE;
+        } else {
+            exprs[i] = rs->rules[i].regex;
+            flags[i] = HS_FLAG_SOM_LEFTMOST;
+        }
+    }
+    if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, db, &cerr) !=
+        HS_SUCCESS) {
+        if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < n) {
+            const struct scan__rule *r = &rs->rules[cerr->expression];
+            set_err(err, errlen, "rules:%u: rule %s: invalid regex: %s", r->line, r->name,
+                    cerr->message);
+        } else {
+            set_err(err, errlen, "rules: cannot compile the rule set: %s",
+                    cerr ? cerr->message : "unknown error");
+        }
+        rc = SHIR_E_CONFIG;
+        *db = NULL;
+    }
+out:
+    if (cerr)
+        hs_free_compile_error(cerr);
+    for (size_t i = 0; owned && i < n; i++)
+        free(owned[i]);
+    free(owned);
+    free(exprs);
+    free(flags);
+    free(ids);
+    return rc;
+}
+
+int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_classifier **out,
+                        char *err, size_t errlen)
+{
+    int rc = 0;
+    char *file = NULL;
+    *out = NULL;
+    if (!cfg || cfg->min_distinct == 0 || cfg->hint_min_distinct == 0 ||
+        !(cfg->min_ratio > 0.0 && cfg->min_ratio <= 1.0)) {
+        set_err(err, errlen, "classify: min_distinct >= 1 and 0 < min_ratio <= 1 required");
+        return SHIR_E_INVAL;
+    }
+    struct scan_classifier *c = calloc(1, sizeof *c);
+    if (!c)
+        return SHIR_E_NOMEM;
+    build_hint_index(c);
+    c->min_distinct = cfg->min_distinct;
+    c->hint_min_distinct = cfg->hint_min_distinct;
+    c->min_ratio = cfg->min_ratio;
+    c->builtins = cfg->builtins;
+    const char *text = cfg->rules_text;
+    size_t len = cfg->rules_len;
+    if (cfg->rules_path) {
+        if ((rc = read_file(cfg->rules_path, &file, &len)) < 0) {
+            set_err(err, errlen, "rules: cannot read %s: %s", cfg->rules_path,
+                    shir_strerror(rc));
+            goto err;
+        }
+        text = file;
+    }
+    if (text) {
+        if ((rc = scan__rules_parse(text, len, &c->rules, err, errlen)) < 0)
+            goto err;
+        for (size_t i = 0; i < c->rules.n; i++) {
+            for (unsigned b = 0; b < SCAN__N_BUILTIN; b++) {
+                if (strcmp(c->rules.rules[i].name, builtins[b].name) == 0) {
+                    set_err(err, errlen, "rules:%u: rule %s: name of a built-in type",
+                            c->rules.rules[i].line, builtins[b].name);
+                    rc = SHIR_E_CONFIG;
+                    goto err;
+                }
+            }
+        }
+    }
+    c->distinct_needed = c->min_distinct > c->hint_min_distinct ? c->min_distinct
+                                                                 : c->hint_min_distinct;
+    for (size_t i = 0; i < c->rules.n; i++)
+        if (c->rules.rules[i].min_distinct > 0 &&
+            (uint32_t)c->rules.rules[i].min_distinct > c->distinct_needed)
+            c->distinct_needed = (uint32_t)c->rules.rules[i].min_distinct;
+    if (c->rules.n > 0) {
+        if ((rc = compile_rules(&c->rules, false, &c->text_db, err, errlen)) < 0 ||
+            (rc = compile_rules(&c->rules, true, &c->cell_db, err, errlen)) < 0)
+            goto err;
+    }
+    free(file);
+    *out = c;
+    return 0;
+err:
+    free(file);
+    scan_classifier_free(c);
+    return rc;
+}
+
+void scan_classifier_free(struct scan_classifier *c)
+{
+    if (!c)
+        return;
+    scan__rules_free(&c->rules);
+    hs_free_database(c->cell_db);
+    hs_free_database(c->text_db);
+    free(c);
+}
+
+int scan_classify_scratch_new(const struct scan_classifier *c, struct scan_classify_scratch **out)
+{
+    struct scan_classify_scratch *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return SHIR_E_NOMEM;
+    if ((c->cell_db && hs_alloc_scratch(c->cell_db, &s->hs) != HS_SUCCESS) ||
+        (c->text_db && hs_alloc_scratch(c->text_db, &s->hs) != HS_SUCCESS)) {
+        scan_classify_scratch_free(s);
+        return SHIR_E_NOMEM;
+    }
+    s->cls = c;
+    *out = s;
+    return 0;
+}
+
+void scan_classify_scratch_free(struct scan_classify_scratch *s)
+{
+    if (!s)
+        return;
+    hs_free_scratch(s->hs);
+    free(s->join);
+    free(s->cell_off);
+    free(s->hset);
+    free(s);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Column-name hints. */
+
+#define NAME_WORDS 16
+#define WORD_MAX 32
+
+struct name_words {
+    char w[NAME_WORDS][WORD_MAX + 1];
+    unsigned n;
+    char joined[256]; /* lower-case alphanumerics of the whole name */
+};
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+static bool alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static void split_name(const char *name, struct name_words *nw)
+{
+    memset(nw, 0, sizeof *nw);
+    size_t jl = 0, wl = 0;
+    bool in = false;
+    for (size_t i = 0; name && name[i]; i++) {
+        char c = name[i];
+        bool camel = i > 0 && c >= 'A' && c <= 'Z' && name[i - 1] >= 'a' && name[i - 1] <= 'z';
+        if (!alnum(c) || camel) {
+            if (in)
+                nw->n++;
+            in = false;
+            wl = 0;
+            if (!alnum(c))
+                continue;
+        }
+        if (jl + 1 < sizeof nw->joined)
+            nw->joined[jl++] = lower(c);
+        if (nw->n < NAME_WORDS && wl < WORD_MAX) {
+            nw->w[nw->n][wl++] = lower(c);
+            in = true;
+        }
+    }
+    if (in)
+        nw->n++;
+}
+
+static bool hint_match(const struct name_words *nw, const char *kw)
+{
+    size_t kl = strlen(kw);
+    for (unsigned i = 0; i < nw->n && i < NAME_WORDS; i++)
+        if (strcmp(nw->w[i], kw) == 0)
+            return true;
+    if (kl < 4)
+        return false;
+    char k[64];
+    size_t m = 0;
+    for (size_t i = 0; i < kl && m + 1 < sizeof k; i++)
+        if (alnum(kw[i]))
+            k[m++] = kw[i];
+    k[m] = 0;
+    return m >= 4 && strstr(nw->joined, k) != NULL;
+}
+
+static int kw_slot(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : -1;
+}
+
+static int kw_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct hint_kw *)a)->kw, ((const struct hint_kw *)b)->kw);
+}
+
+static void build_hint_index(struct scan_classifier *c)
+{
+    for (unsigned t = 0; t < SCAN__N_BUILTIN; t++) {
+        for (unsigned k = 0; k < 6 && builtins[t].hints[k]; k++) {
+            char kw[24];
+            size_t m = 0;
+            for (const char *p = builtins[t].hints[k]; *p && m + 1 < sizeof kw; p++)
+                if (alnum(*p))
+                    kw[m++] = *p;
+            kw[m] = 0;
+            unsigned i = 0;
+            while (i < c->n_kws && strcmp(c->kws[i].kw, kw) != 0)
+                i++;
+            if (i == c->n_kws) {
+                memcpy(c->kws[i].kw, kw, m + 1);
+                c->kws[i].len = (uint8_t)m;
+                c->n_kws++;
+            }
+            c->kws[i].types |= (uint64_t)1 << t;
+        }
+    }
+    qsort(c->kws, c->n_kws, sizeof c->kws[0], kw_cmp);
+    unsigned i = 0;
+    for (int slot = 0; slot < 36; slot++) {
+        while (i < c->n_kws && kw_slot(c->kws[i].kw[0]) < slot)
+            i++;
+        c->first[slot] = (uint16_t)i;
+    }
+    c->first[36] = (uint16_t)c->n_kws;
+}
+
+/* A keyword hints when it equals a word of the name, or (4+ characters) occurs anywhere in the
+ * name's alphanumerics ("customerEmail", "emailaddr"). */
+static uint64_t builtin_hints(const struct scan_classifier *c, const struct name_words *nw)
+{
+    uint64_t mask = 0;
+    for (unsigned w = 0; w < nw->n && w < NAME_WORDS; w++) {
+        int slot = kw_slot(nw->w[w][0]);
+        if (slot < 0)
+            continue;
+        for (unsigned i = c->first[slot]; i < c->first[slot + 1]; i++)
+            if (strcmp(c->kws[i].kw, nw->w[w]) == 0)
+                mask |= c->kws[i].types;
+    }
+    size_t jl = strlen(nw->joined);
+    for (size_t p = 0; p + 4 <= jl; p++) {
+        int slot = kw_slot(nw->joined[p]);
+        if (slot < 0)
+            continue;
+        for (unsigned i = c->first[slot]; i < c->first[slot + 1]; i++)
+            if (c->kws[i].len >= 4 && c->kws[i].len <= jl - p &&
+                memcmp(nw->joined + p, c->kws[i].kw, c->kws[i].len) == 0)
+                mask |= c->kws[i].types;
+    }
+    return mask;
+}
+
+static bool rule_hinted(const struct scan__rule *r, const struct name_words *nw)
+{
+    for (unsigned k = 0; k < r->n_hints; k++)
+        if (hint_match(nw, r->hints[k]))
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Values and columns. */
+
+static void trim(const char **v, size_t *n)
+{
+    while (*n > 0 && (**v == ' ' || **v == '\t' || **v == '\r' || **v == '\n')) {
+        (*v)++;
+        (*n)--;
+    }
+    while (*n > 0 && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t' || (*v)[*n - 1] == '\r' ||
+                      (*v)[*n - 1] == '\n'))
+        (*n)--;
+}
+
+static void join_reset(struct scan_classify_scratch *s)
+{
+    s->join_len = 0;
+    s->n_cells = 0;
+}
+
+/* Append a cell (newlines become spaces so a cell is one line for ^...$). */
+static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
+{
+    if (s->join_len + n + 1 > s->join_cap) {
+        size_t cap = s->join_cap ? s->join_cap : 4096;
+        while (cap < s->join_len + n + 1)
+            cap *= 2;
+        char *p = realloc(s->join, cap);
+        if (!p)
+            return SHIR_E_NOMEM;
+        s->join = p;
+        s->join_cap = cap;
+    }
+    if (s->n_cells == s->cell_cap) {
+        size_t cap = s->cell_cap ? s->cell_cap * 2 : 256;
+        size_t *p = realloc(s->cell_off, cap * sizeof *p);
+        if (!p)
+            return SHIR_E_NOMEM;
+        s->cell_off = p;
+        s->cell_cap = cap;
+    }
+    s->cell_off[s->n_cells++] = s->join_len;
+    char *d = s->join + s->join_len;
+    for (size_t i = 0; i < n; i++)
+        d[i] = (v[i] == '\n' || v[i] == '\r') ? ' ' : v[i];
+    d[n] = '\n';
+    s->join_len += n + 1;
+    return 0;
+}
+
+static int on_cell_match(unsigned id, unsigned long long from, unsigned long long to,
+                         unsigned flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    struct scan_classify_scratch *s = ctx;
+    /* `to` is the end of a cell line: find the cell whose start is the last one <= to. */
+    size_t lo = 0, hi = s->n_cells;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (s->cell_off[mid] <= to)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    size_t start = s->cell_off[lo];
+    size_t end = lo + 1 < s->n_cells ? s->cell_off[lo + 1] - 1 : s->join_len - 1;
+    if (to != end)
+        return 0; /* an empty match at a line start inside another cell: not the whole cell */
+    const struct scan__rule *r = &s->cls->rules.rules[id];
+    if (scan__rule_validate(r->validator, s->join + start, end - start))
+        s->counts[SCAN__N_BUILTIN + id]++;
+    return 0;
+}
+
+/* Vectorscan's codes stay here: out of memory, or a scratch that does not belong to this
+ * classifier / is in use by another thread (a caller bug: SHIR_E_INVAL). */
+static int hs_err(hs_error_t e)
+{
+    if (e == HS_SUCCESS)
+        return 0;
+    return e == HS_NOMEM ? SHIR_E_NOMEM : SHIR_E_INVAL;
+}
+
+static int run_cells(const struct scan_classifier *c, struct scan_classify_scratch *s)
+{
+    if (!c->cell_db || s->join_len == 0)
+        return 0;
+    if (s->join_len > UINT_MAX)
+        return SHIR_E_TOOBIG;
+    return hs_err(hs_scan(c->cell_db, s->join, (unsigned)s->join_len, 0, s->hs, on_cell_match,
+                          s));
+}
+
+int scan_classify_value(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                        const char *column_name, const char *v, size_t n,
+                        struct scan_typeset *out)
+{
+    int rc;
+    scan_typeset_clear(out);
+    if (!c || !s || (!v && n))
+        return SHIR_E_INVAL;
+    trim(&v, &n);
+    if (n == 0)
+        return 0;
+    struct name_words nw;
+    uint64_t hints = 0;
+    if (column_name) {
+        split_name(column_name, &nw);
+        hints = builtin_hints(c, &nw);
+    }
+    if (c->builtins) {
+        uint64_t strong = 0, weak = 0;
+        scan__classify_token(v, n, hints, &strong, &weak);
+        out->bits[0] = strong | (weak & hints);
+    }
+    if (c->cell_db) {
+        join_reset(s);
+        for (size_t i = 0; i < c->rules.n; i++)
+            s->counts[SCAN__N_BUILTIN + i] = 0;
+        if ((rc = join_add(s, v, n)) < 0 || (rc = run_cells(c, s)) < 0)
+            return rc;
+        for (size_t i = 0; i < c->rules.n; i++) {
+            const struct scan__rule *r = &c->rules.rules[i];
+            if (s->counts[SCAN__N_BUILTIN + i] &&
+                (!r->require_hint || (column_name && rule_hinted(r, &nw))))
+                scan_typeset_add(out, (unsigned)(SCAN__N_BUILTIN + i));
+        }
+    }
+    return 0;
+}
+
+/* Distinct non-empty values, counted in an open-addressing set of 64-bit hashes (a collision
+ * among 128 samples has probability ~1e-15). */
+static int distinct_init(struct scan_classify_scratch *s, size_t n, size_t *capp)
+{
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    if (cap > s->hset_cap) {
+        uint64_t *p = realloc(s->hset, cap * sizeof *p);
+        if (!p)
+            return SHIR_E_NOMEM;
+        s->hset = p;
+        s->hset_cap = cap;
+    }
+    memset(s->hset, 0, cap * sizeof *s->hset);
+    *capp = cap;
+    return 0;
+}
+
+static bool distinct_add(uint64_t *set, size_t cap, const char *v, size_t n)
+{
+    /* 8 bytes per step (a serial byte-wise FNV costs ~4 cycles per byte). */
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, v + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    for (size_t k = 0; i + k < n; k++) /* the 0..7 tail bytes, without a memcpy call */
+        w |= (uint64_t)(uint8_t)v[i + k] << (8 * k);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    h |= 1; /* 0 marks an empty slot */
+    size_t slot = (size_t)(h >> 7) & (cap - 1);
+    while (set[slot]) {
+        if (set[slot] == h)
+            return false;
+        slot = (slot + 1) & (cap - 1);
+    }
+    set[slot] = h;
+    return true;
+}
+
+/* ~65 lines: the per-cell loop and the per-type rule belong together (thresholds come from the
+ * same hint mask the loop used). */
+int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                         const char *column_name, struct scan_column *col)
+{
+    int rc;
+    if (!c || !s || !col)
+        return SHIR_E_INVAL;
+    const char *name = column_name ? column_name : col->name;
+    struct name_words nw;
+    split_name(name, &nw);
+    uint64_t hints = builtin_hints(c, &nw);
+    unsigned nt = scan_classifier_type_count(c);
+    memset(s->counts, 0, nt * sizeof s->counts[0]);
+    join_reset(s);
+    size_t nonempty = 0, distinct = 0, hcap;
+    if ((rc = distinct_init(s, col->n_samples, &hcap)) < 0)
+        return rc;
+    for (size_t i = 0; i < col->n_samples; i++) {
+        const char *v = col->samples[i];
+        size_t n = v ? strlen(v) : 0;
+        trim(&v, &n);
+        if (n == 0)
+            continue;
+        nonempty++;
+        /* Only "at least the threshold" matters: stop hashing once it is reached. */
+        if (distinct < c->distinct_needed)
+            distinct += distinct_add(s->hset, hcap, v, n);
+        if (c->builtins) {
+            uint64_t strong = 0, weak = 0;
+            scan__classify_token(v, n, hints, &strong, &weak);
+            uint64_t bits = strong | (weak & hints);
+            while (bits) {
+                s->counts[__builtin_ctzll(bits)]++;
+                bits &= bits - 1;
+            }
+        }
+        if (c->cell_db && (rc = join_add(s, v, n)) < 0)
+            return rc;
+    }
+    if (nonempty == 0)
+        return 0;
+    if ((rc = run_cells(c, s)) < 0)
+        return rc;
+    for (unsigned t = 0; t < nt; t++) {
+        if (s->counts[t] == 0)
+            continue;
+        bool hinted;
+        double min_ratio = c->min_ratio;
+        uint32_t min_distinct;
+        if (t < SCAN__N_BUILTIN) {
+            hinted = (hints >> t) & 1;
+        } else {
+            const struct scan__rule *r = &c->rules.rules[t - SCAN__N_BUILTIN];
+            hinted = rule_hinted(r, &nw);
+            if (r->require_hint && !hinted)
+                continue;
+            if (r->min_ratio >= 0)
+                min_ratio = r->min_ratio;
+        }
+        min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
+        if (t >= SCAN__N_BUILTIN && c->rules.rules[t - SCAN__N_BUILTIN].min_distinct > 0)
+            min_distinct = (uint32_t)c->rules.rules[t - SCAN__N_BUILTIN].min_distinct;
+        if (distinct < min_distinct || (double)s->counts[t] < min_ratio * (double)nonempty)
+            continue;
+        if ((rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Text. */
+
+static void finish_pending(struct scan_classify_scratch *s, unsigned id)
+{
+    struct pending *p = &s->pend[id];
+    if (!p->active)
+        return;
+    const struct scan__rule *r = &s->cls->rules.rules[id];
+    if (scan__rule_validate(r->validator, s->text + p->from, (size_t)(p->to - p->from)))
+        s->text_counts[SCAN__N_BUILTIN + id]++;
+    p->active = false;
+}
+
+/* Vectorscan reports every end of every match in order of end offset; a match is counted once,
+ * leftmost start and longest end, and overlapping reports of the same rule are folded into it. */
+static int on_text_match(unsigned id, unsigned long long from, unsigned long long to,
+                         unsigned flags, void *ctx)
+{
+    (void)flags;
+    struct scan_classify_scratch *s = ctx;
+    struct pending *p = &s->pend[id];
+    if (p->active && from < p->to) {
+        if (from == p->from)
+            p->to = to;
+        return 0;
+    }
+    finish_pending(s, id);
+    p->from = from;
+    p->to = to;
+    p->active = true;
+    return 0;
+}
+
+int scan_classify_text_counts(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                              const char *text, size_t n, uint64_t *counts)
+{
+    unsigned nt = scan_classifier_type_count(c);
+    memset(counts, 0, nt * sizeof *counts);
+    if (!text || n == 0)
+        return 0;
+    if (c->builtins)
+        scan__text_scan(text, n, counts);
+    if (c->text_db) {
+        s->text = text;
+        s->text_counts = counts;
+        memset(s->pend, 0, c->rules.n * sizeof s->pend[0]);
+        /* hs_scan takes an unsigned length: scan in 1 GiB blocks (matches across a block
+         * boundary are lost; documents are sampled to 20 MiB, so this never happens). */
+        for (size_t off = 0; off < n;) {
+            size_t len = n - off > (1u << 30) ? (1u << 30) : n - off;
+            int rc = hs_err(hs_scan(c->text_db, text + off, (unsigned)len, 0, s->hs,
+                                    on_text_match, s));
+            if (rc < 0)
+                return rc;
+            for (unsigned i = 0; i < c->rules.n; i++) {
+                if (s->pend[i].active) {
+                    s->pend[i].from += off;
+                    s->pend[i].to += off;
+                }
+            }
+            off += len;
+        }
+        for (unsigned i = 0; i < c->rules.n; i++)
+            finish_pending(s, i);
+    }
+    return 0;
+}
+
+int scan_classify_text(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                       const char *text, size_t n, struct scan_asset *a)
+{
+    unsigned nt = scan_classifier_type_count(c);
+    uint64_t *counts = calloc(nt, sizeof *counts);
+    int rc;
+    if (!counts)
+        return SHIR_E_NOMEM;
+    if ((rc = scan_classify_text_counts(c, s, text, n, counts)) < 0)
+        goto out;
+    for (unsigned t = 0; t < nt; t++)
+        if (counts[t] && (rc = scan_asset_add_doc_count(a, scan_classifier_type_name(c, t),
+                                                        counts[t])) < 0)
+            goto out;
+out:
+    free(counts);
+    return rc;
+}
+
+int scan_classify_asset(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                        struct scan_asset *a)
+{
+    int rc;
+    for (size_t i = 0; i < a->n_cols; i++) {
+        struct scan_column *col = &a->cols[i];
+        if ((rc = scan_classify_column(c, s, NULL, col)) < 0)
+            return rc;
+        for (size_t k = 0; k < col->n_classes; k++)
+            if ((rc = scan_asset_add_class(a, col->classes[k])) < 0)
+                return rc;
+    }
+    if (a->text && a->text_len) {
+        if ((rc = scan_classify_text(c, s, a->text, a->text_len, a)) < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < a->n_doc_counts; i++)
+        if (a->doc_counts[i].count > 0 && (rc = scan_asset_add_class(a, a->doc_counts[i].cls)) < 0)
+            return rc;
+    return 0;
+}

@@ -1,0 +1,745 @@
+/* Shape routing for the built-in types: one summary pass over a candidate decides which few
+ * validators can apply, and the text tokenizer that cuts candidates out of documents.
+ *
+ * Why: running 31 validators (or 31 regexes) on every token costs 31x; a candidate's shape
+ * (digit count and grouping, '@', colons, length, prefix) names at most a handful of types, so
+ * the per-token cost stays flat as types are added. Prose words (letters only) are skipped after
+ * one table lookup per byte. */
+#include <string.h>
+
+#include "scan/classify/classify_int.h"
+#include "scan/classify/shapes.h"
+
+#define BIT(t) ((uint64_t)1 << (t))
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+static bool is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static bool is_alpha(char c)
+{
+    return is_upper(c) || (c >= 'a' && c <= 'z');
+}
+static bool is_alnum(char c)
+{
+    return is_digit(c) || is_alpha(c);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Numbers with separators: cards, SSN/ITIN, phone numbers, digit-only national ids, IPv4. */
+
+#define MAX_DIGITS 24
+#define MAX_GROUPS 8
+
+struct numshape {
+    uint8_t d[MAX_DIGITS];
+    unsigned nd;
+    unsigned g[MAX_GROUPS];  /* digits per group */
+    char sep[MAX_GROUPS];    /* separator after group i (0 for the last) */
+    unsigned ng;
+    bool plus, paren;
+};
+
+/* Parse digits and single separators from " -./()+"; false when anything else occurs, when
+ * a separator is doubled, or when there are too many digits/groups to be any type here. */
+static bool numshape_parse(const char *s, size_t n, struct numshape *ns)
+{
+    /* Counters live in locals: incrementing ns->g[] per digit chains stores and loads through
+     * memory (~5 cycles per digit); this loop is the hot path of numeric cells. */
+    unsigned nd = 0, ng = 0, glen = 0;
+    size_t i = 0;
+    bool in_group = false;
+    char pending = 0;
+    ns->plus = false;
+    ns->paren = false;
+    if (i < n && s[i] == '+') {
+        ns->plus = true;
+        i++;
+    }
+    for (; i < n; i++) {
+        char c = s[i];
+        if (is_digit(c)) {
+            if (nd == MAX_DIGITS)
+                return false;
+            if (!in_group) {
+                if (ng == MAX_GROUPS)
+                    return false;
+                if (ng > 0) {
+                    ns->g[ng - 1] = glen;
+                    ns->sep[ng - 1] = pending;
+                }
+                ng++;
+                glen = 0;
+                in_group = true;
+            }
+            ns->d[nd++] = (uint8_t)(c - '0');
+            glen++;
+            pending = 0;
+        } else if (c == '(' || c == ')') {
+            ns->paren = true;
+            in_group = false;
+            if (!pending || pending == ' ')
+                pending = c;
+        } else if (c == ' ' || c == '-' || c == '.' || c == '/') {
+            if (!in_group && pending && pending != ')' && pending != '(')
+                return false;
+            in_group = false;
+            if (!pending)
+                pending = c;
+        } else {
+            return false;
+        }
+    }
+    if (ng > 0) {
+        ns->g[ng - 1] = glen;
+        ns->sep[ng - 1] = 0;
+    }
+    ns->nd = nd;
+    ns->ng = ng;
+    return nd > 0 && in_group;
+}
+
+static bool groups_are(const struct numshape *ns, const unsigned *want, unsigned k)
+{
+    if (ns->ng != k)
+        return false;
+    for (unsigned i = 0; i < k; i++)
+        if (ns->g[i] != want[i])
+            return false;
+    return true;
+}
+
+/* All separators are the same character, one of `allowed`. */
+static bool one_sep(const struct numshape *ns, const char *allowed)
+{
+    if (ns->ng < 2)
+        return false;
+    char c = ns->sep[0];
+    for (unsigned i = 1; i + 1 < ns->ng; i++)
+        if (ns->sep[i] != c)
+            return false;
+    return c && strchr(allowed, c) != NULL;
+}
+
+/* How cards are printed: groups of 4 (the last one shorter for 13/19 digits), or 4-6-5
+ * (American Express) and 4-6-4 (Diners). "394-2381735-6740989" is an order number. */
+static bool card_groups(const struct numshape *ns)
+{
+    static const unsigned amex[] = {4, 6, 5}, diners[] = {4, 6, 4};
+    if (groups_are(ns, amex, 3) || groups_are(ns, diners, 3))
+        return true;
+    for (unsigned i = 0; i < ns->ng; i++)
+        if (ns->g[i] != 4 && !(i + 1 == ns->ng && ns->g[i] >= 1 && ns->g[i] < 4))
+            return false;
+    return true;
+}
+
+static void classify_phone(const struct numshape *ns, uint64_t *strong, uint64_t *weak)
+{
+    if (ns->plus) {
+        /* E.164: up to 15 digits including the country code; 8 is the shortest in use. */
+        if (ns->nd >= 8 && ns->nd <= 15 && ns->d[0] != 0)
+            *strong |= BIT(SCAN__PHONE);
+        return;
+    }
+    const uint8_t *d = ns->d;
+    if (ns->nd == 10 && scan__nanp(d)) {
+        static const unsigned g334[] = {3, 3, 4};
+        if (groups_are(ns, g334, 3) &&
+            (one_sep(ns, "-. ") || (ns->paren && ns->sep[0] == ')')))
+            *strong |= BIT(SCAN__PHONE);
+        else if (ns->ng == 1)
+            *weak |= BIT(SCAN__PHONE);
+    } else if (ns->nd == 11 && d[0] == 1 && scan__nanp(d + 1)) {
+        static const unsigned g1334[] = {1, 3, 3, 4};
+        if (groups_are(ns, g1334, 4))
+            *strong |= BIT(SCAN__PHONE);
+    }
+    if (d[0] == 0 && d[1] != 0 && (ns->nd == 10 || ns->nd == 11)) {
+        /* National formats with a trunk 0 (UK, FR, DE, ...): grouped in 2..5 digits. */
+        if (ns->ng >= 2 && ns->ng <= 5 && (ns->ng == 2 || one_sep(ns, " -./"))) {
+            bool ok = true;
+            for (unsigned i = 0; i < ns->ng; i++)
+                ok = ok && ns->g[i] >= 2 && ns->g[i] <= 5;
+            if (ok)
+                *strong |= BIT(SCAN__PHONE);
+        } else if (ns->ng == 1) {
+            *weak |= BIT(SCAN__PHONE);
+        }
+    }
+}
+
+/* Long (~85 lines) on purpose: one switch on the digit count is the routing table of the
+ * digit-only types; split up, the formats that compete for a count (9 digits: SSN, ITIN, SIN, BSN)
+ * would no longer be read side by side. */
+static void classify_numeric(const char *s, size_t n, const struct numshape *ns,
+                             uint64_t want_weak, uint64_t *strong, uint64_t *weak)
+{
+    const uint8_t *d = ns->d;
+    unsigned nd = ns->nd;
+    bool plain = ns->ng == 1 && !ns->plus && !ns->paren;
+    bool dashsp = one_sep(ns, "- ") && !ns->plus && !ns->paren;
+    classify_phone(ns, strong, weak);
+    if (ns->plus || ns->paren)
+        return;
+    if (ns->ng == 4 && one_sep(ns, ".") && n <= 15 && scan__ipv4(s, n))
+        *strong |= BIT(SCAN__IPV4);
+    if (n == 17 && ns->ng == 6 && scan__mac(s, n))
+        *strong |= BIT(SCAN__MAC);
+    if (nd >= 13 && nd <= 19 && (plain || (dashsp && card_groups(ns))) && scan__card(d, nd))
+        *strong |= BIT(SCAN__CARD);
+    if ((want_weak & BIT(SCAN__DOB)) && n == 10 && ns->ng == 3 && scan__date(s, n))
+        *weak |= BIT(SCAN__DOB);
+    switch (nd) {
+    case 9: {
+        static const unsigned g324[] = {3, 2, 4}, g333[] = {3, 3, 3}, g423[] = {4, 2, 3};
+        uint64_t ssn = scan__us_ssn(d) ? BIT(SCAN__US_SSN) : 0;
+        uint64_t itin = scan__us_itin(d) ? BIT(SCAN__US_ITIN) : 0;
+        uint64_t sin = scan__ca_sin(d) ? BIT(SCAN__CA_SIN) : 0;
+        uint64_t bsn = scan__nl_bsn(d) ? BIT(SCAN__NL_BSN) : 0;
+        if (plain)
+            *weak |= ssn | itin | sin | bsn | BIT(SCAN__US_PASSPORT);
+        else if (dashsp && groups_are(ns, g324, 3))
+            *strong |= ssn | itin;
+        else if (dashsp && groups_are(ns, g333, 3))
+            *strong |= sin;
+        else if (one_sep(ns, ".") && groups_are(ns, g423, 3))
+            *strong |= bsn;
+        break;
+    }
+    case 10:
+    case 12: {
+        /* Personnummer YYMMDD-NNNN / YYYYMMDD-NNNN ('+' after 100 years is the '+' sign). */
+        if (scan__se_pnr(d, nd)) {
+            /* YYMMDD-NNNN is distinctive; YYYYMMDD-NNNN is also how timestamps and batch ids
+             * are written (10 % of them pass Luhn), so that form needs a hint. */
+            if (nd == 10 && ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-')
+                *strong |= BIT(SCAN__SE_PNR);
+            else if (plain || (ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-'))
+                *weak |= BIT(SCAN__SE_PNR);
+        }
+        if (nd == 12 && scan__in_aadhaar(d)) {
+            static const unsigned g444[] = {4, 4, 4};
+            if (dashsp && groups_are(ns, g444, 3))
+                *strong |= BIT(SCAN__IN_AADHAAR);
+            else if (plain)
+                *weak |= BIT(SCAN__IN_AADHAAR);
+        }
+        break;
+    }
+    case 11: {
+        static const unsigned g3332[] = {3, 3, 3, 2}, g2333[] = {2, 3, 3, 3};
+        if (scan__br_cpf(d)) {
+            if (groups_are(ns, g3332, 4) && ns->sep[0] == '.' && ns->sep[1] == '.' &&
+                ns->sep[2] == '-')
+                *strong |= BIT(SCAN__BR_CPF);
+            else if (plain)
+                *weak |= BIT(SCAN__BR_CPF);
+        }
+        if (scan__de_tax_id(d)) {
+            if (groups_are(ns, g2333, 4) && one_sep(ns, " "))
+                *strong |= BIT(SCAN__DE_TAX_ID);
+            else if (plain)
+                *weak |= BIT(SCAN__DE_TAX_ID);
+        }
+        break;
+    }
+    case 15: {
+        static const unsigned gnir[] = {1, 2, 2, 2, 3, 3, 2};
+        if (plain || (one_sep(ns, " ") && groups_are(ns, gnir, 7))) {
+            char buf[15];
+            for (unsigned i = 0; i < 15; i++)
+                buf[i] = (char)('0' + d[i]);
+            if (scan__fr_insee(buf, 15))
+                *strong |= BIT(SCAN__FR_INSEE);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Everything else: one summary pass, then by length and marker. */
+
+
+/* Copy s without spaces into buf (cap bytes); the copy length, or 0 when it does not fit. */
+static size_t compact(const char *s, size_t n, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ' ')
+            continue;
+        if (k == cap)
+            return 0;
+        buf[k++] = s[i];
+    }
+    return k;
+}
+
+/* Case-sensitive search: memchr (vectorised in libc) to the first byte, then memcmp. */
+static const char *find_lit(const char *s, size_t n, const char *lit, size_t ll)
+{
+    const char *end = s + n;
+    for (const char *p = s; (size_t)(end - p) >= ll; p++) {
+        p = memchr(p, lit[0], (size_t)(end - p) - ll + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, lit, ll) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Multi-line secrets and structured secrets inside one value. The markers are written in one
+ * canonical case by the tools that produce them (openssl, gcloud, the Azure portal), so the
+ * searches are case-sensitive and memchr-driven: a long value costs a few vector scans. */
+static void classify_markers(const char *s, size_t n, uint64_t *strong)
+{
+    const char *p;
+    if ((p = find_lit(s, n, "-----BEGIN ", 11)) != NULL) {
+        size_t off = (size_t)(p - s) + 11, rest = n - off;
+        if (find_lit(p + 11, rest < 40 ? rest : 40, "PRIVATE KEY-----", 16))
+            *strong |= BIT(SCAN__PRIVATE_KEY);
+    }
+    if (find_lit(s, n, "service_account", 15) && find_lit(s, n, "\"private_key\"", 13))
+        *strong |= BIT(SCAN__GCP_SA_KEY);
+    if ((p = find_lit(s, n, "AccountKey=", 11)) != NULL) {
+        size_t off = (size_t)(p - s) + 11, k = 0;
+        while (off + k < n && s[off + k] != ';' && s[off + k] != '"' && s[off + k] != ' ')
+            k++;
+        if (scan__azure_key(s + off, k)) {
+            *strong |= BIT(SCAN__AZURE_KEY);
+            if (find_lit(s, n, "AccountName=", 12))
+                *strong |= BIT(SCAN__AZURE_CONN);
+        }
+    }
+}
+
+/* Summary classes of a byte for scan__classify_token (a table lookup and an increment per byte,
+ * no branches). */
+enum { S_OTHER, S_DIGIT, S_ALPHA, S_SPACE, S_COLON, S_AT, S_MARK, S_N };
+#define SCLS(c)                                                                                   \
+    ((c) >= '0' && (c) <= '9'                                   ? S_DIGIT                        \
+     : ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? S_ALPHA                        \
+     : (c) == ' '                                               ? S_SPACE                        \
+     : (c) == ':'                                               ? S_COLON                        \
+     : (c) == '@'                                               ? S_AT                           \
+     : (c) == '-' || (c) == '_' || (c) == '='                   ? S_MARK                         \
+                                                                : S_OTHER)
+/* Each byte adds 1 to a 9-bit lane of one 64-bit accumulator (7 lanes): a single add chain.
+ * Counting into an array instead stalls on store-to-load forwarding (~5 cycles per byte when
+ * neighbouring bytes share a class, which they usually do). Lanes are flushed every 511 bytes. */
+#define LANE 9
+#define SINC(c) ((uint64_t)1 << (LANE * SCLS(c)))
+#define S4(i) SINC(i), SINC((i) + 1), SINC((i) + 2), SINC((i) + 3)
+#define S16(i) S4(i), S4((i) + 4), S4((i) + 8), S4((i) + 12)
+#define S64(i) S16(i), S16((i) + 16), S16((i) + 32), S16((i) + 48)
+static const uint64_t summary_inc[256] = {S64(0), S64(64), S64(128), S64(192)};
+
+/* Long (~100 lines) on purpose: the summary pass and the dispatch by shape and length are the
+ * whole router; one place lists which validators each shape reaches. */
+void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                          uint64_t *weak)
+{
+    if (n == 0)
+        return;
+    unsigned nd = 0, nal = 0, nsp = 0, ncolon = 0, nat = 0, nmark = 0;
+    for (size_t i = 0; i < n;) {
+        size_t end = n - i > 511 ? i + 511 : n;
+        uint64_t acc = 0;
+        for (; i < end; i++)
+            acc += summary_inc[(uint8_t)s[i]];
+#define LANE_OF(k) ((unsigned)((acc >> (LANE * (k))) & 511u))
+        nd += LANE_OF(S_DIGIT);
+        nal += LANE_OF(S_ALPHA);
+        nsp += LANE_OF(S_SPACE);
+        ncolon += LANE_OF(S_COLON);
+        nat += LANE_OF(S_AT);
+        nmark += LANE_OF(S_MARK);
+#undef LANE_OF
+    }
+    bool marks = nmark > 0;
+    /* PEM headers have '-', service-account JSON '_', connection strings '='. */
+    if (n >= 40 && marks)
+        classify_markers(s, n, strong);
+    if (nal == 0 && nat == 0 && ncolon == 0 && nd > 0) {
+        /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes): most
+         * integers, amounts and short codes end here. */
+        if (nd < 8 && (n < 7 || n > 15))
+            return;
+        struct numshape ns;
+        if (numshape_parse(s, n, &ns))
+            classify_numeric(s, n, &ns, want_weak, strong, weak);
+        return;
+    }
+    if (nat == 1) {
+        if (nsp == 0 && scan__email(s, n))
+            *strong |= BIT(SCAN__EMAIL);
+        if (ncolon && scan__url_creds(s, n))
+            *strong |= BIT(SCAN__URL_CREDS);
+        return;
+    }
+    if (ncolon >= 2) {
+        if (scan__mac(s, n))
+            *strong |= BIT(SCAN__MAC);
+        else if (scan__ipv6(s, n))
+            *strong |= BIT(SCAN__IPV6);
+        return;
+    }
+    if (nsp > 0) {
+        /* Spaced forms: IBAN in groups of four, NINO "AB 12 34 56 C". */
+        char buf[34];
+        size_t k = compact(s, n, buf, sizeof buf);
+        if (k >= 15 && scan__iban(buf, k))
+            *strong |= BIT(SCAN__IBAN);
+        else if (k == 9 && scan__uk_nino(buf, k))
+            *strong |= BIT(SCAN__UK_NINO);
+        return;
+    }
+    if (n >= 20 && s[0] == 'e' && scan__jwt(s, n))
+        *strong |= BIT(SCAN__JWT);
+    switch (n) {
+    case 9:
+        if (scan__uk_nino(s, n))
+            *strong |= BIT(SCAN__UK_NINO);
+        if (scan__es_dni(s, n))
+            *strong |= BIT(SCAN__ES_DNI);
+        if (scan__es_nie(s, n))
+            *strong |= BIT(SCAN__ES_NIE);
+        if ((want_weak & BIT(SCAN__US_PASSPORT)) && scan__us_passport_shape(s, n))
+            *weak |= BIT(SCAN__US_PASSPORT);
+        break;
+    case 14:
+    case 17:
+        if (scan__mac(s, n))
+            *strong |= BIT(SCAN__MAC);
+        break;
+    case 15:
+        if (scan__fr_insee(s, n))
+            *strong |= BIT(SCAN__FR_INSEE);
+        break;
+    case 16:
+        if (scan__it_cf(s, n))
+            *strong |= BIT(SCAN__IT_CF);
+        break;
+    case 20:
+        if (scan__aws_key_id(s, n))
+            *strong |= BIT(SCAN__AWS_KEY_ID);
+        break;
+    case 39:
+        if (scan__gcp_api_key(s, n))
+            *strong |= BIT(SCAN__GCP_API_KEY);
+        break;
+    case 40:
+        if ((want_weak & BIT(SCAN__AWS_SECRET)) && scan__aws_secret_shape(s, n))
+            *weak |= BIT(SCAN__AWS_SECRET);
+        break;
+    case 88:
+        if (scan__azure_key(s, n))
+            *strong |= BIT(SCAN__AZURE_KEY);
+        break;
+    default:
+        break;
+    }
+    if (n >= 15 && n <= 34 && is_alpha(s[0]) && is_alpha(s[1]) && is_digit(s[2]) &&
+        scan__iban(s, n))
+        *strong |= BIT(SCAN__IBAN);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Text tokenizer. Byte classes are bit flags so that one OR per byte summarises a word. */
+
+enum { C_SEP = 0, C_DIGIT = 1, C_ALPHA = 2, C_SYM = 4 };
+#define CLS(c)                                                                                    \
+    ((c) >= '0' && (c) <= '9'                                 ? C_DIGIT                          \
+     : ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? C_ALPHA                          \
+     : (c) == '.' || (c) == '-' || (c) == '_' || (c) == '+' || (c) == '@' || (c) == ':' ||        \
+             (c) == '/' || (c) == '%' || (c) == '=' || (c) == '~' || (c) == '&' || (c) == '?' || \
+             (c) == '#' || (c) == '!' || (c) == '$' || (c) == '*'                                 \
+         ? C_SYM                                                                                  \
+         : C_SEP)
+#define C4(i) CLS(i), CLS((i) + 1), CLS((i) + 2), CLS((i) + 3)
+#define C16(i) C4(i), C4((i) + 4), C4((i) + 8), C4((i) + 12)
+#define C64(i) C16(i), C16((i) + 16), C16((i) + 32), C16((i) + 48)
+static const uint8_t byte_class[256] = {C64(0), C64(64), C64(128), C64(192)};
+
+static bool numeric_word(const char *s, size_t n, unsigned *nd, unsigned *dots)
+{
+    *nd = 0;
+    *dots = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (is_digit(c))
+            (*nd)++;
+        else if (c == '.')
+            (*dots)++;
+        else if (c != '-' && c != '/' && !(c == '+' && i == 0))
+            return false;
+    }
+    return *nd > 0;
+}
+
+static void add_bits(uint64_t bits, uint64_t *counts)
+{
+    while (bits) {
+        unsigned t = (unsigned)__builtin_ctzll(bits);
+        counts[t]++;
+        bits &= bits - 1;
+    }
+}
+
+#define MAX_PARTS 8
+
+/* A run of numeric words joined by single spaces (and parentheses), e.g. "4111 1111 1111 1111"
+ * or "(415) 555-2671": try the longest run of parts first, then shorter ones, then move on. */
+static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned nd0,
+                           unsigned dots0, uint64_t *counts)
+{
+    size_t ps[MAX_PARTS], pe[MAX_PARTS];
+    unsigned np = 1, total = nd0;
+    ps[0] = s;
+    pe[0] = e;
+    for (;;) {
+        size_t j = pe[np - 1];
+        if (j < n && t[j] == ')')
+            j++;
+        if (np == MAX_PARTS || total > 19 || j + 1 >= n || t[j] != ' ')
+            break;
+        size_t k = j + 1;
+        if (t[k] == '(')
+            k++;
+        size_t ke = k;
+        while (ke < n && byte_class[(uint8_t)t[ke]] != C_SEP)
+            ke++;
+        while (ke > k && (t[ke - 1] == '.' || t[ke - 1] == ',' || t[ke - 1] == ':' ||
+                          t[ke - 1] == '!' || t[ke - 1] == '?'))
+            ke--;
+        unsigned nd, dots;
+        if (ke == k || !numeric_word(t + k, ke - k, &nd, &dots))
+            break;
+        ps[np] = k;
+        pe[np] = ke;
+        np++;
+        total += nd;
+    }
+    if (np == 1 && nd0 < 8 && dots0 != 3)
+        return e;
+    for (unsigned a = 0; a < np;) {
+        unsigned matched = 0;
+        for (unsigned b = np; b > a; b--) {
+            size_t cs = ps[a], ce = pe[b - 1];
+            if (cs > 0 && t[cs - 1] == '(')
+                cs--;
+            if (ce < n && t[ce] == ')' && b - 1 > a)
+                ce++;
+            uint64_t strong = 0, weak = 0;
+            scan__classify_token(t + cs, ce - cs, 0, &strong, &weak);
+            if (strong) {
+                add_bits(strong, counts);
+                matched = b;
+                break;
+            }
+        }
+        a = matched ? matched : a + 1;
+    }
+    return pe[np - 1];
+}
+
+static bool local_char(char c)
+{
+    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+/* An e-mail address inside a longer token ("mailto:a@b.c", "user=a@b.c"). */
+static bool embedded_email(const char *s, size_t n)
+{
+    const char *at = memchr(s, '@', n);
+    if (!at)
+        return false;
+    size_t a = (size_t)(at - s), l = a, r = a + 1;
+    while (l > 0 && local_char(s[l - 1]))
+        l--;
+    while (r < n && (is_alnum(s[r]) || s[r] == '.' || s[r] == '-'))
+        r++;
+    while (r > a + 1 && (s[r - 1] == '.' || s[r - 1] == '-'))
+        r--;
+    return scan__email(s + l, r - l);
+}
+
+/* State of one text scan: where the next "\"private_key\"" is (SIZE_MAX: not searched yet; n:
+ * none left), so that service-account checks stay linear in the document however many
+ * "service_account" words it holds. */
+struct text_state {
+    size_t pk_next;
+};
+
+static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
+                      struct text_state *st)
+{
+    const char *w = t + s;
+    size_t len = e - s;
+    if (len == 15 && memcmp(w, "service_account", 15) == 0) {
+        /* A service-account key file: "type": "service_account" with a "private_key". */
+        size_t lo = s > 4096 ? s - 4096 : 0, hi = n - e > 4096 ? e + 4096 : n;
+        if (st->pk_next == SIZE_MAX || (st->pk_next < lo)) {
+            /* Positions only move forward: search once from lo to the next occurrence. */
+            const char *p = scan__memmem_ci(t + lo, n - lo, "\"private_key\"", 13);
+            st->pk_next = p ? (size_t)(p - t) : n;
+        }
+        if (st->pk_next < n && st->pk_next + 13 <= hi)
+            counts[SCAN__GCP_SA_KEY]++;
+        return;
+    }
+    if (len >= 10 && memcmp(w, "-----BEGIN", 10) == 0) {
+        size_t hi = n - e > 48 ? e + 48 : n;
+        if (scan__memmem_ci(t + e, hi - e, "private key-----", 16))
+            counts[SCAN__PRIVATE_KEY]++;
+        return;
+    }
+    uint64_t strong = 0, weak = 0;
+    scan__classify_token(w, len, BIT(SCAN__AWS_SECRET), &strong, &weak);
+    if ((weak & BIT(SCAN__AWS_SECRET)) != 0) {
+        /* 40 base64 characters are common (hashes, ids); an AWS secret is one that follows
+         * the word "aws" on the same line, within 64 bytes (aws_secret_access_key = ...,
+         * "AWSSecretKey": "..."). */
+        size_t lo = s;
+        while (lo > 0 && s - lo < 64 && t[lo - 1] != '\n')
+            lo--;
+        if (scan__memmem_ci(t + lo, s - lo, "aws", 3))
+            strong |= BIT(SCAN__AWS_SECRET);
+    }
+    if ((strong & BIT(SCAN__AZURE_KEY)) != 0 && !(strong & BIT(SCAN__AZURE_CONN))) {
+        /* A connection string is one run without blanks: look back to the last blank. */
+        size_t lo = s;
+        while (lo > 0 && s - lo < 512 && t[lo - 1] != ' ' && t[lo - 1] != '\n' &&
+               t[lo - 1] != '\t' && t[lo - 1] != '"')
+            lo--;
+        if (scan__memmem_ci(t + lo, s - lo, "accountname=", 12))
+            strong |= BIT(SCAN__AZURE_CONN);
+    }
+    if (!(strong & (BIT(SCAN__EMAIL) | BIT(SCAN__URL_CREDS))) && memchr(w, '@', len) &&
+        embedded_email(w, len))
+        strong |= BIT(SCAN__EMAIL);
+    add_bits(strong, counts);
+}
+
+static bool boundary(const char *t, size_t n, size_t e)
+{
+    return e >= n || byte_class[(uint8_t)t[e]] == C_SEP || t[e] == '.' || t[e] == ',' ||
+           t[e] == ':' || t[e] == '!' || t[e] == '?';
+}
+
+/* "AB 12 34 56 C": the only built-in type written as letters, space, digits. */
+static size_t text_nino(const char *t, size_t n, size_t s, uint64_t *counts)
+{
+    if (n - s < 13 || !boundary(t, n, s + 13))
+        return s + 2;
+    char buf[9];
+    size_t k = 0;
+    for (size_t i = s; i < s + 13; i++) {
+        bool space = (i - s) % 3 == 2;
+        if (space != (t[i] == ' '))
+            return s + 2;
+        if (!space)
+            buf[k++] = t[i];
+    }
+    if (k == 9 && scan__uk_nino(buf, 9)) {
+        counts[SCAN__UK_NINO]++;
+        return s + 13;
+    }
+    return s + 2;
+}
+
+/* An IBAN printed in groups of four: "DE89 3704 0044 0532 0130 00". The country's length
+ * decides where it ends, so try each group boundary from the longest. */
+static size_t text_iban(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
+                        struct text_state *st)
+{
+    char buf[40];
+    size_t ends[10], lens[10], k = 0, ne = 0, j = e;
+    if (!is_upper(t[s]) || !is_upper(t[s + 1]) || !is_digit(t[s + 2]) || !is_digit(t[s + 3])) {
+        text_word(t, n, s, e, counts, st);
+        return e;
+    }
+    memcpy(buf, t + s, 4);
+    k = 4;
+    while (ne < 9 && j + 1 < n && t[j] == ' ') {
+        size_t g = j + 1, ge = g;
+        while (ge < n && ge - g < 5 && is_alnum(t[ge]))
+            ge++;
+        if (ge == g || ge - g > 4 || k + (ge - g) > 34 || !boundary(t, n, ge))
+            break;
+        memcpy(buf + k, t + g, ge - g);
+        k += ge - g;
+        lens[ne] = k;
+        ends[ne++] = ge;
+        j = ge;
+    }
+    for (size_t x = ne; x > 0; x--) {
+        if (scan__iban(buf, lens[x - 1])) {
+            counts[SCAN__IBAN]++;
+            return ends[x - 1];
+        }
+    }
+    /* IBAN-shaped but invalid: consume it whole, its groups are not cards or ids. */
+    if (ne >= 3)
+        return ends[ne - 1];
+    text_word(t, n, s, e, counts, st);
+    return e;
+}
+
+void scan__text_scan(const char *t, size_t n, uint64_t *counts)
+{
+    struct text_state st = {SIZE_MAX};
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && byte_class[(uint8_t)t[i]] == C_SEP)
+            i++;
+        size_t s = i;
+        unsigned mask = 0;
+        while (i < n) {
+            unsigned k = byte_class[(uint8_t)t[i]];
+            if (k == C_SEP)
+                break;
+            mask |= k;
+            i++;
+        }
+        size_t e = i;
+        if (!(mask & C_DIGIT)) {
+            /* Words of letters only, and short words, are no built-in type (most prose ends
+             * here), except a NINO's "AB" in "AB 12 34 56 C" and a 20-letter AWS key id. */
+            if (mask == C_ALPHA && e - s == 2 && e + 1 < n && t[e] == ' ') {
+                i = text_nino(t, n, s, counts);
+                continue;
+            }
+            if (mask == C_ALPHA && e - s == 20 && t[s] == 'A') {
+                text_word(t, n, s, e, counts, &st);
+                continue;
+            }
+            if (!(mask & C_SYM) || e - s < 6)
+                continue;
+        }
+        if (e - s == 4 && mask == (C_ALPHA | C_DIGIT) && e + 1 < n && t[e] == ' ') {
+            i = text_iban(t, n, s, e, counts, &st);
+            continue;
+        }
+        while (e > s && (t[e - 1] == '.' || t[e - 1] == ',' || t[e - 1] == '!' ||
+                         t[e - 1] == '?' || t[e - 1] == ':'))
+            e--;
+        if (e == s)
+            continue;
+        unsigned nd, dots;
+        if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots)) {
+            i = text_numeric(t, n, s, e, nd, dots, counts);
+            continue;
+        }
+        if (e - s >= 6)
+            text_word(t, n, s, e, counts, &st);
+    }
+}

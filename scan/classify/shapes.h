@@ -1,0 +1,20 @@
+/* scan/classify/shapes.h: shape routing of the built-in types (internal to the classifier). */
+#ifndef SHIR_SCAN_SHAPES_H
+#define SHIR_SCAN_SHAPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Classify one candidate (a whole trimmed cell, or a token cut from text): OR the built-in type
+ * bits (1 << enum scan__builtin) it is an instance of into *strong, and the ones it is only with
+ * a column-name hint into *weak. Weak-only checks of types outside want_weak may be skipped
+ * (they cost time and cannot label anything without the hint). */
+void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                          uint64_t *weak);
+
+/* Tokenize document text once and add the number of instances of each built-in type to
+ * counts[0 .. SCAN__N_BUILTIN-1]. Document-level rules that need context (an AWS secret key
+ * near "aws", a PEM header, a service-account JSON) are applied here. */
+void scan__text_scan(const char *t, size_t n, uint64_t *counts);
+
+#endif /* SHIR_SCAN_SHAPES_H */

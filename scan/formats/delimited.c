@@ -1,0 +1,679 @@
+/* The delimited-text reader: CSV, TSV, PSV (pipe) and SSV (semicolon).
+ *
+ * Steps, all over one decoded, bounded UTF-8 sample (scan/formats/textdec.c):
+ * 1. sniff the dialect: for each delimiter in , \t | ; and quote in " ', parse the first 32
+ *    records and score how consistent their field counts are; the most consistent wins, ties go
+ *    to the file extension, then to the wider split, then to '"' and to the order above;
+ * 2. parse up to lim->max_rows + 1 records (RFC 4180: quoted fields with embedded delimiters,
+ *    doubled quotes and newlines; CRLF, LF or CR line ends; blank lines skipped), collecting per
+ *    column the intersection of cell type masks (formats/typeinfer.c) apart from the first row;
+ * 3. decide whether the first row is a header (below), then name and type the columns;
+ * 4. at L3 parse the sampled records again and hand each non-null cell to its column's samples;
+ * 5. count the rows: exact when the sample is the whole file, else by a quote-aware pass over
+ *    the file when it is uncompressed, byte-encoded and at most SCAN_ROWCOUNT_MAX_BYTES; else -1.
+ *
+ * The parser never writes into the sample: a quoted field with doubled quotes is unescaped into
+ * a scratch buffer only when its text is needed (a column name or a sample), which lets step 4
+ * re-read the same bytes. Cells "NULL", "null", "NA", "N/A" and "\N" count as nulls, like empty
+ * ones: they do not vote on the type and are not sampled.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan/formats/formats.h"
+
+#define SNIFF_RECORDS 32
+
+enum field_kind { F_PLAIN, F_QUOTED, F_ESCAPED, F_RAW };
+
+struct field {
+    const char *s;
+    size_t n;
+    enum field_kind kind;
+};
+
+struct fieldv {
+    struct field *v;
+    size_t n, cap, max; /* stored fields: at most max */
+    size_t total;       /* fields in the record, stored or not */
+};
+
+struct parser {
+    const char *p;
+    size_t n, pos, rec_start;
+    char d, q;
+    bool complete;
+    bool stop[256]; /* bytes that end an unquoted field: d, '\n', '\r' */
+};
+
+static void parser_init(struct parser *ps, const char *p, size_t n, char d, char q,
+                        bool complete)
+{
+    memset(ps, 0, sizeof *ps);
+    ps->p = p;
+    ps->n = n;
+    ps->d = d;
+    ps->q = q;
+    ps->complete = complete;
+    ps->stop[(unsigned char)d] = ps->stop['\n'] = ps->stop['\r'] = true;
+}
+
+static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k)
+{
+    fv->total++;
+    if (fv->n >= fv->max)
+        return 0;
+    if (fv->n == fv->cap) {
+        size_t cap = fv->cap ? fv->cap * 2 : 16;
+        if (cap > fv->max)
+            cap = fv->max;
+        struct field *v = realloc(fv->v, cap * sizeof *v);
+        if (!v)
+            return SHIR_E_NOMEM;
+        fv->v = v;
+        fv->cap = cap;
+    }
+    fv->v[fv->n++] = (struct field){s, n, k};
+    return 0;
+}
+
+/* The next record into fv. Returns 1 for a record, 0 at the end of the input, SHIR_E_TRUNC when
+ * the remaining bytes are a record the sample bound cut (it is dropped), SHIR_E_MALFORMED when a
+ * quoted field is still open at the end of a complete file, SHIR_E_NOMEM. */
+static int next_record(struct parser *ps, struct fieldv *fv)
+{
+    const char *p = ps->p;
+    size_t n = ps->n, i = ps->pos;
+    char d = ps->d, q = ps->q;
+    int rv;
+
+    while (i < n && (p[i] == '\n' || p[i] == '\r'))
+        i++;
+    if (i >= n) {
+        ps->pos = n;
+        return 0;
+    }
+    ps->rec_start = i;
+    fv->n = 0;
+    fv->total = 0;
+    for (;;) {
+        size_t st = i;
+        if (i < n && p[i] == q) {
+            bool esc = false;
+            size_t cs = ++i;
+            for (;;) {
+                const char *hit = memchr(p + i, q, n - i);
+                if (!hit) {
+                    ps->pos = n;
+                    return ps->complete ? SHIR_E_MALFORMED : SHIR_E_TRUNC;
+                }
+                i = (size_t)(hit - p) + 1;
+                if (i < n && p[i] == q) {
+                    esc = true;
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            size_t ce = i - 1;
+            if (i < n && p[i] != d && p[i] != '\n' && p[i] != '\r') {
+                /* Text after the closing quote (not RFC 4180): keep the raw span as a string. */
+                while (i < n && p[i] != d && p[i] != '\n' && p[i] != '\r')
+                    i++;
+                rv = push_field(fv, p + st, i - st, F_RAW);
+            } else {
+                rv = push_field(fv, p + cs, ce - cs, esc ? F_ESCAPED : F_QUOTED);
+            }
+        } else {
+            while (i < n && !ps->stop[(unsigned char)p[i]])
+                i++;
+            rv = push_field(fv, p + st, i - st, F_PLAIN);
+        }
+        if (rv != 0)
+            return rv;
+        if (i >= n) {
+            ps->pos = n;
+            return ps->complete ? 1 : SHIR_E_TRUNC;
+        }
+        if (p[i] == d) {
+            i++;
+            continue;
+        }
+        i += p[i] == '\r' && i + 1 < n && p[i + 1] == '\n' ? 2 : 1;
+        ps->pos = i;
+        return 1;
+    }
+}
+
+/* Quote-aware record counter over a stream of chunks (the same state machine as next_record:
+ * a quote opens a quoted field only at the start of a field; text after a closing quote is
+ * unquoted). Blank lines are not records, as in the parser. */
+struct rowcount {
+    enum { RC_START, RC_PLAIN, RC_QUOTED, RC_QUOTE_SEEN } st;
+    bool content;
+    uint64_t rows;
+};
+
+static void rc_feed(struct rowcount *rc, const char *p, size_t n, const bool *stop, char q)
+{
+    size_t i = 0;
+    while (i < n) {
+        switch (rc->st) {
+        case RC_QUOTED: {
+            const char *hit = memchr(p + i, q, n - i);
+            if (!hit)
+                return;
+            i = (size_t)(hit - p) + 1;
+            rc->st = RC_QUOTE_SEEN;
+            continue;
+        }
+        case RC_QUOTE_SEEN:
+            if (p[i] == q) {
+                rc->st = RC_QUOTED;
+                i++;
+                continue;
+            }
+            break;
+        case RC_START:
+            if (p[i] == q) {
+                rc->st = RC_QUOTED;
+                rc->content = true;
+                i++;
+                continue;
+            }
+            break;
+        case RC_PLAIN: break;
+        }
+        /* Unquoted text: skip to the next delimiter or line end (the parser's stop table). */
+        size_t j = i;
+        while (j < n && !stop[(unsigned char)p[j]])
+            j++;
+        if (j > i)
+            rc->content = true;
+        rc->st = RC_PLAIN;
+        if (j == n)
+            return;
+        char c = p[j];
+        i = j + 1;
+        if (c == '\n' || c == '\r') {
+            if (rc->content)
+                rc->rows++;
+            rc->content = false;
+        } else {
+            rc->content = true; /* a delimiter: the line has a field */
+        }
+        rc->st = RC_START;
+    }
+}
+
+static uint64_t rc_finish(const struct rowcount *rc)
+{
+    return rc->rows + (rc->content ? 1 : 0);
+}
+
+struct dialect {
+    char d, q;
+    size_t mode; /* most frequent field count among the sniffed records */
+};
+
+static char hint_delim(const char *name)
+{
+    if (!name)
+        return 0;
+    size_t n = strlen(name);
+    if (n > 3 && strcmp(name + n - 3, ".gz") == 0)
+        n -= 3;
+    if (n < 4 || name[n - 4] != '.')
+        return 0;
+    const char *e = name + n - 3;
+    if (strncmp(e, "tsv", 3) == 0 || strncmp(e, "tab", 3) == 0)
+        return '\t';
+    if (strncmp(e, "psv", 3) == 0)
+        return '|';
+    if (strncmp(e, "ssv", 3) == 0)
+        return ';';
+    if (strncmp(e, "csv", 3) == 0)
+        return ',';
+    return 0;
+}
+
+static int sniff(const char *p, size_t n, bool complete, const char *name, struct dialect *out)
+{
+    static const char delims[] = {',', '\t', '|', ';'};
+    static const char quotes[] = {'"', '\''};
+    char hint = hint_delim(name);
+    struct fieldv fv = {0};
+    double best_score = -1.0;
+    bool best_hint = false;
+    size_t best_mode = 0;
+
+    out->d = hint ? hint : ',';
+    out->q = '"';
+    out->mode = 1;
+    for (size_t qi = 0; qi < sizeof quotes; qi++) {
+        for (size_t di = 0; di < sizeof delims; di++) {
+            struct parser ps;
+            parser_init(&ps, p, n, delims[di], quotes[qi], complete);
+            size_t counts[SNIFF_RECORDS], nrec = 0;
+            while (nrec < SNIFF_RECORDS) {
+                int rv = next_record(&ps, &fv);
+                if (rv == SHIR_E_NOMEM)
+                    return rv;
+                if (rv != 1)
+                    break;
+                counts[nrec++] = fv.total;
+            }
+            size_t mode = 0, freq = 0;
+            for (size_t i = 0; i < nrec; i++) {
+                size_t f = 0;
+                for (size_t j = 0; j < nrec; j++)
+                    f += counts[j] == counts[i];
+                if (f > freq || (f == freq && counts[i] > mode)) {
+                    freq = f;
+                    mode = counts[i];
+                }
+            }
+            if (mode < 2)
+                continue;
+            double score = (double)freq / (double)nrec;
+            bool is_hint = delims[di] == hint;
+            /* Strictly better only: equal candidates keep the earlier '"' and list order. */
+            if (score > best_score ||
+                (score == best_score && (is_hint && !best_hint)) ||
+                (score == best_score && is_hint == best_hint && mode > best_mode)) {
+                best_score = score;
+                best_hint = is_hint;
+                best_mode = mode;
+                out->d = delims[di];
+                out->q = quotes[qi];
+                out->mode = mode;
+            }
+        }
+    }
+    return 0;
+}
+
+static bool is_null_cell(const char *s, size_t n)
+{
+    switch (n) {
+    case 0: return true;
+    case 2: return memcmp(s, "NA", 2) == 0 || memcmp(s, "\\N", 2) == 0;
+    case 3: return memcmp(s, "N/A", 3) == 0;
+    case 4: return memcmp(s, "NULL", 4) == 0 || memcmp(s, "null", 4) == 0;
+    default: return false;
+    }
+}
+
+/* The text of a field, unescaped into *scratch when it has doubled quotes. */
+static int field_text(const struct field *f, char q, char **scratch, size_t *scap, const char **s,
+                      size_t *n)
+{
+    if (f->kind != F_ESCAPED) {
+        *s = f->s;
+        *n = f->n;
+        return 0;
+    }
+    if (*scap < f->n + 1) {
+        char *b = realloc(*scratch, f->n + 1);
+        if (!b)
+            return SHIR_E_NOMEM;
+        *scratch = b;
+        *scap = f->n + 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        (*scratch)[k++] = f->s[i];
+        if (f->s[i] == q && i + 1 < f->n && f->s[i + 1] == q)
+            i++;
+    }
+    (*scratch)[k] = '\0';
+    *s = *scratch;
+    *n = k;
+    return 0;
+}
+
+static unsigned field_mask(const struct field *f)
+{
+    /* Escaped or raw fields contain a quote character: never a number or a date. */
+    return f->kind == F_ESCAPED || f->kind == F_RAW ? 0 : scan__cell_mask(f->s, f->n);
+}
+
+/* Per-column statistics over the rows after the first. */
+struct colstat {
+    unsigned mask;
+    uint64_t seen;
+    size_t minlen, maxlen;
+    bool first_repeats; /* the first row's value appears again below it */
+};
+
+struct state {
+    const struct scan_limits *lim;
+    struct dialect dl;
+    struct fieldv fv, first;
+    struct field *first_v; /* copy of the first record's fields */
+    size_t first_n;
+    size_t ncols;
+    struct colstat *cs;
+    uint64_t records;      /* records parsed, the first included */
+    uint64_t ragged;       /* rows whose field count differs from ncols */
+    bool reached_end;      /* every record of the sample was parsed */
+    char *scratch;
+    size_t scap;
+};
+
+/* Should the first row name the columns? It must be all non-empty, distinct strings; then each
+ * column votes: +1 when the values below are typed (the header is not) or all share one length
+ * the header does not have, -1 when the header value repeats below. Any vote for wins; with no
+ * vote either way (all-string columns) it is a header, because most real files have one. */
+static bool detect_header(const struct state *s)
+{
+    int plus = 0, minus = 0;
+    if (s->first_n == 0)
+        return false;
+    for (size_t j = 0; j < s->first_n; j++) {
+        const struct field *f = &s->first_v[j];
+        if (f->n == 0 || is_null_cell(f->s, f->n) || field_mask(f) != 0)
+            return false;
+        if (s->first_n <= 256)
+            for (size_t k = 0; k < j; k++)
+                if (s->first_v[k].n == f->n && memcmp(s->first_v[k].s, f->s, f->n) == 0)
+                    return false;
+    }
+    for (size_t j = 0; j < s->first_n && j < s->ncols; j++) {
+        const struct colstat *c = &s->cs[j];
+        if (c->seen > 0 && scan__mask_type(c->mask, c->seen) != SCAN_TYPE_STRING)
+            plus++;
+        else if (c->seen > 1 && c->minlen == c->maxlen && c->minlen != s->first_v[j].n)
+            plus++;
+        else if (c->first_repeats)
+            minus++;
+    }
+    return plus > 0 || minus == 0;
+}
+
+static int copy_first(struct state *s)
+{
+    size_t n = s->fv.n;
+    s->first_v = malloc((n ? n : 1) * sizeof *s->first_v);
+    if (!s->first_v)
+        return SHIR_E_NOMEM;
+    memcpy(s->first_v, s->fv.v, n * sizeof *s->first_v);
+    s->first_n = n;
+    return 0;
+}
+
+/* Step 2: parse the sampled records and gather column statistics. */
+static int gather(struct state *s, const char *p, size_t n, bool complete, struct scan_asset *a)
+{
+    struct parser ps;
+    parser_init(&ps, p, n, s->dl.d, s->dl.q, complete);
+    uint64_t max_records = (uint64_t)s->lim->max_rows + 1;
+    int rv;
+
+    while (s->records < max_records) {
+        rv = next_record(&ps, &s->fv);
+        if (rv == 0) {
+            s->reached_end = true;
+            return 0;
+        }
+        if (rv == SHIR_E_NOMEM)
+            return rv;
+        if (rv == SHIR_E_MALFORMED) {
+            size_t line = 1;
+            for (size_t i = 0; i < ps.rec_start; i++)
+                line += p[i] == '\n';
+            return scan_asset_add_error(a, "unterminated quoted field in the record starting "
+                                           "on line %zu", line);
+        }
+        if (rv == SHIR_E_TRUNC) {
+            if (s->records <= 1)
+                return scan_asset_add_error(
+                    a, "no complete record in the first %zu bytes (an unbalanced quote or a "
+                       "line longer than the sample)", n);
+            return 0;
+        }
+        if (s->records == 0) {
+            rv = copy_first(s);
+            if (rv != 0)
+                return rv;
+            s->ncols = s->fv.total > s->dl.mode ? s->fv.total : s->dl.mode;
+            if (s->ncols > s->lim->max_columns + (size_t)1)
+                s->ncols = s->lim->max_columns + (size_t)1;
+            s->cs = calloc(s->ncols, sizeof *s->cs);
+            if (!s->cs)
+                return SHIR_E_NOMEM;
+            for (size_t j = 0; j < s->ncols; j++) {
+                s->cs[j].mask = SCAN__T_ALL;
+                s->cs[j].minlen = SIZE_MAX;
+            }
+            s->records++;
+            continue;
+        }
+        s->records++;
+        if (s->fv.total != s->ncols && s->fv.total != s->first_n)
+            s->ragged++;
+        for (size_t j = 0; j < s->fv.n && j < s->ncols; j++) {
+            const struct field *f = &s->fv.v[j];
+            struct colstat *c = &s->cs[j];
+            if (j < s->first_n && f->n == s->first_v[j].n &&
+                memcmp(f->s, s->first_v[j].s, f->n) == 0)
+                c->first_repeats = true;
+            if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
+                continue;
+            c->mask &= field_mask(f);
+            c->seen++;
+            if (f->n < c->minlen)
+                c->minlen = f->n;
+            if (f->n > c->maxlen)
+                c->maxlen = f->n;
+        }
+    }
+    return 0;
+}
+
+/* Step 3: create the columns. The first row votes on the types unless it is the header. */
+static int make_columns(struct state *s, bool header, struct scan_asset *a)
+{
+    char name[32];
+    int rv;
+    for (size_t j = 0; j < s->ncols; j++) {
+        struct colstat *c = &s->cs[j];
+        const char *nm = name;
+        size_t nn;
+        if (header && j < s->first_n) {
+            rv = field_text(&s->first_v[j], s->dl.q, &s->scratch, &s->scap, &nm, &nn);
+            if (rv != 0)
+                return rv;
+            if (nm != s->scratch) {
+                /* Column names must be NUL-terminated: copy the slice. */
+                if (s->scap < nn + 1) {
+                    char *b = realloc(s->scratch, nn + 1);
+                    if (!b)
+                        return SHIR_E_NOMEM;
+                    s->scratch = b;
+                    s->scap = nn + 1;
+                }
+                memcpy(s->scratch, nm, nn);
+                s->scratch[nn] = '\0';
+                nm = s->scratch;
+            }
+        } else {
+            snprintf(name, sizeof name, "column_%zu", j + 1);
+            if (!header && j < s->first_n) {
+                const struct field *f = &s->first_v[j];
+                if (f->kind == F_ESCAPED || f->kind == F_RAW || !is_null_cell(f->s, f->n)) {
+                    c->mask &= field_mask(f);
+                    c->seen++;
+                }
+            }
+        }
+        struct scan_column *col;
+        rv = scan_asset_add_column(a, s->lim, nm, &col);
+        if (rv == SHIR_E_TOOBIG)
+            return 0;
+        if (rv != 0)
+            return rv;
+        col->type = scan__mask_type(c->mask, c->seen);
+    }
+    return 0;
+}
+
+/* Step 4: the sampled cells of every column, for classification. */
+static int add_samples(struct state *s, const char *p, size_t n, bool complete, bool header,
+                       struct scan_asset *a)
+{
+    struct parser ps;
+    parser_init(&ps, p, n, s->dl.d, s->dl.q, complete);
+    uint64_t r = 0;
+    int rv;
+    while (r < s->records && next_record(&ps, &s->fv) == 1) {
+        if (r++ == 0 && header)
+            continue;
+        for (size_t j = 0; j < s->fv.n && j < a->n_cols; j++) {
+            const struct field *f = &s->fv.v[j];
+            const char *t;
+            size_t tn;
+            if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
+                continue;
+            rv = field_text(f, s->dl.q, &s->scratch, &s->scap, &t, &tn);
+            if (rv == 0)
+                rv = scan_column_add_sample(&a->cols[j], s->lim, t, tn);
+            if (rv != 0)
+                return rv;
+        }
+    }
+    return 0;
+}
+
+static const char *format_name(char d)
+{
+    switch (d) {
+    case '\t': return "tsv";
+    case '|': return "psv";
+    case ';': return "ssv";
+    default: return "csv";
+    }
+}
+
+/* Step 5: data rows (the header excluded), or -1 when counting would mean reading a large,
+ * compressed or UTF-16 file in full. */
+static int count_rows(const struct scan__text *t, const struct scan_file *f,
+                      const struct state *s, uint64_t hdr, struct scan_asset *a)
+{
+    struct rowcount rc = {0};
+    struct parser ps;
+    int rv = 0;
+    if (t->complete && s->reached_end) {
+        a->row_count = (int64_t)(s->records - hdr);
+        return 0;
+    }
+    parser_init(&ps, t->data, t->len, s->dl.d, s->dl.q, true);
+    if (t->complete) {
+        rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q);
+        a->row_count = (int64_t)(rc_finish(&rc) - hdr);
+        return 0;
+    }
+    if (!f || t->gzip || f->size > SCAN_ROWCOUNT_MAX_BYTES ||
+        (strcmp(t->encoding, "utf-8") != 0 && strcmp(t->encoding, "latin-1") != 0))
+        return 0;
+    size_t cap = 1u << 20, got = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return SHIR_E_NOMEM;
+    for (uint64_t off = 0; off < f->size; off += got) {
+        rv = scan_file_read_at(f, off, buf, cap, &got);
+        if (rv != 0 || got == 0)
+            break;
+        rc_feed(&rc, buf, got, ps.stop, s->dl.q);
+        a->bytes_read += got;
+    }
+    free(buf);
+    if (rv == 0) {
+        uint64_t rows = rc_finish(&rc);
+        a->row_count = (int64_t)(rows >= hdr ? rows - hdr : 0);
+    }
+    return rv;
+}
+
+/* The core over a decoded sample; `f` (may be NULL) allows the whole-file row count. */
+static int delimited_text(const struct scan__text *t, const struct scan_file *f,
+                          const char *name, enum scan_level level,
+                          const struct scan_limits *lim, struct scan_asset *a)
+{
+    struct state s;
+    int rv;
+
+    memset(&s, 0, sizeof s);
+    s.lim = lim;
+    s.fv.max = (size_t)lim->max_columns + 1;
+    if (t->binary || !t->data)
+        return scan_set_str(&a->format, hint_delim(name) ? format_name(hint_delim(name)) : NULL);
+    rv = sniff(t->data, t->len, t->complete, name, &s.dl);
+    if (rv != 0)
+        goto err;
+    rv = scan_set_str(&a->format, format_name(s.dl.d));
+    if (rv != 0)
+        goto err;
+    rv = gather(&s, t->data, t->len, t->complete, a);
+    if (rv != 0)
+        goto err;
+    if (s.records == 0) {
+        if (t->complete)
+            a->row_count = 0;
+        goto done;
+    }
+    bool header = detect_header(&s);
+    rv = make_columns(&s, header, a);
+    if (rv != 0)
+        goto err;
+    if (s.ragged > 0) {
+        rv = scan_asset_add_error(a, "%llu of %llu sampled rows do not have %zu fields",
+                                  (unsigned long long)s.ragged,
+                                  (unsigned long long)(s.records - 1), s.ncols);
+        if (rv != 0)
+            goto err;
+    }
+    if (level >= SCAN_L3) {
+        rv = add_samples(&s, t->data, t->len, t->complete, header, a);
+        if (rv != 0)
+            goto err;
+    }
+    rv = count_rows(t, f, &s, header ? 1 : 0, a);
+    if (rv != 0)
+        goto err;
+done:
+    rv = 0;
+err:
+    free(s.fv.v);
+    free(s.first_v);
+    free(s.cs);
+    free(s.scratch);
+    return rv;
+}
+
+int scan__delimited_bytes(const unsigned char *p, size_t n, const char *name_hint,
+                          enum scan_level level, const struct scan_limits *lim,
+                          struct scan_asset *a)
+{
+    struct scan__src src = {NULL, p, n};
+    struct scan__text t;
+    int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
+    if (rv != 0)
+        return rv;
+    rv = delimited_text(&t, NULL, name_hint, level, lim, a);
+    scan__text_free(&t);
+    return rv;
+}
+
+int scan_read_delimited(const struct scan_file *f, enum scan_level level,
+                        const struct scan_limits *lim, struct scan_asset *a)
+{
+    struct scan__src src = {f, NULL, f->size};
+    struct scan__text t;
+    int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
+    if (rv != 0)
+        return rv;
+    rv = delimited_text(&t, f, f->path, level, lim, a);
+    scan__text_free(&t);
+    return rv;
+}

@@ -1,0 +1,74 @@
+/* scan/formats/formats.h: internals shared by the text-format readers (delimited, JSON, text)
+ * — internal to scan/, not part of its face.
+ *
+ * Layering: textdec turns raw file bytes (possibly gzip, UTF-8 with or without BOM, UTF-16 with
+ * BOM, or Latin-1) into a bounded UTF-8 sample; typeinfer classifies one cell's text; the readers
+ * parse that sample. Every reader has a buffer entry point (`scan__*_bytes`) so fuzz targets and
+ * benchmarks drive the exact code path of a file without touching the disk.
+ */
+#ifndef SHIR_SCAN_FORMATS_H
+#define SHIR_SCAN_FORMATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scan/model.h"
+
+/* Files at most this large (uncompressed, byte-oriented encodings) get an exact row count at L2+
+ * by a second, quote-aware pass; larger or compressed files report -1 unless the sample already
+ * covered the whole file. 256 MiB at ~1 GB/s keeps the pass under a quarter second. */
+#define SCAN_ROWCOUNT_MAX_BYTES (256ull << 20)
+
+/* Where raw bytes come from: a file (pread) or memory. Exactly one of f / mem is set. */
+struct scan__src {
+    const struct scan_file *f;   /* borrowed */
+    const unsigned char *mem;    /* borrowed */
+    uint64_t size;
+};
+
+/* A decoded UTF-8 sample of a file. */
+struct scan__text {
+    char *data;            /* owned, NUL-terminated UTF-8 (NULs in input make it binary) */
+    size_t len;
+    bool complete;         /* the whole file was decoded (no byte/size limit cut it) */
+    bool gzip;
+    bool binary;           /* looked like binary data; data is then NULL */
+    const char *encoding;  /* static: "utf-8", "utf-16le", "utf-16be", "latin-1" */
+    uint64_t raw_consumed; /* raw (compressed) bytes read */
+};
+
+/* Decode at most `max_out` bytes of UTF-8 from `src`. Sets a->encoding, a->compression and adds
+ * to a->bytes_read. Malformed input (truncated/corrupt gzip, bad UTF-16, binary data) is recorded
+ * as an error in `a` and is not a failure: whatever decoded cleanly is kept in `out`. Returns 0,
+ * SHIR_E_NOMEM, or a negative errno from reading. `out` must be released with scan__text_free. */
+int scan__text_load(const struct scan__src *src, uint64_t max_out, struct scan_asset *a,
+                    struct scan__text *out);
+void scan__text_free(struct scan__text *t);
+
+/* Cell type inference. A cell's mask is the set of types its text could be read as; a column's
+ * type is the most specific type common to all its non-empty cells. */
+enum {
+    SCAN__T_BOOL = 1u << 0,
+    SCAN__T_INT = 1u << 1,
+    SCAN__T_DEC = 1u << 2,
+    SCAN__T_DATE = 1u << 3,
+    SCAN__T_TS = 1u << 4,
+    SCAN__T_ALL = 0x1fu,
+};
+/* Mask of a non-empty cell (0 means "string only"). Leading/trailing blanks are ignored. */
+unsigned scan__cell_mask(const char *s, size_t n);
+/* Mask of a string that must stay a string unless it is a date or timestamp (JSON strings). */
+unsigned scan__string_mask(const char *s, size_t n);
+/* The column type from the intersection of its cells' masks; `seen` = number of non-empty cells. */
+enum scan_type scan__mask_type(unsigned mask, uint64_t seen);
+
+/* The delimited reader over bytes already in memory (`complete` = they are the whole file).
+ * `name_hint` (may be NULL) is the file name, whose extension breaks sniffing ties. */
+int scan__delimited_bytes(const unsigned char *p, size_t n, const char *name_hint,
+                          enum scan_level level, const struct scan_limits *lim,
+                          struct scan_asset *a);
+int scan__json_bytes(const unsigned char *p, size_t n, enum scan_level level,
+                     const struct scan_limits *lim, struct scan_asset *a);
+
+#endif /* SHIR_SCAN_FORMATS_H */

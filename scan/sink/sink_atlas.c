@@ -1,0 +1,335 @@
+/* Apache Atlas v2 sink: assets become entity-bulk documents
+ *
+ *     POST {base}/api/atlas/v2/entity/bulk
+ *     {"entities":[ fs_path, tabular_schema, column, column, ... ], "referredEntities":{}}
+ *
+ * one fs_path per asset (files, directories and resource sets; qualifiedName is the asset's
+ * file:// name) and, for tabular assets, a tabular_schema with one column entity per column,
+ * linked by negative placeholder guids inside the request (the model Purview's Data Map uses;
+ * plain Apache Atlas needs those two typedefs). Labels travel as classifications.
+ *
+ * Batching: `batch_size` assets per request (an asset, its schema and columns never straddle two
+ * requests). Each request is retried `retries` times with exponential backoff (200 ms doubling,
+ * capped at 5 s) on connection errors, 408, 429 and 5xx. When a batch still fails the endpoint is
+ * considered down: that batch and every later one go to the outbox without waiting, and finish
+ * makes one final attempt to drain the whole outbox (this run's and earlier runs' batches,
+ * oldest first). Any other 4xx is a rejection: the scan fails loudly (retrying cannot help). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "scan/engine.h"
+#include "scan/sink/http.h"
+
+struct atlas_sink {
+    struct scan_sink base;
+    const struct scan_job *job;   /* borrowed: outlives the sink */
+    struct shir_log *log;         /* borrowed, may be NULL */
+    char *url;
+    struct shir_buf batch;
+    uint32_t in_batch;
+    struct scan_outbox *outbox;
+    uint64_t seq;
+    long next_guid;
+    bool down;
+};
+
+static int key(struct shir_buf *b, const char *k)
+{
+    return shir_buf_printf(b, "\"%s\":", k);
+}
+
+static int classifications(struct shir_buf *b, char *const *cls, size_t n)
+{
+    int rc = shir_buf_append(b, ",\"classifications\":[", 20);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *open = i ? ",{\"typeName\":" : "{\"typeName\":";
+        rc = shir_buf_append(b, open, strlen(open));
+        if (rc == 0)
+            rc = scan_json_str(b, cls[i]);
+        if (rc == 0)
+            rc = shir_buf_append_u8(b, '}');
+    }
+    return rc ? rc : shir_buf_append_u8(b, ']');
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s && s[1] ? s + 1 : path;
+}
+
+static int fs_path_entity(struct atlas_sink *s, const struct scan_asset *a, long guid)
+{
+    struct shir_buf *b = &s->batch;
+    int rc = shir_buf_printf(b, "{\"typeName\":\"fs_path\",\"guid\":\"%ld\",\"attributes\":{",
+                             guid);
+    if (rc == 0 && (rc = key(b, "qualifiedName")) == 0)
+        rc = scan_json_str(b, a->qualified_name);
+    if (rc == 0 && (rc = shir_buf_append_u8(b, ',')) == 0 && (rc = key(b, "name")) == 0)
+        rc = scan_json_str(b, a->type == SCAN_ASSET_RESOURCE_SET
+                                  ? base_name(a->qualified_name) : base_name(a->path));
+    if (rc == 0 && (rc = shir_buf_append_u8(b, ',')) == 0 && (rc = key(b, "path")) == 0)
+        rc = scan_json_str(b, a->path);
+    if (rc == 0)
+        rc = shir_buf_printf(b, ",\"isFile\":%s,\"isSymlink\":false,\"fileSize\":%llu,"
+                                "\"modifiedTime\":%lld,\"description\":\"shir %s",
+                             a->type == SCAN_ASSET_FILE ? "true" : "false",
+                             (unsigned long long)a->size, (long long)a->modified * 1000,
+                             scan_asset_type_name(a->type));
+    if (rc == 0 && a->format)
+        rc = shir_buf_printf(b, ", format %s", a->format);
+    if (rc == 0 && a->row_count >= 0)
+        rc = shir_buf_printf(b, ", %lld rows", (long long)a->row_count);
+    if (rc == 0 && a->type == SCAN_ASSET_RESOURCE_SET)
+        rc = shir_buf_printf(b, ", %u partitions", a->partition_count);
+    if (rc == 0)
+        rc = shir_buf_append(b, "\"}", 2);
+    if (rc == 0)
+        rc = classifications(b, a->classes, a->n_classes);
+    return rc ? rc : shir_buf_append_u8(b, '}');
+}
+
+/* The schema entity and its columns, after the fs_path entity `owner`. */
+static int schema_entities(struct atlas_sink *s, const struct scan_asset *a, long owner)
+{
+    struct shir_buf *b = &s->batch;
+    long sg = s->next_guid--;
+    int rc = shir_buf_printf(b, ",{\"typeName\":\"tabular_schema\",\"guid\":\"%ld\","
+                                "\"attributes\":{\"qualifiedName\":", sg);
+    if (rc == 0)
+        rc = scan_json_strn(b, a->qualified_name, strlen(a->qualified_name));
+    /* The suffix is inside the JSON string: drop the closing quote and append it. */
+    if (rc == 0) {
+        b->len--;
+        rc = shir_buf_printf(b, "#__tabular_schema\",\"name\":\"schema\"},\"relationshipAttributes\":"
+                                "{\"associatedDataSets\":[{\"guid\":\"%ld\",\"typeName\":"
+                                "\"fs_path\"}]}}", owner);
+    }
+    for (size_t i = 0; rc == 0 && i < a->n_cols; i++) {
+        const struct scan_column *c = &a->cols[i];
+        rc = shir_buf_printf(b, ",{\"typeName\":\"column\",\"guid\":\"%ld\",\"attributes\":"
+                                "{\"qualifiedName\":", s->next_guid--);
+        if (rc == 0)
+            rc = scan_json_str(b, a->qualified_name);
+        if (rc == 0) {
+            b->len--;
+            rc = shir_buf_append(b, "#__tabular_schema//", 19);
+        }
+        if (rc == 0) {
+            /* The column name, escaped, inside the same string. */
+            size_t mark = b->len;
+            rc = scan_json_str(b, c->name);
+            if (rc == 0) {
+                memmove(b->data + mark, b->data + mark + 1, b->len - mark - 1);
+                b->len--;
+            }
+        }
+        if (rc == 0 && (rc = shir_buf_append(b, ",\"name\":", 8)) == 0)
+            rc = scan_json_str(b, c->name);
+        if (rc == 0)
+            rc = shir_buf_printf(b, ",\"type\":\"%s\"},\"relationshipAttributes\":{\"composeSchema\""
+                                    ":{\"guid\":\"%ld\",\"typeName\":\"tabular_schema\"}}",
+                                 scan_type_name(c->type), sg);
+        if (rc == 0)
+            rc = classifications(b, c->classes, c->n_classes);
+        if (rc == 0)
+            rc = shir_buf_append_u8(b, '}');
+    }
+    return rc;
+}
+
+static void backoff(uint32_t attempt)
+{
+    uint64_t ms = 200ull << (attempt < 5 ? attempt : 5);
+    if (ms > 5000)
+        ms = 5000;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* 0 delivered; SHIR_E_UNAVAILABLE after `attempts` failures; SHIR_E_PROTO when rejected. */
+static int post(struct atlas_sink *s, const unsigned char *body, size_t len, uint32_t attempts)
+{
+    char err[256] = "";
+    for (uint32_t i = 0; i < attempts; i++) {
+        long status = 0;
+        int rc = scan_http_post_json(&s->job->proxy, s->url, body, len, &status, err, sizeof err);
+        if (rc == SHIR_E_NOMEM)
+            return rc;
+        if (rc == 0 && status >= 200 && status < 300)
+            return 0;
+        if (rc == 0 && status >= 400 && status < 500 && status != 408 && status != 429) {
+            (void)shir_str_fmt(s->base.errmsg, sizeof s->base.errmsg,
+                               "Atlas rejected a batch: HTTP %ld from %s", status, s->url);
+            return SHIR_E_PROTO;
+        }
+        if (rc == 0)
+            (void)shir_str_fmt(err, sizeof err, "HTTP %ld", status);
+        if (s->log)
+            SHIR_WARN(s->log, "atlas: attempt %u/%u failed: %s", i + 1, attempts, err);
+        if (i + 1 < attempts)
+            backoff(i);
+    }
+    (void)shir_str_fmt(s->base.errmsg, sizeof s->base.errmsg, "Atlas unreachable: %s", err);
+    return SHIR_E_UNAVAILABLE;
+}
+
+static int flush(struct atlas_sink *s)
+{
+    if (!s->in_batch)
+        return 0;
+    int rc = shir_buf_append(&s->batch, "],\"referredEntities\":{}}", 24);
+    if (rc == 0 && !s->down) {
+        rc = post(s, s->batch.data, s->batch.len, s->job->retries);
+        if (rc == 0)
+            s->base.delivered += s->in_batch;
+        if (rc == SHIR_E_UNAVAILABLE) {
+            s->down = true; /* later batches go straight to the outbox */
+            rc = 0;
+        } else if (rc == 0) {
+            goto out;
+        }
+    }
+    if (rc == 0) {
+        rc = scan_outbox_put(s->outbox, s->batch.data, s->batch.len, s->in_batch, s->seq++);
+        if (rc == 0)
+            s->base.queued += s->in_batch;
+        else
+            (void)shir_str_fmt(s->base.errmsg, sizeof s->base.errmsg,
+                               "Atlas unreachable and the outbox %s is not writable: %s",
+                               s->job->outbox_dir, shir_strerror(rc));
+    }
+out:
+    shir_buf_reset(&s->batch);
+    s->in_batch = 0;
+    return rc;
+}
+
+static int atlas_put(struct scan_sink *base, const struct scan_asset *a)
+{
+    struct atlas_sink *s = (struct atlas_sink *)base;
+    int rc = 0;
+    size_t mark = s->batch.len;
+    if (s->in_batch == 0)
+        rc = shir_buf_append(&s->batch, "{\"entities\":[", 13);
+    else
+        rc = shir_buf_append_u8(&s->batch, ',');
+    long guid = s->next_guid--;
+    if (rc == 0)
+        rc = fs_path_entity(s, a, guid);
+    if (rc == 0 && a->n_cols)
+        rc = schema_entities(s, a, guid);
+    if (rc) {
+        s->batch.len = mark; /* drop the half-written asset */
+        (void)shir_str_fmt(base->errmsg, sizeof base->errmsg, "cannot encode %s: %s", a->path,
+                           shir_strerror(rc));
+        return rc;
+    }
+    if (++s->in_batch >= s->job->batch_size)
+        rc = flush(s);
+    return rc;
+}
+
+/* The final retry: deliver waiting batches oldest first; stop at the first that fails. An entry
+ * named like a batch that is not a regular file (a planted symlink) is skipped and reported,
+ * never read, sent or counted. */
+static int drain(struct atlas_sink *s)
+{
+    char **names;
+    size_t n;
+    int rc = scan_outbox_list(s->outbox, &names, &n);
+    if (rc)
+        return rc;
+    struct shir_buf body;
+    shir_buf_init(&body, SIZE_MAX);
+    uint64_t left = 0;
+    bool stop = false;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t assets = scan_outbox_assets(names[i]);
+        shir_buf_reset(&body);
+        int rrc = stop ? 0 : scan_outbox_read(s->outbox, names[i], &body);
+        if (rrc == SHIR_E_DENIED) {
+            if (s->log)
+                SHIR_WARN(s->log,
+                          "atlas: outbox entry %s/%s is not a regular file (a symlink?); "
+                          "skipped, not sent",
+                          s->job->outbox_dir, names[i]);
+        } else if (!stop && rrc == 0 && post(s, body.data, body.len, s->job->retries) == 0 &&
+                   scan_outbox_remove(s->outbox, names[i]) == 0) {
+            s->base.delivered += assets;
+        } else {
+            stop = true;
+            left += assets;
+        }
+        free(names[i]);
+    }
+    free(names);
+    shir_buf_free(&body);
+    s->base.queued = left;
+    if (left && s->log)
+        SHIR_WARN(s->log, "atlas: %llu assets wait in the outbox %s for a later run",
+                  (unsigned long long)left, s->job->outbox_dir);
+    return 0;
+}
+
+static int atlas_finish(struct scan_sink *base)
+{
+    struct atlas_sink *s = (struct atlas_sink *)base;
+    int rc = flush(s);
+    if (rc == 0)
+        rc = drain(s);
+    return rc;
+}
+
+static void atlas_free(struct scan_sink *base)
+{
+    struct atlas_sink *s = (struct atlas_sink *)base;
+    scan_outbox_close(s->outbox);
+    shir_buf_free(&s->batch);
+    free(s->url);
+    free(s);
+}
+
+int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clock,
+                        struct shir_log *log, struct scan_sink **out, char *msg, size_t cap)
+{
+    (void)clock;
+    *out = NULL;
+    if (!job->sink_target || !job->outbox_dir || job->batch_size == 0) {
+        (void)shir_str_copy(msg, cap, "the Atlas sink needs a URL, an outbox and a batch size");
+        return SHIR_E_INVAL;
+    }
+    struct atlas_sink *s = calloc(1, sizeof *s);
+    if (!s) {
+        (void)shir_str_copy(msg, cap, "out of memory");
+        return SHIR_E_NOMEM;
+    }
+    int rc = scan_outbox_open(job->outbox_dir, &s->outbox, msg, cap);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    size_t l = strlen(job->sink_target);
+    while (l && job->sink_target[l - 1] == '/')
+        l--;
+    s->url = malloc(l + sizeof "/api/atlas/v2/entity/bulk");
+    if (!s->url) {
+        scan_outbox_close(s->outbox);
+        free(s);
+        (void)shir_str_copy(msg, cap, "out of memory");
+        return SHIR_E_NOMEM;
+    }
+    memcpy(s->url, job->sink_target, l);
+    memcpy(s->url + l, "/api/atlas/v2/entity/bulk", sizeof "/api/atlas/v2/entity/bulk");
+    s->job = job;
+    s->log = log;
+    s->next_guid = -1;
+    shir_buf_init(&s->batch, SIZE_MAX);
+    s->base.put = atlas_put;
+    s->base.finish = atlas_finish;
+    s->base.free = atlas_free;
+    *out = &s->base;
+    return 0;
+}

@@ -1,0 +1,397 @@
+/* Source: walk a directory tree (depth-first, readdir order, one fstatat per entry).
+ *
+ * L1 speed comes from doing no more than `find -printf '%s %T@'` does: readdir plus one
+ * fstatat relative to the open directory (no full-path lookups), no allocation per entry (one
+ * growing path buffer), and glob matching only when globs are given. */
+/* realpath(3) is XSI. */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scan/engine.h"
+
+/* Directories entered so far, by (dev, ino): an open-addressing set. */
+struct visited {
+    dev_t *dev;
+    ino_t *ino;
+    unsigned char *used;
+    size_t cap, n;
+};
+
+struct walker {
+    const struct scan_walk_opts *o;
+    scan_walk_cb cb;
+    void *ud;
+    char *root_real;
+    size_t root_real_len;
+    char *path;
+    size_t len, cap;
+    size_t rel_off;
+    unsigned max_depth;
+    unsigned link_depth; /* > 0 inside a directory reached through a followed symlink */
+    struct visited vis;
+};
+
+static size_t vis_slot(const struct visited *v, dev_t dev, ino_t ino)
+{
+    uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ull) ^ (uint64_t)dev;
+    size_t i = (size_t)(h ^ (h >> 29)) & (v->cap - 1);
+    while (v->used[i] && !(v->dev[i] == dev && v->ino[i] == ino))
+        i = (i + 1) & (v->cap - 1);
+    return i;
+}
+
+static int vis_grow(struct visited *v)
+{
+    struct visited nv = {0};
+    nv.cap = v->cap ? v->cap * 2 : 256;
+    nv.dev = calloc(nv.cap, sizeof *nv.dev);
+    nv.ino = calloc(nv.cap, sizeof *nv.ino);
+    nv.used = calloc(nv.cap, 1);
+    if (!nv.dev || !nv.ino || !nv.used) {
+        free(nv.dev);
+        free(nv.ino);
+        free(nv.used);
+        return SHIR_E_NOMEM;
+    }
+    for (size_t i = 0; i < v->cap; i++)
+        if (v->used[i]) {
+            size_t s = vis_slot(&nv, v->dev[i], v->ino[i]);
+            nv.used[s] = 1;
+            nv.dev[s] = v->dev[i];
+            nv.ino[s] = v->ino[i];
+            nv.n++;
+        }
+    free(v->dev);
+    free(v->ino);
+    free(v->used);
+    *v = nv;
+    return 0;
+}
+
+/* Insert; *fresh is false when the directory was already entered. Load kept under 1/2. */
+static int vis_add(struct visited *v, dev_t dev, ino_t ino, bool *fresh)
+{
+    if ((v->n + 1) * 2 > v->cap) {
+        int rc = vis_grow(v);
+        if (rc)
+            return rc;
+    }
+    size_t s = vis_slot(v, dev, ino);
+    *fresh = !v->used[s];
+    if (*fresh) {
+        v->used[s] = 1;
+        v->dev[s] = dev;
+        v->ino[s] = ino;
+        v->n++;
+    }
+    return 0;
+}
+
+bool scan_glob_match(const char *pattern, const char *rel)
+{
+    if (strchr(pattern, '/'))
+        return fnmatch(pattern, rel, 0) == 0;
+    const char *base = strrchr(rel, '/');
+    return fnmatch(pattern, base ? base + 1 : rel, 0) == 0;
+}
+
+static bool any_match(const char *const *pats, size_t n, const char *rel)
+{
+    for (size_t i = 0; i < n; i++)
+        if (scan_glob_match(pats[i], rel))
+            return true;
+    return false;
+}
+
+static int path_push(struct walker *w, const char *name, size_t *saved)
+{
+    size_t nlen = strlen(name);
+    *saved = w->len;
+    if (w->len + nlen + 2 > w->cap) {
+        size_t cap = (w->len + nlen + 2) * 2;
+        char *p = realloc(w->path, cap);
+        if (!p)
+            return SHIR_E_NOMEM;
+        w->path = p;
+        w->cap = cap;
+    }
+    if (w->len && w->path[w->len - 1] != '/')
+        w->path[w->len++] = '/';
+    memcpy(w->path + w->len, name, nlen + 1);
+    w->len += nlen;
+    return 0;
+}
+
+static const char *rel_of(const struct walker *w)
+{
+    return w->len > w->rel_off ? w->path + w->rel_off : "";
+}
+
+static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *st, int err,
+                const char *why)
+{
+    struct scan_entry e = {
+        .kind = kind, .path = w->path, .rel = rel_of(w), .err = err, .why = why, .dir_fd = -1};
+    if (st) {
+        e.size = (uint64_t)st->st_size;
+        e.mtime = (int64_t)st->st_mtime;
+        e.dev = st->st_dev;
+        e.ino = st->st_ino;
+    }
+    return w->cb(w->ud, &e);
+}
+
+/* A file, with what scan_file_open needs to open it. */
+static int emit_file(struct walker *w, const struct stat *st, int dfd, const char *name,
+                     bool is_link)
+{
+    struct scan_entry e = {.kind = SCAN_ENTRY_FILE,
+                           .path = w->path,
+                           .rel = rel_of(w),
+                           .size = (uint64_t)st->st_size,
+                           .mtime = (int64_t)st->st_mtime,
+                           .dev = st->st_dev,
+                           .ino = st->st_ino,
+                           .dir_fd = dfd,
+                           .name = name,
+                           .is_link = is_link,
+                           .via_link = is_link || w->link_depth > 0};
+    return w->cb(w->ud, &e);
+}
+
+int scan_file_open(int dir_fd, const char *path, bool nofollow, dev_t dev, ino_t ino)
+{
+    int fd = -1, cur = dir_fd;
+    char comp[NAME_MAX + 1];
+    const char *p = path;
+    if (nofollow) {
+        /* Each directory on the way relative to the one before, never through a link. */
+        for (const char *slash; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+            size_t n = (size_t)(slash - p);
+            if (n == 0)
+                continue;
+            if (n > NAME_MAX || (n == 2 && p[0] == '.' && p[1] == '.')) {
+                fd = n > NAME_MAX ? -ENAMETOOLONG : -EINVAL;
+                goto out;
+            }
+            memcpy(comp, p, n);
+            comp[n] = '\0';
+            int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (next < 0) {
+                /* O_DIRECTORY | O_NOFOLLOW on a link fails ENOTDIR: say what it was. */
+                struct stat lst;
+                fd = -errno;
+                if (fd == -ENOTDIR && fstatat(cur, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISLNK(lst.st_mode))
+                    fd = -ELOOP;
+                goto out;
+            }
+            if (cur != dir_fd)
+                close(cur);
+            cur = next;
+        }
+        if (strcmp(p, "..") == 0) {
+            fd = -EINVAL;
+            goto out;
+        }
+    }
+    fd = openat(cur, p, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        fd = -errno;
+        goto out;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+        close(fd);
+        fd = SHIR_E_STALE;
+    }
+out:
+    if (cur != dir_fd)
+        close(cur);
+    return fd;
+}
+
+static int walk_dir(struct walker *w, int fd, unsigned depth);
+
+/* Enter a directory whose (dev, ino) is in st, already opened as fd (ownership taken). */
+static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned depth)
+{
+    bool fresh;
+    int rc = vis_add(&w->vis, st->st_dev, st->st_ino, &fresh);
+    if (rc || !fresh) {
+        close(fd);
+        return rc ? rc : emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory loop (already visited)");
+    }
+    if (depth >= w->max_depth) {
+        close(fd);
+        return emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory nesting too deep");
+    }
+    rc = emit(w, SCAN_ENTRY_DIR, st, 0, NULL);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    return walk_dir(w, fd, depth + 1);
+}
+
+static bool inside_root(const struct walker *w, const char *real)
+{
+    if (w->root_real_len == 1) /* root is "/" */
+        return true;
+    return strncmp(real, w->root_real, w->root_real_len) == 0 &&
+           (real[w->root_real_len] == '/' || real[w->root_real_len] == '\0');
+}
+
+/* The walk chose to follow the link at w->path (name in dfd): enter or report its target. */
+static int follow_link(struct walker *w, int dfd, const char *name, unsigned depth)
+{
+    char *real = realpath(w->path, NULL);
+    if (!real)
+        return emit(w, SCAN_ENTRY_SKIPPED, NULL, -errno, "broken symlink");
+    int rc = 0;
+    struct stat st;
+    if (!inside_root(w, real) && !w->o->follow_outside) {
+        rc = emit(w, SCAN_ENTRY_SKIPPED, NULL, 0, "symlink leads outside the root");
+    } else if (stat(real, &st) != 0) {
+        rc = emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot stat symlink target");
+    } else if (S_ISDIR(st.st_mode)) {
+        if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel_of(w)))
+            goto out;
+        /* The resolved path names no link unless one was swapped in since: refuse that. */
+        int fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat fst;
+        if (fd >= 0 &&
+            (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)) {
+            close(fd);
+            fd = -1;
+            errno = ESTALE;
+        }
+        if (fd < 0) {
+            rc = emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
+        } else {
+            w->link_depth++;
+            rc = enter_dir(w, fd, &st, depth);
+            w->link_depth--;
+        }
+    } else if (S_ISREG(st.st_mode)) {
+        const char *rel = rel_of(w);
+        if ((w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel)) ||
+            (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel)))
+            goto out;
+        rc = emit_file(w, &st, dfd, name, true);
+    }
+out:
+    free(real);
+    return rc;
+}
+
+static int walk_entry(struct walker *w, int dfd, const char *name, unsigned depth)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot stat");
+    if (S_ISLNK(st.st_mode))
+        return follow_link(w, dfd, name, depth);
+    const char *rel = rel_of(w);
+    if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
+        return 0;
+    if (S_ISDIR(st.st_mode)) {
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
+        return enter_dir(w, fd, &st, depth);
+    }
+    if (!S_ISREG(st.st_mode))
+        return 0; /* fifos, sockets, devices: never opened, not data */
+    if (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel))
+        return 0;
+    return emit_file(w, &st, dfd, name, false);
+}
+
+/* Takes ownership of fd. Recursion depth is bounded by max_depth (one fd per level). */
+static int walk_dir(struct walker *w, int fd, unsigned depth)
+{
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int err = -errno;
+        close(fd);
+        return emit(w, SCAN_ENTRY_ERROR, NULL, err, "cannot read directory");
+    }
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                rc = emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot read directory");
+            break;
+        }
+        const char *n = de->d_name;
+        if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
+            continue;
+        size_t saved;
+        rc = path_push(w, n, &saved);
+        if (rc == 0)
+            rc = walk_entry(w, dirfd(d), n, depth);
+        w->len = saved;
+        w->path[w->len] = '\0';
+        if (rc)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud)
+{
+    struct walker w = {.o = o, .cb = cb, .ud = ud, .max_depth = o->max_depth ? o->max_depth : 256};
+    int rc = 0;
+    size_t saved;
+    w.root_real = realpath(o->root, NULL);
+    if (!w.root_real)
+        return -errno;
+    w.root_real_len = strlen(w.root_real);
+    if ((rc = path_push(&w, o->root, &saved)) != 0)
+        goto out;
+    /* Drop trailing slashes so "dir/" and "dir" name the same files. */
+    while (w.len > 1 && w.path[w.len - 1] == '/')
+        w.path[--w.len] = '\0';
+    struct stat st;
+    if (stat(w.path, &st) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (S_ISREG(st.st_mode)) {
+        const char *slash = strrchr(w.path, '/');
+        w.rel_off = slash ? (size_t)(slash - w.path) + 1 : 0;
+        /* The root is the caller's choice: a link there is followed like any root. */
+        rc = emit_file(&w, &st, AT_FDCWD, w.path, true);
+        goto out;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        rc = SHIR_E_UNSUPPORTED;
+        goto out;
+    }
+    w.rel_off = w.len + (w.path[w.len - 1] == '/' ? 0 : 1);
+    int fd = open(w.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    rc = enter_dir(&w, fd, &st, 0);
+out:
+    free(w.root_real);
+    free(w.path);
+    free(w.vis.dev);
+    free(w.vis.ino);
+    free(w.vis.used);
+    return rc;
+}

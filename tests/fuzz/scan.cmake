@@ -1,0 +1,18 @@
+# Fuzz targets for scan/'s decoders of untrusted bytes (file formats, rule files, classifier input,
+# the job codec); their seed corpora replay in `ctest`.
+shir_fuzz_target(NAME fuzz_csv SOURCES fuzz_csv.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/csv)
+shir_fuzz_target(NAME fuzz_json SOURCES fuzz_json.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/json)
+shir_fuzz_target(NAME fuzz_parquet_footer SOURCES fuzz_parquet_footer.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/parquet-footer)
+shir_fuzz_target(NAME fuzz_parquet_page SOURCES fuzz_parquet_page.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/parquet-page)
+shir_fuzz_target(NAME fuzz_avro SOURCES fuzz_avro.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/avro)
+shir_fuzz_target(NAME fuzz_scan_rules SOURCES fuzz_scan_rules.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_rules)
+shir_fuzz_target(NAME fuzz_scan_classify SOURCES fuzz_scan_classify.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_classify)
+shir_fuzz_target(NAME fuzz_scan_job SOURCES fuzz_scan_job.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_job)
