@@ -23,3 +23,4 @@ shir_unit_test(NAME test_cluster_roles SOURCES test_cluster_roles.c LIBS shir_cl
 shir_unit_test(NAME test_cluster_join SOURCES test_cluster_join.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_gossip SOURCES test_cluster_gossip.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_gossip_msg SOURCES test_cluster_gossip_msg.c LIBS shir_cluster_core)
+shir_unit_test(NAME test_cluster_place SOURCES test_cluster_place.c LIBS shir_cluster_core)
