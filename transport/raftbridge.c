@@ -35,6 +35,9 @@ struct rb_link {
     unsigned char *held;
     size_t held_len;
     size_t pipe_queued;
+    /* Bytes from the peer kept back while the transport holds inbound delivery. */
+    unsigned char *inbox;
+    size_t inbox_len, inbox_cap;
     unsigned char buf[RB_CHUNK];
 };
 
@@ -47,6 +50,8 @@ struct rb {
     raft_uv_accept_cb accept_cb;
     struct rb_link *links;
     bool closing;
+    bool hold;   /* keep inbound bytes from raft (transport_raft_hold) */
+    bool closed; /* no links at all (transport_raft_set_open) */
     raft_uv_transport_close_cb close_cb;
     uv_timer_t defer; /* makes the close callback asynchronous even with no link left */
     struct transport_raft_stats stats;
@@ -74,6 +79,7 @@ static void link_unlink_free(struct rb_link *l)
     if (l->next)
         l->next->prev = l->prev;
     free(l->held);
+    free(l->inbox);
     free(l);
     rb_maybe_finish(rb);
 }
@@ -126,12 +132,45 @@ static void on_pipe_written(uv_write_t *req, int status)
         link_close(l);
 }
 
+/* Keep bytes back while delivery is held; false when the link is over its bound. */
+static bool inbox_add(struct rb_link *l, const unsigned char *p, size_t n)
+{
+    if (l->pipe_queued + l->inbox_len + n > RB_PIPE_QUEUE_MAX)
+        return false;
+    if (l->inbox_len + n > l->inbox_cap) {
+        size_t cap = l->inbox_cap ? l->inbox_cap : RB_CHUNK;
+        while (cap < l->inbox_len + n)
+            cap *= 2;
+        unsigned char *v = realloc(l->inbox, cap);
+        if (!v)
+            return false;
+        l->inbox = v;
+        l->inbox_cap = cap;
+    }
+    memcpy(l->inbox + l->inbox_len, p, n);
+    l->inbox_len += n;
+    return true;
+}
+
+static void pipe_push(struct rb_link *l, const unsigned char *p, size_t n);
+
 /* TLS -> raft. */
 static void link_frame(struct transport_conn *c, const unsigned char *p, size_t n)
 {
     struct rb_link *l = transport_conn_data(c);
     if (l->pipe_closed || uv_is_closing((uv_handle_t *)&l->pipe))
         return;
+    if (l->rb->hold || l->inbox_len) {
+        if (!inbox_add(l, p, n))
+            link_close(l);
+        return;
+    }
+    pipe_push(l, p, n);
+}
+
+/* Hand bytes to raft's end of the pipe, in order. */
+static void pipe_push(struct rb_link *l, const unsigned char *p, size_t n)
+{
     if (l->pipe_queued == 0) {
         /* Usually raft's end is drained: write straight away, no request, no copy. */
         uv_buf_t direct = uv_buf_init((char *)p, (unsigned)n);
@@ -365,6 +404,10 @@ static int rb_connect(struct raft_uv_transport *t, struct raft_uv_connect *req, 
     uint16_t port = 0;
     if (rb->closing)
         return RAFT_CANCELED;
+    if (rb->closed) {
+        (void)shir_str_copy(t->errmsg, sizeof t->errmsg, "raft channel closed on this node");
+        return RAFT_NOCONNECTION; /* raft tries again after its connect-retry delay */
+    }
     if (split_address(address, host, sizeof host, &port) != 0) {
         (void)shir_str_fmt(t->errmsg, sizeof t->errmsg, "bad raft address \"%s\"", address);
         return RAFT_INVALID;
@@ -406,7 +449,8 @@ void transport_raft_accept(struct raft_uv_transport *t, struct transport_conn *c
     struct rb *rb = t->impl;
     const struct transport_peer *peer = transport_conn_peer(c);
     char address[RB_ADDRESS_MAX];
-    if (!rb || rb->closing || !rb->accept_cb || transport_conn_channel(c) != TRANSPORT_CH_RAFT ||
+    if (!rb || rb->closing || rb->closed || !rb->accept_cb ||
+        transport_conn_channel(c) != TRANSPORT_CH_RAFT ||
         peer->node_id == 0 ||
         rb->cfg.address_cb(rb->cfg.data, peer->node_id, address, sizeof address) != 0) {
         if (rb)
@@ -506,6 +550,42 @@ int transport_raft_init(struct raft_uv_transport *t, uv_loop_t *loop,
     t->connect = rb_connect;
     t->close = rb_close;
     return 0;
+}
+
+void transport_raft_hold(struct raft_uv_transport *t, bool hold)
+{
+    struct rb *rb = t->impl;
+    if (!rb || rb->hold == hold)
+        return;
+    rb->hold = hold;
+    if (hold)
+        return;
+    struct rb_link *next;
+    for (struct rb_link *l = rb->links; l; l = next) {
+        next = l->next;
+        if (!l->inbox_len)
+            continue;
+        size_t n = l->inbox_len;
+        l->inbox_len = 0;
+        if (!l->pipe_closed && !uv_is_closing((uv_handle_t *)&l->pipe))
+            pipe_push(l, l->inbox, n); /* copies what it cannot write at once */
+    }
+}
+
+void transport_raft_set_open(struct raft_uv_transport *t, bool open)
+{
+    struct rb *rb = t->impl;
+    if (!rb || rb->closed == !open)
+        return;
+    rb->closed = !open;
+    if (open)
+        return;
+    /* Pending connects end with RAFT_CANCELED from their dial callback; live links close. */
+    struct rb_link *next;
+    for (struct rb_link *l = rb->links; l; l = next) {
+        next = l->next;
+        link_close(l);
+    }
 }
 
 void transport_raft_discard(struct raft_uv_transport *t)

@@ -276,6 +276,15 @@ void transport_raft_discard(struct raft_uv_transport *t);
  * takes ownership: it sets the connection's callbacks, or closes it when raft is not listening,
  * the transport is closing, or the peer's id is unknown. */
 void transport_raft_accept(struct raft_uv_transport *t, struct transport_conn *c);
+/* Hold inbound delivery: while held, bytes from peers are kept (bounded per link, as the queue
+ * towards raft is) instead of being handed to raft; releasing delivers them in order. The
+ * cluster holds delivery while raft takes a snapshot, because libraft 0.22.1 crashes when an
+ * InstallSnapshot arrives during one (docs/raft-workarounds.md). */
+void transport_raft_hold(struct raft_uv_transport *t, bool hold);
+/* Open or close the raft channel of this node: closed, every live link is closed, inbound
+ * connections are refused and outbound connects fail with RAFT_NOCONNECTION (raft retries after
+ * its connect-retry delay). The disk guard closes it while the disk is nearly full. */
+void transport_raft_set_open(struct raft_uv_transport *t, bool open);
 /* Counters: streams handed to raft, connects refused because the certificate's id differed. */
 struct transport_raft_stats {
     uint64_t outbound;
