@@ -88,9 +88,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "filled only %zu bytes\n", bytes);
         return 1;
     }
-    struct raft_fsm rf, rg;
-    cluster_fsm_raft_init(&rf, f);
-    cluster_fsm_raft_init(&rg, g);
+    struct cluster_fsm_raft ra, ga;
+    cluster_fsm_raft_init(&ra, f);
+    cluster_fsm_raft_init(&ga, g);
+    struct raft_fsm rf = ra.rf, rg = ga.rf; /* copies: data still points at the adapters */
     size_t snap_len = 0;
     for (int i = 0; i < rounds; i++) {
         struct raft_buffer *bufs = NULL;

@@ -30,7 +30,8 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
         if (n > buf->len - 4)
             n = 0;
     }
-    const struct cluster_fsm_result *res = cluster_fsm_apply(rf->data, p + 4, n);
+    const struct cluster_fsm_raft *a = rf->data;
+    const struct cluster_fsm_result *res = cluster_fsm_apply(a->fsm, p + 4, n);
     /* raft's result is a void *; the callback reads it as const. */
     *result = (void *)(uintptr_t)res;
     return 0;
@@ -42,9 +43,10 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
  * change under it; only the one-element array is raft_malloc'd. */
 static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
+    const struct cluster_fsm_raft *a = rf->data;
     const void *p;
     size_t n;
-    int rc = cluster_fsm_snapshot_view(rf->data, &p, &n);
+    int rc = cluster_fsm_snapshot_view(a->fsm, &p, &n);
     if (rc != 0)
         return rc == SHIR_E_NOMEM ? RAFT_NOMEM : RAFT_TOOBIG;
     struct raft_buffer *arr = raft_malloc(sizeof *arr);
@@ -54,36 +56,42 @@ static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigne
     arr->len = n;
     *bufs = arr;
     *n_bufs = 1;
+    if (a->taking)
+        a->taking(a->data, true); /* finalize follows once raft has persisted it */
     return 0;
 }
 
 static int fsm_snapshot_finalize(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
-    (void)rf;
+    const struct cluster_fsm_raft *a = rf->data;
     raft_free(*bufs); /* the bytes belong to the FSM */
     *bufs = NULL;
     *n_bufs = 0;
+    if (a->taking)
+        a->taking(a->data, false);
     return 0;
 }
 
 static int fsm_restore(struct raft_fsm *rf, struct raft_buffer *buf)
 {
-    int rc = cluster_fsm_restore(rf->data, buf->base, buf->len);
+    const struct cluster_fsm_raft *a = rf->data;
+    int rc = cluster_fsm_restore(a->fsm, buf->base, buf->len);
     if (rc != 0)
         return rc == SHIR_E_NOMEM ? RAFT_NOMEM : RAFT_MALFORMED;
     raft_free(buf->base);
     return 0;
 }
 
-void cluster_fsm_raft_init(struct raft_fsm *rf, struct cluster_fsm *fsm)
+void cluster_fsm_raft_init(struct cluster_fsm_raft *a, struct cluster_fsm *fsm)
 {
-    memset(rf, 0, sizeof *rf);
-    rf->version = 2;
-    rf->data = fsm;
-    rf->apply = fsm_apply;
-    rf->snapshot = fsm_snapshot;
-    rf->restore = fsm_restore;
-    rf->snapshot_finalize = fsm_snapshot_finalize;
+    memset(a, 0, sizeof *a);
+    a->fsm = fsm;
+    a->rf.version = 2;
+    a->rf.data = a;
+    a->rf.apply = fsm_apply;
+    a->rf.snapshot = fsm_snapshot;
+    a->rf.restore = fsm_restore;
+    a->rf.snapshot_finalize = fsm_snapshot_finalize;
 }
 
 int cluster_raft_err(int raft_rc)

@@ -30,8 +30,19 @@
  * Errors: SHIR_E_INVAL (empty or huge), SHIR_E_NOMEM. */
 int cluster_fsm_raft_entry(const void *cmd, size_t n, struct raft_buffer *out);
 
-/* Fill *rf (version 2) to drive `fsm` (borrowed: it must outlive raft's use of rf). */
-void cluster_fsm_raft_init(struct raft_fsm *rf, struct cluster_fsm *fsm);
+/* The adapter: give &a->rf to raft_init. `taking`, when set, hears when raft starts taking a
+ * snapshot (true, from inside the snapshot call) and when it is done with it (false, from
+ * snapshot_finalize): the raft node holds inbound raft traffic in between, because libraft
+ * 0.22.1 crashes when an InstallSnapshot arrives while it takes one
+ * (docs/raft-workarounds.md). */
+struct cluster_fsm_raft {
+    struct raft_fsm rf;
+    struct cluster_fsm *fsm; /* borrowed: it must outlive raft's use of rf */
+    void (*taking)(void *data, bool taking);
+    void *data;
+};
+/* Fill a->rf (version 2) to drive `fsm`; no `taking` callback. */
+void cluster_fsm_raft_init(struct cluster_fsm_raft *a, struct cluster_fsm *fsm);
 
 /* Translate a raft error code to ours (RAFT_LEADERSHIPLOST -> SHIR_E_UNKNOWN_OUTCOME,
  * RAFT_NOTLEADER -> SHIR_E_NOLEADER, RAFT_NOMEM -> SHIR_E_NOMEM, RAFT_CANTCHANGE -> SHIR_E_BUSY,

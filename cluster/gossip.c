@@ -101,7 +101,7 @@ static void refresh_report(struct gossip *g, const struct gossip_report *r)
      * every member at once rather than with the next probe: a node that found its leader is
      * not shown Limited for another period. */
     bool announce = nr.leader != g->report.leader || nr.unreachable != g->report.unreachable ||
-                    strcmp(nr.version, g->report.version) != 0;
+                    nr.disk_low != g->report.disk_low || strcmp(nr.version, g->report.version) != 0;
     g->report = nr;
     g->report_seq++;
     for (size_t i = 0; announce && i < g->n; i++)
@@ -118,6 +118,8 @@ void gossip_set_report(struct gossip *g, const struct gossip_report *r)
     copy.cpu = r->cpu;
     copy.mem_avail_mb = r->mem_avail_mb;
     copy.mem_total_mb = r->mem_total_mb;
+    copy.disk_low = r->disk_low;
+    copy.running = r->running;
     refresh_report(g, &copy);
 }
 
@@ -421,7 +423,10 @@ int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out)
     out->health = GOSSIP_ONLINE;
     if (!out->has_report)
         return 0;
-    if (out->report.leader == 0) {
+    if (out->report.disk_low) {
+        out->health = GOSSIP_LIMITED;
+        (void)shir_str_copy(out->why, sizeof out->why, "disk nearly full");
+    } else if (out->report.leader == 0) {
         out->health = GOSSIP_LIMITED;
         (void)shir_str_copy(out->why, sizeof out->why, "no leader");
     } else if (out->report.unreachable > 0) {

@@ -60,6 +60,8 @@ struct gossip_report {
     uint32_t unreachable; /* live members its direct probes do not reach */
     uint32_t cpu;         /* CPU busy over the last second, permille of all cores (0-1000) */
     uint64_t mem_avail_mb, mem_total_mb; /* memory available / installed, MiB (0: unknown) */
+    bool disk_low;        /* below the disk guard's threshold: takes no raft appends */
+    uint32_t running;     /* scan workers running on it */
 };
 
 /* One record about one member, as carried in messages. */
@@ -153,14 +155,16 @@ struct gossip_view {
     struct gossip_report report;
     char why[96]; /* LIMITED/OFFLINE: the reason in a few words */
 };
-/* The view of member id (or self). Limited: alive but it follows no leader, cannot reach some
+/* The view of member id (or self). Limited: alive but its disk is nearly full (the disk guard
+ * closed its raft channel), it follows no leader, cannot reach some
  * live member directly, or runs a version fewer live members run than another one. */
 int gossip_view(const struct gossip *g, uint64_t id, struct gossip_view *out);
 
 /* Wire form of a message (the body of a shir-gossip/1 one-way "gossip" frame; gossip_wire.c): a
  * msgpack array [kind, from, to, seq, target, origin, [record...]] with each record
  * [id, incarnation, liveness, report_inc, report_seq, version, leader, applied, unreachable,
- *  cpu, mem_avail_mb, mem_total_mb].
+ *  cpu, mem_avail_mb, mem_total_mb, disk_low, running] (the last two added in 0.1; a record of
+ *  an older sender without them reads them as false/0).
  * decode never allocates. It skips elements a newer version appends to the message and to each
  * record (of any type), and refuses everything else out of shape — fewer fields, values out of
  * range, more than GOSSIP_MEMBERS_MAX records, bytes after the message: SHIR_E_MALFORMED,

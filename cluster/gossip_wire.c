@@ -18,14 +18,18 @@
 #include "common/common.h"
 
 #define MSG_FIELDS 7
+/* A record's fields: the first REC_FIELDS since the first version, then those a later version
+ * added, which a decoder takes when present (an older sender leaves them out): disk_low
+ * (0.1: the disk guard), running. */
 #define REC_FIELDS 12
+#define REC_ADDED  2
 
 #ifdef SHIR_TEST_GOSSIP_NEXT_FIELDS
 #define MSG_WRITTEN (MSG_FIELDS + 1)
-#define REC_WRITTEN (REC_FIELDS + 1)
+#define REC_WRITTEN (REC_FIELDS + REC_ADDED + 1)
 #else
 #define MSG_WRITTEN MSG_FIELDS
-#define REC_WRITTEN REC_FIELDS
+#define REC_WRITTEN (REC_FIELDS + REC_ADDED)
 #endif
 
 static bool rec_equal(const struct gossip_record *a, const struct gossip_record *b)
@@ -36,7 +40,8 @@ static bool rec_equal(const struct gossip_record *a, const struct gossip_record 
            a->report.leader == b->report.leader && a->report.applied == b->report.applied &&
            a->report.unreachable == b->report.unreachable && a->report.cpu == b->report.cpu &&
            a->report.mem_avail_mb == b->report.mem_avail_mb &&
-           a->report.mem_total_mb == b->report.mem_total_mb;
+           a->report.mem_total_mb == b->report.mem_total_mb &&
+           a->report.disk_low == b->report.disk_low && a->report.running == b->report.running;
 }
 
 bool gossip_msg_equal(const struct gossip_msg *a, const struct gossip_msg *b)
@@ -78,6 +83,8 @@ int gossip_msg_encode(const struct gossip_msg *m, struct shir_buf *out)
         cluster__mpw_uint(&w, r->report.cpu);
         cluster__mpw_uint(&w, r->report.mem_avail_mb);
         cluster__mpw_uint(&w, r->report.mem_total_mb);
+        cluster__mpw_uint(&w, r->report.disk_low ? 1 : 0);
+        cluster__mpw_uint(&w, r->report.running);
 #ifdef SHIR_TEST_GOSSIP_NEXT_FIELDS
         /* What a newer version might add to a record: [running scans, capacity]. */
         cluster__mpw_array(&w, 2);
@@ -122,7 +129,12 @@ int gossip_msg_decode(const void *p, size_t len, struct gossip_msg *m)
         x->report.cpu = (uint32_t)cluster__mpr_range(&r, 0, 1000);
         x->report.mem_avail_mb = cluster__mpr_uint(&r);
         x->report.mem_total_mb = cluster__mpr_uint(&r);
-        cluster__mpr_skip_n(&r, rf - REC_FIELDS); /* a newer version's fields */
+        uint32_t added = rf - REC_FIELDS < REC_ADDED ? rf - REC_FIELDS : REC_ADDED;
+        if (added >= 1)
+            x->report.disk_low = cluster__mpr_range(&r, 0, 1) != 0;
+        if (added >= 2)
+            x->report.running = (uint32_t)cluster__mpr_range(&r, 0, UINT32_MAX);
+        cluster__mpr_skip_n(&r, rf - REC_FIELDS - added); /* a newer version's fields */
     }
     cluster__mpr_skip_n(&r, fields - MSG_FIELDS);
     if (!r.err && r.left != 0)

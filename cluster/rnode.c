@@ -32,7 +32,7 @@ size_t cluster_versions(struct shir_libversion *out, size_t cap)
 struct cluster_rnode {
     struct cluster_env *env;
     struct cluster_port *port;
-    struct raft_fsm rfsm;
+    struct cluster_fsm_raft rfsm;
     struct raft raft;
     struct raft_io io;
     struct raft_uv_transport rt;
@@ -134,6 +134,15 @@ bool cluster__rnode_member(const struct cluster_rnode *rn, uint64_t id, enum clu
 
 /* ---- start ---------------------------------------------------------------------------------- */
 
+/* libraft 0.22.1 dereferences NULL when an InstallSnapshot arrives while it is taking a snapshot
+ * (docs/raft-workarounds.md): hold inbound raft traffic from the moment a take starts until raft
+ * has finalized it. Raft's messages wait in the bridge, in order, for the few ms a take lasts. */
+static void snapshot_taking(void *data, bool taking)
+{
+    struct cluster_rnode *rn = data;
+    transport_raft_hold(&rn->rt, taking);
+}
+
 /* The raft address of a member, for inbound raft streams: from the replicated node table (or our
  * own, before the table has us). Unknown ids are refused. */
 static int member_address(void *data, uint64_t id, char *buf, size_t cap)
@@ -194,7 +203,9 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
     rn->io_ready = true;
     raft_uv_set_connect_retry_delay(&rn->io, CONNECT_RETRY_MS);
     cluster_fsm_raft_init(&rn->rfsm, env->fsm);
-    if ((rv = raft_init(&rn->raft, &rn->io, &rn->rfsm, env->id.node_id, env->advertise)) != 0) {
+    rn->rfsm.taking = snapshot_taking;
+    rn->rfsm.data = rn;
+    if ((rv = raft_init(&rn->raft, &rn->io, &rn->rfsm.rf, env->id.node_id, env->advertise)) != 0) {
         (void)shir_str_fmt(errbuf, errcap, "raft: %s", raft_errmsg(&rn->raft));
         return SHIR_E_IO;
     }

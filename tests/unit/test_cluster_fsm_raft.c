@@ -24,7 +24,7 @@
 struct fx {
     struct raft_fixture f;
     struct cluster_fsm *fsm[N];
-    struct raft_fsm rf[N];
+    struct cluster_fsm_raft rf[N];
     struct raft_tracer quiet; /* the fixture traces every tick to stderr otherwise */
 };
 
@@ -52,7 +52,7 @@ static int fx_setup(void **state)
         x->fsm[i] = cluster_fsm_new();
         assert_non_null(x->fsm[i]);
         cluster_fsm_raft_init(&x->rf[i], x->fsm[i]);
-        assert_int_equal(raft_fixture_grow(&x->f, &x->rf[i]), 0);
+        assert_int_equal(raft_fixture_grow(&x->f, &x->rf[i].rf), 0);
     }
     x->quiet = (struct raft_tracer){.impl = NULL, .version = 2, .emit = quiet_emit};
     for (unsigned i = 0; i < N; i++)
@@ -257,13 +257,14 @@ static void test_adapter_snapshot_restore_ownership(void **state)
 {
     (void)state;
     struct cluster_fsm *f = cluster_fsm_new(), *g = cluster_fsm_new();
-    struct raft_fsm rf, rg;
+    struct cluster_fsm_raft ra, ga;
     struct raft_buffer *bufs = NULL;
     unsigned n = 0;
     struct cluster_cmd c;
     struct shir_buf b;
-    cluster_fsm_raft_init(&rf, f);
-    cluster_fsm_raft_init(&rg, g);
+    cluster_fsm_raft_init(&ra, f);
+    cluster_fsm_raft_init(&ga, g);
+    struct raft_fsm rf = ra.rf, rg = ga.rf; /* copies: data still points at the adapters */
     assert_int_equal(rf.version, 2);
     t_cmd_init(&c, 1);
     shir_buf_init(&b, 1 << 16);
