@@ -40,7 +40,18 @@ struct cluster_config {
                                 * NULL: SHIR_VERSION_STRING */
     struct shir_log *log;      /* borrowed; the cluster logs through a child of it */
     struct shir_log_sink *sink;/* borrowed; secrets the node learns are masked in it */
+    /* The disk guard: below this many free bytes in the data directory's file system the node
+     * closes its raft channel and refuses writes until space returns (0: the default). */
+    uint64_t min_free_bytes;
 };
+/* 64 MiB: room for a raft segment (8 MiB), a snapshot of full tables and the metadata writes an
+ * isolated node still makes, with margin; an absolute figure, never a percentage, because a
+ * percentage of a large disk is gigabytes and of a small one nothing. */
+#define CLUSTER_MIN_FREE_DEFAULT (64ull << 20)
+/* What a write refused by the disk guard (UV_ENOSPC) tells the operator. */
+#define CLUSTER_DISK_LOW_TEXT                                                                      \
+    "this node's disk is nearly full: it takes no writes until space is freed in its data "       \
+    "directory (see its log); the other nodes still take them"
 
 struct cluster;
 

@@ -40,6 +40,8 @@ struct cluster_env {
     struct cluster_fsm *fsm;    /* owned: the local replica; the raft node replaces it on recover */
     struct cluster_boot_member *boot; /* owned; set at start and by the join client */
     size_t n_boot;
+    /* Set by the disk guard (disk.h) while the data directory's disk is nearly full. */
+    bool disk_low;
 };
 
 /* The runtime's replica is initialised (a committed INIT has been applied). */

@@ -56,6 +56,8 @@ static int fill_request_id(struct cluster_propose *p, struct cluster_cmd *cmd)
 static int propose_once(struct cluster_propose *p, const struct cluster_cmd *cmd,
                         cluster__proposed_fn done, void *arg)
 {
+    if (p->env->disk_low)
+        return UV_ENOSPC; /* the disk guard: this node takes no writes until space is back */
     if (!cluster__rnode_ready(p->rn)) {
         /* Any node takes mutations: a follower forwards them to the leader over shir-rpc/1. */
         const char *laddr = cluster__rnode_other_leader(p->rn);
@@ -172,7 +174,8 @@ static void done_committed(void *arg, int status, uint64_t value)
 {
     (void)value;
     struct done_op *op = arg;
-    op->cb(op->data, status, status ? shir_strerror(status) : NULL);
+    op->cb(op->data, status,
+           status == UV_ENOSPC ? CLUSTER_DISK_LOW_TEXT : status ? shir_strerror(status) : NULL);
     free(op);
 }
 

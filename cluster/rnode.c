@@ -47,6 +47,8 @@ struct cluster_rnode {
     bool closing;
     void (*closed)(void *arg);
     void *closed_arg;
+    bool shut;   /* the disk guard closed the raft channel */
+    bool taking; /* raft is taking a snapshot */
 };
 
 struct apply_req {
@@ -140,7 +142,20 @@ bool cluster__rnode_member(const struct cluster_rnode *rn, uint64_t id, enum clu
 static void snapshot_taking(void *data, bool taking)
 {
     struct cluster_rnode *rn = data;
+    rn->taking = taking;
     transport_raft_hold(&rn->rt, taking);
+}
+
+bool cluster__rnode_taking(const struct cluster_rnode *rn)
+{
+    return rn->taking;
+}
+
+void cluster__rnode_set_open(struct cluster_rnode *rn, bool open)
+{
+    rn->shut = !open;
+    if (rn->rt_ready)
+        transport_raft_set_open(&rn->rt, open);
 }
 
 /* The raft address of a member, for inbound raft streams: from the replicated node table (or our
@@ -189,6 +204,8 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
         return rv;
     }
     rn->rt_ready = true;
+    if (rn->shut)
+        transport_raft_set_open(&rn->rt, false);
     if (shir_str_fmt(dir, sizeof dir, "%s/raft", env->data_dir) != 0)
         return SHIR_E_TOOBIG;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {

@@ -72,6 +72,11 @@ int cluster__rnode_transfer(struct cluster_rnode *rn, cluster__status_fn cb, voi
  * voter (raft replays snapshot and log into it). cb(arg, status) when raft runs again or failed
  * (SHIR_E_SHUTDOWN when the node closed meanwhile). SHIR_E_BUSY when not started. */
 int cluster__rnode_recover(struct cluster_rnode *rn, cluster__status_fn cb, void *arg);
+/* Open or close this node's raft channel (the disk guard): closed, every raft connection is
+ * closed and none is made or accepted until it opens again. Survives a recover's restart. */
+void cluster__rnode_set_open(struct cluster_rnode *rn, bool open);
+/* Raft is taking a snapshot right now (between the FSM's snapshot and finalize). */
+bool cluster__rnode_taking(const struct cluster_rnode *rn);
 /* A recover's restart is under way (raft closed for the moment). */
 bool cluster__rnode_restarting(const struct cluster_rnode *rn);
 

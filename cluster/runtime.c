@@ -8,6 +8,7 @@
  *   port        the TLS port: credentials, allowlist check, dispatch by ALPN channel
  *   raft        struct raft over the port's raft channel, the FSM adapter, a barrier per term
  *   propose     proposals with request ids; retries of lost outcomes; forwarding hook (rpc)
+ *   disk        the disk guard: raft closed and writes refused while the disk is nearly full
  *   allowlist   closes a removed member's connections, saves identity/members
  *   members     the leader's one-at-a-time membership queue and the roles planner
  *   rpc         shir-rpc/1: forwarding, ReadIndex, removal requests
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "cluster/allowlist.h"
+#include "cluster/disk.h"
 #include "cluster/gossip_net.h"
 #include "cluster/init.h"
 #include "cluster/join_client.h"
@@ -62,6 +64,7 @@ struct cluster {
     struct cluster_recover *recover;
     struct cluster_leave *leave;
     struct cluster_liveness liveness; /* gossip's view, for the membership planner */
+    uint64_t min_free_bytes;          /* the disk guard's threshold (cluster_config) */
     uv_timer_t tick;
     bool tick_ready, closing;
     unsigned pending_closes;
@@ -99,11 +102,13 @@ static int build_parts(struct cluster *c)
 {
     struct cluster_env *e = &c->env;
     struct cluster_allowlist *allow = NULL;
+    struct cluster_disk *disk = NULL;
     struct cluster_join_server *js = NULL;
     int rv = 0;
     BUILD(cluster__port_new(e, &c->port), &cluster__port_part, c->port);
     BUILD(cluster__rnode_new(e, c->port, &c->rn), &cluster__rnode_part, c->rn);
     BUILD(cluster__propose_new(e, c->rn, &c->prop), &cluster__propose_part, c->prop);
+    BUILD(cluster__disk_new(e, c->rn, c->min_free_bytes, &disk), &cluster__disk_part, disk);
     BUILD(cluster__allowlist_new(e, c->port, &allow), &cluster__allowlist_part, allow);
     BUILD(cluster__members_new(e, c->rn, c->prop, &c->members), &cluster__members_part,
           c->members);
@@ -161,6 +166,7 @@ int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *er
     e->version = dup_or_null(cfg->version ? cfg->version : SHIR_VERSION_STRING);
     e->witness = cfg->witness;
     e->sink = cfg->sink;
+    c->min_free_bytes = cfg->min_free_bytes;
     shir_log_child(&e->log, cfg->log, "%s", "");
     shir_random_system(&e->rnd);
     e->fsm = cluster_fsm_new();

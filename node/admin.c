@@ -132,6 +132,8 @@ void node_admin_reply_error(struct node_admin_conn *c, uint64_t id, int code, co
         return;
     struct shir_buf out;
     shir_buf_init(&out, ADMIN_MAX_FRAME + 4);
+    if (!msg && code == UV_ENOSPC)
+        msg = CLUSTER_DISK_LOW_TEXT;
     if (transport_msg_encode_error(&out, ADMIN_MAX_FRAME, id, code < 0 ? code : SHIR_E_PROTO,
                                    msg ? msg : shir_strerror(code)) == 0)
         conn_send(c, &out);

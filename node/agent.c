@@ -115,6 +115,7 @@ static int cluster_open(struct agent *a)
         .advertise = cfg->advertise,
         .witness = cfg->witness,
         .version = SHIR_NODE_VERSION,
+        .min_free_bytes = cfg->min_free_bytes,
         .log = &a->log,
         .sink = &a->sink,
     };

@@ -29,6 +29,7 @@ struct node_agent_config {
     char node_name[NODE_NAME_MAX];
     bool witness;
     enum shir_log_level log_level;
+    uint64_t min_free_bytes; /* the disk guard's threshold; 0: CLUSTER_MIN_FREE_DEFAULT */
 };
 
 /* Run the agent in the foreground until SIGTERM/SIGINT. Returns a process exit code; every

@@ -85,6 +85,14 @@ static int agent_opt(int val, char *arg, void *ctx)
         (void)shir_str_copy(cfg->node_name, sizeof cfg->node_name, arg);
         o->have_name = true;
         break;
+    case 'm': {
+        uint64_t mb;
+        if (shir_parse_u64(arg, 1, 1u << 20, &mb) != 0)
+            return node_usage_error(&node_cmd_agent,
+                                    "--min-free-space wants MiB, 1 to 1048576, got '%s'", arg);
+        cfg->min_free_bytes = mb << 20;
+        break;
+    }
     default: /* 'L' */
         if (shir_log_level_parse(arg, &cfg->log_level) != 0)
             return node_usage_error(&node_cmd_agent, "bad --log-level '%s'", arg);
@@ -101,6 +109,7 @@ static int agent_run(int argc, char **argv)
         {"witness", no_argument, NULL, 'w'},
         {"node-name", required_argument, NULL, 'n'},
         {"log-level", required_argument, NULL, 'L'},
+        {"min-free-space", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
     struct agent_opts o;
@@ -132,6 +141,7 @@ const struct node_cmd node_cmd_agent = {
     .usage =
         "usage: shir agent [--data-dir DIR] [--listen HOST:PORT] [--advertise HOST:PORT]\n"
         "                  [--node-name NAME] [--witness] [--log-level LEVEL]\n"
+        "                  [--min-free-space MB]\n"
         "\n"
         "Runs the node until SIGTERM or SIGINT. A node with an empty data directory is in\n"
         "status NeedRegistration until it is registered with 'shir init' or 'shir join'.\n"
@@ -142,6 +152,9 @@ const struct node_cmd node_cmd_agent = {
         "  --advertise HOST:PORT the address peers use to reach it (default: --listen)\n"
         "  --node-name NAME      unique name in the runtime (default: the host name)\n"
         "  --witness             a voter that runs no scans (2 nodes + witness survive 1 loss)\n"
-        "  --log-level LEVEL     debug, info, warn, error or off (default info)\n",
+        "  --log-level LEVEL     debug, info, warn, error or off (default info)\n"
+        "  --min-free-space MB   below this much free space in the data directory's file\n"
+        "                        system the node stops taking raft writes until space is\n"
+        "                        back (default 64; see docs/operations.md, 'Disk full')\n",
     .run = agent_run,
 };
