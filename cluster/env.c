@@ -23,28 +23,39 @@ const char *cluster__env_address(const struct cluster_env *e, uint64_t id)
     return NULL;
 }
 
-uint64_t cluster__env_member_by_pin(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN])
+static bool boot_matches(const struct cluster_boot_member *b, const uint8_t pin[CLUSTER_PIN_LEN],
+                         uint64_t cert_node_id)
+{
+    return b->no_pin ? cert_node_id != 0 && b->id == cert_node_id
+                     : memcmp(b->pin, pin, CLUSTER_PIN_LEN) == 0;
+}
+
+uint64_t cluster__env_member_of(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN],
+                                uint64_t cert_node_id)
 {
     size_t n;
     const struct cluster_node *nodes = cluster_fsm_nodes(e->fsm, &n);
     for (size_t i = 0; i < n; i++)
         if (memcmp(nodes[i].pin, pin, CLUSTER_PIN_LEN) == 0)
             return nodes[i].id;
-    for (size_t i = 0; i < e->n_boot; i++)
-        if (memcmp(e->boot[i].pin, pin, CLUSTER_PIN_LEN) == 0)
-            return e->boot[i].id;
+    if (!cluster__env_caught_up(e))
+        for (size_t i = 0; i < e->n_boot; i++)
+            if (boot_matches(&e->boot[i], pin, cert_node_id))
+                return e->boot[i].id;
     return 0;
 }
 
-bool cluster__env_pin_allowed(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN])
+bool cluster__env_peer_allowed(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN],
+                               uint64_t cert_node_id)
 {
     if (cluster_fsm_pin_allowed(e->fsm, pin))
         return true;
-    /* A node that just joined does not know the members until its replica catches up: it
-     * trusts the pins the leader handed over in the join, and only until then. */
+    /* A node that just joined or restarted does not know the members until its replica catches
+     * up: it trusts the members the leader handed over in the join (or saved since), and only
+     * until then. */
     if (!cluster__env_caught_up(e))
         for (size_t i = 0; i < e->n_boot; i++)
-            if (memcmp(e->boot[i].pin, pin, CLUSTER_PIN_LEN) == 0)
+            if (boot_matches(&e->boot[i], pin, cert_node_id))
                 return true;
     return false;
 }

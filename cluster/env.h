@@ -48,10 +48,13 @@ struct cluster_env {
 bool cluster__env_caught_up(const struct cluster_env *e);
 /* The raft address of member `id` (this node's own is its advertise address), or NULL. */
 const char *cluster__env_address(const struct cluster_env *e, uint64_t id);
-/* The member whose certificate pin this is, or 0. */
-uint64_t cluster__env_member_by_pin(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN]);
-/* May this pin talk to us: on the replicated allowlist, or a boot member before catch-up. */
-bool cluster__env_pin_allowed(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN]);
+/* The member a peer's certificate (its pin, and the node id it carries) names, or 0. */
+uint64_t cluster__env_member_of(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN],
+                                uint64_t cert_node_id);
+/* May this peer talk to us: its pin on the replicated allowlist, or a boot member before
+ * catch-up (matched by pin, or by node id for members rebuilt without one). */
+bool cluster__env_peer_allowed(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN],
+                               uint64_t cert_node_id);
 /* Replace node_name with a copy of `name`: 0 or SHIR_E_NOMEM. */
 int cluster__env_rename(struct cluster_env *e, const char *name);
 

@@ -232,7 +232,7 @@ static void flush(struct cluster_gossip *gn)
 static uint64_t peer_id_of(struct cluster_gossip *gn, struct transport_conn *conn)
 {
     const struct transport_peer *tp = transport_conn_peer(conn);
-    return tp ? cluster__env_member_by_pin(gn->env, tp->pin) : 0;
+    return tp ? cluster__env_member_of(gn->env, tp->pin, tp->node_id) : 0;
 }
 
 static void on_frame(struct transport_conn *conn, const unsigned char *b, size_t n)

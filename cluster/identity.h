@@ -29,6 +29,9 @@ struct cluster_boot_member {
     uint64_t id;
     char address[CLUSTER_ADDR_MAX + 1];
     uint8_t pin[CLUSTER_PIN_LEN];
+    /* Rebuilt from raft's own configuration because identity/members was missing: no pin is
+     * known, so a peer is matched by the node id its CA-signed certificate carries. Never saved. */
+    bool no_pin;
 };
 
 struct cluster_identity {

@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cluster/keys.h"
 
@@ -216,11 +215,14 @@ int cluster__init_start(struct cluster_init *in, const char *runtime_name, const
     if (rv != 0) {
         SHIR_ERROR(&env->log, "init failed: %s", err);
         shir_wipe(in->secrets, sizeof in->secrets);
-        /* Leave the node unregistered (node.id is what marks it registered) so that the
+        /* Leave the node cleanly unregistered — no identity file, no raft data — so that the
          * operator can fix the cause and run init again. */
-        char path[4096];
-        if (shir_str_fmt(path, sizeof path, "%s/identity/node.id", env->data_dir) == 0)
-            (void)unlink(path);
+        int frv = cluster_forget(env->data_dir);
+        if (frv != 0)
+            SHIR_WARN(&env->log, "could not remove every file of the failed init: %s",
+                      shir_strerror(frv));
+        cluster_identity_free(&env->id);
+        memset(&env->id, 0, sizeof env->id);
         return rv;
     }
     in->active = true;

@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How long the leader keeps retrying to promote a node that does not answer yet. */
-#define MEMBER_OP_TIMEOUT_MS 60000
+/* How long one membership change may keep the head of the queue while raft refuses it (a new node
+ * that does not answer yet): then it goes to the back, so a stuck join does not hold up a removal
+ * or a promotion. A node still PENDING in the replicated state is queued again on the next tick
+ * (pending_step): a join is retried for as long as it is pending, never abandoned. */
+#define MEMBER_OP_TIMEOUT_MS 20000
 
 enum member_phase { PHASE_ADD, PHASE_ASSIGN, PHASE_RECORD_ROLE, PHASE_REMOVE, PHASE_RECORD_REMOVE };
 enum member_kind { MEMBER_JOIN, MEMBER_REMOVE, MEMBER_ASSIGN /* from the planner */ };
@@ -142,6 +145,27 @@ static enum cluster_role join_role(const struct cluster_members *m, const struct
                                                                        : CLUSTER_ROLE_STANDBY;
 }
 
+static bool queued(const struct cluster_members *m, uint64_t id)
+{
+    for (const struct member_op *op = m->queue; op; op = op->next)
+        if (op->node_id == id)
+            return true;
+    return false;
+}
+
+/* Level-triggered: every node the replicated state still has PENDING (recorded and certified,
+ * not yet a raft member with its role) has a join queued. This retries a join whose raft step
+ * failed or timed out, and finishes one a previous leader started. */
+static void pending_step(struct cluster_members *m)
+{
+    size_t n;
+    const struct cluster_node *nodes = cluster_fsm_nodes(m->env->fsm, &n);
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].state == CLUSTER_NODE_PENDING && !queued(m, nodes[i].id))
+            cluster__members_queue_join(m, nodes[i].id, nodes[i].address,
+                                        nodes[i].role == CLUSTER_ROLE_WITNESS);
+}
+
 /* With nothing else queued, ask the planner (cluster/roles.h) for the next role change. */
 static void plan_step(struct cluster_members *m)
 {
@@ -202,14 +226,17 @@ static void members_tick(void *self)
     struct cluster_members *m = self;
     if (m->running || !cluster__rnode_ready(m->rn))
         return;
+    pending_step(m);
     if (!m->queue)
         plan_step(m);
     struct member_op *op = m->queue;
     if (!op)
         return;
     if (shir_wall_ms() - op->started_ms > MEMBER_OP_TIMEOUT_MS) {
-        SHIR_WARN(&m->env->log, "giving up on the membership change of node %llu after %d s",
-                  (unsigned long long)op->node_id, MEMBER_OP_TIMEOUT_MS / 1000);
+        SHIR_WARN(&m->env->log,
+                  "the membership change of node %llu has not completed in %d s%s",
+                  (unsigned long long)op->node_id, MEMBER_OP_TIMEOUT_MS / 1000,
+                  op->kind == MEMBER_JOIN ? "; it is retried while the node is pending" : "");
         op_pop(m, SHIR_E_TIMEOUT, "the membership change did not complete in time");
         return;
     }

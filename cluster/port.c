@@ -21,7 +21,7 @@ static int authorize(void *data, enum transport_channel ch, const struct transpo
 {
     struct cluster_port *p = data;
     (void)ch;
-    return cluster__env_pin_allowed(p->env, peer->pin) ? 0 : SHIR_E_DENIED;
+    return cluster__env_peer_allowed(p->env, peer->pin, peer->node_id) ? 0 : SHIR_E_DENIED;
 }
 
 static void on_accept(struct transport_listener *l, struct transport_conn *conn)

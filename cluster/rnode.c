@@ -136,6 +136,38 @@ bool cluster__rnode_member(const struct cluster_rnode *rn, uint64_t id, enum clu
 
 /* ---- start ---------------------------------------------------------------------------------- */
 
+/* A registered node that lost identity/members (and has not caught up, so it knows no member
+ * from its replica) would refuse its own leader forever. Raft's configuration, loaded from this
+ * node's own log, still names the members: trust them by the node id their CA-signed certificate
+ * carries, until the replica catches up and the file is written again (allowlist.c). */
+static void boot_from_configuration(struct cluster_rnode *rn)
+{
+    struct cluster_env *env = rn->env;
+    const struct raft_configuration *conf = &rn->raft.configuration;
+    if (env->n_boot != 0 || cluster__env_caught_up(env) || conf->n <= 1)
+        return;
+    struct cluster_boot_member *b = calloc(conf->n, sizeof *b);
+    if (!b)
+        return;
+    size_t k = 0;
+    for (unsigned i = 0; i < conf->n; i++) {
+        if (conf->servers[i].id == env->id.node_id ||
+            shir_str_copy(b[k].address, sizeof b[k].address, conf->servers[i].address) != 0)
+            continue;
+        b[k].id = conf->servers[i].id;
+        b[k].no_pin = true;
+        k++;
+    }
+    free(env->boot);
+    env->boot = b;
+    env->n_boot = k;
+    SHIR_WARN(&env->log,
+              "identity/members is missing or empty: trusting the %zu other members of raft's "
+              "configuration by the node id in their certificates until this node catches up "
+              "(the file is written again then)",
+              k);
+}
+
 /* libraft 0.22.1 dereferences NULL when an InstallSnapshot arrives while it is taking a snapshot
  * (docs/raft-workarounds.md): hold inbound raft traffic from the moment a take starts until raft
  * has finalized it. Raft's messages wait in the bridge, in order, for the few ms a take lasts. */
@@ -251,6 +283,8 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
         return SHIR_E_IO;
     }
     rn->started = true;
+    if (mode == CLUSTER__RAFT_NORMAL)
+        boot_from_configuration(rn);
     return 0;
 }
 

@@ -31,6 +31,24 @@ void cluster__status_get(struct cluster_env *env, struct cluster_rnode *rn,
     if (rt->initialized) {
         (void)shir_str_copy(out->runtime_name, sizeof out->runtime_name, rt->name);
         shir_hex(rt->id, sizeof rt->id, out->runtime_id);
+    } else {
+        /* Registered, but the replica has not caught up with a committed runtime yet (a
+         * restart, a join in progress): say so rather than show an empty runtime. */
+        struct cluster_status_node *n = &out->nodes[out->n_nodes++];
+        (void)shir_str_copy(n->name, sizeof n->name, env->node_name);
+        n->id = env->id.node_id;
+        (void)shir_str_copy(n->address, sizeof n->address, env->advertise);
+        n->role = env->witness ? "witness" : NULL;
+        n->status = "Limited";
+        (void)shir_str_copy(n->why, sizeof n->why, "catching up: no contact with a leader yet");
+        (void)shir_str_copy(n->version, sizeof n->version, env->version);
+        out->term = cluster__rnode_term(rn);
+        (void)shir_str_fmt(out->quorum_text, sizeof out->quorum_text,
+                           "registered as node %llu, not caught up with the runtime yet: it "
+                           "waits for a leader to reach it (check that the other members run "
+                           "and that their port reaches this one)",
+                           (unsigned long long)env->id.node_id);
+        return;
     }
     out->term = cluster__rnode_term(rn);
     uint64_t lid = cluster__rnode_leader(rn, NULL);
@@ -61,6 +79,11 @@ void cluster__status_get(struct cluster_env *env, struct cluster_rnode *rn,
         n->status = health[v.health];
         n->liveness = liveness[v.liveness];
         (void)shir_str_copy(n->why, sizeof n->why, v.why);
+        if (src->state == CLUSTER_NODE_PENDING && v.health == GOSSIP_ONLINE) {
+            /* Registered and certified, but the leader has not made it a raft member yet. */
+            n->status = health[GOSSIP_LIMITED];
+            (void)shir_str_copy(n->why, sizeof n->why, "joining: not a raft member yet");
+        }
         if (v.has_report && v.report.version[0])
             (void)shir_str_copy(n->version, sizeof n->version, v.report.version);
         if (v.has_report && v.health != GOSSIP_OFFLINE) {

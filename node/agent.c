@@ -32,7 +32,10 @@ struct agent {
 
 /* ---- start and stop ------------------------------------------------------------------------ */
 
-/* Create the data directory (0700) and take its lock so that two agents never share one. */
+/* The data directory: created 0700 when missing; an existing one is used as it is — never
+ * chmod'ed or chown'ed (a typo like --data-dir /tmp must not change /tmp) — only when it belongs
+ * to the user running the agent and nobody else may write in it (0755 is fine). Then its lock is
+ * taken so that two agents never share one. */
 static int data_dir_open(struct agent *a)
 {
     const char *dir = a->cfg->data_dir;
@@ -45,15 +48,25 @@ static int data_dir_open(struct agent *a)
         SHIR_ERROR(&a->log, "data directory %s is not a directory", dir);
         return SHIR_E_CONFIG;
     }
-    if ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
-        SHIR_ERROR(&a->log, "cannot restrict data directory %s to its owner: %s", dir,
-                   strerror(errno));
-        return -errno;
+    if (st.st_uid != geteuid()) {
+        SHIR_ERROR(&a->log,
+                   "data directory %s belongs to uid %lu, not to the user running the agent (uid "
+                   "%lu): run the agent as its owner, or give it a directory of its own",
+                   dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
+        return SHIR_E_DENIED;
+    }
+    if ((st.st_mode & 022) != 0) {
+        SHIR_ERROR(&a->log,
+                   "data directory %s is writable by others (mode %04o): it holds the node's "
+                   "keys; use a directory only its owner can write to (e.g. chmod 0700 %s if it "
+                   "is really meant for shir)",
+                   dir, (unsigned)(st.st_mode & 07777), dir);
+        return SHIR_E_DENIED;
     }
     char path[512];
     if (shir_str_fmt(path, sizeof path, "%s/%s", dir, NODE_LOCK_FILE) != 0)
         return SHIR_E_TOOBIG;
-    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (a->lock_fd < 0) {
         SHIR_ERROR(&a->log, "cannot open %s: %s", path, strerror(errno));
         return -errno;

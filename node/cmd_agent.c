@@ -1,4 +1,5 @@
 /* `shir agent`: run the node in the foreground. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,16 @@ int node_parse_hostport(const char *text, char *out, size_t cap)
         if (*p <= ' ' || *p == '/' || *p == '@')
             return SHIR_E_INVAL;
     return shir_str_copy(out, cap, text) == 0 ? 0 : SHIR_E_INVAL;
+}
+
+int node_numeric_host(const char *hostport)
+{
+    char host[NODE_ADDR_MAX];
+    uint16_t port;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (shir_split_hostport(hostport, host, sizeof host, &port) != 0)
+        return 0;
+    return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
 int node_default_node_name(char *out, size_t cap)
@@ -67,8 +78,12 @@ static int agent_opt(int val, char *arg, void *ctx)
     struct node_agent_config *cfg = &o->cfg;
     switch (val) {
     case 'l':
-        if (node_parse_hostport(arg, cfg->listen, sizeof cfg->listen) != 0)
-            return node_usage_error(&node_cmd_agent, "--listen wants HOST:PORT, got '%s'", arg);
+        if (node_parse_hostport(arg, cfg->listen, sizeof cfg->listen) != 0 ||
+            !node_numeric_host(cfg->listen))
+            return node_usage_error(&node_cmd_agent,
+                                    "--listen wants a numeric address and a port (0.0.0.0:8060, "
+                                    "10.0.0.5:8060, [::]:8060), got '%s'",
+                                    arg);
         break;
     case 'a':
         if (node_parse_hostport(arg, cfg->advertise, sizeof cfg->advertise) != 0)

@@ -36,7 +36,14 @@ static void print_human(const msgpack_object *body)
         print_field(rt, "id", "?");
         printf(")\n");
     } else {
-        printf("(not registered)\n");
+        /* No runtime yet: before registration, or registered and not caught up. */
+        const msgpack_object_array *nodes;
+        const char *status = NULL;
+        size_t slen = 0;
+        bool fresh = transport_body_get_array(body, "nodes", &nodes) == 0 && nodes->size > 0 &&
+                     transport_body_get_str(&nodes->ptr[0], "status", &status, &slen) == 0 &&
+                     slen == 16 && memcmp(status, "NeedRegistration", 16) == 0;
+        printf("%s\n", fresh ? "(not registered)" : "(registered, not caught up yet)");
     }
     printf("leader:   ");
     print_field(body, "leader", "(none)");

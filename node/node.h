@@ -81,6 +81,8 @@ extern const struct node_cmd node_cmd_leave;
 /* Flag values (node/cmd_agent.c). */
 /* Validate HOST:PORT (name, IPv4, or [IPv6]; port 1..65535) and copy it: 0 or SHIR_E_INVAL. */
 int node_parse_hostport(const char *text, char *out, size_t cap);
+/* 1 when HOST of HOST:PORT is a numeric IPv4 or IPv6 address (what a listener can bind). */
+int node_numeric_host(const char *hostport);
 /* The host name up to its first dot, or "node". */
 int node_default_node_name(char *out, size_t cap);
 /* 1 when name is 1-63 characters of [A-Za-z0-9._-]. */
