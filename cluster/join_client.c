@@ -220,6 +220,11 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
         rv = jc_boot_members(env, members);
     if (rv == 0)
         rv = cluster_identity_save(env->data_dir, &id);
+    /* The members go to disk with the identity: a node restarted before its replica has caught
+     * up must still let its leader in (struct cluster_boot_member). */
+    int mrv = rv == 0 ? cluster_members_save(env->data_dir, env->boot, env->n_boot) : 0;
+    if (mrv != 0)
+        SHIR_WARN(&env->log, "cannot save the member list: %s", shir_strerror(mrv));
     if (rv != 0) {
         (void)shir_str_fmt(err, errcap, "cannot accept the credentials: %s", shir_strerror(rv));
         cluster_identity_free(&id);

@@ -13,6 +13,10 @@ struct cluster_port {
     struct transport_tls *tls;
     struct transport_listener *listener;
     struct route routes[TRANSPORT_CH_COUNT];
+    /* Contexts of starts that failed: a failed listener still closes asynchronously, so its
+     * context is freed with the port. */
+    struct transport_tls **retired;
+    size_t n_retired;
     void (*closed)(void *arg);
     void *closed_arg;
 };
@@ -67,18 +71,23 @@ int cluster__port_start(struct cluster_port *p, char *errbuf, size_t errcap)
                            shir_strerror(rv));
         return rv;
     }
-    if ((rv = shir_split_hostport(p->env->listen, host, sizeof host, &port)) != 0) {
+    if ((rv = shir_split_hostport(p->env->listen, host, sizeof host, &port)) != 0)
         (void)shir_str_fmt(errbuf, errcap, "bad listen address %s", p->env->listen);
-        return rv;
-    }
     struct transport_listener_config lc = {
         .tls = p->tls, .host = host, .port = port, .accept_cb = on_accept, .data = p};
-    if ((rv = transport_listener_new(p->env->loop, &lc, &p->listener)) != 0) {
+    if (rv == 0 && (rv = transport_listener_new(p->env->loop, &lc, &p->listener)) != 0)
         (void)shir_str_fmt(errbuf, errcap, "cannot listen on %s: %s", p->env->listen,
                            shir_strerror(rv));
-        return rv;
+    if (rv != 0) {
+        /* Nothing listens: a later start (a new init) begins afresh with a new context. */
+        struct transport_tls **v = realloc(p->retired, (p->n_retired + 1) * sizeof *v);
+        if (v) {
+            v[p->n_retired++] = p->tls;
+            p->retired = v;
+        } /* else: leaked rather than freed under a closing listener */
+        p->tls = NULL;
     }
-    return 0;
+    return rv;
 }
 
 struct transport_tls *cluster__port_tls(struct cluster_port *p)
@@ -120,8 +129,11 @@ static unsigned port_close(void *self, void (*done)(void *arg), void *arg)
 static void port_free(void *self)
 {
     struct cluster_port *p = self;
-    /* Every connection made with the context has closed by now (the loop has run dry). */
+    /* Every connection made with the contexts has closed by now (the loop has run dry). */
     transport_tls_free(p->tls);
+    for (size_t i = 0; i < p->n_retired; i++)
+        transport_tls_free(p->retired[i]);
+    free(p->retired);
     free(p);
 }
 
