@@ -77,6 +77,10 @@ static void sweep(const char *dir, const char *name, reader_fn fn, uint64_t max_
         scan_asset_free(&a);
         if (!injected) {
             assert_int_equal(rv, 0);
+            /* A sweep that injected nothing proves nothing (a reader that no longer allocates
+             * through these wrappers, or a broken countdown): it must have failed at least one. */
+            if (k == 0)
+                fail_msg("%s: no allocation was failed: the sweep injected nothing", name);
             printf("  %s: each of %ld allocations failed in turn\n", name, k);
             break;
         }
