@@ -51,7 +51,8 @@
     X(UNAVAILABLE, -20025, "unavailable")                                           \
     X(SHUTDOWN, -20026, "shutting down")                                            \
     X(RANDOM, -20027, "random source failed")                                       \
-    X(CHILD, -20028, "child process failed")
+    X(CHILD, -20028, "child process failed")                                        \
+    X(BACKOFF, -20029, "too many failed attempts; retry later")
 
 enum shir_errno {
 #define SHIR__ERRNO_ENUM(name, value, msg) SHIR_E_##name = (value),
@@ -88,9 +89,29 @@ enum shir_log_level {
     SHIR_LOG_OFF = 4,
 };
 
+struct shir_clock;
+
 #define SHIR_LOG_MAX_MASKS 16
 #define SHIR_LOG_LINE_MAX 2048
 #define SHIR_LOG_CTX_MAX 128
+
+/* Rate limiting (shir_log_write_limited) for lines that a remote peer can cause once per packet
+ * or connection (a refused join, a failed handshake): each call site, keyed by its format string,
+ * may write a burst of SHIR_LOG_LIMIT_BURST lines, then one per SHIR_LOG_LIMIT_INTERVAL_MS (a
+ * GCRA token bucket). What it drops is counted, and the next line it writes ends with
+ * "(N similar lines suppressed)". 10 lines then 12 a minute: a flood of 10,000 refusals a second
+ * costs a few hundred bytes of log a minute per call site instead of megabytes, and a single
+ * event is never hidden. SHIR_LOG_LIMIT_SLOTS call sites are tracked at once; past that the
+ * least recently active one is forgotten (its count starts over). */
+#define SHIR_LOG_LIMIT_SLOTS 32
+#define SHIR_LOG_LIMIT_BURST 10u
+#define SHIR_LOG_LIMIT_INTERVAL_MS 5000u
+
+struct shir_log_limit_slot {
+    const char *key;          /* the call site's format string; NULL = free */
+    uint64_t tat_ms;          /* GCRA's theoretical arrival time of the next line */
+    unsigned long suppressed; /* dropped since the last line written for this key */
+};
 
 struct shir_log_sink {
     FILE *out;                     /* borrowed; NULL discards */
@@ -101,6 +122,11 @@ struct shir_log_sink {
         size_t len;
     } masks[SHIR_LOG_MAX_MASKS];
     unsigned long lines_written;   /* for tests and diagnostics */
+    unsigned long lines_suppressed; /* dropped by the rate limit, all call sites */
+    /* Monotonic time for the rate limit; shir_log_sink_init sets the system clock, tests may
+     * point it at a fake one. Borrowed. */
+    const struct shir_clock *clock;
+    struct shir_log_limit_slot limits[SHIR_LOG_LIMIT_SLOTS];
 };
 
 struct shir_log {
@@ -133,6 +159,15 @@ void shir_log_vwrite(const struct shir_log *log, enum shir_log_level level, cons
 #define SHIR_INFO(log, ...) shir_log_write((log), SHIR_LOG_INFO, __VA_ARGS__)
 #define SHIR_WARN(log, ...) shir_log_write((log), SHIR_LOG_WARN, __VA_ARGS__)
 #define SHIR_ERROR(log, ...) shir_log_write((log), SHIR_LOG_ERROR, __VA_ARGS__)
+
+/* shir_log_write under the sink's rate limit (see SHIR_LOG_LIMIT_BURST), keyed by `fmt`'s
+ * address, i.e. by call site: use it with a string literal. A line below the sink's level costs
+ * nothing and uses no budget. Loop thread only (the sink's limit table is not locked). */
+void shir_log_write_limited(const struct shir_log *log, enum shir_log_level level,
+                            const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define SHIR_DEBUG_LIMITED(log, ...) shir_log_write_limited((log), SHIR_LOG_DEBUG, __VA_ARGS__)
+#define SHIR_INFO_LIMITED(log, ...) shir_log_write_limited((log), SHIR_LOG_INFO, __VA_ARGS__)
+#define SHIR_WARN_LIMITED(log, ...) shir_log_write_limited((log), SHIR_LOG_WARN, __VA_ARGS__)
 
 /* A secret value: bytes that must never be printed. The only accessors give the bytes to code
  * that consumes them (crypto, a pipe to a worker); shir_secret_free wipes them. */
@@ -182,6 +217,67 @@ void shir_random_seeded(struct shir_random *r, uint64_t seed);
 int shir_random_fill(struct shir_random *r, void *buf, size_t n);
 /* Uniform in [0, bound) without modulo bias; bound 0 yields 0. Returns 0 or SHIR_E_RANDOM. */
 int shir_random_below(struct shir_random *r, uint64_t bound, uint64_t *out);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Back-off of failed attempts per source (common/backoff.c): how the join channel answers a
+ * client that keeps sending wrong proofs. Pure: time comes from the injected clock.
+ *
+ * Per key (the caller's choice; the join uses the transport's source key, an IPv4 address or an
+ * IPv6 /64):
+ *   - `threshold` failures within `window_ms` block the key for `first_ms`;
+ *   - a failure after that block, while `threshold` failures still fall within the window,
+ *     blocks it again for twice the previous block, at most `max_ms`;
+ *   - a key with no failure for `window_ms` starts over; a success forgets it.
+ * The caller refuses a blocked key WITHOUT checking its attempt, so an attempt made during a
+ * block is not a failure: a client waits the block out, and retrying in a loop does not make the
+ * block longer. Memory is a fixed table of entries that the caller provides; when it is full the
+ * least recently failed key that is not blocked (else the one whose block ends first) is
+ * dropped, so many addresses cost a bounded table, never more memory. */
+#define SHIR_BACKOFF_KEY_MAX 20
+#define SHIR_BACKOFF_THRESHOLD_MAX 8
+
+struct shir_backoff_policy {
+    unsigned threshold; /* 1..SHIR_BACKOFF_THRESHOLD_MAX */
+    uint64_t window_ms; /* > 0 */
+    uint64_t first_ms;  /* > 0 */
+    uint64_t max_ms;    /* >= first_ms */
+};
+/* The join's numbers (docs/security.md): 5 failures within 60 s block for 1 s, then 2, 4, 8,
+ * 16 and at most 30 s. */
+void shir_backoff_policy_default(struct shir_backoff_policy *p);
+
+struct shir_backoff_entry {
+    unsigned char key[SHIR_BACKOFF_KEY_MAX];
+    uint8_t key_len;  /* 0: free slot */
+    uint8_t n_fails;  /* valid times in fails[] */
+    uint8_t next;     /* ring index of the next failure (the oldest once full) */
+    uint64_t fails[SHIR_BACKOFF_THRESHOLD_MAX];
+    uint64_t last_ms;       /* the last failure */
+    uint64_t blocked_until; /* 0 or the end of the current block */
+    uint64_t block_ms;      /* the last block's length; 0 before the first */
+};
+
+struct shir_backoff {
+    struct shir_backoff_policy policy;
+    const struct shir_clock *clock;   /* borrowed */
+    struct shir_backoff_entry *slots; /* borrowed */
+    size_t n_slots;
+};
+
+/* Use slots[0..n_slots) (borrowed, zeroed here; they and `clock` must outlive b; nothing is
+ * allocated, so there is nothing to free). `policy` NULL = shir_backoff_policy_default.
+ * SHIR_E_INVAL: a bad policy, no slots, a NULL clock. */
+int shir_backoff_init(struct shir_backoff *b, const struct shir_backoff_policy *policy,
+                      const struct shir_clock *clock, struct shir_backoff_entry *slots,
+                      size_t n_slots);
+/* Milliseconds `key` must still wait: 0 when it may try now. Keys longer than
+ * SHIR_BACKOFF_KEY_MAX are cut to it. */
+uint64_t shir_backoff_wait(struct shir_backoff *b, const void *key, size_t len);
+/* Record a failed attempt of `key` (which the caller found unblocked); returns the wait now in
+ * force, 0 when this failure did not start a block. */
+uint64_t shir_backoff_fail(struct shir_backoff *b, const void *key, size_t len);
+/* A successful attempt: forget `key`. */
+void shir_backoff_forget(struct shir_backoff *b, const void *key, size_t len);
 
 /* ------------------------------------------------------------------------------------------- */
 /* Bounded buffers: a growable byte array that never grows past `max`. */

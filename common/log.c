@@ -1,4 +1,6 @@
 /* Logging: levels, per-object context, one sink, and masking of registered secrets. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +14,7 @@ void shir_log_sink_init(struct shir_log_sink *s, FILE *out, enum shir_log_level 
     memset(s, 0, sizeof *s);
     s->out = out;
     s->level = level;
+    s->clock = shir_clock_system();
 }
 
 void shir_log_sink_close(struct shir_log_sink *s)
@@ -171,6 +174,53 @@ void shir_log_write(const struct shir_log *log, enum shir_log_level level, const
     va_start(ap, fmt);
     shir_log_vwrite(log, level, fmt, ap);
     va_end(ap);
+}
+
+/* The slot of `key`, or a free one, or the least recently active one (forgetting its count). */
+static struct shir_log_limit_slot *limit_slot(struct shir_log_sink *s, const char *key)
+{
+    struct shir_log_limit_slot *victim = &s->limits[0];
+    for (unsigned i = 0; i < SHIR_LOG_LIMIT_SLOTS; i++) {
+        struct shir_log_limit_slot *l = &s->limits[i];
+        if (l->key == key)
+            return l;
+        if (victim->key && (!l->key || l->tat_ms < victim->tat_ms))
+            victim = l;
+    }
+    memset(victim, 0, sizeof *victim);
+    victim->key = key;
+    return victim;
+}
+
+void shir_log_write_limited(const struct shir_log *log, enum shir_log_level level,
+                            const char *fmt, ...)
+{
+    if (!shir_log_enabled(log, level))
+        return;
+    struct shir_log_sink *s = log->sink;
+    uint64_t now = s->clock->now_ms(s->clock);
+    struct shir_log_limit_slot *l = limit_slot(s, fmt);
+    /* GCRA: each line moves the theoretical arrival time one interval on; a line is allowed
+     * while that time is at most (burst - 1) intervals ahead of now. */
+    const uint64_t tolerance = (uint64_t)(SHIR_LOG_LIMIT_BURST - 1) * SHIR_LOG_LIMIT_INTERVAL_MS;
+    uint64_t tat = l->tat_ms > now ? l->tat_ms : now;
+    if (tat - now > tolerance) {
+        l->suppressed++;
+        s->lines_suppressed++;
+        return;
+    }
+    l->tat_ms = tat + SHIR_LOG_LIMIT_INTERVAL_MS;
+    char msg[SHIR_LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (l->suppressed > 0) {
+        shir_log_write(log, level, "%s (%lu similar lines suppressed)", msg, l->suppressed);
+        l->suppressed = 0;
+    } else {
+        shir_log_write(log, level, "%s", msg);
+    }
 }
 
 void shir_wipe(void *p, size_t n)
