@@ -143,6 +143,11 @@ int transport_frame_decoder_feed(struct transport_frame_decoder *d, const void *
     return 0;
 }
 
+size_t transport_frame_decoder_partial(const struct transport_frame_decoder *d)
+{
+    return d->buf.len - d->scanned;
+}
+
 int transport_frame_decoder_next(struct transport_frame_decoder *d, struct transport_frame *f)
 {
     if (d->start < d->scanned) {

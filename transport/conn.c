@@ -40,6 +40,7 @@ struct transport_conn *transport__conn_alloc(struct transport_tls *tls, uv_loop_
     c->user_timeout_ms = user_timeout_ms ? user_timeout_ms : TRANSPORT_USER_TIMEOUT_MS_DEFAULT;
     transport_frame_decoder_init(&c->dec, c->max_frame);
     (void)shir_str_copy(c->remote, sizeof c->remote, "?");
+    (void)shir_str_copy(c->src.text, sizeof c->src.text, "?");
     uv_timer_init(loop, &c->timer); /* cannot fail */
     c->timer.data = c;
     c->pending = 1; /* the timer */
@@ -49,6 +50,7 @@ struct transport_conn *transport__conn_alloc(struct transport_tls *tls, uv_loop_
 
 void transport__conn_set_remote(struct transport_conn *c, const struct sockaddr *sa)
 {
+    (void)transport_source_from_sockaddr(sa, &c->src);
     char ip[INET6_ADDRSTRLEN] = "?";
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
@@ -69,8 +71,10 @@ static void conn_free(struct transport_conn *c)
     int err = c->err;
     const char *msg = c->errmsg[0] ? c->errmsg : NULL;
     struct transport_listener *l = c->listener;
-    if (l)
+    if (l) {
+        transport__listener_leave(l, c);
         transport__listener_conn_done(l, c);
+    }
     transport__tls_unlink(c->tls, c);
     if (c->delivered) {
         if (c->cbs.close_cb)
@@ -103,7 +107,7 @@ static void on_handle_closed(uv_handle_t *h)
     transport__conn_release(c);
 }
 
-static void conn_close_handles(struct transport_conn *c)
+void transport__conn_close_handles(struct transport_conn *c)
 {
     if (!uv_is_closing((uv_handle_t *)&c->timer))
         uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -123,10 +127,17 @@ void transport__conn_fail(struct transport_conn *c, int err, const char *fmt, ..
     va_start(ap, fmt);
     (void)vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
     va_end(ap);
-    if (c->tls->log)
+    if (c->listener)
+        transport__listener_leave(c->listener, c); /* its descriptor closes right below */
+    /* Anyone can make an accepted connection fail, as often as they like: those lines are
+     * rate-limited; members' and our own dialed connections are not. */
+    if (c->tls->log && c->is_server && !c->trusted)
+        SHIR_DEBUG_LIMITED(c->tls->log, "tls: from %s: %s (%s)", c->remote, c->errmsg,
+                           shir_err_name(err));
+    else if (c->tls->log)
         SHIR_DEBUG(c->tls->log, "tls: %s %s: %s (%s)", c->is_server ? "from" : "to", c->remote,
                    c->errmsg, shir_err_name(err));
-    conn_close_handles(c);
+    transport__conn_close_handles(c);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -134,7 +145,14 @@ static void on_timeout(uv_timer_t *t)
     struct transport_conn *c = t->data;
     if (c->state == TRANSPORT__CLOSING) {
         /* The graceful shutdown did not finish in time: close anyway. */
-        conn_close_handles(c);
+        transport__conn_close_handles(c);
+        return;
+    }
+    if (c->state == TRANSPORT__OPEN) {
+        /* Only unauthenticated sessions keep their timer once open (transport__conn_arm_auth). */
+        c->stats->auth_timeouts++;
+        transport__conn_fail(c, SHIR_E_TIMEOUT, "not authenticated within %u ms of accept",
+                             c->auth_timeout_ms);
         return;
     }
     c->stats->timeouts++;
@@ -147,7 +165,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 {
     (void)status;
     struct transport_conn *c = req->data;
-    conn_close_handles(c);
+    transport__conn_close_handles(c);
     transport__conn_release(c);
 }
 
@@ -174,7 +192,7 @@ void transport_conn_close(struct transport_conn *c)
         c->pending++;
         uv_timer_start(&c->timer, on_timeout, TRANSPORT__CLOSE_GRACE_MS, 0);
     } else {
-        conn_close_handles(c);
+        transport__conn_close_handles(c);
     }
 }
 
@@ -334,6 +352,14 @@ static void conn_deliver(struct transport_conn *c, const unsigned char *p, size_
 static void conn_feed_frames(struct transport_conn *c, const unsigned char *p, size_t n)
 {
     (void)transport_frame_decoder_feed(&c->dec, p, n); /* errors are sticky: seen by _next */
+    if (!c->trusted && c->listener &&
+        transport__listener_unfinished(c->listener, c, transport_frame_decoder_partial(&c->dec)) !=
+            0) {
+        c->stats->frame_budget++;
+        transport__conn_fail(c, SHIR_E_FULL,
+                             "unfinished frames of unauthenticated peers would pass the budget");
+        return;
+    }
     struct transport_frame f;
     int rc = 0;
     while (c->state == TRANSPORT__OPEN && (rc = transport_frame_decoder_next(&c->dec, &f)) == 1)
@@ -446,10 +472,15 @@ static void conn_established(struct transport_conn *c)
     c->state = TRANSPORT__OPEN;
     uv_timer_stop(&c->timer);
     c->stats->established++;
-    c->delivered = true;
     if (c->is_server) {
+        transport__listener_established(c->listener, c);
+        if (c->state != TRANSPORT__OPEN)
+            return;
+        c->delivered = true;
         transport__listener_deliver(c->listener, c);
     } else {
+        c->trusted = true;
+        c->delivered = true;
         void (*cb)(struct transport_conn *, int, const char *, void *) = c->connect_cb;
         c->connect_cb = NULL;
         cb(c, 0, NULL, c->connect_data);
@@ -477,7 +508,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     struct transport_conn *c = h->data;
-    *buf = uv_buf_init((char *)c->readbuf, sizeof c->readbuf);
+    *buf = uv_buf_init((char *)c->tls->readbuf, sizeof c->tls->readbuf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -532,6 +563,11 @@ void transport__conn_start_timer(struct transport_conn *c)
     uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
 }
 
+void transport__conn_arm_auth(struct transport_conn *c, uint64_t ms)
+{
+    uv_timer_start(&c->timer, on_timeout, ms, 0);
+}
+
 int transport__conn_start_tls(struct transport_conn *c)
 {
     conn_socket_options(c);
@@ -573,6 +609,26 @@ const struct transport_peer *transport_conn_peer(const struct transport_conn *c)
 const char *transport_conn_remote(const struct transport_conn *c)
 {
     return c->remote;
+}
+
+const struct transport_source *transport_conn_source(const struct transport_conn *c)
+{
+    return &c->src;
+}
+
+void transport_conn_set_trusted(struct transport_conn *c)
+{
+    if (!c || c->trusted || c->state != TRANSPORT__OPEN)
+        return;
+    c->trusted = true;
+    uv_timer_stop(&c->timer); /* the unauthenticated deadline */
+    if (c->listener)
+        transport__listener_leave(c->listener, c);
+}
+
+bool transport_conn_trusted(const struct transport_conn *c)
+{
+    return c->trusted;
 }
 
 int transport_conn_export(const struct transport_conn *c, const char *label, const void *context,

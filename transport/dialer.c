@@ -46,6 +46,7 @@ static bool next_address(struct transport_conn *c)
         struct addrinfo *ai = c->ai_next;
         c->ai_next = ai->ai_next;
         if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+            (c->local.ss_family == AF_UNSPEC || c->local.ss_family == ai->ai_family) &&
             ai->ai_addrlen <= sizeof c->addr) {
             memcpy(&c->addr, ai->ai_addr, ai->ai_addrlen);
             return true;
@@ -63,7 +64,13 @@ void transport__dialer_connect_next(struct transport_conn *c)
         c->tcp_inited = true;
         c->pending++;
         c->connect_req.data = c;
-        int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&c->addr,
+        int rc = 0;
+        if (c->local.ss_family != AF_UNSPEC)
+            rc = c->local.ss_family == c->addr.ss_family
+                     ? uv_tcp_bind(&c->tcp, (const struct sockaddr *)&c->local, 0)
+                     : UV_EAFNOSUPPORT;
+        if (rc == 0)
+            rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&c->addr,
                                 on_connect);
         if (rc == 0)
             return;
@@ -109,12 +116,18 @@ int transport_dial(uv_loop_t *loop, const struct transport_dial_config *cfg,
     size_t hl = strlen(cfg->host);
     if (hl == 0 || hl >= sizeof((struct transport_conn *)0)->host)
         return SHIR_E_INVAL;
+    struct sockaddr_storage local;
+    memset(&local, 0, sizeof local);
+    if (cfg->local_host && uv_ip4_addr(cfg->local_host, 0, (struct sockaddr_in *)&local) != 0 &&
+        uv_ip6_addr(cfg->local_host, 0, (struct sockaddr_in6 *)&local) != 0)
+        return SHIR_E_INVAL;
     struct transport_conn *c =
         transport__conn_alloc(cfg->tls, loop, false, cfg->max_frame, cfg->max_outbound,
                               cfg->timeout_ms, cfg->user_timeout_ms);
     if (!c)
         return SHIR_E_NOMEM;
     c->stats = &cfg->tls->dial_stats;
+    c->local = local;
     c->channel = cfg->channel;
     c->connect_cb = cfg->connect_cb;
     c->connect_data = cfg->data;

@@ -39,7 +39,41 @@ struct transport_tls {
     unsigned n_conns;
     unsigned n_listeners;
     struct transport_stats dial_stats;
+    /* Where every connection of this context reads its socket into. Shared, because on_read
+     * hands the bytes to the connection's memory BIO before it returns and the context's
+     * connections all run on one loop thread: 64 KiB per context instead of per connection,
+     * which is most of what an idle connection used to cost. */
+    unsigned char readbuf[TRANSPORT__SOCKET_CHUNK];
 };
+
+/* Which of the listener's limited sets a connection is in (see transport_channel_policy). */
+enum transport__admit {
+    TRANSPORT__ADMIT_NONE = 0,
+    TRANSPORT__ADMIT_HANDSHAKE, /* accepted, TLS handshake not finished */
+    TRANSPORT__ADMIT_UNAUTH,    /* handshake done on a channel without client certificates */
+};
+
+/* One source's holdings (source.c). */
+struct transport__srcent {
+    unsigned char key[TRANSPORT_SOURCE_KEY_LEN];
+    bool used;
+    unsigned hs;                         /* connections in the TLS handshake */
+    unsigned unauth[TRANSPORT_CH_COUNT]; /* unauthenticated sessions per channel */
+};
+struct transport__srctab {
+    struct transport__srcent *e;
+    size_t cap; /* a power of two, or 0 */
+    size_t n;
+};
+/* The entry of `key`, or NULL. Entry pointers stay valid only until the next _get or _release. */
+struct transport__srcent *transport__srctab_find(const struct transport__srctab *t,
+                                                 const unsigned char *key);
+/* The entry of `key`, created with zero counts; NULL only when out of memory. */
+struct transport__srcent *transport__srctab_get(struct transport__srctab *t,
+                                                const unsigned char *key);
+/* Drop `e` if it holds nothing any more (NULL is a no-op). */
+void transport__srctab_release(struct transport__srctab *t, struct transport__srcent *e);
+void transport__srctab_free(struct transport__srctab *t);
 
 enum transport__state {
     TRANSPORT__RESOLVING,
@@ -82,6 +116,7 @@ struct transport_conn {
     struct addrinfo *ai_list;
     struct addrinfo *ai_next;
     struct sockaddr_storage addr; /* the address being tried */
+    struct sockaddr_storage local; /* dialer: bind here first when its family is set */
     bool numeric;                 /* host was a literal: one address, no resolver */
     bool numeric_tried;
     int last_err;                 /* of the last failed connect attempt */
@@ -107,7 +142,14 @@ struct transport_conn {
     unsigned alpn_override_len;
     struct transport_conn *prev, *next;   /* tls->conns */
     struct transport_conn *lprev, *lnext; /* listener's list */
-    unsigned char readbuf[TRANSPORT__SOCKET_CHUNK];
+    /* Listener limits (listener.c). */
+    struct transport_source src;
+    bool trusted;                   /* a member, or set_trusted; never capped */
+    enum transport__admit admit;    /* which limited set it is in */
+    struct transport_conn *aprev, *anext; /* that set's list, oldest first */
+    uint64_t accept_ms;             /* uv_now at accept: the unauthenticated deadline's origin */
+    unsigned auth_timeout_ms;       /* that deadline, for the message */
+    size_t unfinished;              /* bytes counted in the listener's unfinished budget */
 };
 
 /* tls.c */
@@ -131,6 +173,11 @@ int transport__conn_start_tls(struct transport_conn *c);
 /* End the connection with an error; counted by the caller. Idempotent. */
 void transport__conn_fail(struct transport_conn *c, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Close c's handles now, even while a graceful close is waiting for the peer (the listener's
+ * limits evict such connections too: their descriptor is still open). */
+void transport__conn_close_handles(struct transport_conn *c);
+/* Start (or restart) c's timer to end an unauthenticated session after `ms`. */
+void transport__conn_arm_auth(struct transport_conn *c, uint64_t ms);
 /* A handle or request of c has called back during close: free c when none is left. */
 void transport__conn_release(struct transport_conn *c);
 void transport__conn_set_remote(struct transport_conn *c, const struct sockaddr *sa);
@@ -147,6 +194,16 @@ void transport__listener_conn_done(struct transport_listener *l, struct transpor
 /* Called after a connection of l was freed: a closing listener finishes with its last one. */
 void transport__listener_check(struct transport_listener *l);
 void transport__listener_deliver(struct transport_listener *l, struct transport_conn *c);
+/* The handshake of c (accepted by l) is done and authorised: decide whether it is trusted,
+ * apply its channel's policy (frame size, caps, deadline). Call before delivering it. */
+void transport__listener_established(struct transport_listener *l, struct transport_conn *c);
+/* c leaves whatever limited set it is in and gives back its unfinished-frame bytes.
+ * Idempotent. */
+void transport__listener_leave(struct transport_listener *l, struct transport_conn *c);
+/* The unfinished frame of untrusted c now holds `bytes`: 0, or SHIR_E_FULL when that would pass
+ * the listener's budget (the caller closes c; nothing was counted). */
+int transport__listener_unfinished(struct transport_listener *l, struct transport_conn *c,
+                                   size_t bytes);
 
 /* dialer.c */
 void transport__dialer_connect_next(struct transport_conn *c);

@@ -25,7 +25,8 @@ size_t transport_versions(struct shir_libversion *out, size_t cap);
  * server's chain against the pin of the CA's public key taken from the registration key.
  *
  * Payload on every channel but one is a sequence of frames: 4-byte big-endian length, then the
- * payload (1..max_frame bytes, default TRANSPORT_MAX_FRAME_DEFAULT). shir-raft/1 is a plain byte
+ * payload (1..max_frame bytes, default TRANSPORT_MAX_FRAME_DEFAULT; a listener may set a smaller
+ * one per channel, see transport_channel_policy). shir-raft/1 is a plain byte
  * stream (raft frames its own messages): there frame_cb receives chunks in order, and
  * transport_conn_write sends bytes unframed. Errors never crash: a bad
  * certificate, a wrong ALPN, an oversize or truncated frame, a reset or a dead peer end the one
@@ -48,6 +49,12 @@ enum transport_channel {
 #define TRANSPORT_MAX_OUTBOUND_DEFAULT (16u * 1024u * 1024u)
 #define TRANSPORT_HANDSHAKE_TIMEOUT_MS_DEFAULT 10000u
 #define TRANSPORT_USER_TIMEOUT_MS_DEFAULT 5000u
+/* Connections of a listener still in the TLS handshake, per source and in all (see "Limits of a
+ * listener" below for the why of these numbers). */
+#define TRANSPORT_HANDSHAKES_PER_SOURCE_DEFAULT 32u
+#define TRANSPORT_HANDSHAKES_TOTAL_DEFAULT 256u
+/* Bytes of unfinished frames a listener holds for unauthenticated connections, in all. */
+#define TRANSPORT_UNFINISHED_BUDGET_DEFAULT (16u * 1024u * 1024u)
 
 /* The ALPN string of a channel ("shir-rpc/1"), or NULL for an unknown value. Static. */
 const char *transport_channel_alpn(enum transport_channel ch);
@@ -106,6 +113,19 @@ void transport_tls_free(struct transport_tls *tls);
 unsigned transport_tls_close_peer(struct transport_tls *tls,
                                   const unsigned char pin[TRANSPORT_PIN_LEN]);
 
+/* Where a connection comes from, as the unit that per-source limits count: an IPv4 address, or
+ * the /64 prefix of an IPv6 address (a single subscriber usually gets a whole /64, so counting
+ * full IPv6 addresses would give one host 2^64 "sources"). An IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d, a dual-stack listener) counts as the IPv4 address. */
+#define TRANSPORT_SOURCE_KEY_LEN 17
+struct transport_source {
+    unsigned char key[TRANSPORT_SOURCE_KEY_LEN]; /* 4 or 6, then the address bytes, zero-padded */
+    char text[48];                               /* "192.0.2.7", "2001:db8:0:1::/64", "?" */
+};
+/* Fill `out` from a socket address: 0, or SHIR_E_UNSUPPORTED for a family that is neither IPv4
+ * nor IPv6 (out is then zeroed with text "?"). */
+int transport_source_from_sockaddr(const struct sockaddr *sa, struct transport_source *out);
+
 /* Per-listener (and per-context, for dialed connections) counters. */
 struct transport_stats {
     uint64_t accepted;          /* TCP connections accepted */
@@ -120,6 +140,15 @@ struct transport_stats {
     uint64_t backpressure;      /* writes refused because the outbound queue was full */
     uint64_t frames_in;
     uint64_t frames_out;
+    /* Limits of a listener (below); each closes one connection per count. */
+    uint64_t cap_handshake;  /* over a handshake cap: the oldest handshake of the source closed */
+    uint64_t cap_unauth;     /* over an unauthenticated-session cap: its oldest session closed */
+    uint64_t auth_timeouts;  /* unauthenticated sessions closed at their deadline */
+    uint64_t frame_budget;   /* unauthenticated connections closed: unfinished-frame budget */
+    /* Gauges: what the listener holds right now (not counters). */
+    uint64_t handshakes_now;
+    uint64_t unauth_now;
+    uint64_t unfinished_bytes_now;
 };
 
 struct transport_conn;
@@ -147,6 +176,16 @@ enum transport_channel transport_conn_channel(const struct transport_conn *c);
 const struct transport_peer *transport_conn_peer(const struct transport_conn *c);
 /* "ip:port" of the remote end, for logs. */
 const char *transport_conn_remote(const struct transport_conn *c);
+/* The remote end as a source (see struct transport_source). Borrowed, like the peer. */
+const struct transport_source *transport_conn_source(const struct transport_conn *c);
+/* End the unauthenticated state of an accepted connection on a channel without client
+ * certificates (shir-join/1), once the owner has authenticated the peer some other way (a valid
+ * join proof): its deadline stops, it leaves the per-source and total caps and the
+ * unfinished-frame budget, and nothing caps it from then on. No-op on any other connection
+ * (members are trusted from their handshake on). */
+void transport_conn_set_trusted(struct transport_conn *c);
+/* False only for an accepted connection that is still unauthenticated (above). */
+bool transport_conn_trusted(const struct transport_conn *c);
 /* Queue one frame (payload copied into the TLS record stream). SHIR_E_TOOBIG when len exceeds
  * the frame limit, SHIR_E_FULL when the bytes not yet handed to the kernel would exceed the
  * outbound limit (nothing queued; wait for drain_cb), SHIR_E_CLOSED after close, SHIR_E_TLS. */
@@ -163,6 +202,35 @@ int transport_conn_export(const struct transport_conn *c, const char *label, con
 
 struct transport_listener;
 
+/* Limits of a listener: what an unauthenticated client can hold, so that no flood of them can
+ * take the file descriptors, memory or CPU that members' raft/rpc/gossip connections need.
+ *
+ * Accept is never paused (a paused accept would shut members out with the attacker). Each
+ * connection is accepted and counted; a cap that would be passed closes ONE connection at once,
+ * and always the oldest of the offending kind, never the newcomer:
+ *   - handshakes (accept until the handshake ends, every channel: nobody is identified yet):
+ *     over the per-source cap, the source's oldest handshake goes; over the total, the oldest
+ *     handshake of the source holding the most goes. A member's handshake takes milliseconds and
+ *     comes from a source holding one or two, so an attacker that holds every slot churns
+ *     through its own connections while members get in.
+ *   - unauthenticated sessions (a channel without client certificates, after its handshake,
+ *     until transport_conn_set_trusted): the same two rules with the channel's caps, plus a
+ *     deadline counted from accept.
+ *   - unfinished frames: the bytes of partly received frames held for unauthenticated
+ *     connections, over all of them; a connection whose frame would pass the budget is closed
+ *     (growing it instead is how 166 connections once took 650 MB).
+ * Closing the oldest rather than refusing the newest is deliberate: with "refuse new", an
+ * attacker that re-opens what times out keeps a cap full for ever at a few connections a second
+ * and a legitimate joiner never gets in; with "close oldest" the newcomer always gets its turn.
+ * Connections whose peer presented a member certificate and passed `authorize` are never capped
+ * after their handshake. Each closing counts in transport_stats and logs a rate-limited line. */
+struct transport_channel_policy {
+    uint32_t max_frame;          /* payload bytes per frame on this channel; 0: the listener's */
+    unsigned unauth_per_source;  /* unauthenticated sessions per source; 0: no cap */
+    unsigned unauth_total;       /* in all on this channel; 0: no cap */
+    unsigned auth_timeout_ms;    /* unauthenticated this long after accept: closed; 0: never */
+};
+
 /* Listener. `host` must be a numeric IPv4 or IPv6 address ("0.0.0.0", "::", "127.0.0.1");
  * port 0 picks an ephemeral port (read it back with transport_listener_port). */
 struct transport_listener_config {
@@ -173,6 +241,12 @@ struct transport_listener_config {
     size_t max_outbound;          /* 0: TRANSPORT_MAX_OUTBOUND_DEFAULT */
     unsigned handshake_timeout_ms; /* 0: default; also bounds a silent client */
     unsigned user_timeout_ms;      /* TCP_USER_TIMEOUT and keepalive; 0: default */
+    /* Limits (see above). 0: TRANSPORT_HANDSHAKES_PER_SOURCE_DEFAULT, _TOTAL_DEFAULT and
+     * TRANSPORT_UNFINISHED_BUDGET_DEFAULT. */
+    unsigned handshakes_per_source;
+    unsigned handshakes_total;
+    size_t unfinished_budget;
+    struct transport_channel_policy channels[TRANSPORT_CH_COUNT]; /* zeroed: no extra limits */
     /* An authenticated, authorised connection: set its callbacks with transport_conn_set_cbs
      * or close it. Required. */
     void (*accept_cb)(struct transport_listener *l, struct transport_conn *c);
@@ -197,6 +271,10 @@ struct transport_dial_config {
     struct transport_tls *tls; /* borrowed; must outlive the connection */
     const char *host;          /* copied */
     uint16_t port;
+    /* Numeric local address to connect from (the port is the kernel's choice), for a host with
+     * several addresses (and the tests, which play several sources on loopback); only target
+     * addresses of its family are tried. NULL: the system's choice. Copied. */
+    const char *local_host;
     enum transport_channel channel;
     uint32_t max_frame;
     size_t max_outbound;
@@ -208,7 +286,8 @@ struct transport_dial_config {
     void *data;
 };
 /* Start dialing. On success *out is the connection (usable for transport_conn_close to cancel)
- * and connect_cb will fire exactly once, from the loop, never inside this call. Errors (no callback): SHIR_E_INVAL, SHIR_E_NOMEM,
+ * and connect_cb will fire exactly once, from the loop, never inside this call. Errors (no
+ * callback): SHIR_E_INVAL (also a local_host that is not a numeric address), SHIR_E_NOMEM,
  * SHIR_E_UNSUPPORTED (a join-client context asked for another channel), UV_E* from libuv. */
 int transport_dial(uv_loop_t *loop, const struct transport_dial_config *cfg,
                    struct transport_conn **out);
@@ -369,6 +448,9 @@ int transport_frame_decoder_next(struct transport_frame_decoder *d, struct trans
 /* The stream ended (EOF): 0 when it ended on a frame boundary, SHIR_E_TRUNC when a partial frame
  * (even a partial header) is left, or the sticky error. */
 int transport_frame_decoder_finish(struct transport_frame_decoder *d);
+/* Bytes held for the frame not yet complete (its header included): what a peer that stops
+ * inside a frame costs. 0 on a frame boundary and after an error. */
+size_t transport_frame_decoder_partial(const struct transport_frame_decoder *d);
 /* A short message about the sticky error ("frame of 5000000 bytes exceeds 4194304"), "" if none.
  * Borrowed from the decoder. */
 const char *transport_frame_decoder_errmsg(const struct transport_frame_decoder *d);

@@ -14,3 +14,7 @@ shir_unit_test(NAME test_transport_tls SOURCES test_transport_tls.c
 shir_unit_test(NAME test_transport_raft SOURCES test_transport_raft.c
   LIBS shir_transport shir_transport_testlib PkgConfig::RAFT TIMEOUT 120)
 # END TLS tests
+# The listener's limits (handshake caps, unauthenticated sessions, frame budget): real TLS on
+# loopback, several 127.0.0.x sources.
+shir_unit_test(NAME test_transport_limits SOURCES test_transport_limits.c
+  LIBS shir_transport shir_transport_testlib PkgConfig::OPENSSL TIMEOUT 120)
