@@ -1,15 +1,25 @@
 /* Registration, the member's side of shir-join/1 (the wire is drawn in join_server.h): check the
  * joiner's proof of the key, commit NODE_ADD, sign its certificate and hand over the runtime's
- * credentials, then queue the node for raft (members.h). */
+ * credentials, then queue the node for raft (members.h).
+ *
+ * Anyone on the network can open this channel, so a session gets one join.hello and one
+ * join.prove, and any refusal closes it. The port caps sessions per address and in all and
+ * closes one not marked trusted (a valid proof) 10 s after accept (port.c sets that policy);
+ * failed proofs back off per address (common.h's shir_backoff, numbers in docs/security.md,
+ * "Join attempts"), and the lines a refusal logs are rate-limited. */
 #include "cluster/join_server.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* Source addresses whose failed proofs are remembered at once (~56 KiB). */
+#define JOIN_BACKOFF_SLOTS 512
+
 struct join_session {
     struct cluster_join_server *js;
     struct transport_conn *conn;
-    bool hello_done, prove_sent;
+    bool hello_done;
+    bool hello_seen, prove_seen; /* one of each per session, whatever the outcome */
     bool in_flight; /* our NODE_ADD proposal has not completed: node_added owns the session */
     uint8_t slot;
     uint32_t generation;
@@ -28,6 +38,8 @@ struct cluster_join_server {
     struct cluster_propose *prop;
     struct cluster_members *members;
     struct join_session *sessions;
+    struct shir_backoff backoff; /* failed proofs per source address */
+    struct shir_backoff_entry backoff_slots[JOIN_BACKOFF_SLOTS];
 };
 
 static void session_free(struct join_session *s)
@@ -44,6 +56,29 @@ static void session_reply_error(struct join_session *s, uint64_t id, int code, c
     if (transport_msg_encode_error(&out, 0, id, code, msg) == 0)
         (void)transport_conn_write(s->conn, out.data + 4, out.len - 4);
     shir_buf_free(&out);
+}
+
+/* Answer with an error and end the session (the reply goes out before the close). */
+static void session_refuse(struct join_session *s, uint64_t id, int code, const char *msg)
+{
+    session_reply_error(s, id, code, msg);
+    transport_conn_close(s->conn);
+}
+
+/* Refuse the request when this session's address is backing off after failed proofs. */
+static bool session_backed_off(struct join_session *s, uint64_t id)
+{
+    const struct transport_source *src = transport_conn_source(s->conn);
+    uint64_t wait = shir_backoff_wait(&s->js->backoff, src->key, sizeof src->key);
+    if (wait == 0)
+        return false;
+    char msg[160];
+    (void)shir_str_fmt(msg, sizeof msg, "too many failed join attempts from %s; retry in %llu s",
+                       src->text, (unsigned long long)((wait + 999) / 1000));
+    SHIR_INFO_LIMITED(&s->js->env->log, "join from %s refused: %s",
+                      transport_conn_remote(s->conn), msg);
+    session_refuse(s, id, SHIR_E_BACKOFF, msg);
+    return true;
 }
 
 /* transport_msg_encode_* append a whole frame; conn_write wants the payload. */
@@ -183,12 +218,19 @@ static void handle_hello(struct join_session *s, const struct transport_msg *m)
     const void *rid, *cn;
     size_t rid_len, cn_len;
     uint64_t slot, gen;
+    if (s->hello_seen) {
+        session_refuse(s, m->id, SHIR_E_PROTO, "one join.hello per session");
+        return;
+    }
+    s->hello_seen = true;
+    if (session_backed_off(s, m->id))
+        return;
     if (transport_body_get_bin(&m->body, "runtime_id", &rid, &rid_len) != 0 ||
         transport_body_get_bin(&m->body, "client_nonce", &cn, &cn_len) != 0 ||
         transport_body_get_u64(&m->body, "slot", &slot) != 0 ||
         transport_body_get_u64(&m->body, "generation", &gen) != 0 ||
         rid_len != CLUSTER_RUNTIME_ID_LEN || cn_len != CLUSTER_NONCE_LEN || gen > UINT32_MAX) {
-        session_reply_error(s, m->id, SHIR_E_MALFORMED, "bad join.hello");
+        session_refuse(s, m->id, SHIR_E_MALFORMED, "bad join.hello");
         return;
     }
     if (!cluster__rnode_ready(js->rn)) {
@@ -196,25 +238,25 @@ static void handle_hello(struct join_session *s, const struct transport_msg *m)
         if (laddr)
             session_reply(s, m->id, pack_redirect, (void *)(uintptr_t)laddr);
         else
-            session_reply_error(s, m->id, SHIR_E_NOLEADER,
-                                "the runtime has no leader right now (no quorum); try again");
+            session_refuse(s, m->id, SHIR_E_NOLEADER,
+                           "the runtime has no leader right now (no quorum); try again");
         return;
     }
     const struct cluster_runtime *rt = cluster_fsm_runtime(js->env->fsm);
     if (memcmp(rt->id, rid, CLUSTER_RUNTIME_ID_LEN) != 0) {
-        session_reply_error(s, m->id, SHIR_E_AUTH, "this key belongs to another runtime");
+        session_refuse(s, m->id, SHIR_E_AUTH, "this key belongs to another runtime");
         return;
     }
     int rv = cluster_fsm_key_check(js->env->fsm, (uint8_t)slot, (uint32_t)gen, &s->verifier);
     if (rv != 0) {
-        session_reply_error(s, m->id, rv, join_error_text(rv));
+        session_refuse(s, m->id, rv, join_error_text(rv));
         return;
     }
     s->slot = (uint8_t)slot;
     s->generation = (uint32_t)gen;
     memcpy(s->client_nonce, cn, CLUSTER_NONCE_LEN);
     if (shir_random_fill(&js->env->rnd, s->server_nonce, CLUSTER_NONCE_LEN) != 0) {
-        session_reply_error(s, m->id, SHIR_E_RANDOM, "random source failed");
+        session_refuse(s, m->id, SHIR_E_RANDOM, "random source failed");
         return;
     }
     s->hello_done = true;
@@ -232,15 +274,21 @@ static void handle_prove(struct join_session *s, const struct transport_msg *m)
     memset(&cmd, 0, sizeof cmd);
     struct cluster_node *n = &cmd.u.node_add.node;
     bool witness = false;
-    if (!s->hello_done || s->prove_sent ||
-        transport_body_get_bin(&m->body, "proof", &proof, &proof_len) != 0 ||
+    if (!s->hello_done || s->prove_seen) {
+        session_refuse(s, m->id, SHIR_E_PROTO, "one join.prove per session, after join.hello");
+        return;
+    }
+    s->prove_seen = true;
+    if (session_backed_off(s, m->id))
+        return;
+    if (transport_body_get_bin(&m->body, "proof", &proof, &proof_len) != 0 ||
         proof_len != CLUSTER_PROOF_LEN ||
         transport_body_get_str(&m->body, "csr", &csr, &csr_len) != 0 || csr_len > 8192 ||
         transport_body_copy_str(&m->body, "name", n->name, sizeof n->name) != 0 ||
         transport_body_copy_str(&m->body, "address", n->address, sizeof n->address) != 0 ||
         transport_body_copy_str(&m->body, "version", n->version, sizeof n->version) != 0 ||
         transport_body_get_bool(&m->body, "witness", &witness) != 0) {
-        session_reply_error(s, m->id, SHIR_E_MALFORMED, "bad join.prove");
+        session_refuse(s, m->id, SHIR_E_MALFORMED, "bad join.prove");
         return;
     }
     uint8_t exporter[CLUSTER_EXPORTER_LEN];
@@ -252,14 +300,25 @@ static void handle_prove(struct join_session *s, const struct transport_msg *m)
         rv = cluster_proof_server_check(&s->verifier, &in, proof);
     if (rv == 0)
         rv = cluster_proof_server_sign(&s->verifier, &in, s->sig);
+    const struct transport_source *src = transport_conn_source(s->conn);
     if (rv != 0) {
-        SHIR_WARN(&js->env->log, "join from %s refused: wrong key", transport_conn_remote(s->conn));
-        session_reply_error(s, m->id, SHIR_E_AUTH, "the key was not accepted (wrong key?)");
+        uint64_t wait = shir_backoff_fail(&js->backoff, src->key, sizeof src->key);
+        SHIR_WARN_LIMITED(&js->env->log, "join from %s refused: wrong key",
+                          transport_conn_remote(s->conn));
+        char msg[200] = "the key was not accepted (wrong key?)";
+        if (wait)
+            (void)shir_str_fmt(msg, sizeof msg,
+                               "the key was not accepted (wrong key?); too many failed join "
+                               "attempts from %s: retry in %llu s",
+                               src->text, (unsigned long long)((wait + 999) / 1000));
+        session_refuse(s, m->id, SHIR_E_AUTH, msg);
         return;
     }
+    shir_backoff_forget(&js->backoff, src->key, sizeof src->key);
+    transport_conn_set_trusted(s->conn); /* a member-to-be: no deadline, no cap from now on */
     s->csr = malloc(csr_len + 1);
     if (!s->csr) {
-        session_reply_error(s, m->id, SHIR_E_NOMEM, NULL);
+        session_refuse(s, m->id, SHIR_E_NOMEM, NULL);
         return;
     }
     memcpy(s->csr, csr, csr_len);
@@ -275,10 +334,9 @@ static void handle_prove(struct join_session *s, const struct transport_msg *m)
     if (rv == 0)
         rv = cluster__propose(js->prop, &cmd, node_added, s);
     if (rv != 0) {
-        session_reply_error(s, m->id, rv, join_error_text(rv));
+        session_refuse(s, m->id, rv, join_error_text(rv));
         return;
     }
-    s->prove_sent = true;
     s->in_flight = true;
 }
 
@@ -302,7 +360,7 @@ static void session_frame(struct transport_conn *conn, const unsigned char *p, s
     else if (transport_msg_method_is(&m, "join.prove"))
         handle_prove(s, &m);
     else
-        session_reply_error(s, m.id, SHIR_E_DENIED, "only join requests are served here");
+        session_refuse(s, m.id, SHIR_E_DENIED, "only join requests are served here");
     transport_msg_free(&m);
 }
 
@@ -347,6 +405,12 @@ int cluster__join_server_new(struct cluster_env *env, struct cluster_port *port,
     struct cluster_join_server *js = calloc(1, sizeof *js);
     if (!js)
         return SHIR_E_NOMEM;
+    int rv = shir_backoff_init(&js->backoff, NULL, shir_clock_system(), js->backoff_slots,
+                               JOIN_BACKOFF_SLOTS);
+    if (rv != 0) {
+        free(js);
+        return rv;
+    }
     js->env = env;
     js->rn = rn;
     js->prop = prop;

@@ -11,8 +11,10 @@
  * The proof and the signature are computed over both nonces and the TLS exporter of this very
  * session (cluster/proof.h), so the key's secret never crosses the wire and a proof cannot be
  * relayed into another session. Errors are error responses with our codes: AUTH (wrong key),
- * STALE (regenerated key), FULL, EXISTS (name taken), NOLEADER. Bodies are maps: a key a newer
- * version adds is ignored.
+ * STALE (regenerated key), FULL, EXISTS (name taken), NOLEADER, BACKOFF (this address failed
+ * too often: the message says in how many seconds to retry). Bodies are maps: a key a newer
+ * version adds is ignored. A session carries one join.hello and one join.prove; an error answer
+ * ends it, and so does the port 10 s after accept without a valid proof (docs/wire.md, "Join").
  *
  * After join.prove the leader has committed NODE_ADD; the membership queue (members.h) then adds
  * the node to raft and assigns its role.

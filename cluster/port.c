@@ -73,8 +73,24 @@ int cluster__port_start(struct cluster_port *p, char *errbuf, size_t errcap)
     }
     if ((rv = shir_split_hostport(p->env->listen, host, sizeof host, &port)) != 0)
         (void)shir_str_fmt(errbuf, errcap, "bad listen address %s", p->env->listen);
+    /* shir-join/1 is the one channel anyone on the network can open: these limits are why a
+     * flood of cert-less sessions cannot take the descriptors, memory or CPU that members need
+     * (docs/security.md, "Connection limits"). A join frame is a few KiB (a CSR is at most
+     * 8 KiB, the credentials ~10 KiB with 32 members); 32 sessions without a valid proof per
+     * address and 128 in all, each closed 10 s after accept (a real join needs one round trip
+     * after its handshake). Members' channels keep the transport's defaults: handshake caps
+     * only, never a cap once authorised. */
     struct transport_listener_config lc = {
-        .tls = p->tls, .host = host, .port = port, .accept_cb = on_accept, .data = p};
+        .tls = p->tls,
+        .host = host,
+        .port = port,
+        .accept_cb = on_accept,
+        .data = p,
+        .channels[TRANSPORT_CH_JOIN] = {.max_frame = 64u * 1024u,
+                                        .unauth_per_source = 32,
+                                        .unauth_total = 128,
+                                        .auth_timeout_ms = 10000},
+    };
     if (rv == 0 && (rv = transport_listener_new(p->env->loop, &lc, &p->listener)) != 0)
         (void)shir_str_fmt(errbuf, errcap, "cannot listen on %s: %s", p->env->listen,
                            shir_strerror(rv));

@@ -157,6 +157,7 @@ int node_agent_run(const struct node_agent_config *cfg)
     a.exit_code = 1;
     shir_log_sink_init(&a.sink, stderr, cfg->log_level);
     shir_log_init(&a.log, &a.sink, "node=%s", cfg->node_name);
+    node_nofile_raise(&a.log);
     int rv = uv_loop_init(&a.loop);
     if (rv != 0) {
         SHIR_ERROR(&a.log, "cannot start the event loop: %s", uv_strerror(rv));

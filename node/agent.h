@@ -36,6 +36,10 @@ struct node_agent_config {
  * failure to start (bad or locked data directory, socket in use) is logged with its reason. */
 int node_agent_run(const struct node_agent_config *cfg);
 
+/* Raise this process's soft RLIMIT_NOFILE to its hard limit and log the outcome
+ * (node/rlimit.c). A failure is logged and otherwise ignored. */
+void node_nofile_raise(struct shir_log *log);
+
 /* ---- admin socket client (node/admin_client.c) --------------------------------------------- */
 
 /* The path of the admin socket of data_dir into out[cap]: SHIR_E_TOOBIG when it does not fit a
