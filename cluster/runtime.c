@@ -325,15 +325,15 @@ int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
     return cluster__proxy_get(&c->env, out, password);
 }
 
-int cluster_settings_get(struct cluster *c, uint32_t *max_nodes, uint64_t *standby_delay_ms)
+int cluster_settings_get(struct cluster *c, struct cluster_settings_v *out)
 {
-    return cluster__settings_get(&c->env, max_nodes, standby_delay_ms);
+    return cluster__settings_get(&c->env, out);
 }
 
-int cluster_settings_set(struct cluster *c, uint32_t max_nodes, uint64_t standby_delay_ms,
+int cluster_settings_set(struct cluster *c, const struct cluster_settings_v *set,
                          cluster_done_cb cb, void *data)
 {
-    return cluster__settings_set(&c->env, c->prop, max_nodes, standby_delay_ms, cb, data);
+    return cluster__settings_set(&c->env, c->prop, set, cb, data);
 }
 
 void cluster_status_get(struct cluster *c, struct cluster_status *out)

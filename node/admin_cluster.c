@@ -254,19 +254,14 @@ void node_admin_nodes_remove(struct node_admin_conn *c, const struct transport_m
 
 /* ---- settings ------------------------------------------------------------------------------- */
 
-struct settings_view {
-    uint32_t max_nodes;
-    uint64_t delay_ms;
-};
-
 static int pack_settings(msgpack_packer *pk, void *arg)
 {
-    const struct settings_view *v = arg;
+    const struct cluster_settings_v *v = arg;
     int rv = msgpack_pack_map(pk, 2);
     rv |= transport_pack_cstr(pk, "max_nodes");
     rv |= msgpack_pack_uint64(pk, v->max_nodes);
     rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
-    rv |= msgpack_pack_uint64(pk, v->delay_ms);
+    rv |= msgpack_pack_uint64(pk, v->standby_delay_ms);
     return rv ? SHIR_E_NOMEM : 0;
 }
 
@@ -274,8 +269,8 @@ static void settings_read(const struct node_admin_ctx *ctx, struct node_admin_co
                           uint64_t id, void *arg)
 {
     (void)arg;
-    struct settings_view v = {0};
-    int rv = cluster_settings_get(ctx->cluster, &v.max_nodes, &v.delay_ms);
+    struct cluster_settings_v v = {0};
+    int rv = cluster_settings_get(ctx->cluster, &v);
     if (rv == 0)
         node_admin_reply(c, id, pack_settings, &v);
     else
@@ -292,10 +287,12 @@ void node_admin_settings_set(struct node_admin_conn *c, const struct transport_m
     uint64_t max_nodes = 0, delay_ms = 0;
     (void)transport_body_get_u64(&m->body, "max_nodes", &max_nodes);
     (void)transport_body_get_u64(&m->body, "standby_promotion_delay_ms", &delay_ms);
+    struct cluster_settings_v set = {
+        .max_nodes = (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes),
+        .standby_delay_ms = delay_ms,
+    };
     struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
-    int rv = op ? cluster_settings_set(node_admin_ctx(c)->cluster,
-                                       (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes), delay_ms,
-                                       node_admin_op_done, op)
+    int rv = op ? cluster_settings_set(node_admin_ctx(c)->cluster, &set, node_admin_op_done, op)
                 : SHIR_E_NOMEM;
     if (rv != 0)
         node_admin_op_fail(c, m->id, op, rv,

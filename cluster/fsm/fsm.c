@@ -196,14 +196,20 @@ const struct cluster_fsm_result *cluster_fsm_apply(struct cluster_fsm *f, const 
     return res;
 }
 
-int cluster_fsm_check(const struct cluster_fsm *f, const struct cluster_cmd *cmd)
+int cluster_fsm_check(const struct cluster_fsm *f, const struct cluster_cmd *cmd,
+                      uint64_t *value)
 {
-    uint64_t value;
+    uint64_t v;
     const struct cluster__cmd_desc *d = cluster__cmd_find(f->schema, (uint64_t)cmd->type);
+    if (value)
+        *value = 0;
     if (!d)
         return SHIR_E_INVAL;
     /* With commit = false an op only reads; the cast is confined to here. */
-    return run((struct cluster_fsm *)(uintptr_t)f, d, cmd, false, &value);
+    int rc = run((struct cluster_fsm *)(uintptr_t)f, d, cmd, false, &v);
+    if (value)
+        *value = v;
+    return rc;
 }
 
 uint64_t cluster_fsm_applied(const struct cluster_fsm *f)

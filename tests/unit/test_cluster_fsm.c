@@ -59,7 +59,7 @@ static void test_init(void **state)
     assert_false(cluster_fsm_runtime(f)->initialized);
     assert_int_equal(cluster_fsm_runtime(f)->settings.max_nodes, 4);
     t_cmd_init(&c, 1);
-    assert_int_equal(cluster_fsm_check(f, &c), 0);
+    assert_int_equal(cluster_fsm_check(f, &c, NULL), 0);
     assert_int_equal(apply_status(f, &c), 0);
     const struct cluster_runtime *rt = cluster_fsm_runtime(f);
     assert_true(rt->initialized);
@@ -69,7 +69,7 @@ static void test_init(void **state)
     assert_int_equal(rt->keys[1].sealed_len, CLUSTER_SEALED_KEY_MAX);
     /* A second init with another request id is refused. */
     t_cmd_init(&c, 2);
-    assert_int_equal(cluster_fsm_check(f, &c), SHIR_E_EXISTS);
+    assert_int_equal(cluster_fsm_check(f, &c, NULL), SHIR_E_EXISTS);
     assert_int_equal(apply_status(f, &c), SHIR_E_EXISTS);
     /* Bad names and settings. */
     struct cluster_fsm *g = cluster_fsm_new();
@@ -146,7 +146,7 @@ static void test_node_add_refusals(void **state)
     t_cmd_node_add(&c, 19, "d", CLUSTER_ROLE_SPARE, 1, 1);
     assert_int_equal(apply_status(f, &c), 0);
     t_cmd_node_add(&c, 20, "e", CLUSTER_ROLE_SPARE, 1, 1);
-    assert_int_equal(cluster_fsm_check(f, &c), SHIR_E_FULL);
+    assert_int_equal(cluster_fsm_check(f, &c, NULL), SHIR_E_FULL);
     assert_int_equal(apply_status(f, &c), SHIR_E_FULL);
     t_cmd_node_add(&c, 21, "w", CLUSTER_ROLE_WITNESS, 1, 1);
     assert_int_equal(apply_status(f, &c), 0);
