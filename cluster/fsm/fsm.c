@@ -11,8 +11,8 @@
 
 const struct cluster__schema cluster__schema_default = {
     .tables = {&cluster__tab_runtime, &cluster__tab_nodes, &cluster__tab_proxy,
-               &cluster__tab_recent},
-    .n = 4,
+               &cluster__tab_recent, &cluster__tab_scans, &cluster__tab_runs},
+    .n = CLUSTER__TAB_PRODUCTION,
 };
 
 bool cluster__text_ok(const char *s, bool allow_empty)
@@ -128,11 +128,15 @@ int cluster__cmd_decode(const struct cluster__schema *s, const void *p, size_t n
     if (r.err != 0)
         return r.err;
     c->type = d->type;
-    if (count < 3 + d->fields)
+    uint32_t need = d->min_fields ? d->min_fields : d->fields;
+    if (count - 3 < need)
         return SHIR_E_MALFORMED;
     if (d->decode)
         d->decode(&r, c);
-    cluster__mpr_skip_n(&r, count - 3 - d->fields); /* a newer version's fields */
+    uint32_t have = count - 3 < d->fields ? count - 3 : d->fields;
+    if (d->decode_tail)
+        d->decode_tail(&r, c, have - need);
+    cluster__mpr_skip_n(&r, count - 3 - have); /* a newer version's fields */
     if (r.err == 0 && r.left != 0)
         return SHIR_E_MALFORMED; /* trailing bytes after the command */
     if (r.err != 0) {
