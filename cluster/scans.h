@@ -29,7 +29,9 @@
 #define CLUSTER_SCAN_HOST_MAX   255   /* host part of qualified names; "" = the runtime's name */
 #define CLUSTER_SCAN_GLOBS_MAX  1023  /* include (or exclude) globs, each ended by '\n' */
 #define CLUSTER_SCAN_RULES_MAX  16384 /* the rules file's content */
-#define CLUSTER_FSM_SCANS_CAP   256   /* definitions */
+#define CLUSTER_FSM_SCANS_CAP   1024  /* definitions: a slot is ~21 KiB of address space, resident
+                                       * only once used; 1,024 lets the dispatch-rate benchmark
+                                       * queue 1,000 runs (one active run per scan) */
 /* Runs the table holds, active and history together: enough for the dispatch-rate benchmark's
  * 1,000 queued runs plus a history per scan; a create that finds no room (after dropping the
  * oldest finished runs beyond each scan's history) is refused FULL. */

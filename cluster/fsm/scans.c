@@ -8,7 +8,7 @@
  *   section 5     [ [<def fields>]... ]   in name order (strictly ascending: unique)
  *
  * Only the bytes in use travel (strings as written, rules as a bin of rules_len), so a snapshot
- * of 256 small definitions is a few tens of KiB although each slot holds up to ~21 KiB.
+ * of 1,024 small definitions is a few tens of KiB although each slot holds up to ~21 KiB.
  *
  * Storage: CLUSTER_FSM_SCANS_CAP slots allocated by the table's init (a slot is free when its
  * name is empty) and an array of pointers to the used ones in name order, which is what the
