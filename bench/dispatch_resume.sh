@@ -13,7 +13,7 @@ mk_tree "$tmp/src" 100000
 samples=()
 for i in $(seq 1 "$N"); do
     id=$("$SHIR" scan run big --data-dir "$tmp/c/n1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])')
-    until [ "$(runs_py "$tmp/c/n1" "[r['state'] for r in rs if r['id']==$id][0]")" = running ]; do :; done
+    until [ "$(runs_py "$tmp/c/n1" "[r['state'] for r in rs if r['id']==$id][0]")" = running ]; do sleep 0.05; done
     node=$(runs_py "$tmp/c/n1" "[r['node'] for r in rs if r['id']==$id][0]")
     pid=$(sed -n "${node#n}p" "$tmp/c/pids")
     watch=n1; [ "$node" = n1 ] && watch=n2
@@ -32,7 +32,7 @@ for i in $(seq 1 "$N"); do
            python3 -c "import json,sys; print(json.dumps([n for n in json.load(sys.stdin)['nodes'] if n['name']=='$node'][0]))")")
     "$SHIR" agent --data-dir "$tmp/c/$node" --listen "127.0.0.1:$port" --node-name "$node" 2>>"$tmp/c/$node.log" &
     sed -i "${node#n}s/.*/$!/" "$tmp/c/pids"
-    until "$SHIR" status --data-dir "$tmp/c/$watch" --json 2>/dev/null | grep -q "\"name\":\"$node\"[^}]*\"status\":\"Online\""; do :; done
+    until "$SHIR" status --data-dir "$tmp/c/$watch" --json 2>/dev/null | grep -q "\"name\":\"$node\"[^}]*\"status\":\"Online\""; do sleep 0.05; done
 done
 printf '%s\n' "${samples[@]}" | pctl
 echo "target: p50 <= 5000 ms, p99 <= 10000 ms"

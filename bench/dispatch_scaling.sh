@@ -26,7 +26,7 @@ up() {
         port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
         bash -c "echo \$\$ >'$cg/n$i/cgroup.procs'; exec '$SHIR' agent --data-dir '$dir/n$i' --listen 127.0.0.1:$port --node-name n$i" 2>>"$dir/n$i.log" &
         echo $! >>"$dir/pids"
-        until "$SHIR" status --data-dir "$dir/n$i" >/dev/null 2>&1; do :; done
+        until "$SHIR" status --data-dir "$dir/n$i" >/dev/null 2>&1; do sleep 0.05; done
     done
     key=$("$SHIR" init --name s --data-dir "$dir/n1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key1"])')
     for i in $(seq 2 "$n"); do printf '%s\n' "$key" | "$SHIR" join --key-file - --data-dir "$dir/n$i" >/dev/null; done
