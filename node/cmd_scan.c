@@ -368,6 +368,9 @@ static int fill_defaults(struct scan_opts *o, char *msg, size_t cap)
 
 static int scan_run(int argc, char **argv)
 {
+    /* Every subcommand but run-local is a client of the agent (cmd_scans.c). */
+    if (argc >= 2 && strcmp(argv[1], "run-local") != 0 && argv[1][0] != '-')
+        return node_scans_run(argc, argv);
     struct scan_opts o = {0};
     scan_job_init(&o.job);
     o.job.memory_limit = 4096ull << 20; /* 4 GiB: a runaway file cannot take the machine */
@@ -402,9 +405,33 @@ out:
 
 const struct node_cmd node_cmd_scan = {
     .name = "scan",
-    .summary = "scan files for metadata and sensitive data (run-local: one-shot, this machine)",
+    .summary = "define, run and follow scans through the runtime; run-local: one-shot, here",
     .usage =
-        "usage: shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"
+        "usage: shir scan create NAME --source PATH --sink jsonl:DIR|atlas:URL [--level L1|L2|L3]\n"
+        "           [--include GLOB]... [--exclude GLOB]... [--rules FILE] [--no-directories]\n"
+        "           [--follow-symlinks] [--host-name NAME] [--timeout DURATION]\n"
+        "           [--max-attempts N]\n"
+        "       shir scan update NAME [any flag of create] [--directories] [--no-follow-symlinks]\n"
+        "       shir scan delete NAME [--force]\n"
+        "       shir scan list\n"
+        "       shir scan show NAME\n"
+        "       shir scan run NAME [--wait]\n"
+        "       shir scan runs [NAME] [--active] [--limit N]\n"
+        "       shir scan cancel RUN\n"
+        "(each of these also takes --data-dir DIR and --json)\n"
+        "\n"
+        "A scan is a replicated definition; `run` queues a run that the leader places on the\n"
+        "least-loaded node. jsonl:DIR is created (0750) if missing and should be a share every\n"
+        "node mounts: runs write DIR/NAME/RUN/part-NNNNNN.jsonl and _SUCCESS. --rules FILE is\n"
+        "stored (at most 16 KiB). DURATION: 500ms, 30s, 90m, 2h, 1d (default 24h, from the\n"
+        "first start). --max-attempts: failed attempts before the run fails (default 3, 1-10).\n"
+        "update changes only the flags given (--include '' empties the list, --rules ''\n"
+        "drops the rules); two updates of one scan at once race and the last wins. delete is\n"
+        "refused while a run is active unless --force (which cancels it). run --wait shows the\n"
+        "progress and exits 0 when the run succeeded, 1 otherwise. runs: newest first.\n"
+        "See docs/cli.md for the JSON shapes.\n"
+        "\n"
+        "       shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"
         "           [--sink jsonl:PATH | atlas:URL] [--outbox DIR] [--data-dir DIR]\n"
         "           [--batch N] [--retries N]\n"
         "           [--proxy-mode none|system|custom] [--proxy-address A] [--proxy-port P]\n"
