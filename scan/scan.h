@@ -153,13 +153,23 @@ struct scan_summary {
 /* Progress while scanning, with the checkpoint cursor: the last path fully handed to the sink
  * (borrowed for the call). */
 typedef void (*scan_progress_cb)(void *ud, const struct scan_summary *so_far, const char *cursor);
+struct scan_checkpoint;
+/* What a running job tells its caller (each may be NULL; all get ud). */
+struct scan_run_cbs {
+    scan_progress_cb progress;   /* at most 4 times a second, and at the end */
+    /* Just before the file at walk index `index` is opened for reading (path borrowed). */
+    void (*file_cb)(void *ud, uint64_t index, const char *path);
+    /* A part is durable (runtime runs). A non-zero return stops the run with that error. */
+    int (*checkpoint_cb)(void *ud, const struct scan_checkpoint *c);
+    void *ud;
+};
 
-/* Run one job in this process: walk, detect, read per level, classify, sink. Blocking; meant for
- * the worker process. host names the machine in qualified names. log may be NULL. Returns 0 or
- * the run's error (also in sum->status/message). */
+/* Run one job in this process: walk, detect, read per level, classify, sink (or numbered parts
+ * when job->parts_dir is set). Blocking; meant for the worker process. host names the machine
+ * in qualified names (job->host_name wins when set). log and cbs may be NULL. Returns 0 or the
+ * run's error (also in sum->status/message). */
 int scan_job_run(const struct scan_job *job, const char *host, const struct shir_clock *clock,
-                 struct shir_log *log, scan_progress_cb progress, void *ud,
-                 struct scan_summary *sum);
+                 struct shir_log *log, const struct scan_run_cbs *cbs, struct scan_summary *sum);
 
 /* ------------------------------------------------------------------------------------------- */
 /* The worker pipe protocol (job.c). Every message is one frame:
