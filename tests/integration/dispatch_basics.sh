@@ -19,7 +19,7 @@ done
 expect_view 20 n2 'all(s[x]["capacity"]==2 for x in ("n1","n2","n3")) and s["w"]["capacity"]==0' \
     "capacities not shown"
 
-mk_tree "$tmp/src" 150 # ~3 s per run with the slow fault
+mk_tree "$tmp/src" 300 # ~6 s per run with the slow fault
 for i in 1 2 3 4 5 6; do
     scan "n$(( (i - 1) % 3 + 1 ))" create "s$i" --source "$tmp/src" --sink "jsonl:$tmp/out" \
         --level L2 >/dev/null || fail "create s$i: $(logs)"
@@ -30,17 +30,17 @@ for i in 1 2 3 4 5 6; do
     ids+=("$(json_get "$out" 'd["run"]')")
 done
 
-# All six running at once: two per node, none on the witness.
+# All six placed at once: two per node, none on the witness.
 all_running() {
     runs n2 | python3 -c "
 import json,sys
-rs=[r for r in json.load(sys.stdin)['runs'] if r['id'] in (${ids[*]// /,})]
-sys.exit(0 if len(rs)==6 and all(r['state']=='running' for r in rs) else 1)"
+rs=[r for r in json.load(sys.stdin)['runs'] if r['id'] in ($(IFS=,; echo "${ids[*]}"))]
+sys.exit(0 if len(rs)==6 and all(r['state'] in ('assigned','running') for r in rs) else 1)"
 }
 wait_until 60 all_running || fail "six runs not running at once: $(runs n2) $(logs)"
 spread=$(runs n2 | python3 -c "
 import json,sys,collections
-rs=[r for r in json.load(sys.stdin)['runs'] if r['id'] in (${ids[*]// /,})]
+rs=[r for r in json.load(sys.stdin)['runs'] if r['id'] in ($(IFS=,; echo "${ids[*]}"))]
 c=collections.Counter(r['node'] for r in rs); print(sorted(c.items()))")
 [ "$spread" = "[('n1', 2), ('n2', 2), ('n3', 2)]" ] || fail "uneven spread: $spread"
 expect_view 10 n3 'all(s[x]["running"]==2 for x in ("n1","n2","n3"))' "RUNNING not shown"
@@ -51,8 +51,8 @@ done
 for i in 1 2 3 4 5 6; do
     id=${ids[$((i - 1))]}
     [ -f "$tmp/out/s$i/$id/_SUCCESS" ] || fail "no _SUCCESS for s$i run $id: $(ls -R "$tmp/out" | head)"
-    [ "$(lines "$tmp"/out/s$i/$id/part-*.jsonl | grep -c '"type":"file"')" = 150 ] ||
-        fail "s$i: not 150 file assets in its parts"
+    [ "$(lines "$tmp"/out/s$i/$id/part-*.jsonl | grep -c '"type":"file"')" = 300 ] ||
+        fail "s$i: not 300 file assets in its parts"
 done
 
 # Drain n2: three new runs go elsewhere, then n2 takes runs again.
@@ -71,7 +71,7 @@ for i in 4 5 6; do again+=("$(json_get "$(scan n1 run "s$i")" 'd["run"]')"); don
 for id in "${again[@]}"; do expect_run 120 n1 "$id" 'r["state"]=="succeeded"' "run $id"; done
 runs n1 | python3 -c "
 import json,sys
-rs=[r for r in json.load(sys.stdin)['runs'] if r['id'] in (${again[*]// /,})]
+rs=[r for r in json.load(sys.stdin)['runs'] if r['id'] in ($(IFS=,; echo "${again[*]}"))]
 sys.exit(0 if any(r['node']=='n2' for r in rs) else 1)" || fail "undrained n2 took none of three runs"
 
 # Cancel: the run ends cancelled and its worker process goes away.

@@ -27,15 +27,22 @@ import json,sys
 r=[x for x in json.load(sys.stdin)['runs'] if x['id']==$2][0]; print($3)"
 }
 
-# mk_tree DIR FILES: FILES small CSV files in directories of 500, names sorted oddly on purpose.
+# mk_tree DIR FILES: FILES small CSV files in directories of 500 ("x" and "x-y", whose order
+# differs between a path compare and a component compare). Names are letters only, so no two
+# form a resource set: every file is an asset of its own.
 mk_tree() {
     python3 - "$1" "$2" <<'PY'
 import os, sys
 root, n = sys.argv[1], int(sys.argv[2])
+def word(i):
+    s = ""
+    for _ in range(5):
+        s += "bcdghjkmnpqrstvwxz"[i % 18]; i //= 18
+    return s
 for i in range(n):
-    d = os.path.join(root, "d%03d" % (i // 500), "x-y" if i % 3 == 0 else "x")
+    d = os.path.join(root, "dir" + word(i // 500)[:2], "x-y" if i % 3 == 0 else "x")
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%06d.csv" % i), "w") as f:
+    with open(os.path.join(d, word(i) + ".csv"), "w") as f:
         f.write("id,email,amount\n%d,user%d@example.com,%d.50\n" % (i, i, i))
 PY
 }
