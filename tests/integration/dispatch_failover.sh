@@ -40,7 +40,9 @@ ls "$tmp/out/big/$id" | grep -q '^\.tmp-' && fail "temporary files left"
 # Fast restart of the running node: it reports its own run lost when it comes back.
 start "$victim"
 expect_view 60 "$other" "s['$victim']['status']=='Online'" "$victim did not come back"
-id2=$(json_get "$(scan "$other" run big)" 'd["run"]') || fail "second run"
+mk_tree "$tmp/mid" 20000
+scan "$other" create mid --source "$tmp/mid" --level L2 --sink "jsonl:$tmp/out" >/dev/null || fail "create mid"
+id2=$(json_get "$(scan "$other" run mid)" 'd["run"]') || fail "second run"
 expect_run 60 "$other" "$id2" 'r["checkpoint"] is not None and r["state"]=="running"' "no checkpoint (2)"
 v2=$(run_get "$other" "$id2" 'r["node"]')
 crash "$v2"; start "$v2"

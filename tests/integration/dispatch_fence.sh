@@ -27,7 +27,9 @@ kill -STOP "${PID[$victim]}"
 other=n1; [ "$victim" = n1 ] && other=n2
 expect_run 60 "$other" "$id" "r['attempt']>=2 and r['node']!='$victim' and r['state']=='running'" \
     "run $id not moved off the paused $victim"
-wait_until 20 bash -c "! kill -0 $worker 2>/dev/null" || fail "worker $worker of paused $victim did not fence itself"
+# Exited: gone, or a zombie its paused parent has not reaped yet.
+wait_until 20 bash -c "s=\$(ps -o stat= -p $worker); [ -z \"\$s\" ] || [ \"\${s#Z}\" != \"\$s\" ]" ||
+    fail "worker $worker of paused $victim did not fence itself"
 kill -CONT "${PID[$victim]}"
 expect_run 120 "$other" "$id" 'r["state"]=="succeeded"' "run $id"
 lines "$tmp"/out/p/"$id"/part-*.jsonl >"$tmp/parts.sorted"
