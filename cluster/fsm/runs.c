@@ -376,6 +376,7 @@ static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
         return SHIR_E_FULL;
     if (t->next_id == UINT64_MAX)
         return SHIR_E_TOOBIG; /* 2^64 runs: not in this universe, but never wrap an id */
+    *value = t->next_id; /* check tells the id the run would get */
     if (!commit)
         return 0;
     if (all)

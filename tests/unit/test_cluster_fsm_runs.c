@@ -1156,6 +1156,95 @@ static void test_snapshot_invariants(void **state)
     cluster_fsm_free(f);
 }
 
+/* ---- check agrees with apply ------------------------------------------------------------------ */
+
+/* For a sequence of the new commands against a state with runs everywhere: cluster_fsm_check
+ * changes nothing and answers what apply then answers (status and value). */
+static void test_check_agrees_with_apply(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = world();
+    rich_history(f); /* runs 1 s1 succeeded, 2 crashy running on A, 3 s2 failed, 4 s2 queued,
+                      * 5 s3 cancelled; the first command below creates run 6 */
+    static struct cluster_cmd seq[24];
+    int k = 0;
+    cmd(&seq[k], CLUSTER_CMD_RUN_CREATE);
+    strcpy(seq[k++].u.run_create.scan, "s1");
+    cmd(&seq[k], CLUSTER_CMD_RUN_CREATE);
+    strcpy(seq[k++].u.run_create.scan, "crashy"); /* BUSY */
+    cmd(&seq[k], CLUSTER_CMD_RUN_ASSIGN);
+    seq[k].u.run_assign.n = 3;
+    seq[k].u.run_assign.items[0].run = 4;
+    seq[k].u.run_assign.items[0].node = N_A;
+    seq[k].u.run_assign.items[1].run = 6;
+    seq[k].u.run_assign.items[1].node = N_A;
+    seq[k].u.run_assign.items[2].run = 6;
+    seq[k++].u.run_assign.items[2].node = N_B;
+    cmd(&seq[k], CLUSTER_CMD_RUN_START);
+    seq[k].u.run_start.run = 6;
+    seq[k++].u.run_start.attempt = 1;
+    cmd(&seq[k], CLUSTER_CMD_RUN_REPORT);
+    seq[k].u.run_report.run = 2;
+    seq[k].u.run_report.attempt = 4;
+    seq[k++].u.run_report.has_part = true; /* part 0 again: STALE */
+    cmd(&seq[k], CLUSTER_CMD_RUN_REPORT);
+    seq[k].u.run_report.run = 2;
+    seq[k].u.run_report.attempt = 4;
+    seq[k].u.run_report.has_part = true;
+    seq[k++].u.run_report.part = 1;
+    cmd(&seq[k], CLUSTER_CMD_RUN_FINISH);
+    seq[k].u.run_finish.run = 2;
+    seq[k].u.run_finish.attempt = 4;
+    seq[k].u.run_finish.outcome = CLUSTER_OUTCOME_CRASHED;
+    seq[k++].u.run_finish.crash_index = 77;
+    cmd(&seq[k], CLUSTER_CMD_RUN_FINISH);
+    seq[k].u.run_finish.run = 2;
+    seq[k].u.run_finish.attempt = 4; /* STALE now */
+    seq[k++].u.run_finish.outcome = CLUSTER_OUTCOME_SUCCEEDED;
+    cmd(&seq[k], CLUSTER_CMD_RUN_REQUEUE);
+    seq[k++].u.run_requeue.node_id = N_A;
+    cmd(&seq[k], CLUSTER_CMD_RUN_CANCEL);
+    seq[k++].u.run_cancel.run = 4;
+    cmd(&seq[k], CLUSTER_CMD_RUN_CANCEL);
+    seq[k++].u.run_cancel.run = 4; /* STALE */
+    cmd(&seq[k], CLUSTER_CMD_SCAN_DELETE);
+    strcpy(seq[k++].u.scan_delete.name, "s1"); /* BUSY: run 6 */
+    cmd(&seq[k], CLUSTER_CMD_SCAN_DELETE);
+    strcpy(seq[k].u.scan_delete.name, "s1");
+    seq[k++].u.scan_delete.force = true;
+    cmd(&seq[k], CLUSTER_CMD_NODE_SET_CAPACITY);
+    seq[k].u.node_capacity.node_id = N_A;
+    seq[k++].u.node_capacity.capacity = 1;
+    t_cmd_scan_put(&seq[k++], next_rid++, "s2", false);
+    t_cmd_scan_put(&seq[k++], next_rid++, "s2", true); /* EXISTS */
+    cmd(&seq[k], CLUSTER_CMD_SETTINGS_SET);
+    seq[k++].u.settings.run_history = 1;
+    cmd(&seq[k], CLUSTER_CMD_RUN_CREATE);
+    strcpy(seq[k++].u.run_create.scan, "s2"); /* s2's runs have ended: history trimmed to 1 */
+    int refused = 0;
+    for (int i = 0; i < k; i++) {
+        struct shir_buf before, after;
+        uint64_t v = 12345;
+        t_snapshot_of(f, &before);
+        int st = cluster_fsm_check(f, &seq[i], &v);
+        t_snapshot_of(f, &after);
+        assert_int_equal(before.len, after.len);
+        assert_memory_equal(before.data, after.data, before.len);
+        const struct cluster_fsm_result *r = ap(f, &seq[i]);
+        if (r->status != st || r->value != v)
+            print_error("step %d (type %d): check %d/%llu, apply %d/%llu\n", i,
+                        (int)seq[i].type, st, (unsigned long long)v, r->status,
+                        (unsigned long long)r->value);
+        assert_int_equal(r->status, st);
+        assert_int_equal(r->value, v);
+        refused += st != 0;
+        shir_buf_free(&before);
+        shir_buf_free(&after);
+    }
+    assert_true(refused >= 6); /* the sequence does exercise refusals */
+    cluster_fsm_free(f);
+}
+
 /* ---- settings: merge and older forms ----------------------------------------------------------- */
 
 static void test_settings_merge_and_ranges(void **state)
@@ -1403,6 +1492,7 @@ int main(void)
         cmocka_unit_test(test_create_replay_after_fenced_flood),
         cmocka_unit_test(test_snapshot_roundtrip),
         cmocka_unit_test(test_snapshot_invariants),
+        cmocka_unit_test(test_check_agrees_with_apply),
         cmocka_unit_test(test_settings_merge_and_ranges),
         cmocka_unit_test(test_settings_older_forms),
         cmocka_unit_test(test_apply_never_allocates),
