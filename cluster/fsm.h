@@ -1,12 +1,13 @@
 /* cluster/fsm: the replicated state machine (design §4): runtime, key verifiers, nodes and the
- * member allowlist derived from them, proxy settings; scans, runs and credentials come next.
+ * member allowlist derived from them, proxy settings, scan definitions and runs; credentials
+ * come next.
  *
  * For: deterministic state, the commands that change it, their msgpack encoding, snapshots, and
  * the queries the agent needs. Not for: raft itself (fsm_raft.h adapts this to struct raft_fsm),
  * deciding membership changes (roles.h), talking to anyone.
  *
  * The code is in cluster/fsm/: one file per table of state (runtime.c, nodes.c, proxy.c,
- * recent.c) holding that table's command descriptors, the core that walks them (fsm.c), the
+ * recent.c, scans.c, runs.c) holding that table's command descriptors, the core that walks them (fsm.c), the
  * snapshot format (snapshot.c) and the pool for variable-size records (pool.c); fsm_int.h draws
  * how they fit together, docs/fsm.md explains it.
  *
@@ -359,7 +360,8 @@ int cluster_fsm_snapshot(const struct cluster_fsm *f, struct shir_buf *out);
  * Errors as cluster_fsm_snapshot. */
 int cluster_fsm_snapshot_view(struct cluster_fsm *f, const void **p, size_t *n);
 /* The most bytes cluster_fsm_snapshot can append, whatever the state: derived from the tables'
- * capacities (about 64 KiB today), so a buffer with this max never fails TOOBIG. */
+ * capacities (about 8 MB since the scans and runs tables; real states take far less), so a
+ * buffer with this max never fails TOOBIG. */
 size_t cluster_fsm_snapshot_max(const struct cluster_fsm *f);
 /* Replace the state with a snapshot's (bytes borrowed). All or nothing: on error the state is
  * unchanged. Errors: SHIR_E_MALFORMED, SHIR_E_TRUNC, SHIR_E_TOOBIG, SHIR_E_UNSUPPORTED,
@@ -391,8 +393,8 @@ const struct cluster_scan_def *cluster_fsm_scan(const struct cluster_fsm *f, con
 /* Runs, oldest (lowest id) first; *n is set to their count. */
 const struct cluster_run *const *cluster_fsm_runs(const struct cluster_fsm *f, size_t *n);
 const struct cluster_run *cluster_fsm_run(const struct cluster_fsm *f, uint64_t id);
-/* The node's concurrent-run limit: 0 for a witness or an unknown node, else the operator's
- * value, else the auto value its agent proposed, else 1. */
+/* The node's concurrent-run limit: 0 for a witness, a pending or an unknown node, else the
+ * operator's value, else the auto value its agent proposed, else 1. */
 uint32_t cluster_fsm_node_capacity(const struct cluster_fsm *f, uint64_t node_id);
 /* Runs assigned to or running on the node. */
 uint32_t cluster_fsm_node_load(const struct cluster_fsm *f, uint64_t node_id);

@@ -196,7 +196,11 @@ const struct cluster_fsm_result *cluster_fsm_apply(struct cluster_fsm *f, const 
     } else {
         res = cluster__recent_record(f, cmd->request_id, status, value);
     }
-    shir_wipe(&cmd->u, sizeof cmd->u); /* it may have held verifiers and sealed blobs */
+    /* It may have held verifiers and sealed blobs; fenced commands (run tokens and progress)
+     * never do, and skipping the wipe of the ~22 KiB union (a scan definition is its largest
+     * member) takes a RUN_REPORT's apply from ~29 us to ~1-2 us (bench_fsm_runs). */
+    if (!fenced)
+        shir_wipe(&cmd->u, sizeof cmd->u);
     return res;
 }
 

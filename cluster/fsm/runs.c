@@ -20,8 +20,9 @@
  *                   [ [attempt, node, started_ms, finished_ms, outcome, resumed bool,
  *                      resumed_files]... ] ]
  *
- * Storage: CLUSTER_FSM_RUNS_CAP slots (~2.3 MiB) allocated by the table's init (a slot is free
- * when its id is 0) and the pointers to the used ones in id order, which the query hands out.
+ * Storage: CLUSTER_FSM_RUNS_CAP slots (~2.3 MiB) allocated by the table's init, a stack of the
+ * free ones (finding one touches no other slot), and the pointers to the used ones in id order,
+ * which the query hands out.
  * Ids only grow, so a new run is appended; dropping runs compacts the pointers. Apply never
  * allocates.
  *
@@ -46,7 +47,16 @@ struct runs {
     struct cluster_run *by_id[CLUSTER_FSM_RUNS_CAP];
     size_t n;
     uint64_t next_id;
+    uint16_t free[CLUSTER_FSM_RUNS_CAP]; /* slot indices; free[0..CAP-n) are free */
 };
+
+_Static_assert(CLUSTER_FSM_RUNS_CAP <= UINT16_MAX + 1, "slot indices fit uint16_t");
+
+/* Only while n < CAP. */
+static struct cluster_run *take_slot(struct runs *t)
+{
+    return &t->slots[t->free[CLUSTER_FSM_RUNS_CAP - t->n - 1]];
+}
 
 static struct runs *tab(const struct cluster_fsm *f)
 {
@@ -127,13 +137,15 @@ uint64_t cluster__runs_active(const struct cluster_fsm *f, const char *scan)
 static void compact(struct runs *t, bool (*keep)(const struct cluster_run *r, void *arg),
                     void *arg)
 {
-    size_t w = 0;
+    size_t w = 0, freed = CLUSTER_FSM_RUNS_CAP - t->n;
     for (size_t i = 0; i < t->n; i++) {
         struct cluster_run *r = t->by_id[i];
-        if (keep(r, arg))
+        if (keep(r, arg)) {
             t->by_id[w++] = r;
-        else
-            memset(r, 0, sizeof *r); /* a free slot again */
+        } else {
+            memset(r, 0, sizeof *r);
+            t->free[freed++] = (uint16_t)(r - t->slots);
+        }
     }
     for (size_t i = w; i < t->n; i++)
         t->by_id[i] = NULL;
@@ -344,14 +356,6 @@ static int create_shape(const struct cluster_cmd *c)
                : SHIR_E_INVAL;
 }
 
-static struct cluster_run *free_slot(struct runs *t)
-{
-    for (size_t i = 0; i < CLUSTER_FSM_RUNS_CAP; i++)
-        if (t->slots[i].id == 0)
-            return &t->slots[i];
-    return NULL; /* unreachable while n < CAP */
-}
-
 static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
                         uint64_t *value)
 {
@@ -372,13 +376,14 @@ static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
         return SHIR_E_FULL;
     if (t->next_id == UINT64_MAX)
         return SHIR_E_TOOBIG; /* 2^64 runs: not in this universe, but never wrap an id */
+    *value = t->next_id; /* check tells the id the run would get */
     if (!commit)
         return 0;
     if (all)
         trim_all(f, true); /* this scan's surplus included */
     else
         trim_scan(f, scan, true);
-    struct cluster_run *r = free_slot(t);
+    struct cluster_run *r = take_slot(t);
     memset(r, 0, sizeof *r);
     r->id = t->next_id++;
     memcpy(r->scan, def->name, sizeof r->scan);
@@ -741,6 +746,8 @@ static int runs_init(void *st)
     struct runs *t = st;
     t->next_id = 1;
     t->slots = calloc(CLUSTER_FSM_RUNS_CAP, sizeof t->slots[0]);
+    for (size_t i = 0; i < CLUSTER_FSM_RUNS_CAP; i++)
+        t->free[i] = (uint16_t)(CLUSTER_FSM_RUNS_CAP - 1 - i);
     return t->slots ? 0 : SHIR_E_NOMEM;
 }
 
@@ -853,7 +860,7 @@ static void runs_decode(void *st, struct cluster__mpr *r)
     t->next_id = cluster__mpr_range(r, 1, UINT64_MAX);
     uint32_t n = cluster__mpr_array_max(r, CLUSTER_FSM_RUNS_CAP);
     for (uint32_t i = 0; i < n && r->err == 0; i++) {
-        struct cluster_run *x = &t->slots[i];
+        struct cluster_run *x = take_slot(t); /* slot i */
         read_run(r, x);
         t->by_id[i] = x;
         t->n = i + 1;

@@ -10,9 +10,11 @@
  * Only the bytes in use travel (strings as written, rules as a bin of rules_len), so a snapshot
  * of 1,024 small definitions is a few tens of KiB although each slot holds up to ~21 KiB.
  *
- * Storage: CLUSTER_FSM_SCANS_CAP slots allocated by the table's init (a slot is free when its
- * name is empty) and an array of pointers to the used ones in name order, which is what the
- * query hands out. Apply copies into a free slot and moves pointers; it never allocates.
+ * Storage: CLUSTER_FSM_SCANS_CAP slots allocated by the table's init, a stack of the free ones
+ * (so finding one touches no other slot's pages: a fresh FSM, as the fuzz target makes per
+ * input, faults in only what it uses) and an array of pointers to the used ones in name order,
+ * which is what the query hands out. Apply copies into a free slot and moves pointers; it never
+ * allocates. Where a definition sits is invisible: snapshots carry the definitions in name order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,10 @@ struct scans {
     struct cluster_scan_def *slots; /* [CLUSTER_FSM_SCANS_CAP], from init */
     struct cluster_scan_def *by_name[CLUSTER_FSM_SCANS_CAP];
     size_t n;
+    uint16_t free[CLUSTER_FSM_SCANS_CAP]; /* slot indices; free[0..CAP-n) are free */
 };
+
+_Static_assert(CLUSTER_FSM_SCANS_CAP <= UINT16_MAX + 1, "slot indices fit uint16_t");
 
 static struct scans *tab(const struct cluster_fsm *f)
 {
@@ -208,12 +213,17 @@ static size_t find_pos(const struct scans *t, const char *name, bool *found)
     return lo;
 }
 
-static struct cluster_scan_def *free_slot(struct scans *t)
+/* Only while n < CAP. */
+static struct cluster_scan_def *take_slot(struct scans *t)
 {
-    for (size_t i = 0; i < CLUSTER_FSM_SCANS_CAP; i++)
-        if (t->slots[i].name[0] == '\0')
-            return &t->slots[i];
-    return NULL; /* unreachable while n < CAP */
+    return &t->slots[t->free[CLUSTER_FSM_SCANS_CAP - t->n - 1]];
+}
+
+/* After t->n has dropped by one. */
+static void give_slot(struct scans *t, struct cluster_scan_def *d)
+{
+    memset(d, 0, sizeof *d);
+    t->free[CLUSTER_FSM_SCANS_CAP - t->n - 1] = (uint16_t)(d - t->slots);
 }
 
 /* ---- SCAN_PUT -------------------------------------------------------------------------------- */
@@ -249,7 +259,7 @@ static int put_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool co
         d->created_ms = created;
         return 0;
     }
-    struct cluster_scan_def *d = free_slot(t);
+    struct cluster_scan_def *d = take_slot(t);
     *d = *in;
     memmove(&t->by_name[pos + 1], &t->by_name[pos], (t->n - pos) * sizeof t->by_name[0]);
     t->by_name[pos] = d;
@@ -297,10 +307,10 @@ static int delete_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
         return 0;
     cluster__runs_drop_scan(f, c->u.scan_delete.name);
     struct cluster_scan_def *d = t->by_name[pos];
-    memset(d, 0, sizeof *d); /* a free slot again */
     memmove(&t->by_name[pos], &t->by_name[pos + 1], (t->n - pos - 1) * sizeof t->by_name[0]);
     t->n--;
     t->by_name[t->n] = NULL;
+    give_slot(t, d);
     return 0;
 }
 
@@ -327,6 +337,9 @@ static int scans_init(void *st)
 {
     struct scans *t = st;
     t->slots = calloc(CLUSTER_FSM_SCANS_CAP, sizeof t->slots[0]);
+    /* Lowest index on top: a fresh table fills slots 0, 1, ... as a restore does. */
+    for (size_t i = 0; i < CLUSTER_FSM_SCANS_CAP; i++)
+        t->free[i] = (uint16_t)(CLUSTER_FSM_SCANS_CAP - 1 - i);
     return t->slots ? 0 : SHIR_E_NOMEM;
 }
 
@@ -354,7 +367,7 @@ static void scans_decode(void *st, struct cluster__mpr *r)
     struct scans *t = st;
     uint32_t n = cluster__mpr_array_max(r, CLUSTER_FSM_SCANS_CAP);
     for (uint32_t i = 0; i < n && r->err == 0; i++) {
-        struct cluster_scan_def *d = &t->slots[i];
+        struct cluster_scan_def *d = take_slot(t); /* slot i */
         uint32_t fields = cluster__mpr_array(r, DEF_FIELDS);
         read_def(r, d);
         cluster__mpr_skip_n(r, fields - DEF_FIELDS);
