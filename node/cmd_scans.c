@@ -286,9 +286,12 @@ static int read_rules(struct scan_cli *x, char *msg, size_t cap)
     return 0;
 }
 
-/* Source and sink made absolute (the sink's DIR created), rules read. 0, or -1 with msg. */
+/* Rules read, source and sink made absolute, the sink's DIR created last (a create refused for
+ * its rules or source leaves nothing behind). 0, or -1 with msg. */
 static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
 {
+    if (x->rules_path && read_rules(x, msg, cap) != 0)
+        return -1;
     if (x->source) {
         char *real = realpath(x->source, NULL);
         if (!real || shir_str_copy(x->source_abs, sizeof x->source_abs, real) != 0 ||
@@ -324,7 +327,7 @@ static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
             return -1;
         }
     }
-    return x->rules_path ? read_rules(x, msg, cap) : 0;
+    return 0;
 }
 
 /* ---- requests ------------------------------------------------------------------------------- */
