@@ -652,14 +652,21 @@ static bool transient(int rv)
            rv == SHIR_E_UNKNOWN_OUTCOME || rv == SHIR_E_CLOSED || rv == SHIR_E_SHUTDOWN;
 }
 
-/* The one-line display of a run in progress (stderr, a terminal only). */
+/* The one-line display of a run in progress (stderr, a terminal only): "run 7 running on n2:
+ * 12000 files, 11800 assets, 2400 files/s", or "run 7 queued (at capacity)". */
 static void show_progress(const msgpack_object *run, uint64_t id, double rate)
 {
-    char state[16], node[64];
+    char state[16], node[64], waiting[128];
     const msgpack_object *prog = NULL;
     str_of(run, "state", state, sizeof state, "?");
-    str_of(run, "node", node, sizeof node, "-");
+    str_of(run, "node", node, sizeof node, "");
+    str_of(run, "waiting", waiting, sizeof waiting, "");
     (void)transport_body_get_map(run, "progress", &prog);
+    if (!node[0]) {
+        fprintf(stderr, "\rrun %llu %s%s%s%s\033[K", (unsigned long long)id, state,
+                waiting[0] ? " (" : "", waiting, waiting[0] ? ")" : "");
+        return;
+    }
     fprintf(stderr, "\rrun %llu %s on %s: %llu files, %llu assets, %.0f files/s\033[K",
             (unsigned long long)id, state, node,
             (unsigned long long)(prog ? u64_of(prog, "files") : 0),
