@@ -138,6 +138,19 @@ json_check "$out" "len(d['runs'])==1 and (lambda r: r['id']==$run and r['scan']=
     re.match(r'$ISO', r['attempts'][0]['started']))(d['runs'][0])" "RUN shape"
 expect_match "$("$S" scan runs ok "${D[@]}")" "^$run +ok +succeeded +n1 " "human runs"
 
+# A run that fails (its source vanished, one attempt allowed): --wait exits 1 and says why.
+mkdir "$tmp/gone"
+"$S" scan create gone --source "$tmp/gone" --sink "jsonl:$tmp/out" --max-attempts 1 "${D[@]}" >/dev/null ||
+    fail "create gone"
+rmdir "$tmp/gone"
+out=$("$S" scan run gone --wait --json "${D[@]}" 2>/dev/null)
+[ $? -eq 1 ] || fail "run --wait of a failing run did not exit 1: $out"
+json_check "$out" 'd["scan"]=="gone" and d["state"]=="failed"' "failed run --wait --json"
+json_check "$("$S" scan runs gone --json "${D[@]}")" "(lambda r: r['state']=='failed' and r['error']
+    and r['summary'] is None and r['attempts'][-1]['outcome'] in ('failed','unreachable','crashed')
+    )(d['runs'][0])" "failed RUN shape"
+"$S" scan delete gone "${D[@]}" >/dev/null || fail "delete gone"
+
 # ---- an active run: BUSY, RUNNING, cancel ---------------------------------------------------
 "$S" scan create big --source "$tmp/big" --level L3 --sink "jsonl:$tmp/out" "${D[@]}" >/dev/null || fail "create big"
 out=$("$S" scan run big --json "${D[@]}") || fail "run big: $out"
