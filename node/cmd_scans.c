@@ -286,9 +286,12 @@ static int read_rules(struct scan_cli *x, char *msg, size_t cap)
     return 0;
 }
 
-/* Source and sink made absolute (the sink's DIR created), rules read. 0, or -1 with msg. */
+/* Rules read, source and sink made absolute, the sink's DIR created last (a create refused for
+ * its rules or source leaves nothing behind). 0, or -1 with msg. */
 static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
 {
+    if (x->rules_path && read_rules(x, msg, cap) != 0)
+        return -1;
     if (x->source) {
         char *real = realpath(x->source, NULL);
         if (!real || shir_str_copy(x->source_abs, sizeof x->source_abs, real) != 0 ||
@@ -324,7 +327,7 @@ static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
             return -1;
         }
     }
-    return x->rules_path ? read_rules(x, msg, cap) : 0;
+    return 0;
 }
 
 /* ---- requests ------------------------------------------------------------------------------- */
@@ -649,14 +652,21 @@ static bool transient(int rv)
            rv == SHIR_E_UNKNOWN_OUTCOME || rv == SHIR_E_CLOSED || rv == SHIR_E_SHUTDOWN;
 }
 
-/* The one-line display of a run in progress (stderr, a terminal only). */
+/* The one-line display of a run in progress (stderr, a terminal only): "run 7 running on n2:
+ * 12000 files, 11800 assets, 2400 files/s", or "run 7 queued (at capacity)". */
 static void show_progress(const msgpack_object *run, uint64_t id, double rate)
 {
-    char state[16], node[64];
+    char state[16], node[64], waiting[128];
     const msgpack_object *prog = NULL;
     str_of(run, "state", state, sizeof state, "?");
-    str_of(run, "node", node, sizeof node, "-");
+    str_of(run, "node", node, sizeof node, "");
+    str_of(run, "waiting", waiting, sizeof waiting, "");
     (void)transport_body_get_map(run, "progress", &prog);
+    if (!node[0]) {
+        fprintf(stderr, "\rrun %llu %s%s%s%s\033[K", (unsigned long long)id, state,
+                waiting[0] ? " (" : "", waiting, waiting[0] ? ")" : "");
+        return;
+    }
     fprintf(stderr, "\rrun %llu %s on %s: %llu files, %llu assets, %.0f files/s\033[K",
             (unsigned long long)id, state, node,
             (unsigned long long)(prog ? u64_of(prog, "files") : 0),

@@ -95,9 +95,11 @@ static int settings_run(int argc, char **argv)
         return node_usage_error(&node_cmd_settings, set ? "'set' needs at least one setting"
                                                         : "'show' takes no settings");
     struct node_admin_reply *r;
-    if (node_admin_request("settings", f.data_dir, set ? "settings.set" : "settings.show",
-                           set ? pack_body : NULL, &o.b, SETTINGS_TIMEOUT_MS, &r) != 0)
-        return NODE_EXIT_FAIL;
+    char err[512];
+    int rv = node_admin_call(f.data_dir, set ? "settings.set" : "settings.show",
+                             set ? pack_body : NULL, &o.b, SETTINGS_TIMEOUT_MS, &r, err, sizeof err);
+    if (rv != 0)
+        return node_cli_fail(set ? "settings set" : "settings show", f.json, rv, err);
     if (f.json) {
         node_json_print(stdout, node_admin_reply_body(r));
         fputc('\n', stdout);
