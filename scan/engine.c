@@ -524,8 +524,9 @@ static int hold_dir(struct engine *g, const struct scan_entry *e)
     char *p = strdup(e->path);
     if (!p)
         return SHIR_E_NOMEM;
-    g->dirs[g->n_dirs++] =
-        (struct held_dir){.path = p, .rel_off = (size_t)(e->rel - e->path), .mtime = e->mtime};
+    /* The root's rel is a literal "", not a suffix of its path. */
+    size_t rel_off = e->rel[0] ? (size_t)(e->rel - e->path) : strlen(e->path);
+    g->dirs[g->n_dirs++] = (struct held_dir){.path = p, .rel_off = rel_off, .mtime = e->mtime};
     return 0;
 }
 
