@@ -24,6 +24,7 @@
 struct scan_opts {
     struct scan_job job;
     int json;
+    bool test_ack;        /* test builds: acknowledge every progress and checkpoint frame */
     const char *password_file;
     const char *data_dir; /* borrowed from argv; NULL: NODE_DEFAULT_DATA_DIR */
 };
@@ -147,6 +148,11 @@ static int parse_parts_flag(struct scan_opts *o, const char *f, const char *v)
         j->fault = (enum scan_fault)e;
         return rc;
     }
+    if (strcmp(f, "--test-ack") == 0) {
+        /* A flag with a value like the others ("on"): acks keep a fenced worker running. */
+        o->test_ack = strcmp(v, "on") == 0;
+        return o->test_ack ? 0 : SHIR_E_INVAL;
+    }
     if (strcmp(f, "--test-fence-ms") == 0) {
         rc = shir_parse_u64(v, 1, 3600000, &n);
         j->fence_ms = (uint32_t)n;
@@ -262,13 +268,32 @@ static int read_password(const char *path, struct shir_secret *out, char *msg, s
 struct worker_result {
     bool done;
     struct node_worker_end end;
+    struct node_worker *w;
+    bool ack;              /* acknowledge reports (test builds: --test-ack on) */
+    uint64_t acks;
 };
+
+/* Acknowledge a report as the agent does once it is committed (here: at once). */
+static void worker_frame(void *data, enum scan_msg_type type, const unsigned char *frame, size_t n)
+{
+    (void)frame;
+    (void)n;
+    struct worker_result *res = data;
+    if (!res->ack || !res->w || (type != SCAN_MSG_PROGRESS && type != SCAN_MSG_CHECKPOINT))
+        return;
+    struct shir_buf b;
+    shir_buf_init(&b, 64);
+    if (scan_ack_encode(++res->acks, &b) == 0)
+        (void)node_worker_send(res->w, b.data, b.len);
+    shir_buf_free(&b);
+}
 
 static void worker_ended(void *data, const struct node_worker_end *end)
 {
     struct worker_result *res = data;
     res->end = *end;
     res->done = true;
+    res->w = NULL; /* freed once this returns */
 }
 
 /* Run the job in a worker; returns 0 when the scan succeeded. */
@@ -276,14 +301,16 @@ static int run_worker(const struct scan_job *job, struct worker_result *res)
 {
     uv_loop_t loop;
     struct node_worker *w;
-    struct node_worker_cbs cbs = {.end = worker_ended, .data = res};
+    struct node_worker_cbs cbs = {.frame = worker_frame, .end = worker_ended, .data = res};
     if (uv_loop_init(&loop) != 0) {
         (void)shir_str_copy(res->end.cause, sizeof res->end.cause, "cannot start an event loop");
         return -1;
     }
     int rv = node_worker_spawn(&loop, job, &cbs, &w, res->end.cause, sizeof res->end.cause);
-    if (rv == 0)
+    if (rv == 0) {
+        res->w = w;
         fprintf(stderr, "shir scan: worker pid %ld\n", (long)node_worker_pid(w));
+    }
     uv_run(&loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(&loop);
     return rv == 0 && res->done && res->end.ok ? 0 : -1;
@@ -439,6 +466,7 @@ static int scan_run(int argc, char **argv)
     struct worker_result res;
     memset(&res, 0, sizeof res);
     int code = parse_args(&o, argc, argv, &source);
+    res.ack = o.test_ack;
     if (code)
         goto out;
     char msg[256];

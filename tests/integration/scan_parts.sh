@@ -4,7 +4,7 @@
 #    parts of an uninterrupted run, byte for byte, whose lines are those of a single JSON-lines
 #    run (same lines, none twice);
 # 2. a worker whose parent never acknowledges anything fences itself (exit 3) long before its
-#    run could end, and writes no _SUCCESS;
+#    run could end, and writes no _SUCCESS; one whose parent acknowledges its reports runs on;
 # 3. a worker whose parent dies goes with it;
 # 4. a file that crashes the worker is named by its walk index in the cause;
 # 5. a results directory that cannot be written fails the run at once, with the message the
@@ -93,6 +93,13 @@ rc=$?
 expect_match "$(cat "$T/err2")" "scan failed: self-fenced: no report acknowledged for 1000 ms" "fence cause"
 [ -e "$T/fence/local/1/_SUCCESS" ] && fail "a fenced worker finished its run"
 [ "$(contiguous_parts "$T/fence/local/1")" -lt 16 ] || fail "a fenced worker wrote every part"
+
+# 2b. The same with a parent that acknowledges every report (node_worker_send): the run
+#     (~6 s) outlives its fence (2 s) three times over, and finishes.
+"$SHIR_BIN" scan run-local "$T/src" "${common[@]}" --parts "$T/acked" --part-size 20 \
+    --test-fault slow --test-fence-ms 2000 --test-ack on >"$T/out2b" 2>"$T/err2b" ||
+    fail "an acknowledged run failed: $(cat "$T/err2b")"
+[ -f "$T/acked/local/1/_SUCCESS" ] || fail "no _SUCCESS after an acknowledged run"
 
 # 3. The parent dies: the worker goes too (its job pipe closes; PR_SET_PDEATHSIG).
 "$SHIR_BIN" scan run-local "$T/src" "${common[@]}" --parts "$T/orphan" --test-fault slow \
