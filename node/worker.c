@@ -303,6 +303,12 @@ static int run_job(struct scan_job *job, struct watchdog *wd, struct shir_log_si
 #endif
     if ((rc = watchdog_start(wd, job->fence_ms, sum->message, sizeof sum->message)) != 0)
         return rc;
+    if (job->run_id && job->resume)
+        SHIR_INFO(log, "run %llu attempt %u: resuming at part %u", (unsigned long long)job->run_id,
+                  (unsigned)job->attempt, (unsigned)job->resume_part);
+    else if (job->run_id)
+        SHIR_INFO(log, "run %llu attempt %u", (unsigned long long)job->run_id,
+                  (unsigned)job->attempt);
     char host[256];
     if (gethostname(host, sizeof host) != 0)
         (void)shir_str_copy(host, sizeof host, "localhost");

@@ -559,8 +559,10 @@ static int on_file(struct engine *g, const struct scan_entry *e)
     int rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
     if (rc == 0 && tokens)
         rc = group_add(g, (const char *)g->pat.data, e);
-    if (rc || (g->parts && g->cur_index < g->covered))
+    if (rc || (g->parts && g->cur_index < g->covered)) {
+        progress(g, false); /* the re-walk of a big tree takes a while: show it moving */
         return rc; /* an earlier attempt wrote this file's line: rebuild the groups only */
+    }
 #ifdef SHIR_TEST_FAULTS
     if (g->job->fault == SCAN_FAULT_SLOW)
         (void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
