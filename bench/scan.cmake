@@ -17,3 +17,8 @@ target_compile_definitions(bench_parquet PRIVATE
 add_executable(bench_classify bench_classify.c ${PROJECT_SOURCE_DIR}/tests/unit/scan/corpus.c)
 shir_target(bench_classify)
 target_link_libraries(bench_classify PRIVATE shir_scan)
+
+# Parts of a runtime run: overhead, time per part and crash re-work against the part size.
+add_executable(bench_parts bench_parts.c)
+shir_target(bench_parts)
+target_link_libraries(bench_parts PRIVATE shir_scan)

@@ -68,8 +68,12 @@ static void explain(struct node_worker *w)
         (void)shir_str_fmt(e->cause, sizeof e->cause,
                            "self-fenced: no report acknowledged for %u ms", w->fence_ms);
     } else if (e->term_signal) {
-        (void)shir_str_fmt(e->cause, sizeof e->cause, "worker %ld killed by signal %s (%d)%s%s",
-                           pid, node_signal_name(e->term_signal), e->term_signal,
+        char at[48] = "";
+        if (e->crash_index != UINT64_MAX)
+            (void)shir_str_fmt(at, sizeof at, " reading file #%llu of the walk",
+                               (unsigned long long)e->crash_index);
+        (void)shir_str_fmt(e->cause, sizeof e->cause, "worker %ld killed by signal %s (%d)%s%s%s",
+                           pid, node_signal_name(e->term_signal), e->term_signal, at,
                            w->cursor[0] ? " after " : "", w->cursor);
     } else if (!e->have_summary) {
         (void)shir_str_fmt(e->cause, sizeof e->cause,

@@ -90,7 +90,7 @@ static int on_checkpoint(void *ud, const struct scan_checkpoint *c)
 struct watchdog {
     struct worker_out *out;
     int job_fd;
-    int stop_fd;             /* read end of a pipe the main thread writes to when it is done */
+    int stop_fd, stop_w;     /* a pipe the main thread writes to when it is done (-1: none) */
     uint32_t fence_ms;
     struct shir_buf in;      /* parent frames being received */
     uint64_t last_ack_ms, last_beat_ms;
@@ -229,6 +229,97 @@ static int check_parent(const struct scan_job *job, struct shir_log *log)
     return 0;
 }
 
+/* Start the watchdog on wd (its job fd and out set). 0, or the error with msg set. */
+static int watchdog_start(struct watchdog *wd, uint32_t fence_ms, char *msg, size_t cap)
+{
+    const struct shir_clock *clk = shir_clock_system();
+    int stop[2];
+    wd->fence_ms = fence_ms;
+    wd->last_ack_ms = wd->last_beat_ms = clk->now_ms(clk);
+    if (pipe(stop) != 0) { /* a worker execs nothing: no close-on-exec needed */
+        int rc = -errno;
+        (void)shir_str_fmt(msg, cap, "cannot make a pipe: %s", shir_strerror(rc));
+        return rc;
+    }
+    wd->stop_fd = stop[0];
+    wd->stop_w = stop[1];
+    if (pthread_create(&wd->thread, NULL, watchdog_main, wd) != 0) {
+        close(stop[0]);
+        close(stop[1]);
+        wd->stop_fd = wd->stop_w = -1;
+        (void)shir_str_copy(msg, cap, "cannot start the watchdog thread");
+        return SHIR_E_NOMEM;
+    }
+    return 0;
+}
+
+/* Stop a started watchdog (after the summary: it only waits for this by then). */
+static void watchdog_stop(struct watchdog *wd)
+{
+    if (wd->stop_w < 0)
+        return;
+    (void)shir_write_all(wd->stop_w, "x", 1);
+    pthread_join(wd->thread, NULL);
+    close(wd->stop_fd);
+    close(wd->stop_w);
+    wd->stop_fd = wd->stop_w = -1;
+}
+
+/* Read and decode the job; the bytes after its frame stay in wd->in for the watchdog. */
+static int read_job(struct watchdog *wd, struct scan_job *job, struct scan_summary *sum)
+{
+    size_t flen = 0;
+    int rc = read_frame(wd->job_fd, &wd->in, &flen);
+    if (rc == 0)
+        rc = scan_job_decode(wd->in.data, flen, job);
+    if (flen) {
+        shir_wipe(wd->in.data, flen);    /* the frame held the credential */
+        shir_buf_consume(&wd->in, flen); /* what follows it (acks) is the watchdog's */
+    }
+    if (rc)
+        (void)shir_str_fmt(sum->message, sizeof sum->message, "bad job: %s", shir_strerror(rc));
+    return rc;
+}
+
+/* Everything between the job and the summary: 0 or the run's error (sum says why). */
+static int run_job(struct scan_job *job, struct watchdog *wd, struct shir_log_sink *sink,
+                   struct shir_log *log, struct scan_summary *sum)
+{
+    if (job->proxy.password.len >= 4)
+        (void)shir_log_sink_mask(sink, job->proxy.password.bytes, job->proxy.password.len);
+    int rc = check_parent(job, log);
+    if (rc) {
+        (void)shir_str_copy(sum->message, sizeof sum->message, "the parent is gone");
+        return rc;
+    }
+    apply_limits(job, log);
+#ifdef SHIR_TEST_FAULTS
+    /* Test builds only: crash isolation. Elsewhere the job's fault field is decoded and ignored. */
+    if (job->fault == SCAN_FAULT_ABORT)
+        abort();
+    if (job->fault == SCAN_FAULT_HANG)
+        for (;;)
+            pause(); /* the parent kills us */
+#endif
+    if ((rc = watchdog_start(wd, job->fence_ms, sum->message, sizeof sum->message)) != 0)
+        return rc;
+    if (job->run_id && job->resume)
+        SHIR_INFO(log, "run %llu attempt %u: resuming at part %u", (unsigned long long)job->run_id,
+                  (unsigned)job->attempt, (unsigned)job->resume_part);
+    else if (job->run_id)
+        SHIR_INFO(log, "run %llu attempt %u", (unsigned long long)job->run_id,
+                  (unsigned)job->attempt);
+    char host[256];
+    if (gethostname(host, sizeof host) != 0)
+        (void)shir_str_copy(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    const struct scan_run_cbs cbs = {.progress = on_progress,
+                                     .file_cb = on_file,
+                                     .checkpoint_cb = on_checkpoint,
+                                     .ud = wd->out};
+    return scan_job_run(job, host, shir_clock_system(), log, &cbs, sum);
+}
+
 static int worker_run(int argc, char **argv)
 {
     int job_fd = 0, out_fd = 1;
@@ -250,81 +341,21 @@ static int worker_run(int argc, char **argv)
     struct worker_out out = {.fd = out_fd, .log = &log};
     pthread_mutex_init(&out.mu, NULL);
     shir_buf_init(&out.frame, SCAN_FRAME_MAX + 4);
-    struct watchdog wd = {.out = &out, .job_fd = job_fd, .stop_fd = -1};
+    struct watchdog wd = {.out = &out, .job_fd = job_fd, .stop_fd = -1, .stop_w = -1};
     shir_buf_init(&wd.in, SCAN_FRAME_MAX + 4 + 65536);
-    int stop[2] = {-1, -1};
-    bool watching = false;
     struct scan_summary sum;
     memset(&sum, 0, sizeof sum);
-    size_t flen = 0;
-    int rc = read_frame(job_fd, &wd.in, &flen);
+    int rc = read_job(&wd, &job, &sum);
     if (rc == 0)
-        rc = scan_job_decode(wd.in.data, flen, &job);
-    if (flen) {
-        shir_wipe(wd.in.data, flen); /* the frame held the credential */
-        shir_buf_consume(&wd.in, flen); /* what follows it (acks) is the watchdog's */
-    }
-    if (rc) {
+        rc = run_job(&job, &wd, &sink, &log, &sum);
+    if (rc && !sum.status)
         sum.status = rc;
-        (void)shir_str_fmt(sum.message, sizeof sum.message, "bad job: %s", shir_strerror(rc));
-        goto done;
-    }
-    if (job.proxy.password.len >= 4)
-        (void)shir_log_sink_mask(&sink, job.proxy.password.bytes, job.proxy.password.len);
-    if ((rc = check_parent(&job, &log)) != 0) {
-        sum.status = rc;
-        (void)shir_str_copy(sum.message, sizeof sum.message, "the parent is gone");
-        goto done;
-    }
-    apply_limits(&job, &log);
-#ifdef SHIR_TEST_FAULTS
-    /* Test builds only: crash isolation. Elsewhere the job's fault field is decoded and ignored. */
-    if (job.fault == SCAN_FAULT_ABORT)
-        abort();
-    if (job.fault == SCAN_FAULT_HANG)
-        for (;;)
-            pause(); /* the parent kills us */
-#endif
-    const struct shir_clock *clk = shir_clock_system();
-    wd.fence_ms = job.fence_ms;
-    wd.last_ack_ms = wd.last_beat_ms = clk->now_ms(clk);
-    if (pipe(stop) != 0) { /* a worker execs nothing: no close-on-exec needed */
-        stop[0] = stop[1] = -1;
-        sum.status = -errno;
-        (void)shir_str_fmt(sum.message, sizeof sum.message, "cannot make a pipe: %s",
-                           shir_strerror(sum.status));
-        goto done;
-    }
-    wd.stop_fd = stop[0];
-    if (pthread_create(&wd.thread, NULL, watchdog_main, &wd) != 0) {
-        sum.status = SHIR_E_NOMEM;
-        (void)shir_str_copy(sum.message, sizeof sum.message, "cannot start the watchdog thread");
-        goto done;
-    }
-    watching = true;
-    char host[256];
-    if (gethostname(host, sizeof host) != 0)
-        (void)shir_str_copy(host, sizeof host, "localhost");
-    host[sizeof host - 1] = '\0';
-    const struct scan_run_cbs cbs = {.progress = on_progress,
-                                     .file_cb = on_file,
-                                     .checkpoint_cb = on_checkpoint,
-                                     .ud = &out};
-    (void)scan_job_run(&job, host, clk, &log, &cbs, &sum);
-done:
     pthread_mutex_lock(&out.mu);
     if (scan_summary_encode(SCAN_MSG_SUMMARY, &sum, &out.frame) == 0)
         send_locked(&out);
     out.done = true;
     pthread_mutex_unlock(&out.mu);
-    if (watching) {
-        (void)shir_write_all(stop[1], "x", 1);
-        pthread_join(wd.thread, NULL);
-    }
-    if (stop[0] >= 0) {
-        close(stop[0]);
-        close(stop[1]);
-    }
+    watchdog_stop(&wd);
     int code = sum.status == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
     shir_buf_free(&out.frame);
     shir_buf_free(&wd.in);

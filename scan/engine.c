@@ -524,8 +524,9 @@ static int hold_dir(struct engine *g, const struct scan_entry *e)
     char *p = strdup(e->path);
     if (!p)
         return SHIR_E_NOMEM;
-    g->dirs[g->n_dirs++] =
-        (struct held_dir){.path = p, .rel_off = (size_t)(e->rel - e->path), .mtime = e->mtime};
+    /* The root's rel is a literal "", not a suffix of its path. */
+    size_t rel_off = e->rel[0] ? (size_t)(e->rel - e->path) : strlen(e->path);
+    g->dirs[g->n_dirs++] = (struct held_dir){.path = p, .rel_off = rel_off, .mtime = e->mtime};
     return 0;
 }
 
@@ -558,8 +559,10 @@ static int on_file(struct engine *g, const struct scan_entry *e)
     int rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
     if (rc == 0 && tokens)
         rc = group_add(g, (const char *)g->pat.data, e);
-    if (rc || (g->parts && g->cur_index < g->covered))
+    if (rc || (g->parts && g->cur_index < g->covered)) {
+        progress(g, false); /* the re-walk of a big tree takes a while: show it moving */
         return rc; /* an earlier attempt wrote this file's line: rebuild the groups only */
+    }
 #ifdef SHIR_TEST_FAULTS
     if (g->job->fault == SCAN_FAULT_SLOW)
         (void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);

@@ -73,6 +73,16 @@ static bool component_ok(const char *s)
     return s && s[0] && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
+/* A checkpoint of part k says files = min((k+1)N, files in the tree): resuming at part k+1
+ * needs kN < files <= (k+1)N (files = 0 at part 0, resuming from the start). */
+static bool resume_point_ok(const struct scan_job *j)
+{
+    uint64_t n = scan_job_part_size(j), end = (uint64_t)j->resume_part * n;
+    if (j->resume_part == 0)
+        return j->resume_files == 0;
+    return j->resume_files <= end && j->resume_files > end - n;
+}
+
 int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
 {
     const char *why = NULL;
@@ -87,8 +97,8 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
         why = "a run with parts needs a run id and a scan name without '/'";
     else if (j->resume && !parts)
         why = "only a run with parts can resume";
-    else if (j->resume && j->resume_files != (uint64_t)j->resume_part * scan_job_part_size(j))
-        why = "resume: the walk index must be the first file of the first part to write";
+    else if (j->resume && !resume_point_ok(j))
+        why = "resume: the files walked must end in the part before the first part to write";
     else if (parts)
         why = NULL; /* the parts replace the sink: its target is not used */
     else if (j->sink != SCAN_SINK_NONE && (!j->sink_target || !j->sink_target[0]))

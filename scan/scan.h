@@ -90,9 +90,11 @@ struct scan_job {
                                      "Parts") instead of sink_target, and sink is ignored */
     uint32_t part_size;           /* files per part; 0: scan_job_part_size's default */
     bool resume;                  /* continue an earlier attempt from its checkpoint: */
-    uint32_t resume_part;         /*   the first part to write (checkpoint's part + 1) */
-    uint64_t resume_files;        /*   walk index to continue at (checkpoint's files, a
-                                       multiple of the part size) */
+    uint32_t resume_part;         /*   the first part to write (checkpoint's part + 1); the
+                                       worker re-walks files below resume_part * part size
+                                       with stat only and continues there */
+    uint64_t resume_files;        /*   the checkpoint's files: that boundary, or fewer when
+                                       the checkpoint was of a last, partial part */
     uint64_t resume_assets;       /*   the checkpoint's counters, so that the summary counts */
     uint64_t resume_bytes;        /*   the whole run and not just this attempt (0 when not */
     uint64_t resume_errors;       /*   known: only the summary is off, never the parts) */
@@ -209,7 +211,9 @@ enum scan_msg_type {
  * resumes with resume_part = part + 1, resume_files = files and the counters. */
 struct scan_checkpoint {
     uint32_t part;
-    uint64_t files;   /* files walked through the end of this part: (part + 1) * part size */
+    uint64_t files;   /* files walked through the end of this part: (part + 1) * part size,
+                         or fewer for the last part of files (the final part of resource sets
+                         and directories has no checkpoint: _SUCCESS and the summary follow) */
     uint64_t assets;  /* asset lines in parts 0 .. part (cumulative over attempts) */
     uint64_t bytes;   /* bytes read for them (cumulative) */
     uint64_t errors;  /* per-path errors among them (cumulative) */

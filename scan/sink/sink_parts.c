@@ -7,7 +7,8 @@
  * two attempts' renames does not matter either). The run's directory and every file in it are
  * reached through one descriptor (mkdirat/openat/renameat/unlinkat, O_NOFOLLOW), so a symlink
  * planted in DIR/<scan> is never followed. DIR itself is the operator's, opened as given (it is
- * meant to be a share every node mounts). */
+ * meant to be a share every node mounts) and never created here: on a node where the share is
+ * not mounted, creating it would put the results on the mount point's local disk. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
