@@ -5,13 +5,13 @@
  * /tmp, removed afterwards). Each tree: directories of 100 small CSV files (a header and two rows
  * with an e-mail column), names without digits so no file is held for a resource set.
  *
- * Every figure is the best of 3 runs. For each level and N it prints: the run's time with parts against the same job into a single
- * JSON-lines file (the overhead of fsync + rename + directory fsync per part), the time per
- * part (how often a checkpoint reaches the runtime), and what a crash costs: a resumed attempt
- * redoes at most one part (N files at the measured per-file time) after a stat-only re-walk of
- * the files before it (measured at its worst: a resume after the last part re-walks them all). The choice balances
- * checkpoint frequency (each is a Raft entry: a few per second at most is cheap) against the
- * per-part fsyncs and the work lost on a crash.
+ * Every figure is the best of 3 runs. For each level and N it prints: the run's time with parts
+ * against the same job into a single JSON-lines file (the overhead of fsync + rename + directory
+ * fsync per part), the time per part (how often a checkpoint reaches the runtime), and what a crash
+ * costs: a resumed attempt redoes at most one part (N files at the measured per-file time) after a
+ * stat-only re-walk of the files before it (measured at its worst: a resume after the last part
+ * re-walks them all). The choice balances checkpoint frequency (each is a Raft entry: a few per
+ * second at most is cheap) against the per-part fsyncs and the work lost on a crash.
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>

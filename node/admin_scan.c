@@ -794,7 +794,14 @@ static int pack_runs(msgpack_packer *pk, void *arg)
 static void runs_ok(const struct node_admin_ctx *ctx, struct node_admin_conn *c, uint64_t id,
                     void *arg)
 {
-    (void)ctx;
+    const struct scan_call *k = arg;
+    if (k->name[0] && !cluster_scan_get(ctx->cluster, k->name)) {
+        char msg[160]; /* a typo must not read as "no runs" */
+        (void)shir_str_fmt(msg, sizeof msg, "no scan named %s ('shir scan list' shows them)",
+                           k->name);
+        node_admin_reply_error(c, id, SHIR_E_NOTFOUND, msg);
+        return;
+    }
     node_admin_reply(c, id, pack_runs, arg);
 }
 

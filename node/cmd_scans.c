@@ -710,7 +710,8 @@ static int wait_run(const struct scan_cli *x, const char *data_dir, const char *
     bool tty = isatty(STDERR_FILENO) == 1, shown = false;
     int64_t first_ok = mono_ms(), start = 0;
     uint64_t start_files = 0;
-    struct req q = {.x = x, .name = name, .run = id};
+    /* By id alone: a deleted scan then reads as "the run no longer exists". */
+    struct req q = {.x = x, .run = id};
     for (;;) {
         struct node_admin_reply *r = NULL;
         char err[512];

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/node.h"
@@ -124,7 +125,8 @@ static void *watchdog_main(void *arg)
         uint64_t next = wd->last_beat_ms + WORKER_HEARTBEAT_MS;
         if (wd->fence_ms && wd->last_ack_ms + wd->fence_ms < next)
             next = wd->last_ack_ms + wd->fence_ms;
-        struct pollfd p[2] = {{.fd = wd->job_fd, .events = POLLIN}, {.fd = wd->stop_fd, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = wd->job_fd, .events = POLLIN},
+                              {.fd = wd->stop_fd, .events = POLLIN}};
         int r = poll(p, 2, next > now ? (int)(next - now) : 0);
         if (r < 0 && errno != EINTR)
             _exit(NODE_EXIT_FAIL);
@@ -243,6 +245,11 @@ static int watchdog_start(struct watchdog *wd, uint32_t fence_ms, char *msg, siz
     }
     wd->stop_fd = stop[0];
     wd->stop_w = stop[1];
+    /* Only a pipe or a socket has a parent at its other end: a job read from a file (by hand,
+     * a test) reaches EOF at once, which must not read as "the parent is gone". */
+    struct stat st;
+    if (fstat(wd->job_fd, &st) == 0 && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+        wd->job_fd = -1; /* poll ignores it */
     if (pthread_create(&wd->thread, NULL, watchdog_main, wd) != 0) {
         close(stop[0]);
         close(stop[1]);

@@ -80,6 +80,8 @@ static bool resume_point_ok(const struct scan_job *j)
     uint64_t n = scan_job_part_size(j), end = (uint64_t)j->resume_part * n;
     if (j->resume_part == 0)
         return j->resume_files == 0;
+    if (j->resume_part == UINT32_MAX)
+        return false; /* no part after it to number */
     return j->resume_files <= end && j->resume_files > end - n;
 }
 

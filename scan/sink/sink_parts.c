@@ -23,11 +23,11 @@
 
 struct parts_sink {
     struct scan_sink base;
-    int dfd;                /* DIR/<scan>/<run> */
-    char *where;            /* "DIR/<scan>/<run>" for messages */
-    FILE *f;                /* the open part, or NULL */
-    uint32_t part;          /* its number */
-    char tmp[64];           /* its temporary name */
+    int dfd;       /* DIR/<scan>/<run> */
+    char *where;   /* "DIR/<scan>/<run>" for messages */
+    FILE *f;       /* the open part, or NULL */
+    uint32_t part; /* its number */
+    char tmp[64];  /* its temporary name */
     struct shir_buf line;
 };
 
@@ -36,8 +36,8 @@ struct parts_sink {
 static int fail(struct parts_sink *p, int rc, const char *what)
 {
     (void)shir_str_fmt(p->base.errmsg, sizeof p->base.errmsg,
-                       "cannot write the results to %s: %s%s%s", p->where, what, what[0] ? ": " : "",
-                       shir_strerror(rc));
+                       "cannot write the results to %s: %s%s%s", p->where, what,
+                       what[0] ? ": " : "", shir_strerror(rc));
     return rc;
 }
 
@@ -223,14 +223,13 @@ int scan_sink_parts_success(struct scan_sink *s, const struct scan_summary *sum)
     struct parts_sink *p = (struct parts_sink *)s;
     struct shir_buf b;
     shir_buf_init(&b, 4096);
-    int rc = shir_buf_printf(&b,
-                             "{\"files\":%" PRIu64 ",\"assets\":%" PRIu64
-                             ",\"resourceSets\":%" PRIu64 ",\"directories\":%" PRIu64
-                             ",\"bytesRead\":%" PRIu64 ",\"classifiedColumns\":%" PRIu64
-                             ",\"errors\":%" PRIu64 ",\"durationMs\":%" PRIu64 "}\n",
-                             sum->files_seen, sum->assets, sum->resource_sets, sum->directories,
-                             sum->bytes_read, sum->classified_columns, sum->errors,
-                             sum->duration_ms);
+    int rc = shir_buf_printf(
+        &b,
+        "{\"files\":%" PRIu64 ",\"assets\":%" PRIu64 ",\"resourceSets\":%" PRIu64
+        ",\"directories\":%" PRIu64 ",\"bytesRead\":%" PRIu64 ",\"classifiedColumns\":%" PRIu64
+        ",\"errors\":%" PRIu64 ",\"durationMs\":%" PRIu64 "}\n",
+        sum->files_seen, sum->assets, sum->resource_sets, sum->directories, sum->bytes_read,
+        sum->classified_columns, sum->errors, sum->duration_ms);
     if (rc)
         goto out;
     drop_open(p);

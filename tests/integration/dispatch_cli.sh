@@ -137,6 +137,9 @@ json_check "$out" "len(d['runs'])==1 and (lambda r: r['id']==$run and r['scan']=
     and r['attempts'][0]['outcome']=='succeeded' and r['attempts'][0]['resumedFrom'] is None and
     re.match(r'$ISO', r['attempts'][0]['started']))(d['runs'][0])" "RUN shape"
 expect_match "$("$S" scan runs ok "${D[@]}")" "^$run +ok +succeeded +n1 " "human runs"
+out=$("$S" scan runs nosuch --json "${D[@]}" 2>/dev/null)
+[ $? -eq 1 ] || fail "runs of an unknown scan did not exit 1"
+json_check "$out" 'd["error"]["code"]=="NOTFOUND"' "runs of an unknown scan"
 
 # A run that fails (its source vanished, one attempt allowed): --wait exits 1 and says why.
 mkdir "$tmp/gone"

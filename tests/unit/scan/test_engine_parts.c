@@ -69,9 +69,16 @@ static void rm_rf(const char *p)
  *   0 a-b.csv  1 a.csv  2 a0.txt  3 b/c.txt  4 b/d.json  5 logs/2024-01-01.csv
  *   6 logs/2024-01-02.csv  7 logs/2024-01-03.csv  8 one/part-5.csv  9 z/y/x.csv */
 #define N_FILES 10
-static const char *const walk_order[N_FILES] = {
-    "a-b.csv", "a.csv", "a0.txt", "b/c.txt", "b/d.json", "logs/2024-01-01.csv",
-    "logs/2024-01-02.csv", "logs/2024-01-03.csv", "one/part-5.csv", "z/y/x.csv"};
+static const char *const walk_order[N_FILES] = {"a-b.csv",
+                                                "a.csv",
+                                                "a0.txt",
+                                                "b/c.txt",
+                                                "b/d.json",
+                                                "logs/2024-01-01.csv",
+                                                "logs/2024-01-02.csv",
+                                                "logs/2024-01-03.csv",
+                                                "one/part-5.csv",
+                                                "z/y/x.csv"};
 /* Held for the final part: files whose path has a partition token ("a0" is a{N}). */
 static const bool held[N_FILES] = {false, false, true, false, false, true, true, true, true, false};
 
@@ -257,7 +264,8 @@ static void test_part_boundaries(void **state)
         assert_null(part(dir, file_parts + 1));
         char *ok = slurp(part_path(dir, "_SUCCESS"));
         assert_non_null(ok);
-        assert_non_null(strstr(ok, "\"files\":10,\"assets\":14,\"resourceSets\":1,\"directories\":6"));
+        assert_non_null(
+            strstr(ok, "\"files\":10,\"assets\":14,\"resourceSets\":1,\"directories\":6"));
         free(ok);
         only_parts_left(dir, file_parts + 1);
         assert_int_equal(sum.files_seen, N_FILES);
@@ -272,8 +280,8 @@ static void test_part_boundaries(void **state)
 static char *all_lines_sorted(const char *dir)
 {
     char cmd[700];
-    snprintf(cmd, sizeof cmd, "cat %s/nightly/7/part-*.jsonl | LC_ALL=C sort > %s/all.sorted",
-             dir, dir);
+    snprintf(cmd, sizeof cmd, "cat %s/nightly/7/part-*.jsonl | LC_ALL=C sort > %s/all.sorted", dir,
+             dir);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s/all.sorted", dir);
     return slurp(cmd);
@@ -315,8 +323,9 @@ static void test_resume_every_boundary(void **state)
             strcpy(dir, "/tmp/shir-parts-res-XXXXXX");
             assert_non_null(mkdtemp(dir));
             char cmd[700];
-            snprintf(cmd, sizeof cmd, "mkdir -p %s/nightly/7 && cp %s/nightly/7/part-* %s/nightly/7/",
-                     dir, full, dir);
+            snprintf(cmd, sizeof cmd,
+                     "mkdir -p %s/nightly/7 && cp %s/nightly/7/part-* %s/nightly/7/", dir, full,
+                     dir);
             assert_int_equal(system(cmd), 0);
             for (uint32_t q = p; q <= file_parts; q++) {
                 char name[32];
