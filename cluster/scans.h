@@ -41,6 +41,10 @@
 #define CLUSTER_RUN_ERROR_MAX   255
 #define CLUSTER_RUN_ASSIGN_BATCH 64   /* assignments in one RUN_ASSIGN entry */
 
+/* Files per part when the definition says 0: the scan engine's measured defaults
+ * (SCAN_PART_SIZE_L1/_L23 in scan/scan.h, asserted equal in node/runs.c; docs/scanning.md). */
+#define CLUSTER_RUN_PART_SIZE_L1  20000u
+#define CLUSTER_RUN_PART_SIZE_L23 2000u
 #define CLUSTER_SCAN_TIMEOUT_DEFAULT_MS (24ull * 3600 * 1000)
 #define CLUSTER_SCAN_ATTEMPTS_DEFAULT   3
 #define CLUSTER_RUN_HISTORY_DEFAULT     20   /* finished runs kept per scan */
@@ -129,7 +133,7 @@ struct cluster_run {
     uint64_t node;      /* assigned or running on; after the end, the last node; 0 while queued */
     uint32_t attempt;   /* the fencing token's second half: 0 until the first assignment */
     uint32_t failures;  /* attempts that counted against max_attempts */
-    uint32_t part_size; /* from the definition at creation (0: the level's default) */
+    uint32_t part_size; /* fixed at creation: the definition's, or the level's default */
     uint64_t created_ms, started_ms, finished_ms; /* started: the first start of any attempt */
     /* The checkpoint: parts 0..cp_part are written (and, for Atlas, delivered); the walk has
      * passed cp_files files. has_checkpoint false: nothing yet. */

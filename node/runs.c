@@ -15,6 +15,9 @@
  * then 2 s of suspicion), and the leader waits the node-loss grace on top. A worker fenced at
  * 2 s + grace has stopped writing before a second attempt can start. */
 #define FENCE_BASE_MS 2000
+_Static_assert(CLUSTER_RUN_PART_SIZE_L1 == SCAN_PART_SIZE_L1 &&
+                   CLUSTER_RUN_PART_SIZE_L23 == SCAN_PART_SIZE_L23,
+               "the replicated default part sizes are the engine's");
 /* Progress reports (raft entries) of one run: at most one in flight, so a slow commit coalesces
  * them instead of queueing; checkpoints always go. */
 

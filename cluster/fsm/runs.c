@@ -389,7 +389,10 @@ static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     memcpy(r->scan, def->name, sizeof r->scan);
     r->state = CLUSTER_RUN_QUEUED;
     r->trigger = c->u.run_create.trigger;
-    r->part_size = def->part_size;
+    /* Fixed here for every attempt of the run: a later change of the definition's level or part
+     * size must not move the parts' boundaries under a run that resumes. */
+    r->part_size = def->part_size ? def->part_size
+                   : def->level == 1 ? CLUSTER_RUN_PART_SIZE_L1 : CLUSTER_RUN_PART_SIZE_L23;
     r->created_ms = c->u.run_create.now_ms;
     r->crash_index = UINT64_MAX;
     t->by_id[t->n++] = r; /* the highest id so far: the order holds */

@@ -580,6 +580,33 @@ static void test_run_lifecycle(void **state)
 
 /* Reports of another token (attempt, run, or a run that is not on a node) are STALE and change
  * nothing. */
+/* A definition without a part size gives its runs the level's default, fixed in the run: a later
+ * change of the definition does not move a run's part boundaries. */
+static void test_default_part_size(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = world();
+    struct cluster_cmd c;
+    for (uint8_t level = 1; level <= 3; level++) {
+        char name[8];
+        snprintf(name, sizeof name, "d%u", (unsigned)level);
+        t_cmd_scan_put(&c, next_rid++, name, true);
+        c.u.scan_put.def.part_size = 0;
+        c.u.scan_put.def.level = level;
+        assert_int_equal(ap(f, &c)->status, 0);
+        uint64_t id = create_ok(f, name);
+        assert_int_equal(run_of(f, id)->part_size,
+                         level == 1 ? CLUSTER_RUN_PART_SIZE_L1 : CLUSTER_RUN_PART_SIZE_L23);
+        t_cmd_scan_put(&c, next_rid++, name, false);
+        c.u.scan_put.def.part_size = 7;
+        c.u.scan_put.def.level = level;
+        assert_int_equal(ap(f, &c)->status, 0);
+        assert_int_equal(run_of(f, id)->part_size,
+                         level == 1 ? CLUSTER_RUN_PART_SIZE_L1 : CLUSTER_RUN_PART_SIZE_L23);
+    }
+    cluster_fsm_free(f);
+}
+
 static void test_stale_tokens(void **state)
 {
     (void)state;
@@ -1480,6 +1507,7 @@ int main(void)
         cmocka_unit_test(test_assign_batch_too_big_on_the_wire),
         cmocka_unit_test(test_node_capacity),
         cmocka_unit_test(test_run_lifecycle),
+        cmocka_unit_test(test_default_part_size),
         cmocka_unit_test(test_stale_tokens),
         cmocka_unit_test(test_failures_then_failed),
         cmocka_unit_test(test_attempts_cap),
