@@ -184,8 +184,10 @@ int cluster_settings_set(struct cluster *c, const struct cluster_settings_v *set
 typedef void (*cluster_value_cb)(void *data, int status, uint64_t value, const char *msg);
 
 /* Create (create=true) or replace a definition; the proposer stamps created/updated. cb fires
- * once: EXISTS, NOTFOUND, FULL, INVAL (message says which field). Errors (no callback):
- * SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER, SHIR_E_INVAL (shape). */
+ * once: EXISTS, NOTFOUND, FULL, INVAL — every answer of the FSM comes through cb, whichever
+ * node was asked (the leader's pre-check too, with its value). Errors (no callback) only when
+ * the FSM cannot be reached: SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER, SHIR_E_NOMEM,
+ * UV_ENOSPC (the disk guard). The same holds for every mutation below. */
 int cluster_scan_put(struct cluster *c, const struct cluster_scan_def *def, bool create,
                      cluster_done_cb cb, void *data);
 /* Delete a definition and its runs; BUSY (value: the active run) unless force. */

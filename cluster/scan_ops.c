@@ -33,18 +33,60 @@ static void op_answered(void *arg, int status, uint64_t value)
     free(op);
 }
 
-/* Propose c (borrowed) with its completion; errors without a callback. */
-static int propose(struct cluster_propose *prop, const struct cluster_cmd *c, cluster_done_cb done,
-                   cluster_value_cb value, void *data)
+/* The FSM's answer given by the leader's pre-check (propose.h: no callback) is delivered like
+ * apply's answer through a follower's forward: from the loop, with its value (BUSY's active
+ * run), so the caller sees one path whichever node it asked. */
+struct later {
+    uv_timer_t timer;
+    struct op *op;
+    int status;
+    uint64_t value;
+};
+
+static void later_free(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void later_fire(uv_timer_t *t)
+{
+    struct later *l = t->data;
+    op_answered(l->op, l->status, l->value);
+    uv_close((uv_handle_t *)&l->timer, later_free);
+}
+
+/* Refusals that are the FSM's word, not a failure to reach it. */
+static bool fsm_answer(int rv)
+{
+    return rv != SHIR_E_NOLEADER && rv != SHIR_E_NOMEM && rv != UV_ENOSPC &&
+           rv != SHIR_E_UNAVAILABLE && rv != SHIR_E_TIMEOUT && rv != SHIR_E_SHUTDOWN;
+}
+
+/* Propose c (borrowed) with its completion; errors without a callback: failures to reach the
+ * FSM only. */
+static int propose(struct cluster_env *env, struct cluster_propose *prop,
+                   const struct cluster_cmd *c, cluster_done_cb done, cluster_value_cb value,
+                   void *data)
 {
     struct op *op = malloc(sizeof *op);
     if (!op)
         return SHIR_E_NOMEM;
     *op = (struct op){done, value, data};
     int rv = cluster__propose(prop, c, op_answered, op);
-    if (rv != 0)
+    if (rv == 0)
+        return 0;
+    struct later *l = fsm_answer(rv) ? calloc(1, sizeof *l) : NULL;
+    if (!l) {
         free(op);
-    return rv;
+        return rv;
+    }
+    l->op = op;
+    l->status = rv;
+    (void)cluster_fsm_check(env->fsm, c, &l->value);
+    uv_timer_init(env->loop, &l->timer);
+    l->timer.data = l;
+    uv_timer_start(&l->timer, later_fire, 0, 0);
+    return 0;
 }
 
 static struct cluster_cmd *cmd_new(enum cluster_cmd_type type)
@@ -71,7 +113,7 @@ int cluster__scan_put(struct cluster_env *env, struct cluster_propose *prop,
     c->u.scan_put.def.updated_ms = now;
     /* Apply keeps the first creation time on an update. */
     c->u.scan_put.def.created_ms = now;
-    rv = propose(prop, c, cb, NULL, data);
+    rv = propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }
@@ -89,7 +131,7 @@ int cluster__scan_delete(struct cluster_env *env, struct cluster_propose *prop, 
         rv = SHIR_E_NOTFOUND; /* longer than any name: there is no such scan */
     c->u.scan_delete.force = force;
     if (rv == 0)
-        rv = propose(prop, c, NULL, cb, data);
+        rv = propose(env, prop, c, NULL, cb, data);
     free(c);
     return rv;
 }
@@ -108,7 +150,7 @@ int cluster__scan_run(struct cluster_env *env, struct cluster_propose *prop, con
     c->u.run_create.trigger = CLUSTER_TRIGGER_MANUAL;
     c->u.run_create.now_ms = shir_wall_ms();
     if (rv == 0)
-        rv = propose(prop, c, NULL, cb, data);
+        rv = propose(env, prop, c, NULL, cb, data);
     free(c);
     return rv;
 }
@@ -124,7 +166,7 @@ int cluster__run_cancel(struct cluster_env *env, struct cluster_propose *prop, u
         return SHIR_E_NOMEM;
     c->u.run_cancel.run = run;
     c->u.run_cancel.now_ms = shir_wall_ms();
-    rv = propose(prop, c, cb, NULL, data);
+    rv = propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }
@@ -153,7 +195,7 @@ int cluster__node_set_drain(struct cluster_env *env, struct cluster_propose *pro
         return SHIR_E_NOMEM;
     c->u.node_drain.node_id = id;
     c->u.node_drain.drain = drain;
-    rv = propose(prop, c, cb, NULL, data);
+    rv = propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }
@@ -173,7 +215,7 @@ int cluster__node_set_capacity(struct cluster_env *env, struct cluster_propose *
         return SHIR_E_NOMEM;
     c->u.node_capacity.node_id = id;
     c->u.node_capacity.capacity = capacity;
-    rv = propose(prop, c, cb, NULL, data);
+    rv = propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }

@@ -24,11 +24,16 @@ for i in 1 2 3 4 5 6; do
     scan "n$(( (i - 1) % 3 + 1 ))" create "s$i" --source "$tmp/src" --sink "jsonl:$tmp/out" \
         --level L2 >/dev/null || fail "create s$i: $(logs)"
 done
+# Queue all six while every node is drained (they wait, saying why), then lift the drains: the
+# dispatcher places them together whatever the speed of the machine.
+for n in n1 n2 n3; do "$SHIR_BIN" nodes drain "$n" --data-dir "$tmp/n1" >/dev/null || fail "drain $n"; done
 ids=()
 for i in 1 2 3 4 5 6; do
     out=$(scan n1 run "s$i") || fail "run s$i: $out"
     ids+=("$(json_get "$out" 'd["run"]')")
 done
+expect_run 10 n2 "${ids[5]}" 'r["state"]=="queued" and r["waiting"]=="draining"' "queued run does not say why"
+for n in n1 n2 n3; do "$SHIR_BIN" nodes drain "$n" --off --data-dir "$tmp/n1" >/dev/null || fail "undrain $n"; done
 
 # All six placed at once: two per node, none on the witness.
 all_running() {
