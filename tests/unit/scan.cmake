@@ -2,7 +2,7 @@
 # engine (walk, job codec, one job end to end, the Atlas sink). Each binary links only shir_scan.
 set(_scan_t ${CMAKE_CURRENT_SOURCE_DIR}/scan)
 
-shir_unit_test(NAME test_scan_formats SOURCES ${_scan_t}/test_formats.c
+shir_unit_test(NAME test_scan_formats SOURCES ${_scan_t}/test_formats.c ${_scan_t}/test_dialects.c
   LIBS shir_scan PkgConfig::ZLIB PkgConfig::JANSSON
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/formats)
 # Allocation-failure sweep over every reader: our allocations are wrapped at link time.

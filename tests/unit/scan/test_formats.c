@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "scan/formats/formats.h"
+#include "test_dialects.h"
 
 typedef int (*reader_fn)(const struct scan_file *, enum scan_level, const struct scan_limits *,
                          struct scan_asset *);
@@ -145,10 +146,10 @@ static void test_csv_no_header(void **state)
     read_fixture(*state, "noheader.csv", scan_read_delimited, SCAN_L2, NULL, &a);
     assert_int_equal(a.n_errors, 0);
     assert_int_equal(a.n_cols, 4);
-    expect_col(&a, "column_1", SCAN_TYPE_INTEGER);
-    expect_col(&a, "column_2", SCAN_TYPE_DECIMAL);
-    expect_col(&a, "column_3", SCAN_TYPE_DATE);
-    expect_col(&a, "column_4", SCAN_TYPE_BOOLEAN);
+    expect_col(&a, "column0", SCAN_TYPE_INTEGER);
+    expect_col(&a, "column1", SCAN_TYPE_DECIMAL);
+    expect_col(&a, "column2", SCAN_TYPE_DATE);
+    expect_col(&a, "column3", SCAN_TYPE_BOOLEAN);
     assert_int_equal(a.row_count, 40);
     scan_asset_free(&a);
 }
@@ -539,6 +540,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_dialects, dir),
         cmocka_unit_test_prestate(test_csv_no_header, dir),
         cmocka_unit_test_prestate(test_csv_all_string_header, dir),
+        cmocka_unit_test(test_dialect_corpus),
+        cmocka_unit_test(test_dialect_hand_cases),
         cmocka_unit_test_prestate(test_encodings, dir),
         cmocka_unit_test_prestate(test_gzip, dir),
         cmocka_unit_test_prestate(test_csv_unbalanced_quote, dir),
