@@ -714,7 +714,8 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
         return 0;
     }
     if (!f || t->gzip || f->size > SCAN_ROWCOUNT_MAX_BYTES ||
-        (strcmp(t->encoding, "utf-8") != 0 && strcmp(t->encoding, "latin-1") != 0))
+        (strcmp(t->encoding, "utf-8") != 0 && strcmp(t->encoding, "latin-1") != 0 &&
+         strcmp(t->encoding, "windows-1252") != 0))
         return 0;
     size_t cap = 1u << 20, got = 0;
     char *buf = malloc(cap);

@@ -193,6 +193,43 @@ static void test_encodings(void **state)
     assert_true(has_sample(scan_asset_column(&a, "name"), "Jos\xc3\xa9"));
     assert_true(has_sample(scan_asset_column(&a, "city"), "Qu\xc3\xa9" "bec"));
     scan_asset_free(&a);
+
+    /* Windows-1252 (Python's cp1252 codec): 0x93/0x94 are curly quotes, 0x96 an en dash, 0x80
+     * the euro sign — not the C1 controls Latin-1 would make of them. */
+    read_fixture(*state, "cp1252.csv", scan_read_delimited, SCAN_L3, NULL, &a);
+    print_errors(&a);
+    assert_int_equal(a.n_errors, 0);
+    assert_string_equal(a.encoding, "windows-1252");
+    assert_int_equal(a.row_count, 4);
+    assert_true(has_sample(scan_asset_column(&a, "note"),
+                           "\xe2\x80\x9c" "best\xe2\x80\x9d \xe2\x80\x93 seller"));
+    assert_true(has_sample(scan_asset_column(&a, "note"), "it\xe2\x80\x99s \xe2\x80\x98" "fine"
+                                                          "\xe2\x80\x99"));
+    assert_true(has_sample(scan_asset_column(&a, "price"), "\xe2\x82\xac" "3.50"));
+    assert_true(has_sample(scan_asset_column(&a, "product"), "Caf\xc3\xa9 cr\xc3\xa8me"));
+    scan_asset_free(&a);
+
+    /* A byte Windows-1252 leaves undefined (0x81) keeps the file Latin-1, C1 control and all;
+     * high bytes without any 0x80-0x9F byte are Latin-1 too (the two agree there). */
+    static const struct {
+        const char *bytes, *encoding, *cell;
+    } bytewise[] = {
+        {"a,b\n1,\x80x\x81\n", "latin-1", "\xc2\x80x\xc2\x81"},
+        {"a,b\n1,\xe9t\xe9\n", "latin-1", "\xc3\xa9t\xc3\xa9"},
+        {"a,b\n1,\x80 \x9f\n", "windows-1252", "\xe2\x82\xac \xc5\xb8"},
+    };
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    for (size_t i = 0; i < sizeof bytewise / sizeof bytewise[0]; i++) {
+        scan_asset_init(&a);
+        assert_int_equal(scan__delimited_bytes((const unsigned char *)bytewise[i].bytes,
+                                               strlen(bytewise[i].bytes), "x.csv", SCAN_L3, &lim,
+                                               &a),
+                         0);
+        assert_string_equal(a.encoding, bytewise[i].encoding);
+        assert_true(has_sample(scan_asset_column(&a, "b"), bytewise[i].cell));
+        scan_asset_free(&a);
+    }
 }
 
 static void test_gzip(void **state)

@@ -95,6 +95,7 @@ static void test_nomem_delimited(void **state)
     sweep(*state, "people.csv.gz", scan_read_delimited, 1u << 20);
     sweep(*state, "utf16le.csv", scan_read_delimited, 1u << 20);
     sweep(*state, "latin1.csv", scan_read_delimited, 1u << 20);
+    sweep(*state, "cp1252.csv", scan_read_delimited, 1u << 20);
 }
 
 static void test_nomem_json(void **state)
