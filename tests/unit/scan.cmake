@@ -19,6 +19,7 @@ shir_unit_test(NAME test_scan_columnar
 
 shir_unit_test(NAME test_scan_classify
   SOURCES ${_scan_t}/test_classify.c ${_scan_t}/test_classify_corpus.c ${_scan_t}/corpus.c
+    ${_scan_t}/test_classify_checksum.c
   LIBS shir_scan)
 
 shir_unit_test(NAME test_engine_walk SOURCES ${_scan_t}/test_engine_walk.c LIBS shir_scan)
