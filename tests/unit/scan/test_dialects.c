@@ -1,13 +1,15 @@
 /* Table-driven dialect corpus for the delimited reader (scan/formats/delimited.c, step 1 and 3):
  * every delimiter (comma, semicolon, tab, pipe) × header / no header × file name (the matching
  * extension, a misleading ".csv", none), over rows whose quoted text holds the other candidate
- * delimiters and doubled quotes — the cases issue 14 found mis-read. DuckDB's sniff_csv is the
- * reference the issue measured against; it is not installable here (no Debian package, no pip),
- * so the files are rendered by hand below following RFC 4180 (quote a field holding the
- * delimiter, a quote or a line break; double the quotes inside) and the expected reading is the
- * one DuckDB gives for such files: the true delimiter, the header only when there is one, and
- * headerless columns named column0, column1, ... A second table holds hand-written files for
- * the other quote/escape rules (single quotes, backslash escapes, quoted line breaks). */
+ * delimiters and doubled quotes — the cases issue 14 found mis-read. The files are rendered
+ * below following RFC 4180 (quote a field holding the delimiter, a quote or a line break; double
+ * the quotes inside); the expected reading is DuckDB's: the true delimiter, the header only when
+ * there is one, headerless columns named column0, column1, ... A second table holds hand-written
+ * files for the other quote/escape rules (single quotes, backslash escapes, quoted line breaks).
+ * Third, test_dialect_duckdb reads tests/fixtures/formats/dialects/ (written by Python's csv
+ * module and printf) and compares every file with DuckDB 1.5.6's sniff_csv answer recorded in
+ * duckdb.tsv by that directory's generate.sh (DuckDB comes from the npm registry there; it has
+ * no Debian package, so it is not run by the test itself). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "scan/formats/formats.h"
 #include "test_dialects.h"
@@ -216,4 +221,111 @@ void test_dialect_hand_cases(void **state)
         assert_int_equal(a.row_count, c->rows);
         scan_asset_free(&a);
     }
+}
+
+/* DuckDB type names to ours. */
+static enum scan_type duck_type(const char *t, size_t n)
+{
+    static const struct {
+        const char *duck;
+        enum scan_type ours;
+    } map[] = {{"BIGINT", SCAN_TYPE_INTEGER},   {"DOUBLE", SCAN_TYPE_DECIMAL},
+               {"DATE", SCAN_TYPE_DATE},        {"BOOLEAN", SCAN_TYPE_BOOLEAN},
+               {"VARCHAR", SCAN_TYPE_STRING},   {"TIMESTAMP", SCAN_TYPE_TIMESTAMP}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].duck) == n && memcmp(map[i].duck, t, n) == 0)
+            return map[i].ours;
+    fail_msg("unknown DuckDB type %.*s", (int)n, t);
+    return SCAN_TYPE_UNKNOWN;
+}
+
+/* Files DuckDB reads wrongly, with the reading we keep instead (same columns as duckdb.tsv). */
+static const struct {
+    const char *file, *delimiter, *header, *columns, *why;
+} duck_wrong[] = {
+    {"strings_noheader.txt", ";", "false", "column0:VARCHAR,column1:VARCHAR,column2:VARCHAR",
+     "DuckDB splits on the commas inside the quoted fields and takes ' as the quote"},
+};
+
+static char *slurp(const char *path, size_t *n)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    char *b = malloc((size_t)st.st_size + 1);
+    assert_non_null(b);
+    assert_int_equal(read(fd, b, (size_t)st.st_size), st.st_size);
+    close(fd);
+    b[st.st_size] = '\0';
+    *n = (size_t)st.st_size;
+    return b;
+}
+
+void test_dialect_duckdb(void **state)
+{
+    const char *dir = *state;
+    char path[4096];
+    size_t tn, files = 0;
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    snprintf(path, sizeof path, "%s/dialects/duckdb.tsv", dir);
+    char *tsv = slurp(path, &tn);
+    char *save = NULL;
+    for (char *line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        char *f[6], *sv = NULL;
+        size_t nf = 0;
+        for (char *t = strtok_r(line, "\t", &sv); t && nf < 6; t = strtok_r(NULL, "\t", &sv))
+            f[nf++] = t;
+        assert_int_equal(nf, 6);
+        const char *delim = f[1], *hdr = f[4], *columns = f[5];
+        for (size_t i = 0; i < sizeof duck_wrong / sizeof duck_wrong[0]; i++)
+            if (strcmp(duck_wrong[i].file, f[0]) == 0) {
+                printf("  %s: DuckDB says delimiter '%s', header %s, %s; we keep '%s', %s, %s "
+                       "(%s)\n", f[0], delim, hdr, columns, duck_wrong[i].delimiter,
+                       duck_wrong[i].header, duck_wrong[i].columns, duck_wrong[i].why);
+                delim = duck_wrong[i].delimiter;
+                hdr = duck_wrong[i].header;
+                columns = duck_wrong[i].columns;
+            }
+        size_t n;
+        snprintf(path, sizeof path, "%s/dialects/%s", dir, f[0]);
+        char *text = slurp(path, &n);
+        struct scan_asset a;
+        scan_asset_init(&a);
+        assert_int_equal(scan__delimited_bytes((const unsigned char *)text, n, f[0], SCAN_L2,
+                                               &lim, &a),
+                         0);
+        char d = strcmp(delim, "\\t") == 0 ? '\t' : delim[0];
+        if (strcmp(a.format, format_of(d)) != 0)
+            fail_msg("%s: format %s, DuckDB's delimiter '%s'", f[0], a.format, delim);
+        size_t j = 0;
+        for (const char *c = columns; *c; j++) {
+            const char *colon = strchr(c, ':'), *end = strchr(c, ',');
+            if (!end)
+                end = c + strlen(c);
+            assert_non_null(colon);
+            if (j >= a.n_cols)
+                fail_msg("%s: %zu columns, DuckDB has more", f[0], a.n_cols);
+            if (strlen(a.cols[j].name) != (size_t)(colon - c) ||
+                memcmp(a.cols[j].name, c, (size_t)(colon - c)) != 0)
+                fail_msg("%s: column %zu is %s, DuckDB's %.*s (header %s)", f[0], j,
+                         a.cols[j].name, (int)(colon - c), c, hdr);
+            enum scan_type want = duck_type(colon + 1, (size_t)(end - colon - 1));
+            if (a.cols[j].type != want)
+                fail_msg("%s: column %s is %s, DuckDB's %s", f[0], a.cols[j].name,
+                         scan_type_name(a.cols[j].type), scan_type_name(want));
+            c = *end ? end + 1 : end;
+        }
+        if (j != a.n_cols)
+            fail_msg("%s: %zu columns, DuckDB %zu", f[0], a.n_cols, j);
+        scan_asset_free(&a);
+        free(text);
+        files++;
+    }
+    free(tsv);
+    printf("  %zu files read as DuckDB reads them (or better, listed above)\n", files);
+    assert_true(files >= 14);
 }

@@ -579,6 +579,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_csv_all_string_header, dir),
         cmocka_unit_test(test_dialect_corpus),
         cmocka_unit_test(test_dialect_hand_cases),
+        cmocka_unit_test_prestate(test_dialect_duckdb, dir),
         cmocka_unit_test_prestate(test_encodings, dir),
         cmocka_unit_test_prestate(test_gzip, dir),
         cmocka_unit_test_prestate(test_csv_unbalanced_quote, dir),
