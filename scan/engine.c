@@ -167,6 +167,8 @@ static scan_reader_fn reader_for(const struct scan_readers *r, const char *forma
         return r->parquet;
     if (strcmp(format, "avro") == 0)
         return r->avro;
+    if (strcmp(format, "arrow") == 0)
+        return r->arrow;
     if (strcmp(format, "text") == 0)
         return r->text;
     return NULL;

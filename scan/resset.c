@@ -155,7 +155,8 @@ int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens)
 bool scan_resset_sampled(const char *format, size_t index, size_t n)
 {
     (void)n;
-    if (format && (strcmp(format, "parquet") == 0 || strcmp(format, "avro") == 0))
+    if (format && (strcmp(format, "parquet") == 0 || strcmp(format, "avro") == 0 ||
+                   strcmp(format, "arrow") == 0))
         return index == 0;
     return index % 100 == 0;
 }

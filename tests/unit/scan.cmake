@@ -14,7 +14,7 @@ target_link_options(test_scan_formats_nomem PRIVATE
 
 shir_unit_test(NAME test_scan_columnar
   SOURCES ${_scan_t}/test_columnar.c ${_scan_t}/test_columnar_avro.c
-    ${_scan_t}/test_columnar_codecs.c
+    ${_scan_t}/test_columnar_codecs.c ${_scan_t}/test_columnar_arrow.c
   LIBS shir_scan PkgConfig::LZ4
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/columnar)
 
