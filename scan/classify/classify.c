@@ -676,7 +676,7 @@ static void chk_add(struct chk_counts *k, const char *v, size_t n, uint64_t bits
     for (size_t i = 0; i < k->n; i++) {
         const struct scan__chance *r = &k->tab[i];
         k->cand[r->type] += digits != 0 && (digits == r->len[0] || digits == r->len[1]);
-        k->pass[r->type] += (bits >> r->type) & 1;
+        k->pass[r->type] += (uint32_t)((bits >> r->type) & 1);
     }
 }
 
