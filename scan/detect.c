@@ -20,7 +20,9 @@ static const struct ext_map exts[] = {
     {"csv", "csv"},     {"tsv", "tsv"},         {"tab", "tsv"},   {"psv", "psv"},
     {"ssv", "ssv"},     {"json", "json"},       {"jsonl", "jsonl"}, {"ndjson", "jsonl"},
     {"parquet", "parquet"}, {"parq", "parquet"}, {"avro", "avro"}, {"arrow", "arrow"},
-    {"feather", "arrow"}, {"ipc", "arrow"},     {"txt", "text"},
+    {"feather", "arrow"}, {"ipc", "arrow"},     {"xlsx", "xlsx"}, {"xlsm", "xlsx"},
+    {"docx", "docx"},   {"docm", "docx"},       {"pptx", "pptx"}, {"pptm", "pptx"},
+    {"txt", "text"},
     {"log", "text"},    {"md", "text"},         {"text", "text"},
 };
 

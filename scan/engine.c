@@ -169,6 +169,9 @@ static scan_reader_fn reader_for(const struct scan_readers *r, const char *forma
         return r->avro;
     if (strcmp(format, "arrow") == 0)
         return r->arrow;
+    if (strcmp(format, "xlsx") == 0 || strcmp(format, "docx") == 0 ||
+        strcmp(format, "pptx") == 0)
+        return r->office;
     if (strcmp(format, "text") == 0)
         return r->text;
     return NULL;

@@ -78,7 +78,7 @@ struct scan_asset {
     char *path;              /* owned: local path of the (representative) file */
     enum scan_asset_type type;
     char *format;            /* owned: "csv", "tsv", "psv", "ssv", "json", "jsonl", "parquet",
-                                "avro", "arrow", "text", or NULL when unknown */
+                                "avro", "arrow", "xlsx", "docx", "pptx", "text", or NULL */
     char *compression;       /* owned, may be NULL: "gzip" */
     char *encoding;          /* owned, may be NULL: "utf-8", "utf-16le", "utf-16be", "latin-1",
                                 "windows-1252" */
@@ -151,6 +151,9 @@ int scan_read_parquet(const struct scan_file *f, enum scan_level level,
                       const struct scan_limits *lim, struct scan_asset *a);
 int scan_read_avro(const struct scan_file *f, enum scan_level level,
                    const struct scan_limits *lim, struct scan_asset *a);
+/* Office Open XML: XLSX (sheets as tables), DOCX and PPTX (text at L3). */
+int scan_read_office(const struct scan_file *f, enum scan_level level,
+                     const struct scan_limits *lim, struct scan_asset *a);
 /* Arrow IPC file / Feather v2: schema and row count (no samples at L3). */
 int scan_read_arrow(const struct scan_file *f, enum scan_level level,
                     const struct scan_limits *lim, struct scan_asset *a);

@@ -106,6 +106,14 @@ static void test_nomem_json(void **state)
     sweep(*state, "bad.jsonl", scan_read_json, 1u << 20);
 }
 
+/* The Office readers (fixtures of tests/fixtures/office, next to this directory). */
+static void test_nomem_office(void **state)
+{
+    sweep(*state, "../office/people.xlsx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/memo.docx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/deck.pptx", scan_read_office, 1u << 20);
+}
+
 static void test_nomem_text(void **state)
 {
     sweep(*state, "app.log", scan_read_text, 1u << 20);
@@ -121,6 +129,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_nomem_delimited, argv[1]),
         cmocka_unit_test_prestate(test_nomem_json, argv[1]),
         cmocka_unit_test_prestate(test_nomem_text, argv[1]),
+        cmocka_unit_test_prestate(test_nomem_office, argv[1]),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
