@@ -41,6 +41,7 @@ const char *scan_asset_type_name(enum scan_asset_type t)
     switch (t) {
     case SCAN_ASSET_RESOURCE_SET: return "resource_set";
     case SCAN_ASSET_DIRECTORY: return "directory";
+    case SCAN_ASSET_TABLE: return "table";
     case SCAN_ASSET_FILE: break;
     }
     return "file";
@@ -50,6 +51,7 @@ void scan_asset_init(struct scan_asset *a)
 {
     memset(a, 0, sizeof *a);
     a->row_count = -1;
+    a->table_version = -1;
 }
 
 static void free_strv(char **v, size_t n)

@@ -69,8 +69,13 @@ struct scan_doc_count {
     uint64_t count;
 };
 
-enum scan_asset_type { SCAN_ASSET_FILE, SCAN_ASSET_RESOURCE_SET, SCAN_ASSET_DIRECTORY };
-/* "file" | "resource_set" | "directory" */
+enum scan_asset_type {
+    SCAN_ASSET_FILE,
+    SCAN_ASSET_RESOURCE_SET,
+    SCAN_ASSET_DIRECTORY,
+    SCAN_ASSET_TABLE, /* a table format's directory (Delta Lake): one asset, not its files */
+};
+/* "file" | "resource_set" | "directory" | "table" */
 const char *scan_asset_type_name(enum scan_asset_type t);
 
 struct scan_asset {
@@ -86,6 +91,8 @@ struct scan_asset {
     int64_t modified;        /* seconds since the epoch (UTC) */
     int64_t row_count;       /* -1 unknown */
     uint32_t partition_count;/* resource sets: number of grouped files; 0 otherwise */
+    int64_t table_version;   /* tables (Delta): the log version read; -1 otherwise */
+    uint64_t live_files;     /* tables (Delta): data files in the table at that version */
     struct scan_column *cols;
     size_t n_cols, cap_cols;
     /* Text sample for document classification (owned, may be NULL): at most max_doc_bytes of

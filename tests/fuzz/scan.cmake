@@ -12,6 +12,8 @@ shir_fuzz_target(NAME fuzz_avro SOURCES fuzz_avro.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/avro)
 shir_fuzz_target(NAME fuzz_office SOURCES fuzz_office.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/office)
+shir_fuzz_target(NAME fuzz_delta SOURCES fuzz_delta.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/delta)
 shir_fuzz_target(NAME fuzz_arrow SOURCES fuzz_arrow.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/arrow)
 shir_fuzz_target(NAME fuzz_columnar_codecs SOURCES fuzz_columnar_codecs.c LIBS shir_scan

@@ -12,6 +12,9 @@ shir_unit_test(NAME test_scan_formats_nomem SOURCES ${_scan_t}/test_formats_nome
 target_link_options(test_scan_formats_nomem PRIVATE
   -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
 
+shir_unit_test(NAME test_scan_delta SOURCES ${_scan_t}/test_delta.c LIBS shir_scan
+  ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/delta)
+
 shir_unit_test(NAME test_scan_office SOURCES ${_scan_t}/test_office.c LIBS shir_scan
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/office)
 
