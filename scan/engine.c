@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "scan/engine.h"
+#include "scan/tables.h"
 
 struct member {
     char *path;
@@ -60,6 +61,7 @@ struct engine {
     uint64_t start_ms, last_progress_ms;
     char *cursor;
     int fatal;
+    struct scan_tableset tables; /* Delta tables found: nothing below them is an asset */
 };
 
 /* ------------------------------------------------------------------------------------------- */
@@ -436,14 +438,45 @@ static int scan_set(struct engine *g, struct group *gr)
 /* ------------------------------------------------------------------------------------------- */
 /* The walk. */
 
+/* A table-format directory (scan/tables.h): one asset of type table, read at L2+; what lies
+ * below it is the table's, not assets of its own. */
+static int scan_table(struct engine *g, const struct scan_entry *e)
+{
+    struct scan_asset a;
+    scan_asset_init(&a);
+    a.type = SCAN_ASSET_TABLE;
+    a.modified = e->mtime;
+    int rc = scan_tableset_add(&g->tables, e->rel);
+    if (rc == 0)
+        rc = scan_set_str(&a.path, e->path);
+    if (rc == 0)
+        rc = set_name(g, &a, e->path, false);
+    if (rc == 0)
+        rc = scan_set_str(&a.format, "delta");
+    if (rc == 0 && g->job->level >= SCAN_L2) {
+        rc = g->cfg->readers->table(e->path, (enum scan_level)g->job->level, &g->lim, &a);
+        g->sum->bytes_read += a.bytes_read;
+        if (rc && rc != SHIR_E_NOMEM)
+            rc = scan_asset_add_error(&a, "read failed: %s", shir_strerror(rc));
+    }
+    if (rc == 0)
+        rc = deliver(g, &a);
+    scan_asset_free(&a);
+    return rc;
+}
+
 static int on_entry(void *ud, const struct scan_entry *e)
 {
     struct engine *g = ud;
     int rc = 0;
+    if (g->tables.n && e->kind != SCAN_ENTRY_ERROR && scan_tableset_inside(&g->tables, e->rel))
+        return 0;
     switch (e->kind) {
     case SCAN_ENTRY_DIR:
         g->sum->directories++;
-        if (g->job->emit_directories)
+        if (g->cfg->readers->table && scan_table_dir(e->path))
+            rc = scan_table(g, e);
+        else if (g->job->emit_directories)
             rc = scan_one(g, e->path, 0, e->mtime, SCAN_ASSET_DIRECTORY, NULL);
         break;
     case SCAN_ENTRY_SKIPPED:
@@ -518,6 +551,7 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
     sum->duration_ms = cfg->clock->now_ms(cfg->clock) - g.start_ms;
     progress(&g, true);
     groups_free(&g);
+    scan_tableset_free(&g.tables);
     shir_buf_free(&g.pat);
     free(g.cursor);
     return rc;

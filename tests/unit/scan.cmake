@@ -33,4 +33,6 @@ shir_unit_test(NAME test_engine_walk SOURCES ${_scan_t}/test_engine_walk.c LIBS 
 shir_unit_test(NAME test_scan_resset SOURCES ${_scan_t}/test_resset.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_job SOURCES ${_scan_t}/test_engine_job.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_run SOURCES ${_scan_t}/test_engine_run.c LIBS shir_scan)
+shir_unit_test(NAME test_engine_tables SOURCES ${_scan_t}/test_engine_tables.c LIBS shir_scan
+  ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/delta)
 shir_unit_test(NAME test_engine_atlas SOURCES ${_scan_t}/test_engine_atlas.c LIBS shir_scan)
