@@ -213,6 +213,9 @@ static int read_file(struct engine *g, struct scan_asset *a, const char *path, u
         goto out;
     }
     scan_detect(head, got, path, &d);
+    /* The reader gets the head from memory: it is read from the disk once. */
+    f.head = head;
+    f.head_len = got;
     if ((rc = set_detected(a, &d)) != 0 || g->job->level == SCAN_L1)
         goto out;
     scan_reader_fn fn = reader_for(g->cfg->readers, d.format);

@@ -245,6 +245,10 @@ int scan_asset_add_error(struct scan_asset *a, const char *fmt, ...)
 int scan_file_read_at(const struct scan_file *f, uint64_t off, void *buf, size_t n, size_t *got)
 {
     size_t done = 0;
+    if (f->head && off < f->head_len) {
+        done = f->head_len - (size_t)off < n ? f->head_len - (size_t)off : n;
+        memcpy(buf, f->head + off, done);
+    }
     while (done < n) {
         ssize_t r = pread(f->fd, (char *)buf + done, n - done, (off_t)(off + done));
         if (r < 0) {

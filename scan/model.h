@@ -138,9 +138,14 @@ struct scan_file {
     int fd;                  /* borrowed */
     const char *path;        /* borrowed */
     uint64_t size;
+    /* The file's first head_len bytes, already read (borrowed; NULL: none): the engine reads
+     * the head once for detection and reads of it are served from here, so a reader that starts
+     * at offset 0 does not read it a second time. */
+    const unsigned char *head;
+    size_t head_len;
 };
-/* Read up to n bytes at offset; *got receives the count (short only at end of file). UV-style
- * negative errno on failure. */
+/* Read up to n bytes at offset; *got receives the count (short only at end of file). Bytes
+ * within the head come from memory, the rest from pread. UV-style negative errno on failure. */
 int scan_file_read_at(const struct scan_file *f, uint64_t off, void *buf, size_t n, size_t *got);
 
 /* Format readers. Each fills schema/row_count/samples/text of `a` (the caller has set the

@@ -353,7 +353,7 @@ struct cp_src {
 static int cp_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
 {
     const struct cp_src *c = ctx;
-    struct scan_file f = {c->fd, "checkpoint", UINT64_MAX};
+    struct scan_file f = {.fd = c->fd, .path = "checkpoint", .size = UINT64_MAX};
     return scan_file_read_at(&f, c->base + off, buf, n, got);
 }
 
@@ -396,7 +396,7 @@ static int read_checkpoint(int logfd, const char *name, struct scan_delta_state 
     int fd = openat(logfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return scan_asset_add_error(a, "delta: cannot open %s: %s", name, strerror(errno));
-    struct scan_file f = {fd, name, 0};
+    struct scan_file f = {.fd = fd, .path = name, .size = 0};
     if (fstat(fd, &st) != 0 || st.st_size < 12) {
         rv = scan_asset_add_error(a, "delta: %s is not a Parquet file", name);
         goto out;
@@ -503,7 +503,7 @@ static int read_commit(int logfd, int64_t v, struct scan_delta_state *s, struct 
         rv = scan_asset_add_error(a, "delta: %s larger than 64 MiB: not replayed", name);
         goto out;
     }
-    struct scan_file f = {fd, name, (uint64_t)st.st_size};
+    struct scan_file f = {.fd = fd, .path = name, .size = (uint64_t)st.st_size};
     size_t got = 0;
     if (!(buf = malloc((size_t)st.st_size + 1))) {
         rv = SHIR_E_NOMEM;

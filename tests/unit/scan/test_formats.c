@@ -37,7 +37,7 @@ static void read_fixture(const char *dir, const char *name, reader_fn fn, enum s
         scan_limits_default(&def);
         lim = &def;
     }
-    struct scan_file f = {fd, path, (uint64_t)st.st_size};
+    struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
     scan_asset_init(a);
     assert_int_equal(fn(&f, level, lim, a), 0);
     close(fd);
@@ -138,6 +138,35 @@ static void test_dialects(void **state)
         assert_true(has_sample(scan_asset_column(&a, "notes"), "a|b;c\td"));
         scan_asset_free(&a);
     }
+}
+
+/* Reads within scan_file.head are served from memory: with an invalid descriptor, a file whose
+ * head holds all of it reads as from the disk, and a read past the head reaches pread (EBADF). */
+static void test_head_served_from_memory(void **state)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/people.csv", (const char *)*state);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    assert_true(n > 0 && n < sizeof buf);
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    struct scan_file f = {.fd = -1, .path = path, .size = n, .head = buf, .head_len = n};
+    struct scan_asset a;
+    scan_asset_init(&a);
+    assert_int_equal(scan_read_delimited(&f, SCAN_L3, &lim, &a), 0);
+    expect_people(&a);
+    scan_asset_free(&a);
+    unsigned char out[64];
+    size_t got;
+    f.head_len = 16;
+    assert_int_equal(scan_file_read_at(&f, 8, out, 8, &got), 0);
+    assert_int_equal(got, 8);
+    assert_memory_equal(out, buf + 8, 8);
+    assert_true(scan_file_read_at(&f, 8, out, 16, &got) < 0); /* 8 from memory, then pread */
 }
 
 static void test_csv_no_header(void **state)
@@ -576,6 +605,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_csv_level2_has_no_samples, dir),
         cmocka_unit_test_prestate(test_dialects, dir),
         cmocka_unit_test_prestate(test_csv_no_header, dir),
+        cmocka_unit_test_prestate(test_head_served_from_memory, dir),
         cmocka_unit_test_prestate(test_csv_all_string_header, dir),
         cmocka_unit_test(test_dialect_corpus),
         cmocka_unit_test(test_dialect_hand_cases),

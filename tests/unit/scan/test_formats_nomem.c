@@ -62,7 +62,7 @@ static void sweep(const char *dir, const char *name, reader_fn fn, uint64_t max_
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     assert_int_equal(fstat(fd, &st), 0);
-    struct scan_file f = {fd, path, (uint64_t)st.st_size};
+    struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
     scan_limits_default(&lim);
     lim.max_struct_bytes = max_struct_bytes;
     for (long k = 0;; k++) {

@@ -44,7 +44,7 @@ static void read_file(const char *dir, const char *name, enum scan_level level,
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     assert_int_equal(fstat(fd, &st), 0);
-    struct scan_file f = {fd, path, (uint64_t)st.st_size};
+    struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
     scan_limits_default(&lim);
     scan_asset_init(a);
     assert_int_equal(scan_read_office(&f, level, &lim, a), 0);
