@@ -449,11 +449,21 @@ static int sniff(const char *p, size_t n, bool complete, const char *name, size_
     out->q = '"';
     out->e = '"';
     out->mode = 1;
+    /* A candidate whose delimiter, quote or escape byte does not occur in the sample cannot
+     * win (no split, or the plain candidate's reading): skip it. memchr over a 1 MiB sample
+     * costs ~0.1 ms; parsing 64 records twice per candidate costs more. */
+    size_t span = n;
     for (size_t qi = 0; qi < sizeof quotes; qi++) {
+        if (qi > 0 && !memchr(p, quotes[qi], span))
+            continue;
         for (size_t ei = 0; ei < sizeof escapes; ei++) {
             char q = quotes[qi], e = escapes[ei] ? escapes[ei] : quotes[qi];
+            if (escapes[ei] && !memchr(p, escapes[ei], span))
+                continue;
             for (size_t di = 0; di < sizeof delims; di++) {
                 struct cand_score sc;
+                if (!memchr(p, delims[di], span))
+                    continue;
                 rv = sniff_one(p, n, complete, delims[di], q, e, &fv, &sc);
                 if (rv != 0)
                     goto out;
