@@ -10,6 +10,12 @@ pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs>=5.4)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+# Parquet LZ4 / LZ4_RAW and Brotli pages, Avro lz4 blocks (liblz4-dev, libbrotli-dev).
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+pkg_check_modules(BROTLIDEC REQUIRED IMPORTED_TARGET libbrotlidec)
+# Office Open XML: zip parts (libarchive-dev) and XML (libexpat1-dev).
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+pkg_check_modules(EXPAT REQUIRED IMPORTED_TARGET expat)
 # Debian's libsnappy-dev ships no pkg-config file: find the C API header and library directly.
 find_path(SNAPPY_INCLUDE_DIR snappy-c.h REQUIRED)
 find_library(SNAPPY_LIBRARY snappy REQUIRED)
