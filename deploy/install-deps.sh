@@ -75,7 +75,7 @@ PKGS=(
     clang llvm libclang-rt-14-dev clang-format
     libuv1-dev libmsgpack-dev libssl-dev openssl libcurl4-openssl-dev
     libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
-    libsnappy-dev libzstd-dev
+    libsnappy-dev libzstd-dev libinih-dev libsystemd-dev
     python3 iproute2 procps curl
     tinyproxy
 )
