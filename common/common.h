@@ -121,6 +121,10 @@ struct shir_log_sink {
         unsigned char *bytes;      /* owned copy, wiped on free */
         size_t len;
     } masks[SHIR_LOG_MAX_MASKS];
+    /* Start each line with "<N>", its syslog priority (debug 7, info 6, warn 4, error 3): set
+     * when stderr is journald's stream (the agent checks JOURNAL_STREAM), so the journal keeps
+     * each line's level. */
+    bool syslog_prefix;
     unsigned long lines_written;   /* for tests and diagnostics */
     unsigned long lines_suppressed; /* dropped by the rate limit, all call sites */
     /* Monotonic time for the rate limit; shir_log_sink_init sets the system clock, tests may

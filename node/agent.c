@@ -14,6 +14,7 @@
 #include "node/admin.h"
 #include "node/agent.h"
 #include "node/node.h"
+#include "node/systemd.h"
 #include "transport/transport.h"
 
 struct agent {
@@ -83,6 +84,9 @@ static void agent_stop(struct agent *a)
     if (a->stopping)
         return;
     a->stopping = true;
+    int nrv = node_notify_stopping();
+    if (nrv != 0)
+        SHIR_WARN(&a->log, "cannot tell systemd the agent is stopping: %s", strerror(-nrv));
     uv_signal_stop(&a->sigterm);
     uv_signal_stop(&a->sigint);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -156,6 +160,7 @@ int node_agent_run(const struct node_agent_config *cfg)
     a.lock_fd = -1;
     a.exit_code = 1;
     shir_log_sink_init(&a.sink, stderr, cfg->log_level);
+    a.sink.syslog_prefix = node_stderr_is_journal();
     shir_log_init(&a.log, &a.sink, "node=%s", cfg->node_name);
     node_nofile_raise(&a.log);
     int rv = uv_loop_init(&a.loop);
@@ -177,6 +182,11 @@ int node_agent_run(const struct node_agent_config *cfg)
     SHIR_INFO(&a.log, "agent started: data directory %s, admin socket %s, %s%s", cfg->data_dir,
               a.admin_path, cluster_registered(a.cluster) ? "registered" : "NeedRegistration",
               cfg->witness ? " (witness)" : "");
+    /* Serving now: the admin socket answers and a registered node's port listens. */
+    rv = node_notify_ready(cluster_registered(a.cluster) ? "serving (registered)"
+                                                         : "serving (NeedRegistration)");
+    if (rv != 0)
+        SHIR_WARN(&a.log, "cannot tell systemd the agent is ready: %s", strerror(-rv));
     uv_run(&a.loop, UV_RUN_DEFAULT);
     a.exit_code = 0;
     SHIR_INFO(&a.log, "agent stopped");

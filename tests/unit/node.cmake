@@ -4,3 +4,7 @@
 shir_unit_test(NAME test_node_config
   SOURCES test_node_config.c ${PROJECT_SOURCE_DIR}/node/config.c
   LIBS shir_common PkgConfig::INIH)
+# Is stderr journald's stream (JOURNAL_STREAM parsing)?
+shir_unit_test(NAME test_node_systemd
+  SOURCES test_node_systemd.c ${PROJECT_SOURCE_DIR}/node/systemd.c
+  LIBS shir_common PkgConfig::SYSTEMD)
