@@ -112,8 +112,9 @@ int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *err
  * stops and forgets its identity (cluster_forget). Errors (no callback): SHIR_E_NOTFOUND,
  * SHIR_E_BUSY. In cb: SHIR_E_BUSY when this node is the only voter. */
 int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
-/* After the agent stopped following a leave: delete the identity and the raft log of data_dir so
- * that the node starts as NeedRegistration. 0 or -errno. */
+/* After the agent stopped following a leave: delete the identity (keys, certificates, data
+ * secret, node id, the saved member list) and every file of the raft directory of data_dir so
+ * that the node starts as NeedRegistration. 0 or -errno (the first failure; it goes on). */
 int cluster_forget(const char *data_dir);
 
 /* Make the next read of the local replica linearizable: cb(data, 0, NULL) once this node has
