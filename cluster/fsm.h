@@ -149,6 +149,8 @@ enum cluster_cmd_type {
     CLUSTER_CMD_PROXY_CLEAR = 7,
     CLUSTER_CMD_NODE_SET_DRAIN = 8,
     CLUSTER_CMD_SETTINGS_SET = 9,
+    /* 10-19 are taken by the dispatcher's tables (another branch). */
+    CLUSTER_CMD_NODE_SET_ADDRESS = 20,
 };
 
 /* A command. Fields of `u` by type; the result's `value` is noted per type. */
@@ -200,6 +202,12 @@ struct cluster_cmd {
         } node_drain;
         /* SETTINGS_SET -> 0. */
         struct cluster_settings settings;
+        /* NODE_SET_ADDRESS -> 0. NOTFOUND; INVAL for a malformed address or a wildcard one
+         * (0.0.0.0, ::), which no peer can dial. */
+        struct {
+            uint64_t node_id;
+            char address[CLUSTER_ADDR_MAX + 1];
+        } node_address;
     } u;
 };
 

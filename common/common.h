@@ -351,6 +351,17 @@ void shir_hex(const void *bytes, size_t n, char *out);
  * SHIR_E_INVAL for anything else (no colon, empty or oversized host, bad port). */
 int shir_split_hostport(const char *hp, char *host, size_t cap, uint16_t *port);
 
+/* What HOST of "HOST:PORT" is, for deciding whether other machines can dial it (common/addr.c).
+ * Numeric forms only; a name is SHIR_ADDR_NAME (never resolved here). */
+enum shir_addr_kind {
+    SHIR_ADDR_INVALID = 0,  /* not HOST:PORT */
+    SHIR_ADDR_NAME,         /* a host name */
+    SHIR_ADDR_WILDCARD,     /* 0.0.0.0 or :: (any spelling): "every interface", dials nowhere */
+    SHIR_ADDR_LOOPBACK,     /* 127.0.0.0/8, ::1, ::ffff:127.x: this machine only */
+    SHIR_ADDR_ROUTABLE,     /* any other numeric address */
+};
+enum shir_addr_kind shir_addr_classify(const char *hostport);
+
 /* ------------------------------------------------------------------------------------------- */
 /* Write all n bytes to a blocking fd, retrying on EINTR (common/fd.c): 0, -errno, or SHIR_E_IO
  * when the fd takes no more bytes. */

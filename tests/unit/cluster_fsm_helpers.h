@@ -73,7 +73,7 @@ static inline void t_cmd_simple(struct cluster_cmd *c, uint32_t id, enum cluster
 }
 
 /* One command of every type, every field set (request ids 1..T_CMD_TYPES). */
-#define T_CMD_TYPES 9
+#define T_CMD_TYPES 10
 static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
 {
     t_cmd_init(&in[0], 1);
@@ -103,6 +103,9 @@ static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
     t_cmd_simple(&in[8], 9, CLUSTER_CMD_SETTINGS_SET);
     in[8].u.settings.max_nodes = 8;
     in[8].u.settings.standby_promotion_delay_ms = 120000;
+    t_cmd_simple(&in[9], 10, CLUSTER_CMD_NODE_SET_ADDRESS);
+    in[9].u.node_address.node_id = 2;
+    strcpy(in[9].u.node_address.address, "[fd00::11]:8060");
 }
 
 /* A custom proxy with every field set: NTLM, a user and a sealed password, a bypass list. */
