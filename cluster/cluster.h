@@ -99,6 +99,13 @@ int cluster_join(struct cluster *c, const char *key_text, const char *peer, cons
 int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb, void *data,
                         char *errbuf, size_t errcap);
 
+/* `shir nodes set NAME --address HOST:PORT`: record a new address for member NAME (one raft
+ * entry, NODE_SET_ADDRESS; proposed from any member). cb fires once with the FSM's answer.
+ * Errors (no callback, message in errbuf): SHIR_E_NOTFOUND (not a member, no such node),
+ * SHIR_E_INVAL (malformed or wildcard address), SHIR_E_NOLEADER. A node also records its own
+ * new advertise address by itself once its agent restarts with it. */
+int cluster_node_set_address(struct cluster *c, const char *name, const char *address,
+                             cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
 /* `shir recover`: on a node that has lost quorum for good (the lone survivor of a 2-voter group),
  * restart raft with this node as the only voter (raft_recover) and remove every other member
  * from the replicated state. Only safe when the other members are really gone: the CLI asks for

@@ -16,11 +16,14 @@
  *   gossip      SWIM over shir-gossip/1: liveness and what each node reports
  *   join-server shir-join/1 on a member;  join-client: this node joining
  *   init, recover, leave: the operator's one-off flows
+ *   address     the recorded address of nodes: this one's after --advertise changed, and
+ *               `nodes set --address`
  * keys, proxy, settings and status are plain functions over the environment and `propose`.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/address.h"
 #include "cluster/allowlist.h"
 #include "cluster/disk.h"
 #include "cluster/gossip_net.h"
@@ -63,6 +66,7 @@ struct cluster {
     struct cluster_init *init;
     struct cluster_recover *recover;
     struct cluster_leave *leave;
+    struct cluster_address *address;
     struct cluster_liveness liveness; /* gossip's view, for the membership planner */
     uint64_t min_free_bytes;          /* the disk guard's threshold (cluster_config) */
     uv_timer_t tick;
@@ -123,6 +127,7 @@ static int build_parts(struct cluster *c)
     BUILD(cluster__recover_new(e, c->rn, c->prop, &c->recover), &cluster__recover_part,
           c->recover);
     BUILD(cluster__leave_new(e, c->rn, c->rpc, &c->leave), &cluster__leave_part, c->leave);
+    BUILD(cluster__address_new(e, c->prop, &c->address), &cluster__address_part, c->address);
     if (rv == 0) {
         c->liveness = (struct cluster_liveness){.online = gossip_online, .data = c->gossip};
         cluster__members_set_liveness(c->members, &c->liveness);
@@ -285,6 +290,12 @@ int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb,
                         char *errbuf, size_t errcap)
 {
     return cluster__members_remove(c->members, name, cb, data, errbuf, errcap);
+}
+
+int cluster_node_set_address(struct cluster *c, const char *name, const char *address,
+                             cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
+{
+    return cluster__address_set(c->address, name, address, cb, data, errbuf, errcap);
 }
 
 int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap)

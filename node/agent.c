@@ -115,6 +115,8 @@ static int admin_open(struct agent *a)
                                  .cluster = a->cluster,
                                  .log = &a->log,
                                  .sink = &a->sink,
+                                 .listen = a->cfg->listen,
+                                 .advertise = a->cfg->advertise,
                                  .left = left,
                                  .data = a};
     return node_admin_open(&ctx, a->admin_path, &a->admin);

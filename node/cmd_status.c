@@ -156,13 +156,52 @@ static int pack_name(struct msgpack_packer *pk, void *arg)
 /* Removal waits for three raft steps (demote, remove, record): seconds at most. */
 #define REMOVE_TIMEOUT_MS 70000
 
+struct set_body {
+    const char *name;
+    char address[NODE_ADDR_MAX];
+    bool have_address;
+};
+
+static int pack_set(struct msgpack_packer *pk, void *arg)
+{
+    const struct set_body *b = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "name");
+    rv |= transport_pack_cstr(pk, b->name);
+    rv |= transport_pack_cstr(pk, "address");
+    rv |= transport_pack_cstr(pk, b->address);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static int nodes_opt(int val, char *arg, void *ctx)
+{
+    struct set_body *b = ctx;
+    (void)val; /* 'A', the only one */
+    /* No quote or backslash: never in a host, and the JSON answer prints it as it is. */
+    if (node_parse_hostport(arg, b->address, sizeof b->address) != 0 || strpbrk(arg, "\"\\"))
+        return node_usage_error(&node_cmd_nodes, "--address wants HOST:PORT, got '%s'", arg);
+    b->have_address = true;
+    return -1;
+}
+
+/* One raft entry, proposed through the leader. */
+#define SET_TIMEOUT_MS 20000
+
 static int nodes_run(int argc, char **argv)
 {
-    const char *data_dir;
-    bool json;
-    int prv = node_parse_admin_flags(&node_cmd_nodes, argc, argv, &data_dir, &json, NULL);
+    static const struct option opts[] = {{"address", required_argument, NULL, 'A'},
+                                          {NULL, 0, NULL, 0}};
+    struct set_body sb;
+    memset(&sb, 0, sizeof sb);
+    struct node_opts own = {opts, nodes_opt, &sb};
+    struct node_flags f;
+    int prv = node_parse_flags(&node_cmd_nodes, argc, argv, NODE_FLAG_JSON, &own, &f);
     if (prv >= 0)
         return prv;
+    const char *data_dir = f.data_dir;
+    bool json = f.json;
+    if (sb.have_address && !(optind < argc && strcmp(argv[optind], "set") == 0))
+        return node_usage_error(&node_cmd_nodes, "--address belongs to 'nodes set'");
     struct node_admin_reply *r;
     if (optind + 1 == argc && strcmp(argv[optind], "list") == 0) {
         if (node_admin_request("nodes list", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS,
@@ -190,17 +229,37 @@ static int nodes_run(int argc, char **argv)
                     : "Node removed: its certificate is refused and its connections closed.\n");
         return NODE_EXIT_OK;
     }
-    return node_usage_error(&node_cmd_nodes, "want 'list' or 'remove NAME'");
+    if (optind + 2 == argc && strcmp(argv[optind], "set") == 0) {
+        sb.name = argv[optind + 1];
+        if (!node_valid_node_name(sb.name))
+            return node_usage_error(&node_cmd_nodes, "'%s' is not a node name", sb.name);
+        if (!sb.have_address)
+            return node_usage_error(&node_cmd_nodes, "nodes set wants --address HOST:PORT");
+        if (node_admin_request("nodes set", data_dir, "nodes.set", pack_set, &sb, SET_TIMEOUT_MS,
+                               &r) != 0)
+            return NODE_EXIT_FAIL;
+        node_admin_reply_free(r);
+        if (json)
+            printf("{\"name\":\"%s\",\"address\":\"%s\"}\n", sb.name, sb.address);
+        else
+            printf("Node %s is now recorded at %s.\n", sb.name, sb.address);
+        return NODE_EXIT_OK;
+    }
+    return node_usage_error(&node_cmd_nodes,
+                            "want 'list', 'remove NAME' or 'set NAME --address HOST:PORT'");
 }
 
 const struct node_cmd node_cmd_nodes = {
     .name = "nodes",
-    .summary = "list the runtime's nodes, or remove one",
+    .summary = "list the runtime's nodes, remove one, or change a node's address",
     .usage = "usage: shir nodes list [--data-dir DIR] [--json]\n"
              "       shir nodes remove NAME [--data-dir DIR] [--json]\n"
+             "       shir nodes set NAME --address HOST:PORT [--data-dir DIR] [--json]\n"
              "\n"
              "list prints the node table of 'shir status'. remove (on the leader) demotes NAME,\n"
              "removes it from raft and from the replicated state: every node refuses its\n"
-             "certificate from then on and closes its live connections.\n",
+             "certificate from then on and closes its live connections. set records a new\n"
+             "address for NAME (the one other nodes dial; not 0.0.0.0 or ::), from any member;\n"
+             "an agent restarted with a new --advertise does this for itself.\n",
     .run = nodes_run,
 };

@@ -8,3 +8,8 @@ shir_unit_test(NAME test_node_config
 shir_unit_test(NAME test_node_systemd
   SOURCES test_node_systemd.c ${PROJECT_SOURCE_DIR}/node/systemd.c
   LIBS shir_common PkgConfig::SYSTEMD)
+# Advertise addresses init and join may record (getifaddrs detection included).
+shir_unit_test(NAME test_node_address
+  SOURCES test_node_address.c ${PROJECT_SOURCE_DIR}/node/address.c LIBS shir_common)
+set_property(SOURCE ${PROJECT_SOURCE_DIR}/node/address.c APPEND PROPERTY COMPILE_DEFINITIONS
+  _DEFAULT_SOURCE)
