@@ -61,7 +61,7 @@ enable_backports() {
 }
 
 if [ "${1:-}" = "--derive-only" ]; then
-    # For tests: derive into $SHIR_APT_DIR and stop before touching apt.
+    # For tests (into $SHIR_APT_DIR) and deploy/install.sh: enable the suite, touch nothing else.
     enable_backports
     exit 0
 fi
