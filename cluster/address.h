@@ -4,8 +4,8 @@
  * when this agent runs with an advertise address other than the recorded one (the operator fixed
  * --advertise / `advertise =` and restarted it): once the replica is caught up, the part
  * proposes the new address, retrying every 5 s until it is recorded. It does so once per start,
- * so a later `nodes set` for this node stands until the agent restarts. An advertise address no peer
- * can dial (a wildcard, or loopback while listening on every interface) is never proposed: the
+ * so a later `nodes set` for this node stands until the agent restarts. An advertise address no
+ * peer can dial (a wildcard, or loopback while listening on every interface) is never proposed: the
  * part logs once why it keeps the recorded one.
  */
 #ifndef SHIR_CLUSTER_ADDRESS_H

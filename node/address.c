@@ -34,7 +34,8 @@ int node_address_check(const char *what, const char *listen, const char *adverti
         "nodes should dial%s: 'advertise = %s' in the agent's config file (/etc/shir/shir.conf), "
         "or SHIR_ADVERTISE=%s, or 'shir agent --advertise %s'; restart the agent and run %s again",
         what, advertise, listen, k == SHIR_ADDR_WILDCARD ? "a wildcard" : "loopback",
-        detected_host ? " (this host has it on an interface)" : " (this host has no routable address)",
+        detected_host ? " (this host has it on an interface)"
+                      : " (this host has no routable address)",
         suggest, suggest, suggest, what);
     return SHIR_E_CONFIG;
 }
@@ -54,8 +55,7 @@ static void scan(const struct ifaddrs *list, bool loopback, char *v4, char *v6, 
                 shir_addr_classify(probe) == SHIR_ADDR_ROUTABLE)
                 (void)shir_str_copy(v4, cap, text);
         } else if (i->ifa_addr->sa_family == AF_INET6 && v6[0] == '\0') {
-            const struct sockaddr_in6 *s6 =
-                (const struct sockaddr_in6 *)(const void *)i->ifa_addr;
+            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)i->ifa_addr;
             /* Link-local (fe80::/10) needs a zone to dial: skip it. */
             if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) || IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
                 IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))

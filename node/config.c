@@ -107,8 +107,8 @@ static int set_http_listen(struct node_agent_config *cfg, const char *v, char *e
 {
     char tmp[NODE_ADDR_MAX];
     if (node_parse_hostport(v, tmp, sizeof tmp) != 0 || !node_numeric_host(tmp)) {
-        (void)shir_str_fmt(err, cap, "wants a numeric address and a port (127.0.0.1:8061), got '%s'",
-                           v);
+        (void)shir_str_fmt(err, cap,
+                           "wants a numeric address and a port (127.0.0.1:8061), got '%s'", v);
         return SHIR_E_INVAL;
     }
     return shir_str_copy(cfg->http_listen, sizeof cfg->http_listen, tmp);
@@ -144,13 +144,13 @@ static int set_log_level(struct node_agent_config *cfg, const char *v, char *err
 
 static int set_witness(struct node_agent_config *cfg, const char *v, char *err, size_t cap)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
-                                                                                 "off", "0"};
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return cfg->witness = true, 0;
-        if (strcasecmp(v, no[i]) == 0)
-            return cfg->witness = false, 0;
+        if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+            cfg->witness = strcasecmp(v, yes[i]) == 0;
+            return 0;
+        }
     }
     (void)shir_str_fmt(err, cap, "wants true or false, got '%s'", v);
     return SHIR_E_INVAL;
@@ -289,8 +289,10 @@ static int file_handler(void *user, const char *section, const char *name, const
     char where[NODE_PATH_MAX + 32];
     (void)shir_str_fmt(where, sizeof where, "%s:%d", c->name, c->line);
     if (section[0] != '\0') {
-        (void)shir_str_fmt(c->err, c->cap, "%s: sections are not used ('[%s]'): write key = value "
-                                           "lines only", where, section);
+        (void)shir_str_fmt(c->err, c->cap,
+                           "%s: sections are not used ('[%s]'): write key = value "
+                           "lines only",
+                           where, section);
         c->rv = SHIR_E_CONFIG;
         return 0;
     }
