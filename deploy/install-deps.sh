@@ -77,6 +77,7 @@ PKGS=(
     libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
     libsnappy-dev libzstd-dev libinih-dev libsystemd-dev
     python3 iproute2 procps curl
+    systemd    # systemd-analyze, for the unit's offline security score (agent_systemd)
     tinyproxy
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
