@@ -7,13 +7,15 @@
 # - an agent restarted with a new --advertise records it through a raft entry (the others see it
 #   and reach it there);
 # - `shir nodes set NAME --address` changes a node's recorded address from any member;
-# - the raft "presents node id X, expected Y" warning is rate-limited.
+# - the raft "presents node id X, expected Y" warning is rate-limited;
+# - a join that cannot complete because the joiner's advertise address is wrong (routable, but
+#   not its own) is completed once its agent restarts with the right one.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns_lib.sh"
 
-host a 10.77.9.1; host b 10.77.9.2; host c 10.77.9.3
-link a b; link b c; link a c
+host a 10.77.9.1; host b 10.77.9.2; host c 10.77.9.3; host d 10.77.9.4
+link a b; link b c; link a c; link a d; link b d; link c d
 # b has a second address, for the move below.
 ip -n "$tag-b" addr add 10.77.9.22/32 dev lo
 route_extra() { # X: X reaches b's second address over their pair
@@ -99,5 +101,20 @@ done
 agent c
 for n in a b c; do
     expect_view 30 $n "$all_online and s['c']['address']=='10.77.9.3:8060'" "c not back at its own address"
+done
+
+# d joins with an address that is not its own: the leader records it but cannot add it to raft,
+# and the join waits. Restarted with the right --advertise, d records it and becomes a member.
+wagent d --advertise 10.77.9.44:8060
+printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/d" >"$tmp/d.join" 2>&1 &
+jpid=$!
+expect_view 20 a "'d' in s and s['d']['address']=='10.77.9.44:8060'" "d not recorded"
+stop d
+wait "$jpid" && fail "the join through an unreachable address succeeded"
+wagent d --advertise 10.77.9.4:8060
+four="len(s)==4 and all(n['status']=='Online' for n in s.values())"
+for n in a d; do
+    expect_view 40 $n "$four and s['d']['address']=='10.77.9.4:8060' and s['d']['role']=='standby'" \
+        "d not a member after fixing its address"
 done
 pass
