@@ -100,6 +100,13 @@ int cluster_join(struct cluster *c, const char *key_text, const char *peer, cons
 int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb, void *data,
                         char *errbuf, size_t errcap);
 
+/* `shir nodes set NAME --address HOST:PORT`: record a new address for member NAME (one raft
+ * entry, NODE_SET_ADDRESS; proposed from any member). cb fires once with the FSM's answer.
+ * Errors (no callback, message in errbuf): SHIR_E_NOTFOUND (not a member, no such node),
+ * SHIR_E_INVAL (malformed or wildcard address), SHIR_E_NOLEADER. A node also records its own
+ * new advertise address by itself once its agent restarts with it. */
+int cluster_node_set_address(struct cluster *c, const char *name, const char *address,
+                             cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
 /* `shir recover`: on a node that has lost quorum for good (the lone survivor of a 2-voter group),
  * restart raft with this node as the only voter (raft_recover) and remove every other member
  * from the replicated state. Only safe when the other members are really gone: the CLI asks for
@@ -113,8 +120,9 @@ int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *err
  * stops and forgets its identity (cluster_forget). Errors (no callback): SHIR_E_NOTFOUND,
  * SHIR_E_BUSY. In cb: SHIR_E_BUSY when this node is the only voter. */
 int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
-/* After the agent stopped following a leave: delete the identity and the raft log of data_dir so
- * that the node starts as NeedRegistration. 0 or -errno. */
+/* After the agent stopped following a leave: delete the identity (keys, certificates, data
+ * secret, node id, the saved member list) and every file of the raft directory of data_dir so
+ * that the node starts as NeedRegistration. 0 or -errno (the first failure; it goes on). */
 int cluster_forget(const char *data_dir);
 
 /* Make the next read of the local replica linearizable: cb(data, 0, NULL) once this node has

@@ -167,6 +167,7 @@ enum cluster_cmd_type {
     CLUSTER_CMD_RUN_FINISH = 17,   /* FENCED */
     CLUSTER_CMD_RUN_CANCEL = 18,
     CLUSTER_CMD_RUN_REQUEUE = 19,  /* FENCED */
+    CLUSTER_CMD_NODE_SET_ADDRESS = 20,
 };
 
 /* A command. Fields of `u` by type; the result's `value` is noted per type. */
@@ -309,6 +310,12 @@ struct cluster_cmd {
             uint64_t node_id;
             uint64_t now_ms;
         } run_requeue;
+        /* NODE_SET_ADDRESS -> 0. NOTFOUND; INVAL for a malformed address or a wildcard one
+         * (0.0.0.0, ::), which no peer can dial. */
+        struct {
+            uint64_t node_id;
+            char address[CLUSTER_ADDR_MAX + 1];
+        } node_address;
     } u;
 };
 

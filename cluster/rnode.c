@@ -90,8 +90,10 @@ uint64_t cluster__rnode_leader(const struct cluster_rnode *rn, const char **addr
     const char *laddr = NULL;
     if (rn->started)
         raft_leader((struct raft *)&rn->raft, &lid, &laddr);
+    /* The recorded address first: raft's may be where the leader was when it was added. */
+    const char *recorded = lid ? cluster__env_address(rn->env, lid) : NULL;
     if (addr)
-        *addr = lid ? laddr : NULL;
+        *addr = lid ? (recorded ? recorded : laddr) : NULL;
     return lid;
 }
 

@@ -19,12 +19,15 @@
  *   runs        this node's side of runs: starts and stops workers through node/'s executor,
  *               proposes their fenced reports
  *   dispatch    the leader's loop over runs: node loss, timeouts, placement
+ *   address     the recorded address of nodes: this one's after --advertise changed, and
+ *               `nodes set --address`
  * keys, proxy, settings, scan operations and status are plain functions over the environment
  * and `propose`.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/address.h"
 #include "cluster/allowlist.h"
 #include "cluster/disk.h"
 #include "cluster/dispatch.h"
@@ -72,6 +75,7 @@ struct cluster {
     struct cluster_leave *leave;
     struct cluster_runs *runs;
     struct cluster_dispatch *dispatch;
+    struct cluster_address *address;
     struct cluster_liveness liveness; /* gossip's view, for the membership planner */
     uint64_t min_free_bytes;          /* the disk guard's threshold (cluster_config) */
     uv_timer_t tick;
@@ -135,6 +139,7 @@ static int build_parts(struct cluster *c)
     BUILD(cluster__runs_new(e, c->rn, c->prop, &c->runs), &cluster__runs_part, c->runs);
     BUILD(cluster__dispatch_new(e, c->rn, c->prop, c->gossip, &c->dispatch),
           &cluster__dispatch_part, c->dispatch);
+    BUILD(cluster__address_new(e, c->prop, &c->address), &cluster__address_part, c->address);
     if (rv == 0) {
         c->liveness = (struct cluster_liveness){.online = gossip_online, .data = c->gossip};
         cluster__members_set_liveness(c->members, &c->liveness);
@@ -297,6 +302,12 @@ int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb,
                         char *errbuf, size_t errcap)
 {
     return cluster__members_remove(c->members, name, cb, data, errbuf, errcap);
+}
+
+int cluster_node_set_address(struct cluster *c, const char *name, const char *address,
+                             cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
+{
+    return cluster__address_set(c->address, name, address, cb, data, errbuf, errcap);
 }
 
 int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap)

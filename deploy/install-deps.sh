@@ -61,7 +61,7 @@ enable_backports() {
 }
 
 if [ "${1:-}" = "--derive-only" ]; then
-    # For tests: derive into $SHIR_APT_DIR and stop before touching apt.
+    # For tests (into $SHIR_APT_DIR) and deploy/install.sh: enable the suite, touch nothing else.
     enable_backports
     exit 0
 fi
@@ -76,7 +76,9 @@ PKGS=(
     libuv1-dev libmsgpack-dev libssl-dev openssl libcurl4-openssl-dev
     libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
     libsnappy-dev libzstd-dev liblz4-dev libbrotli-dev libarchive-dev libexpat1-dev
+    libinih-dev libsystemd-dev
     python3 iproute2 procps curl
+    systemd    # systemd-analyze, for the unit's offline security score (agent_systemd)
     tinyproxy
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"

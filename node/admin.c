@@ -25,6 +25,7 @@ static const struct {
     {"settings.show", node_admin_settings_show},
     {"settings.set", node_admin_settings_set},
     {"nodes.remove", node_admin_nodes_remove},
+    {"nodes.address", node_admin_nodes_address},
     {"proxy.show", node_admin_proxy_show},
     {"proxy.set", node_admin_proxy_set},
     {"proxy.test", node_admin_proxy_test},

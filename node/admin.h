@@ -27,6 +27,9 @@ struct node_admin_ctx {
     struct cluster *cluster;
     struct shir_log *log;
     struct shir_log_sink *sink; /* secrets a request carries are masked in it */
+    /* The agent's listen and advertise addresses (borrowed), for init and join's check that
+     * the address they record can be dialled (node/address.h). */
+    const char *listen, *advertise;
     /* `leave` succeeded: the agent stops (once the answer is on its way, or at once when the
      * client hung up) and forgets its identity. */
     void (*left)(void *data);
@@ -87,6 +90,7 @@ void node_admin_join(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_leave(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_recover(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_nodes_remove(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_nodes_address(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_settings_show(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_settings_set(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_keys_show(struct node_admin_conn *c, const struct transport_msg *m);

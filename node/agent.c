@@ -15,6 +15,7 @@
 #include "node/agent.h"
 #include "node/node.h"
 #include "node/runs.h"
+#include "node/systemd.h"
 #include "transport/transport.h"
 
 struct agent {
@@ -85,6 +86,9 @@ static void agent_stop(struct agent *a)
     if (a->stopping)
         return;
     a->stopping = true;
+    int nrv = node_notify_stopping();
+    if (nrv != 0)
+        SHIR_WARN(&a->log, "cannot tell systemd the agent is stopping: %s", strerror(-nrv));
     uv_signal_stop(&a->sigterm);
     uv_signal_stop(&a->sigint);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -114,6 +118,8 @@ static int admin_open(struct agent *a)
                                  .cluster = a->cluster,
                                  .log = &a->log,
                                  .sink = &a->sink,
+                                 .listen = a->cfg->listen,
+                                 .advertise = a->cfg->advertise,
                                  .left = left,
                                  .data = a};
     return node_admin_open(&ctx, a->admin_path, &a->admin);
@@ -161,6 +167,7 @@ int node_agent_run(const struct node_agent_config *cfg)
     a.lock_fd = -1;
     a.exit_code = 1;
     shir_log_sink_init(&a.sink, stderr, cfg->log_level);
+    a.sink.syslog_prefix = node_stderr_is_journal();
     shir_log_init(&a.log, &a.sink, "node=%s", cfg->node_name);
     node_nofile_raise(&a.log);
     int rv = uv_loop_init(&a.loop);
@@ -182,6 +189,11 @@ int node_agent_run(const struct node_agent_config *cfg)
     SHIR_INFO(&a.log, "agent started: data directory %s, admin socket %s, %s%s", cfg->data_dir,
               a.admin_path, cluster_registered(a.cluster) ? "registered" : "NeedRegistration",
               cfg->witness ? " (witness)" : "");
+    /* Serving now: the admin socket answers and a registered node's port listens. */
+    rv = node_notify_ready(cluster_registered(a.cluster) ? "serving (registered)"
+                                                         : "serving (NeedRegistration)");
+    if (rv != 0)
+        SHIR_WARN(&a.log, "cannot tell systemd the agent is ready: %s", strerror(-rv));
     uv_run(&a.loop, UV_RUN_DEFAULT);
     a.exit_code = 0;
     SHIR_INFO(&a.log, "agent stopped");
