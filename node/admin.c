@@ -24,6 +24,7 @@ static const struct {
     {"nodes.remove", node_admin_nodes_remove},
     {"proxy.show", node_admin_proxy_show},
     {"proxy.set", node_admin_proxy_set},
+    {"proxy.clear", node_admin_proxy_clear},
     {"proxy.test", node_admin_proxy_test},
     {"keys.show", node_admin_keys_show},
     {"keys.regenerate", node_admin_keys_regenerate},
