@@ -101,6 +101,15 @@ static int read_set(const msgpack_object *b, struct cluster_proxy_settings *p, c
     return 0;
 }
 
+/* The leader refuses settings that are not valid once merged: say which rules there are. */
+static void proxy_set_done_cb(void *op, int status, const char *msg)
+{
+    if (status == SHIR_E_INVAL && !msg)
+        msg = "the proxy settings this change leaves are not valid (a custom proxy needs an "
+              "address and a port, a password needs a user, none and system take neither)";
+    node_admin_op_done(op, status, msg);
+}
+
 void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg *m)
 {
     const struct node_admin_ctx *ctx = node_admin_ctx(c);
@@ -124,7 +133,7 @@ void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg 
     if (secret.len >= 4)
         (void)shir_log_sink_mask(ctx->sink, secret.bytes, secret.len);
     struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
-    int rv = op ? cluster_proxy_set(ctx->cluster, &p, &secret, node_admin_op_done, op)
+    int rv = op ? cluster_proxy_set(ctx->cluster, &p, &secret, proxy_set_done_cb, op)
                 : SHIR_E_NOMEM;
     shir_secret_free(&secret);
     if (rv != 0)
