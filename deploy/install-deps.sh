@@ -77,7 +77,7 @@ PKGS=(
     libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
     libsnappy-dev libzstd-dev
     python3 iproute2 procps curl
-    tinyproxy
+    tinyproxy nftables
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
 apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev ||
