@@ -23,6 +23,8 @@ Rules (each failure is one anomaly):
   members    status lists no node outside the runtime, and lists them all unless it says
              why (a restarted node lists itself alone, Limited, until it hears from a leader)
   answer     a read that exited 0 answered something readable
+  refused    a write failed only for want of a leader, a node or a connection (UNAVAILABLE):
+             every write sent is valid, so any other refusal is a bug
   converge   after healing, every node shows the same proxy, settings, keys and member list
   exits      no agent exited that the schedule did not kill; every SIGTERM exited 0
   sanitizer  no AddressSanitizer, LeakSanitizer or UBSan report in any log
@@ -32,6 +34,12 @@ terminal state with its results recorded exactly once.
 """
 
 INITIAL = {"port": 0, "bypass": "", "delay": 30000}
+# Why a valid write may fail under faults: no leader or quorum, the node asked is down, paused
+# (the CLI's deadline) or catching up, a connection lost mid-call. Every write the campaign sends
+# is valid, so any other refusal ("invalid argument", "not registered", a usage error) is a bug.
+UNAVAILABLE = ("no leader", "no agent is running", "closed the connection", "could not be reached",
+               "timed out", "outcome unknown", "could not confirm", "unavailable", "catching up",
+               "no quorum")
 NEVER = float("-inf")
 
 
@@ -108,6 +116,11 @@ def check(history, final, members, extra=()):
         if why:
             anomalies.append("%s: %s (%s)" % (reg, why, where))
     anomalies += _key_generations(history, final)
+    for h in history:
+        if h["op"] == "write" and not h["ok"] and \
+                not any(u in h.get("error", "") for u in UNAVAILABLE):
+            anomalies.append("refused: %s %r on %s at %.3f: %s"
+                             % (h["kind"], h["value"], h["node"], h["start"], h.get("error")))
     for h in history + final:
         if h.get("malformed"):
             anomalies.append("answer: %s on %s exited 0 with %s" % (h["kind"], h["node"], h["error"]))

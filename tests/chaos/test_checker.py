@@ -10,8 +10,11 @@ import schedule  # noqa: E402
 
 
 def w(kind, value, start, end, ok=True):
-    return {"op": "write", "kind": kind, "node": "a", "value": value, "start": start,
-            "end": end, "ok": ok}
+    rec = {"op": "write", "kind": kind, "node": "a", "value": value, "start": start,
+           "end": end, "ok": ok}
+    if not ok:
+        rec["error"] = "exit 1: timed out after 30 s"  # an outcome unknown, not a refusal
+    return rec
 
 
 def proxy(port, bypass, start, end, node="a"):
@@ -78,6 +81,15 @@ class Checker(unittest.TestCase):
         self.assertEqual(checker.check([st], [], ["a", "b"]), [])
         st["value"]["nodes"] = [{"name": "a", "status": "Online"}]
         self.assertEqual(len(checker.check([st], [], ["a", "b"])), 1)
+
+    def test_refusals(self):
+        lost = w("proxy_port", 20001, 1, 2, ok=False)
+        lost["error"] = "exit 1: shir proxy set: no leader"
+        bad = w("proxy_port", 20002, 1, 2, ok=False)
+        bad["error"] = "exit 1: shir proxy set: invalid argument"
+        a = checker.check([lost, bad], [], ["a"])
+        self.assertEqual(len(a), 1)
+        self.assertIn("invalid argument", a[0])
 
     def test_extra_passes_through(self):
         self.assertEqual(checker.check([], [], ["a"], ["exits: b exited 134"]),
