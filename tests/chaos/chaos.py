@@ -207,7 +207,7 @@ def main():
     workdir = a.workdir or tempfile.mkdtemp(prefix="shir-chaos-%d-" % a.seed)
     os.makedirs(workdir, exist_ok=True)
     rt = Runtime(a.shir, workdir, sched["nodes"], a.netns, note)
-    anomalies, done, clients = [], [], None
+    anomalies, done, clients, kept = [], [], None, {}
     try:
         rt.setup()
         for n in sched["nodes"]:
@@ -234,6 +234,7 @@ def main():
             rt.stop(n)
         extra += rt.unexpected + sanitizer_reports(rt)
         anomalies = checker.check(clients.history, final, sched["nodes"], extra)
+        kept = {"final": final, "extra": extra}
     except Exception as e:  # the run could not be carried out: say so, keep the evidence
         if clients:
             clients.stop()
@@ -249,7 +250,8 @@ def main():
                "fault_log": done, "writes": len(writes), "acked": sum(h["ok"] for h in writes),
                "reads": len(hist) - len(writes), "anomalies": anomalies}
     with open(os.path.join(workdir, "history.json"), "w") as f:
-        json.dump({"schedule": sched, "history": hist, "summary": summary}, f, indent=1)
+        # Everything checker.check takes: a history can be judged again by a newer checker.
+        json.dump(dict(kept, schedule=sched, history=hist, summary=summary), f, indent=1)
     if a.result:
         with open(a.result, "w") as f:
             json.dump(summary, f)

@@ -34,12 +34,12 @@ terminal state with its results recorded exactly once.
 """
 
 INITIAL = {"port": 0, "bypass": "", "delay": 30000}
-# Why a valid write may fail under faults: no leader or quorum, the node asked is down, paused
-# (the CLI's deadline) or catching up, a connection lost mid-call. Every write the campaign sends
+# Why a valid write may fail under faults: no leader or quorum, the node asked is down, stopping,
+# paused (the CLI's deadline) or catching up, a connection lost mid-call. Every write the campaign sends
 # is valid, so any other refusal ("invalid argument", "not registered", a usage error) is a bug.
 UNAVAILABLE = ("no leader", "no agent is running", "closed the connection", "could not be reached",
                "timed out", "outcome unknown", "could not confirm", "unavailable", "catching up",
-               "no quorum")
+               "no quorum", "shutting down")
 NEVER = float("-inf")
 
 
