@@ -5,6 +5,8 @@ itself could not be carried out (the runtime did not form, a tool is missing).
 
     chaos.py --shir BIN --seed N [--nodes 3|4] [--netns] [--faults K] [--workdir DIR]
              [--result FILE] [--keep]
+    chaos.py --recheck WORKDIR/history.json     (judge a kept history again, e.g. after a fix
+                                                 to the checker)
 
 The summary line (parsed by bench/chaos.sh):
     chaos seed=N mode=loopback|netns faults=F writes=W (acked A) reads=R anomalies=X
@@ -187,8 +189,10 @@ def sanitizer_reports(rt):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--shir", required=True)
-    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--shir")
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--recheck", metavar="HISTORY_JSON",
+                    help="judge a recorded history again (no runtime) and print its anomalies")
     ap.add_argument("--nodes", type=int, default=3, choices=(3, 4))
     ap.add_argument("--netns", action="store_true")
     ap.add_argument("--faults", type=int, default=10)
@@ -196,6 +200,17 @@ def main():
     ap.add_argument("--result")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
+    if a.recheck:
+        with open(a.recheck) as f:
+            d = json.load(f)
+        found = checker.check(d["history"], d.get("final", []), d["schedule"]["nodes"],
+                              d.get("extra", []))
+        for x in found:
+            print("ANOMALY seed=%d: %s" % (d["schedule"]["seed"], x))
+        print("recheck seed=%d anomalies=%d" % (d["schedule"]["seed"], len(found)))
+        return 1 if found else 0
+    if a.shir is None or a.seed is None:
+        ap.error("--shir and --seed are needed for a run")
     if a.netns and os.geteuid() != 0:
         print("chaos: --netns needs root (ip netns, nft)", file=sys.stderr)
         return 2
