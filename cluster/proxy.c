@@ -1,5 +1,6 @@
-/* Proxy settings for outbound HTTP (design §4): changed field by field by one raft entry, the password sealed
- * under the runtime data secret and unsealed only for the one who needs it. */
+/* Proxy settings for outbound HTTP (design §4): changed field by field by one raft entry (the FSM
+ * merges the fields given), the password sealed under the runtime data secret and unsealed only
+ * for the one who needs it. */
 #include "cluster/proxy.h"
 
 #include <string.h>
