@@ -156,12 +156,28 @@ struct cluster_proxy_settings {
     char bypass[1024];   /* comma-separated hosts */
     bool bypass_local;
     int auth;            /* enum cluster_proxy_auth_v */
+    unsigned fields;     /* set: the CLUSTER_PROXY_V_F_* given (0 = all); get: unused */
 };
-/* Replace the proxy settings (one raft entry, applied on every node at once). `password` may be
- * NULL or empty (no password). cb fires once. Errors (no callback): SHIR_E_INVAL (a field does
- * not fit or a custom proxy lacks host/port), SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER. */
+/* The fields a set changes; the others keep the value they have when the entry is applied. */
+enum cluster_proxy_field_v {
+    CLUSTER_PROXY_V_F_MODE = 0x01, CLUSTER_PROXY_V_F_HOST = 0x02, CLUSTER_PROXY_V_F_PORT = 0x04,
+    CLUSTER_PROXY_V_F_USER = 0x08, CLUSTER_PROXY_V_F_PASSWORD = 0x10,
+    CLUSTER_PROXY_V_F_BYPASS = 0x20, CLUSTER_PROXY_V_F_BYPASS_LOCAL = 0x40,
+    CLUSTER_PROXY_V_F_AUTH = 0x80, CLUSTER_PROXY_V_F_ALL = 0xff
+};
+/* Change the proxy settings (one raft entry, applied on every node at once): the fields in
+ * p->fields are merged over the replicated ones by the state machine, in log order, so two
+ * concurrent changes of different fields both take effect (no read-modify-write here). A mode
+ * other than custom drops host, port, user and password not given; an empty user drops the
+ * password. `password` (with CLUSTER_PROXY_V_F_PASSWORD) may be NULL or empty: no password.
+ * cb fires once; the merged settings' validity (a custom proxy needs host and port) is checked
+ * by the leader and fails in cb with SHIR_E_INVAL. Errors (no callback): SHIR_E_INVAL (a field
+ * does not fit), SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER. */
 int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
                       const struct shir_secret *password, cluster_done_cb cb, void *data);
+/* Drop the proxy (mode none, every field emptied): one raft entry. cb fires once. Errors (no
+ * callback): SHIR_E_NOTFOUND, SHIR_E_NOLEADER. */
+int cluster_proxy_clear(struct cluster *c, cluster_done_cb cb, void *data);
 /* The current settings from the local replica; the unsealed password goes to *password (the
  * caller frees it with shir_secret_free) when it is not NULL. SHIR_E_NOTFOUND, SHIR_E_CRYPTO. */
 int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,

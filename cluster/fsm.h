@@ -147,6 +147,19 @@ struct cluster_proxy {
     enum cluster_proxy_auth auth;
 };
 
+/* PROXY_SET's field mask: the fields the command changes; the others keep their value at apply
+ * (merged on every node in log order, so two operators changing different fields both win).
+ * 0 is "every field": what entries written before the mask existed mean. */
+#define CLUSTER_PROXY_F_MODE         0x01u
+#define CLUSTER_PROXY_F_HOST         0x02u
+#define CLUSTER_PROXY_F_PORT         0x04u
+#define CLUSTER_PROXY_F_USER         0x08u
+#define CLUSTER_PROXY_F_PASSWORD     0x10u
+#define CLUSTER_PROXY_F_BYPASS       0x20u
+#define CLUSTER_PROXY_F_BYPASS_LOCAL 0x40u
+#define CLUSTER_PROXY_F_AUTH         0x80u
+#define CLUSTER_PROXY_F_ALL          0xffu
+
 enum cluster_cmd_type {
     CLUSTER_CMD_INIT = 1,
     CLUSTER_CMD_NODE_ADD = 2,
@@ -210,8 +223,14 @@ struct cluster_cmd {
             uint8_t sealed[CLUSTER_SEALED_KEY_MAX];
             uint8_t sealed_len;
         } key_regen;
-        /* PROXY_SET -> 0. PROXY_CLEAR has no fields. */
-        struct cluster_proxy proxy;
+        /* PROXY_SET -> 0: the fields in proxy_fields (CLUSTER_PROXY_F_*, 0 = all) replace
+         * the current ones. A mode other than custom drops host, port, user and password; an
+         * empty user drops the password. INVAL when the merged settings are not valid.
+         * PROXY_CLEAR has no fields. */
+        struct {
+            struct cluster_proxy proxy;
+            uint32_t proxy_fields;
+        };
         /* NODE_SET_DRAIN -> 0. */
         struct {
             uint64_t node_id;

@@ -342,6 +342,11 @@ int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
     return cluster__proxy_set(&c->env, c->prop, p, password, cb, data);
 }
 
+int cluster_proxy_clear(struct cluster *c, cluster_done_cb cb, void *data)
+{
+    return cluster__proxy_clear(&c->env, c->prop, cb, data);
+}
+
 int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
                       struct shir_secret *password)
 {

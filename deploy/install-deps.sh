@@ -79,7 +79,7 @@ PKGS=(
     libinih-dev libsystemd-dev
     python3 iproute2 procps curl
     systemd    # systemd-analyze, for the unit's offline security score (agent_systemd)
-    tinyproxy
+    tinyproxy nftables
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
 apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev ||

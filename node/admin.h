@@ -97,6 +97,7 @@ void node_admin_keys_show(struct node_admin_conn *c, const struct transport_msg 
 void node_admin_keys_regenerate(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_show(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_proxy_clear(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_test(struct node_admin_conn *c, const struct transport_msg *m);
 /* Scans through the runtime (admin_scan.c). */
 void node_admin_scan_create(struct node_admin_conn *c, const struct transport_msg *m);

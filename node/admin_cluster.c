@@ -323,7 +323,9 @@ static void settings_read(const struct node_admin_ctx *ctx, struct node_admin_co
     if (rv == 0)
         node_admin_reply(c, id, pack_settings, &v);
     else
-        node_admin_reply_error(c, id, rv, "this node is not registered");
+        node_admin_reply_error(c, id, rv,
+                               rv == SHIR_E_NOTFOUND ? "this node is not registered"
+                                                     : "no leader: this node is catching up");
 }
 
 void node_admin_settings_show(struct node_admin_conn *c, const struct transport_msg *m)
@@ -348,5 +350,8 @@ void node_admin_settings_set(struct node_admin_conn *c, const struct transport_m
                 : SHIR_E_NOMEM;
     if (rv != 0)
         node_admin_op_fail(c, m->id, op, rv,
-                           rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
+                           rv == SHIR_E_NOTFOUND   ? "this node is not registered"
+                           : rv == SHIR_E_NOLEADER ? "no leader: this node has not heard from "
+                                                     "one since it started (catching up); retry"
+                                                   : NULL);
 }

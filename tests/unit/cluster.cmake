@@ -8,6 +8,8 @@ set(SHIR_ALLOC_COUNT_WRAP -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c alloc_count.c
   LIBS shir_cluster_core)
 target_link_options(test_cluster_fsm PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
+# PROXY_SET's field mask (issue 10, F11): the merge at apply from a table of cases, and the wire.
+shir_unit_test(NAME test_cluster_fsm_proxy SOURCES test_cluster_fsm_proxy.c LIBS shir_cluster_core)
 # Snapshot formats, old and new; the frozen fixtures of older versions are in tests/fixtures/fsm.
 shir_unit_test(NAME test_cluster_fsm_snapshot
   SOURCES test_cluster_fsm_snapshot.c cluster_fsm_probe.c LIBS shir_cluster_core)
