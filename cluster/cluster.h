@@ -198,4 +198,25 @@ struct cluster_status {
 /* Fill *out from the local replica and raft's view. Never blocks. */
 void cluster_status_get(struct cluster *c, struct cluster_status *out);
 
+/* What /metrics exports of the cluster (node/metrics.c names them). Counters count since the
+ * agent started; the rest are gauges. Zeros while this node is not registered. */
+struct cluster_metrics {
+    bool registered;
+    uint64_t term, commit_index, applied_index;
+    bool has_leader, is_leader;
+    uint64_t leader_changes;   /* the leader this node knows changed (seen per 50 ms tick) */
+    uint64_t commands_applied; /* raft entries applied to the replicated state */
+    uint64_t gossip_probes;      /* direct probes this node started */
+    uint64_t gossip_suspicions;  /* members this node began to suspect */
+    unsigned peers_by_liveness[3]; /* the other members: alive, suspect, dead */
+    /* The TLS port's counters: [0] connections accepted, [1] dialed. */
+    struct cluster_tls_counts {
+        uint64_t established;
+        /* Failed or refused sessions by reason: TLS error or garbage, missing/unverifiable/
+         * mispinned certificate, wrong ALPN, refused by the allowlist, deadline passed. */
+        uint64_t handshake, bad_cert, alpn, denied, timeout;
+    } tls[2];
+};
+void cluster_metrics_get(struct cluster *c, struct cluster_metrics *out);
+
 #endif /* SHIR_CLUSTER_H */

@@ -49,6 +49,10 @@ struct cluster_rnode {
     void *closed_arg;
     bool shut;   /* the disk guard closed the raft channel */
     bool taking; /* raft is taking a snapshot */
+    /* /metrics: how often the leader this node knows changed to another one (seen per tick, so
+     * a leadership that lasted less than one 50 ms tick is missed), and the last one seen. */
+    uint64_t leader_changes, last_leader;
+    uint64_t applied_before; /* entries the adapters of earlier runs (a recover) applied */
 };
 
 struct apply_req {
@@ -251,6 +255,7 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
     }
     rn->io_ready = true;
     raft_uv_set_connect_retry_delay(&rn->io, CONNECT_RETRY_MS);
+    rn->applied_before += rn->rfsm.applied;
     cluster_fsm_raft_init(&rn->rfsm, env->fsm);
     rn->rfsm.taking = snapshot_taking;
     rn->rfsm.data = rn;
@@ -288,6 +293,20 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
     return 0;
 }
 
+void cluster__rnode_stats(const struct cluster_rnode *rn, struct cluster__rnode_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->leader_changes = rn->leader_changes;
+    out->applied_entries = rn->applied_before + rn->rfsm.applied;
+    if (!rn->started || rn->closing)
+        return;
+    out->term = cluster__rnode_term(rn);
+    out->commit_index = cluster__rnode_commit_index(rn);
+    out->last_applied = cluster__rnode_last_applied(rn);
+    out->is_leader = cluster__rnode_is_leader(rn);
+    out->leader = cluster__rnode_leader(rn, NULL);
+}
+
 /* ---- the tick: a barrier per term ----------------------------------------------------------- */
 
 static void on_barrier(struct raft_barrier *req, int status)
@@ -306,6 +325,11 @@ static void on_barrier(struct raft_barrier *req, int status)
 static void rnode_tick(void *self)
 {
     struct cluster_rnode *rn = self;
+    uint64_t lid = rn->started && !rn->closing ? cluster__rnode_leader(rn, NULL) : 0;
+    if (lid != 0 && lid != rn->last_leader) {
+        rn->leader_changes++;
+        rn->last_leader = lid;
+    }
     if (!rn->started || rn->closing || raft_state(&rn->raft) != RAFT_LEADER)
         return;
     if (rn->ready_term != raft_current_term(&rn->raft) && !rn->barrier_pending) {

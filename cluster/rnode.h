@@ -42,6 +42,14 @@ const char *cluster__rnode_other_leader(const struct cluster_rnode *rn);
 uint64_t cluster__rnode_term(const struct cluster_rnode *rn);
 uint64_t cluster__rnode_commit_index(const struct cluster_rnode *rn);
 uint64_t cluster__rnode_last_applied(const struct cluster_rnode *rn);
+/* What /metrics shows of raft (zeros but the counters while raft does not run). */
+struct cluster__rnode_stats {
+    uint64_t term, commit_index, last_applied, leader;
+    bool is_leader;
+    uint64_t leader_changes;  /* the known leader changed to another node (seen per tick) */
+    uint64_t applied_entries; /* log entries applied to the FSM since the agent started */
+};
+void cluster__rnode_stats(const struct cluster_rnode *rn, struct cluster__rnode_stats *out);
 
 /* Append an encoded command (borrowed; framed and copied here). cb gets the FSM's result (status,
  * value) or our translation of raft's failure (SHIR_E_UNKNOWN_OUTCOME for a lost leadership).

@@ -340,3 +340,29 @@ void cluster_status_get(struct cluster *c, struct cluster_status *out)
 {
     cluster__status_get(&c->env, c->rn, c->gossip, out);
 }
+
+void cluster_metrics_get(struct cluster *c, struct cluster_metrics *out)
+{
+    memset(out, 0, sizeof *out);
+    out->registered = c->env.registered;
+    struct cluster__rnode_stats rs;
+    cluster__rnode_stats(c->rn, &rs);
+    out->term = rs.term;
+    out->commit_index = rs.commit_index;
+    out->applied_index = rs.last_applied;
+    out->has_leader = rs.leader != 0;
+    out->is_leader = rs.is_leader;
+    out->leader_changes = rs.leader_changes;
+    out->commands_applied = rs.applied_entries;
+    cluster__gossip_stats(c->gossip, &out->gossip_probes, &out->gossip_suspicions,
+                          out->peers_by_liveness);
+    struct transport_stats ts[2];
+    cluster__port_stats(c->port, &ts[0], &ts[1]);
+    for (int i = 0; i < 2; i++)
+        out->tls[i] = (struct cluster_tls_counts){.established = ts[i].established,
+                                                  .handshake = ts[i].handshake_failed,
+                                                  .bad_cert = ts[i].bad_cert,
+                                                  .alpn = ts[i].alpn_refused,
+                                                  .denied = ts[i].denied,
+                                                  .timeout = ts[i].timeouts};
+}

@@ -69,6 +69,11 @@ struct scan_job {
     uint64_t memory_limit;        /* worker RLIMIT_AS in bytes, 0: none */
     enum scan_fault fault;        /* test-only */
 };
+/* The outbox at `dir`: how many undelivered batches it holds and their assets (the agent's
+ * /metrics). Creates nothing: SHIR_E_NOTFOUND when there is no outbox; the refusals of an
+ * outbox that is not ours are scan_outbox_open's (SHIR_E_DENIED). */
+int scan_outbox_depth(const char *dir, uint64_t *batches, uint64_t *assets);
+
 void scan_job_init(struct scan_job *j);
 /* Free every owned field (the password is wiped); the struct may be re-initialised. */
 void scan_job_free(struct scan_job *j);
