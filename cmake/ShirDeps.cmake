@@ -10,6 +10,9 @@ pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs>=5.4)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+# The agent's HTTP endpoint (node/http.c) and `shir diag`'s tar.gz bundle (node/cmd_diag.c).
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.75)
+pkg_check_modules(ARCHIVE REQUIRED IMPORTED_TARGET libarchive>=3.6)
 # Debian's libsnappy-dev ships no pkg-config file: find the C API header and library directly.
 find_path(SNAPPY_INCLUDE_DIR snappy-c.h REQUIRED)
 find_library(SNAPPY_LIBRARY snappy REQUIRED)

@@ -76,8 +76,10 @@ PKGS=(
     libuv1-dev libmsgpack-dev libssl-dev openssl libcurl4-openssl-dev
     libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
     libsnappy-dev libzstd-dev
+    libmicrohttpd-dev libarchive-dev
     python3 iproute2 procps curl
     tinyproxy
+    chromium chromium-driver
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
 apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev ||

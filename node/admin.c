@@ -27,6 +27,8 @@ static const struct {
     {"proxy.test", node_admin_proxy_test},
     {"keys.show", node_admin_keys_show},
     {"keys.regenerate", node_admin_keys_regenerate},
+    {"logs", node_admin_logs},
+    {"metrics", node_admin_metrics},
 };
 
 struct node_admin_conn {

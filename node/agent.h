@@ -30,6 +30,9 @@ struct node_agent_config {
     bool witness;
     enum shir_log_level log_level;
     uint64_t min_free_bytes; /* the disk guard's threshold; 0: CLUSTER_MIN_FREE_DEFAULT */
+    /* HOST:PORT of the read-only HTTP endpoint (/metrics, /v1/status, the status page:
+     * node/http.h); "" keeps it off, the default. The config file's `http_listen`. */
+    char http_listen[NODE_ADDR_MAX];
 };
 
 /* Run the agent in the foreground until SIGTERM/SIGINT. Returns a process exit code; every

@@ -100,6 +100,24 @@ static int agent_opt(int val, char *arg, void *ctx)
         (void)shir_str_copy(cfg->node_name, sizeof cfg->node_name, arg);
         o->have_name = true;
         break;
+    case 'h': {
+        /* A bare port means loopback: the endpoint is unauthenticated, so exposing it beyond
+         * this host is a choice the operator writes down (HOST:PORT). */
+        char hp[NODE_ADDR_MAX];
+        uint64_t port;
+        if (shir_parse_u64(arg, 1, 65535, &port) == 0)
+            (void)shir_str_fmt(hp, sizeof hp, "127.0.0.1:%llu", (unsigned long long)port);
+        else if (shir_str_copy(hp, sizeof hp, arg) != 0)
+            hp[0] = '\0';
+        if (node_parse_hostport(hp, cfg->http_listen, sizeof cfg->http_listen) != 0 ||
+            !node_numeric_host(cfg->http_listen))
+            return node_usage_error(&node_cmd_agent,
+                                    "--http-listen wants a numeric address and a port "
+                                    "(127.0.0.1:9160, [::1]:9160, or a port alone for "
+                                    "loopback), got '%s'",
+                                    arg);
+        break;
+    }
     case 'm': {
         uint64_t mb;
         if (shir_parse_u64(arg, 1, 1u << 20, &mb) != 0)
@@ -125,6 +143,7 @@ static int agent_run(int argc, char **argv)
         {"node-name", required_argument, NULL, 'n'},
         {"log-level", required_argument, NULL, 'L'},
         {"min-free-space", required_argument, NULL, 'm'},
+        {"http-listen", required_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct agent_opts o;
@@ -156,7 +175,7 @@ const struct node_cmd node_cmd_agent = {
     .usage =
         "usage: shir agent [--data-dir DIR] [--listen HOST:PORT] [--advertise HOST:PORT]\n"
         "                  [--node-name NAME] [--witness] [--log-level LEVEL]\n"
-        "                  [--min-free-space MB]\n"
+        "                  [--min-free-space MB] [--http-listen HOST:PORT]\n"
         "\n"
         "Runs the node until SIGTERM or SIGINT. A node with an empty data directory is in\n"
         "status NeedRegistration until it is registered with 'shir init' or 'shir join'.\n"
@@ -170,6 +189,9 @@ const struct node_cmd node_cmd_agent = {
         "  --log-level LEVEL     debug, info, warn, error or off (default info)\n"
         "  --min-free-space MB   below this much free space in the data directory's file\n"
         "                        system the node stops taking raft writes until space is\n"
-        "                        back (default 64; see docs/operations.md, 'Disk full')\n",
+        "                        back (default 64; see docs/operations.md, 'Disk full')\n"
+        "  --http-listen HOST:PORT  serve /metrics (Prometheus), /v1/status (JSON) and a\n"
+        "                        status page over plain HTTP, read-only and without\n"
+        "                        authentication; a port alone means 127.0.0.1 (default: off)\n",
     .run = agent_run,
 };
