@@ -28,6 +28,9 @@ size_t cluster_versions(struct shir_libversion *out, size_t cap);
 #define CLUSTER_NODE_NAME_MAX 63
 #define CLUSTER_ADDRESS_MAX 255
 #define CLUSTER_KEY_TEXT_CAP 1600 /* >= CLUSTER_KEY_TEXT_MAX + 1 (cluster/key.h) */
+/* Every registration-key token starts so (CLUSTER_KEY_PREFIX, cluster/key.h): `shir diag`
+ * blanks such tokens wherever they appear. */
+#define CLUSTER_KEY_TEXT_PREFIX "SHIR1-"
 
 struct cluster_config {
     uv_loop_t *loop;           /* borrowed */
