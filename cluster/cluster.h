@@ -119,6 +119,24 @@ int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbu
  * that the node starts as NeedRegistration. 0 or -errno. */
 int cluster_forget(const char *data_dir);
 
+/* `shir snapshot save` (after cluster_read_barrier, so the state includes every write committed
+ * before the call): append the backup file (cluster/backup.h: the replicated state as raft
+ * snapshots it — secrets stay sealed —, the CA certificate and its key sealed under the data
+ * secret, an HMAC under the data secret) to out. The data secret itself is not in it. Errors
+ * (errbuf says why): SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER (not caught up),
+ * SHIR_E_UNSUPPORTED (a witness: no CA key), SHIR_E_TOOBIG (out's max), SHIR_E_NOMEM. */
+int cluster_backup_save(struct cluster *c, struct shir_buf *out, char *errbuf, size_t errcap);
+/* `shir snapshot restore` on an unregistered node: check the backup with the data secret
+ * (secret_len must be 32: the bytes of identity/data.secret), take the runtime's CA from it, give
+ * this node a new key and certificate, start raft from the saved state with this node as the
+ * only voter, then remove every saved member and add this one. cb fires once (0: registered, the
+ * only member of the restored runtime). Errors (no callback, errbuf says why): SHIR_E_EXISTS
+ * (registered), SHIR_E_BUSY, SHIR_E_INVAL (secret length), SHIR_E_AUTH (another secret, or a
+ * modified file), SHIR_E_MALFORMED/TRUNC/UNSUPPORTED (not a backup, or a newer one), SHIR_E_IO. */
+int cluster_backup_restore(struct cluster *c, const void *file, size_t n, const void *secret,
+                           size_t secret_len, cluster_done_cb cb, void *data, char *errbuf,
+                           size_t errcap);
+
 /* Make the next read of the local replica linearizable: cb(data, 0, NULL) once this node has
  * applied every entry committed before the call (a barrier on the leader; ReadIndex through the
  * leader on a follower). Errors (no callback): SHIR_E_NOTFOUND, SHIR_E_NOLEADER, SHIR_E_NOMEM;

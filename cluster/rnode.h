@@ -60,6 +60,15 @@ int cluster__rnode_apply(struct cluster_rnode *rn, const void *cmd, size_t n,
 /* A barrier: cb(arg, 0) once every earlier entry is applied here (leader only), or an error. */
 typedef void (*cluster__status_fn)(void *arg, int status);
 int cluster__rnode_barrier(struct cluster_rnode *rn, cluster__status_fn cb, void *arg);
+/* `shir snapshot restore`, before raft ever started on this node: write `state` (copied) into
+ * DATA_DIR/raft as raft's snapshot at `index` (at least 2: the saved runtime's index, so the log
+ * goes on from where it was), term 1, with a configuration of this node alone as
+ * a voter (env->id and env->advertise). Start raft normally once cb(arg, 0) fired: it restores
+ * the FSM from that snapshot and elects itself. cb fires once, later; its status is 0 or
+ * SHIR_E_IO. Errors (no callback): SHIR_E_BUSY (raft runs), SHIR_E_NOMEM, SHIR_E_IO and
+ * -errno creating the directory (errbuf says which). */
+int cluster__rnode_seed(struct cluster_rnode *rn, const void *state, size_t n, uint64_t index,
+                        cluster__status_fn cb, void *arg, char *errbuf, size_t errcap);
 
 /* Membership changes (leader only, one at a time): add as a spare, assign a role (VOTER, STANDBY,
  * SPARE; a WITNESS is a raft voter), remove. Synchronous errors: SHIR_E_BUSY (another change is

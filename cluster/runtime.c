@@ -35,13 +35,14 @@
 #include "cluster/proxy.h"
 #include "cluster/reads.h"
 #include "cluster/recover.h"
+#include "cluster/restore.h"
 #include "cluster/rnode.h"
 #include "cluster/rpc.h"
 #include "cluster/settings.h"
 #include "cluster/status.h"
 
 #define TICK_MS 50
-#define PARTS_MAX 16
+#define PARTS_MAX 20
 
 struct part {
     const struct cluster_part_ops *ops;
@@ -62,6 +63,7 @@ struct cluster {
     struct cluster_join_client *jc;
     struct cluster_init *init;
     struct cluster_recover *recover;
+    struct cluster_restore *restore;
     struct cluster_leave *leave;
     struct cluster_liveness liveness; /* gossip's view, for the membership planner */
     uint64_t min_free_bytes;          /* the disk guard's threshold (cluster_config) */
@@ -123,6 +125,8 @@ static int build_parts(struct cluster *c)
     BUILD(cluster__recover_new(e, c->rn, c->prop, &c->recover), &cluster__recover_part,
           c->recover);
     BUILD(cluster__leave_new(e, c->rn, c->rpc, &c->leave), &cluster__leave_part, c->leave);
+    BUILD(cluster__restore_new(e, c->port, c->rn, c->prop, &c->restore), &cluster__restore_part,
+          c->restore);
     if (rv == 0) {
         c->liveness = (struct cluster_liveness){.online = gossip_online, .data = c->gossip};
         cluster__members_set_liveness(c->members, &c->liveness);
@@ -266,7 +270,8 @@ void cluster_free(struct cluster *c)
 int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char *node_name,
                          cluster_done_cb cb, void *data)
 {
-    if (!c->env.registered && cluster__join_client_busy(c->jc))
+    if (!c->env.registered &&
+        (cluster__join_client_busy(c->jc) || cluster__restore_busy(c->restore)))
         return SHIR_E_BUSY;
     return cluster__init_start(c->init, runtime_name, node_name, cb, data);
 }
@@ -274,7 +279,7 @@ int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char
 int cluster_join(struct cluster *c, const char *key_text, const char *peer, const char *node_name,
                  cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
 {
-    if (!c->env.registered && cluster__init_busy(c->init)) {
+    if (!c->env.registered && (cluster__init_busy(c->init) || cluster__restore_busy(c->restore))) {
         (void)shir_str_copy(errbuf, errcap, "a registration is already under way on this node");
         return SHIR_E_BUSY;
     }
@@ -365,4 +370,21 @@ void cluster_metrics_get(struct cluster *c, struct cluster_metrics *out)
                                                   .alpn = ts[i].alpn_refused,
                                                   .denied = ts[i].denied,
                                                   .timeout = ts[i].timeouts};
+}
+
+int cluster_backup_save(struct cluster *c, struct shir_buf *out, char *errbuf, size_t errcap)
+{
+    return cluster__backup_save(&c->env, c->rn, out, errbuf, errcap);
+}
+
+int cluster_backup_restore(struct cluster *c, const void *file, size_t n, const void *secret,
+                           size_t secret_len, cluster_done_cb cb, void *data, char *errbuf,
+                           size_t errcap)
+{
+    if (!c->env.registered && (cluster__init_busy(c->init) || cluster__join_client_busy(c->jc))) {
+        (void)shir_str_copy(errbuf, errcap, "a registration is already under way on this node");
+        return SHIR_E_BUSY;
+    }
+    return cluster__restore_start(c->restore, file, n, secret, secret_len, cb, data, errbuf,
+                                  errcap);
 }

@@ -29,6 +29,8 @@ static const struct {
     {"keys.regenerate", node_admin_keys_regenerate},
     {"logs", node_admin_logs},
     {"metrics", node_admin_metrics},
+    {"snapshot.save", node_admin_snapshot_save},
+    {"snapshot.restore", node_admin_snapshot_restore},
 };
 
 struct node_admin_conn {

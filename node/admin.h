@@ -79,7 +79,8 @@ void node_admin_left_after_reply(const struct node_admin_ctx *ctx, struct node_a
  * barrier on the leader, ReadIndex through it on a follower; admin_cluster.c). */
 void node_admin_read_then(struct node_admin_conn *c, uint64_t id, node_admin_ok_fn ok);
 
-/* Pack a struct cluster_status (arg) as `shir status --json` shows it (a transport_body_pack_cb). */
+/* Pack a struct cluster_status (arg) as `shir status --json` shows it (a
+ * transport_body_pack_cb). */
 int node_admin_pack_status(msgpack_packer *pk, void *arg);
 
 /* Pack "key": str (NULL: nil). */
@@ -103,5 +104,8 @@ void node_admin_proxy_test(struct node_admin_conn *c, const struct transport_msg
 /* admin_diag.c: what `shir diag` collects. */
 void node_admin_logs(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_metrics(struct node_admin_conn *c, const struct transport_msg *m);
+/* admin_snapshot.c: `shir snapshot save|restore`. */
+void node_admin_snapshot_save(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_snapshot_restore(struct node_admin_conn *c, const struct transport_msg *m);
 
 #endif /* SHIR_NODE_ADMIN_H */

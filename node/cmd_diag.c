@@ -271,7 +271,10 @@ static void add_data_dir(struct bundle *b, const char *data_dir)
             continue;
         if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
-        char type = S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' : S_ISSOCK(st.st_mode) ? 's' : '-';
+        char type = S_ISDIR(st.st_mode)    ? 'd'
+                    : S_ISLNK(st.st_mode)  ? 'l'
+                    : S_ISSOCK(st.st_mode) ? 's'
+                                           : '-';
         fprintf(f, "%c %04o uid %-6lu %12lld  %s\n", type, (unsigned)(st.st_mode & 07777),
                 (unsigned long)st.st_uid, (long long)st.st_size, de->d_name);
     }
@@ -428,8 +431,9 @@ static int diag_run(int argc, char **argv)
                b->agent_ok ? "" : "; the agent did not answer, so only this host's facts");
     }
     if (!b->agent_ok && rv == 0)
-        fprintf(stderr, "shir diag: warning: no agent answered on %s: the bundle holds only "
-                        "version and host facts\n",
+        fprintf(stderr,
+                "shir diag: warning: no agent answered on %s: the bundle holds only "
+                "version and host facts\n",
                 fl.data_dir);
     for (size_t i = 0; i < b->n; i++)
         free(b->parts[i].text);
@@ -440,18 +444,17 @@ static int diag_run(int argc, char **argv)
 const struct node_cmd node_cmd_diag = {
     .name = "diag",
     .summary = "write a support bundle (tar.gz) of this node, without secrets",
-    .usage =
-        "usage: shir diag --output FILE [--data-dir DIR] [--json]\n"
-        "\n"
-        "Writes FILE (a new file, mode 0600) as a gzip'd tar: versions, host facts (uname,\n"
-        "CPUs, memory, disk free), the data directory's top-level entries, and from the\n"
-        "local agent its status, settings, proxy settings (never the password), metrics\n"
-        "(raft, gossip, TLS) and its last 1,000 log lines. Works without a journal. Never\n"
-        "includes the identity directory, raft files, keys or secrets. Without a running\n"
-        "agent it still writes the host facts and warns.\n"
-        "\n"
-        "  --output FILE    the bundle to create (refused if it exists)\n"
-        "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
-        "  --json           {\"output\": FILE, \"agent\": BOOL, \"files\": N}\n",
+    .usage = "usage: shir diag --output FILE [--data-dir DIR] [--json]\n"
+             "\n"
+             "Writes FILE (a new file, mode 0600) as a gzip'd tar: versions, host facts (uname,\n"
+             "CPUs, memory, disk free), the data directory's top-level entries, and from the\n"
+             "local agent its status, settings, proxy settings (never the password), metrics\n"
+             "(raft, gossip, TLS) and its last 1,000 log lines. Works without a journal. Never\n"
+             "includes the identity directory, raft files, keys or secrets. Without a running\n"
+             "agent it still writes the host facts and warns.\n"
+             "\n"
+             "  --output FILE    the bundle to create (refused if it exists)\n"
+             "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
+             "  --json           {\"output\": FILE, \"agent\": BOOL, \"files\": N}\n",
     .run = diag_run,
 };

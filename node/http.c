@@ -68,17 +68,16 @@ static enum MHD_Result serve_doc(struct node_http *h, struct MHD_Connection *con
                                  const struct doc *d, const char *type)
 {
     pthread_mutex_lock(&h->mu);
-    enum MHD_Result rv = d->ready ? answer(conn, MHD_HTTP_OK, d->bytes, d->len, type, false)
-                                  : text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                         "the agent is starting\n");
+    enum MHD_Result rv = d->ready
+                             ? answer(conn, MHD_HTTP_OK, d->bytes, d->len, type, false)
+                             : text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "the agent is starting\n");
     pthread_mutex_unlock(&h->mu);
     return rv;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     (void)upload_data;
@@ -124,8 +123,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static int parse_addr(const char *hostport, struct sockaddr_storage *ss, socklen_t *len,
-                      bool *v6)
+static int parse_addr(const char *hostport, struct sockaddr_storage *ss, socklen_t *len, bool *v6)
 {
     char host[256];
     uint16_t port;
@@ -151,8 +149,8 @@ static int parse_addr(const char *hostport, struct sockaddr_storage *ss, socklen
     return SHIR_E_INVAL;
 }
 
-int node_http_open(const char *hostport, struct shir_log *log, struct node_http **out,
-                   char *errbuf, size_t errcap)
+int node_http_open(const char *hostport, struct shir_log *log, struct node_http **out, char *errbuf,
+                   size_t errcap)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
@@ -168,13 +166,13 @@ int node_http_open(const char *hostport, struct shir_log *log, struct node_http 
     h->log = log;
     pthread_mutex_init(&h->mu, NULL);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | (v6 ? MHD_USE_IPv6 : 0u);
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)NODE_HTTP_MAX_CONNS,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)NODE_HTTP_MAX_PER_IP,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)NODE_HTTP_CONN_MEMORY,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)NODE_HTTP_IDLE_TIMEOUT_S,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)NODE_HTTP_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)NODE_HTTP_MAX_PER_IP, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)NODE_HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)NODE_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, NULL, MHD_OPTION_END);
     if (!h->d) {
         /* libmicrohttpd says nothing more without its own error log: name the usual causes. */
         (void)shir_str_fmt(errbuf, errcap,

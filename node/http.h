@@ -24,18 +24,18 @@
 
 #include "common/common.h"
 
-#define NODE_HTTP_MAX_CONNS       32u
-#define NODE_HTTP_MAX_PER_IP      8u
-#define NODE_HTTP_CONN_MEMORY     (16u * 1024u)
-#define NODE_HTTP_IDLE_TIMEOUT_S  10u
+#define NODE_HTTP_MAX_CONNS      32u
+#define NODE_HTTP_MAX_PER_IP     8u
+#define NODE_HTTP_CONN_MEMORY    (16u * 1024u)
+#define NODE_HTTP_IDLE_TIMEOUT_S 10u
 
 struct node_http;
 
 /* Listen on `hostport` (borrowed; "HOST:PORT" with a numeric IPv4 or [IPv6] host) and start the
  * server thread. Until the first publish every document answers 503. Errors: SHIR_E_INVAL (bad
  * address), SHIR_E_IO (cannot bind or start: errbuf says why), SHIR_E_NOMEM. */
-int node_http_open(const char *hostport, struct shir_log *log, struct node_http **out,
-                   char *errbuf, size_t errcap);
+int node_http_open(const char *hostport, struct shir_log *log, struct node_http **out, char *errbuf,
+                   size_t errcap);
 /* Replace the documents the handlers serve (copied here; the previous ones are freed). Loop
  * thread. SHIR_E_NOMEM leaves the previous ones in place. */
 int node_http_publish(struct node_http *h, const char *metrics, size_t metrics_len,

@@ -10,10 +10,29 @@ const char *const node_metrics_run_states[6] = {"queued",    "assigned", "runnin
 /* The families, described once: name, type and help; samples are written by render below in the
  * same order. */
 enum family {
-    F_UP, F_BUILD, F_REGISTERED, F_TERM, F_COMMIT, F_APPLIED, F_HAS_LEADER, F_IS_LEADER,
-    F_LEADER_CHANGES, F_COMMANDS, F_PEERS, F_PROBES, F_SUSPICIONS, F_TLS_OK, F_TLS_FAIL,
-    F_OUTBOX_BATCHES, F_OUTBOX_ASSETS, F_SCAN_FILES, F_SCAN_BYTES, F_SCAN_ASSETS, F_CRASHES,
-    F_RUNS, F_COUNT
+    F_UP,
+    F_BUILD,
+    F_REGISTERED,
+    F_TERM,
+    F_COMMIT,
+    F_APPLIED,
+    F_HAS_LEADER,
+    F_IS_LEADER,
+    F_LEADER_CHANGES,
+    F_COMMANDS,
+    F_PEERS,
+    F_PROBES,
+    F_SUSPICIONS,
+    F_TLS_OK,
+    F_TLS_FAIL,
+    F_OUTBOX_BATCHES,
+    F_OUTBOX_ASSETS,
+    F_SCAN_FILES,
+    F_SCAN_BYTES,
+    F_SCAN_ASSETS,
+    F_CRASHES,
+    F_RUNS,
+    F_COUNT
 };
 static const struct {
     const char *name, *type, *help;
@@ -95,8 +114,11 @@ static int tls_samples(struct shir_buf *b, const struct cluster_metrics *cm)
         const struct {
             const char *reason;
             uint64_t v;
-        } r[] = {{"handshake", t->handshake}, {"bad_cert", t->bad_cert}, {"alpn", t->alpn},
-                 {"denied", t->denied},       {"timeout", t->timeout}};
+        } r[] = {{"handshake", t->handshake},
+                 {"bad_cert", t->bad_cert},
+                 {"alpn", t->alpn},
+                 {"denied", t->denied},
+                 {"timeout", t->timeout}};
         for (size_t k = 0; k < sizeof r / sizeof r[0] && rv == 0; k++)
             rv = shir_buf_printf(b, "%s{direction=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
                                  families[F_TLS_FAIL].name, dir[i], r[k].reason, r[k].v);
@@ -126,9 +148,9 @@ int node_metrics_render(const struct cluster_metrics *cm, const struct node_metr
         enum family f;
         uint64_t v;
     } plain[] = {
-        {F_REGISTERED, cm->registered},       {F_TERM, cm->term},
-        {F_COMMIT, cm->commit_index},         {F_APPLIED, cm->applied_index},
-        {F_HAS_LEADER, cm->has_leader},       {F_IS_LEADER, cm->is_leader},
+        {F_REGISTERED, cm->registered},         {F_TERM, cm->term},
+        {F_COMMIT, cm->commit_index},           {F_APPLIED, cm->applied_index},
+        {F_HAS_LEADER, cm->has_leader},         {F_IS_LEADER, cm->is_leader},
         {F_LEADER_CHANGES, cm->leader_changes}, {F_COMMANDS, cm->commands_applied},
     };
     for (size_t i = 0; i < sizeof plain / sizeof plain[0] && rv == 0; i++)

@@ -18,12 +18,12 @@
 /* The agent's own figures. Scans, worker crashes and run counts reach the agent once the
  * dispatcher runs scans on it; until then they are zeros, never estimates. */
 struct node_metrics {
-    const char *version;        /* borrowed */
-    const char *node_name;      /* borrowed */
-    uint64_t outbox_batches;    /* undelivered batches in DATA_DIR/outbox */
-    uint64_t outbox_assets;     /* the assets they hold */
+    const char *version;                          /* borrowed */
+    const char *node_name;                        /* borrowed */
+    uint64_t outbox_batches;                      /* undelivered batches in DATA_DIR/outbox */
+    uint64_t outbox_assets;                       /* the assets they hold */
     uint64_t scan_files, scan_bytes, scan_assets; /* of scans this node ran */
-    uint64_t worker_crashes;    /* workers that died by a signal or without a summary */
+    uint64_t worker_crashes; /* workers that died by a signal or without a summary */
     /* Runs of this node by state, in the order of node_metrics_run_states. */
     uint64_t runs[6];
 };
