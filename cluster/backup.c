@@ -11,8 +11,8 @@
 
 static const char mac_label[] = "shir-backup-v1";
 
-static int mac(const uint8_t secret[CLUSTER_DATA_SECRET_LEN], const uint8_t *p, size_t n,
-               uint8_t out[CLUSTER_BACKUP_MAC_LEN])
+int cluster_backup_mac(const uint8_t secret[CLUSTER_DATA_SECRET_LEN], const void *p, size_t n,
+                       uint8_t out[CLUSTER_BACKUP_MAC_LEN])
 {
     EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
@@ -53,7 +53,7 @@ int cluster_backup_encode(const struct cluster_backup *b,
     if (w.err != 0)
         return w.err;
     uint8_t tag[CLUSTER_BACKUP_MAC_LEN];
-    rv = mac(data_secret, out->data + start, out->len - start, tag);
+    rv = cluster_backup_mac(data_secret, out->data + start, out->len - start, tag);
     if (rv == 0)
         rv = shir_buf_append(out, tag, sizeof tag);
     return rv;
@@ -70,7 +70,7 @@ int cluster_backup_decode(const void *p, size_t n,
         return n < CLUSTER_BACKUP_MAGIC_LEN ? SHIR_E_TRUNC : SHIR_E_MALFORMED;
     size_t body = n - CLUSTER_BACKUP_MAC_LEN;
     uint8_t tag[CLUSTER_BACKUP_MAC_LEN];
-    int rv = mac(data_secret, bytes, body, tag);
+    int rv = cluster_backup_mac(data_secret, bytes, body, tag);
     if (rv != 0)
         return rv;
     /* Checked before anything is decoded: a file made with another secret or modified is

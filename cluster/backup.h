@@ -56,6 +56,10 @@ struct cluster_backup {
  * SHIR_E_NOMEM, SHIR_E_CRYPTO. */
 int cluster_backup_encode(const struct cluster_backup *b,
                           const uint8_t data_secret[CLUSTER_DATA_SECRET_LEN], struct shir_buf *out);
+/* The trailing HMAC of a file whose bytes before it are p[0..n) (for tests and the fuzz target,
+ * which build files of their own). 0 or SHIR_E_CRYPTO. */
+int cluster_backup_mac(const uint8_t data_secret[CLUSTER_DATA_SECRET_LEN], const void *p, size_t n,
+                       uint8_t out[CLUSTER_BACKUP_MAC_LEN]);
 /* Check and decode p[0..n) (borrowed: *b points into it). Errors: SHIR_E_MALFORMED (not a
  * backup file, or a bad shape), SHIR_E_TRUNC, SHIR_E_AUTH (made with another data secret, or
  * modified), SHIR_E_UNSUPPORTED (a newer version), SHIR_E_TOOBIG, SHIR_E_CRYPTO. */

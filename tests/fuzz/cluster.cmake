@@ -7,3 +7,5 @@ shir_fuzz_target(NAME fuzz_cluster_fsm
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/cluster-fsm)
 shir_fuzz_target(NAME fuzz_cluster_gossip SOURCES fuzz_cluster_gossip.c LIBS shir_cluster_core
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/cluster-gossip)
+shir_fuzz_target(NAME fuzz_cluster_backup SOURCES fuzz_cluster_backup.c LIBS shir_cluster_core
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/cluster-backup)
