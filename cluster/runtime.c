@@ -15,7 +15,7 @@
  *   reads       linearizable reads
  *   gossip      SWIM over shir-gossip/1: liveness and what each node reports
  *   join-server shir-join/1 on a member;  join-client: this node joining
- *   init, recover, leave: the operator's one-off flows
+ *   init, recover, leave, restore: the operator's one-off flows
  * keys, proxy, settings and status are plain functions over the environment and `propose`.
  */
 #include <stdlib.h>
