@@ -302,7 +302,7 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
 struct seed {
     struct raft_io io;
     struct raft_uv_transport tr;
-    bool tr_ready;
+    bool tr_ready, io_ready;
     struct raft_snapshot snap;
     struct raft_buffer buf;
     struct raft_io_snapshot_put req;
@@ -313,6 +313,8 @@ struct seed {
 
 static void seed_free(struct seed *s)
 {
+    if (s->io_ready)
+        raft_uv_close(&s->io); /* after its close callback: releases what raft_uv_init took */
     if (s->tr_ready)
         raft_uv_tcp_close(&s->tr);
     raft_configuration_close(&s->snap.configuration);
@@ -375,6 +377,7 @@ int cluster__rnode_seed(struct cluster_rnode *rn, const void *state, size_t n, u
         seed_free(s);
         return SHIR_E_IO;
     }
+    s->io_ready = true;
     s->io.data = s;
     /* The state at `index` of term 1, with a configuration of this node alone (committed at that
      * index): raft starts from it as a single voter and elects itself. Never index 1: libraft
