@@ -12,10 +12,7 @@ struct cluster_restore {
     struct cluster_env *env;
     struct cluster_port *port;
     struct cluster_rnode *rn;
-    struct cluster_propose *prop;
     enum restore_stage stage;
-    bool in_flight; /* a proposal of this restore waits for its commit */
-    bool added;     /* NODE_ADD of this node committed */
     bool closing;
     cluster_done_cb cb;
     void *data;
@@ -25,8 +22,7 @@ struct cluster_restore {
 };
 
 int cluster__restore_new(struct cluster_env *env, struct cluster_port *port,
-                         struct cluster_rnode *rn, struct cluster_propose *prop,
-                         struct cluster_restore **out)
+                         struct cluster_rnode *rn, struct cluster_restore **out)
 {
     struct cluster_restore *rs = calloc(1, sizeof *rs);
     if (!rs)
@@ -34,7 +30,6 @@ int cluster__restore_new(struct cluster_env *env, struct cluster_port *port,
     rs->env = env;
     rs->port = port;
     rs->rn = rn;
-    rs->prop = prop;
     *out = rs;
     return 0;
 }

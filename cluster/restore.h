@@ -24,15 +24,13 @@
 #include "cluster/env.h"
 #include "cluster/part.h"
 #include "cluster/port.h"
-#include "cluster/propose.h"
 #include "cluster/rnode.h"
 
 struct cluster_restore;
 extern const struct cluster_part_ops cluster__restore_part;
 
 int cluster__restore_new(struct cluster_env *env, struct cluster_port *port,
-                         struct cluster_rnode *rn, struct cluster_propose *prop,
-                         struct cluster_restore **out);
+                         struct cluster_rnode *rn, struct cluster_restore **out);
 /* See cluster_backup_restore in cluster.h. */
 int cluster__restore_start(struct cluster_restore *rs, const void *file, size_t n,
                            const void *secret, size_t secret_len, cluster_done_cb cb, void *data,

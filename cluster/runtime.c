@@ -125,7 +125,7 @@ static int build_parts(struct cluster *c)
     BUILD(cluster__recover_new(e, c->rn, c->prop, &c->recover), &cluster__recover_part,
           c->recover);
     BUILD(cluster__leave_new(e, c->rn, c->rpc, &c->leave), &cluster__leave_part, c->leave);
-    BUILD(cluster__restore_new(e, c->port, c->rn, c->prop, &c->restore), &cluster__restore_part,
+    BUILD(cluster__restore_new(e, c->port, c->rn, &c->restore), &cluster__restore_part,
           c->restore);
     if (rv == 0) {
         c->liveness = (struct cluster_liveness){.online = gossip_online, .data = c->gossip};
