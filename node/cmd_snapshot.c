@@ -32,10 +32,13 @@ static int read_file(const char *path, size_t max, unsigned char **out, size_t *
     if (fd < 0)
         return -1;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-        int e = errno;
+    int bad = fstat(fd, &st) != 0        ? errno
+              : !S_ISREG(st.st_mode)     ? EINVAL
+              : (size_t)st.st_size > max ? EFBIG
+                                         : 0;
+    if (bad) {
         close(fd);
-        errno = S_ISREG(st.st_mode) ? ((size_t)st.st_size > max ? EFBIG : e) : EINVAL;
+        errno = bad;
         return -1;
     }
     unsigned char *buf = malloc(max ? max : 1);
@@ -88,9 +91,14 @@ static int save(const char *data_dir, const char *file, bool json)
         unlink(file);
         return NODE_EXIT_FAIL;
     }
-    if (json)
-        printf("{\"output\":\"%s\",\"bytes\":%zu}\n", file, n);
-    else
+    if (json) {
+        msgpack_object o = {.type = MSGPACK_OBJECT_STR};
+        o.via.str.ptr = file;
+        o.via.str.size = (uint32_t)strlen(file);
+        printf("{\"output\":");
+        node_json_print(stdout, &o);
+        printf(",\"bytes\":%zu}\n", n);
+    } else
         printf("Snapshot saved to %s (%zu bytes). Restoring it needs this runtime's data secret\n"
                "(DATA_DIR/identity/data.secret of any member): keep a copy of that file in a safe\n"
                "place, apart from the snapshot.\n",

@@ -22,7 +22,9 @@ printf '%s\n' "$canary" | "$SHIR_BIN" proxy set --mode custom --address 127.0.0.
 # ---- save (on the follower) ------------------------------------------------------------------
 expect_exit 2 "$SHIR_BIN" snapshot save --data-dir "$tmp/n2"
 expect_exit 2 "$SHIR_BIN" snapshot restore "$tmp/x" --data-dir "$tmp/n2"
-"$SHIR_BIN" snapshot save "$tmp/backup.snap" --data-dir "$tmp/n2" >/dev/null || fail "snapshot save: $(logs)"
+out=$("$SHIR_BIN" snapshot save "$tmp/backup.snap" --data-dir "$tmp/n2" --json) || fail "snapshot save: $(logs)"
+json_get "$out" "d['output']=='$tmp/backup.snap' and d['bytes']==$(stat -c %s "$tmp/backup.snap")" | grep -q True ||
+    fail "snapshot save --json: $out"
 [ "$(stat -c %a "$tmp/backup.snap")" = 600 ] || fail "backup mode $(stat -c %a "$tmp/backup.snap")"
 expect_exit 1 "$SHIR_BIN" snapshot save "$tmp/backup.snap" --data-dir "$tmp/n2"
 cp "$tmp/n1/identity/data.secret" "$tmp/data.secret"
