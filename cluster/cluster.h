@@ -29,6 +29,9 @@ size_t cluster_versions(struct shir_libversion *out, size_t cap);
 #define CLUSTER_NODE_NAME_MAX 63
 #define CLUSTER_ADDRESS_MAX 255
 #define CLUSTER_KEY_TEXT_CAP 1600 /* >= CLUSTER_KEY_TEXT_MAX + 1 (cluster/key.h) */
+/* Every registration-key token starts so (CLUSTER_KEY_PREFIX, cluster/key.h): `shir diag`
+ * blanks such tokens wherever they appear. */
+#define CLUSTER_KEY_TEXT_PREFIX "SHIR1-"
 
 struct cluster_config {
     uv_loop_t *loop;           /* borrowed */
@@ -124,6 +127,24 @@ int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbu
  * secret, node id, the saved member list) and every file of the raft directory of data_dir so
  * that the node starts as NeedRegistration. 0 or -errno (the first failure; it goes on). */
 int cluster_forget(const char *data_dir);
+
+/* `shir snapshot save` (after cluster_read_barrier, so the state includes every write committed
+ * before the call): append the backup file (cluster/backup.h: the replicated state as raft
+ * snapshots it — secrets stay sealed —, the CA certificate and its key sealed under the data
+ * secret, an HMAC under the data secret) to out. The data secret itself is not in it. Errors
+ * (errbuf says why): SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER (not caught up),
+ * SHIR_E_UNSUPPORTED (a witness: no CA key), SHIR_E_TOOBIG (out's max), SHIR_E_NOMEM. */
+int cluster_backup_save(struct cluster *c, struct shir_buf *out, char *errbuf, size_t errcap);
+/* `shir snapshot restore` on an unregistered node: check the backup with the data secret
+ * (secret_len must be 32: the bytes of identity/data.secret), take the runtime's CA from it, give
+ * this node a new key and certificate, start raft from the saved state with this node as the
+ * only voter, then remove every saved member and add this one. cb fires once (0: registered, the
+ * only member of the restored runtime). Errors (no callback, errbuf says why): SHIR_E_EXISTS
+ * (registered), SHIR_E_BUSY, SHIR_E_INVAL (secret length), SHIR_E_AUTH (another secret, or a
+ * modified file), SHIR_E_MALFORMED/TRUNC/UNSUPPORTED (not a backup, or a newer one), SHIR_E_IO. */
+int cluster_backup_restore(struct cluster *c, const void *file, size_t n, const void *secret,
+                           size_t secret_len, cluster_done_cb cb, void *data, char *errbuf,
+                           size_t errcap);
 
 /* Make the next read of the local replica linearizable: cb(data, 0, NULL) once this node has
  * applied every entry committed before the call (a barrier on the leader; ReadIndex through the
@@ -306,5 +327,26 @@ struct cluster_status {
 };
 /* Fill *out from the local replica and raft's view. Never blocks. */
 void cluster_status_get(struct cluster *c, struct cluster_status *out);
+
+/* What /metrics exports of the cluster (node/metrics.c names them). Counters count since the
+ * agent started; the rest are gauges. Zeros while this node is not registered. */
+struct cluster_metrics {
+    bool registered;
+    uint64_t term, commit_index, applied_index;
+    bool has_leader, is_leader;
+    uint64_t leader_changes;   /* the leader this node knows changed (seen per 50 ms tick) */
+    uint64_t commands_applied; /* raft entries applied to the replicated state */
+    uint64_t gossip_probes;      /* direct probes this node started */
+    uint64_t gossip_suspicions;  /* members this node began to suspect */
+    unsigned peers_by_liveness[3]; /* the other members: alive, suspect, dead */
+    /* The TLS port's counters: [0] connections accepted, [1] dialed. */
+    struct cluster_tls_counts {
+        uint64_t established;
+        /* Failed or refused sessions by reason: TLS error or garbage, missing/unverifiable/
+         * mispinned certificate, wrong ALPN, refused by the allowlist, deadline passed. */
+        uint64_t handshake, bad_cert, alpn, denied, timeout;
+    } tls[2];
+};
+void cluster_metrics_get(struct cluster *c, struct cluster_metrics *out);
 
 #endif /* SHIR_CLUSTER_H */

@@ -401,6 +401,9 @@ const struct cluster_proxy *cluster_fsm_proxy(const struct cluster_fsm *f);
 const struct cluster_node *cluster_fsm_nodes(const struct cluster_fsm *f, size_t *n);
 const struct cluster_node *cluster_fsm_node(const struct cluster_fsm *f, uint64_t id);
 const struct cluster_node *cluster_fsm_node_by_name(const struct cluster_fsm *f, const char *name);
+/* The id the next NODE_ADD will assign (ids are never reused). A node restored from a backup
+ * takes it before it adds itself (cluster/restore.c). */
+uint64_t cluster_fsm_next_node_id(const struct cluster_fsm *f);
 /* May a joiner who proved knowledge of key `slot` at `generation` join? 0 and *out = the
  * verifier to check the proof against; SHIR_E_NOTFOUND (runtime not initialised), SHIR_E_INVAL
  * (slot not 1|2), SHIR_E_STALE (that key was regenerated: refused). */

@@ -431,6 +431,22 @@ int cluster__gossip_view(struct cluster_gossip *gn, uint64_t id, struct gossip_v
     return gn->started ? gossip_view(&gn->g, id, out) : SHIR_E_NOTFOUND;
 }
 
+void cluster__gossip_stats(const struct cluster_gossip *gn, uint64_t *probes, uint64_t *suspicions,
+                          unsigned by_liveness[3])
+{
+    *probes = *suspicions = 0;
+    by_liveness[0] = by_liveness[1] = by_liveness[2] = 0;
+    if (!gn->started)
+        return;
+    *probes = gn->g.probes;
+    *suspicions = gn->g.suspicions;
+    for (size_t i = 0; i < gn->g.n; i++) {
+        uint8_t l = gn->g.m[i].heard ? gn->g.m[i].r.liveness : GOSSIP_SUSPECT;
+        if (l <= GOSSIP_DEAD)
+            by_liveness[l]++;
+    }
+}
+
 int cluster__gossip_new(struct cluster_env *env, struct cluster_port *port,
                         struct cluster_rnode *rn, struct cluster_gossip **out)
 {

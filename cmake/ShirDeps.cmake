@@ -19,6 +19,9 @@ pkg_check_modules(EXPAT REQUIRED IMPORTED_TARGET expat)
 # The agent's config file (node/config.c) and systemd readiness (node/sdnotify.c).
 pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# The agent's HTTP endpoint (node/http.c) and `shir diag`'s tar.gz bundle (node/cmd_diag.c).
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.75)
+# (libarchive: LIBARCHIVE above, for the scan engine too.)
 # Debian's libsnappy-dev ships no pkg-config file: find the C API header and library directly.
 find_path(SNAPPY_INCLUDE_DIR snappy-c.h REQUIRED)
 find_library(SNAPPY_LIBRARY snappy REQUIRED)

@@ -131,6 +131,10 @@ struct shir_log_sink {
      * point it at a fake one. Borrowed. */
     const struct shir_clock *clock;
     struct shir_log_limit_slot limits[SHIR_LOG_LIMIT_SLOTS];
+    /* Optional: every line written (already redacted, without its newline; borrowed for the
+     * call), e.g. for the agent's ring of recent lines that `shir diag` collects. */
+    void (*tap)(void *data, const char *line, size_t len);
+    void *tap_data;
 };
 
 struct shir_log {

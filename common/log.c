@@ -170,6 +170,8 @@ void shir_log_vwrite(const struct shir_log *log, enum shir_log_level level, cons
     fprintf(log->sink->out, "%s\n", line);
     fflush(log->sink->out);
     log->sink->lines_written++;
+    if (log->sink->tap)
+        log->sink->tap(log->sink->tap_data, line, len);
 }
 
 void shir_log_write(const struct shir_log *log, enum shir_log_level level, const char *fmt, ...)

@@ -76,10 +76,12 @@ PKGS=(
     libuv1-dev libmsgpack-dev libssl-dev openssl libcurl4-openssl-dev
     libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
     libsnappy-dev libzstd-dev liblz4-dev libbrotli-dev libarchive-dev libexpat1-dev
+    libmicrohttpd-dev
     libinih-dev libsystemd-dev
     python3 iproute2 procps curl
     systemd    # systemd-analyze, for the unit's offline security score (agent_systemd)
     tinyproxy nftables
+    chromium chromium-driver
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
 apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev ||

@@ -42,6 +42,10 @@ static const struct {
     {"scan.cancel", node_admin_scan_cancel},
     {"nodes.drain", node_admin_nodes_drain},
     {"nodes.set", node_admin_nodes_set},
+    {"logs", node_admin_logs},
+    {"metrics", node_admin_metrics},
+    {"snapshot.save", node_admin_snapshot_save},
+    {"snapshot.restore", node_admin_snapshot_restore},
 };
 
 struct node_admin_conn {

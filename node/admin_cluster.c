@@ -44,8 +44,8 @@ static int pack_node(msgpack_packer *pk, const struct cluster_status_node *n)
     return rv;
 }
 
-/* The shape `shir status --json` documents (docs/cli.md). */
-static int pack_status(msgpack_packer *pk, void *arg)
+/* The shape `shir status --json` documents (docs/cli.md); /v1/status serves the same. */
+int node_admin_pack_status(msgpack_packer *pk, void *arg)
 {
     const struct cluster_status *st = arg;
     int rv = msgpack_pack_map(pk, 5);
@@ -84,7 +84,7 @@ void node_admin_status(struct node_admin_conn *c, const struct transport_msg *m)
         return;
     }
     cluster_status_get(node_admin_ctx(c)->cluster, st);
-    node_admin_reply(c, m->id, pack_status, st);
+    node_admin_reply(c, m->id, node_admin_pack_status, st);
     free(st);
 }
 

@@ -34,8 +34,8 @@ struct node_agent_config {
     bool witness;
     enum shir_log_level log_level;
     uint64_t min_free_bytes; /* the disk guard's threshold; 0: CLUSTER_MIN_FREE_DEFAULT */
-    /* HOST:PORT of the HTTP endpoint (metrics, status page); empty: off. Accepted and validated
-     * here; served by the HTTP part of the agent. */
+    /* HOST:PORT of the read-only HTTP endpoint (/metrics, /v1/status, the status page:
+     * node/http.h); "" keeps it off, the default. The config file's `http_listen`. */
     char http_listen[NODE_ADDR_MAX];
 };
 

@@ -88,6 +88,8 @@ extern const struct node_cmd node_cmd_nodes;
 extern const struct node_cmd node_cmd_settings;
 extern const struct node_cmd node_cmd_recover;
 extern const struct node_cmd node_cmd_leave;
+extern const struct node_cmd node_cmd_diag;
+extern const struct node_cmd node_cmd_snapshot;
 
 /* Flag values (node/config.c). */
 /* Validate HOST:PORT (name, IPv4, or [IPv6]; port 1..65535) and copy it: 0 or SHIR_E_INVAL. */

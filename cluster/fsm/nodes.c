@@ -490,3 +490,8 @@ size_t cluster_fsm_allowlist(const struct cluster_fsm *f, uint8_t (*pins)[CLUSTE
         memcpy(pins[i], t->nodes[i].pin, CLUSTER_PIN_LEN);
     return t->n;
 }
+
+uint64_t cluster_fsm_next_node_id(const struct cluster_fsm *f)
+{
+    return tab(f)->next_id;
+}

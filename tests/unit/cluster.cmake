@@ -30,3 +30,6 @@ shir_unit_test(NAME test_cluster_join SOURCES test_cluster_join.c LIBS shir_clus
 shir_unit_test(NAME test_cluster_gossip SOURCES test_cluster_gossip.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_gossip_msg SOURCES test_cluster_gossip_msg.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_place SOURCES test_cluster_place.c LIBS shir_cluster_core)
+# The backup file of `shir snapshot` (cluster/backup.c); msgpack-c to build files by hand.
+shir_unit_test(NAME test_cluster_backup SOURCES test_cluster_backup.c
+  LIBS shir_cluster_core PkgConfig::MSGPACK)
