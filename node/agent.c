@@ -229,6 +229,27 @@ static void count_outbox(struct agent *a)
     a->metrics.outbox_assets = rv == 0 ? assets : 0;
 }
 
+_Static_assert(CLUSTER_RUN_STATE_COUNT == sizeof ((struct node_metrics *)0)->runs /
+                                             sizeof ((struct node_metrics *)0)->runs[0],
+               "a metrics slot per run state");
+/* The scan figures of /metrics: what this node's workers did, and the runs on it by state. */
+static void count_runs(struct agent *a)
+{
+    struct node_runs_counters k;
+    node_runs_counters(a->runs, &k);
+    a->metrics.scan_files = k.files;
+    a->metrics.scan_bytes = k.bytes;
+    a->metrics.scan_assets = k.assets;
+    a->metrics.worker_crashes = k.crashes;
+    memset(a->metrics.runs, 0, sizeof a->metrics.runs);
+    size_t n;
+    const struct cluster_run *const *runs = cluster_runs(a->cluster, &n);
+    for (size_t i = 0; i < n; i++)
+        if (runs[i]->node && runs[i]->state < CLUSTER_RUN_STATE_COUNT &&
+            strcmp(cluster_node_name(a->cluster, runs[i]->node), a->metrics.node_name) == 0)
+            a->metrics.runs[runs[i]->state]++;
+}
+
 static void on_publish(uv_timer_t *t)
 {
     struct agent *a = t->data;
@@ -236,6 +257,7 @@ static void on_publish(uv_timer_t *t)
         count_outbox(a);
     if (!a->http)
         return;
+    count_runs(a);
     struct cluster_metrics cm;
     cluster_metrics_get(a->cluster, &cm);
     struct shir_buf text;

@@ -15,8 +15,8 @@
 #include "cluster/cluster.h"
 #include "common/common.h"
 
-/* The agent's own figures. Scans, worker crashes and run counts reach the agent once the
- * dispatcher runs scans on it; until then they are zeros, never estimates. */
+/* The agent's own figures: the outbox, what this node's workers did (node/runs.h's counters)
+ * and the runs on this node by state (the replica), filled by the agent before each render. */
 struct node_metrics {
     const char *version;                          /* borrowed */
     const char *node_name;                        /* borrowed */
@@ -24,7 +24,8 @@ struct node_metrics {
     uint64_t outbox_assets;                       /* the assets they hold */
     uint64_t scan_files, scan_bytes, scan_assets; /* of scans this node ran */
     uint64_t worker_crashes; /* workers that died by a signal or without a summary */
-    /* Runs of this node by state, in the order of node_metrics_run_states. */
+    /* Runs of this node by state, in the order of node_metrics_run_states (= enum
+     * cluster_run_state, asserted in agent.c). */
     uint64_t runs[6];
 };
 extern const char *const node_metrics_run_states[6];
