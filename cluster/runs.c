@@ -215,18 +215,29 @@ static void report_done(void *arg, int status, uint64_t value)
     free(op);
 }
 
+/* Propose a fenced report (c borrowed); cb, when set, hears the FSM's answer. */
+static int report_propose(struct cluster_runs *rs, const struct cluster_cmd *c,
+                          cluster_done_cb cb, void *data)
+{
+    if (!rs->env->registered)
+        return SHIR_E_NOTFOUND;
+    struct report_op *op = malloc(sizeof *op);
+    if (!op)
+        return SHIR_E_NOMEM;
+    *op = (struct report_op){cb, data};
+    int rv = cluster__propose(rs->prop, c, report_done, op);
+    if (rv != 0)
+        free(op);
+    return rv;
+}
+
 int cluster__runs_report(struct cluster_runs *rs, uint64_t run, uint32_t attempt, bool has_part,
                          uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
                          cluster_done_cb cb, void *data)
 {
-    if (!rs->env->registered)
-        return SHIR_E_NOTFOUND;
     struct cluster_cmd *c = calloc(1, sizeof *c);
-    struct report_op *op = malloc(sizeof *op);
-    int rv = SHIR_E_NOMEM;
-    if (!c || !op)
-        goto out;
-    *op = (struct report_op){cb, data};
+    if (!c)
+        return SHIR_E_NOMEM;
     c->type = CLUSTER_CMD_RUN_REPORT;
     c->u.run_report.run = run;
     c->u.run_report.attempt = attempt;
@@ -235,11 +246,7 @@ int cluster__runs_report(struct cluster_runs *rs, uint64_t run, uint32_t attempt
     c->u.run_report.files = files;
     c->u.run_report.assets = assets;
     c->u.run_report.bytes = bytes;
-    rv = cluster__propose(rs->prop, c, report_done, op);
-    if (rv == 0)
-        op = NULL;
-out:
-    free(op);
+    int rv = report_propose(rs, c, cb, data);
     free(c);
     return rv;
 }
@@ -247,24 +254,16 @@ out:
 int cluster__runs_started(struct cluster_runs *rs, uint64_t run, uint32_t attempt, bool resumed,
                           uint64_t resumed_files)
 {
-    if (!rs->env->registered)
-        return SHIR_E_NOTFOUND;
     struct cluster_cmd *c = calloc(1, sizeof *c);
-    struct report_op *op = calloc(1, sizeof *op);
-    int rv = SHIR_E_NOMEM;
-    if (!c || !op)
-        goto out;
+    if (!c)
+        return SHIR_E_NOMEM;
     c->type = CLUSTER_CMD_RUN_START;
     c->u.run_start.run = run;
     c->u.run_start.attempt = attempt;
     c->u.run_start.now_ms = shir_wall_ms();
     c->u.run_start.resumed = resumed;
     c->u.run_start.resumed_files = resumed_files;
-    rv = cluster__propose(rs->prop, c, report_done, op);
-    if (rv == 0)
-        op = NULL;
-out:
-    free(op);
+    int rv = report_propose(rs, c, NULL, NULL);
     free(c);
     return rv;
 }
