@@ -1,7 +1,8 @@
 /* cluster/scan_ops.h (internal): the operator's commands on scans, runs and scan nodes
- * (cluster.h, "Scans through the runtime"): each is one raft entry through the propose part,
- * checked against the local replica first so that the common mistakes fail with a clear word
- * before anything travels.
+ * (cluster.h, "Scans through the runtime"): each is one raft entry through the propose part.
+ * Every answer of the FSM reaches the caller through its callback, the leader's pre-check
+ * refusals too (deferred to the loop, with BUSY's active run as the value), so a refusal reads
+ * the same whichever node was asked.
  */
 #ifndef SHIR_CLUSTER_SCAN_OPS_H
 #define SHIR_CLUSTER_SCAN_OPS_H
