@@ -10,6 +10,10 @@ pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs>=5.4)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+# Database sources (scan/source/db_*.c): PostgreSQL, MySQL/MariaDB (Connector/C), SQLite.
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq>=13)
+pkg_check_modules(MARIADB REQUIRED IMPORTED_TARGET libmariadb>=3.1)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.31)
 # Debian's libsnappy-dev ships no pkg-config file: find the C API header and library directly.
 find_path(SNAPPY_INCLUDE_DIR snappy-c.h REQUIRED)
 find_library(SNAPPY_LIBRARY snappy REQUIRED)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "scan/engine.h"
+#include "scan/source/db.h"
 
 struct member {
     char *path;
@@ -580,7 +581,9 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
         goto out;
     struct scan_engine_cfg cfg = {.job = job, .readers = &readers, .clock = clock, .log = log,
                                   .host = host, .progress = progress_cb, .progress_ud = ud};
-    rc = scan_engine_run(&cfg, sink, sum);
+    /* A database URL has its own walk (source/db.c); a path is a tree. */
+    rc = scan_db_kind_of(job->source) != SCAN_DB_NONE ? scan_db_run(&cfg, sink, sum)
+                                                      : scan_engine_run(&cfg, sink, sum);
     int frc = sink->finish(sink);
     if (frc && log)
         SHIR_WARN(log, "sink: %s", sink->errmsg);

@@ -61,6 +61,12 @@ struct scan_column {
     /* Classification results: owned strings, e.g. "EMAIL_ADDRESS". */
     char **classes;
     size_t n_classes;
+    /* Database columns (source/db*.c): what the catalog declares. nullable: -1 unknown (files),
+     * 0 NOT NULL, 1 nullable; pk_position: 1-based place in the primary key, 0 none;
+     * references: owned, may be NULL: qualified name of the column a foreign key points to. */
+    int nullable;
+    uint32_t pk_position;
+    char *references;
 };
 
 /* Document-level classification count for text assets. */
@@ -69,8 +75,15 @@ struct scan_doc_count {
     uint64_t count;
 };
 
-enum scan_asset_type { SCAN_ASSET_FILE, SCAN_ASSET_RESOURCE_SET, SCAN_ASSET_DIRECTORY };
-/* "file" | "resource_set" | "directory" */
+enum scan_asset_type {
+    SCAN_ASSET_FILE,
+    SCAN_ASSET_RESOURCE_SET,
+    SCAN_ASSET_DIRECTORY,
+    SCAN_ASSET_DB_SCHEMA,    /* a database schema (MySQL: the database itself) */
+    SCAN_ASSET_DB_TABLE,
+    SCAN_ASSET_DB_VIEW,      /* views and materialised views */
+};
+/* "file" | "resource_set" | "directory" | "schema" | "table" | "view" */
 const char *scan_asset_type_name(enum scan_asset_type t);
 
 struct scan_asset {
@@ -84,6 +97,7 @@ struct scan_asset {
     uint64_t size;
     int64_t modified;        /* seconds since the epoch (UTC) */
     int64_t row_count;       /* -1 unknown */
+    bool row_count_estimated;/* row_count is the catalog's estimate (database tables) */
     uint32_t partition_count;/* resource sets: number of grouped files; 0 otherwise */
     struct scan_column *cols;
     size_t n_cols, cap_cols;

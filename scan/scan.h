@@ -48,8 +48,27 @@ int scan_http_get(const struct scan_proxy *proxy, const char *url, long *status,
  * `shir` built with SHIR_TEST_FAULTS obeys them; the codec carries the field in every build. */
 enum scan_fault { SCAN_FAULT_NONE = 0, SCAN_FAULT_ABORT = 1, SCAN_FAULT_HANG = 2 };
 
+/* Database sources (docs/sources.md): TLS as libpq's sslmode. The default, VERIFY_FULL, checks
+ * the server's certificate chain against tls_ca (else the system's store) and its name. */
+enum scan_db_tls {
+    SCAN_DB_TLS_VERIFY_FULL = 0,
+    SCAN_DB_TLS_VERIFY_CA = 1,   /* chain only, not the name */
+    SCAN_DB_TLS_REQUIRE = 2,     /* encrypted, certificate not checked */
+    SCAN_DB_TLS_DISABLE = 3,     /* plain text: loopback and tests */
+};
+struct scan_db_opts {
+    char *user;                   /* owned, may be NULL */
+    struct shir_secret password;  /* owned; travels only inside the job over the pipe */
+    enum scan_db_tls tls;
+    char *tls_ca;                 /* owned, may be NULL: PEM bundle of trusted CAs */
+    uint32_t connect_timeout_s;   /* default 15 */
+    uint32_t statement_timeout_ms;/* per statement (catalog, describe, sample); default 30000 */
+};
+
 struct scan_job {
-    char *source;                 /* owned: absolute path of a directory or file */
+    char *source;                 /* owned: absolute path of a directory or file, or a database
+                                     URL (sqlite:///PATH, postgres://HOST[:PORT]/DB,
+                                     mysql://HOST[:PORT]/DB) */
     unsigned level;               /* 1, 2 or 3 (enum scan_level) */
     char *rules_path;             /* owned, may be NULL: user classification rules */
     enum scan_sink_kind sink;
@@ -68,14 +87,18 @@ struct scan_job {
     uint32_t retries;             /* Atlas attempts per batch before the outbox (default 4) */
     uint64_t memory_limit;        /* worker RLIMIT_AS in bytes, 0: none */
     enum scan_fault fault;        /* test-only */
+    struct scan_db_opts db;       /* database sources only */
 };
 void scan_job_init(struct scan_job *j);
+/* Whether a source names a database by its URL scheme (sqlite, postgres, postgresql, mysql,
+ * mariadb), as opposed to a path or a file:// URL. Pure. */
+bool scan_source_is_db(const char *source);
 /* Free every owned field (the password is wiped); the struct may be re-initialised. */
 void scan_job_free(struct scan_job *j);
 /* Append a copy of a glob. SHIR_E_NOMEM. */
 int scan_job_add_glob(char ***list, size_t *n, const char *glob);
-/* Check the job is runnable (source set, level in range, sink target set): 0 or SHIR_E_INVAL
- * with a reason in msg[cap]. */
+/* Check the job is runnable (source an absolute path or a well-formed database URL, level in
+ * range, sink target set): 0 or SHIR_E_INVAL with a reason in msg[cap]. */
 int scan_job_validate(const struct scan_job *j, char *msg, size_t cap);
 
 /* The run summary. */
