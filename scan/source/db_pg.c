@@ -26,7 +26,7 @@ static const char pg_schemas_filter[] =
 
 static const char pg_describe_sql[] =
     "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
-    "t.typcategory = 'A', COALESCE(array_position(pk.conkey, a.attnum), 0), fk.ref "
+    "t.typcategory, COALESCE(array_position(pk.conkey, a.attnum), 0), fk.ref "
     "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_constraint pk ON pk.conrelid = a.attrelid AND pk.contype = 'p' "
     "LEFT JOIN LATERAL (SELECT fn.nspname || E'\\t' || fc.relname || E'\\t' || fa.attname AS ref "
@@ -169,7 +169,8 @@ static int pg_catalog_read(void *conn, struct scan_db_catalog *out, char *msg, s
     char sql[1024];
     int rc = 0;
     (void)shir_str_fmt(sql, sizeof sql,
-                       "SELECT n.nspname FROM pg_namespace n WHERE %s ORDER BY 1 COLLATE \"C\"",
+                       "SELECT n.nspname FROM pg_namespace n WHERE %s "
+                       "ORDER BY n.nspname COLLATE \"C\"",
                        pg_schemas_filter);
     PGresult *r = pg_query(c, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -224,7 +225,9 @@ static int pg_describe(void *conn, const struct scan_db_table *t, const struct s
             break;
         }
         const char *type = PQgetvalue(r, i, 1);
-        col->type = scan_db_type_of(type, PQgetvalue(r, i, 3)[0] == 't');
+        /* The type's category settles arrays and enums, whose names say nothing. */
+        char cat = PQgetvalue(r, i, 3)[0];
+        col->type = cat == 'E' ? SCAN_TYPE_STRING : scan_db_type_of(type, cat == 'A');
         col->nullable = PQgetvalue(r, i, 2)[0] == 't';
         col->pk_position = (uint32_t)strtoul(PQgetvalue(r, i, 4), NULL, 10);
         rc = scan_set_str(&col->type_detail, type);
