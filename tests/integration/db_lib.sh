@@ -57,13 +57,15 @@ pg_stop() {
     [ "$rc" -eq 0 ] || fail "postgres exited $rc"
 }
 
-# my_start DIR PORT: mariadb-install-db into DIR/data, start mariadbd on 127.0.0.1:PORT with its
-# socket in DIR and the general log (every statement) in DIR/general.log. root@localhost
-# authenticates over the socket as the Unix user running the server. Sets MY_PID (what we
+# my_start DIR PORT [EXTRA mariadbd options...]: mariadb-install-db into DIR/data, start mariadbd on 127.0.0.1:PORT with its
+# socket in DIR and the general log (every statement) in DIR/general.log. The account named
+# like the Unix user running the server (MY_USER) authenticates over the socket as that user. Sets MY_PID (what we
 # started, as PG_PID) and MY_SRV (mariadbd itself).
 my_start() {
     local dir=$1 port=$2 user=mysql
+    shift 2
     [ "$(id -u)" -eq 0 ] || user=$(id -un)
+    MY_USER=$user
     command -v mariadbd >/dev/null || fail "mariadbd not found (deploy/install-deps.sh)"
     mkdir -p "$dir/data"
     [ "$(id -u)" -eq 0 ] && chown -R mysql "$dir"
@@ -73,16 +75,17 @@ my_start() {
     as_user mysql mariadbd --no-defaults --datadir="$dir/data" --port="$port" \
         --bind-address=127.0.0.1 --socket="$dir/my.sock" --pid-file="$dir/my.pid" \
         --user="$user" --skip-name-resolve --innodb-flush-log-at-trx-commit=0 \
-        --general-log=1 --general-log-file="$dir/general.log" --log-error="$dir/error.log" &
+        --general-log=1 --general-log-file="$dir/general.log" --log-error="$dir/error.log" \
+        "$@" &
     MY_PID=$!
-    wait_until 60 as_user mysql mariadb-admin --no-defaults --socket="$dir/my.sock" -uroot ping ||
+    wait_until 60 as_user mysql mariadb-admin --no-defaults --socket="$dir/my.sock" -u"$user" ping ||
         fail "mariadbd did not start: $(tail -n 5 "$dir/error.log")"
     MY_SRV=$(cat "$dir/my.pid")
 }
 
-# my_sql DIR [DB]: run SQL from stdin as root over the socket.
+# my_sql DIR [DB]: run SQL from stdin as MY_USER (all privileges) over the socket.
 my_sql() {
-    as_user mysql mariadb --no-defaults --socket="$1/my.sock" -uroot -N -B ${2:+"$2"}
+    as_user mysql mariadb --no-defaults --socket="$1/my.sock" -u"$MY_USER" -N -B ${2:+"$2"}
 }
 
 # my_stop: SIGTERM is mariadbd's clean shutdown; it exits 0.

@@ -19,3 +19,5 @@ shir_integration_test(NAME scan_outbox_attack
 # Database sources against real servers the tests start from Debian's packages (db_lib.sh).
 shir_integration_test(NAME scan_db_postgres
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_postgres.sh TIMEOUT 300 LABELS scan slow)
+shir_integration_test(NAME scan_db_mysql
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_mysql.sh TIMEOUT 300 LABELS scan slow)
