@@ -21,3 +21,5 @@ shir_integration_test(NAME scan_db_postgres
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_postgres.sh TIMEOUT 300 LABELS scan slow)
 shir_integration_test(NAME scan_db_mysql
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_mysql.sh TIMEOUT 300 LABELS scan slow)
+shir_integration_test(NAME scan_db_sqlite
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_sqlite.sh TIMEOUT 60 LABELS scan)
