@@ -233,8 +233,9 @@ static int resolve_references(struct dbwalk *w, struct scan_asset *a)
     return 0;
 }
 
-/* A failure that means the connection is gone: every later table would fail the same way. */
-static bool conn_lost(int rc)
+/* A failure that ends the run: the connection is gone (every later table would fail the same
+ * way) or memory ran out. */
+static bool fatal(int rc)
 {
     return rc == SHIR_E_CLOSED || rc == SHIR_E_NOMEM;
 }
@@ -260,7 +261,7 @@ static int table_detail(struct dbwalk *w, const struct scan_db_table *t, struct 
     if (rc && rc != SHIR_E_NOMEM &&
         scan_asset_add_error(a, "%s", msg[0] ? msg : shir_strerror(rc)) != 0)
         return SHIR_E_NOMEM;
-    if (conn_lost(rc)) {
+    if (fatal(rc)) {
         (void)shir_str_fmt(w->sum->message, sizeof w->sum->message, "%s.%s: %s", t->schema,
                            t->name, msg[0] ? msg : shir_strerror(rc));
         return rc;

@@ -104,6 +104,14 @@ extern const struct scan_db_driver scan_db_mysql;
 int scan_db_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                 struct scan_summary *sum);
 
+/* The select list of a sample, from the columns describe returned: each column as
+ * `fn_open` "col" `fn_close` (e.g. `left((` … `)::text, 256)`), binary columns as NULL, so a
+ * server sends at most what a sample keeps (lim->max_sample_len per cell) and never a
+ * column's bytes: a table of 128 rows of 100 MB documents costs kilobytes, not gigabytes.
+ * Appends to b. SHIR_E_NOMEM. */
+int scan_db_select_list(struct shir_buf *b, const struct scan_asset *a, char q,
+                        const char *fn_open, const char *fn_close);
+
 /* SQL identifier quoting for drivers that build statements: `q` doubled inside `q`…`q`.
  * Appends to b. SHIR_E_NOMEM, SHIR_E_INVAL for an identifier with a NUL. */
 int scan_db_quote_ident(struct shir_buf *b, const char *ident, char q);

@@ -265,9 +265,17 @@ static int my_sample(void *conn, const struct scan_db_table *t, const struct sca
     struct shir_buf sql;
     MYSQL_RES *r = NULL;
     MYSQL_ROW row;
+    if (a->n_cols == 0)
+        return 0;
     shir_buf_init(&sql, SIZE_MAX);
+    char close[24];
+    (void)shir_str_fmt(close, sizeof close, ", %u)", lim->max_sample_len);
     /* No TABLESAMPLE in MySQL or MariaDB: the first rows, as Purview reads them. */
-    int rc = shir_buf_printf(&sql, "SELECT * FROM ");
+    int rc = shir_buf_printf(&sql, "SELECT ");
+    if (rc == 0)
+        rc = scan_db_select_list(&sql, a, '`', "LEFT(", close);
+    if (rc == 0)
+        rc = shir_buf_printf(&sql, " FROM ");
     if (rc == 0)
         rc = scan_db_quote_ident(&sql, t->schema, '`');
     if (rc == 0)

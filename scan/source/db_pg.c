@@ -238,12 +238,20 @@ static int pg_describe(void *conn, const struct scan_db_table *t, const struct s
     return rc;
 }
 
-/* SELECT * FROM "schema"."table" [TABLESAMPLE SYSTEM (p)] LIMIT n, into b (NUL-terminated). */
-static int sample_sql(struct shir_buf *b, const struct scan_db_table *t, uint32_t rows,
-                      bool tablesample)
+/* SELECT left(("c")::text, 256), … FROM "schema"."table" [TABLESAMPLE SYSTEM (p)] LIMIT n,
+ * into b (NUL-terminated). */
+static int sample_sql(struct shir_buf *b, const struct scan_asset *a, const struct scan_db_table *t,
+                      const struct scan_limits *lim, bool tablesample)
 {
+    char close[32];
+    uint32_t rows = lim->max_rows;
+    (void)shir_str_fmt(close, sizeof close, ")::text, %u)", lim->max_sample_len);
     shir_buf_reset(b);
-    int rc = shir_buf_printf(b, "SELECT * FROM ");
+    int rc = shir_buf_printf(b, "SELECT ");
+    if (rc == 0)
+        rc = scan_db_select_list(b, a, '"', "left((", close);
+    if (rc == 0)
+        rc = shir_buf_printf(b, " FROM ");
     if (rc == 0)
         rc = scan_db_quote_ident(b, t->schema, '"');
     if (rc == 0)
@@ -269,13 +277,15 @@ static int pg_sample(void *conn, const struct scan_db_table *t, const struct sca
     PGresult *r = NULL;
     shir_buf_init(&sql, SIZE_MAX);
     bool ts = (t->tag == 'r' || t->tag == 'm') && t->est_rows >= PG_TABLESAMPLE_MIN;
-    int rc = sample_sql(&sql, t, lim->max_rows, ts);
+    if (a->n_cols == 0)
+        return 0; /* PostgreSQL allows a table without columns: nothing to sample */
+    int rc = sample_sql(&sql, a, t, lim, ts);
     if (rc == 0) {
         r = pg_query(c, (const char *)sql.data);
         if (ts && PQresultStatus(r) == PGRES_TUPLES_OK &&
             (uint32_t)PQntuples(r) < lim->max_rows) {
             PQclear(r);
-            rc = sample_sql(&sql, t, lim->max_rows, false);
+            rc = sample_sql(&sql, a, t, lim, false);
             r = rc == 0 ? pg_query(c, (const char *)sql.data) : NULL;
         }
     }

@@ -250,8 +250,16 @@ static int sq_sample(void *conn, const struct scan_db_table *t, const struct sca
     struct sqlite_conn *c = conn;
     struct shir_buf sql;
     sqlite3_stmt *st = NULL;
+    if (a->n_cols == 0)
+        return 0; /* a view over nothing: nothing to sample */
     shir_buf_init(&sql, SIZE_MAX);
-    int rc = shir_buf_printf(&sql, "SELECT * FROM main.");
+    char close[24];
+    (void)shir_str_fmt(close, sizeof close, ", 1, %u)", lim->max_sample_len);
+    int rc = shir_buf_printf(&sql, "SELECT ");
+    if (rc == 0)
+        rc = scan_db_select_list(&sql, a, '"', "substr(", close);
+    if (rc == 0)
+        rc = shir_buf_printf(&sql, " FROM main.");
     if (rc == 0)
         rc = scan_db_quote_ident(&sql, t->name, '"');
     if (rc == 0)

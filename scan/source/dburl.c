@@ -294,3 +294,25 @@ int scan_db_quote_ident(struct shir_buf *b, const char *ident, char q)
     }
     return rc ? rc : shir_buf_append_u8(b, (uint8_t)q);
 }
+
+int scan_db_select_list(struct shir_buf *b, const struct scan_asset *a, char q,
+                        const char *fn_open, const char *fn_close)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->n_cols; i++) {
+        if (i)
+            rc = shir_buf_append(b, ", ", 2);
+        if (rc)
+            break;
+        if (a->cols[i].type == SCAN_TYPE_BINARY) {
+            rc = shir_buf_append(b, "NULL", 4);
+            continue;
+        }
+        rc = shir_buf_printf(b, "%s", fn_open);
+        if (rc == 0)
+            rc = scan_db_quote_ident(b, a->cols[i].name, q);
+        if (rc == 0)
+            rc = shir_buf_printf(b, "%s", fn_close);
+    }
+    return rc;
+}

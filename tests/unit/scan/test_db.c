@@ -343,6 +343,34 @@ static void test_sqlite_walk(void **state)
     rmdir(dir);
 }
 
+/* A sample moves at most what it keeps: 128 rows of 1 MB text cost a few tens of KB. */
+static void test_sqlite_sample_bounded(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/shir-test-db.XXXXXX", path[64], url[96];
+    assert_non_null(mkdtemp(dir));
+    (void)snprintf(path, sizeof path, "%s/big.db", dir);
+    (void)snprintf(url, sizeof url, "sqlite://%s", path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_sql(db, "CREATE TABLE docs(id INTEGER, body TEXT, raw BLOB);"
+                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 130) "
+                 "INSERT INTO docs SELECT i, printf('%.*c', 1000000, 'x'), zeroblob(1000000) "
+                 "FROM n;");
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    struct collect_sink s;
+    struct scan_summary sum;
+    assert_int_equal(run_db(url, 3, 30000, &s, &sum), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(sum.errors, 0);
+    /* 128 rows × (an id of up to 3 bytes + 256 bytes of body); the blob is never fetched. */
+    assert_true(sum.bytes_read > 128 * 256);
+    assert_true(sum.bytes_read <= 128 * (3 + 256));
+    collect_free(&s);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_sqlite_errors(void **state)
 {
     (void)state;
@@ -378,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_job_db_roundtrip),
         cmocka_unit_test(test_sqlite_walk),
+        cmocka_unit_test(test_sqlite_sample_bounded),
         cmocka_unit_test(test_sqlite_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
