@@ -359,6 +359,8 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
             o->job.follow_outside = true;
         } else if (strcmp(a, "--no-directories") == 0) {
             o->job.emit_directories = false;
+        } else if (strcmp(a, "--exact-counts") == 0) {
+            o->job.db.exact_counts = true;
         } else if (a[0] == '-' && a[1] == '-') {
             if (i + 1 >= argc)
                 return node_usage_error(cmd, "%s needs a value", a);
@@ -382,8 +384,11 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
         strcmp(o->db_password_file, "-") == 0)
         return node_usage_error(cmd, "only one password can come from stdin");
     bool db = scan_source_is_db(*source);
-    if (!db && (o->job.db.user || o->db_password_file || o->job.db.tls_ca))
-        return node_usage_error(cmd, "--user, --password-file and --tls-ca are for database URLs");
+    const struct scan_db_opts *d = &o->job.db;
+    if (!db && (d->user || o->db_password_file || d->tls_ca || d->exact_counts))
+        return node_usage_error(cmd,
+                                "--user, --password-file, --tls-ca and --exact-counts are for "
+                                "database URLs");
     if (o->db_password_file && !o->job.db.user)
         return node_usage_error(cmd, "--password-file needs --user");
     return 0;
@@ -459,7 +464,7 @@ const struct node_cmd node_cmd_scan = {
     .usage =
         "usage: shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"
         "           [--user USER --password-file FILE|-] [--tls MODE] [--tls-ca FILE]\n"
-        "           [--connect-timeout S] [--statement-timeout MS]\n"
+        "           [--connect-timeout S] [--statement-timeout MS] [--exact-counts]\n"
         "           [--sink jsonl:PATH | atlas:URL] [--outbox DIR] [--data-dir DIR]\n"
         "           [--batch N] [--retries N]\n"
         "           [--proxy-mode none|system|custom] [--proxy-address A] [--proxy-port P]\n"
@@ -481,6 +486,7 @@ const struct node_cmd node_cmd_scan = {
         "                        disable; --tls-ca FILE: PEM CAs to trust (default: system)\n"
         "  --connect-timeout S   database connect timeout (default 15)\n"
         "  --statement-timeout MS  per database statement (default 30000, 0: none)\n"
+        "  --exact-counts        count(*) each database table instead of the catalog's estimate\n"
         "  --sink jsonl:PATH     one JSON object per asset into PATH\n"
         "  --sink atlas:URL      Apache Atlas v2 entity bulk to URL (/api/atlas/v2/entity/bulk);\n"
         "                        batches that cannot be delivered wait in --outbox DIR\n"

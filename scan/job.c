@@ -156,7 +156,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const struct scan_proxy *p = &j->proxy;
-    msgpack_pack_map(&pk, 28);
+    msgpack_pack_map(&pk, 29);
     pk_kv_str(&pk, "t", "job");
     pk_kv_str(&pk, "source", j->source);
     pk_kv_u64(&pk, "level", j->level);
@@ -189,6 +189,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     pk_kv_str(&pk, "db_tls_ca", j->db.tls_ca);
     pk_kv_u64(&pk, "db_connect_timeout", j->db.connect_timeout_s);
     pk_kv_u64(&pk, "db_statement_timeout", j->db.statement_timeout_ms);
+    pk_kv_u64(&pk, "db_exact_counts", j->db.exact_counts);
     return finish_frame(&sb, b);
 }
 
@@ -442,14 +443,18 @@ static int job_numbers(const msgpack_object_map *m, struct scan_job *j)
         rc = get_u64(map_get(m, "memory_limit"), UINT64_MAX, &j->memory_limit);
     if (rc == 0)
         rc = get_u64(map_get(m, "fault"), SCAN_FAULT_HANG, &fault);
-    uint64_t tls = j->db.tls, cto = j->db.connect_timeout_s, sto = j->db.statement_timeout_ms;
+    uint64_t tls = j->db.tls, cto = j->db.connect_timeout_s, sto = j->db.statement_timeout_ms,
+             exact = j->db.exact_counts;
     if (rc == 0)
         rc = get_u64(map_get(m, "db_tls"), SCAN_DB_TLS_DISABLE, &tls);
     if (rc == 0)
         rc = get_u64(map_get(m, "db_connect_timeout"), 3600, &cto);
     if (rc == 0)
         rc = get_u64(map_get(m, "db_statement_timeout"), 86400000, &sto);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "db_exact_counts"), 1, &exact);
     j->db.tls = (enum scan_db_tls)tls;
+    j->db.exact_counts = exact != 0;
     j->db.connect_timeout_s = (uint32_t)cto;
     j->db.statement_timeout_ms = (uint32_t)sto;
     j->level = (unsigned)level;

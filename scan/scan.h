@@ -63,6 +63,7 @@ struct scan_db_opts {
     char *tls_ca;                 /* owned, may be NULL: PEM bundle of trusted CAs */
     uint32_t connect_timeout_s;   /* default 15 */
     uint32_t statement_timeout_ms;/* per statement (catalog, describe, sample); default 30000 */
+    bool exact_counts;            /* count(*) each table instead of the catalog's estimate */
 };
 
 struct scan_job {

@@ -269,6 +269,26 @@ static int table_detail(struct dbwalk *w, const struct scan_db_table *t, struct 
     return 0;
 }
 
+/* count(*) in place of the estimate; a failure (a timeout on a huge table) keeps the estimate
+ * and records why. */
+static int exact_count(struct dbwalk *w, const struct scan_db_table *t, struct scan_asset *a)
+{
+    char msg[256] = "";
+    int64_t n = -1;
+    int rc = w->drv->count(w->conn, t, &n, msg, sizeof msg);
+    if (rc == 0) {
+        a->row_count = n;
+        a->row_count_estimated = false;
+        return 0;
+    }
+    if (rc != SHIR_E_NOMEM && scan_asset_add_error(a, "%s", msg[0] ? msg : shir_strerror(rc)))
+        return SHIR_E_NOMEM;
+    if (fatal(rc))
+        (void)shir_str_fmt(w->sum->message, sizeof w->sum->message, "%s.%s: %s", t->schema,
+                           t->name, msg[0] ? msg : shir_strerror(rc));
+    return fatal(rc) ? rc : 0;
+}
+
 static int scan_table(struct dbwalk *w, const struct scan_db_table *t)
 {
     struct scan_asset a;
@@ -283,6 +303,8 @@ static int scan_table(struct dbwalk *w, const struct scan_db_table *t)
         rc = set_path(&a, t->schema, t->name);
     if (rc == 0)
         rc = scan_set_str(&a.format, w->drv->name);
+    if (rc == 0 && w->cfg->job->db.exact_counts && !t->is_view)
+        rc = exact_count(w, t, &a);
     if (rc == 0 && w->cfg->job->level >= SCAN_L2)
         rc = table_detail(w, t, &a);
     if (rc == 0)

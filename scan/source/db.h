@@ -92,6 +92,8 @@ struct scan_db_driver {
      * describe returned). *bytes receives the bytes of text read. */
     int (*sample)(void *conn, const struct scan_db_table *t, const struct scan_limits *lim,
                   struct scan_asset *a, uint64_t *bytes, char *msg, size_t cap);
+    /* The exact number of rows of t (SELECT count(*)), when the job asks for it. */
+    int (*count)(void *conn, const struct scan_db_table *t, int64_t *rows, char *msg, size_t cap);
     void (*close)(void *conn);
 };
 

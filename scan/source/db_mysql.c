@@ -303,6 +303,32 @@ static int my_sample(void *conn, const struct scan_db_table *t, const struct sca
     return rc;
 }
 
+static int my_count(void *conn, const struct scan_db_table *t, int64_t *rows, char *msg,
+                    size_t cap)
+{
+    struct my_conn *c = conn;
+    struct shir_buf sql;
+    MYSQL_RES *r = NULL;
+    MYSQL_ROW row;
+    shir_buf_init(&sql, SIZE_MAX);
+    int rc = shir_buf_printf(&sql, "SELECT count(*) FROM ");
+    if (rc == 0)
+        rc = scan_db_quote_ident(&sql, t->schema, '`');
+    if (rc == 0)
+        rc = shir_buf_append_u8(&sql, '.');
+    if (rc == 0)
+        rc = scan_db_quote_ident(&sql, t->name, '`');
+    if (rc == 0)
+        rc = my_query(c, (const char *)sql.data, sql.len, "count", &r, msg, cap);
+    if (rc == 0 && (row = mysql_fetch_row(r)) != NULL && row[0])
+        *rows = strtoll(row[0], NULL, 10);
+    else if (rc == 0)
+        rc = my_err(c, "count", msg, cap);
+    mysql_free_result(r);
+    shir_buf_free(&sql);
+    return rc;
+}
+
 const struct scan_db_driver scan_db_mysql = {
     .name = "mysql",
     .schema_is_database = true,
@@ -310,5 +336,6 @@ const struct scan_db_driver scan_db_mysql = {
     .catalog = my_catalog,
     .describe = my_describe,
     .sample = my_sample,
+    .count = my_count,
     .close = my_close,
 };

@@ -305,11 +305,37 @@ static int pg_sample(void *conn, const struct scan_db_table *t, const struct sca
     return rc;
 }
 
+static int pg_count(void *conn, const struct scan_db_table *t, int64_t *rows, char *msg,
+                    size_t cap)
+{
+    struct pg_conn *c = conn;
+    struct shir_buf sql;
+    PGresult *r = NULL;
+    shir_buf_init(&sql, SIZE_MAX);
+    int rc = shir_buf_printf(&sql, "SELECT count(*) FROM ");
+    if (rc == 0)
+        rc = scan_db_quote_ident(&sql, t->schema, '"');
+    if (rc == 0)
+        rc = shir_buf_append_u8(&sql, '.');
+    if (rc == 0)
+        rc = scan_db_quote_ident(&sql, t->name, '"');
+    if (rc == 0)
+        rc = shir_buf_append_u8(&sql, '\0');
+    if (rc == 0 && PQresultStatus(r = pg_query(c, (const char *)sql.data)) != PGRES_TUPLES_OK)
+        rc = pg_err(c, r, "count", msg, cap);
+    if (rc == 0)
+        *rows = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    shir_buf_free(&sql);
+    return rc;
+}
+
 const struct scan_db_driver scan_db_postgres = {
     .name = "postgresql",
     .open = pg_open,
     .catalog = pg_catalog_read,
     .describe = pg_describe,
     .sample = pg_sample,
+    .count = pg_count,
     .close = pg_close,
 };

@@ -290,11 +290,36 @@ static int sq_sample(void *conn, const struct scan_db_table *t, const struct sca
     return rc;
 }
 
+static int sq_count(void *conn, const struct scan_db_table *t, int64_t *rows, char *msg,
+                    size_t cap)
+{
+    struct sqlite_conn *c = conn;
+    struct shir_buf sql;
+    sqlite3_stmt *st = NULL;
+    shir_buf_init(&sql, SIZE_MAX);
+    int rc = shir_buf_printf(&sql, "SELECT count(*) FROM main.");
+    if (rc == 0)
+        rc = scan_db_quote_ident(&sql, t->name, '"');
+    if (rc == 0)
+        rc = shir_buf_append_u8(&sql, '\0');
+    if (rc == 0)
+        rc = prepare(c, (const char *)sql.data, NULL, NULL, &st, msg, cap);
+    int code = rc == 0 ? sqlite3_step(st) : SQLITE_OK;
+    if (rc == 0 && code == SQLITE_ROW)
+        *rows = sqlite3_column_int64(st, 0);
+    else if (rc == 0)
+        rc = sqlite_err(c, code, "count", msg, cap);
+    sqlite3_finalize(st);
+    shir_buf_free(&sql);
+    return rc;
+}
+
 const struct scan_db_driver scan_db_sqlite = {
     .name = "sqlite",
     .open = sq_open,
     .catalog = sq_catalog,
     .describe = sq_describe,
     .sample = sq_sample,
+    .count = sq_count,
     .close = sq_close,
 };

@@ -205,6 +205,20 @@ assert len(rows) == 11, len(rows)
 assert all(r["columns"] == [] for r in rows), rows
 PY
 
+# Exact counts when asked, in place of the estimates.
+out=$(run "$URL" --user reader --password-file "$T/pw" --tls-ca "$T/tls/ca.pem" --exact-counts \
+    --sink "jsonl:$T/exact.jsonl") || fail "exact-count run exited $?: $out"
+python3 - "$T/exact.jsonl" "$PORT" <<'PY' || fail "exact counts"
+import json, sys
+by = {json.loads(l)["qualifiedName"]: json.loads(l) for l in open(sys.argv[1])}
+base = f"postgresql://localhost:{sys.argv[2]}/shop"
+ev = by[base + "/hr/events"]
+assert ev["rowCount"] == 50000 and "rowCountEstimated" not in ev, ev
+assert by[base + "/sales/orders"]["rowCount"] == 500
+sal = by[base + "/hr/salaries"]  # not readable: the estimate stays, with the reason
+assert "permission denied" in sal["errors"][0] and sal.get("rowCountEstimated") is not False, sal
+PY
+
 # Certificates: another CA, and a name the certificate does not carry, are refused; so is a
 # wrong password. Each fails the run with a reason and writes nothing.
 out=$(run "$URL" --user reader --password-file "$T/pw" --tls-ca "$T/tls/other-ca.pem" \

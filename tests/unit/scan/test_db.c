@@ -166,6 +166,7 @@ static void test_job_db_roundtrip(void **state)
     j.db.tls_ca = strdup("/etc/ca.pem");
     j.db.connect_timeout_s = 3;
     j.db.statement_timeout_ms = 1234;
+    j.db.exact_counts = true;
     char msg[200];
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), 0);
     struct shir_buf b;
@@ -181,6 +182,7 @@ static void test_job_db_roundtrip(void **state)
     assert_string_equal(k.db.tls_ca, "/etc/ca.pem");
     assert_int_equal(k.db.connect_timeout_s, 3);
     assert_int_equal(k.db.statement_timeout_ms, 1234);
+    assert_true(k.db.exact_counts);
     scan_job_free(&k);
     /* A bad URL is refused before any worker starts. */
     free(j.source);
@@ -256,6 +258,8 @@ static void make_fixture(const char *path)
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
+static bool exact_counts; /* the next run_db's job asks for count(*) */
+
 static int run_db(const char *source, unsigned level, uint32_t stmt_ms,
                   struct collect_sink *sink, struct scan_summary *sum)
 {
@@ -264,6 +268,7 @@ static int run_db(const char *source, unsigned level, uint32_t stmt_ms,
     job.source = strdup(source);
     job.level = level;
     job.db.statement_timeout_ms = stmt_ms;
+    job.db.exact_counts = exact_counts;
     struct scan_readers readers;
     char msg[200];
     assert_int_equal(scan_readers_open(&readers, &job, msg, sizeof msg), 0);
@@ -333,6 +338,15 @@ static void test_sqlite_walk(void **state)
     assert_non_null(find_line(&s, "\"rowCount\":300"));
     assert_null(find_line(&s, "\"name\":\"email\""));
     assert_int_equal(sum.bytes_read, 0);
+    collect_free(&s);
+
+    /* Exact counts when asked: orders has no statistics, so no estimate, but 0 rows exactly. */
+    exact_counts = true;
+    assert_int_equal(run_db(url, 1, 30000, &s, &sum), 0);
+    exact_counts = false;
+    assert_non_null(strstr(s.lines[3], "\"rowCount\":300,\"columns\""));
+    assert_non_null(strstr(s.lines[2], "\"rowCount\":0,\"columns\""));
+    assert_null(strstr(s.lines[1], "\"rowCount\"")); /* a view is not counted */
     collect_free(&s);
 
     /* The file is untouched: read-only and immutable leave no journal. */
