@@ -88,6 +88,12 @@ struct scan_db_driver {
      * name). */
     int (*describe)(void *conn, const struct scan_db_table *t, const struct scan_limits *lim,
                     struct scan_asset *a, char *msg, size_t cap);
+    /* Optional (NULL: describe one at a time): describe t[0..n) into a[0..n) in one round trip.
+     * On failure the assets may hold part of the answer: the walk starts them afresh and falls
+     * back to describe. */
+    int (*describe_many)(void *conn, const struct scan_db_table *t, size_t n,
+                         const struct scan_limits *lim, struct scan_asset *a, char *msg,
+                         size_t cap);
     /* Up to lim->max_rows rows as text into the columns' samples (matched by position with what
      * describe returned). *bytes receives the bytes of text read. */
     int (*sample)(void *conn, const struct scan_db_table *t, const struct scan_limits *lim,

@@ -24,19 +24,28 @@ static const char pg_schemas_filter[] =
     "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
     "AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'";
 
+/* The columns of a table: name, declared type, nullable, type category, place in the primary
+ * key, and the first foreign key's target as "SCHEMA\tTABLE\tCOLUMN". */
+#define PG_COLUMNS                                                                                \
+    "a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, t.typcategory, "        \
+    "COALESCE(array_position(pk.conkey, a.attnum), 0), fk.ref "                                  \
+    "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "                                  \
+    "LEFT JOIN pg_constraint pk ON pk.conrelid = a.attrelid AND pk.contype = 'p' "               \
+    "LEFT JOIN LATERAL (SELECT fn.nspname || E'\\t' || fc.relname || E'\\t' || fa.attname AS ref " \
+    "  FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.confrelid "                           \
+    "  JOIN pg_namespace fn ON fn.oid = fc.relnamespace "                                        \
+    "  JOIN pg_attribute fa ON fa.attrelid = f.confrelid "                                       \
+    "   AND fa.attnum = f.confkey[array_position(f.conkey, a.attnum)] "                          \
+    "  WHERE f.conrelid = a.attrelid AND f.contype = 'f' AND a.attnum = ANY (f.conkey) "         \
+    "  ORDER BY f.conname LIMIT 1) fk ON true "                                                  \
+    "WHERE a.attnum > 0 AND NOT a.attisdropped "
+
 static const char pg_describe_sql[] =
-    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
-    "t.typcategory, COALESCE(array_position(pk.conkey, a.attnum), 0), fk.ref "
-    "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-    "LEFT JOIN pg_constraint pk ON pk.conrelid = a.attrelid AND pk.contype = 'p' "
-    "LEFT JOIN LATERAL (SELECT fn.nspname || E'\\t' || fc.relname || E'\\t' || fa.attname AS ref "
-    "  FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.confrelid "
-    "  JOIN pg_namespace fn ON fn.oid = fc.relnamespace "
-    "  JOIN pg_attribute fa ON fa.attrelid = f.confrelid "
-    "   AND fa.attnum = f.confkey[array_position(f.conkey, a.attnum)] "
-    "  WHERE f.conrelid = a.attrelid AND f.contype = 'f' AND a.attnum = ANY (f.conkey) "
-    "  ORDER BY f.conname LIMIT 1) fk ON true "
-    "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+    "SELECT " PG_COLUMNS "AND a.attrelid = $1::oid ORDER BY a.attnum";
+/* Many tables in one round trip: 64 per statement is ~40 times fewer trips than one each. */
+static const char pg_describe_many_sql[] =
+    "SELECT a.attrelid, " PG_COLUMNS "AND a.attrelid = ANY ($1::oid[]) "
+    "ORDER BY a.attrelid, a.attnum";
 
 struct pg_conn {
     PGconn *pg;
@@ -137,6 +146,12 @@ static int pg_open(const struct scan_db_connect *cc, void **out, char *msg, size
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         rc = pg_err(c, r, "prepare", msg, cap);
     PQclear(r);
+    if (rc == 0) {
+        r = PQprepare(c->pg, "shir_describe_many", pg_describe_many_sql, 1, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            rc = pg_err(c, r, "prepare", msg, cap);
+        PQclear(r);
+    }
 out:
     if (password) {
         shir_wipe(password, o->password.len);
@@ -207,6 +222,26 @@ static int pg_catalog_read(void *conn, struct scan_db_catalog *out, char *msg, s
     return rc;
 }
 
+/* Row i of a describe result as a column of a (the result's fields from `off` on). */
+static int add_column(PGresult *r, int i, int off, const struct scan_limits *lim,
+                      struct scan_asset *a)
+{
+    struct scan_column *col;
+    int rc = scan_asset_add_column(a, lim, PQgetvalue(r, i, off), &col);
+    if (rc)
+        return rc == SHIR_E_TOOBIG ? 0 : rc; /* recorded on the asset; the rest is dropped */
+    const char *type = PQgetvalue(r, i, off + 1);
+    /* The type's category settles arrays and enums, whose names say nothing. */
+    char cat = PQgetvalue(r, i, off + 3)[0];
+    col->type = cat == 'E' ? SCAN_TYPE_STRING : scan_db_type_of(type, cat == 'A');
+    col->nullable = PQgetvalue(r, i, off + 2)[0] == 't';
+    col->pk_position = (uint32_t)strtoul(PQgetvalue(r, i, off + 4), NULL, 10);
+    rc = scan_set_str(&col->type_detail, type);
+    if (rc == 0 && !PQgetisnull(r, i, off + 5))
+        rc = scan_set_str(&col->references, PQgetvalue(r, i, off + 5));
+    return rc;
+}
+
 static int pg_describe(void *conn, const struct scan_db_table *t, const struct scan_limits *lim,
                        struct scan_asset *a, char *msg, size_t cap)
 {
@@ -218,23 +253,49 @@ static int pg_describe(void *conn, const struct scan_db_table *t, const struct s
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         rc = pg_err(c, r, "columns", msg, cap);
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+        rc = add_column(r, i, 0, lim, a);
+    PQclear(r);
+    return rc;
+}
+
+static int pg_describe_many(void *conn, const struct scan_db_table *t, size_t n,
+                            const struct scan_limits *lim, struct scan_asset *a, char *msg,
+                            size_t cap)
+{
+    struct pg_conn *c = conn;
+    struct shir_buf ids;
+    PGresult *r = NULL;
+    shir_buf_init(&ids, SIZE_MAX);
+    int rc = shir_buf_append_u8(&ids, '{');
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        rc = shir_buf_printf(&ids, "%s%llu", k ? "," : "", (unsigned long long)t[k].id);
+    if (rc == 0)
+        rc = shir_buf_printf(&ids, "}");
+    if (rc == 0)
+        rc = shir_buf_append_u8(&ids, '\0');
+    if (rc == 0) {
+        const char *params[1] = {(const char *)ids.data};
+        r = PQexecPrepared(c->pg, "shir_describe_many", 1, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            rc = pg_err(c, r, "columns", msg, cap);
+    }
+    /* Rows come grouped by table: find each group's asset once. */
+    size_t k = 0;
     for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
-        struct scan_column *col;
-        if ((rc = scan_asset_add_column(a, lim, PQgetvalue(r, i, 0), &col)) != 0) {
-            rc = rc == SHIR_E_TOOBIG ? 0 : rc; /* recorded on the asset */
+        uint64_t relid = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+        if (t[k].id != relid)
+            for (k = 0; k < n && t[k].id != relid; k++)
+                ;
+        if (k == n) {
+            (void)shir_str_copy(msg, cap, "columns: a table that was not asked for");
+            rc = SHIR_E_PROTO;
             break;
         }
-        const char *type = PQgetvalue(r, i, 1);
-        /* The type's category settles arrays and enums, whose names say nothing. */
-        char cat = PQgetvalue(r, i, 3)[0];
-        col->type = cat == 'E' ? SCAN_TYPE_STRING : scan_db_type_of(type, cat == 'A');
-        col->nullable = PQgetvalue(r, i, 2)[0] == 't';
-        col->pk_position = (uint32_t)strtoul(PQgetvalue(r, i, 4), NULL, 10);
-        rc = scan_set_str(&col->type_detail, type);
-        if (rc == 0 && !PQgetisnull(r, i, 5))
-            rc = scan_set_str(&col->references, PQgetvalue(r, i, 5));
+        rc = add_column(r, i, 1, lim, &a[k]);
     }
     PQclear(r);
+    shir_buf_free(&ids);
     return rc;
 }
 
@@ -335,6 +396,7 @@ const struct scan_db_driver scan_db_postgres = {
     .open = pg_open,
     .catalog = pg_catalog_read,
     .describe = pg_describe,
+    .describe_many = pg_describe_many,
     .sample = pg_sample,
     .count = pg_count,
     .close = pg_close,

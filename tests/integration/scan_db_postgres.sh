@@ -64,7 +64,12 @@ CREATE TABLE hr.events (id integer PRIMARY KEY, kind text);
 INSERT INTO hr.events SELECT g, 'k' || (g % 7) FROM generate_series(1, 50000) g;
 CREATE TABLE hr.salaries (id integer PRIMARY KEY, salary numeric);
 CREATE VIEW hr.slow AS SELECT pg_sleep(5)::text AS s;
+CREATE SCHEMA zz;
 """)
+# 8 tables above and 57 here: the walk describes 64 tables per statement, and the 65th, alone
+# in its batch, one at a time.
+for i in range(57):
+    print(f"CREATE TABLE zz.t{i:02d} (id integer PRIMARY KEY, v text);")
 print("COPY sales.customers FROM stdin;")
 for i in range(1, 201):
     body = "4" + "".join(str(rnd.randrange(10)) for _ in range(14))
@@ -83,6 +88,7 @@ print("RESET log_statement;")
 print("GRANT USAGE ON SCHEMA sales, hr TO reader;")
 print("GRANT SELECT ON ALL TABLES IN SCHEMA sales TO reader;")
 print("GRANT SELECT ON hr.events, hr.slow TO reader;")
+print("GRANT USAGE ON SCHEMA zz TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA zz TO reader;")
 PY
 pg_sql "$T/pg" "$PORT" postgres <"$T/schema.sql" >/dev/null 2>"$T/psql.err" ||
     fail "schema: $(cat "$T/psql.err")"
@@ -110,6 +116,13 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 port = sys.argv[2]
 base = f"postgresql://localhost:{port}/shop"
+zz = [r for r in rows if r["qualifiedName"].startswith(base + "/zz/")]
+assert [r["qualifiedName"] for r in zz] == [f"{base}/zz/t{i:02d}" for i in range(57)], zz
+for r in zz:  # batched and single describes alike
+    assert [(c["name"], c["typeDetail"], c.get("primaryKey")) for c in r["columns"]] == [
+        ("id", "integer", 1), ("v", "text", None)], r
+    assert r["errors"] == [], r
+rows = [r for r in rows if r not in zz and r["qualifiedName"] != base + "/zz"]
 by = {r["qualifiedName"]: r for r in rows}
 names = [r["qualifiedName"] for r in rows]
 # Schemas first, then tables in (schema, name) order; nothing of pg_catalog.
@@ -201,7 +214,7 @@ out=$(run "$URL" --user reader --password-file - --tls-ca "$T/tls/ca.pem" \
 python3 - "$T/l1.jsonl" <<'PY' || fail "L1 assets"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert len(rows) == 11, len(rows)
+assert len(rows) == 11 + 1 + 57, len(rows)
 assert all(r["columns"] == [] for r in rows), rows
 PY
 
