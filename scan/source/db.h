@@ -120,6 +120,12 @@ int scan_db_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
 int scan_db_select_list(struct shir_buf *b, const struct scan_asset *a, char q,
                         const char *fn_open, const char *fn_close);
 
+/* The job's password as the C string client libraries want (*out NULL when there is none):
+ * free it with scan_db_password_drop, which wipes it, right after connecting. SHIR_E_INVAL
+ * (msg says why) for a password holding a NUL byte, SHIR_E_NOMEM. */
+int scan_db_password(const struct shir_secret *pw, char **out, char *msg, size_t cap);
+void scan_db_password_drop(char *p);
+
 /* SQL identifier quoting for drivers that build statements: `q` doubled inside `q`…`q`.
  * Appends to b. SHIR_E_NOMEM, SHIR_E_INVAL for an identifier with a NUL. */
 int scan_db_quote_ident(struct shir_buf *b, const char *ident, char q);

@@ -103,20 +103,8 @@ static int my_open(const struct scan_db_connect *cc, void **out, char *msg, size
         free(c);
         return SHIR_E_NOMEM;
     }
-    /* libmariadb wants the password as a C string: a copy that is wiped right after. */
-    if (o->password.len) {
-        if (memchr(o->password.bytes, 0, o->password.len)) {
-            (void)shir_str_copy(msg, cap, "the password holds a NUL byte");
-            rc = SHIR_E_INVAL;
-            goto out;
-        }
-        if (!(password = malloc(o->password.len + 1))) {
-            rc = SHIR_E_NOMEM;
-            goto out;
-        }
-        memcpy(password, o->password.bytes, o->password.len);
-        password[o->password.len] = '\0';
-    }
+    if ((rc = scan_db_password(&o->password, &password, msg, cap)) != 0)
+        goto out;
     unsigned proto = MYSQL_PROTOCOL_TCP, cto = o->connect_timeout_s;
     /* A read that waits longer than the statement timeout plus a margin means a dead server. */
     unsigned rto = (o->statement_timeout_ms ? o->statement_timeout_ms / 1000 : 3600) + 30;
@@ -135,10 +123,7 @@ static int my_open(const struct scan_db_connect *cc, void **out, char *msg, size
     }
     rc = session(c, o, msg, cap);
 out:
-    if (password) {
-        shir_wipe(password, o->password.len);
-        free(password);
-    }
+    scan_db_password_drop(password);
     if (rc) {
         mysql_close(c->my);
         free(c);

@@ -107,24 +107,15 @@ static int pg_open(const struct scan_db_connect *cc, void **out, char *msg, size
 {
     const struct scan_db_opts *o = &cc->job->db;
     char port[8], timeout[16], options[96];
-    char *password = NULL;
-    int rc = 0;
+    char *password;
+    int rc = scan_db_password(&o->password, &password, msg, cap);
+    if (rc)
+        return rc;
     (void)shir_str_fmt(port, sizeof port, "%u", (unsigned)cc->url->port);
     (void)shir_str_fmt(timeout, sizeof timeout, "%u", o->connect_timeout_s);
     (void)shir_str_fmt(options, sizeof options,
                        "-c default_transaction_read_only=on -c statement_timeout=%u",
                        o->statement_timeout_ms);
-    /* libpq wants the password as a C string: a copy that is wiped right after. */
-    if (o->password.len) {
-        if (memchr(o->password.bytes, 0, o->password.len)) {
-            (void)shir_str_copy(msg, cap, "the password holds a NUL byte");
-            return SHIR_E_INVAL;
-        }
-        if (!(password = malloc(o->password.len + 1)))
-            return SHIR_E_NOMEM;
-        memcpy(password, o->password.bytes, o->password.len);
-        password[o->password.len] = '\0';
-    }
     const char *const keys[] = {"host", "port", "dbname", "user", "password", "sslmode",
                                 "sslrootcert", "connect_timeout", "options", "application_name",
                                 "passfile", NULL};
@@ -153,10 +144,7 @@ static int pg_open(const struct scan_db_connect *cc, void **out, char *msg, size
         PQclear(r);
     }
 out:
-    if (password) {
-        shir_wipe(password, o->password.len);
-        free(password);
-    }
+    scan_db_password_drop(password);
     if (rc && c) {
         PQfinish(c->pg);
         free(c);

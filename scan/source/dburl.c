@@ -316,3 +316,27 @@ int scan_db_select_list(struct shir_buf *b, const struct scan_asset *a, char q,
     }
     return rc;
 }
+
+int scan_db_password(const struct shir_secret *pw, char **out, char *msg, size_t cap)
+{
+    *out = NULL;
+    if (!pw->len)
+        return 0;
+    if (memchr(pw->bytes, 0, pw->len)) {
+        (void)shir_str_copy(msg, cap, "the password holds a NUL byte");
+        return SHIR_E_INVAL;
+    }
+    if (!(*out = malloc(pw->len + 1)))
+        return SHIR_E_NOMEM;
+    memcpy(*out, pw->bytes, pw->len);
+    (*out)[pw->len] = '\0';
+    return 0;
+}
+
+void scan_db_password_drop(char *p)
+{
+    if (p) {
+        shir_wipe(p, strlen(p));
+        free(p);
+    }
+}
