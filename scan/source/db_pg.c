@@ -103,6 +103,17 @@ static int connect_error(const char *m)
     return SHIR_E_UNAVAILABLE;
 }
 
+/* sslrootcert: libpq treats `require` with a root file present as verify-ca, so the system
+ * bundle is named only for the verify modes (a CA the user names is used in any mode). NULL:
+ * not set. */
+static const char *root_cert(const struct scan_db_opts *o)
+{
+    if (o->tls_ca)
+        return o->tls_ca;
+    bool verify = o->tls == SCAN_DB_TLS_VERIFY_FULL || o->tls == SCAN_DB_TLS_VERIFY_CA;
+    return verify ? PG_SYSTEM_CA : NULL;
+}
+
 static int pg_open(const struct scan_db_connect *cc, void **out, char *msg, size_t cap)
 {
     const struct scan_db_opts *o = &cc->job->db;
@@ -120,7 +131,7 @@ static int pg_open(const struct scan_db_connect *cc, void **out, char *msg, size
                                 "sslrootcert", "connect_timeout", "options", "application_name",
                                 "passfile", NULL};
     const char *const vals[] = {cc->url->host, port, cc->url->database, o->user, password,
-                                sslmode_of(o->tls), o->tls_ca ? o->tls_ca : PG_SYSTEM_CA,
+                                sslmode_of(o->tls), root_cert(o),
                                 timeout, options, "shir", "/dev/null", NULL};
     struct pg_conn *c = calloc(1, sizeof *c);
     if (!c) {

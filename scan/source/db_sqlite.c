@@ -79,7 +79,8 @@ static int sq_open(const struct scan_db_connect *cc, void **out, char *msg, size
     if (rc)
         goto err;
     c->clock = cc->clock;
-    c->timeout_ms = cc->job->db.statement_timeout_ms ? cc->job->db.statement_timeout_ms : UINT32_MAX;
+    uint32_t ms = cc->job->db.statement_timeout_ms;
+    c->timeout_ms = ms ? ms : UINT32_MAX;
     int code = sqlite3_open_v2((const char *)uri.data, &c->db,
                                SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
     if (code != SQLITE_OK) {

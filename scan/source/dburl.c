@@ -83,8 +83,8 @@ static int parse_sqlite(const char *rest, const char *src, struct scan_db_url *u
     if (rest[0] != '/' || rest[1] == '\0')
         return fail(msg, cap, "a SQLite URL is sqlite:///ABSOLUTE/PATH", src);
     if (strpbrk(rest, "?#"))
-        return fail(msg, cap, "a SQLite URL takes no query or fragment (escape ? and # as %3F, %23)",
-                    src);
+        return fail(msg, cap,
+                    "a SQLite URL takes no query or fragment (escape ? and # as %3F, %23)", src);
     bool bad;
     u->path = decode(rest, strlen(rest), &bad);
     if (!u->path)

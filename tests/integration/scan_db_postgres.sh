@@ -240,6 +240,9 @@ expect_match "$(cat "$T/stderr")" 'certificate verify failed' "untrusted CA repo
 out=$(run "postgres://127.0.0.1:$PORT/shop" --user reader --password-file "$T/pw" \
     --tls-ca "$T/tls/ca.pem" --sink "jsonl:$T/x2.jsonl") && fail "a wrong host name was accepted"
 expect_match "$(cat "$T/stderr")" 'does not match host name' "name mismatch reported"
+# `require` encrypts without checking: the same untrusted server is then accepted.
+out=$(run "postgres://127.0.0.1:$PORT/shop" --user reader --password-file "$T/pw" --tls require \
+    --sink "jsonl:$T/req.jsonl") || fail "--tls require refused the server: $out"
 printf 'wrong\n' >"$T/badpw"
 out=$(run "$URL" --user reader --password-file "$T/badpw" --tls-ca "$T/tls/ca.pem" \
     --sink "jsonl:$T/x3.jsonl") && fail "a wrong password was accepted"

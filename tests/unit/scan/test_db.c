@@ -31,7 +31,8 @@ static void test_urls(void **state)
         const char *host, *db, *path;
         uint16_t port;
     } cases[] = {
-        {"postgres://db.example:6543/sales", 0, SCAN_DB_POSTGRES, "db.example", "sales", NULL, 6543},
+        {"postgres://db.example:6543/sales", 0, SCAN_DB_POSTGRES, "db.example", "sales", NULL,
+         6543},
         {"postgresql://h/x", 0, SCAN_DB_POSTGRES, "h", "x", NULL, 5432},
         {"POSTGRES://h/x", 0, SCAN_DB_POSTGRES, "h", "x", NULL, 5432},
         {"mysql://127.0.0.1/shop", 0, SCAN_DB_MYSQL, "127.0.0.1", "shop", NULL, 3306},
