@@ -2,7 +2,7 @@
 # PostgreSQL catalog walk: tables per second on a database of N tables (default 10,000; 6
 # columns each, one a primary key, every tenth with a foreign key), through
 # `shir scan run-local postgres://…` at L1 (names and estimates: one catalog query), L2 (plus
-# columns, types and keys: one prepared statement per table) and L3 (plus a 128-row sample and
+# columns, types and keys: one prepared statement per 64 tables) and L3 (plus a 128-row sample and
 # classification per table; every table holds 20 rows with an e-mail column). The server is
 # started here from Debian's packages (tests/integration/db_lib.sh), on loopback, plain TCP.
 # Usage: bench/bench_db_catalog.sh [SHIR_BIN] [TABLES]   (defaults: build/eng/node/shir, 10000)
