@@ -389,6 +389,8 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
         return node_usage_error(cmd,
                                 "--user, --password-file, --tls-ca and --exact-counts are for "
                                 "database URLs");
+    if (db && (o->job.n_includes || o->job.n_excludes || o->job.follow_outside))
+        return node_usage_error(cmd, "--include, --exclude and --follow-symlinks are for paths");
     if (o->db_password_file && !o->job.db.user)
         return node_usage_error(cmd, "--password-file needs --user");
     return 0;

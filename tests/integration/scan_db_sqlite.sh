@@ -88,4 +88,6 @@ out=$("$SHIR_BIN" scan run-local "sqlite://$T/text.db" --level L2 2>"$T/err") &&
 expect_match "$(cat "$T/err")" 'not a database' "not a database reported"
 expect_exit 1 "$SHIR_BIN" scan run-local "sqlite://$T/missing.db"
 expect_exit 1 "$SHIR_BIN" scan run-local "sqlite://relative.db"
+expect_exit 2 "$SHIR_BIN" scan run-local "sqlite://$T/missing.db" --include '*.csv'
+expect_exit 2 "$SHIR_BIN" scan run-local "$T" --exact-counts
 pass
