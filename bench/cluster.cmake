@@ -11,3 +11,8 @@ target_include_directories(bench_fsm_snapshot PRIVATE ${PROJECT_SOURCE_DIR}/test
 target_compile_definitions(bench_fsm_snapshot PRIVATE
   T_PROBE_CHUNK=256 T_PROBE_CHUNKS=36864 T_PROBE_RECORDS=8192)
 target_link_libraries(bench_fsm_snapshot PRIVATE shir_cluster PkgConfig::RAFT)
+# Apply rate of the dispatcher's RUN_ASSIGN (batches of 64) and RUN_REPORT, and snapshot/restore
+# of a full runs table (2,048 runs, 256 definitions); docs/fsm.md records figures.
+add_executable(bench_fsm_runs bench_fsm_runs.c)
+shir_target(bench_fsm_runs)
+target_link_libraries(bench_fsm_runs PRIVATE shir_cluster_core)

@@ -7,6 +7,7 @@
 #ifndef SHIR_CLUSTER_H
 #define SHIR_CLUSTER_H
 
+#include "cluster/scans.h"
 #include "common/common.h"
 
 #include <stdbool.h>
@@ -158,13 +159,94 @@ int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
 int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
                       struct shir_secret *password);
 
-/* Runtime settings (design §1): the scan-node limit (default 4) and how long a voter may be
- * offline before the leader promotes the standby and demotes it (default 30 s, 1 s..24 h).
- * set: 0 keeps a value; one raft entry; cb fires once. SHIR_E_NOTFOUND, SHIR_E_NOLEADER; an
+/* Runtime settings (design §1, §5): the scan-node limit (default 4), how long a voter may be
+ * offline before the leader promotes the standby and demotes it (default 30 s, 1 s..24 h), the
+ * finished runs kept per scan (default 20) and how long a dead node's runs wait before they are
+ * re-queued (default 1 s). set: a 0 field keeps its value (merged when the entry is applied, not
+ * read-modify-written here); one raft entry; cb fires once. SHIR_E_NOTFOUND, SHIR_E_NOLEADER; an
  * out-of-range value fails in cb with SHIR_E_INVAL. */
-int cluster_settings_get(struct cluster *c, uint32_t *max_nodes, uint64_t *standby_delay_ms);
-int cluster_settings_set(struct cluster *c, uint32_t max_nodes, uint64_t standby_delay_ms,
+struct cluster_settings_v {
+    uint32_t max_nodes;
+    uint64_t standby_delay_ms;
+    uint32_t run_history;
+    uint64_t node_loss_grace_ms;
+};
+int cluster_settings_get(struct cluster *c, struct cluster_settings_v *out);
+int cluster_settings_set(struct cluster *c, const struct cluster_settings_v *set,
                          cluster_done_cb cb, void *data);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Scans through the runtime (design §5, §6; docs/dispatch.md). Mutations are raft entries
+ * proposed from any node (forwarded to the leader); reads come from the local replica (call
+ * cluster_read_barrier first for a linearizable read). */
+
+/* Completion with a value (a new run's id; BUSY's active run id): status 0 or negative. */
+typedef void (*cluster_value_cb)(void *data, int status, uint64_t value, const char *msg);
+
+/* Create (create=true) or replace a definition; the proposer stamps created/updated. cb fires
+ * once: EXISTS, NOTFOUND, FULL, INVAL — every answer of the FSM comes through cb, whichever
+ * node was asked (the leader's pre-check too, with its value). Errors (no callback) only when
+ * the FSM cannot be reached: SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER, SHIR_E_NOMEM,
+ * UV_ENOSPC (the disk guard). The same holds for every mutation below. */
+int cluster_scan_put(struct cluster *c, const struct cluster_scan_def *def, bool create,
+                     cluster_done_cb cb, void *data);
+/* Delete a definition and its runs; BUSY (value: the active run) unless force. */
+int cluster_scan_delete(struct cluster *c, const char *name, bool force, cluster_value_cb cb,
+                        void *data);
+/* Queue a run of `name`: cb gets its id; BUSY (value: the active run), NOTFOUND, FULL. */
+int cluster_scan_run(struct cluster *c, const char *name, cluster_value_cb cb, void *data);
+/* Cancel an active run: NOTFOUND, STALE (already ended). */
+int cluster_run_cancel(struct cluster *c, uint64_t run, cluster_done_cb cb, void *data);
+
+/* The local replica's definitions (name order) and runs (oldest first); borrowed until the
+ * loop runs again. *n = 0 and NULL when not registered or not caught up. */
+const struct cluster_scan_def *const *cluster_scans(struct cluster *c, size_t *n);
+const struct cluster_scan_def *cluster_scan_get(struct cluster *c, const char *name);
+const struct cluster_run *const *cluster_runs(struct cluster *c, size_t *n);
+const struct cluster_run *cluster_run_get(struct cluster *c, uint64_t id);
+/* Why a queued run waits, as this node sees the runtime (placement with its gossip view): a
+ * static phrase ("at capacity", "draining", ...), or NULL when it would be placed now. */
+const char *cluster_run_waiting(struct cluster *c, const struct cluster_run *r);
+/* A node's name by id ("" when unknown); static storage of the runtime, valid until the loop
+ * runs again. */
+const char *cluster_node_name(struct cluster *c, uint64_t id);
+
+/* `shir nodes drain NAME [--off]` and `shir nodes set NAME --capacity N|auto` (0 = auto). cb
+ * fires once. Errors (no callback): SHIR_E_NOTFOUND (no such node), SHIR_E_NOLEADER. */
+int cluster_node_set_drain(struct cluster *c, const char *name, bool drain, cluster_done_cb cb,
+                           void *data);
+int cluster_node_set_capacity(struct cluster *c, const char *name, uint32_t capacity,
+                              cluster_done_cb cb, void *data);
+/* The auto capacity of a machine: min(cores, total GiB / 2), at least 1 (docs/dispatch.md). */
+uint32_t cluster_capacity_auto(unsigned cores, uint64_t mem_total_bytes);
+
+/* The node's side of runs. The node (node/runs.c) registers an executor; every tick the cluster
+ * compares the replica's runs addressed to this node with what the executor says is live, and:
+ *   start(run, def)     a run assigned to this node (state assigned, this node, this attempt)
+ *                       has no live worker and this node has not started it yet;
+ *   stop(run, attempt)  a live worker whose run ended, was cancelled or deleted, or whose attempt
+ *                       was superseded (a newer token), must stop (SIGTERM, then SIGKILL).
+ * After a restart, once caught up, runs assigned to or running on this node that the executor
+ * does not have are reported lost (RUN_FINISH NODE_LOST) so the leader re-queues them at once.
+ * Borrowed pointers are valid for the call. */
+struct cluster_run_exec {
+    void (*start)(void *data, const struct cluster_run *run, const struct cluster_scan_def *def);
+    void (*stop)(void *data, uint64_t run, uint32_t attempt);
+    bool (*live)(void *data, uint64_t run, uint32_t attempt);
+    void *data;
+};
+void cluster_set_executor(struct cluster *c, const struct cluster_run_exec *exec);
+/* Reports of a live attempt, proposed as fenced entries (a stale token is ignored by the FSM).
+ * Fire and forget: a lost report is superseded by the next one; finish is retried until the
+ * FSM answers. Errors: SHIR_E_NOMEM, SHIR_E_NOTFOUND (not registered). */
+int cluster_run_started(struct cluster *c, uint64_t run, uint32_t attempt, bool resumed,
+                        uint64_t resumed_files);
+int cluster_run_report(struct cluster *c, uint64_t run, uint32_t attempt, bool has_part,
+                       uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
+                       cluster_done_cb cb, void *data);
+int cluster_run_finish(struct cluster *c, uint64_t run, uint32_t attempt,
+                       enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
+                       uint64_t crash_index, const char *error);
 
 /* What `shir status` shows. Strings are NUL-terminated copies. */
 struct cluster_status_node {
@@ -178,6 +260,9 @@ struct cluster_status_node {
     char version[32];
     bool has_lag;
     uint64_t lag; /* entries committed (as this node knows) that the member has not applied */
+    uint32_t running;  /* runs assigned to or running on it (replica) */
+    uint32_t capacity; /* its concurrent-run limit (replica; 0 for a witness) */
+    bool draining;
     bool has_load;   /* the member's last gossip report carried its host load */
     uint32_t cpu;    /* permille of all its cores busy over its last second */
     uint64_t mem_avail_mb, mem_total_mb;

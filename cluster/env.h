@@ -42,6 +42,8 @@ struct cluster_env {
     size_t n_boot;
     /* Set by the disk guard (disk.h) while the data directory's disk is nearly full. */
     bool disk_low;
+    /* Set by the runs part (runs.h): this node's live scan workers, for its gossip report. */
+    uint32_t running;
 };
 
 /* The runtime's replica is initialised (a committed INIT has been applied). */

@@ -1,12 +1,13 @@
 /* cluster/fsm: the replicated state machine (design §4): runtime, key verifiers, nodes and the
- * member allowlist derived from them, proxy settings; scans, runs and credentials come next.
+ * member allowlist derived from them, proxy settings, scan definitions and runs; credentials
+ * come next.
  *
  * For: deterministic state, the commands that change it, their msgpack encoding, snapshots, and
  * the queries the agent needs. Not for: raft itself (fsm_raft.h adapts this to struct raft_fsm),
  * deciding membership changes (roles.h), talking to anyone.
  *
  * The code is in cluster/fsm/: one file per table of state (runtime.c, nodes.c, proxy.c,
- * recent.c) holding that table's command descriptors, the core that walks them (fsm.c), the
+ * recent.c, scans.c, runs.c) holding that table's command descriptors, the core that walks them (fsm.c), the
  * snapshot format (snapshot.c) and the pool for variable-size records (pool.c); fsm_int.h draws
  * how they fit together, docs/fsm.md explains it.
  *
@@ -40,6 +41,7 @@
 
 #include "cluster/key.h"
 #include "cluster/proof.h"
+#include "cluster/scans.h"
 #include "cluster/seal.h"
 #include "common/common.h"
 
@@ -93,9 +95,14 @@ enum cluster_proxy_auth {
     CLUSTER_PROXY_AUTH_NTLM = 2,
 };
 
+/* In SETTINGS_SET a 0 keeps the current value (merged at apply, so two operators changing
+ * different settings at once both win). The last two were added with the dispatcher: an entry or
+ * snapshot written before them lacks them and gets the defaults. */
 struct cluster_settings {
     uint32_t max_nodes;                  /* scan nodes (witness not counted), 1..NODES_CAP-1 */
     uint64_t standby_promotion_delay_ms; /* STANDBY_DELAY_MIN_MS..STANDBY_DELAY_MAX_MS */
+    uint32_t run_history;                /* finished runs kept per scan, 1..RUN_HISTORY_MAX */
+    uint64_t node_loss_grace_ms;         /* dead this long -> its runs re-queued, 1..MAX_MS */
 };
 
 struct cluster_keyslot {
@@ -122,8 +129,9 @@ struct cluster_node {
     enum cluster_role role;
     enum cluster_node_state state;
     char version[CLUSTER_NODE_VERSION_MAX + 1];
-    uint32_t concurrency; /* concurrent scans; 0 = auto */
+    uint32_t concurrency; /* concurrent runs set by the operator; 0 = auto */
     bool drain;
+    uint32_t capacity_auto; /* the auto value the node's agent proposed (NODE_SET_CAPACITY) */
     uint64_t registered_ms; /* wall clock (Unix ms), stamped by the proposer */
 };
 
@@ -149,6 +157,16 @@ enum cluster_cmd_type {
     CLUSTER_CMD_PROXY_CLEAR = 7,
     CLUSTER_CMD_NODE_SET_DRAIN = 8,
     CLUSTER_CMD_SETTINGS_SET = 9,
+    CLUSTER_CMD_NODE_SET_CAPACITY = 10,
+    CLUSTER_CMD_SCAN_PUT = 11,
+    CLUSTER_CMD_SCAN_DELETE = 12,
+    CLUSTER_CMD_RUN_CREATE = 13,
+    CLUSTER_CMD_RUN_ASSIGN = 14,   /* FENCED (not in the recent-results ring) */
+    CLUSTER_CMD_RUN_START = 15,    /* FENCED */
+    CLUSTER_CMD_RUN_REPORT = 16,   /* FENCED */
+    CLUSTER_CMD_RUN_FINISH = 17,   /* FENCED */
+    CLUSTER_CMD_RUN_CANCEL = 18,
+    CLUSTER_CMD_RUN_REQUEUE = 19,  /* FENCED */
 };
 
 /* A command. Fields of `u` by type; the result's `value` is noted per type. */
@@ -198,8 +216,99 @@ struct cluster_cmd {
             uint64_t node_id;
             bool drain;
         } node_drain;
-        /* SETTINGS_SET -> 0. */
+        /* SETTINGS_SET -> 0. Zero fields keep their value; INVAL when out of range. */
         struct cluster_settings settings;
+        /* NODE_SET_CAPACITY -> 0. `is_auto`: the node's agent reports its auto value
+         * (capacity_auto); otherwise the operator sets `concurrency` (0 = back to auto).
+         * NOTFOUND; INVAL above CLUSTER_NODE_CAPACITY_MAX. */
+        struct {
+            uint64_t node_id;
+            uint32_t capacity;
+            bool is_auto;
+        } node_capacity;
+        /* SCAN_PUT -> 0. create: EXISTS when the name is taken, FULL when SCANS_CAP are
+         * defined; update (!create): NOTFOUND, and created_ms is kept. INVAL for a bad name,
+         * level, sink form, glob or max_attempts. The proposer stamps created_ms/updated_ms. */
+        struct {
+            struct cluster_scan_def def;
+            bool create;
+        } scan_put;
+        /* SCAN_DELETE -> 0. NOTFOUND; BUSY (value = the active run's id) when a run is active
+         * and !force; with force the active run is dropped with the rest: every run of the scan
+         * leaves the table (its node stops the worker, which no longer has a run). */
+        struct {
+            char name[CLUSTER_SCAN_NAME_MAX + 1];
+            bool force;
+        } scan_delete;
+        /* RUN_CREATE -> the new run id. NOTFOUND (no such scan); BUSY (value = the active run's
+         * id); FULL (the table holds CLUSTER_FSM_RUNS_CAP runs even after dropping finished
+         * runs beyond each scan's history). */
+        struct {
+            char scan[CLUSTER_SCAN_NAME_MAX + 1];
+            enum cluster_run_trigger trigger;
+            uint64_t now_ms;
+        } run_create;
+        /* RUN_ASSIGN -> how many were assigned. Each item: run still queued, node registered,
+         * not a witness, not draining, below its capacity (checked here, item by item, so a
+         * limit is never exceeded); otherwise the item is skipped. An assigned run gets
+         * attempt + 1 and a new attempts[] entry. INVAL only for a malformed batch. */
+        struct {
+            uint32_t n;
+            struct {
+                uint64_t run;
+                uint64_t node;
+            } items[CLUSTER_RUN_ASSIGN_BATCH];
+        } run_assign;
+        /* RUN_START -> 0: the worker of (run, attempt) started: assigned -> running; the run's
+         * started_ms is set on its first start. STALE for another token. */
+        struct {
+            uint64_t run;
+            uint32_t attempt;
+            uint64_t now_ms;
+            bool resumed;
+            uint64_t resumed_files;
+        } run_start;
+        /* RUN_REPORT -> 0: progress of (run, attempt), and with has_part the checkpoint "parts
+         * 0..part written, walk at files". STALE for another token, or a part that does not
+         * increase (the progress of such a report is ignored too). An assigned run becomes
+         * running. */
+        struct {
+            uint64_t run;
+            uint32_t attempt;
+            bool has_part;
+            uint32_t part;
+            uint64_t files, assets, bytes; /* cumulative, as the worker counts them */
+        } run_report;
+        /* RUN_FINISH -> the run's new state. STALE for another token. SUCCEEDED: succeeded with
+         * the summary. NODE_LOST: queued again (no failure counted) unless ATTEMPTS_CAP
+         * attempts were made. FAILED, CRASHED, UNREACHABLE: failures + 1; queued again (the
+         * next assignment avoids the nodes it failed on) while failures < max_attempts and
+         * attempts < ATTEMPTS_CAP, else failed with `error`. TIMEOUT: failed. CANCELLED: as
+         * cancel. crash_index: the walk index of the file a crashed worker was in (UINT64_MAX
+         * none). */
+        struct {
+            uint64_t run;
+            uint32_t attempt;
+            enum cluster_run_outcome outcome;
+            uint64_t now_ms;
+            uint64_t crash_index;
+            bool has_summary;
+            struct cluster_run_summary summary;
+            char error[CLUSTER_RUN_ERROR_MAX + 1];
+        } run_finish;
+        /* RUN_CANCEL -> 0: an active run becomes cancelled (its node stops the worker).
+         * NOTFOUND; STALE when it already ended. */
+        struct {
+            uint64_t run;
+            uint64_t now_ms;
+        } run_cancel;
+        /* RUN_REQUEUE -> how many runs were re-queued: every assigned or running run on
+         * `node_id` (dead past the grace, or removed) ends its attempt as NODE_LOST and is
+         * queued again (failed instead when ATTEMPTS_CAP attempts were made). */
+        struct {
+            uint64_t node_id;
+            uint64_t now_ms;
+        } run_requeue;
     } u;
 };
 
@@ -231,8 +340,10 @@ void cluster_fsm_free(struct cluster_fsm *f);
  * SHIR_E_MALFORMED (or the decode error) and change nothing. */
 const struct cluster_fsm_result *cluster_fsm_apply(struct cluster_fsm *f, const void *p, size_t n);
 /* What apply would answer for `cmd` now, without changing anything (the leader validates before
- * proposing, to fail fast with a clear error). A replayed id is not detected here. */
-int cluster_fsm_check(const struct cluster_fsm *f, const struct cluster_cmd *cmd);
+ * proposing, to fail fast with a clear error); *value (may be NULL) gets the value apply would
+ * give (e.g. BUSY's active run). A replayed id is not detected here. */
+int cluster_fsm_check(const struct cluster_fsm *f, const struct cluster_cmd *cmd,
+                      uint64_t *value);
 /* The result recorded for a request id, or NULL when it is not among the recent ones. */
 const struct cluster_fsm_result *cluster_fsm_recent(const struct cluster_fsm *f,
                                                     const uint8_t id[CLUSTER_REQUEST_ID_LEN]);
@@ -249,7 +360,8 @@ int cluster_fsm_snapshot(const struct cluster_fsm *f, struct shir_buf *out);
  * Errors as cluster_fsm_snapshot. */
 int cluster_fsm_snapshot_view(struct cluster_fsm *f, const void **p, size_t *n);
 /* The most bytes cluster_fsm_snapshot can append, whatever the state: derived from the tables'
- * capacities (about 64 KiB today), so a buffer with this max never fails TOOBIG. */
+ * capacities (about 8 MB since the scans and runs tables; real states take far less), so a
+ * buffer with this max never fails TOOBIG. */
 size_t cluster_fsm_snapshot_max(const struct cluster_fsm *f);
 /* Replace the state with a snapshot's (bytes borrowed). All or nothing: on error the state is
  * unchanged. Errors: SHIR_E_MALFORMED, SHIR_E_TRUNC, SHIR_E_TOOBIG, SHIR_E_UNSUPPORTED,
@@ -274,5 +386,17 @@ bool cluster_fsm_pin_allowed(const struct cluster_fsm *f, const uint8_t pin[CLUS
 /* The allowlist: copies up to `cap` pins, returns how many there are. */
 size_t cluster_fsm_allowlist(const struct cluster_fsm *f, uint8_t (*pins)[CLUSTER_PIN_LEN],
                              size_t cap);
+
+/* Scan definitions, in name order; *n is set to their count. */
+const struct cluster_scan_def *const *cluster_fsm_scans(const struct cluster_fsm *f, size_t *n);
+const struct cluster_scan_def *cluster_fsm_scan(const struct cluster_fsm *f, const char *name);
+/* Runs, oldest (lowest id) first; *n is set to their count. */
+const struct cluster_run *const *cluster_fsm_runs(const struct cluster_fsm *f, size_t *n);
+const struct cluster_run *cluster_fsm_run(const struct cluster_fsm *f, uint64_t id);
+/* The node's concurrent-run limit: 0 for a witness, a pending or an unknown node, else the
+ * operator's value, else the auto value its agent proposed, else 1. */
+uint32_t cluster_fsm_node_capacity(const struct cluster_fsm *f, uint64_t node_id);
+/* Runs assigned to or running on the node. */
+uint32_t cluster_fsm_node_load(const struct cluster_fsm *f, uint64_t node_id);
 
 #endif /* SHIR_CLUSTER_FSM_H */

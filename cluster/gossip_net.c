@@ -354,6 +354,7 @@ static void gossip_net_tick(void *self)
     r.leader = cluster__rnode_leader(gn->rn, NULL);
     r.applied = cluster__rnode_last_applied(gn->rn);
     r.disk_low = env->disk_low;
+    r.running = env->running;
     sample_load(gn, now);
     r.cpu = gn->cpu;
     r.mem_avail_mb = gn->mem_avail_kb / 1024;

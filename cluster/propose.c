@@ -69,7 +69,7 @@ static int propose_once(struct cluster_propose *p, const struct cluster_cmd *cmd
     /* A retry of a command that did commit must reach apply, which answers its first result:
      * checking it again against the state it changed would refuse it. */
     if (!cluster_fsm_recent(p->env->fsm, cmd->request_id))
-        rv = cluster_fsm_check(p->env->fsm, cmd);
+        rv = cluster_fsm_check(p->env->fsm, cmd, NULL);
     struct shir_buf b;
     shir_buf_init(&b, 64u * 1024u);
     if (rv == 0)

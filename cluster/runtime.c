@@ -16,13 +16,18 @@
  *   gossip      SWIM over shir-gossip/1: liveness and what each node reports
  *   join-server shir-join/1 on a member;  join-client: this node joining
  *   init, recover, leave: the operator's one-off flows
- * keys, proxy, settings and status are plain functions over the environment and `propose`.
+ *   runs        this node's side of runs: starts and stops workers through node/'s executor,
+ *               proposes their fenced reports
+ *   dispatch    the leader's loop over runs: node loss, timeouts, placement
+ * keys, proxy, settings, scan operations and status are plain functions over the environment
+ * and `propose`.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster/allowlist.h"
 #include "cluster/disk.h"
+#include "cluster/dispatch.h"
 #include "cluster/gossip_net.h"
 #include "cluster/init.h"
 #include "cluster/join_client.h"
@@ -37,11 +42,13 @@
 #include "cluster/recover.h"
 #include "cluster/rnode.h"
 #include "cluster/rpc.h"
+#include "cluster/runs.h"
+#include "cluster/scan_ops.h"
 #include "cluster/settings.h"
 #include "cluster/status.h"
 
 #define TICK_MS 50
-#define PARTS_MAX 16
+#define PARTS_MAX 20
 
 struct part {
     const struct cluster_part_ops *ops;
@@ -63,6 +70,8 @@ struct cluster {
     struct cluster_init *init;
     struct cluster_recover *recover;
     struct cluster_leave *leave;
+    struct cluster_runs *runs;
+    struct cluster_dispatch *dispatch;
     struct cluster_liveness liveness; /* gossip's view, for the membership planner */
     uint64_t min_free_bytes;          /* the disk guard's threshold (cluster_config) */
     uv_timer_t tick;
@@ -123,6 +132,9 @@ static int build_parts(struct cluster *c)
     BUILD(cluster__recover_new(e, c->rn, c->prop, &c->recover), &cluster__recover_part,
           c->recover);
     BUILD(cluster__leave_new(e, c->rn, c->rpc, &c->leave), &cluster__leave_part, c->leave);
+    BUILD(cluster__runs_new(e, c->rn, c->prop, &c->runs), &cluster__runs_part, c->runs);
+    BUILD(cluster__dispatch_new(e, c->rn, c->prop, c->gossip, &c->dispatch),
+          &cluster__dispatch_part, c->dispatch);
     if (rv == 0) {
         c->liveness = (struct cluster_liveness){.online = gossip_online, .data = c->gossip};
         cluster__members_set_liveness(c->members, &c->liveness);
@@ -325,15 +337,115 @@ int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
     return cluster__proxy_get(&c->env, out, password);
 }
 
-int cluster_settings_get(struct cluster *c, uint32_t *max_nodes, uint64_t *standby_delay_ms)
+int cluster_settings_get(struct cluster *c, struct cluster_settings_v *out)
 {
-    return cluster__settings_get(&c->env, max_nodes, standby_delay_ms);
+    return cluster__settings_get(&c->env, out);
 }
 
-int cluster_settings_set(struct cluster *c, uint32_t max_nodes, uint64_t standby_delay_ms,
+int cluster_settings_set(struct cluster *c, const struct cluster_settings_v *set,
                          cluster_done_cb cb, void *data)
 {
-    return cluster__settings_set(&c->env, c->prop, max_nodes, standby_delay_ms, cb, data);
+    return cluster__settings_set(&c->env, c->prop, set, cb, data);
+}
+
+/* ---- scans and runs ------------------------------------------------------------------------- */
+
+int cluster_scan_put(struct cluster *c, const struct cluster_scan_def *def, bool create,
+                     cluster_done_cb cb, void *data)
+{
+    return cluster__scan_put(&c->env, c->prop, def, create, cb, data);
+}
+
+int cluster_scan_delete(struct cluster *c, const char *name, bool force, cluster_value_cb cb,
+                        void *data)
+{
+    return cluster__scan_delete(&c->env, c->prop, name, force, cb, data);
+}
+
+int cluster_scan_run(struct cluster *c, const char *name, cluster_value_cb cb, void *data)
+{
+    return cluster__scan_run(&c->env, c->prop, name, cb, data);
+}
+
+int cluster_run_cancel(struct cluster *c, uint64_t run, cluster_done_cb cb, void *data)
+{
+    return cluster__run_cancel(&c->env, c->prop, run, cb, data);
+}
+
+static bool readable(const struct cluster *c)
+{
+    return c->env.registered && cluster__env_caught_up(&c->env);
+}
+
+const struct cluster_scan_def *const *cluster_scans(struct cluster *c, size_t *n)
+{
+    *n = 0;
+    return readable(c) ? cluster_fsm_scans(c->env.fsm, n) : NULL;
+}
+
+const struct cluster_scan_def *cluster_scan_get(struct cluster *c, const char *name)
+{
+    return readable(c) ? cluster_fsm_scan(c->env.fsm, name) : NULL;
+}
+
+const struct cluster_run *const *cluster_runs(struct cluster *c, size_t *n)
+{
+    *n = 0;
+    return readable(c) ? cluster_fsm_runs(c->env.fsm, n) : NULL;
+}
+
+const struct cluster_run *cluster_run_get(struct cluster *c, uint64_t id)
+{
+    return readable(c) ? cluster_fsm_run(c->env.fsm, id) : NULL;
+}
+
+const char *cluster_run_waiting(struct cluster *c, const struct cluster_run *r)
+{
+    return readable(c) ? cluster__dispatch_waiting(c->dispatch, r) : NULL;
+}
+
+const char *cluster_node_name(struct cluster *c, uint64_t id)
+{
+    const struct cluster_node *n = readable(c) ? cluster_fsm_node(c->env.fsm, id) : NULL;
+    return n ? n->name : "";
+}
+
+int cluster_node_set_drain(struct cluster *c, const char *name, bool drain, cluster_done_cb cb,
+                           void *data)
+{
+    return cluster__node_set_drain(&c->env, c->prop, name, drain, cb, data);
+}
+
+int cluster_node_set_capacity(struct cluster *c, const char *name, uint32_t capacity,
+                              cluster_done_cb cb, void *data)
+{
+    return cluster__node_set_capacity(&c->env, c->prop, name, capacity, cb, data);
+}
+
+void cluster_set_executor(struct cluster *c, const struct cluster_run_exec *exec)
+{
+    cluster__runs_set_executor(c->runs, exec);
+}
+
+int cluster_run_started(struct cluster *c, uint64_t run, uint32_t attempt, bool resumed,
+                        uint64_t resumed_files)
+{
+    return cluster__runs_started(c->runs, run, attempt, resumed, resumed_files);
+}
+
+int cluster_run_report(struct cluster *c, uint64_t run, uint32_t attempt, bool has_part,
+                       uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
+                       cluster_done_cb cb, void *data)
+{
+    return cluster__runs_report(c->runs, run, attempt, has_part, part, files, assets, bytes, cb,
+                                data);
+}
+
+int cluster_run_finish(struct cluster *c, uint64_t run, uint32_t attempt,
+                       enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
+                       uint64_t crash_index, const char *error)
+{
+    return cluster__runs_finish(c->runs, run, attempt, outcome, sum, crash_index, error);
 }
 
 void cluster_status_get(struct cluster *c, struct cluster_status *out)

@@ -3,30 +3,31 @@
 
 #include <string.h>
 
-int cluster__settings_get(const struct cluster_env *env, uint32_t *max_nodes,
-                          uint64_t *standby_delay_ms)
+int cluster__settings_get(const struct cluster_env *env, struct cluster_settings_v *out)
 {
     if (!env->registered || !cluster__env_caught_up(env))
         return SHIR_E_NOTFOUND;
     const struct cluster_settings *st = &cluster_fsm_runtime(env->fsm)->settings;
-    *max_nodes = st->max_nodes;
-    *standby_delay_ms = st->standby_promotion_delay_ms;
+    out->max_nodes = st->max_nodes;
+    out->standby_delay_ms = st->standby_promotion_delay_ms;
+    out->run_history = st->run_history;
+    out->node_loss_grace_ms = st->node_loss_grace_ms;
     return 0;
 }
 
+/* Zero fields travel as zero: the FSM merges them at apply (fsm.h, SETTINGS_SET), so two
+ * operators changing different settings at once both win. */
 int cluster__settings_set(struct cluster_env *env, struct cluster_propose *prop,
-                          uint32_t max_nodes, uint64_t standby_delay_ms, cluster_done_cb cb,
-                          void *data)
+                          const struct cluster_settings_v *set, cluster_done_cb cb, void *data)
 {
-    uint32_t cur_max;
-    uint64_t cur_delay;
-    int rv = cluster__settings_get(env, &cur_max, &cur_delay);
-    if (rv != 0)
-        return rv;
+    if (!env->registered || !cluster__env_caught_up(env))
+        return SHIR_E_NOTFOUND;
     struct cluster_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
     cmd.type = CLUSTER_CMD_SETTINGS_SET;
-    cmd.u.settings.max_nodes = max_nodes ? max_nodes : cur_max;
-    cmd.u.settings.standby_promotion_delay_ms = standby_delay_ms ? standby_delay_ms : cur_delay;
+    cmd.u.settings.max_nodes = set->max_nodes;
+    cmd.u.settings.standby_promotion_delay_ms = set->standby_delay_ms;
+    cmd.u.settings.run_history = set->run_history;
+    cmd.u.settings.node_loss_grace_ms = set->node_loss_grace_ms;
     return cluster__propose_done(prop, &cmd, cb, data);
 }

@@ -5,10 +5,8 @@
 #include "cluster/env.h"
 #include "cluster/propose.h"
 
-int cluster__settings_get(const struct cluster_env *env, uint32_t *max_nodes,
-                          uint64_t *standby_delay_ms);
+int cluster__settings_get(const struct cluster_env *env, struct cluster_settings_v *out);
 int cluster__settings_set(struct cluster_env *env, struct cluster_propose *prop,
-                          uint32_t max_nodes, uint64_t standby_delay_ms, cluster_done_cb cb,
-                          void *data);
+                          const struct cluster_settings_v *set, cluster_done_cb cb, void *data);
 
 #endif /* SHIR_CLUSTER_SETTINGS_H */

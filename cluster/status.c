@@ -63,6 +63,9 @@ void cluster__status_get(struct cluster_env *env, struct cluster_rnode *rn,
         n->id = src->id;
         (void)shir_str_copy(n->address, sizeof n->address, src->address);
         n->role = cluster_role_name(src->role);
+        n->running = cluster_fsm_node_load(env->fsm, src->id);
+        n->capacity = cluster_fsm_node_capacity(env->fsm, src->id);
+        n->draining = src->drain;
         (void)shir_str_copy(n->version, sizeof n->version, src->version);
         /* Liveness and what each member says of itself come from gossip, the same on every
          * node; the version a member runs now beats the one it registered with. */

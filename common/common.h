@@ -339,6 +339,11 @@ int shir_str_copy(char *dst, size_t cap, const char *src);
 int shir_str_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Parse a base-10 unsigned integer in [min, max] with no trailing garbage. SHIR_E_INVAL. */
 int shir_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse a duration for the CLI: one or more NUMBER UNIT pairs, units ms, s, m, h, d, each at most
+ * once and largest first ("500ms", "30s", "1h30m", "1d"), into milliseconds. No spaces, no sign,
+ * no bare number (is "30" seconds or milliseconds? the operator says). SHIR_E_INVAL for anything
+ * else, SHIR_E_TOOBIG when the total does not fit in 64 bits. */
+int shir_parse_duration_ms(const char *text, uint64_t *out);
 /* Constant-time comparison: 0 when equal. */
 int shir_memeq_ct(const void *a, const void *b, size_t n);
 /* Lowercase hex of n bytes into out[2n+1]. */

@@ -45,6 +45,47 @@ int shir_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+int shir_parse_duration_ms(const char *text, uint64_t *out)
+{
+    /* Largest first, so "1h30m" reads as written and "30m1h" is refused as a likely typo. */
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    size_t next = 0; /* the first unit still allowed */
+    uint64_t total = 0;
+    const char *p = text;
+    if (!p || !*p)
+        return SHIR_E_INVAL;
+    while (*p) {
+        if (*p < '0' || *p > '9')
+            return SHIR_E_INVAL;
+        uint64_t n = 0;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+                return SHIR_E_TOOBIG;
+            n = n * 10 + (uint64_t)(*p - '0');
+        }
+        size_t u = next, len = 0;
+        /* "ms" before "m": the longest unit that matches. */
+        while (u < sizeof units / sizeof units[0]) {
+            len = strlen(units[u].unit);
+            if (strncmp(p, units[u].unit, len) == 0 && !(len == 1 && p[0] == 'm' && p[1] == 's'))
+                break;
+            u++;
+        }
+        if (u == sizeof units / sizeof units[0])
+            return SHIR_E_INVAL;
+        if (n > UINT64_MAX / units[u].ms || total > UINT64_MAX - n * units[u].ms)
+            return SHIR_E_TOOBIG;
+        total += n * units[u].ms;
+        p += len;
+        next = u + 1;
+    }
+    *out = total;
+    return 0;
+}
+
 int shir_memeq_ct(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;

@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The admin socket's replies are small; 1 MiB bounds a reply we build. */
-#define ADMIN_MAX_FRAME (1u << 20)
+/* Bounds a request we read and a reply we build. The largest reply is `scan list`: 256
+ * definitions of at most ~4.4 KiB of text each (source, sink, globs, host name) is ~1.1 MiB;
+ * runs come in pages (admin_scan.c). The CLI's decoder takes frames up to the transport's 4 MiB
+ * default. */
+#define ADMIN_MAX_FRAME (2u << 20)
 
 /* Every method the agent serves. */
 static const struct {
@@ -27,6 +30,16 @@ static const struct {
     {"proxy.test", node_admin_proxy_test},
     {"keys.show", node_admin_keys_show},
     {"keys.regenerate", node_admin_keys_regenerate},
+    {"scan.create", node_admin_scan_create},
+    {"scan.update", node_admin_scan_update},
+    {"scan.delete", node_admin_scan_delete},
+    {"scan.list", node_admin_scan_list},
+    {"scan.show", node_admin_scan_show},
+    {"scan.run", node_admin_scan_run},
+    {"scan.runs", node_admin_scan_runs},
+    {"scan.cancel", node_admin_scan_cancel},
+    {"nodes.drain", node_admin_nodes_drain},
+    {"nodes.set", node_admin_nodes_set},
 };
 
 struct node_admin_conn {

@@ -3,7 +3,8 @@
  * The socket is a 0600 Unix socket in the data directory: only local processes of our user reach
  * it, so the risk is a buggy client, not a hostile one; it still gets the bounded frame codec.
  * Each request is one transport_msg request; the method name picks its handler from one table in
- * admin.c ({method, handler}); handlers live with their area (admin_cluster.c, admin_proxy.c).
+ * admin.c ({method, handler}); handlers live with their area (admin_cluster.c, admin_proxy.c,
+ * admin_scan.c).
  * A handler answers at once (node_admin_reply*) or starts an asynchronous operation holding a
  * struct node_admin_op, whose completion answers; the client may hang up first, and then the
  * answer is dropped.
@@ -78,7 +79,7 @@ void node_admin_read_then(struct node_admin_conn *c, uint64_t id, node_admin_ok_
 /* Pack "key": str (NULL: nil). */
 int node_admin_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 
-/* ---- handlers (admin_cluster.c, admin_proxy.c) ---------------------------------------------- */
+/* ---- handlers (admin_cluster.c, admin_proxy.c, admin_scan.c) ---------------------------------------------- */
 typedef void (*node_admin_handler)(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_status(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_init(struct node_admin_conn *c, const struct transport_msg *m);
@@ -93,5 +94,16 @@ void node_admin_keys_regenerate(struct node_admin_conn *c, const struct transpor
 void node_admin_proxy_show(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_test(struct node_admin_conn *c, const struct transport_msg *m);
+/* Scans through the runtime (admin_scan.c). */
+void node_admin_scan_create(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_scan_update(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_scan_delete(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_scan_list(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_scan_show(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_scan_run(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_scan_runs(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_scan_cancel(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_nodes_drain(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_nodes_set(struct node_admin_conn *c, const struct transport_msg *m);
 
 #endif /* SHIR_NODE_ADMIN_H */

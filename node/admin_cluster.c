@@ -13,7 +13,7 @@ static int pack_opt_str(msgpack_packer *pk, const char *k, const char *v, bool p
 
 static int pack_node(msgpack_packer *pk, const struct cluster_status_node *n)
 {
-    int rv = msgpack_pack_map(pk, 12);
+    int rv = msgpack_pack_map(pk, 15);
     rv |= node_admin_pack_kv_str(pk, "name", n->name);
     rv |= transport_pack_cstr(pk, "id");
     rv |= n->id ? msgpack_pack_uint64(pk, n->id) : msgpack_pack_nil(pk);
@@ -32,6 +32,13 @@ static int pack_node(msgpack_packer *pk, const struct cluster_status_node *n)
     rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_avail_mb) : msgpack_pack_nil(pk);
     rv |= transport_pack_cstr(pk, "memory_total_mb");
     rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_total_mb) : msgpack_pack_nil(pk);
+    /* Dispatch (replica): runs assigned to or running on it, its limit, whether it drains. */
+    rv |= transport_pack_cstr(pk, "running");
+    rv |= msgpack_pack_uint64(pk, n->running);
+    rv |= transport_pack_cstr(pk, "capacity");
+    rv |= msgpack_pack_uint64(pk, n->capacity);
+    rv |= transport_pack_cstr(pk, "draining");
+    rv |= n->draining ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     return rv;
 }
 
@@ -254,19 +261,18 @@ void node_admin_nodes_remove(struct node_admin_conn *c, const struct transport_m
 
 /* ---- settings ------------------------------------------------------------------------------- */
 
-struct settings_view {
-    uint32_t max_nodes;
-    uint64_t delay_ms;
-};
-
 static int pack_settings(msgpack_packer *pk, void *arg)
 {
-    const struct settings_view *v = arg;
-    int rv = msgpack_pack_map(pk, 2);
+    const struct cluster_settings_v *v = arg;
+    int rv = msgpack_pack_map(pk, 4);
     rv |= transport_pack_cstr(pk, "max_nodes");
     rv |= msgpack_pack_uint64(pk, v->max_nodes);
     rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
-    rv |= msgpack_pack_uint64(pk, v->delay_ms);
+    rv |= msgpack_pack_uint64(pk, v->standby_delay_ms);
+    rv |= transport_pack_cstr(pk, "run_history");
+    rv |= msgpack_pack_uint64(pk, v->run_history);
+    rv |= transport_pack_cstr(pk, "node_loss_grace_ms");
+    rv |= msgpack_pack_uint64(pk, v->node_loss_grace_ms);
     return rv ? SHIR_E_NOMEM : 0;
 }
 
@@ -274,8 +280,8 @@ static void settings_read(const struct node_admin_ctx *ctx, struct node_admin_co
                           uint64_t id, void *arg)
 {
     (void)arg;
-    struct settings_view v = {0};
-    int rv = cluster_settings_get(ctx->cluster, &v.max_nodes, &v.delay_ms);
+    struct cluster_settings_v v = {0};
+    int rv = cluster_settings_get(ctx->cluster, &v);
     if (rv == 0)
         node_admin_reply(c, id, pack_settings, &v);
     else
@@ -289,13 +295,18 @@ void node_admin_settings_show(struct node_admin_conn *c, const struct transport_
 
 void node_admin_settings_set(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    uint64_t max_nodes = 0, delay_ms = 0;
+    /* An absent field is 0: it keeps its value (merged when the entry is applied). Values past
+     * a u32 are clamped to one the FSM refuses as out of range, never wrapped into range. */
+    uint64_t max_nodes = 0, history = 0;
+    struct cluster_settings_v v = {0};
     (void)transport_body_get_u64(&m->body, "max_nodes", &max_nodes);
-    (void)transport_body_get_u64(&m->body, "standby_promotion_delay_ms", &delay_ms);
+    (void)transport_body_get_u64(&m->body, "standby_promotion_delay_ms", &v.standby_delay_ms);
+    (void)transport_body_get_u64(&m->body, "run_history", &history);
+    (void)transport_body_get_u64(&m->body, "node_loss_grace_ms", &v.node_loss_grace_ms);
+    v.max_nodes = (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes);
+    v.run_history = (uint32_t)(history > UINT32_MAX ? UINT32_MAX : history);
     struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
-    int rv = op ? cluster_settings_set(node_admin_ctx(c)->cluster,
-                                       (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes), delay_ms,
-                                       node_admin_op_done, op)
+    int rv = op ? cluster_settings_set(node_admin_ctx(c)->cluster, &v, node_admin_op_done, op)
                 : SHIR_E_NOMEM;
     if (rv != 0)
         node_admin_op_fail(c, m->id, op, rv,

@@ -14,6 +14,7 @@
 #include "node/admin.h"
 #include "node/agent.h"
 #include "node/node.h"
+#include "node/runs.h"
 #include "transport/transport.h"
 
 struct agent {
@@ -21,6 +22,7 @@ struct agent {
     uv_loop_t loop;
     struct cluster *cluster;
     struct node_admin *admin;
+    struct node_runs *runs; /* the executor of the runs the runtime gives this node */
     bool stopping, forget; /* `leave`: stop, then forget the identity */
     uv_signal_t sigterm, sigint;
     struct shir_log_sink sink;
@@ -87,6 +89,7 @@ static void agent_stop(struct agent *a)
     uv_signal_stop(&a->sigint);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
+    node_runs_close(a->runs);
     if (a->cluster)
         cluster_close(a->cluster, NULL, NULL);
     node_admin_close(a->admin);
@@ -135,6 +138,8 @@ static int cluster_open(struct agent *a)
     char err[512] = "";
     int rv = cluster_new(&cc, &a->cluster, err, sizeof err);
     if (rv == 0)
+        rv = node_runs_new(&a->loop, a->cluster, cfg->data_dir, &a->log, &a->runs);
+    if (rv == 0)
         rv = cluster_start(a->cluster, err, sizeof err);
     if (rv != 0)
         SHIR_ERROR(&a->log, "cannot start the node: %s", err[0] ? err : shir_strerror(rv));
@@ -182,6 +187,7 @@ int node_agent_run(const struct node_agent_config *cfg)
     SHIR_INFO(&a.log, "agent stopped");
 close_loop:
     node_admin_free(a.admin);
+    node_runs_free(a.runs);
     cluster_free(a.cluster);
     if (a.forget) {
         int frv = cluster_forget(cfg->data_dir);

@@ -24,6 +24,7 @@
 struct scan_opts {
     struct scan_job job;
     int json;
+    bool test_ack;        /* test builds: acknowledge every progress and checkpoint frame */
     const char *password_file;
     const char *db_password_file; /* database sources: --password-file */
     const char *data_dir; /* borrowed from argv; NULL: NODE_DEFAULT_DATA_DIR */
@@ -118,6 +119,57 @@ static int parse_enum(const char *v, const char *const *names, size_t n, int *ou
     return SHIR_E_INVAL;
 }
 
+/* The flags of a run with parts (docs/cli.md: the runtime's results layout, driven from the
+ * command line for tests and one-off runs) and the test-only ones. */
+static int parse_parts_flag(struct scan_opts *o, const char *f, const char *v)
+{
+    struct scan_job *j = &o->job;
+    uint64_t n;
+    int rc;
+    if (strcmp(f, "--parts") == 0) {
+        if (v[0] != '/')
+            return SHIR_E_INVAL;
+        return dup_str(&j->parts_dir, v);
+    }
+    if (strcmp(f, "--part-size") == 0) {
+        rc = shir_parse_u64(v, 1, UINT32_MAX, &n);
+        j->part_size = (uint32_t)n;
+        return rc;
+    }
+    if (strcmp(f, "--run-id") == 0)
+        return shir_parse_u64(v, 1, UINT64_MAX, &j->run_id);
+    if (strcmp(f, "--scan-name") == 0)
+        return dup_str(&j->run_scan, v);
+    if (strcmp(f, "--resume-part") == 0) {
+        rc = shir_parse_u64(v, 0, UINT32_MAX, &n);
+        j->resume = true;
+        j->resume_part = (uint32_t)n;
+        return rc;
+    }
+#ifdef SHIR_TEST_FAULTS
+    /* Undocumented, test builds only (SHIR_TEST_FAULTS): crash isolation, runs that last, a
+     * crash in a named file, and a self-fence (run-local never acknowledges anything). */
+    if (strcmp(f, "--test-fault") == 0) {
+        static const char *const faults[] = {"none", "abort", "hang", "slow", "crash-named"};
+        int e = 0;
+        rc = parse_enum(v, faults, 5, &e);
+        j->fault = (enum scan_fault)e;
+        return rc;
+    }
+    if (strcmp(f, "--test-ack") == 0) {
+        /* A flag with a value like the others ("on"): acks keep a fenced worker running. */
+        o->test_ack = strcmp(v, "on") == 0;
+        return o->test_ack ? 0 : SHIR_E_INVAL;
+    }
+    if (strcmp(f, "--test-fence-ms") == 0) {
+        rc = shir_parse_u64(v, 1, 3600000, &n);
+        j->fence_ms = (uint32_t)n;
+        return rc;
+    }
+#endif
+    return SHIR_E_NOTFOUND;
+}
+
 static int parse_db(struct scan_opts *o, const char *f, const char *v);
 
 /* One flag with a value; returns 0, SHIR_E_INVAL (bad value) or SHIR_E_NOTFOUND (unknown).
@@ -189,6 +241,8 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
         o->password_file = v;
         return 0;
     }
+    if (strcmp(f, "--host-name") == 0)
+        return v[0] ? dup_str(&j->host_name, v) : SHIR_E_INVAL;
     return parse_db(o, f, v);
 }
 
@@ -222,16 +276,7 @@ static int parse_db(struct scan_opts *o, const char *f, const char *v)
         j->db.statement_timeout_ms = (uint32_t)n;
         return rc;
     }
-#ifdef SHIR_TEST_FAULTS
-    /* Undocumented, test builds only (SHIR_TEST_FAULTS): the crash-isolation test. */
-    if (strcmp(f, "--test-fault") == 0) {
-        static const char *const faults[] = {"none", "abort", "hang"};
-        int rc = parse_enum(v, faults, 3, &e);
-        j->fault = (enum scan_fault)e;
-        return rc;
-    }
-#endif
-    return SHIR_E_NOTFOUND;
+    return parse_parts_flag(o, f, v);
 }
 
 /* Read a password from a file or "-" (stdin); a trailing newline is not part of it. */
@@ -266,13 +311,32 @@ static int read_password(const char *path, struct shir_secret *out, char *msg, s
 struct worker_result {
     bool done;
     struct node_worker_end end;
+    struct node_worker *w;
+    bool ack;              /* acknowledge reports (test builds: --test-ack on) */
+    uint64_t acks;
 };
+
+/* Acknowledge a report as the agent does once it is committed (here: at once). */
+static void worker_frame(void *data, enum scan_msg_type type, const unsigned char *frame, size_t n)
+{
+    (void)frame;
+    (void)n;
+    struct worker_result *res = data;
+    if (!res->ack || !res->w || (type != SCAN_MSG_PROGRESS && type != SCAN_MSG_CHECKPOINT))
+        return;
+    struct shir_buf b;
+    shir_buf_init(&b, 64);
+    if (scan_ack_encode(++res->acks, &b) == 0)
+        (void)node_worker_send(res->w, b.data, b.len);
+    shir_buf_free(&b);
+}
 
 static void worker_ended(void *data, const struct node_worker_end *end)
 {
     struct worker_result *res = data;
     res->end = *end;
     res->done = true;
+    res->w = NULL; /* freed once this returns */
 }
 
 /* Run the job in a worker; returns 0 when the scan succeeded. */
@@ -280,14 +344,16 @@ static int run_worker(const struct scan_job *job, struct worker_result *res)
 {
     uv_loop_t loop;
     struct node_worker *w;
-    struct node_worker_cbs cbs = {.end = worker_ended, .data = res};
+    struct node_worker_cbs cbs = {.frame = worker_frame, .end = worker_ended, .data = res};
     if (uv_loop_init(&loop) != 0) {
         (void)shir_str_copy(res->end.cause, sizeof res->end.cause, "cannot start an event loop");
         return -1;
     }
     int rv = node_worker_spawn(&loop, job, &cbs, &w, res->end.cause, sizeof res->end.cause);
-    if (rv == 0)
+    if (rv == 0) {
+        res->w = w;
         fprintf(stderr, "shir scan: worker pid %ld\n", (long)node_worker_pid(w));
+    }
     uv_run(&loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(&loop);
     return rv == 0 && res->done && res->end.ok ? 0 : -1;
@@ -338,7 +404,10 @@ static void print_summary(const struct scan_opts *o, const struct worker_result 
     printf("%-19s %llu\n", "classified columns", (unsigned long long)s->classified_columns);
     printf("%-19s %llu\n", "errors", (unsigned long long)s->errors);
     printf("%-19s %.3f s\n", "duration", (double)s->duration_ms / 1000.0);
-    if (o->job.sink != SCAN_SINK_NONE)
+    if (o->job.parts_dir)
+        printf("%-19s %s/%s/%llu\n", "parts", o->job.parts_dir, o->job.run_scan,
+               (unsigned long long)o->job.run_id);
+    else if (o->job.sink != SCAN_SINK_NONE)
         printf("%-19s %llu delivered, %llu queued in the outbox\n", "sink",
                (unsigned long long)s->delivered, (unsigned long long)s->queued);
 }
@@ -403,6 +472,28 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
 static int fill_defaults(struct scan_opts *o, char *msg, size_t cap)
 {
     struct scan_job *j = &o->job;
+    /* The worker checks that its parent is this process (it could be reparented if we died
+     * before it set PR_SET_PDEATHSIG). */
+    j->parent_pid = (int32_t)getpid();
+    if (j->parts_dir) {
+        /* DIR is created here, as `scan create` does for a runtime scan; the worker never
+         * creates it (on a node where the share is not mounted, it would write the results
+         * to the mount point's local disk). */
+        if (mkdir(j->parts_dir, 0750) != 0 && errno != EEXIST) {
+            (void)shir_str_fmt(msg, cap, "cannot create %s: %s", j->parts_dir, strerror(errno));
+            return -1;
+        }
+        if (!j->run_id)
+            j->run_id = 1;
+        if (!j->run_scan && dup_str(&j->run_scan, "local") != 0) {
+            (void)shir_str_copy(msg, cap, "out of memory");
+            return -1;
+        }
+        /* From the command line the resume point is the part's first file (the checkpoint's
+         * counters are not known here: only the summary counts this attempt alone). */
+        if (j->resume)
+            j->resume_files = (uint64_t)j->resume_part * scan_job_part_size(j);
+    }
     if (j->sink != SCAN_SINK_ATLAS || j->outbox_dir)
         return 0;
     const char *data = o->data_dir ? o->data_dir : NODE_DEFAULT_DATA_DIR;
@@ -426,6 +517,9 @@ static int fill_defaults(struct scan_opts *o, char *msg, size_t cap)
 
 static int scan_run(int argc, char **argv)
 {
+    /* Every subcommand but run-local is a client of the agent (cmd_scans.c). */
+    if (argc >= 2 && strcmp(argv[1], "run-local") != 0 && argv[1][0] != '-')
+        return node_scans_run(argc, argv);
     struct scan_opts o = {0};
     scan_job_init(&o.job);
     o.job.memory_limit = 4096ull << 20; /* 4 GiB: a runaway file cannot take the machine */
@@ -433,6 +527,7 @@ static int scan_run(int argc, char **argv)
     struct worker_result res;
     memset(&res, 0, sizeof res);
     int code = parse_args(&o, argc, argv, &source);
+    res.ack = o.test_ack;
     if (code)
         goto out;
     char msg[256];
@@ -462,9 +557,33 @@ out:
 
 const struct node_cmd node_cmd_scan = {
     .name = "scan",
-    .summary = "scan files for metadata and sensitive data (run-local: one-shot, this machine)",
+    .summary = "define, run and follow scans through the runtime; run-local: one-shot, here",
     .usage =
-        "usage: shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"
+        "usage: shir scan create NAME --source PATH --sink jsonl:DIR|atlas:URL [--level L1|L2|L3]\n"
+        "           [--include GLOB]... [--exclude GLOB]... [--rules FILE] [--no-directories]\n"
+        "           [--follow-symlinks] [--host-name NAME] [--timeout DURATION]\n"
+        "           [--max-attempts N]\n"
+        "       shir scan update NAME [any flag of create] [--directories] [--no-follow-symlinks]\n"
+        "       shir scan delete NAME [--force]\n"
+        "       shir scan list\n"
+        "       shir scan show NAME\n"
+        "       shir scan run NAME [--wait]\n"
+        "       shir scan runs [NAME] [--active] [--limit N]\n"
+        "       shir scan cancel RUN\n"
+        "(each of these also takes --data-dir DIR and --json)\n"
+        "\n"
+        "A scan is a replicated definition; `run` queues a run that the leader places on the\n"
+        "least-loaded node. jsonl:DIR is created (0750) if missing and should be a share every\n"
+        "node mounts: runs write DIR/NAME/RUN/part-NNNNNN.jsonl and _SUCCESS. --rules FILE is\n"
+        "stored (at most 16 KiB). DURATION: 500ms, 30s, 90m, 2h, 1d (default 24h, from the\n"
+        "first start). --max-attempts: failed attempts before the run fails (default 3, 1-10).\n"
+        "update changes only the flags given (--include '' empties the list, --rules ''\n"
+        "drops the rules); two updates of one scan at once race and the last wins. delete is\n"
+        "refused while a run is active unless --force (which cancels it). run --wait shows the\n"
+        "progress and exits 0 when the run succeeded, 1 otherwise. runs: newest first.\n"
+        "See docs/cli.md for the JSON shapes.\n"
+        "\n"
+        "       shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"
         "           [--user USER --password-file FILE|-] [--tls MODE] [--tls-ca FILE]\n"
         "           [--connect-timeout S] [--statement-timeout MS] [--exact-counts]\n"
         "           [--sink jsonl:PATH | atlas:URL] [--outbox DIR] [--data-dir DIR]\n"
@@ -472,7 +591,9 @@ const struct node_cmd node_cmd_scan = {
         "           [--proxy-mode none|system|custom] [--proxy-address A] [--proxy-port P]\n"
         "           [--proxy-user U] [--proxy-password-file F|-] [--proxy-bypass LIST]\n"
         "           [--proxy-auth any|basic|ntlm] [--include GLOB]... [--exclude GLOB]...\n"
-        "           [--follow-symlinks] [--no-directories] [--memory-limit MB] [--json]\n"
+        "           [--follow-symlinks] [--no-directories] [--memory-limit MB]\n"
+        "           [--host-name NAME] [--parts DIR [--scan-name NAME] [--run-id N]\n"
+        "           [--part-size N] [--resume-part K]] [--json]\n"
         "\n"
         "Scans SOURCE (a directory or file path, a file:// URL, or a database URL:\n"
         "sqlite:///PATH, postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB) in a worker\n"
@@ -505,6 +626,12 @@ const struct node_cmd node_cmd_scan = {
         "  --follow-symlinks     follow symlinks that lead outside SOURCE (default: skip them)\n"
         "  --no-directories      no `directory` assets\n"
         "  --memory-limit MB     worker address-space limit (default 4096, 0: none)\n"
+        "  --host-name NAME      host part of qualified names (default this machine's name)\n"
+        "  --parts DIR           write the results as a runtime run does, numbered parts in\n"
+        "                        DIR/NAME/N/ (--scan-name, default local; --run-id, default 1;\n"
+        "                        --part-size files per part, default 20000 at L1, 2000 at\n"
+        "                        L2/L3) instead of --sink; --resume-part K continues a run\n"
+        "                        whose parts 0..K-1 are in place (docs/scanning.md, Parts)\n"
         "  --json                the summary as one JSON object\n"
         "\n"
         "Exit: 0 scanned, 1 the scan failed, 2 bad usage.\n",

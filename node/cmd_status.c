@@ -5,6 +5,8 @@
 
 #include <msgpack.h>
 
+#include "cluster/scans.h"
+#include "common/common.h"
 #include "node/agent.h"
 #include "node/node.h"
 #include "transport/transport.h"
@@ -75,8 +77,8 @@ static void print_nodes(const msgpack_object *body)
     const msgpack_object_array *nodes;
     if (transport_body_get_array(body, "nodes", &nodes) != 0)
         return;
-    printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s  %s\n", "NAME", "ID", "ADDRESS", "ROLE",
-           "STATUS", "VERSION", "LAG", "CPU", "MEMORY", "WHY");
+    printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s %7s %4s  %s\n", "NAME", "ID", "ADDRESS",
+           "ROLE", "STATUS", "VERSION", "LAG", "CPU", "MEMORY", "RUNNING", "CAP", "WHY");
     for (uint32_t i = 0; i < nodes->size; i++) {
         const msgpack_object *nd = &nodes->ptr[i];
         char name[64], id[24], addr[256], role[16], status[24], version[40], lag[24], why[128];
@@ -96,8 +98,18 @@ static void print_nodes(const msgpack_object *body)
             transport_body_get_u64(nd, "memory_total_mb", &total) == 0)
             (void)shir_str_fmt(mem, sizeof mem, "%.1f/%.1fG", (double)avail / 1024.0,
                                (double)total / 1024.0);
-        printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s  %s\n", name, id, addr, role, status,
-               version, lag, cpu, mem, strcmp(why, "-") == 0 ? "" : why);
+        /* Dispatch: runs assigned to or running on the node, its limit; a draining node says so
+         * with the reasons. */
+        char running[16], cap[16], reason[160];
+        bool draining = false;
+        cell(nd, "running", running, sizeof running);
+        cell(nd, "capacity", cap, sizeof cap);
+        (void)transport_body_get_bool(nd, "draining", &draining);
+        (void)shir_str_fmt(reason, sizeof reason, "%s%s%s", strcmp(why, "-") == 0 ? "" : why,
+                           draining && strcmp(why, "-") != 0 ? "; " : "",
+                           draining ? "draining" : "");
+        printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s %7s %4s  %s\n", name, id, addr, role,
+               status, version, lag, cpu, mem, running, cap, reason);
     }
 }
 
@@ -136,12 +148,15 @@ const struct node_cmd node_cmd_status = {
         "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
         "  --json           {\"runtime\":{\"name\",\"id\"}|null,\"leader\":NAME|null,\"term\":N,\n"
         "                    \"quorum\":{...},\"nodes\":[{\"name\",\"id\",\"address\",\"role\",\n"
-        "                    \"status\",\"version\"}]}\n",
+        "                    \"status\",\"version\",...,\"running\",\"capacity\",\"draining\"}]}\n",
     .run = status_run,
 };
 
 struct name_body {
     const char *name;
+    bool off;          /* nodes drain --off */
+    bool has_capacity; /* nodes set --capacity */
+    uint64_t capacity; /* 0: auto */
 };
 
 static int pack_name(struct msgpack_packer *pk, void *arg)
@@ -153,16 +168,112 @@ static int pack_name(struct msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
+static int pack_drain(struct msgpack_packer *pk, void *arg)
+{
+    const struct name_body *b = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "name") | transport_pack_cstr(pk, b->name);
+    rv |= transport_pack_cstr(pk, "drain") | (b->off ? msgpack_pack_false(pk) : msgpack_pack_true(pk));
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static int pack_capacity(struct msgpack_packer *pk, void *arg)
+{
+    const struct name_body *b = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "name") | transport_pack_cstr(pk, b->name);
+    rv |= transport_pack_cstr(pk, "capacity") | msgpack_pack_uint64(pk, b->capacity);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
+static int nodes_opt(int val, char *arg, void *ctx)
+{
+    struct name_body *b = ctx;
+    if (val == 'o') {
+        b->off = true;
+        return -1;
+    }
+    b->has_capacity = true;
+    if (strcmp(arg, "auto") == 0)
+        b->capacity = 0;
+    else if (shir_parse_u64(arg, 1, CLUSTER_NODE_CAPACITY_MAX, &b->capacity) != 0)
+        return node_usage_error(&node_cmd_nodes, "--capacity wants 1-%d or auto, got '%s'",
+                                CLUSTER_NODE_CAPACITY_MAX, arg);
+    return -1;
+}
+
+/* nodes drain|set: one raft entry each, answered once committed (forwarded from a follower,
+ * retried once across an election: seconds at most). */
+#define DISPATCH_TIMEOUT_MS 15000
+static int nodes_dispatch(const char *data_dir, bool json, const char *sub, struct name_body *b)
+{
+    bool drain = strcmp(sub, "drain") == 0;
+    char who[32], err[512], msg[200];
+    struct node_admin_reply *r;
+    (void)shir_str_fmt(who, sizeof who, "nodes %s", sub);
+    int rv = node_admin_call(data_dir, drain ? "nodes.drain" : "nodes.set",
+                             drain ? pack_drain : pack_capacity, b, DISPATCH_TIMEOUT_MS, &r, err,
+                             sizeof err);
+    if (rv != 0)
+        return node_cli_fail(who, json, rv, err);
+    node_admin_reply_free(r);
+    if (json && drain)
+        printf("{\"node\":\"%s\",\"draining\":%s}\n", b->name, b->off ? "false" : "true");
+    else if (json && b->capacity)
+        printf("{\"node\":\"%s\",\"capacity\":%llu}\n", b->name,
+               (unsigned long long)b->capacity);
+    else if (json)
+        printf("{\"node\":\"%s\",\"capacity\":\"auto\"}\n", b->name);
+    else {
+        if (drain)
+            (void)shir_str_fmt(msg, sizeof msg,
+                               b->off ? "Node %s takes new runs again."
+                                      : "Node %s is draining: no new runs go to it; its running "
+                                        "runs finish there.",
+                               b->name);
+        else if (b->capacity)
+            (void)shir_str_fmt(msg, sizeof msg, "Node %s runs at most %llu scans at once.",
+                               b->name, (unsigned long long)b->capacity);
+        else
+            (void)shir_str_fmt(msg, sizeof msg,
+                               "Node %s's capacity is automatic again (min(cores, GiB / 2)).",
+                               b->name);
+        printf("%s\n", msg);
+    }
+    return NODE_EXIT_OK;
+}
+
 /* Removal waits for three raft steps (demote, remove, record): seconds at most. */
 #define REMOVE_TIMEOUT_MS 70000
 
 static int nodes_run(int argc, char **argv)
 {
-    const char *data_dir;
-    bool json;
-    int prv = node_parse_admin_flags(&node_cmd_nodes, argc, argv, &data_dir, &json, NULL);
+    static const struct option opts[] = {
+        {"off", no_argument, NULL, 'o'},
+        {"capacity", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    struct name_body nb = {0};
+    struct node_opts own = {opts, nodes_opt, &nb};
+    struct node_flags f;
+    int prv = node_parse_flags(&node_cmd_nodes, argc, argv, NODE_FLAG_JSON, &own, &f);
     if (prv >= 0)
         return prv;
+    const char *data_dir = f.data_dir;
+    bool json = f.json;
+    const char *sub = optind < argc ? argv[optind] : "";
+    if (nb.off && strcmp(sub, "drain") != 0)
+        return node_usage_error(&node_cmd_nodes, "--off goes with 'nodes drain NAME'");
+    if (nb.has_capacity && strcmp(sub, "set") != 0)
+        return node_usage_error(&node_cmd_nodes, "--capacity goes with 'nodes set NAME'");
+    if (optind + 2 == argc && (strcmp(sub, "drain") == 0 || strcmp(sub, "set") == 0)) {
+        nb.name = argv[optind + 1];
+        if (!node_valid_node_name(nb.name))
+            return node_usage_error(&node_cmd_nodes, "'%s' is not a node name", nb.name);
+        if (strcmp(sub, "set") == 0 && !nb.has_capacity)
+            return node_usage_error(&node_cmd_nodes, "'nodes set' needs --capacity N|auto");
+        return nodes_dispatch(data_dir, json, sub, &nb);
+    }
     struct node_admin_reply *r;
     if (optind + 1 == argc && strcmp(argv[optind], "list") == 0) {
         if (node_admin_request("nodes list", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS,
@@ -179,7 +290,7 @@ static int nodes_run(int argc, char **argv)
         return NODE_EXIT_OK;
     }
     if (optind + 2 == argc && strcmp(argv[optind], "remove") == 0) {
-        struct name_body b = {argv[optind + 1]};
+        struct name_body b = {.name = argv[optind + 1]};
         if (!node_valid_node_name(b.name))
             return node_usage_error(&node_cmd_nodes, "'%s' is not a node name", b.name);
         if (node_admin_request("nodes remove", data_dir, "nodes.remove", pack_name, &b,
@@ -190,17 +301,23 @@ static int nodes_run(int argc, char **argv)
                     : "Node removed: its certificate is refused and its connections closed.\n");
         return NODE_EXIT_OK;
     }
-    return node_usage_error(&node_cmd_nodes, "want 'list' or 'remove NAME'");
+    return node_usage_error(&node_cmd_nodes,
+                            "want 'list', 'remove NAME', 'drain NAME' or 'set NAME --capacity'");
 }
 
 const struct node_cmd node_cmd_nodes = {
     .name = "nodes",
-    .summary = "list the runtime's nodes, or remove one",
+    .summary = "list the runtime's nodes, remove one, drain one or set its capacity",
     .usage = "usage: shir nodes list [--data-dir DIR] [--json]\n"
              "       shir nodes remove NAME [--data-dir DIR] [--json]\n"
+             "       shir nodes drain NAME [--off] [--data-dir DIR] [--json]\n"
+             "       shir nodes set NAME --capacity N|auto [--data-dir DIR] [--json]\n"
              "\n"
              "list prints the node table of 'shir status'. remove (on the leader) demotes NAME,\n"
              "removes it from raft and from the replicated state: every node refuses its\n"
-             "certificate from then on and closes its live connections.\n",
+             "certificate from then on and closes its live connections.\n"
+             "drain: no new runs go to NAME; its running runs finish there (--off: it takes runs\n"
+             "again). set --capacity: how many runs NAME runs at once (1-1024), or auto:\n"
+             "min(cores, total GiB / 2), at least 1. Any node takes both (one raft entry).\n",
     .run = nodes_run,
 };

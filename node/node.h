@@ -63,6 +63,16 @@ int node_parse_admin_flags(const struct node_cmd *cmd, int argc, char **argv, co
 /* True when argv holds -h/--help anywhere before a "--". */
 int node_wants_help(int argc, char **argv);
 
+/* `shir scan SUB` for every SUB but run-local (node/cmd_scans.c); argv[0] is "scan" and
+ * argv[1] the subcommand. Returns an exit code. */
+int node_scans_run(int argc, char **argv);
+/* Failures of the runtime commands that take --json (cmd_scans.c): "shir WHO: MESSAGE" on
+ * stderr and, with json, {"error":{"code":NAME,"message":MESSAGE}} on stdout, NAME being rv's
+ * name without SHIR_E_ (BUSY, NOTFOUND, ...). Returns NODE_EXIT_FAIL. */
+int node_cli_fail(const char *who, bool json, int rv, const char *message);
+/* Print {"error":{"code":CODE,"message":MESSAGE}} and a newline on stdout. */
+void node_cli_json_error(const char *code, const char *message);
+
 extern const struct node_cmd node_cmd_version;
 extern const struct node_cmd node_cmd_help;
 extern const struct node_cmd node_cmd_scan;

@@ -21,6 +21,18 @@ struct node_worker {
     int open_handles;    /* of the four handles above, how many are not closed yet */
     struct node_worker_end end;
     char cursor[PATH_MAX];
+    bool have_file;        /* a FILE frame arrived: last_file is the index */
+    uint64_t last_file;
+    uint32_t fence_ms;     /* the job's, for the self-fenced cause */
+    unsigned pending_sends; /* node_worker_send writes not completed yet */
+};
+
+/* One node_worker_send: the request and its copy of the frame. */
+struct worker_send {
+    uv_write_t req;
+    struct node_worker *w;
+    size_t n;
+    unsigned char bytes[];
 };
 
 const char *node_signal_name(int sig)
@@ -50,9 +62,18 @@ static void explain(struct node_worker *w)
 {
     struct node_worker_end *e = &w->end;
     long pid = (long)w->proc.pid;
-    if (e->term_signal) {
-        (void)shir_str_fmt(e->cause, sizeof e->cause, "worker %ld killed by signal %s (%d)%s%s",
-                           pid, node_signal_name(e->term_signal), e->term_signal,
+    e->crash_index = e->term_signal && w->have_file ? w->last_file : UINT64_MAX;
+    if (!e->term_signal && e->exit_status == SCAN_EXIT_FENCED) {
+        e->self_fenced = true;
+        (void)shir_str_fmt(e->cause, sizeof e->cause,
+                           "self-fenced: no report acknowledged for %u ms", w->fence_ms);
+    } else if (e->term_signal) {
+        char at[48] = "";
+        if (e->crash_index != UINT64_MAX)
+            (void)shir_str_fmt(at, sizeof at, " reading file #%llu of the walk",
+                               (unsigned long long)e->crash_index);
+        (void)shir_str_fmt(e->cause, sizeof e->cause, "worker %ld killed by signal %s (%d)%s%s%s",
+                           pid, node_signal_name(e->term_signal), e->term_signal, at,
                            w->cursor[0] ? " after " : "", w->cursor);
     } else if (!e->have_summary) {
         (void)shir_str_fmt(e->cause, sizeof e->cause,
@@ -125,6 +146,8 @@ static void handle_frame(struct node_worker *w, const unsigned char *f, size_t n
         w->end.have_summary = true;
     else if (t == SCAN_MSG_CURSOR)
         (void)scan_cursor_decode(f, n, w->cursor, sizeof w->cursor);
+    else if (t == SCAN_MSG_FILE && scan_file_msg_decode(f, n, &w->last_file) == 0)
+        w->have_file = true;
     if (w->cbs.frame)
         w->cbs.frame(w->cbs.data, t, f, n);
 }
@@ -176,6 +199,38 @@ static void job_written(uv_write_t *req, int status)
     w->job_bytes = NULL;
 }
 
+static void send_done(uv_write_t *req, int status)
+{
+    (void)status; /* a worker gone mid-write is reported from its exit status */
+    struct worker_send *ws = req->data;
+    ws->w->pending_sends--;
+    free(ws);
+}
+
+int node_worker_send(struct node_worker *w, const void *frame, size_t n)
+{
+    if (n > (size_t)SCAN_FRAME_MAX + 4)
+        return SHIR_E_TOOBIG;
+    uv_handle_t *h = (uv_handle_t *)&w->job_pipe;
+    if (w->exited || uv_is_closing(h) || !uv_is_writable((uv_stream_t *)&w->job_pipe))
+        return SHIR_E_CLOSED;
+    struct worker_send *ws = malloc(sizeof *ws + n);
+    if (!ws)
+        return SHIR_E_NOMEM;
+    ws->w = w;
+    ws->n = n;
+    memcpy(ws->bytes, frame, n);
+    ws->req.data = ws;
+    uv_buf_t b = uv_buf_init((char *)ws->bytes, (unsigned)n);
+    int rv = uv_write(&ws->req, (uv_stream_t *)&w->job_pipe, &b, 1, send_done);
+    if (rv != 0) {
+        free(ws);
+        return SHIR_E_CLOSED;
+    }
+    w->pending_sends++;
+    return 0;
+}
+
 static void kill_now(uv_timer_t *t)
 {
     struct node_worker *w = t->data;
@@ -206,6 +261,7 @@ int node_worker_spawn(uv_loop_t *loop, const struct scan_job *job, const struct 
     if (!w)
         return SHIR_E_NOMEM;
     w->cbs = *cbs;
+    w->fence_ms = job->fence_ms;
     shir_buf_init(&w->in, SCAN_FRAME_MAX + 4 + 65536);
     struct shir_buf jb;
     shir_buf_init(&jb, SCAN_FRAME_MAX + 4);

@@ -1,41 +1,171 @@
 /* `shir worker`: run one scan job in this process, for a parent that spawned it.
  *
- * The job (with any credential) arrives as one frame on --job-fd (default 0); progress, cursor
- * and the final summary frames go to --out-fd (default 1); logs go to stderr. Nothing secret is
- * ever in argv or the environment. The exit code is 0 when the scan succeeded and 1 when it
- * failed (the summary says why); a crash or kill is for the parent to report.
+ * The job (with any credential) arrives as one frame on --job-fd (default 0); progress, cursor,
+ * file, checkpoint and the final summary frames go to --out-fd (default 1); logs go to stderr.
+ * Nothing secret is ever in argv or the environment. The exit code is 0 when the scan succeeded,
+ * 1 when it failed (the summary says why) or its parent is gone, 3 (SCAN_EXIT_FENCED) when it
+ * fenced itself; a crash or kill is for the parent to report.
+ *
+ * After the job, a watchdog thread owns the job fd: it reads the parent's "ack" frames, sends a
+ * progress heartbeat every 500 ms, exits at once when the parent's end of the pipe closes, and,
+ * when the job has a fence_ms, exits with code 3 once no ack came for that long — so a worker
+ * whose node was paused or cut off stops writing parts before the runtime gives its run to
+ * another node. Frames from both threads are written under one mutex, and a frame that cannot be
+ * written ends the process at once (nobody is listening: what it would do next is not wanted).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "node/node.h"
 #include "scan/scan.h"
 
+/* Heartbeat period: a progress frame at least this often keeps the parent's view fresh and
+ * lets it tell a live worker from a stuck one; 2 per second is noise on the pipe. */
+#define WORKER_HEARTBEAT_MS 500
+
 struct worker_out {
     int fd;
+    pthread_mutex_t mu;      /* everything below, and every write to fd */
     struct shir_buf frame;
-    int write_err;
+    struct scan_summary latest; /* the last progress, for heartbeats */
+    bool done;               /* the summary is out: the watchdog only waits to be stopped */
+    struct shir_log *log;
 };
 
-static void send_frame(struct worker_out *o)
+/* Write the frame in o->frame (mu held). A failed write ends the process: the parent is gone
+ * or not reading, and a worker nobody hears must not go on writing results. */
+static void send_locked(struct worker_out *o)
 {
-    if (o->write_err == 0)
-        o->write_err = shir_write_all(o->fd, o->frame.data, o->frame.len);
+    int rc = shir_write_all(o->fd, o->frame.data, o->frame.len);
     shir_buf_reset(&o->frame);
+    if (rc != 0) {
+        SHIR_ERROR(o->log, "cannot write to the parent: %s; stopping", shir_strerror(rc));
+        _exit(NODE_EXIT_FAIL);
+    }
 }
 
 static void on_progress(void *ud, const struct scan_summary *s, const char *cursor)
 {
     struct worker_out *o = ud;
+    pthread_mutex_lock(&o->mu);
+    o->latest = *s;
     if (scan_summary_encode(SCAN_MSG_PROGRESS, s, &o->frame) == 0)
-        send_frame(o);
+        send_locked(o);
     if (cursor[0] && scan_cursor_encode(cursor, &o->frame) == 0)
-        send_frame(o);
+        send_locked(o);
+    pthread_mutex_unlock(&o->mu);
+}
+
+static void on_file(void *ud, uint64_t index, const char *path)
+{
+    (void)path;
+    struct worker_out *o = ud;
+    pthread_mutex_lock(&o->mu);
+    if (scan_file_msg_encode(index, &o->frame) == 0)
+        send_locked(o);
+    pthread_mutex_unlock(&o->mu);
+}
+
+static int on_checkpoint(void *ud, const struct scan_checkpoint *c)
+{
+    struct worker_out *o = ud;
+    pthread_mutex_lock(&o->mu);
+    int rc = scan_checkpoint_encode(c, &o->frame);
+    if (rc == 0)
+        send_locked(o);
+    pthread_mutex_unlock(&o->mu);
+    return rc;
+}
+
+/* ---- the watchdog --------------------------------------------------------------------------- */
+
+struct watchdog {
+    struct worker_out *out;
+    int job_fd;
+    int stop_fd, stop_w;     /* a pipe the main thread writes to when it is done (-1: none) */
+    uint32_t fence_ms;
+    struct shir_buf in;      /* parent frames being received */
+    uint64_t last_ack_ms, last_beat_ms;
+    pthread_t thread;
+};
+
+/* Frames from the parent: acks reset the fence; anything else is ignored (a newer parent). */
+static void parent_frames(struct watchdog *wd, uint64_t now)
+{
+    for (;;) {
+        size_t flen = 0;
+        if (scan_frame_peek(wd->in.data, wd->in.len, &flen) != 0) {
+            SHIR_ERROR(wd->out->log, "the parent sent an oversized frame; stopping");
+            _exit(NODE_EXIT_FAIL);
+        }
+        if (!flen)
+            return;
+        uint64_t seq;
+        if (scan_ack_decode(wd->in.data, flen, &seq) == 0)
+            wd->last_ack_ms = now;
+        shir_buf_consume(&wd->in, flen);
+    }
+}
+
+static void *watchdog_main(void *arg)
+{
+    struct watchdog *wd = arg;
+    const struct shir_clock *clk = shir_clock_system();
+    for (;;) {
+        uint64_t now = clk->now_ms(clk);
+        uint64_t next = wd->last_beat_ms + WORKER_HEARTBEAT_MS;
+        if (wd->fence_ms && wd->last_ack_ms + wd->fence_ms < next)
+            next = wd->last_ack_ms + wd->fence_ms;
+        struct pollfd p[2] = {{.fd = wd->job_fd, .events = POLLIN},
+                              {.fd = wd->stop_fd, .events = POLLIN}};
+        int r = poll(p, 2, next > now ? (int)(next - now) : 0);
+        if (r < 0 && errno != EINTR)
+            _exit(NODE_EXIT_FAIL);
+        if (r > 0 && p[1].revents)
+            return NULL; /* the main thread is done */
+        now = clk->now_ms(clk);
+        if (r > 0 && p[0].revents) {
+            ssize_t n = -1;
+            if (shir_buf_reserve(&wd->in, 4096) == 0)
+                n = read(wd->job_fd, wd->in.data + wd->in.len, 4096);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (n <= 0) {
+                /* EOF: the parent (or its end of the pipe) is gone; nobody would take our
+                 * results. Checkpoints already made stand; the rest is redone elsewhere. */
+                SHIR_ERROR(wd->out->log, "the parent closed the job pipe; stopping");
+                _exit(NODE_EXIT_FAIL);
+            }
+            wd->in.len += (size_t)n;
+            parent_frames(wd, now);
+        }
+        pthread_mutex_lock(&wd->out->mu);
+        if (wd->out->done) {
+            pthread_mutex_unlock(&wd->out->mu);
+            continue; /* the summary is out: wait for the stop */
+        }
+        if (wd->fence_ms && now - wd->last_ack_ms >= wd->fence_ms) {
+            /* Holding the mutex: no frame is half-written and none will be. */
+            SHIR_ERROR(wd->out->log, "self-fenced: no report acknowledged for %u ms",
+                       (unsigned)wd->fence_ms);
+            _exit(SCAN_EXIT_FENCED);
+        }
+        if (now - wd->last_beat_ms >= WORKER_HEARTBEAT_MS) {
+            wd->last_beat_ms = now;
+            if (scan_summary_encode(SCAN_MSG_PROGRESS, &wd->out->latest, &wd->out->frame) == 0)
+                send_locked(wd->out);
+        }
+        pthread_mutex_unlock(&wd->out->mu);
+    }
 }
 
 /* Read exactly one frame from fd into b (SHIR_E_CLOSED on EOF before a whole frame). */
@@ -86,6 +216,117 @@ static int parse_fd(const char *v, int *fd)
     return 0;
 }
 
+/* The parent named in the job must be ours, and its death must take us with it. The signal is
+ * set first, then the parent checked: a parent that died before the prctl left us reparented,
+ * and getppid() no longer names it. */
+static int check_parent(const struct scan_job *job, struct shir_log *log)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+        SHIR_WARN(log, "cannot ask to die with the parent: %s", shir_strerror(-errno));
+    if (job->parent_pid > 0 && getppid() != (pid_t)job->parent_pid) {
+        SHIR_ERROR(log, "the parent %ld is gone (parent now %ld); not scanning",
+                   (long)job->parent_pid, (long)getppid());
+        return SHIR_E_CLOSED;
+    }
+    return 0;
+}
+
+/* Start the watchdog on wd (its job fd and out set). 0, or the error with msg set. */
+static int watchdog_start(struct watchdog *wd, uint32_t fence_ms, char *msg, size_t cap)
+{
+    const struct shir_clock *clk = shir_clock_system();
+    int stop[2];
+    wd->fence_ms = fence_ms;
+    wd->last_ack_ms = wd->last_beat_ms = clk->now_ms(clk);
+    if (pipe(stop) != 0) { /* a worker execs nothing: no close-on-exec needed */
+        int rc = -errno;
+        (void)shir_str_fmt(msg, cap, "cannot make a pipe: %s", shir_strerror(rc));
+        return rc;
+    }
+    wd->stop_fd = stop[0];
+    wd->stop_w = stop[1];
+    /* Only a pipe or a socket has a parent at its other end: a job read from a file (by hand,
+     * a test) reaches EOF at once, which must not read as "the parent is gone". */
+    struct stat st;
+    if (fstat(wd->job_fd, &st) == 0 && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+        wd->job_fd = -1; /* poll ignores it */
+    if (pthread_create(&wd->thread, NULL, watchdog_main, wd) != 0) {
+        close(stop[0]);
+        close(stop[1]);
+        wd->stop_fd = wd->stop_w = -1;
+        (void)shir_str_copy(msg, cap, "cannot start the watchdog thread");
+        return SHIR_E_NOMEM;
+    }
+    return 0;
+}
+
+/* Stop a started watchdog (after the summary: it only waits for this by then). */
+static void watchdog_stop(struct watchdog *wd)
+{
+    if (wd->stop_w < 0)
+        return;
+    (void)shir_write_all(wd->stop_w, "x", 1);
+    pthread_join(wd->thread, NULL);
+    close(wd->stop_fd);
+    close(wd->stop_w);
+    wd->stop_fd = wd->stop_w = -1;
+}
+
+/* Read and decode the job; the bytes after its frame stay in wd->in for the watchdog. */
+static int read_job(struct watchdog *wd, struct scan_job *job, struct scan_summary *sum)
+{
+    size_t flen = 0;
+    int rc = read_frame(wd->job_fd, &wd->in, &flen);
+    if (rc == 0)
+        rc = scan_job_decode(wd->in.data, flen, job);
+    if (flen) {
+        shir_wipe(wd->in.data, flen);    /* the frame held the credential */
+        shir_buf_consume(&wd->in, flen); /* what follows it (acks) is the watchdog's */
+    }
+    if (rc)
+        (void)shir_str_fmt(sum->message, sizeof sum->message, "bad job: %s", shir_strerror(rc));
+    return rc;
+}
+
+/* Everything between the job and the summary: 0 or the run's error (sum says why). */
+static int run_job(struct scan_job *job, struct watchdog *wd, struct shir_log_sink *sink,
+                   struct shir_log *log, struct scan_summary *sum)
+{
+    if (job->proxy.password.len >= 4)
+        (void)shir_log_sink_mask(sink, job->proxy.password.bytes, job->proxy.password.len);
+    int rc = check_parent(job, log);
+    if (rc) {
+        (void)shir_str_copy(sum->message, sizeof sum->message, "the parent is gone");
+        return rc;
+    }
+    apply_limits(job, log);
+#ifdef SHIR_TEST_FAULTS
+    /* Test builds only: crash isolation. Elsewhere the job's fault field is decoded and ignored. */
+    if (job->fault == SCAN_FAULT_ABORT)
+        abort();
+    if (job->fault == SCAN_FAULT_HANG)
+        for (;;)
+            pause(); /* the parent kills us */
+#endif
+    if ((rc = watchdog_start(wd, job->fence_ms, sum->message, sizeof sum->message)) != 0)
+        return rc;
+    if (job->run_id && job->resume)
+        SHIR_INFO(log, "run %llu attempt %u: resuming at part %u", (unsigned long long)job->run_id,
+                  (unsigned)job->attempt, (unsigned)job->resume_part);
+    else if (job->run_id)
+        SHIR_INFO(log, "run %llu attempt %u", (unsigned long long)job->run_id,
+                  (unsigned)job->attempt);
+    char host[256];
+    if (gethostname(host, sizeof host) != 0)
+        (void)shir_str_copy(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    const struct scan_run_cbs cbs = {.progress = on_progress,
+                                     .file_cb = on_file,
+                                     .checkpoint_cb = on_checkpoint,
+                                     .ud = wd->out};
+    return scan_job_run(job, host, shir_clock_system(), log, &cbs, sum);
+}
+
 static int worker_run(int argc, char **argv)
 {
     int job_fd = 0, out_fd = 1;
@@ -104,44 +345,28 @@ static int worker_run(int argc, char **argv)
     shir_log_init(&log, &sink, "worker=%ld", (long)getpid());
     struct scan_job job;
     scan_job_init(&job);
-    struct worker_out out = {.fd = out_fd};
+    struct worker_out out = {.fd = out_fd, .log = &log};
+    pthread_mutex_init(&out.mu, NULL);
     shir_buf_init(&out.frame, SCAN_FRAME_MAX + 4);
-    struct shir_buf in;
-    shir_buf_init(&in, SCAN_FRAME_MAX + 4 + 65536);
+    struct watchdog wd = {.out = &out, .job_fd = job_fd, .stop_fd = -1, .stop_w = -1};
+    shir_buf_init(&wd.in, SCAN_FRAME_MAX + 4 + 65536);
     struct scan_summary sum;
     memset(&sum, 0, sizeof sum);
-    size_t flen = 0;
-    int rc = read_frame(job_fd, &in, &flen);
+    int rc = read_job(&wd, &job, &sum);
     if (rc == 0)
-        rc = scan_job_decode(in.data, flen, &job);
-    shir_wipe(in.data, in.len); /* the frame held the credential */
-    shir_buf_free(&in);
-    if (rc) {
+        rc = run_job(&job, &wd, &sink, &log, &sum);
+    if (rc && !sum.status)
         sum.status = rc;
-        (void)shir_str_fmt(sum.message, sizeof sum.message, "bad job: %s", shir_strerror(rc));
-        goto done;
-    }
-    if (job.proxy.password.len >= 4)
-        (void)shir_log_sink_mask(&sink, job.proxy.password.bytes, job.proxy.password.len);
-    apply_limits(&job, &log);
-#ifdef SHIR_TEST_FAULTS
-    /* Test builds only: crash isolation. Elsewhere the job's fault field is decoded and ignored. */
-    if (job.fault == SCAN_FAULT_ABORT)
-        abort();
-    if (job.fault == SCAN_FAULT_HANG)
-        for (;;)
-            pause(); /* the parent kills us */
-#endif
-    char host[256];
-    if (gethostname(host, sizeof host) != 0)
-        (void)shir_str_copy(host, sizeof host, "localhost");
-    host[sizeof host - 1] = '\0';
-    (void)scan_job_run(&job, host, shir_clock_system(), &log, on_progress, &out, &sum);
-done:
+    pthread_mutex_lock(&out.mu);
     if (scan_summary_encode(SCAN_MSG_SUMMARY, &sum, &out.frame) == 0)
-        send_frame(&out);
-    int code = sum.status == 0 && out.write_err == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
+        send_locked(&out);
+    out.done = true;
+    pthread_mutex_unlock(&out.mu);
+    watchdog_stop(&wd);
+    int code = sum.status == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
     shir_buf_free(&out.frame);
+    shir_buf_free(&wd.in);
+    pthread_mutex_destroy(&out.mu);
     scan_job_free(&job);
     shir_log_sink_close(&sink);
     return code;
@@ -153,8 +378,11 @@ const struct node_cmd node_cmd_worker = {
     .usage = "usage: shir worker [--job-fd N] [--out-fd N]\n"
              "\n"
              "Reads one job frame (u32 length + msgpack map, see scan/scan.h) from --job-fd\n"
-             "(default 0), runs it, and writes progress, cursor and summary frames to --out-fd\n"
-             "(default 1). Logs go to stderr. Exit 0 when the scan succeeded, 1 when it failed.\n"
-             "The job carries any credential; it is never taken from argv or the environment.\n",
+             "(default 0), then ack frames until the parent closes it (which stops the worker);\n"
+             "runs the job and writes progress, cursor, file, checkpoint and summary frames to\n"
+             "--out-fd (default 1). Logs go to stderr. Exit 0 when the scan succeeded, 1 when it\n"
+             "failed or the parent is gone, 3 when it fenced itself (no ack for the job's\n"
+             "fence_ms). The job carries any credential; it is never taken from argv or the\n"
+             "environment.\n",
     .run = worker_run,
 };

@@ -11,11 +11,21 @@
  * the walk (a sampled member of a resource set) relative to the root one directory at a time,
  * both with O_NOFOLLOW unless the walk itself followed a link to it; and what opens must be the
  * file the walk saw. So a file swapped for a symlink after it was listed is not followed out of
- * the root. */
+ * the root.
+ *
+ * A run with parts (job->parts_dir, a runtime run) numbers the files in walk order (the walk is
+ * sorted, so the numbering is the same in every attempt): part k holds the lines of files
+ * k*N .. (k+1)*N - 1 that are not held in a group, and is committed (durable, then a checkpoint)
+ * as soon as its last file is handled. Directory assets are held too, and the held groups and
+ * directories make up a final part after the walk, sorted by pattern (path for a directory), so
+ * that no part's content depends on when the walk ended. A resumed attempt re-walks the files
+ * below its first part's boundary with stat only (the walk does no more than that), which
+ * rebuilds the held groups and directories exactly, and writes from that part on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scan/engine.h"
@@ -29,6 +39,7 @@ struct member {
     dev_t dev;
     ino_t ino;
     bool via_link; /* reached through a symlink the walk followed */
+    uint64_t index; /* walk index */
 };
 
 /* How to open a file the walk listed (scan_file_open's arguments). */
@@ -61,6 +72,23 @@ struct engine {
     uint64_t start_ms, last_progress_ms;
     char *cursor;
     int fatal;
+    /* Runs with parts (see the top of this file). */
+    bool parts;
+    uint32_t part_size;      /* N: files per part */
+    uint32_t part;           /* the part open in the sink */
+    uint64_t next_index;     /* walk index the next file gets */
+    uint64_t cur_index;      /* walk index of the file being read (FILE hook, skip list) */
+    uint64_t covered;        /* files below this index were written by an earlier attempt */
+    uint64_t *skip;          /* sorted copy of job->skip */
+    size_t n_skip;
+    struct held_dir *dirs;   /* directory assets for the final part */
+    size_t n_dirs, cap_dirs;
+};
+
+struct held_dir {
+    char *path;
+    size_t rel_off;
+    int64_t mtime;
 };
 
 /* ------------------------------------------------------------------------------------------- */
@@ -132,7 +160,8 @@ static int group_add(struct engine *g, const char *pattern, const struct scan_en
                          .mtime = e->mtime,
                          .dev = e->dev,
                          .ino = e->ino,
-                         .via_link = e->via_link};
+                         .via_link = e->via_link,
+                         .index = g->cur_index};
     if (!m->path)
         return SHIR_E_NOMEM;
     gr->n++;
@@ -149,10 +178,26 @@ static void groups_free(struct engine *g)
     }
     free(g->groups);
     free(g->slots);
+    for (size_t i = 0; i < g->n_dirs; i++)
+        free(g->dirs[i].path);
+    free(g->dirs);
+    free(g->skip);
 }
 
 /* ------------------------------------------------------------------------------------------- */
 /* Reading one file into an asset. */
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The file at walk index i is on the job's skip list (it crashed the worker twice). */
+static bool skipped(const struct engine *g, uint64_t i)
+{
+    return g->n_skip && bsearch(&i, g->skip, g->n_skip, sizeof *g->skip, cmp_u64) != NULL;
+}
 
 static scan_reader_fn reader_for(const struct scan_readers *r, const char *format)
 {
@@ -192,6 +237,17 @@ static int read_file(struct engine *g, struct scan_asset *a, const char *path, u
     scan_detect_name(path, &d);
     if (g->job->level == SCAN_L1 && d.format)
         return set_detected(a, &d); /* L1: the name was enough; nothing read */
+    if (skipped(g, g->cur_index))
+        return scan_asset_add_error(a, "skipped: crashed the worker twice");
+    if (g->cfg->cbs && g->cfg->cbs->file_cb)
+        g->cfg->cbs->file_cb(g->cfg->cbs->ud, g->cur_index, path);
+#ifdef SHIR_TEST_FAULTS
+    if (g->job->fault == SCAN_FAULT_CRASH_NAMED) {
+        const char *base = strrchr(path, '/');
+        if (strncmp(base ? base + 1 : path, "shir-test-crash", 15) == 0)
+            abort();
+    }
+#endif
     int fd = scan_file_open(ref->dir_fd, ref->name, ref->nofollow, ref->dev, ref->ino);
     if (fd == SHIR_E_STALE)
         return scan_asset_add_error(a, "not read: it changed since it was listed");
@@ -380,6 +436,7 @@ static int read_members(struct engine *g, struct scan_asset *a, const struct gro
         scan_asset_init(&t);
         rc = scan_set_str(&t.path, gr->m[i].path);
         struct file_ref ref = member_ref(g, &gr->m[i]);
+        g->cur_index = gr->m[i].index;
         if (rc == 0)
             rc = read_file(g, &t, gr->m[i].path, gr->m[i].size, &ref);
         if (rc == 0 && sampled == 0)
@@ -430,7 +487,98 @@ static int scan_set(struct engine *g, struct group *gr)
 }
 
 /* ------------------------------------------------------------------------------------------- */
+/* Parts. */
+
+/* Part `g->part` is complete: make it durable, report the checkpoint, open the next one. */
+static int part_done(struct engine *g)
+{
+    int rc = scan_sink_parts_commit(g->sink);
+    if (rc == 0 && g->cfg->cbs && g->cfg->cbs->checkpoint_cb) {
+        struct scan_checkpoint c = {.part = g->part,
+                                    .files = g->next_index,
+                                    .assets = g->sum->assets,
+                                    .bytes = g->sum->bytes_read,
+                                    .errors = g->sum->errors};
+        rc = g->cfg->cbs->checkpoint_cb(g->cfg->cbs->ud, &c);
+        if (rc)
+            (void)shir_str_fmt(g->sum->message, sizeof g->sum->message,
+                               "cannot report checkpoint %u: %s", (unsigned)g->part,
+                               shir_strerror(rc));
+    } else if (rc) {
+        (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
+    }
+    if (rc == 0 && (rc = scan_sink_parts_begin(g->sink, ++g->part)) != 0)
+        (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
+    return rc;
+}
+
+static int hold_dir(struct engine *g, const struct scan_entry *e)
+{
+    if (g->n_dirs == g->cap_dirs) {
+        size_t cap = g->cap_dirs ? g->cap_dirs * 2 : 64;
+        struct held_dir *v = realloc(g->dirs, cap * sizeof *v);
+        if (!v)
+            return SHIR_E_NOMEM;
+        g->dirs = v;
+        g->cap_dirs = cap;
+    }
+    char *p = strdup(e->path);
+    if (!p)
+        return SHIR_E_NOMEM;
+    /* The root's rel is a literal "", not a suffix of its path. */
+    size_t rel_off = e->rel[0] ? (size_t)(e->rel - e->path) : strlen(e->path);
+    g->dirs[g->n_dirs++] = (struct held_dir){.path = p, .rel_off = rel_off, .mtime = e->mtime};
+    return 0;
+}
+
+/* One asset of the final part: a group (a resource set, or a lone numbered file) or a
+ * directory, ordered by its relative pattern or path (kind breaks a tie). */
+struct final_item {
+    const char *key;
+    int kind; /* 0 group, 1 directory */
+    size_t i;
+};
+
+static int cmp_final(const void *x, const void *y)
+{
+    const struct final_item *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+    return c ? c : a->kind - b->kind;
+}
+
+/* ------------------------------------------------------------------------------------------- */
 /* The walk. */
+
+static int flush_group(struct engine *g, struct group *gr);
+
+static int on_file(struct engine *g, const struct scan_entry *e)
+{
+    g->cur_index = g->next_index++;
+    g->sum->files_seen++;
+    unsigned tokens;
+    shir_buf_reset(&g->pat);
+    int rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
+    if (rc == 0 && tokens)
+        rc = group_add(g, (const char *)g->pat.data, e);
+    if (rc || (g->parts && g->cur_index < g->covered)) {
+        progress(g, false); /* the re-walk of a big tree takes a while: show it moving */
+        return rc; /* an earlier attempt wrote this file's line: rebuild the groups only */
+    }
+#ifdef SHIR_TEST_FAULTS
+    if (g->job->fault == SCAN_FAULT_SLOW)
+        (void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+#endif
+    if (!tokens)
+        rc = scan_one(g, e->path, e->size, e->mtime, SCAN_ASSET_FILE,
+                      &(struct file_ref){.dir_fd = e->dir_fd,
+                                         .name = e->name,
+                                         .nofollow = !e->is_link,
+                                         .dev = e->dev,
+                                         .ino = e->ino});
+    if (rc == 0 && g->parts && g->next_index % g->part_size == 0)
+        rc = part_done(g);
+    return rc;
+}
 
 static int on_entry(void *ud, const struct scan_entry *e)
 {
@@ -439,49 +587,99 @@ static int on_entry(void *ud, const struct scan_entry *e)
     switch (e->kind) {
     case SCAN_ENTRY_DIR:
         g->sum->directories++;
-        if (g->job->emit_directories)
+        if (g->job->emit_directories && g->parts)
+            rc = hold_dir(g, e);
+        else if (g->job->emit_directories)
             rc = scan_one(g, e->path, 0, e->mtime, SCAN_ASSET_DIRECTORY, NULL);
         break;
     case SCAN_ENTRY_SKIPPED:
     case SCAN_ENTRY_ERROR:
-        g->sum->errors++;
+        /* Below the resume point, the checkpoint's error count has it already. */
+        if (!(g->parts && g->next_index < g->covered))
+            g->sum->errors++;
         if (g->cfg->log)
             SHIR_WARN(g->cfg->log, "%s: %s%s%s", e->path, e->why, e->err ? ": " : "",
                       e->err ? shir_strerror(e->err) : "");
         break;
-    case SCAN_ENTRY_FILE: {
-        g->sum->files_seen++;
-        unsigned tokens;
-        shir_buf_reset(&g->pat);
-        rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
-        if (rc == 0 && tokens)
-            rc = group_add(g, (const char *)g->pat.data, e);
-        else if (rc == 0)
-            rc = scan_one(g, e->path, e->size, e->mtime, SCAN_ASSET_FILE,
-                          &(struct file_ref){.dir_fd = e->dir_fd,
-                                             .name = e->name,
-                                             .nofollow = !e->is_link,
-                                             .dev = e->dev,
-                                             .ino = e->ino});
+    case SCAN_ENTRY_FILE:
+        rc = on_file(g, e);
         break;
-    }
     }
     if (rc == SHIR_E_NOMEM && !g->sum->message[0])
         (void)shir_str_copy(g->sum->message, sizeof g->sum->message, "out of memory");
     return rc;
 }
 
+static int flush_group(struct engine *g, struct group *gr)
+{
+    struct file_ref ref = member_ref(g, &gr->m[0]);
+    g->cur_index = gr->m[0].index;
+    if (gr->n == 1) /* a lone numbered file is just a file */
+        return scan_one(g, gr->m[0].path, gr->m[0].size, gr->m[0].mtime, SCAN_ASSET_FILE, &ref);
+    return scan_set(g, gr);
+}
+
 static int flush_groups(struct engine *g)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < g->n_groups; i++) {
-        struct group *gr = &g->groups[i];
-        struct file_ref ref = member_ref(g, &gr->m[0]);
-        if (gr->n == 1) /* a lone numbered file is just a file */
-            rc = scan_one(g, gr->m[0].path, gr->m[0].size, gr->m[0].mtime, SCAN_ASSET_FILE, &ref);
-        else
-            rc = scan_set(g, gr);
+    for (size_t i = 0; rc == 0 && i < g->n_groups; i++)
+        rc = flush_group(g, &g->groups[i]);
+    return rc;
+}
+
+/* After the walk of a run with parts: commit a last part that holds files, then write the
+ * final part (groups and directories by pattern/path), then _SUCCESS. */
+static int finish_parts(struct engine *g)
+{
+    int rc = 0;
+    if (g->next_index > (uint64_t)g->part * g->part_size)
+        rc = part_done(g);
+    size_t n = g->n_groups + g->n_dirs;
+    struct final_item *v = n ? calloc(n, sizeof *v) : NULL;
+    if (rc == 0 && n && !v)
+        rc = SHIR_E_NOMEM;
+    for (size_t i = 0; rc == 0 && i < g->n_groups; i++)
+        v[i] = (struct final_item){.key = g->groups[i].pattern, .kind = 0, .i = i};
+    for (size_t i = 0; rc == 0 && i < g->n_dirs; i++)
+        v[g->n_groups + i] =
+            (struct final_item){.key = g->dirs[i].path + g->dirs[i].rel_off, .kind = 1, .i = i};
+    if (rc == 0 && n)
+        qsort(v, n, sizeof *v, cmp_final);
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        if (v[k].kind == 0) {
+            rc = flush_group(g, &g->groups[v[k].i]);
+        } else {
+            const struct held_dir *d = &g->dirs[v[k].i];
+            rc = scan_one(g, d->path, 0, d->mtime, SCAN_ASSET_DIRECTORY, NULL);
+        }
     }
+    free(v);
+    if (rc == 0 && (rc = scan_sink_parts_commit(g->sink)) != 0)
+        (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
+    if (rc == 0) {
+        g->sum->duration_ms = g->cfg->clock->now_ms(g->cfg->clock) - g->start_ms;
+        if ((rc = scan_sink_parts_success(g->sink, g->sum)) != 0)
+            (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
+    }
+    return rc;
+}
+
+/* Set up a run with parts: the resume point, its counters, the skip list, the first part. */
+static int start_parts(struct engine *g)
+{
+    const struct scan_job *j = g->job;
+    g->parts = true;
+    g->part_size = scan_job_part_size(j);
+    if (j->resume) {
+        g->part = j->resume_part;
+        g->covered = (uint64_t)j->resume_part * g->part_size;
+        g->sum->assets = j->resume_assets;
+        g->sum->bytes_read = j->resume_bytes;
+        g->sum->errors = j->resume_errors;
+    }
+    int rc = scan_sink_parts_begin(g->sink, g->part);
+    if (rc)
+        (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
     return rc;
 }
 
@@ -492,6 +690,19 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
     scan_limits_default(&g.lim);
     shir_buf_init(&g.pat, SIZE_MAX);
     g.start_ms = g.last_progress_ms = cfg->clock->now_ms(cfg->clock);
+    int rc = 0;
+    if (cfg->job->n_skip) {
+        g.skip = malloc(cfg->job->n_skip * sizeof *g.skip);
+        if (!g.skip) {
+            rc = SHIR_E_NOMEM;
+            goto out;
+        }
+        memcpy(g.skip, cfg->job->skip, cfg->job->n_skip * sizeof *g.skip);
+        g.n_skip = cfg->job->n_skip;
+        qsort(g.skip, g.n_skip, sizeof *g.skip, cmp_u64);
+    }
+    if (cfg->job->parts_dir && (rc = start_parts(&g)) != 0)
+        goto out;
     struct scan_walk_opts wo = {
         .root = cfg->job->source,
         .includes = (const char *const *)cfg->job->includes,
@@ -500,17 +711,18 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
         .n_excludes = cfg->job->n_excludes,
         .follow_outside = cfg->job->follow_outside,
     };
-    int rc = scan_walk(&wo, on_entry, &g);
+    rc = scan_walk(&wo, on_entry, &g);
     if (rc < 0 && !sum->message[0] && sum->files_seen == 0 && sum->directories == 0)
-        (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot scan %s: %s",
+        (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot read the source %s: %s",
                            cfg->job->source, shir_strerror(rc));
     /* The root as the walk opened it (a root that is a file has no directory: -1). */
     if (rc == 0 && g.n_groups)
         g.root_fd = open(cfg->job->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rc == 0)
-        rc = flush_groups(&g);
+        rc = g.parts ? finish_parts(&g) : flush_groups(&g);
     if (g.root_fd >= 0)
         close(g.root_fd);
+out:
     sum->duration_ms = cfg->clock->now_ms(cfg->clock) - g.start_ms;
     progress(&g, true);
     groups_free(&g);
@@ -543,6 +755,9 @@ static int make_sink(const struct scan_job *job, const struct shir_clock *clock,
 {
     int rc;
     char why[200] = "";
+    if (job->parts_dir)
+        return scan_sink_parts_new(job->parts_dir, job->run_scan, job->run_id, out, sum->message,
+                                   sizeof sum->message);
     switch (job->sink) {
     case SCAN_SINK_JSONL:
         rc = scan_sink_jsonl_new(job->sink_target, out);
@@ -566,8 +781,7 @@ static int make_sink(const struct scan_job *job, const struct shir_clock *clock,
 }
 
 int scan_job_run(const struct scan_job *job, const char *host, const struct shir_clock *clock,
-                 struct shir_log *log, scan_progress_cb progress_cb, void *ud,
-                 struct scan_summary *sum)
+                 struct shir_log *log, const struct scan_run_cbs *cbs, struct scan_summary *sum)
 {
     memset(sum, 0, sizeof *sum);
     struct scan_readers readers = {0};
@@ -579,8 +793,14 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
         goto out;
     if ((rc = make_sink(job, clock, log, &sink, sum)) != 0)
         goto out;
-    struct scan_engine_cfg cfg = {.job = job, .readers = &readers, .clock = clock, .log = log,
-                                  .host = host, .progress = progress_cb, .progress_ud = ud};
+    struct scan_engine_cfg cfg = {.job = job,
+                                  .readers = &readers,
+                                  .clock = clock,
+                                  .log = log,
+                                  .host = job->host_name ? job->host_name : host,
+                                  .progress = cbs ? cbs->progress : NULL,
+                                  .progress_ud = cbs ? cbs->ud : NULL,
+                                  .cbs = cbs};
     /* A database URL has its own walk (source/db.c); a path is a tree. */
     rc = scan_db_kind_of(job->source) != SCAN_DB_NONE ? scan_db_run(&cfg, sink, sum)
                                                       : scan_engine_run(&cfg, sink, sum);
@@ -594,7 +814,8 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
         rc = frc;
         (void)shir_str_fmt(sum->message, sizeof sum->message, "sink: %s", sink->errmsg);
     }
-    sum->delivered = sink->delivered;
+    /* Parts: every line of the run is delivered once its part is, earlier attempts' too. */
+    sum->delivered = job->parts_dir ? sum->assets : sink->delivered;
     sum->queued = sink->queued;
 out:
     scan_sink_free(sink);

@@ -65,8 +65,9 @@ struct scan_entry {
 /* Called for every entry; a non-zero return stops the walk and is returned by scan_walk. */
 typedef int (*scan_walk_cb)(void *ud, const struct scan_entry *e);
 
-/* Walk o->root depth-first in readdir order. Returns 0, the callback's non-zero value, a negative
- * errno when the root itself cannot be opened, or SHIR_E_NOMEM. */
+/* Walk o->root depth-first, each directory's entries in bytewise (strcmp) name order, so the
+ * order of files is the same on every walk of an unchanged tree. Returns 0, the callback's
+ * non-zero value, a negative errno when the root itself cannot be opened, or SHIR_E_NOMEM. */
 int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud);
 /* The glob rule above, exposed for tests. */
 bool scan_glob_match(const char *pattern, const char *rel);
@@ -137,6 +138,20 @@ int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clo
                         struct shir_log *log, struct scan_sink **out, char *msg, size_t cap);
 void scan_sink_free(struct scan_sink *s);
 
+/* Parts of a runtime run (sink/sink_parts.c, docs/scanning.md "Parts"): numbered JSON-lines
+ * files in DIR/<scan>/<run>/, created 0750 if missing (a symlink there is refused). put writes
+ * to the part begun last. Failures say "cannot write the results to DIR/<scan>/<run>: ..." (in
+ * msg, then in errmsg). */
+int scan_sink_parts_new(const char *dir, const char *scan, uint64_t run, struct scan_sink **out,
+                        char *msg, size_t cap);
+/* Start part `part` in `.tmp-<part>-<pid>` (a part begun and not committed is dropped). */
+int scan_sink_parts_begin(struct scan_sink *s, uint32_t part);
+/* fsync it, rename it to part-<kkkkkk>.jsonl, fsync the directory: durable on return. */
+int scan_sink_parts_commit(struct scan_sink *s);
+/* Write `_SUCCESS` (the summary as one JSON object) the same way, then remove leftover
+ * `.tmp-*` files of any attempt. */
+int scan_sink_parts_success(struct scan_sink *s, const struct scan_summary *sum);
+
 /* Outbox (outbox.c): undelivered batches, one file each, named
  * batch-<epoch ms>-<pid>-<seq>-n<assets>.json so that name order is age order and the asset count
  * survives without parsing the body. Written to a temporary name, fsync'd, renamed, and the
@@ -182,10 +197,13 @@ struct scan_engine_cfg {
     const char *host;                     /* borrowed: host part of qualified names */
     scan_progress_cb progress;            /* may be NULL */
     void *progress_ud;
+    const struct scan_run_cbs *cbs;       /* borrowed, may be NULL: file and checkpoint hooks */
 };
 /* Scan job->source into sink; fills *sum. Per-path problems are counted in sum->errors and never
  * fail the call; the return is negative for a bad source (sum->message says why), SHIR_E_NOMEM,
- * or a sink failure. */
+ * or a sink failure. With job->parts_dir, sink must come from scan_sink_parts_new: files go to
+ * numbered parts (a checkpoint after each), directories and resource sets to a final part, then
+ * _SUCCESS; job->resume and job->skip are obeyed (docs/scanning.md "Parts"). */
 int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                     struct scan_summary *sum);
 

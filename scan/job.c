@@ -40,6 +40,13 @@ void scan_job_free(struct scan_job *j)
     free(j->proxy.bypass);
     shir_secret_free(&j->proxy.password);
     free(j->outbox_dir);
+    free(j->run_scan);
+    free(j->parts_dir);
+    free(j->skip);
+    if (j->rules_text)
+        shir_wipe(j->rules_text, j->rules_len); /* rules may name customers' identifiers */
+    free(j->rules_text);
+    free(j->host_name);
     free(j->db.user);
     shir_secret_free(&j->db.password);
     free(j->db.tls_ca);
@@ -57,6 +64,31 @@ int scan_job_add_glob(char ***list, size_t *n, const char *glob)
     v[(*n)++] = copy;
     *list = v;
     return 0;
+}
+
+uint32_t scan_job_part_size(const struct scan_job *j)
+{
+    if (j->part_size)
+        return j->part_size;
+    return j->level <= 1 ? SCAN_PART_SIZE_L1 : SCAN_PART_SIZE_L23;
+}
+
+/* A scan name used as one path component of the parts directory. */
+static bool component_ok(const char *s)
+{
+    return s && s[0] && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+/* A checkpoint of part k says files = min((k+1)N, files in the tree): resuming at part k+1
+ * needs kN < files <= (k+1)N (files = 0 at part 0, resuming from the start). */
+static bool resume_point_ok(const struct scan_job *j)
+{
+    uint64_t n = scan_job_part_size(j), end = (uint64_t)j->resume_part * n;
+    if (j->resume_part == 0)
+        return j->resume_files == 0;
+    if (j->resume_part == UINT32_MAX)
+        return false; /* no part after it to number */
+    return j->resume_files <= end && j->resume_files > end - n;
 }
 
 /* The source: an absolute path, or a database URL with sane connection options. */
@@ -84,8 +116,21 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
     int rc = validate_source(j, msg, cap);
     if (rc)
         return rc;
+    bool parts = j->parts_dir != NULL;
     if (j->level < 1 || j->level > 3)
         why = "level must be 1, 2 or 3";
+    else if (parts && scan_source_is_db(j->source))
+        why = "database sources do not write parts yet (per-table checkpoints are to come)";
+    else if (parts && j->parts_dir[0] != '/')
+        why = "the parts directory must be an absolute path";
+    else if (parts && (!component_ok(j->run_scan) || j->run_id == 0))
+        why = "a run with parts needs a run id and a scan name without '/'";
+    else if (j->resume && !parts)
+        why = "only a run with parts can resume";
+    else if (j->resume && !resume_point_ok(j))
+        why = "resume: the files walked must end in the part before the first part to write";
+    else if (parts)
+        why = NULL; /* the parts replace the sink: its target is not used */
     else if (j->sink != SCAN_SINK_NONE && (!j->sink_target || !j->sink_target[0]))
         why = "sink target missing";
     else if (j->sink == SCAN_SINK_ATLAS && (!j->outbox_dir || !j->outbox_dir[0]))
@@ -156,7 +201,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const struct scan_proxy *p = &j->proxy;
-    msgpack_pack_map(&pk, 29);
+    msgpack_pack_map(&pk, 45);
     pk_kv_str(&pk, "t", "job");
     pk_kv_str(&pk, "source", j->source);
     pk_kv_u64(&pk, "level", j->level);
@@ -181,6 +226,31 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     pk_kv_u64(&pk, "retries", j->retries);
     pk_kv_u64(&pk, "memory_limit", j->memory_limit);
     pk_kv_u64(&pk, "fault", (uint64_t)j->fault);
+    pk_kv_u64(&pk, "run_id", j->run_id);
+    pk_kv_u64(&pk, "attempt", j->attempt);
+    pk_kv_str(&pk, "run_scan", j->run_scan);
+    pk_kv_str(&pk, "parts_dir", j->parts_dir);
+    pk_kv_u64(&pk, "part_size", j->part_size);
+    pk_kv_u64(&pk, "resume", j->resume);
+    pk_kv_u64(&pk, "resume_part", j->resume_part);
+    pk_kv_u64(&pk, "resume_files", j->resume_files);
+    pk_kv_u64(&pk, "resume_assets", j->resume_assets);
+    pk_kv_u64(&pk, "resume_bytes", j->resume_bytes);
+    pk_kv_u64(&pk, "resume_errors", j->resume_errors);
+    pk_str(&pk, "skip");
+    msgpack_pack_array(&pk, j->n_skip);
+    for (size_t i = 0; i < j->n_skip; i++)
+        msgpack_pack_uint64(&pk, j->skip[i]);
+    pk_kv_u64(&pk, "parent_pid", j->parent_pid > 0 ? (uint64_t)j->parent_pid : 0);
+    pk_kv_u64(&pk, "fence_ms", j->fence_ms);
+    pk_str(&pk, "rules_text");
+    if (j->rules_text) {
+        msgpack_pack_bin(&pk, j->rules_len);
+        msgpack_pack_bin_body(&pk, j->rules_text, j->rules_len);
+    } else {
+        msgpack_pack_nil(&pk);
+    }
+    pk_kv_str(&pk, "host_name", j->host_name);
     pk_kv_str(&pk, "db_user", j->db.user);
     pk_str(&pk, "db_password");
     msgpack_pack_bin(&pk, j->db.password.len);
@@ -226,6 +296,45 @@ int scan_cursor_encode(const char *cursor, struct shir_buf *b)
     msgpack_pack_map(&pk, 2);
     pk_kv_str(&pk, "t", "cursor");
     pk_kv_str(&pk, "cursor", cursor);
+    return finish_frame(&sb, b);
+}
+
+static void pk_begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *type, size_t n_keys)
+{
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(pk, n_keys + 1);
+    pk_kv_str(pk, "t", type);
+}
+
+int scan_checkpoint_encode(const struct scan_checkpoint *c, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pk_begin(&sb, &pk, "checkpoint", 5);
+    pk_kv_u64(&pk, "part", c->part);
+    pk_kv_u64(&pk, "files", c->files);
+    pk_kv_u64(&pk, "assets", c->assets);
+    pk_kv_u64(&pk, "bytes", c->bytes);
+    pk_kv_u64(&pk, "errors", c->errors);
+    return finish_frame(&sb, b);
+}
+
+int scan_file_msg_encode(uint64_t index, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pk_begin(&sb, &pk, "file", 1);
+    pk_kv_u64(&pk, "index", index);
+    return finish_frame(&sb, b);
+}
+
+int scan_ack_encode(uint64_t seq, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pk_begin(&sb, &pk, "ack", 1);
+    pk_kv_u64(&pk, "seq", seq);
     return finish_frame(&sb, b);
 }
 
@@ -347,8 +456,10 @@ int scan_msg_type(const unsigned char *frame, size_t n, enum scan_msg_type *type
     static const struct {
         const char *name;
         enum scan_msg_type type;
-    } names[] = {{"job", SCAN_MSG_JOB}, {"progress", SCAN_MSG_PROGRESS},
-                 {"cursor", SCAN_MSG_CURSOR}, {"summary", SCAN_MSG_SUMMARY}};
+    } names[] = {{"job", SCAN_MSG_JOB},           {"progress", SCAN_MSG_PROGRESS},
+                 {"cursor", SCAN_MSG_CURSOR},     {"summary", SCAN_MSG_SUMMARY},
+                 {"checkpoint", SCAN_MSG_CHECKPOINT}, {"file", SCAN_MSG_FILE},
+                 {"ack", SCAN_MSG_ACK}};
     rc = SHIR_E_PROTO;
     for (size_t i = 0; t && i < sizeof names / sizeof names[0]; i++)
         if (key_is(t, names[i].name)) {
@@ -417,6 +528,94 @@ static int get_secret(const msgpack_object *o, struct shir_secret *out)
     return o && o->type != MSGPACK_OBJECT_NIL ? SHIR_E_MALFORMED : 0;
 }
 
+/* The skip list: at most SCAN_JOB_MAX_SKIP walk indices. */
+static int get_skip(const msgpack_object *o, struct scan_job *j)
+{
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > SCAN_JOB_MAX_SKIP)
+        return SHIR_E_MALFORMED;
+    if (o->via.array.size == 0)
+        return 0;
+    uint64_t *v = calloc(o->via.array.size, sizeof *v);
+    if (!v)
+        return SHIR_E_NOMEM;
+    free(j->skip);
+    j->skip = v;
+    j->n_skip = o->via.array.size;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *e = &o->via.array.ptr[i];
+        if (e->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return SHIR_E_MALFORMED;
+        v[i] = e->via.u64;
+    }
+    return 0;
+}
+
+/* Inline rules: bin (or str) of at most SCAN_JOB_MAX_RULES bytes, kept NUL-terminated too. */
+static int get_rules(const msgpack_object *o, struct scan_job *j)
+{
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    const char *p;
+    size_t n;
+    if (o->type == MSGPACK_OBJECT_BIN) {
+        p = o->via.bin.ptr;
+        n = o->via.bin.size;
+    } else if (o->type == MSGPACK_OBJECT_STR) {
+        p = o->via.str.ptr;
+        n = o->via.str.size;
+    } else {
+        return SHIR_E_MALFORMED;
+    }
+    if (n > SCAN_JOB_MAX_RULES)
+        return SHIR_E_MALFORMED;
+    char *t = malloc(n + 1);
+    if (!t)
+        return SHIR_E_NOMEM;
+    if (n)
+        memcpy(t, p, n);
+    t[n] = '\0';
+    free(j->rules_text);
+    j->rules_text = t;
+    j->rules_len = n;
+    return 0;
+}
+
+/* The runtime run's numeric fields. */
+static int job_run_numbers(const msgpack_object_map *m, struct scan_job *j)
+{
+    uint64_t attempt = 0, part_size = 0, resume = 0, resume_part = 0, ppid = 0, fence = 0;
+    int rc = get_u64(map_get(m, "run_id"), UINT64_MAX, &j->run_id);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "attempt"), UINT32_MAX, &attempt);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "part_size"), UINT32_MAX, &part_size);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "resume"), 1, &resume);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "resume_part"), UINT32_MAX, &resume_part);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "resume_files"), UINT64_MAX, &j->resume_files);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "resume_assets"), UINT64_MAX, &j->resume_assets);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "resume_bytes"), UINT64_MAX, &j->resume_bytes);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "resume_errors"), UINT64_MAX, &j->resume_errors);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "parent_pid"), INT32_MAX, &ppid);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "fence_ms"), UINT32_MAX, &fence);
+    j->attempt = (uint32_t)attempt;
+    j->part_size = (uint32_t)part_size;
+    j->resume = resume != 0;
+    j->resume_part = (uint32_t)resume_part;
+    j->parent_pid = (int32_t)ppid;
+    j->fence_ms = (uint32_t)fence;
+    return rc;
+}
+
 /* Numeric fields of the job, decoded through one u64 each. */
 static int job_numbers(const msgpack_object_map *m, struct scan_job *j)
 {
@@ -442,7 +641,7 @@ static int job_numbers(const msgpack_object_map *m, struct scan_job *j)
     if (rc == 0)
         rc = get_u64(map_get(m, "memory_limit"), UINT64_MAX, &j->memory_limit);
     if (rc == 0)
-        rc = get_u64(map_get(m, "fault"), SCAN_FAULT_HANG, &fault);
+        rc = get_u64(map_get(m, "fault"), SCAN_FAULT_LAST, &fault);
     uint64_t tls = j->db.tls, cto = j->db.connect_timeout_s, sto = j->db.statement_timeout_ms,
              exact = j->db.exact_counts;
     if (rc == 0)
@@ -490,9 +689,14 @@ int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j)
         (rc = get_str(map_get(m, "proxy_address"), &j->proxy.address)) ||
         (rc = get_str(map_get(m, "proxy_user"), &j->proxy.user)) ||
         (rc = get_str(map_get(m, "proxy_bypass"), &j->proxy.bypass)) ||
-        (rc = get_str(map_get(m, "outbox"), &j->outbox_dir)) ||
+        (rc = get_str(map_get(m, "outbox"), &j->outbox_dir)) || (rc = job_numbers(m, j)) ||
+        (rc = get_str(map_get(m, "run_scan"), &j->run_scan)) ||
+        (rc = get_str(map_get(m, "parts_dir"), &j->parts_dir)) ||
+        (rc = get_str(map_get(m, "host_name"), &j->host_name)) ||
+        (rc = job_run_numbers(m, j)) || (rc = get_skip(map_get(m, "skip"), j)) ||
+        (rc = get_rules(map_get(m, "rules_text"), j)) ||
         (rc = get_str(map_get(m, "db_user"), &j->db.user)) ||
-        (rc = get_str(map_get(m, "db_tls_ca"), &j->db.tls_ca)) || (rc = job_numbers(m, j)) ||
+        (rc = get_str(map_get(m, "db_tls_ca"), &j->db.tls_ca)) ||
         (rc = get_secret(map_get(m, "proxy_password"), &j->proxy.password)))
         goto out;
     rc = get_secret(map_get(m, "db_password"), &j->db.password);
@@ -559,4 +763,60 @@ int scan_cursor_decode(const unsigned char *frame, size_t n, char *out, size_t c
 out:
     msgpack_unpacked_destroy(&u);
     return rc;
+}
+
+/* A frame of type `type` whose keys are all unsigned integers (checkpoint, file, ack): each
+ * (key, destination, maximum); an absent key is malformed, since every encoder writes them. */
+struct u64_field {
+    const char *k;
+    uint64_t *v;
+    uint64_t max;
+};
+
+static int decode_u64_frame(const unsigned char *frame, size_t n, const char *type,
+                            const struct u64_field *f, size_t nf)
+{
+    msgpack_unpacked u;
+    const msgpack_object_map *m;
+    int rc = unpack_map(frame, n, &u, &m);
+    if (rc)
+        goto out;
+    const msgpack_object *t = map_get(m, "t");
+    if (!t || !key_is(t, type)) {
+        rc = SHIR_E_MALFORMED;
+        goto out;
+    }
+    for (size_t i = 0; rc == 0 && i < nf; i++) {
+        const msgpack_object *o = map_get(m, f[i].k);
+        rc = o ? get_u64(o, f[i].max, f[i].v) : SHIR_E_MALFORMED;
+    }
+out:
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+int scan_checkpoint_decode(const unsigned char *frame, size_t n, struct scan_checkpoint *c)
+{
+    uint64_t part = 0;
+    memset(c, 0, sizeof *c);
+    const struct u64_field f[] = {{"part", &part, UINT32_MAX},
+                                  {"files", &c->files, UINT64_MAX},
+                                  {"assets", &c->assets, UINT64_MAX},
+                                  {"bytes", &c->bytes, UINT64_MAX},
+                                  {"errors", &c->errors, UINT64_MAX}};
+    int rc = decode_u64_frame(frame, n, "checkpoint", f, sizeof f / sizeof f[0]);
+    c->part = (uint32_t)part;
+    return rc;
+}
+
+int scan_file_msg_decode(const unsigned char *frame, size_t n, uint64_t *index)
+{
+    const struct u64_field f[] = {{"index", index, UINT64_MAX}};
+    return decode_u64_frame(frame, n, "file", f, 1);
+}
+
+int scan_ack_decode(const unsigned char *frame, size_t n, uint64_t *seq)
+{
+    const struct u64_field f[] = {{"seq", seq, UINT64_MAX}};
+    return decode_u64_frame(frame, n, "ack", f, 1);
 }

@@ -21,7 +21,13 @@ static int open_classifier(struct scan_readers *r, const struct scan_job *job, c
 {
     struct scan_classify_config cfg;
     scan_classify_config_default(&cfg);
-    cfg.rules_path = job->rules_path;
+    /* Inline rules (a runtime run's definition holds the file's content) win over a path. */
+    if (job->rules_text) {
+        cfg.rules_text = job->rules_text;
+        cfg.rules_len = job->rules_len;
+    } else {
+        cfg.rules_path = job->rules_path;
+    }
     struct classify_ctx *cc = calloc(1, sizeof *cc);
     if (!cc)
         return SHIR_E_NOMEM;

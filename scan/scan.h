@@ -46,7 +46,16 @@ int scan_http_get(const struct scan_proxy *proxy, const char *url, long *status,
 
 /* Test-only faults a worker injects on request (integration tests of crash isolation). Only a
  * `shir` built with SHIR_TEST_FAULTS obeys them; the codec carries the field in every build. */
-enum scan_fault { SCAN_FAULT_NONE = 0, SCAN_FAULT_ABORT = 1, SCAN_FAULT_HANG = 2 };
+enum scan_fault {
+    SCAN_FAULT_NONE = 0,
+    SCAN_FAULT_ABORT = 1,        /* abort() before the scan starts */
+    SCAN_FAULT_HANG = 2,         /* never start: wait to be killed */
+    SCAN_FAULT_SLOW = 3,         /* sleep 20 ms before each file: a 300-file tree takes ~6 s, so
+                                    an integration test can act while a run is going */
+    SCAN_FAULT_CRASH_NAMED = 4,  /* abort() when about to read a file whose name starts with
+                                    `shir-test-crash` (the crash-a-file-twice path) */
+};
+#define SCAN_FAULT_LAST SCAN_FAULT_CRASH_NAMED
 
 /* Database sources (docs/sources.md): TLS as libpq's sslmode. The default, VERIFY_FULL, checks
  * the server's certificate chain against tls_ca (else the system's store) and its name. */
@@ -88,8 +97,57 @@ struct scan_job {
     uint32_t retries;             /* Atlas attempts per batch before the outbox (default 4) */
     uint64_t memory_limit;        /* worker RLIMIT_AS in bytes, 0: none */
     enum scan_fault fault;        /* test-only */
+
+    /* A run of the runtime (node/runs.c fills these from the replicated definition and run);
+     * all zero/NULL for `scan run-local`, which keeps its single JSON-lines file or Atlas. */
+    uint64_t run_id;              /* the run's id in the runtime (0: not a runtime run) */
+    uint32_t attempt;             /* the fencing token's attempt (with run_id); logs only here */
+    char *run_scan;               /* owned, may be NULL: the scan's name, a path component of
+                                     the parts directory (no '/', not "." or "..") */
+    char *parts_dir;              /* owned, may be NULL: the root of a `jsonl:DIR` sink; when
+                                     set (with run_scan and run_id) the results are numbered
+                                     parts in DIR/<run_scan>/<run_id>/ (docs/scanning.md,
+                                     "Parts") instead of sink_target, and sink is ignored */
+    uint32_t part_size;           /* files per part; 0: scan_job_part_size's default */
+    bool resume;                  /* continue an earlier attempt from its checkpoint: */
+    uint32_t resume_part;         /*   the first part to write (checkpoint's part + 1); the
+                                       worker re-walks files below resume_part * part size
+                                       with stat only and continues there */
+    uint64_t resume_files;        /*   the checkpoint's files: that boundary, or fewer when
+                                       the checkpoint was of a last, partial part */
+    uint64_t resume_assets;       /*   the checkpoint's counters, so that the summary counts */
+    uint64_t resume_bytes;        /*   the whole run and not just this attempt (0 when not */
+    uint64_t resume_errors;       /*   known: only the summary is off, never the parts) */
+    uint64_t *skip;               /* owned, may be NULL: walk indices of files not to open (they
+                                     crashed the worker twice); each is counted as an error of
+                                     its file, "skipped: crashed the worker twice" */
+    size_t n_skip;                /* at most SCAN_JOB_MAX_SKIP */
+    int32_t parent_pid;           /* > 0: the worker's expected parent; the worker sets
+                                     PR_SET_PDEATHSIG(SIGKILL), then exits 1 if getppid() is
+                                     not this pid (the parent died before the signal was set) */
+    uint32_t fence_ms;            /* > 0: self-fence — the worker exits with code 3, writing
+                                     nothing more, when no ACK frame arrived for fence_ms (from
+                                     its start, then from the last ACK). 0: never */
+    char *rules_text;             /* owned, may be NULL: user rules given inline (the replicated
+                                     definition stores the rules file's content); wins over
+                                     rules_path. Not NUL-terminated necessarily: rules_len */
+    size_t rules_len;             /* at most SCAN_JOB_MAX_RULES */
+    char *host_name;              /* owned, may be NULL: the host part of qualified names, over
+                                     the machine's name (stable across the nodes of a runtime) */
     struct scan_db_opts db;       /* database sources only */
 };
+/* Bounds the decoder enforces on the fields above (the replicated definition holds at most
+ * 16 KiB of rules; a run is retried at most 10 times, so few files can ever be skipped). */
+#define SCAN_JOB_MAX_RULES (64u * 1024)
+#define SCAN_JOB_MAX_SKIP  4096u
+/* Files per part when job->part_size is 0, per level (measured with bench/bench_parts.c, see
+ * docs/scanning.md "Parts"). */
+#define SCAN_PART_SIZE_L1   20000u
+#define SCAN_PART_SIZE_L23  2000u
+/* The part size the job runs with: job->part_size, or the level's default. */
+uint32_t scan_job_part_size(const struct scan_job *j);
+/* Exit code of a worker that self-fenced (no ACK for fence_ms). 0 ok, 1 failed, 2 usage. */
+#define SCAN_EXIT_FENCED 3
 void scan_job_init(struct scan_job *j);
 /* Whether a source names a database by its URL scheme (sqlite, postgres, postgresql, mysql,
  * mariadb), as opposed to a path or a file:// URL. Pure. */
@@ -121,13 +179,23 @@ struct scan_summary {
 /* Progress while scanning, with the checkpoint cursor: the last path fully handed to the sink
  * (borrowed for the call). */
 typedef void (*scan_progress_cb)(void *ud, const struct scan_summary *so_far, const char *cursor);
+struct scan_checkpoint;
+/* What a running job tells its caller (each may be NULL; all get ud). */
+struct scan_run_cbs {
+    scan_progress_cb progress;   /* at most 4 times a second, and at the end */
+    /* Just before the file at walk index `index` is opened for reading (path borrowed). */
+    void (*file_cb)(void *ud, uint64_t index, const char *path);
+    /* A part is durable (runtime runs). A non-zero return stops the run with that error. */
+    int (*checkpoint_cb)(void *ud, const struct scan_checkpoint *c);
+    void *ud;
+};
 
-/* Run one job in this process: walk, detect, read per level, classify, sink. Blocking; meant for
- * the worker process. host names the machine in qualified names. log may be NULL. Returns 0 or
- * the run's error (also in sum->status/message). */
+/* Run one job in this process: walk, detect, read per level, classify, sink (or numbered parts
+ * when job->parts_dir is set). Blocking; meant for the worker process. host names the machine
+ * in qualified names (job->host_name wins when set). log and cbs may be NULL. Returns 0 or the
+ * run's error (also in sum->status/message). */
 int scan_job_run(const struct scan_job *job, const char *host, const struct shir_clock *clock,
-                 struct shir_log *log, scan_progress_cb progress, void *ud,
-                 struct scan_summary *sum);
+                 struct shir_log *log, const struct scan_run_cbs *cbs, struct scan_summary *sum);
 
 /* ------------------------------------------------------------------------------------------- */
 /* The worker pipe protocol (job.c). Every message is one frame:
@@ -136,12 +204,52 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
  *     | length: u32 BE | msgpack map, `length` bytes (<= 16 MiB)  |
  *     +----------------+------------------------------------------+
  *
- * The map's key "t" names the message: "job" (parent -> worker, once), "progress",
- * "cursor" and "summary" (worker -> parent; "summary" is last). Unknown keys are ignored so either
- * side can grow. */
+ * The map's key "t" names the message. Unknown keys are ignored so either side can grow.
+ *
+ *     parent -> worker (its stdin)          worker -> parent (its fd 3)
+ *     "job"  once, first                    "progress"   counters; also a heartbeat every
+ *     "ack"  {seq} any number, after it                  500 ms while a runtime run goes
+ *                                           "cursor"     last path handed to the sink
+ *                                           "file"       {index} just before a file is opened
+ *                                                        for reading (L2/L3, and L1 when its
+ *                                                        name does not tell the format)
+ *                                           "checkpoint" {part, files, assets, bytes, errors}
+ *                                                        after part-<part>.jsonl is durable
+ *                                           "summary"    last
+ *
+ * "ack" tells the worker that a report of its own was committed by the runtime; it resets the
+ * self-fence timer (scan_job.fence_ms). seq is the parent's, opaque to the worker (logged). */
 #define SCAN_FRAME_MAX (16u * 1024 * 1024)
 
-enum scan_msg_type { SCAN_MSG_JOB = 1, SCAN_MSG_PROGRESS, SCAN_MSG_CURSOR, SCAN_MSG_SUMMARY };
+enum scan_msg_type {
+    SCAN_MSG_JOB = 1,
+    SCAN_MSG_PROGRESS,
+    SCAN_MSG_CURSOR,
+    SCAN_MSG_SUMMARY,
+    SCAN_MSG_CHECKPOINT,
+    SCAN_MSG_FILE,
+    SCAN_MSG_ACK,
+};
+
+/* Part `part` of a runtime run is durable (renamed and its directory fsync'd). A later attempt
+ * resumes with resume_part = part + 1, resume_files = files and the counters. */
+struct scan_checkpoint {
+    uint32_t part;
+    uint64_t files;   /* files walked through the end of this part: (part + 1) * part size,
+                         or fewer for the last part of files (the final part of resource sets
+                         and directories has no checkpoint: _SUCCESS and the summary follow) */
+    uint64_t assets;  /* asset lines in parts 0 .. part (cumulative over attempts) */
+    uint64_t bytes;   /* bytes read for them (cumulative) */
+    uint64_t errors;  /* per-path errors among them (cumulative) */
+};
+int scan_checkpoint_encode(const struct scan_checkpoint *c, struct shir_buf *b);
+int scan_checkpoint_decode(const unsigned char *frame, size_t n, struct scan_checkpoint *c);
+/* "file" {index}: the walk index of the file the worker is about to open. */
+int scan_file_msg_encode(uint64_t index, struct shir_buf *b);
+int scan_file_msg_decode(const unsigned char *frame, size_t n, uint64_t *index);
+/* "ack" {seq}. */
+int scan_ack_encode(uint64_t seq, struct shir_buf *b);
+int scan_ack_decode(const unsigned char *frame, size_t n, uint64_t *seq);
 
 /* Append one frame to b. SHIR_E_NOMEM, SHIR_E_TOOBIG. */
 int scan_job_encode(const struct scan_job *j, struct shir_buf *b);
@@ -154,7 +262,8 @@ int scan_frame_peek(const unsigned char *p, size_t n, size_t *frame_len);
 int scan_msg_type(const unsigned char *frame, size_t n, enum scan_msg_type *type);
 /* Decode a job frame into an initialised job (the caller frees it, even on failure). */
 int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j);
-/* Decode a progress/summary frame. */
+/* Decode a progress/summary frame. (The new frames' codecs are declared with their structs
+ * above; every decoder returns SHIR_E_MALFORMED for a frame of the wrong shape or type.) */
 int scan_summary_decode(const unsigned char *frame, size_t n, struct scan_summary *s);
 /* Decode a cursor frame into out[cap] (SHIR_E_TRUNC when it does not fit). */
 int scan_cursor_decode(const unsigned char *frame, size_t n, char *out, size_t cap);

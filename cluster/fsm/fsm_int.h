@@ -35,11 +35,12 @@
 struct cluster__cmd_desc {
     enum cluster_cmd_type type;
     const char *name;
-    /* Fields after the request id: what encode writes and decode needs; a decoder skips the
-     * fields a newer version appends after them. (A field appended later must be optional to
-     * its own version too, since the log still holds entries written before it: that version
-     * gives decode the count present; none needs it yet.) */
+    /* Fields after the request id: what encode writes; a decoder skips the fields a newer
+     * version appends after them. A field appended later must be optional to its own version
+     * too, since the log still holds entries written before it: `min_fields` (0: all of them
+     * are required) is what decode needs, and decode_tail reads the optional rest. */
     uint32_t fields;
+    uint32_t min_fields;
     unsigned flags;
     /* Enum ranges and lengths, checked on encode and before apply; NULL: nothing to check. */
     int (*shape)(const struct cluster_cmd *c);
@@ -49,6 +50,10 @@ struct cluster__cmd_desc {
                  uint64_t *value);
     void (*encode)(struct cluster__mpw *w, const struct cluster_cmd *c); /* NULL: no fields */
     void (*decode)(struct cluster__mpr *r, struct cluster_cmd *c);       /* NULL: no fields */
+    /* With min_fields: reads the optional fields min_fields+1..fields, `present` of them (0 to
+     * fields - min_fields); an absent one keeps the 0 decode starts from, and the command's
+     * apply says what 0 means (SETTINGS_SET: keep the value; INIT: the default). */
+    void (*decode_tail)(struct cluster__mpr *r, struct cluster_cmd *c, uint32_t present);
 };
 
 struct cluster__table {
@@ -83,9 +88,17 @@ struct cluster__schema {
 
 /* The production tables, in snapshot order, at these indices of every schema (tests append
  * their own after them). */
-enum { CLUSTER__TAB_RUNTIME, CLUSTER__TAB_NODES, CLUSTER__TAB_PROXY, CLUSTER__TAB_RECENT };
+enum {
+    CLUSTER__TAB_RUNTIME,
+    CLUSTER__TAB_NODES,
+    CLUSTER__TAB_PROXY,
+    CLUSTER__TAB_RECENT,
+    CLUSTER__TAB_SCANS,
+    CLUSTER__TAB_RUNS,
+    CLUSTER__TAB_PRODUCTION /* how many; a test's own tables start here */
+};
 extern const struct cluster__table cluster__tab_runtime, cluster__tab_nodes, cluster__tab_proxy,
-    cluster__tab_recent;
+    cluster__tab_recent, cluster__tab_scans, cluster__tab_runs;
 extern const struct cluster__schema cluster__schema_default;
 
 struct cluster_fsm {
@@ -125,6 +138,13 @@ int cluster__mpw_finish(struct cluster__mpw *w, struct shir_buf *out, size_t sta
 struct cluster_fsm_result *cluster__recent_record(struct cluster_fsm *f,
                                                   const uint8_t id[CLUSTER_REQUEST_ID_LEN],
                                                   int status, uint64_t value);
+/* scans.c: the shape of a definition (every refusal is SHIR_E_INVAL), for SCAN_PUT's encode and
+ * apply and for the section's decoder. */
+int cluster__scan_def_shape(const struct cluster_scan_def *d);
+/* runs.c, for SCAN_DELETE: the id of the scan's active run (0: none), and dropping every run of
+ * a scan (apply only: never fails, never allocates). */
+uint64_t cluster__runs_active(const struct cluster_fsm *f, const char *scan);
+void cluster__runs_drop_scan(struct cluster_fsm *f, const char *scan);
 /* For the version-1 snapshot reader (snapshot.c), which has the node list and the id counter
  * apart: */
 void cluster__nodes_decode_list(void *st, struct cluster__mpr *r);

@@ -1,21 +1,27 @@
 /* The nodes table: every member (pending or registered), in registration order, and the id
  * counter; the member allowlist is derived from it. Commands NODE_ADD, NODE_SET_ROLE,
- * NODE_REMOVE, NODE_SET_DRAIN.
+ * NODE_REMOVE, NODE_SET_DRAIN, NODE_SET_CAPACITY.
  *
  * Fields (commands after the request id; the section as one array):
  *   NODE_ADD        <node fields>, key_slot, key_generation
  *   NODE_SET_ROLE   node id, role
  *   NODE_REMOVE     node id
  *   NODE_SET_DRAIN  node id, drain bool
+ *   NODE_SET_CAPACITY node id, capacity, is_auto bool
  *   <node fields>   name, address, pin bin32, role, state, version, concurrency, drain bool,
  *                   registered_ms
- *   section 2       [ next_node_id, [ [id, <node fields>]... ] ]
+ *   section 2       [ next_node_id, [ [id, <node fields>, capacity_auto]... ] ]
+ *
+ * capacity_auto is in the section only, after the node fields: NODE_ADD's key_slot follows the
+ * node fields, so a field added there would shift what an older node decodes. A section written
+ * before it (no such element) gives 0, i.e. "not proposed yet".
  */
 #include <string.h>
 
 #include "cluster/fsm/fsm_int.h"
 
 #define NODE_FIELDS 9
+#define NODE_RECORD (1 + NODE_FIELDS + 1) /* id, fields, capacity_auto */
 
 struct nodes {
     struct cluster_node nodes[CLUSTER_FSM_NODES_CAP];
@@ -155,6 +161,7 @@ static int add_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool co
         return 0;
     struct cluster_node *n = &t->nodes[t->n++];
     *n = *in;
+    n->capacity_auto = 0; /* not in the command: the node's agent proposes it once registered */
     n->id = t->next_id++;
     *value = n->id;
     return 0;
@@ -279,6 +286,48 @@ static const struct cluster__cmd_desc cmd_drain = {
     .type = CLUSTER_CMD_NODE_SET_DRAIN, .name = "node-set-drain", .fields = 2,
     .apply = drain_apply, .encode = drain_encode, .decode = drain_decode};
 
+/* ---- NODE_SET_CAPACITY ----------------------------------------------------------------------- */
+
+static int capacity_shape(const struct cluster_cmd *c)
+{
+    return c->u.node_capacity.capacity <= CLUSTER_NODE_CAPACITY_MAX ? 0 : SHIR_E_INVAL;
+}
+
+static int capacity_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                          uint64_t *value)
+{
+    (void)value;
+    struct cluster_node *n = find_node(f, c->u.node_capacity.node_id);
+    if (!n)
+        return SHIR_E_NOTFOUND;
+    if (commit) {
+        if (c->u.node_capacity.is_auto)
+            n->capacity_auto = c->u.node_capacity.capacity;
+        else
+            n->concurrency = c->u.node_capacity.capacity;
+    }
+    return 0;
+}
+
+static void capacity_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.node_capacity.node_id);
+    cluster__mpw_uint(w, c->u.node_capacity.capacity);
+    cluster__mpw_bool(w, c->u.node_capacity.is_auto);
+}
+
+static void capacity_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.node_capacity.node_id = cluster__mpr_uint(r);
+    c->u.node_capacity.capacity = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.node_capacity.is_auto = cluster__mpr_bool(r);
+}
+
+static const struct cluster__cmd_desc cmd_capacity = {
+    .type = CLUSTER_CMD_NODE_SET_CAPACITY, .name = "node-set-capacity", .fields = 3,
+    .shape = capacity_shape, .apply = capacity_apply, .encode = capacity_encode,
+    .decode = capacity_decode};
+
 /* ---- the table ------------------------------------------------------------------------------- */
 
 static int nodes_init(void *st)
@@ -294,9 +343,10 @@ static void nodes_encode(const void *st, struct cluster__mpw *w)
     cluster__mpw_uint(w, t->next_id);
     cluster__mpw_array(w, (uint32_t)t->n);
     for (size_t i = 0; i < t->n; i++) {
-        cluster__mpw_array(w, 1 + NODE_FIELDS);
+        cluster__mpw_array(w, NODE_RECORD);
         cluster__mpw_uint(w, t->nodes[i].id);
         write_node_fields(w, &t->nodes[i]);
+        cluster__mpw_uint(w, t->nodes[i].capacity_auto);
     }
 }
 
@@ -313,7 +363,9 @@ void cluster__nodes_decode_list(void *st, struct cluster__mpr *r)
         uint32_t fields = cluster__mpr_array(r, 1 + NODE_FIELDS);
         t->nodes[i].id = cluster__mpr_uint(r);
         read_node_fields(r, &t->nodes[i]);
-        cluster__mpr_skip_n(r, fields - 1 - NODE_FIELDS);
+        if (fields >= NODE_RECORD) /* absent before the dispatcher: 0 */
+            t->nodes[i].capacity_auto = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+        cluster__mpr_skip_n(r, fields < NODE_RECORD ? 0 : fields - NODE_RECORD);
     }
     t->n = nn;
 }
@@ -342,10 +394,11 @@ static int nodes_check(const struct cluster_fsm *f)
 
 #define SECTION_MAX                                                                                \
     (2 * CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_UINT_MAX +                                            \
-     CLUSTER_FSM_NODES_CAP * (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_UINT_MAX + NODE_FIELDS_MAX))
+     CLUSTER_FSM_NODES_CAP *                                                                       \
+         (CLUSTER__MP_ARRAY_MAX + 2 * CLUSTER__MP_UINT_MAX + NODE_FIELDS_MAX))
 
 static const struct cluster__cmd_desc *const nodes_cmds[] = {&cmd_add, &cmd_role, &cmd_remove,
-                                                             &cmd_drain};
+                                                             &cmd_drain, &cmd_capacity};
 
 const struct cluster__table cluster__tab_nodes = {
     .name = "nodes", .section = 2, .size = sizeof(struct nodes), .snapshot_max = SECTION_MAX,
@@ -372,6 +425,16 @@ const struct cluster_node *cluster_fsm_node_by_name(const struct cluster_fsm *f,
         if (strcmp(t->nodes[i].name, name) == 0)
             return &t->nodes[i];
     return NULL;
+}
+
+uint32_t cluster_fsm_node_capacity(const struct cluster_fsm *f, uint64_t node_id)
+{
+    const struct cluster_node *n = find_node(f, node_id);
+    if (!n || n->role == CLUSTER_ROLE_WITNESS || n->state != CLUSTER_NODE_REGISTERED)
+        return 0;
+    if (n->concurrency)
+        return n->concurrency;
+    return n->capacity_auto ? n->capacity_auto : 1;
 }
 
 bool cluster_fsm_pin_allowed(const struct cluster_fsm *f, const uint8_t pin[CLUSTER_PIN_LEN])

@@ -3,18 +3,29 @@
  *
  * Fields (commands after the request id; the section as one array):
  *   INIT            runtime-id bin16, name, description, key1 stored bin32, key1 server bin32,
- *                   key1 sealed bin, key2 stored, key2 server, key2 sealed, max_nodes, delay_ms
+ *                   key1 sealed bin, key2 stored, key2 server, key2 sealed, <settings>
  *   KEY_REGENERATE  slot, stored bin32, server bin32, sealed bin
- *   SETTINGS_SET    max_nodes, delay_ms
- *   section 1       [ initialized, id bin16, name, description, key1, key2, max_nodes, delay_ms ]
+ *   SETTINGS_SET    <settings>
+ *   section 1       [ initialized, id bin16, name, description, key1, key2, <settings> ]
  *                   key = [ generation, stored bin32, server bin32, sealed bin ]
+ *   <settings>      max_nodes, delay_ms [, run_history, node_loss_grace_ms]
+ *
+ * The last two settings came with the dispatcher: entries and snapshots written before them end
+ * after delay_ms, so all three forms take them as optional trailing fields (min_fields, and 8
+ * section fields at least). Absent, or 0 in a command, they mean: INIT and the section, the
+ * defaults (CLUSTER_RUN_HISTORY_DEFAULT, CLUSTER_NODE_LOSS_GRACE_DEFAULT_MS); SETTINGS_SET, keep
+ * the current value, as for every field of SETTINGS_SET (merged at apply, so two operators
+ * changing different settings at once both win).
  */
 #include <string.h>
 
 #include "cluster/fsm/fsm_int.h"
 
-#define SECTION_FIELDS 8
-#define KEY_FIELDS     4
+#define SECTION_FIELDS     10
+#define SECTION_FIELDS_MIN 8 /* before run_history and node_loss_grace_ms */
+#define KEY_FIELDS         4
+#define SETTINGS_FIELDS    4
+#define SETTINGS_OPTIONAL  2
 
 static struct cluster_runtime *tab(const struct cluster_fsm *f)
 {
@@ -25,7 +36,18 @@ static bool settings_ok(const struct cluster_settings *s)
 {
     return s->max_nodes >= 1 && s->max_nodes <= CLUSTER_FSM_NODES_CAP - 1 &&
            s->standby_promotion_delay_ms >= CLUSTER_STANDBY_DELAY_MIN_MS &&
-           s->standby_promotion_delay_ms <= CLUSTER_STANDBY_DELAY_MAX_MS;
+           s->standby_promotion_delay_ms <= CLUSTER_STANDBY_DELAY_MAX_MS &&
+           s->run_history >= 1 && s->run_history <= CLUSTER_RUN_HISTORY_MAX &&
+           s->node_loss_grace_ms >= 1 && s->node_loss_grace_ms <= CLUSTER_NODE_LOSS_GRACE_MAX_MS;
+}
+
+/* The optional settings a command or section left out (0) get their defaults. */
+static void settings_defaults(struct cluster_settings *s)
+{
+    if (s->run_history == 0)
+        s->run_history = CLUSTER_RUN_HISTORY_DEFAULT;
+    if (s->node_loss_grace_ms == 0)
+        s->node_loss_grace_ms = CLUSTER_NODE_LOSS_GRACE_DEFAULT_MS;
 }
 
 static void write_verifier(struct cluster__mpw *w, const struct cluster_verifier *v)
@@ -40,12 +62,27 @@ static void read_verifier(struct cluster__mpr *r, struct cluster_verifier *v)
     cluster__mpr_bin_exact(r, v->server_key, sizeof v->server_key);
 }
 
-/* Settings travel as two uints in INIT, SETTINGS_SET and the section; their ranges are
- * checked by settings_ok in apply (commands) or here (the section, `strict`). */
+/* Settings travel as four uints (the last two optional) in INIT, SETTINGS_SET and the
+ * section; their ranges are checked by settings_ok in apply (commands) or here (the section,
+ * `strict`). */
 static void write_settings(struct cluster__mpw *w, const struct cluster_settings *s)
 {
     cluster__mpw_uint(w, s->max_nodes);
     cluster__mpw_uint(w, s->standby_promotion_delay_ms);
+    cluster__mpw_uint(w, s->run_history);
+    cluster__mpw_uint(w, s->node_loss_grace_ms);
+}
+
+/* The optional two, `present` of them (0..2); absent ones stay as they are. */
+static void read_settings_tail(struct cluster__mpr *r, struct cluster_settings *s,
+                               uint32_t present, bool strict)
+{
+    if (present >= 1)
+        s->run_history = (uint32_t)cluster__mpr_range(r, strict ? 1 : 0,
+                                                      strict ? CLUSTER_RUN_HISTORY_MAX : UINT32_MAX);
+    if (present >= 2)
+        s->node_loss_grace_ms =
+            strict ? cluster__mpr_range(r, 1, CLUSTER_NODE_LOSS_GRACE_MAX_MS) : cluster__mpr_uint(r);
 }
 
 static void read_settings(struct cluster__mpr *r, struct cluster_settings *s, bool strict)
@@ -74,8 +111,10 @@ static int init_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool c
     struct cluster_runtime *rt = tab(f);
     if (rt->initialized)
         return SHIR_E_EXISTS;
+    struct cluster_settings st = c->u.init.settings;
+    settings_defaults(&st);
     if (!cluster__text_ok(c->u.init.name, false) ||
-        !cluster__text_ok(c->u.init.description, true) || !settings_ok(&c->u.init.settings))
+        !cluster__text_ok(c->u.init.description, true) || !settings_ok(&st))
         return SHIR_E_INVAL;
     if (!commit)
         return 0;
@@ -89,7 +128,7 @@ static int init_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool c
         memcpy(rt->keys[k].sealed, c->u.init.sealed[k], sizeof rt->keys[k].sealed);
         rt->keys[k].sealed_len = c->u.init.sealed_len[k];
     }
-    rt->settings = c->u.init.settings;
+    rt->settings = st;
     return 0;
 }
 
@@ -118,9 +157,16 @@ static void init_decode(struct cluster__mpr *r, struct cluster_cmd *c)
     read_settings(r, &c->u.init.settings, false);
 }
 
+static void init_decode_tail(struct cluster__mpr *r, struct cluster_cmd *c, uint32_t present)
+{
+    read_settings_tail(r, &c->u.init.settings, present, false);
+}
+
 static const struct cluster__cmd_desc cmd_init = {
-    .type = CLUSTER_CMD_INIT, .name = "init", .fields = 11, .shape = init_shape,
-    .apply = init_apply, .encode = init_encode, .decode = init_decode};
+    .type = CLUSTER_CMD_INIT, .name = "init", .fields = 9 + SETTINGS_FIELDS,
+    .min_fields = 9 + SETTINGS_FIELDS - SETTINGS_OPTIONAL, .shape = init_shape,
+    .apply = init_apply, .encode = init_encode, .decode = init_decode,
+    .decode_tail = init_decode_tail};
 
 /* ---- KEY_REGENERATE -------------------------------------------------------------------------- */
 
@@ -177,11 +223,23 @@ static int settings_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bo
     (void)value;
     if (!tab(f)->initialized)
         return SHIR_E_NOTFOUND;
-    /* Lowering max_nodes below the current count is allowed: it only refuses new joins. */
-    if (!settings_ok(&c->u.settings))
+    const struct cluster_settings *in = &c->u.settings;
+    struct cluster_settings st = tab(f)->settings;
+    if (in->max_nodes)
+        st.max_nodes = in->max_nodes;
+    if (in->standby_promotion_delay_ms)
+        st.standby_promotion_delay_ms = in->standby_promotion_delay_ms;
+    if (in->run_history)
+        st.run_history = in->run_history;
+    if (in->node_loss_grace_ms)
+        st.node_loss_grace_ms = in->node_loss_grace_ms;
+    /* Lowering max_nodes below the current count is allowed: it only refuses new joins.
+     * Lowering run_history drops nothing now: each scan's surplus goes at its next run's
+     * creation or end (fsm/runs.c). */
+    if (!settings_ok(&st))
         return SHIR_E_INVAL;
     if (commit)
-        tab(f)->settings = c->u.settings;
+        tab(f)->settings = st;
     return 0;
 }
 
@@ -195,9 +253,15 @@ static void settings_decode(struct cluster__mpr *r, struct cluster_cmd *c)
     read_settings(r, &c->u.settings, false);
 }
 
+static void settings_decode_tail(struct cluster__mpr *r, struct cluster_cmd *c, uint32_t present)
+{
+    read_settings_tail(r, &c->u.settings, present, false);
+}
+
 static const struct cluster__cmd_desc cmd_settings = {
-    .type = CLUSTER_CMD_SETTINGS_SET, .name = "settings-set", .fields = 2,
-    .apply = settings_apply, .encode = settings_encode, .decode = settings_decode};
+    .type = CLUSTER_CMD_SETTINGS_SET, .name = "settings-set", .fields = SETTINGS_FIELDS,
+    .min_fields = SETTINGS_FIELDS - SETTINGS_OPTIONAL, .apply = settings_apply,
+    .encode = settings_encode, .decode = settings_decode, .decode_tail = settings_decode_tail};
 
 /* ---- the table ------------------------------------------------------------------------------- */
 
@@ -206,6 +270,7 @@ static int runtime_init(void *st)
     struct cluster_runtime *rt = st;
     rt->settings.max_nodes = CLUSTER_MAX_NODES_DEFAULT;
     rt->settings.standby_promotion_delay_ms = CLUSTER_STANDBY_DELAY_DEFAULT_MS;
+    settings_defaults(&rt->settings);
     return 0;
 }
 
@@ -235,7 +300,7 @@ static void runtime_encode(const void *st, struct cluster__mpw *w)
 static void runtime_decode(void *st, struct cluster__mpr *r)
 {
     struct cluster_runtime *rt = st;
-    uint32_t n = cluster__mpr_array(r, SECTION_FIELDS);
+    uint32_t n = cluster__mpr_array(r, SECTION_FIELDS_MIN);
     rt->initialized = cluster__mpr_bool(r);
     cluster__mpr_bin_exact(r, rt->id, sizeof rt->id);
     cluster__mpr_str(r, rt->name, sizeof rt->name);
@@ -249,7 +314,9 @@ static void runtime_decode(void *st, struct cluster__mpr *r)
         cluster__mpr_skip_n(r, kn - KEY_FIELDS);
     }
     read_settings(r, &rt->settings, true);
-    cluster__mpr_skip_n(r, n - SECTION_FIELDS);
+    uint32_t tail = n < SECTION_FIELDS ? n - SECTION_FIELDS_MIN : SETTINGS_OPTIONAL;
+    read_settings_tail(r, &rt->settings, tail, true); /* absent: init's defaults stay */
+    cluster__mpr_skip_n(r, n - SECTION_FIELDS_MIN - tail);
 }
 
 /* Lengths held in narrow fields (keyslot.sealed_len, key_regen.sealed_len are uint8_t). */
@@ -262,7 +329,7 @@ _Static_assert(sizeof(struct cluster_verifier) == 2 * 32, "verifier layout");
 #define SECTION_MAX                                                                                \
     (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_BOOL_MAX + CLUSTER__MP_BIN_MAX(CLUSTER_RUNTIME_ID_LEN) + \
      CLUSTER__MP_STR_MAX(CLUSTER_NAME_MAX) + CLUSTER__MP_STR_MAX(CLUSTER_DESC_MAX) + 2 * KEY_MAX + \
-     2 * CLUSTER__MP_UINT_MAX)
+     SETTINGS_FIELDS * CLUSTER__MP_UINT_MAX)
 
 static const struct cluster__cmd_desc *const runtime_cmds[] = {&cmd_init, &cmd_regen,
                                                                &cmd_settings};

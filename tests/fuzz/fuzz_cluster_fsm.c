@@ -1,12 +1,14 @@
 /* Fuzz the FSM's decoders of bytes from peers: log entries (cluster_fsm_apply) and snapshots
  * (cluster_fsm_restore, versions 1 and 2). The first input byte picks: bit 0 restore (else
  * apply), bit 1 the schema with the test-only probe table (a pool of variable-size records and
- * a fenced command, tests/unit/cluster_fsm_probe.h) instead of the production one; the rest is
- * the payload.
+ * a fenced command, tests/unit/cluster_fsm_probe.h) instead of the production one, bit 2 apply
+ * to the dispatcher state of fsm_world.h (runs on nodes, so tokens can match) instead of an
+ * empty one; the rest is the payload. Seeds: gen_fsm_seeds.c (corpus/cluster-fsm/README).
  * Invariants: no crash or leak; apply always returns a result; applied twice, an entry gives
- * the same result (a replay), except that a fenced command may be refused the second time (its
- * token, not the ring, guards replays); a restored state re-encodes to bytes that restore
- * again to the same encoding, within cluster_fsm_snapshot_max. */
+ * the same result (a replay), except that a fenced command, whose token and not the ring guards
+ * replays, may answer differently the second time but must leave the state as its first apply
+ * did (refused, or idempotent as progress maxima are); a restored state re-encodes to bytes that
+ * restore again to the same encoding, within cluster_fsm_snapshot_max. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "../unit/cluster_fsm_probe.h"
 #include "cluster/fsm.h"
 #include "common/common.h"
+#include "fsm_world.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,12 +47,21 @@ static void check_apply(struct cluster_fsm *f, const struct cluster__schema *s,
     if (!r1)
         abort();
     struct cluster_fsm_result first = *r1;
+    struct shir_buf a, b;
+    shir_buf_init(&a, cluster_fsm_snapshot_max(f));
+    shir_buf_init(&b, cluster_fsm_snapshot_max(f));
+    if (fenced && cluster_fsm_snapshot(f, &a) != 0)
+        abort();
     const struct cluster_fsm_result *r2 = cluster_fsm_apply(f, p, n);
     if (!r2)
         abort();
-    if (fenced ? r2->status == 0 && first.status == 0
-               : r2->status != first.status || r2->value != first.value)
+    if (fenced && (cluster_fsm_snapshot(f, &b) != 0 || a.len != b.len ||
+                   memcmp(a.data, b.data, a.len) != 0))
         abort();
+    if (!fenced && (r2->status != first.status || r2->value != first.value))
+        abort();
+    shir_buf_free(&a);
+    shir_buf_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,10 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cluster_fsm *f = cluster__fsm_new_with(s);
     if (!f)
         return 0;
-    if (data[0] & 1)
+    if (data[0] & 1) {
         check_restore(f, s, data + 1, size - 1);
-    else
+    } else {
+        if ((data[0] & 4) && fsm_world_build(f) != 0)
+            abort();
         check_apply(f, s, data + 1, size - 1);
+    }
     cluster_fsm_free(f);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* Fuzz the worker pipe decoders: untrusted bytes as a stream of frames, each decoded as a job,
- * a summary and a cursor (whatever its type), and a decoded job re-encoded and re-decoded. */
+ * a summary, a cursor, a checkpoint, a file and an ack (whatever its type), and what decodes
+ * re-encoded and re-decoded to the same values. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 scan_job_init(&k);
                 if (scan_job_decode(b.data, b.len, &k) != 0)
                     abort(); /* what we encode we must decode */
+                if (k.run_id != j.run_id || k.n_skip != j.n_skip || k.rules_len != j.rules_len ||
+                    k.parent_pid != j.parent_pid || k.fence_ms != j.fence_ms ||
+                    k.resume_files != j.resume_files ||
+                    (j.n_skip && memcmp(k.skip, j.skip, j.n_skip * sizeof *j.skip)) ||
+                    (j.rules_len && memcmp(k.rules_text, j.rules_text, j.rules_len)))
+                    abort(); /* and the same values */
                 scan_job_free(&k);
             }
             shir_buf_free(&b);
         }
         scan_job_free(&j);
+        struct shir_buf rb;
+        shir_buf_init(&rb, 4096);
+        struct scan_checkpoint c, c2;
+        if (scan_checkpoint_decode(data, flen, &c) == 0) {
+            if (scan_checkpoint_encode(&c, &rb) != 0 ||
+                scan_checkpoint_decode(rb.data, rb.len, &c2) != 0 || memcmp(&c, &c2, sizeof c) != 0)
+                abort();
+        }
+        uint64_t v, v2;
+        shir_buf_reset(&rb);
+        if (scan_file_msg_decode(data, flen, &v) == 0 &&
+            (scan_file_msg_encode(v, &rb) != 0 ||
+             scan_file_msg_decode(rb.data, rb.len, &v2) != 0 || v != v2))
+            abort();
+        shir_buf_reset(&rb);
+        if (scan_ack_decode(data, flen, &v) == 0 &&
+            (scan_ack_encode(v, &rb) != 0 || scan_ack_decode(rb.data, rb.len, &v2) != 0 || v != v2))
+            abort();
+        shir_buf_free(&rb);
         struct scan_summary s;
         (void)scan_summary_decode(data, flen, &s);
         char cur[256];

@@ -33,3 +33,8 @@ free_port() {
 
 # json_get JSON PYEXPR: evaluate PYEXPR with d = the parsed JSON and print the result.
 json_get() { printf '%s' "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+# json_check JSON PYEXPR WHAT: fail with WHAT unless JSON parses and PYEXPR (over d) holds.
+json_check() {
+    printf '%s' "$1" | python3 -c "import json,re,sys; d=json.load(sys.stdin); sys.exit(0 if ($2) else 1)" ||
+        fail "$3: '$2' does not hold for: $1"
+}

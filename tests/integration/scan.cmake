@@ -6,6 +6,10 @@ shir_integration_test(NAME scan_run_local COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/sc
 if(SHIR_TEST_FAULTS)
   shir_integration_test(NAME scan_crash COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_crash.sh
     TIMEOUT 60 LABELS scan)
+  # Parts, resume after kill -9, self-fence, a worker outliving its parent, crash index: the
+  # slow fault makes runs that last long enough to act on.
+  shir_integration_test(NAME scan_parts COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_parts.sh
+    TIMEOUT 180 LABELS scan)
 else()
   shir_integration_test(NAME scan_test_faults_off
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_test_faults_off.sh TIMEOUT 60 LABELS scan)

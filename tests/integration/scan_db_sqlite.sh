@@ -90,4 +90,8 @@ expect_exit 1 "$SHIR_BIN" scan run-local "sqlite://$T/missing.db"
 expect_exit 1 "$SHIR_BIN" scan run-local "sqlite://relative.db"
 expect_exit 2 "$SHIR_BIN" scan run-local "sqlite://$T/missing.db" --include '*.csv'
 expect_exit 2 "$SHIR_BIN" scan run-local "$T" --exact-counts
+# No parts (a runtime run's layout) for a database until per-table checkpoints exist.
+"$SHIR_BIN" scan run-local "$URL" --parts "$T/parts" >/dev/null 2>"$T/err" &&
+    fail "a database scan with parts was accepted"
+expect_match "$(cat "$T/err")" 'database sources do not write parts yet' "parts refused"
 pass

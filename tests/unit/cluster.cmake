@@ -13,6 +13,10 @@ shir_unit_test(NAME test_cluster_fsm_snapshot
   SOURCES test_cluster_fsm_snapshot.c cluster_fsm_probe.c LIBS shir_cluster_core)
 target_compile_definitions(test_cluster_fsm_snapshot PRIVATE
   SHIR_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
+# The dispatcher's tables: scans, runs, capacity, settings; apply allocates nothing there either.
+shir_unit_test(NAME test_cluster_fsm_runs SOURCES test_cluster_fsm_runs.c alloc_count.c
+  LIBS shir_cluster_core)
+target_link_options(test_cluster_fsm_runs PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
 # The machinery for growing tables (pool, limits, fenced commands), on a test-only table.
 shir_unit_test(NAME test_cluster_fsm_tables
   SOURCES test_cluster_fsm_tables.c cluster_fsm_probe.c alloc_count.c LIBS shir_cluster_core)

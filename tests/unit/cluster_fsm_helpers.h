@@ -72,8 +72,39 @@ static inline void t_cmd_simple(struct cluster_cmd *c, uint32_t id, enum cluster
     t_reqid(c, id);
 }
 
+/* A scan definition with every field set; `name` must fit CLUSTER_SCAN_NAME_MAX. */
+static inline void t_scan_def(struct cluster_scan_def *d, const char *name)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", name);
+    snprintf(d->source, sizeof d->source, "/srv/share/%s", name);
+    d->level = 2;
+    strcpy(d->sink, "jsonl:/var/lib/shir/out");
+    strcpy(d->host_name, "fileserver-1.corp");
+    strcpy(d->includes, "*.csv\n*.parquet\n");
+    strcpy(d->excludes, "tmp/**\n");
+    d->flags = CLUSTER_SCAN_FOLLOW_SYMLINKS;
+    d->timeout_ms = 3600000;
+    d->max_attempts = CLUSTER_SCAN_ATTEMPTS_DEFAULT;
+    d->part_size = 500;
+    d->created_ms = 1764067200000ull;
+    d->updated_ms = 1764067200000ull;
+    d->rules_len = 40;
+    memset(d->rules, 'r', d->rules_len);
+}
+
+static inline void t_cmd_scan_put(struct cluster_cmd *c, uint32_t id, const char *name,
+                                  bool create)
+{
+    memset(c, 0, sizeof *c);
+    c->type = CLUSTER_CMD_SCAN_PUT;
+    t_reqid(c, id);
+    t_scan_def(&c->u.scan_put.def, name);
+    c->u.scan_put.create = create;
+}
+
 /* One command of every type, every field set (request ids 1..T_CMD_TYPES). */
-#define T_CMD_TYPES 9
+#define T_CMD_TYPES 19
 static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
 {
     t_cmd_init(&in[0], 1);
@@ -103,6 +134,57 @@ static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
     t_cmd_simple(&in[8], 9, CLUSTER_CMD_SETTINGS_SET);
     in[8].u.settings.max_nodes = 8;
     in[8].u.settings.standby_promotion_delay_ms = 120000;
+    in[8].u.settings.run_history = 50;
+    in[8].u.settings.node_loss_grace_ms = 5000;
+    t_cmd_simple(&in[9], 10, CLUSTER_CMD_NODE_SET_CAPACITY);
+    in[9].u.node_capacity.node_id = 3;
+    in[9].u.node_capacity.capacity = CLUSTER_NODE_CAPACITY_MAX;
+    in[9].u.node_capacity.is_auto = true;
+    t_cmd_scan_put(&in[10], 11, "finance.share_1", true);
+    in[10].u.scan_put.def.rules_len = CLUSTER_SCAN_RULES_MAX;
+    memset(in[10].u.scan_put.def.rules, 0xab, CLUSTER_SCAN_RULES_MAX);
+    t_cmd_simple(&in[11], 12, CLUSTER_CMD_SCAN_DELETE);
+    strcpy(in[11].u.scan_delete.name, "finance.share_1");
+    in[11].u.scan_delete.force = true;
+    t_cmd_simple(&in[12], 13, CLUSTER_CMD_RUN_CREATE);
+    strcpy(in[12].u.run_create.scan, "finance.share_1");
+    in[12].u.run_create.trigger = CLUSTER_TRIGGER_SCHEDULE;
+    in[12].u.run_create.now_ms = 1764067200123ull;
+    t_cmd_simple(&in[13], 14, CLUSTER_CMD_RUN_ASSIGN);
+    in[13].u.run_assign.n = CLUSTER_RUN_ASSIGN_BATCH;
+    for (uint32_t i = 0; i < CLUSTER_RUN_ASSIGN_BATCH; i++) {
+        in[13].u.run_assign.items[i].run = UINT64_MAX - i;
+        in[13].u.run_assign.items[i].node = i + 1;
+    }
+    t_cmd_simple(&in[14], 15, CLUSTER_CMD_RUN_START);
+    in[14].u.run_start.run = 77;
+    in[14].u.run_start.attempt = 3;
+    in[14].u.run_start.now_ms = 1764067200456ull;
+    in[14].u.run_start.resumed = true;
+    in[14].u.run_start.resumed_files = 123456;
+    t_cmd_simple(&in[15], 16, CLUSTER_CMD_RUN_REPORT);
+    in[15].u.run_report.run = 77;
+    in[15].u.run_report.attempt = 3;
+    in[15].u.run_report.has_part = true;
+    in[15].u.run_report.part = 12;
+    in[15].u.run_report.files = 6000;
+    in[15].u.run_report.assets = 5900;
+    in[15].u.run_report.bytes = UINT64_MAX;
+    t_cmd_simple(&in[16], 17, CLUSTER_CMD_RUN_FINISH);
+    in[16].u.run_finish.run = 77;
+    in[16].u.run_finish.attempt = 3;
+    in[16].u.run_finish.outcome = CLUSTER_OUTCOME_CRASHED;
+    in[16].u.run_finish.now_ms = 1764067200789ull;
+    in[16].u.run_finish.crash_index = 4242;
+    in[16].u.run_finish.has_summary = true;
+    in[16].u.run_finish.summary = (struct cluster_run_summary){1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    strcpy(in[16].u.run_finish.error, "worker killed by signal 9 in part 13");
+    t_cmd_simple(&in[17], 18, CLUSTER_CMD_RUN_CANCEL);
+    in[17].u.run_cancel.run = 77;
+    in[17].u.run_cancel.now_ms = 1764067200999ull;
+    t_cmd_simple(&in[18], 19, CLUSTER_CMD_RUN_REQUEUE);
+    in[18].u.run_requeue.node_id = 2;
+    in[18].u.run_requeue.now_ms = 1764067201000ull;
 }
 
 /* A custom proxy with every field set: NTLM, a user and a sealed password, a bypass list. */

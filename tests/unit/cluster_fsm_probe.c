@@ -40,7 +40,7 @@ static void args_set(struct cluster_cmd *c, const struct probe_args *a)
 
 static struct probe *tab(const struct cluster_fsm *f)
 {
-    return cluster__fsm_tab(f, CLUSTER__TAB_RECENT + 1);
+    return cluster__fsm_tab(f, CLUSTER__TAB_PRODUCTION);
 }
 
 static struct probe_rec *find(struct probe *t, uint64_t key)
@@ -237,8 +237,8 @@ static const struct cluster__table probe_table = {
 
 const struct cluster__schema t_probe_schema = {
     .tables = {&cluster__tab_runtime, &cluster__tab_nodes, &cluster__tab_proxy,
-               &cluster__tab_recent, &probe_table},
-    .n = 5,
+               &cluster__tab_recent, &cluster__tab_scans, &cluster__tab_runs, &probe_table},
+    .n = CLUSTER__TAB_PRODUCTION + 1,
 };
 
 /* ---- helpers for tests ------------------------------------------------------------------------- */

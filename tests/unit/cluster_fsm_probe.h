@@ -41,7 +41,7 @@
 #define T_PROBE_LIMIT ((enum cluster_cmd_type)252) /* limit (chunks) -> 0 */
 #define T_PROBE_TICK  ((enum cluster_cmd_type)253) /* token -> ticks so far; STALE */
 
-/* The production tables and the probe, at index CLUSTER__TAB_RECENT + 1. */
+/* The production tables and the probe, at index CLUSTER__TAB_PRODUCTION. */
 extern const struct cluster__schema t_probe_schema;
 
 /* A probe command. `arg` is the key, the limit or the token; data/len only for PUT (borrowed:

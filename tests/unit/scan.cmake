@@ -25,5 +25,6 @@ shir_unit_test(NAME test_engine_walk SOURCES ${_scan_t}/test_engine_walk.c LIBS 
 shir_unit_test(NAME test_engine_job SOURCES ${_scan_t}/test_engine_job.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_run SOURCES ${_scan_t}/test_engine_run.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_atlas SOURCES ${_scan_t}/test_engine_atlas.c LIBS shir_scan)
+shir_unit_test(NAME test_engine_parts SOURCES ${_scan_t}/test_engine_parts.c LIBS shir_scan)
 # Database sources without a server: URLs, declared types, the job's fields, a SQLite walk.
 shir_unit_test(NAME test_scan_db SOURCES ${_scan_t}/test_db.c LIBS shir_scan PkgConfig::SQLITE3)

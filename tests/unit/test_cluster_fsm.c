@@ -59,7 +59,7 @@ static void test_init(void **state)
     assert_false(cluster_fsm_runtime(f)->initialized);
     assert_int_equal(cluster_fsm_runtime(f)->settings.max_nodes, 4);
     t_cmd_init(&c, 1);
-    assert_int_equal(cluster_fsm_check(f, &c), 0);
+    assert_int_equal(cluster_fsm_check(f, &c, NULL), 0);
     assert_int_equal(apply_status(f, &c), 0);
     const struct cluster_runtime *rt = cluster_fsm_runtime(f);
     assert_true(rt->initialized);
@@ -69,7 +69,7 @@ static void test_init(void **state)
     assert_int_equal(rt->keys[1].sealed_len, CLUSTER_SEALED_KEY_MAX);
     /* A second init with another request id is refused. */
     t_cmd_init(&c, 2);
-    assert_int_equal(cluster_fsm_check(f, &c), SHIR_E_EXISTS);
+    assert_int_equal(cluster_fsm_check(f, &c, NULL), SHIR_E_EXISTS);
     assert_int_equal(apply_status(f, &c), SHIR_E_EXISTS);
     /* Bad names and settings. */
     struct cluster_fsm *g = cluster_fsm_new();
@@ -146,7 +146,7 @@ static void test_node_add_refusals(void **state)
     t_cmd_node_add(&c, 19, "d", CLUSTER_ROLE_SPARE, 1, 1);
     assert_int_equal(apply_status(f, &c), 0);
     t_cmd_node_add(&c, 20, "e", CLUSTER_ROLE_SPARE, 1, 1);
-    assert_int_equal(cluster_fsm_check(f, &c), SHIR_E_FULL);
+    assert_int_equal(cluster_fsm_check(f, &c, NULL), SHIR_E_FULL);
     assert_int_equal(apply_status(f, &c), SHIR_E_FULL);
     t_cmd_node_add(&c, 21, "w", CLUSTER_ROLE_WITNESS, 1, 1);
     assert_int_equal(apply_status(f, &c), 0);
@@ -419,11 +419,17 @@ static void test_codec_roundtrip_all_types(void **state)
         /* Every strict prefix is refused without a crash. */
         for (size_t cut = 0; cut < b.len; cut++)
             assert_int_not_equal(cluster_cmd_decode(b.data, cut, &out), 0);
-        /* Every encoding has fewer than 15 elements: a fixarray header, bumped by one for
-         * {"load": 7, "scans": [1.5]}. Bytes after the command stay refused. */
-        assert_int_equal(b.data[0] & 0xf0, 0x90);
-        assert_true((b.data[0] & 0x0f) < 15);
-        b.data[0]++;
+        /* The top array's count (a fixarray below 15 elements, an array16 for SCAN_PUT's 18)
+         * bumped by one for {"load": 7, "scans": [1.5]}. Bytes after the command stay
+         * refused. */
+        if (b.data[0] == 0xdc) {
+            assert_true(b.data[2] < 0xff);
+            b.data[2]++;
+        } else {
+            assert_int_equal(b.data[0] & 0xf0, 0x90);
+            assert_true((b.data[0] & 0x0f) < 15);
+            b.data[0]++;
+        }
         assert_int_equal(shir_buf_append(&b, "\x82\xa4load\x07\xa5scans\x91\xcb", 15), 0);
         assert_int_equal(shir_buf_append(&b, "\x3f\xf8\0\0\0\0\0\0", 8), 0);
         assert_int_equal(cluster_cmd_decode(b.data, b.len, &out), 0);

@@ -283,19 +283,20 @@ static void put(struct cluster__mpw *w, const struct field *f, size_t count)
 #define PUT(w, fields) put(w, fields, sizeof fields / sizeof fields[0])
 
 static const struct field runtime_head[] = {
-    {'a', 2}, {'u', 1}, {'a', 8}, {'b', 1}, {'x', CLUSTER_RUNTIME_ID_LEN}, {'s', CLUSTER_NAME_MAX},
+    {'a', 2}, {'u', 1}, {'a', 10}, {'b', 1}, {'x', CLUSTER_RUNTIME_ID_LEN}, {'s', CLUSTER_NAME_MAX},
     {'s', CLUSTER_DESC_MAX}};
 static const struct field runtime_key[] = {
     {'a', 4}, {'u', UINT32_MAX}, {'x', 32}, {'x', 32}, {'x', CLUSTER_SEALED_KEY_MAX}};
 static const struct field runtime_tail[] = {
     {'u', CLUSTER_FSM_NODES_CAP - 1}, {'u', CLUSTER_STANDBY_DELAY_MAX_MS},
+    {'u', CLUSTER_RUN_HISTORY_MAX}, {'u', CLUSTER_NODE_LOSS_GRACE_MAX_MS},
     /* nodes: the counter, then the table */
     {'a', 2}, {'u', 2}, {'a', 2}, {'u', UINT64_MAX}, {'a', CLUSTER_FSM_NODES_CAP}};
 /* Names and pins need not be unique to the decoder; ids must be (set apart). */
 static const struct field node[] = {
     {'s', CLUSTER_NAME_MAX}, {'s', CLUSTER_ADDR_MAX}, {'x', CLUSTER_PIN_LEN},
     {'u', CLUSTER_ROLE_WITNESS}, {'u', CLUSTER_NODE_REGISTERED}, {'s', CLUSTER_NODE_VERSION_MAX},
-    {'u', UINT32_MAX}, {'b', 1}, {'u', UINT64_MAX}};
+    {'u', UINT32_MAX}, {'b', 1}, {'u', UINT64_MAX}, {'u', UINT32_MAX} /* capacity_auto */};
 static const struct field proxy[] = {
     {'a', 2}, {'u', 3}, {'a', 8}, {'u', CLUSTER_PROXY_CUSTOM}, {'s', CLUSTER_PROXY_HOST_MAX},
     {'u', UINT16_MAX}, {'s', CLUSTER_PROXY_USER_MAX}, {'x', CLUSTER_SEALED_PROXY_MAX},
@@ -304,6 +305,86 @@ static const struct field proxy[] = {
     {'a', 2}, {'u', 4}, {'a', CLUSTER_FSM_RECENT}};
 static const struct field result[] = {
     {'a', 3}, {'x', CLUSTER_REQUEST_ID_LEN}, {'u', (uint64_t)-SHIR_E_MIN}, {'u', UINT64_MAX}};
+/* Runs: every field at its widest; failed (so none is active and any number share a scan). */
+static const struct field run_body[] = {
+    {'u', CLUSTER_RUN_FAILED}, {'u', CLUSTER_TRIGGER_SCHEDULE}, {'u', UINT64_MAX},
+    {'u', UINT32_MAX}, {'u', UINT32_MAX}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
+    {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'b', 1}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
+    {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX},
+    {'a', CLUSTER_RUN_SKIP_CAP}};
+static const struct field run_summary[] = {
+    {'b', 1}, {'a', 10}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX},
+    {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX},
+    {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'s', CLUSTER_RUN_ERROR_MAX},
+    {'a', CLUSTER_RUN_ATTEMPTS_CAP}};
+static const struct field run_attempt[] = {
+    {'a', 7}, {'u', UINT32_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX},
+    {'u', CLUSTER_OUTCOME_TIMEOUT}, {'b', 1}, {'u', UINT64_MAX}};
+
+/* A valid string of exactly n bytes starting with `prefix` (the rest 'x'). */
+static void put_str(struct cluster__mpw *w, const char *prefix, size_t n)
+{
+    static char s[CLUSTER_SCAN_GLOBS_MAX + 2];
+    size_t p = strlen(prefix);
+    memcpy(s, prefix, p);
+    memset(s + p, 'x', n - p);
+    s[n] = '\0';
+    cluster__mpw_str(w, s, sizeof s);
+}
+
+/* The scans section full: CLUSTER_FSM_SCANS_CAP definitions with every field at its longest
+ * (names unique and ascending: 59 'x' after a four-digit index), then the runs section. */
+static void full_scans_and_runs(struct cluster__mpw *w)
+{
+    static const uint8_t rules[CLUSTER_SCAN_RULES_MAX];
+    char name[CLUSTER_SCAN_NAME_MAX + 1];
+    char globs[CLUSTER_SCAN_GLOBS_MAX + 1];
+    memset(globs, 'g', CLUSTER_SCAN_GLOBS_MAX);
+    globs[CLUSTER_SCAN_GLOBS_MAX - 1] = '\n';
+    globs[CLUSTER_SCAN_GLOBS_MAX] = '\0';
+    cluster__mpw_array(w, 2);
+    cluster__mpw_uint(w, 5);
+    cluster__mpw_array(w, CLUSTER_FSM_SCANS_CAP);
+    for (unsigned i = 0; i < CLUSTER_FSM_SCANS_CAP; i++) {
+        snprintf(name, sizeof name, "%04u", i);
+        memset(name + 4, 'x', CLUSTER_SCAN_NAME_MAX - 4);
+        name[CLUSTER_SCAN_NAME_MAX] = '\0';
+        cluster__mpw_array(w, 14);
+        cluster__mpw_str(w, name, sizeof name);
+        put_str(w, "/", CLUSTER_SCAN_SOURCE_MAX);
+        cluster__mpw_uint(w, 3);
+        put_str(w, "atlas:https://", CLUSTER_SCAN_SINK_MAX);
+        put_str(w, "h", CLUSTER_SCAN_HOST_MAX);
+        cluster__mpw_str(w, globs, sizeof globs);
+        cluster__mpw_str(w, globs, sizeof globs);
+        cluster__mpw_uint(w, UINT32_MAX);
+        cluster__mpw_uint(w, 30ull * 24 * 3600 * 1000);
+        cluster__mpw_uint(w, CLUSTER_RUN_ATTEMPTS_CAP);
+        cluster__mpw_uint(w, 1000000);
+        cluster__mpw_uint(w, UINT64_MAX);
+        cluster__mpw_uint(w, UINT64_MAX);
+        cluster__mpw_bin(w, rules, sizeof rules);
+    }
+    cluster__mpw_array(w, 2);
+    cluster__mpw_uint(w, 6);
+    cluster__mpw_array(w, 2);
+    cluster__mpw_uint(w, UINT64_MAX);
+    cluster__mpw_array(w, CLUSTER_FSM_RUNS_CAP);
+    for (uint64_t i = 0; i < CLUSTER_FSM_RUNS_CAP; i++) {
+        cluster__mpw_array(w, 23);
+        cluster__mpw_uint(w, UINT64_MAX - CLUSTER_FSM_RUNS_CAP + i);
+        snprintf(name, sizeof name, "%04u", (unsigned)(i % CLUSTER_FSM_SCANS_CAP));
+        memset(name + 4, 'x', CLUSTER_SCAN_NAME_MAX - 4);
+        name[CLUSTER_SCAN_NAME_MAX] = '\0';
+        cluster__mpw_str(w, name, sizeof name);
+        PUT(w, run_body);
+        for (unsigned k = 0; k < CLUSTER_RUN_SKIP_CAP; k++)
+            cluster__mpw_uint(w, UINT64_MAX - k);
+        PUT(w, run_summary);
+        for (unsigned k = 0; k < CLUSTER_RUN_ATTEMPTS_CAP; k++)
+            PUT(w, run_attempt);
+    }
+}
 /* The probe: every record slot, and the whole pool spread over the first T_PROBE_CHUNKS. */
 static const struct field probe[] = {
     {'a', 2}, {'u', T_PROBE_SECTION}, {'a', 4}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
@@ -314,19 +395,20 @@ static void full_state(struct cluster__mpw *w)
     cluster__mpw_array(w, 3);
     cluster__mpw_str(w, "shir-fsm", 9);
     cluster__mpw_uint(w, 2);
-    cluster__mpw_array(w, 5);
+    cluster__mpw_array(w, CLUSTER__TAB_PRODUCTION + 1);
     PUT(w, runtime_head);
     PUT(w, runtime_key);
     PUT(w, runtime_key);
     PUT(w, runtime_tail);
     for (uint64_t i = 0; i < CLUSTER_FSM_NODES_CAP; i++) {
-        cluster__mpw_array(w, 10);
+        cluster__mpw_array(w, 11);
         cluster__mpw_uint(w, UINT64_MAX - 1 - i);
         PUT(w, node);
     }
     PUT(w, proxy);
     for (uint32_t i = 0; i < CLUSTER_FSM_RECENT; i++)
         PUT(w, result);
+    full_scans_and_runs(w);
     PUT(w, probe);
     for (uint32_t i = 0; i < T_PROBE_RECORDS; i++) {
         const struct field rec[] = {
@@ -343,7 +425,7 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     struct cluster_fsm *f = cluster__fsm_new_with(&t_probe_schema);
     struct shir_buf b, again;
     struct cluster__mpw w;
-    shir_buf_init(&b, 1 << 24);
+    shir_buf_init(&b, 1 << 25);
     cluster__mpw_init(&w, &b);
     full_state(&w);
     assert_int_equal(w.err, 0);

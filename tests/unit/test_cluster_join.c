@@ -28,7 +28,7 @@ static const struct cluster_fsm_result *propose(struct leader *l, struct cluster
 {
     struct shir_buf b;
     shir_buf_init(&b, 1 << 16);
-    assert_int_equal(cluster_fsm_check(l->fsm, c), 0);
+    assert_int_equal(cluster_fsm_check(l->fsm, c, NULL), 0);
     assert_int_equal(cluster_cmd_encode(c, &b), 0);
     const struct cluster_fsm_result *r = cluster_fsm_apply(l->fsm, b.data, b.len);
     shir_wipe(b.data, b.len);

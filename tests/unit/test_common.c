@@ -447,6 +447,38 @@ static void test_strings(void **state)
     assert_string_equal(hex, "01abff00");
 }
 
+/* The CLI's durations: units, compounds, and what is refused. */
+static void test_durations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int rv;
+        uint64_t ms;
+    } cases[] = {
+        {"500ms", 0, 500},        {"30s", 0, 30000},       {"5m", 0, 300000},
+        {"2h", 0, 7200000},       {"1d", 0, 86400000},     {"0s", 0, 0},
+        {"1h30m", 0, 5400000},    {"1m500ms", 0, 60500},   {"1d2h3m4s5ms", 0, 93784005},
+        {"007s", 0, 7000},        {"", SHIR_E_INVAL, 0},   {"30", SHIR_E_INVAL, 0},
+        {"s", SHIR_E_INVAL, 0},   {"-1s", SHIR_E_INVAL, 0}, {"1.5s", SHIR_E_INVAL, 0},
+        {" 1s", SHIR_E_INVAL, 0}, {"1s ", SHIR_E_INVAL, 0}, {"1S", SHIR_E_INVAL, 0},
+        {"1w", SHIR_E_INVAL, 0},  {"30m1h", SHIR_E_INVAL, 0}, {"1s1s", SHIR_E_INVAL, 0},
+        {"1msx", SHIR_E_INVAL, 0}, {"1mss", SHIR_E_INVAL, 0},
+        {"18446744073709551615ms", 0, UINT64_MAX},
+        {"18446744073709551616ms", SHIR_E_TOOBIG, 0},
+        {"213503982335d", SHIR_E_TOOBIG, 0},
+        {"213503982334d86400000ms", SHIR_E_TOOBIG, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t v = 12345;
+        int rv = shir_parse_duration_ms(cases[i].text, &v);
+        if (rv != cases[i].rv)
+            fail_msg("'%s': %d, want %d", cases[i].text, rv, cases[i].rv);
+        assert_int_equal(v, cases[i].rv == 0 ? cases[i].ms : 12345);
+    }
+    assert_int_equal(shir_parse_duration_ms(NULL, NULL), SHIR_E_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_buf_encoders_and_steal),
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_durations),
         cmocka_unit_test(test_host_load),
         cmocka_unit_test(test_write_all),
     };

@@ -1,4 +1,5 @@
-/* Unit tests for the worker pipe protocol: job, progress/summary and cursor frames round-trip,
+/* Unit tests for the worker pipe protocol: job (with a runtime run's fields), progress/summary,
+ * cursor, checkpoint, file and ack frames round-trip,
  * frames carrying keys a newer version adds decode the same, and truncated, oversized or
  * mistyped frames are errors (never crashes). */
 #include <setjmp.h>
@@ -37,6 +38,35 @@ static void fill_job(struct scan_job *j)
     j->retries = 2;
     j->memory_limit = 1ull << 31;
     j->fault = SCAN_FAULT_ABORT;
+}
+
+/* The fields of a runtime run, on top of fill_job's. */
+static void fill_run(struct scan_job *j)
+{
+    j->run_id = 1ull << 40;
+    j->attempt = 3;
+    j->run_scan = strdup("nightly");
+    j->parts_dir = strdup("/mnt/share/results");
+    j->part_size = 7;
+    j->resume = true;
+    j->resume_part = 2;
+    j->resume_files = 14;
+    j->resume_assets = 13;
+    j->resume_bytes = 1ull << 33;
+    j->resume_errors = 1;
+    j->skip = calloc(2, sizeof *j->skip);
+    assert_non_null(j->skip);
+    j->skip[0] = 20;
+    j->skip[1] = UINT64_MAX;
+    j->n_skip = 2;
+    j->parent_pid = 4242;
+    j->fence_ms = 3000;
+    j->rules_text = malloc(5);
+    assert_non_null(j->rules_text);
+    memcpy(j->rules_text, "a\0b:", 5);
+    j->rules_len = 5;
+    j->host_name = strdup("runtime-a");
+    j->fault = SCAN_FAULT_CRASH_NAMED;
 }
 
 static void test_job_roundtrip(void **state)
@@ -92,6 +122,148 @@ static void test_job_roundtrip(void **state)
     }
     scan_job_free(&k);
     scan_job_free(&j);
+    shir_buf_free(&b);
+}
+
+static void test_run_roundtrip(void **state)
+{
+    (void)state;
+    struct scan_job j, k;
+    fill_job(&j);
+    fill_run(&j);
+    struct shir_buf b;
+    shir_buf_init(&b, SCAN_FRAME_MAX + 4);
+    assert_int_equal(scan_job_encode(&j, &b), 0);
+    scan_job_init(&k);
+    assert_int_equal(scan_job_decode(b.data, b.len, &k), 0);
+    assert_int_equal(k.run_id, 1ull << 40);
+    assert_int_equal(k.attempt, 3);
+    assert_string_equal(k.run_scan, "nightly");
+    assert_string_equal(k.parts_dir, "/mnt/share/results");
+    assert_int_equal(k.part_size, 7);
+    assert_int_equal(scan_job_part_size(&k), 7);
+    assert_true(k.resume);
+    assert_int_equal(k.resume_part, 2);
+    assert_int_equal(k.resume_files, 14);
+    assert_int_equal(k.resume_assets, 13);
+    assert_int_equal(k.resume_bytes, 1ull << 33);
+    assert_int_equal(k.resume_errors, 1);
+    assert_int_equal(k.n_skip, 2);
+    assert_int_equal(k.skip[0], 20);
+    assert_int_equal(k.skip[1], UINT64_MAX);
+    assert_int_equal(k.parent_pid, 4242);
+    assert_int_equal(k.fence_ms, 3000);
+    assert_int_equal(k.rules_len, 5);
+    assert_memory_equal(k.rules_text, "a\0b:", 5);
+    assert_string_equal(k.host_name, "runtime-a");
+    assert_int_equal(k.fault, SCAN_FAULT_CRASH_NAMED);
+    char msg[128];
+    assert_int_equal(scan_job_validate(&k, msg, sizeof msg), 0);
+    /* The resume point must be a part boundary. */
+    k.resume_files = 15;
+    assert_int_equal(scan_job_validate(&k, msg, sizeof msg), SHIR_E_INVAL);
+    k.resume_files = 14;
+    free(k.run_scan);
+    k.run_scan = strdup("..");
+    assert_int_equal(scan_job_validate(&k, msg, sizeof msg), SHIR_E_INVAL);
+    scan_job_free(&k);
+
+    /* Defaults of the part size per level. */
+    scan_job_init(&k);
+    assert_int_equal(scan_job_part_size(&k), SCAN_PART_SIZE_L1);
+    k.level = 3;
+    assert_int_equal(scan_job_part_size(&k), SCAN_PART_SIZE_L23);
+    scan_job_free(&k);
+
+    /* Bounds: a skip list or inline rules past their limits, a fault or a parent pid out of
+     * range are refused. */
+    struct {
+        size_t n_skip, rules_len;
+        enum scan_fault fault;
+        int32_t ppid;
+    } cases[] = {
+        {SCAN_JOB_MAX_SKIP + 1, 5, SCAN_FAULT_NONE, 1},
+        {2, SCAN_JOB_MAX_RULES + 1, SCAN_FAULT_NONE, 1},
+        {2, 5, (enum scan_fault)(SCAN_FAULT_LAST + 1), 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct scan_job x;
+        fill_job(&x);
+        fill_run(&x);
+        x.skip = realloc(x.skip, cases[c].n_skip * sizeof *x.skip);
+        assert_non_null(x.skip);
+        memset(x.skip, 0, cases[c].n_skip * sizeof *x.skip);
+        x.n_skip = cases[c].n_skip;
+        x.rules_text = realloc(x.rules_text, cases[c].rules_len);
+        assert_non_null(x.rules_text);
+        memset(x.rules_text, 'r', cases[c].rules_len);
+        x.rules_len = cases[c].rules_len;
+        x.fault = cases[c].fault;
+        x.parent_pid = cases[c].ppid;
+        shir_buf_reset(&b);
+        assert_int_equal(scan_job_encode(&x, &b), 0);
+        scan_job_init(&k);
+        assert_int_equal(scan_job_decode(b.data, b.len, &k), SHIR_E_MALFORMED);
+        scan_job_free(&k);
+        scan_job_free(&x);
+    }
+    scan_job_free(&j);
+    shir_buf_free(&b);
+}
+
+static void test_run_frames(void **state)
+{
+    (void)state;
+    struct shir_buf b;
+    shir_buf_init(&b, 1 << 20);
+    struct scan_checkpoint c = {.part = UINT32_MAX, .files = 1ull << 50, .assets = 9,
+                                .bytes = 1ull << 41, .errors = 2};
+    assert_int_equal(scan_checkpoint_encode(&c, &b), 0);
+    size_t a = b.len;
+    assert_int_equal(scan_file_msg_encode(UINT64_MAX - 1, &b), 0);
+    size_t f = b.len;
+    assert_int_equal(scan_ack_encode(77, &b), 0);
+    enum scan_msg_type t;
+    assert_int_equal(scan_msg_type(b.data, a, &t), 0);
+    assert_int_equal(t, SCAN_MSG_CHECKPOINT);
+    assert_int_equal(scan_msg_type(b.data + a, f - a, &t), 0);
+    assert_int_equal(t, SCAN_MSG_FILE);
+    assert_int_equal(scan_msg_type(b.data + f, b.len - f, &t), 0);
+    assert_int_equal(t, SCAN_MSG_ACK);
+    struct scan_checkpoint r;
+    assert_int_equal(scan_checkpoint_decode(b.data, a, &r), 0);
+    assert_memory_equal(&r, &c, sizeof c);
+    uint64_t v = 0;
+    assert_int_equal(scan_file_msg_decode(b.data + a, f - a, &v), 0);
+    assert_int_equal(v, UINT64_MAX - 1);
+    assert_int_equal(scan_ack_decode(b.data + f, b.len - f, &v), 0);
+    assert_int_equal(v, 77);
+    /* Each decoder refuses the others' frames, and every truncation. */
+    assert_int_equal(scan_ack_decode(b.data + a, f - a, &v), SHIR_E_MALFORMED);
+    assert_int_equal(scan_file_msg_decode(b.data, a, &v), SHIR_E_MALFORMED);
+    assert_int_equal(scan_checkpoint_decode(b.data + f, b.len - f, &r), SHIR_E_MALFORMED);
+    for (size_t cut = 0; cut < a; cut++)
+        assert_true(scan_checkpoint_decode(b.data, cut, &r) < 0);
+    for (size_t cut = 0; cut < b.len - f; cut++)
+        assert_true(scan_ack_decode(b.data + f, cut, &v) < 0);
+    /* A checkpoint's part is a u32 (2^32 refused); an ack's seq must be an integer. */
+    struct shir_buf w;
+    shir_buf_init(&w, 1 << 20);
+    static const unsigned char cp[] = "\x86\xa1t\xaa" "checkpoint"
+                                      "\xa4part\xcf\0\0\0\x01\0\0\0\0"
+                                      "\xa5" "files\0\xa6" "assets\0\xa5" "bytes\0\xa6" "errors\0";
+    assert_int_equal(shir_buf_append_be32(&w, sizeof cp - 1), 0);
+    assert_int_equal(shir_buf_append(&w, cp, sizeof cp - 1), 0);
+    assert_int_equal(scan_checkpoint_decode(w.data, w.len, &r), SHIR_E_MALFORMED);
+    w.data[4 + 23] = 0; /* the 1 in the u64 (2^32): now part = 0 */
+    assert_int_equal(scan_checkpoint_decode(w.data, w.len, &r), 0);
+    assert_int_equal(r.part, 0);
+    shir_buf_reset(&w);
+    static const unsigned char body[] = "\x82\xa1t\xa3" "ack\xa3seq\xa1x";
+    assert_int_equal(shir_buf_append_be32(&w, sizeof body - 1), 0);
+    assert_int_equal(shir_buf_append(&w, body, sizeof body - 1), 0);
+    assert_int_equal(scan_ack_decode(w.data, w.len, &v), SHIR_E_MALFORMED);
+    shir_buf_free(&w);
     shir_buf_free(&b);
 }
 
@@ -262,6 +434,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_job_roundtrip),
+        cmocka_unit_test(test_run_roundtrip),
+        cmocka_unit_test(test_run_frames),
         cmocka_unit_test(test_job_defaults_and_validate),
         cmocka_unit_test(test_summary_cursor),
         cmocka_unit_test(test_bad_frames),

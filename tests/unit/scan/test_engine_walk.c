@@ -124,6 +124,79 @@ static void test_walk_basic(void **state)
     tree_rm(&t);
 }
 
+/* Walk order, in sequence (not sorted by the test): one line per entry. */
+struct order {
+    char *lines[64];
+    size_t n;
+};
+
+static int collect_order(void *ud, const struct scan_entry *e)
+{
+    struct order *o = ud;
+    if (o->n < 64 && (e->kind == SCAN_ENTRY_FILE || e->kind == SCAN_ENTRY_DIR))
+        o->lines[o->n++] = strdup(e->rel);
+    return 0;
+}
+
+/* Each directory's entries in bytewise order, depth first: paths ordered component by
+ * component. The table is the expected order, written from that rule: "a" (a directory) and
+ * everything under it come before "a-b", though strcmp on whole paths puts "a-b" (0x2d) before
+ * "a/x" (0x2f); bytes >= 0x80 (UTF-8, a lone 0xff) sort after ASCII, unsigned. */
+static void test_walk_sorted(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "a0", "a.b", "a-b", "a/x", "a/y/z", "a/Y", "B", "b", "\xc3\xa9t\xc3\xa9",
+        "\xff", "e", "a/x-", "d1/d2/d3/d4/d5/deep", "d1/d2/a", "d1/d20", "d1/d2-"};
+    static const char *const want[] = {
+        "",            /* the root */
+        "B",           /* 'B' 0x42 < 'a' 0x61 */
+        "a",           /* the directory a, then its subtree */
+        "a/Y",
+        "a/x",
+        "a/x-",
+        "a/y",
+        "a/y/z",
+        "a-b",         /* "a" < "a-b" < "a.b" < "a0": '-' 0x2d < '.' 0x2e < '0' 0x30 */
+        "a.b",
+        "a0",
+        "b",
+        "d1",
+        "d1/d2",
+        "d1/d2/a",
+        "d1/d2/d3",
+        "d1/d2/d3/d4",
+        "d1/d2/d3/d4/d5",
+        "d1/d2/d3/d4/d5/deep",
+        "d1/d2-",      /* after all of d1/d2/... */
+        "d1/d20",
+        "e",
+        "\xc3\xa9t\xc3\xa9",  /* UTF-8 "été": 0xc3 > 'e' */
+        "\xff",
+    };
+    struct tree t;
+    tree_make(&t);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        put_file(t.root, files[i], "x");
+    struct order o = {0};
+    struct scan_walk_opts wo = {.root = t.root};
+    assert_int_equal(scan_walk(&wo, collect_order, &o), 0);
+    assert_int_equal(o.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < o.n; i++) {
+        assert_string_equal(o.lines[i], want[i]);
+        free(o.lines[i]);
+    }
+    /* The same order on a second walk (what resume rests on). */
+    struct order o2 = {0};
+    assert_int_equal(scan_walk(&wo, collect_order, &o2), 0);
+    assert_int_equal(o2.n, o.n);
+    for (size_t i = 0; i < o2.n; i++) {
+        assert_string_equal(o2.lines[i], want[i]);
+        free(o2.lines[i]);
+    }
+    tree_rm(&t);
+}
+
 static void test_walk_globs(void **state)
 {
     (void)state;
@@ -471,7 +544,8 @@ static void test_file_open_as_listed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_walk_basic),       cmocka_unit_test(test_walk_globs),
+        cmocka_unit_test(test_walk_basic),       cmocka_unit_test(test_walk_sorted),
+        cmocka_unit_test(test_walk_globs),
         cmocka_unit_test(test_walk_symlinks),    cmocka_unit_test(test_walk_unreadable),
         cmocka_unit_test(test_walk_root_errors), cmocka_unit_test(test_detect),
         cmocka_unit_test(test_resset_pattern),   cmocka_unit_test(test_json_writer),

@@ -1,0 +1,937 @@
+/* The runs table: every run (active, and each scan's history of finished ones) and the run id
+ * counter. Commands RUN_CREATE, RUN_ASSIGN, RUN_START, RUN_REPORT, RUN_FINISH, RUN_CANCEL,
+ * RUN_REQUEUE; the life of a run is drawn in cluster/scans.h, the command semantics are in
+ * cluster/fsm.h, and docs/fsm.md ("Runs") explains history, fencing and capacity.
+ *
+ * Fields (commands after the request id; the section as one array):
+ *   RUN_CREATE    scan, trigger, now_ms
+ *   RUN_ASSIGN    [ [run, node]... ]              1..CLUSTER_RUN_ASSIGN_BATCH items
+ *   RUN_START     run, attempt, now_ms, resumed bool, resumed_files
+ *   RUN_REPORT    run, attempt, has_part bool, part, files, assets, bytes
+ *   RUN_FINISH    run, attempt, outcome, now_ms, crash_index, has_summary bool, <summary>, error
+ *   RUN_CANCEL    run, now_ms
+ *   RUN_REQUEUE   node_id, now_ms
+ *   <summary>     [ files, assets, resource_sets, directories, bytes, classified_columns, errors,
+ *                   duration_ms, delivered, queued ]
+ *   section 6     [ next_run_id, [ <run>... ] ]    runs in ascending id order
+ *   <run>         [ id, scan, state, trigger, node, attempt, failures, part_size, created_ms,
+ *                   started_ms, finished_ms, has_checkpoint bool, cp_part, cp_files, files,
+ *                   assets, bytes, crash_index, [skip...], has_summary bool, <summary>, error,
+ *                   [ [attempt, node, started_ms, finished_ms, outcome, resumed bool,
+ *                      resumed_files]... ] ]
+ *
+ * Storage: CLUSTER_FSM_RUNS_CAP slots (~2.3 MiB) allocated by the table's init, a stack of the
+ * free ones (finding one touches no other slot), and the pointers to the used ones in id order,
+ * which the query hands out.
+ * Ids only grow, so a new run is appended; dropping runs compacts the pointers. Apply never
+ * allocates.
+ *
+ * Loads (runs assigned to or running on a node) are counted from the table when needed rather
+ * than kept as counters: nothing derived can then disagree with the runs after a restore, and a
+ * count is one pass over at most 2,048 runs (bench_fsm_runs: RUN_ASSIGN batches of 64 apply in
+ * well under a millisecond).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/fsm/fsm_int.h"
+
+#define RUN_FIELDS      23
+#define ATTEMPT_FIELDS  7
+#define SUMMARY_FIELDS  10
+#define SECTION_FIELDS  2
+
+struct runs {
+    struct cluster_run *slots; /* [CLUSTER_FSM_RUNS_CAP], from init */
+    struct cluster_run *by_id[CLUSTER_FSM_RUNS_CAP];
+    size_t n;
+    uint64_t next_id;
+    uint16_t free[CLUSTER_FSM_RUNS_CAP]; /* slot indices; free[0..CAP-n) are free */
+};
+
+_Static_assert(CLUSTER_FSM_RUNS_CAP <= UINT16_MAX + 1, "slot indices fit uint16_t");
+
+/* Only while n < CAP. */
+static struct cluster_run *take_slot(struct runs *t)
+{
+    return &t->slots[t->free[CLUSTER_FSM_RUNS_CAP - t->n - 1]];
+}
+
+static struct runs *tab(const struct cluster_fsm *f)
+{
+    return cluster__fsm_tab(f, CLUSTER__TAB_RUNS);
+}
+
+const char *cluster_run_state_name(enum cluster_run_state s)
+{
+    static const char *const names[CLUSTER_RUN_STATE_COUNT] = {
+        "queued", "assigned", "running", "succeeded", "failed", "cancelled"};
+    return (unsigned)s < CLUSTER_RUN_STATE_COUNT ? names[s] : "?";
+}
+
+const char *cluster_run_outcome_name(enum cluster_run_outcome o)
+{
+    static const char *const names[CLUSTER_OUTCOME_COUNT] = {
+        "", "succeeded", "failed", "crashed", "unreachable", "node-lost", "cancelled", "timeout"};
+    return (unsigned)o < CLUSTER_OUTCOME_COUNT ? names[o] : "?";
+}
+
+const char *cluster_run_trigger_name(enum cluster_run_trigger t)
+{
+    switch (t) {
+    case CLUSTER_TRIGGER_MANUAL:
+        return "manual";
+    case CLUSTER_TRIGGER_SCHEDULE:
+        return "schedule";
+    }
+    return "?";
+}
+
+static bool on_node(const struct cluster_run *r)
+{
+    return r->state == CLUSTER_RUN_ASSIGNED || r->state == CLUSTER_RUN_RUNNING;
+}
+
+/* ---- lookup ---------------------------------------------------------------------------------- */
+
+/* The first position whose id is >= id. */
+static size_t lower_bound(const struct runs *t, uint64_t id)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->by_id[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct cluster_run *find_run(const struct runs *t, uint64_t id)
+{
+    size_t pos = lower_bound(t, id);
+    return pos < t->n && t->by_id[pos]->id == id ? t->by_id[pos] : NULL;
+}
+
+/* The run a report of (run, attempt) is for: on a node, with that attempt. NULL: STALE. */
+static struct cluster_run *token_run(const struct cluster_fsm *f, uint64_t run, uint32_t attempt)
+{
+    struct cluster_run *r = find_run(tab(f), run);
+    if (!r || !on_node(r) || r->attempt != attempt || r->n_attempts == 0)
+        return NULL;
+    return r;
+}
+
+uint64_t cluster__runs_active(const struct cluster_fsm *f, const char *scan)
+{
+    const struct runs *t = tab(f);
+    for (size_t i = 0; i < t->n; i++)
+        if (cluster_run_active(t->by_id[i]->state) && strcmp(t->by_id[i]->scan, scan) == 0)
+            return t->by_id[i]->id;
+    return 0;
+}
+
+/* Drop the runs `keep` refuses, keeping the others in order. */
+static void compact(struct runs *t, bool (*keep)(const struct cluster_run *r, void *arg),
+                    void *arg)
+{
+    size_t w = 0, freed = CLUSTER_FSM_RUNS_CAP - t->n;
+    for (size_t i = 0; i < t->n; i++) {
+        struct cluster_run *r = t->by_id[i];
+        if (keep(r, arg)) {
+            t->by_id[w++] = r;
+        } else {
+            memset(r, 0, sizeof *r);
+            t->free[freed++] = (uint16_t)(r - t->slots);
+        }
+    }
+    for (size_t i = w; i < t->n; i++)
+        t->by_id[i] = NULL;
+    t->n = w;
+}
+
+static bool keep_other_scan(const struct cluster_run *r, void *arg)
+{
+    return strcmp(r->scan, arg) != 0;
+}
+
+void cluster__runs_drop_scan(struct cluster_fsm *f, const char *scan)
+{
+    compact(tab(f), keep_other_scan, (void *)(uintptr_t)scan);
+}
+
+/* ---- history --------------------------------------------------------------------------------- */
+
+struct trim {
+    const char *scan;
+    size_t drop; /* the oldest `drop` finished runs of the scan go */
+};
+
+static bool keep_trim(const struct cluster_run *r, void *arg)
+{
+    struct trim *tr = arg;
+    if (tr->drop == 0 || cluster_run_active(r->state) || strcmp(r->scan, tr->scan) != 0)
+        return true;
+    tr->drop--;
+    return false;
+}
+
+/* The finished runs of `scan` beyond settings.run_history, oldest (lowest id) first: how many
+ * there are, and with `commit` dropped. */
+static size_t trim_scan(struct cluster_fsm *f, const char *scan, bool commit)
+{
+    struct runs *t = tab(f);
+    size_t finished = 0, keep = cluster_fsm_runtime(f)->settings.run_history;
+    for (size_t i = 0; i < t->n; i++)
+        if (!cluster_run_active(t->by_id[i]->state) && strcmp(t->by_id[i]->scan, scan) == 0)
+            finished++;
+    if (finished <= keep)
+        return 0;
+    struct trim tr = {scan, finished - keep};
+    if (commit)
+        compact(t, keep_trim, &tr);
+    return finished - keep;
+}
+
+/* Every scan's surplus (only after run_history was lowered is there any beyond the created
+ * scan's): 256 scans x 2,048 runs at worst, and only when the table is full. */
+static size_t trim_all(struct cluster_fsm *f, bool commit)
+{
+    size_t n, dropped = 0;
+    const struct cluster_scan_def *const *defs = cluster_fsm_scans(f, &n);
+    for (size_t i = 0; i < n; i++)
+        dropped += trim_scan(f, defs[i]->name, commit);
+    return dropped;
+}
+
+/* ---- ending an attempt, ending a run ---------------------------------------------------------- */
+
+/* A terminal state: stamped, and the scan's history trimmed (which never drops r itself: it is
+ * the scan's newest finished run and run_history is at least 1). */
+static void end_run(struct cluster_fsm *f, struct cluster_run *r, enum cluster_run_state s,
+                    uint64_t now_ms, bool trim)
+{
+    r->state = s;
+    r->finished_ms = now_ms;
+    if (trim)
+        trim_scan(f, r->scan, true);
+}
+
+struct finish {
+    enum cluster_run_outcome outcome;
+    uint64_t now_ms;
+    uint64_t crash_index;
+    const struct cluster_run_summary *summary; /* NULL: none */
+    const char *error;
+};
+
+static void remember_crash(struct cluster_run *r, uint64_t index)
+{
+    if (index == UINT64_MAX)
+        return;
+    if (index != r->crash_index) {
+        r->crash_index = index; /* the first crash on this file */
+        return;
+    }
+    /* The second on the same file: later attempts skip it. */
+    bool known = false;
+    for (uint8_t i = 0; i < r->n_skip; i++)
+        known = known || r->skip[i] == index;
+    if (!known && r->n_skip < CLUSTER_RUN_SKIP_CAP)
+        r->skip[r->n_skip++] = index;
+    r->crash_index = UINT64_MAX;
+}
+
+/* The current attempt of r (on a node) ends with in->outcome: the run's new state, applied when
+ * `commit` (history trimmed when `trim`). Shared by RUN_FINISH and RUN_REQUEUE. */
+static enum cluster_run_state end_attempt(struct cluster_fsm *f, struct cluster_run *r,
+                                          const struct finish *in, bool commit, bool trim)
+{
+    const struct cluster_scan_def *def = cluster_fsm_scan(f, r->scan);
+    uint32_t max_attempts = def ? def->max_attempts : 1; /* a run's scan always exists */
+    bool room = r->n_attempts < CLUSTER_RUN_ATTEMPTS_CAP;
+    bool counts = false;
+    enum cluster_run_state next = CLUSTER_RUN_FAILED;
+    switch (in->outcome) {
+    case CLUSTER_OUTCOME_SUCCEEDED:
+        next = CLUSTER_RUN_SUCCEEDED;
+        break;
+    case CLUSTER_OUTCOME_NODE_LOST:
+        next = room ? CLUSTER_RUN_QUEUED : CLUSTER_RUN_FAILED;
+        break;
+    case CLUSTER_OUTCOME_FAILED:
+    case CLUSTER_OUTCOME_CRASHED:
+    case CLUSTER_OUTCOME_UNREACHABLE:
+        counts = true;
+        next = r->failures + 1 < max_attempts && room ? CLUSTER_RUN_QUEUED : CLUSTER_RUN_FAILED;
+        break;
+    case CLUSTER_OUTCOME_CANCELLED:
+        next = CLUSTER_RUN_CANCELLED;
+        break;
+    case CLUSTER_OUTCOME_TIMEOUT:
+    case CLUSTER_OUTCOME_NONE:
+        next = CLUSTER_RUN_FAILED;
+        break;
+    }
+    if (!commit)
+        return next;
+    struct cluster_run_attempt *a = &r->attempts[r->n_attempts - 1];
+    a->finished_ms = in->now_ms;
+    a->outcome = in->outcome;
+    if (counts)
+        r->failures++;
+    if (in->outcome == CLUSTER_OUTCOME_CRASHED)
+        remember_crash(r, in->crash_index);
+    if (next == CLUSTER_RUN_QUEUED) {
+        r->state = CLUSTER_RUN_QUEUED;
+        r->node = 0;
+        return next;
+    }
+    if (next == CLUSTER_RUN_SUCCEEDED && in->summary) {
+        r->has_summary = true;
+        r->summary = *in->summary;
+    }
+    if (next == CLUSTER_RUN_FAILED) {
+        if (in->error && in->error[0])
+            snprintf(r->error, sizeof r->error, "%s", in->error);
+        else if (in->outcome == CLUSTER_OUTCOME_TIMEOUT)
+            snprintf(r->error, sizeof r->error, "the run's timeout passed");
+        else
+            snprintf(r->error, sizeof r->error, "%u attempts made, the last %s",
+                     (unsigned)r->n_attempts, cluster_run_outcome_name(in->outcome));
+    }
+    end_run(f, r, next, in->now_ms, trim);
+    return next;
+}
+
+/* ---- field helpers ----------------------------------------------------------------------------- */
+
+static bool terminated(const char *s, size_t cap)
+{
+    return memchr(s, '\0', cap) != NULL;
+}
+
+static void write_summary(struct cluster__mpw *w, const struct cluster_run_summary *s)
+{
+    cluster__mpw_array(w, SUMMARY_FIELDS);
+    cluster__mpw_uint(w, s->files);
+    cluster__mpw_uint(w, s->assets);
+    cluster__mpw_uint(w, s->resource_sets);
+    cluster__mpw_uint(w, s->directories);
+    cluster__mpw_uint(w, s->bytes);
+    cluster__mpw_uint(w, s->classified_columns);
+    cluster__mpw_uint(w, s->errors);
+    cluster__mpw_uint(w, s->duration_ms);
+    cluster__mpw_uint(w, s->delivered);
+    cluster__mpw_uint(w, s->queued);
+}
+
+static void read_summary(struct cluster__mpr *r, struct cluster_run_summary *s)
+{
+    uint32_t n = cluster__mpr_array(r, SUMMARY_FIELDS);
+    s->files = cluster__mpr_uint(r);
+    s->assets = cluster__mpr_uint(r);
+    s->resource_sets = cluster__mpr_uint(r);
+    s->directories = cluster__mpr_uint(r);
+    s->bytes = cluster__mpr_uint(r);
+    s->classified_columns = cluster__mpr_uint(r);
+    s->errors = cluster__mpr_uint(r);
+    s->duration_ms = cluster__mpr_uint(r);
+    s->delivered = cluster__mpr_uint(r);
+    s->queued = cluster__mpr_uint(r);
+    cluster__mpr_skip_n(r, n - SUMMARY_FIELDS);
+}
+
+#define SUMMARY_MAX (CLUSTER__MP_ARRAY_MAX + SUMMARY_FIELDS * CLUSTER__MP_UINT_MAX)
+
+/* ---- RUN_CREATE ------------------------------------------------------------------------------ */
+
+static int create_shape(const struct cluster_cmd *c)
+{
+    return terminated(c->u.run_create.scan, sizeof c->u.run_create.scan) &&
+                   (unsigned)c->u.run_create.trigger <= CLUSTER_TRIGGER_SCHEDULE
+               ? 0
+               : SHIR_E_INVAL;
+}
+
+static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                        uint64_t *value)
+{
+    struct runs *t = tab(f);
+    const char *scan = c->u.run_create.scan;
+    const struct cluster_scan_def *def = cluster_fsm_scan(f, scan);
+    if (!def)
+        return SHIR_E_NOTFOUND;
+    uint64_t active = cluster__runs_active(f, scan);
+    if (active != 0) {
+        *value = active;
+        return SHIR_E_BUSY;
+    }
+    /* Room: this scan's surplus history goes in any case; every scan's when that is not
+     * enough. Decided before anything is dropped, so a refusal changes nothing. */
+    bool all = t->n - trim_scan(f, scan, false) >= CLUSTER_FSM_RUNS_CAP;
+    if (all && t->n - trim_all(f, false) >= CLUSTER_FSM_RUNS_CAP)
+        return SHIR_E_FULL;
+    if (t->next_id == UINT64_MAX)
+        return SHIR_E_TOOBIG; /* 2^64 runs: not in this universe, but never wrap an id */
+    *value = t->next_id; /* check tells the id the run would get */
+    if (!commit)
+        return 0;
+    if (all)
+        trim_all(f, true); /* this scan's surplus included */
+    else
+        trim_scan(f, scan, true);
+    struct cluster_run *r = take_slot(t);
+    memset(r, 0, sizeof *r);
+    r->id = t->next_id++;
+    memcpy(r->scan, def->name, sizeof r->scan);
+    r->state = CLUSTER_RUN_QUEUED;
+    r->trigger = c->u.run_create.trigger;
+    /* Fixed here for every attempt of the run: a later change of the definition's level or part
+     * size must not move the parts' boundaries under a run that resumes. */
+    r->part_size = def->part_size ? def->part_size
+                   : def->level == 1 ? CLUSTER_RUN_PART_SIZE_L1 : CLUSTER_RUN_PART_SIZE_L23;
+    r->created_ms = c->u.run_create.now_ms;
+    r->crash_index = UINT64_MAX;
+    t->by_id[t->n++] = r; /* the highest id so far: the order holds */
+    *value = r->id;
+    return 0;
+}
+
+static void create_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_str(w, c->u.run_create.scan, sizeof c->u.run_create.scan);
+    cluster__mpw_uint(w, (uint64_t)c->u.run_create.trigger);
+    cluster__mpw_uint(w, c->u.run_create.now_ms);
+}
+
+static void create_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    cluster__mpr_str(r, c->u.run_create.scan, sizeof c->u.run_create.scan);
+    c->u.run_create.trigger =
+        (enum cluster_run_trigger)cluster__mpr_range(r, 0, CLUSTER_TRIGGER_SCHEDULE);
+    c->u.run_create.now_ms = cluster__mpr_uint(r);
+}
+
+static const struct cluster__cmd_desc cmd_create = {
+    .type = CLUSTER_CMD_RUN_CREATE, .name = "run-create", .fields = 3, .shape = create_shape,
+    .apply = create_apply, .encode = create_encode, .decode = create_decode};
+
+/* ---- RUN_ASSIGN ------------------------------------------------------------------------------ */
+
+static int assign_shape(const struct cluster_cmd *c)
+{
+    return c->u.run_assign.n >= 1 && c->u.run_assign.n <= CLUSTER_RUN_ASSIGN_BATCH
+               ? 0
+               : SHIR_E_INVAL;
+}
+
+/* Each item is re-checked here, against the state as the earlier items of the batch left it:
+ * concurrent proposals decided on views that may be stale, and log order settles them, so a
+ * node's capacity is never exceeded and a run is never assigned twice. With commit false the
+ * state does not move, so the batch's own earlier assignments are counted on the side. */
+static int assign_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                        uint64_t *value)
+{
+    struct runs *t = tab(f);
+    uint64_t took_run[CLUSTER_RUN_ASSIGN_BATCH], took_node[CLUSTER_RUN_ASSIGN_BATCH];
+    uint32_t took = 0;
+    for (uint32_t i = 0; i < c->u.run_assign.n; i++) {
+        uint64_t run = c->u.run_assign.items[i].run, node_id = c->u.run_assign.items[i].node;
+        struct cluster_run *r = find_run(t, run);
+        if (!r || r->state != CLUSTER_RUN_QUEUED || r->n_attempts >= CLUSTER_RUN_ATTEMPTS_CAP)
+            continue; /* the ATTEMPTS_CAP guard: RUN_FINISH never re-queues a run that is full */
+        const struct cluster_node *node = cluster_fsm_node(f, node_id);
+        if (!node || node->state != CLUSTER_NODE_REGISTERED ||
+            node->role == CLUSTER_ROLE_WITNESS || node->drain)
+            continue;
+        uint32_t load = cluster_fsm_node_load(f, node_id);
+        bool again = false;
+        for (uint32_t k = 0; k < took && !commit; k++) {
+            again = again || took_run[k] == run;
+            load += took_node[k] == node_id;
+        }
+        if (again || load >= cluster_fsm_node_capacity(f, node_id))
+            continue;
+        took_run[took] = run;
+        took_node[took] = node_id;
+        took++;
+        if (!commit)
+            continue;
+        r->attempt++;
+        r->node = node_id;
+        r->state = CLUSTER_RUN_ASSIGNED;
+        struct cluster_run_attempt *a = &r->attempts[r->n_attempts++];
+        memset(a, 0, sizeof *a);
+        a->attempt = r->attempt;
+        a->node = node_id;
+    }
+    *value = took;
+    return 0;
+}
+
+static void assign_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_array(w, c->u.run_assign.n);
+    for (uint32_t i = 0; i < c->u.run_assign.n; i++) {
+        cluster__mpw_array(w, 2);
+        cluster__mpw_uint(w, c->u.run_assign.items[i].run);
+        cluster__mpw_uint(w, c->u.run_assign.items[i].node);
+    }
+}
+
+static void assign_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    uint32_t n = cluster__mpr_array_max(r, CLUSTER_RUN_ASSIGN_BATCH);
+    for (uint32_t i = 0; i < n && r->err == 0; i++) {
+        uint32_t fields = cluster__mpr_array(r, 2);
+        c->u.run_assign.items[i].run = cluster__mpr_uint(r);
+        c->u.run_assign.items[i].node = cluster__mpr_uint(r);
+        cluster__mpr_skip_n(r, fields - 2);
+    }
+    c->u.run_assign.n = n;
+}
+
+static const struct cluster__cmd_desc cmd_assign = {
+    .type = CLUSTER_CMD_RUN_ASSIGN, .name = "run-assign", .fields = 1,
+    .flags = CLUSTER__CMD_FENCED, .shape = assign_shape, .apply = assign_apply,
+    .encode = assign_encode, .decode = assign_decode};
+
+/* ---- RUN_START ------------------------------------------------------------------------------- */
+
+static int start_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                       uint64_t *value)
+{
+    (void)value;
+    struct cluster_run *r = token_run(f, c->u.run_start.run, c->u.run_start.attempt);
+    if (!r)
+        return SHIR_E_STALE;
+    if (!commit)
+        return 0;
+    struct cluster_run_attempt *a = &r->attempts[r->n_attempts - 1];
+    if (a->started_ms == 0) /* a retried start keeps the first stamp */
+        a->started_ms = c->u.run_start.now_ms;
+    if (r->started_ms == 0)
+        r->started_ms = c->u.run_start.now_ms;
+    a->resumed = c->u.run_start.resumed;
+    a->resumed_files = c->u.run_start.resumed_files;
+    r->state = CLUSTER_RUN_RUNNING;
+    return 0;
+}
+
+static void start_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_start.run);
+    cluster__mpw_uint(w, c->u.run_start.attempt);
+    cluster__mpw_uint(w, c->u.run_start.now_ms);
+    cluster__mpw_bool(w, c->u.run_start.resumed);
+    cluster__mpw_uint(w, c->u.run_start.resumed_files);
+}
+
+static void start_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_start.run = cluster__mpr_uint(r);
+    c->u.run_start.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_start.now_ms = cluster__mpr_uint(r);
+    c->u.run_start.resumed = cluster__mpr_bool(r);
+    c->u.run_start.resumed_files = cluster__mpr_uint(r);
+}
+
+static const struct cluster__cmd_desc cmd_start = {
+    .type = CLUSTER_CMD_RUN_START, .name = "run-start", .fields = 5,
+    .flags = CLUSTER__CMD_FENCED, .apply = start_apply, .encode = start_encode,
+    .decode = start_decode};
+
+/* ---- RUN_REPORT ------------------------------------------------------------------------------ */
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+static int report_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                        uint64_t *value)
+{
+    (void)value;
+    struct cluster_run *r = token_run(f, c->u.run_report.run, c->u.run_report.attempt);
+    if (!r)
+        return SHIR_E_STALE;
+    /* A part that does not grow is a replay or a report overtaken by a later one: all of it is
+     * older than what the run holds. */
+    if (c->u.run_report.has_part && r->has_checkpoint && c->u.run_report.part <= r->cp_part)
+        return SHIR_E_STALE;
+    if (!commit)
+        return 0;
+    r->files = max_u64(r->files, c->u.run_report.files);
+    r->assets = max_u64(r->assets, c->u.run_report.assets);
+    r->bytes = max_u64(r->bytes, c->u.run_report.bytes);
+    if (c->u.run_report.has_part) {
+        r->has_checkpoint = true;
+        r->cp_part = c->u.run_report.part;
+        r->cp_files = c->u.run_report.files;
+    }
+    r->state = CLUSTER_RUN_RUNNING; /* a report can overtake a lost start */
+    return 0;
+}
+
+static void report_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_report.run);
+    cluster__mpw_uint(w, c->u.run_report.attempt);
+    cluster__mpw_bool(w, c->u.run_report.has_part);
+    cluster__mpw_uint(w, c->u.run_report.part);
+    cluster__mpw_uint(w, c->u.run_report.files);
+    cluster__mpw_uint(w, c->u.run_report.assets);
+    cluster__mpw_uint(w, c->u.run_report.bytes);
+}
+
+static void report_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_report.run = cluster__mpr_uint(r);
+    c->u.run_report.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_report.has_part = cluster__mpr_bool(r);
+    c->u.run_report.part = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_report.files = cluster__mpr_uint(r);
+    c->u.run_report.assets = cluster__mpr_uint(r);
+    c->u.run_report.bytes = cluster__mpr_uint(r);
+}
+
+static const struct cluster__cmd_desc cmd_report = {
+    .type = CLUSTER_CMD_RUN_REPORT, .name = "run-report", .fields = 7,
+    .flags = CLUSTER__CMD_FENCED, .apply = report_apply, .encode = report_encode,
+    .decode = report_decode};
+
+/* ---- RUN_FINISH ------------------------------------------------------------------------------ */
+
+static int finish_shape(const struct cluster_cmd *c)
+{
+    unsigned o = (unsigned)c->u.run_finish.outcome;
+    return o >= CLUSTER_OUTCOME_SUCCEEDED && o < CLUSTER_OUTCOME_COUNT &&
+                   terminated(c->u.run_finish.error, sizeof c->u.run_finish.error) &&
+                   cluster__text_ok(c->u.run_finish.error, true)
+               ? 0
+               : SHIR_E_INVAL;
+}
+
+static int finish_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                        uint64_t *value)
+{
+    struct cluster_run *r = token_run(f, c->u.run_finish.run, c->u.run_finish.attempt);
+    if (!r)
+        return SHIR_E_STALE;
+    struct finish in = {
+        .outcome = c->u.run_finish.outcome,
+        .now_ms = c->u.run_finish.now_ms,
+        .crash_index = c->u.run_finish.crash_index,
+        .summary = c->u.run_finish.has_summary ? &c->u.run_finish.summary : NULL,
+        .error = c->u.run_finish.error,
+    };
+    *value = (uint64_t)end_attempt(f, r, &in, commit, true);
+    return 0;
+}
+
+static void finish_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_finish.run);
+    cluster__mpw_uint(w, c->u.run_finish.attempt);
+    cluster__mpw_uint(w, (uint64_t)c->u.run_finish.outcome);
+    cluster__mpw_uint(w, c->u.run_finish.now_ms);
+    cluster__mpw_uint(w, c->u.run_finish.crash_index);
+    cluster__mpw_bool(w, c->u.run_finish.has_summary);
+    write_summary(w, &c->u.run_finish.summary);
+    cluster__mpw_str(w, c->u.run_finish.error, sizeof c->u.run_finish.error);
+}
+
+static void finish_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_finish.run = cluster__mpr_uint(r);
+    c->u.run_finish.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_finish.outcome =
+        (enum cluster_run_outcome)cluster__mpr_range(r, 0, CLUSTER_OUTCOME_COUNT - 1);
+    c->u.run_finish.now_ms = cluster__mpr_uint(r);
+    c->u.run_finish.crash_index = cluster__mpr_uint(r);
+    c->u.run_finish.has_summary = cluster__mpr_bool(r);
+    read_summary(r, &c->u.run_finish.summary);
+    cluster__mpr_str(r, c->u.run_finish.error, sizeof c->u.run_finish.error);
+}
+
+static const struct cluster__cmd_desc cmd_finish = {
+    .type = CLUSTER_CMD_RUN_FINISH, .name = "run-finish", .fields = 8,
+    .flags = CLUSTER__CMD_FENCED, .shape = finish_shape, .apply = finish_apply,
+    .encode = finish_encode, .decode = finish_decode};
+
+/* ---- RUN_CANCEL ------------------------------------------------------------------------------ */
+
+static int cancel_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                        uint64_t *value)
+{
+    (void)value;
+    struct cluster_run *r = find_run(tab(f), c->u.run_cancel.run);
+    if (!r)
+        return SHIR_E_NOTFOUND;
+    if (!cluster_run_active(r->state))
+        return SHIR_E_STALE;
+    if (!commit)
+        return 0;
+    if (on_node(r) && r->n_attempts > 0) {
+        struct cluster_run_attempt *a = &r->attempts[r->n_attempts - 1];
+        a->outcome = CLUSTER_OUTCOME_CANCELLED;
+        a->finished_ms = c->u.run_cancel.now_ms;
+    }
+    end_run(f, r, CLUSTER_RUN_CANCELLED, c->u.run_cancel.now_ms, true);
+    return 0;
+}
+
+static void cancel_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_cancel.run);
+    cluster__mpw_uint(w, c->u.run_cancel.now_ms);
+}
+
+static void cancel_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_cancel.run = cluster__mpr_uint(r);
+    c->u.run_cancel.now_ms = cluster__mpr_uint(r);
+}
+
+static const struct cluster__cmd_desc cmd_cancel = {
+    .type = CLUSTER_CMD_RUN_CANCEL, .name = "run-cancel", .fields = 2, .apply = cancel_apply,
+    .encode = cancel_encode, .decode = cancel_decode};
+
+/* ---- RUN_REQUEUE ----------------------------------------------------------------------------- */
+
+/* Walks by id rather than by position: a run that ends failed (its attempts used up) trims its
+ * scan's history, which moves the positions after it. */
+static int requeue_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                         uint64_t *value)
+{
+    struct runs *t = tab(f);
+    uint64_t node_id = c->u.run_requeue.node_id, next = 1;
+    struct finish in = {.outcome = CLUSTER_OUTCOME_NODE_LOST,
+                        .now_ms = c->u.run_requeue.now_ms,
+                        .crash_index = UINT64_MAX};
+    for (size_t pos = lower_bound(t, next); pos < t->n; pos = lower_bound(t, next)) {
+        while (pos < t->n && !(on_node(t->by_id[pos]) && t->by_id[pos]->node == node_id))
+            pos++;
+        if (pos == t->n)
+            break;
+        struct cluster_run *r = t->by_id[pos];
+        next = r->id + 1;
+        if (end_attempt(f, r, &in, commit, true) == CLUSTER_RUN_QUEUED)
+            (*value)++;
+    }
+    return 0;
+}
+
+static void requeue_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_requeue.node_id);
+    cluster__mpw_uint(w, c->u.run_requeue.now_ms);
+}
+
+static void requeue_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_requeue.node_id = cluster__mpr_uint(r);
+    c->u.run_requeue.now_ms = cluster__mpr_uint(r);
+}
+
+static const struct cluster__cmd_desc cmd_requeue = {
+    .type = CLUSTER_CMD_RUN_REQUEUE, .name = "run-requeue", .fields = 2,
+    .flags = CLUSTER__CMD_FENCED, .apply = requeue_apply, .encode = requeue_encode,
+    .decode = requeue_decode};
+
+/* ---- the table ------------------------------------------------------------------------------- */
+
+static int runs_init(void *st)
+{
+    struct runs *t = st;
+    t->next_id = 1;
+    t->slots = calloc(CLUSTER_FSM_RUNS_CAP, sizeof t->slots[0]);
+    for (size_t i = 0; i < CLUSTER_FSM_RUNS_CAP; i++)
+        t->free[i] = (uint16_t)(CLUSTER_FSM_RUNS_CAP - 1 - i);
+    return t->slots ? 0 : SHIR_E_NOMEM;
+}
+
+static void runs_fini(void *st)
+{
+    struct runs *t = st;
+    free(t->slots);
+    t->slots = NULL;
+}
+
+static void write_run(struct cluster__mpw *w, const struct cluster_run *r)
+{
+    cluster__mpw_array(w, RUN_FIELDS);
+    cluster__mpw_uint(w, r->id);
+    cluster__mpw_str(w, r->scan, sizeof r->scan);
+    cluster__mpw_uint(w, (uint64_t)r->state);
+    cluster__mpw_uint(w, (uint64_t)r->trigger);
+    cluster__mpw_uint(w, r->node);
+    cluster__mpw_uint(w, r->attempt);
+    cluster__mpw_uint(w, r->failures);
+    cluster__mpw_uint(w, r->part_size);
+    cluster__mpw_uint(w, r->created_ms);
+    cluster__mpw_uint(w, r->started_ms);
+    cluster__mpw_uint(w, r->finished_ms);
+    cluster__mpw_bool(w, r->has_checkpoint);
+    cluster__mpw_uint(w, r->cp_part);
+    cluster__mpw_uint(w, r->cp_files);
+    cluster__mpw_uint(w, r->files);
+    cluster__mpw_uint(w, r->assets);
+    cluster__mpw_uint(w, r->bytes);
+    cluster__mpw_uint(w, r->crash_index);
+    cluster__mpw_array(w, r->n_skip);
+    for (uint8_t i = 0; i < r->n_skip; i++)
+        cluster__mpw_uint(w, r->skip[i]);
+    cluster__mpw_bool(w, r->has_summary);
+    write_summary(w, &r->summary);
+    cluster__mpw_str(w, r->error, sizeof r->error);
+    cluster__mpw_array(w, r->n_attempts);
+    for (uint8_t i = 0; i < r->n_attempts; i++) {
+        const struct cluster_run_attempt *a = &r->attempts[i];
+        cluster__mpw_array(w, ATTEMPT_FIELDS);
+        cluster__mpw_uint(w, a->attempt);
+        cluster__mpw_uint(w, a->node);
+        cluster__mpw_uint(w, a->started_ms);
+        cluster__mpw_uint(w, a->finished_ms);
+        cluster__mpw_uint(w, (uint64_t)a->outcome);
+        cluster__mpw_bool(w, a->resumed);
+        cluster__mpw_uint(w, a->resumed_files);
+    }
+}
+
+static void read_run(struct cluster__mpr *r, struct cluster_run *x)
+{
+    uint32_t fields = cluster__mpr_array(r, RUN_FIELDS);
+    x->id = cluster__mpr_uint(r);
+    cluster__mpr_str(r, x->scan, sizeof x->scan);
+    x->state = (enum cluster_run_state)cluster__mpr_range(r, 0, CLUSTER_RUN_STATE_COUNT - 1);
+    x->trigger = (enum cluster_run_trigger)cluster__mpr_range(r, 0, CLUSTER_TRIGGER_SCHEDULE);
+    x->node = cluster__mpr_uint(r);
+    x->attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    x->failures = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    x->part_size = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    x->created_ms = cluster__mpr_uint(r);
+    x->started_ms = cluster__mpr_uint(r);
+    x->finished_ms = cluster__mpr_uint(r);
+    x->has_checkpoint = cluster__mpr_bool(r);
+    x->cp_part = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    x->cp_files = cluster__mpr_uint(r);
+    x->files = cluster__mpr_uint(r);
+    x->assets = cluster__mpr_uint(r);
+    x->bytes = cluster__mpr_uint(r);
+    x->crash_index = cluster__mpr_uint(r);
+    x->n_skip = (uint8_t)cluster__mpr_array_max(r, CLUSTER_RUN_SKIP_CAP);
+    for (uint8_t i = 0; i < x->n_skip; i++)
+        x->skip[i] = cluster__mpr_uint(r);
+    x->has_summary = cluster__mpr_bool(r);
+    read_summary(r, &x->summary);
+    cluster__mpr_str(r, x->error, sizeof x->error);
+    x->n_attempts = (uint8_t)cluster__mpr_array_max(r, CLUSTER_RUN_ATTEMPTS_CAP);
+    for (uint8_t i = 0; i < x->n_attempts && r->err == 0; i++) {
+        struct cluster_run_attempt *a = &x->attempts[i];
+        uint32_t af = cluster__mpr_array(r, ATTEMPT_FIELDS);
+        a->attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+        a->node = cluster__mpr_uint(r);
+        a->started_ms = cluster__mpr_uint(r);
+        a->finished_ms = cluster__mpr_uint(r);
+        a->outcome =
+            (enum cluster_run_outcome)cluster__mpr_range(r, 0, CLUSTER_OUTCOME_COUNT - 1);
+        a->resumed = cluster__mpr_bool(r);
+        a->resumed_files = cluster__mpr_uint(r);
+        cluster__mpr_skip_n(r, af - ATTEMPT_FIELDS);
+    }
+    cluster__mpr_skip_n(r, fields - RUN_FIELDS);
+}
+
+static void runs_encode(const void *st, struct cluster__mpw *w)
+{
+    const struct runs *t = st;
+    cluster__mpw_array(w, SECTION_FIELDS);
+    cluster__mpw_uint(w, t->next_id);
+    cluster__mpw_array(w, (uint32_t)t->n);
+    for (size_t i = 0; i < t->n; i++)
+        write_run(w, t->by_id[i]);
+}
+
+static void runs_decode(void *st, struct cluster__mpr *r)
+{
+    struct runs *t = st;
+    uint32_t fields = cluster__mpr_array(r, SECTION_FIELDS);
+    t->next_id = cluster__mpr_range(r, 1, UINT64_MAX);
+    uint32_t n = cluster__mpr_array_max(r, CLUSTER_FSM_RUNS_CAP);
+    for (uint32_t i = 0; i < n && r->err == 0; i++) {
+        struct cluster_run *x = take_slot(t); /* slot i */
+        read_run(r, x);
+        t->by_id[i] = x;
+        t->n = i + 1;
+    }
+    cluster__mpr_skip_n(r, fields - SECTION_FIELDS);
+}
+
+/* What apply could never have made (a corrupt or hostile snapshot): ids 0, not below the
+ * counter or out of order; a run of an undefined scan; two active runs of one scan; a run on a
+ * node without an attempt. */
+static int runs_check(const struct cluster_fsm *f)
+{
+    const struct runs *t = tab(f);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct cluster_run *r = t->by_id[i];
+        if (r->id == 0 || r->id >= t->next_id || (i > 0 && t->by_id[i - 1]->id >= r->id))
+            return SHIR_E_MALFORMED;
+        if (!cluster_fsm_scan(f, r->scan))
+            return SHIR_E_MALFORMED;
+        if (on_node(r) && r->n_attempts == 0)
+            return SHIR_E_MALFORMED;
+        if (cluster_run_active(r->state) && cluster__runs_active(f, r->scan) != r->id)
+            return SHIR_E_MALFORMED; /* the first active run of its scan is another */
+    }
+    return 0;
+}
+
+#define ATTEMPT_MAX                                                                                \
+    (CLUSTER__MP_ARRAY_MAX + (ATTEMPT_FIELDS - 1) * CLUSTER__MP_UINT_MAX + CLUSTER__MP_BOOL_MAX)
+#define RUN_MAX                                                                                    \
+    (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX) +                          \
+     16 * CLUSTER__MP_UINT_MAX + 2 * CLUSTER__MP_BOOL_MAX + CLUSTER__MP_ARRAY_MAX +                \
+     CLUSTER_RUN_SKIP_CAP * CLUSTER__MP_UINT_MAX + SUMMARY_MAX +                                   \
+     CLUSTER__MP_STR_MAX(CLUSTER_RUN_ERROR_MAX) + CLUSTER__MP_ARRAY_MAX +                          \
+     CLUSTER_RUN_ATTEMPTS_CAP * ATTEMPT_MAX)
+#define SECTION_MAX                                                                                \
+    (2 * CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_UINT_MAX + CLUSTER_FSM_RUNS_CAP * (size_t)RUN_MAX)
+
+/* Narrow fields: n_skip and n_attempts are uint8_t, a batch's count fits the decoder's array. */
+_Static_assert(CLUSTER_RUN_SKIP_CAP <= UINT8_MAX && CLUSTER_RUN_ATTEMPTS_CAP <= UINT8_MAX,
+               "skip and attempt counts fit uint8_t");
+
+static const struct cluster__cmd_desc *const runs_cmds[] = {
+    &cmd_create, &cmd_assign, &cmd_start, &cmd_report, &cmd_finish, &cmd_cancel, &cmd_requeue};
+
+const struct cluster__table cluster__tab_runs = {
+    .name = "runs", .section = 6, .size = sizeof(struct runs), .snapshot_max = SECTION_MAX,
+    .init = runs_init, .fini = runs_fini, .encode = runs_encode, .decode = runs_decode,
+    .check = runs_check, .cmds = runs_cmds, .n_cmds = CLUSTER__COUNT(runs_cmds)};
+
+/* ---- queries --------------------------------------------------------------------------------- */
+
+const struct cluster_run *const *cluster_fsm_runs(const struct cluster_fsm *f, size_t *n)
+{
+    *n = tab(f)->n;
+    return (const struct cluster_run *const *)tab(f)->by_id;
+}
+
+const struct cluster_run *cluster_fsm_run(const struct cluster_fsm *f, uint64_t id)
+{
+    return find_run(tab(f), id);
+}
+
+uint32_t cluster_fsm_node_load(const struct cluster_fsm *f, uint64_t node_id)
+{
+    const struct runs *t = tab(f);
+    uint32_t load = 0;
+    for (size_t i = 0; i < t->n; i++)
+        load += on_node(t->by_id[i]) && t->by_id[i]->node == node_id;
+    return load;
+}

@@ -1,0 +1,27 @@
+/* cluster/scan_ops.h (internal): the operator's commands on scans, runs and scan nodes
+ * (cluster.h, "Scans through the runtime"): each is one raft entry through the propose part,
+ * checked against the local replica first so that the common mistakes fail with a clear word
+ * before anything travels.
+ */
+#ifndef SHIR_CLUSTER_SCAN_OPS_H
+#define SHIR_CLUSTER_SCAN_OPS_H
+
+#include "cluster/env.h"
+#include "cluster/propose.h"
+
+int cluster__scan_put(struct cluster_env *env, struct cluster_propose *prop,
+                      const struct cluster_scan_def *def, bool create, cluster_done_cb cb,
+                      void *data);
+int cluster__scan_delete(struct cluster_env *env, struct cluster_propose *prop, const char *name,
+                         bool force, cluster_value_cb cb, void *data);
+int cluster__scan_run(struct cluster_env *env, struct cluster_propose *prop, const char *name,
+                      cluster_value_cb cb, void *data);
+int cluster__run_cancel(struct cluster_env *env, struct cluster_propose *prop, uint64_t run,
+                        cluster_done_cb cb, void *data);
+int cluster__node_set_drain(struct cluster_env *env, struct cluster_propose *prop,
+                            const char *name, bool drain, cluster_done_cb cb, void *data);
+int cluster__node_set_capacity(struct cluster_env *env, struct cluster_propose *prop,
+                               const char *name, uint32_t capacity, cluster_done_cb cb,
+                               void *data);
+
+#endif /* SHIR_CLUSTER_SCAN_OPS_H */

@@ -1,0 +1,436 @@
+/* The agent's executor of runtime runs (see runs.h). */
+#include "node/runs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/supervisor.h"
+#include "scan/scan.h"
+
+/* A worker asked to stop gets this long to exit after SIGTERM before SIGKILL. */
+#define STOP_GRACE_MS 5000
+/* The self-fence is this much shorter than the time in which the leader re-queues a silent
+ * node's runs: gossip declares a silent node dead after at least 2.5 s (a 500 ms probe period,
+ * then 2 s of suspicion), and the leader waits the node-loss grace on top. A worker fenced at
+ * 2 s + grace has stopped writing before a second attempt can start. */
+#define FENCE_BASE_MS 2000
+_Static_assert(CLUSTER_RUN_PART_SIZE_L1 == SCAN_PART_SIZE_L1 &&
+                   CLUSTER_RUN_PART_SIZE_L23 == SCAN_PART_SIZE_L23,
+               "the replicated default part sizes are the engine's");
+/* Progress reports (raft entries) of one run: at most one in flight, so a slow commit coalesces
+ * them instead of queueing; checkpoints always go. */
+
+struct exec {
+    struct node_runs *owner;
+    uint64_t run;
+    uint32_t attempt;
+    struct node_worker *w; /* NULL once it ended */
+    bool stopping;         /* we stopped it: its end reports nothing */
+    bool progress_inflight, progress_pending;
+    struct scan_summary last; /* the latest progress counters */
+    uint64_t ack_seq;
+    uint64_t refs; /* report callbacks in flight: the struct lives until they are back */
+    struct exec *next;
+};
+
+struct node_runs {
+    uv_loop_t *loop;
+    struct cluster *cluster;
+    struct shir_log log;
+    char *data_dir;
+    struct exec *list;
+    bool closing;
+};
+
+static struct exec *find(struct node_runs *r, uint64_t run, uint32_t attempt)
+{
+    for (struct exec *x = r->list; x; x = x->next)
+        if (x->run == run && x->attempt == attempt)
+            return x;
+    return NULL;
+}
+
+static void release(struct exec *x)
+{
+    if (x->w || x->refs)
+        return;
+    struct node_runs *r = x->owner;
+    for (struct exec **pp = &r->list; *pp; pp = &(*pp)->next)
+        if (*pp == x) {
+            *pp = x->next;
+            break;
+        }
+    free(x);
+}
+
+/* ---- reports and acks ---------------------------------------------------------------------- */
+
+static void send_ack(struct exec *x)
+{
+    if (!x->w)
+        return;
+    struct shir_buf b;
+    shir_buf_init(&b, 256);
+    if (scan_ack_encode(++x->ack_seq, &b) == 0)
+        (void)node_worker_send(x->w, b.data, b.len);
+    shir_buf_free(&b);
+}
+
+static void send_progress(struct exec *x);
+
+static void reported(void *data, int status, const char *msg)
+{
+    (void)msg;
+    struct exec *x = data;
+    x->refs--;
+    if (status == 0) {
+        send_ack(x);
+    } else if (status == SHIR_E_STALE && x->w && !x->stopping) {
+        /* The runtime moved on (a newer attempt, the run ended): this worker must stop. */
+        SHIR_INFO(&x->owner->log, "run %llu attempt %u is superseded: stopping its worker",
+                  (unsigned long long)x->run, (unsigned)x->attempt);
+        x->stopping = true;
+        node_worker_stop(x->w, STOP_GRACE_MS);
+    }
+    release(x);
+}
+
+static void progress_reported(void *data, int status, const char *msg)
+{
+    struct exec *x = data;
+    x->progress_inflight = false;
+    bool again = x->progress_pending && status == 0;
+    x->progress_pending = false;
+    x->refs++; /* keep x for send_progress below */
+    reported(data, status, msg);
+    if (again)
+        send_progress(x);
+    x->refs--;
+    release(x);
+}
+
+static void send_progress(struct exec *x)
+{
+    if (x->progress_inflight) {
+        x->progress_pending = true;
+        return;
+    }
+    int rv = cluster_run_report(x->owner->cluster, x->run, x->attempt, false, 0,
+                                x->last.files_seen, x->last.assets, x->last.bytes_read,
+                                progress_reported, x);
+    if (rv == 0) {
+        x->progress_inflight = true;
+        x->refs++;
+    }
+}
+
+static void on_frame(void *data, enum scan_msg_type type, const unsigned char *frame, size_t n)
+{
+    struct exec *x = data;
+    if (x->stopping)
+        return;
+    if (type == SCAN_MSG_PROGRESS) {
+        if (scan_summary_decode(frame, n, &x->last) == 0)
+            send_progress(x);
+    } else if (type == SCAN_MSG_CHECKPOINT) {
+        struct scan_checkpoint cp;
+        if (scan_checkpoint_decode(frame, n, &cp) != 0)
+            return;
+        if (cluster_run_report(x->owner->cluster, x->run, x->attempt, true, cp.part, cp.files,
+                               cp.assets, cp.bytes, reported, x) == 0)
+            x->refs++;
+    }
+}
+
+/* What the worker's message says about this node (scan/scan.h: the engine's fixed prefixes). */
+static bool unreachable(const char *msg)
+{
+    return strncmp(msg, "cannot read the source ", 23) == 0 ||
+           strncmp(msg, "cannot write the results to ", 28) == 0;
+}
+
+static void to_summary(const struct scan_summary *s, struct cluster_run_summary *o)
+{
+    *o = (struct cluster_run_summary){
+        .files = s->files_seen, .assets = s->assets, .resource_sets = s->resource_sets,
+        .directories = s->directories, .bytes = s->bytes_read,
+        .classified_columns = s->classified_columns, .errors = s->errors,
+        .duration_ms = s->duration_ms, .delivered = s->delivered, .queued = s->queued};
+}
+
+static void on_end(void *data, const struct node_worker_end *end)
+{
+    struct exec *x = data;
+    struct node_runs *r = x->owner;
+    x->w = NULL;
+    if (!x->stopping) {
+        enum cluster_run_outcome o;
+        const char *why = end->cause;
+        uint64_t crash = UINT64_MAX;
+        struct cluster_run_summary sum, *sp = NULL;
+        if (end->have_summary) {
+            to_summary(&end->sum, &sum);
+            sp = &sum;
+        }
+        if (end->ok) {
+            o = CLUSTER_OUTCOME_SUCCEEDED;
+            why = "";
+        } else if (end->self_fenced) {
+            o = CLUSTER_OUTCOME_NODE_LOST;
+        } else if (end->term_signal) {
+            o = CLUSTER_OUTCOME_CRASHED;
+            crash = end->crash_index;
+        } else if (end->have_summary && unreachable(end->sum.message)) {
+            o = CLUSTER_OUTCOME_UNREACHABLE;
+            why = end->sum.message;
+        } else {
+            o = CLUSTER_OUTCOME_FAILED;
+            if (end->have_summary && end->sum.message[0])
+                why = end->sum.message;
+        }
+        SHIR_INFO(&r->log, "run %llu attempt %u ended: %s%s%s", (unsigned long long)x->run,
+                  (unsigned)x->attempt, cluster_run_outcome_name(o), why[0] ? ": " : "", why);
+        int rv = cluster_run_finish(r->cluster, x->run, x->attempt, o, sp, crash, why);
+        if (rv != 0)
+            SHIR_WARN(&r->log, "cannot record the end of run %llu: %s",
+                      (unsigned long long)x->run, shir_strerror(rv));
+    }
+    release(x);
+}
+
+/* ---- starting a worker --------------------------------------------------------------------- */
+
+static int add_globs(char ***list, size_t *n, const char *text)
+{
+    char glob[CLUSTER_SCAN_GLOBS_MAX + 1];
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > 0 && len < sizeof glob) {
+            memcpy(glob, p, len);
+            glob[len] = '\0';
+            int rv = scan_job_add_glob(list, n, glob);
+            if (rv != 0)
+                return rv;
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    return 0;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static int proxy_fill(struct node_runs *r, struct scan_job *job)
+{
+    struct cluster_proxy_settings p;
+    int rv = cluster_proxy_get(r->cluster, &p, &job->proxy.password);
+    if (rv != 0)
+        return rv;
+    job->proxy.mode = (enum scan_proxy_mode)p.mode;
+    job->proxy.port = p.port;
+    job->proxy.auth = (enum scan_proxy_auth)p.auth;
+    if ((p.host[0] && !(job->proxy.address = strdup(p.host))) ||
+        (p.user[0] && !(job->proxy.user = strdup(p.user))) ||
+        (p.bypass[0] && !(job->proxy.bypass = strdup(p.bypass))))
+        return SHIR_E_NOMEM;
+    return 0;
+}
+
+/* The job of `run` from `def` (into *job, which the caller frees). */
+static int build_job(struct node_runs *r, const struct cluster_run *run,
+                     const struct cluster_scan_def *def, struct scan_job *job, char *msg,
+                     size_t cap)
+{
+    int rv = SHIR_E_NOMEM;
+    job->source = strdup(def->source);
+    job->level = def->level;
+    job->follow_outside = (def->flags & CLUSTER_SCAN_FOLLOW_SYMLINKS) != 0;
+    job->emit_directories = (def->flags & CLUSTER_SCAN_NO_DIRECTORIES) == 0;
+    job->run_id = run->id;
+    job->attempt = run->attempt;
+    job->run_scan = strdup(def->name);
+    job->part_size = run->part_size;
+    job->memory_limit = 4096ull << 20; /* as run-local: a runaway file cannot take the machine */
+    if (!job->source || !job->run_scan)
+        goto fail;
+    if (strncmp(def->sink, "jsonl:", 6) == 0) {
+        job->sink = SCAN_SINK_JSONL;
+        if (!(job->parts_dir = strdup(def->sink + 6)) || !(job->sink_target = strdup(def->sink + 6)))
+            goto fail;
+    } else if (strncmp(def->sink, "atlas:", 6) == 0) {
+        job->sink = SCAN_SINK_ATLAS;
+        char outbox[600];
+        if (shir_str_fmt(outbox, sizeof outbox, "%s/outbox", r->data_dir) != 0 ||
+            !(job->sink_target = strdup(def->sink + 6)) || !(job->outbox_dir = strdup(outbox)))
+            goto fail;
+        if ((rv = proxy_fill(r, job)) != 0) {
+            (void)shir_str_fmt(msg, cap, "cannot read the proxy settings: %s", shir_strerror(rv));
+            return rv;
+        }
+    } else {
+        (void)shir_str_fmt(msg, cap, "unknown sink %s", def->sink);
+        return SHIR_E_INVAL;
+    }
+    if (add_globs(&job->includes, &job->n_includes, def->includes) != 0 ||
+        add_globs(&job->excludes, &job->n_excludes, def->excludes) != 0)
+        goto fail;
+    if (def->rules_len > 0) {
+        if (!(job->rules_text = dup_n(def->rules, def->rules_len)))
+            goto fail;
+        job->rules_len = def->rules_len;
+    }
+    if (def->host_name[0]) {
+        if (!(job->host_name = strdup(def->host_name)))
+            goto fail;
+    } else {
+        struct cluster_status *st = malloc(sizeof *st);
+        if (!st)
+            goto fail;
+        cluster_status_get(r->cluster, st);
+        job->host_name = strdup(st->runtime_name);
+        free(st);
+        if (!job->host_name)
+            goto fail;
+    }
+    if (run->has_checkpoint) {
+        job->resume = true;
+        job->resume_part = run->cp_part + 1;
+        job->resume_files = run->cp_files;
+    }
+    if (run->n_skip > 0) {
+        if (!(job->skip = calloc(run->n_skip, sizeof *job->skip)))
+            goto fail;
+        memcpy(job->skip, run->skip, run->n_skip * sizeof *job->skip);
+        job->n_skip = run->n_skip;
+    }
+    job->parent_pid = (int32_t)getpid();
+    struct cluster_settings_v set;
+    uint64_t grace = cluster_settings_get(r->cluster, &set) == 0 ? set.node_loss_grace_ms
+                                                               : CLUSTER_NODE_LOSS_GRACE_DEFAULT_MS;
+    job->fence_ms = (uint32_t)(FENCE_BASE_MS + (grace < 60000 ? grace : 60000));
+#ifdef SHIR_TEST_FAULTS
+    /* Test builds only: every worker of this agent gets the fault named in its environment. */
+    const char *fault = getenv("SHIR_TEST_WORKER_FAULT");
+    if (fault) {
+        static const char *const names[] = {"none", "abort", "hang", "slow", "crash-named"};
+        for (unsigned i = 0; i <= SCAN_FAULT_LAST; i++)
+            if (strcmp(fault, names[i]) == 0)
+                job->fault = (enum scan_fault)i;
+    }
+#endif
+    return scan_job_validate(job, msg, cap);
+fail:
+    (void)shir_str_copy(msg, cap, "out of memory");
+    return SHIR_E_NOMEM;
+}
+
+static void exec_start(void *data, const struct cluster_run *run,
+                       const struct cluster_scan_def *def)
+{
+    struct node_runs *r = data;
+    if (r->closing)
+        return;
+    struct exec *x = calloc(1, sizeof *x);
+    char msg[320] = "";
+    struct scan_job job;
+    scan_job_init(&job);
+    int rv = x ? build_job(r, run, def, &job, msg, sizeof msg) : SHIR_E_NOMEM;
+    if (rv == 0) {
+        x->owner = r;
+        x->run = run->id;
+        x->attempt = run->attempt;
+        struct node_worker_cbs cbs = {.frame = on_frame, .end = on_end, .data = x};
+        rv = node_worker_spawn(r->loop, &job, &cbs, &x->w, msg, sizeof msg);
+    }
+    scan_job_free(&job);
+    if (rv != 0) {
+        free(x);
+        SHIR_WARN(&r->log, "cannot start run %llu of scan %s: %s", (unsigned long long)run->id,
+                  run->scan, msg[0] ? msg : shir_strerror(rv));
+        (void)cluster_run_finish(r->cluster, run->id, run->attempt, CLUSTER_OUTCOME_FAILED, NULL,
+                                 UINT64_MAX, msg[0] ? msg : shir_strerror(rv));
+        return;
+    }
+    x->next = r->list;
+    r->list = x;
+    SHIR_INFO(&r->log, "run %llu of scan %s: attempt %u started (worker %ld)%s",
+              (unsigned long long)run->id, run->scan, (unsigned)run->attempt,
+              (long)node_worker_pid(x->w), run->has_checkpoint ? ", resuming from its checkpoint"
+                                                              : "");
+    (void)cluster_run_started(r->cluster, run->id, run->attempt, run->has_checkpoint,
+                              run->has_checkpoint ? run->cp_files : 0);
+}
+
+static void exec_stop(void *data, uint64_t run, uint32_t attempt)
+{
+    struct node_runs *r = data;
+    struct exec *x = find(r, run, attempt);
+    if (!x || !x->w || x->stopping)
+        return;
+    SHIR_INFO(&r->log, "run %llu attempt %u is no longer this node's (cancelled, ended or moved): "
+              "stopping its worker", (unsigned long long)run, (unsigned)attempt);
+    x->stopping = true;
+    node_worker_stop(x->w, STOP_GRACE_MS);
+}
+
+static bool exec_live(void *data, uint64_t run, uint32_t attempt)
+{
+    struct exec *x = find(data, run, attempt);
+    return x && x->w;
+}
+
+/* ---- life cycle ---------------------------------------------------------------------------- */
+
+int node_runs_new(uv_loop_t *loop, struct cluster *cluster, const char *data_dir,
+                  struct shir_log *log, struct node_runs **out)
+{
+    struct node_runs *r = calloc(1, sizeof *r);
+    if (!r || !(r->data_dir = strdup(data_dir))) {
+        free(r);
+        return SHIR_E_NOMEM;
+    }
+    r->loop = loop;
+    r->cluster = cluster;
+    shir_log_child(&r->log, log, "%s", "");
+    struct cluster_run_exec ex = {
+        .start = exec_start, .stop = exec_stop, .live = exec_live, .data = r};
+    cluster_set_executor(cluster, &ex);
+    *out = r;
+    return 0;
+}
+
+void node_runs_close(struct node_runs *r)
+{
+    if (!r)
+        return;
+    r->closing = true;
+    cluster_set_executor(r->cluster, NULL);
+    for (struct exec *x = r->list; x; x = x->next)
+        if (x->w && !x->stopping) {
+            x->stopping = true;
+            node_worker_stop(x->w, STOP_GRACE_MS);
+        }
+}
+
+void node_runs_free(struct node_runs *r)
+{
+    if (!r)
+        return;
+    while (r->list) {
+        struct exec *x = r->list;
+        r->list = x->next;
+        free(x);
+    }
+    free(r->data_dir);
+    free(r);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A file that crashes the worker: the first two attempts crash in it (each on another node when
+# one is eligible), the third skips it and records it as an error of that file; the run succeeds
+# with every other file. A run whose every attempt fails ends `failed` with the reason.
+set -u
+. "$(dirname "$0")/lib.sh"
+[ "${SHIR_BUILT_WITH_FAULTS:-0}" = 1 ] || { echo "SKIP: needs a build with SHIR_TEST_FAULTS"; exit 77; }
+. "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/dispatch_lib.sh"
+export SHIR_TEST_WORKER_FAULT=crash-named
+
+start n1; start n2; start n3
+form n1 rt n2 n3 >/dev/null
+expect_view 60 n1 'all(s[x]["status"]=="Online" for x in ("n1","n2","n3"))' "runtime not formed"
+mk_tree "$tmp/src" 50
+printf 'id,email\n1,a@example.com\n' >"$tmp/src/shir-test-crash.csv"
+scan n1 create c --source "$tmp/src" --level L2 --sink "jsonl:$tmp/out" >/dev/null || fail "create"
+id=$(json_get "$(scan n2 run c)" 'd["run"]')
+expect_run 120 n3 "$id" 'r["state"] in ("succeeded","failed")' "run $id did not end"
+run_get n3 "$id" '(r["state"], [a["outcome"] for a in r["attempts"]], r["summary"]["errors"] if r["summary"] else None)' |
+    grep -qx "('succeeded', \['crashed', 'crashed', 'succeeded'\], 1)" ||
+    fail "run $id: $(run_get n3 "$id" 'r')"
+nodes=$(run_get n3 "$id" 'len(set(a["node"] for a in r["attempts"]))')
+[ "$nodes" = 3 ] || fail "attempts did not avoid the nodes they crashed on: $(run_get n3 "$id" 'r["attempts"]')"
+[ "$(lines "$tmp"/out/c/"$id"/part-*.jsonl | grep -c '"type":"file"')" -ge 50 ] || fail "files missing"
+grep -h 'shir-test-crash' "$tmp"/out/c/"$id"/part-*.jsonl | grep -q 'skipped' || fail "the crashing file is not recorded as skipped"
+
+# Every attempt fails (the source went away): the run fails with the reason, after --max-attempts attempts.
+mkdir "$tmp/vanishing"
+scan n1 create gone --source "$tmp/vanishing" --level L1 --sink "jsonl:$tmp/out" --max-attempts 2 >/dev/null ||
+    fail "create gone"
+rmdir "$tmp/vanishing"
+id=$(json_get "$(scan n1 run gone)" 'd["run"]')
+expect_run 60 n2 "$id" 'r["state"]=="failed"' "run $id did not fail"
+run_get n2 "$id" 'len(r["attempts"])==2 and "cannot read the source" in r["error"]' | grep -q True ||
+    fail "run $id: $(run_get n2 "$id" 'r')"
+pass

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# kill -9 of the node running a scan of a big tree after its first checkpoint: the run finishes
+# on another node from that checkpoint (resumedFrom.files > 0), and its parts hold exactly the
+# assets of an uninterrupted `scan run-local` of the same tree (same lines, none twice). Then a
+# fast restart: the running node killed and restarted at once is detected as lost by itself.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+. "$(dirname "$0")/dispatch_lib.sh"
+
+files=200000
+[ "${SHIR_SANITIZED:-0}" = 1 ] && files=40000 # ASan reads ~5x slower: the same path, a smaller tree
+start n1; start n2; start n3
+form n1 rt n2 n3 >/dev/null
+expect_view 60 n1 'all(s[x]["status"]=="Online" for x in ("n1","n2","n3"))' "runtime not formed"
+mk_tree "$tmp/src" "$files"
+"$SHIR_BIN" scan run-local "$tmp/src" --level L2 --sink "jsonl:$tmp/local.jsonl" \
+    --data-dir "$tmp/local" >/dev/null 2>&1 || fail "run-local"
+scan n1 create big --source "$tmp/src" --level L2 --sink "jsonl:$tmp/out" >/dev/null || fail "create"
+id=$(json_get "$(scan n2 run big)" 'd["run"]') || fail "run"
+expect_run 60 n1 "$id" 'r["checkpoint"] is not None and r["state"]=="running"' "no checkpoint"
+victim=$(run_get n1 "$id" 'r["node"]')
+crash "$victim"
+other=n1; [ "$victim" = n1 ] && other=n2
+expect_run 180 "$other" "$id" 'r["state"]=="succeeded"' "run $id did not finish after losing $victim"
+run_get "$other" "$id" 'r["attempts"]' | python3 -c "
+import ast,sys
+a=ast.literal_eval(sys.stdin.read())
+ok=len(a)>=2 and a[0]['outcome']=='node-lost' and a[-1]['node']!='$victim' and \
+   a[-1]['resumedFrom'] is not None and a[-1]['resumedFrom']['files']>0
+sys.exit(0 if ok else 1)" || fail "attempts: $(run_get "$other" "$id" 'r["attempts"]')"
+[ -f "$tmp/out/big/$id/_SUCCESS" ] || fail "no _SUCCESS"
+lines "$tmp"/out/big/"$id"/part-*.jsonl >"$tmp/parts.sorted"
+lines "$tmp/local.jsonl" >"$tmp/local.sorted"
+[ "$(uniq -d "$tmp/parts.sorted" | wc -l)" = 0 ] || fail "duplicate assets in the parts"
+cmp -s "$tmp/parts.sorted" "$tmp/local.sorted" ||
+    fail "parts differ from run-local: $(diff "$tmp/parts.sorted" "$tmp/local.sorted" | head -5)"
+ls "$tmp/out/big/$id" | grep -q '^\.tmp-' && fail "temporary files left"
+
+# Fast restart of the running node: it reports its own run lost when it comes back.
+start "$victim"
+expect_view 60 "$other" "s['$victim']['status']=='Online'" "$victim did not come back"
+mk_tree "$tmp/mid" 20000
+scan "$other" create mid --source "$tmp/mid" --level L2 --sink "jsonl:$tmp/out" >/dev/null || fail "create mid"
+id2=$(json_get "$(scan "$other" run mid)" 'd["run"]') || fail "second run"
+expect_run 60 "$other" "$id2" 'r["checkpoint"] is not None and r["state"]=="running"' "no checkpoint (2)"
+v2=$(run_get "$other" "$id2" 'r["node"]')
+crash "$v2"; start "$v2"
+watcher=$other; [ "$v2" = "$other" ] && watcher=$victim; [ "$watcher" = "$v2" ] && watcher=n3
+expect_run 180 "$watcher" "$id2" 'r["state"]=="succeeded"' "run $id2 after a fast restart of $v2"
+run_get "$watcher" "$id2" 'r["attempts"][0]["outcome"]' | grep -q node-lost ||
+    fail "first attempt of $id2 not node-lost: $(run_get "$watcher" "$id2" 'r["attempts"]')"
+pass
