@@ -29,6 +29,9 @@ size_t cluster_versions(struct shir_libversion *out, size_t cap);
 #define CLUSTER_NODE_NAME_MAX 63
 #define CLUSTER_ADDRESS_MAX 255
 #define CLUSTER_KEY_TEXT_CAP 1600 /* >= CLUSTER_KEY_TEXT_MAX + 1 (cluster/key.h) */
+/* Every registration-key token starts so (CLUSTER_KEY_PREFIX, cluster/key.h): `shir diag`
+ * blanks such tokens wherever they appear. */
+#define CLUSTER_KEY_TEXT_PREFIX "SHIR1-"
 
 struct cluster_config {
     uv_loop_t *loop;           /* borrowed */
@@ -100,6 +103,13 @@ int cluster_join(struct cluster *c, const char *key_text, const char *peer, cons
 int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb, void *data,
                         char *errbuf, size_t errcap);
 
+/* `shir nodes set NAME --address HOST:PORT`: record a new address for member NAME (one raft
+ * entry, NODE_SET_ADDRESS; proposed from any member). cb fires once with the FSM's answer.
+ * Errors (no callback, message in errbuf): SHIR_E_NOTFOUND (not a member, no such node),
+ * SHIR_E_INVAL (malformed or wildcard address), SHIR_E_NOLEADER. A node also records its own
+ * new advertise address by itself once its agent restarts with it. */
+int cluster_node_set_address(struct cluster *c, const char *name, const char *address,
+                             cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
 /* `shir recover`: on a node that has lost quorum for good (the lone survivor of a 2-voter group),
  * restart raft with this node as the only voter (raft_recover) and remove every other member
  * from the replicated state. Only safe when the other members are really gone: the CLI asks for
@@ -113,9 +123,28 @@ int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *err
  * stops and forgets its identity (cluster_forget). Errors (no callback): SHIR_E_NOTFOUND,
  * SHIR_E_BUSY. In cb: SHIR_E_BUSY when this node is the only voter. */
 int cluster_leave(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap);
-/* After the agent stopped following a leave: delete the identity and the raft log of data_dir so
- * that the node starts as NeedRegistration. 0 or -errno. */
+/* After the agent stopped following a leave: delete the identity (keys, certificates, data
+ * secret, node id, the saved member list) and every file of the raft directory of data_dir so
+ * that the node starts as NeedRegistration. 0 or -errno (the first failure; it goes on). */
 int cluster_forget(const char *data_dir);
+
+/* `shir snapshot save` (after cluster_read_barrier, so the state includes every write committed
+ * before the call): append the backup file (cluster/backup.h: the replicated state as raft
+ * snapshots it — secrets stay sealed —, the CA certificate and its key sealed under the data
+ * secret, an HMAC under the data secret) to out. The data secret itself is not in it. Errors
+ * (errbuf says why): SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER (not caught up),
+ * SHIR_E_UNSUPPORTED (a witness: no CA key), SHIR_E_TOOBIG (out's max), SHIR_E_NOMEM. */
+int cluster_backup_save(struct cluster *c, struct shir_buf *out, char *errbuf, size_t errcap);
+/* `shir snapshot restore` on an unregistered node: check the backup with the data secret
+ * (secret_len must be 32: the bytes of identity/data.secret), take the runtime's CA from it, give
+ * this node a new key and certificate, start raft from the saved state with this node as the
+ * only voter, then remove every saved member and add this one. cb fires once (0: registered, the
+ * only member of the restored runtime). Errors (no callback, errbuf says why): SHIR_E_EXISTS
+ * (registered), SHIR_E_BUSY, SHIR_E_INVAL (secret length), SHIR_E_AUTH (another secret, or a
+ * modified file), SHIR_E_MALFORMED/TRUNC/UNSUPPORTED (not a backup, or a newer one), SHIR_E_IO. */
+int cluster_backup_restore(struct cluster *c, const void *file, size_t n, const void *secret,
+                           size_t secret_len, cluster_done_cb cb, void *data, char *errbuf,
+                           size_t errcap);
 
 /* Make the next read of the local replica linearizable: cb(data, 0, NULL) once this node has
  * applied every entry committed before the call (a barrier on the leader; ReadIndex through the
@@ -148,12 +177,28 @@ struct cluster_proxy_settings {
     char bypass[1024];   /* comma-separated hosts */
     bool bypass_local;
     int auth;            /* enum cluster_proxy_auth_v */
+    unsigned fields;     /* set: the CLUSTER_PROXY_V_F_* given (0 = all); get: unused */
 };
-/* Replace the proxy settings (one raft entry, applied on every node at once). `password` may be
- * NULL or empty (no password). cb fires once. Errors (no callback): SHIR_E_INVAL (a field does
- * not fit or a custom proxy lacks host/port), SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER. */
+/* The fields a set changes; the others keep the value they have when the entry is applied. */
+enum cluster_proxy_field_v {
+    CLUSTER_PROXY_V_F_MODE = 0x01, CLUSTER_PROXY_V_F_HOST = 0x02, CLUSTER_PROXY_V_F_PORT = 0x04,
+    CLUSTER_PROXY_V_F_USER = 0x08, CLUSTER_PROXY_V_F_PASSWORD = 0x10,
+    CLUSTER_PROXY_V_F_BYPASS = 0x20, CLUSTER_PROXY_V_F_BYPASS_LOCAL = 0x40,
+    CLUSTER_PROXY_V_F_AUTH = 0x80, CLUSTER_PROXY_V_F_ALL = 0xff
+};
+/* Change the proxy settings (one raft entry, applied on every node at once): the fields in
+ * p->fields are merged over the replicated ones by the state machine, in log order, so two
+ * concurrent changes of different fields both take effect (no read-modify-write here). A mode
+ * other than custom drops host, port, user and password not given; an empty user drops the
+ * password. `password` (with CLUSTER_PROXY_V_F_PASSWORD) may be NULL or empty: no password.
+ * cb fires once; the merged settings' validity (a custom proxy needs host and port) is checked
+ * by the leader and fails in cb with SHIR_E_INVAL. Errors (no callback): SHIR_E_INVAL (a field
+ * does not fit), SHIR_E_NOTFOUND (not registered), SHIR_E_NOLEADER. */
 int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
                       const struct shir_secret *password, cluster_done_cb cb, void *data);
+/* Drop the proxy (mode none, every field emptied): one raft entry. cb fires once. Errors (no
+ * callback): SHIR_E_NOTFOUND, SHIR_E_NOLEADER. */
+int cluster_proxy_clear(struct cluster *c, cluster_done_cb cb, void *data);
 /* The current settings from the local replica; the unsealed password goes to *password (the
  * caller frees it with shir_secret_free) when it is not NULL. SHIR_E_NOTFOUND, SHIR_E_CRYPTO. */
 int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
@@ -282,5 +327,26 @@ struct cluster_status {
 };
 /* Fill *out from the local replica and raft's view. Never blocks. */
 void cluster_status_get(struct cluster *c, struct cluster_status *out);
+
+/* What /metrics exports of the cluster (node/metrics.c names them). Counters count since the
+ * agent started; the rest are gauges. Zeros while this node is not registered. */
+struct cluster_metrics {
+    bool registered;
+    uint64_t term, commit_index, applied_index;
+    bool has_leader, is_leader;
+    uint64_t leader_changes;   /* the leader this node knows changed (seen per 50 ms tick) */
+    uint64_t commands_applied; /* raft entries applied to the replicated state */
+    uint64_t gossip_probes;      /* direct probes this node started */
+    uint64_t gossip_suspicions;  /* members this node began to suspect */
+    unsigned peers_by_liveness[3]; /* the other members: alive, suspect, dead */
+    /* The TLS port's counters: [0] connections accepted, [1] dialed. */
+    struct cluster_tls_counts {
+        uint64_t established;
+        /* Failed or refused sessions by reason: TLS error or garbage, missing/unverifiable/
+         * mispinned certificate, wrong ALPN, refused by the allowlist, deadline passed. */
+        uint64_t handshake, bad_cert, alpn, denied, timeout;
+    } tls[2];
+};
+void cluster_metrics_get(struct cluster *c, struct cluster_metrics *out);
 
 #endif /* SHIR_CLUSTER_H */

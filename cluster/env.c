@@ -9,6 +9,16 @@ bool cluster__env_caught_up(const struct cluster_env *e)
     return cluster_fsm_runtime(e->fsm)->initialized;
 }
 
+/* Is boot member b still to be trusted? Before the replica has caught up, every one is. After,
+ * only one the replica has not heard of yet: its id is at or past the next id the state would
+ * give, so it was added by entries this node has logged but not applied (a restart from a raft
+ * snapshot older than the last join: the restored runtime's first snapshot always is). Ids are
+ * never reused, so a removed member (id below that) is never trusted again this way. */
+static bool boot_trusted(const struct cluster_env *e, const struct cluster_boot_member *b)
+{
+    return !cluster__env_caught_up(e) || b->id >= cluster_fsm_next_node_id(e->fsm);
+}
+
 const char *cluster__env_address(const struct cluster_env *e, uint64_t id)
 {
     if (id == e->id.node_id)
@@ -16,10 +26,9 @@ const char *cluster__env_address(const struct cluster_env *e, uint64_t id)
     const struct cluster_node *n = cluster_fsm_node(e->fsm, id);
     if (n)
         return n->address;
-    if (!cluster__env_caught_up(e))
-        for (size_t i = 0; i < e->n_boot; i++)
-            if (e->boot[i].id == id)
-                return e->boot[i].address;
+    for (size_t i = 0; i < e->n_boot; i++)
+        if (e->boot[i].id == id && boot_trusted(e, &e->boot[i]))
+            return e->boot[i].address;
     return NULL;
 }
 
@@ -38,10 +47,9 @@ uint64_t cluster__env_member_of(const struct cluster_env *e, const uint8_t pin[C
     for (size_t i = 0; i < n; i++)
         if (memcmp(nodes[i].pin, pin, CLUSTER_PIN_LEN) == 0)
             return nodes[i].id;
-    if (!cluster__env_caught_up(e))
-        for (size_t i = 0; i < e->n_boot; i++)
-            if (boot_matches(&e->boot[i], pin, cert_node_id))
-                return e->boot[i].id;
+    for (size_t i = 0; i < e->n_boot; i++)
+        if (boot_trusted(e, &e->boot[i]) && boot_matches(&e->boot[i], pin, cert_node_id))
+            return e->boot[i].id;
     return 0;
 }
 
@@ -52,11 +60,10 @@ bool cluster__env_peer_allowed(const struct cluster_env *e, const uint8_t pin[CL
         return true;
     /* A node that just joined or restarted does not know the members until its replica catches
      * up: it trusts the members the leader handed over in the join (or saved since), and only
-     * until then. */
-    if (!cluster__env_caught_up(e))
-        for (size_t i = 0; i < e->n_boot; i++)
-            if (boot_matches(&e->boot[i], pin, cert_node_id))
-                return true;
+     * until then — or, for one added after the snapshot it restarted from, until it is applied. */
+    for (size_t i = 0; i < e->n_boot; i++)
+        if (boot_trusted(e, &e->boot[i]) && boot_matches(&e->boot[i], pin, cert_node_id))
+            return true;
     return false;
 }
 

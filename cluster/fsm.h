@@ -147,6 +147,19 @@ struct cluster_proxy {
     enum cluster_proxy_auth auth;
 };
 
+/* PROXY_SET's field mask: the fields the command changes; the others keep their value at apply
+ * (merged on every node in log order, so two operators changing different fields both win).
+ * 0 is "every field": what entries written before the mask existed mean. */
+#define CLUSTER_PROXY_F_MODE         0x01u
+#define CLUSTER_PROXY_F_HOST         0x02u
+#define CLUSTER_PROXY_F_PORT         0x04u
+#define CLUSTER_PROXY_F_USER         0x08u
+#define CLUSTER_PROXY_F_PASSWORD     0x10u
+#define CLUSTER_PROXY_F_BYPASS       0x20u
+#define CLUSTER_PROXY_F_BYPASS_LOCAL 0x40u
+#define CLUSTER_PROXY_F_AUTH         0x80u
+#define CLUSTER_PROXY_F_ALL          0xffu
+
 enum cluster_cmd_type {
     CLUSTER_CMD_INIT = 1,
     CLUSTER_CMD_NODE_ADD = 2,
@@ -167,6 +180,7 @@ enum cluster_cmd_type {
     CLUSTER_CMD_RUN_FINISH = 17,   /* FENCED */
     CLUSTER_CMD_RUN_CANCEL = 18,
     CLUSTER_CMD_RUN_REQUEUE = 19,  /* FENCED */
+    CLUSTER_CMD_NODE_SET_ADDRESS = 20,
 };
 
 /* A command. Fields of `u` by type; the result's `value` is noted per type. */
@@ -209,8 +223,14 @@ struct cluster_cmd {
             uint8_t sealed[CLUSTER_SEALED_KEY_MAX];
             uint8_t sealed_len;
         } key_regen;
-        /* PROXY_SET -> 0. PROXY_CLEAR has no fields. */
-        struct cluster_proxy proxy;
+        /* PROXY_SET -> 0: the fields in proxy_fields (CLUSTER_PROXY_F_*, 0 = all) replace
+         * the current ones. A mode other than custom drops host, port, user and password; an
+         * empty user drops the password. INVAL when the merged settings are not valid.
+         * PROXY_CLEAR has no fields. */
+        struct {
+            struct cluster_proxy proxy;
+            uint32_t proxy_fields;
+        };
         /* NODE_SET_DRAIN -> 0. */
         struct {
             uint64_t node_id;
@@ -309,6 +329,12 @@ struct cluster_cmd {
             uint64_t node_id;
             uint64_t now_ms;
         } run_requeue;
+        /* NODE_SET_ADDRESS -> 0. NOTFOUND; INVAL for a malformed address or a wildcard one
+         * (0.0.0.0, ::), which no peer can dial. */
+        struct {
+            uint64_t node_id;
+            char address[CLUSTER_ADDR_MAX + 1];
+        } node_address;
     } u;
 };
 
@@ -375,6 +401,9 @@ const struct cluster_proxy *cluster_fsm_proxy(const struct cluster_fsm *f);
 const struct cluster_node *cluster_fsm_nodes(const struct cluster_fsm *f, size_t *n);
 const struct cluster_node *cluster_fsm_node(const struct cluster_fsm *f, uint64_t id);
 const struct cluster_node *cluster_fsm_node_by_name(const struct cluster_fsm *f, const char *name);
+/* The id the next NODE_ADD will assign (ids are never reused). A node restored from a backup
+ * takes it before it adds itself (cluster/restore.c). */
+uint64_t cluster_fsm_next_node_id(const struct cluster_fsm *f);
 /* May a joiner who proved knowledge of key `slot` at `generation` join? 0 and *out = the
  * verifier to check the proof against; SHIR_E_NOTFOUND (runtime not initialised), SHIR_E_INVAL
  * (slot not 1|2), SHIR_E_STALE (that key was regenerated: refused). */

@@ -30,8 +30,9 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
         if (n > buf->len - 4)
             n = 0;
     }
-    const struct cluster_fsm_raft *a = rf->data;
+    struct cluster_fsm_raft *a = rf->data;
     const struct cluster_fsm_result *res = cluster_fsm_apply(a->fsm, p + 4, n);
+    a->applied++;
     /* raft's result is a void *; the callback reads it as const. */
     *result = (void *)(uintptr_t)res;
     return 0;

@@ -40,6 +40,7 @@ struct cluster_fsm_raft {
     struct cluster_fsm *fsm; /* borrowed: it must outlive raft's use of rf */
     void (*taking)(void *data, bool taking);
     void *data;
+    uint64_t applied; /* entries applied since init (/metrics); starts again after a recover */
 };
 /* Fill a->rf (version 2) to drive `fsm`; no `taking` callback. */
 void cluster_fsm_raft_init(struct cluster_fsm_raft *a, struct cluster_fsm *fsm);

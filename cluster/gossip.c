@@ -240,8 +240,10 @@ static void finish_probe(struct gossip *g, uint64_t now_ms)
     if (m && !g->acked) {
         m->direct_ok = false;
         m->probed = true;
-        if (m->r.liveness == GOSSIP_ALIVE)
+        if (m->r.liveness == GOSSIP_ALIVE) {
             set_liveness(m, GOSSIP_SUSPECT, now_ms);
+            g->suspicions++;
+        }
     }
     g->target = 0;
 }
@@ -298,6 +300,7 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
             g->acked = false;
             g->indirect_sent = false;
             g->probe_started_ms = now_ms;
+            g->probes++;
             /* `probed` is set once the probe has an outcome (a direct ack, a relayed one, or
              * none in the period): a probe in flight must not count its target unreachable. */
             emit(g, GOSSIP_PING, t, g->seq, t, 0);

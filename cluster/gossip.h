@@ -122,6 +122,9 @@ struct gossip {
     /* Messages to send, filled by the calls below and emptied by the caller. */
     struct gossip_msg out[GOSSIP_OUTBOX_MAX];
     size_t n_out;
+    /* Counters for /metrics, since gossip_init: direct probes started, and members this node
+     * itself began to suspect (its probe went unanswered for a whole period). */
+    uint64_t probes, suspicions;
 };
 
 /* self: this node's raft id; incarnation: > every incarnation of this node's earlier lives (the

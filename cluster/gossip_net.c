@@ -24,6 +24,10 @@ struct peer {
     struct transport_conn *conn;
     bool dialing, up, gone;
     int logged; /* the liveness last logged (-1: none yet) */
+    /* Where conn was dialled: when the member's recorded address changes (NODE_SET_ADDRESS),
+     * the connection to the old one is dropped and the next message dials the new one. */
+    char addr[CLUSTER_ADDR_MAX + 1];
+    unsigned n_old; /* such dropped connections still closing (their callbacks point here) */
     uint64_t next_dial_ms;
     struct shir_buf pending[PENDING_MAX]; /* payloads to send once connected */
     size_t n_pending;
@@ -84,7 +88,7 @@ static void pending_drop(struct peer *p)
 
 static void peer_free_if_done(struct peer *p)
 {
-    if (!p->gone || p->dialing || p->conn)
+    if (!p->gone || p->dialing || p->conn || p->n_old)
         return;
     for (struct peer **pp = &p->gn->peers; *pp; pp = &(*pp)->next) {
         if (*pp == p) {
@@ -111,6 +115,11 @@ static void peer_closed(struct transport_conn *conn, int err, const char *msg)
     (void)err;
     (void)msg;
     struct peer *p = transport_conn_data(conn);
+    if (p->conn != conn) { /* an old one, dropped when the member moved (send_msg) */
+        p->n_old--;
+        peer_free_if_done(p);
+        return;
+    }
     p->conn = NULL;
     p->up = false;
     p->next_dial_ms = mono_ms() + REDIAL_MS;
@@ -135,6 +144,17 @@ static void peer_connected(struct transport_conn *conn, int status, const char *
         transport_conn_close(conn);
         return;
     }
+    /* The certificate names the node that answered: a recorded address that now reaches
+     * another member (it moved) must not carry this member's messages. */
+    uint64_t got = transport_conn_peer(conn)->node_id;
+    if (got != p->id) {
+        SHIR_DEBUG_LIMITED(&p->gn->env->log,
+                           "gossip: %s presents node id %llu, expected %llu; closing", p->addr,
+                           (unsigned long long)got, (unsigned long long)p->id);
+        pending_drop(p);
+        transport_conn_close(conn);
+        return;
+    }
     p->up = true;
     for (size_t i = 0; i < p->n_pending; i++)
         (void)transport_conn_write(conn, p->pending[i].data, p->pending[i].len);
@@ -149,6 +169,7 @@ static void peer_dial(struct cluster_gossip *gn, struct peer *p)
     p->next_dial_ms = mono_ms() + REDIAL_MS;
     if (!addr || shir_split_hostport(addr, host, sizeof host, &port) != 0)
         return;
+    (void)shir_str_copy(p->addr, sizeof p->addr, addr);
     struct transport_dial_config dc = {
         .tls = cluster__port_tls(gn->port),
         .host = host,
@@ -201,8 +222,17 @@ static void send_msg(struct cluster_gossip *gn, const struct gossip_msg *m)
         transport_msg_encode_oneway(&frame, 0, "gossip", pack_bin, &body) != 0)
         goto out;
     if (p->up && p->conn) {
-        (void)transport_conn_write(p->conn, frame.data + 4, frame.len - 4);
-        goto out;
+        const char *now = cluster__env_address(gn->env, p->id);
+        if (now && strcmp(now, p->addr) != 0) {
+            /* Moved: drop the old connection (peer_closed clears it) and dial the new one. */
+            transport_conn_close(p->conn);
+            p->n_old++;
+            p->up = false;
+            p->conn = NULL;
+        } else {
+            (void)transport_conn_write(p->conn, frame.data + 4, frame.len - 4);
+            goto out;
+        }
     }
     if (p->n_pending < PENDING_MAX) {
         struct shir_buf *q = &p->pending[p->n_pending];
@@ -399,6 +429,22 @@ int cluster__gossip_view(struct cluster_gossip *gn, uint64_t id, struct gossip_v
     if (gn->env->registered)
         gn_start(gn); /* asked before the first tick: this node at least is known */
     return gn->started ? gossip_view(&gn->g, id, out) : SHIR_E_NOTFOUND;
+}
+
+void cluster__gossip_stats(const struct cluster_gossip *gn, uint64_t *probes, uint64_t *suspicions,
+                          unsigned by_liveness[3])
+{
+    *probes = *suspicions = 0;
+    by_liveness[0] = by_liveness[1] = by_liveness[2] = 0;
+    if (!gn->started)
+        return;
+    *probes = gn->g.probes;
+    *suspicions = gn->g.suspicions;
+    for (size_t i = 0; i < gn->g.n; i++) {
+        uint8_t l = gn->g.m[i].heard ? gn->g.m[i].r.liveness : GOSSIP_SUSPECT;
+        if (l <= GOSSIP_DEAD)
+            by_liveness[l]++;
+    }
 }
 
 int cluster__gossip_new(struct cluster_env *env, struct cluster_port *port,

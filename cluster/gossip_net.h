@@ -22,5 +22,10 @@ bool cluster__gossip_online(const struct cluster_gossip *gn, uint64_t id, uint64
 /* What status shows for member `id` (cluster/gossip.h). SHIR_E_NOTFOUND: not a member, or gossip
  * has not started. */
 int cluster__gossip_view(struct cluster_gossip *gn, uint64_t id, struct gossip_view *out);
+/* /metrics: probes started and suspicions raised by this node, and the other members by
+ * liveness as it sees them (indexed by enum gossip_liveness; an unheard member is suspect, as
+ * status shows it). Zeros before gossip starts. */
+void cluster__gossip_stats(const struct cluster_gossip *gn, uint64_t *probes, uint64_t *suspicions,
+                           unsigned by_liveness[3]);
 
 #endif /* SHIR_CLUSTER_GOSSIP_NET_H */

@@ -2,6 +2,7 @@
 #include "cluster/port.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct route {
     cluster__accept_fn fn;
@@ -121,6 +122,17 @@ void cluster__port_on(struct cluster_port *p, enum transport_channel ch, cluster
 unsigned cluster__port_close_peer(struct cluster_port *p, const uint8_t pin[CLUSTER_PIN_LEN])
 {
     return p->tls ? transport_tls_close_peer(p->tls, pin) : 0;
+}
+
+void cluster__port_stats(const struct cluster_port *p, struct transport_stats *in,
+                         struct transport_stats *out)
+{
+    memset(in, 0, sizeof *in);
+    memset(out, 0, sizeof *out);
+    if (p->listener)
+        *in = *transport_listener_stats(p->listener);
+    if (p->tls)
+        *out = *transport_tls_dial_stats(p->tls);
 }
 
 static void listener_closed(struct transport_listener *l, void *data)

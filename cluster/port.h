@@ -27,6 +27,10 @@ struct transport_tls *cluster__port_tls(struct cluster_port *p);
 /* Route accepted connections of `ch` to fn(data, conn). */
 void cluster__port_on(struct cluster_port *p, enum transport_channel ch, cluster__accept_fn fn,
                       void *data);
+/* /metrics: the counters of the listener (accepted connections) and of the dialing context;
+ * zeros for one that does not exist (not started). */
+void cluster__port_stats(const struct cluster_port *p, struct transport_stats *in,
+                         struct transport_stats *out);
 /* Close every live connection of the peer with this pin (a removed member). How many. */
 unsigned cluster__port_close_peer(struct cluster_port *p, const uint8_t pin[CLUSTER_PIN_LEN]);
 

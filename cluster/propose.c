@@ -193,6 +193,21 @@ int cluster__propose_done(struct cluster_propose *p, const struct cluster_cmd *c
     return rv;
 }
 
+int cluster__propose_to(struct cluster_propose *p, const char *member_addr,
+                        const struct cluster_cmd *cmd, cluster__proposed_fn done, void *arg)
+{
+    if (p->closing)
+        return SHIR_E_SHUTDOWN;
+    if (!p->forward)
+        return SHIR_E_NOLEADER;
+    struct cluster_cmd c = *cmd;
+    int rv = fill_request_id(p, &c);
+    if (rv == 0)
+        rv = p->forward(p->forward_data, member_addr, &c, done, arg);
+    shir_wipe(&c, sizeof c);
+    return rv;
+}
+
 static unsigned propose_close(void *self, void (*done)(void *arg), void *arg)
 {
     (void)done;

@@ -37,4 +37,12 @@ int cluster__propose(struct cluster_propose *p, const struct cluster_cmd *cmd,
 int cluster__propose_done(struct cluster_propose *p, const struct cluster_cmd *cmd,
                           cluster_done_cb cb, void *data);
 
+/* Send `cmd` (copied; a fresh request id when unset) to the member at member_addr as if it
+ * were the leader, once, without retries: for a node that knows no leader because the others
+ * cannot dial it (its recorded address is wrong, cluster/address.c). A member that is not the
+ * leader answers SHIR_E_NOLEADER in `done`. Errors (no callback): SHIR_E_NOLEADER (no forwarder),
+ * SHIR_E_SHUTDOWN, the forwarder's. */
+int cluster__propose_to(struct cluster_propose *p, const char *member_addr,
+                        const struct cluster_cmd *cmd, cluster__proposed_fn done, void *arg);
+
 #endif /* SHIR_CLUSTER_PROPOSE_H */

@@ -42,6 +42,14 @@ const char *cluster__rnode_other_leader(const struct cluster_rnode *rn);
 uint64_t cluster__rnode_term(const struct cluster_rnode *rn);
 uint64_t cluster__rnode_commit_index(const struct cluster_rnode *rn);
 uint64_t cluster__rnode_last_applied(const struct cluster_rnode *rn);
+/* What /metrics shows of raft (zeros but the counters while raft does not run). */
+struct cluster__rnode_stats {
+    uint64_t term, commit_index, last_applied, leader;
+    bool is_leader;
+    uint64_t leader_changes;  /* the known leader changed to another node (seen per tick) */
+    uint64_t applied_entries; /* log entries applied to the FSM since the agent started */
+};
+void cluster__rnode_stats(const struct cluster_rnode *rn, struct cluster__rnode_stats *out);
 
 /* Append an encoded command (borrowed; framed and copied here). cb gets the FSM's result (status,
  * value) or our translation of raft's failure (SHIR_E_UNKNOWN_OUTCOME for a lost leadership).
@@ -52,6 +60,15 @@ int cluster__rnode_apply(struct cluster_rnode *rn, const void *cmd, size_t n,
 /* A barrier: cb(arg, 0) once every earlier entry is applied here (leader only), or an error. */
 typedef void (*cluster__status_fn)(void *arg, int status);
 int cluster__rnode_barrier(struct cluster_rnode *rn, cluster__status_fn cb, void *arg);
+/* `shir snapshot restore`, before raft ever started on this node: write `state` (copied) into
+ * DATA_DIR/raft as raft's snapshot at `index` (at least 2: the saved runtime's index, so the log
+ * goes on from where it was), term 1, with a configuration of this node alone as
+ * a voter (env->id and env->advertise). Start raft normally once cb(arg, 0) fired: it restores
+ * the FSM from that snapshot and elects itself. cb fires once, later; its status is 0 or
+ * SHIR_E_IO. Errors (no callback): SHIR_E_BUSY (raft runs), SHIR_E_NOMEM, SHIR_E_IO and
+ * -errno creating the directory (errbuf says which). */
+int cluster__rnode_seed(struct cluster_rnode *rn, const void *state, size_t n, uint64_t index,
+                        cluster__status_fn cb, void *arg, char *errbuf, size_t errcap);
 
 /* Membership changes (leader only, one at a time): add as a spare, assign a role (VOTER, STANDBY,
  * SPARE; a WITNESS is a raft voter), remove. Synchronous errors: SHIR_E_BUSY (another change is

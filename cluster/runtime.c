@@ -15,16 +15,19 @@
  *   reads       linearizable reads
  *   gossip      SWIM over shir-gossip/1: liveness and what each node reports
  *   join-server shir-join/1 on a member;  join-client: this node joining
- *   init, recover, leave: the operator's one-off flows
+ *   init, recover, leave, restore: the operator's one-off flows
  *   runs        this node's side of runs: starts and stops workers through node/'s executor,
  *               proposes their fenced reports
  *   dispatch    the leader's loop over runs: node loss, timeouts, placement
+ *   address     the recorded address of nodes: this one's after --advertise changed, and
+ *               `nodes set --address`
  * keys, proxy, settings, scan operations and status are plain functions over the environment
  * and `propose`.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/address.h"
 #include "cluster/allowlist.h"
 #include "cluster/disk.h"
 #include "cluster/dispatch.h"
@@ -40,6 +43,7 @@
 #include "cluster/proxy.h"
 #include "cluster/reads.h"
 #include "cluster/recover.h"
+#include "cluster/restore.h"
 #include "cluster/rnode.h"
 #include "cluster/rpc.h"
 #include "cluster/runs.h"
@@ -69,9 +73,11 @@ struct cluster {
     struct cluster_join_client *jc;
     struct cluster_init *init;
     struct cluster_recover *recover;
+    struct cluster_restore *restore;
     struct cluster_leave *leave;
     struct cluster_runs *runs;
     struct cluster_dispatch *dispatch;
+    struct cluster_address *address;
     struct cluster_liveness liveness; /* gossip's view, for the membership planner */
     uint64_t min_free_bytes;          /* the disk guard's threshold (cluster_config) */
     uv_timer_t tick;
@@ -135,6 +141,9 @@ static int build_parts(struct cluster *c)
     BUILD(cluster__runs_new(e, c->rn, c->prop, &c->runs), &cluster__runs_part, c->runs);
     BUILD(cluster__dispatch_new(e, c->rn, c->prop, c->gossip, &c->dispatch),
           &cluster__dispatch_part, c->dispatch);
+    BUILD(cluster__address_new(e, c->prop, &c->address), &cluster__address_part, c->address);
+    BUILD(cluster__restore_new(e, c->port, c->rn, &c->restore), &cluster__restore_part,
+          c->restore);
     if (rv == 0) {
         c->liveness = (struct cluster_liveness){.online = gossip_online, .data = c->gossip};
         cluster__members_set_liveness(c->members, &c->liveness);
@@ -278,7 +287,8 @@ void cluster_free(struct cluster *c)
 int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char *node_name,
                          cluster_done_cb cb, void *data)
 {
-    if (!c->env.registered && cluster__join_client_busy(c->jc))
+    if (!c->env.registered &&
+        (cluster__join_client_busy(c->jc) || cluster__restore_busy(c->restore)))
         return SHIR_E_BUSY;
     return cluster__init_start(c->init, runtime_name, node_name, cb, data);
 }
@@ -286,7 +296,7 @@ int cluster_init_runtime(struct cluster *c, const char *runtime_name, const char
 int cluster_join(struct cluster *c, const char *key_text, const char *peer, const char *node_name,
                  cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
 {
-    if (!c->env.registered && cluster__init_busy(c->init)) {
+    if (!c->env.registered && (cluster__init_busy(c->init) || cluster__restore_busy(c->restore))) {
         (void)shir_str_copy(errbuf, errcap, "a registration is already under way on this node");
         return SHIR_E_BUSY;
     }
@@ -297,6 +307,12 @@ int cluster_node_remove(struct cluster *c, const char *name, cluster_done_cb cb,
                         char *errbuf, size_t errcap)
 {
     return cluster__members_remove(c->members, name, cb, data, errbuf, errcap);
+}
+
+int cluster_node_set_address(struct cluster *c, const char *name, const char *address,
+                             cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
+{
+    return cluster__address_set(c->address, name, address, cb, data, errbuf, errcap);
 }
 
 int cluster_recover(struct cluster *c, cluster_done_cb cb, void *data, char *errbuf, size_t errcap)
@@ -329,6 +345,11 @@ int cluster_proxy_set(struct cluster *c, const struct cluster_proxy_settings *p,
                       const struct shir_secret *password, cluster_done_cb cb, void *data)
 {
     return cluster__proxy_set(&c->env, c->prop, p, password, cb, data);
+}
+
+int cluster_proxy_clear(struct cluster *c, cluster_done_cb cb, void *data)
+{
+    return cluster__proxy_clear(&c->env, c->prop, cb, data);
 }
 
 int cluster_proxy_get(struct cluster *c, struct cluster_proxy_settings *out,
@@ -451,4 +472,47 @@ int cluster_run_finish(struct cluster *c, uint64_t run, uint32_t attempt,
 void cluster_status_get(struct cluster *c, struct cluster_status *out)
 {
     cluster__status_get(&c->env, c->rn, c->gossip, out);
+}
+
+void cluster_metrics_get(struct cluster *c, struct cluster_metrics *out)
+{
+    memset(out, 0, sizeof *out);
+    out->registered = c->env.registered;
+    struct cluster__rnode_stats rs;
+    cluster__rnode_stats(c->rn, &rs);
+    out->term = rs.term;
+    out->commit_index = rs.commit_index;
+    out->applied_index = rs.last_applied;
+    out->has_leader = rs.leader != 0;
+    out->is_leader = rs.is_leader;
+    out->leader_changes = rs.leader_changes;
+    out->commands_applied = rs.applied_entries;
+    cluster__gossip_stats(c->gossip, &out->gossip_probes, &out->gossip_suspicions,
+                          out->peers_by_liveness);
+    struct transport_stats ts[2];
+    cluster__port_stats(c->port, &ts[0], &ts[1]);
+    for (int i = 0; i < 2; i++)
+        out->tls[i] = (struct cluster_tls_counts){.established = ts[i].established,
+                                                  .handshake = ts[i].handshake_failed,
+                                                  .bad_cert = ts[i].bad_cert,
+                                                  .alpn = ts[i].alpn_refused,
+                                                  .denied = ts[i].denied,
+                                                  .timeout = ts[i].timeouts};
+}
+
+int cluster_backup_save(struct cluster *c, struct shir_buf *out, char *errbuf, size_t errcap)
+{
+    return cluster__backup_save(&c->env, c->rn, out, errbuf, errcap);
+}
+
+int cluster_backup_restore(struct cluster *c, const void *file, size_t n, const void *secret,
+                           size_t secret_len, cluster_done_cb cb, void *data, char *errbuf,
+                           size_t errcap)
+{
+    if (!c->env.registered && (cluster__init_busy(c->init) || cluster__join_client_busy(c->jc))) {
+        (void)shir_str_copy(errbuf, errcap, "a registration is already under way on this node");
+        return SHIR_E_BUSY;
+    }
+    return cluster__restore_start(c->restore, file, n, secret, secret_len, cb, data, errbuf,
+                                  errcap);
 }

@@ -5,8 +5,13 @@
 
 int cluster__settings_get(const struct cluster_env *env, struct cluster_settings_v *out)
 {
-    if (!env->registered || !cluster__env_caught_up(env))
+    if (!env->registered)
         return SHIR_E_NOTFOUND;
+    /* Registered, but the replica has not heard from a leader since the agent started (status
+     * says "catching up"): the same answer as any write without a leader, which the operator
+     * retries — not "not registered", which sent them to `join` (found by tests/chaos). */
+    if (!cluster__env_caught_up(env))
+        return SHIR_E_NOLEADER;
     const struct cluster_settings *st = &cluster_fsm_runtime(env->fsm)->settings;
     out->max_nodes = st->max_nodes;
     out->standby_delay_ms = st->standby_promotion_delay_ms;

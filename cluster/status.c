@@ -9,6 +9,8 @@
  * addresses status copies out of the FSM must fit. */
 _Static_assert(CLUSTER_NODE_NAME_MAX == CLUSTER_NAME_MAX, "node names in status = in the FSM");
 _Static_assert(CLUSTER_ADDRESS_MAX == CLUSTER_ADDR_MAX, "addresses in status = in keys and FSM");
+_Static_assert(sizeof CLUSTER_KEY_TEXT_PREFIX == sizeof CLUSTER_KEY_PREFIX,
+               "the key prefix node/ knows = the one keys carry");
 
 void cluster__status_get(struct cluster_env *env, struct cluster_rnode *rn,
                          struct cluster_gossip *gn, struct cluster_status *out)

@@ -14,6 +14,18 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq>=13)
 pkg_check_modules(MARIADB REQUIRED IMPORTED_TARGET libmariadb>=3.1)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.31)
+# Parquet LZ4 / LZ4_RAW and Brotli pages, Avro lz4 blocks (liblz4-dev, libbrotli-dev).
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+pkg_check_modules(BROTLIDEC REQUIRED IMPORTED_TARGET libbrotlidec)
+# Office Open XML: zip parts (libarchive-dev) and XML (libexpat1-dev).
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+pkg_check_modules(EXPAT REQUIRED IMPORTED_TARGET expat)
+# The agent's config file (node/config.c) and systemd readiness (node/sdnotify.c).
+pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# The agent's HTTP endpoint (node/http.c) and `shir diag`'s tar.gz bundle (node/cmd_diag.c).
+pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.75)
+# (libarchive: LIBARCHIVE above, for the scan engine too.)
 # Debian's libsnappy-dev ships no pkg-config file: find the C API header and library directly.
 find_path(SNAPPY_INCLUDE_DIR snappy-c.h REQUIRED)
 find_library(SNAPPY_LIBRARY snappy REQUIRED)

@@ -121,12 +121,20 @@ struct shir_log_sink {
         unsigned char *bytes;      /* owned copy, wiped on free */
         size_t len;
     } masks[SHIR_LOG_MAX_MASKS];
+    /* Start each line with "<N>", its syslog priority (debug 7, info 6, warn 4, error 3): set
+     * when stderr is journald's stream (the agent checks JOURNAL_STREAM), so the journal keeps
+     * each line's level. */
+    bool syslog_prefix;
     unsigned long lines_written;   /* for tests and diagnostics */
     unsigned long lines_suppressed; /* dropped by the rate limit, all call sites */
     /* Monotonic time for the rate limit; shir_log_sink_init sets the system clock, tests may
      * point it at a fake one. Borrowed. */
     const struct shir_clock *clock;
     struct shir_log_limit_slot limits[SHIR_LOG_LIMIT_SLOTS];
+    /* Optional: every line written (already redacted, without its newline; borrowed for the
+     * call), e.g. for the agent's ring of recent lines that `shir diag` collects. */
+    void (*tap)(void *data, const char *line, size_t len);
+    void *tap_data;
 };
 
 struct shir_log {
@@ -351,6 +359,17 @@ void shir_hex(const void *bytes, size_t n, char *out);
 /* Split "HOST:PORT" or "[V6]:PORT" into host[cap] (brackets removed) and a port 1..65535.
  * SHIR_E_INVAL for anything else (no colon, empty or oversized host, bad port). */
 int shir_split_hostport(const char *hp, char *host, size_t cap, uint16_t *port);
+
+/* What HOST of "HOST:PORT" is, for deciding whether other machines can dial it (common/addr.c).
+ * Numeric forms only; a name is SHIR_ADDR_NAME (never resolved here). */
+enum shir_addr_kind {
+    SHIR_ADDR_INVALID = 0,  /* not HOST:PORT */
+    SHIR_ADDR_NAME,         /* a host name */
+    SHIR_ADDR_WILDCARD,     /* 0.0.0.0 or :: (any spelling): "every interface", dials nowhere */
+    SHIR_ADDR_LOOPBACK,     /* 127.0.0.0/8, ::1, ::ffff:127.x: this machine only */
+    SHIR_ADDR_ROUTABLE,     /* any other numeric address */
+};
+enum shir_addr_kind shir_addr_classify(const char *hostport);
 
 /* ------------------------------------------------------------------------------------------- */
 /* Write all n bytes to a blocking fd, retrying on EINTR (common/fd.c): 0, -errno, or SHIR_E_IO

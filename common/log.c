@@ -8,6 +8,8 @@
 #include "common/common.h"
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
+/* syslog(3)'s LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR (OFF never writes). */
+static const int syslog_priority[] = {7, 6, 4, 3, 3};
 
 void shir_log_sink_init(struct shir_log_sink *s, FILE *out, enum shir_log_level level)
 {
@@ -163,9 +165,13 @@ void shir_log_vwrite(const struct shir_log *log, enum shir_log_level level, cons
             line[i] = ' ';
     redact(log->sink, line, &len, sizeof line);
     line[len] = '\0';
+    if (log->sink->syslog_prefix)
+        fprintf(log->sink->out, "<%d>", syslog_priority[level]);
     fprintf(log->sink->out, "%s\n", line);
     fflush(log->sink->out);
     log->sink->lines_written++;
+    if (log->sink->tap)
+        log->sink->tap(log->sink->tap_data, line, len);
 }
 
 void shir_log_write(const struct shir_log *log, enum shir_log_level level, const char *fmt, ...)

@@ -61,7 +61,7 @@ enable_backports() {
 }
 
 if [ "${1:-}" = "--derive-only" ]; then
-    # For tests: derive into $SHIR_APT_DIR and stop before touching apt.
+    # For tests (into $SHIR_APT_DIR) and deploy/install.sh: enable the suite, touch nothing else.
     enable_backports
     exit 0
 fi
@@ -75,9 +75,13 @@ PKGS=(
     clang llvm libclang-rt-14-dev clang-format
     libuv1-dev libmsgpack-dev libssl-dev openssl libcurl4-openssl-dev
     libvectorscan-dev libcmocka-dev zlib1g-dev libjansson-dev
-    libsnappy-dev libzstd-dev
+    libsnappy-dev libzstd-dev liblz4-dev libbrotli-dev libarchive-dev libexpat1-dev
+    libmicrohttpd-dev
+    libinih-dev libsystemd-dev
     python3 iproute2 procps curl
-    tinyproxy
+    systemd    # systemd-analyze, for the unit's offline security score (agent_systemd)
+    tinyproxy nftables
+    chromium chromium-driver
     libpq-dev libmariadb-dev libsqlite3-dev sqlite3
     postgresql mariadb-server
 )

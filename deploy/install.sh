@@ -1,32 +1,38 @@
 #!/usr/bin/env bash
-# Install a built shir on this machine as a systemd service.
-#   bash deploy/install.sh [BUILD_DIR]      (default build/demo, built if missing)
-# Installs /usr/local/bin/shir, a `shir` system user, /var/lib/shir (0700) and shir.service; it
-# enables the service but does not register the node: run `shir init` on the first node and
-# `shir join --key KEY` on the others (docs/operations.md). DESTDIR stages into another root.
+# Install shir on this machine from its Debian package.
+#   bash deploy/install.sh [PACKAGE.deb | BUILD_DIR]
+# With a .deb (built elsewhere with `cpack -G DEB`), it needs no compiler: it enables
+# bookworm-backports (for libraft0 >= 0.22, derived from this machine's own Debian entry by
+# deploy/install-deps.sh --derive-only), installs libraft0 from there and the package with apt,
+# which pulls the other runtime libraries. With a build directory (default build/package) it
+# configures and builds there first (needs deploy/install-deps.sh's build dependencies).
+# The package creates the `shir` user, /etc/shir/shir.conf and /var/lib/shir (0700) and enables
+# shir.service; set `advertise` in /etc/shir/shir.conf, then follow docs/operations.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "install: $*" >&2; exit 1; }
-build=${1:-build/demo}
-root=${DESTDIR:-}
-if [ ! -x "$build/node/shir" ]; then
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIR_BENCH=OFF >/dev/null
-    cmake --build "$build" >/dev/null
-fi
-[ -z "$root" ] && [ "$(id -u)" -ne 0 ] && die "must run as root (or set DESTDIR to stage)"
-install -D -m 0755 "$build/node/shir" "$root/usr/local/bin/shir"
-install -D -m 0644 deploy/shir.service "$root/etc/systemd/system/shir.service"
-install -D -m 0644 docs/operations.md "$root/usr/local/share/doc/shir/operations.md"
-install -d -m 0700 "$root/var/lib/shir"
-if [ -z "$root" ]; then
-    id -u shir >/dev/null 2>&1 || useradd --system --home-dir /var/lib/shir --shell /usr/sbin/nologin shir
-    chown shir:shir /var/lib/shir
-    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-        systemctl daemon-reload
-        systemctl enable --now shir.service
-        echo "install: shir.service enabled and started"
-    else
-        echo "install: no running systemd here; start the node with: shir agent --data-dir /var/lib/shir"
-    fi
-fi
-echo "install: done ($("$root/usr/local/bin/shir" --version | head -n 1))"
+[ "$(id -u)" -eq 0 ] || die "must run as root (it calls apt-get)"
+
+arg=${1:-build/package}
+case "$arg" in
+    *.deb)
+        [ -f "$arg" ] || die "no such package: $arg"
+        deb=$(readlink -f "$arg")
+        ;;
+    *)
+        build=$arg
+        cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIR_BENCH=OFF >/dev/null ||
+            die "configure failed (run deploy/install-deps.sh first)"
+        cmake --build "$build" --target shir >/dev/null || die "build failed"
+        (cd "$build" && cpack -G DEB >/dev/null) || die "cpack failed"
+        deb=$(ls -t "$build"/shir_*.deb | head -n 1)
+        ;;
+esac
+
+bash deploy/install-deps.sh --derive-only
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q || die "apt-get update failed"
+apt-get install -y -q --no-install-recommends -t bookworm-backports libraft0 ||
+    die "could not install libraft0 from bookworm-backports"
+apt-get install -y -q --no-install-recommends "$deb" || die "apt-get install $deb failed"
+echo "install: done ($(/usr/bin/shir --version | head -n 1)); next: docs/operations.md"

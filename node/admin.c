@@ -25,8 +25,10 @@ static const struct {
     {"settings.show", node_admin_settings_show},
     {"settings.set", node_admin_settings_set},
     {"nodes.remove", node_admin_nodes_remove},
+    {"nodes.address", node_admin_nodes_address},
     {"proxy.show", node_admin_proxy_show},
     {"proxy.set", node_admin_proxy_set},
+    {"proxy.clear", node_admin_proxy_clear},
     {"proxy.test", node_admin_proxy_test},
     {"keys.show", node_admin_keys_show},
     {"keys.regenerate", node_admin_keys_regenerate},
@@ -40,6 +42,10 @@ static const struct {
     {"scan.cancel", node_admin_scan_cancel},
     {"nodes.drain", node_admin_nodes_drain},
     {"nodes.set", node_admin_nodes_set},
+    {"logs", node_admin_logs},
+    {"metrics", node_admin_metrics},
+    {"snapshot.save", node_admin_snapshot_save},
+    {"snapshot.restore", node_admin_snapshot_restore},
 };
 
 struct node_admin_conn {
@@ -211,6 +217,10 @@ void node_admin_op_done(void *data, int status, const char *msg)
 {
     struct node_admin_op *op = data;
     op_unlink(op);
+    /* A replicated write whose forward to the leader found no connection: the bare "unavailable"
+     * told operators nothing (seen in tests/chaos while a leader was killed). */
+    if (status == SHIR_E_UNAVAILABLE && !msg)
+        msg = "unavailable: the leader could not be reached; retry";
     if (status != 0)
         node_admin_reply_error(op->conn, op->id, status, msg);
     else if (op->ok)

@@ -22,11 +22,18 @@
 #include "transport/transport.h"
 
 /* What handlers may use: borrowed from the agent, valid while the server runs. */
+struct node_logring;
+struct node_metrics;
 struct node_admin_ctx {
     uv_loop_t *loop;
     struct cluster *cluster;
+    const struct node_logring *logs;      /* the agent's recent log lines ("logs") */
+    const struct node_metrics *metrics;   /* the agent's own figures ("metrics") */
     struct shir_log *log;
     struct shir_log_sink *sink; /* secrets a request carries are masked in it */
+    /* The agent's listen and advertise addresses (borrowed), for init and join's check that
+     * the address they record can be dialled (node/address.h). */
+    const char *listen, *advertise;
     /* `leave` succeeded: the agent stops (once the answer is on its way, or at once when the
      * client hung up) and forgets its identity. */
     void (*left)(void *data);
@@ -76,6 +83,10 @@ void node_admin_left_after_reply(const struct node_admin_ctx *ctx, struct node_a
  * barrier on the leader, ReadIndex through it on a follower; admin_cluster.c). */
 void node_admin_read_then(struct node_admin_conn *c, uint64_t id, node_admin_ok_fn ok);
 
+/* Pack a struct cluster_status (arg) as `shir status --json` shows it (a
+ * transport_body_pack_cb). */
+int node_admin_pack_status(msgpack_packer *pk, void *arg);
+
 /* Pack "key": str (NULL: nil). */
 int node_admin_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 
@@ -87,12 +98,14 @@ void node_admin_join(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_leave(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_recover(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_nodes_remove(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_nodes_address(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_settings_show(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_settings_set(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_keys_show(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_keys_regenerate(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_show(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_proxy_clear(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_test(struct node_admin_conn *c, const struct transport_msg *m);
 /* Scans through the runtime (admin_scan.c). */
 void node_admin_scan_create(struct node_admin_conn *c, const struct transport_msg *m);
@@ -105,5 +118,11 @@ void node_admin_scan_runs(struct node_admin_conn *c, const struct transport_msg 
 void node_admin_scan_cancel(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_nodes_drain(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_nodes_set(struct node_admin_conn *c, const struct transport_msg *m);
+/* admin_diag.c: what `shir diag` collects. */
+void node_admin_logs(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_metrics(struct node_admin_conn *c, const struct transport_msg *m);
+/* admin_snapshot.c: `shir snapshot save|restore`. */
+void node_admin_snapshot_save(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_snapshot_restore(struct node_admin_conn *c, const struct transport_msg *m);
 
 #endif /* SHIR_NODE_ADMIN_H */

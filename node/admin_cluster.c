@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "node/admin.h"
+#include "node/agent.h"
+#include "node/address.h"
 
 /* ---- status --------------------------------------------------------------------------------- */
 
@@ -42,8 +44,8 @@ static int pack_node(msgpack_packer *pk, const struct cluster_status_node *n)
     return rv;
 }
 
-/* The shape `shir status --json` documents (docs/cli.md). */
-static int pack_status(msgpack_packer *pk, void *arg)
+/* The shape `shir status --json` documents (docs/cli.md); /v1/status serves the same. */
+int node_admin_pack_status(msgpack_packer *pk, void *arg)
 {
     const struct cluster_status *st = arg;
     int rv = msgpack_pack_map(pk, 5);
@@ -82,7 +84,7 @@ void node_admin_status(struct node_admin_conn *c, const struct transport_msg *m)
         return;
     }
     cluster_status_get(node_admin_ctx(c)->cluster, st);
-    node_admin_reply(c, m->id, pack_status, st);
+    node_admin_reply(c, m->id, node_admin_pack_status, st);
     free(st);
 }
 
@@ -171,8 +173,26 @@ static void init_ok(const struct node_admin_ctx *ctx, struct node_admin_conn *c,
     reply_keys(ctx, c, id, "runtime created, but reading its keys failed");
 }
 
+/* init and join record this node's advertise address for good (until `nodes set`): refuse one
+ * that no peer can dial, with the address to use instead (node/address.h). */
+static bool address_ok(struct node_admin_conn *c, uint64_t id, const char *what)
+{
+    const struct node_admin_ctx *ctx = node_admin_ctx(c);
+    if (!ctx->listen || !ctx->advertise)
+        return true;
+    char detected[300], err[1024];
+    const char *host = node_address_detect(detected, sizeof detected) == 0 ? detected : NULL;
+    if (node_address_check(what, ctx->listen, ctx->advertise, host, err, sizeof err) == 0)
+        return true;
+    SHIR_WARN(ctx->log, "%s", err);
+    node_admin_reply_error(c, id, SHIR_E_CONFIG, err);
+    return false;
+}
+
 void node_admin_init(struct node_admin_conn *c, const struct transport_msg *m)
 {
+    if (!address_ok(c, m->id, "init"))
+        return;
     char name[CLUSTER_NODE_NAME_MAX + 1];
     if (transport_body_copy_str(&m->body, "name", name, sizeof name) != 0 || name[0] == '\0') {
         node_admin_reply_error(c, m->id, SHIR_E_INVAL, "init needs a runtime name of 1-63 bytes");
@@ -198,6 +218,8 @@ void node_admin_init(struct node_admin_conn *c, const struct transport_msg *m)
 void node_admin_join(struct node_admin_conn *c, const struct transport_msg *m)
 {
     char key[2048], peer[300], node_name[CLUSTER_NODE_NAME_MAX + 1], err[512] = "";
+    if (!address_ok(c, m->id, "join"))
+        return;
     if (transport_body_copy_str(&m->body, "key", key, sizeof key) != 0) {
         node_admin_reply_error(c, m->id, SHIR_E_INVAL, "join needs a key");
         return;
@@ -259,6 +281,22 @@ void node_admin_nodes_remove(struct node_admin_conn *c, const struct transport_m
         node_admin_op_fail(c, m->id, op, rv, err);
 }
 
+void node_admin_nodes_address(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    char name[CLUSTER_NODE_NAME_MAX + 1], address[NODE_ADDR_MAX], err[512] = "";
+    if (transport_body_copy_str(&m->body, "name", name, sizeof name) != 0 ||
+        transport_body_copy_str(&m->body, "address", address, sizeof address) != 0) {
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL, "nodes set needs a node name and an address");
+        return;
+    }
+    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    int rv = op ? cluster_node_set_address(node_admin_ctx(c)->cluster, name, address,
+                                           node_admin_op_done, op, err, sizeof err)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv, err);
+}
+
 /* ---- settings ------------------------------------------------------------------------------- */
 
 static int pack_settings(msgpack_packer *pk, void *arg)
@@ -285,7 +323,9 @@ static void settings_read(const struct node_admin_ctx *ctx, struct node_admin_co
     if (rv == 0)
         node_admin_reply(c, id, pack_settings, &v);
     else
-        node_admin_reply_error(c, id, rv, "this node is not registered");
+        node_admin_reply_error(c, id, rv,
+                               rv == SHIR_E_NOTFOUND ? "this node is not registered"
+                                                     : "no leader: this node is catching up");
 }
 
 void node_admin_settings_show(struct node_admin_conn *c, const struct transport_msg *m)
@@ -310,5 +350,8 @@ void node_admin_settings_set(struct node_admin_conn *c, const struct transport_m
                 : SHIR_E_NOMEM;
     if (rv != 0)
         node_admin_op_fail(c, m->id, op, rv,
-                           rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
+                           rv == SHIR_E_NOTFOUND   ? "this node is not registered"
+                           : rv == SHIR_E_NOLEADER ? "no leader: this node has not heard from "
+                                                     "one since it started (catching up); retry"
+                                                   : NULL);
 }

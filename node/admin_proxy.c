@@ -1,4 +1,5 @@
-/* Admin methods of the replicated proxy settings: show, set, and a test GET through them. */
+/* Admin methods of the replicated proxy settings: show, set (the fields given), clear, and a test
+ * GET through them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,31 +53,78 @@ void node_admin_proxy_show(struct node_admin_conn *c, const struct transport_msg
     node_admin_read_then(c, m->id, proxy_read);
 }
 
+/* The fields of a proxy.set body, each optional; the mask says which were given (F11: a set
+ * changes only those, merged by the state machine). A key of the wrong type or too long is an
+ * error, never a silent default. */
+static int read_set(const msgpack_object *b, struct cluster_proxy_settings *p, const char **pw,
+                    size_t *pw_len)
+{
+    char mode[16], auth[16];
+    uint64_t port = 0;
+    int rv;
+#define GIVEN(call, bit)                                                                           \
+    do {                                                                                           \
+        rv = (call);                                                                               \
+        if (rv == 0)                                                                               \
+            p->fields |= (bit);                                                                    \
+        else if (rv != SHIR_E_NOTFOUND)                                                            \
+            return SHIR_E_INVAL;                                                                   \
+    } while (0)
+    GIVEN(transport_body_copy_str(b, "mode", mode, sizeof mode), CLUSTER_PROXY_V_F_MODE);
+    GIVEN(transport_body_copy_str(b, "address", p->host, sizeof p->host), CLUSTER_PROXY_V_F_HOST);
+    GIVEN(transport_body_get_u64(b, "port", &port), CLUSTER_PROXY_V_F_PORT);
+    GIVEN(transport_body_copy_str(b, "user", p->user, sizeof p->user), CLUSTER_PROXY_V_F_USER);
+    GIVEN(transport_body_get_str(b, "password", pw, pw_len), CLUSTER_PROXY_V_F_PASSWORD);
+    GIVEN(transport_body_copy_str(b, "bypass", p->bypass, sizeof p->bypass),
+          CLUSTER_PROXY_V_F_BYPASS);
+    GIVEN(transport_body_get_bool(b, "bypass_local", &p->bypass_local),
+          CLUSTER_PROXY_V_F_BYPASS_LOCAL);
+    GIVEN(transport_body_copy_str(b, "auth", auth, sizeof auth), CLUSTER_PROXY_V_F_AUTH);
+#undef GIVEN
+    if (p->fields == 0)
+        return SHIR_E_INVAL; /* a nil or empty body must not reset anything */
+    p->mode = (p->fields & CLUSTER_PROXY_V_F_MODE) ? pick(proxy_modes, 3, mode) : 0;
+    p->auth = (p->fields & CLUSTER_PROXY_V_F_AUTH) ? pick(proxy_auths, 3, auth) : 0;
+    if (p->mode < 0 || p->auth < 0 || port > 65535 ||
+        ((p->fields & CLUSTER_PROXY_V_F_PORT) && port == 0))
+        return SHIR_E_INVAL;
+    p->port = (uint16_t)port;
+    /* An address or a port without a mode can only mean a custom proxy. */
+    if (!(p->fields & CLUSTER_PROXY_V_F_MODE) &&
+        (p->fields & (CLUSTER_PROXY_V_F_HOST | CLUSTER_PROXY_V_F_PORT))) {
+        p->fields |= CLUSTER_PROXY_V_F_MODE;
+        p->mode = CLUSTER_PROXY_V_CUSTOM;
+    }
+    /* No user, no password: `--user ''` drops both. */
+    if ((p->fields & CLUSTER_PROXY_V_F_USER) && p->user[0] == '\0')
+        p->fields |= CLUSTER_PROXY_V_F_PASSWORD;
+    return 0;
+}
+
+/* The leader refuses settings that are not valid once merged: say which rules there are. */
+static void proxy_set_done_cb(void *op, int status, const char *msg)
+{
+    if (status == SHIR_E_INVAL && !msg)
+        msg = "the proxy settings this change leaves are not valid (a custom proxy needs an "
+              "address and a port, a password needs a user, none and system take neither)";
+    node_admin_op_done(op, status, msg);
+}
+
 void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg *m)
 {
     const struct node_admin_ctx *ctx = node_admin_ctx(c);
     struct cluster_proxy_settings p;
     memset(&p, 0, sizeof p);
-    char mode[16] = "none", auth[16] = "any";
-    uint64_t port = 0;
     const char *pw = NULL;
     size_t pw_len = 0;
-    int bad = 0;
-    (void)transport_body_copy_str(&m->body, "mode", mode, sizeof mode);
-    (void)transport_body_copy_str(&m->body, "auth", auth, sizeof auth);
-    bad |= transport_body_copy_str(&m->body, "address", p.host, sizeof p.host) == SHIR_E_TOOBIG;
-    bad |= transport_body_copy_str(&m->body, "user", p.user, sizeof p.user) == SHIR_E_TOOBIG;
-    bad |= transport_body_copy_str(&m->body, "bypass", p.bypass, sizeof p.bypass) == SHIR_E_TOOBIG;
-    (void)transport_body_get_bool(&m->body, "bypass_local", &p.bypass_local);
-    (void)transport_body_get_u64(&m->body, "port", &port);
-    (void)transport_body_get_str(&m->body, "password", &pw, &pw_len);
-    p.mode = pick(proxy_modes, 3, mode);
-    p.auth = pick(proxy_auths, 3, auth);
-    if (bad || p.mode < 0 || p.auth < 0 || port > 65535) {
-        node_admin_reply_error(c, m->id, SHIR_E_INVAL, "bad proxy settings");
+    if (read_set(&m->body, &p, &pw, &pw_len) != 0) {
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL,
+                               p.fields == 0 ? "proxy.set needs at least one field"
+                                             : "bad proxy settings");
         return;
     }
-    p.port = (uint16_t)port;
+    if ((p.fields & CLUSTER_PROXY_V_F_USER) && p.user[0] == '\0')
+        pw_len = 0; /* `--user ''`: no password either, whatever was sent with it */
     struct shir_secret secret = {0};
     if (pw_len > 0 && shir_secret_set(&secret, pw, pw_len) != 0) {
         node_admin_reply_error(c, m->id, SHIR_E_NOMEM, NULL);
@@ -85,14 +133,24 @@ void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg 
     if (secret.len >= 4)
         (void)shir_log_sink_mask(ctx->sink, secret.bytes, secret.len);
     struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
-    int rv = op ? cluster_proxy_set(ctx->cluster, &p, &secret, node_admin_op_done, op)
+    int rv = op ? cluster_proxy_set(ctx->cluster, &p, &secret, proxy_set_done_cb, op)
                 : SHIR_E_NOMEM;
     shir_secret_free(&secret);
     if (rv != 0)
         node_admin_op_fail(c, m->id, op, rv,
-                           rv == SHIR_E_INVAL      ? "a custom proxy needs --address and --port"
+                           rv == SHIR_E_INVAL      ? "bad proxy settings"
                            : rv == SHIR_E_NOTFOUND ? "this node is not registered"
                                                    : NULL);
+}
+
+void node_admin_proxy_clear(struct node_admin_conn *c, const struct transport_msg *m)
+{
+    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    int rv = op ? cluster_proxy_clear(node_admin_ctx(c)->cluster, node_admin_op_done, op)
+                : SHIR_E_NOMEM;
+    if (rv != 0)
+        node_admin_op_fail(c, m->id, op, rv,
+                           rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
 }
 
 /* `proxy test URL`: one real GET through the configured proxy with libcurl, on a thread-pool

@@ -10,12 +10,26 @@
 
 #include <uv.h>
 
+#include <msgpack.h>
+
 #include "cluster/cluster.h"
 #include "node/admin.h"
 #include "node/agent.h"
+#include "node/http.h"
+#include "node/logring.h"
+#include "node/metrics.h"
 #include "node/node.h"
 #include "node/runs.h"
+#include "node/systemd.h"
+#include "scan/scan.h"
 #include "transport/transport.h"
+
+/* The HTTP endpoint's documents are rebuilt every second: a Prometheus scrape interval is 15 s
+ * or more and the status page polls every 2 s, so a second is fresh enough, and building them
+ * (a status, ~20 KiB of text) costs the loop well under a millisecond. The outbox is counted
+ * every 5th time: a directory listing, on the loop thread. */
+#define PUBLISH_MS 1000
+#define OUTBOX_EVERY 5
 
 struct agent {
     const struct node_agent_config *cfg;
@@ -23,6 +37,13 @@ struct agent {
     struct cluster *cluster;
     struct node_admin *admin;
     struct node_runs *runs; /* the executor of the runs the runtime gives this node */
+    struct node_http *http;  /* NULL unless --http-listen */
+    uv_timer_t publish;      /* rebuilds the documents /metrics and /v1/status serve */
+    bool publish_ready;
+    unsigned publishes;
+    struct node_metrics metrics; /* the agent's own figures */
+    struct node_logring logs;    /* recent log lines, for `shir diag` */
+    char outbox_dir[512];
     bool stopping, forget; /* `leave`: stop, then forget the identity */
     uv_signal_t sigterm, sigint;
     struct shir_log_sink sink;
@@ -85,11 +106,22 @@ static void agent_stop(struct agent *a)
     if (a->stopping)
         return;
     a->stopping = true;
+    int nrv = node_notify_stopping();
+    if (nrv != 0)
+        SHIR_WARN(&a->log, "cannot tell systemd the agent is stopping: %s", strerror(-nrv));
     uv_signal_stop(&a->sigterm);
     uv_signal_stop(&a->sigint);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     node_runs_close(a->runs);
+    if (a->publish_ready) {
+        uv_timer_stop(&a->publish);
+        uv_close((uv_handle_t *)&a->publish, NULL);
+        a->publish_ready = false;
+    }
+    /* Joins the server thread: nothing reads the documents after this. */
+    node_http_close(a->http);
+    a->http = NULL;
     if (a->cluster)
         cluster_close(a->cluster, NULL, NULL);
     node_admin_close(a->admin);
@@ -112,8 +144,12 @@ static int admin_open(struct agent *a)
     }
     struct node_admin_ctx ctx = {.loop = &a->loop,
                                  .cluster = a->cluster,
+                                 .logs = &a->logs,
+                                 .metrics = &a->metrics,
                                  .log = &a->log,
                                  .sink = &a->sink,
+                                 .listen = a->cfg->listen,
+                                 .advertise = a->cfg->advertise,
                                  .left = left,
                                  .data = a};
     return node_admin_open(&ctx, a->admin_path, &a->admin);
@@ -146,6 +182,124 @@ static int cluster_open(struct agent *a)
     return rv;
 }
 
+/* ---- the HTTP endpoint ---------------------------------------------------------------------- */
+
+/* The JSON of `shir status --json`, built the way the CLI builds it: the admin reply's msgpack,
+ * printed by node_json_print. *out is malloc'd. */
+static int status_json(struct cluster *c, char **out, size_t *len)
+{
+    struct cluster_status *st = malloc(sizeof *st);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    int rv = st ? 0 : SHIR_E_NOMEM;
+    if (rv == 0) {
+        cluster_status_get(c, st);
+        rv = node_admin_pack_status(&pk, st);
+    }
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object obj;
+    if (rv == 0 && msgpack_unpack(sb.data, sb.size, NULL, &zone, &obj) != MSGPACK_UNPACK_SUCCESS)
+        rv = SHIR_E_NOMEM;
+    FILE *f = rv == 0 ? open_memstream(out, len) : NULL;
+    if (rv == 0 && !f)
+        rv = SHIR_E_NOMEM;
+    if (f) {
+        node_json_print(f, &obj);
+        fputc('\n', f);
+        if (fclose(f) != 0)
+            rv = SHIR_E_NOMEM;
+    }
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&sb);
+    free(st);
+    return rv;
+}
+
+static void count_outbox(struct agent *a)
+{
+    uint64_t batches, assets;
+    int rv = scan_outbox_depth(a->outbox_dir, &batches, &assets);
+    if (rv != 0 && rv != SHIR_E_NOTFOUND)
+        shir_log_write_limited(&a->log, SHIR_LOG_WARN, "cannot count the outbox: %s",
+                               shir_strerror(rv));
+    a->metrics.outbox_batches = rv == 0 ? batches : 0;
+    a->metrics.outbox_assets = rv == 0 ? assets : 0;
+}
+
+_Static_assert(CLUSTER_RUN_STATE_COUNT == sizeof ((struct node_metrics *)0)->runs /
+                                             sizeof ((struct node_metrics *)0)->runs[0],
+               "a metrics slot per run state");
+/* The scan figures of /metrics: what this node's workers did, and the runs on it by state. */
+static void count_runs(struct agent *a)
+{
+    struct node_runs_counters k;
+    node_runs_counters(a->runs, &k);
+    a->metrics.scan_files = k.files;
+    a->metrics.scan_bytes = k.bytes;
+    a->metrics.scan_assets = k.assets;
+    a->metrics.worker_crashes = k.crashes;
+    memset(a->metrics.runs, 0, sizeof a->metrics.runs);
+    size_t n;
+    const struct cluster_run *const *runs = cluster_runs(a->cluster, &n);
+    for (size_t i = 0; i < n; i++)
+        if (runs[i]->node && runs[i]->state < CLUSTER_RUN_STATE_COUNT &&
+            strcmp(cluster_node_name(a->cluster, runs[i]->node), a->metrics.node_name) == 0)
+            a->metrics.runs[runs[i]->state]++;
+}
+
+static void on_publish(uv_timer_t *t)
+{
+    struct agent *a = t->data;
+    if (a->publishes++ % OUTBOX_EVERY == 0)
+        count_outbox(a);
+    if (!a->http)
+        return;
+    count_runs(a);
+    struct cluster_metrics cm;
+    cluster_metrics_get(a->cluster, &cm);
+    struct shir_buf text;
+    shir_buf_init(&text, 256u * 1024u);
+    char *json = NULL;
+    size_t json_len = 0;
+    int rv = node_metrics_render(&cm, &a->metrics, &text);
+    if (rv == 0)
+        rv = status_json(a->cluster, &json, &json_len);
+    if (rv == 0)
+        rv = node_http_publish(a->http, (const char *)text.data, text.len, json, json_len);
+    if (rv != 0)
+        shir_log_write_limited(&a->log, SHIR_LOG_WARN, "cannot refresh /metrics and /v1/status: %s",
+                               shir_strerror(rv));
+    free(json);
+    shir_buf_free(&text);
+}
+
+static int http_open(struct agent *a)
+{
+    const struct node_agent_config *cfg = a->cfg;
+    a->metrics.version = SHIR_NODE_VERSION;
+    a->metrics.node_name = cfg->node_name;
+    if (shir_str_fmt(a->outbox_dir, sizeof a->outbox_dir, "%s/outbox", cfg->data_dir) != 0)
+        return SHIR_E_TOOBIG;
+    uv_timer_init(&a->loop, &a->publish);
+    a->publish.data = a;
+    a->publish_ready = true;
+    if (cfg->http_listen[0]) {
+        char err[256];
+        int rv = node_http_open(cfg->http_listen, &a->log, &a->http, err, sizeof err);
+        if (rv != 0) {
+            SHIR_ERROR(&a->log, "%s (--http-listen)", err);
+            return rv;
+        }
+        SHIR_INFO(&a->log, "HTTP endpoint on http://%s/ (/metrics, /v1/status)", cfg->http_listen);
+    }
+    /* Once now, so the endpoint answers within the first tick, then every PUBLISH_MS. */
+    uv_timer_start(&a->publish, on_publish, 0, PUBLISH_MS);
+    return 0;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct agent *a = h->data;
@@ -161,6 +315,10 @@ int node_agent_run(const struct node_agent_config *cfg)
     a.lock_fd = -1;
     a.exit_code = 1;
     shir_log_sink_init(&a.sink, stderr, cfg->log_level);
+    a.sink.syslog_prefix = node_stderr_is_journal();
+    node_logring_init(&a.logs);
+    a.sink.tap = node_logring_tap;
+    a.sink.tap_data = &a.logs;
     shir_log_init(&a.log, &a.sink, "node=%s", cfg->node_name);
     node_nofile_raise(&a.log);
     int rv = uv_loop_init(&a.loop);
@@ -172,7 +330,8 @@ int node_agent_run(const struct node_agent_config *cfg)
     uv_signal_init(&a.loop, &a.sigint);
     a.sigterm.data = a.sigint.data = &a;
     transport_process_init();
-    if (data_dir_open(&a) != 0 || cluster_open(&a) != 0 || admin_open(&a) != 0) {
+    if (data_dir_open(&a) != 0 || cluster_open(&a) != 0 || admin_open(&a) != 0 ||
+        http_open(&a) != 0) {
         agent_stop(&a);
         uv_run(&a.loop, UV_RUN_DEFAULT);
         goto close_loop;
@@ -182,6 +341,11 @@ int node_agent_run(const struct node_agent_config *cfg)
     SHIR_INFO(&a.log, "agent started: data directory %s, admin socket %s, %s%s", cfg->data_dir,
               a.admin_path, cluster_registered(a.cluster) ? "registered" : "NeedRegistration",
               cfg->witness ? " (witness)" : "");
+    /* Serving now: the admin socket answers and a registered node's port listens. */
+    rv = node_notify_ready(cluster_registered(a.cluster) ? "serving (registered)"
+                                                         : "serving (NeedRegistration)");
+    if (rv != 0)
+        SHIR_WARN(&a.log, "cannot tell systemd the agent is ready: %s", strerror(-rv));
     uv_run(&a.loop, UV_RUN_DEFAULT);
     a.exit_code = 0;
     SHIR_INFO(&a.log, "agent stopped");
@@ -201,6 +365,8 @@ close_loop:
 out:
     if (a.lock_fd >= 0)
         close(a.lock_fd);
+    a.sink.tap = NULL;
     shir_log_sink_close(&a.sink);
+    node_logring_free(&a.logs);
     return a.exit_code;
 }

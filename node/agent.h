@@ -22,14 +22,21 @@ struct msgpack_object;
 #define NODE_NAME_MAX         64
 #define NODE_ADDR_MAX         300
 
+#define NODE_PATH_MAX         400 /* a data directory path (admin.sock in it must also fit the
+                                     * 108 bytes of a sun_path: checked when the agent starts) */
+
+/* Filled from defaults, the config file, SHIR_* variables and flags (node/config.h). */
 struct node_agent_config {
-    const char *data_dir;          /* borrowed */
+    char data_dir[NODE_PATH_MAX];
     char listen[NODE_ADDR_MAX];    /* HOST:PORT the node listens on */
     char advertise[NODE_ADDR_MAX]; /* HOST:PORT peers reach it at */
     char node_name[NODE_NAME_MAX];
     bool witness;
     enum shir_log_level log_level;
     uint64_t min_free_bytes; /* the disk guard's threshold; 0: CLUSTER_MIN_FREE_DEFAULT */
+    /* HOST:PORT of the read-only HTTP endpoint (/metrics, /v1/status, the status page:
+     * node/http.h); "" keeps it off, the default. The config file's `http_listen`. */
+    char http_listen[NODE_ADDR_MAX];
 };
 
 /* Run the agent in the foreground until SIGTERM/SIGINT. Returns a process exit code; every

@@ -1,152 +1,89 @@
 /* `shir agent`: run the node in the foreground. */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "node/agent.h"
+#include "node/config.h"
 #include "node/node.h"
 
-int node_parse_hostport(const char *text, char *out, size_t cap)
-{
-    /* HOST:PORT, HOST a name or IPv4 address, or [IPv6]:PORT. The port is 1..65535. */
-    const char *colon;
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (!close || close == text + 1 || close[1] != ':')
-            return SHIR_E_INVAL;
-        colon = close + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (!colon || colon == text || memchr(text, ':', (size_t)(colon - text)))
-            return SHIR_E_INVAL;
-    }
-    uint64_t port;
-    if (shir_parse_u64(colon + 1, 1, 65535, &port) != 0)
-        return SHIR_E_INVAL;
-    for (const char *p = text; p < colon; p++)
-        if (*p <= ' ' || *p == '/' || *p == '@')
-            return SHIR_E_INVAL;
-    return shir_str_copy(out, cap, text) == 0 ? 0 : SHIR_E_INVAL;
-}
-
-int node_numeric_host(const char *hostport)
-{
-    char host[NODE_ADDR_MAX];
-    uint16_t port;
-    unsigned char addr[sizeof(struct in6_addr)];
-    if (shir_split_hostport(hostport, host, sizeof host, &port) != 0)
-        return 0;
-    return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-}
-
-int node_default_node_name(char *out, size_t cap)
-{
-    char host[256];
-    if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
-        return shir_str_copy(out, cap, "node");
-    host[sizeof host - 1] = '\0';
-    char *dot = strchr(host, '.');
-    if (dot)
-        *dot = '\0';
-    return shir_str_copy(out, cap, host) == 0 ? 0 : SHIR_E_INVAL;
-}
-
-int node_valid_node_name(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n >= NODE_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
+/* Flags are kept as text until the file and the environment have been read: they override both
+ * (node/config.h), and one validator serves every layer. */
 struct agent_opts {
-    struct node_agent_config cfg;
-    bool have_advertise, have_name;
+    const char *config;
+    struct node_config_flag flags[16];
+    size_t n;
 };
 
 static int agent_opt(int val, char *arg, void *ctx)
 {
     struct agent_opts *o = ctx;
-    struct node_agent_config *cfg = &o->cfg;
-    switch (val) {
-    case 'l':
-        if (node_parse_hostport(arg, cfg->listen, sizeof cfg->listen) != 0 ||
-            !node_numeric_host(cfg->listen))
-            return node_usage_error(&node_cmd_agent,
-                                    "--listen wants a numeric address and a port (0.0.0.0:8060, "
-                                    "10.0.0.5:8060, [::]:8060), got '%s'",
-                                    arg);
-        break;
-    case 'a':
-        if (node_parse_hostport(arg, cfg->advertise, sizeof cfg->advertise) != 0)
-            return node_usage_error(&node_cmd_agent, "--advertise wants HOST:PORT, got '%s'", arg);
-        o->have_advertise = true;
-        break;
-    case 'w':
-        cfg->witness = true;
-        break;
-    case 'n':
-        if (!node_valid_node_name(arg))
-            return node_usage_error(&node_cmd_agent,
-                                    "--node-name wants 1-63 of [A-Za-z0-9._-], got '%s'", arg);
-        (void)shir_str_copy(cfg->node_name, sizeof cfg->node_name, arg);
-        o->have_name = true;
-        break;
-    case 'm': {
-        uint64_t mb;
-        if (shir_parse_u64(arg, 1, 1u << 20, &mb) != 0)
-            return node_usage_error(&node_cmd_agent,
-                                    "--min-free-space wants MiB, 1 to 1048576, got '%s'", arg);
-        cfg->min_free_bytes = mb << 20;
-        break;
+    static const struct {
+        int val;
+        const char *key;
+    } keys[] = {{'l', "listen"},    {'a', "advertise"},   {'w', "witness"},
+                {'n', "node_name"}, {'L', "log_level"},   {'m', "min_free"},
+                {'H', "http_listen"}};
+    if (val == 'c') {
+        o->config = arg;
+        return -1;
     }
-    default: /* 'L' */
-        if (shir_log_level_parse(arg, &cfg->log_level) != 0)
-            return node_usage_error(&node_cmd_agent, "bad --log-level '%s'", arg);
-        break;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (keys[i].val != val)
+            continue;
+        if (o->n == sizeof o->flags / sizeof o->flags[0])
+            return node_usage_error(&node_cmd_agent, "too many options");
+        o->flags[o->n++] = (struct node_config_flag){keys[i].key, val == 'w' ? "true" : arg};
+        return -1;
     }
-    return -1;
+    return node_usage_error(&node_cmd_agent, "unknown option");
+}
+
+static const char *env_get_cb(const char *name)
+{
+    return getenv(name);
 }
 
 static int agent_run(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
         {"advertise", required_argument, NULL, 'a'},
         {"witness", no_argument, NULL, 'w'},
         {"node-name", required_argument, NULL, 'n'},
         {"log-level", required_argument, NULL, 'L'},
         {"min-free-space", required_argument, NULL, 'm'},
+        {"http-listen", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     struct agent_opts o;
     memset(&o, 0, sizeof o);
-    o.cfg.log_level = SHIR_LOG_INFO;
-    (void)shir_str_fmt(o.cfg.listen, sizeof o.cfg.listen, "0.0.0.0:%d", NODE_DEFAULT_PORT);
     struct node_flags f;
     struct node_opts own = {opts, agent_opt, &o};
     int prv = node_parse_flags(&node_cmd_agent, argc, argv, 0, &own, &f);
     if (prv >= 0)
         return prv;
-    struct node_agent_config cfg = o.cfg;
-    cfg.data_dir = f.data_dir;
-    bool have_advertise = o.have_advertise, have_name = o.have_name;
     if (optind < argc)
         return node_usage_error(&node_cmd_agent, "unexpected argument '%s'", argv[optind]);
-    if (cfg.data_dir[0] == '\0')
-        return node_usage_error(&node_cmd_agent, "--data-dir must not be empty");
-    if (!have_name && node_default_node_name(cfg.node_name, sizeof cfg.node_name) != 0)
-        (void)shir_str_copy(cfg.node_name, sizeof cfg.node_name, "node");
-    if (!have_advertise)
-        (void)shir_str_copy(cfg.advertise, sizeof cfg.advertise, cfg.listen);
+    if (f.data_dir_given) {
+        if (f.data_dir[0] == '\0')
+            return node_usage_error(&node_cmd_agent, "--data-dir must not be empty");
+        if (o.n == sizeof o.flags / sizeof o.flags[0])
+            return node_usage_error(&node_cmd_agent, "too many options");
+        o.flags[o.n++] = (struct node_config_flag){"data_dir", f.data_dir};
+    }
+    struct node_agent_config cfg;
+    char err[1024];
+    int rv = node_config_resolve(&cfg, o.config, env_get_cb, o.flags, o.n, node_default_node_name,
+                                 err, sizeof err);
+    if (rv != 0) {
+        /* Exit 2 like any usage error: systemd's unit does not restart on it
+         * (RestartPreventExitStatus=2), since a restart cannot fix a bad file. */
+        fprintf(stderr, "shir agent: %s\n", err);
+        return NODE_EXIT_USAGE;
+    }
     return node_agent_run(&cfg);
 }
 
@@ -154,22 +91,31 @@ const struct node_cmd node_cmd_agent = {
     .name = "agent",
     .summary = "run this node in the foreground (logs to stderr)",
     .usage =
-        "usage: shir agent [--data-dir DIR] [--listen HOST:PORT] [--advertise HOST:PORT]\n"
-        "                  [--node-name NAME] [--witness] [--log-level LEVEL]\n"
-        "                  [--min-free-space MB]\n"
+        "usage: shir agent [--config FILE] [--data-dir DIR] [--listen HOST:PORT]\n"
+        "                  [--advertise HOST:PORT] [--node-name NAME] [--witness]\n"
+        "                  [--log-level LEVEL] [--min-free-space MB] [--http-listen HOST:PORT]\n"
         "\n"
         "Runs the node until SIGTERM or SIGINT. A node with an empty data directory is in\n"
         "status NeedRegistration until it is registered with 'shir init' or 'shir join'.\n"
         "Every other command talks to this agent over DIR/admin.sock (mode 0600).\n"
         "\n"
-        "  --data-dir DIR        state directory, created 0700 (default /var/lib/shir)\n"
-        "  --listen HOST:PORT    the node's one TLS port (default 0.0.0.0:8060)\n"
-        "  --advertise HOST:PORT the address peers use to reach it (default: --listen)\n"
-        "  --node-name NAME      unique name in the runtime (default: the host name)\n"
-        "  --witness             a voter that runs no scans (2 nodes + witness survive 1 loss)\n"
-        "  --log-level LEVEL     debug, info, warn, error or off (default info)\n"
-        "  --min-free-space MB   below this much free space in the data directory's file\n"
-        "                        system the node stops taking raft writes until space is\n"
-        "                        back (default 64; see docs/operations.md, 'Disk full')\n",
+        "  --config FILE         read settings from FILE (key = value lines; the package's is\n"
+        "                        /etc/shir/shir.conf); keys in brackets below\n"
+        "  --data-dir DIR        [data_dir] state directory, created 0700 (default /var/lib/shir)\n"
+        "  --listen HOST:PORT    [listen] the node's one TLS port (default 0.0.0.0:8060)\n"
+        "  --advertise HOST:PORT [advertise] the address peers use to reach it (default:\n"
+        "                        --listen; required by init/join when --listen is a wildcard)\n"
+        "  --node-name NAME      [node_name] unique name in the runtime (default: host name)\n"
+        "  --witness             [witness = true] a voter that runs no scans (2 nodes + witness\n"
+        "                        survive 1 loss)\n"
+        "  --log-level LEVEL     [log_level] debug, info, warn, error or off (default info)\n"
+        "  --min-free-space MB   [min_free] below this much free space in the data directory's\n"
+        "                        file system the node stops taking raft writes until space is\n"
+        "                        back (default 64; see docs/operations.md, 'Disk full')\n"
+        "  --http-listen H:P     [http_listen] the HTTP endpoint's address (default: off)\n"
+        "\n"
+        "Each setting also comes from the environment: SHIR_LISTEN, SHIR_ADVERTISE,\n"
+        "SHIR_DATA_DIR, SHIR_NODE_NAME, SHIR_LOG_LEVEL, SHIR_HTTP_LISTEN, SHIR_WITNESS,\n"
+        "SHIR_MIN_FREE. Flags override the environment, which overrides the file.\n",
     .run = agent_run,
 };

@@ -19,32 +19,56 @@
 struct proxy_args {
     const char *mode, *address, *user, *bypass, *auth, *url;
     uint64_t port;
-    bool bypass_local;
+    int bypass_local; /* -1 not given, 0 --no-bypass-local, 1 --bypass-local */
+    bool password_given;
     char password[PASSWORD_MAX + 2];
     size_t password_len;
 };
 
+/* Only the fields given: the leader merges them over the current settings (F11). */
 static int pack_set(struct msgpack_packer *pk, void *arg)
 {
     const struct proxy_args *a = arg;
-    int rv = msgpack_pack_map(pk, 8);
-    rv |= transport_pack_cstr(pk, "mode");
-    rv |= transport_pack_cstr(pk, a->mode);
-    rv |= transport_pack_cstr(pk, "address");
-    rv |= transport_pack_cstr(pk, a->address ? a->address : "");
-    rv |= transport_pack_cstr(pk, "port");
-    rv |= msgpack_pack_uint64(pk, a->port);
-    rv |= transport_pack_cstr(pk, "user");
-    rv |= transport_pack_cstr(pk, a->user ? a->user : "");
-    rv |= transport_pack_cstr(pk, "password");
-    rv |= msgpack_pack_str(pk, a->password_len);
-    rv |= msgpack_pack_str_body(pk, a->password, a->password_len);
-    rv |= transport_pack_cstr(pk, "bypass");
-    rv |= transport_pack_cstr(pk, a->bypass ? a->bypass : "");
-    rv |= transport_pack_cstr(pk, "bypass_local");
-    rv |= a->bypass_local ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-    rv |= transport_pack_cstr(pk, "auth");
-    rv |= transport_pack_cstr(pk, a->auth);
+    const bool given[] = {a->mode != NULL,   a->address != NULL,    a->port != 0,
+                          a->user != NULL,   a->password_given,     a->bypass != NULL,
+                          a->bypass_local >= 0, a->auth != NULL};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++)
+        n += given[i];
+    int rv = msgpack_pack_map(pk, n);
+    if (a->mode) {
+        rv |= transport_pack_cstr(pk, "mode");
+        rv |= transport_pack_cstr(pk, a->mode);
+    }
+    if (a->address) {
+        rv |= transport_pack_cstr(pk, "address");
+        rv |= transport_pack_cstr(pk, a->address);
+    }
+    if (a->port) {
+        rv |= transport_pack_cstr(pk, "port");
+        rv |= msgpack_pack_uint64(pk, a->port);
+    }
+    if (a->user) {
+        rv |= transport_pack_cstr(pk, "user");
+        rv |= transport_pack_cstr(pk, a->user);
+    }
+    if (a->password_given) {
+        rv |= transport_pack_cstr(pk, "password");
+        rv |= msgpack_pack_str(pk, a->password_len);
+        rv |= msgpack_pack_str_body(pk, a->password, a->password_len);
+    }
+    if (a->bypass) {
+        rv |= transport_pack_cstr(pk, "bypass");
+        rv |= transport_pack_cstr(pk, a->bypass);
+    }
+    if (a->bypass_local >= 0) {
+        rv |= transport_pack_cstr(pk, "bypass_local");
+        rv |= a->bypass_local ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    }
+    if (a->auth) {
+        rv |= transport_pack_cstr(pk, "auth");
+        rv |= transport_pack_cstr(pk, a->auth);
+    }
     return rv ? SHIR_E_NOMEM : 0;
 }
 
@@ -73,6 +97,7 @@ static int read_password(const char *path, struct proxy_args *a)
     if (n > 0 && a->password[n - 1] == '\r')
         n--;
     a->password_len = n;
+    a->password_given = true;
     return 0;
 }
 
@@ -158,7 +183,10 @@ static int proxy_opt(int val, char *arg, void *ctx)
         o->a.bypass = arg;
         break;
     case 'l':
-        o->a.bypass_local = true;
+        o->a.bypass_local = 1;
+        break;
+    case 'L':
+        o->a.bypass_local = 0;
         break;
     default: /* 'A' */
         if (!one_of(arg, "basic", "ntlm", "any"))
@@ -179,13 +207,13 @@ static int proxy_run(int argc, char **argv)
         {"password-file", required_argument, NULL, 'P'},
         {"bypass", required_argument, NULL, 'b'},
         {"bypass-local", no_argument, NULL, 'l'},
+        {"no-bypass-local", no_argument, NULL, 'L'},
         {"auth", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     struct proxy_opts o;
     memset(&o, 0, sizeof o);
-    o.a.mode = "none";
-    o.a.auth = "any";
+    o.a.bypass_local = -1;
     struct node_flags f;
     struct node_opts own = {opts, proxy_opt, &o};
     int prv = node_parse_flags(&node_cmd_proxy, argc, argv, NODE_FLAG_JSON, &own, &f);
@@ -203,8 +231,13 @@ static int proxy_run(int argc, char **argv)
     if (strcmp(sub, "set") == 0) {
         if (optind != argc)
             return node_usage_error(&node_cmd_proxy, "unexpected argument '%s'", argv[optind]);
-        if (strcmp(a.mode, "custom") == 0 && (!a.address || a.port == 0))
-            return node_usage_error(&node_cmd_proxy, "--mode custom needs --address and --port");
+        if (!set_flags)
+            return node_usage_error(&node_cmd_proxy,
+                                    "proxy set needs at least one setting (proxy clear drops the "
+                                    "proxy)");
+        if (a.user && a.user[0] == '\0' && pwfile)
+            return node_usage_error(&node_cmd_proxy, "--user '' drops the password: no "
+                                                     "--password-file with it");
         if (pwfile && read_password(pwfile, &a) != 0) {
             fprintf(stderr, "shir proxy set: cannot read a password (at most %d bytes) from %s\n",
                     PASSWORD_MAX, pwfile);
@@ -219,7 +252,7 @@ static int proxy_run(int argc, char **argv)
     if (set_flags)
         return node_usage_error(&node_cmd_proxy, "proxy settings flags go with 'proxy set'");
     if (strcmp(sub, "clear") == 0 && optind == argc) {
-        rv = node_admin_call(data_dir, "proxy.set", pack_set, &a, PROXY_TIMEOUT_MS, &r, err,
+        rv = node_admin_call(data_dir, "proxy.clear", NULL, NULL, PROXY_TIMEOUT_MS, &r, err,
                              sizeof err);
         return print_reply("clear", rv, r, err, json, "Proxy cleared (mode none).");
     }
@@ -242,13 +275,18 @@ const struct node_cmd node_cmd_proxy = {
     .summary = "show, set, clear or test the runtime's outbound proxy",
     .usage =
         "usage: shir proxy show [--json]\n"
-        "       shir proxy set --mode none|system|custom [--address HOST --port N]\n"
-        "                      [--user USER --password-file FILE|-] [--bypass LIST]\n"
-        "                      [--bypass-local] [--auth basic|ntlm|any] [--json]\n"
+        "       shir proxy set [--mode none|system|custom] [--address HOST] [--port N]\n"
+        "                      [--user USER] [--password-file FILE|-] [--bypass LIST]\n"
+        "                      [--bypass-local|--no-bypass-local] [--auth basic|ntlm|any]\n"
+        "                      [--json]\n"
         "       shir proxy clear [--json]\n"
         "       shir proxy test URL [--json]\n"
         "(each also takes --data-dir DIR)\n"
         "\n"
+        "set changes only the settings given (at least one); the others keep their value.\n"
+        "--address/--port without --mode mean custom; a mode other than custom drops address,\n"
+        "port, user and password; --user '' drops the user and the password. clear drops the\n"
+        "proxy altogether (mode none).\n"
         "Settings are one raft entry, applied on every node at once without a restart. system\n"
         "uses the agent's http_proxy/https_proxy/no_proxy. The password is read from FILE or\n"
         "stdin (-), sealed in the replicated state, and never shown. test makes a real GET of\n"

@@ -157,6 +157,8 @@ struct name_body {
     bool off;          /* nodes drain --off */
     bool has_capacity; /* nodes set --capacity */
     uint64_t capacity; /* 0: auto */
+    bool has_address;  /* nodes set --address */
+    char address[NODE_ADDR_MAX];
 };
 
 static int pack_name(struct msgpack_packer *pk, void *arg)
@@ -186,11 +188,27 @@ static int pack_capacity(struct msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
+static int pack_address(struct msgpack_packer *pk, void *arg)
+{
+    const struct name_body *b = arg;
+    int rv = msgpack_pack_map(pk, 2);
+    rv |= transport_pack_cstr(pk, "name") | transport_pack_cstr(pk, b->name);
+    rv |= transport_pack_cstr(pk, "address") | transport_pack_cstr(pk, b->address);
+    return rv ? SHIR_E_NOMEM : 0;
+}
+
 static int nodes_opt(int val, char *arg, void *ctx)
 {
     struct name_body *b = ctx;
     if (val == 'o') {
         b->off = true;
+        return -1;
+    }
+    if (val == 'A') {
+        /* No quote or backslash: never in a host, and the JSON answer prints it as it is. */
+        if (node_parse_hostport(arg, b->address, sizeof b->address) != 0 || strpbrk(arg, "\"\\"))
+            return node_usage_error(&node_cmd_nodes, "--address wants HOST:PORT, got '%s'", arg);
+        b->has_address = true;
         return -1;
     }
     b->has_capacity = true;
@@ -211,6 +229,22 @@ static int nodes_dispatch(const char *data_dir, bool json, const char *sub, stru
     char who[32], err[512], msg[200];
     struct node_admin_reply *r;
     (void)shir_str_fmt(who, sizeof who, "nodes %s", sub);
+    if (!drain && b->has_address) {
+        int arv = node_admin_call(data_dir, "nodes.address", pack_address, b, DISPATCH_TIMEOUT_MS,
+                                  &r, err, sizeof err);
+        if (arv != 0)
+            return node_cli_fail(who, json, arv, err);
+        node_admin_reply_free(r);
+        if (!b->has_capacity) {
+            if (json)
+                printf("{\"node\":\"%s\",\"address\":\"%s\"}\n", b->name, b->address);
+            else
+                printf("Node %s is now recorded at %s.\n", b->name, b->address);
+            return NODE_EXIT_OK;
+        }
+        if (!json)
+            printf("Node %s is now recorded at %s.\n", b->name, b->address);
+    }
     int rv = node_admin_call(data_dir, drain ? "nodes.drain" : "nodes.set",
                              drain ? pack_drain : pack_capacity, b, DISPATCH_TIMEOUT_MS, &r, err,
                              sizeof err);
@@ -251,6 +285,7 @@ static int nodes_run(int argc, char **argv)
     static const struct option opts[] = {
         {"off", no_argument, NULL, 'o'},
         {"capacity", required_argument, NULL, 'c'},
+        {"address", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     struct name_body nb = {0};
@@ -264,14 +299,16 @@ static int nodes_run(int argc, char **argv)
     const char *sub = optind < argc ? argv[optind] : "";
     if (nb.off && strcmp(sub, "drain") != 0)
         return node_usage_error(&node_cmd_nodes, "--off goes with 'nodes drain NAME'");
-    if (nb.has_capacity && strcmp(sub, "set") != 0)
-        return node_usage_error(&node_cmd_nodes, "--capacity goes with 'nodes set NAME'");
+    if ((nb.has_capacity || nb.has_address) && strcmp(sub, "set") != 0)
+        return node_usage_error(&node_cmd_nodes,
+                                "--capacity and --address go with 'nodes set NAME'");
     if (optind + 2 == argc && (strcmp(sub, "drain") == 0 || strcmp(sub, "set") == 0)) {
         nb.name = argv[optind + 1];
         if (!node_valid_node_name(nb.name))
             return node_usage_error(&node_cmd_nodes, "'%s' is not a node name", nb.name);
-        if (strcmp(sub, "set") == 0 && !nb.has_capacity)
-            return node_usage_error(&node_cmd_nodes, "'nodes set' needs --capacity N|auto");
+        if (strcmp(sub, "set") == 0 && !nb.has_capacity && !nb.has_address)
+            return node_usage_error(&node_cmd_nodes,
+                                    "'nodes set' needs --capacity N|auto or --address HOST:PORT");
         return nodes_dispatch(data_dir, json, sub, &nb);
     }
     struct node_admin_reply *r;
@@ -302,22 +339,26 @@ static int nodes_run(int argc, char **argv)
         return NODE_EXIT_OK;
     }
     return node_usage_error(&node_cmd_nodes,
-                            "want 'list', 'remove NAME', 'drain NAME' or 'set NAME --capacity'");
+                            "want 'list', 'remove NAME', 'drain NAME' or 'set NAME "
+                            "--capacity N|auto|--address HOST:PORT'");
 }
 
 const struct node_cmd node_cmd_nodes = {
     .name = "nodes",
-    .summary = "list the runtime's nodes, remove one, drain one or set its capacity",
+    .summary = "list the runtime's nodes, remove one, drain one, set its capacity or address",
     .usage = "usage: shir nodes list [--data-dir DIR] [--json]\n"
              "       shir nodes remove NAME [--data-dir DIR] [--json]\n"
              "       shir nodes drain NAME [--off] [--data-dir DIR] [--json]\n"
-             "       shir nodes set NAME --capacity N|auto [--data-dir DIR] [--json]\n"
+             "       shir nodes set NAME [--capacity N|auto] [--address HOST:PORT] [--data-dir DIR]\n"
+             "                [--json]\n"
              "\n"
              "list prints the node table of 'shir status'. remove (on the leader) demotes NAME,\n"
              "removes it from raft and from the replicated state: every node refuses its\n"
              "certificate from then on and closes its live connections.\n"
              "drain: no new runs go to NAME; its running runs finish there (--off: it takes runs\n"
              "again). set --capacity: how many runs NAME runs at once (1-1024), or auto:\n"
-             "min(cores, total GiB / 2), at least 1. Any node takes both (one raft entry).\n",
+             "min(cores, total GiB / 2), at least 1. set --address: the address peers dial NAME at\n"
+             "(after its host's address changed; a restarted agent records a changed --advertise\n"
+             "itself). Any node takes these (one raft entry each).\n",
     .run = nodes_run,
 };

@@ -59,13 +59,15 @@ int node_parse_flags(const struct node_cmd *cmd, int argc, char **argv, unsigned
             all[n++] = *o;
     all[n] = (struct option){NULL, 0, NULL, 0};
     out->data_dir = NODE_DEFAULT_DATA_DIR;
-    out->json = out->yes = false;
+    out->json = out->yes = out->data_dir_given = false;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", all, NULL)) != -1) {
-        if (c == 'd')
+        if (c == 'd') {
             out->data_dir = optarg;
+            out->data_dir_given = true;
+        }
         else if (c == 'j')
             out->json = true;
         else if (c == 'y')

@@ -47,6 +47,7 @@ int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
 #define NODE_FLAG_YES  2u
 struct node_flags {
     const char *data_dir;
+    bool data_dir_given; /* --data-dir was on the command line (the agent layers it) */
     bool json, yes;
 };
 struct node_opts {
@@ -87,8 +88,10 @@ extern const struct node_cmd node_cmd_nodes;
 extern const struct node_cmd node_cmd_settings;
 extern const struct node_cmd node_cmd_recover;
 extern const struct node_cmd node_cmd_leave;
+extern const struct node_cmd node_cmd_diag;
+extern const struct node_cmd node_cmd_snapshot;
 
-/* Flag values (node/cmd_agent.c). */
+/* Flag values (node/config.c). */
 /* Validate HOST:PORT (name, IPv4, or [IPv6]; port 1..65535) and copy it: 0 or SHIR_E_INVAL. */
 int node_parse_hostport(const char *text, char *out, size_t cap);
 /* 1 when HOST of HOST:PORT is a numeric IPv4 or IPv6 address (what a listener can bind). */

@@ -35,6 +35,7 @@ struct exec {
 };
 
 struct node_runs {
+    struct node_runs_counters counters;
     uv_loop_t *loop;
     struct cluster *cluster;
     struct shir_log log;
@@ -164,6 +165,13 @@ static void on_end(void *data, const struct node_worker_end *end)
     struct exec *x = data;
     struct node_runs *r = x->owner;
     x->w = NULL;
+    if (end->have_summary) {
+        r->counters.files += end->sum.files_seen;
+        r->counters.bytes += end->sum.bytes_read;
+        r->counters.assets += end->sum.assets;
+    }
+    if (end->term_signal && !x->stopping)
+        r->counters.crashes++;
     if (!x->stopping) {
         enum cluster_run_outcome o;
         const char *why = end->cause;
@@ -407,6 +415,11 @@ int node_runs_new(uv_loop_t *loop, struct cluster *cluster, const char *data_dir
     cluster_set_executor(cluster, &ex);
     *out = r;
     return 0;
+}
+
+void node_runs_counters(const struct node_runs *r, struct node_runs_counters *out)
+{
+    *out = r ? r->counters : (struct node_runs_counters){0};
 }
 
 void node_runs_close(struct node_runs *r)

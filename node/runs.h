@@ -26,6 +26,13 @@ struct node_runs;
 /* Register with `cluster` as its executor. data_dir (copied) holds the Atlas outbox. */
 int node_runs_new(uv_loop_t *loop, struct cluster *cluster, const char *data_dir,
                   struct shir_log *log, struct node_runs **out);
+/* What this node's workers did since the agent started (for /metrics): files, bytes and assets
+ * of the attempts that ended with a summary, and workers that died by a signal (not ones this
+ * agent stopped). */
+struct node_runs_counters {
+    uint64_t files, bytes, assets, crashes;
+};
+void node_runs_counters(const struct node_runs *r, struct node_runs_counters *out);
 /* Stop every worker (SIGTERM, SIGKILL after a grace); their handles close later, on the loop. */
 void node_runs_close(struct node_runs *r);
 /* After the loop ran dry. NULL is a no-op. */

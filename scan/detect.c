@@ -1,6 +1,6 @@
 /* File type from content and name. Pure functions: the engine reads the head, we decide.
  *
- * Order: binary magic (Parquet "PAR1", Avro "Obj\x01", gzip 1f 8b) wins over the name, because a
+ * Order: binary magic (Parquet "PAR1", Avro "Obj\x01", Arrow "ARROW1", gzip 1f 8b) wins over the name, because a
  * mislabelled Parquet file read as CSV gives garbage; then a byte-order mark sets the encoding;
  * then a known text extension wins over sniffing (a one-line CSV sniffs badly); then sniffing:
  * '{' or '[' first → JSON (several lines each opening with '{' → JSON lines), a delimiter that
@@ -19,7 +19,10 @@ struct ext_map {
 static const struct ext_map exts[] = {
     {"csv", "csv"},     {"tsv", "tsv"},         {"tab", "tsv"},   {"psv", "psv"},
     {"ssv", "ssv"},     {"json", "json"},       {"jsonl", "jsonl"}, {"ndjson", "jsonl"},
-    {"parquet", "parquet"}, {"parq", "parquet"}, {"avro", "avro"}, {"txt", "text"},
+    {"parquet", "parquet"}, {"parq", "parquet"}, {"avro", "avro"}, {"arrow", "arrow"},
+    {"feather", "arrow"}, {"ipc", "arrow"},     {"xlsx", "xlsx"}, {"xlsm", "xlsx"},
+    {"docx", "docx"},   {"docm", "docx"},       {"pptx", "pptx"}, {"pptm", "pptx"},
+    {"txt", "text"},
     {"log", "text"},    {"md", "text"},         {"text", "text"},
 };
 
@@ -125,6 +128,10 @@ void scan_detect(const unsigned char *head, size_t n, const char *name, struct s
     }
     if (n >= 4 && memcmp(head, "Obj\x01", 4) == 0) {
         d->format = "avro";
+        return;
+    }
+    if (n >= 6 && memcmp(head, "ARROW1", 6) == 0) {
+        d->format = "arrow"; /* an Arrow IPC file; Feather v2 is the same format */
         return;
     }
     if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {

@@ -30,6 +30,7 @@
 
 #include "scan/engine.h"
 #include "scan/source/db.h"
+#include "scan/tables.h"
 
 struct member {
     char *path;
@@ -83,6 +84,7 @@ struct engine {
     size_t n_skip;
     struct held_dir *dirs;   /* directory assets for the final part */
     size_t n_dirs, cap_dirs;
+    struct scan_tableset tables; /* Delta tables found: nothing below them is an asset */
 };
 
 struct held_dir {
@@ -213,6 +215,11 @@ static scan_reader_fn reader_for(const struct scan_readers *r, const char *forma
         return r->parquet;
     if (strcmp(format, "avro") == 0)
         return r->avro;
+    if (strcmp(format, "arrow") == 0)
+        return r->arrow;
+    if (strcmp(format, "xlsx") == 0 || strcmp(format, "docx") == 0 ||
+        strcmp(format, "pptx") == 0)
+        return r->office;
     if (strcmp(format, "text") == 0)
         return r->text;
     return NULL;
@@ -263,6 +270,9 @@ static int read_file(struct engine *g, struct scan_asset *a, const char *path, u
         goto out;
     }
     scan_detect(head, got, path, &d);
+    /* The reader gets the head from memory: it is read from the disk once. */
+    f.head = head;
+    f.head_len = got;
     if ((rc = set_detected(a, &d)) != 0 || g->job->level == SCAN_L1)
         goto out;
     scan_reader_fn fn = reader_for(g->cfg->readers, d.format);
@@ -549,6 +559,35 @@ static int cmp_final(const void *x, const void *y)
 /* ------------------------------------------------------------------------------------------- */
 /* The walk. */
 
+/* A table-format directory (scan/tables.h): one asset of type table, read at L2+; what lies
+ * below it is the table's, not assets of its own. */
+static int scan_table(struct engine *g, const struct scan_entry *e)
+{
+    struct scan_asset a;
+    scan_asset_init(&a);
+    a.type = SCAN_ASSET_TABLE;
+    a.modified = e->mtime;
+    int rc = scan_tableset_add(&g->tables, e->rel);
+    if (rc == 0)
+        rc = scan_set_str(&a.path, e->path);
+    if (rc == 0)
+        rc = set_name(g, &a, e->path, false);
+    if (rc == 0)
+        rc = scan_set_str(&a.format, "delta");
+    if (rc == 0 && g->job->level >= SCAN_L2) {
+        rc = g->cfg->readers->table(e->path, (enum scan_level)g->job->level, &g->lim, &a);
+        g->sum->bytes_read += a.bytes_read;
+        if (rc && rc != SHIR_E_NOMEM)
+            rc = scan_asset_add_error(&a, "read failed: %s", shir_strerror(rc));
+    }
+    /* Below a resume point the earlier attempt wrote it (in the part its place in the walk
+     * gave it); only the set of tables is rebuilt. */
+    if (rc == 0 && !(g->parts && g->next_index < g->covered))
+        rc = deliver(g, &a);
+    scan_asset_free(&a);
+    return rc;
+}
+
 static int flush_group(struct engine *g, struct group *gr);
 
 static int on_file(struct engine *g, const struct scan_entry *e)
@@ -584,10 +623,14 @@ static int on_entry(void *ud, const struct scan_entry *e)
 {
     struct engine *g = ud;
     int rc = 0;
+    if (g->tables.n && e->kind != SCAN_ENTRY_ERROR && scan_tableset_inside(&g->tables, e->rel))
+        return 0;
     switch (e->kind) {
     case SCAN_ENTRY_DIR:
         g->sum->directories++;
-        if (g->job->emit_directories && g->parts)
+        if (g->cfg->readers->table && scan_table_dir(e->path))
+            rc = scan_table(g, e);
+        else if (g->job->emit_directories && g->parts)
             rc = hold_dir(g, e);
         else if (g->job->emit_directories)
             rc = scan_one(g, e->path, 0, e->mtime, SCAN_ASSET_DIRECTORY, NULL);
@@ -726,6 +769,7 @@ out:
     sum->duration_ms = cfg->clock->now_ms(cfg->clock) - g.start_ms;
     progress(&g, true);
     groups_free(&g);
+    scan_tableset_free(&g.tables);
     shir_buf_free(&g.pat);
     free(g.cursor);
     return rc;

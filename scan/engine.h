@@ -179,7 +179,12 @@ uint32_t scan_outbox_assets(const char *name);
 typedef int (*scan_reader_fn)(const struct scan_file *f, enum scan_level level,
                               const struct scan_limits *lim, struct scan_asset *a);
 struct scan_readers {
-    scan_reader_fn delimited, json, text, parquet, avro;   /* NULL: no reader (a fake table) */
+    /* NULL: no reader (a fake table) */
+    scan_reader_fn delimited, json, text, parquet, avro, arrow, office;
+    /* Table formats read from a directory (Delta Lake, scan/tables.h); NULL: directories are
+     * walked as directories. */
+    int (*table)(const char *dir, enum scan_level level, const struct scan_limits *lim,
+                 struct scan_asset *a);
     /* Classify an asset in place at L3 (NULL: no classifier). */
     int (*classify)(void *ctx, struct scan_asset *a);
     void *classify_ctx;

@@ -44,6 +44,7 @@ const char *scan_asset_type_name(enum scan_asset_type t)
     case SCAN_ASSET_DB_SCHEMA: return "schema";
     case SCAN_ASSET_DB_TABLE: return "table";
     case SCAN_ASSET_DB_VIEW: return "view";
+    case SCAN_ASSET_TABLE: return "table";
     case SCAN_ASSET_FILE: break;
     }
     return "file";
@@ -53,6 +54,7 @@ void scan_asset_init(struct scan_asset *a)
 {
     memset(a, 0, sizeof *a);
     a->row_count = -1;
+    a->table_version = -1;
 }
 
 static void free_strv(char **v, size_t n)
@@ -248,6 +250,10 @@ int scan_asset_add_error(struct scan_asset *a, const char *fmt, ...)
 int scan_file_read_at(const struct scan_file *f, uint64_t off, void *buf, size_t n, size_t *got)
 {
     size_t done = 0;
+    if (f->head && off < f->head_len) {
+        done = f->head_len - (size_t)off < n ? f->head_len - (size_t)off : n;
+        memcpy(buf, f->head + off, done);
+    }
     while (done < n) {
         ssize_t r = pread(f->fd, (char *)buf + done, n - done, (off_t)(off + done));
         if (r < 0) {

@@ -82,8 +82,10 @@ enum scan_asset_type {
     SCAN_ASSET_DB_SCHEMA,    /* a database schema (MySQL: the database itself) */
     SCAN_ASSET_DB_TABLE,
     SCAN_ASSET_DB_VIEW,      /* views and materialised views */
+    SCAN_ASSET_TABLE, /* a table format's directory (Delta Lake): one asset, not its files */
 };
-/* "file" | "resource_set" | "directory" | "schema" | "table" | "view" */
+/* "file" | "resource_set" | "directory" | "schema" | "table" | "view" (a database's or a Delta
+ * table's "table") */
 const char *scan_asset_type_name(enum scan_asset_type t);
 
 struct scan_asset {
@@ -91,14 +93,17 @@ struct scan_asset {
     char *path;              /* owned: local path of the (representative) file */
     enum scan_asset_type type;
     char *format;            /* owned: "csv", "tsv", "psv", "ssv", "json", "jsonl", "parquet",
-                                "avro", "text", or NULL when unknown */
+                                "avro", "arrow", "xlsx", "docx", "pptx", "text", or NULL */
     char *compression;       /* owned, may be NULL: "gzip" */
-    char *encoding;          /* owned, may be NULL: "utf-8", "utf-16le", "utf-16be", "latin-1" */
+    char *encoding;          /* owned, may be NULL: "utf-8", "utf-16le", "utf-16be", "latin-1",
+                                "windows-1252" */
     uint64_t size;
     int64_t modified;        /* seconds since the epoch (UTC) */
     int64_t row_count;       /* -1 unknown */
     bool row_count_estimated;/* row_count is the catalog's estimate (database tables) */
     uint32_t partition_count;/* resource sets: number of grouped files; 0 otherwise */
+    int64_t table_version;   /* tables (Delta): the log version read; -1 otherwise */
+    uint64_t live_files;     /* tables (Delta): data files in the table at that version */
     struct scan_column *cols;
     size_t n_cols, cap_cols;
     /* Text sample for document classification (owned, may be NULL): at most max_doc_bytes of
@@ -144,9 +149,14 @@ struct scan_file {
     int fd;                  /* borrowed */
     const char *path;        /* borrowed */
     uint64_t size;
+    /* The file's first head_len bytes, already read (borrowed; NULL: none): the engine reads
+     * the head once for detection and reads of it are served from here, so a reader that starts
+     * at offset 0 does not read it a second time. */
+    const unsigned char *head;
+    size_t head_len;
 };
-/* Read up to n bytes at offset; *got receives the count (short only at end of file). UV-style
- * negative errno on failure. */
+/* Read up to n bytes at offset; *got receives the count (short only at end of file). Bytes
+ * within the head come from memory, the rest from pread. UV-style negative errno on failure. */
 int scan_file_read_at(const struct scan_file *f, uint64_t off, void *buf, size_t n, size_t *got);
 
 /* Format readers. Each fills schema/row_count/samples/text of `a` (the caller has set the
@@ -164,5 +174,11 @@ int scan_read_parquet(const struct scan_file *f, enum scan_level level,
                       const struct scan_limits *lim, struct scan_asset *a);
 int scan_read_avro(const struct scan_file *f, enum scan_level level,
                    const struct scan_limits *lim, struct scan_asset *a);
+/* Office Open XML: XLSX (sheets as tables), DOCX and PPTX (text at L3). */
+int scan_read_office(const struct scan_file *f, enum scan_level level,
+                     const struct scan_limits *lim, struct scan_asset *a);
+/* Arrow IPC file / Feather v2: schema and row count (no samples at L3). */
+int scan_read_arrow(const struct scan_file *f, enum scan_level level,
+                    const struct scan_limits *lim, struct scan_asset *a);
 
 #endif /* SHIR_SCAN_MODEL_H */

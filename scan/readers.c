@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "scan/classify/classify.h"
+#include "scan/columnar/delta.h"
 #include "scan/engine.h"
 
 struct classify_ctx {
@@ -52,6 +53,9 @@ int scan_readers_open(struct scan_readers *r, const struct scan_job *job, char *
     r->text = scan_read_text;
     r->parquet = scan_read_parquet;
     r->avro = scan_read_avro;
+    r->arrow = scan_read_arrow;
+    r->office = scan_read_office;
+    r->table = scan_read_delta;
     /* The classifier is built only for L3: compiling rules costs time L1/L2 never use. */
     if (job->level >= SCAN_L3)
         return open_classifier(r, job, msg, cap);

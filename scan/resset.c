@@ -51,7 +51,13 @@ static bool match_date(const char *s, size_t n)
     return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31 && (n == 10 || !isdigit((unsigned char)s[10]));
 }
 
-/* A run of >= 8 hex digits holding a letter and a digit, not part of a longer word. */
+/* Hex runs shorter than this stay words and numbers: 4 keeps short hashes (`abc7e7`, 6; git's
+ * 7) while two- and three-character codes (`v2`, `b64`, `e2e`) are not hashes. */
+#define HEX_MIN 4
+
+/* A run of >= HEX_MIN hex digits holding a letter and a digit, not part of a longer word: one
+ * token however its letters and digits interleave, so siblings that differ only by a short hash
+ * (part-00000-abc7e7, part-00001-abc7f8) share a pattern. */
 static size_t match_hex(const char *s, size_t n)
 {
     size_t i = 0;
@@ -63,7 +69,7 @@ static size_t match_hex(const char *s, size_t n)
             letter = true;
         i++;
     }
-    if (i < 8 || !letter || !digit || (i < n && is_alnum(s[i])))
+    if (i < HEX_MIN || !letter || !digit || (i < n && is_alnum(s[i])))
         return 0;
     return i;
 }
@@ -149,7 +155,8 @@ int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens)
 bool scan_resset_sampled(const char *format, size_t index, size_t n)
 {
     (void)n;
-    if (format && (strcmp(format, "parquet") == 0 || strcmp(format, "avro") == 0))
+    if (format && (strcmp(format, "parquet") == 0 || strcmp(format, "avro") == 0 ||
+                   strcmp(format, "arrow") == 0))
         return index == 0;
     return index % 100 == 0;
 }

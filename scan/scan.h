@@ -148,6 +148,11 @@ struct scan_job {
 uint32_t scan_job_part_size(const struct scan_job *j);
 /* Exit code of a worker that self-fenced (no ACK for fence_ms). 0 ok, 1 failed, 2 usage. */
 #define SCAN_EXIT_FENCED 3
+/* The outbox at `dir`: how many undelivered batches it holds and their assets (the agent's
+ * /metrics). Creates nothing: SHIR_E_NOTFOUND when there is no outbox; the refusals of an
+ * outbox that is not ours are scan_outbox_open's (SHIR_E_DENIED). */
+int scan_outbox_depth(const char *dir, uint64_t *batches, uint64_t *assets);
+
 void scan_job_init(struct scan_job *j);
 /* Whether a source names a database by its URL scheme (sqlite, postgres, postgresql, mysql,
  * mariadb), as opposed to a path or a file:// URL. Pure. */

@@ -349,11 +349,15 @@ static void on_dialed(struct transport_conn *c, int status, const char *msg, voi
     if (rb->closing || peer->node_id != l->want_id) {
         if (!rb->closing) {
             rb->stats.id_mismatch++;
+            /* Raft retries the connection every heartbeat: rate-limited, or a wrong recorded
+             * address (issue 12, defect 1) writes this hundreds of times a minute. */
             if (rb->cfg.log)
-                SHIR_WARN(rb->cfg.log,
-                          "raft connect: %s presents node id %llu, expected %llu; refused",
-                          transport_conn_remote(c), (unsigned long long)peer->node_id,
-                          l->want_id);
+                SHIR_WARN_LIMITED(rb->cfg.log,
+                                  "raft connect: %s presents node id %llu, expected %llu; refused "
+                                  "(the address recorded for node %llu reaches another node: "
+                                  "see 'shir nodes set')",
+                                  transport_conn_remote(c), (unsigned long long)peer->node_id,
+                                  l->want_id, l->want_id);
         }
         link_adopt(l);
         connect_done(l, NULL, rb->closing ? RAFT_CANCELED : RAFT_NOCONNECTION);
@@ -408,6 +412,12 @@ static int rb_connect(struct raft_uv_transport *t, struct raft_uv_connect *req, 
         (void)shir_str_copy(t->errmsg, sizeof t->errmsg, "raft channel closed on this node");
         return RAFT_NOCONNECTION; /* raft tries again after its connect-retry delay */
     }
+    /* Dial where the member is recorded now (address_cb: the replicated node table, which
+     * `nodes set` and a restart with a new --advertise change), not where it was when raft added
+     * it to its configuration: raft cannot change a member's address in place. */
+    char current[RB_ADDRESS_MAX];
+    if (rb->cfg.address_cb(rb->cfg.data, id, current, sizeof current) == 0 && current[0] != '\0')
+        address = current;
     if (split_address(address, host, sizeof host, &port) != 0) {
         (void)shir_str_fmt(t->errmsg, sizeof t->errmsg, "bad raft address \"%s\"", address);
         return RAFT_INVALID;

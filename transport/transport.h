@@ -338,8 +338,11 @@ struct transport_raft_config {
     unsigned connect_timeout_ms; /* dial + handshake; 0: TRANSPORT_HANDSHAKE_TIMEOUT_MS_DEFAULT */
     unsigned user_timeout_ms;    /* 0: TRANSPORT_USER_TIMEOUT_MS_DEFAULT */
     size_t max_outbound;         /* per connection; 0: TRANSPORT_MAX_OUTBOUND_DEFAULT */
-    /* The raft address of member `id` as it appears in the raft configuration: fill buf[cap]
-     * and return 0, or return negative to refuse the connection (unknown member). Required. */
+    /* The current address of member `id`: fill buf[cap] and return 0, or return negative to
+     * refuse an inbound connection (unknown member). Inbound streams are handed to raft with
+     * it; outbound connections dial it rather than the address raft's configuration holds
+     * (which is where the member was when it was added, and raft cannot change it in place),
+     * falling back to raft's when it returns negative. Required. */
     int (*address_cb)(void *data, uint64_t id, char *buf, size_t cap);
     void *data;
     struct shir_log *log; /* borrowed, may be NULL */

@@ -131,12 +131,25 @@ int cluster__cmd_decode(const struct cluster__schema *s, const void *p, size_t n
     uint32_t need = d->min_fields ? d->min_fields : d->fields;
     if (count - 3 < need)
         return SHIR_E_MALFORMED;
-    if (d->decode)
-        d->decode(&r, c);
-    uint32_t have = count - 3 < d->fields ? count - 3 : d->fields;
-    if (d->decode_tail)
-        d->decode_tail(&r, c, have - need);
-    cluster__mpr_skip_n(&r, count - 3 - have); /* a newer version's fields */
+    /* The descriptor's decode (and decode_tail) get a reader over exactly the fields it knows
+     * that are present (found by skipping them first), so cluster__cmd_more is exact and a
+     * header that counts more fields than the entry holds is refused as truncated, never read
+     * as an older form. */
+    uint32_t present = count - 3 < d->fields ? count - 3 : d->fields;
+    struct cluster__mpr fr = r;
+    cluster__mpr_skip_n(&r, present);
+    if (r.err == 0)
+        fr.left -= r.left;
+    if (r.err == 0 && d->decode) {
+        d->decode(&fr, c);
+        if (fr.err == 0 && d->decode_tail)
+            d->decode_tail(&fr, c, present - need);
+        if (fr.err != 0)
+            r.err = fr.err;
+        else if (fr.left != 0)
+            r.err = SHIR_E_MALFORMED; /* a field of another type than decode expects */
+    }
+    cluster__mpr_skip_n(&r, count - 3 - present); /* a newer version's fields */
     if (r.err == 0 && r.left != 0)
         return SHIR_E_MALFORMED; /* trailing bytes after the command */
     if (r.err != 0) {

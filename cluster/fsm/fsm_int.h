@@ -5,7 +5,8 @@
  *
  *     table       {name, section id, state size, snapshot bound, init, fini, encode, decode,
  *                  check, commands[]}
- *     command     {type, name, fields, flags, shape check, apply, encode, decode}
+ *     command     {type, name, fields, min_fields, flags, shape check, apply, encode,
+ *                  decode}
  *
  * fsm.c is the only place that walks them: the command envelope, apply/check, new/free;
  * snapshot.c writes and reads the sections. So adding a command type is an enum value and a
@@ -36,10 +37,13 @@ struct cluster__cmd_desc {
     enum cluster_cmd_type type;
     const char *name;
     /* Fields after the request id: what encode writes; a decoder skips the fields a newer
-     * version appends after them. A field appended later must be optional to its own version
-     * too, since the log still holds entries written before it: `min_fields` (0: all of them
-     * are required) is what decode needs, and decode_tail reads the optional rest. */
+     * version appends after them. */
     uint32_t fields;
+    /* The fields an entry must have (0: all `fields`). A field appended later is optional to
+     * its own version too, since the log still holds entries written before it: decode accepts
+     * min_fields..fields, and the absent trailing ones keep the zeroed defaults. Either the
+     * descriptor's decode reads a field at index >= min_fields only while cluster__cmd_more(r),
+     * or decode reads the min_fields and decode_tail the optional rest. */
     uint32_t min_fields;
     unsigned flags;
     /* Enum ranges and lengths, checked on encode and before apply; NULL: nothing to check. */
@@ -125,6 +129,14 @@ int cluster__cmd_encode(const struct cluster__schema *s, const struct cluster_cm
                         struct shir_buf *out);
 int cluster__cmd_decode(const struct cluster__schema *s, const void *p, size_t n,
                         struct cluster_cmd *c, const struct cluster__cmd_desc **desc);
+
+/* Does the entry hold another field? For a descriptor's decode before an optional trailing field
+ * (min_fields): fsm.c hands decode a reader that ends after the last field it knows that the
+ * entry holds, so bytes are left exactly when the field is present. */
+static inline bool cluster__cmd_more(const struct cluster__mpr *r)
+{
+    return r->err == 0 && r->left > 0;
+}
 
 /* Text checks shared by the tables. */
 /* Free text (runtime name, description, proxy user, bypass list): no control characters. */

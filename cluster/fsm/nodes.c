@@ -1,6 +1,6 @@
 /* The nodes table: every member (pending or registered), in registration order, and the id
  * counter; the member allowlist is derived from it. Commands NODE_ADD, NODE_SET_ROLE,
- * NODE_REMOVE, NODE_SET_DRAIN, NODE_SET_CAPACITY.
+ * NODE_REMOVE, NODE_SET_DRAIN, NODE_SET_CAPACITY, NODE_SET_ADDRESS.
  *
  * Fields (commands after the request id; the section as one array):
  *   NODE_ADD        <node fields>, key_slot, key_generation
@@ -8,6 +8,7 @@
  *   NODE_REMOVE     node id
  *   NODE_SET_DRAIN  node id, drain bool
  *   NODE_SET_CAPACITY node id, capacity, is_auto bool
+ *   NODE_SET_ADDRESS node id, address
  *   <node fields>   name, address, pin bin32, role, state, version, concurrency, drain bool,
  *                   registered_ms
  *   section 2       [ next_node_id, [ [id, <node fields>, capacity_auto]... ] ]
@@ -327,6 +328,40 @@ static const struct cluster__cmd_desc cmd_capacity = {
     .type = CLUSTER_CMD_NODE_SET_CAPACITY, .name = "node-set-capacity", .fields = 3,
     .shape = capacity_shape, .apply = capacity_apply, .encode = capacity_encode,
     .decode = capacity_decode};
+/* ---- NODE_SET_ADDRESS ------------------------------------------------------------------------ */
+
+/* The address peers dial (and raft's transport looks up, cluster__env_address): a node whose
+ * advertise address changed, or was recorded as a wildcard by a version before the check. */
+static int address_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                         uint64_t *value)
+{
+    (void)value;
+    const char *a = c->u.node_address.address;
+    struct cluster_node *n = find_node(f, c->u.node_address.node_id);
+    if (!n)
+        return SHIR_E_NOTFOUND;
+    if (cluster_addr_check(a, strlen(a)) != 0 || shir_addr_classify(a) == SHIR_ADDR_WILDCARD)
+        return SHIR_E_INVAL;
+    if (commit)
+        memcpy(n->address, a, sizeof n->address);
+    return 0;
+}
+
+static void address_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.node_address.node_id);
+    cluster__mpw_str(w, c->u.node_address.address, sizeof c->u.node_address.address);
+}
+
+static void address_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.node_address.node_id = cluster__mpr_uint(r);
+    cluster__mpr_str(r, c->u.node_address.address, sizeof c->u.node_address.address);
+}
+
+static const struct cluster__cmd_desc cmd_address = {
+    .type = CLUSTER_CMD_NODE_SET_ADDRESS, .name = "node-set-address", .fields = 2,
+    .apply = address_apply, .encode = address_encode, .decode = address_decode};
 
 /* ---- the table ------------------------------------------------------------------------------- */
 
@@ -398,7 +433,8 @@ static int nodes_check(const struct cluster_fsm *f)
          (CLUSTER__MP_ARRAY_MAX + 2 * CLUSTER__MP_UINT_MAX + NODE_FIELDS_MAX))
 
 static const struct cluster__cmd_desc *const nodes_cmds[] = {&cmd_add, &cmd_role, &cmd_remove,
-                                                             &cmd_drain, &cmd_capacity};
+                                                             &cmd_drain, &cmd_capacity,
+                                                             &cmd_address};
 
 const struct cluster__table cluster__tab_nodes = {
     .name = "nodes", .section = 2, .size = sizeof(struct nodes), .snapshot_max = SECTION_MAX,
@@ -453,4 +489,9 @@ size_t cluster_fsm_allowlist(const struct cluster_fsm *f, uint8_t (*pins)[CLUSTE
     for (size_t i = 0; i < t->n && i < cap; i++)
         memcpy(pins[i], t->nodes[i].pin, CLUSTER_PIN_LEN);
     return t->n;
+}
+
+uint64_t cluster_fsm_next_node_id(const struct cluster_fsm *f)
+{
+    return tab(f)->next_id;
 }

@@ -2,7 +2,7 @@
  * PROXY_SET and PROXY_CLEAR.
  *
  * Fields (commands after the request id; the section as one array):
- *   PROXY_SET       <proxy fields>
+ *   PROXY_SET       <proxy fields>, [fields uint: CLUSTER_PROXY_F_* mask, absent = 0 = all]
  *   PROXY_CLEAR     -
  *   <proxy fields>  mode, host, port, user, sealed password bin, bypass, bypass_local bool, auth
  *   section 3       [ <proxy fields> ]
@@ -12,6 +12,8 @@
 #include "cluster/fsm/fsm_int.h"
 
 #define PROXY_FIELDS 8
+/* PROXY_SET: the proxy fields and the mask, which entries written before it lack. */
+#define SET_FIELDS (PROXY_FIELDS + 1)
 
 _Static_assert(CLUSTER_SEALED_PROXY_MAX <= UINT16_MAX, "sealed_password_len is uint16_t");
 
@@ -62,18 +64,58 @@ static int set_shape(const struct cluster_cmd *c)
 {
     return (unsigned)c->u.proxy.mode <= CLUSTER_PROXY_CUSTOM &&
                    (unsigned)c->u.proxy.auth <= CLUSTER_PROXY_AUTH_NTLM &&
-                   c->u.proxy.sealed_password_len <= CLUSTER_SEALED_PROXY_MAX
+                   c->u.proxy.sealed_password_len <= CLUSTER_SEALED_PROXY_MAX &&
+                   (c->u.proxy_fields & ~CLUSTER_PROXY_F_ALL) == 0
                ? 0
                : SHIR_E_INVAL;
 }
 
-static int set_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
-                     uint64_t *value)
+/* The current settings with the fields of `mask` taken from p (pure: no state but its
+ * arguments), then the implied drops: a mode other than custom uses no host, port or
+ * credentials, and a password without a user cannot be sent by any scheme. A field given
+ * explicitly is never dropped, so `--mode none --address x` is still refused by validation. */
+static void merge(const struct cluster_proxy *cur, const struct cluster_proxy *p, uint32_t mask,
+                  struct cluster_proxy *out)
 {
-    (void)value;
-    const struct cluster_proxy *p = &c->u.proxy;
-    if (!cluster_fsm_runtime(f)->initialized)
-        return SHIR_E_NOTFOUND;
+    if (mask == 0 || mask == CLUSTER_PROXY_F_ALL) {
+        *out = *p;
+        return;
+    }
+    *out = *cur;
+    if (mask & CLUSTER_PROXY_F_MODE)
+        out->mode = p->mode;
+    if (mask & CLUSTER_PROXY_F_HOST)
+        memcpy(out->host, p->host, sizeof out->host);
+    if (mask & CLUSTER_PROXY_F_PORT)
+        out->port = p->port;
+    if (mask & CLUSTER_PROXY_F_USER)
+        memcpy(out->user, p->user, sizeof out->user);
+    if (mask & CLUSTER_PROXY_F_PASSWORD) {
+        memcpy(out->sealed_password, p->sealed_password, sizeof out->sealed_password);
+        out->sealed_password_len = p->sealed_password_len;
+    }
+    if (mask & CLUSTER_PROXY_F_BYPASS)
+        memcpy(out->bypass, p->bypass, sizeof out->bypass);
+    if (mask & CLUSTER_PROXY_F_BYPASS_LOCAL)
+        out->bypass_local = p->bypass_local;
+    if (mask & CLUSTER_PROXY_F_AUTH)
+        out->auth = p->auth;
+    if (out->mode != CLUSTER_PROXY_CUSTOM) {
+        if (!(mask & CLUSTER_PROXY_F_HOST))
+            memset(out->host, 0, sizeof out->host);
+        if (!(mask & CLUSTER_PROXY_F_PORT))
+            out->port = 0;
+        if (!(mask & CLUSTER_PROXY_F_USER))
+            memset(out->user, 0, sizeof out->user);
+    }
+    if (out->user[0] == '\0' && !(mask & CLUSTER_PROXY_F_PASSWORD)) {
+        shir_wipe(out->sealed_password, sizeof out->sealed_password);
+        out->sealed_password_len = 0;
+    }
+}
+
+static int valid(const struct cluster_proxy *p)
+{
     if (!cluster__text_ok(p->user, true) || !cluster__text_ok(p->bypass, true))
         return SHIR_E_INVAL;
     if (p->mode == CLUSTER_PROXY_CUSTOM) {
@@ -86,24 +128,42 @@ static int set_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool co
         /* none/system take nothing from here: refuse rather than silently keep stale fields. */
         return SHIR_E_INVAL;
     }
-    if (commit)
-        *tab(f) = *p;
     return 0;
+}
+
+static int set_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
+                     uint64_t *value)
+{
+    (void)value;
+    if (!cluster_fsm_runtime(f)->initialized)
+        return SHIR_E_NOTFOUND;
+    /* On the stack, not allocated: apply never allocates (about 2 KiB). */
+    struct cluster_proxy m;
+    merge(tab(f), &c->u.proxy, c->u.proxy_fields, &m);
+    int rc = valid(&m);
+    if (rc == 0 && commit)
+        *tab(f) = m;
+    shir_wipe(&m, sizeof m); /* the sealed password */
+    return rc;
 }
 
 static void set_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
 {
     write_fields(w, &c->u.proxy);
+    cluster__mpw_uint(w, c->u.proxy_fields);
 }
 
 static void set_decode(struct cluster__mpr *r, struct cluster_cmd *c)
 {
     read_fields(r, &c->u.proxy);
+    if (cluster__cmd_more(r))
+        c->u.proxy_fields = (uint32_t)cluster__mpr_range(r, 0, CLUSTER_PROXY_F_ALL);
 }
 
 static const struct cluster__cmd_desc cmd_set = {
-    .type = CLUSTER_CMD_PROXY_SET, .name = "proxy-set", .fields = PROXY_FIELDS,
-    .shape = set_shape, .apply = set_apply, .encode = set_encode, .decode = set_decode};
+    .type = CLUSTER_CMD_PROXY_SET, .name = "proxy-set", .fields = SET_FIELDS,
+    .min_fields = PROXY_FIELDS, .shape = set_shape, .apply = set_apply, .encode = set_encode,
+    .decode = set_decode};
 
 static int clear_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
                        uint64_t *value)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scan/classify/classify_int.h"
+#include "scan/classify/evidence.h"
 #include "scan/classify/shapes.h"
 
 /* ------------------------------------------------------------------------------------------- */
@@ -652,7 +653,42 @@ static bool distinct_add(uint64_t *set, size_t cap, const char *v, size_t n)
     return true;
 }
 
-/* ~65 lines: the per-cell loop and the per-type rule belong together (thresholds come from the
+/* Check-digit evidence of one column (evidence.h): per checksummed type, values of its digit
+ * form and values that pass its check. */
+struct chk_counts {
+    const struct scan__chance *tab;
+    size_t n;
+    uint64_t mask;              /* their type bits */
+    uint32_t cand[SCAN__N_BUILTIN], pass[SCAN__N_BUILTIN];
+};
+
+static void chk_init(struct chk_counts *k)
+{
+    memset(k, 0, sizeof *k);
+    k->tab = scan__chance_table(&k->n);
+    for (size_t i = 0; i < k->n; i++)
+        k->mask |= (uint64_t)1 << k->tab[i].type;
+}
+
+static void chk_add(struct chk_counts *k, const char *v, size_t n, uint64_t bits)
+{
+    unsigned digits = scan__digit_form(v, n);
+    for (size_t i = 0; i < k->n; i++) {
+        const struct scan__chance *r = &k->tab[i];
+        k->cand[r->type] += digits != 0 && (digits == r->len[0] || digits == r->len[1]);
+        k->pass[r->type] += (uint32_t)((bits >> r->type) & 1);
+    }
+}
+
+static const struct scan__chance *chk_rule(const struct chk_counts *k, unsigned t)
+{
+    for (size_t i = 0; i < k->n; i++)
+        if (k->tab[i].type == t)
+            return &k->tab[i];
+    return NULL;
+}
+
+/* ~75 lines: the per-cell loop and the per-type rule belong together (thresholds come from the
  * same hint mask the loop used). */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
@@ -665,6 +701,8 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     split_name(name, &nw);
     uint64_t hints = builtin_hints(c, &nw);
     unsigned nt = scan_classifier_type_count(c);
+    struct chk_counts chk;
+    chk_init(&chk);
     memset(s->counts, 0, nt * sizeof s->counts[0]);
     join_reset(s);
     size_t nonempty = 0, distinct = 0, hcap;
@@ -682,12 +720,15 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
             distinct += distinct_add(s->hset, hcap, v, n);
         if (c->builtins) {
             uint64_t strong = 0, weak = 0;
-            scan__classify_token(v, n, hints, &strong, &weak);
+            /* Weak forms of the checksummed types are always asked for: their pass rate is
+             * the column's evidence when no name hints at them. */
+            scan__classify_token(v, n, hints | chk.mask, &strong, &weak);
             uint64_t bits = strong | (weak & hints);
             while (bits) {
                 s->counts[__builtin_ctzll(bits)]++;
                 bits &= bits - 1;
             }
+            chk_add(&chk, v, n, (strong | weak) & chk.mask & ~hints);
         }
         if (c->cell_db && (rc = join_add(s, v, n)) < 0)
             return rc;
@@ -697,11 +738,17 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     if ((rc = run_cells(c, s)) < 0)
         return rc;
     for (unsigned t = 0; t < nt; t++) {
-        if (s->counts[t] == 0)
-            continue;
         bool hinted;
         double min_ratio = c->min_ratio;
         uint32_t min_distinct;
+        /* Unhinted checksummed types (only those are counted): the check digits may decide
+         * on their own; if they do not, the ordinary rule below still applies. */
+        if (t < SCAN__N_BUILTIN && chk.pass[t] > 0 &&
+            scan__chance_decide(chk_rule(&chk, t), chk.pass[t], chk.cand[t], nonempty,
+                                distinct, c->min_distinct, c->min_ratio))
+            goto label;
+        if (s->counts[t] == 0)
+            continue;
         if (t < SCAN__N_BUILTIN) {
             hinted = (hints >> t) & 1;
         } else {
@@ -717,6 +764,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
             min_distinct = (uint32_t)c->rules.rules[t - SCAN__N_BUILTIN].min_distinct;
         if (distinct < min_distinct || (double)s->counts[t] < min_ratio * (double)nonempty)
             continue;
+label:
         if ((rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
             return rc;
     }

@@ -58,9 +58,9 @@ void scan_avro_prog_free(struct scan_avro_prog *p);
 int scan_avro_sample_block(const struct scan_avro_prog *p, const unsigned char *buf, size_t n,
                            int64_t count, const struct scan_limits *lim, struct scan_asset *a,
                            int64_t *decoded, const char **why);
-/* Decompress a block body by codec name ("null", "deflate", "snappy", "zstandard") into a new
- * buffer *out[*on] (the caller frees). SHIR_E_UNSUPPORTED or SHIR_E_MALFORMED with *why,
- * SHIR_E_NOMEM. */
+/* Decompress a block body by codec name ("null", "deflate", "snappy", "zstandard", and "lz4" as
+ * fastavro writes it) into a new buffer *out[*on] (the caller frees). SHIR_E_UNSUPPORTED or
+ * SHIR_E_MALFORMED with *why, SHIR_E_NOMEM. */
 int scan_avro_decompress(const char *codec, const unsigned char *src, size_t sn,
                          unsigned char **out, size_t *on, const char **why);
 

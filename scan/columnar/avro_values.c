@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "scan/columnar/avro.h"
+#include "scan/columnar/codecs.h"
 #include "scan/columnar/parquet.h"
 
 enum av_kind {
@@ -581,6 +582,13 @@ int scan_avro_decompress(const char *codec, const unsigned char *src, size_t sn,
         *out = dst;
         *on = r;
         return 0;
+    }
+    if (strcmp(codec, "lz4") == 0) {
+        /* Not in the Avro specification; fastavro writes it (see codecs.h). */
+        int rv = scan__lz4_sized(src, sn, SCAN_AVRO_MAX_BLOCK, out, on);
+        if (rv == SHIR_E_MALFORMED)
+            *why = "corrupt lz4 block";
+        return rv;
     }
     *why = "unsupported codec";
     return SHIR_E_UNSUPPORTED;

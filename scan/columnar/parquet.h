@@ -51,7 +51,8 @@ enum scan_pq_container { SCAN_PQ_C_NONE = 0, SCAN_PQ_C_LIST, SCAN_PQ_C_MAP };
 
 /* Codecs (CompressionCodec) and encodings (Encoding) we name in notes. */
 enum scan_pq_codec {
-    SCAN_PQ_UNCOMPRESSED = 0, SCAN_PQ_SNAPPY = 1, SCAN_PQ_GZIP = 2, SCAN_PQ_ZSTD = 6,
+    SCAN_PQ_UNCOMPRESSED = 0, SCAN_PQ_SNAPPY = 1, SCAN_PQ_GZIP = 2, SCAN_PQ_LZO = 3,
+    SCAN_PQ_BROTLI = 4, SCAN_PQ_LZ4 = 5, SCAN_PQ_ZSTD = 6, SCAN_PQ_LZ4_RAW = 7,
 };
 
 /* A borrowed byte range (into the footer buffer). */

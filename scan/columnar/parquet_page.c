@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "scan/columnar/codecs.h"
 #include "scan/columnar/parquet.h"
 #include "scan/columnar/thrift.h"
 
@@ -141,6 +142,22 @@ static int decompress(int32_t codec, const unsigned char *src, size_t sn, unsign
             break;
         return 0;
     }
+    case SCAN_PQ_LZ4_RAW:
+        if (scan__lz4_raw(src, sn, dst, dn) != 0)
+            break;
+        return 0;
+    case SCAN_PQ_LZ4: {
+        int rv = scan__lz4_hadoop(src, sn, dst, dn);
+        if (rv == SHIR_E_NOMEM)
+            return rv;
+        if (rv != 0)
+            break;
+        return 0;
+    }
+    case SCAN_PQ_BROTLI:
+        if (scan__brotli(src, sn, dst, dn) != 0)
+            break;
+        return 0;
     default:
         *why = "unsupported codec";
         return SHIR_E_UNSUPPORTED;

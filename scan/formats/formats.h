@@ -2,7 +2,7 @@
  * — internal to scan/, not part of its face.
  *
  * Layering: textdec turns raw file bytes (possibly gzip, UTF-8 with or without BOM, UTF-16 with
- * BOM, or Latin-1) into a bounded UTF-8 sample; typeinfer classifies one cell's text; the readers
+ * BOM, Windows-1252 or Latin-1) into a bounded UTF-8 sample; typeinfer classifies one cell's text; the readers
  * parse that sample. Every reader has a buffer entry point (`scan__*_bytes`) so fuzz targets and
  * benchmarks drive the exact code path of a file without touching the disk.
  */
@@ -34,7 +34,8 @@ struct scan__text {
     bool complete;         /* the whole file was decoded (no byte/size limit cut it) */
     bool gzip;
     bool binary;           /* looked like binary data; data is then NULL */
-    const char *encoding;  /* static: "utf-8", "utf-16le", "utf-16be", "latin-1" */
+    const char *encoding;  /* static: "utf-8", "utf-16le", "utf-16be", "latin-1",
+                              "windows-1252" */
     uint64_t raw_consumed; /* raw (compressed) bytes read */
 };
 

@@ -306,20 +306,51 @@ err:
     return rv;
 }
 
-/* Latin-1 to UTF-8 (every byte is a code point), at most `max` output bytes. */
-static int latin1_decode(const unsigned char *p, size_t n, bool complete, size_t max,
-                         struct scan__text *t)
+/* Windows-1252's 0x80-0x9F (the C1 controls in Latin-1): curly quotes, dashes, the euro sign...
+ * 0 marks the five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D). */
+static const uint16_t cp1252_c1[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, /* 80-87 */
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,      /* 88-8F */
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, /* 90-97 */
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178, /* 98-9F */
+};
+
+/* Text that is not UTF-8 is Windows-1252 when it has bytes in 0x80-0x9F and none of them is
+ * one Windows-1252 leaves undefined: in Latin-1 those bytes are C1 control characters, which
+ * real text does not contain, while Windows writes them for ' ' " " - and the euro sign all the
+ * time. Without any such byte the two agree, and the file is reported as Latin-1. */
+static bool is_cp1252(const unsigned char *p, size_t n)
 {
-    size_t cap = 2 * n + 1 > max + 1 ? max + 1 : 2 * n + 1;
+    bool c1 = false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0x9F)
+            continue;
+        if (cp1252_c1[p[i] - 0x80] == 0)
+            return false;
+        c1 = true;
+    }
+    return c1;
+}
+
+/* Latin-1 (every byte is a code point) or Windows-1252 to UTF-8, at most `max` output bytes. */
+static int byte_decode(const unsigned char *p, size_t n, bool cp1252, bool complete, size_t max,
+                       struct scan__text *t)
+{
+    /* At most 3 UTF-8 bytes per input byte (U+20AC is 3 bytes), 2 for Latin-1. */
+    size_t per = cp1252 ? 3 : 2;
+    size_t cap = n > (max + 1) / per ? max + 1 : per * n + 1;
     unsigned char *o = malloc(cap);
     size_t len = 0, i = 0;
     if (!o)
         return SHIR_E_NOMEM;
     for (; i < n; i++) {
-        size_t need = p[i] < 0x80 ? 1 : 2;
+        uint32_t cp = p[i];
+        if (cp1252 && cp >= 0x80 && cp <= 0x9F)
+            cp = cp1252_c1[cp - 0x80];
+        size_t need = cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
         if (len + need > cap - 1)
             break;
-        len += put_utf8(o + len, p[i]);
+        len += put_utf8(o + len, cp);
     }
     o[len] = '\0';
     t->data = (char *)o;
@@ -362,8 +393,9 @@ static int decode(unsigned char *r, size_t rn, bool complete, size_t max, struct
     /* A sequence cut by the sample bound is not an encoding error: at most 3 bytes, at the end. */
     bool valid = ok == rn - skip || (!complete && cut_sequence(r + skip + ok, rn - skip - ok));
     if (!valid) {
-        t->encoding = "latin-1";
-        rv = latin1_decode(r, rn, complete, max, t);
+        bool w = is_cp1252(r, rn);
+        t->encoding = w ? "windows-1252" : "latin-1";
+        rv = byte_decode(r, rn, w, complete, max, t);
         free(r);
         return rv;
     }

@@ -227,3 +227,28 @@ uint32_t scan_outbox_assets(const char *name)
         v = v * 10 + (uint64_t)(*p - '0');
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
+
+int scan_outbox_depth(const char *dir, uint64_t *batches, uint64_t *assets)
+{
+    *batches = *assets = 0;
+    /* Never create it (scan_outbox_open would): a node that never queued has no outbox. */
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT ? SHIR_E_NOTFOUND : -errno;
+    struct scan_outbox *ob;
+    char msg[256];
+    int rc = scan_outbox_open(dir, &ob, msg, sizeof msg);
+    if (rc != 0)
+        return rc;
+    char **names;
+    size_t n;
+    rc = scan_outbox_list(ob, &names, &n);
+    for (size_t i = 0; i < n; i++) {
+        *assets += scan_outbox_assets(names[i]);
+        free(names[i]);
+    }
+    free(names);
+    *batches = n;
+    scan_outbox_close(ob);
+    return rc;
+}

@@ -11,3 +11,5 @@ shir_target(gen_fsm_seeds)
 target_link_libraries(gen_fsm_seeds PRIVATE shir_cluster_core)
 shir_fuzz_target(NAME fuzz_cluster_gossip SOURCES fuzz_cluster_gossip.c LIBS shir_cluster_core
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/cluster-gossip)
+shir_fuzz_target(NAME fuzz_cluster_backup SOURCES fuzz_cluster_backup.c LIBS shir_cluster_core
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/cluster-backup)

@@ -17,8 +17,11 @@ static int count_cb(void *ctx, const char *v, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* Index: data[1] bits 0-1, and bit 5 for the second half (LZ4, Brotli, and LZO, which is
+     * refused), so the older seeds (bit 5 clear) keep their codec. */
     static const int32_t codecs[] = { SCAN_PQ_UNCOMPRESSED, SCAN_PQ_SNAPPY, SCAN_PQ_GZIP,
-                                      SCAN_PQ_ZSTD };
+                                      SCAN_PQ_ZSTD, SCAN_PQ_LZ4_RAW, SCAN_PQ_LZ4, SCAN_PQ_BROTLI,
+                                      SCAN_PQ_LZO };
     struct scan_pq_leaf l;
     char note[160];
     size_t total = 0;
@@ -27,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&l, 0, sizeof l);
     l.phys = data[0] & 7;
     l.logical = (enum scan_pq_logical)((data[0] >> 3) % (SCAN_PQ_L_OTHER + 1));
-    l.codec = codecs[data[1] & 3];
+    l.codec = codecs[(data[1] & 3) | ((data[1] >> 3) & 4)];
     l.max_def = (int16_t)((data[1] >> 2) & 3);
     l.max_rep = (int16_t)((data[1] >> 4) & 1);
     l.unit = (enum scan_pq_unit)(data[2] % 3);

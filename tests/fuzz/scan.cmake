@@ -10,6 +10,14 @@ shir_fuzz_target(NAME fuzz_parquet_page SOURCES fuzz_parquet_page.c LIBS shir_sc
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/parquet-page)
 shir_fuzz_target(NAME fuzz_avro SOURCES fuzz_avro.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/avro)
+shir_fuzz_target(NAME fuzz_office SOURCES fuzz_office.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/office)
+shir_fuzz_target(NAME fuzz_delta SOURCES fuzz_delta.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/delta)
+shir_fuzz_target(NAME fuzz_arrow SOURCES fuzz_arrow.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/arrow)
+shir_fuzz_target(NAME fuzz_columnar_codecs SOURCES fuzz_columnar_codecs.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/columnar-codecs)
 shir_fuzz_target(NAME fuzz_scan_rules SOURCES fuzz_scan_rules.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_rules)
 shir_fuzz_target(NAME fuzz_scan_classify SOURCES fuzz_scan_classify.c LIBS shir_scan

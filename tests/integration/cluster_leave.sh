@@ -13,6 +13,9 @@ key=$(form n1 bye n2 n3)
 wait "${PID[n3]}"; rc=$?; reaped n3
 [ "$rc" -eq 0 ] || fail "n3's agent exited $rc after leaving"
 [ ! -e "$tmp/n3/identity/node.id" ] || fail "n3 kept its identity"
+# Nothing of the old membership is left: no identity file, no raft file (defect 8 of issue 12).
+left=$(find "$tmp/n3/identity" "$tmp/n3/raft" -type f 2>/dev/null)
+[ -z "$left" ] || fail "n3 kept files after leaving: $left"
 expect_view 10 n1 "[n['name'] for n in d['nodes']]==['n1','n2']" "n3 still a member"
 start n3
 [ "$(json_get "$(st n3)" 'd["nodes"][0]["status"]')" = NeedRegistration ] || fail "n3 after leave: $(st n3)"

@@ -25,7 +25,14 @@ wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -Eq
 before=$(st n2); keys=$("$SHIR_BIN" keys show --data-dir "$tmp/n2" --json)
 for n in n1 n2 n3; do kill -TERM "${PID[$n]}"; done
 for n in n1 n2 n3; do wait "${PID[$n]}" || fail "$n did not stop cleanly"; reaped $n; done
-for n in n1 n2 n3; do start $n; done
+# n1 alone, registered but with no leader to hear from: a write says so and to retry, not "not
+# registered" (found by the fault campaign, tests/chaos: it sent operators to `join`).
+start n1
+err=$("$SHIR_BIN" settings set --standby-promotion-delay 45 --data-dir "$tmp/n1" 2>&1) &&
+    fail "a write with no leader succeeded"
+expect_match "$err" "no leader" "a write on a node catching up"
+printf '%s' "$err" | grep -q "not registered" && fail "a registered node said it is not registered: $err"
+for n in n2 n3; do start $n; done
 wait_until 30 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n3' --json | grep -Eq '\"leader\":\"n[123]\"'" ||
     fail "no leader after a full restart: $(st n3) $(logs)"
 after=$(st n3)

@@ -9,7 +9,8 @@ set -u
 . "$(dirname "$0")/dispatch_lib.sh"
 export SHIR_TEST_WORKER_FAULT=crash-named
 
-start n1; start n2; start n3
+HP=$(free_port)
+start n1 --http-listen "127.0.0.1:$HP"; start n2; start n3
 form n1 rt n2 n3 >/dev/null
 expect_view 60 n1 'all(s[x]["status"]=="Online" for x in ("n1","n2","n3"))' "runtime not formed"
 mk_tree "$tmp/src" 50
@@ -24,6 +25,11 @@ nodes=$(run_get n3 "$id" 'len(set(a["node"] for a in r["attempts"]))')
 [ "$nodes" = 3 ] || fail "attempts did not avoid the nodes they crashed on: $(run_get n3 "$id" 'r["attempts"]')"
 [ "$(lines "$tmp"/out/c/"$id"/part-*.jsonl | grep -c '"type":"file"')" -ge 50 ] || fail "files missing"
 grep -h 'shir-test-crash' "$tmp"/out/c/"$id"/part-*.jsonl | grep -q 'skipped' || fail "the crashing file is not recorded as skipped"
+
+# /metrics on n1 counts what its workers did and the runs on it: one of the three attempts ran
+# there (each avoided the nodes the others crashed on).
+wait_until 10 bash -c "[ \"\$(curl -sf http://127.0.0.1:$HP/metrics | awk '\$1==\"shir_runs{state=\\\"succeeded\\\"}\" || \$1==\"shir_worker_crashes_total\" {s+=\$2} END {print s+0}')\" -ge 1 ]" ||
+    fail "n1's /metrics counts neither its crash nor its run: $(curl -sf "http://127.0.0.1:$HP/metrics" | grep -E 'shir_runs|crashes|scan_files')"
 
 # Every attempt fails (the source went away): the run fails with the reason, after --max-attempts attempts.
 mkdir "$tmp/vanishing"

@@ -8,6 +8,8 @@ set(SHIR_ALLOC_COUNT_WRAP -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 shir_unit_test(NAME test_cluster_fsm SOURCES test_cluster_fsm.c alloc_count.c
   LIBS shir_cluster_core)
 target_link_options(test_cluster_fsm PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
+# PROXY_SET's field mask (issue 10, F11): the merge at apply from a table of cases, and the wire.
+shir_unit_test(NAME test_cluster_fsm_proxy SOURCES test_cluster_fsm_proxy.c LIBS shir_cluster_core)
 # Snapshot formats, old and new; the frozen fixtures of older versions are in tests/fixtures/fsm.
 shir_unit_test(NAME test_cluster_fsm_snapshot
   SOURCES test_cluster_fsm_snapshot.c cluster_fsm_probe.c LIBS shir_cluster_core)
@@ -28,3 +30,6 @@ shir_unit_test(NAME test_cluster_join SOURCES test_cluster_join.c LIBS shir_clus
 shir_unit_test(NAME test_cluster_gossip SOURCES test_cluster_gossip.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_gossip_msg SOURCES test_cluster_gossip_msg.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_place SOURCES test_cluster_place.c LIBS shir_cluster_core)
+# The backup file of `shir snapshot` (cluster/backup.c); msgpack-c to build files by hand.
+shir_unit_test(NAME test_cluster_backup SOURCES test_cluster_backup.c
+  LIBS shir_cluster_core PkgConfig::MSGPACK)

@@ -104,7 +104,7 @@ static inline void t_cmd_scan_put(struct cluster_cmd *c, uint32_t id, const char
 }
 
 /* One command of every type, every field set (request ids 1..T_CMD_TYPES). */
-#define T_CMD_TYPES 19
+#define T_CMD_TYPES 20
 static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
 {
     t_cmd_init(&in[0], 1);
@@ -185,6 +185,9 @@ static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
     t_cmd_simple(&in[18], 19, CLUSTER_CMD_RUN_REQUEUE);
     in[18].u.run_requeue.node_id = 2;
     in[18].u.run_requeue.now_ms = 1764067201000ull;
+    t_cmd_simple(&in[19], 20, CLUSTER_CMD_NODE_SET_ADDRESS);
+    in[19].u.node_address.node_id = 2;
+    strcpy(in[19].u.node_address.address, "[fd00::11]:8060");
 }
 
 /* A custom proxy with every field set: NTLM, a user and a sealed password, a bypass list. */

@@ -222,6 +222,43 @@ static void test_roles_remove_drain(void **state)
     cluster_fsm_free(f);
 }
 
+/* NODE_SET_ADDRESS (issue 12, defect 1): a node's recorded address changes through the log; a
+ * wildcard address, which no peer can dial, and a malformed one are refused and change nothing. */
+static void test_node_set_address(void **state)
+{
+    (void)state;
+    struct cluster_cmd c;
+    struct cluster_fsm *f = runtime_with(2);
+    static const struct {
+        uint64_t node_id;
+        const char *address;
+        int want;
+    } cases[] = {
+        {2, "10.0.0.12:8060", 0},
+        {2, "[fd00::12]:9000", 0},
+        {2, "0.0.0.0:8060", SHIR_E_INVAL},
+        {2, "[::]:8060", SHIR_E_INVAL},
+        {2, "10.0.0.12", SHIR_E_INVAL},
+        {2, "", SHIR_E_INVAL},
+        {99, "10.0.0.99:8060", SHIR_E_NOTFOUND},
+        {1, "127.0.0.1:18060", 0}, /* loopback: a one-machine runtime, allowed */
+    };
+    const char *want2 = cluster_fsm_node(f, 2)->address;
+    char last2[CLUSTER_ADDR_MAX + 1];
+    strcpy(last2, want2);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        t_cmd_simple(&c, (uint32_t)(60 + i), CLUSTER_CMD_NODE_SET_ADDRESS);
+        c.u.node_address.node_id = cases[i].node_id;
+        strcpy(c.u.node_address.address, cases[i].address);
+        assert_int_equal(apply_status(f, &c), cases[i].want);
+        if (cases[i].want == 0 && cases[i].node_id == 2)
+            strcpy(last2, cases[i].address);
+        assert_string_equal(cluster_fsm_node(f, 2)->address, last2);
+    }
+    assert_string_equal(cluster_fsm_node(f, 1)->address, "127.0.0.1:18060");
+    cluster_fsm_free(f);
+}
+
 static void test_key_regenerate(void **state)
 {
     (void)state;
@@ -592,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_node_add_refusals),
         cmocka_unit_test(test_max_nodes_is_a_setting),
         cmocka_unit_test(test_roles_remove_drain),
+        cmocka_unit_test(test_node_set_address),
         cmocka_unit_test(test_key_regenerate),
         cmocka_unit_test(test_proxy),
         cmocka_unit_test(test_idempotent_by_request_id),

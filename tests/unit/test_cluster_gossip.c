@@ -228,8 +228,12 @@ static void test_converge(void **state)
         assert_true(all_online(s));
     }
     assert_int_equal(s->lost, 0);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 3; i++) {
         assert_int_equal(s->g[i]->report_seq, seq[i]); /* nothing changed: nothing re-issued */
+        /* /metrics' counters: a probe per period (~30 s / 500 ms), nobody suspected. */
+        assert_true(s->g[i]->probes >= 55 && s->g[i]->probes <= 70);
+        assert_int_equal(s->g[i]->suspicions, 0);
+    }
     /* A new report reaches everyone within a period or two. */
     s->rep[1].applied = 555;
     gossip_set_report(s->g[1], &s->rep[1]);
@@ -288,8 +292,16 @@ static void kill_one(size_t n)
         }
     }
     uint64_t first = UINT64_MAX;
-    for (size_t a = 0; a < k; a++)
+    for (size_t a = 0; a < k; a++) {
         first = suspect[a] && suspect[a] < first ? suspect[a] : first;
+        /* At most one suspicion of its own per survivor (the dead one; others may tell it
+         * first), counted for /metrics. */
+        assert_true(s->g[a]->suspicions <= 1);
+    }
+    uint64_t raised = 0;
+    for (size_t a = 0; a < k; a++)
+        raised += s->g[a]->suspicions;
+    assert_true(raised >= 1); /* somebody's own probe found it silent */
     for (size_t a = 0; a < k; a++) {
         assert_true(suspect[a] > killed && suspect[a] < dead[a]);
         assert_true(dead[a] <= bound);

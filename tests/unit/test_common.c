@@ -479,6 +479,38 @@ static void test_durations(void **state)
     assert_int_equal(shir_parse_duration_ms(NULL, NULL), SHIR_E_INVAL);
 }
 
+/* Which advertised addresses other machines can dial (issue 12, defect 1). */
+static void test_addr_classify(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        enum shir_addr_kind want;
+    } cases[] = {
+        {"0.0.0.0:8060", SHIR_ADDR_WILDCARD},
+        {"[::]:8060", SHIR_ADDR_WILDCARD},
+        {"[0:0:0:0:0:0:0:0]:1", SHIR_ADDR_WILDCARD},
+        {"[::ffff:0.0.0.0]:1", SHIR_ADDR_WILDCARD},
+        {"127.0.0.1:8060", SHIR_ADDR_LOOPBACK},
+        {"127.1.2.3:8060", SHIR_ADDR_LOOPBACK},
+        {"[::1]:8060", SHIR_ADDR_LOOPBACK},
+        {"[::ffff:127.0.0.1]:8060", SHIR_ADDR_LOOPBACK},
+        {"10.0.0.11:8060", SHIR_ADDR_ROUTABLE},
+        {"128.0.0.1:8060", SHIR_ADDR_ROUTABLE},
+        {"[fd00::1]:8060", SHIR_ADDR_ROUTABLE},
+        {"vm1.example:8060", SHIR_ADDR_NAME},
+        {"localhost:8060", SHIR_ADDR_NAME},
+        {"10.0.0.11", SHIR_ADDR_INVALID},
+        {"10.0.0.11:0", SHIR_ADDR_INVALID},
+        {":8060", SHIR_ADDR_INVALID},
+        {NULL, SHIR_ADDR_INVALID},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("%s\n", cases[i].in ? cases[i].in : "(null)");
+        assert_int_equal(shir_addr_classify(cases[i].in), cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_host_load),
         cmocka_unit_test(test_write_all),
+        cmocka_unit_test(test_addr_classify),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

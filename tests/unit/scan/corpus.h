@@ -46,5 +46,8 @@ struct classify_fx {
 void test_corpus_values(void **state);
 void test_corpus_columns(void **state);
 void test_corpus_text(void **state);
+/* Check-digit evidence under generic names (test_classify_checksum.c). */
+void test_checksum_chance_rates(void **state);
+void test_checksum_columns(void **state);
 
 #endif /* SHIR_TESTS_SCAN_CORPUS_H */

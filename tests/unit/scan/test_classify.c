@@ -503,6 +503,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corpus_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corpus_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corpus_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checksum_chance_rates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checksum_columns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -697,5 +697,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_render_edges),
     };
     int failed = cmocka_run_group_tests_name("scan_parquet", tests, NULL, NULL);
-    return failed + col_run_avro_tests(dir) ? 1 : 0;
+    failed += col_run_avro_tests(dir);
+    failed += col_run_codec_tests(dir);
+    return failed + col_run_arrow_tests(dir) ? 1 : 0;
 }

@@ -20,5 +20,9 @@ int col_read_fixture(scan_test_reader_fn *reader, const char *dir, const char *n
                      enum scan_level level, struct scan_asset *a);
 /* The Avro group; returns the number of failed tests. */
 int col_run_avro_tests(const char *dir);
+/* The LZ4 / Brotli group (test_columnar_codecs.c); the number of failed tests. */
+int col_run_codec_tests(const char *dir);
+/* The Arrow IPC / Feather group (test_columnar_arrow.c). */
+int col_run_arrow_tests(const char *dir);
 
 #endif

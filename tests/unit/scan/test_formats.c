@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "scan/formats/formats.h"
+#include "test_dialects.h"
 
 typedef int (*reader_fn)(const struct scan_file *, enum scan_level, const struct scan_limits *,
                          struct scan_asset *);
@@ -36,7 +37,7 @@ static void read_fixture(const char *dir, const char *name, reader_fn fn, enum s
         scan_limits_default(&def);
         lim = &def;
     }
-    struct scan_file f = {fd, path, (uint64_t)st.st_size};
+    struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
     scan_asset_init(a);
     assert_int_equal(fn(&f, level, lim, a), 0);
     close(fd);
@@ -139,16 +140,45 @@ static void test_dialects(void **state)
     }
 }
 
+/* Reads within scan_file.head are served from memory: with an invalid descriptor, a file whose
+ * head holds all of it reads as from the disk, and a read past the head reaches pread (EBADF). */
+static void test_head_served_from_memory(void **state)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/people.csv", (const char *)*state);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    assert_true(n > 0 && n < sizeof buf);
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    struct scan_file f = {.fd = -1, .path = path, .size = n, .head = buf, .head_len = n};
+    struct scan_asset a;
+    scan_asset_init(&a);
+    assert_int_equal(scan_read_delimited(&f, SCAN_L3, &lim, &a), 0);
+    expect_people(&a);
+    scan_asset_free(&a);
+    unsigned char out[64];
+    size_t got;
+    f.head_len = 16;
+    assert_int_equal(scan_file_read_at(&f, 8, out, 8, &got), 0);
+    assert_int_equal(got, 8);
+    assert_memory_equal(out, buf + 8, 8);
+    assert_true(scan_file_read_at(&f, 8, out, 16, &got) < 0); /* 8 from memory, then pread */
+}
+
 static void test_csv_no_header(void **state)
 {
     struct scan_asset a;
     read_fixture(*state, "noheader.csv", scan_read_delimited, SCAN_L2, NULL, &a);
     assert_int_equal(a.n_errors, 0);
     assert_int_equal(a.n_cols, 4);
-    expect_col(&a, "column_1", SCAN_TYPE_INTEGER);
-    expect_col(&a, "column_2", SCAN_TYPE_DECIMAL);
-    expect_col(&a, "column_3", SCAN_TYPE_DATE);
-    expect_col(&a, "column_4", SCAN_TYPE_BOOLEAN);
+    expect_col(&a, "column0", SCAN_TYPE_INTEGER);
+    expect_col(&a, "column1", SCAN_TYPE_DECIMAL);
+    expect_col(&a, "column2", SCAN_TYPE_DATE);
+    expect_col(&a, "column3", SCAN_TYPE_BOOLEAN);
     assert_int_equal(a.row_count, 40);
     scan_asset_free(&a);
 }
@@ -192,6 +222,43 @@ static void test_encodings(void **state)
     assert_true(has_sample(scan_asset_column(&a, "name"), "Jos\xc3\xa9"));
     assert_true(has_sample(scan_asset_column(&a, "city"), "Qu\xc3\xa9" "bec"));
     scan_asset_free(&a);
+
+    /* Windows-1252 (Python's cp1252 codec): 0x93/0x94 are curly quotes, 0x96 an en dash, 0x80
+     * the euro sign — not the C1 controls Latin-1 would make of them. */
+    read_fixture(*state, "cp1252.csv", scan_read_delimited, SCAN_L3, NULL, &a);
+    print_errors(&a);
+    assert_int_equal(a.n_errors, 0);
+    assert_string_equal(a.encoding, "windows-1252");
+    assert_int_equal(a.row_count, 4);
+    assert_true(has_sample(scan_asset_column(&a, "note"),
+                           "\xe2\x80\x9c" "best\xe2\x80\x9d \xe2\x80\x93 seller"));
+    assert_true(has_sample(scan_asset_column(&a, "note"), "it\xe2\x80\x99s \xe2\x80\x98" "fine"
+                                                          "\xe2\x80\x99"));
+    assert_true(has_sample(scan_asset_column(&a, "price"), "\xe2\x82\xac" "3.50"));
+    assert_true(has_sample(scan_asset_column(&a, "product"), "Caf\xc3\xa9 cr\xc3\xa8me"));
+    scan_asset_free(&a);
+
+    /* A byte Windows-1252 leaves undefined (0x81) keeps the file Latin-1, C1 control and all;
+     * high bytes without any 0x80-0x9F byte are Latin-1 too (the two agree there). */
+    static const struct {
+        const char *bytes, *encoding, *cell;
+    } bytewise[] = {
+        {"a,b\n1,\x80x\x81\n", "latin-1", "\xc2\x80x\xc2\x81"},
+        {"a,b\n1,\xe9t\xe9\n", "latin-1", "\xc3\xa9t\xc3\xa9"},
+        {"a,b\n1,\x80 \x9f\n", "windows-1252", "\xe2\x82\xac \xc5\xb8"},
+    };
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    for (size_t i = 0; i < sizeof bytewise / sizeof bytewise[0]; i++) {
+        scan_asset_init(&a);
+        assert_int_equal(scan__delimited_bytes((const unsigned char *)bytewise[i].bytes,
+                                               strlen(bytewise[i].bytes), "x.csv", SCAN_L3, &lim,
+                                               &a),
+                         0);
+        assert_string_equal(a.encoding, bytewise[i].encoding);
+        assert_true(has_sample(scan_asset_column(&a, "b"), bytewise[i].cell));
+        scan_asset_free(&a);
+    }
 }
 
 static void test_gzip(void **state)
@@ -538,7 +605,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_csv_level2_has_no_samples, dir),
         cmocka_unit_test_prestate(test_dialects, dir),
         cmocka_unit_test_prestate(test_csv_no_header, dir),
+        cmocka_unit_test_prestate(test_head_served_from_memory, dir),
         cmocka_unit_test_prestate(test_csv_all_string_header, dir),
+        cmocka_unit_test(test_dialect_corpus),
+        cmocka_unit_test(test_dialect_hand_cases),
+        cmocka_unit_test_prestate(test_dialect_duckdb, dir),
         cmocka_unit_test_prestate(test_encodings, dir),
         cmocka_unit_test_prestate(test_gzip, dir),
         cmocka_unit_test_prestate(test_csv_unbalanced_quote, dir),

@@ -62,7 +62,7 @@ static void sweep(const char *dir, const char *name, reader_fn fn, uint64_t max_
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     assert_int_equal(fstat(fd, &st), 0);
-    struct scan_file f = {fd, path, (uint64_t)st.st_size};
+    struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
     scan_limits_default(&lim);
     lim.max_struct_bytes = max_struct_bytes;
     for (long k = 0;; k++) {
@@ -95,6 +95,7 @@ static void test_nomem_delimited(void **state)
     sweep(*state, "people.csv.gz", scan_read_delimited, 1u << 20);
     sweep(*state, "utf16le.csv", scan_read_delimited, 1u << 20);
     sweep(*state, "latin1.csv", scan_read_delimited, 1u << 20);
+    sweep(*state, "cp1252.csv", scan_read_delimited, 1u << 20);
 }
 
 static void test_nomem_json(void **state)
@@ -103,6 +104,14 @@ static void test_nomem_json(void **state)
     sweep(*state, "records.jsonl", scan_read_json, 1u << 20);
     sweep(*state, "records.jsonl", scan_read_json, 2000);
     sweep(*state, "bad.jsonl", scan_read_json, 1u << 20);
+}
+
+/* The Office readers (fixtures of tests/fixtures/office, next to this directory). */
+static void test_nomem_office(void **state)
+{
+    sweep(*state, "../office/people.xlsx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/memo.docx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/deck.pptx", scan_read_office, 1u << 20);
 }
 
 static void test_nomem_text(void **state)
@@ -120,6 +129,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_nomem_delimited, argv[1]),
         cmocka_unit_test_prestate(test_nomem_json, argv[1]),
         cmocka_unit_test_prestate(test_nomem_text, argv[1]),
+        cmocka_unit_test_prestate(test_nomem_office, argv[1]),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,47 @@
+/* scan/formats/office.h: Office Open XML (XLSX, DOCX, PPTX) internals shared by the zip member
+ * loader (office_zip.c) and the readers (office.c) — internal to scan/.
+ *
+ * An OOXML file is a zip archive of XML parts. We never extract the archive: one pass over its
+ * central directory (libarchive's seekable zip reader, over pread or memory) inflates only the
+ * parts a reader names, each into a buffer bounded by the limit the reader gives for it, and all
+ * together by OFFICE_MAX_TOTAL. A part that inflates past its limit is cut there (the reader
+ * parses the prefix and records an error); nothing else in the archive is inflated, so a nested
+ * archive or a bomb in a part nobody reads costs nothing. */
+#ifndef SHIR_SCAN_OFFICE_H
+#define SHIR_SCAN_OFFICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scan/formats/formats.h"
+
+/* Decompressed bytes of all parts of one file together: 96 MiB. */
+#define OFFICE_MAX_TOTAL (96u << 20)
+/* Archive entries looked at: a zip of a million empty entries is refused after 20 000. */
+#define OFFICE_MAX_ENTRIES 20000
+
+struct scan__zpart {
+    char *name;            /* owned: the part's path in the archive ("xl/workbook.xml") */
+    unsigned char *data;   /* owned, NUL-terminated */
+    size_t len;
+    bool cut;              /* inflated past its limit: data holds the first `limit` bytes */
+};
+
+/* Which parts to inflate: return true and set *limit (bytes) for a wanted part name. */
+typedef bool scan__zwant_cb(void *ud, const char *name, size_t *limit);
+
+/* Inflate the wanted parts of the zip in `src` into *parts (*n of them, in archive order). A
+ * file that is not a readable zip, an entry limit reached or a total past OFFICE_MAX_TOTAL is
+ * recorded as an error in `a` (whatever was inflated is kept) and is not a failure. 0,
+ * SHIR_E_NOMEM, or a negative errno from reading. Free with scan__zparts_free. */
+int scan__zip_load(const struct scan__src *src, scan__zwant_cb *want, void *ud,
+                   struct scan_asset *a, struct scan__zpart **parts, size_t *n);
+void scan__zparts_free(struct scan__zpart *parts, size_t n);
+
+/* The OOXML reader over bytes in memory (fuzz targets, tests): `name_hint` gives the kind
+ * (".xlsx", ".docx", ".pptx"). */
+int scan__office_bytes(const unsigned char *p, size_t n, const char *name_hint,
+                       enum scan_level level, const struct scan_limits *lim,
+                       struct scan_asset *a);
+
+#endif /* SHIR_SCAN_OFFICE_H */

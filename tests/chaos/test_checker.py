@@ -1,0 +1,110 @@
+"""The checker's own test: histories with a known anomaly must be flagged, clean ones must not
+(a checker that finds nothing proves nothing)."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checker  # noqa: E402
+import schedule  # noqa: E402
+
+
+def w(kind, value, start, end, ok=True):
+    rec = {"op": "write", "kind": kind, "node": "a", "value": value, "start": start,
+           "end": end, "ok": ok}
+    if not ok:
+        rec["error"] = "exit 1: timed out after 30 s"  # an outcome unknown, not a refusal
+    return rec
+
+
+def proxy(port, bypass, start, end, node="a"):
+    v = {"mode": "custom" if port else "none", "address": "127.0.0.1" if port else "",
+         "port": port, "bypass": bypass}
+    return {"op": "read", "kind": "proxy_show", "node": node, "value": v, "start": start,
+            "end": end, "ok": True}
+
+
+def settings(ms, start, end):
+    return {"op": "read", "kind": "settings_show", "node": "a", "ok": True, "start": start,
+            "end": end, "value": {"standby_promotion_delay_ms": ms}}
+
+
+def keys(g1, g2, start, end):
+    return {"op": "read", "kind": "keys_show", "node": "a", "ok": True, "start": start,
+            "end": end, "value": {"generation1": g1, "generation2": g2}}
+
+
+class Checker(unittest.TestCase):
+    def test_clean(self):
+        h = [w("proxy_port", 20001, 1, 2), w("proxy_bypass", "x", 3, 4),
+             w("settings_delay", 41, 5, 6, ok=False), proxy(20001, "x", 7, 8),
+             settings(30000, 7, 8), settings(41000, 9, 10)]
+        self.assertEqual(checker.check(h, [], ["a"]), [])
+
+    def test_lost_acknowledged_write(self):
+        h = [w("proxy_port", 20001, 1, 2), w("proxy_port", 20002, 3, 4)]
+        a = checker.check(h, [proxy(20001, "", 10, 11)], ["a"])
+        self.assertEqual(len(a), 1)
+        self.assertIn("stale", a[0])
+
+    def test_concurrent_writes_either_order(self):
+        h = [w("settings_delay", 41, 1, 5), w("settings_delay", 42, 2, 4)]
+        self.assertEqual(checker.check(h, [settings(41000, 6, 7)], ["a"]), [])
+        self.assertEqual(checker.check(h, [settings(42000, 6, 7)], ["a"]), [])
+
+    def test_phantom_value(self):
+        a = checker.check([w("proxy_bypass", "x", 1, 2)], [proxy(0, "y", 3, 4)], ["a"])
+        self.assertTrue(any("never written" in x for x in a))
+
+    def test_a_partial_set_that_reset_other_fields(self):
+        # F11: setting the bypass list must not drop the port set before it.
+        h = [w("proxy_port", 20001, 1, 2), w("proxy_bypass", "x", 3, 4)]
+        a = checker.check(h, [proxy(0, "x", 5, 6)], ["a"])
+        self.assertTrue(any(x.startswith("port:") for x in a))
+
+    def test_key_generations(self):
+        h = [w("keys_regen", 1, 1, 2), w("keys_regen", 1, 3, 4, ok=False)]
+        self.assertEqual(checker.check(h, [keys(2, 1, 5, 6)], ["a"]), [])
+        self.assertEqual(checker.check(h, [keys(3, 1, 5, 6)], ["a"]), [])
+        self.assertEqual(len(checker.check(h, [keys(1, 1, 5, 6)], ["a"])), 1)  # lost
+        self.assertEqual(len(checker.check(h, [keys(4, 1, 5, 6)], ["a"])), 1)  # phantom
+
+    def test_members_and_inconsistent_proxy(self):
+        st = {"op": "read", "kind": "status", "node": "a", "ok": True, "start": 1, "end": 2,
+              "value": {"nodes": [{"name": "a"}, {"name": "z"}]}}
+        bad = proxy(20001, "", 1, 2)
+        bad["value"]["mode"] = "none"
+        a = checker.check([w("proxy_port", 20001, 0, 0.5), st, bad], [], ["a", "b"])
+        self.assertEqual(len(a), 2)
+        # Catching up after a restart: itself alone, Limited, is fine; Online is not.
+        st["value"]["nodes"] = [{"name": "a", "status": "Limited"}]
+        self.assertEqual(checker.check([st], [], ["a", "b"]), [])
+        st["value"]["nodes"] = [{"name": "a", "status": "Online"}]
+        self.assertEqual(len(checker.check([st], [], ["a", "b"])), 1)
+
+    def test_refusals(self):
+        lost = w("proxy_port", 20001, 1, 2, ok=False)
+        lost["error"] = "exit 1: shir proxy set: no leader"
+        bad = w("proxy_port", 20002, 1, 2, ok=False)
+        bad["error"] = "exit 1: shir proxy set: invalid argument"
+        a = checker.check([lost, bad], [], ["a"])
+        self.assertEqual(len(a), 1)
+        self.assertIn("invalid argument", a[0])
+
+    def test_extra_passes_through(self):
+        self.assertEqual(checker.check([], [], ["a"], ["exits: b exited 134"]),
+                         ["exits: b exited 134"])
+
+
+class Schedule(unittest.TestCase):
+    def test_a_seed_fixes_the_schedule(self):
+        self.assertEqual(schedule.make(7, netns=True), schedule.make(7, netns=True))
+        self.assertNotEqual(schedule.make(7)["faults"], schedule.make(8)["faults"])
+
+    def test_loopback_has_no_network_faults(self):
+        kinds = {f["kind"] for s in range(20) for f in schedule.make(s)["faults"]}
+        self.assertFalse(kinds & {"cut", "isolate", "loss"})
+
+
+if __name__ == "__main__":
+    unittest.main()

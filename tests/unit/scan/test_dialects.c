@@ -1,0 +1,331 @@
+/* Table-driven dialect corpus for the delimited reader (scan/formats/delimited.c, step 1 and 3):
+ * every delimiter (comma, semicolon, tab, pipe) × header / no header × file name (the matching
+ * extension, a misleading ".csv", none), over rows whose quoted text holds the other candidate
+ * delimiters and doubled quotes — the cases issue 14 found mis-read. The files are rendered
+ * below following RFC 4180 (quote a field holding the delimiter, a quote or a line break; double
+ * the quotes inside); the expected reading is DuckDB's: the true delimiter, the header only when
+ * there is one, headerless columns named column0, column1, ... A second table holds hand-written
+ * files for the other quote/escape rules (single quotes, backslash escapes, quoted line breaks).
+ * Third, test_dialect_duckdb reads tests/fixtures/formats/dialects/ (written by Python's csv
+ * module and printf) and compares every file with DuckDB 1.5.6's sniff_csv answer recorded in
+ * duckdb.tsv by that directory's generate.sh (DuckDB comes from the npm registry there; it has
+ * no Debian package, so it is not run by the test itself). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scan/formats/formats.h"
+#include "test_dialects.h"
+
+#define NROWS 14
+
+static const char *const header[] = {"id", "label", "amount", "day", "flag"};
+static const enum scan_type types[] = {SCAN_TYPE_INTEGER, SCAN_TYPE_STRING, SCAN_TYPE_DECIMAL,
+                                       SCAN_TYPE_DATE, SCAN_TYPE_BOOLEAN};
+#define NCOLS (sizeof header / sizeof header[0])
+
+/* The label of row i: every few rows one holds a comma, a semicolon, a pipe or a tab, and
+ * doubled quotes, like `Item, "quoted" 7`. */
+static void label(size_t i, char *buf, size_t cap)
+{
+    switch (i % 5) {
+    case 0: snprintf(buf, cap, "Item, \"quoted\" %zu", i); break;
+    case 1: snprintf(buf, cap, "semi; colon %zu", i); break;
+    case 2: snprintf(buf, cap, "pipe | bar %zu", i); break;
+    case 3: snprintf(buf, cap, "tab\there %zu", i); break;
+    default: snprintf(buf, cap, "plain %zu", i); break;
+    }
+}
+
+struct out {
+    char *p;
+    size_t n, cap;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (o->n + n + 1 > o->cap) {
+        o->cap = (o->n + n + 1) * 2;
+        o->p = realloc(o->p, o->cap);
+        assert_non_null(o->p);
+    }
+    memcpy(o->p + o->n, s, n);
+    o->n += n;
+    o->p[o->n] = '\0';
+}
+
+/* RFC 4180 rendering of one field for delimiter d. */
+static void put_field(struct out *o, const char *s, char d)
+{
+    if (!strchr(s, d) && !strchr(s, '"') && !strchr(s, '\n')) {
+        put(o, s, strlen(s));
+        return;
+    }
+    put(o, "\"", 1);
+    for (; *s; s++) {
+        put(o, s, 1);
+        if (*s == '"')
+            put(o, "\"", 1); /* doubled */
+    }
+    put(o, "\"", 1);
+}
+
+static void render(struct out *o, char d, bool with_header)
+{
+    char buf[64];
+    if (with_header)
+        for (size_t j = 0; j < NCOLS; j++) {
+            put_field(o, header[j], d);
+            put(o, j + 1 < NCOLS ? &d : "\n", 1);
+        }
+    for (size_t i = 0; i < NROWS; i++) {
+        const char *cells[NCOLS];
+        char id[16], amount[16], day[16];
+        snprintf(id, sizeof id, "%zu", i + 1);
+        label(i, buf, sizeof buf);
+        snprintf(amount, sizeof amount, "%s%zu.%02zu", i % 3 ? "" : "-", i * 7, i * 13 % 100);
+        snprintf(day, sizeof day, "2024-0%zu-%02zu", i % 9 + 1, i + 1);
+        cells[0] = id;
+        cells[1] = buf;
+        cells[2] = amount;
+        cells[3] = day;
+        cells[4] = i % 2 ? "true" : "false";
+        for (size_t j = 0; j < NCOLS; j++) {
+            put_field(o, cells[j], d);
+            put(o, j + 1 < NCOLS ? &d : "\n", 1);
+        }
+    }
+}
+
+static const char *format_of(char d)
+{
+    switch (d) {
+    case '\t': return "tsv";
+    case '|': return "psv";
+    case ';': return "ssv";
+    default: return "csv";
+    }
+}
+
+void test_dialect_corpus(void **state)
+{
+    static const char delims[] = {',', ';', '\t', '|'};
+    (void)state;
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    for (size_t di = 0; di < sizeof delims; di++) {
+        char d = delims[di];
+        const char *match = d == ',' ? "data.csv" : d == ';' ? "data.ssv" : d == '\t' ? "data.tsv"
+                                                                                  : "data.psv";
+        const char *const names[] = {match, "misleading.csv", NULL, "data.txt"};
+        for (int h = 0; h < 2; h++) {
+            struct out o = {0};
+            render(&o, d, h == 1);
+            for (size_t ni = 0; ni < sizeof names / sizeof names[0]; ni++) {
+                struct scan_asset a;
+                char want[32];
+                printf("  delimiter %s, %s, name %s\n", format_of(d), h ? "header" : "no header",
+                       names[ni] ? names[ni] : "(none)");
+                scan_asset_init(&a);
+                assert_int_equal(scan__delimited_bytes((const unsigned char *)o.p, o.n,
+                                                       names[ni], SCAN_L3, &lim, &a),
+                                 0);
+                for (size_t k = 0; k < a.n_errors; k++)
+                    printf("    error: %s\n", a.errors[k]);
+                assert_int_equal(a.n_errors, 0);
+                assert_string_equal(a.format, format_of(d));
+                assert_int_equal(a.n_cols, NCOLS);
+                for (size_t j = 0; j < NCOLS; j++) {
+                    if (h)
+                        snprintf(want, sizeof want, "%s", header[j]);
+                    else
+                        snprintf(want, sizeof want, "column%zu", j);
+                    assert_string_equal(a.cols[j].name, want);
+                    if (a.cols[j].type != types[j])
+                        fail_msg("column %s: %s, expected %s", want,
+                                 scan_type_name(a.cols[j].type), scan_type_name(types[j]));
+                }
+                assert_int_equal(a.row_count, NROWS);
+                /* The label's doubled quotes and delimiters come back unescaped. */
+                bool found = false;
+                for (size_t k = 0; k < a.cols[1].n_samples; k++)
+                    found |= strcmp(a.cols[1].samples[k], "Item, \"quoted\" 5") == 0;
+                assert_true(found);
+                assert_int_equal(a.cols[1].n_samples, NROWS);
+                scan_asset_free(&a);
+            }
+            free(o.p);
+        }
+    }
+}
+
+/* Hand-written files for the other quote and escape rules. */
+struct hand_case {
+    const char *what, *name, *text;
+    const char *format;
+    size_t ncols;
+    const char *col0;        /* name of the first column */
+    const char *sample1;     /* a sample column 1 must hold, unescaped */
+    int64_t rows;
+};
+
+static const struct hand_case hand[] = {
+    {"single quotes holding commas", "q.csv",
+     "1,'a, b',2.5\n2,'c, d',3.5\n3,'e, f',4.5\n4,'g',5.5\n", "csv", 3, "column0", "a, b", 4},
+    {"backslash-escaped quotes", "b.csv",
+     "id,text\n1,\"say \\\"hi\\\", ok\"\n2,\"x \\\"y\\\", z\"\n3,\"plain, text\"\n", "csv", 2,
+     "id", "say \"hi\", ok", 3},
+    {"quoted line breaks, no header", NULL,
+     "1;\"two\nlines; here\";x\n2;\"a;b\";y\n3;\"c\";z\n4;\"\"\"q\"\"\";w\n", "ssv", 3, "column0",
+     "two\nlines; here", 4},
+    {"header of strings over typed columns, pipes in quotes", "p.txt",
+     "name|score\n\"a|b\"|1\n\"c|d\"|2\n\"e\"|3\n", "psv", 2, "name", "2", 3},
+    {"semicolons with decimal commas in a .csv", "eu.csv",
+     "id;price;city\n1;\"1,50\";Köln\n2;\"2,75\";Berlin, Mitte\n3;\"3,00\";Graz\n", "ssv", 3,
+     "id", "2,75", 3},
+};
+
+void test_dialect_hand_cases(void **state)
+{
+    (void)state;
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+        const struct hand_case *c = &hand[i];
+        struct scan_asset a;
+        printf("  %s\n", c->what);
+        scan_asset_init(&a);
+        assert_int_equal(scan__delimited_bytes((const unsigned char *)c->text, strlen(c->text),
+                                               c->name, SCAN_L3, &lim, &a),
+                         0);
+        for (size_t k = 0; k < a.n_errors; k++)
+            printf("    error: %s\n", a.errors[k]);
+        assert_int_equal(a.n_errors, 0);
+        assert_string_equal(a.format, c->format);
+        assert_int_equal(a.n_cols, c->ncols);
+        assert_string_equal(a.cols[0].name, c->col0);
+        bool found = false;
+        for (size_t k = 0; k < a.cols[1].n_samples; k++)
+            found |= strcmp(a.cols[1].samples[k], c->sample1) == 0;
+        if (!found)
+            fail_msg("no sample '%s' in column 1", c->sample1);
+        assert_int_equal(a.row_count, c->rows);
+        scan_asset_free(&a);
+    }
+}
+
+/* DuckDB type names to ours. */
+static enum scan_type duck_type(const char *t, size_t n)
+{
+    static const struct {
+        const char *duck;
+        enum scan_type ours;
+    } map[] = {{"BIGINT", SCAN_TYPE_INTEGER},   {"DOUBLE", SCAN_TYPE_DECIMAL},
+               {"DATE", SCAN_TYPE_DATE},        {"BOOLEAN", SCAN_TYPE_BOOLEAN},
+               {"VARCHAR", SCAN_TYPE_STRING},   {"TIMESTAMP", SCAN_TYPE_TIMESTAMP}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].duck) == n && memcmp(map[i].duck, t, n) == 0)
+            return map[i].ours;
+    fail_msg("unknown DuckDB type %.*s", (int)n, t);
+    return SCAN_TYPE_UNKNOWN;
+}
+
+/* Files DuckDB reads wrongly, with the reading we keep instead (same columns as duckdb.tsv). */
+static const struct {
+    const char *file, *delimiter, *header, *columns, *why;
+} duck_wrong[] = {
+    {"strings_noheader.txt", ";", "false", "column0:VARCHAR,column1:VARCHAR,column2:VARCHAR",
+     "DuckDB splits on the commas inside the quoted fields and takes ' as the quote"},
+};
+
+static char *slurp(const char *path, size_t *n)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    char *b = malloc((size_t)st.st_size + 1);
+    assert_non_null(b);
+    assert_int_equal(read(fd, b, (size_t)st.st_size), st.st_size);
+    close(fd);
+    b[st.st_size] = '\0';
+    *n = (size_t)st.st_size;
+    return b;
+}
+
+void test_dialect_duckdb(void **state)
+{
+    const char *dir = *state;
+    char path[4096];
+    size_t tn, files = 0;
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    snprintf(path, sizeof path, "%s/dialects/duckdb.tsv", dir);
+    char *tsv = slurp(path, &tn);
+    char *save = NULL;
+    for (char *line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        char *f[6], *sv = NULL;
+        size_t nf = 0;
+        for (char *t = strtok_r(line, "\t", &sv); t && nf < 6; t = strtok_r(NULL, "\t", &sv))
+            f[nf++] = t;
+        assert_int_equal(nf, 6);
+        const char *delim = f[1], *hdr = f[4], *columns = f[5];
+        for (size_t i = 0; i < sizeof duck_wrong / sizeof duck_wrong[0]; i++)
+            if (strcmp(duck_wrong[i].file, f[0]) == 0) {
+                printf("  %s: DuckDB says delimiter '%s', header %s, %s; we keep '%s', %s, %s "
+                       "(%s)\n", f[0], delim, hdr, columns, duck_wrong[i].delimiter,
+                       duck_wrong[i].header, duck_wrong[i].columns, duck_wrong[i].why);
+                delim = duck_wrong[i].delimiter;
+                hdr = duck_wrong[i].header;
+                columns = duck_wrong[i].columns;
+            }
+        size_t n;
+        snprintf(path, sizeof path, "%s/dialects/%s", dir, f[0]);
+        char *text = slurp(path, &n);
+        struct scan_asset a;
+        scan_asset_init(&a);
+        assert_int_equal(scan__delimited_bytes((const unsigned char *)text, n, f[0], SCAN_L2,
+                                               &lim, &a),
+                         0);
+        char d = strcmp(delim, "\\t") == 0 ? '\t' : delim[0];
+        if (strcmp(a.format, format_of(d)) != 0)
+            fail_msg("%s: format %s, DuckDB's delimiter '%s'", f[0], a.format, delim);
+        size_t j = 0;
+        for (const char *c = columns; *c; j++) {
+            const char *colon = strchr(c, ':'), *end = strchr(c, ',');
+            if (!end)
+                end = c + strlen(c);
+            assert_non_null(colon);
+            if (j >= a.n_cols)
+                fail_msg("%s: %zu columns, DuckDB has more", f[0], a.n_cols);
+            if (strlen(a.cols[j].name) != (size_t)(colon - c) ||
+                memcmp(a.cols[j].name, c, (size_t)(colon - c)) != 0)
+                fail_msg("%s: column %zu is %s, DuckDB's %.*s (header %s)", f[0], j,
+                         a.cols[j].name, (int)(colon - c), c, hdr);
+            enum scan_type want = duck_type(colon + 1, (size_t)(end - colon - 1));
+            if (a.cols[j].type != want)
+                fail_msg("%s: column %s is %s, DuckDB's %s", f[0], a.cols[j].name,
+                         scan_type_name(a.cols[j].type), scan_type_name(want));
+            c = *end ? end + 1 : end;
+        }
+        if (j != a.n_cols)
+            fail_msg("%s: %zu columns, DuckDB %zu", f[0], a.n_cols, j);
+        scan_asset_free(&a);
+        free(text);
+        files++;
+    }
+    free(tsv);
+    printf("  %zu files read as DuckDB reads them (or better, listed above)\n", files);
+    assert_true(files >= 14);
+}

@@ -1,0 +1,104 @@
+/* The engine and table-format directories (scan/tables.c, scan_table in scan/engine.c): a
+ * directory holding a Delta log is one `table` asset read by the real Delta reader, and its
+ * data and log files are neither files nor a resource set. Runs the real readers over
+ * tests/fixtures/delta (the first command-line argument). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scan/engine.h"
+#include "scan/tables.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void run(const char *root, unsigned level, const char *out, struct scan_summary *sum)
+{
+    struct scan_job job;
+    struct scan_readers r;
+    char msg[256];
+    scan_job_init(&job);
+    job.source = strdup(root);
+    job.level = level;
+    job.emit_directories = false;
+    assert_int_equal(scan_readers_open(&r, &job, msg, sizeof msg), 0);
+    struct scan_sink *sink;
+    assert_int_equal(scan_sink_jsonl_new(out, &sink), 0);
+    struct scan_engine_cfg cfg = {.job = &job, .readers = &r, .clock = shir_clock_system(),
+                                  .host = "testhost"};
+    memset(sum, 0, sizeof *sum);
+    assert_int_equal(scan_engine_run(&cfg, sink, sum), 0);
+    assert_int_equal(sink->finish(sink), 0);
+    scan_sink_free(sink);
+    scan_readers_close(&r);
+    scan_job_free(&job);
+}
+
+static void test_delta_dir_is_one_table(void **state)
+{
+    char out[64];
+    struct scan_summary sum;
+    strcpy(out, "/tmp/shir-tables-XXXXXX");
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    for (unsigned level = 1; level <= 2; level++) {
+        run(*state, level, out, &sum);
+        const char *j = slurp(out);
+        printf("  L%u: %s", level, j);
+        /* generate.sh and the table: two assets, no part-*.parquet, no resource set. */
+        assert_int_equal(sum.assets, 2);
+        assert_int_equal(sum.resource_sets, 0);
+        assert_null(strstr(j, "part-0000"));
+        assert_null(strstr(j, "_delta_log"));
+        assert_non_null(strstr(j, "\"table\""));
+        assert_non_null(strstr(j, "\"delta\""));
+        if (level == 2) {
+            assert_non_null(strstr(j, "\"region\""));
+            assert_non_null(strstr(j, "\"rowCount\":30"));
+        }
+    }
+    unlink(out);
+}
+
+static void test_tableset(void **state)
+{
+    (void)state;
+    struct scan_tableset t = {0};
+    assert_int_equal(scan_tableset_add(&t, "lake/sales"), 0);
+    assert_true(scan_tableset_inside(&t, "lake/sales/region=eu/part-0.parquet"));
+    assert_true(scan_tableset_inside(&t, "lake/sales/_delta_log"));
+    assert_false(scan_tableset_inside(&t, "lake/sales"));   /* the table itself */
+    assert_false(scan_tableset_inside(&t, "lake/salesman/x.csv"));
+    assert_false(scan_tableset_inside(&t, "lake/other.csv"));
+    scan_tableset_free(&t);
+    assert_int_equal(scan_tableset_add(&t, ""), 0); /* the root is a table */
+    assert_true(scan_tableset_inside(&t, "anything/below"));
+    scan_tableset_free(&t);
+    assert_false(scan_table_dir("/"));
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "tests/fixtures/delta";
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate(test_delta_dir_is_one_table, (void *)dir),
+        cmocka_unit_test(test_tableset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,58 @@
+/* Unit tests of resource-set patterns (scan/resset.c) beyond the walk's own: hex-like runs that
+ * mix letters and digits are one token, so siblings differing only by a short hash group. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scan/engine.h"
+
+struct pattern_case {
+    const char *rel, *want;
+    unsigned tokens;
+};
+
+static const struct pattern_case cases[] = {
+    /* issue 14: one set, not abc{N}e{N} and abc{N}f{N} */
+    {"part-00000-abc7e7.parquet", "part-{N}-{Hex}.parquet", 2},
+    {"part-00001-abc7f8.parquet", "part-{N}-{Hex}.parquet", 2},
+    {"part-00002-1a2b3c.parquet", "part-{N}-{Hex}.parquet", 2},
+    {"out/run-9f3c2e1/data.json", "out/run-{Hex}/data.json", 1},
+    {"blobs/deadbeef0123.bin", "blobs/{Hex}.bin", 1},
+    {"x/A1B2.csv", "x/{Hex}.csv", 1},
+    /* too short, letters only, digits only, or inside a longer word: not a hash */
+    {"v2/data.csv", "v{N}/data.csv", 1},
+    {"enc/b64.txt", "enc/b{N}.txt", 1},
+    {"e2e/run.log", "e{N}e/run.log", 1},
+    {"facade/readme.md", "facade/readme.md", 0},
+    {"part-00000.csv", "part-{N}.csv", 1},
+    {"report2025x/a.csv", "report{N}x/a.csv", 1},
+    {"abc7e7x/a.csv", "abc{N}e{N}x/a.csv", 2},
+    {"k=abc7e7/a.csv", "k={Hex}/a.csv", 1},
+};
+
+static void test_resset_hex_runs(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct shir_buf b;
+        unsigned tokens = 99;
+        shir_buf_init(&b, 4096);
+        assert_int_equal(scan_resset_pattern(cases[i].rel, &b, &tokens), 0);
+        if (strcmp((const char *)b.data, cases[i].want) != 0 || tokens != cases[i].tokens)
+            fail_msg("%s: got %s (%u tokens), expected %s (%u)", cases[i].rel,
+                     (const char *)b.data, tokens, cases[i].want, cases[i].tokens);
+        shir_buf_free(&b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resset_hex_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
