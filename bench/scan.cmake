@@ -22,3 +22,6 @@ target_link_libraries(bench_classify PRIVATE shir_scan)
 add_executable(bench_parts bench_parts.c)
 shir_target(bench_parts)
 target_link_libraries(bench_parts PRIVATE shir_scan)
+
+# bench_db_catalog.sh (a script over the real binary, like bench_e2e.sh): PostgreSQL catalog walk
+# in tables/s on 10,000 tables at L1/L2/L3, against a server it starts (tests/integration/db_lib.sh).

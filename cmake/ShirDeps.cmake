@@ -10,6 +10,10 @@ pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs>=5.4)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+# Database sources (scan/source/db_*.c): PostgreSQL, MySQL/MariaDB (Connector/C), SQLite.
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq>=13)
+pkg_check_modules(MARIADB REQUIRED IMPORTED_TARGET libmariadb>=3.1)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.31)
 # Parquet LZ4 / LZ4_RAW and Brotli pages, Avro lz4 blocks (liblz4-dev, libbrotli-dev).
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 pkg_check_modules(BROTLIDEC REQUIRED IMPORTED_TARGET libbrotlidec)

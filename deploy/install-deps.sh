@@ -82,6 +82,8 @@ PKGS=(
     systemd    # systemd-analyze, for the unit's offline security score (agent_systemd)
     tinyproxy nftables
     chromium chromium-driver
+    libpq-dev libmariadb-dev libsqlite3-dev sqlite3
+    postgresql mariadb-server
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
 apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev ||
@@ -90,6 +92,11 @@ apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev 
 # The service started by the tinyproxy package is not ours: tests start their own on loopback.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now tinyproxy >/dev/null 2>&1 || true; fi
 pkill -x tinyproxy 2>/dev/null || true
+# Likewise the database servers: tests and benchmarks run their own (initdb / mariadb-install-db
+# into a temporary directory, loopback port, unprivileged user); the system instances stay off.
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now postgresql mariadb >/dev/null 2>&1 || true
+fi
 
 ver=$(pkg-config --modversion raft 2>/dev/null || true)
 case "$ver" in

@@ -3,8 +3,8 @@
  * This file parses the flags into a typed scan_job, spawns `shir worker` (the same binary) with
  * the job on a pipe, reads its frames and prints the summary. The worker is isolated: if it
  * crashes or is killed, the scan is reported failed with the cause and we exit 1; we never run
- * scan code ourselves. The proxy password is read from a file or stdin and only ever written to
- * the worker's pipe.
+ * scan code ourselves. The proxy password and a database source's password are read from a file
+ * or stdin and only ever written to the worker's pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +26,7 @@ struct scan_opts {
     int json;
     bool test_ack;        /* test builds: acknowledge every progress and checkpoint frame */
     const char *password_file;
+    const char *db_password_file; /* database sources: --password-file */
     const char *data_dir; /* borrowed from argv; NULL: NODE_DEFAULT_DATA_DIR */
 };
 
@@ -55,6 +56,13 @@ static int hexval(char c)
 static int resolve_source(const char *src, char **out, char *msg, size_t cap)
 {
     char buf[PATH_MAX];
+    if (scan_source_is_db(src)) {
+        /* The worker parses and checks it (scan_job_validate, below, first). */
+        *out = strdup(src);
+        if (!*out)
+            (void)shir_str_copy(msg, cap, "out of memory");
+        return *out ? 0 : -1;
+    }
     if (strncmp(src, "file://", 7) == 0) {
         const char *host = src + 7, *path = strchr(host, '/');
         char me[256] = "";
@@ -162,6 +170,8 @@ static int parse_parts_flag(struct scan_opts *o, const char *f, const char *v)
     return SHIR_E_NOTFOUND;
 }
 
+static int parse_db(struct scan_opts *o, const char *f, const char *v);
+
 /* One flag with a value; returns 0, SHIR_E_INVAL (bad value) or SHIR_E_NOTFOUND (unknown).
  * Longer than 60 lines on purpose: one flat branch per flag reads as the flag table it is. */
 static int parse_valued(struct scan_opts *o, const char *f, const char *v)
@@ -233,10 +243,43 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
     }
     if (strcmp(f, "--host-name") == 0)
         return v[0] ? dup_str(&j->host_name, v) : SHIR_E_INVAL;
+    return parse_db(o, f, v);
+}
+
+/* Database source flags (docs/sources.md). Same returns as parse_valued. */
+static int parse_db(struct scan_opts *o, const char *f, const char *v)
+{
+    static const char *const tls[] = {"verify-full", "verify-ca", "require", "disable"};
+    struct scan_job *j = &o->job;
+    uint64_t n;
+    int e = 0;
+    if (strcmp(f, "--user") == 0)
+        return v[0] ? dup_str(&j->db.user, v) : SHIR_E_INVAL;
+    if (strcmp(f, "--password-file") == 0) {
+        o->db_password_file = v;
+        return v[0] ? 0 : SHIR_E_INVAL;
+    }
+    if (strcmp(f, "--tls") == 0) {
+        int rc = parse_enum(v, tls, 4, &e);
+        j->db.tls = (enum scan_db_tls)e;
+        return rc;
+    }
+    if (strcmp(f, "--tls-ca") == 0)
+        return v[0] ? dup_str(&j->db.tls_ca, v) : SHIR_E_INVAL;
+    if (strcmp(f, "--connect-timeout") == 0) {
+        int rc = shir_parse_u64(v, 1, 3600, &n);
+        j->db.connect_timeout_s = (uint32_t)n;
+        return rc;
+    }
+    if (strcmp(f, "--statement-timeout") == 0) {
+        int rc = shir_parse_u64(v, 0, 86400000, &n);
+        j->db.statement_timeout_ms = (uint32_t)n;
+        return rc;
+    }
     return parse_parts_flag(o, f, v);
 }
 
-/* Read the proxy password from a file or "-" (stdin); a trailing newline is not part of it. */
+/* Read a password from a file or "-" (stdin); a trailing newline is not part of it. */
 static int read_password(const char *path, struct shir_secret *out, char *msg, size_t cap)
 {
     int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
@@ -385,6 +428,8 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
             o->job.follow_outside = true;
         } else if (strcmp(a, "--no-directories") == 0) {
             o->job.emit_directories = false;
+        } else if (strcmp(a, "--exact-counts") == 0) {
+            o->job.db.exact_counts = true;
         } else if (a[0] == '-' && a[1] == '-') {
             if (i + 1 >= argc)
                 return node_usage_error(cmd, "%s needs a value", a);
@@ -404,6 +449,19 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
     const struct scan_proxy *p = &o->job.proxy;
     if (p->mode == SCAN_PROXY_CUSTOM && (!p->address || !p->port))
         return node_usage_error(cmd, "--proxy-mode custom needs --proxy-address and --proxy-port");
+    if (o->password_file && o->db_password_file && strcmp(o->password_file, "-") == 0 &&
+        strcmp(o->db_password_file, "-") == 0)
+        return node_usage_error(cmd, "only one password can come from stdin");
+    bool db = scan_source_is_db(*source);
+    const struct scan_db_opts *d = &o->job.db;
+    if (!db && (d->user || o->db_password_file || d->tls_ca || d->exact_counts))
+        return node_usage_error(cmd,
+                                "--user, --password-file, --tls-ca and --exact-counts are for "
+                                "database URLs");
+    if (db && (o->job.n_includes || o->job.n_excludes || o->job.follow_outside))
+        return node_usage_error(cmd, "--include, --exclude and --follow-symlinks are for paths");
+    if (o->db_password_file && !o->job.db.user)
+        return node_usage_error(cmd, "--password-file needs --user");
     return 0;
 }
 
@@ -476,7 +534,9 @@ static int scan_run(int argc, char **argv)
     code = NODE_EXIT_FAIL;
     if (resolve_source(source, &o.job.source, msg, sizeof msg) != 0 ||
         (o.password_file &&
-         read_password(o.password_file, &o.job.proxy.password, msg, sizeof msg) != 0)) {
+         read_password(o.password_file, &o.job.proxy.password, msg, sizeof msg) != 0) ||
+        (o.db_password_file &&
+         read_password(o.db_password_file, &o.job.db.password, msg, sizeof msg) != 0)) {
         fprintf(stderr, "shir scan: %s\n", msg);
         goto out;
     }
@@ -524,6 +584,8 @@ const struct node_cmd node_cmd_scan = {
         "See docs/cli.md for the JSON shapes.\n"
         "\n"
         "       shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"
+        "           [--user USER --password-file FILE|-] [--tls MODE] [--tls-ca FILE]\n"
+        "           [--connect-timeout S] [--statement-timeout MS] [--exact-counts]\n"
         "           [--sink jsonl:PATH | atlas:URL] [--outbox DIR] [--data-dir DIR]\n"
         "           [--batch N] [--retries N]\n"
         "           [--proxy-mode none|system|custom] [--proxy-address A] [--proxy-port P]\n"
@@ -533,12 +595,21 @@ const struct node_cmd node_cmd_scan = {
         "           [--host-name NAME] [--parts DIR [--scan-name NAME] [--run-id N]\n"
         "           [--part-size N] [--resume-part K]] [--json]\n"
         "\n"
-        "Scans SOURCE (a directory or file path, or a file:// URL) in a worker process and\n"
-        "prints the run summary: files seen, assets, bytes read, classified columns, errors,\n"
-        "duration. A crash or kill of the worker is reported as a failed scan (exit 1).\n"
+        "Scans SOURCE (a directory or file path, a file:// URL, or a database URL:\n"
+        "sqlite:///PATH, postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB) in a worker\n"
+        "process and prints the run summary: files seen, assets, bytes read, classified\n"
+        "columns, errors, duration. A crash or kill of the worker is reported as a failed\n"
+        "scan (exit 1).\n"
         "\n"
         "  --level L1|L2|L3      L1 metadata, L2 + schema, L3 + classification (default L1)\n"
         "  --rules FILE          user classification rules (docs/scanning.md)\n"
+        "  --user USER           database user; its password is read from --password-file\n"
+        "                        FILE or stdin (-), never from the command line\n"
+        "  --tls MODE            database TLS: verify-full (default), verify-ca, require,\n"
+        "                        disable; --tls-ca FILE: PEM CAs to trust (default: system)\n"
+        "  --connect-timeout S   database connect timeout (default 15)\n"
+        "  --statement-timeout MS  per database statement (default 30000, 0: none)\n"
+        "  --exact-counts        count(*) each database table instead of the catalog's estimate\n"
         "  --sink jsonl:PATH     one JSON object per asset into PATH\n"
         "  --sink atlas:URL      Apache Atlas v2 entity bulk to URL (/api/atlas/v2/entity/bulk);\n"
         "                        batches that cannot be delivered wait in --outbox DIR\n"

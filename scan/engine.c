@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "scan/engine.h"
+#include "scan/source/db.h"
 #include "scan/tables.h"
 
 struct member {
@@ -844,7 +845,9 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
                                   .progress = cbs ? cbs->progress : NULL,
                                   .progress_ud = cbs ? cbs->ud : NULL,
                                   .cbs = cbs};
-    rc = scan_engine_run(&cfg, sink, sum);
+    /* A database URL has its own walk (source/db.c); a path is a tree. */
+    rc = scan_db_kind_of(job->source) != SCAN_DB_NONE ? scan_db_run(&cfg, sink, sum)
+                                                      : scan_engine_run(&cfg, sink, sum);
     int frc = sink->finish(sink);
     if (frc && log)
         SHIR_WARN(log, "sink: %s", sink->errmsg);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scan/scan.h"
+#include "scan/source/db.h"
 
 void scan_job_init(struct scan_job *j)
 {
@@ -16,6 +17,8 @@ void scan_job_init(struct scan_job *j)
     j->emit_directories = true;
     j->batch_size = 100;
     j->retries = 4;
+    j->db.connect_timeout_s = 15;
+    j->db.statement_timeout_ms = 30000;
 }
 
 static void free_list(char **v, size_t n)
@@ -44,6 +47,9 @@ void scan_job_free(struct scan_job *j)
         shir_wipe(j->rules_text, j->rules_len); /* rules may name customers' identifiers */
     free(j->rules_text);
     free(j->host_name);
+    free(j->db.user);
+    shir_secret_free(&j->db.password);
+    free(j->db.tls_ca);
     scan_job_init(j);
 }
 
@@ -85,14 +91,36 @@ static bool resume_point_ok(const struct scan_job *j)
     return j->resume_files <= end && j->resume_files > end - n;
 }
 
+/* The source: an absolute path, or a database URL with sane connection options. */
+static int validate_source(const struct scan_job *j, char *msg, size_t cap)
+{
+    if (!j->source || scan_db_kind_of(j->source) == SCAN_DB_NONE) {
+        if (j->source && j->source[0] == '/')
+            return 0;
+        (void)shir_str_copy(msg, cap, "source must be an absolute path or a database URL");
+        return SHIR_E_INVAL;
+    }
+    struct scan_db_url u;
+    int rc = scan_db_url_parse(j->source, &u, msg, cap);
+    scan_db_url_free(&u);
+    if (rc == 0 && (j->db.tls > SCAN_DB_TLS_DISABLE || j->db.connect_timeout_s == 0)) {
+        (void)shir_str_copy(msg, cap, "bad database connection options");
+        rc = SHIR_E_INVAL;
+    }
+    return rc;
+}
+
 int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
 {
     const char *why = NULL;
+    int rc = validate_source(j, msg, cap);
+    if (rc)
+        return rc;
     bool parts = j->parts_dir != NULL;
-    if (!j->source || j->source[0] != '/')
-        why = "source must be an absolute path";
-    else if (j->level < 1 || j->level > 3)
+    if (j->level < 1 || j->level > 3)
         why = "level must be 1, 2 or 3";
+    else if (parts && scan_source_is_db(j->source))
+        why = "database sources do not write parts yet (per-table checkpoints are to come)";
     else if (parts && j->parts_dir[0] != '/')
         why = "the parts directory must be an absolute path";
     else if (parts && (!component_ok(j->run_scan) || j->run_id == 0))
@@ -173,7 +201,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const struct scan_proxy *p = &j->proxy;
-    msgpack_pack_map(&pk, 38);
+    msgpack_pack_map(&pk, 45);
     pk_kv_str(&pk, "t", "job");
     pk_kv_str(&pk, "source", j->source);
     pk_kv_u64(&pk, "level", j->level);
@@ -223,6 +251,15 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
         msgpack_pack_nil(&pk);
     }
     pk_kv_str(&pk, "host_name", j->host_name);
+    pk_kv_str(&pk, "db_user", j->db.user);
+    pk_str(&pk, "db_password");
+    msgpack_pack_bin(&pk, j->db.password.len);
+    msgpack_pack_bin_body(&pk, j->db.password.bytes, j->db.password.len);
+    pk_kv_u64(&pk, "db_tls", (uint64_t)j->db.tls);
+    pk_kv_str(&pk, "db_tls_ca", j->db.tls_ca);
+    pk_kv_u64(&pk, "db_connect_timeout", j->db.connect_timeout_s);
+    pk_kv_u64(&pk, "db_statement_timeout", j->db.statement_timeout_ms);
+    pk_kv_u64(&pk, "db_exact_counts", j->db.exact_counts);
     return finish_frame(&sb, b);
 }
 
@@ -483,6 +520,14 @@ static int get_list(const msgpack_object *o, char ***v, size_t *n)
     return 0;
 }
 
+/* A password: bin (absent or nil: none). */
+static int get_secret(const msgpack_object *o, struct shir_secret *out)
+{
+    if (o && o->type == MSGPACK_OBJECT_BIN)
+        return shir_secret_set(out, o->via.bin.ptr, o->via.bin.size);
+    return o && o->type != MSGPACK_OBJECT_NIL ? SHIR_E_MALFORMED : 0;
+}
+
 /* The skip list: at most SCAN_JOB_MAX_SKIP walk indices. */
 static int get_skip(const msgpack_object *o, struct scan_job *j)
 {
@@ -597,6 +642,20 @@ static int job_numbers(const msgpack_object_map *m, struct scan_job *j)
         rc = get_u64(map_get(m, "memory_limit"), UINT64_MAX, &j->memory_limit);
     if (rc == 0)
         rc = get_u64(map_get(m, "fault"), SCAN_FAULT_LAST, &fault);
+    uint64_t tls = j->db.tls, cto = j->db.connect_timeout_s, sto = j->db.statement_timeout_ms,
+             exact = j->db.exact_counts;
+    if (rc == 0)
+        rc = get_u64(map_get(m, "db_tls"), SCAN_DB_TLS_DISABLE, &tls);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "db_connect_timeout"), 3600, &cto);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "db_statement_timeout"), 86400000, &sto);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "db_exact_counts"), 1, &exact);
+    j->db.tls = (enum scan_db_tls)tls;
+    j->db.exact_counts = exact != 0;
+    j->db.connect_timeout_s = (uint32_t)cto;
+    j->db.statement_timeout_ms = (uint32_t)sto;
     j->level = (unsigned)level;
     j->sink = (enum scan_sink_kind)sink;
     j->follow_outside = follow != 0;
@@ -635,13 +694,12 @@ int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j)
         (rc = get_str(map_get(m, "parts_dir"), &j->parts_dir)) ||
         (rc = get_str(map_get(m, "host_name"), &j->host_name)) ||
         (rc = job_run_numbers(m, j)) || (rc = get_skip(map_get(m, "skip"), j)) ||
-        (rc = get_rules(map_get(m, "rules_text"), j)))
+        (rc = get_rules(map_get(m, "rules_text"), j)) ||
+        (rc = get_str(map_get(m, "db_user"), &j->db.user)) ||
+        (rc = get_str(map_get(m, "db_tls_ca"), &j->db.tls_ca)) ||
+        (rc = get_secret(map_get(m, "proxy_password"), &j->proxy.password)))
         goto out;
-    const msgpack_object *pw = map_get(m, "proxy_password");
-    if (pw && pw->type == MSGPACK_OBJECT_BIN)
-        rc = shir_secret_set(&j->proxy.password, pw->via.bin.ptr, pw->via.bin.size);
-    else if (pw && pw->type != MSGPACK_OBJECT_NIL)
-        rc = SHIR_E_MALFORMED;
+    rc = get_secret(map_get(m, "db_password"), &j->db.password);
 out:
     msgpack_unpacked_destroy(&u);
     return rc;

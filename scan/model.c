@@ -41,6 +41,9 @@ const char *scan_asset_type_name(enum scan_asset_type t)
     switch (t) {
     case SCAN_ASSET_RESOURCE_SET: return "resource_set";
     case SCAN_ASSET_DIRECTORY: return "directory";
+    case SCAN_ASSET_DB_SCHEMA: return "schema";
+    case SCAN_ASSET_DB_TABLE: return "table";
+    case SCAN_ASSET_DB_VIEW: return "view";
     case SCAN_ASSET_TABLE: return "table";
     case SCAN_ASSET_FILE: break;
     }
@@ -69,6 +72,7 @@ static void column_free(struct scan_column *c)
     free(c->min);
     free(c->max);
     free_strv(c->classes, c->n_classes);
+    free(c->references);
 }
 
 void scan_asset_free(struct scan_asset *a)
@@ -128,6 +132,7 @@ int scan_asset_add_column(struct scan_asset *a, const struct scan_limits *lim, c
     struct scan_column *c = &a->cols[a->n_cols];
     memset(c, 0, sizeof *c);
     c->null_count = -1;
+    c->nullable = -1;
     c->name = strdup(name);
     if (!c->name)
         return SHIR_E_NOMEM;

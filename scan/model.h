@@ -61,6 +61,12 @@ struct scan_column {
     /* Classification results: owned strings, e.g. "EMAIL_ADDRESS". */
     char **classes;
     size_t n_classes;
+    /* Database columns (source/db*.c): what the catalog declares. nullable: -1 unknown (files),
+     * 0 NOT NULL, 1 nullable; pk_position: 1-based place in the primary key, 0 none;
+     * references: owned, may be NULL: qualified name of the column a foreign key points to. */
+    int nullable;
+    uint32_t pk_position;
+    char *references;
 };
 
 /* Document-level classification count for text assets. */
@@ -73,9 +79,13 @@ enum scan_asset_type {
     SCAN_ASSET_FILE,
     SCAN_ASSET_RESOURCE_SET,
     SCAN_ASSET_DIRECTORY,
+    SCAN_ASSET_DB_SCHEMA,    /* a database schema (MySQL: the database itself) */
+    SCAN_ASSET_DB_TABLE,
+    SCAN_ASSET_DB_VIEW,      /* views and materialised views */
     SCAN_ASSET_TABLE, /* a table format's directory (Delta Lake): one asset, not its files */
 };
-/* "file" | "resource_set" | "directory" | "table" */
+/* "file" | "resource_set" | "directory" | "schema" | "table" | "view" (a database's or a Delta
+ * table's "table") */
 const char *scan_asset_type_name(enum scan_asset_type t);
 
 struct scan_asset {
@@ -90,6 +100,7 @@ struct scan_asset {
     uint64_t size;
     int64_t modified;        /* seconds since the epoch (UTC) */
     int64_t row_count;       /* -1 unknown */
+    bool row_count_estimated;/* row_count is the catalog's estimate (database tables) */
     uint32_t partition_count;/* resource sets: number of grouped files; 0 otherwise */
     int64_t table_version;   /* tables (Delta): the log version read; -1 otherwise */
     uint64_t live_files;     /* tables (Delta): data files in the table at that version */

@@ -57,8 +57,28 @@ enum scan_fault {
 };
 #define SCAN_FAULT_LAST SCAN_FAULT_CRASH_NAMED
 
+/* Database sources (docs/sources.md): TLS as libpq's sslmode. The default, VERIFY_FULL, checks
+ * the server's certificate chain against tls_ca (else the system's store) and its name. */
+enum scan_db_tls {
+    SCAN_DB_TLS_VERIFY_FULL = 0,
+    SCAN_DB_TLS_VERIFY_CA = 1,   /* chain only, not the name */
+    SCAN_DB_TLS_REQUIRE = 2,     /* encrypted, certificate not checked */
+    SCAN_DB_TLS_DISABLE = 3,     /* plain text: loopback and tests */
+};
+struct scan_db_opts {
+    char *user;                   /* owned, may be NULL */
+    struct shir_secret password;  /* owned; travels only inside the job over the pipe */
+    enum scan_db_tls tls;
+    char *tls_ca;                 /* owned, may be NULL: PEM bundle of trusted CAs */
+    uint32_t connect_timeout_s;   /* default 15 */
+    uint32_t statement_timeout_ms;/* per statement (catalog, describe, sample); default 30000 */
+    bool exact_counts;            /* count(*) each table instead of the catalog's estimate */
+};
+
 struct scan_job {
-    char *source;                 /* owned: absolute path of a directory or file */
+    char *source;                 /* owned: absolute path of a directory or file, or a database
+                                     URL (sqlite:///PATH, postgres://HOST[:PORT]/DB,
+                                     mysql://HOST[:PORT]/DB) */
     unsigned level;               /* 1, 2 or 3 (enum scan_level) */
     char *rules_path;             /* owned, may be NULL: user classification rules */
     enum scan_sink_kind sink;
@@ -114,6 +134,7 @@ struct scan_job {
     size_t rules_len;             /* at most SCAN_JOB_MAX_RULES */
     char *host_name;              /* owned, may be NULL: the host part of qualified names, over
                                      the machine's name (stable across the nodes of a runtime) */
+    struct scan_db_opts db;       /* database sources only */
 };
 /* Bounds the decoder enforces on the fields above (the replicated definition holds at most
  * 16 KiB of rules; a run is retried at most 10 times, so few files can ever be skipped). */
@@ -133,12 +154,15 @@ uint32_t scan_job_part_size(const struct scan_job *j);
 int scan_outbox_depth(const char *dir, uint64_t *batches, uint64_t *assets);
 
 void scan_job_init(struct scan_job *j);
+/* Whether a source names a database by its URL scheme (sqlite, postgres, postgresql, mysql,
+ * mariadb), as opposed to a path or a file:// URL. Pure. */
+bool scan_source_is_db(const char *source);
 /* Free every owned field (the password is wiped); the struct may be re-initialised. */
 void scan_job_free(struct scan_job *j);
 /* Append a copy of a glob. SHIR_E_NOMEM. */
 int scan_job_add_glob(char ***list, size_t *n, const char *glob);
-/* Check the job is runnable (source set, level in range, sink target set): 0 or SHIR_E_INVAL
- * with a reason in msg[cap]. */
+/* Check the job is runnable (source an absolute path or a well-formed database URL, level in
+ * range, sink target set): 0 or SHIR_E_INVAL with a reason in msg[cap]. */
 int scan_job_validate(const struct scan_job *j, char *msg, size_t cap);
 
 /* The run summary. */

@@ -125,6 +125,12 @@ static int json_columns(struct shir_buf *b, const struct scan_asset *a)
         }
         if (rc == 0 && c->has_stats && c->null_count >= 0)
             rc = shir_buf_printf(b, ",\"nullCount\":%lld", (long long)c->null_count);
+        if (rc == 0 && c->nullable >= 0)
+            rc = shir_buf_printf(b, ",\"nullable\":%s", c->nullable ? "true" : "false");
+        if (rc == 0 && c->pk_position)
+            rc = shir_buf_printf(b, ",\"primaryKey\":%u", c->pk_position);
+        if (rc == 0 && c->references && (rc = json_key(b, "references")) == 0)
+            rc = scan_json_str(b, c->references);
         if (rc == 0)
             rc = json_key(b, "classifications");
         if (rc == 0)
@@ -172,11 +178,16 @@ int scan_asset_to_json(struct shir_buf *b, const struct scan_asset *a)
         rc = scan_json_str(b, a->compression);
     if (rc == 0 && a->encoding && (rc = json_key(b, "encoding")) == 0)
         rc = scan_json_str(b, a->encoding);
-    if (rc == 0)
+    /* Database assets have neither: a catalog gives no size or change time we could trust. */
+    bool db = a->type == SCAN_ASSET_DB_SCHEMA || a->type == SCAN_ASSET_DB_TABLE ||
+              a->type == SCAN_ASSET_DB_VIEW;
+    if (rc == 0 && !db)
         rc = shir_buf_printf(b, ",\"size\":%llu,\"modified\":\"%s\"", (unsigned long long)a->size,
                              when);
     if (rc == 0 && a->row_count >= 0)
         rc = shir_buf_printf(b, ",\"rowCount\":%lld", (long long)a->row_count);
+    if (rc == 0 && a->row_count >= 0 && a->row_count_estimated)
+        rc = shir_buf_append(b, ",\"rowCountEstimated\":true", 25);
     if (rc == 0 && a->type == SCAN_ASSET_RESOURCE_SET)
         rc = shir_buf_printf(b, ",\"partitionCount\":%u", a->partition_count);
     if (rc == 0 && (rc = json_key(b, "columns")) == 0)

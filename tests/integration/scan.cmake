@@ -20,3 +20,10 @@ shir_integration_test(NAME scan_atlas COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_a
   TIMEOUT 180 LABELS scan)
 shir_integration_test(NAME scan_outbox_attack
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_outbox_attack.sh TIMEOUT 120 LABELS scan)
+# Database sources against real servers the tests start from Debian's packages (db_lib.sh).
+shir_integration_test(NAME scan_db_postgres
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_postgres.sh TIMEOUT 300 LABELS scan slow)
+shir_integration_test(NAME scan_db_mysql
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_mysql.sh TIMEOUT 300 LABELS scan slow)
+shir_integration_test(NAME scan_db_sqlite
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_sqlite.sh TIMEOUT 60 LABELS scan)

@@ -39,3 +39,5 @@ shir_unit_test(NAME test_engine_tables SOURCES ${_scan_t}/test_engine_tables.c L
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/delta)
 shir_unit_test(NAME test_engine_atlas SOURCES ${_scan_t}/test_engine_atlas.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_parts SOURCES ${_scan_t}/test_engine_parts.c LIBS shir_scan)
+# Database sources without a server: URLs, declared types, the job's fields, a SQLite walk.
+shir_unit_test(NAME test_scan_db SOURCES ${_scan_t}/test_db.c LIBS shir_scan PkgConfig::SQLITE3)

@@ -274,7 +274,7 @@ static void test_job_defaults_and_validate(void **state)
     scan_job_init(&j);
     char msg[128];
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
-    assert_string_equal(msg, "source must be an absolute path");
+    assert_string_equal(msg, "source must be an absolute path or a database URL");
     j.source = strdup("/x");
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), 0);
     j.sink = SCAN_SINK_ATLAS;

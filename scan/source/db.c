@@ -1,0 +1,393 @@
+/* The catalog walk of a database source: connect, list schemas and tables (ordered, so a run
+ * can resume at a table index), then per table describe (L2), sample and classify (L3), and
+ * hand each asset to the sink. The servers are reached only through struct scan_db_driver.
+ *
+ * Qualified names follow the style Purview uses for these sources:
+ *   postgresql://HOST:PORT/DB/SCHEMA/TABLE      (schema: postgresql://HOST:PORT/DB/SCHEMA)
+ *   mysql://HOST:PORT/DB/TABLE                  (schema, i.e. the database: mysql://HOST:PORT/DB)
+ *   sqlite://MACHINE/ABS/PATH/main/TABLE        (no Purview form exists: the file's own URL)
+ * and a column is TABLE_NAME#COLUMN. Names are percent-encoded where they hold '/', '#', '?',
+ * '%', spaces or control bytes, so a name cannot forge another asset's qualified name. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan/source/db.h"
+
+/* ------------------------------------------------------------------------------------------- */
+/* The catalog. */
+
+int scan_db_catalog_add_schema(struct scan_db_catalog *c, const char *name)
+{
+    char *copy = strdup(name);
+    char **v = copy ? realloc(c->schemas, (c->n_schemas + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(copy);
+        return SHIR_E_NOMEM;
+    }
+    v[c->n_schemas++] = copy;
+    c->schemas = v;
+    return 0;
+}
+
+int scan_db_catalog_add_table(struct scan_db_catalog *c, const char *schema, const char *name,
+                              bool is_view, int64_t est_rows, struct scan_db_table **out)
+{
+    if (c->n_tables == c->cap_tables) {
+        size_t cap = c->cap_tables ? c->cap_tables * 2 : 64;
+        struct scan_db_table *v = realloc(c->tables, cap * sizeof *v);
+        if (!v)
+            return SHIR_E_NOMEM;
+        c->tables = v;
+        c->cap_tables = cap;
+    }
+    struct scan_db_table *t = &c->tables[c->n_tables];
+    *t = (struct scan_db_table){.schema = strdup(schema), .name = strdup(name),
+                                .is_view = is_view, .est_rows = est_rows};
+    if (!t->schema || !t->name) {
+        free(t->schema);
+        free(t->name);
+        return SHIR_E_NOMEM;
+    }
+    if (out)
+        *out = t;
+    c->n_tables++;
+    return 0;
+}
+
+void scan_db_catalog_free(struct scan_db_catalog *c)
+{
+    for (size_t i = 0; i < c->n_schemas; i++)
+        free(c->schemas[i]);
+    free(c->schemas);
+    for (size_t i = 0; i < c->n_tables; i++) {
+        free(c->tables[i].schema);
+        free(c->tables[i].name);
+    }
+    free(c->tables);
+    memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* The walk. */
+
+struct dbwalk {
+    const struct scan_engine_cfg *cfg;
+    const struct scan_db_driver *drv;
+    struct scan_db_url url;
+    void *conn;
+    struct scan_sink *sink;
+    struct scan_summary *sum;
+    struct scan_limits lim;
+    struct shir_buf qn;
+    char *cursor;
+    uint64_t start_ms, last_progress_ms;
+};
+
+static const struct scan_db_driver *driver_for(enum scan_db_kind k)
+{
+    switch (k) {
+    case SCAN_DB_SQLITE: return &scan_db_sqlite;
+    case SCAN_DB_POSTGRES: return &scan_db_postgres;
+    case SCAN_DB_MYSQL: return &scan_db_mysql;
+    case SCAN_DB_NONE: break;
+    }
+    return NULL;
+}
+
+/* Append one name component, percent-encoded where it could change the name's structure. */
+static int qn_part(struct shir_buf *b, const char *s)
+{
+    int rc = 0;
+    for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p; p++) {
+        if (*p < 0x21 || *p == 0x7f || *p == '/' || *p == '#' || *p == '?' || *p == '%')
+            rc = shir_buf_printf(b, "%%%02X", *p);
+        else
+            rc = shir_buf_append_u8(b, *p);
+    }
+    return rc;
+}
+
+/* The qualified name of the database, a schema (NULL: none), a table (NULL: none) and a
+ * column (NULL: none) into w->qn, NUL-terminated. */
+static int make_qn(struct dbwalk *w, const char *schema, const char *table, const char *column)
+{
+    struct shir_buf *b = &w->qn;
+    shir_buf_reset(b);
+    int rc;
+    if (w->url.kind == SCAN_DB_SQLITE) {
+        /* The file's path keeps its slashes; each component is encoded like a name. */
+        rc = shir_buf_printf(b, "sqlite://%s", w->cfg->host);
+        for (const char *p = w->url.path; rc == 0 && *p;) {
+            size_t n = strcspn(p + 1, "/") + 1;
+            char comp[256];
+            rc = shir_buf_append_u8(b, '/');
+            for (size_t off = 1; rc == 0 && off < n; off += sizeof comp - 1) {
+                size_t k = n - off < sizeof comp - 1 ? n - off : sizeof comp - 1;
+                memcpy(comp, p + off, k);
+                comp[k] = '\0';
+                rc = qn_part(b, comp);
+            }
+            p += n;
+        }
+    } else {
+        bool v6 = strchr(w->url.host, ':') != NULL;
+        rc = shir_buf_printf(b, "%s://%s%s%s:%u/", w->drv->name, v6 ? "[" : "", w->url.host,
+                             v6 ? "]" : "", (unsigned)w->url.port);
+        if (rc == 0)
+            rc = qn_part(b, w->url.database);
+    }
+    if (rc == 0 && schema && !w->drv->schema_is_database && (rc = shir_buf_append_u8(b, '/')) == 0)
+        rc = qn_part(b, schema);
+    if (rc == 0 && table && (rc = shir_buf_append_u8(b, '/')) == 0)
+        rc = qn_part(b, table);
+    if (rc == 0 && column && (rc = shir_buf_append_u8(b, '#')) == 0)
+        rc = qn_part(b, column);
+    return rc ? rc : shir_buf_append_u8(b, '\0');
+}
+
+static void progress(struct dbwalk *w, bool force)
+{
+    if (!w->cfg->progress)
+        return;
+    uint64_t now = w->cfg->clock->now_ms(w->cfg->clock);
+    /* Four updates a second, as for files. */
+    if (!force && now - w->last_progress_ms < 250)
+        return;
+    w->last_progress_ms = now;
+    w->sum->duration_ms = now - w->start_ms;
+    w->cfg->progress(w->cfg->progress_ud, w->sum, w->cursor ? w->cursor : "");
+}
+
+static int deliver(struct dbwalk *w, struct scan_asset *a)
+{
+    for (size_t i = 0; i < a->n_cols; i++)
+        if (a->cols[i].n_classes)
+            w->sum->classified_columns++;
+    w->sum->errors += a->n_errors;
+    w->sum->assets++;
+    int rc = w->sink->put(w->sink, a);
+    if (rc) {
+        (void)shir_str_fmt(w->sum->message, sizeof w->sum->message, "sink: %s",
+                           w->sink->errmsg[0] ? w->sink->errmsg : shir_strerror(rc));
+        return rc;
+    }
+    if (scan_set_str(&w->cursor, a->path) != 0)
+        return SHIR_E_NOMEM;
+    progress(w, false);
+    return 0;
+}
+
+/* An asset's path: "SCHEMA" or "SCHEMA/TABLE" as the server spells them (the cursor). */
+static int set_path(struct scan_asset *a, const char *schema, const char *table)
+{
+    size_t n = strlen(schema) + (table ? strlen(table) + 1 : 0) + 1;
+    char *p = malloc(n);
+    if (!p)
+        return SHIR_E_NOMEM;
+    (void)shir_str_fmt(p, n, "%s%s%s", schema, table ? "/" : "", table ? table : "");
+    free(a->path);
+    a->path = p;
+    return 0;
+}
+
+static int emit_schema(struct dbwalk *w, const char *schema)
+{
+    struct scan_asset a;
+    scan_asset_init(&a);
+    a.type = SCAN_ASSET_DB_SCHEMA;
+    int rc = make_qn(w, schema, NULL, NULL);
+    if (rc == 0)
+        rc = scan_set_str(&a.qualified_name, (const char *)w->qn.data);
+    if (rc == 0)
+        rc = set_path(&a, schema, NULL);
+    if (rc == 0)
+        rc = scan_set_str(&a.format, w->drv->name);
+    if (rc == 0)
+        rc = deliver(w, &a);
+    scan_asset_free(&a);
+    return rc;
+}
+
+/* Foreign keys come from drivers as "SCHEMA\tTABLE\tCOLUMN": make them qualified names. */
+static int resolve_references(struct dbwalk *w, struct scan_asset *a)
+{
+    for (size_t i = 0; i < a->n_cols; i++) {
+        char *r = a->cols[i].references;
+        if (!r)
+            continue;
+        char *t1 = strchr(r, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t2) {
+            free(r);
+            a->cols[i].references = NULL;
+            continue;
+        }
+        *t1 = *t2 = '\0';
+        a->cols[i].references = NULL;
+        int rc = make_qn(w, r, t1 + 1, t2 + 1);
+        if (rc == 0)
+            rc = scan_set_str(&a->cols[i].references, (const char *)w->qn.data);
+        free(r);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* A failure that ends the run: the connection is gone (every later table would fail the same
+ * way) or memory ran out. */
+static bool fatal(int rc)
+{
+    return rc == SHIR_E_CLOSED || rc == SHIR_E_NOMEM;
+}
+
+/* L2 and L3 of one table: columns (unless already described with the batch), references,
+ * sample and classification. Per-table failures are recorded on the asset. */
+static int table_detail(struct dbwalk *w, const struct scan_db_table *t, struct scan_asset *a,
+                        bool described)
+{
+    char msg[256] = "";
+    const struct scan_job *job = w->cfg->job;
+    int rc = described ? 0 : w->drv->describe(w->conn, t, &w->lim, a, msg, sizeof msg);
+    if (rc == 0)
+        rc = resolve_references(w, a);
+    if (rc == 0 && job->level >= SCAN_L3) {
+        uint64_t bytes = 0;
+        rc = w->drv->sample(w->conn, t, &w->lim, a, &bytes, msg, sizeof msg);
+        a->bytes_read = bytes;
+        w->sum->bytes_read += bytes;
+        const struct scan_readers *r = w->cfg->readers;
+        if (rc == 0 && r->classify && (rc = r->classify(r->classify_ctx, a)) != 0 &&
+            rc != SHIR_E_NOMEM) {
+            (void)shir_str_fmt(msg, sizeof msg, "classification failed: %s", shir_strerror(rc));
+        }
+    }
+    if (rc && rc != SHIR_E_NOMEM &&
+        scan_asset_add_error(a, "%s", msg[0] ? msg : shir_strerror(rc)) != 0)
+        return SHIR_E_NOMEM;
+    if (fatal(rc)) {
+        (void)shir_str_fmt(w->sum->message, sizeof w->sum->message, "%s.%s: %s", t->schema,
+                           t->name, msg[0] ? msg : shir_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
+/* count(*) in place of the estimate; a failure (a timeout on a huge table) keeps the estimate
+ * and records why. */
+static int exact_count(struct dbwalk *w, const struct scan_db_table *t, struct scan_asset *a)
+{
+    char msg[256] = "";
+    int64_t n = -1;
+    int rc = w->drv->count(w->conn, t, &n, msg, sizeof msg);
+    if (rc == 0) {
+        a->row_count = n;
+        a->row_count_estimated = false;
+        return 0;
+    }
+    if (rc != SHIR_E_NOMEM && scan_asset_add_error(a, "%s", msg[0] ? msg : shir_strerror(rc)))
+        return SHIR_E_NOMEM;
+    if (fatal(rc))
+        (void)shir_str_fmt(w->sum->message, sizeof w->sum->message, "%s.%s: %s", t->schema,
+                           t->name, msg[0] ? msg : shir_strerror(rc));
+    return fatal(rc) ? rc : 0;
+}
+
+/* A table's asset before any detail: names, kind, the catalog's estimate. */
+static int table_asset(struct dbwalk *w, const struct scan_db_table *t, struct scan_asset *a)
+{
+    scan_asset_init(a);
+    a->type = t->is_view ? SCAN_ASSET_DB_VIEW : SCAN_ASSET_DB_TABLE;
+    a->row_count = t->est_rows;
+    a->row_count_estimated = t->est_rows >= 0;
+    int rc = make_qn(w, t->schema, t->name, NULL);
+    if (rc == 0)
+        rc = scan_set_str(&a->qualified_name, (const char *)w->qn.data);
+    if (rc == 0)
+        rc = set_path(a, t->schema, t->name);
+    if (rc == 0)
+        rc = scan_set_str(&a->format, w->drv->name);
+    return rc;
+}
+
+/* Tables t[0..n), n <= DB_BATCH, in order: described together where the driver can, then each
+ * counted, detailed and delivered. 64 assets of names and columns are a few hundred KiB at
+ * most, and one round trip per 64 tables is what takes PostgreSQL's L2 from ~1 ms a table to a
+ * fraction (bench/bench_db_catalog.sh). */
+#define DB_BATCH 64
+static int scan_tables(struct dbwalk *w, const struct scan_db_table *t, size_t n)
+{
+    struct scan_asset a[DB_BATCH];
+    const struct scan_job *job = w->cfg->job;
+    bool described = false;
+    size_t made = 0;
+    int rc = 0;
+    while (rc == 0 && made < n) {
+        rc = table_asset(w, &t[made], &a[made]);
+        made++; /* freed below even when half made */
+    }
+    if (rc == 0 && job->level >= SCAN_L2 && w->drv->describe_many && n > 1) {
+        char msg[256];
+        described = w->drv->describe_many(w->conn, t, n, &w->lim, a, msg, sizeof msg) == 0;
+        for (size_t i = 0; !described && rc == 0 && i < n; i++) {
+            scan_asset_free(&a[i]); /* what the batch left: start afresh, one at a time */
+            rc = table_asset(w, &t[i], &a[i]);
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (job->db.exact_counts && !t[i].is_view)
+            rc = exact_count(w, &t[i], &a[i]);
+        if (rc == 0 && job->level >= SCAN_L2)
+            rc = table_detail(w, &t[i], &a[i], described);
+        if (rc == 0)
+            rc = deliver(w, &a[i]);
+    }
+    for (size_t i = 0; i < made; i++)
+        scan_asset_free(&a[i]);
+    return rc;
+}
+
+/* Connect and read the catalog; on failure sum->message says why. */
+static int open_catalog(struct dbwalk *w, struct scan_db_catalog *cat)
+{
+    struct scan_summary *sum = w->sum;
+    char msg[200] = "";
+    int rc = scan_db_url_parse(w->cfg->job->source, &w->url, msg, sizeof msg);
+    if (rc == 0 && !(w->drv = driver_for(w->url.kind)))
+        rc = SHIR_E_UNSUPPORTED;
+    if (rc == 0) {
+        struct scan_db_connect c = {.url = &w->url, .job = w->cfg->job, .clock = w->cfg->clock};
+        rc = w->drv->open(&c, &w->conn, msg, sizeof msg);
+    }
+    if (rc == 0)
+        rc = w->drv->catalog(w->conn, cat, msg, sizeof msg);
+    if (rc)
+        (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot scan %s: %s",
+                           w->cfg->job->source, msg[0] ? msg : shir_strerror(rc));
+    return rc;
+}
+
+int scan_db_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
+                struct scan_summary *sum)
+{
+    struct dbwalk w = {.cfg = cfg, .sink = sink, .sum = sum};
+    struct scan_db_catalog cat = {0};
+    scan_limits_default(&w.lim);
+    shir_buf_init(&w.qn, SIZE_MAX);
+    w.start_ms = w.last_progress_ms = cfg->clock->now_ms(cfg->clock);
+    int rc = open_catalog(&w, &cat);
+    for (size_t i = 0; rc == 0 && i < cat.n_schemas; i++)
+        rc = emit_schema(&w, cat.schemas[i]);
+    /* Tables in catalog order: a resumed run can start at the index after its cursor. */
+    for (size_t i = 0; rc == 0 && i < cat.n_tables; i += DB_BATCH)
+        rc = scan_tables(&w, &cat.tables[i],
+                         cat.n_tables - i < DB_BATCH ? cat.n_tables - i : DB_BATCH);
+    if (w.conn)
+        w.drv->close(w.conn);
+    sum->duration_ms = cfg->clock->now_ms(cfg->clock) - w.start_ms;
+    progress(&w, true);
+    scan_db_catalog_free(&cat);
+    scan_db_url_free(&w.url);
+    shir_buf_free(&w.qn);
+    free(w.cursor);
+    return rc;
+}
