@@ -7,6 +7,12 @@
 
 /* Attempts this process started: at most the node's capacity plus the ones stopping. */
 #define LOCAL_MAX 1024
+/* Workers started per tick are bounded by time: spawning is a fork and exec on the loop thread
+ * (~1 ms idle, 40 ms seen on a loaded 2-core machine), and a burst of hundreds (a node given
+ * capacity 400 and as many runs at once) would hold the loop past raft's election timeout and
+ * cost the runtime its leader. One start always happens; more while the tick has spent less
+ * than this. The rest wait, `assigned`, for the next tick (50 ms later). */
+#define START_BUDGET_NS (10ull * 1000 * 1000)
 /* How long after a refused auto-capacity proposal the next one is tried. */
 #define CAPACITY_RETRY_MS 5000
 
@@ -365,6 +371,8 @@ static void runs_tick(void *self_)
     propose_capacity(rs, me);
     size_t n;
     const struct cluster_run *const *runs = cluster_fsm_runs(e->fsm, &n);
+    uint64_t t0 = uv_hrtime();
+    bool started = false;
     for (size_t i = 0; i < n; i++) {
         const struct cluster_run *r = runs[i];
         if (r->node != self || (r->state != CLUSTER_RUN_ASSIGNED &&
@@ -384,8 +392,9 @@ static void runs_tick(void *self_)
             continue;
         }
         const struct cluster_scan_def *def = cluster_fsm_scan(e->fsm, r->scan);
-        if (!def || rs->n_local == LOCAL_MAX)
+        if (!def || rs->n_local == LOCAL_MAX || (started && uv_hrtime() - t0 > START_BUDGET_NS))
             continue;
+        started = true;
         rs->local[rs->n_local++] = (struct local_attempt){.run = r->id, .attempt = r->attempt};
         rs->exec.start(rs->exec.data, r, def);
     }
