@@ -263,6 +263,7 @@ const char *cluster_node_name(struct cluster *c, uint64_t id);
  * only by cluster_credential_open, on the node that starts a run. */
 #define CLUSTER_CREDENTIAL_TEXT_MAX 255  /* user */
 #define CLUSTER_CREDENTIAL_SECRET_MAX 1024 /* password bytes */
+#define CLUSTER_CREDENTIALS_MAX 64 /* credentials in the runtime */
 struct cluster_credential_info {
     char name[CLUSTER_SCAN_NAME_MAX + 1];
     const char *kind; /* "basic" (static) */

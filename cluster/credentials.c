@@ -10,7 +10,8 @@
 #include "cluster/scan_ops.h"
 
 _Static_assert(CLUSTER_CREDENTIAL_TEXT_MAX == CLUSTER_CREDENTIAL_USER_MAX &&
-                   CLUSTER_CREDENTIAL_SECRET_MAX == CLUSTER_CREDENTIAL_PASSWORD_MAX,
+                   CLUSTER_CREDENTIAL_SECRET_MAX == CLUSTER_CREDENTIAL_PASSWORD_MAX &&
+                   CLUSTER_CREDENTIALS_MAX == CLUSTER_FSM_CREDENTIALS_CAP,
                "cluster.h's credential limits are fsm.h's");
 
 static int field_of(const char *name, char field[CLUSTER_SEAL_FIELD_MAX + 1])
