@@ -254,6 +254,24 @@ static int proxy_fill(struct node_runs *r, struct scan_job *job)
     return 0;
 }
 
+/* The login of a database source from the credential the definition names: unsealed here, on
+ * the node that runs it, into the job, which travels to the worker over its pipe only (never
+ * argv or environment) and is wiped by scan_job_free. */
+static int credential_fill(struct node_runs *r, const struct cluster_scan_def *def,
+                           struct scan_job *job, char *msg, size_t cap)
+{
+    char user[CLUSTER_CREDENTIAL_TEXT_MAX + 1];
+    int rv = cluster_credential_open(r->cluster, def->credential, user, sizeof user,
+                                     &job->db.password);
+    if (rv == 0 && !(job->db.user = strdup(user)))
+        rv = SHIR_E_NOMEM;
+    if (rv != 0)
+        (void)shir_str_fmt(msg, cap, "cannot open credential %s: %s", def->credential,
+                           shir_strerror(rv));
+    shir_wipe(user, sizeof user);
+    return rv;
+}
+
 /* The job of `run` from `def` (into *job, which the caller frees). */
 static int build_job(struct node_runs *r, const struct cluster_run *run,
                      const struct cluster_scan_def *def, struct scan_job *job, char *msg,
@@ -289,6 +307,10 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
         (void)shir_str_fmt(msg, cap, "unknown sink %s", def->sink);
         return SHIR_E_INVAL;
     }
+    /* A credential on a path source has nothing to log in to: it is not opened. */
+    if (def->credential[0] && scan_source_is_db(def->source) &&
+        (rv = credential_fill(r, def, job, msg, cap)) != 0)
+        return rv;
     if (add_globs(&job->includes, &job->n_includes, def->includes) != 0 ||
         add_globs(&job->excludes, &job->n_excludes, def->excludes) != 0)
         goto fail;
