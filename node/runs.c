@@ -289,7 +289,17 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
     job->memory_limit = 4096ull << 20; /* as run-local: a runaway file cannot take the machine */
     if (!job->source || !job->run_scan)
         goto fail;
-    if (strncmp(def->sink, "jsonl:", 6) == 0) {
+    if (strncmp(def->sink, "jsonl:", 6) == 0 && scan_source_is_db(def->source)) {
+        /* Database sources write no parts yet (scan/source/: per-table checkpoints are to come):
+         * the run's assets go to one file beside the parts directories, DIR/NAME.run-RUN.jsonl,
+         * rewritten whole by a retried attempt. */
+        char path[CLUSTER_SCAN_SINK_MAX + CLUSTER_SCAN_NAME_MAX + 40];
+        job->sink = SCAN_SINK_JSONL;
+        if (shir_str_fmt(path, sizeof path, "%s/%s.run-%llu.jsonl", def->sink + 6, def->name,
+                         (unsigned long long)run->id) != 0 ||
+            !(job->sink_target = strdup(path)))
+            goto fail;
+    } else if (strncmp(def->sink, "jsonl:", 6) == 0) {
         job->sink = SCAN_SINK_JSONL;
         if (!(job->parts_dir = strdup(def->sink + 6)) || !(job->sink_target = strdup(def->sink + 6)))
             goto fail;
