@@ -62,9 +62,11 @@ static bool fsm_answer(int rv)
            rv != SHIR_E_UNAVAILABLE && rv != SHIR_E_TIMEOUT && rv != SHIR_E_SHUTDOWN;
 }
 
+/* Propose c (borrowed) with its completion; errors without a callback: failures to reach the
+ * FSM only (scan_ops.h). */
 int cluster__op_propose(struct cluster_env *env, struct cluster_propose *prop,
-                   const struct cluster_cmd *c, cluster_done_cb done, cluster_value_cb value,
-                   void *data)
+                        const struct cluster_cmd *c, cluster_done_cb done, cluster_value_cb value,
+                        void *data)
 {
     struct op *op = malloc(sizeof *op);
     if (!op)
