@@ -29,12 +29,19 @@ static void answered(const struct node_admin_ctx *ctx, struct node_admin_conn *c
     node_admin_reply(c, id, pack_name, arg);
 }
 
-/* The cluster's completion: the op answers (answered() runs inside), then the call goes. */
+static const char *fail_text(int rv);
+
+/* The cluster's completion: the op answers (answered() runs inside), then the call goes. The
+ * FSM's refusals get words (its message is only the code's name). */
 static void call_done_cb(void *arg, int status, const char *msg)
 {
     struct cred_call *k = arg;
-    if (status == SHIR_E_FULL && !msg)
+    if (status == SHIR_E_FULL)
         msg = "the runtime holds 64 credentials already: delete one first";
+    else if (status == SHIR_E_INVAL)
+        msg = fail_text(status);
+    else if (status == SHIR_E_NOTFOUND && msg && strcmp(msg, shir_strerror(status)) == 0)
+        msg = "no such credential ('shir credentials list' shows them)";
     node_admin_op_done(k->op, status, msg);
     free(k);
 }
