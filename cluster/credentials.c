@@ -55,8 +55,9 @@ out:
     return rv;
 }
 
-/* CRED_DELETE's completion: BUSY gets a message naming a definition that uses the credential
- * (from this node's replica, which has applied the entry that answered). */
+/* CRED_DELETE's completion: BUSY gets a message naming a definition that uses the credential,
+ * from this node's replica; a follower may not have applied the definition yet (the answer is
+ * the leader's), and then the message says where to look instead. */
 struct del {
     struct cluster_env *env;
     char name[CLUSTER_CREDENTIAL_NAME_MAX + 1];
@@ -70,8 +71,14 @@ static void deleted(void *arg, int status, const char *msg)
     char text[200];
     if (status == SHIR_E_BUSY) {
         const struct cluster_scan_def *def = cluster_fsm_credential_user(d->env->fsm, d->name);
-        (void)shir_str_fmt(text, sizeof text, "credential %s is used by scan %s", d->name,
-                           def ? def->name : "(one just changed)");
+        if (def)
+            (void)shir_str_fmt(text, sizeof text, "credential %s is used by scan %s", d->name,
+                               def->name);
+        else
+            (void)shir_str_fmt(text, sizeof text,
+                               "credential %s is used by a scan definition ('shir scan list' "
+                               "shows which)",
+                               d->name);
         msg = text;
     }
     d->cb(d->data, status, msg);
