@@ -256,6 +256,40 @@ const char *cluster_run_waiting(struct cluster *c, const struct cluster_run *r);
  * runs again. */
 const char *cluster_node_name(struct cluster *c, uint64_t id);
 
+/* Credentials (issue 13; docs/sources.md, docs/security.md): named logins a scan definition of
+ * a database source refers to (cluster_scan_def.credential). The password is sealed on the node
+ * that proposes (HKDF + AES-256-GCM under the runtime data secret, for the field
+ * "credential.<name>.password"), so the raft log and snapshots hold only the blob; it is opened
+ * only by cluster_credential_open, on the node that starts a run. */
+#define CLUSTER_CREDENTIAL_TEXT_MAX 255  /* user */
+#define CLUSTER_CREDENTIAL_SECRET_MAX 1024 /* password bytes */
+#define CLUSTER_CREDENTIALS_MAX 64 /* credentials in the runtime */
+struct cluster_credential_info {
+    char name[CLUSTER_SCAN_NAME_MAX + 1];
+    const char *kind; /* "basic" (static) */
+    char user[CLUSTER_CREDENTIAL_TEXT_MAX + 1];
+    uint64_t created_ms, updated_ms;
+};
+/* Create or replace credential `name` (copied) with `user` (copied, 1..255 bytes of text) and
+ * `password` (borrowed, 1..1024 bytes; sealed here and wiped from every copy this makes). cb
+ * fires once: FULL (64 exist), INVAL. Errors (no callback): SHIR_E_INVAL (a bad name, user or
+ * password length), SHIR_E_NOTFOUND, SHIR_E_NOLEADER, SHIR_E_NOMEM, SHIR_E_CRYPTO. */
+int cluster_credential_set(struct cluster *c, const char *name, const char *user,
+                           const struct shir_secret *password, cluster_done_cb cb, void *data);
+/* Delete a credential. cb fires once: NOTFOUND; BUSY with a message naming a scan definition
+ * that uses it. Errors (no callback) as cluster_credential_set. */
+int cluster_credential_delete(struct cluster *c, const char *name, cluster_done_cb cb,
+                              void *data);
+/* The local replica's credentials in name order, without any password: copies up to `cap`
+ * into out[] and returns how many there are (0 when not registered or not caught up). */
+size_t cluster_credentials(struct cluster *c, struct cluster_credential_info *out, size_t cap);
+/* Open credential `name` for a run: its user copied into user[cap] and its password unsealed
+ * into *password (the caller frees it with shir_secret_free, which wipes it). From then on the
+ * password is masked in this process's log lines. Errors: SHIR_E_NOTFOUND (no such credential,
+ * or not registered), SHIR_E_TRUNC (cap), SHIR_E_AUTH / SHIR_E_CRYPTO (the blob does not open). */
+int cluster_credential_open(struct cluster *c, const char *name, char *user, size_t cap,
+                            struct shir_secret *password);
+
 /* `shir nodes drain NAME [--off]` and `shir nodes set NAME --capacity N|auto` (0 = auto). cb
  * fires once. Errors (no callback): SHIR_E_NOTFOUND (no such node), SHIR_E_NOLEADER. */
 int cluster_node_set_drain(struct cluster *c, const char *name, bool drain, cluster_done_cb cb,

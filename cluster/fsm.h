@@ -1,13 +1,13 @@
 /* cluster/fsm: the replicated state machine (design §4): runtime, key verifiers, nodes and the
- * member allowlist derived from them, proxy settings, scan definitions and runs; credentials
- * come next.
+ * member allowlist derived from them, proxy settings, scan definitions and runs, and the
+ * credentials scans name.
  *
  * For: deterministic state, the commands that change it, their msgpack encoding, snapshots, and
  * the queries the agent needs. Not for: raft itself (fsm_raft.h adapts this to struct raft_fsm),
  * deciding membership changes (roles.h), talking to anyone.
  *
  * The code is in cluster/fsm/: one file per table of state (runtime.c, nodes.c, proxy.c,
- * recent.c, scans.c, runs.c) holding that table's command descriptors, the core that walks them (fsm.c), the
+ * recent.c, scans.c, runs.c, credentials.c) holding that table's command descriptors, the core that walks them (fsm.c), the
  * snapshot format (snapshot.c) and the pool for variable-size records (pool.c); fsm_int.h draws
  * how they fit together, docs/fsm.md explains it.
  *
@@ -68,6 +68,23 @@
 #define CLUSTER_FIELD_KEY1           "runtime.key1.secret"
 #define CLUSTER_FIELD_KEY2           "runtime.key2.secret"
 #define CLUSTER_FIELD_PROXY_PASSWORD "proxy.password"
+/* A credential's password is sealed for "credential.<name>.password": the name is in the key, so
+ * a blob moved to another credential (or into the proxy) fails to open. */
+#define CLUSTER_FIELD_CREDENTIAL_FMT "credential.%s.password"
+
+/* Credentials (docs/sources.md): what a scan of a database source logs in with. 64 of them: a
+ * runtime has a few database sources, each with one login; the table is a fixed array (~90 KiB)
+ * so apply never allocates. */
+#define CLUSTER_FSM_CREDENTIALS_CAP 64
+#define CLUSTER_CREDENTIAL_NAME_MAX 63   /* [A-Za-z0-9._-], as scan names */
+#define CLUSTER_CREDENTIAL_USER_MAX 255
+#define CLUSTER_CREDENTIAL_PASSWORD_MAX 1024
+#define CLUSTER_SEALED_CREDENTIAL_MAX (CLUSTER_CREDENTIAL_PASSWORD_MAX + CLUSTER_SEAL_OVERHEAD)
+_Static_assert(sizeof "credential." - 1 + CLUSTER_CREDENTIAL_NAME_MAX + sizeof ".password" - 1 <=
+                   CLUSTER_SEAL_FIELD_MAX,
+               "every credential's seal field name fits");
+_Static_assert(CLUSTER_CREDENTIAL_NAME_MAX == CLUSTER_SCAN_NAME_MAX,
+               "a scan definition's credential field holds any credential name");
 
 enum cluster_role {
     CLUSTER_ROLE_VOTER = 0,   /* raft voter, runs scans */
@@ -160,6 +177,22 @@ struct cluster_proxy {
 #define CLUSTER_PROXY_F_AUTH         0x80u
 #define CLUSTER_PROXY_F_ALL          0xffu
 
+/* Kept an enum: kinds other than a user and password (a key file, a token) come later. */
+enum cluster_credential_kind {
+    CLUSTER_CREDENTIAL_BASIC = 0, /* user + password */
+};
+#define CLUSTER_CREDENTIAL_KIND_COUNT 1
+const char *cluster_credential_kind_name(enum cluster_credential_kind k); /* "basic"; "?" */
+
+struct cluster_credential {
+    char name[CLUSTER_CREDENTIAL_NAME_MAX + 1];
+    enum cluster_credential_kind kind;
+    char user[CLUSTER_CREDENTIAL_USER_MAX + 1];
+    uint8_t sealed_password[CLUSTER_SEALED_CREDENTIAL_MAX]; /* sealed for the name's field */
+    uint16_t sealed_password_len;
+    uint64_t created_ms, updated_ms; /* wall clock, stamped by the proposer */
+};
+
 enum cluster_cmd_type {
     CLUSTER_CMD_INIT = 1,
     CLUSTER_CMD_NODE_ADD = 2,
@@ -181,6 +214,8 @@ enum cluster_cmd_type {
     CLUSTER_CMD_RUN_CANCEL = 18,
     CLUSTER_CMD_RUN_REQUEUE = 19,  /* FENCED */
     CLUSTER_CMD_NODE_SET_ADDRESS = 20,
+    CLUSTER_CMD_CRED_SET = 21,
+    CLUSTER_CMD_CRED_DELETE = 22,
 };
 
 /* A command. Fields of `u` by type; the result's `value` is noted per type. */
@@ -335,6 +370,15 @@ struct cluster_cmd {
             uint64_t node_id;
             char address[CLUSTER_ADDR_MAX + 1];
         } node_address;
+        /* CRED_SET -> 1 when created, 0 when replaced (created_ms kept). FULL when
+         * CLUSTER_FSM_CREDENTIALS_CAP exist; INVAL for a bad name, kind, user or an empty
+         * sealed password. The proposer seals the password and stamps created/updated_ms. */
+        struct cluster_credential cred_set;
+        /* CRED_DELETE -> 0. NOTFOUND; BUSY when a scan definition names the credential (the
+         * shell names one such scan: cluster_fsm_credential_user). */
+        struct {
+            char name[CLUSTER_CREDENTIAL_NAME_MAX + 1];
+        } cred_delete;
     } u;
 };
 
@@ -419,6 +463,13 @@ size_t cluster_fsm_allowlist(const struct cluster_fsm *f, uint8_t (*pins)[CLUSTE
 /* Scan definitions, in name order; *n is set to their count. */
 const struct cluster_scan_def *const *cluster_fsm_scans(const struct cluster_fsm *f, size_t *n);
 const struct cluster_scan_def *cluster_fsm_scan(const struct cluster_fsm *f, const char *name);
+/* Credentials, in name order; *n is set to their count. */
+const struct cluster_credential *cluster_fsm_credentials(const struct cluster_fsm *f, size_t *n);
+const struct cluster_credential *cluster_fsm_credential(const struct cluster_fsm *f,
+                                                        const char *name);
+/* The first scan definition (name order) that names credential `name`, or NULL. */
+const struct cluster_scan_def *cluster_fsm_credential_user(const struct cluster_fsm *f,
+                                                           const char *name);
 /* Runs, oldest (lowest id) first; *n is set to their count. */
 const struct cluster_run *const *cluster_fsm_runs(const struct cluster_fsm *f, size_t *n);
 const struct cluster_run *cluster_fsm_run(const struct cluster_fsm *f, uint64_t id);

@@ -40,6 +40,7 @@
 #include "cluster/members.h"
 #include "cluster/port.h"
 #include "cluster/propose.h"
+#include "cluster/credentials.h"
 #include "cluster/proxy.h"
 #include "cluster/reads.h"
 #include "cluster/recover.h"
@@ -381,6 +382,29 @@ int cluster_scan_delete(struct cluster *c, const char *name, bool force, cluster
                         void *data)
 {
     return cluster__scan_delete(&c->env, c->prop, name, force, cb, data);
+}
+
+int cluster_credential_set(struct cluster *c, const char *name, const char *user,
+                           const struct shir_secret *password, cluster_done_cb cb, void *data)
+{
+    return cluster__credential_set(&c->env, c->prop, name, user, password, cb, data);
+}
+
+int cluster_credential_delete(struct cluster *c, const char *name, cluster_done_cb cb,
+                              void *data)
+{
+    return cluster__credential_delete(&c->env, c->prop, name, cb, data);
+}
+
+size_t cluster_credentials(struct cluster *c, struct cluster_credential_info *out, size_t cap)
+{
+    return cluster__credentials(&c->env, out, cap);
+}
+
+int cluster_credential_open(struct cluster *c, const char *name, char *user, size_t cap,
+                            struct shir_secret *password)
+{
+    return cluster__credential_open(&c->env, name, user, cap, password);
 }
 
 int cluster_scan_run(struct cluster *c, const char *name, cluster_value_cb cb, void *data)

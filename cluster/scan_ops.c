@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ready(const struct cluster_env *env)
+int cluster__op_ready(const struct cluster_env *env)
 {
     if (!env->registered)
         return SHIR_E_NOTFOUND;
@@ -63,10 +63,10 @@ static bool fsm_answer(int rv)
 }
 
 /* Propose c (borrowed) with its completion; errors without a callback: failures to reach the
- * FSM only. */
-static int propose(struct cluster_env *env, struct cluster_propose *prop,
-                   const struct cluster_cmd *c, cluster_done_cb done, cluster_value_cb value,
-                   void *data)
+ * FSM only (scan_ops.h). */
+int cluster__op_propose(struct cluster_env *env, struct cluster_propose *prop,
+                        const struct cluster_cmd *c, cluster_done_cb done, cluster_value_cb value,
+                        void *data)
 {
     struct op *op = malloc(sizeof *op);
     if (!op)
@@ -101,7 +101,7 @@ int cluster__scan_put(struct cluster_env *env, struct cluster_propose *prop,
                       const struct cluster_scan_def *def, bool create, cluster_done_cb cb,
                       void *data)
 {
-    int rv = ready(env);
+    int rv = cluster__op_ready(env);
     if (rv != 0)
         return rv;
     struct cluster_cmd *c = cmd_new(CLUSTER_CMD_SCAN_PUT);
@@ -113,7 +113,7 @@ int cluster__scan_put(struct cluster_env *env, struct cluster_propose *prop,
     c->u.scan_put.def.updated_ms = now;
     /* Apply keeps the first creation time on an update. */
     c->u.scan_put.def.created_ms = now;
-    rv = propose(env, prop, c, cb, NULL, data);
+    rv = cluster__op_propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }
@@ -121,7 +121,7 @@ int cluster__scan_put(struct cluster_env *env, struct cluster_propose *prop,
 int cluster__scan_delete(struct cluster_env *env, struct cluster_propose *prop, const char *name,
                          bool force, cluster_value_cb cb, void *data)
 {
-    int rv = ready(env);
+    int rv = cluster__op_ready(env);
     if (rv != 0)
         return rv;
     struct cluster_cmd *c = cmd_new(CLUSTER_CMD_SCAN_DELETE);
@@ -131,7 +131,7 @@ int cluster__scan_delete(struct cluster_env *env, struct cluster_propose *prop, 
         rv = SHIR_E_NOTFOUND; /* longer than any name: there is no such scan */
     c->u.scan_delete.force = force;
     if (rv == 0)
-        rv = propose(env, prop, c, NULL, cb, data);
+        rv = cluster__op_propose(env, prop, c, NULL, cb, data);
     free(c);
     return rv;
 }
@@ -139,7 +139,7 @@ int cluster__scan_delete(struct cluster_env *env, struct cluster_propose *prop, 
 int cluster__scan_run(struct cluster_env *env, struct cluster_propose *prop, const char *name,
                       cluster_value_cb cb, void *data)
 {
-    int rv = ready(env);
+    int rv = cluster__op_ready(env);
     if (rv != 0)
         return rv;
     struct cluster_cmd *c = cmd_new(CLUSTER_CMD_RUN_CREATE);
@@ -150,7 +150,7 @@ int cluster__scan_run(struct cluster_env *env, struct cluster_propose *prop, con
     c->u.run_create.trigger = CLUSTER_TRIGGER_MANUAL;
     c->u.run_create.now_ms = shir_wall_ms();
     if (rv == 0)
-        rv = propose(env, prop, c, NULL, cb, data);
+        rv = cluster__op_propose(env, prop, c, NULL, cb, data);
     free(c);
     return rv;
 }
@@ -158,7 +158,7 @@ int cluster__scan_run(struct cluster_env *env, struct cluster_propose *prop, con
 int cluster__run_cancel(struct cluster_env *env, struct cluster_propose *prop, uint64_t run,
                         cluster_done_cb cb, void *data)
 {
-    int rv = ready(env);
+    int rv = cluster__op_ready(env);
     if (rv != 0)
         return rv;
     struct cluster_cmd *c = cmd_new(CLUSTER_CMD_RUN_CANCEL);
@@ -166,14 +166,14 @@ int cluster__run_cancel(struct cluster_env *env, struct cluster_propose *prop, u
         return SHIR_E_NOMEM;
     c->u.run_cancel.run = run;
     c->u.run_cancel.now_ms = shir_wall_ms();
-    rv = propose(env, prop, c, cb, NULL, data);
+    rv = cluster__op_propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }
 
 static int node_id(const struct cluster_env *env, const char *name, uint64_t *id)
 {
-    int rv = ready(env);
+    int rv = cluster__op_ready(env);
     if (rv != 0)
         return rv;
     const struct cluster_node *n = cluster_fsm_node_by_name(env->fsm, name);
@@ -195,7 +195,7 @@ int cluster__node_set_drain(struct cluster_env *env, struct cluster_propose *pro
         return SHIR_E_NOMEM;
     c->u.node_drain.node_id = id;
     c->u.node_drain.drain = drain;
-    rv = propose(env, prop, c, cb, NULL, data);
+    rv = cluster__op_propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }
@@ -215,7 +215,7 @@ int cluster__node_set_capacity(struct cluster_env *env, struct cluster_propose *
         return SHIR_E_NOMEM;
     c->u.node_capacity.node_id = id;
     c->u.node_capacity.capacity = capacity;
-    rv = propose(env, prop, c, cb, NULL, data);
+    rv = cluster__op_propose(env, prop, c, cb, NULL, data);
     free(c);
     return rv;
 }

@@ -10,6 +10,14 @@
 #include "cluster/env.h"
 #include "cluster/propose.h"
 
+/* Registered and caught up: 0, SHIR_E_NOTFOUND, SHIR_E_NOLEADER. */
+int cluster__op_ready(const struct cluster_env *env);
+/* Propose c (borrowed) with its completion (done or value, the other NULL): every answer of the
+ * FSM comes through it, the leader's pre-check too. Errors without a callback: failures to reach
+ * the FSM only. Shared with credentials.c. */
+int cluster__op_propose(struct cluster_env *env, struct cluster_propose *prop,
+                        const struct cluster_cmd *c, cluster_done_cb done, cluster_value_cb value,
+                        void *data);
 int cluster__scan_put(struct cluster_env *env, struct cluster_propose *prop,
                       const struct cluster_scan_def *def, bool create, cluster_done_cb cb,
                       void *data);

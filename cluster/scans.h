@@ -24,7 +24,8 @@
 #include <stdint.h>
 
 #define CLUSTER_SCAN_NAME_MAX   63    /* [A-Za-z0-9._-], as node names */
-#define CLUSTER_SCAN_SOURCE_MAX 1023  /* absolute path (later: a source URL) */
+#define CLUSTER_SCAN_SOURCE_MAX 1023  /* absolute path, or a database URL (sqlite:, postgres:,
+                                       * postgresql:, mysql:, mariadb:) */
 #define CLUSTER_SCAN_SINK_MAX   1023  /* "jsonl:DIR" | "atlas:URL" */
 #define CLUSTER_SCAN_HOST_MAX   255   /* host part of qualified names; "" = the runtime's name */
 #define CLUSTER_SCAN_GLOBS_MAX  1023  /* include (or exclude) globs, each ended by '\n' */
@@ -73,6 +74,9 @@ struct cluster_scan_def {
     uint32_t part_size;    /* files per part; 0: the worker's default for the level. Copied into
                             * each run when it is created, so a run's parts never change size */
     uint64_t created_ms, updated_ms; /* wall clock, stamped by the proposer */
+    /* The credential (fsm.h's credentials table) a database source logs in with; "" none.
+     * Added after the dispatcher: older entries and snapshots decode with "". */
+    char credential[CLUSTER_SCAN_NAME_MAX + 1];
     uint32_t rules_len;
     char rules[CLUSTER_SCAN_RULES_MAX];
 };

@@ -31,9 +31,9 @@
 #define CLUSTER_DATA_SECRET_LEN 32
 #define CLUSTER_SEAL_OVERHEAD   (1 + 12 + 16)
 #define CLUSTER_SEAL_PLAIN_MAX  4096 /* credentials, not files: a 4 KiB private key fits */
-#define CLUSTER_SEAL_FIELD_MAX  64
+#define CLUSTER_SEAL_FIELD_MAX  96 /* "credential.<63-char name>.password" is 83 */
 
-/* Seal plain[0..len) for `field` (a NUL-terminated name such as "proxy.password", 1..64 bytes).
+/* Seal plain[0..len) for `field` (a NUL-terminated name such as "proxy.password", 1..96 bytes).
  * Writes exactly len + CLUSTER_SEAL_OVERHEAD bytes into out[cap] and sets *out_len. The
  * plaintext is borrowed and not modified. Errors: SHIR_E_INVAL (bad field, NULL),
  * SHIR_E_TOOBIG (len > CLUSTER_SEAL_PLAIN_MAX), SHIR_E_TRUNC (cap too small), SHIR_E_RANDOM,

@@ -87,6 +87,9 @@ void node_admin_read_then(struct node_admin_conn *c, uint64_t id, node_admin_ok_
  * transport_body_pack_cb). */
 int node_admin_pack_status(msgpack_packer *pk, void *arg);
 
+/* Pack "key": a wall-clock time in ms as ISO 8601 UTC with milliseconds (0: nil). */
+int node_admin_pack_time(msgpack_packer *pk, const char *key, uint64_t ms);
+
 /* Pack "key": str (NULL: nil). */
 int node_admin_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 
@@ -107,6 +110,10 @@ void node_admin_proxy_show(struct node_admin_conn *c, const struct transport_msg
 void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_clear(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_proxy_test(struct node_admin_conn *c, const struct transport_msg *m);
+/* Credentials for database sources (admin_credentials.c). */
+void node_admin_credentials_set(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_credentials_list(struct node_admin_conn *c, const struct transport_msg *m);
+void node_admin_credentials_delete(struct node_admin_conn *c, const struct transport_msg *m);
 /* Scans through the runtime (admin_scan.c). */
 void node_admin_scan_create(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_scan_update(struct node_admin_conn *c, const struct transport_msg *m);

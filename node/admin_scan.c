@@ -52,6 +52,7 @@ enum {
     GIVEN_TIMEOUT = 1u << 8,
     GIVEN_ATTEMPTS = 1u << 9,
     GIVEN_RULES = 1u << 10,
+    GIVEN_CREDENTIAL = 1u << 11,
 };
 
 static struct scan_call *call_new(struct node_admin_conn *c, uint64_t id)
@@ -136,7 +137,7 @@ static void call_read(struct node_admin_conn *c, uint64_t id, struct scan_call *
 /* ---- packing -------------------------------------------------------------------------------- */
 
 /* "key": ISO-8601 UTC of a wall-clock ms stamp, or nil for 0 (not happened yet). */
-static int pack_time(msgpack_packer *pk, const char *key, uint64_t ms)
+int node_admin_pack_time(msgpack_packer *pk, const char *key, uint64_t ms)
 {
     int rv = transport_pack_cstr(pk, key);
     if (ms == 0)
@@ -199,9 +200,10 @@ static int pack_scan(msgpack_packer *pk, struct cluster *cl, const struct cluste
     uint64_t active = active_run_of(cl, d->name);
     char level[4];
     (void)shir_str_fmt(level, sizeof level, "L%u", (unsigned)d->level);
-    int rv = msgpack_pack_map(pk, 15);
+    int rv = msgpack_pack_map(pk, 16);
     rv |= node_admin_pack_kv_str(pk, "name", d->name);
     rv |= node_admin_pack_kv_str(pk, "source", d->source);
+    rv |= node_admin_pack_kv_str(pk, "credential", d->credential[0] ? d->credential : NULL);
     rv |= node_admin_pack_kv_str(pk, "level", level);
     rv |= node_admin_pack_kv_str(pk, "sink", d->sink);
     rv |= node_admin_pack_kv_str(pk, "hostName", d->host_name[0] ? d->host_name : NULL);
@@ -212,8 +214,8 @@ static int pack_scan(msgpack_packer *pk, struct cluster *cl, const struct cluste
     rv |= pack_u64(pk, "timeoutMs", d->timeout_ms);
     rv |= pack_u64(pk, "maxAttempts", d->max_attempts);
     rv |= pack_u64(pk, "rulesBytes", d->rules_len);
-    rv |= pack_time(pk, "created", d->created_ms);
-    rv |= pack_time(pk, "updated", d->updated_ms);
+    rv |= node_admin_pack_time(pk, "created", d->created_ms);
+    rv |= node_admin_pack_time(pk, "updated", d->updated_ms);
     rv |= transport_pack_cstr(pk, "activeRun");
     rv |= active ? msgpack_pack_uint64(pk, active) : msgpack_pack_nil(pk);
     return rv;
@@ -243,8 +245,8 @@ static int pack_attempt(msgpack_packer *pk, struct cluster *cl, const struct clu
     int rv = msgpack_pack_map(pk, 6);
     rv |= pack_u64(pk, "attempt", a->attempt);
     rv |= pack_node_name(pk, cl, "node", a->node);
-    rv |= pack_time(pk, "started", a->started_ms);
-    rv |= pack_time(pk, "finished", a->finished_ms);
+    rv |= node_admin_pack_time(pk, "started", a->started_ms);
+    rv |= node_admin_pack_time(pk, "finished", a->finished_ms);
     rv |= node_admin_pack_kv_str(pk, "outcome", outcome);
     rv |= transport_pack_cstr(pk, "resumedFrom");
     if (a->resumed)
@@ -266,9 +268,9 @@ static int pack_run(msgpack_packer *pk, struct cluster *cl, const struct cluster
     rv |= pack_node_name(pk, cl, "node", r->node);
     rv |= pack_u64(pk, "attempt", r->attempt);
     rv |= node_admin_pack_kv_str(pk, "trigger", cluster_run_trigger_name(r->trigger));
-    rv |= pack_time(pk, "created", r->created_ms);
-    rv |= pack_time(pk, "started", r->started_ms);
-    rv |= pack_time(pk, "finished", r->finished_ms);
+    rv |= node_admin_pack_time(pk, "created", r->created_ms);
+    rv |= node_admin_pack_time(pk, "started", r->started_ms);
+    rv |= node_admin_pack_time(pk, "finished", r->finished_ms);
     rv |= node_admin_pack_kv_str(pk, "waiting", waiting);
     rv |= transport_pack_cstr(pk, "progress");
     rv |= msgpack_pack_map(pk, 3);
@@ -347,6 +349,10 @@ static int decode_def(const msgpack_object *b, struct cluster_scan_def *d, uint3
         return *what = "sink", rv;
     if ((rv = take_str(b, "hostName", d->host_name, sizeof d->host_name, GIVEN_HOST, given)) != 0)
         return *what = "host name", rv;
+    /* "" drops the credential (scan update --credential ''). */
+    if ((rv = take_str(b, "credential", d->credential, sizeof d->credential, GIVEN_CREDENTIAL,
+                       given)) != 0)
+        return *what = "credential", rv;
     if ((rv = transport_body_get_u64(b, "level", &u)) == 0) {
         if (u < 1 || u > 3)
             return *what = "level", SHIR_E_INVAL;
@@ -419,6 +425,8 @@ static void apply_patch(struct cluster_scan_def *d, const struct cluster_scan_de
         memcpy(d->sink, p->sink, sizeof d->sink);
     if (given & GIVEN_HOST)
         memcpy(d->host_name, p->host_name, sizeof d->host_name);
+    if (given & GIVEN_CREDENTIAL)
+        memcpy(d->credential, p->credential, sizeof d->credential);
     if (given & GIVEN_INCLUDES)
         memcpy(d->includes, p->includes, sizeof d->includes);
     if (given & GIVEN_EXCLUDES)
@@ -479,14 +487,35 @@ static void scan_put_ok(const struct node_admin_ctx *ctx, struct node_admin_conn
 
 static const char *put_inval_text(void)
 {
-    return "bad scan definition: a name of 1-63 [A-Za-z0-9._-], an absolute source, level "
+    return "bad scan definition: a name of 1-63 [A-Za-z0-9._-], an absolute source or a database "
+           "URL without user, password or query, a credential name of 1-63 [A-Za-z0-9._-], level "
            "L1-L3, a sink jsonl:/DIR or atlas:http(s)://..., globs without control characters, "
            "--max-attempts 1-10, --timeout 1s-30d";
+}
+
+/* Is `name` a credential of the local replica? The FSM decides (SCAN_PUT refuses NOTFOUND); this
+ * only gives the common mistake a clear word before anything travels. */
+static bool credential_known(struct cluster *cl, const char *name)
+{
+    static struct cluster_credential_info all[CLUSTER_CREDENTIALS_MAX];
+    size_t n = cluster_credentials(cl, all, CLUSTER_CREDENTIALS_MAX);
+    for (size_t i = 0; i < n && i < CLUSTER_CREDENTIALS_MAX; i++)
+        if (strcmp(all[i].name, name) == 0)
+            return true;
+    return false;
 }
 
 /* 0, or the error already answered (k not freed). */
 static int put_step(struct node_admin_conn *c, uint64_t id, struct scan_call *k, bool create)
 {
+    if (k->def->credential[0] && !credential_known(k->cluster, k->def->credential)) {
+        char msg[200];
+        (void)shir_str_fmt(msg, sizeof msg,
+                           "no credential named %s ('shir credentials list' shows them)",
+                           k->def->credential);
+        node_admin_reply_error(c, id, SHIR_E_NOTFOUND, msg);
+        return SHIR_E_NOTFOUND;
+    }
     k->op = node_admin_op_new(c, id, scan_put_ok, k);
     int rv = k->op ? cluster_scan_put(k->cluster, k->def, create, call_done, k) : SHIR_E_NOMEM;
     if (rv != 0)

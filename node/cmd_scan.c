@@ -559,7 +559,8 @@ const struct node_cmd node_cmd_scan = {
     .name = "scan",
     .summary = "define, run and follow scans through the runtime; run-local: one-shot, here",
     .usage =
-        "usage: shir scan create NAME --source PATH --sink jsonl:DIR|atlas:URL [--level L1|L2|L3]\n"
+        "usage: shir scan create NAME --source PATH|DBURL --sink jsonl:DIR|atlas:URL\n"
+        "           [--level L1|L2|L3] [--credential CRED]\n"
         "           [--include GLOB]... [--exclude GLOB]... [--rules FILE] [--no-directories]\n"
         "           [--follow-symlinks] [--host-name NAME] [--timeout DURATION]\n"
         "           [--max-attempts N]\n"
@@ -581,6 +582,9 @@ const struct node_cmd node_cmd_scan = {
         "drops the rules); two updates of one scan at once race and the last wins. delete is\n"
         "refused while a run is active unless --force (which cancels it). run --wait shows the\n"
         "progress and exits 0 when the run succeeded, 1 otherwise. runs: newest first.\n"
+        "DBURL: sqlite:///PATH, postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB, without user\n"
+        "or password; --credential CRED (see 'shir credentials') is the login its runs use, and\n"
+        "update --credential '' drops it.\n"
         "See docs/cli.md for the JSON shapes.\n"
         "\n"
         "       shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"

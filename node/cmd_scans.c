@@ -27,6 +27,7 @@
 #include "common/common.h"
 #include "node/agent.h"
 #include "node/node.h"
+#include "scan/scan.h"
 #include "transport/transport.h"
 
 /* Mutations wait for a raft commit through the leader (forwarded from a follower, retried once
@@ -84,13 +85,15 @@ int node_cli_fail(const char *who, bool json, int rv, const char *message)
 
 enum scan_flag {
     F_SOURCE, F_LEVEL, F_INCLUDE, F_EXCLUDE, F_RULES, F_SINK, F_NO_DIRS, F_DIRS, F_FOLLOW,
-    F_NO_FOLLOW, F_HOST, F_TIMEOUT, F_ATTEMPTS, F_FORCE, F_WAIT, F_ACTIVE, F_LIMIT, F_COUNT
+    F_NO_FOLLOW, F_HOST, F_TIMEOUT, F_ATTEMPTS, F_FORCE, F_WAIT, F_ACTIVE, F_LIMIT, F_CREDENTIAL,
+    F_COUNT
 };
 #define BIT(f) (1u << (f))
 /* The definition's flags, shared by create and update. */
 #define DEF_FLAGS                                                                                  \
     (BIT(F_SOURCE) | BIT(F_LEVEL) | BIT(F_INCLUDE) | BIT(F_EXCLUDE) | BIT(F_RULES) |              \
-     BIT(F_SINK) | BIT(F_NO_DIRS) | BIT(F_FOLLOW) | BIT(F_HOST) | BIT(F_TIMEOUT) | BIT(F_ATTEMPTS))
+     BIT(F_SINK) | BIT(F_NO_DIRS) | BIT(F_FOLLOW) | BIT(F_HOST) | BIT(F_TIMEOUT) | BIT(F_ATTEMPTS) | \
+     BIT(F_CREDENTIAL))
 
 static const struct option scan_options[] = {
     {"source", required_argument, NULL, 'A' + F_SOURCE},
@@ -110,6 +113,7 @@ static const struct option scan_options[] = {
     {"wait", no_argument, NULL, 'A' + F_WAIT},
     {"active", no_argument, NULL, 'A' + F_ACTIVE},
     {"limit", required_argument, NULL, 'A' + F_LIMIT},
+    {"credential", required_argument, NULL, 'A' + F_CREDENTIAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -123,7 +127,7 @@ struct scan_cli {
     bool json;
     bool reported;   /* a usage error was printed (with its JSON object) */
     unsigned seen;   /* BIT(flag) of every flag given */
-    const char *source, *sink, *host, *rules_path;
+    const char *source, *sink, *host, *rules_path, *credential;
     unsigned level;
     struct globs inc, exc;
     uint64_t timeout_ms, attempts, limit;
@@ -190,6 +194,13 @@ static int scan_opt(int val, char *arg, void *ctx)
             !(strncmp(arg, "atlas:http://", 13) == 0 || strncmp(arg, "atlas:https://", 14) == 0))
             return usage(x, "--sink wants jsonl:DIR or atlas:http(s)://HOST..., got '%s'", arg);
         x->sink = arg;
+        break;
+    case F_CREDENTIAL:
+        /* '' (update) drops it; the runtime checks the credential exists. */
+        if (arg[0] && !node_valid_node_name(arg))
+            return usage(x, "--credential wants a credential name (1-63 [A-Za-z0-9._-]), got "
+                            "'%s'", arg);
+        x->credential = arg;
         break;
     case F_HOST:
         if (strlen(arg) > CLUSTER_SCAN_HOST_MAX)
@@ -292,7 +303,15 @@ static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
 {
     if (x->rules_path && read_rules(x, msg, cap) != 0)
         return -1;
-    if (x->source) {
+    if (x->source && scan_source_is_db(x->source)) {
+        /* A database URL is the same on every node; its user and password travel apart. */
+        if (shir_str_copy(x->source_abs, sizeof x->source_abs, x->source) != 0 ||
+            strlen(x->source) > CLUSTER_SCAN_SOURCE_MAX) {
+            (void)shir_str_fmt(msg, cap, "the source URL is too long (at most %d bytes)",
+                               CLUSTER_SCAN_SOURCE_MAX);
+            return -1;
+        }
+    } else if (x->source) {
         char *real = realpath(x->source, NULL);
         if (!real || shir_str_copy(x->source_abs, sizeof x->source_abs, real) != 0 ||
             strlen(real) > CLUSTER_SCAN_SOURCE_MAX) {
@@ -355,7 +374,8 @@ static int pack_def(msgpack_packer *pk, void *arg)
     bool dirs = s & (BIT(F_NO_DIRS) | BIT(F_DIRS)), follow = s & (BIT(F_FOLLOW) | BIT(F_NO_FOLLOW));
     size_t n = (size_t)(1 + !!x->source + !!(s & BIT(F_LEVEL)) + !!x->sink + !!x->host +
                         !!(s & BIT(F_INCLUDE)) + !!(s & BIT(F_EXCLUDE)) + dirs + follow +
-                        !!(s & BIT(F_TIMEOUT)) + !!(s & BIT(F_ATTEMPTS)) + !!x->rules_path);
+                        !!(s & BIT(F_TIMEOUT)) + !!(s & BIT(F_ATTEMPTS)) + !!x->rules_path +
+                        !!x->credential);
     int rv = msgpack_pack_map(pk, n);
     rv |= transport_pack_cstr(pk, "name") | transport_pack_cstr(pk, q->name);
     if (x->source)
@@ -366,6 +386,8 @@ static int pack_def(msgpack_packer *pk, void *arg)
         rv |= transport_pack_cstr(pk, "sink") | transport_pack_cstr(pk, x->sink_abs);
     if (x->host)
         rv |= transport_pack_cstr(pk, "hostName") | transport_pack_cstr(pk, x->host);
+    if (x->credential)
+        rv |= transport_pack_cstr(pk, "credential") | transport_pack_cstr(pk, x->credential);
     if (s & BIT(F_INCLUDE))
         rv |= pack_globs(pk, "includes", &x->inc);
     if (s & BIT(F_EXCLUDE))
@@ -466,7 +488,8 @@ static void print_json_line(const msgpack_object *o)
 
 static void print_scan(const msgpack_object *s)
 {
-    static const char *const keys[] = {"name",      "source",   "level",       "sink",
+    static const char *const keys[] = {"name",      "source",   "credential",  "level",
+                                       "sink",
                                        "hostName",  "includes", "excludes",    "noDirectories",
                                        "followSymlinks", "timeoutMs", "maxAttempts", "rulesBytes",
                                        "created",   "updated",  "activeRun"};

@@ -84,6 +84,7 @@ extern const struct node_cmd node_cmd_init;
 extern const struct node_cmd node_cmd_keys;
 extern const struct node_cmd node_cmd_join;
 extern const struct node_cmd node_cmd_proxy;
+extern const struct node_cmd node_cmd_credentials;
 extern const struct node_cmd node_cmd_nodes;
 extern const struct node_cmd node_cmd_settings;
 extern const struct node_cmd node_cmd_recover;

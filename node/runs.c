@@ -254,6 +254,24 @@ static int proxy_fill(struct node_runs *r, struct scan_job *job)
     return 0;
 }
 
+/* The login of a database source from the credential the definition names: unsealed here, on
+ * the node that runs it, into the job, which travels to the worker over its pipe only (never
+ * argv or environment) and is wiped by scan_job_free. */
+static int credential_fill(struct node_runs *r, const struct cluster_scan_def *def,
+                           struct scan_job *job, char *msg, size_t cap)
+{
+    char user[CLUSTER_CREDENTIAL_TEXT_MAX + 1];
+    int rv = cluster_credential_open(r->cluster, def->credential, user, sizeof user,
+                                     &job->db.password);
+    if (rv == 0 && !(job->db.user = strdup(user)))
+        rv = SHIR_E_NOMEM;
+    if (rv != 0)
+        (void)shir_str_fmt(msg, cap, "cannot open credential %s: %s", def->credential,
+                           shir_strerror(rv));
+    shir_wipe(user, sizeof user);
+    return rv;
+}
+
 /* The job of `run` from `def` (into *job, which the caller frees). */
 static int build_job(struct node_runs *r, const struct cluster_run *run,
                      const struct cluster_scan_def *def, struct scan_job *job, char *msg,
@@ -271,7 +289,17 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
     job->memory_limit = 4096ull << 20; /* as run-local: a runaway file cannot take the machine */
     if (!job->source || !job->run_scan)
         goto fail;
-    if (strncmp(def->sink, "jsonl:", 6) == 0) {
+    if (strncmp(def->sink, "jsonl:", 6) == 0 && scan_source_is_db(def->source)) {
+        /* Database sources write no parts yet (scan/source/: per-table checkpoints are to come):
+         * the run's assets go to one file beside the parts directories, DIR/NAME.run-RUN.jsonl,
+         * rewritten whole by a retried attempt. */
+        char path[CLUSTER_SCAN_SINK_MAX + CLUSTER_SCAN_NAME_MAX + 40];
+        job->sink = SCAN_SINK_JSONL;
+        if (shir_str_fmt(path, sizeof path, "%s/%s.run-%llu.jsonl", def->sink + 6, def->name,
+                         (unsigned long long)run->id) != 0 ||
+            !(job->sink_target = strdup(path)))
+            goto fail;
+    } else if (strncmp(def->sink, "jsonl:", 6) == 0) {
         job->sink = SCAN_SINK_JSONL;
         if (!(job->parts_dir = strdup(def->sink + 6)) || !(job->sink_target = strdup(def->sink + 6)))
             goto fail;
@@ -289,6 +317,10 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
         (void)shir_str_fmt(msg, cap, "unknown sink %s", def->sink);
         return SHIR_E_INVAL;
     }
+    /* A credential on a path source has nothing to log in to: it is not opened. */
+    if (def->credential[0] && scan_source_is_db(def->source) &&
+        (rv = credential_fill(r, def, job, msg, cap)) != 0)
+        return rv;
     if (add_globs(&job->includes, &job->n_includes, def->includes) != 0 ||
         add_globs(&job->excludes, &job->n_excludes, def->excludes) != 0)
         goto fail;

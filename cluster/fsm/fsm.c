@@ -11,7 +11,8 @@
 
 const struct cluster__schema cluster__schema_default = {
     .tables = {&cluster__tab_runtime, &cluster__tab_nodes, &cluster__tab_proxy,
-               &cluster__tab_recent, &cluster__tab_scans, &cluster__tab_runs},
+               &cluster__tab_recent, &cluster__tab_scans, &cluster__tab_runs,
+               &cluster__tab_credentials},
     .n = CLUSTER__TAB_PRODUCTION,
 };
 

@@ -99,10 +99,11 @@ enum {
     CLUSTER__TAB_RECENT,
     CLUSTER__TAB_SCANS,
     CLUSTER__TAB_RUNS,
+    CLUSTER__TAB_CREDENTIALS,
     CLUSTER__TAB_PRODUCTION /* how many; a test's own tables start here */
 };
 extern const struct cluster__table cluster__tab_runtime, cluster__tab_nodes, cluster__tab_proxy,
-    cluster__tab_recent, cluster__tab_scans, cluster__tab_runs;
+    cluster__tab_recent, cluster__tab_scans, cluster__tab_runs, cluster__tab_credentials;
 extern const struct cluster__schema cluster__schema_default;
 
 struct cluster_fsm {

@@ -1,11 +1,15 @@
 /* The scans table: scan definitions by name. Commands SCAN_PUT, SCAN_DELETE.
  *
  * Fields (commands after the request id; the section as one array):
- *   SCAN_PUT      <def fields>, create bool
+ *   SCAN_PUT      <def fields>, create bool, [credential]
  *   SCAN_DELETE   name, force bool
  *   <def fields>  name, source, level, sink, host_name, includes, excludes, flags, timeout_ms,
  *                 max_attempts, part_size, created_ms, updated_ms, rules bin
- *   section 5     [ [<def fields>]... ]   in name order (strictly ascending: unique)
+ *   section 5     [ [<def fields>, [credential]]... ]   in name order (strictly ascending)
+ *
+ * The credential (a name in the credentials table, "" none) came after the dispatcher: it is
+ * optional in both (entries and snapshots written before it decode with "", which is what they
+ * meant), and always written now.
  *
  * Only the bytes in use travel (strings as written, rules as a bin of rules_len), so a snapshot
  * of 1,024 small definitions is a few tens of KiB although each slot holds up to ~21 KiB.
@@ -21,7 +25,7 @@
 
 #include "cluster/fsm/fsm_int.h"
 
-#define DEF_FIELDS 14
+#define DEF_FIELDS 14 /* without the credential */
 #define MAX_TIMEOUT_MS (30ull * 24 * 3600 * 1000) /* 30 days */
 #define MIN_TIMEOUT_MS 1000ull
 #define MAX_PART_SIZE  1000000u
@@ -75,6 +79,25 @@ static bool url_rest_ok(const char *s)
     return true;
 }
 
+/* A database URL (the schemes of scan/source/dburl.c, any case) with something after the scheme;
+ * a server's URL carries no user, password or query: credentials travel apart, sealed. */
+static bool db_url_ok(const char *s)
+{
+    static const char *const schemes[] = {"sqlite://", "postgres://", "postgresql://", "mysql://",
+                                           "mariadb://"};
+    for (size_t i = 0; i < CLUSTER__COUNT(schemes); i++) {
+        size_t n = strlen(schemes[i]), k = 0;
+        while (k < n && s[k] != '\0' && (char)(s[k] | 0x20) == schemes[i][k])
+            k++;
+        if (k < n)
+            continue;
+        if (!url_rest_ok(s + n))
+            return false;
+        return i == 0 || strpbrk(s + n, "@?") == NULL;
+    }
+    return false;
+}
+
 /* "jsonl:/ABS/DIR" or "atlas:http(s)://..." with something after the scheme. */
 static bool sink_ok(const char *s)
 {
@@ -121,8 +144,8 @@ int cluster__scan_def_shape(const struct cluster_scan_def *d)
 {
     if (!scan_name_ok(d->name, sizeof d->name))
         return SHIR_E_INVAL;
-    if (!terminated(d->source, sizeof d->source) || d->source[0] != '/' ||
-        !cluster__text_ok(d->source, false))
+    if (!terminated(d->source, sizeof d->source) ||
+        !(d->source[0] == '/' ? cluster__text_ok(d->source, false) : db_url_ok(d->source)))
         return SHIR_E_INVAL;
     if (d->level < 1 || d->level > 3)
         return SHIR_E_INVAL;
@@ -142,6 +165,9 @@ int cluster__scan_def_shape(const struct cluster_scan_def *d)
     if (d->part_size > MAX_PART_SIZE)
         return SHIR_E_INVAL;
     if (d->rules_len > CLUSTER_SCAN_RULES_MAX)
+        return SHIR_E_INVAL;
+    if (!terminated(d->credential, sizeof d->credential) ||
+        (d->credential[0] != '\0' && !scan_name_ok(d->credential, sizeof d->credential)))
         return SHIR_E_INVAL;
     return 0;
 }
@@ -189,7 +215,8 @@ static void read_def(struct cluster__mpr *r, struct cluster_scan_def *d)
     (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX) +                          \
      CLUSTER__MP_STR_MAX(CLUSTER_SCAN_SOURCE_MAX) + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_SINK_MAX) +   \
      CLUSTER__MP_STR_MAX(CLUSTER_SCAN_HOST_MAX) + 2 * CLUSTER__MP_STR_MAX(CLUSTER_SCAN_GLOBS_MAX) + \
-     7 * CLUSTER__MP_UINT_MAX + CLUSTER__MP_BIN_MAX(CLUSTER_SCAN_RULES_MAX))
+     7 * CLUSTER__MP_UINT_MAX + CLUSTER__MP_BIN_MAX(CLUSTER_SCAN_RULES_MAX) +                    \
+     CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX))
 
 /* ---- lookup ---------------------------------------------------------------------------------- */
 
@@ -249,6 +276,8 @@ static int put_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool co
     } else if (!found) {
         return SHIR_E_NOTFOUND;
     }
+    if (in->credential[0] != '\0' && !cluster_fsm_credential(f, in->credential))
+        return SHIR_E_NOTFOUND;
     if (!commit)
         return 0;
     if (found) {
@@ -271,16 +300,20 @@ static void put_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
 {
     write_def(w, &c->u.scan_put.def);
     cluster__mpw_bool(w, c->u.scan_put.create);
+    cluster__mpw_str(w, c->u.scan_put.def.credential, sizeof c->u.scan_put.def.credential);
 }
 
 static void put_decode(struct cluster__mpr *r, struct cluster_cmd *c)
 {
     read_def(r, &c->u.scan_put.def);
     c->u.scan_put.create = cluster__mpr_bool(r);
+    if (cluster__cmd_more(r))
+        cluster__mpr_str(r, c->u.scan_put.def.credential, sizeof c->u.scan_put.def.credential);
 }
 
 static const struct cluster__cmd_desc cmd_put = {
-    .type = CLUSTER_CMD_SCAN_PUT, .name = "scan-put", .fields = DEF_FIELDS + 1,
+    .type = CLUSTER_CMD_SCAN_PUT, .name = "scan-put", .fields = DEF_FIELDS + 2,
+    .min_fields = DEF_FIELDS + 1,
     .shape = put_shape, .apply = put_apply, .encode = put_encode, .decode = put_decode};
 
 /* ---- SCAN_DELETE ----------------------------------------------------------------------------- */
@@ -355,13 +388,15 @@ static void scans_encode(const void *st, struct cluster__mpw *w)
     const struct scans *t = st;
     cluster__mpw_array(w, (uint32_t)t->n);
     for (size_t i = 0; i < t->n; i++) {
-        cluster__mpw_array(w, DEF_FIELDS);
+        cluster__mpw_array(w, DEF_FIELDS + 1);
         write_def(w, t->by_name[i]);
+        cluster__mpw_str(w, t->by_name[i]->credential, sizeof t->by_name[i]->credential);
     }
 }
 
 /* A definition a command could not have put there (bad shape, names out of order or twice)
- * makes the snapshot MALFORMED: replicas must never disagree on what is defined. */
+ * makes the snapshot MALFORMED: replicas must never disagree on what is defined. That each
+ * credential named exists is the credentials table's check (its section comes later). */
 static void scans_decode(void *st, struct cluster__mpr *r)
 {
     struct scans *t = st;
@@ -370,7 +405,10 @@ static void scans_decode(void *st, struct cluster__mpr *r)
         struct cluster_scan_def *d = take_slot(t); /* slot i */
         uint32_t fields = cluster__mpr_array(r, DEF_FIELDS);
         read_def(r, d);
-        cluster__mpr_skip_n(r, fields - DEF_FIELDS);
+        if (fields > DEF_FIELDS)
+            cluster__mpr_str(r, d->credential, sizeof d->credential);
+        if (fields > DEF_FIELDS + 1)
+            cluster__mpr_skip_n(r, fields - DEF_FIELDS - 1);
         if (r->err == 0 && (cluster__scan_def_shape(d) != 0 ||
                             (i > 0 && strcmp(t->by_name[i - 1]->name, d->name) >= 0)))
             r->err = SHIR_E_MALFORMED;
@@ -401,4 +439,16 @@ const struct cluster_scan_def *cluster_fsm_scan(const struct cluster_fsm *f, con
     bool found;
     size_t pos = find_pos(tab(f), name, &found);
     return found ? tab(f)->by_name[pos] : NULL;
+}
+
+const struct cluster_scan_def *cluster_fsm_credential_user(const struct cluster_fsm *f,
+                                                           const char *name)
+{
+    const struct scans *t = tab(f);
+    if (name[0] == '\0')
+        return NULL; /* "" is "no credential", not a name */
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->by_name[i]->credential, name) == 0)
+            return t->by_name[i];
+    return NULL;
 }

@@ -1,5 +1,6 @@
 /* A small dispatcher state for the FSM fuzz target and its seed generator (gen_fsm_seeds.c):
- * a runtime, scan nodes 1 "a" and 2 "b" (registered voters, capacity 2), scans "s1" and "s2",
+ * a runtime, scan nodes 1 "a" and 2 "b" (registered voters, capacity 2), credential "db1",
+ * scans "s1" and "s2" (a PostgreSQL source logging in with db1),
  * run 1 of s1 running on node 1 (attempt 1, checkpoint at part 0, one crash remembered) and run
  * 2 of s2 queued. Commands fuzzed against it reach the paths an empty state refuses early
  * (tokens that match, capacity, history, BUSY). Built through the real encoder and apply. */
@@ -33,6 +34,19 @@ static inline void fsm_world_scan(struct cluster_scan_def *d, const char *name)
     d->part_size = 100;
     d->rules_len = 3;
     memcpy(d->rules, "a=b", 3);
+}
+
+/* A credential with a blob of the sealed size (the FSM never opens it). */
+static inline void fsm_world_credential(struct cluster_credential *x, const char *name)
+{
+    memset(x, 0, sizeof *x);
+    snprintf(x->name, sizeof x->name, "%s", name);
+    x->kind = CLUSTER_CREDENTIAL_BASIC;
+    strcpy(x->user, "scanner");
+    x->sealed_password_len = CLUSTER_SEAL_OVERHEAD + 8;
+    memset(x->sealed_password, 0x5a, x->sealed_password_len);
+    x->created_ms = 5;
+    x->updated_ms = 5;
 }
 
 /* Encode and apply; the status (the encoder's error when it refuses). */
@@ -74,9 +88,16 @@ static inline int fsm_world_build(struct cluster_fsm *f)
         c.u.node_role.role = CLUSTER_ROLE_VOTER;
         bad += fsm_world_apply(f, &c) != 0;
     }
+    fsm_world_cmd(&c, CLUSTER_CMD_CRED_SET, id++);
+    fsm_world_credential(&c.u.cred_set, "db1");
+    bad += fsm_world_apply(f, &c) != 0;
     for (int i = 0; i < 2; i++) {
         fsm_world_cmd(&c, CLUSTER_CMD_SCAN_PUT, id++);
         fsm_world_scan(&c.u.scan_put.def, i ? "s2" : "s1");
+        if (i) {
+            strcpy(c.u.scan_put.def.source, "postgres://db.corp:5433/sales");
+            strcpy(c.u.scan_put.def.credential, "db1");
+        }
         c.u.scan_put.create = true;
         bad += fsm_world_apply(f, &c) != 0;
         fsm_world_cmd(&c, CLUSTER_CMD_RUN_CREATE, id++);

@@ -5,7 +5,8 @@
  *
  * Each seed is the target's mode byte then the payload, made by the real encoders: every new
  * command on an empty state (mode 0), commands aimed at the runs of fsm_world.h (mode 4: tokens
- * that match, BUSY, capacity), the older two-field SETTINGS_SET and 11-field INIT, and a
+ * that match, BUSY, capacity; credentials), the older two-field SETTINGS_SET, 11-field INIT and
+ * 15-field SCAN_PUT, and a
  * snapshot of that world (mode 1). Deterministic: running it again rewrites the same bytes. */
 #include <errno.h>
 #include <stdio.h>
@@ -86,9 +87,19 @@ int main(int argc, char **argv)
     strcpy(c.u.scan_put.def.excludes, "tmp/**\n*.bak\n");
     c.u.scan_put.create = true;
     seed("cmd-scan-put", 0, &c);
+    fsm_world_cmd(&c, CLUSTER_CMD_SCAN_PUT, id++);
+    fsm_world_scan(&c.u.scan_put.def, "s4");
+    c.u.scan_put.create = true;
+    seed_older("cmd-scan-put-15-fields", &c, 1); /* before the credential ("": one byte) */
     fsm_world_cmd(&c, CLUSTER_CMD_SCAN_DELETE, id++);
     strcpy(c.u.scan_delete.name, "s1");
     seed("cmd-scan-delete", 0, &c);
+    fsm_world_cmd(&c, CLUSTER_CMD_CRED_SET, id++);
+    fsm_world_credential(&c.u.cred_set, "db2");
+    seed("cmd-cred-set", 0, &c);
+    fsm_world_cmd(&c, CLUSTER_CMD_CRED_DELETE, id++);
+    strcpy(c.u.cred_delete.name, "db2");
+    seed("cmd-cred-delete", 0, &c);
     fsm_world_cmd(&c, CLUSTER_CMD_RUN_CREATE, id++);
     strcpy(c.u.run_create.scan, "s1");
     c.u.run_create.trigger = CLUSTER_TRIGGER_SCHEDULE;
@@ -171,6 +182,19 @@ int main(int argc, char **argv)
     fsm_world_scan(&c.u.scan_put.def, "s2");
     c.u.scan_put.def.level = 3;
     seed("world-scan-update", 4, &c);
+    fsm_world_cmd(&c, CLUSTER_CMD_SCAN_PUT, id++);
+    fsm_world_scan(&c.u.scan_put.def, "s3");
+    strcpy(c.u.scan_put.def.source, "mysql://db.corp/shop");
+    strcpy(c.u.scan_put.def.credential, "db1");
+    c.u.scan_put.create = true;
+    seed("world-scan-put-credential", 4, &c);
+    fsm_world_cmd(&c, CLUSTER_CMD_CRED_SET, id++);
+    fsm_world_credential(&c.u.cred_set, "db1");
+    strcpy(c.u.cred_set.user, "other");
+    seed("world-cred-replace", 4, &c);
+    fsm_world_cmd(&c, CLUSTER_CMD_CRED_DELETE, id++);
+    strcpy(c.u.cred_delete.name, "db1");
+    seed("world-cred-delete-busy", 4, &c);
 
     /* A snapshot of the world: every new section filled. */
     struct cluster_fsm *f = cluster_fsm_new();

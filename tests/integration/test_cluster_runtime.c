@@ -8,7 +8,9 @@
  *      leader steps down (RAFT_LEADERSHIPLOST), the followers come back, a leader is elected in a
  *      new term, and the retry with the same request id applies the command exactly once (the key
  *      generation goes up by one, not two);
- *   4. a clean close of everything, with every close callback fired.
+ *   4. a clean close of everything, with every close callback fired;
+ *   5. (a second world) a credential set on a follower is sealed there, replicated, and opens to
+ *      the same user and password on every node; a scan naming it keeps it from being deleted.
  * Every wait is a condition with a deadline; nothing sleeps. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -313,10 +315,102 @@ static void test_join_forward_lost_outcome(void **state)
     free(w);
 }
 
+/* Every node's replica lists exactly `want` credentials. */
+static bool creds_listed(struct world *w, void *arg)
+{
+    size_t want = *(size_t *)arg;
+    struct cluster_credential_info info[4];
+    for (unsigned i = 0; i < N; i++)
+        if (cluster_credentials(w->n[i].c, info, 4) != want)
+            return false;
+    return true;
+}
+
+static bool scan_everywhere(struct world *w, void *arg)
+{
+    for (unsigned i = 0; i < N; i++)
+        if (!cluster_scan_get(w->n[i].c, arg))
+            return false;
+    return true;
+}
+
+static void test_credentials_sealed_replicated(void **state)
+{
+    (void)state;
+    struct world *w = calloc(1, sizeof *w);
+    world_open(w);
+    form(w);
+    int l = leader_index(w);
+    assert_true(l >= 0);
+    unsigned f = (unsigned)(l + 1) % N;
+    static const char pw[] = "in-process-pw-5150";
+    struct shir_secret secret = {0};
+    assert_int_equal(shir_secret_set(&secret, pw, sizeof pw - 1), 0);
+    struct op set = {0};
+    assert_int_equal(cluster_credential_set(w->n[f].c, "pg.ro", "reader", &secret, op_done, &set),
+                     0);
+    shir_secret_free(&secret);
+    assert_true(run_until(w, op_finished, &set));
+    assert_int_equal(set.status, 0);
+    size_t one = 1;
+    assert_true(run_until(w, creds_listed, &one));
+    for (unsigned i = 0; i < N; i++) {
+        struct cluster_credential_info info;
+        assert_int_equal(cluster_credentials(w->n[i].c, &info, 1), 1);
+        assert_string_equal(info.name, "pg.ro");
+        assert_string_equal(info.kind, "basic");
+        assert_string_equal(info.user, "reader");
+        char user[CLUSTER_CREDENTIAL_TEXT_MAX + 1];
+        struct shir_secret got;
+        assert_int_equal(cluster_credential_open(w->n[i].c, "pg.ro", user, sizeof user, &got), 0);
+        assert_string_equal(user, "reader");
+        assert_int_equal(got.len, sizeof pw - 1);
+        assert_memory_equal(got.bytes, pw, got.len);
+        shir_secret_free(&got);
+        assert_int_equal(cluster_credential_open(w->n[i].c, "nope", user, sizeof user, &got),
+                         SHIR_E_NOTFOUND);
+    }
+
+    /* A bad name is the FSM's INVAL, through the callback. */
+    assert_int_equal(shir_secret_set(&secret, pw, sizeof pw - 1), 0);
+    struct op bad = {0};
+    assert_int_equal(cluster_credential_set(w->n[f].c, "no spaces", "u", &secret, op_done, &bad),
+                     0);
+    shir_secret_free(&secret);
+    assert_true(run_until(w, op_finished, &bad));
+    assert_int_equal(bad.status, SHIR_E_INVAL);
+
+    /* A scan naming it: delete is BUSY and says which scan. */
+    static struct cluster_scan_def def;
+    memset(&def, 0, sizeof def);
+    strcpy(def.name, "sales");
+    strcpy(def.source, "postgres://db.corp/sales");
+    def.level = 1;
+    strcpy(def.sink, "jsonl:/tmp/out");
+    def.timeout_ms = 60000;
+    def.max_attempts = 1;
+    strcpy(def.credential, "pg.ro");
+    struct op put = {0};
+    assert_int_equal(cluster_scan_put(w->n[f].c, &def, true, op_done, &put), 0);
+    assert_true(run_until(w, op_finished, &put));
+    assert_int_equal(put.status, 0);
+    /* Once every replica has the definition, the BUSY message names it wherever it is asked. */
+    assert_true(run_until(w, scan_everywhere, "sales"));
+    struct op del = {0};
+    assert_int_equal(cluster_credential_delete(w->n[f].c, "pg.ro", op_done, &del), 0);
+    assert_true(run_until(w, op_finished, &del));
+    assert_int_equal(del.status, SHIR_E_BUSY);
+    assert_non_null(strstr(del.msg, "sales"));
+
+    world_close(w);
+    free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_forward_lost_outcome),
+        cmocka_unit_test(test_credentials_sealed_replicated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,9 @@ target_compile_definitions(test_cluster_fsm_snapshot PRIVATE
 shir_unit_test(NAME test_cluster_fsm_runs SOURCES test_cluster_fsm_runs.c alloc_count.c
   LIBS shir_cluster_core)
 target_link_options(test_cluster_fsm_runs PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
+# Credentials (issue 13): the table, scans naming them, database sources, older SCAN_PUT forms.
+shir_unit_test(NAME test_cluster_fsm_credentials SOURCES test_cluster_fsm_credentials.c
+  LIBS shir_cluster_core)
 # The machinery for growing tables (pool, limits, fenced commands), on a test-only table.
 shir_unit_test(NAME test_cluster_fsm_tables
   SOURCES test_cluster_fsm_tables.c cluster_fsm_probe.c alloc_count.c LIBS shir_cluster_core)

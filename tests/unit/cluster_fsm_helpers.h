@@ -104,7 +104,7 @@ static inline void t_cmd_scan_put(struct cluster_cmd *c, uint32_t id, const char
 }
 
 /* One command of every type, every field set (request ids 1..T_CMD_TYPES). */
-#define T_CMD_TYPES 20
+#define T_CMD_TYPES 22
 static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
 {
     t_cmd_init(&in[0], 1);
@@ -188,6 +188,31 @@ static inline void t_cmd_samples(struct cluster_cmd in[T_CMD_TYPES])
     t_cmd_simple(&in[19], 20, CLUSTER_CMD_NODE_SET_ADDRESS);
     in[19].u.node_address.node_id = 2;
     strcpy(in[19].u.node_address.address, "[fd00::11]:8060");
+    strcpy(in[10].u.scan_put.def.credential, "pg.finance_ro");
+    t_cmd_simple(&in[20], 21, CLUSTER_CMD_CRED_SET);
+    strcpy(in[20].u.cred_set.name, "pg.finance_ro");
+    in[20].u.cred_set.kind = CLUSTER_CREDENTIAL_BASIC;
+    memset(in[20].u.cred_set.user, 'u', CLUSTER_CREDENTIAL_USER_MAX);
+    in[20].u.cred_set.sealed_password_len = CLUSTER_SEALED_CREDENTIAL_MAX;
+    memset(in[20].u.cred_set.sealed_password, 0x77, CLUSTER_SEALED_CREDENTIAL_MAX);
+    in[20].u.cred_set.created_ms = 1764067201001ull;
+    in[20].u.cred_set.updated_ms = 1764067201002ull;
+    t_cmd_simple(&in[21], 22, CLUSTER_CMD_CRED_DELETE);
+    strcpy(in[21].u.cred_delete.name, "pg.finance_ro");
+}
+
+/* CRED_SET of `name` with a blob of the sealed size of an 8-byte password (the FSM never opens
+ * it). */
+static inline void t_cmd_cred_set(struct cluster_cmd *c, uint32_t id, const char *name,
+                                  const char *user)
+{
+    t_cmd_simple(c, id, CLUSTER_CMD_CRED_SET);
+    snprintf(c->u.cred_set.name, sizeof c->u.cred_set.name, "%s", name);
+    snprintf(c->u.cred_set.user, sizeof c->u.cred_set.user, "%s", user);
+    c->u.cred_set.sealed_password_len = CLUSTER_SEAL_OVERHEAD + 8;
+    memset(c->u.cred_set.sealed_password, 0x5a, c->u.cred_set.sealed_password_len);
+    c->u.cred_set.created_ms = 1764067200000ull + id;
+    c->u.cred_set.updated_ms = 1764067200000ull + id;
 }
 
 /* A custom proxy with every field set: NTLM, a user and a sealed password, a bypass list. */

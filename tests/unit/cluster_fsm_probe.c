@@ -237,7 +237,8 @@ static const struct cluster__table probe_table = {
 
 const struct cluster__schema t_probe_schema = {
     .tables = {&cluster__tab_runtime, &cluster__tab_nodes, &cluster__tab_proxy,
-               &cluster__tab_recent, &cluster__tab_scans, &cluster__tab_runs, &probe_table},
+               &cluster__tab_recent, &cluster__tab_scans, &cluster__tab_runs,
+               &cluster__tab_credentials, &probe_table},
     .n = CLUSTER__TAB_PRODUCTION + 1,
 };
 

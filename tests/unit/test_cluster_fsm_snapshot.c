@@ -333,7 +333,8 @@ static void put_str(struct cluster__mpw *w, const char *prefix, size_t n)
 }
 
 /* The scans section full: CLUSTER_FSM_SCANS_CAP definitions with every field at its longest
- * (names unique and ascending: 59 'x' after a four-digit index), then the runs section. */
+ * (names unique and ascending: 59 'x' after a four-digit index; each names one of the
+ * credentials of full_credentials), then the runs section. */
 static void full_scans_and_runs(struct cluster__mpw *w)
 {
     static const uint8_t rules[CLUSTER_SCAN_RULES_MAX];
@@ -349,7 +350,7 @@ static void full_scans_and_runs(struct cluster__mpw *w)
         snprintf(name, sizeof name, "%04u", i);
         memset(name + 4, 'x', CLUSTER_SCAN_NAME_MAX - 4);
         name[CLUSTER_SCAN_NAME_MAX] = '\0';
-        cluster__mpw_array(w, 14);
+        cluster__mpw_array(w, 15);
         cluster__mpw_str(w, name, sizeof name);
         put_str(w, "/", CLUSTER_SCAN_SOURCE_MAX);
         cluster__mpw_uint(w, 3);
@@ -364,6 +365,10 @@ static void full_scans_and_runs(struct cluster__mpw *w)
         cluster__mpw_uint(w, UINT64_MAX);
         cluster__mpw_uint(w, UINT64_MAX);
         cluster__mpw_bin(w, rules, sizeof rules);
+        snprintf(name, sizeof name, "%04u", i % CLUSTER_FSM_CREDENTIALS_CAP);
+        memset(name + 4, 'x', CLUSTER_SCAN_NAME_MAX - 4);
+        name[CLUSTER_SCAN_NAME_MAX] = '\0';
+        cluster__mpw_str(w, name, sizeof name);
     }
     cluster__mpw_array(w, 2);
     cluster__mpw_uint(w, 6);
@@ -385,6 +390,28 @@ static void full_scans_and_runs(struct cluster__mpw *w)
             PUT(w, run_attempt);
     }
 }
+/* The credentials section full: every name, user and sealed password at its longest. */
+static void full_credentials(struct cluster__mpw *w)
+{
+    static const uint8_t sealed[CLUSTER_SEALED_CREDENTIAL_MAX];
+    char name[CLUSTER_CREDENTIAL_NAME_MAX + 1];
+    cluster__mpw_array(w, 2);
+    cluster__mpw_uint(w, 7);
+    cluster__mpw_array(w, CLUSTER_FSM_CREDENTIALS_CAP);
+    for (unsigned i = 0; i < CLUSTER_FSM_CREDENTIALS_CAP; i++) {
+        snprintf(name, sizeof name, "%04u", i);
+        memset(name + 4, 'x', CLUSTER_CREDENTIAL_NAME_MAX - 4);
+        name[CLUSTER_CREDENTIAL_NAME_MAX] = '\0';
+        cluster__mpw_array(w, 6);
+        cluster__mpw_str(w, name, sizeof name);
+        cluster__mpw_uint(w, CLUSTER_CREDENTIAL_BASIC);
+        put_str(w, "u", CLUSTER_CREDENTIAL_USER_MAX);
+        cluster__mpw_bin(w, sealed, sizeof sealed);
+        cluster__mpw_uint(w, UINT64_MAX);
+        cluster__mpw_uint(w, UINT64_MAX);
+    }
+}
+
 /* The probe: every record slot, and the whole pool spread over the first T_PROBE_CHUNKS. */
 static const struct field probe[] = {
     {'a', 2}, {'u', T_PROBE_SECTION}, {'a', 4}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
@@ -409,6 +436,7 @@ static void full_state(struct cluster__mpw *w)
     for (uint32_t i = 0; i < CLUSTER_FSM_RECENT; i++)
         PUT(w, result);
     full_scans_and_runs(w);
+    full_credentials(w);
     PUT(w, probe);
     for (uint32_t i = 0; i < T_PROBE_RECORDS; i++) {
         const struct field rec[] = {
