@@ -25,8 +25,10 @@ int cluster__settings_get(const struct cluster_env *env, struct cluster_settings
 int cluster__settings_set(struct cluster_env *env, struct cluster_propose *prop,
                           const struct cluster_settings_v *set, cluster_done_cb cb, void *data)
 {
-    if (!env->registered || !cluster__env_caught_up(env))
+    if (!env->registered)
         return SHIR_E_NOTFOUND;
+    if (!cluster__env_caught_up(env)) /* as in cluster__settings_get: retry, not `join` */
+        return SHIR_E_NOLEADER;
     struct cluster_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
     cmd.type = CLUSTER_CMD_SETTINGS_SET;
