@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `shir agent` and `shir status` over the admin socket: an unregistered node reports
 # NeedRegistration; the data directory and socket are private; one agent per data directory;
-# garbage on the socket does not hurt the agent; SIGTERM stops it cleanly.
+# garbage on the socket does not hurt the agent; another user gets a permission message and a
+# stopped agent a timeout that says what to check; SIGTERM stops it cleanly.
 set -u
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d); agent_pid=
@@ -67,6 +68,30 @@ reply = s.recv(4096)
 assert reply[4] == 0x94 and reply[5] == 0x02 and reply[6] == 0x07, reply
 PY
 "$SHIR_BIN" status --data-dir "$dir" >/dev/null || fail "agent stopped serving after garbage"
+
+# Issue 12, defect 7: errors that point the right way. Another user reaching this agent's
+# private directory is a permission problem, not a missing agent.
+if [ "$(id -u)" = 0 ]; then
+    err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$SHIR_BIN" status --data-dir "$dir" 2>&1) &&
+        fail "another user reached a private admin socket"
+else
+    chmod 000 "$dir"
+    err=$("$SHIR_BIN" status --data-dir "$dir" 2>&1); rc=$?
+    chmod 700 "$dir"
+    [ "$rc" -ne 0 ] || fail "status through a directory without access succeeded"
+fi
+expect_match "$err" "permission denied on the agent's admin socket" "permission message"
+expect_match "$err" "run this command as that user .* or with sudo" "permission fix"
+printf '%s' "$err" | grep -q "no agent is running" && fail "a permission problem read as no agent: $err"
+# An agent that accepts but does not answer (stopped): say what to check.
+kill -STOP "$agent_pid"
+err=$("$SHIR_BIN" status --data-dir "$dir" 2>&1); rc=$?
+kill -CONT "$agent_pid"
+[ "$rc" -eq 1 ] || fail "status of a stopped agent exited $rc: $err"
+expect_match "$err" "accepted but did not answer 'status' within [0-9]+ ms: check that its process is not stopped" \
+    "timeout message"
+expect_match "$err" "its log" "timeout message names the log"
+"$SHIR_BIN" status --data-dir "$dir" >/dev/null || fail "agent did not serve again after SIGCONT"
 
 kill -TERM "$agent_pid"
 wait_until 20 bash -c "! kill -0 $agent_pid" || fail "agent did not stop on SIGTERM"

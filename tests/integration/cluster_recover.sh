@@ -11,7 +11,8 @@ key=$(form n1 duo n2)
 "$SHIR_BIN" settings set --max-nodes 2 --data-dir "$tmp/n1" >/dev/null || fail "settings set --max-nodes"
 start n3
 err=$(printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/n3" 2>&1) && fail "a full runtime took a 3rd node"
-expect_match "$err" "the runtime is full" "runtime full"
+expect_match "$err" "the runtime is full: it has 2 nodes and its limit \(max nodes\) is 2" "runtime full"
+expect_match "$err" "shir settings set --max-nodes N" "runtime full names the setting"
 [ "$(json_get "$(st n3)" 'd["nodes"][0]["status"]')" = NeedRegistration ] || fail "n3 not left unregistered"
 crash n3
 err=$("$SHIR_BIN" recover --yes --data-dir "$tmp/n2" 2>&1) && fail "recover with a live leader succeeded"
