@@ -454,7 +454,8 @@ const struct node_cmd node_cmd_diag = {
              "agent it still writes the host facts and warns.\n"
              "\n"
              "  --output FILE    the bundle to create (refused if it exists)\n"
-             "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
+             "  --data-dir DIR   the agent's data directory (default $SHIR_DATA_DIR, else\n"
+             "                   /var/lib/shir)\n"
              "  --json           {\"output\": FILE, \"agent\": BOOL, \"files\": N}\n",
     .run = diag_run,
 };

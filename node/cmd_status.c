@@ -145,7 +145,8 @@ const struct node_cmd node_cmd_status = {
         "dispatcher (leader), the term, quorum health in words, and per node its name, id,\n"
         "address, role, status and version. Answers within 2 s or fails.\n"
         "\n"
-        "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
+        "  --data-dir DIR   the agent's data directory (default $SHIR_DATA_DIR, else\n"
+        "                   /var/lib/shir)\n"
         "  --json           {\"runtime\":{\"name\",\"id\"}|null,\"leader\":NAME|null,\"term\":N,\n"
         "                    \"quorum\":{...},\"nodes\":[{\"name\",\"id\",\"address\",\"role\",\n"
         "                    \"status\",\"version\",...,\"running\",\"capacity\",\"draining\"}]}\n",

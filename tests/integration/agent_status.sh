@@ -36,6 +36,14 @@ assert len(n) == 1 and n[0]["name"] == "n1" and n[0]["status"] == "NeedRegistrat
 assert n[0]["address"] == "127.0.0.1:18060", n
 assert "not registered" in d["quorum"]["summary"], d
 ' || fail "status --json: $json"
+# One flag parser (issue 12, defect 5): --data-dir=DIR, and SHIR_DATA_DIR for every client
+# command, a flag still winning over it.
+[ "$("$SHIR_BIN" status --data-dir="$dir" --json)" = "$json" ] || fail "status --data-dir=DIR"
+[ "$(SHIR_DATA_DIR="$dir" "$SHIR_BIN" status --json)" = "$json" ] || fail "status from SHIR_DATA_DIR"
+SHIR_DATA_DIR="$tmp/elsewhere" "$SHIR_BIN" status --data-dir "$dir" >/dev/null ||
+    fail "--data-dir does not override SHIR_DATA_DIR"
+err=$(SHIR_DATA_DIR="$tmp/elsewhere" "$SHIR_BIN" status 2>&1) && fail "SHIR_DATA_DIR ignored"
+expect_match "$err" "no agent is running on data directory $tmp/elsewhere" "SHIR_DATA_DIR named"
 human=$("$SHIR_BIN" status --data-dir "$dir") || fail "status exited $?"
 expect_match "$human" "NeedRegistration" "human status"
 expect_match "$human" "^runtime: +\(not registered\)" "human runtime line"

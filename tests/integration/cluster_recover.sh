@@ -8,7 +8,7 @@ set -u
 start n1; start n2
 key=$(form n1 duo n2)
 # A runtime at its node limit refuses a join with the reason, and the node stays unregistered.
-"$SHIR_BIN" settings set --max-nodes 2 --data-dir "$tmp/n1" >/dev/null || fail "settings set --max-nodes"
+"$SHIR_BIN" settings set --max-nodes=2 --data-dir="$tmp/n1" >/dev/null || fail "settings set --max-nodes=2"
 start n3
 err=$(printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/n3" 2>&1) && fail "a full runtime took a 3rd node"
 expect_match "$err" "the runtime is full: it has 2 nodes and its limit \(max nodes\) is 2" "runtime full"

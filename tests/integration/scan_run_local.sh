@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `shir scan run-local` on a generated tree: summary (table and JSON), JSON-lines assets with
-# normalised qualified names, resource sets, globs, symlink containment, usage errors.
+# normalised qualified names, resource sets, globs, symlink containment, --flag=value, usage
+# errors.
 set -u
 . "$(dirname "$0")/lib.sh"
 T=$(mktemp -d /tmp/shir-scan-rl.XXXXXX)
@@ -63,10 +64,11 @@ assert by[base + "/sales"]["type"] == "directory"
 assert len([r for r in rows if r["type"] == "file"]) == 4, [r["qualifiedName"] for r in rows]
 PY
 
-# Globs, file:// URL source, JSON summary, L2.
-json=$("$SHIR_BIN" scan run-local "file://localhost$T/src" --level L2 --include '*.csv' \
-    --exclude tmp --exclude sales --no-directories --json --sink "jsonl:$T/l2.jsonl" 2>/dev/null) ||
-    fail "L2 run exited $?"
+# Globs, file:// URL source, JSON summary, L2; --flag=value and --flag value mixed (issue 12,
+# defect 5: run-local refused --level=L2).
+json=$("$SHIR_BIN" scan run-local "file://localhost$T/src" --level=L2 --include='*.csv' \
+    --exclude tmp --exclude=sales --no-directories --json --sink="jsonl:$T/l2.jsonl" 2>"$T/err") ||
+    fail "L2 run exited $?: $(cat "$T/err")"
 python3 - "$json" "$T/l2.jsonl" <<'PY' || fail "L2 summary/assets: $json"
 import json, sys
 s = json.loads(sys.argv[1])
@@ -100,6 +102,14 @@ expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --level L9
 expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --bogus
 expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --sink ftp:x
 expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --proxy-mode custom
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --level=L9
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" "$T/src"
+err=$("$SHIR_BIN" scan run-local "$T/src" --json=yes 2>&1); [ $? -eq 2 ] || fail "--json=yes was taken"
+expect_match "$err" "--json takes no value" "value on a flag without one"
+err=$("$SHIR_BIN" scan run-local "$T/src" --level 2>&1); [ $? -eq 2 ] || fail "--level without a value was taken"
+expect_match "$err" "--level needs a value" "flag without its value"
+err=$("$SHIR_BIN" scan run-local "$T/src" --bogus=1 2>&1); [ $? -eq 2 ] || fail "--bogus=1 was taken"
+expect_match "$err" "unknown flag '--bogus'" "unknown flag with a value"
 err=$("$SHIR_BIN" scan run-local "$T/nope" 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 1 ] || fail "bad source exited $rc"
 [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "bad source: more than one line: $err"
