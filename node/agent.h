@@ -74,7 +74,10 @@ void node_admin_reply_free(struct node_admin_reply *r);
 
 /* ---- JSON output of msgpack values (node/jsonout.c) ---------------------------------------- */
 /* Print a msgpack value as JSON (maps with str keys, arrays, str, ints, floats, bool, nil; bin
- * as base64 is never needed by status output and prints null). Strings are escaped per RFC 8259. */
+ * as base64 is never needed by status output and prints null). Strings are escaped per RFC 8259
+ * and always valid UTF-8: a byte that starts no valid sequence prints as U+FFFD. */
 void node_json_print(FILE *out, const struct msgpack_object *v);
+/* One string of n bytes as a JSON string, by the same rule (the CLI's only string escaper). */
+void node_json_print_str(FILE *out, const char *p, size_t n);
 
 #endif /* SHIR_NODE_AGENT_H */

@@ -315,21 +315,6 @@ static int run_worker(const struct scan_job *job, struct worker_result *res)
 /* ------------------------------------------------------------------------------------------- */
 /* Output. */
 
-static void json_escaped(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void print_summary(const struct scan_opts *o, const struct worker_result *res, int ok)
 {
     const struct scan_summary *s = &res->end.sum;
@@ -344,7 +329,8 @@ static void print_summary(const struct scan_opts *o, const struct worker_result 
                (unsigned long long)s->bytes_read, (unsigned long long)s->classified_columns,
                (unsigned long long)s->errors, (unsigned long long)s->duration_ms,
                (unsigned long long)s->delivered, (unsigned long long)s->queued);
-        json_escaped(ok ? "" : res->end.cause);
+        const char *why = ok ? "" : res->end.cause;
+        node_json_print_str(stdout, why, strlen(why));
         printf("}\n");
         return;
     }
