@@ -53,8 +53,7 @@ bool shir_utf8_valid(const void *bytes, size_t n)
 
 int shir_base64(const void *bytes, size_t n, char *out, size_t cap)
 {
-    static const char alpha[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *p = bytes;
     if (n > (SIZE_MAX - 1) / 4 * 3 - 2 || cap < (n + 2) / 3 * 4 + 1)
         return SHIR_E_TOOBIG;
