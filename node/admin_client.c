@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "node/agent.h"
+#include "node/node.h"
 #include "transport/transport.h"
 
 struct node_admin_reply {
@@ -227,11 +228,11 @@ void node_admin_reply_free(struct node_admin_reply *r)
 
 int node_admin_request(const char *who, const char *data_dir, const char *method,
                        int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
-                       int timeout_ms, struct node_admin_reply **out)
+                       int timeout_ms, bool json, struct node_admin_reply **out)
 {
     char err[512];
     int rv = node_admin_call(data_dir, method, body_cb, arg, timeout_ms, out, err, sizeof err);
     if (rv != 0)
-        fprintf(stderr, "shir %s: %s\n", who, err);
+        (void)node_cli_fail(who, json, rv, err);
     return rv;
 }

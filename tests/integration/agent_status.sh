@@ -10,9 +10,17 @@ cleanup() { [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null; rm -rf "$tm
 trap cleanup EXIT
 dir="$tmp/data"
 
-# No agent: a one-line reason and exit 1, fast.
+# No agent: a one-line reason and exit 1, fast; with --json also an error object on stdout
+# (issue 12, defect 4), for every client command.
 err=$("$SHIR_BIN" status --data-dir "$dir" 2>&1) && fail "status without an agent succeeded"
 expect_match "$err" "no agent is running on data directory" "status without agent"
+for cmd in "status" "nodes list" "keys show" "settings show" "proxy show" "proxy clear" "leave" \
+           "recover --yes" "snapshot save $tmp/snap" "join --key SHIR1-x"; do
+    out=$("$SHIR_BIN" $cmd --data-dir "$dir" --json 2>/dev/null); rc=$?
+    [ "$rc" = 1 ] || fail "$cmd --json without an agent exited $rc: $out"
+    json_check "$out" 'd["error"]["code"]=="UNAVAILABLE" and "no agent is running" in d["error"]["message"]' \
+        "$cmd --json failure object"
+done
 
 # Bad flags are usage errors.
 expect_exit 2 "$SHIR_BIN" agent --data-dir "$dir" --listen nonsense
@@ -44,6 +52,19 @@ SHIR_DATA_DIR="$tmp/elsewhere" "$SHIR_BIN" status --data-dir "$dir" >/dev/null |
     fail "--data-dir does not override SHIR_DATA_DIR"
 err=$(SHIR_DATA_DIR="$tmp/elsewhere" "$SHIR_BIN" status 2>&1) && fail "SHIR_DATA_DIR ignored"
 expect_match "$err" "no agent is running on data directory $tmp/elsewhere" "SHIR_DATA_DIR named"
+# One naming style (issue 12, defect 4): every key of status is camelCase.
+printf '%s' "$json" | python3 -c '
+import json, sys
+def keys(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from keys(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from keys(x)
+bad = [k for k in keys(json.load(sys.stdin)) if "_" in k]
+assert not bad, bad' || fail "status --json keys not camelCase: $json"
 human=$("$SHIR_BIN" status --data-dir "$dir") || fail "status exited $?"
 expect_match "$human" "NeedRegistration" "human status"
 expect_match "$human" "^runtime: +\(not registered\)" "human runtime line"
