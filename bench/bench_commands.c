@@ -31,7 +31,7 @@ static int pack_settings(msgpack_packer *pk, void *arg)
 {
     uint64_t delay = *(uint64_t *)arg;
     int rv = msgpack_pack_map(pk, 1);
-    rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
+    rv |= transport_pack_cstr(pk, "standbyPromotionDelayMs");
     rv |= msgpack_pack_uint64(pk, delay);
     return rv ? SHIR_E_NOMEM : 0;
 }

@@ -164,13 +164,33 @@ static void fill_input(const struct join_session *s, uint8_t *exporter,
     in->exporter_len = CLUSTER_EXPORTER_LEN;
 }
 
-static const char *join_error_text(int status)
+/* Why a join is refused, pointing at the fix. `buf` holds the text FULL builds: the limit and
+ * the setting that raises it (issue 12, defect 7: "full" alone left operators guessing). */
+static const char *join_error_text(const struct cluster_join_server *js, int status, char *buf,
+                                   size_t cap)
 {
     switch (status) {
     case SHIR_E_EXISTS:
         return "a node with this name or certificate is already registered";
-    case SHIR_E_FULL:
-        return "the runtime is full (its node limit is reached)";
+    case SHIR_E_FULL: {
+        size_t n, scan = 0;
+        const struct cluster_node *nodes = cluster_fsm_nodes(js->env->fsm, &n);
+        for (size_t i = 0; i < n; i++)
+            scan += nodes[i].role != CLUSTER_ROLE_WITNESS;
+        uint32_t max = cluster_fsm_runtime(js->env->fsm)->settings.max_nodes;
+        if (scan < max) /* not the scan-node limit: the one witness slot (or the table) */
+            (void)shir_str_fmt(buf, cap,
+                               "the runtime is full: it already has a witness (one at most) or "
+                               "%d members (the most it can hold)",
+                               CLUSTER_FSM_NODES_CAP);
+        else
+            (void)shir_str_fmt(buf, cap,
+                               "the runtime is full: it has %zu nodes and its limit (max nodes) "
+                               "is %u; raise it with 'shir settings set --max-nodes N' on a "
+                               "member",
+                               scan, max);
+        return buf;
+    }
     case SHIR_E_STALE:
         return "this key was regenerated; get the current one with 'shir keys show'";
     case SHIR_E_NOLEADER:
@@ -190,7 +210,8 @@ static void node_added(void *arg, int status, uint64_t value)
         return;
     }
     if (status != 0) {
-        session_reply_error(s, s->req_id, status, join_error_text(status));
+        char why[200];
+        session_reply_error(s, s->req_id, status, join_error_text(s->js, status, why, sizeof why));
         return;
     }
     struct creds cr = {.s = s, .node_id = value};
@@ -249,7 +270,8 @@ static void handle_hello(struct join_session *s, const struct transport_msg *m)
     }
     int rv = cluster_fsm_key_check(js->env->fsm, (uint8_t)slot, (uint32_t)gen, &s->verifier);
     if (rv != 0) {
-        session_refuse(s, m->id, rv, join_error_text(rv));
+        char why[200];
+        session_refuse(s, m->id, rv, join_error_text(js, rv, why, sizeof why));
         return;
     }
     s->slot = (uint8_t)slot;
@@ -334,7 +356,8 @@ static void handle_prove(struct join_session *s, const struct transport_msg *m)
     if (rv == 0)
         rv = cluster__propose(js->prop, &cmd, node_added, s);
     if (rv != 0) {
-        session_refuse(s, m->id, rv, join_error_text(rv));
+        char why[200];
+        session_refuse(s, m->id, rv, join_error_text(js, rv, why, sizeof why));
         return;
     }
     s->in_flight = true;

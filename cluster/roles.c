@@ -179,6 +179,18 @@ void cluster_quorum_describe(const struct cluster_node *nodes, size_t n,
         (void)shir_str_fmt(
             out->text, sizeof out->text,
             "%s: automatic failover needs a third member \u2014 add a node or a witness", roles);
+    } else if (out->voters_online < v) {
+        /* Count the live voters, not the configured ones: with 1 of 3 dead the group still has
+         * its majority of 2, but the next failure takes it away. */
+        unsigned off = v - out->voters_online, margin = out->voters_online - out->needed;
+        char tail[80];
+        if (margin == 0)
+            (void)shir_str_copy(tail, sizeof tail, "a further failure stops the runtime");
+        else
+            (void)shir_str_fmt(tail, sizeof tail, "tolerates %u more failure%s", margin,
+                               margin == 1 ? "" : "s");
+        (void)shir_str_fmt(out->text, sizeof out->text, "%s, %u offline: %s%s", roles, off, tail,
+                           margin == 0 && out->standbys ? " until a standby is promoted" : "");
     } else if (out->standbys) {
         (void)shir_str_fmt(
             out->text, sizeof out->text, "%s, tolerates %u failure%s at a time and %u in sequence",

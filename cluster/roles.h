@@ -68,7 +68,9 @@ struct cluster_quorum {
     unsigned voters_online; /* == voters when no view was given */
     bool has_quorum;
     bool can_failover; /* automatic failover of the leader is possible */
-    char text[160];    /* e.g. "3 voters, tolerates 1 failure" */
+    /* e.g. "3 voters, tolerates 1 failure"; with a view, voters it reports offline are
+     * counted: "3 voters, 1 offline: a further failure stops the runtime". */
+    char text[160];
 };
 
 /* Describe the registered nodes' roles (and, when `view` is not NULL, who is online). */

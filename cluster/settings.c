@@ -27,8 +27,8 @@ int cluster__settings_set(struct cluster_env *env, struct cluster_propose *prop,
 {
     if (!env->registered)
         return SHIR_E_NOTFOUND;
-    if (!cluster__env_caught_up(env))
-        return SHIR_E_NOLEADER; /* as settings_get: catching up, not unregistered */
+    if (!cluster__env_caught_up(env)) /* as in cluster__settings_get: retry, not `join` */
+        return SHIR_E_NOLEADER;
     struct cluster_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
     cmd.type = CLUSTER_CMD_SETTINGS_SET;

@@ -12,6 +12,15 @@ _Static_assert(CLUSTER_ADDRESS_MAX == CLUSTER_ADDR_MAX, "addresses in status = i
 _Static_assert(sizeof CLUSTER_KEY_TEXT_PREFIX == sizeof CLUSTER_KEY_PREFIX,
                "the key prefix node/ knows = the one keys carry");
 
+/* A voter counts as online in the summary when its row does: gossip's health is not Offline
+ * (Limited members still vote). One view for rows and summary, so they never disagree. */
+static bool status_online_cb(const struct cluster_liveness *v, uint64_t id, uint64_t *since)
+{
+    struct gossip_view gv;
+    (void)since;
+    return cluster__gossip_view(v->data, id, &gv) == 0 && gv.health != GOSSIP_OFFLINE;
+}
+
 void cluster__status_get(struct cluster_env *env, struct cluster_rnode *rn,
                          struct cluster_gossip *gn, struct cluster_status *out)
 {
@@ -105,7 +114,8 @@ void cluster__status_get(struct cluster_env *env, struct cluster_rnode *rn,
         }
     }
     struct cluster_quorum q;
-    cluster_quorum_describe(nodes, nn, NULL, &q);
+    struct cluster_liveness live = {.online = status_online_cb, .data = gn};
+    cluster_quorum_describe(nodes, nn, &live, &q);
     out->voters = q.voters;
     out->tolerates = q.tolerates;
     out->has_quorum = lid != 0;

@@ -356,6 +356,17 @@ int shir_parse_duration_ms(const char *text, uint64_t *out);
 int shir_memeq_ct(const void *a, const void *b, size_t n);
 /* Lowercase hex of n bytes into out[2n+1]. */
 void shir_hex(const void *bytes, size_t n, char *out);
+/* Text for JSON (common/text.c): every string shir emits as JSON must be valid UTF-8 (RFC 8259
+ * §8.1); writers replace each byte that does not start a valid sequence with U+FFFD and, where
+ * the raw bytes matter (a file's path), add them in base64 (docs/scanning.md states the rule). */
+/* The length (1-4) of the valid UTF-8 sequence at bytes[0..n), or 0 when it is not one (strict:
+ * no overlong forms, surrogates or code points past U+10FFFF; a sequence cut by n is invalid). */
+size_t shir_utf8_seq(const void *bytes, size_t n);
+bool shir_utf8_valid(const void *bytes, size_t n);
+/* RFC 4648 base64 with padding of n bytes into out[cap], NUL-terminated; it needs
+ * 4 * ceil(n / 3) + 1 bytes, else SHIR_E_TOOBIG. */
+#define SHIR_BASE64_CAP(n) (((n) + 2) / 3 * 4 + 1)
+int shir_base64(const void *bytes, size_t n, char *out, size_t cap);
 /* Split "HOST:PORT" or "[V6]:PORT" into host[cap] (brackets removed) and a port 1..65535.
  * SHIR_E_INVAL for anything else (no colon, empty or oversized host, bad port). */
 int shir_split_hostport(const char *hp, char *host, size_t cap, uint16_t *port);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "node/agent.h"
+#include "node/node.h"
 #include "transport/transport.h"
 
 struct node_admin_reply {
@@ -136,7 +137,20 @@ int node_admin_call(const char *data_dir, const char *method,
         rv = -errno;
         goto err;
     }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
+    int crv = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    if (crv != 0 && errno == EACCES) {
+        /* The agent may well be running: the socket (0600) or its directory (0700) belongs to
+         * the user the agent runs as, root or `shir` for the package. "No agent" sent operators
+         * to start a second one (issue 12, defect 7). */
+        rv = SHIR_E_DENIED;
+        (void)shir_str_fmt(errbuf, errcap,
+                           "permission denied on the agent's admin socket %s: it belongs to the "
+                           "user the agent runs as; run this command as that user (root, or "
+                           "'sudo -u shir shir ...' for the package) or with sudo",
+                           sa.sun_path);
+        goto err;
+    }
+    if (crv != 0 && errno != EINPROGRESS) {
         rv = SHIR_E_UNAVAILABLE;
         (void)shir_str_fmt(errbuf, errcap,
                            "no agent is running on data directory %s (%s); start one with "
@@ -158,6 +172,14 @@ int node_admin_call(const char *data_dir, const char *method,
     }
     size_t len = 0;
     rv = recv_frame(fd, deadline, &r->payload, &len, errbuf, errcap);
+    if (rv == SHIR_E_TIMEOUT)
+        /* The socket accepted, so the process exists: it is stopped, stuck or overloaded. */
+        (void)shir_str_fmt(errbuf, errcap,
+                           "the agent on %s accepted but did not answer '%s' within %d ms: check "
+                           "that its process is not stopped (ps -o stat,pid,cmd -C shir shows T) "
+                           "or busy at full CPU, and what its log says (journalctl -u shir, or "
+                           "its stderr)",
+                           data_dir, method, timeout_ms);
     if (rv != 0)
         goto err;
     rv = transport_msg_decode(&r->msg, NULL, r->payload, len);
@@ -206,11 +228,11 @@ void node_admin_reply_free(struct node_admin_reply *r)
 
 int node_admin_request(const char *who, const char *data_dir, const char *method,
                        int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
-                       int timeout_ms, struct node_admin_reply **out)
+                       int timeout_ms, bool json, struct node_admin_reply **out)
 {
     char err[512];
     int rv = node_admin_call(data_dir, method, body_cb, arg, timeout_ms, out, err, sizeof err);
     if (rv != 0)
-        fprintf(stderr, "shir %s: %s\n", who, err);
+        (void)node_cli_fail(who, json, rv, err);
     return rv;
 }

@@ -28,11 +28,11 @@ static int pack_node(msgpack_packer *pk, const struct cluster_status_node *n)
     rv |= transport_pack_cstr(pk, "lag");
     rv |= n->has_lag ? msgpack_pack_uint64(pk, n->lag) : msgpack_pack_nil(pk);
     /* Host load from gossip: CPU in whole percent, memory in MiB; null when not known. */
-    rv |= transport_pack_cstr(pk, "cpu_percent");
+    rv |= transport_pack_cstr(pk, "cpuPercent");
     rv |= n->has_load ? msgpack_pack_uint64(pk, (n->cpu + 5) / 10) : msgpack_pack_nil(pk);
-    rv |= transport_pack_cstr(pk, "memory_available_mb");
+    rv |= transport_pack_cstr(pk, "memoryAvailableMb");
     rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_avail_mb) : msgpack_pack_nil(pk);
-    rv |= transport_pack_cstr(pk, "memory_total_mb");
+    rv |= transport_pack_cstr(pk, "memoryTotalMb");
     rv |= n->has_load ? msgpack_pack_uint64(pk, n->mem_total_mb) : msgpack_pack_nil(pk);
     /* Dispatch (replica): runs assigned to or running on it, its limit, whether it drains. */
     rv |= transport_pack_cstr(pk, "running");
@@ -66,7 +66,7 @@ int node_admin_pack_status(msgpack_packer *pk, void *arg)
     rv |= msgpack_pack_uint64(pk, st->voters);
     rv |= transport_pack_cstr(pk, "tolerates");
     rv |= msgpack_pack_uint64(pk, st->tolerates);
-    rv |= transport_pack_cstr(pk, "has_quorum");
+    rv |= transport_pack_cstr(pk, "hasQuorum");
     rv |= st->has_quorum ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     rv |= node_admin_pack_kv_str(pk, "summary", st->quorum_text);
     rv |= transport_pack_cstr(pk, "nodes");
@@ -303,13 +303,13 @@ static int pack_settings(msgpack_packer *pk, void *arg)
 {
     const struct cluster_settings_v *v = arg;
     int rv = msgpack_pack_map(pk, 4);
-    rv |= transport_pack_cstr(pk, "max_nodes");
+    rv |= transport_pack_cstr(pk, "maxNodes");
     rv |= msgpack_pack_uint64(pk, v->max_nodes);
-    rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
+    rv |= transport_pack_cstr(pk, "standbyPromotionDelayMs");
     rv |= msgpack_pack_uint64(pk, v->standby_delay_ms);
-    rv |= transport_pack_cstr(pk, "run_history");
+    rv |= transport_pack_cstr(pk, "runHistory");
     rv |= msgpack_pack_uint64(pk, v->run_history);
-    rv |= transport_pack_cstr(pk, "node_loss_grace_ms");
+    rv |= transport_pack_cstr(pk, "nodeLossGraceMs");
     rv |= msgpack_pack_uint64(pk, v->node_loss_grace_ms);
     return rv ? SHIR_E_NOMEM : 0;
 }
@@ -333,19 +333,31 @@ void node_admin_settings_show(struct node_admin_conn *c, const struct transport_
     node_admin_read_then(c, m->id, settings_read);
 }
 
+/* After a settings.set committed: answer with the settings as they now are (issue 12, defect 4:
+ * `settings set --json` printed null). Through the read barrier, so a follower whose replica has
+ * not applied the entry yet waits for it instead of showing the old values. */
+static void settings_set_ok(const struct node_admin_ctx *ctx, struct node_admin_conn *c,
+                            uint64_t id, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (c) /* NULL: the client hung up meanwhile */
+        node_admin_read_then(c, id, settings_read);
+}
+
 void node_admin_settings_set(struct node_admin_conn *c, const struct transport_msg *m)
 {
     /* An absent field is 0: it keeps its value (merged when the entry is applied). Values past
      * a u32 are clamped to one the FSM refuses as out of range, never wrapped into range. */
     uint64_t max_nodes = 0, history = 0;
     struct cluster_settings_v v = {0};
-    (void)transport_body_get_u64(&m->body, "max_nodes", &max_nodes);
-    (void)transport_body_get_u64(&m->body, "standby_promotion_delay_ms", &v.standby_delay_ms);
-    (void)transport_body_get_u64(&m->body, "run_history", &history);
-    (void)transport_body_get_u64(&m->body, "node_loss_grace_ms", &v.node_loss_grace_ms);
+    (void)transport_body_get_u64(&m->body, "maxNodes", &max_nodes);
+    (void)transport_body_get_u64(&m->body, "standbyPromotionDelayMs", &v.standby_delay_ms);
+    (void)transport_body_get_u64(&m->body, "runHistory", &history);
+    (void)transport_body_get_u64(&m->body, "nodeLossGraceMs", &v.node_loss_grace_ms);
     v.max_nodes = (uint32_t)(max_nodes > 1000 ? 1000 : max_nodes);
     v.run_history = (uint32_t)(history > UINT32_MAX ? UINT32_MAX : history);
-    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    struct node_admin_op *op = node_admin_op_new(c, m->id, settings_set_ok, NULL);
     int rv = op ? cluster_settings_set(node_admin_ctx(c)->cluster, &v, node_admin_op_done, op)
                 : SHIR_E_NOMEM;
     if (rv != 0)

@@ -30,7 +30,7 @@ static int pack_proxy(msgpack_packer *pk, void *arg)
     rv |= transport_pack_cstr(pk, "password");
     rv |= p->has_password ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     rv |= node_admin_pack_kv_str(pk, "bypass", p->bypass);
-    rv |= transport_pack_cstr(pk, "bypass_local");
+    rv |= transport_pack_cstr(pk, "bypassLocal");
     rv |= p->bypass_local ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     rv |= node_admin_pack_kv_str(pk, "auth", proxy_auths[p->auth]);
     return rv ? SHIR_E_NOMEM : 0;
@@ -46,6 +46,18 @@ static void proxy_read(const struct node_admin_ctx *ctx, struct node_admin_conn 
         node_admin_reply(c, id, pack_proxy, &p);
     else
         node_admin_reply_error(c, id, rv, rv == SHIR_E_NOTFOUND ? "this node is not registered" : NULL);
+}
+
+/* After proxy.set or proxy.clear committed: answer with the settings as they now are, as
+ * proxy.show would (issue 12, defect 4: `proxy clear --json` printed null), through the read
+ * barrier so a follower shows the new state, not the one before. */
+static void proxy_written_ok(const struct node_admin_ctx *ctx, struct node_admin_conn *c,
+                             uint64_t id, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (c) /* NULL: the client hung up meanwhile */
+        node_admin_read_then(c, id, proxy_read);
 }
 
 void node_admin_proxy_show(struct node_admin_conn *c, const struct transport_msg *m)
@@ -77,7 +89,7 @@ static int read_set(const msgpack_object *b, struct cluster_proxy_settings *p, c
     GIVEN(transport_body_get_str(b, "password", pw, pw_len), CLUSTER_PROXY_V_F_PASSWORD);
     GIVEN(transport_body_copy_str(b, "bypass", p->bypass, sizeof p->bypass),
           CLUSTER_PROXY_V_F_BYPASS);
-    GIVEN(transport_body_get_bool(b, "bypass_local", &p->bypass_local),
+    GIVEN(transport_body_get_bool(b, "bypassLocal", &p->bypass_local),
           CLUSTER_PROXY_V_F_BYPASS_LOCAL);
     GIVEN(transport_body_copy_str(b, "auth", auth, sizeof auth), CLUSTER_PROXY_V_F_AUTH);
 #undef GIVEN
@@ -132,7 +144,7 @@ void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg 
     }
     if (secret.len >= 4)
         (void)shir_log_sink_mask(ctx->sink, secret.bytes, secret.len);
-    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    struct node_admin_op *op = node_admin_op_new(c, m->id, proxy_written_ok, NULL);
     int rv = op ? cluster_proxy_set(ctx->cluster, &p, &secret, proxy_set_done_cb, op)
                 : SHIR_E_NOMEM;
     shir_secret_free(&secret);
@@ -145,7 +157,7 @@ void node_admin_proxy_set(struct node_admin_conn *c, const struct transport_msg 
 
 void node_admin_proxy_clear(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    struct node_admin_op *op = node_admin_op_new(c, m->id, NULL, NULL);
+    struct node_admin_op *op = node_admin_op_new(c, m->id, proxy_written_ok, NULL);
     int rv = op ? cluster_proxy_clear(node_admin_ctx(c)->cluster, node_admin_op_done, op)
                 : SHIR_E_NOMEM;
     if (rv != 0)

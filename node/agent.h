@@ -63,18 +63,22 @@ struct node_admin_reply;
 int node_admin_call(const char *data_dir, const char *method,
                     int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg, int timeout_ms,
                     struct node_admin_reply **out, char *errbuf, size_t errcap);
-/* node_admin_call for a CLI command: a failure is reported on stderr as "shir WHO: reason" and
- * returned (the command then exits 1). */
+/* node_admin_call for a CLI command: a failure is reported on stderr as "shir WHO: reason" and,
+ * with json, as {"error":{"code","message"}} on stdout (node_cli_fail), and returned (the
+ * command then exits 1). */
 int node_admin_request(const char *who, const char *data_dir, const char *method,
                        int (*body_cb)(struct msgpack_packer *pk, void *arg), void *arg,
-                       int timeout_ms, struct node_admin_reply **out);
+                       int timeout_ms, bool json, struct node_admin_reply **out);
 /* The reply body: a borrowed msgpack object (valid until free). */
 const struct msgpack_object *node_admin_reply_body(const struct node_admin_reply *r);
 void node_admin_reply_free(struct node_admin_reply *r);
 
 /* ---- JSON output of msgpack values (node/jsonout.c) ---------------------------------------- */
 /* Print a msgpack value as JSON (maps with str keys, arrays, str, ints, floats, bool, nil; bin
- * as base64 is never needed by status output and prints null). Strings are escaped per RFC 8259. */
+ * as base64 is never needed by status output and prints null). Strings are escaped per RFC 8259
+ * and always valid UTF-8: a byte that starts no valid sequence prints as U+FFFD. */
 void node_json_print(FILE *out, const struct msgpack_object *v);
+/* One string of n bytes as a JSON string, by the same rule (the CLI's only string escaper). */
+void node_json_print_str(FILE *out, const char *p, size_t n);
 
 #endif /* SHIR_NODE_AGENT_H */

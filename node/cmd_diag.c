@@ -378,15 +378,16 @@ static int diag_run(int argc, char **argv)
      * through a symbolic link. */
     int fd = open(o.output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fprintf(stderr, "shir diag: cannot create %s: %s%s\n", o.output, strerror(errno),
-                errno == EEXIST ? " (choose another name, or remove it first)" : "");
-        return NODE_EXIT_FAIL;
+        char msg[600];
+        (void)shir_str_fmt(msg, sizeof msg, "cannot create %s: %s%s", o.output, strerror(errno),
+                           errno == EEXIST ? " (choose another name, or remove it first)" : "");
+        return node_cli_fail("diag", fl.json, errno == EEXIST ? SHIR_E_EXISTS : SHIR_E_IO, msg);
     }
     struct bundle *b = calloc(1, sizeof *b);
     if (!b) {
         close(fd);
         unlink(o.output);
-        return NODE_EXIT_FAIL;
+        return node_cli_fail("diag", fl.json, SHIR_E_NOMEM, "out of memory");
     }
     char host[64] = "node", stamp[32] = "0";
     (void)node_default_node_name(host, sizeof host);
@@ -416,8 +417,10 @@ static int diag_run(int argc, char **argv)
         rv = SHIR_E_IO;
     }
     if (rv != 0) {
-        fprintf(stderr, "shir diag: writing %s failed: %s\n", o.output,
-                err[0] ? err : shir_strerror(rv));
+        char msg[1100];
+        (void)shir_str_fmt(msg, sizeof msg, "writing %s failed: %s", o.output,
+                           err[0] ? err : shir_strerror(rv));
+        (void)node_cli_fail("diag", fl.json, rv, msg);
         unlink(o.output);
     } else if (fl.json) {
         printf("{\"output\":");
@@ -454,7 +457,8 @@ const struct node_cmd node_cmd_diag = {
              "agent it still writes the host facts and warns.\n"
              "\n"
              "  --output FILE    the bundle to create (refused if it exists)\n"
-             "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
+             "  --data-dir DIR   the agent's data directory (default $SHIR_DATA_DIR, else\n"
+             "                   /var/lib/shir)\n"
              "  --json           {\"output\": FILE, \"agent\": BOOL, \"files\": N}\n",
     .run = diag_run,
 };

@@ -110,12 +110,14 @@ static int join_run(int argc, char **argv)
     if (o.have_key == (o.key_file != NULL))
         return node_usage_error(&node_cmd_join, "give exactly one of --key or --key-file");
     if (o.key_file && read_key_file(o.key_file, o.key, sizeof o.key) != 0) {
-        fprintf(stderr, "shir join: cannot read a key from %s\n", o.key_file);
-        return NODE_EXIT_FAIL;
+        char msg[600];
+        (void)shir_str_fmt(msg, sizeof msg, "cannot read a key from %s", o.key_file);
+        return node_cli_fail("join", f.json, SHIR_E_IO, msg);
     }
     o.b.key = o.key;
     struct node_admin_reply *r;
-    int rv = node_admin_request("join", f.data_dir, "join", pack_join, &o.b, JOIN_TIMEOUT_MS, &r);
+    int rv = node_admin_request("join", f.data_dir, "join", pack_join, &o.b, JOIN_TIMEOUT_MS,
+                                f.json, &r);
     shir_wipe(o.key, sizeof o.key);
     if (rv != 0)
         return NODE_EXIT_FAIL;

@@ -103,10 +103,8 @@ static int call_and_print(const char *who, const char *data_dir, const char *met
     struct node_admin_reply *r;
     char err[512];
     int rv = node_admin_call(data_dir, method, pack, arg, timeout, &r, err, sizeof err);
-    if (rv != 0) {
-        fprintf(stderr, "shir %s: %s\n", who, err);
-        return NODE_EXIT_FAIL;
-    }
+    if (rv != 0)
+        return node_cli_fail(who, json, rv, err);
     if (ok_text && !json)
         printf("%s\n", ok_text);
     if (keys)

@@ -62,7 +62,7 @@ static int pack_set(struct msgpack_packer *pk, void *arg)
         rv |= transport_pack_cstr(pk, a->bypass);
     }
     if (a->bypass_local >= 0) {
-        rv |= transport_pack_cstr(pk, "bypass_local");
+        rv |= transport_pack_cstr(pk, "bypassLocal");
         rv |= a->bypass_local ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     }
     if (a->auth) {
@@ -110,8 +110,9 @@ static int print_reply(const char *who, int rv, struct node_admin_reply *r, cons
                        bool json, const char *ok)
 {
     if (rv != 0) {
-        fprintf(stderr, "shir proxy %s: %s\n", who, err);
-        return NODE_EXIT_FAIL;
+        char name[32];
+        (void)shir_str_fmt(name, sizeof name, "proxy %s", who);
+        return node_cli_fail(name, json, rv, err);
     }
     const msgpack_object *body = node_admin_reply_body(r);
     if (json) {
@@ -129,8 +130,8 @@ static int print_reply(const char *who, int rv, struct node_admin_reply *r, cons
         printf("HTTP %lld in %llu ms (proxy mode: %s)\n", (long long)status, (unsigned long long)ms,
                via);
     } else {
-        static const char *const keys[] = {"mode",     "address", "port",         "user",
-                                           "password", "bypass",  "bypass_local", "auth"};
+        static const char *const keys[] = {"mode",     "address", "port",        "user",
+                                           "password", "bypass",  "bypassLocal", "auth"};
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
             char v[1100] = "";
             uint64_t u;
@@ -239,9 +240,10 @@ static int proxy_run(int argc, char **argv)
             return node_usage_error(&node_cmd_proxy, "--user '' drops the password: no "
                                                      "--password-file with it");
         if (pwfile && read_password(pwfile, &a) != 0) {
-            fprintf(stderr, "shir proxy set: cannot read a password (at most %d bytes) from %s\n",
-                    PASSWORD_MAX, pwfile);
-            return NODE_EXIT_FAIL;
+            char msg[600];
+            (void)shir_str_fmt(msg, sizeof msg, "cannot read a password (at most %d bytes) from %s",
+                               PASSWORD_MAX, pwfile);
+            return node_cli_fail("proxy set", json, SHIR_E_IO, msg);
         }
         rv = node_admin_call(data_dir, "proxy.set", pack_set, &a, PROXY_TIMEOUT_MS, &r, err,
                              sizeof err);

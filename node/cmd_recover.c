@@ -26,13 +26,13 @@ static int recover_run(int argc, char **argv)
                 "Do it only if the other members are gone for good (a node that comes back\n"
                 "afterwards must be wiped and joined again). Type 'yes' to continue: ");
         char line[16] = "";
-        if (!fgets(line, sizeof line, stdin) || strcmp(line, "yes\n") != 0) {
-            fprintf(stderr, "shir recover: not confirmed; nothing changed\n");
-            return NODE_EXIT_FAIL;
-        }
+        if (!fgets(line, sizeof line, stdin) || strcmp(line, "yes\n") != 0)
+            return node_cli_fail("recover", json, SHIR_E_CANCELED,
+                                 "not confirmed; nothing changed");
     }
     struct node_admin_reply *r;
-    if (node_admin_request("recover", data_dir, "recover", NULL, NULL, RECOVER_TIMEOUT_MS, &r) != 0)
+    if (node_admin_request("recover", data_dir, "recover", NULL, NULL, RECOVER_TIMEOUT_MS, json,
+                           &r) != 0)
         return NODE_EXIT_FAIL;
     node_admin_reply_free(r);
     printf(json
@@ -65,7 +65,7 @@ static int leave_run(int argc, char **argv)
     if (optind < argc)
         return node_usage_error(&node_cmd_leave, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;
-    if (node_admin_request("leave", data_dir, "leave", NULL, NULL, LEAVE_TIMEOUT_MS, &r) != 0)
+    if (node_admin_request("leave", data_dir, "leave", NULL, NULL, LEAVE_TIMEOUT_MS, json, &r) != 0)
         return NODE_EXIT_FAIL;
     node_admin_reply_free(r);
     printf(json ? "{\"ok\":true}\n"

@@ -27,7 +27,7 @@ struct scan_opts {
     bool test_ack;        /* test builds: acknowledge every progress and checkpoint frame */
     const char *password_file;
     const char *db_password_file; /* database sources: --password-file */
-    const char *data_dir; /* borrowed from argv; NULL: NODE_DEFAULT_DATA_DIR */
+    const char *data_dir; /* borrowed (argv or SHIR_DATA_DIR); NULL: NODE_DEFAULT_DATA_DIR */
 };
 
 /* ------------------------------------------------------------------------------------------- */
@@ -197,10 +197,6 @@ static int parse_valued(struct scan_opts *o, const char *f, const char *v)
         return scan_job_add_glob(&j->excludes, &j->n_excludes, v);
     if (strcmp(f, "--outbox") == 0)
         return dup_str(&j->outbox_dir, v);
-    if (strcmp(f, "--data-dir") == 0) {
-        o->data_dir = v;
-        return v[0] ? 0 : SHIR_E_INVAL;
-    }
     if (strcmp(f, "--batch") == 0) {
         int rc = shir_parse_u64(v, 1, 10000, &n);
         j->batch_size = (uint32_t)n;
@@ -362,21 +358,6 @@ static int run_worker(const struct scan_job *job, struct worker_result *res)
 /* ------------------------------------------------------------------------------------------- */
 /* Output. */
 
-static void json_escaped(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void print_summary(const struct scan_opts *o, const struct worker_result *res, int ok)
 {
     const struct scan_summary *s = &res->end.sum;
@@ -391,7 +372,8 @@ static void print_summary(const struct scan_opts *o, const struct worker_result 
                (unsigned long long)s->bytes_read, (unsigned long long)s->classified_columns,
                (unsigned long long)s->errors, (unsigned long long)s->duration_ms,
                (unsigned long long)s->delivered, (unsigned long long)s->queued);
-        json_escaped(ok ? "" : res->end.cause);
+        const char *why = ok ? "" : res->end.cause;
+        node_json_print_str(stdout, why, strlen(why));
         printf("}\n");
         return;
     }
@@ -414,36 +396,102 @@ static void print_summary(const struct scan_opts *o, const struct worker_result 
 
 /* ------------------------------------------------------------------------------------------- */
 
+/* run-local's own flags for node_parse_flags (which adds --data-dir and --json): the valued
+ * ones go to parse_valued by name, so the table only lists them. val = index + RUN_LOCAL_VAL. */
+#define RUN_LOCAL_VAL 0x100
+static const struct option run_local_opts[] = {
+    {"follow-symlinks", no_argument, NULL, 0},
+    {"no-directories", no_argument, NULL, 0},
+    {"level", required_argument, NULL, 0},
+    {"rules", required_argument, NULL, 0},
+    {"sink", required_argument, NULL, 0},
+    {"include", required_argument, NULL, 0},
+    {"exclude", required_argument, NULL, 0},
+    {"outbox", required_argument, NULL, 0},
+    {"batch", required_argument, NULL, 0},
+    {"retries", required_argument, NULL, 0},
+    {"memory-limit", required_argument, NULL, 0},
+    {"proxy-mode", required_argument, NULL, 0},
+    {"proxy-address", required_argument, NULL, 0},
+    {"proxy-port", required_argument, NULL, 0},
+    {"proxy-user", required_argument, NULL, 0},
+    {"proxy-bypass", required_argument, NULL, 0},
+    {"proxy-auth", required_argument, NULL, 0},
+    {"proxy-password-file", required_argument, NULL, 0},
+    {"host-name", required_argument, NULL, 0},
+    {"parts", required_argument, NULL, 0},
+    {"part-size", required_argument, NULL, 0},
+    {"run-id", required_argument, NULL, 0},
+    {"scan-name", required_argument, NULL, 0},
+    {"resume-part", required_argument, NULL, 0},
+    /* Database sources (docs/sources.md). */
+    {"user", required_argument, NULL, 0},
+    {"password-file", required_argument, NULL, 0},
+    {"tls", required_argument, NULL, 0},
+    {"tls-ca", required_argument, NULL, 0},
+    {"connect-timeout", required_argument, NULL, 0},
+    {"statement-timeout", required_argument, NULL, 0},
+    {"exact-counts", no_argument, NULL, 0},
+#ifdef SHIR_TEST_FAULTS
+    {"test-fault", required_argument, NULL, 0},
+    {"test-ack", required_argument, NULL, 0},
+    {"test-fence-ms", required_argument, NULL, 0},
+#endif
+};
+#define RUN_LOCAL_N (sizeof run_local_opts / sizeof run_local_opts[0])
+
+static int run_local_opt_cb(int val, char *arg, void *ctx)
+{
+    struct scan_opts *o = ctx;
+    const struct option *opt = &run_local_opts[val - RUN_LOCAL_VAL];
+    if (strcmp(opt->name, "follow-symlinks") == 0) {
+        o->job.follow_outside = true;
+        return -1;
+    }
+    if (strcmp(opt->name, "no-directories") == 0) {
+        o->job.emit_directories = false;
+        return -1;
+    }
+    if (strcmp(opt->name, "exact-counts") == 0) {
+        o->job.db.exact_counts = true;
+        return -1;
+    }
+    char flag[32];
+    (void)shir_str_fmt(flag, sizeof flag, "--%s", opt->name);
+    int rc = parse_valued(o, flag, arg);
+    if (rc == SHIR_E_NOTFOUND) /* listed above but not parsed: a bug, reported as usage */
+        return node_usage_error(&node_cmd_scan, "unknown flag '%s'", flag);
+    if (rc)
+        return node_usage_error(&node_cmd_scan, "bad value for %s: '%s'", flag, arg);
+    return -1;
+}
+
 static int parse_args(struct scan_opts *o, int argc, char **argv, const char **source)
 {
     const struct node_cmd *cmd = &node_cmd_scan;
     if (argc < 2 || strcmp(argv[1], "run-local") != 0)
         return node_usage_error(cmd, argc < 2 ? "missing subcommand" : "unknown subcommand '%s'",
                                 argc < 2 ? "" : argv[1]);
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            o->json = 1;
-        } else if (strcmp(a, "--follow-symlinks") == 0) {
-            o->job.follow_outside = true;
-        } else if (strcmp(a, "--no-directories") == 0) {
-            o->job.emit_directories = false;
-        } else if (strcmp(a, "--exact-counts") == 0) {
-            o->job.db.exact_counts = true;
-        } else if (a[0] == '-' && a[1] == '-') {
-            if (i + 1 >= argc)
-                return node_usage_error(cmd, "%s needs a value", a);
-            int rc = parse_valued(o, a, argv[++i]);
-            if (rc == SHIR_E_NOTFOUND)
-                return node_usage_error(cmd, "unknown flag '%s'", a);
-            if (rc)
-                return node_usage_error(cmd, "bad value for %s: '%s'", a, argv[i]);
-        } else if (!*source) {
-            *source = a;
-        } else {
-            return node_usage_error(cmd, "unexpected argument '%s'", a);
-        }
+    struct option opts[RUN_LOCAL_N + 1];
+    for (size_t i = 0; i < RUN_LOCAL_N; i++) {
+        opts[i] = run_local_opts[i];
+        opts[i].val = (int)(RUN_LOCAL_VAL + i);
     }
+    opts[RUN_LOCAL_N] = (struct option){NULL, 0, NULL, 0};
+    struct node_opts own = {.opts = opts, .on_opt = run_local_opt_cb, .ctx = o};
+    struct node_flags f;
+    int prv = node_parse_flags(cmd, argc - 1, argv + 1, NODE_FLAG_JSON, &own, &f);
+    if (prv >= 0)
+        return prv;
+    o->json = f.json;
+    if (!f.data_dir[0])
+        return node_usage_error(cmd, "bad value for --data-dir: ''");
+    o->data_dir = f.data_dir;
+    /* argv + 1: optind counts from "run-local". */
+    if (optind + 1 < argc)
+        *source = argv[optind + 1];
+    if (optind + 2 < argc)
+        return node_usage_error(cmd, "unexpected argument '%s'", argv[optind + 2]);
     if (!*source)
         return node_usage_error(cmd, "missing SOURCE");
     const struct scan_proxy *p = &o->job.proxy;
@@ -571,7 +619,7 @@ const struct node_cmd node_cmd_scan = {
         "       shir scan run NAME [--wait]\n"
         "       shir scan runs [NAME] [--active] [--limit N]\n"
         "       shir scan cancel RUN\n"
-        "(each of these also takes --data-dir DIR and --json)\n"
+        "(each of these also takes --data-dir DIR and --json; any flag takes --flag=VALUE)\n"
         "\n"
         "A scan is a replicated definition; `run` queues a run that the leader places on the\n"
         "least-loaded node. jsonl:DIR is created (0750) if missing and should be a share every\n"
@@ -621,7 +669,8 @@ const struct node_cmd node_cmd_scan = {
         "                        is a symlink, another user's, or writable by group or\n"
         "                        others is refused\n"
         "  --data-dir DIR        shir's data directory, home of the default outbox (default\n"
-        "                        /var/lib/shir, the agent's; created 0700 if missing)\n"
+        "                        $SHIR_DATA_DIR, else /var/lib/shir, the agent's; created\n"
+        "                        0700 if missing)\n"
         "  --proxy-*             proxy for the Atlas sink; system mode uses http_proxy,\n"
         "                        https_proxy and no_proxy from the environment; the password\n"
         "                        is read from a file or stdin (-), never from the command line\n"

@@ -45,19 +45,10 @@
 
 /* ---- errors --------------------------------------------------------------------------------- */
 
+/* Strings go through node_json_print_str (jsonout.c): one escaper, valid UTF-8 always. */
 static void json_str(FILE *out, const char *s)
 {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+    node_json_print_str(out, s, strlen(s));
 }
 
 void node_cli_json_error(const char *code, const char *message)

@@ -22,13 +22,13 @@ static int pack_body(struct msgpack_packer *pk, void *arg)
 {
     const struct settings_body *b = arg;
     int rv = msgpack_pack_map(pk, 4);
-    rv |= transport_pack_cstr(pk, "max_nodes");
+    rv |= transport_pack_cstr(pk, "maxNodes");
     rv |= msgpack_pack_uint64(pk, b->max_nodes);
-    rv |= transport_pack_cstr(pk, "standby_promotion_delay_ms");
+    rv |= transport_pack_cstr(pk, "standbyPromotionDelayMs");
     rv |= msgpack_pack_uint64(pk, b->delay_ms);
-    rv |= transport_pack_cstr(pk, "run_history");
+    rv |= transport_pack_cstr(pk, "runHistory");
     rv |= msgpack_pack_uint64(pk, b->run_history);
-    rv |= transport_pack_cstr(pk, "node_loss_grace_ms");
+    rv |= transport_pack_cstr(pk, "nodeLossGraceMs");
     rv |= msgpack_pack_uint64(pk, b->grace_ms);
     return rv ? SHIR_E_NOMEM : 0;
 }
@@ -108,10 +108,10 @@ static int settings_run(int argc, char **argv)
     } else {
         uint64_t m = 0, d = 0, h = 0, g = 0;
         const msgpack_object *body = node_admin_reply_body(r);
-        (void)transport_body_get_u64(body, "max_nodes", &m);
-        (void)transport_body_get_u64(body, "standby_promotion_delay_ms", &d);
-        (void)transport_body_get_u64(body, "run_history", &h);
-        (void)transport_body_get_u64(body, "node_loss_grace_ms", &g);
+        (void)transport_body_get_u64(body, "maxNodes", &m);
+        (void)transport_body_get_u64(body, "standbyPromotionDelayMs", &d);
+        (void)transport_body_get_u64(body, "runHistory", &h);
+        (void)transport_body_get_u64(body, "nodeLossGraceMs", &g);
         printf("max nodes                 %llu\nstandby promotion delay   %llu s\n"
                "run history               %llu finished runs per scan\n"
                "node loss grace           %.3f s\n",

@@ -62,34 +62,37 @@ static int save(const char *data_dir, const char *file, bool json)
 {
     /* Created, never overwritten, 0600 from its first byte, never through a symlink: it holds
      * sealed secrets and the runtime's layout. */
+    char msg[600] = "";
     int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fprintf(stderr, "shir snapshot save: cannot create %s: %s%s\n", file, strerror(errno),
-                errno == EEXIST ? " (choose another name, or remove it first)" : "");
-        return NODE_EXIT_FAIL;
+        (void)shir_str_fmt(msg, sizeof msg, "cannot create %s: %s%s", file, strerror(errno),
+                           errno == EEXIST ? " (choose another name, or remove it first)" : "");
+        return node_cli_fail("snapshot save", json, errno == EEXIST ? SHIR_E_EXISTS : SHIR_E_IO,
+                             msg);
     }
     struct node_admin_reply *r = NULL;
     const void *bytes = NULL;
     size_t n = 0;
+    /* A failed request has reported itself (msg stays empty); the steps after it set msg. */
     int rv = node_admin_request("snapshot save", data_dir, "snapshot.save", NULL, NULL,
-                                SAVE_TIMEOUT_MS, &r);
+                                SAVE_TIMEOUT_MS, json, &r);
     if (rv == 0 && transport_body_get_bin(node_admin_reply_body(r), "backup", &bytes, &n) != 0) {
-        fprintf(stderr, "shir snapshot save: the agent's answer holds no backup\n");
+        (void)shir_str_copy(msg, sizeof msg, "the agent's answer holds no backup");
         rv = SHIR_E_PROTO;
     }
     if (rv == 0 && ((rv = shir_write_all(fd, bytes, n)) != 0 || fsync(fd) != 0)) {
-        fprintf(stderr, "shir snapshot save: writing %s failed: %s\n", file,
-                rv ? shir_strerror(rv) : strerror(errno));
+        (void)shir_str_fmt(msg, sizeof msg, "writing %s failed: %s", file,
+                           rv ? shir_strerror(rv) : strerror(errno));
         rv = rv ? rv : SHIR_E_IO;
     }
     if (close(fd) != 0 && rv == 0) {
-        fprintf(stderr, "shir snapshot save: writing %s failed: %s\n", file, strerror(errno));
+        (void)shir_str_fmt(msg, sizeof msg, "writing %s failed: %s", file, strerror(errno));
         rv = SHIR_E_IO;
     }
     node_admin_reply_free(r);
     if (rv != 0) {
         unlink(file);
-        return NODE_EXIT_FAIL;
+        return msg[0] ? node_cli_fail("snapshot save", json, rv, msg) : NODE_EXIT_FAIL;
     }
     if (json) {
         msgpack_object o = {.type = MSGPACK_OBJECT_STR};
@@ -127,24 +130,28 @@ static int restore(const char *data_dir, const char *file, const char *secret_fi
     struct restore_body b = {0};
     unsigned char *backup = NULL, *secret = NULL;
     int code = NODE_EXIT_FAIL;
+    char msg[600];
     if (read_file(file, BACKUP_FILE_MAX, &backup, &b.backup_len) != 0) {
-        fprintf(stderr, "shir snapshot restore: cannot read %s: %s\n", file,
-                errno == EFBIG ? "larger than any backup" : strerror(errno));
+        (void)shir_str_fmt(msg, sizeof msg, "cannot read %s: %s", file,
+                           errno == EFBIG ? "larger than any backup" : strerror(errno));
+        (void)node_cli_fail("snapshot restore", json, SHIR_E_IO, msg);
         goto out;
     }
     if (read_file(secret_file, DATA_SECRET_LEN + 1, &secret, &b.secret_len) != 0 ||
         b.secret_len != DATA_SECRET_LEN) {
-        fprintf(stderr,
-                "shir snapshot restore: %s is not a data secret (the %d bytes of a member's "
-                "identity/data.secret)%s%s\n",
-                secret_file, DATA_SECRET_LEN, secret ? "" : ": ", secret ? "" : strerror(errno));
+        (void)shir_str_fmt(msg, sizeof msg,
+                           "%s is not a data secret (the %d bytes of a member's "
+                           "identity/data.secret)%s%s",
+                           secret_file, DATA_SECRET_LEN, secret ? "" : ": ",
+                           secret ? "" : strerror(errno));
+        (void)node_cli_fail("snapshot restore", json, SHIR_E_INVAL, msg);
         goto out;
     }
     b.backup = backup;
     b.secret = secret;
     struct node_admin_reply *r;
     if (node_admin_request("snapshot restore", data_dir, "snapshot.restore", pack_restore, &b,
-                           RESTORE_TIMEOUT_MS, &r) != 0)
+                           RESTORE_TIMEOUT_MS, json, &r) != 0)
         goto out;
     node_admin_reply_free(r);
     if (json)

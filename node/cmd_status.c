@@ -92,10 +92,10 @@ static void print_nodes(const msgpack_object *body)
         cell(nd, "lag", lag, sizeof lag);
         cell(nd, "why", why, sizeof why);
         uint64_t pct, avail, total;
-        if (transport_body_get_u64(nd, "cpu_percent", &pct) == 0)
+        if (transport_body_get_u64(nd, "cpuPercent", &pct) == 0)
             (void)shir_str_fmt(cpu, sizeof cpu, "%llu%%", (unsigned long long)pct);
-        if (transport_body_get_u64(nd, "memory_available_mb", &avail) == 0 &&
-            transport_body_get_u64(nd, "memory_total_mb", &total) == 0)
+        if (transport_body_get_u64(nd, "memoryAvailableMb", &avail) == 0 &&
+            transport_body_get_u64(nd, "memoryTotalMb", &total) == 0)
             (void)shir_str_fmt(mem, sizeof mem, "%.1f/%.1fG", (double)avail / 1024.0,
                                (double)total / 1024.0);
         /* Dispatch: runs assigned to or running on the node, its limit; a draining node says so
@@ -123,7 +123,8 @@ static int status_run(int argc, char **argv)
     if (optind < argc)
         return node_usage_error(&node_cmd_status, "unexpected argument '%s'", argv[optind]);
     struct node_admin_reply *r;
-    if (node_admin_request("status", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, &r) != 0)
+    if (node_admin_request("status", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS, json, &r) !=
+        0)
         return NODE_EXIT_FAIL;
     if (json) {
         node_json_print(stdout, node_admin_reply_body(r));
@@ -145,7 +146,8 @@ const struct node_cmd node_cmd_status = {
         "dispatcher (leader), the term, quorum health in words, and per node its name, id,\n"
         "address, role, status and version. Answers within 2 s or fails.\n"
         "\n"
-        "  --data-dir DIR   the agent's data directory (default /var/lib/shir)\n"
+        "  --data-dir DIR   the agent's data directory (default $SHIR_DATA_DIR, else\n"
+        "                   /var/lib/shir)\n"
         "  --json           {\"runtime\":{\"name\",\"id\"}|null,\"leader\":NAME|null,\"term\":N,\n"
         "                    \"quorum\":{...},\"nodes\":[{\"name\",\"id\",\"address\",\"role\",\n"
         "                    \"status\",\"version\",...,\"running\",\"capacity\",\"draining\"}]}\n",
@@ -314,12 +316,14 @@ static int nodes_run(int argc, char **argv)
     struct node_admin_reply *r;
     if (optind + 1 == argc && strcmp(argv[optind], "list") == 0) {
         if (node_admin_request("nodes list", data_dir, "status", NULL, NULL, STATUS_TIMEOUT_MS,
-                               &r) != 0)
+                               json, &r) != 0)
             return NODE_EXIT_FAIL;
         const msgpack_object *nodes;
         if (json && transport_body_get(node_admin_reply_body(r), "nodes", &nodes) == 0) {
+            /* An object like every --json output: {"nodes":[...]} (was a bare array). */
+            fputs("{\"nodes\":", stdout);
             node_json_print(stdout, nodes);
-            fputc('\n', stdout);
+            fputs("}\n", stdout);
         } else if (!json) {
             print_nodes(node_admin_reply_body(r));
         }
@@ -331,7 +335,7 @@ static int nodes_run(int argc, char **argv)
         if (!node_valid_node_name(b.name))
             return node_usage_error(&node_cmd_nodes, "'%s' is not a node name", b.name);
         if (node_admin_request("nodes remove", data_dir, "nodes.remove", pack_name, &b,
-                               REMOVE_TIMEOUT_MS, &r) != 0)
+                               REMOVE_TIMEOUT_MS, json, &r) != 0)
             return NODE_EXIT_FAIL;
         node_admin_reply_free(r);
         printf(json ? "{\"ok\":true}\n"

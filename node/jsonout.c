@@ -7,7 +7,7 @@
 
 #include "node/agent.h"
 
-static void print_str(FILE *out, const char *p, size_t n)
+void node_json_print_str(FILE *out, const char *p, size_t n)
 {
     fputc('"', out);
     for (size_t i = 0; i < n; i++) {
@@ -29,10 +29,21 @@ static void print_str(FILE *out, const char *p, size_t n)
             fputs("\\t", out);
             break;
         default:
-            if (c < 0x20)
+            if (c < 0x20) {
                 fprintf(out, "\\u%04x", c);
-            else
+            } else if (c >= 0x80) {
+                /* The agent's strings may hold bytes (a scan's source path): valid UTF-8 as it
+                 * is, each byte that starts no valid sequence as U+FFFD (common.h). */
+                size_t l = shir_utf8_seq(p + i, n - i);
+                if (l == 0) {
+                    fputs("\\ufffd", out);
+                } else {
+                    fwrite(p + i, 1, l, out);
+                    i += l - 1;
+                }
+            } else {
                 fputc(c, out);
+            }
         }
     }
     fputc('"', out);
@@ -58,7 +69,7 @@ void node_json_print(FILE *out, const struct msgpack_object *v)
         fprintf(out, "%.17g", v->via.f64);
         break;
     case MSGPACK_OBJECT_STR:
-        print_str(out, v->via.str.ptr, v->via.str.size);
+        node_json_print_str(out, v->via.str.ptr, v->via.str.size);
         break;
     case MSGPACK_OBJECT_ARRAY:
         fputc('[', out);
@@ -76,7 +87,7 @@ void node_json_print(FILE *out, const struct msgpack_object *v)
             if (i)
                 fputc(',', out);
             if (kv->key.type == MSGPACK_OBJECT_STR)
-                print_str(out, kv->key.via.str.ptr, kv->key.via.str.size);
+                node_json_print_str(out, kv->key.via.str.ptr, kv->key.via.str.size);
             else
                 fputs("\"?\"", out);
             fputc(':', out);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/agent.h"
@@ -44,10 +45,25 @@ int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
     return NODE_EXIT_USAGE;
 }
 
+/* A usage error for the flag `arg` getopt_long refused (c '?' unknown or given a value it does
+ * not take, ':' missing its value), naming the flag without any "=value". */
+static int flag_error(const struct node_cmd *cmd, int c, const char *arg, const struct option *all)
+{
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (c == ':')
+        return node_usage_error(cmd, "%s needs a value", arg);
+    if (eq && len > 2 && strncmp(arg, "--", 2) == 0)
+        for (const struct option *o = all; o->name; o++)
+            if (strlen(o->name) == len - 2 && strncmp(o->name, arg + 2, len - 2) == 0)
+                return node_usage_error(cmd, "%.*s takes no value", (int)len, arg);
+    return node_usage_error(cmd, "unknown flag '%.*s'", (int)len, arg);
+}
+
 int node_parse_flags(const struct node_cmd *cmd, int argc, char **argv, unsigned accept,
                      const struct node_opts *own, struct node_flags *out)
 {
-    struct option all[32];
+    struct option all[48]; /* the longest table, scan run-local's, has 27 of its own */
     size_t n = 0;
     all[n++] = (struct option){"data-dir", required_argument, NULL, 'd'};
     if (accept & NODE_FLAG_JSON)
@@ -58,12 +74,17 @@ int node_parse_flags(const struct node_cmd *cmd, int argc, char **argv, unsigned
         if (n < sizeof all / sizeof all[0] - 1)
             all[n++] = *o;
     all[n] = (struct option){NULL, 0, NULL, 0};
-    out->data_dir = NODE_DEFAULT_DATA_DIR;
+    /* SHIR_DATA_DIR as for the agent (docs/cli.md): a client finds the agent where the unit's
+     * environment put it. data_dir_given stays false: the agent layers the variable itself
+     * (node/config.c), below its flag and above its config file. */
+    const char *env_dir = getenv("SHIR_DATA_DIR");
+    out->data_dir = env_dir && env_dir[0] ? env_dir : NODE_DEFAULT_DATA_DIR;
     out->json = out->yes = out->data_dir_given = false;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", all, NULL)) != -1) {
+    /* getopt_long takes both --flag value and --flag=value; ":" tells a missing value apart. */
+    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
         if (c == 'd') {
             out->data_dir = optarg;
             out->data_dir_given = true;
@@ -73,7 +94,7 @@ int node_parse_flags(const struct node_cmd *cmd, int argc, char **argv, unsigned
         else if (c == 'y')
             out->yes = true;
         else if (c == '?' || c == ':' || !own)
-            return node_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return flag_error(cmd, c, argv[optind - 1], all);
         else {
             int rv = own->on_opt(c, optarg, own->ctx);
             if (rv >= 0)

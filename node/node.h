@@ -37,8 +37,9 @@ void node_print_usage(const struct node_cmd *cmd, FILE *out);
 /* Report a usage error for cmd ("shir CMD: MESSAGE" then the usage) on stderr; returns 2. */
 int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Option parsing, one loop for every command. Each command takes --data-dir DIR (default
- * /var/lib/shir), --json and --yes when `accept` says so, plus its own options: a getopt_long
+/* Option parsing, one loop for every command: --flag value and --flag=value alike. Each command
+ * takes --data-dir DIR (default $SHIR_DATA_DIR when set and not empty, else /var/lib/shir),
+ * --json and --yes when `accept` says so, plus its own options: a getopt_long
  * table (NULL-name terminated; vals other than 'd', 'j', 'y') and a handler called for each one
  * given, with its val and argument (NULL without one), returning -1 to go on or the exit code of
  * a usage error. Leaves optind at the first positional argument. Returns -1 when parsed, else

@@ -12,6 +12,20 @@ int scan_json_strn(struct shir_buf *b, const char *s, size_t n)
     size_t run = 0; /* start of the pending run of bytes that need no escape */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            /* Valid UTF-8 passes as it is; each byte that starts no valid sequence becomes
+             * U+FFFD (common.h, "Text for JSON"): a file name is bytes, JSON text is not. */
+            size_t l = shir_utf8_seq(s + i, n - i);
+            if (l > 0) {
+                i += l - 1;
+                continue;
+            }
+            rc = shir_buf_append(b, s + run, i - run);
+            run = i + 1;
+            if (rc == 0)
+                rc = shir_buf_append(b, "\\ufffd", 6);
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         rc = shir_buf_append(b, s + run, i - run);
@@ -155,6 +169,19 @@ static int json_doc_counts(struct shir_buf *b, const struct scan_asset *a)
     return rc ? rc : shir_buf_append_u8(b, '}');
 }
 
+/* ,"pathBytes":"BASE64" — the raw bytes of a path that is not UTF-8, which "path" can only show
+ * with U+FFFD in place of the bad bytes (qualifiedName stays exact: it is percent-encoded). */
+static int json_path_bytes(struct shir_buf *b, const char *path)
+{
+    size_t n = strlen(path), cap = SHIR_BASE64_CAP(n);
+    int rc = shir_buf_append(b, ",\"pathBytes\":\"", 14);
+    if (rc == 0)
+        rc = shir_buf_reserve(b, cap);
+    if (rc == 0 && (rc = shir_base64(path, n, (char *)b->data + b->len, cap)) == 0)
+        b->len += cap - 1;
+    return rc ? rc : shir_buf_append_u8(b, '"');
+}
+
 int scan_asset_to_json(struct shir_buf *b, const struct scan_asset *a)
 {
     char when[32];
@@ -166,6 +193,8 @@ int scan_asset_to_json(struct shir_buf *b, const struct scan_asset *a)
         rc = json_key(b, "path");
     if (rc == 0)
         rc = scan_json_str(b, a->path);
+    if (rc == 0 && a->path && !shir_utf8_valid(a->path, strlen(a->path)))
+        rc = json_path_bytes(b, a->path);
     if (rc == 0)
         rc = json_key(b, "type");
     if (rc == 0)

@@ -85,7 +85,7 @@ def _observations(history, final):
             yield "port", h["value"]["port"], h["start"], h["end"], where
             yield "bypass", h["value"]["bypass"], h["start"], h["end"], where
         elif h["kind"] == "settings_show":
-            yield "delay", h["value"]["standby_promotion_delay_ms"], h["start"], h["end"], where
+            yield "delay", h["value"]["standbyPromotionDelayMs"], h["start"], h["end"], where
 
 
 def _key_generations(history, final):

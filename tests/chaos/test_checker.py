@@ -26,7 +26,7 @@ def proxy(port, bypass, start, end, node="a"):
 
 def settings(ms, start, end):
     return {"op": "read", "kind": "settings_show", "node": "a", "ok": True, "start": start,
-            "end": end, "value": {"standby_promotion_delay_ms": ms}}
+            "end": end, "value": {"standbyPromotionDelayMs": ms}}
 
 
 def keys(g1, g2, start, end):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `shir agent` and `shir status` over the admin socket: an unregistered node reports
 # NeedRegistration; the data directory and socket are private; one agent per data directory;
-# garbage on the socket does not hurt the agent; SIGTERM stops it cleanly.
+# garbage on the socket does not hurt the agent; another user gets a permission message and a
+# stopped agent a timeout that says what to check; SIGTERM stops it cleanly.
 set -u
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d); agent_pid=
@@ -9,9 +10,17 @@ cleanup() { [ -n "$agent_pid" ] && kill -9 "$agent_pid" 2>/dev/null; rm -rf "$tm
 trap cleanup EXIT
 dir="$tmp/data"
 
-# No agent: a one-line reason and exit 1, fast.
+# No agent: a one-line reason and exit 1, fast; with --json also an error object on stdout
+# (issue 12, defect 4), for every client command.
 err=$("$SHIR_BIN" status --data-dir "$dir" 2>&1) && fail "status without an agent succeeded"
 expect_match "$err" "no agent is running on data directory" "status without agent"
+for cmd in "status" "nodes list" "keys show" "settings show" "proxy show" "proxy clear" "leave" \
+           "recover --yes" "snapshot save $tmp/snap" "join --key SHIR1-x"; do
+    out=$("$SHIR_BIN" $cmd --data-dir "$dir" --json 2>/dev/null); rc=$?
+    [ "$rc" = 1 ] || fail "$cmd --json without an agent exited $rc: $out"
+    json_check "$out" 'd["error"]["code"]=="UNAVAILABLE" and "no agent is running" in d["error"]["message"]' \
+        "$cmd --json failure object"
+done
 
 # Bad flags are usage errors.
 expect_exit 2 "$SHIR_BIN" agent --data-dir "$dir" --listen nonsense
@@ -35,6 +44,27 @@ assert len(n) == 1 and n[0]["name"] == "n1" and n[0]["status"] == "NeedRegistrat
 assert n[0]["address"] == "127.0.0.1:18060", n
 assert "not registered" in d["quorum"]["summary"], d
 ' || fail "status --json: $json"
+# One flag parser (issue 12, defect 5): --data-dir=DIR, and SHIR_DATA_DIR for every client
+# command, a flag still winning over it.
+[ "$("$SHIR_BIN" status --data-dir="$dir" --json)" = "$json" ] || fail "status --data-dir=DIR"
+[ "$(SHIR_DATA_DIR="$dir" "$SHIR_BIN" status --json)" = "$json" ] || fail "status from SHIR_DATA_DIR"
+SHIR_DATA_DIR="$tmp/elsewhere" "$SHIR_BIN" status --data-dir "$dir" >/dev/null ||
+    fail "--data-dir does not override SHIR_DATA_DIR"
+err=$(SHIR_DATA_DIR="$tmp/elsewhere" "$SHIR_BIN" status 2>&1) && fail "SHIR_DATA_DIR ignored"
+expect_match "$err" "no agent is running on data directory $tmp/elsewhere" "SHIR_DATA_DIR named"
+# One naming style (issue 12, defect 4): every key of status is camelCase.
+printf '%s' "$json" | python3 -c '
+import json, sys
+def keys(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from keys(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from keys(x)
+bad = [k for k in keys(json.load(sys.stdin)) if "_" in k]
+assert not bad, bad' || fail "status --json keys not camelCase: $json"
 human=$("$SHIR_BIN" status --data-dir "$dir") || fail "status exited $?"
 expect_match "$human" "NeedRegistration" "human status"
 expect_match "$human" "^runtime: +\(not registered\)" "human runtime line"
@@ -67,6 +97,30 @@ reply = s.recv(4096)
 assert reply[4] == 0x94 and reply[5] == 0x02 and reply[6] == 0x07, reply
 PY
 "$SHIR_BIN" status --data-dir "$dir" >/dev/null || fail "agent stopped serving after garbage"
+
+# Issue 12, defect 7: errors that point the right way. Another user reaching this agent's
+# private directory is a permission problem, not a missing agent.
+if [ "$(id -u)" = 0 ]; then
+    err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$SHIR_BIN" status --data-dir "$dir" 2>&1) &&
+        fail "another user reached a private admin socket"
+else
+    chmod 000 "$dir"
+    err=$("$SHIR_BIN" status --data-dir "$dir" 2>&1); rc=$?
+    chmod 700 "$dir"
+    [ "$rc" -ne 0 ] || fail "status through a directory without access succeeded"
+fi
+expect_match "$err" "permission denied on the agent's admin socket" "permission message"
+expect_match "$err" "run this command as that user .* or with sudo" "permission fix"
+printf '%s' "$err" | grep -q "no agent is running" && fail "a permission problem read as no agent: $err"
+# An agent that accepts but does not answer (stopped): say what to check.
+kill -STOP "$agent_pid"
+err=$("$SHIR_BIN" status --data-dir "$dir" 2>&1); rc=$?
+kill -CONT "$agent_pid"
+[ "$rc" -eq 1 ] || fail "status of a stopped agent exited $rc: $err"
+expect_match "$err" "accepted but did not answer 'status' within [0-9]+ ms: check that its process is not stopped" \
+    "timeout message"
+expect_match "$err" "its log" "timeout message names the log"
+"$SHIR_BIN" status --data-dir "$dir" >/dev/null || fail "agent did not serve again after SIGCONT"
 
 kill -TERM "$agent_pid"
 wait_until 20 bash -c "! kill -0 $agent_pid" || fail "agent did not stop on SIGTERM"

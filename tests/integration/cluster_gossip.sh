@@ -23,7 +23,7 @@ expect_view 15 "$follower" "$all_online and len(s)==3" "the follower does not se
 expect_view 10 "$follower" "all(n['version']=='$("$SHIR_BIN" --version | head -1 | awk '{print $2}')' and isinstance(n['lag'], int) for n in s.values())" \
     "versions or lag missing on the follower"
 # ... and each node's host load, as that node measured it (CPU share, memory from /proc).
-expect_view 10 "$follower" "all(0 <= n['cpu_percent'] <= 100 and 0 < n['memory_available_mb'] <= n['memory_total_mb'] for n in s.values())" \
+expect_view 10 "$follower" "all(0 <= n['cpuPercent'] <= 100 and 0 < n['memoryAvailableMb'] <= n['memoryTotalMb'] for n in s.values())" \
     "host load missing on the follower"
 
 # kill -9 a follower: Offline on the leader and on the other follower, with a reason.

@@ -73,11 +73,11 @@ show_is() { # NODE PYTHON-EXPR WHAT
 }
 "$SHIR_BIN" proxy set --bypass-local --data-dir "$tmp/n3" >/dev/null || fail "set --bypass-local"
 for n in n1 n2 n3; do
-    show_is $n "d['bypass_local'] is True and d['mode']=='custom' and d['port']==$pport and d['user']=='alice' and d['password'] is True and d['auth']=='basic' and d['bypass']=='example.invalid'" \
+    show_is $n "d['bypassLocal'] is True and d['mode']=='custom' and d['port']==$pport and d['user']=='alice' and d['password'] is True and d['auth']=='basic' and d['bypass']=='example.invalid'" \
         "--bypass-local alone changed other fields on $n"
 done
 "$SHIR_BIN" proxy set --no-bypass-local --data-dir "$tmp/n1" >/dev/null || fail "set --no-bypass-local"
-show_is n2 "d['bypass_local'] is False and d['user']=='alice' and d['password'] is True" "--no-bypass-local"
+show_is n2 "d['bypassLocal'] is False and d['user']=='alice' and d['password'] is True" "--no-bypass-local"
 "$SHIR_BIN" proxy set --port 1 --data-dir "$tmp/n1" >/dev/null || fail "set --port alone"
 show_is n3 "d['port']==1 and d['address']=='127.0.0.1' and d['user']=='alice' and d['password'] is True" "--port alone"
 "$SHIR_BIN" proxy set --port "$pport" --data-dir "$tmp/n2" >/dev/null || fail "set --port back"
@@ -116,9 +116,12 @@ before=$(grep -c "index.html" "$tmp/tp.log")
 out=$("$SHIR_BIN" proxy test "$url" --data-dir "$tmp/n1" --json) || fail "bypass-local test"
 [ "$(grep -c "index.html" "$tmp/tp.log")" = "$before" ] || fail "bypass-local went through the proxy"
 
-"$SHIR_BIN" proxy clear --data-dir "$tmp/n1" >/dev/null || fail "proxy clear"
+# Issue 12, defect 4: clear --json prints the cleared settings (it printed null), at once, even
+# on a follower (read through the barrier), in show's camelCase shape.
+out=$("$SHIR_BIN" proxy clear --data-dir "$tmp/n2" --json) || fail "proxy clear"
+json_check "$out" "d['mode']=='none' and d['address']=='' and d['port']==0 and d['bypassLocal'] is False" "proxy clear --json"
 wait_until 10 bash -c "'$SHIR_BIN' proxy show --data-dir '$tmp/n3' --json | grep -q '\"mode\":\"none\"'" || fail "clear not applied"
-show_is n2 "d['mode']=='none' and d['address']=='' and d['port']==0 and d['bypass']=='' and d['bypass_local'] is False" "clear left fields"
+show_is n2 "d['mode']=='none' and d['address']=='' and d['port']==0 and d['bypass']=='' and d['bypassLocal'] is False" "clear left fields"
 
 # --address/--port without --mode mean custom; --user '' drops the user and the password.
 printf 'pw-2\n' | "$SHIR_BIN" proxy set --address 127.0.0.1 --port "$pport" --user bob --password-file - \

@@ -11,7 +11,7 @@ key=$(form n1 rm n2 n3)
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n3' --json | grep -q '\"leader\":\"n1\"'" || fail "n3 has no leader"
 
 list=$("$SHIR_BIN" nodes list --data-dir "$tmp/n2" --json) || fail "nodes list"
-[ "$(json_get "$list" 'len(d)')" = 3 ] || fail "nodes list: $list"
+[ "$(json_get "$list" 'len(d["nodes"])')" = 3 ] || fail "nodes list: $list"
 expect_match "$("$SHIR_BIN" nodes list --data-dir "$tmp/n2")" "^n3 +3 " "human nodes list"
 expect_exit 2 "$SHIR_BIN" nodes remove --data-dir "$tmp/n1"
 err=$("$SHIR_BIN" nodes remove n3 --data-dir "$tmp/n2" 2>&1) && fail "removal on a follower succeeded"

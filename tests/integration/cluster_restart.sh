@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A 3-node runtime: the leader reports every member Online with its replication lag; kill -9 of
-# the leader gives a new leader that serves writes; then a full restart of every node keeps all
-# state (runtime, members, keys, proxy settings) and elects a leader again.
+# the leader gives a new leader that serves writes and whose summary counts the dead voter; then
+# a full restart of every node keeps all state (runtime, members, keys, proxy settings) and
+# elects a leader again.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
@@ -18,6 +19,9 @@ wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq
     fail "no new leader after kill -9 of n1: $(st n2) $(logs)"
 leader=$(json_get "$(st n2)" 'd["leader"]')
 wait_until 20 "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/$leader" || fail "new leader takes no writes: $(logs)"
+# Issue 12, defect 3: the summary counts live voters, not configured ones.
+expect_view 20 "$leader" "s['n1']['status']=='Offline' and d['quorum']['summary']=='3 voters, 1 offline: a further failure stops the runtime'" \
+    "the summary does not count the dead n1"
 start n1
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -Eq '\"leader\":\"n[23]\"'" ||
     fail "n1 did not rejoin as a follower: $(st n1)"

@@ -12,7 +12,7 @@ key=$(form n1 four n2 n3 n4)
 [ "$(role n1 n4)" = standby ] || fail "the 4th node is not a standby: $(st n1)"
 expect_exit 2 "$SHIR_BIN" settings set --standby-promotion-delay 0 --data-dir "$tmp/n1"
 "$SHIR_BIN" settings set --standby-promotion-delay 2 --data-dir "$tmp/n2" >/dev/null || fail "settings set: $(logs)"
-wait_until 10 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/n3' --json | grep -q '\"standby_promotion_delay_ms\":2000'" ||
+wait_until 10 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/n3' --json | grep -q '\"standbyPromotionDelayMs\":2000'" ||
     fail "settings not replicated: $("$SHIR_BIN" settings show --data-dir "$tmp/n3" --json)"
 # The leader sees every member online (gossip).
 expect_view 10 n1 "all(n['status']=='Online' for n in d['nodes'])" "not every node Online on the leader"

@@ -29,7 +29,7 @@ plug "$old"
 for n in a b c; do
     expect_view 30 $n "$all_online and d['leader'] is not None" "not all Online with a leader on $n after plugging $old back"
 done
-wait_until 20 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/$old' --json | grep -q '\"standby_promotion_delay_ms\":77000'" ||
+wait_until 20 bash -c "'$SHIR_BIN' settings show --data-dir '$tmp/$old' --json | grep -q '\"standbyPromotionDelayMs\":77000'" ||
     fail "$old did not catch up: $("$SHIR_BIN" settings show --data-dir "$tmp/$old" --json)"
 "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/$old" >/dev/null || fail "no writes through $old: $(logs)"
 pass

@@ -49,7 +49,7 @@ if st["runtime"]["name"] != "diagrt" or {n["name"] for n in st["nodes"]} != {"n1
 px = json.loads(files["proxy.json"])
 if px["user"] != user or px["password"] is not True:
     die("proxy.json: %r" % px)
-if "max_nodes" not in json.loads(files["settings.json"]):
+if "maxNodes" not in json.loads(files["settings.json"]):
     die("settings.json")
 if b"agent started" not in files["logs.txt"] or len(files["logs.txt"].splitlines()) < 5:
     die("logs.txt: %r" % files["logs.txt"][:300])

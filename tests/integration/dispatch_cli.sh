@@ -237,9 +237,12 @@ json_check "$(st n1)" '[n for n in d["nodes"] if n["name"]=="n1"][0]["capacity"]
 expect_exit 2 "$S" settings set --run-history 0 "${D[@]}"
 expect_exit 2 "$S" settings set --node-loss-grace 2 "${D[@]}"
 expect_exit 2 "$S" settings set --node-loss-grace 2h "${D[@]}"
-"$S" settings set --run-history 5 --node-loss-grace 2s "${D[@]}" >/dev/null || fail "settings set"
+# Issue 12, defect 4: set --json prints the settings as they now are (it printed null), in the
+# camelCase shape of show.
+out=$("$S" settings set --run-history 5 --node-loss-grace 2s --json "${D[@]}") || fail "settings set"
+json_check "$out" 'd=={"maxNodes":4,"standbyPromotionDelayMs":30000,"runHistory":5,"nodeLossGraceMs":2000}' "settings set --json"
 out=$("$S" settings show --json "${D[@]}") || fail "settings show"
-json_check "$out" 'd=={"max_nodes":4,"standby_promotion_delay_ms":30000,"run_history":5,"node_loss_grace_ms":2000}' "settings show --json"
+json_check "$out" 'd=={"maxNodes":4,"standbyPromotionDelayMs":30000,"runHistory":5,"nodeLossGraceMs":2000}' "settings show --json"
 out=$("$S" settings show "${D[@]}")
 expect_match "$out" '^run history +5 ' "human settings: history"
 expect_match "$out" '^node loss grace +2.000 s' "human settings: grace"

@@ -31,7 +31,7 @@ same_status() {
 import json, sys
 def norm(d):
     for n in d["nodes"]:
-        for k in ("cpu_percent", "memory_available_mb", "lag"):
+        for k in ("cpuPercent", "memoryAvailableMb", "lag"):
             n.pop(k, None)
     return d
 a, b = (norm(json.loads(x)) for x in sys.argv[1:3])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `shir scan run-local` on a generated tree: summary (table and JSON), JSON-lines assets with
-# normalised qualified names, resource sets, globs, symlink containment, usage errors.
+# normalised qualified names, resource sets, globs, symlink containment, --flag=value, file
+# names that are not UTF-8, usage errors.
 set -u
 . "$(dirname "$0")/lib.sh"
 T=$(mktemp -d /tmp/shir-scan-rl.XXXXXX)
@@ -63,10 +64,11 @@ assert by[base + "/sales"]["type"] == "directory"
 assert len([r for r in rows if r["type"] == "file"]) == 4, [r["qualifiedName"] for r in rows]
 PY
 
-# Globs, file:// URL source, JSON summary, L2.
-json=$("$SHIR_BIN" scan run-local "file://localhost$T/src" --level L2 --include '*.csv' \
-    --exclude tmp --exclude sales --no-directories --json --sink "jsonl:$T/l2.jsonl" 2>/dev/null) ||
-    fail "L2 run exited $?"
+# Globs, file:// URL source, JSON summary, L2; --flag=value and --flag value mixed (issue 12,
+# defect 5: run-local refused --level=L2).
+json=$("$SHIR_BIN" scan run-local "file://localhost$T/src" --level=L2 --include='*.csv' \
+    --exclude tmp --exclude=sales --no-directories --json --sink="jsonl:$T/l2.jsonl" 2>"$T/err") ||
+    fail "L2 run exited $?: $(cat "$T/err")"
 python3 - "$json" "$T/l2.jsonl" <<'PY' || fail "L2 summary/assets: $json"
 import json, sys
 s = json.loads(sys.argv[1])
@@ -93,6 +95,39 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
     chmod 755 "$T/src/locked"
 fi
 
+# Issue 12, defect 6: a file name that is not UTF-8 (byte 0xff) still gives valid UTF-8 JSON
+# lines: U+FFFD in "path", the raw bytes in "pathBytes" (base64), qualifiedName percent-encoded;
+# a UTF-8 name gets no pathBytes. The CLI's JSON printer follows the same rule.
+mkdir -p "$T/u8/d$(printf '\xfe')" && echo 'a,b' > "$T/u8/caf$(printf '\xff').csv" &&
+    echo 'a,b' > "$T/u8/d$(printf '\xfe')/ok-é.csv"
+"$SHIR_BIN" scan run-local "$T/u8" --sink "jsonl:$T/u8.jsonl" >/dev/null 2>"$T/err" ||
+    fail "0xff run exited $?: $(cat "$T/err")"
+python3 - "$T/u8.jsonl" "$T/u8" <<'PY' || fail "0xff names: not valid UTF-8 JSON lines"
+import base64, json, os, sys
+raw = open(sys.argv[1], "rb").read()
+lines = raw.split(b"\n")
+assert lines[-1] == b"" and len(lines) > 1, raw
+rows = []
+for l in lines[:-1]:
+    rows.append(json.loads(l.decode("utf-8", errors="strict")))  # strict: any bad byte raises
+root = os.fsencode(sys.argv[2])
+by = {base64.b64decode(r["pathBytes"]) if "pathBytes" in r else r["path"].encode(): r for r in rows}
+want = {root + b"/caf\xff.csv", root + b"/d\xfe", root + b"/d\xfe/ok-\xc3\xa9.csv"}
+assert want <= set(by), sorted(by)
+bad = by[root + b"/caf\xff.csv"]
+assert bad["path"].endswith("/caf\ufffd.csv"), bad
+assert bad["qualifiedName"].endswith("/caf%FF.csv"), bad
+assert "pathBytes" not in by[root]
+for r in rows:
+    assert ("pathBytes" in r) == ("\ufffd" in r["path"]), r
+PY
+out=$("$SHIR_BIN" diag --output "$T/bundle-$(printf '\xff').tar.gz" --data-dir "$T/no-agent" --json 2>/dev/null) ||
+    fail "diag exited $?"
+printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.buffer.read().decode("utf-8", errors="strict"))
+assert d["output"].endswith("/bundle-\ufffd.tar.gz"), d' || fail "CLI JSON with a 0xff path: $out"
+
 # Usage errors exit 2; a bad source is one line and exit 1.
 expect_exit 2 "$SHIR_BIN" scan
 expect_exit 2 "$SHIR_BIN" scan run-local
@@ -100,6 +135,14 @@ expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --level L9
 expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --bogus
 expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --sink ftp:x
 expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --proxy-mode custom
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" --level=L9
+expect_exit 2 "$SHIR_BIN" scan run-local "$T/src" "$T/src"
+err=$("$SHIR_BIN" scan run-local "$T/src" --json=yes 2>&1); [ $? -eq 2 ] || fail "--json=yes was taken"
+expect_match "$err" "--json takes no value" "value on a flag without one"
+err=$("$SHIR_BIN" scan run-local "$T/src" --level 2>&1); [ $? -eq 2 ] || fail "--level without a value was taken"
+expect_match "$err" "--level needs a value" "flag without its value"
+err=$("$SHIR_BIN" scan run-local "$T/src" --bogus=1 2>&1); [ $? -eq 2 ] || fail "--bogus=1 was taken"
+expect_match "$err" "unknown flag '--bogus'" "unknown flag with a value"
 err=$("$SHIR_BIN" scan run-local "$T/nope" 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 1 ] || fail "bad source exited $rc"
 [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "bad source: more than one line: $err"

@@ -67,7 +67,7 @@ expect_view 20 n3 "d['runtime']['name']=='snaprt' and d['runtime']['id']=='$rid'
 px=$("$SHIR_BIN" proxy show --data-dir "$tmp/n3" --json) || fail "proxy show: $(logs)"
 json_get "$px" 'd["user"]=="snapuser" and d["password"] is True and d["port"]==3128' | grep -q True || fail "restored proxy: $px"
 se=$("$SHIR_BIN" settings show --data-dir "$tmp/n3" --json) || fail "settings show"
-json_get "$se" 'd["max_nodes"]==6' | grep -q True || fail "restored settings: $se"
+json_get "$se" 'd["maxNodes"]==6' | grep -q True || fail "restored settings: $se"
 # The sealed keys open with the data secret the node now holds.
 "$SHIR_BIN" keys show --data-dir "$tmp/n3" --json >/dev/null || fail "keys show on the restored node: $(logs)"
 expect_exit 1 "$SHIR_BIN" snapshot restore "$tmp/backup.snap" --data-secret-file "$tmp/data.secret" --data-dir "$tmp/n3"

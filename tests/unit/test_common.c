@@ -418,6 +418,43 @@ static void test_host_load(void **state)
     assert_true(total > 0 && avail <= total);
 }
 
+/* UTF-8 validity and base64 for JSON output (issue 12, defect 6). */
+static void test_utf8_base64(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t seq; /* shir_utf8_seq at the start */
+        bool valid;
+    } u[] = {
+        {"a", 1, true},          {"\xc3\xa9", 2, true},      {"\xe2\x82\xac", 3, true},
+        {"\xf0\x9f\x98\x80", 4, true}, {"\xf4\x8f\xbf\xbf", 4, true}, {"\xff", 0, false},
+        {"\x80", 0, false},      {"\xc0\xaf", 0, false},     {"\xc1\xbf", 0, false},
+        {"\xe0\x80\xaf", 0, false}, {"\xed\xa0\x80", 0, false}, {"\xf0\x8f\xbf\xbf", 0, false},
+        {"\xf4\x90\x80\x80", 0, false}, {"\xf5\x80\x80\x80", 0, false}, {"\xc3", 0, false},
+        {"\xe2\x82", 0, false},  {"\xc3(", 0, false},
+    };
+    for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+        print_message("utf8 row %zu\n", i);
+        assert_int_equal(shir_utf8_seq(u[i].in, strlen(u[i].in)), u[i].seq);
+        assert_int_equal(shir_utf8_valid(u[i].in, strlen(u[i].in)), u[i].valid);
+    }
+    assert_true(shir_utf8_valid("", 0));
+    assert_int_equal(shir_utf8_seq("", 0), 0);
+    assert_false(shir_utf8_valid("ok\xffok", 5));
+
+    static const char *const b64[][2] = {{"", ""},          {"f", "Zg=="},
+                                         {"fo", "Zm8="},    {"foo", "Zm9v"},
+                                         {"foob", "Zm9vYg=="}, {"\xff\xfe\xfd", "//79"}};
+    char out[16];
+    for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
+        size_t n = strlen(b64[i][0]);
+        assert_int_equal(shir_base64(b64[i][0], n, out, SHIR_BASE64_CAP(n)), 0);
+        assert_string_equal(out, b64[i][1]);
+    }
+    assert_int_equal(shir_base64("foo", 3, out, 4), SHIR_E_TOOBIG);
+}
+
 static void test_strings(void **state)
 {
     (void)state;
@@ -526,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_buf_encoders_and_steal),
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_utf8_base64),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_host_load),
         cmocka_unit_test(test_write_all),

@@ -422,6 +422,24 @@ static void test_json_writer(void **state)
     assert_string_equal(when, "1970-01-01T00:00:00Z");
     scan_iso8601(1764000000, when);
     assert_string_equal(when, "2025-11-24T16:00:00Z");
+    /* Issue 12, defect 6: bytes that are not UTF-8 become U+FFFD, one per byte that starts no
+     * valid sequence; valid multi-byte sequences pass as they are. */
+    static const struct {
+        const char *in, *want;
+    } bad[] = {
+        {"a\xffz", "\"a\\ufffdz\""},
+        {"\xc3", "\"\\ufffd\""},                          /* cut sequence */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},              /* overlong '/' */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* surrogate */
+        {"\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xe2\x82\xac\xf0\x9f\x98\x80\""},
+        {"\xe2\x82x", "\"\\ufffd\\ufffdx\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        shir_buf_reset(&b);
+        assert_int_equal(scan_json_str(&b, bad[i].in), 0);
+        assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+        assert_string_equal((char *)b.data, bad[i].want);
+    }
     /* A bounded buffer reports overflow instead of writing past it. */
     struct shir_buf small;
     shir_buf_init(&small, 4);
@@ -460,6 +478,13 @@ static void test_asset_json(void **state)
         "\"columns\":[{\"name\":\"e\\\"mail\",\"type\":\"string\",\"classifications\":"
         "[\"EMAIL_ADDRESS\"]}],\"classifications\":[\"EMAIL_ADDRESS\"],\"errors\":"
         "[\"bad row 7\"]}");
+    /* A path that is not UTF-8: U+FFFD in "path", the raw bytes in "pathBytes". */
+    assert_int_equal(scan_set_str(&a.path, "/d/\xff.csv"), 0);
+    shir_buf_reset(&b);
+    assert_int_equal(scan_asset_to_json(&b, &a), 0);
+    assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+    assert_non_null(strstr((char *)b.data,
+                           "\"path\":\"/d/\\ufffd.csv\",\"pathBytes\":\"L2Qv/y5jc3Y=\","));
     shir_buf_free(&b);
     scan_asset_free(&a);
 }
