@@ -10,14 +10,19 @@ runs_py() {
     "$SHIR" scan runs --data-dir "$1" --json 2>/dev/null |
         python3 -c "import json,sys; rs=json.load(sys.stdin)['runs']; print($2)" 2>/dev/null
 }
-mk_tree() { # mk_tree DIR FILES
+mk_tree() { # mk_tree DIR FILES: names of letters only, so no resource sets: every file is read
     python3 - "$1" "$2" <<'PY'
 import os, sys
 root, n = sys.argv[1], int(sys.argv[2])
+def word(i):
+    s = ""
+    for _ in range(5):
+        s += "bcdghjkmnpqrstvwxz"[i % 18]; i //= 18
+    return s
 for i in range(n):
-    d = os.path.join(root, "d%03d" % (i // 500))
+    d = os.path.join(root, "dir" + word(i // 500)[:3])
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%06d.csv" % i), "w") as f:
+    with open(os.path.join(d, word(i) + ".csv"), "w") as f:
         f.write("id,email,amount\n%d,user%d@example.com,%d.50\n" % (i, i, i))
 PY
 }

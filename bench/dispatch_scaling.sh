@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$cg"
-mk_tree "$tmp/src" 20000
+mk_tree "$tmp/src" 20000 # every file read at L3 (no resource sets)
 # Start N agents, each in a cgroup of its own with the quota; init and join as local-cluster does.
 up() {
     local n=$1 dir=$tmp/c$1 i port key
