@@ -21,21 +21,24 @@ for i in $(seq 1 "$R"); do
     "$SHIR" scan run "e$i" --data-dir "$tmp/c/n$(( i % 3 + 1 ))" >/dev/null
 done
 [ "$(runs_py "$tmp/c/n1" "sum(1 for r in rs if r['state']=='queued')")" = "$R" ] || { echo "not all queued" >&2; exit 1; }
+# How many assignments the leaders have logged so far (debug line "assigned N run(s)", one per
+# RUN_ASSIGN entry committed). Reading logs, not `scan runs`: listing 1,000 runs every 50 ms
+# would load the very leader being measured.
+assigned_so_far() { cat "$tmp"/c/n*.log | sed -n 's/.* assigned \([0-9]*\) run(s)$/\1/p' | awk '{s+=$1} END {print s+0}'; }
 t0=$(now_ms)
 for n in n1 n2 n3; do "$SHIR" nodes drain "$n" --off --data-dir "$tmp/c/n1" >/dev/null; done
-while [ "$(runs_py "$tmp/c/n1" "sum(1 for r in rs if r['state']=='queued')")" != 0 ]; do
-    [ $(( $(now_ms) - t0 )) -lt 120000 ] || { echo "not all assigned within 120 s" >&2; exit 1; }
+while [ "$(assigned_so_far)" -lt "$R" ]; do
+    [ $(( $(now_ms) - t0 )) -lt 120000 ] || { echo "only $(assigned_so_far) of $R assigned within 120 s" >&2; exit 1; }
+    sleep 0.05
 done
 ms=$(( $(now_ms) - t0 ))
-python3 -c "print('end to end: %d runs out of the queue in %d ms = %.0f/s (the three undrain commands and a poll of %d runs every 50 ms included)' % ($R, $ms, $R * 1000.0 / max($ms, 1), $R))"
-# The dispatcher's own rate, from the leader's log: each RUN_ASSIGN entry it committed (debug
-# line "assigned N run(s)"), from the first to the last. Agents log at debug for this
-# (SHIR_LOG_LEVEL, read by the agent like its --log-level).
+echo "end to end: $R runs assigned within $ms ms of the first undrain command (three CLI calls and a 50 ms poll included)"
+# The dispatcher's own rate: from its first to its last RUN_ASSIGN entry.
 cat "$tmp"/c/n*.log | python3 -c "
 import sys, re, datetime
 ev = []
 for l in sys.stdin:
-    m = re.match(r'(\S+Z) DEBUG .*assigned (\d+) run', l)
+    m = re.match(r'(\\S+Z) DEBUG .*assigned (\\d+) run', l)
     if m:
         t = datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S.%fZ')
         ev.append((t, int(m.group(2))))
