@@ -1,9 +1,9 @@
 /* cluster/fsm/runs_int.h (internal to the runs table: fsm/runs.c and fsm/attempts.c).
  *
- * runs.c owns the table (storage, lookup, history, RUN_CREATE and RUN_ASSIGN, the section,
- * the queries); attempts.c holds the commands that report on or end an attempt (RUN_START,
- * RUN_REPORT, RUN_FINISH, RUN_CANCEL, RUN_REQUEUE). attempts.c calls into runs.c through this
- * header and runs.c names attempts.c's descriptors in its table; nothing else includes it.
+ * Three layers, no cycle: runs.c at the top (the table's descriptor, init, section and check,
+ * RUN_CREATE, RUN_ASSIGN, the queries) lists attempts.c's descriptors; attempts.c (RUN_START,
+ * RUN_REPORT, RUN_FINISH, RUN_CANCEL, RUN_REQUEUE) calls runs_store.c; runs_store.c (lookup,
+ * history, ending a run, the summary codec) calls neither. Nothing outside them includes it.
  */
 #ifndef SHIR_CLUSTER_FSM_RUNS_INT_H
 #define SHIR_CLUSTER_FSM_RUNS_INT_H
@@ -40,15 +40,22 @@ static inline bool cluster__runs_terminated(const char *s, size_t cap)
     return memchr(s, '\0', cap) != NULL;
 }
 
-/* runs.c: the first position whose id is >= id; the run with that id or NULL. */
+/* runs_store.c: the first position whose id is >= id; the run with that id or NULL. */
 size_t cluster__runs_lower_bound(const struct runs *t, uint64_t id);
 struct cluster_run *cluster__runs_find(const struct runs *t, uint64_t id);
-/* runs.c: a terminal state s, stamped now_ms, and the scan's history trimmed when `trim`
+/* runs_store.c: a terminal state s, stamped now_ms, and the scan's history trimmed when `trim`
  * (which never drops r itself: it is the scan's newest finished run and run_history is at
  * least 1). */
 void cluster__run_end(struct cluster_fsm *f, struct cluster_run *r, enum cluster_run_state s,
                       uint64_t now_ms, bool trim);
-/* runs.c: the <summary> array, in RUN_FINISH and in the section's runs. */
+/* runs_store.c: the finished runs of `scan` beyond settings.run_history (oldest first) and, with
+ * `commit`, dropped; the same over every scan. For RUN_CREATE's room. */
+size_t cluster__runs_trim_scan(struct cluster_fsm *f, const char *scan, bool commit);
+size_t cluster__runs_trim_all(struct cluster_fsm *f, bool commit);
+/* runs_store.c: the <summary> array, in RUN_FINISH and in the section's runs. */
+#define CLUSTER__RUN_SUMMARY_FIELDS 10
+#define CLUSTER__RUN_SUMMARY_MAX                                                                   \
+    (CLUSTER__MP_ARRAY_MAX + CLUSTER__RUN_SUMMARY_FIELDS * CLUSTER__MP_UINT_MAX)
 void cluster__run_summary_write(struct cluster__mpw *w, const struct cluster_run_summary *s);
 void cluster__run_summary_read(struct cluster__mpr *r, struct cluster_run_summary *s);
 
