@@ -1,6 +1,6 @@
 /* cluster/fsm_raft: the FSM as a libraft `struct raft_fsm` (version 2).
  *
- * For: plugging cluster/fsm.h into raft_init(); part of the raft node (rnode.c), the one part of
+ * For: plugging cluster/fsm.h into raft_init(); part of the raft node (rnode*.c), the one part of
  * cluster/ that uses libraft. Not for: anything else about raft.
  *
  * Contract with raft 0.22:

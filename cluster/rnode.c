@@ -1,6 +1,8 @@
 /* The raft node: raft_uv over the TLS bridge with the FSM, the barrier of each new term, and the
- * only calls into libraft in cluster/ (see rnode.h). */
-#include "cluster/rnode.h"
+ * only calls into libraft in cluster/ (see rnode.h), with rnode_members.c (membership changes,
+ * transfer) and rnode_seed.c (seeding a restored state), which sit on top of this file through
+ * rnode_int.h: they call in, nothing here calls them. */
+#include "cluster/rnode_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,48 +30,6 @@ size_t cluster_versions(struct shir_libversion *out, size_t cap)
 #define ELECTION_TIMEOUT_MS  500
 #define HEARTBEAT_TIMEOUT_MS 50
 #define CONNECT_RETRY_MS     200
-
-struct cluster_rnode {
-    struct cluster_env *env;
-    struct cluster_port *port;
-    struct cluster_fsm_raft rfsm;
-    struct raft raft;
-    struct raft_io io;
-    struct raft_uv_transport rt;
-    bool rt_ready, io_ready, raft_ready, started;
-    struct raft_barrier barrier;
-    bool barrier_pending;
-    raft_term ready_term; /* term in which our barrier completed (0: not ready) */
-    /* `shir recover`: raft is closing to restart as the only voter. */
-    bool restarting;
-    cluster__status_fn recover_cb;
-    void *recover_arg;
-    bool closing;
-    void (*closed)(void *arg);
-    void *closed_arg;
-    bool shut;   /* the disk guard closed the raft channel */
-    bool taking; /* raft is taking a snapshot */
-    /* /metrics: how often the leader this node knows changed to another one (seen per tick, so
-     * a leadership that lasted less than one 50 ms tick is missed), and the last one seen. */
-    uint64_t leader_changes, last_leader;
-    uint64_t applied_before; /* entries the adapters of earlier runs (a recover) applied */
-};
-
-struct apply_req {
-    struct raft_apply req;
-    cluster__applied_fn cb;
-    void *arg;
-};
-
-struct status_req {
-    union {
-        struct raft_barrier barrier;
-        struct raft_change change;
-        struct raft_transfer transfer;
-    } u;
-    cluster__status_fn cb;
-    void *arg;
-};
 
 /* ---- queries -------------------------------------------------------------------------------- */
 
@@ -295,119 +255,6 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
     return 0;
 }
 
-/* ---- seeding the log with a restored state (`shir snapshot restore`) ------------------------ */
-
-/* A raft_uv of its own on DATA_DIR/raft, used once to write the snapshot and closed before raft
- * starts on that directory: raft's own storage code writes it, in raft's own format, as it
- * writes a snapshot a leader installs (raft_io->snapshot_put with trailing 0). Its transport is
- * a TCP one that is never started (no listen, no connect). */
-struct seed {
-    struct raft_io io;
-    struct raft_uv_transport tr;
-    bool tr_ready, io_ready;
-    struct raft_snapshot snap;
-    struct raft_buffer buf;
-    struct raft_io_snapshot_put req;
-    int status;
-    cluster__status_fn cb;
-    void *arg;
-};
-
-static void seed_free(struct seed *s)
-{
-    if (s->io_ready)
-        raft_uv_close(&s->io); /* after its close callback: releases what raft_uv_init took */
-    if (s->tr_ready)
-        raft_uv_tcp_close(&s->tr);
-    raft_configuration_close(&s->snap.configuration);
-    free(s->buf.base);
-    free(s);
-}
-
-static void seed_closed(struct raft_io *io)
-{
-    struct seed *s = io->data;
-    cluster__status_fn cb = s->cb;
-    void *arg = s->arg;
-    int status = s->status;
-    seed_free(s);
-    cb(arg, status);
-}
-
-static void seed_put(struct raft_io_snapshot_put *req, int status)
-{
-    struct seed *s = req->data;
-    s->status = cluster_raft_err(status);
-    s->io.close(&s->io, seed_closed);
-}
-
-int cluster__rnode_seed(struct cluster_rnode *rn, const void *state, size_t n, uint64_t index,
-                        cluster__status_fn cb, void *arg, char *errbuf, size_t errcap)
-{
-    struct cluster_env *env = rn->env;
-    char dir[4096];
-    if (rn->started)
-        return SHIR_E_BUSY;
-    if (shir_str_fmt(dir, sizeof dir, "%s/raft", env->data_dir) != 0)
-        return SHIR_E_TOOBIG;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        int rv = -errno;
-        (void)shir_str_fmt(errbuf, errcap, "cannot create %s: %s", dir, strerror(errno));
-        return rv;
-    }
-    struct seed *s = calloc(1, sizeof *s);
-    if (!s || !(s->buf.base = malloc(n ? n : 1))) {
-        free(s);
-        return SHIR_E_NOMEM;
-    }
-    memcpy(s->buf.base, state, n);
-    s->buf.len = n;
-    s->cb = cb;
-    s->arg = arg;
-    raft_configuration_init(&s->snap.configuration);
-    s->tr.version = 1; /* the transport interface version raft_uv_tcp_init implements */
-    int rv = raft_uv_tcp_init(&s->tr, env->loop);
-    if (rv != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "raft storage: %s", raft_strerror(rv));
-        seed_free(s);
-        return SHIR_E_IO;
-    }
-    s->tr_ready = true;
-    s->tr.data = s; /* raft_uv closes a transport only when its data is set */
-    if (raft_uv_init(&s->io, env->loop, dir, &s->tr) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "raft storage in %s: %s", dir, s->io.errmsg);
-        seed_free(s);
-        return SHIR_E_IO;
-    }
-    s->io_ready = true;
-    s->io.data = s;
-    /* The state at `index` of term 1, with a configuration of this node alone (committed at that
-     * index): raft starts from it as a single voter and elects itself. Never index 1: libraft
-     * 0.22 takes entry 1 for "in the log" when the snapshot ends there, and a new member (whose
-     * next index is 1) then gets empty heartbeats forever instead of the snapshot. */
-    s->snap.index = index > 2 ? index : 2;
-    s->snap.term = 1;
-    s->snap.configuration_index = s->snap.index;
-    s->snap.bufs = &s->buf;
-    s->snap.n_bufs = 1;
-    s->req.data = s;
-    /* Term 1 in the metadata too: with the snapshot's term above the stored one (0), raft 0.22
-     * elects itself without moving past term 0, and a leader in term 0 never completes the
-     * barrier of its term. */
-    if ((rv = s->io.init(&s->io, env->id.node_id, env->advertise)) != 0 ||
-        (rv = s->io.set_term(&s->io, 1)) != 0 ||
-        (rv = raft_configuration_add(&s->snap.configuration, env->id.node_id, env->advertise,
-                                     RAFT_VOTER)) != 0 ||
-        (rv = s->io.snapshot_put(&s->io, 0, &s->req, &s->snap, seed_put)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "writing the restored state: %s", raft_strerror(rv));
-        s->status = SHIR_E_IO;
-        /* Closed asynchronously; the callback reports the failure (never inside this call). */
-        s->io.close(&s->io, seed_closed);
-        return 0;
-    }
-    return 0;
-}
-
 void cluster__rnode_stats(const struct cluster_rnode *rn, struct cluster__rnode_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -500,9 +347,9 @@ int cluster__rnode_apply(struct cluster_rnode *rn, const void *cmd, size_t n,
     return 0;
 }
 
-static struct status_req *status_req_new(cluster__status_fn cb, void *arg)
+struct cluster__rnode_req *cluster__rnode_req_new(cluster__status_fn cb, void *arg)
 {
-    struct status_req *s = calloc(1, sizeof *s);
+    struct cluster__rnode_req *s = calloc(1, sizeof *s);
     if (s) {
         s->cb = cb;
         s->arg = arg;
@@ -512,7 +359,7 @@ static struct status_req *status_req_new(cluster__status_fn cb, void *arg)
 
 static void barrier_done(struct raft_barrier *req, int status)
 {
-    struct status_req *s = req->data;
+    struct cluster__rnode_req *s = req->data;
     s->cb(s->arg, cluster_raft_err(status));
     free(s);
 }
@@ -521,7 +368,7 @@ int cluster__rnode_barrier(struct cluster_rnode *rn, cluster__status_fn cb, void
 {
     if (!cluster__rnode_is_leader(rn))
         return SHIR_E_NOLEADER;
-    struct status_req *s = status_req_new(cb, arg);
+    struct cluster__rnode_req *s = cluster__rnode_req_new(cb, arg);
     if (!s)
         return SHIR_E_NOMEM;
     s->u.barrier.data = s;
@@ -529,91 +376,6 @@ int cluster__rnode_barrier(struct cluster_rnode *rn, cluster__status_fn cb, void
     if (rv != 0) {
         free(s);
         return cluster_raft_err(rv);
-    }
-    return 0;
-}
-
-static void change_done(struct raft_change *req, int status)
-{
-    struct status_req *s = req->data;
-    s->cb(s->arg, cluster_raft_err(status));
-    free(s);
-}
-
-/* Raft's synchronous refusals of a membership change, in our words. */
-static int change_err(int rv)
-{
-    switch (rv) {
-    case RAFT_DUPLICATEID:
-        return SHIR_E_EXISTS;
-    case RAFT_BADID:
-        return SHIR_E_NOTFOUND;
-    default:
-        return cluster_raft_err(rv);
-    }
-}
-
-enum change_kind { CHANGE_ADD, CHANGE_ASSIGN, CHANGE_REMOVE };
-
-static int change(struct cluster_rnode *rn, enum change_kind kind, uint64_t id,
-                  const char *address, enum cluster_role role, cluster__status_fn cb, void *arg)
-{
-    if (!cluster__rnode_is_leader(rn))
-        return SHIR_E_NOLEADER;
-    struct status_req *s = status_req_new(cb, arg);
-    if (!s)
-        return SHIR_E_NOMEM;
-    s->u.change.data = s;
-    int raft_role = role == CLUSTER_ROLE_STANDBY ? RAFT_STANDBY
-                    : role == CLUSTER_ROLE_SPARE ? RAFT_SPARE
-                                                 : RAFT_VOTER;
-    int rv = kind == CHANGE_ADD      ? raft_add(&rn->raft, &s->u.change, id, address, change_done)
-             : kind == CHANGE_ASSIGN ? raft_assign(&rn->raft, &s->u.change, id, raft_role,
-                                                   change_done)
-                                     : raft_remove(&rn->raft, &s->u.change, id, change_done);
-    if (rv != 0) {
-        free(s);
-        return change_err(rv);
-    }
-    return 0;
-}
-
-int cluster__rnode_add(struct cluster_rnode *rn, uint64_t id, const char *address,
-                       cluster__status_fn cb, void *arg)
-{
-    return change(rn, CHANGE_ADD, id, address, CLUSTER_ROLE_SPARE, cb, arg);
-}
-
-int cluster__rnode_assign(struct cluster_rnode *rn, uint64_t id, enum cluster_role role,
-                          cluster__status_fn cb, void *arg)
-{
-    return change(rn, CHANGE_ASSIGN, id, NULL, role, cb, arg);
-}
-
-int cluster__rnode_remove(struct cluster_rnode *rn, uint64_t id, cluster__status_fn cb, void *arg)
-{
-    return change(rn, CHANGE_REMOVE, id, NULL, CLUSTER_ROLE_SPARE, cb, arg);
-}
-
-static void transferred(struct raft_transfer *req)
-{
-    struct status_req *s = req->data;
-    s->cb(s->arg, 0);
-    free(s);
-}
-
-int cluster__rnode_transfer(struct cluster_rnode *rn, cluster__status_fn cb, void *arg)
-{
-    if (!cluster__rnode_is_leader(rn))
-        return SHIR_E_NOLEADER;
-    struct status_req *s = status_req_new(cb, arg);
-    if (!s)
-        return SHIR_E_NOMEM;
-    s->u.transfer.data = s;
-    int rv = raft_transfer(&rn->raft, &s->u.transfer, 0, transferred);
-    if (rv != 0) {
-        free(s);
-        return rv == RAFT_NOTFOUND ? SHIR_E_NOTFOUND : cluster_raft_err(rv);
     }
     return 0;
 }

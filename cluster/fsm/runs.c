@@ -1,7 +1,11 @@
 /* The runs table: every run (active, and each scan's history of finished ones) and the run id
  * counter. Commands RUN_CREATE, RUN_ASSIGN, RUN_START, RUN_REPORT, RUN_FINISH, RUN_CANCEL,
  * RUN_REQUEUE; the life of a run is drawn in cluster/scans.h, the command semantics are in
- * cluster/fsm.h, and docs/fsm.md ("Runs") explains history, fencing and capacity.
+ * cluster/fsm.h, and docs/fsm.md ("Runs") explains history, fencing and capacity. This file
+ * holds the table, RUN_CREATE and RUN_ASSIGN; the commands on an attempt (RUN_START, RUN_REPORT,
+ * RUN_FINISH, RUN_CANCEL, RUN_REQUEUE) are in fsm/attempts.c, and what both use (lookup,
+ * history, ending a run, the summary codec) in fsm/runs_store.c, under fsm/runs_int.h: runs.c
+ * calls down into both, attempts.c into runs_store.c, and nothing calls back up.
  *
  * Fields (commands after the request id; the section as one array):
  *   RUN_CREATE    scan, trigger, now_ms
@@ -31,36 +35,19 @@
  * count is one pass over at most 2,048 runs (bench_fsm_runs: RUN_ASSIGN batches of 64 apply in
  * well under a millisecond).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/fsm/fsm_int.h"
+#include "cluster/fsm/runs_int.h"
 
 #define RUN_FIELDS      23
 #define ATTEMPT_FIELDS  7
-#define SUMMARY_FIELDS  10
 #define SECTION_FIELDS  2
-
-struct runs {
-    struct cluster_run *slots; /* [CLUSTER_FSM_RUNS_CAP], from init */
-    struct cluster_run *by_id[CLUSTER_FSM_RUNS_CAP];
-    size_t n;
-    uint64_t next_id;
-    uint16_t free[CLUSTER_FSM_RUNS_CAP]; /* slot indices; free[0..CAP-n) are free */
-};
-
-_Static_assert(CLUSTER_FSM_RUNS_CAP <= UINT16_MAX + 1, "slot indices fit uint16_t");
 
 /* Only while n < CAP. */
 static struct cluster_run *take_slot(struct runs *t)
 {
     return &t->slots[t->free[CLUSTER_FSM_RUNS_CAP - t->n - 1]];
-}
-
-static struct runs *tab(const struct cluster_fsm *f)
-{
-    return cluster__fsm_tab(f, CLUSTER__TAB_RUNS);
 }
 
 const char *cluster_run_state_name(enum cluster_run_state s)
@@ -88,269 +75,11 @@ const char *cluster_run_trigger_name(enum cluster_run_trigger t)
     return "?";
 }
 
-static bool on_node(const struct cluster_run *r)
-{
-    return r->state == CLUSTER_RUN_ASSIGNED || r->state == CLUSTER_RUN_RUNNING;
-}
-
-/* ---- lookup ---------------------------------------------------------------------------------- */
-
-/* The first position whose id is >= id. */
-static size_t lower_bound(const struct runs *t, uint64_t id)
-{
-    size_t lo = 0, hi = t->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->by_id[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static struct cluster_run *find_run(const struct runs *t, uint64_t id)
-{
-    size_t pos = lower_bound(t, id);
-    return pos < t->n && t->by_id[pos]->id == id ? t->by_id[pos] : NULL;
-}
-
-/* The run a report of (run, attempt) is for: on a node, with that attempt. NULL: STALE. */
-static struct cluster_run *token_run(const struct cluster_fsm *f, uint64_t run, uint32_t attempt)
-{
-    struct cluster_run *r = find_run(tab(f), run);
-    if (!r || !on_node(r) || r->attempt != attempt || r->n_attempts == 0)
-        return NULL;
-    return r;
-}
-
-uint64_t cluster__runs_active(const struct cluster_fsm *f, const char *scan)
-{
-    const struct runs *t = tab(f);
-    for (size_t i = 0; i < t->n; i++)
-        if (cluster_run_active(t->by_id[i]->state) && strcmp(t->by_id[i]->scan, scan) == 0)
-            return t->by_id[i]->id;
-    return 0;
-}
-
-/* Drop the runs `keep` refuses, keeping the others in order. */
-static void compact(struct runs *t, bool (*keep)(const struct cluster_run *r, void *arg),
-                    void *arg)
-{
-    size_t w = 0, freed = CLUSTER_FSM_RUNS_CAP - t->n;
-    for (size_t i = 0; i < t->n; i++) {
-        struct cluster_run *r = t->by_id[i];
-        if (keep(r, arg)) {
-            t->by_id[w++] = r;
-        } else {
-            memset(r, 0, sizeof *r);
-            t->free[freed++] = (uint16_t)(r - t->slots);
-        }
-    }
-    for (size_t i = w; i < t->n; i++)
-        t->by_id[i] = NULL;
-    t->n = w;
-}
-
-static bool keep_other_scan(const struct cluster_run *r, void *arg)
-{
-    return strcmp(r->scan, arg) != 0;
-}
-
-void cluster__runs_drop_scan(struct cluster_fsm *f, const char *scan)
-{
-    compact(tab(f), keep_other_scan, (void *)(uintptr_t)scan);
-}
-
-/* ---- history --------------------------------------------------------------------------------- */
-
-struct trim {
-    const char *scan;
-    size_t drop; /* the oldest `drop` finished runs of the scan go */
-};
-
-static bool keep_trim(const struct cluster_run *r, void *arg)
-{
-    struct trim *tr = arg;
-    if (tr->drop == 0 || cluster_run_active(r->state) || strcmp(r->scan, tr->scan) != 0)
-        return true;
-    tr->drop--;
-    return false;
-}
-
-/* The finished runs of `scan` beyond settings.run_history, oldest (lowest id) first: how many
- * there are, and with `commit` dropped. */
-static size_t trim_scan(struct cluster_fsm *f, const char *scan, bool commit)
-{
-    struct runs *t = tab(f);
-    size_t finished = 0, keep = cluster_fsm_runtime(f)->settings.run_history;
-    for (size_t i = 0; i < t->n; i++)
-        if (!cluster_run_active(t->by_id[i]->state) && strcmp(t->by_id[i]->scan, scan) == 0)
-            finished++;
-    if (finished <= keep)
-        return 0;
-    struct trim tr = {scan, finished - keep};
-    if (commit)
-        compact(t, keep_trim, &tr);
-    return finished - keep;
-}
-
-/* Every scan's surplus (only after run_history was lowered is there any beyond the created
- * scan's): 256 scans x 2,048 runs at worst, and only when the table is full. */
-static size_t trim_all(struct cluster_fsm *f, bool commit)
-{
-    size_t n, dropped = 0;
-    const struct cluster_scan_def *const *defs = cluster_fsm_scans(f, &n);
-    for (size_t i = 0; i < n; i++)
-        dropped += trim_scan(f, defs[i]->name, commit);
-    return dropped;
-}
-
-/* ---- ending an attempt, ending a run ---------------------------------------------------------- */
-
-/* A terminal state: stamped, and the scan's history trimmed (which never drops r itself: it is
- * the scan's newest finished run and run_history is at least 1). */
-static void end_run(struct cluster_fsm *f, struct cluster_run *r, enum cluster_run_state s,
-                    uint64_t now_ms, bool trim)
-{
-    r->state = s;
-    r->finished_ms = now_ms;
-    if (trim)
-        trim_scan(f, r->scan, true);
-}
-
-struct finish {
-    enum cluster_run_outcome outcome;
-    uint64_t now_ms;
-    uint64_t crash_index;
-    const struct cluster_run_summary *summary; /* NULL: none */
-    const char *error;
-};
-
-static void remember_crash(struct cluster_run *r, uint64_t index)
-{
-    if (index == UINT64_MAX)
-        return;
-    if (index != r->crash_index) {
-        r->crash_index = index; /* the first crash on this file */
-        return;
-    }
-    /* The second on the same file: later attempts skip it. */
-    bool known = false;
-    for (uint8_t i = 0; i < r->n_skip; i++)
-        known = known || r->skip[i] == index;
-    if (!known && r->n_skip < CLUSTER_RUN_SKIP_CAP)
-        r->skip[r->n_skip++] = index;
-    r->crash_index = UINT64_MAX;
-}
-
-/* The current attempt of r (on a node) ends with in->outcome: the run's new state, applied when
- * `commit` (history trimmed when `trim`). Shared by RUN_FINISH and RUN_REQUEUE. */
-static enum cluster_run_state end_attempt(struct cluster_fsm *f, struct cluster_run *r,
-                                          const struct finish *in, bool commit, bool trim)
-{
-    const struct cluster_scan_def *def = cluster_fsm_scan(f, r->scan);
-    uint32_t max_attempts = def ? def->max_attempts : 1; /* a run's scan always exists */
-    bool room = r->n_attempts < CLUSTER_RUN_ATTEMPTS_CAP;
-    bool counts = false;
-    enum cluster_run_state next = CLUSTER_RUN_FAILED;
-    switch (in->outcome) {
-    case CLUSTER_OUTCOME_SUCCEEDED:
-        next = CLUSTER_RUN_SUCCEEDED;
-        break;
-    case CLUSTER_OUTCOME_NODE_LOST:
-        next = room ? CLUSTER_RUN_QUEUED : CLUSTER_RUN_FAILED;
-        break;
-    case CLUSTER_OUTCOME_FAILED:
-    case CLUSTER_OUTCOME_CRASHED:
-    case CLUSTER_OUTCOME_UNREACHABLE:
-        counts = true;
-        next = r->failures + 1 < max_attempts && room ? CLUSTER_RUN_QUEUED : CLUSTER_RUN_FAILED;
-        break;
-    case CLUSTER_OUTCOME_CANCELLED:
-        next = CLUSTER_RUN_CANCELLED;
-        break;
-    case CLUSTER_OUTCOME_TIMEOUT:
-    case CLUSTER_OUTCOME_NONE:
-        next = CLUSTER_RUN_FAILED;
-        break;
-    }
-    if (!commit)
-        return next;
-    struct cluster_run_attempt *a = &r->attempts[r->n_attempts - 1];
-    a->finished_ms = in->now_ms;
-    a->outcome = in->outcome;
-    if (counts)
-        r->failures++;
-    if (in->outcome == CLUSTER_OUTCOME_CRASHED)
-        remember_crash(r, in->crash_index);
-    if (next == CLUSTER_RUN_QUEUED) {
-        r->state = CLUSTER_RUN_QUEUED;
-        r->node = 0;
-        return next;
-    }
-    if (next == CLUSTER_RUN_SUCCEEDED && in->summary) {
-        r->has_summary = true;
-        r->summary = *in->summary;
-    }
-    if (next == CLUSTER_RUN_FAILED) {
-        if (in->error && in->error[0])
-            snprintf(r->error, sizeof r->error, "%s", in->error);
-        else if (in->outcome == CLUSTER_OUTCOME_TIMEOUT)
-            snprintf(r->error, sizeof r->error, "the run's timeout passed");
-        else
-            snprintf(r->error, sizeof r->error, "%u attempts made, the last %s",
-                     (unsigned)r->n_attempts, cluster_run_outcome_name(in->outcome));
-    }
-    end_run(f, r, next, in->now_ms, trim);
-    return next;
-}
-
-/* ---- field helpers ----------------------------------------------------------------------------- */
-
-static bool terminated(const char *s, size_t cap)
-{
-    return memchr(s, '\0', cap) != NULL;
-}
-
-static void write_summary(struct cluster__mpw *w, const struct cluster_run_summary *s)
-{
-    cluster__mpw_array(w, SUMMARY_FIELDS);
-    cluster__mpw_uint(w, s->files);
-    cluster__mpw_uint(w, s->assets);
-    cluster__mpw_uint(w, s->resource_sets);
-    cluster__mpw_uint(w, s->directories);
-    cluster__mpw_uint(w, s->bytes);
-    cluster__mpw_uint(w, s->classified_columns);
-    cluster__mpw_uint(w, s->errors);
-    cluster__mpw_uint(w, s->duration_ms);
-    cluster__mpw_uint(w, s->delivered);
-    cluster__mpw_uint(w, s->queued);
-}
-
-static void read_summary(struct cluster__mpr *r, struct cluster_run_summary *s)
-{
-    uint32_t n = cluster__mpr_array(r, SUMMARY_FIELDS);
-    s->files = cluster__mpr_uint(r);
-    s->assets = cluster__mpr_uint(r);
-    s->resource_sets = cluster__mpr_uint(r);
-    s->directories = cluster__mpr_uint(r);
-    s->bytes = cluster__mpr_uint(r);
-    s->classified_columns = cluster__mpr_uint(r);
-    s->errors = cluster__mpr_uint(r);
-    s->duration_ms = cluster__mpr_uint(r);
-    s->delivered = cluster__mpr_uint(r);
-    s->queued = cluster__mpr_uint(r);
-    cluster__mpr_skip_n(r, n - SUMMARY_FIELDS);
-}
-
-#define SUMMARY_MAX (CLUSTER__MP_ARRAY_MAX + SUMMARY_FIELDS * CLUSTER__MP_UINT_MAX)
-
 /* ---- RUN_CREATE ------------------------------------------------------------------------------ */
 
 static int create_shape(const struct cluster_cmd *c)
 {
-    return terminated(c->u.run_create.scan, sizeof c->u.run_create.scan) &&
+    return cluster__runs_terminated(c->u.run_create.scan, sizeof c->u.run_create.scan) &&
                    (unsigned)c->u.run_create.trigger <= CLUSTER_TRIGGER_SCHEDULE
                ? 0
                : SHIR_E_INVAL;
@@ -359,7 +88,7 @@ static int create_shape(const struct cluster_cmd *c)
 static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
                         uint64_t *value)
 {
-    struct runs *t = tab(f);
+    struct runs *t = cluster__runs_tab(f);
     const char *scan = c->u.run_create.scan;
     const struct cluster_scan_def *def = cluster_fsm_scan(f, scan);
     if (!def)
@@ -371,8 +100,8 @@ static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     }
     /* Room: this scan's surplus history goes in any case; every scan's when that is not
      * enough. Decided before anything is dropped, so a refusal changes nothing. */
-    bool all = t->n - trim_scan(f, scan, false) >= CLUSTER_FSM_RUNS_CAP;
-    if (all && t->n - trim_all(f, false) >= CLUSTER_FSM_RUNS_CAP)
+    bool all = t->n - cluster__runs_trim_scan(f, scan, false) >= CLUSTER_FSM_RUNS_CAP;
+    if (all && t->n - cluster__runs_trim_all(f, false) >= CLUSTER_FSM_RUNS_CAP)
         return SHIR_E_FULL;
     if (t->next_id == UINT64_MAX)
         return SHIR_E_TOOBIG; /* 2^64 runs: not in this universe, but never wrap an id */
@@ -380,9 +109,9 @@ static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     if (!commit)
         return 0;
     if (all)
-        trim_all(f, true); /* this scan's surplus included */
+        cluster__runs_trim_all(f, true); /* this scan's surplus included */
     else
-        trim_scan(f, scan, true);
+        cluster__runs_trim_scan(f, scan, true);
     struct cluster_run *r = take_slot(t);
     memset(r, 0, sizeof *r);
     r->id = t->next_id++;
@@ -435,12 +164,12 @@ static int assign_shape(const struct cluster_cmd *c)
 static int assign_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
                         uint64_t *value)
 {
-    struct runs *t = tab(f);
+    struct runs *t = cluster__runs_tab(f);
     uint64_t took_run[CLUSTER_RUN_ASSIGN_BATCH], took_node[CLUSTER_RUN_ASSIGN_BATCH];
     uint32_t took = 0;
     for (uint32_t i = 0; i < c->u.run_assign.n; i++) {
         uint64_t run = c->u.run_assign.items[i].run, node_id = c->u.run_assign.items[i].node;
-        struct cluster_run *r = find_run(t, run);
+        struct cluster_run *r = cluster__runs_find(t, run);
         if (!r || r->state != CLUSTER_RUN_QUEUED || r->n_attempts >= CLUSTER_RUN_ATTEMPTS_CAP)
             continue; /* the ATTEMPTS_CAP guard: RUN_FINISH never re-queues a run that is full */
         const struct cluster_node *node = cluster_fsm_node(f, node_id);
@@ -499,249 +228,6 @@ static const struct cluster__cmd_desc cmd_assign = {
     .flags = CLUSTER__CMD_FENCED, .shape = assign_shape, .apply = assign_apply,
     .encode = assign_encode, .decode = assign_decode};
 
-/* ---- RUN_START ------------------------------------------------------------------------------- */
-
-static int start_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
-                       uint64_t *value)
-{
-    (void)value;
-    struct cluster_run *r = token_run(f, c->u.run_start.run, c->u.run_start.attempt);
-    if (!r)
-        return SHIR_E_STALE;
-    if (!commit)
-        return 0;
-    struct cluster_run_attempt *a = &r->attempts[r->n_attempts - 1];
-    if (a->started_ms == 0) /* a retried start keeps the first stamp */
-        a->started_ms = c->u.run_start.now_ms;
-    if (r->started_ms == 0)
-        r->started_ms = c->u.run_start.now_ms;
-    a->resumed = c->u.run_start.resumed;
-    a->resumed_files = c->u.run_start.resumed_files;
-    r->state = CLUSTER_RUN_RUNNING;
-    return 0;
-}
-
-static void start_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
-{
-    cluster__mpw_uint(w, c->u.run_start.run);
-    cluster__mpw_uint(w, c->u.run_start.attempt);
-    cluster__mpw_uint(w, c->u.run_start.now_ms);
-    cluster__mpw_bool(w, c->u.run_start.resumed);
-    cluster__mpw_uint(w, c->u.run_start.resumed_files);
-}
-
-static void start_decode(struct cluster__mpr *r, struct cluster_cmd *c)
-{
-    c->u.run_start.run = cluster__mpr_uint(r);
-    c->u.run_start.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
-    c->u.run_start.now_ms = cluster__mpr_uint(r);
-    c->u.run_start.resumed = cluster__mpr_bool(r);
-    c->u.run_start.resumed_files = cluster__mpr_uint(r);
-}
-
-static const struct cluster__cmd_desc cmd_start = {
-    .type = CLUSTER_CMD_RUN_START, .name = "run-start", .fields = 5,
-    .flags = CLUSTER__CMD_FENCED, .apply = start_apply, .encode = start_encode,
-    .decode = start_decode};
-
-/* ---- RUN_REPORT ------------------------------------------------------------------------------ */
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-    return a > b ? a : b;
-}
-
-static int report_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
-                        uint64_t *value)
-{
-    (void)value;
-    struct cluster_run *r = token_run(f, c->u.run_report.run, c->u.run_report.attempt);
-    if (!r)
-        return SHIR_E_STALE;
-    /* A part that does not grow is a replay or a report overtaken by a later one: all of it is
-     * older than what the run holds. */
-    if (c->u.run_report.has_part && r->has_checkpoint && c->u.run_report.part <= r->cp_part)
-        return SHIR_E_STALE;
-    if (!commit)
-        return 0;
-    r->files = max_u64(r->files, c->u.run_report.files);
-    r->assets = max_u64(r->assets, c->u.run_report.assets);
-    r->bytes = max_u64(r->bytes, c->u.run_report.bytes);
-    if (c->u.run_report.has_part) {
-        r->has_checkpoint = true;
-        r->cp_part = c->u.run_report.part;
-        r->cp_files = c->u.run_report.files;
-    }
-    r->state = CLUSTER_RUN_RUNNING; /* a report can overtake a lost start */
-    return 0;
-}
-
-static void report_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
-{
-    cluster__mpw_uint(w, c->u.run_report.run);
-    cluster__mpw_uint(w, c->u.run_report.attempt);
-    cluster__mpw_bool(w, c->u.run_report.has_part);
-    cluster__mpw_uint(w, c->u.run_report.part);
-    cluster__mpw_uint(w, c->u.run_report.files);
-    cluster__mpw_uint(w, c->u.run_report.assets);
-    cluster__mpw_uint(w, c->u.run_report.bytes);
-}
-
-static void report_decode(struct cluster__mpr *r, struct cluster_cmd *c)
-{
-    c->u.run_report.run = cluster__mpr_uint(r);
-    c->u.run_report.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
-    c->u.run_report.has_part = cluster__mpr_bool(r);
-    c->u.run_report.part = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
-    c->u.run_report.files = cluster__mpr_uint(r);
-    c->u.run_report.assets = cluster__mpr_uint(r);
-    c->u.run_report.bytes = cluster__mpr_uint(r);
-}
-
-static const struct cluster__cmd_desc cmd_report = {
-    .type = CLUSTER_CMD_RUN_REPORT, .name = "run-report", .fields = 7,
-    .flags = CLUSTER__CMD_FENCED, .apply = report_apply, .encode = report_encode,
-    .decode = report_decode};
-
-/* ---- RUN_FINISH ------------------------------------------------------------------------------ */
-
-static int finish_shape(const struct cluster_cmd *c)
-{
-    unsigned o = (unsigned)c->u.run_finish.outcome;
-    return o >= CLUSTER_OUTCOME_SUCCEEDED && o < CLUSTER_OUTCOME_COUNT &&
-                   terminated(c->u.run_finish.error, sizeof c->u.run_finish.error) &&
-                   cluster__text_ok(c->u.run_finish.error, true)
-               ? 0
-               : SHIR_E_INVAL;
-}
-
-static int finish_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
-                        uint64_t *value)
-{
-    struct cluster_run *r = token_run(f, c->u.run_finish.run, c->u.run_finish.attempt);
-    if (!r)
-        return SHIR_E_STALE;
-    struct finish in = {
-        .outcome = c->u.run_finish.outcome,
-        .now_ms = c->u.run_finish.now_ms,
-        .crash_index = c->u.run_finish.crash_index,
-        .summary = c->u.run_finish.has_summary ? &c->u.run_finish.summary : NULL,
-        .error = c->u.run_finish.error,
-    };
-    *value = (uint64_t)end_attempt(f, r, &in, commit, true);
-    return 0;
-}
-
-static void finish_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
-{
-    cluster__mpw_uint(w, c->u.run_finish.run);
-    cluster__mpw_uint(w, c->u.run_finish.attempt);
-    cluster__mpw_uint(w, (uint64_t)c->u.run_finish.outcome);
-    cluster__mpw_uint(w, c->u.run_finish.now_ms);
-    cluster__mpw_uint(w, c->u.run_finish.crash_index);
-    cluster__mpw_bool(w, c->u.run_finish.has_summary);
-    write_summary(w, &c->u.run_finish.summary);
-    cluster__mpw_str(w, c->u.run_finish.error, sizeof c->u.run_finish.error);
-}
-
-static void finish_decode(struct cluster__mpr *r, struct cluster_cmd *c)
-{
-    c->u.run_finish.run = cluster__mpr_uint(r);
-    c->u.run_finish.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
-    c->u.run_finish.outcome =
-        (enum cluster_run_outcome)cluster__mpr_range(r, 0, CLUSTER_OUTCOME_COUNT - 1);
-    c->u.run_finish.now_ms = cluster__mpr_uint(r);
-    c->u.run_finish.crash_index = cluster__mpr_uint(r);
-    c->u.run_finish.has_summary = cluster__mpr_bool(r);
-    read_summary(r, &c->u.run_finish.summary);
-    cluster__mpr_str(r, c->u.run_finish.error, sizeof c->u.run_finish.error);
-}
-
-static const struct cluster__cmd_desc cmd_finish = {
-    .type = CLUSTER_CMD_RUN_FINISH, .name = "run-finish", .fields = 8,
-    .flags = CLUSTER__CMD_FENCED, .shape = finish_shape, .apply = finish_apply,
-    .encode = finish_encode, .decode = finish_decode};
-
-/* ---- RUN_CANCEL ------------------------------------------------------------------------------ */
-
-static int cancel_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
-                        uint64_t *value)
-{
-    (void)value;
-    struct cluster_run *r = find_run(tab(f), c->u.run_cancel.run);
-    if (!r)
-        return SHIR_E_NOTFOUND;
-    if (!cluster_run_active(r->state))
-        return SHIR_E_STALE;
-    if (!commit)
-        return 0;
-    if (on_node(r) && r->n_attempts > 0) {
-        struct cluster_run_attempt *a = &r->attempts[r->n_attempts - 1];
-        a->outcome = CLUSTER_OUTCOME_CANCELLED;
-        a->finished_ms = c->u.run_cancel.now_ms;
-    }
-    end_run(f, r, CLUSTER_RUN_CANCELLED, c->u.run_cancel.now_ms, true);
-    return 0;
-}
-
-static void cancel_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
-{
-    cluster__mpw_uint(w, c->u.run_cancel.run);
-    cluster__mpw_uint(w, c->u.run_cancel.now_ms);
-}
-
-static void cancel_decode(struct cluster__mpr *r, struct cluster_cmd *c)
-{
-    c->u.run_cancel.run = cluster__mpr_uint(r);
-    c->u.run_cancel.now_ms = cluster__mpr_uint(r);
-}
-
-static const struct cluster__cmd_desc cmd_cancel = {
-    .type = CLUSTER_CMD_RUN_CANCEL, .name = "run-cancel", .fields = 2, .apply = cancel_apply,
-    .encode = cancel_encode, .decode = cancel_decode};
-
-/* ---- RUN_REQUEUE ----------------------------------------------------------------------------- */
-
-/* Walks by id rather than by position: a run that ends failed (its attempts used up) trims its
- * scan's history, which moves the positions after it. */
-static int requeue_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
-                         uint64_t *value)
-{
-    struct runs *t = tab(f);
-    uint64_t node_id = c->u.run_requeue.node_id, next = 1;
-    struct finish in = {.outcome = CLUSTER_OUTCOME_NODE_LOST,
-                        .now_ms = c->u.run_requeue.now_ms,
-                        .crash_index = UINT64_MAX};
-    for (size_t pos = lower_bound(t, next); pos < t->n; pos = lower_bound(t, next)) {
-        while (pos < t->n && !(on_node(t->by_id[pos]) && t->by_id[pos]->node == node_id))
-            pos++;
-        if (pos == t->n)
-            break;
-        struct cluster_run *r = t->by_id[pos];
-        next = r->id + 1;
-        if (end_attempt(f, r, &in, commit, true) == CLUSTER_RUN_QUEUED)
-            (*value)++;
-    }
-    return 0;
-}
-
-static void requeue_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
-{
-    cluster__mpw_uint(w, c->u.run_requeue.node_id);
-    cluster__mpw_uint(w, c->u.run_requeue.now_ms);
-}
-
-static void requeue_decode(struct cluster__mpr *r, struct cluster_cmd *c)
-{
-    c->u.run_requeue.node_id = cluster__mpr_uint(r);
-    c->u.run_requeue.now_ms = cluster__mpr_uint(r);
-}
-
-static const struct cluster__cmd_desc cmd_requeue = {
-    .type = CLUSTER_CMD_RUN_REQUEUE, .name = "run-requeue", .fields = 2,
-    .flags = CLUSTER__CMD_FENCED, .apply = requeue_apply, .encode = requeue_encode,
-    .decode = requeue_decode};
-
 /* ---- the table ------------------------------------------------------------------------------- */
 
 static int runs_init(void *st)
@@ -786,7 +272,7 @@ static void write_run(struct cluster__mpw *w, const struct cluster_run *r)
     for (uint8_t i = 0; i < r->n_skip; i++)
         cluster__mpw_uint(w, r->skip[i]);
     cluster__mpw_bool(w, r->has_summary);
-    write_summary(w, &r->summary);
+    cluster__run_summary_write(w, &r->summary);
     cluster__mpw_str(w, r->error, sizeof r->error);
     cluster__mpw_array(w, r->n_attempts);
     for (uint8_t i = 0; i < r->n_attempts; i++) {
@@ -827,7 +313,7 @@ static void read_run(struct cluster__mpr *r, struct cluster_run *x)
     for (uint8_t i = 0; i < x->n_skip; i++)
         x->skip[i] = cluster__mpr_uint(r);
     x->has_summary = cluster__mpr_bool(r);
-    read_summary(r, &x->summary);
+    cluster__run_summary_read(r, &x->summary);
     cluster__mpr_str(r, x->error, sizeof x->error);
     x->n_attempts = (uint8_t)cluster__mpr_array_max(r, CLUSTER_RUN_ATTEMPTS_CAP);
     for (uint8_t i = 0; i < x->n_attempts && r->err == 0; i++) {
@@ -876,14 +362,14 @@ static void runs_decode(void *st, struct cluster__mpr *r)
  * node without an attempt. */
 static int runs_check(const struct cluster_fsm *f)
 {
-    const struct runs *t = tab(f);
+    const struct runs *t = cluster__runs_tab(f);
     for (size_t i = 0; i < t->n; i++) {
         const struct cluster_run *r = t->by_id[i];
         if (r->id == 0 || r->id >= t->next_id || (i > 0 && t->by_id[i - 1]->id >= r->id))
             return SHIR_E_MALFORMED;
         if (!cluster_fsm_scan(f, r->scan))
             return SHIR_E_MALFORMED;
-        if (on_node(r) && r->n_attempts == 0)
+        if (cluster__run_on_node(r) && r->n_attempts == 0)
             return SHIR_E_MALFORMED;
         if (cluster_run_active(r->state) && cluster__runs_active(f, r->scan) != r->id)
             return SHIR_E_MALFORMED; /* the first active run of its scan is another */
@@ -896,7 +382,7 @@ static int runs_check(const struct cluster_fsm *f)
 #define RUN_MAX                                                                                    \
     (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX) +                          \
      16 * CLUSTER__MP_UINT_MAX + 2 * CLUSTER__MP_BOOL_MAX + CLUSTER__MP_ARRAY_MAX +                \
-     CLUSTER_RUN_SKIP_CAP * CLUSTER__MP_UINT_MAX + SUMMARY_MAX +                                   \
+     CLUSTER_RUN_SKIP_CAP * CLUSTER__MP_UINT_MAX + CLUSTER__RUN_SUMMARY_MAX +                      \
      CLUSTER__MP_STR_MAX(CLUSTER_RUN_ERROR_MAX) + CLUSTER__MP_ARRAY_MAX +                          \
      CLUSTER_RUN_ATTEMPTS_CAP * ATTEMPT_MAX)
 #define SECTION_MAX                                                                                \
@@ -907,7 +393,8 @@ _Static_assert(CLUSTER_RUN_SKIP_CAP <= UINT8_MAX && CLUSTER_RUN_ATTEMPTS_CAP <= 
                "skip and attempt counts fit uint8_t");
 
 static const struct cluster__cmd_desc *const runs_cmds[] = {
-    &cmd_create, &cmd_assign, &cmd_start, &cmd_report, &cmd_finish, &cmd_cancel, &cmd_requeue};
+    &cmd_create, &cmd_assign, &cluster__cmd_run_start, &cluster__cmd_run_report,
+    &cluster__cmd_run_finish, &cluster__cmd_run_cancel, &cluster__cmd_run_requeue};
 
 const struct cluster__table cluster__tab_runs = {
     .name = "runs", .section = 6, .size = sizeof(struct runs), .snapshot_max = SECTION_MAX,
@@ -918,20 +405,20 @@ const struct cluster__table cluster__tab_runs = {
 
 const struct cluster_run *const *cluster_fsm_runs(const struct cluster_fsm *f, size_t *n)
 {
-    *n = tab(f)->n;
-    return (const struct cluster_run *const *)tab(f)->by_id;
+    *n = cluster__runs_tab(f)->n;
+    return (const struct cluster_run *const *)cluster__runs_tab(f)->by_id;
 }
 
 const struct cluster_run *cluster_fsm_run(const struct cluster_fsm *f, uint64_t id)
 {
-    return find_run(tab(f), id);
+    return cluster__runs_find(cluster__runs_tab(f), id);
 }
 
 uint32_t cluster_fsm_node_load(const struct cluster_fsm *f, uint64_t node_id)
 {
-    const struct runs *t = tab(f);
+    const struct runs *t = cluster__runs_tab(f);
     uint32_t load = 0;
     for (size_t i = 0; i < t->n; i++)
-        load += on_node(t->by_id[i]) && t->by_id[i]->node == node_id;
+        load += cluster__run_on_node(t->by_id[i]) && t->by_id[i]->node == node_id;
     return load;
 }

@@ -1,4 +1,4 @@
-/* Unit tests for the dispatcher's replicated state (cluster/fsm/scans.c, runs.c, and the
+/* Unit tests for the dispatcher's replicated state (cluster/fsm/scans.c, runs.c, attempts.c and the
  * capacity and settings parts of nodes.c, runtime.c): every command's effect, refusals and
  * check/apply agreement; fencing (stale tokens, parts that do not grow); attempts, failures,
  * node losses, crashes and the skip list; cancel; delete with and without force; history;
