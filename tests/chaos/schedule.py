@@ -27,8 +27,8 @@ WRITES = {
     "proxy_clear": 1,     # proxy clear
     "settings_delay": 3,  # settings set --standby-promotion-delay S
     "keys_regen": 2,      # keys regenerate key1|key2
-    "scan_run": 2,        # scan run NAME: one of the scans made before the faults (BUSY is fine)
-    "scan_cancel": 1,     # scan cancel RUN: the newest run acknowledged so far (resolved at run time)
+    "scan_run": 3,        # scan run NAME: one of the scans made before the faults (BUSY is fine)
+    "scan_cancel": 2,     # scan cancel RUN: the newest run acknowledged so far (resolved at run time)
 }
 READS = {"status": 2, "proxy_show": 3, "settings_show": 2, "keys_show": 2, "scan_runs": 2}
 SCANS = 3               # scans created before the faults, each of its own generated tree
@@ -76,6 +76,9 @@ def make(seed, nodes=3, netns=False, faults=10, writes=400, reads=400):
             w["value"] = rng.choice([1, 2])
         elif kind == "scan_run":
             w["value"] = rng.choice(out["scans"])["name"]
+            # No pause after a run: a run of 200-400 files ends in about a second, so only a
+            # write sent at once meets it active (a BUSY refusal, a cancel that stops it).
+            w["pause_s"] = 0.0
         out["writes"].append(w)
     for i in range(reads):
         out["reads"].append({"i": i, "kind": _pick(rng, READS), "node": rng.choice(names),
