@@ -52,7 +52,9 @@ INITIAL = {"port": 0, "bypass": "", "delay": 30000}
 # is valid, so any other refusal ("invalid argument", "not registered", a usage error) is a bug.
 UNAVAILABLE = ("no leader", "no agent is running", "closed the connection", "could not be reached",
                "timed out", "outcome unknown", "could not confirm", "unavailable", "catching up",
-               "no quorum", "shutting down")
+               "no quorum", "shutting down",
+               # a read barrier (settings set reads, patches, puts) whose leader stepped down
+               "leadership changed")
 # Refusals that are the right answer to a valid scan command sent at the wrong moment.
 RACE = {"scan_run": ("already has an active run",), "scan_cancel": ("already ended",)}
 TERMINAL = ("succeeded", "failed", "cancelled")

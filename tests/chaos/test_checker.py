@@ -87,7 +87,9 @@ class Checker(unittest.TestCase):
         lost["error"] = "exit 1: shir proxy set: no leader"
         bad = w("proxy_port", 20002, 1, 2, ok=False)
         bad["error"] = "exit 1: shir proxy set: invalid argument"
-        a = checker.check([lost, bad], [], ["a"])
+        moved = w("settings_delay", 61, 1, 2, ok=False)
+        moved["error"] = "exit 1: shir settings set: leadership changed during the read "
+        a = checker.check([lost, bad, moved], [], ["a"])
         self.assertEqual(len(a), 1)
         self.assertIn("invalid argument", a[0])
 
