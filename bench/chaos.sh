@@ -19,7 +19,7 @@ fi
 flags=(--faults "${CHAOS_FAULTS:-10}" --nodes "${CHAOS_NODES:-3}")
 [ "$mode" = netns ] && flags+=(--netns)
 logs=$(mktemp -d)
-faults=0 writes=0 acked=0 reads=0 anomalies=0 failed=0 runs=0
+faults=0 writes=0 acked=0 reads=0 anomalies=0 failed=0 runs=0 sruns=0 sok=0
 for ((seed = first; seed < first + N; seed++)); do
     line=$(python3 "$here/tests/chaos/chaos.py" --shir "$SHIR" --seed "$seed" "${flags[@]}" 2>"$logs/$seed.err")
     rc=$?
@@ -29,13 +29,14 @@ for ((seed = first; seed < first + N; seed++)); do
         failed=$((failed + 1)); echo "  (run not carried out; stderr in $logs/$seed.err)"; continue
     fi
     runs=$((runs + 1))
-    read -r f w a r x < <(printf '%s\n' "$summary" |
-        sed -E 's/.*faults=([0-9]+) writes=([0-9]+) \(acked ([0-9]+)\) reads=([0-9]+) anomalies=([0-9]+).*/\1 \2 \3 \4 \5/')
+    read -r f w a r sr so x < <(printf '%s\n' "$summary" |
+        sed -E 's/.*faults=([0-9]+) writes=([0-9]+) \(acked ([0-9]+)\) reads=([0-9]+) runs=([0-9]+) \(succeeded ([0-9]+)\) anomalies=([0-9]+).*/\1 \2 \3 \4 \5 \6 \7/')
+    sruns=$((sruns + sr)); sok=$((sok + so))
     faults=$((faults + f)); writes=$((writes + w)); acked=$((acked + a)); reads=$((reads + r))
     anomalies=$((anomalies + x))
 done
 echo "chaos campaign: $runs runs ($mode, seeds $first..$((first + N - 1))), $failed not carried out;" \
      "faults injected $faults; operations $((writes + reads)) (writes $writes, acknowledged $acked;" \
-     "reads $reads); anomalies $anomalies"
+     "reads $reads); scan runs acknowledged $sruns (succeeded $sok); anomalies $anomalies"
 [ "$anomalies" -eq 0 ] && [ "$failed" -eq 0 ] && rm -rf "$logs"
 [ "$anomalies" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -9,13 +9,17 @@ itself could not be carried out (the runtime did not form, a tool is missing).
                                                  to the checker)
 
 The summary line (parsed by bench/chaos.sh):
-    chaos seed=N mode=loopback|netns faults=F writes=W (acked A) reads=R anomalies=X
+    chaos seed=N mode=loopback|netns faults=F writes=W (acked A) reads=R runs=S (succeeded K)
+          anomalies=X
+(S: scan runs the CLI acknowledged; K: runs that ended succeeded)
 Everything else goes to stderr and, with the history, to WORKDIR (kept when an anomaly was found
 or with --keep). See docs/operations.md, "Fault campaign".
 """
 import argparse
+import glob
 import json
 import os
+import random
 import re
 import shutil
 import sys
@@ -30,6 +34,7 @@ import schedule  # noqa: E402
 from runtime import Runtime  # noqa: E402
 
 CONVERGE_S = 90
+RUNS_END_S = 180  # after healing: every recorded scan run ends within this (trees of <= 400 files)
 SANITIZER = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 
 
@@ -54,6 +59,12 @@ class Clients:
         for it in items:
             if self.stopping.is_set():
                 return
+            if it["kind"] == "scan_cancel":  # the newest run acknowledged so far, if any
+                with self.lock:
+                    ids = [h["run"] for h in self.history if h.get("run") is not None]
+                if not ids:
+                    continue
+                it = dict(it, value=ids[-1])
             rec = fn(self.rt, it)
             with self.lock:
                 self.history.append(rec)
@@ -165,6 +176,95 @@ def converge(rt):
             % (CONVERGE_S, json.dumps(last, sort_keys=True))]
 
 
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def make_tree(root, files, tree_seed):
+    """A tree of `files` small files in a few directories, from tree_seed alone. Names are
+    letters only, so no two files fold into one resource set: every file is its own asset."""
+    rng = random.Random(tree_seed)
+    dirs = [root] + [os.path.join(root, "".join(rng.choice(LETTERS) for _ in range(6)))
+                     for _ in range(4)]
+    for d in dirs:
+        os.makedirs(d, exist_ok=True)
+    made = set()
+    while len(made) < files:
+        p = os.path.join(rng.choice(dirs), "".join(rng.choice(LETTERS) for _ in range(10)) + ".txt")
+        if p in made:
+            continue
+        made.add(p)
+        with open(p, "w") as f:
+            f.write("".join(rng.choice(LETTERS + " \n") for _ in range(rng.randint(10, 400))))
+
+
+def read_lines(paths):
+    out = []
+    for p in paths:
+        with open(p, errors="replace") as f:
+            out += [checker.normalise(x) for x in f if x.strip()]
+    return out
+
+
+def prepare_scans(rt, sched, workdir):
+    """Before the faults: each scan's tree, its expected assets (run-local of the same tree)
+    and its definition, all sinking into one jsonl directory every node shares. Returns
+    {"sink": DIR, "expected": {SCAN: [normalised line]}}."""
+    sink = os.path.join(workdir, "sink")
+    expected = {}
+    first = sorted(rt.agents)[0]
+    # Enough finished runs kept per scan that no acknowledged run drops out of `scan runs`.
+    rc, _, err = rt.cli(first, ["settings", "set", "--run-history", "500"], timeout=60)
+    if rc != 0:
+        raise RuntimeError("settings set --run-history: " + err.strip())
+    for sc in sched["scans"]:
+        tree = os.path.join(workdir, "trees", sc["name"])
+        make_tree(tree, sc["files"], sc["tree_seed"])
+        ref = os.path.join(workdir, "expected-%s.jsonl" % sc["name"])
+        rc, _, err = rt.cli(first, ["scan", "run-local", tree, "--sink", "jsonl:" + ref,
+                                    "--json"], timeout=120)
+        if rc != 0:
+            raise RuntimeError("scan run-local %s: %s" % (tree, err.strip()))
+        expected[sc["name"]] = sorted(read_lines([ref]))
+        rc, _, err = rt.cli(first, ["scan", "create", sc["name"], "--source", tree, "--sink",
+                                    "jsonl:" + sink, "--timeout", "10m", "--json"], timeout=60)
+        if rc != 0:
+            raise RuntimeError("scan create %s: %s" % (sc["name"], err.strip()))
+    return {"sink": sink, "expected": expected}
+
+
+def runs_end(rt, history):
+    """After healing: wait until every run is terminal (those acknowledged included), then
+    the final list. ([RUN], anomalies): an anomaly when a node never answered."""
+    acked = {h["run"] for h in history if h.get("run") is not None}
+    deadline = time.monotonic() + RUNS_END_S
+    last = None
+    while time.monotonic() < deadline:
+        for n in sorted(rt.agents):
+            rec = ops.run_read(rt, {"kind": "scan_runs", "node": n})
+            if rec["ok"]:
+                last = rec["value"]
+                break
+        if last is not None and acked <= {r["id"] for r in last} and \
+                all(r["state"] in checker.TERMINAL for r in last):
+            return last, []
+        time.sleep(0.5)  # poll interval inside the deadline
+    if last is None:
+        return [], ["runs: no node answered scan runs within %d s of healing" % RUNS_END_S]
+    return last, []  # the checker says which runs did not end
+
+
+def collect_parts(sink):
+    """{ID: {"scan", "success", "lines"}} for every run directory in the sink."""
+    out = {}
+    for d in sorted(glob.glob(os.path.join(sink, "*", "*"))):
+        scan, rid = os.path.basename(os.path.dirname(d)), os.path.basename(d)
+        if not rid.isdigit() or not os.path.isdir(d):
+            continue
+        out[int(rid)] = {"scan": scan, "success": os.path.exists(os.path.join(d, "_SUCCESS")),
+                         "lines": sorted(read_lines(sorted(glob.glob(os.path.join(d, "part-*.jsonl")))))}
+    return out
+
+
 def final_reads(rt):
     out = []
     for n in sorted(rt.agents):
@@ -204,7 +304,7 @@ def main():
         with open(a.recheck) as f:
             d = json.load(f)
         found = checker.check(d["history"], d.get("final", []), d["schedule"]["nodes"],
-                              d.get("extra", []))
+                              d.get("extra", []), d.get("runs"))
         for x in found:
             print("ANOMALY seed=%d: %s" % (d["schedule"]["seed"], x))
         print("recheck seed=%d anomalies=%d" % (d["schedule"]["seed"], len(found)))
@@ -222,7 +322,7 @@ def main():
     workdir = a.workdir or tempfile.mkdtemp(prefix="shir-chaos-%d-" % a.seed)
     os.makedirs(workdir, exist_ok=True)
     rt = Runtime(a.shir, workdir, sched["nodes"], a.netns, note)
-    anomalies, done, clients, kept = [], [], None, {}
+    anomalies, done, clients, kept, runs = [], [], None, {}, None
     try:
         rt.setup()
         for n in sched["nodes"]:
@@ -231,6 +331,7 @@ def main():
         extra = converge(rt)
         if extra:
             raise RuntimeError("the runtime did not form: " + extra[0])
+        scans = prepare_scans(rt, sched, workdir)
         note("formed %d nodes (%s); %d faults follow" % (a.nodes, "netns" if a.netns else "loopback",
                                                          len(sched["faults"])))
         clients = Clients(rt, sched)
@@ -244,12 +345,16 @@ def main():
         heal(rt)
         rt.reap_unexpected()
         extra = converge(rt)
+        final_runs, more = runs_end(rt, clients.history)
+        extra += more
+        runs = {"final": final_runs, "parts": collect_parts(scans["sink"]),
+                "expected": scans["expected"]}
         final = final_reads(rt)
         for n in sorted(rt.agents):
             rt.stop(n)
         extra += rt.unexpected + sanitizer_reports(rt)
-        anomalies = checker.check(clients.history, final, sched["nodes"], extra)
-        kept = {"final": final, "extra": extra}
+        anomalies = checker.check(clients.history, final, sched["nodes"], extra, runs)
+        kept = {"final": final, "extra": extra, "runs": runs}
     except Exception as e:  # the run could not be carried out: say so, keep the evidence
         if clients:
             clients.stop()
@@ -263,7 +368,9 @@ def main():
     writes = [h for h in hist if h["op"] == "write"]
     summary = {"seed": a.seed, "mode": "netns" if a.netns else "loopback", "faults": len(done),
                "fault_log": done, "writes": len(writes), "acked": sum(h["ok"] for h in writes),
-               "reads": len(hist) - len(writes), "anomalies": anomalies}
+               "reads": len(hist) - len(writes), "anomalies": anomalies,
+               "runs": sum(1 for h in hist if h.get("run") is not None),
+               "succeeded": sum(1 for r in runs["final"] if r["state"] == "succeeded")}
     with open(os.path.join(workdir, "history.json"), "w") as f:
         # Everything checker.check takes: a history can be judged again by a newer checker.
         json.dump(dict(kept, schedule=sched, history=hist, summary=summary), f, indent=1)
@@ -272,9 +379,10 @@ def main():
             json.dump(summary, f)
     for x in anomalies:
         print("ANOMALY seed=%d: %s" % (a.seed, x))
-    print("chaos seed=%d mode=%s faults=%d writes=%d (acked %d) reads=%d anomalies=%d"
+    print("chaos seed=%d mode=%s faults=%d writes=%d (acked %d) reads=%d runs=%d (succeeded %d) "
+          "anomalies=%d"
           % (a.seed, summary["mode"], summary["faults"], summary["writes"], summary["acked"],
-             summary["reads"], len(anomalies)))
+             summary["reads"], summary["runs"], summary["succeeded"], len(anomalies)))
     if anomalies or a.keep:
         print("chaos: history and logs kept in %s" % workdir)
     else:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fault campaign in CI: two fixed seeds of tests/chaos/chaos.py against the build's agent,
-# 8 faults each while clients write and read — seed 1 on loopback (kill -9, SIGSTOP, restarts,
+# 8 faults each while clients write, read and run scans — seed 1 on loopback (kill -9, SIGSTOP, restarts,
 # quorum loss), seed 2 in network namespaces (those plus link cuts, isolation and packet loss)
 # when run as root, else on loopback too. Fails on any anomaly (the checker's list is printed),
 # or when a run could not be carried out. Then the checker's own test, which shows it finds the
@@ -25,7 +25,7 @@ run_seed() { # SEED [chaos.py flags]
     [ "$rc" -eq 0 ] || fail "chaos seed $seed exited $rc: $out
 $(tail -30 "$TMPDIR_CHAOS/seed$seed.err")"
     # Faults were injected and writes acknowledged: a campaign that did nothing proves nothing.
-    expect_match "$out" "^chaos seed=$seed .*faults=8 writes=[0-9]+ \(acked [1-9][0-9]*\) reads=[1-9][0-9]* anomalies=0$" "seed $seed summary"
+    expect_match "$out" "^chaos seed=$seed .*faults=8 writes=[0-9]+ \(acked [1-9][0-9]*\) reads=[1-9][0-9]* runs=[1-9][0-9]* \(succeeded [1-9][0-9]*\) anomalies=0$" "seed $seed summary"
 }
 TMPDIR_CHAOS=$(mktemp -d); trap 'rm -rf "$TMPDIR_CHAOS"' EXIT
 run_seed 1

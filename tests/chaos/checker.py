@@ -29,9 +29,22 @@ Rules (each failure is one anomaly):
   exits      no agent exited that the schedule did not kill; every SIGTERM exited 0
   sanitizer  no AddressSanitizer, LeakSanitizer or UBSan report in any log
 The last three come from the runner as ready-made anomalies ("extra").
-HOOK (scan runs): when the dispatcher exists, check here that every run ends in exactly one
-terminal state with its results recorded exactly once.
+
+Scan runs (check_runs; `runs` from the runner: the final `scan runs` list taken after every
+recorded run ended or a deadline passed, each run's parts as read from the shared sink, and each
+scan's expected assets from a `scan run-local` of its tree):
+  runs       every run id a `scan run` acknowledged is listed in the end, for the scan it was
+             acknowledged for, in a terminal state (succeeded, failed, cancelled); failed only
+             with a reason; cancelled when a `scan cancel` of it was acknowledged
+  phantom    every other run id seen (in a `scan runs` read, the final list or the sink) is
+             explained by a `scan run` of its scan whose outcome is unknown, at most one id each
+  active     no `scan runs` answer shows two active runs of one scan
+  results    a succeeded run's parts hold exactly the tree's assets, each once (qualified
+             names compared with their host normalised), and its _SUCCESS marker exists
+  refusals   a `scan run` may be refused BUSY (an active run) and a `scan cancel` because the
+             run already ended: neither is a bug
 """
+import re
 
 INITIAL = {"port": 0, "bypass": "", "delay": 30000}
 # Why a valid write may fail under faults: no leader or quorum, the node asked is down, stopping,
@@ -39,7 +52,13 @@ INITIAL = {"port": 0, "bypass": "", "delay": 30000}
 # is valid, so any other refusal ("invalid argument", "not registered", a usage error) is a bug.
 UNAVAILABLE = ("no leader", "no agent is running", "closed the connection", "could not be reached",
                "timed out", "outcome unknown", "could not confirm", "unavailable", "catching up",
-               "no quorum", "shutting down")
+               "no quorum", "shutting down",
+               # a read barrier (settings set reads, patches, puts) whose leader stepped down
+               "leadership changed")
+# Refusals that are the right answer to a valid scan command sent at the wrong moment.
+RACE = {"scan_run": ("already has an active run",), "scan_cancel": ("already ended",)}
+TERMINAL = ("succeeded", "failed", "cancelled")
+HOST = re.compile(r'file://[^/"]*/')
 NEVER = float("-inf")
 
 
@@ -105,10 +124,99 @@ def _key_generations(history, final):
     return out
 
 
-def check(history, final, members, extra=()):
+def normalise(line):
+    """An asset line with the host of its qualified name replaced, so runs compare whatever
+    host name the node that ran them (or run-local) used."""
+    return HOST.sub("file://HOST/", line.strip())
+
+
+def check_runs(history, runs):
+    """The scan-run rules (module docstring). runs: {"final": [RUN], "parts": {ID: {"success":
+    bool, "lines": [normalised line]}}, "expected": {SCAN: [normalised line]}}; RUN is
+    ops.run_summary's dict. IDs may be strings (JSON keys)."""
+    out = []
+    final = {r["id"]: r for r in runs.get("final", [])}
+    parts = {int(k): v for k, v in runs.get("parts", {}).items()}
+    expected = runs.get("expected", {})
+    sruns = [h for h in history if h["op"] == "write" and h["kind"] == "scan_run"]
+    acked = {h["run"]: h for h in sruns if h["ok"] and "run" in h}
+    cancelled = {h["value"] for h in history
+                 if h["op"] == "write" and h["kind"] == "scan_cancel" and h["ok"]}
+    for rid, h in sorted(acked.items()):
+        r = final.get(rid)
+        if r is None:
+            out.append("runs: run %d (scan %s, acknowledged on %s at %.3f) is not listed in the "
+                       "end" % (rid, h["value"], h["node"], h["start"]))
+            continue
+        if r["scan"] != h["value"]:
+            out.append("runs: run %d was acknowledged for scan %s but is listed for %s"
+                       % (rid, h["value"], r["scan"]))
+        if r["state"] not in TERMINAL:
+            out.append("runs: run %d of %s is still %s in the end (node %s, attempt %s)"
+                       % (rid, r["scan"], r["state"], r.get("node"), r.get("attempt")))
+        elif r["state"] == "failed" and not r.get("error"):
+            out.append("runs: run %d of %s failed without a reason" % (rid, r["scan"]))
+        if rid in cancelled and r["state"] != "cancelled":
+            out.append("runs: run %d's cancel was acknowledged but it ended %s"
+                       % (rid, r["state"]))
+    # Every id seen anywhere, with the scan it was seen for.
+    seen = {}
+    for h in history:
+        if h["op"] == "read" and h["kind"] == "scan_runs" and h["ok"]:
+            for r in h["value"]:
+                seen.setdefault(r["id"], r["scan"])
+            active = {}
+            for r in h["value"]:
+                if r["state"] not in TERMINAL:
+                    active.setdefault(r["scan"], []).append(r["id"])
+            for scan, ids in sorted(active.items()):
+                if len(ids) > 1:
+                    out.append("active: scan runs on %s at %.3f shows runs %s of %s active at "
+                               "once" % (h["node"], h["start"], sorted(ids), scan))
+    for rid, r in final.items():
+        seen.setdefault(rid, r["scan"])
+    for rid, p in parts.items():
+        seen.setdefault(rid, p.get("scan"))
+    unknown = {}
+    for h in sruns:
+        if not h["ok"] and not any(x in h.get("error", "") for x in RACE["scan_run"]):
+            unknown[h["value"]] = unknown.get(h["value"], 0) + 1
+    extra = {}
+    for rid, scan in seen.items():
+        if rid not in acked:
+            extra.setdefault(scan, []).append(rid)
+    for scan, ids in sorted(extra.items(), key=lambda x: str(x[0])):
+        if len(ids) > unknown.get(scan, 0):
+            out.append("phantom: runs %s of scan %s, but only %d scan run(s) of it had an "
+                       "unknown outcome" % (sorted(ids), scan, unknown.get(scan, 0)))
+    for rid, r in sorted(final.items()):
+        if r["state"] != "succeeded":
+            continue
+        p = parts.get(rid)
+        want = sorted(expected.get(r["scan"], []))
+        if p is None:
+            out.append("results: succeeded run %d of %s has no parts" % (rid, r["scan"]))
+            continue
+        if not p.get("success"):
+            out.append("results: succeeded run %d of %s has no _SUCCESS" % (rid, r["scan"]))
+        got = sorted(p.get("lines", []))
+        if got != want:
+            dup = len(got) - len(set(got))
+            missing = len(set(want) - set(got))
+            unexpected = len(set(got) - set(want))
+            out.append("results: run %d of %s: %d lines, expected %d (%d missing, %d "
+                       "duplicated, %d not in the tree)%s"
+                       % (rid, r["scan"], len(got), len(want), missing, dup, unexpected,
+                          ": first missing %s" % sorted(set(want) - set(got))[0][:160]
+                          if missing else ""))
+    return out
+
+
+def check(history, final, members, extra=(), runs=None):
     """Anomalies (strings). history: the run's records; final: the reads taken on every node
     after healing (records like the others); members: the runtime's node names; extra: the
-    runner's own findings (convergence, exits, sanitizer)."""
+    runner's own findings (convergence, exits, sanitizer); runs: check_runs' runs (None: no
+    scan runs were recorded)."""
     anomalies = list(extra)
     regs = _writes(history)
     for reg, value, start, end, where in _observations(history, final):
@@ -118,7 +226,7 @@ def check(history, final, members, extra=()):
     anomalies += _key_generations(history, final)
     for h in history:
         if h["op"] == "write" and not h["ok"] and \
-                not any(u in h.get("error", "") for u in UNAVAILABLE):
+                not any(u in h.get("error", "") for u in UNAVAILABLE + RACE.get(h["kind"], ())):
             anomalies.append("refused: %s %r on %s at %.3f: %s"
                              % (h["kind"], h["value"], h["node"], h["start"], h.get("error")))
     for h in history + final:
@@ -144,4 +252,6 @@ def check(history, final, members, extra=()):
                 # itself alone, Limited, "catching up" — never Online with members missing.
                 anomalies.append("members: status on %s lists %s without saying it is "
                                  "catching up" % (h["node"], seen))
+    if runs is not None:
+        anomalies += check_runs(history, runs)
     return anomalies

@@ -27,22 +27,49 @@ def _write_args(w):
         return ["settings", "set", "--standby-promotion-delay", str(v)]
     if k == "keys_regen":
         return ["keys", "regenerate", "key%d" % v]
-    # HOOK (scan runs): "scan_run" goes here once the dispatcher exists (schedule.py WRITES).
+    if k == "scan_run":
+        return ["scan", "run", v, "--json"]
+    if k == "scan_cancel":
+        return ["scan", "cancel", str(v), "--json"]
     raise ValueError("unknown write " + k)
+
+
+def _json_error(out):
+    """The message of a --json failure's {"error": {...}} on stdout, or ""."""
+    try:
+        e = json.loads(out)["error"]
+        return "%s: %s" % (e.get("code"), e.get("message"))
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def run_write(rt, w):
     t0 = time.monotonic()
-    rc, _, err = rt.cli(w["node"], _write_args(w), timeout=CLI_TIMEOUT_S)
+    rc, out, err = rt.cli(w["node"], _write_args(w), timeout=CLI_TIMEOUT_S)
     rec = {"op": "write", "kind": w["kind"], "node": w["node"], "value": w.get("value"),
            "start": t0, "end": time.monotonic(), "ok": rc == 0}
     if rc != 0:
-        rec["error"] = "exit %d: %s" % (rc, err.strip()[-200:])
+        rec["error"] = "exit %d: %s %s" % (rc, err.strip()[-200:], _json_error(out)[-200:])
+        return rec
+    if w["kind"] == "scan_run":  # the run id the CLI acknowledged: the checker follows it
+        try:
+            a = json.loads(out)
+            rec["run"], rec["scan"] = int(a["run"]), a["scan"]
+        except (ValueError, KeyError, TypeError) as e:
+            rec["error"] = "unreadable answer (%s): %r" % (e, out[:200])
+            rec["malformed"] = True
     return rec
 
 
 _READ_ARGS = {"status": ["status", "--json"], "proxy_show": ["proxy", "show", "--json"],
-              "settings_show": ["settings", "show", "--json"], "keys_show": ["keys", "show", "--json"]}
+              "settings_show": ["settings", "show", "--json"], "keys_show": ["keys", "show", "--json"],
+              "scan_runs": ["scan", "runs", "--json"]}
+
+
+def run_summary(r):
+    """What the checker needs of one RUN of `scan runs --json`."""
+    return {"id": int(r["id"]), "scan": r["scan"], "state": r["state"], "error": r.get("error"),
+            "node": r.get("node"), "attempt": r.get("attempt")}
 
 
 def run_read(rt, r):
@@ -63,6 +90,8 @@ def run_read(rt, r):
                  "nodes": [{"name": n["name"], "role": n["role"], "status": n["status"],
                             "why": n.get("why")}
                            for n in v.get("nodes", [])]}
+        elif r["kind"] == "scan_runs":
+            v = [run_summary(x) for x in v["runs"]]
         rec["value"], rec["ok"] = v, True
     except (ValueError, KeyError) as e:
         rec["error"] = "unreadable answer (%s): %r" % (e, out[:200])

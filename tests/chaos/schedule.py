@@ -27,11 +27,11 @@ WRITES = {
     "proxy_clear": 1,     # proxy clear
     "settings_delay": 3,  # settings set --standby-promotion-delay S
     "keys_regen": 2,      # keys regenerate key1|key2
-    # HOOK (scan runs): when the dispatcher exists, add "scan_run" here, its command in ops.py
-    # (run_write) and its rule in checker.py (every run ends in one terminal state, results
-    # exactly once). Not faked before then.
+    "scan_run": 3,        # scan run NAME: one of the scans made before the faults (BUSY is fine)
+    "scan_cancel": 2,     # scan cancel RUN: the newest run acknowledged so far (resolved at run time)
 }
-READS = {"status": 2, "proxy_show": 3, "settings_show": 2, "keys_show": 2}
+READS = {"status": 2, "proxy_show": 3, "settings_show": 2, "keys_show": 2, "scan_runs": 2}
+SCANS = 3               # scans created before the faults, each of its own generated tree
 
 
 def _pick(rng, table):
@@ -44,7 +44,11 @@ def make(seed, nodes=3, netns=False, faults=10, writes=400, reads=400):
     names = [chr(ord("a") + i) for i in range(nodes)]
     col = 1 if netns else 0
     ftable = {k: w[col] for k, w in FAULTS.items() if w[col] > 0}
-    out = {"seed": seed, "nodes": names, "netns": netns, "faults": [], "writes": [], "reads": []}
+    out = {"seed": seed, "nodes": names, "netns": netns, "faults": [], "writes": [], "reads": [],
+           # Trees of a few hundred files (chaos.py makes them from "tree_seed"): small enough
+           # that a run ends within the schedule, so runs, BUSY refusals and cancels all happen.
+           "scans": [{"name": "t%d" % i, "files": rng.randint(200, 400),
+                      "tree_seed": rng.randrange(1 << 30)} for i in range(SCANS)]}
     for i in range(faults):
         kind = _pick(rng, ftable)
         # A third of the faults hit whoever leads at that moment (resolved at run time).
@@ -70,6 +74,11 @@ def make(seed, nodes=3, netns=False, faults=10, writes=400, reads=400):
             w["value"] = 40 + i  # seconds: above the 30 s default, so no standby churn
         elif kind == "keys_regen":
             w["value"] = rng.choice([1, 2])
+        elif kind == "scan_run":
+            w["value"] = rng.choice(out["scans"])["name"]
+            # No pause after a run: a run of 200-400 files ends in about a second, so only a
+            # write sent at once meets it active (a BUSY refusal, a cancel that stops it).
+            w["pause_s"] = 0.0
         out["writes"].append(w)
     for i in range(reads):
         out["reads"].append({"i": i, "kind": _pick(rng, READS), "node": rng.choice(names),
