@@ -533,17 +533,24 @@ static void bad_field(struct node_admin_conn *c, uint64_t id, int rv, const char
     node_admin_reply_error(c, id, rv == SHIR_E_NOTFOUND ? SHIR_E_INVAL : rv, msg);
 }
 
+/* call_new with an empty definition to decode the request into; NULL (answered) on failure. */
+static struct scan_call *def_call_new(struct node_admin_conn *c, uint64_t id)
+{
+    struct scan_call *k = call_new(c, id);
+    if (k && !(k->def = calloc(1, sizeof *k->def))) {
+        call_free(k);
+        node_admin_reply_error(c, id, SHIR_E_NOMEM, NULL);
+        return NULL;
+    }
+    return k;
+}
+
 void node_admin_scan_create(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    struct scan_call *k = call_new(c, m->id);
+    struct scan_call *k = def_call_new(c, m->id);
     const char *what = "";
     if (!k)
         return;
-    if (!(k->def = calloc(1, sizeof *k->def))) {
-        call_free(k);
-        node_admin_reply_error(c, m->id, SHIR_E_NOMEM, NULL);
-        return;
-    }
     /* The defaults of scans.h; the body overrides what it gives. */
     k->def->level = 1;
     k->def->timeout_ms = CLUSTER_SCAN_TIMEOUT_DEFAULT_MS;
@@ -593,15 +600,10 @@ static void scan_update_read(const struct node_admin_ctx *ctx, struct node_admin
 
 void node_admin_scan_update(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    struct scan_call *k = call_new(c, m->id);
+    struct scan_call *k = def_call_new(c, m->id);
     const char *what = "";
     if (!k)
         return;
-    if (!(k->def = calloc(1, sizeof *k->def))) {
-        call_free(k);
-        node_admin_reply_error(c, m->id, SHIR_E_NOMEM, NULL);
-        return;
-    }
     int rv = decode_def(&m->body, k->def, &k->given, &what);
     if (rv != 0) {
         call_free(k);
