@@ -58,6 +58,8 @@ mk_tree "$tmp/src" 1200 # 24 parts of 50 files, then the final part of directori
 server "$tmp/atlas1"
 scan n1 create a --source "$tmp/src" --level L2 --sink "atlas:$url" --part-size "$N" \
     --host-name files.example >/dev/null || fail "create a"
+json_check "$(scan n3 show a)" 'd["partSize"]==50' "scan show: the part size"
+expect_exit 2 scan n1 update a --part-size 0
 id=$(json_get "$(scan n2 run a)" 'd["run"]') || fail "run a"
 watch "$id" "$tmp/atlas1" "$tmp/watch1.json"
 expect_run 60 n1 "$id" 'r["checkpoint"] is not None and r["state"]=="running"' "no checkpoint"
