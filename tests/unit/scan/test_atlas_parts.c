@@ -51,15 +51,16 @@ static void test_verdict_table(void **state)
         /* a batch sent and not answered yet */
         {{.part = 1, .closed = true, .batches = 3, .acked = 2}, 1, SCAN_PART_IN_FLIGHT},
         /* a batch given up on wins over everything but order and consistency */
-        {{.part = 1, .closed = true, .batches = 3, .acked = 2, .failed = 1}, 1,
+        {{.part = 1, .closed = true, .batches = 3, .acked = 2, .failed = 1},
+         1,
          SCAN_PART_UNDELIVERED},
         {{.part = 1, .batches = 1, .failed = 1}, 1, SCAN_PART_UNDELIVERED},
-        {{.part = 1, .closed = true, .unsent = 1, .batches = 2, .acked = 1, .failed = 1}, 1,
+        {{.part = 1, .closed = true, .unsent = 1, .batches = 2, .acked = 1, .failed = 1},
+         1,
          SCAN_PART_UNDELIVERED},
         /* counts that do not add up */
         {{.part = 1, .closed = true, .batches = 1, .acked = 2}, 1, SCAN_PART_INVALID},
-        {{.part = 1, .closed = true, .batches = 2, .acked = 1, .failed = 2}, 1,
-         SCAN_PART_INVALID},
+        {{.part = 1, .closed = true, .batches = 2, .acked = 1, .failed = 2}, 1, SCAN_PART_INVALID},
         {{.part = 1, .closed = true, .batches = 0, .failed = 1}, 1, SCAN_PART_INVALID},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -74,7 +75,7 @@ static void test_verdict_table(void **state)
 /* ---- a small HTTP server ------------------------------------------------------------------- */
 
 #define MAX_REQ 64
-#define NEVER UINT32_MAX
+#define NEVER   UINT32_MAX
 /* An fs_path entity's start (a schema's relationship names the type too, after its guid). */
 #define FS_PATH "{\"typeName\":\"fs_path\","
 struct server {
@@ -316,7 +317,7 @@ static void test_checkpoint_after_delivery(void **state)
     /* Batches: {a,b} {c} | {d,e} {f} | {g} | {the set}: no batch spans two parts. */
     assert_int_equal(srv.n_ok, 6);
     static const char *const batches[6] = {"a.csv\nb.csv\n", "c.csv\n", "d.csv\ne.csv\n",
-                                           "f.csv\n", "g.csv\n", "{Date}.csv\n"};
+                                           "f.csv\n",        "g.csv\n", "{Date}.csv\n"};
     for (unsigned i = 0; i < 6; i++)
         assert_string_equal(srv.names[i], batches[i]);
     assert_int_equal(sum.assets, 8);
