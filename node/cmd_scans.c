@@ -77,14 +77,14 @@ int node_cli_fail(const char *who, bool json, int rv, const char *message)
 enum scan_flag {
     F_SOURCE, F_LEVEL, F_INCLUDE, F_EXCLUDE, F_RULES, F_SINK, F_NO_DIRS, F_DIRS, F_FOLLOW,
     F_NO_FOLLOW, F_HOST, F_TIMEOUT, F_ATTEMPTS, F_FORCE, F_WAIT, F_ACTIVE, F_LIMIT, F_CREDENTIAL,
-    F_COUNT
+    F_PART_SIZE, F_COUNT
 };
 #define BIT(f) (1u << (f))
 /* The definition's flags, shared by create and update. */
 #define DEF_FLAGS                                                                                  \
     (BIT(F_SOURCE) | BIT(F_LEVEL) | BIT(F_INCLUDE) | BIT(F_EXCLUDE) | BIT(F_RULES) |              \
      BIT(F_SINK) | BIT(F_NO_DIRS) | BIT(F_FOLLOW) | BIT(F_HOST) | BIT(F_TIMEOUT) | BIT(F_ATTEMPTS) | \
-     BIT(F_CREDENTIAL))
+     BIT(F_CREDENTIAL) | BIT(F_PART_SIZE))
 
 static const struct option scan_options[] = {
     {"source", required_argument, NULL, 'A' + F_SOURCE},
@@ -105,6 +105,7 @@ static const struct option scan_options[] = {
     {"active", no_argument, NULL, 'A' + F_ACTIVE},
     {"limit", required_argument, NULL, 'A' + F_LIMIT},
     {"credential", required_argument, NULL, 'A' + F_CREDENTIAL},
+    {"part-size", required_argument, NULL, 'A' + F_PART_SIZE},
     {NULL, 0, NULL, 0},
 };
 
@@ -121,7 +122,7 @@ struct scan_cli {
     const char *source, *sink, *host, *rules_path, *credential;
     unsigned level;
     struct globs inc, exc;
-    uint64_t timeout_ms, attempts, limit;
+    uint64_t timeout_ms, attempts, limit, part_size;
     /* Resolved before the request (resolve_def). */
     char source_abs[PATH_MAX], sink_abs[PATH_MAX + 8];
     char *rules;
@@ -207,6 +208,11 @@ static int scan_opt(int val, char *arg, void *ctx)
     case F_ATTEMPTS:
         if (shir_parse_u64(arg, 1, CLUSTER_RUN_ATTEMPTS_CAP, &x->attempts) != 0)
             return usage(x, "--max-attempts wants 1-%d, got '%s'", CLUSTER_RUN_ATTEMPTS_CAP, arg);
+        break;
+    case F_PART_SIZE:
+        if (shir_parse_u64(arg, 1, CLUSTER_SCAN_PART_SIZE_MAX, &x->part_size) != 0)
+            return usage(x, "--part-size wants 1-%u files, got '%s'", CLUSTER_SCAN_PART_SIZE_MAX,
+                         arg);
         break;
     case F_LIMIT:
         if (shir_parse_u64(arg, 1, CLUSTER_FSM_RUNS_CAP, &n) != 0)
@@ -366,7 +372,7 @@ static int pack_def(msgpack_packer *pk, void *arg)
     size_t n = (size_t)(1 + !!x->source + !!(s & BIT(F_LEVEL)) + !!x->sink + !!x->host +
                         !!(s & BIT(F_INCLUDE)) + !!(s & BIT(F_EXCLUDE)) + dirs + follow +
                         !!(s & BIT(F_TIMEOUT)) + !!(s & BIT(F_ATTEMPTS)) + !!x->rules_path +
-                        !!x->credential);
+                        !!x->credential + !!(s & BIT(F_PART_SIZE)));
     int rv = msgpack_pack_map(pk, n);
     rv |= transport_pack_cstr(pk, "name") | transport_pack_cstr(pk, q->name);
     if (x->source)
@@ -393,6 +399,8 @@ static int pack_def(msgpack_packer *pk, void *arg)
         rv |= transport_pack_cstr(pk, "timeoutMs") | msgpack_pack_uint64(pk, x->timeout_ms);
     if (s & BIT(F_ATTEMPTS))
         rv |= transport_pack_cstr(pk, "maxAttempts") | msgpack_pack_uint64(pk, x->attempts);
+    if (s & BIT(F_PART_SIZE))
+        rv |= transport_pack_cstr(pk, "partSize") | msgpack_pack_uint64(pk, x->part_size);
     if (x->rules_path)
         rv |= transport_pack_kv_bin(pk, "rules", x->rules ? x->rules : "", x->rules_len);
     return rv ? SHIR_E_NOMEM : 0;
@@ -482,7 +490,7 @@ static void print_scan(const msgpack_object *s)
     static const char *const keys[] = {"name",      "source",   "credential",  "level",
                                        "sink",
                                        "hostName",  "includes", "excludes",    "noDirectories",
-                                       "followSymlinks", "timeoutMs", "maxAttempts", "rulesBytes",
+                                       "followSymlinks", "timeoutMs", "maxAttempts", "partSize", "rulesBytes",
                                        "created",   "updated",  "activeRun"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const msgpack_object *v;
