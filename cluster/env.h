@@ -42,6 +42,9 @@ struct cluster_env {
     size_t n_boot;
     /* Set by the disk guard (disk.h) while the data directory's disk is nearly full. */
     bool disk_low;
+    /* From cluster_config: this node's own join was given up after it was recorded. */
+    void (*abandoned_cb)(void *data);
+    void *abandoned_data;
     /* Set by the runs part (runs.h): this node's live scan workers, for its gossip report. */
     uint32_t running;
 };

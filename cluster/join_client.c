@@ -6,7 +6,9 @@
 
 #define JOIN_TIMEOUT_MS    15000
 #define JOIN_MAX_REDIRECTS 3
-/* How long the joiner waits for the leader to add and promote it. */
+/* How long the joiner waits for the leader to add and promote it, from the credentials (or from a
+ * restart that found identity/joining): then it gives the join up, and the leader removes the node
+ * (join.abandon, or its own silence bound: abandon.h, also 60 s). */
 #define MEMBER_OP_TIMEOUT_MS 60000
 
 /* One join in progress. */
@@ -36,6 +38,8 @@ struct cluster_join_client {
     struct cluster_port *port;
     struct cluster_rnode *rn;
     struct join *joining; /* at most one */
+    bool checked;         /* the first tick looked for identity/joining */
+    bool abandoned;       /* a join was given up after its credentials were saved */
 };
 
 static void jc_free(struct join *j)
@@ -69,6 +73,28 @@ static void jc_finish(struct join *j, int status, const char *msg)
 }
 
 static void jc_dial_next(struct join *j);
+
+static int pack_empty(msgpack_packer *pk, void *arg)
+{
+    (void)arg;
+    return msgpack_pack_map(pk, 0) ? SHIR_E_NOMEM : 0;
+}
+
+static int jc_send(struct join *j, const char *method, transport_body_pack_cb pack, void *arg);
+
+/* The join is given up after the leader recorded this node: tell the leader on the registration
+ * session when it is still open (it removes the node at once; otherwise its silence bound does),
+ * report, and have the agent stop and forget the identity on the next tick (the answer to
+ * `shir join` goes out first). */
+static void jc_give_up(struct join *j, int status, const char *msg)
+{
+    if (j->done)
+        return;
+    if (j->conn && jc_send(j, "join.abandon", pack_empty, NULL) != 0)
+        SHIR_DEBUG(&j->jc->env->log, "cannot tell the leader the join is given up");
+    j->jc->abandoned = true;
+    jc_finish(j, status, msg);
+}
 
 static int jc_send(struct join *j, const char *method, transport_body_pack_cb pack,
                    void *arg)
@@ -218,6 +244,10 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
         rv = SHIR_E_AUTH;
     if (rv == 0)
         rv = jc_boot_members(env, members);
+    /* The mark first: an agent that stops from here on until the node is a member finds it and
+     * does not take a half-done join for a registration (join_client_tick). */
+    if (rv == 0)
+        rv = cluster_join_mark(env->data_dir, true);
     if (rv == 0)
         rv = cluster_identity_save(env->data_dir, &id);
     /* The members go to disk with the identity: a node restarted before its replica has caught
@@ -228,6 +258,14 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
     if (rv != 0) {
         (void)shir_str_fmt(err, errcap, "cannot accept the credentials: %s", shir_strerror(rv));
         cluster_identity_free(&id);
+        /* Nothing is started yet: delete what was written, so the directory is NeedRegistration
+         * again with no partial identity, and tell the leader. */
+        int frv = cluster_forget(env->data_dir);
+        if (frv != 0)
+            SHIR_WARN(&env->log, "could not remove every file of the failed join: %s",
+                      shir_strerror(frv));
+        if (j->conn && jc_send(j, "join.abandon", pack_empty, NULL) != 0)
+            SHIR_DEBUG(&env->log, "cannot tell the leader the join is given up");
         return rv;
     }
     env->id = id; /* moved */
@@ -235,6 +273,8 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
     rv = cluster__port_start(jc->port, err, errcap);
     if (rv == 0)
         rv = cluster__rnode_start(jc->rn, CLUSTER__RAFT_NORMAL, err, errcap);
+    if (rv != 0)
+        j->stage = 2; /* saved and (partly) started: only stopping the agent undoes it */
     return rv;
 }
 
@@ -301,6 +341,10 @@ static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t
             transport_conn_export(conn, CLUSTER_EXPORTER_LABEL, NULL, 0, exporter, sizeof exporter);
         if (rv == 0)
             rv = jc_accept_creds(j, &m.body, exporter, err, sizeof err);
+        if (rv != 0 && j->stage == 2) {
+            jc_give_up(j, rv, err[0] ? err : shir_strerror(rv));
+            goto out;
+        }
         if (rv != 0) {
             jc_finish(j, rv, err[0] ? err : shir_strerror(rv));
             goto out;
@@ -310,7 +354,7 @@ static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t
         SHIR_INFO(&j->jc->env->log,
                   "registered as node %llu; waiting for the leader to add it to raft",
                   (unsigned long long)j->jc->env->id.node_id);
-        transport_conn_close(conn);
+        /* The session stays open: join.abandon goes on it if this join is given up. */
     }
 out:
     transport_msg_free(&m);
@@ -321,11 +365,9 @@ static void jc_closed(struct transport_conn *conn, int err, const char *msg)
     struct join *j = transport_conn_data(conn);
     j->conn = NULL;
     if (j->done) {
-        if (j->stage < 2 || j->jc->joining != j) {
-            if (j->jc->joining == j)
-                j->jc->joining = NULL;
-            jc_free(j);
-        }
+        if (j->jc->joining == j)
+            j->jc->joining = NULL;
+        jc_free(j);
         return;
     }
     if (j->stage >= 2)
@@ -448,6 +490,7 @@ int cluster__join_client_start(struct cluster_join_client *jc, const char *key_t
     if (node_name && (rv = cluster__env_rename(env, node_name)) != 0)
         goto err;
     jc->joining = j;
+    jc->checked = true; /* a join started now owns identity/joining */
     jc_dial_next(j);
     return 0;
 err:
@@ -457,23 +500,68 @@ err:
 
 /* ---- driven by the tick and by close ---- */
 
+/* On the first tick: identity/joining left by an agent that stopped in the middle of a join.
+ * Registered: wait (bounded) for the leader to finish it, as the interrupted join would have.
+ * Not registered (stopped while saving): delete the partial identity. */
+static void jc_resume(struct cluster_join_client *jc)
+{
+    struct cluster_env *env = jc->env;
+    jc->checked = true;
+    if (!cluster_join_marked(env->data_dir))
+        return;
+    if (!env->registered) {
+        int rv = cluster_forget(env->data_dir);
+        SHIR_WARN(&env->log, "a join was interrupted while saving the identity: %s",
+                  rv == 0 ? "its partial files are deleted" : shir_strerror(rv));
+        return;
+    }
+    struct join *j = calloc(1, sizeof *j);
+    if (!j) {
+        jc->checked = false; /* the next tick tries again */
+        return;
+    }
+    j->jc = jc;
+    j->stage = 2;
+    j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+    jc->joining = j;
+    SHIR_WARN(&env->log,
+              "the join of this node had not completed when the agent stopped; waiting up to %d s "
+              "for the leader to make it a member",
+              MEMBER_OP_TIMEOUT_MS / 1000);
+}
+
 /* Once the credentials are saved: wait until the leader has made this node a member. */
 static void join_client_tick(void *self)
 {
     struct cluster_join_client *jc = self;
     struct cluster_env *env = jc->env;
+    if (jc->abandoned && !jc->joining) {
+        jc->abandoned = false;
+        if (env->abandoned_cb)
+            env->abandoned_cb(env->abandoned_data);
+        return;
+    }
+    if (!jc->checked && !jc->joining)
+        jc_resume(jc);
     struct join *j = jc->joining;
     if (!j || j->stage < 2 || j->done)
         return;
     const struct cluster_node *me = cluster_fsm_node(env->fsm, env->id.node_id);
     if (me && me->state == CLUSTER_NODE_REGISTERED) {
+        int rv = cluster_join_mark(env->data_dir, false);
+        if (rv != 0)
+            SHIR_WARN(&env->log, "cannot delete identity/joining: %s", shir_strerror(rv));
         SHIR_INFO(&env->log, "joined runtime '%s' as a %s", cluster_fsm_runtime(env->fsm)->name,
                   cluster_role_name(me->role));
         jc_finish(j, 0, NULL);
     } else if (shir_wall_ms() > j->wait_deadline) {
-        jc_finish(j, SHIR_E_TIMEOUT,
-                  "registered, but the leader has not added this node to raft yet; it will keep "
-                  "trying (see 'shir status')");
+        char msg[300];
+        (void)shir_str_fmt(msg, sizeof msg,
+                           "the leader did not make this node a member within %d s (can it reach "
+                           "this node at %s?); the join is given up: this node forgets its "
+                           "registration and the runtime removes it, run 'shir join' again",
+                           MEMBER_OP_TIMEOUT_MS / 1000, env->advertise);
+        jc_give_up(j, SHIR_E_TIMEOUT, msg);
     } else {
         return;
     }
