@@ -7,8 +7,9 @@
 #define JOIN_TIMEOUT_MS    15000
 #define JOIN_MAX_REDIRECTS 3
 /* How long the joiner waits for the leader to add and promote it, from the credentials (or from a
- * restart that found identity/joining): then it gives the join up, and the leader removes the node
- * (join.abandon, or its own silence bound: abandon.h, also 60 s). */
+ * restart that found identity/joining): then, unless the leader's raft reaches it (the join is
+ * under way: it waits on), it gives the join up, and the leader removes the node (join.abandon,
+ * or its own silence bound: abandon.h, also 60 s). */
 #define MEMBER_OP_TIMEOUT_MS 60000
 
 /* One join in progress. */
@@ -554,6 +555,18 @@ static void join_client_tick(void *self)
         SHIR_INFO(&env->log, "joined runtime '%s' as a %s", cluster_fsm_runtime(env->fsm)->name,
                   cluster_role_name(me->role));
         jc_finish(j, 0, NULL);
+    } else if (shir_wall_ms() > j->wait_deadline && cluster__rnode_other_leader(jc->rn)) {
+        /* The leader's raft reaches this node: the join is under way, only slow (or stuck on the
+         * leader's side, which retries it for as long as this node answers). Giving up now could
+         * forget a node the leader is about to record as a member; answer `shir join` and wait on. */
+        j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+        if (j->cb) {
+            j->cb(j->data, SHIR_E_TIMEOUT,
+                  "registered, and the leader reaches this node, but it has not made it a member "
+                  "yet; it keeps trying (see 'shir status')");
+            j->cb = NULL;
+        }
+        return;
     } else if (shir_wall_ms() > j->wait_deadline) {
         char msg[300];
         (void)shir_str_fmt(msg, sizeof msg,
