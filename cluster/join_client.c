@@ -75,13 +75,24 @@ static void jc_finish(struct join *j, int status, const char *msg)
 
 static void jc_dial_next(struct join *j);
 
+static int jc_send(struct join *j, const char *method, transport_body_pack_cb pack,
+                   void *arg)
+{
+    struct shir_buf out;
+    shir_buf_init(&out, 1u << 16);
+    int rv = transport_msg_encode_request(&out, 0, (uint64_t)j->stage + 1, JOIN_TIMEOUT_MS, method,
+                                          pack, arg);
+    if (rv == 0)
+        rv = transport_conn_write(j->conn, out.data + 4, out.len - 4);
+    shir_buf_free(&out);
+    return rv;
+}
+
 static int pack_empty(msgpack_packer *pk, void *arg)
 {
     (void)arg;
     return msgpack_pack_map(pk, 0) ? SHIR_E_NOMEM : 0;
 }
-
-static int jc_send(struct join *j, const char *method, transport_body_pack_cb pack, void *arg);
 
 /* The join is given up after the leader recorded this node: tell the leader on the registration
  * session when it is still open (it removes the node at once; otherwise its silence bound does),
@@ -95,19 +106,6 @@ static void jc_give_up(struct join *j, int status, const char *msg)
         SHIR_DEBUG(&j->jc->env->log, "cannot tell the leader the join is given up");
     j->jc->abandoned = true;
     jc_finish(j, status, msg);
-}
-
-static int jc_send(struct join *j, const char *method, transport_body_pack_cb pack,
-                   void *arg)
-{
-    struct shir_buf out;
-    shir_buf_init(&out, 1u << 16);
-    int rv = transport_msg_encode_request(&out, 0, (uint64_t)j->stage + 1, JOIN_TIMEOUT_MS, method,
-                                          pack, arg);
-    if (rv == 0)
-        rv = transport_conn_write(j->conn, out.data + 4, out.len - 4);
-    shir_buf_free(&out);
-    return rv;
 }
 
 static int pack_hello(msgpack_packer *pk, void *arg)
@@ -170,29 +168,6 @@ static char *copy_text(const char *p, size_t n)
     return s;
 }
 
-/* The members the leader listed, trusted until this node's replica catches up. */
-static int jc_boot_members(struct cluster_env *env, const msgpack_object_array *members)
-{
-    free(env->boot);
-    env->n_boot = 0;
-    env->boot = calloc(members->size ? members->size : 1, sizeof *env->boot);
-    if (!env->boot)
-        return SHIR_E_NOMEM;
-    for (uint32_t i = 0; i < members->size; i++) {
-        const msgpack_object *o = &members->ptr[i];
-        struct cluster_boot_member *b = &env->boot[env->n_boot];
-        const void *pin;
-        size_t pin_len;
-        if (transport_body_get_u64(o, "id", &b->id) == 0 &&
-            transport_body_copy_str(o, "address", b->address, sizeof b->address) == 0 &&
-            transport_body_get_bin(o, "pin", &pin, &pin_len) == 0 && pin_len == CLUSTER_PIN_LEN) {
-            memcpy(b->pin, pin, CLUSTER_PIN_LEN);
-            env->n_boot++;
-        }
-    }
-    return 0;
-}
-
 /* Credentials arrived: check the leader's signature and the certificate, save, start. */
 static int jc_accept_creds(struct join *j, const msgpack_object *body,
                            const uint8_t *exporter, char *err, size_t errcap)
@@ -244,7 +219,7 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
                     memcmp(got, j->key.ca_pin, CLUSTER_PIN_LEN) != 0))
         rv = SHIR_E_AUTH;
     if (rv == 0)
-        rv = jc_boot_members(env, members);
+        rv = cluster__env_boot_from(env, members->ptr, members->size);
     /* The mark first: an agent that stops from here on until the node is a member finds it and
      * does not take a half-done join for a registration (join_client_tick). */
     if (rv == 0)
