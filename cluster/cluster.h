@@ -47,6 +47,13 @@ struct cluster_config {
     /* The disk guard: below this many free bytes in the data directory's file system the node
      * closes its raft channel and refuses writes until space returns (0: the default). */
     uint64_t min_free_bytes;
+    /* A join of this node that was recorded by the leader and then given up (not made a member
+     * within its wait, or its credentials could not be saved or used): the agent must stop and
+     * forget the identity (cluster_forget), as after `leave`, so that the data directory is
+     * NeedRegistration again. Called once, from the loop, after the join's own callback. NULL:
+     * only logged. */
+    void (*abandoned_cb)(void *data);
+    void *abandoned_data;
 };
 /* 64 MiB: room for a raft segment (8 MiB), a snapshot of full tables and the metadata writes an
  * isolated node still makes, with margin; an absolute figure, never a percentage, because a

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport/transport.h"
+
 bool cluster__env_caught_up(const struct cluster_env *e)
 {
     return cluster_fsm_runtime(e->fsm)->initialized;
@@ -74,5 +76,28 @@ int cluster__env_rename(struct cluster_env *e, const char *name)
         return SHIR_E_NOMEM;
     free(e->node_name);
     e->node_name = copy;
+    return 0;
+}
+
+int cluster__env_boot_from(struct cluster_env *env, const struct msgpack_object *members,
+                           uint32_t n)
+{
+    free(env->boot);
+    env->n_boot = 0;
+    env->boot = calloc(n ? n : 1, sizeof *env->boot);
+    if (!env->boot)
+        return SHIR_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object *o = &members[i];
+        struct cluster_boot_member *b = &env->boot[env->n_boot];
+        const void *pin;
+        size_t pin_len;
+        if (transport_body_get_u64(o, "id", &b->id) == 0 &&
+            transport_body_copy_str(o, "address", b->address, sizeof b->address) == 0 &&
+            transport_body_get_bin(o, "pin", &pin, &pin_len) == 0 && pin_len == CLUSTER_PIN_LEN) {
+            memcpy(b->pin, pin, CLUSTER_PIN_LEN);
+            env->n_boot++;
+        }
+    }
     return 0;
 }

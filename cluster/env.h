@@ -42,6 +42,9 @@ struct cluster_env {
     size_t n_boot;
     /* Set by the disk guard (disk.h) while the data directory's disk is nearly full. */
     bool disk_low;
+    /* From cluster_config: this node's own join was given up after it was recorded. */
+    void (*abandoned_cb)(void *data);
+    void *abandoned_data;
     /* Set by the runs part (runs.h): this node's live scan workers, for its gossip report. */
     uint32_t running;
 };
@@ -57,6 +60,11 @@ uint64_t cluster__env_member_of(const struct cluster_env *e, const uint8_t pin[C
  * catch-up (matched by pin, or by node id for members rebuilt without one). */
 bool cluster__env_peer_allowed(const struct cluster_env *e, const uint8_t pin[CLUSTER_PIN_LEN],
                                uint64_t cert_node_id);
+/* Set `boot` to the members a leader listed in its join answer ([{id, address, pin bin32}...];
+ * entries of another shape are skipped), trusted until the replica catches up. 0 or
+ * SHIR_E_NOMEM. */
+struct msgpack_object;
+int cluster__env_boot_from(struct cluster_env *e, const struct msgpack_object *members, uint32_t n);
 /* Replace node_name with a copy of `name`: 0 or SHIR_E_NOMEM. */
 int cluster__env_rename(struct cluster_env *e, const char *name);
 

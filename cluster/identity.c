@@ -181,6 +181,25 @@ int cluster_identity_save(const char *data_dir, const struct cluster_identity *i
     return write_atomic(data_dir, "node.id", num, strlen(num));
 }
 
+int cluster_join_mark(const char *data_dir, bool on)
+{
+    char p[4096];
+    int rv = path_of(p, sizeof p, data_dir, on ? "" : "joining");
+    if (rv != 0)
+        return rv;
+    if (!on)
+        return unlink(p) == 0 || errno == ENOENT ? 0 : -errno;
+    if (mkdir(p, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    return write_atomic(data_dir, "joining", "1\n", 2);
+}
+
+bool cluster_join_marked(const char *data_dir)
+{
+    char p[4096];
+    return path_of(p, sizeof p, data_dir, "joining") == 0 && access(p, F_OK) == 0;
+}
+
 void cluster_identity_free(struct cluster_identity *id)
 {
     free(id->ca_pem);

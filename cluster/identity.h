@@ -57,6 +57,11 @@ int cluster_identity_save(const char *data_dir, const struct cluster_identity *i
 /* DATA_DIR/identity/members: the member list (id, pin, address per line), saved atomically
  * whenever the allowlist changes and loaded on start. load: *out malloc'd (caller frees), *n;
  * SHIR_E_NOTFOUND when there is no file; malformed lines are skipped. */
+/* identity/joining marks a join whose credentials are saved but whose node the leader has not
+ * made a member yet: an agent restarted with it waits a bounded time for that, then gives the
+ * join up (join_client.c). on: create it (and identity/), fsynced; off: delete it. 0 or -errno. */
+int cluster_join_mark(const char *data_dir, bool on);
+bool cluster_join_marked(const char *data_dir);
 int cluster_members_save(const char *data_dir, const struct cluster_boot_member *m, size_t n);
 int cluster_members_load(const char *data_dir, struct cluster_boot_member **out, size_t *n);
 

@@ -6,7 +6,10 @@
 
 #define JOIN_TIMEOUT_MS    15000
 #define JOIN_MAX_REDIRECTS 3
-/* How long the joiner waits for the leader to add and promote it. */
+/* How long the joiner waits for the leader to add and promote it, from the credentials (or from a
+ * restart that found identity/joining): then, unless the leader's raft reaches it (the join is
+ * under way: it waits on), it gives the join up, and the leader removes the node (join.abandon,
+ * or its own silence bound: abandon.h, also 60 s). */
 #define MEMBER_OP_TIMEOUT_MS 60000
 
 /* One join in progress. */
@@ -36,6 +39,8 @@ struct cluster_join_client {
     struct cluster_port *port;
     struct cluster_rnode *rn;
     struct join *joining; /* at most one */
+    bool checked;         /* the first tick looked for identity/joining */
+    bool abandoned;       /* a join was given up after its credentials were saved */
 };
 
 static void jc_free(struct join *j)
@@ -81,6 +86,26 @@ static int jc_send(struct join *j, const char *method, transport_body_pack_cb pa
         rv = transport_conn_write(j->conn, out.data + 4, out.len - 4);
     shir_buf_free(&out);
     return rv;
+}
+
+static int pack_empty(msgpack_packer *pk, void *arg)
+{
+    (void)arg;
+    return msgpack_pack_map(pk, 0) ? SHIR_E_NOMEM : 0;
+}
+
+/* The join is given up after the leader recorded this node: tell the leader on the registration
+ * session when it is still open (it removes the node at once; otherwise its silence bound does),
+ * report, and have the agent stop and forget the identity on the next tick (the answer to
+ * `shir join` goes out first). */
+static void jc_give_up(struct join *j, int status, const char *msg)
+{
+    if (j->done)
+        return;
+    if (j->conn && jc_send(j, "join.abandon", pack_empty, NULL) != 0)
+        SHIR_DEBUG(&j->jc->env->log, "cannot tell the leader the join is given up");
+    j->jc->abandoned = true;
+    jc_finish(j, status, msg);
 }
 
 static int pack_hello(msgpack_packer *pk, void *arg)
@@ -143,29 +168,6 @@ static char *copy_text(const char *p, size_t n)
     return s;
 }
 
-/* The members the leader listed, trusted until this node's replica catches up. */
-static int jc_boot_members(struct cluster_env *env, const msgpack_object_array *members)
-{
-    free(env->boot);
-    env->n_boot = 0;
-    env->boot = calloc(members->size ? members->size : 1, sizeof *env->boot);
-    if (!env->boot)
-        return SHIR_E_NOMEM;
-    for (uint32_t i = 0; i < members->size; i++) {
-        const msgpack_object *o = &members->ptr[i];
-        struct cluster_boot_member *b = &env->boot[env->n_boot];
-        const void *pin;
-        size_t pin_len;
-        if (transport_body_get_u64(o, "id", &b->id) == 0 &&
-            transport_body_copy_str(o, "address", b->address, sizeof b->address) == 0 &&
-            transport_body_get_bin(o, "pin", &pin, &pin_len) == 0 && pin_len == CLUSTER_PIN_LEN) {
-            memcpy(b->pin, pin, CLUSTER_PIN_LEN);
-            env->n_boot++;
-        }
-    }
-    return 0;
-}
-
 /* Credentials arrived: check the leader's signature and the certificate, save, start. */
 static int jc_accept_creds(struct join *j, const msgpack_object *body,
                            const uint8_t *exporter, char *err, size_t errcap)
@@ -217,7 +219,11 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
                     memcmp(got, j->key.ca_pin, CLUSTER_PIN_LEN) != 0))
         rv = SHIR_E_AUTH;
     if (rv == 0)
-        rv = jc_boot_members(env, members);
+        rv = cluster__env_boot_from(env, members->ptr, members->size);
+    /* The mark first: an agent that stops from here on until the node is a member finds it and
+     * does not take a half-done join for a registration (join_client_tick). */
+    if (rv == 0)
+        rv = cluster_join_mark(env->data_dir, true);
     if (rv == 0)
         rv = cluster_identity_save(env->data_dir, &id);
     /* The members go to disk with the identity: a node restarted before its replica has caught
@@ -228,6 +234,14 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
     if (rv != 0) {
         (void)shir_str_fmt(err, errcap, "cannot accept the credentials: %s", shir_strerror(rv));
         cluster_identity_free(&id);
+        /* Nothing is started yet: delete what was written, so the directory is NeedRegistration
+         * again with no partial identity, and tell the leader. */
+        int frv = cluster_forget(env->data_dir);
+        if (frv != 0)
+            SHIR_WARN(&env->log, "could not remove every file of the failed join: %s",
+                      shir_strerror(frv));
+        if (j->conn && jc_send(j, "join.abandon", pack_empty, NULL) != 0)
+            SHIR_DEBUG(&env->log, "cannot tell the leader the join is given up");
         return rv;
     }
     env->id = id; /* moved */
@@ -235,6 +249,8 @@ static int jc_accept_creds(struct join *j, const msgpack_object *body,
     rv = cluster__port_start(jc->port, err, errcap);
     if (rv == 0)
         rv = cluster__rnode_start(jc->rn, CLUSTER__RAFT_NORMAL, err, errcap);
+    if (rv != 0)
+        j->stage = 2; /* saved and (partly) started: only stopping the agent undoes it */
     return rv;
 }
 
@@ -301,6 +317,10 @@ static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t
             transport_conn_export(conn, CLUSTER_EXPORTER_LABEL, NULL, 0, exporter, sizeof exporter);
         if (rv == 0)
             rv = jc_accept_creds(j, &m.body, exporter, err, sizeof err);
+        if (rv != 0 && j->stage == 2) {
+            jc_give_up(j, rv, err[0] ? err : shir_strerror(rv));
+            goto out;
+        }
         if (rv != 0) {
             jc_finish(j, rv, err[0] ? err : shir_strerror(rv));
             goto out;
@@ -310,7 +330,7 @@ static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t
         SHIR_INFO(&j->jc->env->log,
                   "registered as node %llu; waiting for the leader to add it to raft",
                   (unsigned long long)j->jc->env->id.node_id);
-        transport_conn_close(conn);
+        /* The session stays open: join.abandon goes on it if this join is given up. */
     }
 out:
     transport_msg_free(&m);
@@ -321,11 +341,9 @@ static void jc_closed(struct transport_conn *conn, int err, const char *msg)
     struct join *j = transport_conn_data(conn);
     j->conn = NULL;
     if (j->done) {
-        if (j->stage < 2 || j->jc->joining != j) {
-            if (j->jc->joining == j)
-                j->jc->joining = NULL;
-            jc_free(j);
-        }
+        if (j->jc->joining == j)
+            j->jc->joining = NULL;
+        jc_free(j);
         return;
     }
     if (j->stage >= 2)
@@ -448,6 +466,7 @@ int cluster__join_client_start(struct cluster_join_client *jc, const char *key_t
     if (node_name && (rv = cluster__env_rename(env, node_name)) != 0)
         goto err;
     jc->joining = j;
+    jc->checked = true; /* a join started now owns identity/joining */
     jc_dial_next(j);
     return 0;
 err:
@@ -457,23 +476,80 @@ err:
 
 /* ---- driven by the tick and by close ---- */
 
+/* On the first tick: identity/joining left by an agent that stopped in the middle of a join.
+ * Registered: wait (bounded) for the leader to finish it, as the interrupted join would have.
+ * Not registered (stopped while saving): delete the partial identity. */
+static void jc_resume(struct cluster_join_client *jc)
+{
+    struct cluster_env *env = jc->env;
+    jc->checked = true;
+    if (!cluster_join_marked(env->data_dir))
+        return;
+    if (!env->registered) {
+        int rv = cluster_forget(env->data_dir);
+        SHIR_WARN(&env->log, "a join was interrupted while saving the identity: %s",
+                  rv == 0 ? "its partial files are deleted" : shir_strerror(rv));
+        return;
+    }
+    struct join *j = calloc(1, sizeof *j);
+    if (!j) {
+        jc->checked = false; /* the next tick tries again */
+        return;
+    }
+    j->jc = jc;
+    j->stage = 2;
+    j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+    jc->joining = j;
+    SHIR_WARN(&env->log,
+              "the join of this node had not completed when the agent stopped; waiting up to %d s "
+              "for the leader to make it a member",
+              MEMBER_OP_TIMEOUT_MS / 1000);
+}
+
 /* Once the credentials are saved: wait until the leader has made this node a member. */
 static void join_client_tick(void *self)
 {
     struct cluster_join_client *jc = self;
     struct cluster_env *env = jc->env;
+    if (jc->abandoned && !jc->joining) {
+        jc->abandoned = false;
+        if (env->abandoned_cb)
+            env->abandoned_cb(env->abandoned_data);
+        return;
+    }
+    if (!jc->checked && !jc->joining)
+        jc_resume(jc);
     struct join *j = jc->joining;
     if (!j || j->stage < 2 || j->done)
         return;
     const struct cluster_node *me = cluster_fsm_node(env->fsm, env->id.node_id);
     if (me && me->state == CLUSTER_NODE_REGISTERED) {
+        int rv = cluster_join_mark(env->data_dir, false);
+        if (rv != 0)
+            SHIR_WARN(&env->log, "cannot delete identity/joining: %s", shir_strerror(rv));
         SHIR_INFO(&env->log, "joined runtime '%s' as a %s", cluster_fsm_runtime(env->fsm)->name,
                   cluster_role_name(me->role));
         jc_finish(j, 0, NULL);
+    } else if (shir_wall_ms() > j->wait_deadline && cluster__rnode_other_leader(jc->rn)) {
+        /* The leader's raft reaches this node: the join is under way, only slow (or stuck on the
+         * leader's side, which retries it for as long as this node answers). Giving up now could
+         * forget a node the leader is about to record as a member; answer `shir join` and wait on. */
+        j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+        if (j->cb) {
+            j->cb(j->data, SHIR_E_TIMEOUT,
+                  "registered, and the leader reaches this node, but it has not made it a member "
+                  "yet; it keeps trying (see 'shir status')");
+            j->cb = NULL;
+        }
+        return;
     } else if (shir_wall_ms() > j->wait_deadline) {
-        jc_finish(j, SHIR_E_TIMEOUT,
-                  "registered, but the leader has not added this node to raft yet; it will keep "
-                  "trying (see 'shir status')");
+        char msg[300];
+        (void)shir_str_fmt(msg, sizeof msg,
+                           "the leader did not make this node a member within %d s (can it reach "
+                           "this node at %s?); the join is given up: this node forgets its "
+                           "registration and the runtime removes it, run 'shir join' again",
+                           MEMBER_OP_TIMEOUT_MS / 1000, env->advertise);
+        jc_give_up(j, SHIR_E_TIMEOUT, msg);
     } else {
         return;
     }

@@ -20,7 +20,8 @@ struct join_session {
     struct transport_conn *conn;
     bool hello_done;
     bool hello_seen, prove_seen; /* one of each per session, whatever the outcome */
-    bool in_flight; /* our NODE_ADD proposal has not completed: node_added owns the session */
+    bool in_flight;   /* our NODE_ADD proposal has not completed: node_added owns the session */
+    uint64_t node_id; /* the node this session registered (credentials sent), or 0 */
     uint8_t slot;
     uint32_t generation;
     uint8_t client_nonce[CLUSTER_NONCE_LEN], server_nonce[CLUSTER_NONCE_LEN];
@@ -205,7 +206,10 @@ static void node_added(void *arg, int status, uint64_t value)
     struct join_session *s = arg;
     const struct cluster_env *env = s->js->env;
     s->in_flight = false;
-    if (s->conn == NULL) { /* the joiner hung up meanwhile; the node stays pending */
+    if (s->conn == NULL) { /* the joiner hung up meanwhile: it has no certificate, and never will */
+        if (status == 0)
+            cluster__members_abandon(s->js->members, value,
+                                     "its joiner hung up before it got its credentials");
         session_free(s);
         return;
     }
@@ -225,6 +229,7 @@ static void node_added(void *arg, int status, uint64_t value)
     }
     session_reply(s, s->req_id, pack_creds, &cr);
     free(cr.cert);
+    s->node_id = value;
     if (n) {
         SHIR_INFO(&s->js->env->log, "node '%s' (id %llu, %s) registered; adding it to raft",
                   n->name, (unsigned long long)value, n->address);
@@ -363,6 +368,18 @@ static void handle_prove(struct join_session *s, const struct transport_msg *m)
     s->in_flight = true;
 }
 
+/* The joiner this session registered gave up (it could not save or start, or it was not made a
+ * member within its wait): take the node out now rather than after the silence bound. Only the
+ * session that proved the key and received the credentials can ask, and only for its own node. */
+static void handle_abandon(struct join_session *s, const struct transport_msg *m)
+{
+    (void)m;
+    SHIR_INFO(&s->js->env->log, "the joiner of node %llu (%s) gave up its join",
+              (unsigned long long)s->node_id, transport_conn_remote(s->conn));
+    cluster__members_abandon(s->js->members, s->node_id, "its joiner gave up");
+    transport_conn_close(s->conn);
+}
+
 static struct join_session *session_of(struct transport_conn *conn)
 {
     return transport_conn_data(conn);
@@ -382,6 +399,8 @@ static void session_frame(struct transport_conn *conn, const unsigned char *p, s
         handle_hello(s, &m);
     else if (transport_msg_method_is(&m, "join.prove"))
         handle_prove(s, &m);
+    else if (transport_msg_method_is(&m, "join.abandon") && s->node_id != 0)
+        handle_abandon(s, &m);
     else
         session_refuse(s, m.id, SHIR_E_DENIED, "only join requests are served here");
     transport_msg_free(&m);

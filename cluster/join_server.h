@@ -8,6 +8,8 @@
  *   joiner -> member  join.prove {proof bin32, csr, name, address, witness, version}
  *   member -> joiner  {sig bin32, node_id, cert, ca, ca_key bin, data_secret bin,
  *                      members [{id, address, pin bin32}...]}
+ *   joiner -> member  join.abandon {}   (optional, later, on the same session: the joiner gave up;
+ *                                         no answer, the member closes the session)
  * The proof and the signature are computed over both nonces and the TLS exporter of this very
  * session (cluster/proof.h), so the key's secret never crosses the wire and a proof cannot be
  * relayed into another session. Errors are error responses with our codes: AUTH (wrong key),
@@ -17,7 +19,9 @@
  * ends it, and so does the port 10 s after accept without a valid proof (docs/wire.md, "Join").
  *
  * After join.prove the leader has committed NODE_ADD; the membership queue (members.h) then adds
- * the node to raft and assigns its role.
+ * the node to raft and assigns its role. The joiner keeps the session open while it waits for
+ * that; if it gives up it says so with join.abandon, and the node is removed at once. A joiner
+ * that goes silent instead is removed after CLUSTER_JOIN_ABANDON_MS (abandon.h).
  */
 #ifndef SHIR_CLUSTER_JOIN_SERVER_H
 #define SHIR_CLUSTER_JOIN_SERVER_H

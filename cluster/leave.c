@@ -121,8 +121,8 @@ int cluster_forget(const char *data_dir)
     /* Order: node.id first (its absence is what makes the node unregistered), then the rest;
      * `members` too, or a node that joins another runtime later would start from the old
      * runtime's member list (defect 8 of issue 12). */
-    static const char *const files[] = {"node.id",  "node.key", "ca.key", "data.secret",
-                                        "node.pem", "ca.pem",   "members"};
+    static const char *const files[] = {"node.id",  "node.key", "ca.key",  "data.secret",
+                                        "node.pem", "ca.pem",   "members", "joining"};
     char path[4096];
     int rv = 0;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

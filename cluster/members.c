@@ -4,14 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/abandon.h"
+
 /* How long one membership change may keep the head of the queue while raft refuses it (a new node
  * that does not answer yet): then it goes to the back, so a stuck join does not hold up a removal
  * or a promotion. A node still PENDING in the replicated state is queued again on the next tick
- * (pending_step): a join is retried for as long as it is pending, never abandoned. */
+ * (pending_step): a join is retried for as long as it is pending, until the node has been
+ * silent for CLUSTER_JOIN_ABANDON_MS or its joiner gave up (abandon.h): then it is removed. */
 #define MEMBER_OP_TIMEOUT_MS 20000
 
 enum member_phase { PHASE_ADD, PHASE_ASSIGN, PHASE_RECORD_ROLE, PHASE_REMOVE, PHASE_RECORD_REMOVE };
-enum member_kind { MEMBER_JOIN, MEMBER_REMOVE, MEMBER_ASSIGN /* from the planner */ };
+/* MEMBER_ABANDON is a removal of a node still PENDING (a join that will not complete): it is
+ * dropped, not carried out, if the node registered meanwhile. */
+enum member_kind {
+    MEMBER_JOIN,
+    MEMBER_REMOVE,
+    MEMBER_ASSIGN /* from the planner */,
+    MEMBER_ABANDON
+};
 
 struct member_op {
     enum member_kind kind;
@@ -117,7 +127,8 @@ static void changed(void *arg, int status)
         if (op->phase == PHASE_ADD)
             op->phase = PHASE_ASSIGN;
         else if (op->phase == PHASE_ASSIGN)
-            op->phase = op->kind == MEMBER_REMOVE ? PHASE_REMOVE : PHASE_RECORD_ROLE;
+            op->phase = op->kind == MEMBER_REMOVE || op->kind == MEMBER_ABANDON ? PHASE_REMOVE
+                                                                                : PHASE_RECORD_ROLE;
         else if (op->phase == PHASE_REMOVE)
             op->phase = PHASE_RECORD_REMOVE;
         return;
@@ -153,6 +164,55 @@ static bool queued(const struct cluster_members *m, uint64_t id)
     return false;
 }
 
+/* Take node `id`'s queued join out of the queue (not the head while it runs: its raft change is in
+ * flight and its callback expects it there). */
+static void drop_join(struct cluster_members *m, uint64_t id)
+{
+    for (struct member_op **pp = &m->queue; *pp;) {
+        struct member_op *op = *pp;
+        if (op->kind == MEMBER_JOIN && op->node_id == id && !(op == m->queue && m->running)) {
+            *pp = op->next;
+            free(op);
+        } else {
+            pp = &op->next;
+        }
+    }
+}
+
+static bool abandoning(const struct cluster_members *m, uint64_t id)
+{
+    for (const struct member_op *op = m->queue; op; op = op->next)
+        if (op->kind == MEMBER_ABANDON && op->node_id == id)
+            return true;
+    return false;
+}
+
+void cluster__members_abandon(struct cluster_members *m, uint64_t id, const char *why)
+{
+    const struct cluster_node *n = cluster_fsm_node(m->env->fsm, id);
+    if (!n || n->state != CLUSTER_NODE_PENDING || abandoning(m, id))
+        return;
+    struct member_op *op = calloc(1, sizeof *op);
+    if (!op) {
+        SHIR_ERROR(&m->env->log, "out of memory abandoning the join of node %llu",
+                   (unsigned long long)id);
+        return;
+    }
+    SHIR_WARN(&m->env->log, "the join of node '%s' (id %llu, %s) is abandoned: %s; removing it",
+              n->name, (unsigned long long)id, n->address, why);
+    drop_join(m, id);
+    op->kind = MEMBER_ABANDON;
+    op->node_id = id;
+    op->phase = PHASE_ASSIGN;
+    op->started_ms = shir_wall_ms();
+    /* First in line after whatever runs now: a removal frees the slot a retry needs. */
+    struct member_op **pp = &m->queue;
+    if (*pp && m->running)
+        pp = &(*pp)->next;
+    op->next = *pp;
+    *pp = op;
+}
+
 /* Level-triggered: every node the replicated state still has PENDING (recorded and certified,
  * not yet a raft member with its role) has a join queued. This retries a join whose raft step
  * failed or timed out, and finishes one a previous leader started. */
@@ -160,6 +220,15 @@ static void pending_step(struct cluster_members *m)
 {
     size_t n;
     const struct cluster_node *nodes = cluster_fsm_nodes(m->env->fsm, &n);
+    uint64_t silent = cluster_join_abandoned(nodes, n, m->liveness,
+                                             shir_clock_system()->now_ms(shir_clock_system()),
+                                             CLUSTER_JOIN_ABANDON_MS);
+    if (silent != 0) {
+        char why[96];
+        (void)shir_str_fmt(why, sizeof why, "not heard from for %d s",
+                           CLUSTER_JOIN_ABANDON_MS / 1000);
+        cluster__members_abandon(m, silent, why);
+    }
     for (size_t i = 0; i < n; i++)
         if (nodes[i].state == CLUSTER_NODE_PENDING && !queued(m, nodes[i].id))
             cluster__members_queue_join(m, nodes[i].id, nodes[i].address,
@@ -252,6 +321,18 @@ static void members_tick(void *self)
     case PHASE_ASSIGN:
         if (op->kind == MEMBER_JOIN) {
             op->role = join_role(m, op);
+        } else if (op->kind == MEMBER_ABANDON) {
+            const struct cluster_node *n = cluster_fsm_node(m->env->fsm, op->node_id);
+            if (!n || n->state != CLUSTER_NODE_PENDING) {
+                SHIR_INFO(&m->env->log,
+                          "node %llu is no longer pending: its abandonment is dropped",
+                          (unsigned long long)op->node_id);
+                op_pop(m, 0, NULL);
+                return;
+            }
+            if (removal_skips_assign(m, op))
+                return;
+            op->role = CLUSTER_ROLE_SPARE;
         } else if (op->kind == MEMBER_REMOVE) {
             if (removal_skips_assign(m, op))
                 return;

@@ -3,6 +3,7 @@
  *
  *   join:    ADD (spare) -> ASSIGN (voter or standby, decided then) -> record NODE_SET_ROLE
  *   remove:  ASSIGN (spare) -> REMOVE -> record NODE_REMOVE
+ *   abandon: the same, for a node still PENDING whose join will not complete (abandon.h)
  *   planned: ASSIGN -> record NODE_SET_ROLE, from the roles planner (cluster/roles.h) when
  *            nothing else is queued: promote the standby when a voter has been offline past the
  *            configured delay, then demote the dead voter.
@@ -28,6 +29,13 @@ void cluster__members_set_liveness(struct cluster_members *m, const struct clust
 /* A node whose NODE_ADD committed: add it to raft and give it its role. */
 void cluster__members_queue_join(struct cluster_members *m, uint64_t id, const char *address,
                                  bool witness);
+/* Give up the join of node `id` if it is still PENDING (its joiner reported a failure, or it has
+ * been silent for CLUSTER_JOIN_ABANDON_MS, abandon.h): its queued join is dropped and it is removed
+ * from raft and then from the replicated state (NODE_REMOVE), so every member agrees and its name
+ * can register again. `why` (borrowed) goes to the log. Does nothing on a node that is not the
+ * leader's to change: the op waits in the queue like any other and is dropped when the node has
+ * registered meanwhile. */
+void cluster__members_abandon(struct cluster_members *m, uint64_t id, const char *why);
 /* `shir nodes remove NAME` on the leader (see cluster_node_remove in cluster.h). */
 int cluster__members_remove(struct cluster_members *m, const char *name, cluster_done_cb cb,
                             void *data, char *errbuf, size_t errcap);

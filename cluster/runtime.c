@@ -188,6 +188,8 @@ int cluster_new(const struct cluster_config *cfg, struct cluster **out, char *er
     e->version = dup_or_null(cfg->version ? cfg->version : SHIR_VERSION_STRING);
     e->witness = cfg->witness;
     e->sink = cfg->sink;
+    e->abandoned_cb = cfg->abandoned_cb;
+    e->abandoned_data = cfg->abandoned_data;
     c->min_free_bytes = cfg->min_free_bytes;
     shir_log_child(&e->log, cfg->log, "%s", "");
     shir_random_system(&e->rnd);

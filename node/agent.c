@@ -170,6 +170,10 @@ static int cluster_open(struct agent *a)
         .min_free_bytes = cfg->min_free_bytes,
         .log = &a->log,
         .sink = &a->sink,
+        /* A join given up after the leader recorded this node: stop and forget, as after leave,
+         * so that the directory is NeedRegistration again (the unit restarts the agent). */
+        .abandoned_cb = left,
+        .abandoned_data = a,
     };
     char err[512] = "";
     int rv = cluster_new(&cc, &a->cluster, err, sizeof err);

@@ -5,8 +5,12 @@
 # fails on the port leaves no identity or raft file behind and can simply be run again.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d); pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+tmp=$(mktemp -d); pid=; squat=
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    [ -n "$squat" ] && kill -9 "$squat" 2>/dev/null
+    rm -rf "$tmp"
+}
 trap cleanup EXIT
 port=$(free_port)
 
@@ -55,14 +59,19 @@ start_agent "$tmp/new"
 [ "$(mode "$tmp/new")" = 700 ] || fail "a new data directory is $(mode "$tmp/new"), want 700"
 
 # An init whose port is taken fails with the reason and leaves nothing behind; freed, it works.
-python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("ready", flush=True); time.sleep(600)' "$port" >"$tmp/squat" &
+# The squatter holds the port until the test closes its end of a pipe (fd 3), not for a time.
+mkfifo "$tmp/hold"
+python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("ready", flush=True); sys.stdin.read()' "$port" <"$tmp/hold" >"$tmp/squat" &
 squat=$!
-wait_until 10 grep -q ready "$tmp/squat" || fail "could not take the port"
+exec 3>"$tmp/hold"
+wait_until 30 grep -q ready "$tmp/squat" || fail "could not take the port"
 out=$("$SHIR_BIN" init --name demo --data-dir "$tmp/new" 2>&1) && fail "init on a taken port succeeded"
 expect_match "$out" "cannot" "init's reason"
 left=$(find "$tmp/new/identity" "$tmp/new/raft" -type f 2>/dev/null)
 [ -z "$left" ] || fail "the failed init left files behind: $left"
-kill "$squat"; wait "$squat" 2>/dev/null
+exec 3>&-
+wait "$squat" || fail "the squatter did not release the port cleanly"
+squat=
 "$SHIR_BIN" init --name demo --data-dir "$tmp/new" >/dev/null || fail "init after freeing the port: $(tail -5 "$tmp/agent.log")"
 stop_agent
 pass

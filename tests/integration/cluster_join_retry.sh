@@ -20,7 +20,7 @@ key=$(form n1 retry)
 ( printf '%s\n' "$key" | "$SHIR_BIN" join --key-file - --data-dir "$tmp/n2" >"$tmp/join.out" 2>&1
   echo $? >"$tmp/join.rc" ) &
 joiner=$!
-expect_view 10 n1 "s['n2']['role']=='spare' and s['n2']['status']=='Limited'" "n2 not shown pending"
+expect_view 30 n1 "s['n2']['role']=='spare' and s['n2']['status']=='Limited'" "n2 not shown pending"
 wait_until 60 grep -q "membership change of node 2 has not completed" "$tmp/n1.log" ||
     fail "the leader never gave the stuck change up: $(logs)"
 stop n2
