@@ -280,8 +280,12 @@ static int read_chunk(int fd, uint64_t fsize, const struct chunk *c, struct strv
     if (rv == 0 && note[0]) {
         snprintf(why, cap, "column %s of row group %" PRIu32 ": %s", l->path, c->rg, note);
         rv = SHIR_E_MALFORMED;
+    } else if (rv < 0 && rv != SHIR_E_NOMEM) { /* a read error: this checkpoint is unusable */
+        snprintf(why, cap, "column %s of row group %" PRIu32 ": %s", l->path, c->rg,
+                 shir_strerror(rv));
+        rv = SHIR_E_MALFORMED;
     }
-    return rv < 0 && rv != SHIR_E_NOMEM && rv != SHIR_E_MALFORMED ? SHIR_E_MALFORMED : rv;
+    return rv;
 }
 
 /* Stitch one row group's columns into the state. */
@@ -301,7 +305,10 @@ static int apply_row_group(struct scan_delta_state *s, struct strv *v, char *why
         rv = scan_delta__set_meta(s, v[C_SCHEMA].v[v[C_SCHEMA].n - 1],
                                   (const char *const *)v[C_PARTS].v, v[C_PARTS].n);
     for (size_t i = 0; i < v[C_SIDECAR].n && rv == 0; i++)
-        rv = scan_delta__add_sidecar(s, v[C_SIDECAR].v[i]);
+        if ((rv = scan_delta__add_sidecar(s, v[C_SIDECAR].v[i])) == SHIR_E_TOOBIG) {
+            snprintf(why, cap, "more than %u sidecars", SCAN_DELTA_MAX_SIDECARS);
+            rv = SHIR_E_MALFORMED;
+        }
     return rv;
 }
 
@@ -444,5 +451,9 @@ int scan_delta__read_cpset(int logfd, const struct scan_delta_cp *cp, size_t cou
     }
     if (rv == 0 && s->n_sidecars > 0)
         rv = read_sidecars(logfd, s, a, why, cap);
+    if (rv == 0 && !s->schema) { /* the protocol puts metaData in every checkpoint */
+        snprintf(why, cap, "no metaData action");
+        rv = SHIR_E_MALFORMED;
+    }
     return rv;
 }
