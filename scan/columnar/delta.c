@@ -439,7 +439,8 @@ static int list_log(int logfd, struct listing *l)
         }
     }
     closedir(d);
-    qsort(l->commits, l->n, sizeof *l->commits, cmp_i64);
+    if (l->n > 0) /* qsort(NULL, 0) is undefined */
+        qsort(l->commits, l->n, sizeof *l->commits, cmp_i64);
     return rv;
 }
 

@@ -132,7 +132,8 @@ size_t scan_delta_cp_plan(struct scan_delta_cp *cp, size_t n, const struct scan_
     *hint_used = false;
     for (size_t i = 0; i < n; i++)
         cp[i].hinted = hint_names(h, &cp[i]);
-    qsort(cp, n, sizeof *cp, cmp_cp);
+    if (n > 0) /* qsort(NULL, 0) is undefined */
+        qsort(cp, n, sizeof *cp, cmp_cp);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         if (cp[i].kind == SCAN_DELTA_CP_MULTI)
