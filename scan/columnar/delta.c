@@ -1,6 +1,5 @@
-/* Delta Lake tables: log listing, checkpoint and commit replay, the schema (see delta.h).
- * JSON with jansson; the checkpoint with our Parquet reader (its footer, then the add.path,
- * add.size, add.stats, metaData.schemaString and metaData.partitionColumns chunks). */
+/* Delta Lake tables: the replay state, commit replay, the schema, and the log listing that
+ * picks the checkpoint (see delta.h). JSON with jansson; checkpoints in delta_checkpoint.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,23 +15,7 @@
 #include "scan/columnar/parquet.h"
 
 /* ------------------------------------------------------------------------------------------- */
-/* State: live files (open addressing, path keys), the latest metaData. */
-
-struct dfile {
-    char *path;        /* owned; NULL: empty slot */
-    uint64_t size;
-    int64_t records;   /* -1: no stats */
-    bool live;
-};
-
-struct scan_delta_state {
-    struct dfile *t;
-    size_t cap, used, live;
-    uint64_t live_bytes;
-    char *schema;      /* owned: schemaString of the latest metaData */
-    char **parts;      /* owned: partition column names */
-    size_t n_parts;
-};
+/* State: live files (open addressing, path keys), the latest metaData, sidecar names. */
 
 int scan_delta_state_new(struct scan_delta_state **out)
 {
@@ -58,6 +41,7 @@ void scan_delta_state_free(struct scan_delta_state *s)
     free(s->t);
     free(s->schema);
     free_parts(s);
+    scan_delta__clear_sidecars(s);
     free(s);
 }
 
@@ -69,7 +53,7 @@ static uint64_t hash(const char *p)
     return h;
 }
 
-static struct dfile *slot(struct scan_delta_state *s, const char *path)
+static struct scan_delta_file *slot(struct scan_delta_state *s, const char *path)
 {
     size_t i = (size_t)hash(path) & (s->cap - 1);
     while (s->t[i].path && strcmp(s->t[i].path, path) != 0)
@@ -84,7 +68,7 @@ static int grow(struct scan_delta_state *s)
     if (s->used >= SCAN_DELTA_MAX_FILES)
         return SHIR_E_TOOBIG;
     size_t ncap = s->cap ? s->cap * 2 : 64;
-    struct dfile *nt = calloc(ncap, sizeof *nt), *old = s->t;
+    struct scan_delta_file *nt = calloc(ncap, sizeof *nt), *old = s->t;
     if (!nt)
         return SHIR_E_NOMEM;
     size_t ocap = s->cap;
@@ -97,7 +81,7 @@ static int grow(struct scan_delta_state *s)
     return 0;
 }
 
-static int64_t stats_records(const char *stats)
+int64_t scan_delta__stats_records(const char *stats)
 {
     json_t *j = stats ? json_loads(stats, 0, NULL) : NULL;
     json_t *n = j ? json_object_get(j, "numRecords") : NULL;
@@ -106,12 +90,12 @@ static int64_t stats_records(const char *stats)
     return r;
 }
 
-static int add_file(struct scan_delta_state *s, const char *path, uint64_t size, int64_t rec)
+int scan_delta__add(struct scan_delta_state *s, const char *path, uint64_t size, int64_t rec)
 {
     int rv = grow(s);
     if (rv != 0)
         return rv;
-    struct dfile *f = slot(s, path);
+    struct scan_delta_file *f = slot(s, path);
     if (!f->path) {
         if (!(f->path = strdup(path)))
             return SHIR_E_NOMEM;
@@ -132,7 +116,7 @@ static void remove_file(struct scan_delta_state *s, const char *path)
 {
     if (!s->cap)
         return;
-    struct dfile *f = slot(s, path);
+    struct scan_delta_file *f = slot(s, path);
     if (f->path && f->live) {
         f->live = false;
         s->live--;
@@ -140,7 +124,8 @@ static void remove_file(struct scan_delta_state *s, const char *path)
     }
 }
 
-static int set_meta(struct scan_delta_state *s, const char *schema, json_t *parts)
+int scan_delta__set_meta(struct scan_delta_state *s, const char *schema,
+                         const char *const *parts, size_t n_parts)
 {
     char *sc = strdup(schema);
     if (!sc)
@@ -148,17 +133,55 @@ static int set_meta(struct scan_delta_state *s, const char *schema, json_t *part
     free(s->schema);
     s->schema = sc;
     free_parts(s);
-    size_t n = json_is_array(parts) ? json_array_size(parts) : 0;
-    if (n == 0)
+    if (n_parts == 0)
         return 0;
-    if (!(s->parts = calloc(n, sizeof *s->parts)))
+    if (!(s->parts = calloc(n_parts, sizeof *s->parts)))
+        return SHIR_E_NOMEM;
+    for (size_t i = 0; i < n_parts; i++)
+        if (!(s->parts[s->n_parts++] = strdup(parts[i])))
+            return SHIR_E_NOMEM;
+    return 0;
+}
+
+static int set_meta_json(struct scan_delta_state *s, const char *schema, json_t *parts)
+{
+    size_t n = json_is_array(parts) ? json_array_size(parts) : 0, k = 0;
+    const char **v = n ? calloc(n, sizeof *v) : NULL;
+    if (n && !v)
         return SHIR_E_NOMEM;
     for (size_t i = 0; i < n; i++) {
         const char *p = json_string_value(json_array_get(parts, i));
-        if (p && !(s->parts[s->n_parts++] = strdup(p)))
-            return SHIR_E_NOMEM;
+        if (p)
+            v[k++] = p; /* borrowed: copied by scan_delta__set_meta */
     }
+    int rv = scan_delta__set_meta(s, schema, v, k);
+    free(v);
+    return rv;
+}
+
+int scan_delta__add_sidecar(struct scan_delta_state *s, const char *path)
+{
+    if (s->n_sidecars >= SCAN_DELTA_MAX_SIDECARS)
+        return SHIR_E_TOOBIG;
+    if ((s->n_sidecars & (s->n_sidecars - 1)) == 0) { /* 0, 1, 2, 4, ...: grow to twice */
+        char **nv = realloc(s->sidecars, (s->n_sidecars ? 2 * s->n_sidecars : 1) * sizeof *nv);
+        if (!nv)
+            return SHIR_E_NOMEM;
+        s->sidecars = nv;
+    }
+    if (!(s->sidecars[s->n_sidecars] = strdup(path)))
+        return SHIR_E_NOMEM;
+    s->n_sidecars++;
     return 0;
+}
+
+void scan_delta__clear_sidecars(struct scan_delta_state *s)
+{
+    for (size_t i = 0; i < s->n_sidecars; i++)
+        free(s->sidecars[i]);
+    free(s->sidecars);
+    s->sidecars = NULL;
+    s->n_sidecars = 0;
 }
 
 /* One action line. Returns 0, 1 for a malformed line, or SHIR_E_NOMEM / SHIR_E_TOOBIG. */
@@ -172,8 +195,9 @@ static int apply_line(struct scan_delta_state *s, const char *line, size_t n)
         const char *path = json_string_value(json_object_get(x, "path"));
         json_t *size = json_object_get(x, "size");
         if (path && json_is_integer(size) && json_integer_value(size) >= 0)
-            rv = add_file(s, path, (uint64_t)json_integer_value(size),
-                          stats_records(json_string_value(json_object_get(x, "stats"))));
+            rv = scan_delta__add(s, path, (uint64_t)json_integer_value(size),
+                                 scan_delta__stats_records(
+                                     json_string_value(json_object_get(x, "stats"))));
     } else if ((x = json_object_get(j, "remove"))) {
         const char *path = json_string_value(json_object_get(x, "path"));
         if (path) {
@@ -183,7 +207,13 @@ static int apply_line(struct scan_delta_state *s, const char *line, size_t n)
     } else if ((x = json_object_get(j, "metaData"))) {
         const char *schema = json_string_value(json_object_get(x, "schemaString"));
         if (schema)
-            rv = set_meta(s, schema, json_object_get(x, "partitionColumns"));
+            rv = set_meta_json(s, schema, json_object_get(x, "partitionColumns"));
+    } else if ((x = json_object_get(j, "sidecar"))) {
+        /* V2 checkpoints only; collected, read by delta_checkpoint.c. Over the cap: malformed. */
+        const char *path = json_string_value(json_object_get(x, "path"));
+        if (path)
+            rv = scan_delta__add_sidecar(s, path);
+        rv = rv == SHIR_E_TOOBIG ? 1 : rv;
     } else {
         rv = 0; /* protocol, commitInfo, txn, domainMetadata, ...: nothing to keep */
     }
@@ -311,167 +341,12 @@ int scan_delta_fill(const struct scan_delta_state *s, const struct scan_limits *
 }
 
 /* ------------------------------------------------------------------------------------------- */
-/* The checkpoint: add rows and the metaData row, from the first row group's chunks. */
-
-struct strv {
-    char **v;
-    size_t n, cap;
-};
-
-static int strv_emit(void *ctx, const char *v, size_t n)
-{
-    struct strv *sv = ctx;
-    if (sv->n == sv->cap) {
-        size_t nc = sv->cap ? sv->cap * 2 : 64;
-        char **nv = realloc(sv->v, nc * sizeof *nv);
-        if (!nv)
-            return SHIR_E_NOMEM;
-        sv->v = nv;
-        sv->cap = nc;
-    }
-    char *c = malloc(n + 1);
-    if (!c)
-        return SHIR_E_NOMEM;
-    memcpy(c, v, n);
-    c[n] = '\0';
-    sv->v[sv->n++] = c;
-    return 0;
-}
-
-static void strv_free(struct strv *sv)
-{
-    for (size_t i = 0; i < sv->n; i++)
-        free(sv->v[i]);
-    free(sv->v);
-}
-
-struct cp_src {
-    int fd;
-    uint64_t base;
-};
-
-static int cp_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
-{
-    const struct cp_src *c = ctx;
-    struct scan_file f = {.fd = c->fd, .path = "checkpoint", .size = UINT64_MAX};
-    return scan_file_read_at(&f, c->base + off, buf, n, got);
-}
-
-/* All values of leaf `path` (non-null, in row order). */
-static int cp_column(int fd, uint64_t fsize, const struct scan_pq_meta *m, const char *path,
-                     struct strv *out, struct scan_asset *a)
-{
-    char note[160] = "";
-    for (size_t i = 0; i < m->n_leaves; i++) {
-        const struct scan_pq_leaf *l = &m->leaves[i];
-        if (strcmp(l->path, path) != 0 || !l->has_chunk)
-            continue;
-        int64_t start = l->dict_off >= 0 && l->dict_off < l->data_off ? l->dict_off : l->data_off;
-        if (start < 4 || (uint64_t)start >= fsize || l->chunk_size <= 0)
-            return scan_asset_add_error(a, "delta: checkpoint column %s outside the file", path);
-        struct cp_src cs = {fd, (uint64_t)start};
-        struct scan_pq_source src = {cp_read, &cs, (uint64_t)l->chunk_size};
-        uint64_t got = 0;
-        int rv = scan_parquet_chunk_sample_src(l, &src, 256u << 20, UINT32_MAX, strv_emit, out,
-                                               note, sizeof note, &got);
-        a->bytes_read += got;
-        if (rv == 0 && note[0])
-            rv = scan_asset_add_error(a, "delta: checkpoint column %s: %s", path, note);
-        return rv;
-    }
-    return 0;
-}
-
-/* ~70 lines: read footer, five columns, and stitch them into the state, in one place. */
-static int read_checkpoint(int logfd, const char *name, struct scan_delta_state *s,
-                           struct scan_asset *a)
-{
-    struct scan_pq_meta m = {0};
-    struct strv paths = {0}, sizes = {0}, stats = {0}, schema = {0}, parts = {0};
-    unsigned char tail[8], *footer = NULL;
-    const char *why = NULL;
-    struct stat st;
-    size_t got;
-    int rv = 0;
-    int fd = openat(logfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return scan_asset_add_error(a, "delta: cannot open %s: %s", name, strerror(errno));
-    struct scan_file f = {.fd = fd, .path = name, .size = 0};
-    if (fstat(fd, &st) != 0 || st.st_size < 12) {
-        rv = scan_asset_add_error(a, "delta: %s is not a Parquet file", name);
-        goto out;
-    }
-    f.size = (uint64_t)st.st_size;
-    if ((rv = scan_file_read_at(&f, f.size - 8, tail, 8, &got)) != 0)
-        goto out;
-    uint32_t flen = shir_get_le32(tail);
-    if (got != 8 || memcmp(tail + 4, "PAR1", 4) != 0 || flen == 0 || flen > SCAN_PQ_MAX_FOOTER ||
-        flen > f.size - 12) {
-        rv = scan_asset_add_error(a, "delta: %s: bad Parquet footer", name);
-        goto out;
-    }
-    if (!(footer = malloc(flen))) {
-        rv = SHIR_E_NOMEM;
-        goto out;
-    }
-    if ((rv = scan_file_read_at(&f, f.size - 8 - flen, footer, flen, &got)) != 0)
-        goto out;
-    a->bytes_read += got + 8;
-    rv = got == flen ? scan_parquet_meta_decode(footer, flen, &m, &why) : SHIR_E_TRUNC;
-    if (rv == SHIR_E_NOMEM)
-        goto out;
-    if (rv != 0) {
-        rv = scan_asset_add_error(a, "delta: %s: corrupt footer: %s", name, why ? why : "cut");
-        goto out;
-    }
-    if (m.n_row_groups > 1) {
-        rv = scan_asset_add_error(a, "delta: %s has %" PRIu32 " row groups: only the first is "
-                                     "read, live files are undercounted", name, m.n_row_groups);
-        if (rv != 0)
-            goto out;
-    }
-    if ((rv = cp_column(fd, f.size, &m, "add.path", &paths, a)) != 0 ||
-        (rv = cp_column(fd, f.size, &m, "add.size", &sizes, a)) != 0 ||
-        (rv = cp_column(fd, f.size, &m, "add.stats", &stats, a)) != 0 ||
-        (rv = cp_column(fd, f.size, &m, "metaData.schemaString", &schema, a)) != 0 ||
-        (rv = cp_column(fd, f.size, &m, "metaData.partitionColumns", &parts, a)) != 0)
-        goto out;
-    if (sizes.n != paths.n) {
-        rv = scan_asset_add_error(a, "delta: %s: %zu add paths but %zu sizes", name, paths.n,
-                                  sizes.n);
-        goto out;
-    }
-    /* Stats are optional per file: they align with the paths only when every add has them. */
-    for (size_t i = 0; i < paths.n && rv == 0; i++)
-        rv = add_file(s, paths.v[i], strtoull(sizes.v[i], NULL, 10),
-                      stats.n == paths.n ? stats_records(stats.v[i]) : -1);
-    if (rv == 0 && schema.n > 0) {
-        json_t *pa = json_array();
-        for (size_t i = 0; pa && i < parts.n; i++)
-            json_array_append_new(pa, json_string(parts.v[i]));
-        rv = pa ? set_meta(s, schema.v[schema.n - 1], pa) : SHIR_E_NOMEM;
-        json_decref(pa);
-    }
-out:
-    strv_free(&paths);
-    strv_free(&sizes);
-    strv_free(&stats);
-    strv_free(&schema);
-    strv_free(&parts);
-    scan_parquet_meta_free(&m);
-    free(footer);
-    close(fd);
-    return rv;
-}
-
-/* ------------------------------------------------------------------------------------------- */
 /* The log directory. */
 
-/* "NNNNNNNNNNNNNNNNNNNN.json" or ".checkpoint.parquet": the version, or -1. */
-static int64_t log_version(const char *name, const char *suffix)
+/* "NNNNNNNNNNNNNNNNNNNN.json": the version, or -1. */
+static int64_t commit_version(const char *name)
 {
-    size_t n = strlen(name), sl = strlen(suffix);
-    if (n != 20 + sl || strcmp(name + 20, suffix) != 0)
+    if (strlen(name) != 25 || strcmp(name + 20, ".json") != 0)
         return -1;
     int64_t v = 0;
     for (int i = 0; i < 20; i++) {
@@ -488,19 +363,20 @@ static int cmp_i64(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static int read_commit(int logfd, int64_t v, struct scan_delta_state *s, struct scan_asset *a,
-                       size_t *bad)
+int scan_delta__read_json(int logfd, const char *name, struct scan_delta_state *s,
+                          struct scan_asset *a, size_t *bad)
 {
-    char name[32];
     struct stat st;
-    snprintf(name, sizeof name, "%020" PRId64 ".json", v);
     int fd = openat(logfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return scan_asset_add_error(a, "delta: cannot open %s: %s", name, strerror(errno));
+    if (fd < 0) {
+        int rv = scan_asset_add_error(a, "delta: cannot open %s: %s", name, strerror(errno));
+        return rv ? rv : 1;
+    }
     int rv = 0;
     char *buf = NULL;
     if (fstat(fd, &st) != 0 || st.st_size > SCAN_DELTA_MAX_COMMIT_BYTES) {
         rv = scan_asset_add_error(a, "delta: %s larger than 64 MiB: not replayed", name);
+        rv = rv ? rv : 1;
         goto out;
     }
     struct scan_file f = {.fd = fd, .path = name, .size = (uint64_t)st.st_size};
@@ -519,15 +395,115 @@ out:
     return rv;
 }
 
-/* ~75 lines: list, choose the checkpoint, replay — the order of the protocol, read as one. */
+/* The listing: commit versions (sorted) and checkpoint files. */
+struct listing {
+    int64_t *commits;
+    size_t n, cap;
+    struct scan_delta_cp *cps;
+    size_t n_cp, cap_cp;
+};
+
+static int grow_to(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    void *nv = realloc(*v, nc * elem);
+    if (!nv)
+        return SHIR_E_NOMEM;
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
+static int list_log(int logfd, struct listing *l)
+{
+    int fd2 = dup(logfd), rv = 0;
+    DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+    if (!d) {
+        rv = -errno;
+        if (fd2 >= 0)
+            close(fd2);
+        return rv;
+    }
+    struct scan_delta_cp cp;
+    for (struct dirent *e; rv == 0 && (e = readdir(d));) {
+        int64_t v;
+        if ((v = commit_version(e->d_name)) >= 0) {
+            if ((rv = grow_to((void **)&l->commits, &l->cap, l->n + 1, sizeof *l->commits)) == 0)
+                l->commits[l->n++] = v;
+        } else if (scan_delta_cp_parse(e->d_name, &cp) == 0 &&
+                   l->n_cp < SCAN_DELTA_MAX_CHECKPOINTS) {
+            if ((rv = grow_to((void **)&l->cps, &l->cap_cp, l->n_cp + 1, sizeof *l->cps)) == 0)
+                l->cps[l->n_cp++] = cp;
+        }
+    }
+    closedir(d);
+    if (l->n > 0) /* qsort(NULL, 0) is undefined */
+        qsort(l->commits, l->n, sizeof *l->commits, cmp_i64);
+    return rv;
+}
+
+static void read_hint(int logfd, struct scan_delta_hint *h)
+{
+    char buf[SCAN_DELTA_MAX_HINT_BYTES];
+    h->version = -1;
+    int fd = openat(logfd, "_last_checkpoint", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct scan_file f = {.fd = fd, .path = "_last_checkpoint", .size = sizeof buf};
+    size_t got = 0;
+    if (scan_file_read_at(&f, 0, buf, sizeof buf, &got) == 0 && got < sizeof buf)
+        (void)scan_delta_hint_parse(buf, got, h);
+    close(fd);
+}
+
+/* The newest checkpoint that reads whole, into a fresh *s; older ones when a newer one fails
+ * (each failure an error in a). *cp_version -1 when none: replay from commit 0. */
+static int load_checkpoint(int logfd, struct listing *l, struct scan_delta_state **s,
+                           struct scan_asset *a, int64_t *cp_version)
+{
+    struct scan_delta_hint h;
+    bool hint_used = false;
+    int rv = 0;
+    *cp_version = -1;
+    read_hint(logfd, &h);
+    struct scan_delta_cpset *sets = l->n_cp ? calloc(l->n_cp, sizeof *sets) : NULL;
+    if (l->n_cp && !sets)
+        return SHIR_E_NOMEM;
+    size_t n = scan_delta_cp_plan(l->cps, l->n_cp, &h, sets, &hint_used);
+    if (h.version >= 0 && !hint_used && (n == 0 || h.version >= l->cps[sets[0].first].version))
+        rv = scan_asset_add_error(a, "delta: _last_checkpoint names version %" PRId64 ", for "
+                                     "which no complete checkpoint is listed: ignored",
+                                  h.version);
+    for (size_t i = 0; i < n && rv == 0; i++) {
+        const struct scan_delta_cp *cp = &l->cps[sets[i].first];
+        char why[256] = "";
+        rv = scan_delta__read_cpset(logfd, cp, sets[i].count, *s, a, why, sizeof why);
+        if (rv == 0) {
+            *cp_version = cp->version;
+            break;
+        }
+        if (rv != SHIR_E_MALFORMED)
+            break;
+        scan_delta_state_free(*s);
+        *s = NULL;
+        if ((rv = scan_delta_state_new(s)) == 0)
+            rv = scan_asset_add_error(a, "delta: checkpoint %s skipped: %s", cp->name, why);
+    }
+    free(sets);
+    return rv;
+}
+
+/* ~60 lines: list, choose the checkpoint, replay — the order of the protocol, read as one. */
 int scan_read_delta(const char *dir, enum scan_level level, const struct scan_limits *lim,
                     struct scan_asset *a)
 {
     struct scan_delta_state *s = NULL;
-    int64_t *commits = NULL, cp = -1;
-    size_t n = 0, cap = 0, bad = 0;
+    struct listing l = {0};
+    int64_t cp = -1;
+    size_t bad = 0;
     int rv, logfd = -1;
-    DIR *d = NULL;
     (void)level; /* L2 and L3 alike: the data files' values are not sampled */
     a->type = SCAN_ASSET_TABLE;
     if ((rv = scan_set_str(&a->format, "delta")) != 0)
@@ -539,46 +515,15 @@ int scan_read_delta(const char *dir, enum scan_level level, const struct scan_li
     close(dfd);
     if (logfd < 0)
         return scan_asset_add_error(a, "delta: cannot open _delta_log: %s", strerror(errno));
-    int lfd2 = dup(logfd);
-    if (lfd2 < 0 || !(d = fdopendir(lfd2))) {
-        if (lfd2 >= 0)
-            close(lfd2);
-        rv = -errno;
+    if ((rv = list_log(logfd, &l)) != 0 || (rv = scan_delta_state_new(&s)) != 0 ||
+        (rv = load_checkpoint(logfd, &l, &s, a, &cp)) != 0)
         goto out;
-    }
-    for (struct dirent *e; (e = readdir(d));) {
-        int64_t v;
-        if ((v = log_version(e->d_name, ".checkpoint.parquet")) >= 0) {
-            cp = v > cp ? v : cp;
-        } else if ((v = log_version(e->d_name, ".json")) >= 0) {
-            if (n == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                int64_t *nv = realloc(commits, nc * sizeof *nv);
-                if (!nv) {
-                    rv = SHIR_E_NOMEM;
-                    goto out;
-                }
-                commits = nv;
-                cap = nc;
-            }
-            commits[n++] = v;
-        }
-    }
-    qsort(commits, n, sizeof *commits, cmp_i64);
-    if ((rv = scan_delta_state_new(&s)) != 0)
-        goto out;
-    if (cp >= 0) {
-        char name[48];
-        snprintf(name, sizeof name, "%020" PRId64 ".checkpoint.parquet", cp);
-        if ((rv = read_checkpoint(logfd, name, s, a)) != 0)
-            goto out;
-    }
     int64_t version = cp, expect = cp + 1;
     size_t replayed = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (commits[i] <= cp)
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.commits[i] <= cp)
             continue;
-        if (commits[i] != expect) {
+        if (l.commits[i] != expect) {
             rv = scan_asset_add_error(a, "delta: commit %" PRId64 " is missing: the log stops "
                                          "at version %" PRId64, expect, version);
             break;
@@ -589,8 +534,12 @@ int scan_read_delta(const char *dir, enum scan_level level, const struct scan_li
                                       SCAN_DELTA_MAX_COMMITS);
             break;
         }
-        if ((rv = read_commit(logfd, commits[i], s, a, &bad)) != 0)
-            goto out;
+        char name[32];
+        snprintf(name, sizeof name, "%020" PRId64 ".json", l.commits[i]);
+        if ((rv = scan_delta__read_json(logfd, name, s, a, &bad)) != 0) {
+            rv = rv == 1 ? 0 : rv; /* unreadable: said in a; the log stops before it */
+            break;
+        }
         version = expect++;
     }
     if (rv != 0)
@@ -604,11 +553,10 @@ out:
     if (rv == SHIR_E_TOOBIG)
         rv = scan_asset_add_error(a, "delta: more than %u files: counts unknown",
                                   SCAN_DELTA_MAX_FILES);
-    if (d)
-        closedir(d);
     if (logfd >= 0)
         close(logfd);
-    free(commits);
+    free(l.commits);
+    free(l.cps);
     scan_delta_state_free(s);
     return rv;
 }

@@ -2,12 +2,19 @@
  *
  * A Delta table is a directory whose `_delta_log/` holds its transaction log (Delta protocol,
  * "Delta Log Entries"):
- *   NNNNNNNNNNNNNNNNNNNN.json              one commit: one JSON action per line
- *   NNNNNNNNNNNNNNNNNNNN.checkpoint.parquet the table state at version N (one row per action)
- *   _last_checkpoint                        {"version": N, ...} (a hint; the listing decides)
- * Actions read: metaData (schemaString: a Spark StructType in JSON; partitionColumns), add
- * (path, size, stats with numRecords) and remove (path). The state at the latest version is the
- * newest single-file checkpoint, then every later JSON commit in order.
+ *   N.json                                   one commit: one JSON action per line
+ *   N.checkpoint.parquet                     the table state at version N (one row per action)
+ *   N.checkpoint.PPPPPPPPPP.TTTTTTTTTT.parquet part P of a T-part checkpoint (10 digits each)
+ *   N.checkpoint.<uuid>.parquet|json         a V2 checkpoint: checkpointMetadata, protocol,
+ *                                            metaData and `sidecar` actions naming files in
+ *                                            _delta_log/_sidecars/ that hold the add/removes
+ *   _last_checkpoint                         {"version": N, "parts": T, "v2Checkpoint": {..}}
+ * (N is 20 digits.) Actions read: metaData (schemaString: a Spark StructType in JSON;
+ * partitionColumns), add (path, size, stats with numRecords), remove (path), sidecar (path).
+ * The state at the latest version is the newest complete checkpoint (every row group of every
+ * part or sidecar), then every later JSON commit in order. _last_checkpoint is a hint: among
+ * the complete checkpoints of one version, the one it names is read first; it never makes a
+ * checkpoint that is not listed (or not complete) count.
  *
  * The table is one asset: format "delta", type table, columns from the latest metaData (type
  * detail suffixed " partition" for partition columns), row_count the sum of the live files'
@@ -17,6 +24,7 @@
 #ifndef SHIR_SCAN_DELTA_H
 #define SHIR_SCAN_DELTA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +41,31 @@
 int scan_read_delta(const char *dir, enum scan_level level, const struct scan_limits *lim,
                     struct scan_asset *a);
 
-/* The replay state, exposed for the fuzz target and tests: apply one commit's bytes. */
-struct scan_delta_state;
+/* Checkpoints listed: 100 000 files (parts included); sidecars of one V2 checkpoint: 100 000.
+ * _last_checkpoint: at most 64 KiB. */
+#define SCAN_DELTA_MAX_CHECKPOINTS 100000
+#define SCAN_DELTA_MAX_SIDECARS 100000
+#define SCAN_DELTA_MAX_HINT_BYTES (64u << 10)
+
+/* The replay state: live files (open addressing, path keys), the latest metaData, and the
+ * sidecar file names of the V2 checkpoint being read. Shared by delta.c (commits, schema) and
+ * delta_checkpoint.c (checkpoints); tests and the fuzz target use the functions below. */
+struct scan_delta_file {
+    char *path;        /* owned; NULL: empty slot */
+    uint64_t size;
+    int64_t records;   /* -1: no stats */
+    bool live;
+};
+struct scan_delta_state {
+    struct scan_delta_file *t;
+    size_t cap, used, live;
+    uint64_t live_bytes;
+    char *schema;      /* owned: schemaString of the latest metaData */
+    char **parts;      /* owned: partition column names */
+    size_t n_parts;
+    char **sidecars;   /* owned: sidecar action paths, as written */
+    size_t n_sidecars;
+};
 int scan_delta_state_new(struct scan_delta_state **out);
 void scan_delta_state_free(struct scan_delta_state *s);
 /* Apply JSON lines (one commit). Malformed lines are counted in *bad, not fatal. SHIR_E_NOMEM,
@@ -43,5 +74,69 @@ int scan_delta_apply_json(struct scan_delta_state *s, const char *text, size_t n
 /* Fill the asset from the state (columns, partitions, sizes, counts). SHIR_E_NOMEM. */
 int scan_delta_fill(const struct scan_delta_state *s, const struct scan_limits *lim,
                     struct scan_asset *a);
+
+/* Apply one checkpoint Parquet file (classic, a part, a V2 top-level file or a sidecar) read
+ * from fd: the add, metaData and sidecar rows of every row group. A file that cannot be used
+ * (not Parquet, corrupt, a column that cannot be decoded) is SHIR_E_MALFORMED with the reason in
+ * why[cap]; SHIR_E_NOMEM, SHIR_E_TOOBIG past SCAN_DELTA_MAX_FILES. Adds bytes read to a. */
+int scan_delta_apply_parquet(struct scan_delta_state *s, int fd, struct scan_asset *a, char *why,
+                             size_t cap);
+
+/* Checkpoint file names (pure). */
+enum scan_delta_cp_kind {
+    SCAN_DELTA_CP_CLASSIC = 0, SCAN_DELTA_CP_V2_PARQUET, SCAN_DELTA_CP_V2_JSON, SCAN_DELTA_CP_MULTI,
+};
+struct scan_delta_cp {
+    int64_t version;
+    enum scan_delta_cp_kind kind;
+    uint32_t part, parts;            /* multi-part: 1-based part and count; else 1 and 1 */
+    char name[128];                  /* the file name in _delta_log */
+    bool hinted;                     /* set by scan_delta_cp_plan: _last_checkpoint names it */
+};
+/* 0 and *out when `name` is a checkpoint file name, else -1. */
+int scan_delta_cp_parse(const char *name, struct scan_delta_cp *out);
+
+/* _last_checkpoint: version (-1 when absent or unreadable), parts (0: absent), the V2 top-level
+ * file name ("" when absent). Returns 0, or -1 when the text is not such an object. */
+struct scan_delta_hint {
+    int64_t version;
+    uint32_t parts;
+    char v2_name[128];
+};
+int scan_delta_hint_parse(const char *text, size_t n, struct scan_delta_hint *h);
+
+/* A complete checkpoint: cp[first .. first + count) (count > 1 only for multi-part). */
+struct scan_delta_cpset {
+    size_t first, count;
+};
+/* Sort cp[n] and write the complete checkpoints to sets[] (capacity n) in the order to try
+ * them: newest version first; within a version the one the hint names, then classic, V2
+ * Parquet, V2 JSON, multi-part. A multi-part set counts only with every part 1..T present.
+ * Returns the number of sets; *hint_used tells whether a set matches the hint. */
+size_t scan_delta_cp_plan(struct scan_delta_cp *cp, size_t n, const struct scan_delta_hint *h,
+                          struct scan_delta_cpset *sets, bool *hint_used);
+
+/* A sidecar action's path as a file name in _delta_log/_sidecars/: percent-decoded, no '/',
+ * not "." or "..", no NUL. 0 and out[cap], or -1 (the path is refused: outside _sidecars). */
+int scan_delta_sidecar_name(const char *path, char *out, size_t cap);
+
+/* Read checkpoint set cp[count] from the log directory logfd into s (sidecars included).
+ * SHIR_E_MALFORMED with why[cap] when it cannot be used; SHIR_E_NOMEM, SHIR_E_TOOBIG. */
+int scan_delta__read_cpset(int logfd, const struct scan_delta_cp *cp, size_t count,
+                           struct scan_delta_state *s, struct scan_asset *a, char *why,
+                           size_t cap);
+
+/* Internal, shared by delta.c and delta_checkpoint.c. */
+int scan_delta__add(struct scan_delta_state *s, const char *path, uint64_t size, int64_t rec);
+int scan_delta__set_meta(struct scan_delta_state *s, const char *schema,
+                         const char *const *parts, size_t n_parts);
+int scan_delta__add_sidecar(struct scan_delta_state *s, const char *path);
+void scan_delta__clear_sidecars(struct scan_delta_state *s);
+int64_t scan_delta__stats_records(const char *stats);
+/* Read JSON file `name` in logfd (at most SCAN_DELTA_MAX_COMMIT_BYTES) and apply its lines;
+ * malformed lines counted in *bad. 1 when it cannot be opened or is too big (an error is added
+ * to a), else 0 or the apply error. */
+int scan_delta__read_json(int logfd, const char *name, struct scan_delta_state *s,
+                          struct scan_asset *a, size_t *bad);
 
 #endif /* SHIR_SCAN_DELTA_H */

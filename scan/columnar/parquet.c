@@ -39,6 +39,8 @@ struct pq_dec {
     uint32_t n_el;
     size_t path_bytes;          /* total of the leaf paths, capped at SCAN_PQ_MAX_PATH_BYTES */
     const char *why;
+    scan_pq_chunk_cb *chunk_cb; /* may be NULL: every row group's chunks, as decoded */
+    void *chunk_ctx;
 };
 
 #define TRY(x)                                                                                   \
@@ -632,16 +634,24 @@ static int rd_row_group(struct pq_dec *d, uint32_t rg)
             struct pq_chunk c;
             if ((rv = rd_col_chunk(t, &c)) != 0)
                 break;
-            struct scan_pq_leaf *l = &d->m->leaves[i];
+            struct scan_pq_leaf *l = &d->m->leaves[i], rl = *l;
             merge_stats(l, &c.st, rg == 0);
+            rl.has_chunk = c.size > 0 && c.data_off >= 0;
+            rl.codec = c.codec;
+            rl.data_off = c.data_off;
+            rl.dict_off = c.dict_off > 0 ? c.dict_off : -1;
+            rl.chunk_size = c.size;
+            rl.num_values = c.num_values;
             if (rg == 0) {
-                l->has_chunk = c.size > 0 && c.data_off >= 0;
-                l->codec = c.codec;
-                l->data_off = c.data_off;
-                l->dict_off = c.dict_off > 0 ? c.dict_off : -1;
-                l->chunk_size = c.size;
-                l->num_values = c.num_values;
+                l->has_chunk = rl.has_chunk;
+                l->codec = rl.codec;
+                l->data_off = rl.data_off;
+                l->dict_off = rl.dict_off;
+                l->chunk_size = rl.chunk_size;
+                l->num_values = rl.num_values;
             }
+            if (d->chunk_cb && (rv = d->chunk_cb(d->chunk_ctx, rg, i, &rl)) != 0)
+                break;
         }
     }
     return rv;
@@ -681,7 +691,13 @@ void scan_parquet_meta_free(struct scan_pq_meta *m)
 int scan_parquet_meta_decode(const unsigned char *buf, size_t n, struct scan_pq_meta *m,
                              const char **why)
 {
-    struct pq_dec d = { .m = m };
+    return scan_parquet_meta_decode_chunks(buf, n, m, why, NULL, NULL);
+}
+
+int scan_parquet_meta_decode_chunks(const unsigned char *buf, size_t n, struct scan_pq_meta *m,
+                                    const char **why, scan_pq_chunk_cb *cb, void *ctx)
+{
+    struct pq_dec d = { .m = m, .chunk_cb = cb, .chunk_ctx = ctx };
     int16_t last, id;
     uint8_t ty;
     bool have_schema = false, have_rows = false;

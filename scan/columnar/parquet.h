@@ -104,6 +104,16 @@ int scan_parquet_meta_decode(const unsigned char *buf, size_t n, struct scan_pq_
                              const char **why);
 void scan_parquet_meta_free(struct scan_pq_meta *m);
 
+/* Called for each row group's chunk of each leaf while the footer is decoded (the schema is
+ * decoded before the row groups): `l` is a copy of m->leaves[leaf] whose chunk fields (has_chunk,
+ * codec, data_off, dict_off, chunk_size, num_values) describe row group `rg`'s chunk; borrowed
+ * for the call (l->path lives as long as *m). A non-zero return stops the decode and is
+ * returned (the Delta checkpoint reader reads every row group this way). */
+typedef int scan_pq_chunk_cb(void *ctx, uint32_t rg, size_t leaf, const struct scan_pq_leaf *l);
+/* scan_parquet_meta_decode, calling cb (may be NULL) for every chunk. */
+int scan_parquet_meta_decode_chunks(const unsigned char *buf, size_t n, struct scan_pq_meta *m,
+                                    const char **why, scan_pq_chunk_cb *cb, void *ctx);
+
 /* Column type and "PHYSICAL/LOGICAL" detail ("INT64/TIMESTAMP(MILLIS,UTC)"). */
 enum scan_type scan_parquet_scan_type(const struct scan_pq_leaf *l);
 void scan_parquet_type_detail(const struct scan_pq_leaf *l, char *out, size_t cap);

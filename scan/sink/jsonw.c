@@ -219,6 +219,10 @@ int scan_asset_to_json(struct shir_buf *b, const struct scan_asset *a)
         rc = shir_buf_append(b, ",\"rowCountEstimated\":true", 25);
     if (rc == 0 && a->type == SCAN_ASSET_RESOURCE_SET)
         rc = shir_buf_printf(b, ",\"partitionCount\":%u", a->partition_count);
+    /* Tables (Delta): the log version read and the data files live at it. */
+    if (rc == 0 && a->table_version >= 0)
+        rc = shir_buf_printf(b, ",\"tableVersion\":%lld,\"liveFiles\":%llu",
+                             (long long)a->table_version, (unsigned long long)a->live_files);
     if (rc == 0 && (rc = json_key(b, "columns")) == 0)
         rc = json_columns(b, a);
     if (rc == 0 && (rc = json_key(b, "classifications")) == 0)

@@ -96,6 +96,10 @@ static int fs_path_entity(struct atlas_sink *s, const struct scan_asset *a, long
         rc = shir_buf_printf(b, ", %lld rows", (long long)a->row_count);
     if (rc == 0 && a->type == SCAN_ASSET_RESOURCE_SET)
         rc = shir_buf_printf(b, ", %u partitions", a->partition_count);
+    /* fs_path has no attributes for these (a plain Atlas refuses unknown ones): described. */
+    if (rc == 0 && a->table_version >= 0)
+        rc = shir_buf_printf(b, ", table version %lld, %llu live files",
+                             (long long)a->table_version, (unsigned long long)a->live_files);
     if (rc == 0)
         rc = shir_buf_append(b, "\"}", 2);
     if (rc == 0)

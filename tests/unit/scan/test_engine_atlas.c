@@ -77,6 +77,10 @@ static void test_down_endpoint_fills_outbox(void **state)
     for (int i = 0; i < 3; i++) {
         struct scan_asset a;
         make_asset(&a, names[i], i == 0);
+        if (i == 2) { /* as a Delta table reads: its version and live file count described */
+            a.table_version = 3;
+            a.live_files = 2;
+        }
         assert_int_equal(s->put(s, &a), 0);
         scan_asset_free(&a);
     }
@@ -110,6 +114,13 @@ static void test_down_endpoint_fills_outbox(void **state)
     assert_non_null(strstr(j, "\"composeSchema\":{\"guid\":\"-2\",\"typeName\":\"tabular_schema\"}"));
     assert_non_null(strstr(j, "],\"referredEntities\":{}}"));
     assert_null(strchr(j, '\n'));
+    assert_null(strstr(j, "table version"));
+    shir_buf_reset(&body);
+    assert_int_equal(scan_outbox_read(ob, files[1], &body), 0);
+    assert_int_equal(shir_buf_append_u8(&body, 0), 0);
+    assert_non_null(strstr((const char *)body.data,
+                           "\"description\":\"shir file, format csv, table version 3, 2 live "
+                           "files\"}"));
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(scan_outbox_remove(ob, files[i]), 0);
         free(files[i]);

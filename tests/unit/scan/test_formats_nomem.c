@@ -1,4 +1,4 @@
-/* Allocation-failure injection for the text-format readers: fail the 1st, 2nd, ... allocation
+/* Allocation-failure injection for the text-format, Office and Delta readers: fail the 1st, 2nd, ... allocation
  * made by our code (malloc/calloc/realloc are wrapped at link time; jansson's own allocations are
  * not) and check that every reader returns 0 or SHIR_E_NOMEM and leaks nothing (run under
  * ASan's leak checker). The fixture directory is the first command-line argument. */
@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "scan/columnar/delta.h"
 #include "scan/formats/formats.h"
 
 void *__real_malloc(size_t n);
@@ -114,6 +115,39 @@ static void test_nomem_office(void **state)
     sweep(*state, "../office/deck.pptx", scan_read_office, 1u << 20);
 }
 
+/* The Delta tables (tests/fixtures/delta, next to this directory): every checkpoint layout. */
+static void test_nomem_delta(void **state)
+{
+    static const char *const tables[] = {"sales", "sales_multipart", "sales_v2", "sales_v2json"};
+    for (size_t i = 0; i < 4; i++) {
+        char dir[4096];
+        struct scan_limits lim;
+        snprintf(dir, sizeof dir, "%s/../delta/%s", (const char *)*state, tables[i]);
+        scan_limits_default(&lim);
+        for (long k = 0;; k++) {
+            struct scan_asset a;
+            scan_asset_init(&a);
+            fail_countdown = k;
+            int rv = scan_read_delta(dir, SCAN_L2, &lim, &a);
+            bool injected = fail_countdown < 0;
+            fail_countdown = -1;
+            if (rv != 0 && rv != SHIR_E_NOMEM)
+                fail_msg("%s: allocation %ld failed: rv %d", tables[i], k, rv);
+            if (!injected) {
+                assert_int_equal(rv, 0);
+                assert_int_equal(a.n_errors, 0);
+                assert_int_equal(a.live_files, 3);
+                if (k == 0)
+                    fail_msg("%s: the sweep injected nothing", tables[i]);
+                printf("  %s: each of %ld allocations failed in turn\n", tables[i], k);
+            }
+            scan_asset_free(&a);
+            if (!injected)
+                break;
+        }
+    }
+}
+
 static void test_nomem_text(void **state)
 {
     sweep(*state, "app.log", scan_read_text, 1u << 20);
@@ -130,6 +164,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_nomem_json, argv[1]),
         cmocka_unit_test_prestate(test_nomem_text, argv[1]),
         cmocka_unit_test_prestate(test_nomem_office, argv[1]),
+        cmocka_unit_test_prestate(test_nomem_delta, argv[1]),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
