@@ -315,14 +315,17 @@ struct worker_result {
 /* Acknowledge a report as the agent does once it is committed (here: at once). */
 static void worker_frame(void *data, enum scan_msg_type type, const unsigned char *frame, size_t n)
 {
-    (void)frame;
-    (void)n;
     struct worker_result *res = data;
     if (!res->ack || !res->w || (type != SCAN_MSG_PROGRESS && type != SCAN_MSG_CHECKPOINT))
         return;
     struct shir_buf b;
     shir_buf_init(&b, 64);
     if (scan_ack_encode(++res->acks, &b) == 0)
+        (void)node_worker_send(res->w, b.data, b.len);
+    struct scan_checkpoint cp;
+    shir_buf_reset(&b);
+    if (type == SCAN_MSG_CHECKPOINT && scan_checkpoint_decode(frame, n, &cp) == 0 &&
+        scan_committed_encode(cp.part, &b) == 0)
         (void)node_worker_send(res->w, b.data, b.len);
     shir_buf_free(&b);
 }

@@ -12,6 +12,11 @@
  * whose node was paused or cut off stops writing parts before the runtime gives its run to
  * another node. Frames from both threads are written under one mutex, and a frame that cannot be
  * written ends the process at once (nobody is listening: what it would do next is not wanted).
+ *
+ * A self-fencing worker (a runtime run) also waits, after each checkpoint, for the parent's
+ * "committed" frame of that part before it reads on: the checkpoint is then in the replicated
+ * state, so a resumed attempt redoes at most the part that was being written (for a database
+ * at L3, one table). The fence bounds the wait: no ack for fence_ms ends the process anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +44,9 @@ struct worker_out {
     struct scan_summary latest; /* the last progress, for heartbeats */
     bool done;               /* the summary is out: the watchdog only waits to be stopped */
     struct shir_log *log;
+    bool wait_commits;       /* wait for "committed" after each checkpoint (fence_ms > 0) */
+    int64_t committed;       /* the highest part the parent said is committed, -1 none */
+    pthread_cond_t commit_cv; /* signalled (with mu) when committed grows */
 };
 
 /* Write the frame in o->frame (mu held). A failed write ends the process: the parent is gone
@@ -82,6 +90,8 @@ static int on_checkpoint(void *ud, const struct scan_checkpoint *c)
     int rc = scan_checkpoint_encode(c, &o->frame);
     if (rc == 0)
         send_locked(o);
+    while (rc == 0 && o->wait_commits && o->committed < (int64_t)c->part)
+        pthread_cond_wait(&o->commit_cv, &o->mu); /* the watchdog's fence ends a wait too long */
     pthread_mutex_unlock(&o->mu);
     return rc;
 }
@@ -110,8 +120,17 @@ static void parent_frames(struct watchdog *wd, uint64_t now)
         if (!flen)
             return;
         uint64_t seq;
-        if (scan_ack_decode(wd->in.data, flen, &seq) == 0)
+        uint32_t part;
+        if (scan_ack_decode(wd->in.data, flen, &seq) == 0) {
             wd->last_ack_ms = now;
+        } else if (scan_committed_decode(wd->in.data, flen, &part) == 0) {
+            pthread_mutex_lock(&wd->out->mu);
+            if ((int64_t)part > wd->out->committed) {
+                wd->out->committed = part;
+                pthread_cond_broadcast(&wd->out->commit_cv);
+            }
+            pthread_mutex_unlock(&wd->out->mu);
+        }
         shir_buf_consume(&wd->in, flen);
     }
 }
@@ -308,6 +327,7 @@ static int run_job(struct scan_job *job, struct watchdog *wd, struct shir_log_si
         for (;;)
             pause(); /* the parent kills us */
 #endif
+    wd->out->wait_commits = job->fence_ms > 0;
     if ((rc = watchdog_start(wd, job->fence_ms, sum->message, sizeof sum->message)) != 0)
         return rc;
     if (job->run_id && job->resume)
@@ -345,8 +365,9 @@ static int worker_run(int argc, char **argv)
     shir_log_init(&log, &sink, "worker=%ld", (long)getpid());
     struct scan_job job;
     scan_job_init(&job);
-    struct worker_out out = {.fd = out_fd, .log = &log};
+    struct worker_out out = {.fd = out_fd, .log = &log, .committed = -1};
     pthread_mutex_init(&out.mu, NULL);
+    pthread_cond_init(&out.commit_cv, NULL);
     shir_buf_init(&out.frame, SCAN_FRAME_MAX + 4);
     struct watchdog wd = {.out = &out, .job_fd = job_fd, .stop_fd = -1, .stop_w = -1};
     shir_buf_init(&wd.in, SCAN_FRAME_MAX + 4 + 65536);
@@ -366,6 +387,7 @@ static int worker_run(int argc, char **argv)
     int code = sum.status == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
     shir_buf_free(&out.frame);
     shir_buf_free(&wd.in);
+    pthread_cond_destroy(&out.commit_cv);
     pthread_mutex_destroy(&out.mu);
     scan_job_free(&job);
     shir_log_sink_close(&sink);
@@ -378,7 +400,8 @@ const struct node_cmd node_cmd_worker = {
     .usage = "usage: shir worker [--job-fd N] [--out-fd N]\n"
              "\n"
              "Reads one job frame (u32 length + msgpack map, see scan/scan.h) from --job-fd\n"
-             "(default 0), then ack frames until the parent closes it (which stops the worker);\n"
+             "(default 0), then ack and committed frames until the parent closes it (which stops\n"
+             "the worker; with a fence, each checkpoint waits for its committed frame);\n"
              "runs the job and writes progress, cursor, file, checkpoint and summary frames to\n"
              "--out-fd (default 1). Logs go to stderr. Exit 0 when the scan succeeded, 1 when it\n"
              "failed or the parent is gone, 3 when it fenced itself (no ack for the job's\n"

@@ -70,6 +70,11 @@ uint32_t scan_job_part_size(const struct scan_job *j)
 {
     if (j->part_size)
         return j->part_size;
+    if (j->source && scan_source_is_db(j->source)) {
+        if (j->level >= 3 || j->db.exact_counts)
+            return SCAN_DB_PART_TABLES_READ;
+        return j->level == 2 ? SCAN_DB_PART_TABLES_L2 : SCAN_DB_PART_TABLES_L1;
+    }
     return j->level <= 1 ? SCAN_PART_SIZE_L1 : SCAN_PART_SIZE_L23;
 }
 
@@ -88,6 +93,9 @@ static bool resume_point_ok(const struct scan_job *j)
         return j->resume_files == 0;
     if (j->resume_part == UINT32_MAX)
         return false; /* no part after it to number */
+    /* A database resumes at the checkpoint's table count itself (source/dbparts.c). */
+    if (scan_source_is_db(j->source))
+        return true;
     return j->resume_files <= end && j->resume_files > end - n;
 }
 
@@ -119,8 +127,6 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
     bool parts = j->parts_dir != NULL;
     if (j->level < 1 || j->level > 3)
         why = "level must be 1, 2 or 3";
-    else if (parts && scan_source_is_db(j->source))
-        why = "database sources do not write parts yet (per-table checkpoints are to come)";
     else if (parts && j->parts_dir[0] != '/')
         why = "the parts directory must be an absolute path";
     else if (parts && (!component_ok(j->run_scan) || j->run_id == 0))
@@ -338,6 +344,15 @@ int scan_ack_encode(uint64_t seq, struct shir_buf *b)
     return finish_frame(&sb, b);
 }
 
+int scan_committed_encode(uint32_t part, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pk_begin(&sb, &pk, "committed", 1);
+    pk_kv_u64(&pk, "part", part);
+    return finish_frame(&sb, b);
+}
+
 /* ------------------------------------------------------------------------------------------- */
 /* Decoding. */
 
@@ -459,7 +474,7 @@ int scan_msg_type(const unsigned char *frame, size_t n, enum scan_msg_type *type
     } names[] = {{"job", SCAN_MSG_JOB},           {"progress", SCAN_MSG_PROGRESS},
                  {"cursor", SCAN_MSG_CURSOR},     {"summary", SCAN_MSG_SUMMARY},
                  {"checkpoint", SCAN_MSG_CHECKPOINT}, {"file", SCAN_MSG_FILE},
-                 {"ack", SCAN_MSG_ACK}};
+                 {"ack", SCAN_MSG_ACK}, {"committed", SCAN_MSG_COMMITTED}};
     rc = SHIR_E_PROTO;
     for (size_t i = 0; t && i < sizeof names / sizeof names[0]; i++)
         if (key_is(t, names[i].name)) {
@@ -819,4 +834,13 @@ int scan_ack_decode(const unsigned char *frame, size_t n, uint64_t *seq)
 {
     const struct u64_field f[] = {{"seq", seq, UINT64_MAX}};
     return decode_u64_frame(frame, n, "ack", f, 1);
+}
+
+int scan_committed_decode(const unsigned char *frame, size_t n, uint32_t *part)
+{
+    uint64_t v = 0;
+    const struct u64_field f[] = {{"part", &v, UINT32_MAX}};
+    int rc = decode_u64_frame(frame, n, "committed", f, 1);
+    *part = (uint32_t)v;
+    return rc;
 }
