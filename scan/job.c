@@ -50,6 +50,7 @@ void scan_job_free(struct scan_job *j)
     free(j->db.user);
     shir_secret_free(&j->db.password);
     free(j->db.tls_ca);
+    free(j->db.tls_ca_pem);
     scan_job_init(j);
 }
 
@@ -266,6 +267,13 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     pk_kv_u64(&pk, "db_connect_timeout", j->db.connect_timeout_s);
     pk_kv_u64(&pk, "db_statement_timeout", j->db.statement_timeout_ms);
     pk_kv_u64(&pk, "db_exact_counts", j->db.exact_counts);
+    pk_str(&pk, "db_tls_ca_pem");
+    if (j->db.tls_ca_pem) {
+        msgpack_pack_bin(&pk, j->db.tls_ca_pem_len);
+        msgpack_pack_bin_body(&pk, j->db.tls_ca_pem, j->db.tls_ca_pem_len);
+    } else {
+        msgpack_pack_nil(&pk);
+    }
     return finish_frame(&sb, b);
 }
 
@@ -567,8 +575,9 @@ static int get_skip(const msgpack_object *o, struct scan_job *j)
     return 0;
 }
 
-/* Inline rules: bin (or str) of at most SCAN_JOB_MAX_RULES bytes, kept NUL-terminated too. */
-static int get_rules(const msgpack_object *o, struct scan_job *j)
+/* A bin (or str) of at most max bytes into *out (kept NUL-terminated too) and *len; nil or
+ * absent: left as it is. */
+static int get_blob(const msgpack_object *o, size_t max, char **out, size_t *len)
 {
     if (!o || o->type == MSGPACK_OBJECT_NIL)
         return 0;
@@ -583,7 +592,7 @@ static int get_rules(const msgpack_object *o, struct scan_job *j)
     } else {
         return SHIR_E_MALFORMED;
     }
-    if (n > SCAN_JOB_MAX_RULES)
+    if (n > max)
         return SHIR_E_MALFORMED;
     char *t = malloc(n + 1);
     if (!t)
@@ -591,10 +600,16 @@ static int get_rules(const msgpack_object *o, struct scan_job *j)
     if (n)
         memcpy(t, p, n);
     t[n] = '\0';
-    free(j->rules_text);
-    j->rules_text = t;
-    j->rules_len = n;
+    free(*out);
+    *out = t;
+    *len = n;
     return 0;
+}
+
+/* Inline rules: at most SCAN_JOB_MAX_RULES bytes. */
+static int get_rules(const msgpack_object *o, struct scan_job *j)
+{
+    return get_blob(o, SCAN_JOB_MAX_RULES, &j->rules_text, &j->rules_len);
 }
 
 /* The runtime run's numeric fields. */
@@ -712,6 +727,8 @@ int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j)
         (rc = get_rules(map_get(m, "rules_text"), j)) ||
         (rc = get_str(map_get(m, "db_user"), &j->db.user)) ||
         (rc = get_str(map_get(m, "db_tls_ca"), &j->db.tls_ca)) ||
+        (rc = get_blob(map_get(m, "db_tls_ca_pem"), SCAN_JOB_MAX_TLS_CA, &j->db.tls_ca_pem,
+                       &j->db.tls_ca_pem_len)) ||
         (rc = get_secret(map_get(m, "proxy_password"), &j->proxy.password)))
         goto out;
     rc = get_secret(map_get(m, "db_password"), &j->db.password);

@@ -70,7 +70,11 @@ struct scan_db_opts {
     char *user;                   /* owned, may be NULL */
     struct shir_secret password;  /* owned; travels only inside the job over the pipe */
     enum scan_db_tls tls;
-    char *tls_ca;                 /* owned, may be NULL: PEM bundle of trusted CAs */
+    char *tls_ca;                 /* owned, may be NULL: path of a PEM bundle of trusted CAs */
+    char *tls_ca_pem;             /* owned, may be NULL: the bundle's content (a runtime
+                                     definition stores the content, not a path; wins over
+                                     tls_ca), tls_ca_pem_len bytes, at most SCAN_JOB_MAX_TLS_CA */
+    size_t tls_ca_pem_len;
     uint32_t connect_timeout_s;   /* default 15 */
     uint32_t statement_timeout_ms;/* per statement (catalog, describe, sample); default 30000 */
     bool exact_counts;            /* count(*) each table instead of the catalog's estimate */
@@ -143,6 +147,7 @@ struct scan_job {
  * 16 KiB of rules; a run is retried at most 10 times, so few files can ever be skipped). */
 #define SCAN_JOB_MAX_RULES (64u * 1024)
 #define SCAN_JOB_MAX_SKIP  4096u
+#define SCAN_JOB_MAX_TLS_CA (64u * 1024)
 /* Files per part when job->part_size is 0, per level (measured with bench/bench_parts.c, see
  * docs/scanning.md "Parts"). */
 #define SCAN_PART_SIZE_L1   20000u

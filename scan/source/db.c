@@ -8,9 +8,13 @@
  *   sqlite://MACHINE/ABS/PATH/main/TABLE        (no Purview form exists: the file's own URL)
  * and a column is TABLE_NAME#COLUMN. Names are percent-encoded where they hold '/', '#', '?',
  * '%', spaces or control bytes, so a name cannot forge another asset's qualified name. */
+#define _GNU_SOURCE /* memfd_create */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scan/source/db.h"
 
@@ -355,6 +359,41 @@ static int scan_tables(struct dbwalk *w, const struct scan_db_table *t, size_t n
     return rc;
 }
 
+/* A CA bundle given as content (a runtime definition's) as a file the client libraries can
+ * open by name: an anonymous memory file, named /proc/self/fd/N, that is nowhere on disk and
+ * goes away with its descriptor. -1 and msg on failure. */
+static int ca_memfd(const struct scan_db_opts *o, char path[32], char *msg, size_t cap)
+{
+    int fd = memfd_create("shir-tls-ca", MFD_CLOEXEC);
+    int rc = fd < 0 ? -errno : shir_write_all(fd, o->tls_ca_pem, o->tls_ca_pem_len);
+    if (rc) {
+        (void)shir_str_fmt(msg, cap, "cannot hold the TLS CA bundle: %s", shir_strerror(rc));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    (void)shir_str_fmt(path, 32, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+/* Connect (the driver's open, with the CA bundle as a file when the job holds its content). */
+static int open_conn(struct dbwalk *w, char *msg, size_t cap)
+{
+    struct scan_job job = *w->cfg->job; /* shallow: only tls_ca differs, nothing is freed */
+    char path[32];
+    int fd = -1;
+    if (job.db.tls_ca_pem) {
+        if ((fd = ca_memfd(&job.db, path, msg, cap)) < 0)
+            return SHIR_E_IO;
+        job.db.tls_ca = path;
+    }
+    struct scan_db_connect c = {.url = &w->url, .job = &job, .clock = w->cfg->clock};
+    int rc = w->drv->open(&c, &w->conn, msg, cap);
+    if (fd >= 0)
+        close(fd); /* the handshake has read it */
+    return rc;
+}
+
 /* Connect and read the catalog; on failure sum->message says why. */
 static int open_catalog(struct dbwalk *w, struct scan_db_catalog *cat)
 {
@@ -363,10 +402,8 @@ static int open_catalog(struct dbwalk *w, struct scan_db_catalog *cat)
     int rc = scan_db_url_parse(w->cfg->job->source, &w->url, msg, sizeof msg);
     if (rc == 0 && !(w->drv = driver_for(w->url.kind)))
         rc = SHIR_E_UNSUPPORTED;
-    if (rc == 0) {
-        struct scan_db_connect c = {.url = &w->url, .job = w->cfg->job, .clock = w->cfg->clock};
-        rc = w->drv->open(&c, &w->conn, msg, sizeof msg);
-    }
+    if (rc == 0)
+        rc = open_conn(w, msg, sizeof msg);
     if (rc == 0)
         rc = w->drv->catalog(w->conn, cat, msg, sizeof msg);
     if (rc)
