@@ -306,6 +306,30 @@ static int credential_fill(struct node_runs *r, const struct cluster_scan_def *d
     return rv;
 }
 
+_Static_assert((int)CLUSTER_SCAN_TLS_VERIFY_FULL == (int)SCAN_DB_TLS_VERIFY_FULL &&
+                   (int)CLUSTER_SCAN_TLS_VERIFY_CA == (int)SCAN_DB_TLS_VERIFY_CA &&
+                   (int)CLUSTER_SCAN_TLS_REQUIRE == (int)SCAN_DB_TLS_REQUIRE &&
+                   (int)CLUSTER_SCAN_TLS_DISABLE == (int)SCAN_DB_TLS_DISABLE,
+               "the replicated TLS modes are the engine's");
+_Static_assert(CLUSTER_SCAN_TLS_CA_MAX <= SCAN_JOB_MAX_TLS_CA, "a stored CA bundle fits a job");
+
+/* A database's connection from the definition (0: the job's defaults stay). SHIR_E_NOMEM. */
+static int db_fill(const struct cluster_scan_def *def, struct scan_job *job)
+{
+    job->db.tls = (enum scan_db_tls)def->db_tls;
+    if (def->db_connect_timeout_s)
+        job->db.connect_timeout_s = def->db_connect_timeout_s;
+    if (def->db_statement_timeout_ms)
+        job->db.statement_timeout_ms = def->db_statement_timeout_ms;
+    job->db.exact_counts = (def->flags & CLUSTER_SCAN_EXACT_COUNTS) != 0;
+    if (def->tls_ca_len) {
+        if (!(job->db.tls_ca_pem = dup_n(def->tls_ca, def->tls_ca_len)))
+            return SHIR_E_NOMEM;
+        job->db.tls_ca_pem_len = def->tls_ca_len;
+    }
+    return 0;
+}
+
 /* The job of `run` from `def` (into *job, which the caller frees). */
 static int build_job(struct node_runs *r, const struct cluster_run *run,
                      const struct cluster_scan_def *def, struct scan_job *job, char *msg,
@@ -343,6 +367,8 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
         (void)shir_str_fmt(msg, cap, "unknown sink %s", def->sink);
         return SHIR_E_INVAL;
     }
+    if (scan_source_is_db(def->source) && db_fill(def, job) != 0)
+        goto fail;
     /* A credential on a path source has nothing to log in to: it is not opened. */
     if (def->credential[0] && scan_source_is_db(def->source) &&
         (rv = credential_fill(r, def, job, msg, cap)) != 0)

@@ -208,7 +208,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const struct scan_proxy *p = &j->proxy;
-    msgpack_pack_map(&pk, 45);
+    msgpack_pack_map(&pk, 46);
     pk_kv_str(&pk, "t", "job");
     pk_kv_str(&pk, "source", j->source);
     pk_kv_u64(&pk, "level", j->level);
