@@ -16,7 +16,8 @@
  * A self-fencing worker (a runtime run) also waits, after each checkpoint, for the parent's
  * "committed" frame of that part before it reads on: the checkpoint is then in the replicated
  * state, so a resumed attempt redoes at most the part that was being written (for a database
- * at L3, one table). The fence bounds the wait: no ack for fence_ms ends the process anyway.
+ * at L3, one table). The fence bounds the wait when the node is cut off (no ack for fence_ms
+ * ends the process), WORKER_COMMIT_WAIT_S when only that report failed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/node.h"
@@ -36,6 +38,11 @@
 /* Heartbeat period: a progress frame at least this often keeps the parent's view fresh and
  * lets it tell a live worker from a stuck one; 2 per second is noise on the pipe. */
 #define WORKER_HEARTBEAT_MS 500
+/* The longest a checkpoint waits for its "committed" frame. A cut-off node's worker fences
+ * itself long before (no acks); this bounds the case where acks of progress keep coming but
+ * the checkpoint's own report failed (no leader for longer than the agent's 10 s of retries):
+ * the worker goes on rather than hang, and only the one-part bound of a resume is lost. */
+#define WORKER_COMMIT_WAIT_S 20
 
 struct worker_out {
     int fd;
@@ -90,8 +97,15 @@ static int on_checkpoint(void *ud, const struct scan_checkpoint *c)
     int rc = scan_checkpoint_encode(c, &o->frame);
     if (rc == 0)
         send_locked(o);
-    while (rc == 0 && o->wait_commits && o->committed < (int64_t)c->part)
-        pthread_cond_wait(&o->commit_cv, &o->mu); /* the watchdog's fence ends a wait too long */
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += WORKER_COMMIT_WAIT_S;
+    int w = 0;
+    while (rc == 0 && w == 0 && o->wait_commits && o->committed < (int64_t)c->part)
+        w = pthread_cond_timedwait(&o->commit_cv, &o->mu, &until);
+    if (w == ETIMEDOUT)
+        SHIR_WARN(o->log, "checkpoint %u not confirmed committed within %d s; going on (a resumed "
+                  "attempt may redo more than one part)", (unsigned)c->part, WORKER_COMMIT_WAIT_S);
     pthread_mutex_unlock(&o->mu);
     return rc;
 }
@@ -367,7 +381,11 @@ static int worker_run(int argc, char **argv)
     scan_job_init(&job);
     struct worker_out out = {.fd = out_fd, .log = &log, .committed = -1};
     pthread_mutex_init(&out.mu, NULL);
-    pthread_cond_init(&out.commit_cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&out.commit_cv, &ca);
+    pthread_condattr_destroy(&ca);
     shir_buf_init(&out.frame, SCAN_FRAME_MAX + 4);
     struct watchdog wd = {.out = &out, .job_fd = job_fd, .stop_fd = -1, .stop_w = -1};
     shir_buf_init(&wd.in, SCAN_FRAME_MAX + 4 + 65536);
