@@ -49,6 +49,8 @@
  * (SCAN_PART_SIZE_L1/_L23 in scan/scan.h, asserted equal in node/runs.c; docs/scanning.md). */
 #define CLUSTER_RUN_PART_SIZE_L1  20000u
 #define CLUSTER_RUN_PART_SIZE_L23 2000u
+/* The largest part size a definition may set (`scan create --part-size`). */
+#define CLUSTER_SCAN_PART_SIZE_MAX 1000000u
 #define CLUSTER_SCAN_TIMEOUT_DEFAULT_MS (24ull * 3600 * 1000)
 #define CLUSTER_SCAN_ATTEMPTS_DEFAULT   3
 #define CLUSTER_RUN_HISTORY_DEFAULT     20   /* finished runs kept per scan */

@@ -54,6 +54,7 @@ enum {
     GIVEN_ATTEMPTS = 1u << 9,
     GIVEN_RULES = 1u << 10,
     GIVEN_CREDENTIAL = 1u << 11,
+    GIVEN_PART_SIZE = 1u << 12,
 };
 
 static struct scan_call *call_new(struct node_admin_conn *c, uint64_t id)
@@ -201,7 +202,7 @@ static int pack_scan(msgpack_packer *pk, struct cluster *cl, const struct cluste
     uint64_t active = active_run_of(cl, d->name);
     char level[4];
     (void)shir_str_fmt(level, sizeof level, "L%u", (unsigned)d->level);
-    int rv = msgpack_pack_map(pk, 16 + NODE_ADMIN_SCAN_DB_KEYS);
+    int rv = msgpack_pack_map(pk, 17 + NODE_ADMIN_SCAN_DB_KEYS);
     rv |= node_admin_pack_kv_str(pk, "name", d->name);
     rv |= node_admin_pack_kv_str(pk, "source", d->source);
     rv |= node_admin_pack_kv_str(pk, "credential", d->credential[0] ? d->credential : NULL);
@@ -214,6 +215,8 @@ static int pack_scan(msgpack_packer *pk, struct cluster *cl, const struct cluste
     rv |= pack_bool(pk, "followSymlinks", (d->flags & CLUSTER_SCAN_FOLLOW_SYMLINKS) != 0);
     rv |= pack_u64(pk, "timeoutMs", d->timeout_ms);
     rv |= pack_u64(pk, "maxAttempts", d->max_attempts);
+    rv |= transport_pack_cstr(pk, "partSize");
+    rv |= d->part_size ? msgpack_pack_uint64(pk, d->part_size) : msgpack_pack_nil(pk);
     rv |= pack_u64(pk, "rulesBytes", d->rules_len);
     rv |= node_admin_scan_db_pack(pk, d);
     rv |= node_admin_pack_time(pk, "created", d->created_ms);
@@ -403,6 +406,14 @@ static int decode_def(const msgpack_object *b, struct cluster_scan_def *d, uint3
     } else if (rv != SHIR_E_NOTFOUND) {
         return *what = "max attempts", rv;
     }
+    if ((rv = transport_body_get_u64(b, "partSize", &u)) == 0) {
+        if (u < 1 || u > CLUSTER_SCAN_PART_SIZE_MAX)
+            return *what = "part size", SHIR_E_INVAL;
+        d->part_size = (uint32_t)u;
+        *given |= GIVEN_PART_SIZE;
+    } else if (rv != SHIR_E_NOTFOUND) {
+        return *what = "part size", rv;
+    }
     if ((rv = transport_body_get_bin(b, "rules", &bin, &len)) == 0) {
         if (len > CLUSTER_SCAN_RULES_MAX)
             return *what = "rules", SHIR_E_TOOBIG;
@@ -443,6 +454,8 @@ static void apply_patch(struct cluster_scan_def *d, const struct cluster_scan_de
         d->timeout_ms = p->timeout_ms;
     if (given & GIVEN_ATTEMPTS)
         d->max_attempts = p->max_attempts;
+    if (given & GIVEN_PART_SIZE)
+        d->part_size = p->part_size;
     if (given & GIVEN_RULES) {
         memcpy(d->rules, p->rules, p->rules_len);
         d->rules_len = p->rules_len;
@@ -492,7 +505,7 @@ static const char *put_inval_text(void)
     return "bad scan definition: a name of 1-63 [A-Za-z0-9._-], an absolute source or a database "
            "URL without user, password or query, a credential name of 1-63 [A-Za-z0-9._-], level "
            "L1-L3, a sink jsonl:/DIR or atlas:http(s)://..., globs without control characters, "
-           "--max-attempts 1-10, --timeout 1s-30d";
+           "--max-attempts 1-10, --timeout 1s-30d, --part-size 1-1000000";
 }
 
 /* Is `name` a credential of the local replica? The FSM decides (SCAN_PUT refuses NOTFOUND); this

@@ -77,7 +77,8 @@ int node_cli_fail(const char *who, bool json, int rv, const char *message)
 enum scan_flag {
     F_SOURCE, F_LEVEL, F_INCLUDE, F_EXCLUDE, F_RULES, F_SINK, F_NO_DIRS, F_DIRS, F_FOLLOW,
     F_NO_FOLLOW, F_HOST, F_TIMEOUT, F_ATTEMPTS, F_FORCE, F_WAIT, F_ACTIVE, F_LIMIT, F_CREDENTIAL,
-    F_TLS, F_TLS_CA, F_CONNECT_TIMEOUT, F_STATEMENT_TIMEOUT, F_EXACT, F_NO_EXACT, F_COUNT
+    F_PART_SIZE, F_TLS, F_TLS_CA, F_CONNECT_TIMEOUT, F_STATEMENT_TIMEOUT, F_EXACT, F_NO_EXACT,
+    F_COUNT
 };
 _Static_assert(F_COUNT <= 32, "flags are bits of an unsigned");
 #define BIT(f) (1u << (f))
@@ -85,7 +86,7 @@ _Static_assert(F_COUNT <= 32, "flags are bits of an unsigned");
 #define DEF_FLAGS                                                                                  \
     (BIT(F_SOURCE) | BIT(F_LEVEL) | BIT(F_INCLUDE) | BIT(F_EXCLUDE) | BIT(F_RULES) |              \
      BIT(F_SINK) | BIT(F_NO_DIRS) | BIT(F_FOLLOW) | BIT(F_HOST) | BIT(F_TIMEOUT) | BIT(F_ATTEMPTS) | \
-     BIT(F_CREDENTIAL) | DB_FLAGS)
+     BIT(F_CREDENTIAL) | BIT(F_PART_SIZE) | DB_FLAGS)
 /* A database's connection (the agent refuses them for a path source). */
 #define DB_FLAGS                                                                                   \
     (BIT(F_TLS) | BIT(F_TLS_CA) | BIT(F_CONNECT_TIMEOUT) | BIT(F_STATEMENT_TIMEOUT) | BIT(F_EXACT) | \
@@ -110,6 +111,7 @@ static const struct option scan_options[] = {
     {"active", no_argument, NULL, 'A' + F_ACTIVE},
     {"limit", required_argument, NULL, 'A' + F_LIMIT},
     {"credential", required_argument, NULL, 'A' + F_CREDENTIAL},
+    {"part-size", required_argument, NULL, 'A' + F_PART_SIZE},
     {"tls", required_argument, NULL, 'A' + F_TLS},
     {"tls-ca", required_argument, NULL, 'A' + F_TLS_CA},
     {"connect-timeout", required_argument, NULL, 'A' + F_CONNECT_TIMEOUT},
@@ -132,7 +134,7 @@ struct scan_cli {
     const char *source, *sink, *host, *rules_path, *credential, *tls, *tls_ca_path;
     unsigned level;
     struct globs inc, exc;
-    uint64_t timeout_ms, attempts, limit, connect_s, statement_ms;
+    uint64_t timeout_ms, attempts, limit, part_size, connect_s, statement_ms;
     /* Resolved before the request (resolve_def). */
     char source_abs[PATH_MAX], sink_abs[PATH_MAX + 8];
     char *rules;
@@ -220,6 +222,11 @@ static int scan_opt(int val, char *arg, void *ctx)
     case F_ATTEMPTS:
         if (shir_parse_u64(arg, 1, CLUSTER_RUN_ATTEMPTS_CAP, &x->attempts) != 0)
             return usage(x, "--max-attempts wants 1-%d, got '%s'", CLUSTER_RUN_ATTEMPTS_CAP, arg);
+        break;
+    case F_PART_SIZE:
+        if (shir_parse_u64(arg, 1, CLUSTER_SCAN_PART_SIZE_MAX, &x->part_size) != 0)
+            return usage(x, "--part-size wants 1-%u files, got '%s'", CLUSTER_SCAN_PART_SIZE_MAX,
+                         arg);
         break;
     case F_TLS:
         if (strcmp(arg, "verify-full") != 0 && strcmp(arg, "verify-ca") != 0 &&
@@ -404,8 +411,9 @@ static int pack_def(msgpack_packer *pk, void *arg)
     size_t n = (size_t)(1 + !!x->source + !!(s & BIT(F_LEVEL)) + !!x->sink + !!x->host +
                         !!(s & BIT(F_INCLUDE)) + !!(s & BIT(F_EXCLUDE)) + dirs + follow +
                         !!(s & BIT(F_TIMEOUT)) + !!(s & BIT(F_ATTEMPTS)) + !!x->rules_path +
-                        !!x->credential + !!x->tls + !!x->tls_ca_path + !!x->connect_s +
-                        !!x->statement_ms + !!(s & (BIT(F_EXACT) | BIT(F_NO_EXACT))));
+                        !!x->credential + !!(s & BIT(F_PART_SIZE)) + !!x->tls + !!x->tls_ca_path +
+                        !!x->connect_s + !!x->statement_ms +
+                        !!(s & (BIT(F_EXACT) | BIT(F_NO_EXACT))));
     int rv = msgpack_pack_map(pk, n);
     rv |= transport_pack_cstr(pk, "name") | transport_pack_cstr(pk, q->name);
     if (x->source)
@@ -432,6 +440,8 @@ static int pack_def(msgpack_packer *pk, void *arg)
         rv |= transport_pack_cstr(pk, "timeoutMs") | msgpack_pack_uint64(pk, x->timeout_ms);
     if (s & BIT(F_ATTEMPTS))
         rv |= transport_pack_cstr(pk, "maxAttempts") | msgpack_pack_uint64(pk, x->attempts);
+    if (s & BIT(F_PART_SIZE))
+        rv |= transport_pack_cstr(pk, "partSize") | msgpack_pack_uint64(pk, x->part_size);
     if (x->rules_path)
         rv |= transport_pack_kv_bin(pk, "rules", x->rules ? x->rules : "", x->rules_len);
     if (x->tls)
@@ -533,7 +543,7 @@ static void print_scan(const msgpack_object *s)
     static const char *const keys[] = {"name",      "source",   "credential",  "level",
                                        "sink",
                                        "hostName",  "includes", "excludes",    "noDirectories",
-                                       "followSymlinks", "timeoutMs", "maxAttempts", "rulesBytes",
+                                       "followSymlinks", "timeoutMs", "maxAttempts", "partSize", "rulesBytes",
                                        "tls", "tlsCaBytes", "connectTimeoutS",
                                        "statementTimeoutMs", "exactCounts",
                                        "created",   "updated",  "activeRun"};

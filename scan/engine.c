@@ -13,10 +13,10 @@
  * file the walk saw. So a file swapped for a symlink after it was listed is not followed out of
  * the root.
  *
- * A run with parts (job->parts_dir, a runtime run) numbers the files in walk order (the walk is
- * sorted, so the numbering is the same in every attempt): part k holds the lines of files
- * k*N .. (k+1)*N - 1 that are not held in a group, and is committed (durable, then a checkpoint)
- * as soon as its last file is handled. Directory assets are held too, and the held groups and
+ * A run with parts (scan_job_has_parts: a runtime run, to part files or to Atlas) numbers the
+ * files in walk order (the walk is sorted, so the numbering is the same in every attempt): part
+ * k holds the lines of files k*N .. (k+1)*N - 1 that are not held in a group, and is committed
+ * (durable or delivered, then a checkpoint) as soon as its last file is handled. Directory assets are held too, and the held groups and
  * directories make up a final part after the walk, sorted by pattern (path for a directory), so
  * that no part's content depends on when the walk ended. A resumed attempt re-walks the files
  * below its first part's boundary with stat only (the walk does no more than that), which
@@ -499,10 +499,11 @@ static int scan_set(struct engine *g, struct group *gr)
 /* ------------------------------------------------------------------------------------------- */
 /* Parts. */
 
-/* Part `g->part` is complete: make it durable, report the checkpoint, open the next one. */
+/* Part `g->part` is complete: make it durable (or delivered), report the checkpoint, open the
+ * next one. */
 static int part_done(struct engine *g)
 {
-    int rc = scan_sink_parts_commit(g->sink);
+    int rc = g->sink->part_commit(g->sink);
     if (rc == 0 && g->cfg->cbs && g->cfg->cbs->checkpoint_cb) {
         struct scan_checkpoint c = {.part = g->part,
                                     .files = g->next_index,
@@ -517,7 +518,7 @@ static int part_done(struct engine *g)
     } else if (rc) {
         (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
     }
-    if (rc == 0 && (rc = scan_sink_parts_begin(g->sink, ++g->part)) != 0)
+    if (rc == 0 && (rc = g->sink->part_begin(g->sink, ++g->part)) != 0)
         (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
     return rc;
 }
@@ -697,11 +698,11 @@ static int finish_parts(struct engine *g)
         }
     }
     free(v);
-    if (rc == 0 && (rc = scan_sink_parts_commit(g->sink)) != 0)
+    if (rc == 0 && (rc = g->sink->part_commit(g->sink)) != 0)
         (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
     if (rc == 0) {
         g->sum->duration_ms = g->cfg->clock->now_ms(g->cfg->clock) - g->start_ms;
-        if ((rc = scan_sink_parts_success(g->sink, g->sum)) != 0)
+        if ((rc = g->sink->run_done(g->sink, g->sum)) != 0)
             (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
     }
     return rc;
@@ -711,6 +712,11 @@ static int finish_parts(struct engine *g)
 static int start_parts(struct engine *g)
 {
     const struct scan_job *j = g->job;
+    if (!g->sink->part_begin || !g->sink->part_commit || !g->sink->run_done) {
+        (void)shir_str_copy(g->sum->message, sizeof g->sum->message,
+                            "this sink cannot deliver by parts");
+        return SHIR_E_INVAL;
+    }
     g->parts = true;
     g->part_size = scan_job_part_size(j);
     if (j->resume) {
@@ -720,7 +726,7 @@ static int start_parts(struct engine *g)
         g->sum->bytes_read = j->resume_bytes;
         g->sum->errors = j->resume_errors;
     }
-    int rc = scan_sink_parts_begin(g->sink, g->part);
+    int rc = g->sink->part_begin(g->sink, g->part);
     if (rc)
         (void)shir_str_copy(g->sum->message, sizeof g->sum->message, g->sink->errmsg);
     return rc;
@@ -744,7 +750,7 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
         g.n_skip = cfg->job->n_skip;
         qsort(g.skip, g.n_skip, sizeof *g.skip, cmp_u64);
     }
-    if (cfg->job->parts_dir && (rc = start_parts(&g)) != 0)
+    if (scan_job_has_parts(cfg->job) && (rc = start_parts(&g)) != 0)
         goto out;
     struct scan_walk_opts wo = {
         .root = cfg->job->source,
@@ -858,8 +864,8 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
         rc = frc;
         (void)shir_str_fmt(sum->message, sizeof sum->message, "sink: %s", sink->errmsg);
     }
-    /* Parts: every line of the run is delivered once its part is, earlier attempts' too. */
-    sum->delivered = job->parts_dir ? sum->assets : sink->delivered;
+    /* Parts: every asset of the run is delivered once its part is, earlier attempts' too. */
+    sum->delivered = scan_job_has_parts(job) ? sum->assets : sink->delivered;
     sum->queued = sink->queued;
 out:
     scan_sink_free(sink);

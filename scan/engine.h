@@ -125,6 +125,13 @@ struct scan_sink {
     /* Flush; the last chance to deliver (final retry). Errors here are reported, not fatal. */
     int (*finish)(struct scan_sink *s);
     void (*free)(struct scan_sink *s);
+    /* Sinks that deliver by parts (a runtime run; NULL in the others). part_begin starts part
+     * `part` (what put receives next belongs to it); part_commit ends the part begun last and
+     * returns 0 only once it is durable (part file) or delivered (Atlas): the engine reports its
+     * checkpoint after that; run_done marks the run complete after its final part (summary). */
+    int (*part_begin)(struct scan_sink *s, uint32_t part);
+    int (*part_commit)(struct scan_sink *s);
+    int (*run_done)(struct scan_sink *s, const struct scan_summary *sum);
     char errmsg[256];        /* context of the last error */
     uint64_t delivered;      /* assets delivered */
     uint64_t queued;         /* assets left in the outbox for a later run */
@@ -133,7 +140,11 @@ struct scan_sink {
  * worker's message channel). */
 int scan_sink_jsonl_new(const char *path, struct scan_sink **out);
 /* Apache Atlas v2 entity bulk over HTTP (sink_atlas.c). Opens the job's outbox first (see
- * scan_outbox_open): a refused outbox fails here, before anything is sent, with msg saying why. */
+ * scan_outbox_open): a refused outbox fails here, before anything is sent, with msg saying why.
+ * With job->atlas_parts the sink has the part hooks: a batch never holds two parts' assets,
+ * part_commit sends the part's last batch and returns 0 only when scan_part_verdict says the
+ * part is delivered; a batch still failing after job->retries fails the run ("Atlas unreachable:
+ * ...") and is not put in the outbox (the next attempt re-sends the part from the checkpoint). */
 int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clock,
                         struct shir_log *log, struct scan_sink **out, char *msg, size_t cap);
 void scan_sink_free(struct scan_sink *s);
@@ -141,16 +152,36 @@ void scan_sink_free(struct scan_sink *s);
 /* Parts of a runtime run (sink/sink_parts.c, docs/scanning.md "Parts"): numbered JSON-lines
  * files in DIR/<scan>/<run>/, created 0750 if missing (a symlink there is refused). put writes
  * to the part begun last. Failures say "cannot write the results to DIR/<scan>/<run>: ..." (in
- * msg, then in errmsg). */
+ * msg, then in errmsg). Its hooks: part_begin writes part `part` to `.tmp-<part>-<pid>` (a part
+ * begun and not committed is dropped); part_commit fsyncs it, renames it to
+ * part-<kkkkkk>.jsonl and fsyncs the directory (durable on return); run_done writes `_SUCCESS`
+ * (the summary as one JSON object) the same way, then removes leftover `.tmp-*` files of any
+ * attempt. */
 int scan_sink_parts_new(const char *dir, const char *scan, uint64_t run, struct scan_sink **out,
                         char *msg, size_t cap);
-/* Start part `part` in `.tmp-<part>-<pid>` (a part begun and not committed is dropped). */
-int scan_sink_parts_begin(struct scan_sink *s, uint32_t part);
-/* fsync it, rename it to part-<kkkkkk>.jsonl, fsync the directory: durable on return. */
-int scan_sink_parts_commit(struct scan_sink *s);
-/* Write `_SUCCESS` (the summary as one JSON object) the same way, then remove leftover
- * `.tmp-*` files of any attempt. */
-int scan_sink_parts_success(struct scan_sink *s, const struct scan_summary *sum);
+
+/* Atlas parts (sink/atlas_parts.c): what the Atlas sink knows of the part it delivers, and the
+ * pure rule that decides whether that part may be checkpointed. */
+struct scan_part_tally {
+    uint32_t part;      /* its number */
+    bool closed;        /* the engine handed its last asset (part_commit was called) */
+    uint32_t unsent;    /* assets in the open batch, not sent yet */
+    uint32_t batches;   /* batches cut from it and sent */
+    uint32_t acked;     /* of those, answered 2xx by the endpoint */
+    uint32_t failed;    /* of those, still failing after the retries */
+};
+enum scan_part_verdict {
+    SCAN_PART_DELIVERED,    /* checkpoint it */
+    SCAN_PART_OPEN,         /* not closed, or assets not sent yet */
+    SCAN_PART_IN_FLIGHT,    /* sent, not every batch answered */
+    SCAN_PART_UNDELIVERED,  /* a batch was given up on: the attempt fails */
+    SCAN_PART_OUT_OF_ORDER, /* not `expected`: a checkpoint never skips a part */
+    SCAN_PART_INVALID,      /* more answers than batches */
+};
+/* May part t->part be checkpointed, `expected` being the part after the last checkpoint (the
+ * attempt's first part before any)? Only SCAN_PART_DELIVERED says yes. Pure. */
+enum scan_part_verdict scan_part_verdict(const struct scan_part_tally *t, uint32_t expected);
+const char *scan_part_verdict_name(enum scan_part_verdict v); /* static text */
 
 /* Outbox (outbox.c): undelivered batches, one file each, named
  * batch-<epoch ms>-<pid>-<seq>-n<assets>.json so that name order is age order and the asset count
@@ -206,9 +237,10 @@ struct scan_engine_cfg {
 };
 /* Scan job->source into sink; fills *sum. Per-path problems are counted in sum->errors and never
  * fail the call; the return is negative for a bad source (sum->message says why), SHIR_E_NOMEM,
- * or a sink failure. With job->parts_dir, sink must come from scan_sink_parts_new: files go to
- * numbered parts (a checkpoint after each), directories and resource sets to a final part, then
- * _SUCCESS; job->resume and job->skip are obeyed (docs/scanning.md "Parts"). */
+ * or a sink failure. With parts (scan_job_has_parts), sink must have the part hooks
+ * (scan_sink_parts_new, or the Atlas sink of a job with atlas_parts): files go to numbered parts
+ * (a checkpoint after each), directories and resource sets to a final part, then run_done;
+ * job->resume and job->skip are obeyed (docs/scanning.md "Parts"). */
 int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                     struct scan_summary *sum);
 

@@ -67,6 +67,11 @@ int scan_job_add_glob(char ***list, size_t *n, const char *glob)
     return 0;
 }
 
+bool scan_job_has_parts(const struct scan_job *j)
+{
+    return j->parts_dir != NULL || j->atlas_parts;
+}
+
 uint32_t scan_job_part_size(const struct scan_job *j)
 {
     if (j->part_size)
@@ -125,10 +130,14 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
     int rc = validate_source(j, msg, cap);
     if (rc)
         return rc;
-    bool parts = j->parts_dir != NULL;
+    bool parts = scan_job_has_parts(j);
     if (j->level < 1 || j->level > 3)
         why = "level must be 1, 2 or 3";
-    else if (parts && j->parts_dir[0] != '/')
+    else if (j->atlas_parts && scan_source_is_db(j->source))
+        why = "a database run writes its parts to a jsonl:DIR sink, not to Atlas";
+    else if (j->atlas_parts && (j->parts_dir || j->sink != SCAN_SINK_ATLAS))
+        why = "Atlas parts need the Atlas sink and no parts directory";
+    else if (j->parts_dir && j->parts_dir[0] != '/')
         why = "the parts directory must be an absolute path";
     else if (parts && (!component_ok(j->run_scan) || j->run_id == 0))
         why = "a run with parts needs a run id and a scan name without '/'";
@@ -136,8 +145,8 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
         why = "only a run with parts can resume";
     else if (j->resume && !resume_point_ok(j))
         why = "resume: the files walked must end in the part before the first part to write";
-    else if (parts)
-        why = NULL; /* the parts replace the sink: its target is not used */
+    else if (j->parts_dir)
+        why = NULL; /* the part files replace the sink: its target is not used */
     else if (j->sink != SCAN_SINK_NONE && (!j->sink_target || !j->sink_target[0]))
         why = "sink target missing";
     else if (j->sink == SCAN_SINK_ATLAS && (!j->outbox_dir || !j->outbox_dir[0]))
@@ -208,7 +217,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const struct scan_proxy *p = &j->proxy;
-    msgpack_pack_map(&pk, 46);
+    msgpack_pack_map(&pk, 47);
     pk_kv_str(&pk, "t", "job");
     pk_kv_str(&pk, "source", j->source);
     pk_kv_u64(&pk, "level", j->level);
@@ -238,6 +247,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     pk_kv_str(&pk, "run_scan", j->run_scan);
     pk_kv_str(&pk, "parts_dir", j->parts_dir);
     pk_kv_u64(&pk, "part_size", j->part_size);
+    pk_kv_u64(&pk, "atlas_parts", j->atlas_parts);
     pk_kv_u64(&pk, "resume", j->resume);
     pk_kv_u64(&pk, "resume_part", j->resume_part);
     pk_kv_u64(&pk, "resume_files", j->resume_files);
@@ -615,12 +625,15 @@ static int get_rules(const msgpack_object *o, struct scan_job *j)
 /* The runtime run's numeric fields. */
 static int job_run_numbers(const msgpack_object_map *m, struct scan_job *j)
 {
-    uint64_t attempt = 0, part_size = 0, resume = 0, resume_part = 0, ppid = 0, fence = 0;
+    uint64_t attempt = 0, part_size = 0, resume = 0, resume_part = 0, ppid = 0, fence = 0,
+             atlas_parts = 0;
     int rc = get_u64(map_get(m, "run_id"), UINT64_MAX, &j->run_id);
     if (rc == 0)
         rc = get_u64(map_get(m, "attempt"), UINT32_MAX, &attempt);
     if (rc == 0)
         rc = get_u64(map_get(m, "part_size"), UINT32_MAX, &part_size);
+    if (rc == 0)
+        rc = get_u64(map_get(m, "atlas_parts"), 1, &atlas_parts);
     if (rc == 0)
         rc = get_u64(map_get(m, "resume"), 1, &resume);
     if (rc == 0)
@@ -639,6 +652,7 @@ static int job_run_numbers(const msgpack_object_map *m, struct scan_job *j)
         rc = get_u64(map_get(m, "fence_ms"), UINT32_MAX, &fence);
     j->attempt = (uint32_t)attempt;
     j->part_size = (uint32_t)part_size;
+    j->atlas_parts = atlas_parts != 0;
     j->resume = resume != 0;
     j->resume_part = (uint32_t)resume_part;
     j->parent_pid = (int32_t)ppid;

@@ -113,6 +113,11 @@ struct scan_job {
                                      set (with run_scan and run_id) the results are numbered
                                      parts in DIR/<run_scan>/<run_id>/ (docs/scanning.md,
                                      "Parts") instead of sink_target, and sink is ignored */
+    bool atlas_parts;             /* the Atlas sink delivers by parts (a runtime run: with
+                                     run_scan and run_id, parts_dir NULL): the same part
+                                     boundaries, no part file; checkpoint k is reported once
+                                     every batch of part k was acknowledged by the endpoint
+                                     (docs/scanning.md, "Parts") */
     uint32_t part_size;           /* files (database: tables) per part; 0: scan_job_part_size's
                                      default */
     bool resume;                  /* continue an earlier attempt from its checkpoint: */
@@ -162,6 +167,9 @@ struct scan_job {
 #define SCAN_DB_PART_TABLES_READ 1u
 /* The part size the job runs with: job->part_size, or the default for its source and level. */
 uint32_t scan_job_part_size(const struct scan_job *j);
+/* Whether the job delivers by numbered parts with checkpoints: parts_dir (JSON-lines part files)
+ * or atlas_parts (Atlas batches). Pure. */
+bool scan_job_has_parts(const struct scan_job *j);
 /* Exit code of a worker that self-fenced (no ACK for fence_ms). 0 ok, 1 failed, 2 usage. */
 #define SCAN_EXIT_FENCED 3
 /* The outbox at `dir`: how many undelivered batches it holds and their assets (the agent's

@@ -33,7 +33,7 @@
 #define DB_FIELDS  4  /* the database's connection, after the credential */
 #define MAX_TIMEOUT_MS (30ull * 24 * 3600 * 1000) /* 30 days */
 #define MIN_TIMEOUT_MS 1000ull
-#define MAX_PART_SIZE  1000000u
+#define MAX_PART_SIZE  CLUSTER_SCAN_PART_SIZE_MAX
 
 struct scans {
     struct cluster_scan_def *slots; /* [CLUSTER_FSM_SCANS_CAP], from init */

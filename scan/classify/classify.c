@@ -478,7 +478,7 @@ static bool rule_hinted(const struct scan__rule *r, const struct name_words *nw)
 /* ------------------------------------------------------------------------------------------- */
 /* Values and columns. */
 
-static void trim(const char **v, size_t *n)
+static inline void trim(const char **v, size_t *n)
 {
     while (*n > 0 && (**v == ' ' || **v == '\t' || **v == '\r' || **v == '\n')) {
         (*v)++;
@@ -654,11 +654,15 @@ static bool distinct_add(uint64_t *set, size_t cap, const char *v, size_t n)
 }
 
 /* Check-digit evidence of one column (evidence.h): per checksummed type, values of its digit
- * form and values that pass its check. */
+ * form and values that pass its check. by_len[d] holds the types whose digit form has d digits,
+ * so a value costs one lookup and a loop over the (usually zero) bits it sets, not a pass over
+ * the table with two read-modify-writes per rule. */
+#define CHK_MAX_DIGITS 32
 struct chk_counts {
     const struct scan__chance *tab;
     size_t n;
     uint64_t mask;              /* their type bits */
+    uint64_t by_len[CHK_MAX_DIGITS];
     uint32_t cand[SCAN__N_BUILTIN], pass[SCAN__N_BUILTIN];
 };
 
@@ -666,18 +670,25 @@ static void chk_init(struct chk_counts *k)
 {
     memset(k, 0, sizeof *k);
     k->tab = scan__chance_table(&k->n);
-    for (size_t i = 0; i < k->n; i++)
-        k->mask |= (uint64_t)1 << k->tab[i].type;
+    for (size_t i = 0; i < k->n; i++) {
+        const struct scan__chance *r = &k->tab[i];
+        uint64_t bit = (uint64_t)1 << r->type;
+        k->mask |= bit;
+        for (unsigned j = 0; j < 2; j++)
+            if (r->len[j] != 0 && r->len[j] < CHK_MAX_DIGITS)
+                k->by_len[r->len[j]] |= bit;
+    }
 }
 
 static void chk_add(struct chk_counts *k, const char *v, size_t n, uint64_t bits)
 {
-    unsigned digits = scan__digit_form(v, n);
-    for (size_t i = 0; i < k->n; i++) {
-        const struct scan__chance *r = &k->tab[i];
-        k->cand[r->type] += digits != 0 && (digits == r->len[0] || digits == r->len[1]);
-        k->pass[r->type] += (uint32_t)((bits >> r->type) & 1);
-    }
+    /* Only a value starting with a digit can have a digit form. */
+    unsigned digits = n && v[0] >= '0' && v[0] <= '9' ? scan__digit_form(v, n) : 0;
+    uint64_t cand = digits < CHK_MAX_DIGITS ? k->by_len[digits] : 0;
+    for (; cand; cand &= cand - 1)
+        k->cand[__builtin_ctzll(cand)]++;
+    for (; bits; bits &= bits - 1)
+        k->pass[__builtin_ctzll(bits)]++;
 }
 
 static const struct scan__chance *chk_rule(const struct chk_counts *k, unsigned t)

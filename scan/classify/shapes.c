@@ -352,9 +352,17 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
     unsigned nd = 0, nal = 0, nsp = 0, ncolon = 0, nat = 0, nmark = 0;
     for (size_t i = 0; i < n;) {
         size_t end = n - i > 511 ? i + 511 : n;
-        uint64_t acc = 0;
+        /* Two chains of adds, 4 bytes a step: one chain is bound by its add latency, and the
+         * loop's exit mispredicts less often. Their lanes sum to at most 511. */
+        uint64_t acc = 0, acc2 = 0;
+        const uint8_t *u = (const uint8_t *)s;
+        for (; i + 4 <= end; i += 4) {
+            acc += summary_inc[u[i]] + summary_inc[u[i + 1]];
+            acc2 += summary_inc[u[i + 2]] + summary_inc[u[i + 3]];
+        }
         for (; i < end; i++)
-            acc += summary_inc[(uint8_t)s[i]];
+            acc += summary_inc[u[i]];
+        acc += acc2;
 #define LANE_OF(k) ((unsigned)((acc >> (LANE * (k))) & 511u))
         nd += LANE_OF(S_DIGIT);
         nal += LANE_OF(S_ALPHA);

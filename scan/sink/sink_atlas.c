@@ -13,7 +13,16 @@
  * capped at 5 s) on connection errors, 408, 429 and 5xx. When a batch still fails the endpoint is
  * considered down: that batch and every later one go to the outbox without waiting, and finish
  * makes one final attempt to drain the whole outbox (this run's and earlier runs' batches,
- * oldest first). Any other 4xx is a rejection: the scan fails loudly (retrying cannot help). */
+ * oldest first). Any other 4xx is a rejection: the scan fails loudly (retrying cannot help).
+ *
+ * A runtime run (job->atlas_parts) delivers by parts: the engine begins and commits parts as for
+ * part files, a batch is cut at the end of each part (so a re-sent part is the same batches),
+ * and part_commit returns 0 only when scan_part_verdict (atlas_parts.c) says every batch of the
+ * part was acknowledged; the engine reports the checkpoint after that. A batch that still fails
+ * after its retries fails the run instead of going to the outbox: the checkpoint already records
+ * what was delivered, the next attempt re-sends the part from there, and a copy left in one
+ * node's outbox would be posted again later, over whatever a newer run sent. The outbox of
+ * earlier runs on this node is still drained when the run completes. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +41,10 @@ struct atlas_sink {
     uint64_t seq;
     long next_guid;
     bool down;
+    /* Runs by parts (job->atlas_parts). */
+    struct scan_part_tally tally; /* the part begun last */
+    uint32_t expected;            /* the part that may be checkpointed next */
+    bool done;                    /* run_done: the final part was delivered */
 };
 
 static int key(struct shir_buf *b, const char *k)
@@ -176,11 +189,36 @@ static int post(struct atlas_sink *s, const unsigned char *body, size_t len, uin
     return SHIR_E_UNAVAILABLE;
 }
 
+/* Send the open batch of a run by parts: counted in the part's tally, never queued. */
+static int flush_part_batch(struct atlas_sink *s)
+{
+    s->tally.batches++;
+    s->tally.unsent = 0;
+    int rc = post(s, s->batch.data, s->batch.len, s->job->retries);
+    if (rc == 0) {
+        s->tally.acked++;
+        s->base.delivered += s->in_batch;
+        return 0;
+    }
+    s->tally.failed++;
+    size_t l = strlen(s->base.errmsg);
+    (void)shir_str_fmt(s->base.errmsg + l, sizeof s->base.errmsg - l,
+                       rc == SHIR_E_UNAVAILABLE
+                           ? " (part %u not delivered: the next attempt sends it again)"
+                           : " (part %u)",
+                       (unsigned)s->tally.part);
+    return rc;
+}
+
 static int flush(struct atlas_sink *s)
 {
     if (!s->in_batch)
         return 0;
     int rc = shir_buf_append(&s->batch, "],\"referredEntities\":{}}", 24);
+    if (rc == 0 && s->job->atlas_parts) {
+        rc = flush_part_batch(s);
+        goto out;
+    }
     if (rc == 0 && !s->down) {
         rc = post(s, s->batch.data, s->batch.len, s->job->retries);
         if (rc == 0)
@@ -227,9 +265,50 @@ static int atlas_put(struct scan_sink *base, const struct scan_asset *a)
                            shir_strerror(rc));
         return rc;
     }
-    if (++s->in_batch >= s->job->batch_size)
+    s->tally.unsent = ++s->in_batch;
+    if (s->in_batch >= s->job->batch_size)
         rc = flush(s);
     return rc;
+}
+
+/* ---- the part hooks (job->atlas_parts) ------------------------------------------------------ */
+
+static int atlas_part_begin(struct scan_sink *base, uint32_t part)
+{
+    struct atlas_sink *s = (struct atlas_sink *)base;
+    /* A batch left open belongs to a part that was never committed: its part is sent again by
+     * a later attempt, so it is dropped, as a part file begun and not committed is. */
+    shir_buf_reset(&s->batch);
+    s->in_batch = 0;
+    s->tally = (struct scan_part_tally){.part = part};
+    return 0;
+}
+
+static int atlas_part_commit(struct scan_sink *base)
+{
+    struct atlas_sink *s = (struct atlas_sink *)base;
+    s->tally.closed = true;
+    int rc = flush(s);
+    enum scan_part_verdict v = scan_part_verdict(&s->tally, s->expected);
+    if (v == SCAN_PART_DELIVERED) {
+        s->expected = s->tally.part + 1;
+        if (s->log)
+            SHIR_DEBUG(s->log, "atlas: part %u delivered (%u batches acknowledged)",
+                       (unsigned)s->tally.part, (unsigned)s->tally.acked);
+        return 0;
+    }
+    if (!rc || !base->errmsg[0])
+        (void)shir_str_fmt(base->errmsg, sizeof base->errmsg, "Atlas: part %u not delivered: %s",
+                           (unsigned)s->tally.part, scan_part_verdict_name(v));
+    return rc ? rc : SHIR_E_UNAVAILABLE;
+}
+
+static int atlas_run_done(struct scan_sink *base, const struct scan_summary *sum)
+{
+    (void)sum;
+    struct atlas_sink *s = (struct atlas_sink *)base;
+    s->done = true;
+    return 0;
 }
 
 /* The final retry: deliver waiting batches oldest first; stop at the first that fails. An entry
@@ -277,6 +356,10 @@ static int drain(struct atlas_sink *s)
 static int atlas_finish(struct scan_sink *base)
 {
     struct atlas_sink *s = (struct atlas_sink *)base;
+    /* By parts, the run's own batches are all sent or its run failed (and its open part is the
+     * next attempt's): only a complete run drains what earlier runs left in the outbox. */
+    if (s->job->atlas_parts)
+        return s->done ? drain(s) : 0;
     int rc = flush(s);
     if (rc == 0)
         rc = drain(s);
@@ -330,6 +413,12 @@ int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clo
     s->base.put = atlas_put;
     s->base.finish = atlas_finish;
     s->base.free = atlas_free;
+    if (job->atlas_parts) {
+        s->expected = job->resume ? job->resume_part : 0; /* the attempt's first part */
+        s->base.part_begin = atlas_part_begin;
+        s->base.part_commit = atlas_part_commit;
+        s->base.run_done = atlas_run_done;
+    }
     *out = &s->base;
     return 0;
 }

@@ -97,6 +97,10 @@ static int sub_dir(int parent, const char *name)
     return fd < 0 ? -errno : fd;
 }
 
+static int parts_begin(struct scan_sink *s, uint32_t part);
+static int parts_commit(struct scan_sink *s);
+static int parts_success(struct scan_sink *s, const struct scan_summary *sum);
+
 int scan_sink_parts_new(const char *dir, const char *scan, uint64_t run, struct scan_sink **out,
                         char *msg, size_t cap)
 {
@@ -118,6 +122,9 @@ int scan_sink_parts_new(const char *dir, const char *scan, uint64_t run, struct 
     p->base.put = parts_put;
     p->base.finish = parts_finish;
     p->base.free = parts_free;
+    p->base.part_begin = parts_begin;
+    p->base.part_commit = parts_commit;
+    p->base.run_done = parts_success;
     char runs[24];
     (void)shir_str_fmt(runs, sizeof runs, "%" PRIu64, run);
     int rc = 0, top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -152,7 +159,7 @@ err:
     return rc;
 }
 
-int scan_sink_parts_begin(struct scan_sink *s, uint32_t part)
+static int parts_begin(struct scan_sink *s, uint32_t part)
 {
     struct parts_sink *p = (struct parts_sink *)s;
     drop_open(p);
@@ -192,7 +199,7 @@ static int commit_as(struct parts_sink *p, const char *name)
     return 0;
 }
 
-int scan_sink_parts_commit(struct scan_sink *s)
+static int parts_commit(struct scan_sink *s)
 {
     struct parts_sink *p = (struct parts_sink *)s;
     char name[32];
@@ -218,7 +225,7 @@ static void remove_leftovers(struct parts_sink *p)
     (void)fsync(p->dfd);
 }
 
-int scan_sink_parts_success(struct scan_sink *s, const struct scan_summary *sum)
+static int parts_success(struct scan_sink *s, const struct scan_summary *sum)
 {
     struct parts_sink *p = (struct parts_sink *)s;
     struct shir_buf b;

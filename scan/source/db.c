@@ -432,7 +432,12 @@ static int start_parts(struct dbwalk *w)
         w->sum->bytes_read = j->resume_bytes;
         w->sum->errors = j->resume_errors;
     }
-    int rc = scan_sink_parts_begin(w->sink, w->pp.part);
+    if (!w->sink->part_begin || !w->sink->part_commit || !w->sink->run_done) {
+        (void)shir_str_copy(w->sum->message, sizeof w->sum->message,
+                            "this sink cannot deliver by parts");
+        return SHIR_E_INVAL;
+    }
+    int rc = w->sink->part_begin(w->sink, w->pp.part);
     return rc ? sink_failed(w, rc) : 0;
 }
 
@@ -440,7 +445,7 @@ static int start_parts(struct dbwalk *w)
  * next part. */
 static int part_done(struct dbwalk *w, uint64_t tables)
 {
-    int rc = scan_sink_parts_commit(w->sink);
+    int rc = w->sink->part_commit(w->sink);
     if (rc)
         return sink_failed(w, rc);
     const struct scan_run_cbs *cbs = w->cfg->cbs;
@@ -458,7 +463,7 @@ static int part_done(struct dbwalk *w, uint64_t tables)
         }
     }
     w->part_lines = 0;
-    rc = scan_sink_parts_begin(w->sink, ++w->pp.part);
+    rc = w->sink->part_begin(w->sink, ++w->pp.part);
     return rc ? sink_failed(w, rc) : 0;
 }
 
@@ -467,11 +472,11 @@ static int part_done(struct dbwalk *w, uint64_t tables)
  * file, which _SUCCESS removes. */
 static int finish_parts(struct dbwalk *w)
 {
-    int rc = w->part_lines ? scan_sink_parts_commit(w->sink) : 0;
+    int rc = w->part_lines ? w->sink->part_commit(w->sink) : 0;
     if (rc)
         return sink_failed(w, rc);
     w->sum->duration_ms = w->cfg->clock->now_ms(w->cfg->clock) - w->start_ms;
-    rc = scan_sink_parts_success(w->sink, w->sum);
+    rc = w->sink->run_done(w->sink, w->sum);
     return rc ? sink_failed(w, rc) : 0;
 }
 

@@ -49,5 +49,6 @@ void test_corpus_text(void **state);
 /* Check-digit evidence under generic names (test_classify_checksum.c). */
 void test_checksum_chance_rates(void **state);
 void test_checksum_columns(void **state);
+void test_checksum_candidates(void **state);
 
 #endif /* SHIR_TESTS_SCAN_CORPUS_H */

@@ -505,6 +505,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corpus_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checksum_chance_rates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checksum_columns, setup, teardown),
+        cmocka_unit_test(test_checksum_candidates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,3 +214,57 @@ void test_checksum_columns(void **state)
     assert_true(tp > 0);
     assert_true(f2 >= 0.97);
 }
+
+/* The candidate count (values of the type's digit form) is the denominator of the pass rate. With
+ * the column ratio lowered to 5 %, only that rate separates the two columns: random 9-digit
+ * numbers pass the 11-test at its chance rate (about 1 in 11) and get no label, while 20 valid
+ * BSNs among words pass it every time they are candidates. Counting every cell, or no cell, as a
+ * candidate would label neither or both. */
+void test_checksum_candidates(void **state)
+{
+    (void)state;
+    struct scan_classify_config cfg;
+    struct scan_classifier *c = NULL;
+    struct scan_classify_scratch *s = NULL;
+    struct scan_limits lim;
+    struct shir_random r;
+    char err[128];
+    scan_classify_config_default(&cfg);
+    cfg.min_ratio = 0.05;
+    assert_int_equal(scan_classifier_new(&cfg, &c, err, sizeof err), 0);
+    assert_int_equal(scan_classify_scratch_new(c, &s), 0);
+    scan_limits_default(&lim);
+    shir_random_seeded(&r, 77);
+    for (int valid_col = 0; valid_col < 2; valid_col++) {
+        struct scan_asset a;
+        struct scan_column *col;
+        scan_asset_init(&a);
+        assert_int_equal(scan_asset_add_column(&a, &lim, "attr_b", &col), 0);
+        for (unsigned k = 0; k < 128; k++) {
+            uint8_t d[9];
+            char v[16];
+            if (valid_col && k < 20) {
+                make_valid(&r, SCAN__NL_BSN, 9, d);
+                digits_str(d, 9, v);
+            } else if (valid_col) {
+                snprintf(v, sizeof v, "word%u", k);
+            } else {
+                rdigits(&r, d, 9);
+                d[0] = (uint8_t)(1 + corpus_below(&r, 9));
+                digits_str(d, 9, v);
+            }
+            assert_int_equal(scan_column_add_sample(col, &lim, v, strlen(v)), 0);
+        }
+        assert_int_equal(scan_classify_column(c, s, NULL, col), 0);
+        bool bsn = false;
+        for (size_t i = 0; i < col->n_classes; i++)
+            bsn = bsn || strcmp(col->classes[i], "NL_BSN") == 0;
+        if (valid_col)
+            assert_true(bsn);
+        else
+            assert_int_equal(col->n_classes, 0);
+        scan_asset_free(&a);
+    }
+    scan_classify_scratch_free(s);
+    scan_classifier_free(c);
+}
