@@ -30,7 +30,10 @@
 #define CLUSTER_SCAN_HOST_MAX   255   /* host part of qualified names; "" = the runtime's name */
 #define CLUSTER_SCAN_GLOBS_MAX  1023  /* include (or exclude) globs, each ended by '\n' */
 #define CLUSTER_SCAN_RULES_MAX  16384 /* the rules file's content */
-#define CLUSTER_FSM_SCANS_CAP   1024  /* definitions: a slot is ~21 KiB of address space, resident
+#define CLUSTER_SCAN_TLS_CA_MAX 16384 /* a database's CA bundle (PEM content): a few certificates */
+#define CLUSTER_SCAN_CONNECT_TIMEOUT_MAX_S    3600
+#define CLUSTER_SCAN_STATEMENT_TIMEOUT_MAX_MS 86400000u /* 24 h */
+#define CLUSTER_FSM_SCANS_CAP   1024  /* definitions: a slot is ~37 KiB of address space, resident
                                        * only once used; 1,024 lets the dispatch-rate benchmark
                                        * queue 1,000 runs (one active run per scan) */
 /* Runs the table holds, active and history together: enough for the dispatch-rate benchmark's
@@ -59,6 +62,15 @@
 /* Definition flags. */
 #define CLUSTER_SCAN_NO_DIRECTORIES  0x1u /* no `directory` assets */
 #define CLUSTER_SCAN_FOLLOW_SYMLINKS 0x2u /* follow symlinks leaving the source */
+#define CLUSTER_SCAN_EXACT_COUNTS    0x4u /* a database: count(*) each table (--exact-counts) */
+
+/* A database source's TLS mode (scan/scan.h's enum scan_db_tls, asserted equal in node/runs.c). */
+enum cluster_scan_tls {
+    CLUSTER_SCAN_TLS_VERIFY_FULL = 0, /* the default */
+    CLUSTER_SCAN_TLS_VERIFY_CA = 1,
+    CLUSTER_SCAN_TLS_REQUIRE = 2,
+    CLUSTER_SCAN_TLS_DISABLE = 3,
+};
 
 /* A scan definition. Strings are NUL-terminated; globs are '\n'-separated lists (no control
  * characters inside a glob); rules are rules_len bytes (not NUL-terminated). */
@@ -81,6 +93,14 @@ struct cluster_scan_def {
     char credential[CLUSTER_SCAN_NAME_MAX + 1];
     uint32_t rules_len;
     char rules[CLUSTER_SCAN_RULES_MAX];
+    /* A database source's connection (docs/sources.md), added after the credential: older
+     * entries and snapshots decode with 0, the defaults. A path source has none of them. */
+    uint8_t db_tls;                   /* enum cluster_scan_tls */
+    uint32_t db_connect_timeout_s;    /* 0: the default (15 s); else 1..3600 */
+    uint32_t db_statement_timeout_ms; /* 0: the default (30 s); else 1..24 h */
+    uint32_t tls_ca_len;              /* 0: the system's CAs */
+    char tls_ca[CLUSTER_SCAN_TLS_CA_MAX]; /* the CA bundle's PEM content (not a path: no file
+                                           * needs to exist on every node) */
 };
 
 enum cluster_run_state {

@@ -93,6 +93,29 @@ int node_admin_pack_time(msgpack_packer *pk, const char *key, uint64_t ms);
 /* Pack "key": str (NULL: nil). */
 int node_admin_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 
+/* ---- a scan definition's database connection (admin_scan_db.c) ---- */
+/* Which of them a request gives (bits of *given). */
+enum {
+    NODE_SCAN_DB_TLS = 1u << 0,
+    NODE_SCAN_DB_CA = 1u << 1,
+    NODE_SCAN_DB_CONNECT = 1u << 2,
+    NODE_SCAN_DB_STATEMENT = 1u << 3,
+    NODE_SCAN_DB_EXACT = 1u << 4,
+};
+/* Decode the request's database keys into d, setting *given's bits; on failure *what names the
+ * key (SHIR_E_INVAL, SHIR_E_TOOBIG, or the body's error). */
+int node_admin_scan_db_decode(const msgpack_object *b, struct cluster_scan_def *d,
+                              uint32_t *given, const char **what);
+/* Copy the given ones of p into d (scan update). */
+void node_admin_scan_db_patch(struct cluster_scan_def *d, const struct cluster_scan_def *p,
+                              uint32_t given);
+/* The definition as it will be put: NULL when fine, else why it is refused (some were given for
+ * a path source). A path source's connection fields are cleared. */
+const char *node_admin_scan_db_check(struct cluster_scan_def *d, uint32_t given);
+/* Pack the 5 pairs scan show prints (nil for a path source). */
+#define NODE_ADMIN_SCAN_DB_KEYS 5
+int node_admin_scan_db_pack(msgpack_packer *pk, const struct cluster_scan_def *d);
+
 /* ---- handlers (admin_cluster.c, admin_proxy.c, admin_scan.c) ---------------------------------------------- */
 typedef void (*node_admin_handler)(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_status(struct node_admin_conn *c, const struct transport_msg *m);

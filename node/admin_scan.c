@@ -37,6 +37,7 @@ struct scan_call {
     uint32_t capacity;
     struct cluster_scan_def *def;          /* create: the definition; update: the patch */
     uint32_t given;                        /* update: which fields the patch sets (GIVEN_*) */
+    uint32_t db_given;                     /* and which database fields (NODE_SCAN_DB_*) */
     bool keep;                             /* handed on to a next step: not freed yet */
 };
 
@@ -201,7 +202,7 @@ static int pack_scan(msgpack_packer *pk, struct cluster *cl, const struct cluste
     uint64_t active = active_run_of(cl, d->name);
     char level[4];
     (void)shir_str_fmt(level, sizeof level, "L%u", (unsigned)d->level);
-    int rv = msgpack_pack_map(pk, 17);
+    int rv = msgpack_pack_map(pk, 17 + NODE_ADMIN_SCAN_DB_KEYS);
     rv |= node_admin_pack_kv_str(pk, "name", d->name);
     rv |= node_admin_pack_kv_str(pk, "source", d->source);
     rv |= node_admin_pack_kv_str(pk, "credential", d->credential[0] ? d->credential : NULL);
@@ -217,6 +218,7 @@ static int pack_scan(msgpack_packer *pk, struct cluster *cl, const struct cluste
     rv |= transport_pack_cstr(pk, "partSize");
     rv |= d->part_size ? msgpack_pack_uint64(pk, d->part_size) : msgpack_pack_nil(pk);
     rv |= pack_u64(pk, "rulesBytes", d->rules_len);
+    rv |= node_admin_scan_db_pack(pk, d);
     rv |= node_admin_pack_time(pk, "created", d->created_ms);
     rv |= node_admin_pack_time(pk, "updated", d->updated_ms);
     rv |= transport_pack_cstr(pk, "activeRun");
@@ -569,6 +571,8 @@ void node_admin_scan_create(struct node_admin_conn *c, const struct transport_ms
     k->def->timeout_ms = CLUSTER_SCAN_TIMEOUT_DEFAULT_MS;
     k->def->max_attempts = CLUSTER_SCAN_ATTEMPTS_DEFAULT;
     int rv = decode_def(&m->body, k->def, &k->given, &what);
+    if (rv == 0)
+        rv = node_admin_scan_db_decode(&m->body, k->def, &k->db_given, &what);
     if (rv == 0 && !(k->given & GIVEN_SOURCE))
         rv = SHIR_E_NOTFOUND, what = "source";
     if (rv == 0 && !(k->given & GIVEN_SINK))
@@ -576,6 +580,12 @@ void node_admin_scan_create(struct node_admin_conn *c, const struct transport_ms
     if (rv != 0) {
         call_free(k);
         bad_field(c, m->id, rv, what);
+        return;
+    }
+    const char *why = node_admin_scan_db_check(k->def, k->db_given);
+    if (why) {
+        call_free(k);
+        node_admin_reply_error(c, m->id, SHIR_E_INVAL, why);
         return;
     }
     (void)shir_str_copy(k->name, sizeof k->name, k->def->name);
@@ -606,8 +616,14 @@ static void scan_update_read(const struct node_admin_ctx *ctx, struct node_admin
     }
     *d = *cur;
     apply_patch(d, k->def, k->given);
+    node_admin_scan_db_patch(d, k->def, k->db_given);
     free(k->def);
     k->def = d;
+    const char *why = node_admin_scan_db_check(d, k->db_given);
+    if (why) {
+        node_admin_reply_error(c, id, SHIR_E_INVAL, why);
+        return;
+    }
     k->keep = put_step(c, id, k, false) == 0;
 }
 
@@ -618,6 +634,8 @@ void node_admin_scan_update(struct node_admin_conn *c, const struct transport_ms
     if (!k)
         return;
     int rv = decode_def(&m->body, k->def, &k->given, &what);
+    if (rv == 0)
+        rv = node_admin_scan_db_decode(&m->body, k->def, &k->db_given, &what);
     if (rv != 0) {
         call_free(k);
         bad_field(c, m->id, rv, what);

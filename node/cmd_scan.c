@@ -315,14 +315,17 @@ struct worker_result {
 /* Acknowledge a report as the agent does once it is committed (here: at once). */
 static void worker_frame(void *data, enum scan_msg_type type, const unsigned char *frame, size_t n)
 {
-    (void)frame;
-    (void)n;
     struct worker_result *res = data;
     if (!res->ack || !res->w || (type != SCAN_MSG_PROGRESS && type != SCAN_MSG_CHECKPOINT))
         return;
     struct shir_buf b;
     shir_buf_init(&b, 64);
     if (scan_ack_encode(++res->acks, &b) == 0)
+        (void)node_worker_send(res->w, b.data, b.len);
+    struct scan_checkpoint cp;
+    shir_buf_reset(&b);
+    if (type == SCAN_MSG_CHECKPOINT && scan_checkpoint_decode(frame, n, &cp) == 0 &&
+        scan_committed_encode(cp.part, &b) == 0)
         (void)node_worker_send(res->w, b.data, b.len);
     shir_buf_free(&b);
 }
@@ -611,8 +614,10 @@ const struct node_cmd node_cmd_scan = {
         "           [--level L1|L2|L3] [--credential CRED]\n"
         "           [--include GLOB]... [--exclude GLOB]... [--rules FILE] [--no-directories]\n"
         "           [--follow-symlinks] [--host-name NAME] [--timeout DURATION]\n"
-        "           [--max-attempts N] [--part-size N]\n"
+        "           [--max-attempts N] [--part-size N] [--tls MODE] [--tls-ca FILE]\n"
+        "           [--connect-timeout S] [--statement-timeout MS] [--exact-counts]\n"
         "       shir scan update NAME [any flag of create] [--directories] [--no-follow-symlinks]\n"
+        "           [--no-exact-counts]\n"
         "       shir scan delete NAME [--force]\n"
         "       shir scan list\n"
         "       shir scan show NAME\n"
@@ -633,7 +638,10 @@ const struct node_cmd node_cmd_scan = {
         "progress and exits 0 when the run succeeded, 1 otherwise. runs: newest first.\n"
         "DBURL: sqlite:///PATH, postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB, without user\n"
         "or password; --credential CRED (see 'shir credentials') is the login its runs use, and\n"
-        "update --credential '' drops it.\n"
+        "update --credential '' drops it. A database's --tls (verify-full, the default;\n"
+        "verify-ca, require, disable), --tls-ca FILE (its content is stored, at most 16 KiB;\n"
+        "'' drops it), --connect-timeout (1-3600 s, default 15), --statement-timeout (1 ms-24 h,\n"
+        "default 30000) and --exact-counts are stored with it; a path source refuses them.\n"
         "See docs/cli.md for the JSON shapes.\n"
         "\n"
         "       shir scan run-local SOURCE [--level L1|L2|L3] [--rules FILE]\n"

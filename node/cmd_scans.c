@@ -77,14 +77,20 @@ int node_cli_fail(const char *who, bool json, int rv, const char *message)
 enum scan_flag {
     F_SOURCE, F_LEVEL, F_INCLUDE, F_EXCLUDE, F_RULES, F_SINK, F_NO_DIRS, F_DIRS, F_FOLLOW,
     F_NO_FOLLOW, F_HOST, F_TIMEOUT, F_ATTEMPTS, F_FORCE, F_WAIT, F_ACTIVE, F_LIMIT, F_CREDENTIAL,
-    F_PART_SIZE, F_COUNT
+    F_PART_SIZE, F_TLS, F_TLS_CA, F_CONNECT_TIMEOUT, F_STATEMENT_TIMEOUT, F_EXACT, F_NO_EXACT,
+    F_COUNT
 };
+_Static_assert(F_COUNT <= 32, "flags are bits of an unsigned");
 #define BIT(f) (1u << (f))
 /* The definition's flags, shared by create and update. */
 #define DEF_FLAGS                                                                                  \
     (BIT(F_SOURCE) | BIT(F_LEVEL) | BIT(F_INCLUDE) | BIT(F_EXCLUDE) | BIT(F_RULES) |              \
      BIT(F_SINK) | BIT(F_NO_DIRS) | BIT(F_FOLLOW) | BIT(F_HOST) | BIT(F_TIMEOUT) | BIT(F_ATTEMPTS) | \
-     BIT(F_CREDENTIAL) | BIT(F_PART_SIZE))
+     BIT(F_CREDENTIAL) | BIT(F_PART_SIZE) | DB_FLAGS)
+/* A database's connection (the agent refuses them for a path source). */
+#define DB_FLAGS                                                                                   \
+    (BIT(F_TLS) | BIT(F_TLS_CA) | BIT(F_CONNECT_TIMEOUT) | BIT(F_STATEMENT_TIMEOUT) | BIT(F_EXACT) | \
+     BIT(F_NO_EXACT))
 
 static const struct option scan_options[] = {
     {"source", required_argument, NULL, 'A' + F_SOURCE},
@@ -106,6 +112,12 @@ static const struct option scan_options[] = {
     {"limit", required_argument, NULL, 'A' + F_LIMIT},
     {"credential", required_argument, NULL, 'A' + F_CREDENTIAL},
     {"part-size", required_argument, NULL, 'A' + F_PART_SIZE},
+    {"tls", required_argument, NULL, 'A' + F_TLS},
+    {"tls-ca", required_argument, NULL, 'A' + F_TLS_CA},
+    {"connect-timeout", required_argument, NULL, 'A' + F_CONNECT_TIMEOUT},
+    {"statement-timeout", required_argument, NULL, 'A' + F_STATEMENT_TIMEOUT},
+    {"exact-counts", no_argument, NULL, 'A' + F_EXACT},
+    {"no-exact-counts", no_argument, NULL, 'A' + F_NO_EXACT},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,14 +131,16 @@ struct scan_cli {
     bool json;
     bool reported;   /* a usage error was printed (with its JSON object) */
     unsigned seen;   /* BIT(flag) of every flag given */
-    const char *source, *sink, *host, *rules_path, *credential;
+    const char *source, *sink, *host, *rules_path, *credential, *tls, *tls_ca_path;
     unsigned level;
     struct globs inc, exc;
-    uint64_t timeout_ms, attempts, limit, part_size;
+    uint64_t timeout_ms, attempts, limit, part_size, connect_s, statement_ms;
     /* Resolved before the request (resolve_def). */
     char source_abs[PATH_MAX], sink_abs[PATH_MAX + 8];
     char *rules;
     size_t rules_len;
+    char *tls_ca;
+    size_t tls_ca_len;
 };
 
 /* A usage error of `sub`: the message (and with --json the error object), then the usage. */
@@ -214,6 +228,27 @@ static int scan_opt(int val, char *arg, void *ctx)
             return usage(x, "--part-size wants 1-%u files, got '%s'", CLUSTER_SCAN_PART_SIZE_MAX,
                          arg);
         break;
+    case F_TLS:
+        if (strcmp(arg, "verify-full") != 0 && strcmp(arg, "verify-ca") != 0 &&
+            strcmp(arg, "require") != 0 && strcmp(arg, "disable") != 0)
+            return usage(x, "--tls wants verify-full, verify-ca, require or disable, got '%s'",
+                         arg);
+        x->tls = arg;
+        break;
+    case F_TLS_CA:
+        x->tls_ca_path = arg; /* read before the request: its content is stored */
+        break;
+    case F_CONNECT_TIMEOUT:
+        if (shir_parse_u64(arg, 1, CLUSTER_SCAN_CONNECT_TIMEOUT_MAX_S, &x->connect_s) != 0)
+            return usage(x, "--connect-timeout wants seconds, 1-%d, got '%s'",
+                         CLUSTER_SCAN_CONNECT_TIMEOUT_MAX_S, arg);
+        break;
+    case F_STATEMENT_TIMEOUT:
+        /* No 0 ("none", as run-local allows): an unattended run keeps a bound per statement. */
+        if (shir_parse_u64(arg, 1, CLUSTER_SCAN_STATEMENT_TIMEOUT_MAX_MS, &x->statement_ms) != 0)
+            return usage(x, "--statement-timeout wants milliseconds, 1-%u (24 h), got '%s'",
+                         CLUSTER_SCAN_STATEMENT_TIMEOUT_MAX_MS, arg);
+        break;
     case F_LIMIT:
         if (shir_parse_u64(arg, 1, CLUSTER_FSM_RUNS_CAP, &n) != 0)
             return usage(x, "--limit wants 1-%d, got '%s'", CLUSTER_FSM_RUNS_CAP, arg);
@@ -251,44 +286,42 @@ static int make_dirs(const char *dir, char *msg, size_t cap)
     }
 }
 
-/* The rules file's content: at most CLUSTER_SCAN_RULES_MAX bytes, refused with its size. An
- * empty path (update: `--rules ''`) means no rules. */
-static int read_rules(struct scan_cli *x, char *msg, size_t cap)
+/* A small file's content (the rules, a CA bundle): at most max bytes, refused with its size
+ * (hint says what to do). An empty path (update: `--rules ''`) means none. 0, or -1 with msg. */
+static int read_small(const char *path, size_t max, const char *what, const char *hint,
+                      char **out, size_t *len, char *msg, size_t cap)
 {
-    if (!x->rules_path[0])
+    if (!path[0])
         return 0;
-    int fd = open(x->rules_path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     const char *why = fd < 0 || fstat(fd, &st) != 0 ? strerror(errno)
                       : !S_ISREG(st.st_mode)        ? "not a regular file"
                                                     : NULL;
     if (why) {
-        (void)shir_str_fmt(msg, cap, "cannot read rules file %s: %s", x->rules_path, why);
+        (void)shir_str_fmt(msg, cap, "cannot read %s %s: %s", what, path, why);
         if (fd >= 0)
             close(fd);
         return -1;
     }
-    if (st.st_size > CLUSTER_SCAN_RULES_MAX) {
-        (void)shir_str_fmt(msg, cap,
-                           "rules file %s is %lld bytes; a scan stores at most %d (16 KiB): "
-                           "shorten it or split the scan",
-                           x->rules_path, (long long)st.st_size, CLUSTER_SCAN_RULES_MAX);
+    if ((uint64_t)st.st_size > max) {
+        (void)shir_str_fmt(msg, cap, "%s %s is %lld bytes; a scan stores at most %zu (%zu KiB): %s",
+                           what, path, (long long)st.st_size, max, max / 1024, hint);
         close(fd);
         return -1;
     }
-    x->rules = malloc(CLUSTER_SCAN_RULES_MAX + 1);
+    *out = malloc(max + 1);
     ssize_t r = 0;
-    while (x->rules && x->rules_len <= CLUSTER_SCAN_RULES_MAX &&
-           ((r = read(fd, x->rules + x->rules_len, CLUSTER_SCAN_RULES_MAX + 1 - x->rules_len)) > 0 ||
-            (r < 0 && errno == EINTR)))
+    while (*out && *len <= max &&
+           ((r = read(fd, *out + *len, max + 1 - *len)) > 0 || (r < 0 && errno == EINTR)))
         if (r > 0)
-            x->rules_len += (size_t)r;
+            *len += (size_t)r;
     close(fd);
-    if (!x->rules || r < 0 || x->rules_len > CLUSTER_SCAN_RULES_MAX) {
-        (void)shir_str_fmt(msg, cap, "cannot read rules file %s: %s", x->rules_path,
-                           !x->rules ? "out of memory"
-                           : r < 0   ? strerror(errno)
-                                     : "it grew past 16 KiB while being read");
+    if (!*out || r < 0 || *len > max) {
+        (void)shir_str_fmt(msg, cap, "cannot read %s %s: %s", what, path,
+                           !*out  ? "out of memory"
+                           : r < 0 ? strerror(errno)
+                                   : "it grew past the limit while being read");
         return -1;
     }
     return 0;
@@ -298,7 +331,13 @@ static int read_rules(struct scan_cli *x, char *msg, size_t cap)
  * its rules or source leaves nothing behind). 0, or -1 with msg. */
 static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
 {
-    if (x->rules_path && read_rules(x, msg, cap) != 0)
+    if (x->rules_path && read_small(x->rules_path, CLUSTER_SCAN_RULES_MAX, "rules file",
+                                    "shorten it or split the scan", &x->rules, &x->rules_len,
+                                    msg, cap) != 0)
+        return -1;
+    if (x->tls_ca_path && read_small(x->tls_ca_path, CLUSTER_SCAN_TLS_CA_MAX, "TLS CA file",
+                                     "keep only the CAs of the server's chain", &x->tls_ca,
+                                     &x->tls_ca_len, msg, cap) != 0)
         return -1;
     if (x->source && scan_source_is_db(x->source)) {
         /* A database URL is the same on every node; its user and password travel apart. */
@@ -372,7 +411,9 @@ static int pack_def(msgpack_packer *pk, void *arg)
     size_t n = (size_t)(1 + !!x->source + !!(s & BIT(F_LEVEL)) + !!x->sink + !!x->host +
                         !!(s & BIT(F_INCLUDE)) + !!(s & BIT(F_EXCLUDE)) + dirs + follow +
                         !!(s & BIT(F_TIMEOUT)) + !!(s & BIT(F_ATTEMPTS)) + !!x->rules_path +
-                        !!x->credential + !!(s & BIT(F_PART_SIZE)));
+                        !!x->credential + !!(s & BIT(F_PART_SIZE)) + !!x->tls + !!x->tls_ca_path +
+                        !!x->connect_s + !!x->statement_ms +
+                        !!(s & (BIT(F_EXACT) | BIT(F_NO_EXACT))));
     int rv = msgpack_pack_map(pk, n);
     rv |= transport_pack_cstr(pk, "name") | transport_pack_cstr(pk, q->name);
     if (x->source)
@@ -403,6 +444,18 @@ static int pack_def(msgpack_packer *pk, void *arg)
         rv |= transport_pack_cstr(pk, "partSize") | msgpack_pack_uint64(pk, x->part_size);
     if (x->rules_path)
         rv |= transport_pack_kv_bin(pk, "rules", x->rules ? x->rules : "", x->rules_len);
+    if (x->tls)
+        rv |= transport_pack_cstr(pk, "tls") | transport_pack_cstr(pk, x->tls);
+    if (x->tls_ca_path)
+        rv |= transport_pack_kv_bin(pk, "tlsCa", x->tls_ca ? x->tls_ca : "", x->tls_ca_len);
+    if (x->connect_s)
+        rv |= transport_pack_cstr(pk, "connectTimeoutS") | msgpack_pack_uint64(pk, x->connect_s);
+    if (x->statement_ms)
+        rv |= transport_pack_cstr(pk, "statementTimeoutMs") |
+              msgpack_pack_uint64(pk, x->statement_ms);
+    if (s & (BIT(F_EXACT) | BIT(F_NO_EXACT)))
+        rv |= transport_pack_cstr(pk, "exactCounts") |
+              ((s & BIT(F_EXACT)) ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     return rv ? SHIR_E_NOMEM : 0;
 }
 
@@ -491,6 +544,8 @@ static void print_scan(const msgpack_object *s)
                                        "sink",
                                        "hostName",  "includes", "excludes",    "noDirectories",
                                        "followSymlinks", "timeoutMs", "maxAttempts", "partSize", "rulesBytes",
+                                       "tls", "tlsCaBytes", "connectTimeoutS",
+                                       "statementTimeoutMs", "exactCounts",
                                        "created",   "updated",  "activeRun"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const msgpack_object *v;
@@ -841,6 +896,8 @@ static int check_args(struct scan_cli *x, size_t s, int nargs, char **args)
         return usage(x, "--no-directories and --directories contradict each other");
     if ((x->seen & BIT(F_FOLLOW)) && (x->seen & BIT(F_NO_FOLLOW)))
         return usage(x, "--follow-symlinks and --no-follow-symlinks contradict each other");
+    if ((x->seen & BIT(F_EXACT)) && (x->seen & BIT(F_NO_EXACT)))
+        return usage(x, "--exact-counts and --no-exact-counts contradict each other");
     const char *name = nargs ? args[0] : NULL;
     bool by_run = strcmp(subs[s].name, "cancel") == 0;
     if (name && !by_run && !node_valid_node_name(name))
@@ -850,6 +907,11 @@ static int check_args(struct scan_cli *x, size_t s, int nargs, char **args)
     if (strcmp(subs[s].name, "create") == 0 && !x->sink)
         return usage(x, "'scan create' needs --sink jsonl:DIR (a directory every node mounts) "
                         "or --sink atlas:URL");
+    if (strcmp(subs[s].name, "create") == 0 && (x->seen & DB_FLAGS) &&
+        !scan_source_is_db(x->source))
+        return usage(x, "--tls, --tls-ca, --connect-timeout, --statement-timeout and "
+                        "--exact-counts are for database sources (postgres://, mysql://, "
+                        "sqlite:///), not a path");
     if (strcmp(subs[s].name, "update") == 0 && !(x->seen & (DEF_FLAGS | BIT(F_DIRS) |
                                                             BIT(F_NO_FOLLOW))))
         return usage(x, "'scan update' needs at least one flag to change");
@@ -916,5 +978,6 @@ int node_scans_run(int argc, char **argv)
         break;
     }
     free(x.rules);
+    free(x.tls_ca);
     return code;
 }

@@ -80,11 +80,9 @@ static void send_ack(struct exec *x)
 
 static void send_progress(struct exec *x);
 
-static void reported(void *data, int status, const char *msg)
+/* A report's outcome for its worker: an ack when committed, a stop when superseded. */
+static void report_done(struct exec *x, int status)
 {
-    (void)msg;
-    struct exec *x = data;
-    x->refs--;
     if (status == 0) {
         send_ack(x);
     } else if (status == SHIR_E_STALE && x->w && !x->stopping) {
@@ -94,6 +92,38 @@ static void reported(void *data, int status, const char *msg)
         x->stopping = true;
         node_worker_stop(x->w, STOP_GRACE_MS);
     }
+}
+
+static void reported(void *data, int status, const char *msg)
+{
+    (void)msg;
+    struct exec *x = data;
+    x->refs--;
+    report_done(x, status);
+    release(x);
+}
+
+/* A checkpoint report in flight: which part, for the "committed" frame the worker waits for. */
+struct cp_report {
+    struct exec *x;
+    uint32_t part;
+};
+
+static void checkpoint_reported(void *data, int status, const char *msg)
+{
+    (void)msg;
+    struct cp_report *c = data;
+    struct exec *x = c->x;
+    x->refs--;
+    report_done(x, status);
+    if (status == 0 && x->w) {
+        struct shir_buf b;
+        shir_buf_init(&b, 64);
+        if (scan_committed_encode(c->part, &b) == 0)
+            (void)node_worker_send(x->w, b.data, b.len);
+        shir_buf_free(&b);
+    }
+    free(c);
     release(x);
 }
 
@@ -136,11 +166,15 @@ static void on_frame(void *data, enum scan_msg_type type, const unsigned char *f
             send_progress(x);
     } else if (type == SCAN_MSG_CHECKPOINT) {
         struct scan_checkpoint cp;
-        if (scan_checkpoint_decode(frame, n, &cp) != 0)
-            return;
+        struct cp_report *c;
+        if (scan_checkpoint_decode(frame, n, &cp) != 0 || !(c = malloc(sizeof *c)))
+            return; /* unanswered, the worker fences itself: the attempt is redone elsewhere */
+        *c = (struct cp_report){.x = x, .part = cp.part};
         if (cluster_run_report(x->owner->cluster, x->run, x->attempt, true, cp.part, cp.files,
-                               cp.assets, cp.bytes, reported, x) == 0)
+                               cp.assets, cp.bytes, checkpoint_reported, c) == 0)
             x->refs++;
+        else
+            free(c);
     }
 }
 
@@ -272,6 +306,30 @@ static int credential_fill(struct node_runs *r, const struct cluster_scan_def *d
     return rv;
 }
 
+_Static_assert((int)CLUSTER_SCAN_TLS_VERIFY_FULL == (int)SCAN_DB_TLS_VERIFY_FULL &&
+                   (int)CLUSTER_SCAN_TLS_VERIFY_CA == (int)SCAN_DB_TLS_VERIFY_CA &&
+                   (int)CLUSTER_SCAN_TLS_REQUIRE == (int)SCAN_DB_TLS_REQUIRE &&
+                   (int)CLUSTER_SCAN_TLS_DISABLE == (int)SCAN_DB_TLS_DISABLE,
+               "the replicated TLS modes are the engine's");
+_Static_assert(CLUSTER_SCAN_TLS_CA_MAX <= SCAN_JOB_MAX_TLS_CA, "a stored CA bundle fits a job");
+
+/* A database's connection from the definition (0: the job's defaults stay). SHIR_E_NOMEM. */
+static int db_fill(const struct cluster_scan_def *def, struct scan_job *job)
+{
+    job->db.tls = (enum scan_db_tls)def->db_tls;
+    if (def->db_connect_timeout_s)
+        job->db.connect_timeout_s = def->db_connect_timeout_s;
+    if (def->db_statement_timeout_ms)
+        job->db.statement_timeout_ms = def->db_statement_timeout_ms;
+    job->db.exact_counts = (def->flags & CLUSTER_SCAN_EXACT_COUNTS) != 0;
+    if (def->tls_ca_len) {
+        if (!(job->db.tls_ca_pem = dup_n(def->tls_ca, def->tls_ca_len)))
+            return SHIR_E_NOMEM;
+        job->db.tls_ca_pem_len = def->tls_ca_len;
+    }
+    return 0;
+}
+
 /* The job of `run` from `def` (into *job, which the caller frees). */
 static int build_job(struct node_runs *r, const struct cluster_run *run,
                      const struct cluster_scan_def *def, struct scan_job *job, char *msg,
@@ -285,21 +343,13 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
     job->run_id = run->id;
     job->attempt = run->attempt;
     job->run_scan = strdup(def->name);
-    job->part_size = run->part_size;
+    /* A database's parts count tables, and its default depends on the level (scan.h): the
+     * run's part size is the definition's, or the files' default the FSM filled in. */
+    job->part_size = scan_source_is_db(def->source) ? def->part_size : run->part_size;
     job->memory_limit = 4096ull << 20; /* as run-local: a runaway file cannot take the machine */
     if (!job->source || !job->run_scan)
         goto fail;
-    if (strncmp(def->sink, "jsonl:", 6) == 0 && scan_source_is_db(def->source)) {
-        /* Database sources write no parts yet (scan/source/: per-table checkpoints are to come):
-         * the run's assets go to one file beside the parts directories, DIR/NAME.run-RUN.jsonl,
-         * rewritten whole by a retried attempt. */
-        char path[CLUSTER_SCAN_SINK_MAX + CLUSTER_SCAN_NAME_MAX + 40];
-        job->sink = SCAN_SINK_JSONL;
-        if (shir_str_fmt(path, sizeof path, "%s/%s.run-%llu.jsonl", def->sink + 6, def->name,
-                         (unsigned long long)run->id) != 0 ||
-            !(job->sink_target = strdup(path)))
-            goto fail;
-    } else if (strncmp(def->sink, "jsonl:", 6) == 0) {
+    if (strncmp(def->sink, "jsonl:", 6) == 0) {
         job->sink = SCAN_SINK_JSONL;
         if (!(job->parts_dir = strdup(def->sink + 6)) || !(job->sink_target = strdup(def->sink + 6)))
             goto fail;
@@ -320,6 +370,8 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
         (void)shir_str_fmt(msg, cap, "unknown sink %s", def->sink);
         return SHIR_E_INVAL;
     }
+    if (scan_source_is_db(def->source) && db_fill(def, job) != 0)
+        goto fail;
     /* A credential on a path source has nothing to log in to: it is not opened. */
     if (def->credential[0] && scan_source_is_db(def->source) &&
         (rv = credential_fill(r, def, job, msg, cap)) != 0)

@@ -12,6 +12,12 @@
  * whose node was paused or cut off stops writing parts before the runtime gives its run to
  * another node. Frames from both threads are written under one mutex, and a frame that cannot be
  * written ends the process at once (nobody is listening: what it would do next is not wanted).
+ *
+ * A self-fencing worker (a runtime run) also waits, after each checkpoint, for the parent's
+ * "committed" frame of that part before it reads on: the checkpoint is then in the replicated
+ * state, so a resumed attempt redoes at most the part that was being written (for a database
+ * at L3, one table). The fence bounds the wait when the node is cut off (no ack for fence_ms
+ * ends the process), WORKER_COMMIT_WAIT_S when only that report failed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/node.h"
@@ -31,6 +38,11 @@
 /* Heartbeat period: a progress frame at least this often keeps the parent's view fresh and
  * lets it tell a live worker from a stuck one; 2 per second is noise on the pipe. */
 #define WORKER_HEARTBEAT_MS 500
+/* The longest a checkpoint waits for its "committed" frame. A cut-off node's worker fences
+ * itself long before (no acks); this bounds the case where acks of progress keep coming but
+ * the checkpoint's own report failed (no leader for longer than the agent's 10 s of retries):
+ * the worker goes on rather than hang, and only the one-part bound of a resume is lost. */
+#define WORKER_COMMIT_WAIT_S 20
 
 struct worker_out {
     int fd;
@@ -39,6 +51,9 @@ struct worker_out {
     struct scan_summary latest; /* the last progress, for heartbeats */
     bool done;               /* the summary is out: the watchdog only waits to be stopped */
     struct shir_log *log;
+    bool wait_commits;       /* wait for "committed" after each checkpoint (fence_ms > 0) */
+    int64_t committed;       /* the highest part the parent said is committed, -1 none */
+    pthread_cond_t commit_cv; /* signalled (with mu) when committed grows */
 };
 
 /* Write the frame in o->frame (mu held). A failed write ends the process: the parent is gone
@@ -82,6 +97,15 @@ static int on_checkpoint(void *ud, const struct scan_checkpoint *c)
     int rc = scan_checkpoint_encode(c, &o->frame);
     if (rc == 0)
         send_locked(o);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += WORKER_COMMIT_WAIT_S;
+    int w = 0;
+    while (rc == 0 && w == 0 && o->wait_commits && o->committed < (int64_t)c->part)
+        w = pthread_cond_timedwait(&o->commit_cv, &o->mu, &until);
+    if (w == ETIMEDOUT)
+        SHIR_WARN(o->log, "checkpoint %u not confirmed committed within %d s; going on (a resumed "
+                  "attempt may redo more than one part)", (unsigned)c->part, WORKER_COMMIT_WAIT_S);
     pthread_mutex_unlock(&o->mu);
     return rc;
 }
@@ -110,8 +134,17 @@ static void parent_frames(struct watchdog *wd, uint64_t now)
         if (!flen)
             return;
         uint64_t seq;
-        if (scan_ack_decode(wd->in.data, flen, &seq) == 0)
+        uint32_t part;
+        if (scan_ack_decode(wd->in.data, flen, &seq) == 0) {
             wd->last_ack_ms = now;
+        } else if (scan_committed_decode(wd->in.data, flen, &part) == 0) {
+            pthread_mutex_lock(&wd->out->mu);
+            if ((int64_t)part > wd->out->committed) {
+                wd->out->committed = part;
+                pthread_cond_broadcast(&wd->out->commit_cv);
+            }
+            pthread_mutex_unlock(&wd->out->mu);
+        }
         shir_buf_consume(&wd->in, flen);
     }
 }
@@ -308,6 +341,7 @@ static int run_job(struct scan_job *job, struct watchdog *wd, struct shir_log_si
         for (;;)
             pause(); /* the parent kills us */
 #endif
+    wd->out->wait_commits = job->fence_ms > 0;
     if ((rc = watchdog_start(wd, job->fence_ms, sum->message, sizeof sum->message)) != 0)
         return rc;
     if (job->run_id && job->resume)
@@ -345,8 +379,13 @@ static int worker_run(int argc, char **argv)
     shir_log_init(&log, &sink, "worker=%ld", (long)getpid());
     struct scan_job job;
     scan_job_init(&job);
-    struct worker_out out = {.fd = out_fd, .log = &log};
+    struct worker_out out = {.fd = out_fd, .log = &log, .committed = -1};
     pthread_mutex_init(&out.mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&out.commit_cv, &ca);
+    pthread_condattr_destroy(&ca);
     shir_buf_init(&out.frame, SCAN_FRAME_MAX + 4);
     struct watchdog wd = {.out = &out, .job_fd = job_fd, .stop_fd = -1, .stop_w = -1};
     shir_buf_init(&wd.in, SCAN_FRAME_MAX + 4 + 65536);
@@ -366,6 +405,7 @@ static int worker_run(int argc, char **argv)
     int code = sum.status == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
     shir_buf_free(&out.frame);
     shir_buf_free(&wd.in);
+    pthread_cond_destroy(&out.commit_cv);
     pthread_mutex_destroy(&out.mu);
     scan_job_free(&job);
     shir_log_sink_close(&sink);
@@ -378,7 +418,8 @@ const struct node_cmd node_cmd_worker = {
     .usage = "usage: shir worker [--job-fd N] [--out-fd N]\n"
              "\n"
              "Reads one job frame (u32 length + msgpack map, see scan/scan.h) from --job-fd\n"
-             "(default 0), then ack frames until the parent closes it (which stops the worker);\n"
+             "(default 0), then ack and committed frames until the parent closes it (which stops\n"
+             "the worker; with a fence, each checkpoint waits for its committed frame);\n"
              "runs the job and writes progress, cursor, file, checkpoint and summary frames to\n"
              "--out-fd (default 1). Logs go to stderr. Exit 0 when the scan succeeded, 1 when it\n"
              "failed or the parent is gone, 3 when it fenced itself (no ack for the job's\n"

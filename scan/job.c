@@ -50,6 +50,7 @@ void scan_job_free(struct scan_job *j)
     free(j->db.user);
     shir_secret_free(&j->db.password);
     free(j->db.tls_ca);
+    free(j->db.tls_ca_pem);
     scan_job_init(j);
 }
 
@@ -75,6 +76,11 @@ uint32_t scan_job_part_size(const struct scan_job *j)
 {
     if (j->part_size)
         return j->part_size;
+    if (j->source && scan_source_is_db(j->source)) {
+        if (j->level >= 3 || j->db.exact_counts)
+            return SCAN_DB_PART_TABLES_READ;
+        return j->level == 2 ? SCAN_DB_PART_TABLES_L2 : SCAN_DB_PART_TABLES_L1;
+    }
     return j->level <= 1 ? SCAN_PART_SIZE_L1 : SCAN_PART_SIZE_L23;
 }
 
@@ -93,6 +99,9 @@ static bool resume_point_ok(const struct scan_job *j)
         return j->resume_files == 0;
     if (j->resume_part == UINT32_MAX)
         return false; /* no part after it to number */
+    /* A database resumes at the checkpoint's table count itself (source/dbparts.c). */
+    if (scan_source_is_db(j->source))
+        return true;
     return j->resume_files <= end && j->resume_files > end - n;
 }
 
@@ -124,8 +133,8 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
     bool parts = scan_job_has_parts(j);
     if (j->level < 1 || j->level > 3)
         why = "level must be 1, 2 or 3";
-    else if (parts && scan_source_is_db(j->source))
-        why = "database sources do not write parts yet (per-table checkpoints are to come)";
+    else if (j->atlas_parts && scan_source_is_db(j->source))
+        why = "a database run writes its parts to a jsonl:DIR sink, not to Atlas";
     else if (j->atlas_parts && (j->parts_dir || j->sink != SCAN_SINK_ATLAS))
         why = "Atlas parts need the Atlas sink and no parts directory";
     else if (j->parts_dir && j->parts_dir[0] != '/')
@@ -208,7 +217,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const struct scan_proxy *p = &j->proxy;
-    msgpack_pack_map(&pk, 46);
+    msgpack_pack_map(&pk, 47);
     pk_kv_str(&pk, "t", "job");
     pk_kv_str(&pk, "source", j->source);
     pk_kv_u64(&pk, "level", j->level);
@@ -268,6 +277,13 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     pk_kv_u64(&pk, "db_connect_timeout", j->db.connect_timeout_s);
     pk_kv_u64(&pk, "db_statement_timeout", j->db.statement_timeout_ms);
     pk_kv_u64(&pk, "db_exact_counts", j->db.exact_counts);
+    pk_str(&pk, "db_tls_ca_pem");
+    if (j->db.tls_ca_pem) {
+        msgpack_pack_bin(&pk, j->db.tls_ca_pem_len);
+        msgpack_pack_bin_body(&pk, j->db.tls_ca_pem, j->db.tls_ca_pem_len);
+    } else {
+        msgpack_pack_nil(&pk);
+    }
     return finish_frame(&sb, b);
 }
 
@@ -343,6 +359,15 @@ int scan_ack_encode(uint64_t seq, struct shir_buf *b)
     msgpack_packer pk;
     pk_begin(&sb, &pk, "ack", 1);
     pk_kv_u64(&pk, "seq", seq);
+    return finish_frame(&sb, b);
+}
+
+int scan_committed_encode(uint32_t part, struct shir_buf *b)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pk_begin(&sb, &pk, "committed", 1);
+    pk_kv_u64(&pk, "part", part);
     return finish_frame(&sb, b);
 }
 
@@ -467,7 +492,7 @@ int scan_msg_type(const unsigned char *frame, size_t n, enum scan_msg_type *type
     } names[] = {{"job", SCAN_MSG_JOB},           {"progress", SCAN_MSG_PROGRESS},
                  {"cursor", SCAN_MSG_CURSOR},     {"summary", SCAN_MSG_SUMMARY},
                  {"checkpoint", SCAN_MSG_CHECKPOINT}, {"file", SCAN_MSG_FILE},
-                 {"ack", SCAN_MSG_ACK}};
+                 {"ack", SCAN_MSG_ACK}, {"committed", SCAN_MSG_COMMITTED}};
     rc = SHIR_E_PROTO;
     for (size_t i = 0; t && i < sizeof names / sizeof names[0]; i++)
         if (key_is(t, names[i].name)) {
@@ -560,8 +585,9 @@ static int get_skip(const msgpack_object *o, struct scan_job *j)
     return 0;
 }
 
-/* Inline rules: bin (or str) of at most SCAN_JOB_MAX_RULES bytes, kept NUL-terminated too. */
-static int get_rules(const msgpack_object *o, struct scan_job *j)
+/* A bin (or str) of at most max bytes into *out (kept NUL-terminated too) and *len; nil or
+ * absent: left as it is. */
+static int get_blob(const msgpack_object *o, size_t max, char **out, size_t *len)
 {
     if (!o || o->type == MSGPACK_OBJECT_NIL)
         return 0;
@@ -576,7 +602,7 @@ static int get_rules(const msgpack_object *o, struct scan_job *j)
     } else {
         return SHIR_E_MALFORMED;
     }
-    if (n > SCAN_JOB_MAX_RULES)
+    if (n > max)
         return SHIR_E_MALFORMED;
     char *t = malloc(n + 1);
     if (!t)
@@ -584,10 +610,16 @@ static int get_rules(const msgpack_object *o, struct scan_job *j)
     if (n)
         memcpy(t, p, n);
     t[n] = '\0';
-    free(j->rules_text);
-    j->rules_text = t;
-    j->rules_len = n;
+    free(*out);
+    *out = t;
+    *len = n;
     return 0;
+}
+
+/* Inline rules: at most SCAN_JOB_MAX_RULES bytes. */
+static int get_rules(const msgpack_object *o, struct scan_job *j)
+{
+    return get_blob(o, SCAN_JOB_MAX_RULES, &j->rules_text, &j->rules_len);
 }
 
 /* The runtime run's numeric fields. */
@@ -709,6 +741,8 @@ int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j)
         (rc = get_rules(map_get(m, "rules_text"), j)) ||
         (rc = get_str(map_get(m, "db_user"), &j->db.user)) ||
         (rc = get_str(map_get(m, "db_tls_ca"), &j->db.tls_ca)) ||
+        (rc = get_blob(map_get(m, "db_tls_ca_pem"), SCAN_JOB_MAX_TLS_CA, &j->db.tls_ca_pem,
+                       &j->db.tls_ca_pem_len)) ||
         (rc = get_secret(map_get(m, "proxy_password"), &j->proxy.password)))
         goto out;
     rc = get_secret(map_get(m, "db_password"), &j->db.password);
@@ -831,4 +865,13 @@ int scan_ack_decode(const unsigned char *frame, size_t n, uint64_t *seq)
 {
     const struct u64_field f[] = {{"seq", seq, UINT64_MAX}};
     return decode_u64_frame(frame, n, "ack", f, 1);
+}
+
+int scan_committed_decode(const unsigned char *frame, size_t n, uint32_t *part)
+{
+    uint64_t v = 0;
+    const struct u64_field f[] = {{"part", &v, UINT32_MAX}};
+    int rc = decode_u64_frame(frame, n, "committed", f, 1);
+    *part = (uint32_t)v;
+    return rc;
 }

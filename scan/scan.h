@@ -50,8 +50,9 @@ enum scan_fault {
     SCAN_FAULT_NONE = 0,
     SCAN_FAULT_ABORT = 1,        /* abort() before the scan starts */
     SCAN_FAULT_HANG = 2,         /* never start: wait to be killed */
-    SCAN_FAULT_SLOW = 3,         /* sleep 20 ms before each file: a 300-file tree takes ~6 s, so
-                                    an integration test can act while a run is going */
+    SCAN_FAULT_SLOW = 3,         /* sleep 20 ms before each file or database table: a 300-file
+                                    tree takes ~6 s, so an integration test can act while a run
+                                    is going */
     SCAN_FAULT_CRASH_NAMED = 4,  /* abort() when about to read a file whose name starts with
                                     `shir-test-crash` (the crash-a-file-twice path) */
 };
@@ -69,7 +70,11 @@ struct scan_db_opts {
     char *user;                   /* owned, may be NULL */
     struct shir_secret password;  /* owned; travels only inside the job over the pipe */
     enum scan_db_tls tls;
-    char *tls_ca;                 /* owned, may be NULL: PEM bundle of trusted CAs */
+    char *tls_ca;                 /* owned, may be NULL: path of a PEM bundle of trusted CAs */
+    char *tls_ca_pem;             /* owned, may be NULL: the bundle's content (a runtime
+                                     definition stores the content, not a path; wins over
+                                     tls_ca), tls_ca_pem_len bytes, at most SCAN_JOB_MAX_TLS_CA */
+    size_t tls_ca_pem_len;
     uint32_t connect_timeout_s;   /* default 15 */
     uint32_t statement_timeout_ms;/* per statement (catalog, describe, sample); default 30000 */
     bool exact_counts;            /* count(*) each table instead of the catalog's estimate */
@@ -113,13 +118,15 @@ struct scan_job {
                                      boundaries, no part file; checkpoint k is reported once
                                      every batch of part k was acknowledged by the endpoint
                                      (docs/scanning.md, "Parts") */
-    uint32_t part_size;           /* files per part; 0: scan_job_part_size's default */
+    uint32_t part_size;           /* files (database: tables) per part; 0: scan_job_part_size's
+                                     default */
     bool resume;                  /* continue an earlier attempt from its checkpoint: */
     uint32_t resume_part;         /*   the first part to write (checkpoint's part + 1); the
                                        worker re-walks files below resume_part * part size
                                        with stat only and continues there */
     uint64_t resume_files;        /*   the checkpoint's files: that boundary, or fewer when
-                                       the checkpoint was of a last, partial part */
+                                       the checkpoint was of a last, partial part (a database:
+                                       its tables, where the attempt starts reading) */
     uint64_t resume_assets;       /*   the checkpoint's counters, so that the summary counts */
     uint64_t resume_bytes;        /*   the whole run and not just this attempt (0 when not */
     uint64_t resume_errors;       /*   known: only the summary is off, never the parts) */
@@ -145,11 +152,20 @@ struct scan_job {
  * 16 KiB of rules; a run is retried at most 10 times, so few files can ever be skipped). */
 #define SCAN_JOB_MAX_RULES (64u * 1024)
 #define SCAN_JOB_MAX_SKIP  4096u
+#define SCAN_JOB_MAX_TLS_CA (64u * 1024)
 /* Files per part when job->part_size is 0, per level (measured with bench/bench_parts.c, see
  * docs/scanning.md "Parts"). */
 #define SCAN_PART_SIZE_L1   20000u
 #define SCAN_PART_SIZE_L23  2000u
-/* The part size the job runs with: job->part_size, or the level's default. */
+/* Tables per part of a database source when job->part_size is 0 (docs/sources.md, "Runs of the
+ * runtime"): a part is one unit of reading, so a resumed attempt re-reads at most one table's
+ * data. L3 (a sample) and --exact-counts (a count) read each table: one table per part. L2
+ * reads no table, only catalog rows, 64 tables per statement: one statement's tables per part.
+ * L1 reads nothing per table (one catalog query gives every row): parts only bound file sizes. */
+#define SCAN_DB_PART_TABLES_L1  1000u
+#define SCAN_DB_PART_TABLES_L2  64u
+#define SCAN_DB_PART_TABLES_READ 1u
+/* The part size the job runs with: job->part_size, or the default for its source and level. */
 uint32_t scan_job_part_size(const struct scan_job *j);
 /* Whether the job delivers by numbered parts with checkpoints: parts_dir (JSON-lines part files)
  * or atlas_parts (Atlas batches). Pure. */
@@ -222,6 +238,8 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
  *     parent -> worker (its stdin)          worker -> parent (its fd 3)
  *     "job"  once, first                    "progress"   counters; also a heartbeat every
  *     "ack"  {seq} any number, after it                  500 ms while a runtime run goes
+ *     "committed" {part} after the ack of
+ *            a checkpoint
  *                                           "cursor"     last path handed to the sink
  *                                           "file"       {index} just before a file is opened
  *                                                        for reading (L2/L3, and L1 when its
@@ -231,7 +249,10 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
  *                                           "summary"    last
  *
  * "ack" tells the worker that a report of its own was committed by the runtime; it resets the
- * self-fence timer (scan_job.fence_ms). seq is the parent's, opaque to the worker (logged). */
+ * self-fence timer (scan_job.fence_ms). seq is the parent's, opaque to the worker (logged).
+ * "committed" tells it that the checkpoint of `part` is in the replicated state: a worker that
+ * self-fences (fence_ms > 0) waits for it after each checkpoint before it reads on, so a resumed
+ * attempt never redoes more than the part that was being written (its fence bounds the wait). */
 #define SCAN_FRAME_MAX (16u * 1024 * 1024)
 
 enum scan_msg_type {
@@ -242,6 +263,7 @@ enum scan_msg_type {
     SCAN_MSG_CHECKPOINT,
     SCAN_MSG_FILE,
     SCAN_MSG_ACK,
+    SCAN_MSG_COMMITTED,
 };
 
 /* Part `part` of a runtime run is durable (renamed and its directory fsync'd). A later attempt
@@ -263,6 +285,9 @@ int scan_file_msg_decode(const unsigned char *frame, size_t n, uint64_t *index);
 /* "ack" {seq}. */
 int scan_ack_encode(uint64_t seq, struct shir_buf *b);
 int scan_ack_decode(const unsigned char *frame, size_t n, uint64_t *seq);
+/* "committed" {part}: the checkpoint of `part` is committed. */
+int scan_committed_encode(uint32_t part, struct shir_buf *b);
+int scan_committed_decode(const unsigned char *frame, size_t n, uint32_t *part);
 
 /* Append one frame to b. SHIR_E_NOMEM, SHIR_E_TOOBIG. */
 int scan_job_encode(const struct scan_job *j, struct shir_buf *b);

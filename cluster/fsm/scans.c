@@ -1,15 +1,19 @@
 /* The scans table: scan definitions by name. Commands SCAN_PUT, SCAN_DELETE.
  *
  * Fields (commands after the request id; the section as one array):
- *   SCAN_PUT      <def fields>, create bool, [credential]
+ *   SCAN_PUT      <def fields>, create bool, [credential, [<db fields>]]
  *   SCAN_DELETE   name, force bool
  *   <def fields>  name, source, level, sink, host_name, includes, excludes, flags, timeout_ms,
  *                 max_attempts, part_size, created_ms, updated_ms, rules bin
- *   section 5     [ [<def fields>, [credential]]... ]   in name order (strictly ascending)
+ *   <db fields>   db_tls, db_connect_timeout_s, db_statement_timeout_ms, tls_ca bin
+ *   section 5     [ [<def fields>, [credential, [<db fields>]]]... ]   in name order (strictly
+ *                 ascending)
  *
- * The credential (a name in the credentials table, "" none) came after the dispatcher: it is
- * optional in both (entries and snapshots written before it decode with "", which is what they
- * meant), and always written now.
+ * The credential (a name in the credentials table, "" none) came after the dispatcher, the
+ * database's connection fields after the credential: each group is optional in both (entries
+ * and snapshots written before it decode with "" and 0, which is what they meant: no
+ * credential, the default TLS and timeouts), and always written now. A group is present whole
+ * or not at all.
  *
  * Only the bytes in use travel (strings as written, rules as a bin of rules_len), so a snapshot
  * of 1,024 small definitions is a few tens of KiB although each slot holds up to ~21 KiB.
@@ -26,6 +30,7 @@
 #include "cluster/fsm/fsm_int.h"
 
 #define DEF_FIELDS 14 /* without the credential */
+#define DB_FIELDS  4  /* the database's connection, after the credential */
 #define MAX_TIMEOUT_MS (30ull * 24 * 3600 * 1000) /* 30 days */
 #define MIN_TIMEOUT_MS 1000ull
 #define MAX_PART_SIZE  CLUSTER_SCAN_PART_SIZE_MAX
@@ -169,6 +174,11 @@ int cluster__scan_def_shape(const struct cluster_scan_def *d)
     if (!terminated(d->credential, sizeof d->credential) ||
         (d->credential[0] != '\0' && !scan_name_ok(d->credential, sizeof d->credential)))
         return SHIR_E_INVAL;
+    if (d->db_tls > CLUSTER_SCAN_TLS_DISABLE ||
+        d->db_connect_timeout_s > CLUSTER_SCAN_CONNECT_TIMEOUT_MAX_S ||
+        d->db_statement_timeout_ms > CLUSTER_SCAN_STATEMENT_TIMEOUT_MAX_MS ||
+        d->tls_ca_len > CLUSTER_SCAN_TLS_CA_MAX)
+        return SHIR_E_INVAL;
     return 0;
 }
 
@@ -211,12 +221,29 @@ static void read_def(struct cluster__mpr *r, struct cluster_scan_def *d)
     d->rules_len = (uint32_t)cluster__mpr_bin(r, d->rules, CLUSTER_SCAN_RULES_MAX);
 }
 
+static void write_db(struct cluster__mpw *w, const struct cluster_scan_def *d)
+{
+    cluster__mpw_uint(w, d->db_tls);
+    cluster__mpw_uint(w, d->db_connect_timeout_s);
+    cluster__mpw_uint(w, d->db_statement_timeout_ms);
+    cluster__mpw_bin(w, d->tls_ca, d->tls_ca_len);
+}
+
+static void read_db(struct cluster__mpr *r, struct cluster_scan_def *d)
+{
+    d->db_tls = (uint8_t)cluster__mpr_range(r, 0, UINT8_MAX);
+    d->db_connect_timeout_s = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    d->db_statement_timeout_ms = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    d->tls_ca_len = (uint32_t)cluster__mpr_bin(r, d->tls_ca, CLUSTER_SCAN_TLS_CA_MAX);
+}
+
 #define DEF_MAX                                                                                    \
     (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX) +                          \
      CLUSTER__MP_STR_MAX(CLUSTER_SCAN_SOURCE_MAX) + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_SINK_MAX) +   \
      CLUSTER__MP_STR_MAX(CLUSTER_SCAN_HOST_MAX) + 2 * CLUSTER__MP_STR_MAX(CLUSTER_SCAN_GLOBS_MAX) + \
      7 * CLUSTER__MP_UINT_MAX + CLUSTER__MP_BIN_MAX(CLUSTER_SCAN_RULES_MAX) +                    \
-     CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX))
+     CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX) + 3 * CLUSTER__MP_UINT_MAX +                     \
+     CLUSTER__MP_BIN_MAX(CLUSTER_SCAN_TLS_CA_MAX))
 
 /* ---- lookup ---------------------------------------------------------------------------------- */
 
@@ -301,6 +328,7 @@ static void put_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
     write_def(w, &c->u.scan_put.def);
     cluster__mpw_bool(w, c->u.scan_put.create);
     cluster__mpw_str(w, c->u.scan_put.def.credential, sizeof c->u.scan_put.def.credential);
+    write_db(w, &c->u.scan_put.def);
 }
 
 static void put_decode(struct cluster__mpr *r, struct cluster_cmd *c)
@@ -309,10 +337,12 @@ static void put_decode(struct cluster__mpr *r, struct cluster_cmd *c)
     c->u.scan_put.create = cluster__mpr_bool(r);
     if (cluster__cmd_more(r))
         cluster__mpr_str(r, c->u.scan_put.def.credential, sizeof c->u.scan_put.def.credential);
+    if (cluster__cmd_more(r))
+        read_db(r, &c->u.scan_put.def); /* a group read whole: a cut one is MALFORMED */
 }
 
 static const struct cluster__cmd_desc cmd_put = {
-    .type = CLUSTER_CMD_SCAN_PUT, .name = "scan-put", .fields = DEF_FIELDS + 2,
+    .type = CLUSTER_CMD_SCAN_PUT, .name = "scan-put", .fields = DEF_FIELDS + 2 + DB_FIELDS,
     .min_fields = DEF_FIELDS + 1,
     .shape = put_shape, .apply = put_apply, .encode = put_encode, .decode = put_decode};
 
@@ -365,7 +395,8 @@ static const struct cluster__cmd_desc cmd_delete = {
 
 /* ---- the table ------------------------------------------------------------------------------- */
 
-/* ~5.4 MiB of slots (256 x ~21 KiB, mostly the rules), allocated once so apply never does. */
+/* ~37 MiB of address space (1,024 slots of ~37 KiB, mostly the rules and the CA bundle),
+ * allocated once so apply never does; calloc'd pages are resident only once used. */
 static int scans_init(void *st)
 {
     struct scans *t = st;
@@ -388,9 +419,10 @@ static void scans_encode(const void *st, struct cluster__mpw *w)
     const struct scans *t = st;
     cluster__mpw_array(w, (uint32_t)t->n);
     for (size_t i = 0; i < t->n; i++) {
-        cluster__mpw_array(w, DEF_FIELDS + 1);
+        cluster__mpw_array(w, DEF_FIELDS + 1 + DB_FIELDS);
         write_def(w, t->by_name[i]);
         cluster__mpw_str(w, t->by_name[i]->credential, sizeof t->by_name[i]->credential);
+        write_db(w, t->by_name[i]);
     }
 }
 
@@ -407,8 +439,12 @@ static void scans_decode(void *st, struct cluster__mpr *r)
         read_def(r, d);
         if (fields > DEF_FIELDS)
             cluster__mpr_str(r, d->credential, sizeof d->credential);
+        if (fields > DEF_FIELDS + 1 && fields < DEF_FIELDS + 1 + DB_FIELDS && r->err == 0)
+            r->err = SHIR_E_MALFORMED; /* a group is whole or absent */
         if (fields > DEF_FIELDS + 1)
-            cluster__mpr_skip_n(r, fields - DEF_FIELDS - 1);
+            read_db(r, d);
+        if (fields > DEF_FIELDS + 1 + DB_FIELDS)
+            cluster__mpr_skip_n(r, fields - DEF_FIELDS - 1 - DB_FIELDS);
         if (r->err == 0 && (cluster__scan_def_shape(d) != 0 ||
                             (i > 0 && strcmp(t->by_name[i - 1]->name, d->name) >= 0)))
             r->err = SHIR_E_MALFORMED;

@@ -8,8 +8,13 @@
  *   sqlite://MACHINE/ABS/PATH/main/TABLE        (no Purview form exists: the file's own URL)
  * and a column is TABLE_NAME#COLUMN. Names are percent-encoded where they hold '/', '#', '?',
  * '%', spaces or control bytes, so a name cannot forge another asset's qualified name. */
+#define _GNU_SOURCE /* memfd_create */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "scan/source/db.h"
 
@@ -81,6 +86,9 @@ struct dbwalk {
     struct shir_buf qn;
     char *cursor;
     uint64_t start_ms, last_progress_ms;
+    bool parts;               /* a runtime run: numbered parts (dbparts.c) */
+    struct scan_db_parts pp;  /* pp.part: the part being written */
+    uint64_t part_lines;      /* assets in it so far */
 };
 
 static const struct scan_db_driver *driver_for(enum scan_db_kind k)
@@ -165,6 +173,7 @@ static int deliver(struct dbwalk *w, struct scan_asset *a)
             w->sum->classified_columns++;
     w->sum->errors += a->n_errors;
     w->sum->assets++;
+    w->part_lines++;
     int rc = w->sink->put(w->sink, a);
     if (rc) {
         (void)shir_str_fmt(w->sum->message, sizeof w->sum->message, "sink: %s",
@@ -334,6 +343,10 @@ static int scan_tables(struct dbwalk *w, const struct scan_db_table *t, size_t n
         }
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
+#ifdef SHIR_TEST_FAULTS
+        if (job->fault == SCAN_FAULT_SLOW)
+            (void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+#endif
         if (job->db.exact_counts && !t[i].is_view)
             rc = exact_count(w, &t[i], &a[i]);
         if (rc == 0 && job->level >= SCAN_L2)
@@ -346,6 +359,41 @@ static int scan_tables(struct dbwalk *w, const struct scan_db_table *t, size_t n
     return rc;
 }
 
+/* A CA bundle given as content (a runtime definition's) as a file the client libraries can
+ * open by name: an anonymous memory file, named /proc/self/fd/N, that is nowhere on disk and
+ * goes away with its descriptor. -1 and msg on failure. */
+static int ca_memfd(const struct scan_db_opts *o, char path[32], char *msg, size_t cap)
+{
+    int fd = memfd_create("shir-tls-ca", MFD_CLOEXEC);
+    int rc = fd < 0 ? -errno : shir_write_all(fd, o->tls_ca_pem, o->tls_ca_pem_len);
+    if (rc) {
+        (void)shir_str_fmt(msg, cap, "cannot hold the TLS CA bundle: %s", shir_strerror(rc));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    (void)shir_str_fmt(path, 32, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+/* Connect (the driver's open, with the CA bundle as a file when the job holds its content). */
+static int open_conn(struct dbwalk *w, char *msg, size_t cap)
+{
+    struct scan_job job = *w->cfg->job; /* shallow: only tls_ca differs, nothing is freed */
+    char path[32];
+    int fd = -1;
+    if (job.db.tls_ca_pem) {
+        if ((fd = ca_memfd(&job.db, path, msg, cap)) < 0)
+            return SHIR_E_IO;
+        job.db.tls_ca = path;
+    }
+    struct scan_db_connect c = {.url = &w->url, .job = &job, .clock = w->cfg->clock};
+    int rc = w->drv->open(&c, &w->conn, msg, cap);
+    if (fd >= 0)
+        close(fd); /* the handshake has read it */
+    return rc;
+}
+
 /* Connect and read the catalog; on failure sum->message says why. */
 static int open_catalog(struct dbwalk *w, struct scan_db_catalog *cat)
 {
@@ -354,15 +402,97 @@ static int open_catalog(struct dbwalk *w, struct scan_db_catalog *cat)
     int rc = scan_db_url_parse(w->cfg->job->source, &w->url, msg, sizeof msg);
     if (rc == 0 && !(w->drv = driver_for(w->url.kind)))
         rc = SHIR_E_UNSUPPORTED;
-    if (rc == 0) {
-        struct scan_db_connect c = {.url = &w->url, .job = w->cfg->job, .clock = w->cfg->clock};
-        rc = w->drv->open(&c, &w->conn, msg, sizeof msg);
-    }
+    if (rc == 0)
+        rc = open_conn(w, msg, sizeof msg);
     if (rc == 0)
         rc = w->drv->catalog(w->conn, cat, msg, sizeof msg);
     if (rc)
         (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot scan %s: %s",
                            w->cfg->job->source, msg[0] ? msg : shir_strerror(rc));
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Parts (a runtime run): the boundaries and the resume point are dbparts.c's. */
+
+static int sink_failed(struct dbwalk *w, int rc)
+{
+    (void)shir_str_copy(w->sum->message, sizeof w->sum->message, w->sink->errmsg);
+    return rc;
+}
+
+/* Set up the first part this attempt writes and the counters of the parts before it. */
+static int start_parts(struct dbwalk *w)
+{
+    const struct scan_job *j = w->cfg->job;
+    w->parts = true;
+    scan_db_parts_start(j, &w->pp);
+    if (j->resume) {
+        w->sum->assets = j->resume_assets;
+        w->sum->bytes_read = j->resume_bytes;
+        w->sum->errors = j->resume_errors;
+    }
+    if (!w->sink->part_begin || !w->sink->part_commit || !w->sink->run_done) {
+        (void)shir_str_copy(w->sum->message, sizeof w->sum->message,
+                            "this sink cannot deliver by parts");
+        return SHIR_E_INVAL;
+    }
+    int rc = w->sink->part_begin(w->sink, w->pp.part);
+    return rc ? sink_failed(w, rc) : 0;
+}
+
+/* The part holding tables up to (not including) `tables` is complete: durable, checkpoint,
+ * next part. */
+static int part_done(struct dbwalk *w, uint64_t tables)
+{
+    int rc = w->sink->part_commit(w->sink);
+    if (rc)
+        return sink_failed(w, rc);
+    const struct scan_run_cbs *cbs = w->cfg->cbs;
+    if (cbs && cbs->checkpoint_cb) {
+        struct scan_checkpoint c = {.part = w->pp.part,
+                                    .files = tables,
+                                    .assets = w->sum->assets,
+                                    .bytes = w->sum->bytes_read,
+                                    .errors = w->sum->errors};
+        if ((rc = cbs->checkpoint_cb(cbs->ud, &c)) != 0) {
+            (void)shir_str_fmt(w->sum->message, sizeof w->sum->message,
+                               "cannot report checkpoint %u: %s", (unsigned)w->pp.part,
+                               shir_strerror(rc));
+            return rc;
+        }
+    }
+    w->part_lines = 0;
+    rc = w->sink->part_begin(w->sink, ++w->pp.part);
+    return rc ? sink_failed(w, rc) : 0;
+}
+
+/* After the last table: a part that holds lines without closing (the schemas of a catalog with
+ * no table) is committed, then _SUCCESS; the part begun last and left empty stays a temporary
+ * file, which _SUCCESS removes. */
+static int finish_parts(struct dbwalk *w)
+{
+    int rc = w->part_lines ? w->sink->part_commit(w->sink) : 0;
+    if (rc)
+        return sink_failed(w, rc);
+    w->sum->duration_ms = w->cfg->clock->now_ms(w->cfg->clock) - w->start_ms;
+    rc = w->sink->run_done(w->sink, w->sum);
+    return rc ? sink_failed(w, rc) : 0;
+}
+
+/* The tables from `first` on, in batches that never cross a part's end. */
+static int walk_tables(struct dbwalk *w, const struct scan_db_catalog *cat, uint64_t first)
+{
+    int rc = 0;
+    uint64_t n = cat->n_tables;
+    for (uint64_t i = first; rc == 0 && i < n;) {
+        uint64_t k = w->parts ? scan_db_parts_batch(&w->pp, i, n, DB_BATCH)
+                              : (n - i < DB_BATCH ? n - i : DB_BATCH);
+        rc = scan_tables(w, &cat->tables[i], (size_t)k);
+        i += k;
+        if (rc == 0 && w->parts && scan_db_parts_closes(&w->pp, i - 1, n))
+            rc = part_done(w, i);
+    }
     return rc;
 }
 
@@ -375,14 +505,18 @@ int scan_db_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
     shir_buf_init(&w.qn, SIZE_MAX);
     w.start_ms = w.last_progress_ms = cfg->clock->now_ms(cfg->clock);
     int rc = open_catalog(&w, &cat);
-    for (size_t i = 0; rc == 0 && i < cat.n_schemas; i++)
+    if (rc == 0 && cfg->job->parts_dir)
+        rc = start_parts(&w);
+    /* Schemas first (in part 0 of a run with parts: a resumed attempt has written them). */
+    for (size_t i = 0; rc == 0 && (!w.parts || w.pp.schemas) && i < cat.n_schemas; i++)
         rc = emit_schema(&w, cat.schemas[i]);
-    /* Tables in catalog order: a resumed run can start at the index after its cursor. */
-    for (size_t i = 0; rc == 0 && i < cat.n_tables; i += DB_BATCH)
-        rc = scan_tables(&w, &cat.tables[i],
-                         cat.n_tables - i < DB_BATCH ? cat.n_tables - i : DB_BATCH);
+    /* Tables in catalog order: a resumed run starts at the first table of its part. */
+    if (rc == 0)
+        rc = walk_tables(&w, &cat, w.parts ? w.pp.first : 0);
     if (w.conn)
         w.drv->close(w.conn);
+    if (rc == 0 && w.parts)
+        rc = finish_parts(&w);
     sum->duration_ms = cfg->clock->now_ms(cfg->clock) - w.start_ms;
     progress(&w, true);
     scan_db_catalog_free(&cat);

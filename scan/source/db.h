@@ -107,8 +107,27 @@ extern const struct scan_db_driver scan_db_sqlite;
 extern const struct scan_db_driver scan_db_postgres;
 extern const struct scan_db_driver scan_db_mysql;
 
+/* Parts of a runtime run of a database (dbparts.c, pure; docs/sources.md "Runs of the
+ * runtime"): part k holds tables k*N .. (k+1)*N - 1 of the ordered catalog, part 0 the schemas
+ * first; a resumed attempt starts at the checkpoint's table count (job->resume_files). */
+struct scan_db_parts {
+    uint32_t per_part; /* N: tables per part (scan_job_part_size, at least 1) */
+    uint32_t part;     /* the part this attempt writes first */
+    uint64_t first;    /* the first table it reads: those below were written by an earlier one */
+    bool schemas;      /* it writes the schema assets (part 0: not a resumed attempt) */
+};
+/* Where the job's attempt starts (its resume point, validated by scan_job_validate). */
+void scan_db_parts_start(const struct scan_job *j, struct scan_db_parts *p);
+/* How many tables from index i (of n) to read together: at most max, never across the end of
+ * i's part; 0 when i >= n. */
+uint64_t scan_db_parts_batch(const struct scan_db_parts *p, uint64_t i, uint64_t n, uint64_t max);
+/* Whether the part holding table i closes after it: i is its last table, or the catalog's. */
+bool scan_db_parts_closes(const struct scan_db_parts *p, uint64_t i, uint64_t n);
+
 /* Scan the database job->source names (like scan_engine_run for files: same contract, same
- * summary; per-table problems are asset errors, counted in sum->errors). */
+ * summary; per-table problems are asset errors, counted in sum->errors). With job->parts_dir the
+ * sink is a parts sink: tables go to numbered parts (a checkpoint after each), then _SUCCESS;
+ * job->resume is obeyed. */
 int scan_db_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                 struct scan_summary *sum);
 

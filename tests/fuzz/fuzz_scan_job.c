@@ -56,6 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (scan_ack_decode(data, flen, &v) == 0 &&
             (scan_ack_encode(v, &rb) != 0 || scan_ack_decode(rb.data, rb.len, &v2) != 0 || v != v2))
             abort();
+        shir_buf_reset(&rb);
+        uint32_t part, part2;
+        if (scan_committed_decode(data, flen, &part) == 0 &&
+            (scan_committed_encode(part, &rb) != 0 ||
+             scan_committed_decode(rb.data, rb.len, &part2) != 0 || part != part2))
+            abort();
         shir_buf_free(&rb);
         struct scan_summary s;
         (void)scan_summary_decode(data, flen, &s);

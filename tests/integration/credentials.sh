@@ -73,9 +73,8 @@ id=$(json_get "$out" 'd["run"]')
 expect_run 60 n2 "$id" 'r["state"]=="succeeded"' "the run of db1 did not succeed"
 kill "$mon"; wait "$mon" 2>/dev/null
 [ -s "$tmp/ps.txt" ] || fail "ps was not sampled"
-grep -q '"type":"table"' "$tmp/out/db1.run-$id.jsonl" 2>/dev/null ||
-    grep -q 'customers' "$tmp/out/db1.run-$id.jsonl" 2>/dev/null ||
-    fail "no table asset in $tmp/out/db1.run-$id.jsonl: $(ls "$tmp/out")"
+cat "$tmp"/out/db1/"$id"/part-*.jsonl 2>/dev/null | grep -q '"type":"table"' ||
+    fail "no table asset in the parts of $tmp/out/db1/$id: $(ls -R "$tmp/out")"
 echo "workers sampled: $(sort -u "$tmp/workers.txt" 2>/dev/null | wc -l)"
 
 # Every output a user can ask for.

@@ -41,6 +41,9 @@ shir_unit_test(NAME test_engine_atlas SOURCES ${_scan_t}/test_engine_atlas.c LIB
 shir_unit_test(NAME test_engine_parts SOURCES ${_scan_t}/test_engine_parts.c LIBS shir_scan)
 # Database sources without a server: URLs, declared types, the job's fields, a SQLite walk.
 shir_unit_test(NAME test_scan_db SOURCES ${_scan_t}/test_db.c LIBS shir_scan PkgConfig::SQLITE3)
+# Parts of a database run: boundaries and resume point (pure), resumes on a SQLite fixture.
+shir_unit_test(NAME test_scan_db_parts SOURCES ${_scan_t}/test_db_parts.c LIBS shir_scan
+  PkgConfig::SQLITE3)
 # Runs to Atlas by parts: the checkpoint rule, and the engine with the sink against an HTTP
 # server thread on loopback.
 shir_unit_test(NAME test_atlas_parts SOURCES ${_scan_t}/test_atlas_parts.c LIBS shir_scan

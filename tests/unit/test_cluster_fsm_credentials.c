@@ -188,6 +188,70 @@ static void test_database_sources(void **state)
     cluster_fsm_free(f);
 }
 
+/* A database's connection fields: in range or refused, through SCAN_PUT (encoded, decoded,
+ * applied) and a snapshot round trip, and kept apart per definition. */
+static void test_database_connection_fields(void **state)
+{
+    (void)state;
+    struct cluster_fsm *f = fresh();
+    static struct cluster_cmd c, out;
+    t_cmd_scan_put(&c, rid++, "pg", true);
+    snprintf(c.u.scan_put.def.source, sizeof c.u.scan_put.def.source, "postgres://db/x");
+    struct cluster_scan_def *d = &c.u.scan_put.def;
+    d->db_tls = CLUSTER_SCAN_TLS_VERIFY_CA;
+    d->db_connect_timeout_s = 7;
+    d->db_statement_timeout_ms = 1234;
+    d->flags |= CLUSTER_SCAN_EXACT_COUNTS;
+    static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    memcpy(d->tls_ca, pem, sizeof pem - 1);
+    d->tls_ca_len = sizeof pem - 1;
+    struct shir_buf e;
+    shir_buf_init(&e, 1 << 16);
+    assert_int_equal(cluster_cmd_encode(&c, &e), 0);
+    assert_int_equal(cluster_cmd_decode(e.data, e.len, &out), 0);
+    assert_memory_equal(&out.u.scan_put.def, d, sizeof *d);
+    assert_int_equal(cluster_fsm_apply(f, e.data, e.len)->status, 0);
+    const struct cluster_scan_def *got = cluster_fsm_scan(f, "pg");
+    assert_non_null(got);
+    assert_int_equal(got->db_tls, CLUSTER_SCAN_TLS_VERIFY_CA);
+    assert_int_equal(got->db_connect_timeout_s, 7);
+    assert_int_equal(got->db_statement_timeout_ms, 1234);
+    assert_int_equal(got->tls_ca_len, sizeof pem - 1);
+    assert_memory_equal(got->tls_ca, pem, sizeof pem - 1);
+    assert_true(got->flags & CLUSTER_SCAN_EXACT_COUNTS);
+    assert_int_equal(scan_put(f, "plain", "postgres://db/y", "", true), 0);
+    struct shir_buf b;
+    t_snapshot_of(f, &b);
+    struct cluster_fsm *g = cluster_fsm_new();
+    assert_int_equal(cluster_fsm_restore(g, b.data, b.len), 0);
+    t_assert_same_state(f, g);
+    assert_memory_equal(cluster_fsm_scan(g, "pg"), got, sizeof *got);
+    assert_int_equal(cluster_fsm_scan(g, "plain")->tls_ca_len, 0);
+    assert_int_equal(cluster_fsm_scan(g, "plain")->db_tls, 0);
+    shir_buf_free(&b);
+    cluster_fsm_free(g);
+    /* Out of range: refused before anything is applied. */
+    static const struct {
+        uint8_t tls;
+        uint32_t connect, statement, ca;
+    } bad[] = {{CLUSTER_SCAN_TLS_DISABLE + 1, 0, 0, 0},
+               {0, CLUSTER_SCAN_CONNECT_TIMEOUT_MAX_S + 1, 0, 0},
+               {0, 0, CLUSTER_SCAN_STATEMENT_TIMEOUT_MAX_MS + 1, 0},
+               {0, 0, 0, CLUSTER_SCAN_TLS_CA_MAX + 1}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t_cmd_scan_put(&c, rid++, "pg", false);
+        snprintf(d->source, sizeof d->source, "postgres://db/x");
+        d->db_tls = bad[i].tls;
+        d->db_connect_timeout_s = bad[i].connect;
+        d->db_statement_timeout_ms = bad[i].statement;
+        d->tls_ca_len = bad[i].ca;
+        assert_int_equal(t_apply(f, &c), SHIR_E_INVAL);
+    }
+    assert_memory_equal(cluster_fsm_scan(f, "pg")->tls_ca, pem, sizeof pem - 1);
+    shir_buf_free(&e);
+    cluster_fsm_free(f);
+}
+
 /* Snapshots carry the credentials and the scans' credential; a restored state where a scan
  * names a credential that is not there is refused; SCAN_PUT of the version before the
  * credential (15 fields) decodes with none. */
@@ -241,13 +305,27 @@ static void test_snapshot_and_older_forms(void **state)
         cluster_fsm_free(k);
     }
 
-    /* A SCAN_PUT written before the credential: 15 fields, the last dropped. */
+    /* A SCAN_PUT written before the database's fields: 16 fields, the 4 last dropped (three
+     * zeros and an empty bin); it decodes with the defaults. */
     struct cluster_cmd c, out;
     t_cmd_scan_put(&c, rid++, "old", true);
     struct shir_buf e;
     shir_buf_init(&e, 1 << 16);
     assert_int_equal(cluster_cmd_encode(&c, &e), 0);
-    assert_int_equal(e.data[0], 0xdc); /* array16 of 3 + 16 */
+    assert_int_equal(e.data[0], 0xdc); /* array16 of 3 + 20 */
+    assert_int_equal(e.data[2], 3 + 20);
+    assert_memory_equal(e.data + e.len - 5, "\x00\x00\x00\xc4\x00", 5);
+    e.data[2] -= 4;
+    e.len -= 5;
+    assert_int_equal(cluster_cmd_decode(e.data, e.len, &out), 0);
+    assert_int_equal(out.u.scan_put.def.db_connect_timeout_s, 0);
+    /* Part of the group is refused: it is whole or absent. */
+    e.data[2] += 2;
+    e.len += 2;
+    assert_int_not_equal(cluster_cmd_decode(e.data, e.len, &out), 0);
+    e.data[2] -= 2;
+    e.len -= 2;
+    /* Before the credential: 15 fields, the last dropped. */
     assert_int_equal(e.data[2], 3 + 16);
     assert_int_equal(e.data[e.len - 1], 0xa0); /* "" */
     e.data[2]--;
@@ -272,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_scans_name_credentials),
         cmocka_unit_test(test_database_sources),
         cmocka_unit_test(test_snapshot_and_older_forms),
+        cmocka_unit_test(test_database_connection_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,7 +337,8 @@ static void put_str(struct cluster__mpw *w, const char *prefix, size_t n)
  * credentials of full_credentials), then the runs section. */
 static void full_scans_and_runs(struct cluster__mpw *w)
 {
-    static const uint8_t rules[CLUSTER_SCAN_RULES_MAX];
+    static const uint8_t rules[CLUSTER_SCAN_RULES_MAX]; /* the CA bundle's too */
+    _Static_assert(CLUSTER_SCAN_TLS_CA_MAX <= CLUSTER_SCAN_RULES_MAX, "one buffer for both");
     char name[CLUSTER_SCAN_NAME_MAX + 1];
     char globs[CLUSTER_SCAN_GLOBS_MAX + 1];
     memset(globs, 'g', CLUSTER_SCAN_GLOBS_MAX);
@@ -350,7 +351,7 @@ static void full_scans_and_runs(struct cluster__mpw *w)
         snprintf(name, sizeof name, "%04u", i);
         memset(name + 4, 'x', CLUSTER_SCAN_NAME_MAX - 4);
         name[CLUSTER_SCAN_NAME_MAX] = '\0';
-        cluster__mpw_array(w, 15);
+        cluster__mpw_array(w, 19);
         cluster__mpw_str(w, name, sizeof name);
         put_str(w, "/", CLUSTER_SCAN_SOURCE_MAX);
         cluster__mpw_uint(w, 3);
@@ -369,6 +370,10 @@ static void full_scans_and_runs(struct cluster__mpw *w)
         memset(name + 4, 'x', CLUSTER_SCAN_NAME_MAX - 4);
         name[CLUSTER_SCAN_NAME_MAX] = '\0';
         cluster__mpw_str(w, name, sizeof name);
+        cluster__mpw_uint(w, CLUSTER_SCAN_TLS_DISABLE);
+        cluster__mpw_uint(w, CLUSTER_SCAN_CONNECT_TIMEOUT_MAX_S);
+        cluster__mpw_uint(w, CLUSTER_SCAN_STATEMENT_TIMEOUT_MAX_MS);
+        cluster__mpw_bin(w, rules, CLUSTER_SCAN_TLS_CA_MAX);
     }
     cluster__mpw_array(w, 2);
     cluster__mpw_uint(w, 6);
@@ -453,7 +458,7 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     struct cluster_fsm *f = cluster__fsm_new_with(&t_probe_schema);
     struct shir_buf b, again;
     struct cluster__mpw w;
-    shir_buf_init(&b, 1 << 25);
+    shir_buf_init(&b, 1 << 26);
     cluster__mpw_init(&w, &b);
     full_state(&w);
     assert_int_equal(w.err, 0);

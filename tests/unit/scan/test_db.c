@@ -168,6 +168,8 @@ static void test_job_db_roundtrip(void **state)
     j.db.connect_timeout_s = 3;
     j.db.statement_timeout_ms = 1234;
     j.db.exact_counts = true;
+    j.db.tls_ca_pem = strdup("-----BEGIN CERTIFICATE-----\n");
+    j.db.tls_ca_pem_len = strlen(j.db.tls_ca_pem);
     char msg[200];
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), 0);
     struct shir_buf b;
@@ -184,6 +186,8 @@ static void test_job_db_roundtrip(void **state)
     assert_int_equal(k.db.connect_timeout_s, 3);
     assert_int_equal(k.db.statement_timeout_ms, 1234);
     assert_true(k.db.exact_counts);
+    assert_int_equal(k.db.tls_ca_pem_len, j.db.tls_ca_pem_len);
+    assert_memory_equal(k.db.tls_ca_pem, j.db.tls_ca_pem, j.db.tls_ca_pem_len);
     scan_job_free(&k);
     /* A bad URL is refused before any worker starts. */
     free(j.source);

@@ -263,6 +263,18 @@ static void test_run_frames(void **state)
     assert_int_equal(shir_buf_append_be32(&w, sizeof body - 1), 0);
     assert_int_equal(shir_buf_append(&w, body, sizeof body - 1), 0);
     assert_int_equal(scan_ack_decode(w.data, w.len, &v), SHIR_E_MALFORMED);
+    /* "committed" {part}: a u32, its own type, refused by the ack's decoder. */
+    shir_buf_reset(&w);
+    assert_int_equal(scan_committed_encode(UINT32_MAX, &w), 0);
+    assert_int_equal(scan_msg_type(w.data, w.len, &t), 0);
+    assert_int_equal(t, SCAN_MSG_COMMITTED);
+    uint32_t part = 0;
+    assert_int_equal(scan_committed_decode(w.data, w.len, &part), 0);
+    assert_int_equal(part, UINT32_MAX);
+    assert_int_equal(scan_ack_decode(w.data, w.len, &v), SHIR_E_MALFORMED);
+    assert_int_equal(scan_committed_decode(b.data + f, b.len - f, &part), SHIR_E_MALFORMED);
+    for (size_t cut = 0; cut < w.len; cut++)
+        assert_true(scan_committed_decode(w.data, cut, &part) < 0);
     shir_buf_free(&w);
     shir_buf_free(&b);
 }
