@@ -22,6 +22,7 @@ struct local_attempt {
     bool lost_inflight; /* a NODE_LOST report for it is in flight */
 };
 
+/* A RUN_START or RUN_FINISH this node must get recorded (on rs->finishes). */
 struct finish {
     struct cluster_runs *rs;
     struct cluster_cmd *cmd; /* owned: re-proposed with the same request id until answered */
@@ -119,7 +120,7 @@ static bool live(struct cluster_runs *rs, uint64_t run, uint32_t attempt)
     return rs->has_exec && rs->exec.live(rs->exec.data, run, attempt);
 }
 
-/* ---- finishes (retried until the FSM answers) ------------------------------------------------ */
+/* ---- starts and finishes (retried until the FSM answers) ------------------------------------- */
 
 static bool unanswered(int status)
 {
@@ -135,7 +136,8 @@ static void finish_unlink(struct cluster_runs *rs, struct finish *fin)
             *pp = fin->next;
             break;
         }
-    if (fin->cmd->u.run_finish.outcome == CLUSTER_OUTCOME_NODE_LOST)
+    if (fin->cmd->type == CLUSTER_CMD_RUN_FINISH &&
+        fin->cmd->u.run_finish.outcome == CLUSTER_OUTCOME_NODE_LOST)
         lost_drop(rs, fin->cmd->u.run_finish.run);
     free(fin->cmd);
     free(fin);
@@ -150,9 +152,12 @@ static void finish_done(void *arg, int status, uint64_t value)
     if (unanswered(status) && !rs->closing)
         return; /* the next tick proposes it again, same request id */
     const struct cluster_cmd *c = fin->cmd;
+    bool start = c->type == CLUSTER_CMD_RUN_START;
     if (status != 0 && status != SHIR_E_SHUTDOWN)
-        SHIR_DEBUG(&rs->env->log, "end of run %llu attempt %u not recorded: %s",
-                   (unsigned long long)c->u.run_finish.run, (unsigned)c->u.run_finish.attempt,
+        SHIR_DEBUG(&rs->env->log, "%s of run %llu attempt %u not recorded: %s",
+                   start ? "start" : "end",
+                   (unsigned long long)(start ? c->u.run_start.run : c->u.run_finish.run),
+                   (unsigned)(start ? c->u.run_start.attempt : c->u.run_finish.attempt),
                    shir_strerror(status));
     finish_unlink(rs, fin);
 }
@@ -168,24 +173,34 @@ static void finish_try(struct cluster_runs *rs, struct finish *fin)
         finish_unlink(rs, fin); /* refused outright (a stale token on the leader): done */
 }
 
-static int finish_queue(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
-                        enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
-                        uint64_t crash_index, const char *error)
+/* Queue c (owned, whatever happens) to be proposed until the FSM answers, with one request id
+ * so that a retry the leader already applied is answered from its recent results. */
+static int retried_queue(struct cluster_runs *rs, struct cluster_cmd *c)
 {
     struct finish *fin = calloc(1, sizeof *fin);
-    struct cluster_cmd *c = calloc(1, sizeof *c);
-    if (!fin || !c) {
-        free(fin);
-        free(c);
-        return SHIR_E_NOMEM;
-    }
-    c->type = CLUSTER_CMD_RUN_FINISH;
-    int rv = shir_random_fill(&rs->env->rnd, c->request_id, sizeof c->request_id);
+    int rv = fin ? shir_random_fill(&rs->env->rnd, c->request_id, sizeof c->request_id)
+                 : SHIR_E_NOMEM;
     if (rv != 0) {
         free(fin);
         free(c);
         return rv;
     }
+    fin->rs = rs;
+    fin->cmd = c;
+    fin->next = rs->finishes;
+    rs->finishes = fin;
+    finish_try(rs, fin);
+    return 0;
+}
+
+static int finish_queue(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
+                        enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
+                        uint64_t crash_index, const char *error)
+{
+    struct cluster_cmd *c = calloc(1, sizeof *c);
+    if (!c)
+        return SHIR_E_NOMEM;
+    c->type = CLUSTER_CMD_RUN_FINISH;
     c->u.run_finish.run = run;
     c->u.run_finish.attempt = attempt;
     c->u.run_finish.outcome = outcome;
@@ -197,12 +212,7 @@ static int finish_queue(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
     }
     if (error)
         (void)shir_str_copy(c->u.run_finish.error, sizeof c->u.run_finish.error, error);
-    fin->rs = rs;
-    fin->cmd = c;
-    fin->next = rs->finishes;
-    rs->finishes = fin;
-    finish_try(rs, fin);
-    return 0;
+    return retried_queue(rs, c);
 }
 
 /* ---- reports --------------------------------------------------------------------------------- */
@@ -260,6 +270,8 @@ int cluster__runs_report(struct cluster_runs *rs, uint64_t run, uint32_t attempt
 int cluster__runs_started(struct cluster_runs *rs, uint64_t run, uint32_t attempt, bool resumed,
                           uint64_t resumed_files)
 {
+    if (!rs->env->registered)
+        return SHIR_E_NOTFOUND;
     struct cluster_cmd *c = calloc(1, sizeof *c);
     if (!c)
         return SHIR_E_NOMEM;
@@ -269,9 +281,9 @@ int cluster__runs_started(struct cluster_runs *rs, uint64_t run, uint32_t attemp
     c->u.run_start.now_ms = shir_wall_ms();
     c->u.run_start.resumed = resumed;
     c->u.run_start.resumed_files = resumed_files;
-    int rv = report_propose(rs, c, NULL, NULL);
-    free(c);
-    return rv;
+    /* Retried like a finish: a start lost in a leader change would leave the attempt without
+     * its start time and resume point (the FSM keeps the first stamp of a retried start). */
+    return retried_queue(rs, c);
 }
 
 int cluster__runs_finish(struct cluster_runs *rs, uint64_t run, uint32_t attempt,

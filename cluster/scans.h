@@ -162,10 +162,11 @@ struct cluster_run {
     uint32_t part_size; /* fixed at creation: the definition's, or the level's default */
     uint64_t created_ms, started_ms, finished_ms; /* started: the first start of any attempt */
     /* The checkpoint: parts 0..cp_part are written (and, for Atlas, delivered); the walk has
-     * passed cp_files files. has_checkpoint false: nothing yet. */
+     * passed cp_files files, and the parts hold cp_assets assets from cp_bytes bytes read (so a
+     * resumed attempt's summary counts the whole run). has_checkpoint false: nothing yet. */
     bool has_checkpoint;
     uint32_t cp_part;
-    uint64_t cp_files;
+    uint64_t cp_files, cp_assets, cp_bytes;
     /* Progress, cumulative over attempts (never goes down). */
     uint64_t files, assets, bytes;
     /* Files (walk indices) that crashed a worker: one crash is remembered in crash_index (with

@@ -401,6 +401,8 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
         job->resume = true;
         job->resume_part = run->cp_part + 1;
         job->resume_files = run->cp_files;
+        job->resume_assets = run->cp_assets; /* the summary then counts the whole run */
+        job->resume_bytes = run->cp_bytes;
     }
     if (run->n_skip > 0) {
         if (!(job->skip = calloc(run->n_skip, sizeof *job->skip)))

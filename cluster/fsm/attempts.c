@@ -179,6 +179,8 @@ static int report_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
         r->has_checkpoint = true;
         r->cp_part = c->u.run_report.part;
         r->cp_files = c->u.run_report.files;
+        r->cp_assets = c->u.run_report.assets;
+        r->cp_bytes = c->u.run_report.bytes;
     }
     r->state = CLUSTER_RUN_RUNNING; /* a report can overtake a lost start */
     return 0;

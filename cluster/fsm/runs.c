@@ -22,7 +22,8 @@
  *                   started_ms, finished_ms, has_checkpoint bool, cp_part, cp_files, files,
  *                   assets, bytes, crash_index, [skip...], has_summary bool, <summary>, error,
  *                   [ [attempt, node, started_ms, finished_ms, outcome, resumed bool,
- *                      resumed_files]... ] ]
+ *                      resumed_files]... ], cp_assets, cp_bytes ]
+ *                 (the last two appended later: a record without them reads them as 0)
  *
  * Storage: CLUSTER_FSM_RUNS_CAP slots (~2.3 MiB) allocated by the table's init, a stack of the
  * free ones (finding one touches no other slot), and the pointers to the used ones in id order,
@@ -40,7 +41,8 @@
 
 #include "cluster/fsm/runs_int.h"
 
-#define RUN_FIELDS      23
+#define RUN_FIELDS_MIN  23 /* a record written before cp_assets, cp_bytes */
+#define RUN_FIELDS      25
 #define ATTEMPT_FIELDS  7
 #define SECTION_FIELDS  2
 
@@ -286,11 +288,13 @@ static void write_run(struct cluster__mpw *w, const struct cluster_run *r)
         cluster__mpw_bool(w, a->resumed);
         cluster__mpw_uint(w, a->resumed_files);
     }
+    cluster__mpw_uint(w, r->cp_assets);
+    cluster__mpw_uint(w, r->cp_bytes);
 }
 
 static void read_run(struct cluster__mpr *r, struct cluster_run *x)
 {
-    uint32_t fields = cluster__mpr_array(r, RUN_FIELDS);
+    uint32_t fields = cluster__mpr_array(r, RUN_FIELDS_MIN);
     x->id = cluster__mpr_uint(r);
     cluster__mpr_str(r, x->scan, sizeof x->scan);
     x->state = (enum cluster_run_state)cluster__mpr_range(r, 0, CLUSTER_RUN_STATE_COUNT - 1);
@@ -329,7 +333,12 @@ static void read_run(struct cluster__mpr *r, struct cluster_run *x)
         a->resumed_files = cluster__mpr_uint(r);
         cluster__mpr_skip_n(r, af - ATTEMPT_FIELDS);
     }
-    cluster__mpr_skip_n(r, fields - RUN_FIELDS);
+    x->cp_assets = x->cp_bytes = 0;
+    if (fields >= RUN_FIELDS) {
+        x->cp_assets = cluster__mpr_uint(r);
+        x->cp_bytes = cluster__mpr_uint(r);
+        cluster__mpr_skip_n(r, fields - RUN_FIELDS);
+    }
 }
 
 static void runs_encode(const void *st, struct cluster__mpw *w)
@@ -381,7 +390,7 @@ static int runs_check(const struct cluster_fsm *f)
     (CLUSTER__MP_ARRAY_MAX + (ATTEMPT_FIELDS - 1) * CLUSTER__MP_UINT_MAX + CLUSTER__MP_BOOL_MAX)
 #define RUN_MAX                                                                                    \
     (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX) +                          \
-     16 * CLUSTER__MP_UINT_MAX + 2 * CLUSTER__MP_BOOL_MAX + CLUSTER__MP_ARRAY_MAX +                \
+     18 * CLUSTER__MP_UINT_MAX + 2 * CLUSTER__MP_BOOL_MAX + CLUSTER__MP_ARRAY_MAX +                \
      CLUSTER_RUN_SKIP_CAP * CLUSTER__MP_UINT_MAX + CLUSTER__RUN_SUMMARY_MAX +                      \
      CLUSTER__MP_STR_MAX(CLUSTER_RUN_ERROR_MAX) + CLUSTER__MP_ARRAY_MAX +                          \
      CLUSTER_RUN_ATTEMPTS_CAP * ATTEMPT_MAX)

@@ -548,6 +548,8 @@ static void test_run_lifecycle(void **state)
     assert_true(r->has_checkpoint);
     assert_int_equal(r->cp_part, 0);
     assert_int_equal(r->cp_files, 20);
+    assert_int_equal(r->cp_assets, 10); /* the counters at the checkpoint, for a resume */
+    assert_int_equal(r->cp_bytes, 20000);
     /* A part that does not grow: STALE, and its progress is ignored too. */
     assert_int_equal(report(f, id, 1, true, 0, 30), SHIR_E_STALE);
     assert_int_equal(r->files, 20);
@@ -557,6 +559,7 @@ static void test_run_lifecycle(void **state)
     /* Progress never goes down. */
     assert_int_equal(report(f, id, 1, false, 0, 5), 0);
     assert_int_equal(r->files, 50);
+    assert_int_equal(r->cp_assets, 25); /* a report without a part leaves the checkpoint */
     assert_int_equal(r->bytes, 50000);
     res = finish(f, id, 1, CLUSTER_OUTCOME_SUCCEEDED, UINT64_MAX, "");
     assert_int_equal(res->status, 0);

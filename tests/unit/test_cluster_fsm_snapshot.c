@@ -335,7 +335,8 @@ static void put_str(struct cluster__mpw *w, const char *prefix, size_t n)
 /* The scans section full: CLUSTER_FSM_SCANS_CAP definitions with every field at its longest
  * (names unique and ascending: 59 'x' after a four-digit index; each names one of the
  * credentials of full_credentials), then the runs section. */
-static void full_scans_and_runs(struct cluster__mpw *w)
+/* run_fields 25, or 23: the run record before cp_assets and cp_bytes were appended. */
+static void full_scans_and_runs(struct cluster__mpw *w, uint32_t run_fields)
 {
     static const uint8_t rules[CLUSTER_SCAN_RULES_MAX]; /* the CA bundle's too */
     _Static_assert(CLUSTER_SCAN_TLS_CA_MAX <= CLUSTER_SCAN_RULES_MAX, "one buffer for both");
@@ -381,7 +382,7 @@ static void full_scans_and_runs(struct cluster__mpw *w)
     cluster__mpw_uint(w, UINT64_MAX);
     cluster__mpw_array(w, CLUSTER_FSM_RUNS_CAP);
     for (uint64_t i = 0; i < CLUSTER_FSM_RUNS_CAP; i++) {
-        cluster__mpw_array(w, 23);
+        cluster__mpw_array(w, run_fields);
         cluster__mpw_uint(w, UINT64_MAX - CLUSTER_FSM_RUNS_CAP + i);
         snprintf(name, sizeof name, "%04u", (unsigned)(i % CLUSTER_FSM_SCANS_CAP));
         memset(name + 4, 'x', CLUSTER_SCAN_NAME_MAX - 4);
@@ -393,6 +394,8 @@ static void full_scans_and_runs(struct cluster__mpw *w)
         PUT(w, run_summary);
         for (unsigned k = 0; k < CLUSTER_RUN_ATTEMPTS_CAP; k++)
             PUT(w, run_attempt);
+        for (uint32_t k = 23; k < run_fields; k++)
+            cluster__mpw_uint(w, UINT64_MAX);
     }
 }
 /* The credentials section full: every name, user and sealed password at its longest. */
@@ -422,7 +425,7 @@ static const struct field probe[] = {
     {'a', 2}, {'u', T_PROBE_SECTION}, {'a', 4}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
     {'u', UINT64_MAX}, {'a', T_PROBE_RECORDS}};
 
-static void full_state(struct cluster__mpw *w)
+static void full_state(struct cluster__mpw *w, uint32_t run_fields)
 {
     cluster__mpw_array(w, 3);
     cluster__mpw_str(w, "shir-fsm", 9);
@@ -440,7 +443,7 @@ static void full_state(struct cluster__mpw *w)
     PUT(w, proxy);
     for (uint32_t i = 0; i < CLUSTER_FSM_RECENT; i++)
         PUT(w, result);
-    full_scans_and_runs(w);
+    full_scans_and_runs(w, run_fields);
     full_credentials(w);
     PUT(w, probe);
     for (uint32_t i = 0; i < T_PROBE_RECORDS; i++) {
@@ -460,7 +463,7 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     struct cluster__mpw w;
     shir_buf_init(&b, 1 << 26);
     cluster__mpw_init(&w, &b);
-    full_state(&w);
+    full_state(&w, 25);
     assert_int_equal(w.err, 0);
     assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
     assert_int_equal(t_probe_used(f), T_PROBE_CHUNKS);
@@ -471,6 +474,21 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     /* The bound is not loose by orders of magnitude either (headers are assumed widest). */
     assert_true(cluster_fsm_snapshot_max(f) < 2 * again.len);
     shir_buf_free(&again);
+    shir_buf_free(&b);
+    cluster_fsm_free(f);
+    /* The older run record (23 fields) restores; its checkpoint counters read as 0. */
+    f = cluster__fsm_new_with(&t_probe_schema);
+    shir_buf_init(&b, 1 << 26);
+    cluster__mpw_init(&w, &b);
+    full_state(&w, 23);
+    assert_int_equal(w.err, 0);
+    assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
+    size_t n;
+    const struct cluster_run *const *runs = cluster_fsm_runs(f, &n);
+    assert_int_equal(n, CLUSTER_FSM_RUNS_CAP);
+    assert_int_equal(runs[0]->cp_files, UINT64_MAX);
+    assert_int_equal(runs[0]->cp_assets, 0);
+    assert_int_equal(runs[0]->cp_bytes, 0);
     shir_buf_free(&b);
     cluster_fsm_free(f);
 }
