@@ -321,12 +321,13 @@ static void pending_unlink(struct cluster_rnode *rn, struct apply_req *a)
 
 /* The FSM's answer to the entry raft is applying right now (its index is last_applied + 1: raft
  * advances last_applied after the FSM's apply), copied into this node's request for that index.
- * The request is usually at the head of the list: proposals commit in the order they were made. */
+ * The list is in index order (a step-down fails every pending request), so the search stops at
+ * the first later index; usually the head is the one. */
 static void apply_result(void *data, const struct cluster_fsm_result *res)
 {
     struct cluster_rnode *rn = data;
     raft_index index = raft_last_applied(&rn->raft) + 1;
-    for (struct apply_req *a = rn->pending; a; a = a->next)
+    for (struct apply_req *a = rn->pending; a && a->req.index <= index; a = a->next)
         if (a->req.index == index) {
             a->answered = true;
             a->status = res->status;
