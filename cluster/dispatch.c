@@ -9,6 +9,12 @@
 #define QUEUED_PER_TICK 256
 /* Timeouts proposed at once (each is one small entry; more wait for the next tick). */
 #define TIMEOUTS_INFLIGHT 16
+/* An assignment batch in flight longer than this is given up on (its answer may still come; it
+ * is then ignored): the propose part answers every proposal within its 10 s retry window plus a
+ * 5 s forward timeout, so this only guards against a lost callback stalling placement for good.
+ * Giving up is safe: apply re-checks every item, so a batch that commits late never assigns a
+ * run twice nor exceeds a capacity. */
+#define ASSIGN_DEADLINE_MS 20000
 
 struct dead_node {
     uint64_t id;
@@ -22,7 +28,12 @@ struct cluster_dispatch {
     struct cluster_propose *prop;
     struct cluster_gossip *gn;
     bool leading; /* ready leader at the last tick: the dead table belongs to this leadership */
+    /* One RUN_ASSIGN at a time: placement needs the previous batch applied to see the loads.
+     * The flag is cleared by the batch's answer, on leadership loss, or after
+     * ASSIGN_DEADLINE_MS; `assign_gen` tells a current answer from one given up on. */
     bool assign_inflight;
+    uint64_t assign_gen;
+    uint64_t assign_since_ms; /* loop time of the proposal */
     struct dead_node dead[CLUSTER_FSM_NODES_CAP];
     size_t n_dead;
     uint64_t removed_inflight[CLUSTER_FSM_NODES_CAP]; /* requeues of nodes gone from the table */
@@ -309,14 +320,29 @@ static void check_timeouts(struct cluster_dispatch *d)
 
 /* ---- placement ------------------------------------------------------------------------------- */
 
+struct assign_op {
+    struct cluster_dispatch *d;
+    uint64_t gen;
+};
+
 static void assign_done(void *arg, int status, uint64_t value)
 {
-    struct cluster_dispatch *d = arg;
-    d->assign_inflight = false;
+    struct assign_op *op = arg;
+    struct cluster_dispatch *d = op->d;
+    if (op->gen == d->assign_gen)
+        d->assign_inflight = false;
+    free(op);
     if (status != 0 && status != SHIR_E_SHUTDOWN)
         SHIR_DEBUG(&d->env->log, "assignment batch: %s", shir_strerror(status));
     else if (status == 0)
         SHIR_DEBUG(&d->env->log, "assigned %llu run(s)", (unsigned long long)value);
+}
+
+/* Forget the batch in flight: its answer, if it still comes, changes nothing here. */
+static void assign_forget(struct cluster_dispatch *d)
+{
+    d->assign_inflight = false;
+    d->assign_gen++;
 }
 
 static void place_queued(struct cluster_dispatch *d)
@@ -342,8 +368,16 @@ static void place_queued(struct cluster_dispatch *d)
         d->cmd.u.run_assign.items[j].run = d->res[i].run;
         d->cmd.u.run_assign.items[j].node = d->res[i].node;
     }
-    if (cluster__propose(d->prop, &d->cmd, assign_done, d) == 0)
-        d->assign_inflight = true;
+    struct assign_op *op = malloc(sizeof *op);
+    if (!op)
+        return;
+    *op = (struct assign_op){d, ++d->assign_gen};
+    if (cluster__propose(d->prop, &d->cmd, assign_done, op) != 0) {
+        free(op);
+        return;
+    }
+    d->assign_inflight = true;
+    d->assign_since_ms = uv_now(d->env->loop);
 }
 
 /* ---- the part -------------------------------------------------------------------------------- */
@@ -356,14 +390,25 @@ static void dispatch_tick(void *self)
                    cluster__rnode_ready(d->rn) && !e->disk_low;
     if (!leading) {
         /* A later leadership starts its grace periods from its own observations. */
-        if (d->leading)
+        if (d->leading) {
             d->n_dead = 0;
+            /* A batch of the lost leadership is retried by the propose part or fails; a later
+             * leadership places from what is applied then. */
+            assign_forget(d);
+        }
         d->leading = false;
         return;
     }
     d->leading = true;
-    check_lost(d, uv_now(e->loop));
+    uint64_t now = uv_now(e->loop);
+    check_lost(d, now);
     check_timeouts(d);
+    if (d->assign_inflight && now - d->assign_since_ms >= ASSIGN_DEADLINE_MS) {
+        SHIR_WARN(&e->log, "an assignment batch proposed %llu ms ago has no answer: placing "
+                  "again (apply re-checks every item)",
+                  (unsigned long long)(now - d->assign_since_ms));
+        assign_forget(d);
+    }
     if (!d->assign_inflight)
         place_queued(d);
 }

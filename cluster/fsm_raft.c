@@ -33,6 +33,8 @@ static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **
     struct cluster_fsm_raft *a = rf->data;
     const struct cluster_fsm_result *res = cluster_fsm_apply(a->fsm, p + 4, n);
     a->applied++;
+    if (a->result)
+        a->result(a->data, res); /* copied now: res may be overwritten before raft's callback */
     /* raft's result is a void *; the callback reads it as const. */
     *result = (void *)(uintptr_t)res;
     return 0;

@@ -39,10 +39,16 @@ struct cluster_fsm_raft {
     struct raft_fsm rf;
     struct cluster_fsm *fsm; /* borrowed: it must outlive raft's use of rf */
     void (*taking)(void *data, bool taking);
+    /* When set, hears every entry's result from inside raft's apply, while it is still valid.
+     * libraft 0.22 fires apply callbacks only after it has applied every committed entry of the
+     * batch, and the FSM's result (its scratch for fenced commands, a slot of the recent-results
+     * ring otherwise) may by then hold a later entry's answer: the raft node copies it here for
+     * its own pending request of that index (docs/raft-workarounds.md). */
+    void (*result)(void *data, const struct cluster_fsm_result *res);
     void *data;
     uint64_t applied; /* entries applied since init (/metrics); starts again after a recover */
 };
-/* Fill a->rf (version 2) to drive `fsm`; no `taking` callback. */
+/* Fill a->rf (version 2) to drive `fsm`; no `taking` or `result` callback. */
 void cluster_fsm_raft_init(struct cluster_fsm_raft *a, struct cluster_fsm *fsm);
 
 /* Translate a raft error code to ours (RAFT_LEADERSHIPLOST -> SHIR_E_UNKNOWN_OUTCOME,

@@ -134,6 +134,8 @@ static void boot_from_configuration(struct cluster_rnode *rn)
               k);
 }
 
+static void apply_result(void *data, const struct cluster_fsm_result *res);
+
 /* libraft 0.22.1 dereferences NULL when an InstallSnapshot arrives while it is taking a snapshot
  * (docs/raft-workarounds.md): hold inbound raft traffic from the moment a take starts until raft
  * has finalized it. Raft's messages wait in the bridge, in order, for the few ms a take lasts. */
@@ -220,6 +222,7 @@ int cluster__rnode_start(struct cluster_rnode *rn, enum cluster__raft_mode mode,
     rn->applied_before += rn->rfsm.applied;
     cluster_fsm_raft_init(&rn->rfsm, env->fsm);
     rn->rfsm.taking = snapshot_taking;
+    rn->rfsm.result = apply_result;
     rn->rfsm.data = rn;
     if ((rv = raft_init(&rn->raft, &rn->io, &rn->rfsm.rf, env->id.node_id, env->advertise)) != 0) {
         (void)shir_str_fmt(errbuf, errcap, "raft: %s", raft_errmsg(&rn->raft));
@@ -303,15 +306,51 @@ static void rnode_tick(void *self)
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
+static void pending_unlink(struct cluster_rnode *rn, struct apply_req *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        rn->pending = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    else
+        rn->pending_tail = a->prev;
+    a->prev = a->next = NULL;
+}
+
+/* The FSM's answer to the entry raft is applying right now (its index is last_applied + 1: raft
+ * advances last_applied after the FSM's apply), copied into this node's request for that index.
+ * The list is in index order (a step-down fails every pending request), so the search stops at
+ * the first later index; usually the head is the one. */
+static void apply_result(void *data, const struct cluster_fsm_result *res)
+{
+    struct cluster_rnode *rn = data;
+    raft_index index = raft_last_applied(&rn->raft) + 1;
+    for (struct apply_req *a = rn->pending; a && a->req.index <= index; a = a->next)
+        if (a->req.index == index) {
+            a->answered = true;
+            a->status = res->status;
+            a->value = res->value;
+            return;
+        }
+}
+
 static void applied(struct raft_apply *req, int status, void *result)
 {
+    (void)result; /* by now it may hold a later entry's answer: see apply_result */
     struct apply_req *a = req->data;
+    struct cluster_rnode *rn = a->rn;
+    pending_unlink(rn, a);
     int rv = cluster_raft_err(status);
     uint64_t value = 0;
-    if (rv == 0 && result) {
-        const struct cluster_fsm_result *r = result;
-        rv = r->status;
-        value = r->value;
+    if (rv == 0 && a->answered) {
+        rv = a->status;
+        value = a->value;
+    } else if (rv == 0) {
+        /* Committed, but its answer was not seen: never the case while the hook is installed;
+         * say the outcome is unknown rather than hand over another entry's answer. */
+        rv = SHIR_E_UNKNOWN_OUTCOME;
     }
     a->cb(a->arg, rv, value);
     free(a);
@@ -333,9 +372,17 @@ int cluster__rnode_apply(struct cluster_rnode *rn, const void *cmd, size_t n,
     }
     a->cb = cb;
     a->arg = arg;
+    a->rn = rn;
     a->req.data = a;
     rv = raft_apply(&rn->raft, &a->req, &buf, 1, applied);
-    if (rv != 0) {
+    if (rv == 0) {
+        a->prev = rn->pending_tail;
+        if (rn->pending_tail)
+            rn->pending_tail->next = a;
+        else
+            rn->pending = a;
+        rn->pending_tail = a;
+    } else {
         /* raft 0.22 frees the entry itself when it fails after taking it into its log, but not
          * when it refuses up front (not leader): free only then. */
         if (rv == RAFT_NOTLEADER)

@@ -41,12 +41,21 @@ struct cluster_rnode {
      * a leadership that lasted less than one 50 ms tick is missed), and the last one seen. */
     uint64_t leader_changes, last_leader;
     uint64_t applied_before; /* entries the adapters of earlier runs (a recover) applied */
+    struct apply_req *pending, *pending_tail; /* proposals waiting for their callback */
 };
 
+/* A proposal of this node in flight: linked in the node's pending list (proposal order, so
+ * index order) from raft_apply until its callback, so that the apply hook can copy the FSM's
+ * answer for its index while that answer is still valid (fsm_raft.h, `result`). */
 struct apply_req {
     struct raft_apply req;
+    struct cluster_rnode *rn;
     cluster__applied_fn cb;
     void *arg;
+    bool answered; /* status and value hold the FSM's answer */
+    int status;
+    uint64_t value;
+    struct apply_req *prev, *next;
 };
 
 struct cluster__rnode_req {
