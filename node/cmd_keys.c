@@ -159,7 +159,7 @@ static int keys_run(int argc, char **argv)
         else
             return node_usage_error(&node_cmd_keys, "'%s' is not key1 or key2", which);
         return call_and_print("keys regenerate", f.data_dir, "keys.regenerate", pack_slot, &b,
-                              KEYS_TIMEOUT_MS, false, f.json,
+                              NODE_WRITE_TIMEOUT_MS, false, f.json,
                               "Key regenerated: the old key no longer registers nodes; "
                               "registered nodes are unaffected.");
     }

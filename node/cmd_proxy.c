@@ -245,7 +245,7 @@ static int proxy_run(int argc, char **argv)
                                PASSWORD_MAX, pwfile);
             return node_cli_fail("proxy set", json, SHIR_E_IO, msg);
         }
-        rv = node_admin_call(data_dir, "proxy.set", pack_set, &a, PROXY_TIMEOUT_MS, &r, err,
+        rv = node_admin_call(data_dir, "proxy.set", pack_set, &a, NODE_WRITE_TIMEOUT_MS, &r, err,
                              sizeof err);
         shir_wipe(a.password, sizeof a.password);
         return print_reply("set", rv, r, err, json,
@@ -254,7 +254,7 @@ static int proxy_run(int argc, char **argv)
     if (set_flags)
         return node_usage_error(&node_cmd_proxy, "proxy settings flags go with 'proxy set'");
     if (strcmp(sub, "clear") == 0 && optind == argc) {
-        rv = node_admin_call(data_dir, "proxy.clear", NULL, NULL, PROXY_TIMEOUT_MS, &r, err,
+        rv = node_admin_call(data_dir, "proxy.clear", NULL, NULL, NODE_WRITE_TIMEOUT_MS, &r, err,
                              sizeof err);
         return print_reply("clear", rv, r, err, json, "Proxy cleared (mode none).");
     }

@@ -97,7 +97,8 @@ static int settings_run(int argc, char **argv)
     struct node_admin_reply *r;
     char err[512];
     int rv = node_admin_call(f.data_dir, set ? "settings.set" : "settings.show",
-                             set ? pack_body : NULL, &o.b, SETTINGS_TIMEOUT_MS, &r, err, sizeof err);
+                             set ? pack_body : NULL, &o.b,
+                             set ? NODE_WRITE_TIMEOUT_MS : SETTINGS_TIMEOUT_MS, &r, err, sizeof err);
     if (rv != 0)
         return node_cli_fail(set ? "settings set" : "settings show", f.json, rv, err);
     if (f.json) {

@@ -21,6 +21,14 @@
 #define NODE_EXIT_FAIL  1
 #define NODE_EXIT_USAGE 2
 
+/* How long a CLI command that changes the replicated state waits for its agent's answer. The
+ * agent answers every write within about 15 s: a forward to the leader times out after 5 s
+ * (cluster/rpc.c), a command whose outcome was lost is proposed again for 10 s from its first
+ * proposal (cluster/propose.c), and the last of those may be forwarded for 5 s more. A deadline
+ * of 5 s (keys regenerate's) gave up on an agent that was about to answer and told the operator
+ * its process looked stopped (chaos seed 13, tests/integration/cluster_lost_outcome.sh). */
+#define NODE_WRITE_TIMEOUT_MS 20000
+
 struct node_cmd {
     const char *name;
     const char *summary; /* one line for `shir help` */

@@ -53,6 +53,8 @@ INITIAL = {"port": 0, "bypass": "", "delay": 30000}
 UNAVAILABLE = ("no leader", "no agent is running", "closed the connection", "could not be reached",
                "timed out", "outcome unknown", "could not confirm", "unavailable", "catching up",
                "no quorum", "shutting down",
+               # the agent killed while the CLI was still sending (bench seed 15 netns: EPIPE)
+               "cannot send to the agent",
                # a read barrier (settings set reads, patches, puts) whose leader stepped down
                "leadership changed")
 # Refusals that are the right answer to a valid scan command sent at the wrong moment.
