@@ -45,3 +45,5 @@ shir_unit_test(NAME test_scan_db SOURCES ${_scan_t}/test_db.c LIBS shir_scan Pkg
 # server thread on loopback.
 shir_unit_test(NAME test_atlas_parts SOURCES ${_scan_t}/test_atlas_parts.c LIBS shir_scan
   Threads::Threads)
+# SMB source URLs without a server (the share itself: tests/integration/scan_smb.sh).
+shir_unit_test(NAME test_scan_smburl SOURCES ${_scan_t}/test_smburl.c LIBS shir_scan)
