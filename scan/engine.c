@@ -13,6 +13,10 @@
  * file the walk saw. So a file swapped for a symlink after it was listed is not followed out of
  * the root.
  *
+ * An SMB share (cfg->smb, source/smb.h) replaces the two doings and nothing else: its walk gives
+ * the same entries in the same order, and a file is opened by its path below the share's root
+ * and read through scan_file's read hook, so everything below is the same for both.
+ *
  * A run with parts (scan_job_has_parts: a runtime run, to part files or to Atlas) numbers the
  * files in walk order (the walk is sorted, so the numbering is the same in every attempt): part
  * k holds the lines of files k*N .. (k+1)*N - 1 that are not held in a group, and is committed
