@@ -31,7 +31,7 @@ struct scan_smb {
     struct scan_smb_url url;
     char domain[128];
     char user[256];
-    char password[1025];
+    char password[256];     /* libsmbclient's callback buffers are 256 bytes (fstring) */
     char *root;          /* decoded root, the entries' path prefix */
     struct shir_buf enc; /* encoded root URL, for libsmbclient */
     struct shir_buf scratch;
@@ -131,7 +131,8 @@ static int set_login(struct scan_smb *s, const struct scan_job *job, char *msg, 
         goto toolong;
     if (job->db.password.len >= sizeof s->password ||
         memchr(job->db.password.bytes, '\0', job->db.password.len)) {
-        (void)shir_str_copy(msg, cap, "the password is too long or holds a NUL byte");
+        (void)shir_str_copy(msg, cap, "the password is longer than the 255 bytes libsmbclient "
+                                      "takes, or holds a NUL byte");
         return SHIR_E_INVAL;
     }
     if (job->db.password.len)

@@ -88,6 +88,22 @@ assert {"csv", "jsonl", "parquet", "avro", "text"} <= fmts, fmts
 assert any(r["type"] == "resource_set" for r in smb.values())
 PY
 
+# Parts and resume, as on a local tree: an attempt resumed at part 2 writes parts 2.. exactly as
+# the full run did (the walk order, hence every walk index, is the same in every attempt).
+for p in full resumed; do
+    extra=(); [ "$p" = resumed ] && extra=(--resume-part 2)
+    out=$(printf '%s\n' "$canary" | local_run "$URL" --user "$SMB_USER" --password-file - \
+        --level L2 --parts "$tmp/parts-$p" --part-size 4 "${extra[@]}" 2>&1) ||
+        fail "parts run ($p): $out"
+done
+full=$(ls "$tmp/parts-full/local/1" | grep -c '^part-')
+[ "$full" -ge 5 ] || fail "expected at least 5 parts: $(ls "$tmp/parts-full/local/1")"
+[ ! -e "$tmp/parts-resumed/local/1/part-000001.jsonl" ] || fail "the resumed run rewrote part 1"
+for f in "$tmp/parts-full/local/1"/part-*.jsonl; do
+    case "$f" in */part-000000.jsonl|*/part-000001.jsonl) continue;; esac
+    cmp -s "$f" "$tmp/parts-resumed/local/1/${f##*/}" || fail "resumed ${f##*/} differs"
+done
+
 # Encryption required by the share: negotiated as the share demands.
 out=$(printf '%s\n' "$canary" | local_run "smb://127.0.0.1:$SMB_PORT/sealed/crm" \
     --user "$SMB_USER" --password-file - --level L2 --sink "jsonl:$tmp/sealed.jsonl" 2>&1) ||
@@ -99,6 +115,11 @@ out=$(printf 'not-it\n' | timeout 60 "$SHIR_BIN" scan run-local "$URL" --user "$
     --password-file - --json --sink "jsonl:$tmp/wrong.jsonl" 2>&1) && fail "wrong password: $out"
 expect_match "$out" 'access denied' "wrong password message"
 [ -s "$tmp/wrong.jsonl" ] && fail "a refused login wrote assets"
+# A password libsmbclient cannot carry is refused before anything is sent.
+out=$(head -c 300 /dev/zero | tr '\0' x | timeout 60 "$SHIR_BIN" scan run-local "$URL" \
+    --user "$SMB_USER" --password-file - --json --sink "jsonl:$tmp/long.jsonl" 2>&1) &&
+    fail "a 300-byte password was taken: $out"
+expect_match "$out" '255 bytes' "long password message"
 # Credentials never in the URL, and such a URL is not echoed.
 # (Not the canary: this one is in argv on purpose.)
 out=$("$SHIR_BIN" scan run-local "smb://$SMB_USER:url-pw-x9@127.0.0.1:$SMB_PORT/share" --json \
