@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SMB walk against a local walk of the same tree: files per second of `shir scan run-local` on a
-# tree of N small CSV files (default 20,000, in directories of 500), once as a local path and once
+# tree of N small CSV files (default 20,000, in directories of 500, each file an asset), once as a local path and once
 # as `smb://127.0.0.1:PORT/share` served by a Samba server started here from Debian's package
 # (tests/integration/smb_lib.sh; loopback, signing as the server defaults), at L1 (names and
 # attributes: one listing per directory) and L2 (plus each file opened and its head read: round
@@ -23,10 +23,15 @@ pw="bench-$(date +%s%N)"
 python3 - "$T/tree" "$N" <<'PY'
 import os, sys
 root, n = sys.argv[1], int(sys.argv[2])
+def word(i):  # letters only: no name is a partition token, every file is an asset of its own
+    s = ""
+    for _ in range(5):
+        s += "bcdghjkmnpqrstvwxz"[i % 18]; i //= 18
+    return s
 for i in range(n):
-    d = os.path.join(root, "d%03d" % (i // 500))
+    d = os.path.join(root, "dir" + word(i // 500)[:2])
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%06d.csv" % i), "w") as f:
+    with open(os.path.join(d, word(i) + ".csv"), "w") as f:
         f.write("id,email,amount\n%d,user%d@example.com,%d.50\n" % (i, i, i))
 PY
 chmod -R a+rX "$T/tree"
