@@ -43,8 +43,9 @@ smb_start "$tmp/smb" "$SHARES" "  server signing = mandatory"
 printf '%s\n' "$canary" | smb_user "$tmp/smb"
 URL="smb://127.0.0.1:$SMB_PORT/share"
 
-# ps and every worker's environment, sampled while the scans below run.
-( while :; do
+# ps and every worker's environment, sampled while the scans below run. Stopped by a file, not
+# a signal: a killed loop can leave a `ps` running that would list the canary searches below.
+( while [ ! -e "$tmp/stop-monitor" ]; do
       ps -eo pid,args >>"$tmp/ps.txt" 2>/dev/null
       for p in $(pgrep -f 'shir worker' 2>/dev/null); do
           cat "/proc/$p/environ" >>"$tmp/environ.bin" 2>/dev/null
@@ -158,13 +159,16 @@ expect_run 120 n1 "$id" 'r["state"]=="succeeded"' "the SMB run did not succeed"
 [ -f "$tmp/out/files/$id/_SUCCESS" ] || fail "no _SUCCESS: $(ls -R "$tmp/out")"
 diff <(LC_ALL=C sort "$tmp/smb.jsonl") <(cat "$tmp/out/files/$id"/part-*.jsonl | LC_ALL=C sort) \
     >"$tmp/parts.diff" || fail "the runtime run's parts differ from run-local: $(head -c 2000 "$tmp/parts.diff")"
-kill "$mon"; wait "$mon" 2>/dev/null; mon=
+touch "$tmp/stop-monitor"; wait "$mon"; mon=
 [ -s "$tmp/ps.txt" ] || fail "ps was not sampled"
 
 # The canary: in no output, log, result, data directory, process listing or environment.
 for where in "$tmp/n1" "$tmp/n1.log" "$tmp/ps.txt" "$tmp/out" "$tmp/smb.jsonl" "$tmp/smb.err" \
     "$tmp/smb.out" "$tmp/local.err"; do
-    if grep -rqa -- "$canary" "$where"; then fail "the canary password is in $where"; fi
+    if grep -rqa -- "$canary" "$where"; then
+        fail "the canary password is in $where: $(grep -rah -- "$canary" "$where" | head -n 3 |
+            sed "s/$canary/CANARY/g" | cut -c1-300)"
+    fi
 done
 if [ -e "$tmp/environ.bin" ] && grep -qa -- "$canary" "$tmp/environ.bin"; then
     fail "the canary password is in a worker's environment"
