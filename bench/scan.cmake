@@ -25,3 +25,6 @@ target_link_libraries(bench_parts PRIVATE shir_scan)
 
 # bench_db_catalog.sh (a script over the real binary, like bench_e2e.sh): PostgreSQL catalog walk
 # in tables/s on 10,000 tables at L1/L2/L3, against a server it starts (tests/integration/db_lib.sh).
+
+# bench_smb_walk.sh (a script over the real binary): files/s of an SMB walk against a local walk
+# of the same tree at L1 and L2, against a Samba server it starts (tests/integration/smb_lib.sh).

@@ -84,6 +84,7 @@ PKGS=(
     chromium chromium-driver
     libpq-dev libmariadb-dev libsqlite3-dev sqlite3
     postgresql mariadb-server
+    libsmbclient-dev samba  # SMB sources; smbd only for tests, started by them (smb_lib.sh)
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
 apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev ||
@@ -95,7 +96,7 @@ pkill -x tinyproxy 2>/dev/null || true
 # Likewise the database servers: tests and benchmarks run their own (initdb / mariadb-install-db
 # into a temporary directory, loopback port, unprivileged user); the system instances stay off.
 if command -v systemctl >/dev/null 2>&1; then
-    systemctl disable --now postgresql mariadb >/dev/null 2>&1 || true
+    systemctl disable --now postgresql mariadb smbd nmbd samba-ad-dc >/dev/null 2>&1 || true
 fi
 
 ver=$(pkg-config --modversion raft 2>/dev/null || true)

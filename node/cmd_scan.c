@@ -56,7 +56,7 @@ static int hexval(char c)
 static int resolve_source(const char *src, char **out, char *msg, size_t cap)
 {
     char buf[PATH_MAX];
-    if (scan_source_is_db(src)) {
+    if (scan_source_is_db(src) || scan_source_is_smb(src)) {
         /* The worker parses and checks it (scan_job_validate, below, first). */
         *out = strdup(src);
         if (!*out)
@@ -503,12 +503,13 @@ static int parse_args(struct scan_opts *o, int argc, char **argv, const char **s
     if (o->password_file && o->db_password_file && strcmp(o->password_file, "-") == 0 &&
         strcmp(o->db_password_file, "-") == 0)
         return node_usage_error(cmd, "only one password can come from stdin");
-    bool db = scan_source_is_db(*source);
+    bool db = scan_source_is_db(*source), smb = scan_source_is_smb(*source);
     const struct scan_db_opts *d = &o->job.db;
-    if (!db && (d->user || o->db_password_file || d->tls_ca || d->exact_counts))
-        return node_usage_error(cmd,
-                                "--user, --password-file, --tls-ca and --exact-counts are for "
-                                "database URLs");
+    if (!db && !smb && (d->user || o->db_password_file))
+        return node_usage_error(cmd, "--user and --password-file are for database and smb:// "
+                                     "URLs");
+    if (!db && (d->tls_ca || d->exact_counts))
+        return node_usage_error(cmd, "--tls-ca and --exact-counts are for database URLs");
     if (db && (o->job.n_includes || o->job.n_excludes || o->job.follow_outside))
         return node_usage_error(cmd, "--include, --exclude and --follow-symlinks are for paths");
     if (o->db_password_file && !o->job.db.user)
@@ -610,7 +611,7 @@ const struct node_cmd node_cmd_scan = {
     .name = "scan",
     .summary = "define, run and follow scans through the runtime; run-local: one-shot, here",
     .usage =
-        "usage: shir scan create NAME --source PATH|DBURL --sink jsonl:DIR|atlas:URL\n"
+        "usage: shir scan create NAME --source PATH|SMBURL|DBURL --sink jsonl:DIR|atlas:URL\n"
         "           [--level L1|L2|L3] [--credential CRED]\n"
         "           [--include GLOB]... [--exclude GLOB]... [--rules FILE] [--no-directories]\n"
         "           [--follow-symlinks] [--host-name NAME] [--timeout DURATION]\n"
@@ -636,9 +637,10 @@ const struct node_cmd node_cmd_scan = {
         "drops the rules); two updates of one scan at once race and the last wins. delete is\n"
         "refused while a run is active unless --force (which cancels it). run --wait shows the\n"
         "progress and exits 0 when the run succeeded, 1 otherwise. runs: newest first.\n"
-        "DBURL: sqlite:///PATH, postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB, without user\n"
-        "or password; --credential CRED (see 'shir credentials') is the login its runs use, and\n"
-        "update --credential '' drops it. A database's --tls (verify-full, the default;\n"
+        "DBURL: sqlite:///PATH, postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB; SMBURL:\n"
+        "smb://HOST[:PORT]/SHARE[/PATH]; without user or password: --credential CRED (see\n"
+        "'shir credentials') is the login its runs use, and update --credential '' drops it.\n"
+        "A database's --tls (verify-full, the default;\n"
         "verify-ca, require, disable), --tls-ca FILE (its content is stored, at most 16 KiB;\n"
         "'' drops it), --connect-timeout (1-3600 s, default 15), --statement-timeout (1 ms-24 h,\n"
         "default 30000) and --exact-counts are stored with it; a path source refuses them.\n"
@@ -656,15 +658,17 @@ const struct node_cmd node_cmd_scan = {
         "           [--host-name NAME] [--parts DIR [--scan-name NAME] [--run-id N]\n"
         "           [--part-size N] [--resume-part K]] [--json]\n"
         "\n"
-        "Scans SOURCE (a directory or file path, a file:// URL, or a database URL:\n"
-        "sqlite:///PATH, postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB) in a worker\n"
+        "Scans SOURCE (a directory or file path, a file:// URL, an SMB share\n"
+        "smb://HOST[:PORT]/SHARE[/PATH], or a database URL: sqlite:///PATH,\n"
+        "postgres://HOST[:PORT]/DB, mysql://HOST[:PORT]/DB) in a worker\n"
         "process and prints the run summary: files seen, assets, bytes read, classified\n"
         "columns, errors, duration. A crash or kill of the worker is reported as a failed\n"
         "scan (exit 1).\n"
         "\n"
         "  --level L1|L2|L3      L1 metadata, L2 + schema, L3 + classification (default L1)\n"
         "  --rules FILE          user classification rules (docs/scanning.md)\n"
-        "  --user USER           database user; its password is read from --password-file\n"
+        "  --user USER           database or SMB user (DOMAIN\\USER for a domain); its\n"
+        "                        password is read from --password-file\n"
         "                        FILE or stdin (-), never from the command line\n"
         "  --tls MODE            database TLS: verify-full (default), verify-ca, require,\n"
         "                        disable; --tls-ca FILE: PEM CAs to trust (default: system)\n"

@@ -339,8 +339,8 @@ static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
                                      "keep only the CAs of the server's chain", &x->tls_ca,
                                      &x->tls_ca_len, msg, cap) != 0)
         return -1;
-    if (x->source && scan_source_is_db(x->source)) {
-        /* A database URL is the same on every node; its user and password travel apart. */
+    if (x->source && (scan_source_is_db(x->source) || scan_source_is_smb(x->source))) {
+        /* A database or SMB URL is the same on every node; its login travels apart. */
         if (shir_str_copy(x->source_abs, sizeof x->source_abs, x->source) != 0 ||
             strlen(x->source) > CLUSTER_SCAN_SOURCE_MAX) {
             (void)shir_str_fmt(msg, cap, "the source URL is too long (at most %d bytes)",

@@ -373,7 +373,8 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
     if (scan_source_is_db(def->source) && db_fill(def, job) != 0)
         goto fail;
     /* A credential on a path source has nothing to log in to: it is not opened. */
-    if (def->credential[0] && scan_source_is_db(def->source) &&
+    bool login = scan_source_is_db(def->source) || scan_source_is_smb(def->source);
+    if (def->credential[0] && login &&
         (rv = credential_fill(r, def, job, msg, cap)) != 0)
         return rv;
     if (add_globs(&job->includes, &job->n_includes, def->includes) != 0 ||

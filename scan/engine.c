@@ -13,6 +13,10 @@
  * file the walk saw. So a file swapped for a symlink after it was listed is not followed out of
  * the root.
  *
+ * An SMB share (cfg->smb, source/smb.h) replaces the two doings and nothing else: its walk gives
+ * the same entries in the same order, and a file is opened by its path below the share's root
+ * and read through scan_file's read hook, so everything below is the same for both.
+ *
  * A run with parts (scan_job_has_parts: a runtime run, to part files or to Atlas) numbers the
  * files in walk order (the walk is sorted, so the numbering is the same in every attempt): part
  * k holds the lines of files k*N .. (k+1)*N - 1 that are not held in a group, and is committed
@@ -30,6 +34,7 @@
 
 #include "scan/engine.h"
 #include "scan/source/db.h"
+#include "scan/source/smb.h"
 #include "scan/tables.h"
 
 struct member {
@@ -70,6 +75,8 @@ struct engine {
     size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
     size_t n_slots;
     int root_fd; /* the source directory, for members read after the walk; -1 */
+    struct scan_smb *smb; /* an SMB share (cfg->smb), else NULL: the local tree job->source */
+    const char *root;     /* the root as entry paths start: job->source or the share's URL */
     uint64_t start_ms, last_progress_ms;
     char *cursor;
     int fatal;
@@ -255,12 +262,14 @@ static int read_file(struct engine *g, struct scan_asset *a, const char *path, u
             abort();
     }
 #endif
-    int fd = scan_file_open(ref->dir_fd, ref->name, ref->nofollow, ref->dev, ref->ino);
+    struct scan_file f = {.fd = -1, .path = path, .size = size};
+    int fd = g->smb ? scan_smb_file_open(g->smb, ref->name, (uint64_t)ref->ino, &f)
+                    : (f.fd = scan_file_open(ref->dir_fd, ref->name, ref->nofollow, ref->dev,
+                                             ref->ino));
     if (fd == SHIR_E_STALE)
         return scan_asset_add_error(a, "not read: it changed since it was listed");
     if (fd < 0)
         return scan_asset_add_error(a, "cannot open: %s", shir_strerror(fd));
-    struct scan_file f = {.fd = fd, .path = path, .size = size};
     unsigned char head[SCAN_DETECT_HEAD];
     size_t got = 0;
     int rc = scan_file_read_at(&f, 0, head, size < sizeof head ? (size_t)size : sizeof head, &got);
@@ -287,7 +296,10 @@ static int read_file(struct engine *g, struct scan_asset *a, const char *path, u
     if (rc && rc != SHIR_E_NOMEM)
         rc = scan_asset_add_error(a, "read failed: %s", shir_strerror(rc));
 out:
-    close(fd);
+    if (g->smb)
+        scan_smb_file_close(g->smb, &f);
+    else
+        close(fd);
     return rc;
 }
 
@@ -305,7 +317,8 @@ static int classify(struct engine *g, struct scan_asset *a)
 static int set_name(struct engine *g, struct scan_asset *a, const char *abspath, bool pattern)
 {
     shir_buf_reset(&g->pat);
-    int rc = scan_file_url(&g->pat, g->cfg->host, abspath, pattern);
+    int rc = g->smb ? scan_smb_qualified_name(g->smb, &g->pat, abspath, pattern)
+                    : scan_file_url(&g->pat, g->cfg->host, abspath, pattern);
     if (rc == 0)
         rc = shir_buf_append_u8(&g->pat, '\0');
     if (rc == 0)
@@ -421,6 +434,8 @@ static int merge_member(struct engine *g, struct scan_asset *a, struct scan_asse
 static struct file_ref member_ref(const struct engine *g, const struct member *m)
 {
     bool beneath = !m->via_link && g->root_fd >= 0;
+    if (g->smb) /* by its path below the share's root */
+        return (struct file_ref){.dir_fd = -1, .name = m->path + m->rel_off, .ino = m->ino};
     return (struct file_ref){.dir_fd = beneath ? g->root_fd : AT_FDCWD,
                              .name = beneath ? m->path + m->rel_off : m->path,
                              .nofollow = beneath,
@@ -476,7 +491,7 @@ static int scan_set(struct engine *g, struct group *gr)
     }
     struct shir_buf abs;
     shir_buf_init(&abs, SIZE_MAX);
-    int rc = shir_buf_printf(&abs, "%s/%s", g->job->source, gr->pattern);
+    int rc = shir_buf_printf(&abs, "%s/%s", g->root, gr->pattern);
     if (rc == 0)
         rc = set_name(g, &a, (const char *)abs.data, true);
     if (rc == 0)
@@ -629,7 +644,7 @@ static int on_entry(void *ud, const struct scan_entry *e)
     switch (e->kind) {
     case SCAN_ENTRY_DIR:
         g->sum->directories++;
-        if (g->cfg->readers->table && scan_table_dir(e->path))
+        if (g->cfg->readers->table && !g->smb && scan_table_dir(e->path))
             rc = scan_table(g, e);
         else if (g->job->emit_directories && g->parts)
             rc = hold_dir(g, e);
@@ -735,7 +750,13 @@ static int start_parts(struct engine *g)
 int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                     struct scan_summary *sum)
 {
-    struct engine g = {.cfg = cfg, .job = cfg->job, .sink = sink, .sum = sum, .root_fd = -1};
+    struct engine g = {.cfg = cfg,
+                       .job = cfg->job,
+                       .sink = sink,
+                       .sum = sum,
+                       .root_fd = -1,
+                       .smb = cfg->smb,
+                       .root = cfg->smb ? scan_smb_root(cfg->smb) : cfg->job->source};
     scan_limits_default(&g.lim);
     shir_buf_init(&g.pat, SIZE_MAX);
     g.start_ms = g.last_progress_ms = cfg->clock->now_ms(cfg->clock);
@@ -760,12 +781,12 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
         .n_excludes = cfg->job->n_excludes,
         .follow_outside = cfg->job->follow_outside,
     };
-    rc = scan_walk(&wo, on_entry, &g);
+    rc = g.smb ? scan_smb_walk(g.smb, &wo, on_entry, &g) : scan_walk(&wo, on_entry, &g);
     if (rc < 0 && !sum->message[0] && sum->files_seen == 0 && sum->directories == 0)
         (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot read the source %s: %s",
                            cfg->job->source, shir_strerror(rc));
     /* The root as the walk opened it (a root that is a file has no directory: -1). */
-    if (rc == 0 && g.n_groups)
+    if (rc == 0 && g.n_groups && !g.smb)
         g.root_fd = open(cfg->job->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rc == 0)
         rc = g.parts ? finish_parts(&g) : flush_groups(&g);
@@ -836,8 +857,14 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
     memset(sum, 0, sizeof *sum);
     struct scan_readers readers = {0};
     struct scan_sink *sink = NULL;
+    struct scan_smb *smb = NULL;
     int rc = scan_job_validate(job, sum->message, sizeof sum->message);
     if (rc)
+        goto out;
+    /* A share that cannot be reached or refuses the login fails the run before anything is
+     * written. */
+    if (scan_smb_is(job->source) &&
+        (rc = scan_smb_open(job, &smb, sum->message, sizeof sum->message)) != 0)
         goto out;
     if ((rc = scan_readers_open(&readers, job, sum->message, sizeof sum->message)) != 0)
         goto out;
@@ -850,7 +877,8 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
                                   .host = job->host_name ? job->host_name : host,
                                   .progress = cbs ? cbs->progress : NULL,
                                   .progress_ud = cbs ? cbs->ud : NULL,
-                                  .cbs = cbs};
+                                  .cbs = cbs,
+                                  .smb = smb};
     /* A database URL has its own walk (source/db.c); a path is a tree. */
     rc = scan_db_kind_of(job->source) != SCAN_DB_NONE ? scan_db_run(&cfg, sink, sum)
                                                       : scan_engine_run(&cfg, sink, sum);
@@ -869,6 +897,7 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
     sum->queued = sink->queued;
 out:
     scan_sink_free(sink);
+    scan_smb_close(smb);
     scan_readers_close(&readers);
     sum->status = rc;
     if (rc && !sum->message[0])

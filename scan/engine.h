@@ -225,6 +225,7 @@ struct scan_readers {
 int scan_readers_open(struct scan_readers *r, const struct scan_job *job, char *msg, size_t cap);
 void scan_readers_close(struct scan_readers *r);
 
+struct scan_smb;
 struct scan_engine_cfg {
     const struct scan_job *job;           /* borrowed */
     const struct scan_readers *readers;   /* borrowed */
@@ -234,6 +235,8 @@ struct scan_engine_cfg {
     scan_progress_cb progress;            /* may be NULL */
     void *progress_ud;
     const struct scan_run_cbs *cbs;       /* borrowed, may be NULL: file and checkpoint hooks */
+    struct scan_smb *smb;                 /* borrowed, NULL: job->source is a local tree; else
+                                             the open session of an smb:// source (smb.h) */
 };
 /* Scan job->source into sink; fills *sum. Per-path problems are counted in sum->errors and never
  * fail the call; the return is negative for a bad source (sum->message says why), SHIR_E_NOMEM,

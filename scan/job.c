@@ -9,6 +9,7 @@
 
 #include "scan/scan.h"
 #include "scan/source/db.h"
+#include "scan/source/smb.h"
 
 void scan_job_init(struct scan_job *j)
 {
@@ -108,10 +109,17 @@ static bool resume_point_ok(const struct scan_job *j)
 /* The source: an absolute path, or a database URL with sane connection options. */
 static int validate_source(const struct scan_job *j, char *msg, size_t cap)
 {
+    if (j->source && scan_smb_is(j->source)) {
+        struct scan_smb_url su;
+        int rc = scan_smb_url_parse(j->source, &su, msg, cap);
+        scan_smb_url_free(&su);
+        return rc;
+    }
     if (!j->source || scan_db_kind_of(j->source) == SCAN_DB_NONE) {
         if (j->source && j->source[0] == '/')
             return 0;
-        (void)shir_str_copy(msg, cap, "source must be an absolute path or a database URL");
+        (void)shir_str_copy(msg, cap,
+                            "source must be an absolute path, an smb:// URL or a database URL");
         return SHIR_E_INVAL;
     }
     struct scan_db_url u;

@@ -254,6 +254,12 @@ int scan_file_read_at(const struct scan_file *f, uint64_t off, void *buf, size_t
         done = f->head_len - (size_t)off < n ? f->head_len - (size_t)off : n;
         memcpy(buf, f->head + off, done);
     }
+    if (f->read && done < n) {
+        size_t more = 0;
+        int rc = f->read(f->ctx, off + done, (char *)buf + done, n - done, &more);
+        *got = done + more;
+        return rc;
+    }
     while (done < n) {
         ssize_t r = pread(f->fd, (char *)buf + done, n - done, (off_t)(off + done));
         if (r < 0) {

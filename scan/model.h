@@ -154,9 +154,14 @@ struct scan_file {
      * at offset 0 does not read it a second time. */
     const unsigned char *head;
     size_t head_len;
+    /* A file not on the local disk (an SMB share, source/smb.c): reads past the head go to
+     * read(ctx, ...) instead of pread on fd, with scan_file_read_at's contract. NULL: pread. */
+    int (*read)(void *ctx, uint64_t off, void *buf, size_t n, size_t *got);
+    void *ctx;
 };
 /* Read up to n bytes at offset; *got receives the count (short only at end of file). Bytes
- * within the head come from memory, the rest from pread. UV-style negative errno on failure. */
+ * within the head come from memory, the rest from f->read or pread. UV-style negative errno on
+ * failure. */
 int scan_file_read_at(const struct scan_file *f, uint64_t off, void *buf, size_t n, size_t *got);
 
 /* Format readers. Each fills schema/row_count/samples/text of `a` (the caller has set the

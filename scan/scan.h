@@ -66,6 +66,7 @@ enum scan_db_tls {
     SCAN_DB_TLS_REQUIRE = 2,     /* encrypted, certificate not checked */
     SCAN_DB_TLS_DISABLE = 3,     /* plain text: loopback and tests */
 };
+/* Also the login of an SMB source (user, password, connect_timeout_s; the rest unused). */
 struct scan_db_opts {
     char *user;                   /* owned, may be NULL */
     struct shir_secret password;  /* owned; travels only inside the job over the pipe */
@@ -83,7 +84,8 @@ struct scan_db_opts {
 struct scan_job {
     char *source;                 /* owned: absolute path of a directory or file, or a database
                                      URL (sqlite:///PATH, postgres://HOST[:PORT]/DB,
-                                     mysql://HOST[:PORT]/DB) */
+                                     mysql://HOST[:PORT]/DB), or an SMB share
+                                     (smb://HOST[:PORT]/SHARE[/PATH]) */
     unsigned level;               /* 1, 2 or 3 (enum scan_level) */
     char *rules_path;             /* owned, may be NULL: user classification rules */
     enum scan_sink_kind sink;
@@ -181,6 +183,9 @@ void scan_job_init(struct scan_job *j);
 /* Whether a source names a database by its URL scheme (sqlite, postgres, postgresql, mysql,
  * mariadb), as opposed to a path or a file:// URL. Pure. */
 bool scan_source_is_db(const char *source);
+/* Whether a source is an SMB share URL (smb://HOST[:PORT]/SHARE[/PATH], docs/sources.md): a tree
+ * walked like a local one, logging in with the job's db.user/db.password. Pure. */
+bool scan_source_is_smb(const char *source);
 /* Free every owned field (the password is wiped); the struct may be re-initialised. */
 void scan_job_free(struct scan_job *j);
 /* Append a copy of a glob. SHIR_E_NOMEM. */

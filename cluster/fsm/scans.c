@@ -84,12 +84,13 @@ static bool url_rest_ok(const char *s)
     return true;
 }
 
-/* A database URL (the schemes of scan/source/dburl.c, any case) with something after the scheme;
- * a server's URL carries no user, password or query: credentials travel apart, sealed. */
+/* A database or SMB URL (the schemes of scan/source/dburl.c and smburl.c, any case) with
+ * something after the scheme; a server's URL carries no user, password or query: credentials
+ * travel apart, sealed. (The worker checks the rest: scan_job_validate.) */
 static bool db_url_ok(const char *s)
 {
     static const char *const schemes[] = {"sqlite://", "postgres://", "postgresql://", "mysql://",
-                                           "mariadb://"};
+                                           "mariadb://", "smb://"};
     for (size_t i = 0; i < CLUSTER__COUNT(schemes); i++) {
         size_t n = strlen(schemes[i]), k = 0;
         while (k < n && s[k] != '\0' && (char)(s[k] | 0x20) == schemes[i][k])

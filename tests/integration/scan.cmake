@@ -27,3 +27,6 @@ shir_integration_test(NAME scan_db_mysql
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_mysql.sh TIMEOUT 300 LABELS scan slow)
 shir_integration_test(NAME scan_db_sqlite
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_db_sqlite.sh TIMEOUT 60 LABELS scan)
+# SMB shares against a real Samba server the test starts from Debian's package (smb_lib.sh).
+shir_integration_test(NAME scan_smb COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_smb.sh
+  TIMEOUT 300 LABELS scan slow)

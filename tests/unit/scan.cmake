@@ -48,3 +48,5 @@ shir_unit_test(NAME test_scan_db_parts SOURCES ${_scan_t}/test_db_parts.c LIBS s
 # server thread on loopback.
 shir_unit_test(NAME test_atlas_parts SOURCES ${_scan_t}/test_atlas_parts.c LIBS shir_scan
   Threads::Threads)
+# SMB source URLs without a server (the share itself: tests/integration/scan_smb.sh).
+shir_unit_test(NAME test_scan_smburl SOURCES ${_scan_t}/test_smburl.c LIBS shir_scan)

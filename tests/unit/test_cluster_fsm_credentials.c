@@ -153,7 +153,7 @@ static void test_scans_name_credentials(void **state)
     cluster_fsm_free(f);
 }
 
-/* Sources: an absolute path or a database URL without user, password or query. */
+/* Sources: an absolute path, or a database or SMB URL without user, password or query. */
 static void test_database_sources(void **state)
 {
     (void)state;
@@ -168,6 +168,11 @@ static void test_database_sources(void **state)
         {"postgresql://[fd00::1]:5433/sales", 0},
         {"mysql://db.corp/shop", 0},
         {"mariadb://db.corp:3307/shop", 0},
+        {"smb://files.corp/finance/reports", 0},
+        {"SMB://127.0.0.1:4450/share", 0},
+        {"smb://CORP;reader:secret@files.corp/finance", SHIR_E_INVAL},
+        {"smb://files.corp/finance?x=1", SHIR_E_INVAL},
+        {"smb://", SHIR_E_INVAL},
         {"postgres://reader:secret@db.corp/sales", SHIR_E_INVAL},
         {"postgres://db.corp/sales?sslmode=disable", SHIR_E_INVAL},
         {"postgres://", SHIR_E_INVAL},

@@ -286,7 +286,15 @@ static void test_job_defaults_and_validate(void **state)
     scan_job_init(&j);
     char msg[128];
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
-    assert_string_equal(msg, "source must be an absolute path or a database URL");
+    assert_string_equal(msg, "source must be an absolute path, an smb:// URL or a database URL");
+    /* An SMB share: checked by its own rules (source/smburl.c). */
+    j.source = strdup("smb://u:pw@h/s");
+    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
+    assert_null(strstr(msg, "pw"));
+    free(j.source);
+    j.source = strdup("smb://h/s/dir");
+    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), 0);
+    free(j.source);
     j.source = strdup("/x");
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), 0);
     j.sink = SCAN_SINK_ATLAS;
