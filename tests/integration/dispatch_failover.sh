@@ -41,6 +41,10 @@ lines "$tmp/local.jsonl" >"$tmp/local.sorted"
 cmp -s "$tmp/parts.sorted" "$tmp/local.sorted" ||
     fail "parts differ from run-local: $(diff "$tmp/parts.sorted" "$tmp/local.sorted" | head -5)"
 ls "$tmp/out/big/$id" | grep -q '^\.tmp-' && fail "temporary files left"
+# The summary counts the whole run, not only the resumed attempt.
+want=$(wc -l <"$tmp/local.sorted")
+got=$(run_get "$other" "$id" 'r["summary"]["assets"]')
+[ "$got" = "$want" ] || fail "the summary counts $got assets, the parts hold $want"
 
 # Fast restart of the running node: it reports its own run lost when it comes back.
 start "$victim"
