@@ -332,8 +332,8 @@ static void members_tick(void *self)
         return;
     case CLUSTER_MEMBER_EXPIRE:
         SHIR_WARN(&m->env->log,
-                  "the membership change of node %llu (%s) has not completed in %d s%s",
-                  (unsigned long long)op->node_id, phase_name(phase), MEMBER_OP_TIMEOUT_MS / 1000,
+                  "the membership change of node %llu has not completed in %d s (step: %s)%s",
+                  (unsigned long long)op->node_id, MEMBER_OP_TIMEOUT_MS / 1000, phase_name(phase),
                   op->kind == CLUSTER_MEMBER_JOIN ? "; it is retried while the node is pending" : "");
         op_pop(m, SHIR_E_TIMEOUT, "the membership change did not complete in time");
         return;
