@@ -126,7 +126,7 @@ static int step_cmd(struct cluster_init *in, struct cluster_cmd *cmd)
 #ifdef SHIR_TEST_FAULTS
 /* Test builds only: SHIR_TEST_FAULT_INIT_ROLE_DELAY_MS holds this node's NODE_SET_ROLE back for
  * that long after its NODE_ADD committed, so the membership queue's tick sees the first node
- * PENDING (the window chaos seed 18 hit under load; tests/integration/cluster_form_slow_role.sh). */
+ * PENDING (the window chaos seed 18 hit under load; cluster_form_slow_role.sh). */
 static bool role_held_back(struct cluster_init *in)
 {
     if (in->step != STEP_NODE_ROLE)

@@ -49,7 +49,7 @@ enum cluster_member_action {
 struct cluster_member_facts {
     enum cluster_member_kind kind;
     enum cluster_member_phase phase;
-    enum cluster_role role;          /* the role wanted (join: decided by the caller; removal: spare) */
+    enum cluster_role role; /* the role wanted (join: decided by the caller; removal: spare) */
     const struct cluster_node *node; /* the replicated state's record (borrowed), NULL: none */
     bool in_raft;                    /* the node is in raft's configuration ... */
     enum cluster_role raft_role;     /* ... with this role (VOTER, STANDBY or SPARE) */

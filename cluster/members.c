@@ -22,8 +22,8 @@ struct member_op {
     bool witness;
     enum cluster_member_phase phase;
     enum cluster_role role;
-    uint64_t head_ms; /* monotonic time it reached the head of the queue; 0: not yet */
-    int refused;      /* the last synchronous refusal logged, so each is logged once */
+    uint64_t head_ms;   /* monotonic time it reached the head of the queue; 0: not yet */
+    int refused;        /* the last synchronous refusal logged, so each is logged once */
     cluster_done_cb cb; /* removal: the operator's command waits for it */
     void *data;
     struct member_op *next;
@@ -154,7 +154,8 @@ static void drop_join(struct cluster_members *m, uint64_t id)
 {
     for (struct member_op **pp = &m->queue; *pp;) {
         struct member_op *op = *pp;
-        if (op->kind == CLUSTER_MEMBER_JOIN && op->node_id == id && !(op == m->queue && m->running)) {
+        if (op->kind == CLUSTER_MEMBER_JOIN && op->node_id == id &&
+            !(op == m->queue && m->running)) {
             *pp = op->next;
             free(op);
         } else {
@@ -327,14 +328,16 @@ static void members_tick(void *self)
                   (unsigned long long)op->node_id,
                   op->kind == CLUSTER_MEMBER_JOIN      ? "join (registered or removed meanwhile)"
                   : op->kind == CLUSTER_MEMBER_ABANDON ? "abandonment (it is no longer pending)"
-                                                       : "membership change");
+                  : op->kind == CLUSTER_MEMBER_REMOVE  ? "removal (gone from the record and raft)"
+                                                       : "planned role change");
         op_pop(m, 0, NULL);
         return;
     case CLUSTER_MEMBER_EXPIRE:
         SHIR_WARN(&m->env->log,
                   "the membership change of node %llu has not completed in %d s (step: %s)%s",
                   (unsigned long long)op->node_id, MEMBER_OP_TIMEOUT_MS / 1000, phase_name(phase),
-                  op->kind == CLUSTER_MEMBER_JOIN ? "; it is retried while the node is pending" : "");
+                  op->kind == CLUSTER_MEMBER_JOIN ? "; it is retried while the node is pending"
+                                                  : "");
         op_pop(m, SHIR_E_TIMEOUT, "the membership change did not complete in time");
         return;
     case CLUSTER_MEMBER_RUN:

@@ -68,8 +68,7 @@ static const struct row rows[] = {
     {"join of a node removed from the record", JOIN, ADD, VOTER, NONE, NONE, 0, DROP, ADD},
     /* The deadline counts from the head, and only for ops with something left to do. */
     {"join at the head just now", JOIN, ADD, VOTER, 'P', NONE, 0, RUN, ADD},
-    {"join at the head one ms short of the deadline", JOIN, ADD, VOTER, 'P', NONE, T - 1, RUN,
-     ADD},
+    {"join at the head one ms short of the deadline", JOIN, ADD, VOTER, 'P', NONE, T - 1, RUN, ADD},
     {"join at the head for the deadline", JOIN, ADD, VOTER, 'P', NONE, T, EXP, ADD},
     {"a join with nothing to do is dropped, not expired", JOIN, SET, VOTER, 'R', 'V', T * 3, DROP,
      SET},
