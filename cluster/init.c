@@ -21,6 +21,9 @@ struct cluster_init {
     uint8_t secrets[2][CLUSTER_KEY_SECRET_LEN];
     cluster_done_cb cb;
     void *data;
+#ifdef SHIR_TEST_FAULTS
+    uint64_t role_not_before_ms; /* the init_role_delay fault's hold on NODE_SET_ROLE; 0: none */
+#endif
 };
 
 int cluster__init_new(struct cluster_env *env, struct cluster_port *port, struct cluster_rnode *rn,
@@ -120,11 +123,33 @@ static int step_cmd(struct cluster_init *in, struct cluster_cmd *cmd)
     return rv;
 }
 
+#ifdef SHIR_TEST_FAULTS
+/* Test builds only: SHIR_TEST_FAULT_INIT_ROLE_DELAY_MS holds this node's NODE_SET_ROLE back for
+ * that long after its NODE_ADD committed, so the membership queue's tick sees the first node
+ * PENDING (the window chaos seed 18 hit under load; cluster_form_slow_role.sh). */
+static bool role_held_back(struct cluster_init *in)
+{
+    if (in->step != STEP_NODE_ROLE)
+        return false;
+    const char *v = getenv("SHIR_TEST_FAULT_INIT_ROLE_DELAY_MS");
+    uint64_t now = shir_clock_system()->now_ms(shir_clock_system());
+    if (!v || !*v)
+        return false;
+    if (in->role_not_before_ms == 0)
+        in->role_not_before_ms = now + strtoull(v, NULL, 10);
+    return now < in->role_not_before_ms;
+}
+#endif
+
 /* Once leader and caught up: commit INIT, then NODE_ADD (this node), then its role. */
 static void init_step(struct cluster_init *in)
 {
     if (in->in_flight)
         return;
+#ifdef SHIR_TEST_FAULTS
+    if (role_held_back(in))
+        return; /* init_tick tries again */
+#endif
     struct cluster_cmd cmd;
     int rv = step_cmd(in, &cmd);
     if (rv == 0)
@@ -203,6 +228,9 @@ int cluster__init_start(struct cluster_init *in, const char *runtime_name, const
     }
     in->in_flight = false;
     in->step = STEP_INIT;
+#ifdef SHIR_TEST_FAULTS
+    in->role_not_before_ms = 0;
+#endif
     (void)shir_str_copy(in->name, sizeof in->name, runtime_name);
     in->cb = cb;
     in->data = data;

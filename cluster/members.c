@@ -5,32 +5,25 @@
 #include <string.h>
 
 #include "cluster/abandon.h"
+#include "cluster/member_step.h"
 
-/* How long one membership change may keep the head of the queue while raft refuses it (a new node
- * that does not answer yet): then it goes to the back, so a stuck join does not hold up a removal
- * or a promotion. A node still PENDING in the replicated state is queued again on the next tick
- * (pending_step): a join is retried for as long as it is pending, until the node has been
- * silent for CLUSTER_JOIN_ABANDON_MS or its joiner gave up (abandon.h): then it is removed. */
+/* How long one membership change may keep the head of the queue, counted from when it got there
+ * (not while it waited behind others): then it is taken out, so a stuck join does not hold up a
+ * removal or a promotion. A node still PENDING in the replicated state is queued again on the next
+ * tick (pending_step) and resumes from what raft's configuration already has (member_step.h): a
+ * join is retried for as long as it is pending, until the node has been silent for
+ * CLUSTER_JOIN_ABANDON_MS or its joiner gave up (abandon.h): then it is removed. */
 #define MEMBER_OP_TIMEOUT_MS 20000
 
-enum member_phase { PHASE_ADD, PHASE_ASSIGN, PHASE_RECORD_ROLE, PHASE_REMOVE, PHASE_RECORD_REMOVE };
-/* MEMBER_ABANDON is a removal of a node still PENDING (a join that will not complete): it is
- * dropped, not carried out, if the node registered meanwhile. */
-enum member_kind {
-    MEMBER_JOIN,
-    MEMBER_REMOVE,
-    MEMBER_ASSIGN /* from the planner */,
-    MEMBER_ABANDON
-};
-
 struct member_op {
-    enum member_kind kind;
+    enum cluster_member_kind kind;
     uint64_t node_id;
     char address[CLUSTER_ADDR_MAX + 1];
     bool witness;
-    enum member_phase phase;
+    enum cluster_member_phase phase;
     enum cluster_role role;
-    uint64_t started_ms;
+    uint64_t head_ms;   /* monotonic time it reached the head of the queue; 0: not yet */
+    int refused;        /* the last synchronous refusal logged, so each is logged once */
     cluster_done_cb cb; /* removal: the operator's command waits for it */
     void *data;
     struct member_op *next;
@@ -80,12 +73,11 @@ void cluster__members_queue_join(struct cluster_members *m, uint64_t id, const c
                    (unsigned long long)id);
         return;
     }
-    op->kind = MEMBER_JOIN;
+    op->kind = CLUSTER_MEMBER_JOIN;
     op->node_id = id;
     (void)shir_str_copy(op->address, sizeof op->address, address);
     op->witness = witness;
-    op->phase = PHASE_ADD;
-    op->started_ms = shir_wall_ms();
+    op->phase = CLUSTER_MEMBER_ADD;
     enqueue(m, op);
 }
 
@@ -107,7 +99,7 @@ static void recorded(void *arg, int status, uint64_t value)
     m->running = false;
     if (status != 0 || !op)
         return; /* the tick proposes it again (or the queue was dropped on close) */
-    if (op->phase == PHASE_RECORD_REMOVE)
+    if (op->phase == CLUSTER_MEMBER_RECORD_REMOVE)
         SHIR_INFO(&m->env->log, "node %llu removed from the runtime",
                   (unsigned long long)op->node_id);
     else
@@ -123,16 +115,8 @@ static void changed(void *arg, int status)
     m->running = false;
     if (!op)
         return; /* dropped on close */
-    if (status == 0) {
-        if (op->phase == PHASE_ADD)
-            op->phase = PHASE_ASSIGN;
-        else if (op->phase == PHASE_ASSIGN)
-            op->phase = op->kind == MEMBER_REMOVE || op->kind == MEMBER_ABANDON ? PHASE_REMOVE
-                                                                                : PHASE_RECORD_ROLE;
-        else if (op->phase == PHASE_REMOVE)
-            op->phase = PHASE_RECORD_REMOVE;
-        return;
-    }
+    if (status == 0)
+        return; /* the next tick reads the next step off raft's configuration (member_step.h) */
     /* UNAVAILABLE: the new node is still starting; the tick retries until the deadline. */
     SHIR_DEBUG(&m->env->log, "membership change for node %llu: %s",
                (unsigned long long)op->node_id, shir_strerror(status));
@@ -170,7 +154,8 @@ static void drop_join(struct cluster_members *m, uint64_t id)
 {
     for (struct member_op **pp = &m->queue; *pp;) {
         struct member_op *op = *pp;
-        if (op->kind == MEMBER_JOIN && op->node_id == id && !(op == m->queue && m->running)) {
+        if (op->kind == CLUSTER_MEMBER_JOIN && op->node_id == id &&
+            !(op == m->queue && m->running)) {
             *pp = op->next;
             free(op);
         } else {
@@ -182,7 +167,7 @@ static void drop_join(struct cluster_members *m, uint64_t id)
 static bool abandoning(const struct cluster_members *m, uint64_t id)
 {
     for (const struct member_op *op = m->queue; op; op = op->next)
-        if (op->kind == MEMBER_ABANDON && op->node_id == id)
+        if (op->kind == CLUSTER_MEMBER_ABANDON && op->node_id == id)
             return true;
     return false;
 }
@@ -201,14 +186,15 @@ void cluster__members_abandon(struct cluster_members *m, uint64_t id, const char
     SHIR_WARN(&m->env->log, "the join of node '%s' (id %llu, %s) is abandoned: %s; removing it",
               n->name, (unsigned long long)id, n->address, why);
     drop_join(m, id);
-    op->kind = MEMBER_ABANDON;
+    op->kind = CLUSTER_MEMBER_ABANDON;
     op->node_id = id;
-    op->phase = PHASE_ASSIGN;
-    op->started_ms = shir_wall_ms();
+    op->phase = CLUSTER_MEMBER_SET;
     /* First in line after whatever runs now: a removal frees the slot a retry needs. */
     struct member_op **pp = &m->queue;
     if (*pp && m->running)
         pp = &(*pp)->next;
+    else if (*pp)
+        (*pp)->head_ms = 0; /* it gets the whole deadline again when it is back at the head */
     op->next = *pp;
     *pp = op;
 }
@@ -250,36 +236,20 @@ static void plan_step(struct cluster_members *m)
     struct member_op *op = calloc(1, sizeof *op);
     if (!op)
         return;
-    op->kind = MEMBER_ASSIGN;
+    op->kind = CLUSTER_MEMBER_ASSIGN;
     op->node_id = plan.node_id;
-    op->phase = PHASE_ASSIGN;
+    op->phase = CLUSTER_MEMBER_SET;
     op->role = plan.to;
-    op->started_ms = shir_wall_ms();
     m->queue = op;
     SHIR_WARN(&m->env->log, "node %llu: %s -> %s (%s)", (unsigned long long)plan.node_id,
               cluster_role_name(plan.from), cluster_role_name(plan.to), plan.reason);
-}
-
-/* A removal's demotion: nothing to do when the node is a spare already or not in raft at all. */
-static bool removal_skips_assign(struct cluster_members *m, struct member_op *op)
-{
-    enum cluster_role role;
-    if (!cluster__rnode_member(m->rn, op->node_id, &role)) {
-        op->phase = PHASE_RECORD_REMOVE;
-        return true;
-    }
-    if (role == CLUSTER_ROLE_SPARE) {
-        op->phase = PHASE_REMOVE;
-        return true;
-    }
-    return false;
 }
 
 static int record(struct cluster_members *m, const struct member_op *op)
 {
     struct cluster_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
-    if (op->phase == PHASE_RECORD_REMOVE) {
+    if (op->phase == CLUSTER_MEMBER_RECORD_REMOVE) {
         cmd.type = CLUSTER_CMD_NODE_REMOVE;
         cmd.u.node_remove.node_id = op->node_id;
     } else {
@@ -288,6 +258,40 @@ static int record(struct cluster_members *m, const struct member_op *op)
         cmd.u.node_role.role = op->role;
     }
     return cluster__propose(m->prop, &cmd, recorded, m);
+}
+
+static const char *phase_name(enum cluster_member_phase phase)
+{
+    switch (phase) {
+    case CLUSTER_MEMBER_ADD:
+        return "add";
+    case CLUSTER_MEMBER_SET:
+        return "role";
+    case CLUSTER_MEMBER_RECORD_ROLE:
+        return "recording its role";
+    case CLUSTER_MEMBER_REMOVE_RAFT:
+        return "remove";
+    case CLUSTER_MEMBER_RECORD_REMOVE:
+        return "recording its removal";
+    }
+    return "?";
+}
+
+/* Carry out the head op's step; returns 0 once it is in flight. */
+static int run_step(struct cluster_members *m, struct member_op *op)
+{
+    switch (op->phase) {
+    case CLUSTER_MEMBER_ADD:
+        return cluster__rnode_add(m->rn, op->node_id, op->address, changed, m);
+    case CLUSTER_MEMBER_SET:
+        return cluster__rnode_assign(m->rn, op->node_id, op->role, changed, m);
+    case CLUSTER_MEMBER_REMOVE_RAFT:
+        return cluster__rnode_remove(m->rn, op->node_id, changed, m);
+    case CLUSTER_MEMBER_RECORD_ROLE:
+    case CLUSTER_MEMBER_RECORD_REMOVE:
+        return record(m, op);
+    }
+    return SHIR_E_INVAL;
 }
 
 static void members_tick(void *self)
@@ -301,62 +305,59 @@ static void members_tick(void *self)
     struct member_op *op = m->queue;
     if (!op)
         return;
-    if (shir_wall_ms() - op->started_ms > MEMBER_OP_TIMEOUT_MS) {
+    uint64_t now = shir_clock_system()->now_ms(shir_clock_system());
+    if (op->head_ms == 0)
+        op->head_ms = now; /* its deadline starts now, not while it waited behind others */
+    if (op->kind == CLUSTER_MEMBER_JOIN &&
+        (op->phase == CLUSTER_MEMBER_ADD || op->phase == CLUSTER_MEMBER_SET))
+        op->role = join_role(m, op);
+    else if (op->kind == CLUSTER_MEMBER_REMOVE || op->kind == CLUSTER_MEMBER_ABANDON)
+        op->role = CLUSTER_ROLE_SPARE;
+    struct cluster_member_facts f = {.kind = op->kind,
+                                     .phase = op->phase,
+                                     .role = op->role,
+                                     .node = cluster_fsm_node(m->env->fsm, op->node_id),
+                                     .head_ms = op->head_ms,
+                                     .now_ms = now,
+                                     .timeout_ms = MEMBER_OP_TIMEOUT_MS};
+    f.in_raft = cluster__rnode_member(m->rn, op->node_id, &f.raft_role);
+    enum cluster_member_phase phase;
+    switch (cluster_member_step(&f, &phase)) {
+    case CLUSTER_MEMBER_DROP:
+        SHIR_INFO(&m->env->log, "node %llu no longer needs its %s: dropped",
+                  (unsigned long long)op->node_id,
+                  op->kind == CLUSTER_MEMBER_JOIN      ? "join (registered or removed meanwhile)"
+                  : op->kind == CLUSTER_MEMBER_ABANDON ? "abandonment (it is no longer pending)"
+                  : op->kind == CLUSTER_MEMBER_REMOVE  ? "removal (gone from the record and raft)"
+                                                       : "planned role change");
+        op_pop(m, 0, NULL);
+        return;
+    case CLUSTER_MEMBER_EXPIRE:
         SHIR_WARN(&m->env->log,
-                  "the membership change of node %llu has not completed in %d s%s",
-                  (unsigned long long)op->node_id, MEMBER_OP_TIMEOUT_MS / 1000,
-                  op->kind == MEMBER_JOIN ? "; it is retried while the node is pending" : "");
+                  "the membership change of node %llu has not completed in %d s (step: %s)%s",
+                  (unsigned long long)op->node_id, MEMBER_OP_TIMEOUT_MS / 1000, phase_name(phase),
+                  op->kind == CLUSTER_MEMBER_JOIN ? "; it is retried while the node is pending"
+                                                  : "");
         op_pop(m, SHIR_E_TIMEOUT, "the membership change did not complete in time");
         return;
-    }
-    int rv = 0;
-    switch (op->phase) {
-    case PHASE_ADD:
-        rv = cluster__rnode_add(m->rn, op->node_id, op->address, changed, m);
-        if (rv == SHIR_E_EXISTS) { /* a previous leader got this far */
-            op->phase = PHASE_ASSIGN;
-            return;
-        }
-        break;
-    case PHASE_ASSIGN:
-        if (op->kind == MEMBER_JOIN) {
-            op->role = join_role(m, op);
-        } else if (op->kind == MEMBER_ABANDON) {
-            const struct cluster_node *n = cluster_fsm_node(m->env->fsm, op->node_id);
-            if (!n || n->state != CLUSTER_NODE_PENDING) {
-                SHIR_INFO(&m->env->log,
-                          "node %llu is no longer pending: its abandonment is dropped",
-                          (unsigned long long)op->node_id);
-                op_pop(m, 0, NULL);
-                return;
-            }
-            if (removal_skips_assign(m, op))
-                return;
-            op->role = CLUSTER_ROLE_SPARE;
-        } else if (op->kind == MEMBER_REMOVE) {
-            if (removal_skips_assign(m, op))
-                return;
-            op->role = CLUSTER_ROLE_SPARE;
-        } /* MEMBER_ASSIGN: planned, role set */
-        rv = cluster__rnode_assign(m->rn, op->node_id, op->role, changed, m);
-        break;
-    case PHASE_REMOVE:
-        rv = cluster__rnode_remove(m->rn, op->node_id, changed, m);
-        if (rv == SHIR_E_NOTFOUND) {
-            op->phase = PHASE_RECORD_REMOVE;
-            return;
-        }
-        break;
-    case PHASE_RECORD_ROLE:
-    case PHASE_RECORD_REMOVE:
-        rv = record(m, op);
+    case CLUSTER_MEMBER_RUN:
         break;
     }
-    if (rv == 0)
+    op->phase = phase;
+    int rv = run_step(m, op);
+    if (rv == 0) {
         m->running = true;
-    else if (rv != SHIR_E_BUSY)
-        SHIR_DEBUG(&m->env->log, "membership change for node %llu refused: %s",
-                   (unsigned long long)op->node_id, shir_strerror(rv));
+        return;
+    }
+    /* BUSY: another change is in flight. Anything else is logged once per op and code, with
+     * raft's own words; the op keeps the head until its deadline. */
+    if (rv == SHIR_E_BUSY || rv == op->refused)
+        return;
+    op->refused = rv;
+    const char *why = cluster__rnode_change_errmsg(m->rn);
+    SHIR_WARN(&m->env->log, "membership change of node %llu (%s) refused: %s%s%s%s",
+              (unsigned long long)op->node_id, phase_name(phase), shir_strerror(rv),
+              why[0] ? " (raft: " : "", why, why[0] ? ")" : "");
 }
 
 int cluster__members_remove(struct cluster_members *m, const char *name, cluster_done_cb cb,
@@ -387,10 +388,9 @@ int cluster__members_remove(struct cluster_members *m, const char *name, cluster
     struct member_op *op = calloc(1, sizeof *op);
     if (!op)
         return SHIR_E_NOMEM;
-    op->kind = MEMBER_REMOVE;
+    op->kind = CLUSTER_MEMBER_REMOVE;
     op->node_id = n->id;
-    op->phase = PHASE_ASSIGN;
-    op->started_ms = shir_wall_ms();
+    op->phase = CLUSTER_MEMBER_SET;
     op->cb = cb;
     op->data = data;
     enqueue(m, op);

@@ -7,8 +7,10 @@
  *   planned: ASSIGN -> record NODE_SET_ROLE, from the roles planner (cluster/roles.h) when
  *            nothing else is queued: promote the standby when a voter has been offline past the
  *            configured delay, then demote the dead voter.
- * A change that raft refuses because the new node does not answer yet is retried on the tick
- * until MEMBER_OP_TIMEOUT_MS. Liveness comes from gossip through the callback the runtime sets.
+ * The head op's next step is read off the replicated record and raft's configuration on each tick
+ * (member_step.h): a step raft already has is skipped, an op its node no longer needs is dropped.
+ * A change that raft refuses (the new node does not answer yet) is retried on the tick until
+ * MEMBER_OP_TIMEOUT_MS after the op reached the head. Liveness comes from gossip through the callback the runtime sets.
  */
 #ifndef SHIR_CLUSTER_MEMBERS_H
 #define SHIR_CLUSTER_MEMBERS_H

@@ -72,7 +72,8 @@ int cluster__rnode_seed(struct cluster_rnode *rn, const void *state, size_t n, u
 
 /* Membership changes (leader only, one at a time): add as a spare, assign a role (VOTER, STANDBY,
  * SPARE; a WITNESS is a raft voter), remove. Synchronous errors: SHIR_E_BUSY (another change is
- * in flight), SHIR_E_EXISTS (add: already in the configuration), SHIR_E_NOTFOUND (remove/assign:
+ * in flight), SHIR_E_EXISTS (add: already in the configuration; assign: has that role already),
+ * SHIR_E_CONFIG (add: another member has that address), SHIR_E_NOTFOUND (remove/assign:
  * not in it), SHIR_E_NOLEADER. cb's status: 0, SHIR_E_UNAVAILABLE (the node does not answer yet),
  * SHIR_E_UNKNOWN_OUTCOME... */
 int cluster__rnode_add(struct cluster_rnode *rn, uint64_t id, const char *address,
@@ -80,6 +81,9 @@ int cluster__rnode_add(struct cluster_rnode *rn, uint64_t id, const char *addres
 int cluster__rnode_assign(struct cluster_rnode *rn, uint64_t id, enum cluster_role role,
                           cluster__status_fn cb, void *arg);
 int cluster__rnode_remove(struct cluster_rnode *rn, uint64_t id, cluster__status_fn cb, void *arg);
+/* Raft's own words on why the last add/assign/remove was refused synchronously, or "" (borrowed;
+ * valid until the next change). */
+const char *cluster__rnode_change_errmsg(const struct cluster_rnode *rn);
 /* Whether `id` is in the raft configuration, and with which role (VOTER, STANDBY or SPARE). */
 bool cluster__rnode_member(const struct cluster_rnode *rn, uint64_t id, enum cluster_role *role);
 /* Hand leadership to another voter. SHIR_E_NOTFOUND: there is none. cb: when it is done or

@@ -42,6 +42,7 @@ struct cluster_rnode {
     uint64_t leader_changes, last_leader;
     uint64_t applied_before; /* entries the adapters of earlier runs (a recover) applied */
     struct apply_req *pending, *pending_tail; /* proposals waiting for their callback */
+    char change_errmsg[RAFT_ERRMSG_BUF_SIZE]; /* raft's words on the last refused change, or "" */
 };
 
 /* A proposal of this node in flight: linked in the node's pending list (proposal order, so

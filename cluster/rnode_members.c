@@ -20,6 +20,10 @@ static int change_err(int rv)
         return SHIR_E_EXISTS;
     case RAFT_BADID:
         return SHIR_E_NOTFOUND;
+    case RAFT_BADROLE: /* assign: the node has that role already (we never pass another role) */
+        return SHIR_E_EXISTS;
+    case RAFT_DUPLICATEADDRESS: /* add: another member has this address */
+        return SHIR_E_CONFIG;
     default:
         return cluster_raft_err(rv);
     }
@@ -30,6 +34,7 @@ enum change_kind { CHANGE_ADD, CHANGE_ASSIGN, CHANGE_REMOVE };
 static int change(struct cluster_rnode *rn, enum change_kind kind, uint64_t id,
                   const char *address, enum cluster_role role, cluster__status_fn cb, void *arg)
 {
+    rn->change_errmsg[0] = '\0';
     if (!cluster__rnode_is_leader(rn))
         return SHIR_E_NOLEADER;
     struct cluster__rnode_req *s = cluster__rnode_req_new(cb, arg);
@@ -45,9 +50,15 @@ static int change(struct cluster_rnode *rn, enum change_kind kind, uint64_t id,
                                      : raft_remove(&rn->raft, &s->u.change, id, change_done);
     if (rv != 0) {
         free(s);
+        (void)shir_str_copy(rn->change_errmsg, sizeof rn->change_errmsg, raft_errmsg(&rn->raft));
         return change_err(rv);
     }
     return 0;
+}
+
+const char *cluster__rnode_change_errmsg(const struct cluster_rnode *rn)
+{
+    return rn->change_errmsg;
 }
 
 int cluster__rnode_add(struct cluster_rnode *rn, uint64_t id, const char *address,

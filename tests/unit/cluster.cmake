@@ -30,6 +30,7 @@ shir_unit_test(NAME test_cluster_fsm_raft SOURCES test_cluster_fsm_raft.c
   LIBS shir_cluster PkgConfig::RAFT)
 shir_unit_test(NAME test_cluster_roles SOURCES test_cluster_roles.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_abandon SOURCES test_cluster_abandon.c LIBS shir_cluster_core)
+shir_unit_test(NAME test_cluster_member_step SOURCES test_cluster_member_step.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_join SOURCES test_cluster_join.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_gossip SOURCES test_cluster_gossip.c LIBS shir_cluster_core)
 shir_unit_test(NAME test_cluster_gossip_msg SOURCES test_cluster_gossip_msg.c LIBS shir_cluster_core)
