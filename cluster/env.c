@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/abandon.h"
 #include "transport/transport.h"
 
 bool cluster__env_caught_up(const struct cluster_env *e)
@@ -100,4 +101,16 @@ int cluster__env_boot_from(struct cluster_env *env, const struct msgpack_object 
         }
     }
     return 0;
+}
+
+uint64_t cluster__join_bound_ms(void)
+{
+#ifdef SHIR_TEST_FAULTS
+    const char *v = getenv("SHIR_TEST_JOIN_BOUND_MS");
+    char *end;
+    unsigned long long ms = v ? strtoull(v, &end, 10) : 0;
+    if (v && *v && *end == '\0' && ms >= 1000 && ms <= 600000)
+        return ms;
+#endif
+    return CLUSTER_JOIN_ABANDON_MS;
 }

@@ -68,4 +68,10 @@ int cluster__env_boot_from(struct cluster_env *e, const struct msgpack_object *m
 /* Replace node_name with a copy of `name`: 0 or SHIR_E_NOMEM. */
 int cluster__env_rename(struct cluster_env *e, const char *name);
 
+/* The bound of a join that does not complete, on both sides (the leader's silence bound and
+ * the joiner's wait): CLUSTER_JOIN_ABANDON_MS (abandon.h). A test build (SHIR_TEST_FAULTS) takes
+ * SHIR_TEST_JOIN_BOUND_MS (1000-600000) from the environment instead, so that the tests of
+ * abandoned joins do not wait minutes. */
+uint64_t cluster__join_bound_ms(void);
+
 #endif /* SHIR_CLUSTER_ENV_H */

@@ -7,10 +7,9 @@
 #define JOIN_TIMEOUT_MS    15000
 #define JOIN_MAX_REDIRECTS 3
 /* How long the joiner waits for the leader to add and promote it, from the credentials (or from a
- * restart that found identity/joining): then, unless the leader's raft reaches it (the join is
- * under way: it waits on), it gives the join up, and the leader removes the node (join.abandon,
- * or its own silence bound: abandon.h, also 60 s). */
-#define MEMBER_OP_TIMEOUT_MS 60000
+ * restart that found identity/joining): cluster__join_bound_ms() (60 s). Then, unless the
+ * leader's raft reaches it (the join is under way: it waits on), it gives the join up, and the
+ * leader removes the node (join.abandon, or its own silence bound: abandon.h, the same 60 s). */
 
 /* One join in progress. */
 struct join {
@@ -326,7 +325,7 @@ static void jc_frame(struct transport_conn *conn, const unsigned char *p, size_t
             goto out;
         }
         j->stage = 2;
-        j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+        j->wait_deadline = shir_wall_ms() + cluster__join_bound_ms();
         SHIR_INFO(&j->jc->env->log,
                   "registered as node %llu; waiting for the leader to add it to raft",
                   (unsigned long long)j->jc->env->id.node_id);
@@ -498,12 +497,12 @@ static void jc_resume(struct cluster_join_client *jc)
     }
     j->jc = jc;
     j->stage = 2;
-    j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+    j->wait_deadline = shir_wall_ms() + cluster__join_bound_ms();
     jc->joining = j;
     SHIR_WARN(&env->log,
               "the join of this node had not completed when the agent stopped; waiting up to %d s "
               "for the leader to make it a member",
-              MEMBER_OP_TIMEOUT_MS / 1000);
+              (int)(cluster__join_bound_ms() / 1000));
 }
 
 /* Once the credentials are saved: wait until the leader has made this node a member. */
@@ -534,7 +533,7 @@ static void join_client_tick(void *self)
         /* The leader's raft reaches this node: the join is under way, only slow (or stuck on the
          * leader's side, which retries it for as long as this node answers). Giving up now could
          * forget a node the leader is about to record as a member; answer `shir join` and wait on. */
-        j->wait_deadline = shir_wall_ms() + MEMBER_OP_TIMEOUT_MS;
+        j->wait_deadline = shir_wall_ms() + cluster__join_bound_ms();
         if (j->cb) {
             j->cb(j->data, SHIR_E_TIMEOUT,
                   "registered, and the leader reaches this node, but it has not made it a member "
@@ -548,7 +547,7 @@ static void join_client_tick(void *self)
                            "the leader did not make this node a member within %d s (can it reach "
                            "this node at %s?); the join is given up: this node forgets its "
                            "registration and the runtime removes it, run 'shir join' again",
-                           MEMBER_OP_TIMEOUT_MS / 1000, env->advertise);
+                           (int)(cluster__join_bound_ms() / 1000), env->advertise);
         jc_give_up(j, SHIR_E_TIMEOUT, msg);
     } else {
         return;

@@ -208,11 +208,11 @@ static void pending_step(struct cluster_members *m)
     const struct cluster_node *nodes = cluster_fsm_nodes(m->env->fsm, &n);
     uint64_t silent = cluster_join_abandoned(nodes, n, m->liveness,
                                              shir_clock_system()->now_ms(shir_clock_system()),
-                                             CLUSTER_JOIN_ABANDON_MS);
+                                             cluster__join_bound_ms());
     if (silent != 0) {
         char why[96];
         (void)shir_str_fmt(why, sizeof why, "not heard from for %d s",
-                           CLUSTER_JOIN_ABANDON_MS / 1000);
+                           (int)(cluster__join_bound_ms() / 1000));
         cluster__members_abandon(m, silent, why);
     }
     for (size_t i = 0; i < n; i++)
