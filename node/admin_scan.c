@@ -109,6 +109,33 @@ void node__scan_bad_field(struct node_admin_conn *c, uint64_t id, int rv, const 
     node_admin_reply_error(c, id, rv == SHIR_E_NOTFOUND ? SHIR_E_INVAL : rv, msg);
 }
 
+struct scan_call *node__scan_named_call(struct node_admin_conn *c, const struct transport_msg *m,
+                                        const char *what)
+{
+    struct scan_call *k = node__scan_call_new(c, m->id);
+    if (!k)
+        return NULL;
+    int rv = transport_body_copy_str(&m->body, "name", k->name, sizeof k->name);
+    if (rv != 0) {
+        node__scan_call_free(k);
+        node__scan_bad_field(c, m->id, rv, what);
+        return NULL;
+    }
+    return k;
+}
+
+void node__scan_no_scan_text(char *msg, size_t cap, const char *name)
+{
+    (void)shir_str_fmt(msg, cap, "no scan named %s ('shir scan list' shows them)", name);
+}
+
+void node__scan_reply_no_scan(struct node_admin_conn *c, uint64_t id, const char *name)
+{
+    char msg[160];
+    node__scan_no_scan_text(msg, sizeof msg, name);
+    node_admin_reply_error(c, id, SHIR_E_NOTFOUND, msg);
+}
+
 /* BUSY's message names the active run: the value the FSM gave, else the local replica's. */
 void node__scan_busy_text(struct scan_call *k, uint64_t value, bool deleting, char *msg, size_t cap)
 {
@@ -161,15 +188,9 @@ static void node_start_failed(struct node_admin_conn *c, uint64_t id, struct sca
 
 static struct scan_call *node_call(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    struct scan_call *k = node__scan_call_new(c, m->id);
+    struct scan_call *k = node__scan_named_call(c, m, "node name");
     if (!k)
         return NULL;
-    int rv = transport_body_copy_str(&m->body, "name", k->name, sizeof k->name);
-    if (rv != 0) {
-        node__scan_call_free(k);
-        node__scan_bad_field(c, m->id, rv, "node name");
-        return NULL;
-    }
     k->op = node_admin_op_new(c, m->id, NULL, NULL);
     if (!k->op) {
         node__scan_call_free(k);

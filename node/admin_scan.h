@@ -56,6 +56,13 @@ void node__scan_call_read(struct node_admin_conn *c, uint64_t id, struct scan_ca
                           node_admin_ok_fn ok);
 /* Answer "bad scan request: WHAT is missing|is too long|is not valid" for a body field. */
 void node__scan_bad_field(struct node_admin_conn *c, uint64_t id, int rv, const char *what);
+/* node__scan_call_new with the body's "name" copied into k->name; NULL (answered with
+ * node__scan_bad_field(..., what) or NOMEM) on failure. */
+struct scan_call *node__scan_named_call(struct node_admin_conn *c, const struct transport_msg *m,
+                                        const char *what);
+/* "no scan named NAME ('shir scan list' shows them)" into msg, and as an answer (NOTFOUND). */
+void node__scan_no_scan_text(char *msg, size_t cap, const char *name);
+void node__scan_reply_no_scan(struct node_admin_conn *c, uint64_t id, const char *name);
 /* The id of the scan's active run in the local replica (0: none). */
 uint64_t node__scan_active_run(struct cluster *cl, const char *scan);
 /* BUSY's message names the active run: the value the FSM gave, else the local replica's. */

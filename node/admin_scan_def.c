@@ -49,12 +49,53 @@ static int copy_globs(const msgpack_object_array *a, char *out, size_t cap)
     return 0;
 }
 
-/* A str field: 0 and the GIVEN bit when present, NOTFOUND when absent, else an error. */
+/* A str field: 0 (and the GIVEN bit) when present or absent, else an error. */
 static int take_str(const msgpack_object *b, const char *key, char *dst, size_t cap, uint32_t bit,
                     uint32_t *given)
 {
     int rv = transport_body_copy_str(b, key, dst, cap);
     if (rv == 0)
+        *given |= bit;
+    return rv == SHIR_E_NOTFOUND ? 0 : rv;
+}
+
+/* A u64 field in [lo, hi]: 0 when absent, or present (*u and the GIVEN bit set) and in range;
+ * INVAL out of range; else the body's error. */
+static int take_u64(const msgpack_object *b, const char *key, uint64_t lo, uint64_t hi,
+                    uint64_t *u, uint32_t bit, uint32_t *given)
+{
+    int rv = transport_body_get_u64(b, key, u);
+    if (rv == SHIR_E_NOTFOUND)
+        return 0;
+    if (rv == 0 && (*u < lo || *u > hi))
+        return SHIR_E_INVAL;
+    if (rv == 0)
+        *given |= bit;
+    return rv;
+}
+
+/* A bool field setting or clearing `flag` in *flags: 0 (and the GIVEN bit) when present or
+ * absent, else the body's error. */
+static int take_flag(const msgpack_object *b, const char *key, uint32_t flag, uint32_t *flags,
+                     uint32_t bit, uint32_t *given)
+{
+    bool on;
+    int rv = transport_body_get_bool(b, key, &on);
+    if (rv == 0) {
+        *flags = on ? *flags | flag : *flags & ~flag;
+        *given |= bit;
+    }
+    return rv == SHIR_E_NOTFOUND ? 0 : rv;
+}
+
+/* A str array field as a '\n'-terminated glob list (copy_globs): 0 (and the GIVEN bit) when
+ * present or absent, else an error. */
+static int take_globs(const msgpack_object *b, const char *key, char *out, size_t cap,
+                      uint32_t bit, uint32_t *given)
+{
+    const msgpack_object_array *arr;
+    int rv = transport_body_get_array(b, key, &arr);
+    if (rv == 0 && (rv = copy_globs(arr, out, cap)) == 0)
         *given |= bit;
     return rv == SHIR_E_NOTFOUND ? 0 : rv;
 }
@@ -66,10 +107,8 @@ static int decode_def(const msgpack_object *b, struct cluster_scan_def *d, uint3
 {
     int rv;
     uint64_t u;
-    bool flag;
     const void *bin;
     size_t len;
-    const msgpack_object_array *arr;
     *given = 0;
     if ((rv = transport_body_copy_str(b, "name", d->name, sizeof d->name)) != 0)
         return *what = "name", rv;
@@ -83,62 +122,36 @@ static int decode_def(const msgpack_object *b, struct cluster_scan_def *d, uint3
     if ((rv = take_str(b, "credential", d->credential, sizeof d->credential, GIVEN_CREDENTIAL,
                        given)) != 0)
         return *what = "credential", rv;
-    if ((rv = transport_body_get_u64(b, "level", &u)) == 0) {
-        if (u < 1 || u > 3)
-            return *what = "level", SHIR_E_INVAL;
-        d->level = (uint8_t)u;
-        *given |= GIVEN_LEVEL;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if ((rv = take_u64(b, "level", 1, 3, &u, GIVEN_LEVEL, given)) != 0)
         return *what = "level", rv;
-    }
-    if ((rv = transport_body_get_array(b, "includes", &arr)) == 0) {
-        if ((rv = copy_globs(arr, d->includes, sizeof d->includes)) != 0)
-            return *what = "include globs", rv;
-        *given |= GIVEN_INCLUDES;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if (*given & GIVEN_LEVEL)
+        d->level = (uint8_t)u;
+    if ((rv = take_globs(b, "includes", d->includes, sizeof d->includes, GIVEN_INCLUDES,
+                         given)) != 0)
         return *what = "include globs", rv;
-    }
-    if ((rv = transport_body_get_array(b, "excludes", &arr)) == 0) {
-        if ((rv = copy_globs(arr, d->excludes, sizeof d->excludes)) != 0)
-            return *what = "exclude globs", rv;
-        *given |= GIVEN_EXCLUDES;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if ((rv = take_globs(b, "excludes", d->excludes, sizeof d->excludes, GIVEN_EXCLUDES,
+                         given)) != 0)
         return *what = "exclude globs", rv;
-    }
-    if ((rv = transport_body_get_bool(b, "noDirectories", &flag)) == 0) {
-        d->flags = flag ? d->flags | CLUSTER_SCAN_NO_DIRECTORIES : d->flags & ~CLUSTER_SCAN_NO_DIRECTORIES;
-        *given |= GIVEN_NO_DIRS;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if ((rv = take_flag(b, "noDirectories", CLUSTER_SCAN_NO_DIRECTORIES, &d->flags, GIVEN_NO_DIRS,
+                        given)) != 0)
         return *what = "noDirectories", rv;
-    }
-    if ((rv = transport_body_get_bool(b, "followSymlinks", &flag)) == 0) {
-        d->flags = flag ? d->flags | CLUSTER_SCAN_FOLLOW_SYMLINKS : d->flags & ~CLUSTER_SCAN_FOLLOW_SYMLINKS;
-        *given |= GIVEN_FOLLOW;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if ((rv = take_flag(b, "followSymlinks", CLUSTER_SCAN_FOLLOW_SYMLINKS, &d->flags, GIVEN_FOLLOW,
+                        given)) != 0)
         return *what = "followSymlinks", rv;
-    }
-    if ((rv = transport_body_get_u64(b, "timeoutMs", &u)) == 0) {
-        d->timeout_ms = u;
-        *given |= GIVEN_TIMEOUT;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if ((rv = take_u64(b, "timeoutMs", 0, UINT64_MAX, &u, GIVEN_TIMEOUT, given)) != 0)
         return *what = "timeout", rv;
-    }
-    if ((rv = transport_body_get_u64(b, "maxAttempts", &u)) == 0) {
-        if (u < 1 || u > CLUSTER_RUN_ATTEMPTS_CAP)
-            return *what = "max attempts", SHIR_E_INVAL;
-        d->max_attempts = (uint32_t)u;
-        *given |= GIVEN_ATTEMPTS;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if (*given & GIVEN_TIMEOUT)
+        d->timeout_ms = u;
+    if ((rv = take_u64(b, "maxAttempts", 1, CLUSTER_RUN_ATTEMPTS_CAP, &u, GIVEN_ATTEMPTS,
+                       given)) != 0)
         return *what = "max attempts", rv;
-    }
-    if ((rv = transport_body_get_u64(b, "partSize", &u)) == 0) {
-        if (u < 1 || u > CLUSTER_SCAN_PART_SIZE_MAX)
-            return *what = "part size", SHIR_E_INVAL;
-        d->part_size = (uint32_t)u;
-        *given |= GIVEN_PART_SIZE;
-    } else if (rv != SHIR_E_NOTFOUND) {
+    if (*given & GIVEN_ATTEMPTS)
+        d->max_attempts = (uint32_t)u;
+    if ((rv = take_u64(b, "partSize", 1, CLUSTER_SCAN_PART_SIZE_MAX, &u, GIVEN_PART_SIZE,
+                       given)) != 0)
         return *what = "part size", rv;
-    }
+    if (*given & GIVEN_PART_SIZE)
+        d->part_size = (uint32_t)u;
     if ((rv = transport_body_get_bin(b, "rules", &bin, &len)) == 0) {
         if (len > CLUSTER_SCAN_RULES_MAX)
             return *what = "rules", SHIR_E_TOOBIG;
@@ -204,11 +217,8 @@ static void scan_show_ok(const struct node_admin_ctx *ctx, struct node_admin_con
 {
     struct scan_call *k = arg;
     struct scan_reply s = {ctx->cluster, cluster_scan_get(ctx->cluster, k->name)};
-    char msg[160];
     if (!s.def) {
-        (void)shir_str_fmt(msg, sizeof msg, "no scan named %s ('shir scan list' shows them)",
-                           k->name);
-        node_admin_reply_error(c, id, SHIR_E_NOTFOUND, msg);
+        node__scan_reply_no_scan(c, id, k->name);
         return;
     }
     node_admin_reply(c, id, pack_scan_reply, &s);
@@ -321,10 +331,7 @@ static void scan_update_read(const struct node_admin_ctx *ctx, struct node_admin
         return;
     const struct cluster_scan_def *cur = cluster_scan_get(ctx->cluster, k->name);
     if (!cur) {
-        char msg[160];
-        (void)shir_str_fmt(msg, sizeof msg, "no scan named %s ('shir scan list' shows them)",
-                           k->name);
-        node_admin_reply_error(c, id, SHIR_E_NOTFOUND, msg);
+        node__scan_reply_no_scan(c, id, k->name);
         return;
     }
     struct cluster_scan_def *d = malloc(sizeof *d);
@@ -371,8 +378,7 @@ static void delete_done(void *data, int status, uint64_t value, const char *msg)
         node__scan_busy_text(k, value, true, text, sizeof text);
         msg = text;
     } else if (status == SHIR_E_NOTFOUND) {
-        (void)shir_str_fmt(text, sizeof text, "no scan named %s ('shir scan list' shows them)",
-                           k->name);
+        node__scan_no_scan_text(text, sizeof text, k->name);
         msg = text;
     }
     node__scan_call_done(k, status, msg);
@@ -396,18 +402,13 @@ static void deleted_ok(const struct node_admin_ctx *ctx, struct node_admin_conn 
 
 void node_admin_scan_delete(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    struct scan_call *k = node__scan_call_new(c, m->id);
+    struct scan_call *k = node__scan_named_call(c, m, "name");
     if (!k)
         return;
-    int rv = transport_body_copy_str(&m->body, "name", k->name, sizeof k->name);
-    if (rv != 0) {
-        node__scan_call_free(k);
-        node__scan_bad_field(c, m->id, rv, "name");
-        return;
-    }
     (void)transport_body_get_bool(&m->body, "force", &k->force);
     k->op = node_admin_op_new(c, m->id, deleted_ok, k);
-    rv = k->op ? cluster_scan_delete(k->cluster, k->name, k->force, delete_done, k) : SHIR_E_NOMEM;
+    int rv = k->op ? cluster_scan_delete(k->cluster, k->name, k->force, delete_done, k)
+                   : SHIR_E_NOMEM;
     if (rv != 0)
         node__scan_call_fail(c, m->id, k, rv, "bad scan name");
 }
@@ -441,14 +442,8 @@ void node_admin_scan_list(struct node_admin_conn *c, const struct transport_msg 
 
 void node_admin_scan_show(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    struct scan_call *k = node__scan_call_new(c, m->id);
+    struct scan_call *k = node__scan_named_call(c, m, "name");
     if (!k)
         return;
-    int rv = transport_body_copy_str(&m->body, "name", k->name, sizeof k->name);
-    if (rv != 0) {
-        node__scan_call_free(k);
-        node__scan_bad_field(c, m->id, rv, "name");
-        return;
-    }
     node__scan_call_read(c, m->id, k, scan_show_ok);
 }

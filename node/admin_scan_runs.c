@@ -44,8 +44,7 @@ static void run_done(void *data, int status, uint64_t value, const char *msg)
         node__scan_busy_text(k, value, false, text, sizeof text);
         msg = text;
     } else if (status == SHIR_E_NOTFOUND) {
-        (void)shir_str_fmt(text, sizeof text, "no scan named %s ('shir scan list' shows them)",
-                           k->name);
+        node__scan_no_scan_text(text, sizeof text, k->name);
         msg = text;
     } else if (status == SHIR_E_FULL) {
         (void)shir_str_fmt(text, sizeof text,
@@ -59,17 +58,11 @@ static void run_done(void *data, int status, uint64_t value, const char *msg)
 
 void node_admin_scan_run(struct node_admin_conn *c, const struct transport_msg *m)
 {
-    struct scan_call *k = node__scan_call_new(c, m->id);
+    struct scan_call *k = node__scan_named_call(c, m, "name");
     if (!k)
         return;
-    int rv = transport_body_copy_str(&m->body, "name", k->name, sizeof k->name);
-    if (rv != 0) {
-        node__scan_call_free(k);
-        node__scan_bad_field(c, m->id, rv, "name");
-        return;
-    }
     k->op = node_admin_op_new(c, m->id, run_created_ok, k);
-    rv = k->op ? cluster_scan_run(k->cluster, k->name, run_done, k) : SHIR_E_NOMEM;
+    int rv = k->op ? cluster_scan_run(k->cluster, k->name, run_done, k) : SHIR_E_NOMEM;
     if (rv != 0)
         node__scan_call_fail(c, m->id, k, rv, "bad scan name");
 }
@@ -116,10 +109,8 @@ static void runs_ok(const struct node_admin_ctx *ctx, struct node_admin_conn *c,
 {
     const struct scan_call *k = arg;
     if (k->name[0] && !cluster_scan_get(ctx->cluster, k->name)) {
-        char msg[160]; /* a typo must not read as "no runs" */
-        (void)shir_str_fmt(msg, sizeof msg, "no scan named %s ('shir scan list' shows them)",
-                           k->name);
-        node_admin_reply_error(c, id, SHIR_E_NOTFOUND, msg);
+        /* a typo must not read as "no runs" */
+        node__scan_reply_no_scan(c, id, k->name);
         return;
     }
     node_admin_reply(c, id, pack_runs, arg);
