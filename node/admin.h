@@ -116,7 +116,7 @@ const char *node_admin_scan_db_check(struct cluster_scan_def *d, uint32_t given)
 #define NODE_ADMIN_SCAN_DB_KEYS 5
 int node_admin_scan_db_pack(msgpack_packer *pk, const struct cluster_scan_def *d);
 
-/* ---- handlers (admin_cluster.c, admin_proxy.c, admin_scan.c) ---------------------------------------------- */
+/* ---- handlers (admin_cluster.c, admin_proxy.c, admin_scan*.c) ---------------------------------------------- */
 typedef void (*node_admin_handler)(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_status(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_init(struct node_admin_conn *c, const struct transport_msg *m);
