@@ -8,7 +8,7 @@
 
 /* Bounds a request we read and a reply we build. The largest reply is `scan list`: 256
  * definitions of at most ~4.4 KiB of text each (source, sink, globs, host name) is ~1.1 MiB;
- * runs come in pages (admin_scan.c). The CLI's decoder takes frames up to the transport's 4 MiB
+ * runs come in pages (admin_scan_runs.c). The CLI's decoder takes frames up to the transport's 4 MiB
  * default. */
 #define ADMIN_MAX_FRAME (2u << 20)
 

@@ -4,7 +4,7 @@
  * it, so the risk is a buggy client, not a hostile one; it still gets the bounded frame codec.
  * Each request is one transport_msg request; the method name picks its handler from one table in
  * admin.c ({method, handler}); handlers live with their area (admin_cluster.c, admin_proxy.c,
- * admin_scan.c).
+ * admin_scan*.c).
  * A handler answers at once (node_admin_reply*) or starts an asynchronous operation holding a
  * struct node_admin_op, whose completion answers; the client may hang up first, and then the
  * answer is dropped.
@@ -116,7 +116,7 @@ const char *node_admin_scan_db_check(struct cluster_scan_def *d, uint32_t given)
 #define NODE_ADMIN_SCAN_DB_KEYS 5
 int node_admin_scan_db_pack(msgpack_packer *pk, const struct cluster_scan_def *d);
 
-/* ---- handlers (admin_cluster.c, admin_proxy.c, admin_scan.c) ---------------------------------------------- */
+/* ---- handlers (admin_cluster.c, admin_proxy.c, admin_scan*.c) ---------------------------------------------- */
 typedef void (*node_admin_handler)(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_status(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_init(struct node_admin_conn *c, const struct transport_msg *m);
@@ -137,7 +137,8 @@ void node_admin_proxy_test(struct node_admin_conn *c, const struct transport_msg
 void node_admin_credentials_set(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_credentials_list(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_credentials_delete(struct node_admin_conn *c, const struct transport_msg *m);
-/* Scans through the runtime (admin_scan.c). */
+/* Scans through the runtime: definitions (admin_scan_def.c), runs (admin_scan_runs.c), the
+ * nodes' dispatch settings (admin_scan.c). */
 void node_admin_scan_create(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_scan_update(struct node_admin_conn *c, const struct transport_msg *m);
 void node_admin_scan_delete(struct node_admin_conn *c, const struct transport_msg *m);

@@ -1,6 +1,7 @@
 /* A scan definition's database connection (issue 13): `--tls`, `--tls-ca`, `--connect-timeout`,
  * `--statement-timeout`, `--exact-counts` of `scan create|update`, as the admin methods decode,
- * patch, check and show them (admin_scan.c calls these; docs/sources.md, docs/cli.md).
+ * patch, check and show them (admin_scan_def.c and admin_scan_pack.c call these; docs/sources.md,
+ * docs/cli.md).
  *
  * Request keys: "tls" str (verify-full, verify-ca, require, disable), "tlsCa" bin (the bundle's
  * PEM content, "" none), "connectTimeoutS" and "statementTimeoutMs" u64 (0: the default),

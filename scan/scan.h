@@ -232,7 +232,7 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
                  struct shir_log *log, const struct scan_run_cbs *cbs, struct scan_summary *sum);
 
 /* ------------------------------------------------------------------------------------------- */
-/* The worker pipe protocol (job.c). Every message is one frame:
+/* The worker pipe protocol (job_encode.c, job_decode.c). Every message is one frame:
  *
  *     +----------------+------------------------------------------+
  *     | length: u32 BE | msgpack map, `length` bytes (<= 16 MiB)  |
