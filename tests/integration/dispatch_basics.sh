@@ -88,14 +88,17 @@ import json,sys
 rs=[r for r in json.load(sys.stdin)['runs'] if r['id'] in ($(IFS=,; echo "${again[*]}"))]
 sys.exit(0 if any(r['node']=='n2' for r in rs) else 1)" || fail "undrained n2 took none of three runs"
 
-# Cancel: the run ends cancelled and its worker process goes away.
-id=$(json_get "$(scan n1 run s1)" 'd["run"]')
+# Cancel: the run ends cancelled and its worker process goes away (a run of the large tree, so
+# that it is still running when the cancel arrives on a loaded machine).
+scan n1 create long --source "$tmp/src" --sink "jsonl:$tmp/out" --level L2 >/dev/null ||
+    fail "create long: $(logs)"
+id=$(json_get "$(scan n1 run long)" 'd["run"]')
 expect_run 30 n1 "$id" 'r["state"]=="running"' "run $id not running"
 node=$(run_get n1 "$id" 'r["node"]')
 scan n1 cancel "$id" >/dev/null || fail "cancel $id"
 expect_run 10 n2 "$id" 'r["state"]=="cancelled"' "run $id not cancelled"
 wait_until 20 bash -c "! pgrep -P ${PID[$node]} >/dev/null" || fail "worker of run $id still runs"
-[ ! -f "$tmp/out/s1/$id/_SUCCESS" ] || fail "cancelled run $id wrote _SUCCESS"
+[ ! -f "$tmp/out/long/$id/_SUCCESS" ] || fail "cancelled run $id wrote _SUCCESS"
 
 # The witness never ran anything.
 runs n1 | python3 -c "
