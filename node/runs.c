@@ -355,9 +355,9 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
             goto fail;
     } else if (strncmp(def->sink, "atlas:", 6) == 0) {
         job->sink = SCAN_SINK_ATLAS;
-        /* A tree is delivered by parts, checkpointed once Atlas acknowledged them (a database
-         * source has no parts yet: a retried attempt sends it all again, upserted by name). */
-        job->atlas_parts = !scan_source_is_db(def->source);
+        /* Delivered by parts, each checkpointed once Atlas acknowledged it: files of a tree, or
+         * tables of a database (scan/source/dbparts.c), as for the jsonl sink. */
+        job->atlas_parts = true;
         char outbox[600];
         if (shir_str_fmt(outbox, sizeof outbox, "%s/outbox", r->data_dir) != 0 ||
             !(job->sink_target = strdup(def->sink + 6)) || !(job->outbox_dir = strdup(outbox)))

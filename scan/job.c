@@ -138,8 +138,6 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
     bool parts = scan_job_has_parts(j);
     if (j->level < 1 || j->level > 3)
         why = "level must be 1, 2 or 3";
-    else if (j->atlas_parts && scan_source_is_db(j->source))
-        why = "a database run writes its parts to a jsonl:DIR sink, not to Atlas";
     else if (j->atlas_parts && (j->parts_dir || j->sink != SCAN_SINK_ATLAS))
         why = "Atlas parts need the Atlas sink and no parts directory";
     else if (j->parts_dir && j->parts_dir[0] != '/')

@@ -505,7 +505,7 @@ int scan_db_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
     shir_buf_init(&w.qn, SIZE_MAX);
     w.start_ms = w.last_progress_ms = cfg->clock->now_ms(cfg->clock);
     int rc = open_catalog(&w, &cat);
-    if (rc == 0 && cfg->job->parts_dir)
+    if (rc == 0 && scan_job_has_parts(cfg->job))
         rc = start_parts(&w);
     /* Schemas first (in part 0 of a run with parts: a resumed attempt has written them). */
     for (size_t i = 0; rc == 0 && (!w.parts || w.pp.schemas) && i < cat.n_schemas; i++)

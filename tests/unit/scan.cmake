@@ -47,6 +47,6 @@ shir_unit_test(NAME test_scan_db_parts SOURCES ${_scan_t}/test_db_parts.c LIBS s
 # Runs to Atlas by parts: the checkpoint rule, and the engine with the sink against an HTTP
 # server thread on loopback.
 shir_unit_test(NAME test_atlas_parts SOURCES ${_scan_t}/test_atlas_parts.c LIBS shir_scan
-  Threads::Threads)
+  Threads::Threads PkgConfig::SQLITE3)
 # SMB source URLs without a server (the share itself: tests/integration/scan_smb.sh).
 shir_unit_test(NAME test_scan_smburl SOURCES ${_scan_t}/test_smburl.c LIBS shir_scan)

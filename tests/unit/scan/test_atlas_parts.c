@@ -6,6 +6,7 @@
  *   only the parts after its checkpoint;
  * - a server that answers 503 from its N-th request on: the run fails with the reason, its
  *   checkpoints stop before the undelivered part, and nothing goes to the outbox;
+ * - a database run (SQLite) delivered by parts of one table, and resumed;
  * - the job's checks and codec for the new field. */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "scan/engine.h"
 
@@ -251,8 +253,8 @@ static int on_cp(void *ud, const struct scan_checkpoint *c)
     return 0;
 }
 
-static int run(const char *src, const char *outbox, uint16_t port, uint32_t resume_part,
-               struct watch *w, struct scan_summary *sum)
+static int run(const char *src, const char *outbox, uint16_t port, uint32_t part_size,
+               uint32_t resume_part, struct watch *w, struct scan_summary *sum)
 {
     struct scan_job job;
     scan_job_init(&job);
@@ -261,7 +263,7 @@ static int run(const char *src, const char *outbox, uint16_t port, uint32_t resu
     job.run_id = 9;
     job.run_scan = strdup("nightly");
     job.atlas_parts = true;
-    job.part_size = 3;
+    job.part_size = part_size;
     job.emit_directories = false;
     job.host_name = strdup("runtime-a");
     job.sink = SCAN_SINK_ATLAS;
@@ -274,7 +276,7 @@ static int run(const char *src, const char *outbox, uint16_t port, uint32_t resu
     if (resume_part) {
         job.resume = true;
         job.resume_part = resume_part;
-        job.resume_files = (uint64_t)resume_part * 3;
+        job.resume_files = (uint64_t)resume_part * part_size;
     }
     struct scan_run_cbs cbs = {.checkpoint_cb = on_cp, .ud = w};
     int rc = scan_job_run(&job, "machine", shir_clock_system(), NULL, &cbs, sum);
@@ -303,7 +305,7 @@ static void test_checkpoint_after_delivery(void **state)
     server_start(&srv, NEVER);
     struct watch w = {.srv = &srv};
     struct scan_summary sum;
-    assert_int_equal(run(src, ob, srv.port, 0, &w, &sum), 0);
+    assert_int_equal(run(src, ob, srv.port, 3, 0, &w, &sum), 0);
     /* Parts of files 0 {a,b,c}, 1 {d,e,f}, 2 {g and two held dated files}, 3 {the last dated
      * file, held: an empty part}, then the final part (the set) without a checkpoint. */
     assert_int_equal(w.n, 4);
@@ -329,7 +331,7 @@ static void test_checkpoint_after_delivery(void **state)
     /* Resumed after checkpoint 1: parts 2, 3 and the final part are sent, nothing before. */
     server_start(&srv, NEVER);
     struct watch w2 = {.srv = &srv};
-    assert_int_equal(run(src, ob, srv.port, 2, &w2, &sum), 0);
+    assert_int_equal(run(src, ob, srv.port, 3, 2, &w2, &sum), 0);
     assert_int_equal(w2.n, 2);
     assert_int_equal(w2.c[0].part, 2);
     assert_int_equal(w2.c[1].part, 3);
@@ -353,7 +355,7 @@ static void test_undelivered_part_fails_the_run(void **state)
     server_start(&srv, 3);
     struct watch w = {.srv = &srv};
     struct scan_summary sum;
-    assert_true(run(src, ob, srv.port, 0, &w, &sum) < 0);
+    assert_true(run(src, ob, srv.port, 3, 0, &w, &sum) < 0);
     assert_int_equal(w.n, 1);
     assert_int_equal(w.c[0].part, 0);
     assert_int_equal(srv.n_ok, 3);
@@ -366,13 +368,62 @@ static void test_undelivered_part_fails_the_run(void **state)
     /* Refused from the first request: no checkpoint at all. */
     server_start(&srv, 0);
     struct watch w2 = {.srv = &srv};
-    assert_true(run(src, ob, srv.port, 0, &w2, &sum) < 0);
+    assert_true(run(src, ob, srv.port, 3, 0, &w2, &sum) < 0);
     assert_int_equal(w2.n, 0);
     assert_int_equal(srv.n_ok, 0);
     assert_non_null(strstr(sum.message, "part 0 not delivered"));
     assert_int_equal(outbox_entries(ob), 0);
     server_stop(&srv);
     rm_rf(src);
+    rm_rf(ob);
+}
+
+/* A database delivered by parts of one table: a checkpoint per table, each after the server
+ * acknowledged the schema and every table up to it; resumed at part 2, only t2 and t3 are sent. */
+static void test_database_by_parts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/shir-atlasparts-db-XXXXXX", ob[] = "/tmp/shir-atlasparts-ob-XXXXXX";
+    char path[96], url[128];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(mkdtemp(ob));
+    snprintf(path, sizeof path, "%s/f.db", dir);
+    snprintf(url, sizeof url, "sqlite://%s", path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE t0(id INTEGER PRIMARY KEY, email TEXT);"
+                                  "CREATE TABLE t1(id INTEGER PRIMARY KEY, email TEXT);"
+                                  "CREATE TABLE t2(id INTEGER PRIMARY KEY, email TEXT);"
+                                  "CREATE TABLE t3(id INTEGER PRIMARY KEY, email TEXT);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    struct server srv;
+    server_start(&srv, NEVER);
+    struct watch w = {.srv = &srv};
+    struct scan_summary sum;
+    assert_int_equal(run(url, ob, srv.port, 1, 0, &w, &sum), 0);
+    assert_true(w.n >= 3);
+    for (unsigned k = 0; k < w.n; k++) {
+        assert_int_equal(w.c[k].part, k);
+        assert_int_equal(w.c[k].files, k + 1); /* tables walked */
+        assert_true(w.seen_at_cp[k] >= k + 2); /* the schema and tables 0..k acknowledged */
+    }
+    assert_int_equal(srv.fs_paths, 5); /* the schema and four tables, each once */
+    assert_int_equal(sum.assets, 5);
+    assert_int_equal(sum.delivered, 5);
+    assert_int_equal(outbox_entries(ob), 0);
+    server_stop(&srv);
+
+    server_start(&srv, NEVER);
+    struct watch w2 = {.srv = &srv};
+    assert_int_equal(run(url, ob, srv.port, 1, 2, &w2, &sum), 0);
+    assert_int_equal(srv.fs_paths, 2); /* t2 and t3: nothing before the checkpoint */
+    for (unsigned i = 0; i < srv.n_ok && i < MAX_REQ; i++)
+        assert_null(strstr(srv.names[i], "t0"));
+    server_stop(&srv);
+    rm_rf(dir);
     rm_rf(ob);
 }
 
@@ -413,7 +464,7 @@ static void test_job_checks_and_codec(void **state)
     assert_int_equal(k.resume_part, 2);
     scan_job_free(&k);
     shir_buf_free(&b);
-    /* Not without a run, not beside a parts directory, not for a database, not for JSON lines. */
+    /* Not without a run, not beside a parts directory, not for JSON lines. */
     j.run_id = 0;
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
     j.run_id = 4;
@@ -421,10 +472,10 @@ static void test_job_checks_and_codec(void **state)
     assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
     assert_non_null(strstr(msg, "Atlas parts"));
     scan_job_free(&j);
-    atlas_parts_job(&j);
+    atlas_parts_job(&j); /* a database run is delivered by parts too */
     free(j.source);
     j.source = strdup("sqlite:///tmp/x.db");
-    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), SHIR_E_INVAL);
+    assert_int_equal(scan_job_validate(&j, msg, sizeof msg), 0);
     scan_job_free(&j);
     atlas_parts_job(&j);
     j.sink = SCAN_SINK_JSONL;
@@ -444,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_verdict_table),
         cmocka_unit_test(test_checkpoint_after_delivery),
         cmocka_unit_test(test_undelivered_part_fails_the_run),
+        cmocka_unit_test(test_database_by_parts),
         cmocka_unit_test(test_job_checks_and_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
