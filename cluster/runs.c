@@ -22,12 +22,12 @@ struct local_attempt {
     bool lost_inflight; /* a NODE_LOST report for it is in flight */
 };
 
-/* A RUN_START or RUN_FINISH this node must get recorded (on rs->finishes). */
-struct finish {
+/* A RUN_START or RUN_FINISH this node must get recorded (on rs->retried). */
+struct retried {
     struct cluster_runs *rs;
     struct cluster_cmd *cmd; /* owned: re-proposed with the same request id until answered */
     bool inflight;
-    struct finish *next;
+    struct retried *next;
 };
 
 struct cluster_runs {
@@ -43,7 +43,7 @@ struct cluster_runs {
     /* Runs reported lost and not yet answered: run ids (never re-reported meanwhile). */
     uint64_t lost[LOCAL_MAX];
     size_t n_lost;
-    struct finish *finishes;
+    struct retried *retried;
     uint32_t capacity_auto;
     bool capacity_inflight;
     uint64_t capacity_next_ms;
@@ -129,9 +129,9 @@ static bool unanswered(int status)
            status == SHIR_E_NOMEM;
 }
 
-static void finish_unlink(struct cluster_runs *rs, struct finish *fin)
+static void retried_unlink(struct cluster_runs *rs, struct retried *fin)
 {
-    for (struct finish **pp = &rs->finishes; *pp; pp = &(*pp)->next)
+    for (struct retried **pp = &rs->retried; *pp; pp = &(*pp)->next)
         if (*pp == fin) {
             *pp = fin->next;
             break;
@@ -143,10 +143,10 @@ static void finish_unlink(struct cluster_runs *rs, struct finish *fin)
     free(fin);
 }
 
-static void finish_done(void *arg, int status, uint64_t value)
+static void retried_done(void *arg, int status, uint64_t value)
 {
     (void)value;
-    struct finish *fin = arg;
+    struct retried *fin = arg;
     struct cluster_runs *rs = fin->rs;
     fin->inflight = false;
     if (unanswered(status) && !rs->closing)
@@ -159,25 +159,25 @@ static void finish_done(void *arg, int status, uint64_t value)
                    (unsigned long long)(start ? c->u.run_start.run : c->u.run_finish.run),
                    (unsigned)(start ? c->u.run_start.attempt : c->u.run_finish.attempt),
                    shir_strerror(status));
-    finish_unlink(rs, fin);
+    retried_unlink(rs, fin);
 }
 
-static void finish_try(struct cluster_runs *rs, struct finish *fin)
+static void retried_try(struct cluster_runs *rs, struct retried *fin)
 {
     if (fin->inflight || rs->closing)
         return;
-    int rv = cluster__propose(rs->prop, fin->cmd, finish_done, fin);
+    int rv = cluster__propose(rs->prop, fin->cmd, retried_done, fin);
     if (rv == 0)
         fin->inflight = true;
     else if (!unanswered(rv))
-        finish_unlink(rs, fin); /* refused outright (a stale token on the leader): done */
+        retried_unlink(rs, fin); /* refused outright (a stale token on the leader): done */
 }
 
 /* Queue c (owned, whatever happens) to be proposed until the FSM answers, with one request id
  * so that a retry the leader already applied is answered from its recent results. */
 static int retried_queue(struct cluster_runs *rs, struct cluster_cmd *c)
 {
-    struct finish *fin = calloc(1, sizeof *fin);
+    struct retried *fin = calloc(1, sizeof *fin);
     int rv = fin ? shir_random_fill(&rs->env->rnd, c->request_id, sizeof c->request_id)
                  : SHIR_E_NOMEM;
     if (rv != 0) {
@@ -187,9 +187,9 @@ static int retried_queue(struct cluster_runs *rs, struct cluster_cmd *c)
     }
     fin->rs = rs;
     fin->cmd = c;
-    fin->next = rs->finishes;
-    rs->finishes = fin;
-    finish_try(rs, fin);
+    fin->next = rs->retried;
+    rs->retried = fin;
+    retried_try(rs, fin);
     return 0;
 }
 
@@ -376,8 +376,8 @@ static void runs_tick(void *self_)
     for (size_t i = 0; i < rs->n_local; i++)
         running += live(rs, rs->local[i].run, rs->local[i].attempt);
     e->running = running;
-    for (struct finish *fin = rs->finishes; fin; fin = fin->next)
-        finish_try(rs, fin);
+    for (struct retried *fin = rs->retried; fin; fin = fin->next)
+        retried_try(rs, fin);
     if (!me || !rs->has_exec || !fresh(rs))
         return;
     propose_capacity(rs, me);
@@ -425,9 +425,9 @@ static unsigned runs_close(void *self, void (*done)(void *arg), void *arg)
 static void runs_free(void *self)
 {
     struct cluster_runs *rs = self;
-    while (rs->finishes) {
-        struct finish *fin = rs->finishes;
-        rs->finishes = fin->next;
+    while (rs->retried) {
+        struct retried *fin = rs->retried;
+        rs->retried = fin->next;
         free(fin->cmd);
         free(fin);
     }
