@@ -13,9 +13,10 @@
  * Also proposes this node's auto capacity when the replica holds another value, and publishes
  * the number of live workers for gossip (env->running).
  *
- * Reports are FENCED commands (fsm.h): a stale token is ignored by every replica. A finish is
- * retried on the tick until the FSM answers it (a lost outcome, no leader: try again), so an
- * attempt's end is never lost while this node lives.
+ * Reports are FENCED commands (fsm.h): a stale token is ignored by every replica. A start and a
+ * finish are retried on the tick until the FSM answers them (a lost outcome, no leader: try
+ * again, with the same request id), so neither an attempt's start (its time and resume point)
+ * nor its end is lost while this node lives.
  */
 #ifndef SHIR_CLUSTER_RUNS_H
 #define SHIR_CLUSTER_RUNS_H
