@@ -16,10 +16,13 @@ for n in n1 n2 n3; do
 done
 "$SHIR" settings set --run-history 1 --data-dir "$tmp/c/n1" >/dev/null 2>&1 || true
 echo "queueing $R runs (one per scan: a scan has at most one active run)..."
-for i in $(seq 1 "$R"); do
-    "$SHIR" scan create "e$i" --source "$tmp/empty" --level L1 --sink "jsonl:$tmp/out" --data-dir "$tmp/c/n$(( i % 3 + 1 ))" >/dev/null
-    "$SHIR" scan run "e$i" --data-dir "$tmp/c/n$(( i % 3 + 1 ))" >/dev/null
-done
+# Four CLI processes at a time: queueing is not what is measured.
+queue_one() {
+    "$SHIR" scan create "e$1" --source "$tmp/empty" --level L1 --sink "jsonl:$tmp/out" --data-dir "$tmp/c/n$(( $1 % 3 + 1 ))" >/dev/null &&
+        "$SHIR" scan run "e$1" --data-dir "$tmp/c/n$(( $1 % 3 + 1 ))" >/dev/null
+}
+export -f queue_one; export SHIR tmp
+seq 1 "$R" | xargs -P 4 -I{} bash -c 'queue_one {}' || { echo "queueing failed" >&2; exit 1; }
 [ "$(runs_py "$tmp/c/n1" "sum(1 for r in rs if r['state']=='queued')")" = "$R" ] || { echo "not all queued" >&2; exit 1; }
 # How many assignments the leaders have logged so far (debug line "assigned N run(s)", one per
 # RUN_ASSIGN entry committed). Reading logs, not `scan runs`: listing 1,000 runs every 50 ms

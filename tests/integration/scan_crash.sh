@@ -21,6 +21,12 @@ caller=$!
 wait_until 20 grep -q 'worker pid [0-9]' "$T/err2" || fail "no worker pid on stderr"
 wpid=$(sed -n 's/.*worker pid \([0-9]*\).*/\1/p' "$T/err2" | head -1)
 kill -0 "$wpid" || fail "worker $wpid is not running"
+# Workers are batch work: every thread of one runs 10 nicer than its parent (field 19 of stat).
+me_nice=$(awk '{print $19}' /proc/$$/stat)
+for t in /proc/"$wpid"/task/*; do
+    n=$(sed 's/.*) //' "$t/stat" | awk '{print $17}')
+    [ "$n" -eq $(( me_nice + 10 > 19 ? 19 : me_nice + 10 )) ] || fail "worker thread $t runs at nice $n, ours is $me_nice"
+done
 kill -9 "$wpid"
 wait "$caller"
 rc=$?
