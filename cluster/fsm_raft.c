@@ -97,7 +97,7 @@ void cluster_fsm_raft_init(struct cluster_fsm_raft *a, struct cluster_fsm *fsm)
     a->rf.snapshot_finalize = fsm_snapshot_finalize;
 }
 
-int cluster_raft_err(int raft_rc)
+static int raft_err(int raft_rc)
 {
     switch (raft_rc) {
     case 0:
@@ -121,4 +121,13 @@ int cluster_raft_err(int raft_rc)
     default:
         return SHIR_E_IO;
     }
+}
+
+int cluster_raft_err(int raft_rc, const struct shir_log *log, const char *what)
+{
+    int rv = raft_err(raft_rc);
+    if (rv == SHIR_E_IO && log)
+        SHIR_WARN(log, "%s: raft error %d (%s), reported as %s", what ? what : "raft", raft_rc,
+                  raft_strerror(raft_rc), shir_err_name(rv));
+    return rv;
 }

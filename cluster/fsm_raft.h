@@ -53,8 +53,13 @@ void cluster_fsm_raft_init(struct cluster_fsm_raft *a, struct cluster_fsm *fsm);
 
 /* Translate a raft error code to ours (RAFT_LEADERSHIPLOST -> SHIR_E_UNKNOWN_OUTCOME,
  * RAFT_NOTLEADER -> SHIR_E_NOLEADER, RAFT_NOMEM -> SHIR_E_NOMEM, RAFT_CANTCHANGE -> SHIR_E_BUSY,
- * RAFT_NOCONNECTION -> SHIR_E_UNAVAILABLE, RAFT_SHUTDOWN -> SHIR_E_SHUTDOWN, others ->
- * SHIR_E_IO). 0 stays 0. */
-int cluster_raft_err(int raft_rc);
+ * RAFT_NOCONNECTION -> SHIR_E_UNAVAILABLE, RAFT_SHUTDOWN -> SHIR_E_SHUTDOWN, RAFT_TOOBIG ->
+ * SHIR_E_TOOBIG, RAFT_MALFORMED -> SHIR_E_MALFORMED, others -> SHIR_E_IO). 0 stays 0.
+ * SHIR_E_IO stands for many raft codes (RAFT_IOERR, RAFT_CORRUPT, RAFT_NOSPACE, ...), so the
+ * number would be lost in it: when log (borrowed) is not NULL, that case writes one warning
+ * naming the call (`what`, e.g. "barrier"), raft's code and raft's text:
+ *     barrier: raft error 18 (I/O error), reported as SHIR_E_IO
+ * Pass NULL only where the caller's own line already names raft's code. */
+int cluster_raft_err(int raft_rc, const struct shir_log *log, const char *what);
 
 #endif /* SHIR_CLUSTER_FSM_RAFT_H */

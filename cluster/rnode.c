@@ -342,7 +342,7 @@ static void applied(struct raft_apply *req, int status, void *result)
     struct apply_req *a = req->data;
     struct cluster_rnode *rn = a->rn;
     pending_unlink(rn, a);
-    int rv = cluster_raft_err(status);
+    int rv = cluster_raft_err(status, &rn->env->log, "proposal");
     uint64_t value = 0;
     if (rv == 0 && a->answered) {
         rv = a->status;
@@ -387,19 +387,21 @@ int cluster__rnode_apply(struct cluster_rnode *rn, const void *cmd, size_t n,
          * when it refuses up front (not leader): free only then. */
         if (rv == RAFT_NOTLEADER)
             raft_free(buf.base);
-        SHIR_WARN(&rn->env->log, "proposal refused: %s", raft_errmsg(&rn->raft));
+        SHIR_WARN(&rn->env->log, "proposal refused: raft error %d: %s", rv, raft_errmsg(&rn->raft));
         free(a);
-        return cluster_raft_err(rv);
+        return cluster_raft_err(rv, NULL, NULL); /* the line above names raft's code */
     }
     return 0;
 }
 
-struct cluster__rnode_req *cluster__rnode_req_new(cluster__status_fn cb, void *arg)
+struct cluster__rnode_req *cluster__rnode_req_new(struct cluster_rnode *rn, cluster__status_fn cb,
+                                                  void *arg)
 {
     struct cluster__rnode_req *s = calloc(1, sizeof *s);
     if (s) {
         s->cb = cb;
         s->arg = arg;
+        s->log = &rn->env->log;
     }
     return s;
 }
@@ -407,7 +409,7 @@ struct cluster__rnode_req *cluster__rnode_req_new(cluster__status_fn cb, void *a
 static void barrier_done(struct raft_barrier *req, int status)
 {
     struct cluster__rnode_req *s = req->data;
-    s->cb(s->arg, cluster_raft_err(status));
+    s->cb(s->arg, cluster_raft_err(status, s->log, "barrier"));
     free(s);
 }
 
@@ -415,14 +417,14 @@ int cluster__rnode_barrier(struct cluster_rnode *rn, cluster__status_fn cb, void
 {
     if (!cluster__rnode_is_leader(rn))
         return SHIR_E_NOLEADER;
-    struct cluster__rnode_req *s = cluster__rnode_req_new(cb, arg);
+    struct cluster__rnode_req *s = cluster__rnode_req_new(rn, cb, arg);
     if (!s)
         return SHIR_E_NOMEM;
     s->u.barrier.data = s;
     int rv = raft_barrier(&rn->raft, &s->u.barrier, barrier_done);
     if (rv != 0) {
         free(s);
-        return cluster_raft_err(rv);
+        return cluster_raft_err(rv, &rn->env->log, "barrier");
     }
     return 0;
 }

@@ -67,9 +67,12 @@ struct cluster__rnode_req {
     } u;
     cluster__status_fn cb;
     void *arg;
+    const struct shir_log *log; /* rn's, to name a raft code that has no translation */
 };
 
-/* rnode.c: a request for cb(arg, status), or NULL out of memory; its completion frees it. */
-struct cluster__rnode_req *cluster__rnode_req_new(cluster__status_fn cb, void *arg);
+/* rnode.c: a request of rn for cb(arg, status), or NULL out of memory; its completion frees
+ * it. */
+struct cluster__rnode_req *cluster__rnode_req_new(struct cluster_rnode *rn, cluster__status_fn cb,
+                                                  void *arg);
 
 #endif /* SHIR_CLUSTER_RNODE_INT_H */

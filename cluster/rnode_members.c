@@ -8,12 +8,12 @@
 static void change_done(struct raft_change *req, int status)
 {
     struct cluster__rnode_req *s = req->data;
-    s->cb(s->arg, cluster_raft_err(status));
+    s->cb(s->arg, cluster_raft_err(status, s->log, "membership change"));
     free(s);
 }
 
 /* Raft's synchronous refusals of a membership change, in our words. */
-static int change_err(int rv)
+static int change_err(const struct cluster_rnode *rn, int rv)
 {
     switch (rv) {
     case RAFT_DUPLICATEID:
@@ -25,7 +25,7 @@ static int change_err(int rv)
     case RAFT_DUPLICATEADDRESS: /* add: another member has this address */
         return SHIR_E_CONFIG;
     default:
-        return cluster_raft_err(rv);
+        return cluster_raft_err(rv, &rn->env->log, "membership change");
     }
 }
 
@@ -37,7 +37,7 @@ static int change(struct cluster_rnode *rn, enum change_kind kind, uint64_t id,
     rn->change_errmsg[0] = '\0';
     if (!cluster__rnode_is_leader(rn))
         return SHIR_E_NOLEADER;
-    struct cluster__rnode_req *s = cluster__rnode_req_new(cb, arg);
+    struct cluster__rnode_req *s = cluster__rnode_req_new(rn, cb, arg);
     if (!s)
         return SHIR_E_NOMEM;
     s->u.change.data = s;
@@ -51,7 +51,7 @@ static int change(struct cluster_rnode *rn, enum change_kind kind, uint64_t id,
     if (rv != 0) {
         free(s);
         (void)shir_str_copy(rn->change_errmsg, sizeof rn->change_errmsg, raft_errmsg(&rn->raft));
-        return change_err(rv);
+        return change_err(rn, rv);
     }
     return 0;
 }
@@ -89,14 +89,15 @@ int cluster__rnode_transfer(struct cluster_rnode *rn, cluster__status_fn cb, voi
 {
     if (!cluster__rnode_is_leader(rn))
         return SHIR_E_NOLEADER;
-    struct cluster__rnode_req *s = cluster__rnode_req_new(cb, arg);
+    struct cluster__rnode_req *s = cluster__rnode_req_new(rn, cb, arg);
     if (!s)
         return SHIR_E_NOMEM;
     s->u.transfer.data = s;
     int rv = raft_transfer(&rn->raft, &s->u.transfer, 0, transferred);
     if (rv != 0) {
         free(s);
-        return rv == RAFT_NOTFOUND ? SHIR_E_NOTFOUND : cluster_raft_err(rv);
+        return rv == RAFT_NOTFOUND ? SHIR_E_NOTFOUND
+                                   : cluster_raft_err(rv, &rn->env->log, "leadership transfer");
     }
     return 0;
 }

@@ -23,6 +23,7 @@ struct seed {
     int status;
     cluster__status_fn cb;
     void *arg;
+    const struct shir_log *log; /* the node's, to name a raft code that has no translation */
 };
 
 static void seed_free(struct seed *s)
@@ -49,7 +50,7 @@ static void seed_closed(struct raft_io *io)
 static void seed_put(struct raft_io_snapshot_put *req, int status)
 {
     struct seed *s = req->data;
-    s->status = cluster_raft_err(status);
+    s->status = cluster_raft_err(status, s->log, "writing the restored state");
     s->io.close(&s->io, seed_closed);
 }
 
@@ -76,11 +77,13 @@ int cluster__rnode_seed(struct cluster_rnode *rn, const void *state, size_t n, u
     s->buf.len = n;
     s->cb = cb;
     s->arg = arg;
+    s->log = &env->log;
     raft_configuration_init(&s->snap.configuration);
     s->tr.version = 1; /* the transport interface version raft_uv_tcp_init implements */
     int rv = raft_uv_tcp_init(&s->tr, env->loop);
     if (rv != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "raft storage: %s", raft_strerror(rv));
+        (void)shir_str_fmt(errbuf, errcap, "raft storage: raft error %d (%s)", rv,
+                           raft_strerror(rv));
         seed_free(s);
         return SHIR_E_IO;
     }
@@ -111,7 +114,8 @@ int cluster__rnode_seed(struct cluster_rnode *rn, const void *state, size_t n, u
         (rv = raft_configuration_add(&s->snap.configuration, env->id.node_id, env->advertise,
                                      RAFT_VOTER)) != 0 ||
         (rv = s->io.snapshot_put(&s->io, 0, &s->req, &s->snap, seed_put)) != 0) {
-        (void)shir_str_fmt(errbuf, errcap, "writing the restored state: %s", raft_strerror(rv));
+        (void)shir_str_fmt(errbuf, errcap, "writing the restored state: raft error %d (%s)", rv,
+                           raft_strerror(rv));
         s->status = SHIR_E_IO;
         /* Closed asynchronously; the callback reports the failure (never inside this call). */
         s->io.close(&s->io, seed_closed);

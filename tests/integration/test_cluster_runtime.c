@@ -19,17 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <uv.h>
 
 #include "cluster/cluster.h"
 #include "cluster/key.h"
-#include "transport/transport.h"
+#include "inproc.h"
 
 #define N 3
 #define DEADLINE_MS 60000u
@@ -43,84 +40,21 @@ struct node {
 };
 
 struct world {
-    uv_loop_t loop;
-    struct shir_log_sink sink;
-    struct shir_log log;
-    char root[64];
+    struct inproc h; /* the loop, the log, the root directory (inproc.h) */
     struct node n[N];
 };
-
-/* The outcome of one asynchronous operation. */
-struct op {
-    bool done;
-    int status;
-    char msg[256];
-};
-
-static void op_done(void *data, int status, const char *msg)
-{
-    struct op *op = data;
-    op->done = true;
-    op->status = status;
-    (void)shir_str_copy(op->msg, sizeof op->msg, msg ? msg : "");
-}
 
 /* Run the loop until pred(arg) holds or the deadline passes. */
 static bool run_until(struct world *w, bool (*pred)(struct world *, void *), void *arg)
 {
-    uint64_t deadline = uv_now(&w->loop) + DEADLINE_MS;
-    while (!pred(w, arg)) {
-        if (uv_now(&w->loop) > deadline)
-            return false;
-        uv_run(&w->loop, UV_RUN_ONCE);
-    }
-    return true;
-}
-
-static bool op_finished(struct world *w, void *arg)
-{
-    (void)w;
-    return ((struct op *)arg)->done;
-}
-
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    return inproc_run_until(&w->h, pred, w, arg);
 }
 
 static void node_open(struct world *w, unsigned i)
 {
     struct node *n = &w->n[i];
-    struct cluster_config cfg = {
-        .loop = &w->loop,
-        .data_dir = n->dir,
-        .node_name = n->name,
-        .listen = n->listen,
-        .advertise = n->listen,
-        .log = &w->log,
-        .sink = &w->sink,
-    };
-    char err[256] = "";
-    assert_int_equal(cluster_new(&cfg, &n->c, err, sizeof err), 0);
-    assert_int_equal(cluster_start(n->c, err, sizeof err), 0);
+    n->c = inproc_cluster_open(&w->h, n->dir, n->name, n->listen);
     n->closed = false;
-}
-
-static void node_closed(void *data)
-{
-    ((struct node *)data)->closed = true;
-}
-
-static bool node_is_closed(struct world *w, void *arg)
-{
-    (void)w;
-    return ((struct node *)arg)->closed;
 }
 
 /* Close one node and free it once its close callback fired (node_stop_begin on several nodes
@@ -128,17 +62,13 @@ static bool node_is_closed(struct world *w, void *arg)
 static void node_stop_begin(struct world *w, unsigned i)
 {
     struct node *n = &w->n[i];
-    cluster_close(n->c, node_closed, n);
+    cluster_close(n->c, inproc_closed, &n->closed);
 }
 
 static void node_stop_finish(struct world *w, unsigned i)
 {
     struct node *n = &w->n[i];
-    assert_true(run_until(w, node_is_closed, n));
-    /* Let the handles the parts closed on their own (connections, timers) finish too. */
-    for (int k = 0; k < 20; k++)
-        uv_run(&w->loop, UV_RUN_NOWAIT);
-    cluster_free(n->c);
+    inproc_cluster_free(&w->h, n->c, &n->closed);
     n->c = NULL;
 }
 
@@ -192,9 +122,9 @@ static bool has_leader(struct world *w, void *arg)
 /* The generation of key1 as node i's replica has it (after a linearizable read). */
 static uint32_t key1_generation(struct world *w, unsigned i)
 {
-    struct op rd = {0};
-    assert_int_equal(cluster_read_barrier(w->n[i].c, op_done, &rd), 0);
-    assert_true(run_until(w, op_finished, &rd));
+    struct inproc_op rd = {0};
+    assert_int_equal(cluster_read_barrier(w->n[i].c, inproc_op_done, &rd), 0);
+    assert_true(run_until(w, inproc_op_finished, &rd));
     assert_int_equal(rd.status, 0);
     char (*keys)[CLUSTER_KEY_TEXT_CAP] = calloc(2, CLUSTER_KEY_TEXT_CAP);
     assert_int_equal(cluster_keys_get(w->n[i].c, keys), 0);
@@ -210,18 +140,13 @@ static uint32_t key1_generation(struct world *w, unsigned i)
 static void world_open(struct world *w)
 {
     memset(w, 0, sizeof *w);
-    transport_process_init();
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    const char *verbose = getenv("SHIR_TEST_VERBOSE");
-    shir_log_sink_init(&w->sink, verbose ? stderr : NULL, SHIR_LOG_DEBUG);
-    shir_log_init(&w->log, &w->sink, "test");
-    strcpy(w->root, "/tmp/shir-cluster-runtime-XXXXXX");
-    assert_non_null(mkdtemp(w->root));
+    inproc_open(&w->h, "cluster-runtime", DEADLINE_MS);
     for (unsigned i = 0; i < N; i++) {
         struct node *n = &w->n[i];
         (void)shir_str_fmt(n->name, sizeof n->name, "n%u", i + 1);
-        (void)shir_str_fmt(n->dir, sizeof n->dir, "%s/%s", w->root, n->name);
-        (void)shir_str_fmt(n->listen, sizeof n->listen, "127.0.0.1:%u", (unsigned)free_port());
+        (void)shir_str_fmt(n->dir, sizeof n->dir, "%s/%s", w->h.root, n->name);
+        (void)shir_str_fmt(n->listen, sizeof n->listen, "127.0.0.1:%u",
+                           (unsigned)inproc_free_port());
         assert_int_equal(mkdir(n->dir, 0700), 0);
         node_open(w, i);
     }
@@ -232,30 +157,25 @@ static void world_close(struct world *w)
     for (unsigned i = 0; i < N; i++)
         if (w->n[i].c)
             node_stop(w, i);
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&w->loop), 0);
-    shir_log_sink_close(&w->sink);
-    char cmd[128];
-    (void)snprintf(cmd, sizeof cmd, "rm -rf %s", w->root);
-    assert_int_equal(system(cmd), 0);
+    inproc_close(&w->h);
 }
 
 /* init on n1, join n2 and n3 with key1, every node sees three members Online and a leader. */
 static void form(struct world *w)
 {
-    struct op init = {0};
-    assert_int_equal(cluster_init_runtime(w->n[0].c, "in-process", NULL, op_done, &init), 0);
-    assert_true(run_until(w, op_finished, &init));
+    struct inproc_op init = {0};
+    assert_int_equal(cluster_init_runtime(w->n[0].c, "in-process", NULL, inproc_op_done, &init), 0);
+    assert_true(run_until(w, inproc_op_finished, &init));
     assert_int_equal(init.status, 0);
     char (*keys)[CLUSTER_KEY_TEXT_CAP] = calloc(2, CLUSTER_KEY_TEXT_CAP);
     assert_int_equal(cluster_keys_get(w->n[0].c, keys), 0);
     for (unsigned i = 1; i < N; i++) {
-        struct op join = {0};
+        struct inproc_op join = {0};
         char err[256] = "";
-        assert_int_equal(cluster_join(w->n[i].c, keys[0], w->n[0].listen, NULL, op_done, &join,
-                                      err, sizeof err),
+        assert_int_equal(cluster_join(w->n[i].c, keys[0], w->n[0].listen, NULL, inproc_op_done,
+                                      &join, err, sizeof err),
                          0);
-        assert_true(run_until(w, op_finished, &join));
+        assert_true(run_until(w, inproc_op_finished, &join));
         if (join.status != 0)
             fail_msg("join of %s failed: %s", w->n[i].name, join.msg);
     }
@@ -278,9 +198,9 @@ static void test_join_forward_lost_outcome(void **state)
     assert_true(l >= 0);
     unsigned f = (unsigned)(l + 1) % N;
     uint32_t gen0 = key1_generation(w, f);
-    struct op regen = {0};
-    assert_int_equal(cluster_keys_regenerate(w->n[f].c, 1, op_done, &regen), 0);
-    assert_true(run_until(w, op_finished, &regen));
+    struct inproc_op regen = {0};
+    assert_int_equal(cluster_keys_regenerate(w->n[f].c, 1, inproc_op_done, &regen), 0);
+    assert_true(run_until(w, inproc_op_finished, &regen));
     assert_int_equal(regen.status, 0);
     assert_int_equal(key1_generation(w, f), gen0 + 1);
 
@@ -288,8 +208,8 @@ static void test_join_forward_lost_outcome(void **state)
     l = leader_index(w);
     assert_true(l >= 0);
     uint32_t gen1 = key1_generation(w, (unsigned)l);
-    struct op lost = {0};
-    assert_int_equal(cluster_keys_regenerate(w->n[l].c, 1, op_done, &lost), 0);
+    struct inproc_op lost = {0};
+    assert_int_equal(cluster_keys_regenerate(w->n[l].c, 1, inproc_op_done, &lost), 0);
     /* Both stop before the loop runs again, so the entry cannot reach them. */
     for (unsigned i = 0; i < N; i++)
         if (i != (unsigned)l)
@@ -305,7 +225,7 @@ static void test_join_forward_lost_outcome(void **state)
     for (unsigned i = 0; i < N; i++)
         if (!w->n[i].c)
             node_open(w, i);
-    assert_true(run_until(w, op_finished, &lost));
+    assert_true(run_until(w, inproc_op_finished, &lost));
     assert_int_equal(lost.status, 0);
     assert_true(run_until(w, has_leader, NULL));
     for (unsigned i = 0; i < N; i++)
@@ -346,11 +266,11 @@ static void test_credentials_sealed_replicated(void **state)
     static const char pw[] = "in-process-pw-5150";
     struct shir_secret secret = {0};
     assert_int_equal(shir_secret_set(&secret, pw, sizeof pw - 1), 0);
-    struct op set = {0};
-    assert_int_equal(cluster_credential_set(w->n[f].c, "pg.ro", "reader", &secret, op_done, &set),
-                     0);
+    struct inproc_op set = {0};
+    assert_int_equal(
+        cluster_credential_set(w->n[f].c, "pg.ro", "reader", &secret, inproc_op_done, &set), 0);
     shir_secret_free(&secret);
-    assert_true(run_until(w, op_finished, &set));
+    assert_true(run_until(w, inproc_op_finished, &set));
     assert_int_equal(set.status, 0);
     size_t one = 1;
     assert_true(run_until(w, creds_listed, &one));
@@ -373,11 +293,11 @@ static void test_credentials_sealed_replicated(void **state)
 
     /* A bad name is the FSM's INVAL, through the callback. */
     assert_int_equal(shir_secret_set(&secret, pw, sizeof pw - 1), 0);
-    struct op bad = {0};
-    assert_int_equal(cluster_credential_set(w->n[f].c, "no spaces", "u", &secret, op_done, &bad),
-                     0);
+    struct inproc_op bad = {0};
+    assert_int_equal(
+        cluster_credential_set(w->n[f].c, "no spaces", "u", &secret, inproc_op_done, &bad), 0);
     shir_secret_free(&secret);
-    assert_true(run_until(w, op_finished, &bad));
+    assert_true(run_until(w, inproc_op_finished, &bad));
     assert_int_equal(bad.status, SHIR_E_INVAL);
 
     /* A scan naming it: delete is BUSY and says which scan. */
@@ -390,15 +310,15 @@ static void test_credentials_sealed_replicated(void **state)
     def.timeout_ms = 60000;
     def.max_attempts = 1;
     strcpy(def.credential, "pg.ro");
-    struct op put = {0};
-    assert_int_equal(cluster_scan_put(w->n[f].c, &def, true, op_done, &put), 0);
-    assert_true(run_until(w, op_finished, &put));
+    struct inproc_op put = {0};
+    assert_int_equal(cluster_scan_put(w->n[f].c, &def, true, inproc_op_done, &put), 0);
+    assert_true(run_until(w, inproc_op_finished, &put));
     assert_int_equal(put.status, 0);
     /* Once every replica has the definition, the BUSY message names it wherever it is asked. */
     assert_true(run_until(w, scan_everywhere, "sales"));
-    struct op del = {0};
-    assert_int_equal(cluster_credential_delete(w->n[f].c, "pg.ro", op_done, &del), 0);
-    assert_true(run_until(w, op_finished, &del));
+    struct inproc_op del = {0};
+    assert_int_equal(cluster_credential_delete(w->n[f].c, "pg.ro", inproc_op_done, &del), 0);
+    assert_true(run_until(w, inproc_op_finished, &del));
     assert_int_equal(del.status, SHIR_E_BUSY);
     assert_non_null(strstr(del.msg, "sales"));
 

@@ -19,25 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <uv.h>
 
 #include "cluster/cluster.h"
-#include "transport/transport.h"
+#include "inproc.h"
 
 #define RUNS 1000u
 #define DEADLINE_MS 80000u
 
 struct world {
-    uv_loop_t loop;
-    struct shir_log_sink sink;
-    struct shir_log log;
-    char root[64];
+    struct inproc h; /* the loop, the log, the root directory (inproc.h) */
     char dir[128];
     char listen[64];
     struct cluster *c;
@@ -52,45 +46,9 @@ struct world {
     bool run_ids[RUNS + 1];
 };
 
-struct op {
-    bool done;
-    int status;
-};
-
-static void op_done(void *data, int status, const char *msg)
-{
-    (void)msg;
-    struct op *op = data;
-    op->done = true;
-    op->status = status;
-}
-
 static bool run_until(struct world *w, bool (*pred)(struct world *, void *), void *arg)
 {
-    uint64_t deadline = uv_now(&w->loop) + DEADLINE_MS;
-    while (!pred(w, arg)) {
-        if (uv_now(&w->loop) > deadline)
-            return false;
-        uv_run(&w->loop, UV_RUN_ONCE);
-    }
-    return true;
-}
-
-static bool op_finished(struct world *w, void *arg)
-{
-    (void)w;
-    return ((struct op *)arg)->done;
-}
-
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    return inproc_run_until(&w->h, pred, w, arg);
 }
 
 /* ---- the executor: fenced reports answered one by one ---------------------------------------- */
@@ -226,63 +184,42 @@ static bool leading(struct world *w, void *arg)
     return ok;
 }
 
-static void node_closed(void *data)
-{
-    ((struct world *)data)->closed = true;
-}
-
-static bool is_closed(struct world *w, void *arg)
-{
-    (void)arg;
-    return w->closed;
-}
-
 static void test_thousand_runs(void **state)
 {
     (void)state;
     struct world *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    transport_process_init();
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    shir_log_sink_init(&w->sink, getenv("SHIR_TEST_VERBOSE") ? stderr : NULL, SHIR_LOG_DEBUG);
-    shir_log_init(&w->log, &w->sink, "test");
-    strcpy(w->root, "/tmp/shir-dispatch-many-XXXXXX");
-    assert_non_null(mkdtemp(w->root));
-    (void)shir_str_fmt(w->dir, sizeof w->dir, "%s/n1", w->root);
-    (void)shir_str_fmt(w->listen, sizeof w->listen, "127.0.0.1:%u", (unsigned)free_port());
+    inproc_open(&w->h, "dispatch-many", DEADLINE_MS);
+    (void)shir_str_fmt(w->dir, sizeof w->dir, "%s/n1", w->h.root);
+    (void)shir_str_fmt(w->listen, sizeof w->listen, "127.0.0.1:%u", (unsigned)inproc_free_port());
     assert_int_equal(mkdir(w->dir, 0700), 0);
-    struct cluster_config cfg = {.loop = &w->loop, .data_dir = w->dir, .node_name = "n1",
-                                 .listen = w->listen, .advertise = w->listen, .log = &w->log,
-                                 .sink = &w->sink};
-    char err[256] = "";
-    assert_int_equal(cluster_new(&cfg, &w->c, err, sizeof err), 0);
-    assert_int_equal(cluster_start(w->c, err, sizeof err), 0);
+    w->c = inproc_cluster_open(&w->h, w->dir, "n1", w->listen);
     struct cluster_run_exec ex = {
         .start = exec_start, .stop = exec_stop, .live = exec_live, .data = w};
     cluster_set_executor(w->c, &ex);
 
-    struct op init = {0};
-    assert_int_equal(cluster_init_runtime(w->c, "many", NULL, op_done, &init), 0);
-    assert_true(run_until(w, op_finished, &init));
+    struct inproc_op init = {0};
+    assert_int_equal(cluster_init_runtime(w->c, "many", NULL, inproc_op_done, &init), 0);
+    assert_true(run_until(w, inproc_op_finished, &init));
     assert_int_equal(init.status, 0);
     assert_true(run_until(w, leading, NULL));
 
     /* Drained while the runs queue, so that the dispatcher meets all 1,000 at once. */
-    struct op cap = {0}, drain = {0}, undrain = {0};
-    assert_int_equal(cluster_node_set_capacity(w->c, "n1", RUNS, op_done, &cap), 0);
-    assert_true(run_until(w, op_finished, &cap));
+    struct inproc_op cap = {0}, drain = {0}, undrain = {0};
+    assert_int_equal(cluster_node_set_capacity(w->c, "n1", RUNS, inproc_op_done, &cap), 0);
+    assert_true(run_until(w, inproc_op_finished, &cap));
     assert_int_equal(cap.status, 0);
-    assert_int_equal(cluster_node_set_drain(w->c, "n1", true, op_done, &drain), 0);
-    assert_true(run_until(w, op_finished, &drain));
+    assert_int_equal(cluster_node_set_drain(w->c, "n1", true, inproc_op_done, &drain), 0);
+    assert_true(run_until(w, inproc_op_finished, &drain));
     assert_int_equal(drain.status, 0);
 
     static struct cluster_scan_def def;
     for (unsigned i = 0; i < RUNS; i++) {
         memset(&def, 0, sizeof def);
         (void)shir_str_fmt(def.name, sizeof def.name, "e%u", i);
-        (void)shir_str_fmt(def.source, sizeof def.source, "%s/empty", w->root);
+        (void)shir_str_fmt(def.source, sizeof def.source, "%s/empty", w->h.root);
         def.level = 1;
-        (void)shir_str_fmt(def.sink, sizeof def.sink, "jsonl:%s/out", w->root);
+        (void)shir_str_fmt(def.sink, sizeof def.sink, "jsonl:%s/out", w->h.root);
         def.timeout_ms = 3600000;
         def.max_attempts = 3;
         assert_int_equal(cluster_scan_put(w->c, &def, true, put_done, w), 0);
@@ -297,8 +234,8 @@ static void test_thousand_runs(void **state)
     assert_int_equal(w->run_ok, RUNS); /* every run got an id of its own */
     assert_int_equal(count_state(w, CLUSTER_RUN_QUEUED), RUNS);
 
-    assert_int_equal(cluster_node_set_drain(w->c, "n1", false, op_done, &undrain), 0);
-    assert_true(run_until(w, op_finished, &undrain));
+    assert_int_equal(cluster_node_set_drain(w->c, "n1", false, inproc_op_done, &undrain), 0);
+    assert_true(run_until(w, inproc_op_finished, &undrain));
     assert_int_equal(undrain.status, 0);
     if (!run_until(w, all_succeeded, NULL))
         fail_msg("not every run succeeded: %u succeeded, %u queued, %u assigned, %u running; "
@@ -310,17 +247,9 @@ static void test_thousand_runs(void **state)
     assert_int_equal(w->crossed, 0);
     assert_int_equal(w->answers, 2 * RUNS);
 
-    cluster_close(w->c, node_closed, w);
-    assert_true(run_until(w, is_closed, NULL));
-    for (int k = 0; k < 20; k++)
-        uv_run(&w->loop, UV_RUN_NOWAIT);
-    cluster_free(w->c);
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&w->loop), 0);
-    shir_log_sink_close(&w->sink);
-    char cmd[128];
-    (void)snprintf(cmd, sizeof cmd, "rm -rf %s", w->root);
-    assert_int_equal(system(cmd), 0);
+    cluster_close(w->c, inproc_closed, &w->closed);
+    inproc_cluster_free(&w->h, w->c, &w->closed);
+    inproc_close(&w->h);
     free(w);
 }
 

@@ -15,10 +15,18 @@ shir_unit_test(NAME test_cluster_fsm_snapshot
   SOURCES test_cluster_fsm_snapshot.c cluster_fsm_probe.c LIBS shir_cluster_core)
 target_compile_definitions(test_cluster_fsm_snapshot PRIVATE
   SHIR_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
-# The dispatcher's tables: scans, runs, capacity, settings; apply allocates nothing there either.
-shir_unit_test(NAME test_cluster_fsm_runs SOURCES test_cluster_fsm_runs.c alloc_count.c
+# The dispatcher's tables, one program per table (scans; runs and attempts; capacity and
+# settings) and one over all of them (snapshots, check = apply, apply allocates nothing there
+# either); fsm_runs_helpers.c is the world and the command shortcuts they share.
+shir_unit_test(NAME test_cluster_fsm_scans SOURCES test_cluster_fsm_scans.c fsm_runs_helpers.c
   LIBS shir_cluster_core)
-target_link_options(test_cluster_fsm_runs PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
+shir_unit_test(NAME test_cluster_fsm_runs SOURCES test_cluster_fsm_runs.c fsm_runs_helpers.c
+  LIBS shir_cluster_core)
+shir_unit_test(NAME test_cluster_fsm_capacity SOURCES test_cluster_fsm_capacity.c
+  fsm_runs_helpers.c LIBS shir_cluster_core)
+shir_unit_test(NAME test_cluster_fsm_runs_snapshot
+  SOURCES test_cluster_fsm_runs_snapshot.c fsm_runs_helpers.c alloc_count.c LIBS shir_cluster_core)
+target_link_options(test_cluster_fsm_runs_snapshot PRIVATE ${SHIR_ALLOC_COUNT_WRAP})
 # Credentials (issue 13): the table, scans naming them, database sources, older SCAN_PUT forms.
 shir_unit_test(NAME test_cluster_fsm_credentials SOURCES test_cluster_fsm_credentials.c
   LIBS shir_cluster_core)

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,11 +313,49 @@ static void test_adapter_snapshot_restore_ownership(void **state)
 static void test_raft_err_translation(void **state)
 {
     (void)state;
-    assert_int_equal(cluster_raft_err(0), 0);
-    assert_int_equal(cluster_raft_err(RAFT_LEADERSHIPLOST), SHIR_E_UNKNOWN_OUTCOME);
-    assert_int_equal(cluster_raft_err(RAFT_NOTLEADER), SHIR_E_NOLEADER);
-    assert_int_equal(cluster_raft_err(RAFT_CANTCHANGE), SHIR_E_BUSY);
-    assert_int_equal(cluster_raft_err(RAFT_IOERR), SHIR_E_IO);
+    assert_int_equal(cluster_raft_err(0, NULL, NULL), 0);
+    assert_int_equal(cluster_raft_err(RAFT_LEADERSHIPLOST, NULL, NULL), SHIR_E_UNKNOWN_OUTCOME);
+    assert_int_equal(cluster_raft_err(RAFT_NOTLEADER, NULL, NULL), SHIR_E_NOLEADER);
+    assert_int_equal(cluster_raft_err(RAFT_CANTCHANGE, NULL, NULL), SHIR_E_BUSY);
+    assert_int_equal(cluster_raft_err(RAFT_IOERR, NULL, NULL), SHIR_E_IO);
+}
+
+/* A raft code that becomes SHIR_E_IO (one of many, or one raft adds later) is named in the log
+ * with the call, its number and raft's text; a code with a translation of its own writes
+ * nothing. */
+static void test_raft_err_names_the_code(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    struct shir_log_sink sink;
+    struct shir_log log;
+    shir_log_sink_init(&sink, out, SHIR_LOG_DEBUG);
+    shir_log_init(&log, &sink, "test");
+    assert_int_equal(cluster_raft_err(RAFT_NOTLEADER, &log, "barrier"), SHIR_E_NOLEADER);
+    assert_int_equal(cluster_raft_err(0, &log, "barrier"), 0);
+    assert_int_equal(fflush(out), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(cluster_raft_err(RAFT_IOERR, &log, "barrier"), SHIR_E_IO);
+    assert_int_equal(cluster_raft_err(RAFT_NOSPACE, &log, NULL), SHIR_E_IO);
+    assert_int_equal(cluster_raft_err(9999, &log, "proposal"), SHIR_E_IO);
+    assert_int_equal(fflush(out), 0);
+    char want[128];
+    (void)snprintf(want, sizeof want, "barrier: raft error %d (%s), reported as SHIR_E_IO",
+                   RAFT_IOERR, raft_strerror(RAFT_IOERR));
+    if (!strstr(text, want))
+        fail_msg("no \"%s\" in:\n%s", want, text);
+    (void)snprintf(want, sizeof want, "raft: raft error %d (%s), reported as SHIR_E_IO",
+                   RAFT_NOSPACE, raft_strerror(RAFT_NOSPACE));
+    if (!strstr(text, want))
+        fail_msg("no \"%s\" in:\n%s", want, text);
+    assert_non_null(
+        strstr(text, "proposal: raft error 9999 (unknown error), reported as SHIR_E_IO"));
+    shir_log_sink_close(&sink);
+    assert_int_equal(fclose(out), 0);
+    free(text);
 }
 
 int main(void)
@@ -329,6 +368,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test(test_adapter_snapshot_restore_ownership),
         cmocka_unit_test(test_raft_err_translation),
+        cmocka_unit_test(test_raft_err_names_the_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
