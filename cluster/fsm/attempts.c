@@ -139,8 +139,7 @@ static const struct cluster__field start_fields[] = {
 
 const struct cluster__cmd_desc cluster__cmd_run_start = {
     .type = CLUSTER_CMD_RUN_START, .name = "run-start", .flags = CLUSTER__CMD_FENCED,
-    .apply = start_apply, .layout = start_fields,
-    .fields = (uint32_t)CLUSTER__COUNT(start_fields)};
+    .apply = start_apply, .layout = start_fields, .fields = CLUSTER__NFIELDS(start_fields)};
 
 /* ---- RUN_REPORT ------------------------------------------------------------------------------ */
 
@@ -188,8 +187,7 @@ static const struct cluster__field report_fields[] = {
 
 const struct cluster__cmd_desc cluster__cmd_run_report = {
     .type = CLUSTER_CMD_RUN_REPORT, .name = "run-report", .flags = CLUSTER__CMD_FENCED,
-    .apply = report_apply, .layout = report_fields,
-    .fields = (uint32_t)CLUSTER__COUNT(report_fields)};
+    .apply = report_apply, .layout = report_fields, .fields = CLUSTER__NFIELDS(report_fields)};
 
 /* ---- RUN_FINISH ------------------------------------------------------------------------------ */
 
@@ -244,7 +242,7 @@ static const struct cluster__field finish_fields[] = {
 const struct cluster__cmd_desc cluster__cmd_run_finish = {
     .type = CLUSTER_CMD_RUN_FINISH, .name = "run-finish", .flags = CLUSTER__CMD_FENCED,
     .shape = finish_shape, .apply = finish_apply, .layout = finish_fields,
-    .fields = (uint32_t)CLUSTER__COUNT(finish_fields)};
+    .fields = CLUSTER__NFIELDS(finish_fields)};
 
 /* ---- RUN_CANCEL ------------------------------------------------------------------------------ */
 
@@ -275,7 +273,7 @@ static const struct cluster__field cancel_fields[] = {
 
 const struct cluster__cmd_desc cluster__cmd_run_cancel = {
     .type = CLUSTER_CMD_RUN_CANCEL, .name = "run-cancel", .apply = cancel_apply,
-    .layout = cancel_fields, .fields = (uint32_t)CLUSTER__COUNT(cancel_fields)};
+    .layout = cancel_fields, .fields = CLUSTER__NFIELDS(cancel_fields)};
 
 /* ---- RUN_REQUEUE ----------------------------------------------------------------------------- */
 
@@ -311,5 +309,4 @@ static const struct cluster__field requeue_fields[] = {
 
 const struct cluster__cmd_desc cluster__cmd_run_requeue = {
     .type = CLUSTER_CMD_RUN_REQUEUE, .name = "run-requeue", .flags = CLUSTER__CMD_FENCED,
-    .apply = requeue_apply, .layout = requeue_fields,
-    .fields = (uint32_t)CLUSTER__COUNT(requeue_fields)};
+    .apply = requeue_apply, .layout = requeue_fields, .fields = CLUSTER__NFIELDS(requeue_fields)};

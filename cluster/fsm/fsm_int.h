@@ -37,7 +37,7 @@
  * they travel (fsm/attempts.c): one row per field, at an offset in struct cluster_cmd. fsm.c
  * writes and reads them (the bytes are those cluster__mpw_uint/bool/str write, so a table can
  * replace hand-written encode/decode functions without changing the wire), and the descriptor's
- * `fields` is the table's length (CLUSTER__COUNT), so the count cannot drift from the codec. */
+ * `fields` is the table's length (CLUSTER__NFIELDS), so the count cannot drift from the codec. */
 enum cluster__field_kind {
     CLUSTER__F_UINT, /* an unsigned integer (or enum) of `size` bytes, decoded in 0..max */
     CLUSTER__F_BOOL, /* a bool */
@@ -63,7 +63,8 @@ struct cluster__field {
 #define CLUSTER__FIELD_STR(cmd, member) {CLUSTER__FIELD_AT(CLUSTER__F_STR, cmd, member)}
 #define CLUSTER__FIELD_SUB(cmd, member, write_, read_)                                             \
     {CLUSTER__FIELD_AT(CLUSTER__F_SUB, cmd, member), .write = (write_), .read = (read_)}
-/* A descriptor's `.layout = t, .fields = (uint32_t)CLUSTER__COUNT(t)`. */
+/* A descriptor's `.layout = t, .fields = CLUSTER__NFIELDS(t)`. */
+#define CLUSTER__NFIELDS(t) ((uint32_t)(sizeof(t) / sizeof((t)[0])))
 
 struct cluster__cmd_desc {
     enum cluster_cmd_type type;
@@ -91,7 +92,7 @@ struct cluster__cmd_desc {
      * fields - min_fields); an absent one keeps the 0 decode starts from, and the command's
      * apply says what 0 means (SETTINGS_SET: keep the value; INIT: the default). */
     void (*decode_tail)(struct cluster__mpr *r, struct cluster_cmd *c, uint32_t present);
-    /* Instead of encode and decode: the fields as a table of `fields` rows (CLUSTER__COUNT;
+    /* Instead of encode and decode: the fields as a table of `fields` rows (CLUSTER__NFIELDS;
      * every field required: no min_fields or decode_tail). */
     const struct cluster__field *layout;
 };
