@@ -129,17 +129,28 @@ static int start_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool 
     return 0;
 }
 
-static const struct cluster__field start_fields[] = {
-    CLUSTER__FIELD_UINT(run_start, run, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_start, attempt, UINT32_MAX),
-    CLUSTER__FIELD_UINT(run_start, now_ms, UINT64_MAX),
-    CLUSTER__FIELD_BOOL(run_start, resumed),
-    CLUSTER__FIELD_UINT(run_start, resumed_files, UINT64_MAX),
-};
+static void start_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_start.run);
+    cluster__mpw_uint(w, c->u.run_start.attempt);
+    cluster__mpw_uint(w, c->u.run_start.now_ms);
+    cluster__mpw_bool(w, c->u.run_start.resumed);
+    cluster__mpw_uint(w, c->u.run_start.resumed_files);
+}
+
+static void start_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_start.run = cluster__mpr_uint(r);
+    c->u.run_start.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_start.now_ms = cluster__mpr_uint(r);
+    c->u.run_start.resumed = cluster__mpr_bool(r);
+    c->u.run_start.resumed_files = cluster__mpr_uint(r);
+}
 
 const struct cluster__cmd_desc cluster__cmd_run_start = {
-    .type = CLUSTER_CMD_RUN_START, .name = "run-start", .flags = CLUSTER__CMD_FENCED,
-    .apply = start_apply, .layout = start_fields, .fields = CLUSTER__NFIELDS(start_fields)};
+    .type = CLUSTER_CMD_RUN_START, .name = "run-start", .fields = 5,
+    .flags = CLUSTER__CMD_FENCED, .apply = start_apply, .encode = start_encode,
+    .decode = start_decode};
 
 /* ---- RUN_REPORT ------------------------------------------------------------------------------ */
 
@@ -175,19 +186,32 @@ static int report_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     return 0;
 }
 
-static const struct cluster__field report_fields[] = {
-    CLUSTER__FIELD_UINT(run_report, run, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_report, attempt, UINT32_MAX),
-    CLUSTER__FIELD_BOOL(run_report, has_part),
-    CLUSTER__FIELD_UINT(run_report, part, UINT32_MAX),
-    CLUSTER__FIELD_UINT(run_report, files, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_report, assets, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_report, bytes, UINT64_MAX),
-};
+static void report_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_report.run);
+    cluster__mpw_uint(w, c->u.run_report.attempt);
+    cluster__mpw_bool(w, c->u.run_report.has_part);
+    cluster__mpw_uint(w, c->u.run_report.part);
+    cluster__mpw_uint(w, c->u.run_report.files);
+    cluster__mpw_uint(w, c->u.run_report.assets);
+    cluster__mpw_uint(w, c->u.run_report.bytes);
+}
+
+static void report_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_report.run = cluster__mpr_uint(r);
+    c->u.run_report.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_report.has_part = cluster__mpr_bool(r);
+    c->u.run_report.part = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_report.files = cluster__mpr_uint(r);
+    c->u.run_report.assets = cluster__mpr_uint(r);
+    c->u.run_report.bytes = cluster__mpr_uint(r);
+}
 
 const struct cluster__cmd_desc cluster__cmd_run_report = {
-    .type = CLUSTER_CMD_RUN_REPORT, .name = "run-report", .flags = CLUSTER__CMD_FENCED,
-    .apply = report_apply, .layout = report_fields, .fields = CLUSTER__NFIELDS(report_fields)};
+    .type = CLUSTER_CMD_RUN_REPORT, .name = "run-report", .fields = 7,
+    .flags = CLUSTER__CMD_FENCED, .apply = report_apply, .encode = report_encode,
+    .decode = report_decode};
 
 /* ---- RUN_FINISH ------------------------------------------------------------------------------ */
 
@@ -218,31 +242,35 @@ static int finish_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     return 0;
 }
 
-static void summary_write(struct cluster__mpw *w, const void *field)
+static void finish_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
 {
-    cluster__run_summary_write(w, field);
+    cluster__mpw_uint(w, c->u.run_finish.run);
+    cluster__mpw_uint(w, c->u.run_finish.attempt);
+    cluster__mpw_uint(w, (uint64_t)c->u.run_finish.outcome);
+    cluster__mpw_uint(w, c->u.run_finish.now_ms);
+    cluster__mpw_uint(w, c->u.run_finish.crash_index);
+    cluster__mpw_bool(w, c->u.run_finish.has_summary);
+    cluster__run_summary_write(w, &c->u.run_finish.summary);
+    cluster__mpw_str(w, c->u.run_finish.error, sizeof c->u.run_finish.error);
 }
 
-static void summary_read(struct cluster__mpr *r, void *field)
+static void finish_decode(struct cluster__mpr *r, struct cluster_cmd *c)
 {
-    cluster__run_summary_read(r, field);
+    c->u.run_finish.run = cluster__mpr_uint(r);
+    c->u.run_finish.attempt = (uint32_t)cluster__mpr_range(r, 0, UINT32_MAX);
+    c->u.run_finish.outcome =
+        (enum cluster_run_outcome)cluster__mpr_range(r, 0, CLUSTER_OUTCOME_COUNT - 1);
+    c->u.run_finish.now_ms = cluster__mpr_uint(r);
+    c->u.run_finish.crash_index = cluster__mpr_uint(r);
+    c->u.run_finish.has_summary = cluster__mpr_bool(r);
+    cluster__run_summary_read(r, &c->u.run_finish.summary);
+    cluster__mpr_str(r, c->u.run_finish.error, sizeof c->u.run_finish.error);
 }
-
-static const struct cluster__field finish_fields[] = {
-    CLUSTER__FIELD_UINT(run_finish, run, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_finish, attempt, UINT32_MAX),
-    CLUSTER__FIELD_UINT(run_finish, outcome, CLUSTER_OUTCOME_COUNT - 1),
-    CLUSTER__FIELD_UINT(run_finish, now_ms, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_finish, crash_index, UINT64_MAX),
-    CLUSTER__FIELD_BOOL(run_finish, has_summary),
-    CLUSTER__FIELD_SUB(run_finish, summary, summary_write, summary_read),
-    CLUSTER__FIELD_STR(run_finish, error),
-};
 
 const struct cluster__cmd_desc cluster__cmd_run_finish = {
-    .type = CLUSTER_CMD_RUN_FINISH, .name = "run-finish", .flags = CLUSTER__CMD_FENCED,
-    .shape = finish_shape, .apply = finish_apply, .layout = finish_fields,
-    .fields = CLUSTER__NFIELDS(finish_fields)};
+    .type = CLUSTER_CMD_RUN_FINISH, .name = "run-finish", .fields = 8,
+    .flags = CLUSTER__CMD_FENCED, .shape = finish_shape, .apply = finish_apply,
+    .encode = finish_encode, .decode = finish_decode};
 
 /* ---- RUN_CANCEL ------------------------------------------------------------------------------ */
 
@@ -266,14 +294,21 @@ static int cancel_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     return 0;
 }
 
-static const struct cluster__field cancel_fields[] = {
-    CLUSTER__FIELD_UINT(run_cancel, run, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_cancel, now_ms, UINT64_MAX),
-};
+static void cancel_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_cancel.run);
+    cluster__mpw_uint(w, c->u.run_cancel.now_ms);
+}
+
+static void cancel_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_cancel.run = cluster__mpr_uint(r);
+    c->u.run_cancel.now_ms = cluster__mpr_uint(r);
+}
 
 const struct cluster__cmd_desc cluster__cmd_run_cancel = {
-    .type = CLUSTER_CMD_RUN_CANCEL, .name = "run-cancel", .apply = cancel_apply,
-    .layout = cancel_fields, .fields = CLUSTER__NFIELDS(cancel_fields)};
+    .type = CLUSTER_CMD_RUN_CANCEL, .name = "run-cancel", .fields = 2, .apply = cancel_apply,
+    .encode = cancel_encode, .decode = cancel_decode};
 
 /* ---- RUN_REQUEUE ----------------------------------------------------------------------------- */
 
@@ -302,11 +337,19 @@ static int requeue_apply(struct cluster_fsm *f, const struct cluster_cmd *c, boo
     return 0;
 }
 
-static const struct cluster__field requeue_fields[] = {
-    CLUSTER__FIELD_UINT(run_requeue, node_id, UINT64_MAX),
-    CLUSTER__FIELD_UINT(run_requeue, now_ms, UINT64_MAX),
-};
+static void requeue_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
+{
+    cluster__mpw_uint(w, c->u.run_requeue.node_id);
+    cluster__mpw_uint(w, c->u.run_requeue.now_ms);
+}
+
+static void requeue_decode(struct cluster__mpr *r, struct cluster_cmd *c)
+{
+    c->u.run_requeue.node_id = cluster__mpr_uint(r);
+    c->u.run_requeue.now_ms = cluster__mpr_uint(r);
+}
 
 const struct cluster__cmd_desc cluster__cmd_run_requeue = {
-    .type = CLUSTER_CMD_RUN_REQUEUE, .name = "run-requeue", .flags = CLUSTER__CMD_FENCED,
-    .apply = requeue_apply, .layout = requeue_fields, .fields = CLUSTER__NFIELDS(requeue_fields)};
+    .type = CLUSTER_CMD_RUN_REQUEUE, .name = "run-requeue", .fields = 2,
+    .flags = CLUSTER__CMD_FENCED, .apply = requeue_apply, .encode = requeue_encode,
+    .decode = requeue_decode};

@@ -80,103 +80,6 @@ void cluster_fsm_free(struct cluster_fsm *f)
     free(f);
 }
 
-/* ---- fields from a table (fsm_int.h, struct cluster__field) ---------------------------------- */
-
-static uint64_t field_uint_max(const struct cluster__field *f)
-{
-    uint64_t type_max = f->size >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * f->size)) - 1;
-    return f->max < type_max ? f->max : type_max;
-}
-
-/* An unsigned integer (or an enum's storage) of 1, 2, 4 or 8 bytes, through memcpy. */
-static uint64_t load_uint(const unsigned char *p, uint32_t size)
-{
-    uint8_t v8;
-    uint16_t v16;
-    uint32_t v32;
-    uint64_t v64;
-    switch (size) {
-    case 1:
-        memcpy(&v8, p, 1);
-        return v8;
-    case 2:
-        memcpy(&v16, p, 2);
-        return v16;
-    case 4:
-        memcpy(&v32, p, 4);
-        return v32;
-    default:
-        memcpy(&v64, p, 8);
-        return v64;
-    }
-}
-
-static void store_uint(unsigned char *p, uint32_t size, uint64_t v)
-{
-    uint8_t v8 = (uint8_t)v;
-    uint16_t v16 = (uint16_t)v;
-    uint32_t v32 = (uint32_t)v;
-    switch (size) {
-    case 1:
-        memcpy(p, &v8, 1);
-        break;
-    case 2:
-        memcpy(p, &v16, 2);
-        break;
-    case 4:
-        memcpy(p, &v32, 4);
-        break;
-    default:
-        memcpy(p, &v, 8);
-        break;
-    }
-}
-
-static void fields_write(struct cluster__mpw *w, const struct cluster__field *f, uint32_t n,
-                         const struct cluster_cmd *c)
-{
-    for (uint32_t i = 0; i < n; i++, f++) {
-        const unsigned char *p = (const unsigned char *)c + f->offset;
-        switch (f->kind) {
-        case CLUSTER__F_UINT:
-            cluster__mpw_uint(w, load_uint(p, f->size));
-            break;
-        case CLUSTER__F_BOOL:
-            cluster__mpw_bool(w, *(const bool *)p);
-            break;
-        case CLUSTER__F_STR:
-            cluster__mpw_str(w, (const char *)p, f->size);
-            break;
-        case CLUSTER__F_SUB:
-            f->write(w, p);
-            break;
-        }
-    }
-}
-
-/* Stops at the first bad field (the caller refuses the entry and wipes c). */
-static void fields_read(struct cluster__mpr *r, const struct cluster__field *f, uint32_t n,
-                        struct cluster_cmd *c)
-{
-    for (uint32_t i = 0; i < n && r->err == 0; i++, f++) {
-        unsigned char *p = (unsigned char *)c + f->offset;
-        switch (f->kind) {
-        case CLUSTER__F_UINT:
-            store_uint(p, f->size, cluster__mpr_range(r, 0, field_uint_max(f)));
-            break;
-        case CLUSTER__F_BOOL:
-            *(bool *)p = cluster__mpr_bool(r);
-            break;
-        case CLUSTER__F_STR:
-            cluster__mpr_str(r, (char *)p, f->size);
-            break;
-        case CLUSTER__F_SUB:
-            f->read(r, p);
-            break;
-        }
-    }
-}
-
 /* ---- the command envelope: [ 1, type, request-id bin16, fields... ] -------------------------- */
 
 const struct cluster__cmd_desc *cluster__cmd_find(const struct cluster__schema *s, uint64_t type)
@@ -206,8 +109,6 @@ int cluster__cmd_encode(const struct cluster__schema *s, const struct cluster_cm
     cluster__mpw_bin(&w, c->request_id, CLUSTER_REQUEST_ID_LEN);
     if (d->encode)
         d->encode(&w, c);
-    else if (d->layout)
-        fields_write(&w, d->layout, d->fields, c);
     return cluster__mpw_finish(&w, out, start);
 }
 
@@ -240,11 +141,8 @@ int cluster__cmd_decode(const struct cluster__schema *s, const void *p, size_t n
     cluster__mpr_skip_n(&r, present);
     if (r.err == 0)
         fr.left -= r.left;
-    if (r.err == 0 && (d->decode || d->layout)) {
-        if (d->decode)
-            d->decode(&fr, c);
-        else
-            fields_read(&fr, d->layout, d->fields, c);
+    if (r.err == 0 && d->decode) {
+        d->decode(&fr, c);
         if (fr.err == 0 && d->decode_tail)
             d->decode_tail(&fr, c, present - need);
         if (fr.err != 0)

@@ -6,7 +6,7 @@
  *     table       {name, section id, state size, snapshot bound, init, fini, encode, decode,
  *                  check, commands[]}
  *     command     {type, name, fields, min_fields, flags, shape check, apply, encode,
- *                  decode (or a layout: a table of the fields)}
+ *                  decode}
  *
  * fsm.c is the only place that walks them: the command envelope, apply/check, new/free;
  * snapshot.c writes and reads the sections. So adding a command type is an enum value and a
@@ -33,39 +33,6 @@
  * command's result; its result lives in the FSM's scratch slot until the next apply. */
 #define CLUSTER__CMD_FENCED 0x1u
 
-/* A command's fields as a table, for the commands whose fields are plain values in the order
- * they travel (fsm/attempts.c): one row per field, at an offset in struct cluster_cmd. fsm.c
- * writes and reads them (the bytes are those cluster__mpw_uint/bool/str write, so a table can
- * replace hand-written encode/decode functions without changing the wire), and the descriptor's
- * `fields` is the table's length (CLUSTER__NFIELDS), so the count cannot drift from the codec. */
-enum cluster__field_kind {
-    CLUSTER__F_UINT, /* an unsigned integer (or enum) of `size` bytes, decoded in 0..max */
-    CLUSTER__F_BOOL, /* a bool */
-    CLUSTER__F_STR,  /* a char array of `size` bytes (cluster__mpw_str / cluster__mpr_str) */
-    CLUSTER__F_SUB,  /* a nested value with its own codec (write, read) */
-};
-
-struct cluster__field {
-    enum cluster__field_kind kind;
-    uint32_t offset, size;
-    uint64_t max;                                             /* F_UINT */
-    void (*write)(struct cluster__mpw *w, const void *field); /* F_SUB */
-    void (*read)(struct cluster__mpr *r, void *field);        /* F_SUB */
-};
-
-#define CLUSTER__FIELD_AT(kind_, cmd, member)                                                      \
-    .kind = (kind_), .offset = (uint32_t)offsetof(struct cluster_cmd, u.cmd.member),               \
-    .size = (uint32_t)sizeof(((struct cluster_cmd *)0)->u.cmd.member)
-/* An unsigned field (or an enum: max is its last value), a bool, a string, a nested value. */
-#define CLUSTER__FIELD_UINT(cmd, member, max_)                                                     \
-    {CLUSTER__FIELD_AT(CLUSTER__F_UINT, cmd, member), .max = (max_)}
-#define CLUSTER__FIELD_BOOL(cmd, member) {CLUSTER__FIELD_AT(CLUSTER__F_BOOL, cmd, member)}
-#define CLUSTER__FIELD_STR(cmd, member) {CLUSTER__FIELD_AT(CLUSTER__F_STR, cmd, member)}
-#define CLUSTER__FIELD_SUB(cmd, member, write_, read_)                                             \
-    {CLUSTER__FIELD_AT(CLUSTER__F_SUB, cmd, member), .write = (write_), .read = (read_)}
-/* A descriptor's `.layout = t, .fields = CLUSTER__NFIELDS(t)`. */
-#define CLUSTER__NFIELDS(t) ((uint32_t)(sizeof(t) / sizeof((t)[0])))
-
 struct cluster__cmd_desc {
     enum cluster_cmd_type type;
     const char *name;
@@ -85,16 +52,12 @@ struct cluster__cmd_desc {
      * allocates. *value starts at 0. */
     int (*apply)(struct cluster_fsm *f, const struct cluster_cmd *c, bool commit,
                  uint64_t *value);
-    /* NULL: the fields are `layout`'s `fields` rows, or there are none. */
-    void (*encode)(struct cluster__mpw *w, const struct cluster_cmd *c);
-    void (*decode)(struct cluster__mpr *r, struct cluster_cmd *c);
+    void (*encode)(struct cluster__mpw *w, const struct cluster_cmd *c); /* NULL: no fields */
+    void (*decode)(struct cluster__mpr *r, struct cluster_cmd *c);       /* NULL: no fields */
     /* With min_fields: reads the optional fields min_fields+1..fields, `present` of them (0 to
      * fields - min_fields); an absent one keeps the 0 decode starts from, and the command's
      * apply says what 0 means (SETTINGS_SET: keep the value; INIT: the default). */
     void (*decode_tail)(struct cluster__mpr *r, struct cluster_cmd *c, uint32_t present);
-    /* Instead of encode and decode: the fields as a table of `fields` rows (CLUSTER__NFIELDS;
-     * every field required: no min_fields or decode_tail). */
-    const struct cluster__field *layout;
 };
 
 struct cluster__table {
