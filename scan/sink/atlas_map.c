@@ -303,7 +303,7 @@ static int instance_entity(struct shir_buf *b, const struct scan_asset *a, size_
         rc = str_attr(b, "hostname", h, (size_t)(he - h));
         if (rc == 0)
             rc = shir_buf_printf(b, ",\"port\":%ld,\"protocol\":\"%s\"", strtol(colon + 1, NULL, 10),
-                                 a->format);
+                                 a->format ? a->format : "unknown");
     }
     if (rc == 0)
         rc = shir_buf_printf(b, ",\"description\":\"shir: %s\"}}",

@@ -120,6 +120,12 @@ static const struct map_case cases[] = {
       "0.attributes.description=\"shir: database file\"",
       "2.relationshipAttributes.db.uniqueAttributes.qualifiedName=\"sqlite://m/tmp/a%20b.db/"
       "main\""}},
+    {"a database asset without a format: a server all the same",
+     {{SCAN_ASSET_DB_SCHEMA, NULL, "postgresql://h:1/d/s", "s", -1, false, {{0}}, false}},
+     0,
+     {"rdbms_instance postgresql://h:1", "rdbms_db postgresql://h:1/d/s"},
+     {"0.attributes.rdbms_type=\"unknown\"", "0.attributes.protocol=\"unknown\"",
+      "0.attributes.port=1"}},
     {"a database name without a server part is refused",
      {{SCAN_ASSET_DB_SCHEMA, "postgresql", "postgresql://", "s", -1, false, {{0}}, false}},
      SHIR_E_INVAL,
