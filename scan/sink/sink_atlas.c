@@ -1,12 +1,14 @@
 /* Apache Atlas v2 sink: assets become entity-bulk documents
  *
  *     POST {base}/api/atlas/v2/entity/bulk
- *     {"entities":[ fs_path, tabular_schema, column, column, ... ], "referredEntities":{}}
+ *     {"entities":[ ...each asset's entities... ], "referredEntities":{}}
  *
- * one fs_path per asset (files, directories and resource sets; qualifiedName is the asset's
- * file:// name) and, for tabular assets, a tabular_schema with one column entity per column,
- * linked by negative placeholder guids inside the request (the model Purview's Data Map uses;
- * plain Apache Atlas needs those two typedefs). Labels travel as classifications.
+ * What an asset becomes is atlas_map.c's (pure): files, directories and resource sets an fs_path
+ * (qualifiedName the asset's file:// name) with, for tabular assets, a tabular_schema and its
+ * column entities (the model Purview's Data Map uses; plain Apache Atlas needs those two
+ * typedefs); database schemas, tables and views Apache Atlas's rdbms_* entities. Labels travel
+ * as classifications. The map's guids of a request's entities are forgotten at each flush, so
+ * an entity of an earlier request is named by its qualifiedName.
  *
  * Batching: `batch_size` assets per request (an asset, its schema and columns never straddle two
  * requests). Each request is retried `retries` times with exponential backoff (200 ms doubling,
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #include "scan/engine.h"
+#include "scan/sink/atlas_map.h"
 #include "scan/sink/http.h"
 
 struct atlas_sink {
@@ -39,122 +42,13 @@ struct atlas_sink {
     uint32_t in_batch;
     struct scan_outbox *outbox;
     uint64_t seq;
-    long next_guid;
+    struct scan_atlas_map map;    /* guids and the open request's containers */
     bool down;
     /* Runs by parts (job->atlas_parts). */
     struct scan_part_tally tally; /* the part begun last */
     uint32_t expected;            /* the part that may be checkpointed next */
     bool done;                    /* run_done: the final part was delivered */
 };
-
-static int key(struct shir_buf *b, const char *k)
-{
-    return shir_buf_printf(b, "\"%s\":", k);
-}
-
-static int classifications(struct shir_buf *b, char *const *cls, size_t n)
-{
-    int rc = shir_buf_append(b, ",\"classifications\":[", 20);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const char *open = i ? ",{\"typeName\":" : "{\"typeName\":";
-        rc = shir_buf_append(b, open, strlen(open));
-        if (rc == 0)
-            rc = scan_json_str(b, cls[i]);
-        if (rc == 0)
-            rc = shir_buf_append_u8(b, '}');
-    }
-    return rc ? rc : shir_buf_append_u8(b, ']');
-}
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s && s[1] ? s + 1 : path;
-}
-
-static int fs_path_entity(struct atlas_sink *s, const struct scan_asset *a, long guid)
-{
-    struct shir_buf *b = &s->batch;
-    int rc = shir_buf_printf(b, "{\"typeName\":\"fs_path\",\"guid\":\"%ld\",\"attributes\":{",
-                             guid);
-    if (rc == 0 && (rc = key(b, "qualifiedName")) == 0)
-        rc = scan_json_str(b, a->qualified_name);
-    if (rc == 0 && (rc = shir_buf_append_u8(b, ',')) == 0 && (rc = key(b, "name")) == 0)
-        rc = scan_json_str(b, a->type == SCAN_ASSET_RESOURCE_SET
-                                  ? base_name(a->qualified_name) : base_name(a->path));
-    if (rc == 0 && (rc = shir_buf_append_u8(b, ',')) == 0 && (rc = key(b, "path")) == 0)
-        rc = scan_json_str(b, a->path);
-    if (rc == 0)
-        rc = shir_buf_printf(b, ",\"isFile\":%s,\"isSymlink\":false,\"fileSize\":%llu,"
-                                "\"modifiedTime\":%lld,\"description\":\"shir %s",
-                             a->type == SCAN_ASSET_FILE ? "true" : "false",
-                             (unsigned long long)a->size, (long long)a->modified * 1000,
-                             scan_asset_type_name(a->type));
-    if (rc == 0 && a->format)
-        rc = shir_buf_printf(b, ", format %s", a->format);
-    if (rc == 0 && a->row_count >= 0)
-        rc = shir_buf_printf(b, ", %lld rows", (long long)a->row_count);
-    if (rc == 0 && a->type == SCAN_ASSET_RESOURCE_SET)
-        rc = shir_buf_printf(b, ", %u partitions", a->partition_count);
-    /* fs_path has no attributes for these (a plain Atlas refuses unknown ones): described. */
-    if (rc == 0 && a->table_version >= 0)
-        rc = shir_buf_printf(b, ", table version %lld, %llu live files",
-                             (long long)a->table_version, (unsigned long long)a->live_files);
-    if (rc == 0)
-        rc = shir_buf_append(b, "\"}", 2);
-    if (rc == 0)
-        rc = classifications(b, a->classes, a->n_classes);
-    return rc ? rc : shir_buf_append_u8(b, '}');
-}
-
-/* The schema entity and its columns, after the fs_path entity `owner`. */
-static int schema_entities(struct atlas_sink *s, const struct scan_asset *a, long owner)
-{
-    struct shir_buf *b = &s->batch;
-    long sg = s->next_guid--;
-    int rc = shir_buf_printf(b, ",{\"typeName\":\"tabular_schema\",\"guid\":\"%ld\","
-                                "\"attributes\":{\"qualifiedName\":", sg);
-    if (rc == 0)
-        rc = scan_json_strn(b, a->qualified_name, strlen(a->qualified_name));
-    /* The suffix is inside the JSON string: drop the closing quote and append it. */
-    if (rc == 0) {
-        b->len--;
-        rc = shir_buf_printf(b, "#__tabular_schema\",\"name\":\"schema\"},\"relationshipAttributes\":"
-                                "{\"associatedDataSets\":[{\"guid\":\"%ld\",\"typeName\":"
-                                "\"fs_path\"}]}}", owner);
-    }
-    for (size_t i = 0; rc == 0 && i < a->n_cols; i++) {
-        const struct scan_column *c = &a->cols[i];
-        rc = shir_buf_printf(b, ",{\"typeName\":\"column\",\"guid\":\"%ld\",\"attributes\":"
-                                "{\"qualifiedName\":", s->next_guid--);
-        if (rc == 0)
-            rc = scan_json_str(b, a->qualified_name);
-        if (rc == 0) {
-            b->len--;
-            rc = shir_buf_append(b, "#__tabular_schema//", 19);
-        }
-        if (rc == 0) {
-            /* The column name, escaped, inside the same string. */
-            size_t mark = b->len;
-            rc = scan_json_str(b, c->name);
-            if (rc == 0) {
-                memmove(b->data + mark, b->data + mark + 1, b->len - mark - 1);
-                b->len--;
-            }
-        }
-        if (rc == 0 && (rc = shir_buf_append(b, ",\"name\":", 8)) == 0)
-            rc = scan_json_str(b, c->name);
-        if (rc == 0)
-            rc = shir_buf_printf(b, ",\"type\":\"%s\"},\"relationshipAttributes\":{\"composeSchema\""
-                                    ":{\"guid\":\"%ld\",\"typeName\":\"tabular_schema\"}}",
-                                 scan_type_name(c->type), sg);
-        if (rc == 0)
-            rc = classifications(b, c->classes, c->n_classes);
-        if (rc == 0)
-            rc = shir_buf_append_u8(b, '}');
-    }
-    return rc;
-}
 
 static void backoff(uint32_t attempt)
 {
@@ -246,6 +140,7 @@ static int flush(struct atlas_sink *s)
 out:
     shir_buf_reset(&s->batch);
     s->in_batch = 0;
+    scan_atlas_map_new_request(&s->map);
     return rc;
 }
 
@@ -258,11 +153,8 @@ static int atlas_put(struct scan_sink *base, const struct scan_asset *a)
         rc = shir_buf_append(&s->batch, "{\"entities\":[", 13);
     else
         rc = shir_buf_append_u8(&s->batch, ',');
-    long guid = s->next_guid--;
     if (rc == 0)
-        rc = fs_path_entity(s, a, guid);
-    if (rc == 0 && a->n_cols)
-        rc = schema_entities(s, a, guid);
+        rc = scan_atlas_entities(&s->batch, a, &s->map);
     if (rc) {
         s->batch.len = mark; /* drop the half-written asset */
         (void)shir_str_fmt(base->errmsg, sizeof base->errmsg, "cannot encode %s: %s", a->path,
@@ -284,6 +176,7 @@ static int atlas_part_begin(struct scan_sink *base, uint32_t part)
      * a later attempt, so it is dropped, as a part file begun and not committed is. */
     shir_buf_reset(&s->batch);
     s->in_batch = 0;
+    scan_atlas_map_new_request(&s->map);
     s->tally = (struct scan_part_tally){.part = part};
     return 0;
 }
@@ -375,6 +268,7 @@ static void atlas_free(struct scan_sink *base)
     struct atlas_sink *s = (struct atlas_sink *)base;
     scan_outbox_close(s->outbox);
     shir_buf_free(&s->batch);
+    scan_atlas_map_free(&s->map);
     free(s->url);
     free(s);
 }
@@ -412,7 +306,7 @@ int scan_sink_atlas_new(const struct scan_job *job, const struct shir_clock *clo
     memcpy(s->url + l, "/api/atlas/v2/entity/bulk", sizeof "/api/atlas/v2/entity/bulk");
     s->job = job;
     s->log = log;
-    s->next_guid = -1;
+    scan_atlas_map_init(&s->map);
     shir_buf_init(&s->batch, SIZE_MAX);
     s->base.put = atlas_put;
     s->base.finish = atlas_finish;

@@ -102,19 +102,6 @@ static const struct scan_db_driver *driver_for(enum scan_db_kind k)
     return NULL;
 }
 
-/* Append one name component, percent-encoded where it could change the name's structure. */
-static int qn_part(struct shir_buf *b, const char *s)
-{
-    int rc = 0;
-    for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p; p++) {
-        if (*p < 0x21 || *p == 0x7f || *p == '/' || *p == '#' || *p == '?' || *p == '%')
-            rc = shir_buf_printf(b, "%%%02X", *p);
-        else
-            rc = shir_buf_append_u8(b, *p);
-    }
-    return rc;
-}
-
 /* The qualified name of the database, a schema (NULL: none), a table (NULL: none) and a
  * column (NULL: none) into w->qn, NUL-terminated. */
 static int make_qn(struct dbwalk *w, const char *schema, const char *table, const char *column)
@@ -133,7 +120,7 @@ static int make_qn(struct dbwalk *w, const char *schema, const char *table, cons
                 size_t k = n - off < sizeof comp - 1 ? n - off : sizeof comp - 1;
                 memcpy(comp, p + off, k);
                 comp[k] = '\0';
-                rc = qn_part(b, comp);
+                rc = scan_db_qn_part(b, comp);
             }
             p += n;
         }
@@ -142,14 +129,14 @@ static int make_qn(struct dbwalk *w, const char *schema, const char *table, cons
         rc = shir_buf_printf(b, "%s://%s%s%s:%u/", w->drv->name, v6 ? "[" : "", w->url.host,
                              v6 ? "]" : "", (unsigned)w->url.port);
         if (rc == 0)
-            rc = qn_part(b, w->url.database);
+            rc = scan_db_qn_part(b, w->url.database);
     }
     if (rc == 0 && schema && !w->drv->schema_is_database && (rc = shir_buf_append_u8(b, '/')) == 0)
-        rc = qn_part(b, schema);
+        rc = scan_db_qn_part(b, schema);
     if (rc == 0 && table && (rc = shir_buf_append_u8(b, '/')) == 0)
-        rc = qn_part(b, table);
+        rc = scan_db_qn_part(b, table);
     if (rc == 0 && column && (rc = shir_buf_append_u8(b, '#')) == 0)
-        rc = qn_part(b, column);
+        rc = scan_db_qn_part(b, column);
     return rc ? rc : shir_buf_append_u8(b, '\0');
 }
 

@@ -38,6 +38,12 @@ enum scan_db_kind scan_db_kind_of(const char *src);
 int scan_db_url_parse(const char *src, struct scan_db_url *u, char *msg, size_t cap);
 void scan_db_url_free(struct scan_db_url *u);
 
+/* Append one component of a qualified name (a database, schema, table or column name),
+ * percent-encoding the bytes that could change the name's structure (control bytes, space, DEL,
+ * '/', '#', '?', '%'), so no name can forge another asset's. Used by the walk (db.c) and by the
+ * Atlas mapping for column names (sink/atlas_map.c). SHIR_E_NOMEM. Pure. */
+int scan_db_qn_part(struct shir_buf *b, const char *s);
+
 /* The generic type of a declared column type ("numeric(12,2)", "timestamp with time zone",
  * "varchar(40)", "integer[]", "enum('a','b')", "BLOB"…), for any of the three servers; arrays by
  * the caller's flag or a trailing "[]". Pure. */

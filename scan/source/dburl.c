@@ -340,3 +340,15 @@ void scan_db_password_drop(char *p)
         free(p);
     }
 }
+
+int scan_db_qn_part(struct shir_buf *b, const char *s)
+{
+    int rc = 0;
+    for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p; p++) {
+        if (*p < 0x21 || *p == 0x7f || *p == '/' || *p == '#' || *p == '?' || *p == '%')
+            rc = shir_buf_printf(b, "%%%02X", *p);
+        else
+            rc = shir_buf_append_u8(b, *p);
+    }
+    return rc;
+}

@@ -38,6 +38,9 @@ shir_unit_test(NAME test_engine_run SOURCES ${_scan_t}/test_engine_run.c LIBS sh
 shir_unit_test(NAME test_engine_tables SOURCES ${_scan_t}/test_engine_tables.c LIBS shir_scan
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/delta)
 shir_unit_test(NAME test_engine_atlas SOURCES ${_scan_t}/test_engine_atlas.c LIBS shir_scan)
+# What an asset becomes in Atlas (fs_path, rdbms_*), from a table of cases.
+shir_unit_test(NAME test_atlas_map SOURCES ${_scan_t}/test_atlas_map.c LIBS shir_scan
+  PkgConfig::JANSSON)
 shir_unit_test(NAME test_engine_parts SOURCES ${_scan_t}/test_engine_parts.c LIBS shir_scan)
 # Database sources without a server: URLs, declared types, the job's fields, a SQLite walk.
 shir_unit_test(NAME test_scan_db SOURCES ${_scan_t}/test_db.c LIBS shir_scan PkgConfig::SQLITE3)

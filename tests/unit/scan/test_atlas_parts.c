@@ -78,8 +78,11 @@ static void test_verdict_table(void **state)
 
 #define MAX_REQ 64
 #define NEVER   UINT32_MAX
-/* An fs_path entity's start (a schema's relationship names the type too, after its guid). */
-#define FS_PATH "{\"typeName\":\"fs_path\","
+/* The start of an asset's own entity (a file's fs_path, a database schema's rdbms_db, a table's
+ * rdbms_table; references name a type after a guid or uniqueAttributes, never first). */
+static const char *const ASSET_ENTITY[] = {"{\"typeName\":\"fs_path\",",
+                                           "{\"typeName\":\"rdbms_db\",",
+                                           "{\"typeName\":\"rdbms_table\","};
 struct server {
     int fd;
     uint16_t port;
@@ -88,8 +91,8 @@ struct server {
     unsigned refuse_from; /* requests numbered >= this get 503 (NEVER: none) */
     unsigned n_req;       /* requests received */
     unsigned n_ok;        /* answered 200 */
-    unsigned fs_paths;    /* fs_path entities in the requests answered 200 */
-    char *names[MAX_REQ]; /* the fs_path names of each 200 request, '\n'-separated */
+    unsigned fs_paths;    /* asset entities in the requests answered 200 */
+    char *names[MAX_REQ]; /* the asset entities' names of each 200 request, '\n'-separated */
 };
 
 static unsigned count_of(const char *s, const char *needle)
@@ -100,21 +103,31 @@ static unsigned count_of(const char *s, const char *needle)
     return n;
 }
 
-/* The "name" attribute of each fs_path entity of body, one per line. */
+static unsigned count_assets(const char *s)
+{
+    unsigned n = 0;
+    for (size_t k = 0; k < sizeof ASSET_ENTITY / sizeof ASSET_ENTITY[0]; k++)
+        n += count_of(s, ASSET_ENTITY[k]);
+    return n;
+}
+
+/* The "name" attribute of each asset entity of body, one per line (grouped by type). */
 static char *fs_names(const char *body)
 {
     size_t cap = strlen(body) + 1, n = 0;
     char *out = calloc(1, cap);
     assert_non_null(out);
-    const char *key = FS_PATH;
-    for (const char *p = body; (p = strstr(p, key)) != NULL; p += strlen(key)) {
-        const char *nm = strstr(p, "\"name\":\"");
-        assert_non_null(nm);
-        nm += 8;
-        const char *end = strchr(nm, '"');
-        memcpy(out + n, nm, (size_t)(end - nm));
-        n += (size_t)(end - nm);
-        out[n++] = '\n';
+    for (size_t k = 0; k < sizeof ASSET_ENTITY / sizeof ASSET_ENTITY[0]; k++) {
+        const char *key = ASSET_ENTITY[k];
+        for (const char *p = body; (p = strstr(p, key)) != NULL; p += strlen(key)) {
+            const char *nm = strstr(p, "\"name\":\"");
+            assert_non_null(nm);
+            nm += 8;
+            const char *end = strchr(nm, '"');
+            memcpy(out + n, nm, (size_t)(end - nm));
+            n += (size_t)(end - nm);
+            out[n++] = '\n';
+        }
     }
     return out;
 }
@@ -151,7 +164,7 @@ static void *serve(void *arg)
         unsigned k = s->n_req++;
         bool ok = k < s->refuse_from;
         if (ok && hdr_end) {
-            s->fs_paths += count_of(hdr_end, FS_PATH);
+            s->fs_paths += count_assets(hdr_end);
             if (s->n_ok < MAX_REQ)
                 s->names[s->n_ok] = fs_names(hdr_end);
             s->n_ok++;
