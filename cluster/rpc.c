@@ -1,5 +1,6 @@
 /* shir-rpc/1 between members (see rpc.h): forwarding on the client side, serving on the leader. */
 #include "cluster/rpc.h"
+#include "cluster/rpc_client.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,18 +8,6 @@
 /* A forwarded mutation normally completes in one round trip plus a commit (~ms on a LAN); 5 s
  * covers a leader that is busy electing or fsyncing on a slow disk. */
 #define FORWARD_TIMEOUT_MS 5000
-
-struct forward {
-    struct cluster_rpc *r;
-    struct transport_conn *conn;
-    uv_timer_t timer;
-    struct shir_buf frame; /* the request, sent on connect */
-    cluster__proposed_fn done;
-    void *arg;
-    bool sent, finished;
-    int pending; /* handles still to close: timer and connection */
-    struct forward *next;
-};
 
 struct serve {
     struct cluster_rpc *r;
@@ -34,98 +23,11 @@ struct cluster_rpc {
     struct cluster_rnode *rn;
     struct cluster_propose *prop;
     struct cluster_members *members;
-    struct forward *forwards;
+    struct cluster_rpc_client *client;
     struct serve *serves;
 };
 
-/* ---- client: forward ----------------------------------------------------------------------- */
-
-static void fw_release(struct forward *f)
-{
-    if (--f->pending > 0)
-        return;
-    struct cluster_rpc *r = f->r;
-    for (struct forward **pp = &r->forwards; *pp; pp = &(*pp)->next) {
-        if (*pp == f) {
-            *pp = f->next;
-            break;
-        }
-    }
-    shir_buf_free(&f->frame);
-    free(f);
-}
-
-static void fw_timer_closed(uv_handle_t *h)
-{
-    fw_release(h->data);
-}
-
-static void fw_finish(struct forward *f, int status, uint64_t value)
-{
-    if (f->finished)
-        return;
-    f->finished = true;
-    uv_timer_stop(&f->timer);
-    uv_close((uv_handle_t *)&f->timer, fw_timer_closed);
-    if (f->conn)
-        transport_conn_close(f->conn);
-    f->done(f->arg, status, value);
-}
-
-static void fw_frame(struct transport_conn *conn, const unsigned char *p, size_t n)
-{
-    struct forward *f = transport_conn_data(conn);
-    struct transport_msg m;
-    int rv = transport_msg_decode(&m, NULL, p, n);
-    int64_t status = SHIR_E_PROTO;
-    uint64_t value = 0;
-    if (rv == 0 && m.type == TRANSPORT_MSG_ERROR)
-        status = m.code;
-    else if (rv == 0 && m.type == TRANSPORT_MSG_RESPONSE &&
-             transport_body_get_i64(&m.body, "status", &status) == 0 &&
-             transport_body_get_u64(&m.body, "value", &value) == 0 && status <= 0 &&
-             status > INT32_MIN)
-        ;
-    else
-        status = SHIR_E_PROTO;
-    transport_msg_free(&m);
-    fw_finish(f, (int)status, value);
-}
-
-static void fw_closed(struct transport_conn *conn, int err, const char *msg)
-{
-    (void)msg;
-    struct forward *f = transport_conn_data(conn);
-    f->conn = NULL;
-    /* Closed before an answer: if the request left, the outcome is unknown. */
-    fw_finish(f, f->sent ? SHIR_E_UNKNOWN_OUTCOME : (err ? err : SHIR_E_UNAVAILABLE), 0);
-    fw_release(f);
-}
-
-static void fw_connected(struct transport_conn *conn, int status, const char *msg, void *data)
-{
-    struct forward *f = data;
-    (void)msg;
-    if (status != 0) {
-        f->conn = NULL;
-        fw_finish(f, SHIR_E_UNAVAILABLE, 0);
-        fw_release(f);
-        return;
-    }
-    f->conn = conn;
-    struct transport_conn_cbs cbs = {.frame_cb = fw_frame, .close_cb = fw_closed, .data = f};
-    transport_conn_set_cbs(conn, &cbs);
-    if (transport_conn_write(conn, f->frame.data + 4, f->frame.len - 4) == 0)
-        f->sent = true;
-    else
-        transport_conn_close(conn);
-}
-
-static void fw_timeout(uv_timer_t *t)
-{
-    struct forward *f = t->data;
-    fw_finish(f, f->sent ? SHIR_E_UNKNOWN_OUTCOME : SHIR_E_TIMEOUT, 0);
-}
+/* ---- client: forward (requests go through rpc_client.c's kept connections) ------------ */
 
 struct cmd_arg {
     const unsigned char *p;
@@ -142,52 +44,11 @@ static int pack_cmd(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
-/* One request to the member at `addr` on shir-rpc/1; the answer is {status, value}. */
 static int rpc_call(struct cluster_rpc *r, const char *addr, const char *method,
                     transport_body_pack_cb pack, void *pack_arg, unsigned timeout_ms,
                     cluster__proposed_fn done, void *arg)
 {
-    char host[CLUSTER_ADDR_MAX + 1];
-    uint16_t port;
-    if (shir_split_hostport(addr, host, sizeof host, &port) != 0)
-        return SHIR_E_NOLEADER;
-    struct forward *f = calloc(1, sizeof *f);
-    if (!f)
-        return SHIR_E_NOMEM;
-    shir_buf_init(&f->frame, 128u * 1024u);
-    int rv = transport_msg_encode_request(&f->frame, 0, 1, timeout_ms, method, pack, pack_arg);
-    if (rv != 0) {
-        shir_buf_free(&f->frame);
-        free(f);
-        return rv;
-    }
-    f->r = r;
-    f->done = done;
-    f->arg = arg;
-    struct transport_dial_config dc = {
-        .tls = cluster__port_tls(r->port),
-        .host = host,
-        .port = port,
-        .channel = TRANSPORT_CH_RPC,
-        .timeout_ms = FORWARD_TIMEOUT_MS,
-        .connect_cb = fw_connected,
-        .data = f,
-    };
-    struct transport_conn *conn;
-    rv = transport_dial(r->env->loop, &dc, &conn);
-    if (rv != 0) {
-        shir_buf_free(&f->frame);
-        free(f);
-        return rv;
-    }
-    f->conn = conn;
-    f->pending = 2;
-    uv_timer_init(r->env->loop, &f->timer);
-    f->timer.data = f;
-    uv_timer_start(&f->timer, fw_timeout, timeout_ms, 0);
-    f->next = r->forwards;
-    r->forwards = f;
-    return 0;
+    return cluster__rpc_client_call(r->client, addr, method, pack, pack_arg, timeout_ms, done, arg);
 }
 
 /* The propose part's forwarder: the command already carries its request id, which the leader
@@ -425,6 +286,11 @@ int cluster__rpc_new(struct cluster_env *env, struct cluster_port *port, struct 
     r->rn = rn;
     r->prop = prop;
     r->members = members;
+    int rv = cluster__rpc_client_new(env->loop, &env->log, port, &r->client);
+    if (rv != 0) {
+        free(r);
+        return rv;
+    }
     cluster__port_on(port, TRANSPORT_CH_RPC, rpc_accept, r);
     cluster__propose_set_forward(prop, forward, r);
     *out = r;
@@ -436,20 +302,27 @@ static unsigned rpc_close(void *self, void (*done)(void *arg), void *arg)
     (void)done;
     (void)arg;
     struct cluster_rpc *r = self;
-    for (struct forward *f = r->forwards; f; f = f->next)
-        fw_finish(f, SHIR_E_SHUTDOWN, 0);
+    cluster__rpc_client_close(r->client);
     for (struct serve *s = r->serves; s; s = s->next)
         if (s->conn)
             transport_conn_close(s->conn);
     return 0;
 }
 
-/* Forwards and served connections free themselves from their close callbacks, which the loop
+/* Client and served connections unlink themselves from their close callbacks, which the loop
  * has run by now. */
 static void rpc_free(void *self)
 {
-    free(self);
+    struct cluster_rpc *r = self;
+    cluster__rpc_client_free(r->client);
+    free(r);
+}
+
+static void rpc_tick(void *self)
+{
+    struct cluster_rpc *r = self;
+    cluster__rpc_client_tick(r->client);
 }
 
 const struct cluster_part_ops cluster__rpc_part = {
-    .name = "rpc", .tick = NULL, .close = rpc_close, .free = rpc_free};
+    .name = "rpc", .tick = rpc_tick, .close = rpc_close, .free = rpc_free};

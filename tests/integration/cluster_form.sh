@@ -2,7 +2,7 @@
 # Forming runtimes through real agents on loopback: 3 nodes with one key (one by --key-file -,
 # one by --key), every registration failure gives its reason and leaves the node unregistered
 # (bad key, regenerated key, another runtime's key pinned to a different CA), a 4th node becomes
-# a standby, and after kill -9 of the leader the survivors elect a new one that serves writes.
+# a standby, forwarded writes share kept connections, and after kill -9 of the leader the survivors elect a new one that serves writes.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
@@ -28,6 +28,13 @@ old2=$(json_get "$("$SHIR_BIN" keys show --data-dir "$tmp/n1" --json)" 'd["key2"
 "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/n3" >/dev/null || fail "regenerate on a follower: $(logs)"
 wait_until 10 bash -c "[ \"\$('$SHIR_BIN' keys show --data-dir '$tmp/n2' --json)\" != '' ] && ! '$SHIR_BIN' keys show --data-dir '$tmp/n2' --json | grep -qF -- '$old2'" ||
     fail "key2 regenerated through n3 did not change on n2"
+# Forwarded requests reuse kept connections (cluster/rpc_client.h): a dozen more writes through
+# the follower open at most RPC_CLIENT_CONNS (4) connections to the leader, not one each.
+for i in $(seq 12); do
+    "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/n3" >/dev/null || fail "forwarded write $i: $(logs)"
+done
+dials=$(grep -c 'rpc: new connection' "$tmp/n3.log")
+[ "$dials" -ge 1 ] && [ "$dials" -le 4 ] || fail "n3 dialed $dials rpc connections for 13 forwarded writes"
 
 # Failures leave the node unregistered, each with its reason.
 bad="${key1%?}$( [ "${key1: -1}" = A ] && echo B || echo A )"
