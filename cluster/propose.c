@@ -6,6 +6,10 @@
 
 /* Two elections and then some: a retry of a lost outcome keeps going this long. */
 #define RETRY_WINDOW_MS 10000
+/* How long an operator's command (cluster__propose_wait) that reached no leader waits for one:
+ * failover takes ~1-2 s, so a write sent just after a leader died succeeds; a runtime without
+ * quorum answers "no leader" after this long (the CLI waits 20 s for an answer). */
+#define ELECTION_WAIT_MS 10000
 
 struct retry {
     struct cluster_propose *p;
@@ -13,6 +17,7 @@ struct retry {
     cluster__proposed_fn done;
     void *arg;
     uint64_t deadline;
+    uint64_t wait_until; /* 0, or while no attempt was lost: keep trying to reach a leader until */
     bool lost; /* an attempt's outcome was unknown: later failures to reach a leader keep it so */
     struct retry *next;
 };
@@ -108,6 +113,11 @@ static void retry_done(void *arg, int status, uint64_t value)
     bool again = r->lost && unreached(status);
     if (again)
         status = SHIR_E_UNKNOWN_OUTCOME;
+    if (!r->lost && unreached(status) && !p->closing && shir_wall_ms() < r->wait_until) {
+        r->next = p->retries; /* never reached a leader: wait for one (cluster__propose_wait) */
+        p->retries = r;
+        return;
+    }
     if (status == SHIR_E_UNKNOWN_OUTCOME && !p->closing && shir_wall_ms() < r->deadline) {
         if (again)
             SHIR_DEBUG(&p->env->log, "a retried command reached no ready leader: retrying it again");
@@ -121,8 +131,8 @@ static void retry_done(void *arg, int status, uint64_t value)
     retry_release(r, status, value);
 }
 
-int cluster__propose(struct cluster_propose *p, const struct cluster_cmd *cmd,
-                     cluster__proposed_fn done, void *arg)
+static int propose(struct cluster_propose *p, const struct cluster_cmd *cmd, unsigned wait_ms,
+                   cluster__proposed_fn done, void *arg)
 {
     struct retry *r = calloc(1, sizeof *r);
     if (!r)
@@ -132,14 +142,32 @@ int cluster__propose(struct cluster_propose *p, const struct cluster_cmd *cmd,
     r->done = done;
     r->arg = arg;
     r->deadline = shir_wall_ms() + RETRY_WINDOW_MS;
+    r->wait_until = wait_ms ? shir_wall_ms() + wait_ms : 0;
     int rv = fill_request_id(p, &r->cmd);
     if (rv == 0)
         rv = propose_once(p, &r->cmd, retry_done, r);
+    if (rv != 0 && wait_ms && unreached(rv) && !p->closing) {
+        r->next = p->retries; /* no leader known yet: the tick tries again */
+        p->retries = r;
+        return 0;
+    }
     if (rv != 0) {
         shir_wipe(&r->cmd, sizeof r->cmd);
         free(r);
     }
     return rv;
+}
+
+int cluster__propose(struct cluster_propose *p, const struct cluster_cmd *cmd,
+                     cluster__proposed_fn done, void *arg)
+{
+    return propose(p, cmd, 0, done, arg);
+}
+
+int cluster__propose_wait(struct cluster_propose *p, const struct cluster_cmd *cmd,
+                          cluster__proposed_fn done, void *arg)
+{
+    return propose(p, cmd, ELECTION_WAIT_MS, done, arg);
 }
 
 /* Re-propose what lost its outcome, once there is a leader to take it. */
@@ -154,14 +182,15 @@ static void propose_tick(void *self)
         int rv = propose_once(p, &r->cmd, retry_done, r);
         if (rv == 0)
             continue;
-        if (unreached(rv) && shir_wall_ms() < r->deadline && !p->closing) {
+        uint64_t until = r->lost ? r->deadline : r->wait_until;
+        if (unreached(rv) && shir_wall_ms() < until && !p->closing) {
             r->next = p->retries; /* no leader to take it yet: next tick */
             p->retries = r;
             continue;
         }
         /* Anything else is the FSM's pre-check refusing it: definitive, because a leader checks
          * only after its barrier, when an original that committed is applied and recognised. */
-        retry_release(r, unreached(rv) ? SHIR_E_UNKNOWN_OUTCOME : rv, 0);
+        retry_release(r, unreached(rv) && r->lost ? SHIR_E_UNKNOWN_OUTCOME : rv, 0);
     }
 }
 
@@ -187,7 +216,7 @@ int cluster__propose_done(struct cluster_propose *p, const struct cluster_cmd *c
         return SHIR_E_NOMEM;
     op->cb = cb;
     op->data = data;
-    int rv = cluster__propose(p, cmd, done_committed, op);
+    int rv = cluster__propose_wait(p, cmd, done_committed, op);
     if (rv != 0)
         free(op);
     return rv;

@@ -7,6 +7,9 @@
  * first result. A lost outcome (RAFT_LEADERSHIPLOST, or a forward that lost its answer) is retried
  * with the same id, on the tick, for up to 10 s; while an outcome is lost, "no leader could be
  * reached" is never reported as a failure (see retry_done). Only the FSM's own refusal is final.
+ * An operator's command (cluster__propose_wait, cluster__propose_done) that reaches no leader
+ * (none known, or the known one does not answer) waits up to 10 s for an election instead of
+ * failing at once, so a write sent during a failover succeeds.
  */
 #ifndef SHIR_CLUSTER_PROPOSE_H
 #define SHIR_CLUSTER_PROPOSE_H
@@ -33,7 +36,11 @@ void cluster__propose_set_forward(struct cluster_propose *p, cluster__forward_fn
  * refusal when this node leads, SHIR_E_NOMEM. */
 int cluster__propose(struct cluster_propose *p, const struct cluster_cmd *cmd,
                      cluster__proposed_fn done, void *arg);
-/* The same with cluster_done_cb's shape: cb(data, status, message). */
+/* The same, but a command that reaches no leader waits up to 10 s for one (then
+ * SHIR_E_NOLEADER, SHIR_E_UNAVAILABLE or SHIR_E_TIMEOUT in `done`): for operators' commands. */
+int cluster__propose_wait(struct cluster_propose *p, const struct cluster_cmd *cmd,
+                          cluster__proposed_fn done, void *arg);
+/* cluster__propose_wait with cluster_done_cb's shape: cb(data, status, message). */
 int cluster__propose_done(struct cluster_propose *p, const struct cluster_cmd *cmd,
                           cluster_done_cb cb, void *data);
 

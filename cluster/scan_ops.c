@@ -72,7 +72,7 @@ int cluster__op_propose(struct cluster_env *env, struct cluster_propose *prop,
     if (!op)
         return SHIR_E_NOMEM;
     *op = (struct op){done, value, data};
-    int rv = cluster__propose(prop, c, op_answered, op);
+    int rv = cluster__propose_wait(prop, c, op_answered, op);
     if (rv == 0)
         return 0;
     struct later *l = fsm_answer(rv) ? calloc(1, sizeof *l) : NULL;

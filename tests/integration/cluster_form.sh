@@ -2,7 +2,8 @@
 # Forming runtimes through real agents on loopback: 3 nodes with one key (one by --key-file -,
 # one by --key), every registration failure gives its reason and leaves the node unregistered
 # (bad key, regenerated key, another runtime's key pinned to a different CA), a 4th node becomes
-# a standby, forwarded writes share kept connections, and after kill -9 of the leader the survivors elect a new one that serves writes.
+# a standby, forwarded writes share kept connections, and after kill -9 of the leader a write sent at once
+# waits for the survivors to elect a new one, which serves writes.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
@@ -58,8 +59,11 @@ wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n1' --json | grep -q 
     fail "n4 is not a standby: $(st n1)"
 [ "$(q n1 'd["quorum"]["voters"]')" = 3 ] || fail "voters after n4: $(st n1)"
 
-# kill -9 the leader: a new leader among the survivors, and it serves writes.
+# kill -9 the leader: a write sent at once, before the survivors notice, waits for the election
+# (cluster__propose_wait) instead of failing; a new leader among the survivors serves writes.
 crash n1
+out=$("$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/n2" 2>&1) ||
+    fail "a write right after the leader died failed instead of waiting for the election: $out $(logs)"
 wait_until 20 bash -c "'$SHIR_BIN' status --data-dir '$tmp/n2' --json | grep -Eq '\"leader\":\"n[23]\"'" ||
     fail "no new leader: $(st n2) $(logs)"
 leader=$(q n2 'd["leader"]')
