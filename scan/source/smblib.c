@@ -2,9 +2,9 @@
  *
  * The outcome of the load is process-wide state, written once inside pthread_once and only read
  * after it: a shared library is loaded into a process, not into a session, so two sessions (or
- * two threads) share one table. RTLD_LOCAL keeps Samba's ~66 libraries' symbols out of the global
- * namespace (nothing of ours resolves against them); RTLD_NOW resolves everything at load, so a
- * broken install fails here with the loader's reason rather than at some later call. */
+ * two threads) share one table. RTLD_LOCAL keeps the symbols of Samba's libraries out of the
+ * global namespace (nothing of ours resolves against them); RTLD_NOW resolves everything at
+ * load, so a broken install fails here with the loader's reason rather than at a later call. */
 #define _GNU_SOURCE /* libsmbclient.h needs the full struct stat and timespec */
 #include <dlfcn.h>
 #include <pthread.h>

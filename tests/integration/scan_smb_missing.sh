@@ -31,13 +31,16 @@ mount -t overlay shir-nosmb -o "lowerdir=$tmp/wh:$dir" "$dir" || fail "cannot mo
 [ -e "$lib" ] && fail "$lib is still visible"
 # The binary links none of it (ldd would fail on a missing NEEDED library).
 ldd "$SHIR_BIN" >"$tmp/ldd.txt" 2>&1 || fail "ldd: $(cat "$tmp/ldd.txt")"
-grep -qE 'smbclient|not found' "$tmp/ldd.txt" && fail "shir still needs: $(grep -E 'smbclient|not found' "$tmp/ldd.txt")"
-"$SHIR_BIN" version >/dev/null 2>"$tmp/version.err" || fail "shir version: $(cat "$tmp/version.err")"
+grep -qE 'smbclient|not found' "$tmp/ldd.txt" &&
+    fail "shir still needs: $(grep -E 'smbclient|not found' "$tmp/ldd.txt")"
+"$SHIR_BIN" version >/dev/null 2>"$tmp/version.err" ||
+    fail "shir version: $(cat "$tmp/version.err")"
 
 # run-local of a share: a failed scan with the reason, exit 1 (no crash, no sanitizer report).
-why='SMB sources need libsmbclient: apt-get install libsmbclient \(libsmbclient\.so\.0: cannot open shared object file'
-out=$(printf 'pw\n' | "$SHIR_BIN" scan run-local smb://127.0.0.1:9/share --user u --password-file - \
-    --json --sink "jsonl:$tmp/smb.jsonl" 2>"$tmp/smb.err")
+why='SMB sources need libsmbclient: apt-get install libsmbclient '
+why+='\(libsmbclient\.so\.0: cannot open shared object file'
+out=$(printf 'pw\n' | "$SHIR_BIN" scan run-local smb://127.0.0.1:9/share --user u \
+    --password-file - --json --sink "jsonl:$tmp/smb.jsonl" 2>"$tmp/smb.err")
 rc=$?
 [ "$rc" -eq 1 ] || fail "run-local smb:// exited $rc, expected 1: $out $(cat "$tmp/smb.err")"
 json_check "$out" 'd["status"]=="failed" and d["assets"]==0' "smb summary"
@@ -48,7 +51,8 @@ grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp/smb.err" &&
 
 # Local and database sources do not need it.
 mk_tree "$tmp/tree" 20
-out=$("$SHIR_BIN" scan run-local "$tmp/tree" --json --sink "jsonl:$tmp/local.jsonl" 2>"$tmp/local.err") ||
+out=$("$SHIR_BIN" scan run-local "$tmp/tree" --json --sink "jsonl:$tmp/local.jsonl" \
+    2>"$tmp/local.err") ||
     fail "run-local of a tree: $out $(cat "$tmp/local.err")"
 json_check "$out" 'd["status"]=="ok" and d["filesSeen"]==20 and d["errors"]==0' "tree summary"
 sqlite3 "$tmp/shop.db" "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT);
@@ -66,7 +70,8 @@ out=$(scan n1 create share --source smb://127.0.0.1:9/share --sink "jsonl:$tmp/o
     fail "scan create share: $out $(logs)"
 out=$(scan n1 run share) || fail "scan run share: $out"
 id=$(json_get "$out" 'd["run"]')
-expect_run 120 n1 "$id" 'r["state"]=="failed" and "apt-get install libsmbclient" in r.get("error","")' \
+expect_run 120 n1 "$id" \
+    'r["state"]=="failed" and "apt-get install libsmbclient" in r.get("error","")' \
     "the SMB run did not fail with the reason"
 out=$(scan n1 create tree --source "$tmp/tree" --sink "jsonl:$tmp/out") ||
     fail "scan create tree: $out $(logs)"
