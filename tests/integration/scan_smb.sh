@@ -24,8 +24,10 @@ set -u
 if [ "${SHIR_SANITIZED:-0}" = 1 ]; then
     export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}use_tls=0"
 fi
-mon=
-trap '[ -n "$mon" ] && kill "$mon" 2>/dev/null; smb_cleanup; cleanup' EXIT
+mon= main_pid=
+# main_pid: the first smbd while the SMB1-only one runs (a failure there must stop both).
+trap '[ -n "$mon" ] && kill "$mon" 2>/dev/null; smb_cleanup; SMB_PID=$main_pid; smb_cleanup
+      cleanup' EXIT
 canary="smb-canary-$(date +%s%N)-pw"
 chmod 755 "$tmp"
 
@@ -151,7 +153,7 @@ out=$(printf '%s\n' "$canary" | timeout 60 "$SHIR_BIN" scan run-local \
     --sink "jsonl:$tmp/smb1.jsonl" 2>&1) && fail "an SMB1-only server was used: $out"
 expect_match "$out" 'did not negotiate SMB2 or SMB3' "SMB1 refusal message"
 smb_stop
-SMB_PID=$main_pid SMB_PORT=$main_port
+SMB_PID=$main_pid SMB_PORT=$main_port main_pid=
 
 # A runtime run: the credential replicated and sealed, opened by the node that runs the scan.
 start n1
