@@ -14,7 +14,8 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq>=13)
 pkg_check_modules(MARIADB REQUIRED IMPORTED_TARGET libmariadb>=3.1)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.31)
-# SMB shares as a source (scan/source/smb.c): Samba's libsmbclient (libsmbclient-dev).
+# SMB shares as a source (scan/source/smb.c): Samba's libsmbclient (libsmbclient-dev), its
+# header only: the library is dlopen'd on first use (scan/source/smblib.h).
 pkg_check_modules(SMBCLIENT REQUIRED IMPORTED_TARGET smbclient>=0.7)
 # Parquet LZ4 / LZ4_RAW and Brotli pages, Avro lz4 blocks (liblz4-dev, libbrotli-dev).
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)

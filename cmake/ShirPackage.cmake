@@ -3,7 +3,10 @@
 #   /usr/share/doc/shir/, maintainer scripts from deploy/debian/ (the `shir` system user,
 #   /etc/shir, /var/lib/shir 0700 owned by shir). Runtime dependencies come from dpkg-shlibdeps
 #   on the binary, plus the floor on libraft0 that the build enforces (0.22, bookworm-backports;
-#   its shlibs file alone would accept Debian 12's 0.15). docs/operations.md installs it.
+#   its shlibs file alone would accept Debian 12's 0.15), plus libsmbclient, which the binary
+#   dlopens for smb:// sources (scan/source/smblib.h) so dpkg-shlibdeps cannot see it: 4.12 is
+#   where smbc_getFunctionReaddirPlus2, the newest function we call, appeared (its symbols file).
+#   docs/operations.md installs it.
 include(GNUInstallDirs)
 
 install(TARGETS shir RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT shir)
@@ -33,7 +36,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # shir_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libraft0 (>= 0.22), adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libraft0 (>= 0.22), libsmbclient (>= 2:4.12.0), adduser")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles
   ${PROJECT_SOURCE_DIR}/deploy/debian/postinst

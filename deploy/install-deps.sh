@@ -84,7 +84,7 @@ PKGS=(
     chromium chromium-driver
     libpq-dev libmariadb-dev libsqlite3-dev sqlite3
     postgresql mariadb-server
-    libsmbclient-dev samba  # SMB sources; smbd only for tests, started by them (smb_lib.sh)
+    libsmbclient-dev samba  # SMB sources (dlopen'd on first use); smbd only for tests (smb_lib.sh)
 )
 apt-get install -y -q --no-install-recommends "${PKGS[@]}" || die "apt-get install failed"
 apt-get install -y -q --no-install-recommends -t bookworm-backports libraft-dev ||

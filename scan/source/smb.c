@@ -1,4 +1,5 @@
-/* Source: an SMB share through libsmbclient's context API (the only file that includes it).
+/* Source: an SMB share through libsmbclient's context API, whose functions come from the table
+ * smblib.c loads when the first session opens (a process that never opens one never loads it).
  *
  * The walk is source.c's, over the network: each directory listed once (readdirplus2: names
  * with their attributes in the listing's own round trips, no stat per entry), its entries sorted
@@ -15,31 +16,38 @@
  * Login: the password is handed to libsmbclient only through the auth callback, from a copy
  * wiped at close; never in a URL, the environment or a log. libsmbclient reads smb.conf
  * (/etc/samba/smb.conf: the machine's client settings) but, as HOME is hidden while the library
- * initialises, never ~/.smb/smb.conf of whoever runs the worker. Its debug level is 0. */
+ * initialises, never ~/.smb/smb.conf of whoever runs the worker. Its debug level is 0.
+ *
+ * A machine without libsmbclient fails the run at scan_smb_open with what to install
+ * (SHIR_E_UNSUPPORTED); local and database sources never need it. */
 #define _GNU_SOURCE /* libsmbclient.h needs the full struct stat and timespec */
 #include <errno.h>
 #include <fcntl.h>
-#include <libsmbclient.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "scan/source/smb.h"
+#include "scan/source/smblib.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 /* LeakSanitizer: libsmbclient's first smbc_new_context sets up the library's logging once per
  * process (debug_set_logfile's talloc_strdup) and nothing ever frees it: 116 bytes, once, in
  * Samba's code, not ours. With the default fast unwinder the report's stack ends in libtalloc
  * (built without frame pointers), so allocations made by talloc are suppressed: only Samba's
- * libraries use talloc in this process. (The sanitizer runtime calls this.) */
+ * libraries use talloc in this process. And glibc's dlerror message (_dlerror_run: 24 + 42
+ * bytes, kept per thread until the next dlerror) after Samba's own failed dlopen/dlsym calls:
+ * reachable only from thread-local storage, which the SMB tests tell LeakSanitizer not to scan
+ * (use_tls=0, tests/integration/scan_smb.sh says why). (The sanitizer runtime calls this.) */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
-    return "leak:debug_set_logfile\nleak:libtalloc.so\n";
+    return "leak:debug_set_logfile\nleak:libtalloc.so\nleak:_dlerror_run\n";
 }
 #endif
 
 struct scan_smb {
+    const struct scan_smblib *lib; /* loaded by scan_smb_open */
     SMBCCTX *ctx;
     struct scan_smb_url url;
     char domain[128];
@@ -64,7 +72,10 @@ static void copy_field(char *dst, int cap, const char *src)
 static void auth_cb(SMBCCTX *c, const char *srv, const char *shr, char *wg, int wglen, char *un,
                     int unlen, char *pw, int pwlen)
 {
-    struct scan_smb *s = smbc_getOptionUserData(c);
+    const struct scan_smblib *lib;
+    if (scan_smblib_get(&lib, NULL, 0) != 0)
+        return; /* not reached: a context exists only once the library is loaded */
+    struct scan_smb *s = lib->smbc_getOptionUserData(c);
     (void)srv;
     (void)shr;
     if (s->domain[0])
@@ -160,19 +171,19 @@ toolong:
 /* A new context: SMB2/3, no anonymous fallback, no Kerberos cache, our auth callback. */
 static int new_context(struct scan_smb *s, const struct scan_job *job, char *msg, size_t cap)
 {
-    s->ctx = smbc_new_context();
+    s->ctx = s->lib->smbc_new_context();
     if (!s->ctx)
         return SHIR_E_NOMEM;
-    smbc_setDebug(s->ctx, 0);
-    smbc_setOptionUserData(s->ctx, s);
-    smbc_setFunctionAuthDataWithContext(s->ctx, auth_cb);
-    smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
-    smbc_setOptionUseKerberos(s->ctx, 0);
-    smbc_setOptionFallbackAfterKerberos(s->ctx, 1);
-    smbc_setOptionUseCCache(s->ctx, 0);
+    s->lib->smbc_setDebug(s->ctx, 0);
+    s->lib->smbc_setOptionUserData(s->ctx, s);
+    s->lib->smbc_setFunctionAuthDataWithContext(s->ctx, auth_cb);
+    s->lib->smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
+    s->lib->smbc_setOptionUseKerberos(s->ctx, 0);
+    s->lib->smbc_setOptionFallbackAfterKerberos(s->ctx, 1);
+    s->lib->smbc_setOptionUseCCache(s->ctx, 0);
     uint32_t t = job->db.connect_timeout_s ? job->db.connect_timeout_s : 15;
-    smbc_setTimeout(s->ctx, (int)(t > 3600 ? 3600000 : t * 1000));
-    if (!smbc_setOptionProtocols(s->ctx, "SMB2_02", "SMB3")) {
+    s->lib->smbc_setTimeout(s->ctx, (int)(t > 3600 ? 3600000 : t * 1000));
+    if (!s->lib->smbc_setOptionProtocols(s->ctx, "SMB2_02", "SMB3")) {
         (void)shir_str_copy(msg, cap, "libsmbclient refused the protocol range SMB2_02..SMB3");
         return SHIR_E_CONFIG;
     }
@@ -182,7 +193,7 @@ static int new_context(struct scan_smb *s, const struct scan_job *job, char *msg
     if (home && !saved)
         return SHIR_E_NOMEM;
     (void)unsetenv("HOME");
-    SMBCCTX *ok = smbc_init_context(s->ctx);
+    SMBCCTX *ok = s->lib->smbc_init_context(s->ctx);
     int err = errno;
     if (saved)
         (void)setenv("HOME", saved, 1);
@@ -227,12 +238,14 @@ int scan_smb_open(const struct scan_job *job, struct scan_smb **out, char *msg, 
         rc = SHIR_E_INVAL;
     }
     if (rc == 0)
+        rc = scan_smblib_get(&s->lib, msg, cap);
+    if (rc == 0)
         rc = new_context(s, job, msg, cap);
     struct stat st;
     const char *u = rc == 0 ? scan__smb_url(s, "") : NULL;
     if (rc == 0 && !u)
         rc = SHIR_E_NOMEM;
-    if (rc == 0 && smbc_getFunctionStat(s->ctx)(s->ctx, u, &st) != 0)
+    if (rc == 0 && s->lib->smbc_getFunctionStat(s->ctx)(s->ctx, u, &st) != 0)
         rc = failure(errno, "cannot open the share", msg, cap);
     if (rc) {
         scan_smb_close(s);
@@ -247,7 +260,7 @@ void scan_smb_close(struct scan_smb *s)
     if (!s)
         return;
     if (s->ctx)
-        smbc_free_context(s->ctx, 1);
+        s->lib->smbc_free_context(s->ctx, 1);
     shir_wipe(s->password, sizeof s->password);
     scan_smb_url_free(&s->url);
     shir_buf_free(&s->enc);
@@ -273,6 +286,11 @@ SMBCCTX *scan__smb_ctx(struct scan_smb *s)
     return s->ctx;
 }
 
+const struct scan_smblib *scan__smb_lib(struct scan_smb *s)
+{
+    return s->lib;
+}
+
 const char *scan_smb_root(const struct scan_smb *s)
 {
     return s->root;
@@ -291,10 +309,11 @@ static int smb_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
 {
     struct smb_fh *fh = ctx;
     SMBCCTX *c = fh->s->ctx;
+    const struct scan_smblib *lib = fh->s->lib;
     size_t done = 0;
     if (fh->pos != off) {
         if (off > (uint64_t)INT64_MAX ||
-            smbc_getFunctionLseek(c)(c, fh->h, (off_t)off, SEEK_SET) < 0) {
+            lib->smbc_getFunctionLseek(c)(c, fh->h, (off_t)off, SEEK_SET) < 0) {
             *got = 0;
             return -errno;
         }
@@ -303,7 +322,7 @@ static int smb_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
     while (done < n) {
         /* 1 MiB a call: a reader's ask is bounded by its own limits; this bounds one reply. */
         size_t ask = n - done < (1u << 20) ? n - done : (1u << 20);
-        ssize_t r = smbc_getFunctionRead(c)(c, fh->h, (char *)buf + done, ask);
+        ssize_t r = lib->smbc_getFunctionRead(c)(c, fh->h, (char *)buf + done, ask);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -332,16 +351,16 @@ int scan_smb_file_open(struct scan_smb *s, const char *rel, uint64_t ino, struct
     if (!fh)
         return SHIR_E_NOMEM;
     fh->s = s;
-    fh->h = smbc_getFunctionOpen(s->ctx)(s->ctx, u, O_RDONLY, 0);
+    fh->h = s->lib->smbc_getFunctionOpen(s->ctx)(s->ctx, u, O_RDONLY, 0);
     if (!fh->h) {
         int err = errno;
         free(fh);
         return err ? -err : SHIR_E_IO;
     }
     struct stat st;
-    if (smbc_getFunctionFstat(s->ctx)(s->ctx, fh->h, &st) != 0 || !S_ISREG(st.st_mode) ||
+    if (s->lib->smbc_getFunctionFstat(s->ctx)(s->ctx, fh->h, &st) != 0 || !S_ISREG(st.st_mode) ||
         (ino && (uint64_t)st.st_ino != ino)) {
-        smbc_getFunctionClose(s->ctx)(s->ctx, fh->h);
+        s->lib->smbc_getFunctionClose(s->ctx)(s->ctx, fh->h);
         free(fh);
         return SHIR_E_STALE;
     }
@@ -356,7 +375,7 @@ void scan_smb_file_close(struct scan_smb *s, struct scan_file *f)
     struct smb_fh *fh = f->ctx;
     if (!fh)
         return;
-    smbc_getFunctionClose(s->ctx)(s->ctx, fh->h);
+    s->lib->smbc_getFunctionClose(s->ctx)(s->ctx, fh->h);
     free(fh);
     f->ctx = NULL;
     f->read = NULL;

@@ -2,8 +2,10 @@
  *
  * For: walking and reading `smb://HOST[:PORT]/SHARE[/PATH]` as the engine walks and reads a
  * local tree: the same entries in the same (bytewise, depth-first) order, the same assets,
- * formats, resource sets and parts. The URL rules (smburl.c) are pure; smb.c is the only file
- * that includes libsmbclient. SMB2 and SMB3 only; signing and encryption as the share demands.
+ * formats, resource sets and parts. The URL rules (smburl.c) are pure; smb.c (session, reads) and
+ * smbwalk.c (the walk) call libsmbclient through the table smblib.c loads on the first
+ * scan_smb_open (smblib.h: no binary links it). SMB2 and SMB3 only; signing and encryption as
+ * the share demands.
  * Not for: credentials storage (cluster/), writing to a share (nothing is ever opened for
  * writing), or SMB1 servers (refused at negotiation).
  */
@@ -59,7 +61,9 @@ struct scan_smb;
  * check the root can be listed or read. ~/.smb/smb.conf is never read. The password is copied
  * (wiped by scan_smb_close). 0, or a negative code with a clear reason in msg (never the
  * password): SHIR_E_DENIED (login refused or no permission), SHIR_E_UNAVAILABLE (unreachable,
- * refused, or the server speaks no SMB2/3), SHIR_E_NOTFOUND, SHIR_E_INVAL, SHIR_E_NOMEM. */
+ * refused, or the server speaks no SMB2/3), SHIR_E_NOTFOUND, SHIR_E_INVAL, SHIR_E_NOMEM;
+ * SHIR_E_UNSUPPORTED when libsmbclient cannot be loaded (msg: "SMB sources need libsmbclient:
+ * apt-get install libsmbclient (the loader's reason)"). */
 int scan_smb_open(const struct scan_job *job, struct scan_smb **out, char *msg, size_t cap);
 void scan_smb_close(struct scan_smb *s); /* NULL: no-op */
 /* The root as an entry path: "smb://HOST:PORT/SHARE[/PATH]" (decoded; borrowed). */
@@ -80,10 +84,12 @@ void scan_smb_file_close(struct scan_smb *s, struct scan_file *f);
  * pattern when `pattern`: braces kept): "smb://HOST:PORT/" and the rest percent-encoded. */
 int scan_smb_qualified_name(struct scan_smb *s, struct shir_buf *b, const char *path, bool pattern);
 
-/* Shared by smb.c and smbwalk.c only: the session's libsmbclient context, and the URL of `rel`
- * below the root (encoded for libsmbclient, in a scratch buffer valid until the next call; NULL
- * when too long or out of memory). */
+/* Shared by smb.c and smbwalk.c only: the session's libsmbclient context and the loaded library
+ * (borrowed, smblib.h), and the URL of `rel` below the root (encoded for libsmbclient, in a
+ * scratch buffer valid until the next call; NULL when too long or out of memory). */
+struct scan_smblib;
 struct _SMBCCTX *scan__smb_ctx(struct scan_smb *s);
+const struct scan_smblib *scan__smb_lib(struct scan_smb *s);
 const char *scan__smb_url(struct scan_smb *s, const char *rel);
 
 #endif /* SHIR_SCAN_SOURCE_SMB_H */

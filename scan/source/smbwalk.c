@@ -4,12 +4,12 @@
  * a sort; nothing is stat'ed one by one. Bounds: see smb.h. */
 #define _GNU_SOURCE /* libsmbclient.h needs the full struct stat and timespec */
 #include <errno.h>
-#include <libsmbclient.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "scan/source/smb.h"
+#include "scan/source/smblib.h"
 
 struct ent {
     char *name;
@@ -78,6 +78,7 @@ static void ents_free(struct ent *v, size_t n)
 static int list_dir(struct smb_walker *w, struct ent **v, size_t *n)
 {
     SMBCCTX *c = scan__smb_ctx(w->s);
+    const struct scan_smblib *lib = scan__smb_lib(w->s);
     const char *u = scan__smb_url(w->s, rel_of(w));
     size_t cap = 0;
     int rc = 0;
@@ -85,13 +86,13 @@ static int list_dir(struct smb_walker *w, struct ent **v, size_t *n)
     *n = 0;
     if (!u)
         return emit(w, SCAN_ENTRY_ERROR, NULL, -ENAMETOOLONG, "path too long");
-    SMBCFILE *d = smbc_getFunctionOpendir(c)(c, u);
+    SMBCFILE *d = lib->smbc_getFunctionOpendir(c)(c, u);
     if (!d)
         return emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot open directory");
     for (;;) {
         struct stat st;
         errno = 0;
-        const struct libsmb_file_info *fi = smbc_getFunctionReaddirPlus2(c)(c, d, &st);
+        const struct libsmb_file_info *fi = lib->smbc_getFunctionReaddirPlus2(c)(c, d, &st);
         if (!fi) {
             if (errno)
                 rc = emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot read directory");
@@ -132,7 +133,7 @@ static int list_dir(struct smb_walker *w, struct ent **v, size_t *n)
         }
         (*n)++;
     }
-    smbc_getFunctionClosedir(c)(c, d);
+    lib->smbc_getFunctionClosedir(c)(c, d);
     if (*n > 1)
         qsort(*v, *n, sizeof **v, cmp_ent);
     return rc;
@@ -209,11 +210,12 @@ int scan_smb_walk(struct scan_smb *s, const struct scan_walk_opts *o, scan_walk_
     int rc = shir_buf_append(&w.path, root, strlen(root) + 1);
     w.rel_off = strlen(root);
     SMBCCTX *c = scan__smb_ctx(s);
+    const struct scan_smblib *lib = scan__smb_lib(s);
     struct stat st;
     const char *u = rc == 0 ? scan__smb_url(s, "") : NULL;
     if (rc == 0 && !u)
         rc = SHIR_E_NOMEM;
-    if (rc == 0 && smbc_getFunctionStat(c)(c, u, &st) != 0)
+    if (rc == 0 && lib->smbc_getFunctionStat(c)(c, u, &st) != 0)
         rc = errno ? -errno : SHIR_E_IO;
     if (rc == 0 && S_ISREG(st.st_mode)) {
         /* A root that is one file: rel is its name, as scan_walk does. */

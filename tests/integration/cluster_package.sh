@@ -30,6 +30,8 @@ depends=$(dpkg-deb -f "$deb" Depends)
 expect_match "$depends" "libraft0 \(>= 0\.22\)" "Depends"
 expect_match "$depends" "libuv1" "Depends (from dpkg-shlibdeps)"
 expect_match "$depends" "libinih1" "Depends (from dpkg-shlibdeps)"
+# libsmbclient is dlopen'd for smb:// sources, not linked: named by hand, and not NEEDED.
+expect_match "$depends" "libsmbclient \(>= 2:4\.12\.0\)" "Depends (dlopen'd libsmbclient)"
 grep -q "adduser --system" "$tmp/control/postinst" || fail "the postinst creates no system user"
 grep -q "install -d -m 0700 -o shir -g shir /var/lib/shir" "$tmp/control/postinst" ||
     fail "the postinst does not make /var/lib/shir 0700 for shir"
@@ -37,6 +39,7 @@ grep -q '^ExecStart=/usr/bin/shir agent --config /etc/shir/shir.conf$' "$root/li
     fail "the unit does not run the packaged binary with the packaged config"
 bin=$root/usr/bin/shir
 "$bin" --version >/dev/null || fail "the packaged binary does not run"
+! readelf -d "$bin" | grep -q 'NEEDED.*libsmbclient' || fail "the packaged binary links libsmbclient"
 
 # Three hosts, each with its copy of the packaged config: only advertise, node_name and data_dir
 # change (the last because the hosts share this machine's disk).
