@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scan/dirops.h"
 #include "scan/engine.h"
 #include "scan/source/db.h"
 #include "scan/source/smb.h"
@@ -575,6 +576,23 @@ static int cmp_final(const void *x, const void *y)
 /* ------------------------------------------------------------------------------------------- */
 /* The walk. */
 
+/* The table's directory opened on the walk's side (dirops.h), then the table reader. */
+static int read_table(struct engine *g, const struct scan_entry *e, struct scan_asset *a)
+{
+    struct scan_dir *d = NULL;
+    int rc = g->smb ? scan_smb_dir_open(g->smb, e->rel, &d) : scan_dir_local_open(e->path, &d);
+    if (rc == 0) {
+        rc = g->cfg->readers->table(d, (enum scan_level)g->job->level, &g->lim, a);
+        g->sum->bytes_read += a->bytes_read;
+        scan_dir_close(d);
+    } else if (rc != SHIR_E_NOMEM) {
+        return scan_asset_add_error(a, "cannot open: %s", shir_strerror(rc));
+    }
+    if (rc && rc != SHIR_E_NOMEM)
+        rc = scan_asset_add_error(a, "read failed: %s", shir_strerror(rc));
+    return rc;
+}
+
 /* A table-format directory (scan/tables.h): one asset of type table, read at L2+; what lies
  * below it is the table's, not assets of its own. */
 static int scan_table(struct engine *g, const struct scan_entry *e)
@@ -590,12 +608,8 @@ static int scan_table(struct engine *g, const struct scan_entry *e)
         rc = set_name(g, &a, e->path, false);
     if (rc == 0)
         rc = scan_set_str(&a.format, "delta");
-    if (rc == 0 && g->job->level >= SCAN_L2) {
-        rc = g->cfg->readers->table(e->path, (enum scan_level)g->job->level, &g->lim, &a);
-        g->sum->bytes_read += a.bytes_read;
-        if (rc && rc != SHIR_E_NOMEM)
-            rc = scan_asset_add_error(&a, "read failed: %s", shir_strerror(rc));
-    }
+    if (rc == 0 && g->job->level >= SCAN_L2)
+        rc = read_table(g, e, &a);
     /* Below a resume point the earlier attempt wrote it (in the part its place in the walk
      * gave it); only the set of tables is rebuilt. */
     if (rc == 0 && !(g->parts && g->next_index < g->covered))
@@ -644,7 +658,7 @@ static int on_entry(void *ud, const struct scan_entry *e)
     switch (e->kind) {
     case SCAN_ENTRY_DIR:
         g->sum->directories++;
-        if (g->cfg->readers->table && !g->smb && scan_table_dir(e->path))
+        if (g->cfg->readers->table && e->table)
             rc = scan_table(g, e);
         else if (g->job->emit_directories && g->parts)
             rc = hold_dir(g, e);

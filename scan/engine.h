@@ -54,6 +54,9 @@ struct scan_entry {
     ino_t ino;
     int err;                /* SCAN_ENTRY_ERROR: negative errno */
     const char *why;        /* SKIPPED/ERROR: short reason, static */
+    /* DIR: the directory holds a table format's log (scan/tables.h, scan_table_marker): both
+     * walks ask the same rule, the local one with one fstatat, the SMB one from the listing. */
+    bool table;
     /* FILE: how to open it (scan_file_open) during the callback: `name` in the open directory
      * `dir_fd` (AT_FDCWD and the path for a root that is a file). is_link: the entry is itself a
      * symlink the walk followed; via_link: it or a directory on its way from the root is. */
@@ -207,14 +210,17 @@ uint32_t scan_outbox_assets(const char *name);
 
 /* ------------------------------------------------------------------------------------------- */
 /* The readers and the classifier as a table, so the engine can be tested with fakes. */
+struct scan_dir;
 typedef int (*scan_reader_fn)(const struct scan_file *f, enum scan_level level,
                               const struct scan_limits *lim, struct scan_asset *a);
 struct scan_readers {
     /* NULL: no reader (a fake table) */
     scan_reader_fn delimited, json, text, parquet, avro, arrow, office;
-    /* Table formats read from a directory (Delta Lake, scan/tables.h); NULL: directories are
-     * walked as directories. */
-    int (*table)(const char *dir, enum scan_level level, const struct scan_limits *lim,
+    /* Table formats read from a directory (Delta Lake, scan/tables.h): `dir` is the table's
+     * directory, opened by the engine on the walk's side (scan/dirops.h: local or on the SMB
+     * share; borrowed, closed by the engine after the call). NULL: directories are walked as
+     * directories. */
+    int (*table)(struct scan_dir *dir, enum scan_level level, const struct scan_limits *lim,
                  struct scan_asset *a);
     /* Classify an asset in place at L3 (NULL: no classifier). */
     int (*classify)(void *ctx, struct scan_asset *a);

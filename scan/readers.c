@@ -55,7 +55,7 @@ int scan_readers_open(struct scan_readers *r, const struct scan_job *job, char *
     r->avro = scan_read_avro;
     r->arrow = scan_read_arrow;
     r->office = scan_read_office;
-    r->table = scan_read_delta;
+    r->table = scan_read_delta_dir;
     /* The classifier is built only for L3: compiling rules costs time L1/L2 never use. */
     if (job->level >= SCAN_L3)
         return open_classifier(r, job, msg, cap);

@@ -9,14 +9,27 @@
 
 #include "common/common.h"
 
+bool scan_table_marker(const char *name, bool is_dir)
+{
+    return is_dir && strcmp(name, SCAN_TABLE_LOG_DIR) == 0;
+}
+
+bool scan_table_dir_at(int dir_fd)
+{
+    struct stat st;
+    return fstatat(dir_fd, SCAN_TABLE_LOG_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           scan_table_marker(SCAN_TABLE_LOG_DIR, S_ISDIR(st.st_mode));
+}
+
 bool scan_table_dir(const char *path)
 {
     char p[4096];
     struct stat st;
-    int k = snprintf(p, sizeof p, "%s/_delta_log", path);
+    int k = snprintf(p, sizeof p, "%s/%s", path, SCAN_TABLE_LOG_DIR);
     if (k < 0 || (size_t)k >= sizeof p)
         return false;
-    return fstatat(AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    return fstatat(AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           scan_table_marker(SCAN_TABLE_LOG_DIR, S_ISDIR(st.st_mode));
 }
 
 int scan_tableset_add(struct scan_tableset *t, const char *rel)

@@ -2,16 +2,26 @@
  *
  * A directory that holds a Delta Lake log (`_delta_log/`) is one asset of type `table`
  * (scan/columnar/delta.h); the files under it are the table's data and log, not assets of
- * their own and not members of resource sets. The engine asks scan_table_dir for each
- * directory it walks into and keeps the tables it found in a scan_tableset, which tells it to
- * pass over everything below them. Pure apart from one fstatat per directory. */
+ * their own and not members of resource sets. Both walks mark each directory they enter
+ * (scan_entry.table) by the one rule scan_table_marker: the local walk (source/source.c) asks
+ * scan_table_dir_at of the directory it opened, the SMB walk (source/smbwalk.c) applies it to
+ * the directory's listing, which it reads anyway. The engine keeps the tables it was told of
+ * in a scan_tableset, which tells it to pass over everything below them. Pure apart from one
+ * fstatat per local directory. */
 #ifndef SHIR_SCAN_TABLES_H
 #define SHIR_SCAN_TABLES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* True when `path` (a directory) has a `_delta_log` subdirectory (not followed if a link). */
+/* The log directory's name (the Delta protocol's). */
+#define SCAN_TABLE_LOG_DIR "_delta_log"
+/* True when an entry `name` of a directory, a directory itself (is_dir: as listed, a symlink is
+ * not one), makes that directory a table. Pure. */
+bool scan_table_marker(const char *name, bool is_dir);
+/* True when the open directory dir_fd, or the directory at `path`, has a `_delta_log`
+ * subdirectory (not followed if a link). */
+bool scan_table_dir_at(int dir_fd);
 bool scan_table_dir(const char *path);
 
 /* Relative paths of the tables found (prefixes ending in '/'). */

@@ -1,15 +1,10 @@
 /* Delta Lake tables: the replay state, commit replay, the schema, and the log listing that
  * picks the checkpoint (see delta.h). JSON with jansson; checkpoints in delta_checkpoint.c. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "scan/columnar/delta.h"
 #include "scan/columnar/parquet.h"
@@ -363,35 +358,36 @@ static int cmp_i64(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-int scan_delta__read_json(int logfd, const char *name, struct scan_delta_state *s,
+int scan_delta__read_json(struct scan_dir *log, const char *name, struct scan_delta_state *s,
                           struct scan_asset *a, size_t *bad)
 {
-    struct stat st;
-    int fd = openat(logfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        int rv = scan_asset_add_error(a, "delta: cannot open %s: %s", name, strerror(errno));
+    struct scan_file f;
+    int rv = scan_dir_open_file(log, name, &f);
+    if (rv == SHIR_E_NOMEM)
+        return rv;
+    if (rv != 0) {
+        rv = scan_asset_add_error(a, "delta: cannot open %s: %s", name, shir_strerror(rv));
         return rv ? rv : 1;
     }
-    int rv = 0;
     char *buf = NULL;
-    if (fstat(fd, &st) != 0 || st.st_size > SCAN_DELTA_MAX_COMMIT_BYTES) {
+    if (f.size > SCAN_DELTA_MAX_COMMIT_BYTES) {
         rv = scan_asset_add_error(a, "delta: %s larger than 64 MiB: not replayed", name);
         rv = rv ? rv : 1;
         goto out;
     }
-    struct scan_file f = {.fd = fd, .path = name, .size = (uint64_t)st.st_size};
     size_t got = 0;
-    if (!(buf = malloc((size_t)st.st_size + 1))) {
+    if (!(buf = malloc((size_t)f.size + 1))) {
         rv = SHIR_E_NOMEM;
         goto out;
     }
-    if ((rv = scan_file_read_at(&f, 0, buf, (size_t)st.st_size, &got)) != 0)
+    /* A file that shrinks after the open reads short; one that grows is read to its old size. */
+    if ((rv = scan_file_read_at(&f, 0, buf, (size_t)f.size, &got)) != 0)
         goto out;
     a->bytes_read += got;
     rv = scan_delta_apply_json(s, buf, got, bad);
 out:
     free(buf);
-    close(fd);
+    scan_dir_close_file(log, &f);
     return rv;
 }
 
@@ -416,58 +412,58 @@ static int grow_to(void **v, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static int list_log(int logfd, struct listing *l)
+static int list_one(void *ud, const struct scan_dirent *e)
 {
-    int fd2 = dup(logfd), rv = 0;
-    DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
-    if (!d) {
-        rv = -errno;
-        if (fd2 >= 0)
-            close(fd2);
+    struct listing *l = ud;
+    struct scan_delta_cp cp;
+    int64_t v;
+    if ((v = commit_version(e->name)) >= 0) {
+        int rv = grow_to((void **)&l->commits, &l->cap, l->n + 1, sizeof *l->commits);
+        if (rv == 0)
+            l->commits[l->n++] = v;
         return rv;
     }
-    struct scan_delta_cp cp;
-    for (struct dirent *e; rv == 0 && (e = readdir(d));) {
-        int64_t v;
-        if ((v = commit_version(e->d_name)) >= 0) {
-            if ((rv = grow_to((void **)&l->commits, &l->cap, l->n + 1, sizeof *l->commits)) == 0)
-                l->commits[l->n++] = v;
-        } else if (scan_delta_cp_parse(e->d_name, &cp) == 0 &&
-                   l->n_cp < SCAN_DELTA_MAX_CHECKPOINTS) {
-            if ((rv = grow_to((void **)&l->cps, &l->cap_cp, l->n_cp + 1, sizeof *l->cps)) == 0)
-                l->cps[l->n_cp++] = cp;
-        }
+    if (scan_delta_cp_parse(e->name, &cp) == 0 && l->n_cp < SCAN_DELTA_MAX_CHECKPOINTS) {
+        int rv = grow_to((void **)&l->cps, &l->cap_cp, l->n_cp + 1, sizeof *l->cps);
+        if (rv == 0)
+            l->cps[l->n_cp++] = cp;
+        return rv;
     }
-    closedir(d);
+    return 0;
+}
+
+static int list_log(struct scan_dir *log, struct listing *l)
+{
+    int rv = scan_dir_list(log, list_one, l);
     if (l->n > 0) /* qsort(NULL, 0) is undefined */
         qsort(l->commits, l->n, sizeof *l->commits, cmp_i64);
     return rv;
 }
 
-static void read_hint(int logfd, struct scan_delta_hint *h)
+static void read_hint(struct scan_dir *log, struct scan_delta_hint *h)
 {
     char buf[SCAN_DELTA_MAX_HINT_BYTES];
+    struct scan_file f;
     h->version = -1;
-    int fd = openat(logfd, "_last_checkpoint", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    if (scan_dir_open_file(log, "_last_checkpoint", &f) != 0)
         return;
-    struct scan_file f = {.fd = fd, .path = "_last_checkpoint", .size = sizeof buf};
     size_t got = 0;
-    if (scan_file_read_at(&f, 0, buf, sizeof buf, &got) == 0 && got < sizeof buf)
+    if (f.size < sizeof buf && scan_file_read_at(&f, 0, buf, sizeof buf, &got) == 0 &&
+        got < sizeof buf)
         (void)scan_delta_hint_parse(buf, got, h);
-    close(fd);
+    scan_dir_close_file(log, &f);
 }
 
 /* The newest checkpoint that reads whole, into a fresh *s; older ones when a newer one fails
  * (each failure an error in a). *cp_version -1 when none: replay from commit 0. */
-static int load_checkpoint(int logfd, struct listing *l, struct scan_delta_state **s,
+static int load_checkpoint(struct scan_dir *log, struct listing *l, struct scan_delta_state **s,
                            struct scan_asset *a, int64_t *cp_version)
 {
     struct scan_delta_hint h;
     bool hint_used = false;
     int rv = 0;
     *cp_version = -1;
-    read_hint(logfd, &h);
+    read_hint(log, &h);
     struct scan_delta_cpset *sets = l->n_cp ? calloc(l->n_cp, sizeof *sets) : NULL;
     if (l->n_cp && !sets)
         return SHIR_E_NOMEM;
@@ -479,7 +475,7 @@ static int load_checkpoint(int logfd, struct listing *l, struct scan_delta_state
     for (size_t i = 0; i < n && rv == 0; i++) {
         const struct scan_delta_cp *cp = &l->cps[sets[i].first];
         char why[256] = "";
-        rv = scan_delta__read_cpset(logfd, cp, sets[i].count, *s, a, why, sizeof why);
+        rv = scan_delta__read_cpset(log, cp, sets[i].count, *s, a, why, sizeof why);
         if (rv == 0) {
             *cp_version = cp->version;
             break;
@@ -496,27 +492,25 @@ static int load_checkpoint(int logfd, struct listing *l, struct scan_delta_state
 }
 
 /* ~60 lines: list, choose the checkpoint, replay — the order of the protocol, read as one. */
-int scan_read_delta(const char *dir, enum scan_level level, const struct scan_limits *lim,
-                    struct scan_asset *a)
+int scan_read_delta_dir(struct scan_dir *table, enum scan_level level,
+                        const struct scan_limits *lim, struct scan_asset *a)
 {
     struct scan_delta_state *s = NULL;
+    struct scan_dir *log = NULL;
     struct listing l = {0};
     int64_t cp = -1;
     size_t bad = 0;
-    int rv, logfd = -1;
+    int rv;
     (void)level; /* L2 and L3 alike: the data files' values are not sampled */
     a->type = SCAN_ASSET_TABLE;
     if ((rv = scan_set_str(&a->format, "delta")) != 0)
         return rv;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    logfd = openat(dfd, "_delta_log", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    close(dfd);
-    if (logfd < 0)
-        return scan_asset_add_error(a, "delta: cannot open _delta_log: %s", strerror(errno));
-    if ((rv = list_log(logfd, &l)) != 0 || (rv = scan_delta_state_new(&s)) != 0 ||
-        (rv = load_checkpoint(logfd, &l, &s, a, &cp)) != 0)
+    if ((rv = scan_dir_open_dir(table, "_delta_log", &log)) != 0)
+        return rv == SHIR_E_NOMEM ? rv
+                                  : scan_asset_add_error(a, "delta: cannot open _delta_log: %s",
+                                                         shir_strerror(rv));
+    if ((rv = list_log(log, &l)) != 0 || (rv = scan_delta_state_new(&s)) != 0 ||
+        (rv = load_checkpoint(log, &l, &s, a, &cp)) != 0)
         goto out;
     int64_t version = cp, expect = cp + 1;
     size_t replayed = 0;
@@ -536,7 +530,7 @@ int scan_read_delta(const char *dir, enum scan_level level, const struct scan_li
         }
         char name[32];
         snprintf(name, sizeof name, "%020" PRId64 ".json", l.commits[i]);
-        if ((rv = scan_delta__read_json(logfd, name, s, a, &bad)) != 0) {
+        if ((rv = scan_delta__read_json(log, name, s, a, &bad)) != 0) {
             rv = rv == 1 ? 0 : rv; /* unreadable: said in a; the log stops before it */
             break;
         }
@@ -553,10 +547,22 @@ out:
     if (rv == SHIR_E_TOOBIG)
         rv = scan_asset_add_error(a, "delta: more than %u files: counts unknown",
                                   SCAN_DELTA_MAX_FILES);
-    if (logfd >= 0)
-        close(logfd);
+    scan_dir_close(log);
     free(l.commits);
     free(l.cps);
     scan_delta_state_free(s);
+    return rv;
+}
+
+int scan_read_delta(const char *dir, enum scan_level level, const struct scan_limits *lim,
+                    struct scan_asset *a)
+{
+    struct scan_dir *d;
+    a->type = SCAN_ASSET_TABLE;
+    int rv = scan_set_str(&a->format, "delta");
+    if (rv == 0 && (rv = scan_dir_local_open(dir, &d)) == 0) {
+        rv = scan_read_delta_dir(d, level, lim, a);
+        scan_dir_close(d);
+    }
     return rv;
 }

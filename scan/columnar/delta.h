@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scan/dirops.h"
 #include "scan/model.h"
 
 /* Commits replayed after the checkpoint: 100 000 (a log that long without a checkpoint is
@@ -36,8 +37,15 @@
 #define SCAN_DELTA_MAX_FILES (4u << 20)
 #define SCAN_DELTA_MAX_COMMIT_BYTES (64u << 20)
 
-/* Read the table in directory `dir` (a path; `_delta_log` is opened under it with O_NOFOLLOW).
- * A broken log is a per-file error in `a`, not a failure. 0, SHIR_E_NOMEM, or an I/O error. */
+/* Read the table in the open directory `table` (borrowed; dirops.h: a local directory or one on
+ * an SMB share): `_delta_log` and `_delta_log/_sidecars` are opened from it by name, and every
+ * file by name in its directory. A broken log, a file that cannot be opened or that changes
+ * under the reader is a per-file error in `a` (or a skipped checkpoint), not a failure.
+ * 0, SHIR_E_NOMEM, or an I/O error (a read that fails part way through a commit). */
+int scan_read_delta_dir(struct scan_dir *table, enum scan_level level,
+                        const struct scan_limits *lim, struct scan_asset *a);
+/* The same for the local directory at path `dir` (scan_dir_local_open: nothing below it is
+ * followed). -errno when `dir` itself cannot be opened. */
 int scan_read_delta(const char *dir, enum scan_level level, const struct scan_limits *lim,
                     struct scan_asset *a);
 
@@ -76,11 +84,11 @@ int scan_delta_fill(const struct scan_delta_state *s, const struct scan_limits *
                     struct scan_asset *a);
 
 /* Apply one checkpoint Parquet file (classic, a part, a V2 top-level file or a sidecar) read
- * from fd: the add, metaData and sidecar rows of every row group. A file that cannot be used
+ * from f (borrowed; f->size is the file's size): the add, metaData and sidecar rows of every row group. A file that cannot be used
  * (not Parquet, corrupt, a column that cannot be decoded) is SHIR_E_MALFORMED with the reason in
  * why[cap]; SHIR_E_NOMEM, SHIR_E_TOOBIG past SCAN_DELTA_MAX_FILES. Adds bytes read to a. */
-int scan_delta_apply_parquet(struct scan_delta_state *s, int fd, struct scan_asset *a, char *why,
-                             size_t cap);
+int scan_delta_apply_parquet(struct scan_delta_state *s, const struct scan_file *f,
+                             struct scan_asset *a, char *why, size_t cap);
 
 /* Checkpoint file names (pure). */
 enum scan_delta_cp_kind {
@@ -120,9 +128,9 @@ size_t scan_delta_cp_plan(struct scan_delta_cp *cp, size_t n, const struct scan_
  * not "." or "..", no NUL. 0 and out[cap], or -1 (the path is refused: outside _sidecars). */
 int scan_delta_sidecar_name(const char *path, char *out, size_t cap);
 
-/* Read checkpoint set cp[count] from the log directory logfd into s (sidecars included).
+/* Read checkpoint set cp[count] from the log directory `log` into s (sidecars included).
  * SHIR_E_MALFORMED with why[cap] when it cannot be used; SHIR_E_NOMEM, SHIR_E_TOOBIG. */
-int scan_delta__read_cpset(int logfd, const struct scan_delta_cp *cp, size_t count,
+int scan_delta__read_cpset(struct scan_dir *log, const struct scan_delta_cp *cp, size_t count,
                            struct scan_delta_state *s, struct scan_asset *a, char *why,
                            size_t cap);
 
@@ -133,10 +141,10 @@ int scan_delta__set_meta(struct scan_delta_state *s, const char *schema,
 int scan_delta__add_sidecar(struct scan_delta_state *s, const char *path);
 void scan_delta__clear_sidecars(struct scan_delta_state *s);
 int64_t scan_delta__stats_records(const char *stats);
-/* Read JSON file `name` in logfd (at most SCAN_DELTA_MAX_COMMIT_BYTES) and apply its lines;
+/* Read JSON file `name` in log (at most SCAN_DELTA_MAX_COMMIT_BYTES) and apply its lines;
  * malformed lines counted in *bad. 1 when it cannot be opened or is too big (an error is added
  * to a), else 0 or the apply error. */
-int scan_delta__read_json(int logfd, const char *name, struct scan_delta_state *s,
+int scan_delta__read_json(struct scan_dir *log, const char *name, struct scan_delta_state *s,
                           struct scan_asset *a, size_t *bad);
 
 #endif /* SHIR_SCAN_DELTA_H */

@@ -2,16 +2,14 @@
  * to read (pure), and reading one: every row group of each Parquet part or V2 top-level file
  * with our Parquet reader (the add.path, add.size, add.stats, metaData.schemaString,
  * metaData.partitionColumns and sidecar.path chunks), a V2 top-level JSON file as JSON lines,
- * then the V2 sidecars, opened by name under _delta_log/_sidecars with O_NOFOLLOW. */
-#include <errno.h>
-#include <fcntl.h>
+ * then the V2 sidecars, opened by name under _delta_log/_sidecars (dirops.h: locally with
+ * O_NOFOLLOW). A file that changes while it is read (a share that lies about sizes, an entry
+ * that vanishes) fails the checkpoint it belongs to, which is then skipped like a corrupt one. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "scan/columnar/delta.h"
 #include "scan/columnar/parquet.h"
@@ -250,19 +248,18 @@ static void strv_clear(struct strv *sv)
 }
 
 struct cp_src {
-    int fd;
+    const struct scan_file *f;
     uint64_t base;
 };
 
 static int cp_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
 {
     const struct cp_src *c = ctx;
-    struct scan_file f = {.fd = c->fd, .path = "checkpoint", .size = UINT64_MAX};
-    return scan_file_read_at(&f, c->base + off, buf, n, got);
+    return scan_file_read_at(c->f, c->base + off, buf, n, got);
 }
 
 /* All non-null values of one chunk, in row order, appended to out. */
-static int read_chunk(int fd, uint64_t fsize, const struct chunk *c, struct strv *out,
+static int read_chunk(const struct scan_file *f, uint64_t fsize, const struct chunk *c, struct strv *out,
                       struct scan_asset *a, char *why, size_t cap)
 {
     const struct scan_pq_leaf *l = &c->l;
@@ -272,7 +269,7 @@ static int read_chunk(int fd, uint64_t fsize, const struct chunk *c, struct strv
         snprintf(why, cap, "column %s of row group %" PRIu32 " outside the file", l->path, c->rg);
         return SHIR_E_MALFORMED;
     }
-    struct cp_src cs = {fd, (uint64_t)start};
+    struct cp_src cs = {f, (uint64_t)start};
     struct scan_pq_source src = {cp_read, &cs, (uint64_t)l->chunk_size};
     uint64_t got = 0;
     int rv = scan_parquet_chunk_sample_src(l, &src, 256u << 20, UINT32_MAX, strv_emit, out, note,
@@ -313,13 +310,12 @@ static int apply_row_group(struct scan_delta_state *s, struct strv *v, char *why
     return rv;
 }
 
-static int read_footer(int fd, uint64_t fsize, unsigned char **footer, uint32_t *flen,
-                       struct scan_asset *a, char *why, size_t cap)
+static int read_footer(const struct scan_file *f, uint64_t fsize, unsigned char **footer,
+                       uint32_t *flen, struct scan_asset *a, char *why, size_t cap)
 {
     unsigned char tail[8];
     size_t got = 0;
-    struct scan_file f = {.fd = fd, .path = "checkpoint", .size = fsize};
-    int rv = fsize >= 12 ? scan_file_read_at(&f, fsize - 8, tail, 8, &got) : 0;
+    int rv = fsize >= 12 ? scan_file_read_at(f, fsize - 8, tail, 8, &got) : 0;
     if (rv != 0 || got != 8 || memcmp(tail + 4, "PAR1", 4) != 0 ||
         (*flen = shir_get_le32(tail)) == 0 || *flen > SCAN_PQ_MAX_FOOTER || *flen > fsize - 12) {
         snprintf(why, cap, "not a Parquet file (bad footer)");
@@ -327,7 +323,7 @@ static int read_footer(int fd, uint64_t fsize, unsigned char **footer, uint32_t 
     }
     if (!(*footer = malloc(*flen)))
         return SHIR_E_NOMEM;
-    if (scan_file_read_at(&f, fsize - 8 - *flen, *footer, *flen, &got) != 0 || got != *flen) {
+    if (scan_file_read_at(f, fsize - 8 - *flen, *footer, *flen, &got) != 0 || got != *flen) {
         snprintf(why, cap, "footer cannot be read");
         return SHIR_E_MALFORMED;
     }
@@ -335,8 +331,8 @@ static int read_footer(int fd, uint64_t fsize, unsigned char **footer, uint32_t 
     return 0;
 }
 
-int scan_delta_apply_parquet(struct scan_delta_state *s, int fd, struct scan_asset *a, char *why,
-                             size_t cap)
+int scan_delta_apply_parquet(struct scan_delta_state *s, const struct scan_file *f,
+                             struct scan_asset *a, char *why, size_t cap)
 {
     struct scan_pq_meta m = {0};
     struct chunks cs = {0};
@@ -344,14 +340,9 @@ int scan_delta_apply_parquet(struct scan_delta_state *s, int fd, struct scan_ass
     unsigned char *footer = NULL;
     uint32_t flen = 0;
     const char *dwhy = NULL;
-    struct stat st;
+    uint64_t fsize = f->size;
     int rv;
-    if (fstat(fd, &st) != 0) {
-        snprintf(why, cap, "cannot stat: %s", strerror(errno));
-        return SHIR_E_MALFORMED;
-    }
-    uint64_t fsize = (uint64_t)st.st_size;
-    if ((rv = read_footer(fd, fsize, &footer, &flen, a, why, cap)) != 0)
+    if ((rv = read_footer(f, fsize, &footer, &flen, a, why, cap)) != 0)
         goto out;
     rv = scan_parquet_meta_decode_chunks(footer, flen, &m, &dwhy, on_chunk, &cs);
     if (rv != 0 && rv != SHIR_E_NOMEM) {
@@ -362,7 +353,7 @@ int scan_delta_apply_parquet(struct scan_delta_state *s, int fd, struct scan_ass
     for (size_t i = 0; rv == 0 && i < cs.n;) {
         size_t j = i;
         for (; rv == 0 && j < cs.n && cs.v[j].rg == cs.v[i].rg; j++)
-            rv = read_chunk(fd, fsize, &cs.v[j], &v[cs.v[j].col], a, why, cap);
+            rv = read_chunk(f, fsize, &cs.v[j], &v[cs.v[j].col], a, why, cap);
         if (rv == 0)
             rv = apply_row_group(s, v, why, cap);
         for (int c = 0; c < C_N; c++)
@@ -381,17 +372,20 @@ out:
 /* ------------------------------------------------------------------------------------------- */
 /* A checkpoint set: its files, then (V2) its sidecars. */
 
-static int read_file(int dirfd, const char *name, struct scan_delta_state *s,
+static int read_file(struct scan_dir *dir, const char *name, struct scan_delta_state *s,
                      struct scan_asset *a, char *why, size_t cap)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, cap, "cannot open %s: %s", name, strerror(errno));
+    struct scan_file f;
+    int rv = scan_dir_open_file(dir, name, &f);
+    if (rv == SHIR_E_NOMEM)
+        return rv;
+    if (rv != 0) {
+        snprintf(why, cap, "cannot open %s: %s", name, shir_strerror(rv));
         return SHIR_E_MALFORMED;
     }
     size_t wl;
-    int rv = scan_delta_apply_parquet(s, fd, a, why, cap);
-    close(fd);
+    rv = scan_delta_apply_parquet(s, &f, a, why, cap);
+    scan_dir_close_file(dir, &f);
     if (rv == SHIR_E_MALFORMED && (wl = strlen(why)) + 1 < cap) { /* name the file */
         char tmp[256];
         snprintf(tmp, sizeof tmp, "%s", why);
@@ -400,17 +394,17 @@ static int read_file(int dirfd, const char *name, struct scan_delta_state *s,
     return rv;
 }
 
-static int read_sidecars(int logfd, struct scan_delta_state *s, struct scan_asset *a, char *why,
-                         size_t cap)
+static int read_sidecars(struct scan_dir *log, struct scan_delta_state *s, struct scan_asset *a,
+                         char *why, size_t cap)
 {
     char **names = s->sidecars;
     size_t n = s->n_sidecars;
-    int rv = 0;
+    struct scan_dir *sd = NULL;
     s->sidecars = NULL; /* taken: sidecars naming further sidecars are not followed */
     s->n_sidecars = 0;
-    int sfd = openat(logfd, "_sidecars", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sfd < 0) {
-        snprintf(why, cap, "cannot open _sidecars: %s", strerror(errno));
+    int rv = scan_dir_open_dir(log, "_sidecars", &sd);
+    if (rv != 0 && rv != SHIR_E_NOMEM) {
+        snprintf(why, cap, "cannot open _sidecars: %s", shir_strerror(rv));
         rv = SHIR_E_MALFORMED;
     }
     for (size_t i = 0; i < n && rv == 0; i++) {
@@ -419,11 +413,10 @@ static int read_sidecars(int logfd, struct scan_delta_state *s, struct scan_asse
             snprintf(why, cap, "sidecar path '%.100s' is outside _delta_log/_sidecars", names[i]);
             rv = SHIR_E_MALFORMED;
         } else {
-            rv = read_file(sfd, name, s, a, why, cap);
+            rv = read_file(sd, name, s, a, why, cap);
         }
     }
-    if (sfd >= 0)
-        close(sfd);
+    scan_dir_close(sd);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -431,7 +424,7 @@ static int read_sidecars(int logfd, struct scan_delta_state *s, struct scan_asse
     return rv;
 }
 
-int scan_delta__read_cpset(int logfd, const struct scan_delta_cp *cp, size_t count,
+int scan_delta__read_cpset(struct scan_dir *log, const struct scan_delta_cp *cp, size_t count,
                            struct scan_delta_state *s, struct scan_asset *a, char *why,
                            size_t cap)
 {
@@ -439,7 +432,7 @@ int scan_delta__read_cpset(int logfd, const struct scan_delta_cp *cp, size_t cou
     scan_delta__clear_sidecars(s);
     if (cp[0].kind == SCAN_DELTA_CP_V2_JSON) {
         size_t bad = 0, nerr = a->n_errors;
-        rv = scan_delta__read_json(logfd, cp[0].name, s, a, &bad);
+        rv = scan_delta__read_json(log, cp[0].name, s, a, &bad);
         if (rv == 1 || (rv == 0 && bad > 0)) {
             snprintf(why, cap, "%s: %s", cp[0].name,
                      rv == 1 && a->n_errors > nerr ? a->errors[a->n_errors - 1]
@@ -448,10 +441,10 @@ int scan_delta__read_cpset(int logfd, const struct scan_delta_cp *cp, size_t cou
         }
     } else {
         for (size_t i = 0; i < count && rv == 0; i++)
-            rv = read_file(logfd, cp[i].name, s, a, why, cap);
+            rv = read_file(log, cp[i].name, s, a, why, cap);
     }
     if (rv == 0 && s->n_sidecars > 0)
-        rv = read_sidecars(logfd, s, a, why, cap);
+        rv = read_sidecars(log, s, a, why, cap);
     if (rv == 0 && !s->schema) { /* the protocol puts metaData in every checkpoint */
         snprintf(why, cap, "no metaData action");
         rv = SHIR_E_MALFORMED;

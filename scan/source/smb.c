@@ -344,6 +344,13 @@ static int smb_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
 
 int scan_smb_file_open(struct scan_smb *s, const char *rel, uint64_t ino, struct scan_file *f)
 {
+    uint64_t size;
+    return scan__smb_file_open(s, rel, ino, f, &size);
+}
+
+int scan__smb_file_open(struct scan_smb *s, const char *rel, uint64_t ino, struct scan_file *f,
+                        uint64_t *size)
+{
     const char *u = scan__smb_url(s, rel);
     if (!u)
         return SHIR_E_NOMEM;
@@ -364,6 +371,7 @@ int scan_smb_file_open(struct scan_smb *s, const char *rel, uint64_t ino, struct
         free(fh);
         return SHIR_E_STALE;
     }
+    *size = (uint64_t)st.st_size;
     f->fd = -1;
     f->read = smb_read;
     f->ctx = fh;

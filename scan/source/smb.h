@@ -80,11 +80,39 @@ int scan_smb_walk(struct scan_smb *s, const struct scan_walk_opts *o, scan_walk_
 int scan_smb_file_open(struct scan_smb *s, const char *rel, uint64_t ino, struct scan_file *f);
 void scan_smb_file_close(struct scan_smb *s, struct scan_file *f);
 
+/* The directory `rel` below the root ("": the root) as readers see it (scan/dirops.h; smbdir.c):
+ * subdirectories and files opened by name through this session, listings by scan__smb_list
+ * (the walk's: same bounds). The session must outlive it. Checked to be a directory here:
+ * -ENOTDIR, -ENOENT or another negative errno, SHIR_E_NOMEM. */
+int scan_smb_dir_open(struct scan_smb *s, const char *rel, struct scan_dir **out);
+
 /* The qualified name of an entry path (the root joined with rel, or with a resource set's
  * pattern when `pattern`: braces kept): "smb://HOST:PORT/" and the rest percent-encoded. */
 int scan_smb_qualified_name(struct scan_smb *s, struct shir_buf *b, const char *path, bool pattern);
 
-/* Shared by smb.c and smbwalk.c only: the session's libsmbclient context and the loaded library
+/* Shared by smb.c, smbwalk.c and smbdir.c only: one directory's listing, sorted bytewise by
+ * name, without "." and ".."; bad_names counts names skipped (empty, too long, with a '/'), and
+ * err/why the error that stopped it (0: none; entries listed before it are kept). Returns 0 or
+ * SHIR_E_NOMEM (l is then still to be freed). */
+struct scan__smb_ent {
+    char *name; /* owned */
+    uint64_t size, ino;
+    int64_t mtime;
+    bool dir;
+};
+struct scan__smb_listing {
+    struct scan__smb_ent *v;
+    size_t n;
+    unsigned bad_names;
+    int err;
+    const char *why; /* static */
+};
+int scan__smb_list(struct scan_smb *s, const char *rel, struct scan__smb_listing *l);
+void scan__smb_listing_free(struct scan__smb_listing *l);
+/* scan_smb_file_open, and the open file's size in *size (the server's, at open). */
+int scan__smb_file_open(struct scan_smb *s, const char *rel, uint64_t ino, struct scan_file *f,
+                        uint64_t *size);
+/* And the session's libsmbclient context and the loaded library
  * (borrowed, smblib.h), and the URL of `rel` below the root (encoded for libsmbclient, in a
  * scratch buffer valid until the next call; NULL when too long or out of memory). */
 struct scan_smblib;

@@ -1,7 +1,8 @@
 /* The walk of an SMB share: source.c's order (depth first, each directory's entries in bytewise
  * name order) over libsmbclient, so walk indices, parts and resume behave as on a local tree.
  * One listing per directory (readdirplus2 returns each entry's attributes with its name), then
- * a sort; nothing is stat'ed one by one. Bounds: see smb.h. */
+ * a sort; nothing is stat'ed one by one. Bounds: see smb.h. The listing (scan__smb_list) is
+ * shared with the readers' view of a share's directories (smbdir.c). */
 #define _GNU_SOURCE /* libsmbclient.h needs the full struct stat and timespec */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,13 +11,7 @@
 
 #include "scan/source/smb.h"
 #include "scan/source/smblib.h"
-
-struct ent {
-    char *name;
-    uint64_t size, ino;
-    int64_t mtime;
-    bool dir;
-};
+#include "scan/tables.h"
 
 struct smb_walker {
     struct scan_smb *s;
@@ -34,8 +29,8 @@ static const char *rel_of(const struct smb_walker *w)
     return w->path.len - 1 > w->rel_off ? (const char *)w->path.data + w->rel_off + 1 : "";
 }
 
-static int emit(struct smb_walker *w, enum scan_entry_kind kind, const struct ent *e, int err,
-                const char *why)
+static int emit(struct smb_walker *w, enum scan_entry_kind kind, const struct scan__smb_ent *e,
+                int err, const char *why, bool table)
 {
     const char *rel = rel_of(w);
     struct scan_entry x = {.kind = kind,
@@ -44,7 +39,8 @@ static int emit(struct smb_walker *w, enum scan_entry_kind kind, const struct en
                            .err = err,
                            .why = why,
                            .dir_fd = -1,
-                           .name = rel};
+                           .name = rel,
+                           .table = table};
     if (e) {
         x.size = e->size;
         x.mtime = e->mtime;
@@ -63,79 +59,89 @@ static bool any_match(const char *const *pats, size_t n, const char *rel)
 
 static int cmp_ent(const void *x, const void *y)
 {
-    return strcmp(((const struct ent *)x)->name, ((const struct ent *)y)->name);
+    return strcmp(((const struct scan__smb_ent *)x)->name, ((const struct scan__smb_ent *)y)->name);
 }
 
-static void ents_free(struct ent *v, size_t n)
+void scan__smb_listing_free(struct scan__smb_listing *l)
 {
-    for (size_t i = 0; i < n; i++)
-        free(v[i].name);
-    free(v);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].name);
+    free(l->v);
+    memset(l, 0, sizeof *l);
 }
 
-/* List the directory at rel into *v (sorted). A listing error is an ERROR entry (what was
- * listed before it is still walked); the return is SHIR_E_NOMEM or the callback's. */
-static int list_dir(struct smb_walker *w, struct ent **v, size_t *n)
+static int listing_add(struct scan__smb_listing *l, size_t *cap, const char *nm, size_t len,
+                       const struct libsmb_file_info *fi, const struct stat *st)
 {
-    SMBCCTX *c = scan__smb_ctx(w->s);
-    const struct scan_smblib *lib = scan__smb_lib(w->s);
-    const char *u = scan__smb_url(w->s, rel_of(w));
+    if (l->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct scan__smb_ent *nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv)
+            return SHIR_E_NOMEM;
+        l->v = nv;
+        *cap = nc;
+    }
+    struct scan__smb_ent *e = &l->v[l->n];
+    *e = (struct scan__smb_ent){.name = strndup(nm, len),
+                                .size = fi->size,
+                                .ino = (uint64_t)st->st_ino,
+                                .mtime = (int64_t)fi->mtime_ts.tv_sec,
+                                .dir = S_ISDIR(st->st_mode) || (fi->attrs & 0x10)};
+    if (!e->name)
+        return SHIR_E_NOMEM;
+    l->n++;
+    return 0;
+}
+
+int scan__smb_list(struct scan_smb *s, const char *rel, struct scan__smb_listing *l)
+{
+    SMBCCTX *c = scan__smb_ctx(s);
+    const struct scan_smblib *lib = scan__smb_lib(s);
+    const char *u = scan__smb_url(s, rel);
     size_t cap = 0;
     int rc = 0;
-    *v = NULL;
-    *n = 0;
-    if (!u)
-        return emit(w, SCAN_ENTRY_ERROR, NULL, -ENAMETOOLONG, "path too long");
+    memset(l, 0, sizeof *l);
+    if (!u) {
+        l->err = -ENAMETOOLONG;
+        l->why = "path too long";
+        return 0;
+    }
     SMBCFILE *d = lib->smbc_getFunctionOpendir(c)(c, u);
-    if (!d)
-        return emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot open directory");
+    if (!d) {
+        l->err = errno ? -errno : SHIR_E_IO;
+        l->why = "cannot open directory";
+        return 0;
+    }
     for (;;) {
         struct stat st;
         errno = 0;
         const struct libsmb_file_info *fi = lib->smbc_getFunctionReaddirPlus2(c)(c, d, &st);
         if (!fi) {
-            if (errno)
-                rc = emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot read directory");
+            if (errno) {
+                l->err = -errno;
+                l->why = "cannot read directory";
+            }
             break;
         }
         const char *nm = fi->name;
         if (!nm || (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0'))))
             continue;
-        size_t l = strnlen(nm, SCAN_SMB_MAX_NAME + 1);
-        if (l == 0 || l > SCAN_SMB_MAX_NAME || memchr(nm, '/', l)) {
-            rc = emit(w, SCAN_ENTRY_SKIPPED, NULL, 0, "name from the server too long or bad");
-            if (rc)
-                break;
+        size_t len = strnlen(nm, SCAN_SMB_MAX_NAME + 1);
+        if (len == 0 || len > SCAN_SMB_MAX_NAME || memchr(nm, '/', len)) {
+            l->bad_names++;
             continue;
         }
-        if (*n == SCAN_SMB_MAX_DIR) {
-            rc = emit(w, SCAN_ENTRY_ERROR, NULL, -E2BIG, "directory has too many entries");
+        if (l->n == SCAN_SMB_MAX_DIR) {
+            l->err = -E2BIG;
+            l->why = "directory has too many entries";
             break;
         }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct ent *nv = realloc(*v, cap * sizeof *nv);
-            if (!nv) {
-                rc = SHIR_E_NOMEM;
-                break;
-            }
-            *v = nv;
-        }
-        struct ent *e = &(*v)[*n];
-        *e = (struct ent){.name = strndup(nm, l),
-                          .size = fi->size,
-                          .ino = (uint64_t)st.st_ino,
-                          .mtime = (int64_t)fi->mtime_ts.tv_sec,
-                          .dir = S_ISDIR(st.st_mode) || (fi->attrs & 0x10)};
-        if (!e->name) {
-            rc = SHIR_E_NOMEM;
+        if ((rc = listing_add(l, &cap, nm, len, fi, &st)) != 0)
             break;
-        }
-        (*n)++;
     }
     lib->smbc_getFunctionClosedir(c)(c, d);
-    if (*n > 1)
-        qsort(*v, *n, sizeof **v, cmp_ent);
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof *l->v, cmp_ent);
     return rc;
 }
 
@@ -157,9 +163,9 @@ static void pop(struct smb_walker *w, size_t saved)
     w->path.data[saved - 1] = '\0';
 }
 
-static int walk_dir(struct smb_walker *w, unsigned depth);
+static int enter_dir(struct smb_walker *w, const struct scan__smb_ent *e, unsigned depth);
 
-static int walk_entry(struct smb_walker *w, const struct ent *e, unsigned depth)
+static int walk_entry(struct smb_walker *w, const struct scan__smb_ent *e, unsigned depth)
 {
     const char *rel = rel_of(w);
     if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
@@ -167,36 +173,44 @@ static int walk_entry(struct smb_walker *w, const struct ent *e, unsigned depth)
     if (!e->dir) {
         if (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel))
             return 0;
-        return emit(w, SCAN_ENTRY_FILE, e, 0, NULL);
+        return emit(w, SCAN_ENTRY_FILE, e, 0, NULL, false);
     }
     for (unsigned i = 0; e->ino && i < depth; i++)
         if (w->anc[i] == e->ino)
-            return emit(w, SCAN_ENTRY_SKIPPED, e, 0, "directory loop (already visited)");
+            return emit(w, SCAN_ENTRY_SKIPPED, e, 0, "directory loop (already visited)", false);
     if (depth >= w->max_depth)
-        return emit(w, SCAN_ENTRY_SKIPPED, e, 0, "directory nesting too deep");
-    int rc = emit(w, SCAN_ENTRY_DIR, e, 0, NULL);
-    if (rc)
-        return rc;
-    w->anc[depth] = e->ino;
-    return walk_dir(w, depth + 1);
+        return emit(w, SCAN_ENTRY_SKIPPED, e, 0, "directory nesting too deep", false);
+    return enter_dir(w, e, depth);
 }
 
-/* Recursion bounded by max_depth (<= SCAN_SMB_MAX_DEPTH): one listing held per level. */
-static int walk_dir(struct smb_walker *w, unsigned depth)
+/* The directory at w->path (its entry e, at depth): listed first, so that its DIR entry can say
+ * whether it is a table (scan_table_marker over the listing: the local walk's rule); then what
+ * the listing met (bad names, an error) and its entries, in the order a listing-as-you-go walk
+ * gave them. Recursion bounded by max_depth (<= SCAN_SMB_MAX_DEPTH): one listing per level. */
+static int enter_dir(struct smb_walker *w, const struct scan__smb_ent *e, unsigned depth)
 {
-    struct ent *v;
-    size_t n;
-    int rc = list_dir(w, &v, &n);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    struct scan__smb_listing l;
+    bool table = false;
+    int rc = scan__smb_list(w->s, rel_of(w), &l);
+    for (size_t i = 0; rc == 0 && i < l.n && !table; i++)
+        table = scan_table_marker(l.v[i].name, l.v[i].dir);
+    if (rc == 0)
+        rc = emit(w, SCAN_ENTRY_DIR, e, 0, NULL, table);
+    for (unsigned i = 0; rc == 0 && i < l.bad_names; i++)
+        rc = emit(w, SCAN_ENTRY_SKIPPED, NULL, 0, "name from the server too long or bad", false);
+    if (rc == 0 && l.err)
+        rc = emit(w, SCAN_ENTRY_ERROR, NULL, l.err, l.why, false);
+    w->anc[depth] = e->ino;
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
         size_t saved;
-        if (push(w, v[i].name, &saved) != 0) {
-            rc = emit(w, SCAN_ENTRY_ERROR, NULL, -ENAMETOOLONG, "path too long");
+        if (push(w, l.v[i].name, &saved) != 0) {
+            rc = emit(w, SCAN_ENTRY_ERROR, NULL, -ENAMETOOLONG, "path too long", false);
             continue;
         }
-        rc = walk_entry(w, &v[i], depth);
+        rc = walk_entry(w, &l.v[i], depth + 1);
         pop(w, saved);
     }
-    ents_free(v, n);
+    scan__smb_listing_free(&l);
     return rc;
 }
 
@@ -234,11 +248,8 @@ int scan_smb_walk(struct scan_smb *s, const struct scan_walk_opts *o, scan_walk_
     } else if (rc == 0 && !S_ISDIR(st.st_mode)) {
         rc = SHIR_E_UNSUPPORTED;
     } else if (rc == 0) {
-        struct ent e = {.mtime = (int64_t)st.st_mtime, .ino = (uint64_t)st.st_ino};
-        rc = emit(&w, SCAN_ENTRY_DIR, &e, 0, NULL);
-        w.anc[0] = e.ino;
-        if (rc == 0)
-            rc = walk_dir(&w, 1);
+        struct scan__smb_ent e = {.mtime = (int64_t)st.st_mtime, .ino = (uint64_t)st.st_ino};
+        rc = enter_dir(&w, &e, 0);
     }
     shir_buf_free(&w.path);
     return rc;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "scan/engine.h"
+#include "scan/tables.h"
 
 /* Directories entered so far, by (dev, ino): an open-addressing set. */
 struct visited {
@@ -242,7 +243,16 @@ static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned d
         close(fd);
         return emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory nesting too deep");
     }
-    rc = emit(w, SCAN_ENTRY_DIR, st, 0, NULL);
+    struct scan_entry e = {.kind = SCAN_ENTRY_DIR,
+                           .path = w->path,
+                           .rel = rel_of(w),
+                           .size = (uint64_t)st->st_size,
+                           .mtime = (int64_t)st->st_mtime,
+                           .dev = st->st_dev,
+                           .ino = st->st_ino,
+                           .dir_fd = -1,
+                           .table = scan_table_dir_at(fd)};
+    rc = w->cb(w->ud, &e);
     if (rc) {
         close(fd);
         return rc;

@@ -25,8 +25,9 @@ static void fuzz_parquet(struct scan_delta_state *s, const uint8_t *data, size_t
     int fd = memfd_create("fuzz_delta", MFD_CLOEXEC);
     if (fd < 0)
         return;
+    struct scan_file f = {.fd = fd, .path = "fuzz_delta", .size = size};
     if (write(fd, data, size) == (ssize_t)size &&
-        scan_delta_apply_parquet(s, fd, a, why, sizeof why) == 0)
+        scan_delta_apply_parquet(s, &f, a, why, sizeof why) == 0)
         for (size_t i = 0; i < s->n_sidecars; i++)
             (void)scan_delta_sidecar_name(s->sidecars[i], name, sizeof name);
     close(fd);
