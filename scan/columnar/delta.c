@@ -381,8 +381,11 @@ int scan_delta__read_json(struct scan_dir *log, const char *name, struct scan_de
         goto out;
     }
     /* A file that shrinks after the open reads short; one that grows is read to its old size. */
-    if ((rv = scan_file_read_at(&f, 0, buf, (size_t)f.size, &got)) != 0)
+    if ((rv = scan_file_read_at(&f, 0, buf, (size_t)f.size, &got)) != 0) {
+        rv = scan_asset_add_error(a, "delta: cannot read %s: %s", name, shir_strerror(rv));
+        rv = rv ? rv : 1;
         goto out;
+    }
     a->bytes_read += got;
     rv = scan_delta_apply_json(s, buf, got, bad);
 out:
@@ -509,7 +512,11 @@ int scan_read_delta_dir(struct scan_dir *table, enum scan_level level,
         return rv == SHIR_E_NOMEM ? rv
                                   : scan_asset_add_error(a, "delta: cannot open _delta_log: %s",
                                                          shir_strerror(rv));
-    if ((rv = list_log(log, &l)) != 0 || (rv = scan_delta_state_new(&s)) != 0 ||
+    if ((rv = list_log(log, &l)) != 0 && rv != SHIR_E_NOMEM) {
+        rv = scan_asset_add_error(a, "delta: cannot list _delta_log: %s", shir_strerror(rv));
+        goto out;
+    }
+    if (rv != 0 || (rv = scan_delta_state_new(&s)) != 0 ||
         (rv = load_checkpoint(log, &l, &s, a, &cp)) != 0)
         goto out;
     int64_t version = cp, expect = cp + 1;

@@ -40,8 +40,8 @@
 /* Read the table in the open directory `table` (borrowed; dirops.h: a local directory or one on
  * an SMB share): `_delta_log` and `_delta_log/_sidecars` are opened from it by name, and every
  * file by name in its directory. A broken log, a file that cannot be opened or that changes
- * under the reader is a per-file error in `a` (or a skipped checkpoint), not a failure.
- * 0, SHIR_E_NOMEM, or an I/O error (a read that fails part way through a commit). */
+ * under the reader, a listing that fails, is an error in `a` (or a skipped checkpoint), not a
+ * failure of the call. 0 or SHIR_E_NOMEM. */
 int scan_read_delta_dir(struct scan_dir *table, enum scan_level level,
                         const struct scan_limits *lim, struct scan_asset *a);
 /* The same for the local directory at path `dir` (scan_dir_local_open: nothing below it is
@@ -142,8 +142,8 @@ int scan_delta__add_sidecar(struct scan_delta_state *s, const char *path);
 void scan_delta__clear_sidecars(struct scan_delta_state *s);
 int64_t scan_delta__stats_records(const char *stats);
 /* Read JSON file `name` in log (at most SCAN_DELTA_MAX_COMMIT_BYTES) and apply its lines;
- * malformed lines counted in *bad. 1 when it cannot be opened or is too big (an error is added
- * to a), else 0 or the apply error. */
+ * malformed lines counted in *bad. 1 when it cannot be opened or read or is too big (an error
+ * is added to a), else 0 or the apply error. */
 int scan_delta__read_json(struct scan_dir *log, const char *name, struct scan_delta_state *s,
                           struct scan_asset *a, size_t *bad);
 

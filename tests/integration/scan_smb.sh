@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SMB shares as a source (issue 13) against a real Samba server started here (smb_lib.sh): a
 # share over a copy of sample-data/ (CSV, a partitioned resource set, JSON lines, Parquet, Avro,
-# logs, text) plus a name that needs encoding, scanned at L3 by `scan run-local smb://…` gives
-# the same assets (paths relative to the share, formats, sizes, times, columns, samples'
-# classifications, resource sets) as `scan run-local` of the same tree on the disk. With signing
+# logs, text) plus a name that needs encoding and the Delta tables of tests/fixtures/delta,
+# scanned at L3 by `scan run-local smb://…` gives the same assets (paths relative to the share,
+# formats, sizes, times, columns, samples' classifications, resource sets, Delta tables) as
+# `scan run-local` of the same tree on the disk. With signing
 # mandatory on the server, and a second share that requires SMB3 encryption. A wrong password
 # fails fast with a clear error and writes no asset; a URL with a user or password is refused
 # and not echoed; the same server limited to SMB1 (NT1) is refused. A runtime run of a scan
@@ -39,6 +40,12 @@ mkdir -p "$tmp/tree/odd dir/deeper"
 printf 'id,email\n' >"$tmp/tree/odd dir/deeper/#1 a=b;c ä%41.csv"
 for i in $(seq 1 40); do printf '%d,person%d@example.org\n' "$i" "$i"; done \
     >>"$tmp/tree/odd dir/deeper/#1 a=b;c ä%41.csv"
+# Delta tables (tests/fixtures/delta: a classic, a multi-part, a V2 Parquet and a V2 JSON
+# checkpoint, commits after it, files removed): each is one `table` asset on the share too.
+mkdir "$tmp/tree/lake"
+for t in sales sales_multipart sales_v2 sales_v2json; do
+    cp -r "$SHIR_SOURCE_DIR/tests/fixtures/delta/$t" "$tmp/tree/lake/"
+done
 chmod -R a+rX "$tmp/tree"
 
 SHARES="[share]
@@ -74,7 +81,8 @@ out=$(printf '%s\n' "$canary" | local_run "$URL" --user "$SMB_USER" --password-f
 printf '%s' "$out" >"$tmp/smb.out"
 json_check "$out" 'd["status"]=="ok" and d["errors"]==0 and d["resourceSets"]==2' "smb summary"
 
-# Same assets: keys relative to the root, everything but path and qualifiedName equal.
+# Same assets: keys relative to the root, everything but path and qualifiedName equal (Delta
+# tables included: columns, partition columns, tableVersion, liveFiles, rowCount, size).
 python3 - "$tmp/local.jsonl" "$tmp/tree" "$tmp/smb.jsonl" "$URL" <<'PY' || fail "assets differ"
 import json, sys, urllib.parse
 def load(f, pre):
@@ -99,6 +107,19 @@ assert cl["email"] == ["EMAIL_ADDRESS"] and cl["id"] == [], cl
 fmts = {r["format"] for r in smb.values()}
 assert {"csv", "jsonl", "parquet", "avro", "text"} <= fmts, fmts
 assert any(r["type"] == "resource_set" for r in smb.values())
+# The Delta tables: read through the share (schema, partition columns, liveFiles, tableVersion,
+# rows equal the local run's above; here also what the fixture holds), and no asset for a data
+# file or a log file inside them.
+names = ("sales", "sales_multipart", "sales_v2", "sales_v2json")
+tables = {k: r for k, r in smb.items() if r["type"] == "table"}
+assert sorted(tables) == ["/lake/" + t for t in names], sorted(tables)
+for k, t in tables.items():
+    assert (t["format"], t["tableVersion"], t["liveFiles"], t["rowCount"], t["errors"]) == \
+        ("delta", 3, 3, 30, []), (k, t)
+    cols = {c["name"]: c["typeDetail"] for c in t["columns"]}
+    assert cols["region"] == "string partition" and cols["customer.email"] == "string", (k, cols)
+inner = [k for k in smb if k.startswith("/lake/") and k not in tables]
+assert not inner, inner
 PY
 
 # Parts and resume, as on a local tree: an attempt resumed at part 2 writes parts 2.. exactly as
