@@ -28,3 +28,7 @@ target_link_libraries(bench_parts PRIVATE shir_scan)
 
 # bench_smb_walk.sh (a script over the real binary): files/s of an SMB walk against a local walk
 # of the same tree at L1 and L2, against a Samba server it starts (tests/integration/smb_lib.sh).
+
+# bench_smb_delta.sh (a script over the real binary): Delta tables/s read at L2 from an SMB share
+# against the same tables on the disk (tests/fixtures/delta's layouts, copied), against a Samba
+# server it starts (tests/integration/smb_lib.sh).

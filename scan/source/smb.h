@@ -74,8 +74,8 @@ const char *scan_smb_root(const struct scan_smb *s);
  * Links are the server's business (Samba follows them only within the share unless told
  * otherwise); a directory that is one of its own ancestors (same file id) is SKIPPED. */
 int scan_smb_walk(struct scan_smb *s, const struct scan_walk_opts *o, scan_walk_cb cb, void *ud);
-/* Open `rel` (relative to the root) for reading into f (f->read/f->ctx/f->size set; path is
- * left to the caller); ino: the file id the walk saw (0: unchecked). SHIR_E_STALE when it is no
+/* Open `rel` (relative to the root) for reading into f (f->fd/f->read/f->ctx set; size and path
+ * are left to the caller: the engine keeps the walk's size, as on a local tree); ino: the file id the walk saw (0: unchecked). SHIR_E_STALE when it is no
  * longer that regular file, a negative errno otherwise. Close with scan_smb_file_close. */
 int scan_smb_file_open(struct scan_smb *s, const char *rel, uint64_t ino, struct scan_file *f);
 void scan_smb_file_close(struct scan_smb *s, struct scan_file *f);

@@ -10,7 +10,8 @@
  * L1 speed comes from doing no more than `find -printf '%s %T@'` does plus one sort: readdir
  * into one name buffer per directory, a qsort of offsets into it, then one fstatat relative to
  * the open directory per entry (no full-path lookups), no allocation per entry (one growing path
- * buffer), and glob matching only when globs are given. */
+ * buffer), and glob matching only when globs are given. One more fstatat per directory asks
+ * whether it holds a table's log (tables.h: scan_entry.table). */
 /* realpath(3) is XSI. */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
