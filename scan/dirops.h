@@ -28,9 +28,9 @@ enum scan_dirent_type { SCAN_DIRENT_OTHER = 0, SCAN_DIRENT_FILE, SCAN_DIRENT_DIR
 #define SCAN_DIRENT_SIZE_UNKNOWN UINT64_MAX
 
 struct scan_dirent {
-    const char *name;            /* borrowed for the callback; never "." or "..", no '/' */
-    enum scan_dirent_type type;  /* a local symlink is OTHER (not followed) */
-    uint64_t size;               /* SCAN_DIRENT_SIZE_UNKNOWN when the listing does not say */
+    const char *name;           /* borrowed for the callback; never "." or "..", no '/' */
+    enum scan_dirent_type type; /* a local symlink is OTHER (not followed) */
+    uint64_t size;              /* SCAN_DIRENT_SIZE_UNKNOWN when the listing does not say */
 };
 /* Called once per entry, in no particular order; non-zero stops the listing and is returned. */
 typedef int (*scan_dirent_cb)(void *ud, const struct scan_dirent *e);

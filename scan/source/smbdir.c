@@ -18,8 +18,8 @@
 
 struct smb_dir {
     struct scan_dir base;
-    struct scan_smb *s; /* borrowed: the session outlives the directory */
-    char *rel;          /* owned: "" for the root, else "a/b" */
+    struct scan_smb *s;  /* borrowed: the session outlives the directory */
+    char *rel;           /* owned: "" for the root, else "a/b" */
     struct shir_buf tmp; /* rel + "/" + a name */
 };
 

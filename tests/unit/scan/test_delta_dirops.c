@@ -30,8 +30,8 @@ static void test_table_marker(void **state)
         const char *name;
         bool dir, marks;
     } cases[] = {
-        {"_delta_log", true, true},   {"_delta_log", false, false}, {"_delta_logs", true, false},
-        {"_Delta_log", true, false},  {"delta_log", true, false},   {"", true, false},
+        {"_delta_log", true, true},  {"_delta_log", false, false}, {"_delta_logs", true, false},
+        {"_Delta_log", true, false}, {"delta_log", true, false},   {"", true, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (scan_table_marker(cases[i].name, cases[i].dir) != cases[i].marks)
@@ -223,8 +223,8 @@ static void lie_close(struct scan_dir *base)
     free(d);
 }
 
-static const struct scan_dir_ops lie_ops = {lie_open_dir, lie_list, lie_open_file,
-                                            lie_close_file, lie_close};
+static const struct scan_dir_ops lie_ops = {lie_open_dir, lie_list, lie_open_file, lie_close_file,
+                                            lie_close};
 
 struct names {
     char v[32][160];
@@ -285,8 +285,7 @@ static void test_lying_dir(void **state)
                 if (rv != 0)
                     fail_msg("%s %s %s: rv %d", tables[t], nm.v[i], lie_names[k], rv);
                 if (!whole && a.n_errors == 0)
-                    fail_msg("%s %s %s: wrong table, no error", tables[t], nm.v[i],
-                             lie_names[k]);
+                    fail_msg("%s %s %s: wrong table, no error", tables[t], nm.v[i], lie_names[k]);
                 if (a.n_errors > 0) {
                     errors++;
                     printf("  %s %s %s: %s\n", tables[t], nm.v[i], lie_names[k], a.errors[0]);
