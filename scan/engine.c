@@ -602,17 +602,18 @@ static int scan_table(struct engine *g, const struct scan_entry *e)
     a.type = SCAN_ASSET_TABLE;
     a.modified = e->mtime;
     int rc = scan_tableset_add(&g->tables, e->rel);
+    /* Below a resume point the earlier attempt wrote it (in the part its place in the walk
+     * gave it); only the set of tables is rebuilt, and the table is not read again. */
+    bool covered = g->parts && g->next_index < g->covered;
     if (rc == 0)
         rc = scan_set_str(&a.path, e->path);
     if (rc == 0)
         rc = set_name(g, &a, e->path, false);
     if (rc == 0)
         rc = scan_set_str(&a.format, "delta");
-    if (rc == 0 && g->job->level >= SCAN_L2)
+    if (rc == 0 && g->job->level >= SCAN_L2 && !covered)
         rc = read_table(g, e, &a);
-    /* Below a resume point the earlier attempt wrote it (in the part its place in the walk
-     * gave it); only the set of tables is rebuilt. */
-    if (rc == 0 && !(g->parts && g->next_index < g->covered))
+    if (rc == 0 && !covered)
         rc = deliver(g, &a);
     scan_asset_free(&a);
     return rc;
