@@ -171,7 +171,7 @@ static void bench_skip(const char *text, size_t tlen)
     }
     enum scan__tb_impl best = scan__tb_resolve(SCAN__TB_BEST);
     printf("  built-in text tokenizer alone (best masks here: %s), MB/s median / best of %d:\n",
-           best == SCAN__TB_AVX2 ? "AVX2" : best == SCAN__TB_SSE2 ? "SSE2" : "plain C", REPS);
+           best == SCAN__TB_AVX2 ? "AVX2" : best == SCAN__TB_SSE2 ? "SSE2" : "none, the reference", REPS);
     for (size_t k = 0; k < 3; k++) {
         if (!scan__tb_available(impls[k]))
             continue;

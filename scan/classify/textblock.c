@@ -1,15 +1,18 @@
 /* The tokenizer's byte classes and the block skip (textblock.h).
  *
- * A window is 64 bytes turned into four bit masks (separators, digits, symbols, 'A'); a word is
- * then a run of zero bits of the separator mask, and the skip's question, "would the tokenizer
- * count anything in this word?", is a few mask operations per word that has a digit, a symbol
- * or a leading 'A', and nothing at all for words of letters: in prose that is one trigger per
- * ~60 bytes (a word ending in '.'), so a window costs ~20 instructions instead of ~200.
+ * A window is 64 bytes turned into bit masks (separators, digits, symbols, 'A', and the few
+ * symbols numbers and sentence ends are made of); a word is then a run of zero bits of the
+ * separator mask, and the skip's question, "would the tokenizer count anything in this word?",
+ * is a few mask operations for a word that has a digit, a symbol or a leading 'A', and nothing
+ * at all for a word of letters. The AVX2 window costs ~60 instructions where the byte loop paid
+ * ~4 a byte (~250), and on bench_classify's text the tokenizer is handed one word in ~9 (one
+ * per ~60 bytes: log fields, addresses, long numbers).
  *
  * Three builders give identical masks (test_scan_classify_fast checks every byte value at every
  * position): AVX2 (two nibble lookups with vpshufb per 32 bytes), SSE2 (range compares, the
- * x86-64 baseline), plain C (any CPU). The AVX2 one is compiled with a target attribute and
- * chosen at run time, so the build stays portable. */
+ * x86-64 baseline), plain C (any CPU; slower than the reference, so only the tests run it). The
+ * AVX2 one is compiled with a target attribute and chosen at run time, so the build stays
+ * portable. */
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -271,10 +274,11 @@ static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor
     if (ws < i)
         ws = i; /* the tokenizer starts its word at i */
     uint64_t above = m->sep >> p;
-    w->s = nino_backup(c->t, c->n, i, ws);
     w->cut = false;
-    if (!above)
+    if (!above) {
+        w->s = nino_backup(c->t, c->n, i, ws);
         return true; /* the word runs past the window: the tokenizer cuts it */
+    }
     unsigned we = p + (unsigned)__builtin_ctzll(above); /* < 64: a separator's bit */
     unsigned wsl = ws > c->pos ? (unsigned)(ws - c->pos) : 0;
     uint64_t word = (((uint64_t)1 << we) - 1) & ~(((uint64_t)1 << wsl) - 1);
@@ -282,6 +286,7 @@ static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor
         c->trig &= ~word;
         return false;
     }
+    w->s = nino_backup(c->t, c->n, i, ws);
     if (w->s == ws) {
         w->cut = true;
         w->e = c->pos + we;
@@ -372,7 +377,9 @@ enum scan__tb_impl scan__tb_resolve(enum scan__tb_impl impl)
         return SCAN__TB_AVX2;
     if (scan__tb_available(SCAN__TB_SSE2))
         return SCAN__TB_SSE2;
-    return SCAN__TB_SCALAR;
+    /* Plain-C masks cost ~2x the reference's byte loop (bench_classify): they define the
+     * builders for the tests, the reference tokenizer is the faster choice here. */
+    return SCAN__TB_OFF;
 }
 
 void scan__tb_masks_build(enum scan__tb_impl impl, const char *p, struct scan__tb_masks *m)

@@ -22,7 +22,8 @@ enum { SCAN__C_SEP = 0, SCAN__C_DIGIT = 1, SCAN__C_ALPHA = 2, SCAN__C_SYM = 4 };
 extern const uint8_t scan__byte_class[256];
 
 /* How the block skip builds its masks. OFF is the reference: no skip, the tokenizer visits every
- * word. BEST is the fastest one this CPU runs (AVX2, else SSE2, else SCALAR). */
+ * word. BEST is the fastest one this CPU runs: AVX2, else SSE2 (x86-64; about the reference's
+ * speed), else OFF (the plain-C masks are slower than the reference; they stay for the tests). */
 enum scan__tb_impl {
     SCAN__TB_OFF = 0,
     SCAN__TB_SCALAR,
@@ -33,7 +34,7 @@ enum scan__tb_impl {
 
 /* Whether this build and CPU can run impl (OFF, SCALAR and BEST always can). */
 bool scan__tb_available(enum scan__tb_impl impl);
-/* BEST resolved to a concrete impl (AVX2, SSE2 or SCALAR). */
+/* BEST resolved to a concrete choice (AVX2, SSE2 or OFF); any other impl is returned as is. */
 enum scan__tb_impl scan__tb_resolve(enum scan__tb_impl impl);
 
 /* The masks of 64 bytes at p (all readable): bit k describes p[k]. */
@@ -61,7 +62,7 @@ struct scan__tb_cursor {
     uint64_t trig;
     size_t ws0; /* where the word holding the window's first byte began */
 };
-/* impl must be available and not OFF or BEST (scan__tb_resolve first). */
+/* impl must be available and not BEST (scan__tb_resolve first); with OFF the cursor is unused. */
 void scan__tb_cursor_init(struct scan__tb_cursor *c, const char *t, size_t n,
                           enum scan__tb_impl impl);
 
