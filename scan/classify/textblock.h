@@ -1,10 +1,10 @@
 /* scan/classify/textblock.h: the byte classes of the text tokenizer and the block skip that
  * jumps it over prose (internal to the classifier; shapes.c is its user).
  *
- * Why: most bytes of a document are words of letters that can never be, begin or end a
- * candidate, and the tokenizer pays a table lookup and a word-end branch for each of them
- * (~3 cycles a byte). The skip classifies 64 bytes at a time into bit masks (AVX2 when the CPU
- * has it, SSE2 or plain C otherwise: identical masks) and decides from the masks alone which
+ * Why: most bytes of a document are words that can never be, begin or end a candidate, and the
+ * tokenizer pays a table lookup and a word-end branch for each byte of them. The skip
+ * classifies 64 bytes at a time into bit masks (AVX2 when the CPU has it, else SSE2 on x86-64;
+ * a plain-C builder gives the same masks for the tests) and decides from the masks alone which
  * words the tokenizer would pass over without effect.
  *
  * Not for: deciding what a candidate is (shapes.c), user rules (Vectorscan, classify.c). */
@@ -81,10 +81,12 @@ struct scan__tb_word {
  * count. Conservative: a word may be handed out although it counts nothing (one that straddles
  * a window, or was not examined).
  *
- * The words passed over are exactly those of scan__text_scan's "no built-in type" rule: no
- * digit, and either letters only (but a 20-letter word starting with 'A', and a two-letter word
- * followed by a space and a digit: the "AB 12 34 56 C" of a NINO), or symbols and fewer than 6
- * bytes. */
+ * The words passed over are those scan__text_scan's word rule (text_rule in shapes.c) ends
+ * without counting: no digit and letters only (but 20 letters from 'A', an AWS key id, and two
+ * letters before "DD ", a NINO's), also when sentence punctuation ends them; no digit, symbols
+ * and under 6 bytes; and a number (digits, '.', '-', '/', a leading '+') of fewer than 8 digits,
+ * not 3 dots, that joins no next number. textblock.c's passes() is that list in code; a change
+ * to text_rule must change it too (test_scan_classify_fast compares the two). */
 bool scan__tb_next(struct scan__tb_cursor *c, size_t i, struct scan__tb_word *w);
 
 #endif /* SHIR_SCAN_TEXTBLOCK_H */
