@@ -5,6 +5,9 @@
  *   cells  cells/s of scan_classify_column over 128-row columns of corpus values and hard
  *          negatives                                                    target >= 25 M cells/s
  * each with 0, 10 and 100 user regex rules (compiled into one Vectorscan database per mode).
+ * Then the built-in text tokenizer alone, with its block skip (textblock.c: the CPU's best
+ * builder, then SSE2) and without (the reference that visits every word), alternating in one
+ * process so that the ratio survives a loaded machine: medians and bests of 7.
  * Prints figures only; the test suite never runs it and nothing here asserts a time.
  *
  * Usage: bench_classify [text_MiB] [columns]   (defaults 64 MiB, 20000 columns) */
@@ -15,6 +18,7 @@
 
 #include "scan/classify/classify.h"
 #include "scan/classify/classify_int.h"
+#include "scan/classify/shapes.h"
 #include "tests/unit/scan/corpus.h"
 
 /* CPU time of this process: the figures are per core and stay meaningful on a loaded machine. */
@@ -139,6 +143,44 @@ static int make_columns(struct scan_asset *a, unsigned n_cols)
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The tokenizer alone, each block skip against the reference, alternating. */
+static void bench_skip(const char *text, size_t tlen)
+{
+    enum { REPS = 7 };
+    static const enum scan__tb_impl impls[] = {SCAN__TB_OFF, SCAN__TB_SSE2, SCAN__TB_BEST};
+    static const char *const names[] = {"reference (every word)", "skip, SSE2 masks",
+                                        "skip, best masks"};
+    double t[3][REPS];
+    uint64_t counts[SCAN__N_BUILTIN];
+    for (int rep = 0; rep < REPS; rep++) {
+        for (size_t k = 0; k < 3; k++) {
+            t[k][rep] = 1e9;
+            if (!scan__tb_available(impls[k]))
+                continue;
+            memset(counts, 0, sizeof counts);
+            double t0 = now_s();
+            scan__text_scan_with(text, tlen, counts, impls[k]);
+            t[k][rep] = now_s() - t0;
+        }
+    }
+    enum scan__tb_impl best = scan__tb_resolve(SCAN__TB_BEST);
+    printf("  built-in text tokenizer alone (best masks here: %s), MB/s median / best of %d:\n",
+           best == SCAN__TB_AVX2 ? "AVX2" : best == SCAN__TB_SSE2 ? "SSE2" : "none, the reference", REPS);
+    for (size_t k = 0; k < 3; k++) {
+        if (!scan__tb_available(impls[k]))
+            continue;
+        qsort(t[k], REPS, sizeof t[k][0], cmp_double);
+        printf("    %-24s %6.0f / %6.0f\n", names[k], (double)tlen / 1e6 / t[k][REPS / 2],
+               (double)tlen / 1e6 / t[k][0]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     size_t mib = argc > 1 ? (size_t)atoi(argv[1]) : 64;
@@ -225,6 +267,8 @@ int main(int argc, char **argv)
         free(rules);
     }
     printf("  targets: text >= 500 MB/s per core, cells >= 25 M/s per core (CPU time, best of 3)\n");
+    if (rc == 0)
+        bench_skip(text, tlen);
     scan_asset_free(&a);
     scan_asset_free(&ty);
     free(text);

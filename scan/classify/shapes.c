@@ -3,8 +3,8 @@
  *
  * Why: running 31 validators (or 31 regexes) on every token costs 31x; a candidate's shape
  * (digit count and grouping, '@', colons, length, prefix) names at most a handful of types, so
- * the per-token cost stays flat as types are added. Prose words (letters only) are skipped after
- * one table lookup per byte. */
+ * the per-token cost stays flat as types are added. Prose words (letters only) are passed over
+ * 64 bytes at a time by the block skip (textblock.c); the tokenizer sees the words left. */
 #include <string.h>
 
 #include "scan/classify/classify_int.h"
@@ -461,21 +461,24 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
 }
 
 /* ------------------------------------------------------------------------------------------- */
-/* Text tokenizer. Byte classes are bit flags so that one OR per byte summarises a word. */
+/* Text tokenizer. Byte classes are bit flags so that one OR per byte summarises a word; the
+ * table is shared with the block skip (textblock.h), which must agree with it byte for byte. */
 
-enum { C_SEP = 0, C_DIGIT = 1, C_ALPHA = 2, C_SYM = 4 };
-#define CLS(c)                                                                                    \
-    ((c) >= '0' && (c) <= '9'                                 ? C_DIGIT                          \
-     : ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? C_ALPHA                          \
-     : (c) == '.' || (c) == '-' || (c) == '_' || (c) == '+' || (c) == '@' || (c) == ':' ||        \
-             (c) == '/' || (c) == '%' || (c) == '=' || (c) == '~' || (c) == '&' || (c) == '?' || \
-             (c) == '#' || (c) == '!' || (c) == '$' || (c) == '*'                                 \
-         ? C_SYM                                                                                  \
-         : C_SEP)
-#define C4(i) CLS(i), CLS((i) + 1), CLS((i) + 2), CLS((i) + 3)
-#define C16(i) C4(i), C4((i) + 4), C4((i) + 8), C4((i) + 12)
-#define C64(i) C16(i), C16((i) + 16), C16((i) + 32), C16((i) + 48)
-static const uint8_t byte_class[256] = {C64(0), C64(64), C64(128), C64(192)};
+enum { C_SEP = SCAN__C_SEP, C_DIGIT = SCAN__C_DIGIT, C_ALPHA = SCAN__C_ALPHA, C_SYM = SCAN__C_SYM };
+
+/* Sentence punctuation, trimmed from the end of a word ("committee.", "4111 1111 1111 1111."). */
+static bool trim_punct(char c)
+{
+    return c == '.' || c == ',' || c == '!' || c == '?' || c == ':';
+}
+
+static bool letters_only(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (scan__byte_class[(uint8_t)s[i]] != C_ALPHA)
+            return false;
+    return true;
+}
 
 static bool numeric_word(const char *s, size_t n, unsigned *nd, unsigned *dots)
 {
@@ -523,10 +526,9 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
         if (t[k] == '(')
             k++;
         size_t ke = k;
-        while (ke < n && byte_class[(uint8_t)t[ke]] != C_SEP)
+        while (ke < n && scan__byte_class[(uint8_t)t[ke]] != C_SEP)
             ke++;
-        while (ke > k && (t[ke - 1] == '.' || t[ke - 1] == ',' || t[ke - 1] == ':' ||
-                          t[ke - 1] == '!' || t[ke - 1] == '?'))
+        while (ke > k && trim_punct(t[ke - 1]))
             ke--;
         unsigned nd, dots;
         if (ke == k || !numeric_word(t + k, ke - k, &nd, &dots))
@@ -639,7 +641,7 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
 
 static bool boundary(const char *t, size_t n, size_t e)
 {
-    return e >= n || byte_class[(uint8_t)t[e]] == C_SEP || t[e] == '.' || t[e] == ',' ||
+    return e >= n || scan__byte_class[(uint8_t)t[e]] == C_SEP || t[e] == '.' || t[e] == ',' ||
            t[e] == ':' || t[e] == '!' || t[e] == '?';
 }
 
@@ -702,52 +704,93 @@ static size_t text_iban(const char *t, size_t n, size_t s, size_t e, uint64_t *c
     return e;
 }
 
-void scan__text_scan(const char *t, size_t n, uint64_t *counts)
+/* The tokenizer's rule for one word [s, e) whose bytes' classes OR to mask: count what it is
+ * and return where the tokenizer goes on (past e when a candidate spans several words). The
+ * block skip (textblock.h) passes over the words this passes over: keep them in step. */
+static size_t text_rule(const char *t, size_t n, size_t s, size_t e, unsigned mask,
+                        uint64_t *counts, struct text_state *st)
+{
+    size_t end = e;
+    if (!(mask & C_DIGIT)) {
+        /* Words of letters only, and short words, are no built-in type (most prose ends
+         * here), except a NINO's "AB" in "AB 12 34 56 C" and a 20-letter AWS key id. */
+        if (mask == C_ALPHA && e - s == 2 && e + 1 < n && t[e] == ' ')
+            return text_nino(t, n, s, counts);
+        if (mask == C_ALPHA && e - s == 20 && t[s] == 'A') {
+            text_word(t, n, s, e, counts, st);
+            return end;
+        }
+        if (!(mask & C_SYM) || e - s < 6)
+            return end;
+    }
+    if (e - s == 4 && mask == (C_ALPHA | C_DIGIT) && e + 1 < n && t[e] == ' ')
+        return text_iban(t, n, s, e, counts, st);
+    while (e > s && trim_punct(t[e - 1]))
+        e--;
+    if (e == s)
+        return end;
+    if (!(mask & C_DIGIT) && letters_only(t + s, e - s)) {
+        /* Letters and sentence punctuation ("committee."): a word of letters, as above. */
+        if (e - s == 20 && t[s] == 'A')
+            text_word(t, n, s, e, counts, st);
+        return end;
+    }
+    unsigned nd, dots;
+    if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots))
+        return text_numeric(t, n, s, e, nd, dots, counts);
+    if (e - s >= 6)
+        text_word(t, n, s, e, counts, st);
+    return end;
+}
+
+/* The next word at or after i, cut byte by byte: its start, *e its end, *mask its classes. */
+static size_t cut_word(const char *t, size_t n, size_t i, size_t *e, unsigned *mask)
+{
+    while (i < n && scan__byte_class[(uint8_t)t[i]] == C_SEP)
+        i++;
+    size_t s = i;
+    unsigned m = 0;
+    while (i < n) {
+        unsigned k = scan__byte_class[(uint8_t)t[i]];
+        if (k == C_SEP)
+            break;
+        m |= k;
+        i++;
+    }
+    *e = i;
+    *mask = m;
+    return s;
+}
+
+void scan__text_scan_with(const char *t, size_t n, uint64_t *counts, enum scan__tb_impl impl)
 {
     struct text_state st = {SIZE_MAX};
+    struct scan__tb_cursor cur;
     size_t i = 0;
+    impl = scan__tb_resolve(impl);
+    scan__tb_cursor_init(&cur, t, n, impl);
     while (i < n) {
-        while (i < n && byte_class[(uint8_t)t[i]] == C_SEP)
-            i++;
-        size_t s = i;
-        unsigned mask = 0;
-        while (i < n) {
-            unsigned k = byte_class[(uint8_t)t[i]];
-            if (k == C_SEP)
-                break;
-            mask |= k;
-            i++;
+        size_t s, e;
+        unsigned mask;
+        struct scan__tb_word w;
+        if (impl == SCAN__TB_OFF) {
+            s = cut_word(t, n, i, &e, &mask);
+        } else if (!scan__tb_next(&cur, i, &w)) {
+            break; /* nothing left that could count */
+        } else if (w.cut) {
+            s = w.s;
+            e = w.e;
+            mask = w.mask;
+        } else {
+            s = cut_word(t, n, w.s, &e, &mask);
         }
-        size_t e = i;
-        if (!(mask & C_DIGIT)) {
-            /* Words of letters only, and short words, are no built-in type (most prose ends
-             * here), except a NINO's "AB" in "AB 12 34 56 C" and a 20-letter AWS key id. */
-            if (mask == C_ALPHA && e - s == 2 && e + 1 < n && t[e] == ' ') {
-                i = text_nino(t, n, s, counts);
-                continue;
-            }
-            if (mask == C_ALPHA && e - s == 20 && t[s] == 'A') {
-                text_word(t, n, s, e, counts, &st);
-                continue;
-            }
-            if (!(mask & C_SYM) || e - s < 6)
-                continue;
-        }
-        if (e - s == 4 && mask == (C_ALPHA | C_DIGIT) && e + 1 < n && t[e] == ' ') {
-            i = text_iban(t, n, s, e, counts, &st);
-            continue;
-        }
-        while (e > s && (t[e - 1] == '.' || t[e - 1] == ',' || t[e - 1] == '!' ||
-                         t[e - 1] == '?' || t[e - 1] == ':'))
-            e--;
-        if (e == s)
-            continue;
-        unsigned nd, dots;
-        if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots)) {
-            i = text_numeric(t, n, s, e, nd, dots, counts);
-            continue;
-        }
-        if (e - s >= 6)
-            text_word(t, n, s, e, counts, &st);
+        if (s == e)
+            break; /* only separators were left */
+        i = text_rule(t, n, s, e, mask, counts, &st);
     }
+}
+
+void scan__text_scan(const char *t, size_t n, uint64_t *counts)
+{
+    scan__text_scan_with(t, n, counts, SCAN__TB_BEST);
 }

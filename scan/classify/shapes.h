@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scan/classify/textblock.h"
+
 /* Classify one candidate (a whole trimmed cell, or a token cut from text): OR the built-in type
  * bits (1 << enum scan__builtin) it is an instance of into *strong, and the ones it is only with
  * a column-name hint into *weak. Weak-only checks of types outside want_weak may be skipped
@@ -16,5 +18,8 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
  * counts[0 .. SCAN__N_BUILTIN-1]. Document-level rules that need context (an AWS secret key
  * near "aws", a PEM header, a service-account JSON) are applied here. */
 void scan__text_scan(const char *t, size_t n, uint64_t *counts);
+/* The same with the block skip chosen: SCAN__TB_OFF is the reference (every word visited), the
+ * others must give identical counts (test_scan_classify_fast). impl must be available. */
+void scan__text_scan_with(const char *t, size_t n, uint64_t *counts, enum scan__tb_impl impl);
 
 #endif /* SHIR_SCAN_SHAPES_H */

@@ -33,6 +33,10 @@ shir_unit_test(NAME test_scan_classify TIMEOUT 300
   SOURCES ${_scan_t}/test_classify.c ${_scan_t}/test_classify_corpus.c ${_scan_t}/corpus.c
     ${_scan_t}/test_classify_checksum.c
   LIBS shir_scan)
+# The text tokenizer's block skip (AVX2, SSE2, plain C) against the reference tokenizer.
+shir_unit_test(NAME test_scan_classify_fast TIMEOUT 300
+  SOURCES ${_scan_t}/test_classify_fast.c ${_scan_t}/corpus.c
+  LIBS shir_scan)
 
 shir_unit_test(NAME test_engine_walk SOURCES ${_scan_t}/test_engine_walk.c LIBS shir_scan)
 shir_unit_test(NAME test_scan_resset SOURCES ${_scan_t}/test_resset.c LIBS shir_scan)
