@@ -251,13 +251,19 @@ static struct rc_conn *dial(struct cluster_rpc_client *c, const char *addr)
 }
 
 /* Hand queued requests to idle connections of their address, dialing more (up to the cap)
- * for the ones still waiting. Never calls a request's done. */
+ * for the ones still waiting. Never calls a request's done. One pass over the queue: hundreds
+ * of worker reports may wait at once. */
 static void pump(struct cluster_rpc_client *c)
 {
+    struct seen {
+        const char *addr;
+        unsigned waiting; /* requests for addr met so far that no connection took */
+    } seen[8];
+    size_t n_seen = 0;
     struct rc_req **pp = &c->queue;
     while (*pp) {
         struct rc_req *q = *pp;
-        unsigned open = 0, dialing = 0, waiting = 0;
+        unsigned open = 0, dialing = 0;
         struct rc_conn *idle = NULL;
         for (struct rc_conn *k = c->conns; k; k = k->next) {
             if (k->closing || strcmp(k->addr, q->addr) != 0)
@@ -271,20 +277,20 @@ static void pump(struct cluster_rpc_client *c)
             *pp = q->next;
             if (conn_send(idle, q))
                 continue;
-            /* refused: put it back where it was and try again with what is left */
-            q->next = *pp;
+            q->next = *pp; /* refused (the connection is closing now): look again */
             *pp = q;
             continue;
         }
-        /* Requests for this address ahead of and including q that no dial is coming for. */
-        for (struct rc_req *w = c->queue; w; w = w->next) {
-            waiting += strcmp(w->addr, q->addr) == 0;
-            if (w == q)
-                break;
-        }
-        if (open < RPC_CLIENT_CONNS && dialing < waiting && !dial(c, q->addr)) {
-            /* Not even a dial could start (bad address, no memory): leave it to its deadline. */
-        }
+        size_t i = 0;
+        while (i < n_seen && strcmp(seen[i].addr, q->addr) != 0)
+            i++;
+        if (i == n_seen && n_seen < sizeof seen / sizeof seen[0])
+            seen[n_seen++] = (struct seen){q->addr, 0};
+        unsigned waiting = i < n_seen ? ++seen[i].waiting : 1;
+        /* One dial per waiting request, up to the cap. A dial that cannot even start (bad
+         * address, no memory) leaves the request to its deadline. */
+        if (open < RPC_CLIENT_CONNS && dialing < waiting)
+            (void)dial(c, q->addr);
         pp = &q->next;
     }
     c->queue_tail = &c->queue;
