@@ -233,6 +233,16 @@ void node_admin_op_done(void *data, int status, const char *msg)
     free(op);
 }
 
+void node_admin_op_done_anyway(void *data, int status, const char *msg)
+{
+    (void)status;
+    (void)msg;
+    struct node_admin_op *op = data;
+    op_unlink(op);
+    op->ok(&op->server->ctx, op->conn, op->id, op->arg);
+    free(op);
+}
+
 void node_admin_op_fail(struct node_admin_conn *c, uint64_t id, struct node_admin_op *op, int rv,
                         const char *msg)
 {

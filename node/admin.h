@@ -72,6 +72,8 @@ struct node_admin_op *node_admin_op_new(struct node_admin_conn *c, uint64_t id, 
                                         void *arg);
 /* Complete op (a cluster_done_cb: pass op as its data). Frees op. */
 void node_admin_op_done(void *op, int status, const char *msg);
+/* The same, but op->ok runs whatever the status (node_admin_read_after_write). */
+void node_admin_op_done_anyway(void *op, int status, const char *msg);
 /* The operation never started (rv != 0): free op (may be NULL) and answer the error, with msg
  * when it is set. */
 void node_admin_op_fail(struct node_admin_conn *c, uint64_t id, struct node_admin_op *op, int rv,
@@ -82,6 +84,10 @@ void node_admin_left_after_reply(const struct node_admin_ctx *ctx, struct node_a
 /* Answer request `id` with ok(...) once a linearizable read of the replica is possible (a
  * barrier on the leader, ReadIndex through it on a follower; admin_cluster.c). */
 void node_admin_read_then(struct node_admin_conn *c, uint64_t id, node_admin_ok_fn ok);
+/* After a write committed: the same, but when the read cannot be confirmed (a leadership change
+ * under way) ok(...) answers from the local replica instead of an error: the write happened, and
+ * an error would tell the operator it did not. */
+void node_admin_read_after_write(struct node_admin_conn *c, uint64_t id, node_admin_ok_fn ok);
 
 /* Pack a struct cluster_status (arg) as `shir status --json` shows it (a
  * transport_body_pack_cb). */

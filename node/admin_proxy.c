@@ -50,14 +50,15 @@ static void proxy_read(const struct node_admin_ctx *ctx, struct node_admin_conn 
 
 /* After proxy.set or proxy.clear committed: answer with the settings as they now are, as
  * proxy.show would (issue 12, defect 4: `proxy clear --json` printed null), through the read
- * barrier so a follower shows the new state, not the one before. */
+ * barrier so a follower shows the new state, not the one before; if that read cannot be
+ * confirmed, from the local replica (node_admin_read_after_write), never an error. */
 static void proxy_written_ok(const struct node_admin_ctx *ctx, struct node_admin_conn *c,
                              uint64_t id, void *arg)
 {
     (void)ctx;
     (void)arg;
     if (c) /* NULL: the client hung up meanwhile */
-        node_admin_read_then(c, id, proxy_read);
+        node_admin_read_after_write(c, id, proxy_read);
 }
 
 void node_admin_proxy_show(struct node_admin_conn *c, const struct transport_msg *m)
