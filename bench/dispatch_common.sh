@@ -1,5 +1,8 @@
 # Shared by the dispatcher's benchmarks (sourced): a local runtime and a few polls. Not a test.
 here=$(cd "$(dirname "$0")/.." && pwd)
+# The system's interpreter when there is one: a version manager's shim (pyenv) costs ~0.6 s of
+# CPU per call, and the polls below run outside the nodes' CPU quotas, on the same cores.
+if [ -x /usr/bin/python3 ]; then python3() { /usr/bin/python3 "$@"; }; export -f python3; fi
 now_ms() { date +%s%3N; }
 cluster_up() { # cluster_up DIR N
     SHIR=$SHIR "$here/deploy/local-cluster.sh" start "$2" "$1" >/dev/null
