@@ -63,4 +63,10 @@ function(shir_integration_test)
     LABELS "integration;${T_LABELS}"
     SKIP_RETURN_CODE 77
     ENVIRONMENT "SHIR_BIN=$<TARGET_FILE:shir>;SHIR_NEXT_BIN=$<TARGET_FILE:shir_next>;SHIR_SOURCE_DIR=${PROJECT_SOURCE_DIR};SHIR_BUILT_WITH_FAULTS=$<BOOL:${SHIR_TEST_FAULTS}>;SHIR_SANITIZED=$<BOOL:${SHIR_SANITIZE}>")
+  # python3 in the scripts, in the shells and programs they start and in `#!/usr/bin/env
+  # python3` is the real interpreter tests/CMakeLists.txt chose, not a version manager's shim.
+  if(SHIR_TEST_PYTHON_DIR)
+    set_tests_properties(${T_NAME} PROPERTIES
+      ENVIRONMENT_MODIFICATION "PATH=path_list_prepend:${SHIR_TEST_PYTHON_DIR}")
+  endif()
 endfunction()
