@@ -31,6 +31,23 @@ function(shir_unit_test)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME} ${T_ARGS})
   set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "unit;${T_LABELS}"
     ENVIRONMENT "CMOCKA_MESSAGE_OUTPUT=stdout")
+  shir_test_cost(${T_NAME})
+endfunction()
+
+# shir_test_cost(name): the test's COST from the table in tests/costs.cmake (its measured
+# seconds in this kind of build), so that `ctest -j` starts the long tests first; a test not in
+# the table keeps ctest's own estimate.
+function(shir_test_cost name)
+  list(FIND SHIR_TEST_COSTS ${name} i)
+  if(i GREATER -1)
+    if(SHIR_SANITIZE)
+      math(EXPR i "${i} + 2")
+    else()
+      math(EXPR i "${i} + 1")
+    endif()
+    list(GET SHIR_TEST_COSTS ${i} cost)
+    set_tests_properties(${name} PROPERTIES COST ${cost})
+  endif()
 endfunction()
 
 # shir_fuzz_target(NAME name SOURCES ... LIBS ... CORPUS dir)
@@ -69,4 +86,5 @@ function(shir_integration_test)
     set_tests_properties(${T_NAME} PROPERTIES
       ENVIRONMENT_MODIFICATION "PATH=path_list_prepend:${SHIR_TEST_PYTHON_DIR}")
   endif()
+  shir_test_cost(${T_NAME})
 endfunction()
