@@ -31,6 +31,23 @@ function(shir_unit_test)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME} ${T_ARGS})
   set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "unit;${T_LABELS}"
     ENVIRONMENT "CMOCKA_MESSAGE_OUTPUT=stdout")
+  shir_test_cost(${T_NAME})
+endfunction()
+
+# shir_test_cost(name): the test's COST from the table in tests/costs.cmake (its measured
+# seconds in this kind of build), so that `ctest -j` starts the long tests first; a test not in
+# the table keeps ctest's own estimate.
+function(shir_test_cost name)
+  list(FIND SHIR_TEST_COSTS ${name} i)
+  if(i GREATER -1)
+    if(SHIR_SANITIZE)
+      math(EXPR i "${i} + 2")
+    else()
+      math(EXPR i "${i} + 1")
+    endif()
+    list(GET SHIR_TEST_COSTS ${i} cost)
+    set_tests_properties(${name} PROPERTIES COST ${cost})
+  endif()
 endfunction()
 
 # shir_fuzz_target(NAME name SOURCES ... LIBS ... CORPUS dir)
@@ -63,4 +80,11 @@ function(shir_integration_test)
     LABELS "integration;${T_LABELS}"
     SKIP_RETURN_CODE 77
     ENVIRONMENT "SHIR_BIN=$<TARGET_FILE:shir>;SHIR_NEXT_BIN=$<TARGET_FILE:shir_next>;SHIR_SOURCE_DIR=${PROJECT_SOURCE_DIR};SHIR_BUILT_WITH_FAULTS=$<BOOL:${SHIR_TEST_FAULTS}>;SHIR_SANITIZED=$<BOOL:${SHIR_SANITIZE}>")
+  # python3 in the scripts, in the shells and programs they start and in `#!/usr/bin/env
+  # python3` is the real interpreter tests/CMakeLists.txt chose, not a version manager's shim.
+  if(SHIR_TEST_PYTHON_DIR)
+    set_tests_properties(${T_NAME} PROPERTIES
+      ENVIRONMENT_MODIFICATION "PATH=path_list_prepend:${SHIR_TEST_PYTHON_DIR}")
+  endif()
+  shir_test_cost(${T_NAME})
 endfunction()

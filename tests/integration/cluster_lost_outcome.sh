@@ -11,7 +11,10 @@
 # of it, before the winner's first barrier has committed: that NOLEADER must mean "try again",
 # not "it did not happen" (it did: the winner committed the original). The command must reach
 # the leader inside the 500 ms window (the first contact check after the stop may still pass,
-# the second cannot): the CLI needs a few ms.
+# the second cannot). A CLI started after the stop could spend the window starting up on a loaded
+# machine, so the CLI is started first and its request held on its way to the agent
+# (admin_hold.py, a relay on a socket of its own) until the followers are stopped: inside the
+# window there is only the relay writing bytes it already has.
 #
 # Twice: the command sent to the leader itself, then sent to the standby, which forwards it (the
 # leader's serving side loses the outcome and retries; the standby's forward waits for it). The
@@ -47,26 +50,34 @@ retries() { grep -cF "$lost_line" "$tmp/$1.log"; }
 # while the leader cannot reach a majority; check it succeeded after a retry and bumped the
 # generation once.
 lose_outcome() {
-    local on=$1 leader f g0 before n ref
+    local on=$1 leader f g0 before n ref relay
     wait_until 20 settled || fail "the runtime did not settle: $(st n1) $(logs)"
     leader=$(json_get "$(st n1)" 'd["leader"]')
     [ "$on" = leader ] && on=$leader
     f=(); for n in "${voters[@]}"; do [ "$n" = "$leader" ] || f+=("$n"); done
     g0=$(gen "$leader") || fail "keys show on $leader"
     before=$(retries "$leader")
-    rm -f "$tmp/cmd.rc" "$tmp/cmd.out"
+    rm -rf "$tmp/cmd.rc" "$tmp/cmd.out" "$tmp/hold"; mkdir "$tmp/hold"
 
-    kill -STOP "${PID[${f[0]}]}" "${PID[${f[1]}]}"
-    ( "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/$on" >"$tmp/cmd.out" 2>&1
+    python3 "$(dirname "$0")/admin_hold.py" "$tmp/hold/admin.sock" "$tmp/$on/admin.sock" \
+        "$tmp/hold/held" 2>"$tmp/hold.err" & relay=$!; pids+=("$relay")
+    wait_until 10 test -S "$tmp/hold/admin.sock" || fail "via $on: the relay did not listen: $(cat "$tmp/hold.err")"
+    ( "$SHIR_BIN" keys regenerate key2 --data-dir "$tmp/hold" >"$tmp/cmd.out" 2>&1
       echo $? >"$tmp/cmd.rc" ) &
+    wait_until 20 test -s "$tmp/hold/held" ||
+        fail "via $on: the CLI's request never reached the relay: $(cat "$tmp/cmd.out" "$tmp/hold.err")"
+    kill -STOP "${PID[${f[0]}]}" "${PID[${f[1]}]}"
+    kill -USR1 "$relay"
     # Lost within ~1 s (two contact checks), or never: then it came too late (below).
     wait_until 5 bash -c "[ \$(grep -cF '$lost_line' '$tmp/$leader.log') -gt $before ] || [ -s '$tmp/cmd.rc' ]"
     if [ "$(retries "$leader")" -le "$before" ]; then
-        # Reached the leader after its step-down (the CLI took over 500 ms to start on a loaded
-        # machine): nothing was lost, the command waits for an election (cluster__propose_wait,
-        # 10 s) and takes effect once when the followers are back. Check that, then try again.
+        # Reached the leader after its step-down (the relay was not scheduled for over 500 ms on
+        # a loaded machine): nothing was lost, the command waits for an election
+        # (cluster__propose_wait, 10 s) and takes effect once when the followers are back.
+        # Check that, then try again.
         kill -CONT "${PID[${f[0]}]}" "${PID[${f[1]}]}"
         wait_until 30 test -s "$tmp/cmd.rc" || fail "via $on: the late command never returned: $(logs)"
+        wait "$relay" || fail "via $on: the relay failed: $(cat "$tmp/hold.err")"
         [ "$(cat "$tmp/cmd.rc")" = 0 ] ||
             fail "via $on: a command that waited for the election failed: $(cat "$tmp/cmd.out") $(logs)"
         [ "$(gen "$leader")" = $((g0 + 1)) ] || fail "via $on: the late command did not apply exactly once"
@@ -76,6 +87,7 @@ lose_outcome() {
     kill -CONT "${PID[${f[0]}]}" "${PID[${f[1]}]}"
 
     wait_until 20 test -s "$tmp/cmd.rc" || fail "via $on: the command never returned: $(logs)"
+    wait "$relay" || fail "via $on: the relay failed: $(cat "$tmp/hold.err")"
     [ "$(cat "$tmp/cmd.rc")" = 0 ] ||
         fail "via $on: exit $(cat "$tmp/cmd.rc") after the retry: $(cat "$tmp/cmd.out") $(logs)"
     expect_match "$(cat "$tmp/cmd.out")" "Key regenerated" "via $on: the CLI's answer"

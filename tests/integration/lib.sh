@@ -26,6 +26,10 @@ wait_until() {
     done
 }
 
+# python3 below and in every script is the real interpreter that ctest puts first on PATH (a
+# link in the build tree, chosen once by tests/CMakeLists.txt), not a version manager's shim:
+# these helpers run hundreds of times per test.
+
 # free_port: print a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
