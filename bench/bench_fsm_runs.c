@@ -21,10 +21,14 @@
 #include "cluster/fsm.h"
 #include "common/common.h"
 
-#define SCANS   CLUSTER_FSM_SCANS_CAP
+/* 256, not CLUSTER_FSM_SCANS_CAP: the runs table (CLUSTER_FSM_RUNS_CAP) must hold every scan's
+ * history plus its active run, or RUN_CREATE answers FULL once the history fills. */
+#define SCANS   256
 #define NODES   4
 #define HISTORY 7
 #define BATCH   CLUSTER_RUN_ASSIGN_BATCH
+_Static_assert(SCANS * (HISTORY + 1) <= CLUSTER_FSM_RUNS_CAP, "the runs table holds the state");
+_Static_assert(SCANS <= CLUSTER_FSM_SCANS_CAP && SCANS % BATCH == 0, "scans fit and batch");
 
 static uint32_t rid = 1;
 static struct cluster_cmd cmd; /* ~22 KiB */
