@@ -200,7 +200,7 @@ int cluster__address_set(struct cluster_address *a, const char *name, const char
     cmd.type = CLUSTER_CMD_NODE_SET_ADDRESS;
     cmd.u.node_address.node_id = n->id;
     (void)shir_str_copy(cmd.u.node_address.address, sizeof cmd.u.node_address.address, address);
-    int rv = cluster__propose_done(a->prop, &cmd, cb, data);
+    int rv = cluster__propose_done_wait(a->prop, &cmd, cb, data);
     if (rv != 0)
         (void)shir_str_copy(errbuf, errcap,
                             rv == SHIR_E_NOLEADER ? "no leader: the runtime has no quorum right now"

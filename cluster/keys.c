@@ -91,7 +91,7 @@ int cluster__keys_regenerate(struct cluster_env *env, struct cluster_propose *pr
                                 &cmd.u.key_regen.sealed_len);
     shir_wipe(secret, sizeof secret);
     if (rv == 0)
-        rv = cluster__propose_done(prop, &cmd, cb, data);
+        rv = cluster__propose_done_wait(prop, &cmd, cb, data);
     shir_wipe(&cmd, sizeof cmd);
     return rv;
 }

@@ -208,18 +208,30 @@ static void done_committed(void *arg, int status, uint64_t value)
     free(op);
 }
 
-int cluster__propose_done(struct cluster_propose *p, const struct cluster_cmd *cmd,
-                          cluster_done_cb cb, void *data)
+static int propose_done(struct cluster_propose *p, const struct cluster_cmd *cmd, unsigned wait_ms,
+                        cluster_done_cb cb, void *data)
 {
     struct done_op *op = malloc(sizeof *op);
     if (!op)
         return SHIR_E_NOMEM;
     op->cb = cb;
     op->data = data;
-    int rv = cluster__propose_wait(p, cmd, done_committed, op);
+    int rv = propose(p, cmd, wait_ms, done_committed, op);
     if (rv != 0)
         free(op);
     return rv;
+}
+
+int cluster__propose_done(struct cluster_propose *p, const struct cluster_cmd *cmd,
+                          cluster_done_cb cb, void *data)
+{
+    return propose_done(p, cmd, 0, cb, data);
+}
+
+int cluster__propose_done_wait(struct cluster_propose *p, const struct cluster_cmd *cmd,
+                               cluster_done_cb cb, void *data)
+{
+    return propose_done(p, cmd, ELECTION_WAIT_MS, cb, data);
 }
 
 int cluster__propose_to(struct cluster_propose *p, const char *member_addr,

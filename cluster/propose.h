@@ -7,7 +7,7 @@
  * first result. A lost outcome (RAFT_LEADERSHIPLOST, or a forward that lost its answer) is retried
  * with the same id, on the tick, for up to 10 s; while an outcome is lost, "no leader could be
  * reached" is never reported as a failure (see retry_done). Only the FSM's own refusal is final.
- * An operator's command (cluster__propose_wait, cluster__propose_done) that reaches no leader
+ * An operator's command (cluster__propose_wait, cluster__propose_done_wait) that reaches no leader
  * (none known, or the known one does not answer) waits up to 10 s for an election instead of
  * failing at once, so a write sent during a failover succeeds.
  */
@@ -40,9 +40,12 @@ int cluster__propose(struct cluster_propose *p, const struct cluster_cmd *cmd,
  * SHIR_E_NOLEADER, SHIR_E_UNAVAILABLE or SHIR_E_TIMEOUT in `done`): for operators' commands. */
 int cluster__propose_wait(struct cluster_propose *p, const struct cluster_cmd *cmd,
                           cluster__proposed_fn done, void *arg);
-/* cluster__propose_wait with cluster_done_cb's shape: cb(data, status, message). */
+/* cluster__propose and cluster__propose_wait with cluster_done_cb's shape:
+ * cb(data, status, message). */
 int cluster__propose_done(struct cluster_propose *p, const struct cluster_cmd *cmd,
                           cluster_done_cb cb, void *data);
+int cluster__propose_done_wait(struct cluster_propose *p, const struct cluster_cmd *cmd,
+                               cluster_done_cb cb, void *data);
 
 /* Send `cmd` (copied; a fresh request id when unset) to the member at member_addr as if it
  * were the leader, once, without retries: for a node that knows no leader because the others

@@ -53,7 +53,7 @@ int cluster__proxy_set(struct cluster_env *env, struct cluster_propose *prop,
         x->sealed_password_len = (uint16_t)n;
     }
     if (rv == 0)
-        rv = cluster__propose_done(prop, &cmd, cb, data);
+        rv = cluster__propose_done_wait(prop, &cmd, cb, data);
     shir_wipe(&cmd, sizeof cmd);
     return rv;
 }
@@ -66,7 +66,7 @@ int cluster__proxy_clear(struct cluster_env *env, struct cluster_propose *prop, 
     struct cluster_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
     cmd.type = CLUSTER_CMD_PROXY_CLEAR;
-    return cluster__propose_done(prop, &cmd, cb, data);
+    return cluster__propose_done_wait(prop, &cmd, cb, data);
 }
 
 int cluster__proxy_get(struct cluster_env *env, struct cluster_proxy_settings *out,

@@ -36,5 +36,5 @@ int cluster__settings_set(struct cluster_env *env, struct cluster_propose *prop,
     cmd.u.settings.standby_promotion_delay_ms = set->standby_delay_ms;
     cmd.u.settings.run_history = set->run_history;
     cmd.u.settings.node_loss_grace_ms = set->node_loss_grace_ms;
-    return cluster__propose_done(prop, &cmd, cb, data);
+    return cluster__propose_done_wait(prop, &cmd, cb, data);
 }
