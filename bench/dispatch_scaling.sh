@@ -56,6 +56,9 @@ for n in 1 2 3; do
         sleep 0.2 # poll interval: a bench, not a test
     done
     ms=$(( $(now_ms) - t0 ))
+    # Where the runs went and how long each took: an uneven spread or a late start shows here.
+    runs_py "$dir/n1" "' '.join('%s:%s' % (r['node'], (r['attempts'][-1]['started'][17:23] + '-' + r['attempts'][-1]['finished'][17:23]) if r['attempts'] else '?') for r in sorted(rs, key=lambda r: r['node'] or ''))" |
+        sed 's/^/  runs (node:started-finished second) /'
     rate[$n]=$(python3 -c "print('%.0f' % ($K * 20000 * 1000.0 / $ms))")
     p=$(( $(cpu_stat "$n" nr_periods) - p0 )); q=$(( $(cpu_stat "$n" nr_throttled) - q0 ))
     echo "$n node(s): $K scans of 20,000 files at L3 in $ms ms = ${rate[$n]} files/s" \
