@@ -71,6 +71,13 @@ int cluster__reads_barrier(struct cluster_reads *rs, cluster_done_cb cb, void *d
 {
     if (!rs->env->registered || !cluster__rnode_started(rs->rn))
         return SHIR_E_NOTFOUND;
+#ifdef SHIR_TEST_FAULTS
+    /* Test builds only: SHIR_TEST_FAULT_READS_FAIL makes every linearizable read fail as one
+     * under a leadership change does (admin_readback.sh: a committed write still answers). */
+    const char *fault = getenv("SHIR_TEST_FAULT_READS_FAIL");
+    if (fault && *fault)
+        return SHIR_E_TIMEOUT;
+#endif
     struct read *r = calloc(1, sizeof *r);
     if (!r)
         return SHIR_E_NOMEM;
