@@ -306,7 +306,7 @@ int cluster__rpc_client_call(struct cluster_rpc_client *c, const char *addr, con
     uint16_t port;
     if (c->closed)
         return SHIR_E_SHUTDOWN;
-    if (!addr || strlen(addr) >= sizeof ((struct rc_req *)0)->addr ||
+    if (!addr || strlen(addr) >= sizeof((struct rc_req *)0)->addr ||
         shir_split_hostport(addr, host, sizeof host, &port) != 0)
         return SHIR_E_NOLEADER;
     struct rc_req *q = calloc(1, sizeof *q);

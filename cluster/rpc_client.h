@@ -27,7 +27,7 @@
 #include "cluster/propose.h"
 #include "transport/transport.h"
 
-#define RPC_CLIENT_CONNS 4
+#define RPC_CLIENT_CONNS   4
 #define RPC_CLIENT_IDLE_MS 30000
 
 struct cluster_rpc_client;
