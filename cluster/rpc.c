@@ -44,13 +44,6 @@ static int pack_cmd(msgpack_packer *pk, void *arg)
     return rv ? SHIR_E_NOMEM : 0;
 }
 
-static int rpc_call(struct cluster_rpc *r, const char *addr, const char *method,
-                    transport_body_pack_cb pack, void *pack_arg, unsigned timeout_ms,
-                    cluster__proposed_fn done, void *arg)
-{
-    return cluster__rpc_client_call(r->client, addr, method, pack, pack_arg, timeout_ms, done, arg);
-}
-
 /* The propose part's forwarder: the command already carries its request id, which the leader
  * keeps, so a retry stays idempotent. */
 static int forward(void *data, const char *leader_addr, const struct cluster_cmd *cmd,
@@ -62,7 +55,8 @@ static int forward(void *data, const char *leader_addr, const struct cluster_cmd
     int rv = cluster_cmd_encode(cmd, &enc);
     if (rv == 0) {
         struct cmd_arg ca = {enc.data, enc.len};
-        rv = rpc_call(r, leader_addr, "fsm.propose", pack_cmd, &ca, FORWARD_TIMEOUT_MS, done, arg);
+        rv = cluster__rpc_client_call(r->client, leader_addr, "fsm.propose", pack_cmd, &ca,
+                                      FORWARD_TIMEOUT_MS, done, arg);
     }
     if (enc.data)
         shir_wipe(enc.data, enc.len);
@@ -84,7 +78,8 @@ static int pack_id(msgpack_packer *pk, void *arg)
 int cluster__rpc_read_index(struct cluster_rpc *r, const char *leader_addr,
                             cluster__proposed_fn done, void *arg)
 {
-    return rpc_call(r, leader_addr, "read.index", NULL, NULL, READ_INDEX_TIMEOUT_MS, done, arg);
+    return cluster__rpc_client_call(r->client, leader_addr, "read.index", NULL, NULL,
+                                    READ_INDEX_TIMEOUT_MS, done, arg);
 }
 
 /* A removal waits for three raft steps on the leader. */
@@ -94,7 +89,8 @@ int cluster__rpc_ask_removal(struct cluster_rpc *r, const char *leader_addr,
                              cluster__proposed_fn done, void *arg)
 {
     uint64_t id = r->env->id.node_id;
-    return rpc_call(r, leader_addr, "node.remove", pack_id, &id, REMOVE_RPC_TIMEOUT_MS, done, arg);
+    return cluster__rpc_client_call(r->client, leader_addr, "node.remove", pack_id, &id,
+                                    REMOVE_RPC_TIMEOUT_MS, done, arg);
 }
 
 /* ---- server: serve ------------------------------------------------------------------------- */

@@ -36,7 +36,7 @@ struct cluster_rpc_client {
     struct cluster_port *port;
     struct rc_req *queue, **queue_tail; /* unsent, oldest first */
     struct rc_conn *conns;
-    uint64_t next_id, dials;
+    uint64_t next_id;
     bool closed;
 };
 
@@ -56,18 +56,11 @@ static void req_finish(struct rc_req *q, int status, uint64_t value)
     done(arg, status, value);
 }
 
-static void queue_push(struct cluster_rpc_client *c, struct rc_req *q, bool front)
+static void queue_append(struct cluster_rpc_client *c, struct rc_req *q)
 {
-    if (front) {
-        q->next = c->queue;
-        c->queue = q;
-        if (c->queue_tail == &c->queue)
-            c->queue_tail = &q->next;
-    } else {
-        q->next = NULL;
-        *c->queue_tail = q;
-        c->queue_tail = &q->next;
-    }
+    q->next = NULL;
+    *c->queue_tail = q;
+    c->queue_tail = &q->next;
 }
 
 /* Take from the queue every request for addr (NULL: every request) into a list. */
@@ -86,9 +79,7 @@ static struct rc_req *queue_take(struct cluster_rpc_client *c, const char *addr)
             pp = &q->next;
         }
     }
-    c->queue_tail = &c->queue;
-    while (*c->queue_tail)
-        c->queue_tail = &(*c->queue_tail)->next;
+    c->queue_tail = pp; /* the walk ended on the last link */
     return out;
 }
 
@@ -242,7 +233,6 @@ static struct rc_conn *dial(struct cluster_rpc_client *c, const char *addr)
     }
     k->next = c->conns;
     c->conns = k;
-    c->dials++;
     unsigned open = 0;
     for (struct rc_conn *o = c->conns; o; o = o->next)
         open += strcmp(o->addr, addr) == 0;
@@ -293,9 +283,7 @@ static void pump(struct cluster_rpc_client *c)
             (void)dial(c, q->addr);
         pp = &q->next;
     }
-    c->queue_tail = &c->queue;
-    while (*c->queue_tail)
-        c->queue_tail = &(*c->queue_tail)->next;
+    c->queue_tail = pp; /* the walk ended on the last link */
 }
 
 int cluster__rpc_client_call(struct cluster_rpc_client *c, const char *addr, const char *method,
@@ -323,7 +311,7 @@ int cluster__rpc_client_call(struct cluster_rpc_client *c, const char *addr, con
     q->deadline = uv_now(c->loop) + timeout_ms;
     q->done = done;
     q->arg = arg;
-    queue_push(c, q, false);
+    queue_append(c, q);
     pump(c);
     return 0;
 }
@@ -331,8 +319,8 @@ int cluster__rpc_client_call(struct cluster_rpc_client *c, const char *addr, con
 void cluster__rpc_client_tick(struct cluster_rpc_client *c)
 {
     uint64_t now = uv_now(c->loop);
-    struct rc_req *expired = NULL;
-    for (struct rc_req **pp = &c->queue; *pp;) {
+    struct rc_req *expired = NULL, **pp = &c->queue;
+    while (*pp) {
         struct rc_req *q = *pp;
         if (q->deadline <= now) {
             *pp = q->next;
@@ -342,9 +330,7 @@ void cluster__rpc_client_tick(struct cluster_rpc_client *c)
             pp = &q->next;
         }
     }
-    c->queue_tail = &c->queue;
-    while (*c->queue_tail)
-        c->queue_tail = &(*c->queue_tail)->next;
+    c->queue_tail = pp; /* the walk ended on the last link */
     struct rc_req *lost = NULL;
     for (struct rc_conn *k = c->conns; k; k = k->next) {
         if (k->state == RC_BUSY && k->req && k->req->deadline <= now) {
@@ -378,10 +364,7 @@ void cluster__rpc_client_close(struct cluster_rpc_client *c)
 
 void cluster__rpc_client_free(struct cluster_rpc_client *c)
 {
-    if (!c)
-        return;
-    finish_list(queue_take(c, NULL), SHIR_E_SHUTDOWN);
-    free(c);
+    free(c); /* close emptied the queue and refuses calls since */
 }
 
 int cluster__rpc_client_new(uv_loop_t *loop, struct shir_log *log, struct cluster_port *port,
@@ -396,9 +379,4 @@ int cluster__rpc_client_new(uv_loop_t *loop, struct shir_log *log, struct cluste
     c->queue_tail = &c->queue;
     *out = c;
     return 0;
-}
-
-uint64_t cluster__rpc_client_dials(const struct cluster_rpc_client *c)
-{
-    return c->dials;
 }

@@ -44,9 +44,7 @@ int cluster__rpc_client_call(struct cluster_rpc_client *c, const char *addr, con
 void cluster__rpc_client_tick(struct cluster_rpc_client *c);
 /* Fail every request with SHIR_E_SHUTDOWN (their done runs now) and close every connection. */
 void cluster__rpc_client_close(struct cluster_rpc_client *c);
-/* After the loop ran the close callbacks. */
+/* After cluster__rpc_client_close, once the loop ran the close callbacks. NULL: no-op. */
 void cluster__rpc_client_free(struct cluster_rpc_client *c);
-/* Connections dialled since the start (tests and logs). */
-uint64_t cluster__rpc_client_dials(const struct cluster_rpc_client *c);
 
 #endif /* SHIR_CLUSTER_RPC_CLIENT_H */
