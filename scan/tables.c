@@ -2,7 +2,6 @@
 #include "scan/tables.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,17 +17,6 @@ bool scan_table_dir_at(int dir_fd)
 {
     struct stat st;
     return fstatat(dir_fd, SCAN_TABLE_LOG_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-           scan_table_marker(SCAN_TABLE_LOG_DIR, S_ISDIR(st.st_mode));
-}
-
-bool scan_table_dir(const char *path)
-{
-    char p[4096];
-    struct stat st;
-    int k = snprintf(p, sizeof p, "%s/%s", path, SCAN_TABLE_LOG_DIR);
-    if (k < 0 || (size_t)k >= sizeof p)
-        return false;
-    return fstatat(AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
            scan_table_marker(SCAN_TABLE_LOG_DIR, S_ISDIR(st.st_mode));
 }
 

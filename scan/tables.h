@@ -19,10 +19,9 @@
 /* True when an entry `name` of a directory, a directory itself (is_dir: as listed, a symlink is
  * not one), makes that directory a table. Pure. */
 bool scan_table_marker(const char *name, bool is_dir);
-/* True when the open directory dir_fd, or the directory at `path`, has a `_delta_log`
- * subdirectory (not followed if a link). */
+/* True when the open directory dir_fd has a `_delta_log` subdirectory (not followed if a
+ * link). */
 bool scan_table_dir_at(int dir_fd);
-bool scan_table_dir(const char *path);
 
 /* Relative paths of the tables found (prefixes ending in '/'). */
 struct scan_tableset {

@@ -145,8 +145,9 @@ static const char *rel_of(const struct walker *w)
     return w->len > w->rel_off ? w->path + w->rel_off : "";
 }
 
-static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *st, int err,
-                const char *why)
+/* The entry at the walker's current path, with st's metadata when there is a stat. */
+static struct scan_entry entry_of(const struct walker *w, enum scan_entry_kind kind,
+                                  const struct stat *st, int err, const char *why)
 {
     struct scan_entry e = {
         .kind = kind, .path = w->path, .rel = rel_of(w), .err = err, .why = why, .dir_fd = -1};
@@ -156,6 +157,13 @@ static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *
         e.dev = st->st_dev;
         e.ino = st->st_ino;
     }
+    return e;
+}
+
+static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *st, int err,
+                const char *why)
+{
+    struct scan_entry e = entry_of(w, kind, st, err, why);
     return w->cb(w->ud, &e);
 }
 
@@ -163,17 +171,11 @@ static int emit(struct walker *w, enum scan_entry_kind kind, const struct stat *
 static int emit_file(struct walker *w, const struct stat *st, int dfd, const char *name,
                      bool is_link)
 {
-    struct scan_entry e = {.kind = SCAN_ENTRY_FILE,
-                           .path = w->path,
-                           .rel = rel_of(w),
-                           .size = (uint64_t)st->st_size,
-                           .mtime = (int64_t)st->st_mtime,
-                           .dev = st->st_dev,
-                           .ino = st->st_ino,
-                           .dir_fd = dfd,
-                           .name = name,
-                           .is_link = is_link,
-                           .via_link = is_link || w->link_depth > 0};
+    struct scan_entry e = entry_of(w, SCAN_ENTRY_FILE, st, 0, NULL);
+    e.dir_fd = dfd;
+    e.name = name;
+    e.is_link = is_link;
+    e.via_link = is_link || w->link_depth > 0;
     return w->cb(w->ud, &e);
 }
 
@@ -244,15 +246,8 @@ static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned d
         close(fd);
         return emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory nesting too deep");
     }
-    struct scan_entry e = {.kind = SCAN_ENTRY_DIR,
-                           .path = w->path,
-                           .rel = rel_of(w),
-                           .size = (uint64_t)st->st_size,
-                           .mtime = (int64_t)st->st_mtime,
-                           .dev = st->st_dev,
-                           .ino = st->st_ino,
-                           .dir_fd = -1,
-                           .table = scan_table_dir_at(fd)};
+    struct scan_entry e = entry_of(w, SCAN_ENTRY_DIR, st, 0, NULL);
+    e.table = scan_table_dir_at(fd);
     rc = w->cb(w->ud, &e);
     if (rc) {
         close(fd);

@@ -2,6 +2,7 @@
  * directory holding a Delta log is one `table` asset read by the real Delta reader, and its
  * data and log files are neither files nor a resource set. Runs the real readers over
  * tests/fixtures/delta (the first command-line argument). */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,7 +99,10 @@ static void test_tableset(void **state)
     assert_int_equal(scan_tableset_add(&t, ""), 0); /* the root is a table */
     assert_true(scan_tableset_inside(&t, "anything/below"));
     scan_tableset_free(&t);
-    assert_false(scan_table_dir("/"));
+    int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(root >= 0);
+    assert_false(scan_table_dir_at(root));
+    close(root);
 }
 
 int main(int argc, char **argv)
