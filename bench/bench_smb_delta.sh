@@ -9,15 +9,7 @@ set -uo pipefail
 SHIR=$(realpath "${1:-build/eng/node/shir}")
 N=${2:-200}
 R=${3:-3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-SHIR_BIN=$SHIR
-. "$HERE/../tests/integration/lib.sh"
-. "$HERE/../tests/integration/smb_lib.sh"
-T=$(mktemp -d /tmp/shir-bench-smbdelta.XXXXXX)
-chmod 755 "$T"
-SMB_PID=
-trap 'smb_cleanup; rm -rf "$T"' EXIT
-pw="bench-$(date +%s%N)"
+. "$(dirname "$0")/smb_common.sh"
 
 layouts=(sales sales_multipart sales_v2 sales_v2json)
 for i in $(seq 0 $((N - 1))); do
@@ -25,26 +17,14 @@ for i in $(seq 0 $((N - 1))); do
     mkdir -p "$T/tree/lake$((i / 4))"
     cp -r "$HERE/../tests/fixtures/delta/$t" "$T/tree/lake$((i / 4))/"
 done
-chmod -R a+rX "$T/tree"
-smb_start "$T/smb" "[share]
-  path = $T/tree
-  read only = yes
-  valid users = $SMB_USER"
-printf '%s\n' "$pw" | smb_user "$T/smb"
+smb_share_tree
 
-now_ms() { date +%s%3N; }
 # best SOURCE: "ms bytes" of the fastest of R runs (each checked to have found N tables, no error).
 best() {
     local src=$1 b= i t0 ms out bytes
     for i in $(seq 1 "$R"); do
         t0=$(now_ms)
-        if [ "${src#smb://}" != "$src" ]; then
-            out=$(printf '%s\n' "$pw" | "$SHIR" scan run-local "$src" --user "$SMB_USER" \
-                --password-file - --level L2 --json --sink "jsonl:$T/out.jsonl" 2>/dev/null)
-        else
-            out=$("$SHIR" scan run-local "$src" --level L2 --json \
-                --sink "jsonl:$T/out.jsonl" 2>/dev/null)
-        fi
+        out=$(run_local "$src" L2)
         ms=$(( $(now_ms) - t0 ))
         n=$(grep -c '"type":"table".*"tableVersion":3,"liveFiles":3,.*"errors":\[\]' "$T/out.jsonl")
         [ "$n" = "$N" ] || { echo "run failed ($n tables): $out" >&2; exit 1; }

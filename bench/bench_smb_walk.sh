@@ -10,15 +10,7 @@ set -uo pipefail
 SHIR=$(realpath "${1:-build/eng/node/shir}")
 N=${2:-20000}
 R=${3:-3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-SHIR_BIN=$SHIR
-. "$HERE/../tests/integration/lib.sh"
-. "$HERE/../tests/integration/smb_lib.sh"
-T=$(mktemp -d /tmp/shir-bench-smb.XXXXXX)
-chmod 755 "$T"
-SMB_PID=
-trap 'smb_cleanup; rm -rf "$T"' EXIT
-pw="bench-$(date +%s%N)"
+. "$(dirname "$0")/smb_common.sh"
 
 python3 - "$T/tree" "$N" <<'PY'
 import os, sys
@@ -34,26 +26,14 @@ for i in range(n):
     with open(os.path.join(d, word(i) + ".csv"), "w") as f:
         f.write("id,email,amount\n%d,user%d@example.com,%d.50\n" % (i, i, i))
 PY
-chmod -R a+rX "$T/tree"
-smb_start "$T/smb" "[share]
-  path = $T/tree
-  read only = yes
-  valid users = $SMB_USER"
-printf '%s\n' "$pw" | smb_user "$T/smb"
+smb_share_tree
 
-now_ms() { date +%s%3N; }
 # best SOURCE LEVEL: the fastest of R runs in ms (each run checked to have seen every file).
 best() {
     local src=$1 level=$2 b= i t0 ms out
     for i in $(seq 1 "$R"); do
         t0=$(now_ms)
-        if [ "${src#smb://}" != "$src" ]; then
-            out=$(printf '%s\n' "$pw" | "$SHIR" scan run-local "$src" --user "$SMB_USER" \
-                --password-file - --level "$level" --json --sink "jsonl:$T/out.jsonl" 2>/dev/null)
-        else
-            out=$("$SHIR" scan run-local "$src" --level "$level" --json \
-                --sink "jsonl:$T/out.jsonl" 2>/dev/null)
-        fi
+        out=$(run_local "$src" "$level")
         ms=$(( $(now_ms) - t0 ))
         case "$out" in *"\"filesSeen\":$N,"*) ;; *) echo "run failed: $out" >&2; exit 1;; esac
         [ -z "$b" ] || [ "$ms" -lt "$b" ] && b=$ms
