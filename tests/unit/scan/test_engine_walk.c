@@ -197,6 +197,79 @@ static void test_walk_sorted(void **state)
     tree_rm(&t);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct flat {
+    char **rel;
+    size_t n, cap;
+};
+
+static int collect_flat(void *ud, const struct scan_entry *e)
+{
+    struct flat *f = ud;
+    if (e->kind != SCAN_ENTRY_FILE)
+        return 0;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->rel = realloc(f->rel, f->cap * sizeof *f->rel);
+        assert_non_null(f->rel);
+    }
+    f->rel[f->n++] = strdup(e->rel);
+    return 0;
+}
+
+/* Many siblings (the sort's merge path, not only its small-run insertion sort): names of 1 to
+ * 20 bytes that often share their first 8 bytes (the sort key) or end inside them, with bytes
+ * >= 0x80, walked in exactly strcmp order. */
+static void test_walk_sorted_many(void **state)
+{
+    (void)state;
+    static const char alpha[] = {'a', 'b', 'A', '-', '.', '0', '9', '\x80', '\xc3', '\xff'};
+    struct tree t;
+    tree_make(&t);
+    enum { N = 400 };
+    char *names[N];
+    size_t n = 0;
+    uint32_t x = 12345;
+    while (n < N) {
+        char nm[24];
+        x = x * 1103515245u + 12345u;
+        size_t len = 1 + (x >> 8) % 20, i = 0;
+        if ((x >> 20) % 2) /* a common 8-byte prefix: the key alone cannot order these */
+            for (; i < 8 && i < len; i++)
+                nm[i] = "prefix__"[i];
+        for (; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            nm[i] = alpha[(x >> 16) % sizeof alpha];
+        }
+        nm[len] = '\0';
+        if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = strcmp(names[k], nm) == 0;
+        if (dup)
+            continue;
+        names[n++] = strdup(nm);
+        put_file(t.root, nm, "x");
+    }
+    qsort(names, n, sizeof *names, cmp_str);
+    struct flat f = {0};
+    struct scan_walk_opts wo = {.root = t.root};
+    assert_int_equal(scan_walk(&wo, collect_flat, &f), 0);
+    assert_int_equal(f.n, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(f.rel[i], names[i]);
+        free(f.rel[i]);
+        free(names[i]);
+    }
+    free(f.rel);
+    tree_rm(&t);
+}
+
 static void test_walk_globs(void **state)
 {
     (void)state;
@@ -570,6 +643,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_walk_basic),       cmocka_unit_test(test_walk_sorted),
+        cmocka_unit_test(test_walk_sorted_many),
         cmocka_unit_test(test_walk_globs),
         cmocka_unit_test(test_walk_symlinks),    cmocka_unit_test(test_walk_unreadable),
         cmocka_unit_test(test_walk_root_errors), cmocka_unit_test(test_detect),
