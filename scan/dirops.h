@@ -87,5 +87,9 @@ bool scan_dir_name_ok(const char *name);
  * relative to their directory with O_NOFOLLOW. Negative errno (-ENOTDIR, -ENOENT, ...),
  * SHIR_E_NOMEM. */
 int scan_dir_local_open(const char *path, struct scan_dir **out);
+/* The same for a directory already open as dir_fd (borrowed; the walk's fd of a table
+ * directory): reopened as "." relative to it, so it is that directory whatever its path names
+ * now, with a listing offset of its own. */
+int scan_dir_local_at(int dir_fd, struct scan_dir **out);
 
 #endif /* SHIR_SCAN_DIROPS_H */

@@ -44,6 +44,13 @@ int scan_dir_local_open(const char *path, struct scan_dir **out)
     return fd < 0 ? -errno : wrap(fd, out);
 }
 
+int scan_dir_local_at(int dir_fd, struct scan_dir **out)
+{
+    *out = NULL;
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : wrap(fd, out);
+}
+
 static int local_open_dir(struct scan_dir *base, const char *name, struct scan_dir **out)
 {
     struct local_dir *d = (struct local_dir *)base;

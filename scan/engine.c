@@ -576,11 +576,14 @@ static int cmp_final(const void *x, const void *y)
 /* ------------------------------------------------------------------------------------------- */
 /* The walk. */
 
-/* The table's directory opened on the walk's side (dirops.h), then the table reader. */
+/* The table's directory opened on the walk's side (dirops.h), then the table reader. Locally it
+ * is the directory the walk opened (its fd), not whatever the path names by now. */
 static int read_table(struct engine *g, const struct scan_entry *e, struct scan_asset *a)
 {
     struct scan_dir *d = NULL;
-    int rc = g->smb ? scan_smb_dir_open(g->smb, e->rel, &d) : scan_dir_local_open(e->path, &d);
+    int rc = g->smb            ? scan_smb_dir_open(g->smb, e->rel, &d)
+             : e->dir_fd >= 0 ? scan_dir_local_at(e->dir_fd, &d)
+                              : scan_dir_local_open(e->path, &d);
     if (rc == 0) {
         rc = g->cfg->readers->table(d, (enum scan_level)g->job->level, &g->lim, a);
         g->sum->bytes_read += a->bytes_read;

@@ -59,7 +59,10 @@ struct scan_entry {
     bool table;
     /* FILE: how to open it (scan_file_open) during the callback: `name` in the open directory
      * `dir_fd` (AT_FDCWD and the path for a root that is a file). is_link: the entry is itself a
-     * symlink the walk followed; via_link: it or a directory on its way from the root is. */
+     * symlink the walk followed; via_link: it or a directory on its way from the root is.
+     * DIR: dir_fd is the directory itself as the walk opened it (borrowed, open during the
+     * callback; -1 from walks that have no fd), so a reader can go on from it
+     * (scan_dir_local_at) instead of resolving the path again. */
     int dir_fd;
     const char *name;
     bool is_link, via_link;

@@ -254,6 +254,7 @@ static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned d
     }
     struct scan_entry e = entry_of(w, SCAN_ENTRY_DIR, st, 0, NULL);
     e.table = scan_table_dir_at(fd);
+    e.dir_fd = fd;
     rc = w->cb(w->ud, &e);
     if (rc) {
         close(fd);

@@ -4,6 +4,8 @@
  * fails part way, as an SMB share may — gives the right table or an error in the asset, never
  * a crash or a failed call. The
  * fixture tables (tests/fixtures/delta) are in the directory named by the first argument. */
+#define _GNU_SOURCE /* getdents64 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -121,6 +123,44 @@ static void test_local_refuses_links(void **state)
     scan_dir_close(d);
     assert_int_equal(unlink(c), 0);
     assert_int_equal(rmdir(p), 0);
+    assert_int_equal(rmdir(tmp), 0);
+}
+
+/* scan_dir_local_at reads the directory an fd holds, not what its path names by now: the walk
+ * opens a table directory, the path is then swapped for a link to another table, and the
+ * reader still sees the directory the walk opened. Its listing does not move the fd's offset. */
+static void test_local_at_is_the_open_dir(void **state)
+{
+    char tmp[] = "/tmp/shir-dirops-XXXXXX", p[4200], old[4300], q[4200];
+    assert_non_null(mkdtemp(tmp));
+    snprintf(p, sizeof p, "%s/t", tmp);
+    snprintf(old, sizeof old, "%s/t.old", tmp);
+    assert_int_equal(mkdir(p, 0700), 0);
+    char f[4400];
+    snprintf(f, sizeof f, "%s/only-file", p);
+    FILE *fp = fopen(f, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(rename(p, old), 0);
+    snprintf(q, sizeof q, "%s/sales", (const char *)*state);
+    assert_int_equal(symlink(q, p), 0);
+    assert_true(table_dir(p)); /* the path now leads to a table elsewhere */
+
+    struct scan_dir *d;
+    struct seen s = {0};
+    assert_int_equal(scan_dir_local_at(fd, &d), 0);
+    assert_int_equal(scan_dir_list(d, count, &s), 0);
+    assert_true(s.files == 1 && s.dirs == 0 && !s.has_log);
+    scan_dir_close(d);
+    char buf[4096];
+    assert_true(getdents64(fd, buf, sizeof buf) > 0); /* the walk's fd still reads from the start */
+    close(fd);
+    assert_int_equal(unlink(p), 0);
+    snprintf(f, sizeof f, "%s/only-file", old);
+    assert_int_equal(unlink(f), 0);
+    assert_int_equal(rmdir(old), 0);
     assert_int_equal(rmdir(tmp), 0);
 }
 
@@ -314,6 +354,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_marker),
         cmocka_unit_test_prestate(test_local_refuses_links, (void *)dir),
+        cmocka_unit_test_prestate(test_local_at_is_the_open_dir, (void *)dir),
         cmocka_unit_test_prestate(test_lying_dir, (void *)dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
