@@ -6,7 +6,8 @@
  * dentry/inode caches, then 3 timed runs; the best is reported. Our walker runs with 1 thread and
  * with 2 threads (the top-level directories split between them: scan_walk is reentrant), and
  * the ratio against find (single-threaded) is printed side by side, with the CPU time per file
- * of each (steadier than wall time on a loaded machine). Targets (issue 14): >= 3x
+ * of each (steadier than wall time on a loaded machine), and the kernel's floor: the CPU time of
+ * one fstatat of a cached file. Targets (issue 14): >= 3x
  * find and >= 1 M files/s on 2 cores.
  */
 #define _XOPEN_SOURCE 700
@@ -140,6 +141,33 @@ static double run_find(const char *root)
 }
 
 /* Best of 3 wall times after a warm-up run; *cpu: the least CPU time of the 3. */
+/* The kernel's floor: fstatat of the 200 names of one directory, over and over (all cached),
+ * CPU ns per call. A walk cannot cost less per file than this plus its share of getdents64. */
+static double stat_floor(const char *root)
+{
+    char d[300], names[200][16];
+    snprintf(d, sizeof d, "%s/g00/d00000", root);
+    int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    for (unsigned i = 0; i < 200; i++)
+        snprintf(names[i], sizeof names[i], "f%03u.csv", i);
+    double best = 1e9;
+    for (int r = 0; r < 3; r++) {
+        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+        for (unsigned it = 0; it < 500; it++)
+            for (unsigned i = 0; i < 200; i++) {
+                struct stat st;
+                (void)fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW);
+            }
+        double c = (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / (500.0 * 200.0) * 1e9;
+        if (c < best)
+            best = c;
+    }
+    close(dfd);
+    return best;
+}
+
 static double best_of(double (*fn)(const char *, unsigned, uint64_t *), const char *root,
                       unsigned threads, uint64_t *files, double *cpu)
 {
@@ -196,6 +224,8 @@ int main(int argc, char **argv)
            (double)n1 / t1 / find_rate, c1 * ns);
     printf("  %-28s %12.0f %9.2fx %14.0f\n", "shir walk, 2 threads", (double)n2 / t2,
            (double)n2 / t2 / find_rate, c2 * ns);
+    printf("  %-28s %12s %10s %14.0f\n", "floor: one cached fstatat", "", "",
+           stat_floor(root));
     printf("  targets: >= 3x find, >= 1000000 files/s on 2 cores; per core (find's CPU per file\n"
            "  over ours, 1 thread): %.2fx\n", cf / c1);
     if (made) {
