@@ -46,3 +46,8 @@ shir_unit_test(NAME test_cluster_place SOURCES test_cluster_place.c LIBS shir_cl
 # The backup file of `shir snapshot` (cluster/backup.c); msgpack-c to build files by hand.
 shir_unit_test(NAME test_cluster_backup SOURCES test_cluster_backup.c
   LIBS shir_cluster_core PkgConfig::MSGPACK)
+# rpc_client.c alone (compiled in, the port's TLS getter stubbed): a scripted leader on loopback
+# drives each rule of rpc_client.h — pairing, kept connections, deadlines, stray ids, close.
+shir_unit_test(NAME test_cluster_rpc_client
+  SOURCES test_cluster_rpc_client.c ${PROJECT_SOURCE_DIR}/cluster/rpc_client.c
+  LIBS shir_transport shir_transport_testlib PkgConfig::RAFT TIMEOUT 120)
