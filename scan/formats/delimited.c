@@ -621,6 +621,15 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
     return 0;
 }
 
+/* DuckDB's name for headerless column j of ncols: "column" and j zero-padded to the width of the
+ * last index (column0..column9 for 10 columns, column00..column10 for 11), so that the names
+ * sort in column order and match what DuckDB's sniffer reports for the same file. */
+static void generated_name(char *out, size_t cap, size_t j, size_t ncols)
+{
+    int width = snprintf(NULL, 0, "%zu", ncols > 0 ? ncols - 1 : 0);
+    snprintf(out, cap, "column%0*zu", width, j);
+}
+
 /* Step 3: create the columns. The first row votes on the types unless it is the header. */
 static int make_columns(struct state *s, bool header, struct scan_asset *a)
 {
@@ -648,7 +657,7 @@ static int make_columns(struct state *s, bool header, struct scan_asset *a)
                 nm = s->scratch;
             }
         } else {
-            snprintf(name, sizeof name, "column%zu", j);
+            generated_name(name, sizeof name, j, s->ncols);
             if (!header && j < s->first_n) {
                 const struct field *f = &s->first_v[j];
                 if (f->kind == F_ESCAPED || f->kind == F_RAW || !is_null_cell(f->s, f->n)) {

@@ -169,6 +169,30 @@ static void test_head_served_from_memory(void **state)
     assert_true(scan_file_read_at(&f, 8, out, 16, &got) < 0); /* 8 from memory, then pread */
 }
 
+/* Headerless with 11 columns: DuckDB pads the generated names to the last index's width. */
+static void test_csv_no_header_wide(void **state)
+{
+    (void)state;
+    static char buf[4096];
+    size_t n = 0;
+    for (unsigned r = 0; r < 20; r++)
+        for (unsigned c = 0; c < 11; c++)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%u%c", r * 100 + c, c < 10 ? ',' : '\n');
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    struct scan_file f = {.fd = -1, .path = "wide.csv", .size = n, .head = (unsigned char *)buf,
+                          .head_len = n};
+    struct scan_asset a;
+    scan_asset_init(&a);
+    assert_int_equal(scan_read_delimited(&f, SCAN_L2, &lim, &a), 0);
+    assert_int_equal(a.n_cols, 11);
+    expect_col(&a, "column00", SCAN_TYPE_INTEGER);
+    expect_col(&a, "column09", SCAN_TYPE_INTEGER);
+    expect_col(&a, "column10", SCAN_TYPE_INTEGER);
+    assert_int_equal(a.row_count, 20);
+    scan_asset_free(&a);
+}
+
 static void test_csv_no_header(void **state)
 {
     struct scan_asset a;
@@ -605,6 +629,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_csv_level2_has_no_samples, dir),
         cmocka_unit_test_prestate(test_dialects, dir),
         cmocka_unit_test_prestate(test_csv_no_header, dir),
+        cmocka_unit_test(test_csv_no_header_wide),
         cmocka_unit_test_prestate(test_head_served_from_memory, dir),
         cmocka_unit_test_prestate(test_csv_all_string_header, dir),
         cmocka_unit_test(test_dialect_corpus),
