@@ -207,6 +207,19 @@ static bool cond_all_held(void *arg)
     return ((struct env *)arg)->requests == RPC_CLIENT_CONNS;
 }
 
+/* After a request that cost its connection: request i (id i + 1) is answered, with its own
+ * answer, on a second connection; the first is closed. */
+static void expect_answered_on_a_new_connection(struct env *e, unsigned i)
+{
+    e->script = ANSWER;
+    call(e, i, 5000);
+    wait_done(e, i, i + 1);
+    assert_int_equal(e->calls[i].status, 0);
+    assert_int_equal(e->calls[i].value, 1000 + i + 1);
+    assert_int_equal(e->accepted, 2);
+    assert_true(e->srv[0].closed);
+}
+
 /* ---- tests -------------------------------------------------------------------------------- */
 
 /* A dozen requests at once: every answer reaches its own request (ids 1..12 in call order),
@@ -241,13 +254,7 @@ static void test_sent_past_deadline_is_unknown_outcome(void **state)
     wait_done(e, 1, 2);
     assert_int_equal(e->calls[1].status, SHIR_E_UNKNOWN_OUTCOME);
     assert_int_equal(e->requests, 2);
-    e->script = ANSWER;
-    call(e, 2, 5000);
-    wait_done(e, 2, 3);
-    assert_int_equal(e->calls[2].status, 0);
-    assert_int_equal(e->calls[2].value, 1000 + 3);
-    assert_int_equal(e->accepted, 2);
-    assert_true(e->srv[0].closed);
+    expect_answered_on_a_new_connection(e, 2);
 }
 
 /* An answer carrying another request's id: the request fails UNKNOWN_OUTCOME (never takes the
@@ -260,12 +267,7 @@ static void test_wrong_id_drops_the_connection(void **state)
     wait_done(e, 0, 1);
     assert_int_equal(e->calls[0].status, SHIR_E_UNKNOWN_OUTCOME);
     assert_int_equal(e->calls[0].value, 0);
-    e->script = ANSWER;
-    call(e, 1, 5000);
-    wait_done(e, 1, 2);
-    assert_int_equal(e->calls[1].status, 0);
-    assert_int_equal(e->calls[1].value, 1000 + 2);
-    assert_int_equal(e->accepted, 2);
+    expect_answered_on_a_new_connection(e, 1);
 }
 
 /* The leader hangs up under a sent request: UNKNOWN_OUTCOME (it may have applied it). */
