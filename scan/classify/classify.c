@@ -663,6 +663,7 @@ struct chk_counts {
     size_t n;
     uint64_t mask;              /* their type bits */
     uint64_t by_len[CHK_MAX_DIGITS];
+    unsigned min_len, max_len;  /* byte lengths a digit form of those counts can have */
     uint32_t cand[SCAN__N_BUILTIN], pass[SCAN__N_BUILTIN];
 };
 
@@ -678,12 +679,24 @@ static void chk_init(struct chk_counts *k)
             if (r->len[j] != 0 && r->len[j] < CHK_MAX_DIGITS)
                 k->by_len[r->len[j]] |= bit;
     }
+    /* A digit form of d digits is d to d + 3 bytes long (evidence.h). */
+    k->min_len = CHK_MAX_DIGITS;
+    for (unsigned d = 1; d < CHK_MAX_DIGITS; d++) {
+        if (k->by_len[d] && d < k->min_len)
+            k->min_len = d;
+        if (k->by_len[d])
+            k->max_len = d + 3;
+    }
 }
 
 static void chk_add(struct chk_counts *k, const char *v, size_t n, uint64_t bits)
 {
-    /* Only a value starting with a digit can have a digit form. */
-    unsigned digits = n && v[0] >= '0' && v[0] <= '9' ? scan__digit_form(v, n) : 0;
+    /* Only a value starting and ending with a digit, of a length a counted digit form can
+     * have, is read (most cells are not: ids, amounts, words). */
+    unsigned digits = n >= k->min_len && n <= k->max_len && v[0] >= '0' && v[0] <= '9' &&
+                              v[n - 1] >= '0' && v[n - 1] <= '9'
+                          ? scan__digit_form(v, n)
+                          : 0;
     uint64_t cand = digits < CHK_MAX_DIGITS ? k->by_len[digits] : 0;
     for (; cand; cand &= cand - 1)
         k->cand[__builtin_ctzll(cand)]++;
