@@ -43,6 +43,42 @@ bool scan__chance_decide(const struct scan__chance *r, size_t pass, size_t cand,
     return excess > 0 && excess * excess >= Z2 * m * p * (1.0 - p);
 }
 
+/* Could a type with `best` matches so far still reach min_ratio, every remaining cell being a
+ * non-empty match? Kept a cell short of the boundary (see evidence.h). */
+static bool ratio_reachable(const struct scan__settle *st, uint32_t best)
+{
+    double total = (double)st->nonempty + (double)st->remaining;
+    return (double)best + (double)st->remaining + 1.0 >= st->min_ratio * total;
+}
+
+bool scan__settle_builtins(const struct scan__settle *st, uint64_t seen, const uint32_t *counts,
+                           const uint32_t *pass, uint64_t *yes)
+{
+    uint64_t certain = 0;
+    /* Types without a match so far: the same test for all of them. */
+    if ((seen & ((1ull << SCAN__N_BUILTIN) - 1)) != (1ull << SCAN__N_BUILTIN) - 1 &&
+        ratio_reachable(st, 0))
+        return false;
+    for (uint64_t m = seen & ((1ull << SCAN__N_BUILTIN) - 1); m; m &= m - 1) {
+        unsigned t = (unsigned)__builtin_ctzll(m);
+        bool hinted = (st->hints >> t) & 1;
+        uint32_t min_distinct = hinted ? st->hint_min_distinct : st->min_distinct;
+        uint32_t best = counts[t] > pass[t] ? counts[t] : pass[t];
+        if (!ratio_reachable(st, best) ||
+            (uint64_t)st->distinct + st->remaining < (uint64_t)min_distinct)
+            continue; /* impossible */
+        double total = (double)st->nonempty + (double)st->remaining;
+        if (counts[t] > 0 && st->distinct >= min_distinct &&
+            (double)counts[t] - 1.0 >= st->min_ratio * total) {
+            certain |= 1ull << t;
+            continue;
+        }
+        return false; /* open */
+    }
+    *yes = certain;
+    return true;
+}
+
 unsigned scan__digit_form(const char *v, size_t n)
 {
     unsigned digits = 0, seps = 0;
