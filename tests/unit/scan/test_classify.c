@@ -537,6 +537,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checksum_chance_rates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checksum_columns, setup, teardown),
         cmocka_unit_test(test_checksum_candidates),
+        cmocka_unit_test(test_early_settle_table),
+        cmocka_unit_test(test_early_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
