@@ -793,14 +793,18 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
             /* Weak forms of the checksummed types are always asked for: their pass rate is
              * the column's evidence when no name hints at them. */
             scan__classify_token(v, n, ct.hints | chk.mask, &strong, &weak);
-            uint64_t bits = strong | (weak & ct.hints), passed = (strong | weak) & chk.mask & ~ct.hints;
+            uint64_t bits = strong | (weak & ct.hints);
+            uint64_t passed = (strong | weak) & chk.mask & ~ct.hints;
             seen |= bits | passed;
             for (; bits; bits &= bits - 1)
                 s->counts[__builtin_ctzll(bits)]++;
             chk_add(&chk, v, n, passed);
-            if (c->early) {
+            /* Nothing settles while a type without matches could still reach the ratio (the
+             * first test of scan__settle_builtins, inlined: it fails for most cells). */
+            size_t rem = col->n_samples - i - 1;
+            if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
                 st.nonempty = (uint32_t)ct.nonempty;
-                st.remaining = (uint32_t)(col->n_samples - i - 1);
+                st.remaining = (uint32_t)rem;
                 st.distinct = (uint32_t)ct.distinct;
                 settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
                 if (settled && !c->cell_db)
