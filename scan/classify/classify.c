@@ -520,8 +520,13 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
     }
     s->cell_off[s->n_cells++] = s->join_len;
     char *d = s->join + s->join_len;
-    for (size_t i = 0; i < n; i++)
-        d[i] = (v[i] == '\n' || v[i] == '\r') ? ' ' : v[i];
+    /* Copy, then patch the (rare) line breaks: a per-byte select was ~8 instructions a byte,
+     * the largest cost of a column with user rules. */
+    memcpy(d, v, n);
+    for (char *p = d; (p = memchr(p, '\n', (size_t)(d + n - p))) != NULL;)
+        *p++ = ' ';
+    for (char *p = d; (p = memchr(p, '\r', (size_t)(d + n - p))) != NULL;)
+        *p++ = ' ';
     d[n] = '\n';
     s->join_len += n + 1;
     return 0;
