@@ -510,6 +510,14 @@ static void test_user_rules(void **state)
     assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
     assert_true(col_has(c, "CUSTOMER_ID"));
     scan_asset_free(&a);
+    /* A line feed inside a cell is a space in the joined cells: no whole-cell match. */
+    static const char *const broken[] = {"a\nCUS-00000001", "CUS-00000002\rb", "CUS-0000\n0003",
+                                         "x\r\nCUS-00000004", "CUS-00000005\n\ny"};
+    scan_asset_init(&a);
+    add_col(&a, "customer", broken, 5, &c);
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_false(col_has(c, "CUSTOMER_ID"));
+    scan_asset_free(&a);
 
     const char *doc = "ids CUS-12345678 and CUS-87654321, card 7000000000000005 and "
                       "7000000000000001; B1234";
