@@ -71,6 +71,42 @@ void test_early_settle_table(void **state)
     }
 }
 
+/* scan__digit_form's word-at-a-time path (8..16 bytes) agrees with its byte loop. */
+void test_digit_form_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v;
+        unsigned want;
+    } cases[] = {
+        {"12345678", 8},          {"123456789", 9},         {"1234567890123456", 16},
+        {"12345678901234567", 17}, /* 17 bytes: past the words, the byte loop */
+        {"1234567/", 0},          {"123456789:", 0},        {"12345:789", 0},
+        {"123456\x80" "89", 0},   {"1234 5678 9", 9},       {"123-45-6789", 9},
+        {"1.2.3.4.5", 0},         {"12345678a0", 0},        {"0000000000", 10},
+        {"9999999999999999", 16}, {"12345678\xb0" "1", 0},  {"1234567@9", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned got = scan__digit_form(cases[i].v, strlen(cases[i].v));
+        if (got != cases[i].want)
+            fail_msg("case %zu '%s': %u, want %u", i, cases[i].v, got, cases[i].want);
+    }
+    /* Every single non-digit byte at every place of a 12-digit number. */
+    for (unsigned pos = 1; pos < 11; pos++) {
+        for (unsigned b = 0; b < 256; b++) {
+            char v[13] = "123456789012";
+            v[pos] = (char)b;
+            unsigned want = b >= '0' && b <= '9' ? 12
+                            : (b == ' ' || b == '-' || b == '.' || b == '/') ? 11
+                                                                             : 0;
+            if (b == 0)
+                continue; /* strlen would cut it */
+            if (scan__digit_form(v, 12) != want)
+                fail_msg("byte 0x%02x at %u", b, pos);
+        }
+    }
+}
+
 /* A column of `rows` cells: positives of `type` (-1: none) at pct %, blanks at blank %, the rest
  * hard negatives or same-length random digit strings (chance passes of the check-digit rules);
  * low-cardinality columns repeat a few of those. */
