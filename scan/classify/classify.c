@@ -482,6 +482,9 @@ static bool rule_hinted(const struct scan__rule *r, const struct name_words *nw)
 
 static inline void trim(const char **v, size_t *n)
 {
+    /* The blanks are all <= ' ': most cells start and end above it and need no loop. */
+    if (*n > 0 && (uint8_t)(*v)[0] > ' ' && (uint8_t)(*v)[*n - 1] > ' ')
+        return;
     while (*n > 0 && (**v == ' ' || **v == '\t' || **v == '\r' || **v == '\n')) {
         (*v)++;
         (*n)--;
