@@ -432,8 +432,13 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
         return;
     }
     if (nsp > 0) {
-        /* Spaced forms: IBAN in groups of four, NINO "AB 12 34 56 C". */
+        /* Spaced forms: IBAN in groups of four, NINO "AB 12 34 56 C". Both start with a
+         * letter and are 9 (NINO) or 15..34 (IBAN) characters without the spaces, which are
+         * n - nsp: most spaced values (words, names) fail that before any copy. */
         char buf[34];
+        size_t bare = n - nsp;
+        if ((bare != 9 && (bare < 15 || bare > sizeof buf)) || (s[0] != ' ' && !is_alpha(s[0])))
+            return;
         size_t k = compact(s, n, buf, sizeof buf);
         if (k >= 15 && scan__iban(buf, k))
             *strong |= BIT(SCAN__IBAN);
