@@ -65,16 +65,15 @@ const char *scan__memmem_ci(const char *s, size_t n, const char *needle, size_t 
 
 bool scan__luhn(const uint8_t *d, size_t n)
 {
+    /* Pairs from the right: the last digit as is, the one before it doubled (digits of the
+     * product summed: a table), no branch per digit. */
+    static const uint8_t dbl[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
     unsigned sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = d[n - 1 - i];
-        if (i & 1) {
-            v *= 2;
-            if (v > 9)
-                v -= 9;
-        }
-        sum += v;
-    }
+    size_t i = n;
+    for (; i >= 2; i -= 2)
+        sum += d[i - 1] + dbl[d[i - 2]];
+    if (i == 1)
+        sum += d[0];
     return n > 1 && sum % 10 == 0;
 }
 
@@ -122,11 +121,12 @@ bool scan__mod97(const char *s, size_t n)
      * one per character. */
     uint64_t acc = 0;
     for (size_t i = 0; i < n; i++) {
-        char c = to_upper(s[i]);
-        if (is_digit(c))
-            acc = acc * 10 + dval(c);
-        else if (is_upper(c))
-            acc = acc * 100 + (unsigned)(c - 'A' + 10);
+        unsigned dg = (unsigned)(uint8_t)s[i] - '0';
+        unsigned lt = ((unsigned)(uint8_t)s[i] | 0x20) - 'a'; /* either case */
+        if (dg < 10)
+            acc = acc * 10 + dg;
+        else if (lt < 26)
+            acc = acc * 100 + lt + 10;
         else
             return false;
         if (acc >= 1000000000000000ull)
