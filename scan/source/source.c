@@ -322,26 +322,25 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
                       const struct scan_stat_res *pre)
 {
     struct stat own;
-    const struct stat *sp = pre ? &pre->st : &own;
+    const struct stat *st = pre ? &pre->st : &own;
     if (pre ? pre->err != 0 : fstatat(dfd, name, &own, AT_SYMLINK_NOFOLLOW) != 0)
         return emit(w, SCAN_ENTRY_ERROR, NULL, pre ? -pre->err : -errno, "cannot stat");
-    struct stat st = *sp;
-    if (S_ISLNK(st.st_mode))
+    if (S_ISLNK(st->st_mode))
         return follow_link(w, dfd, name, depth);
     const char *rel = rel_of(w);
     if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
         return 0;
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode)) {
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-            return emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
-        return enter_dir(w, fd, &st, depth);
+            return emit(w, SCAN_ENTRY_ERROR, st, -errno, "cannot open directory");
+        return enter_dir(w, fd, st, depth);
     }
-    if (!S_ISREG(st.st_mode))
+    if (!S_ISREG(st->st_mode))
         return 0; /* fifos, sockets, devices: never opened, not data */
     if (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel))
         return 0;
-    return emit_file(w, &st, dfd, name, false);
+    return emit_file(w, st, dfd, name, false);
 }
 
 /* A directory's entries: the names NUL-terminated in one buffer and, per name, its first 8 bytes
