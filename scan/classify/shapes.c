@@ -507,10 +507,128 @@ static void add_bits(uint64_t bits, uint64_t *counts)
 
 #define MAX_PARTS 8
 
+static bool local_char(char c)
+{
+    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+/* An e-mail address inside a longer token ("mailto:a@b.c", "user=a@b.c"). */
+static bool embedded_email(const char *s, size_t n)
+{
+    const char *at = memchr(s, '@', n);
+    if (!at)
+        return false;
+    size_t a = (size_t)(at - s), l = a, r = a + 1;
+    while (l > 0 && local_char(s[l - 1]))
+        l--;
+    while (r < n && (is_alnum(s[r]) || s[r] == '.' || s[r] == '-'))
+        r++;
+    while (r > a + 1 && (s[r - 1] == '.' || s[r - 1] == '-'))
+        r--;
+    return scan__email(s + l, r - l);
+}
+
+/* A memo of what a word's bytes alone make it, so that a word the document repeats (log
+ * fields: "status=200", "path=/api/v1", a host's address) is classified once. Direct-mapped by
+ * a hash of the word; a word of up to MEMO_MAX bytes is its length and four 8-byte loads that
+ * together cover it, so equal keys are equal words. A hit costs ~30 instructions where
+ * scan__classify_token and the e-mail check cost ~350 on bench_classify's log words; a miss
+ * adds the hash. 256 entries, 14 KiB of the scan's stack; a valid bit per entry, so a short
+ * document does not pay for clearing the table. */
+#define MEMO_BITS 8
+#define MEMO_N    (1u << MEMO_BITS)
+#define MEMO_MAX  32
+
+struct memo_entry {
+    uint64_t k[4];
+    size_t len;
+    uint64_t strong, weak; /* content_classify's answer */
+};
+
+/* State of one text scan: where the next "\"private_key\"" is (SIZE_MAX: not searched yet; n:
+ * none left), so that service-account checks stay linear in the document however many
+ * "service_account" words it holds; and the memo (off for the reference tokenizer, so that the
+ * tests compare the memo too). */
+struct text_state {
+    size_t pk_next;
+    bool memo_on;
+    uint64_t memo_valid[MEMO_N / 64];
+    struct memo_entry memo[MEMO_N];
+};
+
+/* What the bytes of w alone make it: scan__classify_token's strong and weak bits (the weak AWS
+ * secret wanted: text_word decides it by context), and an e-mail address inside a longer token
+ * ("mailto:a@b.c", "user=a@b.c"). A run of numbers (text_numeric) holds no '@', so for it this
+ * is scan__classify_token's answer. */
+static void content_classify(const char *w, size_t len, uint64_t *strong, uint64_t *weak)
+{
+    *strong = 0;
+    *weak = 0;
+    scan__classify_token(w, len, BIT(SCAN__AWS_SECRET), strong, weak);
+    if (!(*strong & (BIT(SCAN__EMAIL) | BIT(SCAN__URL_CREDS))) && memchr(w, '@', len) &&
+        embedded_email(w, len))
+        *strong |= BIT(SCAN__EMAIL);
+}
+
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* content_classify through the memo. t[s, s + len) is the word; n bounds t for the short
+ * words' loads. */
+static void memo_classify(struct text_state *st, const char *t, size_t n, size_t s, size_t len,
+                          uint64_t *strong, uint64_t *weak)
+{
+    const char *w = t + s;
+    if (!st->memo_on || len > MEMO_MAX || len == 0) {
+        content_classify(w, len, strong, weak);
+        return;
+    }
+    uint64_t k[4] = {0, 0, 0, 0};
+    if (len >= 8) {
+        k[0] = load8(w);
+        k[1] = load8(w + len - 8);
+        if (len > 16) {
+            k[2] = load8(w + 8);
+            k[3] = load8(w + len - 16);
+        }
+    } else if (n - s >= 8) {
+        k[0] = load8(w);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        k[0] >>= 64 - 8 * len; /* the word is the high bytes */
+#else
+        k[0] &= ((uint64_t)1 << (8 * len)) - 1;
+#endif
+    } else {
+        for (size_t i = 0; i < len; i++)
+            k[0] |= (uint64_t)(uint8_t)w[i] << (8 * i);
+    }
+    uint64_t h = (k[0] ^ (k[1] << 7 | k[1] >> 57) ^ k[2] * 0xff51afd7ed558ccdULL ^ k[3] ^ len) *
+                 0x9e3779b97f4a7c15ULL;
+    unsigned slot = (unsigned)(h >> (64 - MEMO_BITS));
+    struct memo_entry *m = &st->memo[slot];
+    uint64_t bit = (uint64_t)1 << (slot & 63);
+    if ((st->memo_valid[slot >> 6] & bit) && m->len == len && m->k[0] == k[0] && m->k[1] == k[1] &&
+        m->k[2] == k[2] && m->k[3] == k[3]) {
+        *strong = m->strong;
+        *weak = m->weak;
+        return;
+    }
+    content_classify(w, len, strong, weak);
+    st->memo_valid[slot >> 6] |= bit;
+    memcpy(m->k, k, sizeof k);
+    m->len = len;
+    m->strong = *strong;
+    m->weak = *weak;
+}
+
 /* A run of numeric words joined by single spaces (and parentheses), e.g. "4111 1111 1111 1111"
  * or "(415) 555-2671": try the longest run of parts first, then shorter ones, then move on. */
 static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned nd0,
-                           unsigned dots0, uint64_t *counts)
+                           unsigned dots0, uint64_t *counts, struct text_state *st)
 {
     size_t ps[MAX_PARTS], pe[MAX_PARTS];
     unsigned np = 1, total = nd0;
@@ -548,8 +666,8 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
                 cs--;
             if (ce < n && t[ce] == ')' && b - 1 > a)
                 ce++;
-            uint64_t strong = 0, weak = 0;
-            scan__classify_token(t + cs, ce - cs, 0, &strong, &weak);
+            uint64_t strong, weak;
+            memo_classify(st, t, n, cs, ce - cs, &strong, &weak);
             if (strong) {
                 add_bits(strong, counts);
                 matched = b;
@@ -560,34 +678,6 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
     }
     return pe[np - 1];
 }
-
-static bool local_char(char c)
-{
-    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
-}
-
-/* An e-mail address inside a longer token ("mailto:a@b.c", "user=a@b.c"). */
-static bool embedded_email(const char *s, size_t n)
-{
-    const char *at = memchr(s, '@', n);
-    if (!at)
-        return false;
-    size_t a = (size_t)(at - s), l = a, r = a + 1;
-    while (l > 0 && local_char(s[l - 1]))
-        l--;
-    while (r < n && (is_alnum(s[r]) || s[r] == '.' || s[r] == '-'))
-        r++;
-    while (r > a + 1 && (s[r - 1] == '.' || s[r - 1] == '-'))
-        r--;
-    return scan__email(s + l, r - l);
-}
-
-/* State of one text scan: where the next "\"private_key\"" is (SIZE_MAX: not searched yet; n:
- * none left), so that service-account checks stay linear in the document however many
- * "service_account" words it holds. */
-struct text_state {
-    size_t pk_next;
-};
 
 static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
                       struct text_state *st)
@@ -612,8 +702,8 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
             counts[SCAN__PRIVATE_KEY]++;
         return;
     }
-    uint64_t strong = 0, weak = 0;
-    scan__classify_token(w, len, BIT(SCAN__AWS_SECRET), &strong, &weak);
+    uint64_t strong, weak;
+    memo_classify(st, t, n, s, len, &strong, &weak);
     if ((weak & BIT(SCAN__AWS_SECRET)) != 0) {
         /* 40 base64 characters are common (hashes, ids); an AWS secret is one that follows
          * the word "aws" on the same line, within 64 bytes (aws_secret_access_key = ...,
@@ -633,9 +723,6 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
         if (scan__memmem_ci(t + lo, s - lo, "accountname=", 12))
             strong |= BIT(SCAN__AZURE_CONN);
     }
-    if (!(strong & (BIT(SCAN__EMAIL) | BIT(SCAN__URL_CREDS))) && memchr(w, '@', len) &&
-        embedded_email(w, len))
-        strong |= BIT(SCAN__EMAIL);
     add_bits(strong, counts);
 }
 
@@ -737,7 +824,7 @@ static size_t text_rule(const char *t, size_t n, size_t s, size_t e, unsigned ma
     }
     unsigned nd, dots;
     if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots))
-        return text_numeric(t, n, s, e, nd, dots, counts);
+        return text_numeric(t, n, s, e, nd, dots, counts, st);
     if (e - s >= 6)
         text_word(t, n, s, e, counts, st);
     return end;
@@ -764,10 +851,13 @@ static size_t cut_word(const char *t, size_t n, size_t i, size_t *e, unsigned *m
 
 void scan__text_scan_with(const char *t, size_t n, uint64_t *counts, enum scan__tb_impl impl)
 {
-    struct text_state st = {SIZE_MAX};
+    struct text_state st;
     struct scan__tb_cursor cur;
     size_t i = 0;
     impl = scan__tb_resolve(impl);
+    st.pk_next = SIZE_MAX;
+    st.memo_on = impl != SCAN__TB_OFF;
+    memset(st.memo_valid, 0, sizeof st.memo_valid);
     scan__tb_cursor_init(&cur, t, n, impl);
     while (i < n) {
         size_t s, e;

@@ -259,7 +259,15 @@ load_with(void (*build)(const char *, struct scan__tb_masks *), struct scan__tb_
         build(pad, m);
     }
     uint64_t starts = ~m->sep & ((m->sep << 1) | carry);
-    c->trig = m->digit | m->sym | (m->cap_a & starts);
+    /* Sentence punctuation that ends a word ("committee.", "value:", "...") triggers nothing by
+     * itself: a word of letters and such an end passes unless it is a 20-letter AWS key id,
+     * whose leading 'A' is a trigger, and any other word holds a digit or another symbol that
+     * is one. Runs of up to 3 marks whose last one is followed by a separator in this window
+     * (bit 63 never is: conservative). Most prose sentences end so; each was a word_at. */
+    uint64_t tail = m->punct & (m->sep >> 1);
+    tail |= m->punct & (tail >> 1);
+    tail |= m->punct & (tail >> 1);
+    c->trig = m->digit | (m->sym & ~tail) | (m->cap_a & starts);
     c->pos = pos;
     c->ws0 = ws0;
 }
