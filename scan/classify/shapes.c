@@ -530,30 +530,28 @@ static bool embedded_email(const char *s, size_t n)
 
 /* A memo of what a word's bytes alone make it, so that a word the document repeats (log
  * fields: "status=200", "path=/api/v1", a host's address) is classified once. Direct-mapped by
- * a hash of the word; a word of up to MEMO_MAX bytes is its length and four 8-byte loads that
- * together cover it, so equal keys are equal words. A hit costs ~30 instructions where
- * scan__classify_token and the e-mail check cost ~350 on bench_classify's log words; a miss
- * adds the hash. 256 entries, 14 KiB of the scan's stack; a valid bit per entry, so a short
+ * the hash of the word's key (textblock.h: equal keys are equal words). A hit costs ~80
+ * instructions where scan__classify_token and the e-mail check cost ~350 on bench_classify's
+ * log words. 256 entries, 14 KiB of the scan's stack; a valid bit per entry, so a short
  * document does not pay for clearing the table. */
 #define MEMO_BITS 8
 #define MEMO_N    (1u << MEMO_BITS)
-#define MEMO_MAX  32
 
 struct memo_entry {
-    uint64_t k[4];
-    size_t len;
+    struct scan__tb_key key;
     uint64_t strong, weak; /* content_classify's answer */
 };
 
 /* State of one text scan: where the next "\"private_key\"" is (SIZE_MAX: not searched yet; n:
  * none left), so that service-account checks stay linear in the document however many
- * "service_account" words it holds; and the memo (off for the reference tokenizer, so that the
- * tests compare the memo too). */
+ * "service_account" words it holds; the memo and the words found quiet (both off for the
+ * reference tokenizer, so that the tests compare them too). */
 struct text_state {
     size_t pk_next;
-    bool memo_on;
+    bool fast;
     uint64_t memo_valid[MEMO_N / 64];
     struct memo_entry memo[MEMO_N];
+    struct scan__tb_quiet quiet;
 };
 
 /* What the bytes of w alone make it: scan__classify_token's strong and weak bits (the weak AWS
@@ -570,66 +568,38 @@ static void content_classify(const char *w, size_t len, uint64_t *strong, uint64
         *strong |= BIT(SCAN__EMAIL);
 }
 
-static inline uint64_t load8(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-/* content_classify through the memo. t[s, s + len) is the word; n bounds t for the short
- * words' loads. */
+/* content_classify of t[s, s + len) through the memo. */
 static void memo_classify(struct text_state *st, const char *t, size_t n, size_t s, size_t len,
                           uint64_t *strong, uint64_t *weak)
 {
-    const char *w = t + s;
-    if (!st->memo_on || len > MEMO_MAX || len == 0) {
-        content_classify(w, len, strong, weak);
+    if (!st->fast || len > SCAN__TB_KEY_MAX || len == 0) {
+        content_classify(t + s, len, strong, weak);
         return;
     }
-    uint64_t k[4] = {0, 0, 0, 0};
-    if (len >= 8) {
-        k[0] = load8(w);
-        k[1] = load8(w + len - 8);
-        if (len > 16) {
-            k[2] = load8(w + 8);
-            k[3] = load8(w + len - 16);
-        }
-    } else if (n - s >= 8) {
-        k[0] = load8(w);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        k[0] >>= 64 - 8 * len; /* the word is the high bytes */
-#else
-        k[0] &= ((uint64_t)1 << (8 * len)) - 1;
-#endif
-    } else {
-        for (size_t i = 0; i < len; i++)
-            k[0] |= (uint64_t)(uint8_t)w[i] << (8 * i);
-    }
-    uint64_t h = (k[0] ^ (k[1] << 7 | k[1] >> 57) ^ k[2] * 0xff51afd7ed558ccdULL ^ k[3] ^ len) *
-                 0x9e3779b97f4a7c15ULL;
-    unsigned slot = (unsigned)(h >> (64 - MEMO_BITS));
+    struct scan__tb_key key;
+    unsigned slot = (unsigned)(scan__tb_key_of(t, n, s, len, &key) >> (64 - MEMO_BITS));
     struct memo_entry *m = &st->memo[slot];
     uint64_t bit = (uint64_t)1 << (slot & 63);
-    if ((st->memo_valid[slot >> 6] & bit) && m->len == len && m->k[0] == k[0] && m->k[1] == k[1] &&
-        m->k[2] == k[2] && m->k[3] == k[3]) {
+    if ((st->memo_valid[slot >> 6] & bit) && scan__tb_key_eq(&m->key, &key)) {
         *strong = m->strong;
         *weak = m->weak;
         return;
     }
-    content_classify(w, len, strong, weak);
+    content_classify(t + s, len, strong, weak);
     st->memo_valid[slot >> 6] |= bit;
-    memcpy(m->k, k, sizeof k);
-    m->len = len;
+    m->key = key;
     m->strong = *strong;
     m->weak = *weak;
 }
 
 /* A run of numeric words joined by single spaces (and parentheses), e.g. "4111 1111 1111 1111"
- * or "(415) 555-2671": try the longest run of parts first, then shorter ones, then move on. */
+ * or "(415) 555-2671": try the longest run of parts first, then shorter ones, then move on.
+ * *alone: the word joined nothing, no '(' precedes it and it counts nothing (so it does so
+ * wherever no number follows it and no '(' precedes it). */
 static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned nd0,
-                           unsigned dots0, uint64_t *counts, struct text_state *st)
+                           unsigned dots0, uint64_t *counts, struct text_state *st, bool *alone)
 {
+    *alone = false;
     size_t ps[MAX_PARTS], pe[MAX_PARTS];
     unsigned np = 1, total = nd0;
     ps[0] = s;
@@ -656,6 +626,8 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
         np++;
         total += nd;
     }
+    bool paren = s > 0 && t[s - 1] == '(', any = false;
+    *alone = np == 1 && !paren;
     if (np == 1 && nd0 < 8 && dots0 != 3)
         return e;
     for (unsigned a = 0; a < np;) {
@@ -671,11 +643,13 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
             if (strong) {
                 add_bits(strong, counts);
                 matched = b;
+                any = true;
                 break;
             }
         }
         a = matched ? matched : a + 1;
     }
+    *alone = *alone && !any;
     return pe[np - 1];
 }
 
@@ -699,7 +673,9 @@ static const char *find_quoted_ci(const char *s, size_t n, const char *needle, s
     return NULL;
 }
 
-static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
+/* Count what the word t[s, e) is. Returns whether its bytes alone decided that it is nothing
+ * (no surrounding byte was read). */
+static bool text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
                       struct text_state *st)
 {
     const char *w = t + s;
@@ -714,13 +690,13 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
         }
         if (st->pk_next < n && st->pk_next + 13 <= hi)
             counts[SCAN__GCP_SA_KEY]++;
-        return;
+        return false;
     }
     if (len >= 10 && memcmp(w, "-----BEGIN", 10) == 0) {
         size_t hi = n - e > 48 ? e + 48 : n;
         if (scan__memmem_ci(t + e, hi - e, "private key-----", 16))
             counts[SCAN__PRIVATE_KEY]++;
-        return;
+        return false;
     }
     uint64_t strong, weak;
     memo_classify(st, t, n, s, len, &strong, &weak);
@@ -744,6 +720,7 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
             strong |= BIT(SCAN__AZURE_CONN);
     }
     add_bits(strong, counts);
+    return strong == 0 && !(weak & BIT(SCAN__AWS_SECRET));
 }
 
 static bool boundary(const char *t, size_t n, size_t e)
@@ -843,10 +820,20 @@ static size_t text_rule(const char *t, size_t n, size_t s, size_t e, unsigned ma
         return end;
     }
     unsigned nd, dots;
-    if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots))
-        return text_numeric(t, n, s, e, nd, dots, counts, st);
-    if (e - s >= 6)
-        text_word(t, n, s, e, counts, st);
+    if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots)) {
+        /* Quiet where the skip sees no number after it and no '(' before it (word_at). */
+        bool alone;
+        size_t r = text_numeric(t, n, s, e, nd, dots, counts, st, &alone);
+        if (alone && st->fast)
+            scan__tb_quiet_add(&st->quiet, t, n, s, end);
+        return r;
+    }
+    /* Here the word's bytes decided the way (only a 4-byte word of letters and digits could
+     * have gone to text_iban by the byte after it): when text_word reads nothing around it
+     * either and counts nothing, the skip may pass over the same bytes from now on. */
+    bool quiet = e - s >= 6 ? text_word(t, n, s, e, counts, st) : true;
+    if (quiet && st->fast && !(end - s == 4 && mask == (C_ALPHA | C_DIGIT)))
+        scan__tb_quiet_add(&st->quiet, t, n, s, end);
     return end;
 }
 
@@ -876,9 +863,10 @@ void scan__text_scan_with(const char *t, size_t n, uint64_t *counts, enum scan__
     size_t i = 0;
     impl = scan__tb_resolve(impl);
     st.pk_next = SIZE_MAX;
-    st.memo_on = impl != SCAN__TB_OFF;
+    st.fast = impl != SCAN__TB_OFF;
     memset(st.memo_valid, 0, sizeof st.memo_valid);
-    scan__tb_cursor_init(&cur, t, n, impl);
+    scan__tb_quiet_init(&st.quiet);
+    scan__tb_cursor_init(&cur, t, n, impl, &st.quiet);
     while (i < n) {
         size_t s, e;
         unsigned mask;

@@ -272,6 +272,31 @@ load_with(void (*build)(const char *, struct scan__tb_masks *), struct scan__tb_
     c->ws0 = ws0;
 }
 
+static inline bool quiet_has(const struct scan__tb_quiet *q, const char *t, size_t n, size_t s,
+                             size_t e)
+{
+    struct scan__tb_key key;
+    if (e - s > SCAN__TB_KEY_MAX)
+        return false;
+    unsigned slot = (unsigned)(scan__tb_key_of(t, n, s, e - s, &key) >> (64 - SCAN__TB_QUIET_BITS));
+    return (q->valid[slot >> 6] >> (slot & 63) & 1) && scan__tb_key_eq(&q->slot[slot], &key);
+}
+
+void scan__tb_quiet_init(struct scan__tb_quiet *q)
+{
+    memset(q->valid, 0, sizeof q->valid);
+}
+
+void scan__tb_quiet_add(struct scan__tb_quiet *q, const char *t, size_t n, size_t s, size_t e)
+{
+    struct scan__tb_key key;
+    if (e <= s || e - s > SCAN__TB_KEY_MAX)
+        return;
+    unsigned slot = (unsigned)(scan__tb_key_of(t, n, s, e - s, &key) >> (64 - SCAN__TB_QUIET_BITS));
+    q->valid[slot >> 6] |= (uint64_t)1 << (slot & 63);
+    q->slot[slot] = key;
+}
+
 /* Hand out the word holding trigger bit p of the window, or pass over it (false). */
 static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor *c, size_t i,
                                                           unsigned p, struct scan__tb_word *w)
@@ -296,6 +321,15 @@ static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor
     }
     w->s = nino_backup(c->t, c->n, i, ws);
     if (w->s == ws) {
+        /* A word without letters may be a number that shapes.c found quiet alone: the same
+         * bytes are quiet where no number follows and no '(' precedes (text_numeric). */
+        if (c->quiet &&
+            ((~(m->sep | m->digit | m->sym) & word) || ws < c->pos ||
+             (!number_goes_on(c->t, c->n, c->pos + we) && (ws == 0 || c->t[ws - 1] != '('))) &&
+            quiet_has(c->quiet, c->t, c->n, ws, c->pos + we)) {
+            c->trig &= ~word;
+            return false;
+        }
         w->cut = true;
         w->e = c->pos + we;
         /* Bytes before the window are letters: they held no trigger. */
@@ -408,11 +442,12 @@ void scan__tb_masks_build(enum scan__tb_impl impl, const char *p, struct scan__t
 }
 
 void scan__tb_cursor_init(struct scan__tb_cursor *c, const char *t, size_t n,
-                          enum scan__tb_impl impl)
+                          enum scan__tb_impl impl, const struct scan__tb_quiet *quiet)
 {
     memset(c, 0, sizeof *c);
     c->t = t;
     c->n = n;
+    c->quiet = quiet;
     c->impl = impl;
     c->pos = n;
 }

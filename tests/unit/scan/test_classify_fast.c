@@ -415,6 +415,74 @@ static void test_memo(void **state)
                                "a@b.co id=7f");
         check_text(doc, len, "short words at the end");
     }
+    /* A word first where it counts nothing, then where its neighbours make it count. */
+    static const char *const pairs[] = {"DE89, DE89 3704 0044 0532 0130 00",
+                                        "GB82. GB82 WEST 1234 5698 7654 32",
+                                        "4111111111111112. 4111 1111 1111 1111",
+                                        "555-2671, (415) 555-2671",
+                                        "12345678, 1234567 8",
+                                        "id=7f3a user=ab@cd.io id=7f3a",
+                                        "key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\naws "
+                                        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
+        check_text(pairs[k], strlen(pairs[k]), pairs[k]);
+    /* Words the skip learns to pass over (quiet: counted nothing where they stood) met again
+     * where their neighbours decide: numbers that join the next one or follow '(', NINO
+     * letters, IBAN groups, context secrets. Random sequences of such pieces. */
+    static const char *const pieces[] = {"100-2345678-1234567",
+                                         "10.20.30.40",
+                                         "12345678",
+                                         "4111111111111111",
+                                         "415-555-2671",
+                                         "555-2671",
+                                         "078-05-1120",
+                                         "1234.5678.90",
+                                         "4111",
+                                         "1111",
+                                         "415",
+                                         "+1",
+                                         "+33",
+                                         "12",
+                                         "34",
+                                         "56",
+                                         "C",
+                                         "AB",
+                                         "QQ",
+                                         "DE89",
+                                         "3704",
+                                         "0044",
+                                         "0532",
+                                         "0130",
+                                         "00",
+                                         "id=7f3a",
+                                         "status=200",
+                                         "x@y.io",
+                                         "aws",
+                                         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                         "AKIAIOSFODNN7EXAMPLE",
+                                         "1.2.3",
+                                         "20261125",
+                                         "(",
+                                         ")",
+                                         ".",
+                                         ",",
+                                         " ",
+                                         " ",
+                                         " ",
+                                         "\n"};
+    shir_random_seeded(&r, 19);
+    for (unsigned round = 0; round < 4000; round++) {
+        len = 0;
+        for (unsigned k = 0; k < 40; k++) {
+            const char *pc = pieces[corpus_below(&r, sizeof pieces / sizeof pieces[0])];
+            size_t pl = strlen(pc);
+            memcpy(doc + len, pc, pl);
+            len += pl;
+            if (corpus_below(&r, 3) == 0)
+                doc[len++] = ' ';
+        }
+        check_text(doc, len, "pieces");
+    }
     printf("memo: %llu instances\n", (unsigned long long)counted);
     assert_true(counted > 1000);
     free(doc);
