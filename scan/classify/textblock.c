@@ -297,6 +297,34 @@ void scan__tb_quiet_add(struct scan__tb_quiet *q, const char *t, size_t n, size_
     q->slot[slot] = key;
 }
 
+/* Whether the word from ws (in the window) that runs past the window is quiet where it
+ * stands, as word_at decides for a word inside it; then the next window drops its triggers up
+ * to the word's end (c->skip_to). A log's timestamp or order number straddles a window boundary
+ * one time in three. */
+static bool quiet_past(struct scan__tb_cursor *c, size_t ws)
+{
+    const char *t = c->t;
+    const struct scan__tb_masks *m = &c->m;
+    size_t e = c->pos + 64;
+    if (!c->quiet || e - ws > SCAN__TB_KEY_MAX)
+        return false;
+    bool letters = (~(m->sep | m->digit | m->sym) >> (ws - c->pos)) != 0;
+    for (; e < c->n; e++) {
+        unsigned k = cls(t[e]);
+        if (k == SCAN__C_SEP)
+            break;
+        if (e - ws == SCAN__TB_KEY_MAX)
+            return false;
+        letters |= k == SCAN__C_ALPHA;
+    }
+    if (!letters && (number_goes_on(t, c->n, e) || (ws > 0 && t[ws - 1] == '(')))
+        return false;
+    if (!quiet_has(c->quiet, t, c->n, ws, e))
+        return false;
+    c->skip_to = e;
+    return true;
+}
+
 /* Hand out the word holding trigger bit p of the window, or pass over it (false). */
 static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor *c, size_t i,
                                                           unsigned p, struct scan__tb_word *w)
@@ -310,6 +338,10 @@ static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor
     w->cut = false;
     if (!above) {
         w->s = nino_backup(c->t, c->n, i, ws);
+        if (w->s == ws && ws >= c->pos && quiet_past(c, ws)) {
+            c->trig &= ~(~(uint64_t)0 << (ws - c->pos));
+            return false;
+        }
         return true; /* the word runs past the window: the tokenizer cuts it */
     }
     unsigned we = p + (unsigned)__builtin_ctzll(above); /* < 64: a separator's bit */
@@ -367,6 +399,8 @@ next_with(void (*build)(const char *, struct scan__tb_masks *), struct scan__tb_
         uint64_t sep = c->m.sep;
         size_t ws0 = (sep >> 63) ? next : sep ? next - (size_t)__builtin_clzll(sep) : c->ws0;
         load_with(build, c, next, sep >> 63, ws0);
+        if (c->skip_to > next) /* the rest of a quiet word (quiet_past), < 32 bytes */
+            c->trig &= ~(((uint64_t)1 << (c->skip_to - next)) - 1);
     }
 }
 

@@ -128,7 +128,8 @@ struct scan__tb_cursor {
     size_t pos; /* the window's first byte; >= n: no window */
     struct scan__tb_masks m;
     uint64_t trig;
-    size_t ws0; /* where the word holding the window's first byte began */
+    size_t ws0;     /* where the word holding the window's first byte began */
+    size_t skip_to; /* a quiet word passed over ends here (may be in the next window) */
 };
 /* impl must be available and not BEST (scan__tb_resolve first); with OFF the cursor is unused.
  * quiet (borrowed, may be NULL) may grow during the walk. */
