@@ -240,7 +240,7 @@ static inline __attribute__((always_inline)) bool passes(const struct scan__tb_c
         return false;
     if (ee == we && number_goes_on(c->t, c->n, c->pos + we))
         return false;
-    return nino_backup(c->t, c->n, i, ws) == ws;
+    return len != 2 || nino_backup(c->t, c->n, i, ws) == ws; /* a NINO's digits are 2 long */
 }
 
 /* Build the window at pos; carry: the byte before it separates (or pos is where the tokenizer
@@ -351,7 +351,7 @@ static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor
         c->trig &= ~word;
         return false;
     }
-    w->s = nino_backup(c->t, c->n, i, ws);
+    w->s = c->pos + we - ws == 2 ? nino_backup(c->t, c->n, i, ws) : ws;
     if (w->s == ws) {
         /* A word without letters may be a number that shapes.c found quiet alone: the same
          * bytes are quiet where no number follows and no '(' precedes (text_numeric). */
