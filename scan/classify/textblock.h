@@ -5,7 +5,8 @@
  * tokenizer pays a table lookup and a word-end branch for each byte of them. The skip
  * classifies 64 bytes at a time into bit masks (AVX2 when the CPU has it, else SSE2 on x86-64;
  * a plain-C builder gives the same masks for the tests) and decides from the masks alone which
- * words the tokenizer would pass over without effect.
+ * words the tokenizer would pass over without effect, and from a set the tokenizer fills
+ * which repeated words (a log's fields) it found to count nothing wherever they stand.
  *
  * Not for: deciding what a candidate is (shapes.c), user rules (Vectorscan, classify.c). */
 #ifndef SHIR_SCAN_TEXTBLOCK_H
