@@ -109,16 +109,17 @@ static inline __attribute__((always_inline)) void masks_sse2(const char *p,
 }
 
 /* AVX2: a byte's class is lo_tab[low nibble] & hi_tab[high nibble], one bit per (high nibble
- * group, class): 0x01 '!'..'/' symbols, 0x02 digits, 0x04 ':' '=' '?', 0x08 '@', 0x10 letters
- * A-O a-o, 0x20 letters P-Z p-z, 0x40 '_', 0x80 '~'. High nibbles 0, 1 and 8-F map to 0 (every
- * control byte and every byte >= 0x80 separates). */
+ * group, class): the symbols in the top five bits (0x80 those of '!'..'/', 0x40 ':' '=' '?',
+ * 0x20 '@', 0x10 '_', 0x08 '~'), 0x04 digits, 0x02 letters A-O a-o, 0x01 letters P-Z p-z.
+ * High nibbles 0, 1 and 8-F map to 0 (every control byte and every byte >= 0x80 separates). A
+ * symbol is then a class >= 0x08 (a saturating add of 0x78 carries it into bit 7), a digit a
+ * shift of 0x04 into bit 7. */
 /* The AVX2 instance also uses POPCNT and BMI1 (every AVX2 CPU has them; checked at run time). */
 #define TB_AVX2 __attribute__((target("avx2,popcnt,bmi")))
 #define TB_LO                                                                                      \
-    0x2A, 0x33, 0x32, 0x33, 0x33, 0x33, 0x33, 0x32, 0x32, 0x32, 0x35, 0x11, 0x10, 0x15,            \
-        (char)0x91, 0x55
-#define TB_HI  0, 0, 0x01, 0x06, 0x18, 0x60, 0x10, (char)0xA0, 0, 0, 0, 0, 0, 0, 0, 0
-#define TB_SYM (0x01 | 0x04 | 0x08 | 0x40 | 0x80)
+    0x25, (char)0x87, 0x07, (char)0x87, (char)0x87, (char)0x87, (char)0x87, 0x07, 0x07, 0x07,      \
+        (char)0xC3, (char)0x82, 0x02, (char)0xC2, (char)0x8A, (char)0xD2
+#define TB_HI 0, 0, (char)0x80, 0x44, 0x22, 0x11, 0x02, 0x09, 0, 0, 0, 0, 0, 0, 0, 0
 
 TB_AVX2 static inline uint64_t avx2_bits(__m256i v)
 {
@@ -149,10 +150,8 @@ TB_AVX2 static inline __attribute__((always_inline)) void half_avx2(__m256i x,
     __m256i v2 =
         _mm256_and_si256(_mm256_shuffle_epi8(lo_tab2, lo), _mm256_shuffle_epi8(hi_tab2, hi));
     m->sep = avx2_bits(_mm256_cmpeq_epi8(v, zero));
-    m->digit = avx2_bits(_mm256_slli_epi16(v, 6)); /* the digits' bit, 0x02, into bit 7 */
-    m->sym =
-        ~avx2_bits(_mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8((char)TB_SYM)), zero)) &
-        0xffffffffu;
+    m->digit = avx2_bits(_mm256_slli_epi16(v, 5));
+    m->sym = avx2_bits(_mm256_adds_epu8(v, _mm256_set1_epi8(0x78)));
     m->dot = avx2_bits(v2);
     m->punct = avx2_bits(_mm256_adds_epu8(v2, _mm256_set1_epi8(0x70)));
     m->dash = avx2_bits(
