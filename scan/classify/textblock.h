@@ -158,7 +158,8 @@ struct scan__tb_word {
  * and under 6 bytes; and a number (digits, '.', '-', '/', a leading '+') of fewer than 8 digits,
  * not 3 dots, that joins no next number. textblock.c's passes() is that list in code; a change
  * to text_rule must change it too (test_scan_classify_fast compares the two). Also passed over:
- * a word wholly in the window that is in c->quiet. */
+ * a word in c->quiet, inside the window or running past it (up to SCAN__TB_KEY_MAX bytes); a
+ * word without letters only where no number follows it and no '(' precedes it. */
 bool scan__tb_next(struct scan__tb_cursor *c, size_t i, struct scan__tb_word *w);
 
 #endif /* SHIR_SCAN_TEXTBLOCK_H */
