@@ -532,8 +532,8 @@ static bool embedded_email(const char *s, size_t n)
  * fields: "status=200", "path=/api/v1", a host's address) is classified once. Direct-mapped by
  * the hash of the word's key (textblock.h: equal keys are equal words). A hit costs ~80
  * instructions where scan__classify_token and the e-mail check cost ~350 on bench_classify's
- * log words. 256 entries, 14 KiB of the scan's stack; a valid bit per entry, so a short
- * document does not pay for clearing the table. */
+ * log words. 256 entries, 14 KiB of the scan's stack (the quiet words another 10 KiB); a
+ * valid bit per entry, so a short document does not pay for clearing the table. */
 #define MEMO_BITS 8
 #define MEMO_N    (1u << MEMO_BITS)
 
