@@ -4,9 +4,9 @@
  * symbols numbers and sentence ends are made of); a word is then a run of zero bits of the
  * separator mask, and the skip's question, "would the tokenizer count anything in this word?",
  * is a few mask operations for a word that has a digit, a symbol or a leading 'A', and nothing
- * at all for a word of letters. The AVX2 window costs ~90 instructions where the byte loop paid
+ * at all for a word of letters. The AVX2 window costs ~60 instructions where the byte loop paid
  * ~4 a byte (~250). A word the tokenizer found quiet before (shapes.c fills the set, textblock.h)
- * is passed over too, so on bench_classify's text the tokenizer is handed one word per ~170
+ * is passed over too, so on bench_classify's text the tokenizer is handed one word per ~270
  * bytes (an IPv4 address that counts, words that straddle a window, the first of each kind).
  *
  * Three builders give identical masks (test_scan_classify_fast checks every byte value at every
