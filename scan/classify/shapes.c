@@ -548,17 +548,36 @@ struct memo_entry {
  * reference tokenizer, so that the tests compare them too). */
 struct text_state {
     size_t pk_next;
-    bool fast;
+    bool fast;    /* the memo and the quiet words may be used (not the reference) */
+    bool memo_on; /* they pay here (memo_adapt) */
+    unsigned probe, looks, hits;
+    struct scan__tb_cursor *cur;
     uint64_t memo_valid[MEMO_N / 64];
     struct memo_entry memo[MEMO_N];
     struct scan__tb_quiet quiet;
 };
 
+/* A miss costs ~90 instructions (hash, insert) and a hit saves ~300, and the quiet words add
+ * and look up at about the same rate: they pay when a quarter of the lookups hit. A log of
+ * unique ids and timestamps hits almost never (the memo and the quiet words cost it 40 % more
+ * instructions than without them). So over each 256 lookups the hit rate decides whether the
+ * next ones use the memo and the quiet words; while off, one word in 32 still goes through the
+ * memo to measure it. */
+static void memo_adapt(struct text_state *st)
+{
+    if (st->looks < 256)
+        return;
+    st->memo_on = st->hits * 4 >= st->looks;
+    st->looks = st->hits = 0;
+    st->cur->quiet = st->memo_on ? &st->quiet : NULL;
+}
+
 /* What the bytes of w alone make it: scan__classify_token's strong and weak bits (the weak AWS
  * secret wanted: text_word decides it by context), and an e-mail address inside a longer token
  * ("mailto:a@b.c", "user=a@b.c"). A run of numbers (text_numeric) holds no '@', so for it this
  * is scan__classify_token's answer. */
-static void content_classify(const char *w, size_t len, uint64_t *strong, uint64_t *weak)
+static inline __attribute__((always_inline)) void content_classify(const char *w, size_t len,
+                                                                   uint64_t *strong, uint64_t *weak)
 {
     *strong = 0;
     *weak = 0;
@@ -568,28 +587,38 @@ static void content_classify(const char *w, size_t len, uint64_t *strong, uint64
         *strong |= BIT(SCAN__EMAIL);
 }
 
-/* content_classify of t[s, s + len) through the memo. */
-static void memo_classify(struct text_state *st, const char *t, size_t n, size_t s, size_t len,
-                          uint64_t *strong, uint64_t *weak)
+/* content_classify of t[s, s + len) through the memo (len 1 .. SCAN__TB_KEY_MAX). */
+static void memo_lookup(struct text_state *st, const char *t, size_t n, size_t s, size_t len,
+                        uint64_t *strong, uint64_t *weak)
 {
-    if (!st->fast || len > SCAN__TB_KEY_MAX || len == 0) {
-        content_classify(t + s, len, strong, weak);
-        return;
-    }
     struct scan__tb_key key;
     unsigned slot = (unsigned)(scan__tb_key_of(t, n, s, len, &key) >> (64 - MEMO_BITS));
     struct memo_entry *m = &st->memo[slot];
     uint64_t bit = (uint64_t)1 << (slot & 63);
+    st->looks++;
     if ((st->memo_valid[slot >> 6] & bit) && scan__tb_key_eq(&m->key, &key)) {
         *strong = m->strong;
         *weak = m->weak;
+        st->hits++;
+        memo_adapt(st);
         return;
     }
+    memo_adapt(st);
     content_classify(t + s, len, strong, weak);
     st->memo_valid[slot >> 6] |= bit;
     m->key = key;
     m->strong = *strong;
     m->weak = *weak;
+}
+
+/* content_classify of t[s, s + len), through the memo where it pays. */
+static inline void memo_classify(struct text_state *st, const char *t, size_t n, size_t s,
+                                 size_t len, uint64_t *strong, uint64_t *weak)
+{
+    if ((st->memo_on || (st->fast && ++st->probe % 32 == 0)) && len <= SCAN__TB_KEY_MAX && len)
+        memo_lookup(st, t, n, s, len, strong, weak);
+    else
+        content_classify(t + s, len, strong, weak);
 }
 
 /* A run of numeric words joined by single spaces (and parentheses), e.g. "4111 1111 1111 1111"
@@ -824,7 +853,7 @@ static size_t text_rule(const char *t, size_t n, size_t s, size_t e, unsigned ma
         /* Quiet where the skip sees no number after it and no '(' before it (word_at). */
         bool alone;
         size_t r = text_numeric(t, n, s, e, nd, dots, counts, st, &alone);
-        if (alone && st->fast)
+        if (alone && st->memo_on)
             scan__tb_quiet_add(&st->quiet, t, n, s, end);
         return r;
     }
@@ -832,7 +861,7 @@ static size_t text_rule(const char *t, size_t n, size_t s, size_t e, unsigned ma
      * have gone to text_iban by the byte after it): when text_word reads nothing around it
      * either and counts nothing, the skip may pass over the same bytes from now on. */
     bool quiet = e - s >= 6 ? text_word(t, n, s, e, counts, st) : true;
-    if (quiet && st->fast && !(end - s == 4 && mask == (C_ALPHA | C_DIGIT)))
+    if (quiet && st->memo_on && !(end - s == 4 && mask == (C_ALPHA | C_DIGIT)))
         scan__tb_quiet_add(&st->quiet, t, n, s, end);
     return end;
 }
@@ -863,7 +892,9 @@ void scan__text_scan_with(const char *t, size_t n, uint64_t *counts, enum scan__
     size_t i = 0;
     impl = scan__tb_resolve(impl);
     st.pk_next = SIZE_MAX;
-    st.fast = impl != SCAN__TB_OFF;
+    st.fast = st.memo_on = impl != SCAN__TB_OFF;
+    st.probe = st.looks = st.hits = 0;
+    st.cur = &cur;
     memset(st.memo_valid, 0, sizeof st.memo_valid);
     scan__tb_quiet_init(&st.quiet);
     scan__tb_cursor_init(&cur, t, n, impl, &st.quiet);
