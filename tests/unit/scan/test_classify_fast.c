@@ -477,6 +477,24 @@ static void test_quiet_words(void **state)
         }
         check_text(doc, len, "pieces");
     }
+    /* Unique words first (the memo turns itself off), then the pieces again and again (it turns
+     * back on), then unique words again: one document. */
+    char *big = malloc(1u << 18);
+    size_t blen = 0;
+    assert_non_null(big);
+    for (unsigned phase = 0; phase < 3; phase++) {
+        for (unsigned k = 0; k < 3000 && phase != 1; k++)
+            blen +=
+                (size_t)snprintf(big + blen, 64, "u%u=%u 10.%u.%u.1 ", k, k * 7, k % 200, phase);
+        for (unsigned k = 0; k < 3000 && phase == 1; k++) {
+            size_t pc = (size_t)corpus_below(&r, np);
+            memcpy(big + blen, start[pc], plen[pc]);
+            blen += plen[pc];
+            big[blen++] = corpus_below(&r, 3) == 0 ? '(' : ' ';
+        }
+    }
+    check_text(big, blen, "unique, repeated, unique");
+    free(big);
     printf("quiet words: %llu instances\n", (unsigned long long)counted);
     assert_true(counted > 1000);
 }
