@@ -543,11 +543,128 @@ static void add_bits(uint64_t bits, uint64_t *counts)
 
 #define MAX_PARTS 8
 
-/* A run of numeric words joined by single spaces (and parentheses), e.g. "4111 1111 1111 1111"
- * or "(415) 555-2671": try the longest run of parts first, then shorter ones, then move on. */
-static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned nd0,
-                           unsigned dots0, uint64_t *counts)
+static bool local_char(char c)
 {
+    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+/* An e-mail address inside a longer token ("mailto:a@b.c", "user=a@b.c"). */
+static bool embedded_email(const char *s, size_t n)
+{
+    const char *at = memchr(s, '@', n);
+    if (!at)
+        return false;
+    size_t a = (size_t)(at - s), l = a, r = a + 1;
+    while (l > 0 && local_char(s[l - 1]))
+        l--;
+    while (r < n && (is_alnum(s[r]) || s[r] == '.' || s[r] == '-'))
+        r++;
+    while (r > a + 1 && (s[r - 1] == '.' || s[r - 1] == '-'))
+        r--;
+    return scan__email(s + l, r - l);
+}
+
+/* A memo of what a word's bytes alone make it, so that a word the document repeats (log
+ * fields: "status=200", "path=/api/v1", a host's address) is classified once. Direct-mapped by
+ * the hash of the word's key (textblock.h: equal keys are equal words). A hit costs ~80
+ * instructions where scan__classify_token and the e-mail check cost ~350 on bench_classify's
+ * log words. 256 entries, 14 KiB of the scan's stack (the quiet words another 10 KiB); a
+ * valid bit per entry, so a short document does not pay for clearing the table. */
+#define MEMO_BITS 8
+#define MEMO_N    (1u << MEMO_BITS)
+
+struct memo_entry {
+    struct scan__tb_key key;
+    uint64_t strong, weak; /* content_classify's answer */
+};
+
+/* State of one text scan: where the next "\"private_key\"" is (SIZE_MAX: not searched yet; n:
+ * none left), so that service-account checks stay linear in the document however many
+ * "service_account" words it holds; the memo and the words found quiet (both off for the
+ * reference tokenizer, so that the tests compare them too). */
+struct text_state {
+    size_t pk_next;
+    bool fast;    /* the memo and the quiet words may be used (not the reference) */
+    bool memo_on; /* they pay here (memo_adapt) */
+    unsigned probe, looks, hits;
+    struct scan__tb_cursor *cur;
+    uint64_t memo_valid[MEMO_N / 64];
+    struct memo_entry memo[MEMO_N];
+    struct scan__tb_quiet quiet;
+};
+
+/* A miss costs ~90 instructions (hash, insert) and a hit saves ~300, and the quiet words add
+ * and look up at about the same rate: they pay when a quarter of the lookups hit. A log of
+ * unique ids and timestamps hits almost never (the memo and the quiet words cost it 40 % more
+ * instructions than without them). So over each 256 lookups the hit rate decides whether the
+ * next ones use the memo and the quiet words; while off, one word in 32 still goes through the
+ * memo to measure it. */
+static void memo_adapt(struct text_state *st)
+{
+    if (st->looks < 256)
+        return;
+    st->memo_on = st->hits * 4 >= st->looks;
+    st->looks = st->hits = 0;
+    st->cur->quiet = st->memo_on ? &st->quiet : NULL;
+}
+
+/* What the bytes of w alone make it: scan__classify_token's strong and weak bits (the weak AWS
+ * secret wanted: text_word decides it by context), and an e-mail address inside a longer token
+ * ("mailto:a@b.c", "user=a@b.c"). A run of numbers (text_numeric) holds no '@', so for it this
+ * is scan__classify_token's answer. */
+static inline __attribute__((always_inline)) void content_classify(const char *w, size_t len,
+                                                                   uint64_t *strong, uint64_t *weak)
+{
+    *strong = 0;
+    *weak = 0;
+    scan__classify_token(w, len, BIT(SCAN__AWS_SECRET), strong, weak);
+    if (!(*strong & (BIT(SCAN__EMAIL) | BIT(SCAN__URL_CREDS))) && memchr(w, '@', len) &&
+        embedded_email(w, len))
+        *strong |= BIT(SCAN__EMAIL);
+}
+
+/* content_classify of t[s, s + len) through the memo (len 1 .. SCAN__TB_KEY_MAX). */
+static void memo_lookup(struct text_state *st, const char *t, size_t n, size_t s, size_t len,
+                        uint64_t *strong, uint64_t *weak)
+{
+    struct scan__tb_key key;
+    unsigned slot = (unsigned)(scan__tb_key_of(t, n, s, len, &key) >> (64 - MEMO_BITS));
+    struct memo_entry *m = &st->memo[slot];
+    uint64_t bit = (uint64_t)1 << (slot & 63);
+    st->looks++;
+    if ((st->memo_valid[slot >> 6] & bit) && scan__tb_key_eq(&m->key, &key)) {
+        *strong = m->strong;
+        *weak = m->weak;
+        st->hits++;
+        memo_adapt(st);
+        return;
+    }
+    memo_adapt(st);
+    content_classify(t + s, len, strong, weak);
+    st->memo_valid[slot >> 6] |= bit;
+    m->key = key;
+    m->strong = *strong;
+    m->weak = *weak;
+}
+
+/* content_classify of t[s, s + len), through the memo where it pays. */
+static inline void memo_classify(struct text_state *st, const char *t, size_t n, size_t s,
+                                 size_t len, uint64_t *strong, uint64_t *weak)
+{
+    if ((st->memo_on || (st->fast && ++st->probe % 32 == 0)) && len <= SCAN__TB_KEY_MAX && len)
+        memo_lookup(st, t, n, s, len, strong, weak);
+    else
+        content_classify(t + s, len, strong, weak);
+}
+
+/* A run of numeric words joined by single spaces (and parentheses), e.g. "4111 1111 1111 1111"
+ * or "(415) 555-2671": try the longest run of parts first, then shorter ones, then move on.
+ * *alone: the word joined nothing, no '(' precedes it and it counts nothing (so it does so
+ * wherever no number follows it and no '(' precedes it). */
+static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned nd0,
+                           unsigned dots0, uint64_t *counts, struct text_state *st, bool *alone)
+{
+    *alone = false;
     size_t ps[MAX_PARTS], pe[MAX_PARTS];
     unsigned np = 1, total = nd0;
     ps[0] = s;
@@ -574,6 +691,8 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
         np++;
         total += nd;
     }
+    bool paren = s > 0 && t[s - 1] == '(', any = false;
+    *alone = np == 1 && !paren;
     if (np == 1 && nd0 < 8 && dots0 != 3)
         return e;
     for (unsigned a = 0; a < np;) {
@@ -584,48 +703,44 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
                 cs--;
             if (ce < n && t[ce] == ')' && b - 1 > a)
                 ce++;
-            uint64_t strong = 0, weak = 0;
-            scan__classify_token(t + cs, ce - cs, 0, &strong, &weak);
+            uint64_t strong, weak;
+            memo_classify(st, t, n, cs, ce - cs, &strong, &weak);
             if (strong) {
                 add_bits(strong, counts);
                 matched = b;
+                any = true;
                 break;
             }
         }
         a = matched ? matched : a + 1;
     }
+    *alone = *alone && !any;
     return pe[np - 1];
 }
 
-static bool local_char(char c)
+/* scan__memmem_ci for a needle whose first byte has no case ('"'; the rest lower case): memchr
+ * (vectorised in libc) to each first byte, then compare. The service-account check searches
+ * up to 4 KiB before the word, where the byte loop of scan__memmem_ci cost ~8 instructions a
+ * byte (a third of bench_classify's text_word time). */
+static const char *find_quoted_ci(const char *s, size_t n, const char *needle, size_t nl)
 {
-    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+    const char *end = s + n;
+    for (const char *p = s; (size_t)(end - p) >= nl; p++) {
+        p = memchr(p, needle[0], (size_t)(end - p) - nl + 1);
+        if (!p)
+            return NULL;
+        size_t j = 1;
+        while (j < nl && (char)(p[j] | (is_upper(p[j]) ? 0x20 : 0)) == needle[j])
+            j++;
+        if (j == nl)
+            return p;
+    }
+    return NULL;
 }
 
-/* An e-mail address inside a longer token ("mailto:a@b.c", "user=a@b.c"). */
-static bool embedded_email(const char *s, size_t n)
-{
-    const char *at = memchr(s, '@', n);
-    if (!at)
-        return false;
-    size_t a = (size_t)(at - s), l = a, r = a + 1;
-    while (l > 0 && local_char(s[l - 1]))
-        l--;
-    while (r < n && (is_alnum(s[r]) || s[r] == '.' || s[r] == '-'))
-        r++;
-    while (r > a + 1 && (s[r - 1] == '.' || s[r - 1] == '-'))
-        r--;
-    return scan__email(s + l, r - l);
-}
-
-/* State of one text scan: where the next "\"private_key\"" is (SIZE_MAX: not searched yet; n:
- * none left), so that service-account checks stay linear in the document however many
- * "service_account" words it holds. */
-struct text_state {
-    size_t pk_next;
-};
-
-static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
+/* Count what the word t[s, e) is. Returns whether its bytes alone decided that it is nothing
+ * (no surrounding byte was read). */
+static bool text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
                       struct text_state *st)
 {
     const char *w = t + s;
@@ -635,21 +750,21 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
         size_t lo = s > 4096 ? s - 4096 : 0, hi = n - e > 4096 ? e + 4096 : n;
         if (st->pk_next == SIZE_MAX || (st->pk_next < lo)) {
             /* Positions only move forward: search once from lo to the next occurrence. */
-            const char *p = scan__memmem_ci(t + lo, n - lo, "\"private_key\"", 13);
+            const char *p = find_quoted_ci(t + lo, n - lo, "\"private_key\"", 13);
             st->pk_next = p ? (size_t)(p - t) : n;
         }
         if (st->pk_next < n && st->pk_next + 13 <= hi)
             counts[SCAN__GCP_SA_KEY]++;
-        return;
+        return false;
     }
     if (len >= 10 && memcmp(w, "-----BEGIN", 10) == 0) {
         size_t hi = n - e > 48 ? e + 48 : n;
         if (scan__memmem_ci(t + e, hi - e, "private key-----", 16))
             counts[SCAN__PRIVATE_KEY]++;
-        return;
+        return false;
     }
-    uint64_t strong = 0, weak = 0;
-    scan__classify_token(w, len, BIT(SCAN__AWS_SECRET), &strong, &weak);
+    uint64_t strong, weak;
+    memo_classify(st, t, n, s, len, &strong, &weak);
     if ((weak & BIT(SCAN__AWS_SECRET)) != 0) {
         /* 40 base64 characters are common (hashes, ids); an AWS secret is one that follows
          * the word "aws" on the same line, within 64 bytes (aws_secret_access_key = ...,
@@ -669,10 +784,8 @@ static void text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
         if (scan__memmem_ci(t + lo, s - lo, "accountname=", 12))
             strong |= BIT(SCAN__AZURE_CONN);
     }
-    if (!(strong & (BIT(SCAN__EMAIL) | BIT(SCAN__URL_CREDS))) && memchr(w, '@', len) &&
-        embedded_email(w, len))
-        strong |= BIT(SCAN__EMAIL);
     add_bits(strong, counts);
+    return strong == 0 && !(weak & BIT(SCAN__AWS_SECRET));
 }
 
 static bool boundary(const char *t, size_t n, size_t e)
@@ -772,10 +885,20 @@ static size_t text_rule(const char *t, size_t n, size_t s, size_t e, unsigned ma
         return end;
     }
     unsigned nd, dots;
-    if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots))
-        return text_numeric(t, n, s, e, nd, dots, counts);
-    if (e - s >= 6)
-        text_word(t, n, s, e, counts, st);
+    if (!(mask & C_ALPHA) && numeric_word(t + s, e - s, &nd, &dots)) {
+        /* Quiet where the skip sees no number after it and no '(' before it (word_at). */
+        bool alone;
+        size_t r = text_numeric(t, n, s, e, nd, dots, counts, st, &alone);
+        if (alone && st->memo_on)
+            scan__tb_quiet_add(&st->quiet, t, n, s, end);
+        return r;
+    }
+    /* Here the word's bytes decided the way (only a 4-byte word of letters and digits could
+     * have gone to text_iban by the byte after it): when text_word reads nothing around it
+     * either and counts nothing, the skip may pass over the same bytes from now on. */
+    bool quiet = e - s >= 6 ? text_word(t, n, s, e, counts, st) : true;
+    if (quiet && st->memo_on && !(end - s == 4 && mask == (C_ALPHA | C_DIGIT)))
+        scan__tb_quiet_add(&st->quiet, t, n, s, end);
     return end;
 }
 
@@ -798,27 +921,53 @@ static size_t cut_word(const char *t, size_t n, size_t i, size_t *e, unsigned *m
     return s;
 }
 
+/* The skip pays while it hands out few words: on log text whose every field is unique it hands
+ * out one per ~16 bytes and costs ~20 % more instructions than visiting every word, while at
+ * one per ~40 bytes (Debian's dpkg.log) it still saves a third. So after each 4 KiB walked
+ * with more than one word handed out per DENSE_BYTES, the next DENSE_SPAN bytes are cut word
+ * by word (the reference's way; the memo stays), then the skip is tried again. 20 and 64 KiB
+ * measured best over bench_classify's text, dpkg.log, license prose and unique-id logs. */
+#define DENSE_CHECK 4096
+#define DENSE_BYTES 20
+#define DENSE_SPAN  65536
+
 void scan__text_scan_with(const char *t, size_t n, uint64_t *counts, enum scan__tb_impl impl)
 {
-    struct text_state st = {SIZE_MAX};
+    struct text_state st;
     struct scan__tb_cursor cur;
-    size_t i = 0;
+    size_t i = 0, mark = 0, dense_until = 0;
+    unsigned handed = 0;
+    bool adaptive = impl == SCAN__TB_BEST; /* a named skip stays on: the tests compare each */
     impl = scan__tb_resolve(impl);
-    scan__tb_cursor_init(&cur, t, n, impl);
+    st.pk_next = SIZE_MAX;
+    st.fast = st.memo_on = impl != SCAN__TB_OFF;
+    st.probe = st.looks = st.hits = 0;
+    st.cur = &cur;
+    memset(st.memo_valid, 0, sizeof st.memo_valid);
+    scan__tb_quiet_init(&st.quiet);
+    scan__tb_cursor_init(&cur, t, n, impl, &st.quiet);
     while (i < n) {
         size_t s, e;
         unsigned mask;
         struct scan__tb_word w;
-        if (impl == SCAN__TB_OFF) {
+        if (impl == SCAN__TB_OFF || i < dense_until) {
             s = cut_word(t, n, i, &e, &mask);
         } else if (!scan__tb_next(&cur, i, &w)) {
             break; /* nothing left that could count */
-        } else if (w.cut) {
-            s = w.s;
-            e = w.e;
-            mask = w.mask;
         } else {
-            s = cut_word(t, n, w.s, &e, &mask);
+            if (adaptive && (++handed, i - mark >= DENSE_CHECK)) {
+                if (handed * DENSE_BYTES > i - mark)
+                    dense_until = i + DENSE_SPAN;
+                mark = i;
+                handed = 0;
+            }
+            if (w.cut) {
+                s = w.s;
+                e = w.e;
+                mask = w.mask;
+            } else {
+                s = cut_word(t, n, w.s, &e, &mask);
+            }
         }
         if (s == e)
             break; /* only separators were left */

@@ -19,7 +19,9 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
  * near "aws", a PEM header, a service-account JSON) are applied here. */
 void scan__text_scan(const char *t, size_t n, uint64_t *counts);
 /* The same with the block skip chosen: SCAN__TB_OFF is the reference (every word visited), the
- * others must give identical counts (test_scan_classify_fast). impl must be available. */
+ * others must give identical counts (test_scan_classify_fast). impl must be available. BEST
+ * also leaves the skip for stretches where it hands out a word every few bytes (dense logs),
+ * and takes it up again after them; a named skip is used throughout. */
 void scan__text_scan_with(const char *t, size_t n, uint64_t *counts, enum scan__tb_impl impl);
 
 #endif /* SHIR_SCAN_SHAPES_H */

@@ -5,8 +5,9 @@
  * separator mask, and the skip's question, "would the tokenizer count anything in this word?",
  * is a few mask operations for a word that has a digit, a symbol or a leading 'A', and nothing
  * at all for a word of letters. The AVX2 window costs ~60 instructions where the byte loop paid
- * ~4 a byte (~250), and on bench_classify's text the tokenizer is handed one word in ~9 (one
- * per ~60 bytes: log fields, addresses, long numbers).
+ * ~4 a byte (~250). A word the tokenizer found quiet before (shapes.c fills the set, textblock.h)
+ * is passed over too, so on bench_classify's text the tokenizer is handed one word per ~270
+ * bytes (an IPv4 address that counts, words that straddle a window, the first of each kind).
  *
  * Three builders give identical masks (test_scan_classify_fast checks every byte value at every
  * position): AVX2 (two nibble lookups with vpshufb per 32 bytes), SSE2 (range compares, the
@@ -108,22 +109,31 @@ static inline __attribute__((always_inline)) void masks_sse2(const char *p,
 }
 
 /* AVX2: a byte's class is lo_tab[low nibble] & hi_tab[high nibble], one bit per (high nibble
- * group, class): 0x01 '!'..'/' symbols, 0x02 digits, 0x04 ':' '=' '?', 0x08 '@', 0x10 letters
- * A-O a-o, 0x20 letters P-Z p-z, 0x40 '_', 0x80 '~'. High nibbles 0, 1 and 8-F map to 0 (every
- * control byte and every byte >= 0x80 separates). */
+ * group, class): the symbols in the top five bits (0x80 those of '!'..'/', 0x40 ':' '=' '?',
+ * 0x20 '@', 0x10 '_', 0x08 '~'), 0x04 digits, 0x02 letters A-O a-o, 0x01 letters P-Z p-z.
+ * High nibbles 0, 1 and 8-F map to 0 (every control byte and every byte >= 0x80 separates). A
+ * symbol is then a class >= 0x08 (a saturating add of 0x78 carries it into bit 7), a digit a
+ * shift of 0x04 into bit 7. */
 /* The AVX2 instance also uses POPCNT and BMI1 (every AVX2 CPU has them; checked at run time). */
 #define TB_AVX2 __attribute__((target("avx2,popcnt,bmi")))
 #define TB_LO                                                                                      \
-    0x2A, 0x33, 0x32, 0x33, 0x33, 0x33, 0x33, 0x32, 0x32, 0x32, 0x35, 0x11, 0x10, 0x15,            \
-        (char)0x91, 0x55
-#define TB_HI    0, 0, 0x01, 0x06, 0x18, 0x60, 0x10, (char)0xA0, 0, 0, 0, 0, 0, 0, 0, 0
-#define TB_DIGIT 0x02
-#define TB_SYM   (0x01 | 0x04 | 0x08 | 0x40 | 0x80)
+    0x25, (char)0x87, 0x07, (char)0x87, (char)0x87, (char)0x87, (char)0x87, 0x07, 0x07, 0x07,      \
+        (char)0xC3, (char)0x82, 0x02, (char)0xC2, (char)0x8A, (char)0xD2
+#define TB_HI 0, 0, (char)0x80, 0x44, 0x22, 0x11, 0x02, 0x09, 0, 0, 0, 0, 0, 0, 0, 0
 
 TB_AVX2 static inline uint64_t avx2_bits(__m256i v)
 {
     return (uint32_t)_mm256_movemask_epi8(v);
 }
+
+/* The one-byte classes by a second pair of nibble tables, one bit per byte value (each bit is
+ * set in one low-nibble and one high-nibble entry, so no other byte has it): 0x80 '.', 0x40 '!',
+ * 0x20 '?', 0x10 ':', 0x08 '-', 0x04 '/', 0x02 '+', 0x01 'A'. Sentence punctuation is then
+ * "any of the top four bits" (a saturating add of 0x70 carries it into bit 7), '-' '/' the
+ * same for bits 3-2, and '+' and 'A' a shift of their bit into bit 7: 13 operations a half
+ * where eleven byte compares took 17 and their constants. */
+#define TB_LO2 0, 0x41, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x02, 0, 0x08, (char)0x80, 0x24
+#define TB_HI2 0, 0, (char)0xCE, 0x30, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 
 /* The masks of 32 bytes, in the low halves of *m's fields. */
 TB_AVX2 static inline __attribute__((always_inline)) void half_avx2(__m256i x,
@@ -131,28 +141,23 @@ TB_AVX2 static inline __attribute__((always_inline)) void half_avx2(__m256i x,
 {
     const __m256i lo_tab = _mm256_setr_epi8(TB_LO, TB_LO);
     const __m256i hi_tab = _mm256_setr_epi8(TB_HI, TB_HI);
+    const __m256i lo_tab2 = _mm256_setr_epi8(TB_LO2, TB_LO2);
+    const __m256i hi_tab2 = _mm256_setr_epi8(TB_HI2, TB_HI2);
     const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
     __m256i lo = _mm256_and_si256(x, nib);
     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib);
     __m256i v = _mm256_and_si256(_mm256_shuffle_epi8(lo_tab, lo), _mm256_shuffle_epi8(hi_tab, hi));
+    __m256i v2 =
+        _mm256_and_si256(_mm256_shuffle_epi8(lo_tab2, lo), _mm256_shuffle_epi8(hi_tab2, hi));
     m->sep = avx2_bits(_mm256_cmpeq_epi8(v, zero));
-    m->digit =
-        ~avx2_bits(_mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8(TB_DIGIT)), zero)) &
-        0xffffffffu;
-    m->sym =
-        ~avx2_bits(_mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8((char)TB_SYM)), zero)) &
-        0xffffffffu;
-    m->cap_a = avx2_bits(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('A')));
-    __m256i dot = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('.'));
-    __m256i punct =
-        _mm256_or_si256(_mm256_or_si256(dot, _mm256_cmpeq_epi8(x, _mm256_set1_epi8('!'))),
-                        _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('?')),
-                                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))));
-    m->punct = avx2_bits(punct);
-    m->dot = avx2_bits(dot);
-    m->dash = avx2_bits(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
-                                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8('/'))));
-    m->plus = avx2_bits(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('+')));
+    m->digit = avx2_bits(_mm256_slli_epi16(v, 5));
+    m->sym = avx2_bits(_mm256_adds_epu8(v, _mm256_set1_epi8(0x78)));
+    m->dot = avx2_bits(v2);
+    m->punct = avx2_bits(_mm256_adds_epu8(v2, _mm256_set1_epi8(0x70)));
+    m->dash = avx2_bits(
+        _mm256_adds_epu8(_mm256_and_si256(v2, _mm256_set1_epi8(0x0C)), _mm256_set1_epi8(0x7C)));
+    m->plus = avx2_bits(_mm256_slli_epi16(v2, 6));
+    m->cap_a = avx2_bits(_mm256_slli_epi16(v2, 7));
 }
 
 TB_AVX2 static inline __attribute__((always_inline)) void masks_avx2(const char *p,
@@ -240,7 +245,7 @@ static inline __attribute__((always_inline)) bool passes(const struct scan__tb_c
         return false;
     if (ee == we && number_goes_on(c->t, c->n, c->pos + we))
         return false;
-    return nino_backup(c->t, c->n, i, ws) == ws;
+    return len != 2 || nino_backup(c->t, c->n, i, ws) == ws; /* a NINO's digits are 2 long */
 }
 
 /* Build the window at pos; carry: the byte before it separates (or pos is where the tokenizer
@@ -259,9 +264,70 @@ load_with(void (*build)(const char *, struct scan__tb_masks *), struct scan__tb_
         build(pad, m);
     }
     uint64_t starts = ~m->sep & ((m->sep << 1) | carry);
-    c->trig = m->digit | m->sym | (m->cap_a & starts);
+    /* Sentence punctuation that ends a word ("committee.", "value:", "...") triggers nothing by
+     * itself: a word of letters and such an end passes unless it is a 20-letter AWS key id,
+     * whose leading 'A' is a trigger, and any other word holds a digit or another symbol that
+     * is one. Runs of up to 3 marks whose last one is followed by a separator in this window
+     * (bit 63 never is: conservative). Most prose sentences end so; each was a word_at. */
+    uint64_t tail = m->punct & (m->sep >> 1);
+    tail |= m->punct & (tail >> 1);
+    tail |= m->punct & (tail >> 1);
+    c->trig = m->digit | (m->sym & ~tail) | (m->cap_a & starts);
     c->pos = pos;
     c->ws0 = ws0;
+}
+
+static inline bool quiet_has(const struct scan__tb_quiet *q, const char *t, size_t n, size_t s,
+                             size_t e)
+{
+    struct scan__tb_key key;
+    if (e - s > SCAN__TB_KEY_MAX)
+        return false;
+    unsigned slot = (unsigned)(scan__tb_key_of(t, n, s, e - s, &key) >> (64 - SCAN__TB_QUIET_BITS));
+    return (q->valid[slot >> 6] >> (slot & 63) & 1) && scan__tb_key_eq(&q->slot[slot], &key);
+}
+
+void scan__tb_quiet_init(struct scan__tb_quiet *q)
+{
+    memset(q->valid, 0, sizeof q->valid);
+}
+
+void scan__tb_quiet_add(struct scan__tb_quiet *q, const char *t, size_t n, size_t s, size_t e)
+{
+    struct scan__tb_key key;
+    if (e <= s || e - s > SCAN__TB_KEY_MAX)
+        return;
+    unsigned slot = (unsigned)(scan__tb_key_of(t, n, s, e - s, &key) >> (64 - SCAN__TB_QUIET_BITS));
+    q->valid[slot >> 6] |= (uint64_t)1 << (slot & 63);
+    q->slot[slot] = key;
+}
+
+/* Whether the word from ws (in the window) that runs past the window is quiet where it
+ * stands, as word_at decides for a word inside it; then the next window drops its triggers up
+ * to the word's end (c->skip_to). A log's timestamp or order number straddles a window boundary
+ * one time in three. */
+static bool quiet_past(struct scan__tb_cursor *c, size_t ws)
+{
+    const char *t = c->t;
+    const struct scan__tb_masks *m = &c->m;
+    size_t e = c->pos + 64;
+    if (!c->quiet || e - ws > SCAN__TB_KEY_MAX)
+        return false;
+    bool letters = (~(m->sep | m->digit | m->sym) >> (ws - c->pos)) != 0;
+    for (; e < c->n; e++) {
+        unsigned k = cls(t[e]);
+        if (k == SCAN__C_SEP)
+            break;
+        if (e - ws == SCAN__TB_KEY_MAX)
+            return false;
+        letters |= k == SCAN__C_ALPHA;
+    }
+    if (!letters && (number_goes_on(t, c->n, e) || (ws > 0 && t[ws - 1] == '(')))
+        return false;
+    if (!quiet_has(c->quiet, t, c->n, ws, e))
+        return false;
+    c->skip_to = e;
+    return true;
 }
 
 /* Hand out the word holding trigger bit p of the window, or pass over it (false). */
@@ -277,6 +343,10 @@ static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor
     w->cut = false;
     if (!above) {
         w->s = nino_backup(c->t, c->n, i, ws);
+        if (w->s == ws && ws >= c->pos && quiet_past(c, ws)) {
+            c->trig &= ~(~(uint64_t)0 << (ws - c->pos));
+            return false;
+        }
         return true; /* the word runs past the window: the tokenizer cuts it */
     }
     unsigned we = p + (unsigned)__builtin_ctzll(above); /* < 64: a separator's bit */
@@ -286,8 +356,17 @@ static inline __attribute__((always_inline)) bool word_at(struct scan__tb_cursor
         c->trig &= ~word;
         return false;
     }
-    w->s = nino_backup(c->t, c->n, i, ws);
+    w->s = c->pos + we - ws == 2 ? nino_backup(c->t, c->n, i, ws) : ws;
     if (w->s == ws) {
+        /* A word without letters may be a number that shapes.c found quiet alone: the same
+         * bytes are quiet where no number follows and no '(' precedes (text_numeric). */
+        if (c->quiet &&
+            ((~(m->sep | m->digit | m->sym) & word) || ws < c->pos ||
+             (!number_goes_on(c->t, c->n, c->pos + we) && (ws == 0 || c->t[ws - 1] != '('))) &&
+            quiet_has(c->quiet, c->t, c->n, ws, c->pos + we)) {
+            c->trig &= ~word;
+            return false;
+        }
         w->cut = true;
         w->e = c->pos + we;
         /* Bytes before the window are letters: they held no trigger. */
@@ -325,6 +404,8 @@ next_with(void (*build)(const char *, struct scan__tb_masks *), struct scan__tb_
         uint64_t sep = c->m.sep;
         size_t ws0 = (sep >> 63) ? next : sep ? next - (size_t)__builtin_clzll(sep) : c->ws0;
         load_with(build, c, next, sep >> 63, ws0);
+        if (c->skip_to > next) /* the rest of a quiet word (quiet_past), < 32 bytes */
+            c->trig &= ~(((uint64_t)1 << (c->skip_to - next)) - 1);
     }
 }
 
@@ -400,11 +481,12 @@ void scan__tb_masks_build(enum scan__tb_impl impl, const char *p, struct scan__t
 }
 
 void scan__tb_cursor_init(struct scan__tb_cursor *c, const char *t, size_t n,
-                          enum scan__tb_impl impl)
+                          enum scan__tb_impl impl, const struct scan__tb_quiet *quiet)
 {
     memset(c, 0, sizeof *c);
     c->t = t;
     c->n = n;
+    c->quiet = quiet;
     c->impl = impl;
     c->pos = n;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "scan/engine.h"
+#include "scan/source/statahead.h"
 #include "scan/tables.h"
 
 /* Directories entered so far, by (dev, ino): an open-addressing set. */
@@ -52,6 +53,8 @@ struct walker {
     struct names **levels; /* walk_dir's name buffers, by depth */
     size_t n_levels;
     char *dents;           /* getdents64 buffer, WALK_DENTS_BUF bytes */
+    struct scan_statahead *ahead; /* o->stat_ahead: started at the first large directory */
+    bool ahead_failed;
 };
 
 #define WALK_DENTS_BUF 65536
@@ -314,27 +317,30 @@ out:
     return rc;
 }
 
-static int walk_entry(struct walker *w, int dfd, const char *name, unsigned depth)
+/* pre: the entry's fstatat done ahead (statahead.h), or NULL to do it here. */
+static int walk_entry(struct walker *w, int dfd, const char *name, unsigned depth,
+                      const struct scan_stat_res *pre)
 {
-    struct stat st;
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot stat");
-    if (S_ISLNK(st.st_mode))
+    struct stat own;
+    const struct stat *st = pre ? &pre->st : &own;
+    if (pre ? pre->err != 0 : fstatat(dfd, name, &own, AT_SYMLINK_NOFOLLOW) != 0)
+        return emit(w, SCAN_ENTRY_ERROR, NULL, pre ? -pre->err : -errno, "cannot stat");
+    if (S_ISLNK(st->st_mode))
         return follow_link(w, dfd, name, depth);
     const char *rel = rel_of(w);
     if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
         return 0;
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode)) {
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-            return emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
-        return enter_dir(w, fd, &st, depth);
+            return emit(w, SCAN_ENTRY_ERROR, st, -errno, "cannot open directory");
+        return enter_dir(w, fd, st, depth);
     }
-    if (!S_ISREG(st.st_mode))
+    if (!S_ISREG(st->st_mode))
         return 0; /* fifos, sockets, devices: never opened, not data */
     if (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel))
         return 0;
-    return emit_file(w, &st, dfd, name, false);
+    return emit_file(w, st, dfd, name, false);
 }
 
 /* A directory's entries: the names NUL-terminated in one buffer and, per name, its first 8 bytes
@@ -350,6 +356,10 @@ struct names {
     size_t len, cap;
     struct name_ref *ref, *tmp; /* tmp: the merge sort's other half */
     size_t n, cap_ref;
+    /* With stat-ahead: the names as pointers and their fstatat results, cap_res each. */
+    const char **ptr;
+    struct scan_stat_res *res;
+    size_t cap_res;
 };
 
 static uint64_t name_key(const char *s, size_t n)
@@ -496,9 +506,41 @@ static void levels_free(struct walker *w)
             free(w->levels[i]->buf);
             free(w->levels[i]->ref);
             free(w->levels[i]->tmp);
+            free(w->levels[i]->ptr);
+            free(w->levels[i]->res);
             free(w->levels[i]);
         }
     free(w->levels);
+}
+
+/* With stat-ahead, a directory of at least this many entries has them stat'ed by two threads
+ * before it is walked (below it the hand-over costs more than half the calls). */
+#define STAT_AHEAD_MIN 32
+
+/* The fstatat results of nm's entries, from two threads; NULL when not worth it or on no
+ * memory (the walk then stats each entry itself). */
+static const struct scan_stat_res *stat_ahead(struct walker *w, int fd, struct names *nm)
+{
+    if (!w->o->stat_ahead || nm->n < STAT_AHEAD_MIN)
+        return NULL;
+    if (!w->ahead && !w->ahead_failed && scan_statahead_new(&w->ahead) != 0)
+        w->ahead_failed = true;
+    if (!w->ahead)
+        return NULL;
+    if (nm->n > nm->cap_res) {
+        const char **p = realloc(nm->ptr, nm->n * sizeof *p);
+        if (p)
+            nm->ptr = p;
+        struct scan_stat_res *r = p ? realloc(nm->res, nm->n * sizeof *r) : NULL;
+        if (!r)
+            return NULL;
+        nm->res = r;
+        nm->cap_res = nm->n;
+    }
+    for (size_t i = 0; i < nm->n; i++)
+        nm->ptr[i] = nm->buf + nm->ref[i].off;
+    scan_statahead_run(w->ahead, fd, nm->ptr, nm->n, nm->res);
+    return nm->res;
 }
 
 /* Takes ownership of fd. Recursion depth is bounded by max_depth (one fd and one level of name
@@ -507,12 +549,13 @@ static int walk_dir(struct walker *w, int fd, unsigned depth)
 {
     struct names *nm = level(w, depth);
     int rc = nm ? read_names(w, fd, nm) : SHIR_E_NOMEM;
+    const struct scan_stat_res *pre = rc == 0 ? stat_ahead(w, fd, nm) : NULL;
     for (size_t i = 0; rc == 0 && i < nm->n; i++) {
         const char *n = nm->buf + nm->ref[i].off;
         size_t saved;
         rc = path_push(w, n, nm->ref[i].len, &saved);
         if (rc == 0)
-            rc = walk_entry(w, fd, n, depth);
+            rc = walk_entry(w, fd, n, depth, pre ? &pre[i] : NULL);
         w->len = saved;
         w->path[w->len] = '\0';
     }
@@ -568,6 +611,7 @@ out:
     free(w.vis.ino);
     free(w.vis.used);
     levels_free(&w);
+    scan_statahead_free(w.ahead);
     free(w.dents);
     return rc;
 }

@@ -2,7 +2,9 @@
  * that visits every word: the mask builders (AVX2, SSE2, plain C) byte for byte, then document
  * counts over the labelled corpus, every corpus value at every offset of a 64-byte window,
  * random bytes, and the cases the skip reasons about (NINO letters, 20-letter words, numbers
- * joined by spaces, sentence punctuation, NULs, UTF-8, long runs). Every comparison runs each
+ * joined by spaces, sentence punctuation, NULs, UTF-8, long runs), the tokenizer's memo of
+ * word classes (repeated words, one byte changed, context) and the quiet words the skip learns
+ * to pass over (met again where their neighbours make them count). Every comparison runs each
  * builder this CPU has; counts must be identical. Deterministic: fixed seeds, no timing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -342,6 +344,161 @@ static void test_edge_cases(void **state)
     assert_true(counted > 0);
 }
 
+/* Words that differ in one byte, which decides whether they count: "xx@ddd.io" against the same
+ * with the '@' a letter and with the TLD's last letter a '=', at every length and every place
+ * of the '@' (a memo key that missed a byte would give one word the other's class). doc holds
+ * 8 KiB. */
+static void check_one_byte_decides(char *doc)
+{
+    for (size_t wl = 6; wl <= 36; wl++) {
+        size_t len = 0;
+        for (size_t k = 1; k + 5 <= wl; k++) {
+            char w[40];
+            memset(w, 'x', k);
+            w[k] = '@';
+            memset(w + k + 1, 'd', wl - k - 4);
+            memcpy(w + wl - 3, ".io", 3);
+            for (unsigned rep = 0; rep < 2; rep++) {
+                for (unsigned form = 0; form < 3; form++) {
+                    memcpy(doc + len, w, wl);
+                    if (form == 1)
+                        doc[len + k] = 'x';
+                    if (form == 2)
+                        doc[len + wl - 1] = '=';
+                    len += wl;
+                    doc[len++] = ' ';
+                }
+            }
+        }
+        check_text(doc, len, "one byte decides");
+        check_text(doc, len - 1, "one byte decides, at the end");
+    }
+}
+
+/* The tokenizer's memo of word classes (shapes.c, on with every skip, off in the reference):
+ * a value and copies of it with one byte changed, at every position, repeated so that each is
+ * looked up again; a word whose count depends on its neighbours (an AWS secret near "aws");
+ * thousands of distinct words to make them share slots; short words at the end of the text. */
+static void test_memo(void **state)
+{
+    (void)state;
+    static const char swap[] = "0a9Z.-";
+    struct shir_random r;
+    struct corpus_item it;
+    size_t cap = 1u << 16, len;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    counted = 0;
+    shir_random_seeded(&r, 17);
+    for (unsigned v = 0; v < SCAN__N_BUILTIN * 3; v++) {
+        corpus_positive(&r, v % SCAN__N_BUILTIN, &it);
+        size_t vl = strlen(it.v);
+        len = 0;
+        for (size_t k = 0; k < vl && len + 4 * vl + 16 < cap; k++) {
+            for (unsigned rep = 0; rep < 2; rep++) {
+                memcpy(doc + len, it.v, vl);
+                len += vl;
+                doc[len++] = ' ';
+                memcpy(doc + len, it.v, vl);
+                doc[len + k] = swap[(k + rep) % (sizeof swap - 1)];
+                len += vl;
+                doc[len++] = '\n';
+            }
+        }
+        check_text(doc, len, it.kind);
+    }
+    check_one_byte_decides(doc);
+    static const char secret[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    len = (size_t)snprintf(doc, cap, "key %s\naws_key %s\n%s aws %s\n", secret, secret, secret,
+                           secret);
+    check_text(doc, len, "aws secret by context");
+    len = 0;
+    for (unsigned k = 0; k < 3000 && len + 64 < cap; k++)
+        len += (size_t)snprintf(doc + len, cap - len, "k%u=%u 4111-%04u-1111 %u.1.2.%u ", k % 1500,
+                                k % 700, k % 900, k % 256, k % 250);
+    check_text(doc, len, "many distinct words");
+    for (size_t tail = 0; tail < 12; tail++) {
+        len = (size_t)snprintf(doc, cap, "id=7f3a user@ex.io a@b.co id=7f3a %.*s", (int)tail,
+                               "a@b.co id=7f");
+        check_text(doc, len, "short words at the end");
+    }
+    printf("memo: %llu instances\n", (unsigned long long)counted);
+    assert_true(counted > 1000);
+    free(doc);
+}
+
+/* The words the skip learns to pass over (quiet: they counted nothing where the tokenizer met
+ * them, textblock.h) met again where their neighbours make them count: an IBAN's first group,
+ * a number that joins the next one or follows '(', a secret after "aws"; then random sequences
+ * of such pieces. */
+static void test_quiet_words(void **state)
+{
+    (void)state;
+    static const char *const pairs[] = {"DE89, DE89 3704 0044 0532 0130 00",
+                                        "GB82. GB82 WEST 1234 5698 7654 32",
+                                        "4111111111111112. 4111 1111 1111 1111",
+                                        "555-2671, (415) 555-2671",
+                                        "12345678, 1234567 8",
+                                        "id=7f3a user=ab@cd.io id=7f3a",
+                                        "key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\naws "
+                                        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
+    /* Pieces separated by '|'. */
+    static const char pieces[] =
+        "100-2345678-1234567|10.20.30.40|12345678|4111111111111111|415-555-2671|555-2671|"
+        "078-05-1120|1234.5678.90|4111|1111|415|+1|+33|12|34|56|C|AB|QQ|DE89|3704|0044|0532|0130|"
+        "00|id=7f3a|status=200|x@y.io|aws|wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY|"
+        "AKIAIOSFODNN7EXAMPLE|1.2.3|20261125|(|)|.|,| | | |\n";
+    const char *start[64];
+    size_t plen[64], np = 0;
+    struct shir_random r;
+    char doc[4096];
+    counted = 0;
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
+        check_text(pairs[k], strlen(pairs[k]), pairs[k]);
+    for (const char *p = pieces; np < 64; np++) {
+        const char *bar = strchr(p, '|');
+        start[np] = p;
+        plen[np] = bar ? (size_t)(bar - p) : strlen(p);
+        if (!bar) {
+            np++;
+            break;
+        }
+        p = bar + 1;
+    }
+    shir_random_seeded(&r, 19);
+    for (unsigned round = 0; round < 4000; round++) {
+        size_t len = 0;
+        for (unsigned k = 0; k < 40; k++) {
+            size_t pc = (size_t)corpus_below(&r, np);
+            memcpy(doc + len, start[pc], plen[pc]);
+            len += plen[pc];
+            if (corpus_below(&r, 3) == 0)
+                doc[len++] = ' ';
+        }
+        check_text(doc, len, "pieces");
+    }
+    /* Unique words first (the memo turns itself off), then the pieces again and again (it turns
+     * back on), then unique words again: one document. */
+    char *big = malloc(1u << 18);
+    size_t blen = 0;
+    assert_non_null(big);
+    for (unsigned phase = 0; phase < 3; phase++) {
+        for (unsigned k = 0; k < 3000 && phase != 1; k++)
+            blen +=
+                (size_t)snprintf(big + blen, 64, "u%u=%u 10.%u.%u.1 ", k, k * 7, k % 200, phase);
+        for (unsigned k = 0; k < 3000 && phase == 1; k++) {
+            size_t pc = (size_t)corpus_below(&r, np);
+            memcpy(big + blen, start[pc], plen[pc]);
+            blen += plen[pc];
+            big[blen++] = corpus_below(&r, 3) == 0 ? '(' : ' ';
+        }
+    }
+    check_text(big, blen, "unique, repeated, unique");
+    free(big);
+    printf("quiet words: %llu instances\n", (unsigned long long)counted);
+    assert_true(counted > 1000);
+}
+
 /* Long runs (a word or number far longer than a window), and random text. */
 static void test_runs_and_random(void **state)
 {
@@ -378,9 +535,14 @@ static void test_runs_and_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_byte_class),       cmocka_unit_test(test_masks),
-        cmocka_unit_test(test_corpus_documents), cmocka_unit_test(test_corpus_values_at_offsets),
-        cmocka_unit_test(test_edge_cases),       cmocka_unit_test(test_runs_and_random),
+        cmocka_unit_test(test_byte_class),
+        cmocka_unit_test(test_masks),
+        cmocka_unit_test(test_corpus_documents),
+        cmocka_unit_test(test_corpus_values_at_offsets),
+        cmocka_unit_test(test_edge_cases),
+        cmocka_unit_test(test_runs_and_random),
+        cmocka_unit_test(test_memo),
+        cmocka_unit_test(test_quiet_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

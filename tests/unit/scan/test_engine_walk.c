@@ -197,11 +197,6 @@ static void test_walk_sorted(void **state)
     tree_rm(&t);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 struct flat {
     char **rel;
     size_t n, cap;
@@ -256,7 +251,7 @@ static void test_walk_sorted_many(void **state)
         names[n++] = strdup(nm);
         put_file(t.root, nm, "x");
     }
-    qsort(names, n, sizeof *names, cmp_str);
+    qsort(names, n, sizeof *names, cmpstr);
     struct flat f = {0};
     struct scan_walk_opts wo = {.root = t.root};
     assert_int_equal(scan_walk(&wo, collect_flat, &f), 0);
@@ -267,6 +262,78 @@ static void test_walk_sorted_many(void **state)
         free(names[i]);
     }
     free(f.rel);
+    tree_rm(&t);
+}
+
+static void flat_add(struct flat *f, const char *line)
+{
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->rel = realloc(f->rel, f->cap * sizeof *f->rel);
+        assert_non_null(f->rel);
+    }
+    f->rel[f->n++] = strdup(line);
+}
+
+/* Every entry with what the walk says of it: kind, path, metadata, reason. */
+static int collect_all(void *ud, const struct scan_entry *e)
+{
+    char buf[600];
+    snprintf(buf, sizeof buf, "%c %s %llu %lld %llu %d %s", "FDSE"[e->kind], e->rel,
+             (unsigned long long)e->size, (long long)e->mtime, (unsigned long long)e->ino,
+             e->err, e->why ? e->why : "");
+    flat_add(ud, buf);
+    return 0;
+}
+
+static void flat_free(struct flat *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->rel[i]);
+    free(f->rel);
+    *f = (struct flat){0};
+}
+
+/* stat_ahead (a second thread stats large directories' entries) changes nothing the walk says:
+ * the same entries, metadata and reasons in the same order as without it, over directories above
+ * and below its threshold holding files, subdirectories, links inside and outside the root, a
+ * broken link, a FIFO, and with an exclude. */
+static void test_walk_stat_ahead_same(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_make(&t);
+    char p[600], q[600];
+    for (unsigned d = 0; d < 3; d++)
+        for (unsigned i = 0; i < (d == 1 ? 7u : 150u); i++) {
+            char rel[64], body[32];
+            snprintf(rel, sizeof rel, "d%u/%s%03u%s", d, i % 10 == 3 ? "sub" : "f", i,
+                     i % 10 == 3 ? "/inner.csv" : ".csv");
+            snprintf(body, sizeof body, "%.*s", (int)(i % 29), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+            put_file(t.root, rel, body);
+        }
+    snprintf(p, sizeof p, "%s/d0/link-in", t.root);
+    assert_int_equal(symlink("../d1", p), 0);
+    snprintf(p, sizeof p, "%s/d0/link-out", t.root);
+    assert_int_equal(symlink("/etc", p), 0);
+    snprintf(p, sizeof p, "%s/d2/broken", t.root);
+    assert_int_equal(symlink("nowhere", p), 0);
+    snprintf(q, sizeof q, "%s/d2/fifo", t.root);
+    assert_int_equal(mkfifo(q, 0600), 0);
+    static const char *const ex[] = {"f01?.csv"};
+    for (unsigned with_ex = 0; with_ex < 2; with_ex++) {
+        struct flat plain = {0}, ahead = {0};
+        struct scan_walk_opts o = {.root = t.root, .excludes = ex, .n_excludes = with_ex};
+        assert_int_equal(scan_walk(&o, collect_all, &plain), 0);
+        o.stat_ahead = true;
+        assert_int_equal(scan_walk(&o, collect_all, &ahead), 0);
+        assert_true(plain.n > 300);
+        assert_int_equal(ahead.n, plain.n);
+        for (size_t i = 0; i < plain.n; i++)
+            assert_string_equal(ahead.rel[i], plain.rel[i]);
+        flat_free(&plain);
+        flat_free(&ahead);
+    }
     tree_rm(&t);
 }
 
@@ -644,6 +711,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_walk_basic),       cmocka_unit_test(test_walk_sorted),
         cmocka_unit_test(test_walk_sorted_many),
+        cmocka_unit_test(test_walk_stat_ahead_same),
         cmocka_unit_test(test_walk_globs),
         cmocka_unit_test(test_walk_symlinks),    cmocka_unit_test(test_walk_unreadable),
         cmocka_unit_test(test_walk_root_errors), cmocka_unit_test(test_detect),

@@ -1,0 +1,146 @@
+/* The walk's stat helper thread (see statahead.h). */
+#define _GNU_SOURCE /* fstatat's AT_* in every libc mode */
+#include "scan/source/statahead.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/common.h"
+
+/* Names taken per claim: few enough that the two threads end close together, enough that the
+ * shared counter is not touched per name. */
+#define CHUNK 8
+
+struct scan_statahead {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, idle;
+    /* The job, under mu: a new gen is a new job. */
+    unsigned long gen;
+    int dfd;
+    const char *const *names;
+    struct scan_stat_res *out;
+    size_t n;
+    bool active; /* the helper holds the job (it may still claim names of it) */
+    bool quit;
+    atomic_size_t next; /* the next unclaimed name */
+};
+
+/* Claim chunks of the job until none is left. The helper (own_fd) stats relative to a
+ * directory descriptor of its own: on one shared descriptor every fstatat of both threads
+ * takes and drops a reference on the same open file (the kernel does so for a process with
+ * threads), and that counter's cache line going back and forth between the cores cost more
+ * than the second thread gained. */
+static void work(struct scan_statahead *a, int dfd, const char *const *names, size_t n,
+                 struct scan_stat_res *out, bool own_fd)
+{
+    int fd = dfd;
+    for (;;) {
+        size_t i = atomic_fetch_add_explicit(&a->next, CHUNK, memory_order_relaxed);
+        if (i >= n)
+            break;
+        if (own_fd && fd == dfd) { /* only once a name is claimed: dfd is still open then */
+            int own = openat(dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+            if (own >= 0)
+                fd = own;
+        }
+        size_t end = n - i < CHUNK ? n : i + CHUNK;
+        for (; i < end; i++)
+            out[i].err = fstatat(fd, names[i], &out[i].st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+    }
+    if (fd != dfd)
+        close(fd);
+}
+
+static void *helper(void *arg)
+{
+    struct scan_statahead *a = arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (a->gen == seen && !a->quit)
+            pthread_cond_wait(&a->wake, &a->mu);
+        if (a->quit)
+            break;
+        seen = a->gen;
+        int dfd = a->dfd;
+        const char *const *names = a->names;
+        struct scan_stat_res *out = a->out;
+        size_t n = a->n;
+        a->active = true;
+        pthread_mutex_unlock(&a->mu);
+        work(a, dfd, names, n, out, true);
+        pthread_mutex_lock(&a->mu);
+        a->active = false;
+        pthread_cond_signal(&a->idle);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+int scan_statahead_new(struct scan_statahead **out)
+{
+    *out = NULL;
+    struct scan_statahead *a = calloc(1, sizeof *a);
+    if (!a)
+        return SHIR_E_NOMEM;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->wake, NULL);
+    pthread_cond_init(&a->idle, NULL);
+    atomic_init(&a->next, 0);
+    int rc = pthread_create(&a->th, NULL, helper, a);
+    if (rc != 0) {
+        pthread_cond_destroy(&a->wake);
+        pthread_cond_destroy(&a->idle);
+        pthread_mutex_destroy(&a->mu);
+        free(a);
+        return -rc;
+    }
+    *out = a;
+    return 0;
+}
+
+void scan_statahead_run(struct scan_statahead *a, int dfd, const char *const *names, size_t n,
+                        struct scan_stat_res *out)
+{
+    pthread_mutex_lock(&a->mu);
+    /* A helper that woke late may still hold the job before this one (all of it claimed, so it
+     * touches nothing): the counter is reset only once it let go. */
+    while (a->active)
+        pthread_cond_wait(&a->idle, &a->mu);
+    a->gen++;
+    a->dfd = dfd;
+    a->names = names;
+    a->out = out;
+    a->n = n;
+    atomic_store_explicit(&a->next, 0, memory_order_relaxed);
+    pthread_cond_signal(&a->wake);
+    pthread_mutex_unlock(&a->mu);
+    work(a, dfd, names, n, out, false);
+    /* Every name is claimed; the helper may still be stat-ing its last chunk. Its results are
+     * published by the mutex it releases when it lets go of the job. */
+    pthread_mutex_lock(&a->mu);
+    while (a->active)
+        pthread_cond_wait(&a->idle, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void scan_statahead_free(struct scan_statahead *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->quit = true;
+    pthread_cond_signal(&a->wake);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->th, NULL);
+    pthread_cond_destroy(&a->wake);
+    pthread_cond_destroy(&a->idle);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
