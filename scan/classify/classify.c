@@ -72,7 +72,7 @@ struct scan_classifier {
     uint32_t min_distinct, hint_min_distinct;
     uint32_t distinct_needed; /* the largest distinct threshold any type can ask for */
     double min_ratio;
-    bool builtins;
+    bool builtins, early;
     struct scan__ruleset rules;
     hs_database_t *cell_db; /* rules anchored to whole cells (^...$, multi-line) */
     hs_database_t *text_db; /* rules anywhere, leftmost start of match */
@@ -107,6 +107,7 @@ void scan_classify_config_default(struct scan_classify_config *cfg)
     cfg->min_ratio = 0.60;
     cfg->hint_min_distinct = 4;
     cfg->builtins = true;
+    cfg->early_decision = true;
 }
 
 unsigned scan_classifier_builtin_count(void)
@@ -254,6 +255,7 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
     c->hint_min_distinct = cfg->hint_min_distinct;
     c->min_ratio = cfg->min_ratio;
     c->builtins = cfg->builtins;
+    c->early = cfg->early_decision;
     const char *text = cfg->rules_text;
     size_t len = cfg->rules_len;
     if (cfg->rules_path) {
@@ -480,6 +482,9 @@ static bool rule_hinted(const struct scan__rule *r, const struct name_words *nw)
 
 static inline void trim(const char **v, size_t *n)
 {
+    /* The blanks are all <= ' ': most cells start and end above it and need no loop. */
+    if (*n > 0 && (uint8_t)(*v)[0] > ' ' && (uint8_t)(*v)[*n - 1] > ' ')
+        return;
     while (*n > 0 && (**v == ' ' || **v == '\t' || **v == '\r' || **v == '\n')) {
         (*v)++;
         (*n)--;
@@ -518,8 +523,13 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
     }
     s->cell_off[s->n_cells++] = s->join_len;
     char *d = s->join + s->join_len;
-    for (size_t i = 0; i < n; i++)
-        d[i] = (v[i] == '\n' || v[i] == '\r') ? ' ' : v[i];
+    /* Copy, then patch the (rare) line breaks: a per-byte select was ~8 instructions a byte,
+     * the largest cost of a column with user rules. */
+    memcpy(d, v, n);
+    for (char *p = d; (p = memchr(p, '\n', (size_t)(d + n - p))) != NULL;)
+        *p++ = ' ';
+    for (char *p = d; (p = memchr(p, '\r', (size_t)(d + n - p))) != NULL;)
+        *p++ = ' ';
     d[n] = '\n';
     s->join_len += n + 1;
     return 0;
@@ -663,6 +673,7 @@ struct chk_counts {
     size_t n;
     uint64_t mask;              /* their type bits */
     uint64_t by_len[CHK_MAX_DIGITS];
+    unsigned min_len, max_len;  /* byte lengths a digit form of those counts can have */
     uint32_t cand[SCAN__N_BUILTIN], pass[SCAN__N_BUILTIN];
 };
 
@@ -678,12 +689,24 @@ static void chk_init(struct chk_counts *k)
             if (r->len[j] != 0 && r->len[j] < CHK_MAX_DIGITS)
                 k->by_len[r->len[j]] |= bit;
     }
+    /* A digit form of d digits is d to d + 3 bytes long (evidence.h). */
+    k->min_len = CHK_MAX_DIGITS;
+    for (unsigned d = 1; d < CHK_MAX_DIGITS; d++) {
+        if (k->by_len[d] && d < k->min_len)
+            k->min_len = d;
+        if (k->by_len[d])
+            k->max_len = d + 3;
+    }
 }
 
 static void chk_add(struct chk_counts *k, const char *v, size_t n, uint64_t bits)
 {
-    /* Only a value starting with a digit can have a digit form. */
-    unsigned digits = n && v[0] >= '0' && v[0] <= '9' ? scan__digit_form(v, n) : 0;
+    /* Only a value starting and ending with a digit, of a length a counted digit form can
+     * have, is read (most cells are not: ids, amounts, words). */
+    unsigned digits = n >= k->min_len && n <= k->max_len && v[0] >= '0' && v[0] <= '9' &&
+                              v[n - 1] >= '0' && v[n - 1] <= '9'
+                          ? scan__digit_form(v, n)
+                          : 0;
     uint64_t cand = digits < CHK_MAX_DIGITS ? k->by_len[digits] : 0;
     for (; cand; cand &= cand - 1)
         k->cand[__builtin_ctzll(cand)]++;
@@ -699,8 +722,46 @@ static const struct scan__chance *chk_rule(const struct chk_counts *k, unsigned 
     return NULL;
 }
 
-/* ~75 lines: the per-cell loop and the per-type rule belong together (thresholds come from the
- * same hint mask the loop used). */
+/* What the column rule needs after the loop over a column's cells. */
+struct column_tally {
+    const struct name_words *nw;
+    uint64_t hints;
+    size_t nonempty, distinct;
+};
+
+/* The column rule for type t (built-in or user) over a whole column. */
+static bool column_rule(const struct scan_classifier *c, const struct scan_classify_scratch *s,
+                        const struct chk_counts *chk, const struct column_tally *ct, unsigned t)
+{
+    bool hinted;
+    double min_ratio = c->min_ratio;
+    uint32_t min_distinct;
+    /* Unhinted checksummed types (only those are counted): the check digits may decide on
+     * their own; if they do not, the ordinary rule below still applies. */
+    if (t < SCAN__N_BUILTIN && chk->pass[t] > 0 &&
+        scan__chance_decide(chk_rule(chk, t), chk->pass[t], chk->cand[t], ct->nonempty,
+                            ct->distinct, c->min_distinct, c->min_ratio))
+        return true;
+    if (s->counts[t] == 0)
+        return false;
+    if (t < SCAN__N_BUILTIN) {
+        hinted = (ct->hints >> t) & 1;
+    } else {
+        const struct scan__rule *r = &c->rules.rules[t - SCAN__N_BUILTIN];
+        hinted = rule_hinted(r, ct->nw);
+        if (r->require_hint && !hinted)
+            return false;
+        if (r->min_ratio >= 0)
+            min_ratio = r->min_ratio;
+    }
+    min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
+    if (t >= SCAN__N_BUILTIN && c->rules.rules[t - SCAN__N_BUILTIN].min_distinct > 0)
+        min_distinct = (uint32_t)c->rules.rules[t - SCAN__N_BUILTIN].min_distinct;
+    return ct->distinct >= min_distinct &&
+           (double)s->counts[t] >= min_ratio * (double)ct->nonempty;
+}
+
+/* ~70 lines: the per-cell loop with its early decision; the rule itself is column_rule. */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
 {
@@ -710,73 +771,65 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     const char *name = column_name ? column_name : col->name;
     struct name_words nw;
     split_name(name, &nw);
-    uint64_t hints = builtin_hints(c, &nw);
+    struct column_tally ct = {&nw, builtin_hints(c, &nw), 0, 0};
     unsigned nt = scan_classifier_type_count(c);
     struct chk_counts chk;
     chk_init(&chk);
     memset(s->counts, 0, nt * sizeof s->counts[0]);
     join_reset(s);
-    size_t nonempty = 0, distinct = 0, hcap;
+    size_t hcap;
     if ((rc = distinct_init(s, col->n_samples, &hcap)) < 0)
         return rc;
+    /* Early decision (evidence.h): once every built-in label is settled, the remaining cells
+     * skip the built-in classifier; without user rules the loop ends there. */
+    struct scan__settle st = {0, 0, 0, c->min_distinct, c->hint_min_distinct, c->min_ratio,
+                              ct.hints};
+    uint64_t seen = 0, settled_yes = 0;
+    bool settled = false;
     for (size_t i = 0; i < col->n_samples; i++) {
         const char *v = col->samples[i];
         size_t n = v ? strlen(v) : 0;
         trim(&v, &n);
         if (n == 0)
             continue;
-        nonempty++;
+        ct.nonempty++;
         /* Only "at least the threshold" matters: stop hashing once it is reached. */
-        if (distinct < c->distinct_needed)
-            distinct += distinct_add(s->hset, hcap, v, n);
-        if (c->builtins) {
+        if (ct.distinct < c->distinct_needed)
+            ct.distinct += distinct_add(s->hset, hcap, v, n);
+        if (c->builtins && !settled) {
             uint64_t strong = 0, weak = 0;
             /* Weak forms of the checksummed types are always asked for: their pass rate is
              * the column's evidence when no name hints at them. */
-            scan__classify_token(v, n, hints | chk.mask, &strong, &weak);
-            uint64_t bits = strong | (weak & hints);
-            while (bits) {
+            scan__classify_token(v, n, ct.hints | chk.mask, &strong, &weak);
+            uint64_t bits = strong | (weak & ct.hints);
+            uint64_t passed = (strong | weak) & chk.mask & ~ct.hints;
+            seen |= bits | passed;
+            for (; bits; bits &= bits - 1)
                 s->counts[__builtin_ctzll(bits)]++;
-                bits &= bits - 1;
+            chk_add(&chk, v, n, passed);
+            /* Nothing settles while a type without matches could still reach the ratio (the
+             * first test of scan__settle_builtins, inlined: it fails for most cells). */
+            size_t rem = col->n_samples - i - 1;
+            if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
+                st.nonempty = (uint32_t)ct.nonempty;
+                st.remaining = (uint32_t)rem;
+                st.distinct = (uint32_t)ct.distinct;
+                settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
+                if (settled && !c->cell_db)
+                    break;
             }
-            chk_add(&chk, v, n, (strong | weak) & chk.mask & ~hints);
         }
         if (c->cell_db && (rc = join_add(s, v, n)) < 0)
             return rc;
     }
-    if (nonempty == 0)
+    if (ct.nonempty == 0)
         return 0;
     if ((rc = run_cells(c, s)) < 0)
         return rc;
     for (unsigned t = 0; t < nt; t++) {
-        bool hinted;
-        double min_ratio = c->min_ratio;
-        uint32_t min_distinct;
-        /* Unhinted checksummed types (only those are counted): the check digits may decide
-         * on their own; if they do not, the ordinary rule below still applies. */
-        if (t < SCAN__N_BUILTIN && chk.pass[t] > 0 &&
-            scan__chance_decide(chk_rule(&chk, t), chk.pass[t], chk.cand[t], nonempty,
-                                distinct, c->min_distinct, c->min_ratio))
-            goto label;
-        if (s->counts[t] == 0)
-            continue;
-        if (t < SCAN__N_BUILTIN) {
-            hinted = (hints >> t) & 1;
-        } else {
-            const struct scan__rule *r = &c->rules.rules[t - SCAN__N_BUILTIN];
-            hinted = rule_hinted(r, &nw);
-            if (r->require_hint && !hinted)
-                continue;
-            if (r->min_ratio >= 0)
-                min_ratio = r->min_ratio;
-        }
-        min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
-        if (t >= SCAN__N_BUILTIN && c->rules.rules[t - SCAN__N_BUILTIN].min_distinct > 0)
-            min_distinct = (uint32_t)c->rules.rules[t - SCAN__N_BUILTIN].min_distinct;
-        if (distinct < min_distinct || (double)s->counts[t] < min_ratio * (double)nonempty)
-            continue;
-label:
-        if ((rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
+        bool label = t < SCAN__N_BUILTIN && settled ? (settled_yes >> t) & 1
+                                                    : column_rule(c, s, &chk, &ct, t);
+        if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
             return rc;
     }
     return 0;

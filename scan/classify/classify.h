@@ -67,6 +67,10 @@ struct scan_classify_config {
     uint32_t hint_min_distinct;
     /* Built-in types on (default true). */
     bool builtins;
+    /* Early decision (default true; docs/scanning.md, "Early decision"): a column stops running
+     * the built-in classifier over its remaining cells once no content of theirs can change any
+     * built-in label. The labels are the same either way; off is for tests and benchmarks. */
+    bool early_decision;
     /* User rules (docs/scanning.md, "Rule file"): a file path, or a buffer, or neither. Both
      * borrowed for the duration of scan_classifier_new only. */
     const char *rules_path;

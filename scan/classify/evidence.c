@@ -1,6 +1,8 @@
 /* Column evidence from check digits: the chance rates and the decision (see evidence.h). */
 #include "scan/classify/evidence.h"
 
+#include <string.h>
+
 #include "scan/classify/classify_int.h"
 
 /* Chance rates: the share of uniformly random digit strings of the weak form's length that pass
@@ -43,11 +45,63 @@ bool scan__chance_decide(const struct scan__chance *r, size_t pass, size_t cand,
     return excess > 0 && excess * excess >= Z2 * m * p * (1.0 - p);
 }
 
+/* Could a type with `best` matches so far still reach min_ratio, every remaining cell being a
+ * non-empty match? Kept a cell short of the boundary (see evidence.h). */
+static bool ratio_reachable(const struct scan__settle *st, uint32_t best)
+{
+    double total = (double)st->nonempty + (double)st->remaining;
+    return (double)best + (double)st->remaining + 1.0 >= st->min_ratio * total;
+}
+
+bool scan__settle_builtins(const struct scan__settle *st, uint64_t seen, const uint32_t *counts,
+                           const uint32_t *pass, uint64_t *yes)
+{
+    uint64_t certain = 0;
+    /* Types without a match so far: the same test for all of them. */
+    if ((seen & ((1ull << SCAN__N_BUILTIN) - 1)) != (1ull << SCAN__N_BUILTIN) - 1 &&
+        ratio_reachable(st, 0))
+        return false;
+    for (uint64_t m = seen & ((1ull << SCAN__N_BUILTIN) - 1); m; m &= m - 1) {
+        unsigned t = (unsigned)__builtin_ctzll(m);
+        bool hinted = (st->hints >> t) & 1;
+        uint32_t min_distinct = hinted ? st->hint_min_distinct : st->min_distinct;
+        uint32_t best = counts[t] > pass[t] ? counts[t] : pass[t];
+        if (!ratio_reachable(st, best) ||
+            (uint64_t)st->distinct + st->remaining < (uint64_t)min_distinct)
+            continue; /* impossible */
+        double total = (double)st->nonempty + (double)st->remaining;
+        if (counts[t] > 0 && st->distinct >= min_distinct &&
+            (double)counts[t] - 1.0 >= st->min_ratio * total) {
+            certain |= 1ull << t;
+            continue;
+        }
+        return false; /* open */
+    }
+    *yes = certain;
+    return true;
+}
+
+/* True when the 8 bytes of w are all ASCII digits (SWAR: a byte below '0' borrows into its
+ * top bit after subtracting 0x30, a byte above '9' carries into it after adding 0x46). */
+static bool all_digits8(uint64_t w)
+{
+    return (((w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) &
+            0x8080808080808080ull) == 0;
+}
+
 unsigned scan__digit_form(const char *v, size_t n)
 {
     unsigned digits = 0, seps = 0;
     if (n == 0 || v[0] < '0' || v[0] > '9' || v[n - 1] < '0' || v[n - 1] > '9')
         return 0;
+    if (n >= 8 && n <= 16) {
+        /* Plain numbers, the usual case, in two overlapping words instead of a byte loop. */
+        uint64_t a, b;
+        memcpy(&a, v, 8);
+        memcpy(&b, v + n - 8, 8);
+        if (all_digits8(a) && all_digits8(b))
+            return (unsigned)n;
+    }
     for (size_t i = 0; i < n; i++) {
         char c = v[i];
         if (c >= '0' && c <= '9')

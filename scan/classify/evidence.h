@@ -32,6 +32,30 @@ bool scan__chance_decide(const struct scan__chance *r, size_t pass, size_t cand,
                          size_t nonempty, size_t distinct, uint32_t min_distinct,
                          double min_ratio);
 
+/* The early decision of a column (docs/scanning.md, "Early decision"): after some of a column's
+ * cells, `remaining` cells (not yet looked at) are left. A built-in type's label is settled when
+ * no content of the remaining cells can change it:
+ * - impossible: even if every remaining cell were non-empty, distinct and an instance (the most
+ *   a cell can help), the ordinary rule and the check-digit rule would both fail: the ratio part
+ *   with max(count, pass) matches, or the distinct part;
+ * - certain: the ordinary rule already holds with every remaining cell non-empty and no
+ *   instance (the most a cell can hurt), and distinct has reached the type's threshold.
+ * The check-digit rule's 4-sigma part is never taken as certain (a failing candidate lowers it);
+ * a type that can only be labelled by it stays open until the end. Both comparisons keep a
+ * margin of one cell so that rounding of min_ratio * n can never flip an outcome.
+ * counts[t]: cells counted for type t by the ordinary rule so far; pass[t]: cells that passed
+ * t's check digits (unhinted checksummed types, else 0). seen: the types with counts[t] or
+ * pass[t] above zero (all others count zero). True when every built-in type is settled; then
+ * *yes holds the types that will be labelled. Pure. */
+struct scan__settle {
+    uint32_t nonempty, remaining, distinct; /* distinct: exact up to the largest threshold */
+    uint32_t min_distinct, hint_min_distinct;
+    double min_ratio;
+    uint64_t hints; /* built-in types the column name hints at */
+};
+bool scan__settle_builtins(const struct scan__settle *st, uint64_t seen, const uint32_t *counts,
+                           const uint32_t *pass, uint64_t *yes);
+
 /* The digit count of a value made of digits and at most 3 separators among " -./" (digits
  * first and last), else 0. */
 unsigned scan__digit_form(const char *v, size_t n);

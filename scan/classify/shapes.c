@@ -197,18 +197,27 @@ static void classify_numeric(const char *s, size_t n, const struct numshape *ns,
     switch (nd) {
     case 9: {
         static const unsigned g324[] = {3, 2, 4}, g333[] = {3, 3, 3}, g423[] = {4, 2, 3};
-        uint64_t ssn = scan__us_ssn(d) ? BIT(SCAN__US_SSN) : 0;
-        uint64_t itin = scan__us_itin(d) ? BIT(SCAN__US_ITIN) : 0;
-        uint64_t sin = scan__ca_sin(d) ? BIT(SCAN__CA_SIN) : 0;
-        uint64_t bsn = scan__nl_bsn(d) ? BIT(SCAN__NL_BSN) : 0;
+        /* Each validator runs only where its answer can count: a plain number is weak for
+         * all four (and a passport number), so only the wanted ones are checked. */
+        uint64_t *out = plain ? weak : strong, want = 0;
         if (plain)
-            *weak |= ssn | itin | sin | bsn | BIT(SCAN__US_PASSPORT);
+            want = want_weak & (BIT(SCAN__US_SSN) | BIT(SCAN__US_ITIN) | BIT(SCAN__CA_SIN) |
+                                BIT(SCAN__NL_BSN) | BIT(SCAN__US_PASSPORT));
         else if (dashsp && groups_are(ns, g324, 3))
-            *strong |= ssn | itin;
+            want = BIT(SCAN__US_SSN) | BIT(SCAN__US_ITIN);
         else if (dashsp && groups_are(ns, g333, 3))
-            *strong |= sin;
+            want = BIT(SCAN__CA_SIN);
         else if (one_sep(ns, ".") && groups_are(ns, g423, 3))
-            *strong |= bsn;
+            want = BIT(SCAN__NL_BSN);
+        if ((want & BIT(SCAN__US_SSN)) && scan__us_ssn(d))
+            *out |= BIT(SCAN__US_SSN);
+        if ((want & BIT(SCAN__US_ITIN)) && scan__us_itin(d))
+            *out |= BIT(SCAN__US_ITIN);
+        if ((want & BIT(SCAN__CA_SIN)) && scan__ca_sin(d))
+            *out |= BIT(SCAN__CA_SIN);
+        if ((want & BIT(SCAN__NL_BSN)) && scan__nl_bsn(d))
+            *out |= BIT(SCAN__NL_BSN);
+        *out |= want & BIT(SCAN__US_PASSPORT);
         break;
     }
     case 10:
@@ -382,8 +391,30 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
         if (nd < 8 && (n < 7 || n > 15))
             return;
         struct numshape ns;
-        if (numshape_parse(s, n, &ns))
-            classify_numeric(s, n, &ns, want_weak, strong, weak);
+        if (nd == n) {
+            /* Digits only (ids, plain numbers: most numeric cells): one group, which is what
+             * numshape_parse makes of them, without its per-byte state. */
+            if (n > MAX_DIGITS)
+                return;
+            size_t i = 0;
+            for (; i + 8 <= n; i += 8) { /* 8 digits a step: no byte borrows */
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                w -= 0x3030303030303030ull;
+                memcpy(ns.d + i, &w, 8);
+            }
+            for (; i < n; i++)
+                ns.d[i] = (uint8_t)(s[i] - '0');
+            ns.nd = (unsigned)n;
+            ns.ng = 1;
+            ns.g[0] = (unsigned)n;
+            ns.sep[0] = 0;
+            ns.plus = false;
+            ns.paren = false;
+        } else if (!numshape_parse(s, n, &ns)) {
+            return;
+        }
+        classify_numeric(s, n, &ns, want_weak, strong, weak);
         return;
     }
     if (nat == 1) {
@@ -401,8 +432,13 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
         return;
     }
     if (nsp > 0) {
-        /* Spaced forms: IBAN in groups of four, NINO "AB 12 34 56 C". */
+        /* Spaced forms: IBAN in groups of four, NINO "AB 12 34 56 C". Both start with a
+         * letter and are 9 (NINO) or 15..34 (IBAN) characters without the spaces, which are
+         * n - nsp: most spaced values (words, names) fail that before any copy. */
         char buf[34];
+        size_t bare = n - nsp;
+        if ((bare != 9 && (bare < 15 || bare > sizeof buf)) || (s[0] != ' ' && !is_alpha(s[0])))
+            return;
         size_t k = compact(s, n, buf, sizeof buf);
         if (k >= 15 && scan__iban(buf, k))
             *strong |= BIT(SCAN__IBAN);

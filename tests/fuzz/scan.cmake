@@ -22,5 +22,8 @@ shir_fuzz_target(NAME fuzz_scan_rules SOURCES fuzz_scan_rules.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_rules)
 shir_fuzz_target(NAME fuzz_scan_classify SOURCES fuzz_scan_classify.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_classify)
+# The early decision of a column against the whole column (labels must be identical).
+shir_fuzz_target(NAME fuzz_scan_early SOURCES fuzz_scan_early.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_early)
 shir_fuzz_target(NAME fuzz_scan_job SOURCES fuzz_scan_job.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_job)

@@ -174,6 +174,36 @@ static void test_validators_known(void **state)
     assert_false(scan__date("1985-02-29", 10));
 }
 
+/* Every country of the IBAN registry (scan__iban's table, searched by halves, so an entry out of
+ * order would be missed): an all-zero account number of the country's length with check digits
+ * computed here passes, one character longer does not. */
+static void test_iban_countries(void **state)
+{
+    (void)state;
+    static const char reg[] =
+        "AD24AE23AL28AT20AZ28BA20BE16BG22BH22BR29BY28CH21CR22CY28CZ24DE22DK18DO28EE20EG29ES24"
+        "FI18FO18FR27GB22GE22GI23GL18GR27GT28HR21HU28IE22IL23IQ23IS26IT27JO30KW30KZ20LB28LC32"
+        "LI21LT20LU20LV21MC27MD24ME22MK19MR27MT31MU30NL18NO15PK24PL28PS29PT25QA29RO24RS22SA24"
+        "SC31SE24SI19SK24SM27ST25SV28TL23TN24TR26UA29VA22VG24XK20";
+    for (size_t i = 0; i + 4 <= sizeof reg - 1; i += 4) {
+        unsigned len = (unsigned)(reg[i + 2] - '0') * 10 + (unsigned)(reg[i + 3] - '0');
+        char iban[40];
+        /* BBAN of zeros, then the country's letters as 10..35, then "00": the remainder r gives
+         * the check digits 98 - r. */
+        unsigned r = 0;
+        for (unsigned k = 4; k < len; k++)
+            r = (r * 10) % 97;
+        for (unsigned k = 0; k < 2; k++)
+            r = (r * 100 + (unsigned)(reg[i + k] - 'A' + 10)) % 97;
+        r = (r * 100) % 97;
+        snprintf(iban, sizeof iban, "%c%c%02u", reg[i], reg[i + 1], 98 - r);
+        memset(iban + 4, '0', len - 4);
+        iban[len] = '0';
+        assert_true(scan__iban(iban, len));
+        assert_false(scan__iban(iban, len + 1));
+    }
+}
+
 static void test_value_builtins(void **state)
 {
     struct fx *f = *state;
@@ -480,6 +510,14 @@ static void test_user_rules(void **state)
     assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
     assert_true(col_has(c, "CUSTOMER_ID"));
     scan_asset_free(&a);
+    /* A line feed inside a cell is a space in the joined cells: no whole-cell match. */
+    static const char *const broken[] = {"a\nCUS-00000001", "CUS-00000002\rb", "CUS-0000\n0003",
+                                         "x\r\nCUS-00000004", "CUS-00000005\n\ny"};
+    scan_asset_init(&a);
+    add_col(&a, "customer", broken, 5, &c);
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_false(col_has(c, "CUSTOMER_ID"));
+    scan_asset_free(&a);
 
     const char *doc = "ids CUS-12345678 and CUS-87654321, card 7000000000000005 and "
                       "7000000000000001; B1234";
@@ -494,6 +532,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validators_known),
+        cmocka_unit_test(test_iban_countries),
         cmocka_unit_test_setup_teardown(test_value_builtins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_column_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_counts, setup, teardown),
@@ -506,6 +545,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checksum_chance_rates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checksum_columns, setup, teardown),
         cmocka_unit_test(test_checksum_candidates),
+        cmocka_unit_test(test_early_settle_table),
+        cmocka_unit_test(test_early_differential),
+        cmocka_unit_test(test_digit_form_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,222 @@
+/* The early decision of a column (scan__settle_builtins in scan/classify/evidence.c): a table of
+ * settle outcomes, and a differential over the corpus generator — every column classified with
+ * the early decision on and off must get the same labels in the same order, under several
+ * column-rule settings, with and without user rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scan/classify/classify.h"
+#include "scan/classify/classify_int.h"
+#include "scan/classify/evidence.h"
+#include "tests/unit/scan/corpus.h"
+
+#define BIT(t) ((uint64_t)1 << (t))
+
+void test_early_settle_table(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t nonempty, remaining, distinct;
+        uint64_t hints;
+        unsigned type;    /* the one type with matches (SCAN__N_BUILTIN: none) */
+        uint32_t count, pass;
+        bool settled;
+        uint64_t yes;
+    } cases[] = {
+        /* Nothing seen yet and most of the column left: open. */
+        {10, 118, 10, 0, SCAN__N_BUILTIN, 0, 0, false, 0},
+        /* Nothing seen after 60 of 120 cells: 0 + 60 + 1 < 0.6 * 120, nothing can be labelled. */
+        {60, 60, 60, 0, SCAN__N_BUILTIN, 0, 0, true, 0},
+        /* ... but at 47 of 120 the remaining 73 could still make 60 %. */
+        {47, 73, 47, 0, SCAN__N_BUILTIN, 0, 0, false, 0},
+        /* 80 e-mails of 80 with 48 left: 79 >= 0.6 * 128, certain; the rest impossible. */
+        {80, 48, 8, 0, SCAN__EMAIL, 80, 0, true, BIT(SCAN__EMAIL)},
+        /* 76 of 80 with 48 left: 75 < 76.8, open. */
+        {80, 48, 8, 0, SCAN__EMAIL, 76, 0, false, 0},
+        /* Certain by ratio, distinct short of 8 but reachable: open. */
+        {80, 48, 5, 0, SCAN__EMAIL, 80, 0, false, 0},
+        /* Hinted: the hint threshold (4) applies. */
+        {80, 48, 5, BIT(SCAN__EMAIL), SCAN__EMAIL, 80, 0, true, BIT(SCAN__EMAIL)},
+        /* Distinct can no longer reach 8 (3 + 2 left): impossible. */
+        {100, 2, 3, 0, SCAN__EMAIL, 100, 0, true, 0},
+        /* The one-cell margin: 60 of 100, none left: the column rule labels it, the early
+         * decision leaves it open (the loop ends anyway). */
+        {100, 0, 8, 0, SCAN__EMAIL, 60, 0, false, 0},
+        {100, 0, 8, 0, SCAN__EMAIL, 61, 0, true, BIT(SCAN__EMAIL)},
+        /* Check-digit passes are never certain: open while reachable ... */
+        {100, 20, 8, 0, SCAN__NL_BSN, 0, 90, false, 0},
+        /* ... and impossible when not even the passes can reach 60 %. */
+        {100, 20, 8, 0, SCAN__NL_BSN, 0, 10, true, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t counts[SCAN__N_BUILTIN] = {0}, pass[SCAN__N_BUILTIN] = {0};
+        uint64_t seen = 0, yes = 0xdead;
+        struct scan__settle st = {cases[i].nonempty, cases[i].remaining, cases[i].distinct, 8, 4,
+                                  0.60, cases[i].hints};
+        if (cases[i].type < SCAN__N_BUILTIN) {
+            counts[cases[i].type] = cases[i].count;
+            pass[cases[i].type] = cases[i].pass;
+            seen = BIT(cases[i].type);
+        }
+        bool got = scan__settle_builtins(&st, seen, counts, pass, &yes);
+        if (got != cases[i].settled || (got && yes != cases[i].yes))
+            fail_msg("case %zu: settled %d yes %llx", i, got, (unsigned long long)yes);
+    }
+}
+
+/* scan__digit_form's word-at-a-time path (8..16 bytes) agrees with its byte loop. */
+void test_digit_form_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v;
+        unsigned want;
+    } cases[] = {
+        {"12345678", 8},          {"123456789", 9},         {"1234567890123456", 16},
+        {"12345678901234567", 17}, /* 17 bytes: past the words, the byte loop */
+        {"1234567/", 0},          {"123456789:", 0},        {"12345:789", 0},
+        {"123456\x80" "89", 0},   {"1234 5678 9", 9},       {"123-45-6789", 9},
+        {"1.2.3.4.5", 0},         {"12345678a0", 0},        {"0000000000", 10},
+        {"9999999999999999", 16}, {"12345678\xb0" "1", 0},  {"1234567@9", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned got = scan__digit_form(cases[i].v, strlen(cases[i].v));
+        if (got != cases[i].want)
+            fail_msg("case %zu '%s': %u, want %u", i, cases[i].v, got, cases[i].want);
+    }
+    /* Every single non-digit byte at every place of a 12-digit number. */
+    for (unsigned pos = 1; pos < 11; pos++) {
+        for (unsigned b = 0; b < 256; b++) {
+            char v[13] = "123456789012";
+            v[pos] = (char)b;
+            unsigned want = b >= '0' && b <= '9' ? 12
+                            : (b == ' ' || b == '-' || b == '.' || b == '/') ? 11
+                                                                             : 0;
+            if (b == 0)
+                continue; /* strlen would cut it */
+            if (scan__digit_form(v, 12) != want)
+                fail_msg("byte 0x%02x at %u", b, pos);
+        }
+    }
+}
+
+/* A column of `rows` cells: positives of `type` (-1: none) at pct %, blanks at blank %, the rest
+ * hard negatives or same-length random digit strings (chance passes of the check-digit rules);
+ * low-cardinality columns repeat a few of those. */
+static void gen_column(struct shir_random *r, struct scan_column *c, int type, unsigned rows,
+                       unsigned pct, unsigned blank, unsigned pool)
+{
+    struct scan_limits lim;
+    struct corpus_item it, keep[4];
+    scan_limits_default(&lim);
+    lim.max_rows = rows;
+    for (unsigned i = 0; i < rows; i++) {
+        unsigned roll = (unsigned)corpus_below(r, 100);
+        if (pool && i >= pool) {
+            it = keep[corpus_below(r, pool)];
+        } else if (roll < blank) {
+            snprintf(it.v, sizeof it.v, "%s", roll % 2 ? "" : "  ");
+        } else if (type >= 0 && roll < blank + pct) {
+            corpus_positive(r, (unsigned)type, &it);
+        } else if (roll % 3 == 0) {
+            unsigned len = 9 + (unsigned)corpus_below(r, 4);
+            for (unsigned k = 0; k < len; k++)
+                it.v[k] = (char)('0' + corpus_below(r, 10));
+            it.v[len] = 0;
+        } else {
+            corpus_negative(r, &it);
+        }
+        if (pool && i < pool)
+            keep[i] = it;
+        assert_int_equal(scan_column_add_sample(c, &lim, it.v, strlen(it.v)), 0);
+    }
+}
+
+static struct scan_classifier *make(const struct scan_classify_config *base, bool early,
+                                    struct scan_classify_scratch **s)
+{
+    struct scan_classify_config cfg = *base;
+    struct scan_classifier *c = NULL;
+    char err[256] = "";
+    cfg.early_decision = early;
+    if (scan_classifier_new(&cfg, &c, err, sizeof err) < 0 || scan_classify_scratch_new(c, s) < 0)
+        fail_msg("classifier: %s", err);
+    return c;
+}
+
+static const char early_rules[] = "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\nhints = customer\n"
+                                  "[rule LOYALTY]\nregex = 7[0-9]{15}\nvalidator = luhn\n"
+                                  "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n";
+
+/* ~60 lines: one loop over settings and columns; the two classifications sit side by side. */
+void test_early_differential(void **state)
+{
+    (void)state;
+    static const struct {
+        double ratio;
+        uint32_t min_distinct, hint_min_distinct;
+        bool rules;
+    } settings[] = {
+        {0.60, 8, 4, false}, {0.60, 8, 4, true}, {0.30, 3, 1, false},
+        {0.95, 8, 4, false}, {1.00, 1, 1, true}, {0.05, 20, 4, false},
+    };
+    static const char *const generic[] = {"value", "attr_b", "order_id", "amount", "customer"};
+    struct shir_random r;
+    unsigned cols = 0, labelled = 0;
+    shir_random_seeded(&r, 1414);
+    for (size_t k = 0; k < sizeof settings / sizeof settings[0]; k++) {
+        struct scan_classify_config cfg;
+        struct scan_classify_scratch *s_on = NULL, *s_off = NULL;
+        scan_classify_config_default(&cfg);
+        cfg.min_ratio = settings[k].ratio;
+        cfg.min_distinct = settings[k].min_distinct;
+        cfg.hint_min_distinct = settings[k].hint_min_distinct;
+        if (settings[k].rules) {
+            cfg.rules_text = early_rules;
+            cfg.rules_len = sizeof early_rules - 1;
+        }
+        struct scan_classifier *on = make(&cfg, true, &s_on), *off = make(&cfg, false, &s_off);
+        for (unsigned i = 0; i < 1200; i++) {
+            struct scan_asset a;
+            struct scan_limits lim;
+            struct scan_column *c1, *c2;
+            int type = corpus_below(&r, 8) == 0 ? -1 : (int)corpus_below(&r, SCAN__N_BUILTIN);
+            const char *name = type >= 0 && corpus_below(&r, 2) ? corpus_hint_column((unsigned)type)
+                                                                : generic[corpus_below(&r, 5)];
+            unsigned rows = 1 + (unsigned)corpus_below(&r, 160);
+            unsigned pct = (unsigned)corpus_below(&r, 101), blank = (unsigned)corpus_below(&r, 40);
+            unsigned pool = corpus_below(&r, 10) == 0 ? 1 + (unsigned)corpus_below(&r, 4) : 0;
+            struct shir_random r2 = r;
+            scan_limits_default(&lim);
+            scan_asset_init(&a);
+            assert_int_equal(scan_asset_add_column(&a, &lim, name, &c1), 0);
+            assert_int_equal(scan_asset_add_column(&a, &lim, name, &c2), 0);
+            gen_column(&r, c1, type, rows, pct, blank, pool);
+            gen_column(&r2, c2, type, rows, pct, blank, pool);
+            assert_int_equal(scan_classify_column(on, s_on, NULL, c1), 0);
+            assert_int_equal(scan_classify_column(off, s_off, NULL, c2), 0);
+            if (c1->n_classes != c2->n_classes)
+                fail_msg("setting %zu column %u ('%s', %u rows): %zu labels early, %zu without", k,
+                         i, name, rows, c1->n_classes, c2->n_classes);
+            for (size_t j = 0; j < c1->n_classes; j++)
+                assert_string_equal(c1->classes[j], c2->classes[j]);
+            labelled += c1->n_classes > 0;
+            cols++;
+            scan_asset_free(&a);
+        }
+        scan_classify_scratch_free(s_on);
+        scan_classify_scratch_free(s_off);
+        scan_classifier_free(on);
+        scan_classifier_free(off);
+    }
+    printf("\nEarly decision: %u columns, %u labelled, identical labels with and without\n", cols,
+           labelled);
+    assert_true(labelled > cols / 10); /* the corpus exercises labelled columns too */
+}
