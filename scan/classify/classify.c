@@ -91,6 +91,9 @@ struct scan_classify_scratch {
     size_t join_len, join_cap;
     size_t *cell_off;        /* start of each cell in join */
     size_t n_cells, cell_cap;
+    size_t *cand;            /* cells a rule matched to their end in join (cell_cap of them) */
+    size_t n_cand;
+    size_t cur_start, cur_len; /* the cell being checked alone (check_cells) */
     uint64_t *hset;          /* distinct-value hash set */
     size_t hset_cap;
     uint32_t counts[SCAN_CLASSIFY_MAX_TYPES];
@@ -333,6 +336,7 @@ void scan_classify_scratch_free(struct scan_classify_scratch *s)
     hs_free_scratch(s->hs);
     free(s->join);
     free(s->cell_off);
+    free(s->cand);
     free(s->hset);
     free(s);
 }
@@ -519,6 +523,10 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
         if (!p)
             return SHIR_E_NOMEM;
         s->cell_off = p;
+        size_t *q = realloc(s->cand, cap * sizeof *q);
+        if (!q)
+            return SHIR_E_NOMEM;
+        s->cand = q;
         s->cell_cap = cap;
     }
     s->cell_off[s->n_cells++] = s->join_len;
@@ -535,9 +543,14 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
     return 0;
 }
 
+/* The joined scan: a match ending where a cell ends makes that cell a candidate. Not more: a
+ * pattern that can match a line feed (\s, [^x]) may have started in an earlier cell ("A\sB"
+ * over the cells "A" and "B"), so check_cells scans each candidate alone. Matches come in
+ * order of their end, so a cell is a candidate once however many rules end there. */
 static int on_cell_match(unsigned id, unsigned long long from, unsigned long long to,
                          unsigned flags, void *ctx)
 {
+    (void)id;
     (void)from;
     (void)flags;
     struct scan_classify_scratch *s = ctx;
@@ -550,12 +563,25 @@ static int on_cell_match(unsigned id, unsigned long long from, unsigned long lon
         else
             hi = mid;
     }
-    size_t start = s->cell_off[lo];
     size_t end = lo + 1 < s->n_cells ? s->cell_off[lo + 1] - 1 : s->join_len - 1;
     if (to != end)
         return 0; /* an empty match at a line start inside another cell: not the whole cell */
+    if (s->n_cand == 0 || s->cand[s->n_cand - 1] != lo)
+        s->cand[s->n_cand++] = lo;
+    return 0;
+}
+
+/* One candidate cell scanned alone: the rules that match all of it, validated, count. */
+static int on_one_cell(unsigned id, unsigned long long from, unsigned long long to,
+                       unsigned flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    struct scan_classify_scratch *s = ctx;
+    if (to != s->cur_len)
+        return 0;
     const struct scan__rule *r = &s->cls->rules.rules[id];
-    if (scan__rule_validate(r->validator, s->join + start, end - start))
+    if (scan__rule_validate(r->validator, s->join + s->cur_start, s->cur_len))
         s->counts[SCAN__N_BUILTIN + id]++;
     return 0;
 }
@@ -575,8 +601,19 @@ static int run_cells(const struct scan_classifier *c, struct scan_classify_scrat
         return 0;
     if (s->join_len > UINT_MAX)
         return SHIR_E_TOOBIG;
-    return hs_err(hs_scan(c->cell_db, s->join, (unsigned)s->join_len, 0, s->hs, on_cell_match,
-                          s));
+    s->n_cand = 0;
+    int rc = hs_err(hs_scan(c->cell_db, s->join, (unsigned)s->join_len, 0, s->hs, on_cell_match,
+                            s));
+    /* Most cells match no rule: one scan of them all finds the few to look at alone. */
+    for (size_t i = 0; rc == 0 && i < s->n_cand; i++) {
+        size_t k = s->cand[i];
+        s->cur_start = s->cell_off[k];
+        s->cur_len = (k + 1 < s->n_cells ? s->cell_off[k + 1] - 1 : s->join_len - 1) -
+                     s->cur_start;
+        rc = hs_err(hs_scan(c->cell_db, s->join + s->cur_start, (unsigned)s->cur_len, 0, s->hs,
+                            on_one_cell, s));
+    }
+    return rc;
 }
 
 int scan_classify_value(const struct scan_classifier *c, struct scan_classify_scratch *s,

@@ -453,7 +453,12 @@ static const char user_rules[] =
     "[rule BADGE]\n"
     "regex = B[0-9]{4}\n"
     "require_hint = yes\n"
-    "hints = badge\n";
+    "hints = badge\n"
+    "\n"
+    "# Matches no single cell of the column below, but the line feed between two of them.\n"
+    "[rule ACROSS]\n"
+    "regex = \\S*\\s+B\n"
+    "min_distinct = 1\n";
 
 /* A mod97 validator and a per-rule ratio: account numbers in IBAN layout, 90 % required. */
 static void test_user_rule_mod97_ratio(void **state)
@@ -492,7 +497,7 @@ static int setup_user(void **state)
 static void test_user_rules(void **state)
 {
     struct fx *f = *state;
-    assert_int_equal(scan_classifier_type_count(f->c), scan_classifier_builtin_count() + 3);
+    assert_int_equal(scan_classifier_type_count(f->c), scan_classifier_builtin_count() + 4);
     EXPECT(NULL, "CUS-12345678", "CUSTOMER_ID");
     EXPECT(NULL, "xCUS-12345678", "");
     EXPECT(NULL, "7000000000000005", "LOYALTY_CARD"); /* Luhn-valid */
@@ -517,6 +522,21 @@ static void test_user_rules(void **state)
     add_col(&a, "customer", broken, 5, &c);
     assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
     assert_false(col_has(c, "CUSTOMER_ID"));
+    scan_asset_free(&a);
+
+    /* A rule matches a cell, never a run of cells: ACROSS's pattern matches "x\nB" and "B\nB"
+     * where the one scan of a column joins its cells with line feeds, yet no cell is "x B". */
+    static const char *const halves[] = {"x", "B", "B", "B", "B", "B", "B", "B", "B", "B"};
+    scan_asset_init(&a);
+    add_col(&a, "across", halves, 10, &c);
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_false(col_has(c, "ACROSS"));
+    scan_asset_free(&a);
+    static const char *const whole[] = {"a B", "b\tB", "c  B", "d B", "e\tB", "f B"};
+    scan_asset_init(&a);
+    add_col(&a, "across", whole, 6, &c);
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_true(col_has(c, "ACROSS"));
     scan_asset_free(&a);
 
     const char *doc = "ids CUS-12345678 and CUS-87654321, card 7000000000000005 and "
