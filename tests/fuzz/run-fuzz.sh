@@ -59,7 +59,8 @@ for row in "${selected[@]}"; do
     art="$(realpath -m "$build/fuzz-artifacts/$name")"
     mkdir -p "$work" "$art"
     cp -n "$seeds"/* "$work"/ 2>/dev/null || true
-    bin=$(find "$build" -name "${name}_fuzzer" -type f -perm -u+x | head -1)
+    # Absolute: the fuzzer runs from its artifacts directory.
+    bin=$(realpath "$(find "$build" -name "${name}_fuzzer" -type f -perm -u+x | head -1)")
     echo "== $name: ${seconds}s, corpus $work (seeds $seeds)"
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -72,8 +73,9 @@ for row in "${selected[@]}"; do
         echo "   FAILED: see $build/fuzz-$name.log and $art/"
         status=1
     fi
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb|ERROR:" "$build/fuzz-$name.log" |
-        sed 's/^/   /' | head -5
+    # A log without these lines (a fuzzer that did not start) must not end the loop (set -e).
+    { grep -E "stat::number_of_executed_units|stat::peak_rss_mb|ERROR:" "$build/fuzz-$name.log" ||
+        true; } | sed 's/^/   /' | head -5
     echo "   corpus: $(ls "$work" | wc -l) inputs; artifacts: $(ls "$art" | wc -l)"
 done
 exit $status
