@@ -718,26 +718,6 @@ static size_t text_numeric(const char *t, size_t n, size_t s, size_t e, unsigned
     return pe[np - 1];
 }
 
-/* scan__memmem_ci for a needle whose first byte has no case ('"'; the rest lower case): memchr
- * (vectorised in libc) to each first byte, then compare. The service-account check searches
- * up to 4 KiB before the word, where the byte loop of scan__memmem_ci cost ~8 instructions a
- * byte (a third of bench_classify's text_word time). */
-static const char *find_quoted_ci(const char *s, size_t n, const char *needle, size_t nl)
-{
-    const char *end = s + n;
-    for (const char *p = s; (size_t)(end - p) >= nl; p++) {
-        p = memchr(p, needle[0], (size_t)(end - p) - nl + 1);
-        if (!p)
-            return NULL;
-        size_t j = 1;
-        while (j < nl && (char)(p[j] | (is_upper(p[j]) ? 0x20 : 0)) == needle[j])
-            j++;
-        if (j == nl)
-            return p;
-    }
-    return NULL;
-}
-
 /* Count what the word t[s, e) is. Returns whether its bytes alone decided that it is nothing
  * (no surrounding byte was read). */
 static bool text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *counts,
@@ -750,7 +730,7 @@ static bool text_word(const char *t, size_t n, size_t s, size_t e, uint64_t *cou
         size_t lo = s > 4096 ? s - 4096 : 0, hi = n - e > 4096 ? e + 4096 : n;
         if (st->pk_next == SIZE_MAX || (st->pk_next < lo)) {
             /* Positions only move forward: search once from lo to the next occurrence. */
-            const char *p = find_quoted_ci(t + lo, n - lo, "\"private_key\"", 13);
+            const char *p = scan__memmem_ci(t + lo, n - lo, "\"private_key\"", 13);
             st->pk_next = p ? (size_t)(p - t) : n;
         }
         if (st->pk_next < n && st->pk_next + 13 <= hi)

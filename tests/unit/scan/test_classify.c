@@ -548,11 +548,39 @@ static void test_user_rules(void **state)
     assert_int_equal(count_of(f, counts, "BADGE"), 1);
 }
 
+/* scan__memmem_ci: the first byte found with or without case (memchr when it has none), the
+ * rest compared case-insensitively; matches at either end, after a near miss, none. */
+static void test_memmem_ci(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *hay, *needle;
+        long at; /* -1: none */
+    } cases[] = {
+        {"xx\"Private_Key\": 1", "\"private_key\"", 2},
+        {"\"private_ke \"private_key\"", "\"private_key\"", 12},
+        {"\"private_key", "\"private_key\"", -1},
+        {"\"PRIVATE_KEY\"", "\"private_key\"", 0},
+        {"aws AWS", "aws", 0},
+        {"xx AwS", "aws", 3},
+        {"aw", "aws", -1},
+        {"accountName=x", "accountname=", 0},
+        {"", "a", -1},
+        {"abc", "", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *h = cases[i].hay;
+        const char *r = scan__memmem_ci(h, strlen(h), cases[i].needle, strlen(cases[i].needle));
+        assert_int_equal(r ? (long)(r - h) : -1L, cases[i].at);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validators_known),
         cmocka_unit_test(test_iban_countries),
+        cmocka_unit_test(test_memmem_ci),
         cmocka_unit_test_setup_teardown(test_value_builtins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_column_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_counts, setup, teardown),
