@@ -93,7 +93,7 @@ struct scan_classify_scratch {
     size_t n_cells, cell_cap;
     size_t *cand;            /* cells a rule matched to their end in join (cell_cap of them) */
     size_t n_cand;
-    size_t cur_start, cur_len; /* the cell being checked alone (check_cells) */
+    size_t cur_start, cur_len; /* the candidate cell run_cells scans alone */
     uint64_t *hset;          /* distinct-value hash set */
     size_t hset_cap;
     uint32_t counts[SCAN_CLASSIFY_MAX_TYPES];
@@ -545,7 +545,7 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
 
 /* The joined scan: a match ending where a cell ends makes that cell a candidate. Not more: a
  * pattern that can match a line feed (\s, [^x]) may have started in an earlier cell ("A\sB"
- * over the cells "A" and "B"), so check_cells scans each candidate alone. Matches come in
+ * over the cells "A" and "B"), so run_cells then scans each candidate alone. Matches come in
  * order of their end, so a cell is a candidate once however many rules end there. */
 static int on_cell_match(unsigned id, unsigned long long from, unsigned long long to,
                          unsigned flags, void *ctx)
