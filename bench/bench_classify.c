@@ -33,6 +33,22 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void keep_min(double *best, double t)
+{
+    if (t < *best)
+        *best = t;
+}
+
+/* CPU seconds to classify every column of a, each as the engine does (scan_classify_column). */
+static double time_columns(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                           struct scan_asset *a)
+{
+    double t0 = now_s();
+    for (size_t i = 0; i < a->n_cols; i++)
+        scan_classify_column(c, s, NULL, &a->cols[i]);
+    return now_s() - t0;
+}
+
 /* n user rules shaped like real ones: literal prefixes with digit/letter runs, a few with
  * alternations, case-insensitivity and a Luhn validator. */
 static char *make_rules(unsigned n)
@@ -292,27 +308,12 @@ int main(int argc, char **argv)
         for (int rep = 0; rep < 3; rep++) {
             double t0 = now_s();
             scan_classify_text_counts(c, s, text, tlen, counts);
-            double t1 = now_s();
-            for (size_t i = 0; i < a.n_cols; i++)
-                scan_classify_column(c, s, NULL, &a.cols[i]);
-            double t2 = now_s();
-            for (size_t i = 0; i < ty.n_cols; i++)
-                scan_classify_column(c, s, NULL, &ty.cols[i]);
-            double t3 = now_s();
-            if (t3 - t2 < best_typ)
-                best_typ = t3 - t2;
+            keep_min(&best_text, now_s() - t0);
+            keep_min(&best_cells, time_columns(c, s, &a));
+            keep_min(&best_typ, time_columns(c, s, &ty));
             /* The same columns with the early decision off: the per-cell classifier's speed. */
-            double a0 = now_s();
-            for (size_t i = 0; i < a.n_cols; i++)
-                scan_classify_column(c_all, s_all, NULL, &a.cols[i]);
-            double a1 = now_s();
-            for (size_t i = 0; i < ty.n_cols; i++)
-                scan_classify_column(c_all, s_all, NULL, &ty.cols[i]);
-            double a2 = now_s();
-            if (a1 - a0 < best_cells_all)
-                best_cells_all = a1 - a0;
-            if (a2 - a1 < best_typ_all)
-                best_typ_all = a2 - a1;
+            keep_min(&best_cells_all, time_columns(c_all, s_all, &a));
+            keep_min(&best_typ_all, time_columns(c_all, s_all, &ty));
             /* Hot: the engine classifies a column right after its reader wrote the samples,
              * so they are in cache; warm each column up, then time it. */
             double hot = 0;
@@ -322,12 +323,7 @@ int main(int argc, char **argv)
                 scan_classify_column(c, s, NULL, &ty.cols[i]);
                 hot += now_s() - h0;
             }
-            if (hot < best_hot)
-                best_hot = hot;
-            if (t1 - t0 < best_text)
-                best_text = t1 - t0;
-            if (t2 - t1 < best_cells)
-                best_cells = t2 - t1;
+            keep_min(&best_hot, hot);
         }
         printf("  %-10u %10.0f %12.1f %12.1f %12.1f %12.1f %12.1f %9.1f\n", rule_counts[k],
                (double)tlen / 1e6 / best_text, (double)cells / 1e6 / best_cells,
