@@ -3,14 +3,13 @@
  * Usage: bench_walk [FILES [DIR]]   (default 200000 files under a fresh /tmp directory, removed
  * afterwards; an existing DIR made by an earlier run is walked as is). The tree: directories
  * of 200 empty files under 16 top-level groups. Each contender runs once to warm the
- * dentry/inode caches, then 3 timed runs; the best is reported. Our walker runs with 1 thread and
- * with 2 threads (the top-level directories split between them: scan_walk is reentrant), and
- * then one walk with stat-ahead (scan_walk_opts.stat_ahead: a second thread stats each large
- * directory's entries; what the engine does on 2+ CPUs), and
- * the ratio against find (single-threaded) is printed side by side, with the CPU time per file
- * of each (steadier than wall time on a loaded machine), and the kernel's floor: the CPU time of
- * one fstatat of a cached file. Targets (issue 14): >= 3x
- * find and >= 1 M files/s on 2 cores.
+ * dentry/inode caches, then 3 timed runs; the best is reported. Our walker runs with 1 thread,
+ * with 2 threads (the top-level directories split between them: scan_walk is reentrant), and as
+ * one walk with stat-ahead (scan_walk_opts.stat_ahead: a second thread stats each large
+ * directory's entries; what the engine does on 2+ CPUs). Printed side by side: files/s, the
+ * ratio against find (single-threaded), the CPU time per file of each (steadier than wall time
+ * on a loaded machine), and the kernel's floor, the CPU time of one fstatat of a cached file.
+ * Targets (issue 14): >= 3x find and >= 1 M files/s on 2 cores.
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>

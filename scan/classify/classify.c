@@ -1,5 +1,6 @@
-/* Classification: the type table, column-name hints, the column rule, document counts, and user
- * regex rules run through Vectorscan (one database per mode, one pass per column or text). */
+/* Classification: the type table, column-name hints, the column rule (with its early decision),
+ * document counts, and user regex rules run through Vectorscan (one database per mode; one pass
+ * per text, one per column plus one per cell a rule matched to its end, scanned alone). */
 #include <hs/hs.h>
 #include <limits.h>
 #include <stdarg.h>
