@@ -1,5 +1,5 @@
 /* The walk's stat helper thread (see statahead.h). */
-#define _GNU_SOURCE /* fstatat's AT_* in every libc mode */
+#define _GNU_SOURCE /* O_PATH */
 #include "scan/source/statahead.h"
 
 #include <errno.h>
