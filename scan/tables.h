@@ -3,11 +3,11 @@
  * A directory that holds a Delta Lake log (`_delta_log/`) is one asset of type `table`
  * (scan/columnar/delta.h); the files under it are the table's data and log, not assets of
  * their own and not members of resource sets. Both walks mark each directory they enter
- * (scan_entry.table) by the one rule scan_table_marker: the local walk (source/source.c) asks
- * scan_table_dir_at of the directory it opened, the SMB walk (source/smbwalk.c) applies it to
- * the directory's listing, which it reads anyway. The engine keeps the tables it was told of
- * in a scan_tableset, which tells it to pass over everything below them. Pure apart from one
- * fstatat per local directory. */
+ * (scan_entry.table) by the one rule scan_table_marker applied to the directory's listing, which
+ * they read anyway: the local walk (source/source.c) from getdents64's d_type (scan_table_dir_at
+ * when the filesystem leaves it unknown), the SMB walk (source/smbwalk.c) from its listing. The
+ * engine keeps the tables it was told of in a scan_tableset, which tells it to pass over
+ * everything below them. Pure apart from scan_table_dir_at's one fstatat. */
 #ifndef SHIR_SCAN_TABLES_H
 #define SHIR_SCAN_TABLES_H
 

@@ -11,8 +11,8 @@
  * into one buffer, the names copied into per-depth buffers kept for the whole walk, a merge
  * sort on 8-byte keys, then one fstatat relative to the open directory per entry (no full-path
  * lookups), no allocation per entry or per directory once the buffers have grown, and glob
- * matching only when globs are given. One more fstatat per directory asks
- * whether it holds a table's log (tables.h: scan_entry.table). */
+ * matching only when globs are given. Whether a directory holds a table's log (tables.h:
+ * scan_entry.table) is read from its listing's d_type, before its DIR entry is reported. */
 #define _GNU_SOURCE /* getdents64 */
 #include <dirent.h>
 #include <errno.h>
@@ -240,109 +240,6 @@ out:
     return fd;
 }
 
-static int walk_dir(struct walker *w, int fd, unsigned depth);
-
-/* Enter a directory whose (dev, ino) is in st, already opened as fd (ownership taken). */
-static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned depth)
-{
-    bool fresh;
-    int rc = vis_add(&w->vis, st->st_dev, st->st_ino, &fresh);
-    if (rc || !fresh) {
-        close(fd);
-        return rc ? rc : emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory loop (already visited)");
-    }
-    if (depth >= w->max_depth) {
-        close(fd);
-        return emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory nesting too deep");
-    }
-    struct scan_entry e = entry_of(w, SCAN_ENTRY_DIR, st, 0, NULL);
-    e.table = scan_table_dir_at(fd);
-    e.dir_fd = fd;
-    rc = w->cb(w->ud, &e);
-    if (rc) {
-        close(fd);
-        return rc;
-    }
-    return walk_dir(w, fd, depth + 1);
-}
-
-static bool inside_root(const struct walker *w, const char *real)
-{
-    if (w->root_real_len == 1) /* root is "/" */
-        return true;
-    return strncmp(real, w->root_real, w->root_real_len) == 0 &&
-           (real[w->root_real_len] == '/' || real[w->root_real_len] == '\0');
-}
-
-/* The walk chose to follow the link at w->path (name in dfd): enter or report its target. */
-static int follow_link(struct walker *w, int dfd, const char *name, unsigned depth)
-{
-    char *real = realpath(w->path, NULL);
-    if (!real)
-        return emit(w, SCAN_ENTRY_SKIPPED, NULL, -errno, "broken symlink");
-    int rc = 0;
-    struct stat st;
-    if (!inside_root(w, real) && !w->o->follow_outside) {
-        rc = emit(w, SCAN_ENTRY_SKIPPED, NULL, 0, "symlink leads outside the root");
-    } else if (stat(real, &st) != 0) {
-        rc = emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot stat symlink target");
-    } else if (S_ISDIR(st.st_mode)) {
-        if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel_of(w)))
-            goto out;
-        /* The resolved path names no link unless one was swapped in since: refuse that. */
-        int fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat fst;
-        if (fd >= 0 &&
-            (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)) {
-            close(fd);
-            fd = -1;
-            errno = ESTALE;
-        }
-        if (fd < 0) {
-            rc = emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
-        } else {
-            w->link_depth++;
-            rc = enter_dir(w, fd, &st, depth);
-            w->link_depth--;
-        }
-    } else if (S_ISREG(st.st_mode)) {
-        const char *rel = rel_of(w);
-        if ((w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel)) ||
-            (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel)))
-            goto out;
-        rc = emit_file(w, &st, dfd, name, true);
-    }
-out:
-    free(real);
-    return rc;
-}
-
-/* pre: the entry's fstatat done ahead (statahead.h), or NULL to do it here. */
-static int walk_entry(struct walker *w, int dfd, const char *name, unsigned depth,
-                      const struct scan_stat_res *pre)
-{
-    struct stat own;
-    const struct stat *st = pre ? &pre->st : &own;
-    if (pre ? pre->err != 0 : fstatat(dfd, name, &own, AT_SYMLINK_NOFOLLOW) != 0)
-        return emit(w, SCAN_ENTRY_ERROR, NULL, pre ? -pre->err : -errno, "cannot stat");
-    if (S_ISLNK(st->st_mode))
-        return follow_link(w, dfd, name, depth);
-    const char *rel = rel_of(w);
-    if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
-        return 0;
-    if (S_ISDIR(st->st_mode)) {
-        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            return emit(w, SCAN_ENTRY_ERROR, st, -errno, "cannot open directory");
-        return enter_dir(w, fd, st, depth);
-    }
-    if (!S_ISREG(st->st_mode))
-        return 0; /* fifos, sockets, devices: never opened, not data */
-    if (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel))
-        return 0;
-    return emit_file(w, st, dfd, name, false);
-}
-
 /* A directory's entries: the names NUL-terminated in one buffer and, per name, its first 8 bytes
  * as a big-endian integer, so that most comparisons of the sort are one integer compare (bytewise
  * order of names is the order of these keys, then of the bytes after them). */
@@ -356,6 +253,9 @@ struct names {
     size_t len, cap;
     struct name_ref *ref, *tmp; /* tmp: the merge sort's other half */
     size_t n, cap_ref;
+    int read_err;     /* errno of a failed getdents64 (the names before it are kept), or 0 */
+    unsigned char log_type; /* d_type of a `_delta_log` entry (DT_UNKNOWN: ask), or 0: none */
+    bool has_log;
     /* With stat-ahead: the names as pointers and their fstatat results, cap_res each. */
     const char **ptr;
     struct scan_stat_res *res;
@@ -448,20 +348,20 @@ static void sort_refs(const char *buf, struct name_ref *r, struct name_ref *t, s
 
 /* Read the names of the directory fd (without "." and ".."), sorted bytewise (unsigned bytes,
  * so UTF-8 and 0xff sort by code unit), with getdents64 into the walker's buffer: no DIR and
- * no allocation once the level's buffers have grown. A read error is reported as an entry; the
- * names read before it are still walked. */
+ * no allocation once the level's buffers have grown. A read error is kept in nm->read_err (the
+ * names read before it are still walked); the listing's type of a `_delta_log` entry is kept
+ * for the table test (tables.h), which then costs no call of its own. */
 static int read_names(struct walker *w, int fd, struct names *nm)
 {
     nm->len = nm->n = 0;
+    nm->read_err = 0;
+    nm->has_log = false;
     for (;;) {
         ssize_t got = getdents64(fd, w->dents, WALK_DENTS_BUF);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0) {
-            int rc = got < 0 ? emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot read directory")
-                             : 0;
-            if (rc)
-                return rc;
+            nm->read_err = got < 0 ? errno : 0;
             break;
         }
         for (size_t p = 0; p < (size_t)got;) {
@@ -470,13 +370,29 @@ static int read_names(struct walker *w, int fd, struct names *nm)
             const char *n = de->d_name;
             if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
                 continue;
-            int rc = names_add(nm, n, strlen(n));
+            size_t len = strlen(n);
+            if (len == sizeof SCAN_TABLE_LOG_DIR - 1 && memcmp(n, SCAN_TABLE_LOG_DIR, len) == 0) {
+                nm->has_log = true;
+                nm->log_type = de->d_type;
+            }
+            int rc = names_add(nm, n, len);
             if (rc)
                 return rc;
         }
     }
     sort_refs(nm->buf, nm->ref, nm->tmp, nm->n);
     return 0;
+}
+
+/* Whether the directory fd, whose names are in nm, holds a table's log: from the listing's
+ * d_type, or asked of the filesystem when it does not fill d_type in. */
+static bool names_table(const struct names *nm, int fd)
+{
+    if (!nm->has_log)
+        return false;
+    if (nm->log_type == DT_UNKNOWN)
+        return scan_table_dir_at(fd);
+    return scan_table_marker(SCAN_TABLE_LOG_DIR, nm->log_type == DT_DIR);
 }
 
 /* The name buffers of depth `depth`: one per level, kept for the whole walk (a level's names
@@ -513,6 +429,117 @@ static void levels_free(struct walker *w)
     free(w->levels);
 }
 
+static int walk_dir(struct walker *w, int fd, struct names *nm, unsigned depth);
+
+/* Enter a directory whose (dev, ino) is in st, already opened as fd (ownership taken). */
+static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned depth)
+{
+    bool fresh;
+    int rc = vis_add(&w->vis, st->st_dev, st->st_ino, &fresh);
+    if (rc || !fresh) {
+        close(fd);
+        return rc ? rc : emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory loop (already visited)");
+    }
+    if (depth >= w->max_depth) {
+        close(fd);
+        return emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory nesting too deep");
+    }
+    /* The listing first: the table test reads it (the DIR entry still comes before a listing
+     * error and the entries). */
+    struct names *nm = level(w, depth + 1);
+    rc = nm ? read_names(w, fd, nm) : SHIR_E_NOMEM;
+    if (rc == 0) {
+        struct scan_entry e = entry_of(w, SCAN_ENTRY_DIR, st, 0, NULL);
+        e.table = names_table(nm, fd);
+        e.dir_fd = fd;
+        rc = w->cb(w->ud, &e);
+    }
+    if (rc == 0 && nm->read_err)
+        rc = emit(w, SCAN_ENTRY_ERROR, NULL, -nm->read_err, "cannot read directory");
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    return walk_dir(w, fd, nm, depth + 1);
+}
+
+static bool inside_root(const struct walker *w, const char *real)
+{
+    if (w->root_real_len == 1) /* root is "/" */
+        return true;
+    return strncmp(real, w->root_real, w->root_real_len) == 0 &&
+           (real[w->root_real_len] == '/' || real[w->root_real_len] == '\0');
+}
+
+/* The walk chose to follow the link at w->path (name in dfd): enter or report its target. */
+static int follow_link(struct walker *w, int dfd, const char *name, unsigned depth)
+{
+    char *real = realpath(w->path, NULL);
+    if (!real)
+        return emit(w, SCAN_ENTRY_SKIPPED, NULL, -errno, "broken symlink");
+    int rc = 0;
+    struct stat st;
+    if (!inside_root(w, real) && !w->o->follow_outside) {
+        rc = emit(w, SCAN_ENTRY_SKIPPED, NULL, 0, "symlink leads outside the root");
+    } else if (stat(real, &st) != 0) {
+        rc = emit(w, SCAN_ENTRY_ERROR, NULL, -errno, "cannot stat symlink target");
+    } else if (S_ISDIR(st.st_mode)) {
+        if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel_of(w)))
+            goto out;
+        /* The resolved path names no link unless one was swapped in since: refuse that. */
+        int fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat fst;
+        if (fd >= 0 &&
+            (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)) {
+            close(fd);
+            fd = -1;
+            errno = ESTALE;
+        }
+        if (fd < 0) {
+            rc = emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
+        } else {
+            w->link_depth++;
+            rc = enter_dir(w, fd, &st, depth);
+            w->link_depth--;
+        }
+    } else if (S_ISREG(st.st_mode)) {
+        const char *rel = rel_of(w);
+        if ((w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel)) ||
+            (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel)))
+            goto out;
+        rc = emit_file(w, &st, dfd, name, true);
+    }
+out:
+    free(real);
+    return rc;
+}
+
+/* pre: the entry's fstatat done ahead (statahead.h), or NULL to do it here. */
+static int walk_entry(struct walker *w, int dfd, const char *name, unsigned depth,
+                      const struct scan_stat_res *pre)
+{
+    struct stat own;
+    const struct stat *st = pre ? &pre->st : &own;
+    if (pre ? pre->err != 0 : fstatat(dfd, name, &own, AT_SYMLINK_NOFOLLOW) != 0)
+        return emit(w, SCAN_ENTRY_ERROR, NULL, pre ? -pre->err : -errno, "cannot stat");
+    if (S_ISLNK(st->st_mode))
+        return follow_link(w, dfd, name, depth);
+    const char *rel = rel_of(w);
+    if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
+        return 0;
+    if (S_ISDIR(st->st_mode)) {
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return emit(w, SCAN_ENTRY_ERROR, st, -errno, "cannot open directory");
+        return enter_dir(w, fd, st, depth);
+    }
+    if (!S_ISREG(st->st_mode))
+        return 0; /* fifos, sockets, devices: never opened, not data */
+    if (w->o->n_includes && !any_match(w->o->includes, w->o->n_includes, rel))
+        return 0;
+    return emit_file(w, st, dfd, name, false);
+}
+
 /* With stat-ahead, a directory of at least this many entries has them stat'ed by two threads
  * before it is walked (below it the hand-over costs more than half the calls). */
 #define STAT_AHEAD_MIN 32
@@ -543,13 +570,13 @@ static const struct scan_stat_res *stat_ahead(struct walker *w, int fd, struct n
     return nm->res;
 }
 
-/* Takes ownership of fd. Recursion depth is bounded by max_depth (one fd and one level of name
+/* Walks the entries of the directory fd, read into nm (level depth) by enter_dir; takes
+ * ownership of fd. Recursion depth is bounded by max_depth (one fd and one level of name
  * buffers per level). */
-static int walk_dir(struct walker *w, int fd, unsigned depth)
+static int walk_dir(struct walker *w, int fd, struct names *nm, unsigned depth)
 {
-    struct names *nm = level(w, depth);
-    int rc = nm ? read_names(w, fd, nm) : SHIR_E_NOMEM;
-    const struct scan_stat_res *pre = rc == 0 ? stat_ahead(w, fd, nm) : NULL;
+    int rc = 0;
+    const struct scan_stat_res *pre = stat_ahead(w, fd, nm);
     for (size_t i = 0; rc == 0 && i < nm->n; i++) {
         const char *n = nm->buf + nm->ref[i].off;
         size_t saved;

@@ -3,6 +3,7 @@
  * data and log files are neither files nor a resource set. Runs the real readers over
  * tests/fixtures/delta (the first command-line argument). */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,12 +106,65 @@ static void test_tableset(void **state)
     close(root);
 }
 
+/* The walk marks a directory a table only when its `_delta_log` is a directory as listed
+ * (getdents64's d_type): not a file of that name, not a link to a log elsewhere. */
+struct marks {
+    char got[8][32];
+    bool table[8];
+    unsigned n;
+};
+
+static int on_dir(void *ud, const struct scan_entry *e)
+{
+    struct marks *m = ud;
+    if (e->kind == SCAN_ENTRY_DIR && m->n < 8) {
+        snprintf(m->got[m->n], sizeof m->got[0], "%s", e->rel);
+        m->table[m->n++] = e->table;
+    }
+    return 0;
+}
+
+static void test_walk_marks_tables(void **state)
+{
+    (void)state;
+    char root[64], p[160];
+    strcpy(root, "/tmp/shir-marks-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    const char *dirs[] = {"file", "link", "plain", "real", "real/_delta_log"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", root, dirs[i]);
+        assert_int_equal(mkdir(p, 0700), 0);
+    }
+    snprintf(p, sizeof p, "%s/file/_delta_log", root);
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(p, sizeof p, "%s/link/_delta_log", root);
+    assert_int_equal(symlink("../real/_delta_log", p), 0);
+    struct scan_walk_opts o = {.root = root};
+    struct marks m = {0};
+    assert_int_equal(scan_walk(&o, on_dir, &m), 0);
+    /* The link is followed as a directory inside the root (so real/_delta_log is then a
+     * directory already visited, not reported again), but it makes `link` no table. */
+    const char *want[] = {"", "file", "link", "link/_delta_log", "plain", "real"};
+    const bool table[] = {false, false, false, false, false, true};
+    assert_int_equal(m.n, 6);
+    for (unsigned i = 0; i < 6; i++) {
+        assert_string_equal(m.got[i], want[i]);
+        assert_int_equal(m.table[i], table[i]);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures/delta";
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_delta_dir_is_one_table, (void *)dir),
         cmocka_unit_test(test_tableset),
+        cmocka_unit_test(test_walk_marks_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
