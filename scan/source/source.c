@@ -52,7 +52,7 @@ struct walker {
     struct visited vis;
     struct names **levels; /* walk_dir's name buffers, by depth */
     size_t n_levels;
-    char *dents;           /* getdents64 buffer, WALK_DENTS_BUF bytes */
+    char *dents;                  /* getdents64 buffer, WALK_DENTS_BUF bytes */
     struct scan_statahead *ahead; /* o->stat_ahead: started at the first large directory */
     bool ahead_failed;
 };
@@ -253,7 +253,7 @@ struct names {
     size_t len, cap;
     struct name_ref *ref, *tmp; /* tmp: the merge sort's other half */
     size_t n, cap_ref;
-    int read_err;     /* errno of a failed getdents64 (the names before it are kept), or 0 */
+    int read_err;           /* errno of a failed getdents64 (the names before it are kept), or 0 */
     unsigned char log_type; /* d_type of a `_delta_log` entry (DT_UNKNOWN: ask), or 0: none */
     bool has_log;
     /* With stat-ahead: the names as pointers and their fstatat results, cap_res each. */
@@ -544,9 +544,10 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
  * before it is walked (below it the hand-over costs more than half the calls). */
 #define STAT_AHEAD_MIN 32
 
-/* The fstatat results of nm's entries, from two threads; NULL when not worth it or on no
- * memory (the walk then stats each entry itself). */
-static const struct scan_stat_res *stat_ahead(struct walker *w, int fd, struct names *nm)
+/* Starts the fstatat of nm's entries on two threads (statahead.h) and returns where their
+ * results go, or NULL when not worth it or on no memory (the walk then stats each entry
+ * itself). */
+static struct scan_stat_res *stat_ahead(struct walker *w, int fd, struct names *nm)
 {
     if (!w->o->stat_ahead || nm->n < STAT_AHEAD_MIN)
         return NULL;
@@ -566,26 +567,41 @@ static const struct scan_stat_res *stat_ahead(struct walker *w, int fd, struct n
     }
     for (size_t i = 0; i < nm->n; i++)
         nm->ptr[i] = nm->buf + nm->ref[i].off;
-    scan_statahead_run(w->ahead, fd, nm->ptr, nm->n, nm->res);
+    if (scan_statahead_start(w->ahead, fd, nm->ptr, nm->n, nm->res) != 0)
+        return NULL;
     return nm->res;
 }
 
 /* Walks the entries of the directory fd, read into nm (level depth) by enter_dir; takes
  * ownership of fd. Recursion depth is bounded by max_depth (one fd and one level of name
- * buffers per level). */
+ * buffers per level). With stat-ahead, entries are handed out as their results come in, while
+ * the helper stats the ones after; the job is finished before an entry that may lead into
+ * another directory (which needs the helper for itself) and before fd is closed. */
 static int walk_dir(struct walker *w, int fd, struct names *nm, unsigned depth)
 {
     int rc = 0;
-    const struct scan_stat_res *pre = stat_ahead(w, fd, nm);
+    const struct scan_stat_res *res = stat_ahead(w, fd, nm);
+    bool pending = res != NULL;
     for (size_t i = 0; rc == 0 && i < nm->n; i++) {
         const char *n = nm->buf + nm->ref[i].off;
+        const struct scan_stat_res *pre = NULL;
+        if (res) {
+            pre = pending ? scan_statahead_get(w->ahead, i) : &res[i];
+            if (pending && pre->err == 0 &&
+                (S_ISDIR(pre->st.st_mode) || S_ISLNK(pre->st.st_mode))) {
+                scan_statahead_finish(w->ahead);
+                pending = false;
+            }
+        }
         size_t saved;
         rc = path_push(w, n, nm->ref[i].len, &saved);
         if (rc == 0)
-            rc = walk_entry(w, fd, n, depth, pre ? &pre[i] : NULL);
+            rc = walk_entry(w, fd, n, depth, pre);
         w->len = saved;
         w->path[w->len] = '\0';
     }
+    if (pending)
+        scan_statahead_finish(w->ahead);
     close(fd);
     return rc;
 }

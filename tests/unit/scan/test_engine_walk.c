@@ -286,6 +286,15 @@ static int collect_all(void *ud, const struct scan_entry *e)
     return 0;
 }
 
+/* collect_all until the 100th entry, then stop the walk (in the middle of a directory). */
+static int collect_100(void *ud, const struct scan_entry *e)
+{
+    struct flat *f = ud;
+    if (f->n == 100)
+        return 42;
+    return collect_all(ud, e);
+}
+
 static void flat_free(struct flat *f)
 {
     for (size_t i = 0; i < f->n; i++)
@@ -334,6 +343,13 @@ static void test_walk_stat_ahead_same(void **state)
         flat_free(&plain);
         flat_free(&ahead);
     }
+    /* A callback that stops the walk halfway through a large directory: its result comes back,
+     * with the helper still holding part of that directory's names when it stopped. */
+    struct flat part = {0};
+    struct scan_walk_opts o = {.root = t.root, .stat_ahead = true};
+    assert_int_equal(scan_walk(&o, collect_100, &part), 42);
+    assert_int_equal(part.n, 100);
+    flat_free(&part);
     tree_rm(&t);
 }
 
