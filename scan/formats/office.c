@@ -108,16 +108,31 @@ struct textx {
     XML_Parser x;
     struct gbuf out;
     bool in_t;
+    unsigned skip;    /* depth inside mc:Fallback: the same content again, for old readers */
+    unsigned in_tabs; /* depth inside w:tabs / a:tabLst: tab stops, not tab characters */
 };
+
+/* Text elements: w:t and a:t (runs), w:delText (a tracked deletion: still in the file and shown
+ * by Word's review pane, so it is classified too). */
+static bool is_text(const char *l)
+{
+    return strcmp(l, "t") == 0 || strcmp(l, "delText") == 0;
+}
 
 static void tx_start(void *ud, const char *name, const char **atts)
 {
     struct textx *t = ud;
     const char *l = local(name);
     (void)atts;
-    if (strcmp(l, "t") == 0)
+    if (t->skip || strcmp(l, "Fallback") == 0) {
+        t->skip++; /* LibreOffice writes a text box twice: mc:Choice (wps) and mc:Fallback (VML) */
+        return;
+    }
+    if (strcmp(l, "tabs") == 0 || strcmp(l, "tabLst") == 0)
+        t->in_tabs++;
+    else if (is_text(l))
         t->in_t = true;
-    else if (strcmp(l, "tab") == 0)
+    else if (strcmp(l, "tab") == 0 && !t->in_tabs)
         gput(&t->out, "\t", 1);
     else if (strcmp(l, "br") == 0)
         gput(&t->out, "\n", 1);
@@ -127,7 +142,13 @@ static void tx_end(void *ud, const char *name)
 {
     struct textx *t = ud;
     const char *l = local(name);
-    if (strcmp(l, "t") == 0)
+    if (t->skip) {
+        t->skip--;
+        return;
+    }
+    if ((strcmp(l, "tabs") == 0 || strcmp(l, "tabLst") == 0) && t->in_tabs)
+        t->in_tabs--;
+    else if (is_text(l))
         t->in_t = false;
     else if (strcmp(l, "p") == 0)
         gput(&t->out, "\n", 1);
@@ -136,7 +157,7 @@ static void tx_end(void *ud, const char *name)
 static void tx_chars(void *ud, const char *s, int n)
 {
     struct textx *t = ud;
-    if (t->in_t && n > 0)
+    if (t->in_t && !t->skip && n > 0)
         gput(&t->out, s, (size_t)n);
 }
 
@@ -722,6 +743,58 @@ static bool ends_xml(const char *s)
     return n > 4 && strcmp(s + n - 4, ".xml") == 0;
 }
 
+/* The ordering of a document's text parts: the body, then headers, footers, footnotes,
+ * endnotes and comments (each numbered part in number order). 0 for anything else. */
+static int doc_rank(const char *name)
+{
+    static const char *const kinds[] = {"word/document", "word/header", "word/footer",
+                                        "word/footnotes", "word/endnotes", "word/comments"};
+    if (!has_prefix(name, "word/") || !ends_xml(name) || strchr(name + 5, '/'))
+        return 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i]);
+        if (strncmp(name, kinds[i], n) == 0 &&
+            strspn(name + n, "0123456789") == strlen(name + n) - 4)
+            return (int)i + 1;
+    }
+    return 0;
+}
+
+/* Slides and their speaker notes: slide N (rank 0) then notes N (rank 1); -1 otherwise. */
+static int slide_rank(const char *name)
+{
+    if (has_prefix(name, "ppt/slides/slide") && ends_xml(name) && !strchr(name + 11, '/'))
+        return 0;
+    if (has_prefix(name, "ppt/notesSlides/notesSlide") && ends_xml(name) &&
+        !strchr(name + 16, '/'))
+        return 1;
+    return -1;
+}
+
+static long part_number(const char *name)
+{
+    const char *s = name + strlen(name) - 4; /* before ".xml" */
+    while (s > name && s[-1] >= '0' && s[-1] <= '9')
+        s--;
+    return strtol(s, NULL, 10);
+}
+
+static int cmp_doc_parts(const void *x, const void *y)
+{
+    const struct scan__zpart *a = x, *b = y;
+    int ra = doc_rank(a->name), rb = doc_rank(b->name);
+    long na = part_number(a->name), nb = part_number(b->name);
+    return ra != rb ? (ra > rb) - (ra < rb) : (na > nb) - (na < nb);
+}
+
+static int cmp_slides(const void *x, const void *y)
+{
+    const struct scan__zpart *a = x, *b = y;
+    long na = part_number(a->name), nb = part_number(b->name);
+    int ra = slide_rank(a->name), rb = slide_rank(b->name);
+    return na != nb ? (na > nb) - (na < nb) : (ra > rb) - (ra < rb);
+}
+
 static bool want(void *ud, const char *name, size_t *limit)
 {
     const struct want_ctx *c = ud;
@@ -742,24 +815,17 @@ static bool want(void *ud, const char *name, size_t *limit)
             return false;
         return true;
     case K_DOCX:
-        *limit = doc;
-        return strcmp(name, "word/document.xml") == 0;
+        if (strcmp(name, "word/document.xml") == 0) {
+            *limit = doc;
+            return true;
+        }
+        *limit = SMALL_PART_MAX;
+        return doc_rank(name) > 0;
     case K_PPTX:
         *limit = SMALL_PART_MAX;
-        return has_prefix(name, "ppt/slides/slide") && ends_xml(name) && !strchr(name + 11, '/');
+        return slide_rank(name) >= 0;
     }
     return false;
-}
-
-static int slide_number(const struct scan__zpart *p)
-{
-    return atoi(p->name + strlen("ppt/slides/slide"));
-}
-
-static int cmp_slides(const void *x, const void *y)
-{
-    int a = slide_number(x), b = slide_number(y);
-    return (a > b) - (a < b);
 }
 
 static int read_text(struct scan__zpart *parts, size_t n, enum kind k,
@@ -769,8 +835,7 @@ static int read_text(struct scan__zpart *parts, size_t n, enum kind k,
     int rv = 0;
     memset(&t, 0, sizeof t);
     t.out.max = (size_t)lim->max_doc_bytes;
-    if (k == K_PPTX)
-        qsort(parts, n, sizeof *parts, cmp_slides);
+    qsort(parts, n, sizeof *parts, k == K_PPTX ? cmp_slides : cmp_doc_parts);
     for (size_t i = 0; i < n && rv == 0 && !t.out.full; i++) {
         if (parts[i].cut)
             rv = scan_asset_add_error(a, "office: %s inflates past its %zu-byte bound: its "

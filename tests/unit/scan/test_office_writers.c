@@ -1,0 +1,166 @@
+/* Office Open XML files from other real writers (tests/fixtures/office/writers/generate.sh):
+ * openpyxl (inline strings, absolute relationship targets, 1904 dates, a formula without a cached
+ * value, a hidden and an empty sheet), LibreOffice Calc and gnumeric (the same workbook
+ * re-exported), xlsxwriter (rich-text shared strings, formula results of every type, built-in and
+ * custom date formats) also in constant_memory mode (inline strings); python-docx and LibreOffice
+ * Writer (tables, headers and footers, a text box, a footnote, tracked changes) and LibreOffice
+ * Impress (speaker notes). Run by test_scan_office; the fixture directory is the state. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scan/engine.h"
+#include "scan/formats/office.h"
+#include "test_office_writers.h"
+
+static void read_writer(const char *dir, const char *name, struct scan_asset *a)
+{
+    char path[4096];
+    struct stat st;
+    struct scan_limits lim;
+    snprintf(path, sizeof path, "%s/writers/%s", dir, name);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
+    scan_limits_default(&lim);
+    scan_asset_init(a);
+    assert_int_equal(scan_read_office(&f, SCAN_L3, &lim, a), 0);
+    close(fd);
+    for (size_t i = 0; i < a->n_errors; i++)
+        printf("  %s: error: %s\n", name, a->errors[i]);
+    assert_int_equal(a->n_errors, 0);
+}
+
+static void column(struct scan_asset *a, const char *file, const char *name, enum scan_type t,
+                   const char *sample)
+{
+    struct scan_column *c = scan_asset_column(a, name);
+    if (!c)
+        fail_msg("%s: no column %s", file, name);
+    if (c->type != t)
+        fail_msg("%s: %s is %s, expected %s", file, name, scan_type_name(c->type),
+                 scan_type_name(t));
+    for (size_t i = 0; sample && i < c->n_samples; i++)
+        if (strcmp(c->samples[i], sample) == 0)
+            return;
+    if (sample)
+        fail_msg("%s: %s has no sample '%s'", file, name, sample);
+}
+
+/* One workbook (sheets Data, hidden Secret, Empty; 1904 date system) as three writers wrote it. */
+void test_office_writers_workbook(void **state)
+{
+    static const struct {
+        const char *file;
+        enum scan_type formula; /* openpyxl stores no cached value for =A2*2 */
+    } files[] = {{"openpyxl.xlsx", SCAN_TYPE_NULL},
+                 {"libreoffice.xlsx", SCAN_TYPE_INTEGER},
+                 {"gnumeric.xlsx", SCAN_TYPE_INTEGER}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        const char *f = files[i].file;
+        struct scan_asset a;
+        printf("  %s\n", f);
+        read_writer(*state, f, &a);
+        assert_string_equal(a.format, "xlsx");
+        assert_int_equal(a.n_cols, 7); /* 6 of Data, 1 of Secret, none of Empty */
+        column(&a, f, "Data!id", SCAN_TYPE_INTEGER, "12");
+        column(&a, f, "Data!email", SCAN_TYPE_STRING, "chloe@example.net");
+        column(&a, f, "Data!joined", SCAN_TYPE_DATE, "2021-02-01"); /* dd/mm/yyyy, 1904 */
+        column(&a, f, "Data!last_seen", SCAN_TYPE_TIMESTAMP, "2022-05-03T08:30:03");
+        column(&a, f, "Data!active", SCAN_TYPE_BOOLEAN, "false");
+        column(&a, f, "Data!double", files[i].formula,
+               files[i].formula == SCAN_TYPE_NULL ? NULL : "24");
+        column(&a, f, "Secret!iban", SCAN_TYPE_STRING, "DE89370400440532013000");
+        assert_int_equal(scan_asset_column(&a, "Data!email")->n_samples, 11); /* B8 is empty */
+        assert_int_equal(a.row_count, 12 + 2);
+        scan_asset_free(&a);
+    }
+}
+
+/* xlsxwriter: rich text, formula results (string, boolean, number, error), date formats. */
+void test_office_writers_xlsxwriter(void **state)
+{
+    static const char *const files[] = {"xlsxwriter.xlsx", "xlsxwriter_inline.xlsx"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *f = files[i];
+        struct scan_asset a;
+        printf("  %s\n", f);
+        read_writer(*state, f, &a);
+        assert_int_equal(a.n_cols, 8);
+        column(&a, f, "Sheet1!name", SCAN_TYPE_STRING, "Person 7"); /* two runs, one string */
+        column(&a, f, "Sheet1!email", SCAN_TYPE_STRING, "ana@example.com");
+        column(&a, f, "Sheet1!born", SCAN_TYPE_DATE, "1990-10-20");  /* built-in format 14 */
+        column(&a, f, "Sheet1!start", SCAN_TYPE_DATE, "2020-01-10"); /* dd/mm/yyyy */
+        column(&a, f, "Sheet1!score", SCAN_TYPE_DECIMAL, "95");
+        column(&a, f, "Sheet1!grade", SCAN_TYPE_STRING, "high");     /* t="str" */
+        column(&a, f, "Sheet1!passed", SCAN_TYPE_BOOLEAN, "true");   /* t="b" */
+        column(&a, f, "Sheet1!ratio", SCAN_TYPE_DECIMAL, "9.5");
+        /* The two #DIV/0! results (t="e") are nulls, not values. */
+        assert_int_equal(scan_asset_column(&a, "Sheet1!ratio")->n_samples, 8);
+        assert_int_equal(a.row_count, 10);
+        scan_asset_free(&a);
+    }
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void has_text(const struct scan_asset *a, const char *file, const char *s, size_t times)
+{
+    if (count(a->text, s) != times)
+        fail_msg("%s: '%s' %zu times in the text, expected %zu:\n%s", file, s,
+                 count(a->text, s), times, a->text);
+}
+
+/* Text outside the body's runs: tables, headers, footers, footnotes, text boxes, tracked changes,
+ * speaker notes. */
+void test_office_writers_documents(void **state)
+{
+    struct scan_asset a;
+    read_writer(*state, "python-docx.docx", &a);
+    assert_string_equal(a.format, "docx");
+    has_text(&a, "python-docx", "Questions go to jane.doe@example.com before Friday.\n", 1);
+    has_text(&a, "python-docx", "DE89 3704 0044 0532 0130 00\n", 1); /* a table cell */
+    has_text(&a, "python-docx", "Header: owner hr.lead@example.com\n", 1);
+    has_text(&a, "python-docx", "Footer: call +44 20 7946 0958\n", 1);
+    scan_asset_free(&a);
+
+    read_writer(*state, "libreoffice.docx", &a);
+    has_text(&a, "libreoffice.docx", "GB82 WEST 1234 5698 7654 32\n", 1);
+    has_text(&a, "libreoffice.docx", "Header: owner hr.lead@example.com\n", 1);
+    has_text(&a, "libreoffice.docx", "Footer: call +44 20 7946 0958\n", 1);
+    has_text(&a, "libreoffice.docx", "Footnote: payroll@example.com\n", 1);
+    has_text(&a, "libreoffice.docx", "jane.doe@example.com", 1);             /* inserted */
+    has_text(&a, "libreoffice.docx", "deleted card 4111 1111 1111 1111", 1); /* deleted */
+    /* The text box is written twice (mc:Choice and its VML mc:Fallback): read once. */
+    has_text(&a, "libreoffice.docx", "Text box: badge 0042 for bob@example.org", 1);
+    /* The body comes first, then the header, the footer, the footnotes. */
+    assert_true(strstr(a.text, "Personnel memo") < strstr(a.text, "Header:"));
+    assert_true(strstr(a.text, "Header:") < strstr(a.text, "Footer:"));
+    assert_true(strstr(a.text, "Footer:") < strstr(a.text, "Footnote:"));
+    scan_asset_free(&a);
+
+    read_writer(*state, "libreoffice.pptx", &a);
+    assert_string_equal(a.format, "pptx");
+    has_text(&a, "libreoffice.pptx", "Notes: remind carol@example.com\n", 1);
+    /* Each slide is followed by its notes. */
+    const char *s1 = strstr(a.text, "Roadmap 2025"), *n1 = strstr(a.text, "Notes: remind"),
+               *s2 = strstr(a.text, "Questions:"), *n2 = strstr(a.text, "Notes: budget line 7");
+    assert_true(s1 && n1 && s2 && n2);
+    assert_true(s1 < n1 && n1 < s2 && s2 < n2);
+    scan_asset_free(&a);
+}

@@ -1,0 +1,10 @@
+/* Office files from other real writers (test_office_writers.c), run by test_office.c. */
+#ifndef SHIR_TEST_OFFICE_WRITERS_H
+#define SHIR_TEST_OFFICE_WRITERS_H
+
+/* state: the fixture directory (tests/fixtures/office). */
+void test_office_writers_workbook(void **state);
+void test_office_writers_xlsxwriter(void **state);
+void test_office_writers_documents(void **state);
+
+#endif
