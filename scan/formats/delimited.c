@@ -522,6 +522,29 @@ out:
     return rv;
 }
 
+/* psql's unaligned output (-A) ends with a footer, "(20 rows)" or "(1 row)": not a record. */
+static bool footer_line(const char *s, size_t n)
+{
+    size_t i = 1;
+    if (n < 7 || s[0] != '(')
+        return false;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i > 1 && ((n - i == 5 && memcmp(s + i, " row)", 5) == 0) ||
+                     (n - i == 6 && memcmp(s + i, " rows)", 6) == 0));
+}
+
+/* Whether the last non-blank line of p[0..n) is such a footer. */
+static bool ends_with_footer(const char *p, size_t n)
+{
+    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+        n--;
+    size_t st = n;
+    while (st > 0 && p[st - 1] != '\n' && p[st - 1] != '\r' && n - st < 32)
+        st--;
+    return (st == 0 || p[st - 1] == '\n' || p[st - 1] == '\r') && footer_line(p + st, n - st);
+}
+
 /* Per-column statistics over the rows after the first. */
 struct colstat {
     unsigned mask;
@@ -641,6 +664,11 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
             }
             s->records++;
             continue;
+        }
+        if (complete && s->fv.total == 1 && s->fv.v[0].kind == F_PLAIN &&
+            footer_line(s->fv.v[0].s, s->fv.v[0].n) && ends_with_footer(p, n)) {
+            s->reached_end = true; /* the footer ends the file: the rest is blank */
+            return 0;
         }
         s->records++;
         if (s->fv.total != s->ncols && s->fv.total != s->first_n)
@@ -777,14 +805,14 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
     parser_init(&ps, t->data, t->len, s->dl.d, s->dl.q, s->dl.e, true);
     if (t->complete) {
         rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q, s->dl.e);
-        a->row_count = (int64_t)(rc_finish(&rc) - hdr);
+        a->row_count = (int64_t)(rc_finish(&rc) - hdr - ends_with_footer(t->data, t->len));
         return 0;
     }
     if (!f || t->gzip || f->size > SCAN_ROWCOUNT_MAX_BYTES ||
         (strcmp(t->encoding, "utf-8") != 0 && strcmp(t->encoding, "latin-1") != 0 &&
          strcmp(t->encoding, "windows-1252") != 0))
         return 0;
-    size_t cap = 1u << 20, got = 0;
+    size_t cap = 1u << 20, got = 0, last = 0;
     char *buf = malloc(cap);
     if (!buf)
         return SHIR_E_NOMEM;
@@ -794,10 +822,13 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
             break;
         rc_feed(&rc, buf, got, ps.stop, s->dl.q, s->dl.e);
         a->bytes_read += got;
+        last = got;
     }
+    /* A footer cut by the last 1 MiB boundary (within its 12 bytes) is counted as a row. */
+    bool footer = last > 0 && ends_with_footer(buf, last);
     free(buf);
     if (rv == 0) {
-        uint64_t rows = rc_finish(&rc);
+        uint64_t rows = rc_finish(&rc) - footer;
         a->row_count = (int64_t)(rows >= hdr ? rows - hdr : 0);
     }
     return rv;

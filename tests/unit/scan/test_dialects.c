@@ -259,6 +259,16 @@ static const struct duck_override writers_wrong[] = {
      "id:BIGINT,label:VARCHAR,amount:DOUBLE,day:DATE,seen_at:TIMESTAMP,active:BOOLEAN,"
      "note:VARCHAR", "20",
      "DuckDB cannot sniff it: no quotes, delimiters and quotes escaped by backslashes"},
+    {"psql_unaligned.txt", "|", "true",
+     "id:BIGINT,label:VARCHAR,amount:DOUBLE,day:DATE,seen_at:TIMESTAMP,active:BOOLEAN,"
+     "note:VARCHAR", "20",
+     "DuckDB cannot sniff it: psql -A quotes nothing (a '|' inside a value splits it) and ends "
+     "with a \"(20 rows)\" footer, which is not a row"},
+    {"sqlite_list.txt", "|", "true",
+     "id:BIGINT,label:VARCHAR,amount:DOUBLE,day:DATE,seen_at:TIMESTAMP,active:BIGINT,"
+     "note:VARCHAR", "20",
+     "DuckDB cannot sniff it: sqlite3's list mode quotes nothing (a '|' inside a value splits "
+     "it)"},
     {"sqlite_tabs.tsv", "\\t", "true",
      "id:BIGINT,label:VARCHAR,amount:DOUBLE,day:DATE,seen_at:TIMESTAMP,active:BIGINT,"
      "note:VARCHAR", "20",
@@ -366,7 +376,8 @@ void test_dialect_duckdb(void **state)
 }
 
 /* Files of other writers (writers/generate.sh): pandas, LibreOffice, PostgreSQL COPY (csv and
- * text), MariaDB INTO OUTFILE (default and enclosed), sqlite3 (csv and tabs), Python's csv
+ * text, psql --csv and -A), MariaDB INTO OUTFILE (default and enclosed) and mariadb -B, sqlite3
+ * (csv, tabs, list), LibreOffice (comma; semicolon, text quoted), Python's csv
  * module (QUOTE_ALL, QUOTE_NONNUMERIC, QUOTE_NONE with an escapechar, excel-tab). Then the
  * values of the escaping dialects come back unescaped. */
 void test_dialect_writers(void **state)
@@ -386,7 +397,7 @@ void test_dialect_writers(void **state)
     char path[4096];
     struct scan_limits lim;
     assert_true(compare_duckdb(dir, "writers", writers_wrong,
-                               sizeof writers_wrong / sizeof writers_wrong[0]) >= 14);
+                               sizeof writers_wrong / sizeof writers_wrong[0]) >= 19);
     scan_limits_default(&lim);
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
         size_t n;
@@ -427,6 +438,21 @@ void test_dialect_writers(void **state)
     assert_int_equal(a.cols[3].type, SCAN_TYPE_NULL); /* \N */
     assert_string_equal(a.cols[1].samples[0], "line\none 0");
     assert_string_equal(a.cols[2].samples[0], "tab\there");
+    assert_int_equal(a.row_count, 300);
+    scan_asset_free(&a);
+    /* psql -A's footer after more rows than are sampled: not counted either. */
+    o.n = 0;
+    put(&o, "id|name\n", 8);
+    for (int i = 0; i < 300; i++) {
+        int k = snprintf(line, sizeof line, "%d|name %d\n", i, i);
+        put(&o, line, (size_t)k);
+    }
+    put(&o, "(300 rows)\n\n", 12);
+    scan_asset_init(&a);
+    assert_int_equal(scan__delimited_bytes((const unsigned char *)o.p, o.n, "q.txt", SCAN_L2,
+                                           &lim, &a),
+                     0);
+    assert_string_equal(a.format, "psv");
     assert_int_equal(a.row_count, 300);
     scan_asset_free(&a);
     free(o.p);
