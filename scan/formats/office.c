@@ -835,7 +835,8 @@ static int read_text(struct scan__zpart *parts, size_t n, enum kind k,
     int rv = 0;
     memset(&t, 0, sizeof t);
     t.out.max = (size_t)lim->max_doc_bytes;
-    qsort(parts, n, sizeof *parts, k == K_PPTX ? cmp_slides : cmp_doc_parts);
+    if (n > 1) /* parts is NULL when the archive holds none */
+        qsort(parts, n, sizeof *parts, k == K_PPTX ? cmp_slides : cmp_doc_parts);
     for (size_t i = 0; i < n && rv == 0 && !t.out.full; i++) {
         if (parts[i].cut)
             rv = scan_asset_add_error(a, "office: %s inflates past its %zu-byte bound: its "
