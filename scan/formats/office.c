@@ -177,11 +177,11 @@ struct workbook {
     size_t *sst_off;
     size_t sst_n, sst_cap;
     bool in_si, in_t, in_rph;
-    /* styles: per cellXfs index, whether its number format is a date */
-    bool *xf_date;
+    /* styles: per cellXfs index, what its number format shows (enum fmt_kind) */
+    unsigned char *xf_kind;
     size_t xf_n, xf_cap;
     int custom_ids[512];
-    bool custom_date[512];
+    unsigned char custom_kind[512];
     size_t n_custom;
     bool in_cellxfs;
     bool nomem;
@@ -289,29 +289,57 @@ static void sst_chars(void *ud, const char *s, int n)
         gput(&w->sst, s, (size_t)n);
 }
 
-/* Built-in date formats (ECMA-376 18.8.30): 14-22 and 45-47. A custom format is a date when it
- * has y, m, d, h or s outside quotes, brackets and escapes ("yyyy-mm-dd", "[$-409]d-mmm"). */
-static bool builtin_date(int id)
+/* What a number format shows: a number, a date (with or without a time), a time of day, or an
+ * elapsed time ([h]:mm:ss). */
+enum fmt_kind { FMT_NUMBER, FMT_DATE, FMT_TIME, FMT_ELAPSED };
+
+/* Built-in formats (ECMA-376 18.8.30): 14-17 dates, 22 date and time, 18-21 and 45, 47 times
+ * of day, 46 [h]:mm:ss. */
+static enum fmt_kind builtin_kind(int id)
 {
-    return (id >= 14 && id <= 22) || (id >= 45 && id <= 47);
+    if ((id >= 14 && id <= 17) || id == 22)
+        return FMT_DATE;
+    if ((id >= 18 && id <= 21) || id == 45 || id == 47)
+        return FMT_TIME;
+    return id == 46 ? FMT_ELAPSED : FMT_NUMBER;
 }
 
-static bool code_is_date(const char *c)
+/* A custom format code, read outside quotes and escapes (\x, _x, *x): y or d make a date
+ * ("yyyy-mm-dd", "[$-409]d-mmm"); else [h], [m] or [s] an elapsed time; else h or s a time of
+ * day ("h:mm", where m is minutes); else m alone a date ("mmmm yyyy" without the year). The
+ * brackets' other content ([Red], [$€-407]) is not read. */
+static enum fmt_kind code_kind(const char *c)
 {
-    bool q = false, br = false;
+    bool q = false, date = false, time = false, month = false, elapsed = false;
     for (; *c; c++) {
+        char l = (char)(*c | 0x20);
         if (*c == '"')
             q = !q;
-        else if (!q && *c == '[')
-            br = true;
-        else if (!q && *c == ']')
-            br = false;
-        else if (!q && *c == '\\' && c[1])
+        else if (q)
+            continue;
+        else if ((*c == '\\' || *c == '_' || *c == '*') && c[1])
             c++;
-        else if (!q && !br && strchr("ymdhsYMDHS", *c))
-            return true;
+        else if (*c == '[') {
+            const char *e = strchr(c, ']');
+            if (!e)
+                break;
+            char b = (char)(c[1] | 0x20);
+            elapsed |= b == 'h' || b == 'm' || b == 's';
+            c = e;
+        } else if (l == 'y' || l == 'd')
+            date = true;
+        else if (l == 'h' || l == 's')
+            time = true;
+        else if (l == 'm')
+            month = true;
     }
-    return false;
+    if (date)
+        return FMT_DATE;
+    if (elapsed)
+        return FMT_ELAPSED;
+    if (time)
+        return FMT_TIME;
+    return month ? FMT_DATE : FMT_NUMBER;
 }
 
 static void styles_start(void *ud, const char *name, const char **atts)
@@ -322,28 +350,28 @@ static void styles_start(void *ud, const char *name, const char **atts)
         const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
         if (id && code) {
             w->custom_ids[w->n_custom] = atoi(id);
-            w->custom_date[w->n_custom++] = code_is_date(code);
+            w->custom_kind[w->n_custom++] = (unsigned char)code_kind(code);
         }
     } else if (strcmp(l, "cellXfs") == 0) {
         w->in_cellxfs = true;
     } else if (strcmp(l, "xf") == 0 && w->in_cellxfs && w->xf_n < 65536) {
         if (w->xf_n == w->xf_cap) {
             size_t nc = w->xf_cap ? w->xf_cap * 2 : 64;
-            bool *nx = realloc(w->xf_date, nc * sizeof *nx);
+            unsigned char *nx = realloc(w->xf_kind, nc * sizeof *nx);
             if (!nx) {
                 w->nomem = true;
                 return;
             }
-            w->xf_date = nx;
+            w->xf_kind = nx;
             w->xf_cap = nc;
         }
         const char *id = attr(atts, "numFmtId");
         int fid = id ? atoi(id) : 0;
-        bool d = builtin_date(fid);
+        unsigned char k = (unsigned char)builtin_kind(fid);
         for (size_t i = 0; i < w->n_custom; i++)
             if (w->custom_ids[i] == fid)
-                d = w->custom_date[i];
-        w->xf_date[w->xf_n++] = d;
+                k = w->custom_kind[i];
+        w->xf_kind[w->xf_n++] = k;
     }
 }
 
@@ -376,7 +404,7 @@ static void workbook_free(struct workbook *w)
     }
     free(w->sst.p);
     free(w->sst_off);
-    free(w->xf_date);
+    free(w->xf_kind);
 }
 
 /* One parsed cell of the first rows of a sheet. */
@@ -463,6 +491,33 @@ static unsigned serial_text(double v, bool d1904, char *out, size_t n)
     return SCAN__T_TS;
 }
 
+/* A time of day ("09:30:00") or an elapsed time ("25:00:00") of an Excel serial: a string (the
+ * column types have no time of day). */
+static bool time_text(double v, bool elapsed, char *out, size_t n)
+{
+    if (!(v >= 0 && v < 2958466))
+        return false;
+    int64_t secs = (int64_t)(v * 86400.0 + 0.5);
+    int64_t h = elapsed ? secs / 3600 : secs / 3600 % 24;
+    snprintf(out, n, "%02lld:%02u:%02u", (long long)h, (unsigned)(secs / 60 % 60),
+             (unsigned)(secs % 60));
+    return true;
+}
+
+/* gnumeric writes 21 significant digits ("0.100000000000000000001"): a non-integer longer than
+ * a double's 17 is rewritten in the fewest digits that read back as the same double. */
+static const char *short_number(const char *v, size_t len, double d, char *out, size_t n)
+{
+    if (len <= 17 || !strpbrk(v, ".eE"))
+        return v;
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
+    return out;
+}
+
 static void sheet_cell_done(struct sheetp *s)
 {
     const struct workbook *w = s->w;
@@ -489,14 +544,21 @@ static void sheet_cell_done(struct sheetp *s)
     } else if (strcmp(s->type, "e") == 0) {
         text = NULL; /* #N/A, #DIV/0!: no value */
     } else if (s->v.len > 0) {
-        bool date = s->style >= 0 && (size_t)s->style < w->xf_n && w->xf_date[s->style];
+        unsigned char kind = s->style >= 0 && (size_t)s->style < w->xf_n
+                                 ? w->xf_kind[s->style]
+                                 : FMT_NUMBER;
         char *end;
         double d = strtod(v, &end);
-        if (date && end != v && (mask = serial_text(d, w->date1904, buf, sizeof buf)) != 0) {
+        if (kind == FMT_DATE && end != v &&
+            (mask = serial_text(d, w->date1904, buf, sizeof buf)) != 0) {
             text = buf;
+        } else if ((kind == FMT_TIME || kind == FMT_ELAPSED) && end != v &&
+                   time_text(d, kind == FMT_ELAPSED, buf, sizeof buf)) {
+            text = buf;
+            mask = 0;
         } else {
-            text = v;
-            mask = scan__cell_mask(v, s->v.len);
+            text = end != v && *end == '\0' ? short_number(v, s->v.len, d, buf, sizeof buf) : v;
+            mask = scan__cell_mask(text, strlen(text));
         }
     }
     if (!text || !*text || s->col >= s->lim->max_columns)

@@ -111,6 +111,30 @@ void test_office_writers_xlsxwriter(void **state)
     }
 }
 
+/* Number formats that are not dates: a time of day and an elapsed time are read as text, not as
+ * timestamps of 1899-12-30; gnumeric's 21-digit numbers come back in a double's shortest form. */
+void test_office_writers_formats(void **state)
+{
+    static const char *const files[] = {"formats.xlsx", "formats_gnumeric.xlsx"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *f = files[i];
+        struct scan_asset a;
+        printf("  %s\n", f);
+        read_writer(*state, f, &a);
+        assert_int_equal(a.n_cols, 8);
+        column(&a, f, "Fmt!time", SCAN_TYPE_STRING, "09:30:00");     /* h:mm:ss */
+        column(&a, f, "Fmt!elapsed", SCAN_TYPE_STRING, "25:00:00");  /* [h]:mm:ss */
+        column(&a, f, "Fmt!pct", SCAN_TYPE_DECIMAL, "0.3");          /* gnumeric: 0.3000...011 */
+        column(&a, f, "Fmt!eur", SCAN_TYPE_DECIMAL, "1000.5");       /* [$EUR-407], a euro sign */
+        column(&a, f, "Fmt!acct", SCAN_TYPE_DECIMAL, "3.25");        /* _("$"* ...) */
+        column(&a, f, "Fmt!text", SCAN_TYPE_STRING, "001");
+        column(&a, f, "Fmt!sci", SCAN_TYPE_INTEGER, "2000000");
+        column(&a, f, "Fmt!frac", SCAN_TYPE_DECIMAL, "1.5");
+        assert_int_equal(a.row_count, 5);
+        scan_asset_free(&a);
+    }
+}
+
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;

@@ -5,6 +5,7 @@
 /* state: the fixture directory (tests/fixtures/office). */
 void test_office_writers_workbook(void **state);
 void test_office_writers_xlsxwriter(void **state);
+void test_office_writers_formats(void **state);
 void test_office_writers_documents(void **state);
 
 #endif
