@@ -166,6 +166,7 @@ static void tx_chars(void *ud, const char *s, int n)
 
 struct sheet_ref {
     char *name, *rid, *part; /* owned */
+    bool not_table;          /* a chartsheet, dialogsheet or macrosheet: no cells to read */
 };
 
 struct workbook {
@@ -220,12 +221,18 @@ static void rels_start(void *ud, const char *name, const char **atts)
     struct workbook *w = ud;
     if (strcmp(local(name), "Relationship") != 0)
         return;
-    const char *id = attr(atts, "Id"), *target = attr(atts, "Target");
+    const char *id = attr(atts, "Id"), *target = attr(atts, "Target"), *type = attr(atts, "Type");
     if (!id || !target)
         return;
+    size_t tl = type ? strlen(type) : 0;
     for (size_t i = 0; i < w->n; i++) {
         if (strcmp(w->sheets[i].rid, id) != 0 || w->sheets[i].part)
             continue;
+        /* Transitional and Strict type URIs both end so; openpyxl's chart sheets do not. */
+        if (tl > 10 && strcmp(type + tl - 10, "/worksheet") != 0) {
+            w->sheets[i].not_table = true;
+            continue;
+        }
         /* Targets are relative to xl/, or absolute from the package root. */
         size_t n = strlen(target) + 4;
         char *p = malloc(n);
@@ -640,8 +647,9 @@ static void sheet_chars(void *ud, const char *t, int n)
         gput(&s->v, t, (size_t)n);
 }
 
-/* Header rule of the delimited reader: the first row's cells are non-empty distinct text, and
- * some column below is typed, or none contradicts it (its value does not repeat below). */
+/* Header rule of the delimited reader: the first row's cells are distinct text covering at least
+ * half the columns (a column without one is named Sheet!columnN), and some column below is
+ * typed, or none contradicts it (its value does not repeat below). */
 static bool sheet_header(const struct sheetp *s, const unsigned *mask, const uint64_t *seen)
 {
     size_t first = 0;
@@ -649,8 +657,10 @@ static bool sheet_header(const struct sheetp *s, const unsigned *mask, const uin
     for (; first < s->n && s->cells[first].row == 0; first++)
         if (!s->cells[first].is_string || s->cells[first].mask != 0)
             return false;
-    if (first == 0 || first < s->ncols)
-        return false; /* an empty or a partly empty first row is data */
+    /* An empty first row is data, and so is one that names fewer than half the columns (a
+     * title); a header may lack a few names: pandas' to_excel leaves its index column's empty. */
+    if (first == 0 || 2 * first < s->ncols)
+        return false;
     for (size_t i = 0; i < first; i++)
         for (size_t k = 0; k < i && first <= 256; k++)
             if (strcmp(s->cells[i].text, s->cells[k].text) == 0)
@@ -953,6 +963,8 @@ static int read_xlsx(const struct scan__zpart *parts, size_t n, enum scan_level 
     }
     for (size_t i = 0; i < w.n; i++) {
         int64_t rows = -1;
+        if (w.sheets[i].not_table)
+            continue; /* a chart sheet is not a table, and not an error */
         if (!w.sheets[i].part || !(p = find_part(parts, n, w.sheets[i].part))) {
             rv = scan_asset_add_error(a, "office: sheet '%s' has no part", w.sheets[i].name);
             total = -1;

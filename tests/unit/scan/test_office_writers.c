@@ -111,6 +111,23 @@ void test_office_writers_xlsxwriter(void **state)
     }
 }
 
+/* pandas' to_excel writes its index column with an empty header cell (the header must still be
+ * one), and openpyxl adds a chart sheet (not a table, and not an error). */
+void test_office_writers_pandas(void **state)
+{
+    const char *f = "pandas_chart.xlsx";
+    struct scan_asset a;
+    read_writer(*state, f, &a); /* no error for the chart sheet */
+    assert_int_equal(a.n_cols, 5);
+    column(&a, f, "People!column0", SCAN_TYPE_INTEGER, "9"); /* the index: no name */
+    column(&a, f, "People!id", SCAN_TYPE_INTEGER, "10");
+    column(&a, f, "People!email", SCAN_TYPE_STRING, "bob@example.org");
+    column(&a, f, "People!joined", SCAN_TYPE_DATE, "2024-01-10");
+    column(&a, f, "People!amount", SCAN_TYPE_DECIMAL, "13.5");
+    assert_int_equal(a.row_count, 10);
+    scan_asset_free(&a);
+}
+
 /* Number formats that are not dates: a time of day and an elapsed time are read as text, not as
  * timestamps of 1899-12-30; gnumeric's 21-digit numbers come back in a double's shortest form. */
 void test_office_writers_formats(void **state)
