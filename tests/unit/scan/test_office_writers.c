@@ -185,14 +185,18 @@ void test_office_writers_documents(void **state)
     has_text(&a, "libreoffice.docx", "Header: owner hr.lead@example.com\n", 1);
     has_text(&a, "libreoffice.docx", "Footer: call +44 20 7946 0958\n", 1);
     has_text(&a, "libreoffice.docx", "Footnote: payroll@example.com\n", 1);
+    has_text(&a, "libreoffice.docx", "Endnote: audit@example.com\n", 1);
+    has_text(&a, "libreoffice.docx", "Comment: ask dave@example.com\n", 1);
     has_text(&a, "libreoffice.docx", "jane.doe@example.com", 1);             /* inserted */
     has_text(&a, "libreoffice.docx", "deleted card 4111 1111 1111 1111", 1); /* deleted */
     /* The text box is written twice (mc:Choice and its VML mc:Fallback): read once. */
     has_text(&a, "libreoffice.docx", "Text box: badge 0042 for bob@example.org", 1);
-    /* The body comes first, then the header, the footer, the footnotes. */
+    /* The body comes first, then the header, the footer, footnotes, endnotes, comments. */
     assert_true(strstr(a.text, "Personnel memo") < strstr(a.text, "Header:"));
     assert_true(strstr(a.text, "Header:") < strstr(a.text, "Footer:"));
     assert_true(strstr(a.text, "Footer:") < strstr(a.text, "Footnote:"));
+    assert_true(strstr(a.text, "Footnote:") < strstr(a.text, "Endnote:"));
+    assert_true(strstr(a.text, "Endnote:") < strstr(a.text, "Comment:"));
     scan_asset_free(&a);
 
     read_writer(*state, "libreoffice.pptx", &a);
