@@ -673,9 +673,10 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
         s->records++;
         if (s->fv.total != s->ncols && s->fv.total != s->first_n)
             s->ragged++;
-        /* A row with more fields than the columns has its values shifted (sqlite3's .mode tabs
-         * does not escape a tab inside a value): it does not vote on the columns. */
-        if (s->fv.total > s->ncols && s->ncols <= s->lim->max_columns)
+        /* A row whose field count is not the sniffed records' usual one has its values shifted
+         * (sqlite3's .mode tabs and psql -A write a tab, a '|' or a line break inside a value as
+         * it is): it does not vote on the columns. */
+        if (s->fv.total != s->dl.mode && s->ncols <= s->lim->max_columns)
             continue;
         for (size_t j = 0; j < s->fv.n && j < s->ncols; j++) {
             const struct field *f = &s->fv.v[j];

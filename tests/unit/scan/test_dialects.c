@@ -261,19 +261,19 @@ static const struct duck_override writers_wrong[] = {
      "DuckDB cannot sniff it: no quotes, delimiters and quotes escaped by backslashes"},
     {"psql_unaligned.txt", "|", "true",
      "id:BIGINT,label:VARCHAR,amount:DOUBLE,day:DATE,seen_at:TIMESTAMP,active:BOOLEAN,"
-     "note:VARCHAR", "20",
-     "DuckDB cannot sniff it: psql -A quotes nothing (a '|' inside a value splits it) and ends "
-     "with a \"(20 rows)\" footer, which is not a row"},
+     "note:VARCHAR", "22",
+     "DuckDB cannot sniff it: psql -A quotes nothing (a '|' or a line break inside a value "
+     "splits it: 2 more rows) and ends with a \"(20 rows)\" footer, which is not a row"},
     {"sqlite_list.txt", "|", "true",
      "id:BIGINT,label:VARCHAR,amount:DOUBLE,day:DATE,seen_at:TIMESTAMP,active:BIGINT,"
-     "note:VARCHAR", "20",
-     "DuckDB cannot sniff it: sqlite3's list mode quotes nothing (a '|' inside a value splits "
-     "it)"},
+     "note:VARCHAR", "22",
+     "DuckDB cannot sniff it: sqlite3's list mode quotes nothing (a '|' or a line break inside "
+     "a value splits it: 2 more rows)"},
     {"sqlite_tabs.tsv", "\\t", "true",
      "id:BIGINT,label:VARCHAR,amount:DOUBLE,day:DATE,seen_at:TIMESTAMP,active:BIGINT,"
-     "note:VARCHAR", "20",
-     "DuckDB cannot sniff it: sqlite3 writes a tab inside a value as it is, so one row has an "
-     "extra field (we report it and type the columns without it)"},
+     "note:VARCHAR", "22",
+     "DuckDB cannot sniff it: sqlite3 writes a tab or a line break inside a value as it is, so "
+     "rows split (we report them and type the columns without them)"},
 };
 
 static char *slurp(const char *path, size_t *n)
@@ -388,6 +388,10 @@ void test_dialect_writers(void **state)
     } samples[] = {
         {"mariadb_outfile.txt", "column1", "tab\there 3"},      /* backslash + tab */
         {"mariadb_outfile.txt", "column1", "back\\slash 4"},   /* doubled backslash */
+        {"mariadb_outfile.txt", "column1", "line\nbreak 7"},   /* backslash + line feed */
+        {"py_escapechar.csv", "label", "line\nbreak 14"},
+        {"pandas.csv", "label", "line\nbreak 7"},              /* quoted line break */
+        {"sqlite_quote.csv", "label", "line\nbreak 7"},
         {"mariadb_enclosed.csv", "column1", "Ana, \"the\" first 1"},
         {"py_escapechar.csv", "label", "Ana, \"the\" first 1"}, /* \, and \" unquoted */
         {"pg_copy_text.tsv", "column1", "back\\\\slash 4"},  /* read as doubled quotes: raw */
