@@ -184,6 +184,8 @@ void test_office_writers_documents(void **state)
 
     read_writer(*state, "libreoffice.docx", &a);
     has_text(&a, "libreoffice.docx", "GB82 WEST 1234 5698 7654 32\n", 1);
+    /* w:tabs in the paragraph's properties are tab stops, not text: one tab, from the run. */
+    has_text(&a, "libreoffice.docx", "\nBadge\t0042\n", 1);
     has_text(&a, "libreoffice.docx", "Header: owner hr.lead@example.com\n", 1);
     has_text(&a, "libreoffice.docx", "Footer: call +44 20 7946 0958\n", 1);
     has_text(&a, "libreoffice.docx", "Footnote: payroll@example.com\n", 1);
