@@ -178,7 +178,7 @@ struct workbook {
     size_t *sst_off;
     size_t sst_n, sst_cap;
     bool in_si, in_t, in_rph;
-    /* styles: per cellXfs index, what its number format shows (enum fmt_kind) */
+    /* styles: per cellXfs index, what its number format shows (enum scan__xlsx_fmt) */
     unsigned char *xf_kind;
     size_t xf_n, xf_cap;
     int custom_ids[512];
@@ -296,26 +296,22 @@ static void sst_chars(void *ud, const char *s, int n)
         gput(&w->sst, s, (size_t)n);
 }
 
-/* What a number format shows: a number, a date (with or without a time), a time of day, or an
- * elapsed time ([h]:mm:ss). */
-enum fmt_kind { FMT_NUMBER, FMT_DATE, FMT_TIME, FMT_ELAPSED };
-
 /* Built-in formats (ECMA-376 18.8.30): 14-17 dates, 22 date and time, 18-21 and 45, 47 times
  * of day, 46 [h]:mm:ss. */
-static enum fmt_kind builtin_kind(int id)
+enum scan__xlsx_fmt scan__xlsx_builtin_fmt(int id)
 {
     if ((id >= 14 && id <= 17) || id == 22)
-        return FMT_DATE;
+        return SCAN__FMT_DATE;
     if ((id >= 18 && id <= 21) || id == 45 || id == 47)
-        return FMT_TIME;
-    return id == 46 ? FMT_ELAPSED : FMT_NUMBER;
+        return SCAN__FMT_TIME;
+    return id == 46 ? SCAN__FMT_ELAPSED : SCAN__FMT_NUMBER;
 }
 
 /* A custom format code, read outside quotes and escapes (\x, _x, *x): y or d make a date
  * ("yyyy-mm-dd", "[$-409]d-mmm"); else [h], [m] or [s] an elapsed time; else h or s a time of
  * day ("h:mm", where m is minutes); else m alone a date ("mmmm yyyy" without the year). The
- * brackets' other content ([Red], [$€-407]) is not read. */
-static enum fmt_kind code_kind(const char *c)
+ * brackets' other content ([Red], [$-407]) is not read. */
+enum scan__xlsx_fmt scan__xlsx_code_fmt(const char *c)
 {
     bool q = false, date = false, time = false, month = false, elapsed = false;
     for (; *c; c++) {
@@ -330,8 +326,12 @@ static enum fmt_kind code_kind(const char *c)
             const char *e = strchr(c, ']');
             if (!e)
                 break;
+            /* [h], [mm], [ss]: one of those letters repeated; not [Magenta] or [$-409]. */
             char b = (char)(c[1] | 0x20);
-            elapsed |= b == 'h' || b == 'm' || b == 's';
+            size_t k = 1;
+            while (c + k < e && (char)(c[k] | 0x20) == b)
+                k++;
+            elapsed |= c + k == e && k > 1 && (b == 'h' || b == 'm' || b == 's');
             c = e;
         } else if (l == 'y' || l == 'd')
             date = true;
@@ -341,12 +341,12 @@ static enum fmt_kind code_kind(const char *c)
             month = true;
     }
     if (date)
-        return FMT_DATE;
+        return SCAN__FMT_DATE;
     if (elapsed)
-        return FMT_ELAPSED;
+        return SCAN__FMT_ELAPSED;
     if (time)
-        return FMT_TIME;
-    return month ? FMT_DATE : FMT_NUMBER;
+        return SCAN__FMT_TIME;
+    return month ? SCAN__FMT_DATE : SCAN__FMT_NUMBER;
 }
 
 static void styles_start(void *ud, const char *name, const char **atts)
@@ -357,7 +357,7 @@ static void styles_start(void *ud, const char *name, const char **atts)
         const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
         if (id && code) {
             w->custom_ids[w->n_custom] = atoi(id);
-            w->custom_kind[w->n_custom++] = (unsigned char)code_kind(code);
+            w->custom_kind[w->n_custom++] = (unsigned char)scan__xlsx_code_fmt(code);
         }
     } else if (strcmp(l, "cellXfs") == 0) {
         w->in_cellxfs = true;
@@ -374,7 +374,7 @@ static void styles_start(void *ud, const char *name, const char **atts)
         }
         const char *id = attr(atts, "numFmtId");
         int fid = id ? atoi(id) : 0;
-        unsigned char k = (unsigned char)builtin_kind(fid);
+        unsigned char k = (unsigned char)scan__xlsx_builtin_fmt(fid);
         for (size_t i = 0; i < w->n_custom; i++)
             if (w->custom_ids[i] == fid)
                 k = w->custom_kind[i];
@@ -553,14 +553,14 @@ static void sheet_cell_done(struct sheetp *s)
     } else if (s->v.len > 0) {
         unsigned char kind = s->style >= 0 && (size_t)s->style < w->xf_n
                                  ? w->xf_kind[s->style]
-                                 : FMT_NUMBER;
+                                 : SCAN__FMT_NUMBER;
         char *end;
         double d = strtod(v, &end);
-        if (kind == FMT_DATE && end != v &&
+        if (kind == SCAN__FMT_DATE && end != v &&
             (mask = serial_text(d, w->date1904, buf, sizeof buf)) != 0) {
             text = buf;
-        } else if ((kind == FMT_TIME || kind == FMT_ELAPSED) && end != v &&
-                   time_text(d, kind == FMT_ELAPSED, buf, sizeof buf)) {
+        } else if ((kind == SCAN__FMT_TIME || kind == SCAN__FMT_ELAPSED) && end != v &&
+                   time_text(d, kind == SCAN__FMT_ELAPSED, buf, sizeof buf)) {
             text = buf;
             mask = 0;
         } else {

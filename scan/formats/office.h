@@ -38,6 +38,13 @@ int scan__zip_load(const struct scan__src *src, scan__zwant_cb *want, void *ud,
                    struct scan_asset *a, struct scan__zpart **parts, size_t *n);
 void scan__zparts_free(struct scan__zpart *parts, size_t n);
 
+/* What an XLSX number format shows (office.c decides it from a cell style's numFmtId and, for
+ * a custom one, its format code): the value as stored, an ISO date or timestamp, a time of day
+ * ("09:30:00"), an elapsed time ("25:00:00"). */
+enum scan__xlsx_fmt { SCAN__FMT_NUMBER, SCAN__FMT_DATE, SCAN__FMT_TIME, SCAN__FMT_ELAPSED };
+enum scan__xlsx_fmt scan__xlsx_builtin_fmt(int num_fmt_id);
+enum scan__xlsx_fmt scan__xlsx_code_fmt(const char *format_code);
+
 /* The OOXML reader over bytes in memory (fuzz targets, tests): `name_hint` gives the kind
  * (".xlsx", ".docx", ".pptx"). */
 int scan__office_bytes(const unsigned char *p, size_t n, const char *name_hint,

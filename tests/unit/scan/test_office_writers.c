@@ -113,6 +113,47 @@ void test_office_writers_xlsxwriter(void **state)
     }
 }
 
+/* Format codes as the writers above and Excel write them. */
+void test_office_format_codes(void **state)
+{
+    static const struct {
+        const char *code;
+        enum scan__xlsx_fmt want;
+    } cases[] = {
+        {"yyyy-mm-dd", SCAN__FMT_DATE},
+        {"dd/mm/yyyy", SCAN__FMT_DATE},
+        {"yyyy\\-mm\\-dd\\ hh:mm:ss", SCAN__FMT_DATE},  /* LibreOffice's escapes */
+        {"[$-409]d-mmm-yy;@", SCAN__FMT_DATE},
+        {"mmmm", SCAN__FMT_DATE},                        /* m alone: a month */
+        {"h:mm:ss", SCAN__FMT_TIME},
+        {"h:mm AM/PM", SCAN__FMT_TIME},                  /* m: minutes, A/M not a date */
+        {"mm:ss.0", SCAN__FMT_TIME},
+        {"[h]:mm:ss", SCAN__FMT_ELAPSED},
+        {"[mm]:ss", SCAN__FMT_ELAPSED},
+        {"General", SCAN__FMT_NUMBER},
+        {"0.00%", SCAN__FMT_NUMBER},
+        {"0.00E+00", SCAN__FMT_NUMBER},
+        {"# ?/?", SCAN__FMT_NUMBER},
+        {"@", SCAN__FMT_NUMBER},
+        {"#,##0.00\\ [$\xe2\x82\xac-407]", SCAN__FMT_NUMBER},         /* a euro amount */
+        {"[Magenta]0.00;[Red]-0.00", SCAN__FMT_NUMBER},   /* colours, not [m] */
+        {"_(\"$\"* #,##0.00_);_(\"$\"* \\(#,##0.00\\);_(\"$\"* \"-\"??_);_(@_)",
+         SCAN__FMT_NUMBER},                               /* accounting: _x and *x skip x */
+        {"0 \"days\"", SCAN__FMT_NUMBER},                /* quoted text */
+        {"#,##0_s", SCAN__FMT_NUMBER},                   /* _s: the width of an s */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (scan__xlsx_code_fmt(cases[i].code) != cases[i].want)
+            fail_msg("'%s': %d, expected %d", cases[i].code,
+                     (int)scan__xlsx_code_fmt(cases[i].code), (int)cases[i].want);
+    assert_int_equal(scan__xlsx_builtin_fmt(14), SCAN__FMT_DATE);
+    assert_int_equal(scan__xlsx_builtin_fmt(22), SCAN__FMT_DATE);
+    assert_int_equal(scan__xlsx_builtin_fmt(21), SCAN__FMT_TIME);
+    assert_int_equal(scan__xlsx_builtin_fmt(46), SCAN__FMT_ELAPSED);
+    assert_int_equal(scan__xlsx_builtin_fmt(10), SCAN__FMT_NUMBER);
+}
+
 /* pandas' to_excel writes its index column with an empty header cell (the header must still be
  * one), and openpyxl adds a chart sheet (not a table, and not an error). */
 void test_office_writers_pandas(void **state)
