@@ -550,6 +550,9 @@ static void sheet_cell_done(struct sheetp *s)
         mask = SCAN__T_BOOL;
     } else if (strcmp(s->type, "e") == 0) {
         text = NULL; /* #N/A, #DIV/0!: no value */
+    } else if (strcmp(s->type, "d") == 0) {
+        text = v; /* an ISO 8601 date or timestamp (openpyxl's iso_dates, Strict files) */
+        mask = scan__cell_mask(v, s->v.len);
     } else if (s->v.len > 0) {
         unsigned char kind = s->style >= 0 && (size_t)s->style < w->xf_n
                                  ? w->xf_kind[s->style]

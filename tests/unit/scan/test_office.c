@@ -218,6 +218,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_office_writers_formats, (void *)dir),
         cmocka_unit_test_prestate(test_office_writers_pandas, (void *)dir),
         cmocka_unit_test(test_office_format_codes),
+        cmocka_unit_test_prestate(test_office_writers_iso_dates, (void *)dir),
         cmocka_unit_test_prestate(test_office_writers_documents, (void *)dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,6 +113,19 @@ void test_office_writers_xlsxwriter(void **state)
     }
 }
 
+/* openpyxl's iso_dates: cells of type "d" hold ISO 8601 text, not serial numbers. */
+void test_office_writers_iso_dates(void **state)
+{
+    const char *f = "iso_dates.xlsx";
+    struct scan_asset a;
+    read_writer(*state, f, &a);
+    assert_int_equal(a.n_cols, 3);
+    column(&a, f, "Iso!day", SCAN_TYPE_DATE, "2024-01-05");
+    column(&a, f, "Iso!at", SCAN_TYPE_TIMESTAMP, "2024-02-03T10:30:00");
+    assert_int_equal(a.row_count, 5);
+    scan_asset_free(&a);
+}
+
 /* Format codes as the writers above and Excel write them. */
 void test_office_format_codes(void **state)
 {

@@ -8,6 +8,7 @@ void test_office_writers_xlsxwriter(void **state);
 void test_office_writers_formats(void **state);
 void test_office_writers_pandas(void **state);
 void test_office_format_codes(void **state);
+void test_office_writers_iso_dates(void **state);
 void test_office_writers_documents(void **state);
 
 #endif
