@@ -134,6 +134,8 @@ static void tx_start(void *ud, const char *name, const char **atts)
         t->in_t = true;
     else if (strcmp(l, "tab") == 0 && !t->in_tabs)
         gput(&t->out, "\t", 1);
+    else if (strcmp(l, "txbxContent") == 0)
+        gput(&t->out, "\n", 1); /* a text box's paragraphs sit inside a run of another one */
     else if (strcmp(l, "br") == 0)
         gput(&t->out, "\n", 1);
 }

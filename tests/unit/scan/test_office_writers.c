@@ -249,6 +249,8 @@ void test_office_writers_documents(void **state)
     has_text(&a, "libreoffice.docx", "deleted card 4111 1111 1111 1111", 1); /* deleted */
     /* The text box is written twice (mc:Choice and its VML mc:Fallback): read once. */
     has_text(&a, "libreoffice.docx", "Text box: badge 0042 for bob@example.org", 1);
+    /* ... on a line of its own, though it is anchored inside another paragraph's run. */
+    has_text(&a, "libreoffice.docx", "\nText box: badge 0042 for bob@example.org\n", 1);
     /* The body comes first, then the header, the footer, footnotes, endnotes, comments. */
     assert_true(strstr(a.text, "Personnel memo") < strstr(a.text, "Header:"));
     assert_true(strstr(a.text, "Header:") < strstr(a.text, "Footer:"));
