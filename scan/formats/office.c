@@ -892,11 +892,8 @@ static bool want(void *ud, const char *name, size_t *limit)
             return false;
         return true;
     case K_DOCX:
-        if (strcmp(name, "word/document.xml") == 0) {
-            *limit = doc;
-            return true;
-        }
-        *limit = SMALL_PART_MAX;
+        /* The body: word/document.xml, or document2.xml as Word for the web names it. */
+        *limit = doc_rank(name) == 1 ? doc : SMALL_PART_MAX;
         return doc_rank(name) > 0;
     case K_PPTX:
         *limit = SMALL_PART_MAX;

@@ -236,6 +236,13 @@ void test_office_writers_documents(void **state)
     has_text(&a, "python-docx", "Footer: call +44 20 7946 0958\n", 1);
     scan_asset_free(&a);
 
+    /* The same document with its body named word/document2.xml (Word for the web). */
+    read_writer(*state, "document2.docx", &a);
+    has_text(&a, "document2.docx", "Questions go to jane.doe@example.com before Friday.\n", 1);
+    has_text(&a, "document2.docx", "Header: owner hr.lead@example.com\n", 1);
+    assert_true(strstr(a.text, "Personnel memo") < strstr(a.text, "Header:"));
+    scan_asset_free(&a);
+
     read_writer(*state, "libreoffice.docx", &a);
     has_text(&a, "libreoffice.docx", "GB82 WEST 1234 5698 7654 32\n", 1);
     /* w:tabs in the paragraph's properties are tab stops, not text: one tab, from the run. */
