@@ -423,6 +423,32 @@ void test_dialect_writers(void **state)
         scan_asset_free(&a);
         free(text);
     }
+    /* A sample smaller than the file: the row count's pass over the file skips escaped line
+     * breaks and psql's footer as the sampled reading does. */
+    static const struct {
+        const char *file;
+        int64_t rows;
+    } big[] = {{"mariadb_outfile.txt", 20}, {"psql_unaligned.txt", 22}};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        struct stat st;
+        struct scan_limits small;
+        struct scan_asset a;
+        scan_limits_default(&small);
+        small.max_struct_bytes = 900;
+        snprintf(path, sizeof path, "%s/writers/%s", dir, big[i].file);
+        int fd = open(path, O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_true(st.st_size > 900);
+        struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
+        scan_asset_init(&a);
+        assert_int_equal(scan_read_delimited(&f, SCAN_L2, &small, &a), 0);
+        if (a.row_count != big[i].rows)
+            fail_msg("%s, 900-byte sample: %lld rows, expected %lld", big[i].file,
+                     (long long)a.row_count, (long long)big[i].rows);
+        scan_asset_free(&a);
+        close(fd);
+    }
     /* More rows than are sampled: the row count's own pass must skip escaped line breaks and
      * tabs as the parser does (MariaDB writes a line feed inside a value as \ and the byte). */
     struct out o = {0};
