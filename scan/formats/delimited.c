@@ -9,8 +9,10 @@
  *    other than string, (c) the file extension's delimiter, (d) the wider split, (e) the order
  *    above. A candidate whose quote never closes in a complete file is dropped;
  * 2. parse up to lim->max_rows + 1 records (RFC 4180: quoted fields with embedded delimiters,
- *    doubled quotes and newlines; CRLF, LF or CR line ends; blank lines skipped), collecting per
- *    column the intersection of cell type masks (formats/typeinfer.c) apart from the first row;
+ *    doubled quotes and newlines; in the backslash dialect a backslash escapes a byte inside
+ *    and outside quotes; CRLF, LF or CR line ends; blank lines skipped; psql's "(N rows)"
+ *    footer ends the input), collecting per column the intersection of cell type masks
+ *    (formats/typeinfer.c) apart from the first row and rows of an unusual field count;
  * 3. decide whether the first row is a header (below), then name and type the columns;
  * 4. at L3 parse the sampled records again and hand each non-null cell to its column's samples;
  * 5. count the rows: exact when the sample is the whole file, else by a quote-aware pass over
