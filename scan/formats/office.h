@@ -45,6 +45,17 @@ enum scan__xlsx_fmt { SCAN__FMT_NUMBER, SCAN__FMT_DATE, SCAN__FMT_TIME, SCAN__FM
 enum scan__xlsx_fmt scan__xlsx_builtin_fmt(int num_fmt_id);
 enum scan__xlsx_fmt scan__xlsx_code_fmt(const char *format_code);
 
+/* The cell texts of office_cells.c, written into out[0..n) (n >= 32). serial_text: an Excel
+ * serial (days since 1899-12-30, or 1904-01-01 when d1904) as "yyyy-mm-dd" or
+ * "yyyy-mm-ddThh:mm:ss", returning its type mask (SCAN__T_DATE | SCAN__T_TS, or SCAN__T_TS), 0
+ * when out of range (negative, past 9999). time_text: "hh:mm:ss" of the day's fraction, or of
+ * the whole value when elapsed ("25:00:00"); false out of range. short_number: `v` itself, or
+ * for a non-integer longer than 17 characters the shortest %g text that reads back as `d`
+ * (written into out). */
+unsigned scan__xlsx_serial_text(double v, bool d1904, char *out, size_t n);
+bool scan__xlsx_time_text(double v, bool elapsed, char *out, size_t n);
+const char *scan__xlsx_short_number(const char *v, size_t len, double d, char *out, size_t n);
+
 /* The OOXML reader over bytes in memory (fuzz targets, tests): `name_hint` gives the kind
  * (".xlsx", ".docx", ".pptx"). */
 int scan__office_bytes(const unsigned char *p, size_t n, const char *name_hint,

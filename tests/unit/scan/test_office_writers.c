@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -165,6 +166,42 @@ void test_office_format_codes(void **state)
     assert_int_equal(scan__xlsx_builtin_fmt(21), SCAN__FMT_TIME);
     assert_int_equal(scan__xlsx_builtin_fmt(46), SCAN__FMT_ELAPSED);
     assert_int_equal(scan__xlsx_builtin_fmt(10), SCAN__FMT_NUMBER);
+
+    /* Cell texts of serials and numbers. */
+    static const struct {
+        double v;
+        bool d1904;
+        const char *want;
+    } serials[] = {
+        {45292, false, "2024-01-01"},          {45292.4375, false, "2024-01-01T10:30:00"},
+        {43830, true, "2024-01-01"},           {60, false, "1900-02-28"},
+        {1, false, "1900-01-01"},              {59, false, "1900-02-28"},
+        {61, false, "1900-03-01"},             {0, true, "1904-01-01"},
+        {2958465, false, "9999-12-31"},        {-1, false, NULL},
+        {2958466, false, NULL},
+    };
+    char buf[48];
+    for (size_t i = 0; i < sizeof serials / sizeof serials[0]; i++) {
+        unsigned m = scan__xlsx_serial_text(serials[i].v, serials[i].d1904, buf, sizeof buf);
+        if (!serials[i].want ? m != 0 : m == 0 || strcmp(buf, serials[i].want) != 0)
+            fail_msg("serial %g: '%s' (mask %u), expected %s", serials[i].v, m ? buf : "",
+                     m, serials[i].want ? serials[i].want : "none");
+    }
+    assert_true(scan__xlsx_time_text(0.395833333333333300003, false, buf, sizeof buf));
+    assert_string_equal(buf, "09:30:00");
+    assert_true(scan__xlsx_time_text(1.5, false, buf, sizeof buf));
+    assert_string_equal(buf, "12:00:00"); /* a time of day shows the fraction */
+    assert_true(scan__xlsx_time_text(1.5, true, buf, sizeof buf));
+    assert_string_equal(buf, "36:00:00"); /* elapsed: the whole value */
+    assert_false(scan__xlsx_time_text(-0.5, false, buf, sizeof buf));
+    const char *g = "0.100000000000000000001";
+    assert_string_equal(scan__xlsx_short_number(g, strlen(g), strtod(g, NULL), buf, sizeof buf),
+                        "0.1");
+    g = "0.30000000000000004"; /* 0.1 + 0.2: 17 digits are needed */
+    assert_string_equal(scan__xlsx_short_number(g, strlen(g), strtod(g, NULL), buf, sizeof buf),
+                        "0.30000000000000004");
+    g = "123456789012345678901"; /* an integer: kept as written */
+    assert_ptr_equal(scan__xlsx_short_number(g, strlen(g), strtod(g, NULL), buf, sizeof buf), g);
 }
 
 /* pandas' to_excel writes its index column with an empty header cell (the header must still be
