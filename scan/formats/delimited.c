@@ -9,8 +9,10 @@
  *    other than string, (c) the file extension's delimiter, (d) the wider split, (e) the order
  *    above. A candidate whose quote never closes in a complete file is dropped;
  * 2. parse up to lim->max_rows + 1 records (RFC 4180: quoted fields with embedded delimiters,
- *    doubled quotes and newlines; CRLF, LF or CR line ends; blank lines skipped), collecting per
- *    column the intersection of cell type masks (formats/typeinfer.c) apart from the first row;
+ *    doubled quotes and newlines; in the backslash dialect a backslash escapes a byte inside
+ *    and outside quotes; CRLF, LF or CR line ends; blank lines skipped; psql's "(N rows)"
+ *    footer ends the input), collecting per column the intersection of cell type masks
+ *    (formats/typeinfer.c) apart from the first row and rows of an unusual field count;
  * 3. decide whether the first row is a header (below), then name and type the columns;
  * 4. at L3 parse the sampled records again and hand each non-null cell to its column's samples;
  * 5. count the rows: exact when the sample is the whole file, else by a quote-aware pass over
@@ -48,9 +50,9 @@ struct fieldv {
 struct parser {
     const char *p;
     size_t n, pos, rec_start;
-    char d, q, e; /* delimiter, quote, escape inside quotes (e == q: doubled quotes) */
+    char d, q, e; /* delimiter, quote, escape (e == q: doubled quotes; else a backslash) */
     bool complete;
-    bool stop[256]; /* bytes that end an unquoted field: d, '\n', '\r' */
+    bool stop[256]; /* bytes that end or escape an unquoted field: d, '\n', '\r', a backslash */
 };
 
 static void parser_init(struct parser *ps, const char *p, size_t n, char d, char q, char e,
@@ -64,6 +66,30 @@ static void parser_init(struct parser *ps, const char *p, size_t n, char d, char
     ps->e = e;
     ps->complete = complete;
     ps->stop[(unsigned char)d] = ps->stop['\n'] = ps->stop['\r'] = true;
+    if (e != q)
+        ps->stop[(unsigned char)e] = true;
+}
+
+/* An unquoted field in the backslash dialect: a backslash takes the next byte as it is, a
+ * delimiter or a line break included (MariaDB's SELECT ... INTO OUTFILE, PostgreSQL's text
+ * COPY and Python's csv QUOTE_NONE with an escapechar write them so). `\N` alone is their
+ * NULL, left plain so that it reads as a null cell. Returns the end of the field. */
+static size_t unquoted_end(const struct parser *ps, size_t i, bool *escaped)
+{
+    const char *p = ps->p;
+    size_t n = ps->n, st = i;
+    *escaped = false;
+    for (;;) {
+        while (i < n && !ps->stop[(unsigned char)p[i]])
+            i++;
+        if (i >= n || p[i] != ps->e || ps->e == ps->q)
+            break;
+        i = i + 2 <= n ? i + 2 : n;
+        *escaped = true;
+    }
+    if (*escaped && i - st == 2 && p[st + 1] == 'N')
+        *escaped = false;
+    return i;
 }
 
 static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k)
@@ -146,9 +172,9 @@ static int next_record(struct parser *ps, struct fieldv *fv)
                 rv = push_field(fv, p + cs, ce - cs, esc ? F_ESCAPED : F_QUOTED);
             }
         } else {
-            while (i < n && !ps->stop[(unsigned char)p[i]])
-                i++;
-            rv = push_field(fv, p + st, i - st, F_PLAIN);
+            bool esc;
+            i = unquoted_end(ps, i, &esc);
+            rv = push_field(fv, p + st, i - st, esc ? F_ESCAPED : F_PLAIN);
         }
         if (rv != 0)
             return rv;
@@ -170,7 +196,7 @@ static int next_record(struct parser *ps, struct fieldv *fv)
  * a quote opens a quoted field only at the start of a field; text after a closing quote is
  * unquoted). Blank lines are not records, as in the parser. */
 struct rowcount {
-    enum { RC_START, RC_PLAIN, RC_QUOTED, RC_QUOTE_SEEN, RC_ESCAPED } st;
+    enum { RC_START, RC_PLAIN, RC_QUOTED, RC_QUOTE_SEEN, RC_ESCAPED, RC_PLAIN_ESCAPED } st;
     bool content;
     uint64_t rows;
 };
@@ -201,6 +227,10 @@ static void rc_feed(struct rowcount *rc, const char *p, size_t n, const bool *st
             i++;
             rc->st = RC_QUOTED;
             continue;
+        case RC_PLAIN_ESCAPED: /* the same in an unquoted field */
+            i++;
+            rc->st = RC_PLAIN;
+            continue;
         case RC_QUOTE_SEEN:
             if (e == q && p[i] == q) {
                 rc->st = RC_QUOTED;
@@ -229,6 +259,10 @@ static void rc_feed(struct rowcount *rc, const char *p, size_t n, const bool *st
             return;
         char c = p[j];
         i = j + 1;
+        if (c == e && e != q) { /* the stop table holds the backslash in that dialect */
+            rc->st = RC_PLAIN_ESCAPED;
+            continue;
+        }
         if (c == '\n' || c == '\r') {
             if (rc->content)
                 rc->rows++;
@@ -257,7 +291,8 @@ static bool is_null_cell(const char *s, size_t n)
 }
 
 /* The text of a field, unescaped into *scratch when it has doubled quotes or backslash
- * escapes (`e` != `q`: a backslash before any byte stands for that byte). */
+ * escapes (`e` != `q`: a backslash before any byte stands for that byte, except \t, \n and \r,
+ * which PostgreSQL's text COPY writes for a tab, a line feed and a carriage return). */
 static int field_text(const struct field *f, char q, char e, char **scratch, size_t *scap,
                       const char **s, size_t *n)
 {
@@ -275,8 +310,11 @@ static int field_text(const struct field *f, char q, char e, char **scratch, siz
     }
     size_t k = 0;
     for (size_t i = 0; i < f->n; i++) {
-        if (e != q && f->s[i] == e && i + 1 < f->n)
-            i++;
+        if (e != q && f->s[i] == e && i + 1 < f->n) {
+            char c = f->s[++i];
+            (*scratch)[k++] = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+            continue;
+        }
         (*scratch)[k++] = f->s[i];
         if (e == q && f->s[i] == q && i + 1 < f->n && f->s[i + 1] == q)
             i++;
@@ -486,6 +524,29 @@ out:
     return rv;
 }
 
+/* psql's unaligned output (-A) ends with a footer, "(20 rows)" or "(1 row)": not a record. */
+static bool footer_line(const char *s, size_t n)
+{
+    size_t i = 1;
+    if (n < 7 || s[0] != '(')
+        return false;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i > 1 && ((n - i == 5 && memcmp(s + i, " row)", 5) == 0) ||
+                     (n - i == 6 && memcmp(s + i, " rows)", 6) == 0));
+}
+
+/* Whether the last non-blank line of p[0..n) is such a footer. */
+static bool ends_with_footer(const char *p, size_t n)
+{
+    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+        n--;
+    size_t st = n;
+    while (st > 0 && p[st - 1] != '\n' && p[st - 1] != '\r' && n - st < 32)
+        st--;
+    return (st == 0 || p[st - 1] == '\n' || p[st - 1] == '\r') && footer_line(p + st, n - st);
+}
+
 /* Per-column statistics over the rows after the first. */
 struct colstat {
     unsigned mask;
@@ -509,26 +570,33 @@ struct state {
     size_t scap;
 };
 
-/* Should the first row name the columns? It must be all non-empty, distinct strings without
- * quote characters (an escaped quote or text after a closing one is data, not a name); then each
+/* Should the first row name the columns? It must be distinct strings without quote characters
+ * (an escaped quote or text after a closing one is data, not a name), some non-empty: an empty
+ * cell is a column without a name, as pandas writes its index column; then each
  * column votes: +1 when the values below are typed (the header is not) or all share one length
  * the header does not have, -1 when the header value repeats below. Any vote for wins; with no
  * vote either way (all-string columns) it is a header, because most real files have one. */
 static bool detect_header(const struct state *s)
 {
     int plus = 0, minus = 0;
+    size_t named = 0;
     if (s->first_n == 0)
         return false;
     for (size_t j = 0; j < s->first_n; j++) {
         const struct field *f = &s->first_v[j];
-        if (f->n == 0 || is_null_cell(f->s, f->n) || field_mask(f) != 0 ||
-            f->kind == F_ESCAPED || f->kind == F_RAW)
+        if (f->n == 0)
+            continue;
+        named++;
+        if (is_null_cell(f->s, f->n) || field_mask(f) != 0 || f->kind == F_ESCAPED ||
+            f->kind == F_RAW)
             return false;
         if (s->first_n <= 256)
             for (size_t k = 0; k < j; k++)
                 if (s->first_v[k].n == f->n && memcmp(s->first_v[k].s, f->s, f->n) == 0)
                     return false;
     }
+    if (named == 0)
+        return false;
     for (size_t j = 0; j < s->first_n && j < s->ncols; j++) {
         const struct colstat *c = &s->cs[j];
         if (c->seen > 0 && scan__mask_type(c->mask, c->seen) != SCAN_TYPE_STRING)
@@ -599,9 +667,19 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
             s->records++;
             continue;
         }
+        if (complete && s->fv.total == 1 && s->fv.v[0].kind == F_PLAIN &&
+            footer_line(s->fv.v[0].s, s->fv.v[0].n) && ends_with_footer(p, n)) {
+            s->reached_end = true; /* the footer ends the file: the rest is blank */
+            return 0;
+        }
         s->records++;
         if (s->fv.total != s->ncols && s->fv.total != s->first_n)
             s->ragged++;
+        /* A row whose field count is not the sniffed records' usual one has its values shifted
+         * (sqlite3's .mode tabs and psql -A write a tab, a '|' or a line break inside a value as
+         * it is): it does not vote on the columns. */
+        if (s->fv.total != s->dl.mode && s->ncols <= s->lim->max_columns)
+            continue;
         for (size_t j = 0; j < s->fv.n && j < s->ncols; j++) {
             const struct field *f = &s->fv.v[j];
             struct colstat *c = &s->cs[j];
@@ -639,7 +717,7 @@ static int make_columns(struct state *s, bool header, struct scan_asset *a)
         struct colstat *c = &s->cs[j];
         const char *nm = name;
         size_t nn;
-        if (header && j < s->first_n) {
+        if (header && j < s->first_n && s->first_v[j].n > 0) {
             rv = field_text(&s->first_v[j], s->dl.q, s->dl.e, &s->scratch, &s->scap, &nm, &nn);
             if (rv != 0)
                 return rv;
@@ -657,6 +735,7 @@ static int make_columns(struct state *s, bool header, struct scan_asset *a)
                 nm = s->scratch;
             }
         } else {
+            /* DuckDB's name, also for a header's empty cell (pandas' index: "column0"). */
             generated_name(name, sizeof name, j, s->ncols);
             if (!header && j < s->first_n) {
                 const struct field *f = &s->first_v[j];
@@ -729,14 +808,14 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
     parser_init(&ps, t->data, t->len, s->dl.d, s->dl.q, s->dl.e, true);
     if (t->complete) {
         rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q, s->dl.e);
-        a->row_count = (int64_t)(rc_finish(&rc) - hdr);
+        a->row_count = (int64_t)(rc_finish(&rc) - hdr - ends_with_footer(t->data, t->len));
         return 0;
     }
     if (!f || t->gzip || f->size > SCAN_ROWCOUNT_MAX_BYTES ||
         (strcmp(t->encoding, "utf-8") != 0 && strcmp(t->encoding, "latin-1") != 0 &&
          strcmp(t->encoding, "windows-1252") != 0))
         return 0;
-    size_t cap = 1u << 20, got = 0;
+    size_t cap = 1u << 20, got = 0, last = 0;
     char *buf = malloc(cap);
     if (!buf)
         return SHIR_E_NOMEM;
@@ -746,10 +825,13 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
             break;
         rc_feed(&rc, buf, got, ps.stop, s->dl.q, s->dl.e);
         a->bytes_read += got;
+        last = got;
     }
+    /* A footer cut by the last 1 MiB boundary (within its 12 bytes) is counted as a row. */
+    bool footer = last > 0 && ends_with_footer(buf, last);
     free(buf);
     if (rv == 0) {
-        uint64_t rows = rc_finish(&rc);
+        uint64_t rows = rc_finish(&rc) - footer;
         a->row_count = (int64_t)(rows >= hdr ? rows - hdr : 0);
     }
     return rv;

@@ -108,17 +108,34 @@ struct textx {
     XML_Parser x;
     struct gbuf out;
     bool in_t;
+    unsigned skip;    /* depth inside mc:Fallback: the same content again, for old readers */
+    unsigned in_tabs; /* depth inside w:tabs / a:tabLst: tab stops, not tab characters */
 };
+
+/* Text elements: w:t and a:t (runs), w:delText (a tracked deletion: still in the file and shown
+ * by Word's review pane, so it is classified too). */
+static bool is_text(const char *l)
+{
+    return strcmp(l, "t") == 0 || strcmp(l, "delText") == 0;
+}
 
 static void tx_start(void *ud, const char *name, const char **atts)
 {
     struct textx *t = ud;
     const char *l = local(name);
     (void)atts;
-    if (strcmp(l, "t") == 0)
+    if (t->skip || strcmp(l, "Fallback") == 0) {
+        t->skip++; /* LibreOffice writes a text box twice: mc:Choice (wps) and mc:Fallback (VML) */
+        return;
+    }
+    if (strcmp(l, "tabs") == 0 || strcmp(l, "tabLst") == 0)
+        t->in_tabs++;
+    else if (is_text(l))
         t->in_t = true;
-    else if (strcmp(l, "tab") == 0)
+    else if (strcmp(l, "tab") == 0 && !t->in_tabs)
         gput(&t->out, "\t", 1);
+    else if (strcmp(l, "txbxContent") == 0)
+        gput(&t->out, "\n", 1); /* a text box's paragraphs sit inside a run of another one */
     else if (strcmp(l, "br") == 0)
         gput(&t->out, "\n", 1);
 }
@@ -127,7 +144,13 @@ static void tx_end(void *ud, const char *name)
 {
     struct textx *t = ud;
     const char *l = local(name);
-    if (strcmp(l, "t") == 0)
+    if (t->skip) {
+        t->skip--;
+        return;
+    }
+    if ((strcmp(l, "tabs") == 0 || strcmp(l, "tabLst") == 0) && t->in_tabs)
+        t->in_tabs--;
+    else if (is_text(l))
         t->in_t = false;
     else if (strcmp(l, "p") == 0)
         gput(&t->out, "\n", 1);
@@ -136,7 +159,7 @@ static void tx_end(void *ud, const char *name)
 static void tx_chars(void *ud, const char *s, int n)
 {
     struct textx *t = ud;
-    if (t->in_t && n > 0)
+    if (t->in_t && !t->skip && n > 0)
         gput(&t->out, s, (size_t)n);
 }
 
@@ -145,6 +168,7 @@ static void tx_chars(void *ud, const char *s, int n)
 
 struct sheet_ref {
     char *name, *rid, *part; /* owned */
+    bool not_table;          /* a chartsheet, dialogsheet or macrosheet: no cells to read */
 };
 
 struct workbook {
@@ -156,11 +180,11 @@ struct workbook {
     size_t *sst_off;
     size_t sst_n, sst_cap;
     bool in_si, in_t, in_rph;
-    /* styles: per cellXfs index, whether its number format is a date */
-    bool *xf_date;
+    /* styles: per cellXfs index, what its number format shows (enum scan__xlsx_fmt) */
+    unsigned char *xf_kind;
     size_t xf_n, xf_cap;
     int custom_ids[512];
-    bool custom_date[512];
+    unsigned char custom_kind[512];
     size_t n_custom;
     bool in_cellxfs;
     bool nomem;
@@ -199,12 +223,18 @@ static void rels_start(void *ud, const char *name, const char **atts)
     struct workbook *w = ud;
     if (strcmp(local(name), "Relationship") != 0)
         return;
-    const char *id = attr(atts, "Id"), *target = attr(atts, "Target");
+    const char *id = attr(atts, "Id"), *target = attr(atts, "Target"), *type = attr(atts, "Type");
     if (!id || !target)
         return;
+    size_t tl = type ? strlen(type) : 0;
     for (size_t i = 0; i < w->n; i++) {
         if (strcmp(w->sheets[i].rid, id) != 0 || w->sheets[i].part)
             continue;
+        /* Transitional and Strict type URIs both end so; openpyxl's chart sheets do not. */
+        if (tl > 10 && strcmp(type + tl - 10, "/worksheet") != 0) {
+            w->sheets[i].not_table = true;
+            continue;
+        }
         /* Targets are relative to xl/, or absolute from the package root. */
         size_t n = strlen(target) + 4;
         char *p = malloc(n);
@@ -268,31 +298,6 @@ static void sst_chars(void *ud, const char *s, int n)
         gput(&w->sst, s, (size_t)n);
 }
 
-/* Built-in date formats (ECMA-376 18.8.30): 14-22 and 45-47. A custom format is a date when it
- * has y, m, d, h or s outside quotes, brackets and escapes ("yyyy-mm-dd", "[$-409]d-mmm"). */
-static bool builtin_date(int id)
-{
-    return (id >= 14 && id <= 22) || (id >= 45 && id <= 47);
-}
-
-static bool code_is_date(const char *c)
-{
-    bool q = false, br = false;
-    for (; *c; c++) {
-        if (*c == '"')
-            q = !q;
-        else if (!q && *c == '[')
-            br = true;
-        else if (!q && *c == ']')
-            br = false;
-        else if (!q && *c == '\\' && c[1])
-            c++;
-        else if (!q && !br && strchr("ymdhsYMDHS", *c))
-            return true;
-    }
-    return false;
-}
-
 static void styles_start(void *ud, const char *name, const char **atts)
 {
     struct workbook *w = ud;
@@ -301,28 +306,28 @@ static void styles_start(void *ud, const char *name, const char **atts)
         const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
         if (id && code) {
             w->custom_ids[w->n_custom] = atoi(id);
-            w->custom_date[w->n_custom++] = code_is_date(code);
+            w->custom_kind[w->n_custom++] = (unsigned char)scan__xlsx_code_fmt(code);
         }
     } else if (strcmp(l, "cellXfs") == 0) {
         w->in_cellxfs = true;
     } else if (strcmp(l, "xf") == 0 && w->in_cellxfs && w->xf_n < 65536) {
         if (w->xf_n == w->xf_cap) {
             size_t nc = w->xf_cap ? w->xf_cap * 2 : 64;
-            bool *nx = realloc(w->xf_date, nc * sizeof *nx);
+            unsigned char *nx = realloc(w->xf_kind, nc * sizeof *nx);
             if (!nx) {
                 w->nomem = true;
                 return;
             }
-            w->xf_date = nx;
+            w->xf_kind = nx;
             w->xf_cap = nc;
         }
         const char *id = attr(atts, "numFmtId");
         int fid = id ? atoi(id) : 0;
-        bool d = builtin_date(fid);
+        unsigned char k = (unsigned char)scan__xlsx_builtin_fmt(fid);
         for (size_t i = 0; i < w->n_custom; i++)
             if (w->custom_ids[i] == fid)
-                d = w->custom_date[i];
-        w->xf_date[w->xf_n++] = d;
+                k = w->custom_kind[i];
+        w->xf_kind[w->xf_n++] = k;
     }
 }
 
@@ -355,7 +360,7 @@ static void workbook_free(struct workbook *w)
     }
     free(w->sst.p);
     free(w->sst_off);
-    free(w->xf_date);
+    free(w->xf_kind);
 }
 
 /* One parsed cell of the first rows of a sheet. */
@@ -403,45 +408,6 @@ static int64_t row_of(const char *r)
     return strtoll(r, NULL, 10);
 }
 
-/* Days since 1970-01-01 to y-m-d (Howard Hinnant's civil_from_days). */
-static void civil(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (*m <= 2));
-}
-
-/* An Excel serial date (days since 1899-12-30, or 1904-01-01) as ISO text. */
-static unsigned serial_text(double v, bool d1904, char *out, size_t n)
-{
-    if (!(v >= 0 && v < 2958466)) /* 9999-12-31 */
-        return 0;
-    int64_t days = (int64_t)v;
-    double frac = v - (double)days;
-    int64_t secs = (int64_t)(frac * 86400.0 + 0.5);
-    if (secs >= 86400) {
-        days++;
-        secs -= 86400;
-    }
-    int y;
-    unsigned m, d;
-    civil(days - (d1904 ? 24107 : 25569), &y, &m, &d);
-    if (secs == 0) {
-        snprintf(out, n, "%04d-%02u-%02u", y, m, d);
-        return SCAN__T_DATE | SCAN__T_TS;
-    }
-    snprintf(out, n, "%04d-%02u-%02uT%02u:%02u:%02u", y, m, d, (unsigned)(secs / 3600),
-             (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
-    return SCAN__T_TS;
-}
-
 static void sheet_cell_done(struct sheetp *s)
 {
     const struct workbook *w = s->w;
@@ -467,15 +433,25 @@ static void sheet_cell_done(struct sheetp *s)
         mask = SCAN__T_BOOL;
     } else if (strcmp(s->type, "e") == 0) {
         text = NULL; /* #N/A, #DIV/0!: no value */
+    } else if (strcmp(s->type, "d") == 0) {
+        text = v; /* an ISO 8601 date or timestamp (openpyxl's iso_dates, Strict files) */
+        mask = scan__cell_mask(v, s->v.len);
     } else if (s->v.len > 0) {
-        bool date = s->style >= 0 && (size_t)s->style < w->xf_n && w->xf_date[s->style];
+        unsigned char kind = s->style >= 0 && (size_t)s->style < w->xf_n
+                                 ? w->xf_kind[s->style]
+                                 : SCAN__FMT_NUMBER;
         char *end;
         double d = strtod(v, &end);
-        if (date && end != v && (mask = serial_text(d, w->date1904, buf, sizeof buf)) != 0) {
+        if (kind == SCAN__FMT_DATE && end != v &&
+            (mask = scan__xlsx_serial_text(d, w->date1904, buf, sizeof buf)) != 0) {
             text = buf;
+        } else if ((kind == SCAN__FMT_TIME || kind == SCAN__FMT_ELAPSED) && end != v &&
+                   scan__xlsx_time_text(d, kind == SCAN__FMT_ELAPSED, buf, sizeof buf)) {
+            text = buf;
+            mask = 0;
         } else {
-            text = v;
-            mask = scan__cell_mask(v, s->v.len);
+            text = end != v && *end == '\0' ? scan__xlsx_short_number(v, s->v.len, d, buf, sizeof buf) : v;
+            mask = scan__cell_mask(text, strlen(text));
         }
     }
     if (!text || !*text || s->col >= s->lim->max_columns)
@@ -557,8 +533,9 @@ static void sheet_chars(void *ud, const char *t, int n)
         gput(&s->v, t, (size_t)n);
 }
 
-/* Header rule of the delimited reader: the first row's cells are non-empty distinct text, and
- * some column below is typed, or none contradicts it (its value does not repeat below). */
+/* Header rule of the delimited reader: the first row's cells are distinct text covering at least
+ * half the columns (a column without one is named Sheet!columnN), and some column below is
+ * typed, or none contradicts it (its value does not repeat below). */
 static bool sheet_header(const struct sheetp *s, const unsigned *mask, const uint64_t *seen)
 {
     size_t first = 0;
@@ -566,8 +543,10 @@ static bool sheet_header(const struct sheetp *s, const unsigned *mask, const uin
     for (; first < s->n && s->cells[first].row == 0; first++)
         if (!s->cells[first].is_string || s->cells[first].mask != 0)
             return false;
-    if (first == 0 || first < s->ncols)
-        return false; /* an empty or a partly empty first row is data */
+    /* An empty first row is data, and so is one that names fewer than half the columns (a
+     * title); a header may lack a few names: pandas' to_excel leaves its index column's empty. */
+    if (first == 0 || 2 * first < s->ncols)
+        return false;
     for (size_t i = 0; i < first; i++)
         for (size_t k = 0; k < i && first <= 256; k++)
             if (strcmp(s->cells[i].text, s->cells[k].text) == 0)
@@ -722,6 +701,58 @@ static bool ends_xml(const char *s)
     return n > 4 && strcmp(s + n - 4, ".xml") == 0;
 }
 
+/* The ordering of a document's text parts: the body, then headers, footers, footnotes,
+ * endnotes and comments (each numbered part in number order). 0 for anything else. */
+static int doc_rank(const char *name)
+{
+    static const char *const kinds[] = {"word/document", "word/header", "word/footer",
+                                        "word/footnotes", "word/endnotes", "word/comments"};
+    if (!has_prefix(name, "word/") || !ends_xml(name) || strchr(name + 5, '/'))
+        return 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i]);
+        if (strncmp(name, kinds[i], n) == 0 &&
+            strspn(name + n, "0123456789") == strlen(name + n) - 4)
+            return (int)i + 1;
+    }
+    return 0;
+}
+
+/* Slides and their speaker notes: slide N (rank 0) then notes N (rank 1); -1 otherwise. */
+static int slide_rank(const char *name)
+{
+    if (has_prefix(name, "ppt/slides/slide") && ends_xml(name) && !strchr(name + 11, '/'))
+        return 0;
+    if (has_prefix(name, "ppt/notesSlides/notesSlide") && ends_xml(name) &&
+        !strchr(name + 16, '/'))
+        return 1;
+    return -1;
+}
+
+static long part_number(const char *name)
+{
+    const char *s = name + strlen(name) - 4; /* before ".xml" */
+    while (s > name && s[-1] >= '0' && s[-1] <= '9')
+        s--;
+    return strtol(s, NULL, 10);
+}
+
+static int cmp_doc_parts(const void *x, const void *y)
+{
+    const struct scan__zpart *a = x, *b = y;
+    int ra = doc_rank(a->name), rb = doc_rank(b->name);
+    long na = part_number(a->name), nb = part_number(b->name);
+    return ra != rb ? (ra > rb) - (ra < rb) : (na > nb) - (na < nb);
+}
+
+static int cmp_slides(const void *x, const void *y)
+{
+    const struct scan__zpart *a = x, *b = y;
+    long na = part_number(a->name), nb = part_number(b->name);
+    int ra = slide_rank(a->name), rb = slide_rank(b->name);
+    return na != nb ? (na > nb) - (na < nb) : (ra > rb) - (ra < rb);
+}
+
 static bool want(void *ud, const char *name, size_t *limit)
 {
     const struct want_ctx *c = ud;
@@ -742,24 +773,14 @@ static bool want(void *ud, const char *name, size_t *limit)
             return false;
         return true;
     case K_DOCX:
-        *limit = doc;
-        return strcmp(name, "word/document.xml") == 0;
+        /* The body: word/document.xml, or document2.xml as Word for the web names it. */
+        *limit = doc_rank(name) == 1 ? doc : SMALL_PART_MAX;
+        return doc_rank(name) > 0;
     case K_PPTX:
         *limit = SMALL_PART_MAX;
-        return has_prefix(name, "ppt/slides/slide") && ends_xml(name) && !strchr(name + 11, '/');
+        return slide_rank(name) >= 0;
     }
     return false;
-}
-
-static int slide_number(const struct scan__zpart *p)
-{
-    return atoi(p->name + strlen("ppt/slides/slide"));
-}
-
-static int cmp_slides(const void *x, const void *y)
-{
-    int a = slide_number(x), b = slide_number(y);
-    return (a > b) - (a < b);
 }
 
 static int read_text(struct scan__zpart *parts, size_t n, enum kind k,
@@ -769,8 +790,8 @@ static int read_text(struct scan__zpart *parts, size_t n, enum kind k,
     int rv = 0;
     memset(&t, 0, sizeof t);
     t.out.max = (size_t)lim->max_doc_bytes;
-    if (k == K_PPTX)
-        qsort(parts, n, sizeof *parts, cmp_slides);
+    if (n > 1) /* parts is NULL when the archive holds none */
+        qsort(parts, n, sizeof *parts, k == K_PPTX ? cmp_slides : cmp_doc_parts);
     for (size_t i = 0; i < n && rv == 0 && !t.out.full; i++) {
         if (parts[i].cut)
             rv = scan_asset_add_error(a, "office: %s inflates past its %zu-byte bound: its "
@@ -825,6 +846,8 @@ static int read_xlsx(const struct scan__zpart *parts, size_t n, enum scan_level 
     }
     for (size_t i = 0; i < w.n; i++) {
         int64_t rows = -1;
+        if (w.sheets[i].not_table)
+            continue; /* a chart sheet is not a table, and not an error */
         if (!w.sheets[i].part || !(p = find_part(parts, n, w.sheets[i].part))) {
             rv = scan_asset_add_error(a, "office: sheet '%s' has no part", w.sheets[i].name);
             total = -1;

@@ -38,6 +38,24 @@ int scan__zip_load(const struct scan__src *src, scan__zwant_cb *want, void *ud,
                    struct scan_asset *a, struct scan__zpart **parts, size_t *n);
 void scan__zparts_free(struct scan__zpart *parts, size_t n);
 
+/* What an XLSX number format shows (office.c decides it from a cell style's numFmtId and, for
+ * a custom one, its format code): the value as stored, an ISO date or timestamp, a time of day
+ * ("09:30:00"), an elapsed time ("25:00:00"). */
+enum scan__xlsx_fmt { SCAN__FMT_NUMBER, SCAN__FMT_DATE, SCAN__FMT_TIME, SCAN__FMT_ELAPSED };
+enum scan__xlsx_fmt scan__xlsx_builtin_fmt(int num_fmt_id);
+enum scan__xlsx_fmt scan__xlsx_code_fmt(const char *format_code);
+
+/* The cell texts of office_cells.c, written into out[0..n) (n >= 32). serial_text: an Excel
+ * serial (days since 1899-12-30, or 1904-01-01 when d1904) as "yyyy-mm-dd" or
+ * "yyyy-mm-ddThh:mm:ss", returning its type mask (SCAN__T_DATE | SCAN__T_TS, or SCAN__T_TS), 0
+ * when out of range (negative, past 9999). time_text: "hh:mm:ss" of the day's fraction, or of
+ * the whole value when elapsed ("25:00:00"); false out of range. short_number: `v` itself, or
+ * for a non-integer longer than 17 characters the shortest %g text that reads back as `d`
+ * (written into out). */
+unsigned scan__xlsx_serial_text(double v, bool d1904, char *out, size_t n);
+bool scan__xlsx_time_text(double v, bool elapsed, char *out, size_t n);
+const char *scan__xlsx_short_number(const char *v, size_t len, double d, char *out, size_t n);
+
 /* The OOXML reader over bytes in memory (fuzz targets, tests): `name_hint` gives the kind
  * (".xlsx", ".docx", ".pptx"). */
 int scan__office_bytes(const unsigned char *p, size_t n, const char *name_hint,

@@ -3,7 +3,8 @@
  * Each non-empty cell yields a mask of the types it could be read as. Widening is encoded in the
  * masks: an integer cell is also a decimal, a date cell is also a timestamp (midnight), so the
  * intersection over a column lands on the narrowest type every cell fits. Deliberate choices:
- * - booleans are true/false/yes/no in any case; 0/1 are integers, t/f/y/n are strings (too many
+ * - booleans are true/false/yes/no in any case, and lowercase t/f (PostgreSQL's COPY and psql
+ *   output; DuckDB reads them as booleans too); 0/1 are integers, T/F/y/n are strings (too many
  *   one-letter codes are not booleans);
  * - integers with leading zeros ("007", zip codes) are strings: a numeric type would lose them;
  * - dates: yyyy-mm-dd, yyyy/mm/dd, yyyymmdd is NOT a date (indistinguishable from an integer),
@@ -215,8 +216,8 @@ unsigned scan__cell_mask(const char *s, size_t n)
         return ieq(t, tn, "inf") || ieq(t, tn, "infinity") ? SCAN__T_DEC : 0;
     }
     switch (lower(c)) {
-    case 't': return ieq(s, n, "true") ? SCAN__T_BOOL : 0;
-    case 'f': return ieq(s, n, "false") ? SCAN__T_BOOL : 0;
+    case 't': return ieq(s, n, "true") || (n == 1 && c == 't') ? SCAN__T_BOOL : 0;
+    case 'f': return ieq(s, n, "false") || (n == 1 && c == 'f') ? SCAN__T_BOOL : 0;
     case 'y': return ieq(s, n, "yes") ? SCAN__T_BOOL : 0;
     case 'n':
         if (ieq(s, n, "no"))

@@ -20,7 +20,8 @@ shir_unit_test(NAME test_scan_delta SOURCES ${_scan_t}/test_delta.c LIBS shir_sc
 shir_unit_test(NAME test_scan_delta_dirops SOURCES ${_scan_t}/test_delta_dirops.c LIBS shir_scan
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/delta)
 
-shir_unit_test(NAME test_scan_office TIMEOUT 300 SOURCES ${_scan_t}/test_office.c LIBS shir_scan
+shir_unit_test(NAME test_scan_office TIMEOUT 300
+  SOURCES ${_scan_t}/test_office.c ${_scan_t}/test_office_writers.c LIBS shir_scan
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/office)
 
 shir_unit_test(NAME test_scan_columnar TIMEOUT 300

@@ -446,7 +446,9 @@ static void test_cell_types(void **state)
         {"1.", SCAN_TYPE_DECIMAL},          {"NaN", SCAN_TYPE_DECIMAL},
         {"-inf", SCAN_TYPE_DECIMAL},        {"1e", SCAN_TYPE_STRING},
         {"true", SCAN_TYPE_BOOLEAN},        {"FALSE", SCAN_TYPE_BOOLEAN},
-        {"Yes", SCAN_TYPE_BOOLEAN},         {"t", SCAN_TYPE_STRING},
+        {"Yes", SCAN_TYPE_BOOLEAN},         {"t", SCAN_TYPE_BOOLEAN}, /* PostgreSQL */
+        {"f", SCAN_TYPE_BOOLEAN},           {"T", SCAN_TYPE_STRING},
+        {"y", SCAN_TYPE_STRING},            {"tt", SCAN_TYPE_STRING},
         {"2024-02-29", SCAN_TYPE_DATE},     {"2023-02-29", SCAN_TYPE_STRING},
         {"2024/12/31", SCAN_TYPE_DATE},     {"31/12/2024", SCAN_TYPE_DATE},
         {"12/31/2024", SCAN_TYPE_DATE},     {"31.12.2024", SCAN_TYPE_DATE},
@@ -635,6 +637,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dialect_corpus),
         cmocka_unit_test(test_dialect_hand_cases),
         cmocka_unit_test_prestate(test_dialect_duckdb, dir),
+        cmocka_unit_test_prestate(test_dialect_writers, dir),
         cmocka_unit_test_prestate(test_encodings, dir),
         cmocka_unit_test_prestate(test_gzip, dir),
         cmocka_unit_test_prestate(test_csv_unbalanced_quote, dir),

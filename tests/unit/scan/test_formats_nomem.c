@@ -97,6 +97,10 @@ static void test_nomem_delimited(void **state)
     sweep(*state, "utf16le.csv", scan_read_delimited, 1u << 20);
     sweep(*state, "latin1.csv", scan_read_delimited, 1u << 20);
     sweep(*state, "cp1252.csv", scan_read_delimited, 1u << 20);
+    /* Other writers: backslash escapes outside quotes, an empty header cell, psql's footer. */
+    sweep(*state, "writers/mariadb_outfile.txt", scan_read_delimited, 1u << 20);
+    sweep(*state, "writers/pandas_index.csv", scan_read_delimited, 1u << 20);
+    sweep(*state, "writers/psql_unaligned.txt", scan_read_delimited, 900);
 }
 
 static void test_nomem_json(void **state)
@@ -113,6 +117,12 @@ static void test_nomem_office(void **state)
     sweep(*state, "../office/people.xlsx", scan_read_office, 1u << 20);
     sweep(*state, "../office/memo.docx", scan_read_office, 1u << 20);
     sweep(*state, "../office/deck.pptx", scan_read_office, 1u << 20);
+    /* Other writers: headers, footers, notes, comments; inline strings; a chart sheet. */
+    sweep(*state, "../office/writers/libreoffice.docx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/writers/libreoffice.pptx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/writers/openpyxl.xlsx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/writers/pandas_chart.xlsx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/writers/formats_gnumeric.xlsx", scan_read_office, 1u << 20);
 }
 
 /* The Delta tables (tests/fixtures/delta, next to this directory): every checkpoint layout. */

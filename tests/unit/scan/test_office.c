@@ -1,7 +1,7 @@
 /* Office Open XML readers (scan/formats/office.c, office_zip.c; issue 14). Fixtures from real
  * writers (tests/fixtures/office/generate.sh: exceljs, docx, pptxgenjs) and two hostile archives
- * from Python's zipfile: a ratio bomb in the shared strings and a nested zip bomb. The fixture
- * directory is the first command-line argument. */
+ * from Python's zipfile: a ratio bomb in the shared strings and a nested zip bomb; files of other
+ * writers in test_office_writers.c. The fixture directory is the first command-line argument. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 
 #include "scan/engine.h"
 #include "scan/formats/office.h"
+#include "test_office_writers.h"
 
 static unsigned char *slurp(const char *dir, const char *name, size_t *n)
 {
@@ -212,6 +213,13 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_ratio_bomb, (void *)dir),
         cmocka_unit_test_prestate(test_nested_archive, (void *)dir),
         cmocka_unit_test_prestate(test_hostile, (void *)dir),
+        cmocka_unit_test_prestate(test_office_writers_workbook, (void *)dir),
+        cmocka_unit_test_prestate(test_office_writers_xlsxwriter, (void *)dir),
+        cmocka_unit_test_prestate(test_office_writers_formats, (void *)dir),
+        cmocka_unit_test_prestate(test_office_writers_pandas, (void *)dir),
+        cmocka_unit_test(test_office_format_codes),
+        cmocka_unit_test_prestate(test_office_writers_iso_dates, (void *)dir),
+        cmocka_unit_test_prestate(test_office_writers_documents, (void *)dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,14 @@
+/* Office files from other real writers (test_office_writers.c), run by test_office.c. */
+#ifndef SHIR_TEST_OFFICE_WRITERS_H
+#define SHIR_TEST_OFFICE_WRITERS_H
+
+/* state: the fixture directory (tests/fixtures/office). */
+void test_office_writers_workbook(void **state);
+void test_office_writers_xlsxwriter(void **state);
+void test_office_writers_formats(void **state);
+void test_office_writers_pandas(void **state);
+void test_office_format_codes(void **state);
+void test_office_writers_iso_dates(void **state);
+void test_office_writers_documents(void **state);
+
+#endif
