@@ -10,6 +10,7 @@
 
 #include "scan/classify/classify_int.h"
 #include "scan/classify/evidence.h"
+#include "scan/classify/hsguard.h"
 #include "scan/classify/shapes.h"
 
 /* ------------------------------------------------------------------------------------------- */
@@ -251,6 +252,7 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
         set_err(err, errlen, "classify: min_distinct >= 1 and 0 < min_ratio <= 1 required");
         return SHIR_E_INVAL;
     }
+    scan__hs_guard_init();
     struct scan_classifier *c = calloc(1, sizeof *c);
     if (!c)
         return SHIR_E_NOMEM;

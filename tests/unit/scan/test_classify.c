@@ -80,11 +80,9 @@ static void test_validators_known(void **state)
 {
     (void)state;
     uint8_t d[24];
-    static const char *const cards[] = {"4111111111111111", "5555555555554444",
-                                        "2223003122003222", "378282246310005",
-                                        "6011111111111117", "3530111333300000",
-                                        "30569309025904",   "6200000000000005",
-                                        "4222222222222"};
+    static const char *const cards[] = {"4111111111111111", "5555555555554444", "2223003122003222",
+                                        "378282246310005",  "6011111111111117", "3530111333300000",
+                                        "30569309025904",   "6200000000000005", "4222222222222"};
     for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
         digits(cards[i], d);
         assert_true(scan__card(d, strlen(cards[i])));
@@ -215,7 +213,7 @@ static void test_value_builtins(void **state)
     EXPECT(NULL, "GB82 WEST 1234 5698 7654 32", "IBAN");
     EXPECT(NULL, "123-45-6789", "US_SSN");
     EXPECT(NULL, "912-70-1234", "US_ITIN");
-    EXPECT(NULL, "123456789", "");      /* unformatted: ambiguous without a hint */
+    EXPECT(NULL, "123456789", ""); /* unformatted: ambiguous without a hint */
     EXPECT("ssn", "123456789", "US_SSN");
     EXPECT("customer_ssn", "123456789", "US_SSN");
     EXPECT(NULL, "2019-01-23", "");
@@ -305,9 +303,8 @@ static void test_column_rule(void **state)
     assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
     assert_int_equal(c->n_classes, 0);
     /* Ratio below 60 %: 5 of 10. */
-    static const char *const half[] = {"a1@x.com", "b2@x.com", "c3@x.com", "d4@x.com",
-                                       "e5@x.com", "v1",       "v2",       "v3",
-                                       "v4",       "v5"};
+    static const char *const half[] = {"a1@x.com", "b2@x.com", "c3@x.com", "d4@x.com", "e5@x.com",
+                                       "v1",       "v2",       "v3",       "v4",       "v5"};
     add_col(&a, "mixed", half, 10, &c);
     assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
     assert_int_equal(c->n_classes, 0);
@@ -349,8 +346,7 @@ static void test_text_counts(void **state)
         "-----END OPENSSH PRIVATE KEY-----\n"
         "IBAN: DE89 3704 0044 0532 0130 00. CPF 529.982.247-25, DNI 12345678Z.\n";
     uint64_t counts[SCAN_CLASSIFY_MAX_TYPES];
-    assert_int_equal(
-        scan_classify_text_counts(f->c, f->s, doc, strlen(doc), counts), 0);
+    assert_int_equal(scan_classify_text_counts(f->c, f->s, doc, strlen(doc), counts), 0);
     assert_int_equal(count_of(f, counts, "CREDIT_CARD_NUMBER"), 1);
     assert_int_equal(count_of(f, counts, "EMAIL_ADDRESS"), 1);
     assert_int_equal(count_of(f, counts, "PHONE_NUMBER"), 2);
@@ -474,10 +470,16 @@ static void test_user_rule_mod97_ratio(void **state)
     struct scan_asset a;
     struct scan_column *c;
     scan_asset_init(&a);
-    static const char *const v[] = {
-        "GB82WEST12345698765432", "DE89370400440532013000", "NL91ABNA0417164300",
-        "FR1420041010050500013M02606", "GB29NWBK60161331926819", "DE44500105175407324931",
-        "GB94BARC10201530093459", "GB33BUKB20201555555555", "junk1", "junk2"};
+    static const char *const v[] = {"GB82WEST12345698765432",
+                                    "DE89370400440532013000",
+                                    "NL91ABNA0417164300",
+                                    "FR1420041010050500013M02606",
+                                    "GB29NWBK60161331926819",
+                                    "DE44500105175407324931",
+                                    "GB94BARC10201530093459",
+                                    "GB33BUKB20201555555555",
+                                    "junk1",
+                                    "junk2"};
     add_col(&a, "acct", v, 10, &c); /* 80 %: IBAN (>= 60 %) but not ACCT (>= 90 %) */
     assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
     assert_true(col_has(c, "IBAN"));
@@ -548,6 +550,63 @@ static void test_user_rules(void **state)
     assert_int_equal(count_of(f, counts, "BADGE"), 1);
 }
 
+/* Rules of a repeat before a two-byte literal (`[^ ]*or`, `.*ab`) send Debian's libhs 5.4.9 into
+ * a reverse search whose debug snprintf aborted the process on 255 bytes or more and read past
+ * an unterminated text below that (scan/classify/hsguard.h). The text here is 600 bytes, not
+ * NUL-terminated (malloc'd to size, so ASan sees a read past it); the column joins to > 255. */
+static void test_user_rules_two_byte_literal(void **state)
+{
+    (void)state;
+    size_t n = 600, words_or = 0;
+    char *doc = malloc(n);
+    assert_non_null(doc);
+    for (size_t i = 0; i < n; i += 6) { /* "wordN " or "wardN ": 6 bytes each */
+        bool or = (i / 6) % 3 != 0;
+        memcpy(doc + i, or ? "word" : "ward", 4);
+        doc[i + 4] = (char)('0' + (i / 6) % 10);
+        doc[i + 5] = ' ';
+        words_or += or ;
+    }
+    doc[n - 3] = 'a';
+    doc[n - 2] = 'b';
+    doc[n - 1] = 'x';
+    /* One rule per classifier: with both in one database libhs takes another path. */
+    struct fx *f;
+    uint64_t counts[SCAN_CLASSIFY_MAX_TYPES];
+    assert_int_equal(setup_rules((void **)&f, "[rule AB]\nregex = .*ab\nmin_distinct = 1\n"), 0);
+    assert_int_equal(scan_classify_text_counts(f->c, f->s, doc, n, counts), 0);
+    assert_int_equal(count_of(f, counts, "AB"), 1); /* one line: from its start to "ab" */
+    teardown((void **)&f);
+    assert_int_equal(setup_rules((void **)&f, "[rule OR]\nregex = [^ ]*or\nmin_distinct = 1\n"), 0);
+    assert_int_equal(scan_classify_text_counts(f->c, f->s, doc, n, counts), 0);
+    assert_int_equal(count_of(f, counts, "OR"), words_or);
+    free(doc);
+
+    static const char *const cells[] = {"colour red", "the door",    "a floor", "vendor",
+                                        "mirror one", "error",       "major",   "minor",
+                                        "tractor x",  "sector nine", "color",   "motor"};
+    const char *col[60];
+    for (size_t i = 0; i < 60; i++)
+        col[i] = cells[i % 12];
+    struct scan_asset a;
+    struct scan_column *c;
+    scan_asset_init(&a);
+    add_col(&a, "things", col, 60, &c);
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_false(col_has(c, "OR")); /* 5 of 12 cells have text after their last "or" */
+    scan_asset_free(&a);
+    static const char *const ending[] = {"door",  "floor",   "vendor", "mirror", "error", "major",
+                                         "minor", "tractor", "sector", "color",  "motor", "tutor"};
+    for (size_t i = 0; i < 60; i++)
+        col[i] = ending[i % 12];
+    scan_asset_init(&a);
+    add_col(&a, "things", col, 60, &c);
+    assert_int_equal(scan_classify_column(f->c, f->s, NULL, c), 0);
+    assert_true(col_has(c, "OR"));
+    scan_asset_free(&a);
+    teardown((void **)&f);
+}
+
 /* scan__memmem_ci: the first byte found with or without case (memchr when it has none), the
  * rest compared case-insensitively; matches at either end, after a near miss, none. */
 static void test_memmem_ci(void **state)
@@ -587,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_rules_errors),
         cmocka_unit_test_setup_teardown(test_user_rules, setup_user, teardown),
         cmocka_unit_test(test_user_rule_mod97_ratio),
+        cmocka_unit_test(test_user_rules_two_byte_literal),
         cmocka_unit_test_setup_teardown(test_corpus_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corpus_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corpus_text, setup, teardown),
