@@ -86,6 +86,15 @@ struct pending {
     bool active;
 };
 
+/* A user rule in one column: the thresholds column_rule applies there (the rule's own or the
+ * classifier's, hinted or not) and its early outcome (enum scan__settled; SCAN__NEVER from the
+ * start when it needs a hint the column's name lacks). */
+struct rule_col {
+    double min_ratio;
+    uint32_t min_distinct;
+    uint8_t outcome;
+};
+
 struct scan_classify_scratch {
     hs_scratch_t *hs;
     char *join;              /* non-empty cells of a column, one per line */
@@ -98,6 +107,7 @@ struct scan_classify_scratch {
     uint64_t *hset;          /* distinct-value hash set */
     size_t hset_cap;
     uint32_t counts[SCAN_CLASSIFY_MAX_TYPES];
+    struct rule_col rcol[SCAN_CLASSIFY_MAX_USER_RULES]; /* during a column */
     struct pending pend[SCAN_CLASSIFY_MAX_USER_RULES];
     const struct scan_classifier *cls;
     const char *text;        /* during a text scan */
@@ -771,7 +781,6 @@ struct column_tally {
 static bool column_rule(const struct scan_classifier *c, const struct scan_classify_scratch *s,
                         const struct chk_counts *chk, const struct column_tally *ct, unsigned t)
 {
-    bool hinted;
     double min_ratio = c->min_ratio;
     uint32_t min_distinct;
     /* Unhinted checksummed types (only those are counted): the check digits may decide on
@@ -783,23 +792,85 @@ static bool column_rule(const struct scan_classifier *c, const struct scan_class
     if (s->counts[t] == 0)
         return false;
     if (t < SCAN__N_BUILTIN) {
-        hinted = (ct->hints >> t) & 1;
+        bool hinted = (ct->hints >> t) & 1;
+        min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
     } else {
-        const struct scan__rule *r = &c->rules.rules[t - SCAN__N_BUILTIN];
-        hinted = rule_hinted(r, ct->nw);
-        if (r->require_hint && !hinted)
-            return false;
-        if (r->min_ratio >= 0)
-            min_ratio = r->min_ratio;
+        const struct rule_col *rc = &s->rcol[t - SCAN__N_BUILTIN];
+        if (rc->outcome == SCAN__NEVER)
+            return false; /* needs a hint the name lacks */
+        min_ratio = rc->min_ratio;
+        min_distinct = rc->min_distinct;
     }
-    min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
-    if (t >= SCAN__N_BUILTIN && c->rules.rules[t - SCAN__N_BUILTIN].min_distinct > 0)
-        min_distinct = (uint32_t)c->rules.rules[t - SCAN__N_BUILTIN].min_distinct;
     return ct->distinct >= min_distinct &&
            (double)s->counts[t] >= min_ratio * (double)ct->nonempty;
 }
 
-/* ~70 lines: the per-cell loop with its early decision; the rule itself is column_rule. */
+/* Each user rule's thresholds in this column (what column_rule applies); a rule that needs a
+ * hint the name lacks is settled: never. */
+static void rules_prepare(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                          const struct name_words *nw)
+{
+    for (size_t i = 0; i < c->rules.n; i++) {
+        const struct scan__rule *r = &c->rules.rules[i];
+        struct rule_col *rc = &s->rcol[i];
+        bool hinted = rule_hinted(r, nw);
+        rc->min_ratio = r->min_ratio >= 0 ? r->min_ratio : c->min_ratio;
+        rc->min_distinct = r->min_distinct > 0 ? (uint32_t)r->min_distinct
+                           : hinted            ? c->hint_min_distinct
+                                               : c->min_distinct;
+        rc->outcome = r->require_hint && !hinted ? SCAN__NEVER : SCAN__OPEN;
+    }
+}
+
+/* The user rules' early decision over the cells joined so far (evidence.h): scan them (one
+ * nomination pass, then each nominated cell alone), empty the join, settle each open rule. True
+ * when none is open; *ratio_lo receives the lowest ratio of the open ones (while a rule that has
+ * matched nothing yet could still reach its ratio, nothing settles: the caller waits for that). */
+static int rules_flush(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                       const struct scan__settle *st, bool *all, double *ratio_lo)
+{
+    int rc = run_cells(c, s);
+    join_reset(s);
+    *all = true;
+    *ratio_lo = 2.0;
+    for (size_t i = 0; rc == 0 && i < c->rules.n; i++) {
+        struct rule_col *r = &s->rcol[i];
+        if (r->outcome != SCAN__OPEN)
+            continue;
+        r->outcome = (uint8_t)scan__settle_rule(st, s->counts[SCAN__N_BUILTIN + i], r->min_ratio,
+                                                r->min_distinct);
+        if (r->outcome == SCAN__OPEN) {
+            *all = false;
+            if (r->min_ratio < *ratio_lo)
+                *ratio_lo = r->min_ratio;
+        }
+    }
+    return rc;
+}
+
+/* After the user rules' flush gate opens, flush again every this many cells: each flush is a
+ * Vectorscan call (a few hundred instructions with no match), a cell is ~20. */
+#define RULES_FLUSH_EVERY 8
+#define RULES_FLUSH_LONG 32
+
+/* The built-in classifier on one cell of a column: counts, check-digit evidence. */
+static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk, uint64_t hints,
+                         const char *v, size_t n, uint64_t *seen)
+{
+    uint64_t strong = 0, weak = 0;
+    /* Weak forms of the checksummed types are always asked for: their pass rate is the
+     * column's evidence when no name hints at them. */
+    scan__classify_token(v, n, hints | chk->mask, &strong, &weak);
+    uint64_t bits = strong | (weak & hints);
+    uint64_t passed = (strong | weak) & chk->mask & ~hints;
+    *seen |= bits | passed;
+    for (; bits; bits &= bits - 1)
+        s->counts[__builtin_ctzll(bits)]++;
+    chk_add(chk, v, n, passed);
+}
+
+/* ~80 lines: the per-cell loop with both early decisions (built-ins after each cell, user rules
+ * at flushes of the joined cells); the rule itself is column_rule. */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
 {
@@ -815,58 +886,77 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     chk_init(&chk);
     memset(s->counts, 0, nt * sizeof s->counts[0]);
     join_reset(s);
+    rules_prepare(c, s, &nw);
     size_t hcap;
     if ((rc = distinct_init(s, col->n_samples, &hcap)) < 0)
         return rc;
     /* Early decision (evidence.h): once every built-in label is settled, the remaining cells
-     * skip the built-in classifier; without user rules the loop ends there. */
+     * skip the built-in classifier; once every user rule's is, they are no longer joined; when
+     * both are, the loop ends. */
     struct scan__settle st = {0, 0, 0, c->min_distinct, c->hint_min_distinct, c->min_ratio,
                               ct.hints};
     uint64_t seen = 0, settled_yes = 0;
-    bool settled = false;
+    bool settled = !c->builtins, users_settled = !c->cell_db;
+    double ratio_lo = 2.0; /* lowest ratio of the open user rules (2: none open) */
+    for (size_t i = 0; i < c->rules.n; i++)
+        if (s->rcol[i].outcome == SCAN__OPEN && s->rcol[i].min_ratio < ratio_lo)
+            ratio_lo = s->rcol[i].min_ratio;
+    if (c->early && ratio_lo > 1.0)
+        users_settled = true; /* every rule needs a hint this name lacks */
+    size_t next_flush = 0;
     for (size_t i = 0; i < col->n_samples; i++) {
         const char *v = col->samples[i];
         size_t n = v ? strlen(v) : 0;
+        size_t rem = col->n_samples - i - 1;
         trim(&v, &n);
-        if (n == 0)
-            continue;
-        ct.nonempty++;
-        /* Only "at least the threshold" matters: stop hashing once it is reached. */
-        if (ct.distinct < c->distinct_needed)
-            ct.distinct += distinct_add(s->hset, hcap, v, n);
-        if (c->builtins && !settled) {
-            uint64_t strong = 0, weak = 0;
-            /* Weak forms of the checksummed types are always asked for: their pass rate is
-             * the column's evidence when no name hints at them. */
-            scan__classify_token(v, n, ct.hints | chk.mask, &strong, &weak);
-            uint64_t bits = strong | (weak & ct.hints);
-            uint64_t passed = (strong | weak) & chk.mask & ~ct.hints;
-            seen |= bits | passed;
-            for (; bits; bits &= bits - 1)
-                s->counts[__builtin_ctzll(bits)]++;
-            chk_add(&chk, v, n, passed);
-            /* Nothing settles while a type without matches could still reach the ratio (the
-             * first test of scan__settle_builtins, inlined: it fails for most cells). */
-            size_t rem = col->n_samples - i - 1;
-            if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
-                st.nonempty = (uint32_t)ct.nonempty;
-                st.remaining = (uint32_t)rem;
-                st.distinct = (uint32_t)ct.distinct;
-                settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
-                if (settled && !c->cell_db)
-                    break;
+        if (n > 0) {
+            ct.nonempty++;
+            /* Only "at least the threshold" matters: stop hashing once it is reached. */
+            if (ct.distinct < c->distinct_needed)
+                ct.distinct += distinct_add(s->hset, hcap, v, n);
+            if (!settled) {
+                builtin_cell(s, &chk, ct.hints, v, n, &seen);
+                /* Nothing settles while a type without matches could still reach the ratio
+                 * (the first test of scan__settle_builtins, inlined: it fails for most cells). */
+                if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
+                    st.nonempty = (uint32_t)ct.nonempty;
+                    st.remaining = (uint32_t)rem;
+                    st.distinct = (uint32_t)ct.distinct;
+                    settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
+                }
             }
+            if (!users_settled && (rc = join_add(s, v, n)) < 0)
+                return rc;
         }
-        if (c->cell_db && (rc = join_add(s, v, n)) < 0)
-            return rc;
+        /* The user rules, likewise, once a rule without matches could no longer reach the
+         * lowest ratio of the open ones, then every few cells; and every RULES_FLUSH_LONG
+         * cells before, for the rules with matches (a rule of ratio 0.1 would hold the others
+         * to the end of the column). */
+        if (c->early && !users_settled && i + 1 >= next_flush &&
+            ((i + 1) % RULES_FLUSH_LONG == 0 ||
+             (double)rem + 1.0 < ratio_lo * (double)(ct.nonempty + rem))) {
+            st.nonempty = (uint32_t)ct.nonempty;
+            st.remaining = (uint32_t)rem;
+            st.distinct = (uint32_t)ct.distinct;
+            if ((rc = rules_flush(c, s, &st, &users_settled, &ratio_lo)) < 0)
+                return rc;
+            next_flush = i + 1 + RULES_FLUSH_EVERY;
+        }
+        if (settled && users_settled && c->early)
+            break;
     }
     if (ct.nonempty == 0)
         return 0;
-    if ((rc = run_cells(c, s)) < 0)
+    if (!users_settled && (rc = run_cells(c, s)) < 0)
         return rc;
     for (unsigned t = 0; t < nt; t++) {
-        bool label = t < SCAN__N_BUILTIN && settled ? (settled_yes >> t) & 1
-                                                    : column_rule(c, s, &chk, &ct, t);
+        bool label;
+        if (t < SCAN__N_BUILTIN && settled)
+            label = (settled_yes >> t) & 1;
+        else if (t >= SCAN__N_BUILTIN && s->rcol[t - SCAN__N_BUILTIN].outcome != SCAN__OPEN)
+            label = s->rcol[t - SCAN__N_BUILTIN].outcome == SCAN__SURE;
+        else
+            label = column_rule(c, s, &chk, &ct, t);
         if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
             return rc;
     }

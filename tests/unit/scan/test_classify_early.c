@@ -71,6 +71,51 @@ void test_early_settle_table(void **state)
     }
 }
 
+/* A user rule's early outcome (scan__settle_rule): its own ratio and distinct threshold. */
+void test_early_settle_rule_table(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t nonempty, remaining, distinct, count;
+        double ratio;
+        uint32_t min_distinct;
+        enum scan__settled want;
+    } cases[] = {
+        /* No match after 60 of 120 at 0.6: 0 + 60 + 1 < 72, never. */
+        {60, 60, 60, 0, 0.60, 8, SCAN__NEVER},
+        /* ... at 0.3 the remaining 60 could still make 36: open. */
+        {60, 60, 60, 0, 0.30, 8, SCAN__OPEN},
+        /* 40 of 60 with 60 left at 0.3: 39 >= 36, sure. */
+        {60, 60, 60, 40, 0.30, 8, SCAN__SURE},
+        /* ... the one-cell margin: 37 - 1 >= 36 sure, 36 - 1 < 36 open. */
+        {60, 60, 60, 37, 0.30, 8, SCAN__SURE},
+        {60, 60, 60, 36, 0.30, 8, SCAN__OPEN},
+        /* Sure by ratio, distinct short of the rule's 20 but reachable: open ... */
+        {100, 10, 12, 100, 0.60, 20, SCAN__OPEN},
+        /* ... and out of reach (12 + 7 < 20): never. */
+        {100, 7, 12, 100, 0.60, 20, SCAN__NEVER},
+        /* Ratio 0: any match with the distinct threshold reached is sure, none is open. */
+        {50, 50, 8, 1, 0.0, 8, SCAN__SURE},
+        {50, 50, 8, 0, 0.0, 8, SCAN__OPEN},
+        /* Ratio 1: one miss with cells left is never (99 + 10 + 1 < 110 is false: open ... */
+        {100, 10, 50, 99, 1.0, 1, SCAN__OPEN},
+        /* ... two misses: 98 + 10 + 1 < 110, never). */
+        {100, 10, 50, 98, 1.0, 1, SCAN__NEVER},
+        /* Nothing left: the column rule with its margin. */
+        {100, 0, 8, 61, 0.60, 8, SCAN__SURE},
+        {100, 0, 8, 60, 0.60, 8, SCAN__OPEN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* The built-in thresholds in st must not matter: nonsense ones. */
+        struct scan__settle st = {cases[i].nonempty, cases[i].remaining, cases[i].distinct, 999,
+                                  999, 0.99, 0};
+        enum scan__settled got =
+            scan__settle_rule(&st, cases[i].count, cases[i].ratio, cases[i].min_distinct);
+        if (got != cases[i].want)
+            fail_msg("case %zu: %d, want %d", i, (int)got, (int)cases[i].want);
+    }
+}
+
 /* scan__digit_form's word-at-a-time path (8..16 bytes) agrees with its byte loop. */
 void test_digit_form_words(void **state)
 {
@@ -151,9 +196,24 @@ static struct scan_classifier *make(const struct scan_classify_config *base, boo
     return c;
 }
 
+/* User rules with their own ratios and thresholds, that match often (NUM9, DIGITS, AT) or
+ * never, need a hint (MAILISH), or can match a line feed and so a run of joined cells (AT's
+ * [^@], ACROSS's \s: test_user_rules), so that each settles early both ways. The first set
+ * lets columns stop early; the second holds them open to near the end (ratios 0.1 and 0). */
 static const char early_rules[] = "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\nhints = customer\n"
                                   "[rule LOYALTY]\nregex = 7[0-9]{15}\nvalidator = luhn\n"
-                                  "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n";
+                                  "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n"
+                                  "[rule DIGITS]\nregex = [0-9][0-9 ./-]*\nmin_ratio = 0.5\n"
+                                  "min_distinct = 12\n"
+                                  "[rule AT]\nregex = [^@]+@[^@]+\nmin_ratio = 0.7\n"
+                                  "[rule MAILISH]\nregex = \\S+@\\S+\nrequire_hint = yes\n"
+                                  "hints = mail\nmin_ratio = 0.2\n";
+static const char early_rules_low[] = "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\n"
+                                      "hints = customer\n"
+                                      "[rule ACROSS]\nregex = \\S*\\s+\\S+\nmin_distinct = 1\n"
+                                      "min_ratio = 0.1\n"
+                                      "[rule ANY]\nregex = .+\nmin_ratio = 0\nmin_distinct = 30\n"
+                                      "[rule NOSPACE]\nregex = [^ ]+\nmin_ratio = 0.9\n";
 
 /* ~60 lines: one loop over settings and columns; the two classifications sit side by side. */
 void test_early_differential(void **state)
@@ -162,10 +222,10 @@ void test_early_differential(void **state)
     static const struct {
         double ratio;
         uint32_t min_distinct, hint_min_distinct;
-        bool rules;
+        unsigned rules; /* 0: none, 1: early_rules, 2: early_rules_low */
     } settings[] = {
-        {0.60, 8, 4, false}, {0.60, 8, 4, true}, {0.30, 3, 1, false},
-        {0.95, 8, 4, false}, {1.00, 1, 1, true}, {0.05, 20, 4, false},
+        {0.60, 8, 4, 0}, {0.60, 8, 4, 1}, {0.30, 3, 1, 1}, {0.95, 8, 4, 0},
+        {1.00, 1, 1, 1}, {0.05, 20, 4, 2}, {0.60, 8, 4, 2}, {0.80, 4, 2, 1},
     };
     static const char *const generic[] = {"value", "attr_b", "order_id", "amount", "customer"};
     struct shir_random r;
@@ -179,8 +239,8 @@ void test_early_differential(void **state)
         cfg.min_distinct = settings[k].min_distinct;
         cfg.hint_min_distinct = settings[k].hint_min_distinct;
         if (settings[k].rules) {
-            cfg.rules_text = early_rules;
-            cfg.rules_len = sizeof early_rules - 1;
+            cfg.rules_text = settings[k].rules == 1 ? early_rules : early_rules_low;
+            cfg.rules_len = strlen(cfg.rules_text);
         }
         struct scan_classifier *on = make(&cfg, true, &s_on), *off = make(&cfg, false, &s_off);
         for (unsigned i = 0; i < 1200; i++) {
