@@ -86,12 +86,13 @@ struct pending {
     bool active;
 };
 
-/* A user rule in one column: the thresholds column_rule applies there (the rule's own or the
- * classifier's, hinted or not) and its early outcome (enum scan__settled; SCAN__NEVER from the
- * start when it needs a hint the column's name lacks). */
+/* A user rule in one column: its ratio there, whether the column's name hints at it (looked up
+ * only when a decision needs it: a rule that matched nothing does not, and the lookup costs
+ * ~200 instructions a rule, ~170 a cell with 100 rules) and its early outcome (enum
+ * scan__settled). */
 struct rule_col {
     double min_ratio;
-    uint32_t min_distinct;
+    int8_t hinted; /* -1: not looked up yet */
     uint8_t outcome;
 };
 
@@ -777,8 +778,34 @@ struct column_tally {
     size_t nonempty, distinct;
 };
 
+/* Does the column's name hint at user rule i (looked up once per column, on demand)? */
+static bool rule_col_hinted(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                            const struct name_words *nw, size_t i)
+{
+    struct rule_col *rc = &s->rcol[i];
+    if (rc->hinted < 0)
+        rc->hinted = rule_hinted(&c->rules.rules[i], nw);
+    return rc->hinted;
+}
+
+/* User rule i's distinct threshold in this column, 0 when it needs a hint the name lacks (then
+ * it labels nothing). */
+static uint32_t rule_col_distinct(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                                  const struct name_words *nw, size_t i)
+{
+    const struct scan__rule *r = &c->rules.rules[i];
+    if (r->min_distinct > 0 && !r->require_hint)
+        return (uint32_t)r->min_distinct;
+    bool hinted = rule_col_hinted(c, s, nw, i);
+    if (r->require_hint && !hinted)
+        return 0;
+    return r->min_distinct > 0 ? (uint32_t)r->min_distinct
+           : hinted            ? c->hint_min_distinct
+                               : c->min_distinct;
+}
+
 /* The column rule for type t (built-in or user) over a whole column. */
-static bool column_rule(const struct scan_classifier *c, const struct scan_classify_scratch *s,
+static bool column_rule(const struct scan_classifier *c, struct scan_classify_scratch *s,
                         const struct chk_counts *chk, const struct column_tally *ct, unsigned t)
 {
     double min_ratio = c->min_ratio;
@@ -795,30 +822,23 @@ static bool column_rule(const struct scan_classifier *c, const struct scan_class
         bool hinted = (ct->hints >> t) & 1;
         min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
     } else {
-        const struct rule_col *rc = &s->rcol[t - SCAN__N_BUILTIN];
-        if (rc->outcome == SCAN__NEVER)
+        min_ratio = s->rcol[t - SCAN__N_BUILTIN].min_ratio;
+        if ((min_distinct = rule_col_distinct(c, s, ct->nw, t - SCAN__N_BUILTIN)) == 0)
             return false; /* needs a hint the name lacks */
-        min_ratio = rc->min_ratio;
-        min_distinct = rc->min_distinct;
     }
     return ct->distinct >= min_distinct &&
            (double)s->counts[t] >= min_ratio * (double)ct->nonempty;
 }
 
-/* Each user rule's thresholds in this column (what column_rule applies); a rule that needs a
- * hint the name lacks is settled: never. */
-static void rules_prepare(const struct scan_classifier *c, struct scan_classify_scratch *s,
-                          const struct name_words *nw)
+/* Each user rule's ratio in this column; nothing looked up or settled yet. */
+static void rules_prepare(const struct scan_classifier *c, struct scan_classify_scratch *s)
 {
     for (size_t i = 0; i < c->rules.n; i++) {
         const struct scan__rule *r = &c->rules.rules[i];
         struct rule_col *rc = &s->rcol[i];
-        bool hinted = rule_hinted(r, nw);
         rc->min_ratio = r->min_ratio >= 0 ? r->min_ratio : c->min_ratio;
-        rc->min_distinct = r->min_distinct > 0 ? (uint32_t)r->min_distinct
-                           : hinted            ? c->hint_min_distinct
-                                               : c->min_distinct;
-        rc->outcome = r->require_hint && !hinted ? SCAN__NEVER : SCAN__OPEN;
+        rc->hinted = -1;
+        rc->outcome = SCAN__OPEN;
     }
 }
 
@@ -827,7 +847,8 @@ static void rules_prepare(const struct scan_classifier *c, struct scan_classify_
  * when none is open; *ratio_lo receives the lowest ratio of the open ones (while a rule that has
  * matched nothing yet could still reach its ratio, nothing settles: the caller waits for that). */
 static int rules_flush(const struct scan_classifier *c, struct scan_classify_scratch *s,
-                       const struct scan__settle *st, bool *all, double *ratio_lo)
+                       const struct name_words *nw, const struct scan__settle *st, bool *all,
+                       double *ratio_lo)
 {
     int rc = run_cells(c, s);
     join_reset(s);
@@ -835,10 +856,21 @@ static int rules_flush(const struct scan_classifier *c, struct scan_classify_scr
     *ratio_lo = 2.0;
     for (size_t i = 0; rc == 0 && i < c->rules.n; i++) {
         struct rule_col *r = &s->rcol[i];
+        uint32_t count = s->counts[SCAN__N_BUILTIN + i];
         if (r->outcome != SCAN__OPEN)
             continue;
-        r->outcome = (uint8_t)scan__settle_rule(st, s->counts[SCAN__N_BUILTIN + i], r->min_ratio,
-                                                r->min_distinct);
+        /* The ratio alone first (a distinct threshold of 0 never fails): most rules have
+         * matched nothing and are settled by it without the name's hint. */
+        r->outcome = (uint8_t)scan__settle_rule(st, count, r->min_ratio, 0);
+        /* Open by the ratio with distinct able to reach any threshold: open whatever the
+         * rule's own, no lookup either. */
+        bool distinct_open = (uint64_t)st->distinct + st->remaining >= c->distinct_needed;
+        if (r->outcome == SCAN__SURE || (r->outcome == SCAN__OPEN && !distinct_open)) {
+            uint32_t min_distinct = rule_col_distinct(c, s, nw, i);
+            r->outcome = min_distinct == 0 ? SCAN__NEVER
+                                           : (uint8_t)scan__settle_rule(st, count, r->min_ratio,
+                                                                        min_distinct);
+        }
         if (r->outcome == SCAN__OPEN) {
             *all = false;
             if (r->min_ratio < *ratio_lo)
@@ -886,7 +918,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     chk_init(&chk);
     memset(s->counts, 0, nt * sizeof s->counts[0]);
     join_reset(s);
-    rules_prepare(c, s, &nw);
+    rules_prepare(c, s);
     size_t hcap;
     if ((rc = distinct_init(s, col->n_samples, &hcap)) < 0)
         return rc;
@@ -897,12 +929,10 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                               ct.hints};
     uint64_t seen = 0, settled_yes = 0;
     bool settled = !c->builtins, users_settled = !c->cell_db;
-    double ratio_lo = 2.0; /* lowest ratio of the open user rules (2: none open) */
+    double ratio_lo = 2.0; /* lowest ratio of the open user rules */
     for (size_t i = 0; i < c->rules.n; i++)
-        if (s->rcol[i].outcome == SCAN__OPEN && s->rcol[i].min_ratio < ratio_lo)
+        if (s->rcol[i].min_ratio < ratio_lo)
             ratio_lo = s->rcol[i].min_ratio;
-    if (c->early && ratio_lo > 1.0)
-        users_settled = true; /* every rule needs a hint this name lacks */
     size_t next_flush = 0;
     for (size_t i = 0; i < col->n_samples; i++) {
         const char *v = col->samples[i];
@@ -929,16 +959,16 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                 return rc;
         }
         /* The user rules, likewise, once a rule without matches could no longer reach the
-         * lowest ratio of the open ones, then every few cells; and every RULES_FLUSH_LONG
-         * cells before, for the rules with matches (a rule of ratio 0.1 would hold the others
-         * to the end of the column). */
+         * lowest ratio of the open ones, then every few cells; and, when a rule's ratio is
+         * under one half, every RULES_FLUSH_LONG cells before, for the rules with matches (a
+         * rule of ratio 0.1 would hold the others to the end of the column). */
         if (c->early && !users_settled && i + 1 >= next_flush &&
-            ((i + 1) % RULES_FLUSH_LONG == 0 ||
+            ((ratio_lo < 0.5 && (i + 1) % RULES_FLUSH_LONG == 0) ||
              (double)rem + 1.0 < ratio_lo * (double)(ct.nonempty + rem))) {
             st.nonempty = (uint32_t)ct.nonempty;
             st.remaining = (uint32_t)rem;
             st.distinct = (uint32_t)ct.distinct;
-            if ((rc = rules_flush(c, s, &st, &users_settled, &ratio_lo)) < 0)
+            if ((rc = rules_flush(c, s, &nw, &st, &users_settled, &ratio_lo)) < 0)
                 return rc;
             next_flush = i + 1 + RULES_FLUSH_EVERY;
         }
