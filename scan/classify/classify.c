@@ -75,6 +75,8 @@ struct scan_classifier {
     double min_ratio;
     bool builtins, early;
     struct scan__ruleset rules;
+    double rule_ratio[SCAN_CLASSIFY_MAX_USER_RULES]; /* each rule's min_ratio, or the default */
+    double rule_ratio_lo;   /* the lowest of them (2 without rules) */
     hs_database_t *cell_db; /* rules anchored to whole cells (^...$, multi-line) */
     hs_database_t *text_db; /* rules anywhere, leftmost start of match */
 };
@@ -86,15 +88,6 @@ struct pending {
     bool active;
 };
 
-/* A user rule in one column: its ratio there, whether the column's name hints at it (looked up
- * only when a decision needs it: a rule that matched nothing does not, and the lookup costs
- * ~200 instructions a rule, ~170 a cell with 100 rules) and its early outcome (enum
- * scan__settled). */
-struct rule_col {
-    double min_ratio;
-    int8_t hinted; /* -1: not looked up yet */
-    uint8_t outcome;
-};
 
 struct scan_classify_scratch {
     hs_scratch_t *hs;
@@ -108,7 +101,12 @@ struct scan_classify_scratch {
     uint64_t *hset;          /* distinct-value hash set */
     size_t hset_cap;
     uint32_t counts[SCAN_CLASSIFY_MAX_TYPES];
-    struct rule_col rcol[SCAN_CLASSIFY_MAX_USER_RULES]; /* during a column */
+    /* Each user rule in the column being classified: whether its name hints at it (-1: not
+     * looked up yet; only a decision that needs it looks, a rule that matched nothing does not:
+     * the lookup costs ~200 instructions a rule, ~170 a cell with 100 rules) and its early
+     * outcome (enum scan__settled). */
+    int8_t rule_hinted[SCAN_CLASSIFY_MAX_USER_RULES];
+    uint8_t rule_outcome[SCAN_CLASSIFY_MAX_USER_RULES];
     struct pending pend[SCAN_CLASSIFY_MAX_USER_RULES];
     const struct scan_classifier *cls;
     const char *text;        /* during a text scan */
@@ -301,6 +299,13 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
         if (c->rules.rules[i].min_distinct > 0 &&
             (uint32_t)c->rules.rules[i].min_distinct > c->distinct_needed)
             c->distinct_needed = (uint32_t)c->rules.rules[i].min_distinct;
+    c->rule_ratio_lo = 2.0;
+    for (size_t i = 0; i < c->rules.n; i++) {
+        double r = c->rules.rules[i].min_ratio;
+        c->rule_ratio[i] = r >= 0 ? r : c->min_ratio;
+        if (c->rule_ratio[i] < c->rule_ratio_lo)
+            c->rule_ratio_lo = c->rule_ratio[i];
+    }
     if (c->rules.n > 0) {
         if ((rc = compile_rules(&c->rules, false, &c->text_db, err, errlen)) < 0 ||
             (rc = compile_rules(&c->rules, true, &c->cell_db, err, errlen)) < 0)
@@ -782,10 +787,9 @@ struct column_tally {
 static bool rule_col_hinted(const struct scan_classifier *c, struct scan_classify_scratch *s,
                             const struct name_words *nw, size_t i)
 {
-    struct rule_col *rc = &s->rcol[i];
-    if (rc->hinted < 0)
-        rc->hinted = rule_hinted(&c->rules.rules[i], nw);
-    return rc->hinted;
+    if (s->rule_hinted[i] < 0)
+        s->rule_hinted[i] = rule_hinted(&c->rules.rules[i], nw);
+    return s->rule_hinted[i];
 }
 
 /* User rule i's distinct threshold in this column, 0 when it needs a hint the name lacks (then
@@ -822,7 +826,7 @@ static bool column_rule(const struct scan_classifier *c, struct scan_classify_sc
         bool hinted = (ct->hints >> t) & 1;
         min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
     } else {
-        min_ratio = s->rcol[t - SCAN__N_BUILTIN].min_ratio;
+        min_ratio = c->rule_ratio[t - SCAN__N_BUILTIN];
         if ((min_distinct = rule_col_distinct(c, s, ct->nw, t - SCAN__N_BUILTIN)) == 0)
             return false; /* needs a hint the name lacks */
     }
@@ -830,16 +834,11 @@ static bool column_rule(const struct scan_classifier *c, struct scan_classify_sc
            (double)s->counts[t] >= min_ratio * (double)ct->nonempty;
 }
 
-/* Each user rule's ratio in this column; nothing looked up or settled yet. */
+/* Nothing looked up or settled yet about the user rules in this column. */
 static void rules_prepare(const struct scan_classifier *c, struct scan_classify_scratch *s)
 {
-    for (size_t i = 0; i < c->rules.n; i++) {
-        const struct scan__rule *r = &c->rules.rules[i];
-        struct rule_col *rc = &s->rcol[i];
-        rc->min_ratio = r->min_ratio >= 0 ? r->min_ratio : c->min_ratio;
-        rc->hinted = -1;
-        rc->outcome = SCAN__OPEN;
-    }
+    memset(s->rule_hinted, -1, c->rules.n);
+    memset(s->rule_outcome, SCAN__OPEN, c->rules.n);
 }
 
 /* The user rules' early decision over the cells joined so far (evidence.h): scan them (one
@@ -855,26 +854,27 @@ static int rules_flush(const struct scan_classifier *c, struct scan_classify_scr
     *all = true;
     *ratio_lo = 2.0;
     for (size_t i = 0; rc == 0 && i < c->rules.n; i++) {
-        struct rule_col *r = &s->rcol[i];
+        uint8_t *outcome = &s->rule_outcome[i];
+        double min_ratio = c->rule_ratio[i];
         uint32_t count = s->counts[SCAN__N_BUILTIN + i];
-        if (r->outcome != SCAN__OPEN)
+        if (*outcome != SCAN__OPEN)
             continue;
         /* The ratio alone first (a distinct threshold of 0 never fails): most rules have
          * matched nothing and are settled by it without the name's hint. */
-        r->outcome = (uint8_t)scan__settle_rule(st, count, r->min_ratio, 0);
+        *outcome = (uint8_t)scan__settle_rule(st, count, min_ratio, 0);
         /* Open by the ratio with distinct able to reach any threshold: open whatever the
          * rule's own, no lookup either. */
         bool distinct_open = (uint64_t)st->distinct + st->remaining >= c->distinct_needed;
-        if (r->outcome == SCAN__SURE || (r->outcome == SCAN__OPEN && !distinct_open)) {
+        if (*outcome == SCAN__SURE || (*outcome == SCAN__OPEN && !distinct_open)) {
             uint32_t min_distinct = rule_col_distinct(c, s, nw, i);
-            r->outcome = min_distinct == 0 ? SCAN__NEVER
-                                           : (uint8_t)scan__settle_rule(st, count, r->min_ratio,
+            *outcome = min_distinct == 0 ? SCAN__NEVER
+                                           : (uint8_t)scan__settle_rule(st, count, min_ratio,
                                                                         min_distinct);
         }
-        if (r->outcome == SCAN__OPEN) {
+        if (*outcome == SCAN__OPEN) {
             *all = false;
-            if (r->min_ratio < *ratio_lo)
-                *ratio_lo = r->min_ratio;
+            if (min_ratio < *ratio_lo)
+                *ratio_lo = min_ratio;
         }
     }
     return rc;
@@ -929,10 +929,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                               ct.hints};
     uint64_t seen = 0, settled_yes = 0;
     bool settled = !c->builtins, users_settled = !c->cell_db;
-    double ratio_lo = 2.0; /* lowest ratio of the open user rules */
-    for (size_t i = 0; i < c->rules.n; i++)
-        if (s->rcol[i].min_ratio < ratio_lo)
-            ratio_lo = s->rcol[i].min_ratio;
+    double ratio_lo = c->rule_ratio_lo; /* lowest ratio of the open user rules */
     size_t next_flush = 0;
     for (size_t i = 0; i < col->n_samples; i++) {
         const char *v = col->samples[i];
@@ -983,8 +980,8 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
         bool label;
         if (t < SCAN__N_BUILTIN && settled)
             label = (settled_yes >> t) & 1;
-        else if (t >= SCAN__N_BUILTIN && s->rcol[t - SCAN__N_BUILTIN].outcome != SCAN__OPEN)
-            label = s->rcol[t - SCAN__N_BUILTIN].outcome == SCAN__SURE;
+        else if (t >= SCAN__N_BUILTIN && s->rule_outcome[t - SCAN__N_BUILTIN] != SCAN__OPEN)
+            label = s->rule_outcome[t - SCAN__N_BUILTIN] == SCAN__SURE;
         else
             label = column_rule(c, s, &chk, &ct, t);
         if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
