@@ -77,6 +77,7 @@ struct scan_classifier {
     struct scan__ruleset rules;
     double rule_ratio[SCAN_CLASSIFY_MAX_USER_RULES]; /* each rule's min_ratio, or the default */
     double rule_ratio_lo;   /* the lowest of them (2 without rules) */
+    unsigned cell_wmin, cell_wmax; /* lengths of cell any rule can match whole (cell_widths) */
     hs_database_t *cell_db; /* rules anchored to whole cells (^...$, multi-line) */
     hs_database_t *text_db; /* rules anywhere, leftmost start of match */
 };
@@ -193,6 +194,10 @@ out:
     return rc;
 }
 
+/* How a rule is anchored to a whole cell (a line of the joined cells): compile_rules and
+ * cell_widths must agree. */
+#define CELL_ANCHORED "^(?:%s)$"
+
 /* Compile every user rule into one database. mode_cells wraps each as ^(?:re)$ over lines. */
 static int compile_rules(const struct scan__ruleset *rs, bool mode_cells, hs_database_t **db,
                          char *err, size_t errlen)
@@ -216,7 +221,7 @@ static int compile_rules(const struct scan__ruleset *rs, bool mode_cells, hs_dat
                 rc = SHIR_E_NOMEM;
                 goto out;
             }
-            snprintf(owned[i], l, "^(?:%s)$", rs->rules[i].regex);
+            snprintf(owned[i], l, CELL_ANCHORED, rs->rules[i].regex);
             exprs[i] = owned[i];
             flags[i] = HS_FLAG_MULTILINE;
         } else {
@@ -247,6 +252,37 @@ out:
     free(flags);
     free(ids);
     return rc;
+}
+
+/* The shortest and longest cell any rule can match whole (Vectorscan's bounds on a match's
+ * width; UINT_MAX when unbounded): a cell outside them is no candidate and is never joined.
+ * Without an answer (never expected: the rules compiled) every length stays a candidate. */
+static void cell_widths(struct scan_classifier *c)
+{
+    c->cell_wmin = UINT_MAX;
+    c->cell_wmax = 0;
+    for (size_t i = 0; i < c->rules.n; i++) {
+        size_t l = strlen(c->rules.rules[i].regex) + 8;
+        char *buf = malloc(l);
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *cerr = NULL;
+        if (buf)
+            snprintf(buf, l, CELL_ANCHORED, c->rules.rules[i].regex);
+        if (!buf || hs_expression_info(buf, HS_FLAG_MULTILINE, &info, &cerr) != HS_SUCCESS) {
+            free(buf);
+            if (cerr)
+                hs_free_compile_error(cerr);
+            c->cell_wmin = 0;
+            c->cell_wmax = UINT_MAX;
+            return;
+        }
+        free(buf);
+        if (info->min_width < c->cell_wmin)
+            c->cell_wmin = info->min_width;
+        if (info->max_width > c->cell_wmax)
+            c->cell_wmax = info->max_width;
+        free(info); /* allocated with the default allocator (hs_set_misc_allocator unused) */
+    }
 }
 
 int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_classifier **out,
@@ -310,6 +346,7 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
         if ((rc = compile_rules(&c->rules, false, &c->text_db, err, errlen)) < 0 ||
             (rc = compile_rules(&c->rules, true, &c->cell_db, err, errlen)) < 0)
             goto err;
+        cell_widths(c);
     }
     free(file);
     *out = c;
@@ -952,7 +989,9 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                     settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
                 }
             }
-            if (!users_settled && (rc = join_add(s, v, n)) < 0)
+            /* A cell no rule can match whole by its length alone is no candidate. */
+            if (!users_settled && n >= c->cell_wmin && n <= c->cell_wmax &&
+                (rc = join_add(s, v, n)) < 0)
                 return rc;
         }
         /* The user rules, likewise, once a rule without matches could no longer reach the

@@ -215,6 +215,15 @@ static const char early_rules_low[] = "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\
                                       "[rule ANY]\nregex = .+\nmin_ratio = 0\nmin_distinct = 30\n"
                                       "[rule NOSPACE]\nregex = [^ ]+\nmin_ratio = 0.9\n";
 
+/* Rules of bounded widths (9 to 41 bytes): cells shorter or longer than any of them can match
+ * are never joined (cell_widths in classify.c). */
+static const char early_rules_narrow[] =
+    "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\nhints = customer\n"
+    "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n"
+    "[rule ACCT]\nregex = [A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\nvalidator = mod97\n"
+    "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0.2\n"
+    "[rule AT]\nregex = [^@]{1,20}@[^@]{1,20}\nmin_ratio = 0.5\n";
+
 /* ~60 lines: one loop over settings and columns; the two classifications sit side by side. */
 void test_early_differential(void **state)
 {
@@ -222,11 +231,14 @@ void test_early_differential(void **state)
     static const struct {
         double ratio;
         uint32_t min_distinct, hint_min_distinct;
-        unsigned rules; /* 0: none, 1: early_rules, 2: early_rules_low */
+        unsigned rules; /* 0: none, 1: early_rules, 2: early_rules_low, 3: _narrow */
     } settings[] = {
         {0.60, 8, 4, 0}, {0.60, 8, 4, 1}, {0.30, 3, 1, 1}, {0.95, 8, 4, 0},
         {1.00, 1, 1, 1}, {0.05, 20, 4, 2}, {0.60, 8, 4, 2}, {0.80, 4, 2, 1},
+        {0.60, 8, 4, 3}, {0.30, 3, 1, 3},
     };
+    static const char *const rule_sets[] = {NULL, early_rules, early_rules_low,
+                                            early_rules_narrow};
     static const char *const generic[] = {"value", "attr_b", "order_id", "amount", "customer"};
     struct shir_random r;
     unsigned cols = 0, labelled = 0;
@@ -239,7 +251,7 @@ void test_early_differential(void **state)
         cfg.min_distinct = settings[k].min_distinct;
         cfg.hint_min_distinct = settings[k].hint_min_distinct;
         if (settings[k].rules) {
-            cfg.rules_text = settings[k].rules == 1 ? early_rules : early_rules_low;
+            cfg.rules_text = rule_sets[settings[k].rules];
             cfg.rules_len = strlen(cfg.rules_text);
         }
         struct scan_classifier *on = make(&cfg, true, &s_on), *off = make(&cfg, false, &s_off);
@@ -279,4 +291,87 @@ void test_early_differential(void **state)
     printf("\nEarly decision: %u columns, %u labelled, identical labels with and without\n", cols,
            labelled);
     assert_true(labelled > cols / 10); /* the corpus exercises labelled columns too */
+}
+
+/* The cells path of user rules (chunked nomination scans, cells skipped by length) against
+ * scan_classify_value, which scans each cell alone: with min_ratio 0 and min_distinct 1 a rule
+ * labels a column exactly when one of its cells matches the rule whole, so the column's labels
+ * must be the rules some cell's value gets. Early decision on and off. */
+void test_rules_column_oracle(void **state)
+{
+    (void)state;
+    static const char rules[] =
+        "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule ACCT]\nregex = [A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\nvalidator = mod97\n"
+        "min_ratio = 0\nmin_distinct = 1\n"
+        "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule SHORT]\nregex = (?i)v[0-9]\\.[0-9]{1,2}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule DATE]\nregex = [0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:]{8})?\nmin_ratio = 0\n"
+        "min_distinct = 1\n";
+    /* With ACROSS the widths are unbounded above; without, 4 to 34 bytes. */
+    static const char across[] = "[rule ACROSS]\nregex = \\S*\\s+B\nmin_ratio = 0\n"
+                                 "min_distinct = 1\n";
+    char both[sizeof rules + sizeof across];
+    snprintf(both, sizeof both, "%s%s", rules, across);
+    static const char *const odd[] = {"x", "B", "a B", "V1.2", "v12.3", "2024-01-02",
+                                      "2024-01-02T10:11:12", "ab\ncde", "x\nB", "123456789"};
+    struct shir_random r;
+    shir_random_seeded(&r, 2714);
+    for (unsigned mode = 0; mode < 4; mode++) {
+        struct scan_classify_config cfg;
+        struct scan_classify_scratch *s = NULL;
+        scan_classify_config_default(&cfg);
+        cfg.builtins = false;
+        cfg.rules_text = mode & 2 ? both : rules;
+        cfg.rules_len = strlen(cfg.rules_text);
+        struct scan_classifier *c = make(&cfg, mode & 1, &s);
+        unsigned labelled = 0;
+        for (unsigned i = 0; i < 600; i++) {
+            struct scan_asset a;
+            struct scan_limits lim;
+            struct scan_column *col;
+            struct scan_typeset want, one;
+            struct corpus_item it;
+            unsigned rows = 1 + (unsigned)corpus_below(&r, 100);
+            scan_limits_default(&lim);
+            scan_asset_init(&a);
+            scan_typeset_clear(&want);
+            assert_int_equal(scan_asset_add_column(&a, &lim, "value", &col), 0);
+            for (unsigned k = 0; k < rows; k++) {
+                unsigned roll = (unsigned)corpus_below(&r, 100);
+                if (roll < 2)
+                    snprintf(it.v, sizeof it.v, "%s", odd[corpus_below(&r, 10)]);
+                else if (roll < 10)
+                    corpus_positive(&r, (unsigned)corpus_below(&r, SCAN__N_BUILTIN), &it);
+                else
+                    corpus_negative(&r, &it);
+                assert_int_equal(scan_column_add_sample(col, &lim, it.v, strlen(it.v)), 0);
+                assert_int_equal(
+                    scan_classify_value(c, s, "value", it.v, strlen(it.v), &one), 0);
+                for (size_t w = 0; w < SCAN_CLASSIFY_MAX_TYPES / 64; w++)
+                    want.bits[w] |= one.bits[w];
+            }
+            assert_int_equal(scan_classify_column(c, s, NULL, col), 0);
+            size_t n_want = 0;
+            for (unsigned t = 0; t < scan_classifier_type_count(c); t++) {
+                if (!((want.bits[t / 64] >> (t % 64)) & 1))
+                    continue;
+                n_want++;
+                bool found = false;
+                for (size_t j = 0; j < col->n_classes; j++)
+                    found |= strcmp(col->classes[j], scan_classifier_type_name(c, t)) == 0;
+                if (!found)
+                    fail_msg("column %u: %s matched a cell but is not a label", i,
+                             scan_classifier_type_name(c, t));
+            }
+            if (col->n_classes != n_want)
+                fail_msg("column %u: %zu labels, %zu rules matched a cell", i, col->n_classes,
+                         n_want);
+            labelled += n_want > 0;
+            scan_asset_free(&a);
+        }
+        assert_true(labelled > 100);
+        scan_classify_scratch_free(s);
+        scan_classifier_free(c);
+    }
 }
