@@ -103,10 +103,17 @@ struct pending {
 struct memo {
     const char *v; /* the first occurrence, borrowed from the column */
     uint32_t n;
-    bool valid;
+    bool valid;     /* strong, weak, digits hold the built-in answer */
     uint8_t digits; /* its check-digit form's digit count (chk_digits) */
+    uint8_t rules;  /* enum memo_rules: the user rules' answer */
+    uint32_t pending;        /* repeats seen while the rules' answer was still to come */
+    uint32_t hit_off, hit_n; /* the user rules it matches: col_hits[hit_off .. +hit_n) */
     uint64_t strong, weak;
 };
+/* The user rules' answer for a value: not tracked, its first occurrence joined and waiting for
+ * the next pass (repeats are counted in pending), or known. */
+enum memo_rules { MEMO_R_NONE = 0, MEMO_R_WAIT, MEMO_R_KNOWN };
+_Static_assert(SCAN_CLASSIFY_MAX_USER_RULES <= 256, "col_hits holds rule ids in a byte");
 
 struct scan_classify_scratch {
     hs_scratch_t *hs;
@@ -116,6 +123,11 @@ struct scan_classify_scratch {
     size_t n_cells, cell_cap;
     size_t *cand;            /* cells a rule matched to their end in join (cell_cap of them) */
     size_t n_cand;
+    long *cell_slot;         /* each joined cell's memo slot, -1 none (cell_cap; columns only) */
+    bool track;              /* run_cells records hits for cell_slot (the column path) */
+    long cur_slot;           /* the memo slot of the cell run_cells scans alone, -1 none */
+    uint8_t *col_hits;       /* rule ids each tracked value matches (struct memo) */
+    size_t n_hits, hits_cap;
     size_t cur_start, cur_len; /* the candidate cell run_cells scans alone */
     uint64_t *hset;          /* distinct-value hash set */
     struct memo *memo;       /* per hset slot: the built-in answer for its value */
@@ -410,6 +422,8 @@ void scan_classify_scratch_free(struct scan_classify_scratch *s)
     free(s->join);
     free(s->cell_off);
     free(s->cand);
+    free(s->cell_slot);
+    free(s->col_hits);
     free(s->hset);
     free(s->memo);
     free(s);
@@ -601,6 +615,10 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
         if (!q)
             return SHIR_E_NOMEM;
         s->cand = q;
+        long *sl = realloc(s->cell_slot, cap * sizeof *sl);
+        if (!sl)
+            return SHIR_E_NOMEM;
+        s->cell_slot = sl;
         s->cell_cap = cap;
     }
     s->cell_off[s->n_cells++] = s->join_len;
@@ -655,8 +673,11 @@ static int on_one_cell(unsigned id, unsigned long long from, unsigned long long 
     if (to != s->cur_len)
         return 0;
     const struct scan__rule *r = &s->cls->rules.rules[id];
-    if (scan__rule_validate(r->validator, s->join + s->cur_start, s->cur_len))
+    if (scan__rule_validate(r->validator, s->join + s->cur_start, s->cur_len)) {
         s->counts[SCAN__N_BUILTIN + id]++;
+        if (s->cur_slot >= 0) /* room made by run_cells: at most one hit per rule */
+            s->col_hits[s->n_hits++] = (uint8_t)id;
+    }
     return 0;
 }
 
@@ -684,9 +705,27 @@ static int run_cells(const struct scan_classifier *c, struct scan_classify_scrat
         s->cur_start = s->cell_off[k];
         s->cur_len = (k + 1 < s->n_cells ? s->cell_off[k + 1] - 1 : s->join_len - 1) -
                      s->cur_start;
+        s->cur_slot = s->track ? s->cell_slot[k] : -1;
+        if (s->cur_slot >= 0) {
+            /* The value's hits go to col_hits: room for one per rule first. */
+            if (s->n_hits + c->rules.n > s->hits_cap) {
+                size_t cap = s->hits_cap ? s->hits_cap : 1024;
+                while (cap < s->n_hits + c->rules.n)
+                    cap *= 2;
+                uint8_t *p = realloc(s->col_hits, cap);
+                if (!p)
+                    return SHIR_E_NOMEM;
+                s->col_hits = p;
+                s->hits_cap = cap;
+            }
+            s->memo[s->cur_slot].hit_off = (uint32_t)s->n_hits;
+        }
         rc = hs_err(hs_scan(c->cell_db, s->join + s->cur_start, (unsigned)s->cur_len, 0, s->hs,
                             on_one_cell, s));
+        if (s->cur_slot >= 0)
+            s->memo[s->cur_slot].hit_n = (uint32_t)s->n_hits - s->memo[s->cur_slot].hit_off;
     }
+    s->cur_slot = -1;
     return rc;
 }
 
@@ -714,6 +753,7 @@ int scan_classify_value(const struct scan_classifier *c, struct scan_classify_sc
     }
     if (c->cell_db) {
         join_reset(s);
+        s->track = false; /* no memo here */
         for (size_t i = 0; i < c->rules.n; i++)
             s->counts[SCAN__N_BUILTIN + i] = 0;
         if ((rc = join_add(s, v, n)) < 0 || (rc = run_cells(c, s)) < 0)
@@ -913,6 +953,24 @@ static bool column_rule(const struct scan_classifier *c, struct scan_classify_sc
            (double)s->counts[t] >= min_ratio * (double)ct->nonempty;
 }
 
+/* The joined cells of a column through the rules (run_cells), then emptied. Each tracked value
+ * joined (its first occurrence) now knows its hits; the repeats seen meanwhile count them. */
+static int rules_scan(const struct scan_classifier *c, struct scan_classify_scratch *s)
+{
+    int rc = run_cells(c, s);
+    for (size_t k = 0; rc == 0 && k < s->n_cells; k++) {
+        if (s->cell_slot[k] < 0)
+            continue;
+        struct memo *m = &s->memo[s->cell_slot[k]];
+        m->rules = MEMO_R_KNOWN;
+        for (uint32_t j = 0; j < m->hit_n; j++)
+            s->counts[SCAN__N_BUILTIN + s->col_hits[m->hit_off + j]] += m->pending;
+        m->pending = 0;
+    }
+    join_reset(s);
+    return rc;
+}
+
 /* Nothing looked up or settled yet about the user rules in this column. */
 static void rules_prepare(const struct scan_classifier *c, struct scan_classify_scratch *s)
 {
@@ -928,8 +986,7 @@ static int rules_flush(const struct scan_classifier *c, struct scan_classify_scr
                        const struct name_words *nw, const struct scan__settle *st, bool *all,
                        double *ratio_lo)
 {
-    int rc = run_cells(c, s);
-    join_reset(s);
+    int rc = rules_scan(c, s);
     *all = true;
     *ratio_lo = 2.0;
     for (size_t i = 0; rc == 0 && i < c->rules.n; i++) {
@@ -965,14 +1022,15 @@ static int rules_flush(const struct scan_classifier *c, struct scan_classify_scr
 #define RULES_FLUSH_LONG 32
 
 /* The built-in classifier on one cell of a column: counts, check-digit evidence. m: the
- * value's memo slot (NULL: none); a valid one holding the same bytes answers instead of the
- * classifier, an invalid one (the value's first occurrence) is filled. */
+ * value's memo slot (NULL: none); same: it holds these bytes (a repeat), whose answer, once
+ * valid, replaces the classifier; else a fresh slot (fresh) is filled. */
 static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk, uint64_t hints,
-                         const char *v, size_t n, struct memo *m, uint64_t *seen)
+                         const char *v, size_t n, struct memo *m, bool same, bool fresh,
+                         uint64_t *seen)
 {
     uint64_t strong = 0, weak = 0;
     unsigned digits;
-    if (m && m->valid && m->n == n && memcmp(m->v, v, n) == 0) {
+    if (same && m->valid) {
         strong = m->strong;
         weak = m->weak;
         digits = m->digits;
@@ -981,8 +1039,11 @@ static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk
          * column's evidence when no name hints at them. */
         scan__classify_token(v, n, hints | chk->mask, &strong, &weak);
         digits = chk_digits(chk, v, n);
-        if (m && !m->valid) {
-            *m = (struct memo){v, (uint32_t)n, true, (uint8_t)digits, strong, weak};
+        if (fresh) {
+            m->valid = true;
+            m->digits = (uint8_t)digits;
+            m->strong = strong;
+            m->weak = weak;
         }
     }
     uint64_t bits = strong | (weak & hints);
@@ -991,6 +1052,37 @@ static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk
     for (; bits; bits &= bits - 1)
         s->counts[__builtin_ctzll(bits)]++;
     chk_add(chk, digits, passed);
+}
+
+/* A cell of a column for the user rules: joined for the next pass, unless no rule can match all
+ * of it by its length alone, or it repeats a value whose hits are known (counted now) or
+ * waiting for the pass that joined its first occurrence (counted then). m, slot, same, fresh:
+ * the value's memo slot as in builtin_cell (m NULL: not tracked). */
+static int rules_cell(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                      const char *v, size_t n, struct memo *m, size_t slot, bool same,
+                      bool fresh)
+{
+    int rc;
+    if (same && m->rules == MEMO_R_KNOWN) {
+        for (uint32_t j = 0; j < m->hit_n; j++)
+            s->counts[SCAN__N_BUILTIN + s->col_hits[m->hit_off + j]]++;
+        return 0;
+    }
+    if (same && m->rules == MEMO_R_WAIT) {
+        m->pending++;
+        return 0;
+    }
+    if (n < c->cell_wmin || n > c->cell_wmax) {
+        if (fresh)
+            m->rules = MEMO_R_KNOWN; /* no hits */
+        return 0;
+    }
+    if ((rc = join_add(s, v, n)) < 0)
+        return rc;
+    s->cell_slot[s->n_cells - 1] = fresh ? (long)slot : -1;
+    if (fresh)
+        m->rules = MEMO_R_WAIT;
+    return 0;
 }
 
 /* Cells hashed at the start of a column whatever the distinct count, to learn whether its
@@ -1016,6 +1108,8 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     memset(s->counts, 0, nt * sizeof s->counts[0]);
     join_reset(s);
     rules_prepare(c, s);
+    s->track = true;
+    s->n_hits = 0;
     size_t hcap;
     if ((rc = distinct_init(s, col->n_samples, &hcap)) < 0)
         return rc;
@@ -1041,21 +1135,29 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
              * ~20 instructions against ~400 to classify); the first MEMO_WINDOW cells are
              * hashed to learn that. */
             struct memo *m = NULL;
+            size_t slot = 0;
+            bool fresh = false, same = false;
             if (hashing && ct.distinct >= c->distinct_needed && ct.nonempty > MEMO_WINDOW &&
                 repeats * 8 < ct.nonempty)
                 hashing = false; /* for good: repeats stop being counted */
             if (hashing) {
-                size_t slot;
-                if (distinct_add(s->hset, hcap, v, n, &slot)) {
+                fresh = distinct_add(s->hset, hcap, v, n, &slot);
+                m = &s->memo[slot];
+                if (fresh) {
                     ct.distinct++;
-                    s->memo[slot].valid = false;
+                    m->v = v;
+                    m->n = (uint32_t)n;
+                    m->valid = false;
+                    m->rules = MEMO_R_NONE;
+                    m->pending = 0;
+                    m->hit_n = 0;
                 } else {
                     repeats++;
+                    same = m->n == n && memcmp(m->v, v, n) == 0; /* else a hash collision */
                 }
-                m = &s->memo[slot];
             }
             if (!settled) {
-                builtin_cell(s, &chk, ct.hints, v, n, m, &seen);
+                builtin_cell(s, &chk, ct.hints, v, n, m, same, fresh, &seen);
                 /* Nothing settles while a type without matches could still reach the ratio
                  * (the first test of scan__settle_builtins, inlined: it fails for most cells). */
                 if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
@@ -1065,9 +1167,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                     settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
                 }
             }
-            /* A cell no rule can match whole by its length alone is no candidate. */
-            if (!users_settled && n >= c->cell_wmin && n <= c->cell_wmax &&
-                (rc = join_add(s, v, n)) < 0)
+            if (!users_settled && (rc = rules_cell(c, s, v, n, m, slot, same, fresh)) < 0)
                 return rc;
         }
         /* The user rules, likewise, once a rule without matches could no longer reach the
@@ -1089,7 +1189,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     }
     if (ct.nonempty == 0)
         return 0;
-    if (!users_settled && (rc = run_cells(c, s)) < 0)
+    if (!users_settled && (rc = rules_scan(c, s)) < 0)
         return rc;
     for (unsigned t = 0; t < nt; t++) {
         bool label;

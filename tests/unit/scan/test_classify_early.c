@@ -337,12 +337,19 @@ void test_rules_column_oracle(void **state)
             scan_asset_init(&a);
             scan_typeset_clear(&want);
             assert_int_equal(scan_asset_add_column(&a, &lim, "value", &col), 0);
+            /* Half the columns repeat a pool of values (the memo replays rule hits). */
+            struct corpus_item pool[8];
+            unsigned npool = corpus_below(&r, 2) ? 1 + (unsigned)corpus_below(&r, 8) : 0;
+            for (unsigned p = 0; p < npool; p++)
+                corpus_negative(&r, &pool[p]);
             for (unsigned k = 0; k < rows; k++) {
                 unsigned roll = (unsigned)corpus_below(&r, 100);
                 if (roll < 2)
                     snprintf(it.v, sizeof it.v, "%s", odd[corpus_below(&r, 10)]);
                 else if (roll < 10)
                     corpus_positive(&r, (unsigned)corpus_below(&r, SCAN__N_BUILTIN), &it);
+                else if (npool && roll < 80)
+                    it = pool[corpus_below(&r, npool)];
                 else
                     corpus_negative(&r, &it);
                 assert_int_equal(scan_column_add_sample(col, &lim, it.v, strlen(it.v)), 0);
