@@ -1085,13 +1085,35 @@ static int rules_cell(const struct scan_classifier *c, struct scan_classify_scra
     return 0;
 }
 
+/* A cell's value in the distinct set: its memo slot, *fresh when the value is new (the slot is
+ * reset for it), else *same when the slot holds these bytes (not a hash collision). */
+static inline struct memo *memo_cell(struct scan_classify_scratch *s, size_t hcap,
+                                     const char *v, size_t n, size_t *slot, bool *fresh,
+                                     bool *same)
+{
+    *fresh = distinct_add(s->hset, hcap, v, n, slot);
+    struct memo *m = &s->memo[*slot];
+    if (*fresh) {
+        m->v = v;
+        m->n = (uint32_t)n;
+        m->valid = false;
+        m->rules = MEMO_R_NONE;
+        m->pending = 0;
+        m->hit_n = 0;
+    } else {
+        *same = m->n == n && memcmp(m->v, v, n) == 0;
+    }
+    return m;
+}
+
 /* Cells hashed at the start of a column whatever the distinct count, to learn whether its
  * values repeat: then hashing goes on while an eighth of the cells so far were repeats (16
  * values among 128 cells show ~5.6 repeats in the first 16, 32 values ~3.4). */
 #define MEMO_WINDOW 16
 
-/* ~80 lines: the per-cell loop with both early decisions (built-ins after each cell, user rules
- * at flushes of the joined cells); the rule itself is column_rule. */
+/* ~95 lines: the per-cell loop with the memo of repeats and both early decisions (built-ins
+ * after each cell, user rules at flushes of the joined cells), one state threaded through one
+ * loop; the steps are builtin_cell, rules_cell, rules_flush, and the rule itself column_rule. */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
 {
@@ -1141,20 +1163,9 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                 repeats * 8 < ct.nonempty)
                 hashing = false; /* for good: repeats stop being counted */
             if (hashing) {
-                fresh = distinct_add(s->hset, hcap, v, n, &slot);
-                m = &s->memo[slot];
-                if (fresh) {
-                    ct.distinct++;
-                    m->v = v;
-                    m->n = (uint32_t)n;
-                    m->valid = false;
-                    m->rules = MEMO_R_NONE;
-                    m->pending = 0;
-                    m->hit_n = 0;
-                } else {
-                    repeats++;
-                    same = m->n == n && memcmp(m->v, v, n) == 0; /* else a hash collision */
-                }
+                m = memo_cell(s, hcap, v, n, &slot, &fresh, &same);
+                ct.distinct += fresh;
+                repeats += !fresh;
             }
             if (!settled) {
                 builtin_cell(s, &chk, ct.hints, v, n, m, same, fresh, &seen);
