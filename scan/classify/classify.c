@@ -1,6 +1,13 @@
 /* Classification: the type table, column-name hints, the column rule (with its early decision),
  * document counts, and user regex rules run through Vectorscan (one database per mode; one pass
- * per text, one per column plus one per cell a rule matched to its end, scanned alone). */
+ * per text; in a column, one pass per chunk of joined cells the early decision flushes, or per
+ * column, plus one per cell a rule matched to its end, scanned alone).
+ *
+ * ~1 200 lines, over the ~1 000 of the house style: the column path (the per-cell loop, the
+ * memo of repeated values, the user rules' flushes) and the text path share the classifier,
+ * the scratch and the Vectorscan helpers defined here, and both were reworked at once on two
+ * branches (cells2, text2); the column path is the part to move to its own file (column.c,
+ * with a classify-internal header for those structs) once both are merged. */
 #include <hs/hs.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -76,6 +83,9 @@ struct scan_classifier {
     double min_ratio;
     bool builtins, early;
     struct scan__ruleset rules;
+    double rule_ratio[SCAN_CLASSIFY_MAX_USER_RULES]; /* each rule's min_ratio, or the default */
+    double rule_ratio_lo;   /* the lowest of them (2 without rules) */
+    unsigned cell_wmin, cell_wmax; /* lengths of cell any rule can match whole (cell_widths) */
     hs_database_t *cell_db; /* rules anchored to whole cells (^...$, multi-line) */
     hs_database_t *text_db; /* rules anywhere, leftmost start of match */
 };
@@ -87,6 +97,25 @@ struct pending {
     bool active;
 };
 
+
+/* The built-in classifier's answer for a column value (pure in the value's bytes and the
+ * column's want_weak mask), kept in the value's slot of the distinct set: a repeated value
+ * (statuses, countries, a few e-mails) is compared, not classified again. */
+struct memo {
+    const char *v; /* the first occurrence, borrowed from the column */
+    uint32_t n;
+    bool valid;     /* strong, weak, digits hold the built-in answer */
+    uint8_t digits; /* its check-digit form's digit count (chk_digits) */
+    uint8_t rules;  /* enum memo_rules: the user rules' answer */
+    uint32_t pending;        /* repeats seen while the rules' answer was still to come */
+    uint32_t hit_off, hit_n; /* the user rules it matches: col_hits[hit_off .. +hit_n) */
+    uint64_t strong, weak;
+};
+/* The user rules' answer for a value: not tracked, its first occurrence joined and waiting for
+ * the next pass (repeats are counted in pending), or known. */
+enum memo_rules { MEMO_R_NONE = 0, MEMO_R_WAIT, MEMO_R_KNOWN };
+_Static_assert(SCAN_CLASSIFY_MAX_USER_RULES <= 256, "col_hits holds rule ids in a byte");
+
 struct scan_classify_scratch {
     hs_scratch_t *hs;
     char *join;              /* non-empty cells of a column, one per line */
@@ -95,10 +124,22 @@ struct scan_classify_scratch {
     size_t n_cells, cell_cap;
     size_t *cand;            /* cells a rule matched to their end in join (cell_cap of them) */
     size_t n_cand;
+    long *cell_slot;         /* each joined cell's memo slot, -1 none (cell_cap; columns only) */
+    bool track;              /* run_cells records hits for cell_slot (the column path) */
+    long cur_slot;           /* the memo slot of the cell run_cells scans alone, -1 none */
+    uint8_t *col_hits;       /* rule ids each tracked value matches (struct memo) */
+    size_t n_hits, hits_cap;
     size_t cur_start, cur_len; /* the candidate cell run_cells scans alone */
     uint64_t *hset;          /* distinct-value hash set */
+    struct memo *memo;       /* per hset slot: the built-in answer for its value */
     size_t hset_cap;
     uint32_t counts[SCAN_CLASSIFY_MAX_TYPES];
+    /* Each user rule in the column being classified: whether its name hints at it (-1: not
+     * looked up yet; only a decision that needs it looks, a rule that matched nothing does not:
+     * the lookup costs ~200 instructions a rule, ~170 a cell with 100 rules) and its early
+     * outcome (enum scan__settled). */
+    int8_t rule_hinted[SCAN_CLASSIFY_MAX_USER_RULES];
+    uint8_t rule_outcome[SCAN_CLASSIFY_MAX_USER_RULES];
     struct pending pend[SCAN_CLASSIFY_MAX_USER_RULES];
     const struct scan_classifier *cls;
     const char *text;        /* during a text scan */
@@ -185,6 +226,10 @@ out:
     return rc;
 }
 
+/* How a rule is anchored to a whole cell (a line of the joined cells): compile_rules and
+ * cell_widths must agree. */
+#define CELL_ANCHORED "^(?:%s)$"
+
 /* Compile every user rule into one database. mode_cells wraps each as ^(?:re)$ over lines. */
 static int compile_rules(const struct scan__ruleset *rs, bool mode_cells, hs_database_t **db,
                          char *err, size_t errlen)
@@ -208,7 +253,7 @@ static int compile_rules(const struct scan__ruleset *rs, bool mode_cells, hs_dat
                 rc = SHIR_E_NOMEM;
                 goto out;
             }
-            snprintf(owned[i], l, "^(?:%s)$", rs->rules[i].regex);
+            snprintf(owned[i], l, CELL_ANCHORED, rs->rules[i].regex);
             exprs[i] = owned[i];
             flags[i] = HS_FLAG_MULTILINE;
         } else {
@@ -239,6 +284,37 @@ out:
     free(flags);
     free(ids);
     return rc;
+}
+
+/* The shortest and longest cell any rule can match whole (Vectorscan's bounds on a match's
+ * width; UINT_MAX when unbounded): a cell outside them is no candidate and is never joined.
+ * Without an answer (never expected: the rules compiled) every length stays a candidate. */
+static void cell_widths(struct scan_classifier *c)
+{
+    c->cell_wmin = UINT_MAX;
+    c->cell_wmax = 0;
+    for (size_t i = 0; i < c->rules.n; i++) {
+        size_t l = strlen(c->rules.rules[i].regex) + 8;
+        char *buf = malloc(l);
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *cerr = NULL;
+        if (buf)
+            snprintf(buf, l, CELL_ANCHORED, c->rules.rules[i].regex);
+        if (!buf || hs_expression_info(buf, HS_FLAG_MULTILINE, &info, &cerr) != HS_SUCCESS) {
+            free(buf);
+            if (cerr)
+                hs_free_compile_error(cerr);
+            c->cell_wmin = 0;
+            c->cell_wmax = UINT_MAX;
+            return;
+        }
+        free(buf);
+        if (info->min_width < c->cell_wmin)
+            c->cell_wmin = info->min_width;
+        if (info->max_width > c->cell_wmax)
+            c->cell_wmax = info->max_width;
+        free(info); /* allocated with the default allocator (hs_set_misc_allocator unused) */
+    }
 }
 
 int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_classifier **out,
@@ -292,10 +368,18 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
         if (c->rules.rules[i].min_distinct > 0 &&
             (uint32_t)c->rules.rules[i].min_distinct > c->distinct_needed)
             c->distinct_needed = (uint32_t)c->rules.rules[i].min_distinct;
+    c->rule_ratio_lo = 2.0;
+    for (size_t i = 0; i < c->rules.n; i++) {
+        double r = c->rules.rules[i].min_ratio;
+        c->rule_ratio[i] = r >= 0 ? r : c->min_ratio;
+        if (c->rule_ratio[i] < c->rule_ratio_lo)
+            c->rule_ratio_lo = c->rule_ratio[i];
+    }
     if (c->rules.n > 0) {
         if ((rc = compile_rules(&c->rules, false, &c->text_db, err, errlen)) < 0 ||
             (rc = compile_rules(&c->rules, true, &c->cell_db, err, errlen)) < 0)
             goto err;
+        cell_widths(c);
     }
     free(file);
     *out = c;
@@ -340,7 +424,10 @@ void scan_classify_scratch_free(struct scan_classify_scratch *s)
     free(s->join);
     free(s->cell_off);
     free(s->cand);
+    free(s->cell_slot);
+    free(s->col_hits);
     free(s->hset);
+    free(s->memo);
     free(s);
 }
 
@@ -530,6 +617,10 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
         if (!q)
             return SHIR_E_NOMEM;
         s->cand = q;
+        long *sl = realloc(s->cell_slot, cap * sizeof *sl);
+        if (!sl)
+            return SHIR_E_NOMEM;
+        s->cell_slot = sl;
         s->cell_cap = cap;
     }
     s->cell_off[s->n_cells++] = s->join_len;
@@ -584,8 +675,11 @@ static int on_one_cell(unsigned id, unsigned long long from, unsigned long long 
     if (to != s->cur_len)
         return 0;
     const struct scan__rule *r = &s->cls->rules.rules[id];
-    if (scan__rule_validate(r->validator, s->join + s->cur_start, s->cur_len))
+    if (scan__rule_validate(r->validator, s->join + s->cur_start, s->cur_len)) {
         s->counts[SCAN__N_BUILTIN + id]++;
+        if (s->cur_slot >= 0) /* room made by run_cells: at most one hit per rule */
+            s->col_hits[s->n_hits++] = (uint8_t)id;
+    }
     return 0;
 }
 
@@ -613,9 +707,27 @@ static int run_cells(const struct scan_classifier *c, struct scan_classify_scrat
         s->cur_start = s->cell_off[k];
         s->cur_len = (k + 1 < s->n_cells ? s->cell_off[k + 1] - 1 : s->join_len - 1) -
                      s->cur_start;
+        s->cur_slot = s->track ? s->cell_slot[k] : -1;
+        if (s->cur_slot >= 0) {
+            /* The value's hits go to col_hits: room for one per rule first. */
+            if (s->n_hits + c->rules.n > s->hits_cap) {
+                size_t cap = s->hits_cap ? s->hits_cap : 1024;
+                while (cap < s->n_hits + c->rules.n)
+                    cap *= 2;
+                uint8_t *p = realloc(s->col_hits, cap);
+                if (!p)
+                    return SHIR_E_NOMEM;
+                s->col_hits = p;
+                s->hits_cap = cap;
+            }
+            s->memo[s->cur_slot].hit_off = (uint32_t)s->n_hits;
+        }
         rc = hs_err(hs_scan(c->cell_db, s->join + s->cur_start, (unsigned)s->cur_len, 0, s->hs,
                             on_one_cell, s));
+        if (s->cur_slot >= 0)
+            s->memo[s->cur_slot].hit_n = (uint32_t)s->n_hits - s->memo[s->cur_slot].hit_off;
     }
+    s->cur_slot = -1;
     return rc;
 }
 
@@ -643,6 +755,7 @@ int scan_classify_value(const struct scan_classifier *c, struct scan_classify_sc
     }
     if (c->cell_db) {
         join_reset(s);
+        s->track = false; /* no memo here */
         for (size_t i = 0; i < c->rules.n; i++)
             s->counts[SCAN__N_BUILTIN + i] = 0;
         if ((rc = join_add(s, v, n)) < 0 || (rc = run_cells(c, s)) < 0)
@@ -669,6 +782,10 @@ static int distinct_init(struct scan_classify_scratch *s, size_t n, size_t *capp
         if (!p)
             return SHIR_E_NOMEM;
         s->hset = p;
+        struct memo *m = realloc(s->memo, cap * sizeof *m);
+        if (!m)
+            return SHIR_E_NOMEM;
+        s->memo = m;
         s->hset_cap = cap;
     }
     memset(s->hset, 0, cap * sizeof *s->hset);
@@ -676,30 +793,43 @@ static int distinct_init(struct scan_classify_scratch *s, size_t n, size_t *capp
     return 0;
 }
 
-static bool distinct_add(uint64_t *set, size_t cap, const char *v, size_t n)
+/* Add v's hash: true when it is new. *slotp receives its slot (a new one, or the one holding
+ * the same hash). */
+static bool distinct_add(uint64_t *set, size_t cap, const char *v, size_t n, size_t *slotp)
 {
-    /* 8 bytes per step (a serial byte-wise FNV costs ~4 cycles per byte). */
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, v + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+    /* 8 bytes per step (a serial byte-wise FNV costs ~4 cycles per byte); the last word
+     * overlaps the one before, shorter values are read as two overlapping halves (4..7 bytes)
+     * or three bytes (1..3), as wyhash does: no byte loop. The length is in the seed. */
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, v + i, 8);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+            h ^= h >> 32;
+        }
+        memcpy(&w, v + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, v, 4);
+        memcpy(&b, v + n - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else {
+        w = n ? (uint64_t)(uint8_t)v[0] << 16 | (uint64_t)(uint8_t)v[n / 2] << 8 | (uint8_t)v[n - 1]
+              : 0;
     }
-    uint64_t w = 0;
-    for (size_t k = 0; i + k < n; k++) /* the 0..7 tail bytes, without a memcpy call */
-        w |= (uint64_t)(uint8_t)v[i + k] << (8 * k);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     h |= 1; /* 0 marks an empty slot */
     size_t slot = (size_t)(h >> 7) & (cap - 1);
     while (set[slot]) {
-        if (set[slot] == h)
+        if (set[slot] == h) {
+            *slotp = slot;
             return false;
+        }
         slot = (slot + 1) & (cap - 1);
     }
     set[slot] = h;
+    *slotp = slot;
     return true;
 }
 
@@ -739,14 +869,19 @@ static void chk_init(struct chk_counts *k)
     }
 }
 
-static void chk_add(struct chk_counts *k, const char *v, size_t n, uint64_t bits)
+/* The digit count of v's check-digit form, 0 when it has none of a counted length. */
+static unsigned chk_digits(const struct chk_counts *k, const char *v, size_t n)
 {
     /* Only a value starting and ending with a digit, of a length a counted digit form can
      * have, is read (most cells are not: ids, amounts, words). */
-    unsigned digits = n >= k->min_len && n <= k->max_len && v[0] >= '0' && v[0] <= '9' &&
-                              v[n - 1] >= '0' && v[n - 1] <= '9'
-                          ? scan__digit_form(v, n)
-                          : 0;
+    return n >= k->min_len && n <= k->max_len && v[0] >= '0' && v[0] <= '9' &&
+                   v[n - 1] >= '0' && v[n - 1] <= '9'
+               ? scan__digit_form(v, n)
+               : 0;
+}
+
+static void chk_add(struct chk_counts *k, unsigned digits, uint64_t bits)
+{
     uint64_t cand = digits < CHK_MAX_DIGITS ? k->by_len[digits] : 0;
     for (; cand; cand &= cand - 1)
         k->cand[__builtin_ctzll(cand)]++;
@@ -769,11 +904,35 @@ struct column_tally {
     size_t nonempty, distinct;
 };
 
+/* Does the column's name hint at user rule i (looked up once per column, on demand)? */
+static bool rule_col_hinted(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                            const struct name_words *nw, size_t i)
+{
+    if (s->rule_hinted[i] < 0)
+        s->rule_hinted[i] = rule_hinted(&c->rules.rules[i], nw);
+    return s->rule_hinted[i];
+}
+
+/* User rule i's distinct threshold in this column, 0 when it needs a hint the name lacks (then
+ * it labels nothing). */
+static uint32_t rule_col_distinct(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                                  const struct name_words *nw, size_t i)
+{
+    const struct scan__rule *r = &c->rules.rules[i];
+    if (r->min_distinct > 0 && !r->require_hint)
+        return (uint32_t)r->min_distinct;
+    bool hinted = rule_col_hinted(c, s, nw, i);
+    if (r->require_hint && !hinted)
+        return 0;
+    return r->min_distinct > 0 ? (uint32_t)r->min_distinct
+           : hinted            ? c->hint_min_distinct
+                               : c->min_distinct;
+}
+
 /* The column rule for type t (built-in or user) over a whole column. */
-static bool column_rule(const struct scan_classifier *c, const struct scan_classify_scratch *s,
+static bool column_rule(const struct scan_classifier *c, struct scan_classify_scratch *s,
                         const struct chk_counts *chk, const struct column_tally *ct, unsigned t)
 {
-    bool hinted;
     double min_ratio = c->min_ratio;
     uint32_t min_distinct;
     /* Unhinted checksummed types (only those are counted): the check digits may decide on
@@ -785,23 +944,178 @@ static bool column_rule(const struct scan_classifier *c, const struct scan_class
     if (s->counts[t] == 0)
         return false;
     if (t < SCAN__N_BUILTIN) {
-        hinted = (ct->hints >> t) & 1;
+        bool hinted = (ct->hints >> t) & 1;
+        min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
     } else {
-        const struct scan__rule *r = &c->rules.rules[t - SCAN__N_BUILTIN];
-        hinted = rule_hinted(r, ct->nw);
-        if (r->require_hint && !hinted)
-            return false;
-        if (r->min_ratio >= 0)
-            min_ratio = r->min_ratio;
+        min_ratio = c->rule_ratio[t - SCAN__N_BUILTIN];
+        if ((min_distinct = rule_col_distinct(c, s, ct->nw, t - SCAN__N_BUILTIN)) == 0)
+            return false; /* needs a hint the name lacks */
     }
-    min_distinct = hinted ? c->hint_min_distinct : c->min_distinct;
-    if (t >= SCAN__N_BUILTIN && c->rules.rules[t - SCAN__N_BUILTIN].min_distinct > 0)
-        min_distinct = (uint32_t)c->rules.rules[t - SCAN__N_BUILTIN].min_distinct;
     return ct->distinct >= min_distinct &&
            (double)s->counts[t] >= min_ratio * (double)ct->nonempty;
 }
 
-/* ~70 lines: the per-cell loop with its early decision; the rule itself is column_rule. */
+/* The joined cells of a column through the rules (run_cells), then emptied. Each tracked value
+ * joined (its first occurrence) now knows its hits; the repeats seen meanwhile count them. */
+static int rules_scan(const struct scan_classifier *c, struct scan_classify_scratch *s)
+{
+    int rc = run_cells(c, s);
+    for (size_t k = 0; rc == 0 && k < s->n_cells; k++) {
+        if (s->cell_slot[k] < 0)
+            continue;
+        struct memo *m = &s->memo[s->cell_slot[k]];
+        m->rules = MEMO_R_KNOWN;
+        for (uint32_t j = 0; j < m->hit_n; j++)
+            s->counts[SCAN__N_BUILTIN + s->col_hits[m->hit_off + j]] += m->pending;
+        m->pending = 0;
+    }
+    join_reset(s);
+    return rc;
+}
+
+/* Nothing looked up or settled yet about the user rules in this column. */
+static void rules_prepare(const struct scan_classifier *c, struct scan_classify_scratch *s)
+{
+    memset(s->rule_hinted, -1, c->rules.n);
+    memset(s->rule_outcome, SCAN__OPEN, c->rules.n);
+}
+
+/* The user rules' early decision over the cells joined so far (evidence.h): scan them (one
+ * nomination pass, then each nominated cell alone), empty the join, settle each open rule. True
+ * when none is open; *ratio_lo receives the lowest ratio of the open ones (while a rule that has
+ * matched nothing yet could still reach its ratio, nothing settles: the caller waits for that). */
+static int rules_flush(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                       const struct name_words *nw, const struct scan__settle *st, bool *all,
+                       double *ratio_lo)
+{
+    int rc = rules_scan(c, s);
+    *all = true;
+    *ratio_lo = 2.0;
+    for (size_t i = 0; rc == 0 && i < c->rules.n; i++) {
+        uint8_t *outcome = &s->rule_outcome[i];
+        double min_ratio = c->rule_ratio[i];
+        uint32_t count = s->counts[SCAN__N_BUILTIN + i];
+        if (*outcome != SCAN__OPEN)
+            continue;
+        /* The ratio alone first (a distinct threshold of 0 never fails): most rules have
+         * matched nothing and are settled by it without the name's hint. */
+        *outcome = (uint8_t)scan__settle_rule(st, count, min_ratio, 0);
+        /* Open by the ratio with distinct able to reach any threshold: open whatever the
+         * rule's own, no lookup either. */
+        bool distinct_open = (uint64_t)st->distinct + st->remaining >= c->distinct_needed;
+        if (*outcome == SCAN__SURE || (*outcome == SCAN__OPEN && !distinct_open)) {
+            uint32_t min_distinct = rule_col_distinct(c, s, nw, i);
+            *outcome = min_distinct == 0 ? SCAN__NEVER
+                                           : (uint8_t)scan__settle_rule(st, count, min_ratio,
+                                                                        min_distinct);
+        }
+        if (*outcome == SCAN__OPEN) {
+            *all = false;
+            if (min_ratio < *ratio_lo)
+                *ratio_lo = min_ratio;
+        }
+    }
+    return rc;
+}
+
+/* After the user rules' flush gate opens, flush again every this many cells: each flush is a
+ * Vectorscan call (a few hundred instructions with no match), a cell is ~20. */
+#define RULES_FLUSH_EVERY 8
+#define RULES_FLUSH_LONG 32
+
+/* The built-in classifier on one cell of a column: counts, check-digit evidence. m: the
+ * value's memo slot (NULL: none); same: it holds these bytes (a repeat), whose answer, once
+ * valid, replaces the classifier; else a fresh slot (fresh) is filled. */
+static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk, uint64_t hints,
+                         const char *v, size_t n, struct memo *m, bool same, bool fresh,
+                         uint64_t *seen)
+{
+    uint64_t strong = 0, weak = 0;
+    unsigned digits;
+    if (same && m->valid) {
+        strong = m->strong;
+        weak = m->weak;
+        digits = m->digits;
+    } else {
+        /* Weak forms of the checksummed types are always asked for: their pass rate is the
+         * column's evidence when no name hints at them. */
+        scan__classify_token(v, n, hints | chk->mask, &strong, &weak);
+        digits = chk_digits(chk, v, n);
+        if (fresh) {
+            m->valid = true;
+            m->digits = (uint8_t)digits;
+            m->strong = strong;
+            m->weak = weak;
+        }
+    }
+    uint64_t bits = strong | (weak & hints);
+    uint64_t passed = (strong | weak) & chk->mask & ~hints;
+    *seen |= bits | passed;
+    for (; bits; bits &= bits - 1)
+        s->counts[__builtin_ctzll(bits)]++;
+    chk_add(chk, digits, passed);
+}
+
+/* A cell of a column for the user rules: joined for the next pass, unless no rule can match all
+ * of it by its length alone, or it repeats a value whose hits are known (counted now) or
+ * waiting for the pass that joined its first occurrence (counted then). m, slot, same, fresh:
+ * the value's memo slot as in builtin_cell (m NULL: not tracked). */
+static int rules_cell(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                      const char *v, size_t n, struct memo *m, size_t slot, bool same,
+                      bool fresh)
+{
+    int rc;
+    if (same && m->rules == MEMO_R_KNOWN) {
+        for (uint32_t j = 0; j < m->hit_n; j++)
+            s->counts[SCAN__N_BUILTIN + s->col_hits[m->hit_off + j]]++;
+        return 0;
+    }
+    if (same && m->rules == MEMO_R_WAIT) {
+        m->pending++;
+        return 0;
+    }
+    if (n < c->cell_wmin || n > c->cell_wmax) {
+        if (fresh)
+            m->rules = MEMO_R_KNOWN; /* no hits */
+        return 0;
+    }
+    if ((rc = join_add(s, v, n)) < 0)
+        return rc;
+    s->cell_slot[s->n_cells - 1] = fresh ? (long)slot : -1;
+    if (fresh)
+        m->rules = MEMO_R_WAIT;
+    return 0;
+}
+
+/* A cell's value in the distinct set: its memo slot, *fresh when the value is new (the slot is
+ * reset for it), else *same when the slot holds these bytes (not a hash collision). */
+static inline struct memo *memo_cell(struct scan_classify_scratch *s, size_t hcap,
+                                     const char *v, size_t n, size_t *slot, bool *fresh,
+                                     bool *same)
+{
+    *fresh = distinct_add(s->hset, hcap, v, n, slot);
+    struct memo *m = &s->memo[*slot];
+    if (*fresh) {
+        m->v = v;
+        m->n = (uint32_t)n;
+        m->valid = false;
+        m->rules = MEMO_R_NONE;
+        m->pending = 0;
+        m->hit_n = 0;
+    } else {
+        *same = m->n == n && memcmp(m->v, v, n) == 0;
+    }
+    return m;
+}
+
+/* Cells hashed at the start of a column whatever the distinct count, to learn whether its
+ * values repeat: then hashing goes on while an eighth of the cells so far were repeats (16
+ * values among 128 cells show ~5.6 repeats in the first 16, 32 values ~3.4). */
+#define MEMO_WINDOW 16
+
+/* ~95 lines: the per-cell loop with the memo of repeats and both early decisions (built-ins
+ * after each cell, user rules at flushes of the joined cells), one state threaded through one
+ * loop; the steps are builtin_cell, rules_cell, rules_flush, and the rule itself column_rule. */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
 {
@@ -817,58 +1131,87 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     chk_init(&chk);
     memset(s->counts, 0, nt * sizeof s->counts[0]);
     join_reset(s);
+    rules_prepare(c, s);
+    s->track = true;
+    s->n_hits = 0;
     size_t hcap;
     if ((rc = distinct_init(s, col->n_samples, &hcap)) < 0)
         return rc;
     /* Early decision (evidence.h): once every built-in label is settled, the remaining cells
-     * skip the built-in classifier; without user rules the loop ends there. */
+     * skip the built-in classifier; once every user rule's is, they are no longer joined; when
+     * both are, the loop ends. */
     struct scan__settle st = {0, 0, 0, c->min_distinct, c->hint_min_distinct, c->min_ratio,
                               ct.hints};
     uint64_t seen = 0, settled_yes = 0;
-    bool settled = false;
+    bool settled = !c->builtins, users_settled = !c->cell_db;
+    double ratio_lo = c->rule_ratio_lo; /* lowest ratio of the open user rules */
+    size_t next_flush = 0, repeats = 0;
+    bool hashing = true;
     for (size_t i = 0; i < col->n_samples; i++) {
         const char *v = col->samples[i];
         size_t n = v ? strlen(v) : 0;
+        size_t rem = col->n_samples - i - 1;
         trim(&v, &n);
-        if (n == 0)
-            continue;
-        ct.nonempty++;
-        /* Only "at least the threshold" matters: stop hashing once it is reached. */
-        if (ct.distinct < c->distinct_needed)
-            ct.distinct += distinct_add(s->hset, hcap, v, n);
-        if (c->builtins && !settled) {
-            uint64_t strong = 0, weak = 0;
-            /* Weak forms of the checksummed types are always asked for: their pass rate is
-             * the column's evidence when no name hints at them. */
-            scan__classify_token(v, n, ct.hints | chk.mask, &strong, &weak);
-            uint64_t bits = strong | (weak & ct.hints);
-            uint64_t passed = (strong | weak) & chk.mask & ~ct.hints;
-            seen |= bits | passed;
-            for (; bits; bits &= bits - 1)
-                s->counts[__builtin_ctzll(bits)]++;
-            chk_add(&chk, v, n, passed);
-            /* Nothing settles while a type without matches could still reach the ratio (the
-             * first test of scan__settle_builtins, inlined: it fails for most cells). */
-            size_t rem = col->n_samples - i - 1;
-            if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
-                st.nonempty = (uint32_t)ct.nonempty;
-                st.remaining = (uint32_t)rem;
-                st.distinct = (uint32_t)ct.distinct;
-                settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
-                if (settled && !c->cell_db)
-                    break;
+        if (n > 0) {
+            ct.nonempty++;
+            /* Only "at least the threshold" matters: stop hashing once it is reached, unless
+             * an eighth of the cells so far were repeats (then the memo pays for the hash:
+             * ~20 instructions against ~400 to classify); the first MEMO_WINDOW cells are
+             * hashed to learn that. */
+            struct memo *m = NULL;
+            size_t slot = 0;
+            bool fresh = false, same = false;
+            if (hashing && ct.distinct >= c->distinct_needed && ct.nonempty > MEMO_WINDOW &&
+                repeats * 8 < ct.nonempty)
+                hashing = false; /* for good: repeats stop being counted */
+            if (hashing) {
+                m = memo_cell(s, hcap, v, n, &slot, &fresh, &same);
+                ct.distinct += fresh;
+                repeats += !fresh;
             }
+            if (!settled) {
+                builtin_cell(s, &chk, ct.hints, v, n, m, same, fresh, &seen);
+                /* Nothing settles while a type without matches could still reach the ratio
+                 * (the first test of scan__settle_builtins, inlined: it fails for most cells). */
+                if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
+                    st.nonempty = (uint32_t)ct.nonempty;
+                    st.remaining = (uint32_t)rem;
+                    st.distinct = (uint32_t)ct.distinct;
+                    settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
+                }
+            }
+            if (!users_settled && (rc = rules_cell(c, s, v, n, m, slot, same, fresh)) < 0)
+                return rc;
         }
-        if (c->cell_db && (rc = join_add(s, v, n)) < 0)
-            return rc;
+        /* The user rules, likewise, once a rule without matches could no longer reach the
+         * lowest ratio of the open ones, then every few cells; and, when a rule's ratio is
+         * under one half, every RULES_FLUSH_LONG cells before, for the rules with matches (a
+         * rule of ratio 0.1 would hold the others to the end of the column). */
+        if (c->early && !users_settled && i + 1 >= next_flush &&
+            ((ratio_lo < 0.5 && (i + 1) % RULES_FLUSH_LONG == 0) ||
+             (double)rem + 1.0 < ratio_lo * (double)(ct.nonempty + rem))) {
+            st.nonempty = (uint32_t)ct.nonempty;
+            st.remaining = (uint32_t)rem;
+            st.distinct = (uint32_t)ct.distinct;
+            if ((rc = rules_flush(c, s, &nw, &st, &users_settled, &ratio_lo)) < 0)
+                return rc;
+            next_flush = i + 1 + RULES_FLUSH_EVERY;
+        }
+        if (settled && users_settled && c->early)
+            break;
     }
     if (ct.nonempty == 0)
         return 0;
-    if ((rc = run_cells(c, s)) < 0)
+    if (!users_settled && (rc = rules_scan(c, s)) < 0)
         return rc;
     for (unsigned t = 0; t < nt; t++) {
-        bool label = t < SCAN__N_BUILTIN && settled ? (settled_yes >> t) & 1
-                                                    : column_rule(c, s, &chk, &ct, t);
+        bool label;
+        if (t < SCAN__N_BUILTIN && settled)
+            label = (settled_yes >> t) & 1;
+        else if (t >= SCAN__N_BUILTIN && s->rule_outcome[t - SCAN__N_BUILTIN] != SCAN__OPEN)
+            label = s->rule_outcome[t - SCAN__N_BUILTIN] == SCAN__SURE;
+        else
+            label = column_rule(c, s, &chk, &ct, t);
         if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
             return rc;
     }

@@ -81,6 +81,18 @@ bool scan__settle_builtins(const struct scan__settle *st, uint64_t seen, const u
     return true;
 }
 
+enum scan__settled scan__settle_rule(const struct scan__settle *st, uint32_t count,
+                                     double min_ratio, uint32_t min_distinct)
+{
+    double total = (double)st->nonempty + (double)st->remaining;
+    if ((double)count + (double)st->remaining + 1.0 < min_ratio * total ||
+        (uint64_t)st->distinct + st->remaining < (uint64_t)min_distinct)
+        return SCAN__NEVER;
+    if (count > 0 && st->distinct >= min_distinct && (double)count - 1.0 >= min_ratio * total)
+        return SCAN__SURE;
+    return SCAN__OPEN;
+}
+
 /* True when the 8 bytes of w are all ASCII digits (SWAR: a byte below '0' borrows into its
  * top bit after subtracting 0x30, a byte above '9' carries into it after adding 0x46). */
 static bool all_digits8(uint64_t w)

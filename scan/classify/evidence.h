@@ -56,6 +56,19 @@ struct scan__settle {
 bool scan__settle_builtins(const struct scan__settle *st, uint64_t seen, const uint32_t *counts,
                            const uint32_t *pass, uint64_t *yes);
 
+/* The early decision for one user rule (docs/scanning.md, "Early decision"), with the rule's
+ * ratio and distinct threshold for this column (a rule that needs a hint the column name lacks
+ * is never labelled, and never asked). The rule labels the column when, at the end, count > 0,
+ * distinct >= min_distinct and count >= min_ratio * nonempty; `count` is the cells it matched
+ * so far, st->nonempty, st->remaining and st->distinct as for the built-ins (st's own ratio and
+ * thresholds are not used). The same tests and the same one-cell margin as
+ * scan__settle_builtins: never when even every remaining cell being a distinct non-empty match
+ * would miss the ratio or the distinct threshold; sure when every remaining cell being a
+ * non-empty non-match would still leave the ratio met, the distinct threshold reached. Pure. */
+enum scan__settled { SCAN__OPEN = 0, SCAN__NEVER, SCAN__SURE };
+enum scan__settled scan__settle_rule(const struct scan__settle *st, uint32_t count,
+                                     double min_ratio, uint32_t min_distinct);
+
 /* The digit count of a value made of digits and at most 3 separators among " -./" (digits
  * first and last), else 0. */
 unsigned scan__digit_form(const char *v, size_t n);

@@ -158,24 +158,42 @@ bool scan__card(const uint8_t *d, size_t n)
 {
     if (n < 13 || n > 19)
         return false;
-    unsigned p1 = d[0], p2 = prefix(d, 2), p3 = prefix(d, 3), p4 = prefix(d, 4);
-    unsigned p6 = prefix(d, 6);
+    /* By the first digit, computing only the prefixes that digit's networks need: most
+     * card-length numbers that reach here are not cards (ids, Luhn-valid non-cards). */
+    unsigned p2 = d[0] * 10u + d[1];
     bool ok = false;
-    if (p1 == 4) /* Visa */
+    switch (d[0]) {
+    case 4: /* Visa */
         ok = n == 13 || n == 16 || n == 19;
-    else if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) /* Mastercard */
-        ok = n == 16;
-    else if (p2 == 34 || p2 == 37) /* American Express */
-        ok = n == 15;
-    else if (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65 ||
-             (p6 >= 622126 && p6 <= 622925)) /* Discover */
-        ok = n >= 16;
-    else if (p2 == 62) /* UnionPay */
-        ok = n >= 16;
-    else if (p4 >= 3528 && p4 <= 3589) /* JCB */
-        ok = n >= 16;
-    else if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39) /* Diners */
-        ok = n >= 14;
+        break;
+    case 5: /* Mastercard 51-55 */
+        ok = p2 >= 51 && p2 <= 55 && n == 16;
+        break;
+    case 2: { /* Mastercard 2221-2720 */
+        unsigned p4 = prefix(d, 4);
+        ok = p4 >= 2221 && p4 <= 2720 && n == 16;
+        break;
+    }
+    case 3: {
+        unsigned p3 = prefix(d, 3), p4 = p3 * 10u + d[3];
+        if (p2 == 34 || p2 == 37) /* American Express */
+            ok = n == 15;
+        else if (p4 >= 3528 && p4 <= 3589) /* JCB */
+            ok = n >= 16;
+        else if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39) /* Diners */
+            ok = n >= 14;
+        break;
+    }
+    case 6: {
+        /* Discover (6011, 644-649, 65, 622126-622925) and UnionPay (62, which holds
+         * Discover's 622126-622925): both 16-19 digits. */
+        unsigned p3 = prefix(d, 3), p4 = p3 * 10u + d[3];
+        ok = (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65 || p2 == 62) && n >= 16;
+        break;
+    }
+    default:
+        break;
+    }
     return ok && scan__luhn(d, n);
 }
 

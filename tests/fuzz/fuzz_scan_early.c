@@ -11,8 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* User rules settle early too: ratios of their own, and patterns that can match a line feed
+ * (ACROSS, AT), so across the joined cells a flush scans. */
 static const char rules[] = "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\nhints = customer\n"
-                            "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n";
+                            "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n"
+                            "[rule ACROSS]\nregex = \\S*\\s+B\nmin_distinct = 1\n"
+                            "[rule AT]\nregex = [^@]+@[^@]+\nmin_ratio = 0.7\nmin_distinct = 3\n"
+                            "[rule SSNISH]\nregex = [0-9]{3}-[0-9]{2}-[0-9]{4}\n"
+                            "require_hint = yes\nhints = ssn\n";
 static const struct {
     double ratio;
     uint32_t min_distinct, hint_min_distinct;

@@ -71,6 +71,51 @@ void test_early_settle_table(void **state)
     }
 }
 
+/* A user rule's early outcome (scan__settle_rule): its own ratio and distinct threshold. */
+void test_early_settle_rule_table(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t nonempty, remaining, distinct, count;
+        double ratio;
+        uint32_t min_distinct;
+        enum scan__settled want;
+    } cases[] = {
+        /* No match after 60 of 120 at 0.6: 0 + 60 + 1 < 72, never. */
+        {60, 60, 60, 0, 0.60, 8, SCAN__NEVER},
+        /* ... at 0.3 the remaining 60 could still make 36: open. */
+        {60, 60, 60, 0, 0.30, 8, SCAN__OPEN},
+        /* 40 of 60 with 60 left at 0.3: 39 >= 36, sure. */
+        {60, 60, 60, 40, 0.30, 8, SCAN__SURE},
+        /* ... the one-cell margin: 37 - 1 >= 36 sure, 36 - 1 < 36 open. */
+        {60, 60, 60, 37, 0.30, 8, SCAN__SURE},
+        {60, 60, 60, 36, 0.30, 8, SCAN__OPEN},
+        /* Sure by ratio, distinct short of the rule's 20 but reachable: open ... */
+        {100, 10, 12, 100, 0.60, 20, SCAN__OPEN},
+        /* ... and out of reach (12 + 7 < 20): never. */
+        {100, 7, 12, 100, 0.60, 20, SCAN__NEVER},
+        /* Ratio 0: any match with the distinct threshold reached is sure, none is open. */
+        {50, 50, 8, 1, 0.0, 8, SCAN__SURE},
+        {50, 50, 8, 0, 0.0, 8, SCAN__OPEN},
+        /* Ratio 1: one miss with cells left is never (99 + 10 + 1 < 110 is false: open ... */
+        {100, 10, 50, 99, 1.0, 1, SCAN__OPEN},
+        /* ... two misses: 98 + 10 + 1 < 110, never). */
+        {100, 10, 50, 98, 1.0, 1, SCAN__NEVER},
+        /* Nothing left: the column rule with its margin. */
+        {100, 0, 8, 61, 0.60, 8, SCAN__SURE},
+        {100, 0, 8, 60, 0.60, 8, SCAN__OPEN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* The built-in thresholds in st must not matter: nonsense ones. */
+        struct scan__settle st = {cases[i].nonempty, cases[i].remaining, cases[i].distinct, 999,
+                                  999, 0.99, 0};
+        enum scan__settled got =
+            scan__settle_rule(&st, cases[i].count, cases[i].ratio, cases[i].min_distinct);
+        if (got != cases[i].want)
+            fail_msg("case %zu: %d, want %d", i, (int)got, (int)cases[i].want);
+    }
+}
+
 /* scan__digit_form's word-at-a-time path (8..16 bytes) agrees with its byte loop. */
 void test_digit_form_words(void **state)
 {
@@ -151,9 +196,33 @@ static struct scan_classifier *make(const struct scan_classify_config *base, boo
     return c;
 }
 
+/* User rules with their own ratios and thresholds, that match often (NUM9, DIGITS, AT) or
+ * never, need a hint (MAILISH), or can match a line feed and so a run of joined cells (AT's
+ * [^@], ACROSS's \s: test_user_rules), so that each settles early both ways. The first set
+ * lets columns stop early; the second holds them open to near the end (ratios 0.1 and 0). */
 static const char early_rules[] = "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\nhints = customer\n"
                                   "[rule LOYALTY]\nregex = 7[0-9]{15}\nvalidator = luhn\n"
-                                  "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n";
+                                  "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n"
+                                  "[rule DIGITS]\nregex = [0-9][0-9 ./-]*\nmin_ratio = 0.5\n"
+                                  "min_distinct = 12\n"
+                                  "[rule AT]\nregex = [^@]+@[^@]+\nmin_ratio = 0.7\n"
+                                  "[rule MAILISH]\nregex = \\S+@\\S+\nrequire_hint = yes\n"
+                                  "hints = mail\nmin_ratio = 0.2\n";
+static const char early_rules_low[] = "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\n"
+                                      "hints = customer\n"
+                                      "[rule ACROSS]\nregex = \\S*\\s+\\S+\nmin_distinct = 1\n"
+                                      "min_ratio = 0.1\n"
+                                      "[rule ANY]\nregex = .+\nmin_ratio = 0\nmin_distinct = 30\n"
+                                      "[rule NOSPACE]\nregex = [^ ]+\nmin_ratio = 0.9\n";
+
+/* Rules of bounded widths (9 to 41 bytes): cells shorter or longer than any of them can match
+ * are never joined (cell_widths in classify.c). */
+static const char early_rules_narrow[] =
+    "[rule CUSTOMER_ID]\nregex = CUS-[0-9]{8}\nhints = customer\n"
+    "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0.3\n"
+    "[rule ACCT]\nregex = [A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\nvalidator = mod97\n"
+    "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0.2\n"
+    "[rule AT]\nregex = [^@]{1,20}@[^@]{1,20}\nmin_ratio = 0.5\n";
 
 /* ~60 lines: one loop over settings and columns; the two classifications sit side by side. */
 void test_early_differential(void **state)
@@ -162,11 +231,14 @@ void test_early_differential(void **state)
     static const struct {
         double ratio;
         uint32_t min_distinct, hint_min_distinct;
-        bool rules;
+        unsigned rules; /* 0: none, 1: early_rules, 2: early_rules_low, 3: _narrow */
     } settings[] = {
-        {0.60, 8, 4, false}, {0.60, 8, 4, true}, {0.30, 3, 1, false},
-        {0.95, 8, 4, false}, {1.00, 1, 1, true}, {0.05, 20, 4, false},
+        {0.60, 8, 4, 0}, {0.60, 8, 4, 1}, {0.30, 3, 1, 1}, {0.95, 8, 4, 0},
+        {1.00, 1, 1, 1}, {0.05, 20, 4, 2}, {0.60, 8, 4, 2}, {0.80, 4, 2, 1},
+        {0.60, 8, 4, 3}, {0.30, 3, 1, 3},
     };
+    static const char *const rule_sets[] = {NULL, early_rules, early_rules_low,
+                                            early_rules_narrow};
     static const char *const generic[] = {"value", "attr_b", "order_id", "amount", "customer"};
     struct shir_random r;
     unsigned cols = 0, labelled = 0;
@@ -179,8 +251,8 @@ void test_early_differential(void **state)
         cfg.min_distinct = settings[k].min_distinct;
         cfg.hint_min_distinct = settings[k].hint_min_distinct;
         if (settings[k].rules) {
-            cfg.rules_text = early_rules;
-            cfg.rules_len = sizeof early_rules - 1;
+            cfg.rules_text = rule_sets[settings[k].rules];
+            cfg.rules_len = strlen(cfg.rules_text);
         }
         struct scan_classifier *on = make(&cfg, true, &s_on), *off = make(&cfg, false, &s_off);
         for (unsigned i = 0; i < 1200; i++) {
@@ -219,4 +291,94 @@ void test_early_differential(void **state)
     printf("\nEarly decision: %u columns, %u labelled, identical labels with and without\n", cols,
            labelled);
     assert_true(labelled > cols / 10); /* the corpus exercises labelled columns too */
+}
+
+/* The cells path of user rules (chunked nomination scans, cells skipped by length) against
+ * scan_classify_value, which scans each cell alone: with min_ratio 0 and min_distinct 1 a rule
+ * labels a column exactly when one of its cells matches the rule whole, so the column's labels
+ * must be the rules some cell's value gets. Early decision on and off. */
+void test_rules_column_oracle(void **state)
+{
+    (void)state;
+    static const char rules[] =
+        "[rule NUM9]\nregex = [0-9]{9}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule ACCT]\nregex = [A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}\nvalidator = mod97\n"
+        "min_ratio = 0\nmin_distinct = 1\n"
+        "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule SHORT]\nregex = (?i)v[0-9]\\.[0-9]{1,2}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule DATE]\nregex = [0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:]{8})?\nmin_ratio = 0\n"
+        "min_distinct = 1\n";
+    /* With ACROSS the widths are unbounded above; without, 4 to 34 bytes. */
+    static const char across[] = "[rule ACROSS]\nregex = \\S*\\s+B\nmin_ratio = 0\n"
+                                 "min_distinct = 1\n";
+    char both[sizeof rules + sizeof across];
+    snprintf(both, sizeof both, "%s%s", rules, across);
+    static const char *const odd[] = {"x", "B", "a B", "V1.2", "v12.3", "2024-01-02",
+                                      "2024-01-02T10:11:12", "ab\ncde", "x\nB", "123456789"};
+    struct shir_random r;
+    shir_random_seeded(&r, 2714);
+    for (unsigned mode = 0; mode < 4; mode++) {
+        struct scan_classify_config cfg;
+        struct scan_classify_scratch *s = NULL;
+        scan_classify_config_default(&cfg);
+        cfg.builtins = false;
+        cfg.rules_text = mode & 2 ? both : rules;
+        cfg.rules_len = strlen(cfg.rules_text);
+        struct scan_classifier *c = make(&cfg, mode & 1, &s);
+        unsigned labelled = 0;
+        for (unsigned i = 0; i < 600; i++) {
+            struct scan_asset a;
+            struct scan_limits lim;
+            struct scan_column *col;
+            struct scan_typeset want, one;
+            struct corpus_item it;
+            unsigned rows = 1 + (unsigned)corpus_below(&r, 100);
+            scan_limits_default(&lim);
+            scan_asset_init(&a);
+            scan_typeset_clear(&want);
+            assert_int_equal(scan_asset_add_column(&a, &lim, "value", &col), 0);
+            /* Half the columns repeat a pool of values (the memo replays rule hits). */
+            struct corpus_item pool[8];
+            unsigned npool = corpus_below(&r, 2) ? 1 + (unsigned)corpus_below(&r, 8) : 0;
+            for (unsigned p = 0; p < npool; p++)
+                corpus_negative(&r, &pool[p]);
+            for (unsigned k = 0; k < rows; k++) {
+                unsigned roll = (unsigned)corpus_below(&r, 100);
+                if (roll < 2)
+                    snprintf(it.v, sizeof it.v, "%s", odd[corpus_below(&r, 10)]);
+                else if (roll < 10)
+                    corpus_positive(&r, (unsigned)corpus_below(&r, SCAN__N_BUILTIN), &it);
+                else if (npool && roll < 80)
+                    it = pool[corpus_below(&r, npool)];
+                else
+                    corpus_negative(&r, &it);
+                assert_int_equal(scan_column_add_sample(col, &lim, it.v, strlen(it.v)), 0);
+                assert_int_equal(
+                    scan_classify_value(c, s, "value", it.v, strlen(it.v), &one), 0);
+                for (size_t w = 0; w < SCAN_CLASSIFY_MAX_TYPES / 64; w++)
+                    want.bits[w] |= one.bits[w];
+            }
+            assert_int_equal(scan_classify_column(c, s, NULL, col), 0);
+            size_t n_want = 0;
+            for (unsigned t = 0; t < scan_classifier_type_count(c); t++) {
+                if (!((want.bits[t / 64] >> (t % 64)) & 1))
+                    continue;
+                n_want++;
+                bool found = false;
+                for (size_t j = 0; j < col->n_classes; j++)
+                    found |= strcmp(col->classes[j], scan_classifier_type_name(c, t)) == 0;
+                if (!found)
+                    fail_msg("column %u: %s matched a cell but is not a label", i,
+                             scan_classifier_type_name(c, t));
+            }
+            if (col->n_classes != n_want)
+                fail_msg("column %u: %zu labels, %zu rules matched a cell", i, col->n_classes,
+                         n_want);
+            labelled += n_want > 0;
+            scan_asset_free(&a);
+        }
+        assert_true(labelled > 100);
+        scan_classify_scratch_free(s);
+        scan_classifier_free(c);
+    }
 }
