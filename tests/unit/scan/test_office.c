@@ -35,7 +35,7 @@ static unsigned char *slurp(const char *dir, const char *name, size_t *n)
     return b;
 }
 
-static void read_file(const char *dir, const char *name, enum scan_level level,
+void office_read_file(const char *dir, const char *name, enum scan_level level,
                       struct scan_asset *a)
 {
     char path[4096];
@@ -90,7 +90,7 @@ static void expect_people(struct scan_asset *a)
 static void test_xlsx(void **state)
 {
     struct scan_asset a;
-    read_file(*state, "people.xlsx", SCAN_L3, &a);
+    office_read_file(*state, "people.xlsx", SCAN_L3, &a);
     assert_int_equal(a.n_errors, 0);
     expect_people(&a);
     assert_true(has_sample(&a, "People!email", "user1@example.com"));
@@ -100,7 +100,7 @@ static void test_xlsx(void **state)
     assert_true(has_sample(&a, "Codes!column0", "1001"));
     assert_int_equal(scan_asset_column(&a, "People!email")->n_samples, 40);
     scan_asset_free(&a);
-    read_file(*state, "people.xlsx", SCAN_L2, &a);
+    office_read_file(*state, "people.xlsx", SCAN_L2, &a);
     expect_people(&a);
     assert_int_equal(scan_asset_column(&a, "People!email")->n_samples, 0);
     scan_asset_free(&a);
@@ -109,7 +109,7 @@ static void test_xlsx(void **state)
 static void test_docx_pptx(void **state)
 {
     struct scan_asset a;
-    read_file(*state, "memo.docx", SCAN_L3, &a);
+    office_read_file(*state, "memo.docx", SCAN_L3, &a);
     assert_int_equal(a.n_errors, 0);
     assert_string_equal(a.format, "docx");
     assert_non_null(a.text);
@@ -117,15 +117,16 @@ static void test_docx_pptx(void **state)
     assert_non_null(strstr(a.text, "Contact: jane.doe@example.com for details."));
     assert_non_null(strstr(a.text, "GB82 WEST 1234 5698 7654 32"));
     scan_asset_free(&a);
-    read_file(*state, "memo.docx", SCAN_L2, &a);
+    office_read_file(*state, "memo.docx", SCAN_L2, &a);
     assert_null(a.text); /* a document has no schema */
     scan_asset_free(&a);
 
-    read_file(*state, "deck.pptx", SCAN_L3, &a);
+    office_read_file(*state, "deck.pptx", SCAN_L3, &a);
     assert_int_equal(a.n_errors, 0);
     assert_string_equal(a.format, "pptx");
     assert_non_null(a.text);
-    const char *r = strstr(a.text, "Roadmap 2025"), *q = strstr(a.text, "product.owner@example.com");
+    const char *r = strstr(a.text, "Roadmap 2025"),
+               *q = strstr(a.text, "product.owner@example.com");
     assert_non_null(r);
     assert_non_null(q);
     assert_true(r < q); /* slide order */
@@ -148,7 +149,7 @@ static void test_detect(void **state)
 static void test_ratio_bomb(void **state)
 {
     struct scan_asset a;
-    read_file(*state, "bomb.xlsx", SCAN_L3, &a);
+    office_read_file(*state, "bomb.xlsx", SCAN_L3, &a);
     bool found = false;
     for (size_t i = 0; i < a.n_errors; i++)
         found |= strstr(a.errors[i], "sharedStrings.xml inflates past 16 MiB") != NULL;
@@ -164,7 +165,7 @@ static void test_nested_archive(void **state)
     struct scan_asset a;
     size_t n;
     unsigned char *b = slurp(*state, "nested.xlsx", &n);
-    read_file(*state, "nested.xlsx", SCAN_L3, &a);
+    office_read_file(*state, "nested.xlsx", SCAN_L3, &a);
     assert_int_equal(a.n_errors, 0);
     expect_people(&a);
     printf("  nested.xlsx: %llu of %zu bytes read\n", (unsigned long long)a.bytes_read, n);

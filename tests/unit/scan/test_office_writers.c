@@ -1,10 +1,11 @@
 /* Office Open XML files from other real writers (tests/fixtures/office/writers/generate.sh):
  * openpyxl (inline strings, absolute relationship targets, 1904 dates, a formula without a cached
  * value, a hidden and an empty sheet; also rewritten without r attributes, with ns0: prefixes
- * and without docProps), LibreOffice Calc and gnumeric (the same workbook re-exported), xlsxwriter (rich-text shared strings, formula results of every type, built-in and
- * custom date formats) also in constant_memory mode (inline strings); python-docx and LibreOffice
- * Writer (tables, headers and footers, a text box, a footnote, tracked changes) and LibreOffice
- * Impress (speaker notes). Run by test_scan_office; the fixture directory is the state. */
+ * and without docProps), LibreOffice Calc and gnumeric (the same workbook re-exported), xlsxwriter
+ * (rich-text shared strings, formula results of every type, built-in and custom date formats) also
+ * in constant_memory mode (inline strings); python-docx and LibreOffice Writer (tables, headers and
+ * footers, a text box, a footnote, tracked changes) and LibreOffice Impress (speaker notes). Run by
+ * test_scan_office; the fixture directory is the state. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,22 +23,12 @@
 #include "scan/formats/office.h"
 #include "test_office_writers.h"
 
+/* A writer's file (writers/NAME) read at L3, without errors. */
 static void read_writer(const char *dir, const char *name, struct scan_asset *a)
 {
-    char path[4096];
-    struct stat st;
-    struct scan_limits lim;
-    snprintf(path, sizeof path, "%s/writers/%s", dir, name);
-    int fd = open(path, O_RDONLY);
-    assert_true(fd >= 0);
-    assert_int_equal(fstat(fd, &st), 0);
-    struct scan_file f = {.fd = fd, .path = path, .size = (uint64_t)st.st_size};
-    scan_limits_default(&lim);
-    scan_asset_init(a);
-    assert_int_equal(scan_read_office(&f, SCAN_L3, &lim, a), 0);
-    close(fd);
-    for (size_t i = 0; i < a->n_errors; i++)
-        printf("  %s: error: %s\n", name, a->errors[i]);
+    char rel[256];
+    snprintf(rel, sizeof rel, "writers/%s", name);
+    office_read_file(dir, rel, SCAN_L3, a);
     assert_int_equal(a->n_errors, 0);
 }
 
@@ -104,8 +95,8 @@ void test_office_writers_xlsxwriter(void **state)
         column(&a, f, "Sheet1!born", SCAN_TYPE_DATE, "1990-10-20");  /* built-in format 14 */
         column(&a, f, "Sheet1!start", SCAN_TYPE_DATE, "2020-01-10"); /* dd/mm/yyyy */
         column(&a, f, "Sheet1!score", SCAN_TYPE_DECIMAL, "95");
-        column(&a, f, "Sheet1!grade", SCAN_TYPE_STRING, "high");     /* t="str" */
-        column(&a, f, "Sheet1!passed", SCAN_TYPE_BOOLEAN, "true");   /* t="b" */
+        column(&a, f, "Sheet1!grade", SCAN_TYPE_STRING, "high");   /* t="str" */
+        column(&a, f, "Sheet1!passed", SCAN_TYPE_BOOLEAN, "true"); /* t="b" */
         column(&a, f, "Sheet1!ratio", SCAN_TYPE_DECIMAL, "9.5");
         /* The two #DIV/0! results (t="e") are nulls, not values. */
         assert_int_equal(scan_asset_column(&a, "Sheet1!ratio")->n_samples, 8);
@@ -136,11 +127,11 @@ void test_office_format_codes(void **state)
     } cases[] = {
         {"yyyy-mm-dd", SCAN__FMT_DATE},
         {"dd/mm/yyyy", SCAN__FMT_DATE},
-        {"yyyy\\-mm\\-dd\\ hh:mm:ss", SCAN__FMT_DATE},  /* LibreOffice's escapes */
+        {"yyyy\\-mm\\-dd\\ hh:mm:ss", SCAN__FMT_DATE}, /* LibreOffice's escapes */
         {"[$-409]d-mmm-yy;@", SCAN__FMT_DATE},
-        {"mmmm", SCAN__FMT_DATE},                        /* m alone: a month */
+        {"mmmm", SCAN__FMT_DATE}, /* m alone: a month */
         {"h:mm:ss", SCAN__FMT_TIME},
-        {"h:mm AM/PM", SCAN__FMT_TIME},                  /* m: minutes, A/M not a date */
+        {"h:mm AM/PM", SCAN__FMT_TIME}, /* m: minutes, A/M not a date */
         {"mm:ss.0", SCAN__FMT_TIME},
         {"[h]:mm:ss", SCAN__FMT_ELAPSED},
         {"[mm]:ss", SCAN__FMT_ELAPSED},
@@ -149,12 +140,12 @@ void test_office_format_codes(void **state)
         {"0.00E+00", SCAN__FMT_NUMBER},
         {"# ?/?", SCAN__FMT_NUMBER},
         {"@", SCAN__FMT_NUMBER},
-        {"#,##0.00\\ [$\xe2\x82\xac-407]", SCAN__FMT_NUMBER},         /* a euro amount */
-        {"[Magenta]0.00;[Red]-0.00", SCAN__FMT_NUMBER},   /* colours, not [m] */
+        {"#,##0.00\\ [$\xe2\x82\xac-407]", SCAN__FMT_NUMBER}, /* a euro amount */
+        {"[Magenta]0.00;[Red]-0.00", SCAN__FMT_NUMBER},       /* colours, not [m] */
         {"_(\"$\"* #,##0.00_);_(\"$\"* \\(#,##0.00\\);_(\"$\"* \"-\"??_);_(@_)",
-         SCAN__FMT_NUMBER},                               /* accounting: _x and *x skip x */
-        {"0 \"days\"", SCAN__FMT_NUMBER},                /* quoted text */
-        {"#,##0_s", SCAN__FMT_NUMBER},                   /* _s: the width of an s */
+         SCAN__FMT_NUMBER},               /* accounting: _x and *x skip x */
+        {"0 \"days\"", SCAN__FMT_NUMBER}, /* quoted text */
+        {"#,##0_s", SCAN__FMT_NUMBER},    /* _s: the width of an s */
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -173,19 +164,19 @@ void test_office_format_codes(void **state)
         bool d1904;
         const char *want;
     } serials[] = {
-        {45292, false, "2024-01-01"},          {45292.4375, false, "2024-01-01T10:30:00"},
-        {43830, true, "2024-01-01"},           {60, false, "1900-02-28"},
-        {1, false, "1900-01-01"},              {59, false, "1900-02-28"},
-        {61, false, "1900-03-01"},             {0, true, "1904-01-01"},
-        {2958465, false, "9999-12-31"},        {-1, false, NULL},
+        {45292, false, "2024-01-01"},   {45292.4375, false, "2024-01-01T10:30:00"},
+        {43830, true, "2024-01-01"},    {60, false, "1900-02-28"},
+        {1, false, "1900-01-01"},       {59, false, "1900-02-28"},
+        {61, false, "1900-03-01"},      {0, true, "1904-01-01"},
+        {2958465, false, "9999-12-31"}, {-1, false, NULL},
         {2958466, false, NULL},
     };
     char buf[48];
     for (size_t i = 0; i < sizeof serials / sizeof serials[0]; i++) {
         unsigned m = scan__xlsx_serial_text(serials[i].v, serials[i].d1904, buf, sizeof buf);
         if (!serials[i].want ? m != 0 : m == 0 || strcmp(buf, serials[i].want) != 0)
-            fail_msg("serial %g: '%s' (mask %u), expected %s", serials[i].v, m ? buf : "",
-                     m, serials[i].want ? serials[i].want : "none");
+            fail_msg("serial %g: '%s' (mask %u), expected %s", serials[i].v, m ? buf : "", m,
+                     serials[i].want ? serials[i].want : "none");
     }
     assert_true(scan__xlsx_time_text(0.395833333333333300003, false, buf, sizeof buf));
     assert_string_equal(buf, "09:30:00");
@@ -232,11 +223,11 @@ void test_office_writers_formats(void **state)
         printf("  %s\n", f);
         read_writer(*state, f, &a);
         assert_int_equal(a.n_cols, 8);
-        column(&a, f, "Fmt!time", SCAN_TYPE_STRING, "09:30:00");     /* h:mm:ss */
-        column(&a, f, "Fmt!elapsed", SCAN_TYPE_STRING, "25:00:00");  /* [h]:mm:ss */
-        column(&a, f, "Fmt!pct", SCAN_TYPE_DECIMAL, "0.3");          /* gnumeric: 0.3000...011 */
-        column(&a, f, "Fmt!eur", SCAN_TYPE_DECIMAL, "1000.5");       /* [$EUR-407], a euro sign */
-        column(&a, f, "Fmt!acct", SCAN_TYPE_DECIMAL, "3.25");        /* _("$"* ...) */
+        column(&a, f, "Fmt!time", SCAN_TYPE_STRING, "09:30:00");    /* h:mm:ss */
+        column(&a, f, "Fmt!elapsed", SCAN_TYPE_STRING, "25:00:00"); /* [h]:mm:ss */
+        column(&a, f, "Fmt!pct", SCAN_TYPE_DECIMAL, "0.3");         /* gnumeric: 0.3000...011 */
+        column(&a, f, "Fmt!eur", SCAN_TYPE_DECIMAL, "1000.5");      /* [$EUR-407], a euro sign */
+        column(&a, f, "Fmt!acct", SCAN_TYPE_DECIMAL, "3.25");       /* _("$"* ...) */
         column(&a, f, "Fmt!text", SCAN_TYPE_STRING, "001");
         column(&a, f, "Fmt!sci", SCAN_TYPE_INTEGER, "2000000");
         column(&a, f, "Fmt!frac", SCAN_TYPE_DECIMAL, "1.5");
@@ -256,8 +247,8 @@ static size_t count(const char *hay, const char *needle)
 static void has_text(const struct scan_asset *a, const char *file, const char *s, size_t times)
 {
     if (count(a->text, s) != times)
-        fail_msg("%s: '%s' %zu times in the text, expected %zu:\n%s", file, s,
-                 count(a->text, s), times, a->text);
+        fail_msg("%s: '%s' %zu times in the text, expected %zu:\n%s", file, s, count(a->text, s),
+                 times, a->text);
 }
 
 /* Text outside the body's runs: tables, headers, footers, footnotes, text boxes, tracked changes,
