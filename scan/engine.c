@@ -480,7 +480,13 @@ static int read_members(struct engine *g, struct scan_asset *a, const struct gro
 
 static int scan_set(struct engine *g, struct group *gr)
 {
-    qsort(gr->m, gr->n, sizeof *gr->m, cmp_member);
+    /* Members come in walk order, which for most sets is already path order. */
+    for (size_t i = 1; i < gr->n; i++) {
+        if (cmp_member(&gr->m[i - 1], &gr->m[i]) > 0) {
+            qsort(gr->m, gr->n, sizeof *gr->m, cmp_member);
+            break;
+        }
+    }
     struct scan_asset a;
     scan_asset_init(&a);
     a.type = SCAN_ASSET_RESOURCE_SET;

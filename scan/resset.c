@@ -96,7 +96,12 @@ static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tok
                 i++;
             rc = shir_buf_append(out, "{N}", 3);
         } else {
-            rc = shir_buf_append_u8(out, (uint8_t)s[i++]);
+            /* A literal, and the letters after it: after a letter there is no boundary, and a
+             * letter is no digit, so none of them starts a token. One append for the run. */
+            size_t st = i++;
+            while (i < n && isalpha((unsigned char)s[i]) && is_alnum(s[i - 1]))
+                i++;
+            rc = shir_buf_append(out, s + st, i - st);
             continue;
         }
         (*tokens)++;

@@ -192,6 +192,32 @@ static void test_levels_and_sets(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A set's members in path order whatever the walk's order: the walk reads region=eu before
+ * region=eu-west (component by component), a path sort puts eu-west first ('-' < '/'); the set
+ * is reported by its first member's path. */
+static void test_set_members_in_path_order(void **state)
+{
+    (void)state;
+    char root[64], out[96];
+    strcpy(root, "/tmp/shir-eng-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    put_file(root, "region=eu/part-0001.csv", "email\nb@example.com\n");
+    put_file(root, "region=eu-west/part-0001.csv", "email\nb@example.com\n");
+    put_file(root, "region=us/part-0001.csv", "email\nb@example.com\n");
+    snprintf(out, sizeof out, "%s.jsonl", root);
+    struct fakes *fk = g_fakes_for_readers();
+    struct scan_summary sum;
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 1, out, fk, &sum), 0);
+    assert_int_equal(sum.resource_sets, 1);
+    char want[160];
+    snprintf(want, sizeof want, "\"path\":\"%s/region=eu-west/part-0001.csv\"", root);
+    assert_non_null(strstr(slurp(out), want));
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", root, out);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_job_run_errors(void **state)
 {
     (void)state;
@@ -325,6 +351,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels_and_sets),
+        cmocka_unit_test(test_set_members_in_path_order),
         cmocka_unit_test(test_job_run_errors),
         cmocka_unit_test(test_swapped_for_symlink_not_followed),
     };
