@@ -76,6 +76,12 @@ static int join_add(struct scan_classify_scratch *s, const char *v, size_t n)
     return 0;
 }
 
+/* Where joined cell k ends (its line feed). */
+static size_t cell_end(const struct scan_classify_scratch *s, size_t k)
+{
+    return k + 1 < s->n_cells ? s->cell_off[k + 1] - 1 : s->join_len - 1;
+}
+
 /* The joined scan: a match ending where a cell ends makes that cell a candidate. Not more: a
  * pattern that can match a line feed (\s, [^x]) may have started in an earlier cell ("A\sB"
  * over the cells "A" and "B"), so run_cells then scans each candidate alone. Matches come in
@@ -96,8 +102,7 @@ static int on_cell_match(unsigned id, unsigned long long from, unsigned long lon
         else
             hi = mid;
     }
-    size_t end = lo + 1 < s->n_cells ? s->cell_off[lo + 1] - 1 : s->join_len - 1;
-    if (to != end)
+    if (to != cell_end(s, lo))
         return 0; /* an empty match at a line start inside another cell: not the whole cell */
     if (s->n_cand == 0 || s->cand[s->n_cand - 1] != lo)
         s->cand[s->n_cand++] = lo;
@@ -137,7 +142,7 @@ static int run_cells(const struct scan_classifier *c, struct scan_classify_scrat
     for (size_t i = 0; rc == 0 && i < s->n_cand; i++) {
         size_t k = s->cand[i];
         s->cur_start = s->cell_off[k];
-        s->cur_len = (k + 1 < s->n_cells ? s->cell_off[k + 1] - 1 : s->join_len - 1) - s->cur_start;
+        s->cur_len = cell_end(s, k) - s->cur_start;
         s->cur_slot = s->track ? s->cell_slot[k] : -1;
         if (s->cur_slot >= 0) {
             /* The value's hits go to col_hits: room for one per rule first. */
