@@ -11,8 +11,9 @@
  * tokens by shape (digit groups with separators, '@' tokens, base64-ish runs, ...); each
  * candidate is routed by a cheap shape summary to the few validators that can apply, so the cost
  * of the built-in types does not grow with their number. User regex rules are compiled together
- * into one Vectorscan database per mode (cells, text) and run in one pass over the input; their
- * validators only verify what Vectorscan reports.
+ * into one Vectorscan database per mode (cells, text): one pass over a text, and over a column's
+ * cells joined (in chunks when the early decision flushes them) to nominate the cells each then
+ * scanned alone; their validators only verify what Vectorscan reports.
  *
  * Threads: a classifier is immutable after scan_classifier_new and may be shared by threads;
  * each thread needs its own scratch (Vectorscan scratch and work buffers).

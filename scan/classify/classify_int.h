@@ -1,5 +1,6 @@
-/* scan/classify/classify_int.h: what classify.c, validators.c and rules.c share (internal to the
- * classifier; the engine uses scan/classify/classify.h only).
+/* scan/classify/classify_int.h: what the classifier's files (classify.c, column.c, shapes.c,
+ * validators.c, rules.c, evidence.c) share (internal to the classifier; the engine uses
+ * scan/classify/classify.h only).
  *
  * Validators are pure functions of their input bytes. They answer with a strength:
  * SCAN__NO (not an instance), SCAN__WEAK (valid but ambiguous without a column-name hint, e.g.

@@ -1,4 +1,5 @@
-/* Column evidence from check digits: the chance rates and the decision (see evidence.h). */
+/* Column evidence from check digits: the chance rates and the decision, the early decisions of a
+ * column, the digit form (see evidence.h). */
 #include "scan/classify/evidence.h"
 
 #include <string.h>

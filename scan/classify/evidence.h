@@ -4,7 +4,9 @@
  * number in ten passes an 11-test or a Luhn check. A column is different: when far more of its
  * numbers of the type's length pass the check than chance allows, the check digits themselves
  * are the evidence, whatever the column is called. This file holds each rule's chance rate and
- * the decision; classify.c counts. Pure: numbers in, a yes or no out. */
+ * the decision, the early decisions of a column (when no built-in's or user rule's label can
+ * change any more) and the digit form of a value; column.c counts. Pure: numbers in, a yes or
+ * no out. */
 #ifndef SHIR_SCAN_EVIDENCE_H
 #define SHIR_SCAN_EVIDENCE_H
 

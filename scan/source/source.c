@@ -254,8 +254,8 @@ struct names {
     struct name_ref *ref, *tmp; /* tmp: the merge sort's other half */
     size_t n, cap_ref;
     int read_err;           /* errno of a failed getdents64 (the names before it are kept), or 0 */
-    unsigned char log_type; /* d_type of a `_delta_log` entry (DT_UNKNOWN: ask), or 0: none */
-    bool has_log;
+    bool has_log;           /* a `_delta_log` entry was listed */
+    unsigned char log_type; /* its d_type (DT_UNKNOWN: ask the filesystem) when has_log */
     /* With stat-ahead: the names as pointers and their fstatat results, cap_res each. */
     const char **ptr;
     struct scan_stat_res *res;
@@ -541,7 +541,7 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
 }
 
 /* With stat-ahead, a directory of at least this many entries has them stat'ed by two threads
- * before it is walked (below it the hand-over costs more than half the calls). */
+ * as it is walked (below it the hand-over costs more than half the calls). */
 #define STAT_AHEAD_MIN 32
 
 /* Starts the fstatat of nm's entries on two threads (statahead.h) and returns where their
