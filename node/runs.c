@@ -475,8 +475,10 @@ static void exec_start(void *data, const struct cluster_run *run,
     r->list = x;
     SHIR_INFO(&r->log, "run %llu of scan %s: attempt %u started (worker %ld)%s",
               (unsigned long long)run->id, run->scan, (unsigned)run->attempt,
-              (long)node_worker_pid(x->w), run->has_checkpoint ? ", resuming from its checkpoint"
-                                                              : "");
+              (long)node_worker_pid(x->w),
+              !run->has_checkpoint ? ""
+              : run->cp_key_len    ? ", resuming from its checkpoint after its last entry"
+                                   : ", resuming from its checkpoint by index");
     (void)cluster_run_started(r->cluster, run->id, run->attempt, run->has_checkpoint,
                               run->has_checkpoint ? run->cp_files : 0);
 }
