@@ -167,20 +167,17 @@ static void on_frame(void *data, enum scan_msg_type type, const unsigned char *f
         if (scan_summary_decode(frame, n, &x->last) == 0)
             send_progress(x);
     } else if (type == SCAN_MSG_CHECKPOINT) {
-        struct scan_checkpoint *cp = malloc(sizeof *cp); /* 4 KiB of key: not on the stack */
-        struct cp_report *c = NULL;
-        if (!cp || scan_checkpoint_decode(frame, n, cp) != 0 || !(c = malloc(sizeof *c))) {
-            free(cp);
+        struct scan_checkpoint cp;
+        struct cp_report *c;
+        if (scan_checkpoint_decode(frame, n, &cp) != 0 || !(c = malloc(sizeof *c)))
             return; /* unanswered, the worker fences itself: the attempt is redone elsewhere */
-        }
-        *c = (struct cp_report){.x = x, .part = cp->part};
-        if (cluster_run_report(x->owner->cluster, x->run, x->attempt, true, cp->part, cp->files,
-                               cp->assets, cp->bytes, cp->key, cp->key_len, checkpoint_reported,
+        *c = (struct cp_report){.x = x, .part = cp.part};
+        if (cluster_run_report(x->owner->cluster, x->run, x->attempt, true, cp.part, cp.files,
+                               cp.assets, cp.bytes, cp.key, cp.key_len, checkpoint_reported,
                                c) == 0)
             x->refs++;
         else
             free(c);
-        free(cp);
     }
 }
 

@@ -543,20 +543,16 @@ static int part_done(struct engine *g)
     int rc = g->sink->part_commit(g->sink);
     g->part_files = 0;
     if (rc == 0 && g->cfg->cbs && g->cfg->cbs->checkpoint_cb) {
-        struct scan_checkpoint *c = malloc(sizeof *c); /* 4 KiB of key: not on the stack */
-        if (!c)
-            return SHIR_E_NOMEM;
-        *c = (struct scan_checkpoint){.part = g->part,
-                                      .files = g->next_index,
-                                      .assets = g->sum->assets,
-                                      .bytes = g->sum->bytes_read,
-                                      .errors = g->sum->errors};
+        struct scan_checkpoint c = {.part = g->part,
+                                    .files = g->next_index,
+                                    .assets = g->sum->assets,
+                                    .bytes = g->sum->bytes_read,
+                                    .errors = g->sum->errors};
         if (g->last_key_fits) {
-            memcpy(c->key, g->last_key, g->last_key_len);
-            c->key_len = (uint32_t)g->last_key_len;
+            memcpy(c.key, g->last_key, g->last_key_len);
+            c.key_len = (uint32_t)g->last_key_len;
         }
-        rc = g->cfg->cbs->checkpoint_cb(g->cfg->cbs->ud, c);
-        free(c);
+        rc = g->cfg->cbs->checkpoint_cb(g->cfg->cbs->ud, &c);
         if (rc)
             (void)shir_str_fmt(g->sum->message, sizeof g->sum->message,
                                "cannot report checkpoint %u: %s", (unsigned)g->part,

@@ -437,19 +437,14 @@ static int part_done(struct dbwalk *w, const struct scan_db_catalog *cat, uint64
         return sink_failed(w, rc);
     const struct scan_run_cbs *cbs = w->cfg->cbs;
     if (cbs && cbs->checkpoint_cb) {
-        struct scan_checkpoint *c = malloc(sizeof *c); /* 4 KiB of key: not on the stack */
-        if (!c)
-            return SHIR_E_NOMEM;
-        *c = (struct scan_checkpoint){.part = w->pp.part,
-                                      .files = tables,
-                                      .assets = w->sum->assets,
-                                      .bytes = w->sum->bytes_read,
-                                      .errors = w->sum->errors};
+        struct scan_checkpoint c = {.part = w->pp.part,
+                                    .files = tables,
+                                    .assets = w->sum->assets,
+                                    .bytes = w->sum->bytes_read,
+                                    .errors = w->sum->errors};
         const struct scan_db_table *last = &cat->tables[tables - 1];
-        c->key_len = (uint32_t)scan_key_table(last->schema, last->name, c->key);
-        rc = cbs->checkpoint_cb(cbs->ud, c);
-        free(c);
-        if (rc != 0) {
+        c.key_len = (uint32_t)scan_key_table(last->schema, last->name, c.key);
+        if ((rc = cbs->checkpoint_cb(cbs->ud, &c)) != 0) {
             (void)shir_str_fmt(w->sum->message, sizeof w->sum->message,
                                "cannot report checkpoint %u: %s", (unsigned)w->pp.part,
                                shir_strerror(rc));
