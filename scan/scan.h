@@ -124,8 +124,9 @@ struct scan_job {
                                      default */
     bool resume;                  /* continue an earlier attempt from its checkpoint: */
     uint32_t resume_part;         /*   the first part to write (checkpoint's part + 1); the
-                                       worker re-walks files below resume_part * part size
-                                       with stat only and continues there */
+                                       worker re-walks with stat only the entries at or before
+                                       resume_key (without one: the files below resume_part *
+                                       part size) and continues after them */
     uint64_t resume_files;        /*   the checkpoint's files: that boundary, or fewer when
                                        the checkpoint was of a last, partial part (a database:
                                        its tables, where the attempt starts reading when there
