@@ -47,7 +47,7 @@
  * scan engine's SCAN_RESUME_KEY_MAX (PATH_MAX), asserted equal in node/runs.c. 4 KiB of a run's
  * slot (2,048 slots: 8 MiB of address space, resident once used); a snapshot holds only the
  * keys' bytes, and a run that ends drops its key. */
-#define CLUSTER_RUN_KEY_MAX     4096
+#define CLUSTER_RUN_KEY_MAX      4096
 #define CLUSTER_RUN_ASSIGN_BATCH 64   /* assignments in one RUN_ASSIGN entry */
 
 /* Files per part when the definition says 0: the scan engine's measured defaults

@@ -149,9 +149,8 @@ static void send_progress(struct exec *x)
         x->progress_pending = true;
         return;
     }
-    int rv = cluster_run_report(x->owner->cluster, x->run, x->attempt, false, 0,
-                                x->last.files_seen, x->last.assets, x->last.bytes_read, NULL, 0,
-                                progress_reported, x);
+    int rv = cluster_run_report(x->owner->cluster, x->run, x->attempt, false, 0, x->last.files_seen,
+                                x->last.assets, x->last.bytes_read, NULL, 0, progress_reported, x);
     if (rv == 0) {
         x->progress_inflight = true;
         x->refs++;

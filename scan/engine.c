@@ -20,16 +20,16 @@
  * A run with parts (scan_job_has_parts: a runtime run, to part files or to Atlas) numbers the
  * files in walk order (the walk is sorted, so the numbering is the same in every attempt): part
  * k holds the lines of files k*N .. (k+1)*N - 1 that are not held in a group, and is committed
- * (durable or delivered, then a checkpoint) as soon as its last file is handled. Directory assets are held too, and the held groups and
- * directories make up a final part after the walk, sorted by pattern (path for a directory), so
- * that no part's content depends on when the walk ended. A resumed attempt re-walks the files
- * its checkpoint covers with stat only (the walk does no more than that), which rebuilds the
- * held groups and directories, and writes from its first part on. What the checkpoint covers
- * is told by its key (resume.c): every entry whose relative path sorts at or before the last
- * one its part covered, so a file added or removed before that point between attempts shifts
- * nothing; the files after it are numbered on from the first part's boundary. A checkpoint
- * without a key (a path over SCAN_RESUME_KEY_MAX, an older agent) resumes by index: the files
- * below the first part's boundary. */
+ * (durable or delivered, then a checkpoint) as soon as its last file is handled. Directory assets
+ * are held too, and the held groups and directories make up a final part after the walk, sorted by
+ * pattern (path for a directory), so that no part's content depends on when the walk ended. A
+ * resumed attempt re-walks the files its checkpoint covers with stat only (the walk does no more
+ * than that), which rebuilds the held groups and directories, and writes from its first part on.
+ * What the checkpoint covers is told by its key (resume.c): every entry whose relative path sorts
+ * at or before the last one its part covered, so a file added or removed before that point between
+ * attempts shifts nothing; the files after it are numbered on from the first part's boundary. A
+ * checkpoint without a key (a path over SCAN_RESUME_KEY_MAX, an older agent) resumes by index: the
+ * files below the first part's boundary. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -97,11 +97,11 @@ struct engine {
                                 first file after the key gets */
     const char *rkey;        /* the job's resume key (resume_key_len bytes), else NULL */
     size_t rkey_len;
-    bool past_key;           /* an entry after the key was seen: so is every later one */
-    bool rebased;            /* the first file after the key was numbered from `covered` */
-    uint64_t part_files;     /* files of this attempt in the part being written */
-    size_t last_key_len;     /* the last entry a part holds so far (its checkpoint's key), */
-    bool last_key_fits;      /* when it fits in SCAN_RESUME_KEY_MAX */
+    bool past_key;       /* an entry after the key was seen: so is every later one */
+    bool rebased;        /* the first file after the key was numbered from `covered` */
+    uint64_t part_files; /* files of this attempt in the part being written */
+    size_t last_key_len; /* the last entry a part holds so far (its checkpoint's key), */
+    bool last_key_fits;  /* when it fits in SCAN_RESUME_KEY_MAX */
     char last_key[SCAN_RESUME_KEY_MAX];
     uint64_t *skip;          /* sorted copy of job->skip */
     size_t n_skip;

@@ -211,8 +211,8 @@ static void report_decode(struct cluster__mpr *r, struct cluster_cmd *c)
     c->u.run_report.bytes = cluster__mpr_uint(r);
     /* The key came later: an entry written before it has 7 fields (no key, resume by index). */
     if (cluster__cmd_more(r))
-        c->u.run_report.key_len = (uint16_t)cluster__mpr_bin(r, c->u.run_report.key,
-                                                             sizeof c->u.run_report.key);
+        c->u.run_report.key_len =
+            (uint16_t)cluster__mpr_bin(r, c->u.run_report.key, sizeof c->u.run_report.key);
 }
 
 static int report_shape(const struct cluster_cmd *c)

@@ -131,7 +131,7 @@ uint64_t scan_db_parts_batch(const struct scan_db_parts *p, uint64_t i, uint64_t
 /* Resuming by key: the index of the first of the n tables t (in catalog order) after the key,
  * where the attempt starts reading (those before it were written by an earlier attempt). */
 uint64_t scan_db_parts_after_key(const struct scan_db_table *t, uint64_t n, const char *key,
-                                  size_t key_len);
+                                 size_t key_len);
 /* Whether the part holding table i closes after it: i is its last table, or the catalog's. */
 bool scan_db_parts_closes(const struct scan_db_parts *p, uint64_t i, uint64_t n);
 

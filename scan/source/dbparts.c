@@ -38,7 +38,7 @@ uint64_t scan_db_parts_batch(const struct scan_db_parts *p, uint64_t i, uint64_t
 }
 
 uint64_t scan_db_parts_after_key(const struct scan_db_table *t, uint64_t n, const char *key,
-                                  size_t key_len)
+                                 size_t key_len)
 {
     /* The catalog is in key order (its query sorts it), so the tables at or before the key
      * are a prefix of it. */

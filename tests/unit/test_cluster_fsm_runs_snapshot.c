@@ -357,7 +357,7 @@ static void test_attempts_wire_frozen(void **state)
     c.u.run_report.bytes = 200;
     c.u.run_report.key_len = 3;
     memcpy(c.u.run_report.key, "a/b", 3);
-    static const uint8_t report_b[] = {0x9b, 1,  16,  RID,  5,    6,  0xc3, 9, 10,
+    static const uint8_t report_b[] = {0x9b, 1,    16,  RID,  5, 6,   0xc3, 9,  10,
                                        11,   0xcc, 200, 0xc4, 3, 'a', '/',  'b'};
     frozen(&c, report_b, sizeof report_b, &out);
     assert_int_equal(out.u.run_report.key_len, 3);

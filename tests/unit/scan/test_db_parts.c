@@ -296,9 +296,9 @@ static void test_key_cases(void **state)
         {"main", "t10", "main", "t1", true}, /* a longer name after its prefix */
         {"main", "t1", "main", "t10", false},
         {"main", "t2", "main", "t10", true},
-        {"a", "zzz", "ab", "a", false},      /* the schema first: "a" < "ab" */
+        {"a", "zzz", "ab", "a", false}, /* the schema first: "a" < "ab" */
         {"ab", "a", "a", "zzz", true},
-        {"a b", "x", "a", "x", true},        /* ' ' after the separator */
+        {"a b", "x", "a", "x", true},          /* ' ' after the separator */
         {"public", "T", "public", "t", false}, /* bytewise: 'T' < 't' */
         {"s", "\xc3\xa9", "s", "z", true},
     };
@@ -319,8 +319,10 @@ static void test_key_cases(void **state)
     longname[sizeof longname - 3] = '\0'; /* 1 + 1 + 4093 bytes: fits */
     assert_int_equal(scan_key_table("s", longname, key), SCAN_RESUME_KEY_MAX - 1);
     /* The first table after a key in a catalog; a key past all, before all. */
-    struct scan_db_table t[] = {{.schema = "main", .name = "t0"}, {.schema = "main", .name = "t10"},
-                                {.schema = "main", .name = "t2"}, {.schema = "main", .name = "v"}};
+    struct scan_db_table t[] = {{.schema = "main", .name = "t0"},
+                                {.schema = "main", .name = "t10"},
+                                {.schema = "main", .name = "t2"},
+                                {.schema = "main", .name = "v"}};
     static const struct {
         const char *name;
         uint64_t first;

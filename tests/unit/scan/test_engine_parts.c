@@ -401,20 +401,20 @@ static void test_key_order_cases(void **state)
         const char *rel, *key;
         bool after;
     } cases[] = {
-        {"a", "a", false},          /* the key itself is written */
-        {"a/x", "a", true},         /* below a directory named by the key */
-        {"a", "a/x", false},        /* a directory before what it holds */
-        {"a-b", "a/x", true},       /* '-' < '/' as bytes, but a/x is walked first */
+        {"a", "a", false},    /* the key itself is written */
+        {"a/x", "a", true},   /* below a directory named by the key */
+        {"a", "a/x", false},  /* a directory before what it holds */
+        {"a-b", "a/x", true}, /* '-' < '/' as bytes, but a/x is walked first */
         {"a/x", "a-b", false},
-        {"a.b", "a/zzz/q", true},   /* '.' likewise */
+        {"a.b", "a/zzz/q", true}, /* '.' likewise */
         {"a0", "a/x", true},
         {"a/y", "a/x", true},
-        {"a/x/y", "a/y", false},    /* deeper, but in an earlier directory */
+        {"a/x/y", "a/y", false}, /* deeper, but in an earlier directory */
         {"ab", "a/x", true},
         {"b", "a/x/y/z", true},
-        {"", "a", false},           /* the root before everything */
+        {"", "a", false}, /* the root before everything */
         {"a", "", true},
-        {"\xc3\xa9", "z", true},  /* high bytes after ASCII (unsigned) */
+        {"\xc3\xa9", "z", true}, /* high bytes after ASCII (unsigned) */
         {"z", "\xc3\xa9", false},
         {"\xff", "\xfe/\xff", true},
         {"dir/file", "dir", true},
