@@ -71,6 +71,7 @@ struct engine {
     struct scan_summary *sum;
     struct scan_limits lim;
     struct shir_buf pat;
+    struct scan_resset_memo pat_memo; /* the pattern of the current directory's part */
     struct group *groups;
     size_t n_groups, cap_groups;
     size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
@@ -636,7 +637,7 @@ static int on_file(struct engine *g, const struct scan_entry *e)
     g->sum->files_seen++;
     unsigned tokens;
     shir_buf_reset(&g->pat);
-    int rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
+    int rc = scan_resset_pattern_memo(&g->pat_memo, e->rel, &g->pat, &tokens);
     if (rc == 0 && tokens)
         rc = group_add(g, (const char *)g->pat.data, e);
     if (rc || (g->parts && g->cur_index < g->covered)) {
@@ -783,6 +784,7 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                        .root = cfg->smb ? scan_smb_root(cfg->smb) : cfg->job->source};
     scan_limits_default(&g.lim);
     shir_buf_init(&g.pat, SIZE_MAX);
+    scan_resset_memo_init(&g.pat_memo);
     g.start_ms = g.last_progress_ms = cfg->clock->now_ms(cfg->clock);
     int rc = 0;
     if (cfg->job->n_skip) {
@@ -824,6 +826,7 @@ out:
     groups_free(&g);
     scan_tableset_free(&g.tables);
     shir_buf_free(&g.pat);
+    scan_resset_memo_free(&g.pat_memo);
     free(g.cursor);
     return rc;
 }

@@ -49,10 +49,63 @@ static void test_resset_hex_runs(void **state)
     }
 }
 
+/* Paths in the orders a walk and a resume hand them out, and out of them: directories that
+ * change to one of the same length, to a prefix of the last, to none (a file at the root),
+ * key=value components, tokens in directory and file parts. */
+static const char *const memo_paths[] = {
+    "a.csv",
+    "sales/year=2025/month=01/part-0001.csv",
+    "sales/year=2025/month=01/part-0002.csv",
+    "sales/year=2025/month=02/part-0001.csv",
+    "sales/year=2025/month=0x/part-0001.csv",
+    "sales/year=2025/month=0/part-0001.csv",
+    "sales/year=2025/month=01/sub/part-0001.csv",
+    "sales/year=2025/month=01/part-0003.csv",
+    "b.csv",
+    "run-9f3c2e1/data.json",
+    "run-9f3c2e2/data.json",
+    "run-9f3c2e2/",
+    "x/2025-01-31/3f2504e0-4f89-11d3-9a0c-0305e82c3301.parquet",
+    "x/2025-01-31/readme",
+    "y/2025-01-31/readme",
+    "readme",
+    "/abs/path/f1.csv",
+    "//f2.csv",
+    "",
+};
+
+static void test_resset_memo_same(void **state)
+{
+    (void)state;
+    struct scan_resset_memo m;
+    scan_resset_memo_init(&m);
+    size_t n = sizeof memo_paths / sizeof memo_paths[0];
+    /* In order, then every pair both ways (each call after every other call). */
+    for (size_t k = 0; k < n + n * n * 2; k++) {
+        size_t i = k < n ? k : ((k - n) / 2) / n;
+        if (k >= n && (k - n) % 2 == 1)
+            i = ((k - n) / 2) % n;
+        const char *rel = memo_paths[i];
+        struct shir_buf a, b;
+        unsigned ta = 99, tb = 77;
+        shir_buf_init(&a, 4096);
+        shir_buf_init(&b, 4096);
+        assert_int_equal(scan_resset_pattern(rel, &a, &ta), 0);
+        assert_int_equal(scan_resset_pattern_memo(&m, rel, &b, &tb), 0);
+        if (a.len != b.len || memcmp(a.data, b.data, a.len + 1) != 0 || ta != tb)
+            fail_msg("%s: memo %s (%u tokens), plain %s (%u)", rel, (const char *)b.data, tb,
+                     (const char *)a.data, ta);
+        shir_buf_free(&a);
+        shir_buf_free(&b);
+    }
+    scan_resset_memo_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resset_hex_runs),
+        cmocka_unit_test(test_resset_memo_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
