@@ -76,6 +76,7 @@ struct engine {
     size_t n_groups, cap_groups;
     size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
     size_t n_slots;
+    size_t last_group;       /* index + 1 of the group group_add added to last (0: none) */
     int root_fd; /* the source directory, for members read after the walk; -1 */
     struct scan_smb *smb; /* an SMB share (cfg->smb), else NULL: the local tree job->source */
     const char *root;     /* the root as entry paths start: job->source or the share's URL */
@@ -137,9 +138,15 @@ static int group_rehash(struct engine *g)
 
 static int group_add(struct engine *g, const char *pattern, const struct scan_entry *e)
 {
-    if ((g->n_groups + 1) * 2 > g->n_slots && group_rehash(g) != 0)
-        return SHIR_E_NOMEM;
-    size_t *slot = group_slot(g, pattern);
+    /* A directory's files usually share one pattern: the last group is tried before the hash
+     * (groups are only ever appended, so its index stays valid). */
+    size_t last = g->last_group, one = last;
+    size_t *slot = &one;
+    if (!last || strcmp(g->groups[last - 1].pattern, pattern) != 0) {
+        if ((g->n_groups + 1) * 2 > g->n_slots && group_rehash(g) != 0)
+            return SHIR_E_NOMEM;
+        slot = group_slot(g, pattern);
+    }
     if (!*slot) {
         if (g->n_groups == g->cap_groups) {
             size_t cap = g->cap_groups ? g->cap_groups * 2 : 16;
@@ -155,6 +162,7 @@ static int group_add(struct engine *g, const char *pattern, const struct scan_en
             return SHIR_E_NOMEM;
         *slot = ++g->n_groups;
     }
+    g->last_group = *slot;
     struct group *gr = &g->groups[*slot - 1];
     if (gr->n == gr->cap) {
         size_t cap = gr->cap ? gr->cap * 2 : 4;
