@@ -57,9 +57,12 @@ int scan_read_delta(const char *dir, enum scan_level level, const struct scan_li
                     struct scan_asset *a);
 
 /* Checkpoints listed: 100 000 files (parts included); sidecars of one V2 checkpoint: 100 000.
- * _last_checkpoint: at most 64 KiB. */
+ * _last_checkpoint: at most 64 KiB. Rows of one checkpoint row group: 4 Mi (a row group of
+ * ~128 MiB holds a few hundred thousand actions; a page can declare 2^31 nulls in a few bytes,
+ * and each row read costs a pointer per column). */
 #define SCAN_DELTA_MAX_CHECKPOINTS 100000
 #define SCAN_DELTA_MAX_SIDECARS 100000
+#define SCAN_DELTA_MAX_GROUP_ROWS (4u << 20)
 #define SCAN_DELTA_MAX_HINT_BYTES (64u << 10)
 
 /* The replay state: files (open addressing, keyed by path and DV id), the latest metaData,

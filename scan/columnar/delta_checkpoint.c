@@ -226,10 +226,13 @@ struct strv {
     size_t n, cap;
 };
 
-/* One value (NULL for a null row) appended as a string. */
+/* One value (NULL for a null row) appended as a string; SHIR_E_TOOBIG past
+ * SCAN_DELTA_MAX_GROUP_ROWS. */
 static int strv_emit(void *ctx, const char *v, size_t n)
 {
     struct strv *sv = ctx;
+    if (sv->n >= SCAN_DELTA_MAX_GROUP_ROWS)
+        return SHIR_E_TOOBIG;
     if (sv->n == sv->cap) {
         size_t nc = sv->cap ? sv->cap * 2 : 64;
         char **nv = realloc(sv->v, nc * sizeof *nv);
@@ -290,7 +293,7 @@ static int read_chunk(const struct scan_file *f, uint64_t fsize, const struct ch
     if (rv == 0 && note[0]) {
         snprintf(why, cap, "column %s of row group %" PRIu32 ": %s", l->path, c->rg, note);
         rv = SHIR_E_MALFORMED;
-    } else if (rv < 0 && rv != SHIR_E_NOMEM) { /* a read error: this checkpoint is unusable */
+    } else if (rv < 0 && rv != SHIR_E_NOMEM) { /* a read error or too many rows: unusable */
         snprintf(why, cap, "column %s of row group %" PRIu32 ": %s", l->path, c->rg,
                  shir_strerror(rv));
         rv = SHIR_E_MALFORMED;
