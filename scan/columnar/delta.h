@@ -17,6 +17,7 @@
  * "Deletion Vectors"; reader feature `deletionVectors`): a DELETE or UPDATE that writes a DV
  * commits remove(path, old DV or none) and add(path, new DV) in one commit, in either order,
  * and the two are different files, so the order does not change the state.
+ *
  * The state at the latest version is the newest complete checkpoint (every row group of every
  * part or sidecar), then every later JSON commit in order. _last_checkpoint is a hint: among
  * the complete checkpoints of one version, the one it names is read first; it never makes a
