@@ -658,7 +658,6 @@ int scan_parquet_chunk_rows_src(const struct scan_pq_leaf *l, const struct scan_
     return chunk_pages(&s, src, max_bytes, note, note_cap, bytes_read);
 }
 
-
 struct mem_src {
     const unsigned char *p;
     size_t n;
