@@ -1,7 +1,8 @@
 /* Office Open XML readers (scan/formats/office.c, office_zip.c; issue 14). Fixtures from real
  * writers (tests/fixtures/office/generate.sh: exceljs, docx, pptxgenjs) and hostile archives
  * from Python's zipfile: ratio bombs in the shared strings and in a cell, and a nested zip bomb;
- * files of other writers in test_office_writers.c. The fixture directory is the first command-line argument. */
+ * files of other writers in test_office_writers.c. The fixture directory is the first
+ * command-line argument. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
