@@ -234,7 +234,8 @@ int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct
     const char *last = strrchr(rel, '/');
     size_t dn = last ? (size_t)(last - rel) + 1 : 0; /* the directory part, with its '/' */
     int rc = 0;
-    if (!m->valid || m->dir.len != dn || memcmp(m->dir.data, rel, dn) != 0) {
+    /* dn == 0: a file at the root, and dir.data may still be NULL (memcmp's arguments never). */
+    if (!m->valid || m->dir.len != dn || (dn && memcmp(m->dir.data, rel, dn) != 0)) {
         m->valid = false;
         shir_buf_reset(&m->dir);
         shir_buf_reset(&m->pat);
