@@ -126,6 +126,12 @@ void scan_resset_memo_init(struct scan_resset_memo *m);
 void scan_resset_memo_free(struct scan_resset_memo *m);
 int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct shir_buf *out,
                              unsigned *tokens);
+/* The pattern of rel with its k-th (from 0) run of >= 4 digits standing alone as a word written
+ * {Hex} instead of {N}: a short hex hash that happens to draw no letter (part-00003-123456, one
+ * time in 16 for six characters). The engine moves a file whose pattern this makes into an
+ * existing {Hex} set. *found is false (and out the plain pattern) when rel has no such k-th
+ * run. SHIR_E_NOMEM. */
+int scan_resset_pattern_hexrun(const char *rel, unsigned k, struct shir_buf *out, bool *found);
 /* Which members of a set of n files (sorted by path) are sampled: one in 100 (at least one) for
  * text formats, only the first for Parquet/Avro (their schema is in every file's header). */
 bool scan_resset_sampled(const char *format, size_t index, size_t n);

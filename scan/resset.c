@@ -97,8 +97,17 @@ static size_t match_hex(const char *s, size_t n)
     return i;
 }
 
-/* Tokenise one component s[0..n) (no '/'). */
-static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tokens)
+/* A run of >= HEX_MIN digits alone as a word: what a hex hash is when it draws no letter. Digit
+ * runs are {N} where they start, after a letter too (v2); this one needs the boundary. */
+static bool hexlike_digits(const char *s, size_t n, size_t i, size_t end)
+{
+    return end - i >= HEX_MIN && (i == 0 || !is_alnum(s[i - 1])) &&
+           (end == n || !is_alnum(s[end]));
+}
+
+/* Tokenise one component s[0..n) (no '/'). *force (NULL: none) counts down the digit runs that
+ * hexlike_digits accepts; the one it reaches at 0 is written {Hex} instead of {N}. */
+static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tokens, long *force)
 {
     int rc = 0;
     size_t i = 0;
@@ -115,9 +124,11 @@ static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tok
             rc = shir_buf_append(out, "{Hex}", 5);
             i += len;
         } else if (is_digit(s[i])) {
+            size_t st = i;
             while (i < n && is_digit(s[i]))
                 i++;
-            rc = shir_buf_append(out, "{N}", 3);
+            bool hex = force && hexlike_digits(s, n, st, i) && (*force)-- == 0;
+            rc = hex ? shir_buf_append(out, "{Hex}", 5) : shir_buf_append(out, "{N}", 3);
         } else {
             /* A literal, and the letters after it: after a letter there is no boundary, and a
              * letter is no digit, so none of them starts a token. One append for the run. */
@@ -134,14 +145,14 @@ static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tok
 
 /* key=value: the value becomes a token even when it is a word (region=eu, region=us). */
 static int tokenise_kv(const char *s, size_t n, size_t eq, struct shir_buf *out,
-                       unsigned *tokens)
+                       unsigned *tokens, long *force)
 {
     int rc = shir_buf_append(out, s, eq + 1);
     if (rc)
         return rc;
     unsigned before = *tokens;
     size_t mark = out->len;
-    rc = tokenise(s + eq + 1, n - eq - 1, out, tokens);
+    rc = tokenise(s + eq + 1, n - eq - 1, out, tokens, force);
     if (rc)
         return rc;
     /* A value that is not entirely one token (eu, 2025a) is a {*}. */
@@ -157,7 +168,8 @@ static int tokenise_kv(const char *s, size_t n, size_t eq, struct shir_buf *out,
 }
 
 /* Appends the pattern of the components of rel[0..n) (separated by '/', no NUL). */
-static int pattern_of(const char *rel, size_t n, struct shir_buf *out, unsigned *tokens)
+static int pattern_of(const char *rel, size_t n, struct shir_buf *out, unsigned *tokens,
+                      long *force)
 {
     int rc = 0;
     const char *p = rel, *end = rel + n;
@@ -166,9 +178,9 @@ static int pattern_of(const char *rel, size_t n, struct shir_buf *out, unsigned 
         size_t k = slash ? (size_t)(slash - p) : (size_t)(end - p);
         const char *eq = memchr(p, '=', k);
         if (eq && eq != p)
-            rc = tokenise_kv(p, k, (size_t)(eq - p), out, tokens);
+            rc = tokenise_kv(p, k, (size_t)(eq - p), out, tokens, force);
         else
-            rc = tokenise(p, k, out, tokens);
+            rc = tokenise(p, k, out, tokens, force);
         if (rc == 0 && slash)
             rc = shir_buf_append_u8(out, '/');
         p += k + (slash ? 1 : 0);
@@ -188,7 +200,16 @@ static int terminate(struct shir_buf *out)
 int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens)
 {
     *tokens = 0;
-    int rc = pattern_of(rel, strlen(rel), out, tokens);
+    int rc = pattern_of(rel, strlen(rel), out, tokens, NULL);
+    return rc == 0 ? terminate(out) : rc;
+}
+
+int scan_resset_pattern_hexrun(const char *rel, unsigned k, struct shir_buf *out, bool *found)
+{
+    unsigned tokens = 0;
+    long force = (long)k;
+    int rc = pattern_of(rel, strlen(rel), out, &tokens, &force);
+    *found = force < 0;
     return rc == 0 ? terminate(out) : rc;
 }
 
@@ -213,19 +234,20 @@ int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct
     const char *last = strrchr(rel, '/');
     size_t dn = last ? (size_t)(last - rel) + 1 : 0; /* the directory part, with its '/' */
     int rc = 0;
-    if (!m->valid || m->dir.len != dn || memcmp(m->dir.data, rel, dn) != 0) {
+    /* dn == 0: a file at the root, and dir.data may still be NULL (memcmp's arguments never). */
+    if (!m->valid || m->dir.len != dn || (dn && memcmp(m->dir.data, rel, dn) != 0)) {
         m->valid = false;
         shir_buf_reset(&m->dir);
         shir_buf_reset(&m->pat);
         m->tokens = 0;
         if ((rc = shir_buf_append(&m->dir, rel, dn)) != 0 ||
-            (rc = pattern_of(rel, dn, &m->pat, &m->tokens)) != 0)
+            (rc = pattern_of(rel, dn, &m->pat, &m->tokens, NULL)) != 0)
             return rc;
         m->valid = true;
     }
     *tokens = m->tokens;
     if ((rc = shir_buf_append(out, m->pat.data, m->pat.len)) != 0 ||
-        (rc = pattern_of(rel + dn, strlen(rel + dn), out, tokens)) != 0)
+        (rc = pattern_of(rel + dn, strlen(rel + dn), out, tokens, NULL)) != 0)
         return rc;
     return terminate(out);
 }

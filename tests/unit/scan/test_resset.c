@@ -1,5 +1,6 @@
 /* Unit tests of resource-set patterns (scan/resset.c) beyond the walk's own: hex-like runs that
- * mix letters and digits are one token, so siblings differing only by a short hash group. */
+ * mix letters and digits are one token, so siblings differing only by a short hash group, and a
+ * hash that drew only digits can be read as one (scan_resset_pattern_hexrun). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +46,48 @@ static void test_resset_hex_runs(void **state)
         if (strcmp((const char *)b.data, cases[i].want) != 0 || tokens != cases[i].tokens)
             fail_msg("%s: got %s (%u tokens), expected %s (%u)", cases[i].rel,
                      (const char *)b.data, tokens, cases[i].want, cases[i].tokens);
+        shir_buf_free(&b);
+    }
+}
+
+/* A run of >= 4 digits standing alone as a word read as a hash: the k-th such run is {Hex}. */
+struct hexrun_case {
+    const char *rel;
+    unsigned k;
+    bool found;
+    const char *want;
+};
+
+static const struct hexrun_case hexrun_cases[] = {
+    {"mixhash/chunk-123456.csv", 0, true, "mixhash/chunk-{Hex}.csv"},
+    {"mixhash/chunk-123456.csv", 1, false, "mixhash/chunk-{N}.csv"},
+    {"part-00003-123456.parquet", 0, true, "part-{Hex}-{N}.parquet"},
+    {"part-00003-123456.parquet", 1, true, "part-{N}-{Hex}.parquet"},
+    {"part-00003-123456.parquet", 2, false, "part-{N}-{N}.parquet"},
+    /* directories count too, and a key=value value that is one run */
+    {"run-4711/data-1.json", 0, true, "run-{Hex}/data-{N}.json"},
+    {"k=123456/a.csv", 0, true, "k={Hex}/a.csv"},
+    /* not a word of its own, or too short: never a hash */
+    {"log_12.csv", 0, false, "log_{N}.csv"},
+    {"v1234/a.csv", 0, false, "v{N}/a.csv"},
+    {"1234x/a.csv", 0, false, "{N}x/a.csv"},
+    /* a date or a GUID stays what it is */
+    {"sales_2024-01-31.csv", 0, false, "sales_{Date}.csv"},
+    {"abc7e7-123456.csv", 0, true, "{Hex}-{Hex}.csv"},
+};
+
+static void test_resset_hexrun(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof hexrun_cases / sizeof hexrun_cases[0]; i++) {
+        const struct hexrun_case *c = &hexrun_cases[i];
+        struct shir_buf b;
+        bool found = !c->found;
+        shir_buf_init(&b, 4096);
+        assert_int_equal(scan_resset_pattern_hexrun(c->rel, c->k, &b, &found), 0);
+        if (strcmp((const char *)b.data, c->want) != 0 || found != c->found)
+            fail_msg("%s #%u: got %s (found %d), expected %s (%d)", c->rel, c->k,
+                     (const char *)b.data, found, c->want, c->found);
         shir_buf_free(&b);
     }
 }
@@ -105,6 +148,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resset_hex_runs),
+        cmocka_unit_test(test_resset_hexrun),
         cmocka_unit_test(test_resset_memo_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
