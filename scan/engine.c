@@ -29,7 +29,11 @@
  * at or before the last one its part covered, so a file added or removed before that point between
  * attempts shifts nothing; the files after it are numbered on from the first part's boundary. A
  * checkpoint without a key (a path over SCAN_RESUME_KEY_MAX, an older agent) resumes by index: the
- * files below the first part's boundary. */
+ * files below the first part's boundary.
+ *
+ * Length: ~1,000 lines, kept in one file because the walk's hooks, the groups, the parts and
+ * the tables all work on struct engine, which no other file sees; the deciding parts (patterns,
+ * sampling, table markers, readers, resume keys) live elsewhere. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -76,10 +80,12 @@ struct engine {
     struct scan_summary *sum;
     struct scan_limits lim;
     struct shir_buf pat;
+    struct scan_resset_memo pat_memo; /* the pattern of the current directory's part */
     struct group *groups;
     size_t n_groups, cap_groups;
     size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
     size_t n_slots;
+    size_t last_group;       /* index + 1 of the group group_add added to last (0: none) */
     int root_fd; /* the source directory, for members read after the walk; -1 */
     struct scan_smb *smb; /* an SMB share (cfg->smb), else NULL: the local tree job->source */
     const char *root;     /* the root as entry paths start: job->source or the share's URL */
@@ -149,11 +155,32 @@ static int group_rehash(struct engine *g)
     return 0;
 }
 
+/* Appends *m to gr (m->path is then owned by gr). */
+static int group_push(struct group *gr, const struct member *m)
+{
+    if (gr->n == gr->cap) {
+        size_t cap = gr->cap ? gr->cap * 2 : 4;
+        struct member *v = realloc(gr->m, cap * sizeof *v);
+        if (!v)
+            return SHIR_E_NOMEM;
+        gr->m = v;
+        gr->cap = cap;
+    }
+    gr->m[gr->n++] = *m;
+    return 0;
+}
+
 static int group_add(struct engine *g, const char *pattern, const struct scan_entry *e)
 {
-    if ((g->n_groups + 1) * 2 > g->n_slots && group_rehash(g) != 0)
-        return SHIR_E_NOMEM;
-    size_t *slot = group_slot(g, pattern);
+    /* A directory's files usually share one pattern: the last group is tried before the hash
+     * (groups are only ever appended, so its index stays valid). */
+    size_t last = g->last_group, one = last;
+    size_t *slot = &one;
+    if (!last || strcmp(g->groups[last - 1].pattern, pattern) != 0) {
+        if ((g->n_groups + 1) * 2 > g->n_slots && group_rehash(g) != 0)
+            return SHIR_E_NOMEM;
+        slot = group_slot(g, pattern);
+    }
     if (!*slot) {
         if (g->n_groups == g->cap_groups) {
             size_t cap = g->cap_groups ? g->cap_groups * 2 : 16;
@@ -169,28 +196,79 @@ static int group_add(struct engine *g, const char *pattern, const struct scan_en
             return SHIR_E_NOMEM;
         *slot = ++g->n_groups;
     }
-    struct group *gr = &g->groups[*slot - 1];
-    if (gr->n == gr->cap) {
-        size_t cap = gr->cap ? gr->cap * 2 : 4;
-        struct member *v = realloc(gr->m, cap * sizeof *v);
-        if (!v)
-            return SHIR_E_NOMEM;
-        gr->m = v;
-        gr->cap = cap;
+    g->last_group = *slot;
+    struct member m = {.path = strdup(e->path),
+                       .rel_off = (size_t)(e->rel - e->path),
+                       .size = e->size,
+                       .mtime = e->mtime,
+                       .dev = e->dev,
+                       .ino = e->ino,
+                       .via_link = e->via_link,
+                       .index = g->cur_index};
+    int rc = m.path ? group_push(&g->groups[*slot - 1], &m) : SHIR_E_NOMEM;
+    if (rc)
+        free(m.path);
+    return rc;
+}
+
+/* The group named pattern, as index + 1; 0 when there is none. */
+static size_t group_find(struct engine *g, const char *pattern)
+{
+    return g->n_slots ? *group_slot(g, pattern) : 0;
+}
+
+/* Does pattern name another group once one of its {N} reads {Hex}? (b: scratch) */
+static int hex_neighbour(struct engine *g, const char *pattern, struct shir_buf *b, bool *yes)
+{
+    *yes = false;
+    for (const char *p = pattern; !*yes && (p = strstr(p, "{N}")) != NULL; p += 3) {
+        shir_buf_reset(b);
+        int rc = shir_buf_printf(b, "%.*s{Hex}%s", (int)(p - pattern), pattern, p + 3);
+        if (rc)
+            return rc;
+        *yes = group_find(g, (const char *)b->data) != 0;
     }
-    struct member *m = &gr->m[gr->n];
-    *m = (struct member){.path = strdup(e->path),
-                         .rel_off = (size_t)(e->rel - e->path),
-                         .size = e->size,
-                         .mtime = e->mtime,
-                         .dev = e->dev,
-                         .ino = e->ino,
-                         .via_link = e->via_link,
-                         .index = g->cur_index};
-    if (!m->path)
-        return SHIR_E_NOMEM;
-    gr->n++;
     return 0;
+}
+
+/* A short hex hash that drew no letter (part-00003-123456; one time in 16 for six characters)
+ * reads {N} where its siblings read {Hex}. After the walk, each file of a group whose pattern
+ * names a {Hex} group once a {N} is read as {Hex} moves there when one of its own runs of >= 4
+ * digits, read as a hash (scan_resset_pattern_hexrun), gives that pattern: the siblings stay one
+ * set. Runs on the groups the walk (or a resume's stat-only re-walk) built, so every attempt of
+ * a run agrees; a group left empty is not reported. */
+static int merge_digit_hashes(struct engine *g)
+{
+    bool any = false;
+    for (size_t i = 0; i < g->n_groups && !any; i++)
+        any = strstr(g->groups[i].pattern, "{Hex}") != NULL;
+    struct shir_buf b;
+    shir_buf_init(&b, SIZE_MAX);
+    int rc = 0;
+    for (size_t i = 0; any && rc == 0 && i < g->n_groups; i++) {
+        bool near;
+        if ((rc = hex_neighbour(g, g->groups[i].pattern, &b, &near)) != 0 || !near)
+            continue;
+        struct group *gr = &g->groups[i];
+        size_t keep = 0;
+        for (size_t k = 0; k < gr->n; k++) {
+            size_t to = 0;
+            bool found = true;
+            for (unsigned run = 0; rc == 0 && found && !to; run++) {
+                shir_buf_reset(&b);
+                rc = scan_resset_pattern_hexrun(gr->m[k].path + gr->m[k].rel_off, run, &b,
+                                                &found);
+                if (rc == 0 && found && (to = group_find(g, (const char *)b.data)) == i + 1)
+                    to = 0;
+            }
+            if (rc == 0 && to && (rc = group_push(&g->groups[to - 1], &gr->m[k])) == 0)
+                continue;
+            gr->m[keep++] = gr->m[k];
+        }
+        gr->n = keep;
+    }
+    shir_buf_free(&b);
+    return rc;
 }
 
 static void groups_free(struct engine *g)
@@ -690,7 +768,7 @@ static int on_file(struct engine *g, const struct scan_entry *e)
     g->sum->files_seen++;
     unsigned tokens;
     shir_buf_reset(&g->pat);
-    int rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
+    int rc = scan_resset_pattern_memo(&g->pat_memo, e->rel, &g->pat, &tokens);
     if (rc == 0 && tokens)
         rc = group_add(g, (const char *)g->pat.data, e);
     if (rc || written) {
@@ -756,6 +834,8 @@ static int on_entry(void *ud, const struct scan_entry *e)
 
 static int flush_group(struct engine *g, struct group *gr)
 {
+    if (gr->n == 0) /* its files joined a {Hex} set (merge_digit_hashes) */
+        return 0;
     struct file_ref ref = member_ref(g, &gr->m[0]);
     g->cur_index = gr->m[0].index;
     if (gr->n == 1) /* a lone numbered file is just a file */
@@ -848,6 +928,7 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                        .root = cfg->smb ? scan_smb_root(cfg->smb) : cfg->job->source};
     scan_limits_default(&g.lim);
     shir_buf_init(&g.pat, SIZE_MAX);
+    scan_resset_memo_init(&g.pat_memo);
     g.start_ms = g.last_progress_ms = cfg->clock->now_ms(cfg->clock);
     int rc = 0;
     if (cfg->job->n_skip) {
@@ -880,6 +961,8 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
     if (rc == 0 && g.n_groups && !g.smb)
         g.root_fd = open(cfg->job->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rc == 0)
+        rc = merge_digit_hashes(&g);
+    if (rc == 0)
         rc = g.parts ? finish_parts(&g) : flush_groups(&g);
     if (g.root_fd >= 0)
         close(g.root_fd);
@@ -889,6 +972,7 @@ out:
     groups_free(&g);
     scan_tableset_free(&g.tables);
     shir_buf_free(&g.pat);
+    scan_resset_memo_free(&g.pat_memo);
     free(g.cursor);
     return rc;
 }
