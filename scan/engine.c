@@ -20,15 +20,20 @@
  * A run with parts (scan_job_has_parts: a runtime run, to part files or to Atlas) numbers the
  * files in walk order (the walk is sorted, so the numbering is the same in every attempt): part
  * k holds the lines of files k*N .. (k+1)*N - 1 that are not held in a group, and is committed
- * (durable or delivered, then a checkpoint) as soon as its last file is handled. Directory assets are held too, and the held groups and
- * directories make up a final part after the walk, sorted by pattern (path for a directory), so
- * that no part's content depends on when the walk ended. A resumed attempt re-walks the files
- * below its first part's boundary with stat only (the walk does no more than that), which
- * rebuilds the held groups and directories exactly, and writes from that part on.
+ * (durable or delivered, then a checkpoint) as soon as its last file is handled. Directory assets
+ * are held too, and the held groups and directories make up a final part after the walk, sorted by
+ * pattern (path for a directory), so that no part's content depends on when the walk ended. A
+ * resumed attempt re-walks the files its checkpoint covers with stat only (the walk does no more
+ * than that), which rebuilds the held groups and directories, and writes from its first part on.
+ * What the checkpoint covers is told by its key (resume.c): every entry whose relative path sorts
+ * at or before the last one its part covered, so a file added or removed before that point between
+ * attempts shifts nothing; the files after it are numbered on from the first part's boundary. A
+ * checkpoint without a key (a path over SCAN_RESUME_KEY_MAX, an older agent) resumes by index: the
+ * files below the first part's boundary.
  *
  * Length: ~1,000 lines, kept in one file because the walk's hooks, the groups, the parts and
  * the tables all work on struct engine, which no other file sees; the deciding parts (patterns,
- * sampling, table markers, readers) live elsewhere. */
+ * sampling, table markers, readers, resume keys) live elsewhere. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -93,7 +98,17 @@ struct engine {
     uint32_t part;           /* the part open in the sink */
     uint64_t next_index;     /* walk index the next file gets */
     uint64_t cur_index;      /* walk index of the file being read (FILE hook, skip list) */
-    uint64_t covered;        /* files below this index were written by an earlier attempt */
+    uint64_t covered;        /* the first part's boundary: resuming by index, the files below
+                                it were written by an earlier attempt; by key, the index the
+                                first file after the key gets */
+    const char *rkey;        /* the job's resume key (resume_key_len bytes), else NULL */
+    size_t rkey_len;
+    bool past_key;       /* an entry after the key was seen: so is every later one */
+    bool rebased;        /* the first file after the key was numbered from `covered` */
+    uint64_t part_files; /* files of this attempt in the part being written */
+    size_t last_key_len; /* the last entry a part holds so far (its checkpoint's key), */
+    bool last_key_fits;  /* when it fits in SCAN_RESUME_KEY_MAX */
+    char last_key[SCAN_RESUME_KEY_MAX];
     uint64_t *skip;          /* sorted copy of job->skip */
     size_t n_skip;
     struct held_dir *dirs;   /* directory assets for the final part */
@@ -604,12 +619,17 @@ static int scan_set(struct engine *g, struct group *gr)
 static int part_done(struct engine *g)
 {
     int rc = g->sink->part_commit(g->sink);
+    g->part_files = 0;
     if (rc == 0 && g->cfg->cbs && g->cfg->cbs->checkpoint_cb) {
         struct scan_checkpoint c = {.part = g->part,
                                     .files = g->next_index,
                                     .assets = g->sum->assets,
                                     .bytes = g->sum->bytes_read,
                                     .errors = g->sum->errors};
+        if (g->last_key_fits) {
+            memcpy(c.key, g->last_key, g->last_key_len);
+            c.key_len = (uint32_t)g->last_key_len;
+        }
         rc = g->cfg->cbs->checkpoint_cb(g->cfg->cbs->ud, &c);
         if (rc)
             (void)shir_str_fmt(g->sum->message, sizeof g->sum->message,
@@ -660,6 +680,31 @@ static int cmp_final(const void *x, const void *y)
 /* ------------------------------------------------------------------------------------------- */
 /* The walk. */
 
+/* Whether an entry at relative path rel was written by an earlier attempt of the run (the
+ * top of this file): at or before the resume key, or, resuming by index, before the first
+ * part's boundary (next_index: the index of the next file). Only a resumed run with parts has
+ * any. */
+static bool behind(struct engine *g, const char *rel)
+{
+    if (!g->parts || g->past_key)
+        return false;
+    if (!g->rkey)
+        return g->next_index < g->covered;
+    g->past_key = scan_key_path_after(rel, g->rkey, g->rkey_len);
+    return !g->past_key;
+}
+
+/* An entry that goes into the part being written: its key is the part's so far. */
+static void remember_key(struct engine *g, const char *rel)
+{
+    size_t n = strlen(rel);
+    g->last_key_fits = n <= sizeof g->last_key;
+    if (g->last_key_fits) {
+        memcpy(g->last_key, rel, n);
+        g->last_key_len = n;
+    }
+}
+
 /* The table's directory opened on the walk's side (dirops.h), then the table reader. Locally it
  * is the directory the walk opened (its fd), not whatever the path names by now. */
 static int read_table(struct engine *g, const struct scan_entry *e, struct scan_asset *a)
@@ -691,7 +736,9 @@ static int scan_table(struct engine *g, const struct scan_entry *e)
     int rc = scan_tableset_add(&g->tables, e->rel);
     /* Below a resume point the earlier attempt wrote it (in the part its place in the walk
      * gave it); only the set of tables is rebuilt, and the table is not read again. */
-    bool covered = g->parts && g->next_index < g->covered;
+    bool covered = behind(g, e->rel);
+    if (!covered && g->parts)
+        remember_key(g, e->rel);
     if (rc == 0)
         rc = scan_set_str(&a.path, e->path);
     if (rc == 0)
@@ -710,6 +757,13 @@ static int flush_group(struct engine *g, struct group *gr);
 
 static int on_file(struct engine *g, const struct scan_entry *e)
 {
+    bool written = behind(g, e->rel);
+    if (!written && g->rkey && !g->rebased) {
+        /* The first file after the key: numbered as the checkpoint's boundary whatever came
+         * before it in this tree, so the parts after it are those of the run's numbering. */
+        g->next_index = g->covered;
+        g->rebased = true;
+    }
     g->cur_index = g->next_index++;
     g->sum->files_seen++;
     unsigned tokens;
@@ -717,9 +771,13 @@ static int on_file(struct engine *g, const struct scan_entry *e)
     int rc = scan_resset_pattern_memo(&g->pat_memo, e->rel, &g->pat, &tokens);
     if (rc == 0 && tokens)
         rc = group_add(g, (const char *)g->pat.data, e);
-    if (rc || (g->parts && g->cur_index < g->covered)) {
+    if (rc || written) {
         progress(g, false); /* the re-walk of a big tree takes a while: show it moving */
         return rc; /* an earlier attempt wrote this file's line: rebuild the groups only */
+    }
+    if (g->parts) {
+        g->part_files++;
+        remember_key(g, e->rel);
     }
 #ifdef SHIR_TEST_FAULTS
     if (g->job->fault == SCAN_FAULT_SLOW)
@@ -756,8 +814,11 @@ static int on_entry(void *ud, const struct scan_entry *e)
     case SCAN_ENTRY_SKIPPED:
     case SCAN_ENTRY_ERROR:
         /* Below the resume point, the checkpoint's error count has it already. */
-        if (!(g->parts && g->next_index < g->covered))
+        if (!behind(g, e->rel)) {
             g->sum->errors++;
+            if (g->parts)
+                remember_key(g, e->rel);
+        }
         if (g->cfg->log)
             SHIR_WARN(g->cfg->log, "%s: %s%s%s", e->path, e->why, e->err ? ": " : "",
                       e->err ? shir_strerror(e->err) : "");
@@ -795,7 +856,7 @@ static int flush_groups(struct engine *g)
 static int finish_parts(struct engine *g)
 {
     int rc = 0;
-    if (g->next_index > (uint64_t)g->part * g->part_size)
+    if (g->part_files)
         rc = part_done(g);
     size_t n = g->n_groups + g->n_dirs;
     struct final_item *v = n ? calloc(n, sizeof *v) : NULL;
@@ -841,6 +902,10 @@ static int start_parts(struct engine *g)
     if (j->resume) {
         g->part = j->resume_part;
         g->covered = (uint64_t)j->resume_part * g->part_size;
+        if (j->resume_key && j->resume_key_len) {
+            g->rkey = j->resume_key;
+            g->rkey_len = j->resume_key_len;
+        }
         g->sum->assets = j->resume_assets;
         g->sum->bytes_read = j->resume_bytes;
         g->sum->errors = j->resume_errors;

@@ -89,6 +89,22 @@ bool scan_glob_match(const char *pattern, const char *rel);
  * file, or another negative errno. */
 int scan_file_open(int dir_fd, const char *path, bool nofollow, dev_t dev, ino_t ino);
 
+/* Resume keys (resume.c, pure; docs/scanning.md "Parts, checkpoints and resume"): a checkpoint
+ * names the last entry its part covers by key, and a resumed attempt treats every entry whose
+ * key sorts at or before it as written, so that entries added or removed before it shift
+ * nothing. A tree's key is an entry's path relative to the root, in the walk's order: paths
+ * compared component by component, each component bytewise (unsigned), so "a" < "a/x" < "a-b".
+ * A database's is the table's schema, a NUL byte and its name, in the catalog's order: (schema,
+ * name) bytewise. */
+/* Whether the entry at relative path rel (NUL-terminated) comes after a tree's resume key
+ * (key_len bytes). */
+bool scan_key_path_after(const char *rel, const char *key, size_t key_len);
+/* Whether table (schema, name) comes after a database's resume key (key_len bytes). */
+bool scan_key_table_after(const char *schema, const char *name, const char *key, size_t key_len);
+/* A table's key into out[SCAN_RESUME_KEY_MAX]: its length, or 0 when it does not fit (the
+ * checkpoint then carries none). */
+size_t scan_key_table(const char *schema, const char *name, char *out);
+
 /* ------------------------------------------------------------------------------------------- */
 /* Detection: a file's format from its first bytes and its name. Strings are static. */
 struct scan_detected {
