@@ -31,9 +31,9 @@
  * checkpoint without a key (a path over SCAN_RESUME_KEY_MAX, an older agent) resumes by index: the
  * files below the first part's boundary.
  *
- * Length: ~1,000 lines, kept in one file because the walk's hooks, the groups, the parts and
- * the tables all work on struct engine, which no other file sees; the deciding parts (patterns,
- * sampling, table markers, readers, resume keys) live elsewhere. */
+ * Length: ~900 lines, kept in one file because the walk's hooks, the parts and the tables all
+ * work on struct engine, which no other file sees; the groups (groups.c) and the deciding parts
+ * (patterns, sampling, table markers, readers, resume keys) live elsewhere. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -43,20 +43,10 @@
 
 #include "scan/dirops.h"
 #include "scan/engine.h"
+#include "scan/groups.h"
 #include "scan/source/db.h"
 #include "scan/source/smb.h"
 #include "scan/tables.h"
-
-struct member {
-    char *path;
-    size_t rel_off; /* path + rel_off: the path relative to the root */
-    uint64_t size;
-    int64_t mtime;
-    dev_t dev;
-    ino_t ino;
-    bool via_link; /* reached through a symlink the walk followed */
-    uint64_t index; /* walk index */
-};
 
 /* How to open a file the walk listed (scan_file_open's arguments). */
 struct file_ref {
@@ -67,12 +57,6 @@ struct file_ref {
     ino_t ino;
 };
 
-struct group {
-    char *pattern;           /* relative pattern, e.g. sales/year={N}/part-{N}.csv */
-    struct member *m;
-    size_t n, cap;
-};
-
 struct engine {
     const struct scan_engine_cfg *cfg;
     const struct scan_job *job;
@@ -81,11 +65,7 @@ struct engine {
     struct scan_limits lim;
     struct shir_buf pat;
     struct scan_resset_memo pat_memo; /* the pattern of the current directory's part */
-    struct group *groups;
-    size_t n_groups, cap_groups;
-    size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
-    size_t n_slots;
-    size_t last_group;       /* index + 1 of the group group_add added to last (0: none) */
+    struct scan_groups groups; /* files by resource-set pattern (groups.h) */
     int root_fd; /* the source directory, for members read after the walk; -1 */
     struct scan_smb *smb; /* an SMB share (cfg->smb), else NULL: the local tree job->source */
     const char *root;     /* the root as entry paths start: job->source or the share's URL */
@@ -122,165 +102,26 @@ struct held_dir {
     int64_t mtime;
 };
 
-/* ------------------------------------------------------------------------------------------- */
-/* Groups by pattern. */
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
-}
-
-static size_t *group_slot(struct engine *g, const char *pattern)
-{
-    size_t i = (size_t)fnv1a(pattern) & (g->n_slots - 1);
-    while (g->slots[i] && strcmp(g->groups[g->slots[i] - 1].pattern, pattern) != 0)
-        i = (i + 1) & (g->n_slots - 1);
-    return &g->slots[i];
-}
-
-static int group_rehash(struct engine *g)
-{
-    size_t n = g->n_slots ? g->n_slots * 2 : 64;
-    size_t *s = calloc(n, sizeof *s);
-    if (!s)
-        return SHIR_E_NOMEM;
-    free(g->slots);
-    g->slots = s;
-    g->n_slots = n;
-    for (size_t k = 0; k < g->n_groups; k++)
-        *group_slot(g, g->groups[k].pattern) = k + 1;
-    return 0;
-}
-
-/* Appends *m to gr (m->path is then owned by gr). */
-static int group_push(struct group *gr, const struct member *m)
-{
-    if (gr->n == gr->cap) {
-        size_t cap = gr->cap ? gr->cap * 2 : 4;
-        struct member *v = realloc(gr->m, cap * sizeof *v);
-        if (!v)
-            return SHIR_E_NOMEM;
-        gr->m = v;
-        gr->cap = cap;
-    }
-    gr->m[gr->n++] = *m;
-    return 0;
-}
-
+/* Files joining groups by pattern (groups.h). */
 static int group_add(struct engine *g, const char *pattern, const struct scan_entry *e)
 {
-    /* A directory's files usually share one pattern: the last group is tried before the hash
-     * (groups are only ever appended, so its index stays valid). */
-    size_t last = g->last_group, one = last;
-    size_t *slot = &one;
-    if (!last || strcmp(g->groups[last - 1].pattern, pattern) != 0) {
-        if ((g->n_groups + 1) * 2 > g->n_slots && group_rehash(g) != 0)
-            return SHIR_E_NOMEM;
-        slot = group_slot(g, pattern);
-    }
-    if (!*slot) {
-        if (g->n_groups == g->cap_groups) {
-            size_t cap = g->cap_groups ? g->cap_groups * 2 : 16;
-            struct group *v = realloc(g->groups, cap * sizeof *v);
-            if (!v)
-                return SHIR_E_NOMEM;
-            g->groups = v;
-            g->cap_groups = cap;
-        }
-        struct group *ng = &g->groups[g->n_groups];
-        *ng = (struct group){.pattern = strdup(pattern)};
-        if (!ng->pattern)
-            return SHIR_E_NOMEM;
-        *slot = ++g->n_groups;
-    }
-    g->last_group = *slot;
-    struct member m = {.path = strdup(e->path),
-                       .rel_off = (size_t)(e->rel - e->path),
-                       .size = e->size,
-                       .mtime = e->mtime,
-                       .dev = e->dev,
-                       .ino = e->ino,
-                       .via_link = e->via_link,
-                       .index = g->cur_index};
-    int rc = m.path ? group_push(&g->groups[*slot - 1], &m) : SHIR_E_NOMEM;
+    struct scan_member m = {.path = strdup(e->path),
+                            .rel_off = (size_t)(e->rel - e->path),
+                            .size = e->size,
+                            .mtime = e->mtime,
+                            .dev = e->dev,
+                            .ino = e->ino,
+                            .via_link = e->via_link,
+                            .index = g->cur_index};
+    int rc = m.path ? scan_groups_add(&g->groups, pattern, &m) : SHIR_E_NOMEM;
     if (rc)
         free(m.path);
     return rc;
 }
 
-/* The group named pattern, as index + 1; 0 when there is none. */
-static size_t group_find(struct engine *g, const char *pattern)
+static void engine_free(struct engine *g)
 {
-    return g->n_slots ? *group_slot(g, pattern) : 0;
-}
-
-/* Does pattern name another group once one of its {N} reads {Hex}? (b: scratch) */
-static int hex_neighbour(struct engine *g, const char *pattern, struct shir_buf *b, bool *yes)
-{
-    *yes = false;
-    for (const char *p = pattern; !*yes && (p = strstr(p, "{N}")) != NULL; p += 3) {
-        shir_buf_reset(b);
-        int rc = shir_buf_printf(b, "%.*s{Hex}%s", (int)(p - pattern), pattern, p + 3);
-        if (rc)
-            return rc;
-        *yes = group_find(g, (const char *)b->data) != 0;
-    }
-    return 0;
-}
-
-/* A short hex hash that drew no letter (part-00003-123456; one time in 16 for six characters)
- * reads {N} where its siblings read {Hex}. After the walk, each file of a group whose pattern
- * names a {Hex} group once a {N} is read as {Hex} moves there when one of its own runs of >= 4
- * digits, read as a hash (scan_resset_pattern_hexrun), gives that pattern: the siblings stay one
- * set. Runs on the groups the walk (or a resume's stat-only re-walk) built, so every attempt of
- * a run agrees; a group left empty is not reported. */
-static int merge_digit_hashes(struct engine *g)
-{
-    bool any = false;
-    for (size_t i = 0; i < g->n_groups && !any; i++)
-        any = strstr(g->groups[i].pattern, "{Hex}") != NULL;
-    struct shir_buf b;
-    shir_buf_init(&b, SIZE_MAX);
-    int rc = 0;
-    for (size_t i = 0; any && rc == 0 && i < g->n_groups; i++) {
-        bool near;
-        if ((rc = hex_neighbour(g, g->groups[i].pattern, &b, &near)) != 0 || !near)
-            continue;
-        struct group *gr = &g->groups[i];
-        size_t keep = 0;
-        for (size_t k = 0; k < gr->n; k++) {
-            size_t to = 0;
-            bool found = true;
-            for (unsigned run = 0; rc == 0 && found && !to; run++) {
-                shir_buf_reset(&b);
-                rc = scan_resset_pattern_hexrun(gr->m[k].path + gr->m[k].rel_off, run, &b,
-                                                &found);
-                if (rc == 0 && found && (to = group_find(g, (const char *)b.data)) == i + 1)
-                    to = 0;
-            }
-            if (rc == 0 && to && (rc = group_push(&g->groups[to - 1], &gr->m[k])) == 0)
-                continue;
-            gr->m[keep++] = gr->m[k];
-        }
-        gr->n = keep;
-    }
-    shir_buf_free(&b);
-    return rc;
-}
-
-static void groups_free(struct engine *g)
-{
-    for (size_t i = 0; i < g->n_groups; i++) {
-        for (size_t k = 0; k < g->groups[i].n; k++)
-            free(g->groups[i].m[k].path);
-        free(g->groups[i].m);
-        free(g->groups[i].pattern);
-    }
-    free(g->groups);
-    free(g->slots);
+    scan_groups_free(&g->groups);
     for (size_t i = 0; i < g->n_dirs; i++)
         free(g->dirs[i].path);
     free(g->dirs);
@@ -525,7 +366,7 @@ static int merge_member(struct engine *g, struct scan_asset *a, struct scan_asse
 
 /* A member is read after the walk: from the root without following links, unless the walk
  * reached it through one (then by its path, as the walk resolved it). */
-static struct file_ref member_ref(const struct engine *g, const struct member *m)
+static struct file_ref member_ref(const struct engine *g, const struct scan_member *m)
 {
     bool beneath = !m->via_link && g->root_fd >= 0;
     if (g->smb) /* by its path below the share's root */
@@ -539,11 +380,11 @@ static struct file_ref member_ref(const struct engine *g, const struct member *m
 
 static int cmp_member(const void *x, const void *y)
 {
-    return strcmp(((const struct member *)x)->path, ((const struct member *)y)->path);
+    return strcmp(((const struct scan_member *)x)->path, ((const struct scan_member *)y)->path);
 }
 
 /* Read the sampled members of a group into a (each through its own asset, then merged). */
-static int read_members(struct engine *g, struct scan_asset *a, const struct group *gr)
+static int read_members(struct engine *g, struct scan_asset *a, const struct scan_group *gr)
 {
     int rc = 0;
     size_t sampled = 0;
@@ -571,7 +412,7 @@ static int read_members(struct engine *g, struct scan_asset *a, const struct gro
     return rc;
 }
 
-static int scan_set(struct engine *g, struct group *gr)
+static int scan_set(struct engine *g, struct scan_group *gr)
 {
     /* Members come in walk order, which for most sets is already path order. */
     for (size_t i = 1; i < gr->n; i++) {
@@ -753,7 +594,7 @@ static int scan_table(struct engine *g, const struct scan_entry *e)
     return rc;
 }
 
-static int flush_group(struct engine *g, struct group *gr);
+static int flush_group(struct engine *g, struct scan_group *gr);
 
 static int on_file(struct engine *g, const struct scan_entry *e)
 {
@@ -832,9 +673,9 @@ static int on_entry(void *ud, const struct scan_entry *e)
     return rc;
 }
 
-static int flush_group(struct engine *g, struct group *gr)
+static int flush_group(struct engine *g, struct scan_group *gr)
 {
-    if (gr->n == 0) /* its files joined a {Hex} set (merge_digit_hashes) */
+    if (gr->n == 0) /* its files joined a {Hex} set (scan_groups_merge_digit_hashes) */
         return 0;
     struct file_ref ref = member_ref(g, &gr->m[0]);
     g->cur_index = gr->m[0].index;
@@ -846,8 +687,8 @@ static int flush_group(struct engine *g, struct group *gr)
 static int flush_groups(struct engine *g)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < g->n_groups; i++)
-        rc = flush_group(g, &g->groups[i]);
+    for (size_t i = 0; rc == 0 && i < g->groups.n; i++)
+        rc = flush_group(g, &g->groups.v[i]);
     return rc;
 }
 
@@ -858,20 +699,20 @@ static int finish_parts(struct engine *g)
     int rc = 0;
     if (g->part_files)
         rc = part_done(g);
-    size_t n = g->n_groups + g->n_dirs;
+    size_t n = g->groups.n + g->n_dirs;
     struct final_item *v = n ? calloc(n, sizeof *v) : NULL;
     if (rc == 0 && n && !v)
         rc = SHIR_E_NOMEM;
-    for (size_t i = 0; rc == 0 && i < g->n_groups; i++)
-        v[i] = (struct final_item){.key = g->groups[i].pattern, .kind = 0, .i = i};
+    for (size_t i = 0; rc == 0 && i < g->groups.n; i++)
+        v[i] = (struct final_item){.key = g->groups.v[i].pattern, .kind = 0, .i = i};
     for (size_t i = 0; rc == 0 && i < g->n_dirs; i++)
-        v[g->n_groups + i] =
+        v[g->groups.n + i] =
             (struct final_item){.key = g->dirs[i].path + g->dirs[i].rel_off, .kind = 1, .i = i};
     if (rc == 0 && n)
         qsort(v, n, sizeof *v, cmp_final);
     for (size_t k = 0; rc == 0 && k < n; k++) {
         if (v[k].kind == 0) {
-            rc = flush_group(g, &g->groups[v[k].i]);
+            rc = flush_group(g, &g->groups.v[v[k].i]);
         } else {
             const struct held_dir *d = &g->dirs[v[k].i];
             rc = scan_one(g, d->path, 0, d->mtime, SCAN_ASSET_DIRECTORY, NULL);
@@ -958,10 +799,10 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
         (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot read the source %s: %s",
                            cfg->job->source, shir_strerror(rc));
     /* The root as the walk opened it (a root that is a file has no directory: -1). */
-    if (rc == 0 && g.n_groups && !g.smb)
+    if (rc == 0 && g.groups.n && !g.smb)
         g.root_fd = open(cfg->job->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rc == 0)
-        rc = merge_digit_hashes(&g);
+        rc = scan_groups_merge_digit_hashes(&g.groups);
     if (rc == 0)
         rc = g.parts ? finish_parts(&g) : flush_groups(&g);
     if (g.root_fd >= 0)
@@ -969,7 +810,7 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
 out:
     sum->duration_ms = cfg->clock->now_ms(cfg->clock) - g.start_ms;
     progress(&g, true);
-    groups_free(&g);
+    engine_free(&g);
     scan_tableset_free(&g.tables);
     shir_buf_free(&g.pat);
     scan_resset_memo_free(&g.pat_memo);
