@@ -1,0 +1,4 @@
+# The worker host: the agent's loop stall while it starts workers (node/supervisor.c).
+add_executable(bench_spawn bench_spawn.c ${PROJECT_SOURCE_DIR}/node/supervisor.c)
+shir_target(bench_spawn)
+target_link_libraries(bench_spawn PRIVATE shir_scan shir_common PkgConfig::UV)
