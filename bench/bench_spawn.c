@@ -86,8 +86,7 @@ static void report(struct bench *b, const char *name)
                (double)b->call_ns / 1e6 / b->n, took, b->failed ? "  (some failed)" : "");
     b->max_gap = b->call_ns = b->call_max = 0;
     b->asked = b->ended = b->failed = 0;
-    b->last_tick = 0;
-    b->phase_start = uv_hrtime();
+    b->phase_start = b->last_tick = uv_hrtime(); /* the starts made right after count */
 }
 
 static void drive(uv_timer_t *t)
