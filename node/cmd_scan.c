@@ -30,6 +30,7 @@ struct worker_result {
     bool done;
     struct node_worker_end end;
     struct node_worker *w;
+    struct node_spawner *sp; /* closed once the worker ended: then the loop runs dry */
     bool ack;              /* acknowledge reports (test builds: --test-ack on) */
     uint64_t acks;
 };
@@ -52,12 +53,20 @@ static void worker_frame(void *data, enum scan_msg_type type, const unsigned cha
     shir_buf_free(&b);
 }
 
+static void worker_started(void *data, pid_t pid)
+{
+    (void)data;
+    fprintf(stderr, "shir scan: worker pid %ld\n", (long)pid);
+}
+
 static void worker_ended(void *data, const struct node_worker_end *end)
 {
     struct worker_result *res = data;
     res->end = *end;
     res->done = true;
     res->w = NULL; /* freed once this returns */
+    node_spawner_close(res->sp);
+    res->sp = NULL;
 }
 
 /* Run the job in a worker; returns 0 when the scan succeeded. */
@@ -65,16 +74,21 @@ static int run_worker(const struct scan_job *job, struct worker_result *res)
 {
     uv_loop_t loop;
     struct node_worker *w;
-    struct node_worker_cbs cbs = {.frame = worker_frame, .end = worker_ended, .data = res};
+    struct node_worker_cbs cbs = {
+        .started = worker_started, .frame = worker_frame, .end = worker_ended, .data = res};
     if (uv_loop_init(&loop) != 0) {
         (void)shir_str_copy(res->end.cause, sizeof res->end.cause, "cannot start an event loop");
         return -1;
     }
-    int rv = node_worker_spawn(&loop, job, &cbs, &w, res->end.cause, sizeof res->end.cause);
-    if (rv == 0) {
+    int rv = node_spawner_new(&loop, &res->sp);
+    if (rv != 0)
+        (void)shir_str_fmt(res->end.cause, sizeof res->end.cause,
+                           "cannot start the worker: %s", shir_strerror(rv));
+    else if ((rv = node_worker_spawn(res->sp, job, &cbs, &w, res->end.cause,
+                                     sizeof res->end.cause)) == 0)
         res->w = w;
-        fprintf(stderr, "shir scan: worker pid %ld\n", (long)node_worker_pid(w));
-    }
+    else
+        node_spawner_close(res->sp);
     uv_run(&loop, UV_RUN_DEFAULT);
     (void)uv_loop_close(&loop);
     return rv == 0 && res->done && res->end.ok ? 0 : -1;

@@ -29,6 +29,10 @@ struct exec {
     uint32_t attempt;
     struct node_worker *w; /* NULL once it ended */
     bool stopping;         /* we stopped it: its end reports nothing */
+    bool resuming;         /* the attempt resumes from a checkpoint (for its start report) */
+    bool resume_by_key;    /* ... after the key of its last entry, not by index (for the log) */
+    uint64_t resume_files; /* the checkpoint's files */
+    char scan[CLUSTER_SCAN_NAME_MAX + 1]; /* for the log */
     bool progress_inflight, progress_pending;
     struct scan_summary last; /* the latest progress counters */
     uint64_t ack_seq;
@@ -42,6 +46,7 @@ struct node_runs {
     struct cluster *cluster;
     struct shir_log log;
     char *data_dir;
+    struct node_spawner *spawner; /* starts the workers off the loop thread; NULL once closed */
     struct exec *list;
     bool closing;
 };
@@ -196,11 +201,28 @@ static void to_summary(const struct scan_summary *s, struct cluster_run_summary 
         .duration_ms = s->duration_ms, .delivered = s->delivered, .queued = s->queued};
 }
 
+/* The worker runs: the attempt has started. */
+static void on_started(void *data, pid_t pid)
+{
+    struct exec *x = data;
+    struct node_runs *r = x->owner;
+    SHIR_INFO(&r->log, "run %llu of scan %s: attempt %u started (worker %ld)%s",
+              (unsigned long long)x->run, x->scan, (unsigned)x->attempt, (long)pid,
+              !x->resuming      ? ""
+              : x->resume_by_key ? ", resuming from its checkpoint after its last entry"
+                                 : ", resuming from its checkpoint by index");
+    (void)cluster_run_started(r->cluster, x->run, x->attempt, x->resuming,
+                              x->resuming ? x->resume_files : 0);
+}
+
 static void on_end(void *data, const struct node_worker_end *end)
 {
     struct exec *x = data;
     struct node_runs *r = x->owner;
     x->w = NULL;
+    if (end->not_started && !x->stopping)
+        SHIR_WARN(&r->log, "cannot start run %llu of scan %s: %s", (unsigned long long)x->run,
+                  x->scan, end->cause);
     if (end->have_summary) {
         r->counters.files += end->sum.files_seen;
         r->counters.bytes += end->sum.bytes_read;
@@ -455,8 +477,14 @@ static void exec_start(void *data, const struct cluster_run *run,
         x->owner = r;
         x->run = run->id;
         x->attempt = run->attempt;
-        struct node_worker_cbs cbs = {.frame = on_frame, .end = on_end, .data = x};
-        rv = node_worker_spawn(r->loop, &job, &cbs, &x->w, msg, sizeof msg);
+        x->resuming = run->has_checkpoint;
+        x->resume_by_key = run->cp_key_len != 0;
+        x->resume_files = run->cp_files;
+        (void)shir_str_copy(x->scan, sizeof x->scan, run->scan);
+        struct node_worker_cbs cbs = {
+            .started = on_started, .frame = on_frame, .end = on_end, .data = x};
+        rv = r->spawner ? node_worker_spawn(r->spawner, &job, &cbs, &x->w, msg, sizeof msg)
+                        : SHIR_E_CLOSED;
     }
     scan_job_free(&job);
     if (rv != 0) {
@@ -467,16 +495,10 @@ static void exec_start(void *data, const struct cluster_run *run,
                                  UINT64_MAX, msg[0] ? msg : shir_strerror(rv));
         return;
     }
+    /* Started (on_started) once the spawner's thread has the process running; a start that
+     * fails there ends the attempt as failed with the same "cannot start the worker: ..." */
     x->next = r->list;
     r->list = x;
-    SHIR_INFO(&r->log, "run %llu of scan %s: attempt %u started (worker %ld)%s",
-              (unsigned long long)run->id, run->scan, (unsigned)run->attempt,
-              (long)node_worker_pid(x->w),
-              !run->has_checkpoint ? ""
-              : run->cp_key_len    ? ", resuming from its checkpoint after its last entry"
-                                   : ", resuming from its checkpoint by index");
-    (void)cluster_run_started(r->cluster, run->id, run->attempt, run->has_checkpoint,
-                              run->has_checkpoint ? run->cp_files : 0);
 }
 
 static void exec_stop(void *data, uint64_t run, uint32_t attempt)
@@ -507,6 +529,12 @@ int node_runs_new(uv_loop_t *loop, struct cluster *cluster, const char *data_dir
         free(r);
         return SHIR_E_NOMEM;
     }
+    int rv = node_spawner_new(loop, &r->spawner);
+    if (rv != 0) {
+        free(r->data_dir);
+        free(r);
+        return rv;
+    }
     r->loop = loop;
     r->cluster = cluster;
     shir_log_child(&r->log, log, "%s", "");
@@ -533,6 +561,9 @@ void node_runs_close(struct node_runs *r)
             x->stopping = true;
             node_worker_stop(x->w, STOP_GRACE_MS);
         }
+    /* Frees itself once its thread ended and every start it had was answered. */
+    node_spawner_close(r->spawner);
+    r->spawner = NULL;
 }
 
 void node_runs_free(struct node_runs *r)

@@ -23,7 +23,8 @@
 
 struct node_runs;
 
-/* Register with `cluster` as its executor. data_dir (copied) holds the Atlas outbox. */
+/* Register with `cluster` as its executor, with a spawner thread of its own (node/spawner.h).
+ * data_dir (copied) holds the Atlas outbox. */
 int node_runs_new(uv_loop_t *loop, struct cluster *cluster, const char *data_dir,
                   struct shir_log *log, struct node_runs **out);
 /* What this node's workers did since the agent started (for /metrics): files, bytes and assets
@@ -33,7 +34,9 @@ struct node_runs_counters {
     uint64_t files, bytes, assets, crashes;
 };
 void node_runs_counters(const struct node_runs *r, struct node_runs_counters *out);
-/* Stop every worker (SIGTERM, SIGKILL after a grace); their handles close later, on the loop. */
+/* Stop every worker (SIGTERM, SIGKILL after a grace; one not started yet never is) and the
+ * spawner thread; their handles close later, on the loop. Before the loop runs dry: the
+ * spawner's handle keeps it running until then. */
 void node_runs_close(struct node_runs *r);
 /* After the loop ran dry. NULL is a no-op. */
 void node_runs_free(struct node_runs *r);

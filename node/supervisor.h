@@ -10,6 +10,10 @@
  * The child's stdin is the job pipe (the job frame, then "ack" frames: node_worker_send), fd 3
  * carries its frames to us, its stdout goes to our stderr with its logs (a stray printf in a
  * reader must not corrupt the frame channel), its stderr is ours.
+ *
+ * Starting is asynchronous: the process is started by a spawner thread (node/spawner.h), so the
+ * loop never waits for a fork or an exec; its exit is watched on a pidfd (uv_poll) and reaped
+ * with waitid(P_PIDFD), never waitpid(-1); signals go through the pidfd (no pid-reuse race).
  */
 #ifndef SHIR_NODE_SUPERVISOR_H
 #define SHIR_NODE_SUPERVISOR_H
@@ -20,29 +24,16 @@
 
 #include <uv.h>
 
+#include "node/spawner.h"
+#include "node/worker_end.h"
 #include "scan/scan.h"
 
 struct node_worker;
 
-/* How a worker ended. */
-struct node_worker_end {
-    bool have_summary;         /* a summary frame arrived */
-    struct scan_summary sum;   /* valid when have_summary */
-    int exit_status;           /* exit code when not signaled */
-    int term_signal;           /* 0 or the signal that killed it */
-    bool ok;                   /* exited 0 with a summary whose status is 0 */
-    bool self_fenced;          /* exited SCAN_EXIT_FENCED (3): no ACK for the job's fence_ms;
-                                * cause says "self-fenced: no report acknowledged for N ms".
-                                * Neither a failure of the attempt nor a crash: the runtime had
-                                * stopped hearing it, and its last checkpoint stands */
-    uint64_t crash_index;      /* killed by a signal: the index of the last FILE frame seen (the
-                                * file being read when it died); UINT64_MAX when none, or when
-                                * it did not die by a signal */
-    char cause[320];           /* when !ok: why, for the operator ("worker 12 killed by signal
-                                * SIGKILL (9) after /data/x.csv", the summary's message...) */
-};
-
 struct node_worker_cbs {
+    /* Once the process runs (its pid is known), before its first frame; never for a worker that
+     * could not start (its end comes with not_started). May be NULL. */
+    void (*started)(void *data, pid_t pid);
     /* Every frame the worker sends, in order (borrowed for the call); may be NULL. */
     void (*frame)(void *data, enum scan_msg_type type, const unsigned char *frame, size_t n);
     /* Exactly once, after the process exited and its frame channel reached its end; the worker
@@ -51,20 +42,27 @@ struct node_worker_cbs {
     void *data;
 };
 
-/* Spawn a worker for `job` (encoded and written to the job pipe here; the encoded bytes are wiped
- * once written). Errors (no callback): SHIR_E_NOMEM, SHIR_E_TOOBIG (the job does not fit a
- * frame), UV_E* from spawning; `errbuf` says what failed. */
-int node_worker_spawn(uv_loop_t *loop, const struct scan_job *job, const struct node_worker_cbs *cbs,
-                      struct node_worker **out, char *errbuf, size_t errcap);
+/* Start a worker for `job` through `sp` (borrowed: it must stay open until this worker's start
+ * is over, i.e. its started or end callback). The job is encoded and queued on the job pipe here
+ * (the encoded bytes are wiped once written); the process starts later, on the spawner's thread.
+ * 0: exactly one end callback follows (after `started`, or with not_started and "cannot start
+ * the worker: ..." as its cause when spawning failed: UV_ENOENT, UV_EAGAIN, UV_ENOMEM..., or
+ * when it was stopped or the spawner closed before it started). Errors (no callback):
+ * SHIR_E_NOMEM, SHIR_E_TOOBIG (the job does not fit a frame), SHIR_E_CLOSED (the spawner is
+ * closing), UV_E* (no descriptors for the pipes); `errbuf` says what failed. */
+int node_worker_spawn(struct node_spawner *sp, const struct scan_job *job,
+                      const struct node_worker_cbs *cbs, struct node_worker **out, char *errbuf,
+                      size_t errcap);
+/* The process id, 0 until the started callback. */
 pid_t node_worker_pid(const struct node_worker *w);
 /* Send one frame (e.g. scan_ack_encode's) to the worker's job pipe: the bytes are copied and a
  * write is queued, so the caller's buffer is free on return. 0, SHIR_E_CLOSED once the worker
  * exited or its pipe failed (the end callback follows or already came), SHIR_E_NOMEM,
  * SHIR_E_TOOBIG for n > SCAN_FRAME_MAX + 4. Frames go out in the order sent, after the job. */
 int node_worker_send(struct node_worker *w, const void *frame, size_t n);
-/* Ask it to stop: SIGTERM now, SIGKILL after grace_ms if it is still running. Idempotent. */
+/* Ask it to stop: SIGTERM now, SIGKILL after grace_ms if it is still running. Idempotent. A
+ * worker not started yet is withdrawn from the spawner's queue (its end comes with not_started),
+ * or, when the spawner thread is starting it right now, signalled as soon as it runs. */
 void node_worker_stop(struct node_worker *w, unsigned grace_ms);
-/* The name of a signal for messages ("SIGKILL"), or "signal". Static. */
-const char *node_signal_name(int sig);
 
 #endif /* SHIR_NODE_SUPERVISOR_H */

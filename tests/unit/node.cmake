@@ -13,3 +13,7 @@ shir_unit_test(NAME test_node_address
   SOURCES test_node_address.c ${PROJECT_SOURCE_DIR}/node/address.c LIBS shir_common)
 set_property(SOURCE ${PROJECT_SOURCE_DIR}/node/address.c APPEND PROPERTY COMPILE_DEFINITIONS
   _DEFAULT_SOURCE)
+# How a worker ended (node/worker_end.c): waitid's codes, frames, spawn failures -> the end and
+# its cause, from a table of cases; it links neither libuv nor the scan engine.
+shir_unit_test(NAME test_node_worker_end
+  SOURCES test_node_worker_end.c ${PROJECT_SOURCE_DIR}/node/worker_end.c LIBS shir_common)
