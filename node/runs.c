@@ -201,11 +201,27 @@ static void to_summary(const struct scan_summary *s, struct cluster_run_summary 
         .duration_ms = s->duration_ms, .delivered = s->delivered, .queued = s->queued};
 }
 
+/* The spawner's thread must outlive every worker it started: a worker's PR_SET_PDEATHSIG fires
+ * when the thread that started it ends, not the agent (node/spawner.h). So after node_runs_close
+ * it is closed only once the last worker ended (stopped ones within STOP_GRACE_MS). */
+static void maybe_close_spawner(struct node_runs *r)
+{
+    if (!r->closing || !r->spawner)
+        return;
+    for (struct exec *x = r->list; x; x = x->next)
+        if (x->w)
+            return;
+    node_spawner_close(r->spawner); /* frees itself once its thread ended */
+    r->spawner = NULL;
+}
+
 /* The worker runs: the attempt has started. */
 static void on_started(void *data, pid_t pid)
 {
     struct exec *x = data;
     struct node_runs *r = x->owner;
+    if (x->stopping)
+        return; /* stopped while it was being started: SIGTERM follows, nothing to report */
     SHIR_INFO(&r->log, "run %llu of scan %s: attempt %u started (worker %ld)%s",
               (unsigned long long)x->run, x->scan, (unsigned)x->attempt, (long)pid,
               !x->resuming      ? ""
@@ -262,6 +278,7 @@ static void on_end(void *data, const struct node_worker_end *end)
             SHIR_WARN(&r->log, "cannot record the end of run %llu: %s",
                       (unsigned long long)x->run, shir_strerror(rv));
     }
+    maybe_close_spawner(r);
     release(x);
 }
 
@@ -561,9 +578,7 @@ void node_runs_close(struct node_runs *r)
             x->stopping = true;
             node_worker_stop(x->w, STOP_GRACE_MS);
         }
-    /* Frees itself once its thread ended and every start it had was answered. */
-    node_spawner_close(r->spawner);
-    r->spawner = NULL;
+    maybe_close_spawner(r);
 }
 
 void node_runs_free(struct node_runs *r)

@@ -34,9 +34,9 @@ struct node_runs_counters {
     uint64_t files, bytes, assets, crashes;
 };
 void node_runs_counters(const struct node_runs *r, struct node_runs_counters *out);
-/* Stop every worker (SIGTERM, SIGKILL after a grace; one not started yet never is) and the
- * spawner thread; their handles close later, on the loop. Before the loop runs dry: the
- * spawner's handle keeps it running until then. */
+/* Stop every worker (SIGTERM, SIGKILL after a grace; one not started yet never is), and the
+ * spawner thread once the last of them ended (their parent thread: node/spawner.h); the
+ * handles close later, on the loop, which runs until then. */
 void node_runs_close(struct node_runs *r);
 /* After the loop ran dry. NULL is a no-op. */
 void node_runs_free(struct node_runs *r);

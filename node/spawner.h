@@ -12,6 +12,11 @@
  * The child gets fd0 as its stdin, our fd 2 as its fds 1 and 2, fd3 as its fd 3, an empty signal
  * mask and the default action for signals 1-31 (as libuv's uv_spawn gave), our environment,
  * and nothing else: every other descriptor of the agent is close-on-exec.
+ *
+ * The spawner's thread is the children's parent thread: a child's PR_SET_PDEATHSIG (`shir
+ * worker` sets SIGKILL) fires when that thread ends, not only when the agent does. Close the
+ * spawner only once its children are gone (node/runs.c waits for its last worker), or they die
+ * with it.
  */
 #ifndef SHIR_NODE_SPAWNER_H
 #define SHIR_NODE_SPAWNER_H

@@ -317,8 +317,10 @@ static void test_ends(void **state)
     assert_int_equal(count_fds(), fds);
 }
 
-/* The agent shutting down with starts queued and in flight: each worker stopped, the spawner
- * closed in the same callback; every end comes once, a withdrawn start as not_started. */
+/* The agent shutting down with starts queued and in flight: each worker stopped in one callback
+ * (as node_runs_close does), the spawner closed once they all ended (its thread is the workers'
+ * parent thread: their PR_SET_PDEATHSIG would fire with it); every end comes once, a withdrawn
+ * start as not_started, a start in flight stopped as soon as it runs. */
 static void test_close_in_flight(void **state)
 {
     (void)state;
@@ -341,8 +343,6 @@ static void test_close_in_flight(void **state)
     for (unsigned i = 0; i < w->n; i++)
         if (!w->ones[i].ended)
             node_worker_stop(w->ones[i].w, 5000);
-    node_spawner_close(w->sp);
-    w->sp = NULL;
     run_until_ended(w);
     unsigned never = 0;
     for (unsigned i = 0; i < w->n; i++) {
@@ -439,6 +439,42 @@ static void req_done(struct node_spawn_req *req)
     r->pidfd = req->pidfd;
 }
 
+/* The spawner closed with requests queued: each callback comes once, cancelled or answered. */
+static void test_spawner_close_queued(void **state)
+{
+    (void)state;
+    int fds = count_fds();
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    struct node_spawner *sp;
+    assert_int_equal(node_spawner_new(&loop, &sp), 0);
+    int a[2];
+    assert_int_equal(pipe(a), 0);
+    assert_true(a[0] > 3 && a[1] > 3);
+    char *argv[] = {(char *)"/nonexistent/shir", NULL};
+    struct node_spawn_req reqs[30];
+    struct req_result res[30];
+    memset(res, 0, sizeof res);
+    for (unsigned i = 0; i < 30; i++) {
+        reqs[i] = (struct node_spawn_req){.path = argv[0], .argv = argv, .fd0 = a[0],
+                                          .fd3 = a[1], .nice = 19, .cb = req_done,
+                                          .data = &res[i]};
+        assert_int_equal(node_spawner_submit(sp, &reqs[i]), 0);
+    }
+    node_spawner_close(sp);
+    uv_run(&loop, UV_RUN_DEFAULT); /* returns once the spawner freed itself */
+    assert_int_equal(uv_loop_close(&loop), 0);
+    unsigned cancelled = 0;
+    for (unsigned i = 0; i < 30; i++) {
+        assert_int_equal(res[i].calls, 1);
+        assert_true(res[i].status == UV_ENOENT || res[i].status == UV_ECANCELED);
+        cancelled += res[i].status == UV_ECANCELED;
+    }
+    print_message("%u of 30 cancelled\n", cancelled);
+    close(a[0]), close(a[1]);
+    assert_int_equal(count_fds(), fds);
+}
+
 static void test_spawner_enoent(void **state)
 {
     (void)state;
@@ -496,6 +532,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_submit_after_close),
         cmocka_unit_test(test_no_descriptors),
         cmocka_unit_test(test_spawner_enoent),
+        cmocka_unit_test(test_spawner_close_queued),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
