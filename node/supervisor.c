@@ -37,7 +37,8 @@ struct node_worker {
     size_t job_len;
     struct shir_buf in;  /* frames being received */
     bool starting, exited, out_done, stopping, polling;
-    unsigned grace_ms;   /* node_worker_stop's, for a stop asked while starting */
+    bool stop_pending;   /* stopped while starting: terminated once it runs */
+    unsigned grace_ms;   /* node_worker_stop's */
     int open_handles;    /* of the handles above, how many are not closed yet */
     struct node_worker_facts facts;
     struct node_worker_end end;
@@ -253,6 +254,7 @@ void node_worker_stop(struct node_worker *w, unsigned grace_ms)
     w->grace_ms = grace_ms;
     if (w->starting) {
         /* Queued: withdrawn, its end follows. Being started: signalled once it runs. */
+        w->stop_pending = true;
         (void)node_spawner_cancel(w->sp, &w->req);
         return;
     }
@@ -311,7 +313,7 @@ static void on_spawned(struct node_spawn_req *req)
         /* Frames only after `started`: reading starts now. */
         if (w->exited || uv_read_start((uv_stream_t *)&w->out_pipe, out_alloc, out_read) != 0)
             out_finish(w);
-        else if (w->stopping)
+        else if (w->stop_pending)
             terminate(w);
         return;
     }
@@ -371,6 +373,44 @@ static int prepare(struct node_worker *w, uv_loop_t *loop, char *errbuf, size_t 
     return rv;
 }
 
+/* Hand the start to the spawner (after prepare). 0 or SHIR_E_CLOSED. */
+static int submit(struct node_worker *w, struct node_spawner *sp, char *errbuf, size_t errcap)
+{
+    w->argv[0] = w->self;
+    w->argv[1] = (char *)"worker";
+    w->argv[2] = (char *)"--out-fd";
+    w->argv[3] = (char *)"3";
+    w->argv[4] = NULL;
+    w->req = (struct node_spawn_req){.path = w->self, .argv = w->argv, .fd0 = w->child_fd0,
+                                     .fd3 = w->child_fd3, .nice = worker_nice(),
+                                     .cb = on_spawned, .data = w};
+    w->starting = true;
+    int rv = node_spawner_submit(sp, &w->req);
+    if (rv != 0) {
+        w->starting = false;
+        (void)shir_str_copy(errbuf, errcap, "cannot start the worker: the agent is stopping");
+    }
+    return rv;
+}
+
+/* Nothing was started: wipe the job, close the child's ends and the handles; `w` is freed once
+ * they are closed, without a callback. */
+static void abandon(struct node_worker *w)
+{
+    shir_wipe(w->job_bytes, w->job_len);
+    free(w->job_bytes);
+    w->job_bytes = NULL;
+    if (w->child_fd0 >= 0)
+        (void)close(w->child_fd0);
+    if (w->child_fd3 >= 0)
+        (void)close(w->child_fd3);
+    w->cbs.end = NULL;
+    w->exited = w->out_done = true;
+    close_handle((uv_handle_t *)&w->job_pipe);
+    close_handle((uv_handle_t *)&w->out_pipe);
+    close_handle((uv_handle_t *)&w->kill_timer);
+}
+
 int node_worker_spawn(struct node_spawner *sp, const struct scan_job *job,
                       const struct node_worker_cbs *cbs, struct node_worker **out, char *errbuf,
                       size_t errcap)
@@ -403,37 +443,9 @@ int node_worker_spawn(struct node_spawner *sp, const struct scan_job *job,
         return rv;
     }
     w->job_bytes = shir_buf_steal(&jb, &w->job_len);
-    uv_loop_t *loop = node_spawner_loop(sp);
-    rv = prepare(w, loop, errbuf, errcap);
-    if (rv == 0) {
-        w->argv[0] = w->self;
-        w->argv[1] = (char *)"worker";
-        w->argv[2] = (char *)"--out-fd";
-        w->argv[3] = (char *)"3";
-        w->argv[4] = NULL;
-        w->req = (struct node_spawn_req){.path = w->self, .argv = w->argv, .fd0 = w->child_fd0,
-                                         .fd3 = w->child_fd3, .nice = worker_nice(),
-                                         .cb = on_spawned, .data = w};
-        w->starting = true;
-        if ((rv = node_spawner_submit(sp, &w->req)) != 0) {
-            w->starting = false;
-            (void)shir_str_copy(errbuf, errcap, "cannot start the worker: the agent is stopping");
-        }
-    }
-    if (rv != 0) {
-        shir_wipe(w->job_bytes, w->job_len);
-        free(w->job_bytes);
-        w->job_bytes = NULL;
-        if (w->child_fd0 >= 0)
-            (void)close(w->child_fd0);
-        if (w->child_fd3 >= 0)
-            (void)close(w->child_fd3);
-        /* Nothing was started: close the handles and free without a callback. */
-        w->cbs.end = NULL;
-        w->exited = w->out_done = true;
-        close_handle((uv_handle_t *)&w->job_pipe);
-        close_handle((uv_handle_t *)&w->out_pipe);
-        close_handle((uv_handle_t *)&w->kill_timer);
+    if ((rv = prepare(w, node_spawner_loop(sp), errbuf, errcap)) != 0 ||
+        (rv = submit(w, sp, errbuf, errcap)) != 0) {
+        abandon(w);
         return rv;
     }
     /* The job waits in the socket's buffer (or libuv's queue) until the worker reads it. */
