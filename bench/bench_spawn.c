@@ -29,12 +29,12 @@
 struct bench {
     uv_loop_t loop;
     uv_timer_t watchdog, driver;
-    uint64_t last_tick;  /* hrtime of the watchdog's last callback */
-    uint64_t max_gap;    /* ns, this phase */
+    uint64_t last_tick;         /* hrtime of the watchdog's last callback */
+    uint64_t max_gap;           /* ns, this phase */
     uint64_t call_ns, call_max; /* time inside node_worker_spawn, this phase */
-    uint64_t last_started; /* hrtime of the last started callback, this phase */
+    uint64_t last_started;      /* hrtime of the last started callback, this phase */
     unsigned n, asked, ended, failed;
-    int phase;           /* 0 control, 1 burst, 2 paced, 3 done */
+    int phase; /* 0 control, 1 burst, 2 paced, 3 done */
     uint64_t phase_start;
     struct scan_job job;
     struct node_spawner *sp;
@@ -95,9 +95,8 @@ static void report(struct bench *b, const char *name)
         printf("%-8s longest stall %8.2f ms  in start calls: %8.2f ms total, %7.2f ms max, "
                "%6.3f ms mean  all running after %7.0f ms, ended after %7.0f ms%s\n",
                name, gap, (double)b->call_ns / 1e6, (double)b->call_max / 1e6,
-               (double)b->call_ns / 1e6 / b->n,
-               (double)(b->last_started - b->phase_start) / 1e6, took,
-               b->failed ? "  (some failed)" : "");
+               (double)b->call_ns / 1e6 / b->n, (double)(b->last_started - b->phase_start) / 1e6,
+               took, b->failed ? "  (some failed)" : "");
     b->max_gap = b->call_ns = b->call_max = 0;
     b->asked = b->ended = b->failed = 0;
     b->phase_start = b->last_tick = uv_hrtime(); /* the starts made right after count */

@@ -82,8 +82,8 @@ static int run_worker(const struct scan_job *job, struct worker_result *res)
     }
     int rv = node_spawner_new(&loop, &res->sp);
     if (rv != 0)
-        (void)shir_str_fmt(res->end.cause, sizeof res->end.cause,
-                           "cannot start the worker: %s", shir_strerror(rv));
+        (void)shir_str_fmt(res->end.cause, sizeof res->end.cause, "cannot start the worker: %s",
+                           shir_strerror(rv));
     else if ((rv = node_worker_spawn(res->sp, job, &cbs, &w, res->end.cause,
                                      sizeof res->end.cause)) == 0)
         res->w = w;

@@ -224,7 +224,7 @@ static void on_started(void *data, pid_t pid)
         return; /* stopped while it was being started: SIGTERM follows, nothing to report */
     SHIR_INFO(&r->log, "run %llu of scan %s: attempt %u started (worker %ld)%s",
               (unsigned long long)x->run, x->scan, (unsigned)x->attempt, (long)pid,
-              !x->resuming      ? ""
+              !x->resuming       ? ""
               : x->resume_by_key ? ", resuming from its checkpoint after its last entry"
                                  : ", resuming from its checkpoint by index");
     (void)cluster_run_started(r->cluster, x->run, x->attempt, x->resuming,

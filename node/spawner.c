@@ -19,15 +19,15 @@ enum { REQ_QUEUED, REQ_STARTING, REQ_DONE };
 
 struct node_spawner {
     uv_loop_t *loop;
-    uv_async_t async;  /* the thread's "done" doorbell */
+    uv_async_t async; /* the thread's "done" doorbell */
     uv_thread_t thread;
-    uv_mutex_t mu;     /* everything below */
-    uv_cond_t cv;      /* the thread waits here for a request or the close */
+    uv_mutex_t mu; /* everything below */
+    uv_cond_t cv;  /* the thread waits here for a request or the close */
     struct node_spawn_req *queue, **queue_tail;
     struct node_spawn_req *done, **done_tail;
-    bool closing;      /* node_spawner_close was called */
-    bool thread_over;  /* the thread is past its last use of the spawner but uv_async_send */
-    bool joined;       /* (loop thread only) */
+    bool closing;     /* node_spawner_close was called */
+    bool thread_over; /* the thread is past its last use of the spawner but uv_async_send */
+    bool joined;      /* (loop thread only) */
 };
 
 static void push(struct node_spawn_req ***tail, struct node_spawn_req *req)

@@ -31,18 +31,18 @@ struct node_spawner;
  * until its callback has been called. */
 struct node_spawn_req {
     /* In. */
-    const char *path;   /* the program: execve'd as is, no PATH search */
-    char *const *argv;  /* NULL-terminated */
-    int fd0, fd3;       /* the child's stdin and fd 3: > 3 and close-on-exec (the spawner never
-                         * closes them: the caller does, once the callback came) */
-    int nice;           /* the child's nice value (setpriority on its pid once it exec'd) */
+    const char *path;  /* the program: execve'd as is, no PATH search */
+    char *const *argv; /* NULL-terminated */
+    int fd0, fd3;      /* the child's stdin and fd 3: > 3 and close-on-exec (the spawner never
+                        * closes them: the caller does, once the callback came) */
+    int nice;          /* the child's nice value (setpriority on its pid once it exec'd) */
     void (*cb)(struct node_spawn_req *req); /* on the loop thread, exactly once */
     void *data;
     /* Out, valid in the callback. */
-    int status;         /* 0; or UV_E*: posix_spawn's error (UV_ENOENT, UV_EAGAIN, UV_ENOMEM,
-                         * ...), pidfd_open's, or UV_ECANCELED (node_spawner_cancel, close) */
-    pid_t pid;          /* status 0: the child, running */
-    int pidfd;          /* status 0: a close-on-exec pidfd on it, now the caller's; else -1 */
+    int status; /* 0; or UV_E*: posix_spawn's error (UV_ENOENT, UV_EAGAIN, UV_ENOMEM,
+                 * ...), pidfd_open's, or UV_ECANCELED (node_spawner_cancel, close) */
+    pid_t pid;  /* status 0: the child, running */
+    int pidfd;  /* status 0: a close-on-exec pidfd on it, now the caller's; else -1 */
     /* Private. */
     struct node_spawn_req *next;
     int state;

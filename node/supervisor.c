@@ -25,9 +25,9 @@ struct node_worker {
     struct node_spawn_req req; /* in the spawner's hands while `starting` */
     char self[PATH_MAX];       /* the program and argv of req */
     char *argv[5];
-    int child_fd0, child_fd3;  /* the child's ends of the two socketpairs until the start is over */
-    pid_t pid;                 /* 0 until it runs */
-    int pidfd;                 /* -1 until it runs */
+    int child_fd0, child_fd3; /* the child's ends of the two socketpairs until the start is over */
+    pid_t pid;                /* 0 until it runs */
+    int pidfd;                /* -1 until it runs */
     uv_pipe_t job_pipe; /* to the worker's stdin */
     uv_pipe_t out_pipe; /* from its fd 3 */
     uv_timer_t kill_timer;
@@ -37,9 +37,9 @@ struct node_worker {
     size_t job_len;
     struct shir_buf in;  /* frames being received */
     bool starting, exited, out_done, stopping, polling;
-    bool stop_pending;   /* stopped while starting: terminated once it runs */
-    unsigned grace_ms;   /* node_worker_stop's */
-    int open_handles;    /* of the handles above, how many are not closed yet */
+    bool stop_pending; /* stopped while starting: terminated once it runs */
+    unsigned grace_ms; /* node_worker_stop's */
+    int open_handles;  /* of the handles above, how many are not closed yet */
     struct node_worker_facts facts;
     struct node_worker_end end;
     char cursor[PATH_MAX];
@@ -381,9 +381,13 @@ static int submit(struct node_worker *w, struct node_spawner *sp, char *errbuf, 
     w->argv[2] = (char *)"--out-fd";
     w->argv[3] = (char *)"3";
     w->argv[4] = NULL;
-    w->req = (struct node_spawn_req){.path = w->self, .argv = w->argv, .fd0 = w->child_fd0,
-                                     .fd3 = w->child_fd3, .nice = worker_nice(),
-                                     .cb = on_spawned, .data = w};
+    w->req = (struct node_spawn_req){.path = w->self,
+                                     .argv = w->argv,
+                                     .fd0 = w->child_fd0,
+                                     .fd3 = w->child_fd3,
+                                     .nice = worker_nice(),
+                                     .cb = on_spawned,
+                                     .data = w};
     w->starting = true;
     int rv = node_spawner_submit(sp, &w->req);
     if (rv != 0) {
