@@ -381,7 +381,7 @@ static int submit(struct node_worker *w, struct node_spawner *sp, char *errbuf, 
     w->argv[2] = (char *)"--out-fd";
     w->argv[3] = (char *)"3";
     w->argv[4] = NULL;
-    w->req = (struct node_spawn_req){.path = w->self,
+    w->req = (struct node_spawn_req){.path = "/proc/self/exe",
                                      .argv = w->argv,
                                      .fd0 = w->child_fd0,
                                      .fd3 = w->child_fd3,
@@ -422,13 +422,14 @@ int node_worker_spawn(struct node_spawner *sp, const struct scan_job *job,
     struct node_worker *w = calloc(1, sizeof *w);
     if (!w)
         return SHIR_E_NOMEM;
+    /* The program's path names the worker in ps (argv[0]); what is executed is /proc/self/exe,
+     * this very program even once a package upgrade has replaced or removed the file, so the
+     * agent keeps starting workers of its own version until it is restarted. */
     ssize_t n = readlink("/proc/self/exe", w->self, sizeof w->self - 1);
-    if (n <= 0) {
-        (void)shir_str_copy(errbuf, errcap, "cannot find this program's path in /proc/self/exe");
-        free(w);
-        return SHIR_E_IO;
-    }
-    w->self[n] = '\0';
+    if (n <= 0)
+        (void)shir_str_copy(w->self, sizeof w->self, "shir");
+    else
+        w->self[n] = '\0';
     w->cbs = *cbs;
     w->sp = sp;
     w->facts.fence_ms = job->fence_ms;

@@ -5,8 +5,9 @@
  * after the grace; the child gets fds 0-3 only, an empty signal mask, default signal actions and
  * the agent's nice + 10; spawn failures (ENOENT from the spawner, EMFILE before it, a start
  * withdrawn or cancelled by the close) are reported once; closing with starts in flight (the
- * agent shutting down) ends every worker exactly once; and after each test the process has the
- * same descriptors as before it (no leak). Every wait has a deadline; nothing sleeps. */
+ * agent shutting down) ends every worker exactly once; a worker still starts once the program's
+ * file is gone (a package upgrade); and after each test the process has the same descriptors as
+ * before it (no leak). Every wait has a deadline; nothing sleeps. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -508,10 +511,64 @@ static void test_spawner_enoent(void **state)
     assert_int_equal(count_fds(), fds);
 }
 
+/* Run from a copy of this program that removes its own file first, as a package upgrade
+ * replaces the agent's: one worker is started and must end as "ok" — it is this very program
+ * (/proc/self/exe), not whatever its path names now. Exit status 0 when it did. */
+static int replaced_main(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return 2;
+    self[n] = '\0';
+    if (unlink(self) != 0)
+        return 3;
+    struct world *w = malloc(sizeof *w);
+    world_init(w);
+    struct one *o = start(w, "ok", -1);
+    run_until_ended(w);
+    int rc = o->end.ok && !o->end.not_started ? 0 : 4;
+    if (rc)
+        fprintf(stderr, "replaced: %s\n", o->end.cause);
+    world_close(w);
+    free(w);
+    return rc;
+}
+
+static void test_program_replaced(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/shir-supervisor-XXXXXX", copy[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(copy, sizeof copy, "%s/agent", dir);
+    int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    int out = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    assert_true(in >= 0 && out >= 0);
+    char buf[1 << 16];
+    for (ssize_t k; (k = read(in, buf, sizeof buf)) != 0;) {
+        assert_true(k > 0);
+        assert_int_equal(write(out, buf, (size_t)k), k);
+    }
+    close(in);
+    assert_int_equal(close(out), 0);
+    char *args[] = {copy, (char *)"replaced", NULL};
+    pid_t pid;
+    extern char **environ;
+    assert_int_equal(posix_spawn(&pid, copy, NULL, NULL, args, environ), 0);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid); /* the child's own waits have deadlines */
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(access(copy, F_OK), -1); /* it did remove itself */
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "worker") == 0)
         return worker_main();
+    if (argc > 1 && strcmp(argv[1], "replaced") == 0)
+        return replaced_main();
     /* As the agent (node/main.c): the workers must not inherit it. */
     signal(SIGPIPE, SIG_IGN);
     /* Descriptors this process inherited (from ctest, a shell) are close-on-exec from now on,
@@ -533,6 +590,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_descriptors),
         cmocka_unit_test(test_spawner_enoent),
         cmocka_unit_test(test_spawner_close_queued),
+        cmocka_unit_test(test_program_replaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
