@@ -28,9 +28,11 @@
 
 #include "scan/formats/formats.h"
 
-/* 64 records: DuckDB's sniffer samples more, but 64 rows of a consistent dialect against at most
+/* 64 lines: DuckDB's sniffer samples more, but 64 rows of a consistent dialect against at most
  * a handful of irregular ones already separate candidates, and 16 candidates × 64 records stays
- * well under a millisecond for typical row widths. */
+ * well under a millisecond for typical row widths. Every candidate reads the records that start
+ * in the same first 64 lines, so that a reading joining lines (quoted or escaped line breaks)
+ * is compared with one splitting them over the same bytes. */
 #define SNIFF_RECORDS 64
 
 enum field_kind { F_PLAIN, F_QUOTED, F_ESCAPED, F_RAW };
@@ -39,6 +41,7 @@ struct field {
     const char *s;
     size_t n;
     enum field_kind kind;
+    bool quoted; /* opened by the quote (F_QUOTED, F_RAW, or F_ESCAPED inside quotes) */
 };
 
 struct fieldv {
@@ -92,7 +95,8 @@ static size_t unquoted_end(const struct parser *ps, size_t i, bool *escaped)
     return i;
 }
 
-static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k)
+static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k,
+                      bool quoted)
 {
     fv->total++;
     if (fv->n >= fv->max)
@@ -107,7 +111,7 @@ static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kin
         fv->v = v;
         fv->cap = cap;
     }
-    fv->v[fv->n++] = (struct field){s, n, k};
+    fv->v[fv->n++] = (struct field){s, n, k, quoted};
     return 0;
 }
 
@@ -167,14 +171,14 @@ static int next_record(struct parser *ps, struct fieldv *fv)
                 /* Text after the closing quote (not RFC 4180): keep the raw span as a string. */
                 while (i < n && p[i] != d && p[i] != '\n' && p[i] != '\r')
                     i++;
-                rv = push_field(fv, p + st, i - st, F_RAW);
+                rv = push_field(fv, p + st, i - st, F_RAW, true);
             } else {
-                rv = push_field(fv, p + cs, ce - cs, esc ? F_ESCAPED : F_QUOTED);
+                rv = push_field(fv, p + cs, ce - cs, esc ? F_ESCAPED : F_QUOTED, true);
             }
         } else {
             bool esc;
             i = unquoted_end(ps, i, &esc);
-            rv = push_field(fv, p + st, i - st, esc ? F_ESCAPED : F_PLAIN);
+            rv = push_field(fv, p + st, i - st, esc ? F_ESCAPED : F_PLAIN, false);
         }
         if (rv != 0)
             return rv;
@@ -360,8 +364,10 @@ static char hint_delim(const char *name)
 /* How well one candidate dialect reads the sniffed records (see the file comment, step 1). */
 struct cand_score {
     bool malformed; /* a quote never closes in a complete file: any well-formed candidate wins */
-    size_t regular; /* records with the modal field count and no sign of a wrong split */
+    size_t regular; /* lines spanned by records with the modal field count and no sign of a
+                       wrong split */
     size_t typed;   /* columns typed other than string below the first record */
+    bool quoted;    /* the candidate's quote opens some field */
     size_t mode;
     bool hint;
 };
@@ -374,38 +380,76 @@ static bool cand_better(const struct cand_score *a, const struct cand_score *b)
         return a->regular > b->regular;
     if (a->typed != b->typed)
         return a->typed > b->typed;
-    if (a->hint != b->hint)
-        return a->hint;
-    return a->mode > b->mode;
+    /* A quote that opens fields beats one that never does: in a file quoted with ' and
+     * holding no ", the " reading keeps the quotes and the doubled '' in the values. */
+    if (a->quoted != b->quoted)
+        return a->quoted;
+    /* More fields before the extension: a tab file named .csv whose values hold one comma
+     * each (1,234.50<TAB>true) splits as regularly on the commas, into fewer fields. */
+    if (a->mode != b->mode)
+        return a->mode > b->mode;
+    return a->hint && !b->hint;
 }
 
-/* A field that shows the candidate split a record wrongly: text after a closing quote, or a
- * double quote inside an unquoted field (a quoted field cut by a wrong delimiter leaves its
- * quote mid-field; a correct split quotes any field that holds one). */
-static bool field_irregular(const struct field *f)
+/* A field that shows the candidate (quote q, escape e) split a record wrongly:
+ * - text after a closing quote;
+ * - the quote inside an unquoted field: a quoted field cut by a wrong delimiter leaves its
+ *   quote mid-field, and a writer quoting with q quotes any field that holds one (a " inside an
+ *   unquoted field of a file quoted with ' is data: Python's csv writes `a "b" c` so);
+ * - with doubled quotes, an unquoted field ending in a backslash: the backslash escaped the
+ *   delimiter or line break after it (Python's QUOTE_NONE with an escapechar, MariaDB's outfile
+ *   write `1\,5` and `a\<LF>b` so), which the backslash candidate reads as one value. */
+static bool field_irregular(const struct field *f, char q, char e)
 {
-    return f->kind == F_RAW || (f->kind == F_PLAIN && memchr(f->s, '"', f->n) != NULL);
+    if (f->kind == F_RAW)
+        return true;
+    if (f->kind != F_PLAIN)
+        return false;
+    return memchr(f->s, q, f->n) != NULL || (e == q && f->n > 0 && f->s[f->n - 1] == '\\');
 }
 
-/* Score one candidate over the first SNIFF_RECORDS records of the sample. Returns 0 (a score in
+/* Line breaks (LF, CRLF or a lone CR) in p[0..n). */
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == '\n' || (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'));
+    return k;
+}
+
+/* The end of the sniffing window: just past the SNIFF_RECORDS-th line break, or n. */
+static size_t sniff_window(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] == '\n' || (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'))) &&
+            ++k == SNIFF_RECORDS)
+            return i + 1;
+    return n;
+}
+
+/* Score one candidate over the records starting in p[0..win) (at most SNIFF_RECORDS: a record
+ * takes at least one line). sc->regular counts the lines those records span, so that a reading
+ * which joins two lines into one regular record is not outnumbered by one splitting them into
+ * two records of a coincidentally common width. Returns 0 (a score in
  * *sc; sc->mode < 2 means the candidate is out: it does not split, or it is a single quote or a
  * backslash escape that no field uses — those rules need evidence, '"' and doubling do not, so a
  * stray '"' is reported as an unterminated field rather than hidden by a quote-less reading),
  * SHIR_E_NOMEM. */
-static int sniff_one(const char *p, size_t n, bool complete, char d, char q, char e,
+static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d, char q, char e,
                      struct fieldv *fv, struct cand_score *sc)
 {
     struct parser ps;
-    size_t counts[SNIFF_RECORDS], nrec = 0;
+    size_t counts[SNIFF_RECORDS], lines[SNIFF_RECORDS], nrec = 0;
     bool irregular[SNIFF_RECORDS];
-    bool quoted = false, escaped = false;
+    bool escaped = false;
     unsigned *masks = NULL;
     size_t *seen = NULL;
     int rv = 0;
 
     memset(sc, 0, sizeof *sc);
     parser_init(&ps, p, n, d, q, e, complete);
-    while (nrec < SNIFF_RECORDS) {
+    while (nrec < SNIFF_RECORDS && ps.pos < win) {
         rv = next_record(&ps, fv);
         if (rv == SHIR_E_NOMEM)
             return rv;
@@ -415,15 +459,18 @@ static int sniff_one(const char *p, size_t n, bool complete, char d, char q, cha
             break;
         counts[nrec] = fv->total;
         irregular[nrec] = false;
+        lines[nrec] = count_lines(p + ps.rec_start, ps.pos - ps.rec_start);
+        if (ps.pos == n && p[n - 1] != '\n' && p[n - 1] != '\r')
+            lines[nrec]++; /* the last line, without a line end */
         for (size_t j = 0; j < fv->n; j++) {
             const struct field *f = &fv->v[j];
-            irregular[nrec] |= field_irregular(f);
-            quoted |= f->kind != F_PLAIN;
+            irregular[nrec] |= field_irregular(f, q, e);
+            sc->quoted |= f->quoted;
             escaped |= f->kind == F_ESCAPED;
         }
         nrec++;
     }
-    if ((q != '"' && !quoted) || (e != q && !escaped))
+    if ((q != '"' && !sc->quoted) || (e != q && !escaped))
         return 0;
     size_t mode = 0, freq = 0;
     for (size_t i = 0; i < nrec; i++) {
@@ -439,7 +486,7 @@ static int sniff_one(const char *p, size_t n, bool complete, char d, char q, cha
         return 0;
     sc->mode = mode;
     for (size_t i = 0; i < nrec; i++)
-        sc->regular += counts[i] == mode && !irregular[i];
+        sc->regular += counts[i] == mode && !irregular[i] ? lines[i] : 0;
 
     /* Type homogeneity over the regular records after the first (which may be a header). */
     masks = malloc(mode * sizeof *masks);
@@ -490,7 +537,7 @@ static int sniff(const char *p, size_t n, bool complete, const char *name, size_
     /* A candidate whose delimiter, quote or escape byte does not occur in the sample cannot
      * win (no split, or the plain candidate's reading): skip it. memchr over a 1 MiB sample
      * costs ~0.1 ms; parsing 64 records twice per candidate costs more. */
-    size_t span = n;
+    size_t span = n, win = sniff_window(p, n);
     for (size_t qi = 0; qi < sizeof quotes; qi++) {
         if (qi > 0 && !memchr(p, quotes[qi], span))
             continue;
@@ -502,7 +549,7 @@ static int sniff(const char *p, size_t n, bool complete, const char *name, size_
                 struct cand_score sc;
                 if (!memchr(p, delims[di], span))
                     continue;
-                rv = sniff_one(p, n, complete, delims[di], q, e, &fv, &sc);
+                rv = sniff_one(p, n, win, complete, delims[di], q, e, &fv, &sc);
                 if (rv != 0)
                     goto out;
                 if (sc.mode < 2)
@@ -570,12 +617,27 @@ struct state {
     size_t scap;
 };
 
+/* One column's vote on the first row being a header (below): +1 when the values below are
+ * typed (a name is not) or all share one length the first cell does not have, -1 when the first
+ * cell appears again below. An empty first cell names nothing: it votes -1 over a typed column
+ * (an empty cell there is a null of the data, as in `,plain` over `true,plain`) and abstains
+ * otherwise — its length is no evidence. pandas' index column (empty over integers) is then
+ * outvoted by the named columns beside it. */
+static int header_vote(const struct colstat *c, const struct field *first)
+{
+    bool typed = c->seen > 0 && scan__mask_type(c->mask, c->seen) != SCAN_TYPE_STRING;
+    if (first->n == 0)
+        return typed ? -1 : 0;
+    if (typed || (c->seen > 1 && c->minlen == c->maxlen && c->minlen != first->n))
+        return 1;
+    return c->first_repeats ? -1 : 0;
+}
+
 /* Should the first row name the columns? It must be distinct strings without quote characters
  * (an escaped quote or text after a closing one is data, not a name), some non-empty: an empty
- * cell is a column without a name, as pandas writes its index column; then each
- * column votes: +1 when the values below are typed (the header is not) or all share one length
- * the header does not have, -1 when the header value repeats below. Any vote for wins; with no
- * vote either way (all-string columns) it is a header, because most real files have one. */
+ * cell is a column without a name, as pandas writes its index column; then each column votes
+ * (header_vote). Any vote for wins; with no vote either way (all-string columns) it is a
+ * header, because most real files have one (DuckDB decides so too). */
 static bool detect_header(const struct state *s)
 {
     int plus = 0, minus = 0;
@@ -598,13 +660,9 @@ static bool detect_header(const struct state *s)
     if (named == 0)
         return false;
     for (size_t j = 0; j < s->first_n && j < s->ncols; j++) {
-        const struct colstat *c = &s->cs[j];
-        if (c->seen > 0 && scan__mask_type(c->mask, c->seen) != SCAN_TYPE_STRING)
-            plus++;
-        else if (c->seen > 1 && c->minlen == c->maxlen && c->minlen != s->first_v[j].n)
-            plus++;
-        else if (c->first_repeats)
-            minus++;
+        int v = header_vote(&s->cs[j], &s->first_v[j]);
+        plus += v > 0;
+        minus += v < 0;
     }
     return plus > 0 || minus == 0;
 }
@@ -840,7 +898,8 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
 /* The core over a decoded sample; `f` (may be NULL) allows the whole-file row count. */
 static int delimited_text(const struct scan__text *t, const struct scan_file *f,
                           const char *name, enum scan_level level,
-                          const struct scan_limits *lim, struct scan_asset *a)
+                          const struct scan_limits *lim, struct scan_asset *a,
+                          struct scan__delim_info *info)
 {
     struct state s;
     int rv;
@@ -865,6 +924,8 @@ static int delimited_text(const struct scan__text *t, const struct scan_file *f,
         goto done;
     }
     bool header = detect_header(&s);
+    if (info)
+        *info = (struct scan__delim_info){s.dl.d, s.dl.q, s.dl.e, header};
     rv = make_columns(&s, header, a);
     if (rv != 0)
         goto err;
@@ -893,18 +954,27 @@ err:
     return rv;
 }
 
+int scan__delimited_bytes_info(const unsigned char *p, size_t n, const char *name_hint,
+                               enum scan_level level, const struct scan_limits *lim,
+                               struct scan_asset *a, struct scan__delim_info *info)
+{
+    struct scan__src src = {NULL, p, n};
+    struct scan__text t;
+    if (info)
+        memset(info, 0, sizeof *info);
+    int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
+    if (rv != 0)
+        return rv;
+    rv = delimited_text(&t, NULL, name_hint, level, lim, a, info);
+    scan__text_free(&t);
+    return rv;
+}
+
 int scan__delimited_bytes(const unsigned char *p, size_t n, const char *name_hint,
                           enum scan_level level, const struct scan_limits *lim,
                           struct scan_asset *a)
 {
-    struct scan__src src = {NULL, p, n};
-    struct scan__text t;
-    int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
-    if (rv != 0)
-        return rv;
-    rv = delimited_text(&t, NULL, name_hint, level, lim, a);
-    scan__text_free(&t);
-    return rv;
+    return scan__delimited_bytes_info(p, n, name_hint, level, lim, a, NULL);
 }
 
 int scan_read_delimited(const struct scan_file *f, enum scan_level level,
@@ -915,7 +985,7 @@ int scan_read_delimited(const struct scan_file *f, enum scan_level level,
     int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
     if (rv != 0)
         return rv;
-    rv = delimited_text(&t, f, f->path, level, lim, a);
+    rv = delimited_text(&t, f, f->path, level, lim, a, NULL);
     scan__text_free(&t);
     return rv;
 }

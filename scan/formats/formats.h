@@ -69,6 +69,17 @@ enum scan_type scan__mask_type(unsigned mask, uint64_t seen);
 int scan__delimited_bytes(const unsigned char *p, size_t n, const char *name_hint,
                           enum scan_level level, const struct scan_limits *lim,
                           struct scan_asset *a);
+/* What the delimited reader decided about a file, for the dialect campaign's probe
+ * (tests/fixtures/formats/random/): the delimiter, quote and escape bytes (escape == quote:
+ * doubled quotes; '\\': backslashes) and whether the first row was taken as the header. */
+struct scan__delim_info {
+    char delim, quote, escape;
+    bool header;
+};
+/* scan__delimited_bytes, also filling *info (borrowed; zeroed when no dialect was sniffed). */
+int scan__delimited_bytes_info(const unsigned char *p, size_t n, const char *name_hint,
+                               enum scan_level level, const struct scan_limits *lim,
+                               struct scan_asset *a, struct scan__delim_info *info);
 int scan__json_bytes(const unsigned char *p, size_t n, enum scan_level level,
                      const struct scan_limits *lim, struct scan_asset *a);
 
