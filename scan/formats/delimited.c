@@ -35,6 +35,14 @@
  * is compared with one splitting them over the same bytes. */
 #define SNIFF_RECORDS 64
 
+/* Cell-mask bits of the sniffer and header detection, beside the cell types: a number (typed,
+ * or written with group separators or a decimal comma: scan__number_like) and a time of day
+ * (scan__time_like). Such cells are values, not names, though the last two type as strings. */
+#define SNIFF_NUMLIKE (SCAN__T_ALL + 1u)
+#define SNIFF_TIMELIKE (SNIFF_NUMLIKE << 1)
+#define SNIFF_ALL (SCAN__T_ALL | SNIFF_NUMLIKE | SNIFF_TIMELIKE)
+_Static_assert((SNIFF_NUMLIKE & SCAN__T_ALL) == 0, "the sniffer's bits are not cell types");
+
 enum field_kind { F_PLAIN, F_QUOTED, F_ESCAPED, F_RAW };
 
 struct field {
@@ -335,6 +343,27 @@ static unsigned field_mask(const struct field *f)
     return f->kind == F_ESCAPED || f->kind == F_RAW ? 0 : scan__cell_mask(f->s, f->n);
 }
 
+/* field_mask and the sniffer's bits (SNIFF_NUMLIKE, SNIFF_TIMELIKE). */
+static unsigned value_mask(const struct field *f)
+{
+    unsigned m = field_mask(f);
+    if (f->kind == F_ESCAPED || f->kind == F_RAW)
+        return m;
+    if ((m & (SCAN__T_INT | SCAN__T_DEC)) || scan__number_like(f->s, f->n))
+        m |= SNIFF_NUMLIKE;
+    if (scan__time_like(f->s, f->n))
+        m |= SNIFF_TIMELIKE;
+    return m;
+}
+
+/* Whether a column of `seen` non-null cells whose value masks intersect to `mask` holds values
+ * of one kind (typed, number-like or times): what votes for a split and for a header. */
+static bool column_valued(unsigned mask, uint64_t seen)
+{
+    return seen > 0 && ((mask & (SNIFF_NUMLIKE | SNIFF_TIMELIKE)) ||
+                        scan__mask_type(mask & SCAN__T_ALL, seen) != SCAN_TYPE_STRING);
+}
+
 struct dialect {
     char d, q, e;
     size_t mode; /* most frequent field count among the sniffed records */
@@ -488,7 +517,10 @@ static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d,
     for (size_t i = 0; i < nrec; i++)
         sc->regular += counts[i] == mode && !irregular[i] ? lines[i] : 0;
 
-    /* Type homogeneity over the regular records after the first (which may be a header). */
+    /* Type homogeneity over the regular records after the first (which may be a header). A
+     * column of numbers written with group separators or decimal commas (1,234.50; 3,25) counts
+     * as typed here though it stays a string: the split that keeps them whole is the writer's
+     * (`17324|825,391.38` is a pipe file). */
     masks = malloc(mode * sizeof *masks);
     seen = calloc(mode, sizeof *seen);
     if (!masks || !seen) {
@@ -496,7 +528,7 @@ static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d,
         goto out;
     }
     for (size_t j = 0; j < mode; j++)
-        masks[j] = SCAN__T_ALL;
+        masks[j] = SNIFF_ALL;
     parser_init(&ps, p, n, d, q, e, complete);
     for (size_t i = 0; i < nrec && next_record(&ps, fv) == 1; i++) {
         if (i == 0 || counts[i] != mode || irregular[i])
@@ -505,12 +537,12 @@ static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d,
             const struct field *f = &fv->v[j];
             if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
                 continue;
-            masks[j] &= field_mask(f);
+            masks[j] &= value_mask(f);
             seen[j]++;
         }
     }
     for (size_t j = 0; j < mode; j++)
-        sc->typed += seen[j] > 0 && scan__mask_type(masks[j], seen[j]) != SCAN_TYPE_STRING;
+        sc->typed += column_valued(masks[j], seen[j]);
     rv = 0;
 out:
     free(masks);
@@ -625,7 +657,7 @@ struct state {
  * outvoted by the named columns beside it. */
 static int header_vote(const struct colstat *c, const struct field *first)
 {
-    bool typed = c->seen > 0 && scan__mask_type(c->mask, c->seen) != SCAN_TYPE_STRING;
+    bool typed = column_valued(c->mask, c->seen);
     if (first->n == 0)
         return typed ? -1 : 0;
     if (typed || (c->seen > 1 && c->minlen == c->maxlen && c->minlen != first->n))
@@ -633,11 +665,12 @@ static int header_vote(const struct colstat *c, const struct field *first)
     return c->first_repeats ? -1 : 0;
 }
 
-/* Should the first row name the columns? It must be distinct strings without quote characters
- * (an escaped quote or text after a closing one is data, not a name), some non-empty: an empty
- * cell is a column without a name, as pandas writes its index column; then each column votes
- * (header_vote). Any vote for wins; with no vote either way (all-string columns) it is a
- * header, because most real files have one (DuckDB decides so too). */
+/* Should the first row name the columns? It must be distinct untyped strings without text after
+ * a closing quote, some non-empty: an empty cell is a column without a name, as pandas writes
+ * its index column; then each column votes (header_vote), and a cell with an escaped quote or
+ * delimiter votes against (text like `Item, "x" 7` is more often data than a name, but
+ * `"Size ""cm"""` over decimals is a name). Any vote for wins; with no vote either way
+ * (all-string columns) it is a header, because most real files have one (DuckDB decides so). */
 static bool detect_header(const struct state *s)
 {
     int plus = 0, minus = 0;
@@ -649,9 +682,9 @@ static bool detect_header(const struct state *s)
         if (f->n == 0)
             continue;
         named++;
-        if (is_null_cell(f->s, f->n) || field_mask(f) != 0 || f->kind == F_ESCAPED ||
-            f->kind == F_RAW)
+        if (is_null_cell(f->s, f->n) || value_mask(f) != 0 || f->kind == F_RAW)
             return false;
+        minus += f->kind == F_ESCAPED;
         if (s->first_n <= 256)
             for (size_t k = 0; k < j; k++)
                 if (s->first_v[k].n == f->n && memcmp(s->first_v[k].s, f->s, f->n) == 0)
@@ -719,7 +752,7 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
             if (!s->cs)
                 return SHIR_E_NOMEM;
             for (size_t j = 0; j < s->ncols; j++) {
-                s->cs[j].mask = SCAN__T_ALL;
+                s->cs[j].mask = SNIFF_ALL;
                 s->cs[j].minlen = SIZE_MAX;
             }
             s->records++;
@@ -746,7 +779,7 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
                 c->first_repeats = true;
             if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
                 continue;
-            c->mask &= field_mask(f);
+            c->mask &= value_mask(f);
             c->seen++;
             if (f->n < c->minlen)
                 c->minlen = f->n;
@@ -809,7 +842,7 @@ static int make_columns(struct state *s, bool header, struct scan_asset *a)
             return 0;
         if (rv != 0)
             return rv;
-        col->type = scan__mask_type(c->mask, c->seen);
+        col->type = scan__mask_type(c->mask & SCAN__T_ALL, c->seen);
     }
     return 0;
 }

@@ -59,6 +59,13 @@ enum {
 };
 /* Mask of a non-empty cell (0 means "string only"). Leading/trailing blanks are ignored. */
 unsigned scan__cell_mask(const char *s, size_t n);
+/* A number written with group separators or a decimal comma (1,234.50, 1.234,50, 3,25): a
+ * string to the column types (DuckDB reads them as VARCHAR too), but a sign that the sniffer's
+ * candidate split the record where the writer did. */
+bool scan__number_like(const char *s, size_t n);
+/* A time of day without a date (hh:mm[:ss[.fraction]][zone]): a string to the column types,
+ * but a value, not a column name, to header detection (DuckDB types it TIME). */
+bool scan__time_like(const char *s, size_t n);
 /* Mask of a string that must stay a string unless it is a date or timestamp (JSON strings). */
 unsigned scan__string_mask(const char *s, size_t n);
 /* The column type from the intersection of its cells' masks; `seen` = number of non-empty cells. */
