@@ -420,15 +420,12 @@ static bool cand_better(const struct cand_score *a, const struct cand_score *b)
     return a->hint && !b->hint;
 }
 
-/* Whether an unquoted field holds a backslash before the quote q, or before either quote
- * character when q is 0 (`O\'Brien`, `say \"hi\"`). */
+/* Whether a field holds a backslash before the quote q (`O\'Brien` for q = '). */
 static bool escapes_quote(const struct field *f, char q)
 {
-    for (size_t i = 0; i + 1 < f->n; i++) {
-        char c = f->s[i + 1];
-        if (f->s[i] == '\\' && (c == q || (q == 0 && (c == '"' || c == '\''))))
+    for (size_t i = 0; i + 1 < f->n; i++)
+        if (f->s[i] == '\\' && f->s[i + 1] == q)
             return true;
-    }
     return false;
 }
 
@@ -437,10 +434,9 @@ static bool escapes_quote(const struct field *f, char q)
  * - the quote inside an unquoted field: a quoted field cut by a wrong delimiter leaves its
  *   quote mid-field, and a writer quoting with q quotes any field that holds one (a " inside an
  *   unquoted field of a file quoted with ' is data: Python's csv writes `a "b" c` so);
- * - with doubled quotes, an unquoted field ending in a backslash or holding a backslash before
- *   a quote character: the backslash escaped the delimiter, line break or quote after it
- *   (Python's csv with an escapechar and MariaDB's outfile write `1\,5`, `a\<LF>b` and
- *   `O\'Brien` so), which the backslash candidate reads as one value. */
+ * - with doubled quotes, an unquoted field ending in a backslash: the backslash escaped the
+ *   delimiter or line break after it (Python's csv with an escapechar and MariaDB's outfile
+ *   write `1\,5` and `a\<LF>b` so), which the backslash candidate reads as one value. */
 static bool field_irregular(const struct field *f, char q, char e)
 {
     if (f->kind == F_RAW)
@@ -449,7 +445,7 @@ static bool field_irregular(const struct field *f, char q, char e)
         return false;
     if (memchr(f->s, q, f->n) != NULL)
         return true;
-    return e == q && f->n > 0 && (f->s[f->n - 1] == '\\' || escapes_quote(f, 0));
+    return e == q && f->n > 0 && f->s[f->n - 1] == '\\';
 }
 
 /* Line breaks (LF, CRLF or a lone CR) in p[0..n). */
@@ -509,7 +505,8 @@ static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d,
         for (size_t j = 0; j < fv->n; j++) {
             const struct field *f = &fv->v[j];
             irregular[nrec] |= field_irregular(f, q, e);
-            /* A quote's evidence: a field it opens, or (backslash dialect) an escaped one. */
+            /* A quote's evidence: a field it opens, or (backslash dialect) an escaped one:
+             * Python's csv with quotechar ' and an escapechar quotes nothing it can escape. */
             sc->quoted |= f->quoted || (f->kind == F_ESCAPED && !f->quoted && escapes_quote(f, q));
             escaped |= f->kind == F_ESCAPED;
         }
