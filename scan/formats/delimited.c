@@ -2,12 +2,16 @@
  *
  * Steps, all over one decoded, bounded UTF-8 sample (scan/formats/textdec.c):
  * 1. sniff the dialect (as DuckDB's sniffer does): every candidate delimiter (, \t | ;) × quote
- *    (" ') × escape (a doubled quote, or a backslash) parses the first 64 records; candidates are
- *    ranked by (a) the number of regular records — records with the most common field count and
- *    no sign of a wrong split (text after a closing quote, a '"' inside an unquoted field),
- *    (b) type homogeneity — the number of columns whose cells below the first row share a type
- *    other than string, (c) the file extension's delimiter, (d) the wider split, (e) the order
- *    above. A candidate whose quote never closes in a complete file is dropped;
+ *    (" ') × escape (a doubled quote, or a backslash) parses the records that start in the first
+ *    64 lines; candidates are ranked by (a) the lines spanned by regular records — records with
+ *    the most common field count and no sign of a wrong split (text after a closing quote, the
+ *    candidate's quote inside an unquoted field, with doubled quotes an unquoted field ending in
+ *    a backslash), (b) type homogeneity — the number of columns whose cells below the first row
+ *    share a type other than string, or are numbers written with group separators or decimal
+ *    commas, or times, (c) a quote that opens fields over one that never does, (d) the wider
+ *    split, (e) the file extension's delimiter, (f) the order above. A candidate whose quote
+ *    never closes in a complete file is dropped; ' and the backslash need evidence (a field '
+ *    opens or an escaped ', a backslash escape);
  * 2. parse up to lim->max_rows + 1 records (RFC 4180: quoted fields with embedded delimiters,
  *    doubled quotes and newlines; in the backslash dialect a backslash escapes a byte inside
  *    and outside quotes; CRLF, LF or CR line ends; blank lines skipped; psql's "(N rows)"
@@ -38,9 +42,9 @@
 /* Cell-mask bits of the sniffer and header detection, beside the cell types: a number (typed,
  * or written with group separators or a decimal comma: scan__number_like) and a time of day
  * (scan__time_like). Such cells are values, not names, though the last two type as strings. */
-#define SNIFF_NUMLIKE (SCAN__T_ALL + 1u)
+#define SNIFF_NUMLIKE  (SCAN__T_ALL + 1u)
 #define SNIFF_TIMELIKE (SNIFF_NUMLIKE << 1)
-#define SNIFF_ALL (SCAN__T_ALL | SNIFF_NUMLIKE | SNIFF_TIMELIKE)
+#define SNIFF_ALL      (SCAN__T_ALL | SNIFF_NUMLIKE | SNIFF_TIMELIKE)
 _Static_assert((SNIFF_NUMLIKE & SCAN__T_ALL) == 0, "the sniffer's bits are not cell types");
 
 enum field_kind { F_PLAIN, F_QUOTED, F_ESCAPED, F_RAW };
@@ -103,8 +107,7 @@ static size_t unquoted_end(const struct parser *ps, size_t i, bool *escaped)
     return i;
 }
 
-static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k,
-                      bool quoted)
+static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k, bool quoted)
 {
     fv->total++;
     if (fv->n >= fv->max)
@@ -202,93 +205,6 @@ static int next_record(struct parser *ps, struct fieldv *fv)
         ps->pos = i;
         return 1;
     }
-}
-
-/* Quote-aware record counter over a stream of chunks (the same state machine as next_record:
- * a quote opens a quoted field only at the start of a field; text after a closing quote is
- * unquoted). Blank lines are not records, as in the parser. */
-struct rowcount {
-    enum { RC_START, RC_PLAIN, RC_QUOTED, RC_QUOTE_SEEN, RC_ESCAPED, RC_PLAIN_ESCAPED } st;
-    bool content;
-    uint64_t rows;
-};
-
-static void rc_feed(struct rowcount *rc, const char *p, size_t n, const bool *stop, char q,
-                    char e)
-{
-    size_t i = 0;
-    while (i < n) {
-        switch (rc->st) {
-        case RC_QUOTED: {
-            const char *hit;
-            if (e == q) {
-                hit = memchr(p + i, q, n - i);
-            } else {
-                size_t j = i;
-                while (j < n && p[j] != q && p[j] != e)
-                    j++;
-                hit = j < n ? p + j : NULL;
-            }
-            if (!hit)
-                return;
-            i = (size_t)(hit - p) + 1;
-            rc->st = *hit == e && e != q ? RC_ESCAPED : RC_QUOTE_SEEN;
-            continue;
-        }
-        case RC_ESCAPED: /* the byte after a backslash, possibly in the next chunk */
-            i++;
-            rc->st = RC_QUOTED;
-            continue;
-        case RC_PLAIN_ESCAPED: /* the same in an unquoted field */
-            i++;
-            rc->st = RC_PLAIN;
-            continue;
-        case RC_QUOTE_SEEN:
-            if (e == q && p[i] == q) {
-                rc->st = RC_QUOTED;
-                i++;
-                continue;
-            }
-            break;
-        case RC_START:
-            if (p[i] == q) {
-                rc->st = RC_QUOTED;
-                rc->content = true;
-                i++;
-                continue;
-            }
-            break;
-        case RC_PLAIN: break;
-        }
-        /* Unquoted text: skip to the next delimiter or line end (the parser's stop table). */
-        size_t j = i;
-        while (j < n && !stop[(unsigned char)p[j]])
-            j++;
-        if (j > i)
-            rc->content = true;
-        rc->st = RC_PLAIN;
-        if (j == n)
-            return;
-        char c = p[j];
-        i = j + 1;
-        if (c == e && e != q) { /* the stop table holds the backslash in that dialect */
-            rc->st = RC_PLAIN_ESCAPED;
-            continue;
-        }
-        if (c == '\n' || c == '\r') {
-            if (rc->content)
-                rc->rows++;
-            rc->content = false;
-        } else {
-            rc->content = true; /* a delimiter: the line has a field */
-        }
-        rc->st = RC_START;
-    }
-}
-
-static uint64_t rc_finish(const struct rowcount *rc)
-{
-    return rc->rows + (rc->content ? 1 : 0);
 }
 
 static bool is_null_cell(const char *s, size_t n)
@@ -902,7 +818,7 @@ static const char *format_name(char d)
 static int count_rows(const struct scan__text *t, const struct scan_file *f,
                       const struct state *s, uint64_t hdr, struct scan_asset *a)
 {
-    struct rowcount rc = {0};
+    struct scan__rowcount rc = {0};
     struct parser ps;
     int rv = 0;
     if (t->complete && s->reached_end) {
@@ -911,8 +827,8 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
     }
     parser_init(&ps, t->data, t->len, s->dl.d, s->dl.q, s->dl.e, true);
     if (t->complete) {
-        rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q, s->dl.e);
-        a->row_count = (int64_t)(rc_finish(&rc) - hdr - ends_with_footer(t->data, t->len));
+        scan__rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q, s->dl.e);
+        a->row_count = (int64_t)(scan__rc_finish(&rc) - hdr - ends_with_footer(t->data, t->len));
         return 0;
     }
     if (!f || t->gzip || f->size > SCAN_ROWCOUNT_MAX_BYTES ||
@@ -927,7 +843,7 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
         rv = scan_file_read_at(f, off, buf, cap, &got);
         if (rv != 0 || got == 0)
             break;
-        rc_feed(&rc, buf, got, ps.stop, s->dl.q, s->dl.e);
+        scan__rc_feed(&rc, buf, got, ps.stop, s->dl.q, s->dl.e);
         a->bytes_read += got;
         last = got;
     }
@@ -935,7 +851,7 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
     bool footer = last > 0 && ends_with_footer(buf, last);
     free(buf);
     if (rv == 0) {
-        uint64_t rows = rc_finish(&rc) - footer;
+        uint64_t rows = scan__rc_finish(&rc) - footer;
         a->row_count = (int64_t)(rows >= hdr ? rows - hdr : 0);
     }
     return rv;

@@ -71,6 +71,20 @@ unsigned scan__string_mask(const char *s, size_t n);
 /* The column type from the intersection of its cells' masks; `seen` = number of non-empty cells. */
 enum scan_type scan__mask_type(unsigned mask, uint64_t seen);
 
+/* Quote-aware record counting for the delimited reader (rowcount.c): feed the file in chunks
+ * of any size, then scan__rc_finish gives the records (blank lines are not records). `stop`
+ * is the parser's table of bytes that end an unquoted field (the delimiter, CR, LF and, when
+ * e != q, the backslash e); q the quote; e == q means doubled quotes. Start from {0}. */
+struct scan__rowcount {
+    enum { SCAN__RC_START, SCAN__RC_PLAIN, SCAN__RC_QUOTED, SCAN__RC_QUOTE_SEEN,
+           SCAN__RC_ESCAPED, SCAN__RC_PLAIN_ESCAPED } st;
+    bool content;
+    uint64_t rows;
+};
+void scan__rc_feed(struct scan__rowcount *rc, const char *p, size_t n, const bool *stop, char q,
+                   char e);
+uint64_t scan__rc_finish(const struct scan__rowcount *rc);
+
 /* The delimited reader over bytes already in memory (`complete` = they are the whole file).
  * `name_hint` (may be NULL) is the file name, whose extension breaks sniffing ties. */
 int scan__delimited_bytes(const unsigned char *p, size_t n, const char *name_hint,
