@@ -259,17 +259,22 @@ static unsigned field_mask(const struct field *f)
     return f->kind == F_ESCAPED || f->kind == F_RAW ? 0 : scan__cell_mask(f->s, f->n);
 }
 
-/* field_mask and the sniffer's bits (SNIFF_NUMLIKE, SNIFF_TIMELIKE). */
-static unsigned value_mask(const struct field *f)
+/* field_mask and the sniffer's bits (SNIFF_NUMLIKE, SNIFF_TIMELIKE). Only the bits in `alive`
+ * (what the column's mask still holds) are looked for: once a column has a cell that is no
+ * time, its next cells are not parsed as times (the text is then typed at the cost it was). */
+static unsigned value_mask(const struct field *f, unsigned alive)
 {
     unsigned m = field_mask(f);
-    if (f->kind == F_ESCAPED || f->kind == F_RAW)
+    if (m & (SCAN__T_INT | SCAN__T_DEC))
+        return m | SNIFF_NUMLIKE;
+    if (m != 0 || f->kind == F_ESCAPED || f->kind == F_RAW)
         return m;
-    if ((m & (SCAN__T_INT | SCAN__T_DEC)) || scan__number_like(f->s, f->n))
-        m |= SNIFF_NUMLIKE;
-    if (scan__time_like(f->s, f->n))
-        m |= SNIFF_TIMELIKE;
-    return m;
+    /* Numbers with separators and times are untyped text (m == 0). */
+    if ((alive & SNIFF_NUMLIKE) && scan__number_like(f->s, f->n))
+        return SNIFF_NUMLIKE;
+    if ((alive & SNIFF_TIMELIKE) && scan__time_like(f->s, f->n))
+        return SNIFF_TIMELIKE;
+    return 0;
 }
 
 /* Whether a column of `seen` non-null cells whose value masks intersect to `mask` holds values
@@ -466,7 +471,7 @@ static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d,
             const struct field *f = &fv->v[j];
             if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
                 continue;
-            masks[j] &= value_mask(f);
+            masks[j] &= value_mask(f, masks[j]);
             seen[j]++;
         }
     }
@@ -611,7 +616,7 @@ static bool detect_header(const struct state *s)
         if (f->n == 0)
             continue;
         named++;
-        if (is_null_cell(f->s, f->n) || value_mask(f) != 0 || f->kind == F_RAW)
+        if (is_null_cell(f->s, f->n) || value_mask(f, SNIFF_ALL) != 0 || f->kind == F_RAW)
             return false;
         minus += f->kind == F_ESCAPED;
         if (s->first_n <= 256)
@@ -708,7 +713,7 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
                 c->first_repeats = true;
             if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
                 continue;
-            c->mask &= value_mask(f);
+            c->mask &= value_mask(f, c->mask);
             c->seen++;
             if (f->n < c->minlen)
                 c->minlen = f->n;
