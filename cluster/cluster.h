@@ -324,12 +324,14 @@ struct cluster_run_exec {
 void cluster_set_executor(struct cluster *c, const struct cluster_run_exec *exec);
 /* Reports of a live attempt, proposed as fenced entries (a stale token is ignored by the FSM).
  * Fire and forget: a lost report is superseded by the next one; finish is retried until the
- * FSM answers. Errors: SHIR_E_NOMEM, SHIR_E_NOTFOUND (not registered). */
+ * FSM answers. A checkpoint's report (has_part) carries its resume key (copied; NULL or a
+ * key_len over CLUSTER_RUN_KEY_MAX: none, the run then resumes by index). Errors: SHIR_E_NOMEM,
+ * SHIR_E_NOTFOUND (not registered). */
 int cluster_run_started(struct cluster *c, uint64_t run, uint32_t attempt, bool resumed,
                         uint64_t resumed_files);
 int cluster_run_report(struct cluster *c, uint64_t run, uint32_t attempt, bool has_part,
                        uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
-                       cluster_done_cb cb, void *data);
+                       const void *key, size_t key_len, cluster_done_cb cb, void *data);
 int cluster_run_finish(struct cluster *c, uint64_t run, uint32_t attempt,
                        enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
                        uint64_t crash_index, const char *error);

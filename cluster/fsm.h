@@ -324,15 +324,17 @@ struct cluster_cmd {
             uint64_t resumed_files;
         } run_start;
         /* RUN_REPORT -> 0: progress of (run, attempt), and with has_part the checkpoint "parts
-         * 0..part written, walk at files". STALE for another token, or a part that does not
-         * increase (the progress of such a report is ignored too). An assigned run becomes
-         * running. */
+         * 0..part written, walk at files, the last entry's key is key". STALE for another
+         * token, or a part that does not increase (the progress of such a report is ignored
+         * too). An assigned run becomes running. */
         struct {
             uint64_t run;
             uint32_t attempt;
             bool has_part;
             uint32_t part;
             uint64_t files, assets, bytes; /* cumulative, as the worker counts them */
+            uint16_t key_len;              /* 0: no key (an entry written before it) */
+            uint8_t key[CLUSTER_RUN_KEY_MAX];
         } run_report;
         /* RUN_FINISH -> the run's new state. STALE for another token. SUCCEEDED: succeeded with
          * the summary. NODE_LOST: queued again (no failure counted) unless ATTEMPTS_CAP

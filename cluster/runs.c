@@ -249,7 +249,7 @@ static int report_propose(struct cluster_runs *rs, const struct cluster_cmd *c,
 
 int cluster__runs_report(struct cluster_runs *rs, uint64_t run, uint32_t attempt, bool has_part,
                          uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
-                         cluster_done_cb cb, void *data)
+                         const void *key, size_t key_len, cluster_done_cb cb, void *data)
 {
     struct cluster_cmd *c = calloc(1, sizeof *c);
     if (!c)
@@ -262,6 +262,10 @@ int cluster__runs_report(struct cluster_runs *rs, uint64_t run, uint32_t attempt
     c->u.run_report.files = files;
     c->u.run_report.assets = assets;
     c->u.run_report.bytes = bytes;
+    if (has_part && key && key_len <= sizeof c->u.run_report.key) {
+        memcpy(c->u.run_report.key, key, key_len);
+        c->u.run_report.key_len = (uint16_t)key_len;
+    }
     int rv = report_propose(rs, c, cb, data);
     free(c);
     return rv;

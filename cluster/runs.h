@@ -38,7 +38,7 @@ int cluster__runs_started(struct cluster_runs *rs, uint64_t run, uint32_t attemp
                           uint64_t resumed_files);
 int cluster__runs_report(struct cluster_runs *rs, uint64_t run, uint32_t attempt, bool has_part,
                          uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
-                         cluster_done_cb cb, void *data);
+                         const void *key, size_t key_len, cluster_done_cb cb, void *data);
 int cluster__runs_finish(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
                          enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
                          uint64_t crash_index, const char *error);

@@ -482,10 +482,10 @@ int cluster_run_started(struct cluster *c, uint64_t run, uint32_t attempt, bool 
 
 int cluster_run_report(struct cluster *c, uint64_t run, uint32_t attempt, bool has_part,
                        uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
-                       cluster_done_cb cb, void *data)
+                       const void *key, size_t key_len, cluster_done_cb cb, void *data)
 {
-    return cluster__runs_report(c->runs, run, attempt, has_part, part, files, assets, bytes, cb,
-                                data);
+    return cluster__runs_report(c->runs, run, attempt, has_part, part, files, assets, bytes, key,
+                                key_len, cb, data);
 }
 
 int cluster_run_finish(struct cluster *c, uint64_t run, uint32_t attempt,

@@ -43,6 +43,11 @@
 #define CLUSTER_RUN_ATTEMPTS_CAP 10   /* attempts of one run in all, node losses included */
 #define CLUSTER_RUN_SKIP_CAP    8     /* files skipped because they crashed the worker twice */
 #define CLUSTER_RUN_ERROR_MAX   255
+/* A checkpoint's resume key (the last file's relative path or table's name; opaque here): the
+ * scan engine's SCAN_RESUME_KEY_MAX (PATH_MAX), asserted equal in node/runs.c. 4 KiB of a run's
+ * slot (2,048 slots: 8 MiB of address space, resident once used); a snapshot holds only the
+ * keys' bytes, and a run that ends drops its key. */
+#define CLUSTER_RUN_KEY_MAX      4096
 #define CLUSTER_RUN_ASSIGN_BATCH 64   /* assignments in one RUN_ASSIGN entry */
 
 /* Files per part when the definition says 0: the scan engine's measured defaults
@@ -163,10 +168,14 @@ struct cluster_run {
     uint64_t created_ms, started_ms, finished_ms; /* started: the first start of any attempt */
     /* The checkpoint: parts 0..cp_part are written (and, for Atlas, delivered); the walk has
      * passed cp_files files, and the parts hold cp_assets assets from cp_bytes bytes read (so a
-     * resumed attempt's summary counts the whole run). has_checkpoint false: nothing yet. */
+     * resumed attempt's summary counts the whole run). has_checkpoint false: nothing yet.
+     * cp_key: the key of the last entry part cp_part covers (cp_key_len bytes, 0: none, resume
+     * by index), for the worker that resumes; cleared when the run ends. */
     bool has_checkpoint;
     uint32_t cp_part;
     uint64_t cp_files, cp_assets, cp_bytes;
+    uint16_t cp_key_len;
+    uint8_t cp_key[CLUSTER_RUN_KEY_MAX];
     /* Progress, cumulative over attempts (never goes down). */
     uint64_t files, assets, bytes;
     /* Files (walk indices) that crashed a worker: one crash is remembered in crash_index (with

@@ -18,6 +18,8 @@
 _Static_assert(CLUSTER_RUN_PART_SIZE_L1 == SCAN_PART_SIZE_L1 &&
                    CLUSTER_RUN_PART_SIZE_L23 == SCAN_PART_SIZE_L23,
                "the replicated default part sizes are the engine's");
+_Static_assert(CLUSTER_RUN_KEY_MAX == SCAN_RESUME_KEY_MAX,
+               "a checkpoint's resume key fits the run record, and the record's the job");
 /* Progress reports (raft entries) of one run: at most one in flight, so a slow commit coalesces
  * them instead of queueing; checkpoints always go. */
 
@@ -147,9 +149,8 @@ static void send_progress(struct exec *x)
         x->progress_pending = true;
         return;
     }
-    int rv = cluster_run_report(x->owner->cluster, x->run, x->attempt, false, 0,
-                                x->last.files_seen, x->last.assets, x->last.bytes_read,
-                                progress_reported, x);
+    int rv = cluster_run_report(x->owner->cluster, x->run, x->attempt, false, 0, x->last.files_seen,
+                                x->last.assets, x->last.bytes_read, NULL, 0, progress_reported, x);
     if (rv == 0) {
         x->progress_inflight = true;
         x->refs++;
@@ -171,7 +172,8 @@ static void on_frame(void *data, enum scan_msg_type type, const unsigned char *f
             return; /* unanswered, the worker fences itself: the attempt is redone elsewhere */
         *c = (struct cp_report){.x = x, .part = cp.part};
         if (cluster_run_report(x->owner->cluster, x->run, x->attempt, true, cp.part, cp.files,
-                               cp.assets, cp.bytes, checkpoint_reported, c) == 0)
+                               cp.assets, cp.bytes, cp.key, cp.key_len, checkpoint_reported,
+                               c) == 0)
             x->refs++;
         else
             free(c);
@@ -402,6 +404,12 @@ static int build_job(struct node_runs *r, const struct cluster_run *run,
         job->resume = true;
         job->resume_part = run->cp_part + 1;
         job->resume_files = run->cp_files;
+        /* Resume after the checkpoint's last entry, by its key (none: by index). */
+        if (run->cp_key_len > 0) {
+            if (!(job->resume_key = dup_n((const char *)run->cp_key, run->cp_key_len)))
+                goto fail;
+            job->resume_key_len = run->cp_key_len;
+        }
         job->resume_assets = run->cp_assets; /* the summary then counts the whole run */
         job->resume_bytes = run->cp_bytes;
     }
@@ -463,8 +471,10 @@ static void exec_start(void *data, const struct cluster_run *run,
     r->list = x;
     SHIR_INFO(&r->log, "run %llu of scan %s: attempt %u started (worker %ld)%s",
               (unsigned long long)run->id, run->scan, (unsigned)run->attempt,
-              (long)node_worker_pid(x->w), run->has_checkpoint ? ", resuming from its checkpoint"
-                                                              : "");
+              (long)node_worker_pid(x->w),
+              !run->has_checkpoint ? ""
+              : run->cp_key_len    ? ", resuming from its checkpoint after its last entry"
+                                   : ", resuming from its checkpoint by index");
     (void)cluster_run_started(r->cluster, run->id, run->attempt, run->has_checkpoint,
                               run->has_checkpoint ? run->cp_files : 0);
 }

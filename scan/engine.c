@@ -20,11 +20,20 @@
  * A run with parts (scan_job_has_parts: a runtime run, to part files or to Atlas) numbers the
  * files in walk order (the walk is sorted, so the numbering is the same in every attempt): part
  * k holds the lines of files k*N .. (k+1)*N - 1 that are not held in a group, and is committed
- * (durable or delivered, then a checkpoint) as soon as its last file is handled. Directory assets are held too, and the held groups and
- * directories make up a final part after the walk, sorted by pattern (path for a directory), so
- * that no part's content depends on when the walk ended. A resumed attempt re-walks the files
- * below its first part's boundary with stat only (the walk does no more than that), which
- * rebuilds the held groups and directories exactly, and writes from that part on. */
+ * (durable or delivered, then a checkpoint) as soon as its last file is handled. Directory assets
+ * are held too, and the held groups and directories make up a final part after the walk, sorted by
+ * pattern (path for a directory), so that no part's content depends on when the walk ended. A
+ * resumed attempt re-walks the files its checkpoint covers with stat only (the walk does no more
+ * than that), which rebuilds the held groups and directories, and writes from its first part on.
+ * What the checkpoint covers is told by its key (resume.c): every entry whose relative path sorts
+ * at or before the last one its part covered, so a file added or removed before that point between
+ * attempts shifts nothing; the files after it are numbered on from the first part's boundary. A
+ * checkpoint without a key (a path over SCAN_RESUME_KEY_MAX, an older agent) resumes by index: the
+ * files below the first part's boundary.
+ *
+ * Length: ~900 lines, kept in one file because the walk's hooks, the parts and the tables all
+ * work on struct engine, which no other file sees; the groups (groups.c) and the deciding parts
+ * (patterns, sampling, table markers, readers, resume keys) live elsewhere. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -34,20 +43,10 @@
 
 #include "scan/dirops.h"
 #include "scan/engine.h"
+#include "scan/groups.h"
 #include "scan/source/db.h"
 #include "scan/source/smb.h"
 #include "scan/tables.h"
-
-struct member {
-    char *path;
-    size_t rel_off; /* path + rel_off: the path relative to the root */
-    uint64_t size;
-    int64_t mtime;
-    dev_t dev;
-    ino_t ino;
-    bool via_link; /* reached through a symlink the walk followed */
-    uint64_t index; /* walk index */
-};
 
 /* How to open a file the walk listed (scan_file_open's arguments). */
 struct file_ref {
@@ -58,12 +57,6 @@ struct file_ref {
     ino_t ino;
 };
 
-struct group {
-    char *pattern;           /* relative pattern, e.g. sales/year={N}/part-{N}.csv */
-    struct member *m;
-    size_t n, cap;
-};
-
 struct engine {
     const struct scan_engine_cfg *cfg;
     const struct scan_job *job;
@@ -71,10 +64,8 @@ struct engine {
     struct scan_summary *sum;
     struct scan_limits lim;
     struct shir_buf pat;
-    struct group *groups;
-    size_t n_groups, cap_groups;
-    size_t *slots;           /* hash of pattern → group index + 1 (0 empty) */
-    size_t n_slots;
+    struct scan_resset_memo pat_memo; /* the pattern of the current directory's part */
+    struct scan_groups groups; /* files by resource-set pattern (groups.h) */
     int root_fd; /* the source directory, for members read after the walk; -1 */
     struct scan_smb *smb; /* an SMB share (cfg->smb), else NULL: the local tree job->source */
     const char *root;     /* the root as entry paths start: job->source or the share's URL */
@@ -87,7 +78,17 @@ struct engine {
     uint32_t part;           /* the part open in the sink */
     uint64_t next_index;     /* walk index the next file gets */
     uint64_t cur_index;      /* walk index of the file being read (FILE hook, skip list) */
-    uint64_t covered;        /* files below this index were written by an earlier attempt */
+    uint64_t covered;        /* the first part's boundary: resuming by index, the files below
+                                it were written by an earlier attempt; by key, the index the
+                                first file after the key gets */
+    const char *rkey;        /* the job's resume key (resume_key_len bytes), else NULL */
+    size_t rkey_len;
+    bool past_key;       /* an entry after the key was seen: so is every later one */
+    bool rebased;        /* the first file after the key was numbered from `covered` */
+    uint64_t part_files; /* files of this attempt in the part being written */
+    size_t last_key_len; /* the last entry a part holds so far (its checkpoint's key), */
+    bool last_key_fits;  /* when it fits in SCAN_RESUME_KEY_MAX */
+    char last_key[SCAN_RESUME_KEY_MAX];
     uint64_t *skip;          /* sorted copy of job->skip */
     size_t n_skip;
     struct held_dir *dirs;   /* directory assets for the final part */
@@ -101,93 +102,26 @@ struct held_dir {
     int64_t mtime;
 };
 
-/* ------------------------------------------------------------------------------------------- */
-/* Groups by pattern. */
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
-}
-
-static size_t *group_slot(struct engine *g, const char *pattern)
-{
-    size_t i = (size_t)fnv1a(pattern) & (g->n_slots - 1);
-    while (g->slots[i] && strcmp(g->groups[g->slots[i] - 1].pattern, pattern) != 0)
-        i = (i + 1) & (g->n_slots - 1);
-    return &g->slots[i];
-}
-
-static int group_rehash(struct engine *g)
-{
-    size_t n = g->n_slots ? g->n_slots * 2 : 64;
-    size_t *s = calloc(n, sizeof *s);
-    if (!s)
-        return SHIR_E_NOMEM;
-    free(g->slots);
-    g->slots = s;
-    g->n_slots = n;
-    for (size_t k = 0; k < g->n_groups; k++)
-        *group_slot(g, g->groups[k].pattern) = k + 1;
-    return 0;
-}
-
+/* Files joining groups by pattern (groups.h). */
 static int group_add(struct engine *g, const char *pattern, const struct scan_entry *e)
 {
-    if ((g->n_groups + 1) * 2 > g->n_slots && group_rehash(g) != 0)
-        return SHIR_E_NOMEM;
-    size_t *slot = group_slot(g, pattern);
-    if (!*slot) {
-        if (g->n_groups == g->cap_groups) {
-            size_t cap = g->cap_groups ? g->cap_groups * 2 : 16;
-            struct group *v = realloc(g->groups, cap * sizeof *v);
-            if (!v)
-                return SHIR_E_NOMEM;
-            g->groups = v;
-            g->cap_groups = cap;
-        }
-        struct group *ng = &g->groups[g->n_groups];
-        *ng = (struct group){.pattern = strdup(pattern)};
-        if (!ng->pattern)
-            return SHIR_E_NOMEM;
-        *slot = ++g->n_groups;
-    }
-    struct group *gr = &g->groups[*slot - 1];
-    if (gr->n == gr->cap) {
-        size_t cap = gr->cap ? gr->cap * 2 : 4;
-        struct member *v = realloc(gr->m, cap * sizeof *v);
-        if (!v)
-            return SHIR_E_NOMEM;
-        gr->m = v;
-        gr->cap = cap;
-    }
-    struct member *m = &gr->m[gr->n];
-    *m = (struct member){.path = strdup(e->path),
-                         .rel_off = (size_t)(e->rel - e->path),
-                         .size = e->size,
-                         .mtime = e->mtime,
-                         .dev = e->dev,
-                         .ino = e->ino,
-                         .via_link = e->via_link,
-                         .index = g->cur_index};
-    if (!m->path)
-        return SHIR_E_NOMEM;
-    gr->n++;
-    return 0;
+    struct scan_member m = {.path = strdup(e->path),
+                            .rel_off = (size_t)(e->rel - e->path),
+                            .size = e->size,
+                            .mtime = e->mtime,
+                            .dev = e->dev,
+                            .ino = e->ino,
+                            .via_link = e->via_link,
+                            .index = g->cur_index};
+    int rc = m.path ? scan_groups_add(&g->groups, pattern, &m) : SHIR_E_NOMEM;
+    if (rc)
+        free(m.path);
+    return rc;
 }
 
-static void groups_free(struct engine *g)
+static void engine_free(struct engine *g)
 {
-    for (size_t i = 0; i < g->n_groups; i++) {
-        for (size_t k = 0; k < g->groups[i].n; k++)
-            free(g->groups[i].m[k].path);
-        free(g->groups[i].m);
-        free(g->groups[i].pattern);
-    }
-    free(g->groups);
-    free(g->slots);
+    scan_groups_free(&g->groups);
     for (size_t i = 0; i < g->n_dirs; i++)
         free(g->dirs[i].path);
     free(g->dirs);
@@ -432,7 +366,7 @@ static int merge_member(struct engine *g, struct scan_asset *a, struct scan_asse
 
 /* A member is read after the walk: from the root without following links, unless the walk
  * reached it through one (then by its path, as the walk resolved it). */
-static struct file_ref member_ref(const struct engine *g, const struct member *m)
+static struct file_ref member_ref(const struct engine *g, const struct scan_member *m)
 {
     bool beneath = !m->via_link && g->root_fd >= 0;
     if (g->smb) /* by its path below the share's root */
@@ -446,11 +380,11 @@ static struct file_ref member_ref(const struct engine *g, const struct member *m
 
 static int cmp_member(const void *x, const void *y)
 {
-    return strcmp(((const struct member *)x)->path, ((const struct member *)y)->path);
+    return strcmp(((const struct scan_member *)x)->path, ((const struct scan_member *)y)->path);
 }
 
 /* Read the sampled members of a group into a (each through its own asset, then merged). */
-static int read_members(struct engine *g, struct scan_asset *a, const struct group *gr)
+static int read_members(struct engine *g, struct scan_asset *a, const struct scan_group *gr)
 {
     int rc = 0;
     size_t sampled = 0;
@@ -478,7 +412,7 @@ static int read_members(struct engine *g, struct scan_asset *a, const struct gro
     return rc;
 }
 
-static int scan_set(struct engine *g, struct group *gr)
+static int scan_set(struct engine *g, struct scan_group *gr)
 {
     /* Members come in walk order, which for most sets is already path order. */
     for (size_t i = 1; i < gr->n; i++) {
@@ -526,12 +460,17 @@ static int scan_set(struct engine *g, struct group *gr)
 static int part_done(struct engine *g)
 {
     int rc = g->sink->part_commit(g->sink);
+    g->part_files = 0;
     if (rc == 0 && g->cfg->cbs && g->cfg->cbs->checkpoint_cb) {
         struct scan_checkpoint c = {.part = g->part,
                                     .files = g->next_index,
                                     .assets = g->sum->assets,
                                     .bytes = g->sum->bytes_read,
                                     .errors = g->sum->errors};
+        if (g->last_key_fits) {
+            memcpy(c.key, g->last_key, g->last_key_len);
+            c.key_len = (uint32_t)g->last_key_len;
+        }
         rc = g->cfg->cbs->checkpoint_cb(g->cfg->cbs->ud, &c);
         if (rc)
             (void)shir_str_fmt(g->sum->message, sizeof g->sum->message,
@@ -582,6 +521,31 @@ static int cmp_final(const void *x, const void *y)
 /* ------------------------------------------------------------------------------------------- */
 /* The walk. */
 
+/* Whether an entry at relative path rel was written by an earlier attempt of the run (the
+ * top of this file): at or before the resume key, or, resuming by index, before the first
+ * part's boundary (next_index: the index of the next file). Only a resumed run with parts has
+ * any. */
+static bool behind(struct engine *g, const char *rel)
+{
+    if (!g->parts || g->past_key)
+        return false;
+    if (!g->rkey)
+        return g->next_index < g->covered;
+    g->past_key = scan_key_path_after(rel, g->rkey, g->rkey_len);
+    return !g->past_key;
+}
+
+/* An entry that goes into the part being written: its key is the part's so far. */
+static void remember_key(struct engine *g, const char *rel)
+{
+    size_t n = strlen(rel);
+    g->last_key_fits = n <= sizeof g->last_key;
+    if (g->last_key_fits) {
+        memcpy(g->last_key, rel, n);
+        g->last_key_len = n;
+    }
+}
+
 /* The table's directory opened on the walk's side (dirops.h), then the table reader. Locally it
  * is the directory the walk opened (its fd), not whatever the path names by now. */
 static int read_table(struct engine *g, const struct scan_entry *e, struct scan_asset *a)
@@ -613,7 +577,9 @@ static int scan_table(struct engine *g, const struct scan_entry *e)
     int rc = scan_tableset_add(&g->tables, e->rel);
     /* Below a resume point the earlier attempt wrote it (in the part its place in the walk
      * gave it); only the set of tables is rebuilt, and the table is not read again. */
-    bool covered = g->parts && g->next_index < g->covered;
+    bool covered = behind(g, e->rel);
+    if (!covered && g->parts)
+        remember_key(g, e->rel);
     if (rc == 0)
         rc = scan_set_str(&a.path, e->path);
     if (rc == 0)
@@ -628,20 +594,31 @@ static int scan_table(struct engine *g, const struct scan_entry *e)
     return rc;
 }
 
-static int flush_group(struct engine *g, struct group *gr);
+static int flush_group(struct engine *g, struct scan_group *gr);
 
 static int on_file(struct engine *g, const struct scan_entry *e)
 {
+    bool written = behind(g, e->rel);
+    if (!written && g->rkey && !g->rebased) {
+        /* The first file after the key: numbered as the checkpoint's boundary whatever came
+         * before it in this tree, so the parts after it are those of the run's numbering. */
+        g->next_index = g->covered;
+        g->rebased = true;
+    }
     g->cur_index = g->next_index++;
     g->sum->files_seen++;
     unsigned tokens;
     shir_buf_reset(&g->pat);
-    int rc = scan_resset_pattern(e->rel, &g->pat, &tokens);
+    int rc = scan_resset_pattern_memo(&g->pat_memo, e->rel, &g->pat, &tokens);
     if (rc == 0 && tokens)
         rc = group_add(g, (const char *)g->pat.data, e);
-    if (rc || (g->parts && g->cur_index < g->covered)) {
+    if (rc || written) {
         progress(g, false); /* the re-walk of a big tree takes a while: show it moving */
         return rc; /* an earlier attempt wrote this file's line: rebuild the groups only */
+    }
+    if (g->parts) {
+        g->part_files++;
+        remember_key(g, e->rel);
     }
 #ifdef SHIR_TEST_FAULTS
     if (g->job->fault == SCAN_FAULT_SLOW)
@@ -678,8 +655,11 @@ static int on_entry(void *ud, const struct scan_entry *e)
     case SCAN_ENTRY_SKIPPED:
     case SCAN_ENTRY_ERROR:
         /* Below the resume point, the checkpoint's error count has it already. */
-        if (!(g->parts && g->next_index < g->covered))
+        if (!behind(g, e->rel)) {
             g->sum->errors++;
+            if (g->parts)
+                remember_key(g, e->rel);
+        }
         if (g->cfg->log)
             SHIR_WARN(g->cfg->log, "%s: %s%s%s", e->path, e->why, e->err ? ": " : "",
                       e->err ? shir_strerror(e->err) : "");
@@ -693,8 +673,10 @@ static int on_entry(void *ud, const struct scan_entry *e)
     return rc;
 }
 
-static int flush_group(struct engine *g, struct group *gr)
+static int flush_group(struct engine *g, struct scan_group *gr)
 {
+    if (gr->n == 0) /* its files joined a {Hex} set (scan_groups_merge_digit_hashes) */
+        return 0;
     struct file_ref ref = member_ref(g, &gr->m[0]);
     g->cur_index = gr->m[0].index;
     if (gr->n == 1) /* a lone numbered file is just a file */
@@ -705,8 +687,8 @@ static int flush_group(struct engine *g, struct group *gr)
 static int flush_groups(struct engine *g)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < g->n_groups; i++)
-        rc = flush_group(g, &g->groups[i]);
+    for (size_t i = 0; rc == 0 && i < g->groups.n; i++)
+        rc = flush_group(g, &g->groups.v[i]);
     return rc;
 }
 
@@ -715,22 +697,22 @@ static int flush_groups(struct engine *g)
 static int finish_parts(struct engine *g)
 {
     int rc = 0;
-    if (g->next_index > (uint64_t)g->part * g->part_size)
+    if (g->part_files)
         rc = part_done(g);
-    size_t n = g->n_groups + g->n_dirs;
+    size_t n = g->groups.n + g->n_dirs;
     struct final_item *v = n ? calloc(n, sizeof *v) : NULL;
     if (rc == 0 && n && !v)
         rc = SHIR_E_NOMEM;
-    for (size_t i = 0; rc == 0 && i < g->n_groups; i++)
-        v[i] = (struct final_item){.key = g->groups[i].pattern, .kind = 0, .i = i};
+    for (size_t i = 0; rc == 0 && i < g->groups.n; i++)
+        v[i] = (struct final_item){.key = g->groups.v[i].pattern, .kind = 0, .i = i};
     for (size_t i = 0; rc == 0 && i < g->n_dirs; i++)
-        v[g->n_groups + i] =
+        v[g->groups.n + i] =
             (struct final_item){.key = g->dirs[i].path + g->dirs[i].rel_off, .kind = 1, .i = i};
     if (rc == 0 && n)
         qsort(v, n, sizeof *v, cmp_final);
     for (size_t k = 0; rc == 0 && k < n; k++) {
         if (v[k].kind == 0) {
-            rc = flush_group(g, &g->groups[v[k].i]);
+            rc = flush_group(g, &g->groups.v[v[k].i]);
         } else {
             const struct held_dir *d = &g->dirs[v[k].i];
             rc = scan_one(g, d->path, 0, d->mtime, SCAN_ASSET_DIRECTORY, NULL);
@@ -761,6 +743,10 @@ static int start_parts(struct engine *g)
     if (j->resume) {
         g->part = j->resume_part;
         g->covered = (uint64_t)j->resume_part * g->part_size;
+        if (j->resume_key && j->resume_key_len) {
+            g->rkey = j->resume_key;
+            g->rkey_len = j->resume_key_len;
+        }
         g->sum->assets = j->resume_assets;
         g->sum->bytes_read = j->resume_bytes;
         g->sum->errors = j->resume_errors;
@@ -783,6 +769,7 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
                        .root = cfg->smb ? scan_smb_root(cfg->smb) : cfg->job->source};
     scan_limits_default(&g.lim);
     shir_buf_init(&g.pat, SIZE_MAX);
+    scan_resset_memo_init(&g.pat_memo);
     g.start_ms = g.last_progress_ms = cfg->clock->now_ms(cfg->clock);
     int rc = 0;
     if (cfg->job->n_skip) {
@@ -812,8 +799,10 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
         (void)shir_str_fmt(sum->message, sizeof sum->message, "cannot read the source %s: %s",
                            cfg->job->source, shir_strerror(rc));
     /* The root as the walk opened it (a root that is a file has no directory: -1). */
-    if (rc == 0 && g.n_groups && !g.smb)
+    if (rc == 0 && g.groups.n && !g.smb)
         g.root_fd = open(cfg->job->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rc == 0)
+        rc = scan_groups_merge_digit_hashes(&g.groups);
     if (rc == 0)
         rc = g.parts ? finish_parts(&g) : flush_groups(&g);
     if (g.root_fd >= 0)
@@ -821,9 +810,10 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
 out:
     sum->duration_ms = cfg->clock->now_ms(cfg->clock) - g.start_ms;
     progress(&g, true);
-    groups_free(&g);
+    engine_free(&g);
     scan_tableset_free(&g.tables);
     shir_buf_free(&g.pat);
+    scan_resset_memo_free(&g.pat_memo);
     free(g.cursor);
     return rc;
 }

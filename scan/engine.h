@@ -89,6 +89,22 @@ bool scan_glob_match(const char *pattern, const char *rel);
  * file, or another negative errno. */
 int scan_file_open(int dir_fd, const char *path, bool nofollow, dev_t dev, ino_t ino);
 
+/* Resume keys (resume.c, pure; docs/scanning.md "Parts, checkpoints and resume"): a checkpoint
+ * names the last entry its part covers by key, and a resumed attempt treats every entry whose
+ * key sorts at or before it as written, so that entries added or removed before it shift
+ * nothing. A tree's key is an entry's path relative to the root, in the walk's order: paths
+ * compared component by component, each component bytewise (unsigned), so "a" < "a/x" < "a-b".
+ * A database's is the table's schema, a NUL byte and its name, in the catalog's order: (schema,
+ * name) bytewise. */
+/* Whether the entry at relative path rel (NUL-terminated) comes after a tree's resume key
+ * (key_len bytes). */
+bool scan_key_path_after(const char *rel, const char *key, size_t key_len);
+/* Whether table (schema, name) comes after a database's resume key (key_len bytes). */
+bool scan_key_table_after(const char *schema, const char *name, const char *key, size_t key_len);
+/* A table's key into out[SCAN_RESUME_KEY_MAX]: its length, or 0 when it does not fit (the
+ * checkpoint then carries none). */
+size_t scan_key_table(const char *schema, const char *name, char *out);
+
 /* ------------------------------------------------------------------------------------------- */
 /* Detection: a file's format from its first bytes and its name. Strings are static. */
 struct scan_detected {
@@ -107,11 +123,31 @@ void scan_detect(const unsigned char *head, size_t n, const char *name, struct s
 
 /* ------------------------------------------------------------------------------------------- */
 /* Resource sets: a partitioned path's pattern. Each path component is tokenised: GUIDs become
- * {GUID}, dates yyyy-mm-dd become {Date}, runs of >= 8 hex digits with a letter and a digit
- * {Hex}, digit runs {N}, and the value of a `key=value` component that is none of those {*}.
- * Writes the pattern of `rel` into out; *tokens receives how many tokens were substituted (0: the
- * path is not partitioned). SHIR_E_NOMEM. */
+ * {GUID}, dates yyyy-mm-dd become {Date}, runs of >= 4 hex digits with a letter and a digit
+ * (not inside a longer word) {Hex}, digit runs {N}, and the value of a `key=value` component
+ * that is none of those {*}. Appends the pattern of `rel` to out (NUL-terminated, the NUL not
+ * counted in out->len); *tokens receives how many tokens were substituted (0: the path is not
+ * partitioned). SHIR_E_NOMEM. */
 int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens);
+/* The same pattern, with the directory part's kept from the previous call: components are
+ * tokenised independently and a walk hands out a directory's files together, so only the file
+ * name is tokenised again. Same output as scan_resset_pattern for every rel. */
+struct scan_resset_memo {
+    struct shir_buf dir; /* the previous rel up to and including its last '/' */
+    struct shir_buf pat; /* that part's pattern */
+    unsigned tokens;     /* and its tokens */
+    bool valid;
+};
+void scan_resset_memo_init(struct scan_resset_memo *m);
+void scan_resset_memo_free(struct scan_resset_memo *m);
+int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct shir_buf *out,
+                             unsigned *tokens);
+/* The pattern of rel with its k-th (from 0) run of >= 4 digits standing alone as a word written
+ * {Hex} instead of {N}: a short hex hash that happens to draw no letter (part-00003-123456, one
+ * time in 16 for six characters). The engine moves a file whose pattern this makes into an
+ * existing {Hex} set. *found is false (and out the plain pattern) when rel has no such k-th
+ * run. SHIR_E_NOMEM. */
+int scan_resset_pattern_hexrun(const char *rel, unsigned k, struct shir_buf *out, bool *found);
 /* Which members of a set of n files (sorted by path) are sampled: one in 100 (at least one) for
  * text formats, only the first for Parquet/Avro (their schema is in every file's header). */
 bool scan_resset_sampled(const char *format, size_t index, size_t n);

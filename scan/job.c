@@ -41,6 +41,7 @@ void scan_job_free(struct scan_job *j)
     free(j->run_scan);
     free(j->parts_dir);
     free(j->skip);
+    free(j->resume_key);
     if (j->rules_text)
         shir_wipe(j->rules_text, j->rules_len); /* rules may name customers' identifiers */
     free(j->rules_text);
@@ -148,6 +149,9 @@ int scan_job_validate(const struct scan_job *j, char *msg, size_t cap)
         why = "only a run with parts can resume";
     else if (j->resume && !resume_point_ok(j))
         why = "resume: the files walked must end in the part before the first part to write";
+    else if (j->resume_key_len &&
+             (!j->resume || j->resume_part == 0 || j->resume_key_len > SCAN_RESUME_KEY_MAX))
+        why = "resume: a resume key needs a checkpoint to resume from and at most 4096 bytes";
     else if (j->parts_dir)
         why = NULL; /* the part files replace the sink: its target is not used */
     else if (j->sink != SCAN_SINK_NONE && (!j->sink_target || !j->sink_target[0]))

@@ -282,6 +282,10 @@ static int job_run_numbers(const msgpack_object_map *m, struct scan_job *j)
         rc = get_u64(map_get(m, "resume_bytes"), UINT64_MAX, &j->resume_bytes);
     if (rc == 0)
         rc = get_u64(map_get(m, "resume_errors"), UINT64_MAX, &j->resume_errors);
+    /* A job from an older agent has no key: it resumes by index. */
+    if (rc == 0)
+        rc = get_blob(map_get(m, "resume_key"), SCAN_RESUME_KEY_MAX, &j->resume_key,
+                      &j->resume_key_len);
     if (rc == 0)
         rc = get_u64(map_get(m, "parent_pid"), INT32_MAX, &ppid);
     if (rc == 0)
@@ -477,6 +481,29 @@ out:
     return rc;
 }
 
+/* The checkpoint's optional key: a bin (or str) of at most SCAN_RESUME_KEY_MAX bytes; absent,
+ * nil or empty (an older worker, a longer key): none. The frame is unpacked a second time for
+ * it (after decode_u64_frame): a checkpoint is one frame per part. */
+static int checkpoint_key(const unsigned char *frame, size_t n, struct scan_checkpoint *c)
+{
+    msgpack_unpacked u;
+    const msgpack_object_map *m;
+    int rc = unpack_map(frame, n, &u, &m);
+    const msgpack_object *o = rc == 0 ? map_get(m, "key") : NULL;
+    if (o && o->type != MSGPACK_OBJECT_NIL) {
+        bool bin = o->type == MSGPACK_OBJECT_BIN;
+        uint32_t len = bin ? o->via.bin.size : o->via.str.size;
+        if ((!bin && o->type != MSGPACK_OBJECT_STR) || len > sizeof c->key) {
+            rc = SHIR_E_MALFORMED;
+        } else if (len) {
+            memcpy(c->key, bin ? o->via.bin.ptr : o->via.str.ptr, len);
+            c->key_len = len;
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
 int scan_checkpoint_decode(const unsigned char *frame, size_t n, struct scan_checkpoint *c)
 {
     uint64_t part = 0;
@@ -488,6 +515,8 @@ int scan_checkpoint_decode(const unsigned char *frame, size_t n, struct scan_che
                                   {"errors", &c->errors, UINT64_MAX}};
     int rc = decode_u64_frame(frame, n, "checkpoint", f, sizeof f / sizeof f[0]);
     c->part = (uint32_t)part;
+    if (rc == 0)
+        rc = checkpoint_key(frame, n, c);
     return rc;
 }
 

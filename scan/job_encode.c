@@ -38,6 +38,18 @@ static void pk_kv_list(msgpack_packer *pk, const char *k, char *const *v, size_t
         pk_str(pk, v[i]);
 }
 
+/* A bin value, nil when p is NULL. */
+static void pk_kv_bin(msgpack_packer *pk, const char *k, const void *p, size_t n)
+{
+    pk_str(pk, k);
+    if (!p) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, p, n);
+}
+
 /* Wrap the packed body in a frame appended to b; the body is wiped (it may hold a password). */
 static int finish_frame(msgpack_sbuffer *sb, struct shir_buf *b)
 {
@@ -61,7 +73,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const struct scan_proxy *p = &j->proxy;
-    msgpack_pack_map(&pk, 47);
+    msgpack_pack_map(&pk, 48);
     pk_kv_str(&pk, "t", "job");
     pk_kv_str(&pk, "source", j->source);
     pk_kv_u64(&pk, "level", j->level);
@@ -98,6 +110,7 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     pk_kv_u64(&pk, "resume_assets", j->resume_assets);
     pk_kv_u64(&pk, "resume_bytes", j->resume_bytes);
     pk_kv_u64(&pk, "resume_errors", j->resume_errors);
+    pk_kv_bin(&pk, "resume_key", j->resume_key, j->resume_key_len);
     pk_str(&pk, "skip");
     msgpack_pack_array(&pk, j->n_skip);
     for (size_t i = 0; i < j->n_skip; i++)
@@ -179,12 +192,15 @@ int scan_checkpoint_encode(const struct scan_checkpoint *c, struct shir_buf *b)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    pk_begin(&sb, &pk, "checkpoint", 5);
+    if (c->key_len > sizeof c->key)
+        return SHIR_E_INVAL;
+    pk_begin(&sb, &pk, "checkpoint", 6);
     pk_kv_u64(&pk, "part", c->part);
     pk_kv_u64(&pk, "files", c->files);
     pk_kv_u64(&pk, "assets", c->assets);
     pk_kv_u64(&pk, "bytes", c->bytes);
     pk_kv_u64(&pk, "errors", c->errors);
+    pk_kv_bin(&pk, "key", c->key, c->key_len);
     return finish_frame(&sb, b);
 }
 

@@ -3,19 +3,42 @@
  * Tokens follow the model's conventions ({N}, {GUID}, {Date}, {Hex}) so that
  * sales/year=2025/month=01/part-0001.csv and .../month=02/part-0007.csv both read
  * sales/year={N}/month={N}/part-{N}.csv and group into one logical asset. */
-#include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "scan/engine.h"
 
+/* Byte classes in one table (ASCII only, as isdigit/isalpha in the C locale): the tokeniser
+ * asks several of them per byte of every path the walk hands out. */
+enum { R_DIGIT = 1, R_ALPHA = 2, R_HEX = 4 };
+#define R_CLS(c)                                                                               \
+    ((c) >= '0' && (c) <= '9'   ? R_DIGIT | R_HEX                                              \
+     : ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F') ? R_ALPHA | R_HEX              \
+     : ((c) >= 'g' && (c) <= 'z') || ((c) >= 'G' && (c) <= 'Z') ? R_ALPHA                     \
+                                                                 : 0)
+#define R4(i) R_CLS(i), R_CLS((i) + 1), R_CLS((i) + 2), R_CLS((i) + 3)
+#define R16(i) R4(i), R4((i) + 4), R4((i) + 8), R4((i) + 12)
+#define R64(i) R16(i), R16((i) + 16), R16((i) + 32), R16((i) + 48)
+static const uint8_t rcls[256] = {R64(0), R64(64), R64(128), R64(192)};
+
 static bool is_hex(char c)
 {
-    return isxdigit((unsigned char)c) != 0;
+    return rcls[(uint8_t)c] & R_HEX;
+}
+
+static bool is_digit(char c)
+{
+    return rcls[(uint8_t)c] & R_DIGIT;
+}
+
+static bool is_alpha(char c)
+{
+    return rcls[(uint8_t)c] & R_ALPHA;
 }
 
 static bool is_alnum(char c)
 {
-    return isalnum((unsigned char)c) != 0;
+    return rcls[(uint8_t)c] & (R_DIGIT | R_ALPHA);
 }
 
 /* 8-4-4-4-12 hex digits. */
@@ -42,13 +65,13 @@ static bool match_date(const char *s, size_t n)
         return false;
     for (int i = 0; i < 10; i++) {
         bool sep = i == 4 || i == 7;
-        if (sep ? (s[i] != '-' && s[i] != '_') : !isdigit((unsigned char)s[i]))
+        if (sep ? (s[i] != '-' && s[i] != '_') : !is_digit(s[i]))
             return false;
     }
     if (s[4] != s[7])
         return false;
     int mm = (s[5] - '0') * 10 + (s[6] - '0'), dd = (s[8] - '0') * 10 + (s[9] - '0');
-    return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31 && (n == 10 || !isdigit((unsigned char)s[10]));
+    return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31 && (n == 10 || !is_digit(s[10]));
 }
 
 /* Hex runs shorter than this stay words and numbers: 4 keeps short hashes (`abc7e7`, 6; git's
@@ -63,7 +86,7 @@ static size_t match_hex(const char *s, size_t n)
     size_t i = 0;
     bool letter = false, digit = false;
     while (i < n && is_hex(s[i])) {
-        if (isdigit((unsigned char)s[i]))
+        if (is_digit(s[i]))
             digit = true;
         else
             letter = true;
@@ -74,8 +97,17 @@ static size_t match_hex(const char *s, size_t n)
     return i;
 }
 
-/* Tokenise one component s[0..n) (no '/'). */
-static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tokens)
+/* A run of >= HEX_MIN digits alone as a word: what a hex hash is when it draws no letter. Digit
+ * runs are {N} where they start, after a letter too (v2); this one needs the boundary. */
+static bool hexlike_digits(const char *s, size_t n, size_t i, size_t end)
+{
+    return end - i >= HEX_MIN && (i == 0 || !is_alnum(s[i - 1])) &&
+           (end == n || !is_alnum(s[end]));
+}
+
+/* Tokenise one component s[0..n) (no '/'). *force (NULL: none) counts down the digit runs that
+ * hexlike_digits accepts; the one it reaches at 0 is written {Hex} instead of {N}. */
+static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tokens, long *force)
 {
     int rc = 0;
     size_t i = 0;
@@ -91,15 +123,17 @@ static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tok
         } else if (boundary && (len = match_hex(s + i, n - i)) != 0) {
             rc = shir_buf_append(out, "{Hex}", 5);
             i += len;
-        } else if (isdigit((unsigned char)s[i])) {
-            while (i < n && isdigit((unsigned char)s[i]))
+        } else if (is_digit(s[i])) {
+            size_t st = i;
+            while (i < n && is_digit(s[i]))
                 i++;
-            rc = shir_buf_append(out, "{N}", 3);
+            bool hex = force && hexlike_digits(s, n, st, i) && (*force)-- == 0;
+            rc = hex ? shir_buf_append(out, "{Hex}", 5) : shir_buf_append(out, "{N}", 3);
         } else {
             /* A literal, and the letters after it: after a letter there is no boundary, and a
              * letter is no digit, so none of them starts a token. One append for the run. */
             size_t st = i++;
-            while (i < n && isalpha((unsigned char)s[i]) && is_alnum(s[i - 1]))
+            while (i < n && is_alpha(s[i]) && is_alnum(s[i - 1]))
                 i++;
             rc = shir_buf_append(out, s + st, i - st);
             continue;
@@ -111,14 +145,14 @@ static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tok
 
 /* key=value: the value becomes a token even when it is a word (region=eu, region=us). */
 static int tokenise_kv(const char *s, size_t n, size_t eq, struct shir_buf *out,
-                       unsigned *tokens)
+                       unsigned *tokens, long *force)
 {
     int rc = shir_buf_append(out, s, eq + 1);
     if (rc)
         return rc;
     unsigned before = *tokens;
     size_t mark = out->len;
-    rc = tokenise(s + eq + 1, n - eq - 1, out, tokens);
+    rc = tokenise(s + eq + 1, n - eq - 1, out, tokens, force);
     if (rc)
         return rc;
     /* A value that is not entirely one token (eu, 2025a) is a {*}. */
@@ -133,28 +167,89 @@ static int tokenise_kv(const char *s, size_t n, size_t eq, struct shir_buf *out,
     return rc;
 }
 
+/* Appends the pattern of the components of rel[0..n) (separated by '/', no NUL). */
+static int pattern_of(const char *rel, size_t n, struct shir_buf *out, unsigned *tokens,
+                      long *force)
+{
+    int rc = 0;
+    const char *p = rel, *end = rel + n;
+    while (rc == 0 && p < end) {
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        size_t k = slash ? (size_t)(slash - p) : (size_t)(end - p);
+        const char *eq = memchr(p, '=', k);
+        if (eq && eq != p)
+            rc = tokenise_kv(p, k, (size_t)(eq - p), out, tokens, force);
+        else
+            rc = tokenise(p, k, out, tokens, force);
+        if (rc == 0 && slash)
+            rc = shir_buf_append_u8(out, '/');
+        p += k + (slash ? 1 : 0);
+    }
+    return rc;
+}
+
+/* NUL-terminates out without counting the NUL: the buffer reads as a C string. */
+static int terminate(struct shir_buf *out)
+{
+    int rc = shir_buf_append_u8(out, '\0');
+    if (rc == 0)
+        out->len--;
+    return rc;
+}
+
 int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens)
 {
     *tokens = 0;
+    int rc = pattern_of(rel, strlen(rel), out, tokens, NULL);
+    return rc == 0 ? terminate(out) : rc;
+}
+
+int scan_resset_pattern_hexrun(const char *rel, unsigned k, struct shir_buf *out, bool *found)
+{
+    unsigned tokens = 0;
+    long force = (long)k;
+    int rc = pattern_of(rel, strlen(rel), out, &tokens, &force);
+    *found = force < 0;
+    return rc == 0 ? terminate(out) : rc;
+}
+
+void scan_resset_memo_init(struct scan_resset_memo *m)
+{
+    shir_buf_init(&m->dir, SIZE_MAX);
+    shir_buf_init(&m->pat, SIZE_MAX);
+    m->tokens = 0;
+    m->valid = false;
+}
+
+void scan_resset_memo_free(struct scan_resset_memo *m)
+{
+    shir_buf_free(&m->dir);
+    shir_buf_free(&m->pat);
+    m->valid = false;
+}
+
+int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct shir_buf *out,
+                             unsigned *tokens)
+{
+    const char *last = strrchr(rel, '/');
+    size_t dn = last ? (size_t)(last - rel) + 1 : 0; /* the directory part, with its '/' */
     int rc = 0;
-    const char *p = rel;
-    while (rc == 0 && *p) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        const char *eq = memchr(p, '=', n);
-        if (eq && eq != p)
-            rc = tokenise_kv(p, n, (size_t)(eq - p), out, tokens);
-        else
-            rc = tokenise(p, n, out, tokens);
-        if (rc == 0 && slash)
-            rc = shir_buf_append_u8(out, '/');
-        p += n + (slash ? 1 : 0);
+    /* dn == 0: a file at the root, and dir.data may still be NULL (memcmp's arguments never). */
+    if (!m->valid || m->dir.len != dn || (dn && memcmp(m->dir.data, rel, dn) != 0)) {
+        m->valid = false;
+        shir_buf_reset(&m->dir);
+        shir_buf_reset(&m->pat);
+        m->tokens = 0;
+        if ((rc = shir_buf_append(&m->dir, rel, dn)) != 0 ||
+            (rc = pattern_of(rel, dn, &m->pat, &m->tokens, NULL)) != 0)
+            return rc;
+        m->valid = true;
     }
-    if (rc == 0)
-        rc = shir_buf_append_u8(out, '\0');
-    if (rc == 0)
-        out->len--; /* keep the NUL out of the length: the buffer reads as a C string */
-    return rc;
+    *tokens = m->tokens;
+    if ((rc = shir_buf_append(out, m->pat.data, m->pat.len)) != 0 ||
+        (rc = pattern_of(rel + dn, strlen(rel + dn), out, tokens, NULL)) != 0)
+        return rc;
+    return terminate(out);
 }
 
 bool scan_resset_sampled(const char *format, size_t index, size_t n)

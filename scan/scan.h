@@ -124,11 +124,20 @@ struct scan_job {
                                      default */
     bool resume;                  /* continue an earlier attempt from its checkpoint: */
     uint32_t resume_part;         /*   the first part to write (checkpoint's part + 1); the
-                                       worker re-walks files below resume_part * part size
-                                       with stat only and continues there */
+                                       worker re-walks with stat only the entries at or before
+                                       resume_key (without one: the files below resume_part *
+                                       part size) and continues after them */
     uint64_t resume_files;        /*   the checkpoint's files: that boundary, or fewer when
                                        the checkpoint was of a last, partial part (a database:
-                                       its tables, where the attempt starts reading) */
+                                       its tables, where the attempt starts reading when there
+                                       is no resume key) */
+    char *resume_key;             /*   owned, may be NULL: the checkpoint's key (struct
+                                       scan_checkpoint), resume_key_len bytes (at most
+                                       SCAN_RESUME_KEY_MAX; NUL-terminated too). Set: entries
+                                       whose key sorts at or before it were written by an
+                                       earlier attempt, whatever their index (docs/scanning.md
+                                       "Resume"); NULL: resume by index as above */
+    size_t resume_key_len;
     uint64_t resume_assets;       /*   the checkpoint's counters, so that the summary counts */
     uint64_t resume_bytes;        /*   the whole run and not just this attempt (0 when not */
     uint64_t resume_errors;       /*   known: only the summary is off, never the parts) */
@@ -155,6 +164,11 @@ struct scan_job {
 #define SCAN_JOB_MAX_RULES (64u * 1024)
 #define SCAN_JOB_MAX_SKIP  4096u
 #define SCAN_JOB_MAX_TLS_CA (64u * 1024)
+/* The longest resume key (a relative path, or a table's schema and name), PATH_MAX: a
+ * checkpoint whose last entry has a longer key carries none, and the attempt resuming from it
+ * resumes by index. The run record holds the same bound (CLUSTER_RUN_KEY_MAX, asserted equal in
+ * node/runs.c). */
+#define SCAN_RESUME_KEY_MAX 4096u
 /* Files per part when job->part_size is 0, per level (measured with bench/bench_parts.c, see
  * docs/scanning.md "Parts"). */
 #define SCAN_PART_SIZE_L1   20000u
@@ -249,8 +263,9 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
  *                                           "file"       {index} just before a file is opened
  *                                                        for reading (L2/L3, and L1 when its
  *                                                        name does not tell the format)
- *                                           "checkpoint" {part, files, assets, bytes, errors}
- *                                                        after part-<part>.jsonl is durable
+ *                                           "checkpoint" {part, files, assets, bytes, errors,
+ *                                                        key} after part-<part>.jsonl is
+ *                                                        durable (key: bin, optional)
  *                                           "summary"    last
  *
  * "ack" tells the worker that a report of its own was committed by the runtime; it resets the
@@ -272,15 +287,26 @@ enum scan_msg_type {
 };
 
 /* Part `part` of a runtime run is durable (renamed and its directory fsync'd). A later attempt
- * resumes with resume_part = part + 1, resume_files = files and the counters. */
+ * resumes with resume_part = part + 1, resume_files = files, resume_key = key and the
+ * counters. */
 struct scan_checkpoint {
     uint32_t part;
-    uint64_t files;   /* files walked through the end of this part: (part + 1) * part size,
-                         or fewer for the last part of files (the final part of resource sets
-                         and directories has no checkpoint: _SUCCESS and the summary follow) */
+    uint64_t files;   /* files through the end of this part: (part + 1) * part size, or fewer
+                         for the last part of files (the final part of resource sets and
+                         directories has no checkpoint: _SUCCESS and the summary follow). In an
+                         attempt resumed by key, the files after the key are counted on from
+                         its first part's boundary: the walk index in an unchanged tree
+                         (docs/scanning.md "Resume"). A database: tables in the catalog
+                         through this part */
     uint64_t assets;  /* asset lines in parts 0 .. part (cumulative over attempts) */
     uint64_t bytes;   /* bytes read for them (cumulative) */
     uint64_t errors;  /* per-path errors among them (cumulative) */
+    /* The key of the last entry this part covers (a file, a table-format directory or a
+     * reported error: its path relative to the root; a database: the last table's schema, a
+     * NUL byte, its name). key_len 0: none (a longer key, or an older worker): resume by
+     * index. */
+    uint32_t key_len;
+    char key[SCAN_RESUME_KEY_MAX];
 };
 int scan_checkpoint_encode(const struct scan_checkpoint *c, struct shir_buf *b);
 int scan_checkpoint_decode(const unsigned char *frame, size_t n, struct scan_checkpoint *c);

@@ -181,6 +181,8 @@ static int report_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
         r->cp_files = c->u.run_report.files;
         r->cp_assets = c->u.run_report.assets;
         r->cp_bytes = c->u.run_report.bytes;
+        r->cp_key_len = c->u.run_report.key_len;
+        memcpy(r->cp_key, c->u.run_report.key, c->u.run_report.key_len);
     }
     r->state = CLUSTER_RUN_RUNNING; /* a report can overtake a lost start */
     return 0;
@@ -195,6 +197,7 @@ static void report_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
     cluster__mpw_uint(w, c->u.run_report.files);
     cluster__mpw_uint(w, c->u.run_report.assets);
     cluster__mpw_uint(w, c->u.run_report.bytes);
+    cluster__mpw_bin(w, c->u.run_report.key, c->u.run_report.key_len);
 }
 
 static void report_decode(struct cluster__mpr *r, struct cluster_cmd *c)
@@ -206,12 +209,21 @@ static void report_decode(struct cluster__mpr *r, struct cluster_cmd *c)
     c->u.run_report.files = cluster__mpr_uint(r);
     c->u.run_report.assets = cluster__mpr_uint(r);
     c->u.run_report.bytes = cluster__mpr_uint(r);
+    /* The key came later: an entry written before it has 7 fields (no key, resume by index). */
+    if (cluster__cmd_more(r))
+        c->u.run_report.key_len =
+            (uint16_t)cluster__mpr_bin(r, c->u.run_report.key, sizeof c->u.run_report.key);
+}
+
+static int report_shape(const struct cluster_cmd *c)
+{
+    return c->u.run_report.key_len <= CLUSTER_RUN_KEY_MAX ? 0 : SHIR_E_INVAL;
 }
 
 const struct cluster__cmd_desc cluster__cmd_run_report = {
-    .type = CLUSTER_CMD_RUN_REPORT, .name = "run-report", .fields = 7,
-    .flags = CLUSTER__CMD_FENCED, .apply = report_apply, .encode = report_encode,
-    .decode = report_decode};
+    .type = CLUSTER_CMD_RUN_REPORT, .name = "run-report", .fields = 8, .min_fields = 7,
+    .flags = CLUSTER__CMD_FENCED, .shape = report_shape, .apply = report_apply,
+    .encode = report_encode, .decode = report_decode};
 
 /* ---- RUN_FINISH ------------------------------------------------------------------------------ */
 

@@ -11,7 +11,8 @@
  *   RUN_CREATE    scan, trigger, now_ms
  *   RUN_ASSIGN    [ [run, node]... ]              1..CLUSTER_RUN_ASSIGN_BATCH items
  *   RUN_START     run, attempt, now_ms, resumed bool, resumed_files
- *   RUN_REPORT    run, attempt, has_part bool, part, files, assets, bytes
+ *   RUN_REPORT    run, attempt, has_part bool, part, files, assets, bytes, key bin
+ *                 (key appended later: an entry without it has no key)
  *   RUN_FINISH    run, attempt, outcome, now_ms, crash_index, has_summary bool, <summary>, error
  *   RUN_CANCEL    run, now_ms
  *   RUN_REQUEUE   node_id, now_ms
@@ -22,8 +23,9 @@
  *                   started_ms, finished_ms, has_checkpoint bool, cp_part, cp_files, files,
  *                   assets, bytes, crash_index, [skip...], has_summary bool, <summary>, error,
  *                   [ [attempt, node, started_ms, finished_ms, outcome, resumed bool,
- *                      resumed_files]... ], cp_assets, cp_bytes ]
- *                 (the last two appended later: a record without them reads them as 0)
+ *                      resumed_files]... ], cp_assets, cp_bytes, cp_key bin ]
+ *                 (the last three appended later: a record without them reads them as 0,
+ *                 and no key)
  *
  * Storage: CLUSTER_FSM_RUNS_CAP slots (~2.3 MiB) allocated by the table's init, a stack of the
  * free ones (finding one touches no other slot), and the pointers to the used ones in id order,
@@ -42,7 +44,8 @@
 #include "cluster/fsm/runs_int.h"
 
 #define RUN_FIELDS_MIN  23 /* a record written before cp_assets, cp_bytes */
-#define RUN_FIELDS      25
+#define RUN_FIELDS_CP   25 /* ... and before cp_key */
+#define RUN_FIELDS      26
 #define ATTEMPT_FIELDS  7
 #define SECTION_FIELDS  2
 
@@ -290,6 +293,7 @@ static void write_run(struct cluster__mpw *w, const struct cluster_run *r)
     }
     cluster__mpw_uint(w, r->cp_assets);
     cluster__mpw_uint(w, r->cp_bytes);
+    cluster__mpw_bin(w, r->cp_key, r->cp_key_len);
 }
 
 static void read_run(struct cluster__mpr *r, struct cluster_run *x)
@@ -334,11 +338,18 @@ static void read_run(struct cluster__mpr *r, struct cluster_run *x)
         cluster__mpr_skip_n(r, af - ATTEMPT_FIELDS);
     }
     x->cp_assets = x->cp_bytes = 0;
-    if (fields >= RUN_FIELDS) {
+    x->cp_key_len = 0;
+    uint32_t known = RUN_FIELDS_MIN;
+    if (fields >= RUN_FIELDS_CP) {
         x->cp_assets = cluster__mpr_uint(r);
         x->cp_bytes = cluster__mpr_uint(r);
-        cluster__mpr_skip_n(r, fields - RUN_FIELDS);
+        known = RUN_FIELDS_CP;
     }
+    if (fields >= RUN_FIELDS) {
+        x->cp_key_len = (uint16_t)cluster__mpr_bin(r, x->cp_key, sizeof x->cp_key);
+        known = RUN_FIELDS;
+    }
+    cluster__mpr_skip_n(r, fields - known); /* a newer version's fields */
 }
 
 static void runs_encode(const void *st, struct cluster__mpw *w)
@@ -393,7 +404,7 @@ static int runs_check(const struct cluster_fsm *f)
      18 * CLUSTER__MP_UINT_MAX + 2 * CLUSTER__MP_BOOL_MAX + CLUSTER__MP_ARRAY_MAX +                \
      CLUSTER_RUN_SKIP_CAP * CLUSTER__MP_UINT_MAX + CLUSTER__RUN_SUMMARY_MAX +                      \
      CLUSTER__MP_STR_MAX(CLUSTER_RUN_ERROR_MAX) + CLUSTER__MP_ARRAY_MAX +                          \
-     CLUSTER_RUN_ATTEMPTS_CAP * ATTEMPT_MAX)
+     CLUSTER_RUN_ATTEMPTS_CAP * ATTEMPT_MAX + CLUSTER__MP_BIN_MAX(CLUSTER_RUN_KEY_MAX))
 #define SECTION_MAX                                                                                \
     (2 * CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_UINT_MAX + CLUSTER_FSM_RUNS_CAP * (size_t)RUN_MAX)
 

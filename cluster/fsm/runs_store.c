@@ -121,6 +121,7 @@ void cluster__run_end(struct cluster_fsm *f, struct cluster_run *r, enum cluster
 {
     r->state = s;
     r->finished_ms = now_ms;
+    r->cp_key_len = 0; /* nothing resumes from it now: snapshots need not carry it */
     if (trim)
         cluster__runs_trim_scan(f, r->scan, true);
 }

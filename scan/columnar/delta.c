@@ -10,7 +10,8 @@
 #include "scan/columnar/parquet.h"
 
 /* ------------------------------------------------------------------------------------------- */
-/* State: live files (open addressing, path keys), the latest metaData, sidecar names. */
+/* State: live files (open addressing, keyed by path and deletion vector id), the latest
+ * metaData, sidecar names. */
 
 int scan_delta_state_new(struct scan_delta_state **out)
 {
@@ -40,18 +41,22 @@ void scan_delta_state_free(struct scan_delta_state *s)
     free(s);
 }
 
-static uint64_t hash(const char *p)
+/* FNV-1a over the path, a NUL, and the DV id ("" for none): "a" + "bc" and "ab" + "c" differ. */
+static uint64_t hash(const char *p, const char *dv)
 {
     uint64_t h = 1469598103934665603ull;
     for (; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h *= 1099511628211ull;
+    for (; *dv; dv++)
+        h = (h ^ (unsigned char)*dv) * 1099511628211ull;
     return h;
 }
 
-static struct scan_delta_file *slot(struct scan_delta_state *s, const char *path)
+static struct scan_delta_file *slot(struct scan_delta_state *s, const char *path, const char *dv)
 {
-    size_t i = (size_t)hash(path) & (s->cap - 1);
-    while (s->t[i].path && strcmp(s->t[i].path, path) != 0)
+    size_t i = (size_t)hash(path, dv) & (s->cap - 1);
+    while (s->t[i].path && (strcmp(s->t[i].path, path) != 0 || strcmp(s->t[i].dv, dv) != 0))
         i = (i + 1) & (s->cap - 1);
     return &s->t[i];
 }
@@ -71,7 +76,7 @@ static int grow(struct scan_delta_state *s)
     s->cap = ncap;
     for (size_t i = 0; i < ocap; i++)
         if (old[i].path)
-            *slot(s, old[i].path) = old[i];
+            *slot(s, old[i].path, old[i].dv) = old[i];
     free(old);
     return 0;
 }
@@ -85,15 +90,59 @@ int64_t scan_delta__stats_records(const char *stats)
     return r;
 }
 
-int scan_delta__add(struct scan_delta_state *s, const char *path, uint64_t size, int64_t rec)
+int scan_delta_dv_id(const char *storage, const char *path_or_inline, int64_t offset, char *out,
+                     size_t cap)
+{
+    if (!storage || !*storage || !path_or_inline || !*path_or_inline || offset < -1)
+        return -1;
+    char at[24] = "";
+    if (offset >= 0)
+        snprintf(at, sizeof at, "@%" PRId64, offset);
+    size_t n = strlen(storage) + strlen(path_or_inline) + strlen(at);
+    if (n > INT32_MAX)
+        return -1;
+    if (cap > 0)
+        snprintf(out, cap, "%s%s%s", storage, path_or_inline, at);
+    return (int)n;
+}
+
+int scan_delta__dv_id_dup(const char *storage, const char *path_or_inline, int64_t offset,
+                          char **out)
+{
+    int n = scan_delta_dv_id(storage, path_or_inline, offset, NULL, 0);
+    *out = NULL;
+    if (n < 0)
+        return 1;
+    if (!(*out = malloc((size_t)n + 1)))
+        return SHIR_E_NOMEM;
+    (void)scan_delta_dv_id(storage, path_or_inline, offset, *out, (size_t)n + 1);
+    return 0;
+}
+
+int64_t scan_delta_live_rows(int64_t num_records, bool has_dv, int64_t cardinality)
+{
+    if (num_records < 0)
+        return -1;
+    if (!has_dv)
+        return num_records;
+    return cardinality >= 0 && cardinality <= num_records ? num_records - cardinality : -1;
+}
+
+int scan_delta__add(struct scan_delta_state *s, const char *path, const char *dv, uint64_t size,
+                    int64_t rec)
 {
     int rv = grow(s);
     if (rv != 0)
         return rv;
-    struct scan_delta_file *f = slot(s, path);
+    dv = dv ? dv : "";
+    struct scan_delta_file *f = slot(s, path, dv);
     if (!f->path) {
-        if (!(f->path = strdup(path)))
+        size_t pl = strlen(path), dl = strlen(dv);
+        if (!(f->path = malloc(pl + 1 + dl + 1)))
             return SHIR_E_NOMEM;
+        memcpy(f->path, path, pl + 1); /* one allocation: "path\0dv\0" */
+        memcpy(f->path + pl + 1, dv, dl + 1);
+        f->dv = f->path + pl + 1;
         s->used++;
     } else if (f->live) {
         s->live--;
@@ -107,11 +156,11 @@ int scan_delta__add(struct scan_delta_state *s, const char *path, uint64_t size,
     return 0;
 }
 
-static void remove_file(struct scan_delta_state *s, const char *path)
+static void remove_file(struct scan_delta_state *s, const char *path, const char *dv)
 {
     if (!s->cap)
         return;
-    struct scan_delta_file *f = slot(s, path);
+    struct scan_delta_file *f = slot(s, path, dv ? dv : "");
     if (f->path && f->live) {
         f->live = false;
         s->live--;
@@ -179,6 +228,53 @@ void scan_delta__clear_sidecars(struct scan_delta_state *s)
     s->n_sidecars = 0;
 }
 
+/* An add's or remove's `deletionVector`: *id NULL when absent or null, else its unique id
+ * (malloc'd) and *card its cardinality (-1 when absent or not a count). 0, 1 when it is there
+ * but not a descriptor, SHIR_E_NOMEM. */
+static int action_dv(json_t *action, char **id, int64_t *card)
+{
+    json_t *dv = json_object_get(action, "deletionVector"), *off, *c;
+    *id = NULL;
+    *card = -1;
+    if (!dv || json_is_null(dv))
+        return 0;
+    if (!json_is_object(dv))
+        return 1;
+    off = json_object_get(dv, "offset");
+    if (off && !json_is_null(off) && (!json_is_integer(off) || json_integer_value(off) < 0))
+        return 1;
+    c = json_object_get(dv, "cardinality");
+    if (json_is_integer(c) && json_integer_value(c) >= 0)
+        *card = json_integer_value(c);
+    return scan_delta__dv_id_dup(json_string_value(json_object_get(dv, "storageType")),
+                                 json_string_value(json_object_get(dv, "pathOrInlineDv")),
+                                 json_is_integer(off) ? json_integer_value(off) : -1, id);
+}
+
+/* add / remove: the file is (path, DV id); an add's rows are numRecords less the DV's
+ * cardinality. Returns as apply_line. */
+static int apply_file_action(struct scan_delta_state *s, json_t *x, bool add)
+{
+    const char *path = json_string_value(json_object_get(x, "path"));
+    json_t *size = json_object_get(x, "size");
+    char *dv = NULL;
+    int64_t card;
+    int rv = path ? action_dv(x, &dv, &card) : 1;
+    if (rv != 0)
+        return rv;
+    if (!add) {
+        remove_file(s, path, dv);
+    } else if (json_is_integer(size) && json_integer_value(size) >= 0) {
+        int64_t rec = scan_delta__stats_records(json_string_value(json_object_get(x, "stats")));
+        rv = scan_delta__add(s, path, dv, (uint64_t)json_integer_value(size),
+                             scan_delta_live_rows(rec, dv != NULL, card));
+    } else {
+        rv = 1;
+    }
+    free(dv);
+    return rv;
+}
+
 /* One action line. Returns 0, 1 for a malformed line, or SHIR_E_NOMEM / SHIR_E_TOOBIG. */
 static int apply_line(struct scan_delta_state *s, const char *line, size_t n)
 {
@@ -187,18 +283,9 @@ static int apply_line(struct scan_delta_state *s, const char *line, size_t n)
     if (!json_is_object(j))
         goto out;
     if ((x = json_object_get(j, "add"))) {
-        const char *path = json_string_value(json_object_get(x, "path"));
-        json_t *size = json_object_get(x, "size");
-        if (path && json_is_integer(size) && json_integer_value(size) >= 0)
-            rv = scan_delta__add(s, path, (uint64_t)json_integer_value(size),
-                                 scan_delta__stats_records(
-                                     json_string_value(json_object_get(x, "stats"))));
+        rv = apply_file_action(s, x, true);
     } else if ((x = json_object_get(j, "remove"))) {
-        const char *path = json_string_value(json_object_get(x, "path"));
-        if (path) {
-            remove_file(s, path);
-            rv = 0;
-        }
+        rv = apply_file_action(s, x, false);
     } else if ((x = json_object_get(j, "metaData"))) {
         const char *schema = json_string_value(json_object_get(x, "schemaString"));
         if (schema)

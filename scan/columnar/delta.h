@@ -10,15 +10,23 @@
  *                                            _delta_log/_sidecars/ that hold the add/removes
  *   _last_checkpoint                         {"version": N, "parts": T, "v2Checkpoint": {..}}
  * (N is 20 digits.) Actions read: metaData (schemaString: a Spark StructType in JSON;
- * partitionColumns), add (path, size, stats with numRecords), remove (path), sidecar (path).
+ * partitionColumns), add (path, size, stats with numRecords, deletionVector), remove (path,
+ * deletionVector), sidecar (path).
+ *
+ * A data file is identified by its path and its deletion vector's unique id (protocol,
+ * "Deletion Vectors"; reader feature `deletionVectors`): a DELETE or UPDATE that writes a DV
+ * commits remove(path, old DV or none) and add(path, new DV) in one commit, in either order,
+ * and the two are different files, so the order does not change the state.
+ *
  * The state at the latest version is the newest complete checkpoint (every row group of every
  * part or sidecar), then every later JSON commit in order. _last_checkpoint is a hint: among
  * the complete checkpoints of one version, the one it names is read first; it never makes a
  * checkpoint that is not listed (or not complete) count.
  *
  * The table is one asset: format "delta", type table, columns from the latest metaData (type
- * detail suffixed " partition" for partition columns), row_count the sum of the live files'
- * numRecords when every one has stats (else -1), size the live files' bytes, and in
+ * detail suffixed " partition" for partition columns), row_count the sum over the live files
+ * of numRecords less their DV's cardinality when every one has stats (else -1), size the live
+ * files' bytes (a DV does not change a file's size), and in
  * table_version / live_files the version and live file count.
  */
 #ifndef SHIR_SCAN_DELTA_H
@@ -50,18 +58,23 @@ int scan_read_delta(const char *dir, enum scan_level level, const struct scan_li
                     struct scan_asset *a);
 
 /* Checkpoints listed: 100 000 files (parts included); sidecars of one V2 checkpoint: 100 000.
- * _last_checkpoint: at most 64 KiB. */
+ * _last_checkpoint: at most 64 KiB. Rows of one checkpoint row group: 4 Mi (a row group of
+ * ~128 MiB holds a few hundred thousand actions; a page can declare 2^31 nulls in a few bytes,
+ * and each row read costs a pointer per column). */
 #define SCAN_DELTA_MAX_CHECKPOINTS 100000
 #define SCAN_DELTA_MAX_SIDECARS 100000
+#define SCAN_DELTA_MAX_GROUP_ROWS (4u << 20)
 #define SCAN_DELTA_MAX_HINT_BYTES (64u << 10)
 
-/* The replay state: live files (open addressing, path keys), the latest metaData, and the
- * sidecar file names of the V2 checkpoint being read. Shared by delta.c (commits, schema) and
- * delta_checkpoint.c (checkpoints); tests and the fuzz target use the functions below. */
+/* The replay state: files (open addressing, keyed by path and DV id), the latest metaData,
+ * and the sidecar file names of the V2 checkpoint being read. Shared by delta.c (commits,
+ * schema) and delta_checkpoint.c (checkpoints); tests and the fuzz target use the functions
+ * below. */
 struct scan_delta_file {
-    char *path;        /* owned; NULL: empty slot */
+    char *path;        /* owned, with dv after its NUL; NULL: empty slot */
+    const char *dv;    /* the DV's unique id, "" for none: in path's allocation */
     uint64_t size;
-    int64_t records;   /* -1: no stats */
+    int64_t records;   /* rows not deleted: numRecords - DV cardinality; -1: unknown */
     bool live;
 };
 struct scan_delta_state {
@@ -89,6 +102,19 @@ int scan_delta_fill(const struct scan_delta_state *s, const struct scan_limits *
  * why[cap]; SHIR_E_NOMEM, SHIR_E_TOOBIG past SCAN_DELTA_MAX_FILES. Adds bytes read to a. */
 int scan_delta_apply_parquet(struct scan_delta_state *s, const struct scan_file *f,
                              struct scan_asset *a, char *why, size_t cap);
+
+/* A deletion vector's unique id (pure; protocol, "Deletion Vectors"): storageType followed
+ * by pathOrInlineDv, then "@" and the offset when there is one (offset -1: none). Any
+ * non-empty storage type is taken ('u', 'i', 'p' today): the id only has to be the same in the
+ * add and the remove. Writes at most cap bytes (NUL included; out may be NULL when cap is 0)
+ * and returns the length of the whole id, or -1 when there is none to make (a NULL or empty
+ * storageType or pathOrInlineDv, offset below -1). */
+int scan_delta_dv_id(const char *storage, const char *path_or_inline, int64_t offset, char *out,
+                     size_t cap);
+/* A live file's rows (pure): num_records (-1: no stats), less the DV's cardinality when it has
+ * a DV. -1 when unknown: no stats, or a DV whose cardinality is missing (-1) or more than
+ * num_records. */
+int64_t scan_delta_live_rows(int64_t num_records, bool has_dv, int64_t cardinality);
 
 /* Checkpoint file names (pure). */
 enum scan_delta_cp_kind {
@@ -134,8 +160,13 @@ int scan_delta__read_cpset(struct scan_dir *log, const struct scan_delta_cp *cp,
                            struct scan_delta_state *s, struct scan_asset *a, char *why,
                            size_t cap);
 
-/* Internal, shared by delta.c and delta_checkpoint.c. */
-int scan_delta__add(struct scan_delta_state *s, const char *path, uint64_t size, int64_t rec);
+/* Internal, shared by delta.c and delta_checkpoint.c. dv: the DV's unique id, NULL for none. */
+int scan_delta__add(struct scan_delta_state *s, const char *path, const char *dv, uint64_t size,
+                    int64_t rec);
+/* scan_delta_dv_id into a new string (*out, the caller frees): 0, 1 when there is no id to
+ * make (*out NULL), SHIR_E_NOMEM. */
+int scan_delta__dv_id_dup(const char *storage, const char *path_or_inline, int64_t offset,
+                          char **out);
 int scan_delta__set_meta(struct scan_delta_state *s, const char *schema,
                          const char *const *parts, size_t n_parts);
 int scan_delta__add_sidecar(struct scan_delta_state *s, const char *path);

@@ -1,7 +1,8 @@
 /* Delta Lake checkpoints (see delta.h): which files are checkpoints, which complete checkpoint
  * to read (pure), and reading one: every row group of each Parquet part or V2 top-level file
- * with our Parquet reader (the add.path, add.size, add.stats, metaData.schemaString,
- * metaData.partitionColumns and sidecar.path chunks), a V2 top-level JSON file as JSON lines,
+ * with our Parquet reader (the add.path, add.size, add.stats, add.deletionVector.*,
+ * metaData.schemaString, metaData.partitionColumns and sidecar.path chunks, joined row by row),
+ * a V2 top-level JSON file as JSON lines,
  * then the V2 sidecars, opened by name under _delta_log/_sidecars (dirops.h: locally with
  * O_NOFOLLOW). A file that changes while it is read (a share that lies about sizes, an entry
  * that vanishes) fails the checkpoint it belongs to, which is then skipped like a corrupt one. */
@@ -179,10 +180,15 @@ int scan_delta_sidecar_name(const char *path, char *out, size_t cap)
 /* ------------------------------------------------------------------------------------------- */
 /* One checkpoint Parquet file: every row group. */
 
-enum { C_PATH, C_SIZE, C_STATS, C_SCHEMA, C_PARTS, C_SIDECAR, C_N };
-static const char *const col_path[C_N] = {"add.path", "add.size", "add.stats",
-                                          "metaData.schemaString", "metaData.partitionColumns",
-                                          "sidecar.path"};
+enum {
+    C_PATH, C_SIZE, C_STATS, C_DV_TYPE, C_DV_PATH, C_DV_OFFSET, C_DV_CARD, C_SCHEMA, C_PARTS,
+    C_SIDECAR, C_N
+};
+static const char *const col_path[C_N] = {
+    "add.path", "add.size", "add.stats", "add.deletionVector.storageType",
+    "add.deletionVector.pathOrInlineDv", "add.deletionVector.offset",
+    "add.deletionVector.cardinality", "metaData.schemaString", "metaData.partitionColumns",
+    "sidecar.path"};
 
 struct chunk {
     uint32_t rg;
@@ -220,9 +226,13 @@ struct strv {
     size_t n, cap;
 };
 
+/* One value (NULL for a null row) appended as a string; SHIR_E_TOOBIG past
+ * SCAN_DELTA_MAX_GROUP_ROWS. */
 static int strv_emit(void *ctx, const char *v, size_t n)
 {
     struct strv *sv = ctx;
+    if (sv->n >= SCAN_DELTA_MAX_GROUP_ROWS)
+        return SHIR_E_TOOBIG;
     if (sv->n == sv->cap) {
         size_t nc = sv->cap ? sv->cap * 2 : 64;
         char **nv = realloc(sv->v, nc * sizeof *nv);
@@ -230,6 +240,10 @@ static int strv_emit(void *ctx, const char *v, size_t n)
             return SHIR_E_NOMEM;
         sv->v = nv;
         sv->cap = nc;
+    }
+    if (!v) {
+        sv->v[sv->n++] = NULL;
+        return 0;
     }
     char *c = malloc(n + 1);
     if (!c)
@@ -258,7 +272,8 @@ static int cp_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
     return scan_file_read_at(c->f, c->base + off, buf, n, got);
 }
 
-/* All non-null values of one chunk, in row order, appended to out. */
+/* All values of one chunk, in row order, appended to out (NULL for a null of a column that is
+ * not repeated; partitionColumns, a list, gives its non-null values only). */
 static int read_chunk(const struct scan_file *f, uint64_t fsize, const struct chunk *c, struct strv *out,
                       struct scan_asset *a, char *why, size_t cap)
 {
@@ -272,13 +287,13 @@ static int read_chunk(const struct scan_file *f, uint64_t fsize, const struct ch
     struct cp_src cs = {f, (uint64_t)start};
     struct scan_pq_source src = {cp_read, &cs, (uint64_t)l->chunk_size};
     uint64_t got = 0;
-    int rv = scan_parquet_chunk_sample_src(l, &src, 256u << 20, UINT32_MAX, strv_emit, out, note,
-                                           sizeof note, &got);
+    int rv = scan_parquet_chunk_rows_src(l, &src, 256u << 20, strv_emit, out, note, sizeof note,
+                                         &got);
     a->bytes_read += got;
     if (rv == 0 && note[0]) {
         snprintf(why, cap, "column %s of row group %" PRIu32 ": %s", l->path, c->rg, note);
         rv = SHIR_E_MALFORMED;
-    } else if (rv < 0 && rv != SHIR_E_NOMEM) { /* a read error: this checkpoint is unusable */
+    } else if (rv < 0 && rv != SHIR_E_NOMEM) { /* a read error or too many rows: unusable */
         snprintf(why, cap, "column %s of row group %" PRIu32 ": %s", l->path, c->rg,
                  shir_strerror(rv));
         rv = SHIR_E_MALFORMED;
@@ -286,24 +301,66 @@ static int read_chunk(const struct scan_file *f, uint64_t fsize, const struct ch
     return rv;
 }
 
-/* Stitch one row group's columns into the state. */
+/* Row i of column c: NULL when the column is absent from the row group or null there. */
+static const char *cell(const struct strv *v, int c, size_t i)
+{
+    return i < v[c].n ? v[c].v[i] : NULL;
+}
+
+/* One add row: (path, DV id), size, rows. 0, 1 when the row is not an add, SHIR_E_MALFORMED
+ * with why (a size or DV that is not one), SHIR_E_NOMEM, SHIR_E_TOOBIG. */
+static int apply_add_row(struct scan_delta_state *s, const struct strv *v, size_t i, char *why,
+                         size_t cap)
+{
+    const char *path = cell(v, C_PATH, i), *size = cell(v, C_SIZE, i);
+    const char *st = cell(v, C_DV_TYPE, i), *off = cell(v, C_DV_OFFSET, i);
+    const char *card = cell(v, C_DV_CARD, i);
+    char *dv = NULL, *end = NULL;
+    if (!path)
+        return 1;
+    unsigned long long sz = size && *size != '-' ? strtoull(size, &end, 10) : 0;
+    if (!end || *end) {
+        snprintf(why, cap, "add %.100s without a size", path);
+        return SHIR_E_MALFORMED;
+    }
+    int64_t o = off ? strtoll(off, NULL, 10) : -1;
+    int rv = st ? scan_delta__dv_id_dup(st, cell(v, C_DV_PATH, i), o, &dv) : 0;
+    if (rv == 1) {
+        snprintf(why, cap, "add %.100s with a deletion vector that is not one", path);
+        return SHIR_E_MALFORMED;
+    }
+    int64_t rec = scan_delta__stats_records(cell(v, C_STATS, i));
+    if (rv == 0)
+        rv = scan_delta__add(s, path, dv, sz,
+                             scan_delta_live_rows(rec, dv != NULL,
+                                                  card ? strtoll(card, NULL, 10) : -1));
+    free(dv);
+    return rv;
+}
+
+/* Stitch one row group's columns into the state, row by row (scan_parquet_chunk_rows_src). */
 static int apply_row_group(struct scan_delta_state *s, struct strv *v, char *why, size_t cap)
 {
     int rv = 0;
-    if (v[C_SIZE].n != v[C_PATH].n) {
-        snprintf(why, cap, "%zu add paths but %zu sizes", v[C_PATH].n, v[C_SIZE].n);
-        return SHIR_E_MALFORMED;
-    }
-    /* Stats are optional per file: they align with the paths only when every add has them. */
-    for (size_t i = 0; i < v[C_PATH].n && rv == 0; i++)
-        rv = scan_delta__add(s, v[C_PATH].v[i], strtoull(v[C_SIZE].v[i], NULL, 10),
-                             v[C_STATS].n == v[C_PATH].n ? scan_delta__stats_records(v[C_STATS].v[i])
-                                                         : -1);
-    if (rv == 0 && v[C_SCHEMA].n > 0)
-        rv = scan_delta__set_meta(s, v[C_SCHEMA].v[v[C_SCHEMA].n - 1],
-                                  (const char *const *)v[C_PARTS].v, v[C_PARTS].n);
+    /* Each add.* column the row group has holds one value or null per row: as many as paths. */
+    for (int c = C_SIZE; c <= C_DV_CARD; c++)
+        if (v[c].n != v[C_PATH].n && (v[c].n > 0 || c == C_SIZE)) {
+            snprintf(why, cap, "%zu rows of add.path but %zu of %s", v[C_PATH].n, v[c].n,
+                     col_path[c]);
+            return SHIR_E_MALFORMED;
+        }
+    for (size_t i = 0; i < v[C_PATH].n && rv >= 0; i++)
+        rv = apply_add_row(s, v, i, why, cap);
+    rv = rv > 0 ? 0 : rv;
+    for (size_t i = v[C_SCHEMA].n; rv == 0 && i-- > 0;)
+        if (v[C_SCHEMA].v[i]) { /* the last metaData row of the row group */
+            rv = scan_delta__set_meta(s, v[C_SCHEMA].v[i], (const char *const *)v[C_PARTS].v,
+                                      v[C_PARTS].n);
+            break;
+        }
     for (size_t i = 0; i < v[C_SIDECAR].n && rv == 0; i++)
-        if ((rv = scan_delta__add_sidecar(s, v[C_SIDECAR].v[i])) == SHIR_E_TOOBIG) {
+        if (v[C_SIDECAR].v[i] &&
+            (rv = scan_delta__add_sidecar(s, v[C_SIDECAR].v[i])) == SHIR_E_TOOBIG) {
             snprintf(why, cap, "more than %u sidecars", SCAN_DELTA_MAX_SIDECARS);
             rv = SHIR_E_MALFORMED;
         }

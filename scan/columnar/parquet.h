@@ -159,4 +159,15 @@ int scan_parquet_chunk_sample(const struct scan_pq_leaf *l, const unsigned char 
                               uint32_t max_values, scan_pq_emit_cb *emit, void *ctx, char *note,
                               size_t note_cap);
 
+/* Every value of one column chunk in row order, for readers that join columns row by row (the
+ * Delta checkpoint reader): like scan_parquet_chunk_sample_src without a value cap, except
+ * that text values (BYTE_ARRAY STRING, ENUM, JSON) are handed over whole (v[n] borrowed, not
+ * NUL-terminated, not cut at SCAN_PQ_MAX_TEXT), that a leaf that is not repeated (max_rep 0)
+ * also gets one emit(ctx, NULL, 0) per row without a value (a null at any level above it), and
+ * that a value that cannot be rendered stops with a note rather than being skipped, so that
+ * the n-th emit of each such column of a row group is row n. */
+int scan_parquet_chunk_rows_src(const struct scan_pq_leaf *l, const struct scan_pq_source *src,
+                                uint64_t max_bytes, scan_pq_emit_cb *emit, void *ctx, char *note,
+                                size_t note_cap, uint64_t *bytes_read);
+
 #endif /* SHIR_SCAN_PARQUET_H */

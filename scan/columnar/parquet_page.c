@@ -350,16 +350,43 @@ struct sampler {
     scan_pq_emit_cb *emit;
     void *ctx;
     const char *why;
+    bool rows;      /* scan_parquet_chunk_rows_src: nulls too, whole text values */
 };
+
+static bool is_text(const struct scan_pq_leaf *l)
+{
+    return l->phys == SCAN_PQ_BYTE_ARRAY && (l->logical == SCAN_PQ_L_STRING ||
+                                             l->logical == SCAN_PQ_L_ENUM ||
+                                             l->logical == SCAN_PQ_L_JSON);
+}
 
 static int emit_value(struct sampler *s, const struct scan_pq_bytes *v)
 {
     char text[SCAN_PQ_MAX_TEXT];
+    if (s->rows && is_text(s->l)) {   /* whole: a Delta path or schemaString passes 512 bytes */
+        s->emitted++;
+        return s->emit(s->ctx, (const char *)v->p, v->n);
+    }
     int n = scan_parquet_render(s->l, v->p, v->n, text, sizeof text);
+    if (n < 0 && s->rows) {   /* skipping it would shift the rows after it */
+        s->why = "a value that cannot be rendered";
+        return SHIR_E_MALFORMED;
+    }
     if (n < 0)
         return 0;   /* unrenderable value: skip it, it is still not a failure of the scan */
     s->emitted++;
     return s->emit(s->ctx, text, (size_t)n);
+}
+
+/* Rows mode, a leaf that is not repeated: one null per row of a run without a value. */
+static int emit_nulls(struct sampler *s, uint64_t run)
+{
+    int rv = 0;
+    for (uint64_t j = 0; j < run && rv == 0 && s->emitted < s->max_values; j++) {
+        s->emitted++;
+        rv = s->emit(s->ctx, NULL, 0);
+    }
+    return rv;
 }
 
 /* Levels and values of one uncompressed data page body. */
@@ -401,6 +428,9 @@ static int decode_values(struct sampler *s, const struct page_hdr *h, const unsi
         if (run > (uint64_t)h->num_values - k)
             run = (uint64_t)h->num_values - k;
         k += run;
+        if (level != (uint32_t)l->max_def && s->rows && l->max_rep == 0 &&
+            (rv = emit_nulls(s, run)) != 0)
+            return rv;
         if (level != (uint32_t)l->max_def)
             continue;   /* a null (or an empty list): a whole run is skipped at once */
         for (uint64_t j = 0; j < run && s->emitted < s->max_values; j++, present++) {
@@ -521,11 +551,11 @@ out:
  * lines so the budget accounting (used vs max_bytes) stays in one place. */
 #define PG_WINDOW (64u << 10)
 
-int scan_parquet_chunk_sample_src(const struct scan_pq_leaf *l, const struct scan_pq_source *src,
-                                  uint64_t max_bytes, uint32_t max_values, scan_pq_emit_cb *emit,
-                                  void *ctx, char *note, size_t note_cap, uint64_t *bytes_read)
+static int chunk_pages(struct sampler *sp, const struct scan_pq_source *src, uint64_t max_bytes,
+                       char *note, size_t note_cap, uint64_t *bytes_read)
 {
-    struct sampler s = { .l = l, .max_values = max_values, .emit = emit, .ctx = ctx };
+    struct sampler s = *sp;
+    uint32_t max_values = s.max_values;
     struct dict d = { 0 };
     unsigned char *dict_buf = NULL, *win = NULL, *body = NULL;
     uint64_t pos = 0, used = 0;
@@ -610,6 +640,22 @@ out:
     free(win);
     free(body);
     return rv;
+}
+
+int scan_parquet_chunk_sample_src(const struct scan_pq_leaf *l, const struct scan_pq_source *src,
+                                  uint64_t max_bytes, uint32_t max_values, scan_pq_emit_cb *emit,
+                                  void *ctx, char *note, size_t note_cap, uint64_t *bytes_read)
+{
+    struct sampler s = { .l = l, .max_values = max_values, .emit = emit, .ctx = ctx };
+    return chunk_pages(&s, src, max_bytes, note, note_cap, bytes_read);
+}
+
+int scan_parquet_chunk_rows_src(const struct scan_pq_leaf *l, const struct scan_pq_source *src,
+                                uint64_t max_bytes, scan_pq_emit_cb *emit, void *ctx, char *note,
+                                size_t note_cap, uint64_t *bytes_read)
+{
+    struct sampler s = { .l = l, .max_values = UINT32_MAX, .emit = emit, .ctx = ctx, .rows = true };
+    return chunk_pages(&s, src, max_bytes, note, note_cap, bytes_read);
 }
 
 struct mem_src {

@@ -383,6 +383,7 @@ struct sheetp {
     uint32_t ncols;
     int64_t dim_first, dim_last; /* from <dimension ref>, 0 when absent */
     bool reached_end;       /* </sheetData> seen */
+    bool enough;            /* stopped at max_rows: what follows is not read anyway */
     bool nomem;
     /* the cell being parsed */
     bool in_c, in_v;
@@ -498,6 +499,7 @@ static void sheet_start(void *ud, const char *name, const char **atts)
     } else if (strcmp(l, "row") == 0) {
         if (s->rows == s->max_rows) {
             XML_StopParser(s->x, XML_FALSE); /* enough rows: the rest of the part is not read */
+            s->enough = true;
             return;
         }
         s->rows++;
@@ -662,6 +664,13 @@ static int read_sheet(const struct scan__zpart *part, const struct workbook *w,
         rv = scan_asset_add_error(a, "office: %s: XML error at line %lu: %s", part->name,
                                   (unsigned long)XML_GetCurrentLineNumber(s.x),
                                   XML_ErrorString(XML_GetErrorCode(s.x)));
+    /* Cut by its bound before its first rows ended (a bomb in a cell): the rows before the cut
+     * are all there is. Cut after them it loses nothing: the rest is never read. */
+    bool lost = part->cut && !s.enough && !s.nomem;
+    if (rv == 0 && lost)
+        rv = scan_asset_add_error(a, "office: %s inflates past its %zu-byte bound: read up "
+                                     "to its row %u, where it is cut",
+                                  part->name, part->len, s.rows);
     if (rv == 0 && (s.nomem || s.v.nomem))
         rv = SHIR_E_NOMEM;
     if (rv == 0)
@@ -671,7 +680,7 @@ static int read_sheet(const struct scan__zpart *part, const struct workbook *w,
     else if (s.reached_end)
         *rows = (int64_t)s.rows - (header ? 1 : 0);
     else
-        *rows = s.n == 0 ? 0 : -1;
+        *rows = s.n == 0 && !lost ? 0 : -1;
     XML_ParserFree(s.x);
     for (size_t i = 0; i < s.n; i++)
         free(s.cells[i].text);

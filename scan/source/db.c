@@ -428,9 +428,9 @@ static int start_parts(struct dbwalk *w)
     return rc ? sink_failed(w, rc) : 0;
 }
 
-/* The part holding tables up to (not including) `tables` is complete: durable, checkpoint,
- * next part. */
-static int part_done(struct dbwalk *w, uint64_t tables)
+/* The part holding tables up to (not including) `tables` of the catalog is complete: durable,
+ * checkpoint (its key: the last table's), next part. */
+static int part_done(struct dbwalk *w, const struct scan_db_catalog *cat, uint64_t tables)
 {
     int rc = w->sink->part_commit(w->sink);
     if (rc)
@@ -442,6 +442,8 @@ static int part_done(struct dbwalk *w, uint64_t tables)
                                     .assets = w->sum->assets,
                                     .bytes = w->sum->bytes_read,
                                     .errors = w->sum->errors};
+        const struct scan_db_table *last = &cat->tables[tables - 1];
+        c.key_len = (uint32_t)scan_key_table(last->schema, last->name, c.key);
         if ((rc = cbs->checkpoint_cb(cbs->ud, &c)) != 0) {
             (void)shir_str_fmt(w->sum->message, sizeof w->sum->message,
                                "cannot report checkpoint %u: %s", (unsigned)w->pp.part,
@@ -478,7 +480,7 @@ static int walk_tables(struct dbwalk *w, const struct scan_db_catalog *cat, uint
         rc = scan_tables(w, &cat->tables[i], (size_t)k);
         i += k;
         if (rc == 0 && w->parts && scan_db_parts_closes(&w->pp, i - 1, n))
-            rc = part_done(w, i);
+            rc = part_done(w, cat, i);
     }
     return rc;
 }
@@ -497,7 +499,12 @@ int scan_db_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
     /* Schemas first (in part 0 of a run with parts: a resumed attempt has written them). */
     for (size_t i = 0; rc == 0 && (!w.parts || w.pp.schemas) && i < cat.n_schemas; i++)
         rc = emit_schema(&w, cat.schemas[i]);
-    /* Tables in catalog order: a resumed run starts at the first table of its part. */
+    /* Tables in catalog order: a resumed run starts at the first table of its part, the first
+     * after its checkpoint's key when it has one. */
+    const struct scan_job *j = cfg->job;
+    if (rc == 0 && w.parts && j->resume && j->resume_key && j->resume_key_len)
+        w.pp.first =
+            scan_db_parts_after_key(cat.tables, cat.n_tables, j->resume_key, j->resume_key_len);
     if (rc == 0)
         rc = walk_tables(&w, &cat, w.parts ? w.pp.first : 0);
     if (w.conn)

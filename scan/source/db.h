@@ -115,7 +115,8 @@ extern const struct scan_db_driver scan_db_mysql;
 
 /* Parts of a runtime run of a database (dbparts.c, pure; docs/sources.md "Runs of the
  * runtime"): part k holds tables k*N .. (k+1)*N - 1 of the ordered catalog, part 0 the schemas
- * first; a resumed attempt starts at the checkpoint's table count (job->resume_files). */
+ * first; a resumed attempt starts after the checkpoint's key (job->resume_key), else at its
+ * table count (job->resume_files). */
 struct scan_db_parts {
     uint32_t per_part; /* N: tables per part (scan_job_part_size, at least 1) */
     uint32_t part;     /* the part this attempt writes first */
@@ -127,6 +128,10 @@ void scan_db_parts_start(const struct scan_job *j, struct scan_db_parts *p);
 /* How many tables from index i (of n) to read together: at most max, never across the end of
  * i's part; 0 when i >= n. */
 uint64_t scan_db_parts_batch(const struct scan_db_parts *p, uint64_t i, uint64_t n, uint64_t max);
+/* Resuming by key: the index of the first of the n tables t (in catalog order) after the key,
+ * where the attempt starts reading (those before it were written by an earlier attempt). */
+uint64_t scan_db_parts_after_key(const struct scan_db_table *t, uint64_t n, const char *key,
+                                 size_t key_len);
 /* Whether the part holding table i closes after it: i is its last table, or the catalog's. */
 bool scan_db_parts_closes(const struct scan_db_parts *p, uint64_t i, uint64_t n);
 

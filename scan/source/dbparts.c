@@ -11,7 +11,10 @@
  * and reads tables from index T on; the schemas, written in part 0, are not written again.
  * The resume point is the table index itself, not k+1 times N, so a part size that differs
  * between attempts (the definition changed) moves later boundaries but loses or repeats no
- * table. */
+ * table. A checkpoint also names its part's last table by key (schema, name: resume.c), and an
+ * attempt resuming from it starts at the first table after that key in the catalog it reads
+ * then: a table created or dropped before it between the attempts shifts nothing. A
+ * checkpoint without a key (an older agent, a name over SCAN_RESUME_KEY_MAX) resumes at T. */
 #include "scan/source/db.h"
 
 void scan_db_parts_start(const struct scan_job *j, struct scan_db_parts *p)
@@ -32,6 +35,17 @@ uint64_t scan_db_parts_batch(const struct scan_db_parts *p, uint64_t i, uint64_t
     uint64_t left_in_part = p->per_part - i % p->per_part, left = n - i;
     uint64_t k = left_in_part < left ? left_in_part : left;
     return k < max ? k : max;
+}
+
+uint64_t scan_db_parts_after_key(const struct scan_db_table *t, uint64_t n, const char *key,
+                                 size_t key_len)
+{
+    /* The catalog is in key order (its query sorts it), so the tables at or before the key
+     * are a prefix of it. */
+    uint64_t i = 0;
+    while (i < n && !scan_key_table_after(t[i].schema, t[i].name, key, key_len))
+        i++;
+    return i;
 }
 
 bool scan_db_parts_closes(const struct scan_db_parts *p, uint64_t i, uint64_t n)

@@ -5,7 +5,9 @@
  *         parsed and planned
  *   0x03  the rest is a sidecar path, checked as a file name under _sidecars
  *   other the input is one commit's JSON lines, applied twice (a second commit over the first
- *         one's state), then the schema is filled (the seeds from before the modes start '{').
+ *         one's state), then the schema is filled (the seeds from before the modes start '{');
+ *         seeds dv_* and commit_dv_* carry deletion vectors on add and remove, cp_dv is a
+ *         checkpoint with add.deletionVector columns.
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <stdint.h>

@@ -1,6 +1,7 @@
 /* Fuzz the Parquet page decoder: page headers, codecs, RLE/bit-packed levels, dictionaries and
  * PLAIN values. The first 4 input bytes choose the column being decoded (physical type, logical
- * type, codec, max definition/repetition level); the rest is the column chunk. */
+ * type, codec, max definition/repetition level); the rest is the column chunk, decoded as a
+ * sample and then row by row (scan_parquet_chunk_rows_src). */
 #include <stdint.h>
 #include <string.h>
 
@@ -12,6 +13,32 @@ static int count_cb(void *ctx, const char *v, size_t n)
 {
     (void)v;
     *(size_t *)ctx += n;
+    return 0;
+}
+
+/* Rows mode has no value cap of its own (its caller stops it): stop after 64 Ki rows, as a page
+ * can declare 2^31 nulls in a few bytes. */
+static int rows_cb(void *ctx, const char *v, size_t n)
+{
+    size_t *rows = ctx;
+    if (v ? n > SCAN_PQ_MAX_PAGE : n != 0)
+        __builtin_trap(); /* a value longer than a page, or a null with a length */
+    return ++*rows > (64u << 10) ? -1 : 0;
+}
+
+struct mem {
+    const uint8_t *p;
+    size_t n;
+};
+
+static int mem_read(void *ctx, uint64_t off, void *buf, size_t n, size_t *got)
+{
+    const struct mem *m = ctx;
+    size_t k = off >= m->n ? 0 : m->n - (size_t)off;
+    k = k < n ? k : n;
+    if (k)
+        memcpy(buf, m->p + off, k);
+    *got = k;
     return 0;
 }
 
@@ -41,5 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     l.precision = 38;
     (void)scan_parquet_chunk_sample(&l, data + 4, size - 4, 128, count_cb, &total, note,
                                     sizeof note);
+    /* The same chunk row by row (nulls too, text values whole), as the Delta checkpoint reader
+     * reads it. */
+    struct mem m = {data + 4, size - 4};
+    struct scan_pq_source src = {mem_read, &m, size - 4};
+    size_t rows = 0;
+    (void)scan_parquet_chunk_rows_src(&l, &src, size - 4, rows_cb, &rows, note, sizeof note, NULL);
     return 0;
 }

@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort(); /* what we encode we must decode */
                 if (k.run_id != j.run_id || k.n_skip != j.n_skip || k.rules_len != j.rules_len ||
                     k.parent_pid != j.parent_pid || k.fence_ms != j.fence_ms ||
-                    k.resume_files != j.resume_files ||
+                    k.resume_files != j.resume_files || k.resume_key_len != j.resume_key_len ||
+                    (j.resume_key_len && memcmp(k.resume_key, j.resume_key, j.resume_key_len)) ||
                     (j.n_skip && memcmp(k.skip, j.skip, j.n_skip * sizeof *j.skip)) ||
                     (j.rules_len && memcmp(k.rules_text, j.rules_text, j.rules_len)))
                     abort(); /* and the same values */
@@ -39,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         scan_job_free(&j);
         struct shir_buf rb;
-        shir_buf_init(&rb, 4096);
-        struct scan_checkpoint c, c2;
+        shir_buf_init(&rb, 2 * SCAN_RESUME_KEY_MAX);
+        static struct scan_checkpoint c, c2; /* with their keys, 4 KiB each */
         if (scan_checkpoint_decode(data, flen, &c) == 0) {
             if (scan_checkpoint_encode(&c, &rb) != 0 ||
                 scan_checkpoint_decode(rb.data, rb.len, &c2) != 0 || memcmp(&c, &c2, sizeof c) != 0)

@@ -150,6 +150,9 @@ int main(int argc, char **argv)
     c.u.run_report.part = 1;
     c.u.run_report.files = 250;
     seed("world-run-report", 4, &c);
+    c.u.run_report.key_len = (uint16_t)strlen("dir/a-b/file.csv");
+    memcpy(c.u.run_report.key, "dir/a-b/file.csv", c.u.run_report.key_len);
+    seed("world-run-report-key", 4, &c);
     const enum cluster_run_outcome outs[] = {CLUSTER_OUTCOME_SUCCEEDED, CLUSTER_OUTCOME_CRASHED,
                                              CLUSTER_OUTCOME_NODE_LOST, CLUSTER_OUTCOME_TIMEOUT};
     const char *const names[] = {"world-run-finish-ok", "world-run-finish-crash",

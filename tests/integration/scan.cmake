@@ -34,3 +34,6 @@ shir_integration_test(NAME scan_smb COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_smb
 # fails SMB scans with what to install, and nothing else.
 shir_integration_test(NAME scan_smb_missing COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_smb_missing.sh
   TIMEOUT 180 LABELS scan)
+# Issue 14 accepted black-box: tester-written files through run-local at L2 and L3.
+shir_integration_test(NAME scan_accept14 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_accept14.sh
+  TIMEOUT 120 LABELS scan)

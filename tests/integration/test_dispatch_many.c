@@ -95,7 +95,8 @@ static void report(struct world *w, uint64_t run, uint32_t attempt, int want)
     *rp = (struct report){w, run, attempt, want};
     /* The leader's pre-check passes both (the end is not applied yet when the late one is
      * proposed), so both answers come from apply, through raft's callback. */
-    assert_int_equal(cluster_run_report(w->c, run, attempt, false, 0, 1, 1, 1, reported, rp), 0);
+    assert_int_equal(
+        cluster_run_report(w->c, run, attempt, false, 0, 1, 1, 1, NULL, 0, reported, rp), 0);
 }
 
 static void exec_start(void *data, const struct cluster_run *run,

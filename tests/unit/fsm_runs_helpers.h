@@ -36,7 +36,8 @@ const struct cluster_fsm_result *create(struct cluster_fsm *f, const char *scan)
 uint64_t create_ok(struct cluster_fsm *f, const char *scan);
 /* RUN_ASSIGN of one run to node: how many were assigned (0 or 1). */
 uint64_t assign(struct cluster_fsm *f, uint64_t run, uint64_t node);
-/* RUN_START, RUN_REPORT (assets files/2, bytes files*1000), RUN_CANCEL (at 7777 ms): the status. */
+/* RUN_START, RUN_REPORT (assets files/2, bytes files*1000, with a part the key "key-<files>"),
+ * RUN_CANCEL (at 7777 ms): the status. */
 int start(struct cluster_fsm *f, uint64_t run, uint32_t attempt, uint64_t now);
 int report(struct cluster_fsm *f, uint64_t run, uint32_t attempt, bool has_part, uint32_t part,
            uint64_t files);

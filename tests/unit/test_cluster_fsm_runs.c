@@ -91,22 +91,30 @@ static void test_run_lifecycle(void **state)
     assert_int_equal(r->cp_files, 20);
     assert_int_equal(r->cp_assets, 10); /* the counters at the checkpoint, for a resume */
     assert_int_equal(r->cp_bytes, 20000);
+    assert_int_equal(r->cp_key_len, 6); /* and its last entry's key */
+    assert_memory_equal(r->cp_key, "key-20", 6);
     /* A part that does not grow: STALE, and its progress is ignored too. */
     assert_int_equal(report(f, id, 1, true, 0, 30), SHIR_E_STALE);
     assert_int_equal(r->files, 20);
+    assert_memory_equal(r->cp_key, "key-20", 6);
     assert_int_equal(report(f, id, 1, true, 2, 50), 0);
     assert_int_equal(report(f, id, 1, true, 1, 60), SHIR_E_STALE);
     assert_int_equal(r->cp_part, 2);
+    assert_memory_equal(r->cp_key, "key-50", 6);
     /* Progress never goes down. */
     assert_int_equal(report(f, id, 1, false, 0, 5), 0);
     assert_int_equal(r->files, 50);
     assert_int_equal(r->cp_assets, 25); /* a report without a part leaves the checkpoint */
+    assert_int_equal(r->cp_key_len, 6);
+    assert_memory_equal(r->cp_key, "key-50", 6);
     assert_int_equal(r->bytes, 50000);
     res = finish(f, id, 1, CLUSTER_OUTCOME_SUCCEEDED, UINT64_MAX, "");
     assert_int_equal(res->status, 0);
     assert_int_equal(res->value, CLUSTER_RUN_SUCCEEDED);
     assert_int_equal(r->state, CLUSTER_RUN_SUCCEEDED);
     assert_int_equal(r->finished_ms, 9001);
+    assert_int_equal(r->cp_key_len, 0); /* nothing resumes an ended run: its key is dropped */
+    assert_int_equal(r->cp_files, 50);  /* the rest of the checkpoint stays, for `scan runs` */
     assert_true(r->has_summary);
     assert_int_equal(r->summary.files, 42);
     assert_int_equal(r->attempts[0].outcome, CLUSTER_OUTCOME_SUCCEEDED);
@@ -204,13 +212,18 @@ static void test_failures_then_failed(void **state)
     struct cluster_fsm *f = world(); /* s1: max_attempts 3 */
     uint64_t id = create_ok(f, "s1");
     const struct cluster_run *r;
-    /* A node loss first: queued again, no failure counted. */
+    /* A node loss first (after a checkpoint): queued again, no failure counted, and the
+     * checkpoint with its key kept for the next attempt to resume from. */
     assert_int_equal(assign(f, id, N_A), 1);
+    assert_int_equal(report(f, id, 1, true, 0, 7), 0);
     assert_int_equal(finish(f, id, 1, CLUSTER_OUTCOME_NODE_LOST, UINT64_MAX, "")->value,
                      CLUSTER_RUN_QUEUED);
     r = run_of(f, id);
     assert_int_equal(r->failures, 0);
     assert_int_equal(r->node, 0);
+    assert_true(r->has_checkpoint);
+    assert_int_equal(r->cp_key_len, 5);
+    assert_memory_equal(r->cp_key, "key-7", 5);
     const enum cluster_run_outcome fails[] = {CLUSTER_OUTCOME_FAILED, CLUSTER_OUTCOME_CRASHED,
                                               CLUSTER_OUTCOME_UNREACHABLE};
     for (uint32_t k = 0; k < 3; k++) {

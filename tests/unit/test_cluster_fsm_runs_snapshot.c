@@ -355,8 +355,13 @@ static void test_attempts_wire_frozen(void **state)
     c.u.run_report.files = 10;
     c.u.run_report.assets = 11;
     c.u.run_report.bytes = 200;
-    static const uint8_t report_b[] = {0x9a, 1, 16, RID, 5, 6, 0xc3, 9, 10, 11, 0xcc, 200};
+    c.u.run_report.key_len = 3;
+    memcpy(c.u.run_report.key, "a/b", 3);
+    static const uint8_t report_b[] = {0x9b, 1,    16,  RID,  5, 6,   0xc3, 9,  10,
+                                       11,   0xcc, 200, 0xc4, 3, 'a', '/',  'b'};
     frozen(&c, report_b, sizeof report_b, &out);
+    assert_int_equal(out.u.run_report.key_len, 3);
+    assert_memory_equal(out.u.run_report.key, "a/b", 3);
     assert_int_equal(out.u.run_report.run, 5);
     assert_int_equal(out.u.run_report.attempt, 6);
     assert_true(out.u.run_report.has_part);
@@ -364,6 +369,12 @@ static void test_attempts_wire_frozen(void **state)
     assert_int_equal(out.u.run_report.files, 10);
     assert_int_equal(out.u.run_report.assets, 11);
     assert_int_equal(out.u.run_report.bytes, 200);
+    /* An entry written before the key (7 fields) decodes with none: resume by index. */
+    static const uint8_t report_v1[] = {0x9a, 1, 16, RID, 5, 6, 0xc3, 9, 10, 11, 0xcc, 200};
+    assert_int_equal(cluster_cmd_decode(report_v1, sizeof report_v1, &out), 0);
+    assert_int_equal(out.u.run_report.part, 9);
+    assert_int_equal(out.u.run_report.bytes, 200);
+    assert_int_equal(out.u.run_report.key_len, 0);
 
     memset(&c.u, 0, sizeof c.u);
     c.type = CLUSTER_CMD_RUN_FINISH;

@@ -338,6 +338,7 @@ static void put_str(struct cluster__mpw *w, const char *prefix, size_t n)
 /* run_fields 25, or 23: the run record before cp_assets and cp_bytes were appended. */
 static void full_scans_and_runs(struct cluster__mpw *w, uint32_t run_fields)
 {
+    static const uint8_t key[CLUSTER_RUN_KEY_MAX] = {'k'};
     static const uint8_t rules[CLUSTER_SCAN_RULES_MAX]; /* the CA bundle's too */
     _Static_assert(CLUSTER_SCAN_TLS_CA_MAX <= CLUSTER_SCAN_RULES_MAX, "one buffer for both");
     char name[CLUSTER_SCAN_NAME_MAX + 1];
@@ -394,8 +395,10 @@ static void full_scans_and_runs(struct cluster__mpw *w, uint32_t run_fields)
         PUT(w, run_summary);
         for (unsigned k = 0; k < CLUSTER_RUN_ATTEMPTS_CAP; k++)
             PUT(w, run_attempt);
-        for (uint32_t k = 23; k < run_fields; k++)
+        for (uint32_t k = 23; k < run_fields && k < 25; k++)
             cluster__mpw_uint(w, UINT64_MAX);
+        if (run_fields >= 26) /* the checkpoint's key at its longest */
+            cluster__mpw_bin(w, key, sizeof key);
     }
 }
 /* The credentials section full: every name, user and sealed password at its longest. */
@@ -463,7 +466,7 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     struct cluster__mpw w;
     shir_buf_init(&b, 1 << 26);
     cluster__mpw_init(&w, &b);
-    full_state(&w, 25);
+    full_state(&w, 26);
     assert_int_equal(w.err, 0);
     assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
     assert_int_equal(t_probe_used(f), T_PROBE_CHUNKS);
@@ -489,6 +492,31 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     assert_int_equal(runs[0]->cp_files, UINT64_MAX);
     assert_int_equal(runs[0]->cp_assets, 0);
     assert_int_equal(runs[0]->cp_bytes, 0);
+    assert_int_equal(runs[0]->cp_key_len, 0);
+    shir_buf_free(&b);
+    cluster_fsm_free(f);
+    /* The record before the resume key (25 fields) restores without one: resume by index. */
+    f = cluster__fsm_new_with(&t_probe_schema);
+    shir_buf_init(&b, 1 << 26);
+    cluster__mpw_init(&w, &b);
+    full_state(&w, 25);
+    assert_int_equal(w.err, 0);
+    assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
+    runs = cluster_fsm_runs(f, &n);
+    assert_int_equal(n, CLUSTER_FSM_RUNS_CAP);
+    assert_int_equal(runs[0]->cp_assets, UINT64_MAX);
+    assert_int_equal(runs[0]->cp_key_len, 0);
+    shir_buf_free(&b);
+    cluster_fsm_free(f);
+    /* And the newest carries its key through. */
+    f = cluster__fsm_new_with(&t_probe_schema);
+    shir_buf_init(&b, 1 << 26);
+    cluster__mpw_init(&w, &b);
+    full_state(&w, 26);
+    assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
+    runs = cluster_fsm_runs(f, &n);
+    assert_int_equal(runs[0]->cp_key_len, CLUSTER_RUN_KEY_MAX);
+    assert_int_equal(runs[0]->cp_key[0], 'k');
     shir_buf_free(&b);
     cluster_fsm_free(f);
 }

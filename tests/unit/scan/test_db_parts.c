@@ -2,7 +2,9 @@
  * boundaries, batches and resume point from tables of cases, then runs on a SQLite fixture with
  * parts: part 0 holds the schema first, each part its tables, a checkpoint after each; an
  * attempt resumed from every checkpoint writes only the later parts, byte for byte those of an
- * uninterrupted run. (That it reads no earlier table is measured on a real server by
+ * uninterrupted run; the resume key's (schema, name) order from a table of cases, and an attempt
+ * resumed after tables were created and dropped before its checkpoint repeats and loses none.
+ * (That it reads no earlier table is measured on a real server by
  * tests/integration/dispatch_db.sh.) */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -138,6 +141,12 @@ static int on_cp(void *ud, const struct scan_checkpoint *c)
     return 0;
 }
 
+/* A run with parts, resumed from `from` (NULL: none), with its key or (with_key false, as an
+ * older agent's job) by its table count. */
+static int run_parts_key(const char *url, const char *out, unsigned level, uint32_t per,
+                         const struct scan_checkpoint *from, bool with_key, struct cps *k,
+                         struct scan_summary *sum);
+
 /* t0 .. t6, each with an e-mail column and some rows, and a view. */
 static void make_fixture(const char *path)
 {
@@ -159,8 +168,9 @@ static void make_fixture(const char *path)
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
-static int run_parts(const char *url, const char *out, unsigned level, uint32_t per,
-                     const struct scan_checkpoint *from, struct cps *k, struct scan_summary *sum)
+static int run_parts_key(const char *url, const char *out, unsigned level, uint32_t per,
+                         const struct scan_checkpoint *from, bool with_key, struct cps *k,
+                         struct scan_summary *sum)
 {
     struct scan_job job;
     scan_job_init(&job);
@@ -176,6 +186,13 @@ static int run_parts(const char *url, const char *out, unsigned level, uint32_t 
         job.resume_part = from->part + 1;
         job.resume_files = from->files;
         job.resume_assets = from->assets;
+        if (with_key && from->key_len) {
+            job.resume_key = malloc(from->key_len + 1);
+            assert_non_null(job.resume_key);
+            memcpy(job.resume_key, from->key, from->key_len);
+            job.resume_key[from->key_len] = '\0';
+            job.resume_key_len = from->key_len;
+        }
     }
     struct shir_fake_clock fc;
     shir_fake_clock_init(&fc, 1000);
@@ -183,6 +200,12 @@ static int run_parts(const char *url, const char *out, unsigned level, uint32_t 
     int rc = scan_job_run(&job, "box", &fc.clock, NULL, &cbs, sum);
     scan_job_free(&job);
     return rc;
+}
+
+static int run_parts(const char *url, const char *out, unsigned level, uint32_t per,
+                     const struct scan_checkpoint *from, struct cps *k, struct scan_summary *sum)
+{
+    return run_parts_key(url, out, level, per, from, true, k, sum);
 }
 
 static char *slurp(const char *dir, uint32_t part)
@@ -260,6 +283,136 @@ static void check_resumes(const char *url, unsigned level, uint32_t per)
     rm_rf(full);
 }
 
+/* The (schema, name) order of database keys, and where a resumed attempt starts in a catalog. */
+static void test_key_cases(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *schema, *name, *key_schema, *key_name;
+        bool after;
+    } cases[] = {
+        {"main", "t3", "main", "t3", false},
+        {"main", "t4", "main", "t3", true},
+        {"main", "t10", "main", "t1", true}, /* a longer name after its prefix */
+        {"main", "t1", "main", "t10", false},
+        {"main", "t2", "main", "t10", true},
+        {"a", "zzz", "ab", "a", false}, /* the schema first: "a" < "ab" */
+        {"ab", "a", "a", "zzz", true},
+        {"a b", "x", "a", "x", true},          /* ' ' after the separator */
+        {"public", "T", "public", "t", false}, /* bytewise: 'T' < 't' */
+        {"s", "\xc3\xa9", "s", "z", true},
+    };
+    char key[SCAN_RESUME_KEY_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = scan_key_table(cases[i].key_schema, cases[i].key_name, key);
+        assert_int_equal(n, strlen(cases[i].key_schema) + 1 + strlen(cases[i].key_name));
+        if (scan_key_table_after(cases[i].schema, cases[i].name, key, n) != cases[i].after) {
+            print_message("case %zu: (%s, %s) vs (%s, %s)\n", i, cases[i].schema, cases[i].name,
+                          cases[i].key_schema, cases[i].key_name);
+            fail();
+        }
+    }
+    /* A name too long for a key: none (the checkpoint resumes by its count). */
+    static char longname[SCAN_RESUME_KEY_MAX];
+    memset(longname, 'n', sizeof longname - 1);
+    assert_int_equal(scan_key_table("s", longname, key), 0);
+    longname[sizeof longname - 3] = '\0'; /* 1 + 1 + 4093 bytes: fits */
+    assert_int_equal(scan_key_table("s", longname, key), SCAN_RESUME_KEY_MAX - 1);
+    /* The first table after a key in a catalog; a key past all, before all. */
+    struct scan_db_table t[] = {{.schema = "main", .name = "t0"},
+                                {.schema = "main", .name = "t10"},
+                                {.schema = "main", .name = "t2"},
+                                {.schema = "main", .name = "v"}};
+    static const struct {
+        const char *name;
+        uint64_t first;
+    } at[] = {{"t0", 1}, {"t1", 1}, {"t10", 2}, {"t3", 3}, {"v", 4}, {"w", 4}, {"", 0}};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        size_t n = scan_key_table("main", at[i].name, key);
+        assert_int_equal(scan_db_parts_after_key(t, 4, key, n), at[i].first);
+    }
+}
+
+/* Every line of the parts in dir: how many describe table `name` (its qualified name). */
+static size_t table_lines(const char *dir, const char *name)
+{
+    char want[64];
+    snprintf(want, sizeof want, "/main/%s\"", name);
+    size_t n = 0;
+    for (uint32_t q = 0;; q++) {
+        char *t = slurp(dir, q);
+        if (!t)
+            break;
+        for (const char *h = t; (h = strstr(h, want)) != NULL; h += strlen(want))
+            n++;
+        free(t);
+    }
+    return n;
+}
+
+/* An attempt stops after checkpoint 3 (a table per part: t0..t3 written, the key (main, t3));
+ * tables are created and dropped before that point, then the run resumes. Every table in the
+ * catalog in both attempts is in exactly one part: by its count, a table dropped before the
+ * point would have moved t4 below it (lost), one created would have moved t3 past it (twice).
+ * One dropped keeps the line the first attempt wrote; one created before the point is not
+ * reported, one after it is. */
+static void test_sqlite_catalog_changed(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sql;
+        const char *added[2];
+    } cases[] = {
+        {"CREATE TABLE t10(id INTEGER)", {"t10"}},
+        {"DROP TABLE t1", {NULL}},
+        {"CREATE TABLE t10(id INTEGER); CREATE TABLE t20(id INTEGER); DROP TABLE t1",
+         {"t10", "t20"}},
+        {"DROP TABLE t0; DROP TABLE t2; CREATE TABLE t5a(id INTEGER)", {"t5a"}},
+    };
+    static const char *const before[] = {"t0", "t1", "t2", "t3", "t4", "t5", "t6", "v"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char tmp[] = "/tmp/shir-test-dbchg.XXXXXX", path[64], url[96], out[96];
+        assert_non_null(mkdtemp(tmp));
+        (void)snprintf(path, sizeof path, "%s/f.db", tmp);
+        (void)snprintf(url, sizeof url, "sqlite://%s", path);
+        (void)snprintf(out, sizeof out, "%s/out", tmp);
+        assert_int_equal(mkdir(out, 0700), 0);
+        make_fixture(path);
+        struct cps *k = calloc(2, sizeof *k);
+        assert_non_null(k);
+        struct scan_summary sum;
+        assert_int_equal(run_parts(url, out, 2, 1, NULL, &k[0], &sum), 0);
+        assert_int_equal(k[0].c[3].files, 4);
+        assert_int_equal(k[0].c[3].key_len, strlen("main") + 1 + 2);
+        assert_memory_equal(k[0].c[3].key, "main\0t3", 7);
+        for (uint32_t q = 4; q < 8; q++) { /* the later parts of the stopped attempt: gone */
+            char p[160];
+            (void)snprintf(p, sizeof p, "%s/db/3/part-%06u.jsonl", out, q);
+            assert_int_equal(unlink(p), 0);
+        }
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, cases[i].sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+        assert_int_equal(run_parts(url, out, 2, 1, &k[0].c[3], &k[1], &sum), 0);
+        for (size_t t = 0; t < sizeof before / sizeof before[0]; t++) {
+            if (table_lines(out, before[t]) != 1) {
+                print_message("case %zu: %s in %zu parts\n", i, before[t],
+                              table_lines(out, before[t]));
+                fail();
+            }
+        }
+        for (size_t a = 0; a < 2 && cases[i].added[a]; a++) {
+            char key[SCAN_RESUME_KEY_MAX];
+            size_t n = scan_key_table("main", "t3", key);
+            bool after = scan_key_table_after("main", cases[i].added[a], key, n);
+            assert_int_equal(table_lines(out, cases[i].added[a]), after ? 1 : 0);
+        }
+        free(k);
+        rm_rf(tmp);
+    }
+}
+
 static void test_sqlite_parts(void **state)
 {
     (void)state;
@@ -280,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_part_size_defaults),
         cmocka_unit_test(test_plan_cases),
         cmocka_unit_test(test_sqlite_parts),
+        cmocka_unit_test(test_key_cases),
+        cmocka_unit_test(test_sqlite_catalog_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +170,185 @@ static void test_delta_replay(void **state)
     assert_int_equal(a.live_files, 2);
     scan_asset_free(&a);
     scan_delta_state_free(s);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Deletion vectors: a file is (path, DV unique id); rows are numRecords less the cardinality. */
+
+static void test_delta_dv_id(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *storage, *path;
+        int64_t offset;
+        const char *id; /* NULL: no id */
+    } cases[] = {
+        /* The protocol's examples: a relative path with a random prefix, at an offset. */
+        {"u", "ab^-aqEH.-t@S}K{vb[*k^", 4, "uab^-aqEH.-t@S}K{vb[*k^@4"},
+        {"u", "ab^-aqEH.-t@S}K{vb[*k^", 1, "uab^-aqEH.-t@S}K{vb[*k^@1"},
+        {"u", "ab^-aqEH.-t@S}K{vb[*k^", 0, "uab^-aqEH.-t@S}K{vb[*k^@0"},
+        {"u", "ab^-aqEH.-t@S}K{vb[*k^", -1, "uab^-aqEH.-t@S}K{vb[*k^"},
+        {"i", "wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L", -1,
+         "iwi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L"},
+        {"p", "s3://mybucket/path/to/file.bin", 4, "ps3://mybucket/path/to/file.bin@4"},
+        {"x", "future", -1, "xfuture"}, /* an unknown storage type still makes an id */
+        {"u", "", 1, NULL},
+        {"", "abc", 1, NULL},
+        {NULL, "abc", 1, NULL},
+        {"u", NULL, -1, NULL},
+        {"u", "abc", -2, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        int n = scan_delta_dv_id(cases[i].storage, cases[i].path, cases[i].offset, out,
+                                 sizeof out);
+        if (cases[i].id ? n != (int)strlen(cases[i].id) || strcmp(out, cases[i].id) != 0
+                        : n != -1)
+            fail_msg("case %zu: %d", i, n);
+    }
+    /* snprintf-like: the whole length, what fits written. */
+    char small[5];
+    assert_int_equal(scan_delta_dv_id("u", "abcdefgh", 12, small, sizeof small), 12);
+    assert_string_equal(small, "uabc");
+    assert_int_equal(scan_delta_dv_id("u", "abcdefgh", 12, NULL, 0), 12);
+    static const struct {
+        int64_t records;
+        bool dv;
+        int64_t card, rows;
+    } rows[] = {
+        {10, false, -1, 10}, {10, false, 3, 10}, {10, true, 3, 7}, {10, true, 10, 0},
+        {10, true, 0, 10},   {10, true, 11, -1}, {10, true, -1, -1}, {-1, false, -1, -1},
+        {-1, true, 2, -1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (scan_delta_live_rows(rows[i].records, rows[i].dv, rows[i].card) != rows[i].rows)
+            fail_msg("rows case %zu", i);
+}
+
+static void fill(struct scan_delta_state *s, struct scan_asset *a)
+{
+    struct scan_limits lim;
+    scan_limits_default(&lim);
+    scan_asset_init(a);
+    assert_int_equal(scan_delta_fill(s, &lim, a), 0);
+}
+
+#define DV(type, p, extra) "\"deletionVector\":{\"storageType\":\"" type "\",\"pathOrInlineDv\":\"" \
+                           p "\"" extra "}"
+#define STATS(n) "\"stats\":\"{\\\"numRecords\\\":" #n "}\""
+
+/* A DELETE with DVs commits remove(X, old DV) and add(X, new DV) in either order: the state is
+ * the same. The commit before gives X its first DV; Y gets one in the same commit. */
+static void test_delta_dv_order(void **state)
+{
+    (void)state;
+    static const char c0[] =
+        "{\"add\":{\"path\":\"x\",\"size\":100," STATS(10) "}}\n"
+        "{\"add\":{\"path\":\"y\",\"size\":200," STATS(20) "}}\n"
+        "{\"remove\":{\"path\":\"x\"}}\n"
+        "{\"add\":{\"path\":\"x\",\"size\":100," STATS(10) "," DV("u", "ab^-aqEH.-t@S}K{vb[*k^", ",\"offset\":1,\"sizeInBytes\":36,\"cardinality\":2") "}}\n";
+    /* The same DV file at another offset: another file. */
+    static const char add_x[] =
+        "{\"add\":{\"path\":\"x\",\"size\":100," STATS(10) "," DV("u", "ab^-aqEH.-t@S}K{vb[*k^", ",\"offset\":45,\"sizeInBytes\":42,\"cardinality\":5") "}}\n";
+    static const char rm_x[] =
+        "{\"remove\":{\"path\":\"x\"," DV("u", "ab^-aqEH.-t@S}K{vb[*k^", ",\"offset\":1,\"sizeInBytes\":36,\"cardinality\":2") "}}\n";
+    static const char add_y[] =
+        "{\"add\":{\"path\":\"y\",\"size\":200," STATS(20) "," DV("i", "wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L", ",\"sizeInBytes\":40,\"cardinality\":4") "}}\n";
+    static const char rm_y[] = "{\"remove\":{\"path\":\"y\",\"deletionVector\":null}}\n";
+    const char *const orders[][4] = {
+        {add_x, rm_x, add_y, rm_y}, /* each add before its remove */
+        {rm_x, add_x, rm_y, add_y},
+        {add_x, add_y, rm_y, rm_x},
+    };
+    for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+        struct scan_delta_state *s;
+        struct scan_asset a;
+        size_t bad = 0;
+        char c1[2048] = "";
+        for (size_t k = 0; k < 4; k++)
+            strcat(c1, orders[o][k]);
+        assert_int_equal(scan_delta_state_new(&s), 0);
+        assert_int_equal(scan_delta_apply_json(s, c0, sizeof c0 - 1, &bad), 0);
+        assert_int_equal(scan_delta_apply_json(s, c1, strlen(c1), &bad), 0);
+        assert_int_equal(bad, 0);
+        fill(s, &a);
+        if (a.live_files != 2 || a.size != 300 || a.row_count != (10 - 5) + (20 - 4))
+            fail_msg("order %zu: %" PRIu64 " files, %" PRIu64 " bytes, %" PRId64 " rows", o,
+                     (uint64_t)a.live_files, (uint64_t)a.size, a.row_count);
+        scan_asset_free(&a);
+        /* Removing x with the DV it has now, and y without one (y has one): x goes, y stays. */
+        static const char c2[] =
+            "{\"remove\":{\"path\":\"x\"," DV("u", "ab^-aqEH.-t@S}K{vb[*k^", ",\"offset\":45,\"cardinality\":5") "}}\n"
+            "{\"remove\":{\"path\":\"y\"}}\n";
+        assert_int_equal(scan_delta_apply_json(s, c2, sizeof c2 - 1, &bad), 0);
+        fill(s, &a);
+        assert_int_equal(a.live_files, 1);
+        assert_int_equal(a.size, 200);
+        assert_int_equal(a.row_count, 16);
+        scan_asset_free(&a);
+        scan_delta_state_free(s);
+    }
+}
+
+/* Descriptors that are not one are malformed lines; a DV without a cardinality leaves the row
+ * count unknown but the file counted. */
+static void test_delta_dv_malformed(void **state)
+{
+    (void)state;
+    struct scan_delta_state *s;
+    struct scan_asset a;
+    size_t bad = 0;
+    static const char c0[] =
+        "{\"add\":{\"path\":\"a\",\"size\":1," STATS(3) ",\"deletionVector\":7}}\n"
+        "{\"add\":{\"path\":\"b\",\"size\":1," STATS(3) ",\"deletionVector\":{\"storageType\":\"u\"}}}\n"
+        "{\"add\":{\"path\":\"c\",\"size\":1," STATS(3) "," DV("u", "q", ",\"offset\":-3") "}}\n"
+        "{\"add\":{\"path\":\"d\",\"size\":1," STATS(3) "," DV("u", "q", ",\"offset\":\"1\"") "}}\n"
+        "{\"remove\":{\"path\":\"e\",\"deletionVector\":[]}}\n"
+        "{\"add\":{\"path\":\"f\",\"size\":5," STATS(3) "," DV("u", "q", "") "}}\n";
+    assert_int_equal(scan_delta_state_new(&s), 0);
+    assert_int_equal(scan_delta_apply_json(s, c0, sizeof c0 - 1, &bad), 0);
+    assert_int_equal(bad, 5);
+    fill(s, &a);
+    assert_int_equal(a.live_files, 1);
+    assert_int_equal(a.size, 5);
+    assert_int_equal(a.row_count, -1);
+    scan_asset_free(&a);
+    scan_delta_state_free(s);
+}
+
+/* sales_dv (generate-dv.sh): DV adds before their removes, "u" DVs sharing a file at two
+ * offsets, a 790-character inline DV, a DuckDB checkpoint with add.deletionVector columns, and
+ * commits after it that remove a file by the DV the checkpoint gave it. */
+static void check_sales_dv(const char *dir, struct scan_asset *a)
+{
+    static const char *const live[] = {"region=eu/part-00000.parquet",
+                                       "region=eu/part-00002.parquet",
+                                       "region=us/part-00003.parquet"};
+    uint64_t size = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, live[i]);
+        assert_int_equal(stat(p, &st), 0);
+        size += (uint64_t)st.st_size;
+    }
+    assert_int_equal(a->n_errors, 0);
+    assert_int_equal(a->table_version, 4);
+    assert_int_equal(a->live_files, 3);
+    assert_int_equal(a->size, size);
+    assert_int_equal(a->row_count, (10 - 5) + (10 - 1) + (10 - 4));
+    assert_int_equal(a->n_cols, 3);
+    expect(a, "region", SCAN_TYPE_STRING, "string partition");
+}
+
+static void test_delta_dv_table(void **state)
+{
+    char dir[4096];
+    struct scan_asset a;
+    snprintf(dir, sizeof dir, "%s/sales_dv", (const char *)*state);
+    read_table(dir, &a);
+    check_sales_dv(dir, &a);
+    scan_asset_free(&a);
 }
 
 static void test_delta_broken(void **state)
@@ -465,6 +645,38 @@ static void test_delta_hint_ignored(void **state)
     rm_table(dir);
 }
 
+/* The DV table without its checkpoint (every commit replayed) gives the same state; its
+ * checkpoint alone (the commits after it gone) the state at v2, read from the
+ * add.deletionVector columns: f0 (10 - 5 rows), f1 (1000 - 300) and f2 (10). */
+static void test_delta_dv_checkpoint(void **state)
+{
+    char dir[64], p[4200], cp[4200];
+    struct scan_asset a;
+    copy_table(*state, "sales_dv", dir);
+    snprintf(p, sizeof p, "%s/" LOG "_last_checkpoint", dir);
+    assert_int_equal(unlink(p), 0);
+    snprintf(p, sizeof p, "%s/" LOG "00000000000000000002.checkpoint.parquet", dir);
+    snprintf(cp, sizeof cp, "%s/cp.parquet", dir);
+    assert_int_equal(rename(p, cp), 0);
+    read_table(dir, &a);
+    check_sales_dv(dir, &a);
+    scan_asset_free(&a);
+    /* Back, and commits 0, 1, 3 and 4 gone: the checkpoint and commit 2 (before it, unread). */
+    assert_int_equal(rename(cp, p), 0);
+    static const char *const gone[] = {"0", "1", "3", "4"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/" LOG "0000000000000000000%s.json", dir, gone[i]);
+        assert_int_equal(unlink(p), 0);
+    }
+    read_table(dir, &a);
+    assert_int_equal(a.n_errors, 0);
+    assert_int_equal(a.table_version, 2);
+    assert_int_equal(a.live_files, 3);
+    assert_int_equal(a.row_count, (10 - 5) + (1000 - 300) + 10);
+    scan_asset_free(&a);
+    rm_table(dir);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/fixtures/delta";
@@ -480,6 +692,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_delta_hint_ignored, (void *)dir),
         cmocka_unit_test(test_delta_replay),
         cmocka_unit_test(test_delta_broken),
+        cmocka_unit_test(test_delta_dv_id),
+        cmocka_unit_test(test_delta_dv_order),
+        cmocka_unit_test(test_delta_dv_malformed),
+        cmocka_unit_test_prestate(test_delta_dv_table, (void *)dir),
+        cmocka_unit_test_prestate(test_delta_dv_checkpoint, (void *)dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

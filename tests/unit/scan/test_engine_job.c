@@ -54,6 +54,10 @@ static void fill_run(struct scan_job *j)
     j->resume_assets = 13;
     j->resume_bytes = 1ull << 33;
     j->resume_errors = 1;
+    j->resume_key = malloc(8); /* a database's key: schema, NUL, name */
+    assert_non_null(j->resume_key);
+    memcpy(j->resume_key, "main\0t3", 8);
+    j->resume_key_len = 7;
     j->skip = calloc(2, sizeof *j->skip);
     assert_non_null(j->skip);
     j->skip[0] = 20;
@@ -148,6 +152,8 @@ static void test_run_roundtrip(void **state)
     assert_int_equal(k.resume_assets, 13);
     assert_int_equal(k.resume_bytes, 1ull << 33);
     assert_int_equal(k.resume_errors, 1);
+    assert_int_equal(k.resume_key_len, 7);
+    assert_memory_equal(k.resume_key, "main\0t3", 7);
     assert_int_equal(k.n_skip, 2);
     assert_int_equal(k.skip[0], 20);
     assert_int_equal(k.skip[1], UINT64_MAX);
@@ -163,10 +169,50 @@ static void test_run_roundtrip(void **state)
     k.resume_files = 15;
     assert_int_equal(scan_job_validate(&k, msg, sizeof msg), SHIR_E_INVAL);
     k.resume_files = 14;
+    /* A key needs a checkpoint to resume from: not with part 0, nor without resume. */
+    k.resume_part = 0;
+    k.resume_files = 0;
+    assert_int_equal(scan_job_validate(&k, msg, sizeof msg), SHIR_E_INVAL);
+    k.resume_part = 2;
+    k.resume_files = 14;
+    assert_int_equal(scan_job_validate(&k, msg, sizeof msg), 0);
     free(k.run_scan);
     k.run_scan = strdup("..");
     assert_int_equal(scan_job_validate(&k, msg, sizeof msg), SHIR_E_INVAL);
     scan_job_free(&k);
+
+    /* Without a key (an older agent's job): none, it resumes by index. */
+    free(j.resume_key);
+    j.resume_key = NULL;
+    j.resume_key_len = 0;
+    shir_buf_reset(&b);
+    assert_int_equal(scan_job_encode(&j, &b), 0);
+    scan_job_init(&k);
+    assert_int_equal(scan_job_decode(b.data, b.len, &k), 0);
+    assert_null(k.resume_key);
+    assert_int_equal(k.resume_key_len, 0);
+    assert_int_equal(k.resume_files, 14);
+    assert_int_equal(scan_job_validate(&k, msg, sizeof msg), 0);
+    scan_job_free(&k);
+    /* The longest key passes, one byte more is refused. */
+    for (size_t len = SCAN_RESUME_KEY_MAX; len <= SCAN_RESUME_KEY_MAX + 1; len++) {
+        j.resume_key = malloc(len + 1);
+        assert_non_null(j.resume_key);
+        memset(j.resume_key, 'k', len);
+        j.resume_key[len] = '\0';
+        j.resume_key_len = len;
+        shir_buf_reset(&b);
+        assert_int_equal(scan_job_encode(&j, &b), 0);
+        scan_job_init(&k);
+        assert_int_equal(scan_job_decode(b.data, b.len, &k),
+                         len > SCAN_RESUME_KEY_MAX ? SHIR_E_MALFORMED : 0);
+        if (len == SCAN_RESUME_KEY_MAX)
+            assert_int_equal(k.resume_key_len, SCAN_RESUME_KEY_MAX);
+        scan_job_free(&k);
+        free(j.resume_key);
+        j.resume_key = NULL;
+        j.resume_key_len = 0;
+    }
 
     /* Defaults of the part size per level. */
     scan_job_init(&k);
@@ -233,6 +279,26 @@ static void test_run_frames(void **state)
     struct scan_checkpoint r;
     assert_int_equal(scan_checkpoint_decode(b.data, a, &r), 0);
     assert_memory_equal(&r, &c, sizeof c);
+    assert_int_equal(r.key_len, 0);
+    /* With a key (a path; binary-safe for a database's NUL), and the longest. */
+    static struct scan_checkpoint ck, rk;
+    ck = c;
+    memcpy(ck.key, "b/c\0d", 5);
+    ck.key_len = 5;
+    struct shir_buf kb;
+    shir_buf_init(&kb, 1 << 20);
+    assert_int_equal(scan_checkpoint_encode(&ck, &kb), 0);
+    assert_int_equal(scan_checkpoint_decode(kb.data, kb.len, &rk), 0);
+    assert_memory_equal(&rk, &ck, sizeof ck);
+    memset(ck.key, 'x', sizeof ck.key);
+    ck.key_len = SCAN_RESUME_KEY_MAX;
+    shir_buf_reset(&kb);
+    assert_int_equal(scan_checkpoint_encode(&ck, &kb), 0);
+    assert_int_equal(scan_checkpoint_decode(kb.data, kb.len, &rk), 0);
+    assert_int_equal(rk.key_len, SCAN_RESUME_KEY_MAX);
+    ck.key_len = SCAN_RESUME_KEY_MAX + 1; /* not made by the engine: refused */
+    assert_int_equal(scan_checkpoint_encode(&ck, &kb), SHIR_E_INVAL);
+    shir_buf_free(&kb);
     uint64_t v = 0;
     assert_int_equal(scan_file_msg_decode(b.data + a, f - a, &v), 0);
     assert_int_equal(v, UINT64_MAX - 1);
@@ -258,6 +324,7 @@ static void test_run_frames(void **state)
     w.data[4 + 23] = 0; /* the 1 in the u64 (2^32): now part = 0 */
     assert_int_equal(scan_checkpoint_decode(w.data, w.len, &r), 0);
     assert_int_equal(r.part, 0);
+    assert_int_equal(r.key_len, 0); /* an older worker's frame: no key */
     shir_buf_reset(&w);
     static const unsigned char body[] = "\x82\xa1t\xa3" "ack\xa3seq\xa1x";
     assert_int_equal(shir_buf_append_be32(&w, sizeof body - 1), 0);

@@ -1,9 +1,11 @@
 /* Unit tests for runs with parts (scan_job_run with job->parts_dir): part boundaries for
  * several part sizes, checkpoints, the final part (resource sets and directories in pattern
  * order), _SUCCESS; a resume at every part boundary gives the same parts and summary as an
- * uninterrupted run; the union of parts equals a single JSON-lines run's lines; the skip list;
- * a results directory that cannot be written and a source that cannot be read fail at once with
- * the messages the agent maps. */
+ * uninterrupted run (resumed by key, and by index as a checkpoint without a key does); a tree
+ * changed before the resume point between attempts loses and repeats no file; the resume key's
+ * order from a table of cases; the union of parts equals a single JSON-lines run's lines; the
+ * skip list; a results directory that cannot be written and a source that cannot be read fail
+ * at once with the messages the agent maps. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -125,6 +127,7 @@ struct run_opts {
     uint32_t part_size;
     bool resume;
     const struct scan_checkpoint *from; /* resume from this checkpoint (NULL: part 0) */
+    bool by_index;                      /* without its key (an older agent's job) */
     const uint64_t *skip;
     size_t n_skip;
 };
@@ -148,6 +151,13 @@ static int run_parts(const char *src, const char *dir, const struct run_opts *o,
         job.resume_assets = o->from ? o->from->assets : 0;
         job.resume_bytes = o->from ? o->from->bytes : 0;
         job.resume_errors = o->from ? o->from->errors : 0;
+        if (o->from && o->from->key_len && !o->by_index) {
+            job.resume_key = malloc(o->from->key_len + 1);
+            assert_non_null(job.resume_key);
+            memcpy(job.resume_key, o->from->key, o->from->key_len);
+            job.resume_key[o->from->key_len] = '\0';
+            job.resume_key_len = o->from->key_len;
+        }
     }
     if (o->n_skip) {
         job.skip = calloc(o->n_skip, sizeof *job.skip);
@@ -230,6 +240,10 @@ static void test_part_boundaries(void **state)
             assert_int_equal(k.c[p].part, p);
             uint64_t end = (uint64_t)(p + 1) * n;
             assert_int_equal(k.c[p].files, end < N_FILES ? end : N_FILES);
+            /* Its key: the part's last file. */
+            const char *last = walk_order[(end < N_FILES ? end : N_FILES) - 1];
+            assert_int_equal(k.c[p].key_len, strlen(last));
+            assert_memory_equal(k.c[p].key, last, strlen(last));
         }
         /* Part p holds exactly the files p*n .. (p+1)*n-1 that are not held, in walk order. */
         for (uint32_t p = 0; p < file_parts; p++) {
@@ -307,8 +321,9 @@ static void test_resume_every_boundary(void **state)
     char src[64], full[64], dir[64];
     make_tree(src);
     static const uint32_t sizes[] = {1, 3, 4};
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        uint32_t n = sizes[s];
+    for (size_t s = 0; s < 2 * sizeof sizes / sizeof sizes[0]; s++) {
+        uint32_t n = sizes[s / 2];
+        bool by_index = s % 2; /* the key's absence resumes as before it existed */
         strcpy(full, "/tmp/shir-parts-full-XXXXXX");
         assert_non_null(mkdtemp(full));
         struct cps k = {0};
@@ -334,7 +349,10 @@ static void test_resume_every_boundary(void **state)
             }
             put_file(dir, "nightly/7/.tmp-000003-99999", "half a line");
             struct cps kr = {0};
-            struct run_opts ro = {.part_size = n, .resume = true, .from = p ? &k.c[p - 1] : NULL};
+            struct run_opts ro = {.part_size = n,
+                                  .resume = true,
+                                  .from = p ? &k.c[p - 1] : NULL,
+                                  .by_index = by_index};
             assert_int_equal(run_parts(src, dir, &ro, &kr, &sum), 0);
             /* It wrote only parts p.., and read (FILE hook) no file of an earlier part. */
             assert_int_equal(kr.n, file_parts - p);
@@ -347,7 +365,8 @@ static void test_resume_every_boundary(void **state)
                 assert_non_null(a);
                 assert_non_null(b);
                 if (strcmp(a, b) != 0) {
-                    print_message("part %u differs (part size %u, resumed at %u)\n", q, n, p);
+                    print_message("part %u differs (part size %u, resumed at %u%s)\n", q, n, p,
+                                  by_index ? " by index" : "");
                     fail();
                 }
                 free(a);
@@ -357,12 +376,151 @@ static void test_resume_every_boundary(void **state)
             assert_string_equal(got_ok, want_ok);
             free(got_ok);
             only_parts_left(dir, file_parts + 1);
+            /* Its checkpoints are the uninterrupted run's, keys included. */
+            for (size_t i = 0; i < kr.n; i++) {
+                const struct scan_checkpoint *w = &k.c[p + i], *g = &kr.c[i];
+                assert_int_equal(g->part, w->part);
+                assert_int_equal(g->files, w->files);
+                assert_int_equal(g->assets, w->assets);
+                assert_int_equal(g->key_len, w->key_len);
+                assert_memory_equal(g->key, w->key, w->key_len);
+            }
             rm_rf(dir);
         }
         free(want_ok);
         rm_rf(full);
     }
     rm_rf(src);
+}
+
+/* The resume key's order is the walk's: paths component by component, each bytewise. */
+static void test_key_order_cases(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *rel, *key;
+        bool after;
+    } cases[] = {
+        {"a", "a", false},    /* the key itself is written */
+        {"a/x", "a", true},   /* below a directory named by the key */
+        {"a", "a/x", false},  /* a directory before what it holds */
+        {"a-b", "a/x", true}, /* '-' < '/' as bytes, but a/x is walked first */
+        {"a/x", "a-b", false},
+        {"a.b", "a/zzz/q", true}, /* '.' likewise */
+        {"a0", "a/x", true},
+        {"a/y", "a/x", true},
+        {"a/x/y", "a/y", false}, /* deeper, but in an earlier directory */
+        {"ab", "a/x", true},
+        {"b", "a/x/y/z", true},
+        {"", "a", false}, /* the root before everything */
+        {"a", "", true},
+        {"\xc3\xa9", "z", true}, /* high bytes after ASCII (unsigned) */
+        {"z", "\xc3\xa9", false},
+        {"\xff", "\xfe/\xff", true},
+        {"dir/file", "dir", true},
+        {"dir0/x", "dir/y", true}, /* "dir" < "dir0": all of dir/ comes first */
+        {"dir/y", "dir0/x", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool got = scan_key_path_after(cases[i].rel, cases[i].key, strlen(cases[i].key));
+        if (got != cases[i].after) {
+            print_message("case %zu: \"%s\" after \"%s\": %d\n", i, cases[i].rel, cases[i].key,
+                          got);
+            fail();
+        }
+    }
+}
+
+/* How many lines of the run's parts (all of them, any attempt's) describe the file at rel. */
+static size_t lines_of(const char *dir, const char *src, const char *rel)
+{
+    char want[600];
+    snprintf(want, sizeof want, "\"path\":\"%s/%s\"", src, rel);
+    size_t n = 0;
+    for (uint32_t q = 0;; q++) {
+        char *t = part(dir, q);
+        if (!t)
+            break;
+        for (const char *h = t; (h = strstr(h, want)) != NULL; h += strlen(want))
+            n++;
+        free(t);
+    }
+    return n;
+}
+
+/* An attempt stops after checkpoint 1 (part size 2: parts 0 and 1 hold a-b.csv, a.csv,
+ * a0.txt, b/c.txt; the key is b/c.txt); files are added and removed before that point (and one
+ * after it), then the run resumes. Every file in the tree in both attempts is in exactly one
+ * line of the run's parts: by index, a file removed before the point would have moved b/d.json
+ * below it (lost), a file added would have moved b/c.txt past it (twice). A file removed keeps
+ * the line the first attempt wrote; one added before the point is not reported (as any file
+ * added behind a walk); one added after it is. */
+static void test_resume_tree_changed(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *add[3], *rm[3];
+    } cases[] = {
+        {{"a-a.csv"}, {NULL}},
+        {{NULL}, {"a.csv"}},
+        {{"a-a.csv", "b/bb.json"}, {"a.csv"}},
+        {{"b/bb.json", "b/e.txt"}, {"a-b.csv", "a.csv"}},
+        {{"a-a.csv", "a-c.csv", "b/e.txt"}, {NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char src[64], dir[64];
+        make_tree(src);
+        strcpy(dir, "/tmp/shir-parts-chg-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        struct cps *k = calloc(2, sizeof *k);
+        assert_non_null(k);
+        struct scan_summary sum;
+        struct run_opts o = {.part_size = 2};
+        assert_int_equal(run_parts(src, dir, &o, &k[0], &sum), 0);
+        assert_int_equal(k[0].c[1].key_len, strlen("b/c.txt"));
+        /* The attempt that stopped after checkpoint 1: its later parts are gone. */
+        for (uint32_t q = 2; q <= 5; q++) {
+            char name[32];
+            snprintf(name, sizeof name, "part-%06u.jsonl", q);
+            assert_int_equal(unlink(part_path(dir, name)), 0);
+        }
+        assert_int_equal(unlink(part_path(dir, "_SUCCESS")), 0);
+        size_t files = N_FILES;
+        for (size_t a = 0; a < 3 && cases[i].add[a]; a++, files++)
+            put_file(src, cases[i].add[a], "n\n1\n");
+        for (size_t r = 0; r < 3 && cases[i].rm[r]; r++, files--) {
+            char p[128];
+            snprintf(p, sizeof p, "%s/%s", src, cases[i].rm[r]);
+            assert_int_equal(unlink(p), 0);
+        }
+        struct run_opts ro = {.part_size = 2, .resume = true, .from = &k[0].c[1]};
+        assert_int_equal(run_parts(src, dir, &ro, &k[1], &sum), 0);
+        assert_int_equal(sum.files_seen, files);
+        /* The files after the key are numbered on from the checkpoint's boundary. */
+        for (size_t c = 0; c < k[1].n; c++) {
+            assert_int_equal(k[1].c[c].part, 2 + c);
+            assert_true(k[1].c[c].files > 4 + 2 * c && k[1].c[c].files <= 6 + 2 * c);
+        }
+        /* Every file of the first tree: those removed (all before the key) keep the line the
+         * first attempt wrote; members of the set after its first are in its line. */
+        for (size_t f = 0; f < N_FILES; f++) {
+            bool member = held[f] && strncmp(walk_order[f], "logs/", 5) == 0 &&
+                          strcmp(walk_order[f], "logs/2024-01-01.csv") != 0;
+            size_t want = member ? 0 : 1;
+            size_t got = lines_of(dir, src, walk_order[f]);
+            if (got != want) {
+                print_message("case %zu: %s in %zu lines, not %zu\n", i, walk_order[f], got, want);
+                fail();
+            }
+        }
+        for (size_t a = 0; a < 3 && cases[i].add[a]; a++) {
+            bool after = scan_key_path_after(cases[i].add[a], "b/c.txt", 7);
+            assert_int_equal(lines_of(dir, src, cases[i].add[a]), after ? 1 : 0);
+        }
+        free(k);
+        rm_rf(dir);
+        rm_rf(src);
+    }
 }
 
 /* The union of the parts is the set of lines of a single JSON-lines run of the same job. */
@@ -476,6 +634,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_part_boundaries),   cmocka_unit_test(test_resume_every_boundary),
+        cmocka_unit_test(test_key_order_cases),   cmocka_unit_test(test_resume_tree_changed),
         cmocka_unit_test(test_parts_equal_jsonl), cmocka_unit_test(test_skip_list),
         cmocka_unit_test(test_fail_fast),
     };

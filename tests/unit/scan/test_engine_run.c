@@ -218,6 +218,43 @@ static void test_set_members_in_path_order(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Siblings named by a random short hash: one whose hash drew only digits (one time in 16 for
+ * six characters) reads {N}, and joins the set its siblings' {Hex} make; a digit run that is
+ * no hash (too short, or no {Hex} sibling) does not move. */
+static void test_digit_hash_joins_set(void **state)
+{
+    (void)state;
+    char root[64], out[96];
+    strcpy(root, "/tmp/shir-eng-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    const char *const files[] = {
+        "h/part-00000-abc7e7.csv", "h/part-00001-123456.csv", "h/part-00002-9f8e7d.csv",
+        "c/chunk-1a2b3c.csv",      "c/chunk-20240101.csv",    "l/log_12.csv",
+        "l/log_ab12.csv",          "n/run_1.csv",             "n/run_2.csv",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        put_file(root, files[i], "email\nb@example.com\n");
+    snprintf(out, sizeof out, "%s.jsonl", root);
+    struct fakes *fk = g_fakes_for_readers();
+    struct scan_summary sum;
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 1, out, fk, &sum), 0);
+    const char *j = slurp(out);
+    /* h: one set of 3; c: one of 2; n: one of 2; l: two lone files (12 is no hash). */
+    assert_int_equal(sum.resource_sets, 3);
+    assert_int_equal(sum.assets, 5);
+    assert_non_null(strstr(j, "/h/part-{N}-{Hex}.csv\",\"path\":"));
+    assert_non_null(strstr(j, "\"partitionCount\":3"));
+    assert_non_null(strstr(j, "/c/chunk-{Hex}.csv\",\"path\":"));
+    assert_null(strstr(j, "part-{N}-{N}"));
+    assert_null(strstr(j, "chunk-{N}"));
+    assert_non_null(strstr(j, "/l/log_12.csv\",\"path\":"));
+    assert_non_null(strstr(j, "/l/log_ab12.csv\",\"path\":"));
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", root, out);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_job_run_errors(void **state)
 {
     (void)state;
@@ -352,6 +389,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels_and_sets),
         cmocka_unit_test(test_set_members_in_path_order),
+        cmocka_unit_test(test_digit_hash_joins_set),
         cmocka_unit_test(test_job_run_errors),
         cmocka_unit_test(test_swapped_for_symlink_not_followed),
     };

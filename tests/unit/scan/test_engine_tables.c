@@ -63,9 +63,9 @@ static void test_delta_dir_is_one_table(void **state)
         run(*state, level, out, &sum);
         const char *j = slurp(out);
         printf("  L%u: %s", level, j);
-        /* The two generate scripts and the four tables: six assets, no part-*.parquet, no
+        /* The three generate scripts and the five tables: eight assets, no part-*.parquet, no
          * resource set. */
-        assert_int_equal(sum.assets, 6);
+        assert_int_equal(sum.assets, 8);
         assert_int_equal(sum.resource_sets, 0);
         assert_null(strstr(j, "part-0000"));
         assert_null(strstr(j, "_delta_log"));
@@ -79,6 +79,8 @@ static void test_delta_dir_is_one_table(void **state)
                                                    "\"liveFiles\":3,")); p++)
                 tables++;
             assert_int_equal(tables, 4);
+            /* sales_dv: at v4, 3 files whose deletion vectors leave 20 rows. */
+            assert_non_null(strstr(j, "\"rowCount\":20,\"tableVersion\":4,\"liveFiles\":3,"));
         } else {
             assert_null(strstr(j, "tableVersion")); /* L1: the log is not read */
         }

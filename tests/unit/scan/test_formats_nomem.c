@@ -125,11 +125,13 @@ static void test_nomem_office(void **state)
     sweep(*state, "../office/writers/formats_gnumeric.xlsx", scan_read_office, 1u << 20);
 }
 
-/* The Delta tables (tests/fixtures/delta, next to this directory): every checkpoint layout. */
+/* The Delta tables (tests/fixtures/delta, next to this directory): every checkpoint layout,
+ * and deletion vectors. */
 static void test_nomem_delta(void **state)
 {
-    static const char *const tables[] = {"sales", "sales_multipart", "sales_v2", "sales_v2json"};
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const tables[] = {"sales", "sales_multipart", "sales_v2", "sales_v2json",
+                                         "sales_dv"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char dir[4096];
         struct scan_limits lim;
         snprintf(dir, sizeof dir, "%s/../delta/%s", (const char *)*state, tables[i]);

@@ -1,7 +1,8 @@
 /* Office Open XML readers (scan/formats/office.c, office_zip.c; issue 14). Fixtures from real
- * writers (tests/fixtures/office/generate.sh: exceljs, docx, pptxgenjs) and two hostile archives
- * from Python's zipfile: a ratio bomb in the shared strings and a nested zip bomb; files of other
- * writers in test_office_writers.c. The fixture directory is the first command-line argument. */
+ * writers (tests/fixtures/office/generate.sh: exceljs, docx, pptxgenjs) and hostile archives
+ * from Python's zipfile: ratio bombs in the shared strings and in a cell, and a nested zip bomb;
+ * files of other writers in test_office_writers.c. The fixture directory is the first
+ * command-line argument. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -159,6 +160,24 @@ static void test_ratio_bomb(void **state)
     scan_asset_free(&a);
 }
 
+/* 8 MiB of text in one cell of row 3: the sheet is cut at its 1 MiB bound inside that cell, so
+ * its later rows are lost: an error says so; the header, row 2 and the other sheet are read.
+ * (A sheet cut after its first max_rows + 1 rows loses nothing and is no error.) */
+static void test_sheet_bomb(void **state)
+{
+    struct scan_asset a;
+    office_read_file(*state, "sheetbomb.xlsx", SCAN_L3, &a);
+    bool found = false;
+    for (size_t i = 0; i < a.n_errors; i++)
+        found |= strstr(a.errors[i], "xl/worksheets/sheet1.xml inflates past its 1048576-byte "
+                                     "bound: read up to its row 3, where it is cut") != NULL;
+    assert_true(found);
+    assert_int_equal(a.n_errors, 1);
+    assert_non_null(scan_asset_column(&a, "People!email"));
+    assert_non_null(scan_asset_column(&a, "Codes!column0"));
+    scan_asset_free(&a);
+}
+
 /* An embedded zip holding a 100 MiB bomb: never opened, never inflated, barely read. */
 static void test_nested_archive(void **state)
 {
@@ -212,6 +231,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_docx_pptx, (void *)dir),
         cmocka_unit_test(test_detect),
         cmocka_unit_test_prestate(test_ratio_bomb, (void *)dir),
+        cmocka_unit_test_prestate(test_sheet_bomb, (void *)dir),
         cmocka_unit_test_prestate(test_nested_archive, (void *)dir),
         cmocka_unit_test_prestate(test_hostile, (void *)dir),
         cmocka_unit_test_prestate(test_office_writers_workbook, (void *)dir),

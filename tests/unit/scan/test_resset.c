@@ -1,5 +1,6 @@
 /* Unit tests of resource-set patterns (scan/resset.c) beyond the walk's own: hex-like runs that
- * mix letters and digits are one token, so siblings differing only by a short hash group. */
+ * mix letters and digits are one token, so siblings differing only by a short hash group, and a
+ * hash that drew only digits can be read as one (scan_resset_pattern_hexrun). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,10 +50,106 @@ static void test_resset_hex_runs(void **state)
     }
 }
 
+/* A run of >= 4 digits standing alone as a word read as a hash: the k-th such run is {Hex}. */
+struct hexrun_case {
+    const char *rel;
+    unsigned k;
+    bool found;
+    const char *want;
+};
+
+static const struct hexrun_case hexrun_cases[] = {
+    {"mixhash/chunk-123456.csv", 0, true, "mixhash/chunk-{Hex}.csv"},
+    {"mixhash/chunk-123456.csv", 1, false, "mixhash/chunk-{N}.csv"},
+    {"part-00003-123456.parquet", 0, true, "part-{Hex}-{N}.parquet"},
+    {"part-00003-123456.parquet", 1, true, "part-{N}-{Hex}.parquet"},
+    {"part-00003-123456.parquet", 2, false, "part-{N}-{N}.parquet"},
+    /* directories count too, and a key=value value that is one run */
+    {"run-4711/data-1.json", 0, true, "run-{Hex}/data-{N}.json"},
+    {"k=123456/a.csv", 0, true, "k={Hex}/a.csv"},
+    /* not a word of its own, or too short: never a hash */
+    {"log_12.csv", 0, false, "log_{N}.csv"},
+    {"v1234/a.csv", 0, false, "v{N}/a.csv"},
+    {"1234x/a.csv", 0, false, "{N}x/a.csv"},
+    /* a date or a GUID stays what it is */
+    {"sales_2024-01-31.csv", 0, false, "sales_{Date}.csv"},
+    {"abc7e7-123456.csv", 0, true, "{Hex}-{Hex}.csv"},
+};
+
+static void test_resset_hexrun(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof hexrun_cases / sizeof hexrun_cases[0]; i++) {
+        const struct hexrun_case *c = &hexrun_cases[i];
+        struct shir_buf b;
+        bool found = !c->found;
+        shir_buf_init(&b, 4096);
+        assert_int_equal(scan_resset_pattern_hexrun(c->rel, c->k, &b, &found), 0);
+        if (strcmp((const char *)b.data, c->want) != 0 || found != c->found)
+            fail_msg("%s #%u: got %s (found %d), expected %s (%d)", c->rel, c->k,
+                     (const char *)b.data, found, c->want, c->found);
+        shir_buf_free(&b);
+    }
+}
+
+/* Paths in the orders a walk and a resume hand them out, and out of them: directories that
+ * change to one of the same length, to a prefix of the last, to none (a file at the root),
+ * key=value components, tokens in directory and file parts. */
+static const char *const memo_paths[] = {
+    "a.csv",
+    "sales/year=2025/month=01/part-0001.csv",
+    "sales/year=2025/month=01/part-0002.csv",
+    "sales/year=2025/month=02/part-0001.csv",
+    "sales/year=2025/month=0x/part-0001.csv",
+    "sales/year=2025/month=0/part-0001.csv",
+    "sales/year=2025/month=01/sub/part-0001.csv",
+    "sales/year=2025/month=01/part-0003.csv",
+    "b.csv",
+    "run-9f3c2e1/data.json",
+    "run-9f3c2e2/data.json",
+    "run-9f3c2e2/",
+    "x/2025-01-31/3f2504e0-4f89-11d3-9a0c-0305e82c3301.parquet",
+    "x/2025-01-31/readme",
+    "y/2025-01-31/readme",
+    "readme",
+    "/abs/path/f1.csv",
+    "//f2.csv",
+    "",
+};
+
+static void test_resset_memo_same(void **state)
+{
+    (void)state;
+    struct scan_resset_memo m;
+    scan_resset_memo_init(&m);
+    size_t n = sizeof memo_paths / sizeof memo_paths[0];
+    /* In order, then every pair both ways (each call after every other call). */
+    for (size_t k = 0; k < n + n * n * 2; k++) {
+        size_t i = k < n ? k : ((k - n) / 2) / n;
+        if (k >= n && (k - n) % 2 == 1)
+            i = ((k - n) / 2) % n;
+        const char *rel = memo_paths[i];
+        struct shir_buf a, b;
+        unsigned ta = 99, tb = 77;
+        shir_buf_init(&a, 4096);
+        shir_buf_init(&b, 4096);
+        assert_int_equal(scan_resset_pattern(rel, &a, &ta), 0);
+        assert_int_equal(scan_resset_pattern_memo(&m, rel, &b, &tb), 0);
+        if (a.len != b.len || memcmp(a.data, b.data, a.len + 1) != 0 || ta != tb)
+            fail_msg("%s: memo %s (%u tokens), plain %s (%u)", rel, (const char *)b.data, tb,
+                     (const char *)a.data, ta);
+        shir_buf_free(&a);
+        shir_buf_free(&b);
+    }
+    scan_resset_memo_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resset_hex_runs),
+        cmocka_unit_test(test_resset_hexrun),
+        cmocka_unit_test(test_resset_memo_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
