@@ -2,12 +2,16 @@
  *
  * Steps, all over one decoded, bounded UTF-8 sample (scan/formats/textdec.c):
  * 1. sniff the dialect (as DuckDB's sniffer does): every candidate delimiter (, \t | ;) × quote
- *    (" ') × escape (a doubled quote, or a backslash) parses the first 64 records; candidates are
- *    ranked by (a) the number of regular records — records with the most common field count and
- *    no sign of a wrong split (text after a closing quote, a '"' inside an unquoted field),
- *    (b) type homogeneity — the number of columns whose cells below the first row share a type
- *    other than string, (c) the file extension's delimiter, (d) the wider split, (e) the order
- *    above. A candidate whose quote never closes in a complete file is dropped;
+ *    (" ') × escape (a doubled quote, or a backslash) parses the records that start in the first
+ *    64 lines; candidates are ranked by (a) the lines spanned by regular records — records with
+ *    the most common field count and no sign of a wrong split (text after a closing quote, the
+ *    candidate's quote inside an unquoted field, with doubled quotes an unquoted field ending in
+ *    a backslash), (b) type homogeneity — the number of columns whose cells below the first row
+ *    share a type other than string, or are numbers written with group separators or decimal
+ *    commas, or times, (c) a quote that opens fields over one that never does, (d) the wider
+ *    split, (e) the file extension's delimiter, (f) the order above. A candidate whose quote
+ *    never closes in a complete file is dropped; ' and the backslash need evidence (a field '
+ *    opens or an escaped ', a backslash escape);
  * 2. parse up to lim->max_rows + 1 records (RFC 4180: quoted fields with embedded delimiters,
  *    doubled quotes and newlines; in the backslash dialect a backslash escapes a byte inside
  *    and outside quotes; CRLF, LF or CR line ends; blank lines skipped; psql's "(N rows)"
@@ -28,10 +32,20 @@
 
 #include "scan/formats/formats.h"
 
-/* 64 records: DuckDB's sniffer samples more, but 64 rows of a consistent dialect against at most
+/* 64 lines: DuckDB's sniffer samples more, but 64 rows of a consistent dialect against at most
  * a handful of irregular ones already separate candidates, and 16 candidates × 64 records stays
- * well under a millisecond for typical row widths. */
+ * well under a millisecond for typical row widths. Every candidate reads the records that start
+ * in the same first 64 lines, so that a reading joining lines (quoted or escaped line breaks)
+ * is compared with one splitting them over the same bytes. */
 #define SNIFF_RECORDS 64
+
+/* Cell-mask bits of the sniffer and header detection, beside the cell types: a number (typed,
+ * or written with group separators or a decimal comma: scan__number_like) and a time of day
+ * (scan__time_like). Such cells are values, not names, though the last two type as strings. */
+#define SNIFF_NUMLIKE  (SCAN__T_ALL + 1u)
+#define SNIFF_TIMELIKE (SNIFF_NUMLIKE << 1)
+#define SNIFF_ALL      (SCAN__T_ALL | SNIFF_NUMLIKE | SNIFF_TIMELIKE)
+_Static_assert((SNIFF_NUMLIKE & SCAN__T_ALL) == 0, "the sniffer's bits are not cell types");
 
 enum field_kind { F_PLAIN, F_QUOTED, F_ESCAPED, F_RAW };
 
@@ -39,6 +53,7 @@ struct field {
     const char *s;
     size_t n;
     enum field_kind kind;
+    bool quoted; /* opened by the quote (F_QUOTED, F_RAW, or F_ESCAPED inside quotes) */
 };
 
 struct fieldv {
@@ -92,7 +107,7 @@ static size_t unquoted_end(const struct parser *ps, size_t i, bool *escaped)
     return i;
 }
 
-static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k)
+static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kind k, bool quoted)
 {
     fv->total++;
     if (fv->n >= fv->max)
@@ -107,7 +122,7 @@ static int push_field(struct fieldv *fv, const char *s, size_t n, enum field_kin
         fv->v = v;
         fv->cap = cap;
     }
-    fv->v[fv->n++] = (struct field){s, n, k};
+    fv->v[fv->n++] = (struct field){s, n, k, quoted};
     return 0;
 }
 
@@ -167,14 +182,14 @@ static int next_record(struct parser *ps, struct fieldv *fv)
                 /* Text after the closing quote (not RFC 4180): keep the raw span as a string. */
                 while (i < n && p[i] != d && p[i] != '\n' && p[i] != '\r')
                     i++;
-                rv = push_field(fv, p + st, i - st, F_RAW);
+                rv = push_field(fv, p + st, i - st, F_RAW, true);
             } else {
-                rv = push_field(fv, p + cs, ce - cs, esc ? F_ESCAPED : F_QUOTED);
+                rv = push_field(fv, p + cs, ce - cs, esc ? F_ESCAPED : F_QUOTED, true);
             }
         } else {
             bool esc;
             i = unquoted_end(ps, i, &esc);
-            rv = push_field(fv, p + st, i - st, esc ? F_ESCAPED : F_PLAIN);
+            rv = push_field(fv, p + st, i - st, esc ? F_ESCAPED : F_PLAIN, false);
         }
         if (rv != 0)
             return rv;
@@ -190,93 +205,6 @@ static int next_record(struct parser *ps, struct fieldv *fv)
         ps->pos = i;
         return 1;
     }
-}
-
-/* Quote-aware record counter over a stream of chunks (the same state machine as next_record:
- * a quote opens a quoted field only at the start of a field; text after a closing quote is
- * unquoted). Blank lines are not records, as in the parser. */
-struct rowcount {
-    enum { RC_START, RC_PLAIN, RC_QUOTED, RC_QUOTE_SEEN, RC_ESCAPED, RC_PLAIN_ESCAPED } st;
-    bool content;
-    uint64_t rows;
-};
-
-static void rc_feed(struct rowcount *rc, const char *p, size_t n, const bool *stop, char q,
-                    char e)
-{
-    size_t i = 0;
-    while (i < n) {
-        switch (rc->st) {
-        case RC_QUOTED: {
-            const char *hit;
-            if (e == q) {
-                hit = memchr(p + i, q, n - i);
-            } else {
-                size_t j = i;
-                while (j < n && p[j] != q && p[j] != e)
-                    j++;
-                hit = j < n ? p + j : NULL;
-            }
-            if (!hit)
-                return;
-            i = (size_t)(hit - p) + 1;
-            rc->st = *hit == e && e != q ? RC_ESCAPED : RC_QUOTE_SEEN;
-            continue;
-        }
-        case RC_ESCAPED: /* the byte after a backslash, possibly in the next chunk */
-            i++;
-            rc->st = RC_QUOTED;
-            continue;
-        case RC_PLAIN_ESCAPED: /* the same in an unquoted field */
-            i++;
-            rc->st = RC_PLAIN;
-            continue;
-        case RC_QUOTE_SEEN:
-            if (e == q && p[i] == q) {
-                rc->st = RC_QUOTED;
-                i++;
-                continue;
-            }
-            break;
-        case RC_START:
-            if (p[i] == q) {
-                rc->st = RC_QUOTED;
-                rc->content = true;
-                i++;
-                continue;
-            }
-            break;
-        case RC_PLAIN: break;
-        }
-        /* Unquoted text: skip to the next delimiter or line end (the parser's stop table). */
-        size_t j = i;
-        while (j < n && !stop[(unsigned char)p[j]])
-            j++;
-        if (j > i)
-            rc->content = true;
-        rc->st = RC_PLAIN;
-        if (j == n)
-            return;
-        char c = p[j];
-        i = j + 1;
-        if (c == e && e != q) { /* the stop table holds the backslash in that dialect */
-            rc->st = RC_PLAIN_ESCAPED;
-            continue;
-        }
-        if (c == '\n' || c == '\r') {
-            if (rc->content)
-                rc->rows++;
-            rc->content = false;
-        } else {
-            rc->content = true; /* a delimiter: the line has a field */
-        }
-        rc->st = RC_START;
-    }
-}
-
-static uint64_t rc_finish(const struct rowcount *rc)
-{
-    return rc->rows + (rc->content ? 1 : 0);
 }
 
 static bool is_null_cell(const char *s, size_t n)
@@ -331,6 +259,32 @@ static unsigned field_mask(const struct field *f)
     return f->kind == F_ESCAPED || f->kind == F_RAW ? 0 : scan__cell_mask(f->s, f->n);
 }
 
+/* field_mask and the sniffer's bits (SNIFF_NUMLIKE, SNIFF_TIMELIKE). Only the bits in `alive`
+ * (what the column's mask still holds) are looked for: once a column has a cell that is no
+ * time, its next cells are not parsed as times (the text is then typed at the cost it was). */
+static unsigned value_mask(const struct field *f, unsigned alive)
+{
+    unsigned m = field_mask(f);
+    if (m & (SCAN__T_INT | SCAN__T_DEC))
+        return m | SNIFF_NUMLIKE;
+    if (m != 0 || f->kind == F_ESCAPED || f->kind == F_RAW)
+        return m;
+    /* Numbers with separators and times are untyped text (m == 0). */
+    if ((alive & SNIFF_NUMLIKE) && scan__number_like(f->s, f->n))
+        return SNIFF_NUMLIKE;
+    if ((alive & SNIFF_TIMELIKE) && scan__time_like(f->s, f->n))
+        return SNIFF_TIMELIKE;
+    return 0;
+}
+
+/* Whether a column of `seen` non-null cells whose value masks intersect to `mask` holds values
+ * of one kind (typed, number-like or times): what votes for a split and for a header. */
+static bool column_valued(unsigned mask, uint64_t seen)
+{
+    return seen > 0 && ((mask & (SNIFF_NUMLIKE | SNIFF_TIMELIKE)) ||
+                        scan__mask_type(mask & SCAN__T_ALL, seen) != SCAN_TYPE_STRING);
+}
+
 struct dialect {
     char d, q, e;
     size_t mode; /* most frequent field count among the sniffed records */
@@ -360,8 +314,10 @@ static char hint_delim(const char *name)
 /* How well one candidate dialect reads the sniffed records (see the file comment, step 1). */
 struct cand_score {
     bool malformed; /* a quote never closes in a complete file: any well-formed candidate wins */
-    size_t regular; /* records with the modal field count and no sign of a wrong split */
+    size_t regular; /* lines spanned by records with the modal field count and no sign of a
+                       wrong split */
     size_t typed;   /* columns typed other than string below the first record */
+    bool quoted;    /* the candidate's quote opens some field */
     size_t mode;
     bool hint;
 };
@@ -374,38 +330,87 @@ static bool cand_better(const struct cand_score *a, const struct cand_score *b)
         return a->regular > b->regular;
     if (a->typed != b->typed)
         return a->typed > b->typed;
-    if (a->hint != b->hint)
-        return a->hint;
-    return a->mode > b->mode;
+    /* A quote that opens fields beats one that never does: in a file quoted with ' and
+     * holding no ", the " reading keeps the quotes and the doubled '' in the values. */
+    if (a->quoted != b->quoted)
+        return a->quoted;
+    /* More fields before the extension: a tab file named .csv whose values hold one comma
+     * each (1,234.50<TAB>true) splits as regularly on the commas, into fewer fields. */
+    if (a->mode != b->mode)
+        return a->mode > b->mode;
+    return a->hint && !b->hint;
 }
 
-/* A field that shows the candidate split a record wrongly: text after a closing quote, or a
- * double quote inside an unquoted field (a quoted field cut by a wrong delimiter leaves its
- * quote mid-field; a correct split quotes any field that holds one). */
-static bool field_irregular(const struct field *f)
+/* Whether a field holds a backslash before the quote q (`O\'Brien` for q = '). */
+static bool escapes_quote(const struct field *f, char q)
 {
-    return f->kind == F_RAW || (f->kind == F_PLAIN && memchr(f->s, '"', f->n) != NULL);
+    for (size_t i = 0; i + 1 < f->n; i++)
+        if (f->s[i] == '\\' && f->s[i + 1] == q)
+            return true;
+    return false;
 }
 
-/* Score one candidate over the first SNIFF_RECORDS records of the sample. Returns 0 (a score in
+/* A field that shows the candidate (quote q, escape e) split a record wrongly:
+ * - text after a closing quote;
+ * - the quote inside an unquoted field: a quoted field cut by a wrong delimiter leaves its
+ *   quote mid-field, and a writer quoting with q quotes any field that holds one (a " inside an
+ *   unquoted field of a file quoted with ' is data: Python's csv writes `a "b" c` so);
+ * - with doubled quotes, an unquoted field ending in a backslash: the backslash escaped the
+ *   delimiter or line break after it (Python's csv with an escapechar and MariaDB's outfile
+ *   write `1\,5` and `a\<LF>b` so), which the backslash candidate reads as one value. */
+static bool field_irregular(const struct field *f, char q, char e)
+{
+    if (f->kind == F_RAW)
+        return true;
+    if (f->kind != F_PLAIN)
+        return false;
+    if (memchr(f->s, q, f->n) != NULL)
+        return true;
+    return e == q && f->n > 0 && f->s[f->n - 1] == '\\';
+}
+
+/* Line breaks (LF, CRLF or a lone CR) in p[0..n). */
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == '\n' || (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'));
+    return k;
+}
+
+/* The end of the sniffing window: just past the SNIFF_RECORDS-th line break, or n. */
+static size_t sniff_window(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] == '\n' || (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'))) &&
+            ++k == SNIFF_RECORDS)
+            return i + 1;
+    return n;
+}
+
+/* Score one candidate over the records starting in p[0..win) (at most SNIFF_RECORDS: a record
+ * takes at least one line). sc->regular counts the lines those records span, so that a reading
+ * which joins two lines into one regular record is not outnumbered by one splitting them into
+ * two records of a coincidentally common width. Returns 0 (a score in
  * *sc; sc->mode < 2 means the candidate is out: it does not split, or it is a single quote or a
  * backslash escape that no field uses — those rules need evidence, '"' and doubling do not, so a
  * stray '"' is reported as an unterminated field rather than hidden by a quote-less reading),
  * SHIR_E_NOMEM. */
-static int sniff_one(const char *p, size_t n, bool complete, char d, char q, char e,
+static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d, char q, char e,
                      struct fieldv *fv, struct cand_score *sc)
 {
     struct parser ps;
-    size_t counts[SNIFF_RECORDS], nrec = 0;
+    size_t counts[SNIFF_RECORDS], lines[SNIFF_RECORDS], nrec = 0;
     bool irregular[SNIFF_RECORDS];
-    bool quoted = false, escaped = false;
+    bool escaped = false;
     unsigned *masks = NULL;
     size_t *seen = NULL;
     int rv = 0;
 
     memset(sc, 0, sizeof *sc);
     parser_init(&ps, p, n, d, q, e, complete);
-    while (nrec < SNIFF_RECORDS) {
+    while (nrec < SNIFF_RECORDS && ps.pos < win) {
         rv = next_record(&ps, fv);
         if (rv == SHIR_E_NOMEM)
             return rv;
@@ -415,15 +420,20 @@ static int sniff_one(const char *p, size_t n, bool complete, char d, char q, cha
             break;
         counts[nrec] = fv->total;
         irregular[nrec] = false;
+        lines[nrec] = count_lines(p + ps.rec_start, ps.pos - ps.rec_start);
+        if (ps.pos == n && p[n - 1] != '\n' && p[n - 1] != '\r')
+            lines[nrec]++; /* the last line, without a line end */
         for (size_t j = 0; j < fv->n; j++) {
             const struct field *f = &fv->v[j];
-            irregular[nrec] |= field_irregular(f);
-            quoted |= f->kind != F_PLAIN;
+            irregular[nrec] |= field_irregular(f, q, e);
+            /* A quote's evidence: a field it opens, or (backslash dialect) an escaped one:
+             * Python's csv with quotechar ' and an escapechar quotes nothing it can escape. */
+            sc->quoted |= f->quoted || (f->kind == F_ESCAPED && !f->quoted && escapes_quote(f, q));
             escaped |= f->kind == F_ESCAPED;
         }
         nrec++;
     }
-    if ((q != '"' && !quoted) || (e != q && !escaped))
+    if ((q != '"' && !sc->quoted) || (e != q && !escaped))
         return 0;
     size_t mode = 0, freq = 0;
     for (size_t i = 0; i < nrec; i++) {
@@ -439,9 +449,12 @@ static int sniff_one(const char *p, size_t n, bool complete, char d, char q, cha
         return 0;
     sc->mode = mode;
     for (size_t i = 0; i < nrec; i++)
-        sc->regular += counts[i] == mode && !irregular[i];
+        sc->regular += counts[i] == mode && !irregular[i] ? lines[i] : 0;
 
-    /* Type homogeneity over the regular records after the first (which may be a header). */
+    /* Type homogeneity over the regular records after the first (which may be a header). A
+     * column of numbers written with group separators or decimal commas (1,234.50; 3,25) counts
+     * as typed here though it stays a string: the split that keeps them whole is the writer's
+     * (`17324|825,391.38` is a pipe file). */
     masks = malloc(mode * sizeof *masks);
     seen = calloc(mode, sizeof *seen);
     if (!masks || !seen) {
@@ -449,7 +462,7 @@ static int sniff_one(const char *p, size_t n, bool complete, char d, char q, cha
         goto out;
     }
     for (size_t j = 0; j < mode; j++)
-        masks[j] = SCAN__T_ALL;
+        masks[j] = SNIFF_ALL;
     parser_init(&ps, p, n, d, q, e, complete);
     for (size_t i = 0; i < nrec && next_record(&ps, fv) == 1; i++) {
         if (i == 0 || counts[i] != mode || irregular[i])
@@ -458,12 +471,12 @@ static int sniff_one(const char *p, size_t n, bool complete, char d, char q, cha
             const struct field *f = &fv->v[j];
             if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
                 continue;
-            masks[j] &= field_mask(f);
+            masks[j] &= value_mask(f, masks[j]);
             seen[j]++;
         }
     }
     for (size_t j = 0; j < mode; j++)
-        sc->typed += seen[j] > 0 && scan__mask_type(masks[j], seen[j]) != SCAN_TYPE_STRING;
+        sc->typed += column_valued(masks[j], seen[j]);
     rv = 0;
 out:
     free(masks);
@@ -490,7 +503,7 @@ static int sniff(const char *p, size_t n, bool complete, const char *name, size_
     /* A candidate whose delimiter, quote or escape byte does not occur in the sample cannot
      * win (no split, or the plain candidate's reading): skip it. memchr over a 1 MiB sample
      * costs ~0.1 ms; parsing 64 records twice per candidate costs more. */
-    size_t span = n;
+    size_t span = n, win = sniff_window(p, n);
     for (size_t qi = 0; qi < sizeof quotes; qi++) {
         if (qi > 0 && !memchr(p, quotes[qi], span))
             continue;
@@ -502,7 +515,7 @@ static int sniff(const char *p, size_t n, bool complete, const char *name, size_
                 struct cand_score sc;
                 if (!memchr(p, delims[di], span))
                     continue;
-                rv = sniff_one(p, n, complete, delims[di], q, e, &fv, &sc);
+                rv = sniff_one(p, n, win, complete, delims[di], q, e, &fv, &sc);
                 if (rv != 0)
                     goto out;
                 if (sc.mode < 2)
@@ -570,12 +583,28 @@ struct state {
     size_t scap;
 };
 
-/* Should the first row name the columns? It must be distinct strings without quote characters
- * (an escaped quote or text after a closing one is data, not a name), some non-empty: an empty
- * cell is a column without a name, as pandas writes its index column; then each
- * column votes: +1 when the values below are typed (the header is not) or all share one length
- * the header does not have, -1 when the header value repeats below. Any vote for wins; with no
- * vote either way (all-string columns) it is a header, because most real files have one. */
+/* One column's vote on the first row being a header (below): +1 when the values below are
+ * typed (a name is not) or all share one length the first cell does not have, -1 when the first
+ * cell appears again below. An empty first cell names nothing: it votes -1 over a typed column
+ * (an empty cell there is a null of the data, as in `,plain` over `true,plain`) and abstains
+ * otherwise — its length is no evidence. pandas' index column (empty over integers) is then
+ * outvoted by the named columns beside it. */
+static int header_vote(const struct colstat *c, const struct field *first)
+{
+    bool typed = column_valued(c->mask, c->seen);
+    if (first->n == 0)
+        return typed ? -1 : 0;
+    if (typed || (c->seen > 1 && c->minlen == c->maxlen && c->minlen != first->n))
+        return 1;
+    return c->first_repeats ? -1 : 0;
+}
+
+/* Should the first row name the columns? It must be distinct untyped strings without text after
+ * a closing quote, some non-empty: an empty cell is a column without a name, as pandas writes
+ * its index column; then each column votes (header_vote), and a cell with an escaped quote or
+ * delimiter votes against (text like `Item, "x" 7` is more often data than a name, but
+ * `"Size ""cm"""` over decimals is a name). Any vote for wins; with no vote either way
+ * (all-string columns) it is a header, because most real files have one (DuckDB decides so). */
 static bool detect_header(const struct state *s)
 {
     int plus = 0, minus = 0;
@@ -587,9 +616,9 @@ static bool detect_header(const struct state *s)
         if (f->n == 0)
             continue;
         named++;
-        if (is_null_cell(f->s, f->n) || field_mask(f) != 0 || f->kind == F_ESCAPED ||
-            f->kind == F_RAW)
+        if (is_null_cell(f->s, f->n) || value_mask(f, SNIFF_ALL) != 0 || f->kind == F_RAW)
             return false;
+        minus += f->kind == F_ESCAPED;
         if (s->first_n <= 256)
             for (size_t k = 0; k < j; k++)
                 if (s->first_v[k].n == f->n && memcmp(s->first_v[k].s, f->s, f->n) == 0)
@@ -598,13 +627,9 @@ static bool detect_header(const struct state *s)
     if (named == 0)
         return false;
     for (size_t j = 0; j < s->first_n && j < s->ncols; j++) {
-        const struct colstat *c = &s->cs[j];
-        if (c->seen > 0 && scan__mask_type(c->mask, c->seen) != SCAN_TYPE_STRING)
-            plus++;
-        else if (c->seen > 1 && c->minlen == c->maxlen && c->minlen != s->first_v[j].n)
-            plus++;
-        else if (c->first_repeats)
-            minus++;
+        int v = header_vote(&s->cs[j], &s->first_v[j]);
+        plus += v > 0;
+        minus += v < 0;
     }
     return plus > 0 || minus == 0;
 }
@@ -661,7 +686,7 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
             if (!s->cs)
                 return SHIR_E_NOMEM;
             for (size_t j = 0; j < s->ncols; j++) {
-                s->cs[j].mask = SCAN__T_ALL;
+                s->cs[j].mask = SNIFF_ALL;
                 s->cs[j].minlen = SIZE_MAX;
             }
             s->records++;
@@ -688,7 +713,7 @@ static int gather(struct state *s, const char *p, size_t n, bool complete, struc
                 c->first_repeats = true;
             if (f->kind != F_ESCAPED && f->kind != F_RAW && is_null_cell(f->s, f->n))
                 continue;
-            c->mask &= field_mask(f);
+            c->mask &= value_mask(f, c->mask);
             c->seen++;
             if (f->n < c->minlen)
                 c->minlen = f->n;
@@ -751,7 +776,7 @@ static int make_columns(struct state *s, bool header, struct scan_asset *a)
             return 0;
         if (rv != 0)
             return rv;
-        col->type = scan__mask_type(c->mask, c->seen);
+        col->type = scan__mask_type(c->mask & SCAN__T_ALL, c->seen);
     }
     return 0;
 }
@@ -798,7 +823,7 @@ static const char *format_name(char d)
 static int count_rows(const struct scan__text *t, const struct scan_file *f,
                       const struct state *s, uint64_t hdr, struct scan_asset *a)
 {
-    struct rowcount rc = {0};
+    struct scan__rowcount rc = {0};
     struct parser ps;
     int rv = 0;
     if (t->complete && s->reached_end) {
@@ -807,8 +832,8 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
     }
     parser_init(&ps, t->data, t->len, s->dl.d, s->dl.q, s->dl.e, true);
     if (t->complete) {
-        rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q, s->dl.e);
-        a->row_count = (int64_t)(rc_finish(&rc) - hdr - ends_with_footer(t->data, t->len));
+        scan__rc_feed(&rc, t->data, t->len, ps.stop, s->dl.q, s->dl.e);
+        a->row_count = (int64_t)(scan__rc_finish(&rc) - hdr - ends_with_footer(t->data, t->len));
         return 0;
     }
     if (!f || t->gzip || f->size > SCAN_ROWCOUNT_MAX_BYTES ||
@@ -823,7 +848,7 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
         rv = scan_file_read_at(f, off, buf, cap, &got);
         if (rv != 0 || got == 0)
             break;
-        rc_feed(&rc, buf, got, ps.stop, s->dl.q, s->dl.e);
+        scan__rc_feed(&rc, buf, got, ps.stop, s->dl.q, s->dl.e);
         a->bytes_read += got;
         last = got;
     }
@@ -831,7 +856,7 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
     bool footer = last > 0 && ends_with_footer(buf, last);
     free(buf);
     if (rv == 0) {
-        uint64_t rows = rc_finish(&rc) - footer;
+        uint64_t rows = scan__rc_finish(&rc) - footer;
         a->row_count = (int64_t)(rows >= hdr ? rows - hdr : 0);
     }
     return rv;
@@ -840,7 +865,8 @@ static int count_rows(const struct scan__text *t, const struct scan_file *f,
 /* The core over a decoded sample; `f` (may be NULL) allows the whole-file row count. */
 static int delimited_text(const struct scan__text *t, const struct scan_file *f,
                           const char *name, enum scan_level level,
-                          const struct scan_limits *lim, struct scan_asset *a)
+                          const struct scan_limits *lim, struct scan_asset *a,
+                          struct scan__delim_info *info)
 {
     struct state s;
     int rv;
@@ -865,6 +891,8 @@ static int delimited_text(const struct scan__text *t, const struct scan_file *f,
         goto done;
     }
     bool header = detect_header(&s);
+    if (info)
+        *info = (struct scan__delim_info){s.dl.d, s.dl.q, s.dl.e, header};
     rv = make_columns(&s, header, a);
     if (rv != 0)
         goto err;
@@ -893,18 +921,27 @@ err:
     return rv;
 }
 
+int scan__delimited_bytes_info(const unsigned char *p, size_t n, const char *name_hint,
+                               enum scan_level level, const struct scan_limits *lim,
+                               struct scan_asset *a, struct scan__delim_info *info)
+{
+    struct scan__src src = {NULL, p, n};
+    struct scan__text t;
+    if (info)
+        memset(info, 0, sizeof *info);
+    int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
+    if (rv != 0)
+        return rv;
+    rv = delimited_text(&t, NULL, name_hint, level, lim, a, info);
+    scan__text_free(&t);
+    return rv;
+}
+
 int scan__delimited_bytes(const unsigned char *p, size_t n, const char *name_hint,
                           enum scan_level level, const struct scan_limits *lim,
                           struct scan_asset *a)
 {
-    struct scan__src src = {NULL, p, n};
-    struct scan__text t;
-    int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
-    if (rv != 0)
-        return rv;
-    rv = delimited_text(&t, NULL, name_hint, level, lim, a);
-    scan__text_free(&t);
-    return rv;
+    return scan__delimited_bytes_info(p, n, name_hint, level, lim, a, NULL);
 }
 
 int scan_read_delimited(const struct scan_file *f, enum scan_level level,
@@ -915,7 +952,7 @@ int scan_read_delimited(const struct scan_file *f, enum scan_level level,
     int rv = scan__text_load(&src, lim->max_struct_bytes, a, &t);
     if (rv != 0)
         return rv;
-    rv = delimited_text(&t, f, f->path, level, lim, a);
+    rv = delimited_text(&t, f, f->path, level, lim, a, NULL);
     scan__text_free(&t);
     return rv;
 }

@@ -59,16 +59,48 @@ enum {
 };
 /* Mask of a non-empty cell (0 means "string only"). Leading/trailing blanks are ignored. */
 unsigned scan__cell_mask(const char *s, size_t n);
+/* A number written with group separators or a decimal comma (1,234.50, 1.234,50, 3,25): a
+ * string to the column types (DuckDB reads them as VARCHAR too), but a sign that the sniffer's
+ * candidate split the record where the writer did. */
+bool scan__number_like(const char *s, size_t n);
+/* A time of day without a date (hh:mm[:ss[.fraction]][zone]): a string to the column types,
+ * but a value, not a column name, to header detection (DuckDB types it TIME). */
+bool scan__time_like(const char *s, size_t n);
 /* Mask of a string that must stay a string unless it is a date or timestamp (JSON strings). */
 unsigned scan__string_mask(const char *s, size_t n);
 /* The column type from the intersection of its cells' masks; `seen` = number of non-empty cells. */
 enum scan_type scan__mask_type(unsigned mask, uint64_t seen);
+
+/* Quote-aware record counting for the delimited reader (rowcount.c): feed the file in chunks
+ * of any size, then scan__rc_finish gives the records (blank lines are not records). `stop`
+ * is the parser's table of bytes that end an unquoted field (the delimiter, CR, LF and, when
+ * e != q, the backslash e); q the quote; e == q means doubled quotes. Start from {0}. */
+struct scan__rowcount {
+    enum { SCAN__RC_START, SCAN__RC_PLAIN, SCAN__RC_QUOTED, SCAN__RC_QUOTE_SEEN,
+           SCAN__RC_ESCAPED, SCAN__RC_PLAIN_ESCAPED } st;
+    bool content;
+    uint64_t rows;
+};
+void scan__rc_feed(struct scan__rowcount *rc, const char *p, size_t n, const bool *stop, char q,
+                   char e);
+uint64_t scan__rc_finish(const struct scan__rowcount *rc);
 
 /* The delimited reader over bytes already in memory (`complete` = they are the whole file).
  * `name_hint` (may be NULL) is the file name, whose extension breaks sniffing ties. */
 int scan__delimited_bytes(const unsigned char *p, size_t n, const char *name_hint,
                           enum scan_level level, const struct scan_limits *lim,
                           struct scan_asset *a);
+/* What the delimited reader decided about a file, for the dialect campaign's probe
+ * (tests/fixtures/formats/random/): the delimiter, quote and escape bytes (escape == quote:
+ * doubled quotes; '\\': backslashes) and whether the first row was taken as the header. */
+struct scan__delim_info {
+    char delim, quote, escape;
+    bool header;
+};
+/* scan__delimited_bytes, also filling *info (borrowed; zeroed when no dialect was sniffed). */
+int scan__delimited_bytes_info(const unsigned char *p, size_t n, const char *name_hint,
+                               enum scan_level level, const struct scan_limits *lim,
+                               struct scan_asset *a, struct scan__delim_info *info);
 int scan__json_bytes(const unsigned char *p, size_t n, enum scan_level level,
                      const struct scan_limits *lim, struct scan_asset *a);
 

@@ -228,6 +228,60 @@ unsigned scan__cell_mask(const char *s, size_t n)
     }
 }
 
+/* Digits with a group separator every three (1,234,567 or 1.234.567) and an optional fraction
+ * after the other mark (1,234.50, 1.234,50); or a decimal comma (3,25). */
+bool scan__number_like(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    size_t st = i;
+    while (i < n && is_digit(s[i]))
+        i++;
+    if (i == st || i == n || (s[i] != ',' && s[i] != '.'))
+        return false;
+    char group = s[i];
+    size_t lead = i - st, groups = 0;
+    while (i + 4 <= n && s[i] == group && is_digit(s[i + 1]) && is_digit(s[i + 2]) &&
+           is_digit(s[i + 3]) && (i + 4 == n || !is_digit(s[i + 4]))) {
+        i += 4;
+        groups++;
+    }
+    if (groups > 0 && lead <= 3) {
+        if (i == n)
+            return group == ',' || groups > 1; /* 1.234 alone is a decimal point */
+        char mark = group == ',' ? '.' : ',';
+        if (s[i] != mark || i + 1 == n)
+            return false;
+        for (i++; i < n; i++)
+            if (!is_digit(s[i]))
+                return false;
+        return true;
+    }
+    /* A decimal comma: digits, one comma, digits. */
+    if (group != ',' || groups > 0)
+        return false;
+    for (i++; i < n; i++)
+        if (!is_digit(s[i]))
+            return false;
+    return s[n - 1] != ',';
+}
+
+bool scan__time_like(const char *s, size_t n)
+{
+    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return n >= 5 && parse_time_zone(s, n, 0);
+}
+
 unsigned scan__string_mask(const char *s, size_t n)
 {
     return n >= 10 && is_digit(s[0]) ? date_mask(s, n) : 0;

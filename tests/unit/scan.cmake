@@ -13,6 +13,11 @@ shir_unit_test(NAME test_scan_formats_nomem TIMEOUT 300 SOURCES ${_scan_t}/test_
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/formats)
 target_link_options(test_scan_formats_nomem PRIVATE
   -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+# Not a test: the delimited reader's decisions as JSON lines, for the dialect campaign
+# (tests/fixtures/formats/random/campaign.sh).
+add_executable(dialect_probe ${_scan_t}/dialect_probe.c)
+shir_target(dialect_probe)
+target_link_libraries(dialect_probe PRIVATE shir_scan PkgConfig::JANSSON)
 
 shir_unit_test(NAME test_scan_delta SOURCES ${_scan_t}/test_delta.c LIBS shir_scan
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/delta)

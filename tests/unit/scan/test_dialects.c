@@ -231,7 +231,9 @@ static enum scan_type duck_type(const char *t, size_t n)
         enum scan_type ours;
     } map[] = {{"BIGINT", SCAN_TYPE_INTEGER},   {"DOUBLE", SCAN_TYPE_DECIMAL},
                {"DATE", SCAN_TYPE_DATE},        {"BOOLEAN", SCAN_TYPE_BOOLEAN},
-               {"VARCHAR", SCAN_TYPE_STRING},   {"TIMESTAMP", SCAN_TYPE_TIMESTAMP}};
+               {"VARCHAR", SCAN_TYPE_STRING},   {"TIMESTAMP", SCAN_TYPE_TIMESTAMP},
+               /* We have no time-of-day type: such columns are strings (docs/scanning.md). */
+               {"TIME", SCAN_TYPE_STRING}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strlen(map[i].duck) == n && memcmp(map[i].duck, t, n) == 0)
             return map[i].ours;
@@ -248,6 +250,17 @@ struct duck_override {
 static const struct duck_override corpus_wrong[] = {
     {"strings_noheader.txt", ";", "false", "column0:VARCHAR,column1:VARCHAR,column2:VARCHAR", NULL,
      "DuckDB splits on the commas inside the quoted fields and takes ' as the quote"},
+    {"escaped_delimiter.txt", ",", "false", "column0:DATE,column1:VARCHAR,column2:BIGINT", "8",
+     "Python's QUOTE_NONE + escapechar wrote the comma inside each value as \\,; DuckDB splits "
+     "there"},
+    {"escaped_newline.txt", "|", "true", "note:VARCHAR,id:BIGINT,day:DATE", "8",
+     "each value's line break is escaped by a backslash; DuckDB splits every row in two and "
+     "finds no delimiter"},
+    {"escaped_quote.txt", "\\t", "true", "id:BIGINT,name:VARCHAR,note:VARCHAR", "8",
+     "Python's csv with quotechar ' and an escapechar wrote O'Brien as O\\'Brien; DuckDB "
+     "keeps the backslash (no escape), we read O'Brien"},
+    {"escaped_apostrophe.txt", "|", "true", "id:BIGINT,name:VARCHAR,amount:DOUBLE", "8",
+     "as escaped_quote.txt, without any \" in the file: DuckDB keeps O\\'Brien"},
 };
 
 static const struct duck_override writers_wrong[] = {
@@ -291,8 +304,19 @@ static char *slurp(const char *path, size_t *n)
     return b;
 }
 
-/* Compare our reading of every file of `dir`/`sub` with duckdb.tsv there: delimiter, header,
- * column names and types, and (a 7th field, when recorded) the row count. */
+/* Whether our quote and escape agree with DuckDB's (its "(empty)" quote: nothing quoted, any
+ * quote of ours reads the same; its "(empty)" or doubled escape: ours doubles too). */
+static bool same_quoting(const struct scan__delim_info *in, const char *quote, const char *esc)
+{
+    if (strcmp(quote, "(empty)") != 0 && (strlen(quote) != 1 || quote[0] != in->quote))
+        return false;
+    if (strcmp(esc, "\\") == 0)
+        return in->escape == '\\';
+    return in->escape == in->quote;
+}
+
+/* Compare our reading of every file of `dir`/`sub` with duckdb.tsv there: delimiter, quote and
+ * escape, header, column names and types, and (a 7th field, when recorded) the row count. */
 static size_t compare_duckdb(const char *dir, const char *sub, const struct duck_override *wrong,
                              size_t nwrong)
 {
@@ -331,19 +355,25 @@ static size_t compare_duckdb(const char *dir, const char *sub, const struct duck
         snprintf(path, sizeof path, "%s/%s/%s", dir, sub, f[0]);
         char *text = slurp(path, &n);
         struct scan_asset a;
+        struct scan__delim_info in;
         scan_asset_init(&a);
-        assert_int_equal(scan__delimited_bytes((const unsigned char *)text, n, f[0], SCAN_L2,
-                                               &lim, &a),
+        assert_int_equal(scan__delimited_bytes_info((const unsigned char *)text, n, f[0],
+                                                    SCAN_L2, &lim, &a, &in),
                          0);
         char d = strcmp(delim, "\\t") == 0 ? '\t' : delim[0];
         if (strcmp(a.format, format_of(d)) != 0)
             fail_msg("%s: format %s, DuckDB's delimiter '%s'", f[0], a.format, delim);
+        if (!overridden && !same_quoting(&in, f[2], f[3]))
+            fail_msg("%s: quote %c escape %c, DuckDB's %s and %s", f[0], in.quote, in.escape,
+                     f[2], f[3]);
         size_t j = 0;
         for (const char *c = columns; *c; j++) {
-            const char *colon = strchr(c, ':'), *end = strchr(c, ',');
+            /* A name may hold a comma (not a colon): the type ends at the next comma. */
+            const char *colon = strchr(c, ':');
+            assert_non_null(colon);
+            const char *end = strchr(colon, ',');
             if (!end)
                 end = c + strlen(c);
-            assert_non_null(colon);
             if (j >= a.n_cols)
                 fail_msg("%s: %zu columns, DuckDB has more", f[0], a.n_cols);
             if (strlen(a.cols[j].name) != (size_t)(colon - c) ||
@@ -369,10 +399,50 @@ static size_t compare_duckdb(const char *dir, const char *sub, const struct duck
     return files;
 }
 
+/* A value of `column` in `dir`/`sub`/`file`, read at L3, must be among its samples. */
+static void expect_sample(const char *dir, const char *sub, const char *file, const char *column,
+                          const char *sample)
+{
+    char path[4096];
+    size_t n;
+    struct scan_limits lim;
+    struct scan_asset a;
+    scan_limits_default(&lim);
+    snprintf(path, sizeof path, "%s/%s/%s", dir, sub, file);
+    char *text = slurp(path, &n);
+    scan_asset_init(&a);
+    assert_int_equal(
+        scan__delimited_bytes((const unsigned char *)text, n, file, SCAN_L3, &lim, &a), 0);
+    struct scan_column *c = scan_asset_column(&a, column);
+    bool found = false;
+    for (size_t k = 0; c && k < c->n_samples; k++)
+        found |= strcmp(c->samples[k], sample) == 0;
+    if (!found)
+        fail_msg("%s: no sample '%s' in %s", file, sample, column);
+    scan_asset_free(&a);
+    free(text);
+}
+
 void test_dialect_duckdb(void **state)
 {
+    /* Values the quoting or escaping of the campaign's files (generate.sh) must give back. */
+    static const struct {
+        const char *file, *column, *sample;
+    } samples[] = {
+        {"single_quote_text.txt", "label", "O'Brien"},       /* 'O''Brien' */
+        {"single_quote_text.txt", "label", "\"Ana\" 0"},     /* " unquoted is data */
+        {"single_quote_doubled.txt", "name", "O'Brien"},      /* 'O''Brien' */
+        {"single_quote_lines.txt", "column1", "Ana\nline 0"}, /* quoted line break */
+        {"escaped_delimiter.txt", "column1", "1,000.50"},    /* 1\,000.50 */
+        {"escaped_newline.txt", "note", "Ana\nline 0"},      /* Ana\<LF>line 0 */
+        {"escaped_quote.txt", "name", "O'Brien"},            /* O\'Brien */
+        {"escaped_quote.txt", "note", "say \"hi\""},
+        {"escaped_apostrophe.txt", "name", "O'Brien"},       /* O\'Brien */
+    };
     assert_true(compare_duckdb(*state, "dialects", corpus_wrong,
-                               sizeof corpus_wrong / sizeof corpus_wrong[0]) >= 14);
+                               sizeof corpus_wrong / sizeof corpus_wrong[0]) >= 26);
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
+        expect_sample(*state, "dialects", samples[i].file, samples[i].column, samples[i].sample);
 }
 
 /* Files of other writers (writers/generate.sh): pandas, LibreOffice, PostgreSQL COPY (csv and

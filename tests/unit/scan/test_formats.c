@@ -475,6 +475,25 @@ static void test_cell_types(void **state)
     m = scan__cell_mask("2024-01-01", 10) & scan__cell_mask("2024-01-01 10:00", 16);
     assert_int_equal(scan__mask_type(m, 2), SCAN_TYPE_TIMESTAMP);
     assert_int_equal(scan__mask_type(SCAN__T_ALL, 0), SCAN_TYPE_NULL);
+    /* Numbers written for people: strings, but the sniffer's sign of a right split. */
+    static const struct {
+        const char *s;
+        bool like;
+    } numlike[] = {
+        {"1,234", true},     {"-1,234,567.89", true}, {"1.234.567", true}, {"1.234,5", true},
+        {"3,25", true},      {"-999,00", true},       {"1.234", false},    {"1234", false},
+        {"12,34,56", false}, {"1,2345", true},        {"1234,567.8", false}, {"1,234.", false},
+        {"a,5", false},      {",5", false},           {"5,", false},       {"1,234.5x", false},
+    };
+    for (size_t i = 0; i < sizeof numlike / sizeof numlike[0]; i++)
+        if (scan__number_like(numlike[i].s, strlen(numlike[i].s)) != numlike[i].like)
+            fail_msg("number_like('%s') != %d", numlike[i].s, numlike[i].like);
+    assert_true(scan__time_like("23:59", 5));
+    assert_true(scan__time_like(" 08:15:30.25 ", 13));
+    assert_true(scan__time_like("08:15:30+02:00", 14));
+    assert_false(scan__time_like("24:00", 5));
+    assert_false(scan__time_like("8:15", 4));
+    assert_false(scan__time_like("2024-01-01 08:15", 16));
     /* JSON strings: only dates/timestamps are recognised. */
     assert_int_equal(scan__string_mask("123", 3), 0);
     assert_int_equal(scan__mask_type(scan__string_mask("2024-01-01", 10), 1), SCAN_TYPE_DATE);
