@@ -151,15 +151,7 @@ static int next_record(struct parser *ps, struct fieldv *fv)
             bool esc = false;
             size_t cs = ++i;
             for (;;) {
-                const char *hit;
-                if (e == q) {
-                    hit = memchr(p + i, q, n - i);
-                } else {
-                    size_t j = i;
-                    while (j < n && p[j] != q && p[j] != e)
-                        j++;
-                    hit = j < n ? p + j : NULL;
-                }
+                const char *hit = scan__quote_or_escape(p, i, n, q, e);
                 if (!hit || (*hit == e && e != q && hit + 1 >= p + n)) {
                     ps->pos = n;
                     return ps->complete ? SHIR_E_MALFORMED : SHIR_E_TRUNC;

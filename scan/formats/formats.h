@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "scan/model.h"
 
@@ -83,6 +84,16 @@ struct scan__rowcount {
 };
 void scan__rc_feed(struct scan__rowcount *rc, const char *p, size_t n, const bool *stop, char q,
                    char e);
+/* Inside a quoted field: the next quote q or escape e in p[i..n), NULL when none (the parser
+ * and the counter stop at the same bytes). */
+static inline const char *scan__quote_or_escape(const char *p, size_t i, size_t n, char q, char e)
+{
+    if (e == q)
+        return memchr(p + i, q, n - i);
+    while (i < n && p[i] != q && p[i] != e)
+        i++;
+    return i < n ? p + i : NULL;
+}
 uint64_t scan__rc_finish(const struct scan__rowcount *rc);
 
 /* The delimited reader over bytes already in memory (`complete` = they are the whole file).

@@ -16,15 +16,7 @@ void scan__rc_feed(struct scan__rowcount *rc, const char *p, size_t n, const boo
     while (i < n) {
         switch (rc->st) {
         case SCAN__RC_QUOTED: {
-            const char *hit;
-            if (e == q) {
-                hit = memchr(p + i, q, n - i);
-            } else {
-                size_t j = i;
-                while (j < n && p[j] != q && p[j] != e)
-                    j++;
-                hit = j < n ? p + j : NULL;
-            }
+            const char *hit = scan__quote_or_escape(p, i, n, q, e);
             if (!hit)
                 return;
             i = (size_t)(hit - p) + 1;
