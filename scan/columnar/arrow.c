@@ -1,7 +1,7 @@
 /* Arrow IPC files / Feather v2: a bounds-checked flatbuffer reader for the footer and messages,
  * the schema as columns, the row count, stream detection, and scan_read_arrow (the only part
- * that does I/O, with arrow_stream.c for the stream format). See scan/columnar/arrow.h. Values are not sampled: the schema and row count come
- * from metadata only. */
+ * that does I/O, with arrow_stream.c for the stream format). See scan/columnar/arrow.h. Values
+ * are not sampled: the schema and row count come from metadata only. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,8 +9,8 @@
 struct stream {
     const struct scan_file *f;
     struct scan_asset *a;
-    uint64_t off;          /* start of the next message */
-    unsigned char *meta;   /* the current message's metadata (grown, owned) */
+    uint64_t off;        /* start of the next message */
+    unsigned char *meta; /* the current message's metadata (grown, owned) */
     size_t cap;
 };
 
@@ -111,8 +111,8 @@ static int count_stream_rows(struct stream *s, int64_t *rows, bool *capped, cons
             }
             *rows += m.rows;
         } else if (m.header_type != SCAN_ARROW_DICTIONARY_BATCH) {
-            *why = m.header_type == SCAN_ARROW_SCHEMA ? "a second schema"
-                                                       : "unexpected message type";
+            *why =
+                m.header_type == SCAN_ARROW_SCHEMA ? "a second schema" : "unexpected message type";
             return 0;
         }
         uint64_t after = s->f->size - s->off - fr.prefix - fr.meta_len;
@@ -146,9 +146,9 @@ int scan_arrow_read_stream(const struct scan_file *f, const struct scan_limits *
         goto out;
     a->row_count = capped ? -1 : rows;
     if (why)
-        rv = scan_asset_add_error(a, "arrow: stream damaged at offset %" PRIu64
-                                     " (%" PRId64 " rows before it): %s",
-                                  s.off, rows, why);
+        rv = scan_asset_add_error(
+            a, "arrow: stream damaged at offset %" PRIu64 " (%" PRId64 " rows before it): %s",
+            s.off, rows, why);
 out:
     free(s.meta);
     return rv;

@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct scan_detected d;
     scan_detect(data, size < SCAN_DETECT_HEAD ? size : SCAN_DETECT_HEAD, "fuzz", &d);
-    struct scan_file f = {.fd = -1, .path = "fuzz", .size = size, .head = data,
-                          .head_len = size, .read = no_read};
+    struct scan_file f = {
+        .fd = -1, .path = "fuzz", .size = size, .head = data, .head_len = size, .read = no_read};
     struct scan_limits lim;
     struct scan_asset a;
     scan_limits_default(&lim);
