@@ -2,6 +2,7 @@
  * written by apache-arrow's stream writer (tests/fixtures/columnar/generate-arrow.sh) read as
  * their file-format twin; detection by content, strict against near misses; every cut of a
  * small stream; flipped bytes; the message cap. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,8 +52,8 @@ static void test_stream_fixtures(void **state)
     assert_int_equal(file.n_cols, 12);
     for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++) {
         struct scan_asset a;
-        printf("  %s\n", streams[i]);
         assert_int_equal(col_read_fixture(scan_read_arrow, *state, streams[i], SCAN_L3, &a), 0);
+        printf("  %s: %" PRIu64 " bytes read\n", streams[i], a.bytes_read);
         expect_twin(&a, &file);
         /* Prefixes and metadata only: 5 to 8 messages of under 1 KiB; the file is 25 KB. */
         assert_true(a.bytes_read < 8192);
