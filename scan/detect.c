@@ -1,7 +1,8 @@
 /* File type from content and name. Pure functions: the engine reads the head, we decide.
  *
- * Order: binary magic (Parquet "PAR1", Avro "Obj\x01", Arrow "ARROW1", gzip 1f 8b) wins over the name, because a
- * mislabelled Parquet file read as CSV gives garbage; then a byte-order mark sets the encoding;
+ * Order: binary magic (Parquet "PAR1", Avro "Obj\x01", Arrow "ARROW1", an Arrow IPC stream's
+ * start, gzip 1f 8b) wins over the name, because a mislabelled Parquet file read as CSV gives
+ * garbage; then a byte-order mark sets the encoding;
  * then a known text extension wins over sniffing (a one-line CSV sniffs badly); then sniffing:
  * '{' or '[' first → JSON (several lines each opening with '{' → JSON lines), a delimiter that
  * occurs the same non-zero number of times on the first lines → delimited, NUL bytes → binary,
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scan/columnar/arrow.h"
 #include "scan/engine.h"
 
 struct ext_map {
@@ -20,7 +22,8 @@ static const struct ext_map exts[] = {
     {"csv", "csv"},     {"tsv", "tsv"},         {"tab", "tsv"},   {"psv", "psv"},
     {"ssv", "ssv"},     {"json", "json"},       {"jsonl", "jsonl"}, {"ndjson", "jsonl"},
     {"parquet", "parquet"}, {"parq", "parquet"}, {"avro", "avro"}, {"arrow", "arrow"},
-    {"feather", "arrow"}, {"ipc", "arrow"},     {"xlsx", "xlsx"}, {"xlsm", "xlsx"},
+    {"feather", "arrow"}, {"ipc", "arrow"},     {"arrows", "arrow"}, {"xlsx", "xlsx"},
+    {"xlsm", "xlsx"},
     {"docx", "docx"},   {"docm", "docx"},       {"pptx", "pptx"}, {"pptm", "pptx"},
     {"txt", "text"},
     {"log", "text"},    {"md", "text"},         {"text", "text"},
@@ -132,6 +135,10 @@ void scan_detect(const unsigned char *head, size_t n, const char *name, struct s
     }
     if (n >= 6 && memcmp(head, "ARROW1", 6) == 0) {
         d->format = "arrow"; /* an Arrow IPC file; Feather v2 is the same format */
+        return;
+    }
+    if (scan_arrow_stream_start(head, n)) {
+        d->format = "arrow"; /* an Arrow IPC stream (no magic: its first message, strictly) */
         return;
     }
     if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {

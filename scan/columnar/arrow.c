@@ -1,7 +1,7 @@
-/* Arrow IPC files / Feather v2: a bounds-checked flatbuffer reader for the footer and record
- * batch messages, the schema as columns, the row count, and scan_read_arrow (the only part that
- * does I/O). See scan/columnar/arrow.h. Values are not sampled: the schema and row count come
- * from metadata only. */
+/* Arrow IPC files / Feather v2: a bounds-checked flatbuffer reader for the footer and messages,
+ * the schema as columns, the row count, stream detection, and scan_read_arrow (the only part
+ * that does I/O, with arrow_stream.c for the stream format). See scan/columnar/arrow.h. Values
+ * are not sampled: the schema and row count come from metadata only. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +289,34 @@ static int walk_field(struct walk *w, const struct fbt *f, size_t plen, unsigned
     return 0;
 }
 
+/* The Schema table's fields become columns of `a`. Shared by the file footer and the stream's
+ * first message. */
+static int schema_fill(const struct fb *b, const struct fbt *schema, const struct scan_limits *lim,
+                       struct scan_asset *a, const char **why)
+{
+    size_t first, cnt;
+    int rv;
+    if (fb_int(schema, b, 0, 2, 0) != 0) {
+        *why = "big-endian data";
+        return SHIR_E_UNSUPPORTED;
+    }
+    struct walk w = {.b = b, .lim = lim, .a = a};
+    if (!fb_vector(schema, b, 1, 4, &first, &cnt))
+        return 0;
+    for (size_t i = 0; i < cnt; i++) {
+        struct fbt f;
+        if (!fb_vec_table(b, first, i, &f)) {
+            *why = "bad field";
+            return SHIR_E_MALFORMED;
+        }
+        if ((rv = walk_field(&w, &f, 0, 0)) != 0) {
+            *why = w.why;
+            return rv;
+        }
+    }
+    return 0;
+}
+
 int scan_arrow_footer_fill(const unsigned char *fbuf, size_t n, const struct scan_limits *lim,
                            struct scan_asset *a, struct scan_arrow_block **blocks, size_t *nb,
                            const char **why)
@@ -308,24 +336,8 @@ int scan_arrow_footer_fill(const unsigned char *fbuf, size_t n, const struct sca
         *why = "footer without a schema";
         return SHIR_E_MALFORMED;
     }
-    if (fb_int(&schema, &b, 0, 2, 0) != 0) {
-        *why = "big-endian data";
-        return SHIR_E_UNSUPPORTED;
-    }
-    struct walk w = {.b = &b, .lim = lim, .a = a};
-    if (fb_vector(&schema, &b, 1, 4, &first, &cnt)) {
-        for (size_t i = 0; i < cnt; i++) {
-            struct fbt f;
-            if (!fb_vec_table(&b, first, i, &f)) {
-                *why = "bad field";
-                return SHIR_E_MALFORMED;
-            }
-            if ((rv = walk_field(&w, &f, 0, 0)) != 0) {
-                *why = w.why;
-                return rv;
-            }
-        }
-    }
+    if ((rv = schema_fill(&b, &schema, lim, a, why)) != 0)
+        return rv;
     /* recordBatches: a vector of 24-byte Block structs. Absent means no batches. */
     if (!fb_vector(&footer, &b, 3, 24, &first, &cnt))
         return 0;
@@ -343,41 +355,129 @@ int scan_arrow_footer_fill(const unsigned char *fbuf, size_t n, const struct sca
     return 0;
 }
 
-int scan_arrow_message_rows(const unsigned char *m, size_t n, int64_t *rows, const char **why)
+/* ------------------------------------------------------------------------------------------- */
+/* Messages: their framing and the Message table. */
+
+int scan_arrow_frame_parse(const unsigned char *p, size_t n, struct scan_arrow_frame *fr,
+                           const char **why)
 {
-    size_t skip = 0;
-    *rows = -1;
-    /* Since Arrow 0.15: FF FF FF FF then the length; before: the length alone. */
-    if (n >= 8 && rd32(m) == 0xffffffffu)
-        skip = 8;
-    else if (n >= 4)
-        skip = 4;
-    else {
-        *why = "record batch message too short";
+    if (n < 4) {
+        *why = "message prefix cut short";
         return SHIR_E_MALFORMED;
     }
-    uint32_t len = rd32(m + skip - 4);
-    if (len > n - skip) {
-        *why = "record batch metadata longer than its block";
+    uint32_t w = rd32(p);
+    fr->prefix = 4;
+    if (w == 0xffffffffu) {
+        if (n < 8) {
+            *why = "continuation marker without its length";
+            return SHIR_E_MALFORMED;
+        }
+        fr->prefix = 8;
+        w = rd32(p + 4);
+    }
+    if (w > INT32_MAX) {
+        *why = "negative metadata length";
         return SHIR_E_MALFORMED;
     }
-    struct fb b = {m + skip, len};
+    fr->meta_len = w;
+    return 0;
+}
+
+int scan_arrow_message_decode(const unsigned char *fbuf, size_t n, struct scan_arrow_message *m,
+                              const char **why)
+{
+    struct fb b = {fbuf, n};
     struct fbt msg, rb;
-    if (!fb_has(&b, 0, 4) || !fb_table(&b, rd32(b.p), &msg)) {
-        *why = "record batch message is not a flatbuffer table";
+    m->header_type = 0;
+    m->body_len = 0;
+    m->rows = -1;
+    if (!fb_has(&b, 0, 4) || !fb_table(&b, rd32(fbuf), &msg)) {
+        *why = "message is not a flatbuffer table";
         return SHIR_E_MALFORMED;
     }
-    if (fb_int(&msg, &b, 1, 1, 0) != 3 || !fb_subtable(&msg, &b, 2, &rb)) {
-        *why = "block is not a record batch";
+    m->header_type = (int)(fb_int(&msg, &b, 1, 1, 0) & 0xff);
+    m->body_len = fb_int(&msg, &b, 3, 8, 0);
+    if (m->body_len < 0) {
+        *why = "message with a negative body length";
         return SHIR_E_MALFORMED;
     }
-    int64_t r = fb_int(&rb, &b, 0, 8, 0); /* absent: the default, 0 rows */
-    if (r < 0) {
+    if (m->header_type != SCAN_ARROW_RECORD_BATCH)
+        return 0;
+    if (!fb_subtable(&msg, &b, 2, &rb)) {
+        *why = "record batch message without its header";
+        return SHIR_E_MALFORMED;
+    }
+    m->rows = fb_int(&rb, &b, 0, 8, 0); /* absent: the default, 0 rows */
+    if (m->rows < 0) {
         *why = "record batch with a negative length";
         return SHIR_E_MALFORMED;
     }
-    *rows = r;
     return 0;
+}
+
+int scan_arrow_schema_message_fill(const unsigned char *fbuf, size_t n,
+                                   const struct scan_limits *lim, struct scan_asset *a,
+                                   const char **why)
+{
+    struct fb b = {fbuf, n};
+    struct fbt msg, schema;
+    *why = NULL;
+    if (!fb_has(&b, 0, 4) || !fb_table(&b, rd32(fbuf), &msg)) {
+        *why = "message is not a flatbuffer table";
+        return SHIR_E_MALFORMED;
+    }
+    if (fb_int(&msg, &b, 1, 1, 0) != SCAN_ARROW_SCHEMA || !fb_subtable(&msg, &b, 2, &schema)) {
+        *why = "the first message is not a schema";
+        return SHIR_E_MALFORMED;
+    }
+    return schema_fill(&b, &schema, lim, a, why);
+}
+
+int scan_arrow_message_rows(const unsigned char *m, size_t n, int64_t *rows, const char **why)
+{
+    struct scan_arrow_frame fr;
+    struct scan_arrow_message msg;
+    *rows = -1;
+    if (scan_arrow_frame_parse(m, n, &fr, why) != 0) {
+        *why = "record batch message too short";
+        return SHIR_E_MALFORMED;
+    }
+    if (fr.meta_len > n - fr.prefix) {
+        *why = "record batch metadata longer than its block";
+        return SHIR_E_MALFORMED;
+    }
+    if (scan_arrow_message_decode(m + fr.prefix, fr.meta_len, &msg, why) != 0)
+        return SHIR_E_MALFORMED;
+    if (msg.header_type != SCAN_ARROW_RECORD_BATCH) {
+        *why = "block is not a record batch";
+        return SHIR_E_MALFORMED;
+    }
+    *rows = msg.rows;
+    return 0;
+}
+
+/* Strict on purpose: this decides "arrow" over "binary" for a file of any name, so every check
+ * a real stream passes is made (marker, 8-byte padded length, a Message table of a known
+ * metadata version whose header is a Schema and whose body is empty). */
+bool scan_arrow_stream_start(const unsigned char *head, size_t n)
+{
+    struct scan_arrow_frame fr;
+    const char *why;
+    if (n < 16 || rd32(head) != 0xffffffffu || scan_arrow_frame_parse(head, n, &fr, &why) != 0)
+        return false;
+    if (fr.meta_len < 8 || fr.meta_len > SCAN_ARROW_MAX_FOOTER || fr.meta_len % 8 != 0)
+        return false;
+    /* The head may hold only the start of a large schema: check what it holds, and that the
+     * header's offset stays inside the declared metadata. */
+    struct fb b = {head + 8, n - 8 < fr.meta_len ? n - 8 : fr.meta_len};
+    struct fbt msg;
+    if (!fb_table(&b, rd32(b.p), &msg))
+        return false;
+    int64_t version = fb_int(&msg, &b, 0, 2, 0); /* absent: V1 */
+    size_t at = fb_field(&msg, &b, 2, 4);
+    return version >= 0 && version <= 4 && fb_int(&msg, &b, 1, 1, 0) == SCAN_ARROW_SCHEMA &&
+           at != 0 && rd32(b.p + at) != 0 && rd32(b.p + at) <= fr.meta_len - at &&
+           fb_int(&msg, &b, 3, 8, 0) == 0;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -430,7 +530,7 @@ out:
 int scan_read_arrow(const struct scan_file *f, enum scan_level level,
                     const struct scan_limits *lim, struct scan_asset *a)
 {
-    unsigned char head[8], tail[10];
+    unsigned char head[6], tail[10];
     unsigned char *footer = NULL;
     struct scan_arrow_block *blocks = NULL;
     size_t nb = 0, got;
@@ -439,20 +539,21 @@ int scan_read_arrow(const struct scan_file *f, enum scan_level level,
     (void)level; /* L2 and L3 read the same: schema and row count, no values */
     if ((rv = scan_set_str(&a->format, "arrow")) != 0)
         return rv;
+    /* No file magic: the stream format (a stream named .arrow, or any name by content). */
+    if ((rv = scan_file_read_at(f, 0, head, f->size < 6 ? (size_t)f->size : 6, &got)) != 0)
+        return rv;
+    a->bytes_read += got;
+    if (got < 6 || memcmp(head, "ARROW1", 6) != 0)
+        return scan_arrow_read_stream(f, lim, a);
     if (f->size < 8 + 10)
         return scan_asset_add_error(a, "arrow: file too small (%" PRIu64 " bytes)", f->size);
-    if ((rv = scan_file_read_at(f, 0, head, 8, &got)) != 0)
+    if ((rv = scan_file_read_at(f, f->size - 10, tail, 10, &got)) != 0)
         return rv;
-    if (got == 8 && (rv = scan_file_read_at(f, f->size - 10, tail, 10, &got)) != 0)
-        return rv;
-    a->bytes_read += 18;
-    if (got != 8 && got != 10)
+    a->bytes_read += got;
+    if (got != 10)
         return scan_asset_add_error(a, "arrow: truncated file");
-    if (memcmp(head, "ARROW1", 6) != 0)
-        return scan_asset_add_error(a, "arrow: bad magic at the start");
     if (memcmp(tail + 4, "ARROW1", 6) != 0)
-        return scan_asset_add_error(a, "arrow: bad magic at the end (truncated file, or the "
-                                       "stream format, which has no footer?)");
+        return scan_asset_add_error(a, "arrow: bad magic at the end (a truncated file?)");
     uint32_t flen = rd32(tail);
     if (flen < 4 || flen > SCAN_ARROW_MAX_FOOTER || flen > f->size - 18)
         return scan_asset_add_error(a, "arrow: footer length %" PRIu32

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Write the seed corpus of fuzz_arrow (tests/fuzz/corpus/arrow) from the Arrow fixtures that
+"""Write the seed corpora of fuzz_arrow (tests/fuzz/corpus/arrow) and fuzz_arrow_stream
+(tests/fuzz/corpus/arrow-stream) from the Arrow fixtures that
 tests/fixtures/columnar/generate-arrow.sh wrote: each footer (selector byte 0) and each record
-batch message (selector byte 1). The seeds are committed; rerun this only to change them."""
+batch message (selector byte 1); stream files. The seeds are committed; rerun this only to change them."""
 import os
 import struct
 
@@ -29,3 +30,12 @@ for name in ("events.arrow", "empty.arrow"):
     for i in range(min(struct.unpack_from("<I", footer, vec)[0], 2)):
         off, mlen = struct.unpack_from("<qi", footer, vec + 4 + 24 * i)
         open(os.path.join(out, "%s_batch%d" % (stem, i)), "wb").write(b"\x01" + b[off:off + mlen])
+
+# fuzz_arrow_stream (tests/fuzz/corpus/arrow-stream): the small stream files whole, and the first
+# 4 KiB of the dictionary-replacing and pre-0.15 ones (a cut stream is an input like any other).
+out = os.path.join(here, "corpus", "arrow-stream")
+os.makedirs(out, exist_ok=True)
+for name, keep in (("small.arrows", None), ("empty.arrows", None),
+                   ("events_dicts.arrows", 4096), ("events_legacy.arrows", 4096)):
+    b = open(os.path.join(fixtures, name), "rb").read()
+    open(os.path.join(out, name.split(".")[0]), "wb").write(b if keep is None else b[:keep])

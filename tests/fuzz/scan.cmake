@@ -16,6 +16,8 @@ shir_fuzz_target(NAME fuzz_delta SOURCES fuzz_delta.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/delta)
 shir_fuzz_target(NAME fuzz_arrow SOURCES fuzz_arrow.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/arrow)
+shir_fuzz_target(NAME fuzz_arrow_stream SOURCES fuzz_arrow_stream.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/arrow-stream)
 shir_fuzz_target(NAME fuzz_columnar_codecs SOURCES fuzz_columnar_codecs.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/columnar-codecs)
 shir_fuzz_target(NAME fuzz_scan_rules SOURCES fuzz_scan_rules.c LIBS shir_scan

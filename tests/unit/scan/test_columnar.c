@@ -699,5 +699,6 @@ int main(int argc, char **argv)
     int failed = cmocka_run_group_tests_name("scan_parquet", tests, NULL, NULL);
     failed += col_run_avro_tests(dir);
     failed += col_run_codec_tests(dir);
-    return failed + col_run_arrow_tests(dir) ? 1 : 0;
+    failed += col_run_arrow_tests(dir);
+    return failed + col_run_arrow_stream_tests(dir) ? 1 : 0;
 }

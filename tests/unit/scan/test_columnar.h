@@ -24,5 +24,7 @@ int col_run_avro_tests(const char *dir);
 int col_run_codec_tests(const char *dir);
 /* The Arrow IPC / Feather group (test_columnar_arrow.c). */
 int col_run_arrow_tests(const char *dir);
+/* The Arrow IPC stream group (test_columnar_arrow_stream.c). */
+int col_run_arrow_stream_tests(const char *dir);
 
 #endif

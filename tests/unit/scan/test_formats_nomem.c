@@ -1,4 +1,4 @@
-/* Allocation-failure injection for the text-format, Office and Delta readers: fail the 1st, 2nd, ... allocation
+/* Allocation-failure injection for the text-format, Office, Arrow and Delta readers: fail the 1st, 2nd, ... allocation
  * made by our code (malloc/calloc/realloc are wrapped at link time; jansson's own allocations are
  * not) and check that every reader returns 0 or SHIR_E_NOMEM and leaks nothing (run under
  * ASan's leak checker). The fixture directory is the first command-line argument. */
@@ -125,6 +125,16 @@ static void test_nomem_office(void **state)
     sweep(*state, "../office/writers/formats_gnumeric.xlsx", scan_read_office, 1u << 20);
 }
 
+/* The Arrow reader (tests/fixtures/columnar): IPC streams in both framings, with replaced
+ * dictionaries, and the file format. */
+static void test_nomem_arrow(void **state)
+{
+    sweep(*state, "../columnar/events.arrows", scan_read_arrow, 1u << 20);
+    sweep(*state, "../columnar/events_dicts.arrows", scan_read_arrow, 1u << 20);
+    sweep(*state, "../columnar/events_legacy.arrows", scan_read_arrow, 1u << 20);
+    sweep(*state, "../columnar/events.arrow", scan_read_arrow, 1u << 20);
+}
+
 /* The Delta tables (tests/fixtures/delta, next to this directory): every checkpoint layout,
  * and deletion vectors. */
 static void test_nomem_delta(void **state)
@@ -176,6 +186,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_nomem_json, argv[1]),
         cmocka_unit_test_prestate(test_nomem_text, argv[1]),
         cmocka_unit_test_prestate(test_nomem_office, argv[1]),
+        cmocka_unit_test_prestate(test_nomem_arrow, argv[1]),
         cmocka_unit_test_prestate(test_nomem_delta, argv[1]),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
