@@ -7,11 +7,13 @@
 
 /* Attempts this process started: at most the node's capacity plus the ones stopping. */
 #define LOCAL_MAX 1024
-/* Workers started per tick are bounded by time: spawning is a fork and exec on the loop thread
- * (~1 ms idle, 40 ms seen on a loaded 2-core machine), and a burst of hundreds (a node given
- * capacity 400 and as many runs at once) would hold the loop past raft's election timeout and
- * cost the runtime its leader. One start always happens; more while the tick has spent less
- * than this. The rest wait, `assigned`, for the next tick (50 ms later). */
+/* Workers started per tick are bounded by time. A start on the loop thread is now only its
+ * preparation (the job encoded, two socketpairs, a request queued: 0.03-0.14 ms in
+ * bench_spawn; the spawner thread of node/spawner.h does the posix_spawn), but a burst of
+ * hundreds (a node given capacity 400 and as many runs at once) still adds up, and the bound
+ * keeps any tick short of raft's election timeout whatever a start costs. One start always
+ * happens; more while the tick has spent less than this. The rest wait, `assigned`, for the
+ * next tick (50 ms later). */
 #define START_BUDGET_NS (10ull * 1000 * 1000)
 /* How long after a refused auto-capacity proposal the next one is tried. */
 #define CAPACITY_RETRY_MS 5000

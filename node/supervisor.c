@@ -23,7 +23,7 @@ struct node_worker {
     struct node_worker_cbs cbs;
     struct node_spawner *sp;
     struct node_spawn_req req; /* in the spawner's hands while `starting` */
-    char self[PATH_MAX];       /* the program and argv of req */
+    char self[PATH_MAX];       /* argv[0], for ps: the program's path (/proc/self/exe runs) */
     char *argv[5];
     int child_fd0, child_fd3; /* the child's ends of the two socketpairs until the start is over */
     pid_t pid;                /* 0 until it runs */

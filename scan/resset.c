@@ -2,7 +2,10 @@
  *
  * Tokens follow the model's conventions ({N}, {GUID}, {Date}, {Hex}) so that
  * sales/year=2025/month=01/part-0001.csv and .../month=02/part-0007.csv both read
- * sales/year={N}/month={N}/part-{N}.csv and group into one logical asset. */
+ * sales/year={N}/month={N}/part-{N}.csv and group into one logical asset. The same pattern
+ * comes three ways: scan_resset_pattern; scan_resset_pattern_memo, which keeps the directory
+ * part's pattern from the previous path (the walk's order); and scan_resset_pattern_hexrun,
+ * with one digit run read as a hash (groups.c's merge of hashes that drew only digits). */
 #include <stdint.h>
 #include <string.h>
 
