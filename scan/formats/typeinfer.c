@@ -21,6 +21,17 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Leading and trailing spaces and tabs off a cell: they never decide its type. */
+static void trim_blanks(const char **s, size_t *n)
+{
+    while (*n > 0 && ((*s)[0] == ' ' || (*s)[0] == '\t')) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
+}
+
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -194,12 +205,7 @@ static unsigned number_mask(const char *s, size_t n)
 
 unsigned scan__cell_mask(const char *s, size_t n)
 {
-    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
-        s++;
-        n--;
-    }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
+    trim_blanks(&s, &n);
     if (n == 0)
         return 0;
     char c = s[0];
@@ -233,10 +239,7 @@ unsigned scan__cell_mask(const char *s, size_t n)
 bool scan__number_like(const char *s, size_t n)
 {
     size_t i = 0;
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    while (i < n && (s[i] == ' ' || s[i] == '\t'))
-        i++;
+    trim_blanks(&s, &n);
     if (i < n && (s[i] == '-' || s[i] == '+'))
         i++;
     size_t st = i;
@@ -273,12 +276,7 @@ bool scan__number_like(const char *s, size_t n)
 
 bool scan__time_like(const char *s, size_t n)
 {
-    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
-        s++;
-        n--;
-    }
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
+    trim_blanks(&s, &n);
     return n >= 5 && parse_time_zone(s, n, 0);
 }
 
