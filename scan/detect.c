@@ -3,10 +3,12 @@
  * Order: binary magic (Parquet "PAR1", Avro "Obj\x01", Arrow "ARROW1", an Arrow IPC stream's
  * start, gzip 1f 8b) wins over the name, because a mislabelled Parquet file read as CSV gives
  * garbage; then a byte-order mark sets the encoding;
- * then a known text extension wins over sniffing (a one-line CSV sniffs badly); then sniffing:
- * '{' or '[' first → JSON (several lines each opening with '{' → JSON lines), a delimiter that
- * occurs the same non-zero number of times on the first lines → delimited, NUL bytes → binary,
- * anything else → text. */
+ * then a known text extension wins over sniffing (a one-line CSV sniffs badly), except `.txt`,
+ * the name database and spreadsheet exports also get (`mysqldump --tab`, `INTO OUTFILE`,
+ * sqlite's list mode): one whose head is a table beyond doubt is read as one (txt_table); then
+ * sniffing: '{' or '[' first → JSON (several lines each opening with '{' → JSON lines), a
+ * delimiter that occurs the same non-zero number of times on the first lines → delimited, NUL
+ * bytes → binary, anything else → text. */
 #include <string.h>
 #include <strings.h>
 
@@ -16,26 +18,31 @@
 struct ext_map {
     const char *ext;
     const char *format;
+    bool table_ok; /* text by name, a table by content when its head is one (txt_table) */
 };
 
 static const struct ext_map exts[] = {
-    {"csv", "csv"},     {"tsv", "tsv"},         {"tab", "tsv"},   {"psv", "psv"},
-    {"ssv", "ssv"},     {"json", "json"},       {"jsonl", "jsonl"}, {"ndjson", "jsonl"},
-    {"parquet", "parquet"}, {"parq", "parquet"}, {"avro", "avro"}, {"arrow", "arrow"},
-    {"feather", "arrow"}, {"ipc", "arrow"},     {"arrows", "arrow"}, {"xlsx", "xlsx"},
-    {"xlsm", "xlsx"},
-    {"docx", "docx"},   {"docm", "docx"},       {"pptx", "pptx"}, {"pptm", "pptx"},
-    {"txt", "text"},
-    {"log", "text"},    {"md", "text"},         {"text", "text"},
+    {"csv", "csv", false},         {"tsv", "tsv", false},       {"tab", "tsv", false},
+    {"psv", "psv", false},         {"ssv", "ssv", false},       {"json", "json", false},
+    {"jsonl", "jsonl", false},     {"ndjson", "jsonl", false},  {"parquet", "parquet", false},
+    {"parq", "parquet", false},    {"avro", "avro", false},     {"arrow", "arrow", false},
+    {"feather", "arrow", false},   {"ipc", "arrow", false},     {"arrows", "arrow", false},
+    {"xlsx", "xlsx", false},       {"xlsm", "xlsx", false},     {"docx", "docx", false},
+    {"docm", "docx", false},       {"pptx", "pptx", false},     {"pptm", "pptx", false},
+    {"txt", "text", true},         {"log", "text", false},      {"md", "text", false},
+    {"text", "text", false},
 };
 
-/* The extension of name after its last '.', skipping a trailing ".gz" (noted in *gz). */
-static const char *name_format(const char *name, bool *gz)
+/* The extension of name after its last '.', skipping a trailing ".gz" (noted in *gz); *table_ok
+ * as the extension's entry says (NULL: not wanted). */
+static const char *name_format(const char *name, bool *gz, bool *table_ok)
 {
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
     size_t len = strlen(base);
     *gz = false;
+    if (table_ok)
+        *table_ok = false;
     if (len > 3 && strcasecmp(base + len - 3, ".gz") == 0) {
         *gz = true;
         len -= 3;
@@ -50,8 +57,11 @@ static const char *name_format(const char *name, bool *gz)
         return NULL; /* no extension, or a dot file */
     size_t elen = (size_t)(base + len - dot);
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (strlen(exts[i].ext) == elen && strncasecmp(dot, exts[i].ext, elen) == 0)
+        if (strlen(exts[i].ext) == elen && strncasecmp(dot, exts[i].ext, elen) == 0) {
+            if (table_ok)
+                *table_ok = exts[i].table_ok;
             return exts[i].format;
+        }
     return NULL;
 }
 
@@ -59,7 +69,7 @@ void scan_detect_name(const char *name, struct scan_detected *d)
 {
     bool gz;
     memset(d, 0, sizeof *d);
-    d->format = name_format(name, &gz);
+    d->format = name_format(name, &gz, NULL);
     if (gz) {
         d->compression = "gzip";
         if (!d->format)
@@ -67,13 +77,16 @@ void scan_detect_name(const char *name, struct scan_detected *d)
     }
 }
 
-/* Count occurrences of c on each of the first lines (up to 8 complete lines); true when every
- * line has the same non-zero count, or when there is a single line with at least one. */
-static bool consistent_delim(const unsigned char *p, size_t n, unsigned char c)
+/* Count occurrences of c outside '"' quotes on each of the first lines (up to 8 complete lines).
+ * Consistent: every line has the same non-zero count, or a single unended line has at least one;
+ * the number of complete lines is returned then (1 for the unended line), else 0. *lead: some
+ * line starts with c (an empty first field). */
+static unsigned delim_lines(const unsigned char *p, size_t n, unsigned char c, bool *lead)
 {
     unsigned counts[8];
     unsigned lines = 0, cur = 0;
     bool in_quote = false;
+    *lead = n > 0 && p[0] == c;
     for (size_t i = 0; i < n && lines < 8; i++) {
         if (p[i] == '"')
             in_quote = !in_quote;
@@ -82,14 +95,71 @@ static bool consistent_delim(const unsigned char *p, size_t n, unsigned char c)
         else if (p[i] == '\n' && !in_quote) {
             counts[lines++] = cur;
             cur = 0;
+            if (i + 1 < n && p[i + 1] == c)
+                *lead = true;
         }
     }
     if (lines == 0)
-        return cur > 0;
+        return cur > 0 ? 1 : 0;
     for (unsigned i = 0; i < lines; i++)
         if (counts[i] == 0 || counts[i] != counts[0])
-            return false;
-    return true;
+            return 0;
+    return lines;
+}
+
+static const struct {
+    unsigned char c;
+    const char *fmt;
+} delims[] = {{'\t', "tsv"}, {',', "csv"}, {'|', "psv"}, {';', "ssv"}};
+
+#define TXT_TABLE_LINES 3
+
+/* Whether most of the first lines (up to 16 complete ones, quotes not tracked: exports of this
+ * kind do not quote) hold the same non-zero count of c: at least 3 lines and more than half of
+ * them, fewer than 1 in 4 starting with c. Tolerates what real `.txt` exports carry — an escaped
+ * or unescaped delimiter inside a value, a value split by line breaks (the MariaDB, psql and
+ * sqlite fixtures of tests/fixtures/formats/writers have 10 regular lines in their first 16),
+ * a footer. */
+static bool most_lines(const unsigned char *p, size_t n, unsigned char c)
+{
+    unsigned counts[16];
+    unsigned lines = 0, cur = 0, lead = n > 0 && p[0] == c;
+    for (size_t i = 0; i < n && lines < 16; i++) {
+        if (p[i] == c) {
+            cur++;
+        } else if (p[i] == '\n') {
+            counts[lines++] = cur;
+            cur = 0;
+            lead += i + 1 < n && p[i + 1] == c && lines < 16;
+        }
+    }
+    unsigned best = 0;
+    for (unsigned i = 0; i < lines; i++) {
+        unsigned same = 0;
+        for (unsigned k = 0; k < lines; k++)
+            same += counts[k] == counts[i];
+        if (counts[i] > 0 && same > best)
+            best = same;
+    }
+    return best >= TXT_TABLE_LINES && best * 2 > lines && lead * 4 < lines;
+}
+
+/* A `.txt` head that is a table beyond doubt. Tabs and pipes, the separators of the exports
+ * that are named `.txt` (`mysqldump --tab`, `INTO OUTFILE`, psql -A, sqlite's list mode), and
+ * rarely in prose: most_lines. Commas and semicolons, common in prose: every one of at least
+ * TXT_TABLE_LINES complete lines holds the same non-zero count, none starting with it (a note of
+ * "Dear John,\nThanks, ...\nBest,\n" has one comma a line on 3 of its 4 lines). Its format, or
+ * NULL: the file stays text. */
+static const char *txt_table(const unsigned char *p, size_t n)
+{
+    for (size_t k = 0; k < sizeof delims / sizeof delims[0]; k++) {
+        unsigned char c = delims[k].c;
+        bool lead;
+        if (c == '\t' || c == '|' ? most_lines(p, n, c)
+                                   : delim_lines(p, n, c, &lead) >= TXT_TABLE_LINES && !lead)
+            return delims[k].fmt;
+    }
+    return NULL;
 }
 
 static const char *sniff_text(const unsigned char *p, size_t n)
@@ -108,22 +178,20 @@ static const char *sniff_text(const unsigned char *p, size_t n)
             return "jsonl";
         return "json";
     }
-    static const struct {
-        unsigned char c;
-        const char *fmt;
-    } delims[] = {{'\t', "tsv"}, {',', "csv"}, {'|', "psv"}, {';', "ssv"}};
     /* Only a head with at least one full line is sniffed for delimiters: prose has commas. */
     if (memchr(p, '\n', n))
-        for (size_t k = 0; k < sizeof delims / sizeof delims[0]; k++)
-            if (consistent_delim(p, n, delims[k].c))
+        for (size_t k = 0; k < sizeof delims / sizeof delims[0]; k++) {
+            bool lead;
+            if (delim_lines(p, n, delims[k].c, &lead) > 0)
                 return delims[k].fmt;
+        }
     return "text";
 }
 
 void scan_detect(const unsigned char *head, size_t n, const char *name, struct scan_detected *d)
 {
-    bool gz;
-    const char *by_name = name_format(name, &gz);
+    bool gz, table_ok;
+    const char *by_name = name_format(name, &gz, &table_ok);
     memset(d, 0, sizeof *d);
     if (n >= 4 && memcmp(head, "PAR1", 4) == 0) {
         d->format = "parquet";
@@ -158,7 +226,10 @@ void scan_detect(const unsigned char *head, size_t n, const char *name, struct s
     }
     if (by_name) {
         /* Includes a ".parquet" without its magic: its reader then reports the damage. */
-        d->format = by_name;
+        const char *table = NULL;
+        if (table_ok && !(d->encoding && d->encoding[4] == '1') && !memchr(head, 0, n))
+            table = txt_table(head + skip, n - skip);
+        d->format = table ? table : by_name;
         return;
     }
     if (d->encoding && d->encoding[4] == '1') {

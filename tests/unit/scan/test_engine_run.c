@@ -192,6 +192,37 @@ static void test_levels_and_sets(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* `.txt` is text by name (L1 reads nothing) and a table by content at L2 when its head is one
+ * beyond doubt (scan/detect.c txt_table): a tab-separated export goes to the delimited reader,
+ * a note with commas and a two-line list stay text. */
+static void test_txt_export_read_as_table(void **state)
+{
+    (void)state;
+    char root[64], out[96];
+    strcpy(root, "/tmp/shir-eng-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    put_file(root, "export.txt", "1\tAda\t10.5\n2\tBob\t3.25\n3\tCy\t7\n4\tDee\t1\n");
+    put_file(root, "note.txt", "Dear team, thanks.\nSee you, then, on Monday.\nBye\n");
+    put_file(root, "short.txt", "a,b\n1,2\n");
+    snprintf(out, sizeof out, "%s.jsonl", root);
+    struct fakes *fk = g_fakes_for_readers();
+    struct scan_summary sum;
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 1, out, fk, &sum), 0);
+    assert_int_equal(fk->delimited_calls + fk->text_calls, 0);
+    assert_int_equal(count(slurp(out), "\"format\":\"text\""), 3);
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 2, out, fk, &sum), 0);
+    assert_int_equal(fk->delimited_calls, 1);
+    assert_int_equal(fk->text_calls, 2);
+    const char *j = slurp(out);
+    assert_int_equal(count(j, "\"format\":\"tsv\""), 1);
+    assert_non_null(strstr(j, "/export.txt\",\"path\":"));
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", root, out);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* A set's members in path order whatever the walk's order: the walk reads region=eu before
  * region=eu-west (component by component), a path sort puts eu-west first ('-' < '/'); the set
  * is reported by its first member's path. */
@@ -388,6 +419,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels_and_sets),
+        cmocka_unit_test(test_txt_export_read_as_table),
         cmocka_unit_test(test_set_members_in_path_order),
         cmocka_unit_test(test_digit_hash_joins_set),
         cmocka_unit_test(test_job_run_errors),

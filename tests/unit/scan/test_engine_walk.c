@@ -504,6 +504,24 @@ static void test_detect(void **state)
     detect_str("\x7f" "ELF\0\0", 6, "noext", "binary", NULL, NULL);
     detect_str("anything", 8, "data.tsv", "tsv", NULL, NULL);   /* name wins for text */
     detect_str("garbage", 7, "broken.parquet", "parquet", NULL, NULL);
+    /* .txt: a table beyond doubt (3+ lines, one delimiter count, no line starting with it). */
+    detect_str("1\tAda\n2\tBob\n3\tCy\n", 17, "out.txt", "tsv", NULL, NULL);
+    detect_str("id|name\n1|a\n2|b\n", 16, "LIST.TXT", "psv", NULL, NULL);
+    detect_str("\xef\xbb\xbf" "a;b\r\n1;2\r\n3;4\r\n", 18, "x.txt", "ssv", NULL, "utf-8");
+    detect_str("a,\"x,y\"\n1,2\n3,4\n", 16, "x.txt", "csv", NULL, NULL);
+    detect_str("a,b\n1,2\n", 8, "two.txt", "text", NULL, NULL);            /* 2 lines */
+    detect_str("a,b\n1,2\n3,4", 11, "two.txt", "text", NULL, NULL);         /* 3rd unended */
+    detect_str("\tone\n\ttwo\n\tthree\n", 17, "poem.txt", "text", NULL, NULL);
+    detect_str("x\ty\n\tb\nc\td\n", 11, "gap.txt", "text", NULL, NULL); /* empty 1st field */
+    detect_str("Hi, all.\nSee you, then, Monday.\nBye\n", 36, "n.txt", "text", NULL, NULL);
+    detect_str("{\"a\":1}\n{\"a\":2}\n", 16, "rec.txt", "text", NULL, NULL);
+    detect_str("a\tb\n1\t2\n3\t\0\n", 12, "nul.txt", "text", NULL, NULL);
+    detect_str("\xff\xfe" "a\0\t\0", 6, "u16.txt", "text", NULL, "utf-16le");
+    detect_str("1\tA\t2\n2\tB\\\tC\t3\n3\tD\t4\n4\tE\t5\n", 27, "dump.txt", "tsv", NULL, NULL); /* an escaped tab, 1 line in 4 */
+    detect_str("id|v\n1|a\n2|x\ny\n3|b\n(3 rows)\n", 28, "psql.txt", "psv", NULL, NULL); /* a split value, a footer: 4 in 6 */
+    detect_str("Dear John,\nThanks, all good.\nBest,\nMary\n", 40, "note.txt", "text", NULL, NULL); /* commas: every line */
+    detect_str("a|b\nc\nd\ne|f\n", 12, "half.txt", "text", NULL, NULL); /* 2 lines in 4: not most */
+    detect_str("a\tb\n1\t2\n3\t4\n", 12, "app.log", "text", NULL, NULL);     /* .txt only */
     struct scan_detected d;
     scan_detect_name("a/b/c.JSONL", &d);
     assert_string_equal(d.format, "jsonl");
