@@ -1,9 +1,12 @@
 /* Fuzz target: the delimited reader (decoding, dialect sniffing, header detection, RFC 4180
  * parsing, type inference, sampling) over arbitrary bytes, at L3 with small limits so that each
- * input exercises the row/byte/column bounds as well. The first byte picks the file-name hint. */
+ * input exercises the row/byte/column bounds as well. The first byte picks the file-name hint.
+ * The head also goes through file-type detection as a `.txt` file (scan/detect.c's table sniff)
+ * and a file without an extension. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scan/engine.h"
 #include "scan/formats/formats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,6 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data++;
         size--;
     }
+    struct scan_detected d;
+    size_t head = size < SCAN_DETECT_HEAD ? size : SCAN_DETECT_HEAD;
+    scan_detect(data, head, "f.txt", &d);
+    scan_detect(data, head, "f", &d);
     scan_limits_default(&lim);
     lim.max_rows = 16;
     lim.max_struct_bytes = 64 * 1024;
