@@ -2,8 +2,9 @@
 # A database source through the runtime (issue 13) on a real PostgreSQL with TLS: a definition
 # with --tls verify-full and --tls-ca (its content stored in the replicated definition) and a
 # replicated credential; the run's node is killed (kill -9) after its first per-table
-# checkpoint; the run succeeds on another node from that checkpoint (resumedFrom > 0); its parts
-# hold exactly the assets of a `scan run-local` of the same database, none twice; and the
+# checkpoint, ten tables that sort before the checkpoint's key created just before; the run
+# succeeds on another node from that checkpoint (resumedFrom > 0), resumed by key; its parts
+# hold exactly the assets of a `scan run-local` of the database as it was, none twice; and the
 # server's own counters (pg_stat_user_tables.seq_scan, each table's sample is one scan) show
 # every table read, and at most one table read twice: the one at the checkpoint. A CA that did
 # not sign the server fails the run with a certificate error; the flags are refused for a path.
@@ -93,6 +94,15 @@ id=$(json_get "$(scan n2 run db)" 'd["run"]') || fail "run"
 wait_until 60 test -f "$tmp/out/db/$id/part-000001.jsonl" || fail "no second part $(logs)"
 victim=$(grep -l "run $id of scan db: attempt 1 started" "$tmp"/n[123].log | head -n 1)
 victim=$(basename "$victim" .log)
+# The catalog changes before the resume: ten tables that sort before every checkpoint's key
+# (s.a000-s.a009 < s.t000). A resume by index would start ten tables early in the new catalog
+# and lose the last ten; by key it starts at the same table, and the new tables, before the
+# key, are not part of this run's remainder (parts == run-local's assets below).
+for i in 0 1 2 3 4 5 6 7 8 9; do
+    echo "CREATE TABLE s.a00$i (id integer); INSERT INTO s.a00$i VALUES (1);" # no index: its build is a seq_scan
+done | pg_sql "$P/pg" "$PGPORT" shop >/dev/null 2>"$P/psql.err" || fail "new tables: $(cat "$P/psql.err")"
+echo "GRANT SELECT ON ALL TABLES IN SCHEMA s TO reader;" | pg_sql "$P/pg" "$PGPORT" shop >/dev/null ||
+    fail "grant"
 crash "$victim"
 other=n1; [ "$victim" = n1 ] && other=n2
 expect_run 180 "$other" "$id" 'r["state"]=="succeeded"' "run $id did not finish after losing $victim"
