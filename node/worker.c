@@ -222,13 +222,13 @@ static int read_frame(int fd, struct shir_buf *b, size_t *flen)
 }
 
 /* Bound the worker: no core files (a crash in a parser of untrusted files must not leave their
- * contents on disk), and the job's address-space limit. ASan reserves terabytes of shadow
- * address space, so sanitizer builds skip RLIMIT_AS. */
+ * contents on disk), and the job's address-space limit. ASan and TSan reserve terabytes of
+ * shadow address space, so sanitizer builds skip RLIMIT_AS. */
 static void apply_limits(const struct scan_job *job, struct shir_log *log)
 {
     struct rlimit core = {0, 0};
     (void)setrlimit(RLIMIT_CORE, &core);
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     (void)job;
     (void)log;
 #else
