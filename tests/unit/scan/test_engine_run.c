@@ -330,11 +330,12 @@ static void test_letter_hash_joins_set(void **state)
     strcpy(root, "/tmp/shir-eng-XXXXXX");
     assert_non_null(mkdtemp(root));
     const char *const files[] = {
-        /* with a {N} beside it, without any token, in capitals, its set a {Hex} directory */
+        /* with a {N} beside it, without any token, in capitals, in a directory, a value */
         "h/part-00000-abc7e7.csv", "h/part-00001-abcdef.csv", "h/part-00002-9f8e7d.csv",
         "c/chunk-1a2b3c.csv", "c/chunk-4d5e6f.csv", "c/chunk-fedcba.csv",
         "u/blob-A1B2C3.csv", "u/blob-D4E5F6.csv", "u/blob-ABCDEF.csv",
         "d/9f8e7d/data.csv", "d/a1b2c3/data.csv", "d/decade/data.csv",
+        "k/k=a1b2c3/a.csv", "k/k=d4e5f6/a.csv", "k/k=abcdef/a.csv",
         /* two words: the one that names a set moves */
         "s/x-a1b2-beef.csv", "s/x-c3d4-beef.csv", "s/x-cafe-beef.csv",
         /* no set to join: a word, or a word and one {Hex} file */
@@ -355,6 +356,7 @@ static void test_letter_hash_joins_set(void **state)
     set_of(j, "/c/chunk-{Hex}.csv", 3);
     set_of(j, "/u/blob-{Hex}.csv", 3);
     set_of(j, "/d/{Hex}/data.csv", 3);
+    set_of(j, "/k/k={Hex}/a.csv", 3);
     set_of(j, "/s/x-{Hex}-beef.csv", 3);
     file_of(j, "/r/report-cafe.csv");
     file_of(j, "/r/report-final.csv");
@@ -364,8 +366,8 @@ static void test_letter_hash_joins_set(void **state)
     set_of(j, "/w/run-{N}-{Hex}.csv", 2);
     set_of(j, "/m/img-{Hex}.csv", 2);
     file_of(j, "/m/img-Face.csv");
-    assert_int_equal(sum.resource_sets, 8);
-    assert_int_equal(sum.assets, 13);
+    assert_int_equal(sum.resource_sets, 9);
+    assert_int_equal(sum.assets, 14);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", root, out);
     assert_int_equal(system(cmd), 0);
