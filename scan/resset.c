@@ -110,9 +110,10 @@ static bool hexlike_digits(const char *s, size_t n, size_t i, size_t end)
            (end == n || !is_alnum(s[end]));
 }
 
-/* The letter run s[st..end) is >= HEX_MIN hex letters of one case standing alone as a word
- * (abcdef, FACE): what a hex hash is when it draws no digit (one time in 360 for six
- * characters). Mixed case (Face, aBcD) is how people write words, not how hashes come out. */
+/* Is the letter run s[st..end) (the caller checks it is >= HEX_MIN long) hex letters of one case
+ * standing alone as a word (abcdef, FACE)? What a hex hash is when it draws no digit (one time in
+ * 360 for six characters). Mixed case (Face, aBcD) is how people write words, not how hashes
+ * come out. */
 static bool hexword(const char *s, size_t n, size_t st, size_t end)
 {
     if ((st > 0 && is_alnum(s[st - 1])) || (end < n && is_alnum(s[end])))
