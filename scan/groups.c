@@ -135,12 +135,13 @@ int scan_groups_merge_digit_hashes(struct scan_groups *gs)
     return rc;
 }
 
-/* A byte of a word of hex letters in a pattern; any letter or digit. */
+/* A hex letter of either case (word_neighbour reads patterns leniently). */
 static bool hex_letter(char c)
 {
     return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* An ASCII letter or digit: what a word of hex letters must not touch. */
 static bool alnum(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
