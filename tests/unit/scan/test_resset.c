@@ -1,16 +1,20 @@
 /* Unit tests of resource-set patterns (scan/resset.c) beyond the walk's own: hex-like runs that
  * mix letters and digits are one token, so siblings differing only by a short hash group, and a
  * hash that drew only digits or only letters can be read as one (scan_resset_pattern_hexrun,
- * scan_resset_pattern_hexword). */
+ * scan_resset_pattern_hexword); and the groups those make after the merges (scan/groups.c), from
+ * a table of small trees. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "scan/engine.h"
+#include "scan/groups.h"
 
 struct pattern_case {
     const char *rel, *want;
@@ -209,12 +213,80 @@ static void test_resset_memo_same(void **state)
     scan_resset_memo_free(&m);
 }
 
+/* Paths in walk order, grouped as the engine does (a token or a hex word: held), both merges
+ * run: the groups left with files, as "pattern=count" in group order. */
+struct merge_case {
+    const char *rels[6];
+    const char *want;
+};
+
+static const struct merge_case merge_cases[] = {
+    /* a letters-only hash beside a {N}, with no other token, in a directory, a value */
+    {{"part-00000-abc7e7.csv", "part-00001-abcdef.csv", "part-00002-9f8e7d.csv"},
+     "part-{N}-{Hex}.csv=3"},
+    {{"chunk-fedcba.csv", "chunk-1a2b3c.csv", "chunk-4d5e6f.csv"}, "chunk-{Hex}.csv=3"},
+    {{"9f8e7d/data.csv", "a1b2c3/data.csv", "decade/data.csv"}, "{Hex}/data.csv=3"},
+    {{"k=a1b2c3/a.csv", "k=abcdef/a.csv", "k=d4e5f6/a.csv"}, "k={Hex}/a.csv=3"},
+    {{"blob-A1B2C3.csv", "blob-ABCDEF.csv", "blob-D4E5F6.csv"}, "blob-{Hex}.csv=3"},
+    /* the set the digit merge made counts */
+    {{"c-123456.csv", "c-a1b2c3.csv", "c-fedcba.csv"}, "c-{Hex}.csv=3"},
+    /* nothing to join, or only a lone {Hex} file: stays */
+    {{"report-cafe.csv", "report-final.csv"}, "report-cafe.csv=1"},
+    {{"other-a1b2.csv", "other-c3d4.csv", "report-a1b2.csv", "report-cafe.csv"},
+     "other-{Hex}.csv=2 report-{Hex}.csv=1 report-cafe.csv=1"},
+    /* a shared word is a literal; mixed case is a word (the pattern's lenient read finds the
+     * set, the path's word does not) */
+    {{"run-1-face.csv", "run-2-face.csv", "run-3-a1b2.csv", "run-4-c3d4.csv"},
+     "run-{N}-face.csv=2 run-{N}-{Hex}.csv=2"},
+    {{"img-1-Face.csv", "img-2-a1b2.csv", "img-3-c3d4.csv"},
+     "img-{N}-Face.csv=1 img-{N}-{Hex}.csv=2"},
+    {{"img-Face.csv", "img-a1b2.csv", "img-c3d4.csv"}, "img-{Hex}.csv=2"}, /* not held */
+    /* several words: the one whose reading names a set */
+    {{"x-a1b2-beef.csv", "x-c3d4-beef.csv", "x-cafe-beef.csv"}, "x-{Hex}-beef.csv=3"},
+};
+
+static void test_resset_merge_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof merge_cases / sizeof merge_cases[0]; i++) {
+        const struct merge_case *c = &merge_cases[i];
+        struct scan_groups gs = {0};
+        struct scan_resset_memo m;
+        scan_resset_memo_init(&m);
+        for (size_t k = 0; k < 6 && c->rels[k]; k++) {
+            struct shir_buf b;
+            unsigned tokens, words;
+            shir_buf_init(&b, 4096);
+            assert_int_equal(scan_resset_pattern_memo(&m, c->rels[k], &b, &tokens, &words), 0);
+            struct scan_member mb = {.path = strdup(c->rels[k]), .index = k};
+            assert_non_null(mb.path);
+            if (tokens || words)
+                assert_int_equal(scan_groups_add(&gs, (const char *)b.data, &mb), 0);
+            else
+                free(mb.path);
+            shir_buf_free(&b);
+        }
+        scan_resset_memo_free(&m);
+        assert_int_equal(scan_groups_merge_digit_hashes(&gs), 0);
+        assert_int_equal(scan_groups_merge_letter_hashes(&gs), 0);
+        char got[512] = "";
+        for (size_t g = 0; g < gs.n; g++)
+            if (gs.v[g].n)
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s=%zu",
+                         got[0] ? " " : "", gs.v[g].pattern, gs.v[g].n);
+        if (strcmp(got, c->want) != 0)
+            fail_msg("case %zu: got \"%s\", expected \"%s\"", i, got, c->want);
+        scan_groups_free(&gs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resset_hex_runs),
         cmocka_unit_test(test_resset_hexrun),
         cmocka_unit_test(test_resset_hexword),
+        cmocka_unit_test(test_resset_merge_cases),
         cmocka_unit_test(test_resset_memo_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
