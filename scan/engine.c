@@ -2,9 +2,9 @@
  * sink; partitioned files are grouped by pattern while walking and become resource sets after
  * the walk, each read from a sample of its members (resset.c decides which).
  *
- * Memory: files that are not partitioned stream straight to the sink; partitioned ones are held
- * as (path, size, mtime, dev, ino) until the walk ends, because a group is only known complete
- * then.
+ * Memory: files that are not partitioned stream straight to the sink; partitioned ones (and those
+ * with a word of hex letters, which may be a hash: resset.c) are held as (path, size, mtime, dev,
+ * ino) until the walk ends, because a group is only known complete then.
  *
  * Files are opened with scan_file_open, never by a plain open of their path: a file that is
  * read while the walk is in its directory is opened relative to that directory, one read after
@@ -607,10 +607,13 @@ static int on_file(struct engine *g, const struct scan_entry *e)
     }
     g->cur_index = g->next_index++;
     g->sum->files_seen++;
-    unsigned tokens;
+    unsigned tokens, words;
     shir_buf_reset(&g->pat);
-    int rc = scan_resset_pattern_memo(&g->pat_memo, e->rel, &g->pat, &tokens);
-    if (rc == 0 && tokens)
+    int rc = scan_resset_pattern_memo(&g->pat_memo, e->rel, &g->pat, &tokens, &words);
+    /* A word of hex letters may be a hash that drew no digit: held, it can join its set after
+     * the walk (scan_groups_merge_letter_hashes); a group of one is a plain file then. */
+    bool held = tokens || words;
+    if (rc == 0 && held)
         rc = group_add(g, (const char *)g->pat.data, e);
     if (rc || written) {
         progress(g, false); /* the re-walk of a big tree takes a while: show it moving */
@@ -624,7 +627,7 @@ static int on_file(struct engine *g, const struct scan_entry *e)
     if (g->job->fault == SCAN_FAULT_SLOW)
         (void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
 #endif
-    if (!tokens)
+    if (!held)
         rc = scan_one(g, e->path, e->size, e->mtime, SCAN_ASSET_FILE,
                       &(struct file_ref){.dir_fd = e->dir_fd,
                                          .name = e->name,
@@ -675,7 +678,7 @@ static int on_entry(void *ud, const struct scan_entry *e)
 
 static int flush_group(struct engine *g, struct scan_group *gr)
 {
-    if (gr->n == 0) /* its files joined a {Hex} set (scan_groups_merge_digit_hashes) */
+    if (gr->n == 0) /* its files joined a {Hex} set (scan_groups_merge_*_hashes) */
         return 0;
     struct file_ref ref = member_ref(g, &gr->m[0]);
     g->cur_index = gr->m[0].index;
@@ -803,6 +806,8 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
         g.root_fd = open(cfg->job->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rc == 0)
         rc = scan_groups_merge_digit_hashes(&g.groups);
+    if (rc == 0)
+        rc = scan_groups_merge_letter_hashes(&g.groups);
     if (rc == 0)
         rc = g.parts ? finish_parts(&g) : flush_groups(&g);
     if (g.root_fd >= 0)

@@ -131,23 +131,34 @@ void scan_detect(const unsigned char *head, size_t n, const char *name, struct s
 int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens);
 /* The same pattern, with the directory part's kept from the previous call: components are
  * tokenised independently and a walk hands out a directory's files together, so only the file
- * name is tokenised again. Same output as scan_resset_pattern for every rel. */
+ * name is tokenised again. Same output and *tokens as scan_resset_pattern for every rel; *words
+ * receives how many words of >= 4 hex letters of one case standing alone (abcdef, FACE: a short
+ * hash that drew no digit, or a word like `face`) were met and left as written, as candidates
+ * for scan_resset_pattern_hexword (the engine holds such a file for grouping even without a
+ * token). */
 struct scan_resset_memo {
     struct shir_buf dir; /* the previous rel up to and including its last '/' */
     struct shir_buf pat; /* that part's pattern */
     unsigned tokens;     /* and its tokens */
+    unsigned words;      /* and its hex words */
     bool valid;
 };
 void scan_resset_memo_init(struct scan_resset_memo *m);
 void scan_resset_memo_free(struct scan_resset_memo *m);
 int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct shir_buf *out,
-                             unsigned *tokens);
+                             unsigned *tokens, unsigned *words);
 /* The pattern of rel with its k-th (from 0) run of >= 4 digits standing alone as a word written
  * {Hex} instead of {N}: a short hex hash that happens to draw no letter (part-00003-123456, one
  * time in 16 for six characters). The engine moves a file whose pattern this makes into an
  * existing {Hex} set. *found is false (and out the plain pattern) when rel has no such k-th
  * run. SHIR_E_NOMEM. */
 int scan_resset_pattern_hexrun(const char *rel, unsigned k, struct shir_buf *out, bool *found);
+/* The same for the k-th (from 0) word of >= 4 hex letters of one case standing alone (the
+ * words scan_resset_pattern_memo counts): a short hash that drew no digit (part-00002-abcdef,
+ * one time in 360 for six characters). A word that is a key=value component's value counts
+ * too (k=abcdef reads k={Hex} forced, k={*} otherwise). *found is false (and out the plain
+ * pattern) when rel has no k-th such word. SHIR_E_NOMEM. */
+int scan_resset_pattern_hexword(const char *rel, unsigned k, struct shir_buf *out, bool *found);
 /* Which members of a set of n files (sorted by path) are sampled: one in 100 (at least one) for
  * text formats, only the first for Parquet/Avro (their schema is in every file's header). */
 bool scan_resset_sampled(const char *format, size_t index, size_t n);

@@ -135,6 +135,83 @@ int scan_groups_merge_digit_hashes(struct scan_groups *gs)
     return rc;
 }
 
+/* A hex letter of either case (word_neighbour reads patterns leniently). */
+static bool hex_letter(char c)
+{
+    return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* An ASCII letter or digit: what a word of hex letters must not touch. */
+static bool alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Does pattern name a set of two or more files once one of its words of >= 4 hex letters, or a
+ * {*} value, reads {Hex}? A lenient read of the pattern (any case, a word next to a token
+ * too): it only spares the members of other groups from being tokenised again, and each
+ * member's own path decides (scan_resset_pattern_hexword). */
+static int word_neighbour(struct scan_groups *gs, const char *pattern, struct shir_buf *b,
+                          bool *yes)
+{
+    *yes = false;
+    for (const char *p = pattern; !*yes && *p;) {
+        size_t len = 0;
+        if (strncmp(p, "{*}", 3) == 0) {
+            len = 3;
+        } else if (hex_letter(*p) && (p == pattern || !alnum(p[-1]))) {
+            while (hex_letter(p[len]))
+                len++;
+            if (len < 4 || alnum(p[len])) {
+                p += len;
+                continue;
+            }
+        } else {
+            p++;
+            continue;
+        }
+        shir_buf_reset(b);
+        int rc = shir_buf_printf(b, "%.*s{Hex}%s", (int)(p - pattern), pattern, p + len);
+        if (rc)
+            return rc;
+        size_t to = find(gs, (const char *)b->data);
+        *yes = to && gs->v[to - 1].n >= 2;
+        p += len;
+    }
+    return 0;
+}
+
+int scan_groups_merge_letter_hashes(struct scan_groups *gs)
+{
+    bool any = false;
+    for (size_t i = 0; i < gs->n && !any; i++)
+        any = gs->v[i].n >= 2 && strstr(gs->v[i].pattern, "{Hex}") != NULL;
+    struct shir_buf b;
+    shir_buf_init(&b, SIZE_MAX);
+    int rc = 0;
+    for (size_t i = 0; any && rc == 0 && i < gs->n; i++) {
+        struct scan_group *gr = &gs->v[i];
+        bool near;
+        /* A group of two or more shares its words: they are literals, not hashes. */
+        if (gr->n != 1 || (rc = word_neighbour(gs, gr->pattern, &b, &near)) != 0 || !near)
+            continue;
+        const char *rel = gr->m[0].path + gr->m[0].rel_off;
+        size_t to = 0;
+        bool found = true;
+        for (unsigned w = 0; rc == 0 && found && !to; w++) {
+            shir_buf_reset(&b);
+            rc = scan_resset_pattern_hexword(rel, w, &b, &found);
+            if (rc == 0 && found && (to = find(gs, (const char *)b.data)) != 0 &&
+                (to == i + 1 || gs->v[to - 1].n < 2))
+                to = 0;
+        }
+        if (rc == 0 && to && (rc = push(&gs->v[to - 1], &gr->m[0])) == 0)
+            gr->n = 0;
+    }
+    shir_buf_free(&b);
+    return rc;
+}
+
 void scan_groups_free(struct scan_groups *gs)
 {
     for (size_t i = 0; i < gs->n; i++) {

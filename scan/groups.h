@@ -4,8 +4,8 @@
  * pattern; after the walk a group of two or more files is one resource set, a group of one a
  * plain file (scan/engine.c). Groups are only appended to, found by a hash of the pattern, and
  * the group the last file joined is tried first (a directory's files usually share one). After
- * the walk, scan_groups_merge_digit_hashes moves files whose short hex hash drew only digits to
- * their {Hex} siblings' group. Pure: no I/O. */
+ * the walk, scan_groups_merge_digit_hashes and _letter_hashes move files whose short hex hash drew
+ * only digits or only letters to their {Hex} siblings' group. Pure: no I/O. */
 #ifndef SHIR_SCAN_GROUPS_H
 #define SHIR_SCAN_GROUPS_H
 
@@ -48,6 +48,15 @@ int scan_groups_add(struct scan_groups *gs, const char *pattern, const struct sc
  * as a hash (scan_resset_pattern_hexrun), gives that pattern. A group may be left empty. 0 or
  * SHIR_E_NOMEM. */
 int scan_groups_merge_digit_hashes(struct scan_groups *gs);
+/* A short hex hash that drew no digit (part-00002-abcdef, chunk-abcdef; one time in 360 for six
+ * characters) is a word of hex letters where its siblings read {Hex}. A group of one file moves
+ * to the group its pattern names once one of its words of >= 4 hex letters of one case standing
+ * alone (the first from the left that names one: scan_resset_pattern_hexword) reads {Hex}, when
+ * that group already holds two or more files: `face`, `cafe`, `decade` are words, so such a
+ * word joins a set but never makes one, and a group of two or more, whose files share the word,
+ * has it as a literal and stays. Call it after scan_groups_merge_digit_hashes (a set that
+ * merge made counts). A group may be left empty. 0 or SHIR_E_NOMEM. */
+int scan_groups_merge_letter_hashes(struct scan_groups *gs);
 void scan_groups_free(struct scan_groups *gs);
 
 #endif /* SHIR_SCAN_GROUPS_H */

@@ -3,9 +3,10 @@
  * Tokens follow the model's conventions ({N}, {GUID}, {Date}, {Hex}) so that
  * sales/year=2025/month=01/part-0001.csv and .../month=02/part-0007.csv both read
  * sales/year={N}/month={N}/part-{N}.csv and group into one logical asset. The same pattern
- * comes three ways: scan_resset_pattern; scan_resset_pattern_memo, which keeps the directory
- * part's pattern from the previous path (the walk's order); and scan_resset_pattern_hexrun,
- * with one digit run read as a hash (groups.c's merge of hashes that drew only digits). */
+ * comes four ways: scan_resset_pattern; scan_resset_pattern_memo, which keeps the directory
+ * part's pattern from the previous path (the walk's order); and scan_resset_pattern_hexrun and
+ * _hexword, with one digit run or one word of hex letters read as a hash (groups.c's merges of
+ * hashes that drew only digits or only letters). */
 #include <stdint.h>
 #include <string.h>
 
@@ -13,10 +14,11 @@
 
 /* Byte classes in one table (ASCII only, as isdigit/isalpha in the C locale): the tokeniser
  * asks several of them per byte of every path the walk hands out. */
-enum { R_DIGIT = 1, R_ALPHA = 2, R_HEX = 4 };
+enum { R_DIGIT = 1, R_ALPHA = 2, R_HEX = 4, R_HEXLO = 8, R_HEXUP = 16 };
 #define R_CLS(c)                                                                               \
     ((c) >= '0' && (c) <= '9'   ? R_DIGIT | R_HEX                                              \
-     : ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F') ? R_ALPHA | R_HEX              \
+     : (c) >= 'a' && (c) <= 'f' ? R_ALPHA | R_HEX | R_HEXLO                                    \
+     : (c) >= 'A' && (c) <= 'F' ? R_ALPHA | R_HEX | R_HEXUP                                    \
      : ((c) >= 'g' && (c) <= 'z') || ((c) >= 'G' && (c) <= 'Z') ? R_ALPHA                     \
                                                                  : 0)
 #define R4(i) R_CLS(i), R_CLS((i) + 1), R_CLS((i) + 2), R_CLS((i) + 3)
@@ -108,9 +110,33 @@ static bool hexlike_digits(const char *s, size_t n, size_t i, size_t end)
            (end == n || !is_alnum(s[end]));
 }
 
-/* Tokenise one component s[0..n) (no '/'). *force (NULL: none) counts down the digit runs that
- * hexlike_digits accepts; the one it reaches at 0 is written {Hex} instead of {N}. */
-static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tokens, long *force)
+/* Is the letter run s[st..end) (the caller checks it is >= HEX_MIN long) hex letters of one case
+ * standing alone as a word (abcdef, FACE)? What a hex hash is when it draws no digit (one time in
+ * 360 for six characters). Mixed case (Face, aBcD) is how people write words, not how hashes
+ * come out. */
+static bool hexword(const char *s, size_t n, size_t st, size_t end)
+{
+    if ((st > 0 && is_alnum(s[st - 1])) || (end < n && is_alnum(s[end])))
+        return false;
+    unsigned acc = R_HEXLO | R_HEXUP;
+    for (size_t i = st; acc && i < end; i++)
+        acc &= rcls[(uint8_t)s[i]];
+    return acc != 0;
+}
+
+/* One tokenising pass: what it counts, and which run (none, a digit run hexlike_digits accepts,
+ * a hexword) it writes {Hex}: force counts those runs down, and the one it reaches at 0 is the
+ * hash (force < 0 afterwards: there was one). */
+enum force_kind { FORCE_NONE, FORCE_DIGITS, FORCE_WORD };
+struct toks {
+    unsigned tokens; /* tokens written */
+    unsigned words;  /* hexwords met (left as written unless forced) */
+    enum force_kind what;
+    long force;
+};
+
+/* Tokenise one component s[0..n) (no '/') into out, counting into *t. */
+static int tokenise(const char *s, size_t n, struct shir_buf *out, struct toks *t)
 {
     int rc = 0;
     size_t i = 0;
@@ -130,49 +156,57 @@ static int tokenise(const char *s, size_t n, struct shir_buf *out, unsigned *tok
             size_t st = i;
             while (i < n && is_digit(s[i]))
                 i++;
-            bool hex = force && hexlike_digits(s, n, st, i) && (*force)-- == 0;
+            bool hex = t->what == FORCE_DIGITS && hexlike_digits(s, n, st, i) && t->force-- == 0;
             rc = hex ? shir_buf_append(out, "{Hex}", 5) : shir_buf_append(out, "{N}", 3);
         } else {
             /* A literal, and the letters after it: after a letter there is no boundary, and a
-             * letter is no digit, so none of them starts a token. One append for the run. */
+             * letter is no digit, so none of them starts a token. One append for the run. A run
+             * of HEX_MIN or more starts with a letter (a run that starts elsewhere is one byte),
+             * so it is the whole word when hexword's boundaries hold. */
             size_t st = i++;
             while (i < n && is_alpha(s[i]) && is_alnum(s[i - 1]))
                 i++;
+            if (i - st >= HEX_MIN && hexword(s, n, st, i)) {
+                t->words++;
+                if (t->what == FORCE_WORD && t->force-- == 0) {
+                    rc = shir_buf_append(out, "{Hex}", 5);
+                    t->tokens++;
+                    continue;
+                }
+            }
             rc = shir_buf_append(out, s + st, i - st);
             continue;
         }
-        (*tokens)++;
+        t->tokens++;
     }
     return rc;
 }
 
 /* key=value: the value becomes a token even when it is a word (region=eu, region=us). */
-static int tokenise_kv(const char *s, size_t n, size_t eq, struct shir_buf *out,
-                       unsigned *tokens, long *force)
+static int tokenise_kv(const char *s, size_t n, size_t eq, struct shir_buf *out, struct toks *t)
 {
     int rc = shir_buf_append(out, s, eq + 1);
     if (rc)
         return rc;
-    unsigned before = *tokens;
+    unsigned before = t->tokens;
     size_t mark = out->len;
-    rc = tokenise(s + eq + 1, n - eq - 1, out, tokens, force);
+    rc = tokenise(s + eq + 1, n - eq - 1, out, t);
     if (rc)
         return rc;
     /* A value that is not entirely one token (eu, 2025a) is a {*}. */
     size_t got = out->len - mark;
-    bool whole = *tokens == before + 1 && got >= 3 && out->data[mark] == '{' &&
+    bool whole = t->tokens == before + 1 && got >= 3 && out->data[mark] == '{' &&
                  out->data[out->len - 1] == '}' && !memchr(out->data + mark + 1, '{', got - 1);
     if (!whole && n > eq + 1) {
         out->len = mark;
-        *tokens = before + 1;
+        t->tokens = before + 1;
         rc = shir_buf_append(out, "{*}", 3);
     }
     return rc;
 }
 
 /* Appends the pattern of the components of rel[0..n) (separated by '/', no NUL). */
-static int pattern_of(const char *rel, size_t n, struct shir_buf *out, unsigned *tokens,
-                      long *force)
+static int pattern_of(const char *rel, size_t n, struct shir_buf *out, struct toks *t)
 {
     int rc = 0;
     const char *p = rel, *end = rel + n;
@@ -181,9 +215,9 @@ static int pattern_of(const char *rel, size_t n, struct shir_buf *out, unsigned 
         size_t k = slash ? (size_t)(slash - p) : (size_t)(end - p);
         const char *eq = memchr(p, '=', k);
         if (eq && eq != p)
-            rc = tokenise_kv(p, k, (size_t)(eq - p), out, tokens, force);
+            rc = tokenise_kv(p, k, (size_t)(eq - p), out, t);
         else
-            rc = tokenise(p, k, out, tokens, force);
+            rc = tokenise(p, k, out, t);
         if (rc == 0 && slash)
             rc = shir_buf_append_u8(out, '/');
         p += k + (slash ? 1 : 0);
@@ -202,25 +236,37 @@ static int terminate(struct shir_buf *out)
 
 int scan_resset_pattern(const char *rel, struct shir_buf *out, unsigned *tokens)
 {
-    *tokens = 0;
-    int rc = pattern_of(rel, strlen(rel), out, tokens, NULL);
+    struct toks t = {0};
+    int rc = pattern_of(rel, strlen(rel), out, &t);
+    *tokens = t.tokens;
+    return rc == 0 ? terminate(out) : rc;
+}
+
+/* The pattern with the k-th run of kind `what` written {Hex}. */
+static int pattern_forced(const char *rel, enum force_kind what, unsigned k, struct shir_buf *out,
+                          bool *found)
+{
+    struct toks t = {.what = what, .force = (long)k};
+    int rc = pattern_of(rel, strlen(rel), out, &t);
+    *found = t.force < 0;
     return rc == 0 ? terminate(out) : rc;
 }
 
 int scan_resset_pattern_hexrun(const char *rel, unsigned k, struct shir_buf *out, bool *found)
 {
-    unsigned tokens = 0;
-    long force = (long)k;
-    int rc = pattern_of(rel, strlen(rel), out, &tokens, &force);
-    *found = force < 0;
-    return rc == 0 ? terminate(out) : rc;
+    return pattern_forced(rel, FORCE_DIGITS, k, out, found);
+}
+
+int scan_resset_pattern_hexword(const char *rel, unsigned k, struct shir_buf *out, bool *found)
+{
+    return pattern_forced(rel, FORCE_WORD, k, out, found);
 }
 
 void scan_resset_memo_init(struct scan_resset_memo *m)
 {
     shir_buf_init(&m->dir, SIZE_MAX);
     shir_buf_init(&m->pat, SIZE_MAX);
-    m->tokens = 0;
+    m->tokens = m->words = 0;
     m->valid = false;
 }
 
@@ -232,7 +278,7 @@ void scan_resset_memo_free(struct scan_resset_memo *m)
 }
 
 int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct shir_buf *out,
-                             unsigned *tokens)
+                             unsigned *tokens, unsigned *words)
 {
     const char *last = strrchr(rel, '/');
     size_t dn = last ? (size_t)(last - rel) + 1 : 0; /* the directory part, with its '/' */
@@ -242,16 +288,20 @@ int scan_resset_pattern_memo(struct scan_resset_memo *m, const char *rel, struct
         m->valid = false;
         shir_buf_reset(&m->dir);
         shir_buf_reset(&m->pat);
-        m->tokens = 0;
+        struct toks d = {0};
         if ((rc = shir_buf_append(&m->dir, rel, dn)) != 0 ||
-            (rc = pattern_of(rel, dn, &m->pat, &m->tokens, NULL)) != 0)
+            (rc = pattern_of(rel, dn, &m->pat, &d)) != 0)
             return rc;
+        m->tokens = d.tokens;
+        m->words = d.words;
         m->valid = true;
     }
-    *tokens = m->tokens;
+    struct toks t = {.tokens = m->tokens, .words = m->words};
     if ((rc = shir_buf_append(out, m->pat.data, m->pat.len)) != 0 ||
-        (rc = pattern_of(rel + dn, strlen(rel + dn), out, tokens, NULL)) != 0)
+        (rc = pattern_of(rel + dn, strlen(rel + dn), out, &t)) != 0)
         return rc;
+    *tokens = t.tokens;
+    *words = t.words;
     return terminate(out);
 }
 

@@ -55,9 +55,12 @@ def delimited(root, rnd):
 
 
 def resource_sets(root, rnd):
-    hexes = ['83b6a9', 'bc8342', '123456', 'f1cc12', 'c238f8', '8fe36a']  # one drew digits only
+    # one drew digits only, one letters only
+    hexes = ['83b6a9', 'bc8342', '123456', 'f1cc12', 'c238f8', '8fe36a', 'fdaecb']
     for i, h in enumerate(hexes):
         put(root, 'sets/hashes/part-%05d-%s.csv' % (i, h), 'id,name\n1,a\n')
+    for h in ['9c1e4a', 'd20b7f', 'ebcadf']:  # no other token: the letters-only name too
+        put(root, 'sets/chunks/chunk-%s.csv' % h, 'id,name\n1,a\n')
     for i in range(1, 13):
         put(root, 'sets/numbers/log_%d.csv' % i, 'id,name\n1,a\n')
     for d in ['2024-01-01', '2024-01-02', '2024-02-29', '2024-12-31']:
@@ -226,7 +229,8 @@ def check(level, jsonl, root):
     ok('delimited: 4 delimiters x header/no header x .csv/.tsv/.psv/.dat, 24 files')
 
     # Resource sets: one set each, with its member count; other shapes apart.
-    want = {'sets/hashes/part-{N}-{Hex}.csv': 6, 'sets/numbers/log_{N}.csv': 12,
+    want = {'sets/hashes/part-{N}-{Hex}.csv': 7, 'sets/chunks/chunk-{Hex}.csv': 3,
+            'sets/numbers/log_{N}.csv': 12,
             'sets/dates/sales_{Date}.csv': 4, 'sets/guids/export-{GUID}.csv': 4,
             'sets/hive/region={*}/year={N}/data.csv': 6, 'sets/shapes/report_{N}.csv': 2,
             'sets/shapes/report_{N}.json': 2, 'sets/shapes/summary_{N}.csv': 2}
@@ -234,7 +238,8 @@ def check(level, jsonl, root):
            if r['type'] == 'resource_set' and k.startswith('sets/')}
     assert got == want, got
     assert not [k for k in by if k.startswith('sets/') and by[k]['type'] == 'file'], by.keys()
-    ok('resource sets: hashes (one all digits), numbers, dates, GUIDs, key=value; shapes apart')
+    ok('resource sets: hashes (one all digits, one all letters), numbers, dates, GUIDs, '
+       'key=value; shapes apart')
 
     # Windows-1252.
     k = by['cp1252/klanten.csv']

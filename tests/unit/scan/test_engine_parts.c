@@ -5,7 +5,8 @@
  * changed before the resume point between attempts loses and repeats no file; the resume key's
  * order from a table of cases; the union of parts equals a single JSON-lines run's lines; the
  * skip list; a results directory that cannot be written and a source that cannot be read fail
- * at once with the messages the agent maps. */
+ * at once with the messages the agent maps; a name with a word of hex letters is held as a
+ * numbered one is. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -523,6 +524,70 @@ static void test_resume_tree_changed(void **state)
     }
 }
 
+/* A name with a word of hex letters and no token (cafe.csv, m/x-beef.csv) is held like a
+ * numbered one: in the final part as a file when it joins no set, in its set's line when it
+ * does; an attempt resumed at any checkpoint writes the same parts. Walk order: 0 a.csv
+ * 1 cafe.csv 2 m/x-a1b2.csv 3 m/x-beef.csv 4 m/x-c3d4.csv 5 z.csv; part size 2. */
+static void test_hex_words_held(void **state)
+{
+    (void)state;
+    static const char *const rels[] = {"a.csv",        "cafe.csv",     "m/x-a1b2.csv",
+                                       "m/x-beef.csv", "m/x-c3d4.csv", "z.csv"};
+    char src[64], full[64], dir[64];
+    strcpy(src, "/tmp/shir-parts-hexw-XXXXXX");
+    assert_non_null(mkdtemp(src));
+    for (size_t i = 0; i < sizeof rels / sizeof rels[0]; i++)
+        put_file(src, rels[i], "k\n1\n");
+    strcpy(full, "/tmp/shir-parts-hexf-XXXXXX");
+    assert_non_null(mkdtemp(full));
+    struct cps k = {0};
+    struct scan_summary sum;
+    struct run_opts o = {.part_size = 2};
+    assert_int_equal(run_parts(src, full, &o, &k, &sum), 0);
+    assert_int_equal(k.n, 3);
+    char *fin = part(full, 3);
+    assert_non_null(fin);
+    const char *cafe = strstr(fin, "/cafe.csv\"");
+    assert_non_null(cafe); /* in the final part, not in part 0 */
+    assert_true(line_has_file(cafe, src, "cafe.csv"));
+    assert_non_null(strstr(fin, "m/x-{Hex}.csv\""));
+    assert_non_null(strstr(fin, "\"partitionCount\":3"));
+    free(fin);
+    assert_int_equal(lines_of(full, src, "cafe.csv"), 1);
+    assert_int_equal(lines_of(full, src, "m/x-beef.csv"), 0);
+    assert_int_equal(sum.resource_sets, 1);
+    for (uint32_t p = 0; p <= k.n; p++) {
+        strcpy(dir, "/tmp/shir-parts-hexr-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "mkdir -p %s/nightly/7 && cp %s/nightly/7/part-* %s/nightly/7/",
+                 dir, full, dir);
+        assert_int_equal(system(cmd), 0);
+        for (uint32_t q = p; q <= k.n; q++) {
+            char name[32];
+            snprintf(name, sizeof name, "part-%06u.jsonl", q);
+            assert_int_equal(unlink(part_path(dir, name)), 0);
+        }
+        struct cps kr = {0};
+        struct run_opts ro = {.part_size = 2, .resume = true, .from = p ? &k.c[p - 1] : NULL};
+        assert_int_equal(run_parts(src, dir, &ro, &kr, &sum), 0);
+        for (uint32_t q = 0; q <= k.n; q++) {
+            char *a = part(full, q), *b = part(dir, q);
+            assert_non_null(a);
+            assert_non_null(b);
+            if (strcmp(a, b) != 0) {
+                print_message("part %u differs (resumed at %u)\n", q, p);
+                fail();
+            }
+            free(a);
+            free(b);
+        }
+        rm_rf(dir);
+    }
+    rm_rf(full);
+    rm_rf(src);
+}
+
 /* The union of the parts is the set of lines of a single JSON-lines run of the same job. */
 static void test_parts_equal_jsonl(void **state)
 {
@@ -636,7 +701,7 @@ int main(void)
         cmocka_unit_test(test_part_boundaries),   cmocka_unit_test(test_resume_every_boundary),
         cmocka_unit_test(test_key_order_cases),   cmocka_unit_test(test_resume_tree_changed),
         cmocka_unit_test(test_parts_equal_jsonl), cmocka_unit_test(test_skip_list),
-        cmocka_unit_test(test_fail_fast),
+        cmocka_unit_test(test_fail_fast),         cmocka_unit_test(test_hex_words_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,6 +286,93 @@ static void test_digit_hash_joins_set(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The JSONL line of the asset whose qualified name ends in `tail` ("tail\"" follows), copied
+ * into line (at most cap bytes); fails the test when there is none. */
+static const char *line_of(const char *j, const char *tail, char *line, size_t cap)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s\",\"path\":", tail);
+    const char *hit = strstr(j, key);
+    if (!hit)
+        fail_msg("no asset named ...%s", tail);
+    const char *st = hit, *end = strchr(hit, '\n');
+    while (st > j && st[-1] != '\n')
+        st--;
+    size_t n = end ? (size_t)(end - st) : strlen(st);
+    snprintf(line, cap, "%.*s", (int)n, st);
+    return line;
+}
+
+static void set_of(const char *j, const char *tail, int members)
+{
+    char line[4096], want[48];
+    line_of(j, tail, line, sizeof line);
+    snprintf(want, sizeof want, "\"partitionCount\":%d,", members);
+    if (!strstr(line, "\"type\":\"resource_set\"") || !strstr(line, want))
+        fail_msg("%s: not a set of %d: %s", tail, members, line);
+}
+
+static void file_of(const char *j, const char *tail)
+{
+    char line[4096];
+    if (!strstr(line_of(j, tail, line, sizeof line), "\"type\":\"file\""))
+        fail_msg("%s: not a file: %s", tail, line);
+}
+
+/* Siblings named by a random short hash: one whose hash drew only letters (one time in 360 for
+ * six characters) is a word, with or without another token, and joins the set its siblings'
+ * {Hex} make. A word of hex letters never makes a set of its own or with a lone {Hex} file,
+ * stays where its siblings share it, and is a word in mixed case. */
+static void test_letter_hash_joins_set(void **state)
+{
+    (void)state;
+    char root[64], out[96];
+    strcpy(root, "/tmp/shir-eng-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    const char *const files[] = {
+        /* with a {N} beside it, without any token, in capitals, in a directory, a value */
+        "h/part-00000-abc7e7.csv", "h/part-00001-abcdef.csv", "h/part-00002-9f8e7d.csv",
+        "c/chunk-1a2b3c.csv", "c/chunk-4d5e6f.csv", "c/chunk-fedcba.csv",
+        "u/blob-A1B2C3.csv", "u/blob-D4E5F6.csv", "u/blob-ABCDEF.csv",
+        "d/9f8e7d/data.csv", "d/a1b2c3/data.csv", "d/decade/data.csv",
+        "k/k=a1b2c3/a.csv", "k/k=d4e5f6/a.csv", "k/k=abcdef/a.csv",
+        /* two words: the one that names a set moves */
+        "s/x-a1b2-beef.csv", "s/x-c3d4-beef.csv", "s/x-cafe-beef.csv",
+        /* no set to join: a word, or a word and one {Hex} file */
+        "r/report-cafe.csv", "r/report-final.csv", "p/report-cafe.csv", "p/report-a1b2.csv",
+        /* a word its siblings share is a literal; mixed case is a word */
+        "w/run-1-face.csv", "w/run-2-face.csv", "w/run-3-a1b2.csv", "w/run-4-c3d4.csv",
+        "m/img-Face.csv", "m/img-a1b2.csv", "m/img-c3d4.csv",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        put_file(root, files[i], "email\nb@example.com\n");
+    snprintf(out, sizeof out, "%s.jsonl", root);
+    struct fakes *fk = g_fakes_for_readers();
+    struct scan_summary sum;
+    memset(fk, 0, sizeof *fk);
+    assert_int_equal(run(root, 1, out, fk, &sum), 0);
+    const char *j = slurp(out);
+    set_of(j, "/h/part-{N}-{Hex}.csv", 3);
+    set_of(j, "/c/chunk-{Hex}.csv", 3);
+    set_of(j, "/u/blob-{Hex}.csv", 3);
+    set_of(j, "/d/{Hex}/data.csv", 3);
+    set_of(j, "/k/k={Hex}/a.csv", 3);
+    set_of(j, "/s/x-{Hex}-beef.csv", 3);
+    file_of(j, "/r/report-cafe.csv");
+    file_of(j, "/r/report-final.csv");
+    file_of(j, "/p/report-cafe.csv");
+    file_of(j, "/p/report-a1b2.csv");
+    set_of(j, "/w/run-{N}-face.csv", 2);
+    set_of(j, "/w/run-{N}-{Hex}.csv", 2);
+    set_of(j, "/m/img-{Hex}.csv", 2);
+    file_of(j, "/m/img-Face.csv");
+    assert_int_equal(sum.resource_sets, 9);
+    assert_int_equal(sum.assets, 14);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", root, out);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_job_run_errors(void **state)
 {
     (void)state;
@@ -422,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_txt_export_read_as_table),
         cmocka_unit_test(test_set_members_in_path_order),
         cmocka_unit_test(test_digit_hash_joins_set),
+        cmocka_unit_test(test_letter_hash_joins_set),
         cmocka_unit_test(test_job_run_errors),
         cmocka_unit_test(test_swapped_for_symlink_not_followed),
     };
