@@ -4,7 +4,7 @@
  * uninterrupted run (resumed by key, and by index as a checkpoint without a key does); a tree
  * changed before the resume point between attempts loses and repeats no file; the resume key's
  * order from a table of cases; the union of parts equals a single JSON-lines run's lines; the
- * skip list; a results directory that cannot be written and a source that cannot be read fail
+ * skip list, by file id, also after a tree change; a results directory that cannot be written and a source that cannot be read fail
  * at once with the messages the agent maps. */
 #include <dirent.h>
 #include <errno.h>
@@ -104,6 +104,7 @@ struct cps {
     struct scan_checkpoint c[64];
     size_t n;
     uint64_t files[64]; /* FILE hook indices */
+    unsigned char ids[64][SCAN_FILE_ID_LEN]; /* ... and ids */
     size_t n_files;
 };
 
@@ -115,12 +116,27 @@ static int on_cp(void *ud, const struct scan_checkpoint *c)
     return 0;
 }
 
-static void on_file(void *ud, uint64_t index, const char *path)
+static void on_file(void *ud, uint64_t index, const char *path,
+                    const unsigned char id[SCAN_FILE_ID_LEN])
 {
     (void)path;
     struct cps *k = ud;
-    if (k->n_files < 64)
+    assert_non_null(id);
+    if (k->n_files < 64) {
+        memcpy(k->ids[k->n_files], id, SCAN_FILE_ID_LEN);
         k->files[k->n_files++] = index;
+    }
+}
+
+/* Whether the FILE hook reported the file at relative path rel (by its id). */
+static bool hooked(const struct cps *k, const char *rel)
+{
+    unsigned char id[SCAN_FILE_ID_LEN];
+    assert_true(scan_file_id(rel, id));
+    for (size_t i = 0; i < k->n_files; i++)
+        if (memcmp(k->ids[i], id, sizeof id) == 0)
+            return true;
+    return false;
 }
 
 struct run_opts {
@@ -128,7 +144,7 @@ struct run_opts {
     bool resume;
     const struct scan_checkpoint *from; /* resume from this checkpoint (NULL: part 0) */
     bool by_index;                      /* without its key (an older agent's job) */
-    const uint64_t *skip;
+    const char *const *skip; /* relative paths of the files on the skip list */
     size_t n_skip;
 };
 
@@ -162,7 +178,8 @@ static int run_parts(const char *src, const char *dir, const struct run_opts *o,
     if (o->n_skip) {
         job.skip = calloc(o->n_skip, sizeof *job.skip);
         assert_non_null(job.skip);
-        memcpy(job.skip, o->skip, o->n_skip * sizeof *job.skip);
+        for (size_t i = 0; i < o->n_skip; i++)
+            assert_true(scan_file_id(o->skip[i], job.skip[i]));
         job.n_skip = o->n_skip;
     }
     struct scan_run_cbs cbs = {.checkpoint_cb = on_cp, .file_cb = on_file, .ud = k};
@@ -572,11 +589,19 @@ static void test_skip_list(void **state)
     assert_non_null(mkdtemp(dir));
     struct cps k = {0};
     struct scan_summary sum;
-    const uint64_t skip[] = {9, 1, 5}; /* z/y/x.csv, a.csv, the set's first member */
+    /* Walk indices 9, 1 and 5: the set's first member is read after the walk. */
+    const char *const skip[] = {"z/y/x.csv", "a.csv", "logs/2024-01-01.csv"};
     struct run_opts o = {.part_size = 4, .skip = skip, .n_skip = 3};
     assert_int_equal(run_parts(src, dir, &o, &k, &sum), 0);
     for (size_t i = 0; i < k.n_files; i++)
         assert_true(k.files[i] != 1 && k.files[i] != 5 && k.files[i] != 9);
+    /* The hook names every other file it reads by the id of its relative path. */
+    assert_true(k.n_files > 0);
+    for (size_t i = 0; i < k.n_files; i++) {
+        unsigned char id[SCAN_FILE_ID_LEN];
+        assert_true(scan_file_id(walk_order[k.files[i]], id));
+        assert_memory_equal(k.ids[i], id, sizeof id);
+    }
     char *p0 = part(dir, 0), *p2 = part(dir, 2), *fin = part(dir, 3);
     assert_non_null(p0);
     assert_non_null(p2);
@@ -591,6 +616,75 @@ static void test_skip_list(void **state)
     free(p0);
     free(p2);
     free(fin);
+    rm_rf(dir);
+    rm_rf(src);
+}
+
+/* The line of the file at relative path rel says it was skipped (in whichever part holds it). */
+static bool skipped_line(const char *dir, const char *src, const char *rel)
+{
+    char want[600];
+    snprintf(want, sizeof want, "\"path\":\"%s/%s\"", src, rel);
+    bool found = false;
+    for (uint32_t q = 0;; q++) {
+        char *t = part(dir, q);
+        if (!t)
+            break;
+        const char *h = strstr(t, want);
+        if (h) {
+            const char *nl = strchr(h, '\n'), *why = strstr(h, "skipped: crashed the worker");
+            found = found || (why && (!nl || why < nl));
+        }
+        free(t);
+    }
+    return found;
+}
+
+/* The skip list names files by id, so that a tree changed between attempts moves nothing on
+ * it. An attempt stopped after checkpoint 1 (key b/c.txt) and z/y/x.csv, walk index 9 in it,
+ * crashed the worker twice. Then files are added before the key (a-a.csv: renumbers nothing
+ * after it) and after it (y.csv, just before z/: it takes index 9, z/y/x.csv index 10). The
+ * resumed attempt skips z/y/x.csv where it now is, and reads y.csv, which a skip list of walk
+ * indices would have skipped in its place. */
+static void test_skip_by_id_tree_changed(void **state)
+{
+    (void)state;
+    char src[64], dir[64];
+    make_tree(src);
+    strcpy(dir, "/tmp/shir-parts-skipid-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    struct cps *k = calloc(2, sizeof *k);
+    assert_non_null(k);
+    struct scan_summary sum;
+    struct run_opts o = {.part_size = 2};
+    assert_int_equal(run_parts(src, dir, &o, &k[0], &sum), 0);
+    assert_int_equal(k[0].c[1].key_len, strlen("b/c.txt"));
+    for (uint32_t q = 2; q <= 5; q++) {
+        char name[32];
+        snprintf(name, sizeof name, "part-%06u.jsonl", q);
+        assert_int_equal(unlink(part_path(dir, name)), 0);
+    }
+    assert_int_equal(unlink(part_path(dir, "_SUCCESS")), 0);
+    put_file(src, "a-a.csv", "n\n1\n");
+    put_file(src, "y.csv", "y\n2\n");
+    const char *const skip[] = {"z/y/x.csv"};
+    struct run_opts ro = {
+        .part_size = 2, .resume = true, .from = &k[0].c[1], .skip = skip, .n_skip = 1};
+    assert_int_equal(run_parts(src, dir, &ro, &k[1], &sum), 0);
+    assert_true(skipped_line(dir, src, "z/y/x.csv"));
+    assert_false(hooked(&k[1], "z/y/x.csv"));
+    assert_false(skipped_line(dir, src, "y.csv"));
+    assert_true(hooked(&k[1], "y.csv"));
+    bool y_at_9 = false;
+    for (size_t i = 0; i < k[1].n_files; i++) {
+        unsigned char id[SCAN_FILE_ID_LEN];
+        assert_true(scan_file_id("y.csv", id));
+        y_at_9 = y_at_9 || (k[1].files[i] == 9 && memcmp(k[1].ids[i], id, sizeof id) == 0);
+    }
+    assert_true(y_at_9); /* the index z/y/x.csv crashed at, now another file's */
+    assert_int_equal(lines_of(dir, src, "a-a.csv"), 0); /* behind the key: not reported */
+    assert_int_equal(lines_of(dir, src, "z/y/x.csv"), 1);
+    free(k);
     rm_rf(dir);
     rm_rf(src);
 }
@@ -636,7 +730,7 @@ int main(void)
         cmocka_unit_test(test_part_boundaries),   cmocka_unit_test(test_resume_every_boundary),
         cmocka_unit_test(test_key_order_cases),   cmocka_unit_test(test_resume_tree_changed),
         cmocka_unit_test(test_parts_equal_jsonl), cmocka_unit_test(test_skip_list),
-        cmocka_unit_test(test_fail_fast),
+        cmocka_unit_test(test_skip_by_id_tree_changed), cmocka_unit_test(test_fail_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
