@@ -345,8 +345,8 @@ struct cluster_cmd {
          * none), for agents of the version before crash_id, which name a file by it.
          * crash_id (crash_id_len 0 or CLUSTER_RUN_FILE_ID_LEN; appended later, 0 in an older
          * entry): that file's id, what the run remembers: a CRASHED finish with one counts a
-         * crash in that file (the second in a row puts it on the skip list); without one
-         * (unknown file, an older agent's entry) remembers nothing. */
+         * crash in that file (a second one, with none in another file between, puts it on the
+         * skip list); without one (unknown file, an older agent's entry) remembers nothing. */
         struct {
             uint64_t run;
             uint32_t attempt;
