@@ -218,6 +218,12 @@ static int finish_queue(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
     }
     if (error)
         (void)shir_str_copy(c->u.run_finish.error, sizeof c->u.run_finish.error, error);
+    /* The FSM refuses a control character in the error (cluster__text_ok), and a worker's cause
+     * can quote a path that holds one ("... after /data/a\x01.csv"): such a finish would be
+     * refused at every retry and the run would stay running. A '?' stands in for it. */
+    for (char *p = c->u.run_finish.error; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+            *p = '?';
     return retried_queue(rs, c);
 }
 
