@@ -1,9 +1,9 @@
 /* Unit tests for the runs of the dispatcher's replicated state (cluster/fsm/runs.c, attempts.c):
  * the names of states and outcomes; a run's life; part sizes; fencing (stale tokens, parts that do
  * not grow); attempts, failures, node losses, crashes and the skip list (by file id); cancel;
- * history and the full table; idempotency past a flood of fenced entries. Scans, capacity and settings, and
- * snapshots are in test_cluster_fsm_scans.c, _capacity.c and _runs_snapshot.c; their shared
- * helpers in fsm_runs_helpers.h. */
+ * history and the full table; idempotency past a flood of fenced entries. Scans, capacity and
+ * settings, and snapshots are in test_cluster_fsm_scans.c, _capacity.c and _runs_snapshot.c;
+ * their shared helpers in fsm_runs_helpers.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * uninterrupted run (resumed by key, and by index as a checkpoint without a key does); a tree
  * changed before the resume point between attempts loses and repeats no file; the resume key's
  * order from a table of cases; the union of parts equals a single JSON-lines run's lines; the
- * skip list, by file id, also after a tree change; a results directory that cannot be written and a source that cannot be read fail
- * at once with the messages the agent maps. */
+ * skip list, by file id, also after a tree change; a results directory that cannot be written
+ * and a source that cannot be read fail at once with the messages the agent maps. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
