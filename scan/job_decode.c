@@ -376,8 +376,8 @@ int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j)
         (rc = get_str(map_get(m, "outbox"), &j->outbox_dir)) || (rc = job_numbers(m, j)) ||
         (rc = get_str(map_get(m, "run_scan"), &j->run_scan)) ||
         (rc = get_str(map_get(m, "parts_dir"), &j->parts_dir)) ||
-        (rc = get_str(map_get(m, "host_name"), &j->host_name)) ||
-        (rc = job_run_numbers(m, j)) || (rc = get_skip(map_get(m, "skip_ids"), j)) ||
+        (rc = get_str(map_get(m, "host_name"), &j->host_name)) || (rc = job_run_numbers(m, j)) ||
+        (rc = get_skip(map_get(m, "skip_ids"), j)) ||
         (rc = get_rules(map_get(m, "rules_text"), j)) ||
         (rc = get_str(map_get(m, "db_user"), &j->db.user)) ||
         (rc = get_str(map_get(m, "db_tls_ca"), &j->db.tls_ca)) ||

@@ -287,8 +287,8 @@ static void finish_decode(struct cluster__mpr *r, struct cluster_cmd *c)
     /* The file's id came later: an entry written before it has 8 fields (no id: the crash is
      * not remembered, its index cannot be trusted after a resume by key). */
     if (cluster__cmd_more(r))
-        c->u.run_finish.crash_id_len = (uint8_t)cluster__mpr_bin(r, c->u.run_finish.crash_id,
-                                                                 sizeof c->u.run_finish.crash_id);
+        c->u.run_finish.crash_id_len =
+            (uint8_t)cluster__mpr_bin(r, c->u.run_finish.crash_id, sizeof c->u.run_finish.crash_id);
 }
 
 const struct cluster__cmd_desc cluster__cmd_run_finish = {
@@ -343,8 +343,7 @@ static int requeue_apply(struct cluster_fsm *f, const struct cluster_cmd *c, boo
 {
     struct runs *t = cluster__runs_tab(f);
     uint64_t node_id = c->u.run_requeue.node_id, next = 1;
-    struct finish in = {.outcome = CLUSTER_OUTCOME_NODE_LOST,
-                        .now_ms = c->u.run_requeue.now_ms};
+    struct finish in = {.outcome = CLUSTER_OUTCOME_NODE_LOST, .now_ms = c->u.run_requeue.now_ms};
     for (size_t pos = cluster__runs_lower_bound(t, next); pos < t->n;
          pos = cluster__runs_lower_bound(t, next)) {
         while (pos < t->n &&

@@ -144,7 +144,7 @@ struct run_opts {
     bool resume;
     const struct scan_checkpoint *from; /* resume from this checkpoint (NULL: part 0) */
     bool by_index;                      /* without its key (an older agent's job) */
-    const char *const *skip; /* relative paths of the files on the skip list */
+    const char *const *skip;            /* relative paths of the files on the skip list */
     size_t n_skip;
 };
 
