@@ -332,9 +332,12 @@ int cluster_run_started(struct cluster *c, uint64_t run, uint32_t attempt, bool 
 int cluster_run_report(struct cluster *c, uint64_t run, uint32_t attempt, bool has_part,
                        uint32_t part, uint64_t files, uint64_t assets, uint64_t bytes,
                        const void *key, size_t key_len, cluster_done_cb cb, void *data);
+/* crash_index, crash_id: a crashed worker's file, by walk index (UINT64_MAX none; for agents
+ * of the version before file ids) and by id (CLUSTER_RUN_FILE_ID_LEN bytes, copied; NULL none:
+ * the crash is then not remembered against any file). */
 int cluster_run_finish(struct cluster *c, uint64_t run, uint32_t attempt,
                        enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
-                       uint64_t crash_index, const char *error);
+                       uint64_t crash_index, const uint8_t *crash_id, const char *error);
 
 /* What `shir status` shows. Strings are NUL-terminated copies. */
 struct cluster_status_node {

@@ -342,13 +342,19 @@ struct cluster_cmd {
          * next assignment avoids the nodes it failed on) while failures < max_attempts and
          * attempts < ATTEMPTS_CAP, else failed with `error`. TIMEOUT: failed. CANCELLED: as
          * cancel. crash_index: the walk index of the file a crashed worker was in (UINT64_MAX
-         * none). */
+         * none), for agents of the version before crash_id, which name a file by it.
+         * crash_id (crash_id_len 0 or CLUSTER_RUN_FILE_ID_LEN; appended later, 0 in an older
+         * entry): that file's id, what the run remembers: a CRASHED finish with one counts a
+         * crash in that file (a second one, with none in another file between, puts it on the
+         * skip list); without one (unknown file, an older agent's entry) remembers nothing. */
         struct {
             uint64_t run;
             uint32_t attempt;
             enum cluster_run_outcome outcome;
             uint64_t now_ms;
             uint64_t crash_index;
+            uint8_t crash_id_len;
+            uint8_t crash_id[CLUSTER_RUN_FILE_ID_LEN];
             bool has_summary;
             struct cluster_run_summary summary;
             char error[CLUSTER_RUN_ERROR_MAX + 1];

@@ -197,7 +197,7 @@ static int retried_queue(struct cluster_runs *rs, struct cluster_cmd *c)
 
 static int finish_queue(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
                         enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
-                        uint64_t crash_index, const char *error)
+                        uint64_t crash_index, const uint8_t *crash_id, const char *error)
 {
     struct cluster_cmd *c = calloc(1, sizeof *c);
     if (!c)
@@ -208,12 +208,22 @@ static int finish_queue(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
     c->u.run_finish.outcome = outcome;
     c->u.run_finish.now_ms = shir_wall_ms();
     c->u.run_finish.crash_index = crash_index;
+    if (crash_id) {
+        c->u.run_finish.crash_id_len = CLUSTER_RUN_FILE_ID_LEN;
+        memcpy(c->u.run_finish.crash_id, crash_id, CLUSTER_RUN_FILE_ID_LEN);
+    }
     if (sum) {
         c->u.run_finish.has_summary = true;
         c->u.run_finish.summary = *sum;
     }
     if (error)
         (void)shir_str_copy(c->u.run_finish.error, sizeof c->u.run_finish.error, error);
+    /* The FSM refuses a control character in the error (cluster__text_ok), and a worker's cause
+     * can quote a path that holds one ("... after /data/a\x01.csv"): such a finish would be
+     * refused at every retry and the run would stay running. A '?' stands in for it. */
+    for (char *p = c->u.run_finish.error; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+            *p = '?';
     return retried_queue(rs, c);
 }
 
@@ -294,11 +304,11 @@ int cluster__runs_started(struct cluster_runs *rs, uint64_t run, uint32_t attemp
 
 int cluster__runs_finish(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
                          enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
-                         uint64_t crash_index, const char *error)
+                         uint64_t crash_index, const uint8_t *crash_id, const char *error)
 {
     if (!rs->env->registered)
         return SHIR_E_NOTFOUND;
-    return finish_queue(rs, run, attempt, outcome, sum, crash_index, error);
+    return finish_queue(rs, run, attempt, outcome, sum, crash_index, crash_id, error);
 }
 
 static void report_lost(struct cluster_runs *rs, const struct cluster_run *r, const char *why)
@@ -308,7 +318,8 @@ static void report_lost(struct cluster_runs *rs, const struct cluster_run *r, co
     SHIR_INFO(&rs->env->log, "run %llu (scan %s) attempt %u has no worker here (%s): reporting "
               "it lost so that it resumes from its checkpoint",
               (unsigned long long)r->id, r->scan, (unsigned)r->attempt, why);
-    if (finish_queue(rs, r->id, r->attempt, CLUSTER_OUTCOME_NODE_LOST, NULL, UINT64_MAX, why) == 0)
+    if (finish_queue(rs, r->id, r->attempt, CLUSTER_OUTCOME_NODE_LOST, NULL, UINT64_MAX, NULL,
+                     why) == 0)
         rs->lost[rs->n_lost++] = r->id;
 }
 

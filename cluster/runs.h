@@ -41,6 +41,6 @@ int cluster__runs_report(struct cluster_runs *rs, uint64_t run, uint32_t attempt
                          const void *key, size_t key_len, cluster_done_cb cb, void *data);
 int cluster__runs_finish(struct cluster_runs *rs, uint64_t run, uint32_t attempt,
                          enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
-                         uint64_t crash_index, const char *error);
+                         uint64_t crash_index, const uint8_t *crash_id, const char *error);
 
 #endif /* SHIR_CLUSTER_RUNS_H */

@@ -490,9 +490,9 @@ int cluster_run_report(struct cluster *c, uint64_t run, uint32_t attempt, bool h
 
 int cluster_run_finish(struct cluster *c, uint64_t run, uint32_t attempt,
                        enum cluster_run_outcome outcome, const struct cluster_run_summary *sum,
-                       uint64_t crash_index, const char *error)
+                       uint64_t crash_index, const uint8_t *crash_id, const char *error)
 {
-    return cluster__runs_finish(c->runs, run, attempt, outcome, sum, crash_index, error);
+    return cluster__runs_finish(c->runs, run, attempt, outcome, sum, crash_index, crash_id, error);
 }
 
 void cluster_status_get(struct cluster *c, struct cluster_status *out)

@@ -42,6 +42,10 @@
 #define CLUSTER_FSM_RUNS_CAP    2048
 #define CLUSTER_RUN_ATTEMPTS_CAP 10   /* attempts of one run in all, node losses included */
 #define CLUSTER_RUN_SKIP_CAP    8     /* files skipped because they crashed the worker twice */
+/* A file's id, as the crash bookkeeping and the skip list name it: the SHA-256 of its path
+ * relative to the root (the scan engine's scan_file_id; SCAN_FILE_ID_LEN, asserted equal in
+ * node/runs.c). Opaque here. 32 bytes whatever the path's length: a run holds 9 of them. */
+#define CLUSTER_RUN_FILE_ID_LEN 32
 #define CLUSTER_RUN_ERROR_MAX   255
 /* A checkpoint's resume key (the last file's relative path or table's name; opaque here): the
  * scan engine's SCAN_RESUME_KEY_MAX (PATH_MAX), asserted equal in node/runs.c. 4 KiB of a run's
@@ -178,10 +182,14 @@ struct cluster_run {
     uint8_t cp_key[CLUSTER_RUN_KEY_MAX];
     /* Progress, cumulative over attempts (never goes down). */
     uint64_t files, assets, bytes;
-    /* Files (walk indices) that crashed a worker: one crash is remembered in crash_index (with
-     * UINT64_MAX for none); a second crash on the same file skips it in later attempts. */
-    uint64_t crash_index;
-    uint64_t skip[CLUSTER_RUN_SKIP_CAP];
+    /* Files that crashed a worker, by id (CLUSTER_RUN_FILE_ID_LEN): the last crash in a known
+     * file is remembered in crash_id (has_crash); a second crash in the same file puts it on
+     * the skip list, which later attempts do not open. By id and not by walk index: an attempt
+     * resumed by key numbers the files after the key from its part's boundary, so one index
+     * can name two files across attempts (docs/fsm.md "Runs"). */
+    bool has_crash;
+    uint8_t crash_id[CLUSTER_RUN_FILE_ID_LEN];
+    uint8_t skip[CLUSTER_RUN_SKIP_CAP][CLUSTER_RUN_FILE_ID_LEN];
     uint8_t n_skip;
     bool has_summary;
     struct cluster_run_summary summary;

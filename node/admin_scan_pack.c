@@ -133,6 +133,24 @@ static int pack_attempt(msgpack_packer *pk, struct cluster *cl, const struct clu
     return rv;
 }
 
+/* A checkpoint's resume key as people read it (str; nil when none: the run resumes by index): a
+ * path as it is, a table's "schema NUL name" as schema.name. Bytes as they are: the printers
+ * escape control characters (node_json_print_str). */
+static int pack_resume_key(msgpack_packer *pk, const struct cluster_run *r)
+{
+    int rv = transport_pack_cstr(pk, "key");
+    size_t n = r->cp_key_len <= CLUSTER_RUN_KEY_MAX ? r->cp_key_len : 0;
+    if (n == 0)
+        return rv | msgpack_pack_nil(pk);
+    const uint8_t *nul = memchr(r->cp_key, '\0', n);
+    rv |= msgpack_pack_str(pk, n);
+    if (!nul)
+        return rv | msgpack_pack_str_body(pk, r->cp_key, n);
+    size_t s = (size_t)(nul - r->cp_key);
+    return rv | msgpack_pack_str_body(pk, r->cp_key, s) | msgpack_pack_str_body(pk, ".", 1) |
+           msgpack_pack_str_body(pk, nul + 1, n - s - 1);
+}
+
 /* RUN: the shape of issue 11's contract (docs/cli.md). Longer than most functions here because
  * it is the contract's field list, one line per field. */
 int node__scan_pack_run(msgpack_packer *pk, struct cluster *cl, const struct cluster_run *r)
@@ -156,8 +174,8 @@ int node__scan_pack_run(msgpack_packer *pk, struct cluster *cl, const struct clu
     rv |= node__scan_pack_u64(pk, "bytes", r->bytes);
     rv |= transport_pack_cstr(pk, "checkpoint");
     if (r->has_checkpoint)
-        rv |= msgpack_pack_map(pk, 2) | node__scan_pack_u64(pk, "part", r->cp_part) |
-              node__scan_pack_u64(pk, "files", r->cp_files);
+        rv |= msgpack_pack_map(pk, 3) | node__scan_pack_u64(pk, "part", r->cp_part) |
+              node__scan_pack_u64(pk, "files", r->cp_files) | pack_resume_key(pk, r);
     else
         rv |= msgpack_pack_nil(pk);
     rv |= transport_pack_cstr(pk, "summary");

@@ -91,6 +91,29 @@ void node__scans_print_runs_header(void)
            "TRY", "FILES", "ASSETS", "CREATED", "FINISHED", "WAITING/ERROR");
 }
 
+/* An active run with a checkpoint: a second line with where its next attempt resumes (parts
+ * 0..part written, files done, the key of the last entry they hold as a JSON string: a path is
+ * an operator's bytes, so control characters are escaped, never printed). A run that ended
+ * resumes nowhere (and has dropped its key). */
+static void print_resume_point(const msgpack_object *r, const char *state)
+{
+    const msgpack_object *cp = NULL, *key = NULL;
+    bool active = strcmp(state, "queued") == 0 || strcmp(state, "assigned") == 0 ||
+                  strcmp(state, "running") == 0;
+    if (!active || transport_body_get_map(r, "checkpoint", &cp) != 0 || !cp)
+        return;
+    printf("%-6s resume after part %llu (%llu files done), ", "",
+           (unsigned long long)node__scans_u64_of(cp, "part"),
+           (unsigned long long)node__scans_u64_of(cp, "files"));
+    if (transport_body_get(cp, "key", &key) == 0 && key->type == MSGPACK_OBJECT_STR) {
+        fputs("after ", stdout);
+        node_json_print_str(stdout, key->via.str.ptr, key->via.str.size);
+    } else {
+        fputs("by index (no key)", stdout);
+    }
+    fputc('\n', stdout);
+}
+
 void node__scans_print_run_row(const msgpack_object *r)
 {
     char id[24], scan[64], state[16], node[64], created[40], finished[40], note[300];
@@ -110,4 +133,5 @@ void node__scans_print_run_row(const msgpack_object *r)
            (unsigned long long)(prog ? node__scans_u64_of(prog, "files") : 0),
            (unsigned long long)(prog ? node__scans_u64_of(prog, "assets") : 0), created, finished,
            note);
+    print_resume_point(r, state);
 }

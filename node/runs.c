@@ -20,6 +20,9 @@ _Static_assert(CLUSTER_RUN_PART_SIZE_L1 == SCAN_PART_SIZE_L1 &&
                "the replicated default part sizes are the engine's");
 _Static_assert(CLUSTER_RUN_KEY_MAX == SCAN_RESUME_KEY_MAX,
                "a checkpoint's resume key fits the run record, and the record's the job");
+_Static_assert(CLUSTER_RUN_FILE_ID_LEN == SCAN_FILE_ID_LEN &&
+                   CLUSTER_RUN_SKIP_CAP <= SCAN_JOB_MAX_SKIP,
+               "the run's file ids are the engine's, and its skip list fits a job");
 /* Progress reports (raft entries) of one run: at most one in flight, so a slow commit coalesces
  * them instead of queueing; checkpoints always go. */
 
@@ -250,6 +253,7 @@ static void on_end(void *data, const struct node_worker_end *end)
         enum cluster_run_outcome o;
         const char *why = end->cause;
         uint64_t crash = UINT64_MAX;
+        const uint8_t *crash_id = NULL;
         struct cluster_run_summary sum, *sp = NULL;
         if (end->have_summary) {
             to_summary(&end->sum, &sum);
@@ -263,6 +267,7 @@ static void on_end(void *data, const struct node_worker_end *end)
         } else if (end->term_signal) {
             o = CLUSTER_OUTCOME_CRASHED;
             crash = end->crash_index;
+            crash_id = end->has_crash_id ? end->crash_id : NULL;
         } else if (end->have_summary && unreachable(end->sum.message)) {
             o = CLUSTER_OUTCOME_UNREACHABLE;
             why = end->sum.message;
@@ -273,7 +278,7 @@ static void on_end(void *data, const struct node_worker_end *end)
         }
         SHIR_INFO(&r->log, "run %llu attempt %u ended: %s%s%s", (unsigned long long)x->run,
                   (unsigned)x->attempt, cluster_run_outcome_name(o), why[0] ? ": " : "", why);
-        int rv = cluster_run_finish(r->cluster, x->run, x->attempt, o, sp, crash, why);
+        int rv = cluster_run_finish(r->cluster, x->run, x->attempt, o, sp, crash, crash_id, why);
         if (rv != 0)
             SHIR_WARN(&r->log, "cannot record the end of run %llu: %s",
                       (unsigned long long)x->run, shir_strerror(rv));
@@ -509,7 +514,7 @@ static void exec_start(void *data, const struct cluster_run *run,
         SHIR_WARN(&r->log, "cannot start run %llu of scan %s: %s", (unsigned long long)run->id,
                   run->scan, msg[0] ? msg : shir_strerror(rv));
         (void)cluster_run_finish(r->cluster, run->id, run->attempt, CLUSTER_OUTCOME_FAILED, NULL,
-                                 UINT64_MAX, msg[0] ? msg : shir_strerror(rv));
+                                 UINT64_MAX, NULL, msg[0] ? msg : shir_strerror(rv));
         return;
     }
     /* Started (on_started) once the spawner's thread has the process running; a start that

@@ -152,7 +152,9 @@ static void handle_frame(struct node_worker *w, const unsigned char *f, size_t n
         w->end.have_summary = true;
     else if (t == SCAN_MSG_CURSOR)
         (void)scan_cursor_decode(f, n, w->cursor, sizeof w->cursor);
-    else if (t == SCAN_MSG_FILE && scan_file_msg_decode(f, n, &w->facts.last_file) == 0)
+    else if (t == SCAN_MSG_FILE &&
+             scan_file_msg_decode(f, n, &w->facts.last_file, w->facts.last_file_id,
+                                  &w->facts.have_file_id) == 0)
         w->facts.have_file = true;
     if (w->cbs.frame)
         w->cbs.frame(w->cbs.data, t, f, n);

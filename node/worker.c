@@ -80,12 +80,14 @@ static void on_progress(void *ud, const struct scan_summary *s, const char *curs
     pthread_mutex_unlock(&o->mu);
 }
 
-static void on_file(void *ud, uint64_t index, const char *path)
+/* The file's id travels (32 bytes), not its path: it is what the run remembers a crash by. */
+static void on_file(void *ud, uint64_t index, const char *path,
+                    const unsigned char id[SCAN_FILE_ID_LEN])
 {
     (void)path;
     struct worker_out *o = ud;
     pthread_mutex_lock(&o->mu);
-    if (scan_file_msg_encode(index, &o->frame) == 0)
+    if (scan_file_msg_encode(index, id, &o->frame) == 0)
         send_locked(o);
     pthread_mutex_unlock(&o->mu);
 }

@@ -39,6 +39,7 @@ void node_worker_end_decide(const struct node_worker_facts *f, struct node_worke
 {
     e->ok = e->self_fenced = e->not_started = false;
     e->crash_index = UINT64_MAX;
+    e->has_crash_id = false;
     e->cause[0] = '\0';
     if (f->spawn_error) {
         e->exit_status = e->term_signal = 0;
@@ -50,6 +51,9 @@ void node_worker_end_decide(const struct node_worker_facts *f, struct node_worke
     exit_of(f, e);
     const char *cursor = f->cursor ? f->cursor : "";
     e->crash_index = e->term_signal && f->have_file ? f->last_file : UINT64_MAX;
+    e->has_crash_id = e->term_signal && f->have_file && f->have_file_id;
+    if (e->has_crash_id)
+        memcpy(e->crash_id, f->last_file_id, sizeof e->crash_id);
     if (!e->term_signal && e->exit_status == SCAN_EXIT_FENCED) {
         e->self_fenced = true;
         (void)shir_str_fmt(e->cause, sizeof e->cause,

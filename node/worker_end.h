@@ -31,6 +31,8 @@ struct node_worker_end {
     uint64_t crash_index;    /* killed by a signal: the index of the last FILE frame seen (the
                               * file being read when it died); UINT64_MAX when none, or when
                               * it did not die by a signal */
+    bool has_crash_id;       /* ... and that frame carried the file's id: crash_id */
+    unsigned char crash_id[SCAN_FILE_ID_LEN];
     char cause[320];         /* when !ok: why, for the operator ("worker 12 killed by signal
                               * SIGKILL (9) after /data/x.csv", the summary's message...) */
 };
@@ -46,14 +48,16 @@ struct node_worker_facts {
     int wait_status;              /* its si_status: the exit code (CLD_EXITED) or the signal */
     bool have_file;               /* a FILE frame arrived: last_file is its walk index */
     uint64_t last_file;
+    bool have_file_id;            /* ... and it carried the file's id: last_file_id */
+    unsigned char last_file_id[SCAN_FILE_ID_LEN];
     const char *cursor; /* the last CURSOR frame's path, "" when none (borrowed) */
     uint32_t fence_ms;  /* the job's, for the self-fenced cause */
 };
 
-/* Fill e's exit_status, term_signal, ok, not_started, self_fenced, crash_index and cause from
- * `f` and e's summary (have_summary, sum: set by the caller from the frames). The exit status
- * and signal are what libuv's exit callback gave for the same death (CLD_EXITED n -> (n, 0);
- * CLD_KILLED or CLD_DUMPED s -> (0, s)). */
+/* Fill e's exit_status, term_signal, ok, not_started, self_fenced, crash_index, crash_id and
+ * cause from `f` and e's summary (have_summary, sum: set by the caller from the frames). The
+ * exit status and signal are what libuv's exit callback gave for the same death (CLD_EXITED n
+ * -> (n, 0); CLD_KILLED or CLD_DUMPED s -> (0, s)). */
 void node_worker_end_decide(const struct node_worker_facts *f, struct node_worker_end *e);
 
 /* The name of a signal for messages ("SIGKILL"), or "signal". Static. */

@@ -77,7 +77,9 @@ struct engine {
     uint32_t part_size;      /* N: files per part */
     uint32_t part;           /* the part open in the sink */
     uint64_t next_index;     /* walk index the next file gets */
-    uint64_t cur_index;      /* walk index of the file being read (FILE hook, skip list) */
+    uint64_t cur_index;      /* walk index of the file being read (FILE hook) */
+    const char *cur_rel;     /* its path relative to the root: its id's key (FILE hook, skip
+                                list) */
     uint64_t covered;        /* the first part's boundary: resuming by index, the files below
                                 it were written by an earlier attempt; by key, the index the
                                 first file after the key gets */
@@ -89,7 +91,7 @@ struct engine {
     size_t last_key_len; /* the last entry a part holds so far (its checkpoint's key), */
     bool last_key_fits;  /* when it fits in SCAN_RESUME_KEY_MAX */
     char last_key[SCAN_RESUME_KEY_MAX];
-    uint64_t *skip;          /* sorted copy of job->skip */
+    unsigned char (*skip)[SCAN_FILE_ID_LEN]; /* sorted copy of job->skip */
     size_t n_skip;
     struct held_dir *dirs;   /* directory assets for the final part */
     size_t n_dirs, cap_dirs;
@@ -131,16 +133,15 @@ static void engine_free(struct engine *g)
 /* ------------------------------------------------------------------------------------------- */
 /* Reading one file into an asset. */
 
-static int cmp_u64(const void *x, const void *y)
+static int cmp_id(const void *x, const void *y)
 {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
+    return memcmp(x, y, SCAN_FILE_ID_LEN);
 }
 
-/* The file at walk index i is on the job's skip list (it crashed the worker twice). */
-static bool skipped(const struct engine *g, uint64_t i)
+/* The file whose id is `id` is on the job's skip list (it crashed the worker twice). */
+static bool skipped(const struct engine *g, const unsigned char *id)
 {
-    return g->n_skip && bsearch(&i, g->skip, g->n_skip, sizeof *g->skip, cmp_u64) != NULL;
+    return g->n_skip && bsearch(id, g->skip, g->n_skip, sizeof *g->skip, cmp_id) != NULL;
 }
 
 static scan_reader_fn reader_for(const struct scan_readers *r, const char *format)
@@ -186,10 +187,14 @@ static int read_file(struct engine *g, struct scan_asset *a, const char *path, u
     scan_detect_name(path, &d);
     if (g->job->level == SCAN_L1 && d.format)
         return set_detected(a, &d); /* L1: the name was enough; nothing read */
-    if (skipped(g, g->cur_index))
+    /* By id, not walk index: after a resume by key an index can name another file. */
+    unsigned char id[SCAN_FILE_ID_LEN];
+    bool hook = g->cfg->cbs && g->cfg->cbs->file_cb;
+    bool has_id = (g->n_skip || hook) && g->cur_rel && scan_file_id(g->cur_rel, id);
+    if (has_id && skipped(g, id))
         return scan_asset_add_error(a, "skipped: crashed the worker twice");
-    if (g->cfg->cbs && g->cfg->cbs->file_cb)
-        g->cfg->cbs->file_cb(g->cfg->cbs->ud, g->cur_index, path);
+    if (hook)
+        g->cfg->cbs->file_cb(g->cfg->cbs->ud, g->cur_index, path, has_id ? id : NULL);
 #ifdef SHIR_TEST_FAULTS
     if (g->job->fault == SCAN_FAULT_CRASH_NAMED) {
         const char *base = strrchr(path, '/');
@@ -397,6 +402,7 @@ static int read_members(struct engine *g, struct scan_asset *a, const struct sca
         rc = scan_set_str(&t.path, gr->m[i].path);
         struct file_ref ref = member_ref(g, &gr->m[i]);
         g->cur_index = gr->m[i].index;
+        g->cur_rel = gr->m[i].path + gr->m[i].rel_off;
         if (rc == 0)
             rc = read_file(g, &t, gr->m[i].path, gr->m[i].size, &ref);
         if (rc == 0 && sampled == 0)
@@ -606,6 +612,7 @@ static int on_file(struct engine *g, const struct scan_entry *e)
         g->rebased = true;
     }
     g->cur_index = g->next_index++;
+    g->cur_rel = e->rel;
     g->sum->files_seen++;
     unsigned tokens, words;
     shir_buf_reset(&g->pat);
@@ -682,6 +689,7 @@ static int flush_group(struct engine *g, struct scan_group *gr)
         return 0;
     struct file_ref ref = member_ref(g, &gr->m[0]);
     g->cur_index = gr->m[0].index;
+    g->cur_rel = gr->m[0].path + gr->m[0].rel_off;
     if (gr->n == 1) /* a lone numbered file is just a file */
         return scan_one(g, gr->m[0].path, gr->m[0].size, gr->m[0].mtime, SCAN_ASSET_FILE, &ref);
     return scan_set(g, gr);
@@ -783,7 +791,7 @@ int scan_engine_run(const struct scan_engine_cfg *cfg, struct scan_sink *sink,
         }
         memcpy(g.skip, cfg->job->skip, cfg->job->n_skip * sizeof *g.skip);
         g.n_skip = cfg->job->n_skip;
-        qsort(g.skip, g.n_skip, sizeof *g.skip, cmp_u64);
+        qsort(g.skip, g.n_skip, sizeof *g.skip, cmp_id);
     }
     if (scan_job_has_parts(cfg->job) && (rc = start_parts(&g)) != 0)
         goto out;

@@ -104,6 +104,13 @@ bool scan_key_table_after(const char *schema, const char *name, const char *key,
 /* A table's key into out[SCAN_RESUME_KEY_MAX]: its length, or 0 when it does not fit (the
  * checkpoint then carries none). */
 size_t scan_key_table(const char *schema, const char *name, char *out);
+/* A file's id (scan.h's SCAN_FILE_ID_LEN, the crash bookkeeping's and the skip list's name for
+ * it): the SHA-256 of rel, its path relative to the root (NUL-terminated, any length) — the
+ * bytes a resume key holds. Two files of one tree never share an id (a collision of SHA-256),
+ * and a file keeps its id when others are added or removed around it. False when it could not
+ * be computed (OpenSSL out of memory): the file then has no id, is reported without one and
+ * is never skipped. */
+bool scan_file_id(const char *rel, unsigned char out[SCAN_FILE_ID_LEN]);
 
 /* ------------------------------------------------------------------------------------------- */
 /* Detection: a file's format from its first bytes and its name. Strings are static. */

@@ -197,7 +197,7 @@ static int get_secret(const msgpack_object *o, struct shir_secret *out)
     return o && o->type != MSGPACK_OBJECT_NIL ? SHIR_E_MALFORMED : 0;
 }
 
-/* The skip list: at most SCAN_JOB_MAX_SKIP walk indices. */
+/* The skip list: at most SCAN_JOB_MAX_SKIP file ids, each a bin of SCAN_FILE_ID_LEN bytes. */
 static int get_skip(const msgpack_object *o, struct scan_job *j)
 {
     if (!o || o->type == MSGPACK_OBJECT_NIL)
@@ -206,7 +206,7 @@ static int get_skip(const msgpack_object *o, struct scan_job *j)
         return SHIR_E_MALFORMED;
     if (o->via.array.size == 0)
         return 0;
-    uint64_t *v = calloc(o->via.array.size, sizeof *v);
+    unsigned char(*v)[SCAN_FILE_ID_LEN] = calloc(o->via.array.size, sizeof *v);
     if (!v)
         return SHIR_E_NOMEM;
     free(j->skip);
@@ -214,9 +214,9 @@ static int get_skip(const msgpack_object *o, struct scan_job *j)
     j->n_skip = o->via.array.size;
     for (uint32_t i = 0; i < o->via.array.size; i++) {
         const msgpack_object *e = &o->via.array.ptr[i];
-        if (e->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        if (e->type != MSGPACK_OBJECT_BIN || e->via.bin.size != SCAN_FILE_ID_LEN)
             return SHIR_E_MALFORMED;
-        v[i] = e->via.u64;
+        memcpy(v[i], e->via.bin.ptr, SCAN_FILE_ID_LEN);
     }
     return 0;
 }
@@ -376,8 +376,8 @@ int scan_job_decode(const unsigned char *frame, size_t n, struct scan_job *j)
         (rc = get_str(map_get(m, "outbox"), &j->outbox_dir)) || (rc = job_numbers(m, j)) ||
         (rc = get_str(map_get(m, "run_scan"), &j->run_scan)) ||
         (rc = get_str(map_get(m, "parts_dir"), &j->parts_dir)) ||
-        (rc = get_str(map_get(m, "host_name"), &j->host_name)) ||
-        (rc = job_run_numbers(m, j)) || (rc = get_skip(map_get(m, "skip"), j)) ||
+        (rc = get_str(map_get(m, "host_name"), &j->host_name)) || (rc = job_run_numbers(m, j)) ||
+        (rc = get_skip(map_get(m, "skip_ids"), j)) ||
         (rc = get_rules(map_get(m, "rules_text"), j)) ||
         (rc = get_str(map_get(m, "db_user"), &j->db.user)) ||
         (rc = get_str(map_get(m, "db_tls_ca"), &j->db.tls_ca)) ||
@@ -520,10 +520,32 @@ int scan_checkpoint_decode(const unsigned char *frame, size_t n, struct scan_che
     return rc;
 }
 
-int scan_file_msg_decode(const unsigned char *frame, size_t n, uint64_t *index)
+/* One unpack: a frame per file read. */
+int scan_file_msg_decode(const unsigned char *frame, size_t n, uint64_t *index,
+                         unsigned char id[SCAN_FILE_ID_LEN], bool *has_id)
 {
-    const struct u64_field f[] = {{"index", index, UINT64_MAX}};
-    return decode_u64_frame(frame, n, "file", f, 1);
+    msgpack_unpacked u;
+    const msgpack_object_map *m;
+    *has_id = false;
+    int rc = unpack_map(frame, n, &u, &m);
+    if (rc)
+        goto out;
+    const msgpack_object *t = map_get(m, "t"), *x = map_get(m, "index"), *o = map_get(m, "id");
+    if (!t || !key_is(t, "file") || !x) {
+        rc = SHIR_E_MALFORMED;
+        goto out;
+    }
+    if ((rc = get_u64(x, UINT64_MAX, index)) != 0 || !o || o->type == MSGPACK_OBJECT_NIL)
+        goto out; /* no id: a file whose id could not be computed */
+    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != SCAN_FILE_ID_LEN) {
+        rc = SHIR_E_MALFORMED;
+        goto out;
+    }
+    memcpy(id, o->via.bin.ptr, SCAN_FILE_ID_LEN);
+    *has_id = true;
+out:
+    msgpack_unpacked_destroy(&u);
+    return rc;
 }
 
 int scan_ack_decode(const unsigned char *frame, size_t n, uint64_t *seq)

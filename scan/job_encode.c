@@ -111,10 +111,12 @@ int scan_job_encode(const struct scan_job *j, struct shir_buf *b)
     pk_kv_u64(&pk, "resume_bytes", j->resume_bytes);
     pk_kv_u64(&pk, "resume_errors", j->resume_errors);
     pk_kv_bin(&pk, "resume_key", j->resume_key, j->resume_key_len);
-    pk_str(&pk, "skip");
+    pk_str(&pk, "skip_ids"); /* "skip" (walk indices) before files were named by id */
     msgpack_pack_array(&pk, j->n_skip);
-    for (size_t i = 0; i < j->n_skip; i++)
-        msgpack_pack_uint64(&pk, j->skip[i]);
+    for (size_t i = 0; i < j->n_skip; i++) {
+        msgpack_pack_bin(&pk, SCAN_FILE_ID_LEN);
+        msgpack_pack_bin_body(&pk, j->skip[i], SCAN_FILE_ID_LEN);
+    }
     pk_kv_u64(&pk, "parent_pid", j->parent_pid > 0 ? (uint64_t)j->parent_pid : 0);
     pk_kv_u64(&pk, "fence_ms", j->fence_ms);
     pk_str(&pk, "rules_text");
@@ -204,12 +206,14 @@ int scan_checkpoint_encode(const struct scan_checkpoint *c, struct shir_buf *b)
     return finish_frame(&sb, b);
 }
 
-int scan_file_msg_encode(uint64_t index, struct shir_buf *b)
+int scan_file_msg_encode(uint64_t index, const unsigned char *id, struct shir_buf *b)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    pk_begin(&sb, &pk, "file", 1);
+    pk_begin(&sb, &pk, "file", id ? 2 : 1);
     pk_kv_u64(&pk, "index", index);
+    if (id)
+        pk_kv_bin(&pk, "id", id, SCAN_FILE_ID_LEN);
     return finish_frame(&sb, b);
 }
 

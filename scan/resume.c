@@ -6,8 +6,13 @@
  * entries is that of their relative paths compared component by component. Comparing the paths
  * as strings would not do: '-' (0x2d) and '.' (0x2e) sort before '/' (0x2f), so "a-b" < "a/x"
  * as strings while the walk yields a/x first. Ranking the end of a path below '/' and '/' below
- * every byte gives the component order in one pass (names hold neither NUL nor '/'). */
+ * every byte gives the component order in one pass (names hold neither NUL nor '/').
+ *
+ * A file's id (scan_file_id) is the SHA-256 of the same relative path: what the crash
+ * bookkeeping and the skip list name a file by (bounded whatever the path's length). */
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "scan/engine.h"
 
@@ -55,4 +60,10 @@ bool scan_key_table_after(const char *schema, const char *name, const char *key,
             return a > b;
     }
     return false; /* equal, or a prefix of the key */
+}
+
+bool scan_file_id(const char *rel, unsigned char out[SCAN_FILE_ID_LEN])
+{
+    unsigned int n = 0;
+    return EVP_Digest(rel, strlen(rel), out, &n, EVP_sha256(), NULL) && n == SCAN_FILE_ID_LEN;
 }

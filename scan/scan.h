@@ -81,6 +81,12 @@ struct scan_db_opts {
     bool exact_counts;            /* count(*) each table instead of the catalog's estimate */
 };
 
+/* A file's id: the SHA-256 of its key (its path relative to the root, the form a resume key
+ * takes; engine.h's scan_file_id). What the crash bookkeeping and the skip list name a file by:
+ * unlike a walk index it does not move when files are added or removed before it, and unlike
+ * the key itself it is 32 bytes whatever the path's length (a run record holds up to 9). */
+#define SCAN_FILE_ID_LEN 32u
+
 struct scan_job {
     char *source;                 /* owned: absolute path of a directory or file, or a database
                                      URL (sqlite:///PATH, postgres://HOST[:PORT]/DB,
@@ -141,9 +147,11 @@ struct scan_job {
     uint64_t resume_assets;       /*   the checkpoint's counters, so that the summary counts */
     uint64_t resume_bytes;        /*   the whole run and not just this attempt (0 when not */
     uint64_t resume_errors;       /*   known: only the summary is off, never the parts) */
-    uint64_t *skip;               /* owned, may be NULL: walk indices of files not to open (they
-                                     crashed the worker twice); each is counted as an error of
-                                     its file, "skipped: crashed the worker twice" */
+    unsigned char (*skip)[SCAN_FILE_ID_LEN]; /* owned, may be NULL: the ids (scan_file_id) of
+                                     files not to open (they crashed the worker twice); each is
+                                     counted as an error of its file, "skipped: crashed the
+                                     worker twice". By id, not walk index: after a resume by
+                                     key the same index can name another file */
     size_t n_skip;                /* at most SCAN_JOB_MAX_SKIP */
     int32_t parent_pid;           /* > 0: the worker's expected parent; the worker sets
                                      PR_SET_PDEATHSIG(SIGKILL), then exits 1 if getppid() is
@@ -231,8 +239,10 @@ struct scan_checkpoint;
 /* What a running job tells its caller (each may be NULL; all get ud). */
 struct scan_run_cbs {
     scan_progress_cb progress;   /* at most 4 times a second, and at the end */
-    /* Just before the file at walk index `index` is opened for reading (path borrowed). */
-    void (*file_cb)(void *ud, uint64_t index, const char *path);
+    /* Just before the file at walk index `index` is opened for reading (path and id borrowed;
+     * id: scan_file_id of its relative path, NULL when it could not be computed). */
+    void (*file_cb)(void *ud, uint64_t index, const char *path,
+                    const unsigned char id[SCAN_FILE_ID_LEN]);
     /* A part is durable (runtime runs). A non-zero return stops the run with that error. */
     int (*checkpoint_cb)(void *ud, const struct scan_checkpoint *c);
     void *ud;
@@ -260,9 +270,10 @@ int scan_job_run(const struct scan_job *job, const char *host, const struct shir
  *     "committed" {part} after the ack of
  *            a checkpoint
  *                                           "cursor"     last path handed to the sink
- *                                           "file"       {index} just before a file is opened
- *                                                        for reading (L2/L3, and L1 when its
- *                                                        name does not tell the format)
+ *                                           "file"       {index, id} just before a file is
+ *                                                        opened for reading (L2/L3, and L1
+ *                                                        when its name does not tell the
+ *                                                        format); id: bin of 32, optional
  *                                           "checkpoint" {part, files, assets, bytes, errors,
  *                                                        key} after part-<part>.jsonl is
  *                                                        durable (key: bin, optional)
@@ -310,9 +321,12 @@ struct scan_checkpoint {
 };
 int scan_checkpoint_encode(const struct scan_checkpoint *c, struct shir_buf *b);
 int scan_checkpoint_decode(const unsigned char *frame, size_t n, struct scan_checkpoint *c);
-/* "file" {index}: the walk index of the file the worker is about to open. */
-int scan_file_msg_encode(uint64_t index, struct shir_buf *b);
-int scan_file_msg_decode(const unsigned char *frame, size_t n, uint64_t *index);
+/* "file" {index, id}: the walk index and the id (SCAN_FILE_ID_LEN bytes) of the file the worker
+ * is about to open. Encode: id may be NULL (none sent). Decode: *has_id tells whether the frame
+ * carried one (an id of another length is MALFORMED). */
+int scan_file_msg_encode(uint64_t index, const unsigned char *id, struct shir_buf *b);
+int scan_file_msg_decode(const unsigned char *frame, size_t n, uint64_t *index,
+                         unsigned char id[SCAN_FILE_ID_LEN], bool *has_id);
 /* "ack" {seq}. */
 int scan_ack_encode(uint64_t seq, struct shir_buf *b);
 int scan_ack_decode(const unsigned char *frame, size_t n, uint64_t *seq);

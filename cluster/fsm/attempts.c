@@ -23,26 +23,30 @@ static struct cluster_run *token_run(const struct cluster_fsm *f, uint64_t run, 
 struct finish {
     enum cluster_run_outcome outcome;
     uint64_t now_ms;
-    uint64_t crash_index;
+    const uint8_t *crash_id; /* CLUSTER_RUN_FILE_ID_LEN bytes; NULL: no file known */
     const struct cluster_run_summary *summary; /* NULL: none */
     const char *error;
 };
 
-static void remember_crash(struct cluster_run *r, uint64_t index)
+/* A crash in the file whose id is `id` (NULL: not known, nothing remembered). By id, never by
+ * walk index: after a resume by key one index can name two files (cluster/scans.h). */
+static void remember_crash(struct cluster_run *r, const uint8_t *id)
 {
-    if (index == UINT64_MAX)
+    if (!id)
         return;
-    if (index != r->crash_index) {
-        r->crash_index = index; /* the first crash on this file */
+    if (!r->has_crash || memcmp(id, r->crash_id, CLUSTER_RUN_FILE_ID_LEN) != 0) {
+        r->has_crash = true; /* the first crash on this file */
+        memcpy(r->crash_id, id, CLUSTER_RUN_FILE_ID_LEN);
         return;
     }
     /* The second on the same file: later attempts skip it. */
     bool known = false;
     for (uint8_t i = 0; i < r->n_skip; i++)
-        known = known || r->skip[i] == index;
+        known = known || memcmp(r->skip[i], id, CLUSTER_RUN_FILE_ID_LEN) == 0;
     if (!known && r->n_skip < CLUSTER_RUN_SKIP_CAP)
-        r->skip[r->n_skip++] = index;
-    r->crash_index = UINT64_MAX;
+        memcpy(r->skip[r->n_skip++], id, CLUSTER_RUN_FILE_ID_LEN);
+    r->has_crash = false;
+    memset(r->crash_id, 0, sizeof r->crash_id);
 }
 
 /* The current attempt of r (on a node) ends with in->outcome: the run's new state, applied when
@@ -84,7 +88,7 @@ static enum cluster_run_state end_attempt(struct cluster_fsm *f, struct cluster_
     if (counts)
         r->failures++;
     if (in->outcome == CLUSTER_OUTCOME_CRASHED)
-        remember_crash(r, in->crash_index);
+        remember_crash(r, in->crash_id);
     if (next == CLUSTER_RUN_QUEUED) {
         r->state = CLUSTER_RUN_QUEUED;
         r->node = 0;
@@ -230,7 +234,9 @@ const struct cluster__cmd_desc cluster__cmd_run_report = {
 static int finish_shape(const struct cluster_cmd *c)
 {
     unsigned o = (unsigned)c->u.run_finish.outcome;
+    unsigned id_len = c->u.run_finish.crash_id_len;
     return o >= CLUSTER_OUTCOME_SUCCEEDED && o < CLUSTER_OUTCOME_COUNT &&
+                   (id_len == 0 || id_len == CLUSTER_RUN_FILE_ID_LEN) &&
                    cluster__runs_terminated(c->u.run_finish.error, sizeof c->u.run_finish.error) &&
                    cluster__text_ok(c->u.run_finish.error, true)
                ? 0
@@ -246,7 +252,7 @@ static int finish_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     struct finish in = {
         .outcome = c->u.run_finish.outcome,
         .now_ms = c->u.run_finish.now_ms,
-        .crash_index = c->u.run_finish.crash_index,
+        .crash_id = c->u.run_finish.crash_id_len ? c->u.run_finish.crash_id : NULL,
         .summary = c->u.run_finish.has_summary ? &c->u.run_finish.summary : NULL,
         .error = c->u.run_finish.error,
     };
@@ -264,6 +270,7 @@ static void finish_encode(struct cluster__mpw *w, const struct cluster_cmd *c)
     cluster__mpw_bool(w, c->u.run_finish.has_summary);
     cluster__run_summary_write(w, &c->u.run_finish.summary);
     cluster__mpw_str(w, c->u.run_finish.error, sizeof c->u.run_finish.error);
+    cluster__mpw_bin(w, c->u.run_finish.crash_id, c->u.run_finish.crash_id_len);
 }
 
 static void finish_decode(struct cluster__mpr *r, struct cluster_cmd *c)
@@ -277,10 +284,15 @@ static void finish_decode(struct cluster__mpr *r, struct cluster_cmd *c)
     c->u.run_finish.has_summary = cluster__mpr_bool(r);
     cluster__run_summary_read(r, &c->u.run_finish.summary);
     cluster__mpr_str(r, c->u.run_finish.error, sizeof c->u.run_finish.error);
+    /* The file's id came later: an entry written before it has 8 fields (no id: the crash is
+     * not remembered, its index cannot be trusted after a resume by key). */
+    if (cluster__cmd_more(r))
+        c->u.run_finish.crash_id_len =
+            (uint8_t)cluster__mpr_bin(r, c->u.run_finish.crash_id, sizeof c->u.run_finish.crash_id);
 }
 
 const struct cluster__cmd_desc cluster__cmd_run_finish = {
-    .type = CLUSTER_CMD_RUN_FINISH, .name = "run-finish", .fields = 8,
+    .type = CLUSTER_CMD_RUN_FINISH, .name = "run-finish", .fields = 9, .min_fields = 8,
     .flags = CLUSTER__CMD_FENCED, .shape = finish_shape, .apply = finish_apply,
     .encode = finish_encode, .decode = finish_decode};
 
@@ -331,9 +343,7 @@ static int requeue_apply(struct cluster_fsm *f, const struct cluster_cmd *c, boo
 {
     struct runs *t = cluster__runs_tab(f);
     uint64_t node_id = c->u.run_requeue.node_id, next = 1;
-    struct finish in = {.outcome = CLUSTER_OUTCOME_NODE_LOST,
-                        .now_ms = c->u.run_requeue.now_ms,
-                        .crash_index = UINT64_MAX};
+    struct finish in = {.outcome = CLUSTER_OUTCOME_NODE_LOST, .now_ms = c->u.run_requeue.now_ms};
     for (size_t pos = cluster__runs_lower_bound(t, next); pos < t->n;
          pos = cluster__runs_lower_bound(t, next)) {
         while (pos < t->n &&

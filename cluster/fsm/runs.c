@@ -13,7 +13,8 @@
  *   RUN_START     run, attempt, now_ms, resumed bool, resumed_files
  *   RUN_REPORT    run, attempt, has_part bool, part, files, assets, bytes, key bin
  *                 (key appended later: an entry without it has no key)
- *   RUN_FINISH    run, attempt, outcome, now_ms, crash_index, has_summary bool, <summary>, error
+ *   RUN_FINISH    run, attempt, outcome, now_ms, crash_index, has_summary bool, <summary>, error,
+ *                 crash_id bin (appended later: an entry without it knows no file's id)
  *   RUN_CANCEL    run, now_ms
  *   RUN_REQUEUE   node_id, now_ms
  *   <summary>     [ files, assets, resource_sets, directories, bytes, classified_columns, errors,
@@ -23,9 +24,14 @@
  *                   started_ms, finished_ms, has_checkpoint bool, cp_part, cp_files, files,
  *                   assets, bytes, crash_index, [skip...], has_summary bool, <summary>, error,
  *                   [ [attempt, node, started_ms, finished_ms, outcome, resumed bool,
- *                      resumed_files]... ], cp_assets, cp_bytes, cp_key bin ]
- *                 (the last three appended later: a record without them reads them as 0,
- *                 and no key)
+ *                      resumed_files]... ], cp_assets, cp_bytes, cp_key bin, crash_id bin,
+ *                   [skip_id bin...] ]
+ *                 (cp_assets, cp_bytes and cp_key appended later: a record without them reads
+ *                 them as 0, and no key. crash_id and skip_id, the files' ids (32 bytes each,
+ *                 crash_id empty when none), appended after them: crash_index and [skip...],
+ *                 walk indices, are written as UINT64_MAX and [] for an older reader (which
+ *                 then knows no crash), and read and dropped from an older record, whose
+ *                 indices could name another file after a resume by key.)
  *
  * Storage: CLUSTER_FSM_RUNS_CAP slots (~2.3 MiB) allocated by the table's init, a stack of the
  * free ones (finding one touches no other slot), and the pointers to the used ones in id order,
@@ -45,7 +51,8 @@
 
 #define RUN_FIELDS_MIN  23 /* a record written before cp_assets, cp_bytes */
 #define RUN_FIELDS_CP   25 /* ... and before cp_key */
-#define RUN_FIELDS      26
+#define RUN_FIELDS_KEY  26 /* ... and before crash_id, skip_id */
+#define RUN_FIELDS      28
 #define ATTEMPT_FIELDS  7
 #define SECTION_FIELDS  2
 
@@ -128,7 +135,6 @@ static int create_apply(struct cluster_fsm *f, const struct cluster_cmd *c, bool
     r->part_size = def->part_size ? def->part_size
                    : def->level == 1 ? CLUSTER_RUN_PART_SIZE_L1 : CLUSTER_RUN_PART_SIZE_L23;
     r->created_ms = c->u.run_create.now_ms;
-    r->crash_index = UINT64_MAX;
     t->by_id[t->n++] = r; /* the highest id so far: the order holds */
     *value = r->id;
     return 0;
@@ -272,10 +278,8 @@ static void write_run(struct cluster__mpw *w, const struct cluster_run *r)
     cluster__mpw_uint(w, r->files);
     cluster__mpw_uint(w, r->assets);
     cluster__mpw_uint(w, r->bytes);
-    cluster__mpw_uint(w, r->crash_index);
-    cluster__mpw_array(w, r->n_skip);
-    for (uint8_t i = 0; i < r->n_skip; i++)
-        cluster__mpw_uint(w, r->skip[i]);
+    cluster__mpw_uint(w, UINT64_MAX); /* crash_index, for an older reader: none */
+    cluster__mpw_array(w, 0);         /* its skip list of indices: empty */
     cluster__mpw_bool(w, r->has_summary);
     cluster__run_summary_write(w, &r->summary);
     cluster__mpw_str(w, r->error, sizeof r->error);
@@ -294,6 +298,10 @@ static void write_run(struct cluster__mpw *w, const struct cluster_run *r)
     cluster__mpw_uint(w, r->cp_assets);
     cluster__mpw_uint(w, r->cp_bytes);
     cluster__mpw_bin(w, r->cp_key, r->cp_key_len);
+    cluster__mpw_bin(w, r->crash_id, r->has_crash ? sizeof r->crash_id : 0);
+    cluster__mpw_array(w, r->n_skip);
+    for (uint8_t i = 0; i < r->n_skip; i++)
+        cluster__mpw_bin(w, r->skip[i], sizeof r->skip[i]);
 }
 
 static void read_run(struct cluster__mpr *r, struct cluster_run *x)
@@ -316,10 +324,10 @@ static void read_run(struct cluster__mpr *r, struct cluster_run *x)
     x->files = cluster__mpr_uint(r);
     x->assets = cluster__mpr_uint(r);
     x->bytes = cluster__mpr_uint(r);
-    x->crash_index = cluster__mpr_uint(r);
-    x->n_skip = (uint8_t)cluster__mpr_array_max(r, CLUSTER_RUN_SKIP_CAP);
-    for (uint8_t i = 0; i < x->n_skip; i++)
-        x->skip[i] = cluster__mpr_uint(r);
+    (void)cluster__mpr_uint(r); /* crash_index and the skip list by index: dropped (top) */
+    uint32_t legacy_skip = cluster__mpr_array_max(r, CLUSTER_RUN_SKIP_CAP);
+    for (uint32_t i = 0; i < legacy_skip; i++)
+        (void)cluster__mpr_uint(r);
     x->has_summary = cluster__mpr_bool(r);
     cluster__run_summary_read(r, &x->summary);
     cluster__mpr_str(r, x->error, sizeof x->error);
@@ -339,14 +347,24 @@ static void read_run(struct cluster__mpr *r, struct cluster_run *x)
     }
     x->cp_assets = x->cp_bytes = 0;
     x->cp_key_len = 0;
+    x->has_crash = false;
+    x->n_skip = 0;
     uint32_t known = RUN_FIELDS_MIN;
     if (fields >= RUN_FIELDS_CP) {
         x->cp_assets = cluster__mpr_uint(r);
         x->cp_bytes = cluster__mpr_uint(r);
         known = RUN_FIELDS_CP;
     }
-    if (fields >= RUN_FIELDS) {
+    if (fields >= RUN_FIELDS_KEY) {
         x->cp_key_len = (uint16_t)cluster__mpr_bin(r, x->cp_key, sizeof x->cp_key);
+        known = RUN_FIELDS_KEY;
+    }
+    if (fields >= RUN_FIELDS) {
+        /* Apply only ever writes none or a whole id: a shorter one is read as none. */
+        x->has_crash = cluster__mpr_bin(r, x->crash_id, sizeof x->crash_id) == sizeof x->crash_id;
+        x->n_skip = (uint8_t)cluster__mpr_array_max(r, CLUSTER_RUN_SKIP_CAP);
+        for (uint8_t i = 0; i < x->n_skip; i++)
+            cluster__mpr_bin_exact(r, x->skip[i], sizeof x->skip[i]);
         known = RUN_FIELDS;
     }
     cluster__mpr_skip_n(r, fields - known); /* a newer version's fields */
@@ -402,9 +420,10 @@ static int runs_check(const struct cluster_fsm *f)
 #define RUN_MAX                                                                                    \
     (CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_STR_MAX(CLUSTER_SCAN_NAME_MAX) +                          \
      18 * CLUSTER__MP_UINT_MAX + 2 * CLUSTER__MP_BOOL_MAX + CLUSTER__MP_ARRAY_MAX +                \
-     CLUSTER_RUN_SKIP_CAP * CLUSTER__MP_UINT_MAX + CLUSTER__RUN_SUMMARY_MAX +                      \
-     CLUSTER__MP_STR_MAX(CLUSTER_RUN_ERROR_MAX) + CLUSTER__MP_ARRAY_MAX +                          \
-     CLUSTER_RUN_ATTEMPTS_CAP * ATTEMPT_MAX + CLUSTER__MP_BIN_MAX(CLUSTER_RUN_KEY_MAX))
+     CLUSTER__RUN_SUMMARY_MAX + CLUSTER__MP_STR_MAX(CLUSTER_RUN_ERROR_MAX) +                       \
+     CLUSTER__MP_ARRAY_MAX + CLUSTER_RUN_ATTEMPTS_CAP * ATTEMPT_MAX +                              \
+     CLUSTER__MP_BIN_MAX(CLUSTER_RUN_KEY_MAX) + CLUSTER__MP_BIN_MAX(CLUSTER_RUN_FILE_ID_LEN) +     \
+     CLUSTER__MP_ARRAY_MAX + CLUSTER_RUN_SKIP_CAP * CLUSTER__MP_BIN_MAX(CLUSTER_RUN_FILE_ID_LEN))
 #define SECTION_MAX                                                                                \
     (2 * CLUSTER__MP_ARRAY_MAX + CLUSTER__MP_UINT_MAX + CLUSTER_FSM_RUNS_CAP * (size_t)RUN_MAX)
 

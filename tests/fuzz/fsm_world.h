@@ -114,6 +114,8 @@ static inline int fsm_world_build(struct cluster_fsm *f)
     c.u.run_finish.attempt = 1;
     c.u.run_finish.outcome = CLUSTER_OUTCOME_CRASHED;
     c.u.run_finish.crash_index = 7;
+    c.u.run_finish.crash_id_len = CLUSTER_RUN_FILE_ID_LEN;
+    memset(c.u.run_finish.crash_id, 0x5a, CLUSTER_RUN_FILE_ID_LEN);
     bad += fsm_world_apply(f, &c) != 0;
     fsm_world_cmd(&c, CLUSTER_CMD_RUN_ASSIGN, id++);
     c.u.run_assign.n = 1;

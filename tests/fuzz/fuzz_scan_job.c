@@ -48,10 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
         uint64_t v, v2;
+        unsigned char id[SCAN_FILE_ID_LEN], id2[SCAN_FILE_ID_LEN];
+        bool has, has2;
         shir_buf_reset(&rb);
-        if (scan_file_msg_decode(data, flen, &v) == 0 &&
-            (scan_file_msg_encode(v, &rb) != 0 ||
-             scan_file_msg_decode(rb.data, rb.len, &v2) != 0 || v != v2))
+        if (scan_file_msg_decode(data, flen, &v, id, &has) == 0 &&
+            (scan_file_msg_encode(v, has ? id : NULL, &rb) != 0 ||
+             scan_file_msg_decode(rb.data, rb.len, &v2, id2, &has2) != 0 || v != v2 ||
+             has != has2 || (has && memcmp(id, id2, sizeof id) != 0)))
             abort();
         shir_buf_reset(&rb);
         if (scan_ack_decode(data, flen, &v) == 0 &&

@@ -44,18 +44,22 @@ RUN_JOB = {
     "t": "job", "source": "/data", "level": 3, "sink": 0, "run_id": 2**40, "attempt": 2,
     "run_scan": "nightly", "parts_dir": "/mnt/results", "part_size": 2000, "resume": 1,
     "resume_part": 3, "resume_files": 6000, "resume_assets": 5990, "resume_bytes": 2**33,
-    "resume_errors": 4, "skip": [6001, 7000], "parent_pid": 4242, "fence_ms": 3000,
+    "resume_errors": 4, "skip_ids": [b"\x11" * 32, b"\x22" * 32], "parent_pid": 4242,
+    "fence_ms": 3000,
     "rules_text": b"rules:\n  - name: CUSTOMER_ID\n    regex: 'C[0-9]{8}'\n",
     "host_name": "runtime-a", "fault": 4,
 }
 SEEDS = {
     "run-job": frame(pack(RUN_JOB)),
     "run-job-rules-str": frame(pack(dict(RUN_JOB, rules_text="rules: []\n"))),
-    # Refused: a skip list past its bound is one header claiming 4097 elements; a parent pid
-    # past INT32_MAX; a negative skip index; a fault past the last.
-    "run-job-skip-too-long": frame(pack(dict(RUN_JOB, skip=[0] * 4097))),
+    # Refused: a skip list past its bound (4097 elements, empty ones: the count is checked
+    # first); a parent pid past INT32_MAX; a file id of 31 bytes, or a walk index in its place;
+    # a fault past the last. An older parent's "skip" (walk indices) is an unknown key: ignored.
+    "run-job-skip-too-long": frame(pack(dict(RUN_JOB, skip_ids=[b""] * 4097))),
     "run-job-ppid-big": frame(pack(dict(RUN_JOB, parent_pid=2**31))),
-    "run-job-skip-negative": frame(pack(dict(RUN_JOB, skip=[-1]))),
+    "run-job-skip-id-short": frame(pack(dict(RUN_JOB, skip_ids=[b"\x11" * 31]))),
+    "run-job-skip-id-index": frame(pack(dict(RUN_JOB, skip_ids=[6001]))),
+    "run-job-skip-by-index": frame(pack(dict(RUN_JOB, skip=[6001, 7000]))),
     "run-job-fault-5": frame(pack(dict(RUN_JOB, fault=5))),
     "frame-checkpoint": frame(pack({"t": "checkpoint", "part": 0, "files": 2000, "assets": 1999,
                                     "bytes": 123456, "errors": 1})),
@@ -80,11 +84,15 @@ SEEDS = {
     "frame-checkpoint-key-int": frame(pack({"t": "checkpoint", "part": 1, "files": 4000,
                                             "assets": 3999, "bytes": 1, "errors": 0, "key": 7})),
     "frame-file": frame(pack({"t": "file", "index": 2**64 - 1})),
+    # The file's id (SHA-256 of its relative path); refused: another length, not bytes.
+    "frame-file-id": frame(pack({"t": "file", "index": 9, "id": b"\xab" * 32})),
+    "frame-file-id-short": frame(pack({"t": "file", "index": 9, "id": b"\xab" * 33})),
+    "frame-file-id-str": frame(pack({"t": "file", "index": 9, "id": "x" * 32})),
     "frame-ack": frame(pack({"t": "ack", "seq": 7, "newer": [1, 2]})),
     "frame-ack-str": frame(pack({"t": "ack", "seq": "7"})),
     # What a worker of a run writes, in order.
     "frame-stream": b"".join([
-        frame(pack({"t": "file", "index": 0})),
+        frame(pack({"t": "file", "index": 0, "id": b"\x5a" * 32})),
         frame(pack({"t": "progress", "files_seen": 1, "assets": 1})),
         frame(pack({"t": "checkpoint", "part": 0, "files": 1, "assets": 1, "bytes": 10,
                     "errors": 0})),

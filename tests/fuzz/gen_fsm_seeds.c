@@ -163,6 +163,10 @@ int main(int argc, char **argv)
         c.u.run_finish.attempt = 2;
         c.u.run_finish.outcome = outs[i];
         c.u.run_finish.crash_index = 7;
+        if (outs[i] == CLUSTER_OUTCOME_CRASHED) { /* the crashed file's id */
+            c.u.run_finish.crash_id_len = CLUSTER_RUN_FILE_ID_LEN;
+            memset(c.u.run_finish.crash_id, 0x5a, CLUSTER_RUN_FILE_ID_LEN);
+        }
         c.u.run_finish.has_summary = i == 0;
         c.u.run_finish.summary.files = 3;
         strcpy(c.u.run_finish.error, i ? "it broke" : "");

@@ -143,7 +143,8 @@ json_check "$out" "len(d['runs'])==1 and (lambda r: r['id']==$run and r['scan']=
     and all(re.match(r'$ISO', r[k]) for k in ('created','started','finished')) and
     r['waiting'] is None and r['progress']['files']>0 and
     set(r['progress'])=={'files','assets','bytes'} and
-    (r['checkpoint'] is None or set(r['checkpoint'])=={'part','files'}) and
+    (r['checkpoint'] is None or (set(r['checkpoint'])=={'part','files','key'} and
+     r['checkpoint']['key'] is None)) and
     r['summary']['filesSeen']>0 and r['summary']['assets']>0 and r['error'] is None and
     len(r['attempts'])==1 and r['attempts'][0]['attempt']==1 and r['attempts'][0]['node']=='n1'
     and r['attempts'][0]['outcome']=='succeeded' and r['attempts'][0]['resumedFrom'] is None and

@@ -27,6 +27,16 @@ scan n1 create big --source "$src" --level L2 --sink "jsonl:$tmp/out" >/dev/null
 id=$(json_get "$(scan n2 run big)" 'd["run"]') || fail "run"
 expect_run 60 n1 "$id" 'r["checkpoint"] is not None and r["state"]=="running"' "no checkpoint"
 victim=$(run_get n1 "$id" 'r["node"]')
+# Its resume point, in --json and in the table: the part, the files done and the key (a path
+# relative to the root, here dirXX/x/NAME.csv or dirXX/x-y/NAME.csv), a JSON string in both.
+run_get n1 "$id" 'r["checkpoint"]' | python3 -c "
+import ast,re,sys
+c=ast.literal_eval(sys.stdin.read())
+sys.exit(0 if c['files']>0 and re.fullmatch(r'dir[a-z]{2}/(x|x-y)/[a-z]{5}\.csv', c['key'] or '') else 1)" ||
+    fail "checkpoint without its key: $(run_get n1 "$id" 'r["checkpoint"]')"
+expect_match "$("$SHIR_BIN" scan runs big --data-dir "$tmp/n1")" \
+    '^ +resume after part [0-9]+ \([0-9]+ files done\), after "dir[a-z]{2}/(x|x-y)/[a-z]{5}\.csv"$' \
+    "the table's resume point"
 # The tree changes behind the first checkpoint (its part is the first 2,000 files; dirgg holds
 # the first 500): three files added, one removed (names that are no word of hex letters, which
 # would be held for the final part: scan/resset.c). The removed one's line is in part 0 already;

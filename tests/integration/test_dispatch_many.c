@@ -77,8 +77,8 @@ static void reported(void *data, int status, const char *msg)
          * report of it races its end (the FSM applies the end first: STALE). */
         struct cluster_run_summary sum;
         memset(&sum, 0, sizeof sum);
-        assert_int_equal(cluster_run_finish(w->c, rp->run, rp->attempt,
-                                            CLUSTER_OUTCOME_SUCCEEDED, &sum, UINT64_MAX, NULL),
+        assert_int_equal(cluster_run_finish(w->c, rp->run, rp->attempt, CLUSTER_OUTCOME_SUCCEEDED,
+                                            &sum, UINT64_MAX, NULL, NULL),
                          0);
         report(w, rp->run, rp->attempt, SHIR_E_STALE);
     } else {

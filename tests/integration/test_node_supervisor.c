@@ -130,7 +130,9 @@ static int worker_main(void)
         }
         code = check_env(parent);
     } else if (strcmp(what, "abort") == 0) {
-        (void)scan_file_msg_encode(7, &out);
+        unsigned char id[SCAN_FILE_ID_LEN];
+        memset(id, 0x77, sizeof id);
+        (void)scan_file_msg_encode(7, id, &out);
         send_frame(&out);
         (void)scan_cursor_encode("/data/x.csv", &out);
         send_frame(&out);
@@ -312,8 +314,13 @@ static void test_ends(void **state)
         assert_int_equal(o->end.exit_status, cases[c].exit_status);
         assert_int_equal(o->end.term_signal, cases[c].signal);
         assert_non_null(strstr(o->end.cause, cases[c].cause));
-        if (cases[c].signal == SIGABRT)
+        if (cases[c].signal == SIGABRT) {
+            unsigned char id[SCAN_FILE_ID_LEN];
+            memset(id, 0x77, sizeof id);
             assert_int_equal(o->end.crash_index, 7);
+            assert_true(o->end.has_crash_id); /* the file's id, from the same FILE frame */
+            assert_memory_equal(o->end.crash_id, id, sizeof id);
+        }
     }
     world_close(w);
     free(w);

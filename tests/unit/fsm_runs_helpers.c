@@ -127,9 +127,24 @@ int report(struct cluster_fsm *f, uint64_t run, uint32_t attempt, bool has_part,
     return ap(f, &c)->status;
 }
 
+void file_id(uint64_t n, uint8_t out[CLUSTER_RUN_FILE_ID_LEN])
+{
+    memset(out, 0xa5, CLUSTER_RUN_FILE_ID_LEN);
+    memcpy(out, &n, sizeof n);
+}
+
 const struct cluster_fsm_result *finish(struct cluster_fsm *f, uint64_t run, uint32_t attempt,
                                         enum cluster_run_outcome o, uint64_t crash,
                                         const char *error)
+{
+    uint8_t id[CLUSTER_RUN_FILE_ID_LEN];
+    file_id(crash, id);
+    return finish_id(f, run, attempt, o, crash, crash == UINT64_MAX ? NULL : id, error);
+}
+
+const struct cluster_fsm_result *finish_id(struct cluster_fsm *f, uint64_t run, uint32_t attempt,
+                                           enum cluster_run_outcome o, uint64_t crash,
+                                           const uint8_t *id, const char *error)
 {
     struct cluster_cmd c;
     cmd(&c, CLUSTER_CMD_RUN_FINISH);
@@ -138,6 +153,10 @@ const struct cluster_fsm_result *finish(struct cluster_fsm *f, uint64_t run, uin
     c.u.run_finish.outcome = o;
     c.u.run_finish.now_ms = 9000 + attempt;
     c.u.run_finish.crash_index = crash;
+    if (id) {
+        c.u.run_finish.crash_id_len = CLUSTER_RUN_FILE_ID_LEN;
+        memcpy(c.u.run_finish.crash_id, id, CLUSTER_RUN_FILE_ID_LEN);
+    }
     if (o == CLUSTER_OUTCOME_SUCCEEDED) {
         c.u.run_finish.has_summary = true;
         c.u.run_finish.summary.files = 42;

@@ -42,10 +42,17 @@ int start(struct cluster_fsm *f, uint64_t run, uint32_t attempt, uint64_t now);
 int report(struct cluster_fsm *f, uint64_t run, uint32_t attempt, bool has_part, uint32_t part,
            uint64_t files);
 int cancel(struct cluster_fsm *f, uint64_t run);
-/* RUN_FINISH at 9000 + attempt ms (a success carries a summary of 42 files, 40 assets). */
+/* RUN_FINISH at 9000 + attempt ms (a success carries a summary of 42 files, 40 assets). crash:
+ * the crashed file's walk index and, unless UINT64_MAX, its id file_id(crash). */
 const struct cluster_fsm_result *finish(struct cluster_fsm *f, uint64_t run, uint32_t attempt,
                                         enum cluster_run_outcome o, uint64_t crash,
                                         const char *error);
+/* The same with the index and the id apart: id NULL for none (an older agent's entry). */
+const struct cluster_fsm_result *finish_id(struct cluster_fsm *f, uint64_t run, uint32_t attempt,
+                                           enum cluster_run_outcome o, uint64_t crash,
+                                           const uint8_t *id, const char *error);
+/* A made-up file id for file n: n's bytes, then 0xa5. */
+void file_id(uint64_t n, uint8_t out[CLUSTER_RUN_FILE_ID_LEN]);
 /* NODE_SET_CAPACITY and SETTINGS_SET (run_history only): the status. */
 int set_capacity(struct cluster_fsm *f, uint64_t node, uint32_t cap, bool is_auto);
 int set_history(struct cluster_fsm *f, uint32_t h);

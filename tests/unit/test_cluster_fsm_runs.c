@@ -1,9 +1,9 @@
 /* Unit tests for the runs of the dispatcher's replicated state (cluster/fsm/runs.c, attempts.c):
  * the names of states and outcomes; a run's life; part sizes; fencing (stale tokens, parts that do
- * not grow); attempts, failures, node losses, crashes and the skip list; cancel; history and the
- * full table; idempotency past a flood of fenced entries. Scans, capacity and settings, and
- * snapshots are in test_cluster_fsm_scans.c, _capacity.c and _runs_snapshot.c; their shared
- * helpers in fsm_runs_helpers.h. */
+ * not grow); attempts, failures, node losses, crashes and the skip list (by file id); cancel;
+ * history and the full table; idempotency past a flood of fenced entries. Scans, capacity and
+ * settings, and snapshots are in test_cluster_fsm_scans.c, _capacity.c and _runs_snapshot.c;
+ * their shared helpers in fsm_runs_helpers.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,7 +54,7 @@ static void test_run_lifecycle(void **state)
     const struct cluster_run *r = run_of(f, id);
     assert_int_equal(r->state, CLUSTER_RUN_QUEUED);
     assert_int_equal(r->part_size, 500);
-    assert_int_equal(r->crash_index, UINT64_MAX);
+    assert_false(r->has_crash);
     assert_int_equal(r->created_ms, 5000);
     assert_int_equal(r->attempt, 0);
     /* One active run per scan: BUSY with its id, from check and from apply. */
@@ -300,6 +300,62 @@ static void test_attempts_cap(void **state)
     cluster_fsm_free(f);
 }
 
+/* The crash bookkeeping names a file by its id, never by its walk index: after a resume by key
+ * the same index can be another file, and the same file another index. A crash whose entry
+ * carries no id (an older agent's, or no file known) remembers nothing. Each row is one
+ * attempt's CRASHED finish: (index, id: 0 none, else file_id(id)) and what the run then holds. */
+static void test_crash_by_id(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t index, id;
+        uint64_t want_crash; /* 0: none */
+        uint8_t want_skips;
+    } rows[] = {
+        {4, 100, 100, 0}, /* file 100 at index 4 */
+        {4, 200, 200, 0}, /* index 4 again, another file (files added before the key): no skip */
+        {9, 200, 0, 1},   /* file 200 again at another index: its second crash, skipped */
+        {6, 0, 0, 1},     /* index without id (an older agent): not remembered */
+        {6, 0, 0, 1},     /* ... nor a second time: index 6 is not skipped */
+        {7, 300, 300, 1}, {UINT64_MAX, 0, 300, 1}, /* a crash in no known file changes nothing */
+        {8, 300, 0, 2},
+    };
+    struct cluster_fsm *f = world();
+    put_scan(f, "crashy", CLUSTER_RUN_ATTEMPTS_CAP);
+    uint64_t run = create_ok(f, "crashy");
+    const struct cluster_run *r = run_of(f, run);
+    uint8_t id[CLUSTER_RUN_FILE_ID_LEN], want[CLUSTER_RUN_FILE_ID_LEN];
+    for (uint32_t a = 1; a <= sizeof rows / sizeof rows[0]; a++) {
+        assert_int_equal(assign(f, run, N_A), 1);
+        file_id(rows[a - 1].id, id);
+        assert_int_equal(finish_id(f, run, a, CLUSTER_OUTCOME_CRASHED, rows[a - 1].index,
+                                   rows[a - 1].id ? id : NULL, "")
+                             ->value,
+                         CLUSTER_RUN_QUEUED);
+        assert_int_equal(r->has_crash, rows[a - 1].want_crash != 0);
+        file_id(rows[a - 1].want_crash, want);
+        if (r->has_crash)
+            assert_memory_equal(r->crash_id, want, sizeof want);
+        assert_int_equal(r->n_skip, rows[a - 1].want_skips);
+    }
+    file_id(200, want);
+    assert_memory_equal(r->skip[0], want, sizeof want);
+    file_id(300, want);
+    assert_memory_equal(r->skip[1], want, sizeof want);
+    /* An id of another length is refused by the shape check. */
+    struct cluster_cmd c;
+    cmd(&c, CLUSTER_CMD_RUN_FINISH);
+    c.u.run_finish.run = run;
+    c.u.run_finish.attempt = r->attempt;
+    c.u.run_finish.outcome = CLUSTER_OUTCOME_CRASHED;
+    c.u.run_finish.crash_id_len = 31;
+    struct shir_buf b;
+    shir_buf_init(&b, 1 << 16);
+    assert_int_equal(cluster_cmd_encode(&c, &b), SHIR_E_INVAL);
+    shir_buf_free(&b);
+    cluster_fsm_free(f);
+}
+
 /* A crash remembers the file; a second crash on the same file puts it on the skip list (once,
  * at most CLUSTER_RUN_SKIP_CAP). */
 static void test_crash_skip_list(void **state)
@@ -309,22 +365,28 @@ static void test_crash_skip_list(void **state)
     put_scan(f, "crashy", CLUSTER_RUN_ATTEMPTS_CAP);
     uint64_t id = create_ok(f, "crashy");
     const uint64_t crashes[] = {5, 5, 7, 9, 9, UINT64_MAX, 9, 9};
-    const uint64_t want_index[] = {5, UINT64_MAX, 7, 9, UINT64_MAX, UINT64_MAX, 9, UINT64_MAX};
+    const uint64_t want_file[] = {5, UINT64_MAX, 7, 9, UINT64_MAX, UINT64_MAX, 9, UINT64_MAX};
     const uint8_t want_skips[] = {0, 1, 1, 1, 2, 2, 2, 2};
     const struct cluster_run *r = run_of(f, id);
+    uint8_t want[CLUSTER_RUN_FILE_ID_LEN];
     for (uint32_t a = 1; a <= 8; a++) {
         assert_int_equal(assign(f, id, N_A), 1);
         assert_int_equal(finish(f, id, a, CLUSTER_OUTCOME_CRASHED, crashes[a - 1], "")->value,
                          CLUSTER_RUN_QUEUED);
-        assert_int_equal(r->crash_index, want_index[a - 1]);
+        assert_int_equal(r->has_crash, want_file[a - 1] != UINT64_MAX);
+        file_id(want_file[a - 1], want);
+        if (r->has_crash)
+            assert_memory_equal(r->crash_id, want, sizeof want);
         assert_int_equal(r->n_skip, want_skips[a - 1]);
     }
-    assert_int_equal(r->skip[0], 5);
-    assert_int_equal(r->skip[1], 9);
+    file_id(5, want);
+    assert_memory_equal(r->skip[0], want, sizeof want);
+    file_id(9, want);
+    assert_memory_equal(r->skip[1], want, sizeof want);
     /* A failure that is not a crash leaves the crash bookkeeping alone. */
     assert_int_equal(assign(f, id, N_A), 1);
     assert_int_equal(finish(f, id, 9, CLUSTER_OUTCOME_FAILED, 3, "")->value, CLUSTER_RUN_QUEUED);
-    assert_int_equal(r->crash_index, UINT64_MAX);
+    assert_false(r->has_crash);
     assert_int_equal(r->failures, 9);
     assert_int_equal(assign(f, id, N_A), 1);
     assert_int_equal(finish(f, id, 10, CLUSTER_OUTCOME_CRASHED, 11, "")->value,
@@ -494,7 +556,7 @@ int main(void)
         cmocka_unit_test(test_stale_tokens),
         cmocka_unit_test(test_failures_then_failed),
         cmocka_unit_test(test_attempts_cap),
-        cmocka_unit_test(test_crash_skip_list),
+        cmocka_unit_test(test_crash_skip_list), cmocka_unit_test(test_crash_by_id),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_history_trim),
         cmocka_unit_test(test_runs_table_full),

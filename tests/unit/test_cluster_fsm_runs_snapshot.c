@@ -81,9 +81,12 @@ static void test_snapshot_roundtrip(void **state)
         if (strcmp(runs[i]->scan, "crashy") == 0)
             crashy = runs[i];
     assert_non_null(crashy);
+    uint8_t id77[CLUSTER_RUN_FILE_ID_LEN];
+    file_id(77, id77);
     assert_int_equal(crashy->n_skip, 1);
-    assert_int_equal(crashy->skip[0], 77);
-    assert_int_equal(crashy->crash_index, 77);
+    assert_memory_equal(crashy->skip[0], id77, sizeof id77);
+    assert_true(crashy->has_crash);
+    assert_memory_equal(crashy->crash_id, id77, sizeof id77);
     shir_buf_free(&s1);
     shir_buf_free(&s2);
     cluster_fsm_free(g);
@@ -179,7 +182,9 @@ static void test_check_agrees_with_apply(void **state)
     seq[k].u.run_finish.run = 2;
     seq[k].u.run_finish.attempt = 4;
     seq[k].u.run_finish.outcome = CLUSTER_OUTCOME_CRASHED;
-    seq[k++].u.run_finish.crash_index = 77;
+    seq[k].u.run_finish.crash_index = 77;
+    seq[k].u.run_finish.crash_id_len = CLUSTER_RUN_FILE_ID_LEN;
+    file_id(77, seq[k++].u.run_finish.crash_id);
     cmd(&seq[k], CLUSTER_CMD_RUN_FINISH);
     seq[k].u.run_finish.run = 2;
     seq[k].u.run_finish.attempt = 4; /* STALE now */
@@ -387,10 +392,29 @@ static void test_attempts_wire_frozen(void **state)
     c.u.run_finish.summary = (struct cluster_run_summary){0x21, 0x22, 0x23, 0x24, 0x25,
                                                           0x26, 0x27, 0x28, 0x29, 0x2a};
     strcpy(c.u.run_finish.error, "ab");
-    static uint8_t finish_b[] = {0x9b, 1, 17, RID, 5, 6, 3, 0xcd, 0x12, 0x34, 7, 0xc3,
-                                 0x9a, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29,
-                                 0x2a, 0xa2, 'a', 'b'};
+    c.u.run_finish.crash_id_len = CLUSTER_RUN_FILE_ID_LEN;
+    for (unsigned i = 0; i < CLUSTER_RUN_FILE_ID_LEN; i++)
+        c.u.run_finish.crash_id[i] = (uint8_t)(0x40 + i);
+#define ID32                                                                                       \
+    0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e,      \
+        0x4f, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d,  \
+        0x5e, 0x5f
+    static uint8_t finish_b[] = {0x9c, 1,    17,   RID,  5,    6,    3,    0xcd, 0x12, 0x34,
+                                 7,    0xc3, 0x9a, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,
+                                 0x28, 0x29, 0x2a, 0xa2, 'a',  'b',  0xc4, 32,   ID32};
+#undef ID32
     frozen(&c, finish_b, sizeof finish_b, &out);
+    assert_int_equal(out.u.run_finish.crash_id_len, CLUSTER_RUN_FILE_ID_LEN);
+    assert_memory_equal(out.u.run_finish.crash_id, c.u.run_finish.crash_id,
+                        CLUSTER_RUN_FILE_ID_LEN);
+    /* An entry written before the file's id (8 fields) decodes with none. */
+    uint8_t finish_v1[sizeof finish_b - 34];
+    memcpy(finish_v1, finish_b, sizeof finish_v1);
+    finish_v1[0] = 0x9b;
+    assert_int_equal(cluster_cmd_decode(finish_v1, sizeof finish_v1, &out), 0);
+    assert_int_equal(out.u.run_finish.crash_index, 7);
+    assert_int_equal(out.u.run_finish.crash_id_len, 0);
+    assert_string_equal(out.u.run_finish.error, "ab");
     assert_int_equal(out.u.run_finish.run, 5);
     assert_int_equal(out.u.run_finish.attempt, 6);
     assert_int_equal(out.u.run_finish.outcome, CLUSTER_OUTCOME_CRASHED);

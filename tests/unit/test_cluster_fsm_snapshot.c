@@ -310,8 +310,7 @@ static const struct field run_body[] = {
     {'u', CLUSTER_RUN_FAILED}, {'u', CLUSTER_TRIGGER_SCHEDULE}, {'u', UINT64_MAX},
     {'u', UINT32_MAX}, {'u', UINT32_MAX}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
     {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'b', 1}, {'u', UINT32_MAX}, {'u', UINT64_MAX},
-    {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX},
-    {'a', CLUSTER_RUN_SKIP_CAP}};
+    {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}};
 static const struct field run_summary[] = {
     {'b', 1}, {'a', 10}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX},
     {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX}, {'u', UINT64_MAX},
@@ -335,10 +334,12 @@ static void put_str(struct cluster__mpw *w, const char *prefix, size_t n)
 /* The scans section full: CLUSTER_FSM_SCANS_CAP definitions with every field at its longest
  * (names unique and ascending: 59 'x' after a four-digit index; each names one of the
  * credentials of full_credentials), then the runs section. */
-/* run_fields 25, or 23: the run record before cp_assets and cp_bytes were appended. */
+/* run_fields 28; 26, the run record before the files' ids (crash_id, skip_id) were appended,
+ * its skip list of walk indices full; 25, before the key; 23, before cp_assets and cp_bytes. */
 static void full_scans_and_runs(struct cluster__mpw *w, uint32_t run_fields)
 {
     static const uint8_t key[CLUSTER_RUN_KEY_MAX] = {'k'};
+    static const uint8_t id[CLUSTER_RUN_FILE_ID_LEN] = {'i'};
     static const uint8_t rules[CLUSTER_SCAN_RULES_MAX]; /* the CA bundle's too */
     _Static_assert(CLUSTER_SCAN_TLS_CA_MAX <= CLUSTER_SCAN_RULES_MAX, "one buffer for both");
     char name[CLUSTER_SCAN_NAME_MAX + 1];
@@ -390,7 +391,9 @@ static void full_scans_and_runs(struct cluster__mpw *w, uint32_t run_fields)
         name[CLUSTER_SCAN_NAME_MAX] = '\0';
         cluster__mpw_str(w, name, sizeof name);
         PUT(w, run_body);
-        for (unsigned k = 0; k < CLUSTER_RUN_SKIP_CAP; k++)
+        uint32_t by_index = run_fields >= 28 ? 0 : CLUSTER_RUN_SKIP_CAP; /* [] since the ids */
+        cluster__mpw_array(w, by_index);
+        for (unsigned k = 0; k < by_index; k++)
             cluster__mpw_uint(w, UINT64_MAX - k);
         PUT(w, run_summary);
         for (unsigned k = 0; k < CLUSTER_RUN_ATTEMPTS_CAP; k++)
@@ -399,6 +402,12 @@ static void full_scans_and_runs(struct cluster__mpw *w, uint32_t run_fields)
             cluster__mpw_uint(w, UINT64_MAX);
         if (run_fields >= 26) /* the checkpoint's key at its longest */
             cluster__mpw_bin(w, key, sizeof key);
+        if (run_fields >= 28) { /* a crash and a full skip list, by id */
+            cluster__mpw_bin(w, id, sizeof id);
+            cluster__mpw_array(w, CLUSTER_RUN_SKIP_CAP);
+            for (unsigned k = 0; k < CLUSTER_RUN_SKIP_CAP; k++)
+                cluster__mpw_bin(w, id, sizeof id);
+        }
     }
 }
 /* The credentials section full: every name, user and sealed password at its longest. */
@@ -466,7 +475,7 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     struct cluster__mpw w;
     shir_buf_init(&b, 1 << 26);
     cluster__mpw_init(&w, &b);
-    full_state(&w, 26);
+    full_state(&w, 28);
     assert_int_equal(w.err, 0);
     assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
     assert_int_equal(t_probe_used(f), T_PROBE_CHUNKS);
@@ -508,7 +517,8 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     assert_int_equal(runs[0]->cp_key_len, 0);
     shir_buf_free(&b);
     cluster_fsm_free(f);
-    /* And the newest carries its key through. */
+    /* The record before the files' ids (26 fields) restores with its key, and without its
+     * skip list of walk indices: an index can name another file after a resume by key. */
     f = cluster__fsm_new_with(&t_probe_schema);
     shir_buf_init(&b, 1 << 26);
     cluster__mpw_init(&w, &b);
@@ -517,6 +527,23 @@ static void test_snapshot_max_bounds_a_full_state(void **state)
     runs = cluster_fsm_runs(f, &n);
     assert_int_equal(runs[0]->cp_key_len, CLUSTER_RUN_KEY_MAX);
     assert_int_equal(runs[0]->cp_key[0], 'k');
+    assert_false(runs[0]->has_crash);
+    assert_int_equal(runs[0]->n_skip, 0);
+    shir_buf_free(&b);
+    cluster_fsm_free(f);
+    /* And the newest carries its key, its crash and its skip list through. */
+    f = cluster__fsm_new_with(&t_probe_schema);
+    shir_buf_init(&b, 1 << 26);
+    cluster__mpw_init(&w, &b);
+    full_state(&w, 28);
+    assert_int_equal(cluster_fsm_restore(f, b.data, b.len), 0);
+    runs = cluster_fsm_runs(f, &n);
+    assert_int_equal(runs[0]->cp_key_len, CLUSTER_RUN_KEY_MAX);
+    assert_int_equal(runs[0]->cp_key[0], 'k');
+    assert_true(runs[0]->has_crash);
+    assert_int_equal(runs[0]->crash_id[0], 'i');
+    assert_int_equal(runs[0]->n_skip, CLUSTER_RUN_SKIP_CAP);
+    assert_int_equal(runs[0]->skip[CLUSTER_RUN_SKIP_CAP - 1][0], 'i');
     shir_buf_free(&b);
     cluster_fsm_free(f);
 }

@@ -86,7 +86,9 @@ static void test_decide(void **state)
             .pid = 12, .spawn_error = cases[i].spawn_error,
             .spawn_error_text = cases[i].spawn_text, .wait_code = cases[i].code,
             .wait_status = cases[i].status, .have_file = cases[i].have_file,
-            .last_file = cases[i].file, .cursor = cases[i].cursor, .fence_ms = 3000};
+            .last_file = cases[i].file, .have_file_id = cases[i].have_file,
+            .cursor = cases[i].cursor, .fence_ms = 3000};
+        memset(f.last_file_id, 0x33, sizeof f.last_file_id);
         struct node_worker_end e;
         memset(&e, 0, sizeof e);
         e.have_summary = cases[i].summary;
@@ -100,6 +102,10 @@ static void test_decide(void **state)
         assert_int_equal(e.self_fenced, cases[i].fenced);
         assert_int_equal(e.not_started, cases[i].not_started);
         assert_int_equal(e.crash_index, cases[i].crash);
+        /* The file's id goes with its index (the same FILE frame). */
+        assert_int_equal(e.has_crash_id, cases[i].crash != UINT64_MAX);
+        if (e.has_crash_id)
+            assert_memory_equal(e.crash_id, f.last_file_id, sizeof e.crash_id);
         assert_string_equal(e.cause, cases[i].cause);
         assert_int_equal(e.have_summary, cases[i].summary); /* the caller's, untouched */
     }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "scan/engine.h"
 #include "scan/scan.h"
 
 static void fill_job(struct scan_job *j)
@@ -60,8 +61,9 @@ static void fill_run(struct scan_job *j)
     j->resume_key_len = 7;
     j->skip = calloc(2, sizeof *j->skip);
     assert_non_null(j->skip);
-    j->skip[0] = 20;
-    j->skip[1] = UINT64_MAX;
+    memset(j->skip[0], 0x20, SCAN_FILE_ID_LEN);
+    memset(j->skip[1], 0xff, SCAN_FILE_ID_LEN);
+    j->skip[1][0] = 0;
     j->n_skip = 2;
     j->parent_pid = 4242;
     j->fence_ms = 3000;
@@ -155,8 +157,7 @@ static void test_run_roundtrip(void **state)
     assert_int_equal(k.resume_key_len, 7);
     assert_memory_equal(k.resume_key, "main\0t3", 7);
     assert_int_equal(k.n_skip, 2);
-    assert_int_equal(k.skip[0], 20);
-    assert_int_equal(k.skip[1], UINT64_MAX);
+    assert_memory_equal(k.skip, j.skip, 2 * sizeof *j.skip);
     assert_int_equal(k.parent_pid, 4242);
     assert_int_equal(k.fence_ms, 3000);
     assert_int_equal(k.rules_len, 5);
@@ -266,7 +267,7 @@ static void test_run_frames(void **state)
                                 .bytes = 1ull << 41, .errors = 2};
     assert_int_equal(scan_checkpoint_encode(&c, &b), 0);
     size_t a = b.len;
-    assert_int_equal(scan_file_msg_encode(UINT64_MAX - 1, &b), 0);
+    assert_int_equal(scan_file_msg_encode(UINT64_MAX - 1, NULL, &b), 0);
     size_t f = b.len;
     assert_int_equal(scan_ack_encode(77, &b), 0);
     enum scan_msg_type t;
@@ -300,13 +301,28 @@ static void test_run_frames(void **state)
     assert_int_equal(scan_checkpoint_encode(&ck, &kb), SHIR_E_INVAL);
     shir_buf_free(&kb);
     uint64_t v = 0;
-    assert_int_equal(scan_file_msg_decode(b.data + a, f - a, &v), 0);
+    unsigned char id[SCAN_FILE_ID_LEN], want[SCAN_FILE_ID_LEN];
+    bool has_id = true;
+    assert_int_equal(scan_file_msg_decode(b.data + a, f - a, &v, id, &has_id), 0);
     assert_int_equal(v, UINT64_MAX - 1);
+    assert_false(has_id); /* sent without an id */
+    /* With the file's id: the SHA-256 of its relative path. */
+    struct shir_buf fb;
+    shir_buf_init(&fb, 1 << 10);
+    assert_true(scan_file_id("b/c.txt", want));
+    assert_int_equal(scan_file_msg_encode(5, want, &fb), 0);
+    assert_int_equal(scan_file_msg_decode(fb.data, fb.len, &v, id, &has_id), 0);
+    assert_int_equal(v, 5);
+    assert_true(has_id);
+    assert_memory_equal(id, want, sizeof want);
+    for (size_t cut = 0; cut < fb.len; cut++)
+        assert_true(scan_file_msg_decode(fb.data, cut, &v, id, &has_id) < 0);
+    shir_buf_free(&fb);
     assert_int_equal(scan_ack_decode(b.data + f, b.len - f, &v), 0);
     assert_int_equal(v, 77);
     /* Each decoder refuses the others' frames, and every truncation. */
     assert_int_equal(scan_ack_decode(b.data + a, f - a, &v), SHIR_E_MALFORMED);
-    assert_int_equal(scan_file_msg_decode(b.data, a, &v), SHIR_E_MALFORMED);
+    assert_int_equal(scan_file_msg_decode(b.data, a, &v, id, &has_id), SHIR_E_MALFORMED);
     assert_int_equal(scan_checkpoint_decode(b.data + f, b.len - f, &r), SHIR_E_MALFORMED);
     for (size_t cut = 0; cut < a; cut++)
         assert_true(scan_checkpoint_decode(b.data, cut, &r) < 0);

@@ -4,9 +4,9 @@
  * uninterrupted run (resumed by key, and by index as a checkpoint without a key does); a tree
  * changed before the resume point between attempts loses and repeats no file; the resume key's
  * order from a table of cases; the union of parts equals a single JSON-lines run's lines; the
- * skip list; a results directory that cannot be written and a source that cannot be read fail
- * at once with the messages the agent maps; a name with a word of hex letters is held as a
- * numbered one is. */
+ * skip list, by file id, also after a tree change; a results directory that cannot be written
+ * and a source that cannot be read fail at once with the messages the agent maps; a name with a
+ * word of hex letters is held as a numbered one is. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -105,6 +105,7 @@ struct cps {
     struct scan_checkpoint c[64];
     size_t n;
     uint64_t files[64]; /* FILE hook indices */
+    unsigned char ids[64][SCAN_FILE_ID_LEN]; /* ... and ids */
     size_t n_files;
 };
 
@@ -116,12 +117,27 @@ static int on_cp(void *ud, const struct scan_checkpoint *c)
     return 0;
 }
 
-static void on_file(void *ud, uint64_t index, const char *path)
+static void on_file(void *ud, uint64_t index, const char *path,
+                    const unsigned char id[SCAN_FILE_ID_LEN])
 {
     (void)path;
     struct cps *k = ud;
-    if (k->n_files < 64)
+    assert_non_null(id);
+    if (k->n_files < 64) {
+        memcpy(k->ids[k->n_files], id, SCAN_FILE_ID_LEN);
         k->files[k->n_files++] = index;
+    }
+}
+
+/* Whether the FILE hook reported the file at relative path rel (by its id). */
+static bool hooked(const struct cps *k, const char *rel)
+{
+    unsigned char id[SCAN_FILE_ID_LEN];
+    assert_true(scan_file_id(rel, id));
+    for (size_t i = 0; i < k->n_files; i++)
+        if (memcmp(k->ids[i], id, sizeof id) == 0)
+            return true;
+    return false;
 }
 
 struct run_opts {
@@ -129,7 +145,7 @@ struct run_opts {
     bool resume;
     const struct scan_checkpoint *from; /* resume from this checkpoint (NULL: part 0) */
     bool by_index;                      /* without its key (an older agent's job) */
-    const uint64_t *skip;
+    const char *const *skip;            /* relative paths of the files on the skip list */
     size_t n_skip;
 };
 
@@ -163,7 +179,8 @@ static int run_parts(const char *src, const char *dir, const struct run_opts *o,
     if (o->n_skip) {
         job.skip = calloc(o->n_skip, sizeof *job.skip);
         assert_non_null(job.skip);
-        memcpy(job.skip, o->skip, o->n_skip * sizeof *job.skip);
+        for (size_t i = 0; i < o->n_skip; i++)
+            assert_true(scan_file_id(o->skip[i], job.skip[i]));
         job.n_skip = o->n_skip;
     }
     struct scan_run_cbs cbs = {.checkpoint_cb = on_cp, .file_cb = on_file, .ud = k};
@@ -637,11 +654,19 @@ static void test_skip_list(void **state)
     assert_non_null(mkdtemp(dir));
     struct cps k = {0};
     struct scan_summary sum;
-    const uint64_t skip[] = {9, 1, 5}; /* z/y/x.csv, a.csv, the set's first member */
+    /* Walk indices 9, 1 and 5: the set's first member is read after the walk. */
+    const char *const skip[] = {"z/y/x.csv", "a.csv", "logs/2024-01-01.csv"};
     struct run_opts o = {.part_size = 4, .skip = skip, .n_skip = 3};
     assert_int_equal(run_parts(src, dir, &o, &k, &sum), 0);
     for (size_t i = 0; i < k.n_files; i++)
         assert_true(k.files[i] != 1 && k.files[i] != 5 && k.files[i] != 9);
+    /* The hook names every other file it reads by the id of its relative path. */
+    assert_true(k.n_files > 0);
+    for (size_t i = 0; i < k.n_files; i++) {
+        unsigned char id[SCAN_FILE_ID_LEN];
+        assert_true(scan_file_id(walk_order[k.files[i]], id));
+        assert_memory_equal(k.ids[i], id, sizeof id);
+    }
     char *p0 = part(dir, 0), *p2 = part(dir, 2), *fin = part(dir, 3);
     assert_non_null(p0);
     assert_non_null(p2);
@@ -658,6 +683,117 @@ static void test_skip_list(void **state)
     free(fin);
     rm_rf(dir);
     rm_rf(src);
+}
+
+/* The line of the file at relative path rel says it was skipped (in whichever part holds it). */
+static bool skipped_line(const char *dir, const char *src, const char *rel)
+{
+    char want[600];
+    snprintf(want, sizeof want, "\"path\":\"%s/%s\"", src, rel);
+    bool found = false;
+    for (uint32_t q = 0;; q++) {
+        char *t = part(dir, q);
+        if (!t)
+            break;
+        const char *h = strstr(t, want);
+        if (h) {
+            const char *nl = strchr(h, '\n'), *why = strstr(h, "skipped: crashed the worker");
+            found = found || (why && (!nl || why < nl));
+        }
+        free(t);
+    }
+    return found;
+}
+
+/* How many times the run's parts say a file was skipped. */
+static size_t skips_in(const char *dir)
+{
+    size_t n = 0;
+    for (uint32_t q = 0;; q++) {
+        char *t = part(dir, q);
+        if (!t)
+            break;
+        for (const char *h = t; (h = strstr(h, "skipped: crashed the worker")) != NULL; h++)
+            n++;
+        free(t);
+    }
+    return n;
+}
+
+/* The FILE hook reported walk index `index` for the file at relative path rel. */
+static bool hooked_at(const struct cps *k, const char *rel, uint64_t index)
+{
+    unsigned char id[SCAN_FILE_ID_LEN];
+    assert_true(scan_file_id(rel, id));
+    for (size_t i = 0; i < k->n_files; i++)
+        if (k->files[i] == index && memcmp(k->ids[i], id, sizeof id) == 0)
+            return true;
+    return false;
+}
+
+/* The skip list names files by id, so that a tree changed between attempts cannot make it name
+ * another file. An attempt stopped after checkpoint 1 (key b/c.txt, the first part's boundary
+ * 4); a file crashed the worker twice; files are added, then the run resumes with that file on
+ * its skip list. Before the key: the re-walk numbers the files behind it from 0, so with three
+ * more of them a0.txt (held: a lone numbered file, read after the walk) gets index 5, the index
+ * the first file after the key numbered from the boundary gives logs/2024-01-01.csv (the set's
+ * first member, also read after the walk): by index, the set would be skipped with it. After
+ * the key: y.csv, added just before z/, takes the index 9 z/y/x.csv crashed at (which moves to
+ * 10). Either way only the file that crashed is skipped, and the one with its index is read. */
+static void test_skip_by_id_tree_changed(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *add[3], *crashed, *innocent;
+        uint64_t shared; /* the innocent file's walk index now, and the crashed file's */
+        int then;        /* in this attempt (2), or in the first (0) */
+    } cases[] = {
+        {{"a-a.csv", "a-c.csv", "a-d.csv"}, "a0.txt", "logs/2024-01-01.csv", 5, 2},
+        {{"y.csv"}, "z/y/x.csv", "y.csv", 9, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char src[64], dir[64];
+        make_tree(src);
+        strcpy(dir, "/tmp/shir-parts-skipid-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        struct cps *k = calloc(3, sizeof *k);
+        assert_non_null(k);
+        struct scan_summary sum;
+        struct run_opts o = {.part_size = 2};
+        assert_int_equal(run_parts(src, dir, &o, &k[0], &sum), 0);
+        assert_int_equal(k[0].c[1].key_len, strlen("b/c.txt"));
+        for (uint32_t q = 2; q <= 5; q++) {
+            char name[32];
+            snprintf(name, sizeof name, "part-%06u.jsonl", q);
+            assert_int_equal(unlink(part_path(dir, name)), 0);
+        }
+        assert_int_equal(unlink(part_path(dir, "_SUCCESS")), 0);
+        for (size_t a = 0; a < 3 && cases[c].add[a]; a++)
+            put_file(src, cases[c].add[a], "n\nx\n");
+        const char *const skip[] = {cases[c].crashed};
+        struct run_opts ro = {
+            .part_size = 2, .resume = true, .from = &k[0].c[1], .skip = skip, .n_skip = 1};
+        assert_int_equal(run_parts(src, dir, &ro, &k[1], &sum), 0);
+        assert_true(skipped_line(dir, src, cases[c].crashed));
+        assert_false(hooked(&k[1], cases[c].crashed));
+        assert_int_equal(skips_in(dir), 1); /* that file's line only */
+        assert_true(hooked_at(&k[1], cases[c].innocent, cases[c].shared));
+        /* The index the crashed file had: in this attempt without its skip list (before the
+         * key), or in the first attempt, where it crashed (after the key). */
+        for (uint32_t q = 2; q <= 20; q++) {
+            char name[32];
+            snprintf(name, sizeof name, "part-%06u.jsonl", q);
+            (void)unlink(part_path(dir, name));
+        }
+        assert_int_equal(unlink(part_path(dir, "_SUCCESS")), 0);
+        ro.n_skip = 0;
+        assert_int_equal(run_parts(src, dir, &ro, &k[2], &sum), 0);
+        assert_true(hooked_at(&k[cases[c].then], cases[c].crashed, cases[c].shared));
+        assert_true(hooked_at(&k[2], cases[c].innocent, cases[c].shared));
+        free(k);
+        rm_rf(dir);
+        rm_rf(src);
+    }
 }
 
 static void test_fail_fast(void **state)
@@ -701,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_part_boundaries),   cmocka_unit_test(test_resume_every_boundary),
         cmocka_unit_test(test_key_order_cases),   cmocka_unit_test(test_resume_tree_changed),
         cmocka_unit_test(test_parts_equal_jsonl), cmocka_unit_test(test_skip_list),
+        cmocka_unit_test(test_skip_by_id_tree_changed),
         cmocka_unit_test(test_fail_fast),         cmocka_unit_test(test_hex_words_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
