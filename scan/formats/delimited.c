@@ -41,7 +41,8 @@
 
 /* Cell-mask bits of the sniffer and header detection, beside the cell types: a number (typed,
  * or written with group separators or a decimal comma: scan__number_like) and a time of day
- * (scan__time_like). Such cells are values, not names, though the last two type as strings. */
+ * (typed, or with a zone: scan__time_like). Such cells are values, not names, though numbers
+ * with separators and zoned times type as strings. */
 #define SNIFF_NUMLIKE  (SCAN__T_ALL + 1u)
 #define SNIFF_TIMELIKE (SNIFF_NUMLIKE << 1)
 #define SNIFF_ALL      (SCAN__T_ALL | SNIFF_NUMLIKE | SNIFF_TIMELIKE)
@@ -259,9 +260,11 @@ static unsigned value_mask(const struct field *f, unsigned alive)
     unsigned m = field_mask(f);
     if (m & (SCAN__T_INT | SCAN__T_DEC))
         return m | SNIFF_NUMLIKE;
+    if (m & SCAN__T_TIME)
+        return m | SNIFF_TIMELIKE;
     if (m != 0 || f->kind == F_ESCAPED || f->kind == F_RAW)
         return m;
-    /* Numbers with separators and times are untyped text (m == 0). */
+    /* Numbers with separators and zoned times are untyped text (m == 0). */
     if ((alive & SNIFF_NUMLIKE) && scan__number_like(f->s, f->n))
         return SNIFF_NUMLIKE;
     if ((alive & SNIFF_TIMELIKE) && scan__time_like(f->s, f->n))

@@ -10,7 +10,13 @@
  * - dates: yyyy-mm-dd, yyyy/mm/dd, yyyymmdd is NOT a date (indistinguishable from an integer),
  *   dd/mm/yyyy, mm/dd/yyyy, dd.mm.yyyy, with calendar checks (month, day, leap years);
  * - timestamps: any of those dates, 'T' or one space, hh:mm[:ss[.fraction]], optional Z or
- *   +hh[:mm] / -hh[:mm] / +hhmm.
+ *   +hh[:mm] / -hh[:mm] / +hhmm;
+ * - times of day: h:mm, h:mm:ss, h:mm:ss.fraction, the hour 0-23 in one or two digits, minutes
+ *   and seconds 00-59 in two, nothing else (time_mask). DuckDB's sniffer types the same cells
+ *   TIME. Not times: 25:30:00 (a duration: no hour past 23), 3:1 (a score: two minute digits),
+ *   1.2.3 or 08.30 (versions, dotted: the colon is required), 24:00, a leap second 23:59:60, a
+ *   zone or AM/PM (DuckDB leaves those VARCHAR too). A time is no timestamp: a column mixing
+ *   both is text.
  */
 #include <string.h>
 
@@ -163,6 +169,31 @@ static unsigned date_mask(const char *s, size_t n)
     return 0;
 }
 
+/* A time of day (see the file comment): the whole of s, already trimmed. */
+static unsigned time_mask(const char *s, size_t n)
+{
+    unsigned h, m, sec;
+    size_t i = 0;
+    if (n < 4 || !digits(s, n, &i, s[1] == ':' ? 1 : 2, &h) || h > 23 || i >= n || s[i] != ':')
+        return 0;
+    i++;
+    if (!digits(s, n, &i, 2, &m) || m > 59)
+        return 0;
+    if (i < n && s[i] == ':') {
+        i++;
+        if (!digits(s, n, &i, 2, &sec) || sec > 59)
+            return 0;
+        if (i < n && s[i] == '.') {
+            size_t st = ++i;
+            while (i < n && is_digit(s[i]))
+                i++;
+            if (i == st)
+                return 0;
+        }
+    }
+    return i == n ? SCAN__T_TIME : 0;
+}
+
 static unsigned number_mask(const char *s, size_t n)
 {
     size_t i = 0;
@@ -211,7 +242,10 @@ unsigned scan__cell_mask(const char *s, size_t n)
     char c = s[0];
     if (is_digit(c)) {
         unsigned m = number_mask(s, n);
-        return m ? m : date_mask(s, n);
+        if (m)
+            return m;
+        m = date_mask(s, n);
+        return m ? m : time_mask(s, n);
     }
     if (c == '-' || c == '+' || c == '.') {
         unsigned m = number_mask(s, n);
@@ -299,5 +333,7 @@ enum scan_type scan__mask_type(unsigned mask, uint64_t seen)
         return SCAN_TYPE_DATE;
     if (mask & SCAN__T_TS)
         return SCAN_TYPE_TIMESTAMP;
+    if (mask & SCAN__T_TIME)
+        return SCAN_TYPE_TIME;
     return SCAN_TYPE_STRING;
 }

@@ -232,8 +232,7 @@ static enum scan_type duck_type(const char *t, size_t n)
     } map[] = {{"BIGINT", SCAN_TYPE_INTEGER},   {"DOUBLE", SCAN_TYPE_DECIMAL},
                {"DATE", SCAN_TYPE_DATE},        {"BOOLEAN", SCAN_TYPE_BOOLEAN},
                {"VARCHAR", SCAN_TYPE_STRING},   {"TIMESTAMP", SCAN_TYPE_TIMESTAMP},
-               /* We have no time-of-day type: such columns are strings (docs/scanning.md). */
-               {"TIME", SCAN_TYPE_STRING}};
+               {"TIME", SCAN_TYPE_TIME}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strlen(map[i].duck) == n && memcmp(map[i].duck, t, n) == 0)
             return map[i].ours;

@@ -461,6 +461,18 @@ static void test_cell_types(void **state)
         {"2024-01-01T10:00:00+", SCAN_TYPE_STRING},
         {" 12 ", SCAN_TYPE_INTEGER},        {"hello", SCAN_TYPE_STRING},
         {"123-45-6789", SCAN_TYPE_STRING},
+        /* Times of day (DuckDB's TIME), and what looks like one but is not. */
+        {"08:30", SCAN_TYPE_TIME},          {"8:30", SCAN_TYPE_TIME},
+        {"23:59:59", SCAN_TYPE_TIME},       {"0:00:00", SCAN_TYPE_TIME},
+        {"14:05:00.5", SCAN_TYPE_TIME},     {"23:59:59.999999", SCAN_TYPE_TIME},
+        {" 07:15 ", SCAN_TYPE_TIME},        {"25:30:00", SCAN_TYPE_STRING}, /* a duration */
+        {"24:00", SCAN_TYPE_STRING},        {"3:1", SCAN_TYPE_STRING},      /* a score */
+        {"10:5", SCAN_TYPE_STRING},         {"1.2.3", SCAN_TYPE_STRING},    /* a version */
+        {"8h30", SCAN_TYPE_STRING},         {"12:60", SCAN_TYPE_STRING},
+        {"23:59:60", SCAN_TYPE_STRING},     {"08:30:00Z", SCAN_TYPE_STRING}, /* DuckDB: text */
+        {"08:30 PM", SCAN_TYPE_STRING},     {"08:30:", SCAN_TYPE_STRING},
+        {"08:30:00.", SCAN_TYPE_STRING},    {"08:30:00,5", SCAN_TYPE_STRING},
+        {"123:45", SCAN_TYPE_STRING},       {":30", SCAN_TYPE_STRING},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned m = scan__cell_mask(cases[i].s, strlen(cases[i].s));
@@ -475,6 +487,10 @@ static void test_cell_types(void **state)
     m = scan__cell_mask("2024-01-01", 10) & scan__cell_mask("2024-01-01 10:00", 16);
     assert_int_equal(scan__mask_type(m, 2), SCAN_TYPE_TIMESTAMP);
     assert_int_equal(scan__mask_type(SCAN__T_ALL, 0), SCAN_TYPE_NULL);
+    /* A time is no timestamp: a column of both is text. */
+    m = scan__cell_mask("10:00", 5) & scan__cell_mask("2024-01-01 10:00", 16);
+    assert_int_equal(scan__mask_type(m, 2), SCAN_TYPE_STRING);
+    assert_string_equal(scan_type_name(SCAN_TYPE_TIME), "time");
     /* Numbers written for people: strings, but the sniffer's sign of a right split. */
     static const struct {
         const char *s;
