@@ -671,6 +671,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_csv_all_string_header, dir),
         cmocka_unit_test(test_dialect_corpus),
         cmocka_unit_test(test_dialect_hand_cases),
+        cmocka_unit_test(test_dialect_late_quotes),
         cmocka_unit_test_prestate(test_dialect_duckdb, dir),
         cmocka_unit_test_prestate(test_dialect_writers, dir),
         cmocka_unit_test_prestate(test_encodings, dir),
