@@ -224,22 +224,28 @@ void test_dialect_hand_cases(void **state)
 }
 
 /* The quote decided past the sniffing window (delimited.c's sniff): 300 rows `id,name,amount`
- * under a header, no quote before line `at`; from there every 10th name is `late` as written. */
+ * under a header, no quote before line `at` but the names `early` at lines 3 and 10; from `at`
+ * every 10th name is `late` as written. */
 struct late_case {
     const char *what;
     size_t at;
     const char *late;
+    const char *early[2];
     char quote, escape;
     const char *sample; /* a name read back (NULL: the line is past the sampled rows) */
 };
 
 static const struct late_case late[] = {
-    {"' opens a field at line 65", 65, "'Lee, Ann'", '\'', '\'', "Lee, Ann"},
-    {"' around a line break at line 250", 250, "'Lee,\nAnn'", '\'', '\'', NULL},
-    {"\" with backslash escapes at line 100", 100, "\"say \\\"hi\\\", Ann\"", '"', '\\',
-     "say \"hi\", Ann"},
-    {"' opening words, not fields", 70, "'tis Ann", '"', '"', "'tis Ann"},
-    {"no quote at all", 0, NULL, '"', '"', NULL},
+    {"' opens a field at line 65", 65, "'Lee, Ann'", {NULL}, '\'', '\'', "Lee, Ann"},
+    {"' around a line break at line 250", 250, "'Lee,\nAnn'", {NULL}, '\'', '\'', NULL},
+    {"\" with backslash escapes at line 100", 100, "\"say \\\"hi\\\", Ann\"", {NULL}, '"',
+     '\\', "say \"hi\", Ann"},
+    {"' opening words, not fields", 70, "'tis Ann", {NULL}, '"', '"', "'tis Ann"},
+    {"an unquoted O'Brien first: ' is data", 70, "'Lee Ann'", {"O'Brien"}, '"', '"',
+     "'Lee Ann'"},
+    {"the window quotes with \" (after a raw \" inside a field): a later ' does not count",
+     150, "'Kim Li'", {"5\" screen", "\"Lee, Ann\""}, '"', '"', "Lee, Ann"},
+    {"no quote at all", 0, NULL, {NULL}, '"', '"', NULL},
 };
 
 void test_dialect_late_quotes(void **state)
@@ -256,8 +262,9 @@ void test_dialect_late_quotes(void **state)
         for (size_t r = 0; r < 300; r++) {
             size_t ln = r + 2;
             bool quoted = c->late && ln >= c->at && (ln - c->at) % 10 == 0;
+            const char *early = ln == 3 ? c->early[0] : ln == 10 ? c->early[1] : NULL;
             int k = snprintf(line, sizeof line, "%zu,%s,%zu.5\n", r + 1,
-                             quoted ? c->late : "Name", r * 3);
+                             quoted ? c->late : early ? early : "Name", r * 3);
             put(&o, line, (size_t)k);
         }
         struct scan_asset a;
