@@ -157,18 +157,6 @@ static bool parse_time_zone(const char *s, size_t n, size_t i)
     return digits(s, n, &i, 2, &m) && m <= 59 && i == n;
 }
 
-static unsigned date_mask(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (!parse_date(s, n, &i))
-        return 0;
-    if (i == n)
-        return SCAN__T_DATE | SCAN__T_TS;
-    if ((s[i] == 'T' || s[i] == ' ') && parse_time_zone(s, n, i + 1))
-        return SCAN__T_TS;
-    return 0;
-}
-
 /* A time of day (see the file comment): the whole of s, already trimmed. */
 static unsigned time_mask(const char *s, size_t n)
 {
@@ -192,6 +180,22 @@ static unsigned time_mask(const char *s, size_t n)
         }
     }
     return i == n ? SCAN__T_TIME : 0;
+}
+
+/* A date or timestamp at the whole of s; with `times`, else a time of day. (The time test sits
+ * here rather than in scan__cell_mask, which every cell passes: inlined there it cost every
+ * cell ~5 instructions of register saves, 0.6 % of bench_csv; here only cells that start with
+ * a digit and are no number reach it.) */
+static unsigned date_mask(const char *s, size_t n, bool times)
+{
+    size_t i = 0;
+    if (!parse_date(s, n, &i))
+        return times ? time_mask(s, n) : 0;
+    if (i == n)
+        return SCAN__T_DATE | SCAN__T_TS;
+    if ((s[i] == 'T' || s[i] == ' ') && parse_time_zone(s, n, i + 1))
+        return SCAN__T_TS;
+    return 0;
 }
 
 static unsigned number_mask(const char *s, size_t n)
@@ -244,8 +248,7 @@ unsigned scan__cell_mask(const char *s, size_t n)
         unsigned m = number_mask(s, n);
         if (m)
             return m;
-        m = date_mask(s, n);
-        return m ? m : time_mask(s, n);
+        return date_mask(s, n, true);
     }
     if (c == '-' || c == '+' || c == '.') {
         unsigned m = number_mask(s, n);
@@ -316,7 +319,7 @@ bool scan__time_like(const char *s, size_t n)
 
 unsigned scan__string_mask(const char *s, size_t n)
 {
-    return n >= 10 && is_digit(s[0]) ? date_mask(s, n) : 0;
+    return n >= 10 && is_digit(s[0]) ? date_mask(s, n, false) : 0;
 }
 
 enum scan_type scan__mask_type(unsigned mask, uint64_t seen)
