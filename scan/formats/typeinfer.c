@@ -14,9 +14,8 @@
  * - times of day: h:mm, h:mm:ss, h:mm:ss.fraction, the hour 0-23 in one or two digits, minutes
  *   and seconds 00-59 in two, nothing else (time_mask). DuckDB's sniffer types the same cells
  *   TIME. Not times: 25:30:00 (a duration: no hour past 23), 3:1 (a score: two minute digits),
- *   1.2.3 or 08.30 (versions, dotted: the colon is required), 24:00, a leap second 23:59:60, a
- *   zone or AM/PM (DuckDB leaves those VARCHAR too). A time is no timestamp: a column mixing
- *   both is text.
+ *   1.2.3 (a version: the colon is required), 24:00, a leap second 23:59:60, a zone or AM/PM
+ *   (DuckDB leaves those VARCHAR too). A time is no timestamp: a column mixing both is text.
  */
 #include <string.h>
 
@@ -182,7 +181,7 @@ static unsigned time_mask(const char *s, size_t n)
     return i == n ? SCAN__T_TIME : 0;
 }
 
-/* A date or timestamp at the whole of s; with `times`, else a time of day. (The time test sits
+/* A date or timestamp filling s; failing that, with `times`, a time of day. (The time test sits
  * here rather than in scan__cell_mask, which every cell passes: inlined there it cost every
  * cell ~5 instructions of register saves, 0.6 % of bench_csv; here only cells that start with
  * a digit and are no number reach it.) */
