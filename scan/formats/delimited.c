@@ -12,8 +12,9 @@
  *    split, (e) the file extension's delimiter, (f) the order above. A candidate whose quote
  *    never closes in a complete file is dropped; ' and the backslash need evidence (a field '
  *    opens or an escaped ', a backslash escape). When no field of those lines opens with a
- *    quote, the quote and escape are judged again, for the chosen delimiter, over the 64 lines
- *    from the first quote that opens a field later in the sample (field_quote);
+ *    quote, or none holds an escaped quote, the quote and escape are judged again, for the
+ *    chosen delimiter, over the 64 lines from the first evidence later in the sample: a quote
+ *    that opens a field, a backslash before a quote or a backslash (late_evidence);
  * 2. parse up to lim->max_rows + 1 records (RFC 4180: quoted fields with embedded delimiters,
  *    doubled quotes and newlines; in the backslash dialect a backslash escapes a byte inside
  *    and outside quotes; CRLF, LF or CR line ends; blank lines skipped; psql's "(N rows)"
@@ -315,6 +316,7 @@ struct cand_score {
                        wrong split */
     size_t typed;   /* columns typed other than string below the first record */
     bool quoted;    /* the candidate's quote opens some field */
+    bool escaped;   /* some field uses the candidate's escape (a doubled quote, a backslash) */
     size_t mode;
     bool hint;
 };
@@ -430,6 +432,7 @@ static int sniff_one(const char *p, size_t n, size_t win, bool complete, char d,
         }
         nrec++;
     }
+    sc->escaped = escaped;
     if ((q != '"' && !sc->quoted) || (e != q && !escaped))
         return 0;
     size_t mode = 0, freq = 0;
@@ -541,6 +544,28 @@ static int judge(const char *p, size_t n, size_t span, size_t win, bool complete
     return 0;
 }
 
+/* Where the window (p[0..win)) left the quote or its escape undecided and the sample tells it
+ * later: the offset of that evidence, or n. (a) No field of the window opens with a quote: the
+ * first quote that opens a field (field_quote). (b) The winner's quote opens fields but none
+ * holds an escaped quote, so doubling won by default: the first backslash of the sample, when
+ * it is past the window and escapes the quote or a backslash (`\"`, `\\`: a writer escaping
+ * with backslashes writes both so; a first backslash before anything else, `C:\data`, is data,
+ * and a backslash in the window was judged there). */
+static size_t late_evidence(const char *p, size_t n, size_t win, const struct cand_score *best,
+                            const struct dialect *dl)
+{
+    size_t at = n;
+    if (!best->quoted) {
+        at = field_quote(p, n, dl->d);
+    } else if (!best->escaped && dl->e == dl->q) {
+        const char *bs = memchr(p, '\\', n);
+        at = bs ? (size_t)(bs - p) : n;
+        if (at + 1 >= n || (p[at + 1] != dl->q && p[at + 1] != '\\'))
+            at = n;
+    }
+    return at >= win ? at : n;
+}
+
 static int sniff(const char *p, size_t n, bool complete, const char *name, size_t max_fields,
                  struct dialect *out)
 {
@@ -562,18 +587,16 @@ static int sniff(const char *p, size_t n, bool complete, const char *name, size_
     rv = judge(p, n, n, win, complete, hint, delims, sizeof delims, &fv, out, &best);
     if (rv != 0 || best.mode < 2)
         goto out;
-    /* No field of the window opens with a quote (the winner's, nor the first " or '): the
-     * window could not tell the quote, nor the escape inside quotes. A writer quotes only the
-     * fields that need it, so the first such field may come much later (a name with a comma at
-     * line 200). Judge the quotes and escapes again, for the delimiter the window chose, over
-     * the 64 lines from the line holding the first quote that opens a field, and take that
-     * verdict when its quote opens a field there. Widening the window for every file cost
-     * 10-15 % of the reader's time on 1 MiB files; this costs two byte searches on the files
-     * the window left undecided, and parsing only on those with a quote later. */
-    if (best.quoted)
-        goto out;
-    size_t at = field_quote(p, n, out->d);
-    if (at >= win && at < n) {
+    /* The window could not tell the quote or its escape (late_evidence): a writer quotes and
+     * escapes only the fields that need it, so the first such field may come much later (a
+     * name with a comma at line 200). Judge the quotes and escapes again, for the delimiter the
+     * window chose, over the 64 lines from the line holding the evidence, and take that verdict
+     * when its quote opens a field there (and, when the window had quoted fields, is the
+     * window's quote). Widening the window for every file cost 10-15 % of the reader's time on
+     * 1 MiB files; this costs one or two byte searches on the files the window left undecided,
+     * and parsing only on those with the evidence later. */
+    size_t at = late_evidence(p, n, win, &best, out);
+    if (at < n) {
         size_t ls = at;
         while (ls > 0 && p[ls - 1] != '\n' && p[ls - 1] != '\r')
             ls--;
@@ -581,7 +604,7 @@ static int sniff(const char *p, size_t n, bool complete, const char *name, size_
         struct dialect dl = *out;
         rv = judge(p + ls, n - ls, n - ls, sniff_window(p + ls, n - ls), complete, hint,
                    &out->d, 1, &fv, &dl, &later);
-        if (rv == 0 && later.mode >= 2 && later.quoted) {
+        if (rv == 0 && later.mode >= 2 && later.quoted && (!best.quoted || dl.q == out->q)) {
             out->q = dl.q;
             out->e = dl.e;
         }

@@ -223,9 +223,9 @@ void test_dialect_hand_cases(void **state)
     }
 }
 
-/* The quote decided past the sniffing window (delimited.c's sniff): 300 rows `id,name,amount`
- * under a header, no quote before line `at` but the names `early` at lines 3 and 10; from `at`
- * every 10th name is `late` as written. */
+/* The quote or escape decided past the sniffing window (delimited.c's sniff): 300 rows
+ * `id,name,amount` under a header, no quote before line `at` but the names `early` at lines 3
+ * and 10; from `at` every 10th name is `late` as written. */
 struct late_case {
     const char *what;
     size_t at;
@@ -245,6 +245,10 @@ static const struct late_case late[] = {
      "'Lee Ann'"},
     {"the window quotes with \" (after a raw \" inside a field): a later ' does not count",
      150, "'Kim Li'", {"5\" screen", "\"Lee, Ann\""}, '"', '"', "Lee, Ann"},
+    {"\" fields from line 10, the first backslash-escaped quote at line 100", 100,
+     "\"say \\\"hi\\\", Ann\"", {NULL, "\"Lee, Ann\""}, '"', '\\', "say \"hi\", Ann"},
+    {"\" fields from line 10, a backslash before a doubled quote at line 100 is data", 100,
+     "\"5\\\"\" screen\"", {NULL, "\"Lee, Ann\""}, '"', '"', "5\\\" screen"},
     {"no quote at all", 0, NULL, {NULL}, '"', '"', NULL},
 };
 
@@ -515,10 +519,12 @@ void test_dialect_duckdb(void **state)
         /* The first quoted field past the sniffing window (line 65 and 200). */
         {"late_quote_single_65.txt", "name", "O'Brien, Jr. 63"},
         {"late_quote_double_65.txt", "name", "Ana, \"Jr.\" 63"},
+        {"late_escape_80.txt", "name", "say \"hi\", Ann 78\nsecond line"},
+        {"late_escape_80.txt", "name", "say \"hi\", Ann 87"},
         {"times_header.txt", "at", "00:00:00.000"},
     };
     assert_true(compare_duckdb(*state, "dialects", corpus_wrong,
-                               sizeof corpus_wrong / sizeof corpus_wrong[0]) >= 33);
+                               sizeof corpus_wrong / sizeof corpus_wrong[0]) >= 34);
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
         expect_sample(*state, "dialects", samples[i].file, samples[i].column, samples[i].sample);
 }
