@@ -69,7 +69,8 @@ bool scan__number_like(const char *s, size_t n);
  * column name, to header detection and the sniffer. The column type SCAN__T_TIME is narrower
  * (no zone; typeinfer.c's time_mask): DuckDB types zoned times VARCHAR. */
 bool scan__time_like(const char *s, size_t n);
-/* Mask of a string that must stay a string unless it is a date or timestamp (JSON strings). */
+/* Mask of a string that must stay a string unless it is a date, a timestamp or a time of day
+ * (JSON strings, XLSX text cells). */
 unsigned scan__string_mask(const char *s, size_t n);
 /* The column type from the intersection of its cells' masks; `seen` = number of non-empty cells. */
 enum scan_type scan__mask_type(unsigned mask, uint64_t seen);

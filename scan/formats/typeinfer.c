@@ -181,15 +181,15 @@ static unsigned time_mask(const char *s, size_t n)
     return i == n ? SCAN__T_TIME : 0;
 }
 
-/* A date or timestamp filling s; failing that, with `times`, a time of day. (The time test sits
- * here rather than in scan__cell_mask, which every cell passes: inlined there it cost every
- * cell ~5 instructions of register saves, 0.6 % of bench_csv; here only cells that start with
- * a digit and are no number reach it.) */
-static unsigned date_mask(const char *s, size_t n, bool times)
+/* A date or timestamp filling s; failing that, a time of day. (The time test sits here rather
+ * than in scan__cell_mask, which every cell passes: inlined there it cost every cell ~5
+ * instructions of register saves, 0.6 % of bench_csv; here only cells that start with a digit
+ * and are no number reach it.) */
+static unsigned date_mask(const char *s, size_t n)
 {
     size_t i = 0;
     if (!parse_date(s, n, &i))
-        return times ? time_mask(s, n) : 0;
+        return time_mask(s, n);
     if (i == n)
         return SCAN__T_DATE | SCAN__T_TS;
     if ((s[i] == 'T' || s[i] == ' ') && parse_time_zone(s, n, i + 1))
@@ -247,7 +247,7 @@ unsigned scan__cell_mask(const char *s, size_t n)
         unsigned m = number_mask(s, n);
         if (m)
             return m;
-        return date_mask(s, n, true);
+        return date_mask(s, n);
     }
     if (c == '-' || c == '+' || c == '.') {
         unsigned m = number_mask(s, n);
@@ -318,7 +318,7 @@ bool scan__time_like(const char *s, size_t n)
 
 unsigned scan__string_mask(const char *s, size_t n)
 {
-    return n >= 10 && is_digit(s[0]) ? date_mask(s, n, false) : 0;
+    return n >= 4 && is_digit(s[0]) ? date_mask(s, n) : 0;
 }
 
 enum scan_type scan__mask_type(unsigned mask, uint64_t seen)

@@ -510,9 +510,24 @@ static void test_cell_types(void **state)
     assert_false(scan__time_like("24:00", 5));
     assert_false(scan__time_like("8:15", 4));
     assert_false(scan__time_like("2024-01-01 08:15", 16));
-    /* JSON strings: only dates/timestamps are recognised. */
+    /* JSON strings: only dates, timestamps and times are recognised (DuckDB's read_json types
+     * "09:30:00" TIME too). */
     assert_int_equal(scan__string_mask("123", 3), 0);
+    assert_int_equal(scan__string_mask("3:1", 3), 0);
     assert_int_equal(scan__mask_type(scan__string_mask("2024-01-01", 10), 1), SCAN_TYPE_DATE);
+    assert_int_equal(scan__mask_type(scan__string_mask("09:30", 5), 1), SCAN_TYPE_TIME);
+    assert_int_equal(scan__mask_type(scan__string_mask("23:59:59.5", 10), 1), SCAN_TYPE_TIME);
+    static const char jl[] = "{\"t\": \"09:30:00\", \"d\": \"25:30:00\"}\n"
+                             "{\"t\": \"14:05\", \"d\": \"01:00:00\"}\n";
+    struct scan_limits lim;
+    struct scan_asset a;
+    scan_limits_default(&lim);
+    scan_asset_init(&a);
+    assert_int_equal(scan__json_bytes((const unsigned char *)jl, sizeof jl - 1, SCAN_L2, &lim, &a),
+                     0);
+    expect_col(&a, "t", SCAN_TYPE_TIME);
+    expect_col(&a, "d", SCAN_TYPE_STRING); /* a duration past 23 hours */
+    scan_asset_free(&a);
 }
 
 static void expect_records(struct scan_asset *a)
