@@ -25,6 +25,7 @@ const char *scan_type_name(enum scan_type t)
     case SCAN_TYPE_DECIMAL: return "decimal";
     case SCAN_TYPE_DATE: return "date";
     case SCAN_TYPE_TIMESTAMP: return "timestamp";
+    case SCAN_TYPE_TIME: return "time";
     case SCAN_TYPE_STRING: return "string";
     case SCAN_TYPE_BINARY: return "binary";
     case SCAN_TYPE_STRUCT: return "struct";

@@ -36,6 +36,7 @@ enum scan_type {
     SCAN_TYPE_DECIMAL,   /* fixed point or float */
     SCAN_TYPE_DATE,
     SCAN_TYPE_TIMESTAMP,
+    SCAN_TYPE_TIME,      /* a time of day without a date (hh:mm[:ss[.fraction]]) */
     SCAN_TYPE_STRING,
     SCAN_TYPE_BINARY,
     SCAN_TYPE_STRUCT,
@@ -43,8 +44,8 @@ enum scan_type {
     SCAN_TYPE_MAP,
     SCAN_TYPE_NULL,      /* every sampled value was null/empty */
 };
-/* "boolean", "integer", "decimal", "date", "timestamp", "string", "binary", "struct", "array",
- * "map", "null", "unknown". */
+/* "boolean", "integer", "decimal", "date", "timestamp", "time", "string", "binary", "struct",
+ * "array", "map", "null", "unknown". */
 const char *scan_type_name(enum scan_type t);
 
 struct scan_column {

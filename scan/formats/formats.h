@@ -56,7 +56,8 @@ enum {
     SCAN__T_DEC = 1u << 2,
     SCAN__T_DATE = 1u << 3,
     SCAN__T_TS = 1u << 4,
-    SCAN__T_ALL = 0x1fu,
+    SCAN__T_TIME = 1u << 5,
+    SCAN__T_ALL = 0x3fu,
 };
 /* Mask of a non-empty cell (0 means "string only"). Leading/trailing blanks are ignored. */
 unsigned scan__cell_mask(const char *s, size_t n);
@@ -64,10 +65,12 @@ unsigned scan__cell_mask(const char *s, size_t n);
  * string to the column types (DuckDB reads them as VARCHAR too), but a sign that the sniffer's
  * candidate split the record where the writer did. */
 bool scan__number_like(const char *s, size_t n);
-/* A time of day without a date (hh:mm[:ss[.fraction]][zone]): a string to the column types,
- * but a value, not a column name, to header detection (DuckDB types it TIME). */
+/* A time of day without a date, also with a zone (hh:mm[:ss[.fraction]][zone]): a value, not a
+ * column name, to header detection and the sniffer. The column type SCAN__T_TIME is narrower
+ * (no zone; typeinfer.c's time_mask): DuckDB types zoned times VARCHAR. */
 bool scan__time_like(const char *s, size_t n);
-/* Mask of a string that must stay a string unless it is a date or timestamp (JSON strings). */
+/* Mask of a string that must stay a string unless it is a date, a timestamp or a time of day
+ * (JSON strings, XLSX text cells). */
 unsigned scan__string_mask(const char *s, size_t n);
 /* The column type from the intersection of its cells' masks; `seen` = number of non-empty cells. */
 enum scan_type scan__mask_type(unsigned mask, uint64_t seen);

@@ -449,7 +449,8 @@ static void sheet_cell_done(struct sheetp *s)
         } else if ((kind == SCAN__FMT_TIME || kind == SCAN__FMT_ELAPSED) && end != v &&
                    scan__xlsx_time_text(d, kind == SCAN__FMT_ELAPSED, buf, sizeof buf)) {
             text = buf;
-            mask = 0;
+            /* A time of day types as time; an elapsed time ([h]:mm:ss, 25:00:00) is text. */
+            mask = kind == SCAN__FMT_TIME ? scan__cell_mask(text, strlen(text)) : 0;
         } else {
             text = end != v && *end == '\0' ? scan__xlsx_short_number(v, s->v.len, d, buf, sizeof buf) : v;
             mask = scan__cell_mask(text, strlen(text));

@@ -145,6 +145,16 @@ static const struct map_case cases[] = {
      {"0.attributes.path=\"/d/a.csv\"", "0.attributes.isFile=true",
       "2.relationshipAttributes.composeSchema.guid=\"-2\"", "2.attributes.type=\"string\"",
       "2.classifications=[{\"typeName\":\"US_SSN\"}]"}},
+    {"a time-of-day column of a file is a time, of a database without a declared type too",
+     {{SCAN_ASSET_FILE, "csv", "file://h/d/t.csv", "/d/t.csv", 2, false,
+       {{"opens", NULL, NULL, NULL, SCAN_TYPE_TIME, -1, 0}}, false},
+      {SCAN_ASSET_DB_TABLE, "postgresql", PG "/shop/s/t", "s/t", 2, false,
+       {{"at", NULL, NULL, NULL, SCAN_TYPE_TIME, -1, 0}}, false}},
+     0,
+     {"fs_path file://h/d/t.csv", "tabular_schema file://h/d/t.csv#__tabular_schema",
+      "column file://h/d/t.csv#__tabular_schema//opens", "rdbms_table " PG "/shop/s/t",
+      "rdbms_column " PG "/shop/s/t#at"},
+     {"2.attributes.type=\"time\"", "4.attributes.data_type=\"time\""}},
 };
 
 static void make(struct scan_asset *a, const struct in *in)
@@ -274,11 +284,30 @@ static void test_declared_length(void **state)
                      scan_atlas_declared_length(t[i].declared), t[i].want);
 }
 
+/* The JSONL sink names the time type as the Atlas mapping does. */
+static void test_time_in_jsonl(void **state)
+{
+    (void)state;
+    struct scan_asset a;
+    struct shir_buf b;
+    const struct in in = {SCAN_ASSET_FILE, "csv", "file://h/d/t.csv", "/d/t.csv", 2, false,
+                          {{"opens", NULL, NULL, NULL, SCAN_TYPE_TIME, -1, 0}}, false};
+    make(&a, &in);
+    shir_buf_init(&b, SIZE_MAX);
+    assert_int_equal(scan_asset_to_json(&b, &a), 0);
+    assert_int_equal(shir_buf_append_u8(&b, 0), 0);
+    if (!strstr((const char *)b.data, "{\"name\":\"opens\",\"type\":\"time\""))
+        fail_msg("no time column in %s", (const char *)b.data);
+    shir_buf_free(&b);
+    scan_asset_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_declared_length),
+        cmocka_unit_test(test_time_in_jsonl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 
 void test_dialect_corpus(void **state);
 void test_dialect_hand_cases(void **state);
+void test_dialect_late_quotes(void **state);
 /* state: the fixture directory (tests/fixtures/formats). */
 void test_dialect_duckdb(void **state);
 /* state: as above; reads tests/fixtures/formats/writers/. */

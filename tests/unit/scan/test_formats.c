@@ -461,6 +461,18 @@ static void test_cell_types(void **state)
         {"2024-01-01T10:00:00+", SCAN_TYPE_STRING},
         {" 12 ", SCAN_TYPE_INTEGER},        {"hello", SCAN_TYPE_STRING},
         {"123-45-6789", SCAN_TYPE_STRING},
+        /* Times of day (DuckDB's TIME), and what looks like one but is not. */
+        {"08:30", SCAN_TYPE_TIME},          {"8:30", SCAN_TYPE_TIME},
+        {"23:59:59", SCAN_TYPE_TIME},       {"0:00:00", SCAN_TYPE_TIME},
+        {"14:05:00.5", SCAN_TYPE_TIME},     {"23:59:59.999999", SCAN_TYPE_TIME},
+        {" 07:15 ", SCAN_TYPE_TIME},        {"25:30:00", SCAN_TYPE_STRING}, /* a duration */
+        {"24:00", SCAN_TYPE_STRING},        {"3:1", SCAN_TYPE_STRING},      /* a score */
+        {"10:5", SCAN_TYPE_STRING},         {"1.2.3", SCAN_TYPE_STRING},    /* a version */
+        {"8h30", SCAN_TYPE_STRING},         {"12:60", SCAN_TYPE_STRING},
+        {"23:59:60", SCAN_TYPE_STRING},     {"08:30:00Z", SCAN_TYPE_STRING}, /* DuckDB: text */
+        {"08:30 PM", SCAN_TYPE_STRING},     {"08:30:", SCAN_TYPE_STRING},
+        {"08:30:00.", SCAN_TYPE_STRING},    {"08:30:00,5", SCAN_TYPE_STRING},
+        {"123:45", SCAN_TYPE_STRING},       {":30", SCAN_TYPE_STRING},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned m = scan__cell_mask(cases[i].s, strlen(cases[i].s));
@@ -475,6 +487,10 @@ static void test_cell_types(void **state)
     m = scan__cell_mask("2024-01-01", 10) & scan__cell_mask("2024-01-01 10:00", 16);
     assert_int_equal(scan__mask_type(m, 2), SCAN_TYPE_TIMESTAMP);
     assert_int_equal(scan__mask_type(SCAN__T_ALL, 0), SCAN_TYPE_NULL);
+    /* A time is no timestamp: a column of both is text. */
+    m = scan__cell_mask("10:00", 5) & scan__cell_mask("2024-01-01 10:00", 16);
+    assert_int_equal(scan__mask_type(m, 2), SCAN_TYPE_STRING);
+    assert_string_equal(scan_type_name(SCAN_TYPE_TIME), "time");
     /* Numbers written for people: strings, but the sniffer's sign of a right split. */
     static const struct {
         const char *s;
@@ -494,9 +510,24 @@ static void test_cell_types(void **state)
     assert_false(scan__time_like("24:00", 5));
     assert_false(scan__time_like("8:15", 4));
     assert_false(scan__time_like("2024-01-01 08:15", 16));
-    /* JSON strings: only dates/timestamps are recognised. */
+    /* JSON strings: only dates, timestamps and times are recognised (DuckDB's read_json types
+     * "09:30:00" TIME too). */
     assert_int_equal(scan__string_mask("123", 3), 0);
+    assert_int_equal(scan__string_mask("3:1", 3), 0);
     assert_int_equal(scan__mask_type(scan__string_mask("2024-01-01", 10), 1), SCAN_TYPE_DATE);
+    assert_int_equal(scan__mask_type(scan__string_mask("09:30", 5), 1), SCAN_TYPE_TIME);
+    assert_int_equal(scan__mask_type(scan__string_mask("23:59:59.5", 10), 1), SCAN_TYPE_TIME);
+    static const char jl[] = "{\"t\": \"09:30:00\", \"d\": \"25:30:00\"}\n"
+                             "{\"t\": \"14:05\", \"d\": \"01:00:00\"}\n";
+    struct scan_limits lim;
+    struct scan_asset a;
+    scan_limits_default(&lim);
+    scan_asset_init(&a);
+    assert_int_equal(scan__json_bytes((const unsigned char *)jl, sizeof jl - 1, SCAN_L2, &lim, &a),
+                     0);
+    expect_col(&a, "t", SCAN_TYPE_TIME);
+    expect_col(&a, "d", SCAN_TYPE_STRING); /* a duration past 23 hours */
+    scan_asset_free(&a);
 }
 
 static void expect_records(struct scan_asset *a)
@@ -655,6 +686,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_csv_all_string_header, dir),
         cmocka_unit_test(test_dialect_corpus),
         cmocka_unit_test(test_dialect_hand_cases),
+        cmocka_unit_test(test_dialect_late_quotes),
         cmocka_unit_test_prestate(test_dialect_duckdb, dir),
         cmocka_unit_test_prestate(test_dialect_writers, dir),
         cmocka_unit_test_prestate(test_encodings, dir),

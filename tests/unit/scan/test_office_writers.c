@@ -212,7 +212,7 @@ void test_office_writers_pandas(void **state)
     scan_asset_free(&a);
 }
 
-/* Number formats that are not dates: a time of day and an elapsed time are read as text, not as
+/* Number formats that are not dates: a time of day is a time and an elapsed time is text, not
  * timestamps of 1899-12-30; gnumeric's 21-digit numbers come back in a double's shortest form. */
 void test_office_writers_formats(void **state)
 {
@@ -223,7 +223,7 @@ void test_office_writers_formats(void **state)
         printf("  %s\n", f);
         read_writer(*state, f, &a);
         assert_int_equal(a.n_cols, 8);
-        column(&a, f, "Fmt!time", SCAN_TYPE_STRING, "09:30:00");    /* h:mm:ss */
+        column(&a, f, "Fmt!time", SCAN_TYPE_TIME, "09:30:00");      /* h:mm:ss */
         column(&a, f, "Fmt!elapsed", SCAN_TYPE_STRING, "25:00:00"); /* [h]:mm:ss */
         column(&a, f, "Fmt!pct", SCAN_TYPE_DECIMAL, "0.3");         /* gnumeric: 0.3000...011 */
         column(&a, f, "Fmt!eur", SCAN_TYPE_DECIMAL, "1000.5");      /* [$EUR-407], a euro sign */
