@@ -194,7 +194,7 @@ static enum scan_type field_type(const struct fb *b, int64_t tt, const struct fb
         return SCAN_TYPE_TIMESTAMP;
     case AT_TIME:
         snprintf(d, dn, "Time(%s)", unit_name(has ? fb_int(ty, b, 0, 2, 1) : 1));
-        return SCAN_TYPE_STRING;
+        return SCAN_TYPE_TIME;
     case AT_DURATION:
         snprintf(d, dn, "Duration(%s)", unit_name(has ? fb_int(ty, b, 0, 2, 1) : 1));
         return SCAN_TYPE_STRING;

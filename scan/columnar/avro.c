@@ -311,7 +311,9 @@ static int walk_type(struct walk *w, json_t *t, const char *path, unsigned depth
             lty = SCAN_TYPE_DATE;
         } else if (strncmp(lt, "timestamp-", 10) == 0 || strncmp(lt, "local-timestamp-", 16) == 0) {
             lty = SCAN_TYPE_TIMESTAMP;
-        } else if (strcmp(lt, "uuid") == 0 || strncmp(lt, "time-", 5) == 0) {
+        } else if (strncmp(lt, "time-", 5) == 0) {
+            lty = SCAN_TYPE_TIME;
+        } else if (strcmp(lt, "uuid") == 0) {
             lty = SCAN_TYPE_STRING;
         }
         if (lty != SCAN_TYPE_UNKNOWN) {

@@ -22,8 +22,8 @@ enum scan_type scan_parquet_scan_type(const struct scan_pq_leaf *l)
     case SCAN_PQ_L_STRING:
     case SCAN_PQ_L_ENUM:
     case SCAN_PQ_L_JSON:
-    case SCAN_PQ_L_UUID:
-    case SCAN_PQ_L_TIME: return SCAN_TYPE_STRING;
+    case SCAN_PQ_L_UUID: return SCAN_TYPE_STRING;
+    case SCAN_PQ_L_TIME: return SCAN_TYPE_TIME;
     case SCAN_PQ_L_DECIMAL:
     case SCAN_PQ_L_FLOAT16: return SCAN_TYPE_DECIMAL;
     case SCAN_PQ_L_DATE: return SCAN_TYPE_DATE;

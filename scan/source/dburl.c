@@ -203,7 +203,7 @@ static const struct {
     {"money", SCAN_TYPE_DECIMAL},
     {"date", SCAN_TYPE_DATE},        /* MySQL's "datetime" is caught before the table */
     {"timestamp", SCAN_TYPE_TIMESTAMP},
-    {"time", SCAN_TYPE_TIMESTAMP},
+    {"time", SCAN_TYPE_TIME},        /* time [with|without time zone], MySQL's time */
     {"bytea", SCAN_TYPE_BINARY},
     {"blob", SCAN_TYPE_BINARY},
     {"tinyblob", SCAN_TYPE_BINARY},

@@ -108,7 +108,7 @@ expect = [  # column, information_schema DATA_TYPE, our typeDetail, our type
     ("r", "float", "float", "decimal"), ("name", "varchar", "varchar(40)", "string"),
     ("code", "char", "char(3)", "string"), ("notes", "text", "text", "string"),
     ("photo", "blob", "blob", "binary"), ("bin", "varbinary", "varbinary(16)", "binary"),
-    ("born", "date", "date", "date"), ("at_time", "time", "time", "timestamp"),
+    ("born", "date", "date", "date"), ("at_time", "time", "time", "time"),
     ("dt", "datetime", "datetime", "timestamp"), ("ts", "timestamp", "timestamp", "timestamp"),
     ("flag", "tinyint", "tinyint(1)", "boolean"),
     ("doc", "longtext", "longtext", "string"),  # MariaDB's json is longtext with a check

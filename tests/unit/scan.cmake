@@ -32,7 +32,7 @@ shir_unit_test(NAME test_scan_office TIMEOUT 300
 shir_unit_test(NAME test_scan_columnar TIMEOUT 300
   SOURCES ${_scan_t}/test_columnar.c ${_scan_t}/test_columnar_avro.c
     ${_scan_t}/test_columnar_codecs.c ${_scan_t}/test_columnar_arrow.c
-    ${_scan_t}/test_columnar_arrow_stream.c
+    ${_scan_t}/test_columnar_arrow_stream.c ${_scan_t}/test_columnar_times.c
   LIBS shir_scan PkgConfig::LZ4
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/columnar)
 

@@ -700,5 +700,6 @@ int main(int argc, char **argv)
     failed += col_run_avro_tests(dir);
     failed += col_run_codec_tests(dir);
     failed += col_run_arrow_tests(dir);
+    failed += col_run_times_tests(dir);
     return failed + col_run_arrow_stream_tests(dir) ? 1 : 0;
 }

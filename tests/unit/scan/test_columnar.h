@@ -26,5 +26,7 @@ int col_run_codec_tests(const char *dir);
 int col_run_arrow_tests(const char *dir);
 /* The Arrow IPC stream group (test_columnar_arrow_stream.c). */
 int col_run_arrow_stream_tests(const char *dir);
+/* Time-of-day columns of every columnar format (test_columnar_times.c). */
+int col_run_times_tests(const char *dir);
 
 #endif

@@ -128,7 +128,7 @@ static void test_types(void **state)
         {"datetime(6)", false, SCAN_TYPE_TIMESTAMP},
         {"timestamp without time zone", false, SCAN_TYPE_TIMESTAMP},
         {"timestamp(3) with time zone", false, SCAN_TYPE_TIMESTAMP},
-        {"time without time zone", false, SCAN_TYPE_TIMESTAMP},
+        {"time without time zone", false, SCAN_TYPE_TIME},
         {"interval", false, SCAN_TYPE_STRING},
         {"json", false, SCAN_TYPE_STRUCT},
         {"jsonb", false, SCAN_TYPE_STRUCT},
