@@ -425,12 +425,19 @@ static int rules_flush(const struct scan_classifier *c, struct scan_classify_scr
     int rc = rules_scan(c, s);
     *all = true;
     *ratio_lo = 2.0;
+    /* scan__settle_rule's never-test for a rule without matches, its doubles computed once:
+     * most rules, with many of them most of a flush. */
+    double rem1 = (double)st->remaining + 1.0, total = (double)st->nonempty + (double)st->remaining;
     for (size_t i = 0; rc == 0 && i < c->rules.n; i++) {
         uint8_t *outcome = &s->rule_outcome[i];
         double min_ratio = c->rule_ratio[i];
         uint32_t count = s->counts[SCAN__N_BUILTIN + i];
         if (*outcome != SCAN__OPEN)
             continue;
+        if (count == 0 && rem1 < min_ratio * total) {
+            *outcome = SCAN__NEVER;
+            continue;
+        }
         /* The ratio alone first (a distinct threshold of 0 never fails): most rules have
          * matched nothing and are settled by it without the name's hint. */
         *outcome = (uint8_t)scan__settle_rule(st, count, min_ratio, 0);
@@ -490,8 +497,23 @@ static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk
     chk_add(chk, digits, passed);
 }
 
+/* Can some user rule match all of the (trimmed, non-empty) cell v? Its length, first and last
+ * byte against each rule's (classifier.h): no rule for most cells of a typical column. The
+ * replaced line breaks of a joined cell never are its ends (trim removed them). */
+static inline bool cell_admitted(const struct scan_classifier *c, const char *v, size_t n)
+{
+    if (n < c->cell_wmin || n > c->cell_wmax)
+        return false;
+    const uint64_t *f = c->cell_first[(uint8_t)v[0]], *l = c->cell_last[(uint8_t)v[n - 1]];
+    const uint64_t *w = c->cell_len[n < CELL_LEN_TOP ? n : CELL_LEN_TOP];
+    for (unsigned k = 0; k < c->cell_words; k++)
+        if (f[k] & l[k] & w[k])
+            return true;
+    return false;
+}
+
 /* A cell of a column for the user rules: joined for the next pass, unless no rule can match all
- * of it by its length alone, or it repeats a value whose hits are known (counted now) or
+ * of it by its length and end bytes alone (cell_admitted), or it repeats a value whose hits are known (counted now) or
  * waiting for the pass that joined its first occurrence (counted then). m, slot, same, fresh:
  * the value's memo slot as in builtin_cell (m NULL: not tracked). */
 static int rules_cell(const struct scan_classifier *c, struct scan_classify_scratch *s,
@@ -507,7 +529,7 @@ static int rules_cell(const struct scan_classifier *c, struct scan_classify_scra
         m->pending++;
         return 0;
     }
-    if (n < c->cell_wmin || n > c->cell_wmax) {
+    if (!cell_admitted(c, v, n)) {
         if (fresh)
             m->rules = MEMO_R_KNOWN; /* no hits */
         return 0;
@@ -538,6 +560,27 @@ static inline struct memo *memo_cell(struct scan_classify_scratch *s, size_t hca
         *same = m->n == n && memcmp(m->v, v, n) == 0;
     }
     return m;
+}
+
+/* A cell index before which rem + 1 < ratio * (nonempty + rem) cannot hold in a column of n
+ * cells (rem = n - i - 1: the cells after cell i): nonempty + rem never exceeds n, so not while
+ * n - i >= ratio * n, i.e. i <= n - ratio * n; two cells early against rounding (the exact
+ * test follows). n when never (ratio 0). */
+static size_t gate_from(double ratio, size_t n)
+{
+    double x = (double)n - ratio * (double)n;
+    if (!(ratio > 0.0))
+        return n;
+    size_t i = x <= 0.0 ? 0 : (size_t)x;
+    return i > 2 ? i - 2 : 0;
+}
+
+/* The user rules' flush gate: not before cell next_flush - 1, nor, unless a ratio under one half
+ * flushes every RULES_FLUSH_LONG cells, before gate_from. */
+static size_t rules_gate(double ratio_lo, size_t n, size_t next_flush)
+{
+    size_t at = next_flush > 0 ? next_flush - 1 : 0, g = gate_from(ratio_lo, n);
+    return ratio_lo < 0.5 || g < at ? at : g;
 }
 
 /* Cells hashed at the start of a column whatever the distinct count, to learn whether its
@@ -577,7 +620,11 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     uint64_t seen = 0, settled_yes = 0;
     bool settled = !c->builtins, users_settled = !c->cell_db;
     double ratio_lo = c->rule_ratio_lo; /* lowest ratio of the open user rules */
-    size_t next_flush = 0, repeats = 0;
+    size_t repeats = 0;
+    /* The cells before which the two gates below cannot open (gate_from): one comparison a cell
+     * instead of the floating-point test. */
+    size_t builtin_at = c->early ? gate_from(c->min_ratio, col->n_samples) : SIZE_MAX;
+    size_t rules_at = c->early ? rules_gate(ratio_lo, col->n_samples, 0) : SIZE_MAX;
     bool hashing = true;
     for (size_t i = 0; i < col->n_samples; i++) {
         const char *v = col->samples[i];
@@ -605,7 +652,8 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                 builtin_cell(s, &chk, ct.hints, v, n, m, same, fresh, &seen);
                 /* Nothing settles while a type without matches could still reach the ratio
                  * (the first test of scan__settle_builtins, inlined: it fails for most cells). */
-                if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
+                if (i >= builtin_at &&
+                    (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
                     st.nonempty = (uint32_t)ct.nonempty;
                     st.remaining = (uint32_t)rem;
                     st.distinct = (uint32_t)ct.distinct;
@@ -619,7 +667,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
          * lowest ratio of the open ones, then every few cells; and, when a rule's ratio is
          * under one half, every RULES_FLUSH_LONG cells before, for the rules with matches (a
          * rule of ratio 0.1 would hold the others to the end of the column). */
-        if (c->early && !users_settled && i + 1 >= next_flush &&
+        if (!users_settled && i >= rules_at &&
             ((ratio_lo < 0.5 && (i + 1) % RULES_FLUSH_LONG == 0) ||
              (double)rem + 1.0 < ratio_lo * (double)(ct.nonempty + rem))) {
             st.nonempty = (uint32_t)ct.nonempty;
@@ -627,7 +675,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
             st.distinct = (uint32_t)ct.distinct;
             if ((rc = rules_flush(c, s, &nw, &st, &users_settled, &ratio_lo)) < 0)
                 return rc;
-            next_flush = i + 1 + RULES_FLUSH_EVERY;
+            rules_at = rules_gate(ratio_lo, col->n_samples, i + 1 + RULES_FLUSH_EVERY);
         }
         if (settled && users_settled && c->early)
             break;

@@ -307,6 +307,14 @@ void test_rules_column_oracle(void **state)
         "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0\nmin_distinct = 1\n"
         "[rule SHORT]\nregex = (?i)v[0-9]\\.[0-9]{1,2}\nmin_ratio = 0\nmin_distinct = 1\n"
         "[rule DATE]\nregex = [0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:]{8})?\nmin_ratio = 0\n"
+        "min_distinct = 1\n"
+        /* Shapes for the prefilter's first and last bytes (scan__regex_ends): alternation,
+         * optional tails, word boundaries, a negated class, (?i:) in a group. */
+        "[rule ALT]\nregex = (ORD|INV)-?[0-9]{4,8}(-[0-9]{6})?\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule ANCH]\nregex = \\b[0-9]{3}-[0-9]{7}-[0-9]{7}\\b\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule OPT]\nregex = x?[a-f]{5}:[0-9]{5}[A-Z]?\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule NEG]\nregex = [^a-z ]{6,9}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule CI]\nregex = (?i:v)[0-9]+\\.[0-9]+\\.[0-9]+(-rc[1-5])?\nmin_ratio = 0\n"
         "min_distinct = 1\n";
     /* With ACROSS the widths are unbounded above; without, 4 to 34 bytes. */
     static const char across[] = "[rule ACROSS]\nregex = \\S*\\s+B\nmin_ratio = 0\n"
@@ -314,7 +322,9 @@ void test_rules_column_oracle(void **state)
     char both[sizeof rules + sizeof across];
     snprintf(both, sizeof both, "%s%s", rules, across);
     static const char *const odd[] = {"x", "B", "a B", "V1.2", "v12.3", "2024-01-02",
-                                      "2024-01-02T10:11:12", "ab\ncde", "x\nB", "123456789"};
+                                      "2024-01-02T10:11:12", "ab\ncde", "x\nB", "123456789",
+                                      "V1.2.3", "ORD1234", "INV-1234-123456", "a\nORD1234",
+                                      "abcde:12345", "xabcde:12345Q"};
     struct shir_random r;
     shir_random_seeded(&r, 2714);
     for (unsigned mode = 0; mode < 4; mode++) {
@@ -345,7 +355,7 @@ void test_rules_column_oracle(void **state)
             for (unsigned k = 0; k < rows; k++) {
                 unsigned roll = (unsigned)corpus_below(&r, 100);
                 if (roll < 2)
-                    snprintf(it.v, sizeof it.v, "%s", odd[corpus_below(&r, 10)]);
+                    snprintf(it.v, sizeof it.v, "%s", odd[corpus_below(&r, 16)]);
                 else if (roll < 10)
                     corpus_positive(&r, (unsigned)corpus_below(&r, SCAN__N_BUILTIN), &it);
                 else if (npool && roll < 80)
