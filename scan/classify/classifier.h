@@ -47,6 +47,7 @@ struct scan_classifier {
     struct scan__ruleset rules;
     double rule_ratio[SCAN_CLASSIFY_MAX_USER_RULES]; /* each rule's min_ratio, or the default */
     double rule_ratio_lo;                            /* the lowest of them (2 without rules) */
+    bool rule_ratio_uniform;                         /* all of them are rule_ratio_lo */
     unsigned cell_wmin, cell_wmax; /* lengths of cell any rule can match whole (cell_widths) */
     /* The cells prefilter (cell_widths): bit i of a row is user rule i. A trimmed cell of n
      * bytes can match rule i whole only when bit i is set in cell_first[its first byte],
@@ -92,6 +93,7 @@ struct scan_classify_scratch {
     size_t n_cand;
     long *cell_slot;   /* each joined cell's memo slot, -1 none (cell_cap; columns only) */
     bool track;        /* run_cells records hits for cell_slot (the column path) */
+    bool rules_hit;    /* a user rule matched a cell of the column being classified */
     long cur_slot;     /* the memo slot of the cell run_cells scans alone, -1 none */
     uint8_t *col_hits; /* rule ids each tracked value matches (struct memo) */
     size_t n_hits, hits_cap;

@@ -312,6 +312,9 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
         if (c->rule_ratio[i] < c->rule_ratio_lo)
             c->rule_ratio_lo = c->rule_ratio[i];
     }
+    c->rule_ratio_uniform = true;
+    for (size_t i = 0; i < c->rules.n; i++)
+        c->rule_ratio_uniform &= c->rule_ratio[i] == c->rule_ratio_lo;
     if (c->rules.n > 0) {
         if ((rc = compile_rules(&c->rules, false, &c->text_db, err, errlen)) < 0 ||
             (rc = compile_rules(&c->rules, true, &c->cell_db, err, errlen)) < 0)

@@ -321,20 +321,23 @@ static const char *find_lit(const char *s, size_t n, const char *lit, size_t ll)
 static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *strong)
 {
     const char *p;
-    /* Each search only where its marker can be: a PEM header has spaces, the key a '"' (looked
-     * for first, by it), an Azure key 88 bytes after "AccountKey=" (by its '='). */
-    if (spaces && (p = find_lit_at(s, n, "-----BEGIN ", 11, 10)) != NULL) {
+    /* Each search only where its marker can be (a PEM header has spaces, an Azure key is 88 bytes
+     * after "AccountKey="), by a byte that is rare there: a service-account key's JSON has a
+     * '"' every few bytes and a space after each ':', fewer '_' and '-'. */
+    if (spaces && (p = find_lit_at(s, n, "-----BEGIN ", 11, 4)) != NULL) {
         size_t off = (size_t)(p - s) + 11, rest = n - off;
         if (find_lit(p + 11, rest < 40 ? rest : 40, "PRIVATE KEY-----", 16))
             *strong |= BIT(SCAN__PRIVATE_KEY);
     }
-    if (find_lit(s, n, "\"private_key\"", 13) && find_lit_at(s, n, "service_account", 15, 7))
+    if (find_lit_at(s, n, "\"private_key\"", 13, 8) && find_lit_at(s, n, "service_account", 15, 7))
         *strong |= BIT(SCAN__GCP_SA_KEY);
     if (n >= 11 + 88 && (p = find_lit_at(s, n, "AccountKey=", 11, 10)) != NULL) {
-        size_t off = (size_t)(p - s) + 11, k = 0;
-        while (off + k < n && s[off + k] != ';' && s[off + k] != '"' && s[off + k] != ' ')
-            k++;
-        if (scan__azure_key(s + off, k)) {
+        /* The key runs to a ';', '"', ' ' or the end, none of which a key holds (base64 and
+         * "=="): it is one when its 88 bytes are followed by such a byte or the end. */
+        size_t off = (size_t)(p - s) + 11;
+        char after = off + 88 < n ? s[off + 88] : ';';
+        if (off + 88 <= n && (after == ';' || after == '"' || after == ' ') &&
+            scan__azure_key(s + off, 88)) {
             *strong |= BIT(SCAN__AZURE_KEY);
             if (find_lit(s, n, "AccountName=", 12))
                 *strong |= BIT(SCAN__AZURE_CONN);
