@@ -637,8 +637,8 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     bool settled = !c->builtins, users_settled = !c->cell_db;
     double ratio_lo = c->rule_ratio_lo; /* lowest ratio of the open user rules */
     size_t repeats = 0;
-    /* The cells before which the two gates below cannot open (gate_from): one comparison a cell
-     * instead of the floating-point test. */
+    /* The cells before which the two gates below cannot open (gate_from, then for the
+     * built-ins scan__settle_hold): one comparison a cell instead of the floating-point test. */
     size_t builtin_at = c->early ? gate_from(c->min_ratio, col->n_samples) : SIZE_MAX;
     size_t rules_at = c->early ? rules_gate(ratio_lo, col->n_samples, 0) : SIZE_MAX;
     bool hashing = true;
@@ -674,6 +674,10 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                     st.remaining = (uint32_t)rem;
                     st.distinct = (uint32_t)ct.distinct;
                     settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
+                    /* Not before an open type could close: a column of one type at 80 % asks
+                     * ~8 times instead of ~45. */
+                    if (!settled)
+                        builtin_at = i + 1 + scan__settle_hold(&st, seen, s->counts, chk.pass);
                 }
             }
             if (!users_settled && (rc = rules_cell(c, s, v, n, m, slot, same, fresh)) < 0)

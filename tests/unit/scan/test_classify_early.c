@@ -224,6 +224,63 @@ static const char early_rules_narrow[] =
     "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0.2\n"
     "[rule AT]\nregex = [^@]{1,20}@[^@]{1,20}\nmin_ratio = 0.5\n";
 
+/* scan__settle_hold: from random unsettled states, every way the next cells may go (blank,
+ * a new or a repeated value, each type matching or not) keeps scan__settle_builtins false for
+ * as many cells as the hold says. */
+void test_early_settle_hold(void **state)
+{
+    (void)state;
+    struct shir_random r;
+    unsigned holds = 0, long_holds = 0;
+    shir_random_seeded(&r, 1515);
+    for (unsigned k = 0; k < 20000; k++) {
+        uint32_t counts[SCAN__N_BUILTIN] = {0}, pass[SCAN__N_BUILTIN] = {0};
+        uint32_t total = 1 + (uint32_t)corpus_below(&r, 200);
+        uint32_t nonempty = (uint32_t)corpus_below(&r, total + 1);
+        struct scan__settle st = {nonempty, total - nonempty, 0, 1 + (uint32_t)corpus_below(&r, 10),
+                                  1 + (uint32_t)corpus_below(&r, 6),
+                                  0.05 + (double)corpus_below(&r, 96) / 100.0, 0};
+        st.distinct = nonempty ? (uint32_t)corpus_below(&r, nonempty + 1) : 0;
+        st.hints = corpus_below(&r, 2) ? BIT(corpus_below(&r, SCAN__N_BUILTIN)) : 0;
+        uint64_t seen = 0, yes;
+        unsigned n_types = (unsigned)corpus_below(&r, 4);
+        if (corpus_below(&r, 4) == 0)
+            seen = (1ull << SCAN__N_BUILTIN) - 1; /* every type seen: the unseen test passes */
+        for (unsigned j = 0; j < n_types; j++) {
+            unsigned t = (unsigned)corpus_below(&r, SCAN__N_BUILTIN);
+            counts[t] = nonempty ? (uint32_t)corpus_below(&r, nonempty + 1) : 0;
+            if (corpus_below(&r, 3) == 0)
+                pass[t] = nonempty ? (uint32_t)corpus_below(&r, nonempty + 1) : 0;
+            if (counts[t] || pass[t])
+                seen |= BIT(t);
+        }
+        if (scan__settle_builtins(&st, seen, counts, pass, &yes))
+            continue;
+        uint32_t hold = scan__settle_hold(&st, seen, counts, pass);
+        holds++;
+        long_holds += hold >= 4;
+        for (uint32_t d = 1; d <= hold && st.remaining > 0; d++) {
+            /* The next cell: blank, or non-empty (new or repeated), matching some types. */
+            st.remaining--;
+            if (corpus_below(&r, 5) != 0) {
+                st.nonempty++;
+                st.distinct += corpus_below(&r, 3) != 0;
+                for (unsigned t = 0; t < SCAN__N_BUILTIN; t++) {
+                    unsigned roll = (unsigned)corpus_below(&r, 4);
+                    counts[t] += roll != 0 && (seen >> t & 1 || roll == 3);
+                    pass[t] += roll == 1 && (seen >> t & 1);
+                    if (counts[t] || pass[t])
+                        seen |= BIT(t);
+                }
+            }
+            if (scan__settle_builtins(&st, seen, counts, pass, &yes))
+                fail_msg("state %u: settled %u cells into a hold of %u", k, d, hold);
+        }
+    }
+    printf("\nSettle hold: %u unsettled states, %u held 4+ cells\n", holds, long_holds);
+    assert_true(long_holds > holds / 10); /* the hold skips cells, not only none */
+}
+
 /* ~60 lines: one loop over settings and columns; the two classifications sit side by side. */
 void test_early_differential(void **state)
 {
