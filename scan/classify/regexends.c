@@ -156,6 +156,8 @@ static void read_class(struct reader *r, struct scan__bytes *set)
         r->p++;
         if (ch == '\\') {
             read_escape(r, &in, &lo, true);
+            if (r->bad)
+                break; /* lo is no byte then */
             if (lo == -1) {
                 any_class = true;
                 continue;
@@ -170,6 +172,8 @@ static void read_class(struct reader *r, struct scan__bytes *set)
             if (ch == '\\') {
                 struct scan__bytes dummy = {{0}};
                 read_escape(r, &dummy, &hi, true);
+                if (r->bad)
+                    break;
             } else {
                 hi = (uint8_t)ch;
             }

@@ -104,6 +104,8 @@ void test_regex_ends_table(void **state)
         {"\\x{41}", "*", "*", false},
         {"a**", "*", "*", false},
         {"[abc", "*", "*", false},
+        {"[\\Ax]", "*", "*", false}, /* an assertion in a class (found by fuzz_scan_regex_ends) */
+        {"[a-\\A]", "*", "*", false},
         {"\\", "*", "*", false},
     };
     /* The empty set spelled "" above also needs the NUL byte out: set_of("") is empty. The
