@@ -520,8 +520,8 @@ static inline bool cell_admitted(const struct scan_classifier *c, const char *v,
 }
 
 /* A cell of a column for the user rules: joined for the next pass, unless no rule can match all
- * of it by its length and end bytes alone (cell_admitted), or it repeats a value whose hits are known (counted now) or
- * waiting for the pass that joined its first occurrence (counted then). m, slot, same, fresh:
+ * of it by its length and end bytes alone (cell_admitted), or it repeats a value whose hits are
+ * known (counted now) or waiting for the pass that joined its first occurrence (counted then). m, slot, same, fresh:
  * the value's memo slot as in builtin_cell (m NULL: not tracked). */
 static int rules_cell(const struct scan_classifier *c, struct scan_classify_scratch *s,
                       const char *v, size_t n, struct memo *m, size_t slot, bool same, bool fresh)
@@ -575,9 +575,9 @@ static inline struct memo *memo_cell(struct scan_classify_scratch *s, size_t hca
  * test follows). n when never (ratio 0). */
 static size_t gate_from(double ratio, size_t n)
 {
-    double x = (double)n - ratio * (double)n;
     if (!(ratio > 0.0))
         return n;
+    double x = (double)n - ratio * (double)n;
     size_t i = x <= 0.0 ? 0 : (size_t)x;
     return i > 2 ? i - 2 : 0;
 }
@@ -603,9 +603,47 @@ static inline bool never8(const uint8_t *o)
     return w == 0x0101010101010101ull * SCAN__NEVER;
 }
 
-/* ~95 lines: the per-cell loop with the memo of repeats and both early decisions (built-ins
+/* The column's labels in type order, the built-ins then the user rules: settled_yes (NULL while
+ * the built-ins are open) holds the built-ins settled as labels; eight settled-never rules are
+ * skipped a step, and column_rule runs only for a type with matches or passes (one call site:
+ * it stays inlined). */
+static int column_labels(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                         const struct chk_counts *chk, const struct column_tally *ct,
+                         const uint64_t *settled_yes, struct scan_column *col)
+{
+    int rc;
+    unsigned nt = scan_classifier_type_count(c);
+    for (unsigned t = 0; t < nt; t++) {
+        int known = -1; /* the label when settled or without matches, else -1 */
+        if (t < SCAN__N_BUILTIN && settled_yes) {
+            uint64_t rest = *settled_yes >> t;
+            if (rest == 0) {
+                t = SCAN__N_BUILTIN - 1;
+                continue;
+            }
+            t += (unsigned)__builtin_ctzll(rest);
+            known = 1;
+        } else if (t >= SCAN__N_BUILTIN) {
+            size_t i = t - SCAN__N_BUILTIN;
+            if (i + 8 <= c->rules.n && never8(s->rule_outcome + i)) {
+                t += 7;
+                continue;
+            }
+            if (s->rule_outcome[i] != SCAN__OPEN)
+                known = s->rule_outcome[i] == SCAN__SURE;
+        }
+        if (known < 0 && s->counts[t] == 0 && (t >= SCAN__N_BUILTIN || chk->pass[t] == 0))
+            known = 0;
+        bool label = known >= 0 ? known == 1 : column_rule(c, s, chk, ct, t);
+        if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ~100 lines: the per-cell loop with the memo of repeats and both early decisions (built-ins
  * after each cell, user rules at flushes of the joined cells), one state threaded through one
- * loop; the steps are builtin_cell, rules_cell, rules_flush, and the rule itself column_rule. */
+ * loop; the steps are builtin_cell, rules_cell, rules_flush, and the labels column_labels. */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
 {
@@ -704,32 +742,5 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
         return 0;
     if (!users_settled && (rc = rules_scan(c, s)) < 0)
         return rc;
-    /* Labels in type order: the built-ins, then the user rules (8 settled-never rules a step).
-     * column_rule only for a type with matches or passes (one call site: it stays inlined). */
-    for (unsigned t = 0; t < nt; t++) {
-        int known = -1; /* the label when settled or without matches, else -1 */
-        if (t < SCAN__N_BUILTIN && settled) {
-            uint64_t rest = settled_yes >> t;
-            if (rest == 0) {
-                t = SCAN__N_BUILTIN - 1;
-                continue;
-            }
-            t += (unsigned)__builtin_ctzll(rest);
-            known = 1;
-        } else if (t >= SCAN__N_BUILTIN) {
-            size_t i = t - SCAN__N_BUILTIN;
-            if (i + 8 <= c->rules.n && never8(s->rule_outcome + i)) {
-                t += 7;
-                continue;
-            }
-            if (s->rule_outcome[i] != SCAN__OPEN)
-                known = s->rule_outcome[i] == SCAN__SURE;
-        }
-        if (known < 0 && s->counts[t] == 0 && (t >= SCAN__N_BUILTIN || chk.pass[t] == 0))
-            known = 0;
-        bool label = known >= 0 ? known == 1 : column_rule(c, s, &chk, &ct, t);
-        if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
-            return rc;
-    }
-    return 0;
+    return column_labels(c, s, &chk, &ct, settled ? &settled_yes : NULL, col);
 }
