@@ -287,21 +287,22 @@ static void chk_init(struct chk_counts *k)
 {
     memset(k, 0, sizeof *k);
     k->tab = scan__chance_table(&k->n);
+    /* A digit form of d digits is d to d + 3 bytes long (evidence.h). */
+    k->min_len = CHK_MAX_DIGITS;
     for (size_t i = 0; i < k->n; i++) {
         const struct scan__chance *r = &k->tab[i];
         uint64_t bit = (uint64_t)1 << r->type;
         k->mask |= bit;
-        for (unsigned j = 0; j < 2; j++)
-            if (r->len[j] != 0 && r->len[j] < CHK_MAX_DIGITS)
-                k->by_len[r->len[j]] |= bit;
-    }
-    /* A digit form of d digits is d to d + 3 bytes long (evidence.h). */
-    k->min_len = CHK_MAX_DIGITS;
-    for (unsigned d = 1; d < CHK_MAX_DIGITS; d++) {
-        if (k->by_len[d] && d < k->min_len)
-            k->min_len = d;
-        if (k->by_len[d])
-            k->max_len = d + 3;
+        for (unsigned j = 0; j < 2; j++) {
+            unsigned d = r->len[j];
+            if (d == 0 || d >= CHK_MAX_DIGITS)
+                continue;
+            k->by_len[d] |= bit;
+            if (d < k->min_len)
+                k->min_len = d;
+            if (d + 3 > k->max_len)
+                k->max_len = d + 3;
+        }
     }
 }
 
