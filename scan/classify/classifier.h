@@ -32,6 +32,10 @@ struct hint_kw {
     uint64_t types;
 };
 
+/* Cell lengths the prefilter tells apart; longer cells share the row CELL_LEN_TOP. */
+#define CELL_LEN_TOP 64
+#define CELL_RULE_WORDS (SCAN_CLASSIFY_MAX_USER_RULES / 64)
+
 struct scan_classifier {
     struct hint_kw kws[HINT_KW_MAX];
     unsigned n_kws;
@@ -43,7 +47,15 @@ struct scan_classifier {
     struct scan__ruleset rules;
     double rule_ratio[SCAN_CLASSIFY_MAX_USER_RULES]; /* each rule's min_ratio, or the default */
     double rule_ratio_lo;                            /* the lowest of them (2 without rules) */
+    bool rule_ratio_uniform;                         /* all of them are rule_ratio_lo */
     unsigned cell_wmin, cell_wmax; /* lengths of cell any rule can match whole (cell_widths) */
+    /* The cells prefilter (cell_widths): bit i of a row is user rule i. A trimmed cell of n
+     * bytes can match rule i whole only when bit i is set in cell_first[its first byte],
+     * cell_last[its last byte] and cell_len[min(n, CELL_LEN_TOP)]; a cell with no such rule
+     * is never joined. cell_words: the words of a row in use ((rules + 63) / 64). */
+    uint64_t cell_first[256][CELL_RULE_WORDS], cell_last[256][CELL_RULE_WORDS];
+    uint64_t cell_len[CELL_LEN_TOP + 1][CELL_RULE_WORDS];
+    unsigned cell_words;
     hs_database_t *cell_db;        /* rules anchored to whole cells (^...$, multi-line) */
     hs_database_t *text_db;        /* rules anywhere, leftmost start of match */
 };
@@ -81,6 +93,7 @@ struct scan_classify_scratch {
     size_t n_cand;
     long *cell_slot;   /* each joined cell's memo slot, -1 none (cell_cap; columns only) */
     bool track;        /* run_cells records hits for cell_slot (the column path) */
+    bool rules_hit;    /* a user rule matched a cell of the column being classified */
     long cur_slot;     /* the memo slot of the cell run_cells scans alone, -1 none */
     uint8_t *col_hits; /* rule ids each tracked value matches (struct memo) */
     size_t n_hits, hits_cap;

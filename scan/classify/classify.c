@@ -200,18 +200,31 @@ out:
     return rc;
 }
 
+/* Rule i admits cells of lengths lo..hi (hi UINT_MAX: unbounded) in the prefilter. */
+static void cell_admit_len(struct scan_classifier *c, size_t i, unsigned lo, unsigned hi)
+{
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    for (unsigned n = lo < CELL_LEN_TOP ? lo : CELL_LEN_TOP; n <= CELL_LEN_TOP && n <= hi; n++)
+        c->cell_len[n][i / 64] |= bit;
+}
+
 /* The shortest and longest cell any rule can match whole (Vectorscan's bounds on a match's
  * width; UINT_MAX when unbounded): a cell outside them is no candidate and is never joined.
- * Without an answer (never expected: the rules compiled) every length stays a candidate. */
+ * Then the prefilter's rows per rule: its widths and the bytes its matches can begin and end
+ * with (scan__regex_ends). Without an answer from Vectorscan (never expected: the rules
+ * compiled) every length stays a candidate. */
 static void cell_widths(struct scan_classifier *c)
 {
     c->cell_wmin = UINT_MAX;
     c->cell_wmax = 0;
+    c->cell_words = (unsigned)((c->rules.n + 63) / 64);
     for (size_t i = 0; i < c->rules.n; i++) {
         size_t l = strlen(c->rules.rules[i].regex) + 8;
         char *buf = malloc(l);
         hs_expr_info_t *info = NULL;
         hs_compile_error_t *cerr = NULL;
+        struct scan__bytes first, last;
+        uint64_t bit = (uint64_t)1 << (i % 64);
         if (buf)
             snprintf(buf, l, CELL_ANCHORED, c->rules.rules[i].regex);
         if (!buf || hs_expression_info(buf, HS_FLAG_MULTILINE, &info, &cerr) != HS_SUCCESS) {
@@ -220,6 +233,9 @@ static void cell_widths(struct scan_classifier *c)
                 hs_free_compile_error(cerr);
             c->cell_wmin = 0;
             c->cell_wmax = UINT_MAX;
+            memset(c->cell_first, 0xff, sizeof c->cell_first);
+            memset(c->cell_last, 0xff, sizeof c->cell_last);
+            memset(c->cell_len, 0xff, sizeof c->cell_len);
             return;
         }
         free(buf);
@@ -227,7 +243,15 @@ static void cell_widths(struct scan_classifier *c)
             c->cell_wmin = info->min_width;
         if (info->max_width > c->cell_wmax)
             c->cell_wmax = info->max_width;
+        cell_admit_len(c, i, info->min_width, info->max_width);
         free(info); /* allocated with the default allocator (hs_set_misc_allocator unused) */
+        scan__regex_ends(c->rules.rules[i].regex, &first, &last);
+        for (unsigned b = 0; b < 256; b++) {
+            if ((first.w[b / 64] >> (b % 64)) & 1)
+                c->cell_first[b][i / 64] |= bit;
+            if ((last.w[b / 64] >> (b % 64)) & 1)
+                c->cell_last[b][i / 64] |= bit;
+        }
     }
 }
 
@@ -288,6 +312,9 @@ int scan_classifier_new(const struct scan_classify_config *cfg, struct scan_clas
         if (c->rule_ratio[i] < c->rule_ratio_lo)
             c->rule_ratio_lo = c->rule_ratio[i];
     }
+    c->rule_ratio_uniform = true;
+    for (size_t i = 0; i < c->rules.n; i++)
+        c->rule_ratio_uniform &= c->rule_ratio[i] == c->rule_ratio_lo;
     if (c->rules.n > 0) {
         if ((rc = compile_rules(&c->rules, false, &c->text_db, err, errlen)) < 0 ||
             (rc = compile_rules(&c->rules, true, &c->cell_db, err, errlen)) < 0)

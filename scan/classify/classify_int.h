@@ -122,4 +122,13 @@ void scan__rules_free(struct scan__ruleset *rs);
 /* Apply a user rule validator to the bytes of a match (digits/letters extracted as needed). */
 bool scan__rule_validate(enum scan__validator v, const char *s, size_t n);
 
+/* A set of byte values, bit b of w[b / 64]. */
+struct scan__bytes {
+    uint64_t w[4];
+};
+/* The bytes a non-empty match of regex re (Vectorscan syntax, no flags) can begin with (first)
+ * and end with (last): supersets, every byte when re uses syntax the reader does not know (then
+ * false). The cells path's prefilter (regexends.c). Pure. */
+bool scan__regex_ends(const char *re, struct scan__bytes *first, struct scan__bytes *last);
+
 #endif /* SHIR_SCAN_CLASSIFY_INT_H */

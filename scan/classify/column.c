@@ -121,6 +121,7 @@ static int on_one_cell(unsigned id, unsigned long long from, unsigned long long 
     const struct scan__rule *r = &s->cls->rules.rules[id];
     if (scan__rule_validate(r->validator, s->join + s->cur_start, s->cur_len)) {
         s->counts[SCAN__N_BUILTIN + id]++;
+        s->rules_hit = true;
         if (s->cur_slot >= 0) /* room made by run_cells: at most one hit per rule */
             s->col_hits[s->n_hits++] = (uint8_t)id;
     }
@@ -286,21 +287,22 @@ static void chk_init(struct chk_counts *k)
 {
     memset(k, 0, sizeof *k);
     k->tab = scan__chance_table(&k->n);
+    /* A digit form of d digits is d to d + 3 bytes long (evidence.h). */
+    k->min_len = CHK_MAX_DIGITS;
     for (size_t i = 0; i < k->n; i++) {
         const struct scan__chance *r = &k->tab[i];
         uint64_t bit = (uint64_t)1 << r->type;
         k->mask |= bit;
-        for (unsigned j = 0; j < 2; j++)
-            if (r->len[j] != 0 && r->len[j] < CHK_MAX_DIGITS)
-                k->by_len[r->len[j]] |= bit;
-    }
-    /* A digit form of d digits is d to d + 3 bytes long (evidence.h). */
-    k->min_len = CHK_MAX_DIGITS;
-    for (unsigned d = 1; d < CHK_MAX_DIGITS; d++) {
-        if (k->by_len[d] && d < k->min_len)
-            k->min_len = d;
-        if (k->by_len[d])
-            k->max_len = d + 3;
+        for (unsigned j = 0; j < 2; j++) {
+            unsigned d = r->len[j];
+            if (d == 0 || d >= CHK_MAX_DIGITS)
+                continue;
+            k->by_len[d] |= bit;
+            if (d < k->min_len)
+                k->min_len = d;
+            if (d + 3 > k->max_len)
+                k->max_len = d + 3;
+        }
     }
 }
 
@@ -425,12 +427,25 @@ static int rules_flush(const struct scan_classifier *c, struct scan_classify_scr
     int rc = rules_scan(c, s);
     *all = true;
     *ratio_lo = 2.0;
+    /* scan__settle_rule's never-test for a rule without matches, its doubles computed once:
+     * most rules, with many of them most of a flush. */
+    double rem1 = (double)st->remaining + 1.0, total = (double)st->nonempty + (double)st->remaining;
+    /* No rule has matched in this column (none is sure) and all share one ratio: one test
+     * settles them all, without a pass over the rules (100 rules: ~1,400 instructions). */
+    if (rc == 0 && !s->rules_hit && c->rule_ratio_uniform && rem1 < c->rule_ratio_lo * total) {
+        memset(s->rule_outcome, SCAN__NEVER, c->rules.n);
+        return 0;
+    }
     for (size_t i = 0; rc == 0 && i < c->rules.n; i++) {
         uint8_t *outcome = &s->rule_outcome[i];
         double min_ratio = c->rule_ratio[i];
         uint32_t count = s->counts[SCAN__N_BUILTIN + i];
         if (*outcome != SCAN__OPEN)
             continue;
+        if (count == 0 && rem1 < min_ratio * total) {
+            *outcome = SCAN__NEVER;
+            continue;
+        }
         /* The ratio alone first (a distinct threshold of 0 never fails): most rules have
          * matched nothing and are settled by it without the name's hint. */
         *outcome = (uint8_t)scan__settle_rule(st, count, min_ratio, 0);
@@ -490,9 +505,24 @@ static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk
     chk_add(chk, digits, passed);
 }
 
+/* Can some user rule match all of the (trimmed, non-empty) cell v? Its length, first and last
+ * byte against each rule's (classifier.h): no rule for most cells of a typical column. The
+ * replaced line breaks of a joined cell never are its ends (trim removed them). */
+static inline bool cell_admitted(const struct scan_classifier *c, const char *v, size_t n)
+{
+    if (n < c->cell_wmin || n > c->cell_wmax)
+        return false;
+    const uint64_t *f = c->cell_first[(uint8_t)v[0]], *l = c->cell_last[(uint8_t)v[n - 1]];
+    const uint64_t *w = c->cell_len[n < CELL_LEN_TOP ? n : CELL_LEN_TOP];
+    for (unsigned k = 0; k < c->cell_words; k++)
+        if (f[k] & l[k] & w[k])
+            return true;
+    return false;
+}
+
 /* A cell of a column for the user rules: joined for the next pass, unless no rule can match all
- * of it by its length alone, or it repeats a value whose hits are known (counted now) or
- * waiting for the pass that joined its first occurrence (counted then). m, slot, same, fresh:
+ * of it by its length and end bytes alone (cell_admitted), or it repeats a value whose hits are
+ * known (counted now) or waiting for the pass that joined its first occurrence (counted then). m, slot, same, fresh:
  * the value's memo slot as in builtin_cell (m NULL: not tracked). */
 static int rules_cell(const struct scan_classifier *c, struct scan_classify_scratch *s,
                       const char *v, size_t n, struct memo *m, size_t slot, bool same, bool fresh)
@@ -507,7 +537,7 @@ static int rules_cell(const struct scan_classifier *c, struct scan_classify_scra
         m->pending++;
         return 0;
     }
-    if (n < c->cell_wmin || n > c->cell_wmax) {
+    if (!cell_admitted(c, v, n)) {
         if (fresh)
             m->rules = MEMO_R_KNOWN; /* no hits */
         return 0;
@@ -540,14 +570,81 @@ static inline struct memo *memo_cell(struct scan_classify_scratch *s, size_t hca
     return m;
 }
 
+/* A cell index before which rem + 1 < ratio * (nonempty + rem) cannot hold in a column of n
+ * cells (rem = n - i - 1: the cells after cell i): nonempty + rem never exceeds n, so not while
+ * n - i >= ratio * n, i.e. i <= n - ratio * n; two cells early against rounding (the exact
+ * test follows). n when never (ratio 0). */
+static size_t gate_from(double ratio, size_t n)
+{
+    if (!(ratio > 0.0))
+        return n;
+    double x = (double)n - ratio * (double)n;
+    size_t i = x <= 0.0 ? 0 : (size_t)x;
+    return i > 2 ? i - 2 : 0;
+}
+
+/* The user rules' flush gate: not before cell next_flush - 1, nor, unless a ratio under one half
+ * flushes every RULES_FLUSH_LONG cells, before gate_from. */
+static size_t rules_gate(double ratio_lo, size_t n, size_t next_flush)
+{
+    size_t at = next_flush > 0 ? next_flush - 1 : 0, g = gate_from(ratio_lo, n);
+    return ratio_lo < 0.5 || g < at ? at : g;
+}
+
 /* Cells hashed at the start of a column whatever the distinct count, to learn whether its
  * values repeat: then hashing goes on while an eighth of the cells so far were repeats (16
  * values among 128 cells show ~5.6 repeats in the first 16, 32 values ~3.4). */
 #define MEMO_WINDOW 16
 
-/* ~95 lines: the per-cell loop with the memo of repeats and both early decisions (built-ins
+/* Are the eight rule outcomes at o all SCAN__NEVER (one word read)? */
+static inline bool never8(const uint8_t *o)
+{
+    uint64_t w;
+    memcpy(&w, o, 8);
+    return w == 0x0101010101010101ull * SCAN__NEVER;
+}
+
+/* The column's labels in type order, the built-ins then the user rules: settled_yes (NULL while
+ * the built-ins are open) holds the built-ins settled as labels; eight settled-never rules are
+ * skipped a step, and column_rule runs only for a type with matches or passes (one call site:
+ * it stays inlined). */
+static int column_labels(const struct scan_classifier *c, struct scan_classify_scratch *s,
+                         const struct chk_counts *chk, const struct column_tally *ct,
+                         const uint64_t *settled_yes, struct scan_column *col)
+{
+    int rc;
+    unsigned nt = scan_classifier_type_count(c);
+    for (unsigned t = 0; t < nt; t++) {
+        int known = -1; /* the label when settled or without matches, else -1 */
+        if (t < SCAN__N_BUILTIN && settled_yes) {
+            uint64_t rest = *settled_yes >> t;
+            if (rest == 0) {
+                t = SCAN__N_BUILTIN - 1;
+                continue;
+            }
+            t += (unsigned)__builtin_ctzll(rest);
+            known = 1;
+        } else if (t >= SCAN__N_BUILTIN) {
+            size_t i = t - SCAN__N_BUILTIN;
+            if (i + 8 <= c->rules.n && never8(s->rule_outcome + i)) {
+                t += 7;
+                continue;
+            }
+            if (s->rule_outcome[i] != SCAN__OPEN)
+                known = s->rule_outcome[i] == SCAN__SURE;
+        }
+        if (known < 0 && s->counts[t] == 0 && (t >= SCAN__N_BUILTIN || chk->pass[t] == 0))
+            known = 0;
+        bool label = known >= 0 ? known == 1 : column_rule(c, s, chk, ct, t);
+        if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ~100 lines: the per-cell loop with the memo of repeats and both early decisions (built-ins
  * after each cell, user rules at flushes of the joined cells), one state threaded through one
- * loop; the steps are builtin_cell, rules_cell, rules_flush, and the rule itself column_rule. */
+ * loop; the steps are builtin_cell, rules_cell, rules_flush, and the labels column_labels. */
 int scan_classify_column(const struct scan_classifier *c, struct scan_classify_scratch *s,
                          const char *column_name, struct scan_column *col)
 {
@@ -566,6 +663,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     rules_prepare(c, s);
     s->track = true;
     s->n_hits = 0;
+    s->rules_hit = false;
     size_t hcap;
     if ((rc = distinct_init(s, col->n_samples, &hcap)) < 0)
         return rc;
@@ -577,7 +675,11 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
     uint64_t seen = 0, settled_yes = 0;
     bool settled = !c->builtins, users_settled = !c->cell_db;
     double ratio_lo = c->rule_ratio_lo; /* lowest ratio of the open user rules */
-    size_t next_flush = 0, repeats = 0;
+    size_t repeats = 0;
+    /* The cells before which the two gates below cannot open (gate_from, then for the
+     * built-ins scan__settle_hold): one comparison a cell instead of the floating-point test. */
+    size_t builtin_at = c->early ? gate_from(c->min_ratio, col->n_samples) : SIZE_MAX;
+    size_t rules_at = c->early ? rules_gate(ratio_lo, col->n_samples, 0) : SIZE_MAX;
     bool hashing = true;
     for (size_t i = 0; i < col->n_samples; i++) {
         const char *v = col->samples[i];
@@ -605,11 +707,16 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
                 builtin_cell(s, &chk, ct.hints, v, n, m, same, fresh, &seen);
                 /* Nothing settles while a type without matches could still reach the ratio
                  * (the first test of scan__settle_builtins, inlined: it fails for most cells). */
-                if (c->early && (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
+                if (i >= builtin_at &&
+                    (double)rem + 1.0 < c->min_ratio * (double)(ct.nonempty + rem)) {
                     st.nonempty = (uint32_t)ct.nonempty;
                     st.remaining = (uint32_t)rem;
                     st.distinct = (uint32_t)ct.distinct;
                     settled = scan__settle_builtins(&st, seen, s->counts, chk.pass, &settled_yes);
+                    /* Not before an open type could close: a column of one type at 80 % asks
+                     * ~8 times instead of ~45. */
+                    if (!settled)
+                        builtin_at = i + 1 + scan__settle_hold(&st, seen, s->counts, chk.pass);
                 }
             }
             if (!users_settled && (rc = rules_cell(c, s, v, n, m, slot, same, fresh)) < 0)
@@ -619,7 +726,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
          * lowest ratio of the open ones, then every few cells; and, when a rule's ratio is
          * under one half, every RULES_FLUSH_LONG cells before, for the rules with matches (a
          * rule of ratio 0.1 would hold the others to the end of the column). */
-        if (c->early && !users_settled && i + 1 >= next_flush &&
+        if (!users_settled && i >= rules_at &&
             ((ratio_lo < 0.5 && (i + 1) % RULES_FLUSH_LONG == 0) ||
              (double)rem + 1.0 < ratio_lo * (double)(ct.nonempty + rem))) {
             st.nonempty = (uint32_t)ct.nonempty;
@@ -627,7 +734,7 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
             st.distinct = (uint32_t)ct.distinct;
             if ((rc = rules_flush(c, s, &nw, &st, &users_settled, &ratio_lo)) < 0)
                 return rc;
-            next_flush = i + 1 + RULES_FLUSH_EVERY;
+            rules_at = rules_gate(ratio_lo, col->n_samples, i + 1 + RULES_FLUSH_EVERY);
         }
         if (settled && users_settled && c->early)
             break;
@@ -636,16 +743,5 @@ int scan_classify_column(const struct scan_classifier *c, struct scan_classify_s
         return 0;
     if (!users_settled && (rc = rules_scan(c, s)) < 0)
         return rc;
-    for (unsigned t = 0; t < nt; t++) {
-        bool label;
-        if (t < SCAN__N_BUILTIN && settled)
-            label = (settled_yes >> t) & 1;
-        else if (t >= SCAN__N_BUILTIN && s->rule_outcome[t - SCAN__N_BUILTIN] != SCAN__OPEN)
-            label = s->rule_outcome[t - SCAN__N_BUILTIN] == SCAN__SURE;
-        else
-            label = column_rule(c, s, &chk, &ct, t);
-        if (label && (rc = scan_column_add_class(col, scan_classifier_type_name(c, t))) < 0)
-            return rc;
-    }
-    return 0;
+    return column_labels(c, s, &chk, &ct, settled ? &settled_yes : NULL, col);
 }

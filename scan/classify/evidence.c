@@ -82,6 +82,42 @@ bool scan__settle_builtins(const struct scan__settle *st, uint64_t seen, const u
     return true;
 }
 
+/* Cells a type stays open for, given its slack to the ratio (best + remaining + 1 - R), to the
+ * distinct threshold (distinct + remaining - min_distinct) and its gap to certainty (R + 1 -
+ * counts; each cell moves each of them by at most one, the last from both ends, so by two):
+ * one cell short of each, against rounding. */
+static uint32_t open_for(double slack, double dslack, double gap)
+{
+    double h = slack < dslack ? slack : dslack;
+    if (gap / 2.0 < h)
+        h = gap / 2.0;
+    return h >= 2.0 ? (uint32_t)h - 1 : 0;
+}
+
+uint32_t scan__settle_hold(const struct scan__settle *st, uint64_t seen, const uint32_t *counts,
+                           const uint32_t *pass)
+{
+    const uint64_t all = (1ull << SCAN__N_BUILTIN) - 1;
+    double total = (double)st->nonempty + (double)st->remaining, r = st->min_ratio * total;
+    double rem = (double)st->remaining, distinct = (double)st->distinct;
+    uint32_t hold = 0, md_max = st->min_distinct > st->hint_min_distinct ? st->min_distinct
+                                                                          : st->hint_min_distinct;
+    /* A type without matches holds while it could reach the ratio; once it has some, while it
+     * could also reach the largest distinct threshold, and it has at most one a cell. */
+    if ((seen & all) != all)
+        hold = open_for(rem + 1.0 - r, distinct + rem - (double)md_max, r + 1.0);
+    for (uint64_t m = seen & all; m; m &= m - 1) {
+        unsigned t = (unsigned)__builtin_ctzll(m);
+        uint32_t md = (st->hints >> t) & 1 ? st->hint_min_distinct : st->min_distinct;
+        double best = (double)(counts[t] > pass[t] ? counts[t] : pass[t]);
+        uint32_t h = open_for(best + rem + 1.0 - r, distinct + rem - (double)md,
+                              r + 1.0 - (double)counts[t]);
+        if (h > hold)
+            hold = h;
+    }
+    return hold;
+}
+
 enum scan__settled scan__settle_rule(const struct scan__settle *st, uint32_t count,
                                      double min_ratio, uint32_t min_distinct)
 {

@@ -58,6 +58,13 @@ struct scan__settle {
 bool scan__settle_builtins(const struct scan__settle *st, uint64_t seen, const uint32_t *counts,
                            const uint32_t *pass, uint64_t *yes);
 
+/* After scan__settle_builtins answered false: how many more cells it will answer false for
+ * whatever they hold (0: ask after the next). A type open now stays open while even a match
+ * (or a blank) in every cell could not close its slack to the ratio, to its distinct threshold
+ * or its gap to certainty; the largest such count over the open types. Pure. */
+uint32_t scan__settle_hold(const struct scan__settle *st, uint64_t seen, const uint32_t *counts,
+                           const uint32_t *pass);
+
 /* The early decision for one user rule (docs/scanning.md, "Early decision"), with the rule's
  * ratio and distinct threshold for this column (a rule that needs a hint the column name lacks
  * is never labelled, and never asked). The rule labels the column when, at the end, count > 0,

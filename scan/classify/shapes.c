@@ -292,37 +292,52 @@ static size_t compact(const char *s, size_t n, char *buf, size_t cap)
 }
 
 /* Case-sensitive search: memchr (vectorised in libc) to the first byte, then memcmp. */
-static const char *find_lit(const char *s, size_t n, const char *lit, size_t ll)
+/* The first occurrence of lit (ll bytes) in s, found by memchr on its byte k: a byte that is
+ * rare in the values searched (base64 secrets hold every letter and '-' or '_' often, so a scan
+ * for a letter stops every few dozen bytes). */
+static const char *find_lit_at(const char *s, size_t n, const char *lit, size_t ll, size_t k)
 {
-    const char *end = s + n;
-    for (const char *p = s; (size_t)(end - p) >= ll; p++) {
-        p = memchr(p, lit[0], (size_t)(end - p) - ll + 1);
+    if (n < ll)
+        return NULL;
+    const char *end = s + n - (ll - 1 - k); /* where lit[k] of the last candidate can be */
+    for (const char *p = s + k; p < end; p++) {
+        p = memchr(p, lit[k], (size_t)(end - p));
         if (!p)
             return NULL;
-        if (memcmp(p, lit, ll) == 0)
-            return p;
+        if (memcmp(p - k, lit, ll) == 0)
+            return p - k;
     }
     return NULL;
+}
+
+static const char *find_lit(const char *s, size_t n, const char *lit, size_t ll)
+{
+    return find_lit_at(s, n, lit, ll, 0);
 }
 
 /* Multi-line secrets and structured secrets inside one value. The markers are written in one
  * canonical case by the tools that produce them (openssl, gcloud, the Azure portal), so the
  * searches are case-sensitive and memchr-driven: a long value costs a few vector scans. */
-static void classify_markers(const char *s, size_t n, uint64_t *strong)
+static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *strong)
 {
     const char *p;
-    if ((p = find_lit(s, n, "-----BEGIN ", 11)) != NULL) {
+    /* Each search only where its marker can be (a PEM header has spaces, an Azure key is 88 bytes
+     * after "AccountKey="), by a byte that is rare there: a service-account key's JSON has a
+     * '"' every few bytes and a space after each ':', fewer '_' and '-'. */
+    if (spaces && (p = find_lit_at(s, n, "-----BEGIN ", 11, 4)) != NULL) {
         size_t off = (size_t)(p - s) + 11, rest = n - off;
         if (find_lit(p + 11, rest < 40 ? rest : 40, "PRIVATE KEY-----", 16))
             *strong |= BIT(SCAN__PRIVATE_KEY);
     }
-    if (find_lit(s, n, "service_account", 15) && find_lit(s, n, "\"private_key\"", 13))
+    if (find_lit_at(s, n, "\"private_key\"", 13, 8) && find_lit_at(s, n, "service_account", 15, 7))
         *strong |= BIT(SCAN__GCP_SA_KEY);
-    if ((p = find_lit(s, n, "AccountKey=", 11)) != NULL) {
-        size_t off = (size_t)(p - s) + 11, k = 0;
-        while (off + k < n && s[off + k] != ';' && s[off + k] != '"' && s[off + k] != ' ')
-            k++;
-        if (scan__azure_key(s + off, k)) {
+    if (n >= 11 + 88 && (p = find_lit_at(s, n, "AccountKey=", 11, 10)) != NULL) {
+        /* The key runs to a ';', '"', ' ' or the end, none of which a key holds (base64 and
+         * "=="): it is one when its 88 bytes are followed by such a byte or the end. */
+        size_t off = (size_t)(p - s) + 11;
+        char after = off + 88 < n ? s[off + 88] : ';';
+        if (off + 88 <= n && (after == ';' || after == '"' || after == ' ') &&
+            scan__azure_key(s + off, 88)) {
             *strong |= BIT(SCAN__AZURE_KEY);
             if (find_lit(s, n, "AccountName=", 12))
                 *strong |= BIT(SCAN__AZURE_CONN);
@@ -384,7 +399,7 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
     bool marks = nmark > 0;
     /* PEM headers have '-', service-account JSON '_', connection strings '='. */
     if (n >= 40 && marks)
-        classify_markers(s, n, strong);
+        classify_markers(s, n, nsp > 0, strong);
     if (nal == 0 && nat == 0 && ncolon == 0 && nd > 0) {
         /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes): most
          * integers, amounts and short codes end here. */

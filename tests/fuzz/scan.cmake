@@ -27,5 +27,8 @@ shir_fuzz_target(NAME fuzz_scan_classify SOURCES fuzz_scan_classify.c LIBS shir_
 # The early decision of a column against the whole column (labels must be identical).
 shir_fuzz_target(NAME fuzz_scan_early SOURCES fuzz_scan_early.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_early)
+# The cells prefilter's regex reader against Vectorscan (a whole match's ends in its sets).
+shir_fuzz_target(NAME fuzz_scan_regex_ends SOURCES fuzz_scan_regex_ends.c LIBS shir_scan
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_regex_ends)
 shir_fuzz_target(NAME fuzz_scan_job SOURCES fuzz_scan_job.c LIBS shir_scan
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/scan_job)

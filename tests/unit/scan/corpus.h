@@ -53,8 +53,11 @@ void test_checksum_candidates(void **state);
 /* The early decision of a column (test_classify_early.c). */
 void test_early_settle_table(void **state);
 void test_early_settle_rule_table(void **state);
+void test_early_settle_hold(void **state);
 void test_early_differential(void **state);
 void test_rules_column_oracle(void **state);
+void test_regex_ends_table(void **state);
+void test_regex_ends_blanks(void **state);
 void test_digit_form_words(void **state);
 
 #endif /* SHIR_TESTS_SCAN_CORPUS_H */

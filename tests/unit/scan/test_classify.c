@@ -655,8 +655,11 @@ int main(void)
         cmocka_unit_test(test_checksum_candidates),
         cmocka_unit_test(test_early_settle_table),
         cmocka_unit_test(test_early_settle_rule_table),
+        cmocka_unit_test(test_early_settle_hold),
         cmocka_unit_test(test_early_differential),
         cmocka_unit_test(test_rules_column_oracle),
+        cmocka_unit_test(test_regex_ends_table),
+        cmocka_unit_test(test_regex_ends_blanks),
         cmocka_unit_test(test_digit_form_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

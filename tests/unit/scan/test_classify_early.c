@@ -224,6 +224,63 @@ static const char early_rules_narrow[] =
     "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0.2\n"
     "[rule AT]\nregex = [^@]{1,20}@[^@]{1,20}\nmin_ratio = 0.5\n";
 
+/* scan__settle_hold: from random unsettled states, every way the next cells may go (blank,
+ * a new or a repeated value, each type matching or not) keeps scan__settle_builtins false for
+ * as many cells as the hold says. */
+void test_early_settle_hold(void **state)
+{
+    (void)state;
+    struct shir_random r;
+    unsigned holds = 0, long_holds = 0;
+    shir_random_seeded(&r, 1515);
+    for (unsigned k = 0; k < 20000; k++) {
+        uint32_t counts[SCAN__N_BUILTIN] = {0}, pass[SCAN__N_BUILTIN] = {0};
+        uint32_t total = 1 + (uint32_t)corpus_below(&r, 200);
+        uint32_t nonempty = (uint32_t)corpus_below(&r, total + 1);
+        struct scan__settle st = {nonempty, total - nonempty, 0, 1 + (uint32_t)corpus_below(&r, 10),
+                                  1 + (uint32_t)corpus_below(&r, 6),
+                                  0.05 + (double)corpus_below(&r, 96) / 100.0, 0};
+        st.distinct = nonempty ? (uint32_t)corpus_below(&r, nonempty + 1) : 0;
+        st.hints = corpus_below(&r, 2) ? BIT(corpus_below(&r, SCAN__N_BUILTIN)) : 0;
+        uint64_t seen = 0, yes;
+        unsigned n_types = (unsigned)corpus_below(&r, 4);
+        if (corpus_below(&r, 4) == 0)
+            seen = (1ull << SCAN__N_BUILTIN) - 1; /* every type seen: the unseen test passes */
+        for (unsigned j = 0; j < n_types; j++) {
+            unsigned t = (unsigned)corpus_below(&r, SCAN__N_BUILTIN);
+            counts[t] = nonempty ? (uint32_t)corpus_below(&r, nonempty + 1) : 0;
+            if (corpus_below(&r, 3) == 0)
+                pass[t] = nonempty ? (uint32_t)corpus_below(&r, nonempty + 1) : 0;
+            if (counts[t] || pass[t])
+                seen |= BIT(t);
+        }
+        if (scan__settle_builtins(&st, seen, counts, pass, &yes))
+            continue;
+        uint32_t hold = scan__settle_hold(&st, seen, counts, pass);
+        holds++;
+        long_holds += hold >= 4;
+        for (uint32_t d = 1; d <= hold && st.remaining > 0; d++) {
+            /* The next cell: blank, or non-empty (new or repeated), matching some types. */
+            st.remaining--;
+            if (corpus_below(&r, 5) != 0) {
+                st.nonempty++;
+                st.distinct += corpus_below(&r, 3) != 0;
+                for (unsigned t = 0; t < SCAN__N_BUILTIN; t++) {
+                    unsigned roll = (unsigned)corpus_below(&r, 4);
+                    counts[t] += roll != 0 && (seen >> t & 1 || roll == 3);
+                    pass[t] += roll == 1 && (seen >> t & 1);
+                    if (counts[t] || pass[t])
+                        seen |= BIT(t);
+                }
+            }
+            if (scan__settle_builtins(&st, seen, counts, pass, &yes))
+                fail_msg("state %u: settled %u cells into a hold of %u", k, d, hold);
+        }
+    }
+    printf("\nSettle hold: %u unsettled states, %u held 4+ cells\n", holds, long_holds);
+    assert_true(long_holds > holds / 10); /* the hold skips cells, not only none */
+}
+
 /* ~60 lines: one loop over settings and columns; the two classifications sit side by side. */
 void test_early_differential(void **state)
 {
@@ -307,6 +364,14 @@ void test_rules_column_oracle(void **state)
         "[rule WORDS]\nregex = [a-z]{2,12}\\s[a-z]{3,10}\nmin_ratio = 0\nmin_distinct = 1\n"
         "[rule SHORT]\nregex = (?i)v[0-9]\\.[0-9]{1,2}\nmin_ratio = 0\nmin_distinct = 1\n"
         "[rule DATE]\nregex = [0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:]{8})?\nmin_ratio = 0\n"
+        "min_distinct = 1\n"
+        /* Shapes for the prefilter's first and last bytes (scan__regex_ends): alternation,
+         * optional tails, word boundaries, a negated class, (?i:) in a group. */
+        "[rule ALT]\nregex = (ORD|INV)-?[0-9]{4,8}(-[0-9]{6})?\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule ANCH]\nregex = \\b[0-9]{3}-[0-9]{7}-[0-9]{7}\\b\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule OPT]\nregex = x?[a-f]{5}:[0-9]{5}[A-Z]?\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule NEG]\nregex = [^a-z ]{6,9}\nmin_ratio = 0\nmin_distinct = 1\n"
+        "[rule CI]\nregex = (?i:v)[0-9]+\\.[0-9]+\\.[0-9]+(-rc[1-5])?\nmin_ratio = 0\n"
         "min_distinct = 1\n";
     /* With ACROSS the widths are unbounded above; without, 4 to 34 bytes. */
     static const char across[] = "[rule ACROSS]\nregex = \\S*\\s+B\nmin_ratio = 0\n"
@@ -314,7 +379,9 @@ void test_rules_column_oracle(void **state)
     char both[sizeof rules + sizeof across];
     snprintf(both, sizeof both, "%s%s", rules, across);
     static const char *const odd[] = {"x", "B", "a B", "V1.2", "v12.3", "2024-01-02",
-                                      "2024-01-02T10:11:12", "ab\ncde", "x\nB", "123456789"};
+                                      "2024-01-02T10:11:12", "ab\ncde", "x\nB", "123456789",
+                                      "V1.2.3", "ORD1234", "INV-1234-123456", "a\nORD1234",
+                                      "abcde:12345", "xabcde:12345Q"};
     struct shir_random r;
     shir_random_seeded(&r, 2714);
     for (unsigned mode = 0; mode < 4; mode++) {
@@ -345,7 +412,7 @@ void test_rules_column_oracle(void **state)
             for (unsigned k = 0; k < rows; k++) {
                 unsigned roll = (unsigned)corpus_below(&r, 100);
                 if (roll < 2)
-                    snprintf(it.v, sizeof it.v, "%s", odd[corpus_below(&r, 10)]);
+                    snprintf(it.v, sizeof it.v, "%s", odd[corpus_below(&r, 16)]);
                 else if (roll < 10)
                     corpus_positive(&r, (unsigned)corpus_below(&r, SCAN__N_BUILTIN), &it);
                 else if (npool && roll < 80)
