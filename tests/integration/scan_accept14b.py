@@ -144,7 +144,14 @@ def late_quotes(root, rnd):
     n -= 1000
     put(root, 'late/near_end.csv', table(n, n - 40, ',', '"', 'Last, First'))
     assert os.path.getsize(os.path.join(root, 'late/near_end.csv')) < 1 << 20
-    return {rel: v[0] for rel, v in files.items()} | {'late/near_end.csv': n}
+    # a ~1.1 MB file whose first quoted field is a little before 1 MiB, inside the sample
+    m = n + 4000
+    text = table(m, 2, ',', '"', 'x')
+    line = text[:1040000].count('\n') + 1
+    put(root, 'late/over_a_mib.csv', table(m, line, ',', '"', 'Past, Window'))
+    assert os.path.getsize(os.path.join(root, 'late/over_a_mib.csv')) > 1 << 20
+    return {rel: v[0] for rel, v in files.items()} | {'late/near_end.csv': n,
+                                                       'late/over_a_mib.csv': m}
 
 
 # ---- short hex hashes ---------------------------------------------------------------------------
@@ -159,14 +166,24 @@ def hashes(root, rnd):
         return sorted(seen, key=lambda h: rnd.random())
     part = draw(300, 5)
     blob = draw(800, 6)
+    upper = [h.upper() for h in draw(1000, 6)]
+    dirs = draw(300, 4)
+    commits = draw(300, 6)
     kinds = {}
-    for name, hs in (('part', part), ('blob', blob)):
+    for name, hs in (('part', part), ('blob', blob), ('upper', upper), ('dirs', dirs),
+                     ('commits', commits)):
         kinds[name] = (sum(h.isalpha() for h in hs), sum(h.isdigit() for h in hs))
         assert kinds[name][0] >= 1 and kinds[name][1] >= 1, (name, kinds[name])
     for i, h in enumerate(part):
         put(root, 'hash/parts/part-%05d-%s.csv' % (i, h), 'id,v\n%d,a\n' % i)
     for h in blob:   # no other token in the name
         put(root, 'hash/blobs/blob-%s.csv' % h, 'id,v\n1,a\n')
+    for h in upper:
+        put(root, 'hash/upper/chunk-%s.csv' % h, 'id,v\n1,a\n')
+    for h in dirs:   # object directories, as git and caches name them
+        put(root, 'hash/objects/%s/data.csv' % h, 'id,v\n1,a\n')
+    for h in commits:
+        put(root, 'hash/builds/commit=%s/part.csv' % h, 'id,v\n1,a\n')
     put(root, 'hash/reports/report-cafe.csv', 'id,v\n1,a\n')
     put(root, 'hash/reports/report-final.csv', 'id,v\n1,a\n')
     return kinds
@@ -266,16 +283,20 @@ def check(level, jsonl, root):
             expect(cols(r) == [('id', 'integer'), ('name', 'string'), ('amount', 'decimal'),
                                ('city', 'string')], (rel, r))
         done.append('late quotes: first quoted field at line 65, 70 (doubled), 200 (line break, '
-                    'semicolon, \', tab) and 40 lines before the end of a ~1 MB file')
+                    "semicolon, ', tab), 40 lines before the end of a ~1 MB file and at byte "
+                    '~1.04 M of a 1.1 MB file')
 
     # hashes
     got = {k: r['partitionCount'] for k, r in by.items()
            if r['type'] == 'resource_set' and k.startswith('hash/')}
-    expect(got == {'hash/parts/part-{N}-{Hex}.csv': 300, 'hash/blobs/blob-{Hex}.csv': 800}, got)
+    expect(got == {'hash/parts/part-{N}-{Hex}.csv': 300, 'hash/blobs/blob-{Hex}.csv': 800,
+                   'hash/upper/chunk-{Hex}.csv': 1000, 'hash/objects/{Hex}/data.csv': 300,
+                   'hash/builds/commit={Hex}/part.csv': 300}, got)
     files = sorted(k for k, r in by.items() if r['type'] == 'file' and k.startswith('hash/'))
     expect(files == ['hash/reports/report-cafe.csv', 'hash/reports/report-final.csv'], files)
-    done.append('hashes: 300 part-N-<5 hex> and 800 blob-<6 hex> (letters-only and digits-only '
-                'draws among them) one set each; report-cafe beside report-final two files')
+    done.append('hashes: 300 part-N-<5 hex>, 800 blob-<6 hex>, 1000 chunk-<6 HEX>, 300 <4 hex>/ '
+                'directories, 300 commit=<6 hex>/ (letters-only and digits-only draws among '
+                'each) one set each; report-cafe beside report-final two files')
     for what in failed:
         print('  FAILED', level, what)
     for line in done:
