@@ -144,19 +144,67 @@ static bool most_lines(const unsigned char *p, size_t n, unsigned char c)
     return best >= TXT_TABLE_LINES && best * 2 > lines && lead * 4 < lines;
 }
 
+/* Whether p[0, n) is a rule of psql's aligned output: '-' and '+' only, both present. */
+static bool psql_rule(const unsigned char *p, size_t n)
+{
+    bool dash = false, plus = false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '-' && p[i] != '+' && !(p[i] == '\r' && i + 1 == n))
+            return false;
+        dash |= p[i] == '-';
+        plus |= p[i] == '+';
+    }
+    return dash && plus;
+}
+
+/* Whether most occurrences of c outside '"' quotes on the first 16 lines are padded as a person
+ * writes them: a comma or semicolon followed by a space (prose: "the budget, the plan, and"), a
+ * pipe with a space either side (a log's "INFO worker-1 | job 1 done"). Exports write the
+ * delimiter bare (a quoted "Lee, Ann" is a value), so the `.txt` rule reads a padded head as
+ * text whatever its counts; a tab is never padded, and psql's aligned output (" id | name " over
+ * a "----+------" rule) is a table as before. */
+static bool padded(const unsigned char *p, size_t n, unsigned char c)
+{
+    if (c == '\t')
+        return false;
+    unsigned seen = 0, pad = 0, lines = 0;
+    size_t start = 0;
+    bool in_quote = false;
+    for (size_t i = 0; i < n && lines < 16; i++) {
+        if (p[i] == '"') {
+            in_quote = !in_quote;
+        } else if (in_quote) {
+            continue;
+        } else if (p[i] == '\n') {
+            if (c == '|' && psql_rule(p + start, i - start))
+                return false;
+            lines++;
+            start = i + 1;
+        } else if (p[i] == c) {
+            bool after = i + 1 < n && p[i + 1] == ' ';
+            bool before = i > 0 && p[i - 1] == ' ';
+            seen++;
+            pad += c == '|' ? after && before : after;
+        }
+    }
+    return pad * 2 > seen;
+}
+
 /* A `.txt` head that is a table beyond doubt. Tabs and pipes, the separators of the exports
  * that are named `.txt` (`mysqldump --tab`, `INTO OUTFILE`, psql -A, sqlite's list mode), and
  * rarely in prose: most_lines. Commas and semicolons, common in prose: every one of at least
  * TXT_TABLE_LINES complete lines holds the same non-zero count, none starting with it (a note of
- * "Dear John,\nThanks, ...\nBest,\n" has one comma a line on 3 of its 4 lines). Its format, or
- * NULL: the file stays text. */
+ * "Dear John,\nThanks, ...\nBest,\n" has one comma a line on 3 of its 4 lines). Either way not
+ * when the delimiter is padded (notes whose lines hold two commas each, a log's " | "). Its
+ * format, or NULL: the file stays text. */
 static const char *txt_table(const unsigned char *p, size_t n)
 {
     for (size_t k = 0; k < sizeof delims / sizeof delims[0]; k++) {
         unsigned char c = delims[k].c;
         bool lead;
-        if (c == '\t' || c == '|' ? most_lines(p, n, c)
-                                   : delim_lines(p, n, c, &lead) >= TXT_TABLE_LINES && !lead)
+        if ((c == '\t' || c == '|' ? most_lines(p, n, c)
+                                   : delim_lines(p, n, c, &lead) >= TXT_TABLE_LINES && !lead) &&
+            !padded(p, n, c))
             return delims[k].fmt;
     }
     return NULL;

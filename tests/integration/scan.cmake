@@ -37,3 +37,7 @@ shir_integration_test(NAME scan_smb_missing COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/
 # Issue 14 accepted black-box: tester-written files through run-local at L2 and L3.
 shir_integration_test(NAME scan_accept14 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_accept14.sh
   TIMEOUT 120 LABELS scan)
+# This round's scan promises black-box: .txt exports (Python csv, sqlite3, psql), time of day,
+# late quotes, short hex hashes, through run-local at L1, L2 and L3.
+shir_integration_test(NAME scan_accept14b COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scan_accept14b.sh
+  TIMEOUT 180 LABELS scan)

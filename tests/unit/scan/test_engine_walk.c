@@ -522,6 +522,22 @@ static void test_detect(void **state)
     detect_str("Dear John,\nThanks, all good.\nBest,\nMary\n", 40, "note.txt", "text", NULL, NULL); /* commas: every line */
     detect_str("a|b\nc\nd\ne|f\n", 12, "half.txt", "text", NULL, NULL); /* 2 lines in 4: not most */
     detect_str("a\tb\n1\t2\n3\t4\n", 12, "app.log", "text", NULL, NULL);     /* .txt only */
+    /* ... and not when the delimiter is padded as people write it: prose, a log's " | ". */
+    detect_str("Met 1: the budget, the plan, and more.\nMet 2: the dates, the room, and food.\n"
+               "Met 3: a, b, and c.\n",
+               97, "notes.txt", "text", NULL, NULL);
+    detect_str("10:01 INFO w-1 | job 1 done\n10:02 INFO w-2 | job 2 done\n"
+               "10:03 INFO w-1 | job 3 done\n",
+               84, "app_log.txt", "text", NULL, NULL);
+    detect_str("We met; it rained.\nThey left; we stayed.\nAll done; bye.\n", 56, "semi.txt",
+               "text", NULL, NULL);
+    detect_str("id|name\n1|Lee | Ann\n2|Bo\n3|Cy\n4|Di\n", 35, "bare.txt", "psv", NULL,
+               NULL); /* one padded pipe in six */
+    detect_str("1,\"Lee, Ann\",2\n2,Bo,3\n3,Cy,4\n", 29, "q.txt", "csv", NULL, NULL);
+    detect_str("k,v\n1,\"x, y, z\"\n2,\"a, b, c\"\n3,\"d, e, f\"\n", 40, "quoted.txt", "csv", NULL,
+               NULL); /* padded inside quotes: values */
+    detect_str(" id | name \n----+------\n  1 | Ann\n  2 | Bo\n  3 | Cy\n(3 rows)\n", 61,
+               "psql.txt", "psv", NULL, NULL); /* psql's aligned output: padded over a rule */
     struct scan_detected d;
     scan_detect_name("a/b/c.JSONL", &d);
     assert_string_equal(d.format, "jsonl");
