@@ -33,9 +33,9 @@
  *                 then knows no crash), and read and dropped from an older record, whose
  *                 indices could name another file after a resume by key.)
  *
- * Storage: CLUSTER_FSM_RUNS_CAP slots (~2.3 MiB) allocated by the table's init, a stack of the
- * free ones (finding one touches no other slot), and the pointers to the used ones in id order,
- * which the query hands out.
+ * Storage: CLUSTER_FSM_RUNS_CAP slots (~10.6 MiB: 5,408 bytes each, docs/fsm.md) allocated by
+ * the table's init, a stack of the free ones (finding one touches no other slot), and the
+ * pointers to the used ones in id order, which the query hands out.
  * Ids only grow, so a new run is appended; dropping runs compacts the pointers. Apply never
  * allocates.
  *
