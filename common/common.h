@@ -356,6 +356,8 @@ int shir_parse_duration_ms(const char *text, uint64_t *out);
 int shir_memeq_ct(const void *a, const void *b, size_t n);
 /* Lowercase hex of n bytes into out[2n+1]. */
 void shir_hex(const void *bytes, size_t n, char *out);
+/* The value 0-15 of one hex digit, either case; -1 for any other byte. */
+int shir_hexval(char c);
 /* Text for JSON (common/text.c): every string shir emits as JSON must be valid UTF-8 (RFC 8259
  * §8.1); writers replace each byte that does not start a valid sequence with U+FFFD and, where
  * the raw bytes matter (a file's path), add them in base64 (docs/scanning.md states the rule). */

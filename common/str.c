@@ -106,6 +106,17 @@ void shir_hex(const void *bytes, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+int shir_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 int shir_split_hostport(const char *hp, char *host, size_t cap, uint16_t *port)
 {
     const char *colon = strrchr(hp, ':');

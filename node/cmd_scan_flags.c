@@ -24,17 +24,6 @@ static int dup_str(char **dst, const char *v)
     return *dst ? 0 : SHIR_E_NOMEM;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* SOURCE: a path, or file:///path / file://localhost/path / file://HOSTNAME/path with
  * percent-encoding. Resolved to an absolute path. Returns 0, or -1 with msg set. */
 int node__scan_local_source(const char *src, char **out, char *msg, size_t cap)
@@ -60,7 +49,7 @@ int node__scan_local_source(const char *src, char **out, char *msg, size_t cap)
         size_t n = 0;
         for (const char *p = path; *p && n + 1 < sizeof buf; p++) {
             int hi, lo;
-            if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+            if (*p == '%' && (hi = shir_hexval(p[1])) >= 0 && (lo = shir_hexval(p[2])) >= 0) {
                 buf[n++] = (char)(hi * 16 + lo);
                 p += 2;
             } else {

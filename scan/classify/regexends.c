@@ -57,14 +57,6 @@ static bool is_alnum(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* One escape after the backslash (r->p on the letter): its byte (*byte >= 0) or its class
  * added to set (*byte = -1). in_class: \b is a backspace there, an assertion outside (then
  * nothing is added and *byte = -2). */
@@ -99,7 +91,7 @@ static void read_escape(struct reader *r, struct scan__bytes *set, int *byte, bo
     case 'e': *byte = 0x1b; return;
     case 'a': *byte = 0x07; return;
     case 'x': {
-        int h = hexval(r->p[0]), l = h >= 0 ? hexval(r->p[1]) : -1;
+        int h = shir_hexval(r->p[0]), l = h >= 0 ? shir_hexval(r->p[1]) : -1;
         if (h < 0 || l < 0) {
             r->bad = true; /* \x{...} and short forms: not read */
             return;

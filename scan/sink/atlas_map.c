@@ -233,14 +233,6 @@ static size_t instance_len(const struct scan_asset *a)
     return memchr(p, '/', n - (size_t)(p - qn)) ? n : 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* ,"name":"…": the last component of a qualified name, percent-decoded (the name as the server
  * spells it: the component is scan_db_qn_part's encoding of it). */
 static int name_attr(struct shir_buf *b, struct scan_atlas_map *m, const char *qn)
@@ -251,7 +243,7 @@ static int name_attr(struct shir_buf *b, struct scan_atlas_map *m, const char *q
     int rc = 0;
     for (const char *p = c; rc == 0 && *p; p++) {
         int hi, lo;
-        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+        if (p[0] == '%' && (hi = shir_hexval(p[1])) >= 0 && (lo = shir_hexval(p[2])) >= 0) {
             rc = shir_buf_append_u8(&m->scratch, (uint8_t)(hi * 16 + lo));
             p += 2;
         } else {

@@ -32,14 +32,6 @@ bool scan_source_is_db(const char *source)
     return scan_db_kind_of(source) != SCAN_DB_NONE;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decode p[0..n) into a new string; a NUL byte or a bad escape is refused (NULL with
  * *bad set). */
 static char *decode(const char *p, size_t n, bool *bad)
@@ -53,7 +45,7 @@ static char *decode(const char *p, size_t n, bool *bad)
         int hi, lo;
         if (p[i] != '%') {
             out[k++] = p[i];
-        } else if (i + 2 < n && (hi = hexval(p[i + 1])) >= 0 && (lo = hexval(p[i + 2])) >= 0 &&
+        } else if (i + 2 < n && (hi = shir_hexval(p[i + 1])) >= 0 && (lo = shir_hexval(p[i + 2])) >= 0 &&
                    (hi | lo)) {
             out[k++] = (char)(hi * 16 + lo);
             i += 2;

@@ -18,14 +18,6 @@ bool scan_source_is_smb(const char *source)
     return scan_smb_is(source);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int fail(char *msg, size_t cap, const char *why)
 {
     (void)shir_str_copy(msg, cap, why);
@@ -45,7 +37,7 @@ static int decode(const char *p, size_t n, char **out)
         if (c == '%') {
             if (i + 2 >= n)
                 goto bad;
-            if ((hi = hexval(p[i + 1])) < 0 || (lo = hexval(p[i + 2])) < 0)
+            if ((hi = shir_hexval(p[i + 1])) < 0 || (lo = shir_hexval(p[i + 2])) < 0)
                 goto bad;
             c = (unsigned char)(hi * 16 + lo);
             i += 2;
@@ -68,7 +60,7 @@ static bool host_ok(const char *h, size_t n, bool v6)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = h[i];
-        bool ok = v6 ? (c == ':' || c == '.' || hexval(c) >= 0)
+        bool ok = v6 ? (c == ':' || c == '.' || shir_hexval(c) >= 0)
                      : ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_');
         if (!ok)

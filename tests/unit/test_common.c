@@ -482,6 +482,13 @@ static void test_strings(void **state)
     char hex[9];
     shir_hex("\x01\xab\xff\x00", 4, hex);
     assert_string_equal(hex, "01abff00");
+    /* shir_hexval over every byte: the digits of both cases, -1 for the rest. */
+    static const char digits[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+    for (int c = 0; c < 256; c++) {
+        const char *d = c ? strchr(digits, c) : NULL, *u = c ? strchr(upper, c) : NULL;
+        int want = d ? (int)(d - digits) : u ? (int)(u - upper) : -1;
+        assert_int_equal(shir_hexval((char)c), want);
+    }
 }
 
 /* The CLI's durations: units, compounds, and what is refused. */
