@@ -6,6 +6,7 @@
 
 #include <msgpack.h>
 
+#include "cluster/scans.h"
 #include "common/common.h"
 #include "node/cmd_scans.h"
 #include "node/node.h"
@@ -91,6 +92,15 @@ void node__scans_print_runs_header(void)
            "TRY", "FILES", "ASSETS", "CREATED", "FINISHED", "WAITING/ERROR");
 }
 
+/* A run state's name (as the agent sends it) names an active state: cluster_run_active. */
+static bool state_active(const char *state)
+{
+    for (int s = 0; s < CLUSTER_RUN_STATE_COUNT; s++)
+        if (strcmp(state, cluster_run_state_name((enum cluster_run_state)s)) == 0)
+            return cluster_run_active((enum cluster_run_state)s);
+    return false;
+}
+
 /* An active run with a checkpoint: a second line with where its next attempt resumes (parts
  * 0..part written, files done, the key of the last entry they hold as a JSON string: a path is
  * an operator's bytes, so control characters are escaped, never printed). A run that ended
@@ -98,9 +108,7 @@ void node__scans_print_runs_header(void)
 static void print_resume_point(const msgpack_object *r, const char *state)
 {
     const msgpack_object *cp = NULL, *key = NULL;
-    bool active = strcmp(state, "queued") == 0 || strcmp(state, "assigned") == 0 ||
-                  strcmp(state, "running") == 0;
-    if (!active || transport_body_get_map(r, "checkpoint", &cp) != 0 || !cp)
+    if (!state_active(state) || transport_body_get_map(r, "checkpoint", &cp) != 0 || !cp)
         return;
     printf("%-6s resume after part %llu (%llu files done), ", "",
            (unsigned long long)node__scans_u64_of(cp, "part"),
