@@ -10,6 +10,7 @@
  *
  * A file's id (scan_file_id) is the SHA-256 of the same relative path: what the crash
  * bookkeeping and the skip list name a file by (bounded whatever the path's length). */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -62,8 +63,21 @@ bool scan_key_table_after(const char *schema, const char *name, const char *key,
     return false; /* equal, or a prefix of the key */
 }
 
+/* SHA-256 fetched once for the process: EVP_sha256() looks the algorithm up again on every
+ * digest (~0.75 µs of a file's id here, 0.28 µs with the fetched one); kept until exit. If that
+ * fetch failed (no memory), each digest looks it up as before. */
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 bool scan_file_id(const char *rel, unsigned char out[SCAN_FILE_ID_LEN])
 {
     unsigned int n = 0;
-    return EVP_Digest(rel, strlen(rel), out, &n, EVP_sha256(), NULL) && n == SCAN_FILE_ID_LEN;
+    (void)pthread_once(&sha256_once, fetch_sha256);
+    return EVP_Digest(rel, strlen(rel), out, &n, sha256 ? sha256 : EVP_sha256(), NULL) &&
+           n == SCAN_FILE_ID_LEN;
 }
