@@ -8,8 +8,10 @@
  * part is inflated up to max_struct_bytes); header, types and samples follow the delimited
  * reader's rules, with the cell types Excel stores. Columns are named "Sheet!header" (Excel's
  * own sheet reference syntax), or "Sheet!column0"... without a header.
- * DOCX / PPTX: the text runs of word/document.xml, or of ppt/slides/slideN.xml in slide order,
- * one line per paragraph, go to a->text (at most max_doc_bytes) to be classified as a document.
+ * DOCX / PPTX: the text runs of word/document.xml (then headers, footers, notes, comments), or
+ * of a deck's slides and notes pages in the order office_deck.c gives, one line per paragraph,
+ * go to a->text (at most max_doc_bytes) to be classified as a document. office_xml.c holds what
+ * both readers need of a part as XML.
  */
 #include <expat.h>
 #include <stdio.h>
@@ -19,23 +21,9 @@
 #include "scan/formats/office.h"
 
 #define SHARED_STRINGS_MAX (16u << 20) /* bytes of xl/sharedStrings.xml inflated */
-#define SMALL_PART_MAX (4u << 20)      /* workbook, rels, styles, one slide */
+#define SMALL_PART_MAX (4u << 20)      /* workbook, rels, styles, a header or footer */
 #define MAX_SHEETS 64
 #define CELL_TEXT_MAX 32768            /* bytes of one cell's text kept while parsing */
-
-static const char *local(const char *name)
-{
-    const char *c = strrchr(name, ':');
-    return c ? c + 1 : name;
-}
-
-static const char *attr(const char **atts, const char *lname)
-{
-    for (size_t i = 0; atts[i]; i += 2)
-        if (strcmp(local(atts[i]), lname) == 0)
-            return atts[i + 1];
-    return NULL;
-}
 
 /* A growable byte buffer bounded by max (the rest is dropped, `full` set). */
 struct gbuf {
@@ -69,38 +57,6 @@ static void gput(struct gbuf *g, const char *s, size_t n)
     g->p[g->len] = '\0';
 }
 
-/* Parse `p` with the handlers; a part cut by its bound ends wherever its prefix ends. Returns
- * false (and records the error) for XML that is broken before the cut. */
-static int parse(const struct scan__zpart *p, void *ud, XML_StartElementHandler st,
-                 XML_EndElementHandler en, XML_CharacterDataHandler cd, struct scan_asset *a)
-{
-    XML_Parser x = XML_ParserCreate(NULL);
-    if (!x)
-        return SHIR_E_NOMEM;
-    XML_SetUserData(x, ud);
-    XML_SetElementHandler(x, st, en);
-    XML_SetCharacterDataHandler(x, cd);
-    int rv = 0;
-    size_t off = 0;
-    /* Feed in slices: XML_Parse takes an int length. */
-    while (rv == 0) {
-        size_t k = p->len - off > (1u << 30) ? (1u << 30) : p->len - off;
-        bool last = off + k == p->len;
-        enum XML_Status s = XML_Parse(x, (const char *)p->data + off, (int)k, last && !p->cut);
-        off += k;
-        if (s == XML_STATUS_ERROR && XML_GetErrorCode(x) != XML_ERROR_ABORTED) {
-            rv = scan_asset_add_error(a, "office: %s: XML error at line %lu: %s", p->name,
-                                      (unsigned long)XML_GetCurrentLineNumber(x),
-                                      XML_ErrorString(XML_GetErrorCode(x)));
-            break;
-        }
-        if (s != XML_STATUS_OK || last)
-            break;
-    }
-    XML_ParserFree(x);
-    return rv;
-}
-
 /* ------------------------------------------------------------------------------------------- */
 /* DOCX and PPTX: text runs. */
 
@@ -122,7 +78,7 @@ static bool is_text(const char *l)
 static void tx_start(void *ud, const char *name, const char **atts)
 {
     struct textx *t = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     (void)atts;
     if (t->skip || strcmp(l, "Fallback") == 0) {
         t->skip++; /* LibreOffice writes a text box twice: mc:Choice (wps) and mc:Fallback (VML) */
@@ -143,7 +99,7 @@ static void tx_start(void *ud, const char *name, const char **atts)
 static void tx_end(void *ud, const char *name)
 {
     struct textx *t = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     if (t->skip) {
         t->skip--;
         return;
@@ -198,11 +154,11 @@ static char *dupz(const char *s)
 static void wb_start(void *ud, const char *name, const char **atts)
 {
     struct workbook *w = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     if (strcmp(l, "sheet") == 0 && w->n < MAX_SHEETS) {
-        const char *nm = attr(atts, "name"), *rid = NULL;
+        const char *nm = scan__xml_attr(atts, "name"), *rid = NULL;
         for (size_t i = 0; atts[i]; i += 2)
-            if (strcmp(local(atts[i]), "id") == 0 && strchr(atts[i], ':'))
+            if (strcmp(scan__xml_local(atts[i]), "id") == 0 && strchr(atts[i], ':'))
                 rid = atts[i + 1];
         if (nm && rid) {
             struct sheet_ref *s = &w->sheets[w->n];
@@ -213,7 +169,7 @@ static void wb_start(void *ud, const char *name, const char **atts)
             w->n++;
         }
     } else if (strcmp(l, "workbookPr") == 0) {
-        const char *d = attr(atts, "date1904");
+        const char *d = scan__xml_attr(atts, "date1904");
         w->date1904 = d && (strcmp(d, "1") == 0 || strcmp(d, "true") == 0);
     }
 }
@@ -221,9 +177,10 @@ static void wb_start(void *ud, const char *name, const char **atts)
 static void rels_start(void *ud, const char *name, const char **atts)
 {
     struct workbook *w = ud;
-    if (strcmp(local(name), "Relationship") != 0)
+    if (strcmp(scan__xml_local(name), "Relationship") != 0)
         return;
-    const char *id = attr(atts, "Id"), *target = attr(atts, "Target"), *type = attr(atts, "Type");
+    const char *id = scan__xml_attr(atts, "Id"), *target = scan__xml_attr(atts, "Target"),
+               *type = scan__xml_attr(atts, "Type");
     if (!id || !target)
         return;
     size_t tl = type ? strlen(type) : 0;
@@ -235,25 +192,16 @@ static void rels_start(void *ud, const char *name, const char **atts)
             w->sheets[i].not_table = true;
             continue;
         }
-        /* Targets are relative to xl/, or absolute from the package root. */
-        size_t n = strlen(target) + 4;
-        char *p = malloc(n);
-        if (!p) {
+        /* Relative to xl/, or absolute from the package root; NULL: no part ("no part"). */
+        if (scan__opc_target("xl/workbook.xml", target, &w->sheets[i].part) != 0)
             w->nomem = true;
-            return;
-        }
-        if (target[0] == '/')
-            snprintf(p, n, "%s", target + 1);
-        else
-            snprintf(p, n, "xl/%s", target);
-        w->sheets[i].part = p;
     }
 }
 
 static void sst_start(void *ud, const char *name, const char **atts)
 {
     struct workbook *w = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     (void)atts;
     if (strcmp(l, "si") == 0) {
         if (w->sst_n == w->sst_cap) {
@@ -278,7 +226,7 @@ static void sst_start(void *ud, const char *name, const char **atts)
 static void sst_end(void *ud, const char *name)
 {
     struct workbook *w = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     if (strcmp(l, "si") == 0 && w->in_si) {
         gput(&w->sst, "", 1); /* the NUL that ends this string, kept in the buffer */
         if (!w->sst.full)
@@ -301,9 +249,10 @@ static void sst_chars(void *ud, const char *s, int n)
 static void styles_start(void *ud, const char *name, const char **atts)
 {
     struct workbook *w = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     if (strcmp(l, "numFmt") == 0 && w->n_custom < 512) {
-        const char *id = attr(atts, "numFmtId"), *code = attr(atts, "formatCode");
+        const char *id = scan__xml_attr(atts, "numFmtId"),
+                   *code = scan__xml_attr(atts, "formatCode");
         if (id && code) {
             w->custom_ids[w->n_custom] = atoi(id);
             w->custom_kind[w->n_custom++] = (unsigned char)scan__xlsx_code_fmt(code);
@@ -321,7 +270,7 @@ static void styles_start(void *ud, const char *name, const char **atts)
             w->xf_kind = nx;
             w->xf_cap = nc;
         }
-        const char *id = attr(atts, "numFmtId");
+        const char *id = scan__xml_attr(atts, "numFmtId");
         int fid = id ? atoi(id) : 0;
         unsigned char k = (unsigned char)scan__xlsx_builtin_fmt(fid);
         for (size_t i = 0; i < w->n_custom; i++)
@@ -334,7 +283,7 @@ static void styles_start(void *ud, const char *name, const char **atts)
 static void styles_end(void *ud, const char *name)
 {
     struct workbook *w = ud;
-    if (strcmp(local(name), "cellXfs") == 0)
+    if (strcmp(scan__xml_local(name), "cellXfs") == 0)
         w->in_cellxfs = false;
 }
 
@@ -483,9 +432,10 @@ static void sheet_cell_done(struct sheetp *s)
 static void sheet_start(void *ud, const char *name, const char **atts)
 {
     struct sheetp *s = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     if (strcmp(l, "c") == 0 && s->rows > 0) {
-        const char *r = attr(atts, "r"), *t = attr(atts, "t"), *st = attr(atts, "s");
+        const char *r = scan__xml_attr(atts, "r"), *t = scan__xml_attr(atts, "t"),
+                   *st = scan__xml_attr(atts, "s");
         s->col = r ? col_of(r, s->next_col) : s->next_col;
         s->next_col = s->col + 1;
         snprintf(s->type, sizeof s->type, "%s", t ? t : "n");
@@ -506,7 +456,7 @@ static void sheet_start(void *ud, const char *name, const char **atts)
         s->rows++;
         s->next_col = 0;
     } else if (strcmp(l, "dimension") == 0) {
-        const char *ref = attr(atts, "ref");
+        const char *ref = scan__xml_attr(atts, "ref");
         const char *colon = ref ? strchr(ref, ':') : NULL;
         if (ref) {
             s->dim_first = row_of(ref);
@@ -518,7 +468,7 @@ static void sheet_start(void *ud, const char *name, const char **atts)
 static void sheet_end(void *ud, const char *name)
 {
     struct sheetp *s = ud;
-    const char *l = local(name);
+    const char *l = scan__xml_local(name);
     if (strcmp(l, "v") == 0 || strcmp(l, "t") == 0) {
         s->in_v = false;
     } else if (strcmp(l, "c") == 0 && s->in_c) {
@@ -629,15 +579,6 @@ out:
     return rv;
 }
 
-static const struct scan__zpart *find_part(const struct scan__zpart *p, size_t n,
-                                           const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(p[i].name, name) == 0)
-            return &p[i];
-    return NULL;
-}
-
 /* One sheet: parse its first rows, add its columns; *rows its data rows or -1. */
 static int read_sheet(const struct scan__zpart *part, const struct workbook *w,
                       const char *sheet, enum scan_level level, const struct scan_limits *lim,
@@ -728,39 +669,12 @@ static int doc_rank(const char *name)
     return 0;
 }
 
-/* Slides and their speaker notes: slide N (rank 0) then notes N (rank 1); -1 otherwise. */
-static int slide_rank(const char *name)
-{
-    if (has_prefix(name, "ppt/slides/slide") && ends_xml(name) && !strchr(name + 11, '/'))
-        return 0;
-    if (has_prefix(name, "ppt/notesSlides/notesSlide") && ends_xml(name) &&
-        !strchr(name + 16, '/'))
-        return 1;
-    return -1;
-}
-
-static long part_number(const char *name)
-{
-    const char *s = name + strlen(name) - 4; /* before ".xml" */
-    while (s > name && s[-1] >= '0' && s[-1] <= '9')
-        s--;
-    return strtol(s, NULL, 10);
-}
-
 static int cmp_doc_parts(const void *x, const void *y)
 {
     const struct scan__zpart *a = x, *b = y;
     int ra = doc_rank(a->name), rb = doc_rank(b->name);
-    long na = part_number(a->name), nb = part_number(b->name);
+    long na = scan__office_part_number(a->name), nb = scan__office_part_number(b->name);
     return ra != rb ? (ra > rb) - (ra < rb) : (na > nb) - (na < nb);
-}
-
-static int cmp_slides(const void *x, const void *y)
-{
-    const struct scan__zpart *a = x, *b = y;
-    long na = part_number(a->name), nb = part_number(b->name);
-    int ra = slide_rank(a->name), rb = slide_rank(b->name);
-    return na != nb ? (na > nb) - (na < nb) : (ra > rb) - (ra < rb);
 }
 
 static bool want(void *ud, const char *name, size_t *limit)
@@ -787,8 +701,7 @@ static bool want(void *ud, const char *name, size_t *limit)
         *limit = doc_rank(name) == 1 ? doc : SMALL_PART_MAX;
         return doc_rank(name) > 0;
     case K_PPTX:
-        *limit = SMALL_PART_MAX;
-        return slide_rank(name) >= 0;
+        return scan__deck_wants(name, limit);
     }
     return false;
 }
@@ -799,15 +712,18 @@ static int read_text(struct scan__zpart *parts, size_t n, enum kind k,
     struct textx t;
     int rv = 0;
     memset(&t, 0, sizeof t);
+    size_t n_text = n;
     t.out.max = (size_t)lim->max_doc_bytes;
-    if (n > 1) /* parts is NULL when the archive holds none */
-        qsort(parts, n, sizeof *parts, k == K_PPTX ? cmp_slides : cmp_doc_parts);
-    for (size_t i = 0; i < n && rv == 0 && !t.out.full; i++) {
+    if (k == K_PPTX)
+        rv = scan__deck_order(parts, n, a, &n_text);
+    else if (n > 1) /* parts is NULL when the archive holds none */
+        qsort(parts, n, sizeof *parts, cmp_doc_parts);
+    for (size_t i = 0; i < n_text && rv == 0 && !t.out.full; i++) {
         if (parts[i].cut)
             rv = scan_asset_add_error(a, "office: %s inflates past its %zu-byte bound: its "
                                          "first bytes are read", parts[i].name, parts[i].len);
         if (rv == 0)
-            rv = parse(&parts[i], &t, tx_start, tx_end, tx_chars, a);
+            rv = scan__office_parse(&parts[i], &t, tx_start, tx_end, tx_chars, a);
     }
     if (rv == 0 && t.out.nomem)
         rv = SHIR_E_NOMEM;
@@ -830,25 +746,25 @@ static int read_xlsx(const struct scan__zpart *parts, size_t n, enum scan_level 
     int rv = 0;
     memset(&w, 0, sizeof w);
     w.sst.max = SHARED_STRINGS_MAX;
-    if (!(p = find_part(parts, n, "xl/workbook.xml"))) {
+    if (!(p = scan__office_find(parts, n, "xl/workbook.xml"))) {
         rv = scan_asset_add_error(a, "office: no xl/workbook.xml: not a workbook");
         goto out;
     }
-    if ((rv = parse(p, &w, wb_start, no_end, no_chars, a)) != 0)
+    if ((rv = scan__office_parse(p, &w, wb_start, no_end, no_chars, a)) != 0)
         goto out;
-    if ((p = find_part(parts, n, "xl/_rels/workbook.xml.rels")) &&
-        (rv = parse(p, &w, rels_start, no_end, no_chars, a)) != 0)
+    if ((p = scan__office_find(parts, n, "xl/_rels/workbook.xml.rels")) &&
+        (rv = scan__office_parse(p, &w, rels_start, no_end, no_chars, a)) != 0)
         goto out;
-    if ((p = find_part(parts, n, "xl/sharedStrings.xml"))) {
+    if ((p = scan__office_find(parts, n, "xl/sharedStrings.xml"))) {
         if (p->cut && (rv = scan_asset_add_error(a, "office: xl/sharedStrings.xml inflates "
                                                     "past %u MiB: later strings are not read",
                                                  SHARED_STRINGS_MAX >> 20)) != 0)
             goto out;
-        if ((rv = parse(p, &w, sst_start, sst_end, sst_chars, a)) != 0)
+        if ((rv = scan__office_parse(p, &w, sst_start, sst_end, sst_chars, a)) != 0)
             goto out;
     }
-    if ((p = find_part(parts, n, "xl/styles.xml")) &&
-        (rv = parse(p, &w, styles_start, styles_end, no_chars, a)) != 0)
+    if ((p = scan__office_find(parts, n, "xl/styles.xml")) &&
+        (rv = scan__office_parse(p, &w, styles_start, styles_end, no_chars, a)) != 0)
         goto out;
     if (w.nomem || w.sst.nomem) {
         rv = SHIR_E_NOMEM;
@@ -858,7 +774,7 @@ static int read_xlsx(const struct scan__zpart *parts, size_t n, enum scan_level 
         int64_t rows = -1;
         if (w.sheets[i].not_table)
             continue; /* a chart sheet is not a table, and not an error */
-        if (!w.sheets[i].part || !(p = find_part(parts, n, w.sheets[i].part))) {
+        if (!w.sheets[i].part || !(p = scan__office_find(parts, n, w.sheets[i].part))) {
             rv = scan_asset_add_error(a, "office: sheet '%s' has no part", w.sheets[i].name);
             total = -1;
             if (rv != 0)

@@ -10,6 +10,7 @@
 #ifndef SHIR_SCAN_OFFICE_H
 #define SHIR_SCAN_OFFICE_H
 
+#include <expat.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,39 @@ typedef bool scan__zwant_cb(void *ud, const char *name, size_t *limit);
 int scan__zip_load(const struct scan__src *src, scan__zwant_cb *want, void *ud,
                    struct scan_asset *a, struct scan__zpart **parts, size_t *n);
 void scan__zparts_free(struct scan__zpart *parts, size_t n);
+
+/* office_xml.c: a part as XML. */
+/* An element's or attribute's name without its prefix ("p:sldId" -> "sldId"). */
+const char *scan__xml_local(const char *name);
+/* The value of the attribute whose local name is lname, or NULL. */
+const char *scan__xml_attr(const char **atts, const char *lname);
+/* A prefixed relationship id ("r:id"), or NULL: the unprefixed "id" beside it is another one. */
+const char *scan__xml_rel_id(const char **atts);
+/* Parse p with expat and the handlers (NULL for none); a part cut by its bound ends wherever its
+ * prefix ends. XML broken before the cut is recorded as an error in `a` (parsing stops there),
+ * not a failure: 0, SHIR_E_NOMEM, or what recording the error returned. */
+int scan__office_parse(const struct scan__zpart *p, void *ud, XML_StartElementHandler st,
+                       XML_EndElementHandler en, XML_CharacterDataHandler cd,
+                       struct scan_asset *a);
+/* The part named so among p[0..n), or NULL. */
+const struct scan__zpart *scan__office_find(const struct scan__zpart *p, size_t n,
+                                            const char *name);
+/* The number before ".xml" in a part's name ("ppt/slides/slide12.xml" -> 12), 0 without. */
+long scan__office_part_number(const char *name);
+/* The part a relationship of source_part names with `target` (relative to source_part's folder,
+ * or absolute from the root; dot segments applied): *out owned by the caller, or NULL when the
+ * target names no part of the package (external, above the root, a folder). 0 or SHIR_E_NOMEM. */
+int scan__opc_target(const char *source_part, const char *target, char **out);
+
+/* office_deck.c: a deck's text parts in the order a viewer shows them. */
+/* Whether a PPTX part is inflated, and its bound: slides, notes pages, the presentation and the
+ * relationships that order them. */
+bool scan__deck_wants(const char *name, size_t *limit);
+/* Sorts parts (what scan__deck_wants took): the slides in ppt/presentation.xml's order, each
+ * followed by its notes page, then slides the list does not name by part number; *n_text: how
+ * many parts, at the front, hold text. The other parts' broken XML is recorded in `a`. 0 or
+ * SHIR_E_NOMEM. */
+int scan__deck_order(struct scan__zpart *parts, size_t n, struct scan_asset *a, size_t *n_text);
 
 /* What an XLSX number format shows (office.c decides it from a cell style's numFmtId and, for
  * a custom one, its format code): the value as stored, an ISO date or timestamp, a time of day

@@ -122,6 +122,7 @@ static void test_nomem_office(void **state)
     /* Other writers: headers, footers, notes, comments; inline strings; a chart sheet. */
     sweep(*state, "../office/writers/libreoffice.docx", scan_read_office, 1u << 20);
     sweep(*state, "../office/writers/libreoffice.pptx", scan_read_office, 1u << 20);
+    sweep(*state, "../office/writers/moved.pptx", scan_read_office, 1u << 20);
     sweep(*state, "../office/writers/openpyxl.xlsx", scan_read_office, 1u << 20);
     sweep(*state, "../office/writers/pandas_chart.xlsx", scan_read_office, 1u << 20);
     sweep(*state, "../office/writers/formats_gnumeric.xlsx", scan_read_office, 1u << 20);

@@ -241,6 +241,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_office_format_codes),
         cmocka_unit_test_prestate(test_office_writers_iso_dates, (void *)dir),
         cmocka_unit_test_prestate(test_office_writers_documents, (void *)dir),
+        cmocka_unit_test(test_office_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -303,4 +303,51 @@ void test_office_writers_documents(void **state)
     assert_true(s1 && n1 && s2 && n2);
     assert_true(s1 < n1 && n1 < s2 && s2 < n2);
     scan_asset_free(&a);
+
+    /* A slide moved to the front keeps its part's name: the deck's list gives the order, and
+     * each notes page follows the slide its relationships name (here numbered crosswise). */
+    read_writer(*state, "moved.pptx", &a);
+    assert_int_equal(a.n_errors, 0);
+    s2 = strstr(a.text, "Questions:");
+    n2 = strstr(a.text, "Notes: budget line 7");
+    s1 = strstr(a.text, "Roadmap 2025");
+    n1 = strstr(a.text, "Notes: remind");
+    assert_true(s1 && n1 && s2 && n2);
+    assert_true(s2 < n2 && n2 < s1 && s1 < n1);
+    scan_asset_free(&a);
+}
+
+/* A relationship's target, from the part that owns the relationship. */
+void test_office_targets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *source, *target, *want; /* want NULL: names no part */
+    } cases[] = {
+        {"ppt/presentation.xml", "slides/slide1.xml", "ppt/slides/slide1.xml"},
+        {"ppt/notesSlides/notesSlide2.xml", "../slides/slide7.xml", "ppt/slides/slide7.xml"},
+        {"xl/workbook.xml", "worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"},
+        {"xl/workbook.xml", "/xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"},
+        {"xl/workbook.xml", "./worksheets/./sheet2.xml", "xl/worksheets/sheet2.xml"},
+        {"xl/workbook.xml", "../xl/worksheets/sheet3.xml", "xl/worksheets/sheet3.xml"},
+        {"a/b/c.xml", "../../d.xml", "d.xml"},
+        {"top.xml", "x.xml", "x.xml"},
+        {"a/b/c.xml", "../../../d.xml", NULL},  /* above the root */
+        {"xl/workbook.xml", "", NULL},
+        {"xl/workbook.xml", "worksheets/", NULL},          /* a folder */
+        {"xl/workbook.xml", "worksheets//sheet1.xml", NULL}, /* an empty segment */
+        {"xl/workbook.xml", "//host/sheet1.xml", NULL},
+        {"xl/workbook.xml", "https://example.com/a.xml", NULL}, /* external */
+        {"xl/workbook.xml", "..\\sheet1.xml", NULL},
+        {"xl/workbook.xml", "..", NULL},
+        {"xl/workbook.xml", "/", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = (char *)"unset";
+        assert_int_equal(scan__opc_target(cases[i].source, cases[i].target, &got), 0);
+        if (!cases[i].want ? got != NULL : !got || strcmp(got, cases[i].want) != 0)
+            fail_msg("%s + '%s': got %s, want %s", cases[i].source, cases[i].target,
+                     got ? got : "NULL", cases[i].want ? cases[i].want : "NULL");
+        free(got);
+    }
 }

@@ -16,5 +16,6 @@ void test_office_writers_pandas(void **state);
 void test_office_format_codes(void **state);
 void test_office_writers_iso_dates(void **state);
 void test_office_writers_documents(void **state);
+void test_office_targets(void **state);
 
 #endif
