@@ -141,11 +141,9 @@ static void read_dir(struct scan_dirahead *a, int pfd, const char *name, struct 
                      char *dents, int *fd, int *rc)
 {
     *rc = 0;
-    *fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (*fd < 0) {
-        *fd = -errno;
+    *fd = scan_listing_open(pfd, name);
+    if (*fd < 0)
         return;
-    }
     *rc = scan_listing_read(l, *fd, dents);
     if (*rc == 0)
         *rc = scan_dirahead_stat(a, *fd, l);

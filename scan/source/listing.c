@@ -132,6 +132,16 @@ int scan_listing_read(struct scan_listing *nm, int fd, char *dents)
     return 0;
 }
 
+int scan_listing_open(int pfd, const char *name)
+{
+#ifdef SHIR_TEST_FAULTS
+    if (strncmp(name, SCAN_LISTING_FAULT_EACCES, sizeof SCAN_LISTING_FAULT_EACCES - 1) == 0)
+        return -EACCES;
+#endif
+    int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+}
+
 int scan_listing_res(struct scan_listing *l)
 {
     if (l->n <= l->cap_res)

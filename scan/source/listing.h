@@ -48,6 +48,13 @@ struct scan_listing {
     size_t cap_sub;
 };
 
+/* Open the subdirectory name of pfd as the walk enters directories, from either thread: openat
+ * with O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC. The descriptor, or -errno. Test builds
+ * (SHIR_TEST_FAULTS): a name that starts with SCAN_LISTING_FAULT_EACCES fails with EACCES, as an
+ * unreadable directory does for a user who is not root, so that tests run as root see it too. */
+int scan_listing_open(int pfd, const char *name);
+#define SCAN_LISTING_FAULT_EACCES "shir-fault-eacces"
+
 /* Read the names of the directory fd (without "." and ".."), sorted bytewise (unsigned bytes,
  * so UTF-8 and 0xff sort by code unit), with getdents64 into dents (SCAN_LISTING_DENTS bytes,
  * borrowed). A read error is kept in l->read_err (the names read before it are still listed).

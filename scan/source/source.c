@@ -383,11 +383,10 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
         return 0;
     if (S_ISDIR(st->st_mode)) {
         int fd, lrc = 0;
-        if (taken) {
+        if (taken)
             lrc = scan_dirahead_take(w->ahead, &w->levels[depth + 1], &fd);
-        } else if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-            fd = -errno;
-        }
+        else
+            fd = scan_listing_open(dfd, name);
         if (fd < 0)
             return emit(w, SCAN_ENTRY_ERROR, st, fd, "cannot open directory");
         return enter_dir(w, fd, st, depth, taken ? &lrc : NULL);
