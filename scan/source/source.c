@@ -9,11 +9,13 @@
  *
  * L1 speed comes from doing no more than `find -printf '%s %T@'` does plus one sort: getdents64
  * into one buffer, the names copied into per-depth buffers kept for the whole walk, a merge
- * sort on 8-byte keys, then one fstatat relative to the open directory per entry (no full-path
+ * sort on 8-byte keys (listing.c), then one fstatat relative to the open directory per entry (no full-path
  * lookups), no allocation per entry or per directory once the buffers have grown, and glob
  * matching only when globs are given. Whether a directory holds a table's log (tables.h:
- * scan_entry.table) is read from its listing's d_type, before its DIR entry is reported. */
-#define _GNU_SOURCE /* getdents64 */
+ * scan_entry.table) is read from its listing's d_type, before its DIR entry is reported. On a
+ * second core (scan_walk_opts.stat_ahead) a helper reads the next directories ahead of the
+ * walk, whole directories at a time (dirahead.h). */
+#define _GNU_SOURCE /* DT_UNKNOWN, DT_DIR */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
