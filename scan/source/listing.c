@@ -157,8 +157,17 @@ int scan_listing_res(struct scan_listing *l)
 void scan_listing_stat(const struct scan_listing *l, int fd, size_t i, size_t end)
 {
     for (; i < end; i++) {
+        struct stat st;
         struct scan_stat_res *r = &l->res[i];
-        r->err = fstatat(fd, scan_listing_name(l, i), &r->st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+        if (fstatat(fd, scan_listing_name(l, i), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            r->err = errno;
+            continue;
+        }
+        *r = (struct scan_stat_res){.size = st.st_size,
+                                    .mtime = st.st_mtime,
+                                    .dev = st.st_dev,
+                                    .ino = st.st_ino,
+                                    .mode = st.st_mode};
     }
 }
 

@@ -9,9 +9,9 @@
  *
  * L1 speed comes from doing no more than `find -printf '%s %T@'` does plus one sort: getdents64
  * into one buffer, the names copied into per-depth buffers kept for the whole walk, a merge
- * sort on 8-byte keys (listing.c), then one fstatat relative to the open directory per entry (no full-path
- * lookups), no allocation per entry or per directory once the buffers have grown, and glob
- * matching only when globs are given. Whether a directory holds a table's log (tables.h:
+ * sort on 8-byte keys (listing.c), then one fstatat relative to the open directory per entry (no
+ * full-path lookups), no allocation per entry or per directory once the buffers have grown, and
+ * glob matching only when globs are given. Whether a directory holds a table's log (tables.h:
  * scan_entry.table) is read from its listing's d_type, before its DIR entry is reported. On a
  * second core (scan_walk_opts.stat_ahead) a helper reads the next directories ahead of the
  * walk, whole directories at a time (dirahead.h). */
@@ -375,9 +375,15 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
                       const struct scan_stat_res *pre, bool taken)
 {
     struct stat own;
-    const struct stat *st = pre ? &pre->st : &own;
+    const struct stat *st = &own;
     if (pre ? pre->err != 0 : fstatat(dfd, name, &own, AT_SYMLINK_NOFOLLOW) != 0)
         return emit(w, SCAN_ENTRY_ERROR, NULL, pre ? -pre->err : -errno, "cannot stat");
+    if (pre) /* what entry_of, enter_dir and the mode tests below read */
+        own = (struct stat){.st_size = pre->size,
+                            .st_mtime = pre->mtime,
+                            .st_dev = pre->dev,
+                            .st_ino = pre->ino,
+                            .st_mode = pre->mode};
     if (S_ISLNK(st->st_mode))
         return follow_link(w, dfd, name, depth);
     const char *rel = rel_of(w);
@@ -417,7 +423,7 @@ static bool push_subdirs(struct walker *w, int fd, struct scan_listing *nm, unsi
     }
     size_t k = 0;
     for (size_t i = 0; i < nm->n; i++) {
-        if (nm->res[i].err != 0 || !S_ISDIR(nm->res[i].st.st_mode))
+        if (nm->res[i].err != 0 || !S_ISDIR(nm->res[i].mode))
             continue;
         const char *n = scan_listing_name(nm, i);
         if (w->o->n_excludes) {
