@@ -39,13 +39,14 @@ struct slot {
     size_t bytes; /* READY: scan_listing_bytes(l), counted in ready_bytes */
 };
 
-/* A directory the walk is in: the subdirectories it will enter, in order. names[0..claimed)
- * have been claimed by a thread; the ones of them the walk has not taken yet are in the slots
- * fifo[head..head+count) (mod DIRAHEAD_SLOTS), in the same order. */
+/* A directory the walk is in: the subdirectories it will enter, in order. The walk has taken
+ * names[0..taken); names[taken..claimed) are claimed: the first of them reserved for the walk
+ * when `mine`, the others in the slots fifo[head..head+count) (mod DIRAHEAD_SLOTS), in order. */
 struct level {
     int pfd;
     const char *const *names;
-    size_t n, claimed;
+    size_t n, taken, claimed;
+    bool mine;
     unsigned char fifo[DIRAHEAD_SLOTS];
     unsigned head, count;
 };
@@ -53,8 +54,9 @@ struct level {
 struct scan_dirahead {
     pthread_t th;
     pthread_mutex_t mu;
-    /* Any change the other thread may wait for. Two threads: a broadcast wakes at most one. */
-    pthread_cond_t cv;
+    pthread_cond_t work;   /* the helper waits for something to claim or join, or quit */
+    pthread_cond_t ready;  /* the walk waits for a slot of the helper's to be READY */
+    pthread_cond_t joined; /* the shared stat job's owner waits for its joiner to leave */
     bool quit;
     struct slot slots[DIRAHEAD_SLOTS];
     unsigned used;
@@ -101,7 +103,7 @@ static void join(struct scan_dirahead *a)
         close(own);
     pthread_mutex_lock(&a->mu);
     a->joiners--;
-    pthread_cond_broadcast(&a->cv);
+    pthread_cond_broadcast(&a->joined);
 }
 
 int scan_dirahead_stat(struct scan_dirahead *a, int fd, struct scan_listing *l)
@@ -116,7 +118,8 @@ int scan_dirahead_stat(struct scan_dirahead *a, int fd, struct scan_listing *l)
             a->sh_fd = fd;
             atomic_store_explicit(&a->sh_next, 0, memory_order_relaxed);
             shared = true;
-            pthread_cond_broadcast(&a->cv);
+            pthread_cond_signal(&a->work); /* whichever thread is idle joins */
+            pthread_cond_signal(&a->ready);
         }
         pthread_mutex_unlock(&a->mu);
     }
@@ -130,7 +133,7 @@ int scan_dirahead_stat(struct scan_dirahead *a, int fd, struct scan_listing *l)
     pthread_mutex_lock(&a->mu);
     a->sh = NULL;
     while (a->joiners)
-        pthread_cond_wait(&a->cv, &a->mu);
+        pthread_cond_wait(&a->joined, &a->mu);
     pthread_mutex_unlock(&a->mu);
     return 0;
 }
@@ -151,17 +154,29 @@ static void read_dir(struct scan_dirahead *a, int pfd, const char *name, struct 
 
 /* Claim the next directory to read ahead into a free slot (mu held), in the walk's order: the
  * innermost level's next one, else the next one of the nearest level below that has any left,
- * if that level has none ahead yet. NULL when there is none, no free slot, or over budget. */
-static struct slot *pick(struct scan_dirahead *a, int *pfd, const char **name)
+ * if that level has none ahead yet. The innermost level's next one, when nobody has started
+ * it, is left to the walk (it gets there first: waiting for the helper to finish it would cost
+ * two wake-ups, more than a small directory, and a chain of single subdirectories would be
+ * handed back and forth at every step). NULL when there is none, no free slot, or over budget;
+ * with dry, claims nothing (whether a claim would succeed). */
+static struct slot *pick(struct scan_dirahead *a, bool dry, int *pfd, const char **name)
 {
     if (a->used == DIRAHEAD_SLOTS || a->ready_bytes > DIRAHEAD_BYTES)
         return NULL;
     for (size_t d = a->n_lv; d-- > 0;) {
         struct level *v = &a->lv[d];
-        if (v->claimed == v->n)
+        bool top = d + 1 == a->n_lv;
+        bool leave = top && !v->mine && v->count == 0; /* names[claimed] is the walk's next */
+        if (v->claimed + leave >= v->n)
             continue;
-        if (d + 1 < a->n_lv && v->count > 0)
+        if (!top && v->count > 0)
             return NULL;
+        if (dry)
+            return &a->slots[0];
+        if (leave) {
+            v->mine = true;
+            v->claimed++;
+        }
         unsigned id = 0;
         while (a->slots[id].state != SLOT_FREE)
             id++;
@@ -177,6 +192,14 @@ static struct slot *pick(struct scan_dirahead *a, int *pfd, const char **name)
     return NULL;
 }
 
+/* Wake the helper if it has something to do now (mu held): waking it for nothing costs a
+ * wake-up and a sleep per directory. */
+static void wake_helper(struct scan_dirahead *a)
+{
+    if (can_join(a) || pick(a, true, NULL, NULL))
+        pthread_cond_signal(&a->work);
+}
+
 /* Fill a claimed slot (mu not held on entry, held on return). */
 static void fill(struct scan_dirahead *a, struct slot *s, int pfd, const char *name, char *dents)
 {
@@ -186,7 +209,7 @@ static void fill(struct scan_dirahead *a, struct slot *s, int pfd, const char *n
     s->bytes = bytes;
     a->ready_bytes += bytes;
     s->state = SLOT_READY;
-    pthread_cond_broadcast(&a->cv);
+    pthread_cond_signal(&a->ready);
 }
 
 static void *helper(void *arg)
@@ -199,11 +222,11 @@ static void *helper(void *arg)
         struct slot *s;
         if (can_join(a)) {
             join(a);
-        } else if ((s = pick(a, &pfd, &name)) != NULL) {
+        } else if ((s = pick(a, false, &pfd, &name)) != NULL) {
             pthread_mutex_unlock(&a->mu);
             fill(a, s, pfd, name, a->dents[0]);
         } else {
-            pthread_cond_wait(&a->cv, &a->mu);
+            pthread_cond_wait(&a->work, &a->mu);
         }
     }
     pthread_mutex_unlock(&a->mu);
@@ -236,10 +259,14 @@ int scan_dirahead_new(struct scan_dirahead **out)
     }
     atomic_init(&a->sh_next, 0);
     pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->cv, NULL);
+    pthread_cond_init(&a->work, NULL);
+    pthread_cond_init(&a->ready, NULL);
+    pthread_cond_init(&a->joined, NULL);
     int rc = pthread_create(&a->th, NULL, helper, a);
     if (rc != 0) {
-        pthread_cond_destroy(&a->cv);
+        pthread_cond_destroy(&a->work);
+        pthread_cond_destroy(&a->ready);
+        pthread_cond_destroy(&a->joined);
         pthread_mutex_destroy(&a->mu);
         free_parts(a);
         return -rc;
@@ -263,7 +290,7 @@ int scan_dirahead_push(struct scan_dirahead *a, int pfd, const char *const *name
         a->cap_lv = cap;
     }
     a->lv[a->n_lv++] = (struct level){.pfd = pfd, .names = names, .n = n};
-    pthread_cond_broadcast(&a->cv);
+    wake_helper(a);
 out:
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -277,17 +304,21 @@ int scan_dirahead_take(struct scan_dirahead *a, struct scan_listing **l, int *fd
     assert(a->n_lv > 0);
     for (;;) {
         struct level *v = &a->lv[a->n_lv - 1];
-        if (v->count == 0) {
-            /* Nobody has started it: read it here. */
-            assert(v->claimed < v->n);
+        assert(v->taken < v->n);
+        if (v->mine || v->count == 0) {
+            /* Left to the walk, or nobody has started it: read it here. */
+            if (!v->mine)
+                v->claimed++;
+            v->mine = false;
             pfd = v->pfd;
-            name = v->names[v->claimed++];
+            name = v->names[v->taken++];
             break;
         }
         struct slot *s = &a->slots[v->fifo[v->head]];
         if (s->state == SLOT_READY) {
             v->head = (v->head + 1) % DIRAHEAD_SLOTS;
             v->count--;
+            v->taken++;
             struct scan_listing *t = *l;
             *l = s->l;
             s->l = t;
@@ -296,7 +327,7 @@ int scan_dirahead_take(struct scan_dirahead *a, struct scan_listing **l, int *fd
             a->ready_bytes -= s->bytes;
             s->state = SLOT_FREE;
             a->used--;
-            pthread_cond_broadcast(&a->cv); /* a slot is free for the helper */
+            wake_helper(a); /* a slot is free */
             pthread_mutex_unlock(&a->mu);
             return rc;
         }
@@ -304,13 +335,14 @@ int scan_dirahead_take(struct scan_dirahead *a, struct scan_listing **l, int *fd
         struct slot *o;
         if (can_join(a)) {
             join(a);
-        } else if ((o = pick(a, &pfd, &name)) != NULL) {
+        } else if ((o = pick(a, false, &pfd, &name)) != NULL) {
             pthread_mutex_unlock(&a->mu);
             fill(a, o, pfd, name, a->dents[1]);
         } else {
-            pthread_cond_wait(&a->cv, &a->mu);
+            pthread_cond_wait(&a->ready, &a->mu);
         }
     }
+    wake_helper(a); /* the one after this is no longer the walk's next */
     pthread_mutex_unlock(&a->mu);
     read_dir(a, pfd, name, *l, a->dents[1], fd, &rc);
     return rc;
@@ -324,7 +356,7 @@ void scan_dirahead_pop(struct scan_dirahead *a)
     while (v->count > 0) {
         struct slot *s = &a->slots[v->fifo[v->head]];
         if (s->state != SLOT_READY) {
-            pthread_cond_wait(&a->cv, &a->mu); /* the helper's: it uses pfd until it is done */
+            pthread_cond_wait(&a->ready, &a->mu); /* the helper's: it uses pfd until done */
             continue;
         }
         v->head = (v->head + 1) % DIRAHEAD_SLOTS;
@@ -336,7 +368,7 @@ void scan_dirahead_pop(struct scan_dirahead *a)
         a->used--;
     }
     a->n_lv--;
-    pthread_cond_broadcast(&a->cv);
+    wake_helper(a);
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -347,10 +379,12 @@ void scan_dirahead_free(struct scan_dirahead *a)
     pthread_mutex_lock(&a->mu);
     assert(a->n_lv == 0 && a->used == 0);
     a->quit = true;
-    pthread_cond_broadcast(&a->cv);
+    pthread_cond_signal(&a->work);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->th, NULL);
-    pthread_cond_destroy(&a->cv);
+    pthread_cond_destroy(&a->work);
+    pthread_cond_destroy(&a->ready);
+    pthread_cond_destroy(&a->joined);
     pthread_mutex_destroy(&a->mu);
     free_parts(a);
 }
