@@ -39,9 +39,10 @@ struct scan_walk_opts {
     const char *const *excludes;       /* borrowed */
     size_t n_excludes;
     bool follow_outside;               /* follow symlinks that leave the root */
-    /* Stat the entries of large directories with a second thread (source/statahead.h) before
-     * walking them: the same entries in the same order, in less time on a machine with a
-     * second core. */
+    /* Read ahead with a second thread (source/dirahead.h): it opens, lists and stats the
+     * directories the walk will enter next, whole directories at a time, and the walk takes
+     * them ready: the same entries in the same order, in less time on a machine with a second
+     * core. Without the thread (it could not start, no memory) the walk goes on alone. */
     bool stat_ahead;
     unsigned max_depth;                /* 0: 256 */
 };

@@ -9,11 +9,13 @@
  *
  * L1 speed comes from doing no more than `find -printf '%s %T@'` does plus one sort: getdents64
  * into one buffer, the names copied into per-depth buffers kept for the whole walk, a merge
- * sort on 8-byte keys, then one fstatat relative to the open directory per entry (no full-path
- * lookups), no allocation per entry or per directory once the buffers have grown, and glob
- * matching only when globs are given. Whether a directory holds a table's log (tables.h:
- * scan_entry.table) is read from its listing's d_type, before its DIR entry is reported. */
-#define _GNU_SOURCE /* getdents64 */
+ * sort on 8-byte keys (listing.c), then one fstatat relative to the open directory per entry (no
+ * full-path lookups), no allocation per entry or per directory once the buffers have grown, and
+ * glob matching only when globs are given. Whether a directory holds a table's log (tables.h:
+ * scan_entry.table) is read from its listing's d_type, before its DIR entry is reported. On a
+ * second core (scan_walk_opts.stat_ahead) a helper reads the next directories ahead of the
+ * walk, whole directories at a time (dirahead.h). */
+#define _GNU_SOURCE /* DT_UNKNOWN, DT_DIR */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +27,8 @@
 #include <unistd.h>
 
 #include "scan/engine.h"
-#include "scan/source/statahead.h"
+#include "scan/source/dirahead.h"
+#include "scan/source/listing.h"
 #include "scan/tables.h"
 
 /* Directories entered so far, by (dev, ino): an open-addressing set. */
@@ -35,8 +38,6 @@ struct visited {
     unsigned char *used;
     size_t cap, n;
 };
-
-struct names;
 
 struct walker {
     const struct scan_walk_opts *o;
@@ -50,14 +51,11 @@ struct walker {
     unsigned max_depth;
     unsigned link_depth; /* > 0 inside a directory reached through a followed symlink */
     struct visited vis;
-    struct names **levels; /* walk_dir's name buffers, by depth */
+    struct scan_listing **levels; /* walk_dir's listings, by depth */
     size_t n_levels;
-    char *dents;                  /* getdents64 buffer, WALK_DENTS_BUF bytes */
-    struct scan_statahead *ahead; /* o->stat_ahead: started at the first large directory */
-    bool ahead_failed;
+    char *dents;                 /* getdents64 buffer, SCAN_LISTING_DENTS bytes */
+    struct scan_dirahead *ahead; /* o->stat_ahead: the read-ahead thread (NULL: walk alone) */
 };
-
-#define WALK_DENTS_BUF 65536
 
 static size_t vis_slot(const struct visited *v, dev_t dev, ino_t ino)
 {
@@ -240,153 +238,9 @@ out:
     return fd;
 }
 
-/* A directory's entries: the names NUL-terminated in one buffer and, per name, its first 8 bytes
- * as a big-endian integer, so that most comparisons of the sort are one integer compare (bytewise
- * order of names is the order of these keys, then of the bytes after them). */
-struct name_ref {
-    uint64_t key;
-    uint32_t off, len;
-};
-
-struct names {
-    char *buf;
-    size_t len, cap;
-    struct name_ref *ref, *tmp; /* tmp: the merge sort's other half */
-    size_t n, cap_ref;
-    int read_err;           /* errno of a failed getdents64 (the names before it are kept), or 0 */
-    bool has_log;           /* a `_delta_log` entry was listed */
-    unsigned char log_type; /* its d_type (DT_UNKNOWN: ask the filesystem) when has_log */
-    /* With stat-ahead: the names as pointers and their fstatat results, cap_res each. */
-    const char **ptr;
-    struct scan_stat_res *res;
-    size_t cap_res;
-};
-
-static uint64_t name_key(const char *s, size_t n)
-{
-    uint8_t b[8] = {0};
-    memcpy(b, s, n < 8 ? n : 8);
-    /* Big-endian whatever the host: compilers turn this into one load and a byte swap. */
-    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
-           (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
-           (uint64_t)b[6] << 8 | (uint64_t)b[7];
-}
-
-static int names_add(struct names *nm, const char *name, size_t nlen)
-{
-    size_t l = nlen + 1;
-    if (nm->len + l > nm->cap) {
-        size_t cap = nm->cap ? nm->cap * 2 : 4096;
-        while (cap < nm->len + l)
-            cap *= 2;
-        if (cap > UINT32_MAX)
-            return SHIR_E_TOOBIG;
-        char *b = realloc(nm->buf, cap);
-        if (!b)
-            return SHIR_E_NOMEM;
-        nm->buf = b;
-        nm->cap = cap;
-    }
-    if (nm->n == nm->cap_ref) {
-        size_t cap = nm->cap_ref ? nm->cap_ref * 2 : 64;
-        struct name_ref *r = realloc(nm->ref, cap * sizeof *r);
-        struct name_ref *t = r ? realloc(nm->tmp, cap * sizeof *t) : NULL;
-        if (r)
-            nm->ref = r;
-        if (!t)
-            return SHIR_E_NOMEM;
-        nm->tmp = t;
-        nm->cap_ref = cap;
-    }
-    memcpy(nm->buf + nm->len, name, l);
-    nm->ref[nm->n++] = (struct name_ref){
-        .key = name_key(name, nlen), .off = (uint32_t)nm->len, .len = (uint32_t)nlen};
-    nm->len += l;
-    return 0;
-}
-
-/* Bytewise (strcmp) order. Equal keys: both names are longer than 8 bytes and the rest decides,
- * or one is at most 8 bytes long and a prefix of the other (its key is 0-padded and names hold
- * no 0 byte), so the shorter comes first. */
-static inline bool ref_less(const char *buf, const struct name_ref *a, const struct name_ref *b)
-{
-    if (a->key != b->key)
-        return a->key < b->key;
-    if (a->len <= 8 || b->len <= 8)
-        return a->len < b->len;
-    return strcmp(buf + a->off + 8, buf + b->off + 8) < 0;
-}
-
-/* Merge sort of r[0..n) (t: scratch of n), insertion sort below 16: no comparator calls through
- * a pointer, no recursion deeper than log2(n). */
-static void sort_refs(const char *buf, struct name_ref *r, struct name_ref *t, size_t n)
-{
-    if (n <= 16) {
-        for (size_t i = 1; i < n; i++) {
-            struct name_ref x = r[i];
-            size_t j = i;
-            for (; j > 0 && ref_less(buf, &x, &r[j - 1]); j--)
-                r[j] = r[j - 1];
-            r[j] = x;
-        }
-        return;
-    }
-    size_t h = n / 2;
-    sort_refs(buf, r, t, h);
-    sort_refs(buf, r + h, t + h, n - h);
-    if (!ref_less(buf, &r[h], &r[h - 1]))
-        return; /* already in order: common when names were created in order */
-    memcpy(t, r, n * sizeof *r);
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n)
-        r[k++] = ref_less(buf, &t[j], &t[i]) ? t[j++] : t[i++];
-    while (i < h)
-        r[k++] = t[i++];
-    while (j < n)
-        r[k++] = t[j++];
-}
-
-/* Read the names of the directory fd (without "." and ".."), sorted bytewise (unsigned bytes,
- * so UTF-8 and 0xff sort by code unit), with getdents64 into the walker's buffer: no DIR and
- * no allocation once the level's buffers have grown. A read error is kept in nm->read_err (the
- * names read before it are still walked); the listing's type of a `_delta_log` entry is kept
- * for the table test (tables.h), which then costs no call of its own. */
-static int read_names(struct walker *w, int fd, struct names *nm)
-{
-    nm->len = nm->n = 0;
-    nm->read_err = 0;
-    nm->has_log = false;
-    for (;;) {
-        ssize_t got = getdents64(fd, w->dents, WALK_DENTS_BUF);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            nm->read_err = got < 0 ? errno : 0;
-            break;
-        }
-        for (size_t p = 0; p < (size_t)got;) {
-            const struct dirent64 *de = (const struct dirent64 *)(void *)(w->dents + p);
-            p += de->d_reclen;
-            const char *n = de->d_name;
-            if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
-                continue;
-            size_t len = strlen(n);
-            if (len == sizeof SCAN_TABLE_LOG_DIR - 1 && memcmp(n, SCAN_TABLE_LOG_DIR, len) == 0) {
-                nm->has_log = true;
-                nm->log_type = de->d_type;
-            }
-            int rc = names_add(nm, n, len);
-            if (rc)
-                return rc;
-        }
-    }
-    sort_refs(nm->buf, nm->ref, nm->tmp, nm->n);
-    return 0;
-}
-
 /* Whether the directory fd, whose names are in nm, holds a table's log: from the listing's
  * d_type, or asked of the filesystem when it does not fill d_type in. */
-static bool names_table(const struct names *nm, int fd)
+static bool names_table(const struct scan_listing *nm, int fd)
 {
     if (!nm->has_log)
         return false;
@@ -397,13 +251,13 @@ static bool names_table(const struct names *nm, int fd)
 
 /* The name buffers of depth `depth`: one per level, kept for the whole walk (a level's names
  * are in use while its subdirectories are walked). */
-static struct names *level(struct walker *w, unsigned depth)
+static struct scan_listing *level(struct walker *w, unsigned depth)
 {
     if (depth >= w->n_levels) {
         size_t n = w->n_levels ? w->n_levels * 2 : 16;
         while (n <= depth)
             n *= 2;
-        struct names **l = realloc(w->levels, n * sizeof *l);
+        struct scan_listing **l = realloc(w->levels, n * sizeof *l);
         if (!l)
             return NULL;
         memset(l + w->n_levels, 0, (n - w->n_levels) * sizeof *l);
@@ -418,21 +272,16 @@ static struct names *level(struct walker *w, unsigned depth)
 static void levels_free(struct walker *w)
 {
     for (size_t i = 0; i < w->n_levels; i++)
-        if (w->levels[i]) {
-            free(w->levels[i]->buf);
-            free(w->levels[i]->ref);
-            free(w->levels[i]->tmp);
-            free(w->levels[i]->ptr);
-            free(w->levels[i]->res);
-            free(w->levels[i]);
-        }
+        scan_listing_free(w->levels[i]);
     free(w->levels);
 }
 
-static int walk_dir(struct walker *w, int fd, struct names *nm, unsigned depth);
+static int walk_dir(struct walker *w, int fd, struct scan_listing *nm, unsigned depth);
 
-/* Enter a directory whose (dev, ino) is in st, already opened as fd (ownership taken). */
-static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned depth)
+/* Enter a directory whose (dev, ino) is in st, already opened as fd (ownership taken). lrc:
+ * NULL, or the directory was read ahead (dirahead.h) into level depth + 1 with that result. */
+static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned depth,
+                     const int *lrc)
 {
     bool fresh;
     int rc = vis_add(&w->vis, st->st_dev, st->st_ino, &fresh);
@@ -445,9 +294,15 @@ static int enter_dir(struct walker *w, int fd, const struct stat *st, unsigned d
         return emit(w, SCAN_ENTRY_SKIPPED, st, 0, "directory nesting too deep");
     }
     /* The listing first: the table test reads it (the DIR entry still comes before a listing
-     * error and the entries). */
-    struct names *nm = level(w, depth + 1);
-    rc = nm ? read_names(w, fd, nm) : SHIR_E_NOMEM;
+     * error and the entries). With read-ahead every entry is stat'ed with it. */
+    struct scan_listing *nm = level(w, depth + 1);
+    if (lrc) {
+        rc = *lrc;
+    } else {
+        rc = nm ? scan_listing_read(nm, fd, w->dents) : SHIR_E_NOMEM;
+        if (rc == 0 && w->ahead)
+            rc = scan_dirahead_stat(w->ahead, fd, nm);
+    }
     if (rc == 0) {
         struct scan_entry e = entry_of(w, SCAN_ENTRY_DIR, st, 0, NULL);
         e.table = names_table(nm, fd);
@@ -499,7 +354,7 @@ static int follow_link(struct walker *w, int dfd, const char *name, unsigned dep
             rc = emit(w, SCAN_ENTRY_ERROR, &st, -errno, "cannot open directory");
         } else {
             w->link_depth++;
-            rc = enter_dir(w, fd, &st, depth);
+            rc = enter_dir(w, fd, &st, depth, NULL);
             w->link_depth--;
         }
     } else if (S_ISREG(st.st_mode)) {
@@ -514,24 +369,35 @@ out:
     return rc;
 }
 
-/* pre: the entry's fstatat done ahead (statahead.h), or NULL to do it here. */
+/* pre: the entry's fstatat done ahead (dirahead.h), or NULL to do it here. taken: a directory
+ * entry is one of the level the read-ahead has (walk_dir): take it from there. */
 static int walk_entry(struct walker *w, int dfd, const char *name, unsigned depth,
-                      const struct scan_stat_res *pre)
+                      const struct scan_stat_res *pre, bool taken)
 {
     struct stat own;
-    const struct stat *st = pre ? &pre->st : &own;
+    const struct stat *st = &own;
     if (pre ? pre->err != 0 : fstatat(dfd, name, &own, AT_SYMLINK_NOFOLLOW) != 0)
         return emit(w, SCAN_ENTRY_ERROR, NULL, pre ? -pre->err : -errno, "cannot stat");
+    if (pre) /* what entry_of, enter_dir and the mode tests below read */
+        own = (struct stat){.st_size = pre->size,
+                            .st_mtime = pre->mtime,
+                            .st_dev = pre->dev,
+                            .st_ino = pre->ino,
+                            .st_mode = pre->mode};
     if (S_ISLNK(st->st_mode))
         return follow_link(w, dfd, name, depth);
     const char *rel = rel_of(w);
     if (w->o->n_excludes && any_match(w->o->excludes, w->o->n_excludes, rel))
         return 0;
     if (S_ISDIR(st->st_mode)) {
-        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd, lrc = 0;
+        if (taken)
+            lrc = scan_dirahead_take(w->ahead, &w->levels[depth + 1], &fd);
+        else
+            fd = scan_listing_open(dfd, name);
         if (fd < 0)
-            return emit(w, SCAN_ENTRY_ERROR, st, -errno, "cannot open directory");
-        return enter_dir(w, fd, st, depth);
+            return emit(w, SCAN_ENTRY_ERROR, st, fd, "cannot open directory");
+        return enter_dir(w, fd, st, depth, taken ? &lrc : NULL);
     }
     if (!S_ISREG(st->st_mode))
         return 0; /* fifos, sockets, devices: never opened, not data */
@@ -540,68 +406,60 @@ static int walk_entry(struct walker *w, int dfd, const char *name, unsigned dept
     return emit_file(w, st, dfd, name, false);
 }
 
-/* With stat-ahead, a directory of at least this many entries has them stat'ed by two threads
- * as it is walked (below it the hand-over costs more than half the calls). */
-#define STAT_AHEAD_MIN 32
-
-/* Starts the fstatat of nm's entries on two threads (statahead.h) and returns where their
- * results go, or NULL when not worth it or on no memory (the walk then stats each entry
- * itself). */
-static struct scan_stat_res *stat_ahead(struct walker *w, int fd, struct names *nm)
+/* With read-ahead: hand the helper the subdirectories of fd (listed and stat'ed in nm, level
+ * depth) that walk_entry will enter, in its order: stat'ed as directories (links keep their
+ * own way in, follow_link), not excluded, not too deep. False when there are none or on no
+ * memory (walk_entry then opens them itself). */
+static bool push_subdirs(struct walker *w, int fd, struct scan_listing *nm, unsigned depth)
 {
-    if (!w->o->stat_ahead || nm->n < STAT_AHEAD_MIN)
-        return NULL;
-    if (!w->ahead && !w->ahead_failed && scan_statahead_new(&w->ahead) != 0)
-        w->ahead_failed = true;
-    if (!w->ahead)
-        return NULL;
-    if (nm->n > nm->cap_res) {
-        const char **p = realloc(nm->ptr, nm->n * sizeof *p);
-        if (p)
-            nm->ptr = p;
-        struct scan_stat_res *r = p ? realloc(nm->res, nm->n * sizeof *r) : NULL;
-        if (!r)
-            return NULL;
-        nm->res = r;
-        nm->cap_res = nm->n;
+    if (depth >= w->max_depth || !level(w, depth + 1))
+        return false;
+    if (nm->n > nm->cap_sub) {
+        const char **s = realloc(nm->sub, nm->n * sizeof *s);
+        if (!s)
+            return false;
+        nm->sub = s;
+        nm->cap_sub = nm->n;
     }
-    for (size_t i = 0; i < nm->n; i++)
-        nm->ptr[i] = nm->buf + nm->ref[i].off;
-    if (scan_statahead_start(w->ahead, fd, nm->ptr, nm->n, nm->res) != 0)
-        return NULL;
-    return nm->res;
+    size_t k = 0;
+    for (size_t i = 0; i < nm->n; i++) {
+        if (nm->res[i].err != 0 || !S_ISDIR(nm->res[i].mode))
+            continue;
+        const char *n = scan_listing_name(nm, i);
+        if (w->o->n_excludes) {
+            size_t saved;
+            if (path_push(w, n, nm->ref[i].len, &saved) != 0)
+                return false;
+            bool ex = any_match(w->o->excludes, w->o->n_excludes, rel_of(w));
+            w->len = saved;
+            w->path[w->len] = '\0';
+            if (ex)
+                continue;
+        }
+        nm->sub[k++] = n;
+    }
+    return k > 0 && scan_dirahead_push(w->ahead, fd, nm->sub, k) == 0;
 }
 
 /* Walks the entries of the directory fd, read into nm (level depth) by enter_dir; takes
- * ownership of fd. Recursion depth is bounded by max_depth (one fd and one level of name
- * buffers per level). With stat-ahead, entries are handed out as their results come in, while
- * the helper stats the ones after; the job is finished before an entry that may lead into
- * another directory (which needs the helper for itself) and before fd is closed. */
-static int walk_dir(struct walker *w, int fd, struct names *nm, unsigned depth)
+ * ownership of fd. Recursion depth is bounded by max_depth (one fd and one listing per level).
+ * With read-ahead, nm's entries are stat'ed already and its subdirectories are read ahead as
+ * the walk goes; the level is popped (the helper lets go of fd) before fd is closed. */
+static int walk_dir(struct walker *w, int fd, struct scan_listing *nm, unsigned depth)
 {
     int rc = 0;
-    const struct scan_stat_res *res = stat_ahead(w, fd, nm);
-    bool pending = res != NULL;
+    bool pushed = w->ahead && push_subdirs(w, fd, nm, depth);
     for (size_t i = 0; rc == 0 && i < nm->n; i++) {
-        const char *n = nm->buf + nm->ref[i].off;
-        const struct scan_stat_res *pre = NULL;
-        if (res) {
-            pre = pending ? scan_statahead_get(w->ahead, i) : &res[i];
-            if (pending && pre->err == 0 &&
-                (S_ISDIR(pre->st.st_mode) || S_ISLNK(pre->st.st_mode))) {
-                scan_statahead_finish(w->ahead);
-                pending = false;
-            }
-        }
+        const char *n = scan_listing_name(nm, i);
         size_t saved;
         rc = path_push(w, n, nm->ref[i].len, &saved);
         if (rc == 0)
-            rc = walk_entry(w, fd, n, depth, pre);
+            rc = walk_entry(w, fd, n, depth, w->ahead ? &nm->res[i] : NULL, pushed);
         w->len = saved;
         w->path[w->len] = '\0';
     }
-    if (pending)
-        scan_statahead_finish(w->ahead);
+    if (pushed)
+        scan_dirahead_pop(w->ahead);
     close(fd);
     return rc;
 }
@@ -637,7 +495,7 @@ int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud)
         goto out;
     }
     w.rel_off = w.len + (w.path[w.len - 1] == '/' ? 0 : 1);
-    if (!(w.dents = malloc(WALK_DENTS_BUF))) {
+    if (!(w.dents = malloc(SCAN_LISTING_DENTS))) {
         rc = SHIR_E_NOMEM;
         goto out;
     }
@@ -646,7 +504,10 @@ int scan_walk(const struct scan_walk_opts *o, scan_walk_cb cb, void *ud)
         rc = -errno;
         goto out;
     }
-    rc = enter_dir(&w, fd, &st, 0);
+    /* No thread or no memory for it: the walk goes on alone. */
+    if (o->stat_ahead && scan_dirahead_new(&w.ahead) != 0)
+        w.ahead = NULL;
+    rc = enter_dir(&w, fd, &st, 0, NULL);
 out:
     free(w.root_real);
     free(w.path);
@@ -654,7 +515,7 @@ out:
     free(w.vis.ino);
     free(w.vis.used);
     levels_free(&w);
-    scan_statahead_free(w.ahead);
+    scan_dirahead_free(w.ahead);
     free(w.dents);
     return rc;
 }

@@ -47,6 +47,14 @@ shir_unit_test(NAME test_scan_classify_fast TIMEOUT 300
   LIBS shir_scan)
 
 shir_unit_test(NAME test_engine_walk SOURCES ${_scan_t}/test_engine_walk.c LIBS shir_scan)
+# The walk with read-ahead against the plain walk: tree shapes, early stops, a directory that
+# cannot be opened (the test-fault hook of scan/source/listing.h), allocation failures (ours
+# are wrapped at link time).
+shir_unit_test(NAME test_walk_ahead SOURCES ${_scan_t}/test_walk_ahead.c LIBS shir_scan)
+target_link_options(test_walk_ahead PRIVATE -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+if(SHIR_TEST_FAULTS)
+  target_compile_definitions(test_walk_ahead PRIVATE SHIR_TEST_FAULTS)
+endif()
 shir_unit_test(NAME test_scan_resset SOURCES ${_scan_t}/test_resset.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_job SOURCES ${_scan_t}/test_engine_job.c LIBS shir_scan)
 shir_unit_test(NAME test_engine_run SOURCES ${_scan_t}/test_engine_run.c LIBS shir_scan)

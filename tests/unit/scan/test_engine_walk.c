@@ -303,10 +303,12 @@ static void flat_free(struct flat *f)
     *f = (struct flat){0};
 }
 
-/* stat_ahead (a second thread stats large directories' entries) changes nothing the walk says:
- * the same entries, metadata and reasons in the same order as without it, over directories above
- * and below its threshold holding files, subdirectories, links inside and outside the root, a
- * broken link, a FIFO, and with an exclude. */
+/* stat_ahead (a second thread reads the directories the walk enters next, source/dirahead.h)
+ * changes nothing the walk says: the same entries, metadata and reasons in the same order as
+ * without it, over directories above and below the size where their fstatat calls are shared,
+ * holding files, subdirectories, links inside and outside the root, a broken link, a FIFO, and
+ * with an exclude. Nested trees of other shapes, faults, early stops anywhere and allocation
+ * failures: test_walk_ahead.c. */
 static void test_walk_stat_ahead_same(void **state)
 {
     (void)state;
