@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scan/classify/classify_int.h"
+#include "scan/classify/evidence.h"
 #include "scan/classify/shapes.h"
 
 #define BIT(t) ((uint64_t)1 << (t))
@@ -114,7 +115,7 @@ static bool groups_are(const struct numshape *ns, const unsigned *want, unsigned
 }
 
 /* All separators are the same character, one of `allowed`. */
-static bool one_sep(const struct numshape *ns, const char *allowed)
+static inline bool one_sep(const struct numshape *ns, const char *allowed)
 {
     if (ns->ng < 2)
         return false;
@@ -122,7 +123,11 @@ static bool one_sep(const struct numshape *ns, const char *allowed)
     for (unsigned i = 1; i + 1 < ns->ng; i++)
         if (ns->sep[i] != c)
             return false;
-    return c && strchr(allowed, c) != NULL;
+    /* A loop over the (constant, inlined) set, not strchr: a libc call per numeric cell. */
+    for (; c && *allowed; allowed++)
+        if (*allowed == c)
+            return true;
+    return false;
 }
 
 /* How cards are printed: groups of 4 (the last one shorter for 13/19 digits), or 4-6-5
@@ -318,7 +323,7 @@ static const char *find_lit(const char *s, size_t n, const char *lit, size_t ll)
 /* Multi-line secrets and structured secrets inside one value. The markers are written in one
  * canonical case by the tools that produce them (openssl, gcloud, the Azure portal), so the
  * searches are case-sensitive and memchr-driven: a long value costs a few vector scans. */
-static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *strong)
+static void classify_markers(const char *s, size_t n, bool spaces, bool quotes, uint64_t *strong)
 {
     const char *p;
     /* Each search only where its marker can be (a PEM header has spaces, an Azure key is 88 bytes
@@ -329,7 +334,8 @@ static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *str
         if (find_lit(p + 11, rest < 40 ? rest : 40, "PRIVATE KEY-----", 16))
             *strong |= BIT(SCAN__PRIVATE_KEY);
     }
-    if (find_lit_at(s, n, "\"private_key\"", 13, 8) && find_lit_at(s, n, "service_account", 15, 7))
+    if (quotes && find_lit_at(s, n, "\"private_key\"", 13, 8) &&
+        find_lit_at(s, n, "service_account", 15, 7))
         *strong |= BIT(SCAN__GCP_SA_KEY);
     if (n >= 11 + 88 && (p = find_lit_at(s, n, "AccountKey=", 11, 10)) != NULL) {
         /* The key runs to a ';', '"', ' ' or the end, none of which a key holds (base64 and
@@ -346,8 +352,8 @@ static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *str
 }
 
 /* Summary classes of a byte for scan__classify_token (a table lookup and an increment per byte,
- * no branches). */
-enum { S_OTHER, S_DIGIT, S_ALPHA, S_SPACE, S_COLON, S_AT, S_MARK, S_N };
+ * no branches). Other bytes count nowhere. */
+enum { S_QUOTE, S_DIGIT, S_ALPHA, S_SPACE, S_COLON, S_AT, S_MARK, S_N, S_OTHER = S_N };
 #define SCLS(c)                                                                                   \
     ((c) >= '0' && (c) <= '9'                                   ? S_DIGIT                        \
      : ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? S_ALPHA                        \
@@ -355,25 +361,29 @@ enum { S_OTHER, S_DIGIT, S_ALPHA, S_SPACE, S_COLON, S_AT, S_MARK, S_N };
      : (c) == ':'                                               ? S_COLON                        \
      : (c) == '@'                                               ? S_AT                           \
      : (c) == '-' || (c) == '_' || (c) == '='                   ? S_MARK                         \
+     : (c) == '"'                                               ? S_QUOTE                        \
                                                                 : S_OTHER)
 /* Each byte adds 1 to a 9-bit lane of one 64-bit accumulator (7 lanes): a single add chain.
  * Counting into an array instead stalls on store-to-load forwarding (~5 cycles per byte when
  * neighbouring bytes share a class, which they usually do). Lanes are flushed every 511 bytes. */
 #define LANE 9
-#define SINC(c) ((uint64_t)1 << (LANE * SCLS(c)))
+#define SINC(c) (SCLS(c) == S_OTHER ? 0 : (uint64_t)1 << (LANE * SCLS(c)))
 #define S4(i) SINC(i), SINC((i) + 1), SINC((i) + 2), SINC((i) + 3)
 #define S16(i) S4(i), S4((i) + 4), S4((i) + 8), S4((i) + 12)
 #define S64(i) S16(i), S16((i) + 16), S16((i) + 32), S16((i) + 48)
 static const uint64_t summary_inc[256] = {S64(0), S64(64), S64(128), S64(192)};
 
-/* Long (~100 lines) on purpose: the summary pass and the dispatch by shape and length are the
- * whole router; one place lists which validators each shape reaches. */
-void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
-                          uint64_t *weak)
+/* Long (~110 lines) on purpose: the summary pass and the dispatch by shape and length are the
+ * whole router; one place lists which validators each shape reaches. digits (NULL: not wanted,
+ * a constant once inlined) receives the check-digit form's digit count as scan__classify_cell
+ * states it, read off the numeric branch's summary and parse instead of another pass. */
+static inline __attribute__((always_inline)) void classify(const char *s, size_t n,
+                                                           uint64_t want_weak, uint64_t *strong,
+                                                           uint64_t *weak, unsigned *digits)
 {
     if (n == 0)
         return;
-    unsigned nd = 0, nal = 0, nsp = 0, ncolon = 0, nat = 0, nmark = 0;
+    unsigned nd = 0, nal = 0, nsp = 0, ncolon = 0, nat = 0, nmark = 0, nquote = 0;
     for (size_t i = 0; i < n;) {
         size_t end = n - i > 511 ? i + 511 : n;
         /* Two chains of adds, 4 bytes a step: one chain is bound by its add latency, and the
@@ -394,12 +404,13 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
         ncolon += LANE_OF(S_COLON);
         nat += LANE_OF(S_AT);
         nmark += LANE_OF(S_MARK);
+        nquote += LANE_OF(S_QUOTE);
 #undef LANE_OF
     }
     bool marks = nmark > 0;
     /* PEM headers have '-', service-account JSON '_', connection strings '='. */
     if (n >= 40 && marks)
-        classify_markers(s, n, nsp > 0, strong);
+        classify_markers(s, n, nsp > 0, nquote >= 2, strong);
     if (nal == 0 && nat == 0 && ncolon == 0 && nd > 0) {
         /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes): most
          * integers, amounts and short codes end here. */
@@ -411,6 +422,8 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
              * numshape_parse makes of them, without its per-byte state. */
             if (n > MAX_DIGITS)
                 return;
+            if (digits && n >= 8)
+                *digits = (unsigned)n;
             size_t i = 0;
             for (; i + 8 <= n; i += 8) { /* 8 digits a step: no byte borrows */
                 uint64_t w;
@@ -427,7 +440,17 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
             ns.plus = false;
             ns.paren = false;
         } else if (!numshape_parse(s, n, &ns)) {
+            /* Doubled separators, too many digits or groups, other bytes: rare, ask. */
+            if (digits) {
+                unsigned d = scan__digit_form(s, n);
+                *digits = d >= 8 && d <= MAX_DIGITS ? d : 0;
+            }
             return;
+        } else if (digits && !ns.plus && !ns.paren && ns.nd >= 8 && n - ns.nd <= 3 &&
+                   is_digit(s[0])) {
+            /* Parsed: the other bytes are of " -./()+", the '+' only first, and the last byte
+             * is a digit; without '+' and parentheses, a digit form (scan__digit_form). */
+            *digits = ns.nd;
         }
         classify_numeric(s, n, &ns, want_weak, strong, weak);
         return;
@@ -461,17 +484,23 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
             *strong |= BIT(SCAN__UK_NINO);
         return;
     }
-    if (n >= 20 && s[0] == 'e' && scan__jwt(s, n))
+    /* The summary's counts gate the validators below: each gate is implied by the shape its
+     * validator accepts (test_scan_classify checks that over the corpus and random values),
+     * so most values of a length reach one of them, not all. */
+    if (n >= 20 && s[0] == 'e' && ncolon == 0 && nquote == 0 && scan__jwt(s, n))
         *strong |= BIT(SCAN__JWT);
     switch (n) {
     case 9:
-        if (scan__uk_nino(s, n))
+        /* NINO: 2 letters, 6 digits, a letter; DNI: 8 digits, a letter; NIE: a letter, 7
+         * digits, a letter; passport here (9 digits went the numeric way): a letter, 8. */
+        if (nd == 6 && nal == 3 && scan__uk_nino(s, n))
             *strong |= BIT(SCAN__UK_NINO);
-        if (scan__es_dni(s, n))
+        if (nd == 8 && nal == 1 && scan__es_dni(s, n))
             *strong |= BIT(SCAN__ES_DNI);
-        if (scan__es_nie(s, n))
+        if (nd == 7 && nal == 2 && scan__es_nie(s, n))
             *strong |= BIT(SCAN__ES_NIE);
-        if ((want_weak & BIT(SCAN__US_PASSPORT)) && scan__us_passport_shape(s, n))
+        if ((want_weak & BIT(SCAN__US_PASSPORT)) && nd == 8 && nal == 1 &&
+            scan__us_passport_shape(s, n))
             *weak |= BIT(SCAN__US_PASSPORT);
         break;
     case 14:
@@ -483,12 +512,12 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
         if (scan__fr_insee(s, n))
             *strong |= BIT(SCAN__FR_INSEE);
         break;
-    case 16:
-        if (scan__it_cf(s, n))
+    case 16: /* letters and digits only */
+        if (nd + nal == n && scan__it_cf(s, n))
             *strong |= BIT(SCAN__IT_CF);
         break;
     case 20:
-        if (scan__aws_key_id(s, n))
+        if (nd + nal == n && scan__aws_key_id(s, n))
             *strong |= BIT(SCAN__AWS_KEY_ID);
         break;
     case 39:
@@ -506,9 +535,22 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
     default:
         break;
     }
-    if (n >= 15 && n <= 34 && is_alpha(s[0]) && is_alpha(s[1]) && is_digit(s[2]) &&
-        scan__iban(s, n))
+    if (n >= 15 && n <= 34 && nd + nal == n && is_alpha(s[0]) && is_alpha(s[1]) &&
+        is_digit(s[2]) && scan__iban(s, n))
         *strong |= BIT(SCAN__IBAN);
+}
+
+void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                          uint64_t *weak)
+{
+    classify(s, n, want_weak, strong, weak, NULL);
+}
+
+void scan__classify_cell(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                         uint64_t *weak, unsigned *digits)
+{
+    *digits = 0;
+    classify(s, n, want_weak, strong, weak, digits);
 }
 
 /* ------------------------------------------------------------------------------------------- */
