@@ -2,6 +2,7 @@
 #ifndef SHIR_SCAN_SHAPES_H
 #define SHIR_SCAN_SHAPES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,14 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
  * classifier's own pass over the cell. */
 void scan__classify_cell(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
                          uint64_t *weak, unsigned *digits);
+
+/* The byte counts scan__classify_token starts from. vector: by SSE2 where the build has it
+ * (values of 16 bytes and more), else the byte loop; both give the same counts (the tests
+ * compare them; the classifier takes SSE2 from 32 bytes, where it is the cheaper). */
+struct scan__summary {
+    unsigned digit, alpha, space, colon, at, mark, quote; /* mark: '-' '_' '=' */
+};
+void scan__summarize(const char *s, size_t n, bool vector, struct scan__summary *out);
 
 /* Tokenize document text once and add the number of instances of each built-in type to
  * counts[0 .. SCAN__N_BUILTIN-1]. Document-level rules that need context (an AWS secret key

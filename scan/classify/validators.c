@@ -241,17 +241,19 @@ static bool all_same(const uint8_t *d, size_t n)
 
 bool scan__br_cpf(const uint8_t *d)
 {
-    if (all_same(d, 11))
-        return false; /* 111.111.111-11 passes the sums but is not issued */
     unsigned s = 0;
     for (unsigned i = 0; i < 9; i++)
         s += d[i] * (10 - i);
     unsigned c1 = (s * 10) % 11 % 10;
+    /* The first check digit refuses ~90 % of 11-digit numbers (ids, phone numbers) before the
+     * second sum and the repeated-digit test. */
+    if (d[9] != c1 || all_same(d, 11))
+        return false; /* 111.111.111-11 passes the sums but is not issued */
     s = 0;
     for (unsigned i = 0; i < 10; i++)
         s += (i < 9 ? d[i] : c1) * (11 - i);
     unsigned c2 = (s * 10) % 11 % 10;
-    return d[9] == c1 && d[10] == c2;
+    return d[10] == c2;
 }
 
 bool scan__de_tax_id(const uint8_t *d)
@@ -674,17 +676,18 @@ bool scan__aws_secret_shape(const char *s, size_t n)
     return up >= 2 && lo >= 2 && dg >= 1;
 }
 
-/* Per byte: bit 0 base64 (alphanumerics, '+', '/'), bit 1 upper case, bit 2 lower case: the 86 characters of an
- * Azure key cost a lookup and three adds each, not three range tests and a branch. */
+/* Per byte, three counters in one word: 0x000001 a base64 byte (alphanumerics, '+', '/'),
+ * 0x000100 upper case, 0x010000 lower case. The 86 characters of an Azure key cost a lookup and
+ * an add each (~3 instructions, ~7 with separate counters); 86 fits each 8-bit lane. */
 #define B64K(c)                                                                                    \
-    (uint8_t)(((c) >= 'A' && (c) <= 'Z')   ? 3                                                     \
-              : ((c) >= 'a' && (c) <= 'z') ? 5                                                     \
-              : ((c) >= '0' && (c) <= '9') || (c) == '+' || (c) == '/' ? 1                        \
-                                                                       : 0)
+    (uint32_t)(((c) >= 'A' && (c) <= 'Z')   ? 0x000101                                             \
+               : ((c) >= 'a' && (c) <= 'z') ? 0x010001                                             \
+               : ((c) >= '0' && (c) <= '9') || (c) == '+' || (c) == '/' ? 0x000001                \
+                                                                        : 0)
 #define B64K4(i) B64K(i), B64K((i) + 1), B64K((i) + 2), B64K((i) + 3)
 #define B64K16(i) B64K4(i), B64K4((i) + 4), B64K4((i) + 8), B64K4((i) + 12)
 #define B64K64(i) B64K16(i), B64K16((i) + 16), B64K16((i) + 32), B64K16((i) + 48)
-static const uint8_t b64_kind[256] = {B64K64(0), B64K64(64), B64K64(128), B64K64(192)};
+static const uint32_t b64_kind[256] = {B64K64(0), B64K64(64), B64K64(128), B64K64(192)};
 
 bool scan__azure_key(const char *s, size_t n)
 {
@@ -692,14 +695,14 @@ bool scan__azure_key(const char *s, size_t n)
     if (n != 88 || s[86] != '=' || s[87] != '=')
         return false;
     const uint8_t *u = (const uint8_t *)s;
-    unsigned up = 0, lo = 0, all = 1;
-    for (size_t i = 0; i < 86; i++) {
-        unsigned k = b64_kind[u[i]];
-        all &= k;
-        up += (k >> 1) & 1;
-        lo += k >> 2;
+    uint32_t a = 0, b = 0; /* two add chains */
+    for (size_t i = 0; i < 86; i += 2) {
+        a += b64_kind[u[i]];
+        b += b64_kind[u[i + 1]];
     }
-    return all && up >= 8 && lo >= 8;
+    a += b;
+    unsigned all = a & 0xff, up = (a >> 8) & 0xff, lo = a >> 16;
+    return all == 86 && up >= 8 && lo >= 8;
 }
 
 bool scan__gcp_api_key(const char *s, size_t n)
