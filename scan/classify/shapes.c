@@ -53,57 +53,62 @@ struct numshape {
 };
 
 /* Parse digits and single separators from " -./()+"; false when anything else occurs, when
- * a separator is doubled, or when there are too many digits/groups to be any type here. */
-static bool numshape_parse(const char *s, size_t n, struct numshape *ns)
+ * a separator is doubled, or when there are too many digits/groups to be any type here. digits:
+ * the value's digit count (the summary's). */
+static bool numshape_parse(const char *s, size_t n, unsigned digits, struct numshape *ns)
 {
     /* Counters live in locals: incrementing ns->g[] per digit chains stores and loads through
-     * memory (~5 cycles per digit); this loop is the hot path of numeric cells. */
-    unsigned nd = 0, ng = 0, glen = 0;
+     * memory (~5 cycles per digit); this loop is the hot path of numeric cells. A group's
+     * digits are copied in a loop of their own (a load, a compare and a store each), its
+     * length is the difference of two counts, and too many digits are known before. */
+    unsigned nd = 0, ng = 0, gstart = 0;
     size_t i = 0;
-    bool in_group = false;
     char pending = 0;
+    if (digits > MAX_DIGITS)
+        return false;
     ns->plus = false;
     ns->paren = false;
     if (i < n && s[i] == '+') {
         ns->plus = true;
         i++;
     }
-    for (; i < n; i++) {
+    while (i < n) {
         char c = s[i];
-        if (is_digit(c)) {
-            if (nd == MAX_DIGITS)
+        unsigned dv = (unsigned)(uint8_t)c - '0';
+        if (dv < 10) {
+            /* A group starts: the one before ends with the separator seen since. */
+            if (ng == MAX_GROUPS)
                 return false;
-            if (!in_group) {
-                if (ng == MAX_GROUPS)
-                    return false;
-                if (ng > 0) {
-                    ns->g[ng - 1] = glen;
-                    ns->sep[ng - 1] = pending;
-                }
-                ng++;
-                glen = 0;
-                in_group = true;
+            if (ng > 0) {
+                ns->g[ng - 1] = nd - gstart;
+                ns->sep[ng - 1] = pending;
             }
-            ns->d[nd++] = (uint8_t)(c - '0');
-            glen++;
+            ng++;
+            gstart = nd;
             pending = 0;
-        } else if (c == '(' || c == ')') {
+            do {
+                ns->d[nd++] = (uint8_t)dv;
+            } while (++i < n && (dv = (unsigned)(uint8_t)s[i] - '0') < 10);
+            continue;
+        }
+        if (c == '(' || c == ')') {
             ns->paren = true;
-            in_group = false;
             if (!pending || pending == ' ')
                 pending = c;
         } else if (c == ' ' || c == '-' || c == '.' || c == '/') {
-            if (!in_group && pending && pending != ')' && pending != '(')
+            /* After a digit pending is 0; a second separator in a row is refused. */
+            if (pending && pending != ')' && pending != '(')
                 return false;
-            in_group = false;
             if (!pending)
                 pending = c;
         } else {
             return false;
         }
+        i++;
     }
+    bool in_group = n > 0 && (unsigned)(uint8_t)s[n - 1] - '0' < 10;
     if (ng > 0) {
-        ns->g[ng - 1] = glen;
+        ns->g[ng - 1] = nd - gstart;
         ns->sep[ng - 1] = 0;
     }
     ns->nd = nd;
@@ -537,7 +542,7 @@ static inline __attribute__((always_inline)) void classify(const char *s, size_t
             ns.sep[0] = 0;
             ns.plus = false;
             ns.paren = false;
-        } else if (!numshape_parse(s, n, &ns)) {
+        } else if (!numshape_parse(s, n, nd, &ns)) {
             /* Doubled separators, too many digits or groups, other bytes: rare, ask. */
             if (digits) {
                 unsigned d = scan__digit_form(s, n);
