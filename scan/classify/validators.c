@@ -122,24 +122,33 @@ bool scan__iso7064_11_10(const uint8_t *d, size_t n)
     return check == d[n - 1];
 }
 
-bool scan__mod97(const char *s, size_t n)
+/* MOD 97-10 of s[0, n) appended to the digits whose remainder-so-far is *acc; false at a byte
+ * that is no digit or letter. */
+static bool mod97_add(uint64_t *acc, const char *s, size_t n)
 {
     /* Accumulate in 64 bits and reduce only past 10^15: one division per ~13 digits instead of
      * one per character. */
-    uint64_t acc = 0;
+    uint64_t a = *acc;
     for (size_t i = 0; i < n; i++) {
         unsigned dg = (unsigned)(uint8_t)s[i] - '0';
         unsigned lt = ((unsigned)(uint8_t)s[i] | 0x20) - 'a'; /* either case */
         if (dg < 10)
-            acc = acc * 10 + dg;
+            a = a * 10 + dg;
         else if (lt < 26)
-            acc = acc * 100 + lt + 10;
+            a = a * 100 + lt + 10;
         else
             return false;
-        if (acc >= 1000000000000000ull)
-            acc %= 97;
+        if (a >= 1000000000000000ull)
+            a %= 97;
     }
-    return n > 0 && acc % 97 == 1;
+    *acc = a;
+    return true;
+}
+
+bool scan__mod97(const char *s, size_t n)
+{
+    uint64_t acc = 0;
+    return n > 0 && mod97_add(&acc, s, n) && acc % 97 == 1;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -475,14 +484,10 @@ bool scan__iban(const char *s, size_t n)
     }
     if (want != n)
         return false;
-    for (size_t i = 4; i < n; i++)
-        if (!is_alnum(s[i]))
-            return false;
-    /* Rotate the first four characters to the end, then MOD 97-10 must leave 1. */
-    char buf[34];
-    memcpy(buf, s + 4, n - 4);
-    memcpy(buf + n - 4, s, 4);
-    return scan__mod97(buf, n);
+    /* The first four characters rotated to the end, MOD 97-10 must leave 1: the rest, then
+     * those four, into one remainder (no copy); it refuses any byte but digits and letters. */
+    uint64_t acc = 0;
+    return mod97_add(&acc, s + 4, n - 4) && mod97_add(&acc, s, 4) && acc % 97 == 1;
 }
 
 /* ------------------------------------------------------------------------------------------- */

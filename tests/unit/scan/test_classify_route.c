@@ -4,7 +4,7 @@
  * reaches the NINO check only with 6 digits and 3 letters, ...) never narrower than what the
  * validators accept. Over the labelled corpus, every single-byte change of its values and
  * random values of the bytes the router reasons about. Then validators rewritten for speed
- * against their plain forms, and the SSE2 summary against the byte loop. Deterministic: fixed
+ * (IBAN, Azure key, CPF) against their plain forms, and the SSE2 summary against the byte loop. Deterministic: fixed
  * seeds. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -170,13 +170,51 @@ static bool br_cpf_ref(const uint8_t *d)
     return !same && d[9] == (s1 * 10) % 11 % 10 && d[10] == (s2 * 10) % 11 % 10;
 }
 
+/* scan__iban's plain form for a value whose first two letters are a country of length n (a
+ * mutation of a valid IBAN past them): digits at 2 and 3, all letters and digits, and MOD 97-10
+ * of the value rotated by four leaves 1. */
+static bool iban_ref(const char *s, size_t n)
+{
+    char rot[34];
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            return false;
+    }
+    if (!(s[2] >= '0' && s[2] <= '9' && s[3] >= '0' && s[3] <= '9'))
+        return false;
+    memcpy(rot, s + 4, n - 4);
+    memcpy(rot + n - 4, s, 4);
+    return scan__mod97(rot, n);
+}
+
 void test_route_validators(void **state)
 {
     (void)state;
     struct shir_random r;
     struct corpus_item it;
-    size_t azure = 0, cpf = 0;
+    size_t azure = 0, cpf = 0, iban = 0;
     shir_random_seeded(&r, 79);
+    for (unsigned i = 0; i < 60; i++) {
+        char v[CORPUS_VALUE_MAX];
+        size_t n;
+        do { /* the compact form */
+            corpus_positive(&r, SCAN__IBAN, &it);
+        } while (strchr(it.v, ' '));
+        n = strlen(it.v);
+        memcpy(v, it.v, n);
+        assert_true(scan__iban(v, n) && iban_ref(v, n));
+        for (size_t p = 2; p < n; p++) {
+            for (unsigned b = 1; b < 256; b++) {
+                v[p] = (char)b;
+                bool want = iban_ref(v, n);
+                if (scan__iban(v, n) != want)
+                    fail_msg("iban '%s', byte 0x%02x at %zu: want %d", it.v, b, p, want);
+                iban += want;
+            }
+            v[p] = it.v[p];
+        }
+    }
     for (unsigned i = 0; i < 16; i++) {
         corpus_positive(&r, SCAN__AZURE_KEY, &it);
         char v[88];
@@ -214,8 +252,8 @@ void test_route_validators(void **state)
             fail_msg("cpf case %u: want %d", i, want);
         cpf += want;
     }
-    printf("  %zu azure keys and %zu CPFs accepted\n", azure, cpf);
-    assert_true(azure > 1000 && cpf > 1000);
+    printf("  %zu IBANs, %zu azure keys and %zu CPFs accepted\n", iban, azure, cpf);
+    assert_true(iban > 1000 && azure > 1000 && cpf > 1000);
 }
 
 static void check_summary(const char *v, size_t n)
