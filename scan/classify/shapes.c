@@ -515,9 +515,9 @@ static inline __attribute__((always_inline)) void classify(const char *s, size_t
     if (n >= 40 && marks)
         classify_markers(s, n, nsp > 0, nquote >= 2, strong);
     if (nal == 0 && nat == 0 && ncolon == 0 && nd > 0) {
-        /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes): most
-         * integers, amounts and short codes end here. */
-        if (nd < 8 && (n < 7 || n > 15))
+        /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes, three
+         * of them dots): most integers, amounts, versions and short codes end here. */
+        if (nd < 8 && (n < 7 || n > 15 || n - nd != 3))
             return;
         struct numshape ns;
         if (nd == n) {
