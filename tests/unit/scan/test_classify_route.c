@@ -256,25 +256,33 @@ void test_route_validators(void **state)
     assert_true(iban > 1000 && azure > 1000 && cpf > 1000);
 }
 
+static size_t summaries[3];
+
 static void check_summary(const char *v, size_t n)
 {
     struct scan__summary a, b;
-    scan__summarize(v, n, true, &a);
-    scan__summarize(v, n, false, &b);
-    if (memcmp(&a, &b, sizeof a) != 0)
-        fail_msg("summary of %zu bytes: vector %u %u %u %u %u %u %u, bytes %u %u %u %u %u %u %u",
-                 n, a.digit, a.alpha, a.space, a.colon, a.at, a.mark, a.quote, b.digit, b.alpha,
-                 b.space, b.colon, b.at, b.mark, b.quote);
+    scan__summarize(v, n, SCAN__SUM_BYTES, &b);
+    for (int impl = SCAN__SUM_SSE2; impl <= SCAN__SUM_AVX2; impl++) {
+        if (!scan__summary_available((enum scan__summary_impl)impl))
+            continue;
+        scan__summarize(v, n, (enum scan__summary_impl)impl, &a);
+        if (memcmp(&a, &b, sizeof a) != 0)
+            fail_msg("summary of %zu bytes: %s %u %u %u %u %u %u %u, bytes %u %u %u %u %u %u %u",
+                     n, impl == SCAN__SUM_SSE2 ? "sse2" : "avx2", a.digit, a.alpha, a.space,
+                     a.colon, a.at, a.mark, a.quote, b.digit, b.alpha, b.space, b.colon, b.at,
+                     b.mark, b.quote);
+        summaries[impl]++;
+    }
 }
 
 void test_route_summary(void **state)
 {
     (void)state;
     struct shir_random r;
-    static char v[9000];
+    static char v[17000];
     shir_random_seeded(&r, 80);
-    /* Every byte value at every place of values of 16..48 bytes (the tail step's mask). */
-    for (size_t n = 16; n <= 48; n++) {
+    /* Every byte value at every place of values of 16..80 bytes (the tail step's mask). */
+    for (size_t n = 16; n <= 80; n++) {
         memset(v, 'a', n);
         for (size_t p = 0; p < n; p++) {
             for (unsigned b = 0; b < 256; b++) {
@@ -284,8 +292,8 @@ void test_route_summary(void **state)
             v[p] = 'a';
         }
     }
-    /* Random lengths to past the byte loop's flush (511) and the counters' (255 steps of 16):
-     * one class throughout, so that a counter fills up, and mixed bytes. */
+    /* Random lengths past the byte loop's flush (511) and the byte counters' (255 steps of 16
+     * or 32 bytes): one class throughout, so that a counter fills up, and mixed bytes. */
     for (unsigned i = 0; i < 3000; i++) {
         size_t n = (size_t)corpus_below(&r, i % 50 ? 700 : sizeof v);
         unsigned mode = (unsigned)corpus_below(&r, 3);
@@ -295,4 +303,17 @@ void test_route_summary(void **state)
                                : "7a -:@_\""[i % 8];
         check_summary(v, n);
     }
+    /* One class throughout at the lengths where a block of steps ends (255 steps of 16, 254
+     * and 255 of 32, twice those), so that a counter one step too many would wrap. */
+    static const size_t edges[] = {255 * 16, 254 * 32, 255 * 32, 2 * 255 * 16, 2 * 254 * 32,
+                                   2 * 255 * 32};
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+        for (size_t n = edges[e] - 3; n <= edges[e] + 33; n++) {
+            memset(v, e % 2 ? '7' : '"', n);
+            check_summary(v, n);
+        }
+    }
+    printf("  summaries compared: sse2 %zu, avx2 %zu (0: not on this CPU)\n",
+           summaries[SCAN__SUM_SSE2], summaries[SCAN__SUM_AVX2]);
+    assert_true(!scan__summary_available(SCAN__SUM_SSE2) || summaries[SCAN__SUM_SSE2] > 0);
 }
