@@ -1,5 +1,6 @@
-/* Shape routing for the built-in types: one summary pass over a candidate decides which few
- * validators can apply, and the text tokenizer that cuts candidates out of documents.
+/* Shape routing for the built-in types: one summary pass over a candidate (its byte counts,
+ * summary.h) decides which few validators can apply, and the text tokenizer that cuts
+ * candidates out of documents.
  *
  * Why: running 31 validators (or 31 regexes) on every token costs 31x; a candidate's shape
  * (digit count and grouping, '@', colons, length, prefix) names at most a handful of types, so
@@ -7,16 +8,10 @@
  * 64 bytes at a time by the block skip (textblock.c); the tokenizer sees the words left. */
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__SSE2__)
-#include <immintrin.h>
-#define SHAPES_SSE2 1
-#else
-#define SHAPES_SSE2 0
-#endif
-
 #include "scan/classify/classify_int.h"
 #include "scan/classify/evidence.h"
 #include "scan/classify/shapes.h"
+#include "scan/classify/summary.h"
 
 #define BIT(t) ((uint64_t)1 << (t))
 
@@ -363,246 +358,9 @@ static void classify_markers(const char *s, size_t n, bool spaces, bool quotes, 
     }
 }
 
-/* Summary classes of a byte for scan__classify_token (a table lookup and an increment per byte,
- * no branches). Other bytes count nowhere. */
-enum { S_QUOTE, S_DIGIT, S_ALPHA, S_SPACE, S_COLON, S_AT, S_MARK, S_N, S_OTHER = S_N };
-#define SCLS(c)                                                                                   \
-    ((c) >= '0' && (c) <= '9'                                   ? S_DIGIT                        \
-     : ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? S_ALPHA                        \
-     : (c) == ' '                                               ? S_SPACE                        \
-     : (c) == ':'                                               ? S_COLON                        \
-     : (c) == '@'                                               ? S_AT                           \
-     : (c) == '-' || (c) == '_' || (c) == '='                   ? S_MARK                         \
-     : (c) == '"'                                               ? S_QUOTE                        \
-                                                                : S_OTHER)
-/* Each byte adds 1 to a 9-bit lane of one 64-bit accumulator (7 lanes): a single add chain.
- * Counting into an array instead stalls on store-to-load forwarding (~5 cycles per byte when
- * neighbouring bytes share a class, which they usually do). Lanes are flushed every 511 bytes. */
-#define LANE 9
-#define SINC(c) (SCLS(c) == S_OTHER ? 0 : (uint64_t)1 << (LANE * SCLS(c)))
-#define S4(i) SINC(i), SINC((i) + 1), SINC((i) + 2), SINC((i) + 3)
-#define S16(i) S4(i), S4((i) + 4), S4((i) + 8), S4((i) + 12)
-#define S64(i) S16(i), S16((i) + 16), S16((i) + 32), S16((i) + 48)
-static const uint64_t summary_inc[256] = {S64(0), S64(64), S64(128), S64(192)};
-
-static inline __attribute__((always_inline)) void summary_bytes(const char *s, size_t n,
-                                                                struct scan__summary *out)
-{
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < n;) {
-        size_t end = n - i > 511 ? i + 511 : n;
-        /* Two chains of adds, 4 bytes a step: one chain is bound by its add latency, and the
-         * loop's exit mispredicts less often. Their lanes sum to at most 511. */
-        uint64_t acc = 0, acc2 = 0;
-        const uint8_t *u = (const uint8_t *)s;
-        for (; i + 4 <= end; i += 4) {
-            acc += summary_inc[u[i]] + summary_inc[u[i + 1]];
-            acc2 += summary_inc[u[i + 2]] + summary_inc[u[i + 3]];
-        }
-        for (; i < end; i++)
-            acc += summary_inc[u[i]];
-        acc += acc2;
-#define LANE_OF(k) ((unsigned)((acc >> (LANE * (k))) & 511u))
-        out->digit += LANE_OF(S_DIGIT);
-        out->alpha += LANE_OF(S_ALPHA);
-        out->space += LANE_OF(S_SPACE);
-        out->colon += LANE_OF(S_COLON);
-        out->at += LANE_OF(S_AT);
-        out->mark += LANE_OF(S_MARK);
-        out->quote += LANE_OF(S_QUOTE);
-#undef LANE_OF
-    }
-}
-
-#if SHAPES_SSE2
-/* SSE2 (the x86-64 baseline): 16 bytes a step, each class a compare (digits and letters by
- * signed range compares: bytes >= 0x80 are negative and fall outside) subtracted into a vector
- * of byte counters; ~35 instructions a step (a third of them register copies: SSE2 has no
- * three-operand forms) where the byte loop takes ~45, and ~35 to add the counters up at the
- * end, so only values of SUMMARY_SSE2_MIN bytes and more take it (16 and 48: more
- * instructions over bench_classify's cells, or the same). The last
- * step reloads the last 16 bytes with those already counted zeroed (a zero byte counts
- * nowhere): no byte past the value is read. */
-#define SUMMARY_SSE2_MIN 32
-
-static inline unsigned sum_bytes(__m128i v)
-{
-    __m128i t = _mm_sad_epu8(v, _mm_setzero_si128());
-    return (unsigned)_mm_cvtsi128_si32(t) + (unsigned)_mm_cvtsi128_si32(_mm_unpackhi_epi64(t, t));
-}
-
-static inline __attribute__((always_inline)) void summary_sse2(const char *s, size_t n,
-                                                               struct scan__summary *out)
-{
-    static const uint8_t window[32] = {0,    0,    0,    0,    0,    0,    0,    0,
-                                       0,    0,    0,    0,    0,    0,    0,    0,
-                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < n;) {
-        /* A byte counter holds 255 steps. */
-        size_t stop = n - i > 255 * 16 ? i + 255 * 16 : n;
-        __m128i cd = _mm_setzero_si128(), ca = cd, cs = cd, cc = cd, ct = cd, cm = cd, cq = cd;
-        while (i < stop) {
-            __m128i x;
-            if (i + 16 <= stop) {
-                x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                i += 16;
-            } else { /* stop == n: the last n - i bytes, n >= 16 */
-                __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(window + (n - i)));
-                x = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)),
-                                  keep);
-                i = n;
-            }
-            __m128i dig = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x50)),
-                                         _mm_set1_epi8(-128 + 10));
-            __m128i low = _mm_or_si128(x, _mm_set1_epi8(0x20));
-            __m128i alp = _mm_cmplt_epi8(_mm_add_epi8(low, _mm_set1_epi8(0x1f)),
-                                         _mm_set1_epi8(-128 + 26));
-            __m128i mark = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
-                                                     _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))),
-                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('=')));
-            cd = _mm_sub_epi8(cd, dig);
-            ca = _mm_sub_epi8(ca, alp);
-            cs = _mm_sub_epi8(cs, _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
-            cc = _mm_sub_epi8(cc, _mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
-            ct = _mm_sub_epi8(ct, _mm_cmpeq_epi8(x, _mm_set1_epi8('@')));
-            cm = _mm_sub_epi8(cm, mark);
-            cq = _mm_sub_epi8(cq, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-        }
-        out->digit += sum_bytes(cd);
-        out->alpha += sum_bytes(ca);
-        out->space += sum_bytes(cs);
-        out->colon += sum_bytes(cc);
-        out->at += sum_bytes(ct);
-        out->mark += sum_bytes(cm);
-        out->quote += sum_bytes(cq);
-    }
-}
-#endif
-
-#if SHAPES_SSE2
-/* AVX2, where the CPU has it (asked at run time, as textblock.c does): the same steps 32 bytes
- * at a time, and in three-operand instructions (the SSE2 loop spends a third of its
- * instructions on register copies): ~0.9 instruction a byte against ~2.2. Its own function,
- * compiled for AVX2, called from 32 bytes (64: 1 % more instructions over bench_classify's
- * sensitive cells). */
-#define SHAPES_AVX2 __attribute__((target("avx2")))
-#define SUMMARY_AVX2_MIN 32
-
-static SHAPES_AVX2 unsigned sum_bytes256(__m256i v)
-{
-    __m256i t = _mm256_sad_epu8(v, _mm256_setzero_si256());
-    __m128i u = _mm_add_epi64(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
-    return (unsigned)_mm_cvtsi128_si32(u) + (unsigned)_mm_cvtsi128_si32(_mm_unpackhi_epi64(u, u));
-}
-
-/* One step: the classes of the 32 bytes of x added to the byte counters. */
-struct counters256 {
-    __m256i d, a, s, c, t, m, q;
-};
-
-static SHAPES_AVX2 inline __attribute__((always_inline)) void step256(struct counters256 *k,
-                                                                      __m256i x)
-{
-    /* a < b as b > a: AVX2 compares greater only. */
-    __m256i dig = _mm256_cmpgt_epi8(_mm256_set1_epi8(-128 + 10),
-                                    _mm256_add_epi8(x, _mm256_set1_epi8(0x50)));
-    __m256i low = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
-    __m256i alp = _mm256_cmpgt_epi8(_mm256_set1_epi8(-128 + 26),
-                                    _mm256_add_epi8(low, _mm256_set1_epi8(0x1f)));
-    __m256i mark = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
-                                                   _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))),
-                                   _mm256_cmpeq_epi8(x, _mm256_set1_epi8('=')));
-    k->d = _mm256_sub_epi8(k->d, dig);
-    k->a = _mm256_sub_epi8(k->a, alp);
-    k->s = _mm256_sub_epi8(k->s, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')));
-    k->c = _mm256_sub_epi8(k->c, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':')));
-    k->t = _mm256_sub_epi8(k->t, _mm256_cmpeq_epi8(x, _mm256_set1_epi8('@')));
-    k->m = _mm256_sub_epi8(k->m, mark);
-    k->q = _mm256_sub_epi8(k->q, _mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')));
-}
-
-static SHAPES_AVX2 inline __attribute__((always_inline)) void add256(struct scan__summary *out,
-                                                                     const struct counters256 *k)
-{
-    out->digit += sum_bytes256(k->d);
-    out->alpha += sum_bytes256(k->a);
-    out->space += sum_bytes256(k->s);
-    out->colon += sum_bytes256(k->c);
-    out->at += sum_bytes256(k->t);
-    out->mark += sum_bytes256(k->m);
-    out->quote += sum_bytes256(k->q);
-}
-
-/* n >= 32: whole steps (a byte counter holds 255), then the last n % 32 bytes as a reload of
- * the last 32 with the counted ones zeroed, added up once a block. */
-static SHAPES_AVX2 __attribute__((noinline)) void summary_avx2(const char *s, size_t n,
-                                                                 struct scan__summary *out)
-{
-    static const uint8_t window[64] = {
-        0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
-        0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
-        0,    0,    0,    0,    0,    0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    struct counters256 k;
-    size_t i = 0, whole = n / 32 * 32;
-    memset(out, 0, sizeof *out);
-    do {
-        /* 254 whole steps at most, so that the last block has room for the last bytes. */
-        size_t stop = whole - i > 254 * 32 ? i + 254 * 32 : whole;
-        k.d = k.a = k.s = k.c = k.t = k.m = k.q = _mm256_setzero_si256();
-        for (; i < stop; i += 32)
-            step256(&k, _mm256_loadu_si256((const __m256i *)(const void *)(s + i)));
-        if (i == whole && i < n) {
-            __m256i keep =
-                _mm256_loadu_si256((const __m256i *)(const void *)(window + (n - i)));
-            step256(&k, _mm256_and_si256(
-                            _mm256_loadu_si256((const __m256i *)(const void *)(s + n - 32)),
-                            keep));
-            i = n;
-        }
-        add256(out, &k);
-    } while (i < whole);
-}
-#endif
-
-bool scan__summary_available(enum scan__summary_impl impl)
-{
-    switch (impl) {
-    case SCAN__SUM_BYTES:
-        return true;
-#if SHAPES_SSE2
-    case SCAN__SUM_SSE2:
-        return true;
-    case SCAN__SUM_AVX2:
-        return __builtin_cpu_supports("avx2");
-#endif
-    default:
-        return false;
-    }
-}
-
-void scan__summarize(const char *s, size_t n, enum scan__summary_impl impl,
-                     struct scan__summary *out)
-{
-#if SHAPES_SSE2
-    if (impl == SCAN__SUM_SSE2 && n >= 16) {
-        summary_sse2(s, n, out);
-        return;
-    }
-    if (impl == SCAN__SUM_AVX2 && n >= 32) {
-        summary_avx2(s, n, out);
-        return;
-    }
-#endif
-    (void)impl;
-    summary_bytes(s, n, out);
-}
-
-/* Long (~110 lines) on purpose: the summary pass and the dispatch by shape and length are the
- * whole router; one place lists which validators each shape reaches. digits (NULL: not wanted,
+/* Long (~110 lines) on purpose: the summary pass (summary.h: AVX2, else SSE2, from 32 bytes,
+ * the byte loop below) and the dispatch by shape and length are the whole router; one place
+ * lists which validators each shape reaches. digits (NULL: not wanted,
  * a constant once inlined) receives the check-digit form's digit count as scan__classify_cell
  * states it, read off the numeric branch's summary and parse instead of another pass. */
 static inline __attribute__((always_inline)) void classify(const char *s, size_t n,
@@ -612,17 +370,17 @@ static inline __attribute__((always_inline)) void classify(const char *s, size_t
     if (n == 0)
         return;
     struct scan__summary sum;
-#if SHAPES_SSE2
-    if (n >= SUMMARY_AVX2_MIN && __builtin_cpu_supports("avx2")) {
+#if SCAN__SUMMARY_SSE2
+    if (n >= SCAN__SUMMARY_VECTOR_MIN && __builtin_cpu_supports("avx2")) {
         /* Filled through its address by a call: a copy, so that sum stays in registers. */
         struct scan__summary wide;
-        summary_avx2(s, n, &wide);
+        scan__summary_avx2(s, n, &wide);
         sum = wide;
-    } else if (n >= SUMMARY_SSE2_MIN)
-        summary_sse2(s, n, &sum);
+    } else if (n >= SCAN__SUMMARY_VECTOR_MIN)
+        scan__summary_sse2(s, n, &sum);
     else
 #endif
-        summary_bytes(s, n, &sum);
+        scan__summary_bytes(s, n, &sum);
     unsigned nd = sum.digit, nal = sum.alpha, nsp = sum.space, ncolon = sum.colon, nat = sum.at,
              nmark = sum.mark, nquote = sum.quote;
     bool marks = nmark > 0;

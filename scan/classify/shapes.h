@@ -2,7 +2,6 @@
 #ifndef SHIR_SCAN_SHAPES_H
 #define SHIR_SCAN_SHAPES_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,18 +18,6 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
  * classifier's own pass over the cell. */
 void scan__classify_cell(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
                          uint64_t *weak, unsigned *digits);
-
-/* The byte counts scan__classify_token starts from, by the byte loop, SSE2 (x86-64, values of
- * 16 bytes and more) or AVX2 (where the CPU has it, 32 bytes and more; shorter values take the
- * byte loop). All give the same counts (the tests compare them); the classifier takes AVX2,
- * else SSE2, from 32 bytes, where they are the cheaper. impl must be available. */
-struct scan__summary {
-    unsigned digit, alpha, space, colon, at, mark, quote; /* mark: '-' '_' '=' */
-};
-enum scan__summary_impl { SCAN__SUM_BYTES, SCAN__SUM_SSE2, SCAN__SUM_AVX2 };
-bool scan__summary_available(enum scan__summary_impl impl);
-void scan__summarize(const char *s, size_t n, enum scan__summary_impl impl,
-                     struct scan__summary *out);
 
 /* Tokenize document text once and add the number of instances of each built-in type to
  * counts[0 .. SCAN__N_BUILTIN-1]. Document-level rules that need context (an AWS secret key

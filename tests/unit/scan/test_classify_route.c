@@ -19,6 +19,7 @@
 #include "scan/classify/classify_int.h"
 #include "scan/classify/evidence.h"
 #include "scan/classify/shapes.h"
+#include "scan/classify/summary.h"
 #include "tests/unit/scan/corpus.h"
 
 /* Bytes a mutation or a random value draws from: every class of the summary, the numeric
