@@ -511,8 +511,8 @@ static inline __attribute__((always_inline)) void classify(const char *s, size_t
     default:
         break;
     }
-    if (n >= 15 && n <= 34 && nd + nal == n && is_alpha(s[0]) && is_alpha(s[1]) &&
-        is_digit(s[2]) && scan__iban(s, n))
+    if (n >= 15 && n <= 34 && nd + nal == n && is_alpha(s[0]) && is_alpha(s[1]) && is_digit(s[2]) &&
+        scan__iban(s, n))
         *strong |= BIT(SCAN__IBAN);
 }
 

@@ -685,9 +685,9 @@ bool scan__aws_secret_shape(const char *s, size_t n)
  * 0x000100 upper case, 0x010000 lower case. The 86 characters of an Azure key cost a lookup and
  * an add each (~3 instructions, ~7 with separate counters); 86 fits each 8-bit lane. */
 #define B64K(c)                                                                                    \
-    (uint32_t)(((c) >= 'A' && (c) <= 'Z')   ? 0x000101                                             \
-               : ((c) >= 'a' && (c) <= 'z') ? 0x010001                                             \
-               : ((c) >= '0' && (c) <= '9') || (c) == '+' || (c) == '/' ? 0x000001                \
+    (uint32_t)(((c) >= 'A' && (c) <= 'Z')                               ? 0x000101                 \
+               : ((c) >= 'a' && (c) <= 'z')                             ? 0x010001                 \
+               : ((c) >= '0' && (c) <= '9') || (c) == '+' || (c) == '/' ? 0x000001                 \
                                                                         : 0)
 #define B64K4(i) B64K(i), B64K((i) + 1), B64K((i) + 2), B64K((i) + 3)
 #define B64K16(i) B64K4(i), B64K4((i) + 4), B64K4((i) + 8), B64K4((i) + 12)

@@ -4,8 +4,8 @@
  * reaches the NINO check only with 6 digits and 3 letters, ...) never narrower than what the
  * validators accept. Over the labelled corpus, every single-byte change of its values and
  * random values of the bytes the router reasons about. Then validators rewritten for speed
- * (IBAN, Azure key, CPF) against their plain forms, and the SSE2 summary against the byte loop. Deterministic: fixed
- * seeds. */
+ * (IBAN, Azure key, CPF) against their plain forms, and the vector summaries (summary.h: SSE2,
+ * AVX2 where the CPU has it) against the byte loop. Deterministic: fixed seeds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +24,8 @@
 
 /* Bytes a mutation or a random value draws from: every class of the summary, the numeric
  * separators, a NUL-free high byte. */
-static const char alphabet[] = "0123456789012345678901234567890123456789 -./()+:@\"_=aAxXzZeyJ\x80\xc3";
+static const char alphabet[] =
+    "0123456789012345678901234567890123456789 -./()+:@\"_=aAxXzZeyJ\x80\xc3";
 
 static size_t checked, gated;
 
@@ -39,8 +40,8 @@ static void check_cell(const char *v, size_t n)
     scan__classify_cell(v, n, ~0ull, &cs, &cw, &digits);
     if (ts != cs || tw != cw || digits != want)
         fail_msg("'%.*s': cell %llx/%llx digits %u, token %llx/%llx digit form %u", (int)n, v,
-                 (unsigned long long)cs, (unsigned long long)cw, digits,
-                 (unsigned long long)ts, (unsigned long long)tw, want);
+                 (unsigned long long)cs, (unsigned long long)cw, digits, (unsigned long long)ts,
+                 (unsigned long long)tw, want);
     checked++;
 }
 
@@ -268,10 +269,10 @@ static void check_summary(const char *v, size_t n)
             continue;
         scan__summarize(v, n, (enum scan__summary_impl)impl, &a);
         if (memcmp(&a, &b, sizeof a) != 0)
-            fail_msg("summary of %zu bytes: %s %u %u %u %u %u %u %u, bytes %u %u %u %u %u %u %u",
-                     n, impl == SCAN__SUM_SSE2 ? "sse2" : "avx2", a.digit, a.alpha, a.space,
-                     a.colon, a.at, a.mark, a.quote, b.digit, b.alpha, b.space, b.colon, b.at,
-                     b.mark, b.quote);
+            fail_msg("summary of %zu bytes: %s %u %u %u %u %u %u %u, bytes %u %u %u %u %u %u %u", n,
+                     impl == SCAN__SUM_SSE2 ? "sse2" : "avx2", a.digit, a.alpha, a.space, a.colon,
+                     a.at, a.mark, a.quote, b.digit, b.alpha, b.space, b.colon, b.at, b.mark,
+                     b.quote);
         summaries[impl]++;
     }
 }
@@ -306,8 +307,8 @@ void test_route_summary(void **state)
     }
     /* One class throughout at the lengths where a block of steps ends (255 steps of 16, 254
      * and 255 of 32, twice those), so that a counter one step too many would wrap. */
-    static const size_t edges[] = {255 * 16, 254 * 32, 255 * 32, 2 * 255 * 16, 2 * 254 * 32,
-                                   2 * 255 * 32};
+    static const size_t edges[] = {255 * 16,     254 * 32,     255 * 32,
+                                   2 * 255 * 16, 2 * 254 * 32, 2 * 255 * 32};
     for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
         for (size_t n = edges[e] - 3; n <= edges[e] + 33; n++) {
             memset(v, e % 2 ? '7' : '"', n);
