@@ -232,41 +232,35 @@ static void classify_numeric(const char *s, size_t n, const struct numshape *ns,
         *out |= want & BIT(SCAN__US_PASSPORT);
         break;
     }
+    /* Below, a check-digit validator runs only for a value grouped the way its type is
+     * written, strong or weak: other groupings (phone numbers, dates) count nothing. */
     case 10:
     case 12: {
         /* Personnummer YYMMDD-NNNN / YYYYMMDD-NNNN ('+' after 100 years is the '+' sign). */
-        if (scan__se_pnr(d, nd)) {
+        bool dash4 = ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-';
+        if ((plain || dash4) && scan__se_pnr(d, nd)) {
             /* YYMMDD-NNNN is distinctive; YYYYMMDD-NNNN is also how timestamps and batch ids
              * are written (10 % of them pass Luhn), so that form needs a hint. */
-            if (nd == 10 && ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-')
+            if (nd == 10 && dash4)
                 *strong |= BIT(SCAN__SE_PNR);
-            else if (plain || (ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-'))
+            else
                 *weak |= BIT(SCAN__SE_PNR);
         }
-        if (nd == 12 && scan__in_aadhaar(d)) {
-            static const unsigned g444[] = {4, 4, 4};
-            if (dashsp && groups_are(ns, g444, 3))
-                *strong |= BIT(SCAN__IN_AADHAAR);
-            else if (plain)
-                *weak |= BIT(SCAN__IN_AADHAAR);
-        }
+        static const unsigned g444[] = {4, 4, 4};
+        bool aadhaar = nd == 12 && dashsp && groups_are(ns, g444, 3);
+        if (nd == 12 && (aadhaar || plain) && scan__in_aadhaar(d))
+            *(aadhaar ? strong : weak) |= BIT(SCAN__IN_AADHAAR);
         break;
     }
     case 11: {
         static const unsigned g3332[] = {3, 3, 3, 2}, g2333[] = {2, 3, 3, 3};
-        if (scan__br_cpf(d)) {
-            if (groups_are(ns, g3332, 4) && ns->sep[0] == '.' && ns->sep[1] == '.' &&
-                ns->sep[2] == '-')
-                *strong |= BIT(SCAN__BR_CPF);
-            else if (plain)
-                *weak |= BIT(SCAN__BR_CPF);
-        }
-        if (scan__de_tax_id(d)) {
-            if (groups_are(ns, g2333, 4) && one_sep(ns, " "))
-                *strong |= BIT(SCAN__DE_TAX_ID);
-            else if (plain)
-                *weak |= BIT(SCAN__DE_TAX_ID);
-        }
+        bool cpf = groups_are(ns, g3332, 4) && ns->sep[0] == '.' && ns->sep[1] == '.' &&
+                   ns->sep[2] == '-';
+        bool taxid = groups_are(ns, g2333, 4) && one_sep(ns, " ");
+        if ((cpf || plain) && scan__br_cpf(d))
+            *(cpf ? strong : weak) |= BIT(SCAN__BR_CPF);
+        if ((taxid || plain) && scan__de_tax_id(d))
+            *(taxid ? strong : weak) |= BIT(SCAN__DE_TAX_ID);
         break;
     }
     case 15: {
