@@ -739,37 +739,55 @@ static const uint8_t b64url[256] = {B64U64(0), B64U64(64), B64U64(128), B64U64(1
 bool scan__jwt(const char *s, size_t n)
 {
     /* header.payload.signature, base64url; the header is JSON with an "alg" member. */
-    size_t dot1 = 0, dot2 = 0, dots = 0;
+    size_t dot1 = 0, dot2 = 0, dots = 0, i = 0;
     const uint8_t *u = (const uint8_t *)s;
     if (n < 20 || memcmp(s, "eyJ", 3) != 0)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = b64url[u[i]];
-        if (v < B64U_DOT)
-            continue;
-        if (v == B64U_BAD)
-            return false;
-        if (++dots == 1)
-            dot1 = i;
-        else if (dots == 2)
-            dot2 = i;
-        else
-            return false;
+    for (;;) {
+        /* Eight bytes a step: their table values OR'd have bit 6 (B64U_DOT and B64U_BAD) only
+         * where a step holds a dot or a bad byte, twice a token; those steps are read again a
+         * byte at a time. ~3.5 instructions a byte against ~5. */
+        while (i + 8 <= n && !((b64url[u[i]] | b64url[u[i + 1]] | b64url[u[i + 2]] |
+                                b64url[u[i + 3]] | b64url[u[i + 4]] | b64url[u[i + 5]] |
+                                b64url[u[i + 6]] | b64url[u[i + 7]]) &
+                               B64U_DOT))
+            i += 8;
+        if (i >= n)
+            break;
+        size_t end = i + 8 <= n ? i + 8 : n;
+        for (; i < end; i++) {
+            unsigned v = b64url[u[i]];
+            if (v < B64U_DOT)
+                continue;
+            if (v == B64U_BAD)
+                return false;
+            if (++dots == 1)
+                dot1 = i;
+            else if (dots == 2)
+                dot2 = i;
+            else
+                return false;
+        }
     }
     if (dots != 2 || dot2 == dot1 + 1 || dot1 > 1024)
         return false;
-    /* Decode the header (at most 1024 characters -> 768 bytes). */
+    /* Decode the header (at most 1024 characters -> 768 bytes), four digits to three bytes
+     * (the dots come after dot1); a last two or three digits give one or two. */
     char hdr[769];
-    size_t hl = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    for (size_t i = 0; i < dot1; i++) {
-        acc = (acc << 6) | b64url[u[i]]; /* a digit: the dots come after dot1 */
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            hdr[hl++] = (char)((acc >> bits) & 0xff);
-        }
+    size_t hl = 0, k = 0;
+    for (; k + 4 <= dot1; k += 4) {
+        uint32_t acc = (uint32_t)b64url[u[k]] << 18 | (uint32_t)b64url[u[k + 1]] << 12 |
+                       (uint32_t)b64url[u[k + 2]] << 6 | b64url[u[k + 3]];
+        hdr[hl++] = (char)(acc >> 16);
+        hdr[hl++] = (char)((acc >> 8) & 0xff);
+        hdr[hl++] = (char)(acc & 0xff);
+    }
+    if (dot1 - k >= 2) {
+        uint32_t acc = (uint32_t)b64url[u[k]] << 18 | (uint32_t)b64url[u[k + 1]] << 12 |
+                       (dot1 - k == 3 ? (uint32_t)b64url[u[k + 2]] << 6 : 0);
+        hdr[hl++] = (char)(acc >> 16);
+        if (dot1 - k == 3)
+            hdr[hl++] = (char)((acc >> 8) & 0xff);
     }
     return hl > 0 && hdr[0] == '{' && scan__memmem_ci(hdr, hl, "\"alg\"", 5) != NULL;
 }

@@ -4,7 +4,7 @@
  * reaches the NINO check only with 6 digits and 3 letters, ...) never narrower than what the
  * validators accept. Over the labelled corpus, every single-byte change of its values and
  * random values of the bytes the router reasons about. Then validators rewritten for speed
- * (IBAN, Azure key, CPF) against their plain forms, and the vector summaries (summary.h: SSE2,
+ * (IBAN, Azure key, CPF, JWT) against their plain forms, and the vector summaries (summary.h: SSE2,
  * AVX2 where the CPU has it) against the byte loop. Deterministic: fixed seeds. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,12 +190,56 @@ static bool iban_ref(const char *s, size_t n)
     return scan__mod97(rot, n);
 }
 
+/* scan__jwt's plain form: "eyJ", base64url with exactly two dots apart, the header (<= 1024
+ * digits) decoding to JSON text that starts with '{' and holds "alg" in any case. */
+static bool jwt_ref(const char *s, size_t n)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t dot[3], dots = 0;
+    if (n < 20 || memcmp(s, "eyJ", 3) != 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            if (dots == 2)
+                return false;
+            dot[dots++] = i;
+        } else if (!(s[i] && (strchr(b64, s[i]) || s[i] == '-' || s[i] == '_'))) {
+            return false;
+        }
+    }
+    if (dots != 2 || dot[1] == dot[0] + 1 || dot[0] > 1024)
+        return false;
+    char hdr[769];
+    size_t hl = 0;
+    unsigned acc = 0, bits = 0;
+    for (size_t i = 0; i < dot[0]; i++) {
+        const char *p = strchr(b64, s[i]);
+        unsigned v = p ? (unsigned)(p - b64) : 62; /* '-' and '_' both 62 */
+        acc = (acc << 6 | v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            hdr[hl++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    if (hl == 0 || hdr[0] != '{')
+        return false;
+    for (size_t i = 0; i + 5 <= hl; i++) {
+        char w[5];
+        for (size_t k = 0; k < 5; k++)
+            w[k] = (char)(hdr[i + k] >= 'A' && hdr[i + k] <= 'Z' ? hdr[i + k] + 32 : hdr[i + k]);
+        if (memcmp(w, "\"alg\"", 5) == 0)
+            return true;
+    }
+    return false;
+}
+
 void test_route_validators(void **state)
 {
     (void)state;
     struct shir_random r;
     struct corpus_item it;
-    size_t azure = 0, cpf = 0, iban = 0;
+    size_t azure = 0, cpf = 0, iban = 0, jwt = 0;
     shir_random_seeded(&r, 79);
     for (unsigned i = 0; i < 60; i++) {
         char v[CORPUS_VALUE_MAX];
@@ -254,8 +298,32 @@ void test_route_validators(void **state)
             fail_msg("cpf case %u: want %d", i, want);
         cpf += want;
     }
-    printf("  %zu IBANs, %zu azure keys and %zu CPFs accepted\n", iban, azure, cpf);
-    assert_true(iban > 1000 && azure > 1000 && cpf > 1000);
+    for (unsigned i = 0; i < 12; i++) {
+        corpus_positive(&r, SCAN__JWT, &it);
+        char v[CORPUS_VALUE_MAX];
+        size_t n = strlen(it.v);
+        memcpy(v, it.v, n);
+        assert_true(scan__jwt(v, n) && jwt_ref(v, n));
+        for (size_t p = 0; p < n; p++) {
+            for (unsigned b = 1; b < 256; b++) {
+                v[p] = (char)b;
+                bool want = jwt_ref(v, n);
+                if (scan__jwt(v, n) != want)
+                    fail_msg("jwt '%s', byte 0x%02x at %zu: want %d", it.v, b, p, want);
+                jwt += want;
+            }
+            v[p] = it.v[p];
+        }
+        /* Every length of the header and the whole (the 8-byte steps and their tails). */
+        for (size_t k = 20; k <= n; k++) {
+            bool want = jwt_ref(v, k);
+            if (scan__jwt(v, k) != want)
+                fail_msg("jwt '%s' cut to %zu: want %d", it.v, k, want);
+        }
+    }
+    printf("  %zu IBANs, %zu azure keys, %zu CPFs and %zu JWTs accepted\n", iban, azure, cpf,
+           jwt);
+    assert_true(iban > 1000 && azure > 1000 && cpf > 1000 && jwt > 1000);
 }
 
 static size_t summaries[3];
