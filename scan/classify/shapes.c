@@ -354,9 +354,9 @@ static void classify_markers(const char *s, size_t n, bool spaces, bool quotes, 
 
 /* Long (~110 lines) on purpose: the summary pass (summary.h: AVX2, else SSE2, from 32 bytes,
  * the byte loop below) and the dispatch by shape and length are the whole router; one place
- * lists which validators each shape reaches. digits (NULL: not wanted,
- * a constant once inlined) receives the check-digit form's digit count as scan__classify_cell
- * states it, read off the numeric branch's summary and parse instead of another pass. */
+ * lists which validators each shape reaches. digits (NULL: not wanted, a constant once
+ * inlined) receives the check-digit form's digit count as scan__classify_cell states it, read
+ * off the numeric branch's summary and parse instead of another pass. */
 static inline __attribute__((always_inline)) void classify(const char *s, size_t n,
                                                            uint64_t want_weak, uint64_t *strong,
                                                            uint64_t *weak, unsigned *digits)

@@ -52,6 +52,7 @@ enum {
  * neighbouring bytes share a class, which they usually do). Lanes are flushed every 511 bytes.
  * Other bytes add nothing. */
 #define SCAN__SUMMARY_LANE 9
+_Static_assert(SCAN__S_N * SCAN__SUMMARY_LANE <= 64, "the summary's lanes fit one word");
 extern const uint64_t scan__summary_inc[256];
 
 static inline __attribute__((always_inline)) void scan__summary_bytes(const char *s, size_t n,
