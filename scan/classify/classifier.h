@@ -72,7 +72,7 @@ struct memo {
     const char *v; /* the first occurrence, borrowed from the column */
     uint32_t n;
     bool valid;              /* strong, weak, digits hold the built-in answer */
-    uint8_t digits;          /* its check-digit form's digit count (chk_digits) */
+    uint8_t digits;          /* its check-digit form's digit count (scan__classify_cell) */
     uint8_t rules;           /* enum memo_rules: the user rules' answer */
     uint32_t pending;        /* repeats seen while the rules' answer was still to come */
     uint32_t hit_off, hit_n; /* the user rules it matches: col_hits[hit_off .. +hit_n) */

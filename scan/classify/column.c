@@ -4,6 +4,7 @@
  * joined cells (one Vectorscan pass per chunk the early decision flushes, or per column, then
  * one per cell a rule matched to its end, scanned alone). The classifier and scratch are
  * classifier.h's. */
+#include <assert.h>
 #include <hs/hs.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -279,7 +280,6 @@ struct chk_counts {
     size_t n;
     uint64_t mask; /* their type bits */
     uint64_t by_len[CHK_MAX_DIGITS];
-    unsigned min_len, max_len; /* byte lengths a digit form of those counts can have */
     uint32_t cand[SCAN__N_BUILTIN], pass[SCAN__N_BUILTIN];
 };
 
@@ -287,8 +287,6 @@ static void chk_init(struct chk_counts *k)
 {
     memset(k, 0, sizeof *k);
     k->tab = scan__chance_table(&k->n);
-    /* A digit form of d digits is d to d + 3 bytes long (evidence.h). */
-    k->min_len = CHK_MAX_DIGITS;
     for (size_t i = 0; i < k->n; i++) {
         const struct scan__chance *r = &k->tab[i];
         uint64_t bit = (uint64_t)1 << r->type;
@@ -297,24 +295,11 @@ static void chk_init(struct chk_counts *k)
             unsigned d = r->len[j];
             if (d == 0 || d >= CHK_MAX_DIGITS)
                 continue;
+            /* scan__classify_cell states digit forms of 8..24 digits only. */
+            assert(d >= 8 && d <= 24);
             k->by_len[d] |= bit;
-            if (d < k->min_len)
-                k->min_len = d;
-            if (d + 3 > k->max_len)
-                k->max_len = d + 3;
         }
     }
-}
-
-/* The digit count of v's check-digit form, 0 when it has none of a counted length. */
-static unsigned chk_digits(const struct chk_counts *k, const char *v, size_t n)
-{
-    /* Only a value starting and ending with a digit, of a length a counted digit form can
-     * have, is read (most cells are not: ids, amounts, words). */
-    return n >= k->min_len && n <= k->max_len && v[0] >= '0' && v[0] <= '9' && v[n - 1] >= '0' &&
-                   v[n - 1] <= '9'
-               ? scan__digit_form(v, n)
-               : 0;
 }
 
 static void chk_add(struct chk_counts *k, unsigned digits, uint64_t bits)
@@ -488,8 +473,8 @@ static void builtin_cell(struct scan_classify_scratch *s, struct chk_counts *chk
     } else {
         /* Weak forms of the checksummed types are always asked for: their pass rate is the
          * column's evidence when no name hints at them. */
-        scan__classify_token(v, n, hints | chk->mask, &strong, &weak);
-        digits = chk_digits(chk, v, n);
+        /* The digit form comes from the same pass (8..24 digits: by_len holds 9..12). */
+        scan__classify_cell(v, n, hints | chk->mask, &strong, &weak, &digits);
         if (fresh) {
             m->valid = true;
             m->digits = (uint8_t)digits;

@@ -1,5 +1,6 @@
-/* Shape routing for the built-in types: one summary pass over a candidate decides which few
- * validators can apply, and the text tokenizer that cuts candidates out of documents.
+/* Shape routing for the built-in types: one summary pass over a candidate (its byte counts,
+ * summary.h) decides which few validators can apply, and the text tokenizer that cuts
+ * candidates out of documents.
  *
  * Why: running 31 validators (or 31 regexes) on every token costs 31x; a candidate's shape
  * (digit count and grouping, '@', colons, length, prefix) names at most a handful of types, so
@@ -8,7 +9,9 @@
 #include <string.h>
 
 #include "scan/classify/classify_int.h"
+#include "scan/classify/evidence.h"
 #include "scan/classify/shapes.h"
+#include "scan/classify/summary.h"
 
 #define BIT(t) ((uint64_t)1 << (t))
 
@@ -45,57 +48,62 @@ struct numshape {
 };
 
 /* Parse digits and single separators from " -./()+"; false when anything else occurs, when
- * a separator is doubled, or when there are too many digits/groups to be any type here. */
-static bool numshape_parse(const char *s, size_t n, struct numshape *ns)
+ * a separator is doubled, or when there are too many digits/groups to be any type here. digits:
+ * the value's digit count (the summary's). */
+static bool numshape_parse(const char *s, size_t n, unsigned digits, struct numshape *ns)
 {
     /* Counters live in locals: incrementing ns->g[] per digit chains stores and loads through
-     * memory (~5 cycles per digit); this loop is the hot path of numeric cells. */
-    unsigned nd = 0, ng = 0, glen = 0;
+     * memory (~5 cycles per digit); this loop is the hot path of numeric cells. A group's
+     * digits are copied in a loop of their own (a load, a compare and a store each), its
+     * length is the difference of two counts, and too many digits are known before. */
+    unsigned nd = 0, ng = 0, gstart = 0;
     size_t i = 0;
-    bool in_group = false;
     char pending = 0;
+    if (digits > MAX_DIGITS)
+        return false;
     ns->plus = false;
     ns->paren = false;
     if (i < n && s[i] == '+') {
         ns->plus = true;
         i++;
     }
-    for (; i < n; i++) {
+    while (i < n) {
         char c = s[i];
-        if (is_digit(c)) {
-            if (nd == MAX_DIGITS)
+        unsigned dv = (unsigned)(uint8_t)c - '0';
+        if (dv < 10) {
+            /* A group starts: the one before ends with the separator seen since. */
+            if (ng == MAX_GROUPS)
                 return false;
-            if (!in_group) {
-                if (ng == MAX_GROUPS)
-                    return false;
-                if (ng > 0) {
-                    ns->g[ng - 1] = glen;
-                    ns->sep[ng - 1] = pending;
-                }
-                ng++;
-                glen = 0;
-                in_group = true;
+            if (ng > 0) {
+                ns->g[ng - 1] = nd - gstart;
+                ns->sep[ng - 1] = pending;
             }
-            ns->d[nd++] = (uint8_t)(c - '0');
-            glen++;
+            ng++;
+            gstart = nd;
             pending = 0;
-        } else if (c == '(' || c == ')') {
+            do {
+                ns->d[nd++] = (uint8_t)dv;
+            } while (++i < n && (dv = (unsigned)(uint8_t)s[i] - '0') < 10);
+            continue;
+        }
+        if (c == '(' || c == ')') {
             ns->paren = true;
-            in_group = false;
             if (!pending || pending == ' ')
                 pending = c;
         } else if (c == ' ' || c == '-' || c == '.' || c == '/') {
-            if (!in_group && pending && pending != ')' && pending != '(')
+            /* After a digit pending is 0; a second separator in a row is refused. */
+            if (pending && pending != ')' && pending != '(')
                 return false;
-            in_group = false;
             if (!pending)
                 pending = c;
         } else {
             return false;
         }
+        i++;
     }
+    bool in_group = n > 0 && (unsigned)(uint8_t)s[n - 1] - '0' < 10;
     if (ng > 0) {
-        ns->g[ng - 1] = glen;
+        ns->g[ng - 1] = nd - gstart;
         ns->sep[ng - 1] = 0;
     }
     ns->nd = nd;
@@ -114,7 +122,7 @@ static bool groups_are(const struct numshape *ns, const unsigned *want, unsigned
 }
 
 /* All separators are the same character, one of `allowed`. */
-static bool one_sep(const struct numshape *ns, const char *allowed)
+static inline bool one_sep(const struct numshape *ns, const char *allowed)
 {
     if (ns->ng < 2)
         return false;
@@ -122,7 +130,11 @@ static bool one_sep(const struct numshape *ns, const char *allowed)
     for (unsigned i = 1; i + 1 < ns->ng; i++)
         if (ns->sep[i] != c)
             return false;
-    return c && strchr(allowed, c) != NULL;
+    /* A loop over the (constant, inlined) set, not strchr: a libc call per numeric cell. */
+    for (; c && *allowed; allowed++)
+        if (*allowed == c)
+            return true;
+    return false;
 }
 
 /* How cards are printed: groups of 4 (the last one shorter for 13/19 digits), or 4-6-5
@@ -220,41 +232,35 @@ static void classify_numeric(const char *s, size_t n, const struct numshape *ns,
         *out |= want & BIT(SCAN__US_PASSPORT);
         break;
     }
+    /* Below, a check-digit validator runs only for a value grouped the way its type is
+     * written, strong or weak: other groupings (phone numbers, dates) count nothing. */
     case 10:
     case 12: {
         /* Personnummer YYMMDD-NNNN / YYYYMMDD-NNNN ('+' after 100 years is the '+' sign). */
-        if (scan__se_pnr(d, nd)) {
+        bool dash4 = ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-';
+        if ((plain || dash4) && scan__se_pnr(d, nd)) {
             /* YYMMDD-NNNN is distinctive; YYYYMMDD-NNNN is also how timestamps and batch ids
              * are written (10 % of them pass Luhn), so that form needs a hint. */
-            if (nd == 10 && ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-')
+            if (nd == 10 && dash4)
                 *strong |= BIT(SCAN__SE_PNR);
-            else if (plain || (ns->ng == 2 && ns->g[1] == 4 && ns->sep[0] == '-'))
+            else
                 *weak |= BIT(SCAN__SE_PNR);
         }
-        if (nd == 12 && scan__in_aadhaar(d)) {
-            static const unsigned g444[] = {4, 4, 4};
-            if (dashsp && groups_are(ns, g444, 3))
-                *strong |= BIT(SCAN__IN_AADHAAR);
-            else if (plain)
-                *weak |= BIT(SCAN__IN_AADHAAR);
-        }
+        static const unsigned g444[] = {4, 4, 4};
+        bool aadhaar = nd == 12 && dashsp && groups_are(ns, g444, 3);
+        if (nd == 12 && (aadhaar || plain) && scan__in_aadhaar(d))
+            *(aadhaar ? strong : weak) |= BIT(SCAN__IN_AADHAAR);
         break;
     }
     case 11: {
         static const unsigned g3332[] = {3, 3, 3, 2}, g2333[] = {2, 3, 3, 3};
-        if (scan__br_cpf(d)) {
-            if (groups_are(ns, g3332, 4) && ns->sep[0] == '.' && ns->sep[1] == '.' &&
-                ns->sep[2] == '-')
-                *strong |= BIT(SCAN__BR_CPF);
-            else if (plain)
-                *weak |= BIT(SCAN__BR_CPF);
-        }
-        if (scan__de_tax_id(d)) {
-            if (groups_are(ns, g2333, 4) && one_sep(ns, " "))
-                *strong |= BIT(SCAN__DE_TAX_ID);
-            else if (plain)
-                *weak |= BIT(SCAN__DE_TAX_ID);
-        }
+        bool cpf = groups_are(ns, g3332, 4) && ns->sep[0] == '.' && ns->sep[1] == '.' &&
+                   ns->sep[2] == '-';
+        bool taxid = groups_are(ns, g2333, 4) && one_sep(ns, " ");
+        if ((cpf || plain) && scan__br_cpf(d))
+            *(cpf ? strong : weak) |= BIT(SCAN__BR_CPF);
+        if ((taxid || plain) && scan__de_tax_id(d))
+            *(taxid ? strong : weak) |= BIT(SCAN__DE_TAX_ID);
         break;
     }
     case 15: {
@@ -318,7 +324,7 @@ static const char *find_lit(const char *s, size_t n, const char *lit, size_t ll)
 /* Multi-line secrets and structured secrets inside one value. The markers are written in one
  * canonical case by the tools that produce them (openssl, gcloud, the Azure portal), so the
  * searches are case-sensitive and memchr-driven: a long value costs a few vector scans. */
-static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *strong)
+static void classify_markers(const char *s, size_t n, bool spaces, bool quotes, uint64_t *strong)
 {
     const char *p;
     /* Each search only where its marker can be (a PEM header has spaces, an Azure key is 88 bytes
@@ -329,7 +335,8 @@ static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *str
         if (find_lit(p + 11, rest < 40 ? rest : 40, "PRIVATE KEY-----", 16))
             *strong |= BIT(SCAN__PRIVATE_KEY);
     }
-    if (find_lit_at(s, n, "\"private_key\"", 13, 8) && find_lit_at(s, n, "service_account", 15, 7))
+    if (quotes && find_lit_at(s, n, "\"private_key\"", 13, 8) &&
+        find_lit_at(s, n, "service_account", 15, 7))
         *strong |= BIT(SCAN__GCP_SA_KEY);
     if (n >= 11 + 88 && (p = find_lit_at(s, n, "AccountKey=", 11, 10)) != NULL) {
         /* The key runs to a ';', '"', ' ' or the end, none of which a key holds (base64 and
@@ -345,65 +352,39 @@ static void classify_markers(const char *s, size_t n, bool spaces, uint64_t *str
     }
 }
 
-/* Summary classes of a byte for scan__classify_token (a table lookup and an increment per byte,
- * no branches). */
-enum { S_OTHER, S_DIGIT, S_ALPHA, S_SPACE, S_COLON, S_AT, S_MARK, S_N };
-#define SCLS(c)                                                                                   \
-    ((c) >= '0' && (c) <= '9'                                   ? S_DIGIT                        \
-     : ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? S_ALPHA                        \
-     : (c) == ' '                                               ? S_SPACE                        \
-     : (c) == ':'                                               ? S_COLON                        \
-     : (c) == '@'                                               ? S_AT                           \
-     : (c) == '-' || (c) == '_' || (c) == '='                   ? S_MARK                         \
-                                                                : S_OTHER)
-/* Each byte adds 1 to a 9-bit lane of one 64-bit accumulator (7 lanes): a single add chain.
- * Counting into an array instead stalls on store-to-load forwarding (~5 cycles per byte when
- * neighbouring bytes share a class, which they usually do). Lanes are flushed every 511 bytes. */
-#define LANE 9
-#define SINC(c) ((uint64_t)1 << (LANE * SCLS(c)))
-#define S4(i) SINC(i), SINC((i) + 1), SINC((i) + 2), SINC((i) + 3)
-#define S16(i) S4(i), S4((i) + 4), S4((i) + 8), S4((i) + 12)
-#define S64(i) S16(i), S16((i) + 16), S16((i) + 32), S16((i) + 48)
-static const uint64_t summary_inc[256] = {S64(0), S64(64), S64(128), S64(192)};
-
-/* Long (~100 lines) on purpose: the summary pass and the dispatch by shape and length are the
- * whole router; one place lists which validators each shape reaches. */
-void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
-                          uint64_t *weak)
+/* Long (~110 lines) on purpose: the summary pass (summary.h: AVX2, else SSE2, from 32 bytes,
+ * the byte loop below) and the dispatch by shape and length are the whole router; one place
+ * lists which validators each shape reaches. digits (NULL: not wanted, a constant once
+ * inlined) receives the check-digit form's digit count as scan__classify_cell states it, read
+ * off the numeric branch's summary and parse instead of another pass. */
+static inline __attribute__((always_inline)) void classify(const char *s, size_t n,
+                                                           uint64_t want_weak, uint64_t *strong,
+                                                           uint64_t *weak, unsigned *digits)
 {
     if (n == 0)
         return;
-    unsigned nd = 0, nal = 0, nsp = 0, ncolon = 0, nat = 0, nmark = 0;
-    for (size_t i = 0; i < n;) {
-        size_t end = n - i > 511 ? i + 511 : n;
-        /* Two chains of adds, 4 bytes a step: one chain is bound by its add latency, and the
-         * loop's exit mispredicts less often. Their lanes sum to at most 511. */
-        uint64_t acc = 0, acc2 = 0;
-        const uint8_t *u = (const uint8_t *)s;
-        for (; i + 4 <= end; i += 4) {
-            acc += summary_inc[u[i]] + summary_inc[u[i + 1]];
-            acc2 += summary_inc[u[i + 2]] + summary_inc[u[i + 3]];
-        }
-        for (; i < end; i++)
-            acc += summary_inc[u[i]];
-        acc += acc2;
-#define LANE_OF(k) ((unsigned)((acc >> (LANE * (k))) & 511u))
-        nd += LANE_OF(S_DIGIT);
-        nal += LANE_OF(S_ALPHA);
-        nsp += LANE_OF(S_SPACE);
-        ncolon += LANE_OF(S_COLON);
-        nat += LANE_OF(S_AT);
-        nmark += LANE_OF(S_MARK);
-#undef LANE_OF
-    }
+    struct scan__summary sum;
+#if SCAN__SUMMARY_SSE2
+    if (n >= SCAN__SUMMARY_VECTOR_MIN && __builtin_cpu_supports("avx2")) {
+        /* Filled through its address by a call: a copy, so that sum stays in registers. */
+        struct scan__summary wide;
+        scan__summary_avx2(s, n, &wide);
+        sum = wide;
+    } else if (n >= SCAN__SUMMARY_VECTOR_MIN)
+        scan__summary_sse2(s, n, &sum);
+    else
+#endif
+        scan__summary_bytes(s, n, &sum);
+    unsigned nd = sum.digit, nal = sum.alpha, nsp = sum.space, ncolon = sum.colon, nat = sum.at,
+             nmark = sum.mark, nquote = sum.quote;
     bool marks = nmark > 0;
     /* PEM headers have '-', service-account JSON '_', connection strings '='. */
     if (n >= 40 && marks)
-        classify_markers(s, n, nsp > 0, strong);
+        classify_markers(s, n, nsp > 0, nquote >= 2, strong);
     if (nal == 0 && nat == 0 && ncolon == 0 && nd > 0) {
-        /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes): most
-         * integers, amounts and short codes end here. */
-        if (nd < 8 && (n < 7 || n > 15))
+        /* Fewer than 8 digits is no numeric type here but an IPv4 address (7..15 bytes, three
+         * of them dots): most integers, amounts, versions and short codes end here. */
+        if (nd < 8 && (n < 7 || n > 15 || n - nd != 3))
             return;
         struct numshape ns;
         if (nd == n) {
@@ -411,6 +392,8 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
              * numshape_parse makes of them, without its per-byte state. */
             if (n > MAX_DIGITS)
                 return;
+            if (digits && n >= 8)
+                *digits = (unsigned)n;
             size_t i = 0;
             for (; i + 8 <= n; i += 8) { /* 8 digits a step: no byte borrows */
                 uint64_t w;
@@ -426,8 +409,18 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
             ns.sep[0] = 0;
             ns.plus = false;
             ns.paren = false;
-        } else if (!numshape_parse(s, n, &ns)) {
+        } else if (!numshape_parse(s, n, nd, &ns)) {
+            /* Doubled separators, too many digits or groups, other bytes: rare, ask. */
+            if (digits) {
+                unsigned d = scan__digit_form(s, n);
+                *digits = d >= 8 && d <= MAX_DIGITS ? d : 0;
+            }
             return;
+        } else if (digits && !ns.plus && !ns.paren && ns.nd >= 8 && n - ns.nd <= 3 &&
+                   is_digit(s[0])) {
+            /* Parsed: the other bytes are of " -./()+", the '+' only first, and the last byte
+             * is a digit; without '+' and parentheses, a digit form (scan__digit_form). */
+            *digits = ns.nd;
         }
         classify_numeric(s, n, &ns, want_weak, strong, weak);
         return;
@@ -461,17 +454,23 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
             *strong |= BIT(SCAN__UK_NINO);
         return;
     }
-    if (n >= 20 && s[0] == 'e' && scan__jwt(s, n))
+    /* The summary's counts gate the validators below: each gate is implied by the shape its
+     * validator accepts (test_scan_classify checks that over the corpus and random values),
+     * so most values of a length reach one of them, not all. */
+    if (n >= 20 && s[0] == 'e' && ncolon == 0 && nquote == 0 && scan__jwt(s, n))
         *strong |= BIT(SCAN__JWT);
     switch (n) {
     case 9:
-        if (scan__uk_nino(s, n))
+        /* NINO: 2 letters, 6 digits, a letter; DNI: 8 digits, a letter; NIE: a letter, 7
+         * digits, a letter; passport here (9 digits went the numeric way): a letter, 8. */
+        if (nd == 6 && nal == 3 && scan__uk_nino(s, n))
             *strong |= BIT(SCAN__UK_NINO);
-        if (scan__es_dni(s, n))
+        if (nd == 8 && nal == 1 && scan__es_dni(s, n))
             *strong |= BIT(SCAN__ES_DNI);
-        if (scan__es_nie(s, n))
+        if (nd == 7 && nal == 2 && scan__es_nie(s, n))
             *strong |= BIT(SCAN__ES_NIE);
-        if ((want_weak & BIT(SCAN__US_PASSPORT)) && scan__us_passport_shape(s, n))
+        if ((want_weak & BIT(SCAN__US_PASSPORT)) && nd == 8 && nal == 1 &&
+            scan__us_passport_shape(s, n))
             *weak |= BIT(SCAN__US_PASSPORT);
         break;
     case 14:
@@ -483,12 +482,12 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
         if (scan__fr_insee(s, n))
             *strong |= BIT(SCAN__FR_INSEE);
         break;
-    case 16:
-        if (scan__it_cf(s, n))
+    case 16: /* letters and digits only */
+        if (nd + nal == n && scan__it_cf(s, n))
             *strong |= BIT(SCAN__IT_CF);
         break;
     case 20:
-        if (scan__aws_key_id(s, n))
+        if (nd + nal == n && scan__aws_key_id(s, n))
             *strong |= BIT(SCAN__AWS_KEY_ID);
         break;
     case 39:
@@ -506,9 +505,22 @@ void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t 
     default:
         break;
     }
-    if (n >= 15 && n <= 34 && is_alpha(s[0]) && is_alpha(s[1]) && is_digit(s[2]) &&
+    if (n >= 15 && n <= 34 && nd + nal == n && is_alpha(s[0]) && is_alpha(s[1]) && is_digit(s[2]) &&
         scan__iban(s, n))
         *strong |= BIT(SCAN__IBAN);
+}
+
+void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                          uint64_t *weak)
+{
+    classify(s, n, want_weak, strong, weak, NULL);
+}
+
+void scan__classify_cell(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                         uint64_t *weak, unsigned *digits)
+{
+    *digits = 0;
+    classify(s, n, want_weak, strong, weak, digits);
 }
 
 /* ------------------------------------------------------------------------------------------- */

@@ -13,6 +13,11 @@
  * (they cost time and cannot label anything without the hint). */
 void scan__classify_token(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
                           uint64_t *weak);
+/* The same for a whole cell of a column, and *digits: scan__digit_form(s, n) when that is 8..24,
+ * else 0 (the check-digit evidence counts forms of 9..12 digits: evidence.h), taken from the
+ * classifier's own pass over the cell. */
+void scan__classify_cell(const char *s, size_t n, uint64_t want_weak, uint64_t *strong,
+                         uint64_t *weak, unsigned *digits);
 
 /* Tokenize document text once and add the number of instances of each built-in type to
  * counts[0 .. SCAN__N_BUILTIN-1]. Document-level rules that need context (an AWS secret key

@@ -39,7 +39,7 @@ shir_unit_test(NAME test_scan_columnar TIMEOUT 300
 shir_unit_test(NAME test_scan_classify TIMEOUT 300
   SOURCES ${_scan_t}/test_classify.c ${_scan_t}/test_classify_corpus.c ${_scan_t}/corpus.c
     ${_scan_t}/test_classify_checksum.c ${_scan_t}/test_classify_early.c
-    ${_scan_t}/test_classify_cells.c
+    ${_scan_t}/test_classify_cells.c ${_scan_t}/test_classify_route.c
   LIBS shir_scan)
 # The text tokenizer's block skip (AVX2, SSE2, plain C) against the reference tokenizer.
 shir_unit_test(NAME test_scan_classify_fast TIMEOUT 300

@@ -59,5 +59,10 @@ void test_rules_column_oracle(void **state);
 void test_regex_ends_table(void **state);
 void test_regex_ends_blanks(void **state);
 void test_digit_form_words(void **state);
+/* The router's digit form and validator gates (test_classify_route.c). */
+void test_route_corpus(void **state);
+void test_route_random(void **state);
+void test_route_validators(void **state);
+void test_route_summary(void **state);
 
 #endif /* SHIR_TESTS_SCAN_CORPUS_H */

@@ -661,6 +661,10 @@ int main(void)
         cmocka_unit_test(test_regex_ends_table),
         cmocka_unit_test(test_regex_ends_blanks),
         cmocka_unit_test(test_digit_form_words),
+        cmocka_unit_test(test_route_corpus),
+        cmocka_unit_test(test_route_random),
+        cmocka_unit_test(test_route_validators),
+        cmocka_unit_test(test_route_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
