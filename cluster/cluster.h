@@ -365,7 +365,8 @@ struct cluster_status {
     bool has_leader;
     char leader[CLUSTER_NODE_NAME_MAX + 1];
     uint64_t term;
-    unsigned voters, tolerates;
+    unsigned voters;
+    unsigned tolerates; /* further voter failures survived now: live voters beyond a majority */
     bool has_quorum;
     char quorum_text[160];
     size_t n_nodes;
