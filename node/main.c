@@ -24,7 +24,7 @@ static void print_main_usage(FILE *out)
                  "\n"
                  "commands:\n");
     for (size_t i = 0; node_commands[i]; i++)
-        fprintf(out, "  %-10s %s\n", node_commands[i]->name, node_commands[i]->summary);
+        fprintf(out, "  %-11s %s\n", node_commands[i]->name, node_commands[i]->summary);
     fprintf(out, "\nRun 'shir help COMMAND' or 'shir COMMAND --help' for a command's usage.\n");
 }
 
