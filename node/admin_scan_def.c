@@ -259,7 +259,7 @@ static bool credential_known(struct cluster *cl, const char *name)
 static void put_done(void *data, int status, const char *msg)
 {
     struct scan_call *k = data;
-    char text[200];
+    char text[256];
     if (status == SHIR_E_EXISTS) {
         (void)shir_str_fmt(text, sizeof text,
                            "a scan named %s already exists: change it with 'shir scan update %s', "
