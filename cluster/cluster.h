@@ -298,7 +298,8 @@ int cluster_credential_open(struct cluster *c, const char *name, char *user, siz
                             struct shir_secret *password);
 
 /* `shir nodes drain NAME [--off]` and `shir nodes set NAME --capacity N|auto` (0 = auto). cb
- * fires once. Errors (no callback): SHIR_E_NOTFOUND (no such node), SHIR_E_NOLEADER. */
+ * fires once. Errors (no callback): SHIR_E_NOTFOUND (no such node), SHIR_E_NOLEADER,
+ * SHIR_E_UNSUPPORTED (a capacity for a witness, which runs nothing). */
 int cluster_node_set_drain(struct cluster *c, const char *name, bool drain, cluster_done_cb cb,
                            void *data);
 int cluster_node_set_capacity(struct cluster *c, const char *name, uint32_t capacity,
@@ -365,7 +366,8 @@ struct cluster_status {
     bool has_leader;
     char leader[CLUSTER_NODE_NAME_MAX + 1];
     uint64_t term;
-    unsigned voters, tolerates;
+    unsigned voters;
+    unsigned tolerates; /* further voter failures survived now: live voters beyond a majority */
     bool has_quorum;
     char quorum_text[160];
     size_t n_nodes;

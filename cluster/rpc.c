@@ -234,10 +234,16 @@ static void serve_frame(struct transport_conn *conn, const unsigned char *p, siz
     } else {
         s->id = m.id;
         int rv = cluster__propose(s->r->prop, &cmd, served, s);
-        if (rv == 0)
+        if (rv == 0) {
             s->in_flight = true;
-        else
-            serve_error(s, m.id, rv, shir_strerror(rv));
+        } else {
+            /* Refused before raft (the leader's pre-check): answered as apply would be, with
+             * the FSM's value (BUSY's active run), which the follower's replica may not hold
+             * yet (it names that run to the operator). */
+            uint64_t value = 0;
+            (void)cluster_fsm_check(s->r->env->fsm, &cmd, &value);
+            served(s, rv, value);
+        }
     }
     shir_wipe(&cmd, sizeof cmd);
     transport_msg_free(&m);

@@ -210,6 +210,11 @@ int cluster__node_set_capacity(struct cluster_env *env, struct cluster_propose *
         return rv;
     if (capacity > CLUSTER_NODE_CAPACITY_MAX)
         return SHIR_E_INVAL;
+    /* A witness runs nothing whatever its setting: refused rather than answered with a
+     * capacity that placement never uses. */
+    const struct cluster_node *n = cluster_fsm_node(env->fsm, id);
+    if (n && n->role == CLUSTER_ROLE_WITNESS)
+        return SHIR_E_UNSUPPORTED;
     struct cluster_cmd *c = cmd_new(CLUSTER_CMD_NODE_SET_CAPACITY);
     if (!c)
         return SHIR_E_NOMEM;

@@ -117,7 +117,9 @@ void cluster__status_get(struct cluster_env *env, struct cluster_rnode *rn,
     struct cluster_liveness live = {.online = status_online_cb, .data = gn};
     cluster_quorum_describe(nodes, nn, &live, &q);
     out->voters = q.voters;
-    out->tolerates = q.tolerates;
+    /* The failures it survives now, as the summary counts them: live voters beyond the
+     * majority (the configured figure while every voter is online). */
+    out->tolerates = q.voters_online > q.needed ? q.voters_online - q.needed : 0;
     out->has_quorum = lid != 0;
     if (lid == 0)
         (void)shir_str_fmt(out->quorum_text, sizeof out->quorum_text,

@@ -183,6 +183,13 @@ static void node_start_failed(struct node_admin_conn *c, uint64_t id, struct sca
         node__scan_call_free(k);
         return;
     }
+    if (rv == SHIR_E_UNSUPPORTED) {
+        (void)shir_str_fmt(text, sizeof text,
+                           "%s is a witness: it runs no scans, its capacity stays 0", k->name);
+        node_admin_op_fail(c, id, k->op, rv, text);
+        node__scan_call_free(k);
+        return;
+    }
     node__scan_call_fail(c, id, k, rv, "bad capacity: 1-1024, or auto");
 }
 

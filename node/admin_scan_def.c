@@ -255,6 +255,24 @@ static bool credential_known(struct cluster *cl, const char *name)
     return false;
 }
 
+/* The FSM's refusals of a put, in words that say what to do next. */
+static void put_done(void *data, int status, const char *msg)
+{
+    struct scan_call *k = data;
+    char text[256];
+    if (status == SHIR_E_EXISTS) {
+        (void)shir_str_fmt(text, sizeof text,
+                           "a scan named %s already exists: change it with 'shir scan update %s', "
+                           "or choose another name",
+                           k->def->name, k->def->name);
+        msg = text;
+    } else if (status == SHIR_E_NOTFOUND) {
+        node__scan_no_scan_text(text, sizeof text, k->def->name);
+        msg = text;
+    }
+    node__scan_call_done(k, status, msg);
+}
+
 /* 0, or the error already answered (k not freed). */
 static int put_step(struct node_admin_conn *c, uint64_t id, struct scan_call *k, bool create)
 {
@@ -267,7 +285,7 @@ static int put_step(struct node_admin_conn *c, uint64_t id, struct scan_call *k,
         return SHIR_E_NOTFOUND;
     }
     k->op = node_admin_op_new(c, id, scan_put_ok, k);
-    int rv = k->op ? cluster_scan_put(k->cluster, k->def, create, node__scan_call_done, k)
+    int rv = k->op ? cluster_scan_put(k->cluster, k->def, create, put_done, k)
                    : SHIR_E_NOMEM;
     if (rv != 0)
         node__scan_step_failed(c, id, k, rv, put_inval_text());

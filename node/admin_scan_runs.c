@@ -143,7 +143,11 @@ static void cancel_done(void *data, int status, const char *msg)
                            (unsigned long long)k->run);
         msg = text;
     } else if (status == SHIR_E_STALE) {
+        /* The leader's FSM said it ended; this replica may not have applied that end yet: its
+         * state is named only when it is an end. */
         const struct cluster_run *r = cluster_run_get(k->cluster, k->run);
+        if (r && cluster_run_active(r->state))
+            r = NULL;
         (void)shir_str_fmt(text, sizeof text, "run %llu already ended%s%s%s: nothing to cancel",
                            (unsigned long long)k->run, r ? " (" : "",
                            r ? cluster_run_state_name(r->state) : "", r ? ")" : "");

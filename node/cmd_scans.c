@@ -39,8 +39,26 @@ static void json_str(FILE *out, const char *s)
     node_json_print_str(out, s, strlen(s));
 }
 
+/* One error object per process: a usage error found by the shared flag parser and reported
+ * again by a command's own fallback prints once. */
+static bool json_error_printed;
+static bool json_usage;
+
+void node_cli_json_usage(bool on)
+{
+    json_usage = on;
+}
+
+bool node_cli_json_usage_wanted(void)
+{
+    return json_usage;
+}
+
 void node_cli_json_error(const char *code, const char *message)
 {
+    if (json_error_printed)
+        return;
+    json_error_printed = true;
     fputs("{\"error\":{\"code\":", stdout);
     json_str(stdout, code);
     fputs(",\"message\":", stdout);

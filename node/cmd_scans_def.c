@@ -96,6 +96,15 @@ static int resolve_def(struct scan_cli *x, char *msg, size_t cap)
                                     "shorten it or split the scan", &x->rules, &x->rules_len,
                                     msg, cap) != 0)
         return -1;
+    if (x->rules_len > 0) {
+        /* Refused here rather than by every attempt of every L3 run, on every node. */
+        char why[400] = "";
+        if (scan_rules_check(x->rules, x->rules_len, why, sizeof why) != 0) {
+            (void)shir_str_fmt(msg, cap, "rules file %s cannot be used: %s", x->rules_path,
+                               why[0] ? why : "not a rule file");
+            return -1;
+        }
+    }
     if (x->tls_ca_path && read_small(x->tls_ca_path, CLUSTER_SCAN_TLS_CA_MAX, "TLS CA file",
                                      "keep only the CAs of the server's chain", &x->tls_ca,
                                      &x->tls_ca_len, msg, cap) != 0)

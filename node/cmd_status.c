@@ -77,7 +77,7 @@ static void print_nodes(const msgpack_object *body)
     const msgpack_object_array *nodes;
     if (transport_body_get_array(body, "nodes", &nodes) != 0)
         return;
-    printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s %7s %4s  %s\n", "NAME", "ID", "ADDRESS",
+    printf("%-16s %-4s %-22s %-8s %-16s %-10s %5s %4s %11s %7s %4s  %s\n", "NAME", "ID", "ADDRESS",
            "ROLE", "STATUS", "VERSION", "LAG", "CPU", "MEMORY", "RUNNING", "CAP", "WHY");
     for (uint32_t i = 0; i < nodes->size; i++) {
         const msgpack_object *nd = &nodes->ptr[i];
@@ -108,7 +108,7 @@ static void print_nodes(const msgpack_object *body)
         (void)shir_str_fmt(reason, sizeof reason, "%s%s%s", strcmp(why, "-") == 0 ? "" : why,
                            draining && strcmp(why, "-") != 0 ? "; " : "",
                            draining ? "draining" : "");
-        printf("%-16s %-4s %-22s %-8s %-9s %-10s %5s %4s %11s %7s %4s  %s\n", name, id, addr, role,
+        printf("%-16s %-4s %-22s %-8s %-16s %-10s %5s %4s %11s %7s %4s  %s\n", name, id, addr, role,
                status, version, lag, cpu, mem, running, cap, reason);
     }
 }

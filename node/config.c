@@ -105,10 +105,19 @@ static int set_advertise(struct node_agent_config *cfg, const char *v, char *err
 
 static int set_http_listen(struct node_agent_config *cfg, const char *v, char *err, size_t cap)
 {
-    char tmp[NODE_ADDR_MAX];
+    char tmp[NODE_ADDR_MAX], local[16];
+    const char *given = v;
+    /* A port alone binds loopback: the endpoint has no authentication (docs/security.md). */
+    size_t digits = strspn(v, "0123456789");
+    if (digits > 0 && digits <= 5 && v[digits] == '\0') {
+        (void)shir_str_fmt(local, sizeof local, "127.0.0.1:%s", v);
+        v = local;
+    }
     if (node_parse_hostport(v, tmp, sizeof tmp) != 0 || !node_numeric_host(tmp)) {
         (void)shir_str_fmt(err, cap,
-                           "wants a numeric address and a port (127.0.0.1:8061), got '%s'", v);
+                           "wants a port, or a numeric address and a port (9160, "
+                           "127.0.0.1:9160), got '%s'",
+                           given);
         return SHIR_E_INVAL;
     }
     return shir_str_copy(cfg->http_listen, sizeof cfg->http_listen, tmp);
@@ -275,6 +284,17 @@ static char *file_reader(char *str, int num, void *stream)
         /* libinih would otherwise read the rest as the next line. */
         (void)shir_str_fmt(c->err, c->cap, "%s:%d: line longer than %d bytes", c->name, c->line,
                            num - 2);
+        c->rv = SHIR_E_CONFIG;
+        return NULL;
+    }
+    /* A section header is refused here, where the line is seen: libinih calls the handler for
+     * keys only, so a file of nothing but "[main]" (or one ending in a header) would pass. */
+    const char *p = str + strspn(str, " \t");
+    if (*p == '[') {
+        size_t len = strcspn(p + 1, "]\r\n");
+        (void)shir_str_fmt(c->err, c->cap,
+                           "%s:%d: sections are not used ('[%.*s]'): write key = value lines only",
+                           c->name, c->line, (int)(len > 64 ? 64 : len), p + 1);
         c->rv = SHIR_E_CONFIG;
         return NULL;
     }

@@ -24,7 +24,7 @@ static void print_main_usage(FILE *out)
                  "\n"
                  "commands:\n");
     for (size_t i = 0; node_commands[i]; i++)
-        fprintf(out, "  %-10s %s\n", node_commands[i]->name, node_commands[i]->summary);
+        fprintf(out, "  %-11s %s\n", node_commands[i]->name, node_commands[i]->summary);
     fprintf(out, "\nRun 'shir help COMMAND' or 'shir COMMAND --help' for a command's usage.\n");
 }
 
@@ -35,12 +35,15 @@ void node_print_usage(const struct node_cmd *cmd, FILE *out)
 
 int node_usage_error(const struct node_cmd *cmd, const char *fmt, ...)
 {
+    char msg[512];
     va_list ap;
-    fprintf(stderr, "shir %s: ", cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputs("\n\n", stderr);
+    /* With --json every failure is an object on stdout, a usage error too (docs/cli.md). */
+    if (node_cli_json_usage_wanted())
+        node_cli_json_error("USAGE", msg);
+    fprintf(stderr, "shir %s: %s\n\n", cmd->name, msg);
     node_print_usage(cmd, stderr);
     return NODE_EXIT_USAGE;
 }
@@ -128,6 +131,19 @@ int node_wants_help(int argc, char **argv)
     return 0;
 }
 
+/* --json anywhere before "--" (as a flag, never as another flag's value: a value that reads
+ * "--json" is refused by the commands anyway). */
+static bool wants_json(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--json") == 0 || strncmp(argv[i], "--json=", 7) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int help_run(int argc, char **argv)
 {
     if (argc == 1) {
@@ -177,5 +193,6 @@ int main(int argc, char **argv)
         node_print_usage(cmd, stdout);
         return NODE_EXIT_OK;
     }
+    node_cli_json_usage(wants_json(argc - 1, argv + 1));
     return cmd->run(argc - 1, argv + 1);
 }

@@ -80,8 +80,13 @@ int node_scans_run(int argc, char **argv);
  * stderr and, with json, {"error":{"code":NAME,"message":MESSAGE}} on stdout, NAME being rv's
  * name without SHIR_E_ (BUSY, NOTFOUND, ...). Returns NODE_EXIT_FAIL. */
 int node_cli_fail(const char *who, bool json, int rv, const char *message);
-/* Print {"error":{"code":CODE,"message":MESSAGE}} and a newline on stdout. */
+/* Print {"error":{"code":CODE,"message":MESSAGE}} and a newline on stdout (once per process:
+ * later calls print nothing). */
 void node_cli_json_error(const char *code, const char *message);
+/* Whether the command line asked for --json (main sets it before a command runs): a usage error
+ * (node_usage_error) then prints {"error":{"code":"USAGE",...}} on stdout too. */
+void node_cli_json_usage(bool on);
+bool node_cli_json_usage_wanted(void);
 
 extern const struct node_cmd node_cmd_version;
 extern const struct node_cmd node_cmd_help;

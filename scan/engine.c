@@ -641,6 +641,8 @@ static int on_file(struct engine *g, const struct scan_entry *e)
                                          .nofollow = !e->is_link,
                                          .dev = e->dev,
                                          .ino = e->ino});
+    else if (rc == 0)
+        progress(g, false); /* a held file delivers nothing until the walk ends: show it moving */
     if (rc == 0 && g->parts && g->next_index % g->part_size == 0)
         rc = part_done(g);
     return rc;

@@ -45,6 +45,18 @@ static int open_classifier(struct scan_readers *r, const struct scan_job *job, c
     return 0;
 }
 
+int scan_rules_check(const char *text, size_t len, char *msg, size_t cap)
+{
+    struct scan_classify_config cfg;
+    scan_classify_config_default(&cfg);
+    cfg.rules_text = text;
+    cfg.rules_len = len;
+    struct scan_classifier *c = NULL;
+    int rc = scan_classifier_new(&cfg, &c, msg, cap);
+    scan_classifier_free(c);
+    return rc;
+}
+
 int scan_readers_open(struct scan_readers *r, const struct scan_job *job, char *msg, size_t cap)
 {
     *r = (struct scan_readers){0};

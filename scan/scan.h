@@ -215,6 +215,11 @@ int scan_job_add_glob(char ***list, size_t *n, const char *glob);
 /* Check the job is runnable (source an absolute path or a well-formed database URL, level in
  * range, sink target set): 0 or SHIR_E_INVAL with a reason in msg[cap]. */
 int scan_job_validate(const struct scan_job *j, char *msg, size_t cap);
+/* Check user classification rules (docs/scanning.md, "Rule file"; text borrowed, len bytes) as
+ * an L3 run would load them, so a definition never stores rules every attempt fails on: 0, or
+ * SHIR_E_CONFIG with the line or rule in msg[cap] ("rules:1: rule X: invalid regex: ..."),
+ * SHIR_E_TOOBIG, SHIR_E_NOMEM. Compiles the classifier: tens of milliseconds. */
+int scan_rules_check(const char *text, size_t len, char *msg, size_t cap);
 
 /* The run summary. */
 struct scan_summary {

@@ -68,7 +68,8 @@ bad() { # TEXT WANT
 bad $'listen = 127.0.0.1:1\nlisten_addr = 1' "bad.conf:2: unknown key 'listen_addr'"
 bad $'# c\n\nlisten = vm1:8060' "bad.conf:3: listen wants a numeric address"
 bad $'min_free = lots' "bad.conf:1: min_free wants MiB"
-bad $'[agent]\nlisten = 127.0.0.1:1' "bad.conf:2: sections are not used"
+bad $'[agent]\nlisten = 127.0.0.1:1' "bad.conf:1: sections are not used"
+bad $'[main]' "bad.conf:1: sections are not used" # no key after it: libinih never calls the handler
 bad $'advertise' "bad.conf:1: not a 'key = value' line"
 "$SHIR_BIN" agent --config "$tmp/missing.conf" 2>"$tmp/err"; rc=$?
 [ "$rc" = 2 ] || fail "a missing config file exited $rc"

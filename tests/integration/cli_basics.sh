@@ -24,4 +24,32 @@ expect_exit 2 "$SHIR_BIN" help no-such-command
 err=$("$SHIR_BIN" no-such-command 2>&1 >/dev/null)
 expect_match "$err" "unknown command 'no-such-command'" "unknown command message"
 expect_match "$err" "usage: shir COMMAND" "usage after an unknown command"
+
+# With --json every failure prints one JSON object on stdout, a usage error (exit 2) too, in
+# every command (not only `scan`): {"error":{"code":"USAGE","message":...}}, the usage on stderr.
+while IFS= read -r line; do
+    read -ra args <<<"$line"
+    out=$("$SHIR_BIN" "${args[@]}" --json 2>/dev/null)
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "'shir $line --json' exited $rc, expected 2"
+    json_check "$out" 'd["error"]["code"]=="USAGE" and d["error"]["message"] and len(d)==1' \
+        "'shir $line --json' prints the usage error as one JSON object"
+done <<'EOF'
+status --bogus
+status extra
+nodes set n1 --capacity 0
+nodes frob
+settings set
+init
+join
+diag
+snapshot save
+keys regenerate key3
+proxy set
+leave extra
+credentials set x
+scan frob
+scan create x
+scan run-local /tmp --level=L9
+EOF
 pass

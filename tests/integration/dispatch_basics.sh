@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dispatcher on a runtime of three scan nodes and a witness: six runs at once spread evenly
-# (capacity 2 each), the witness never runs one, every run leaves its parts and _SUCCESS, a
+# (capacity 2 each), the witness never runs one (nor takes a capacity), every run leaves its parts and _SUCCESS, a
 # drained node gets no new run and gets them again once undrained, a cancelled run's worker stops.
 # Runs are made to last (the test build's `slow` fault: 20 ms per file) so they overlap.
 set -u
@@ -18,6 +18,11 @@ for n in n1 n2 n3; do
 done
 expect_view 20 n2 'all(s[x]["capacity"]==2 for x in ("n1","n2","n3")) and s["w"]["capacity"]==0' \
     "capacities not shown"
+# A witness runs nothing: a capacity for it is refused, not answered as if it were used.
+out=$("$SHIR_BIN" nodes set w --capacity 3 --data-dir "$tmp/n2" --json 2>/dev/null)
+[ $? -eq 1 ] || fail "a capacity for the witness was accepted: $out"
+json_check "$out" "d['error']['code']=='UNSUPPORTED' and 'witness' in d['error']['message']" \
+    "a witness's capacity is refused with the reason"
 
 # ~18 s per run with the slow fault: long enough that the six are still running when gossip is
 # checked for RUNNING on a loaded machine (with 300 files they could end first).

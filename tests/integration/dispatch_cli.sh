@@ -70,6 +70,13 @@ expect_match "$(cat "$tmp/err")" "cannot use source $tmp/nope: No such file or d
 err=$("$S" scan create s1 --source "$tmp/small" --sink "jsonl:$tmp/out" --rules "$tmp/big-rules.ini" "${D[@]}" 2>&1 >/dev/null)
 [ $? -eq 1 ] || fail "a rules file over 16 KiB was not refused"
 expect_match "$err" "is 16385 bytes; a scan stores at most 16384" "rules size message"
+# Rules every L3 attempt would fail on are refused when the definition is made, not stored.
+printf '[rule BROKEN]\nregex = (\n' >"$tmp/bad-rules.ini"
+out=$("$S" scan create s1 --source "$tmp/small" --sink "jsonl:$tmp/out" --rules "$tmp/bad-rules.ini" \
+    "${D[@]}" --json 2>/dev/null)
+[ $? -eq 1 ] || fail "a rules file with a bad regex was not refused: $out"
+json_check "$out" "d['error']['code']=='INVAL' and 'rule BROKEN: invalid regex' in d['error']['message']" \
+    "a bad rules file is refused with its rule"
 [ ! -e "$tmp/out" ] || fail "a refused create made its sink directory"
 
 # ---- create, show, list, update, delete -----------------------------------------------------

@@ -69,6 +69,10 @@ static const struct layer_case layer_cases[] = {
      {"SHIR_LISTEN=10.0.0.2:9000", "SHIR_ADVERTISE=10.0.0.2:9000", "SHIR_MIN_FREE=20", NULL},
      {{"advertise", "10.0.0.3:9000"}, {"data_dir", "/flag/dir"}, {"witness", "true"}},
      "10.0.0.2:9000", "10.0.0.3:9000", "/flag/dir", "hostname", "", SHIR_LOG_INFO, true, 20},
+    {"a port alone binds the endpoint to loopback", "http_listen = 9160\n", {NULL},
+     {{NULL, NULL}},
+     "0.0.0.0:8060", "0.0.0.0:8060", "/var/lib/shir", "hostname", "127.0.0.1:9160", SHIR_LOG_INFO,
+     false, 0},
     {"a false witness in the environment overrides the file", "witness = true\n",
      {"SHIR_WITNESS=off", NULL}, {{NULL, NULL}},
      "0.0.0.0:8060", "0.0.0.0:8060", "/var/lib/shir", "hostname", "", SHIR_LOG_INFO, false, 0},
@@ -138,7 +142,12 @@ static const struct error_case error_cases[] = {
      SHIR_E_CONFIG, "t.conf:2: not a 'key = value' line (a section header or a comment?)"},
     {"sections are refused", "[agent]\nlisten = 10.0.0.1:1\n", {NULL}, {NULL, NULL},
      SHIR_E_CONFIG,
-     "t.conf:2: sections are not used ('[agent]'): write key = value lines only"},
+     "t.conf:1: sections are not used ('[agent]'): write key = value lines only"},
+    {"a section with no key after it is refused", "[main]\n", {NULL}, {NULL, NULL},
+     SHIR_E_CONFIG, "t.conf:1: sections are not used ('[main]'): write key = value lines only"},
+    {"a section at the end is refused", "listen = 10.0.0.1:1\n  [tail]\n", {NULL},
+     {NULL, NULL}, SHIR_E_CONFIG,
+     "t.conf:2: sections are not used ('[tail]'): write key = value lines only"},
     {"bad witness", "witness = maybe\n", {NULL}, {NULL, NULL}, SHIR_E_CONFIG,
      "t.conf:1: witness wants true or false, got 'maybe'"},
     {"min_free out of range", "min_free = 0\n", {NULL}, {NULL, NULL}, SHIR_E_CONFIG,
@@ -149,8 +158,11 @@ static const struct error_case error_cases[] = {
      "--node-name: node_name wants 1-63 of [A-Za-z0-9._-], got 'a b'"},
     {"a bad flag is an error even when the file is fine", "listen = 10.0.0.1:1\n", {NULL},
      {"http_listen", "localhost:80"}, SHIR_E_INVAL,
-     "--http-listen: http_listen wants a numeric address and a port (127.0.0.1:8061), got "
-     "'localhost:80'"},
+     "--http-listen: http_listen wants a port, or a numeric address and a port (9160, "
+     "127.0.0.1:9160), got 'localhost:80'"},
+    {"a port alone must be a port", "", {NULL}, {"http_listen", "99999"}, SHIR_E_INVAL,
+     "--http-listen: http_listen wants a port, or a numeric address and a port (9160, "
+     "127.0.0.1:9160), got '99999'"},
 };
 /* clang-format on */
 
