@@ -83,11 +83,23 @@ int node_parse_flags(const struct node_cmd *cmd, int argc, char **argv, unsigned
     const char *env_dir = getenv("SHIR_DATA_DIR");
     out->data_dir = env_dir && env_dir[0] ? env_dir : NODE_DEFAULT_DATA_DIR;
     out->json = out->yes = out->data_dir_given = false;
-    int c;
+    int c, li = -1;
     optind = 1;
     opterr = 0;
     /* getopt_long takes both --flag value and --flag=value; ":" tells a missing value apart. */
-    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", all, &li)) != -1) {
+        /* It also takes any unambiguous prefix (--sour for --source): refused, so that a flag
+         * added later never changes what an operator's script meant. */
+        if (li >= 0 && c != '?' && c != ':') {
+            const char *f = optarg && optind >= 2 && optarg == argv[optind - 1]
+                                ? argv[optind - 2]
+                                : argv[optind - 1];
+            size_t len = strcspn(f, "=");
+            if (len < 2 || strlen(all[li].name) != len - 2 ||
+                strncmp(f + 2, all[li].name, len - 2) != 0)
+                return flag_error(cmd, '?', f, all);
+        }
+        li = -1;
         if (c == 'd') {
             out->data_dir = optarg;
             out->data_dir_given = true;

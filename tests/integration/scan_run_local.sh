@@ -143,6 +143,12 @@ err=$("$SHIR_BIN" scan run-local "$T/src" --level 2>&1); [ $? -eq 2 ] || fail "-
 expect_match "$err" "--level needs a value" "flag without its value"
 err=$("$SHIR_BIN" scan run-local "$T/src" --bogus=1 2>&1); [ $? -eq 2 ] || fail "--bogus=1 was taken"
 expect_match "$err" "unknown flag '--bogus'" "unknown flag with a value"
+# A prefix of a flag is not the flag (getopt_long would take --lev for --level): a flag added
+# later must not change what an operator's script meant.
+err=$("$SHIR_BIN" scan run-local "$T/src" --lev 1 2>&1); [ $? -eq 2 ] || fail "--lev was taken for --level"
+expect_match "$err" "unknown flag '--lev'" "abbreviated flag"
+err=$("$SHIR_BIN" scan run-local "$T/src" --lev=1 2>&1); [ $? -eq 2 ] || fail "--lev=1 was taken for --level"
+expect_match "$err" "unknown flag '--lev'" "abbreviated flag with a value"
 err=$("$SHIR_BIN" scan run-local "$T/nope" 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 1 ] || fail "bad source exited $rc"
 [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "bad source: more than one line: $err"
