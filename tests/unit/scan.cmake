@@ -8,7 +8,7 @@ shir_unit_test(NAME test_scan_formats SOURCES ${_scan_t}/test_formats.c ${_scan_
   LIBS shir_scan PkgConfig::ZLIB PkgConfig::JANSSON
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/formats)
 # Allocation-failure sweep over every reader: our allocations are wrapped at link time.
-shir_unit_test(NAME test_scan_formats_nomem TIMEOUT 300 SOURCES ${_scan_t}/test_formats_nomem.c
+shir_unit_test(NAME test_scan_formats_nomem TIMEOUT 300 SOURCES ${_scan_t}/test_formats_nomem.c alloc_fail.c
   LIBS shir_scan
   ARGS ${PROJECT_SOURCE_DIR}/tests/fixtures/formats)
 target_link_options(test_scan_formats_nomem PRIVATE
@@ -50,7 +50,7 @@ shir_unit_test(NAME test_engine_walk SOURCES ${_scan_t}/test_engine_walk.c LIBS 
 # The walk with read-ahead against the plain walk: tree shapes, early stops, a directory that
 # cannot be opened (the test-fault hook of scan/source/listing.h), allocation failures (ours
 # are wrapped at link time).
-shir_unit_test(NAME test_walk_ahead SOURCES ${_scan_t}/test_walk_ahead.c LIBS shir_scan)
+shir_unit_test(NAME test_walk_ahead SOURCES ${_scan_t}/test_walk_ahead.c alloc_fail.c LIBS shir_scan)
 target_link_options(test_walk_ahead PRIVATE -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
 if(SHIR_TEST_FAULTS)
   target_compile_definitions(test_walk_ahead PRIVATE SHIR_TEST_FAULTS)

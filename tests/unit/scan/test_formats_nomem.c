@@ -17,38 +17,7 @@
 
 #include "scan/columnar/delta.h"
 #include "scan/formats/formats.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t k, size_t n);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t k, size_t n);
-void *__wrap_realloc(void *p, size_t n);
-
-/* The injection countdown: test-only state, armed around one reader call at a time. */
-static long fail_countdown = -1;
-
-static bool should_fail(void)
-{
-    if (fail_countdown < 0)
-        return false;
-    return fail_countdown-- == 0;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    return should_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t k, size_t n)
-{
-    return should_fail() ? NULL : __real_calloc(k, n);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : __real_realloc(p, n);
-}
+#include "tests/unit/alloc_fail.h"
 
 typedef int (*reader_fn)(const struct scan_file *, enum scan_level, const struct scan_limits *,
                          struct scan_asset *);
@@ -69,10 +38,9 @@ static void sweep(const char *dir, const char *name, reader_fn fn, uint64_t max_
     for (long k = 0;; k++) {
         struct scan_asset a;
         scan_asset_init(&a);
-        fail_countdown = k;
+        alloc_fail_arm(k);
         int rv = fn(&f, SCAN_L3, &lim, &a);
-        bool injected = fail_countdown < 0;
-        fail_countdown = -1;
+        bool injected = alloc_fail_disarm();
         if (rv != 0 && rv != SHIR_E_NOMEM)
             fail_msg("%s: allocation %ld failed: rv %d", name, k, rv);
         scan_asset_free(&a);
@@ -152,10 +120,9 @@ static void test_nomem_delta(void **state)
         for (long k = 0;; k++) {
             struct scan_asset a;
             scan_asset_init(&a);
-            fail_countdown = k;
+            alloc_fail_arm(k);
             int rv = scan_read_delta(dir, SCAN_L2, &lim, &a);
-            bool injected = fail_countdown < 0;
-            fail_countdown = -1;
+            bool injected = alloc_fail_disarm();
             if (rv != 0 && rv != SHIR_E_NOMEM)
                 fail_msg("%s: allocation %ld failed: rv %d", tables[i], k, rv);
             if (!injected) {

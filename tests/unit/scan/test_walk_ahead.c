@@ -23,40 +23,7 @@
 #include <cmocka.h>
 
 #include "scan/engine.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t k, size_t n);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t k, size_t n);
-void *__wrap_realloc(void *p, size_t n);
-
-/* The injection countdown: test-only state, armed around one walk at a time (the walk's helper
- * thread allocates too, hence atomic). */
-static atomic_long fail_countdown = -1;
-
-static bool should_fail(void)
-{
-    long c = atomic_load(&fail_countdown);
-    while (c >= 0 && !atomic_compare_exchange_weak(&fail_countdown, &c, c - 1))
-        ;
-    return c == 0;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    return should_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t k, size_t n)
-{
-    return should_fail() ? NULL : __real_calloc(k, n);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : __real_realloc(p, n);
-}
+#include "tests/unit/alloc_fail.h"
 
 /* ---- trees ---------------------------------------------------------------------------------- */
 static char g_root[64];
@@ -430,10 +397,9 @@ static void test_ahead_nomem(void **state)
     long k = 0;
     for (;; k++) {
         struct count c = {.hash = 0xcbf29ce484222325ull};
-        fail_countdown = k;
+        alloc_fail_arm(k);
         int rc = scan_walk(&o, count_cb, &c);
-        bool injected = fail_countdown < 0;
-        fail_countdown = -1;
+        bool injected = alloc_fail_disarm();
         assert_int_equal(open_fds(), fds);
         if (rc == 0) {
             assert_int_equal(c.n, plain.n);
